@@ -1,0 +1,11 @@
+-- Audit: a customer with a purchase but no valid scores or segment, or scores without a purchase.
+select *
+from segments.customer_segments
+where (frequency is not null and (
+        r_score not between 1 and 5
+        or f_score not between 1 and 5
+        or m_score not between 1 and 5
+        or rfm_segment is null
+        or cluster_id is null
+    ))
+    or (frequency is null and (r_score is not null or rfm_segment is not null))

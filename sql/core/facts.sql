@@ -1,0 +1,45 @@
+-- One row per staged {{kind}} row, with the customer record it belongs to (a view).
+-- Grain: one row per (source, _file, _row). Parameters: none.
+-- {{kind}} is one of transactions, events, feedback (checked in code).
+-- The record is the row's customer_ref in its customers source; without a customer_ref it is
+-- the row's own best identifier (normalized email, then phone, then device id).
+with facts as (
+    select * from staging.{{kind}}
+),
+
+emails as (
+    select * from core.email_lookup
+),
+
+phones as (
+    select * from core.phone_lookup
+),
+
+links as (
+    select * from core.source_links
+),
+
+final as (
+    select
+        facts.*,
+        emails.norm as email_norm,
+        phones.norm as phone_norm,
+        case
+            when facts.customer_ref is not null then coalesce(links.customer_source, facts.source)
+            else facts.source
+        end as record_source,
+        case
+            when facts.customer_ref is not null then facts.customer_ref
+            else coalesce(
+                'email:' || coalesce(emails.norm, facts.email),
+                'phone:' || coalesce(phones.norm, facts.phone),
+                'device:' || facts.device_id
+            )
+        end as record_id
+    from facts
+    left join emails on emails.raw = facts.email
+    left join phones on phones.raw = facts.phone
+    left join links on links.source = facts.source
+)
+
+select * from final

@@ -1,0 +1,44 @@
+-- Everything published about a customer for one as_of: features, RFM scores, segment, cluster.
+-- Grain: one row per customer_id known as of the day. Key: customer_id. Parameters: none.
+with features as (
+    select * from features.customer_features
+),
+
+scores as (
+    select * from segments.rfm_scores
+),
+
+clusters as (
+    select * from segments.clusters
+),
+
+final as (
+    select
+        features.as_of,
+        features.customer_id,
+        features.recency_days,
+        features.frequency,
+        features.monetary,
+        scores.r_score,
+        scores.f_score,
+        scores.m_score,
+        scores.rfm_segment,
+        scores.rfm_segment_zh,
+        clusters.cluster_id,
+        features.first_purchase_date,
+        features.last_purchase_date,
+        features.payments_30d,
+        features.payments_90d,
+        features.payments_180d,
+        features.sessions_30d,
+        features.sessions_90d,
+        features.sessions_180d,
+        features.favourite_game,
+        features.last_active_date,
+        features.marketing_consent
+    from features
+    left join scores using (customer_id)
+    left join clusters using (customer_id)
+)
+
+select * from final

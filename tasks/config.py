@@ -1,0 +1,358 @@
+"""Pipeline configuration: one YAML file, validated once at the edge into typed objects.
+
+Every field carries a description; the same text documents the config in the README and in
+the Prefect UI. Paths in the file are relative to the file's own folder.
+"""
+
+import hashlib
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+SourceKind = Literal["customers", "transactions", "events", "feedback"]
+SourceFormat = Literal["csv", "parquet", "jsonl"]
+
+# Canonical fields per source kind, with the DuckDB type each is cast to in staging.
+CANONICAL_FIELDS: dict[str, dict[str, str]] = {
+    "customers": {
+        "source_id": "varchar",
+        "full_name": "varchar",
+        "given_name": "varchar",
+        "family_name": "varchar",
+        "gender": "varchar",
+        "birth_date": "date",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "national_id": "varchar",
+        "address": "varchar",
+        "city": "varchar",
+        "province": "varchar",
+        "postcode": "varchar",
+        "country": "varchar",
+        "signup_ts": "timestamptz",
+        "updated_at": "timestamptz",
+        "marketing_consent": "boolean",
+    },
+    "transactions": {
+        "txn_id": "varchar",
+        "order_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "amount": "decimal(18,2)",
+        "currency": "varchar",
+        "status": "varchar",
+        "category": "varchar",
+        "channel": "varchar",
+    },
+    "events": {
+        "event_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "event_type": "varchar",
+        "category": "varchar",
+        "duration_s": "double",
+        "value": "double",
+    },
+    "feedback": {
+        "feedback_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "score": "double",
+        "text": "varchar",
+        "channel": "varchar",
+    },
+}
+
+# Fields a row cannot be staged without; rows missing them go to quarantine.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "customers": ("source_id",),
+    "transactions": ("ts", "amount"),
+    "events": ("ts",),
+    "feedback": ("ts",),
+}
+
+# Fields that identify the customer behind a transaction, event or feedback row.
+IDENTIFIER_FIELDS = ("email", "phone", "device_id")
+
+# Canonical transaction statuses. Failed and pending payments never count as purchases;
+# refunded and cancelled rows are netted into their order as negative amounts.
+TRANSACTION_STATUSES = ("paid", "refunded", "cancelled", "failed", "pending")
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used, with a message naming the file and the field."""
+
+
+class SourceConfig(BaseModel):
+    """One source system: where its files are, how to read them, how its columns map to canonical fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Short lowercase name, used for raw.<name> and lineage (a-z, 0-9, _).")
+    kind: SourceKind = Field(description="What one row is: customers, transactions, events or feedback.")
+    format: SourceFormat = Field(description="File format: csv, parquet or jsonl.")
+    path: str = Field(description="Glob of the source files, relative to the config file's folder.")
+    encoding: str = Field(
+        default="utf-8",
+        description="Text encoding of csv files (utf-8, gbk/gb18030, big5, ...). A BOM is stripped.",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra reader options passed to DuckDB's reader, e.g. {delim: ';'} for csv.",
+    )
+    columns: dict[str, str] = Field(
+        description="Canonical field -> DuckDB SQL expression over the source's own columns.",
+    )
+    customer_source: str | None = Field(
+        default=None,
+        description="Name of the customers source that customer_ref points into. Without it, each "
+        "distinct customer_ref is a customer of its own (merged by identifiers where they match).",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="Time zone of timestamps written without an offset in this source; defaults to "
+        "the pipeline's timezone.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"source name {value!r} must match {NAME_PATTERN.pattern}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _columns_fit_kind(self) -> "SourceConfig":
+        allowed = CANONICAL_FIELDS[self.kind]
+        unknown = sorted(set(self.columns) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"columns {unknown} are not canonical fields of a {self.kind} source; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        missing = [f for f in REQUIRED_FIELDS[self.kind] if f not in self.columns]
+        if missing:
+            raise ValueError(f"a {self.kind} source must map {missing}")
+        if self.kind != "customers" and not (
+            "customer_ref" in self.columns or any(f in self.columns for f in IDENTIFIER_FIELDS)
+        ):
+            raise ValueError(
+                f"a {self.kind} source must map customer_ref or one of {list(IDENTIFIER_FIELDS)} "
+                "to know whose rows these are"
+            )
+        if self.customer_source is not None and "customer_ref" not in self.columns:
+            raise ValueError("customer_source is set but customer_ref is not mapped")
+        for field, expression in self.columns.items():
+            problem = check_expression(expression)
+            if problem:
+                raise ValueError(f"columns.{field}: {problem}")
+        return self
+
+
+class FeatureConfig(BaseModel):
+    """Settings of the features stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    session_event_types: list[str] = Field(
+        default_factory=lambda: ["session"],
+        description="event_type values that count as a session (game played, visit).",
+    )
+
+
+class SegmentConfig(BaseModel):
+    """Settings of the segment stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    clusters: int = Field(default=4, ge=2, le=20, description="Number of KMeans clusters.")
+    random_state: int = Field(default=0, description="Seed of KMeans, so clusters are reproducible.")
+
+
+class DedupeConfig(BaseModel):
+    """Settings of the dedupe stage."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_region: str = Field(
+        default="CN", description="Region used to read phone numbers written without a country code."
+    )
+    max_key_records: int = Field(
+        default=20,
+        ge=2,
+        description="An email, phone or device id shared by more records than this is not used to match "
+        "(a shared family phone, an internet cafe device); such keys are listed in the run summary.",
+    )
+    placeholders: list[str] = Field(
+        default_factory=list,
+        description="Extra placeholder values (emails or phones) never used to match, added to the built-in list.",
+    )
+
+
+class PipelineConfig(BaseModel):
+    """The whole pipeline: warehouse file, time zone, exports folder and sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warehouse: Path = Field(description="DuckDB warehouse file, relative to the config file's folder.")
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone that defines calendar days (as_of) and reads timestamps without an offset.",
+    )
+    exports: Path = Field(
+        default=Path("exports"), description="Folder for published files, relative to the config file."
+    )
+    sources: list[SourceConfig] = Field(min_length=1, description="The source systems to extract.")
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
+    segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
+    dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Folder of the config file.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @model_validator(mode="after")
+    def _sources_consistent(self) -> "PipelineConfig":
+        names = [s.name for s in self.sources]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"source names must be unique; repeated: {duplicated}")
+        kinds = {s.name: s.kind for s in self.sources}
+        for source in self.sources:
+            target = source.customer_source
+            if target is not None and kinds.get(target) != "customers":
+                raise ValueError(
+                    f"source {source.name!r}: customer_source {target!r} is not a customers source "
+                    f"(customers sources: {[n for n, k in kinds.items() if k == 'customers']})"
+                )
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """An absolute path for a path written in the config."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse)
+
+    @property
+    def exports_path(self) -> Path:
+        return self.resolve(self.exports)
+
+    def cutoff(self, as_of: date) -> datetime:
+        """The exclusive end of day as_of in the pipeline's time zone: data at or after it is not used."""
+        return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.timezone))
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called name."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def config_hash(self) -> str:
+        """A short hash of the validated config, recorded with every published version."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def check_timezone(value: str) -> str:
+    """value if it names an IANA time zone, else a ValueError."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from None
+    return value
+
+
+def check_expression(expression: str) -> str | None:
+    """None if expression is one scalar SQL expression, else what is wrong with it.
+
+    Mapping expressions are SQL by design (they adapt a source without code), so they are
+    parsed by DuckDB and must be a single expression without subqueries or table access.
+    """
+    if not expression.strip():
+        return "empty expression"
+    parsed = duckdb.execute("select json_serialize_sql(?)", [f"select {expression}"]).fetchall()[0][0]
+    tree = json.loads(parsed)
+    if tree.get("error"):
+        return f"not a valid SQL expression: {expression!r} ({tree.get('error_message')})"
+    statements = tree["statements"]
+    node = statements[0]["node"] if len(statements) == 1 else None
+    if node is None or node.get("type") != "SELECT_NODE":
+        return f"not a single expression: {expression!r}"
+    if len(node["select_list"]) != 1 or node.get("from_table", {}).get("type") != "EMPTY":
+        return f"not a single expression: {expression!r}"
+    if any(key in parsed for key in ('"SUBQUERY"', '"TABLE_FUNCTION"', '"BASE_TABLE"')):
+        return f"subqueries and table access are not allowed in a mapping: {expression!r}"
+    return None
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and validate a YAML config file; raise ConfigError naming the file and field on any problem."""
+    path = Path(path).expanduser().resolve()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return PipelineConfig.model_validate({**raw, "base_dir": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid config\n{format_errors(exc, raw)}") from None
+
+
+def format_errors(exc: ValidationError, raw: dict[str, Any]) -> str:
+    """One line per problem, with sources named by their name rather than their index."""
+    lines = []
+    for error in exc.errors():
+        location = list(error["loc"])
+        if len(location) >= 2 and location[0] == "sources" and isinstance(location[1], int):
+            sources = raw.get("sources") or []
+            index = location[1]
+            if index < len(sources) and isinstance(sources[index], dict) and "name" in sources[index]:
+                location[1] = sources[index]["name"]
+        where = ".".join(str(part) for part in location) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)

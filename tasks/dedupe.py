@@ -1,0 +1,151 @@
+"""Dedupe stage: resolve records of the same person, within and across sources, into one customer.
+
+Records are customer rows of customers sources, plus the customers that transactions, events
+and feedback point at. Two records are the same customer when they share a normalized email,
+phone or device id (exact matching; placeholders and over-shared values never match).
+Clusters are the connected components of the record–identifier graph, and each cluster's id
+comes from its earliest record, so it is stable from run to run.
+"""
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from scipy.sparse.csgraph import connected_components
+
+from tasks.config import PipelineConfig
+from tasks.errors import STAGE_TASK_OPTIONS
+from tasks.normalize import normalize_emails, normalize_phones
+from tasks.warehouse import Warehouse
+
+FACT_KINDS = ("transactions", "events", "feedback")
+# Match keys in priority order: the first shared one names the rule that merged a record.
+MATCH_KEYS = ("email_norm", "phone_norm", "device_id")
+MATCH_RULES = {"email_norm": "exact:email", "phone_norm": "exact:phone", "device_id": "exact:device_id"}
+
+
+@dataclass(frozen=True)
+class DedupeResult:
+    """What one dedupe run found."""
+
+    records: int
+    customers: int
+    merged_records: int
+    largest_cluster: int
+    overshared_keys: list[str]
+
+
+def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
+    """Write core.email_lookup and core.phone_lookup: every distinct raw value and its normalized form."""
+    placeholders = frozenset(p.strip().lower() for p in config.dedupe.placeholders)
+    for field, normalize in (("email", normalize_emails), ("phone", normalize_phones)):
+        union = " union ".join(f"select {field} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS))
+        raw = wh.con.execute(f"select raw from ({union}) where raw is not null").pl()["raw"]
+        if field == "phone":
+            norm = normalize(raw, config.dedupe.default_region, placeholders)
+        else:
+            norm = normalize(raw, placeholders)
+        wh.write_frame(f"core.{field}_lookup", pl.DataFrame({"raw": raw, "norm": norm}))
+
+
+def build_source_links(wh: Warehouse, config: PipelineConfig) -> None:
+    """Write core.source_links: which customers source each source's customer_ref points into."""
+    wh.execute("create or replace table core.source_links (source varchar, customer_source varchar)")
+    for source in config.sources:
+        wh.execute("insert into core.source_links values (?, ?)", [source.name, source.customer_source])
+
+
+def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[pl.DataFrame, list[str]]:
+    """Connected components of records linked by shared keys.
+
+    observations: record_source, record_id, email_norm, phone_norm, device_id, first_seen.
+    Returns one row per record (record_source, record_id, component, first_seen, match_rule) and
+    the keys that were not used because more than max_key_records records share them.
+    """
+    records = (
+        observations.group_by("record_source", "record_id")
+        .agg(
+            first_seen=pl.when(pl.col("first_seen").is_null().any()).then(None).otherwise(pl.col("first_seen").min())
+        )
+        .sort("record_source", "record_id")
+        .with_row_index("node")
+    )
+    keyed = observations.join(records.select("record_source", "record_id", "node"), on=["record_source", "record_id"])
+    edges = pl.concat(
+        [
+            keyed.select("node", key=pl.lit(column), value=pl.col(column)).drop_nulls("value")
+            for column in MATCH_KEYS
+        ]
+    ).unique()
+    sharing = edges.group_by("key", "value").agg(records=pl.len())
+    overshared = sharing.filter(pl.col("records") > max_key_records).sort("records", descending=True)
+    shared = (
+        sharing.filter((pl.col("records") > 1) & (pl.col("records") <= max_key_records))
+        .sort("key", "value")
+        .with_row_index("key_node", offset=records.height)
+    )
+    links = edges.join(shared.select("key", "value", "key_node"), on=["key", "value"])
+    size = records.height + shared.height
+    graph = coo_matrix(
+        (np.ones(links.height, dtype=np.int8), (links["node"].to_numpy(), links["key_node"].to_numpy())),
+        shape=(size, size),
+    )
+    _, labels = connected_components(graph, directed=False)
+    rules = (
+        links.with_columns(priority=pl.col("key").replace_strict({k: i for i, k in enumerate(MATCH_KEYS)}))
+        .group_by("node")
+        .agg(pl.col("key").sort_by("priority").first())
+        .with_columns(match_rule=pl.col("key").replace_strict(MATCH_RULES))
+    )
+    result = (
+        records.with_columns(component=pl.Series(labels[: records.height]))
+        .join(rules.select("node", "match_rule"), on="node", how="left")
+        .with_columns(pl.col("match_rule").fill_null("singleton"))
+        .select("record_source", "record_id", "component", "first_seen", "match_rule")
+    )
+    described = [f"{row['key']}={row['value']} ({row['records']} records)" for row in overshared.head(20).iter_rows(named=True)]
+    return result, described
+
+
+def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> DedupeResult:
+    """Build core.identity_map and core.customers from staging, using only records seen before cutoff."""
+    with wh.transaction():
+        build_lookups(wh, config)
+        build_source_links(wh, config)
+        wh.build("core.customer_records", "core/customer_records")
+        for kind in FACT_KINDS:
+            wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind})
+        wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
+        observations = wh.con.execute("select * from core.record_observations").pl()
+        components, overshared = cluster_records(observations, config.dedupe.max_key_records)
+        wh.write_frame("record_components", components, temp=True)
+        wh.build("core.identity_map", "core/identity_map")
+        wh.execute("drop table record_components")
+        wh.build("core.customers", "core/customers")
+    stats = wh.dicts(
+        """
+        select
+            count(*) as records,
+            count(distinct customer_id) as customers,
+            count(*) filter (where match_rule <> 'singleton') as merged_records,
+            coalesce(max(cluster_size), 0) as largest_cluster
+        from core.identity_map
+        """
+    )[0]
+    return DedupeResult(**stats, overshared_keys=overshared)
+
+
+@task(name="dedupe", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+def dedupe(config: PipelineConfig, as_of: date) -> dict:
+    """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
+    with Warehouse.open(config) as wh:
+        result = dedupe_all(wh, config, config.cutoff(as_of))
+    get_run_logger().info(
+        "%d customer records -> %d customers (%d records merged, largest cluster %d)",
+        result.records, result.customers, result.merged_records, result.largest_cluster,
+    )
+    return asdict(result)

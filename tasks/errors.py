@@ -1,0 +1,45 @@
+"""Error kinds, and the rule that decides which ones a task retries."""
+
+from typing import Any
+
+import duckdb
+
+
+class DataError(ValueError):
+    """Bad input data or config: retrying cannot help, the message says what to fix."""
+
+
+# Errors worth another try: the file system, a lock held by another writer, a dropped connection.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    TimeoutError,
+    ConnectionError,
+    duckdb.IOException,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether error may go away on retry (I/O, locks), as opposed to a data or code error."""
+    if isinstance(error, DataError):
+        return False
+    if isinstance(error, TRANSIENT_ERRORS):
+        return True
+    return "could not set lock" in str(error).lower()
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect retry_condition_fn: retry a failed task run only for transient errors."""
+    try:
+        state.result()
+    except BaseException as error:  # noqa: BLE001 - the state re-raises whatever the task raised
+        return is_transient(error)
+    return False
+
+
+# Options every stage task shares: three retries with backoff, for transient errors only.
+# Stages write to the warehouse, so Prefect's result cache must never skip one.
+STAGE_TASK_OPTIONS: dict[str, Any] = {
+    "retries": 3,
+    "retry_delay_seconds": [2, 10, 30],
+    "retry_condition_fn": retry_transient,
+}

@@ -1,0 +1,181 @@
+"""Publish stage: audits, then the day's segments into published tables and export files.
+
+Tables: the as_of's rows are replaced in one transaction, so readers see the old rows or the
+new ones, never a mix, and a rerun of the same as_of replaces rather than duplicates.
+Files: written into a temporary folder beside the final one, fsynced, manifest last, then
+renamed into place as `exports/<as_of>/`.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+from typing import Any
+
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from tasks.config import PipelineConfig
+from tasks.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.report import render_markdown
+from tasks.warehouse import SQL_DIR, Warehouse
+
+AUDITS = sorted(p.stem for p in (SQL_DIR / "audits").glob("*.sql"))
+UTF8_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """Where a publish put things and how much."""
+
+    as_of: date
+    rows: int
+    export_dir: str
+    files: dict[str, dict[str, object]] = field(default_factory=dict)
+
+
+def code_version() -> str:
+    """The package version and, when run from a git checkout, the commit."""
+    version = metadata.version("precision-segments")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=SQL_DIR.parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+{commit}"
+
+
+def run_audits(wh: Warehouse, as_of: date) -> None:
+    """Run every audit query; raise a DataError listing the ones that returned rows."""
+    failures = []
+    for audit in AUDITS:
+        rows = wh.audit(audit, {"as_of": as_of})
+        if rows:
+            failures.append(f"{audit}: {len(rows)} offending rows, e.g. {rows[0]}")
+    if failures:
+        raise DataError("audits failed, nothing was published:\n  " + "\n  ".join(failures))
+
+
+def publish_tables(wh: Warehouse, as_of: date, run_id: str, config_hash: str) -> int:
+    """Replace the as_of's rows of published.customer_segments and record the run, atomically."""
+    sql = wh.model_sql("published/customer_segments")
+    params = {"run_id": run_id}
+    with wh.transaction():
+        wh.execute(f"create table if not exists published.customer_segments as {sql} limit 0", params)
+        wh.execute("delete from published.customer_segments where as_of = ?", [as_of])
+        wh.execute(f"insert into published.customer_segments by name {sql}", params)
+        rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+        wh.execute(
+            """
+            create table if not exists published.runs (
+                run_id varchar, as_of date, config_hash varchar, code_version varchar,
+                rows bigint, published_at timestamptz
+            )
+            """
+        )
+        wh.execute(
+            "insert into published.runs values (?, ?, ?, ?, ?, now())",
+            [run_id, as_of, config_hash, code_version(), rows],
+        )
+    return rows
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _file_entry(path: Path, rows: int) -> dict[str, object]:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"rows": rows, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def write_exports(
+    wh: Warehouse, exports: Path, as_of: date, run_id: str, config_hash: str, report: str
+) -> PublishResult:
+    """Write the as_of's export files and manifest, then move them into exports/<as_of>/ at once."""
+    final = exports / as_of.isoformat()
+    staging = exports / f".{as_of.isoformat()}.{run_id}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True, mode=0o700)
+    query = "select * exclude (run_id) from published.customer_segments where as_of = ? order by customer_id"
+    rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+    files: dict[str, dict[str, object]] = {}
+
+    parquet = staging / "customer_segments.parquet"
+    target = str(parquet).replace("'", "''")
+    wh.execute(f"copy ({query.replace('?', '$as_of')}) to '{target}' (format parquet)", {"as_of": as_of})
+    # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
+    csv = staging / "customer_segments.csv"
+    frame = wh.con.execute(query, [as_of]).pl()
+    with csv.open("wb") as handle:
+        handle.write(UTF8_BOM)
+        frame.write_csv(handle)
+    sizes = staging / "segment_sizes.csv"
+    size_frame = wh.con.execute(
+        """
+        select coalesce(rfm_segment, '(not scored)') as rfm_segment, any_value(rfm_segment_zh) as rfm_segment_zh,
+            count(*) as customers
+        from published.customer_segments where as_of = ? group by all order by customers desc, rfm_segment
+        """,
+        [as_of],
+    ).pl()
+    with sizes.open("wb") as handle:
+        handle.write(UTF8_BOM)
+        size_frame.write_csv(handle)
+    report_path = staging / "report.md"
+    report_path.write_text(report, encoding="utf-8")
+
+    for path, count in ((parquet, rows), (csv, rows), (sizes, size_frame.height), (report_path, None)):
+        os.chmod(path, 0o600)
+        _fsync(path)
+        files[path.name] = _file_entry(path, count)
+    manifest = {
+        "as_of": as_of.isoformat(),
+        "run_id": run_id,
+        "config_hash": config_hash,
+        "code_version": code_version(),
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "row_counts": {"customer_segments": rows, "segment_sizes": size_frame.height},
+        "files": files,
+    }
+    manifest_path = staging / "manifest.json"
+    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
+    os.chmod(manifest_path, 0o600)
+    _fsync(manifest_path)
+
+    previous = exports / f".{as_of.isoformat()}.{run_id}.old"
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+    return PublishResult(as_of=as_of, rows=rows, export_dir=str(final), files=files)
+
+
+@task(name="publish", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """Audit, then publish the as_of's segments to published tables, export files and a Prefect artifact."""
+    report = render_markdown({**summary, "publish": {"export_dir": str(config.exports_path / as_of.isoformat())}})
+    with Warehouse.open(config) as wh:
+        run_audits(wh, as_of)
+        publish_tables(wh, as_of, run_id, config.config_hash())
+        result = write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report)
+    create_markdown_artifact(markdown=report, key="customer-segments-summary", description=f"Segments as of {as_of}")
+    get_run_logger().info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
+    return {"rows": result.rows, "export_dir": result.export_dir, "report": str(Path(result.export_dir) / "report.md")}

@@ -1,0 +1,59 @@
+"""RFM scoring rules, as small pure functions; the SQL models load the same rule table.
+
+Scores run 1–5 and higher is better on every axis: a recent buyer has a high R.
+Quintile rule: score = 1 + floor(5 × (rank − 1) / n), where rank is SQL `rank()` over the
+customers with a purchase (recency descending, frequency and monetary ascending). Tied
+values share the lowest rank, so equal values always get the same score.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RfmSegment:
+    """A named RFM segment: the R and FM score ranges it covers (inclusive)."""
+
+    name: str
+    label_zh: str
+    r_min: int
+    r_max: int
+    fm_min: int
+    fm_max: int
+
+
+# The 11 standard segments on the R × FM grid (FM = F and M averaged, rounded half up).
+# Together they cover all 25 cells exactly once, so every scored customer gets one segment.
+RFM_SEGMENTS: tuple[RfmSegment, ...] = (
+    RfmSegment("Champions", "冠军客户", 5, 5, 4, 5),
+    RfmSegment("Loyal", "忠诚客户", 3, 4, 4, 5),
+    RfmSegment("Potential Loyalist", "潜在忠诚客户", 4, 5, 2, 3),
+    RfmSegment("New", "新客户", 5, 5, 1, 1),
+    RfmSegment("Promising", "有潜力客户", 4, 4, 1, 1),
+    RfmSegment("Need Attention", "需要关注客户", 3, 3, 3, 3),
+    RfmSegment("About To Sleep", "即将沉睡客户", 3, 3, 1, 2),
+    RfmSegment("At Risk", "有流失风险客户", 1, 2, 3, 4),
+    RfmSegment("Can't Lose Them", "不能失去的客户", 1, 2, 5, 5),
+    RfmSegment("Hibernating", "冬眠客户", 2, 2, 1, 2),
+    RfmSegment("Lost", "已流失客户", 1, 1, 1, 2),
+)
+
+
+def quintile_score(rank: int, n: int) -> int:
+    """Score 1–5 of the value with SQL rank `rank` (1-based, ties share the lowest) among n values."""
+    if not 1 <= rank <= n:
+        raise ValueError(f"rank {rank} outside 1..{n}")
+    return 1 + (5 * (rank - 1)) // n
+
+
+def fm_score(f_score: int, m_score: int) -> int:
+    """F and M combined: their mean, rounded half up."""
+    return (f_score + m_score + 1) // 2
+
+
+def rfm_segment(r_score: int, f_score: int, m_score: int) -> RfmSegment:
+    """The segment of a customer's R, F and M scores."""
+    fm = fm_score(f_score, m_score)
+    for segment in RFM_SEGMENTS:
+        if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm <= segment.fm_max:
+            return segment
+    raise ValueError(f"no RFM segment for R={r_score}, F={f_score}, M={m_score}")

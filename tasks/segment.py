@@ -1,0 +1,102 @@
+"""Segment stage: RFM scores and named segments in SQL, KMeans clusters with scikit-learn."""
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import polars as pl
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from sklearn.cluster import KMeans
+from sklearn.preprocessing import StandardScaler
+
+from tasks.config import PipelineConfig, SegmentConfig
+from tasks.errors import STAGE_TASK_OPTIONS
+from tasks.rfm import RFM_SEGMENTS
+from tasks.warehouse import Warehouse
+
+# Model inputs: behaviour every purchasing customer has, log-scaled so whales do not dominate.
+CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "sessions_90d")
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What one segment run produced."""
+
+    customers: int
+    scored: int
+    rfm_segments: dict[str, int]
+    clusters: dict[int, int]
+
+
+def cluster_inputs(features: pl.DataFrame) -> np.ndarray:
+    """The scaled model matrix: log1p of each cluster feature (negative money counts as 0), standardized."""
+    matrix = features.select(
+        pl.col(name).cast(pl.Float64).clip(lower_bound=0).log1p() for name in CLUSTER_FEATURES
+    ).to_numpy()
+    return StandardScaler().fit_transform(matrix)
+
+
+def fit_clusters(features: pl.DataFrame, clusters: int, random_state: int) -> pl.DataFrame:
+    """customer_id -> cluster_id, where cluster 0 has the highest mean monetary, then 1, and so on.
+
+    Ordering clusters by value keeps ids meaningful and stable across runs even though KMeans
+    numbers its clusters arbitrarily.
+    """
+    schema = {"customer_id": pl.String, "cluster_id": pl.Int32}
+    if features.height < 2:
+        return pl.DataFrame({"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema)
+    matrix = cluster_inputs(features)
+    k = min(clusters, len(np.unique(matrix, axis=0)))
+    if k < 2:
+        return pl.DataFrame({"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema)
+    labels = KMeans(n_clusters=k, random_state=random_state, n_init=4).fit_predict(matrix)
+    labelled = features.select("customer_id", "monetary", "recency_days").with_columns(label=pl.Series(labels))
+    order = (
+        labelled.group_by("label")
+        .agg(pl.col("monetary").mean().alias("mean_monetary"), pl.col("recency_days").mean().alias("mean_recency"))
+        .sort(["mean_monetary", "mean_recency", "label"], descending=[True, False, False])
+        .with_row_index("cluster_id")
+        .select("label", pl.col("cluster_id").cast(pl.Int32))
+    )
+    return labelled.join(order, on="label").select("customer_id", "cluster_id").sort("customer_id")
+
+
+def write_rule_table(wh: Warehouse) -> None:
+    """Load the RFM segment rules into segments.rfm_segment_rules."""
+    rules = pl.DataFrame([asdict(s) for s in RFM_SEGMENTS]).rename({"name": "segment"})
+    wh.write_frame("segments.rfm_segment_rules", rules)
+
+
+def segment_all(wh: Warehouse, config: SegmentConfig) -> SegmentResult:
+    """Build segments.rfm_scores, segments.clusters and segments.customer_segments."""
+    with wh.transaction():
+        write_rule_table(wh)
+        wh.build("segments.rfm_scores", "segments/rfm_scores")
+        features = wh.con.execute(
+            f"select customer_id, {', '.join(CLUSTER_FEATURES)} from features.customer_features "
+            "where frequency is not null order by customer_id"
+        ).pl()
+        wh.write_frame("segments.clusters", fit_clusters(features, config.clusters, config.random_state))
+        customers = wh.build("segments.customer_segments", "segments/customer_segments")
+    sizes = dict(
+        wh.rows(
+            "select coalesce(rfm_segment, '(not scored)'), count(*) from segments.customer_segments "
+            "group by all order by 2 desc, 1"
+        )
+    )
+    clusters = dict(wh.rows("select cluster_id, count(*) from segments.clusters group by all order by 1"))
+    return SegmentResult(
+        customers=customers,
+        scored=wh.count("segments.rfm_scores"),
+        rfm_segments=sizes,
+        clusters=clusters,
+    )
+
+
+@task(name="segment", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+def segment(config: PipelineConfig) -> dict:
+    """Score, segment and cluster the customers in features.customer_features."""
+    with Warehouse.open(config) as wh:
+        result = segment_all(wh, config.segments)
+    get_run_logger().info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
+    return asdict(result)
