@@ -310,7 +310,8 @@ def check_expression(expression: str) -> str | None:
     """
     if not expression.strip():
         return "empty expression"
-    parsed = duckdb.execute("select json_serialize_sql(?)", [f"select {expression}"]).fetchall()[0][0]
+    with duckdb.connect() as con:
+        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}"]).fetchall()[0][0]
     tree = json.loads(parsed)
     if tree.get("error"):
         return f"not a valid SQL expression: {expression!r} ({tree.get('error_message')})"

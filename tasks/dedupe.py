@@ -44,7 +44,7 @@ def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
     placeholders = frozenset(p.strip().lower() for p in config.dedupe.placeholders)
     for field, normalize in (("email", normalize_emails), ("phone", normalize_phones)):
         union = " union ".join(f"select {field} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS))
-        raw = wh.con.execute(f"select raw from ({union}) where raw is not null").pl()["raw"]
+        raw = wh.frame(f"select raw from ({union}) where raw is not null")["raw"]
         if field == "phone":
             norm = normalize(raw, config.dedupe.default_region, placeholders)
         else:
@@ -120,7 +120,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        observations = wh.con.execute("select * from core.record_observations").pl()
+        observations = wh.frame("select * from core.record_observations")
         components, overshared = cluster_records(observations, config.dedupe.max_key_records)
         wh.write_frame("record_components", components, temp=True)
         wh.build("core.identity_map", "core/identity_map")
@@ -149,3 +149,23 @@ def dedupe(config: PipelineConfig, as_of: date) -> dict:
         result.records, result.customers, result.merged_records, result.largest_cluster,
     )
     return asdict(result)
+
+
+def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of a clustering against ground truth.
+
+    predicted: item, cluster; truth: item, entity. Items in only one of them are ignored.
+    A pair of items is a true match when they share an entity, predicted when they share a cluster.
+    """
+    both = predicted.join(truth, on="item", how="inner")
+
+    def pairs(*keys: str) -> int:
+        counts = both.group_by(*keys).len()["len"]
+        return int((counts * (counts - 1) // 2).sum())
+
+    found, actual, correct = pairs("cluster"), pairs("entity"), pairs("cluster", "entity")
+    precision = correct / found if found else 1.0
+    recall = correct / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"items": both.height, "precision": precision, "recall": recall, "f1": f1,
+            "true_pairs": actual, "predicted_pairs": found, "correct_pairs": correct}

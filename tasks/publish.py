@@ -123,19 +123,19 @@ def write_exports(
     wh.execute(f"copy ({query.replace('?', '$as_of')}) to '{target}' (format parquet)", {"as_of": as_of})
     # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
     csv = staging / "customer_segments.csv"
-    frame = wh.con.execute(query, [as_of]).pl()
+    frame = wh.frame(query, [as_of])
     with csv.open("wb") as handle:
         handle.write(UTF8_BOM)
         frame.write_csv(handle)
     sizes = staging / "segment_sizes.csv"
-    size_frame = wh.con.execute(
+    size_frame = wh.frame(
         """
         select coalesce(rfm_segment, '(not scored)') as rfm_segment, any_value(rfm_segment_zh) as rfm_segment_zh,
             count(*) as customers
         from published.customer_segments where as_of = ? group by all order by customers desc, rfm_segment
         """,
         [as_of],
-    ).pl()
+    )
     with sizes.open("wb") as handle:
         handle.write(UTF8_BOM)
         size_frame.write_csv(handle)

@@ -72,10 +72,10 @@ def segment_all(wh: Warehouse, config: SegmentConfig) -> SegmentResult:
     with wh.transaction():
         write_rule_table(wh)
         wh.build("segments.rfm_scores", "segments/rfm_scores")
-        features = wh.con.execute(
+        features = wh.frame(
             f"select customer_id, {', '.join(CLUSTER_FEATURES)} from features.customer_features "
             "where frequency is not null order by customer_id"
-        ).pl()
+        )
         wh.write_frame("segments.clusters", fit_clusters(features, config.clusters, config.random_state))
         customers = wh.build("segments.customer_segments", "segments/customer_segments")
     sizes = dict(

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 if TYPE_CHECKING:
+    import polars as pl
+
     from tasks.config import PipelineConfig
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -120,6 +122,10 @@ class Warehouse:
         cursor = self.con.execute(sql, _bind(sql, params))
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def frame(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> "pl.DataFrame":
+        """A query's result as a polars DataFrame (through Arrow, without copying row by row)."""
+        return self.con.sql(sql, params=_bind(sql, params)).pl()
 
     def scalar(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Any:
         """The single value of a one-row, one-column query."""
