@@ -1,0 +1,30 @@
+# Every target bootstraps itself: uv (if missing) into .uv-bootstrap/, then the venv from uv.lock.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+
+.PHONY: demo test lint bench clean
+
+$(CURDIR)/.uv-bootstrap/bin/uv:
+	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
+	$(CURDIR)/.uv-bootstrap/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## Generate sample data and run a full daily refresh on it (the main job).
+demo: .venv/.synced
+	$(UV) run --frozen segments demo
+
+## Run the whole test suite.
+test: .venv/.synced
+	$(UV) run --frozen pytest
+
+lint: .venv/.synced
+	$(UV) run --frozen ruff check .
+
+clean:
+	rm -rf demo-data .venv .uv-bootstrap .pytest_cache
