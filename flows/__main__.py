@@ -1,5 +1,5 @@
 """`python -m flows` is the `segments` command."""
 
-from flows.cli import app
+from flows.cli import main
 
-app(prog_name="segments")
+main()

@@ -48,7 +48,9 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str = DEFA
         if day in done:
             logger.info("%s already published, skipped (overwrite=False)", day)
         else:
-            daily_refresh.with_options(flow_run_name=f"daily-refresh-{day.isoformat()}")(as_of=day, config=config)
+            daily_refresh.with_options(flow_run_name=f"daily-refresh-{day.isoformat()}")(
+                as_of=day, config=config
+            )
             completed.append(day.isoformat())
         update_progress_artifact(progress, progress=100.0 * index / len(days))
     return completed

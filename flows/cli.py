@@ -9,6 +9,7 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+import gc  # noqa: E402
 import shutil  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,7 +34,9 @@ app = typer.Typer(
 DirOption = Annotated[Path, typer.Option("--dir", help="Folder for the sample data, its config and outputs.")]
 CustomersOption = Annotated[int, typer.Option(help="Number of true persons to generate.", min=1)]
 SeedOption = Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")]
-ConfigOption = Annotated[Path, typer.Option("--config", help="Pipeline config YAML.", exists=True, dir_okay=False)]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", help="Pipeline config YAML.", exists=True, dir_okay=False)
+]
 
 
 def parse_day(value: str | None) -> date | None:
@@ -61,7 +64,9 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     total_quarantined = sum(load["rows_quarantined"] for load in summary["extract"])
     dedupe = summary["dedupe"]
-    typer.echo(f"\nRows quarantined: {total_quarantined:,} (see table audit.quarantine for file, row and reason)")
+    typer.echo(
+        f"\nRows quarantined: {total_quarantined:,} (see table audit.quarantine for file, row and reason)"
+    )
     typer.echo(
         f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
         f"({dedupe['merged_records']:,} records merged)"
@@ -103,7 +108,9 @@ def generate(
 @app.command()
 def run(
     config: ConfigOption,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to compute (YYYY-MM-DD); default today.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to compute (YYYY-MM-DD); default today.")
+    ] = None,
 ) -> None:
     """Run the daily refresh flow for one day."""
     from flows.daily_refresh import daily_refresh
@@ -140,11 +147,23 @@ def backfill(
 
     try:
         load_config(config)
-        done = backfill_flow(start=parse_day(start), end=parse_day(end), overwrite=overwrite, config=str(config))
+        done = backfill_flow(
+            start=parse_day(start), end=parse_day(end), overwrite=overwrite, config=str(config)
+        )
     except (ConfigError, DataError) as error:
         _fail(error)
     typer.echo(f"Backfill {start}..{end}: computed {len(done)} day(s): {', '.join(done) or 'none'}")
 
 
+def main() -> None:
+    """Entry point of the `segments` console script."""
+    try:
+        app()
+    finally:
+        # Collect DuckDB objects caught in reference cycles before the interpreter exits;
+        # otherwise DuckDB's bindings print spurious "leaked instance" warnings at exit.
+        gc.collect()
+
+
 if __name__ == "__main__":
-    app()
+    main()

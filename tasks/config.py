@@ -311,7 +311,7 @@ def check_expression(expression: str) -> str | None:
     if not expression.strip():
         return "empty expression"
     with duckdb.connect() as con:
-        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}"]).fetchall()[0][0]
+        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
     tree = json.loads(parsed)
     if tree.get("error"):
         return f"not a valid SQL expression: {expression!r} ({tree.get('error_message')})"
@@ -321,6 +321,8 @@ def check_expression(expression: str) -> str | None:
         return f"not a single expression: {expression!r}"
     if len(node["select_list"]) != 1 or node.get("from_table", {}).get("type") != "EMPTY":
         return f"not a single expression: {expression!r}"
+    if node["select_list"][0].get("alias"):
+        return f"not a single expression (an alias or a second word?): {expression!r}"
     if any(key in parsed for key in ('"SUBQUERY"', '"TABLE_FUNCTION"', '"BASE_TABLE"')):
         return f"subqueries and table access are not allowed in a mapping: {expression!r}"
     return None
@@ -333,6 +335,12 @@ def load_config(path: str | Path) -> PipelineConfig:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read as UTF-8 (byte {exc.start}); save the config as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):

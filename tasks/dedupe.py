@@ -12,9 +12,9 @@ from datetime import date, datetime
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from tasks.config import PipelineConfig
@@ -43,7 +43,9 @@ def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
     """Write core.email_lookup and core.phone_lookup: every distinct raw value and its normalized form."""
     placeholders = frozenset(p.strip().lower() for p in config.dedupe.placeholders)
     for field, normalize in (("email", normalize_emails), ("phone", normalize_phones)):
-        union = " union ".join(f"select {field} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS))
+        union = " union ".join(
+            f"select {field} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS)
+        )
         raw = wh.frame(f"select raw from ({union}) where raw is not null")["raw"]
         if field == "phone":
             norm = normalize(raw, config.dedupe.default_region, placeholders)
@@ -69,12 +71,16 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
     records = (
         observations.group_by("record_source", "record_id")
         .agg(
-            first_seen=pl.when(pl.col("first_seen").is_null().any()).then(None).otherwise(pl.col("first_seen").min())
+            first_seen=pl.when(pl.col("first_seen").is_null().any())
+            .then(None)
+            .otherwise(pl.col("first_seen").min())
         )
         .sort("record_source", "record_id")
         .with_row_index("node")
     )
-    keyed = observations.join(records.select("record_source", "record_id", "node"), on=["record_source", "record_id"])
+    keyed = observations.join(
+        records.select("record_source", "record_id", "node"), on=["record_source", "record_id"]
+    )
     edges = pl.concat(
         [
             keyed.select("node", key=pl.lit(column), value=pl.col(column)).drop_nulls("value")
@@ -82,7 +88,9 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
         ]
     ).unique()
     sharing = edges.group_by("key", "value").agg(records=pl.len())
-    overshared = sharing.filter(pl.col("records") > max_key_records).sort("records", descending=True)
+    overshared = sharing.filter(pl.col("records") > max_key_records).sort(
+        ["records", "key", "value"], descending=[True, False, False]
+    )
     shared = (
         sharing.filter((pl.col("records") > 1) & (pl.col("records") <= max_key_records))
         .sort("key", "value")
@@ -107,7 +115,10 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
         .with_columns(pl.col("match_rule").fill_null("singleton"))
         .select("record_source", "record_id", "component", "first_seen", "match_rule")
     )
-    described = [f"{row['key']}={row['value']} ({row['records']} records)" for row in overshared.head(20).iter_rows(named=True)]
+    described = [
+        f"{row['key']}={row['value']} ({row['records']} records)"
+        for row in overshared.head(20).iter_rows(named=True)
+    ]
     return result, described
 
 
@@ -146,7 +157,10 @@ def dedupe(config: PipelineConfig, as_of: date) -> dict:
         result = dedupe_all(wh, config, config.cutoff(as_of))
     get_run_logger().info(
         "%d customer records -> %d customers (%d records merged, largest cluster %d)",
-        result.records, result.customers, result.merged_records, result.largest_cluster,
+        result.records,
+        result.customers,
+        result.merged_records,
+        result.largest_cluster,
     )
     return asdict(result)
 
@@ -167,5 +181,12 @@ def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, f
     precision = correct / found if found else 1.0
     recall = correct / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"items": both.height, "precision": precision, "recall": recall, "f1": f1,
-            "true_pairs": actual, "predicted_pairs": found, "correct_pairs": correct}
+    return {
+        "items": both.height,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": actual,
+        "predicted_pairs": found,
+        "correct_pairs": correct,
+    }

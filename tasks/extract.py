@@ -23,14 +23,31 @@ from tasks.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
 READER_OPTIONS = {
-    "csv": {"delim", "sep", "quote", "escape", "header", "skip", "comment", "nullstr", "new_line", "max_line_size"},
+    "csv": {
+        "delim",
+        "sep",
+        "quote",
+        "escape",
+        "header",
+        "skip",
+        "comment",
+        "nullstr",
+        "new_line",
+        "max_line_size",
+    },
     "jsonl": {"maximum_object_size", "sample_size", "date_format", "timestamp_format"},
     "parquet": {"binary_as_string"},
 }
 UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
 # The natural id of each kind: a second row with the same id is quarantined as a duplicate.
-ID_FIELDS = {"customers": "source_id", "transactions": "txn_id", "events": "event_id", "feedback": "feedback_id"}
-OFFSET_SUFFIX = r"([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
+ID_FIELDS = {
+    "customers": "source_id",
+    "transactions": "txn_id",
+    "events": "event_id",
+    "feedback": "feedback_id",
+}
+# A time of day followed by a zone: '2026-01-01 10:00:00+08:00', '...T02:00Z'. A bare date has none.
+OFFSET_SUFFIX = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
 # Timestamps more than this far past the load time are faults, not data.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -70,7 +87,7 @@ def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
                 bad = offset + exc.start
                 line += chunk[: exc.start].count(b"\n")
                 raise DataError(
-                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: {chunk[exc.start:exc.start + 4]!r}). "
+                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: {chunk[exc.start : exc.start + 4]!r}). "
                     "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
                 ) from None
             dst.write(text.removeprefix("\ufeff") if offset == 0 else text)
@@ -79,7 +96,9 @@ def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
         try:
             dst.write(decoder.decode(b"", final=True))
         except UnicodeDecodeError:
-            raise DataError(f"{path}: ends inside a multi-byte {encoding} character (truncated file?)") from None
+            raise DataError(
+                f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
+            ) from None
     return target
 
 
@@ -100,7 +119,9 @@ def reader_options(source: SourceConfig) -> str:
         elif isinstance(value, str):
             parts.append(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'")
         else:
-            raise DataError(f"source {source.name!r}: reader option {key!r} must be a string, number or boolean")
+            raise DataError(
+                f"source {source.name!r}: reader option {key!r} must be a string, number or boolean"
+            )
     return "".join(f", {p}" for p in parts)
 
 
@@ -183,12 +204,12 @@ def reasons_sql(source: SourceConfig) -> list[str]:
         text = _text(f'"m_{field}"')
         if sql_type != "varchar":
             reasons.append(
-                f"case when {text} is not null and \"{field}\" is null "
+                f'case when {text} is not null and "{field}" is null '
                 f"then 'field {field}: ''' || left({text}, 60) || ''' is not a valid {sql_type}' end"
             )
         if sql_type == "timestamptz":
             reasons.append(
-                f"case when \"{field}\" > $future_limit "
+                f'case when "{field}" > $future_limit '
                 f"then 'field {field}: ' || cast(\"{field}\" as varchar) || ' is in the future' end"
             )
     for field in REQUIRED_FIELDS[source.kind]:
@@ -211,7 +232,8 @@ def reasons_sql(source: SourceConfig) -> list[str]:
 def check_sql(source: SourceConfig) -> str:
     """Select over raw.<source>: canonical typed fields, lineage, and `_reason` (null for a good row)."""
     fields = CANONICAL_FIELDS[source.kind]
-    mapped = ",\n        ".join(f'({expr}) as "m_{field}"' for field, expr in source.columns.items())
+    # the newline ends a trailing -- comment inside an expression
+    mapped = ",\n        ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
     typed = ",\n        ".join(
         f'{typed_sql(field, sql_type) if field in source.columns else f"null::{sql_type}"} as "{field}"'
         for field, sql_type in fields.items()
@@ -264,11 +286,14 @@ def stage_source(wh: Warehouse, config: PipelineConfig, source: SourceConfig, ru
         "tz": source.timezone or config.timezone,
         "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
     }
-    sql = check_sql(source)
+    check_mappings(wh, source)
     try:
-        wh.execute(f"create or replace temp table checked as {sql}", params)
+        wh.execute(f"create or replace temp table checked as {check_sql(source)}", params)
     except duckdb.Error as exc:
-        raise DataError(_explain_mapping_error(wh, source, exc)) from None
+        raise DataError(
+            f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
+            "Use try_cast / try_strptime in the mapping so that bad values go to quarantine instead."
+        ) from None
     columns = ", ".join(f'"{f}"' for f in fields)
     wh.execute(
         f"insert into staging.{source.kind} select ? as source, _file, _row, {columns} "
@@ -292,18 +317,18 @@ def stage_source(wh: Warehouse, config: PipelineConfig, source: SourceConfig, ru
     return staged, quarantined
 
 
-def _explain_mapping_error(wh: Warehouse, source: SourceConfig, exc: duckdb.Error) -> str:
-    """Name the field whose mapping expression fails on this source's raw columns."""
+def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
+    """Bind every mapping expression against raw.<source> (no rows read); a DataError names the failing field."""
     table = quote_identifier(f"raw.{source.name}")
+    columns = raw_columns(wh, source)
     for field, expression in source.columns.items():
         try:
-            wh.execute(f"select ({expression}) from {table}")
-        except duckdb.Error as field_exc:
-            return (
+            wh.execute(f"select ({expression}\n) from {table} limit 0")
+        except duckdb.Error as exc:
+            raise DataError(
                 f"source {source.name!r}: columns.{field} = {expression!r} fails: "
-                f"{str(field_exc).splitlines()[0]}. Raw columns: {raw_columns(wh, source)}"
-            )
-    return f"source {source.name!r}: staging failed: {str(exc).splitlines()[0]}"
+                f"{str(exc).splitlines()[0]}. Raw columns: {columns}"
+            ) from None
 
 
 def raw_columns(wh: Warehouse, source: SourceConfig) -> list[str]:
@@ -323,7 +348,9 @@ def create_tables(wh: Warehouse) -> None:
     """Create the staging tables (empty) and the audit tables if missing."""
     for kind, fields in CANONICAL_FIELDS.items():
         columns = ", ".join(f'"{f}" {t}' for f, t in fields.items())
-        wh.execute(f"create or replace table staging.{kind} (source varchar, _file varchar, _row bigint, {columns})")
+        wh.execute(
+            f"create or replace table staging.{kind} (source varchar, _file varchar, _row bigint, {columns})"
+        )
     wh.execute(
         """
         create table if not exists audit.quarantine (
@@ -379,6 +406,10 @@ def extract(config: PipelineConfig, run_id: str) -> list[dict]:
     for load in loads:
         logger.info(
             "%s: %d files, %d rows read, %d staged, %d quarantined",
-            load.source, load.files, load.rows_read, load.rows_staged, load.rows_quarantined,
+            load.source,
+            load.files,
+            load.rows_read,
+            load.rows_staged,
+            load.rows_quarantined,
         )
     return [asdict(load) for load in loads]

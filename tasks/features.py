@@ -24,5 +24,7 @@ def features(config: PipelineConfig, as_of: date) -> dict[str, int]:
     """Build the as_of's order and customer features."""
     with Warehouse.open(config) as wh:
         counts = build_features(wh, config.features, as_of, config.cutoff(as_of))
-    get_run_logger().info("features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"])
+    get_run_logger().info(
+        "features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"]
+    )
     return counts

@@ -10,7 +10,9 @@ from functools import lru_cache
 import phonenumbers
 import polars as pl
 
-PLACEHOLDER_TEXT = frozenset({"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0"})
+PLACEHOLDER_TEXT = frozenset(
+    {"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0"}
+)
 PLACEHOLDER_EMAILS = frozenset(
     {
         "test@test.com",

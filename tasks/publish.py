@@ -12,10 +12,9 @@ import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import metadata
 from pathlib import Path
-
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -151,7 +150,7 @@ def write_exports(
         "run_id": run_id,
         "config_hash": config_hash,
         "code_version": code_version(),
-        "created_at": datetime.now(timezone.utc).isoformat(),
+        "created_at": datetime.now(UTC).isoformat(),
         "row_counts": {"customer_segments": rows, "segment_sizes": size_frame.height},
         "files": files,
     }
@@ -171,11 +170,19 @@ def write_exports(
 @task(name="publish", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
 def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
     """Audit, then publish the as_of's segments to published tables, export files and a Prefect artifact."""
-    report = render_markdown({**summary, "publish": {"export_dir": str(config.exports_path / as_of.isoformat())}})
+    report = render_markdown(
+        {**summary, "publish": {"export_dir": str(config.exports_path / as_of.isoformat())}}
+    )
     with Warehouse.open(config) as wh:
         run_audits(wh, as_of)
         publish_tables(wh, as_of, run_id, config.config_hash())
         result = write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report)
-    create_markdown_artifact(markdown=report, key="customer-segments-summary", description=f"Segments as of {as_of}")
+    create_markdown_artifact(
+        markdown=report, key="customer-segments-summary", description=f"Segments as of {as_of}"
+    )
     get_run_logger().info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
-    return {"rows": result.rows, "export_dir": result.export_dir, "report": str(Path(result.export_dir) / "report.md")}
+    return {
+        "rows": result.rows,
+        "export_dir": result.export_dir,
+        "report": str(Path(result.export_dir) / "report.md"),
+    }

@@ -27,13 +27,29 @@ def render_markdown(summary: dict[str, Any]) -> str:
         ),
         "## Customers",
         _table(
-            ["customer records", "customers after dedupe", "records merged", "largest cluster", "with a purchase"],
-            [[dedupe["records"], dedupe["customers"], dedupe["merged_records"], dedupe["largest_cluster"],
-              segments["scored"]]],
+            [
+                "customer records",
+                "customers after dedupe",
+                "records merged",
+                "largest cluster",
+                "with a purchase",
+            ],
+            [
+                [
+                    dedupe["records"],
+                    dedupe["customers"],
+                    dedupe["merged_records"],
+                    dedupe["largest_cluster"],
+                    segments["scored"],
+                ]
+            ],
         ),
     ]
     if dedupe["overshared_keys"]:
-        parts += ["Keys shared by too many records (not used to match):", *(f"- {k}" for k in dedupe["overshared_keys"])]
+        parts += [
+            "Keys shared by too many records (not used to match):",
+            *(f"- {k}" for k in dedupe["overshared_keys"]),
+        ]
     labels = summary.get("segment_labels", {})
     parts += [
         "## RFM segments",

@@ -44,16 +44,25 @@ def fit_clusters(features: pl.DataFrame, clusters: int, random_state: int) -> pl
     """
     schema = {"customer_id": pl.String, "cluster_id": pl.Int32}
     if features.height < 2:
-        return pl.DataFrame({"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema)
+        return pl.DataFrame(
+            {"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema
+        )
     matrix = cluster_inputs(features)
     k = min(clusters, len(np.unique(matrix, axis=0)))
     if k < 2:
-        return pl.DataFrame({"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema)
+        return pl.DataFrame(
+            {"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema
+        )
     labels = KMeans(n_clusters=k, random_state=random_state, n_init=4).fit_predict(matrix)
-    labelled = features.select("customer_id", "monetary", "recency_days").with_columns(label=pl.Series(labels))
+    labelled = features.select("customer_id", "monetary", "recency_days").with_columns(
+        label=pl.Series(labels)
+    )
     order = (
         labelled.group_by("label")
-        .agg(pl.col("monetary").mean().alias("mean_monetary"), pl.col("recency_days").mean().alias("mean_recency"))
+        .agg(
+            pl.col("monetary").mean().alias("mean_monetary"),
+            pl.col("recency_days").mean().alias("mean_recency"),
+        )
         .sort(["mean_monetary", "mean_recency", "label"], descending=[True, False, False])
         .with_row_index("cluster_id")
         .select("label", pl.col("cluster_id").cast(pl.Int32))
@@ -98,5 +107,7 @@ def segment(config: PipelineConfig) -> dict:
     """Score, segment and cluster the customers in features.customer_features."""
     with Warehouse.open(config) as wh:
         result = segment_all(wh, config.segments)
-    get_run_logger().info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
+    get_run_logger().info(
+        "%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments
+    )
     return asdict(result)

@@ -208,7 +208,9 @@ class Warehouse:
         return self.select(f"audits/{model}", params)
 
 
-def _bind(sql: str, params: Mapping[str, Any] | Sequence[Any] | None) -> Mapping[str, Any] | Sequence[Any] | None:
+def _bind(
+    sql: str, params: Mapping[str, Any] | Sequence[Any] | None
+) -> Mapping[str, Any] | Sequence[Any] | None:
     """Parameters for sql: named ones it does not use are left out (DuckDB rejects unused names)."""
     if not params:
         return None

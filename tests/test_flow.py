@@ -64,7 +64,9 @@ sources:
 """
 
 
-def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(prefect_server: None, tmp_path: Path) -> None:
+def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
+    prefect_server: None, tmp_path: Path
+) -> None:
     (tmp_path / "transactions.csv").write_text(PLAIN_TRANSACTIONS, encoding="utf-8")
     config = tmp_path / "config.yaml"
     config.write_text(PLAIN_CONFIG, encoding="utf-8")
@@ -74,14 +76,31 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(prefect_se
     rows = pl.DataFrame(
         published(config, date(2026, 3, 31)),
         schema=[
-            "as_of", "customer_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-            "rfm_segment", "rfm_segment_zh", "cluster_id",
-        ] + [f"c{i}" for i in range(11)],
+            "as_of",
+            "customer_id",
+            "recency_days",
+            "frequency",
+            "monetary",
+            "r_score",
+            "f_score",
+            "m_score",
+            "rfm_segment",
+            "rfm_segment_zh",
+            "cluster_id",
+        ]
+        + [f"c{i}" for i in range(11)],
         orient="row",
     )
     got = {
-        row["customer_id"]: (row["recency_days"], row["frequency"], row["monetary"], row["r_score"], row["f_score"],
-                             row["m_score"], row["rfm_segment"])
+        row["customer_id"]: (
+            row["recency_days"],
+            row["frequency"],
+            row["monetary"],
+            row["r_score"],
+            row["f_score"],
+            row["m_score"],
+            row["rfm_segment"],
+        )
         for row in rows.iter_rows(named=True)
     }
     from decimal import Decimal
@@ -97,7 +116,14 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(prefect_se
         customer_id("shop", "1005"): (0, 1, Decimal("200.00"), 4, 1, 4, "Potential Loyalist"),
     }  # 1004 only appears on 04-02: not a customer yet as of 03-31
     assert summary["extract"] == [
-        {"source": "shop", "kind": "transactions", "files": 1, "rows_read": 10, "rows_staged": 10, "rows_quarantined": 0}
+        {
+            "source": "shop",
+            "kind": "transactions",
+            "files": 1,
+            "rows_read": 10,
+            "rows_staged": 10,
+            "rows_quarantined": 0,
+        }
     ]
     assert summary["dedupe"]["customers"] == 4
     assert summary["segments"]["scored"] == 3
@@ -126,14 +152,22 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         assert customers == summary["dedupe"]["customers"]
         assert wh.scalar("select count(*) from published.customer_segments") == customers
         assert wh.scalar("select count(*) from core.customers") == customers
-        sizes = dict(wh.rows("select coalesce(rfm_segment, '(not scored)'), count(*) from published.customer_segments group by all"))
+        sizes = dict(
+            wh.rows(
+                "select coalesce(rfm_segment, '(not scored)'), count(*) from published.customer_segments group by all"
+            )
+        )
     assert sizes == summary["segments"]["rfm_segments"]
     assert sum(sizes.values()) == customers
 
     export_dir = Path(summary["publish"]["export_dir"])
     assert export_dir == config.exports_path / SAMPLE_END.isoformat()
     assert sorted(p.name for p in export_dir.iterdir()) == [
-        "customer_segments.csv", "customer_segments.parquet", "manifest.json", "report.md", "segment_sizes.csv",
+        "customer_segments.csv",
+        "customer_segments.parquet",
+        "manifest.json",
+        "report.md",
+        "segment_sizes.csv",
     ]
     import json
 
@@ -144,11 +178,17 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         assert hashlib.sha256((export_dir / name).read_bytes()).hexdigest() == entry["sha256"]
     assert (export_dir / "customer_segments.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert pl.read_parquet(export_dir / "customer_segments.parquet").height == customers
-    assert (export_dir / "report.md").read_text(encoding="utf-8").startswith(f"# Customer segments as of {SAMPLE_END}")
+    assert (
+        (export_dir / "report.md")
+        .read_text(encoding="utf-8")
+        .startswith(f"# Customer segments as of {SAMPLE_END}")
+    )
     assert oct(config.warehouse_path.stat().st_mode & 0o777) == "0o600"
 
 
-def test_same_as_of_twice_gives_identical_published_rows(prefect_server: None, sample_data: Path, make_config) -> None:
+def test_same_as_of_twice_gives_identical_published_rows(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
     config_path = make_config(sample_data)
     day = date(2026, 9, 30)
     daily_refresh(as_of=day, config=str(config_path))
@@ -163,7 +203,9 @@ def test_same_as_of_twice_gives_identical_published_rows(prefect_server: None, s
         assert wh.scalar("select count(*) from published.runs where as_of = ?", [day]) == 2
 
 
-def test_records_after_as_of_never_affect_it(prefect_server: None, sample_data: Path, sample_copy: Path, make_config) -> None:
+def test_records_after_as_of_never_affect_it(
+    prefect_server: None, sample_data: Path, sample_copy: Path, make_config
+) -> None:
     day = date(2026, 6, 30)
     # Later data: a payment that would merge two existing members (one's phone, the other's member id),
     # a big purchase by an existing member, and a new member who signs up later.
@@ -178,7 +220,11 @@ def test_records_after_as_of_never_affect_it(prefect_server: None, sample_data: 
         encoding="utf-8",
     )
     with (sample_copy / "crm" / "members.csv").open("ab") as handle:
-        handle.write("MX00001,新会员,13912345670,,男,1990-01-01,北京,北京,2026-07-02 10:00:00,2026-07-02 10:00:00,是\n".encode("gbk"))
+        handle.write(
+            "MX00001,新会员,13912345670,,男,1990-01-01,北京,北京,2026-07-02 10:00:00,2026-07-02 10:00:00,是\n".encode(
+                "gbk"
+            )
+        )
 
     before = make_config(sample_data)
     after = make_config(sample_copy)
@@ -194,7 +240,9 @@ def test_records_after_as_of_never_affect_it(prefect_server: None, sample_data: 
     assert len(published(after, later)) == len(published(before, later))  # +1 new member, -1 by the merge
 
 
-def test_backfill_runs_each_day_once_and_skips_published_days(prefect_server: None, sample_data: Path, make_config) -> None:
+def test_backfill_runs_each_day_once_and_skips_published_days(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
     config_path = make_config(sample_data)
     done = backfill(start=date(2026, 11, 20), end=date(2026, 11, 22), config=str(config_path))
     assert done == ["2026-11-20", "2026-11-21", "2026-11-22"]
@@ -202,6 +250,9 @@ def test_backfill_runs_each_day_once_and_skips_published_days(prefect_server: No
     assert again == ["2026-11-19"]
     with Warehouse.open(load_config(config_path), read_only=True) as wh:
         assert wh.rows("select as_of, count(*) from published.runs group by all order by 1") == [
-            (date(2026, 11, 19), 1), (date(2026, 11, 20), 1), (date(2026, 11, 21), 1), (date(2026, 11, 22), 1)
+            (date(2026, 11, 19), 1),
+            (date(2026, 11, 20), 1),
+            (date(2026, 11, 21), 1),
+            (date(2026, 11, 22), 1),
         ]
     shutil.rmtree(load_config(config_path).exports_path)

@@ -2,9 +2,9 @@
 select *
 from segments.customer_segments
 where (frequency is not null and (
-        r_score not between 1 and 5
-        or f_score not between 1 and 5
-        or m_score not between 1 and 5
+        coalesce(r_score not between 1 and 5, true)
+        or coalesce(f_score not between 1 and 5, true)
+        or coalesce(m_score not between 1 and 5, true)
         or rfm_segment is null
         or cluster_id is null
     ))
