@@ -9,7 +9,6 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
-import gc  # noqa: E402
 import shutil  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -20,6 +19,7 @@ import typer  # noqa: E402
 
 from tasks.config import ConfigError, load_config  # noqa: E402
 from tasks.errors import DataError  # noqa: E402
+from tasks.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.warehouse import SQL_DIR  # noqa: E402
 
 DEMO_CONFIG = SQL_DIR.parent / "config" / "demo.yaml"
@@ -160,9 +160,7 @@ def main() -> None:
     try:
         app()
     finally:
-        # Collect DuckDB objects caught in reference cycles before the interpreter exits;
-        # otherwise DuckDB's bindings print spurious "leaked instance" warnings at exit.
-        gc.collect()
+        silence_teardown_noise()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 -- Grain: one row per (source, _file, _row). Parameters: none.
 -- {{kind}} is one of transactions, events, feedback (checked in code).
 -- The record is the row's customer_ref in its customers source; without a customer_ref it is
--- the row's own best identifier (normalized email, then phone, then device id).
+-- the row's own best identifier (normalized email, then phone, then device id). A row whose
+-- identifiers are all invalid or placeholders (13800000000, test@test.com) is a record of its
+-- own: grouping rows by such a value would merge unrelated people.
 with facts as (
     select * from staging.{{kind}}
 ),
@@ -31,9 +33,10 @@ final as (
         case
             when facts.customer_ref is not null then facts.customer_ref
             else coalesce(
-                'email:' || coalesce(emails.norm, facts.email),
-                'phone:' || coalesce(phones.norm, facts.phone),
-                'device:' || facts.device_id
+                'email:' || emails.norm,
+                'phone:' || phones.norm,
+                'device:' || facts.device_id,
+                'row:' || facts._file || ':' || facts._row
             )
         end as record_id
     from facts
