@@ -75,7 +75,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     typer.echo("\nRFM segments")
     labels = summary.get("segment_labels", {})
     for name, count in summary["segments"]["rfm_segments"].items():
-        typer.echo(f"  {name:<20} {labels.get(name, ''):<10} {count:>9,}")
+        typer.echo(f"  {name:<20} {count:>9,}  {labels.get(name, '')}")
     typer.echo("\nClusters: " + ", ".join(f"{k}: {v:,}" for k, v in summary["segments"]["clusters"].items()))
     typer.echo(f"\nWarehouse: {summary['warehouse']}")
     typer.echo(f"Exports:   {summary['publish']['export_dir']}")
