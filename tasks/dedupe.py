@@ -19,6 +19,7 @@ from scipy.sparse.csgraph import connected_components
 
 from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
+from tasks.extract import ID_FIELDS
 from tasks.normalize import normalize_emails, normalize_phones
 from tasks.warehouse import Warehouse
 
@@ -129,7 +130,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
         build_source_links(wh, config)
         wh.build("core.customer_records", "core/customer_records")
         for kind in FACT_KINDS:
-            wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind})
+            wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
         observations = wh.frame("select * from core.record_observations")
         components, overshared = cluster_records(observations, config.dedupe.max_key_records)
