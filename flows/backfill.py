@@ -1,56 +1,122 @@
-"""Backfill: the daily refresh for every day in a range, oldest first, each day its own subflow run."""
+"""Backfill: the daily refresh for every day of a range, oldest first, each day its own subflow run.
 
+Prefect has no backfill of its own; this flow is it. Days already published are skipped unless
+`overwrite`. Progress is kept in the warehouse (`published.backfill_progress`), so a backfill that
+failed half way, started again with the same parameters, resumes after the last completed day.
+"""
+
+import hashlib
 from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
+from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
+from prefect.runtime import flow_run
 
 from flows.daily_refresh import DEFAULT_CONFIG, daily_refresh
-from tasks.config import load_config
+from flows.hooks import notify_failure
+from tasks.config import PipelineConfig, load_config
 from tasks.errors import DataError
+from tasks.lock import warehouse_lock
 from tasks.warehouse import Warehouse
 
+PROGRESS_TABLE = """
+create table if not exists published.backfill_progress (
+    backfill_id varchar, as_of date, flow_run_id varchar, finished_at timestamptz
+)
+"""
 
-def days_between(start: date, end: date) -> list[date]:
-    """Every date from start to end inclusive, oldest first."""
+
+def backfill_days(start: date, end: date, today: date, max_days: int) -> list[date]:
+    """Every date from start to end inclusive, oldest first; a DataError says what is wrong with the range."""
     if start > end:
-        raise DataError(f"backfill start {start} is after end {end}")
-    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+        raise DataError(f"backfill start {start} is after end {end}: give start <= end")
+    if end > today:
+        raise DataError(
+            f"backfill end {end} is in the future (today is {today}): the last day must be {today} or earlier"
+        )
+    days = (end - start).days + 1
+    if days > max_days:
+        raise DataError(
+            f"backfill of {days} days ({start}..{end}) is longer than orchestration.backfill_max_days = {max_days}: "
+            "split it into several runs or raise the limit in the config"
+        )
+    return [start + timedelta(days=n) for n in range(days)]
 
 
-def published_days(config_path: str) -> set[date]:
-    """The as_of dates already in published.customer_segments."""
-    config = load_config(config_path)
+def backfill_id(start: date, end: date, overwrite: bool, config: PipelineConfig) -> str:
+    """Identifies a backfill request, so that a restart of the same request resumes it."""
+    key = f"{start}|{end}|{overwrite}|{config.warehouse_path}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger) -> set[date]:
+    """Days this request completed in an earlier attempt, plus already published days unless overwrite."""
     if not config.warehouse_path.exists():
         return set()
-    with Warehouse.open(config, read_only=True) as wh:
-        if not wh.table_exists("published.runs"):
-            return set()
-        return {day for (day,) in wh.rows("select distinct as_of from published.runs")}
+    with (
+        warehouse_lock(config.warehouse_path, f"backfill {request}: reading progress", logger),
+        Warehouse.open(config) as wh,
+    ):
+        wh.execute(PROGRESS_TABLE)
+        done = {
+            day
+            for (day,) in wh.rows(
+                "select as_of from published.backfill_progress where backfill_id = ?", [request]
+            )
+        }
+        if not overwrite and wh.table_exists("published.runs"):
+            done |= {day for (day,) in wh.rows("select distinct as_of from published.runs")}
+    return done
 
 
-@flow(name="backfill")
+def record_progress(config: PipelineConfig, request: str, day: date | None, logger) -> None:
+    """Mark one day of a request done; with day None, forget the request (it finished)."""
+    with (
+        warehouse_lock(config.warehouse_path, f"backfill {request}: progress", logger),
+        Warehouse.open(config) as wh,
+    ):
+        wh.execute(PROGRESS_TABLE)
+        if day is None:
+            wh.execute("delete from published.backfill_progress where backfill_id = ?", [request])
+        else:
+            wh.execute(
+                "insert into published.backfill_progress values (?, ?, ?, now())",
+                [request, day, str(flow_run.id or "")],
+            )
+
+
+@flow(name="backfill", on_failure=[notify_failure])
 def backfill(start: date, end: date, overwrite: bool = False, config: str = DEFAULT_CONFIG) -> list[str]:
     """Run the daily refresh for each day from start to end, oldest first.
 
     Args:
         start: First as_of day (YYYY-MM-DD).
-        end: Last as_of day (YYYY-MM-DD), inclusive.
+        end: Last as_of day (YYYY-MM-DD), inclusive; today at the latest.
         overwrite: Recompute days that are already published (otherwise they are skipped).
         config: Path of the pipeline config YAML, relative to the run's working directory.
     """
     logger = get_run_logger()
-    days = days_between(start, end)
-    done = set() if overwrite else published_days(config)
-    progress = create_progress_artifact(progress=0.0, description=f"backfill {start}..{end}")
-    completed = []
+    pipeline = load_config(config)
+    days = backfill_days(start, end, pipeline.today(), pipeline.orchestration.backfill_max_days)
+    request = backfill_id(start, end, overwrite, pipeline)
+    skip = finished_days(pipeline, request, overwrite, logger)
+    logger.info("backfill %s..%s: %d days, %d already done", start, end, len(days), len(skip & set(days)))
+    progress = create_progress_artifact(
+        progress=0.0, description=f"backfill {start}..{end}: days done / total"
+    )
+    computed, outcome = [], []
     for index, day in enumerate(days, start=1):
-        if day in done:
-            logger.info("%s already published, skipped (overwrite=False)", day)
+        if day in skip:
+            outcome.append({"as_of": day.isoformat(), "status": "skipped (already done)"})
         else:
             daily_refresh.with_options(flow_run_name=f"daily-refresh-{day.isoformat()}")(
                 as_of=day, config=config
             )
-            completed.append(day.isoformat())
+            record_progress(pipeline, request, day, logger)
+            computed.append(day.isoformat())
+            outcome.append({"as_of": day.isoformat(), "status": "computed"})
         update_progress_artifact(progress, progress=100.0 * index / len(days))
-    return completed
+        logger.info("backfill progress: %d / %d days", index, len(days))
+    record_progress(pipeline, request, None, logger)
+    create_table_artifact(table=outcome, key="backfill-days", description=f"backfill {start}..{end}")
+    return computed

@@ -155,6 +155,50 @@ def backfill(
     typer.echo(f"Backfill {start}..{end}: computed {len(done)} day(s): {', '.join(done) or 'none'}")
 
 
+@app.command()
+def profile(
+    config: ConfigOption,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Published day (YYYY-MM-DD); default the latest.")
+    ] = None,
+) -> None:
+    """Show what is published: segment sizes of a day and the latest runs (read-only)."""
+    from tasks.lock import lock_holder
+    from tasks.warehouse import Warehouse, WarehouseLockedError
+
+    try:
+        pipeline = load_config(config)
+        if not pipeline.warehouse_path.exists():
+            raise DataError(f"no warehouse at {pipeline.warehouse_path} yet: run `segments run` first")
+        with Warehouse.open(pipeline, read_only=True) as wh:
+            if not wh.table_exists("published.runs"):
+                raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
+            day = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
+            sizes = wh.rows(
+                """
+                select coalesce(rfm_segment, '(not scored)'), any_value(rfm_segment_zh), count(*)
+                from published.customer_segments where as_of = ? group by all order by 3 desc, 1
+                """,
+                [day],
+            )
+            runs = wh.rows(
+                "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
+            )
+    except WarehouseLockedError:
+        holder = lock_holder(pipeline.warehouse_path)
+        _fail(
+            DataError(f"the warehouse is being written right now by {holder}; try again when it has finished")
+        )
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    typer.echo(f"Published segments as of {day}: {sum(n for *_, n in sizes):,} customers")
+    for name, label, count in sizes:
+        typer.echo(f"  {name:<20} {count:>9,}  {label or ''}")
+    typer.echo("\nLatest runs:")
+    for run_day, run_id, rows, published_at in runs:
+        typer.echo(f"  {run_day}  {rows:>9,} rows  {published_at:%Y-%m-%d %H:%M:%S %Z}  run {run_id}")
+
+
 def main() -> None:
     """Entry point of the `segments` console script."""
     try:

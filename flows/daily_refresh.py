@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.utilities.timeout import timeout
 
+from flows.hooks import notify_failure
 from tasks.config import PipelineConfig, load_config
 from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
+from tasks.lock import warehouse_lock
 from tasks.publish import publish
 from tasks.rfm import RFM_SEGMENTS
 from tasks.segment import segment
@@ -31,26 +34,8 @@ def default_as_of(config: PipelineConfig) -> date:
     return moment.astimezone(ZoneInfo(config.timezone)).date()
 
 
-def current_run_id() -> str:
-    """The Prefect flow run id, or a fresh id outside a run."""
-    return str(flow_run.id or uuid.uuid4())
-
-
-@flow(name="daily-refresh", log_prints=False)
-def daily_refresh(as_of: date | None = None, config: str = DEFAULT_CONFIG) -> dict:
-    """Refresh the customer database for one day and publish its segments.
-
-    Args:
-        as_of: Day to compute segments for (YYYY-MM-DD). Empty: the run's scheduled date in the
-            config's time zone. Only data timestamped up to the end of this day is used.
-        config: Path of the pipeline config YAML, relative to the run's working directory.
-    """
-    logger = get_run_logger()
-    pipeline = load_config(config)
-    day = as_of or default_as_of(pipeline)
-    run_id = current_run_id()
-    logger.info("daily refresh as of %s (run %s, config %s)", day, run_id, Path(config).resolve())
-
+def refresh(pipeline: PipelineConfig, day: date, run_id: str) -> dict:
+    """The five stages, in order; returns the run summary."""
     loads = extract(pipeline, run_id)
     identities = dedupe(pipeline, day, wait_for=[loads])
     counts = features(pipeline, day, wait_for=[identities])
@@ -67,4 +52,33 @@ def daily_refresh(as_of: date | None = None, config: str = DEFAULT_CONFIG) -> di
         "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
     }
     summary["publish"] = publish(pipeline, day, run_id, summary)
+    return summary
+
+
+def current_run_id() -> str:
+    """The Prefect flow run id, or a fresh id outside a run."""
+    return str(flow_run.id or uuid.uuid4())
+
+
+@flow(name="daily-refresh", on_failure=[notify_failure])
+def daily_refresh(as_of: date | None = None, config: str = DEFAULT_CONFIG) -> dict:
+    """Refresh the customer database for one day and publish its segments.
+
+    Args:
+        as_of: Day to compute segments for (YYYY-MM-DD). Empty: the run's scheduled date in the
+            config's time zone. Only data timestamped up to the end of this day is used.
+        config: Path of the pipeline config YAML, relative to the run's working directory.
+    """
+    logger = get_run_logger()
+    pipeline = load_config(config)
+    day = as_of or default_as_of(pipeline)
+    run_id = current_run_id()
+    logger.info("daily refresh as of %s (run %s, config %s)", day, run_id, Path(config).resolve())
+
+    # One writer at a time (see tasks/lock.py); the time limit includes waiting for the lock.
+    with (
+        timeout(seconds=pipeline.orchestration.timeout_seconds),
+        warehouse_lock(pipeline.warehouse_path, f"daily-refresh {day} run {run_id}", logger),
+    ):
+        summary = refresh(pipeline, day, run_id)
     return summary

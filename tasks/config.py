@@ -224,6 +224,32 @@ class DedupeConfig(BaseModel):
     )
 
 
+class OrchestrationConfig(BaseModel):
+    """How runs behave under Prefect: time limits, backfill limits, failure alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: int = Field(
+        default=4 * 3600,
+        gt=0,
+        description="A daily refresh (one as_of, waiting for the warehouse lock included) fails after this long.",
+    )
+    backfill_max_days: int = Field(
+        default=366, gt=0, description="Longest date range one backfill run may cover, in days."
+    )
+    failure_webhook: str | None = Field(
+        default=None,
+        description="URL that receives a JSON POST with the run's summary when a flow run fails.",
+    )
+
+    @field_validator("failure_webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"failure_webhook must be an http(s) URL, got {value!r}")
+        return value
+
+
 class PipelineConfig(BaseModel):
     """The whole pipeline: warehouse file, time zone, exports folder and sources."""
 
@@ -241,6 +267,9 @@ class PipelineConfig(BaseModel):
     features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
     segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
+    orchestration: OrchestrationConfig = Field(
+        default_factory=OrchestrationConfig, description="Timeouts, backfill limits and failure alerts."
+    )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Folder of the config file.")
 
     @field_validator("timezone")
@@ -279,6 +308,10 @@ class PipelineConfig(BaseModel):
     def cutoff(self, as_of: date) -> datetime:
         """The exclusive end of day as_of in the pipeline's time zone: data at or after it is not used."""
         return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=ZoneInfo(self.timezone))
+
+    def today(self) -> date:
+        """Today's date in the pipeline's time zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
 
     def source(self, name: str) -> SourceConfig:
         """The source called name."""

@@ -1,0 +1,96 @@
+"""One writer at a time: an OS file lock beside the warehouse file.
+
+DuckDB lets one process write a database file; a second writer fails at once with "Could not set
+lock on file". Runs therefore take this lock for their whole duration (all stages of one as_of),
+so a scheduled run, a backfill and a manual run queue instead of failing or interleaving stages.
+
+Why a file lock rather than a Prefect global concurrency limit: it works with and without a Prefect
+server (CLI, tests, workers), it is released by the kernel when a process dies (no leaked slots
+after a crashed worker), and the DuckDB file it guards is local to this machine anyway.
+"""
+
+import fcntl
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+class WarehouseLockTimeout(TimeoutError):
+    """The lock was not free within the allowed wait."""
+
+
+def lock_path(warehouse: Path) -> Path:
+    """The lock file that guards a warehouse file."""
+    return warehouse.with_name(warehouse.name + ".lock")
+
+
+def lock_holder(warehouse: Path) -> str:
+    """Who holds (or last held) the warehouse lock, for messages."""
+    try:
+        info = json.loads(lock_path(warehouse).read_text(encoding="utf-8") or "{}")
+    except (OSError, ValueError):
+        return "unknown"
+    if not info:
+        return "unknown"
+    return f"{info.get('holder')} (pid {info.get('pid')} on {info.get('host')}, since {info.get('since')})"
+
+
+@contextmanager
+def warehouse_lock(
+    warehouse: Path,
+    holder: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+    *,
+    timeout_seconds: float | None = None,
+    log_every_seconds: float = 30.0,
+    poll_seconds: float = 0.5,
+) -> Iterator[None]:
+    """Hold the warehouse's write lock inside the block; wait (and say so) while another run holds it."""
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        started = time.monotonic()
+        next_log = 0.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                waited = time.monotonic() - started
+                if timeout_seconds is not None and waited >= timeout_seconds:
+                    raise WarehouseLockTimeout(
+                        f"waited {waited:.0f} s for the warehouse lock {path}, held by {lock_holder(warehouse)}"
+                    ) from None
+                if waited >= next_log:
+                    logger.info(
+                        "waiting for the warehouse lock, held by %s (%.0f s so far)",
+                        lock_holder(warehouse),
+                        waited,
+                    )
+                    next_log = waited + log_every_seconds
+                time.sleep(poll_seconds)
+        waited = time.monotonic() - started
+        if waited >= poll_seconds:
+            logger.info("got the warehouse lock after %.1f s", waited)
+        info = {
+            "holder": holder,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(info).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
