@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean stack-up stack-down
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -22,6 +22,13 @@ demo: .venv/.synced
 ## Run the whole test suite.
 test: .venv/.synced
 	$(UV) run --frozen pytest
+
+## Local Prefect stack: server on 127.0.0.1:4200, work pool, both deployments, a worker.
+stack-up: .venv/.synced
+	deployments/stack.sh up
+
+stack-down:
+	deployments/stack.sh down
 
 lint: .venv/.synced
 	$(UV) run --frozen ruff check .

@@ -1,7 +1,8 @@
 """Extract stage: every source file into raw (with lineage), typed rows into staging, bad rows into quarantine.
 
 Raw keeps each source's own columns as read (CSV as text, so leading zeros survive) plus
-lineage: `_source`, `_file`, `_row` (1-based data row in the file), `_loaded_at`, `_run_id`.
+lineage: `_source`, `_file` (path relative to the config file's folder, absolute when outside it),
+`_row` (1-based data row in the file), `_loaded_at`, `_run_id`.
 Staging holds one table per source kind with the canonical fields, typed. A row that fails a
 check goes to `audit.quarantine` with its reason and the raw row as JSON; the stage fails
 unless rows read = rows staged + rows quarantined for every source.
@@ -142,7 +143,9 @@ def reader_sql(source: SourceConfig, count: int) -> str:
     return "\nunion all by name\n".join([one_file] * count)
 
 
-def load_raw(wh: Warehouse, source: SourceConfig, files: list[Path], run_id: str, work_dir: Path) -> int:
+def load_raw(
+    wh: Warehouse, source: SourceConfig, files: list[Path], run_id: str, work_dir: Path, base_dir: Path
+) -> int:
     """Replace raw.<source> with the rows of files plus lineage; return the row count."""
     readable = [
         utf8_copy(f, source.encoding, work_dir)
@@ -157,14 +160,21 @@ def load_raw(wh: Warehouse, source: SourceConfig, files: list[Path], run_id: str
         for original, readable_file in zip(files, readable, strict=True):
             params += [str(original), str(readable_file)]  # `? as _file` comes before the reader's `?`
     table = quote_identifier(f"raw.{source.name}")
+    prefix = f"{base_dir.resolve()}/"  # lineage paths are relative to the config's folder: portable ids
     try:
         wh.execute(
             f"""
             create or replace table {table} as
-            select ? as _source, _file, _row, ?::timestamptz as _loaded_at, ? as _run_id, * exclude (_file, _row)
+            select
+                ? as _source,
+                case when starts_with(_file, ?) then substr(_file, ?) else _file end as _file,
+                _row,
+                ?::timestamptz as _loaded_at,
+                ? as _run_id,
+                * exclude (_file, _row)
             from ({reader_sql(source, len(files))})
             """,
-            [source.name, datetime.now().astimezone(), run_id, *params],
+            [source.name, prefix, len(prefix) + 1, datetime.now().astimezone(), run_id, *params],
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
         raise DataError(
@@ -377,7 +387,7 @@ def extract_all(wh: Warehouse, config: PipelineConfig, run_id: str) -> list[Sour
             create_tables(wh)
             for source in config.sources:
                 files = source_files(config, source)
-                read = load_raw(wh, source, files, run_id, work_dir)
+                read = load_raw(wh, source, files, run_id, work_dir, config.base_dir)
                 staged, quarantined = stage_source(wh, config, source, run_id)
                 if read != staged + quarantined:
                     raise DataError(

@@ -2,8 +2,8 @@
 
 Tables: the as_of's rows are replaced in one transaction, so readers see the old rows or the
 new ones, never a mix, and a rerun of the same as_of replaces rather than duplicates.
-Files: written into a temporary folder beside the final one, fsynced, manifest last, then
-renamed into place as `exports/<as_of>/`.
+Files: written into a new version folder (fsynced, manifest last), then `exports/<as_of>` — a
+symbolic link — is switched to it with one atomic rename; the previous version is kept.
 """
 
 import hashlib
@@ -108,25 +108,54 @@ def _file_entry(path: Path, rows: int) -> dict[str, object]:
 def write_exports(
     wh: Warehouse, exports: Path, as_of: date, run_id: str, config_hash: str, report: str
 ) -> PublishResult:
-    """Write the as_of's export files and manifest, then move them into exports/<as_of>/ at once."""
+    """Write the as_of's export files into a new version folder, then point exports/<as_of> at it at once.
+
+    Layout: exports/<as_of> is a symbolic link to exports/.versions/<as_of>/<version>/. The version is
+    written completely (files fsynced, manifest last) before the link is replaced with one atomic
+    rename, so a reader sees the previous version or the new one, never a mix. The previous version
+    is kept; older ones are removed.
+    """
+    versions = exports / ".versions" / as_of.isoformat()
+    versions.mkdir(parents=True, exist_ok=True, mode=0o700)
+    version = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
+    building = versions / f".{version}.tmp"
+    try:
+        building.mkdir(mode=0o700)
+        files, rows, sizes = _write_version(wh, building, as_of, run_id, config_hash, report)
+        building.rename(versions / version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # never leave customer rows in a half-written folder
+        raise
     final = exports / as_of.isoformat()
-    staging = exports / f".{as_of.isoformat()}.{run_id}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True, mode=0o700)
+    link = exports / f".{as_of.isoformat()}.{version}.link"
+    link.symlink_to(Path(".versions") / as_of.isoformat() / version)
+    if final.is_dir() and not final.is_symlink():
+        shutil.rmtree(final)  # a folder from before versioned exports
+    os.replace(link, final)
+    _fsync_dir(exports)
+    for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-2]:
+        shutil.rmtree(old, ignore_errors=True)
+    return PublishResult(as_of=as_of, rows=rows, export_dir=str(final), files=files)
+
+
+def _write_version(
+    wh: Warehouse, folder: Path, as_of: date, run_id: str, config_hash: str, report: str
+) -> tuple[dict[str, dict[str, object]], int, int]:
+    """Write the export files and the manifest (last) into folder; return file entries and row counts."""
     query = "select * exclude (run_id) from published.customer_segments where as_of = ? order by customer_id"
     rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
     files: dict[str, dict[str, object]] = {}
 
-    parquet = staging / "customer_segments.parquet"
+    parquet = folder / "customer_segments.parquet"
     target = str(parquet).replace("'", "''")
     wh.execute(f"copy ({query.replace('?', '$as_of')}) to '{target}' (format parquet)", {"as_of": as_of})
     # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
-    csv = staging / "customer_segments.csv"
+    csv = folder / "customer_segments.csv"
     frame = wh.frame(query, [as_of])
     with csv.open("wb") as handle:
         handle.write(UTF8_BOM)
         frame.write_csv(handle)
-    sizes = staging / "segment_sizes.csv"
+    sizes = folder / "segment_sizes.csv"
     size_frame = wh.frame(
         """
         select coalesce(rfm_segment, '(not scored)') as rfm_segment, any_value(rfm_segment_zh) as rfm_segment_zh,
@@ -138,7 +167,7 @@ def write_exports(
     with sizes.open("wb") as handle:
         handle.write(UTF8_BOM)
         size_frame.write_csv(handle)
-    report_path = staging / "report.md"
+    report_path = folder / "report.md"
     report_path.write_text(report, encoding="utf-8")
 
     for path, count in ((parquet, rows), (csv, rows), (sizes, size_frame.height), (report_path, None)):
@@ -154,17 +183,19 @@ def write_exports(
         "row_counts": {"customer_segments": rows, "segment_sizes": size_frame.height},
         "files": files,
     }
-    manifest_path = staging / "manifest.json"
+    manifest_path = folder / "manifest.json"
     manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
     os.chmod(manifest_path, 0o600)
     _fsync(manifest_path)
+    return files, rows, size_frame.height
 
-    previous = exports / f".{as_of.isoformat()}.{run_id}.old"
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    shutil.rmtree(previous, ignore_errors=True)
-    return PublishResult(as_of=as_of, rows=rows, export_dir=str(final), files=files)
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @task(name="publish", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)

@@ -9,7 +9,6 @@ row can be traced to an input row. Export files go to pytest's tmp_path only.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import stat
@@ -64,6 +63,7 @@ def local(day: date, clock: str = "12:00:00") -> datetime:
 
 
 def columns_of(wh: Warehouse, schema: str, table: str) -> list[str]:
+    """The column names of a table or view, in order."""
     return [
         name
         for (name,) in wh.rows(
@@ -173,7 +173,7 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
 # core/facts (a view per kind)
 # ---------------------------------------------------------------------------------------------------------
 
-FACT_EMAILS = {"A@X.com ": "a@x.com", "a@x.com": "a@x.com", "test@test.com": None, "not an email": None}
+FACT_EMAILS = {"A@X.com": "a@x.com", "a@x.com": "a@x.com", "test@test.com": None, "not an email": None}
 FACT_PHONES = {"138-0013-8001": "+8613800138001", "13800000000": None}
 
 
@@ -208,7 +208,7 @@ def fact_rows(row_id: str) -> list[dict[str, object]]:
         # a customer_ref into the source's customers source, whatever identifiers come with it
         row("app", app, 1, "x1", customer_ref="m1", email="a@x.com", device_id="dev1"),
         # no customer_ref: the best normalized identifier, email before phone before device
-        row("app", app, 2, "x2", email="A@X.com ", phone="138-0013-8001", device_id="dev1"),
+        row("app", app, 2, "x2", email="A@X.com", phone="138-0013-8001", device_id="dev1"),
         row("app", app, 3, "x3", email="test@test.com", phone="138-0013-8001", device_id="dev1"),
         row("app", app, 4, "x4", email="test@test.com", phone="13800000000", device_id="dev2"),
         # only placeholders or invalid values: a record of its own, by id, else by file name and row
@@ -229,7 +229,9 @@ def test_facts_record_key_derivation(wh: Warehouse, kind: str) -> None:
     row_id = ID_FIELDS[kind]
     create_tables(wh)
     lookups(wh, FACT_EMAILS, FACT_PHONES)
-    create(wh, "core.source_links", "source varchar, customer_source varchar", [("app", "crm"), ("shop", None)])
+    create(
+        wh, "core.source_links", "source varchar, customer_source varchar", [("app", "crm"), ("shop", None)]
+    )
     stage(wh, kind, fact_rows(row_id))
     wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": row_id})
 
@@ -244,12 +246,29 @@ def test_facts_record_key_derivation(wh: Warehouse, kind: str) -> None:
         ("app", 3, "x3", None, "+8613800138001", "app", "phone:+8613800138001"),
         ("app", 4, "x4", None, None, "app", "device:dev2"),
         ("app", 5, "x5", None, None, "app", "row:x5"),
-        ("app", 6, None, None, None, "app", "row:2026-01.csv:6"),
-        ("app", 7, None, None, None, "app", "row:2026-01.csv:7"),
+        ("app", 6, None, None, None, "app", "row:/data/app/2026-01.csv:6"),
+        ("app", 7, None, None, None, "app", "row:/data/app/2026-01.csv:7"),
         ("kiosk", 1, "z1", None, None, "kiosk", "k1"),
         ("shop", 1, "y1", "a@x.com", None, "shop", "u7"),
         ("shop", 2, "y2", "a@x.com", None, "shop", "email:a@x.com"),
     ]
+
+
+def test_facts_rows_without_id_in_same_named_files_of_two_folders_stay_apart(wh: Warehouse) -> None:
+    create_tables(wh)
+    lookups(wh, FACT_EMAILS, FACT_PHONES)
+    create(wh, "core.source_links", "source varchar, customer_source varchar", [("app", "crm")])
+    # daily exports, each in its own folder under the same file name (source path: app/*/export.csv)
+    stage(
+        wh,
+        "transactions",
+        [
+            {"source": "app", "_file": f"/data/app/{day}/export.csv", "_row": 3, "email": "test@test.com"}
+            for day in ("2026-01-01", "2026-01-02")
+        ],
+    )
+    wh.build_view("core.transactions", "core/facts", identifiers={"kind": "transactions", "row_id": "txn_id"})
+    assert wh.scalar("select count(distinct record_id) from core.transactions") == 2
 
 
 def test_facts_view_rejects_an_identifier_that_is_not_a_plain_name(wh: Warehouse) -> None:
@@ -307,7 +326,9 @@ def test_record_observations_group_keys_per_record_point_in_time(wh: Warehouse) 
     )
     create(wh, "core.feedback", fact_columns, [("crm", "m1", "a@x.com", phone, None, jan[1])])
 
-    assert wh.build("core.record_observations", "core/record_observations", {"cutoff": OBSERVATIONS_CUTOFF}) == 6
+    assert (
+        wh.build("core.record_observations", "core/record_observations", {"cutoff": OBSERVATIONS_CUTOFF}) == 5
+    )
     assert columns_of(wh, "core", "record_observations") == [
         "record_source",
         "record_id",
@@ -366,14 +387,28 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             ("crm", "m1", "C1", dec1),
             ("crm", "m2", "C1", jan10),
             ("web", "w1", "C1", mar1),
-            ("payments", "email:a@x.com", "C1", None),  # a fact record: no customers row
+            ("payments", "email:a@x.com", "C1", jan1),  # a fact record: no customers row
             ("payments", "phone:" + p2, "C2", jan1),
             ("game", "device:d9", "C2", feb1),
             ("crm", "m5", "C3", jan1),
         ],
         records=[
             # source, id, name, gender, birth, email, email_norm, phone_norm, city, province, signup, update, consent
-            ("crm", "m1", "张三", "M", date(1990, 5, 1), "A@X.com", "a@x.com", p1, "北京", "北京", dec1, jan1, True),
+            (
+                "crm",
+                "m1",
+                "张三",
+                "M",
+                date(1990, 5, 1),
+                "A@X.com",
+                "a@x.com",
+                p1,
+                "北京",
+                "北京",
+                dec1,
+                jan1,
+                True,
+            ),
             ("crm", "m2", "张三丰", None, None, "B@X.COM", "b@x.com", None, None, None, jan10, feb1, False),
             # no update: its signup (the most recent of all) is its recency
             ("web", "w1", None, None, None, None, None, None, "深圳", None, mar1, None, None),
@@ -446,11 +481,6 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core/customers.sql: arg_max(x, recency) skips rows whose recency is null, so the fields of a "
-    "customers record without updated_at and signup_ts are dropped from the golden record",
-)
 def test_customers_keep_fields_of_a_record_without_timestamps(wh: Warehouse) -> None:
     jan1 = local(date(2026, 1, 1))
     rows = run_customers(
@@ -465,7 +495,8 @@ def test_customers_keep_fields_of_a_record_without_timestamps(wh: Warehouse) -> 
         observations=[("crm", "m1", "l@x.com", None, None), ("crm", "m2", None, None, None)],
     )
     assert [
-        (r["full_name"], r["gender"], r["email"], r["city"], r["province"], r["marketing_consent"]) for r in rows
+        (r["full_name"], r["gender"], r["email"], r["city"], r["province"], r["marketing_consent"])
+        for r in rows
     ] == [("李四", "F", "l@x.com", "上海", "浙江", True)]
 
 
@@ -616,7 +647,9 @@ def test_customer_segments_ignore_scores_of_customers_without_features(wh: Wareh
     wh.execute("insert into segments.rfm_scores values ('C9', 3, 3, 3, 3, 'Need Attention', '需要关注客户')")
     wh.execute("insert into segments.clusters values ('C9', 2)")
     wh.build("segments.customer_segments", "segments/customer_segments")
-    assert wh.rows("select customer_id, count(*) from segments.customer_segments group by all order by all") == [
+    assert wh.rows(
+        "select customer_id, count(*) from segments.customer_segments group by all order by all"
+    ) == [
         ("C1", 1),
         ("C2", 1),
         ("C3", 1),
@@ -683,30 +716,33 @@ EXPORT_FILES = [
     "report.md",
     "segment_sizes.csv",
 ]
-EXPORTED_CSV = [
-    SEGMENT_COLUMNS,
-    # fmt: off
-    ["2026-03-31", "C1", "3", "4", "520.00", "5", "5", "5", "Champions", "冠军客户", "0",
-     "2025-09-12", "2026-03-28", "1", "2", "3", "5", "9", "12", "麻将", "2026-03-31", "true"],
-    ["2026-03-31", "C2", "40", "1", "-0.50", "1", "1", "1", "Lost", "已流失客户", "1",
-     "2026-02-19", "2026-02-19", "0", "1", "1", "0", "0", "0", "", "2026-03-21", "false"],
-    ["2026-03-31", "C3", "", "", "", "", "", "", "", "", "",
-     "", "", "0", "0", "0", "2", "2", "2", "斗地主", "2026-03-28", "false"],
-    # fmt: on
-]
-EXPORTED_SIZES = [
-    ["rfm_segment", "rfm_segment_zh", "customers"],
-    ["(not scored)", "", "1"],
-    ["Champions", "冠军客户", "1"],
-    ["Lost", "已流失客户", "1"],
-]
+EXPORTED_CSV = (
+    ",".join(SEGMENT_COLUMNS) + "\n"
+    "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
+    "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
+    "2026-03-31,C3,,,,,,,,,,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n"
+)
+EXPORTED_SIZES = (
+    "rfm_segment,rfm_segment_zh,customers\n(not scored),,1\nChampions,冠军客户,1\nLost,已流失客户,1\n"
+)
 
 
-def read_csv(path: Path) -> list[list[str]]:
-    """A CSV export that starts with the UTF-8 BOM, as rows of text."""
+def csv_text(path: Path) -> str:
+    """A CSV export, which must start with the UTF-8 BOM, as text."""
     data = path.read_bytes()
     assert data.startswith(UTF8_BOM)
-    return list(csv.reader(data[len(UTF8_BOM) :].decode("utf-8").splitlines()))
+    return data[len(UTF8_BOM) :].decode("utf-8")
+
+
+def visible(exports: Path) -> list[str]:
+    """The published day folders (links into .versions/), without anything hidden."""
+    return sorted(p.name for p in exports.iterdir() if not p.name.startswith("."))
+
+
+def versions(exports: Path, day: str) -> list[str]:
+    """All version folders kept for a day, temporary ones included."""
+    folder = exports / ".versions" / day
+    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, tmp_path: Path) -> None:
@@ -718,13 +754,15 @@ def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, 
 
     folder = exports / "2026-03-31"
     assert (result.as_of, result.rows, result.export_dir) == (SEGMENTS_AS_OF, 3, str(folder))
-    assert sorted(p.name for p in exports.iterdir()) == ["2026-03-31"]
+    assert visible(exports) == ["2026-03-31"]
     assert sorted(p.name for p in folder.iterdir()) == EXPORT_FILES
-    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == dict.fromkeys(EXPORT_FILES, 0o600)
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()} == dict.fromkeys(
+        EXPORT_FILES, 0o600
+    )
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
-    assert read_csv(folder / "customer_segments.csv") == EXPORTED_CSV
-    assert read_csv(folder / "segment_sizes.csv") == EXPORTED_SIZES
+    assert csv_text(folder / "customer_segments.csv") == EXPORTED_CSV
+    assert csv_text(folder / "segment_sizes.csv") == EXPORTED_SIZES
     assert (folder / "report.md").read_text(encoding="utf-8") == "# 报告\n"
     rows = wh.frame("select * exclude (run_id) from published.customer_segments order by customer_id")
     assert pl.read_parquet(folder / "customer_segments.parquet").equals(rows)
@@ -753,7 +791,12 @@ def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, 
         "row_counts": {"customer_segments": 3, "segment_sizes": 3},
         "files": files,
     }
-    assert list(manifest["files"]) == ["customer_segments.parquet", "customer_segments.csv", "segment_sizes.csv", "report.md"]
+    assert list(manifest["files"]) == [
+        "customer_segments.parquet",
+        "customer_segments.csv",
+        "segment_sizes.csv",
+        "report.md",
+    ]
     assert result.files == files
     assert datetime.fromisoformat(manifest["created_at"]).utcoffset() == timedelta(0)
 
@@ -767,26 +810,32 @@ def test_write_exports_again_replaces_the_folder_and_leaves_no_temporary_folders
     write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
     (exports / "2026-03-31" / "stale.txt").write_text("left by hand", encoding="utf-8")
 
-    wh.execute("update segments.customer_segments set rfm_segment = 'Lost', rfm_segment_zh = '已流失客户'")
+    wh.execute(
+        "update segments.customer_segments set rfm_segment = 'Lost', rfm_segment_zh = '已流失客户' "
+        "where customer_id = 'C1'"
+    )
     publish_tables(wh, SEGMENTS_AS_OF, "run-2", "hash-b")
     write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-b", "second\n")
 
     folder = exports / "2026-03-31"
-    assert sorted(p.name for p in exports.iterdir()) == ["2026-03-31"]  # no .<as_of>.*.tmp or .old
+    assert visible(exports) == ["2026-03-31"]  # no .<as_of>.*.tmp or .old
     assert sorted(p.name for p in folder.iterdir()) == EXPORT_FILES
     assert (folder / "report.md").read_text(encoding="utf-8") == "second\n"
-    assert read_csv(folder / "segment_sizes.csv") == [
-        ["rfm_segment", "rfm_segment_zh", "customers"],
-        ["Lost", "已流失客户", "2"],
-        ["(not scored)", "", "1"],
-    ]
+    assert csv_text(folder / "segment_sizes.csv") == (
+        "rfm_segment,rfm_segment_zh,customers\nLost,已流失客户,2\n(not scored),,1\n"
+    )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["run_id"], manifest["config_hash"]) == ("run-2", "hash-b")
 
     # the same run again (a task retry): same result, still nothing left beside the folder
     write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-b", "second\n")
-    assert sorted(p.name for p in exports.iterdir()) == ["2026-03-31"]
+    assert visible(exports) == ["2026-03-31"]
     assert sorted(p.name for p in folder.iterdir()) == EXPORT_FILES
+    # the day is a link to the current version; the previous version is kept, older ones removed
+    kept = versions(exports, "2026-03-31")
+    assert len(kept) == 2 and not any(name.startswith(".") for name in kept)
+    assert folder.is_symlink() and folder.resolve().name == kept[-1]
+    assert [p.name for p in exports.iterdir() if p.name.startswith(".") and p.name != ".versions"] == []
 
 
 def test_write_exports_of_another_day_keeps_the_first(wh: Warehouse, tmp_path: Path) -> None:
@@ -796,8 +845,40 @@ def test_write_exports_of_another_day_keeps_the_first(wh: Warehouse, tmp_path: P
         build_segments(wh, day)
         publish_tables(wh, day, run, "hash-a")
         write_exports(wh, exports, day, run, "hash-a", f"{day}\n")
-    assert sorted(p.name for p in exports.iterdir()) == ["2026-03-31", "2026-04-01"]
-    assert [read_csv(exports / d / "customer_segments.csv")[1][0] for d in ("2026-03-31", "2026-04-01")] == [
-        "2026-03-31",
-        "2026-04-01",
-    ]
+    assert visible(exports) == ["2026-03-31", "2026-04-01"]
+    for day in (SEGMENTS_AS_OF, day2):
+        exported = pl.read_parquet(exports / day.isoformat() / "customer_segments.parquet")
+        assert exported.select("as_of", "customer_id").rows() == [(day, "C1"), (day, "C2"), (day, "C3")]
+        assert (exports / day.isoformat() / "report.md").read_text(encoding="utf-8") == f"{day}\n"
+
+
+def fail_to_sync(path: Path) -> None:
+    raise OSError(28, "No space left on device", str(path))
+
+
+def test_write_exports_that_fails_keeps_the_previous_folder(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = tmp_path / "exports"
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
+    monkeypatch.setattr("tasks.publish._fsync", fail_to_sync)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-a", "second\n")
+    folder = exports / "2026-03-31"
+    assert sorted(p.name for p in folder.iterdir()) == EXPORT_FILES
+    assert (folder / "report.md").read_text(encoding="utf-8") == "first\n"
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["run_id"] == "run-1"
+
+
+def test_write_exports_that_fails_leaves_no_temporary_folder(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    exports = tmp_path / "exports"
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    monkeypatch.setattr("tasks.publish._fsync", fail_to_sync)
+    with pytest.raises(OSError, match="No space left on device"):
+        write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
+    assert visible(exports) == []

@@ -1,7 +1,8 @@
 -- The golden record: one row per customer as of the cutoff.
 -- Grain: one row per customer_id. Key: customer_id. Parameters: none (identity_map is already as of the cutoff).
--- Survivorship: each field comes from the most recently updated customer record that has it;
--- contact keys fall back to what transactions, events and feedback were seen with.
+-- Survivorship: each field comes from the most recently updated customer record that has it
+-- (records without any timestamp rank last; ties by source and id, descending); contact keys
+-- fall back to what transactions, events and feedback were seen with.
 with identity as (
     select * from core.identity_map
 ),
@@ -33,15 +34,23 @@ observed as (
 golden as (
     select
         customer_id,
-        arg_max(full_name, recency) filter (where full_name is not null) as full_name,
-        arg_max(gender, recency) filter (where gender is not null) as gender,
-        arg_max(birth_date, recency) filter (where birth_date is not null) as birth_date,
-        arg_max(email_norm, recency) filter (where email_norm is not null) as email,
-        arg_max(phone_norm, recency) filter (where phone_norm is not null) as phone,
-        arg_max(city, recency) filter (where city is not null) as city,
-        arg_max(province, recency) filter (where province is not null) as province,
+        first(full_name order by recency desc nulls last, source desc, source_id desc)
+            filter (where full_name is not null) as full_name,
+        first(gender order by recency desc nulls last, source desc, source_id desc)
+            filter (where gender is not null) as gender,
+        first(birth_date order by recency desc nulls last, source desc, source_id desc)
+            filter (where birth_date is not null) as birth_date,
+        first(email_norm order by recency desc nulls last, source desc, source_id desc)
+            filter (where email_norm is not null) as email,
+        first(phone_norm order by recency desc nulls last, source desc, source_id desc)
+            filter (where phone_norm is not null) as phone,
+        first(city order by recency desc nulls last, source desc, source_id desc)
+            filter (where city is not null) as city,
+        first(province order by recency desc nulls last, source desc, source_id desc)
+            filter (where province is not null) as province,
         min(signup_ts) as signup_ts,
-        arg_max(marketing_consent, recency) filter (where marketing_consent is not null) as marketing_consent
+        first(marketing_consent order by recency desc nulls last, source desc, source_id desc)
+            filter (where marketing_consent is not null) as marketing_consent
     from records
     group by customer_id
 ),
@@ -51,7 +60,8 @@ customers as (
         customer_id,
         count(*) as records,
         list(distinct source order by source) as sources,
-        min(first_seen) as first_seen
+        -- a record without a timestamp is known since the beginning, and so is its customer
+        case when bool_or(first_seen is null) then null else min(first_seen) end as first_seen
     from identity
     group by customer_id
 ),

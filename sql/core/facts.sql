@@ -4,8 +4,8 @@
 -- The record is the row's customer_ref in its customers source; without a customer_ref it is
 -- the row's own best identifier (normalized email, then phone, then device id). A row whose
 -- identifiers are all invalid or placeholders (13800000000, test@test.com) is a record of its
--- own, keyed by the row's id (or file name and row number): grouping rows by such a value
--- would merge unrelated people.
+-- own, keyed by the row's id (or its file, relative to the config folder, and row number):
+-- grouping rows by such a value would merge unrelated people.
 with facts as (
     select * from staging.{{kind}}
 ),
@@ -37,7 +37,7 @@ final as (
                 'email:' || emails.norm,
                 'phone:' || phones.norm,
                 'device:' || facts.device_id,
-                'row:' || coalesce(facts.{{row_id}}, parse_filename(facts._file) || ':' || facts._row)
+                'row:' || coalesce(facts.{{row_id}}, facts._file || ':' || facts._row)
             )
         end as record_id
     from facts
