@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench clean stack-up stack-down
+.PHONY: demo test lint bench clean stack-up stack-down system-deps
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -20,8 +20,19 @@ demo: .venv/.synced
 	$(UV) run --frozen segments demo
 
 ## Run the whole test suite.
-test: .venv/.synced
+test: .venv/.synced system-deps
 	$(UV) run --frozen pytest
+
+# Programs the tests use for real: Chromium (the Prefect UI run form). Installed with apt-get when
+# missing and this user may (root or password-less sudo); otherwise a clear message.
+system-deps:
+	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "The tests need:$$missing. Install with: sudo apt-get install$$missing"; exit 1; fi; \
+	  echo "Installing$$missing (Debian packages) for the tests"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 ## Local Prefect stack: server on 127.0.0.1:4200, work pool, both deployments, a worker.
 stack-up: .venv/.synced

@@ -82,10 +82,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
     def start(name: str, *args: str) -> None:
         log = (logs / f"{name}.log").open("w")
-        processes.append(subprocess.Popen([PREFECT, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT))
+        processes.append(
+            subprocess.Popen([PREFECT, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        )
 
     def run(*args: str) -> str:
-        done = subprocess.run([PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
         return done.stdout
 
@@ -161,9 +165,13 @@ def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> N
     assert backfill["parameter_openapi_schema"]["required"] == ["start", "end"]
 
 
-def test_backfill_from_the_run_form_publishes_every_day_once_in_order(stack: Stack, stack_config: Path) -> None:
+def test_backfill_from_the_run_form_publishes_every_day_once_in_order(
+    stack: Stack, stack_config: Path
+) -> None:
     run_id = create_run(
-        stack, "backfill", {"start": "2026-11-18", "end": "2026-11-20", "overwrite": False, "config": str(stack_config)}
+        stack,
+        "backfill",
+        {"start": "2026-11-18", "end": "2026-11-20", "overwrite": False, "config": str(stack_config)},
     )
     assert final_state(stack, run_id) == "COMPLETED"
     assert [as_of for as_of, _ in published_runs(stack_config)] == [
@@ -180,10 +188,14 @@ def test_backfill_from_the_run_form_publishes_every_day_once_in_order(stack: Sta
     assert names == ["daily-refresh-2026-11-18", "daily-refresh-2026-11-19", "daily-refresh-2026-11-20"]
 
 
-def test_a_scheduled_refresh_and_a_backfill_at_the_same_time_both_complete(stack: Stack, stack_config: Path) -> None:
+def test_a_scheduled_refresh_and_a_backfill_at_the_same_time_both_complete(
+    stack: Stack, stack_config: Path
+) -> None:
     before = len(published_runs(stack_config))
     daily = create_run(stack, "daily-refresh", {"as_of": "2026-11-21", "config": str(stack_config)})
-    backfill = create_run(stack, "backfill", {"start": "2026-11-14", "end": "2026-11-15", "config": str(stack_config)})
+    backfill = create_run(
+        stack, "backfill", {"start": "2026-11-14", "end": "2026-11-15", "config": str(stack_config)}
+    )
     assert (final_state(stack, daily), final_state(stack, backfill)) == ("COMPLETED", "COMPLETED")
     new = [as_of for as_of, _ in published_runs(stack_config)][before:]
     assert sorted(new) == [date(2026, 11, 14), date(2026, 11, 15), date(2026, 11, 21)]
@@ -206,7 +218,9 @@ def test_the_run_form_renders_parameters_and_descriptions(stack: Stack, tmp_path
         "--window-size=1280,1400",
         "--virtual-time-budget=20000",
     ]
-    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    dom = subprocess.run(
+        [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
+    ).stdout
     for text in (
         "First as_of day (YYYY-MM-DD).",
         "Last as_of day (YYYY-MM-DD), inclusive; today at the latest.",
