@@ -57,10 +57,13 @@ def today() -> date:
 def print_summary(summary: dict[str, Any]) -> None:
     """Print what a run did: rows per source, quarantine, customers, segment sizes, outputs."""
     typer.echo(f"\nDaily refresh as of {summary['as_of']} (run {summary['run_id']})")
-    typer.echo("\nSources                rows read     staged  quarantined")
+    typer.echo("\nSources             files read   rows read     staged  quarantined  duplicates")
     for load in summary["extract"]:
+        files = f"{load['files_loaded']}/{load['files']}"
         typer.echo(
-            f"  {load['source']:<18} {load['rows_read']:>11,} {load['rows_staged']:>10,} {load['rows_quarantined']:>12,}"
+            f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
+            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,}"
+            + ("  nothing new" if load["status"] == "unchanged" else "")
         )
     total_quarantined = sum(load["rows_quarantined"] for load in summary["extract"])
     dedupe = summary["dedupe"]

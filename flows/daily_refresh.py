@@ -34,9 +34,9 @@ def default_as_of(config: PipelineConfig) -> date:
     return moment.astimezone(ZoneInfo(config.timezone)).date()
 
 
-def refresh(pipeline: PipelineConfig, day: date, run_id: str) -> dict:
+def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list[str] | None = None) -> dict:
     """The five stages, in order; returns the run summary."""
-    loads = extract(pipeline, run_id)
+    loads = extract(pipeline, run_id, full_refresh)
     identities = dedupe(pipeline, day, wait_for=[loads])
     counts = features(pipeline, day, wait_for=[identities])
     segments = segment(pipeline, wait_for=[counts])
@@ -61,13 +61,17 @@ def current_run_id() -> str:
 
 
 @flow(name="daily-refresh", on_failure=[notify_failure])
-def daily_refresh(as_of: date | None = None, config: str = DEFAULT_CONFIG) -> dict:
+def daily_refresh(
+    as_of: date | None = None, config: str = DEFAULT_CONFIG, full_refresh: list[str] | None = None
+) -> dict:
     """Refresh the customer database for one day and publish its segments.
 
     Args:
         as_of: Day to compute segments for (YYYY-MM-DD). Empty: the run's scheduled date in the
             config's time zone. Only data timestamped up to the end of this day is used.
         config: Path of the pipeline config YAML, relative to the run's working directory.
+        full_refresh: Sources to reload from scratch instead of loading only new data ("all" for every
+            source). Empty: incremental.
     """
     logger = get_run_logger()
     pipeline = load_config(config)
@@ -80,5 +84,5 @@ def daily_refresh(as_of: date | None = None, config: str = DEFAULT_CONFIG) -> di
         timeout(seconds=pipeline.orchestration.timeout_seconds),
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {day} run {run_id}", logger),
     ):
-        summary = refresh(pipeline, day, run_id)
+        summary = refresh(pipeline, day, run_id, full_refresh)
     return summary

@@ -18,7 +18,10 @@ def failure_summary(flow: Flow, flow_run: FlowRun, state: State) -> dict[str, An
         "flow": flow.name,
         "flow_run": flow_run.name,
         "flow_run_id": str(flow_run.id),
-        "parameters": {key: str(value) for key, value in (flow_run.parameters or {}).items()},
+        "parameters": {
+            key: value if value is None or isinstance(value, str | int | float | bool) else str(value)
+            for key, value in (flow_run.parameters or {}).items()
+        },
         "state": state.name,
         "message": state.message,
     }

@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 SourceKind = Literal["customers", "transactions", "events", "feedback"]
-SourceFormat = Literal["csv", "parquet", "jsonl"]
+SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
+FILE_FORMATS = ("csv", "parquet", "jsonl", "xlsx")
 
 # Canonical fields per source kind, with the DuckDB type each is cast to in staging.
 CANONICAL_FIELDS: dict[str, dict[str, str]] = {
@@ -102,6 +103,49 @@ class ConfigError(ValueError):
     """A config file that cannot be used, with a message naming the file and the field."""
 
 
+PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+class ConnectionConfig(BaseModel):
+    """Where a database source's credentials come from: never the config file itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dsn_env: str | None = Field(
+        default=None,
+        description="Environment variable holding the connection URI (postgresql://user:pw@host/db).",
+    )
+    secret_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the connection URI."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ConnectionConfig":
+        if (self.dsn_env is None) == (self.secret_block is None):
+            raise ValueError(
+                "give exactly one of dsn_env (an environment variable) or secret_block (a Prefect Secret)"
+            )
+        return self
+
+    def dsn(self, source: str) -> str:
+        """The connection URI, read now from the environment or the Prefect Secret block."""
+        import os
+
+        if self.dsn_env is not None:
+            value = os.environ.get(self.dsn_env)
+            if not value:
+                raise ConfigError(f"source {source!r}: environment variable {self.dsn_env} is not set")
+            return value
+        from prefect.blocks.system import Secret
+
+        try:
+            return Secret.load(self.secret_block).get()
+        except ValueError as exc:
+            raise ConfigError(
+                f"source {source!r}: cannot load Prefect Secret block {self.secret_block!r}: {exc}"
+            ) from None
+
+
 class SourceConfig(BaseModel):
     """One source system: where its files are, how to read them, how its columns map to canonical fields."""
 
@@ -109,8 +153,29 @@ class SourceConfig(BaseModel):
 
     name: str = Field(description="Short lowercase name, used for raw.<name> and lineage (a-z, 0-9, _).")
     kind: SourceKind = Field(description="What one row is: customers, transactions, events or feedback.")
-    format: SourceFormat = Field(description="File format: csv, parquet or jsonl.")
-    path: str = Field(description="Glob of the source files, relative to the config file's folder.")
+    format: SourceFormat = Field(
+        description="csv, parquet, jsonl, xlsx (files) or postgres (a table or query)."
+    )
+    path: str | None = Field(
+        default=None,
+        description="Glob of the source files, relative to the config file's folder (file formats).",
+    )
+    connection: ConnectionConfig | None = Field(default=None, description="Credentials of a database source.")
+    table: str | None = Field(default=None, description="Database table (schema.table) of a database source.")
+    query: str | None = Field(
+        default=None, description="A SELECT run in the source database, instead of table."
+    )
+    watermark: str | None = Field(
+        default=None,
+        description="Column of a database source that grows with every change (updated_at): each run loads "
+        "only rows past the highest value already loaded, and a row with a known id replaces the old one.",
+    )
+    max_bad_row_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="If a load quarantines a larger share of its rows, the run fails before anything is published.",
+    )
     encoding: str = Field(
         default="utf-8",
         description="Text encoding of csv files (utf-8, gbk/gb18030, big5, ...). A BOM is stripped.",
@@ -155,6 +220,32 @@ class SourceConfig(BaseModel):
         except LookupError:
             raise ValueError(f"unknown encoding {value!r}") from None
         return value
+
+    @model_validator(mode="after")
+    def _location_fits_format(self) -> "SourceConfig":
+        if self.format in FILE_FORMATS:
+            if not self.path:
+                raise ValueError(f"a {self.format} source needs path (a glob of its files)")
+            if self.connection or self.table or self.query or self.watermark:
+                raise ValueError("connection, table, query and watermark are for database sources only")
+        else:
+            if self.connection is None:
+                raise ValueError("a postgres source needs connection: {dsn_env: VAR} or {secret_block: NAME}")
+            if (self.table is None) == (self.query is None):
+                raise ValueError("a postgres source needs exactly one of table or query")
+            if self.table is not None and not PG_IDENTIFIER.match(self.table):
+                raise ValueError(f"table {self.table!r} must be a plain name or schema.name")
+            if self.watermark is not None and not PG_IDENTIFIER.match(self.watermark):
+                raise ValueError(f"watermark {self.watermark!r} must be a plain column name")
+            if self.query is not None and (
+                ";" in self.query or not self.query.lstrip().lower().startswith(("select", "with"))
+            ):
+                raise ValueError("query must be one SELECT statement (no ';')")
+        return self
+
+    def referenced_columns(self) -> set[str]:
+        """The source's own columns that the mapping expressions read (top-level names)."""
+        return set().union(*(expression_columns(e) for e in self.columns.values()))
 
     @model_validator(mode="after")
     def _columns_fit_kind(self) -> "SourceConfig":
@@ -359,6 +450,26 @@ def check_expression(expression: str) -> str | None:
     if any(key in parsed for key in ('"SUBQUERY"', '"TABLE_FUNCTION"', '"BASE_TABLE"')):
         return f"subqueries and table access are not allowed in a mapping: {expression!r}"
     return None
+
+
+def expression_columns(expression: str) -> set[str]:
+    """Top-level column names an expression reads (`user.member_id` reads `user`)."""
+    with duckdb.connect() as con:
+        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("class") == "COLUMN_REF" and node.get("column_names"):
+                found.add(node["column_names"][0])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(parsed))
+    return found
 
 
 def load_config(path: str | Path) -> PipelineConfig:

@@ -1,18 +1,25 @@
-"""Extract stage: every source file into raw (with lineage), typed rows into staging, bad rows into quarantine.
+"""Extract stage: sources into raw (with lineage), typed rows into staging, bad rows into quarantine.
 
-Raw keeps each source's own columns as read (CSV as text, so leading zeros survive) plus
-lineage: `_source`, `_file` (path relative to the config file's folder, absolute when outside it),
-`_row` (1-based data row in the file), `_loaded_at`, `_run_id`.
-Staging holds one table per source kind with the canonical fields, typed. A row that fails a
-check goes to `audit.quarantine` with its reason and the raw row as JSON; the stage fails
-unless rows read = rows staged + rows quarantined for every source.
+Incremental: a file already loaded with the same content (same size and mtime, else the same
+SHA-256) is not read again; a new or changed file is (a changed file's old rows are replaced); a
+database source with a watermark loads only rows past it. `full_refresh` reloads a source from
+scratch, and a change of a source's config re-stages its raw rows without reading files again.
+
+Raw keeps each source's own columns as read (CSV as text, so leading zeros survive) plus lineage:
+`_source`, `_file` (path relative to the config file's folder, or `postgres:<source>@<run>` for a
+database batch), `_row` (1-based data row), `_loaded_at`, `_run_id`. Staging holds one table per
+source kind with the canonical fields, typed. A row that fails a check goes to `audit.quarantine`
+with field, reason and the raw row as JSON; another copy of a row (same id, same values) is dropped
+and recorded in `audit.duplicates`; the same id with other values is quarantined. Per file,
+`audit.load_audit` records rows read = staged + quarantined + duplicates dropped.
 """
 
-import codecs
-import glob
+import hashlib
+import json
+import logging
+import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import duckdb
 from prefect import get_run_logger, task
@@ -20,27 +27,10 @@ from prefect.cache_policies import NO_CACHE
 
 from tasks.config import CANONICAL_FIELDS, REQUIRED_FIELDS, TRANSACTION_STATUSES, PipelineConfig, SourceConfig
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.sources import SourceFile, file_hash, read_file, read_postgres, source_files
 from tasks.warehouse import Warehouse, quote_identifier
 
-# Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
-READER_OPTIONS = {
-    "csv": {
-        "delim",
-        "sep",
-        "quote",
-        "escape",
-        "header",
-        "skip",
-        "comment",
-        "nullstr",
-        "new_line",
-        "max_line_size",
-    },
-    "jsonl": {"maximum_object_size", "sample_size", "date_format", "timestamp_format"},
-    "parquet": {"binary_as_string"},
-}
-UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
-# The natural id of each kind: a second row with the same id is quarantined as a duplicate.
+# The natural id of each kind: rows sharing it are one row (dropped) or a conflict (quarantined).
 ID_FIELDS = {
     "customers": "source_id",
     "transactions": "txn_id",
@@ -55,133 +45,17 @@ FUTURE_TOLERANCE = timedelta(days=1)
 
 @dataclass(frozen=True)
 class SourceLoad:
-    """What one source load did."""
+    """What one source load did in one run."""
 
     source: str
     kind: str
-    files: int
+    files: int  # files the source has
+    files_loaded: int  # of those, read in this run
     rows_read: int
     rows_staged: int
     rows_quarantined: int
-
-
-def source_files(config: PipelineConfig, source: SourceConfig) -> list[Path]:
-    """The files a source's glob matches, sorted; a DataError if there are none."""
-    pattern = str(config.resolve(Path(source.path)))
-    files = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
-    if not files:
-        raise DataError(f"source {source.name!r}: no files match {pattern}")
-    return files
-
-
-def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
-    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding."""
-    work_dir.mkdir(parents=True, exist_ok=True)
-    target = work_dir / f"{path.stem}.{abs(hash((str(path), encoding)))}.utf8{path.suffix}"
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    line, offset = 1, 0
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(1 << 22):
-            try:
-                text = decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line += chunk[: exc.start].count(b"\n")
-                raise DataError(
-                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: {chunk[exc.start : exc.start + 4]!r}). "
-                    "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
-                ) from None
-            dst.write(text.removeprefix("\ufeff") if offset == 0 else text)
-            line += chunk.count(b"\n")
-            offset += len(chunk)
-        try:
-            dst.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
-            raise DataError(
-                f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
-            ) from None
-    return target
-
-
-def reader_options(source: SourceConfig) -> str:
-    """Reader options as SQL named arguments; values are rendered as literals after a type check."""
-    allowed = READER_OPTIONS[source.format]
-    parts = []
-    for key, value in sorted(source.options.items()):
-        if key not in allowed:
-            raise DataError(
-                f"source {source.name!r}: reader option {key!r} is not supported for {source.format} "
-                f"(allowed: {', '.join(sorted(allowed))})"
-            )
-        if isinstance(value, bool):
-            parts.append(f"{key} = {'true' if value else 'false'}")
-        elif isinstance(value, int | float):
-            parts.append(f"{key} = {value}")
-        elif isinstance(value, str):
-            parts.append(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'")
-        else:
-            raise DataError(
-                f"source {source.name!r}: reader option {key!r} must be a string, number or boolean"
-            )
-    return "".join(f", {p}" for p in parts)
-
-
-def reader_sql(source: SourceConfig, count: int) -> str:
-    """A select over `count` files (bound as ? parameters) adding `_file` and `_row`."""
-    options = reader_options(source)
-    if source.format == "parquet":
-        placeholders = ", ".join("?" for _ in range(count))
-        return (
-            f"select * exclude (filename, file_row_number), filename as _file, file_row_number + 1 as _row "
-            f"from read_parquet([{placeholders}], filename = true, file_row_number = true, union_by_name = true{options})"
-        )
-    if source.format == "csv":
-        read = f"read_csv(?, all_varchar = true, header = true{options})"
-    else:
-        read = f"read_json(?, format = 'newline_delimited'{options})"
-    one_file = f"select *, ? as _file, row_number() over () as _row from {read}"
-    return "\nunion all by name\n".join([one_file] * count)
-
-
-def load_raw(
-    wh: Warehouse, source: SourceConfig, files: list[Path], run_id: str, work_dir: Path, base_dir: Path
-) -> int:
-    """Replace raw.<source> with the rows of files plus lineage; return the row count."""
-    readable = [
-        utf8_copy(f, source.encoding, work_dir)
-        if source.format != "parquet" and source.encoding.lower() not in UTF8_NAMES
-        else f
-        for f in files
-    ]
-    params: list[object] = []
-    if source.format == "parquet":
-        params = [str(f) for f in readable]
-    else:
-        for original, readable_file in zip(files, readable, strict=True):
-            params += [str(original), str(readable_file)]  # `? as _file` comes before the reader's `?`
-    table = quote_identifier(f"raw.{source.name}")
-    prefix = f"{base_dir.resolve()}/"  # lineage paths are relative to the config's folder: portable ids
-    try:
-        wh.execute(
-            f"""
-            create or replace table {table} as
-            select
-                ? as _source,
-                case when starts_with(_file, ?) then substr(_file, ?) else _file end as _file,
-                _row,
-                ?::timestamptz as _loaded_at,
-                ? as _run_id,
-                * exclude (_file, _row)
-            from ({reader_sql(source, len(files))})
-            """,
-            [source.name, prefix, len(prefix) + 1, datetime.now().astimezone(), run_id, *params],
-        )
-    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
-        raise DataError(
-            f"source {source.name!r}: cannot read {', '.join(str(f) for f in files)} as {source.format} "
-            f"(encoding {source.encoding}): {str(exc).splitlines()[0]}"
-        ) from None
-    return wh.count(f"raw.{source.name}")
+    duplicates_dropped: int
+    status: str  # loaded | unchanged | restaged
 
 
 def _text(column: str) -> str:
@@ -239,97 +113,60 @@ def reasons_sql(source: SourceConfig) -> list[str]:
     return reasons
 
 
-def check_sql(source: SourceConfig) -> str:
-    """Select over raw.<source>: canonical typed fields, lineage, and `_reason` (null for a good row)."""
+def fingerprint_sql(kind: str, prefix: str = "") -> str:
+    """SQL for a hash of a row's canonical values: two rows with the same id and fingerprint are one row twice."""
+    fields = ", ".join(
+        f"coalesce(cast({prefix}\"{f}\" as varchar), '\u2205')" for f in CANONICAL_FIELDS[kind]
+    )
+    return f"md5(concat_ws('|', {fields}))"
+
+
+def check_sql(source: SourceConfig, relation: str) -> str:
+    """Select over relation (raw rows of the source): canonical typed fields, lineage, `_reason`, `_fingerprint`."""
     fields = CANONICAL_FIELDS[source.kind]
     # the newline ends a trailing -- comment inside an expression
-    mapped = ",\n        ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
-    typed = ",\n        ".join(
+    mapped = ",\n            ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
+    typed = ",\n            ".join(
         f'{typed_sql(field, sql_type) if field in source.columns else f"null::{sql_type}"} as "{field}"'
         for field, sql_type in fields.items()
     )
-    reasons = ",\n            ".join(reasons_sql(source))
-    id_field = ID_FIELDS[source.kind]
-    duplicate = (
-        f"""case when _reason is null and "{id_field}" is not null and row_number() over (
-                partition by "{id_field}", _reason is null order by _file, _row) > 1
-            then 'duplicate {id_field} ''' || "{id_field}" || ''' (first row kept)' end"""
-        if id_field in source.columns
-        else "null"
-    )
+    reasons = ",\n                ".join(reasons_sql(source))
+    names = ", ".join(f'"{field}"' for field in fields)
     return f"""
     with mapped as (
         select
             _file,
             _row,
             {mapped}
-        from {quote_identifier(f"raw.{source.name}")}
+        from {quote_identifier(relation)}
     ),
+
     typed as (
         select
             *,
-        {typed}
+            {typed}
         from mapped
     ),
-    checked as (
-        select
-            *,
-            nullif(concat_ws('; ',
-            {reasons}
-            ), '') as _reason
-        from typed
-    ),
+
     final as (
         select
-            *  exclude (_reason),
-            coalesce(_reason, {duplicate}) as _reason
-        from checked
+            _file,
+            _row,
+            {names},
+            nullif(concat_ws('; ',
+                {reasons}
+            ), '') as _reason,
+            {fingerprint_sql(source.kind)} as _fingerprint
+        from typed
     )
+
     select * from final
     """
 
 
-def stage_source(wh: Warehouse, config: PipelineConfig, source: SourceConfig, run_id: str) -> tuple[int, int]:
-    """Check raw.<source>, append good rows to staging.<kind> and bad ones to audit.quarantine."""
-    fields = list(CANONICAL_FIELDS[source.kind])
-    params = {
-        "tz": source.timezone or config.timezone,
-        "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
-    }
-    check_mappings(wh, source)
-    try:
-        wh.execute(f"create or replace temp table checked as {check_sql(source)}", params)
-    except duckdb.Error as exc:
-        raise DataError(
-            f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
-            "Use try_cast / try_strptime in the mapping so that bad values go to quarantine instead."
-        ) from None
-    columns = ", ".join(f'"{f}"' for f in fields)
-    wh.execute(
-        f"insert into staging.{source.kind} select ? as source, _file, _row, {columns} "
-        "from checked where _reason is null",
-        [source.name],
-    )
-    wh.execute("delete from audit.quarantine where source = ?", [source.name])
-    wh.execute(
-        f"""
-        insert into audit.quarantine
-        select ?, ?, c._file, c._row, c._reason, to_json(r)::varchar
-        from checked c
-        join {quote_identifier(f"raw.{source.name}")} r on r._file = c._file and r._row = c._row
-        where c._reason is not null
-        """,
-        [run_id, source.name],
-    )
-    staged = wh.scalar("select count(*) from checked where _reason is null")
-    quarantined = wh.scalar("select count(*) from checked where _reason is not null")
-    wh.execute("drop table checked")
-    return staged, quarantined
-
-
 def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
-    """Bind every mapping expression against raw.<source> (no rows read); a DataError names the failing field."""
-    table = quote_identifier(f"raw.{source.name}")
+    """Bind every mapping expression against the rows to check (no rows read); a DataError names the field."""
+    table = "_to_check"
     columns = raw_columns(wh, source)
     for field, expression in source.columns.items():
         try:
@@ -355,71 +192,463 @@ def raw_columns(wh: Warehouse, source: SourceConfig) -> list[str]:
 
 
 def create_tables(wh: Warehouse) -> None:
-    """Create the staging tables (empty) and the audit tables if missing."""
+    """Create the staging and audit tables if missing (they persist across runs: loads are incremental)."""
     for kind, fields in CANONICAL_FIELDS.items():
         columns = ", ".join(f'"{f}" {t}' for f, t in fields.items())
         wh.execute(
-            f"create or replace table staging.{kind} (source varchar, _file varchar, _row bigint, {columns})"
+            f"create table if not exists staging.{kind} (source varchar, _file varchar, _row bigint, {columns})"
         )
-    wh.execute(
-        """
-        create table if not exists audit.quarantine (
-            run_id varchar, source varchar, file varchar, row_number bigint, reason varchar, record json
-        )
-        """
-    )
-    wh.execute(
-        """
-        create table if not exists audit.extract_log (
-            run_id varchar, source varchar, kind varchar, files integer,
-            rows_read bigint, rows_staged bigint, rows_quarantined bigint, loaded_at timestamptz
-        )
-        """
-    )
+    for ddl in AUDIT_TABLES:
+        wh.execute(ddl)
 
 
-def extract_all(wh: Warehouse, config: PipelineConfig, run_id: str) -> list[SourceLoad]:
-    """Load every source into raw and staging in one transaction; return the counts per source."""
+AUDIT_TABLES = (
+    """
+    create table if not exists audit.quarantine (
+        run_id varchar, source varchar, file varchar, row_number bigint, field varchar, reason varchar, record json
+    )
+    """,
+    """
+    create table if not exists audit.duplicates (
+        run_id varchar, source varchar, file varchar, row_number bigint, id varchar,
+        kept_file varchar, kept_row_number bigint
+    )
+    """,
+    """
+    create table if not exists audit.load_state (
+        source varchar, file varchar, file_hash varchar, size bigint, mtime_ns bigint, watermark varchar,
+        config_fingerprint varchar, loaded_at timestamptz, run_id varchar
+    )
+    """,
+    """
+    create table if not exists audit.load_audit (
+        run_id varchar, source varchar, file varchar, file_hash varchar, rows_read bigint, rows_staged bigint,
+        rows_quarantined bigint, duplicates_dropped bigint, seconds double, loaded_at timestamptz
+    )
+    """,
+    """
+    create table if not exists audit.extract_log (
+        run_id varchar, source varchar, kind varchar, files integer, files_loaded integer, rows_read bigint,
+        rows_staged bigint, rows_quarantined bigint, duplicates_dropped bigint, status varchar, loaded_at timestamptz
+    )
+    """,
+)
+
+
+def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
+    """What staging of a source depends on besides its files: its config and the pipeline's time zone."""
+    payload = json.dumps(
+        [source.model_dump(mode="json"), config.timezone], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
+    """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state."""
+    if files is None:
+        where, params = "source = ?", [source.name]
+    else:
+        where, params = "source = ? and file in (select unnest(?::varchar[]))", [source.name, files]
+    for table in ("audit.quarantine", "audit.duplicates", "audit.load_state"):
+        wh.execute(f"delete from {table} where {where}", params)
+    wh.execute(f"delete from staging.{source.kind} where {where.replace('file in', '_file in')}", params)
+    raw = f"raw.{source.name}"
+    if wh.table_exists(raw):
+        if files is None:
+            wh.execute(f"drop table {quote_identifier(raw)}")
+        else:
+            wh.execute(
+                f"delete from {quote_identifier(raw)} where _file in (select unnest(?::varchar[]))", [files]
+            )
+
+
+def append_raw(
+    wh: Warehouse,
+    source: SourceConfig,
+    batch: str,
+    run_id: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> None:
+    """Append a temp table of read rows to raw.<source>, adding lineage and any new columns."""
+    raw = f"raw.{source.name}"
+    target = quote_identifier(raw)
+    select = (
+        "select ? as _source, _file, _row, ?::timestamptz as _loaded_at, ? as _run_id, * exclude (_file, _row) "
+        f"from {quote_identifier(batch)}"
+    )
+    params = [source.name, datetime.now().astimezone(), run_id]
+    if not wh.table_exists(raw):
+        wh.execute(f"create table {target} as {select}", params)
+        return
+    existing = {name for (name,) in wh.rows(f"select column_name from (describe {target})")}
+    for name, sql_type in wh.rows(
+        f"select column_name, column_type from (describe {quote_identifier(batch)})"
+    ):
+        if name not in existing:
+            logger.warning(
+                "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
+            )
+            quoted = name.replace('"', '""')
+            wh.execute(f'alter table {target} add column "{quoted}" {sql_type}')
+    wh.execute(f"insert into {target} by name {select}", params)
+
+
+def read_batch(
+    wh: Warehouse,
+    config: PipelineConfig,
+    source: SourceConfig,
+    files: list[SourceFile],
+    run_id: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> dict[str, int]:
+    """Read files into raw.<source>; return rows read per file. A mapped column missing in a file is a DataError."""
     work_dir = config.warehouse_path.parent / f".extract-{run_id}"
-    loads = []
+    needed = source.referenced_columns()
+    counts = {}
     try:
-        with wh.transaction():
-            create_tables(wh)
-            for source in config.sources:
-                files = source_files(config, source)
-                read = load_raw(wh, source, files, run_id, work_dir, config.base_dir)
-                staged, quarantined = stage_source(wh, config, source, run_id)
-                if read != staged + quarantined:
-                    raise DataError(
-                        f"source {source.name!r}: {read} rows read but {staged} staged + {quarantined} quarantined"
-                    )
-                load = SourceLoad(source.name, source.kind, len(files), read, staged, quarantined)
-                wh.execute(
-                    "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, now())",
-                    [run_id, *asdict(load).values()],
+        for file in files:
+            columns = read_file(wh, source, file, "_one_file", work_dir)
+            missing = sorted(needed - set(columns))
+            if missing:
+                raise DataError(
+                    f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
+                    f"used by the mapping (its columns: {[c for c in columns if not c.startswith('_')]})"
                 )
-                loads.append(load)
-    finally:
-        for leftover in work_dir.glob("*"):
-            leftover.unlink()
+            counts[file.name] = wh.count("_one_file")
+            append_raw(wh, source, "_one_file", run_id, logger)
+        wh.execute("drop table if exists _one_file")
+    finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
         if work_dir.exists():
+            for leftover in work_dir.glob("*"):
+                leftover.unlink()
             work_dir.rmdir()
-    return loads
+    return counts
+
+
+def stage_rows(
+    wh: Warehouse, config: PipelineConfig, source: SourceConfig, files: list[str] | None, run_id: str
+) -> dict[str, tuple[int, int, int]]:
+    """Check raw rows of files (all when None) and stage them; return (staged, quarantined, dropped) per file."""
+    raw = quote_identifier(f"raw.{source.name}")
+    if files is None:
+        wh.execute(f"create or replace temp table _to_check as select * from {raw}")
+    else:
+        wh.execute(
+            f"create or replace temp table _to_check as select * from {raw} "
+            "where _file in (select unnest(?::varchar[]))",
+            [files],
+        )
+    check_mappings(wh, source)
+    params = {
+        "tz": source.timezone or config.timezone,
+        "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
+    }
+    try:
+        wh.execute(f"create or replace temp table _checked as {check_sql(source, '_to_check')}", params)
+    except duckdb.Error as exc:
+        raise DataError(
+            f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
+            "Use try_cast / try_strptime in the mapping so that bad values go to quarantine instead."
+        ) from None
+    mark_duplicates(wh, source)
+    fields = ", ".join(f'"{f}"' for f in CANONICAL_FIELDS[source.kind])
+    good = "_reason is null and _duplicate_of is null"
+    if source.watermark is not None:
+        # a database row with a known id is a newer version: it replaces the staged one
+        id_field = ID_FIELDS[source.kind]
+        wh.execute(
+            f'delete from staging.{source.kind} where source = ? and "{id_field}" in '
+            f'(select "{id_field}" from _checked where {good})',
+            [source.name],
+        )
+    wh.execute(
+        f"insert into staging.{source.kind} select ? as source, _file, _row, {fields} from _checked where {good}",
+        [source.name],
+    )
+    wh.execute(
+        """
+        insert into audit.quarantine
+        select ?, ?, c._file, c._row, nullif(regexp_extract(c._reason, '^field ([a-z_]+):', 1), ''), c._reason,
+            to_json(r)::varchar
+        from _checked c
+        join _to_check r on r._file = c._file and r._row = c._row
+        where c._reason is not null
+        """,
+        [run_id, source.name],
+    )
+    wh.execute(
+        """
+        insert into audit.duplicates
+        select ?, ?, _file, _row, _id, _duplicate_of.file, _duplicate_of.row
+        from _checked where _duplicate_of is not null and _reason is null
+        """,
+        [run_id, source.name],
+    )
+    counts = {
+        file: (staged, quarantined, dropped)
+        for file, staged, quarantined, dropped in wh.rows(
+            f"""
+            select
+                _file,
+                count(*) filter (where {good}),
+                count(*) filter (where _reason is not null),
+                count(*) filter (where _reason is null and _duplicate_of is not null)
+            from _checked
+            group by _file
+            """
+        )
+    }
+    wh.execute("drop table _checked")
+    wh.execute("drop table _to_check")
+    return counts
+
+
+def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
+    """Add `_id` and `_duplicate_of` to _checked; quarantine same-id rows whose values differ.
+
+    The first row of an id wins: one already staged (from an earlier file or run), else the first by
+    file and row. A later row with the same values is a duplicate (dropped, recorded); with other
+    values it is a conflict (quarantined). A database source with a watermark keeps the newest version
+    of an id and drops the older ones of the same batch.
+    """
+    id_field = ID_FIELDS[source.kind]
+    wh.execute("alter table _checked add column _id varchar")
+    wh.execute("alter table _checked add column _duplicate_of struct(file varchar, row bigint)")
+    if id_field not in source.columns:
+        return
+    wh.execute(f'update _checked set _id = "{id_field}"')
+    newest_first = source.watermark is not None
+    order = "existing desc, _file desc, _row desc" if newest_first else "existing desc, _file, _row"
+    staged = (
+        f'select "{id_field}", {fingerprint_sql(source.kind)}, _file, _row, 1 from staging.{source.kind} '
+        f'where source = $source and "{id_field}" in (select _id from _checked)'
+    )
+    wh.execute(
+        f"""
+        create or replace temp table _ranked as
+        with candidates as (
+            select _id as id, _fingerprint as fingerprint, _file, _row, 0 as existing
+            from _checked
+            where _reason is null and _id is not null
+            {"" if newest_first else "union all " + staged}
+        ),
+        ranked as (
+            select
+                *,
+                first_value(struct_pack(file := _file, row := _row, fingerprint := fingerprint)) over (
+                    partition by id order by {order}
+                ) as first,
+                row_number() over (partition by id order by {order}) as n
+            from candidates
+        )
+        select * from ranked where existing = 0 and n > 1
+        """,
+        {"source": source.name},
+    )
+    same = "true" if newest_first else "r.first.fingerprint = r.fingerprint"
+    wh.execute(
+        f"""
+        update _checked set _duplicate_of = struct_pack(file := r.first.file, row := r.first.row)
+        from _ranked r
+        where _checked._file = r._file and _checked._row = r._row and {same}
+        """
+    )
+    wh.execute(
+        f"""
+        update _checked
+        set _reason = 'duplicate {id_field} ''' || r.id || ''' with other values than '
+            || r.first.file || ' row ' || r.first.row
+        from _ranked r
+        where _checked._file = r._file and _checked._row = r._row and not ({same})
+        """
+    )
+    wh.execute("drop table _ranked")
+
+
+def scan_files(
+    wh: Warehouse, config: PipelineConfig, source: SourceConfig, state: dict[str, dict]
+) -> tuple[int, list[SourceFile], list[str], dict[str, str]]:
+    """Compare a source's files with what was loaded: (file count, new or changed files, gone files, hashes)."""
+    files = source_files(config, source)
+    hashes, changed = {}, []
+    for file in files:
+        known = state.get(file.name)
+        if known and known["size"] == file.size and known["mtime_ns"] == file.mtime_ns:
+            hashes[file.name] = known["file_hash"]
+            continue
+        hashes[file.name] = file_hash(file.path)
+        if not known or known["file_hash"] != hashes[file.name]:
+            changed.append(file)
+        else:  # touched, same content
+            wh.execute(
+                "update audit.load_state set size = ?, mtime_ns = ? where source = ? and file = ?",
+                [file.size, file.mtime_ns, source.name, file.name],
+            )
+    return len(files), changed, sorted(set(state) - set(hashes)), hashes
+
+
+def extract_source(
+    wh: Warehouse,
+    config: PipelineConfig,
+    source: SourceConfig,
+    run_id: str,
+    full_refresh: bool,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> SourceLoad:
+    """Load what is new in one source into raw and staging; return what was done."""
+    started = time.monotonic()
+    fingerprint = source_fingerprint(config, source)
+    if full_refresh:
+        forget_rows(wh, source)
+    state = {
+        row["file"]: row for row in wh.dicts("select * from audit.load_state where source = ?", [source.name])
+    }
+    restage = any(row["config_fingerprint"] != fingerprint for row in state.values())
+    new_state: dict[str, tuple] = {}
+    if source.format == "postgres":
+        since = max((row["watermark"] for row in state.values() if row["watermark"]), default=None)
+        batch = f"postgres:{source.name}@{run_id}"
+        read_postgres(wh, source, "_one_file", since if source.watermark else None, batch)
+        rows = wh.count("_one_file")
+        if source.watermark is None and rows:
+            forget_rows(wh, source)  # without a watermark every read is a full snapshot
+            restage = False
+        read = {batch: rows} if rows else {}
+        if rows:
+            append_raw(wh, source, "_one_file", run_id, logger)
+            mark = (
+                wh.scalar(f'select max("{source.watermark}")::varchar from _one_file')
+                if source.watermark
+                else None
+            )
+            new_state[batch] = (None, None, None, mark)
+        wh.execute("drop table _one_file")
+        files_total, hashes = 1, {}
+    else:
+        files_total, changed, removed, hashes = scan_files(wh, config, source, state)
+        replaced = [f.name for f in changed if f.name in state]
+        if removed or replaced:
+            logger.info("source %s: %d files changed, %d removed", source.name, len(replaced), len(removed))
+            forget_rows(wh, source, removed + replaced)
+        read = read_batch(wh, config, source, changed, run_id, logger) if changed else {}
+        new_state = {f.name: (hashes[f.name], f.size, f.mtime_ns, None) for f in changed}
+    if not read and not restage:
+        logger.info("source %s: nothing new (%d files already loaded)", source.name, files_total)
+        load = SourceLoad(source.name, source.kind, files_total, 0, 0, 0, 0, 0, "unchanged")
+        record_load(wh, run_id, load)
+        return load
+    if restage:
+        logger.info("source %s: its config changed; re-staging all its raw rows", source.name)
+        for table in ("audit.quarantine", "audit.duplicates"):
+            wh.execute(f"delete from {table} where source = ?", [source.name])
+        wh.execute(f"delete from staging.{source.kind} where source = ?", [source.name])
+        wh.execute(
+            "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
+        )
+    counts = stage_rows(wh, config, source, None if restage else list(read), run_id)
+    for name, (digest, size, mtime_ns, watermark) in new_state.items():
+        wh.execute(
+            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, run_id],
+        )
+    seconds = time.monotonic() - started
+    for name, rows in read.items():
+        staged, quarantined, dropped = counts.get(name, (0, 0, 0))
+        if rows != staged + quarantined + dropped:
+            raise DataError(
+                f"source {source.name!r}: {name}: {rows} rows read but {staged} staged + {quarantined} quarantined "
+                f"+ {dropped} duplicates dropped"
+            )
+        wh.execute(
+            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [run_id, source.name, name, hashes.get(name), rows, staged, quarantined, dropped, seconds],
+        )
+    staged, quarantined, dropped = (sum(c[i] for c in counts.values()) for i in range(3))
+    load = SourceLoad(
+        source=source.name,
+        kind=source.kind,
+        files=files_total,
+        files_loaded=len(read),
+        rows_read=staged + quarantined + dropped,
+        rows_staged=staged,
+        rows_quarantined=quarantined,
+        duplicates_dropped=dropped,
+        status="restaged" if restage else "loaded",
+    )
+    check_bad_share(wh, source, load)
+    record_load(wh, run_id, load)
+    return load
+
+
+def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad) -> None:
+    """A DataError when a load quarantined more than the source's max_bad_row_share of its rows."""
+    if not load.rows_read or load.rows_quarantined / load.rows_read <= source.max_bad_row_share:
+        return
+    reasons = wh.rows(
+        """
+        select regexp_replace(reason, '''[^'']*''', '''...''', 'g') as reason, count(*) as n
+        from audit.quarantine where source = ? group by 1 order by n desc, reason limit 3
+        """,
+        [source.name],
+    )
+    raise DataError(
+        f"source {source.name!r}: {load.rows_quarantined} of {load.rows_read} rows "
+        f"({load.rows_quarantined / load.rows_read:.1%}) failed checks, more than max_bad_row_share "
+        f"{source.max_bad_row_share:.1%}; nothing was loaded or published. Most frequent: "
+        + "; ".join(f"{n} x {reason}" for reason, n in reasons)
+    )
+
+
+def record_load(wh: Warehouse, run_id: str, load: SourceLoad) -> None:
+    """Append a source load to audit.extract_log."""
+    wh.execute(
+        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [run_id, *asdict(load).values()],
+    )
+
+
+def extract_all(
+    wh: Warehouse,
+    config: PipelineConfig,
+    run_id: str,
+    full_refresh: list[str] | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> list[SourceLoad]:
+    """Load every source in one transaction (all or nothing); return what was done per source.
+
+    full_refresh: names of sources to reload from scratch, or ["all"].
+    """
+    logger = logger or logging.getLogger(__name__)
+    refresh = set(full_refresh or [])
+    unknown = refresh - {s.name for s in config.sources} - {"all"}
+    if unknown:
+        raise DataError(
+            f"--full-refresh of unknown sources {sorted(unknown)}; sources: {[s.name for s in config.sources]}"
+        )
+    with wh.transaction():
+        create_tables(wh)
+        return [
+            extract_source(wh, config, source, run_id, "all" in refresh or source.name in refresh, logger)
+            for source in config.sources
+        ]
 
 
 @task(name="extract", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
-def extract(config: PipelineConfig, run_id: str) -> list[dict]:
-    """Load every source into raw and staging; return rows read, staged and quarantined per source."""
+def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None = None) -> list[dict]:
+    """Load what is new in every source into raw and staging; return counts per source."""
     logger = get_run_logger()
     with Warehouse.open(config) as wh:
-        loads = extract_all(wh, config, run_id)
+        loads = extract_all(wh, config, run_id, full_refresh, logger)
     for load in loads:
         logger.info(
-            "%s: %d files, %d rows read, %d staged, %d quarantined",
+            "%s: %s; %d of %d files read, %d rows read, %d staged, %d quarantined, %d duplicates dropped",
             load.source,
+            load.status,
+            load.files_loaded,
             load.files,
             load.rows_read,
             load.rows_staged,
             load.rows_quarantined,
+            load.duplicates_dropped,
         )
     return [asdict(load) for load in loads]

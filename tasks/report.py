@@ -19,9 +19,27 @@ def render_markdown(summary: dict[str, Any]) -> str:
         f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`",
         "## Sources",
         _table(
-            ["source", "kind", "files", "rows read", "staged", "quarantined"],
             [
-                [s["source"], s["kind"], s["files"], s["rows_read"], s["rows_staged"], s["rows_quarantined"]]
+                "source",
+                "kind",
+                "files read",
+                "rows read",
+                "staged",
+                "quarantined",
+                "duplicates dropped",
+                "status",
+            ],
+            [
+                [
+                    s["source"],
+                    s["kind"],
+                    f"{s['files_loaded']}/{s['files']}",
+                    s["rows_read"],
+                    s["rows_staged"],
+                    s["rows_quarantined"],
+                    s["duplicates_dropped"],
+                    s["status"],
+                ]
                 for s in extract
             ],
         ),

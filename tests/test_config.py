@@ -207,12 +207,12 @@ def test_bad_source_name(tmp_path: Path, name: str) -> None:
 def test_problems_are_listed_one_per_line_with_source_names(tmp_path: Path) -> None:
     data = config_with(
         timezone="Nowhere/Place",
-        sources=[crm(encoding="nope"), {**VALID["sources"][0], "format": "xlsx"}],
+        sources=[crm(encoding="nope"), {**VALID["sources"][0], "format": "xls"}],
     )
     assert error_lines(tmp_path, data) == [
         "  - timezone: unknown time zone 'Nowhere/Place' (use an IANA name such as Asia/Shanghai)",
         "  - sources.crm.encoding: unknown encoding 'nope'",
-        "  - sources.retail.format: Input should be 'csv', 'parquet' or 'jsonl'",
+        "  - sources.retail.format: Input should be 'csv', 'parquet', 'jsonl', 'xlsx' or 'postgres'",
     ]
 
 

@@ -120,9 +120,12 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "source": "shop",
             "kind": "transactions",
             "files": 1,
+            "files_loaded": 1,
             "rows_read": 10,
             "rows_staged": 10,
             "rows_quarantined": 0,
+            "duplicates_dropped": 0,
+            "status": "loaded",
         }
     ]
     assert summary["dedupe"]["customers"] == 4
@@ -137,12 +140,17 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
     loads = {load["source"]: load for load in summary["extract"]}
     assert set(loads) == {"crm", "game", "payments", "social", "survey"}
     for load in loads.values():
-        assert load["rows_read"] == load["rows_staged"] + load["rows_quarantined"]
+        assert (
+            load["rows_read"] == load["rows_staged"] + load["rows_quarantined"] + load["duplicates_dropped"]
+        )
         assert load["rows_staged"] > 0
     # the generator plants faults in crm, game and payments: each must be caught
     assert loads["crm"]["rows_quarantined"] > 0
     assert loads["game"]["rows_quarantined"] > 0
     assert loads["payments"]["rows_quarantined"] > 0
+    # and its exact duplicate rows are dropped, not counted twice
+    assert loads["crm"]["duplicates_dropped"] > 0
+    assert loads["payments"]["duplicates_dropped"] > 0
 
     with Warehouse.open(config, read_only=True) as wh:
         quarantined = wh.scalar("select count(*) from audit.quarantine")

@@ -1,0 +1,238 @@
+"""Readers: one file (csv, jsonl, parquet, xlsx) or one database batch (postgres) into a DuckDB temp table.
+
+Every reader adds lineage `_file` and `_row` (1-based data row). Text files in another encoding
+are transcoded to UTF-8 in a streaming pass first, and an undecodable byte is a DataError naming
+the file, line, byte and encoding, never mojibake in the warehouse.
+"""
+
+import codecs
+import glob
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tasks.config import PipelineConfig, SourceConfig
+from tasks.errors import DataError
+from tasks.warehouse import Warehouse, quote_identifier
+
+# Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
+READER_OPTIONS = {
+    "csv": {
+        "delim",
+        "sep",
+        "quote",
+        "escape",
+        "header",
+        "skip",
+        "comment",
+        "nullstr",
+        "new_line",
+        "max_line_size",
+    },
+    "jsonl": {"maximum_object_size", "sample_size", "date_format", "timestamp_format"},
+    "parquet": {"binary_as_string"},
+    "xlsx": {"sheet_name", "sheet_id"},
+    "postgres": set(),
+}
+UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of a source as found on disk, with what identifies its content."""
+
+    path: Path
+    name: str  # lineage name: relative to the config's folder, absolute when outside it
+    size: int
+    mtime_ns: int
+
+
+def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFile]:
+    """The files a source's glob matches, sorted; a DataError if there are none."""
+    pattern = str(config.resolve(Path(source.path)))
+    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not paths:
+        raise DataError(f"source {source.name!r}: no files match {pattern}")
+    base = config.base_dir.resolve()
+    found = []
+    for path in paths:
+        stat = path.stat()
+        resolved = path.resolve()
+        name = str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
+        found.append(SourceFile(path, name, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
+    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / f"{hashlib.md5(str(path).encode()).hexdigest()}.utf8{path.suffix}"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line, offset = 1, 0
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 22):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                line += chunk[: exc.start].count(b"\n")
+                raise DataError(
+                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: "
+                    f"{chunk[exc.start : exc.start + 4]!r}). "
+                    "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
+                ) from None
+            dst.write(text.removeprefix("\ufeff") if offset == 0 else text)
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+        try:
+            dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
+            ) from None
+    return target
+
+
+def reader_options(source: SourceConfig) -> str:
+    """Reader options as SQL named arguments; values are rendered as literals after a type check."""
+    allowed = READER_OPTIONS[source.format]
+    parts = []
+    for key, value in sorted(source.options.items()):
+        if key not in allowed:
+            raise DataError(
+                f"source {source.name!r}: reader option {key!r} is not supported for {source.format} "
+                f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        if source.format == "xlsx":
+            continue  # passed to the Excel reader in Python
+        if isinstance(value, bool):
+            parts.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int | float):
+            parts.append(f"{key} = {value}")
+        elif isinstance(value, str):
+            parts.append(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'")
+        else:
+            raise DataError(
+                f"source {source.name!r}: reader option {key!r} must be a string, number or boolean"
+            )
+    return "".join(f", {p}" for p in parts)
+
+
+def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, work_dir: Path) -> list[str]:
+    """Replace temp table `table` with the rows of one file plus `_file` and `_row`; return its columns."""
+    options = reader_options(source)
+    target = quote_identifier(table)
+    try:
+        if source.format == "xlsx":
+            _read_excel(wh, source, file, table)
+        elif source.format == "parquet":
+            wh.execute(
+                f"create or replace temp table {target} as select * exclude (file_row_number), ? as _file, "
+                f"file_row_number + 1 as _row from read_parquet(?, file_row_number = true{options})",
+                [file.name, str(file.path)],
+            )
+        else:
+            readable = file.path
+            if (
+                source.format == "csv"
+                and source.encoding.lower() not in UTF8_NAMES
+                or source.format == "jsonl"
+                and source.encoding.lower() not in UTF8_NAMES
+            ):
+                readable = utf8_copy(file.path, source.encoding, work_dir)
+            reader = (
+                f"read_csv(?, all_varchar = true, header = true{options})"
+                if source.format == "csv"
+                else f"read_json(?, format = 'newline_delimited'{options})"
+            )
+            wh.execute(
+                f"create or replace temp table {target} as "
+                f"select *, ? as _file, row_number() over () as _row from {reader}",
+                [file.name, str(readable)],
+            )
+            if readable != file.path:
+                readable.unlink()
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
+        raise DataError(
+            f"source {source.name!r}: cannot read {file.name} as {source.format} "
+            f"(encoding {source.encoding}): {str(exc).splitlines()[0]}"
+        ) from None
+    return [name for (name,) in wh.rows(f"select column_name from (describe {target})")]
+
+
+def _read_excel(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str) -> None:
+    """One sheet of an .xlsx file, every cell as text (so ids and phone numbers keep their digits)."""
+    import polars as pl
+
+    sheet = {k: v for k, v in source.options.items() if k in ("sheet_name", "sheet_id")} or {"sheet_id": 1}
+    try:
+        frame = pl.read_excel(file.path, engine="calamine", infer_schema_length=0, **sheet)
+    except Exception as exc:  # noqa: BLE001 - the Excel reader raises many kinds; all mean "cannot read"
+        raise DataError(f"source {source.name!r}: cannot read {file.name} as xlsx: {exc}") from None
+    frame = frame.with_columns(
+        _file=pl.lit(file.name), _row=pl.int_range(1, frame.height + 1, dtype=pl.Int64)
+    )
+    wh.write_frame(table, frame, temp=True)
+
+
+def read_postgres(
+    wh: Warehouse, source: SourceConfig, table: str, since: str | None, batch: str
+) -> list[str]:
+    """Replace temp table `table` with the source's rows past the watermark `since`; return its columns.
+
+    Rows stream from PostgreSQL through ADBC as Arrow record batches into DuckDB (bounded memory).
+    """
+    import adbc_driver_postgresql.dbapi as adbc
+
+    relation = (
+        ".".join(f'"{part}"' for part in source.table.split("."))
+        if source.table is not None
+        else f"({source.query})"
+    )
+    sql = f"select * from {relation} as src"
+    params: list[object] = []
+    if source.watermark is not None:
+        column = f'src."{source.watermark}"'
+        if since is not None:
+            sql += f" where {column} > $1"
+            params.append(since)
+        sql += f" order by {column}"
+    try:
+        with adbc.connect(source.connection.dsn(source.name)) as con, con.cursor() as cursor:
+            if since is not None and source.watermark is not None:
+                # the watermark is stored as text; compare in the column's own type
+                sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
+            cursor.execute(sql, params or None)
+            reader = cursor.fetch_record_batch()
+            wh.con.register("_pg_batch", reader)
+            try:
+                wh.execute(
+                    f"create or replace temp table {quote_identifier(table)} as "
+                    "select *, ? as _file, row_number() over () as _row from _pg_batch",
+                    [batch],
+                )
+            finally:
+                wh.con.unregister("_pg_batch")
+    except (adbc.Error, OSError) as exc:
+        raise ConnectionError(
+            f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
+        ) from exc
+    return [name for (name,) in wh.rows(f"select column_name from (describe {quote_identifier(table)})")]
+
+
+def _column_type(cursor: object, relation: str, column: str) -> str:
+    """The PostgreSQL type name of a column of relation."""
+    cursor.execute(f'select pg_typeof("{column}")::text from {relation} as src limit 1')
+    row = cursor.fetchone()
+    return row[0] if row else "text"
