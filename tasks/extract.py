@@ -575,21 +575,21 @@ def extract_source(
         duplicates_dropped=dropped,
         status="restaged" if restage else "loaded",
     )
-    check_bad_share(wh, source, load)
+    check_bad_share(wh, source, load, run_id)
     record_load(wh, run_id, load)
     return load
 
 
-def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad) -> None:
+def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_id: str) -> None:
     """A DataError when a load quarantined more than the source's max_bad_row_share of its rows."""
     if not load.rows_read or load.rows_quarantined / load.rows_read <= source.max_bad_row_share:
         return
     reasons = wh.rows(
         """
         select regexp_replace(reason, '''[^'']*''', '''...''', 'g') as reason, count(*) as n
-        from audit.quarantine where source = ? group by 1 order by n desc, reason limit 3
+        from audit.quarantine where source = ? and run_id = ? group by 1 order by n desc, reason limit 3
         """,
-        [source.name],
+        [source.name, run_id],
     )
     raise DataError(
         f"source {source.name!r}: {load.rows_quarantined} of {load.rows_read} rows "
