@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint bench clean stack-up stack-down system-deps
+.PHONY: demo test lint clean stack-up stack-down system-deps
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -47,4 +47,4 @@ lint: .venv/.synced
 	$(UV) run --frozen ruff check .
 
 clean:
-	rm -rf demo-data .venv .uv-bootstrap .pytest_cache
+	rm -rf demo-data .venv .uv-bootstrap .pytest_cache .stack

@@ -85,7 +85,7 @@ def record_progress(config: PipelineConfig, request: str, day: date | None, logg
             )
 
 
-@flow(name="backfill", on_failure=[notify_failure])
+@flow(name="backfill", on_failure=[notify_failure], on_crashed=[notify_failure])
 def backfill(start: date, end: date, overwrite: bool = False, config: str = DEFAULT_CONFIG) -> list[str]:
     """Run the daily refresh for each day from start to end, oldest first.
 

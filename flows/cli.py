@@ -10,6 +10,7 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import shutil  # noqa: E402
+import traceback  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Any  # noqa: E402
@@ -206,8 +207,14 @@ def main() -> None:
     """Entry point of the `segments` console script."""
     try:
         app()
-    finally:
+    except SystemExit:
         silence_teardown_noise()
+        raise
+    except BaseException:
+        traceback.print_exc()  # an unexpected error is shown in full, then the process exits 1
+        silence_teardown_noise()
+        raise SystemExit(1) from None
+    silence_teardown_noise()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ as_of (in the configured time zone), so a backfill reproduces what a run on that
 have produced. Idempotent: a second run of the same as_of replaces that day's outputs.
 """
 
+import os
 import uuid
 from datetime import date, datetime
 from pathlib import Path
@@ -37,9 +38,9 @@ def default_as_of(config: PipelineConfig) -> date:
 def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list[str] | None = None) -> dict:
     """The five stages, in order; returns the run summary."""
     loads = extract(pipeline, run_id, full_refresh)
-    identities = dedupe(pipeline, day, wait_for=[loads])
-    counts = features(pipeline, day, wait_for=[identities])
-    segments = segment(pipeline, wait_for=[counts])
+    identities = dedupe(pipeline, day)
+    counts = features(pipeline, day)
+    segments = segment(pipeline)
     summary = {
         "as_of": day.isoformat(),
         "run_id": run_id,
@@ -60,7 +61,7 @@ def current_run_id() -> str:
     return str(flow_run.id or uuid.uuid4())
 
 
-@flow(name="daily-refresh", on_failure=[notify_failure])
+@flow(name="daily-refresh", on_failure=[notify_failure], on_crashed=[notify_failure])
 def daily_refresh(
     as_of: date | None = None, config: str = DEFAULT_CONFIG, full_refresh: list[str] | None = None
 ) -> dict:
@@ -74,6 +75,7 @@ def daily_refresh(
             source). Empty: incremental.
     """
     logger = get_run_logger()
+    os.umask(0o077)  # everything this run creates (warehouse, WAL, exports, temp files) is the owner's only
     pipeline = load_config(config)
     day = as_of or default_as_of(pipeline)
     run_id = current_run_id()

@@ -13,14 +13,13 @@ from datetime import date, datetime
 import numpy as np
 import polars as pl
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.extract import ID_FIELDS
-from tasks.normalize import normalize_emails, normalize_phones
+from tasks.normalize import normalize_devices, normalize_emails, normalize_phone, normalize_phones
 from tasks.warehouse import Warehouse
 
 FACT_KINDS = ("transactions", "events", "feedback")
@@ -41,17 +40,20 @@ class DedupeResult:
 
 
 def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
-    """Write core.email_lookup and core.phone_lookup: every distinct raw value and its normalized form."""
-    placeholders = frozenset(p.strip().lower() for p in config.dedupe.placeholders)
-    for field, normalize in (("email", normalize_emails), ("phone", normalize_phones)):
+    """Write core.{email,phone,device}_lookup: every distinct raw value and its normalized form (null: unusable)."""
+    region = config.dedupe.default_region
+    typed = [p.strip() for p in config.dedupe.placeholders]
+    # a configured placeholder is compared in normalized form: 13912345678 matches +8613912345678
+    placeholders = frozenset(
+        [p.lower() for p in typed] + [e164 for p in typed if (e164 := normalize_phone(p, region)) is not None]
+    )
+    lookups = (("email", "email", normalize_emails), ("phone", "phone", normalize_phones))
+    for field, column, normalize in (*lookups, ("device", "device_id", normalize_devices)):
         union = " union ".join(
-            f"select {field} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS)
+            f"select {column} as raw from staging.{kind}" for kind in ("customers", *FACT_KINDS)
         )
         raw = wh.frame(f"select raw from ({union}) where raw is not null")["raw"]
-        if field == "phone":
-            norm = normalize(raw, config.dedupe.default_region, placeholders)
-        else:
-            norm = normalize(raw, placeholders)
+        norm = normalize(raw, region, placeholders) if field == "phone" else normalize(raw, placeholders)
         wh.write_frame(f"core.{field}_lookup", pl.DataFrame({"raw": raw, "norm": norm}))
 
 
@@ -151,7 +153,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
     return DedupeResult(**stats, overshared_keys=overshared)
 
 
-@task(name="dedupe", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+@task(name="dedupe", **STAGE_TASK_OPTIONS)
 def dedupe(config: PipelineConfig, as_of: date) -> dict:
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
     with Warehouse.open(config) as wh:

@@ -1,8 +1,10 @@
 """Error kinds, and the rule that decides which ones a task retries."""
 
+import errno
 from typing import Any
 
 import duckdb
+from prefect.cache_policies import NO_CACHE
 
 
 class DataError(ValueError):
@@ -10,17 +12,22 @@ class DataError(ValueError):
 
 
 # Errors worth another try: the file system, a lock held by another writer, a dropped connection.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    ConnectionError,
-    duckdb.IOException,
+# OSErrors that another try cannot fix (a missing file, no permission) are not among them.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, duckdb.IOException)
+PERMANENT_OS_ERRORS: tuple[type[OSError], ...] = (
+    FileNotFoundError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
 )
+PERMANENT_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR}
 
 
 def is_transient(error: BaseException) -> bool:
     """Whether error may go away on retry (I/O, locks), as opposed to a data or code error."""
-    if isinstance(error, DataError):
+    if isinstance(error, (DataError, *PERMANENT_OS_ERRORS)):
+        return False
+    if isinstance(error, OSError) and error.errno in PERMANENT_ERRNOS:
         return False
     if isinstance(error, TRANSIENT_ERRORS):
         return True
@@ -39,6 +46,7 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 # Options every stage task shares: three retries with backoff, for transient errors only.
 # Stages write to the warehouse, so Prefect's result cache must never skip one.
 STAGE_TASK_OPTIONS: dict[str, Any] = {
+    "cache_policy": NO_CACHE,
     "retries": 3,
     "retry_delay_seconds": [2, 10, 30],
     "retry_condition_fn": retry_transient,

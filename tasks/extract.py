@@ -23,7 +23,6 @@ from datetime import datetime, timedelta
 
 import duckdb
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.config import CANONICAL_FIELDS, REQUIRED_FIELDS, TRANSACTION_STATUSES, PipelineConfig, SourceConfig
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
@@ -633,7 +632,7 @@ def extract_all(
         ]
 
 
-@task(name="extract", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+@task(name="extract", **STAGE_TASK_OPTIONS)
 def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None = None) -> list[dict]:
     """Load what is new in every source into raw and staging; return counts per source."""
     logger = get_run_logger()

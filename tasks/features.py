@@ -3,7 +3,6 @@
 from datetime import date, datetime
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 
 from tasks.config import FeatureConfig, PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
@@ -19,7 +18,7 @@ def build_features(wh: Warehouse, config: FeatureConfig, as_of: date, cutoff: da
     return {"orders": orders, "customers": customers}
 
 
-@task(name="features", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+@task(name="features", **STAGE_TASK_OPTIONS)
 def features(config: PipelineConfig, as_of: date) -> dict[str, int]:
     """Build the as_of's order and customer features."""
     with Warehouse.open(config) as wh:

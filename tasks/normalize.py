@@ -105,10 +105,35 @@ def normalize_phones(
         {"raw": slow, "slow": [normalize_phone(v, region, extra_placeholders) for v in slow]},
         schema={"raw": pl.String, "slow": pl.String},
     )
-    frame = frame.join(slow_map, on="raw", how="left")
+    frame = frame.join(slow_map, on="raw", how="left", maintain_order="left")
     e164 = pl.coalesce("fast", "slow")
     last = e164.str.slice(-1)
     repeated = e164.str.slice(-8) == pl.concat_str([last] * 8)  # 13300000000-style fillers
     placeholder = e164.is_in(list(PLACEHOLDER_PHONES | extra_placeholders))
     result = frame.select(pl.when(repeated | placeholder).then(None).otherwise(e164).alias(values.name))
     return result.to_series()
+
+
+# Device ids that mean "unknown": all zeros (a blank IDFA/IMEI), or filler text.
+DEVICE_FILLER = r"^[0\-:]+$"
+
+
+def normalize_device(value: str | None, extra_placeholders: frozenset[str] = frozenset()) -> str | None:
+    """Trimmed device id, or None when empty, all zeros, or a placeholder."""
+    if value is None:
+        return None
+    device = value.strip()
+    lowered = device.lower()
+    if lowered in PLACEHOLDER_TEXT or lowered in extra_placeholders or re.match(DEVICE_FILLER, device):
+        return None
+    return device
+
+
+def normalize_devices(values: pl.Series, extra_placeholders: frozenset[str] = frozenset()) -> pl.Series:
+    """normalize_device over a column, vectorized."""
+    device = values.str.strip_chars()
+    lowered = device.str.to_lowercase()
+    bad = (
+        lowered.is_in(list(PLACEHOLDER_TEXT | extra_placeholders)) | device.str.contains(DEVICE_FILLER)
+    ).fill_null(True)
+    return pl.select(pl.when(bad).then(None).otherwise(device)).to_series().rename(values.name)

@@ -19,7 +19,6 @@ from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
@@ -198,7 +197,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-@task(name="publish", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+@task(name="publish", **STAGE_TASK_OPTIONS)
 def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
     """Audit, then publish the as_of's segments to published tables, export files and a Prefect artifact."""
     report = render_markdown(
@@ -206,8 +205,11 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
     )
     with Warehouse.open(config) as wh:
         run_audits(wh, as_of)
-        publish_tables(wh, as_of, run_id, config.config_hash())
-        result = write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report)
+        # Tables and files become visible together: the table rows commit only after the export
+        # version is written and switched in; a failure on the way rolls the tables back.
+        with wh.transaction():
+            publish_tables(wh, as_of, run_id, config.config_hash())
+            result = write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report)
     create_markdown_artifact(
         markdown=report, key="customer-segments-summary", description=f"Segments as of {as_of}"
     )

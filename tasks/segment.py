@@ -5,7 +5,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import polars as pl
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from sklearn.cluster import KMeans
 from sklearn.preprocessing import StandardScaler
 
@@ -102,7 +101,7 @@ def segment_all(wh: Warehouse, config: SegmentConfig) -> SegmentResult:
     )
 
 
-@task(name="segment", cache_policy=NO_CACHE, **STAGE_TASK_OPTIONS)
+@task(name="segment", **STAGE_TASK_OPTIONS)
 def segment(config: PipelineConfig) -> dict:
     """Score, segment and cluster the customers in features.customer_features."""
     with Warehouse.open(config) as wh:

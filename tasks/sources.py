@@ -151,8 +151,9 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
                 and source.encoding.lower() not in UTF8_NAMES
             ):
                 readable = utf8_copy(file.path, source.encoding, work_dir)
+            header = "" if "header" in source.options else ", header = true"
             reader = (
-                f"read_csv(?, all_varchar = true, header = true{options})"
+                f"read_csv(?, all_varchar = true{header}{options})"
                 if source.format == "csv"
                 else f"read_json(?, format = 'newline_delimited'{options})"
             )
@@ -210,6 +211,8 @@ def read_postgres(
         sql += f" order by {column}"
     try:
         with adbc.connect(source.connection.dsn(source.name)) as con, con.cursor() as cursor:
+            # the source is only ever read: a query that tries to write fails in the database
+            cursor.execute("set session characteristics as transaction read only")
             if since is not None and source.watermark is not None:
                 # the watermark is stored as text; compare in the column's own type
                 sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
@@ -224,10 +227,14 @@ def read_postgres(
                 )
             finally:
                 wh.con.unregister("_pg_batch")
-    except (adbc.Error, OSError) as exc:
+    except (adbc.OperationalError, adbc.InterfaceError, OSError) as exc:  # the server or network: may recover
         raise ConnectionError(
             f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
         ) from exc
+    except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
+        raise DataError(
+            f"source {source.name!r}: PostgreSQL query failed: {str(exc).splitlines()[0]}"
+        ) from None
     return [name for (name,) in wh.rows(f"select column_name from (describe {quote_identifier(table)})")]
 
 

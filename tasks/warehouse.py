@@ -55,7 +55,6 @@ class Warehouse:
         *,
         read_only: bool = False,
         timezone: str = "Asia/Shanghai",
-        memory_limit: str | None = None,
     ) -> None:
         if isinstance(database, duckdb.DuckDBPyConnection):
             self.con = database
@@ -70,8 +69,6 @@ class Warehouse:
         self.timezone = timezone
         # Calendar days and timestamps without an offset are read in the pipeline's time zone.
         self.con.execute(f"set TimeZone = '{_checked_tz(timezone)}'")
-        if memory_limit:
-            self.con.execute(f"set memory_limit = '{memory_limit}'")
         if not read_only:
             for schema in SCHEMAS:
                 self.con.execute(f"create schema if not exists {schema}")

@@ -55,6 +55,16 @@ def lookups(wh: Warehouse, emails: Mapping[str, str | None], phones: Mapping[str
     """core.email_lookup and core.phone_lookup as build_lookups writes them: raw -> norm (None: no match)."""
     create(wh, "core.email_lookup", "raw varchar, norm varchar", list(emails.items()))
     create(wh, "core.phone_lookup", "raw varchar, norm varchar", list(phones.items()))
+    # device ids pass through unchanged in these tests: a view over whatever gets staged
+    create_tables(wh)
+    wh.execute(
+        "create or replace view core.device_lookup as select distinct device_id as raw, device_id as norm from ("
+        + " union all ".join(
+            f"select device_id from staging.{kind}"
+            for kind in ("customers", "transactions", "events", "feedback")
+        )
+        + ") where device_id is not null"
+    )
 
 
 def local(day: date, clock: str = "12:00:00") -> datetime:
@@ -156,6 +166,7 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
         *STAGED_CUSTOMER_COLUMNS,
         "email_norm",
         "phone_norm",
+        "device_norm",
         "seen_ts",
     ]
     assert wh.rows(
@@ -236,7 +247,14 @@ def test_facts_record_key_derivation(wh: Warehouse, kind: str) -> None:
     wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": row_id})
 
     staged = columns_of(wh, "staging", kind)
-    assert columns_of(wh, "core", kind) == [*staged, "email_norm", "phone_norm", "record_source", "record_id"]
+    assert columns_of(wh, "core", kind) == [
+        *staged,
+        "email_norm",
+        "phone_norm",
+        "device_norm",
+        "record_source",
+        "record_id",
+    ]
     assert wh.rows(
         f"select source, _row, {row_id}, email_norm, phone_norm, record_source, record_id "
         f"from core.{kind} order by source, _row"
@@ -290,10 +308,11 @@ def test_record_observations_group_keys_per_record_point_in_time(wh: Warehouse) 
     jan = {d: local(date(2026, 1, d)) for d in range(1, 8)}
     last_second = OBSERVATIONS_CUTOFF - timedelta(seconds=1)
     phone = "+8613800138000"
+    keyed = "email_norm varchar, phone_norm varchar, device_norm varchar"  # as the views give them
     create(
         wh,
         "core.customer_records",
-        f"source varchar, source_id varchar, {KEYED_COLUMNS}, seen_ts timestamptz",
+        f"source varchar, source_id varchar, {keyed}, seen_ts timestamptz",
         [
             ("crm", "m1", "a@x.com", phone, None, jan[5]),
             ("crm", "m2", "b@x.com", None, None, None),  # no timestamp: known since the beginning
@@ -301,7 +320,7 @@ def test_record_observations_group_keys_per_record_point_in_time(wh: Warehouse) 
             ("crm", "m4", "d@x.com", None, None, local(date(2026, 2, 1))),  # after the cutoff
         ],
     )
-    fact_columns = f"record_source varchar, record_id varchar, {KEYED_COLUMNS}, ts timestamptz"
+    fact_columns = f"record_source varchar, record_id varchar, {keyed}, ts timestamptz"
     create(
         wh,
         "core.transactions",

@@ -18,6 +18,10 @@ phones as (
     select * from core.phone_lookup
 ),
 
+devices as (
+    select * from core.device_lookup
+),
+
 links as (
     select * from core.source_links
 ),
@@ -27,6 +31,7 @@ final as (
         facts.*,
         emails.norm as email_norm,
         phones.norm as phone_norm,
+        devices.norm as device_norm,
         case
             when facts.customer_ref is not null then coalesce(links.customer_source, facts.source)
             else facts.source
@@ -36,13 +41,14 @@ final as (
             else coalesce(
                 'email:' || emails.norm,
                 'phone:' || phones.norm,
-                'device:' || facts.device_id,
+                'device:' || devices.norm,
                 'row:' || coalesce(facts.{{row_id}}, facts._file || ':' || facts._row)
             )
         end as record_id
     from facts
     left join emails on emails.raw = facts.email
     left join phones on phones.raw = facts.phone
+    left join devices on devices.raw = facts.device_id
     left join links on links.source = facts.source
 )
 

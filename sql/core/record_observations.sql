@@ -7,17 +7,17 @@ with customer_rows as (
         source_id as record_id,
         email_norm,
         phone_norm,
-        device_id,
+        device_norm as device_id,
         seen_ts
     from core.customer_records
 ),
 
 fact_rows as (
-    select record_source, record_id, email_norm, phone_norm, device_id, ts as seen_ts from core.transactions
+    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.transactions
     union all
-    select record_source, record_id, email_norm, phone_norm, device_id, ts as seen_ts from core.events
+    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.events
     union all
-    select record_source, record_id, email_norm, phone_norm, device_id, ts as seen_ts from core.feedback
+    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.feedback
 ),
 
 observations as (
