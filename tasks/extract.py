@@ -36,8 +36,9 @@ ID_FIELDS = {
     "events": "event_id",
     "feedback": "feedback_id",
 }
-# A time of day followed by a zone: '2026-01-01 10:00:00+08:00', '...T02:00Z'. A bare date has none.
-OFFSET_SUFFIX = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?\s*([+-][0-9]{2}(:?[0-9]{2})?|Z|UTC)$"
+# A date or date-time without any zone: read in the source's time zone. Anything else (an offset,
+# Z, a zone name) is cast as an instant, so '2026-01-01 10:00 America/New_York' keeps its zone.
+NAIVE_TIMESTAMP = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
 # Timestamps more than this far past the load time are faults, not data.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -70,8 +71,8 @@ def typed_sql(field: str, sql_type: str) -> str:
         return text
     if sql_type == "timestamptz":
         return (
-            f"case when regexp_matches({text}, '{OFFSET_SUFFIX}') then try_cast({text} as timestamptz) "
-            f"else timezone($tz, try_cast({text} as timestamp)) end"
+            f"case when regexp_matches({text}, '{NAIVE_TIMESTAMP}') then timezone($tz, try_cast({text} as timestamp)) "
+            f"else try_cast({text} as timestamptz) end"
         )
     if sql_type == "date":
         return f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date))"

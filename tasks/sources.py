@@ -37,6 +37,7 @@ READER_OPTIONS = {
     "postgres": set(),
 }
 UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
+CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True}
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,14 @@ def reader_options(source: SourceConfig) -> str:
     """Reader options as SQL named arguments; values are rendered as literals after a type check."""
     allowed = READER_OPTIONS[source.format]
     parts = []
-    for key, value in sorted(source.options.items()):
-        if key not in allowed:
+    options = dict(source.options)
+    if source.format == "csv":
+        # The standard dialect unless the config says otherwise: letting DuckDB guess it can take a
+        # '#' in the first column for a comment (rows silently dropped) or a broken quote for data.
+        given = set(options) | ({"delim"} if "sep" in options else set())
+        options |= {key: value for key, value in CSV_DIALECT.items() if key not in given}
+    for key, value in sorted(options.items()):
+        if key not in allowed and key not in CSV_DIALECT:
             raise DataError(
                 f"source {source.name!r}: reader option {key!r} is not supported for {source.format} "
                 f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
@@ -129,8 +136,24 @@ def reader_options(source: SourceConfig) -> str:
     return "".join(f", {p}" for p in parts)
 
 
+def reader_error(exc: Exception) -> str:
+    """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    kept = [
+        line for line in lines if not line.startswith(("Original Line", "Possible", "*", "The search space"))
+    ]
+    if any("not possible to automatically detect" in line for line in kept):
+        kept.append(
+            "rows have different numbers of fields or a quote is not closed (a truncated file?); "
+            "check the file, or set the source's delim/quote/escape options"
+        )
+    return " ".join(kept[:4])
+
+
 def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, work_dir: Path) -> list[str]:
     """Replace temp table `table` with the rows of one file plus `_file` and `_row`; return its columns."""
+    if file.size == 0:
+        raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
     options = reader_options(source)
     target = quote_identifier(table)
     try:
@@ -151,9 +174,8 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
                 and source.encoding.lower() not in UTF8_NAMES
             ):
                 readable = utf8_copy(file.path, source.encoding, work_dir)
-            header = "" if "header" in source.options else ", header = true"
             reader = (
-                f"read_csv(?, all_varchar = true{header}{options})"
+                f"read_csv(?, all_varchar = true{options})"
                 if source.format == "csv"
                 else f"read_json(?, format = 'newline_delimited'{options})"
             )
@@ -167,7 +189,7 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
         raise DataError(
             f"source {source.name!r}: cannot read {file.name} as {source.format} "
-            f"(encoding {source.encoding}): {str(exc).splitlines()[0]}"
+            f"(encoding {source.encoding}): {reader_error(exc)}"
         ) from None
     return [name for (name,) in wh.rows(f"select column_name from (describe {target})")]
 
