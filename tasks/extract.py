@@ -24,7 +24,14 @@ from datetime import datetime, timedelta
 import duckdb
 from prefect import get_run_logger, task
 
-from tasks.config import CANONICAL_FIELDS, REQUIRED_FIELDS, TRANSACTION_STATUSES, PipelineConfig, SourceConfig
+from tasks.config import (
+    CANONICAL_FIELDS,
+    REQUIRED_FIELDS,
+    TRANSACTION_STATUSES,
+    PipelineConfig,
+    SourceConfig,
+    expression_columns,
+)
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.sources import SourceFile, file_hash, read_file, read_postgres, source_files
 from tasks.warehouse import Warehouse, quote_identifier
@@ -59,7 +66,12 @@ class SourceLoad:
 
 
 def _text(column: str) -> str:
-    return f"nullif(trim(cast({column} as varchar)), '')"
+    """A mapped value as trimmed text, null when empty; a JSON string loses its quotes ("E2" -> E2)."""
+    as_text = (
+        f"case when typeof({column}) = 'JSON' then json_extract_string({column}, '$') "
+        f"else cast({column} as varchar) end"
+    )
+    return f"nullif(trim({as_text}), '')"
 
 
 def typed_sql(field: str, sql_type: str) -> str:
@@ -97,7 +109,12 @@ def reasons_sql(source: SourceConfig) -> list[str]:
                 f"then 'field {field}: ' || cast(\"{field}\" as varchar) || ' is in the future' end"
             )
     for field in REQUIRED_FIELDS[source.kind]:
-        reasons.append(f"case when {_text(f'm_{field}')} is null then 'field {field}: missing' end")
+        # a value the mapping could not read is not "missing": quote what the row had
+        had = f'"h_{field}"'  # what the row had in the columns the mapping reads (see check_sql)
+        gave_none = f"'no value from ''' || left({had}, 60) || ''' (the mapping gave none)'"
+        reasons.append(
+            f"case when {_text(f'm_{field}')} is null then 'field {field}: ' || coalesce({gave_none}, 'missing') end"
+        )
     if source.kind == "transactions" and "status" in source.columns:
         allowed = ", ".join(f"'{s}'" for s in TRANSACTION_STATUSES)
         reasons.append(
@@ -126,6 +143,13 @@ def check_sql(source: SourceConfig, relation: str) -> str:
     fields = CANONICAL_FIELDS[source.kind]
     # the newline ends a trailing -- comment inside an expression
     mapped = ",\n            ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
+    # for required fields, the text of the columns the mapping reads: tells "missing" from "unreadable"
+    for field in REQUIRED_FIELDS[source.kind]:
+        raw = [
+            _text('"' + c.replace('"', '""') + '"') for c in sorted(expression_columns(source.columns[field]))
+        ]
+        had = f"nullif(trim(concat_ws(' ', {', '.join(raw)})), '')" if raw else "null::varchar"
+        mapped += f',\n            {had} as "h_{field}"'
     typed = ",\n            ".join(
         f'{typed_sql(field, sql_type) if field in source.columns else f"null::{sql_type}"} as "{field}"'
         for field, sql_type in fields.items()

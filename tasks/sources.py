@@ -138,16 +138,70 @@ def reader_options(source: SourceConfig) -> str:
 
 def reader_error(exc: Exception) -> str:
     """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
+    noise = (
+        "Original Line",
+        "Possible",
+        "*",
+        "The search space",
+        "Delimiter Candidates",
+        "Quote/Escape",
+        "LINE 1",
+        "^",
+        "file =",
+        "delimiter =",
+        "quote =",
+        "escape =",
+        "header =",
+        "skip_rows",
+        "comment =",
+        "strict_mode",
+        "date_format",
+        "timestamp_format",
+        "null_padding",
+        "all_varchar",
+        "sample_size",
+        "ignore_errors",
+    )
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    kept = [
-        line for line in lines if not line.startswith(("Original Line", "Possible", "*", "The search space"))
-    ]
-    if any("not possible to automatically detect" in line for line in kept):
-        kept.append(
-            "rows have different numbers of fields or a quote is not closed (a truncated file?); "
-            "check the file, or set the source's delim/quote/escape options"
-        )
-    return " ".join(kept[:4])
+    text = " ".join([line for line in lines if not line.startswith(noise)][:3])
+    if "Maximum line size" in text:
+        text += " (raise the source's max_line_size option for longer lines)"
+    return text
+
+
+def diagnose_csv(path: Path, options: str) -> str | None:
+    """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        return None
+    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in header) + "}"
+    with duckdb.connect() as con:
+        try:
+            con.execute(
+                f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
+                [str(path)],
+            ).fetchall()
+        except duckdb.Error as exc:
+            return reader_error(exc)
+    return None
+
+
+def diagnose_jsonl(path: Path) -> str | None:
+    """The first line of a JSON Lines file that is not valid JSON, and why."""
+    import json
+
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                return f"line {number} is not valid JSON: {exc}"
+    return None
 
 
 def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, work_dir: Path) -> list[str]:
@@ -156,6 +210,7 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
         raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
     options = reader_options(source)
     target = quote_identifier(table)
+    readable = file.path
     try:
         if source.format == "xlsx":
             _read_excel(wh, source, file, table)
@@ -166,7 +221,6 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
                 [file.name, str(file.path)],
             )
         else:
-            readable = file.path
             if (
                 source.format == "csv"
                 and source.encoding.lower() not in UTF8_NAMES
@@ -187,9 +241,15 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
             if readable != file.path:
                 readable.unlink()
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
+        reason = None
+        if source.format == "csv" and "sniffing" in str(exc):
+            reason = diagnose_csv(readable, options)
+        elif source.format == "jsonl":
+            reason = diagnose_jsonl(readable)
+        reason = (reason or reader_error(exc)).replace(str(readable), file.name)
         raise DataError(
             f"source {source.name!r}: cannot read {file.name} as {source.format} "
-            f"(encoding {source.encoding}): {reader_error(exc)}"
+            f"(encoding {source.encoding}): {reason}"
         ) from None
     return [name for (name,) in wh.rows(f"select column_name from (describe {target})")]
 

@@ -178,8 +178,6 @@ CASES: list[Case] = [
                 CSV_LINE.format(file=r"truncated_quoted_field\.csv") + r".*line:? 4\b.*unterminated quote"
             )
         ),
-        bug="the sniffer gives up on the dialect and reads the file as one column 'id,name,city': the message "
-        "blames the mapping instead of the unterminated quote on line 4",
     ),
     Case(
         "truncated_in_quoted_name",
@@ -190,7 +188,6 @@ CASES: list[Case] = [
                 CSV_LINE.format(file=r"truncated_quoted_name\.csv") + r".*line:? 3\b.*unterminated quote"
             )
         ),
-        bug="the sniffer drops the quote character: the cut row is staged with the name '\"Bo' (literal quote)",
     ),
     Case(
         "truncated_in_gbk_character",
@@ -320,8 +317,6 @@ CASES: list[Case] = [
             (2, 1, 1, 0),
             quarantine=[(2, "ts", re.compile(r"^field ts: .*'yesterday'"))],
         ),
-        bug="the reason is 'field ts: missing' although the row has ts='yesterday': the mapping's null "
-        "is reported as an absent value",
     ),
     Case(
         "currency_amounts_cleaned",
@@ -394,8 +389,6 @@ CASES: list[Case] = [
                 + r".*maximum line size of 2000000 bytes exceeded.*max_line_size"
             )
         ),
-        bug="only DuckDB's first line is kept: it says 'CSV Error on Line: 1' but not that the line is too long nor that "
-        "the max_line_size option fixes it",
         make=write_big_field,
     ),
     Case(
@@ -575,7 +568,6 @@ CASES: list[Case] = [
         "malformed_line.jsonl",
         EVENTS,
         Error(re.compile(r"(?is)^source 'corpus': cannot read malformed_line\.jsonl as jsonl .*line 2\b")),
-        bug="the message quotes DuckDB's 'in line 3' for the bad line 2 (off by one)",
     ),
     Case(
         "jsonl_gbk_one_malformed_line",
@@ -587,7 +579,6 @@ CASES: list[Case] = [
                 r"(?!.*\.extract-).*line 2\b"
             )
         ),
-        bug="the message names the deleted UTF-8 work copy (.extract-<run>/<md5>.utf8.jsonl) and line 3",
     ),
     Case(
         "jsonl_nested_fields",
@@ -618,8 +609,6 @@ CASES: list[Case] = [
         "mixed_json_types.jsonl",
         {**EVENTS, "columns": {"event_id": "id", "customer_ref": "member", "ts": "ts", "value": "value"}},
         Loaded(("event_id", "value"), [(1, "1", 1.5), (2, "E2", 2.5)], (2, 2, 0, 0)),
-        bug="a key holding a number in one line and a string in another is read as JSON: the string is "
-        "staged with its JSON quotes (event_id '\"E2\"') and '\"2.5\"' is quarantined as not a double",
     ),
     Case(
         "parquet_int_columns_mapped_to_text",
@@ -678,7 +667,6 @@ CASES: list[Case] = [
                 + r".*line:? 3\b.*expected (number of columns:? )?2.*found:? 3"
             )
         ),
-        bug="the sniffer falls back to one column 'id,name' and the message blames the mapping",
     ),
     Case(
         "row_with_too_few_columns",
@@ -690,7 +678,6 @@ CASES: list[Case] = [
                 + r".*line:? 3\b.*expected (number of columns:? )?3.*found:? 2"
             )
         ),
-        bug="the sniffer falls back to one column 'id,name,city' and the message blames the mapping",
     ),
     Case(
         "first_field_starting_with_hash",
