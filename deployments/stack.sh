@@ -18,7 +18,12 @@ export PREFECT_SERVER_API_HOST=127.0.0.1
 export PREFECT_SERVER_API_PORT="$PORT"
 PREFECT="${PREFECT:-.venv/bin/prefect}"
 
-running() { [ -f "$STACK/$1.pid" ] && kill -0 "$(cat "$STACK/$1.pid")" 2>/dev/null; }
+# a pid file is trusted only if that process is still a prefect process (pids are reused after a reboot)
+running() {
+  [ -f "$STACK/$1.pid" ] || return 1
+  local pid; pid=$(cat "$STACK/$1.pid")
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q prefect
+}
 
 wait_healthy() {
   for _ in $(seq 1 120); do

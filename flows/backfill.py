@@ -54,7 +54,12 @@ def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger)
     if not config.warehouse_path.exists():
         return set()
     with (
-        warehouse_lock(config.warehouse_path, f"backfill {request}: reading progress", logger),
+        warehouse_lock(
+            config.warehouse_path,
+            f"backfill {request}: reading progress",
+            logger,
+            timeout_seconds=config.orchestration.timeout_seconds,
+        ),
         Warehouse.open(config) as wh,
     ):
         wh.execute(PROGRESS_TABLE)
@@ -72,7 +77,12 @@ def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger)
 def record_progress(config: PipelineConfig, request: str, day: date | None, logger) -> None:
     """Mark one day of a request done; with day None, forget the request (it finished)."""
     with (
-        warehouse_lock(config.warehouse_path, f"backfill {request}: progress", logger),
+        warehouse_lock(
+            config.warehouse_path,
+            f"backfill {request}: progress",
+            logger,
+            timeout_seconds=config.orchestration.timeout_seconds,
+        ),
         Warehouse.open(config) as wh,
     ):
         wh.execute(PROGRESS_TABLE)

@@ -13,7 +13,7 @@ import shutil  # noqa: E402
 import traceback  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated, Any  # noqa: E402
+from typing import Annotated, Any, NoReturn  # noqa: E402
 from zoneinfo import ZoneInfo  # noqa: E402
 
 import typer  # noqa: E402
@@ -86,7 +86,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     typer.echo(f"Report:    {summary['publish']['report']}")
 
 
-def _fail(error: Exception) -> None:
+def _fail(error: Exception) -> NoReturn:
     typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code=2)
 
@@ -178,13 +178,7 @@ def profile(
             if not wh.table_exists("published.runs"):
                 raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
             day = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
-            sizes = wh.rows(
-                """
-                select coalesce(rfm_segment, '(not scored)'), any_value(rfm_segment_zh), count(*)
-                from published.customer_segments where as_of = ? group by all order by 3 desc, 1
-                """,
-                [day],
-            )
+            sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": day})]
             runs = wh.rows(
                 "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
             )

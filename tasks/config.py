@@ -404,13 +404,6 @@ class PipelineConfig(BaseModel):
         """Today's date in the pipeline's time zone."""
         return datetime.now(ZoneInfo(self.timezone)).date()
 
-    def source(self, name: str) -> SourceConfig:
-        """The source called name."""
-        for source in self.sources:
-            if source.name == name:
-                return source
-        raise KeyError(name)
-
     def config_hash(self) -> str:
         """A short hash of the validated config, recorded with every published version."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)

@@ -377,8 +377,9 @@ def stage_rows(
     mark_duplicates(wh, source)
     fields = ", ".join(f'"{f}"' for f in CANONICAL_FIELDS[source.kind])
     good = "_reason is null and _duplicate_of is null"
-    if source.watermark is not None:
-        # a database row with a known id is a newer version: it replaces the staged one
+    if replaces_versions(source):
+        # a row with a known id is a newer version (a database row past the watermark, a customer
+        # record exported again): it replaces the staged one
         id_field = ID_FIELDS[source.kind]
         wh.execute(
             f'delete from staging.{source.kind} where source = ? and "{id_field}" in '
@@ -427,13 +428,22 @@ def stage_rows(
     return counts
 
 
+def replaces_versions(source: SourceConfig) -> bool:
+    """Whether a later row with a known id is a new version of it (replaces) rather than a duplicate or conflict.
+
+    True for database sources with a watermark and for customers sources (a CRM exports its members
+    again when they change); transactions, events and feedback are facts: they do not change.
+    """
+    return source.watermark is not None or source.kind == "customers"
+
+
 def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     """Add `_id` and `_duplicate_of` to _checked; quarantine same-id rows whose values differ.
 
     The first row of an id wins: one already staged (from an earlier file or run), else the first by
     file and row. A later row with the same values is a duplicate (dropped, recorded); with other
-    values it is a conflict (quarantined). A database source with a watermark keeps the newest version
-    of an id and drops the older ones of the same batch.
+    values it is a conflict (quarantined). A source whose rows are versions (see replaces_versions)
+    keeps the newest version of an id, replaces the staged one with it, and drops older ones of the batch.
     """
     id_field = ID_FIELDS[source.kind]
     wh.execute("alter table _checked add column _id varchar")
@@ -441,17 +451,23 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     if id_field not in source.columns:
         return
     wh.execute(f'update _checked set _id = "{id_field}"')
-    newest_first = source.watermark is not None
-    order = "existing desc, _file desc, _row desc" if newest_first else "existing desc, _file, _row"
+    newest_first = replaces_versions(source)
+    # customers: the most recently updated version wins, then the later file and row
+    recency = "coalesce(updated_at, signup_ts)" if source.kind == "customers" else "null::timestamptz"
+    order = (
+        "existing desc, recency desc nulls last, _file desc, _row desc"
+        if newest_first
+        else "existing desc, _file, _row"
+    )
     staged = (
-        f'select "{id_field}", {fingerprint_sql(source.kind)}, _file, _row, 1 from staging.{source.kind} '
+        f'select "{id_field}", {fingerprint_sql(source.kind)}, _file, _row, 1, null from staging.{source.kind} '
         f'where source = $source and "{id_field}" in (select _id from _checked)'
     )
     wh.execute(
         f"""
         create or replace temp table _ranked as
         with candidates as (
-            select _id as id, _fingerprint as fingerprint, _file, _row, 0 as existing
+            select _id as id, _fingerprint as fingerprint, _file, _row, 0 as existing, {recency} as recency
             from _checked
             where _reason is null and _id is not null
             {"" if newest_first else "union all " + staged}

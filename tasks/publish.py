@@ -141,28 +141,24 @@ def _write_version(
     wh: Warehouse, folder: Path, as_of: date, run_id: str, config_hash: str, report: str
 ) -> tuple[dict[str, dict[str, object]], int, int]:
     """Write the export files and the manifest (last) into folder; return file entries and row counts."""
-    query = "select * exclude (run_id) from published.customer_segments where as_of = ? order by customer_id"
+    query = (
+        "select * exclude (run_id) from published.customer_segments where as_of = $as_of order by customer_id"
+    )
     rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+    version = code_version()
     files: dict[str, dict[str, object]] = {}
 
     parquet = folder / "customer_segments.parquet"
     target = str(parquet).replace("'", "''")
-    wh.execute(f"copy ({query.replace('?', '$as_of')}) to '{target}' (format parquet)", {"as_of": as_of})
+    wh.execute(f"copy ({query}) to '{target}' (format parquet)", {"as_of": as_of})
     # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
     csv = folder / "customer_segments.csv"
-    frame = wh.frame(query, [as_of])
+    frame = wh.frame(query, {"as_of": as_of})
     with csv.open("wb") as handle:
         handle.write(UTF8_BOM)
         frame.write_csv(handle)
     sizes = folder / "segment_sizes.csv"
-    size_frame = wh.frame(
-        """
-        select coalesce(rfm_segment, '(not scored)') as rfm_segment, any_value(rfm_segment_zh) as rfm_segment_zh,
-            count(*) as customers
-        from published.customer_segments where as_of = ? group by all order by customers desc, rfm_segment
-        """,
-        [as_of],
-    )
+    size_frame = wh.frame(wh.model_sql("published/segment_sizes"), {"as_of": as_of})
     with sizes.open("wb") as handle:
         handle.write(UTF8_BOM)
         size_frame.write_csv(handle)
@@ -177,7 +173,7 @@ def _write_version(
         "as_of": as_of.isoformat(),
         "run_id": run_id,
         "config_hash": config_hash,
-        "code_version": code_version(),
+        "code_version": version,
         "created_at": datetime.now(UTC).isoformat(),
         "row_counts": {"customer_segments": rows, "segment_sizes": size_frame.height},
         "files": files,

@@ -440,3 +440,32 @@ def test_sample_platform_with_database_excel_and_big5_sources(
             wh.scalar("select count(*) from staging.feedback where source = 'survey'")
             == loads["survey"]["rows_staged"]
         )
+
+
+def test_a_customer_exported_again_with_changes_replaces_its_older_record(tmp_path: Path) -> None:
+    header = "id,name,phone,updated\n"
+    (tmp_path / "crm-01.csv").write_text(
+        header + "M1,张三,13800138001,2026-01-01 10:00:00\n", encoding="utf-8"
+    )
+    source = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "crm-*.csv",
+        "columns": {"source_id": "id", "full_name": "name", "phone": "phone", "updated_at": "updated"},
+    }
+    config = write_config(tmp_path, [source])
+    extract_once(config, "run-1")
+    # the next export has the member again, renamed, plus an unchanged copy in a late file
+    (tmp_path / "crm-02.csv").write_text(
+        header + "M1,张三丰,13800138001,2026-02-01 10:00:00\nM1,张三,13800138001,2026-01-01 10:00:00\n",
+        encoding="utf-8",
+    )
+    assert extract_once(config, "run-2") == [SourceLoad("crm", "customers", 2, 1, 2, 1, 0, 1, "loaded")]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select source_id, full_name, _file, _row from staging.customers") == [
+            ("M1", "张三丰", "crm-02.csv", 1)
+        ]
+        assert wh.rows("select file, row_number, kept_file, kept_row_number from audit.duplicates") == [
+            ("crm-02.csv", 2, "crm-02.csv", 1)
+        ]
