@@ -42,7 +42,10 @@ def postgres() -> Iterator[str]:
 
         user = pwd.getpwnam("postgres")
         os.chown(folder, user.pw_uid, user.pw_gid)
-        as_postgres = ["runuser", "-u", "postgres", "--"]
+        runuser = shutil.which("runuser") or next(
+            p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()
+        )
+        as_postgres = [runuser, "-u", "postgres", "--"]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
