@@ -293,6 +293,42 @@ class SegmentConfig(BaseModel):
 
     clusters: int = Field(default=4, ge=2, le=20, description="Number of KMeans clusters.")
     random_state: int = Field(default=0, description="Seed of KMeans, so clusters are reproducible.")
+    cn_rfm_threshold: int = Field(
+        default=3,
+        ge=2,
+        le=5,
+        description="Chinese 8-class RFM scheme: an R, F or M score at or above this is 'high' (重要/高), below is 'low'.",
+    )
+    tier_high_share: float = Field(
+        default=0.2,
+        gt=0,
+        lt=1,
+        description="Value tiers: the top share of purchasers by monetary is high value.",
+    )
+    tier_medium_share: float = Field(
+        default=0.3, gt=0, lt=1, description="Value tiers: the next share of purchasers is medium value."
+    )
+    new_days: int = Field(
+        default=30, gt=0, description="Lifecycle: a first purchase this recent makes a new customer."
+    )
+    active_days: int = Field(
+        default=30,
+        gt=0,
+        description="Lifecycle: activity (a purchase, session or event) this recent is active.",
+    )
+    sleeping_days: int = Field(
+        default=90,
+        gt=0,
+        description="Lifecycle: last activity older than active_days up to this is sleeping; older is churned.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "SegmentConfig":
+        if self.tier_high_share + self.tier_medium_share >= 1:
+            raise ValueError("tier_high_share + tier_medium_share must be below 1 (the rest is low value)")
+        if self.sleeping_days <= self.active_days:
+            raise ValueError("sleeping_days must be larger than active_days")
+        return self
 
 
 class DedupeConfig(BaseModel):
@@ -403,6 +439,13 @@ class PipelineConfig(BaseModel):
     def today(self) -> date:
         """Today's date in the pipeline's time zone."""
         return datetime.now(ZoneInfo(self.timezone)).date()
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called name."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
 
     def config_hash(self) -> str:
         """A short hash of the validated config, recorded with every published version."""

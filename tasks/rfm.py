@@ -57,3 +57,33 @@ def rfm_segment(r_score: int, f_score: int, m_score: int) -> RfmSegment:
         if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm <= segment.fm_max:
             return segment
     raise ValueError(f"no RFM segment for R={r_score}, F={f_score}, M={m_score}")
+
+
+@dataclass(frozen=True)
+class CnRfmClass:
+    """A class of the Chinese 8-class RFM scheme: whether R, F and M are at or above the threshold."""
+
+    name: str
+    label_zh: str
+    r_high: bool
+    f_high: bool
+    m_high: bool
+
+
+# 重要/一般 follows M; 价值/保持/发展/挽留 follows R and F.
+CN_RFM_CLASSES: tuple[CnRfmClass, ...] = (
+    CnRfmClass("Important Value", "重要价值客户", True, True, True),
+    CnRfmClass("Important Retention", "重要保持客户", False, True, True),
+    CnRfmClass("Important Development", "重要发展客户", True, False, True),
+    CnRfmClass("Important Win-back", "重要挽留客户", False, False, True),
+    CnRfmClass("General Value", "一般价值客户", True, True, False),
+    CnRfmClass("General Retention", "一般保持客户", False, True, False),
+    CnRfmClass("General Development", "一般发展客户", True, False, False),
+    CnRfmClass("General Win-back", "一般挽留客户", False, False, False),
+)
+
+
+def cn_rfm_class(r_score: int, f_score: int, m_score: int, threshold: int = 3) -> CnRfmClass:
+    """The Chinese 8-class RFM class of a customer's scores: a score >= threshold is high."""
+    key = (r_score >= threshold, f_score >= threshold, m_score >= threshold)
+    return next(c for c in CN_RFM_CLASSES if (c.r_high, c.f_high, c.m_high) == key)

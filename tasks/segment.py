@@ -1,6 +1,7 @@
 """Segment stage: RFM scores and named segments in SQL, KMeans clusters with scikit-learn."""
 
 from dataclasses import asdict, dataclass
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -10,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 
 from tasks.config import PipelineConfig, SegmentConfig
 from tasks.errors import STAGE_TASK_OPTIONS
-from tasks.rfm import RFM_SEGMENTS
+from tasks.rfm import CN_RFM_CLASSES, RFM_SEGMENTS
 from tasks.warehouse import Warehouse
 
 # Model inputs: behaviour every purchasing customer has, log-scaled so whales do not dominate.
@@ -70,16 +71,29 @@ def fit_clusters(features: pl.DataFrame, clusters: int, random_state: int) -> pl
 
 
 def write_rule_table(wh: Warehouse) -> None:
-    """Load the RFM segment rules into segments.rfm_segment_rules."""
+    """Load the RFM schemes' rules into segments.rfm_segment_rules and segments.rfm_cn_class_rules."""
     rules = pl.DataFrame([asdict(s) for s in RFM_SEGMENTS]).rename({"name": "segment"})
     wh.write_frame("segments.rfm_segment_rules", rules)
+    wh.write_frame("segments.rfm_cn_class_rules", pl.DataFrame([asdict(c) for c in CN_RFM_CLASSES]))
 
 
-def segment_all(wh: Warehouse, config: SegmentConfig) -> SegmentResult:
+def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
+    """The value-tier and lifecycle thresholds as SQL parameters."""
+    keys = ("tier_high_share", "tier_medium_share", "new_days", "active_days", "sleeping_days")
+    return {key: getattr(config, key) for key in keys}
+
+
+def segment_all(wh: Warehouse, config: SegmentConfig, as_of: date) -> SegmentResult:
     """Build segments.rfm_scores, segments.clusters and segments.customer_segments."""
     with wh.transaction():
         write_rule_table(wh)
         wh.build("segments.rfm_scores", "segments/rfm_scores")
+        wh.build("segments.rfm_cn_classes", "segments/rfm_cn_classes", {"threshold": config.cn_rfm_threshold})
+        wh.build(
+            "segments.value_lifecycle",
+            "segments/value_lifecycle",
+            {"as_of": as_of, **lifecycle_params(config)},
+        )
         features = wh.frame(
             f"select customer_id, {', '.join(CLUSTER_FEATURES)} from features.customer_features "
             "where frequency is not null order by customer_id"
@@ -102,10 +116,10 @@ def segment_all(wh: Warehouse, config: SegmentConfig) -> SegmentResult:
 
 
 @task(name="segment", **STAGE_TASK_OPTIONS)
-def segment(config: PipelineConfig) -> dict:
+def segment(config: PipelineConfig, as_of: date) -> dict:
     """Score, segment and cluster the customers in features.customer_features."""
     with Warehouse.open(config) as wh:
-        result = segment_all(wh, config.segments)
+        result = segment_all(wh, config.segments, as_of)
     get_run_logger().info(
         "%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments
     )

@@ -86,9 +86,8 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "m_score",
             "rfm_segment",
             "rfm_segment_zh",
-            "cluster_id",
         ]
-        + [f"c{i}" for i in range(11)],
+        + [f"c{i}" for i in range(18)],
         orient="row",
     )
     got = {
@@ -166,6 +165,18 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
             )
         )
     assert sizes == summary["segments"]["rfm_segments"]
+    with Warehouse.open(config, read_only=True) as wh:
+        # every customer has a tier and a lifecycle stage; every scored one a class of both RFM schemes
+        assert wh.rows(
+            """
+            select
+                count(*) filter (where value_tier is null or lifecycle_stage is null),
+                count(*) filter (where frequency is not null and (rfm_segment is null or rfm_cn_class is null)),
+                count(distinct rfm_cn_class) filter (where rfm_cn_class is not null),
+                count(distinct lifecycle_stage)
+            from published.customer_segments
+            """
+        ) == [(0, 0, 8, 5)]
     assert sum(sizes.values()) == customers
 
     export_dir = Path(summary["publish"]["export_dir"])

@@ -541,6 +541,12 @@ SEGMENT_COLUMNS = [
     "m_score",
     "rfm_segment",
     "rfm_segment_zh",
+    "rfm_cn_class",
+    "rfm_cn_class_en",
+    "value_tier",
+    "value_tier_zh",
+    "lifecycle_stage",
+    "lifecycle_stage_zh",
     "cluster_id",
     "first_purchase_date",
     "last_purchase_date",
@@ -577,6 +583,23 @@ def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
         [("C1", 5, 5, 5, 5, "Champions", "冠军客户"), ("C2", 1, 1, 1, 1, "Lost", "已流失客户")],
     )
     create(wh, "segments.clusters", "customer_id varchar, cluster_id integer", [("C1", 0), ("C2", 1)])
+    create(
+        wh,
+        "segments.rfm_cn_classes",
+        "customer_id varchar, rfm_cn_class varchar, rfm_cn_class_en varchar",
+        [("C1", "重要价值客户", "Important Value"), ("C2", "一般挽留客户", "General Win-back")],
+    )
+    create(
+        wh,
+        "segments.value_lifecycle",
+        "customer_id varchar, value_tier varchar, value_tier_zh varchar, lifecycle_stage varchar, "
+        "lifecycle_stage_zh varchar",
+        [
+            ("C1", "high", "高价值", "active", "活跃"),
+            ("C2", "low", "低价值", "churned", "流失"),
+            ("C3", "none", "未消费", "never_purchased", "未付费"),
+        ],
+    )
 
 
 def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> None:
@@ -596,6 +619,12 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             5,
             "Champions",
             "冠军客户",
+            "重要价值客户",
+            "Important Value",
+            "high",
+            "高价值",
+            "active",
+            "活跃",
             0,
             d[200],
             d[3],
@@ -620,6 +649,12 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             1,
             "Lost",
             "已流失客户",
+            "一般挽留客户",
+            "General Win-back",
+            "low",
+            "低价值",
+            "churned",
+            "流失",
             1,
             d[40],
             d[40],
@@ -645,6 +680,12 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             None,
             None,
             None,
+            None,
+            None,
+            "none",
+            "未消费",
+            "never_purchased",
+            "未付费",
             None,
             None,
             None,
@@ -737,9 +778,11 @@ EXPORT_FILES = [
 ]
 EXPORTED_CSV = (
     ",".join(SEGMENT_COLUMNS) + "\n"
-    "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
-    "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
-    "2026-03-31,C3,,,,,,,,,,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n"
+    "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
+    "0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
+    "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
+    "1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
+    "2026-03-31,C3,,,,,,,,,,,none,未消费,never_purchased,未付费,,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n"
 )
 EXPORTED_SIZES = (
     "rfm_segment,rfm_segment_zh,customers\n(not scored),,1\nChampions,冠军客户,1\nLost,已流失客户,1\n"

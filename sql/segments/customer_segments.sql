@@ -12,6 +12,14 @@ clusters as (
     select * from segments.clusters
 ),
 
+cn_classes as (
+    select * from segments.rfm_cn_classes
+),
+
+value_lifecycle as (
+    select * from segments.value_lifecycle
+),
+
 final as (
     select
         features.as_of,
@@ -24,6 +32,12 @@ final as (
         scores.m_score,
         scores.rfm_segment,
         scores.rfm_segment_zh,
+        cn_classes.rfm_cn_class,
+        cn_classes.rfm_cn_class_en,
+        value_lifecycle.value_tier,
+        value_lifecycle.value_tier_zh,
+        value_lifecycle.lifecycle_stage,
+        value_lifecycle.lifecycle_stage_zh,
         clusters.cluster_id,
         features.first_purchase_date,
         features.last_purchase_date,
@@ -39,6 +53,8 @@ final as (
     from features
     left join scores using (customer_id)
     left join clusters using (customer_id)
+    left join cn_classes using (customer_id)
+    left join value_lifecycle using (customer_id)
 )
 
 select * from final
