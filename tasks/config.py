@@ -286,6 +286,59 @@ class FeatureConfig(BaseModel):
     )
 
 
+class RuleSegmentConfig(BaseModel):
+    """A business-defined segment: a rule over feature names (see tasks/rules.py for the language)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Segment id (a-z, 0-9, _), as published.")
+    label_en: str = Field(description="English label.")
+    label_zh: str = Field(description="Chinese label.")
+    when: str = Field(description='The rule, e.g. "sessions_90d >= 5 and frequency is null".')
+    priority: int = Field(
+        default=0, description="Higher wins inside an exclusive group; also the listing order."
+    )
+    exclusive_group: str | None = Field(
+        default=None,
+        description="Of the rules sharing a group, a customer keeps only the highest-priority match.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not NAME_PATTERN.match(value):
+            raise ValueError(f"rule name {value!r} must match {NAME_PATTERN.pattern}")
+        return value
+
+    @model_validator(mode="after")
+    def _rule_compiles(self) -> "RuleSegmentConfig":
+        from tasks.rules import RuleError, compile_rule
+
+        try:
+            compile_rule(self.when)
+        except RuleError as error:
+            raise ValueError(f"rule {self.name!r}: {error} (in {self.when!r})") from None
+        return self
+
+
+DEFAULT_RULES = (
+    RuleSegmentConfig(
+        name="high_frequency_players",
+        label_en="High-frequency players",
+        label_zh="高频玩家",
+        when="sessions_90d >= 5",
+        priority=10,
+    ),
+    RuleSegmentConfig(
+        name="high_intent_not_paying",
+        label_en="High intent, never paid",
+        label_zh="高意向未付费",
+        when="sessions_180d >= 3 and frequency is null",
+        priority=20,
+    ),
+)
+
+
 class SegmentConfig(BaseModel):
     """Settings of the segment stage."""
 
@@ -293,6 +346,10 @@ class SegmentConfig(BaseModel):
 
     clusters: int = Field(default=4, ge=2, le=20, description="Number of KMeans clusters.")
     random_state: int = Field(default=0, description="Seed of KMeans, so clusters are reproducible.")
+    rules: list[RuleSegmentConfig] = Field(
+        default_factory=lambda: list(DEFAULT_RULES),
+        description="Rule segments; defaults: 5+ games in the last 90 days; 3+ games in 180 days and never paid.",
+    )
     cn_rfm_threshold: int = Field(
         default=3,
         ge=2,
@@ -328,6 +385,10 @@ class SegmentConfig(BaseModel):
             raise ValueError("tier_high_share + tier_medium_share must be below 1 (the rest is low value)")
         if self.sleeping_days <= self.active_days:
             raise ValueError("sleeping_days must be larger than active_days")
+        names = [rule.name for rule in self.rules]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"rule names must be unique; repeated: {repeated}")
         return self
 
 

@@ -12,6 +12,7 @@ from sklearn.preprocessing import StandardScaler
 from tasks.config import PipelineConfig, SegmentConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.rfm import CN_RFM_CLASSES, RFM_SEGMENTS
+from tasks.rules import compile_rule
 from tasks.warehouse import Warehouse
 
 # Model inputs: behaviour every purchasing customer has, log-scaled so whales do not dominate.
@@ -77,6 +78,46 @@ def write_rule_table(wh: Warehouse) -> None:
     wh.write_frame("segments.rfm_cn_class_rules", pl.DataFrame([asdict(c) for c in CN_RFM_CLASSES]))
 
 
+def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
+    """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
+    branches, params = [], {}
+    for index, rule in enumerate(config.rules):
+        compiled = compile_rule(rule.when, prefix=f"r{index}_")
+        params |= compiled.params | {
+            f"name{index}": rule.name,
+            f"en{index}": rule.label_en,
+            f"zh{index}": rule.label_zh,
+            f"priority{index}": rule.priority,
+            f"group{index}": rule.exclusive_group,
+        }
+        branches.append(
+            f"select customer_id, $name{index} as segment, $en{index} as label_en, $zh{index} as label_zh, "
+            f"$priority{index}::integer as priority, $group{index}::varchar as exclusive_group "
+            f"from rule_inputs where {compiled.sql}"
+        )
+    matches = " union all ".join(branches) or (
+        "select null::varchar as customer_id, null::varchar as segment, null::varchar as label_en, "
+        "null::varchar as label_zh, null::integer as priority, null::varchar as exclusive_group where false"
+    )
+    wh.build_view("rule_inputs", "segments/rule_inputs")
+    wh.execute(
+        f"""
+        create or replace table segments.rule_memberships as
+        with matches as ({matches}),
+        ranked as (
+            select *, row_number() over (
+                partition by customer_id, coalesce(exclusive_group, segment) order by priority desc, segment
+            ) as n
+            from matches
+        )
+        select customer_id, segment, label_en, label_zh, priority, exclusive_group from ranked where n = 1
+        """,
+        params,
+    )
+    wh.execute("drop view rule_inputs")
+    return wh.count("segments.rule_memberships")
+
+
 def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
     """The value-tier and lifecycle thresholds as SQL parameters."""
     keys = ("tier_high_share", "tier_medium_share", "new_days", "active_days", "sleeping_days")
@@ -94,6 +135,7 @@ def segment_all(wh: Warehouse, config: SegmentConfig, as_of: date) -> SegmentRes
             "segments/value_lifecycle",
             {"as_of": as_of, **lifecycle_params(config)},
         )
+        build_rule_memberships(wh, config)
         features = wh.frame(
             f"select customer_id, {', '.join(CLUSTER_FEATURES)} from features.customer_features "
             "where frequency is not null order by customer_id"

@@ -547,6 +547,8 @@ SEGMENT_COLUMNS = [
     "value_tier_zh",
     "lifecycle_stage",
     "lifecycle_stage_zh",
+    "rule_segments",
+    "rule_segments_zh",
     "cluster_id",
     "first_purchase_date",
     "last_purchase_date",
@@ -600,6 +602,17 @@ def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
             ("C3", "none", "未消费", "never_purchased", "未付费"),
         ],
     )
+    create(
+        wh,
+        "segments.rule_memberships",
+        "customer_id varchar, segment varchar, label_en varchar, label_zh varchar, priority integer, "
+        "exclusive_group varchar",
+        [
+            ("C1", "high_frequency_players", "High-frequency players", "高频玩家", 10, None),
+            ("C3", "high_intent_not_paying", "High intent, never paid", "高意向未付费", 20, None),
+            ("C3", "high_frequency_players", "High-frequency players", "高频玩家", 10, None),
+        ],
+    )
 
 
 def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> None:
@@ -625,6 +638,8 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             "高价值",
             "active",
             "活跃",
+            "high_frequency_players",
+            "高频玩家",
             0,
             d[200],
             d[3],
@@ -655,6 +670,8 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             "低价值",
             "churned",
             "流失",
+            None,
+            None,
             1,
             d[40],
             d[40],
@@ -686,6 +703,8 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             "未消费",
             "never_purchased",
             "未付费",
+            "high_intent_not_paying,high_frequency_players",
+            "高意向未付费,高频玩家",
             None,
             None,
             None,
@@ -779,10 +798,11 @@ EXPORT_FILES = [
 EXPORTED_CSV = (
     ",".join(SEGMENT_COLUMNS) + "\n"
     "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
-    "0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
+    "high_frequency_players,高频玩家,0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
     "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
-    "1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
-    "2026-03-31,C3,,,,,,,,,,,none,未消费,never_purchased,未付费,,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n"
+    ",,1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
+    "2026-03-31,C3,,,,,,,,,,,none,未消费,never_purchased,未付费,"
+    '"high_intent_not_paying,high_frequency_players","高意向未付费,高频玩家",,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n'
 )
 EXPORTED_SIZES = (
     "rfm_segment,rfm_segment_zh,customers\n(not scored),,1\nChampions,冠军客户,1\nLost,已流失客户,1\n"

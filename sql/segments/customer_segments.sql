@@ -20,6 +20,16 @@ value_lifecycle as (
     select * from segments.value_lifecycle
 ),
 
+rules as (
+    -- rule segments a customer is in, highest priority first, comma separated
+    select
+        customer_id,
+        string_agg(segment, ',' order by priority desc, segment) as rule_segments,
+        string_agg(label_zh, ',' order by priority desc, segment) as rule_segments_zh
+    from segments.rule_memberships
+    group by customer_id
+),
+
 final as (
     select
         features.as_of,
@@ -38,6 +48,8 @@ final as (
         value_lifecycle.value_tier_zh,
         value_lifecycle.lifecycle_stage,
         value_lifecycle.lifecycle_stage_zh,
+        rules.rule_segments,
+        rules.rule_segments_zh,
         clusters.cluster_id,
         features.first_purchase_date,
         features.last_purchase_date,
@@ -55,6 +67,7 @@ final as (
     left join clusters using (customer_id)
     left join cn_classes using (customer_id)
     left join value_lifecycle using (customer_id)
+    left join rules using (customer_id)
 )
 
 select * from final
