@@ -67,12 +67,21 @@ def run_audits(wh: Warehouse, as_of: date) -> None:
         raise DataError("audits failed, nothing was published:\n  " + "\n  ".join(failures))
 
 
+def add_new_columns(wh: Warehouse, table: str, sql: str, params: dict[str, Any]) -> None:
+    """Add to a published table the columns a newer version of its model has (older days keep nulls there)."""
+    existing = {name for (name,) in wh.rows(f"select column_name from (describe {table})")}
+    for name, sql_type in wh.rows(f"select column_name, column_type from (describe ({sql}))", params):
+        if name not in existing:
+            wh.execute(f'alter table {table} add column "{name}" {sql_type}')
+
+
 def publish_tables(wh: Warehouse, as_of: date, run_id: str, config_hash: str) -> int:
     """Replace the as_of's rows of published.customer_segments and record the run, atomically."""
     sql = wh.model_sql("published/customer_segments")
     params = {"run_id": run_id}
     with wh.transaction():
         wh.execute(f"create table if not exists published.customer_segments as {sql} limit 0", params)
+        add_new_columns(wh, "published.customer_segments", sql, params)
         wh.execute("delete from published.customer_segments where as_of = ?", [as_of])
         wh.execute(f"insert into published.customer_segments by name {sql}", params)
         rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])

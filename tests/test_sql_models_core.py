@@ -964,3 +964,28 @@ def test_write_exports_that_fails_leaves_no_temporary_folder(
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
     assert visible(exports) == []
+
+
+def test_publish_adds_columns_a_newer_model_has(wh: Warehouse) -> None:
+    # a warehouse published by an older version: fewer columns
+    wh.execute(
+        "create table published.customer_segments as "
+        "select date '2026-03-30' as as_of, 'C1' as customer_id, 'Champions' as rfm_segment, 'old-run' as run_id"
+    )
+    build_segments(wh, SEGMENTS_AS_OF)
+    assert publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a") == 3
+    assert columns_of(wh, "published", "customer_segments")[:4] == [
+        "as_of",
+        "customer_id",
+        "rfm_segment",
+        "run_id",
+    ]
+    assert set(SEGMENT_COLUMNS) <= set(columns_of(wh, "published", "customer_segments"))
+    assert wh.rows(
+        "select as_of, customer_id, value_tier from published.customer_segments order by as_of, customer_id"
+    ) == [
+        (date(2026, 3, 30), "C1", None),  # the older day keeps what it had
+        (SEGMENTS_AS_OF, "C1", "high"),
+        (SEGMENTS_AS_OF, "C2", "low"),
+        (SEGMENTS_AS_OF, "C3", "none"),
+    ]
