@@ -69,7 +69,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     total_quarantined = sum(load["rows_quarantined"] for load in summary["extract"])
     dedupe = summary["dedupe"]
     typer.echo(
-        f"\nRows quarantined: {total_quarantined:,} (see table audit.quarantine for file, row and reason)"
+        f"\nRows quarantined in this run: {total_quarantined:,} "
+        "(all quarantined rows, with file, row, field and reason: table audit.quarantine)"
     )
     typer.echo(
         f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
