@@ -6,6 +6,8 @@ failed half way, started again with the same parameters, resumes after the last 
 """
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
@@ -49,20 +51,24 @@ def backfill_id(start: date, end: date, overwrite: bool, config: PipelineConfig)
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
+@contextmanager
+def progress_store(config: PipelineConfig, request: str, logger) -> Iterator[Warehouse]:
+    """The warehouse, under the writer lock, with the backfill progress table in place."""
+    holder = f"backfill {request}: progress"
+    limit = config.orchestration.timeout_seconds
+    with (
+        warehouse_lock(config.warehouse_path, holder, logger, timeout_seconds=limit),
+        Warehouse.open(config) as wh,
+    ):
+        wh.execute(PROGRESS_TABLE)
+        yield wh
+
+
 def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger) -> set[date]:
     """Days this request completed in an earlier attempt, plus already published days unless overwrite."""
     if not config.warehouse_path.exists():
         return set()
-    with (
-        warehouse_lock(
-            config.warehouse_path,
-            f"backfill {request}: reading progress",
-            logger,
-            timeout_seconds=config.orchestration.timeout_seconds,
-        ),
-        Warehouse.open(config) as wh,
-    ):
-        wh.execute(PROGRESS_TABLE)
+    with progress_store(config, request, logger) as wh:
         done = {
             day
             for (day,) in wh.rows(
@@ -76,16 +82,7 @@ def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger)
 
 def record_progress(config: PipelineConfig, request: str, day: date | None, logger) -> None:
     """Mark one day of a request done; with day None, forget the request (it finished)."""
-    with (
-        warehouse_lock(
-            config.warehouse_path,
-            f"backfill {request}: progress",
-            logger,
-            timeout_seconds=config.orchestration.timeout_seconds,
-        ),
-        Warehouse.open(config) as wh,
-    ):
-        wh.execute(PROGRESS_TABLE)
+    with progress_store(config, request, logger) as wh:
         if day is None:
             wh.execute("delete from published.backfill_progress where backfill_id = ?", [request])
         else:
