@@ -75,8 +75,35 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
+    """Whether the file's first megabyte holds non-ASCII text that is valid UTF-8.
+
+    Text in GBK, GB18030 or Big5 is practically never valid UTF-8 once it has a few Chinese characters,
+    so a file declared in one of them that decodes as UTF-8 was declared wrongly.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(sample)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return True
+    if head.isascii():
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(
+            head, final=False
+        )  # a cut character at the end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
     """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding."""
+    if looks_like_utf8(path):
+        # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
+        raise DataError(
+            f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
+            "set the source's `encoding` to utf-8"
+        )
     work_dir.mkdir(parents=True, exist_ok=True)
     target = work_dir / f"{hashlib.md5(str(path).encode()).hexdigest()}.utf8{path.suffix}"
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")

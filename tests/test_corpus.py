@@ -232,8 +232,8 @@ CASES: list[Case] = [
         "utf8_declared_big5.csv",
         {**CN_CUSTOMERS, "encoding": "big5"},
         Error(
-            "{dir}/utf8_declared_big5.csv: cannot be read as big5 (line 1, byte 2: b'\\x9a\\xe5\\x91\\x98'). "
-            "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
+            "{dir}/utf8_declared_big5.csv: declared big5 but its text is UTF-8 (multi-byte UTF-8 sequences "
+            "throughout); set the source's `encoding` to utf-8"
         ),
     ),
     Case(

@@ -187,13 +187,29 @@ def test_utf8_file_declared_as_a_chinese_encoding_is_a_data_error(
 ) -> None:
     (folder / "crm").mkdir()
     path = folder / "crm" / "members.csv"
-    # '中' is E4 B8 AD in UTF-8: E4 B8 pairs up, then AD is followed by a newline, which no trail byte can be
-    path.write_bytes("id,name\nm1,abc\nm2,中\n".encode())
+    # GBK would decode this UTF-8 text without an error, into mojibake (张三 -> 寮犱笁): caught before that
+    path.write_bytes("id,name\nm1,张三\nm2,中\n".encode())
     source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
     with pytest.raises(DataError) as caught:
         extract([source])
-    offset = len(b"id,name\nm1,abc\nm2,") + 2
-    bad_bytes = repr(b"\xad\n")
+    assert str(caught.value) == (
+        f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
+        "set the source's `encoding` to utf-8"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "big5"])
+def test_bytes_that_no_declared_encoding_reads_are_named_by_line_and_byte(
+    folder: Path, extract: Extract, encoding: str
+) -> None:
+    (folder / "crm").mkdir()
+    path = folder / "crm" / "members.csv"
+    path.write_bytes(b"id,name\nm1,abc\nm2,\xff\n")  # 0xFF starts no character in UTF-8, GBK or Big5
+    source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+    with pytest.raises(DataError) as caught:
+        extract([source])
+    offset = len(b"id,name\nm1,abc\nm2,")
+    bad_bytes = repr(b"\xff\n")
     assert str(caught.value) == (
         f"{path}: cannot be read as {encoding} (line 3, byte {offset}: {bad_bytes}). "
         "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
@@ -207,7 +223,7 @@ def test_failed_extract_leaves_no_tables_and_no_work_files(folder: Path) -> None
     crm = {**CRM_SOURCE, "columns": {"source_id": '"会员编号"', "full_name": '"姓名"'}}
     config = make_config(folder, [survey, crm])  # survey loads, then crm fails: nothing of either is kept
     with Warehouse(folder / "w.duckdb") as wh:
-        with pytest.raises(DataError, match="cannot be read as gbk"):
+        with pytest.raises(DataError, match="declared gbk but its text is UTF-8"):
             extract_all(wh, config, RUN_ID)
         assert (
             wh.rows(
