@@ -39,7 +39,8 @@ up() {
   if running server; then
     echo "server already running (pid $(cat "$STACK/server.pid"))"
   else
-    nohup "$PREFECT" server start --host 127.0.0.1 --port "$PORT" >"$STACK/server.log" 2>&1 &
+    # each in its own process group, so that `down` stops its children (uvicorn, flow runs) too
+    nohup setsid "$PREFECT" server start --host 127.0.0.1 --port "$PORT" >"$STACK/server.log" 2>&1 &
     echo $! >"$STACK/server.pid"
   fi
   wait_healthy
@@ -48,7 +49,7 @@ up() {
   if running worker; then
     echo "worker already running (pid $(cat "$STACK/worker.pid"))"
   else
-    nohup "$PREFECT" worker start --pool "$POOL" >"$STACK/worker.log" 2>&1 &
+    nohup setsid "$PREFECT" worker start --pool "$POOL" >"$STACK/worker.log" 2>&1 &
     echo $! >"$STACK/worker.pid"
   fi
   echo "Prefect UI: http://127.0.0.1:$PORT  (API $PREFECT_API_URL); logs in $STACK/"
@@ -57,7 +58,8 @@ up() {
 down() {
   for name in worker server; do
     if running "$name"; then
-      kill "$(cat "$STACK/$name.pid")" && echo "stopped $name"
+      kill -- -"$(cat "$STACK/$name.pid")" 2>/dev/null || kill "$(cat "$STACK/$name.pid")"
+      echo "stopped $name"
     fi
     rm -f "$STACK/$name.pid"
   done
