@@ -444,6 +444,11 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     warehouse: Path = Field(description="DuckDB warehouse file, relative to the config file's folder.")
+    memory_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit (e.g. 4GB): larger work spills to disk. Default: DuckDB's, 80% of RAM.",
+    )
     timezone: str = Field(
         default="Asia/Shanghai",
         description="Time zone that defines calendar days (as_of) and reads timestamps without an offset.",

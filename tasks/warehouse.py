@@ -69,6 +69,7 @@ class Warehouse:
         self.timezone = timezone
         # Calendar days and timestamps without an offset are read in the pipeline's time zone.
         self.con.execute(f"set TimeZone = '{_checked_tz(timezone)}'")
+        self.con.execute("set enable_progress_bar = false")  # logs, not terminal animations
         if not read_only:
             for schema in SCHEMAS:
                 self.con.execute(f"create schema if not exists {schema}")
@@ -93,7 +94,10 @@ class Warehouse:
     @classmethod
     def open(cls, config: "PipelineConfig", *, read_only: bool = False) -> "Warehouse":
         """The warehouse a pipeline config names."""
-        return cls(config.warehouse_path, read_only=read_only, timezone=config.timezone)
+        warehouse = cls(config.warehouse_path, read_only=read_only, timezone=config.timezone)
+        if config.memory_limit:  # checked against a strict pattern by the config
+            warehouse.execute(f"set memory_limit = '{config.memory_limit}'")
+        return warehouse
 
     def close(self) -> None:
         """Close the connection if this object opened it."""

@@ -472,3 +472,24 @@ def test_a_customer_exported_again_with_changes_replaces_its_older_record(tmp_pa
         assert wh.rows("select file, row_number, kept_file, kept_row_number from audit.duplicates") == [
             ("crm-02.csv", 2, "crm-02.csv", 1)
         ]
+
+
+def test_memory_limit_from_the_config(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,name\nA1,甲\n", encoding="utf-8")
+    source = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "a.csv",
+        "columns": {"source_id": "id"},
+    }
+    path = write_config(tmp_path, [source])
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**data, "memory_limit": "512MB"}, allow_unicode=True), encoding="utf-8")
+    with Warehouse.open(load_config(path)) as wh:
+        assert wh.scalar("select current_setting('memory_limit')") == "488.2 MiB"
+    path.write_text(
+        yaml.safe_dump({**data, "memory_limit": "512MB'; drop"}, allow_unicode=True), encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match="memory_limit: String should match pattern"):
+        load_config(path)
