@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -97,6 +98,13 @@ IDENTIFIER_FIELDS = ("email", "phone", "device_id")
 TRANSACTION_STATUSES = ("paid", "refunded", "cancelled", "failed", "pending")
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+
+def check_name(value: str, what: str) -> str:
+    """value if it is a plain lowercase name usable as an identifier, else a ValueError."""
+    if not NAME_PATTERN.match(value):
+        raise ValueError(f"{what} {value!r} must match {NAME_PATTERN.pattern}")
+    return value
 
 
 class ConfigError(ValueError):
@@ -201,9 +209,7 @@ class SourceConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
-            raise ValueError(f"source name {value!r} must match {NAME_PATTERN.pattern}")
-        return value
+        return check_name(value, "source name")
 
     @field_validator("timezone")
     @classmethod
@@ -306,9 +312,7 @@ class RuleSegmentConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
-        if not NAME_PATTERN.match(value):
-            raise ValueError(f"rule name {value!r} must match {NAME_PATTERN.pattern}")
-        return value
+        return check_name(value, "rule name")
 
     @model_validator(mode="after")
     def _rule_compiles(self) -> "RuleSegmentConfig":
@@ -528,6 +532,13 @@ def check_timezone(value: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)
+def serialize_expression(expression: str) -> str:
+    """DuckDB's parse tree (JSON) of `select <expression>`, parsed once per distinct expression."""
+    with duckdb.connect() as con:
+        return con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
+
+
 def check_expression(expression: str) -> str | None:
     """None if expression is one scalar SQL expression, else what is wrong with it.
 
@@ -536,8 +547,7 @@ def check_expression(expression: str) -> str | None:
     """
     if not expression.strip():
         return "empty expression"
-    with duckdb.connect() as con:
-        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
+    parsed = serialize_expression(expression)
     tree = json.loads(parsed)
     if tree.get("error"):
         return f"not a valid SQL expression: {expression!r} ({tree.get('error_message')})"
@@ -556,8 +566,7 @@ def check_expression(expression: str) -> str | None:
 
 def expression_columns(expression: str) -> set[str]:
     """Top-level column names an expression reads (`user.member_id` reads `user`)."""
-    with duckdb.connect() as con:
-        parsed = con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
+    parsed = serialize_expression(expression)
     found: set[str] = set()
 
     def walk(node: Any) -> None:

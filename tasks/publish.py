@@ -13,6 +13,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -39,6 +40,7 @@ class PublishResult:
     files: dict[str, dict[str, object]] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
     """The package version and, when run from a git checkout, the commit."""
     version = metadata.version("precision-segments")

@@ -11,7 +11,12 @@ records as (
     select
         identity.customer_id,
         customer_records.*,
-        coalesce(customer_records.updated_at, customer_records.signup_ts) as recency
+        -- survivorship order: most recently updated first (undated last), then source and id descending
+        struct_pack(
+            recency := coalesce(customer_records.updated_at, customer_records.signup_ts, '-infinity'::timestamptz),
+            source := customer_records.source,
+            source_id := customer_records.source_id
+        ) as survivor_key
     from core.customer_records as customer_records
     join identity
         on identity.source = customer_records.source
@@ -34,23 +39,15 @@ observed as (
 golden as (
     select
         customer_id,
-        first(full_name order by recency desc nulls last, source desc, source_id desc)
-            filter (where full_name is not null) as full_name,
-        first(gender order by recency desc nulls last, source desc, source_id desc)
-            filter (where gender is not null) as gender,
-        first(birth_date order by recency desc nulls last, source desc, source_id desc)
-            filter (where birth_date is not null) as birth_date,
-        first(email_norm order by recency desc nulls last, source desc, source_id desc)
-            filter (where email_norm is not null) as email,
-        first(phone_norm order by recency desc nulls last, source desc, source_id desc)
-            filter (where phone_norm is not null) as phone,
-        first(city order by recency desc nulls last, source desc, source_id desc)
-            filter (where city is not null) as city,
-        first(province order by recency desc nulls last, source desc, source_id desc)
-            filter (where province is not null) as province,
+        arg_max(full_name, survivor_key) filter (where full_name is not null) as full_name,
+        arg_max(gender, survivor_key) filter (where gender is not null) as gender,
+        arg_max(birth_date, survivor_key) filter (where birth_date is not null) as birth_date,
+        arg_max(email_norm, survivor_key) filter (where email_norm is not null) as email,
+        arg_max(phone_norm, survivor_key) filter (where phone_norm is not null) as phone,
+        arg_max(city, survivor_key) filter (where city is not null) as city,
+        arg_max(province, survivor_key) filter (where province is not null) as province,
         min(signup_ts) as signup_ts,
-        first(marketing_consent order by recency desc nulls last, source desc, source_id desc)
-            filter (where marketing_consent is not null) as marketing_consent
+        arg_max(marketing_consent, survivor_key) filter (where marketing_consent is not null) as marketing_consent
     from records
     group by customer_id
 ),
