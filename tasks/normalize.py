@@ -5,13 +5,19 @@ invalid, or a known placeholder (13800000000, test@test.com, 未知, N/A ...).
 """
 
 import re
+import unicodedata
+from collections.abc import Callable
+from datetime import date, datetime
 from functools import lru_cache
+from typing import Any, Literal
 
+import opencc
 import phonenumbers
 import polars as pl
+from pypinyin import lazy_pinyin
 
 PLACEHOLDER_TEXT = frozenset(
-    {"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0"}
+    {"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0", "?", "/", "."}
 )
 PLACEHOLDER_EMAILS = frozenset(
     {
@@ -23,6 +29,12 @@ PLACEHOLDER_EMAILS = frozenset(
         "null@null.com",
         "123@qq.com",
         "example@example.com",
+        "test@qq.com",
+        "admin@admin.com",
+        "xxx@xxx.com",
+        "abc@abc.com",
+        "email@email.com",
+        "user@example.com",
     }
 )
 # Numbers people type when a form insists on a phone: well-known fillers,
@@ -30,6 +42,8 @@ PLACEHOLDER_EMAILS = frozenset(
 PLACEHOLDER_PHONES = frozenset(
     {"+8613800000000", "+8613888888888", "+8613900000000", "+8613912345678", "+8618888888888"}
 )
+# Addresses a system sends from: never a person.
+NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-not-reply@", "mailer-daemon@")
 
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 # Chinese mobile numbers in any common spelling: +86 138-0013-8000, 0086 13800138000, 8613800138000.
@@ -43,7 +57,7 @@ def normalize_email(value: str | None, extra_placeholders: frozenset[str] = froz
     email = value.strip().lower()
     if email in PLACEHOLDER_TEXT or not EMAIL_PATTERN.match(email):
         return None
-    if email in PLACEHOLDER_EMAILS or email in extra_placeholders:
+    if email in PLACEHOLDER_EMAILS or email in extra_placeholders or email.startswith(NO_REPLY_PREFIXES):
         return None
     return email
 
@@ -83,6 +97,7 @@ def normalize_emails(values: pl.Series, extra_placeholders: frozenset[str] = fro
     bad = (
         email.is_in(list(PLACEHOLDER_TEXT | PLACEHOLDER_EMAILS | extra_placeholders))
         | ~email.str.contains(EMAIL_PATTERN.pattern)
+        | pl.any_horizontal([email.str.starts_with(p) for p in NO_REPLY_PREFIXES])
     ).fill_null(True)
     return pl.select(pl.when(bad).then(None).otherwise(email)).to_series().rename(values.name)
 
@@ -137,3 +152,321 @@ def normalize_devices(values: pl.Series, extra_placeholders: frozenset[str] = fr
         lowered.is_in(list(PLACEHOLDER_TEXT | extra_placeholders)) | device.str.contains(DEVICE_FILLER)
     ).fill_null(True)
     return pl.select(pl.when(bad).then(None).otherwise(device)).to_series().rename(values.name)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Email provider rules (only where configured)
+# ---------------------------------------------------------------------------------------------------------
+
+# provider -> (its domains, the canonical domain, whether dots in the local part are ignored)
+EMAIL_PROVIDERS: dict[str, tuple[frozenset[str], str, bool]] = {
+    "gmail": (frozenset({"gmail.com", "googlemail.com"}), "gmail.com", True),
+    "outlook": (frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"}), "", False),
+    "icloud": (frozenset({"icloud.com", "me.com", "mac.com"}), "", False),
+}
+
+
+def apply_email_provider_rules(email: str | None, providers: tuple[str, ...]) -> str | None:
+    """A normalized email with the configured providers' aliasing undone: plus-tags dropped (all),
+    dots in the local part dropped and googlemail.com read as gmail.com (gmail)."""
+    if email is None or not providers or "@" not in email:
+        return email
+    local, domain = email.rsplit("@", 1)
+    for provider in providers:
+        domains, canonical, ignore_dots = EMAIL_PROVIDERS[provider]
+        if domain in domains:
+            local = local.split("+", 1)[0]
+            if ignore_dots:
+                local = local.replace(".", "")
+            domain = canonical or domain
+            return f"{local}@{domain}" if local else None
+    return email
+
+
+def normalize_emails_with_rules(
+    values: pl.Series, extra_placeholders: frozenset[str] = frozenset(), providers: tuple[str, ...] = ()
+) -> pl.Series:
+    """normalize_emails, then the configured providers' aliasing undone (distinct values once)."""
+    emails = normalize_emails(values, extra_placeholders)
+    if providers:
+        emails = map_distinct(emails, lambda e: apply_email_provider_rules(e, providers))
+    return emails
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Names, places, addresses
+# ---------------------------------------------------------------------------------------------------------
+
+# Text that stands for "no value" in a name, city or address field.
+PLACEHOLDER_NAMES = frozenset(
+    {
+        *PLACEHOLDER_TEXT,
+        "unknown",
+        "test",
+        "测试",
+        "xxx",
+        "x",
+        "?",
+        "??",
+        "???",
+        "123",
+        "123456",
+        "匿名",
+        "无名",
+        "用户",
+        "客户",
+        "先生",
+        "女士",
+        "小姐",
+        "某某",
+        "待定",
+        "空",
+        "unnamed",
+        "anonymous",
+        "customer",
+        "user",
+    }
+)
+HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Middle dots used inside transliterated names (阿卜杜·热合曼): one spelling.
+MIDDLE_DOTS = re.compile(r"[\u00b7\u2022\u2027\u30fb\u2219\u22c5\uff65]")
+PUNCTUATION = re.compile(r"[^\w\s\u00b7]")
+SPACES = re.compile(r"\s+")
+APOSTROPHES = re.compile(r"['\u2019\u02bc`]")
+# Han characters are never separated by spaces in a name or address: 张 三 -> 张三.
+SPACE_BETWEEN_HAN = re.compile(
+    r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])\s+(?=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
+)
+
+# In an address, spaces next to Han characters are layout: 北京市 朝阳区 88号 -> 北京市朝阳区88号.
+SPACE_NEXT_TO_HAN = re.compile(
+    r"(?<=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])\s+|\s+(?=[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])"
+)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> "opencc.OpenCC":
+    return opencc.OpenCC("t2s")
+
+
+def fold_text(value: str) -> str:
+    """Unicode-folded text: full-width -> half-width (NFKC), traditional -> simplified Chinese,
+    lowercase, accents removed, whitespace collapsed and trimmed."""
+    text = unicodedata.normalize("NFKC", value)
+    if HAN.search(text):
+        text = _t2s().convert(text)
+    text = unicodedata.normalize("NFKD", text.lower())
+    text = "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C")
+    text = unicodedata.normalize("NFKC", text).lower()
+    return SPACES.sub(" ", text).strip()
+
+
+def _stable(fold: Callable[[str], str | None], value: str) -> str | None:
+    """fold applied until its output no longer changes (a few passes at most), so normalizers are idempotent."""
+    current: str | None = value
+    for _ in range(4):
+        if current is None:
+            return None
+        folded = fold(current)
+        if folded == current:
+            return folded
+        current = folded
+    return current
+
+
+def _fold_name(value: str) -> str | None:
+    text = MIDDLE_DOTS.sub("·", fold_text(value))
+    if text in PLACEHOLDER_NAMES or "@" in text:  # an email typed into the field is no name or place
+        return None
+    text = APOSTROPHES.sub("", text)  # O'Neil -> oneil
+    text = SPACES.sub(" ", PUNCTUATION.sub(" ", text).replace("_", " ")).strip(" ·")
+    text = SPACE_BETWEEN_HAN.sub("", text)
+    if not text or text in PLACEHOLDER_NAMES or not any(c.isalpha() for c in text):
+        return None
+    return text
+
+
+def normalize_name(value: str | None) -> str | None:
+    """A person's name folded for matching: 張 三 -> 张三, ＡＢＣ -> abc, José  Pérez -> jose perez;
+    None when empty or a placeholder (未知, N/A, test)."""
+    if value is None:
+        return None
+    return _stable(_fold_name, value)
+
+
+def name_key(value: str | None) -> str | None:
+    """A phonetic blocking key: pinyin syllables of Han characters and Latin words, sorted and joined.
+
+    张三, 張三, Zhang San and San Zhang share the key 'sanzhang'. A key for blocking, not for matching:
+    homophones share it by design.
+    """
+    name = normalize_name(value)
+    if name is None:
+        return None
+    tokens: list[str] = []
+    for chunk in lazy_pinyin(name, errors="default"):
+        tokens.extend(t for t in re.split(r"[\W_]+", fold_text(chunk)) if t)
+    return "".join(sorted(tokens)) or None
+
+
+# Administrative suffixes dropped from a city or province: 北京市 -> 北京, 广西壮族自治区 -> 广西.
+PLACE_SUFFIXES = (
+    "壮族自治区",
+    "回族自治区",
+    "维吾尔自治区",
+    "特别行政区",
+    "自治区",
+    "自治州",
+    "地区",
+    "省",
+    "市",
+    " city",
+    " shi",
+    " province",
+    " sheng",
+)
+
+
+def _fold_place(value: str) -> str | None:
+    text = fold_text(value)
+    if text in PLACEHOLDER_NAMES or "@" in text:  # an email typed into the field is no name or place
+        return None
+    text = SPACES.sub(" ", PUNCTUATION.sub(" ", APOSTROPHES.sub("", text))).strip()
+    text = SPACE_BETWEEN_HAN.sub("", text)
+    for suffix in PLACE_SUFFIXES:
+        stem = text.removesuffix(suffix).strip()
+        # 沙市 stays 沙市: a one-character stem is the name itself
+        if stem != text and len(stem) >= 2:
+            text = stem
+            break
+    if not text or text in PLACEHOLDER_NAMES or not any(c.isalpha() for c in text):
+        return None
+    return text
+
+
+def normalize_place(value: str | None) -> str | None:
+    """A city or province folded for matching: 北京市 / 北京 / ＢＥＩＪＩＮＧ City -> 北京 / beijing."""
+    if value is None:
+        return None
+    return _stable(_fold_place, value)
+
+
+# Latin street words, spelled out or abbreviated: one spelling (the abbreviation).
+ADDRESS_WORDS = {
+    "street": "st",
+    "str": "st",
+    "road": "rd",
+    "avenue": "ave",
+    "av": "ave",
+    "boulevard": "blvd",
+    "drive": "dr",
+    "lane": "ln",
+    "apartment": "apt",
+    "building": "bldg",
+    "floor": "fl",
+    "room": "rm",
+    "suite": "ste",
+    "number": "no",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+}
+
+
+def _fold_address(value: str) -> str | None:
+    text = fold_text(value)
+    if text in PLACEHOLDER_NAMES or "@" in text:  # an email typed into the field is no name or place
+        return None
+    text = PUNCTUATION.sub(" ", APOSTROPHES.sub("", text).replace("#", " no "))
+    words = [ADDRESS_WORDS.get(word, word) for word in SPACES.sub(" ", text).strip().split(" ")]
+    text = SPACE_NEXT_TO_HAN.sub("", " ".join(words))
+    if not text or text in PLACEHOLDER_NAMES or not any(c.isalpha() for c in text):
+        return None
+    return text
+
+
+def normalize_address(value: str | None) -> str | None:
+    """A street address folded for matching: full-width, traditional Chinese, case, accents, punctuation
+    and street words (Street -> st, Road -> rd) made uniform; None for placeholders."""
+    if value is None:
+        return None
+    return _stable(_fold_address, value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Birth dates
+# ---------------------------------------------------------------------------------------------------------
+
+DateOrder = Literal["dmy", "mdy", "reject"]
+# Dates forms fill in when nobody typed one: never a birth date worth matching on.
+PLACEHOLDER_BIRTH_DATES = frozenset({date(1900, 1, 1), date(1970, 1, 1), date(2000, 1, 1), date(1901, 1, 1)})
+EARLIEST_BIRTH_DATE = date(1900, 1, 1)
+YMD = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?.*)?$"
+)
+YMD_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+DOTTED_DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+SLASHED = re.compile(r"^(\d{1,2})\s*[/-]\s*(\d{1,2})\s*[/-]\s*(\d{4})$")
+
+
+def _valid_birth_date(year: int, month: int, day: int, latest: date) -> date | None:
+    try:
+        value = date(year, month, day)
+    except ValueError:
+        return None
+    if value in PLACEHOLDER_BIRTH_DATES or not EARLIEST_BIRTH_DATE < value <= latest:
+        return None
+    return value
+
+
+def normalize_birth_date(
+    value: str | date | None, date_order: DateOrder = "reject", latest: date | None = None
+) -> date | None:
+    """A birth date from the common spellings, or None when unreadable, ambiguous, implausible or a placeholder.
+
+    Accepted: 1990-01-02, 1990/1/2, 1990.1.2, 1990年1月2日, 19900102, an ISO date-time (its date),
+    02.01.1990 (dotted: day first), and 02/01/1990 or 02-01-1990 read by date_order ('dmy', 'mdy';
+    'reject' reads only the unambiguous ones such as 25/12/1990). Not accepted: two-digit years,
+    month names, Excel serial numbers. Placeholders (1900-01-01, 1970-01-01, 2000-01-01), dates on or
+    before 1900-01-01 and dates after latest (default: today) are None.
+    """
+    if value is None:
+        return None
+    latest = latest or date.today()
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return _valid_birth_date(value.year, value.month, value.day, latest)
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    if match := YMD.match(text) or YMD_COMPACT.match(text):
+        year, month, day = (int(g) for g in match.groups()[:3])
+        return _valid_birth_date(year, month, day, latest)
+    if match := DOTTED_DMY.match(text):
+        day, month, year = (int(g) for g in match.groups())
+        return _valid_birth_date(year, month, day, latest)
+    if match := SLASHED.match(text):
+        first, second, year = (int(g) for g in match.groups())
+        if first > 12 >= second or date_order == "dmy" and second <= 12:
+            return _valid_birth_date(year, second, first, latest)
+        if second > 12 >= first or date_order == "mdy" and first <= 12:
+            return _valid_birth_date(year, first, second, latest)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Columns
+# ---------------------------------------------------------------------------------------------------------
+
+
+def map_distinct(
+    values: pl.Series, function: Callable[[Any], Any], dtype: pl.DataType = pl.String
+) -> pl.Series:
+    """function over a column, called once per distinct non-null value (names repeat; the work is per value)."""
+    distinct = values.drop_nulls().unique()
+    mapping = pl.DataFrame(
+        {"raw": distinct, "norm": [function(v) for v in distinct.to_list()]},
+        schema={"raw": values.dtype, "norm": dtype},
+    )
+    frame = pl.DataFrame({"raw": values}).join(mapping, on="raw", how="left", maintain_order="left")
+    return frame["norm"].rename(values.name)
