@@ -38,7 +38,7 @@ def default_as_of(config: PipelineConfig) -> date:
 def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list[str] | None = None) -> dict:
     """The five stages, in order; returns the run summary."""
     loads = extract(pipeline, run_id, full_refresh)
-    identities = dedupe(pipeline, day)
+    identities = dedupe(pipeline, day, run_id)
     counts = features(pipeline, day)
     segments = segment(pipeline, day)
     summary = {

@@ -414,6 +414,21 @@ class DedupeConfig(BaseModel):
         default_factory=list,
         description="Extra placeholder values (emails or phones) never used to match, added to the built-in list.",
     )
+    source_priority: list[str] = Field(
+        default_factory=list,
+        description="Customers sources in order of trust for the golden record: a field comes from the first "
+        "listed source that has it, then the most recent value, then the most frequent. Unlisted sources rank last.",
+    )
+    email_provider_rules: list[Literal["gmail", "outlook", "icloud"]] = Field(
+        default_factory=list,
+        description="Email providers whose aliases are undone before matching: plus-tags dropped (all), dots in "
+        "the local part dropped and googlemail.com read as gmail.com (gmail). Off by default.",
+    )
+    date_order: Literal["dmy", "mdy", "reject"] = Field(
+        default="reject",
+        description="How birth dates such as 02/01/1990 are read: day first (dmy), month first (mdy), or not "
+        "at all (reject; unambiguous ones such as 25/12/1990 are always read).",
+    )
 
 
 class OrchestrationConfig(BaseModel):
@@ -488,6 +503,13 @@ class PipelineConfig(BaseModel):
                     f"source {source.name!r}: customer_source {target!r} is not a customers source "
                     f"(customers sources: {[n for n, k in kinds.items() if k == 'customers']})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _source_priority_known(self) -> "PipelineConfig":
+        unknown = [n for n in self.dedupe.source_priority if n not in {s.name for s in self.sources}]
+        if unknown:
+            raise ValueError(f"dedupe.source_priority names unknown sources: {unknown}")
         return self
 
     def resolve(self, path: Path) -> Path:

@@ -8,7 +8,7 @@ comes from its earliest record, so it is stable from run to run.
 """
 
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -16,10 +16,12 @@ from prefect import get_run_logger, task
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from tasks.attributes import build_attribute_lookups
 from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.extract import ID_FIELDS
-from tasks.normalize import normalize_devices, normalize_emails, normalize_phone, normalize_phones
+from tasks.identity import assign_customer_ids
+from tasks.normalize import normalize_devices, normalize_emails_with_rules, normalize_phone, normalize_phones
 from tasks.warehouse import Warehouse
 
 FACT_KINDS = ("transactions", "events", "feedback")
@@ -47,6 +49,11 @@ def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
     placeholders = frozenset(
         [p.lower() for p in typed] + [e164 for p in typed if (e164 := normalize_phone(p, region)) is not None]
     )
+    providers = tuple(config.dedupe.email_provider_rules)
+
+    def normalize_emails(values: pl.Series, placeholders: frozenset[str]) -> pl.Series:
+        return normalize_emails_with_rules(values, placeholders, providers)
+
     lookups = (("email", "email", normalize_emails), ("phone", "phone", normalize_phones))
     for field, column, normalize in (*lookups, ("device", "device_id", normalize_devices)):
         union = " union ".join(
@@ -125,10 +132,14 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
     return result, described
 
 
-def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> DedupeResult:
+def dedupe_all(
+    wh: Warehouse, config: PipelineConfig, cutoff: datetime, run_id: str | None = None
+) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen before cutoff."""
+    as_of = (cutoff - timedelta(days=1)).date()
     with wh.transaction():
         build_lookups(wh, config)
+        build_attribute_lookups(wh, config, as_of)
         build_source_links(wh, config)
         wh.build("core.customer_records", "core/customer_records")
         for kind in FACT_KINDS:
@@ -136,10 +147,11 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
         observations = wh.frame("select * from core.record_observations")
         components, overshared = cluster_records(observations, config.dedupe.max_key_records)
+        components = assign_customer_ids(wh, components, as_of, run_id)
         wh.write_frame("record_components", components, temp=True)
         wh.build("core.identity_map", "core/identity_map")
         wh.execute("drop table record_components")
-        wh.build("core.customers", "core/customers")
+        wh.build("core.customers", "core/customers", {"source_priority": config.dedupe.source_priority})
     stats = wh.dicts(
         """
         select
@@ -154,10 +166,10 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
-def dedupe(config: PipelineConfig, as_of: date) -> dict:
+def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
     with Warehouse.open(config) as wh:
-        result = dedupe_all(wh, config, config.cutoff(as_of))
+        result = dedupe_all(wh, config, config.cutoff(as_of), run_id)
     get_run_logger().info(
         "%d customer records -> %d customers (%d records merged, largest cluster %d)",
         result.records,

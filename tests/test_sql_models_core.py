@@ -51,10 +51,21 @@ def stage(wh: Warehouse, kind: str, rows: Sequence[Mapping[str, object]]) -> Non
         wh.execute(f"insert into staging.{kind} ({columns}) values ({placeholders})", list(row.values()))
 
 
-def lookups(wh: Warehouse, emails: Mapping[str, str | None], phones: Mapping[str, str | None]) -> None:
-    """core.email_lookup and core.phone_lookup as build_lookups writes them: raw -> norm (None: no match)."""
+def lookups(
+    wh: Warehouse,
+    emails: Mapping[str, str | None],
+    phones: Mapping[str, str | None],
+    names: Sequence[tuple] = (),
+    places: Mapping[str, str | None] | None = None,
+    births: Sequence[tuple] = (),
+) -> None:
+    """core.*_lookup as build_lookups and build_attribute_lookups write them: raw -> norm (None: no match)."""
     create(wh, "core.email_lookup", "raw varchar, norm varchar", list(emails.items()))
     create(wh, "core.phone_lookup", "raw varchar, norm varchar", list(phones.items()))
+    create(wh, "core.name_lookup", "raw varchar, norm varchar, key varchar", names)
+    create(wh, "core.place_lookup", "raw varchar, norm varchar", list((places or {}).items()))
+    create(wh, "core.address_lookup", "raw varchar, norm varchar", [])
+    create(wh, "core.birth_date_lookup", "raw date, norm date", births)
     # device ids pass through unchanged in these tests: a view over whatever gets staged
     create_tables(wh)
     wh.execute(
@@ -121,6 +132,9 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
         wh,
         emails={"A@X.com": "a@x.com", "test@test.com": None},
         phones={"138-0013-8000": "+8613800138000", "13800000000": None},
+        names=[("張 三", "张三", "sanzhang"), ("Li Si", "li si", "lisi"), ("未知", None, None)],
+        places={"北京市": "北京", "未知": None},
+        births=[(date(1990, 1, 2), date(1990, 1, 2)), (date(1970, 1, 1), None)],
     )
     stage(
         wh,
@@ -132,6 +146,9 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
                 "_file": "crm.csv",
                 "_row": 1,
                 "source_id": "m1",
+                "full_name": "張 三",
+                "birth_date": date(1990, 1, 2),
+                "city": "北京市",
                 "email": "A@X.com",
                 "phone": "138-0013-8000",
                 "signup_ts": dec1,
@@ -143,6 +160,9 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
                 "_file": "crm.csv",
                 "_row": 2,
                 "source_id": "m2",
+                "full_name": "未知",
+                "birth_date": date(1970, 1, 1),
+                "city": "未知",
                 "email": "test@test.com",
                 "phone": "13800000000",
                 "updated_at": jan5,
@@ -156,8 +176,17 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
                 "email": "b@y.com",
                 "phone": "13900139000",
             },
-            # no identifiers at all
-            {"source": "web", "_file": "web.csv", "_row": 2, "source_id": "w2", "signup_ts": jan5},
+            # no identifiers at all; the name from family and given name
+            {
+                "source": "web",
+                "_file": "web.csv",
+                "_row": 2,
+                "source_id": "w2",
+                "family_name": "Li",
+                "given_name": "Si",
+                "province": "北京市",
+                "signup_ts": jan5,
+            },
         ],
     )
 
@@ -168,6 +197,21 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
         "phone_norm",
         "device_norm",
         "seen_ts",
+        "name_norm",
+        "name_key",
+        "birth_date_norm",
+        "address_norm",
+        "city_norm",
+        "province_norm",
+    ]
+    assert wh.rows(
+        "select source_id, name_norm, name_key, birth_date_norm, city_norm, province_norm "
+        "from core.customer_records order by source, source_id"
+    ) == [
+        ("m1", "张三", "sanzhang", date(1990, 1, 2), "北京", None),
+        ("m2", None, None, None, None, None),  # placeholders: never match keys
+        ("w1", None, None, None, None, None),
+        ("w2", "li si", "lisi", None, None, "北京"),
     ]
     assert wh.rows(
         "select source, source_id, email, email_norm, phone, phone_norm, seen_ts "
@@ -377,7 +421,11 @@ CUSTOMER_RECORD_COLUMNS = (
 
 
 def run_customers(
-    wh: Warehouse, identity: Sequence[tuple], records: Sequence[tuple], observations: Sequence[tuple]
+    wh: Warehouse,
+    identity: Sequence[tuple],
+    records: Sequence[tuple],
+    observations: Sequence[tuple],
+    source_priority: Sequence[str] = (),
 ) -> list[dict]:
     create(
         wh,
@@ -392,7 +440,7 @@ def run_customers(
         f"record_source varchar, record_id varchar, {KEYED_COLUMNS}",
         observations,
     )
-    wh.build("core.customers", "core/customers")
+    wh.build("core.customers", "core/customers", {"source_priority": list(source_priority)})
     return wh.dicts("select * from core.customers order by customer_id")
 
 
@@ -446,6 +494,45 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             ("crm", "m5", "c@x.com", None, None),  # seen on a fact row of m5
         ],
     )
+    # the record each chosen value came from
+    assert [row.pop("field_sources") for row in rows] == [
+        {
+            "full_name": "crm:m2",
+            "gender": "crm:m1",
+            "birth_date": "crm:m1",
+            "email": "crm:m2",
+            "phone": "crm:m1",
+            "device_id": "crm:m2",
+            "city": "web:w1",
+            "province": "crm:m1",
+            "signup_ts": "crm:m1",
+            "marketing_consent": "crm:m2",
+        },
+        {
+            "full_name": None,
+            "gender": None,
+            "birth_date": None,
+            "email": None,
+            "phone": "payments:phone:" + p2,  # seen on two fact records: the larger key
+            "device_id": "game:device:d9",
+            "city": None,
+            "province": None,
+            "signup_ts": None,
+            "marketing_consent": None,
+        },
+        {
+            "full_name": "crm:m5",
+            "gender": None,
+            "birth_date": None,
+            "email": "crm:m5",
+            "phone": None,
+            "device_id": None,
+            "city": None,
+            "province": None,
+            "signup_ts": "crm:m5",
+            "marketing_consent": None,
+        },
+    ]
     assert rows == [
         {
             "customer_id": "C1",
@@ -988,4 +1075,42 @@ def test_publish_adds_columns_a_newer_model_has(wh: Warehouse) -> None:
         (SEGMENTS_AS_OF, "C1", "high"),
         (SEGMENTS_AS_OF, "C2", "low"),
         (SEGMENTS_AS_OF, "C3", "none"),
+    ]
+
+
+def test_customers_survivorship_by_source_priority_then_recency_then_frequency(wh: Warehouse) -> None:
+    jan1, feb1 = local(date(2026, 1, 1)), local(date(2026, 2, 1))
+    identity = [(source, sid, "C1", None) for source, sid in (("crm", "m1"), ("web", "w1"), ("web", "w2"))]
+    identity += [("shop", f"s{i}", "C2", None) for i in (1, 2, 3)]
+    # source, id, name, gender, birth, email, email_norm, phone_norm, city, province, signup, update, consent
+    records = [
+        ("crm", "m1", "张三", None, None, None, None, None, "北京", None, None, jan1, None),
+        ("web", "w1", "張三", "M", None, None, None, None, "深圳", None, None, feb1, True),
+        ("web", "w2", None, "F", None, None, None, None, None, None, None, jan1, None),
+        # no timestamps at all: the value most records share wins over the larger id
+        ("shop", "s1", "李四", None, None, None, None, None, "上海", None, None, None, None),
+        ("shop", "s2", "李四", None, None, None, None, None, "上海", None, None, None, None),
+        ("shop", "s3", "李斯", None, None, None, None, None, "杭州", None, None, None, None),
+    ]
+    observations = [(source, sid, None, None, None) for source, sid, *_ in identity]
+
+    def pick(rows: list[dict]) -> list[tuple]:
+        return [
+            (r["customer_id"], r["full_name"], r["gender"], r["city"], r["field_sources"]["full_name"])
+            for r in rows
+        ]
+
+    assert pick(run_customers(wh, identity, records, observations)) == [
+        ("C1", "張三", "M", "深圳", "web:w1"),  # most recent
+        ("C2", "李四", None, "上海", "shop:s2"),  # most frequent, then the larger id among equals
+    ]
+    assert pick(run_customers(wh, identity, records, observations, source_priority=["crm", "web"])) == [
+        (
+            "C1",
+            "张三",
+            "M",
+            "北京",
+            "crm:m1",
+        ),  # the trusted source first; gender only from web: the most recent
+        ("C2", "李四", None, "上海", "shop:s2"),  # unlisted sources: as without priority
     ]

@@ -1,8 +1,11 @@
 -- The golden record: one row per customer as of the cutoff.
--- Grain: one row per customer_id. Key: customer_id. Parameters: none (identity_map is already as of the cutoff).
--- Survivorship: each field comes from the most recently updated customer record that has it
--- (records without any timestamp rank last; ties by source and id, descending); contact keys
--- fall back to what transactions, events and feedback were seen with.
+-- Grain: one row per customer_id. Key: customer_id. Parameters: $source_priority (list of source names,
+-- most trusted first; identity_map is already as of the cutoff).
+-- Survivorship, per field, among the customer records that have it: the record of the first source
+-- in $source_priority (unlisted sources rank last), then the most recently updated (records without
+-- any timestamp rank last), then the value most records of the customer share, then source and id,
+-- descending. Contact keys fall back to what transactions, events and feedback were seen with.
+-- field_sources says which record ('source:source_id') each chosen value came from.
 with identity as (
     select * from core.identity_map
 ),
@@ -11,16 +14,37 @@ records as (
     select
         identity.customer_id,
         customer_records.*,
-        -- survivorship order: most recently updated first (undated last), then source and id descending
-        struct_pack(
-            recency := coalesce(customer_records.updated_at, customer_records.signup_ts, '-infinity'::timestamptz),
-            source := customer_records.source,
-            source_id := customer_records.source_id
-        ) as survivor_key
+        customer_records.source || ':' || customer_records.source_id as record_key,
+        -coalesce(list_position($source_priority::varchar[], customer_records.source), 1000000) as priority,
+        coalesce(customer_records.updated_at, customer_records.signup_ts, '-infinity'::timestamptz) as recency
     from core.customer_records as customer_records
     join identity
         on identity.source = customer_records.source
         and identity.source_id = customer_records.source_id
+),
+
+-- survivorship order per field: source priority, recency, frequency of the value, source and id
+ranked as (
+    select
+        *,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, full_name), source, source_id)
+            as full_name_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, gender), source, source_id)
+            as gender_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, birth_date), source, source_id)
+            as birth_date_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, email_norm), source, source_id)
+            as email_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, phone_norm), source, source_id)
+            as phone_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, city), source, source_id)
+            as city_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, province), source, source_id)
+            as province_key,
+        struct_pack(
+            priority, recency, frequency := count(*) over (partition by customer_id, marketing_consent), source, source_id
+        ) as consent_key
+    from records
 ),
 
 observed as (
@@ -28,7 +52,19 @@ observed as (
         identity.customer_id,
         max(observations.email_norm) as email_norm,
         max(observations.phone_norm) as phone_norm,
-        max(observations.device_id) as device_id
+        max(observations.device_id) as device_id,
+        arg_max(
+            observations.record_source || ':' || observations.record_id,
+            struct_pack(observations.email_norm, observations.record_source, observations.record_id)
+        ) filter (where observations.email_norm is not null) as email_source,
+        arg_max(
+            observations.record_source || ':' || observations.record_id,
+            struct_pack(observations.phone_norm, observations.record_source, observations.record_id)
+        ) filter (where observations.phone_norm is not null) as phone_source,
+        arg_max(
+            observations.record_source || ':' || observations.record_id,
+            struct_pack(observations.device_id, observations.record_source, observations.record_id)
+        ) filter (where observations.device_id is not null) as device_source
     from core.record_observations as observations
     join identity
         on identity.source = observations.record_source
@@ -39,16 +75,26 @@ observed as (
 golden as (
     select
         customer_id,
-        arg_max(full_name, survivor_key) filter (where full_name is not null) as full_name,
-        arg_max(gender, survivor_key) filter (where gender is not null) as gender,
-        arg_max(birth_date, survivor_key) filter (where birth_date is not null) as birth_date,
-        arg_max(email_norm, survivor_key) filter (where email_norm is not null) as email,
-        arg_max(phone_norm, survivor_key) filter (where phone_norm is not null) as phone,
-        arg_max(city, survivor_key) filter (where city is not null) as city,
-        arg_max(province, survivor_key) filter (where province is not null) as province,
+        arg_max(full_name, full_name_key) filter (where full_name is not null) as full_name,
+        arg_max(gender, gender_key) filter (where gender is not null) as gender,
+        arg_max(birth_date, birth_date_key) filter (where birth_date is not null) as birth_date,
+        arg_max(email_norm, email_key) filter (where email_norm is not null) as email,
+        arg_max(phone_norm, phone_key) filter (where phone_norm is not null) as phone,
+        arg_max(city, city_key) filter (where city is not null) as city,
+        arg_max(province, province_key) filter (where province is not null) as province,
         min(signup_ts) as signup_ts,
-        arg_max(marketing_consent, survivor_key) filter (where marketing_consent is not null) as marketing_consent
-    from records
+        arg_max(marketing_consent, consent_key) filter (where marketing_consent is not null) as marketing_consent,
+        arg_max(record_key, full_name_key) filter (where full_name is not null) as full_name_source,
+        arg_max(record_key, gender_key) filter (where gender is not null) as gender_source,
+        arg_max(record_key, birth_date_key) filter (where birth_date is not null) as birth_date_source,
+        arg_max(record_key, email_key) filter (where email_norm is not null) as email_source,
+        arg_max(record_key, phone_key) filter (where phone_norm is not null) as phone_source,
+        arg_max(record_key, city_key) filter (where city is not null) as city_source,
+        arg_max(record_key, province_key) filter (where province is not null) as province_source,
+        arg_min(record_key, struct_pack(signup_ts, source, source_id)) filter (where signup_ts is not null)
+            as signup_ts_source,
+        arg_max(record_key, consent_key) filter (where marketing_consent is not null) as marketing_consent_source
+    from ranked
     group by customer_id
 ),
 
@@ -78,7 +124,19 @@ final as (
         coalesce(golden.marketing_consent, false) as marketing_consent,
         customers.first_seen,
         customers.records,
-        customers.sources
+        customers.sources,
+        struct_pack(
+            full_name := golden.full_name_source,
+            gender := golden.gender_source,
+            birth_date := golden.birth_date_source,
+            email := coalesce(golden.email_source, observed.email_source),
+            phone := coalesce(golden.phone_source, observed.phone_source),
+            device_id := observed.device_source,
+            city := golden.city_source,
+            province := golden.province_source,
+            signup_ts := golden.signup_ts_source,
+            marketing_consent := golden.marketing_consent_source
+        ) as field_sources
     from customers
     left join golden using (customer_id)
     left join observed using (customer_id)
