@@ -21,6 +21,7 @@ import pytest
 
 from tasks.dedupe import cluster_records, pairwise_scores
 from tasks.errors import DataError
+from tasks.identity import assign_customer_ids
 from tasks.publish import AUDITS, run_audits
 from tasks.rfm import RFM_SEGMENTS, fm_score, quintile_score, rfm_segment
 from tasks.segment import write_rule_table
@@ -532,7 +533,10 @@ COMPONENT_COLUMNS = (
 
 
 def run_identity_map(wh: Warehouse, components: Sequence[tuple]) -> list[tuple]:
+    """identity_map as dedupe_all builds it: ids assigned by tasks.identity (whose state persists in wh)."""
     create(wh, "record_components", COMPONENT_COLUMNS, components, temp=True)
+    assigned = assign_customer_ids(wh, wh.frame("select * from record_components"), date(2026, 3, 1), "test")
+    wh.write_frame("record_components", assigned, temp=True)
     wh.build("core.identity_map", "core/identity_map")
     return wh.rows(
         "select source, source_id, customer_id, match_rule, match_score, cluster_size, first_seen "
@@ -775,7 +779,7 @@ def test_cluster_records_feed_identity_map(wh: Warehouse) -> None:
         ),
         max_key_records=20,
     )
-    wh.write_frame("record_components", result, temp=True)
+    wh.write_frame("record_components", assign_customer_ids(wh, result, date(2026, 3, 1), "test"), temp=True)
     wh.build("core.identity_map", "core/identity_map")
     assert wh.rows(
         "select source, source_id, customer_id, cluster_size from core.identity_map order by all"
