@@ -3,8 +3,8 @@
 Records are customer rows of customers sources, plus the customers that transactions, events
 and feedback point at. Two records are the same customer when they share a normalized email,
 phone or device id (exact matching; placeholders and over-shared values never match).
-Clusters are the connected components of the record–identifier graph, and each cluster's id
-comes from its earliest record, so it is stable from run to run.
+Clusters are the connected components of the record–identifier graph; tasks/identity.py gives
+each cluster its stable customer_id (kept across runs, merges and splits recorded).
 """
 
 from dataclasses import asdict, dataclass

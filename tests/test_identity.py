@@ -221,9 +221,28 @@ def test_a_backfill_of_an_earlier_day_reproduces_its_ids_and_leaves_the_state_al
 
 
 def test_dedupe_runs_on_a_config_with_only_a_customers_source(wh: Warehouse) -> None:
-    customer(wh, "crm", "m1", date(2025, 12, 1), email="a@x.com", full_name="張 三")
-    customer(wh, "crm", "m2", date(2025, 12, 2), email="a@x.com", full_name="张三", city="北京市")
-    customer(wh, "crm", "m3", date(2025, 12, 3), email="test@test.com", phone="13800000000")
+    customer(
+        wh, "crm", "m1", date(2025, 12, 1), email="a@x.com", full_name="張 三", birth_date=date(1990, 1, 2)
+    )
+    customer(
+        wh,
+        "crm",
+        "m2",
+        date(2025, 12, 2),
+        email="a@x.com",
+        full_name="张三",
+        city="北京市",
+        address="建國路 88號",
+    )
+    customer(
+        wh,
+        "crm",
+        "m3",
+        date(2025, 12, 3),
+        email="test@test.com",
+        phone="13800000000",
+        birth_date=date(1970, 1, 1),
+    )
     customer(wh, "crm", "m4", date(2025, 12, 4), email="test@test.com", phone="13800000000")
     ids = run(wh, DAY1, "r1", customers_only=True)
     # placeholders never link m3 and m4
@@ -237,12 +256,13 @@ def test_dedupe_runs_on_a_config_with_only_a_customers_source(wh: Warehouse) -> 
         ("crm", "m4", customer_id_for("crm:m4"), "singleton", None),
     ]
     assert wh.rows(
-        "select source_id, name_norm, name_key, city_norm from core.customer_records order by 1"
+        "select source_id, name_norm, name_key, birth_date_norm, address_norm, city_norm "
+        "from core.customer_records order by 1"
     ) == [
-        ("m1", "张三", "sanzhang", None),
-        ("m2", "张三", "sanzhang", "北京"),
-        ("m3", None, None, None),
-        ("m4", None, None, None),
+        ("m1", "张三", "sanzhang", date(1990, 1, 2), None, None),
+        ("m2", "张三", "sanzhang", None, "建国路88号", "北京"),
+        ("m3", None, None, None, None, None),  # 1970-01-01 is a placeholder birth date
+        ("m4", None, None, None, None, None),
     ]
 
 
