@@ -229,7 +229,8 @@ def _record(wh: Warehouse, result: Assignment, as_of: date, run_id: str | None) 
     """Write the state, the registry and the merge/split events of a forward run."""
     wh.write_frame("_assigned", result.records.select("record_source", "record_id", "customer_id"), temp=True)
     wh.execute(
-        "delete from core.identity_state where (source, source_id) in (select (record_source, record_id) from _assigned)"
+        "delete from core.identity_state as state using _assigned "
+        "where state.source = _assigned.record_source and state.source_id = _assigned.record_id"
     )
     wh.execute(
         "insert into core.identity_state select record_source, record_id, customer_id, ?, ? from _assigned",

@@ -300,7 +300,11 @@ def name_key(value: str | None) -> str | None:
     张三, 張三, Zhang San and San Zhang share the key 'sanzhang'. A key for blocking, not for matching:
     homophones share it by design.
     """
-    name = normalize_name(value)
+    return pinyin_key(normalize_name(value))
+
+
+def pinyin_key(name: str | None) -> str | None:
+    """name_key of a name normalize_name has already folded."""
     if name is None:
         return None
     tokens: list[str] = []

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
+from tasks.attributes import build_attribute_lookups
 from tasks.config import PipelineConfig
 from tasks.dedupe import dedupe_all
 from tasks.extract import create_tables
@@ -309,3 +310,33 @@ def test_assign_ids_merges_to_the_earliest_customer_then_the_smaller_id() -> Non
     ]
     assert result.new_ids.height == 0
     assert result.splits.height == 0
+
+
+def test_attribute_lookups_normalize_each_value_once_across_runs(
+    wh: Warehouse, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = config(customers_only=True)
+    customer(wh, "crm", "m1", DAY1, full_name="張三", city="北京市", province="北京市")
+    customer(wh, "crm", "m2", DAY1, family_name="李", given_name="四", birth_date=date(1990, 1, 2))
+    assert build_attribute_lookups(wh, pipeline, DAY1) == {
+        "core.name_lookup": 2,  # 張三, 李 四
+        "core.place_lookup": 1,
+        "core.address_lookup": 0,
+        "core.birth_date_lookup": 1,
+    }
+    customer(wh, "crm", "m3", DAY2, full_name="王五", city="北京市", address="建國路 88號")
+    assert build_attribute_lookups(wh, pipeline, DAY2) == {
+        "core.name_lookup": 1,  # only 王五 is new
+        "core.place_lookup": 0,
+        "core.address_lookup": 1,
+        "core.birth_date_lookup": 1,  # rebuilt every run: it depends on as_of and date_order
+    }
+    assert wh.rows("select raw, norm, key from core.name_lookup order by raw") == [
+        ("張三", "张三", "sanzhang"),
+        ("李 四", "李四", "lisi"),
+        ("王五", "王五", "wangwu"),
+    ]
+    # a normalizer change (a new LOOKUP_VERSION) normalizes every value again
+    monkeypatch.setattr("tasks.attributes.LOOKUP_VERSION", "2")
+    assert build_attribute_lookups(wh, pipeline, DAY2)["core.name_lookup"] == 3
+    assert wh.rows("select distinct version from core.name_lookup") == [("2",)]
