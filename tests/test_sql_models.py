@@ -844,6 +844,23 @@ def good_publish_inputs(wh: Warehouse) -> None:
         "source varchar, source_id varchar, customer_id varchar",
         [("crm", "m1", "C1"), ("pay", "m1", "C1"), ("crm", "m2", "C2")],
     )
+    create(
+        wh,
+        "core.customer_records",
+        "source varchar, source_id varchar, seen_ts timestamptz",
+        [
+            ("crm", "m1", local(AUDIT_AS_OF)),
+            ("crm", "m2", None),
+            ("crm", "m3", local(AUDIT_AS_OF + timedelta(1))),
+        ],
+    )
+    create(
+        wh,
+        "core.customer_ids",
+        "customer_id varchar, status varchar, merged_into varchar",
+        [("C1", "active", None), ("C2", "active", None), ("C0", "merged", "C1")],
+    )
+    wh.build_view("core.customer_id_redirects", "core/customer_id_redirects")
 
 
 def failed_audits(wh: Warehouse) -> list[tuple[str, str]]:
@@ -856,14 +873,16 @@ def failed_audits(wh: Warehouse) -> list[tuple[str, str]]:
 
 def test_audits_pass_on_good_input(wh: Warehouse) -> None:
     assert AUDITS == [
+        "customer_ids_resolve_to_active",
         "customer_segments_keys_present",
         "customer_segments_one_row_per_customer",
         "customer_segments_scores_valid",
+        "identity_map_covers_customer_records",
         "identity_map_one_row_per_record",
     ]
     good_publish_inputs(wh)
     assert run_audits(wh, AUDIT_AS_OF) is None
-    assert [wh.audit(name, {"as_of": AUDIT_AS_OF}) for name in AUDITS] == [[], [], [], []]
+    assert [wh.audit(name, {"as_of": AUDIT_AS_OF}) for name in AUDITS] == [[], [], [], [], [], []]
 
 
 BAD_INPUTS = {
@@ -903,6 +922,15 @@ BAD_INPUTS = {
     "record mapped to no customer": (
         "insert into core.identity_map values ('crm', 'm9', null)",
         "identity_map_one_row_per_record",
+    ),
+    # m3 is seen after as_of: it may be missing; m4 may not
+    "customer record seen by as_of missing from identity_map": (
+        "insert into core.customer_records values ('web', 'm4', '2026-03-31 23:59:59+08')",
+        "identity_map_covers_customer_records",
+    ),
+    "merge chain ending at a merged id": (
+        "update core.customer_ids set status = 'merged', merged_into = 'C9' where customer_id = 'C2'",
+        "customer_ids_resolve_to_active",
     ),
 }
 
