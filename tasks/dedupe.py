@@ -20,7 +20,7 @@ from tasks.attributes import build_attribute_lookups
 from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.extract import ID_FIELDS
-from tasks.identity import assign_customer_ids
+from tasks.identity import assign_customer_ids, latest_identity_run
 from tasks.normalize import normalize_devices, normalize_emails_with_rules, normalize_phone, normalize_phones
 from tasks.warehouse import Warehouse
 
@@ -170,6 +170,7 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
     with Warehouse.open(config) as wh:
         result = dedupe_all(wh, config, config.cutoff(as_of), run_id)
+        ids = latest_identity_run(wh)
     get_run_logger().info(
         "%d customer records -> %d customers (%d records merged, largest cluster %d)",
         result.records,
@@ -177,7 +178,14 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
         result.merged_records,
         result.largest_cluster,
     )
-    return asdict(result)
+    get_run_logger().info(
+        "customer ids (%s run): %d new, %d merged away, %d split off",
+        ids["mode"],
+        ids["new_customers"],
+        ids["merges"],
+        ids["splits"],
+    )
+    return asdict(result) | {"ids": ids}
 
 
 def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:

@@ -268,3 +268,11 @@ def _record(wh: Warehouse, result: Assignment, as_of: date, run_id: str | None) 
     )
     for table in ("_assigned", "_new_ids", "_merges", "_splits"):
         wh.execute(f"drop table {table}")
+
+
+def latest_identity_run(wh: Warehouse) -> dict:
+    """Counts of the latest dedupe run's id assignment (mode, new customers, merges, splits)."""
+    rows = wh.dicts(
+        "select mode, new_customers, merges, splits from core.identity_runs order by recorded_at desc, rowid desc limit 1"
+    )
+    return rows[0] if rows else {"mode": None, "new_customers": 0, "merges": 0, "splits": 0}

@@ -128,6 +128,8 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
         }
     ]
     assert summary["dedupe"]["customers"] == 4
+    # a first run on a fresh warehouse: every id is new
+    assert summary["dedupe"]["ids"] == {"mode": "forward", "new_customers": 4, "merges": 0, "splits": 0}
     assert summary["segments"]["scored"] == 3
 
 
