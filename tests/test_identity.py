@@ -340,3 +340,22 @@ def test_attribute_lookups_normalize_each_value_once_across_runs(
     monkeypatch.setattr("tasks.attributes.LOOKUP_VERSION", "2")
     assert build_attribute_lookups(wh, pipeline, DAY2)["core.name_lookup"] == 3
     assert wh.rows("select distinct version from core.name_lookup") == [("2",)]
+
+
+def test_source_priority_must_name_configured_sources() -> None:
+    with pytest.raises(ValueError, match=r"dedupe.source_priority names unknown sources: \['erp'\]"):
+        PipelineConfig.model_validate(
+            {
+                "warehouse": ":memory:",
+                "sources": [
+                    {
+                        "name": "crm",
+                        "kind": "customers",
+                        "format": "csv",
+                        "path": "c/*.csv",
+                        "columns": {"source_id": "id"},
+                    }
+                ],
+                "dedupe": {"source_priority": ["crm", "erp"]},
+            }
+        )
