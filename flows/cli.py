@@ -198,6 +198,25 @@ def profile(
         typer.echo(f"  {run_day}  {rows:>9,} rows  {published_at:%Y-%m-%d %H:%M:%S %Z}  run {run_id}")
 
 
+@app.command()
+def erase(
+    config: ConfigOption,
+    customer_id: Annotated[str, typer.Option("--customer-id", help="Published customer id to erase.")],
+) -> None:
+    """Erase one customer from every layer, published history and export files (idempotent)."""
+    from flows.erase import erase as erase_flow
+
+    try:
+        load_config(config)
+        result = erase_flow(customer_id=customer_id, config=str(config))
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    typer.echo(
+        f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables, "
+        f"{len(result['files'])} export files rewritten (recorded in audit.erasures)"
+    )
+
+
 def main() -> None:
     """Entry point of the `segments` console script."""
     try:

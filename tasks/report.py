@@ -168,6 +168,7 @@ def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
         trend.add_trace(
             go.Scatter(x=[d for d, _ in points], y=[n for _, n in points], mode="lines+markers", name=segment)
         )
+    trend.update_xaxes(type="category")
     figures.append(("Segment sizes over published days", trend))
     grid = [[0] * 5 for _ in range(5)]
     for r, f, n in data["heatmap"]:
