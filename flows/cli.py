@@ -85,6 +85,14 @@ def print_summary(summary: dict[str, Any]) -> None:
     typer.echo(f"\nWarehouse: {summary['warehouse']}")
     typer.echo(f"Exports:   {summary['publish']['export_dir']}")
     typer.echo(f"Report:    {summary['publish']['report']}")
+    if "report_html" in summary["publish"]:
+        typer.echo(f"HTML report: {summary['publish']['report_html']}")
+    changes = summary["publish"].get("changes") or {}
+    if changes:
+        typer.echo(
+            "Membership changes since the previous published day: "
+            + ", ".join(f"{k} +{v['entered']:,}/-{v['exited']:,}" for k, v in changes.items())
+        )
 
 
 def _fail(error: Exception) -> NoReturn:
