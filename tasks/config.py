@@ -442,6 +442,8 @@ class OrchestrationConfig(BaseModel):
         return value
 
 
+# Segment schemes of published.segment_changes (see sql/published/segment_memberships.sql).
+SEGMENT_SCHEMES = ("rfm", "rfm_cn", "tier", "lifecycle", "rules", "cluster")
 PII_FIELDS = ("email", "phone", "full_name", "birth_date", "national_id", "address", "device_id")
 FieldTransform = Literal["raw", "sha256", "mask"]
 
@@ -517,6 +519,8 @@ class DestinationConfig(BaseModel):
                 raise ValueError("a webhook destination sends changes: set mode: changes")
         elif self.url is not None:
             raise ValueError("url is for webhook destinations only")
+        if self.scheme is not None and self.scheme not in SEGMENT_SCHEMES:
+            raise ValueError(f"unknown scheme {self.scheme!r}; schemes: {', '.join(SEGMENT_SCHEMES)}")
         stray = sorted(set(self.transforms) - set(self.fields))
         if stray:
             raise ValueError(f"transforms for fields not in fields: {stray}")

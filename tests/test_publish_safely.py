@@ -269,3 +269,66 @@ def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: 
     colours = {line[x : x + 3] for line in lines[::10] for x in range(0, len(line), 40)}
     assert len(colours) > 20  # text, bars, a heatmap: many colours, not a blank page
     print(f"report screenshot: {screenshot}")
+
+
+# --- config ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("destination", "message"),
+    [
+        ({"name": "h", "kind": "webhook", "mode": "changes"}, "a webhook destination needs url"),
+        ({"name": "h", "kind": "webhook", "url": "http://x.test/h"}, "a webhook destination sends changes"),
+        ({"name": "f", "kind": "files", "scheme": "rfn"}, "unknown scheme 'rfn'; schemes: rfm, rfm_cn,"),
+        (
+            {"name": "f", "kind": "files", "transforms": {"email": "sha256"}},
+            "transforms for fields not in fields",
+        ),
+    ],
+)
+def test_destination_config_errors(destination: dict, message: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        DestinationConfig.model_validate(destination)
+
+
+def test_suppression_list_is_stored_as_hashes_and_a_bad_line_is_named(tmp_path: Path) -> None:
+    from tasks.config import PipelineConfig
+    from tasks.errors import DataError
+    from tasks.privacy import load_suppression
+
+    listed = tmp_path / "suppressed.txt"
+    listed.write_text(
+        "# list\nZhang@Example.com\n138 0013 8000  # by phone\nC0123456789abcdef\n", encoding="utf-8"
+    )
+    config = PipelineConfig.model_validate(
+        {
+            "warehouse": "w.duckdb",
+            "base_dir": tmp_path,
+            "privacy": {"suppression_file": "suppressed.txt"},
+            "sources": [
+                {
+                    "name": "s",
+                    "kind": "customers",
+                    "format": "csv",
+                    "path": "*.csv",
+                    "columns": {"source_id": "id"},
+                }
+            ],
+        }
+    )
+    wh = Warehouse(":memory:")
+    assert load_suppression(wh, config) == 3
+    assert sorted(wh.rows("select kind, value_sha256 from audit.suppression")) == sorted(
+        [
+            ("customer_id", sha256_hex("C0123456789abcdef")),
+            ("email", sha256_hex("zhang@example.com")),
+            ("phone", sha256_hex("+8613800138000")),
+        ]
+    )
+    listed.write_text("zhang@example.com\nnot-a-contact\n", encoding="utf-8")
+    with pytest.raises(
+        DataError, match=r"suppressed.txt, line 2: 'not-a-contact' is not an email, phone or customer id"
+    ):
+        load_suppression(wh, config)
