@@ -137,11 +137,22 @@ def report_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[s
         )
         if wh.table_exists("published.segment_changes")
         else [],
-        "quality": [
-            (s["source"], s["rows_quarantined"], s["duplicates_dropped"]) for s in summary.get("extract", [])
-        ],
+        "quality": quality_counts(wh, summary),
         "merged_records": summary.get("dedupe", {}).get("merged_records", 0),
     }
+
+
+def quality_counts(wh: "Warehouse", summary: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(source, quarantined rows, duplicate rows dropped) over everything loaded, from the audit tables."""
+    sources = [s["source"] for s in summary.get("extract", [])]
+    if not (wh.table_exists("audit.quarantine") and wh.table_exists("audit.duplicates")):
+        return [
+            (s["source"], s["rows_quarantined"], s["duplicates_dropped"]) for s in summary.get("extract", [])
+        ]
+    quarantined = dict(wh.rows("select source, count(*) from audit.quarantine group by all"))
+    duplicates = dict(wh.rows("select source, count(*) from audit.duplicates group by all"))
+    names = sources or sorted(set(quarantined) | set(duplicates))
+    return [(name, quarantined.get(name, 0), duplicates.get(name, 0)) for name in names]
 
 
 def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
@@ -219,7 +230,13 @@ def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
     quality.add_trace(go.Bar(x=sources, y=[q for _, q, _ in data["quality"]], name="quarantined rows"))
     quality.add_trace(go.Bar(x=sources, y=[d for _, _, d in data["quality"]], name="duplicate rows dropped"))
     quality.update_layout(barmode="group")
-    figures.append((f"Data quality (customer records merged by dedupe: {data['merged_records']})", quality))
+    figures.append(
+        (
+            f"Data quality: rows kept out of staging, all loads (customer records merged by dedupe: "
+            f"{data['merged_records']})",
+            quality,
+        )
+    )
     return figures
 
 
@@ -231,7 +248,12 @@ def render_html(data: dict[str, Any]) -> str:
 
     sections = []
     for index, (title, figure) in enumerate(report_figures(data)):
-        figure.update_layout(height=420, margin={"t": 30, "l": 60, "r": 20, "b": 60}, template="plotly_white")
+        figure.update_layout(
+            height=420,
+            margin={"t": 30, "l": 60, "r": 20, "b": 60},
+            template="plotly_white",
+            font_family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif",  # Chinese labels
+        )
         chart = pio.to_html(
             figure,
             include_plotlyjs=index == 0,
