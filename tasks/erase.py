@@ -287,8 +287,8 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
 
 def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
     """After a load: drop staged and raw rows of erased people again (a full reload re-reads the files)."""
-    if not wh.table_exists("audit.erased_identifiers"):
-        return 0
+    if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
+        return 0  # nobody erased: nothing to scan
     records = "select value_sha256 from audit.erased_identifiers where kind = 'record'"
     emails = "select value_sha256 from audit.erased_identifiers where kind = 'email'"
     wh.execute("create or replace temp table _erase_lineage (source varchar, file varchar, row bigint)")
