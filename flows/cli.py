@@ -85,6 +85,14 @@ def print_summary(summary: dict[str, Any]) -> None:
     typer.echo(f"\nWarehouse: {summary['warehouse']}")
     typer.echo(f"Exports:   {summary['publish']['export_dir']}")
     typer.echo(f"Report:    {summary['publish']['report']}")
+    if "report_html" in summary["publish"]:
+        typer.echo(f"HTML report: {summary['publish']['report_html']}")
+    changes = summary["publish"].get("changes") or {}
+    if changes:
+        typer.echo(
+            "Membership changes since the previous published day: "
+            + ", ".join(f"{k} +{v['entered']:,}/-{v['exited']:,}" for k, v in changes.items())
+        )
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -196,6 +204,25 @@ def profile(
     typer.echo("\nLatest runs:")
     for run_day, run_id, rows, published_at in runs:
         typer.echo(f"  {run_day}  {rows:>9,} rows  {published_at:%Y-%m-%d %H:%M:%S %Z}  run {run_id}")
+
+
+@app.command()
+def erase(
+    config: ConfigOption,
+    customer_id: Annotated[str, typer.Option("--customer-id", help="Published customer id to erase.")],
+) -> None:
+    """Erase one customer from every layer, published history and export files (idempotent)."""
+    from flows.erase import erase as erase_flow
+
+    try:
+        load_config(config)
+        result = erase_flow(customer_id=customer_id, config=str(config))
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    typer.echo(
+        f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables, "
+        f"{len(result['files'])} export files rewritten (recorded in audit.erasures)"
+    )
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.runtime import flow_run
 from prefect.utilities.timeout import timeout
 
@@ -37,10 +38,15 @@ def default_as_of(config: PipelineConfig) -> date:
 
 def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list[str] | None = None) -> dict:
     """The five stages, in order; returns the run summary."""
+    progress = create_progress_artifact(progress=0.0, description=f"daily refresh {day}: stages done of 5")
     loads = extract(pipeline, run_id, full_refresh)
+    update_progress_artifact(progress, progress=20.0)
     identities = dedupe(pipeline, day, run_id)
+    update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, day)
+    update_progress_artifact(progress, progress=60.0)
     segments = segment(pipeline, day)
+    update_progress_artifact(progress, progress=80.0)
     summary = {
         "as_of": day.isoformat(),
         "run_id": run_id,
@@ -53,6 +59,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
         "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
     }
     summary["publish"] = publish(pipeline, day, run_id, summary)
+    update_progress_artifact(progress, progress=100.0)
     return summary
 
 

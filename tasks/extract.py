@@ -32,6 +32,7 @@ from tasks.config import (
     SourceConfig,
     expression_columns,
 )
+from tasks.erase import drop_erased
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.sources import SourceFile, file_hash, read_file, read_postgres, source_files
 from tasks.warehouse import Warehouse, quote_identifier
@@ -667,10 +668,12 @@ def extract_all(
         )
     with wh.transaction():
         create_tables(wh)
-        return [
+        loads = [
             extract_source(wh, config, source, run_id, "all" in refresh or source.name in refresh, logger)
             for source in config.sources
         ]
+        drop_erased(wh, config)  # erased people stay erased when their source files are read again
+        return loads
 
 
 @task(name="extract", **STAGE_TASK_OPTIONS)

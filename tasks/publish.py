@@ -11,6 +11,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -19,15 +20,16 @@ from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tasks.config import PipelineConfig
+from tasks.config import DestinationConfig, PipelineConfig
+from tasks.destinations import UTF8_BOM, deliver_all, write_destination_files, write_file, write_text  # noqa: F401
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
-from tasks.report import render_markdown
+from tasks.privacy import load_suppression
+from tasks.report import render_html, render_markdown, report_data
 from tasks.warehouse import SQL_DIR, Warehouse
 
 AUDITS = sorted(p.stem for p in (SQL_DIR / "audits").glob("*.sql"))
-UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,23 @@ def publish_tables(wh: Warehouse, as_of: date, run_id: str, config_hash: str) ->
             "insert into published.runs values (?, ?, ?, ?, ?, now())",
             [run_id, as_of, config_hash, code_version(), rows],
         )
+        publish_changes(wh, as_of)
     return rows
 
 
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
+def publish_changes(wh: Warehouse, as_of: date) -> date | None:
+    """Replace the as_of's rows of published.segment_changes (against the previous published as_of)."""
+    previous = wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+    memberships = wh.model_sql("published/segment_memberships")
+    with wh.transaction():
+        wh.execute(f"create or replace temp table _memberships_now as {memberships}", {"as_of": as_of})
+        wh.execute(f"create or replace temp table _memberships_before as {memberships}", {"as_of": previous})
+        changes = wh.model_sql("published/segment_changes")
+        params = {"as_of": as_of, "previous": previous}
+        wh.execute(f"create table if not exists published.segment_changes as {changes} limit 0", params)
+        wh.execute("delete from published.segment_changes where as_of = ?", [as_of])
+        wh.execute(f"insert into published.segment_changes by name {changes}", params)
+    return previous
 
 
 def _file_entry(path: Path, rows: int) -> dict[str, object]:
@@ -116,7 +129,16 @@ def _file_entry(path: Path, rows: int) -> dict[str, object]:
 
 
 def write_exports(
-    wh: Warehouse, exports: Path, as_of: date, run_id: str, config_hash: str, report: str
+    wh: Warehouse,
+    exports: Path,
+    as_of: date,
+    run_id: str,
+    config_hash: str,
+    report: str,
+    *,
+    html: str | None = None,
+    destinations: Sequence[DestinationConfig] = (),
+    pii: Sequence[str] = (),
 ) -> PublishResult:
     """Write the as_of's export files into a new version folder, then point exports/<as_of> at it at once.
 
@@ -125,13 +147,18 @@ def write_exports(
     rename, so a reader sees the previous version or the new one, never a mix. The previous version
     is kept; older ones are removed.
     """
+    exports.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(exports, 0o700)
+    (exports / ".versions").mkdir(exist_ok=True, mode=0o700)
     versions = exports / ".versions" / as_of.isoformat()
     versions.mkdir(parents=True, exist_ok=True, mode=0o700)
     version = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
     building = versions / f".{version}.tmp"
     try:
         building.mkdir(mode=0o700)
-        files, rows, sizes = _write_version(wh, building, as_of, run_id, config_hash, report)
+        files, rows = _write_version(
+            wh, building, as_of, run_id, config_hash, report, html, destinations, list(pii)
+        )
         building.rename(versions / version)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)  # never leave customer rows in a half-written folder
@@ -149,51 +176,53 @@ def write_exports(
 
 
 def _write_version(
-    wh: Warehouse, folder: Path, as_of: date, run_id: str, config_hash: str, report: str
-) -> tuple[dict[str, dict[str, object]], int, int]:
-    """Write the export files and the manifest (last) into folder; return file entries and row counts."""
+    wh: Warehouse,
+    folder: Path,
+    as_of: date,
+    run_id: str,
+    config_hash: str,
+    report: str,
+    html: str | None,
+    destinations: Sequence[DestinationConfig],
+    pii: list[str],
+) -> tuple[dict[str, dict[str, object]], int]:
+    """Write the export files and the manifest (last) into folder; return file entries and the row count."""
     query = (
         "select * exclude (run_id) from published.customer_segments where as_of = $as_of order by customer_id"
     )
-    rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
-    version = code_version()
-    files: dict[str, dict[str, object]] = {}
-
-    parquet = folder / "customer_segments.parquet"
-    target = str(parquet).replace("'", "''")
-    wh.execute(f"copy ({query}) to '{target}' (format parquet)", {"as_of": as_of})
-    # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
-    csv = folder / "customer_segments.csv"
     frame = wh.frame(query, {"as_of": as_of})
-    with csv.open("wb") as handle:
-        handle.write(UTF8_BOM)
-        frame.write_csv(handle)
-    sizes = folder / "segment_sizes.csv"
     size_frame = wh.frame(wh.model_sql("published/segment_sizes"), {"as_of": as_of})
-    with sizes.open("wb") as handle:
-        handle.write(UTF8_BOM)
-        size_frame.write_csv(handle)
-    report_path = folder / "report.md"
-    report_path.write_text(report, encoding="utf-8")
-
-    for path, count in ((parquet, rows), (csv, rows), (sizes, size_frame.height), (report_path, None)):
-        os.chmod(path, 0o600)
-        _fsync(path)
-        files[path.name] = _file_entry(path, count)
+    counts: dict[str, int | None] = {}
+    # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
+    for name, data in (
+        ("customer_segments.parquet", frame),
+        ("customer_segments.csv", frame),
+        ("segment_sizes.csv", size_frame),
+    ):
+        write_file(data, folder / name)
+        counts[name] = data.height
+    write_text(report, folder / "report.md")
+    counts["report.md"] = None
+    if html is not None:
+        write_text(html, folder / "report.html")
+        counts["report.html"] = None
+    for destination in destinations:
+        if destination.kind == "files":
+            counts |= write_destination_files(wh, destination, folder, as_of, pii)
+    files = {name: _file_entry(folder / name, count) for name, count in counts.items()}
     manifest = {
         "as_of": as_of.isoformat(),
         "run_id": run_id,
         "config_hash": config_hash,
-        "code_version": version,
+        "code_version": code_version(),
         "created_at": datetime.now(UTC).isoformat(),
-        "row_counts": {"customer_segments": rows, "segment_sizes": size_frame.height},
+        "row_counts": {"customer_segments": frame.height, "segment_sizes": size_frame.height},
         "files": files,
     }
-    manifest_path = folder / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.chmod(manifest_path, 0o600)
-    _fsync(manifest_path)
-    return files, rows, size_frame.height
+    # The manifest is the commit marker of a version: written last, after every file is on disk.
+    write_text(json.dumps(manifest, indent=2, ensure_ascii=False), folder / "manifest.json")
+    _fsync_dir(folder)
+    return files, frame.height
 
 
 def _fsync_dir(path: Path) -> None:
@@ -204,25 +233,84 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def change_counts(wh: Warehouse, as_of: date) -> dict[str, dict[str, int]]:
+    """Entered and exited customers per scheme on as_of."""
+    counts: dict[str, dict[str, int]] = {}
+    for scheme, change, n in wh.rows(
+        "select scheme, change, count(*) from published.segment_changes where as_of = ? group by all order by 1, 2",
+        [as_of],
+    ):
+        counts.setdefault(scheme, {"entered": 0, "exited": 0})[change] = n
+    return counts
+
+
+def report_markdown_artifact(summary: dict[str, Any], sizes: list[dict[str, Any]], html_path: Path) -> str:
+    """The Prefect markdown summary: the run report, a link to the HTML report, the segment sizes."""
+    lines = [
+        render_markdown(summary),
+        "## HTML report",
+        f"[{html_path.name}]({html_path.as_uri()}) — `{html_path}` (opens offline)",
+        "## Segment sizes (RFM)",
+        "| segment | 中文 | customers |",
+        "|---|---|---|",
+        *(f"| {r['rfm_segment']} | {r['rfm_segment_zh'] or ''} | {r['customers']} |" for r in sizes),
+    ]
+    return "\n\n".join(lines[:3]) + "\n\n" + "\n".join(lines[3:]) + "\n"
+
+
 @task(name="publish", **STAGE_TASK_OPTIONS)
 def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
-    """Audit, then publish the as_of's segments to published tables, export files and a Prefect artifact."""
-    report = render_markdown(
-        {**summary, "publish": {"export_dir": str(config.exports_path / as_of.isoformat())}}
-    )
+    """Audit, then publish the as_of's segments to published tables, export files and Prefect artifacts."""
+    export_dir = config.exports_path / as_of.isoformat()
     with Warehouse.open(config) as wh:
+        load_suppression(wh, config)
         run_audits(wh, as_of)
         # Tables and files become visible together: the table rows commit only after the export
         # version is written and switched in; a failure on the way rolls the tables back.
         with wh.transaction():
             publish_tables(wh, as_of, run_id, config.config_hash())
-            result = write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report)
+            changes = change_counts(wh, as_of)
+            full = {
+                **summary,
+                "changes": changes,
+                "publish": {"export_dir": str(export_dir), "report_html": str(export_dir / "report.html")},
+            }
+            report = render_markdown(full)
+            html = render_html(report_data(wh, as_of, full))
+            result = write_exports(
+                wh,
+                config.exports_path,
+                as_of,
+                run_id,
+                config.config_hash(),
+                report,
+                html=html,
+                destinations=config.destinations,
+                pii=config.privacy.pii_fields,
+            )
+        sizes = wh.select("published/segment_sizes", {"as_of": as_of})
+        # Webhooks are outside the warehouse: sent after the publish committed, each batch once.
+        deliveries = deliver_all(wh, config, as_of)
+    html_path = Path(result.export_dir) / "report.html"
     create_markdown_artifact(
-        markdown=report, key="customer-segments-summary", description=f"Segments as of {as_of}"
+        markdown=report_markdown_artifact(full, sizes, html_path),
+        key="customer-segments-summary",
+        description=f"Segments as of {as_of}",
     )
-    get_run_logger().info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
+    create_table_artifact(
+        table=[{k: v for k, v in row.items()} for row in sizes],
+        key="segment-sizes",
+        description=f"RFM segment sizes as of {as_of}",
+    )
+    logger = get_run_logger()
+    logger.info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
+    for scheme, counts in changes.items():
+        logger.info("%s: %d entered, %d exited", scheme, counts["entered"], counts["exited"])
     return {
         "rows": result.rows,
         "export_dir": result.export_dir,
         "report": str(Path(result.export_dir) / "report.md"),
+        "report_html": str(html_path),
+        "changes": changes,
+        "deliveries": deliveries,
     }

@@ -151,7 +151,7 @@ def published_runs(config: Path) -> list[tuple]:
 
 
 def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> None:
-    assert set(stack.deployments) == {"daily-refresh", "backfill"}
+    assert set(stack.deployments) == {"daily-refresh", "backfill", "erase-customer"}
     daily = httpx.get(f"{stack.api}/deployments/{stack.deployments['daily-refresh']}", timeout=10).json()
     assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in daily["schedules"]] == [
         ("0 6 * * *", "Asia/Shanghai", True)

@@ -187,6 +187,7 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         "customer_segments.csv",
         "customer_segments.parquet",
         "manifest.json",
+        "report.html",
         "report.md",
         "segment_sizes.csv",
     ]

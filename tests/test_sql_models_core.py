@@ -1021,7 +1021,7 @@ def test_write_exports_of_another_day_keeps_the_first(wh: Warehouse, tmp_path: P
         assert (exports / day.isoformat() / "report.md").read_text(encoding="utf-8") == f"{day}\n"
 
 
-def fail_to_sync(path: Path) -> None:
+def fail_to_sync(frame: object, path: Path) -> None:
     raise OSError(28, "No space left on device", str(path))
 
 
@@ -1032,7 +1032,7 @@ def test_write_exports_that_fails_keeps_the_previous_folder(
     build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
     write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
-    monkeypatch.setattr("tasks.publish._fsync", fail_to_sync)
+    monkeypatch.setattr("tasks.publish.write_file", fail_to_sync)
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-a", "second\n")
     folder = exports / "2026-03-31"
@@ -1047,7 +1047,7 @@ def test_write_exports_that_fails_leaves_no_temporary_folder(
     exports = tmp_path / "exports"
     build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
-    monkeypatch.setattr("tasks.publish._fsync", fail_to_sync)
+    monkeypatch.setattr("tasks.publish.write_file", fail_to_sync)
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
     assert visible(exports) == []

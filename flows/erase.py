@@ -1,0 +1,38 @@
+"""Erasure: remove one customer from every warehouse layer, published history and export files."""
+
+import os
+
+from prefect import flow, get_run_logger
+
+from flows.daily_refresh import DEFAULT_CONFIG
+from flows.hooks import notify_failure
+from tasks.config import load_config
+from tasks.erase import erase_customer
+from tasks.lock import warehouse_lock
+from tasks.warehouse import Warehouse
+
+
+@flow(name="erase-customer", on_failure=[notify_failure], on_crashed=[notify_failure])
+def erase(customer_id: str, config: str = DEFAULT_CONFIG) -> dict:
+    """Erase one customer everywhere; idempotent (a second run removes nothing and says so).
+
+    Args:
+        customer_id: The published customer id (C followed by 16 hex digits).
+        config: Path of the pipeline config YAML, relative to the run's working directory.
+    """
+    logger = get_run_logger()
+    os.umask(0o077)
+    pipeline = load_config(config)
+    with (
+        warehouse_lock(pipeline.warehouse_path, f"erase-customer {customer_id}", logger),
+        Warehouse.open(pipeline) as wh,
+    ):
+        result = erase_customer(wh, pipeline, customer_id)
+    logger.info(
+        "erased %s: %d rows from %d tables, %d export files rewritten",
+        customer_id,
+        result["rows_removed"],
+        len(result["tables"]),
+        len(result["files"]),
+    )
+    return result
