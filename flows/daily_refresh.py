@@ -40,7 +40,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
     loads = extract(pipeline, run_id, full_refresh)
     identities = dedupe(pipeline, day)
     counts = features(pipeline, day)
-    segments = segment(pipeline, day)
+    segments = segment(pipeline, day, run_id)
     summary = {
         "as_of": day.isoformat(),
         "run_id": run_id,
