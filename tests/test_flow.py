@@ -166,17 +166,19 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         )
     assert sizes == summary["segments"]["rfm_segments"]
     with Warehouse.open(config, read_only=True) as wh:
-        # every customer has a tier and a lifecycle stage; every scored one a class of both RFM schemes
+        # every customer has a tier and a lifecycle stage; every scored one a class of both RFM schemes,
+        # every other one the fallback segment of both
         assert wh.rows(
             """
             select
                 count(*) filter (where value_tier is null or lifecycle_stage is null),
                 count(*) filter (where frequency is not null and (rfm_segment is null or rfm_cn_class is null)),
-                count(distinct rfm_cn_class) filter (where rfm_cn_class is not null),
-                count(distinct lifecycle_stage)
+                count(distinct rfm_cn_class) filter (where frequency is not null),
+                count(distinct lifecycle_stage),
+                count(*) filter (where frequency is null and (rfm_segment, rfm_cn_class) <> ('No Purchase', '未购买客户'))
             from published.customer_segments
             """
-        ) == [(0, 0, 8, 5)]
+        ) == [(0, 0, 8, 5, 0)]
     assert sum(sizes.values()) == customers
 
     export_dir = Path(summary["publish"]["export_dir"])
