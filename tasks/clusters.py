@@ -23,6 +23,7 @@ from sklearn.metrics import accuracy_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier, export_text
+from threadpoolctl import threadpool_limits
 
 from tasks.config import SegmentConfig
 from tasks.warehouse import Warehouse
@@ -34,18 +35,22 @@ FEATURES = ("inactive_days", "frequency", "monetary", "payments_90d", "sessions_
 INACTIVE_CAP = 3650
 N_INIT = 4
 TREE_DEPTH = 3
-NAME_Z = 0.5  # a feature describes a cluster when its centroid is at least this many std from the mean
+NAME_Z = 0.5
+# Up to this many rows, one thread is faster than OpenMP's worker pool (which on a busy machine
+# is many times slower); larger fits use all cores.
+SINGLE_THREAD_ROWS = 50_000  # a feature describes a cluster when its centroid is at least this many std from the mean
 
-# (high, low) descriptors of each feature; a name has one word of each group: value, then activity.
+# (high, low) words of each feature. A name has one word of each group, value then activity: the first
+# feature of the group (in this order of importance) whose centroid is distinctive.
 VALUE_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "frequency": (("高频", "frequent"), ("低频", "infrequent")),
     "monetary": (("高消费", "high-spending"), ("低消费", "low-spending")),
-    "payments_90d": (("近期付费", "recently paying"), ("近期少付费", "rarely paying lately")),
+    "frequency": (("高频", "frequent"), ("低频", "infrequent")),
+    "payments_90d": (("近期付费", "recently paying"), ("近期未付费", "lapsed")),
 }
 ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "inactive_days": (("久未活跃", "long-inactive"), ("近期活跃", "recently active")),
     "sessions_90d": (("常玩", "often-playing"), ("少玩", "rarely playing")),
     "session_minutes_90d": (("长时游戏", "long-playing"), ("短时游戏", "short-playing")),
-    "inactive_days": (("久未活跃", "long-inactive"), ("近期活跃", "recently active")),
 }
 NON_PAYING = ("未付费", "non-paying")
 
@@ -144,9 +149,9 @@ def profile_z(centroid_scaled: np.ndarray) -> dict[str, float]:
 def _word(
     group: dict[str, tuple[tuple[str, str], tuple[str, str]]], z: dict[str, float]
 ) -> tuple[str, str] | None:
-    """The (zh, en) word of the group's most distinctive feature (ties: group order), if any is distinctive."""
-    name = max(group, key=lambda f: (abs(z[f]), -list(group).index(f)))
-    if abs(z[name]) < NAME_Z:
+    """The (zh, en) word of the group's first feature whose centroid is distinctive, if any is."""
+    name = next((f for f in group if abs(z[f]) >= NAME_Z), None)
+    if name is None:
         return None
     return group[name][0 if z[name] > 0 else 1]
 
@@ -154,9 +159,10 @@ def _word(
 def cluster_name(z: dict[str, float], values: dict[str, float]) -> tuple[str, str]:
     """English and Chinese name of a cluster from its profile relative to the population.
 
-    One word for value (frequency, monetary, 90-day payments) and one for activity (90-day sessions and
-    minutes, days inactive): each the feature of its group whose centroid is furthest from the mean, if
-    at least NAME_Z standard deviations, e.g. 高消费常玩客户 / high-spending often-playing customers.
+    One word for value (monetary, else frequency, else 90-day payments) and one for activity (days
+    inactive, else 90-day sessions, else 90-day minutes): the first feature of each group whose centroid
+    is at least NAME_Z standard deviations (of the log1p feature) from the population mean, e.g.
+    高消费近期活跃客户 / high-spending recently active customers.
     A cluster whose centroid spends nothing is 未付费 / non-paying; with no distinctive feature it is
     普通客户 / typical customers.
     """
@@ -208,7 +214,11 @@ def fit_clusters(
     matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters | None = None
 ) -> ClusterModel:
     """Fit, label, match ids with the previous run, name and explain the clusters of matrix (rows: customers)."""
-    previous = previous or PreviousClusters()
+    with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
+        return _fit_clusters(matrix, config, previous or PreviousClusters())
+
+
+def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters) -> ClusterModel:
     n = len(matrix)
     rs = config.random_state
     if n == 0:
@@ -221,7 +231,8 @@ def fit_clusters(
     distinct = len(np.unique(fit_matrix, axis=0))
     k_scores: dict[int, float] = {}
     if config.cluster_k == "silhouette":
-        k, k_scores = choose_k(scored, config.cluster_k_min, config.cluster_k_max, rs)
+        with threadpool_limits(limits=1):  # the silhouette sample is small
+            k, k_scores = choose_k(scored, config.cluster_k_min, config.cluster_k_max, rs)
     else:
         k = config.clusters
     k = max(1, min(k, distinct))
