@@ -22,7 +22,7 @@ from tasks.extract import extract
 from tasks.features import features
 from tasks.lock import warehouse_lock
 from tasks.publish import publish
-from tasks.rfm import RFM_SEGMENTS
+from tasks.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment import segment
 
 DEFAULT_CONFIG = "demo-data/config.yaml"
@@ -50,7 +50,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
         "dedupe": identities,
         "features": counts,
         "segments": segments,
-        "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
+        "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
     summary["publish"] = publish(pipeline, day, run_id, summary)
     return summary

@@ -22,7 +22,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import accuracy_score, silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
-from sklearn.tree import DecisionTreeClassifier, export_text
+from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
 from tasks.config import SegmentConfig
@@ -35,10 +35,10 @@ FEATURES = ("inactive_days", "frequency", "monetary", "payments_90d", "sessions_
 INACTIVE_CAP = 3650
 N_INIT = 4
 TREE_DEPTH = 3
-NAME_Z = 0.5
+NAME_Z = 0.5  # a feature describes a cluster when its centroid is at least this many std from the mean
 # Up to this many rows, one thread is faster than OpenMP's worker pool (which on a busy machine
 # is many times slower); larger fits use all cores.
-SINGLE_THREAD_ROWS = 50_000  # a feature describes a cluster when its centroid is at least this many std from the mean
+SINGLE_THREAD_ROWS = 50_000
 
 # (high, low) words of each feature. A name has one word of each group, value then activity: the first
 # feature of the group (in this order of importance) whose centroid is distinctive.
@@ -201,13 +201,39 @@ def match_ids(
     return [int(i) for i in ids], distances
 
 
+def tree_rules(tree: DecisionTreeClassifier, class_names: list[str]) -> str:
+    """The tree's rules in export_text's layout, with splits whose branches all end in one class merged."""
+    t = tree.tree_
+
+    def leaf_classes(node: int) -> set[int]:
+        if t.children_left[node] == -1:
+            return {int(np.argmax(t.value[node]))}
+        return leaf_classes(t.children_left[node]) | leaf_classes(t.children_right[node])
+
+    lines: list[str] = []
+
+    def walk(node: int, depth: int) -> None:
+        indent = "|   " * depth + "|--- "
+        classes = leaf_classes(node)
+        if len(classes) == 1:
+            lines.append(f"{indent}class: {class_names[classes.pop()]}")
+            return
+        name, threshold = FEATURES[t.feature[node]], t.threshold[node]
+        lines.append(f"{indent}{name} <= {threshold:.1f}")
+        walk(t.children_left[node], depth + 1)
+        lines.append(f"{indent}{name} >  {threshold:.1f}")
+        walk(t.children_right[node], depth + 1)
+
+    walk(0, 0)
+    return "\n".join(lines) + "\n"
+
+
 def explain(
     matrix: np.ndarray, labels: np.ndarray, class_names: dict[int, str], random_state: int
 ) -> tuple[DecisionTreeClassifier, str]:
     """A shallow decision tree fitted to the cluster labels, and its rules as text in original units."""
     tree = DecisionTreeClassifier(max_depth=TREE_DEPTH, random_state=random_state).fit(matrix, labels)
-    names = [f"{int(c)} {class_names[int(c)]}" for c in tree.classes_]
-    return tree, export_text(tree, feature_names=list(FEATURES), class_names=names, decimals=1)
+    return tree, tree_rules(tree, [f"{int(c)} {class_names[int(c)]}" for c in tree.classes_])
 
 
 def fit_clusters(

@@ -1,8 +1,8 @@
 """Stability report: how each scheme's segments moved since the previous published as_of.
 
 For every scheme: the adjusted Rand index (sklearn) between the previous and the current segments of
-the customers present in both days, how many of them changed segment, and each segment's size on
-both days (all customers of each day).
+the customers present in both days, how many of them changed segment (and who: segments.segment_changes),
+and each segment's size on both days (all customers of each day).
 """
 
 import json
@@ -67,16 +67,38 @@ def scheme_stability(scheme: str, previous: pl.DataFrame, current: pl.DataFrame)
     return SchemeStability(scheme, ari, both.height, changed, sizes)
 
 
+def changed_customers(scheme: str, previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
+    """(scheme, customer_id, previous, current) of the customers in both frames whose segment changed."""
+    both = previous.join(current, on="customer_id", suffix="_now").with_columns(
+        pl.col("segment").cast(pl.String).fill_null(NONE),
+        pl.col("segment_now").cast(pl.String).fill_null(NONE),
+    )
+    return both.filter(pl.col("segment") != pl.col("segment_now")).select(
+        pl.lit(scheme).alias("scheme"),
+        "customer_id",
+        pl.col("segment").alias("previous"),
+        pl.col("segment_now").alias("current"),
+    )
+
+
 def _columns(wh: Warehouse, table: str) -> set[str]:
     return {name for (name,) in wh.rows(f"select column_name from (describe {table})")}
 
 
 def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list[SchemeStability]]:
-    """Stability of every scheme of segments.customer_segments against the latest published day before as_of."""
+    """Stability of every scheme of segments.customer_segments against the latest published day before as_of.
+
+    Also replaces segments.segment_changes: one row per customer and scheme whose segment changed.
+    """
+    changes = [
+        pl.DataFrame(schema=dict.fromkeys(("scheme", "customer_id", "previous", "current"), pl.String))
+    ]
     if not wh.table_exists("published.customer_segments"):
+        wh.write_frame("segments.segment_changes", changes[0])
         return None, []
     previous_day = wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
     if previous_day is None:
+        wh.write_frame("segments.segment_changes", changes[0])
         return None, []
     published = _columns(wh, "published.customer_segments")
     results = []
@@ -89,6 +111,8 @@ def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list
         )
         current = wh.frame(f"select customer_id, {column} as segment from segments.customer_segments")
         results.append(scheme_stability(scheme, previous, current))
+        changes.append(changed_customers(scheme, previous, current))
+    wh.write_frame("segments.segment_changes", pl.concat(changes))
     return previous_day, results
 
 

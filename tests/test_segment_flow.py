@@ -90,6 +90,7 @@ def test_two_days_publish_every_scheme_clusters_tags_and_stability(
             "select scheme, ari, customers_compared, changed from segments.stability where as_of = ? order by 1",
             [SAMPLE_END],
         )
+        changes = dict(wh.rows("select scheme, count(*) from segments.segment_changes group by 1"))
         profile_customer = wh.scalar(
             """
             select customer_id from published.customer_segments s
@@ -139,6 +140,7 @@ def test_two_days_publish_every_scheme_clusters_tags_and_stability(
         (s["scheme"], s["ari"], s["customers_compared"], s["changed"]) for s in stability["schemes"]
     ) == (expected)
     assert all(count > 0 for _, _, count, _ in expected)
+    assert changes == {scheme: changed for scheme, _, _, changed in expected if changed}
 
     report = Path(second["publish"]["report"]).read_text(encoding="utf-8")
     assert f"### Decision tree (depth 3), fidelity {model['fidelity']:.1%} of customers" in report
