@@ -146,17 +146,24 @@ def profile_z(centroid_scaled: np.ndarray) -> dict[str, float]:
     return {name: float(value) for name, value in zip(FEATURES, centroid_scaled, strict=True)}
 
 
-def _word(
-    group: dict[str, tuple[tuple[str, str], tuple[str, str]]], z: dict[str, float]
-) -> tuple[str, str] | None:
-    """The (zh, en) word of the group's first feature whose centroid is distinctive, if any is."""
-    name = next((f for f in group if abs(z[f]) >= NAME_Z), None)
-    if name is None:
-        return None
-    return group[name][0 if z[name] > 0 else 1]
+def _word(group: dict[str, tuple[tuple[str, str], tuple[str, str]]], z: dict[str, float]) -> str | None:
+    """The group's first feature whose centroid is distinctive, if any is."""
+    return next((f for f in group if abs(z[f]) >= NAME_Z), None)
 
 
-def cluster_name(z: dict[str, float], values: dict[str, float]) -> tuple[str, str]:
+def _words(z: dict[str, float], values: dict[str, float]) -> list[tuple[str, str]]:
+    """The (zh, en) words that describe a centroid, most important first (see cluster_name)."""
+    words = {**VALUE_WORDS, **ACTIVITY_WORDS}
+    value = "monetary" if values["monetary"] < 1 else _word(VALUE_WORDS, z)
+    first = [f for f in (value, _word(ACTIVITY_WORDS, z)) if f]
+    rest = sorted((f for f in words if f not in first and abs(z[f]) >= NAME_Z), key=lambda f: -abs(z[f]))
+    return [
+        NON_PAYING if f == "monetary" and values["monetary"] < 1 else words[f][0 if z[f] > 0 else 1]
+        for f in first + rest
+    ]
+
+
+def cluster_name(z: dict[str, float], values: dict[str, float], extra: int = 0) -> tuple[str, str] | None:
     """English and Chinese name of a cluster from its profile relative to the population.
 
     One word for value (monetary, else frequency, else 90-day payments) and one for activity (days
@@ -164,13 +171,32 @@ def cluster_name(z: dict[str, float], values: dict[str, float]) -> tuple[str, st
     is at least NAME_Z standard deviations (of the log1p feature) from the population mean, e.g.
     高消费近期活跃客户 / high-spending recently active customers.
     A cluster whose centroid spends nothing is 未付费 / non-paying; with no distinctive feature it is
-    普通客户 / typical customers.
+    普通客户 / typical customers. extra adds that many more words (the other distinctive features, most
+    distinctive first), to tell apart clusters whose first two words are the same; None when there are
+    not that many.
     """
-    value = NON_PAYING if values["monetary"] < 1 else _word(VALUE_WORDS, z)
-    words = [w for w in (value, _word(ACTIVITY_WORDS, z)) if w]
+    words = _words(z, values)
+    first = min(len(words), 2)
+    if extra and first + extra > len(words):
+        return None
+    words = words[: first + extra]
     if not words:
         return "typical customers", "普通客户"
     return " ".join(en for _, en in words) + " customers", "".join(zh for zh, _ in words) + "客户"
+
+
+def unique_name(
+    z: dict[str, float], values: dict[str, float], taken: set[str], cluster_id: int
+) -> tuple[str, str]:
+    """cluster_name with as many extra words as it takes to differ from taken names; else the id appended."""
+    for extra in range(len(FEATURES)):
+        name = cluster_name(z, values, extra)
+        if name is None:
+            break
+        if not {*name} & taken:
+            return name
+    en, zh = cluster_name(z, values)
+    return f"{en} ({cluster_id})", f"{zh}({cluster_id})"
 
 
 def match_ids(
@@ -291,8 +317,8 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     centroids, taken = [], set()
     for row in sorted(range(k), key=lambda r: ids[r]):
         values = {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)}
-        en, zh = previous_names.get(ids[row]) or cluster_name(profile_z(centers[row]), values)
-        if en in taken or zh in taken:  # two clusters with the same profile words: the id tells them apart
+        en, zh = previous_names.get(ids[row]) or unique_name(profile_z(centers[row]), values, taken, ids[row])
+        if en in taken or zh in taken:  # an inherited name a new cluster took first
             en, zh = f"{en} ({ids[row]})", f"{zh}({ids[row]})"
         taken |= {en, zh}
         centroids.append(Centroid(ids[row], en, zh, int(sizes[row]), values, distances[row]))

@@ -17,6 +17,7 @@ from tasks.clusters import (
     match_ids,
     previous_clusters,
     sample_rows,
+    unique_name,
 )
 from tasks.config import SegmentConfig
 from tasks.warehouse import Warehouse
@@ -115,10 +116,10 @@ def test_a_new_group_gets_a_new_id_and_the_others_keep_theirs() -> None:
     assert [(c.cluster_id, c.name_en) for c in after.centroids[:4]] == old
     new = after.centroids[4]
     assert (new.cluster_id, new.size, new.distance_to_previous) == (7, 150, None)
-    # its profile reads like cluster 0's: the id keeps the two names apart
+    # its first two words are cluster 0's: a third word (its next most distinctive feature) tells them apart
     assert (new.name_en, new.name_zh) == (
-        "high-spending recently active customers (7)",
-        "高消费近期活跃客户(7)",
+        "high-spending recently active recently paying customers",
+        "高消费近期活跃近期付费客户",
     )
 
 
@@ -183,6 +184,31 @@ def test_match_ids_uses_the_cheapest_assignment_within_the_distance() -> None:
 def test_cluster_names(z: dict[str, float], monetary: float, names: tuple[str, str]) -> None:
     profile = dict.fromkeys(FEATURES, 0.0) | z
     assert cluster_name(profile, {"monetary": monetary}) == names
+
+
+def test_names_that_are_taken_get_more_words_then_the_id() -> None:
+    z = dict.fromkeys(FEATURES, 0.0) | {
+        "monetary": 1.0,
+        "inactive_days": -1.0,
+        "sessions_90d": 2.0,
+        "frequency": 0.6,
+    }
+    money = {"monetary": 800}
+    assert unique_name(z, money, set(), 4) == (
+        "high-spending recently active customers",
+        "高消费近期活跃客户",
+    )
+    taken = {"high-spending recently active customers"}
+    assert unique_name(z, money, taken, 4) == (
+        "high-spending recently active often-playing customers",
+        "高消费近期活跃常玩客户",
+    )
+    taken |= {"高消费近期活跃常玩客户", "高消费近期活跃常玩高频客户"}
+    assert unique_name(z, money, taken, 4) == (
+        "high-spending recently active customers (4)",
+        "高消费近期活跃客户(4)",
+    )
+    assert cluster_name(z, money, extra=3) is None
 
 
 def test_the_tree_explains_the_clusters_in_original_units() -> None:
