@@ -248,6 +248,9 @@ def test_degenerate_inputs() -> None:
     one = fit_clusters(np.ones((3, 6)), SegmentConfig(cluster_k="silhouette"))
     assert (one.k, [c.size for c in one.centroids], one.labels.tolist()) == (1, [3], [0, 0, 0])
     assert one.silhouette is None
+    # as many distinct customers as clusters: each its own cluster, and no silhouette (it needs k < n)
+    four = fit_clusters(np.array([[i, i, 10**i, 0, i, i] for i in range(4)], dtype=float), SegmentConfig())
+    assert (four.k, sorted(c.size for c in four.centroids), four.silhouette) == (4, [1, 1, 1, 1], None)
 
 
 def test_feature_matrix_reads_nulls_and_refunds_as_zero() -> None:
