@@ -295,9 +295,10 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     centers = kmeans.cluster_centers_
     original = np.expm1(scaler.inverse_transform(centers))
     sample_labels = raw_labels[fit_rows][score_rows]
-    silhouette = k_scores.get(k)
-    if silhouette is None and 1 < len(set(sample_labels)) < len(sample_labels):  # silhouette needs both
-        silhouette = round(float(silhouette_score(scored, sample_labels)), 6)
+    silhouette = None  # of the final model, on the silhouette sample; it needs 2 <= clusters < customers
+    if 1 < len(set(sample_labels)) < len(sample_labels):
+        with threadpool_limits(limits=1):
+            silhouette = round(float(silhouette_score(scored, sample_labels)), 6)
 
     previous_values = np.array([[c.values[f] for f in FEATURES] for c in previous.centroids]).reshape(
         -1, len(FEATURES)
