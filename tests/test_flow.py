@@ -109,8 +109,8 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
         customer_id("shop", "1001"): (11, 2, Decimal("80.00"), 2, 4, 2, "At Risk"),
         # O3 cancelled (nets to 0, not a purchase), O4 on 01-15 local time
         customer_id("shop", "1002"): (75, 1, Decimal("10.00"), 1, 1, 1, "Lost"),
-        # a failed payment is not a purchase: the customer stays, unscored
-        customer_id("shop", "1003"): (None, None, None, None, None, None, None),
+        # a failed payment is not a purchase: the customer stays, unscored, in the fallback segment
+        customer_id("shop", "1003"): (None, None, None, None, None, None, "No Purchase"),
         # 15:59 UTC is 23:59 on 03-31 in Shanghai: counts; 16:30 UTC is already 04-01: does not
         customer_id("shop", "1005"): (0, 1, Decimal("200.00"), 4, 1, 4, "Potential Loyalist"),
     }  # 1004 only appears on 04-02: not a customer yet as of 03-31
