@@ -82,6 +82,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     for name, count in summary["segments"]["rfm_segments"].items():
         typer.echo(f"  {name:<20} {count:>9,}  {labels.get(name, '')}")
     typer.echo("\nClusters: " + ", ".join(f"{k}: {v:,}" for k, v in summary["segments"]["clusters"].items()))
+    print_clusters_and_stability(summary["segments"])
     typer.echo(f"\nWarehouse: {summary['warehouse']}")
     typer.echo(f"Exports:   {summary['publish']['export_dir']}")
     typer.echo(f"Report:    {summary['publish']['report']}")
@@ -93,6 +94,24 @@ def print_summary(summary: dict[str, Any]) -> None:
             "Membership changes since the previous published day: "
             + ", ".join(f"{k} +{v['entered']:,}/-{v['exited']:,}" for k, v in changes.items())
         )
+
+
+def print_clusters_and_stability(segments: dict[str, Any]) -> None:
+    """Print the cluster names, the decision tree with its fidelity, and the stability report."""
+    model = segments.get("cluster_model") or {}
+    for c in model.get("clusters", []):
+        typer.echo(f"  {c['cluster_id']:>3} {c['name_en']:<45} {c['size']:>9,}  {c['name_zh']}")
+    if model.get("clusters"):
+        typer.echo(f"\nDecision tree (fidelity {model['fidelity']:.1%}):\n{model['tree_rules'].rstrip()}")
+    stability = segments.get("stability") or {}
+    if stability.get("previous_as_of"):
+        typer.echo(
+            f"\nStability since {stability['previous_as_of']} (adjusted Rand index, customers changed)"
+        )
+        for s in stability["schemes"]:
+            typer.echo(
+                f"  {s['scheme']:<18} {s['ari']!s:>9} {s['changed']:>9,} of {s['customers_compared']:,}"
+            )
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -174,11 +193,17 @@ def profile(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Published day (YYYY-MM-DD); default the latest.")
     ] = None,
+    customer_id: Annotated[
+        str | None,
+        typer.Argument(help="A customer id (or source:source_id): show that customer's profile instead."),
+    ] = None,
 ) -> None:
-    """Show what is published: segment sizes of a day and the latest runs (read-only)."""
+    """Show what is published: segment sizes of a day and the latest runs, or one customer's profile (read-only)."""
     from tasks.lock import lock_holder
     from tasks.warehouse import Warehouse, WarehouseLockedError
 
+    if customer_id is not None:
+        return customer_profile(config, customer_id, as_of)
     try:
         pipeline = load_config(config)
         if not pipeline.warehouse_path.exists():
@@ -223,6 +248,30 @@ def erase(
         f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables, "
         f"{len(result['files'])} export files rewritten (recorded in audit.erasures)"
     )
+
+
+def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
+    """Print one customer's identities, golden record, features, segments and tags (read-only)."""
+    from tasks.lock import lock_holder
+    from tasks.profile import customer_profile as load_profile
+    from tasks.profile import render_profile
+    from tasks.warehouse import Warehouse, WarehouseLockedError
+
+    try:
+        pipeline = load_config(config)
+        if not pipeline.warehouse_path.exists():
+            raise DataError(f"no warehouse at {pipeline.warehouse_path} yet: run `segments run` first")
+        with Warehouse.open(pipeline, read_only=True) as wh:
+            if not wh.table_exists("published.customer_segments"):
+                raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
+            text = render_profile(load_profile(wh, customer_id, parse_day(as_of)))
+    except WarehouseLockedError:
+        _fail(
+            DataError(f"the warehouse is being written right now by {lock_holder(pipeline.warehouse_path)}")
+        )
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    typer.echo(text, nl=False)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from tasks.extract import extract
 from tasks.features import features
 from tasks.lock import warehouse_lock
 from tasks.publish import publish
-from tasks.rfm import RFM_SEGMENTS
+from tasks.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment import segment
 
 DEFAULT_CONFIG = "demo-data/config.yaml"
@@ -45,7 +45,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
     update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, day)
     update_progress_artifact(progress, progress=60.0)
-    segments = segment(pipeline, day)
+    segments = segment(pipeline, day, run_id)
     update_progress_artifact(progress, progress=80.0)
     summary = {
         "as_of": day.isoformat(),
@@ -56,7 +56,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
         "dedupe": identities,
         "features": counts,
         "segments": segments,
-        "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
+        "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
     summary["publish"] = publish(pipeline, day, run_id, summary)
     update_progress_artifact(progress, progress=100.0)

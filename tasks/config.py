@@ -343,6 +343,39 @@ DEFAULT_RULES = (
 )
 
 
+def _cut_points(name: str, values: list[float]) -> list[float]:
+    """values if they are 4 strictly ascending cut points, else a clear error."""
+    if len(values) != 4:
+        raise ValueError(f"{name}: 4 cut points make 5 scores; got {len(values)}")
+    if any(b <= a for a, b in zip(values, values[1:], strict=False)):
+        raise ValueError(f"{name}: cut points must be strictly ascending; got {values}")
+    return values
+
+
+class RfmBinsConfig(BaseModel):
+    """Cut points of the fixed RFM score method; a value on a cut point takes the better score."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recency_days: list[float] = Field(
+        default=[7, 30, 90, 180],
+        description="Days since the last purchase: <= 1st cut is R 5, <= 2nd is 4, … beyond the 4th is 1.",
+    )
+    frequency: list[float] = Field(
+        default=[2, 3, 5, 10],
+        description="Orders: below the 1st cut is F 1, from the 1st cut 2, … from the 4th cut 5.",
+    )
+    monetary: list[float] = Field(
+        default=[100, 500, 2000, 10000],
+        description="Net spend: below the 1st cut is M 1, from the 1st cut 2, … from the 4th cut 5.",
+    )
+
+    @field_validator("recency_days", "frequency", "monetary")
+    @classmethod
+    def _four_ascending(cls, values: list[float], info: Any) -> list[float]:
+        return _cut_points(info.field_name, values)
+
+
 class SegmentConfig(BaseModel):
     """Settings of the segment stage."""
 
@@ -382,6 +415,40 @@ class SegmentConfig(BaseModel):
         gt=0,
         description="Lifecycle: last activity older than active_days up to this is sleeping; older is churned.",
     )
+    score_method: Literal["quintile", "fixed"] = Field(
+        default="quintile",
+        description="RFM scores: 'quintile' (rank-based, ties share a score) or 'fixed' (the cut points in score_bins).",
+    )
+    score_bins: RfmBinsConfig = Field(
+        default_factory=lambda: RfmBinsConfig(),
+        description="Cut points of the fixed RFM score method: 4 ascending values per dimension.",
+    )
+    cluster_k: Literal["fixed", "silhouette"] = Field(
+        default="fixed",
+        description="Number of clusters: 'fixed' (= clusters) or 'silhouette' (best of cluster_k_min..cluster_k_max).",
+    )
+    cluster_k_min: int = Field(
+        default=2, ge=2, le=20, description="Smallest k tried by the silhouette choice."
+    )
+    cluster_k_max: int = Field(
+        default=8, ge=2, le=20, description="Largest k tried by the silhouette choice."
+    )
+    cluster_sample_size: int = Field(
+        default=5_000,
+        ge=100,
+        le=20_000,
+        description="Customers sampled (deterministically) to compute silhouette scores.",
+    )
+    cluster_fit_sample_size: int = Field(
+        default=200_000,
+        ge=1_000,
+        description="KMeans is fitted on at most this many customers (a deterministic sample); all are assigned.",
+    )
+    cluster_match_distance: float = Field(
+        default=1.0,
+        gt=0,
+        description="A centroid within this distance (standardized units) of a previous one keeps its id and name.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "SegmentConfig":
@@ -389,6 +456,8 @@ class SegmentConfig(BaseModel):
             raise ValueError("tier_high_share + tier_medium_share must be below 1 (the rest is low value)")
         if self.sleeping_days <= self.active_days:
             raise ValueError("sleeping_days must be larger than active_days")
+        if self.cluster_k_max < self.cluster_k_min:
+            raise ValueError("cluster_k_max must be at least cluster_k_min")
         names = [rule.name for rule in self.rules]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:

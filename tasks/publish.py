@@ -27,6 +27,7 @@ from tasks.destinations import UTF8_BOM, deliver_all, write_destination_files, w
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.privacy import load_suppression
 from tasks.report import render_html, render_markdown, report_data
+from tasks.tags import publish_tags
 from tasks.warehouse import SQL_DIR, Warehouse
 
 AUDITS = sorted(p.stem for p in (SQL_DIR / "audits").glob("*.sql"))
@@ -89,6 +90,7 @@ def publish_tables(wh: Warehouse, as_of: date, run_id: str, config_hash: str) ->
         wh.execute("delete from published.customer_segments where as_of = ?", [as_of])
         wh.execute(f"insert into published.customer_segments by name {sql}", params)
         rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+        publish_tags(wh, as_of)
         wh.execute(
             """
             create table if not exists published.runs (

@@ -92,6 +92,9 @@ def render_markdown(summary: dict[str, Any]) -> str:
                 [[k, v["entered"], v["exited"]] for k, v in summary["changes"].items()],
             ),
         ]
+    parts += _cluster_parts(segments.get("cluster_model") or {}) + _stability_parts(
+        segments.get("stability") or {}
+    )
     if "publish" in summary:
         parts += ["## Outputs", f"Exports: `{summary['publish']['export_dir']}`"]
         if "report_html" in summary["publish"]:
@@ -273,3 +276,55 @@ def render_html(data: dict[str, Any]) -> str:
         + "".join(sections)
         + "</body></html>\n"
     )
+
+
+def _cluster_parts(model: dict[str, Any]) -> list[str]:
+    """Cluster names and profiles, how k was chosen, and the decision tree that explains them."""
+    if not model.get("clusters"):
+        return []
+    scores = ", ".join(f"k={k}: {v}" for k, v in model["k_scores"].items())
+    return [
+        f"k = {model['k']} ({model['k_method']}{'; silhouette by k: ' + scores if scores else ''}), "
+        f"silhouette {model['silhouette']}",
+        _table(
+            ["id", "name", "名称", "customers", "new", "inactive days", "orders", "spend", "sessions 90d"],
+            [
+                [
+                    c["cluster_id"],
+                    c["name_en"],
+                    c["name_zh"],
+                    c["size"],
+                    "new" if c["new"] else "",
+                    c["inactive_days"],
+                    c["frequency"],
+                    c["monetary"],
+                    c["sessions_90d"],
+                ]
+                for c in model["clusters"]
+            ],
+        ),
+        f"### Decision tree (depth 3), fidelity {model['fidelity']:.1%} of customers",
+        "```\n" + model["tree_rules"].rstrip() + "\n```",
+    ]
+
+
+def _stability_parts(stability: dict[str, Any]) -> list[str]:
+    """Stability against the previous published day: ARI and changed customers per scheme."""
+    if not stability.get("previous_as_of"):
+        return ["## Stability", "No earlier published day to compare with."]
+    return [
+        f"## Stability since {stability['previous_as_of']}",
+        _table(
+            ["scheme", "adjusted Rand index", "customers in both days", "changed segment", "size changes"],
+            [
+                [
+                    s["scheme"],
+                    s["ari"],
+                    s["customers_compared"],
+                    s["changed"],
+                    ", ".join(f"{c['segment']} {c['change']:+d}" for c in s["size_changes"][:6]) or "none",
+                ]
+                for s in stability["schemes"]
+            ],
+        ),
+    ]

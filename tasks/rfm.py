@@ -6,6 +6,7 @@ customers with a purchase (recency descending, frequency and monetary ascending)
 values share the lowest rank, so equal values always get the same score.
 """
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 
@@ -45,6 +46,16 @@ def quintile_score(rank: int, n: int) -> int:
     return 1 + (5 * (rank - 1)) // n
 
 
+def fixed_recency_score(recency_days: float, cuts: list[float]) -> int:
+    """R 1–5 from 4 ascending cut points: on or below the 1st is 5, …, beyond the 4th is 1."""
+    return 5 - bisect_left(cuts, recency_days)
+
+
+def fixed_score(value: float, cuts: list[float]) -> int:
+    """F or M 1–5 from 4 ascending cut points: below the 1st is 1, …, at or above the 4th is 5."""
+    return 1 + bisect_right(cuts, value)
+
+
 def fm_score(f_score: int, m_score: int) -> int:
     """F and M combined: their mean, rounded half up."""
     return (f_score + m_score + 1) // 2
@@ -57,6 +68,18 @@ def rfm_segment(r_score: int, f_score: int, m_score: int) -> RfmSegment:
         if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm <= segment.fm_max:
             return segment
     raise ValueError(f"no RFM segment for R={r_score}, F={f_score}, M={m_score}")
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The segment of every scheme for customers the scheme cannot score (no purchase yet)."""
+
+    name: str
+    label_zh: str
+
+
+# Customers without a purchase have no R, F or M; in both RFM schemes they are in this segment.
+NO_PURCHASE = Fallback("No Purchase", "未购买客户")
 
 
 @dataclass(frozen=True)

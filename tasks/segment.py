@@ -1,22 +1,19 @@
 """Segment stage: RFM scores and named segments in SQL, KMeans clusters with scikit-learn."""
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import date
 
-import numpy as np
 import polars as pl
 from prefect import get_run_logger, task
-from sklearn.cluster import KMeans
-from sklearn.preprocessing import StandardScaler
 
+from tasks.clusters import cluster_customers, model_summary
 from tasks.config import PipelineConfig, SegmentConfig
 from tasks.errors import STAGE_TASK_OPTIONS
-from tasks.rfm import CN_RFM_CLASSES, RFM_SEGMENTS
+from tasks.rfm import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
 from tasks.rules import compile_rule
+from tasks.stability import compare_with_previous, stability_summary, store_stability
+from tasks.tags import build_tags
 from tasks.warehouse import Warehouse
-
-# Model inputs: behaviour every purchasing customer has, log-scaled so whales do not dominate.
-CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "sessions_90d")
 
 
 @dataclass(frozen=True)
@@ -27,55 +24,25 @@ class SegmentResult:
     scored: int
     rfm_segments: dict[str, int]
     clusters: dict[int, int]
-
-
-def cluster_inputs(features: pl.DataFrame) -> np.ndarray:
-    """The scaled model matrix: log1p of each cluster feature (negative money counts as 0), standardized."""
-    matrix = features.select(
-        pl.col(name).cast(pl.Float64).clip(lower_bound=0).log1p() for name in CLUSTER_FEATURES
-    ).to_numpy()
-    return StandardScaler().fit_transform(matrix)
-
-
-def fit_clusters(features: pl.DataFrame, clusters: int, random_state: int) -> pl.DataFrame:
-    """customer_id -> cluster_id, where cluster 0 has the highest mean monetary, then 1, and so on.
-
-    Ordering clusters by value keeps ids meaningful and stable across runs even though KMeans
-    numbers its clusters arbitrarily.
-    """
-    schema = {"customer_id": pl.String, "cluster_id": pl.Int32}
-    if features.height < 2:
-        return pl.DataFrame(
-            {"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema
-        )
-    matrix = cluster_inputs(features)
-    k = min(clusters, len(np.unique(matrix, axis=0)))
-    if k < 2:
-        return pl.DataFrame(
-            {"customer_id": features["customer_id"], "cluster_id": [0] * features.height}, schema=schema
-        )
-    labels = KMeans(n_clusters=k, random_state=random_state, n_init=4).fit_predict(matrix)
-    labelled = features.select("customer_id", "monetary", "recency_days").with_columns(
-        label=pl.Series(labels)
-    )
-    order = (
-        labelled.group_by("label")
-        .agg(
-            pl.col("monetary").mean().alias("mean_monetary"),
-            pl.col("recency_days").mean().alias("mean_recency"),
-        )
-        .sort(["mean_monetary", "mean_recency", "label"], descending=[True, False, False])
-        .with_row_index("cluster_id")
-        .select("label", pl.col("cluster_id").cast(pl.Int32))
-    )
-    return labelled.join(order, on="label").select("customer_id", "cluster_id").sort("customer_id")
+    cluster_model: dict = field(default_factory=dict)
+    stability: dict = field(default_factory=dict)
 
 
 def write_rule_table(wh: Warehouse) -> None:
-    """Load the RFM schemes' rules into segments.rfm_segment_rules and segments.rfm_cn_class_rules."""
+    """Load the RFM schemes' rules and their fallback segment into segments.rfm_*_rules and rfm_fallback."""
     rules = pl.DataFrame([asdict(s) for s in RFM_SEGMENTS]).rename({"name": "segment"})
     wh.write_frame("segments.rfm_segment_rules", rules)
     wh.write_frame("segments.rfm_cn_class_rules", pl.DataFrame([asdict(c) for c in CN_RFM_CLASSES]))
+    wh.write_frame("segments.rfm_fallback", pl.DataFrame([asdict(NO_PURCHASE)]))
+
+
+def score_params(config: SegmentConfig) -> dict[str, object]:
+    """The RFM score method and its fixed cut points as SQL parameters ($method, $r1..$r4, $f1.., $m1..)."""
+    bins = config.score_bins
+    params: dict[str, object] = {"method": config.score_method}
+    for prefix, cuts in (("r", bins.recency_days), ("f", bins.frequency), ("m", bins.monetary)):
+        params |= {f"{prefix}{i}": float(cut) for i, cut in enumerate(cuts, start=1)}
+    return params
 
 
 def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
@@ -124,11 +91,13 @@ def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
     return {key: getattr(config, key) for key in keys}
 
 
-def segment_all(wh: Warehouse, config: SegmentConfig, as_of: date) -> SegmentResult:
-    """Build segments.rfm_scores, segments.clusters and segments.customer_segments."""
+def segment_all(
+    wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None = None
+) -> SegmentResult:
+    """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability."""
     with wh.transaction():
         write_rule_table(wh)
-        wh.build("segments.rfm_scores", "segments/rfm_scores")
+        wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
         wh.build("segments.rfm_cn_classes", "segments/rfm_cn_classes", {"threshold": config.cn_rfm_threshold})
         wh.build(
             "segments.value_lifecycle",
@@ -136,12 +105,11 @@ def segment_all(wh: Warehouse, config: SegmentConfig, as_of: date) -> SegmentRes
             {"as_of": as_of, **lifecycle_params(config)},
         )
         build_rule_memberships(wh, config)
-        features = wh.frame(
-            f"select customer_id, {', '.join(CLUSTER_FEATURES)} from features.customer_features "
-            "where frequency is not null order by customer_id"
-        )
-        wh.write_frame("segments.clusters", fit_clusters(features, config.clusters, config.random_state))
+        model = cluster_customers(wh, config, as_of, run_id)
         customers = wh.build("segments.customer_segments", "segments/customer_segments")
+        build_tags(wh)
+        previous_day, stability = compare_with_previous(wh, as_of)
+        store_stability(wh, as_of, previous_day, stability)
     sizes = dict(
         wh.rows(
             "select coalesce(rfm_segment, '(not scored)'), count(*) from segments.customer_segments "
@@ -154,15 +122,23 @@ def segment_all(wh: Warehouse, config: SegmentConfig, as_of: date) -> SegmentRes
         scored=wh.count("segments.rfm_scores"),
         rfm_segments=sizes,
         clusters=clusters,
+        cluster_model=model_summary(model),
+        stability=stability_summary(previous_day, stability),
     )
 
 
 @task(name="segment", **STAGE_TASK_OPTIONS)
-def segment(config: PipelineConfig, as_of: date) -> dict:
-    """Score, segment and cluster the customers in features.customer_features."""
+def segment(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
+    """Score, segment, cluster and tag the customers in features.customer_features."""
     with Warehouse.open(config) as wh:
-        result = segment_all(wh, config.segments, as_of)
-    get_run_logger().info(
-        "%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments
+        result = segment_all(wh, config.segments, as_of, run_id)
+    logger = get_run_logger()
+    logger.info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
+    logger.info(
+        "%d clusters (%s), silhouette %s, decision-tree fidelity %s",
+        result.cluster_model["k"],
+        result.cluster_model["k_method"],
+        result.cluster_model["silhouette"],
+        result.cluster_model["fidelity"],
     )
     return asdict(result)

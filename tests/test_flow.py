@@ -87,7 +87,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "rfm_segment",
             "rfm_segment_zh",
         ]
-        + [f"c{i}" for i in range(20)],
+        + [f"c{i}" for i in range(22)],
         orient="row",
     )
     got = {
@@ -109,8 +109,8 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
         customer_id("shop", "1001"): (11, 2, Decimal("80.00"), 2, 4, 2, "At Risk"),
         # O3 cancelled (nets to 0, not a purchase), O4 on 01-15 local time
         customer_id("shop", "1002"): (75, 1, Decimal("10.00"), 1, 1, 1, "Lost"),
-        # a failed payment is not a purchase: the customer stays, unscored
-        customer_id("shop", "1003"): (None, None, None, None, None, None, None),
+        # a failed payment is not a purchase: the customer stays, unscored, in the fallback segment
+        customer_id("shop", "1003"): (None, None, None, None, None, None, "No Purchase"),
         # 15:59 UTC is 23:59 on 03-31 in Shanghai: counts; 16:30 UTC is already 04-01: does not
         customer_id("shop", "1005"): (0, 1, Decimal("200.00"), 4, 1, 4, "Potential Loyalist"),
     }  # 1004 only appears on 04-02: not a customer yet as of 03-31
@@ -168,17 +168,19 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         )
     assert sizes == summary["segments"]["rfm_segments"]
     with Warehouse.open(config, read_only=True) as wh:
-        # every customer has a tier and a lifecycle stage; every scored one a class of both RFM schemes
+        # every customer has a tier and a lifecycle stage; every scored one a class of both RFM schemes,
+        # every other one the fallback segment of both
         assert wh.rows(
             """
             select
                 count(*) filter (where value_tier is null or lifecycle_stage is null),
                 count(*) filter (where frequency is not null and (rfm_segment is null or rfm_cn_class is null)),
-                count(distinct rfm_cn_class) filter (where rfm_cn_class is not null),
-                count(distinct lifecycle_stage)
+                count(distinct rfm_cn_class) filter (where frequency is not null),
+                count(distinct lifecycle_stage),
+                count(*) filter (where frequency is null and (rfm_segment, rfm_cn_class) <> ('No Purchase', '未购买客户'))
             from published.customer_segments
             """
-        ) == [(0, 0, 8, 5)]
+        ) == [(0, 0, 8, 5, 0)]
     assert sum(sizes.values()) == customers
 
     export_dir = Path(summary["publish"]["export_dir"])

@@ -7,7 +7,7 @@ import yaml
 
 from tasks.config import ConfigError, SegmentConfig, load_config
 from tasks.rules import RuleError, compile_rule
-from tasks.segment import build_rule_memberships
+from tasks.segment import build_rule_memberships, write_rule_table
 from tasks.warehouse import Warehouse
 
 
@@ -133,6 +133,7 @@ def test_memberships_with_priorities_and_exclusive_groups() -> None:
         "create table segments.value_lifecycle as select customer_id, tier as value_tier, null as lifecycle_stage "
         "from features.customer_features"
     )
+    write_rule_table(wh)  # the fallback segment of customers without a purchase
     config = SegmentConfig(
         rules=[
             *SegmentConfig().rules,

@@ -19,12 +19,13 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
+from tasks.config import SegmentConfig
 from tasks.dedupe import cluster_records, pairwise_scores
 from tasks.errors import DataError
 from tasks.identity import assign_customer_ids
 from tasks.publish import AUDITS, run_audits
 from tasks.rfm import RFM_SEGMENTS, fm_score, quintile_score, rfm_segment
-from tasks.segment import write_rule_table
+from tasks.segment import score_params, write_rule_table
 from tasks.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -370,7 +371,7 @@ def test_customer_features_without_a_purchase_have_null_rfm(wh: Warehouse) -> No
 # ---------------------------------------------------------------------------------------------------------
 
 
-def run_rfm_scores(wh: Warehouse, features: Sequence[tuple]) -> list[tuple]:
+def run_rfm_scores(wh: Warehouse, features: Sequence[tuple], **settings: object) -> list[tuple]:
     create(
         wh,
         "features.customer_features",
@@ -378,7 +379,7 @@ def run_rfm_scores(wh: Warehouse, features: Sequence[tuple]) -> list[tuple]:
         features,
     )
     write_rule_table(wh)
-    wh.build("segments.rfm_scores", "segments/rfm_scores")
+    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(SegmentConfig(**settings)))
     return wh.rows("select * from segments.rfm_scores order by customer_id")
 
 
@@ -827,15 +828,38 @@ def test_pairwise_scores_without_pairs() -> None:
 AUDIT_AS_OF = date(2026, 3, 31)
 
 
+SCHEME_COLUMNS = (
+    "rfm_segment_zh varchar, rfm_cn_class varchar, rfm_cn_class_en varchar, value_tier varchar, "
+    "lifecycle_stage varchar, cluster_name varchar, cluster_name_zh varchar"
+)
+
+
 def good_publish_inputs(wh: Warehouse) -> None:
+    write_rule_table(wh)  # segments.rfm_fallback: the segment of customers without a purchase
     create(
         wh,
         "segments.customer_segments",
         "as_of date, customer_id varchar, frequency bigint, "
-        "r_score integer, f_score integer, m_score integer, rfm_segment varchar, cluster_id integer",
+        "r_score integer, f_score integer, m_score integer, rfm_segment varchar, cluster_id integer, "
+        + SCHEME_COLUMNS,
         [
-            (AUDIT_AS_OF, "C1", 3, 5, 4, 4, "Champions", 0),
-            (AUDIT_AS_OF, "C2", None, None, None, None, None, None),  # no purchase: not scored, no cluster
+            (AUDIT_AS_OF, "C1", 3, 5, 4, 4, "Champions", 0, "冠军客户", "重要价值客户", "Important Value")
+            + ("high", "active", "frequent high-spending customers", "高频高消费客户"),
+            # no purchase: no scores, the fallback segment of both RFM schemes, still a cluster
+            (
+                AUDIT_AS_OF,
+                "C2",
+                None,
+                None,
+                None,
+                None,
+                "No Purchase",
+                1,
+                "未购买客户",
+                "未购买客户",
+                "No Purchase",
+            )
+            + ("none", "never_purchased", "rarely playing customers", "少玩客户"),
         ],
     )
     create(
@@ -874,6 +898,7 @@ def failed_audits(wh: Warehouse) -> list[tuple[str, str]]:
 def test_audits_pass_on_good_input(wh: Warehouse) -> None:
     assert AUDITS == [
         "customer_ids_resolve_to_active",
+        "customer_segments_every_scheme",
         "customer_segments_keys_present",
         "customer_segments_one_row_per_customer",
         "customer_segments_scores_valid",
@@ -882,65 +907,85 @@ def test_audits_pass_on_good_input(wh: Warehouse) -> None:
     ]
     good_publish_inputs(wh)
     assert run_audits(wh, AUDIT_AS_OF) is None
-    assert [wh.audit(name, {"as_of": AUDIT_AS_OF}) for name in AUDITS] == [[], [], [], [], [], []]
+    assert [wh.audit(name, {"as_of": AUDIT_AS_OF}) for name in AUDITS] == [[], [], [], [], [], [], []]
 
 
 BAD_INPUTS = {
     "customer id missing": (
         "insert into segments.customer_segments "
-        "values ('2026-03-31', null, null, null, null, null, null, null)",
-        "customer_segments_keys_present",
+        "select * replace (null as customer_id) from segments.customer_segments where customer_id = 'C2'",
+        ["customer_segments_keys_present"],
     ),
     "other as_of": (
         "update segments.customer_segments set as_of = '2026-03-30' where customer_id = 'C2'",
-        "customer_segments_keys_present",
+        ["customer_segments_keys_present"],
     ),
     "customer twice": (
-        "insert into segments.customer_segments values ('2026-03-31', 'C1', 3, 5, 4, 4, 'Champions', 0)",
-        "customer_segments_one_row_per_customer",
+        "insert into segments.customer_segments select * from segments.customer_segments where customer_id = 'C1'",
+        ["customer_segments_one_row_per_customer"],
     ),
     "score out of range": (
         "update segments.customer_segments set r_score = 6 where customer_id = 'C1'",
-        "customer_segments_scores_valid",
+        ["customer_segments_scores_valid"],
     ),
     "purchase without segment": (
         "update segments.customer_segments set rfm_segment = null where customer_id = 'C1'",
-        "customer_segments_scores_valid",
+        ["customer_segments_every_scheme", "customer_segments_scores_valid"],
     ),
     "purchase without cluster": (
         "update segments.customer_segments set cluster_id = null where customer_id = 'C1'",
-        "customer_segments_scores_valid",
+        ["customer_segments_every_scheme", "customer_segments_scores_valid"],
     ),
     "score without purchase": (
         "update segments.customer_segments set r_score = 1 where customer_id = 'C2'",
-        "customer_segments_scores_valid",
+        ["customer_segments_scores_valid"],
+    ),
+    "no purchase outside the fallback segment": (
+        "update segments.customer_segments set rfm_segment = 'Lost' where customer_id = 'C2'",
+        ["customer_segments_scores_valid"],
+    ),
+    "no purchase without a segment": (
+        "update segments.customer_segments set rfm_segment = null where customer_id = 'C2'",
+        ["customer_segments_every_scheme", "customer_segments_scores_valid"],
+    ),
+    "no Chinese class": (
+        "update segments.customer_segments set rfm_cn_class = null where customer_id = 'C2'",
+        ["customer_segments_every_scheme"],
+    ),
+    "no cluster name": (
+        "update segments.customer_segments set cluster_name_zh = null where customer_id = 'C2'",
+        ["customer_segments_every_scheme"],
+    ),
+    "no lifecycle stage": (
+        "update segments.customer_segments set lifecycle_stage = null where customer_id = 'C1'",
+        ["customer_segments_every_scheme"],
     ),
     "record mapped twice": (
         "insert into core.identity_map values ('crm', 'm1', 'C2')",
-        "identity_map_one_row_per_record",
+        ["identity_map_one_row_per_record"],
     ),
     "record mapped to no customer": (
         "insert into core.identity_map values ('crm', 'm9', null)",
-        "identity_map_one_row_per_record",
+        ["identity_map_one_row_per_record"],
     ),
     # m3 is seen after as_of: it may be missing; m4 may not
     "customer record seen by as_of missing from identity_map": (
         "insert into core.customer_records values ('web', 'm4', '2026-03-31 23:59:59+08')",
-        "identity_map_covers_customer_records",
+        ["identity_map_covers_customer_records"],
     ),
     "merge chain ending at a merged id": (
         "update core.customer_ids set status = 'merged', merged_into = 'C9' where customer_id = 'C2'",
-        "customer_ids_resolve_to_active",
+        ["customer_ids_resolve_to_active"],
     ),
 }
 
 
 @pytest.mark.parametrize("case", list(BAD_INPUTS))
 def test_audit_fails_on_bad_input(wh: Warehouse, case: str) -> None:
-    statement, audit = BAD_INPUTS[case]
+    statement, audits = BAD_INPUTS[case]
     good_publish_inputs(wh)
     wh.execute(statement)
-    assert failed_audits(wh) == [(audit, "1")]
+    assert failed_audits(wh) == [(audit, "1") for audit in audits]
 
 
 def test_audit_message_shows_an_offending_row(wh: Warehouse) -> None:

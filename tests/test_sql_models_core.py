@@ -24,6 +24,8 @@ import pytest
 from tasks.dedupe import FACT_KINDS
 from tasks.extract import ID_FIELDS, create_tables
 from tasks.publish import UTF8_BOM, code_version, publish_tables, write_exports
+from tasks.segment import write_rule_table
+from tasks.tags import build_tags
 from tasks.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -637,6 +639,8 @@ SEGMENT_COLUMNS = [
     "rule_segments",
     "rule_segments_zh",
     "cluster_id",
+    "cluster_name",
+    "cluster_name_zh",
     "first_purchase_date",
     "last_purchase_date",
     "payments_30d",
@@ -652,7 +656,7 @@ SEGMENT_COLUMNS = [
 
 
 def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
-    """C1 and C2 bought (scored and clustered), C3 did not."""
+    """C1 and C2 bought (scored), C3 did not; all three are clustered."""
     d = {n: as_of - timedelta(days=n) for n in (0, 3, 10, 40, 200)}
     create(
         wh,
@@ -671,7 +675,13 @@ def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
         "rfm_segment varchar, rfm_segment_zh varchar",
         [("C1", 5, 5, 5, 5, "Champions", "冠军客户"), ("C2", 1, 1, 1, 1, "Lost", "已流失客户")],
     )
-    create(wh, "segments.clusters", "customer_id varchar, cluster_id integer", [("C1", 0), ("C2", 1)])
+    write_rule_table(wh)  # segments.rfm_fallback
+    create(
+        wh,
+        "segments.clusters",
+        "customer_id varchar, cluster_id integer, cluster_name varchar, cluster_name_zh varchar",
+        [("C1", 0, "big", "大"), ("C2", 1, "small", "小"), ("C3", 2, "free", "免费")],
+    )
     create(
         wh,
         "segments.rfm_cn_classes",
@@ -728,6 +738,8 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             "high_frequency_players",
             "高频玩家",
             0,
+            "big",
+            "大",
             d[200],
             d[3],
             1,
@@ -760,6 +772,8 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             None,
             None,
             1,
+            "small",
+            "小",
             d[40],
             d[40],
             0,
@@ -772,7 +786,7 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             d[10],
             False,
         ),
-        # no purchase: no scores, segment or cluster, but still one row
+        # no purchase: no scores, the fallback segment of both RFM schemes, a cluster, still one row
         (
             SEGMENTS_AS_OF,
             "C3",
@@ -782,17 +796,19 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             None,
             None,
             None,
-            None,
-            None,
-            None,
-            None,
+            "No Purchase",
+            "未购买客户",
+            "未购买客户",
+            "No Purchase",
             "none",
             "未消费",
             "never_purchased",
             "未付费",
             "high_intent_not_paying,high_frequency_players",
             "高意向未付费,高频玩家",
-            None,
+            2,
+            "free",
+            "免费",
             None,
             None,
             0,
@@ -811,7 +827,7 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
 def test_customer_segments_ignore_scores_of_customers_without_features(wh: Warehouse) -> None:
     segment_inputs(wh)
     wh.execute("insert into segments.rfm_scores values ('C9', 3, 3, 3, 3, 'Need Attention', '需要关注客户')")
-    wh.execute("insert into segments.clusters values ('C9', 2)")
+    wh.execute("insert into segments.clusters values ('C9', 2, 'x', 'x')")
     wh.build("segments.customer_segments", "segments/customer_segments")
     assert wh.rows(
         "select customer_id, count(*) from segments.customer_segments group by all order by all"
@@ -830,6 +846,7 @@ def test_customer_segments_ignore_scores_of_customers_without_features(wh: Wareh
 def build_segments(wh: Warehouse, as_of: date) -> None:
     segment_inputs(wh, as_of)
     wh.build("segments.customer_segments", "segments/customer_segments")
+    build_tags(wh)
 
 
 def published(wh: Warehouse) -> list[tuple]:
@@ -853,7 +870,7 @@ def test_publish_tables_replaces_the_same_as_of_and_adds_another(wh: Warehouse) 
     assert published(wh) == [
         (day1, "C1", "Champions", 0, "run-2"),
         (day1, "C2", "Lost", 1, "run-2"),
-        (day1, "C3", None, None, "run-2"),
+        (day1, "C3", "No Purchase", 2, "run-2"),
     ]
     assert columns_of(wh, "published", "customer_segments") == [*SEGMENT_COLUMNS, "run_id"]
 
@@ -862,10 +879,10 @@ def test_publish_tables_replaces_the_same_as_of_and_adds_another(wh: Warehouse) 
     assert published(wh) == [
         (day1, "C1", "Champions", 0, "run-2"),
         (day1, "C2", "Lost", 1, "run-2"),
-        (day1, "C3", None, None, "run-2"),
+        (day1, "C3", "No Purchase", 2, "run-2"),
         (day2, "C1", "Champions", 0, "run-3"),
         (day2, "C2", "Lost", 1, "run-3"),
-        (day2, "C3", None, None, "run-3"),
+        (day2, "C3", "No Purchase", 2, "run-3"),
     ]
     assert runs(wh) == [
         ("run-1", day1, "hash-a", version, 3),
@@ -873,6 +890,12 @@ def test_publish_tables_replaces_the_same_as_of_and_adds_another(wh: Warehouse) 
         ("run-3", day2, "hash-b", version, 3),
     ]
     assert wh.scalar("select count(*) from published.runs where published_at is null") == 0
+    # tags are published with the day's rows, replaced on a rerun: 8 tags x 3 customers, but C2 has no
+    # favourite game, plus one tag per rule membership (3)
+    assert wh.rows("select as_of, count(*) from published.customer_tags group by 1 order by 1") == [
+        (day1, 26),
+        (day2, 26),
+    ]
 
 
 EXPORT_FILES = [
@@ -885,15 +908,14 @@ EXPORT_FILES = [
 EXPORTED_CSV = (
     ",".join(SEGMENT_COLUMNS) + "\n"
     "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
-    "high_frequency_players,高频玩家,0,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
+    "high_frequency_players,高频玩家,0,big,大,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
     "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
-    ",,1,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
-    "2026-03-31,C3,,,,,,,,,,,none,未消费,never_purchased,未付费,"
-    '"high_intent_not_paying,high_frequency_players","高意向未付费,高频玩家",,,,0,0,0,2,2,2,斗地主,2026-03-28,false\n'
+    ",,1,small,小,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
+    "2026-03-31,C3,,,,,,,No Purchase,未购买客户,未购买客户,No Purchase,none,未消费,never_purchased,未付费,"
+    '"high_intent_not_paying,high_frequency_players","高意向未付费,高频玩家",2,free,免费,,,0,0,0,2,2,2,斗地主,2026-03-28,'
+    "false\n"
 )
-EXPORTED_SIZES = (
-    "rfm_segment,rfm_segment_zh,customers\n(not scored),,1\nChampions,冠军客户,1\nLost,已流失客户,1\n"
-)
+EXPORTED_SIZES = "rfm_segment,rfm_segment_zh,customers\nChampions,冠军客户,1\nLost,已流失客户,1\nNo Purchase,未购买客户,1\n"
 
 
 def csv_text(path: Path) -> str:
@@ -991,7 +1013,7 @@ def test_write_exports_again_replaces_the_folder_and_leaves_no_temporary_folders
     assert sorted(p.name for p in folder.iterdir()) == EXPORT_FILES
     assert (folder / "report.md").read_text(encoding="utf-8") == "second\n"
     assert csv_text(folder / "segment_sizes.csv") == (
-        "rfm_segment,rfm_segment_zh,customers\nLost,已流失客户,2\n(not scored),,1\n"
+        "rfm_segment,rfm_segment_zh,customers\nLost,已流失客户,2\nNo Purchase,未购买客户,1\n"
     )
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert (manifest["run_id"], manifest["config_hash"]) == ("run-2", "hash-b")

@@ -1,4 +1,5 @@
 -- Audit: a customer with a purchase but no valid scores or segment, or scores without a purchase.
+-- Customers without a purchase must be in the fallback segment (segments.rfm_fallback).
 select *
 from segments.customer_segments
 where (frequency is not null and (
@@ -8,4 +9,4 @@ where (frequency is not null and (
         or rfm_segment is null
         or cluster_id is null
     ))
-    or (frequency is null and (r_score is not null or rfm_segment is not null))
+    or (frequency is null and (r_score is not null or rfm_segment is distinct from (select name from segments.rfm_fallback)))

@@ -1,5 +1,7 @@
 -- Everything published about a customer for one as_of: features, RFM scores, segment, cluster.
 -- Grain: one row per customer_id known as of the day. Key: customer_id. Parameters: none.
+-- Every customer has one segment of each scheme: customers without a purchase (no R, F, M) get the
+-- fallback segment of segments.rfm_fallback in both RFM schemes.
 with features as (
     select * from features.customer_features
 ),
@@ -18,6 +20,10 @@ cn_classes as (
 
 value_lifecycle as (
     select * from segments.value_lifecycle
+),
+
+fallback as (
+    select * from segments.rfm_fallback
 ),
 
 rules as (
@@ -40,10 +46,10 @@ final as (
         scores.r_score,
         scores.f_score,
         scores.m_score,
-        scores.rfm_segment,
-        scores.rfm_segment_zh,
-        cn_classes.rfm_cn_class,
-        cn_classes.rfm_cn_class_en,
+        coalesce(scores.rfm_segment, fallback.name) as rfm_segment,
+        coalesce(scores.rfm_segment_zh, fallback.label_zh) as rfm_segment_zh,
+        coalesce(cn_classes.rfm_cn_class, fallback.label_zh) as rfm_cn_class,
+        coalesce(cn_classes.rfm_cn_class_en, fallback.name) as rfm_cn_class_en,
         value_lifecycle.value_tier,
         value_lifecycle.value_tier_zh,
         value_lifecycle.lifecycle_stage,
@@ -51,6 +57,8 @@ final as (
         rules.rule_segments,
         rules.rule_segments_zh,
         clusters.cluster_id,
+        clusters.cluster_name,
+        clusters.cluster_name_zh,
         features.first_purchase_date,
         features.last_purchase_date,
         features.payments_30d,
@@ -68,6 +76,7 @@ final as (
     left join cn_classes using (customer_id)
     left join value_lifecycle using (customer_id)
     left join rules using (customer_id)
+    cross join fallback
 )
 
 select * from final

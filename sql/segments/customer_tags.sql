@@ -1,0 +1,57 @@
+-- Customer tags (客户标签) for the customer 360 view: a long table built from features and segments.
+-- Grain: one row per customer_id, tag and value (a customer has one row per rule segment it is in).
+-- Key: customer_id, tag, value. Parameters: none.
+-- 活跃度 (activity) from game sessions in the last 30 days: 0 不活跃, 1-4 低活跃, 5-14 中活跃, 15+ 高活跃.
+with segments as (
+    select * from segments.customer_segments
+),
+
+memberships as (
+    select * from segments.rule_memberships
+),
+
+tags as (
+    select customer_id, 'value_tier' as tag, '付费等级' as tag_zh, value_tier_zh as value from segments
+    union all
+    select
+        customer_id,
+        'activity',
+        '活跃度',
+        case
+            when sessions_30d >= 15 then '高活跃'
+            when sessions_30d >= 5 then '中活跃'
+            when sessions_30d >= 1 then '低活跃'
+            else '不活跃'
+        end
+    from segments
+    union all
+    select customer_id, 'lifecycle_stage', '生命周期', lifecycle_stage_zh from segments
+    union all
+    select customer_id, 'favourite_game', '偏好游戏', favourite_game from segments
+    where favourite_game is not null
+    union all
+    select customer_id, 'rfm_segment', 'RFM分群', rfm_segment_zh from segments
+    union all
+    select customer_id, 'rfm_cn_class', 'RFM八类', rfm_cn_class from segments
+    union all
+    select customer_id, 'cluster', '聚类', cluster_name_zh from segments
+    union all
+    select customer_id, 'marketing_consent', '营销许可', case when marketing_consent then '是' else '否' end
+    from segments
+    where marketing_consent is not null
+    union all
+    select customer_id, 'rule_segment', '规则分群', label_zh from memberships
+),
+
+final as (
+    select
+        segments.as_of,
+        tags.customer_id,
+        tags.tag,
+        tags.tag_zh,
+        tags.value
+    from tags
+    join segments using (customer_id)
+)
+
+select * from final
