@@ -44,9 +44,11 @@ def write_next_day(data_dir: Path, last: date) -> dict[str, int]:
             elif source == "payments":
                 relation = f"read_csv('{path}', all_varchar = true, header = true)"
             replace = ", ".join(
-                [f"{_shift(c, last)} as \"{c}\"" for c in times] + [f"'N' || \"{c}\" as \"{c}\"" for c in ids]
+                [f'{_shift(c, last)} as "{c}"' for c in times] + [f'\'N\' || "{c}" as "{c}"' for c in ids]
             )
-            select = f"select * replace ({replace}) from {relation} where starts_with(\"{times[0]}\", '{day}')"
+            select = (
+                f"select * replace ({replace}) from {relation} where starts_with(\"{times[0]}\", '{day}')"
+            )
             target, options = TARGETS[source]
             con.execute(f"copy ({select}) to '{data_dir / target}' {options}")
             written[source] = con.execute(f"select count(*) from ({select})").fetchall()[0][0]

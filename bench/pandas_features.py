@@ -8,7 +8,6 @@ of as_of in the configured time zone, calendar days in that zone, RFM scores
 (int64), so sums are exact like SQL's decimals.
 """
 
-import time
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -66,14 +65,20 @@ def orders(inputs: dict[str, pd.DataFrame], cutoff: datetime, timezone: str) -> 
         .drop_duplicates(["source", "order_key"])
         .set_index(["source", "order_key"])
     )
-    totals = tx.groupby(["source", "order_key"]).agg(net_cents=("signed", "sum"), transactions=("signed", "size"))
+    totals = tx.groupby(["source", "order_key"]).agg(
+        net_cents=("signed", "sum"), transactions=("signed", "size")
+    )
     result = totals.join(first[["customer_id", "ts"]].rename(columns={"ts": "order_ts"}))
     result["order_date"] = _local_date(result["order_ts"], timezone)
     return result.reset_index()
 
 
 def customer_features(
-    inputs: dict[str, pd.DataFrame], order_rows: pd.DataFrame, as_of: date, cutoff: datetime, timezone: str,
+    inputs: dict[str, pd.DataFrame],
+    order_rows: pd.DataFrame,
+    as_of: date,
+    cutoff: datetime,
+    timezone: str,
     session_types: list[str],
 ) -> pd.DataFrame:
     """features.customer_features: one row per customer as of the day."""
@@ -140,7 +145,9 @@ def customer_features(
 
 def rfm_scores(features: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     """segments.rfm_scores: R, F, M scores 1-5, fm_score and the named segment of every buyer."""
-    buyers = features[features["frequency"].notna()][["customer_id", "recency_days", "frequency", "monetary_cents"]]
+    buyers = features[features["frequency"].notna()][
+        ["customer_id", "recency_days", "frequency", "monetary_cents"]
+    ]
     n = len(buyers)
     scores = pd.DataFrame({"customer_id": buyers["customer_id"]})
     for score, column, ascending in (
@@ -161,8 +168,9 @@ def rfm_scores(features: pd.DataFrame, rules: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
-def run_pandas(inputs: dict[str, pd.DataFrame], as_of: date, cutoff: datetime, timezone: str,
-               session_types: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_pandas(
+    inputs: dict[str, pd.DataFrame], as_of: date, cutoff: datetime, timezone: str, session_types: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Orders, customer features and RFM scores in pandas; returns (features, scores)."""
     order_rows = orders(inputs, cutoff, timezone)
     features = customer_features(inputs, order_rows, as_of, cutoff, timezone, session_types)

@@ -3,6 +3,7 @@
 import logging
 import time
 from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -15,8 +16,13 @@ from tasks.features import build_features
 from tasks.warehouse import Warehouse
 
 FLOAT_COLUMNS = ("session_minutes_90d", "avg_feedback_score")
-DATE_COLUMNS = ("first_purchase_date", "last_purchase_date", "last_session_date", "last_active_date",
-                "first_seen_date")
+DATE_COLUMNS = (
+    "first_purchase_date",
+    "last_purchase_date",
+    "last_session_date",
+    "last_active_date",
+    "first_seen_date",
+)
 
 
 def _normalized(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -27,7 +33,13 @@ def _normalized(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
             out[column] = pd.to_datetime(out[column]).astype("datetime64[ns]")
         elif column in FLOAT_COLUMNS:
             out[column] = out[column].astype("Float64")
-        elif column not in ("customer_id", "favourite_game", "rfm_segment", "rfm_segment_zh", "marketing_consent"):
+        elif column not in (
+            "customer_id",
+            "favourite_game",
+            "rfm_segment",
+            "rfm_segment_zh",
+            "marketing_consent",
+        ):
             out[column] = out[column].astype("Float64").astype("Int64")
         elif column == "marketing_consent":
             out[column] = out[column].astype("boolean")
@@ -59,8 +71,10 @@ def features_vs_pandas(config: PipelineConfig, as_of: date) -> dict:
     pandas_s = time.perf_counter() - started
     feature_columns = [c for c in sql_features.columns if c != "as_of"]
     pd.testing.assert_frame_equal(
-        _normalized(sql_features, feature_columns), _normalized(pd_features, feature_columns),
-        check_exact=False, rtol=1e-9,
+        _normalized(sql_features, feature_columns),
+        _normalized(pd_features, feature_columns),
+        check_exact=False,
+        rtol=1e-9,
     )
     score_columns = list(sql_scores.columns)
     pd.testing.assert_frame_equal(
@@ -159,4 +173,9 @@ def _splink(records: pd.DataFrame, truth: pl.DataFrame, threshold: float) -> dic
         frame = pl.from_pandas(clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]])
     seconds = time.perf_counter() - started
     predicted = frame.select(item="unique_id", cluster=pl.col("cluster_id").cast(pl.Utf8))
-    return {"splink_s": seconds, "splink": pairwise_scores(predicted, truth), "splink_threshold": threshold}
+    return {
+        "splink_s": seconds,
+        "splink": pairwise_scores(predicted, truth),
+        "splink_threshold": threshold,
+        "splink_version": metadata.version("splink"),
+    }
