@@ -88,7 +88,7 @@ def prefect_server() -> Iterator[dict[str, str]]:
 
     with prefect_test_harness(server_startup_timeout=180):
         url = str(get_current_settings().api.url)
-        yield {"PREFECT_API_URL": url}
+        yield {"PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
 
 
 def write_config(data_dir: Path, memory_limit: str | None) -> Path:
