@@ -221,7 +221,9 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000, help="sizes from here on use --large-runs")
     parser.add_argument("--compare-sizes", default="100000", help="sizes that also run the side-by-sides")
     parser.add_argument("--skip-splink", action="store_true", help="leave out the Splink comparison")
-    parser.add_argument("--memory-limit", default="8GB", help="DuckDB memory_limit written into the config")
+    parser.add_argument(
+        "--memory-limit", default="3GB", help="DuckDB memory_limit written into the config (spills beyond it)"
+    )
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where the temporary data goes (default TMPDIR)"
     )
