@@ -198,7 +198,8 @@ def render(
     sections = [
         f"\n## {started:%Y-%m-%d %H:%M} UTC — commit {commit}\n",
         f'`make bench` (`python -m bench --sizes "{args.sizes}"`), runs per size {runs}; medians over runs. '
-        f"DuckDB memory_limit {args.memory_limit}. Timed: refreshes only (generation is listed apart).",
+        f"DuckDB memory_limit {args.memory_limit}. Timed: refreshes only (generation is listed apart)."
+        + (" Merged from separate runs saved with --json." if getattr(args, "from_json", None) else ""),
         "",
         *_machine(facts, args.note),
         "",

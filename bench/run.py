@@ -235,6 +235,12 @@ def main() -> None:
     parser.add_argument(
         "--note", default="", help="a sentence for the report (e.g. 'machine shared with ...')"
     )
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        type=Path,
+        help="no new runs: report the results saved by earlier --json runs",
+    )
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split()]
     compare = {int(s.replace("_", "")) for s in args.compare_sizes.split()}
@@ -244,21 +250,52 @@ def main() -> None:
 
     from bench.report import render
 
-    facts = machine()
-    started_at = datetime.now(UTC)
-    results: dict[int, dict] = {}
-    print(f"benchmark: sizes {sizes}, logs in {args.logs}", flush=True)
-    with prefect_server() as env:
-        for size in sizes:
-            runs = [
-                one_run(size, i + 1, args, env, compare=(i == 0 and size in compare))
-                for i in range(args.large_runs if size >= args.large else args.runs)
-            ]
-            results[size] = {"runs": runs, "summary": summarize(runs)}
-    facts["load_average_at_end"] = os.getloadavg()
-    report = render(started_at, git_commit(), facts, {s: r["summary"] for s, r in results.items()}, args)
+    if args.from_json:
+        started_at, commit, facts, results = merge_saved(args.from_json)
+        args.sizes = " ".join(str(size) for size in results)
+    else:
+        facts = machine()
+        started_at, commit = datetime.now(UTC), git_commit()
+        results: dict[int, dict] = {}
+        print(f"benchmark: sizes {sizes}, logs in {args.logs}", flush=True)
+        with prefect_server() as env:
+            for size in sizes:
+                runs = [
+                    one_run(size, i + 1, args, env, compare=(i == 0 and size in compare))
+                    for i in range(args.large_runs if size >= args.large else args.runs)
+                ]
+                results[size] = {"runs": runs, "summary": summarize(runs)}
+                facts["load_average_at_end"] = os.getloadavg()
+                if args.json:  # after every size, so a long benchmark that is stopped keeps what it measured
+                    save(args.json, started_at, commit, facts, results, args)
+    report = render(started_at, commit, facts, {s: r["summary"] for s, r in results.items()}, args)
     with args.output.open("a", encoding="utf-8") as out:
         out.write(report)
-    if args.json:
-        args.json.write_text(json.dumps({"machine": facts, "results": results}, indent=2, default=str))
     print(report)
+
+
+def save(
+    path: Path, started: datetime, commit: str, facts: dict, results: dict, args: argparse.Namespace
+) -> None:
+    """Write every measurement so far as JSON (readable again with --from-json)."""
+    payload = {
+        "started": started.isoformat(),
+        "commit": commit,
+        "memory_limit": args.memory_limit,
+        "machine": facts,
+        "results": results,
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str))
+
+
+def merge_saved(paths: list[Path]) -> tuple[datetime, str, dict, dict[int, dict]]:
+    """Results of earlier benchmarks saved with --json, merged by size (for one report over all sizes)."""
+    saved = [json.loads(path.read_text()) for path in paths]
+    results = {int(size): result for data in saved for size, result in data["results"].items()}
+    commits = sorted({data["commit"] for data in saved})
+    facts = saved[0]["machine"]
+    facts["load_average_at_end"] = max(
+        (d["machine"]["load_average_at_end"] for d in saved), key=lambda x: x[0]
+    )
+    started = min(datetime.fromisoformat(data["started"]) for data in saved)
+    return started, " + ".join(commits), facts, dict(sorted(results.items()))
