@@ -292,10 +292,16 @@ def merge_saved(paths: list[Path]) -> tuple[datetime, str, dict, dict[int, dict]
     """Results of earlier benchmarks saved with --json, merged by size (for one report over all sizes)."""
     saved = [json.loads(path.read_text()) for path in paths]
     results = {int(size): result for data in saved for size, result in data["results"].items()}
-    commits = sorted({data["commit"] for data in saved})
+    # files saved before these keys existed: the commit now, the file's time
+    commits = sorted({data.get("commit") or git_commit() for data in saved})
     facts = saved[0]["machine"]
     facts["load_average_at_end"] = max(
         (d["machine"]["load_average_at_end"] for d in saved), key=lambda x: x[0]
     )
-    started = min(datetime.fromisoformat(data["started"]) for data in saved)
+    started = min(
+        datetime.fromisoformat(data["started"])
+        if "started" in data
+        else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        for data, path in zip(saved, paths, strict=True)
+    )
     return started, " + ".join(commits), facts, dict(sorted(results.items()))
