@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint clean stack-up stack-down system-deps
+.PHONY: demo test lint clean stack-up stack-down system-deps bench bench-10m
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -42,6 +42,22 @@ stack-up: .venv/.synced
 
 stack-down:
 	deployments/stack.sh down
+
+## Benchmark the refresh (not a test): sample data at SIZES persons, RUNS runs each (LARGE_RUNS from 1M
+## on); appends the figures to BENCHMARKS.md. Needs the bench dependency group (pandas, splink, pyinstrument).
+SIZES ?= 100000 1000000
+RUNS ?= 3
+LARGE_RUNS ?= 1
+BENCH_ARGS ?=
+bench: .venv/.synced
+	$(UV) sync --frozen --group bench --python $(PYTHON)
+	$(UV) run --frozen --group bench python -m bench --sizes "$(SIZES)" --runs $(RUNS) --large-runs $(LARGE_RUNS) $(BENCH_ARGS)
+
+## 10M customers / 100M sessions, one run, DuckDB bounded to 8 GB and spilling to disk (~60 GB free disk).
+bench-10m: .venv/.synced
+	$(UV) sync --frozen --group bench --python $(PYTHON)
+	$(UV) run --frozen --group bench python -m bench --sizes 10000000 --large-runs 1 --compare-sizes "" \
+	  --memory-limit 8GB $(BENCH_ARGS)
 
 lint: .venv/.synced
 	$(UV) run --frozen ruff check .

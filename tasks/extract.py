@@ -18,6 +18,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -66,18 +67,29 @@ class SourceLoad:
     status: str  # loaded | unchanged | restaged
 
 
-def _text(column: str) -> str:
-    """A mapped value as trimmed text, null when empty; a JSON string loses its quotes ("E2" -> E2)."""
-    as_text = (
-        f"case when typeof({column}) = 'JSON' then json_extract_string({column}, '$') "
-        f"else cast({column} as varchar) end"
-    )
+def _text(column: str, column_type: str | None = None) -> str:
+    """A mapped value as trimmed text, null when empty; a JSON string loses its quotes ("E2" -> E2).
+
+    column_type: the value's DuckDB type when known (see value_types): the conversion is then chosen
+    once here instead of by a per-row test of its type.
+    """
+    if column_type == "VARCHAR":
+        as_text = column
+    elif column_type == "JSON":
+        as_text = f"json_extract_string({column}, '$')"
+    elif column_type is not None:
+        as_text = f"cast({column} as varchar)"
+    else:
+        as_text = (
+            f"case when typeof({column}) = 'JSON' then json_extract_string({column}, '$') "
+            f"else cast({column} as varchar) end"
+        )
     return f"nullif(trim({as_text}), '')"
 
 
-def typed_sql(field: str, sql_type: str) -> str:
+def typed_sql(field: str, sql_type: str, types: Mapping[str, str] | None = None) -> str:
     """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
-    text = _text(f'"m_{field}"')
+    text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
     if field == "status":
         return f"lower({text})"
     if sql_type == "varchar":
@@ -92,13 +104,14 @@ def typed_sql(field: str, sql_type: str) -> str:
     return f"try_cast({text} as {sql_type})"
 
 
-def reasons_sql(source: SourceConfig) -> list[str]:
+def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> list[str]:
     """One SQL expression per check, each null when the row passes it, else the reason."""
     fields = CANONICAL_FIELDS[source.kind]
+    types = types or {}
     reasons = []
     for field in source.columns:
         sql_type = fields[field]
-        text = _text(f'"m_{field}"')
+        text = _text(f'"m_{field}"', types.get(f"m_{field}"))
         if sql_type != "varchar":
             reasons.append(
                 f'case when {text} is not null and "{field}" is null '
@@ -114,7 +127,8 @@ def reasons_sql(source: SourceConfig) -> list[str]:
         had = f'"h_{field}"'  # what the row had in the columns the mapping reads (see check_sql)
         gave_none = f"'no value from ''' || left({had}, 60) || ''' (the mapping gave none)'"
         reasons.append(
-            f"case when {_text(f'm_{field}')} is null then 'field {field}: ' || coalesce({gave_none}, 'missing') end"
+            f"case when {_text(f'm_{field}', types.get(f'm_{field}'))} is null "
+            f"then 'field {field}: ' || coalesce({gave_none}, 'missing') end"
         )
     if source.kind == "transactions" and "status" in source.columns:
         allowed = ", ".join(f"'{s}'" for s in TRANSACTION_STATUSES)
@@ -139,23 +153,31 @@ def fingerprint_sql(kind: str, prefix: str = "") -> str:
     return f"md5(concat_ws('|', {fields}))"
 
 
-def check_sql(source: SourceConfig, relation: str) -> str:
-    """Select over relation (raw rows of the source): canonical typed fields, lineage, `_reason`, `_fingerprint`."""
+def check_sql(source: SourceConfig, relation: str, types: Mapping[str, str] | None = None) -> str:
+    """Select over relation (raw rows of the source): canonical typed fields, lineage, `_reason`, `_id`.
+
+    types: DuckDB types of the mapped values (`m_<field>`) and raw columns, when known (value_types);
+    `_duplicate_of` starts null (see mark_duplicates).
+    """
     fields = CANONICAL_FIELDS[source.kind]
+    types = types or {}
     # the newline ends a trailing -- comment inside an expression
     mapped = ",\n            ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
     # for required fields, the text of the columns the mapping reads: tells "missing" from "unreadable"
     for field in REQUIRED_FIELDS[source.kind]:
         raw = [
-            _text('"' + c.replace('"', '""') + '"') for c in sorted(expression_columns(source.columns[field]))
+            _text('"' + c.replace('"', '""') + '"', types.get(f"raw:{c}"))
+            for c in sorted(expression_columns(source.columns[field]))
         ]
         had = f"nullif(trim(concat_ws(' ', {', '.join(raw)})), '')" if raw else "null::varchar"
         mapped += f',\n            {had} as "h_{field}"'
     typed = ",\n            ".join(
-        f'{typed_sql(field, sql_type) if field in source.columns else f"null::{sql_type}"} as "{field}"'
+        f'{typed_sql(field, sql_type, types) if field in source.columns else f"null::{sql_type}"} as "{field}"'
         for field, sql_type in fields.items()
     )
-    reasons = ",\n                ".join(reasons_sql(source))
+    reasons = ",\n                ".join(reasons_sql(source, types))
+    id_field = ID_FIELDS[source.kind]
+    row_id = f'"{id_field}"' if id_field in source.columns else "null::varchar"
     names = ", ".join(f'"{field}"' for field in fields)
     return f"""
     with mapped as (
@@ -181,12 +203,30 @@ def check_sql(source: SourceConfig, relation: str) -> str:
             nullif(concat_ws('; ',
                 {reasons}
             ), '') as _reason,
-            {fingerprint_sql(source.kind)} as _fingerprint
+            {row_id} as _id,
+            null::struct(file varchar, row bigint) as _duplicate_of
         from typed
     )
 
     select * from final
     """
+
+
+def value_types(wh: Warehouse, source: SourceConfig, relation: str) -> dict[str, str]:
+    """DuckDB types over relation: of each mapped value (`m_<field>`) and of each raw column (`raw:<name>`)."""
+    types = {
+        f"raw:{name}": sql_type
+        for name, sql_type in wh.rows(
+            f"select column_name, column_type from (describe {quote_identifier(relation)})"
+        )
+    }
+    mapped = ", ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
+    types |= dict(
+        wh.rows(
+            f"select column_name, column_type from (describe select {mapped} from {quote_identifier(relation)})"
+        )
+    )
+    return types
 
 
 def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
@@ -369,7 +409,10 @@ def stage_rows(
         "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
     }
     try:
-        wh.execute(f"create or replace temp table _checked as {check_sql(source, '_to_check')}", params)
+        types = value_types(wh, source, "_to_check")
+        wh.execute(
+            f"create or replace temp table _checked as {check_sql(source, '_to_check', types)}", params
+        )
     except duckdb.Error as exc:
         raise DataError(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
@@ -439,7 +482,7 @@ def replaces_versions(source: SourceConfig) -> bool:
 
 
 def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
-    """Add `_id` and `_duplicate_of` to _checked; quarantine same-id rows whose values differ.
+    """Set `_duplicate_of` of _checked rows that repeat an id; quarantine same-id rows whose values differ.
 
     The first row of an id wins: one already staged (from an earlier file or run), else the first by
     file and row. A later row with the same values is a duplicate (dropped, recorded); with other
@@ -447,11 +490,8 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     keeps the newest version of an id, replaces the staged one with it, and drops older ones of the batch.
     """
     id_field = ID_FIELDS[source.kind]
-    wh.execute("alter table _checked add column _id varchar")
-    wh.execute("alter table _checked add column _duplicate_of struct(file varchar, row bigint)")
     if id_field not in source.columns:
         return
-    wh.execute(f'update _checked set _id = "{id_field}"')
     newest_first = replaces_versions(source)
     # customers: the most recently updated version wins, then the later file and row
     recency = "coalesce(updated_at, signup_ts)" if source.kind == "customers" else "null::timestamptz"
@@ -460,6 +500,12 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
         if newest_first
         else "existing desc, _file, _row"
     )
+    # Only ids seen more than once (in the batch, or in the batch and already staged) can have a
+    # duplicate: the fingerprints are computed for those rows alone.
+    staged_ids = (
+        f'select "{id_field}" from staging.{source.kind} '
+        f'where source = $source and "{id_field}" in (select _id from _checked)'
+    )
     staged = (
         f'select "{id_field}", {fingerprint_sql(source.kind)}, _file, _row, 1, null from staging.{source.kind} '
         f'where source = $source and "{id_field}" in (select _id from _checked)'
@@ -467,10 +513,15 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     wh.execute(
         f"""
         create or replace temp table _ranked as
-        with candidates as (
-            select _id as id, _fingerprint as fingerprint, _file, _row, 0 as existing, {recency} as recency
+        with repeated as (
+            select _id from _checked where _reason is null and _id is not null group by _id having count(*) > 1
+            {"" if newest_first else "union " + staged_ids}
+        ),
+        candidates as (
+            select _id as id, {fingerprint_sql(source.kind)} as fingerprint, _file, _row, 0 as existing,
+                {recency} as recency
             from _checked
-            where _reason is null and _id is not null
+            where _reason is null and _id in (select _id from repeated)
             {"" if newest_first else "union all " + staged}
         ),
         ranked as (

@@ -1,0 +1,235 @@
+"""The Markdown section `make bench` appends to BENCHMARKS.md."""
+
+import argparse
+from datetime import datetime
+
+from bench.worker import STAGES
+
+GIB = 1024**3
+LINEAR_SLACK = 1.15  # a stage whose cost grows more than 15% faster than the data is called super-linear
+
+
+def _s(value: float | None) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _gib(value: float | None) -> str:
+    return "–" if value is None else f"{value / GIB:.2f} GiB"
+
+
+def _rate(rows: int, seconds: float | None) -> str:
+    return "–" if not seconds else f"{rows / seconds:,.0f}"
+
+
+def _machine(facts: dict, note: str) -> list[str]:
+    versions = ", ".join(f"{k} {v}" for k, v in facts["versions"].items())
+    start, end = facts["load_average_at_start"], facts.get("load_average_at_end", ("?",) * 3)
+    lines = [
+        f"Machine: {facts['cores']} cores ({facts['cpu']}), {facts['memory_gib']} GiB RAM, {facts['os']}, "
+        f"Python {facts['python']}; {versions}.",
+        f"Load average (1/5/15 min) at start {start[0]:.2f}/{start[1]:.2f}/{start[2]:.2f}, "
+        f"at end {end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f} (above ~0.3 at start means other work shared the cores).",
+    ]
+    if note:
+        lines.append(f"Note: {note}")
+    return lines
+
+
+def _full(results: dict[int, dict]) -> list[str]:
+    lines = [
+        "| customers (persons) | source rows | flow wall s | direct wall s | Prefect overhead s | "
+        "CPU s (direct) | CPU s (flow) | peak RSS flow | peak RSS direct | rows/s (flow) | generate s (not in refresh) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for size, r in results.items():
+        flow, direct = r["flow"]["wall_s"], r["direct"]["wall_s"]
+        lines.append(
+            f"| {size:,} | {r['rows_read']:,} | {_s(flow)} | {_s(direct)} | {_s(flow - direct)} "
+            f"({(flow - direct) / direct:+.0%}) | {_s(r['direct']['cpu_s'])} | {_s(r['flow']['cpu_s'])} | "
+            f"{_gib(r['flow']['peak_rss_bytes'])} | "
+            f"{_gib(r['direct']['peak_rss_bytes'])} | {_rate(r['rows_read'], flow)} | {_s(r['generate_s'])} |"
+        )
+    return lines
+
+
+def _stages(results: dict[int, dict]) -> list[str]:
+    header = "| stage |" + "".join(
+        f" {size:,}: flow wall s | direct wall s | direct CPU s | rows/s |" for size in results
+    )
+    lines = [header, "|---|" + "---:|" * 4 * len(results)]
+    for stage in (*STAGES, "total"):
+        cells = []
+        for r in results.values():
+            if stage == "total":
+                flow, direct, cpu = r["flow"]["wall_s"], r["direct"]["wall_s"], r["direct"]["cpu_s"]
+            else:
+                flow = r["flow"]["stages"][stage]["wall_s"]
+                direct = r["direct"]["stages"][stage]["wall_s"]
+                cpu = r["direct"]["stages"][stage]["cpu_s"]
+            cells.append(f" {_s(flow)} | {_s(direct)} | {_s(cpu)} | {_rate(r['rows_read'], direct)} |")
+        lines.append(f"| {stage} |" + "".join(cells))
+    return lines
+
+
+def _incremental(results: dict[int, dict]) -> list[str]:
+    lines = [
+        "| customers | new source rows | wall s | " + " | ".join(STAGES) + " | peak RSS |",
+        "|---:|---:|---:|" + "---:|" * len(STAGES) + "---:|",
+    ]
+    for size, r in results.items():
+        inc = r["incremental"]
+        stages = " | ".join(_s(inc["stages"][s]["wall_s"]) for s in STAGES)
+        lines.append(
+            f"| {size:,} | {inc['rows_read']:,} | {_s(inc['wall_s'])} | {stages} | {_gib(inc['peak_rss_bytes'])} |"
+        )
+    return lines
+
+
+def _scaling(results: dict[int, dict]) -> list[str]:
+    sizes = sorted(results)
+    if len(sizes) < 2:
+        return ["(one size only: no scaling ratio)"]
+    small, large = sizes[0], sizes[-1]
+    factor = large / small
+    lines = [
+        f"Ratio {large:,} / {small:,} customers (linear = {factor:.0f}×), direct calls:",
+        "",
+        "| stage | wall ratio | CPU ratio | growth |",
+        "|---|---:|---:|---|",
+    ]
+    faster = []
+    for stage in (*STAGES, "total"):
+
+        def get(size: int, field: str, s: str = stage) -> float | None:
+            r = results[size]["direct"]
+            return r[field] if s == "total" else r["stages"][s][field]
+
+        wall = get(large, "wall_s") / get(small, "wall_s")
+        cpu = get(large, "cpu_s") / get(small, "cpu_s")
+        growth = "super-linear" if cpu > factor * LINEAR_SLACK else "linear or better"
+        if growth == "super-linear" and stage != "total":
+            faster.append(stage)
+        lines.append(f"| {stage} | {wall:.1f}× | {cpu:.1f}× | {growth} |")
+    lines += [
+        "",
+        f"Super-linear stages (CPU ratio above {factor * LINEAR_SLACK:.1f}×): {', '.join(faster) or 'none'}.",
+    ]
+    return lines
+
+
+def _side_by_side(results: dict[int, dict]) -> list[str]:
+    lines = []
+    for size, r in results.items():
+        if "features_vs_pandas" in r:
+            f = r["features_vs_pandas"]
+            lines += [
+                f"(a) Features + RFM scores at {size:,} customers ({f['customers']:,} customers, {f['scored']:,} "
+                f"scored): DuckDB SQL models {f['sql_s']:.2f} s, pandas {f['pandas_s']:.2f} s "
+                f"(+ {f['pandas_load_s']:.2f} s to read its inputs out of DuckDB): pandas takes "
+                f"**{f['ratio']:.1f}×** the SQL time. Outputs asserted equal per customer (every column of "
+                "features.customer_features and segments.rfm_scores; floats to 1e-9 relative).",
+                "",
+            ]
+        if "dedupe_vs_splink" in r:
+            d = r["dedupe_vs_splink"]
+            lines += [
+                f"(b) Identity resolution at {size:,} customers, on the {d['records']:,} CRM customer records, "
+                "scored pairwise against the generator's ground truth:",
+                "",
+                "| matcher | seconds | precision | recall | F1 | predicted pairs | true pairs |",
+                "|---|---:|---:|---:|---:|---:|---:|",
+                _pair_row("ours (`dedupe_all`, all records of all sources)", d["ours_s"], d["ours"]),
+            ]
+            if "splink" in d:
+                lines.append(
+                    _pair_row(
+                        f"Splink {d.get('splink_version', '')} DuckDB (u by sampling, EM on 2 blockings, "
+                        f"cluster at p ≥ {d['splink_threshold']})",
+                        d["splink_s"],
+                        d["splink"],
+                    )
+                )
+            else:
+                lines.append(f"| Splink | failed: {d['splink_error']} | | | | | |")
+            lines.append("")
+    return lines or ["(no side-by-side in this run: see --compare-sizes)"]
+
+
+def _pair_row(name: str, seconds: float, score: dict) -> str:
+    return (
+        f"| {name} | {seconds:.1f} | {score['precision']:.4f} | {score['recall']:.4f} | {score['f1']:.4f} | "
+        f"{score['predicted_pairs']:,} | {score['true_pairs']:,} |"
+    )
+
+
+def _targets(results: dict[int, dict]) -> list[str]:
+    from bench.run import FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES
+
+    r = results.get(1_000_000)
+    if r is None:
+        return ["(no 1,000,000-customer run: targets not checked)"]
+    rows = [
+        ("full refresh, flow, wall", f"≤ {FULL_TARGET_S:.0f} s", r["flow"]["wall_s"], FULL_TARGET_S, _s),
+        (
+            "peak RSS of the refresh",
+            "≤ 4 GiB",
+            max(r["flow"]["peak_rss_bytes"], r["direct"]["peak_rss_bytes"]),
+            RSS_TARGET_BYTES,
+            _gib,
+        ),
+        (
+            "incremental refresh, flow, wall",
+            f"≤ {INCREMENTAL_TARGET_S:.0f} s",
+            r["incremental"]["wall_s"],
+            INCREMENTAL_TARGET_S,
+            _s,
+        ),
+    ]
+    lines = ["| target at 1M customers | goal | measured | met |", "|---|---|---:|---|"]
+    for name, goal, value, limit, fmt in rows:
+        lines.append(f"| {name} | {goal} | {fmt(value)} | {'yes' if value <= limit else '**no**'} |")
+    return lines
+
+
+def render(
+    started: datetime, commit: str, facts: dict, results: dict[int, dict], args: argparse.Namespace
+) -> str:
+    """The report section for one `make bench`."""
+    runs = ", ".join(f"{size:,}: {r['runs']}" for size, r in results.items())
+    sections = [
+        f"\n## {started:%Y-%m-%d %H:%M} UTC — commit {commit}\n",
+        f'`make bench` (`python -m bench --sizes "{args.sizes}"`), runs per size {runs}; medians over runs. '
+        f"DuckDB memory_limit {args.memory_limit}. Timed: refreshes only (generation is listed apart)."
+        + (" Merged from separate runs saved with --json." if getattr(args, "from_json", None) else ""),
+        "",
+        *_machine(facts, args.note),
+        "",
+        "### Full refresh (extract → publish)",
+        "",
+        "Flow: the real `daily_refresh` Prefect flow against a local Prefect server; direct: the same stage "
+        "functions called one after another in one process (Prefect overhead = flow − direct). "
+        "Peak RSS: the refresh process (its own subprocess; the Prefect server is a separate process).",
+        "",
+        *_full(results),
+        "",
+        "### Per stage (rows/s = source rows read / direct stage wall time)",
+        "",
+        *_stages(results),
+        "",
+        "### Incremental refresh after one new day of data (flow)",
+        "",
+        *_incremental(results),
+        "",
+        "### Scaling",
+        "",
+        *_scaling(results),
+        "",
+        "### Side by side",
+        "",
+        *_side_by_side(results),
+        "### Targets",
+        "",
+        *_targets(results),
+        "",
+    ]
+    return "\n".join(sections)

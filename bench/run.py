@@ -1,0 +1,307 @@
+"""`make bench`: generate sample data at chosen sizes, time full and incremental refreshes, append to BENCHMARKS.md.
+
+Per size and run, in a fresh temporary folder:
+1. generate the sample (not part of any refresh time);
+2. full refresh with the stage functions called directly (no Prefect), in its own process;
+3. full refresh again, from an empty warehouse, through the real Prefect flow (`daily_refresh`)
+   against a Prefect server started once for the whole benchmark, in its own process;
+4. one more day of data (bench/newday.py), then an incremental refresh through the flow.
+Each refresh runs in a subprocess, so its peak RSS is its own. The first run of each size listed in
+--compare-sizes also runs the side-by-sides (bench/side_by_side.py). Medians over runs are reported.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from importlib import metadata
+from pathlib import Path
+
+import yaml
+
+from bench.newday import write_next_day
+from bench.worker import STAGES
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = ROOT / "config" / "demo.yaml"
+PACKAGES = ("duckdb", "polars", "prefect", "scikit-learn", "pandas", "splink", "pyarrow", "numpy")
+# Targets of issue 8 at 1M customers.
+FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES = 60.0, 15.0, 4 * 1024**3
+END = date(2026, 11, 21)  # last generated day; the incremental run adds the next one
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    meminfo = Path("/proc/meminfo").read_text().split("\n")
+    total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().split("\n")
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return {
+        "cores": len(os.sched_getaffinity(0)),
+        "cpu": cpu,
+        "memory_gib": round(total_kib / 1024**2, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "load_average_at_start": os.getloadavg(),
+        "versions": versions,
+    }
+
+
+def git_commit() -> str:
+    """The commit benchmarked, with '+dirty' when the worktree has uncommitted changes."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    commit = git("rev-parse", "--short=10", "HEAD") or "unknown"
+    return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+
+
+@contextmanager
+def prefect_server() -> Iterator[dict[str, str]]:
+    """A temporary Prefect server (SQLite) for the whole benchmark; yields the environment pointing at it."""
+    from prefect.settings import get_current_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=180):
+        url = str(get_current_settings().api.url)
+        yield {"PREFECT_API_URL": url, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+
+
+def write_config(data_dir: Path, memory_limit: str | None) -> Path:
+    """The demo config next to the data, with the benchmark's memory limit."""
+    config = yaml.safe_load(DEMO_CONFIG.read_text())
+    if memory_limit:
+        config["memory_limit"] = memory_limit
+    path = data_dir / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def worker(
+    mode: str, config: Path, as_of: date, env: dict[str, str], log: Path, profile: Path | None
+) -> dict:
+    """Run one refresh in a subprocess (bench/worker.py); return its JSON result."""
+    result = config.parent / f"result-{mode}-{as_of}.json"
+    command = [sys.executable, "-m", "bench.worker", mode, str(config), as_of.isoformat(), str(result)]
+    if profile:
+        command += ["--profile", str(profile)]
+    with log.open("a") as out:
+        done = subprocess.run(command, cwd=ROOT, env=os.environ | env, stdout=out, stderr=out, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{mode} refresh as of {as_of} failed (exit {done.returncode}); see {log}")
+    return json.loads(result.read_text())
+
+
+def reset_warehouse(data_dir: Path, config: Path) -> None:
+    """Remove the warehouse and exports, so the next refresh starts from nothing."""
+    import tasks.config
+
+    pipeline = tasks.config.load_config(config)
+    for path in pipeline.warehouse_path.parent.glob(pipeline.warehouse_path.name + "*"):
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    shutil.rmtree(pipeline.exports_path, ignore_errors=True)
+
+
+def one_run(size: int, index: int, args: argparse.Namespace, env: dict[str, str], compare: bool) -> dict:
+    """Generate one sample of `size` persons and time its refreshes; return the measurements."""
+    from tasks.config import load_config
+    from tasks.generate import generate
+
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{size}-{index}-", dir=args.workdir))
+    log = args.logs / f"{size}-{index}.log"
+    profile = args.logs / f"profile-{size}-{index}" if args.profile else None
+    try:
+        started = time.perf_counter()
+        stats = generate(data_dir, customers=size, end=END)
+        run: dict = {"generate_s": time.perf_counter() - started, "source_rows": stats.rows}
+        config = write_config(data_dir, args.memory_limit)
+        print(
+            f"  [{size:,} #{index}] generated {sum(stats.rows.values()):,} rows in {run['generate_s']:.1f} s",
+            flush=True,
+        )
+        run["direct"] = worker("direct", config, END, env, log, profile)
+        print(f"  [{size:,} #{index}] direct full refresh {run['direct']['wall_s']:.1f} s", flush=True)
+        reset_warehouse(data_dir, config)
+        run["flow"] = worker("flow", config, END, env, log, None)
+        print(f"  [{size:,} #{index}] flow full refresh {run['flow']['wall_s']:.1f} s", flush=True)
+        run["next_day_rows"] = write_next_day(data_dir, END)
+        run["incremental"] = worker("flow", config, END + timedelta(days=1), env, log, None)
+        print(
+            f"  [{size:,} #{index}] flow incremental refresh {run['incremental']['wall_s']:.1f} s", flush=True
+        )
+        if compare:
+            from bench.side_by_side import dedupe_vs_splink, features_vs_pandas
+
+            pipeline = load_config(config)
+            day = END + timedelta(days=1)
+            run["features_vs_pandas"] = features_vs_pandas(pipeline, day)
+            print(
+                f"  [{size:,} #{index}] features SQL vs pandas: equal, x{run['features_vs_pandas']['ratio']:.2f}",
+                flush=True,
+            )
+            if not args.skip_splink:
+                run["dedupe_vs_splink"] = dedupe_vs_splink(pipeline, day, data_dir)
+                print(f"  [{size:,} #{index}] dedupe vs Splink done", flush=True)
+        return run
+    finally:
+        if not args.keep:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def median(values: list[float]) -> float:
+    """The median (the lower-middle run is not needed: statistics.median averages the two)."""
+    return statistics.median(values)
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Medians over runs of every figure the report shows."""
+
+    def med(get: callable) -> float | None:
+        values = [v for v in (get(r) for r in runs) if v is not None]
+        return median(values) if values else None
+
+    summary: dict = {"runs": len(runs), "source_rows": runs[0]["source_rows"]}
+    summary["rows_read"] = runs[0]["direct"]["rows_read"]
+    for key in ("direct", "flow", "incremental"):
+        summary[key] = {
+            "wall_s": med(lambda r, k=key: r[k]["wall_s"]),
+            "cpu_s": med(lambda r, k=key: r[k]["cpu_s"]),
+            "peak_rss_bytes": med(lambda r, k=key: r[k]["peak_rss_bytes"]),
+            "stages": {
+                stage: {
+                    field: med(lambda r, k=key, s=stage, f=field: r[k]["stages"].get(s, {}).get(f))
+                    for field in ("wall_s", "cpu_s")
+                }
+                for stage in STAGES
+            },
+        }
+    summary["incremental"]["rows_read"] = runs[0]["incremental"]["rows_read"]
+    summary["generate_s"] = med(lambda r: r["generate_s"])
+    for key in ("features_vs_pandas", "dedupe_vs_splink"):
+        found = [r[key] for r in runs if key in r]
+        if found:
+            summary[key] = found[0]
+    return summary
+
+
+def main() -> None:
+    """Parse the options, run the benchmark, append the report to BENCHMARKS.md."""
+    parser = argparse.ArgumentParser(
+        description="Benchmark the daily refresh; append results to BENCHMARKS.md."
+    )
+    parser.add_argument(
+        "--sizes", default="100000 1000000", help="persons (customers) to generate, space-separated"
+    )
+    parser.add_argument("--runs", type=int, default=3, help="runs per size below --large")
+    parser.add_argument("--large-runs", type=int, default=1, help="runs per size at or above --large")
+    parser.add_argument("--large", type=int, default=1_000_000, help="sizes from here on use --large-runs")
+    parser.add_argument("--compare-sizes", default="100000", help="sizes that also run the side-by-sides")
+    parser.add_argument("--skip-splink", action="store_true", help="leave out the Splink comparison")
+    parser.add_argument(
+        "--memory-limit", default="3GB", help="DuckDB memory_limit written into the config (spills beyond it)"
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where the temporary data goes (default TMPDIR)"
+    )
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--json", type=Path, default=None, help="also write all measurements as JSON here")
+    parser.add_argument("--logs", type=Path, default=Path(tempfile.gettempdir()) / "segments-bench")
+    parser.add_argument("--profile", action="store_true", help="pyinstrument profile of each direct refresh")
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and warehouses")
+    parser.add_argument(
+        "--note", default="", help="a sentence for the report (e.g. 'machine shared with ...')"
+    )
+    parser.add_argument(
+        "--from-json",
+        nargs="+",
+        type=Path,
+        help="no new runs: report the results saved by earlier --json runs",
+    )
+    args = parser.parse_args()
+    sizes = [int(s.replace("_", "")) for s in args.sizes.split()]
+    compare = {int(s.replace("_", "")) for s in args.compare_sizes.split()}
+    args.logs.mkdir(parents=True, exist_ok=True)
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+
+    from bench.report import render
+
+    if args.from_json:
+        started_at, commit, facts, results = merge_saved(args.from_json)
+        args.sizes = " ".join(str(size) for size in results)
+    else:
+        facts = machine()
+        started_at, commit = datetime.now(UTC), git_commit()
+        results: dict[int, dict] = {}
+        print(f"benchmark: sizes {sizes}, logs in {args.logs}", flush=True)
+        with prefect_server() as env:
+            for size in sizes:
+                runs = [
+                    one_run(size, i + 1, args, env, compare=(i == 0 and size in compare))
+                    for i in range(args.large_runs if size >= args.large else args.runs)
+                ]
+                results[size] = {"runs": runs, "summary": summarize(runs)}
+                facts["load_average_at_end"] = os.getloadavg()
+                if args.json:  # after every size, so a long benchmark that is stopped keeps what it measured
+                    save(args.json, started_at, commit, facts, results, args)
+    report = render(started_at, commit, facts, {s: r["summary"] for s, r in results.items()}, args)
+    with args.output.open("a", encoding="utf-8") as out:
+        out.write(report)
+    print(report)
+
+
+def save(
+    path: Path, started: datetime, commit: str, facts: dict, results: dict, args: argparse.Namespace
+) -> None:
+    """Write every measurement so far as JSON (readable again with --from-json)."""
+    payload = {
+        "started": started.isoformat(),
+        "commit": commit,
+        "memory_limit": args.memory_limit,
+        "machine": facts,
+        "results": results,
+    }
+    path.write_text(json.dumps(payload, indent=2, default=str))
+
+
+def merge_saved(paths: list[Path]) -> tuple[datetime, str, dict, dict[int, dict]]:
+    """Results of earlier benchmarks saved with --json, merged by size (for one report over all sizes)."""
+    saved = [json.loads(path.read_text()) for path in paths]
+    results = {int(size): result for data in saved for size, result in data["results"].items()}
+    # files saved before these keys existed: the commit now, the file's time
+    commits = sorted({data.get("commit") or git_commit() for data in saved})
+    facts = saved[0]["machine"]
+    facts["load_average_at_end"] = max(
+        (d["machine"]["load_average_at_end"] for d in saved), key=lambda x: x[0]
+    )
+    started = min(
+        datetime.fromisoformat(data["started"])
+        if "started" in data
+        else datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        for data, path in zip(saved, paths, strict=True)
+    )
+    return started, " + ".join(commits), facts, dict(sorted(results.items()))

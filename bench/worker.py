@@ -1,0 +1,153 @@
+"""One refresh in its own process, so its peak memory (RSS) is its own: `python -m bench.worker MODE ...`.
+
+Modes:
+- ``flow``: the real Prefect flow ``daily_refresh`` against the Prefect server in PREFECT_API_URL;
+  per-stage wall times come from the task runs' start and end times as the server recorded them.
+- ``direct``: the same stage functions called one after another in this process, no Prefect; per
+  stage wall and CPU time (user + system, all threads) measured around each call.
+
+Writes a JSON result to the path given; the caller reads it.
+"""
+
+import argparse
+import json
+import logging
+import resource
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+STAGES = ("extract", "dedupe", "features", "segment", "publish")
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process (all its threads) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
+    """Run call, recording its wall and CPU seconds under stages[name]."""
+    wall, cpu = time.perf_counter(), cpu_seconds()
+    result = call()
+    stages[name] = {"wall_s": time.perf_counter() - wall, "cpu_s": cpu_seconds() - cpu}
+    return result
+
+
+def run_direct(config_path: str, day: date) -> dict:
+    """The five stages without Prefect: what each task does, minus the task wrapper and the artifact."""
+    from tasks.config import load_config
+    from tasks.dedupe import dedupe_all
+    from tasks.extract import extract_all
+    from tasks.features import build_features
+    from tasks.publish import publish_tables, run_audits, write_exports
+    from tasks.report import render_markdown
+    from tasks.rfm import RFM_SEGMENTS
+    from tasks.segment import segment_all
+    from tasks.warehouse import Warehouse
+
+    config = load_config(config_path)
+    run_id = str(uuid.uuid4())
+    logger = logging.getLogger("bench")
+    stages: dict[str, dict] = {}
+
+    def stage(name: str, work: Callable[[Warehouse], Any]) -> Any:
+        def call() -> Any:
+            with Warehouse.open(config) as wh:
+                return work(wh)
+
+        return timed(stages, name, call)
+
+    def publish(wh: Warehouse) -> int:
+        summary = {  # as flows.daily_refresh.refresh builds it
+            "as_of": day.isoformat(),
+            "run_id": run_id,
+            "config_hash": config.config_hash(),
+            "warehouse": str(config.warehouse_path),
+            "extract": [asdict(load) for load in loads],
+            "dedupe": asdict(identities),
+            "features": counts,
+            "segments": asdict(segments),
+            "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
+            "publish": {"export_dir": str(config.exports_path / day.isoformat())},
+        }
+        report = render_markdown(summary)
+        run_audits(wh, day)
+        with wh.transaction():
+            publish_tables(wh, day, run_id, config.config_hash())
+            return write_exports(wh, config.exports_path, day, run_id, config.config_hash(), report).rows
+
+    started = time.perf_counter()
+    loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
+    identities = stage("dedupe", lambda wh: dedupe_all(wh, config, config.cutoff(day)))
+    counts = stage("features", lambda wh: build_features(wh, config.features, day, config.cutoff(day)))
+    segments = stage("segment", lambda wh: segment_all(wh, config.segments, day))
+    stage("publish", publish)
+    return {
+        "wall_s": time.perf_counter() - started,
+        "stages": stages,
+        "rows_read": sum(load.rows_read for load in loads),
+    }
+
+
+def run_flow(config_path: str, day: date) -> dict:
+    """The real flow; stage times from the task runs the Prefect server recorded."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    from flows.daily_refresh import daily_refresh
+
+    started = time.perf_counter()
+    state = daily_refresh(as_of=day, config=config_path, return_state=True)
+    wall = time.perf_counter() - started
+    summary = state.result()
+    flow_run_id = state.state_details.flow_run_id
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    stages = {}
+    for run in runs:
+        name = next((s for s in STAGES if run.name.startswith(s)), run.name)
+        stages[name] = {"wall_s": (run.end_time - run.start_time).total_seconds()}
+    return {
+        "wall_s": wall,
+        "stages": stages,
+        "rows_read": sum(load["rows_read"] for load in summary["extract"]),
+    }
+
+
+def main() -> None:
+    """Parse arguments, run one refresh, write the JSON result."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("mode", choices=("flow", "direct"))
+    parser.add_argument("config")
+    parser.add_argument("as_of", type=date.fromisoformat)
+    parser.add_argument("result", type=Path)
+    parser.add_argument("--profile", type=Path, help="write a pyinstrument profile (HTML and text) here")
+    args = parser.parse_args()
+    run = run_flow if args.mode == "flow" else run_direct
+    cpu = cpu_seconds()
+    if args.profile:
+        from pyinstrument import Profiler
+
+        profiler = Profiler(interval=0.01)
+        with profiler:
+            result = run(args.config, args.as_of)
+        args.profile.with_suffix(".txt").write_text(profiler.output_text(color=False, unicode=False))
+        args.profile.with_suffix(".html").write_text(profiler.output_html())
+    else:
+        result = run(args.config, args.as_of)
+    result |= {"mode": args.mode, "cpu_s": cpu_seconds() - cpu, "peak_rss_bytes": peak_rss_bytes()}
+    args.result.write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
