@@ -420,7 +420,7 @@ class DedupeConfig(BaseModel):
         "birth date, address, city and partial identifiers agree strongly (Fellegi-Sunter, see tasks/match.py).",
     )
     match_threshold: float = Field(
-        default=0.99,
+        default=0.9,
         gt=0,
         lt=1,
         description="Probabilistic links need at least this match probability (higher: fewer false merges).",

@@ -309,6 +309,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, cutoff: datetime) -> Dedup
         wh.write_frame("record_components", linkage.records, temp=True)
         wh.build("core.identity_map", "core/identity_map")
         # identity_map.sql still scores every merged record 1.0: carry the matcher's score over
+        wh.execute("alter table core.identity_map alter match_score type double")
         wh.execute(
             """
             update core.identity_map set match_score = components.match_score

@@ -39,6 +39,12 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "given_family_initial_postcode": ("given", "family1", "postcode"),
     "year_family_given_initial": ("dob_year", "family", "given1"),
     "monthday_family": ("dob_monthday", "family"),
+    "dob": ("dob",),
+    "family_year": ("family", "dob_year"),
+    "given_year": ("given", "dob_year"),
+    "family_given_initial": ("family", "given1"),
+    "given_family_initial": ("given", "family1"),
+    "city_year_given_initial": ("city", "dob_year", "given1"),
     "national_id": ("national_id",),
     "email_local": ("email_local",),
     "phone_head_name": ("phone_head", "family", "given"),
@@ -61,7 +67,7 @@ COMPARISONS: dict[str, tuple[str, str]] = {
     "gender": ("gender", "exact"),
 }
 # Levels per kind, best first; level 0 is always "disagrees". Priors seed the m values of EM.
-LEVELS: dict[str, int] = {"name": 4, "date": 4, "text": 4, "place": 3, "code": 4, "email": 3, "exact": 2}
+LEVELS: dict[str, int] = {"name": 4, "date": 4, "text": 4, "place": 3, "code": 3, "email": 3, "exact": 2}
 # Comparisons whose exact level is adjusted by the value's frequency.
 TERM_FREQUENCY = ("given", "family", "city")
 # How the evidence behind a probabilistic link is named in identity_map (match_rule).
@@ -284,10 +290,14 @@ def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, 
     def sides(column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if column not in strings:
             values = prepared[column].fill_null("").to_numpy().astype(object)
-            a, b = values[left], values[right]
-            missing = (prepared[column].is_null().to_numpy()[left]) | (prepared[column].is_null().to_numpy()[right])
-            strings[column] = (a, b, missing)
+            null = prepared[column].is_null().to_numpy()
+            strings[column] = (values[left], values[right], null[left] | null[right])
         return strings[column]
+
+    def han(column: str) -> np.ndarray:
+        """Either side written in Han characters: one character more or less is another name, not a typo."""
+        written = prepared[column].str.contains(r"\p{Han}").fill_null(False).to_numpy()
+        return written[left] | written[right]
 
     jaro = distance.JaroWinkler.normalized_similarity
     lev = distance.Levenshtein.distance
@@ -295,21 +305,22 @@ def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, 
     for name, (column, kind) in COMPARISONS.items():
         a, b, missing = sides(column)
         exact = a == b
-        if kind == "name" or kind == "place" or kind == "email" or kind == "text":
-            sim = _similarity(a, b, jaro)
+        if kind in ("name", "place", "text"):
+            sim = np.where(han(column), 0.0, _similarity(a, b, jaro))
             if kind == "name":
                 level = np.select([exact, sim >= 0.92, sim >= 0.8], [3, 2, 1], 0)
             elif kind == "text":
                 level = np.select([exact, sim >= 0.9, sim >= 0.75], [3, 2, 1], 0)
             else:
                 level = np.select([exact, sim >= 0.88], [2, 1], 0)
+        elif kind == "email":
+            level = np.select([exact, _similarity(a, b, lev) <= 1], [2, 1], 0)
         elif kind == "date":
             edits = _similarity(a, b, lev)
             swapped = sides("dob_swapped")[0] == b  # day and month the other way round
             level = np.select([exact, (edits <= 1) | swapped, edits <= 2], [3, 2, 1], 0)
         elif kind == "code":
-            edits = _similarity(a, b, lev)
-            level = np.select([exact, edits <= 1, edits <= 2], [3, 2, 1], 0)
+            level = np.select([exact, _similarity(a, b, lev) <= 1], [2, 1], 0)
         else:
             level = exact.astype(np.int64)
         levels[name] = np.where(missing, -1, level).astype(np.int8)
@@ -409,9 +420,15 @@ def score_pairs(
     levels: dict[str, np.ndarray],
     parameters: Parameters,
     frequencies: dict[str, dict[str, float]] | None = None,
+    prior: float | None = None,
 ) -> pl.DataFrame:
-    """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence)."""
-    weight = np.full(pairs.height, np.log2(parameters.prior / (1 - parameters.prior)))
+    """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence).
+
+    prior: the probability that two records match before looking at them (default: the share
+    of matches among the candidate pairs, as EM found it).
+    """
+    prior = parameters.prior if prior is None else prior
+    weight = np.full(pairs.height, np.log2(prior / (1 - prior)))
     agreeing: dict[str, np.ndarray] = {}
     for name, level in levels.items():
         seen = level >= 0
@@ -476,7 +493,11 @@ def match_records(
         return MatchOutcome(empty, 0, skipped, None)
     levels = comparison_levels(prepared, pairs)
     parameters = estimate_parameters(levels, estimate_u(prepared))
-    scored = score_pairs(prepared, pairs, levels, parameters, term_frequencies(prepared))
+    # EM's prior is the match share among candidate pairs; two records taken at random match
+    # far less often: as many expected matches, spread over all pairs of records.
+    all_pairs = records.height * (records.height - 1) / 2
+    random_pair_prior = min(parameters.prior * pairs.height / all_pairs, 0.5)
+    scored = score_pairs(prepared, pairs, levels, parameters, term_frequencies(prepared), random_pair_prior)
     links = scored.filter(pl.col("match_probability") >= threshold).select(
         "left", "right", "match_probability", "rule"
     )
