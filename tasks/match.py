@@ -369,33 +369,40 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
 
 
 def estimate_parameters(
-    levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int = 25, tolerance: float = 1e-4
+    levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int = 40, tolerance: float = 1e-4
 ) -> Parameters:
-    """m values and the prior match share by expectation maximisation over candidate pairs, u held fixed."""
+    """m values by expectation maximisation over the candidate pairs; u (random pairs) for scoring.
+
+    The candidate pairs are a two-class mixture (matches, non-matches that share a blocking key);
+    EM fits both classes, starting from the prior m and the random-pair u. The non-match class
+    it finds is biased by blocking (blocked pairs agree on the blocking fields by construction),
+    so scoring keeps the u of random pairs and takes only m and the match share from EM.
+    """
     pairs = len(next(iter(levels.values()))) if levels else 0
     m = {name: _prior_m(LEVELS[COMPARISONS[name][1]]) for name in levels}
+    blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
     for done in range(1, iterations + 1):
         if pairs == 0:
             break
-        log_m = np.zeros(pairs)
-        log_u = np.zeros(pairs)
+        log_odds = np.full(pairs, np.log(prior / (1 - prior)))
         for name, level in levels.items():
             seen = level >= 0
-            log_m[seen] += np.log(m[name][level[seen]])
-            log_u[seen] += np.log(u[name][level[seen]])
-        odds = np.clip(log_m - log_u + np.log(prior / (1 - prior)), -50, 50)
-        posterior = 1 / (1 + np.exp(-odds))
-        new_m = {}
+            log_odds[seen] += np.log(m[name][level[seen]]) - np.log(blocked_u[name][level[seen]])
+        posterior = 1 / (1 + np.exp(-np.clip(log_odds, -50, 50)))
+        change = 0.0
         for name, level in levels.items():
             seen = level >= 0
-            counts = np.bincount(level[seen], weights=posterior[seen], minlength=len(m[name]))
-            new_m[name] = np.clip(counts / max(counts.sum(), 1e-9), 1e-4, None)
-            new_m[name] /= new_m[name].sum()
+            for target, weights in ((m, posterior[seen]), (blocked_u, 1 - posterior[seen])):
+                counts = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
+                updated = np.clip(counts / max(counts.sum(), 1e-9), 1e-4, None)
+                updated /= updated.sum()
+                change = max(change, float(np.abs(updated - target[name]).max()))
+                target[name] = updated
         new_prior = float(np.clip(posterior.mean(), 1e-6, 0.999))
-        change = max(max(float(np.abs(new_m[k] - m[k]).max()) for k in m), abs(new_prior - prior))
-        m, prior = new_m, new_prior
+        change = max(change, abs(new_prior - prior))
+        prior = new_prior
         if change < tolerance:
             break
     return Parameters(m=m, u=u, prior=prior, iterations=done)
