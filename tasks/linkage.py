@@ -110,3 +110,65 @@ def score_resolution(
             truth = truth_from_file(truth_file)
         predicted = wh.frame(PREDICTED_SQL)
     return ResolutionScore(pairwise_scores(predicted, truth), result, extracting.timing, resolving.timing)
+
+
+# CRM rows the generator writes per person (90% registered, 8% of those twice, 1% exact copies).
+CRM_ROWS_PER_PERSON = 0.984
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """One dedupe benchmark: how many customer records, what came out, and the time per stage."""
+
+    records: int
+    customers: int
+    candidate_pairs: int
+    probabilistic_links: int
+    generate: Timing | None
+    extract: Timing
+    resolve: Timing
+
+
+def bench_config(directory: Path) -> Path:
+    """A config for generated data with only the CRM (customers) source, written next to the data."""
+    import yaml
+
+    demo = yaml.safe_load((Path(__file__).resolve().parent.parent / "config" / "demo.yaml").read_text("utf-8"))
+    demo["sources"] = [s for s in demo["sources"] if s["name"] == "crm"]
+    path = directory / "bench-config.yaml"
+    path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def bench_dedupe(
+    directory: Path, records: int, seed: int = 42, difficulty: str = "default", end: date = date(2026, 11, 22)
+) -> BenchResult:
+    """Generate about `records` CRM records (unless already there), extract them, and time dedupe alone."""
+    from tasks.config import load_config
+    from tasks.generate import generate
+
+    directory.mkdir(parents=True, exist_ok=True)
+    persons = max(1, round(records / CRM_ROWS_PER_PERSON))
+    marker = directory / "bench-persons.txt"
+    wanted = f"{persons} {seed} {difficulty} {end}"
+    generating = None
+    if not marker.exists() or marker.read_text() != wanted:
+        with Stopwatch() as generating:
+            generate(directory, customers=persons, seed=seed, end=end, difficulty=difficulty)
+        marker.write_text(wanted)
+    config = load_config(bench_config(directory))
+    config.warehouse_path.unlink(missing_ok=True)
+    with Warehouse.open(config) as wh:
+        with Stopwatch() as extracting:
+            extract_all(wh, config, "bench")
+        with Stopwatch() as resolving:
+            result = dedupe_all(wh, config, config.cutoff(end))
+    return BenchResult(
+        records=result.records,
+        customers=result.customers,
+        candidate_pairs=result.candidate_pairs,
+        probabilistic_links=result.probabilistic_links,
+        generate=None if generating is None else generating.timing,
+        extract=extracting.timing,
+        resolve=resolving.timing,
+    )

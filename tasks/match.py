@@ -51,6 +51,14 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "address_postcode": ("address", "postcode"),
 }
 DEFAULT_BLOCKING = tuple(BLOCKING_RULES)
+# Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.
+# Each labels every comparison except its own (a pair found by its email agrees on it by construction).
+LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
+    "email": (("email",), "email"),
+    "phone": (("phone",), "phone"),
+    "national_id": (("national_id",), "national_id"),
+}
+MIN_LABELLED_PAIRS = 30
 
 # Comparison -> (prepared column, kind). Kinds decide the levels, see comparison_levels.
 COMPARISONS: dict[str, tuple[str, str]] = {
@@ -60,7 +68,6 @@ COMPARISONS: dict[str, tuple[str, str]] = {
     "address": ("address", "text"),
     "city": ("city", "place"),
     "postcode": ("postcode", "code"),
-    "province": ("province", "exact"),
     "national_id": ("national_id", "code"),
     "email": ("email_local", "email"),
     "phone": ("phone", "code"),
@@ -204,6 +211,7 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         _text("province").str.replace_all(r"(省|市)$", "").alias("province"),
         pl.col("national_id").cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").alias("national_id"),
         _text("email_norm").str.extract(r"^([^@]+)@", 1).alias("email_local"),
+        _text("email_norm").alias("email"),
         _digits("phone_norm").alias("phone"),
         _text("gender").str.slice(0, 1).alias("gender"),
     ).with_columns(
@@ -231,9 +239,15 @@ def candidate_pairs(
     unknown = sorted(set(rules) - set(BLOCKING_RULES))
     if unknown:
         raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
+    return _pairs_sharing(prepared, {rule: BLOCKING_RULES[rule] for rule in rules}, max_block_size)
+
+
+def _pairs_sharing(
+    prepared: pl.DataFrame, rules: dict[str, tuple[str, ...]], max_block_size: int
+) -> tuple[pl.DataFrame, list[str]]:
+    """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size."""
     selects = []
-    for rule in rules:
-        columns = BLOCKING_RULES[rule]
+    for rule, columns in rules.items():
         key = " || chr(31) || ".join(f'"{c}"' for c in columns)
         present = " and ".join(f'"{c}" is not null' for c in columns)
         selects.append(f"select '{rule}' as rule, node, {key} as key from prepared where {present}")
@@ -241,7 +255,7 @@ def candidate_pairs(
         return pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64}), []
     con = duckdb.connect()
     try:
-        con.register("prepared", prepared.select("node", *{c for r in rules for c in BLOCKING_RULES[r]}))
+        con.register("prepared", prepared.select("node", *{c for columns in rules.values() for c in columns}))
         con.execute(
             f"""
             create temp table keys as
@@ -368,8 +382,34 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
     return u
 
 
+def labelled_m(prepared: pl.DataFrame, max_block_size: int = 50) -> dict[str, np.ndarray]:
+    """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
+
+    A comparison learns only from identifiers other than its own; one with fewer than
+    MIN_LABELLED_PAIRS such pairs is left out (EM estimates it).
+    """
+    found = []
+    for rule, (columns, own) in LABELLING_RULES.items():
+        pairs, _ = _pairs_sharing(prepared, {rule: columns}, max_block_size)
+        if pairs.height:
+            found.append((own, comparison_levels(prepared, pairs)))
+    m = {}
+    for name, (_, kind) in COMPARISONS.items():
+        parts = [levels[name] for own, levels in found if own != name]
+        level = np.concatenate(parts) if parts else np.zeros(0, np.int8)
+        level = level[level >= 0]
+        if level.size >= MIN_LABELLED_PAIRS:
+            counts = np.bincount(level, minlength=LEVELS[kind]).astype(float) + 0.5  # no level impossible
+            m[name] = counts / counts.sum()
+    return m
+
+
 def estimate_parameters(
-    levels: dict[str, np.ndarray], u: dict[str, np.ndarray], iterations: int = 40, tolerance: float = 1e-4
+    levels: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+    fixed_m: dict[str, np.ndarray] | None = None,
+    iterations: int = 40,
+    tolerance: float = 1e-4,
 ) -> Parameters:
     """m values by expectation maximisation over the candidate pairs; u (random pairs) for scoring.
 
@@ -377,9 +417,12 @@ def estimate_parameters(
     EM fits both classes, starting from the prior m and the random-pair u. The non-match class
     it finds is biased by blocking (blocked pairs agree on the blocking fields by construction),
     so scoring keeps the u of random pairs and takes only m and the match share from EM.
+    fixed_m (e.g. from labelled_m) is kept as given: it anchors EM, which on its own can settle on
+    a wrong mode (pairs that merely live in the same city) when fields are correlated.
     """
+    fixed_m = fixed_m or {}
     pairs = len(next(iter(levels.values()))) if levels else 0
-    m = {name: _prior_m(LEVELS[COMPARISONS[name][1]]) for name in levels}
+    m = {name: fixed_m.get(name, _prior_m(LEVELS[COMPARISONS[name][1]])) for name in levels}
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
@@ -394,7 +437,10 @@ def estimate_parameters(
         change = 0.0
         for name, level in levels.items():
             seen = level >= 0
-            for target, weights in ((m, posterior[seen]), (blocked_u, 1 - posterior[seen])):
+            targets = [(blocked_u, 1 - posterior[seen])]
+            if name not in fixed_m:
+                targets.append((m, posterior[seen]))
+            for target, weights in targets:
                 counts = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
                 updated = np.clip(counts / max(counts.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
@@ -499,7 +545,7 @@ def match_records(
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None)
     levels = comparison_levels(prepared, pairs)
-    parameters = estimate_parameters(levels, estimate_u(prepared))
+    parameters = estimate_parameters(levels, estimate_u(prepared), labelled_m(prepared, max_block_size))
     # EM's prior is the match share among candidate pairs; two records taken at random match
     # far less often: as many expected matches, spread over all pairs of records.
     all_pairs = records.height * (records.height - 1) / 2
