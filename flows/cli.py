@@ -219,9 +219,13 @@ def dedupe_score(
     ] = None,
     truth_file: Annotated[
         Path | None,
-        typer.Option(help="CSV of source, record_id, person_id (the generator's truth/records.csv).", exists=True),
+        typer.Option(
+            help="CSV of source, record_id, person_id (the generator's truth/records.csv).", exists=True
+        ),
     ] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Day to resolve (YYYY-MM-DD); default today.")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to resolve (YYYY-MM-DD); default today.")
+    ] = None,
     warehouse: Annotated[
         Path | None, typer.Option(help="Warehouse file to build; default a fresh one in a temporary folder.")
     ] = None,
@@ -275,7 +279,9 @@ def bench_dedupe(
         result = run_bench(directory, records, seed=seed, difficulty=difficulty)
     except (ConfigError, DataError, ValueError) as error:
         _fail(error)
-    typer.echo(f"Dedupe benchmark on {_os.cpu_count()} cores (figures are for a machine shared with other work)")
+    typer.echo(
+        f"Dedupe benchmark on {_os.cpu_count()} cores (figures are for a machine shared with other work)"
+    )
     if result.generate is not None:
         typer.echo(f"  generate:  {_timing(result.generate)}")
     typer.echo(f"  extract:   {_timing(result.extract)}")

@@ -195,13 +195,14 @@ def link_records(
             for component in big[np.argsort(-sizes[big], kind="stable")][:20]:
                 members = np.flatnonzero(old == component)
                 dropped = pairs.filter(pl.Series(old[pairs["left"].to_numpy()] == component)).height
-                parts = np.unique(labels[members]).size
-                action = (
-                    f"{int(alone[members].sum())} records kept apart, the rest split into "
-                    f"{parts - int(alone[members].sum())} clusters"
-                    if alone[members].any()
-                    else f"split into {parts} clusters"
-                )
+                apart = int(alone[members].sum())
+                parts = np.unique(labels[members[~alone[members]]]).size
+                if apart == members.size:
+                    action = f"all {apart} records kept apart"
+                elif apart:
+                    action = f"{apart} records kept apart, the rest split into {parts} clusters"
+                else:
+                    action = f"split into {parts} clusters"
                 keys = _describe_keys(links.filter(pl.col("node").is_in(members.tolist())))
                 suspicious.append(
                     f"cluster of {members.size} records: {action} after dropping {dropped} probabilistic "
@@ -229,7 +230,9 @@ def link_records(
             match_rule=pl.when(pl.col("size") == 1)
             .then(pl.lit("singleton"))
             .otherwise(pl.coalesce("exact_rule", "rule", pl.lit("singleton"))),
-            match_score=pl.when(pl.col("size") == 1).then(None).otherwise(pl.coalesce("exact_score", "score")),
+            match_score=pl.when(pl.col("size") == 1)
+            .then(None)
+            .otherwise(pl.coalesce("exact_score", "score")),
         )
         .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
     )
@@ -277,7 +280,9 @@ def probabilistic_links(records: pl.DataFrame, config: PipelineConfig) -> tuple[
     )
     ids = numbered.select("node", "record_source", "record_id")
     links = (
-        outcome.links.join(ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left")
+        outcome.links.join(
+            ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left"
+        )
         .join(ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}), on="right")
         .select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
     )

@@ -133,7 +133,9 @@ def bench_config(directory: Path) -> Path:
     """A config for generated data with only the CRM (customers) source, written next to the data."""
     import yaml
 
-    demo = yaml.safe_load((Path(__file__).resolve().parent.parent / "config" / "demo.yaml").read_text("utf-8"))
+    demo = yaml.safe_load(
+        (Path(__file__).resolve().parent.parent / "config" / "demo.yaml").read_text("utf-8")
+    )
     demo["sources"] = [s for s in demo["sources"] if s["name"] == "crm"]
     path = directory / "bench-config.yaml"
     path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")

@@ -136,7 +136,11 @@ def _text(column: str) -> pl.Expr:
         .str.replace_all(r"[\s\u3000]+", " ")
         .str.strip_chars()
     )
-    return pl.when(cleaned.is_in(["", "-", "n/a", "na", "null", "none", "未知", "无", "不详"])).then(None).otherwise(cleaned)
+    return (
+        pl.when(cleaned.is_in(["", "-", "n/a", "na", "null", "none", "未知", "无", "不详"]))
+        .then(None)
+        .otherwise(cleaned)
+    )
 
 
 def _name(column: str) -> pl.Expr:
@@ -193,9 +197,13 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
             pl.when(han).then(full.str.slice(1)).otherwise(first_word),
             pl.when(~han & first_word.is_null()).then(full),
         ),
-        family=pl.coalesce(_name("family_name"), pl.when(han).then(full.str.slice(0, 1)).otherwise(last_word)),
+        family=pl.coalesce(
+            _name("family_name"), pl.when(han).then(full.str.slice(0, 1)).otherwise(last_word)
+        ),
     ).with_columns(
-        given=pl.when(pl.col("given") == "").then(None).otherwise(pl.col("given").str.replace_all(r"[^\p{L}]", "")),
+        given=pl.when(pl.col("given") == "")
+        .then(None)
+        .otherwise(pl.col("given").str.replace_all(r"[^\p{L}]", "")),
         family=pl.when(pl.col("family") == "")
         .then(None)
         .otherwise(pl.col("family").str.replace_all(r"[^\p{L}]", "")),
@@ -209,7 +217,11 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         _text("city").str.replace_all(r"市$", "").alias("city"),
         _text("postcode").str.replace_all(r"\s", "").alias("postcode"),
         _text("province").str.replace_all(r"(省|市)$", "").alias("province"),
-        pl.col("national_id").cast(pl.String).str.to_uppercase().str.replace_all(r"[^0-9A-Z]", "").alias("national_id"),
+        pl.col("national_id")
+        .cast(pl.String)
+        .str.to_uppercase()
+        .str.replace_all(r"[^0-9A-Z]", "")
+        .alias("national_id"),
         _text("email_norm").str.extract(r"^([^@]+)@", 1).alias("email_local"),
         _text("email_norm").alias("email"),
         _digits("phone_norm").alias("phone"),
@@ -223,7 +235,9 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
         family1=pl.col("family").str.slice(0, 1),
         dob_year=pl.col("dob").str.slice(0, 4),
         dob_monthday=pl.col("dob").str.slice(4, 4),
-        dob_swapped=pl.col("dob").str.slice(0, 4) + pl.col("dob").str.slice(6, 2) + pl.col("dob").str.slice(4, 2),
+        dob_swapped=pl.col("dob").str.slice(0, 4)
+        + pl.col("dob").str.slice(6, 2)
+        + pl.col("dob").str.slice(4, 2),
         phone_head=pl.col("phone").str.slice(0, pl.col("phone").str.len_chars() - 4),
     )
 
@@ -426,9 +440,10 @@ def estimate_parameters(
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
-    for done in range(1, iterations + 1):
+    for iteration in range(1, iterations + 1):
         if pairs == 0:
             break
+        done = iteration
         log_odds = np.full(pairs, np.log(prior / (1 - prior)))
         for name, level in levels.items():
             seen = level >= 0
@@ -492,9 +507,13 @@ def score_pairs(
             column = COMPARISONS[name][0]
             tf = (
                 pairs.select(pl.col("left"))
-                .join(prepared.select("node", column), left_on="left", right_on="node", how="left", maintain_order="left")[
-                    column
-                ]
+                .join(
+                    prepared.select("node", column),
+                    left_on="left",
+                    right_on="node",
+                    how="left",
+                    maintain_order="left",
+                )[column]
                 .replace_strict(frequencies[name], default=None, return_dtype=pl.Float64)
                 .fill_null(parameters.u[name][top])
                 .to_numpy()
@@ -506,12 +525,8 @@ def score_pairs(
         if part is not None:
             agreeing[part] = agreeing.get(part, np.zeros(pairs.height, bool)) | (seen & (contribution > 1.0))
     probability = 1 / (1 + np.exp2(-np.clip(weight, -60, 60)))
-    rule_columns = [
-        pl.when(pl.Series(agreeing[p])).then(pl.lit(p)) for p in RULE_ORDER if p in agreeing
-    ]
-    rule = (
-        pl.concat_str(rule_columns, separator="_", ignore_nulls=True) if rule_columns else pl.lit("")
-    )
+    rule_columns = [pl.when(pl.Series(agreeing[p])).then(pl.lit(p)) for p in RULE_ORDER if p in agreeing]
+    rule = pl.concat_str(rule_columns, separator="_", ignore_nulls=True) if rule_columns else pl.lit("")
     return pairs.with_columns(
         match_weight=pl.Series(weight),
         match_probability=pl.Series(probability),
