@@ -399,8 +399,10 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
 def labelled_m(prepared: pl.DataFrame, max_block_size: int = 50) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
-    A comparison learns only from identifiers other than its own; one with fewer than
-    MIN_LABELLED_PAIRS such pairs is left out (EM estimates it).
+    Only the non-identifier comparisons (names, birth date, address, city, postcode, gender) learn
+    here: records that share one identifier tend to share the others too (the easy duplicates), so
+    labelled pairs understate how often true matches have a typo in a phone or email. A comparison
+    with fewer than MIN_LABELLED_PAIRS labelled pairs is left out too; EM estimates what is left out.
     """
     found = []
     for rule, (columns, own) in LABELLING_RULES.items():
@@ -409,6 +411,8 @@ def labelled_m(prepared: pl.DataFrame, max_block_size: int = 50) -> dict[str, np
             found.append((own, comparison_levels(prepared, pairs)))
     m = {}
     for name, (_, kind) in COMPARISONS.items():
+        if name in LABELLING_RULES:
+            continue  # identifiers agree together in easy duplicates: their m is left to EM
         parts = [levels[name] for own, levels in found if own != name]
         level = np.concatenate(parts) if parts else np.zeros(0, np.int8)
         level = level[level >= 0]
