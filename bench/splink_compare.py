@@ -96,13 +96,19 @@ def prepared_records(wh: Warehouse) -> pl.DataFrame:
     return prepared.join(numbered.select("node", "item"), on="node")
 
 
-def compare(name: str, config_path: Path, work: Path, truth_expression: str | None, truth_file: Path | None) -> dict:
+def compare(
+    name: str, config_path: Path, work: Path, truth_expression: str | None, truth_file: Path | None
+) -> dict:
     """Both matchers on one dataset: scores and seconds."""
     config = load_config(config_path).model_copy(update={"warehouse": work / f"{name}.duckdb"})
     ours = score_resolution(config, END, truth_expression, truth_file)
     with Warehouse.open(config, read_only=True) as wh:
         records = prepared_records(wh)
-        truth = truth_from_expression(wh, config, truth_expression) if truth_expression else truth_from_file(truth_file)
+        truth = (
+            truth_from_expression(wh, config, truth_expression)
+            if truth_expression
+            else truth_from_file(truth_file)
+        )
     try:
         clusters, seconds = splink_clusters(records)
         theirs = pairwise_scores(clusters, truth)
@@ -131,8 +137,12 @@ def main() -> None:
         data = work / f"generated-{difficulty}"
         generate(data, customers=1500, seed=7, end=END, difficulty=difficulty)
         shutil.copyfile(REPO / "config" / "demo.yaml", data / "config.yaml")
-        datasets.append((f"generator {difficulty}", data / "config.yaml", None, data / "truth" / "records.csv"))
-    print("| dataset | records | ours P | ours R | ours F1 | ours s | Splink P | Splink R | Splink F1 | Splink s |")
+        datasets.append(
+            (f"generator {difficulty}", data / "config.yaml", None, data / "truth" / "records.csv")
+        )
+    print(
+        "| dataset | records | ours P | ours R | ours F1 | ours s | Splink P | Splink R | Splink F1 | Splink s |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name, config_path, expression, truth_file in datasets:
         row = compare(name.replace(" ", "_").replace("+", "_"), config_path, work, expression, truth_file)

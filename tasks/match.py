@@ -38,19 +38,32 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "family_given_initial_postcode": ("family", "given1", "postcode"),
     "given_family_initial_postcode": ("given", "family1", "postcode"),
     "year_family_given_initial": ("dob_year", "family", "given1"),
-    "monthday_family": ("dob_monthday", "family"),
+    "monthday_family_given_initial": ("dob_monthday", "family", "given1"),
+    "national_id": ("national_id",),
+    "email_local": ("email_local",),
+    "phone_head_name": ("phone_head", "family", "given"),
+    "address_postcode": ("address", "postcode"),
+    # wide rules: many more pairs per record; for small, very noisy sources (see config/linkage/fake_1000.yaml)
     "dob": ("dob",),
+    "monthday_family": ("dob_monthday", "family"),
     "family_year": ("family", "dob_year"),
     "given_year": ("given", "dob_year"),
     "family_given_initial": ("family", "given1"),
     "given_family_initial": ("given", "family1"),
     "city_year_given_initial": ("city", "dob_year", "given1"),
-    "national_id": ("national_id",),
-    "email_local": ("email_local",),
-    "phone_head_name": ("phone_head", "family", "given"),
-    "address_postcode": ("address", "postcode"),
 }
-DEFAULT_BLOCKING = tuple(BLOCKING_RULES)
+WIDE_RULES = frozenset(
+    (
+        "dob",
+        "monthday_family",
+        "family_year",
+        "given_year",
+        "family_given_initial",
+        "given_family_initial",
+        "city_year_given_initial",
+    )
+)
+DEFAULT_BLOCKING = tuple(rule for rule in BLOCKING_RULES if rule not in WIDE_RULES)
 # Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.
 # Each labels every comparison except its own (a pair found by its email agrees on it by construction).
 LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
@@ -300,41 +313,64 @@ def _pairs_sharing(
     return pairs.cast({"left": pl.Int64, "right": pl.Int64}), described
 
 
-def _similarity(a: np.ndarray, b: np.ndarray, scorer: object) -> np.ndarray:
-    """Pairwise similarity of two aligned string arrays (empty strings where null)."""
-    if a.size == 0:
-        return np.zeros(0)
-    return process.cpdist(a, b, scorer=scorer, workers=-1, dtype=np.float32)
+def _pair_similarity(
+    vocabulary: np.ndarray, a: np.ndarray, b: np.ndarray, scorer: object, default: float
+) -> np.ndarray:
+    """scorer(vocabulary[a], vocabulary[b]) per pair of value codes, computed once per distinct pair.
+
+    Codes are -1 where the value is missing; pairs with a missing or equal value get default.
+    """
+    result = np.full(a.size, default, dtype=np.float64)
+    mask = (a >= 0) & (b >= 0) & (a != b)
+    if not mask.any():
+        return result
+    size = np.int64(vocabulary.size)
+    distinct, inverse = np.unique(a[mask].astype(np.int64) * size + b[mask], return_inverse=True)
+    scores = process.cpdist(
+        vocabulary[distinct // size], vocabulary[distinct % size], scorer=scorer, workers=-1, dtype=np.float32
+    )
+    result[mask] = scores[inverse]
+    return result
 
 
 def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Agreement level per comparison and pair: LEVELS[kind]-1 is exact, 0 disagrees, -1 missing."""
+    """Agreement level per comparison and pair: LEVELS[kind]-1 is exact, 0 disagrees, -1 missing.
+
+    Values are coded against one shared vocabulary, so equality is an integer comparison (also
+    across columns: given against family, birth date against its day-month swap) and string
+    similarity is computed once per distinct pair of values, not once per pair of records.
+    """
     position = np.full(int(prepared["node"].max()) + 1 if prepared.height else 1, -1, dtype=np.int64)
     position[prepared["node"].to_numpy()] = np.arange(prepared.height)
     left = position[pairs["left"].to_numpy()]
     right = position[pairs["right"].to_numpy()]
-    strings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    columns = sorted({column for column, _ in COMPARISONS.values()} | {"dob_swapped"})
+    vocabulary = pl.concat([prepared[c].drop_nulls() for c in columns]).unique().sort()
+    index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int64)})
+    words = vocabulary.to_numpy().astype(object)
+    han_word = vocabulary.str.contains(r"\p{Han}").to_numpy()
+    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def sides(column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if column not in strings:
-            values = prepared[column].fill_null("").to_numpy().astype(object)
-            null = prepared[column].is_null().to_numpy()
-            strings[column] = (values[left], values[right], null[left] | null[right])
-        return strings[column]
-
-    def han(column: str) -> np.ndarray:
-        """Either side written in Han characters: one character more or less is another name, not a typo."""
-        written = prepared[column].str.contains(r"\p{Han}").fill_null(False).to_numpy()
-        return written[left] | written[right]
+    def codes(column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in coded:
+            values = prepared.select(value=pl.col(column)).join(
+                index, on="value", how="left", maintain_order="left"
+            )
+            code = values["code"].fill_null(-1).to_numpy()
+            coded[column] = (code[left], code[right])
+        return coded[column]
 
     jaro = distance.JaroWinkler.normalized_similarity
     lev = distance.Levenshtein.distance
     levels: dict[str, np.ndarray] = {}
     for name, (column, kind) in COMPARISONS.items():
-        a, b, missing = sides(column)
+        a, b = codes(column)
+        missing = (a < 0) | (b < 0)
         exact = a == b
         if kind in ("name", "place", "text"):
-            sim = np.where(han(column), 0.0, _similarity(a, b, jaro))
+            # Han script: one character more or less is another name, not a typo
+            han = (han_word[np.maximum(a, 0)] & (a >= 0)) | (han_word[np.maximum(b, 0)] & (b >= 0))
+            sim = np.where(han, 0.0, _pair_similarity(words, a, b, jaro, 0.0))
             if kind == "name":
                 level = np.select([exact, sim >= 0.92, sim >= 0.8], [3, 2, 1], 0)
             elif kind == "text":
@@ -342,20 +378,20 @@ def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, 
             else:
                 level = np.select([exact, sim >= 0.88], [2, 1], 0)
         elif kind == "email":
-            level = np.select([exact, _similarity(a, b, lev) <= 1], [2, 1], 0)
+            level = np.select([exact, _pair_similarity(words, a, b, lev, 99) <= 1], [2, 1], 0)
         elif kind == "date":
-            edits = _similarity(a, b, lev)
-            swapped = sides("dob_swapped")[0] == b  # day and month the other way round
+            edits = _pair_similarity(words, a, b, lev, 99)
+            swapped = (codes("dob_swapped")[0] == b) & (b >= 0)  # day and month the other way round
             level = np.select([exact, (edits <= 1) | swapped, edits <= 2], [3, 2, 1], 0)
         elif kind == "code":
-            level = np.select([exact, _similarity(a, b, lev) <= 1], [2, 1], 0)
+            level = np.select([exact, _pair_similarity(words, a, b, lev, 99) <= 1], [2, 1], 0)
         else:
             level = exact.astype(np.int64)
         levels[name] = np.where(missing, -1, level).astype(np.int8)
     # given and family name written the other way round: both count as agreeing exactly
-    ga, gb, gmiss = sides("given")
-    fa, fb, fmiss = sides("family")
-    swapped = (ga == fb) & (fa == gb) & ~gmiss & ~fmiss & (ga != fa)
+    ga, gb = codes("given")
+    fa, fb = codes("family")
+    swapped = (ga == fb) & (fa == gb) & (ga >= 0) & (fa >= 0) & (ga != fa)
     levels["given"] = np.where(swapped, 3, levels["given"]).astype(np.int8)
     levels["family"] = np.where(swapped, 3, levels["family"]).astype(np.int8)
     return levels
