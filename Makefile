@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint clean stack-up stack-down system-deps
+.PHONY: demo test lint clean stack-up stack-down system-deps bench-dedupe bench-splink
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -42,6 +42,15 @@ stack-up: .venv/.synced
 
 stack-down:
 	deployments/stack.sh down
+
+## Time identity resolution of 1,000,000 generated customer records (data in bench-data/, not in git).
+bench-dedupe: .venv/.synced
+	$(UV) run --frozen segments bench-dedupe --records 1000000 --dir bench-data
+
+## Our matcher against a standard Splink model on FEBRL, fake_1000 and generated data.
+bench-splink: .venv/.synced
+	$(UV) sync --frozen --group bench
+	$(UV) run --frozen --group bench python bench/splink_compare.py
 
 lint: .venv/.synced
 	$(UV) run --frozen ruff check .
