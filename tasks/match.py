@@ -72,6 +72,7 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "national_id": (("national_id",), "national_id"),
 }
 MIN_LABELLED_PAIRS = 30
+EM_SAMPLE = 1_000_000  # candidate pairs EM is trained on at most
 
 # Comparison -> (prepared column, kind). Kinds decide the levels, see comparison_levels.
 COMPARISONS: dict[str, tuple[str, str]] = {
@@ -600,7 +601,12 @@ def match_records(
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None)
     levels = comparison_levels(prepared, pairs)
-    parameters = estimate_parameters(levels, estimate_u(prepared), labelled_m(prepared, max_block_size))
+    # EM learns as well from a uniform sample of a million candidate pairs as from all of them
+    sample = (
+        np.random.default_rng(0).permutation(pairs.height)[:EM_SAMPLE] if pairs.height > EM_SAMPLE else None
+    )
+    training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
+    parameters = estimate_parameters(training, estimate_u(prepared), labelled_m(prepared, max_block_size))
     # EM's prior is the match share among candidate pairs; two records taken at random match
     # far less often: as many expected matches, spread over all pairs of records.
     all_pairs = records.height * (records.height - 1) / 2
