@@ -430,7 +430,7 @@ class DedupeConfig(BaseModel):
         description="Which blocking rules of tasks/match.py propose candidate pairs (default: all of them).",
     )
     max_block_size: int = Field(
-        default=50,
+        default=25,
         ge=2,
         description="A blocking key value shared by more records than this proposes no pairs "
         "(keeps candidate pairs near-linear in the number of records).",
