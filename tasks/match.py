@@ -257,7 +257,7 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def candidate_pairs(
-    prepared: pl.DataFrame, rules: Sequence[str] = DEFAULT_BLOCKING, max_block_size: int = 50
+    prepared: pl.DataFrame, rules: Sequence[str] = DEFAULT_BLOCKING, max_block_size: int = 25
 ) -> tuple[pl.DataFrame, list[str]]:
     """Distinct pairs (left < right nodes) that share at least one blocking key.
 
@@ -433,7 +433,7 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
     return u
 
 
-def labelled_m(prepared: pl.DataFrame, max_block_size: int = 50) -> dict[str, np.ndarray]:
+def labelled_m(prepared: pl.DataFrame, max_block_size: int = 25) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
     Only the non-identifier comparisons (names, birth date, address, city, postcode, gender) learn
@@ -588,7 +588,7 @@ def match_records(
     records: pl.DataFrame,
     threshold: float,
     rules: Sequence[str] = DEFAULT_BLOCKING,
-    max_block_size: int = 50,
+    max_block_size: int = 25,
 ) -> MatchOutcome:
     """Probabilistic links between records (node plus canonical customer fields) at or above threshold."""
     empty = pl.DataFrame(
