@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint clean stack-up stack-down system-deps bench bench-10m
+.PHONY: demo test lint clean stack-up stack-down system-deps bench bench-10m bench-dedupe bench-splink
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -58,6 +58,15 @@ bench-10m: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench --sizes 10000000 --large-runs 1 --compare-sizes "" \
 	  --memory-limit 8GB $(BENCH_ARGS)
+
+## Time identity resolution of 1,000,000 generated customer records (data in bench-data/, not in git).
+bench-dedupe: .venv/.synced
+	$(UV) run --frozen segments bench-dedupe --records 1000000 --dir bench-data
+
+## Our matcher against a standard Splink model on FEBRL, fake_1000 and generated data.
+bench-splink: .venv/.synced
+	$(UV) sync --frozen --group bench
+	$(UV) run --frozen --group bench python bench/splink_compare.py
 
 lint: .venv/.synced
 	$(UV) run --frozen ruff check .

@@ -125,11 +125,19 @@ def generate(
     customers: CustomersOption = 2000,
     seed: SeedOption = 42,
     end: Annotated[str | None, typer.Option(help="Last day of data (YYYY-MM-DD); default today.")] = None,
+    difficulty: Annotated[
+        str, typer.Option(help="default, or hard: more CRM duplicates that share no phone or e-mail.")
+    ] = "default",
 ) -> None:
     """Generate sample 棋牌 platform data (CRM, game sessions, payments, social, survey) and its config."""
     from tasks.generate import generate as write_sample
 
-    stats = write_sample(directory, customers=customers, seed=seed, end=parse_day(end) or today())
+    try:
+        stats = write_sample(
+            directory, customers=customers, seed=seed, end=parse_day(end) or today(), difficulty=difficulty
+        )
+    except ValueError as error:
+        _fail(error)
     shutil.copyfile(DEMO_CONFIG, directory / "config.yaml")
     typer.echo(f"Generated {stats.persons:,} persons under {directory.resolve()}:")
     for source, rows in stats.rows.items():
@@ -272,6 +280,92 @@ def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
     except (ConfigError, DataError) as error:
         _fail(error)
     typer.echo(text, nl=False)
+
+
+def _timing(timing: Any) -> str:
+    return f"{timing.wall_s:.1f} s wall, {timing.cpu_s:.1f} s CPU"
+
+
+@app.command("dedupe-score")
+def dedupe_score(
+    config: ConfigOption,
+    truth: Annotated[
+        str | None,
+        typer.Option(help="SQL expression over a raw customers row giving its true identity, e.g. cluster."),
+    ] = None,
+    truth_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of source, record_id, person_id (the generator's truth/records.csv).", exists=True
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Day to resolve (YYYY-MM-DD); default today.")
+    ] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help="Warehouse file to build; default a fresh one in a temporary folder.")
+    ] = None,
+) -> None:
+    """Extract and dedupe a config's sources, then print pairwise precision, recall and F1 against ground truth."""
+    import tempfile
+
+    from tasks.linkage import score_resolution
+
+    try:
+        pipeline = load_config(config)
+        with tempfile.TemporaryDirectory(prefix="dedupe-score-") as scratch:
+            target = warehouse.resolve() if warehouse else Path(scratch) / "warehouse.duckdb"
+            pipeline = pipeline.model_copy(update={"warehouse": target})
+            day = parse_day(as_of) or pipeline.today()
+            result = score_resolution(pipeline, day, truth, truth_file)
+    except (ConfigError, DataError, ValueError) as error:
+        _fail(error)
+    scores, dedupe = result.scores, result.dedupe
+    typer.echo(f"Identity resolution of {config} scored against ground truth")
+    typer.echo(f"  records scored   {scores['items']:>10,}")
+    typer.echo(f"  true pairs       {scores['true_pairs']:>10,}")
+    typer.echo(f"  predicted pairs  {scores['predicted_pairs']:>10,}  ({scores['correct_pairs']:,} correct)")
+    typer.echo(f"  precision        {scores['precision']:>10.4f}")
+    typer.echo(f"  recall           {scores['recall']:>10.4f}")
+    typer.echo(f"  F1               {scores['f1']:>10.4f}")
+    typer.echo(
+        f"  customers {dedupe.customers:,} from {dedupe.records:,} records; candidate pairs "
+        f"{dedupe.candidate_pairs:,}, probabilistic links {dedupe.probabilistic_links:,}"
+    )
+    typer.echo(f"  extract: {_timing(result.extract)}; dedupe: {_timing(result.resolve)}")
+    for cluster in dedupe.suspicious_clusters:
+        typer.echo(f"  suspicious: {cluster}")
+
+
+@app.command("bench-dedupe")
+def bench_dedupe(
+    records: Annotated[int, typer.Option(help="Customer (CRM) records to resolve.", min=1)] = 1_000_000,
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Folder for the generated data (reused when it matches).")
+    ] = Path("bench-data"),
+    seed: SeedOption = 42,
+    difficulty: Annotated[str, typer.Option(help="Generator setting: default or hard.")] = "default",
+) -> None:
+    """Benchmark: generate CRM records, extract them, and time identity resolution (dedupe) alone."""
+    import os as _os
+
+    from tasks.linkage import bench_dedupe as run_bench
+
+    try:
+        result = run_bench(directory, records, seed=seed, difficulty=difficulty)
+    except (ConfigError, DataError, ValueError) as error:
+        _fail(error)
+    typer.echo(
+        f"Dedupe benchmark on {_os.cpu_count()} cores (figures are for a machine shared with other work)"
+    )
+    if result.generate is not None:
+        typer.echo(f"  generate:  {_timing(result.generate)}")
+    typer.echo(f"  extract:   {_timing(result.extract)}")
+    typer.echo(f"  dedupe:    {_timing(result.resolve)}")
+    typer.echo(
+        f"  {result.records:,} customer records -> {result.customers:,} customers; "
+        f"{result.candidate_pairs:,} candidate pairs, {result.probabilistic_links:,} probabilistic links"
+    )
 
 
 def main() -> None:

@@ -498,6 +498,44 @@ class DedupeConfig(BaseModel):
         description="How birth dates such as 02/01/1990 are read: day first (dmy), month first (mdy), or not "
         "at all (reject; unambiguous ones such as 25/12/1990 are always read).",
     )
+    probabilistic: bool = Field(
+        default=True,
+        description="After the exact rules, also link records that share no strong identifier when name, "
+        "birth date, address, city and partial identifiers agree strongly (Fellegi-Sunter, see tasks/match.py).",
+    )
+    match_threshold: float = Field(
+        default=0.9,
+        gt=0,
+        lt=1,
+        description="Probabilistic links need at least this match probability (higher: fewer false merges).",
+    )
+    blocking_rules: list[str] | None = Field(
+        default=None,
+        description="Which blocking rules of tasks/match.py propose candidate pairs (default: all of them).",
+    )
+    max_block_size: int = Field(
+        default=25,
+        ge=2,
+        description="A blocking key value shared by more records than this proposes no pairs "
+        "(keeps candidate pairs near-linear in the number of records).",
+    )
+    max_cluster_size: int = Field(
+        default=50,
+        ge=2,
+        description="A cluster larger than this is not merged blindly: it is re-split without its "
+        "probabilistic links, and what is still too large stays as single records; each such cluster "
+        "is listed in the run summary.",
+    )
+
+    @field_validator("blocking_rules")
+    @classmethod
+    def _known_blocking_rules(cls, value: list[str] | None) -> list[str] | None:
+        from tasks.match import BLOCKING_RULES
+
+        unknown = sorted(set(value or []) - set(BLOCKING_RULES))
+        if unknown:
+            raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
+        return value
 
 
 class OrchestrationConfig(BaseModel):

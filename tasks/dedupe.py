@@ -21,13 +21,34 @@ from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.extract import ID_FIELDS
 from tasks.identity import assign_customer_ids, latest_identity_run
+from tasks.match import DEFAULT_BLOCKING, match_records, national_id_key_sql
 from tasks.normalize import normalize_devices, normalize_emails_with_rules, normalize_phone, normalize_phones
 from tasks.warehouse import Warehouse
 
 FACT_KINDS = ("transactions", "events", "feedback")
 # Match keys in priority order: the first shared one names the rule that merged a record.
-MATCH_KEYS = ("email_norm", "phone_norm", "device_id")
-MATCH_RULES = {"email_norm": "exact:email", "phone_norm": "exact:phone", "device_id": "exact:device_id"}
+MATCH_KEYS = ("email_norm", "phone_norm", "national_id", "device_id")
+MATCH_RULES = {
+    "email_norm": "exact:email",
+    "phone_norm": "exact:phone",
+    "national_id": "exact:national_id",
+    "device_id": "exact:device_id",
+}
+# Canonical customer fields the probabilistic matcher compares (read from core.customer_records).
+MATCH_FIELDS = (
+    "full_name",
+    "given_name",
+    "family_name",
+    "gender",
+    "birth_date",
+    "email_norm",
+    "phone_norm",
+    "national_id",
+    "address",
+    "city",
+    "province",
+    "postcode",
+)
 
 
 @dataclass(frozen=True)
@@ -37,8 +58,12 @@ class DedupeResult:
     records: int
     customers: int
     merged_records: int
+    probabilistic_records: int  # merged by a probabilistic link only
     largest_cluster: int
+    candidate_pairs: int  # pairs the blocking rules proposed to the probabilistic matcher
+    probabilistic_links: int  # of those, pairs at or above the match threshold
     overshared_keys: list[str]
+    suspicious_clusters: list[str]  # clusters above max_cluster_size, and what was done with them
 
 
 def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
@@ -72,12 +97,54 @@ def build_source_links(wh: Warehouse, config: PipelineConfig) -> None:
 
 
 def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[pl.DataFrame, list[str]]:
-    """Connected components of records linked by shared keys.
+    """Connected components of records linked by shared keys only (no probabilistic links, no size guard).
 
     observations: record_source, record_id, email_norm, phone_norm, device_id, first_seen.
     Returns one row per record (record_source, record_id, component, first_seen, match_rule) and
     the keys that were not used because more than max_key_records records share them.
     """
+    linkage = link_records(observations, max_key_records)
+    return linkage.records.drop("match_score"), linkage.overshared
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """Records with their cluster, and what was not used or not trusted on the way."""
+
+    records: pl.DataFrame  # record_source, record_id, component, first_seen, match_rule, match_score
+    overshared: list[str]
+    suspicious: list[str]
+
+
+def _describe_keys(links: pl.DataFrame, limit: int = 3) -> str:
+    """The most shared key values of a set of record-key links, e.g. 'phone=+86... (12 records)'."""
+    counts = (
+        links.group_by("key", "value")
+        .agg(records=pl.len())
+        .sort(["records", "key", "value"], descending=[True, False, False])
+        .head(limit)
+    )
+    return ", ".join(
+        f"{row['key']}={row['value']} ({row['records']} records)" for row in counts.iter_rows(named=True)
+    )
+
+
+def link_records(
+    observations: pl.DataFrame,
+    max_key_records: int,
+    pair_links: pl.DataFrame | None = None,
+    max_cluster_size: int | None = None,
+) -> Linkage:
+    """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
+
+    observations: record_source, record_id, first_seen and any of MATCH_KEYS (missing ones count as null).
+    pair_links: source_a, id_a, source_b, id_b, match_probability, rule (from tasks.match).
+    A cluster of more than max_cluster_size records is re-split without its probabilistic links;
+    a part still too large is kept as single records. Each such cluster is described in `suspicious`.
+    """
+    observations = observations.with_columns(
+        pl.lit(None, dtype=pl.String).alias(k) for k in MATCH_KEYS if k not in observations.columns
+    )
     records = (
         observations.group_by("record_source", "record_id")
         .agg(
@@ -87,13 +154,14 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
         )
         .sort("record_source", "record_id")
         .with_row_index("node")
+        .with_columns(pl.col("node").cast(pl.Int64))
     )
     keyed = observations.join(
         records.select("record_source", "record_id", "node"), on=["record_source", "record_id"]
     )
     edges = pl.concat(
         [
-            keyed.select("node", key=pl.lit(column), value=pl.col(column)).drop_nulls("value")
+            keyed.select("node", key=pl.lit(column), value=pl.col(column).cast(pl.String)).drop_nulls("value")
             for column in MATCH_KEYS
         ]
     ).unique()
@@ -105,31 +173,127 @@ def cluster_records(observations: pl.DataFrame, max_key_records: int) -> tuple[p
         sharing.filter((pl.col("records") > 1) & (pl.col("records") <= max_key_records))
         .sort("key", "value")
         .with_row_index("key_node", offset=records.height)
+        .with_columns(pl.col("key_node").cast(pl.Int64))
     )
     links = edges.join(shared.select("key", "value", "key_node"), on=["key", "value"])
+    pairs = _pair_nodes(records, pair_links)
     size = records.height + shared.height
-    graph = coo_matrix(
-        (np.ones(links.height, dtype=np.int8), (links["node"].to_numpy(), links["key_node"].to_numpy())),
-        shape=(size, size),
-    )
-    _, labels = connected_components(graph, directed=False)
-    rules = (
+
+    def components(pair_edges: pl.DataFrame) -> np.ndarray:
+        rows = np.concatenate([links["node"].to_numpy(), pair_edges["left"].to_numpy()])
+        cols = np.concatenate([links["key_node"].to_numpy(), pair_edges["right"].to_numpy()])
+        graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size, size))
+        return connected_components(graph, directed=False)[1][: records.height]
+
+    labels = components(pairs)
+    suspicious: list[str] = []
+    kept_pairs = pairs
+    if max_cluster_size is not None:
+        sizes = np.bincount(labels)
+        big = np.flatnonzero(sizes > max_cluster_size)
+        if big.size:
+            in_big = np.isin(labels, big)
+            kept_pairs = pairs.filter(~pl.Series(in_big[pairs["left"].to_numpy()]))
+            labels = components(kept_pairs)
+            split_sizes = np.bincount(labels)
+            alone = in_big & (split_sizes[labels] > max_cluster_size)
+            labels = np.where(alone, labels.max() + 1 + np.arange(labels.size), labels)
+            old = components(pairs)  # the clusters as first found, to describe them
+            for component in big[np.argsort(-sizes[big], kind="stable")][:20]:
+                members = np.flatnonzero(old == component)
+                dropped = pairs.filter(pl.Series(old[pairs["left"].to_numpy()] == component)).height
+                apart = int(alone[members].sum())
+                parts = np.unique(labels[members[~alone[members]]]).size
+                if apart == members.size:
+                    action = f"all {apart} records kept apart"
+                elif apart:
+                    action = f"{apart} records kept apart, the rest split into {parts} clusters"
+                else:
+                    action = f"split into {parts} clusters"
+                keys = _describe_keys(links.filter(pl.col("node").is_in(members.tolist())))
+                suspicious.append(
+                    f"cluster of {members.size} records: {action} after dropping {dropped} probabilistic "
+                    f"links; most shared keys: {keys or 'none'}"
+                )
+    exact_rules = (
         links.with_columns(priority=pl.col("key").replace_strict({k: i for i, k in enumerate(MATCH_KEYS)}))
         .group_by("node")
         .agg(pl.col("key").sort_by("priority").first())
-        .with_columns(match_rule=pl.col("key").replace_strict(MATCH_RULES))
+        .select("node", exact_rule=pl.col("key").replace_strict(MATCH_RULES), exact_score=pl.lit(1.0))
     )
+    both_sides = pl.concat(
+        [
+            kept_pairs.select(node="left", score="match_probability", rule="rule"),
+            kept_pairs.select(node="right", score="match_probability", rule="rule"),
+        ]
+    )
+    pair_rules = both_sides.sort(["score", "rule"], descending=[True, False]).group_by("node").first()
+    cluster_sizes = np.bincount(labels)[labels]
     result = (
-        records.with_columns(component=pl.Series(labels[: records.height]))
-        .join(rules.select("node", "match_rule"), on="node", how="left")
-        .with_columns(pl.col("match_rule").fill_null("singleton"))
-        .select("record_source", "record_id", "component", "first_seen", "match_rule")
+        records.with_columns(component=pl.Series(labels, dtype=pl.Int64), size=pl.Series(cluster_sizes))
+        .join(exact_rules, on="node", how="left")
+        .join(pair_rules, on="node", how="left")
+        .with_columns(
+            match_rule=pl.when(pl.col("size") == 1)
+            .then(pl.lit("singleton"))
+            .otherwise(pl.coalesce("exact_rule", "rule", pl.lit("singleton"))),
+            match_score=pl.when(pl.col("size") == 1)
+            .then(None)
+            .otherwise(pl.coalesce("exact_score", "score")),
+        )
+        .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
     )
     described = [
         f"{row['key']}={row['value']} ({row['records']} records)"
         for row in overshared.head(20).iter_rows(named=True)
     ]
-    return result, described
+    return Linkage(result, described, suspicious)
+
+
+def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.DataFrame:
+    """Probabilistic links as (left, right) record nodes, with probability and rule."""
+    schema = {"left": pl.Int64, "right": pl.Int64, "match_probability": pl.Float64, "rule": pl.String}
+    if pair_links is None or pair_links.is_empty():
+        return pl.DataFrame(schema=schema)
+    nodes = records.select("record_source", "record_id", "node")
+    return (
+        pair_links.join(nodes, left_on=["source_a", "id_a"], right_on=["record_source", "record_id"])
+        .rename({"node": "left"})
+        .join(nodes, left_on=["source_b", "id_b"], right_on=["record_source", "record_id"])
+        .rename({"node": "right"})
+        .select("left", "right", "match_probability", "rule")
+        .cast(schema)
+    )
+
+
+def customer_match_records(wh: Warehouse) -> pl.DataFrame:
+    """Customer records with the fields the probabilistic matcher compares, one row per record."""
+    fields = ", ".join(MATCH_FIELDS)
+    return wh.frame(
+        f"select source as record_source, source_id as record_id, {fields} from core.customer_records "
+        "order by source, source_id"
+    )
+
+
+def probabilistic_links(records: pl.DataFrame, config: PipelineConfig) -> tuple[pl.DataFrame, int]:
+    """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...)."""
+    settings = config.dedupe
+    numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    outcome = match_records(
+        numbered.drop("record_source", "record_id"),
+        threshold=settings.match_threshold,
+        rules=settings.blocking_rules or DEFAULT_BLOCKING,
+        max_block_size=settings.max_block_size,
+    )
+    ids = numbered.select("node", "record_source", "record_id")
+    links = (
+        outcome.links.join(
+            ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left"
+        )
+        .join(ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}), on="right")
+        .select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
+    )
+    return links, outcome.candidate_pairs
 
 
 def dedupe_all(
@@ -137,6 +301,7 @@ def dedupe_all(
 ) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen before cutoff."""
     as_of = (cutoff - timedelta(days=1)).date()
+    settings = config.dedupe
     with wh.transaction():
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)
@@ -146,10 +311,29 @@ def dedupe_all(
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
         observations = wh.frame("select * from core.record_observations")
-        components, overshared = cluster_records(observations, config.dedupe.max_key_records)
-        components = assign_customer_ids(wh, components, as_of, run_id)
+        national_ids = wh.frame(
+            f"select source as record_source, source_id as record_id, {national_id_key_sql('national_id')} "
+            "as national_id from core.customer_records where national_id is not null"
+        )
+        observations = observations.join(national_ids, on=["record_source", "record_id"], how="left")
+        known = observations.select("record_source", "record_id").unique()
+        candidates, links = 0, None
+        if settings.probabilistic:
+            records = customer_match_records(wh).join(known, on=["record_source", "record_id"])
+            links, candidates = probabilistic_links(records, config)
+        linkage = link_records(observations, settings.max_key_records, links, settings.max_cluster_size)
+        components = assign_customer_ids(wh, linkage.records, as_of, run_id)
         wh.write_frame("record_components", components, temp=True)
         wh.build("core.identity_map", "core/identity_map")
+        # identity_map.sql still scores every merged record 1.0: carry the matcher's score over
+        wh.execute("alter table core.identity_map alter match_score type double")
+        wh.execute(
+            """
+            update core.identity_map set match_score = components.match_score
+            from record_components as components
+            where components.record_source = identity_map.source and components.record_id = identity_map.source_id
+            """
+        )
         wh.execute("drop table record_components")
         wh.build("core.customers", "core/customers", {"source_priority": config.dedupe.source_priority})
     stats = wh.dicts(
@@ -158,11 +342,18 @@ def dedupe_all(
             count(*) as records,
             count(distinct customer_id) as customers,
             count(*) filter (where match_rule <> 'singleton') as merged_records,
+            count(*) filter (where match_rule like 'probabilistic:%') as probabilistic_records,
             coalesce(max(cluster_size), 0) as largest_cluster
         from core.identity_map
         """
     )[0]
-    return DedupeResult(**stats, overshared_keys=overshared)
+    return DedupeResult(
+        **stats,
+        candidate_pairs=candidates,
+        probabilistic_links=0 if links is None else links.height,
+        overshared_keys=linkage.overshared,
+        suspicious_clusters=linkage.suspicious,
+    )
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
@@ -178,6 +369,12 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
         result.merged_records,
         result.largest_cluster,
     )
+    if result.suspicious_clusters:
+        get_run_logger().warning(
+            "%d clusters above max_cluster_size were not merged blindly: %s",
+            len(result.suspicious_clusters),
+            "; ".join(result.suspicious_clusters),
+        )
     get_run_logger().info(
         "customer ids (%s run): %d new, %d merged away, %d split off",
         ids["mode"],

@@ -172,6 +172,23 @@ HOUR_WEIGHTS: tuple[float, ...] = (
 SHARE_CRM = 0.90
 SHARE_REREGISTERED = 0.08  # of persons with a CRM record
 SHARE_HARD_DUPLICATE = 0.20  # of re-registrations: phone typo and a different e-mail
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    """How hard the CRM duplicates are to find; only thresholds change, so every setting draws the same numbers."""
+
+    reregistered: float = SHARE_REREGISTERED  # of persons with a CRM record
+    hard_duplicate: float = SHARE_HARD_DUPLICATE  # of re-registrations: phone typo and another e-mail
+    moved: float = 0.15  # of re-registrations: another city
+    traditional: float = 0.4  # of re-registrations: the name in traditional characters
+
+
+# "hard": three times the re-registrations, most of them without any shared identifier, more moves.
+DIFFICULTIES: dict[str, Difficulty] = {
+    "default": Difficulty(),
+    "hard": Difficulty(reregistered=0.25, hard_duplicate=0.7, moved=0.3, traditional=0.6),
+}
 SHARE_NON_PLAYERS = 0.15  # all of them among CRM persons; guests always play
 SHARE_PLACEHOLDER = 0.005
 SHARE_STILL_ACTIVE = 0.45  # persons still playing at the end; the rest churned earlier
@@ -587,13 +604,15 @@ def _device_ids(index: np.ndarray, keys: _Keys) -> pl.Series:
     return pl.select(pl.lit("D") + _hex_strings(value, 12)).to_series()
 
 
-def _make_persons(rng: np.random.Generator, first: int, n: int, window: _Window, keys: _Keys) -> _Persons:
+def _make_persons(
+    rng: np.random.Generator, first: int, n: int, window: _Window, keys: _Keys, level: Difficulty = Difficulty()
+) -> _Persons:
     """Draw the true persons first..first+n-1 (0-based global index) of one chunk."""
     index = np.arange(first, first + n, dtype=np.int64)
     female = rng.random(n) < 0.45
     sur, g1, g2 = _draw_names(rng, female)
     has_crm = rng.random(n) < SHARE_CRM
-    reregistered = has_crm & (rng.random(n) < SHARE_REREGISTERED)
+    reregistered = has_crm & (rng.random(n) < level.reregistered)
 
     # Sign-ups grow over the period; some persons churn, the rest stay active until the end.
     n_days = (window.end - window.start + 1) // DAY
@@ -619,7 +638,7 @@ def _make_persons(rng: np.random.Generator, first: int, n: int, window: _Window,
         person_id=_format_ids("P", index + 1, 7),
         has_crm=has_crm,
         reregistered=reregistered,
-        hard_duplicate=reregistered & (rng.random(n) < SHARE_HARD_DUPLICATE),
+        hard_duplicate=reregistered & (rng.random(n) < level.hard_duplicate),
         first_seen=first_seen,
         last_active=np.where(rng.random(n) < SHARE_STILL_ACTIVE, window.end, churned_at),
         second_registration=np.minimum(second_at, window.end),
@@ -710,20 +729,22 @@ def _birth_text() -> pl.Expr:
     )
 
 
-def _crm(rng: np.random.Generator, p: _Persons, window: _Window, first_id: int) -> tuple[_Source, _Members]:
+def _crm(
+    rng: np.random.Generator, p: _Persons, window: _Window, first_id: int, level: Difficulty = Difficulty()
+) -> tuple[_Source, _Members]:
     """CRM rows (registrations, faults, exact duplicates) and the member numbers per person."""
     person, kind, registered, number, members = _registrations(p, first_id)
     n = person.size
     again = kind > 0
     updated = registered + ((window.end - registered) * rng.random(n)).astype(np.int64)
     updated = np.where(rng.random(n) < 0.3, registered, updated)
-    moved = again & (rng.random(n) < 0.15)
+    moved = again & (rng.random(n) < level.moved)
     city = np.where(moved, rng.choice(len(CITIES), size=n, p=_CITY_P), p.city[person])
     restyled = again & (rng.random(n) < 0.6)
     phone_style = np.where(restyled, rng.integers(1, len(PHONE_STYLES), size=n), 0)
     phone_style = np.where(kind == 2, rng.integers(0, len(PHONE_STYLES), size=n), phone_style)
     email_style = np.where(again & (rng.random(n) < 0.5), rng.integers(1, 5, size=n), 0)
-    traditional = again & (rng.random(n) < 0.4)
+    traditional = again & (rng.random(n) < level.traditional)
 
     # Faults, each row independently.
     bad_phone = np.where(rng.random(n) < FAULT_CRM_EACH, rng.integers(1, 4, size=n), 0)
@@ -960,12 +981,19 @@ def _survey(
 
 
 def _make_chunk(
-    chunk_index: int, first_person: int, n: int, seed: int, window: _Window, keys: _Keys, ids: _NextIds
+    chunk_index: int,
+    first_person: int,
+    n: int,
+    seed: int,
+    window: _Window,
+    keys: _Keys,
+    ids: _NextIds,
+    level: Difficulty = Difficulty(),
 ) -> tuple[dict[str, _Source], _NextIds]:
     """Every source's rows for persons first_person..first_person+n-1, and the next free ids."""
     rng = np.random.default_rng([seed, chunk_index])
-    persons = _make_persons(rng, first_person, n, window, keys)
-    crm, members = _crm(rng, persons, window, ids.crm)
+    persons = _make_persons(rng, first_person, n, window, keys, level)
+    crm, members = _crm(rng, persons, window, ids.crm, level)
     game, sessions = _game(rng, persons, members, window, ids.session)
     payments, n_orders = _payments(rng, persons, members, sessions, window, ids)
     social = _social(rng, persons, sessions, window, ids.event)
@@ -1030,10 +1058,16 @@ def generate(
     end: date = date(2026, 11, 22),
     days: int = 730,
     chunk_size: int = 50_000,
+    difficulty: str = "default",
 ) -> GenerateStats:
-    """Write a deterministic sample 棋牌 platform's source files under out_dir."""
+    """Write a deterministic sample 棋牌 platform's source files under out_dir.
+
+    difficulty: "default", or "hard" for more CRM re-registrations that share no identifier.
+    """
     if customers < 0 or days < 1 or chunk_size < 1:
         raise ValueError("need customers >= 0, days >= 1 and chunk_size >= 1")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, not {difficulty!r}")
     out_dir = Path(out_dir)
     window = _Window.ending(end, days)
     keys = _Keys.derive(seed, customers)
@@ -1042,7 +1076,9 @@ def generate(
     with _outputs(out_dir) as out:
         for chunk_index, first_person in enumerate(range(0, customers, chunk_size)):
             n = min(chunk_size, customers - first_person)
-            sources, ids = _make_chunk(chunk_index, first_person, n, seed, window, keys, ids)
+            sources, ids = _make_chunk(
+                chunk_index, first_person, n, seed, window, keys, ids, DIFFICULTIES[difficulty]
+            )
             out.write(chunk_index, sources)
             for source in SOURCES:
                 rows[source] += sources[source].rows.height

@@ -74,6 +74,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "Keys shared by too many records (not used to match):",
             *(f"- {k}" for k in dedupe["overshared_keys"]),
         ]
+    if dedupe.get("suspicious_clusters"):
+        parts += [
+            f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",
+            *(f"- {c}" for c in dedupe["suspicious_clusters"]),
+        ]
     labels = summary.get("segment_labels", {})
     parts += [
         "## RFM segments",
