@@ -35,12 +35,14 @@ MATCH_RULES = {
     "device_id": "exact:device_id",
 }
 # Canonical customer fields the probabilistic matcher compares (read from core.customer_records).
+# Fields the matcher compares, as SQL over core.customer_records. The birth date is the normalized one:
+# placeholder dates (1900-01-01, 1970-01-01, after as_of ...) are null there and never count as evidence.
 MATCH_FIELDS = (
     "full_name",
     "given_name",
     "family_name",
     "gender",
-    "birth_date",
+    "birth_date_norm as birth_date",
     "email_norm",
     "phone_norm",
     "national_id",
