@@ -416,7 +416,7 @@ def test_record_observations_group_keys_per_record_point_in_time(wh: Warehouse) 
 # ---------------------------------------------------------------------------------------------------------
 
 CUSTOMER_RECORD_COLUMNS = (
-    "source varchar, source_id varchar, full_name varchar, gender varchar, birth_date date, "
+    "source varchar, source_id varchar, full_name varchar, gender varchar, birth_date_norm date, "
     "email varchar, email_norm varchar, phone_norm varchar, city varchar, province varchar, "
     "signup_ts timestamptz, updated_at timestamptz, marketing_consent boolean"
 )

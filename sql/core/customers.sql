@@ -5,6 +5,7 @@
 -- in $source_priority (unlisted sources rank last), then the most recently updated (records without
 -- any timestamp rank last), then the value most records of the customer share, then source and id,
 -- descending. Contact keys fall back to what transactions, events and feedback were seen with.
+-- Birth dates are the normalized ones (placeholder dates such as 1970-01-01 never survive).
 -- field_sources says which record ('source:source_id') each chosen value came from.
 with identity as (
     select * from core.identity_map
@@ -31,7 +32,7 @@ ranked as (
             as full_name_key,
         struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, gender), source, source_id)
             as gender_key,
-        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, birth_date), source, source_id)
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, birth_date_norm), source, source_id)
             as birth_date_key,
         struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, email_norm), source, source_id)
             as email_key,
@@ -77,7 +78,7 @@ golden as (
         customer_id,
         arg_max(full_name, full_name_key) filter (where full_name is not null) as full_name,
         arg_max(gender, gender_key) filter (where gender is not null) as gender,
-        arg_max(birth_date, birth_date_key) filter (where birth_date is not null) as birth_date,
+        arg_max(birth_date_norm, birth_date_key) filter (where birth_date_norm is not null) as birth_date,
         arg_max(email_norm, email_key) filter (where email_norm is not null) as email,
         arg_max(phone_norm, phone_key) filter (where phone_norm is not null) as phone,
         arg_max(city, city_key) filter (where city is not null) as city,
@@ -86,7 +87,7 @@ golden as (
         arg_max(marketing_consent, consent_key) filter (where marketing_consent is not null) as marketing_consent,
         arg_max(record_key, full_name_key) filter (where full_name is not null) as full_name_source,
         arg_max(record_key, gender_key) filter (where gender is not null) as gender_source,
-        arg_max(record_key, birth_date_key) filter (where birth_date is not null) as birth_date_source,
+        arg_max(record_key, birth_date_key) filter (where birth_date_norm is not null) as birth_date_source,
         arg_max(record_key, email_key) filter (where email_norm is not null) as email_source,
         arg_max(record_key, phone_key) filter (where phone_norm is not null) as phone_source,
         arg_max(record_key, city_key) filter (where city is not null) as city_source,
