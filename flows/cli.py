@@ -356,7 +356,8 @@ def bench_dedupe(
     except (ConfigError, DataError, ValueError) as error:
         _fail(error)
     typer.echo(
-        f"Dedupe benchmark on {_os.cpu_count()} cores (figures are for a machine shared with other work)"
+        f"Dedupe benchmark on {_os.cpu_count()} cores "
+        f"(load average {_os.getloadavg()[0]:.1f}: other work on the machine inflates wall time)"
     )
     if result.generate is not None:
         typer.echo(f"  generate:  {_timing(result.generate)}")
