@@ -13,6 +13,7 @@ from bench.pandas_features import load_inputs, run_pandas
 from tasks.config import PipelineConfig
 from tasks.dedupe import dedupe_all, pairwise_scores
 from tasks.features import build_features
+from tasks.segment import score_params
 from tasks.warehouse import Warehouse
 
 FLOAT_COLUMNS = ("session_minutes_90d", "avg_feedback_score")
@@ -54,7 +55,7 @@ def features_vs_pandas(config: PipelineConfig, as_of: date) -> dict:
     with Warehouse.open(config) as wh:
         started = time.perf_counter()
         build_features(wh, config.features, as_of, cutoff)
-        wh.build("segments.rfm_scores", "segments/rfm_scores")
+        wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config.segments))
         sql_s = time.perf_counter() - started
         sql_features = wh.con.execute(
             "select * exclude (monetary), cast(round(monetary * 100) as bigint) as monetary_cents "
