@@ -110,17 +110,19 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
         wh.execute("create or replace temp table _erase_lineage (source varchar, file varchar, row bigint)")
         wh.con.executemany("insert into _erase_lineage values (?, ?, ?)", lineage)
         for kind in ("customers", *FACT_KINDS):
-            for email, phone in wh.rows(
-                f"select s.email, s.phone from staging.{kind} as s join _erase_lineage as l "
+            for values in wh.rows(
+                f"select s.email, s.phone, s.device_id from staging.{kind} as s join _erase_lineage as l "
                 "on l.source = s.source and l.file = s._file and l.row = s._row"
             ):
-                written |= {v for v in (email, phone) if v}
+                written |= {v for v in values if v}
     emails = {p["email"] for p in person if p["email"]}
     phones = {p["phone"] for p in person if p["phone"]}
     hashed = {
         "record": sorted(record_key(s, i) for s, i in records),
         "email": sorted(sha256_hex(e) for e in emails),
         "phone": sorted(sha256_hex(p) for p in phones),
+        # contact keys exactly as the sources wrote them (trimmed), so a reload drops rows keyed by them
+        "written": sorted({sha256_hex(v.strip()) for v in written}),
     }
 
     with wh.transaction():
@@ -291,11 +293,15 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
         return 0  # nobody erased: nothing to scan
     records = "select value_sha256 from audit.erased_identifiers where kind = 'record'"
     emails = "select value_sha256 from audit.erased_identifiers where kind = 'email'"
+    written = "select value_sha256 from audit.erased_identifiers where kind = 'written'"
+    keyed = (
+        f"sha256(lower(trim(email))) in ({emails}) or sha256(trim(email)) in ({written}) "
+        f"or sha256(trim(phone)) in ({written}) or sha256(trim(device_id)) in ({written})"
+    )
     wh.execute("create or replace temp table _erase_lineage (source varchar, file varchar, row bigint)")
     wh.execute(
         f"insert into _erase_lineage select source, _file, _row from staging.customers "
-        f"where sha256(source || '|' || source_id) in ({records}) "
-        f"or sha256(lower(trim(email))) in ({emails})"
+        f"where sha256(source || '|' || source_id) in ({records}) or {keyed}"
     )
     for source in config.sources:
         if source.kind == "customers":
@@ -304,7 +310,7 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
         wh.execute(
             f"insert into _erase_lineage select source, _file, _row from staging.{source.kind} "
             "where source = ? and ((customer_ref is not null and sha256(? || '|' || customer_ref) in "
-            f"({records})) or sha256(lower(trim(email))) in ({emails}))",
+            f"({records})) or {keyed})",
             [source.name, record_source],
         )
     removed: dict[str, int] = {}

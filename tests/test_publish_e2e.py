@@ -83,7 +83,8 @@ def test_publish_privacy_atomicity_and_erasure(
     with Warehouse.open(config, read_only=True) as wh:
         people = wh.dicts(
             "select s.customer_id, c.email, c.phone, c.full_name, s.marketing_consent, s.rfm_segment "
-            "from published.customer_segments s join core.customers c using (customer_id) where s.as_of = ?",
+            "from published.customer_segments s join core.customers c using (customer_id) where s.as_of = ? "
+            "order by s.customer_id",
             [day1],
         )
     consenting = [p for p in people if p["marketing_consent"] and p["email"] and p["rfm_segment"]]
@@ -151,7 +152,8 @@ def test_publish_privacy_atomicity_and_erasure(
     with Warehouse.open(config, read_only=True) as wh:
         people = wh.dicts(
             "select s.customer_id, c.email, c.phone, c.full_name, s.marketing_consent, s.rfm_segment "
-            "from published.customer_segments s join core.customers c using (customer_id) where s.as_of = ?",
+            "from published.customer_segments s join core.customers c using (customer_id) where s.as_of = ? "
+            "order by s.customer_id",
             [day2],
         )
     consenting = [p for p in people if p["marketing_consent"] and p["email"] and p["rfm_segment"]]
