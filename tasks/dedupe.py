@@ -21,7 +21,7 @@ from tasks.config import PipelineConfig
 from tasks.errors import STAGE_TASK_OPTIONS
 from tasks.extract import ID_FIELDS
 from tasks.identity import assign_customer_ids, latest_identity_run
-from tasks.match import DEFAULT_BLOCKING, match_records, national_id_key_sql
+from tasks.match import DEFAULT_BLOCKING, MATCH_FIELDS, match_records, national_id_key_sql
 from tasks.normalize import normalize_devices, normalize_emails_with_rules, normalize_phone, normalize_phones
 from tasks.warehouse import Warehouse
 
@@ -34,23 +34,10 @@ MATCH_RULES = {
     "national_id": "exact:national_id",
     "device_id": "exact:device_id",
 }
-# Canonical customer fields the probabilistic matcher compares (read from core.customer_records).
-# Fields the matcher compares, as SQL over core.customer_records. The birth date is the normalized one:
-# placeholder dates (1900-01-01, 1970-01-01, after as_of ...) are null there and never count as evidence.
-MATCH_FIELDS = (
-    "full_name",
-    "given_name",
-    "family_name",
-    "gender",
-    "birth_date_norm as birth_date",
-    "email_norm",
-    "phone_norm",
-    "national_id",
-    "address",
-    "city",
-    "province",
-    "postcode",
-)
+# Where the matcher's fields (tasks.match.MATCH_FIELDS) come from in core.customer_records, when not the
+# same-named column. The birth date is the normalized one: placeholder dates (1900-01-01, 1970-01-01,
+# after as_of ...) are null there and never count as evidence.
+MATCH_FIELD_SQL = {"birth_date": "birth_date_norm as birth_date"}
 
 
 @dataclass(frozen=True)
@@ -270,7 +257,7 @@ def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.Da
 
 def customer_match_records(wh: Warehouse) -> pl.DataFrame:
     """Customer records with the fields the probabilistic matcher compares, one row per record."""
-    fields = ", ".join(MATCH_FIELDS)
+    fields = ", ".join(MATCH_FIELD_SQL.get(field, field) for field in MATCH_FIELDS)
     return wh.frame(
         f"select source as record_source, source_id as record_id, {fields} from core.customer_records "
         "order by source, source_id"

@@ -21,12 +21,13 @@ The score is a match probability in [0, 1]; dedupe links pairs at or above the c
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import duckdb
 import numpy as np
 import polars as pl
 from rapidfuzz import distance, process
+
+from tasks.normalize import simplified_converter
 
 # Blocking rules: name -> prepared columns that must all be equal (and present) for a pair.
 BLOCKING_RULES: dict[str, tuple[str, ...]] = {
@@ -105,6 +106,22 @@ RULE_PARTS: dict[str, str] = {
 }
 RULE_ORDER = ("name", "dob", "address", "city", "national_id", "email", "phone")
 
+# Canonical customer fields the matcher reads (tasks/dedupe.py selects them from core.customer_records).
+MATCH_FIELDS = (
+    "full_name",
+    "given_name",
+    "family_name",
+    "gender",
+    "birth_date",
+    "email_norm",
+    "phone_norm",
+    "national_id",
+    "address",
+    "city",
+    "province",
+    "postcode",
+)
+
 PREPARED_COLUMNS = (
     "node",
     "given",
@@ -121,20 +138,13 @@ PREPARED_COLUMNS = (
 )
 
 
-@lru_cache(maxsize=1)
-def _t2s():  # noqa: ANN202 - opencc has no type hints
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
 def _simplified(values: pl.Series) -> pl.Series:
     """Traditional Chinese characters as simplified (converted once per distinct value)."""
     distinct = values.drop_nulls().unique()
     cjk = distinct.filter(distinct.str.contains(r"\p{Han}"))
     if cjk.is_empty():
         return values
-    converter = _t2s()
+    converter = simplified_converter()
     mapping = dict(zip(cjk.to_list(), [converter.convert(v) for v in cjk.to_list()], strict=True))
     return values.replace(mapping)
 
@@ -177,27 +187,12 @@ def national_id_key_sql(column: str) -> str:
 def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
     """Comparison-ready fields of customer records, one row per node (PREPARED_COLUMNS and blocking helpers).
 
-    records: node plus any of full_name, given_name, family_name, gender, birth_date, email_norm,
-    phone_norm, national_id, address, city, province, postcode (missing columns count as null).
+    records: node plus any of MATCH_FIELDS (missing columns count as null).
     A full name without parts is split: Han script into surname (first character) and given name,
     Latin script into first and last word.
     """
-    wanted = (
-        "full_name",
-        "given_name",
-        "family_name",
-        "gender",
-        "birth_date",
-        "email_norm",
-        "phone_norm",
-        "national_id",
-        "address",
-        "city",
-        "province",
-        "postcode",
-    )
     frame = records.with_columns(
-        pl.lit(None, dtype=pl.String).alias(c) for c in wanted if c not in records.columns
+        pl.lit(None, dtype=pl.String).alias(c) for c in MATCH_FIELDS if c not in records.columns
     )
     for column in ("full_name", "given_name", "family_name", "city", "province", "address"):
         frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))

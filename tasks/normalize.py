@@ -245,7 +245,8 @@ SPACE_NEXT_TO_HAN = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _t2s() -> "opencc.OpenCC":
+def simplified_converter() -> "opencc.OpenCC":
+    """The OpenCC traditional -> simplified Chinese converter (built once)."""
     return opencc.OpenCC("t2s")
 
 
@@ -254,7 +255,7 @@ def fold_text(value: str) -> str:
     lowercase, accents removed, whitespace collapsed and trimmed."""
     text = unicodedata.normalize("NFKC", value)
     if HAN.search(text):
-        text = _t2s().convert(text)
+        text = simplified_converter().convert(text)
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C")
     text = unicodedata.normalize("NFKC", text).lower()
