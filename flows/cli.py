@@ -11,6 +11,8 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 import shutil  # noqa: E402
 import traceback  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import date, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Any, NoReturn  # noqa: E402
@@ -18,10 +20,10 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import typer  # noqa: E402
 
-from tasks.config import ConfigError, load_config  # noqa: E402
+from tasks.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.errors import DataError  # noqa: E402
 from tasks.shutdown import silence_teardown_noise  # noqa: E402
-from tasks.warehouse import SQL_DIR  # noqa: E402
+from tasks.warehouse import SQL_DIR, Warehouse  # noqa: E402
 
 DEMO_CONFIG = SQL_DIR.parent / "config" / "demo.yaml"
 DEMO_TIMEZONE = "Asia/Shanghai"
@@ -195,6 +197,17 @@ def backfill(
     typer.echo(f"Backfill {start}..{end}: computed {len(done)} day(s): {', '.join(done) or 'none'}")
 
 
+@contextmanager
+def published_warehouse(pipeline: PipelineConfig, table: str) -> Iterator[Warehouse]:
+    """The warehouse opened read-only, or a DataError when it or its published table does not exist yet."""
+    if not pipeline.warehouse_path.exists():
+        raise DataError(f"no warehouse at {pipeline.warehouse_path} yet: run `segments run` first")
+    with Warehouse.open(pipeline, read_only=True) as wh:
+        if not wh.table_exists(table):
+            raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
+        yield wh
+
+
 @app.command()
 def profile(
     config: ConfigOption,
@@ -208,17 +221,13 @@ def profile(
 ) -> None:
     """Show what is published: segment sizes of a day and the latest runs, or one customer's profile (read-only)."""
     from tasks.lock import lock_holder
-    from tasks.warehouse import Warehouse, WarehouseLockedError
+    from tasks.warehouse import WarehouseLockedError
 
     if customer_id is not None:
         return customer_profile(config, customer_id, as_of)
     try:
         pipeline = load_config(config)
-        if not pipeline.warehouse_path.exists():
-            raise DataError(f"no warehouse at {pipeline.warehouse_path} yet: run `segments run` first")
-        with Warehouse.open(pipeline, read_only=True) as wh:
-            if not wh.table_exists("published.runs"):
-                raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
+        with published_warehouse(pipeline, "published.runs") as wh:
             day = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
             sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": day})]
             runs = wh.rows(
@@ -263,15 +272,11 @@ def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
     from tasks.lock import lock_holder
     from tasks.profile import customer_profile as load_profile
     from tasks.profile import render_profile
-    from tasks.warehouse import Warehouse, WarehouseLockedError
+    from tasks.warehouse import WarehouseLockedError
 
     try:
         pipeline = load_config(config)
-        if not pipeline.warehouse_path.exists():
-            raise DataError(f"no warehouse at {pipeline.warehouse_path} yet: run `segments run` first")
-        with Warehouse.open(pipeline, read_only=True) as wh:
-            if not wh.table_exists("published.customer_segments"):
-                raise DataError(f"nothing published in {pipeline.warehouse_path} yet")
+        with published_warehouse(pipeline, "published.customer_segments") as wh:
             text = render_profile(load_profile(wh, customer_id, parse_day(as_of)))
     except WarehouseLockedError:
         _fail(

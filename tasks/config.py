@@ -107,6 +107,13 @@ def check_name(value: str, what: str) -> str:
     return value
 
 
+def check_unique(names: list[str], what: str) -> None:
+    """A ValueError naming the repeated values if names has any."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"{what} names must be unique; repeated: {repeated}")
+
+
 class ConfigError(ValueError):
     """A config file that cannot be used, with a message naming the file and the field."""
 
@@ -458,10 +465,7 @@ class SegmentConfig(BaseModel):
             raise ValueError("sleeping_days must be larger than active_days")
         if self.cluster_k_max < self.cluster_k_min:
             raise ValueError("cluster_k_max must be at least cluster_k_min")
-        names = [rule.name for rule in self.rules]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"rule names must be unique; repeated: {repeated}")
+        check_unique([rule.name for rule in self.rules], "rule")
         return self
 
 
@@ -689,10 +693,7 @@ class PipelineConfig(BaseModel):
 
     @model_validator(mode="after")
     def _sources_consistent(self) -> "PipelineConfig":
-        names = [s.name for s in self.sources]
-        duplicated = sorted({n for n in names if names.count(n) > 1})
-        if duplicated:
-            raise ValueError(f"source names must be unique; repeated: {duplicated}")
+        check_unique([s.name for s in self.sources], "source")
         kinds = {s.name: s.kind for s in self.sources}
         for source in self.sources:
             target = source.customer_source
@@ -712,10 +713,7 @@ class PipelineConfig(BaseModel):
 
     @model_validator(mode="after")
     def _destinations_unique(self) -> "PipelineConfig":
-        names = [d.name for d in self.destinations]
-        repeated = sorted({n for n in names if names.count(n) > 1})
-        if repeated:
-            raise ValueError(f"destination names must be unique; repeated: {repeated}")
+        check_unique([d.name for d in self.destinations], "destination")
         return self
 
     def resolve(self, path: Path) -> Path:

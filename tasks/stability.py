@@ -93,23 +93,26 @@ def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list
     changes = [
         pl.DataFrame(schema=dict.fromkeys(("scheme", "customer_id", "previous", "current"), pl.String))
     ]
-    if not wh.table_exists("published.customer_segments"):
-        wh.write_frame("segments.segment_moves", changes[0])
-        return None, []
-    previous_day = wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+    previous_day = (
+        wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+        if wh.table_exists("published.customer_segments")
+        else None
+    )
     if previous_day is None:
         wh.write_frame("segments.segment_moves", changes[0])
         return None, []
     published = _columns(wh, "published.customer_segments")
+    # a column an older model version did not have is not compared
+    compared = {scheme: column for scheme, column in SCHEMES.items() if column in published}
+    columns = ", ".join(["customer_id", *compared.values()])
+    previous_all = wh.frame(
+        f"select {columns} from published.customer_segments where as_of = ?", [previous_day]
+    )
+    current_all = wh.frame(f"select {columns} from segments.customer_segments")
     results = []
-    for scheme, column in SCHEMES.items():
-        if column not in published:  # a column an older model version did not have
-            continue
-        previous = wh.frame(
-            f"select customer_id, {column} as segment from published.customer_segments where as_of = ?",
-            [previous_day],
-        )
-        current = wh.frame(f"select customer_id, {column} as segment from segments.customer_segments")
+    for scheme, column in compared.items():
+        previous = previous_all.select("customer_id", pl.col(column).alias("segment"))
+        current = current_all.select("customer_id", pl.col(column).alias("segment"))
         results.append(scheme_stability(scheme, previous, current))
         changes.append(changed_customers(scheme, previous, current))
     wh.write_frame("segments.segment_moves", pl.concat(changes))
