@@ -50,8 +50,8 @@ def write_next_day(data_dir: Path, last: date) -> dict[str, int]:
                 f"select * replace ({replace}) from {relation} where starts_with(\"{times[0]}\", '{day}')"
             )
             target, options = TARGETS[source]
-            con.execute(f"copy ({select}) to '{data_dir / target}' {options}")
-            written[source] = con.execute(f"select count(*) from ({select})").fetchall()[0][0]
+            # COPY answers with the number of rows it wrote: no second scan to count them
+            (written[source],) = con.execute(f"copy ({select}) to '{data_dir / target}' {options}").fetchone()
         written["social"] = _write_social(con, data_dir, last)
         written["crm"] = _write_crm(con, data_dir, last)
     return written

@@ -172,17 +172,12 @@ def one_run(size: int, index: int, args: argparse.Namespace, env: dict[str, str]
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def median(values: list[float]) -> float:
-    """The median (the lower-middle run is not needed: statistics.median averages the two)."""
-    return statistics.median(values)
-
-
 def summarize(runs: list[dict]) -> dict:
     """Medians over runs of every figure the report shows."""
 
     def med(get: callable) -> float | None:
         values = [v for v in (get(r) for r in runs) if v is not None]
-        return median(values) if values else None
+        return statistics.median(values) if values else None
 
     summary: dict = {"runs": len(runs), "source_rows": runs[0]["source_rows"]}
     summary["rows_read"] = runs[0]["direct"]["rows_read"]

@@ -13,6 +13,7 @@ from bench.pandas_features import load_inputs, run_pandas
 from tasks.config import PipelineConfig
 from tasks.dedupe import dedupe_all, pairwise_scores
 from tasks.features import build_features
+from tasks.linkage import truth_from_file
 from tasks.segment import score_params
 from tasks.warehouse import Warehouse
 
@@ -107,16 +108,9 @@ CRM_RECORDS = """
 """
 
 
-def _truth(data_dir: Path) -> pl.DataFrame:
-    """Ground truth from the generator: item ('source:record_id') -> entity (person)."""
-    return pl.read_csv(data_dir / "truth" / "records.csv", infer_schema=False).select(
-        item=pl.col("source") + ":" + pl.col("record_id"), entity="person_id"
-    )
-
-
 def dedupe_vs_splink(config: PipelineConfig, as_of: date, data_dir: Path, threshold: float = 0.9) -> dict:
     """Our dedupe_all and a standard Splink model (DuckDB) on the same CRM records: time and pairwise F1."""
-    truth = _truth(data_dir)
+    truth = truth_from_file(data_dir / "truth" / "records.csv")
     with Warehouse.open(config) as wh:
         started = time.perf_counter()
         dedupe_all(wh, config, config.cutoff(as_of))

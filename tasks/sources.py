@@ -248,12 +248,7 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
                 [file.name, str(file.path)],
             )
         else:
-            if (
-                source.format == "csv"
-                and source.encoding.lower() not in UTF8_NAMES
-                or source.format == "jsonl"
-                and source.encoding.lower() not in UTF8_NAMES
-            ):
+            if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
                 readable = utf8_copy(file.path, source.encoding, work_dir)
             reader = (
                 f"read_csv(?, all_varchar = true{options})"
