@@ -11,11 +11,12 @@ import json
 import os
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import polars as pl
@@ -48,34 +49,44 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_file(frame: pl.DataFrame, path: Path) -> None:
-    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename."""
+@contextmanager
+def _atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
+    """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path."""
     temp = path.with_name(f".{path.name}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        if path.suffix == ".csv":
-            handle.write(UTF8_BOM)
-            frame.write_csv(handle)
-        elif path.suffix == ".parquet":
-            frame.write_parquet(handle)
-        else:
-            raise ValueError(f"no writer for {path.name}")
+    with os.fdopen(fd, mode, **kwargs) as handle:
+        yield handle
         handle.flush()
         os.fsync(handle.fileno())
     os.chmod(temp, 0o600)
     os.replace(temp, path)
+
+
+def write_file(frame: pl.DataFrame, path: Path) -> None:
+    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename."""
+    if path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"no writer for {path.name}")
+    with _atomic_write(path, "wb") as handle:
+        if path.suffix == ".csv":
+            handle.write(UTF8_BOM)
+            frame.write_csv(handle)
+        else:
+            frame.write_parquet(handle)
 
 
 def write_text(text: str, path: Path) -> None:
     """Write a text file the same way: temp name, fsync, 0600, rename."""
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+    with _atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o600)
-    os.replace(temp, path)
+
+
+def file_entry(path: Path, rows: int | None) -> dict[str, object]:
+    """A manifest entry of a written file: rows (None for text), bytes and SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"rows": rows, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def file_name(segment: str) -> str:

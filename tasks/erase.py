@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from tasks.config import PipelineConfig
-from tasks.destinations import fsync_dir, write_file, write_text
+from tasks.destinations import file_entry, fsync_dir, write_file, write_text
 from tasks.privacy import sha256_hex
 from tasks.warehouse import SCHEMAS, Warehouse, quote_identifier
 
@@ -68,6 +68,25 @@ def _delete(wh: Warehouse, table: str, where: str, params: list[Any], removed: d
         removed[table] = removed.get(table, 0) + count
 
 
+def _delete_lineage_rows(wh: Warehouse, table: str, names: set[str], removed: dict[str, int]) -> None:
+    """Delete from a raw or staging table the rows whose (source, file, row) is in _erase_lineage."""
+    schema = table.split(".")[0]
+    if schema == "raw" and {"_source", "_file", "_row"} <= names:
+        source = "_source"
+    elif schema == "staging" and {"source", "_file", "_row"} <= names:
+        source = "source"
+    else:
+        return
+    _delete(
+        wh,
+        table,
+        f"exists (select 1 from _erase_lineage as l where l.source = {source} and l.file = _file "
+        "and l.row = _row)",
+        [],
+        removed,
+    )
+
+
 def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
     """(source, file, row) of every staged row of the person's customer records."""
     if not records or not wh.table_exists("staging.customers"):
@@ -79,10 +98,7 @@ def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> list[tuple[
         "join _erase_records as e on e.source = c.source and e.source_id = c.source_id"
     ]
     for kind in FACT_KINDS:
-        if wh.scalar(
-            "select count(*) from information_schema.tables where table_schema = 'core' and table_name = ?",
-            [kind],
-        ):
+        if wh.table_exists(f"core.{kind}"):
             branches.append(
                 f"select f.source, f._file, f._row from core.{kind} as f "
                 "join _erase_records as e on e.source = f.record_source and e.source_id = f.record_id"
@@ -128,28 +144,11 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
     with wh.transaction():
         for table in base_tables(wh):
             names = columns(wh, table)
-            schema = table.split(".")[0]
             if "customer_id" in names:
                 _delete(wh, table, "customer_id = ?", [customer_id], removed)
-            if lineage and schema == "raw" and {"_source", "_file", "_row"} <= names:
-                _delete(
-                    wh,
-                    table,
-                    "exists (select 1 from _erase_lineage as l where l.source = _source and l.file = _file "
-                    "and l.row = _row)",
-                    [],
-                    removed,
-                )
-            if lineage and schema == "staging" and {"source", "_file", "_row"} <= names:
-                _delete(
-                    wh,
-                    table,
-                    "exists (select 1 from _erase_lineage as l where l.source = source and l.file = _file "
-                    "and l.row = _row)",
-                    [],
-                    removed,
-                )
-            if table in ("core.customer_records",) and records:
+            if lineage:
+                _delete_lineage_rows(wh, table, names, removed)
+            if table == "core.customer_records" and records:
                 _delete(
                     wh,
                     table,
@@ -246,9 +245,7 @@ def erase_from_exports(exports: Path, customer_id: str) -> list[str]:
             if kept.height == frame.height:
                 continue
             write_file(kept, path)
-            from tasks.publish import _file_entry
-
-            manifest["files"][name] = _file_entry(path, kept.height)
+            manifest["files"][name] = file_entry(path, kept.height)
             rewritten.append(str(path.relative_to(exports)))
             changed = True
             if name == "customer_segments.parquet":
@@ -315,24 +312,5 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
         )
     removed: dict[str, int] = {}
     for table in base_tables(wh):
-        schema = table.split(".")[0]
-        names = columns(wh, table)
-        if schema == "raw" and {"_source", "_file", "_row"} <= names:
-            _delete(
-                wh,
-                table,
-                "exists (select 1 from _erase_lineage as l where l.source = _source and l.file = _file "
-                "and l.row = _row)",
-                [],
-                removed,
-            )
-        if schema == "staging" and {"source", "_file", "_row"} <= names:
-            _delete(
-                wh,
-                table,
-                "exists (select 1 from _erase_lineage as l where l.source = source and l.file = _file "
-                "and l.row = _row)",
-                [],
-                removed,
-            )
+        _delete_lineage_rows(wh, table, columns(wh, table), removed)
     return sum(removed.values())

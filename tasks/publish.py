@@ -6,7 +6,6 @@ Files: written into a new version folder (fsynced, manifest last), then `exports
 symbolic link — is switched to it with one atomic rename; the previous version is kept.
 """
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,7 +22,15 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.config import DestinationConfig, PipelineConfig
-from tasks.destinations import UTF8_BOM, deliver_all, write_destination_files, write_file, write_text  # noqa: F401
+from tasks.destinations import (  # noqa: F401  (UTF8_BOM: re-exported)
+    UTF8_BOM,
+    deliver_all,
+    file_entry,
+    fsync_dir,
+    write_destination_files,
+    write_file,
+    write_text,
+)
 from tasks.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.privacy import load_suppression
 from tasks.report import render_html, render_markdown, report_data
@@ -122,14 +129,6 @@ def publish_changes(wh: Warehouse, as_of: date) -> date | None:
     return previous
 
 
-def _file_entry(path: Path, rows: int) -> dict[str, object]:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return {"rows": rows, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
-
-
 def write_exports(
     wh: Warehouse,
     exports: Path,
@@ -171,7 +170,7 @@ def write_exports(
     if final.is_dir() and not final.is_symlink():
         shutil.rmtree(final)  # a folder from before versioned exports
     os.replace(link, final)
-    _fsync_dir(exports)
+    fsync_dir(exports)
     for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-2]:
         shutil.rmtree(old, ignore_errors=True)
     return PublishResult(as_of=as_of, rows=rows, export_dir=str(final), files=files)
@@ -211,7 +210,7 @@ def _write_version(
     for destination in destinations:
         if destination.kind == "files":
             counts |= write_destination_files(wh, destination, folder, as_of, pii)
-    files = {name: _file_entry(folder / name, count) for name, count in counts.items()}
+    files = {name: file_entry(folder / name, count) for name, count in counts.items()}
     manifest = {
         "as_of": as_of.isoformat(),
         "run_id": run_id,
@@ -223,16 +222,8 @@ def _write_version(
     }
     # The manifest is the commit marker of a version: written last, after every file is on disk.
     write_text(json.dumps(manifest, indent=2, ensure_ascii=False), folder / "manifest.json")
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return files, frame.height
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def change_counts(wh: Warehouse, as_of: date) -> dict[str, dict[str, int]]:
@@ -300,7 +291,7 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
         description=f"Segments as of {as_of}",
     )
     create_table_artifact(
-        table=[{k: v for k, v in row.items()} for row in sizes],
+        table=sizes,
         key="segment-sizes",
         description=f"RFM segment sizes as of {as_of}",
     )
