@@ -53,14 +53,9 @@ NORMALIZERS: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
 def refresh_lookup(wh: Warehouse, table: str) -> int:
     """Add the staged raw values table has not normalized yet (all of them after a version change); return how many."""
     name = quote_identifier(table)
-    schema, bare = table.split(".")
-    versioned = wh.scalar(
-        "select count(*) from information_schema.columns "
-        "where table_schema = ? and table_name = ? and column_name = 'version'",
-        [schema, bare],
-    )
+    versioned = wh.table_exists(table) and "version" in wh.columns(table)
     # a table written by older code (without versions) is rebuilt, like one of another version
-    current = bool(versioned) and wh.scalar(
+    current = versioned and wh.scalar(
         f"select count(*) = 0 from {name} where version is distinct from ?", [LOOKUP_VERSION]
     )
     known = f"select raw from {name}" if current else "select null::varchar as raw where false"

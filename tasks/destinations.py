@@ -111,7 +111,7 @@ def people_sql(marketing: bool) -> str:
 
 def available_fields(wh: Warehouse) -> list[str]:
     """Fields a destination may ask for."""
-    published = [n for (n,) in wh.rows("select column_name from (describe published.customer_segments)")]
+    published = wh.columns("published.customer_segments")
     return [n for n in published if n != "run_id"] + list(PERSON_FIELDS)
 
 

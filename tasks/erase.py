@@ -54,11 +54,6 @@ def base_tables(wh: Warehouse) -> list[str]:
     return [name for (name,) in rows if name not in ("audit.erasures", "audit.erased_identifiers")]
 
 
-def columns(wh: Warehouse, table: str) -> set[str]:
-    """Column names of a table."""
-    return {name for (name,) in wh.rows(f"select column_name from (describe {quote_identifier(table)})")}
-
-
 def _delete(wh: Warehouse, table: str, where: str, params: list[Any], removed: dict[str, int]) -> None:
     """Delete rows matching where from table; add the count to removed."""
     quoted = quote_identifier(table)
@@ -143,7 +138,7 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
 
     with wh.transaction():
         for table in base_tables(wh):
-            names = columns(wh, table)
+            names = set(wh.columns(table))
             if "customer_id" in names:
                 _delete(wh, table, "customer_id = ?", [customer_id], removed)
             if lineage:
@@ -312,5 +307,5 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
         )
     removed: dict[str, int] = {}
     for table in base_tables(wh):
-        _delete_lineage_rows(wh, table, columns(wh, table), removed)
+        _delete_lineage_rows(wh, table, set(wh.columns(table)), removed)
     return sum(removed.values())

@@ -81,7 +81,7 @@ def run_audits(wh: Warehouse, as_of: date) -> None:
 
 def add_new_columns(wh: Warehouse, table: str, sql: str, params: dict[str, Any]) -> None:
     """Add to a published table the columns a newer version of its model has (older days keep nulls there)."""
-    existing = {name for (name,) in wh.rows(f"select column_name from (describe {table})")}
+    existing = set(wh.columns(table))
     for name, sql_type in wh.rows(f"select column_name, column_type from (describe ({sql}))", params):
         if name not in existing:
             wh.execute(f'alter table {table} add column "{name}" {sql_type}')

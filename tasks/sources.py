@@ -339,7 +339,7 @@ def read_postgres(
         raise DataError(
             f"source {source.name!r}: PostgreSQL query failed: {str(exc).splitlines()[0]}"
         ) from None
-    return [name for (name,) in wh.rows(f"select column_name from (describe {quote_identifier(table)})")]
+    return wh.columns(table)
 
 
 def _column_type(cursor: object, relation: str, column: str) -> str:

@@ -81,10 +81,6 @@ def changed_customers(scheme: str, previous: pl.DataFrame, current: pl.DataFrame
     )
 
 
-def _columns(wh: Warehouse, table: str) -> set[str]:
-    return {name for (name,) in wh.rows(f"select column_name from (describe {table})")}
-
-
 def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list[SchemeStability]]:
     """Stability of every scheme of segments.customer_segments against the latest published day before as_of.
 
@@ -101,7 +97,7 @@ def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list
     if previous_day is None:
         wh.write_frame("segments.segment_moves", changes[0])
         return None, []
-    published = _columns(wh, "published.customer_segments")
+    published = set(wh.columns("published.customer_segments"))
     # a column an older model version did not have is not compared
     compared = {scheme: column for scheme, column in SCHEMES.items() if column in published}
     columns = ", ".join(["customer_id", *compared.values()])

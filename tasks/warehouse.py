@@ -173,6 +173,12 @@ class Warehouse:
         """Rows in table."""
         return self.scalar(f"select count(*) from {quote_identifier(table)}")
 
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table or view, in order."""
+        return [
+            name for (name,) in self.rows(f"select column_name from (describe {quote_identifier(table)})")
+        ]
+
     def table_exists(self, table: str) -> bool:
         """Whether a schema-qualified table exists."""
         schema, name = table.split(".")
