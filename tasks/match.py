@@ -310,51 +310,88 @@ def _pairs_sharing(
 
 
 def _pair_similarity(
-    vocabulary: np.ndarray, a: np.ndarray, b: np.ndarray, scorer: object, default: float
+    vocabulary: np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    scorer: object,
+    default: float,
+    skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """scorer(vocabulary[a], vocabulary[b]) per pair of value codes, computed once per distinct pair.
 
-    Codes are -1 where the value is missing; pairs with a missing or equal value get default.
+    Codes are -1 where the value is missing; pairs with a missing or equal value, or where skip is
+    true (the caller does not use their similarity), get default.
     """
     result = np.full(a.size, default, dtype=np.float64)
     mask = (a >= 0) & (b >= 0) & (a != b)
+    if skip is not None:
+        mask &= ~skip
     if not mask.any():
         return result
-    size = np.int64(vocabulary.size)
-    distinct, inverse = np.unique(a[mask].astype(np.int64) * size + b[mask], return_inverse=True)
+    size = vocabulary.size
+    # distinct value pairs by hashing (polars), not by sorting: millions of pairs, few distinct ones
+    keyed = pl.DataFrame({"key": a[mask].astype(np.int64) * size + b[mask]})
+    distinct = keyed.unique("key")["key"].to_numpy()
     scores = process.cpdist(
         vocabulary[distinct // size], vocabulary[distinct % size], scorer=scorer, workers=-1, dtype=np.float32
     )
-    result[mask] = scores[inverse]
+    lookup = pl.DataFrame({"key": distinct, "score": scores})
+    result[mask] = keyed.join(lookup, on="key", how="left", maintain_order="left")["score"].to_numpy()
     return result
 
 
-def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Agreement level per comparison and pair: LEVELS[kind]-1 is exact, 0 disagrees, -1 missing.
+@dataclass(frozen=True)
+class CodedRecords:
+    """Prepared records coded against one shared vocabulary, so equality is an integer comparison.
 
-    Values are coded against one shared vocabulary, so equality is an integer comparison (also
-    across columns: given against family, birth date against its day-month swap) and string
-    similarity is computed once per distinct pair of values, not once per pair of records.
+    Built once per matching run (code_records) and shared by every comparison_levels call.
     """
+
+    position: np.ndarray  # node -> row of prepared (-1: not a record)
+    words: np.ndarray  # the vocabulary (object array of str), sorted
+    han: np.ndarray  # per word: written in Han script
+    codes: dict[str, np.ndarray]  # prepared column -> code of each row's value (-1: missing)
+
+
+def code_records(prepared: pl.DataFrame) -> CodedRecords:
+    """Code every compared column of prepared against one vocabulary (also across columns: given
+    against family, birth date against its day-month swap)."""
     position = np.full(int(prepared["node"].max()) + 1 if prepared.height else 1, -1, dtype=np.int64)
     position[prepared["node"].to_numpy()] = np.arange(prepared.height)
-    left = position[pairs["left"].to_numpy()]
-    right = position[pairs["right"].to_numpy()]
     columns = sorted({column for column, _ in COMPARISONS.values()} | {"dob_swapped"})
     vocabulary = pl.concat([prepared[c].drop_nulls() for c in columns]).unique().sort()
-    index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int64)})
-    words = vocabulary.to_numpy().astype(object)
-    han_word = vocabulary.str.contains(r"\p{Han}").to_numpy()
-    coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int32)})
+    codes = {
+        column: prepared.select(value=pl.col(column))
+        .join(index, on="value", how="left", maintain_order="left")["code"]
+        .fill_null(-1)
+        .to_numpy()
+        for column in columns
+    }
+    return CodedRecords(
+        position=position,
+        words=vocabulary.to_numpy().astype(object),
+        han=vocabulary.str.contains(r"\p{Han}").to_numpy(),
+        codes=codes,
+    )
+
+
+def comparison_levels(
+    prepared: pl.DataFrame, pairs: pl.DataFrame, coded: CodedRecords | None = None
+) -> dict[str, np.ndarray]:
+    """Agreement level per comparison and pair: LEVELS[kind]-1 is exact, 0 disagrees, -1 missing.
+
+    Values are compared by their codes (see CodedRecords; pass `coded` to reuse one coding across
+    calls) and string similarity is computed once per distinct pair of values, not once per pair of records.
+    """
+    coded = coded or code_records(prepared)
+    left = coded.position[pairs["left"].to_numpy()]
+    right = coded.position[pairs["right"].to_numpy()]
+    words, han_word = coded.words, coded.han
 
     def codes(column: str) -> tuple[np.ndarray, np.ndarray]:
-        if column not in coded:
-            values = prepared.select(value=pl.col(column)).join(
-                index, on="value", how="left", maintain_order="left"
-            )
-            code = values["code"].fill_null(-1).to_numpy()
-            coded[column] = (code[left], code[right])
-        return coded[column]
+        code = coded.codes[column]
+        return code[left], code[right]
 
     jaro = distance.JaroWinkler.normalized_similarity
     lev = distance.Levenshtein.distance
@@ -366,7 +403,7 @@ def comparison_levels(prepared: pl.DataFrame, pairs: pl.DataFrame) -> dict[str, 
         if kind in ("name", "place", "text"):
             # Han script: one character more or less is another name, not a typo
             han = (han_word[np.maximum(a, 0)] & (a >= 0)) | (han_word[np.maximum(b, 0)] & (b >= 0))
-            sim = np.where(han, 0.0, _pair_similarity(words, a, b, jaro, 0.0))
+            sim = _pair_similarity(words, a, b, jaro, 0.0, skip=han)
             if kind == "name":
                 level = np.select([exact, sim >= 0.92, sim >= 0.8], [3, 2, 1], 0)
             elif kind == "text":
@@ -409,7 +446,9 @@ def _prior_m(levels: int) -> np.ndarray:
     return weights / weights.sum()
 
 
-def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> dict[str, np.ndarray]:
+def estimate_u(
+    prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0, coded: CodedRecords | None = None
+) -> dict[str, np.ndarray]:
     """u values: how often random record pairs reach each level (almost all of them are non-matches)."""
     n = prepared.height
     rng = np.random.default_rng(seed)
@@ -419,7 +458,7 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
     keep = left != right
     nodes = prepared["node"].to_numpy()
     pairs = pl.DataFrame({"left": nodes[left[keep]], "right": nodes[right[keep]]})
-    levels = comparison_levels(prepared, pairs)
+    levels = comparison_levels(prepared, pairs, coded)
     u = {}
     for name, (_, kind) in COMPARISONS.items():
         counts = np.bincount(levels[name][levels[name] >= 0], minlength=LEVELS[kind]).astype(float)
@@ -428,7 +467,9 @@ def estimate_u(prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0) -> 
     return u
 
 
-def labelled_m(prepared: pl.DataFrame, max_block_size: int = 25) -> dict[str, np.ndarray]:
+def labelled_m(
+    prepared: pl.DataFrame, max_block_size: int = 25, coded: CodedRecords | None = None
+) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
     Only the non-identifier comparisons (names, birth date, address, city, postcode, gender) learn
@@ -440,7 +481,7 @@ def labelled_m(prepared: pl.DataFrame, max_block_size: int = 25) -> dict[str, np
     for rule, (columns, own) in LABELLING_RULES.items():
         pairs, _ = _pairs_sharing(prepared, {rule: columns}, max_block_size)
         if pairs.height:
-            found.append((own, comparison_levels(prepared, pairs)))
+            found.append((own, comparison_levels(prepared, pairs, coded)))
     m = {}
     for name, (_, kind) in COMPARISONS.items():
         if name in LABELLING_RULES:
@@ -595,13 +636,16 @@ def match_records(
     pairs, skipped = candidate_pairs(prepared, rules, max_block_size)
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None)
-    levels = comparison_levels(prepared, pairs)
+    coded = code_records(prepared)
+    levels = comparison_levels(prepared, pairs, coded)
     # EM learns as well from a uniform sample of a million candidate pairs as from all of them
     sample = (
         np.random.default_rng(0).permutation(pairs.height)[:EM_SAMPLE] if pairs.height > EM_SAMPLE else None
     )
     training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
-    parameters = estimate_parameters(training, estimate_u(prepared), labelled_m(prepared, max_block_size))
+    parameters = estimate_parameters(
+        training, estimate_u(prepared, coded=coded), labelled_m(prepared, max_block_size, coded)
+    )
     # EM's prior is the match share among candidate pairs; two records taken at random match
     # far less often: as many expected matches, spread over all pairs of records.
     all_pairs = records.height * (records.height - 1) / 2

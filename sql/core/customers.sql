@@ -7,6 +7,8 @@
 -- descending. Contact keys fall back to what transactions, events and feedback were seen with.
 -- Birth dates are the normalized ones (placeholder dates such as 1970-01-01 never survive).
 -- field_sources says which record ('source:source_id') each chosen value came from.
+-- Most customers have one customer record: their values are taken as they are (golden_single), and
+-- only customers with several records go through the ranking (golden_multi).
 with identity as (
     select * from core.identity_map
 ),
@@ -17,7 +19,8 @@ records as (
         customer_records.*,
         customer_records.source || ':' || customer_records.source_id as record_key,
         -coalesce(list_position($source_priority::varchar[], customer_records.source), 1000000) as priority,
-        coalesce(customer_records.updated_at, customer_records.signup_ts, '-infinity'::timestamptz) as recency
+        coalesce(customer_records.updated_at, customer_records.signup_ts, '-infinity'::timestamptz) as recency,
+        count(*) over (partition by identity.customer_id) as customer_records
     from core.customer_records as customer_records
     join identity
         on identity.source = customer_records.source
@@ -46,6 +49,7 @@ ranked as (
             priority, recency, frequency := count(*) over (partition by customer_id, marketing_consent), source, source_id
         ) as consent_key
     from records
+    where customer_records > 1
 ),
 
 observed as (
@@ -73,7 +77,7 @@ observed as (
     group by identity.customer_id
 ),
 
-golden as (
+golden_multi as (
     select
         customer_id,
         arg_max(full_name, full_name_key) filter (where full_name is not null) as full_name,
@@ -97,6 +101,37 @@ golden as (
         arg_max(record_key, consent_key) filter (where marketing_consent is not null) as marketing_consent_source
     from ranked
     group by customer_id
+),
+
+golden_single as (
+    select
+        customer_id,
+        full_name,
+        gender,
+        birth_date_norm as birth_date,
+        email_norm as email,
+        phone_norm as phone,
+        city,
+        province,
+        signup_ts,
+        marketing_consent,
+        case when full_name is not null then record_key end as full_name_source,
+        case when gender is not null then record_key end as gender_source,
+        case when birth_date_norm is not null then record_key end as birth_date_source,
+        case when email_norm is not null then record_key end as email_source,
+        case when phone_norm is not null then record_key end as phone_source,
+        case when city is not null then record_key end as city_source,
+        case when province is not null then record_key end as province_source,
+        case when signup_ts is not null then record_key end as signup_ts_source,
+        case when marketing_consent is not null then record_key end as marketing_consent_source
+    from records
+    where customer_records = 1
+),
+
+golden as (
+    select * from golden_multi
+    union all by name
+    select * from golden_single
 ),
 
 customers as (
