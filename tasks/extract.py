@@ -87,8 +87,25 @@ def _text(column: str, column_type: str | None = None) -> str:
     return f"nullif(trim({as_text}), '')"
 
 
+# Value types that convert to a canonical type without going through text and without any loss:
+# the text route (cast to varchar, trim, try_cast) gives the same value for every row.
+EXACT_CASTS = {
+    "double": {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "DOUBLE"},
+    "boolean": {"BOOLEAN"},
+    "date": {"DATE"},
+    "timestamptz": {"TIMESTAMP WITH TIME ZONE"},
+}
+
+
+def exact_cast(field: str, sql_type: str, types: Mapping[str, str] | None) -> bool:
+    """Whether the mapped value of field is of a type that casts to sql_type exactly (see EXACT_CASTS)."""
+    return field != "status" and (types or {}).get(f"m_{field}") in EXACT_CASTS.get(sql_type, ())
+
+
 def typed_sql(field: str, sql_type: str, types: Mapping[str, str] | None = None) -> str:
     """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
+    if exact_cast(field, sql_type, types):
+        return f'cast("m_{field}" as {sql_type})'
     text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
     if field == "status":
         return f"lower({text})"
@@ -112,7 +129,7 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     for field in source.columns:
         sql_type = fields[field]
         text = _text(f'"m_{field}"', types.get(f"m_{field}"))
-        if sql_type != "varchar":
+        if sql_type != "varchar" and not exact_cast(field, sql_type, types):
             reasons.append(
                 f'case when {text} is not null and "{field}" is null '
                 f"then 'field {field}: ''' || left({text}, 60) || ''' is not a valid {sql_type}' end"
@@ -123,8 +140,9 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
                 f"then 'field {field}: ' || cast(\"{field}\" as varchar) || ' is in the future' end"
             )
     for field in REQUIRED_FIELDS[source.kind]:
-        # a value the mapping could not read is not "missing": quote what the row had
-        had = f'"h_{field}"'  # what the row had in the columns the mapping reads (see check_sql)
+        # a value the mapping could not read is not "missing": quote what the row had in the
+        # columns the mapping reads (computed only for the rows that fail this check)
+        had = had_sql(source, field, types)
         gave_none = f"'no value from ''' || left({had}, 60) || ''' (the mapping gave none)'"
         reasons.append(
             f"case when {_text(f'm_{field}', types.get(f'm_{field}'))} is null "
@@ -153,6 +171,24 @@ def fingerprint_sql(kind: str, prefix: str = "") -> str:
     return f"md5(concat_ws('|', {fields}))"
 
 
+def raw_carried(source: SourceConfig) -> list[str]:
+    """Raw columns the reasons of required fields quote, carried through check_sql as `r_<index>`."""
+    return sorted({c for field in REQUIRED_FIELDS[source.kind] for c in expression_columns(source.columns[field])})
+
+
+def had_sql(source: SourceConfig, field: str, types: Mapping[str, str]) -> str:
+    """SQL for the text of the raw columns the mapping of a required field reads (null when all empty).
+
+    Tells "missing" from "unreadable" in a quarantine reason.
+    """
+    carried = raw_carried(source)
+    raw = [
+        _text(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
+        for name in sorted(expression_columns(source.columns[field]))
+    ]
+    return f"nullif(trim(concat_ws(' ', {', '.join(raw)})), '')" if raw else "null::varchar"
+
+
 def check_sql(source: SourceConfig, relation: str, types: Mapping[str, str] | None = None) -> str:
     """Select over relation (raw rows of the source): canonical typed fields, lineage, `_reason`, `_id`.
 
@@ -163,14 +199,9 @@ def check_sql(source: SourceConfig, relation: str, types: Mapping[str, str] | No
     types = types or {}
     # the newline ends a trailing -- comment inside an expression
     mapped = ",\n            ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
-    # for required fields, the text of the columns the mapping reads: tells "missing" from "unreadable"
-    for field in REQUIRED_FIELDS[source.kind]:
-        raw = [
-            _text('"' + c.replace('"', '""') + '"', types.get(f"raw:{c}"))
-            for c in sorted(expression_columns(source.columns[field]))
-        ]
-        had = f"nullif(trim(concat_ws(' ', {', '.join(raw)})), '')" if raw else "null::varchar"
-        mapped += f',\n            {had} as "h_{field}"'
+    # the raw columns that required fields' reasons quote (see had_sql), under their own names
+    for index, name in enumerate(raw_carried(source)):
+        mapped += f',\n            "{name.replace(chr(34), chr(34) * 2)}" as "r_{index}"'
     typed = ",\n            ".join(
         f'{typed_sql(field, sql_type, types) if field in source.columns else f"null::{sql_type}"} as "{field}"'
         for field, sql_type in fields.items()
@@ -331,31 +362,33 @@ def append_raw(
     wh: Warehouse,
     source: SourceConfig,
     batch: str,
+    params: list,
     run_id: str,
     logger: logging.Logger | logging.LoggerAdapter,
-) -> None:
-    """Append a temp table of read rows to raw.<source>, adding lineage and any new columns."""
+) -> int:
+    """Append the rows of a select (a file's or batch's rows with `_file`, `_row`) to raw.<source>.
+
+    Adds lineage and any new columns; returns the rows appended.
+    """
     raw = f"raw.{source.name}"
     target = quote_identifier(raw)
     select = (
         "select ? as _source, _file, _row, ?::timestamptz as _loaded_at, ? as _run_id, * exclude (_file, _row) "
-        f"from {quote_identifier(batch)}"
+        f"from ({batch})"
     )
-    params = [source.name, datetime.now().astimezone(), run_id]
+    params = [source.name, datetime.now().astimezone(), run_id, *params]
     if not wh.table_exists(raw):
         wh.execute(f"create table {target} as {select}", params)
-        return
-    existing = {name for (name,) in wh.rows(f"select column_name from (describe {target})")}
-    for name, sql_type in wh.rows(
-        f"select column_name, column_type from (describe {quote_identifier(batch)})"
-    ):
+        return wh.count(raw)
+    existing = set(wh.columns(raw))
+    for name, sql_type in wh.rows(f"select column_name, column_type from (describe {batch})", params[3:]):
         if name not in existing:
             logger.warning(
                 "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
             )
             quoted = name.replace('"', '""')
             wh.execute(f'alter table {target} add column "{quoted}" {sql_type}')
-    wh.execute(f"insert into {target} by name {select}", params)
+    return wh.scalar(f"insert into {target} by name {select}", params)
 
 
 def read_batch(
@@ -369,19 +402,23 @@ def read_batch(
     """Read files into raw.<source>; return rows read per file. A mapped column missing in a file is a DataError."""
     work_dir = config.warehouse_path.parent / f".extract-{run_id}"
     needed = source.referenced_columns()
+
+    def load(file: SourceFile, select: str, params: list) -> int:
+        columns = [name for (name,) in wh.rows(f"select column_name from (describe {select})", params)]
+        missing = sorted(needed - set(columns))
+        if missing:
+            raise DataError(
+                f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
+                f"used by the mapping (its columns: {[c for c in columns if not c.startswith('_')]})"
+            )
+        return append_raw(wh, source, select, params, run_id, logger)
+
     counts = {}
     try:
         for file in files:
-            columns = read_file(wh, source, file, "_one_file", work_dir)
-            missing = sorted(needed - set(columns))
-            if missing:
-                raise DataError(
-                    f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
-                    f"used by the mapping (its columns: {[c for c in columns if not c.startswith('_')]})"
-                )
-            counts[file.name] = wh.count("_one_file")
-            append_raw(wh, source, "_one_file", run_id, logger)
-        wh.execute("drop table if exists _one_file")
+            counts[file.name] = read_file(
+                wh, source, file, work_dir, lambda select, params, file=file: load(file, select, params)
+            )
     finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
         if work_dir.exists():
             for leftover in work_dir.glob("*"):
@@ -391,18 +428,16 @@ def read_batch(
 
 
 def stage_rows(
-    wh: Warehouse, config: PipelineConfig, source: SourceConfig, files: list[str] | None, run_id: str
+    wh: Warehouse, config: PipelineConfig, source: SourceConfig, run_id: str, all_rows: bool = False
 ) -> dict[str, tuple[int, int, int]]:
-    """Check raw rows of files (all when None) and stage them; return (staged, quarantined, dropped) per file."""
+    """Check the raw rows this run read (all raw rows of the source when all_rows) and stage them.
+
+    Returns (staged, quarantined, dropped) per file.
+    """
     raw = quote_identifier(f"raw.{source.name}")
-    if files is None:
-        wh.execute(f"create or replace temp table _to_check as select * from {raw}")
-    else:
-        wh.execute(
-            f"create or replace temp table _to_check as select * from {raw} "
-            "where _file in (select unnest(?::varchar[]))",
-            [files],
-        )
+    # a view, not a copy: the rows this run appended (the files it read) are those with its run id
+    this_run = "" if all_rows else " where _run_id = '" + run_id.replace("'", "''") + "'"
+    wh.execute(f"create or replace temp view _to_check as select * from {raw}{this_run}")
     check_mappings(wh, source)
     params = {
         "tz": source.timezone or config.timezone,
@@ -468,7 +503,7 @@ def stage_rows(
         )
     }
     wh.execute("drop table _checked")
-    wh.execute("drop table _to_check")
+    wh.execute("drop view _to_check")
     return counts
 
 
@@ -607,7 +642,7 @@ def extract_source(
             restage = False
         read = {batch: rows} if rows else {}
         if rows:
-            append_raw(wh, source, "_one_file", run_id, logger)
+            append_raw(wh, source, "select * from _one_file", [], run_id, logger)
             mark = (
                 wh.scalar(f'select max("{source.watermark}")::varchar from _one_file')
                 if source.watermark
@@ -637,7 +672,7 @@ def extract_source(
         wh.execute(
             "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
         )
-    counts = stage_rows(wh, config, source, None if restage else list(read), run_id)
+    counts = stage_rows(wh, config, source, run_id, all_rows=restage)
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
             "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, now(), ?)",

@@ -1,4 +1,4 @@
-"""Readers: one file (csv, jsonl, parquet, xlsx) or one database batch (postgres) into a DuckDB temp table.
+"""Readers: one file (csv, jsonl, parquet, xlsx) as a select, one database batch (postgres) into a temp table.
 
 Every reader adds lineage `_file` and `_row` (1-based data row). Text files in another encoding
 are transcoded to UTF-8 in a streaming pass first, and an undecodable byte is a DataError naming
@@ -8,8 +8,10 @@ the file, line, byte and encoding, never mojibake in the warehouse.
 import codecs
 import glob
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
@@ -36,6 +38,7 @@ READER_OPTIONS = {
     "xlsx": {"sheet_name", "sheet_id"},
     "postgres": set(),
 }
+T = TypeVar("T")
 UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
 CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True}
 
@@ -231,37 +234,43 @@ def diagnose_jsonl(path: Path) -> str | None:
     return None
 
 
-def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, work_dir: Path) -> list[str]:
-    """Replace temp table `table` with the rows of one file plus `_file` and `_row`; return its columns."""
+def read_file(
+    wh: Warehouse,
+    source: SourceConfig,
+    file: SourceFile,
+    work_dir: Path,
+    load: Callable[[str, list], T],
+) -> T:
+    """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`.
+
+    The select reads the file when load runs it (no copy in between), so a file DuckDB cannot
+    parse fails inside load and becomes a DataError naming the file here. Returns what load returns.
+    """
     if file.size == 0:
         raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
     options = reader_options(source)
-    target = quote_identifier(table)
     readable = file.path
     try:
         if source.format == "xlsx":
-            _read_excel(wh, source, file, table)
-        elif source.format == "parquet":
-            wh.execute(
-                f"create or replace temp table {target} as select * exclude (file_row_number), ? as _file, "
-                f"file_row_number + 1 as _row from read_parquet(?, file_row_number = true{options})",
+            _read_excel(wh, source, file, "_excel_sheet")
+            try:
+                return load("select * from _excel_sheet", [])
+            finally:
+                wh.execute("drop table if exists _excel_sheet")
+        if source.format == "parquet":
+            return load(
+                "select * exclude (file_row_number), ? as _file, file_row_number + 1 as _row "
+                f"from read_parquet(?, file_row_number = true{options})",
                 [file.name, str(file.path)],
             )
-        else:
-            if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
-                readable = utf8_copy(file.path, source.encoding, work_dir)
-            reader = (
-                f"read_csv(?, all_varchar = true{options})"
-                if source.format == "csv"
-                else f"read_json(?, format = 'newline_delimited'{options})"
-            )
-            wh.execute(
-                f"create or replace temp table {target} as "
-                f"select *, ? as _file, row_number() over () as _row from {reader}",
-                [file.name, str(readable)],
-            )
-            if readable != file.path:
-                readable.unlink()
+        if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
+            readable = utf8_copy(file.path, source.encoding, work_dir)
+        reader = (
+            f"read_csv(?, all_varchar = true{options})"
+            if source.format == "csv"
+            else f"read_json(?, format = 'newline_delimited'{options})"
+        )
+        return load(f"select *, ? as _file, row_number() over () as _row from {reader}", [file.name, str(readable)])
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
         reason = None
         if source.format == "csv" and "sniffing" in str(exc):
@@ -273,7 +282,9 @@ def read_file(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str,
             f"source {source.name!r}: cannot read {file.name} as {source.format} "
             f"(encoding {source.encoding}): {reason}"
         ) from None
-    return [name for (name,) in wh.rows(f"select column_name from (describe {target})")]
+    finally:
+        if readable != file.path:
+            readable.unlink(missing_ok=True)
 
 
 def _read_excel(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str) -> None:
