@@ -93,11 +93,8 @@ def customer_id_for(anchor: str) -> str:
 
 def resolve_ids(registry: pl.DataFrame) -> dict[str, str]:
     """Each merged id -> the active id it now redirects to, following chains of merges."""
-    merged_into = {
-        row["customer_id"]: row["merged_into"]
-        for row in registry.iter_rows(named=True)
-        if row["status"] == "merged" and row["merged_into"] is not None
-    }
+    merged = registry.filter((pl.col("status") == "merged") & pl.col("merged_into").is_not_null())
+    merged_into = dict(zip(merged["customer_id"].to_list(), merged["merged_into"].to_list(), strict=True))
     resolved: dict[str, str] = {}
     for start in merged_into:
         current, seen = start, {start}
@@ -155,7 +152,10 @@ def assign_ids(components: pl.DataFrame, previous: pl.DataFrame, registry: pl.Da
         .with_columns(survivor=pl.col("prev_id").first().over("component"))
     )
     fresh = anchors.join(owned.select("component").unique(), on="component", how="anti").with_columns(
-        customer_id=pl.col("anchor").map_elements(customer_id_for, return_dtype=pl.String)
+        customer_id=pl.col("anchor").map_batches(
+            lambda anchors: pl.Series([customer_id_for(a) for a in anchors.to_list()], dtype=pl.String),
+            return_dtype=pl.String,
+        )
     )
     ids = pl.concat(
         [

@@ -90,6 +90,8 @@ COMPARISONS: dict[str, tuple[str, str]] = {
 }
 # Levels per kind, best first; level 0 is always "disagrees". Priors seed the m values of EM.
 LEVELS: dict[str, int] = {"name": 4, "date": 4, "text": 4, "place": 3, "code": 3, "email": 3, "exact": 2}
+# Jaro-Winkler similarity from which a name, text or place pair reaches each level below exact, best first.
+SIMILARITY_LEVELS: dict[str, tuple[float, ...]] = {"name": (0.92, 0.8), "text": (0.9, 0.75), "place": (0.88,)}
 # Comparisons whose exact level is adjusted by the value's frequency.
 TERM_FREQUENCY = ("given", "family", "city")
 # How the evidence behind a probabilistic link is named in identity_map (match_rule).
@@ -315,12 +317,14 @@ def _pair_similarity(
     b: np.ndarray,
     scorer: object,
     default: float,
+    cutoff: float,
     skip: np.ndarray | None = None,
 ) -> np.ndarray:
     """scorer(vocabulary[a], vocabulary[b]) per pair of value codes, computed once per distinct pair.
 
     Codes are -1 where the value is missing; pairs with a missing or equal value, or where skip is
-    true (the caller does not use their similarity), get default.
+    true (the caller does not use their similarity), get default. cutoff is rapidfuzz's score_cutoff:
+    a similarity below it (a distance above it) is not worked out exactly, only reported as beyond it.
     """
     result = np.full(a.size, default, dtype=np.float64)
     mask = (a >= 0) & (b >= 0) & (a != b)
@@ -333,7 +337,12 @@ def _pair_similarity(
     keyed = pl.DataFrame({"key": a[mask].astype(np.int64) * size + b[mask]})
     distinct = keyed.unique("key")["key"].to_numpy()
     scores = process.cpdist(
-        vocabulary[distinct // size], vocabulary[distinct % size], scorer=scorer, workers=-1, dtype=np.float32
+        vocabulary[distinct // size],
+        vocabulary[distinct % size],
+        scorer=scorer,
+        score_cutoff=cutoff,
+        workers=-1,
+        dtype=np.float32,
     )
     lookup = pl.DataFrame({"key": distinct, "score": scores})
     result[mask] = keyed.join(lookup, on="key", how="left", maintain_order="left")["score"].to_numpy()
@@ -403,21 +412,20 @@ def comparison_levels(
         if kind in ("name", "place", "text"):
             # Han script: one character more or less is another name, not a typo
             han = (han_word[np.maximum(a, 0)] & (a >= 0)) | (han_word[np.maximum(b, 0)] & (b >= 0))
-            sim = _pair_similarity(words, a, b, jaro, 0.0, skip=han)
-            if kind == "name":
-                level = np.select([exact, sim >= 0.92, sim >= 0.8], [3, 2, 1], 0)
-            elif kind == "text":
-                level = np.select([exact, sim >= 0.9, sim >= 0.75], [3, 2, 1], 0)
-            else:
-                level = np.select([exact, sim >= 0.88], [2, 1], 0)
+            # only similarities from the lowest level's threshold up are used (a hair below it, so
+            # that rounding to float32 lands every pair on the same level as without the cutoff)
+            thresholds = SIMILARITY_LEVELS[kind]
+            sim = _pair_similarity(words, a, b, jaro, 0.0, thresholds[-1] - 1e-6, skip=han)
+            top = len(thresholds) + 1  # exact
+            level = np.select([exact, *(sim >= t for t in thresholds)], list(range(top, 0, -1)), 0)
         elif kind == "email":
-            level = np.select([exact, _pair_similarity(words, a, b, lev, 99) <= 1], [2, 1], 0)
+            level = np.select([exact, _pair_similarity(words, a, b, lev, 99, 1) <= 1], [2, 1], 0)
         elif kind == "date":
-            edits = _pair_similarity(words, a, b, lev, 99)
+            edits = _pair_similarity(words, a, b, lev, 99, 2)
             swapped = (codes("dob_swapped")[0] == b) & (b >= 0)  # day and month the other way round
             level = np.select([exact, (edits <= 1) | swapped, edits <= 2], [3, 2, 1], 0)
         elif kind == "code":
-            level = np.select([exact, _pair_similarity(words, a, b, lev, 99) <= 1], [2, 1], 0)
+            level = np.select([exact, _pair_similarity(words, a, b, lev, 99, 1) <= 1], [2, 1], 0)
         else:
             level = exact.astype(np.int64)
         levels[name] = np.where(missing, -1, level).astype(np.int8)
