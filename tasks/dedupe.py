@@ -10,6 +10,7 @@ each cluster its stable customer_id (kept across runs, merges and splits recorde
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
+import duckdb
 import numpy as np
 import polars as pl
 from prefect import get_run_logger, task
@@ -264,8 +265,13 @@ def customer_match_records(wh: Warehouse) -> pl.DataFrame:
     )
 
 
-def probabilistic_links(records: pl.DataFrame, config: PipelineConfig) -> tuple[pl.DataFrame, int]:
-    """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...)."""
+def probabilistic_links(
+    records: pl.DataFrame, config: PipelineConfig, database: duckdb.DuckDBPyConnection | None = None
+) -> tuple[pl.DataFrame, int]:
+    """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...).
+
+    database: where the matcher's blocking joins run (the warehouse connection: its memory limit).
+    """
     settings = config.dedupe
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
     outcome = match_records(
@@ -273,6 +279,7 @@ def probabilistic_links(records: pl.DataFrame, config: PipelineConfig) -> tuple[
         threshold=settings.match_threshold,
         rules=settings.blocking_rules or DEFAULT_BLOCKING,
         max_block_size=settings.max_block_size,
+        database=database,
     )
     ids = numbered.select("node", "record_source", "record_id")
     links = (
@@ -285,12 +292,36 @@ def probabilistic_links(records: pl.DataFrame, config: PipelineConfig) -> tuple[
     return links, outcome.candidate_pairs
 
 
+def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int, int]:
+    """Cluster the records of core.record_observations: exact keys, then probabilistic links.
+
+    Returns the linkage, the candidate pairs the matcher compared and the links it made.
+    """
+    settings = config.dedupe
+    observations = wh.frame("select * from core.record_observations")
+    national_ids = wh.frame(
+        f"select source as record_source, source_id as record_id, {national_id_key_sql('national_id')} "
+        "as national_id from core.customer_records where national_id is not null"
+    )
+    observations = observations.join(national_ids, on=["record_source", "record_id"], how="left")
+    candidates, links = 0, None
+    if settings.probabilistic:
+        known = observations.select("record_source", "record_id").unique()
+        # in record order: the matcher's random pairs (u) depend on it, so runs are reproducible
+        records = customer_match_records(wh).join(
+            known, on=["record_source", "record_id"], maintain_order="left"
+        )
+        del known
+        links, candidates = probabilistic_links(records, config, wh.con)
+    linkage = link_records(observations, settings.max_key_records, links, settings.max_cluster_size)
+    return linkage, candidates, 0 if links is None else links.height
+
+
 def dedupe_all(
     wh: Warehouse, config: PipelineConfig, cutoff: datetime, run_id: str | None = None
 ) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen before cutoff."""
     as_of = (cutoff - timedelta(days=1)).date()
-    settings = config.dedupe
     with wh.transaction():
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)
@@ -299,20 +330,13 @@ def dedupe_all(
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        observations = wh.frame("select * from core.record_observations")
-        national_ids = wh.frame(
-            f"select source as record_source, source_id as record_id, {national_id_key_sql('national_id')} "
-            "as national_id from core.customer_records where national_id is not null"
-        )
-        observations = observations.join(national_ids, on=["record_source", "record_id"], how="left")
-        known = observations.select("record_source", "record_id").unique()
-        candidates, links = 0, None
-        if settings.probabilistic:
-            records = customer_match_records(wh).join(known, on=["record_source", "record_id"])
-            links, candidates = probabilistic_links(records, config)
-        linkage = link_records(observations, settings.max_key_records, links, settings.max_cluster_size)
+        linkage, candidates, link_count = resolve_records(wh, config)
+        # the frames of the matcher and the linkage are gone before the SQL models below run
         components = assign_customer_ids(wh, linkage.records, as_of, run_id)
+        overshared, suspicious = linkage.overshared, linkage.suspicious
+        del linkage
         wh.write_frame("record_components", components, temp=True)
+        del components
         wh.build("core.identity_map", "core/identity_map")
         # identity_map.sql still scores every merged record 1.0: carry the matcher's score over
         wh.execute("alter table core.identity_map alter match_score type double")
@@ -339,9 +363,9 @@ def dedupe_all(
     return DedupeResult(
         **stats,
         candidate_pairs=candidates,
-        probabilistic_links=0 if links is None else links.height,
-        overshared_keys=linkage.overshared,
-        suspicious_clusters=linkage.suspicious,
+        probabilistic_links=link_count,
+        overshared_keys=overshared,
+        suspicious_clusters=suspicious,
     )
 
 

@@ -173,7 +173,9 @@ def fingerprint_sql(kind: str, prefix: str = "") -> str:
 
 def raw_carried(source: SourceConfig) -> list[str]:
     """Raw columns the reasons of required fields quote, carried through check_sql as `r_<index>`."""
-    return sorted({c for field in REQUIRED_FIELDS[source.kind] for c in expression_columns(source.columns[field])})
+    return sorted(
+        {c for field in REQUIRED_FIELDS[source.kind] for c in expression_columns(source.columns[field])}
+    )
 
 
 def had_sql(source: SourceConfig, field: str, types: Mapping[str, str]) -> str:

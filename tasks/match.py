@@ -74,6 +74,7 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 MIN_LABELLED_PAIRS = 30
 EM_SAMPLE = 1_000_000  # candidate pairs EM is trained on at most
+LEVELS_CHUNK = 2_500_000  # candidate pairs compared at a time (bounds the memory of comparison_levels)
 
 # Comparison -> (prepared column, kind). Kinds decide the levels, see comparison_levels.
 COMPARISONS: dict[str, tuple[str, str]] = {
@@ -254,7 +255,10 @@ def prepare_records(records: pl.DataFrame) -> pl.DataFrame:
 
 
 def candidate_pairs(
-    prepared: pl.DataFrame, rules: Sequence[str] = DEFAULT_BLOCKING, max_block_size: int = 25
+    prepared: pl.DataFrame,
+    rules: Sequence[str] = DEFAULT_BLOCKING,
+    max_block_size: int = 25,
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
     """Distinct pairs (left < right nodes) that share at least one blocking key.
 
@@ -264,13 +268,20 @@ def candidate_pairs(
     unknown = sorted(set(rules) - set(BLOCKING_RULES))
     if unknown:
         raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
-    return _pairs_sharing(prepared, {rule: BLOCKING_RULES[rule] for rule in rules}, max_block_size)
+    return _pairs_sharing(prepared, {rule: BLOCKING_RULES[rule] for rule in rules}, max_block_size, database)
 
 
 def _pairs_sharing(
-    prepared: pl.DataFrame, rules: dict[str, tuple[str, ...]], max_block_size: int
+    prepared: pl.DataFrame,
+    rules: dict[str, tuple[str, ...]],
+    max_block_size: int,
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> tuple[pl.DataFrame, list[str]]:
-    """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size."""
+    """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size.
+
+    database: a connection whose database instance does the join (a cursor of it: its own temp
+    tables, the instance's memory limit and spilling), e.g. the warehouse's; else an in-memory one.
+    """
     selects = []
     for rule, columns in rules.items():
         key = " || chr(31) || ".join(f'"{c}"' for c in columns)
@@ -278,7 +289,7 @@ def _pairs_sharing(
         selects.append(f"select '{rule}' as rule, node, {key} as key from prepared where {present}")
     if not selects:
         return pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64}), []
-    con = duckdb.connect()
+    con = database.cursor() if database is not None else duckdb.connect()
     try:
         con.register("prepared", prepared.select("node", *{c for columns in rules.values() for c in columns}))
         con.execute(
@@ -394,6 +405,12 @@ def comparison_levels(
     calls) and string similarity is computed once per distinct pair of values, not once per pair of records.
     """
     coded = coded or code_records(prepared)
+    if pairs.height > LEVELS_CHUNK:  # in slices: the working arrays stay small, the levels are int8
+        parts = [
+            comparison_levels(prepared, pairs.slice(start, LEVELS_CHUNK), coded)
+            for start in range(0, pairs.height, LEVELS_CHUNK)
+        ]
+        return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     left = coded.position[pairs["left"].to_numpy()]
     right = coded.position[pairs["right"].to_numpy()]
     words, han_word = coded.words, coded.han
@@ -476,7 +493,10 @@ def estimate_u(
 
 
 def labelled_m(
-    prepared: pl.DataFrame, max_block_size: int = 25, coded: CodedRecords | None = None
+    prepared: pl.DataFrame,
+    max_block_size: int = 25,
+    coded: CodedRecords | None = None,
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
@@ -487,7 +507,7 @@ def labelled_m(
     """
     found = []
     for rule, (columns, own) in LABELLING_RULES.items():
-        pairs, _ = _pairs_sharing(prepared, {rule: columns}, max_block_size)
+        pairs, _ = _pairs_sharing(prepared, {rule: columns}, max_block_size, database)
         if pairs.height:
             found.append((own, comparison_levels(prepared, pairs, coded)))
     m = {}
@@ -574,47 +594,51 @@ def score_pairs(
     parameters: Parameters,
     frequencies: dict[str, dict[str, float]] | None = None,
     prior: float | None = None,
+    min_probability: float | None = None,
 ) -> pl.DataFrame:
     """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence).
 
     prior: the probability that two records match before looking at them (default: the share
-    of matches among the candidate pairs, as EM found it).
+    of matches among the candidate pairs, as EM found it). min_probability: keep only the pairs
+    scored at least this (their rule is worked out for them alone).
     """
     prior = parameters.prior if prior is None else prior
     weight = np.full(pairs.height, np.log2(prior / (1 - prior)))
     agreeing: dict[str, np.ndarray] = {}
+    left_rows = None
     for name, level in levels.items():
         seen = level >= 0
         bayes = np.log2(parameters.m[name]) - np.log2(parameters.u[name])
         contribution = np.where(seen, bayes[np.maximum(level, 0)], 0.0)
         top = len(parameters.m[name]) - 1
         if frequencies and name in frequencies:
-            column = COMPARISONS[name][0]
-            tf = (
-                pairs.select(pl.col("left"))
-                .join(
-                    prepared.select("node", column),
-                    left_on="left",
-                    right_on="node",
-                    how="left",
-                    maintain_order="left",
-                )[column]
+            if left_rows is None:  # the row of prepared each pair's left record is
+                position = np.zeros(int(prepared["node"].max()) + 1, dtype=np.int64)
+                position[prepared["node"].to_numpy()] = np.arange(prepared.height)
+                left_rows = position[pairs["left"].to_numpy()]
+            # the value's share of records, worked out once per record (not per pair)
+            share = (
+                prepared[COMPARISONS[name][0]]
                 .replace_strict(frequencies[name], default=None, return_dtype=pl.Float64)
                 .fill_null(parameters.u[name][top])
                 .to_numpy()
             )
-            adjusted = np.log2(parameters.m[name][top]) - np.log2(np.maximum(tf, 1e-9))
+            adjusted = np.log2(parameters.m[name][top]) - np.log2(np.maximum(share[left_rows], 1e-9))
             contribution = np.where(level == top, adjusted, contribution)
         weight += contribution
         part = RULE_PARTS.get(name)
         if part is not None:
             agreeing[part] = agreeing.get(part, np.zeros(pairs.height, bool)) | (seen & (contribution > 1.0))
     probability = 1 / (1 + np.exp2(-np.clip(weight, -60, 60)))
-    rule_columns = [pl.when(pl.Series(agreeing[p])).then(pl.lit(p)) for p in RULE_ORDER if p in agreeing]
+    keep = slice(None) if min_probability is None else np.flatnonzero(probability >= min_probability)
+    rule_columns = [
+        pl.when(pl.Series(agreeing[p][keep])).then(pl.lit(p)) for p in RULE_ORDER if p in agreeing
+    ]
     rule = pl.concat_str(rule_columns, separator="_", ignore_nulls=True) if rule_columns else pl.lit("")
-    return pairs.with_columns(
-        match_weight=pl.Series(weight),
-        match_probability=pl.Series(probability),
+    kept = pairs if min_probability is None else pairs[keep]
+    return kept.with_columns(
+        match_weight=pl.Series(weight[keep]),
+        match_probability=pl.Series(probability[keep]),
     ).with_columns(rule=pl.lit("probabilistic:") + rule)
 
 
@@ -633,15 +657,20 @@ def match_records(
     threshold: float,
     rules: Sequence[str] = DEFAULT_BLOCKING,
     max_block_size: int = 25,
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> MatchOutcome:
-    """Probabilistic links between records (node plus canonical customer fields) at or above threshold."""
+    """Probabilistic links between records (node plus canonical customer fields) at or above threshold.
+
+    database: where the blocking joins run (see _pairs_sharing), e.g. the warehouse connection, so
+    that they share its memory limit.
+    """
     empty = pl.DataFrame(
         schema={"left": pl.Int64, "right": pl.Int64, "match_probability": pl.Float64, "rule": pl.String}
     )
     if records.height < 2:
         return MatchOutcome(empty, 0, [], None)
     prepared = prepare_records(records)
-    pairs, skipped = candidate_pairs(prepared, rules, max_block_size)
+    pairs, skipped = candidate_pairs(prepared, rules, max_block_size, database)
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None)
     coded = code_records(prepared)
@@ -652,14 +681,14 @@ def match_records(
     )
     training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
     parameters = estimate_parameters(
-        training, estimate_u(prepared, coded=coded), labelled_m(prepared, max_block_size, coded)
+        training, estimate_u(prepared, coded=coded), labelled_m(prepared, max_block_size, coded, database)
     )
+    del training, coded
     # EM's prior is the match share among candidate pairs; two records taken at random match
     # far less often: as many expected matches, spread over all pairs of records.
     all_pairs = records.height * (records.height - 1) / 2
     random_pair_prior = min(parameters.prior * pairs.height / all_pairs, 0.5)
-    scored = score_pairs(prepared, pairs, levels, parameters, term_frequencies(prepared), random_pair_prior)
-    links = scored.filter(pl.col("match_probability") >= threshold).select(
-        "left", "right", "match_probability", "rule"
-    )
+    links = score_pairs(
+        prepared, pairs, levels, parameters, term_frequencies(prepared), random_pair_prior, threshold
+    ).select("left", "right", "match_probability", "rule")
     return MatchOutcome(links, pairs.height, skipped, parameters)

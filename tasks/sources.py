@@ -270,7 +270,9 @@ def read_file(
             if source.format == "csv"
             else f"read_json(?, format = 'newline_delimited'{options})"
         )
-        return load(f"select *, ? as _file, row_number() over () as _row from {reader}", [file.name, str(readable)])
+        return load(
+            f"select *, ? as _file, row_number() over () as _row from {reader}", [file.name, str(readable)]
+        )
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
         reason = None
         if source.format == "csv" and "sniffing" in str(exc):
