@@ -53,11 +53,11 @@ bench: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench --sizes "$(SIZES)" --runs $(RUNS) --large-runs $(LARGE_RUNS) $(BENCH_ARGS)
 
-## 10M customers / 100M sessions, one run, DuckDB bounded to 8 GB and spilling to disk (~60 GB free disk).
+## 10M customers / 100M sessions: one full refresh through the flow, DuckDB bounded to 8 GB and spilling
+## to disk (needs ~40 GB free disk); appends its figures to BENCHMARKS.md.
 bench-10m: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
-	$(UV) run --frozen --group bench python -m bench --sizes 10000000 --large-runs 1 --compare-sizes "" \
-	  --memory-limit 8GB $(BENCH_ARGS)
+	$(UV) run --frozen --group bench python -m bench.large --persons 10000000 --memory-limit 8GB $(BENCH_ARGS)
 
 ## Time identity resolution of 1,000,000 generated customer records (data in bench-data/, not in git).
 bench-dedupe: .venv/.synced

@@ -52,8 +52,10 @@ def scheme_stability(scheme: str, previous: pl.DataFrame, current: pl.DataFrame)
     previous = previous.select("customer_id", pl.col("segment").cast(pl.String).fill_null(NONE))
     current = current.select("customer_id", pl.col("segment").cast(pl.String).fill_null(NONE))
     both = previous.join(current, on="customer_id", suffix="_now")
+    # integer labels (the index does not depend on what the labels are), not a million Python strings
+    labels = both.select(pl.col("segment", "segment_now").rank("dense"))
     ari = (
-        round(float(adjusted_rand_score(both["segment"].to_list(), both["segment_now"].to_list())), 6)
+        round(float(adjusted_rand_score(labels["segment"].to_numpy(), labels["segment_now"].to_numpy())), 6)
         if both.height
         else None
     )
