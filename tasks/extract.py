@@ -201,7 +201,7 @@ def check_sql(source: SourceConfig, relation: str, types: Mapping[str, str] | No
     types = types or {}
     # the newline ends a trailing -- comment inside an expression
     mapped = ",\n            ".join(f'({expr}\n) as "m_{field}"' for field, expr in source.columns.items())
-    # the raw columns that required fields' reasons quote (see had_sql), under their own names
+    # the raw columns that required fields' reasons quote (see had_sql), as r_<index>
     for index, name in enumerate(raw_carried(source)):
         mapped += f',\n            "{name.replace(chr(34), chr(34) * 2)}" as "r_{index}"'
     typed = ",\n            ".join(
@@ -360,6 +360,11 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
             )
 
 
+def describe(wh: Warehouse, select: str, params: list) -> list[tuple[str, str]]:
+    """(name, DuckDB type) of each column of a select, without running it."""
+    return wh.rows(f"select column_name, column_type from (describe {select})", params)
+
+
 def append_raw(
     wh: Warehouse,
     source: SourceConfig,
@@ -367,10 +372,12 @@ def append_raw(
     params: list,
     run_id: str,
     logger: logging.Logger | logging.LoggerAdapter,
+    columns: list[tuple[str, str]] | None = None,
 ) -> int:
     """Append the rows of a select (a file's or batch's rows with `_file`, `_row`) to raw.<source>.
 
-    Adds lineage and any new columns; returns the rows appended.
+    Adds lineage and any new columns; returns the rows appended. columns: the select's (name, type)
+    when the caller has described it already.
     """
     raw = f"raw.{source.name}"
     target = quote_identifier(raw)
@@ -383,7 +390,8 @@ def append_raw(
         wh.execute(f"create table {target} as {select}", params)
         return wh.count(raw)
     existing = set(wh.columns(raw))
-    for name, sql_type in wh.rows(f"select column_name, column_type from (describe {batch})", params[3:]):
+    columns = columns or describe(wh, batch, params[3:])
+    for name, sql_type in columns:
         if name not in existing:
             logger.warning(
                 "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
@@ -406,14 +414,15 @@ def read_batch(
     needed = source.referenced_columns()
 
     def load(file: SourceFile, select: str, params: list) -> int:
-        columns = [name for (name,) in wh.rows(f"select column_name from (describe {select})", params)]
-        missing = sorted(needed - set(columns))
+        columns = describe(wh, select, params)
+        names = [name for name, _ in columns]
+        missing = sorted(needed - set(names))
         if missing:
             raise DataError(
                 f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
-                f"used by the mapping (its columns: {[c for c in columns if not c.startswith('_')]})"
+                f"used by the mapping (its columns: {[c for c in names if not c.startswith('_')]})"
             )
-        return append_raw(wh, source, select, params, run_id, logger)
+        return append_raw(wh, source, select, params, run_id, logger, columns)
 
     counts = {}
     try:
