@@ -257,10 +257,15 @@ def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.Da
 
 
 def customer_match_records(wh: Warehouse) -> pl.DataFrame:
-    """Customer records with the fields the probabilistic matcher compares, one row per record."""
+    """Customer records with the fields the probabilistic matcher compares, one row per record.
+
+    Only records observed as of the cutoff (in core.record_observations), in record order: the
+    matcher's random pairs (u) depend on the order, so runs are reproducible.
+    """
     fields = ", ".join(MATCH_FIELD_SQL.get(field, field) for field in MATCH_FIELDS)
     return wh.frame(
         f"select source as record_source, source_id as record_id, {fields} from core.customer_records "
+        "where (source, source_id) in (select record_source, record_id from core.record_observations) "
         "order by source, source_id"
     )
 
@@ -298,21 +303,17 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int
     Returns the linkage, the candidate pairs the matcher compared and the links it made.
     """
     settings = config.dedupe
+    candidates, links = 0, None
+    if settings.probabilistic:  # before the observations are read: the two never take memory together
+        records = customer_match_records(wh)
+        links, candidates = probabilistic_links(records, config, wh.con)
+        del records
     observations = wh.frame("select * from core.record_observations")
     national_ids = wh.frame(
         f"select source as record_source, source_id as record_id, {national_id_key_sql('national_id')} "
         "as national_id from core.customer_records where national_id is not null"
     )
     observations = observations.join(national_ids, on=["record_source", "record_id"], how="left")
-    candidates, links = 0, None
-    if settings.probabilistic:
-        known = observations.select("record_source", "record_id").unique()
-        # in record order: the matcher's random pairs (u) depend on it, so runs are reproducible
-        records = customer_match_records(wh).join(
-            known, on=["record_source", "record_id"], maintain_order="left"
-        )
-        del known
-        links, candidates = probabilistic_links(records, config, wh.con)
     linkage = link_records(observations, settings.max_key_records, links, settings.max_cluster_size)
     return linkage, candidates, 0 if links is None else links.height
 
