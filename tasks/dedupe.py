@@ -339,15 +339,6 @@ def dedupe_all(
         wh.write_frame("record_components", components, temp=True)
         del components
         wh.build("core.identity_map", "core/identity_map")
-        # identity_map.sql still scores every merged record 1.0: carry the matcher's score over
-        wh.execute("alter table core.identity_map alter match_score type double")
-        wh.execute(
-            """
-            update core.identity_map set match_score = components.match_score
-            from record_components as components
-            where components.record_source = identity_map.source and components.record_id = identity_map.source_id
-            """
-        )
         wh.execute("drop table record_components")
         wh.build("core.customers", "core/customers", {"source_priority": config.dedupe.source_priority})
     stats = wh.dicts(

@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 from tasks.config import SegmentConfig
-from tasks.dedupe import cluster_records, pairwise_scores
+from tasks.dedupe import cluster_records, link_records, pairwise_scores
 from tasks.errors import DataError
 from tasks.identity import assign_customer_ids
 from tasks.publish import AUDITS, run_audits
@@ -529,13 +529,19 @@ def test_rfm_segment_rejects_scores_outside_the_grid() -> None:
 # ---------------------------------------------------------------------------------------------------------
 
 COMPONENT_COLUMNS = (
-    "record_source varchar, record_id varchar, component bigint, first_seen timestamptz, match_rule varchar"
+    "record_source varchar, record_id varchar, component bigint, first_seen timestamptz, match_rule varchar, "
+    "match_score double"
 )
 
 
 def run_identity_map(wh: Warehouse, components: Sequence[tuple]) -> list[tuple]:
-    """identity_map as dedupe_all builds it: ids assigned by tasks.identity (whose state persists in wh)."""
-    create(wh, "record_components", COMPONENT_COLUMNS, components, temp=True)
+    """identity_map as dedupe_all builds it: ids assigned by tasks.identity (whose state persists in wh).
+
+    components: (record_source, record_id, component, first_seen, match_rule); the score is 1.0 for
+    an exact rule and null for a singleton, as tasks.dedupe.link_records gives it.
+    """
+    scored = [(*row, None if row[4] == "singleton" else 1.0) for row in components]
+    create(wh, "record_components", COMPONENT_COLUMNS, scored, temp=True)
     assigned = assign_customer_ids(wh, wh.frame("select * from record_components"), date(2026, 3, 1), "test")
     wh.write_frame("record_components", assigned, temp=True)
     wh.build("core.identity_map", "core/identity_map")
@@ -565,22 +571,22 @@ def test_identity_map_customer_id_comes_from_the_earliest_record(wh: Warehouse) 
         ],
     )
     assert rows == [
-        ("crm", "m1", customer_id("crm", "m2"), "exact:email", Decimal("1.0"), 3, jan5),
-        ("crm", "m2", customer_id("crm", "m2"), "exact:email", Decimal("1.0"), 3, jan3),
+        ("crm", "m1", customer_id("crm", "m2"), "exact:email", 1.0, 3, jan5),
+        ("crm", "m2", customer_id("crm", "m2"), "exact:email", 1.0, 3, jan3),
         (
             "crm",
             "m3",
             customer_id("game", "d1"),
             "exact:device_id",
-            Decimal("1.0"),
+            1.0,
             2,
             local(date(2025, 1, 1)),
         ),
-        ("game", "d1", customer_id("game", "d1"), "exact:device_id", Decimal("1.0"), 2, None),
-        ("pay", "p9", customer_id("crm", "m2"), "exact:phone", Decimal("1.0"), 3, jan3),
+        ("game", "d1", customer_id("game", "d1"), "exact:device_id", 1.0, 2, None),
+        ("pay", "p9", customer_id("crm", "m2"), "exact:phone", 1.0, 3, jan3),
         ("survey", "s1", customer_id("survey", "s1"), "singleton", None, 1, jan5),
-        ("web", "m10", customer_id("web", "m10"), "exact:email", Decimal("1.0"), 2, jan3),
-        ("web", "m7", customer_id("web", "m10"), "exact:email", Decimal("1.0"), 2, jan3),
+        ("web", "m10", customer_id("web", "m10"), "exact:email", 1.0, 2, jan3),
+        ("web", "m7", customer_id("web", "m10"), "exact:email", 1.0, 2, jan3),
     ]
 
 
@@ -769,8 +775,8 @@ def test_cluster_records_without_any_shared_key() -> None:
     assert rules_of(result) == [("crm", "a", "singleton", T0), ("crm", "b", "singleton", None)]
 
 
-def test_cluster_records_feed_identity_map(wh: Warehouse) -> None:
-    result, _ = cluster_records(
+def test_linked_records_feed_identity_map(wh: Warehouse) -> None:
+    result = link_records(
         observations(
             [
                 ("crm", "b", "a@x.com", None, None, T0 + timedelta(days=2)),
@@ -779,15 +785,16 @@ def test_cluster_records_feed_identity_map(wh: Warehouse) -> None:
             ]
         ),
         max_key_records=20,
-    )
+    ).records
     wh.write_frame("record_components", assign_customer_ids(wh, result, date(2026, 3, 1), "test"), temp=True)
     wh.build("core.identity_map", "core/identity_map")
     assert wh.rows(
-        "select source, source_id, customer_id, cluster_size from core.identity_map order by all"
+        "select source, source_id, customer_id, match_rule, match_score, cluster_size from core.identity_map "
+        "order by all"
     ) == [
-        ("crm", "b", customer_id("pay", "a"), 2),
-        ("pay", "a", customer_id("pay", "a"), 2),
-        ("web", "c", customer_id("web", "c"), 1),
+        ("crm", "b", customer_id("pay", "a"), "exact:email", 1.0, 2),
+        ("pay", "a", customer_id("pay", "a"), "exact:email", 1.0, 2),
+        ("web", "c", customer_id("web", "c"), "singleton", None, 1),
     ]
 
 

@@ -1,7 +1,7 @@
 -- Every customer record known as of the cutoff, mapped to its customer.
 -- Grain: one row per (source, source_id). Key: source, source_id.
 -- Input: temp table record_components(record_source, record_id, component, first_seen, match_rule,
--- customer_id) built by the dedupe task; the customer_id is the cluster's stable id from
+-- match_score, customer_id) built by the dedupe task; the customer_id is the cluster's stable id from
 -- tasks/identity.py (kept across runs; merges and splits recorded in core.merge_history/split_history).
 with components as (
     select * from record_components
@@ -21,7 +21,7 @@ final as (
         components.record_id as source_id,
         components.customer_id,
         components.match_rule,
-        case when components.match_rule = 'singleton' then null else 1.0 end as match_score,
+        components.match_score,  -- 1.0 for an exact key, the match probability for a probabilistic link
         anchors.cluster_size,
         components.first_seen
     from components
