@@ -24,7 +24,7 @@ from tasks.extract import ID_FIELDS
 from tasks.identity import assign_customer_ids, latest_identity_run
 from tasks.match import DEFAULT_BLOCKING, MATCH_FIELDS, match_records, national_id_key_sql
 from tasks.normalize import normalize_devices, normalize_emails_with_rules, normalize_phone, normalize_phones
-from tasks.warehouse import Warehouse
+from tasks.warehouse import Warehouse, quote_identifier
 
 FACT_KINDS = ("transactions", "events", "feedback")
 # Match keys in priority order: the first shared one names the rule that merged a record.
@@ -106,72 +106,140 @@ class Linkage:
     suspicious: list[str]
 
 
-def _describe_keys(links: pl.DataFrame, limit: int = 3) -> str:
-    """The most shared key values of a set of record-key links, e.g. 'phone=+86... (12 records)'."""
-    counts = (
-        links.group_by("key", "value")
-        .agg(records=pl.len())
-        .sort(["records", "key", "value"], descending=[True, False, False])
-        .head(limit)
-    )
-    return ", ".join(
-        f"{row['key']}={row['value']} ({row['records']} records)" for row in counts.iter_rows(named=True)
-    )
-
-
 def link_records(
-    observations: pl.DataFrame,
+    observations: pl.DataFrame | str,
     max_key_records: int,
     pair_links: pl.DataFrame | None = None,
     max_cluster_size: int | None = None,
+    database: duckdb.DuckDBPyConnection | None = None,
 ) -> Linkage:
     """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
 
-    observations: record_source, record_id, first_seen and any of MATCH_KEYS (missing ones count as null).
+    observations: record_source, record_id, first_seen and any of MATCH_KEYS (missing ones count as
+    null): a frame, or the name of a table or view of `database` (e.g. the warehouse connection, inside
+    its transaction). The keys are grouped in DuckDB (bounded by its memory limit, spilling when it
+    must); only integer edges come to Python for the graph.
     pair_links: source_a, id_a, source_b, id_b, match_probability, rule (from tasks.match).
     A cluster of more than max_cluster_size records is re-split without its probabilistic links;
     a part still too large is kept as single records. Each such cluster is described in `suspicious`.
     """
-    observations = observations.with_columns(
-        pl.lit(None, dtype=pl.String).alias(k) for k in MATCH_KEYS if k not in observations.columns
-    )
-    records = (
-        observations.group_by("record_source", "record_id")
-        .agg(
-            first_seen=pl.when(pl.col("first_seen").is_null().any())
-            .then(None)
-            .otherwise(pl.col("first_seen").min())
+    con = database if database is not None else duckdb.connect()
+    try:
+        if isinstance(observations, pl.DataFrame):
+            con.register("_link_frame", observations)
+            relation = "_link_frame"
+        else:
+            relation = quote_identifier(observations)
+        linkage = _link(con, relation, max_key_records, pair_links, max_cluster_size)
+        for table in ("_link_records", "_link_edges", "_link_shared"):
+            con.execute(f"drop table {table}")
+        return linkage
+    finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
+        if database is None:
+            con.close()
+        elif isinstance(observations, pl.DataFrame):
+            con.unregister("_link_frame")
+
+
+def _link(
+    con: duckdb.DuckDBPyConnection,
+    relation: str,
+    max_key_records: int,
+    pair_links: pl.DataFrame | None,
+    max_cluster_size: int | None,
+) -> Linkage:
+    """link_records over a relation of con."""
+    present = {row[0] for row in con.execute(f"select column_name from (describe {relation})").fetchall()}
+    keys = [key for key in MATCH_KEYS if key in present]
+    # records numbered in (record_source, record_id) order: the graph's first nodes
+    con.execute(
+        f"""
+        create or replace temp table _link_records as
+        select
+            row_number() over (order by record_source, record_id) - 1 as node,
+            record_source,
+            record_id,
+            case when bool_or(first_seen is null) then null else min(first_seen) end as first_seen
+        from {relation}
+        group by record_source, record_id
+        """
+    ).fetchall()
+    records = con.sql("select * from _link_records order by node").pl()
+    records = records.with_columns(pl.col("node").cast(pl.Int64))
+    # one row per record and key value it was seen with (UNPIVOT leaves out the nulls)
+    edges = (
+        f"""
+        select distinct node, key, value from (
+            unpivot (
+                select records.node, {", ".join(f"cast(o.{key} as varchar) as {key}" for key in keys)}
+                from {relation} as o join _link_records as records using (record_source, record_id)
+            )
+            on {", ".join(keys)} into name key value value
         )
-        .sort("record_source", "record_id")
-        .with_row_index("node")
-        .with_columns(pl.col("node").cast(pl.Int64))
+        """
+        if keys
+        else "select null::bigint as node, null::varchar as key, null::varchar as value where false"
     )
-    keyed = observations.join(
-        records.select("record_source", "record_id", "node"), on=["record_source", "record_id"]
+    con.execute(f"create or replace temp table _link_edges as {edges}").fetchall()
+    # a key value shared by 2..max_key_records records is a node of the graph too, numbered after the records
+    con.execute(
+        """
+        create or replace temp table _link_shared as
+        select key, value, records, $offset + row_number() over (order by key, value) - 1 as key_node
+        from (select key, value, count(*) as records from _link_edges group by key, value)
+        where records > 1 and records <= $max
+        """,
+        {"offset": records.height, "max": max_key_records},
+    ).fetchall()
+    links = con.sql(
+        """
+        select edges.node, shared.key_node
+        from _link_edges as edges join _link_shared as shared using (key, value)
+        """
+    ).pl()
+    shared_count = con.execute("select count(*) from _link_shared").fetchall()[0][0]
+    overshared = con.execute(
+        """
+        select key, value, count(*) as records from _link_edges group by key, value having count(*) > $max
+        order by records desc, key, value limit 20
+        """,
+        {"max": max_key_records},
+    ).fetchall()
+    priority = " ".join(f"when '{key}' then {i}" for i, key in enumerate(MATCH_KEYS))
+    exact_rules = con.sql(
+        f"""
+        select edges.node, arg_min(edges.key, case edges.key {priority} end) as exact_rule
+        from _link_edges as edges semi join _link_shared as shared using (key, value)
+        group by edges.node
+        """
+    ).pl()
+    exact_rules = exact_rules.select(
+        pl.col("node").cast(pl.Int64),
+        exact_rule=pl.col("exact_rule").replace_strict(MATCH_RULES),
+        exact_score=pl.lit(1.0),
     )
-    edges = pl.concat(
-        [
-            keyed.select("node", key=pl.lit(column), value=pl.col(column).cast(pl.String)).drop_nulls("value")
-            for column in MATCH_KEYS
-        ]
-    ).unique()
-    sharing = edges.group_by("key", "value").agg(records=pl.len())
-    overshared = sharing.filter(pl.col("records") > max_key_records).sort(
-        ["records", "key", "value"], descending=[True, False, False]
-    )
-    shared = (
-        sharing.filter((pl.col("records") > 1) & (pl.col("records") <= max_key_records))
-        .sort("key", "value")
-        .with_row_index("key_node", offset=records.height)
-        .with_columns(pl.col("key_node").cast(pl.Int64))
-    )
-    links = edges.join(shared.select("key", "value", "key_node"), on=["key", "value"])
+    link_nodes, key_nodes = links["node"].to_numpy(), links["key_node"].to_numpy()
+    del links
+
+    def describe_keys(members: np.ndarray, limit: int = 3) -> str:
+        """The most shared key values among some records, e.g. 'phone_norm=+86... (12 records)'."""
+        rows = con.execute(
+            """
+            select edges.key, edges.value, count(*) as records
+            from _link_edges as edges semi join _link_shared as shared using (key, value)
+            where edges.node in (select unnest($members::bigint[]))
+            group by all order by records desc, edges.key, edges.value limit $limit
+            """,
+            {"members": members.tolist(), "limit": limit},
+        ).fetchall()
+        return ", ".join(f"{key}={value} ({count} records)" for key, value, count in rows)
+
     pairs = _pair_nodes(records, pair_links)
-    size = records.height + shared.height
+    size = records.height + shared_count
 
     def components(pair_edges: pl.DataFrame) -> np.ndarray:
-        rows = np.concatenate([links["node"].to_numpy(), pair_edges["left"].to_numpy()])
-        cols = np.concatenate([links["key_node"].to_numpy(), pair_edges["right"].to_numpy()])
+        rows = np.concatenate([link_nodes, pair_edges["left"].to_numpy()])
+        cols = np.concatenate([key_nodes, pair_edges["right"].to_numpy()])
         graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size, size))
         return connected_components(graph, directed=False)[1][: records.height]
 
@@ -200,17 +268,11 @@ def link_records(
                     action = f"{apart} records kept apart, the rest split into {parts} clusters"
                 else:
                     action = f"split into {parts} clusters"
-                keys = _describe_keys(links.filter(pl.col("node").is_in(members.tolist())))
+                keys = describe_keys(members)
                 suspicious.append(
                     f"cluster of {members.size} records: {action} after dropping {dropped} probabilistic "
                     f"links; most shared keys: {keys or 'none'}"
                 )
-    exact_rules = (
-        links.with_columns(priority=pl.col("key").replace_strict({k: i for i, k in enumerate(MATCH_KEYS)}))
-        .group_by("node")
-        .agg(pl.col("key").sort_by("priority").first())
-        .select("node", exact_rule=pl.col("key").replace_strict(MATCH_RULES), exact_score=pl.lit(1.0))
-    )
     both_sides = pl.concat(
         [
             kept_pairs.select(node="left", score="match_probability", rule="rule"),
@@ -233,10 +295,7 @@ def link_records(
         )
         .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
     )
-    described = [
-        f"{row['key']}={row['value']} ({row['records']} records)"
-        for row in overshared.head(20).iter_rows(named=True)
-    ]
+    described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
     return Linkage(result, described, suspicious)
 
 
@@ -304,17 +363,27 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int
     """
     settings = config.dedupe
     candidates, links = 0, None
-    if settings.probabilistic:  # before the observations are read: the two never take memory together
+    if settings.probabilistic:
         records = customer_match_records(wh)
         links, candidates = probabilistic_links(records, config, wh.con)
         del records
-    observations = wh.frame("select * from core.record_observations")
-    national_ids = wh.frame(
-        f"select source as record_source, source_id as record_id, {national_id_key_sql('national_id')} "
-        "as national_id from core.customer_records where national_id is not null"
+    # the observations with the hashed national id of customer records (another exact key)
+    wh.execute(
+        f"""
+        create or replace temp view _observations as
+        select observations.*, national_ids.national_id
+        from core.record_observations as observations
+        left join (
+            select source, source_id, {national_id_key_sql("national_id")} as national_id
+            from core.customer_records where national_id is not null
+        ) as national_ids
+            on national_ids.source = observations.record_source and national_ids.source_id = observations.record_id
+        """
     )
-    observations = observations.join(national_ids, on=["record_source", "record_id"], how="left")
-    linkage = link_records(observations, settings.max_key_records, links, settings.max_cluster_size)
+    linkage = link_records(
+        "_observations", settings.max_key_records, links, settings.max_cluster_size, database=wh.con
+    )
+    wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
     return linkage, candidates, 0 if links is None else links.height
 
 

@@ -74,7 +74,7 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
 }
 MIN_LABELLED_PAIRS = 30
 EM_SAMPLE = 1_000_000  # candidate pairs EM is trained on at most
-LEVELS_CHUNK = 2_500_000  # candidate pairs compared at a time (bounds the memory of comparison_levels)
+PAIR_CHUNK = 2_500_000  # candidate pairs compared or scored at a time (bounds the working memory)
 
 # Comparison -> (prepared column, kind). Kinds decide the levels, see comparison_levels.
 COMPARISONS: dict[str, tuple[str, str]] = {
@@ -405,10 +405,10 @@ def comparison_levels(
     calls) and string similarity is computed once per distinct pair of values, not once per pair of records.
     """
     coded = coded or code_records(prepared)
-    if pairs.height > LEVELS_CHUNK:  # in slices: the working arrays stay small, the levels are int8
+    if pairs.height > PAIR_CHUNK:  # in slices: the working arrays stay small, the levels are int8
         parts = [
-            comparison_levels(prepared, pairs.slice(start, LEVELS_CHUNK), coded)
-            for start in range(0, pairs.height, LEVELS_CHUNK)
+            comparison_levels(prepared, pairs.slice(start, PAIR_CHUNK), coded)
+            for start in range(0, pairs.height, PAIR_CHUNK)
         ]
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
     left = coded.position[pairs["left"].to_numpy()]
@@ -600,30 +600,56 @@ def score_pairs(
 
     prior: the probability that two records match before looking at them (default: the share
     of matches among the candidate pairs, as EM found it). min_probability: keep only the pairs
-    scored at least this (their rule is worked out for them alone).
+    scored at least this (their rule is worked out for them alone). Pairs are scored in slices of
+    PAIR_CHUNK, so the working arrays stay small however many pairs there are.
     """
     prior = parameters.prior if prior is None else prior
+    position = np.zeros(int(prepared["node"].max()) + 1 if prepared.height else 1, dtype=np.int64)
+    position[prepared["node"].to_numpy()] = np.arange(prepared.height)
+    # per record, the share of records with its value (term frequency), for the adjusted comparisons
+    shares = {
+        name: prepared[COMPARISONS[name][0]]
+        .replace_strict(frequencies[name], default=None, return_dtype=pl.Float64)
+        .fill_null(parameters.u[name][len(parameters.m[name]) - 1])
+        .to_numpy()
+        for name in levels
+        if frequencies and name in frequencies
+    }
+    parts = [
+        _score_slice(
+            pairs.slice(start, PAIR_CHUNK),
+            {name: level[start : start + PAIR_CHUNK] for name, level in levels.items()},
+            parameters,
+            position,
+            shares,
+            prior,
+            min_probability,
+        )
+        for start in range(0, max(pairs.height, 1), PAIR_CHUNK)
+    ]
+    return pl.concat(parts)
+
+
+def _score_slice(
+    pairs: pl.DataFrame,
+    levels: dict[str, np.ndarray],
+    parameters: Parameters,
+    position: np.ndarray,
+    shares: dict[str, np.ndarray],
+    prior: float,
+    min_probability: float | None,
+) -> pl.DataFrame:
+    """score_pairs for one slice of the pairs."""
     weight = np.full(pairs.height, np.log2(prior / (1 - prior)))
     agreeing: dict[str, np.ndarray] = {}
-    left_rows = None
+    left_rows = position[pairs["left"].to_numpy()] if shares else None
     for name, level in levels.items():
         seen = level >= 0
         bayes = np.log2(parameters.m[name]) - np.log2(parameters.u[name])
         contribution = np.where(seen, bayes[np.maximum(level, 0)], 0.0)
-        top = len(parameters.m[name]) - 1
-        if frequencies and name in frequencies:
-            if left_rows is None:  # the row of prepared each pair's left record is
-                position = np.zeros(int(prepared["node"].max()) + 1, dtype=np.int64)
-                position[prepared["node"].to_numpy()] = np.arange(prepared.height)
-                left_rows = position[pairs["left"].to_numpy()]
-            # the value's share of records, worked out once per record (not per pair)
-            share = (
-                prepared[COMPARISONS[name][0]]
-                .replace_strict(frequencies[name], default=None, return_dtype=pl.Float64)
-                .fill_null(parameters.u[name][top])
-                .to_numpy()
-            )
-            adjusted = np.log2(parameters.m[name][top]) - np.log2(np.maximum(share[left_rows], 1e-9))
+        if name in shares:
+            top = len(parameters.m[name]) - 1
+            adjusted = np.log2(parameters.m[name][top]) - np.log2(np.maximum(shares[name][left_rows], 1e-9))
             contribution = np.where(level == top, adjusted, contribution)
         weight += contribution
         part = RULE_PARTS.get(name)
@@ -637,8 +663,8 @@ def score_pairs(
     rule = pl.concat_str(rule_columns, separator="_", ignore_nulls=True) if rule_columns else pl.lit("")
     kept = pairs if min_probability is None else pairs[keep]
     return kept.with_columns(
-        match_weight=pl.Series(weight[keep]),
-        match_probability=pl.Series(probability[keep]),
+        match_weight=pl.Series(weight[keep], dtype=pl.Float64),
+        match_probability=pl.Series(probability[keep], dtype=pl.Float64),
     ).with_columns(rule=pl.lit("probabilistic:") + rule)
 
 
