@@ -387,6 +387,27 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int
     return linkage, candidates, 0 if links is None else links.height
 
 
+def build_customers(wh: Warehouse, source_priority: list[str]) -> int:
+    """Build core.customers, the golden record, from core.identity_map, customer_records and record_observations.
+
+    Three statements (the per-field survivorship, the contact keys seen in any record, then the
+    assembly): DuckDB can spill each to disk within its memory limit, where one statement joining the
+    two aggregates ran out of memory at 10M customers. Returns the customers.
+    """
+    with wh.transaction():
+        wh.execute(
+            f"create or replace temp table customer_golden as {wh.model_sql('core/customer_golden')}",
+            {"source_priority": list(source_priority)},
+        )
+        wh.execute(
+            f"create or replace temp table customer_contacts as {wh.model_sql('core/customer_contacts')}"
+        )
+        customers = wh.build("core.customers", "core/customers")
+        wh.execute("drop table customer_golden")
+        wh.execute("drop table customer_contacts")
+    return customers
+
+
 def dedupe_all(
     wh: Warehouse, config: PipelineConfig, cutoff: datetime, run_id: str | None = None
 ) -> DedupeResult:
@@ -409,7 +430,7 @@ def dedupe_all(
         del components
         wh.build("core.identity_map", "core/identity_map")
         wh.execute("drop table record_components")
-        wh.build("core.customers", "core/customers", {"source_priority": config.dedupe.source_priority})
+        build_customers(wh, config.dedupe.source_priority)
     stats = wh.dicts(
         """
         select

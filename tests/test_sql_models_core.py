@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 import pytest
 
-from tasks.dedupe import FACT_KINDS
+from tasks.dedupe import FACT_KINDS, build_customers
 from tasks.extract import ID_FIELDS, create_tables
 from tasks.publish import UTF8_BOM, code_version, publish_tables, write_exports
 from tasks.segment import write_rule_table
@@ -442,7 +442,7 @@ def run_customers(
         f"record_source varchar, record_id varchar, {KEYED_COLUMNS}",
         observations,
     )
-    wh.build("core.customers", "core/customers", {"source_priority": list(source_priority)})
+    build_customers(wh, list(source_priority))
     return wh.dicts("select * from core.customers order by customer_id")
 
 
