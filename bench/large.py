@@ -100,7 +100,8 @@ def main() -> None:
         "",
         "| source rows | generate s | flow wall s | CPU s | peak RSS | most spilled | warehouse file | rows/s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {rows:,} | {'–' if generate_s is None else f'{generate_s:.0f}'} | {result['wall_s']:.0f} | {result['cpu_s']:.0f} | "
+        f"| {rows:,} | {'–' if generate_s is None else f'{generate_s:.0f}'} | {result['wall_s']:.0f} | "
+        f"{result['cpu_s']:.0f} | "
         f"{result['peak_rss_bytes'] / GIB:.2f} GiB | {spill.peak / GIB:.2f} GiB | {warehouse_bytes / GIB:.2f} GiB | "
         f"{rows / result['wall_s']:,.0f} |",
         "",
