@@ -17,7 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.report import GIB, _machine
-from bench.run import END, ROOT, git_commit, machine, prefect_server, reset_warehouse, worker, write_config
+from bench.run import (
+    END,
+    ROOT,
+    finish_facts,
+    git_commit,
+    machine,
+    prefect_server,
+    reset_warehouse,
+    worker,
+    write_config,
+)
 from bench.worker import STAGES
 
 
@@ -88,7 +98,7 @@ def main() -> None:
         spill.done.set()
         spill.join()
         spill.peak = max(spill.peak, folder_bytes(spill.path))
-        facts["load_average_at_end"] = os.getloadavg()
+        finish_facts(facts)
         warehouse_bytes = warehouse.stat().st_size
     finally:
         if not args.keep and args.data is None:

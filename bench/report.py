@@ -13,6 +13,10 @@ def _s(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}"
 
 
+def _s3(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def _gib(value: float | None) -> str:
     return "–" if value is None else f"{value / GIB:.2f} GiB"
 
@@ -30,6 +34,15 @@ def _machine(facts: dict, note: str) -> list[str]:
         f"Load average (1/5/15 min) at start {start[0]:.2f}/{start[1]:.2f}/{start[2]:.2f}, "
         f"at end {end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f} (above ~0.3 at start means other work shared the cores).",
     ]
+    if "speed_at_start" in facts:  # sections before this figure was recorded have none
+        start_speed, end_speed = facts["speed_at_start"], facts.get("speed_at_end") or {}
+        steal = facts.get("steal_share")
+        lines.append(
+            f"Machine speed (fixed reference work, best of 3; more seconds mean a slower machine): DuckDB group-by of "
+            f"100M rows {start_speed['duckdb_s']:.2f} s at start, {_s3(end_speed.get('duckdb_s'))} s at end; Python "
+            f"30M-step loop {start_speed['python_s']:.2f} s / {_s3(end_speed.get('python_s'))} s; CPU time taken "
+            f"by the host (steal) during the run {'–' if steal is None else f'{steal:.1%}'}."
+        )
     if note:
         lines.append(f"Note: {note}")
     return lines

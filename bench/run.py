@@ -37,6 +37,11 @@ PACKAGES = ("duckdb", "polars", "prefect", "scikit-learn", "pandas", "splink", "
 # Targets of issue 8 at 1M customers.
 FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES = 60.0, 15.0, 4 * 1024**3
 END = date(2026, 11, 21)  # last generated day; the incremental run adds the next one
+# Reference work timed at the start and end of every benchmark: on this shared virtual machine the
+# same code and data took 146 s at one hour and 93 s at the next, so a report has to say how fast the
+# machine was while it ran. DuckDB groups 100M generated rows; Python runs a 30M-step loop.
+SPEED_SQL = "select sum(n) from (select i % 1000003 as g, count(*) as n, sum(i * 0.5) from range(100000000) t(i) group by g)"
+SPEED_LOOP_STEPS = 30_000_000
 
 
 def machine() -> dict:
@@ -64,8 +69,46 @@ def machine() -> dict:
         "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
         "load_average_at_start": os.getloadavg(),
+        "speed_at_start": speed_check(),
+        "cpu_times_at_start": cpu_times(),
         "versions": versions,
     }
+
+
+def speed_check() -> dict[str, float]:
+    """Seconds for fixed reference work, best of three: a DuckDB group-by on all cores and a Python loop."""
+    import duckdb
+
+    def best(work) -> float:
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - started)
+        return round(min(times), 3)
+
+    def loop() -> None:
+        total = 0
+        for i in range(SPEED_LOOP_STEPS):
+            total += i & 7
+
+    with duckdb.connect() as con:
+        duckdb_s = best(lambda: con.execute(SPEED_SQL).fetchall())
+    return {"duckdb_s": duckdb_s, "python_s": best(loop)}
+
+
+def cpu_times() -> list[int]:
+    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq steal …)."""
+    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+
+
+def finish_facts(facts: dict) -> None:
+    """Machine facts at the end: load, reference speed, and the share of CPU time the host took (steal)."""
+    facts["load_average_at_end"] = os.getloadavg()
+    facts["speed_at_end"] = speed_check()
+    start, end = facts["cpu_times_at_start"], cpu_times()
+    spent = sum(end) - sum(start)
+    facts["steal_share"] = (end[7] - start[7]) / spent if spent and len(end) > 7 else None
 
 
 def git_commit() -> str:
@@ -260,7 +303,7 @@ def main() -> None:
                     for i in range(args.large_runs if size >= args.large else args.runs)
                 ]
                 results[size] = {"runs": runs, "summary": summarize(runs)}
-                facts["load_average_at_end"] = os.getloadavg()
+                finish_facts(facts)
                 if args.json:  # after every size, so a long benchmark that is stopped keeps what it measured
                     save(args.json, started_at, commit, facts, results, args)
     report = render(started_at, commit, facts, {s: r["summary"] for s, r in results.items()}, args)
