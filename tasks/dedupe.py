@@ -131,7 +131,7 @@ def link_records(
         else:
             relation = quote_identifier(observations)
         linkage = _link(con, relation, max_key_records, pair_links, max_cluster_size)
-        for table in ("_link_records", "_link_edges", "_link_shared"):
+        for table in ("_link_records", "_link_keys", "_link_shared", "_link_links"):
             con.execute(f"drop table {table}")
         return linkage
     finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
@@ -165,7 +165,6 @@ def _link(
         """
     ).fetchall()
     records = con.sql("select * from _link_records order by node").pl()
-    records = records.with_columns(pl.col("node").cast(pl.Int64))
     # one row per record and key value it was seen with (UNPIVOT leaves out the nulls)
     edges = (
         f"""
@@ -181,43 +180,44 @@ def _link(
         else "select null::bigint as node, null::varchar as key, null::varchar as value where false"
     )
     con.execute(f"create or replace temp table _link_edges as {edges}").fetchall()
-    # a key value shared by 2..max_key_records records is a node of the graph too, numbered after the records
+    # the records sharing each key value (counted once); a value shared by 2..max_key_records records
+    # is a node of the graph too, numbered after the records; one shared by more is too common to link on
+    con.execute(
+        """
+        create or replace temp table _link_keys as
+        select key, value, count(*) as records from _link_edges group by key, value having count(*) > 1
+        """
+    ).fetchall()
     con.execute(
         """
         create or replace temp table _link_shared as
-        select key, value, records, $offset + row_number() over (order by key, value) - 1 as key_node
-        from (select key, value, count(*) as records from _link_edges group by key, value)
-        where records > 1 and records <= $max
+        select key, value, $offset + row_number() over (order by key, value) - 1 as key_node
+        from _link_keys where records <= $max
         """,
         {"offset": records.height, "max": max_key_records},
     ).fetchall()
-    links = con.sql(
+    # each record's links to the shared key values it has (the graph's edges and the exact rules)
+    con.execute(
         """
-        select edges.node, shared.key_node
+        create or replace temp table _link_links as
+        select edges.node, edges.key, shared.key_node
         from _link_edges as edges join _link_shared as shared using (key, value)
         """
-    ).pl()
+    ).fetchall()
+    con.execute("drop table _link_edges")
     shared_count = con.execute("select count(*) from _link_shared").fetchall()[0][0]
     overshared = con.execute(
-        """
-        select key, value, count(*) as records from _link_edges group by key, value having count(*) > $max
-        order by records desc, key, value limit 20
-        """,
+        "select key, value, records from _link_keys where records > $max order by records desc, key, value limit 20",
         {"max": max_key_records},
     ).fetchall()
     priority = " ".join(f"when '{key}' then {i}" for i, key in enumerate(MATCH_KEYS))
     exact_rules = con.sql(
-        f"""
-        select edges.node, arg_min(edges.key, case edges.key {priority} end) as exact_rule
-        from _link_edges as edges semi join _link_shared as shared using (key, value)
-        group by edges.node
-        """
+        f"select node, arg_min(key, case key {priority} end) as exact_rule from _link_links group by node"
     ).pl()
     exact_rules = exact_rules.select(
-        pl.col("node").cast(pl.Int64),
-        exact_rule=pl.col("exact_rule").replace_strict(MATCH_RULES),
-        exact_score=pl.lit(1.0),
+        "node", exact_rule=pl.col("exact_rule").replace_strict(MATCH_RULES), exact_score=pl.lit(1.0)
     )
+    links = con.sql("select node, key_node from _link_links").pl()
     link_nodes, key_nodes = links["node"].to_numpy(), links["key_node"].to_numpy()
     del links
 
@@ -225,10 +225,10 @@ def _link(
         """The most shared key values among some records, e.g. 'phone_norm=+86... (12 records)'."""
         rows = con.execute(
             """
-            select edges.key, edges.value, count(*) as records
-            from _link_edges as edges semi join _link_shared as shared using (key, value)
-            where edges.node in (select unnest($members::bigint[]))
-            group by all order by records desc, edges.key, edges.value limit $limit
+            select shared.key, shared.value, count(*) as records
+            from _link_links as links join _link_shared as shared using (key_node)
+            where links.node in (select unnest($members::bigint[]))
+            group by all order by records desc, shared.key, shared.value limit $limit
             """,
             {"members": members.tolist(), "limit": limit},
         ).fetchall()
