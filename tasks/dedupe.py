@@ -395,13 +395,8 @@ def build_customers(wh: Warehouse, source_priority: list[str]) -> int:
     two aggregates ran out of memory at 10M customers. Returns the customers.
     """
     with wh.transaction():
-        wh.execute(
-            f"create or replace temp table customer_golden as {wh.model_sql('core/customer_golden')}",
-            {"source_priority": list(source_priority)},
-        )
-        wh.execute(
-            f"create or replace temp table customer_contacts as {wh.model_sql('core/customer_contacts')}"
-        )
+        wh.build("customer_golden", "core/customer_golden", {"source_priority": source_priority}, temp=True)
+        wh.build("customer_contacts", "core/customer_contacts", temp=True)
         customers = wh.build("core.customers", "core/customers")
         wh.execute("drop table customer_golden")
         wh.execute("drop table customer_contacts")

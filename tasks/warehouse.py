@@ -150,11 +150,18 @@ class Warehouse:
         """Run a SQL model (a select) with bound parameters and return its rows as dicts."""
         return self.dicts(self.model_sql(model), params)
 
-    def build(self, table: str, model: str, params: Mapping[str, Any] | None = None) -> int:
-        """Replace table with the result of a SQL model, atomically; return its row count."""
+    def build(
+        self, table: str, model: str, params: Mapping[str, Any] | None = None, *, temp: bool = False
+    ) -> int:
+        """Replace table with the result of a SQL model, atomically; return its row count.
+
+        temp: a temp table (this connection only), e.g. an intermediate step of a model too large for
+        one statement.
+        """
         sql = self.model_sql(model)
+        kind = "temp table" if temp else "table"
         with self.transaction():
-            self.execute(f"create or replace table {quote_identifier(table)} as {sql}", params)
+            self.execute(f"create or replace {kind} {quote_identifier(table)} as {sql}", params)
         return self.count(table)
 
     def build_view(self, view: str, model: str, identifiers: Mapping[str, str] | None = None) -> None:
