@@ -373,11 +373,16 @@ class CodedRecords:
     codes: dict[str, np.ndarray]  # prepared column -> code of each row's value (-1: missing)
 
 
+def node_positions(prepared: pl.DataFrame) -> np.ndarray:
+    """node -> row of prepared (-1: not a record), to look up a pair's records by their nodes."""
+    position = np.full(int(prepared["node"].max()) + 1 if prepared.height else 1, -1, dtype=np.int64)
+    position[prepared["node"].to_numpy()] = np.arange(prepared.height)
+    return position
+
+
 def code_records(prepared: pl.DataFrame) -> CodedRecords:
     """Code every compared column of prepared against one vocabulary (also across columns: given
     against family, birth date against its day-month swap)."""
-    position = np.full(int(prepared["node"].max()) + 1 if prepared.height else 1, -1, dtype=np.int64)
-    position[prepared["node"].to_numpy()] = np.arange(prepared.height)
     columns = sorted({column for column, _ in COMPARISONS.values()} | {"dob_swapped"})
     vocabulary = pl.concat([prepared[c].drop_nulls() for c in columns]).unique().sort()
     index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int32)})
@@ -389,7 +394,7 @@ def code_records(prepared: pl.DataFrame) -> CodedRecords:
         for column in columns
     }
     return CodedRecords(
-        position=position,
+        position=node_positions(prepared),
         words=vocabulary.to_numpy().astype(object),
         han=vocabulary.str.contains(r"\p{Han}").to_numpy(),
         codes=codes,
@@ -604,8 +609,6 @@ def score_pairs(
     PAIR_CHUNK, so the working arrays stay small however many pairs there are.
     """
     prior = parameters.prior if prior is None else prior
-    position = np.zeros(int(prepared["node"].max()) + 1 if prepared.height else 1, dtype=np.int64)
-    position[prepared["node"].to_numpy()] = np.arange(prepared.height)
     # per record, the share of records with its value (term frequency), for the adjusted comparisons
     shares = {
         name: prepared[COMPARISONS[name][0]]
@@ -615,6 +618,7 @@ def score_pairs(
         for name in levels
         if frequencies and name in frequencies
     }
+    position = node_positions(prepared) if shares else None
     parts = [
         _score_slice(
             pairs.slice(start, PAIR_CHUNK),
@@ -634,7 +638,7 @@ def _score_slice(
     pairs: pl.DataFrame,
     levels: dict[str, np.ndarray],
     parameters: Parameters,
-    position: np.ndarray,
+    position: np.ndarray | None,
     shares: dict[str, np.ndarray],
     prior: float,
     min_probability: float | None,
