@@ -9,12 +9,8 @@ GIB = 1024**3
 LINEAR_SLACK = 1.15  # a stage whose cost grows more than 15% faster than the data is called super-linear
 
 
-def _s(value: float | None) -> str:
-    return "–" if value is None else f"{value:.1f}"
-
-
-def _s3(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+def _s(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
 def _gib(value: float | None) -> str:
@@ -39,9 +35,9 @@ def _machine(facts: dict, note: str) -> list[str]:
         steal = facts.get("steal_share")
         lines.append(
             f"Machine speed (fixed reference work, best of 3; more seconds mean a slower machine): DuckDB group-by of "
-            f"100M rows {start_speed['duckdb_s']:.2f} s at start, {_s3(end_speed.get('duckdb_s'))} s at end; Python "
-            f"30M-step loop {start_speed['python_s']:.2f} s / {_s3(end_speed.get('python_s'))} s; CPU time taken "
-            f"by the host (steal) during the run {'–' if steal is None else f'{steal:.1%}'}."
+            f"100M rows {_s(start_speed['duckdb_s'], 2)} s at start, {_s(end_speed.get('duckdb_s'), 2)} s at end; "
+            f"Python 30M-step loop {_s(start_speed['python_s'], 2)} s / {_s(end_speed.get('python_s'), 2)} s; "
+            f"CPU time taken by the host (steal) during the run {'–' if steal is None else f'{steal:.1%}'}."
         )
     if note:
         lines.append(f"Note: {note}")

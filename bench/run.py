@@ -38,7 +38,7 @@ PACKAGES = ("duckdb", "polars", "prefect", "scikit-learn", "pandas", "splink", "
 FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES = 60.0, 15.0, 4 * 1024**3
 END = date(2026, 11, 21)  # last generated day; the incremental run adds the next one
 # Reference work timed at the start and end of every benchmark: on this shared virtual machine the
-# same code and data took 146 s at one hour and 93 s at the next, so a report has to say how fast the
+# same code and data took 202 s in the morning and 134 s at noon, so a report has to say how fast the
 # machine was while it ran. DuckDB groups 100M generated rows; Python runs a 30M-step loop.
 SPEED_SQL = "select sum(n) from (select i % 1000003 as g, count(*) as n, sum(i * 0.5) from range(100000000) t(i) group by g)"
 SPEED_LOOP_STEPS = 30_000_000
@@ -303,9 +303,12 @@ def main() -> None:
                     for i in range(args.large_runs if size >= args.large else args.runs)
                 ]
                 results[size] = {"runs": runs, "summary": summarize(runs)}
-                finish_facts(facts)
+                facts["load_average_at_end"] = os.getloadavg()
                 if args.json:  # after every size, so a long benchmark that is stopped keeps what it measured
                     save(args.json, started_at, commit, facts, results, args)
+        finish_facts(facts)  # the reference work once, after the last size
+        if args.json:
+            save(args.json, started_at, commit, facts, results, args)
     report = render(started_at, commit, facts, {s: r["summary"] for s, r in results.items()}, args)
     with args.output.open("a", encoding="utf-8") as out:
         out.write(report)
