@@ -56,8 +56,8 @@ class PeakSize(threading.Thread):
 
 def main() -> None:
     """Generate, run one flow refresh, append the figures to BENCHMARKS.md."""
-    from tasks.config import load_config
-    from tasks.generate import generate
+    from sampledata.generate import generate
+    from tasks.shared.config import load_config
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--persons", type=int, default=10_000_000)

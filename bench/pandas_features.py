@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from tasks.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse
 
 # The inputs, read from the warehouse as they are (the joins and filters are the pandas side's work).
 INPUTS = {

@@ -161,9 +161,9 @@ def worker(
 
 def reset_warehouse(data_dir: Path, config: Path) -> None:
     """Remove the warehouse and exports, so the next refresh starts from nothing."""
-    import tasks.config
+    import tasks.shared.config
 
-    pipeline = tasks.config.load_config(config)
+    pipeline = tasks.shared.config.load_config(config)
     for path in pipeline.warehouse_path.parent.glob(pipeline.warehouse_path.name + "*"):
         shutil.rmtree(path) if path.is_dir() else path.unlink()
     shutil.rmtree(pipeline.exports_path, ignore_errors=True)
@@ -171,8 +171,8 @@ def reset_warehouse(data_dir: Path, config: Path) -> None:
 
 def one_run(size: int, index: int, args: argparse.Namespace, env: dict[str, str], compare: bool) -> dict:
     """Generate one sample of `size` persons and time its refreshes; return the measurements."""
-    from tasks.config import load_config
-    from tasks.generate import generate
+    from sampledata.generate import generate
+    from tasks.shared.config import load_config
 
     data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{size}-{index}-", dir=args.workdir))
     log = args.logs / f"{size}-{index}.log"

@@ -10,12 +10,12 @@ import pandas as pd
 import polars as pl
 
 from bench.pandas_features import load_inputs, run_pandas
-from tasks.config import PipelineConfig
+from evaluation.linkage import truth_from_file
 from tasks.dedupe import dedupe_all, pairwise_scores
 from tasks.features import build_features
-from tasks.linkage import truth_from_file
 from tasks.segment import score_params
-from tasks.warehouse import Warehouse
+from tasks.shared.config import PipelineConfig
+from tasks.shared.warehouse import Warehouse
 
 FLOAT_COLUMNS = ("session_minutes_90d", "avg_feedback_score")
 DATE_COLUMNS = (

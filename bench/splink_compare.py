@@ -3,7 +3,7 @@
 Run with the bench dependency group: `make bench-splink` (uv sync --frozen --group bench first).
 For each dataset the ordinary config path runs first (extract, then dedupe with our matcher), and
 Splink then gets the same customer records (core.customer_records, prepared by
-tasks.match.prepare_records so both compare identically cleaned values) and a standard model:
+tasks.dedupe.matcher.prepare_records so both compare identically cleaned values) and a standard model:
 DuckDB backend, prior from deterministic rules, u by random sampling, m by EM on two blocking
 rules, prediction over wide blocking rules, clusters at the same threshold. Data never enters git.
 """
@@ -21,12 +21,12 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tasks.config import load_config  # noqa: E402
+from evaluation.linkage import score_resolution, truth_from_expression, truth_from_file  # noqa: E402
+from sampledata.generate import generate  # noqa: E402
 from tasks.dedupe import MATCH_FIELDS, pairwise_scores  # noqa: E402
-from tasks.generate import generate  # noqa: E402
-from tasks.linkage import score_resolution, truth_from_expression, truth_from_file  # noqa: E402
-from tasks.match import prepare_records  # noqa: E402
-from tasks.warehouse import Warehouse  # noqa: E402
+from tasks.dedupe.matcher import prepare_records  # noqa: E402
+from tasks.shared.config import load_config  # noqa: E402
+from tasks.shared.warehouse import Warehouse  # noqa: E402
 
 THRESHOLD = 0.9
 END = date(2026, 11, 22)

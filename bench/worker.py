@@ -45,15 +45,15 @@ def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
 
 def run_direct(config_path: str, day: date) -> dict:
     """The five stages without Prefect: what each task does, minus the task wrapper and the artifact."""
-    from tasks.config import load_config
     from tasks.dedupe import dedupe_all
     from tasks.extract import extract_all
     from tasks.features import build_features
     from tasks.publish import publish_tables, run_audits, write_exports
-    from tasks.report import render_markdown
-    from tasks.rfm import RFM_SEGMENTS
+    from tasks.publish.report import render_markdown
     from tasks.segment import segment_all
-    from tasks.warehouse import Warehouse
+    from tasks.segment.rfm import RFM_SEGMENTS
+    from tasks.shared.config import load_config
+    from tasks.shared.warehouse import Warehouse
 
     config = load_config(config_path)
     run_id = str(uuid.uuid4())

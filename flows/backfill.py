@@ -16,10 +16,10 @@ from prefect.runtime import flow_run
 
 from flows.daily_refresh import DEFAULT_CONFIG, daily_refresh
 from flows.hooks import notify_failure
-from tasks.config import PipelineConfig, load_config
-from tasks.errors import DataError
-from tasks.lock import warehouse_lock
-from tasks.warehouse import Warehouse
+from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.errors import DataError
+from tasks.shared.lock import warehouse_lock
+from tasks.shared.warehouse import Warehouse
 
 PROGRESS_TABLE = """
 create table if not exists published.backfill_progress (

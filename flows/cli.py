@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo  # noqa: E402
 
 import typer  # noqa: E402
 
-from tasks.config import ConfigError, PipelineConfig, load_config  # noqa: E402
-from tasks.errors import DataError  # noqa: E402
-from tasks.shutdown import silence_teardown_noise  # noqa: E402
-from tasks.warehouse import SQL_DIR, Warehouse  # noqa: E402
+from flows.shutdown import silence_teardown_noise  # noqa: E402
+from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
+from tasks.shared.errors import DataError  # noqa: E402
+from tasks.shared.warehouse import SQL_DIR, Warehouse  # noqa: E402
 
 DEMO_CONFIG = SQL_DIR.parent / "config" / "demo.yaml"
 DEMO_TIMEZONE = "Asia/Shanghai"
@@ -132,7 +132,7 @@ def generate(
     ] = "default",
 ) -> None:
     """Generate sample 棋牌 platform data (CRM, game sessions, payments, social, survey) and its config."""
-    from tasks.generate import generate as write_sample
+    from sampledata.generate import generate as write_sample
 
     try:
         stats = write_sample(
@@ -220,8 +220,8 @@ def profile(
     ] = None,
 ) -> None:
     """Show what is published: segment sizes of a day and the latest runs, or one customer's profile (read-only)."""
-    from tasks.lock import lock_holder
-    from tasks.warehouse import WarehouseLockedError
+    from tasks.shared.lock import lock_holder
+    from tasks.shared.warehouse import WarehouseLockedError
 
     if customer_id is not None:
         return customer_profile(config, customer_id, as_of)
@@ -269,10 +269,10 @@ def erase(
 
 def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
     """Print one customer's identities, golden record, features, segments and tags (read-only)."""
-    from tasks.lock import lock_holder
-    from tasks.profile import customer_profile as load_profile
-    from tasks.profile import render_profile
-    from tasks.warehouse import WarehouseLockedError
+    from tasks.publish.profile import customer_profile as load_profile
+    from tasks.publish.profile import render_profile
+    from tasks.shared.lock import lock_holder
+    from tasks.shared.warehouse import WarehouseLockedError
 
     try:
         pipeline = load_config(config)
@@ -314,7 +314,7 @@ def dedupe_score(
     """Extract and dedupe a config's sources, then print pairwise precision, recall and F1 against ground truth."""
     import tempfile
 
-    from tasks.linkage import score_resolution
+    from evaluation.linkage import score_resolution
 
     try:
         pipeline = load_config(config)
@@ -354,7 +354,7 @@ def bench_dedupe(
     """Benchmark: generate CRM records, extract them, and time identity resolution (dedupe) alone."""
     import os as _os
 
-    from tasks.linkage import bench_dedupe as run_bench
+    from evaluation.linkage import bench_dedupe as run_bench
 
     try:
         result = run_bench(directory, records, seed=seed, difficulty=difficulty)

@@ -17,14 +17,14 @@ from prefect.runtime import flow_run
 from prefect.utilities.timeout import timeout
 
 from flows.hooks import notify_failure
-from tasks.config import PipelineConfig, load_config
 from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
-from tasks.lock import warehouse_lock
 from tasks.publish import publish
-from tasks.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment import segment
+from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
+from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.lock import warehouse_lock
 
 DEFAULT_CONFIG = "demo-data/config.yaml"
 

@@ -6,10 +6,10 @@ from prefect import flow, get_run_logger
 
 from flows.daily_refresh import DEFAULT_CONFIG
 from flows.hooks import notify_failure
-from tasks.config import load_config
 from tasks.erase import erase_customer
-from tasks.lock import warehouse_lock
-from tasks.warehouse import Warehouse
+from tasks.shared.config import load_config
+from tasks.shared.lock import warehouse_lock
+from tasks.shared.warehouse import Warehouse
 
 
 @flow(name="erase-customer", on_failure=[notify_failure], on_crashed=[notify_failure])

@@ -9,7 +9,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.logging.loggers import flow_run_logger
 from prefect.states import State
 
-from tasks.config import ConfigError, load_config
+from tasks.shared.config import ConfigError, load_config
 
 
 def failure_summary(flow: Flow, flow_run: FlowRun, state: State) -> dict[str, Any]:

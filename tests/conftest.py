@@ -12,7 +12,7 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
 
-from tasks.generate import generate  # noqa: E402
+from sampledata.generate import generate  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO / "config" / "demo.yaml"
@@ -24,7 +24,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """After the report: no spurious DuckDB binding "leaked instance" lines at interpreter exit."""
     import atexit
 
-    from tasks.shutdown import silence_teardown_noise
+    from flows.shutdown import silence_teardown_noise
 
     atexit.register(silence_teardown_noise)  # after pytest has restored the real stderr
 
@@ -77,3 +77,12 @@ def sample_copy(sample_data: Path, tmp_path: Path) -> Path:
     target = tmp_path / "data"
     shutil.copytree(sample_data, target)
     return target
+
+
+@pytest.fixture
+def wh() -> Iterator:
+    """An empty in-memory warehouse (time zone Asia/Shanghai)."""
+    from tasks.shared.warehouse import Warehouse
+
+    with Warehouse(":memory:") as warehouse:
+        yield warehouse

@@ -1,0 +1,362 @@
+"""Readers: one file (csv, jsonl, parquet, xlsx) as a select, one database batch (postgres) into a temp table.
+
+Every reader adds lineage `_file` and `_row` (1-based data row). Text files in another encoding
+are transcoded to UTF-8 in a streaming pass first, and an undecodable byte is a DataError naming
+the file, line, byte and encoding, never mojibake in the warehouse.
+"""
+
+import codecs
+import glob
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+
+from tasks.shared.config import PipelineConfig, SourceConfig
+from tasks.shared.errors import DataError
+from tasks.shared.warehouse import Warehouse, quote_identifier
+
+# Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
+READER_OPTIONS = {
+    "csv": {
+        "delim",
+        "sep",
+        "quote",
+        "escape",
+        "header",
+        "skip",
+        "comment",
+        "nullstr",
+        "new_line",
+        "max_line_size",
+    },
+    "jsonl": {"maximum_object_size", "sample_size", "date_format", "timestamp_format"},
+    "parquet": {"binary_as_string"},
+    "xlsx": {"sheet_name", "sheet_id"},
+    "postgres": set(),
+}
+T = TypeVar("T")
+UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
+CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file of a source as found on disk, with what identifies its content."""
+
+    path: Path
+    name: str  # lineage name: relative to the config's folder, absolute when outside it
+    size: int
+    mtime_ns: int
+
+
+def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFile]:
+    """The files a source's glob matches, sorted; a DataError if there are none."""
+    pattern = str(config.resolve(Path(source.path)))
+    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    if not paths:
+        raise DataError(f"source {source.name!r}: no files match {pattern}")
+    base = config.base_dir.resolve()
+    found = []
+    for path in paths:
+        stat = path.stat()
+        resolved = path.resolve()
+        name = str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
+        found.append(SourceFile(path, name, stat.st_size, stat.st_mtime_ns))
+    return found
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
+    """Whether the file's first megabyte holds non-ASCII text that is valid UTF-8.
+
+    Text in GBK, GB18030 or Big5 is practically never valid UTF-8 once it has a few Chinese characters,
+    so a file declared in one of them that decodes as UTF-8 was declared wrongly.
+    """
+    with path.open("rb") as handle:
+        head = handle.read(sample)
+    if head.startswith(b"\xef\xbb\xbf"):
+        return True
+    if head.isascii():
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(
+            head, final=False
+        )  # a cut character at the end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
+    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding."""
+    if looks_like_utf8(path):
+        # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
+        raise DataError(
+            f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
+            "set the source's `encoding` to utf-8"
+        )
+    work_dir.mkdir(parents=True, exist_ok=True)
+    target = work_dir / f"{hashlib.md5(str(path).encode()).hexdigest()}.utf8{path.suffix}"
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    line, offset = 1, 0
+    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+        while chunk := src.read(1 << 22):
+            try:
+                text = decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                bad = offset + exc.start
+                line += chunk[: exc.start].count(b"\n")
+                raise DataError(
+                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: "
+                    f"{chunk[exc.start : exc.start + 4]!r}). "
+                    "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
+                ) from None
+            dst.write(text.removeprefix("\ufeff") if offset == 0 else text)
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+        try:
+            dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError:
+            raise DataError(
+                f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
+            ) from None
+    return target
+
+
+def reader_options(source: SourceConfig) -> str:
+    """Reader options as SQL named arguments; values are rendered as literals after a type check."""
+    allowed = READER_OPTIONS[source.format]
+    parts = []
+    options = dict(source.options)
+    if source.format == "csv":
+        # The standard dialect unless the config says otherwise: letting DuckDB guess it can take a
+        # '#' in the first column for a comment (rows silently dropped) or a broken quote for data.
+        given = set(options) | ({"delim"} if "sep" in options else set())
+        options |= {key: value for key, value in CSV_DIALECT.items() if key not in given}
+    for key, value in sorted(options.items()):
+        if key not in allowed and key not in CSV_DIALECT:
+            raise DataError(
+                f"source {source.name!r}: reader option {key!r} is not supported for {source.format} "
+                f"(allowed: {', '.join(sorted(allowed)) or 'none'})"
+            )
+        if source.format == "xlsx":
+            continue  # passed to the Excel reader in Python
+        if isinstance(value, bool):
+            parts.append(f"{key} = {'true' if value else 'false'}")
+        elif isinstance(value, int | float):
+            parts.append(f"{key} = {value}")
+        elif isinstance(value, str):
+            parts.append(f"{key} = '{value.replace(chr(39), chr(39) * 2)}'")
+        else:
+            raise DataError(
+                f"source {source.name!r}: reader option {key!r} must be a string, number or boolean"
+            )
+    return "".join(f", {p}" for p in parts)
+
+
+def reader_error(exc: Exception) -> str:
+    """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
+    noise = (
+        "Original Line",
+        "Possible",
+        "*",
+        "The search space",
+        "Delimiter Candidates",
+        "Quote/Escape",
+        "LINE 1",
+        "^",
+        "file =",
+        "delimiter =",
+        "quote =",
+        "escape =",
+        "header =",
+        "skip_rows",
+        "comment =",
+        "strict_mode",
+        "date_format",
+        "timestamp_format",
+        "null_padding",
+        "all_varchar",
+        "sample_size",
+        "ignore_errors",
+    )
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join([line for line in lines if not line.startswith(noise)][:3])
+    if "Maximum line size" in text:
+        text += " (raise the source's max_line_size option for longer lines)"
+    return text
+
+
+def diagnose_csv(path: Path, options: str) -> str | None:
+    """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        return None
+    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in header) + "}"
+    with duckdb.connect() as con:
+        try:
+            con.execute(
+                f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
+                [str(path)],
+            ).fetchall()
+        except duckdb.Error as exc:
+            return reader_error(exc)
+    return None
+
+
+def diagnose_jsonl(path: Path) -> str | None:
+    """The first line of a JSON Lines file that is not valid JSON, and why."""
+    import json
+
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                return f"line {number} is not valid JSON: {exc}"
+    return None
+
+
+def read_file(
+    wh: Warehouse,
+    source: SourceConfig,
+    file: SourceFile,
+    work_dir: Path,
+    load: Callable[[str, list], T],
+) -> T:
+    """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`.
+
+    The select reads the file when load runs it (no copy in between), so a file DuckDB cannot
+    parse fails inside load and becomes a DataError naming the file here. Returns what load returns.
+    """
+    if file.size == 0:
+        raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
+    options = reader_options(source)
+    readable = file.path
+    try:
+        if source.format == "xlsx":
+            _read_excel(wh, source, file, "_excel_sheet")
+            try:
+                return load("select * from _excel_sheet", [])
+            finally:
+                wh.execute("drop table if exists _excel_sheet")
+        if source.format == "parquet":
+            return load(
+                "select * exclude (file_row_number), ? as _file, file_row_number + 1 as _row "
+                f"from read_parquet(?, file_row_number = true{options})",
+                [file.name, str(file.path)],
+            )
+        if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
+            readable = utf8_copy(file.path, source.encoding, work_dir)
+        reader = (
+            f"read_csv(?, all_varchar = true{options})"
+            if source.format == "csv"
+            else f"read_json(?, format = 'newline_delimited'{options})"
+        )
+        return load(
+            f"select *, ? as _file, row_number() over () as _row from {reader}", [file.name, str(readable)]
+        )
+    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
+        reason = None
+        if source.format == "csv" and "sniffing" in str(exc):
+            reason = diagnose_csv(readable, options)
+        elif source.format == "jsonl":
+            reason = diagnose_jsonl(readable)
+        reason = (reason or reader_error(exc)).replace(str(readable), file.name)
+        raise DataError(
+            f"source {source.name!r}: cannot read {file.name} as {source.format} "
+            f"(encoding {source.encoding}): {reason}"
+        ) from None
+    finally:
+        if readable != file.path:
+            readable.unlink(missing_ok=True)
+
+
+def _read_excel(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str) -> None:
+    """One sheet of an .xlsx file, every cell as text (so ids and phone numbers keep their digits)."""
+    import polars as pl
+
+    sheet = {k: v for k, v in source.options.items() if k in ("sheet_name", "sheet_id")} or {"sheet_id": 1}
+    try:
+        frame = pl.read_excel(file.path, engine="calamine", infer_schema_length=0, **sheet)
+    except Exception as exc:  # noqa: BLE001 - the Excel reader raises many kinds; all mean "cannot read"
+        raise DataError(f"source {source.name!r}: cannot read {file.name} as xlsx: {exc}") from None
+    frame = frame.with_columns(
+        _file=pl.lit(file.name), _row=pl.int_range(1, frame.height + 1, dtype=pl.Int64)
+    )
+    wh.write_frame(table, frame, temp=True)
+
+
+def read_postgres(
+    wh: Warehouse, source: SourceConfig, table: str, since: str | None, batch: str
+) -> list[str]:
+    """Replace temp table `table` with the source's rows past the watermark `since`; return its columns.
+
+    Rows stream from PostgreSQL through ADBC as Arrow record batches into DuckDB (bounded memory).
+    """
+    import adbc_driver_postgresql.dbapi as adbc
+
+    relation = (
+        ".".join(f'"{part}"' for part in source.table.split("."))
+        if source.table is not None
+        else f"({source.query})"
+    )
+    sql = f"select * from {relation} as src"
+    params: list[object] = []
+    if source.watermark is not None:
+        column = f'src."{source.watermark}"'
+        if since is not None:
+            sql += f" where {column} > $1"
+            params.append(since)
+        sql += f" order by {column}"
+    try:
+        with adbc.connect(source.connection.dsn(source.name)) as con, con.cursor() as cursor:
+            # the source is only ever read: a query that tries to write fails in the database
+            cursor.execute("set session characteristics as transaction read only")
+            if since is not None and source.watermark is not None:
+                # the watermark is stored as text; compare in the column's own type
+                sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
+            cursor.execute(sql, params or None)
+            reader = cursor.fetch_record_batch()
+            wh.con.register("_pg_batch", reader)
+            try:
+                wh.execute(
+                    f"create or replace temp table {quote_identifier(table)} as "
+                    "select *, ? as _file, row_number() over () as _row from _pg_batch",
+                    [batch],
+                )
+            finally:
+                wh.con.unregister("_pg_batch")
+    except (adbc.OperationalError, adbc.InterfaceError, OSError) as exc:  # the server or network: may recover
+        raise ConnectionError(
+            f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
+        ) from exc
+    except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
+        raise DataError(
+            f"source {source.name!r}: PostgreSQL query failed: {str(exc).splitlines()[0]}"
+        ) from None
+    return wh.columns(table)
+
+
+def _column_type(cursor: object, relation: str, column: str) -> str:
+    """The PostgreSQL type name of a column of relation."""
+    cursor.execute(f'select pg_typeof("{column}")::text from {relation} as src limit 1')
+    row = cursor.fetchone()
+    return row[0] if row else "text"

@@ -1,0 +1,288 @@
+"""Destinations of a publish: segment files inside the export version, and webhooks of membership changes.
+
+Files are written under a temporary name in their folder, fsynced, made owner-only, then renamed,
+so a file either is complete or is not there. A webhook receives the day's changes in batches, each
+with an idempotency key fixed by (destination, as_of, batch number, content); delivered batches are
+recorded in published.deliveries, so a rerun sends only what did not get through.
+"""
+
+import hashlib
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import httpx
+import polars as pl
+
+from tasks.publish.privacy import apply_transforms, check_destination_fields, marketing_filter_sql
+from tasks.shared.config import DestinationConfig, PipelineConfig
+from tasks.shared.warehouse import Warehouse
+
+UTF8_BOM = b"\xef\xbb\xbf"
+PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
+
+DELIVERIES_TABLE = """
+create table if not exists published.deliveries (
+    destination varchar, url varchar, as_of date, batch integer, idempotency_key varchar,
+    rows integer, attempts integer, status_code integer, delivered_at timestamptz
+)
+"""
+
+
+class DeliveryError(RuntimeError):
+    """A webhook destination kept failing: names the destination, the URL and the last answer."""
+
+
+def fsync_dir(path: Path) -> None:
+    """Flush a folder's entries (a rename in it) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
+    """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path."""
+    temp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, mode, **kwargs) as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(temp, 0o600)
+    os.replace(temp, path)
+
+
+def write_file(frame: pl.DataFrame, path: Path) -> None:
+    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename."""
+    if path.suffix not in (".csv", ".parquet"):
+        raise ValueError(f"no writer for {path.name}")
+    with _atomic_write(path, "wb") as handle:
+        if path.suffix == ".csv":
+            handle.write(UTF8_BOM)
+            frame.write_csv(handle)
+        else:
+            frame.write_parquet(handle)
+
+
+def write_text(text: str, path: Path) -> None:
+    """Write a text file the same way: temp name, fsync, 0600, rename."""
+    with _atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def file_entry(path: Path, rows: int | None) -> dict[str, object]:
+    """A manifest entry of a written file: rows (None for text), bytes and SHA-256."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return {"rows": rows, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def file_name(segment: str) -> str:
+    """A file name for a segment value: letters (Chinese too), digits, '-' and '_' kept, the rest '_'."""
+    return re.sub(r"[^\w\-]+", "_", segment, flags=re.UNICODE).strip("_") or "_"
+
+
+def people_sql(marketing: bool) -> str:
+    """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed."""
+    person = ", ".join(f"customers.{f}" for f in PERSON_FIELDS)
+    where = f"where {marketing_filter_sql('people')}" if marketing else ""
+    return f"""
+        select * from (
+            select segments.* exclude (run_id), {person}
+            from published.customer_segments as segments
+            left join core.customers as customers using (customer_id)
+            where segments.as_of = $as_of
+        ) as people
+        {where}
+    """
+
+
+def available_fields(wh: Warehouse) -> list[str]:
+    """Fields a destination may ask for."""
+    published = wh.columns("published.customer_segments")
+    return [n for n in published if n != "run_id"] + list(PERSON_FIELDS)
+
+
+def destination_frame(
+    wh: Warehouse, destination: DestinationConfig, as_of: date, pii: list[str]
+) -> pl.DataFrame:
+    """The rows a destination receives for as_of: allowed fields only, PII transformed, marketing filtered."""
+    check_destination_fields(destination, pii, available_fields(wh))
+    fields = ", ".join(f'people."{f}"' for f in dict.fromkeys(destination.fields))
+    people = people_sql(destination.purpose == "marketing")
+    params: dict[str, Any] = {"as_of": as_of, "scheme": destination.scheme}
+    if destination.mode == "changes":
+        sql = f"""
+            select changes.as_of, changes.scheme, changes.segment, changes.change, {fields}
+            from published.segment_changes as changes
+            join ({people}) as people using (customer_id)
+            where changes.as_of = $as_of and (cast($scheme as varchar) is null or changes.scheme = $scheme)
+            order by changes.scheme, changes.segment, changes.change, changes.customer_id
+        """
+    elif destination.scheme is not None:
+        sql = f"""
+            select people.as_of, members.scheme, members.segment, {fields}
+            from _memberships_now as members
+            join ({people}) as people using (customer_id)
+            where members.scheme = $scheme
+            order by members.segment, people.customer_id
+        """
+    else:
+        sql = f"select people.as_of, {fields} from ({people}) as people order by people.customer_id"
+    return apply_transforms(wh.frame(sql, params), destination, pii)
+
+
+def write_destination_files(
+    wh: Warehouse, destination: DestinationConfig, folder: Path, as_of: date, pii: list[str]
+) -> dict[str, int]:
+    """Write one files destination into folder/<name>/; return relative file path -> rows."""
+    frame = destination_frame(wh, destination, as_of, pii)
+    target = folder / destination.name
+    target.mkdir(mode=0o700, exist_ok=True)
+    suffix = ".changes" if destination.mode == "changes" else ""
+    if destination.scheme is None:
+        parts = {("changes" if destination.mode == "changes" else "customers"): frame}
+    else:
+        parts = {
+            file_name(segment) + suffix: part
+            for (segment,), part in frame.partition_by("segment", as_dict=True, maintain_order=True).items()
+        }
+    written = {}
+    for stem, part in sorted(parts.items()):
+        for fmt in destination.formats:
+            path = target / f"{stem}.{fmt}"
+            write_file(part, path)
+            written[f"{destination.name}/{path.name}"] = part.height
+    fsync_dir(target)
+    return written
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def batches(rows: list[dict[str, Any]], size: int) -> list[list[dict[str, Any]]]:
+    """rows cut into batches of at most size, in order."""
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def idempotency_key(destination: str, as_of: date, batch: int, rows: list[dict[str, Any]]) -> str:
+    """Deterministic key of one batch: the same batch content of the same day always gets the same key."""
+    content = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(f"{destination}|{as_of.isoformat()}|{batch}|{content}".encode()).hexdigest()[:32]
+
+
+def post_with_retries(
+    client: httpx.Client,
+    destination: DestinationConfig,
+    payload: dict[str, Any],
+    key: str,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[int, int]:
+    """POST one batch until it is accepted; return (status, attempts). Retries connection errors, 429 and 5xx."""
+    last = ""
+    for attempt in range(1, destination.max_attempts + 1):
+        try:
+            response = client.post(
+                destination.url,
+                json=payload,
+                headers={"Idempotency-Key": key},
+                timeout=destination.timeout_seconds,
+            )
+        except httpx.TransportError as error:
+            last = f"{type(error).__name__}: {error}"
+        else:
+            if response.status_code < 300:
+                return response.status_code, attempt
+            last = f"HTTP {response.status_code}: {response.text[:200]}"
+            if response.status_code < 500 and response.status_code != 429:
+                break  # the endpoint rejects this request: another try cannot help
+        if attempt < destination.max_attempts:
+            sleep(destination.backoff_seconds * 2 ** (attempt - 1))
+    raise DeliveryError(
+        f"destination {destination.name!r}: POST to {destination.url} failed after {attempt} attempt(s) "
+        f"(batch {payload['batch']} of {payload['batches']}, key {key}); last answer: {last}"
+    )
+
+
+def deliver_webhook(
+    wh: Warehouse,
+    destination: DestinationConfig,
+    as_of: date,
+    pii: list[str],
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, int]:
+    """Send the day's changes to a webhook in batches, skipping batches already delivered; return counts."""
+    wh.execute(DELIVERIES_TABLE)
+    rows = [
+        {k: _json_value(v) for k, v in row.items()}
+        for row in destination_frame(wh, destination, as_of, pii).iter_rows(named=True)
+    ]
+    parts = batches(rows, destination.batch_size)
+    delivered = {
+        key
+        for (key,) in wh.rows(
+            "select idempotency_key from published.deliveries where destination = ? and as_of = ?",
+            [destination.name, as_of],
+        )
+    }
+    sent = skipped = 0
+    with httpx.Client() as client:
+        for number, part in enumerate(parts, start=1):
+            key = idempotency_key(destination.name, as_of, number, part)
+            if key in delivered:
+                skipped += 1
+                continue
+            payload = {
+                "destination": destination.name,
+                "as_of": as_of.isoformat(),
+                "batch": number,
+                "batches": len(parts),
+                "idempotency_key": key,
+                "changes": part,
+            }
+            status, attempts = post_with_retries(client, destination, payload, key, sleep)
+            wh.execute(
+                "insert into published.deliveries values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    destination.name,
+                    destination.url,
+                    as_of,
+                    number,
+                    key,
+                    len(part),
+                    attempts,
+                    status,
+                    datetime.now(UTC),
+                ],
+            )
+            sent += 1
+    return {"rows": len(rows), "batches": len(parts), "sent": sent, "already_delivered": skipped}
+
+
+def deliver_all(wh: Warehouse, config: PipelineConfig, as_of: date) -> dict[str, dict[str, int]]:
+    """Deliver every webhook destination of the config; return counts per destination."""
+    return {
+        d.name: deliver_webhook(wh, d, as_of, config.privacy.pii_fields)
+        for d in config.destinations
+        if d.kind == "webhook"
+    }

@@ -1,0 +1,113 @@
+"""One customer's profile (customer 360): identities, golden record, features, segments and tags."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from tasks.shared.errors import DataError
+from tasks.shared.warehouse import Warehouse
+
+# Published columns shown under "Segments", as (English column, Chinese column, heading).
+SCHEME_COLUMNS = (
+    ("rfm_segment", "rfm_segment_zh", "RFM segment"),
+    ("rfm_cn_class_en", "rfm_cn_class", "RFM 8 classes"),
+    ("value_tier", "value_tier_zh", "value tier"),
+    ("lifecycle_stage", "lifecycle_stage_zh", "lifecycle stage"),
+    ("cluster_name", "cluster_name_zh", "cluster"),
+    ("rule_segments", "rule_segments_zh", "rule segments"),
+)
+SCORE_COLUMNS = ("r_score", "f_score", "m_score", "cluster_id")
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """Everything the warehouse holds about one customer for one published day."""
+
+    customer_id: str
+    as_of: date
+    identities: list[dict[str, Any]]
+    golden: dict[str, Any]
+    published: dict[str, Any]
+    tags: list[tuple[str, str, str]]
+
+
+def resolve_customer(wh: Warehouse, key: str) -> str:
+    """The customer id of key: a customer id, or a source record written 'source:source_id'."""
+    if wh.scalar("select count(*) from core.identity_map where customer_id = ?", [key]):
+        return key
+    source, _, source_id = key.partition(":")
+    if source_id:
+        found = wh.scalar(
+            "select any_value(customer_id) from core.identity_map where source = ? and source_id = ?",
+            [source, source_id],
+        )
+        if found:
+            return found
+    raise DataError(
+        f"no customer {key!r} in the warehouse: give a customer id (C + 16 hex digits) "
+        "or a source record as source:source_id"
+    )
+
+
+def customer_profile(wh: Warehouse, key: str, as_of: date | None = None) -> CustomerProfile:
+    """The profile of the customer key names, with the segments published for as_of (default: the latest)."""
+    customer_id = resolve_customer(wh, key)
+    day = as_of or wh.scalar(
+        "select max(as_of) from published.customer_segments where customer_id = ?", [customer_id]
+    )
+    published = wh.dicts(
+        "select * exclude (run_id) from published.customer_segments where as_of = ? and customer_id = ?",
+        [day, customer_id],
+    )
+    if not published:
+        raise DataError(f"customer {customer_id} has no published segments as of {day}")
+    identities = wh.dicts(
+        "select source, source_id, match_rule, match_score, first_seen from core.identity_map "
+        "where customer_id = ? order by source, source_id",
+        [customer_id],
+    )
+    golden = wh.dicts("select * from core.customers where customer_id = ?", [customer_id])
+    tags = []
+    if wh.table_exists("published.customer_tags"):
+        tags = wh.rows(
+            "select tag, tag_zh, value from published.customer_tags where as_of = ? and customer_id = ? "
+            "order by tag, value",
+            [day, customer_id],
+        )
+    return CustomerProfile(customer_id, day, identities, golden[0] if golden else {}, published[0], tags)
+
+
+def _lines(pairs: list[tuple[str, Any]]) -> list[str]:
+    width = max((len(name) for name, _ in pairs), default=0)
+    return [f"  {name:<{width}}  {'' if value is None else value}" for name, value in pairs]
+
+
+def render_profile(profile: CustomerProfile) -> str:
+    """The profile as plain text sections for the terminal."""
+    row = profile.published
+    shown = {"as_of", "customer_id", *SCORE_COLUMNS, *(c for cols in SCHEME_COLUMNS for c in cols[:2])}
+    lines = [f"Customer {profile.customer_id} as of {profile.as_of}", "", "Identities (source records):"]
+    lines += [
+        f"  {i['source']}:{i['source_id']}  matched by {i['match_rule']}"
+        + (f", first seen {i['first_seen']}" if i["first_seen"] else "")
+        for i in profile.identities
+    ]
+    lines += ["", "Golden record:"]
+    lines += _lines([(k, v) for k, v in profile.golden.items() if k != "customer_id"])
+    lines += ["", "Segments:"]
+    lines += _lines(
+        [
+            (
+                heading,
+                f"{row.get(en) or ''} / {row.get(zh) or ''}" if row.get(en) or row.get(zh) else "(none)",
+            )
+            for en, zh, heading in SCHEME_COLUMNS
+        ]
+        + [("R, F, M scores", f"{row.get('r_score')}, {row.get('f_score')}, {row.get('m_score')}")]
+        + [("cluster id", row.get("cluster_id"))]
+    )
+    lines += ["", "Features:"]
+    lines += _lines([(k, v) for k, v in row.items() if k not in shown])
+    lines += ["", "Tags (客户标签):"]
+    lines += [f"  {tag_zh} ({tag})  {value}" for tag, tag_zh, value in profile.tags] or ["  (none)"]
+    return "\n".join(lines) + "\n"

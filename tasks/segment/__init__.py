@@ -1,0 +1,144 @@
+"""Segment stage: RFM scores and named segments in SQL, KMeans clusters with scikit-learn."""
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import polars as pl
+from prefect import get_run_logger, task
+
+from tasks.segment.clusters import cluster_customers, model_summary
+from tasks.segment.rfm import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
+from tasks.segment.stability import compare_with_previous, stability_summary, store_stability
+from tasks.segment.tags import build_tags
+from tasks.shared.config import PipelineConfig, SegmentConfig
+from tasks.shared.errors import STAGE_TASK_OPTIONS
+from tasks.shared.rules import compile_rule
+from tasks.shared.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class SegmentResult:
+    """What one segment run produced."""
+
+    customers: int
+    scored: int
+    rfm_segments: dict[str, int]
+    clusters: dict[int, int]
+    cluster_model: dict = field(default_factory=dict)
+    stability: dict = field(default_factory=dict)
+
+
+def write_rule_table(wh: Warehouse) -> None:
+    """Load the RFM schemes' rules and their fallback segment into segments.rfm_*_rules and rfm_fallback."""
+    rules = pl.DataFrame([asdict(s) for s in RFM_SEGMENTS]).rename({"name": "segment"})
+    wh.write_frame("segments.rfm_segment_rules", rules)
+    wh.write_frame("segments.rfm_cn_class_rules", pl.DataFrame([asdict(c) for c in CN_RFM_CLASSES]))
+    wh.write_frame("segments.rfm_fallback", pl.DataFrame([asdict(NO_PURCHASE)]))
+
+
+def score_params(config: SegmentConfig) -> dict[str, object]:
+    """The RFM score method and its fixed cut points as SQL parameters ($method, $r1..$r4, $f1.., $m1..)."""
+    bins = config.score_bins
+    params: dict[str, object] = {"method": config.score_method}
+    for prefix, cuts in (("r", bins.recency_days), ("f", bins.frequency), ("m", bins.monetary)):
+        params |= {f"{prefix}{i}": float(cut) for i, cut in enumerate(cuts, start=1)}
+    return params
+
+
+def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
+    """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
+    branches, params = [], {}
+    for index, rule in enumerate(config.rules):
+        compiled = compile_rule(rule.when, prefix=f"r{index}_")
+        params |= compiled.params | {
+            f"name{index}": rule.name,
+            f"en{index}": rule.label_en,
+            f"zh{index}": rule.label_zh,
+            f"priority{index}": rule.priority,
+            f"group{index}": rule.exclusive_group,
+        }
+        branches.append(
+            f"select customer_id, $name{index} as segment, $en{index} as label_en, $zh{index} as label_zh, "
+            f"$priority{index}::integer as priority, $group{index}::varchar as exclusive_group "
+            f"from rule_inputs where {compiled.sql}"
+        )
+    matches = " union all ".join(branches) or (
+        "select null::varchar as customer_id, null::varchar as segment, null::varchar as label_en, "
+        "null::varchar as label_zh, null::integer as priority, null::varchar as exclusive_group where false"
+    )
+    wh.build_view("rule_inputs", "segments/rule_inputs")
+    wh.execute(
+        f"""
+        create or replace table segments.rule_memberships as
+        with matches as ({matches}),
+        ranked as (
+            select *, row_number() over (
+                partition by customer_id, coalesce(exclusive_group, segment) order by priority desc, segment
+            ) as n
+            from matches
+        )
+        select customer_id, segment, label_en, label_zh, priority, exclusive_group from ranked where n = 1
+        """,
+        params,
+    )
+    wh.execute("drop view rule_inputs")
+    return wh.count("segments.rule_memberships")
+
+
+def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
+    """The value-tier and lifecycle thresholds as SQL parameters."""
+    keys = ("tier_high_share", "tier_medium_share", "new_days", "active_days", "sleeping_days")
+    return {key: getattr(config, key) for key in keys}
+
+
+def segment_all(
+    wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None = None
+) -> SegmentResult:
+    """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability."""
+    with wh.transaction():
+        write_rule_table(wh)
+        wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
+        wh.build("segments.rfm_cn_classes", "segments/rfm_cn_classes", {"threshold": config.cn_rfm_threshold})
+        wh.build(
+            "segments.value_lifecycle",
+            "segments/value_lifecycle",
+            {"as_of": as_of, **lifecycle_params(config)},
+        )
+        build_rule_memberships(wh, config)
+        model = cluster_customers(wh, config, as_of, run_id)
+        customers = wh.build("segments.customer_segments", "segments/customer_segments")
+        build_tags(wh)
+        previous_day, stability = compare_with_previous(wh, as_of)
+        store_stability(wh, as_of, previous_day, stability)
+    sizes = dict(
+        wh.rows(
+            "select coalesce(rfm_segment, '(not scored)'), count(*) from segments.customer_segments "
+            "group by all order by 2 desc, 1"
+        )
+    )
+    clusters = dict(wh.rows("select cluster_id, count(*) from segments.clusters group by all order by 1"))
+    return SegmentResult(
+        customers=customers,
+        scored=wh.count("segments.rfm_scores"),
+        rfm_segments=sizes,
+        clusters=clusters,
+        cluster_model=model_summary(model),
+        stability=stability_summary(previous_day, stability),
+    )
+
+
+@task(name="segment", **STAGE_TASK_OPTIONS)
+def segment(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
+    """Score, segment, cluster and tag the customers in features.customer_features."""
+    with Warehouse.open(config) as wh:
+        result = segment_all(wh, config.segments, as_of, run_id)
+    logger = get_run_logger()
+    logger.info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
+    logger.info(
+        "%d clusters (%s), silhouette %s, decision-tree fidelity %s",
+        result.cluster_model["k"],
+        result.cluster_model["k_method"],
+        result.cluster_model["silhouette"],
+        result.cluster_model["fidelity"],
+    )
+    return asdict(result)

@@ -1,0 +1,488 @@
+"""Customer clusters: a scikit-learn pipeline and KMeans, ids kept stable across runs, names, and a tree that explains them.
+
+Pure functions (fit, match, name, explain) are tested directly; `cluster_customers` wires them to the
+warehouse, reading the previous as_of's centroids and storing this as_of's model and centroids.
+
+Stable ids: this run's centroids are compared with the previous as_of's centroids (stored in original
+units, so they survive a refitted scaler) in this run's standardized space; the Hungarian assignment
+(scipy's linear_sum_assignment) pairs them at the smallest total distance, and a pair closer than
+`cluster_match_distance` keeps the previous id and name. Any other cluster gets a new id: one more than
+the largest id ever stored, so ids are never reused.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import cdist
+from sklearn.cluster import KMeans
+from sklearn.metrics import accuracy_score, silhouette_score
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from threadpoolctl import threadpool_limits
+
+from tasks.shared.config import SegmentConfig
+from tasks.shared.warehouse import Warehouse
+
+# Model inputs, all non-negative and right-skewed (log1p first). inactive_days: days since the last
+# purchase, session or event (since first seen when there is none), capped at INACTIVE_CAP; so every
+# customer, with or without a purchase, can be clustered.
+FEATURES = ("inactive_days", "frequency", "monetary", "payments_90d", "sessions_90d", "session_minutes_90d")
+INACTIVE_CAP = 3650
+N_INIT = 4
+TREE_DEPTH = 3
+NAME_Z = 0.5  # a feature describes a cluster when its centroid is at least this many std from the mean
+# Up to this many rows, one thread is faster than OpenMP's worker pool (which on a busy machine
+# is many times slower); larger fits use all cores.
+SINGLE_THREAD_ROWS = 50_000
+
+# (high, low) words of each feature. A name has one word of each group, value then activity: the first
+# feature of the group (in this order of importance) whose centroid is distinctive.
+VALUE_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "monetary": (("高消费", "high-spending"), ("低消费", "low-spending")),
+    "frequency": (("高频", "frequent"), ("低频", "infrequent")),
+    "payments_90d": (("近期付费", "recently paying"), ("近期未付费", "lapsed")),
+}
+ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
+    "inactive_days": (("久未活跃", "long-inactive"), ("近期活跃", "recently active")),
+    "sessions_90d": (("常玩", "often-playing"), ("少玩", "rarely playing")),
+    "session_minutes_90d": (("长时游戏", "long-playing"), ("短时游戏", "short-playing")),
+}
+NON_PAYING = ("未付费", "non-paying")
+
+
+@dataclass(frozen=True)
+class Centroid:
+    """One cluster of a run: its id, names, size and centroid in original feature units."""
+
+    cluster_id: int
+    name_en: str
+    name_zh: str
+    size: int
+    values: dict[str, float]
+    distance_to_previous: float | None = None
+
+
+@dataclass(frozen=True)
+class PreviousClusters:
+    """The centroids stored for the previous as_of and the next unused id."""
+
+    as_of: date | None = None
+    centroids: tuple[Centroid, ...] = ()
+    next_id: int = 0
+
+
+@dataclass
+class ClusterModel:
+    """What one clustering run produced."""
+
+    k: int
+    k_method: str
+    k_scores: dict[int, float]
+    silhouette: float | None
+    inertia: float
+    fidelity: float
+    tree_rules: str
+    scaler: dict[str, dict[str, float]]
+    centroids: list[Centroid]
+    labels: np.ndarray = field(repr=False)
+    fitted_rows: int = 0
+    previous_as_of: date | None = None
+
+
+def feature_matrix(frame: pl.DataFrame) -> np.ndarray:
+    """The FEATURES of frame as a float matrix: nulls are 0, negatives (net refunds) are 0."""
+    return (
+        frame.select(pl.col(name).cast(pl.Float64).fill_null(0).clip(lower_bound=0) for name in FEATURES)
+        .to_numpy()
+        .astype(np.float64)
+    )
+
+
+def preprocessing() -> Pipeline:
+    """log1p (the features are skewed counts and amounts), then standard scaling."""
+    return Pipeline(
+        [
+            ("log1p", FunctionTransformer(np.log1p, inverse_func=np.expm1, check_inverse=False)),
+            ("scale", StandardScaler()),
+        ]
+    )
+
+
+def cluster_pipeline(k: int, random_state: int) -> Pipeline:
+    """The whole model: log1p, standard scaling, KMeans with a fixed seed and number of starts."""
+    return Pipeline(
+        [*preprocessing().steps, ("kmeans", KMeans(n_clusters=k, n_init=N_INIT, random_state=random_state))]
+    )
+
+
+def sample_rows(n: int, size: int, random_state: int) -> np.ndarray:
+    """Sorted row numbers of a deterministic sample of at most size of n rows (all rows when n <= size)."""
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(random_state).choice(n, size=size, replace=False))
+
+
+def choose_k(scaled: np.ndarray, k_min: int, k_max: int, random_state: int) -> tuple[int, dict[int, float]]:
+    """The k in k_min..k_max with the best silhouette on scaled rows (ties: the smaller k), and all scores."""
+    distinct = len(np.unique(scaled, axis=0))
+    scores: dict[int, float] = {}
+    for k in range(k_min, min(k_max, distinct - 1) + 1):
+        labels = KMeans(n_clusters=k, n_init=N_INIT, random_state=random_state).fit_predict(scaled)
+        if len(set(labels)) > 1:
+            scores[k] = round(float(silhouette_score(scaled, labels)), 6)
+    if not scores:
+        return min(k_min, max(distinct, 1)), scores
+    best = max(scores.items(), key=lambda item: (item[1], -item[0]))
+    return best[0], scores
+
+
+def profile_z(centroid_scaled: np.ndarray) -> dict[str, float]:
+    """A centroid's position on each feature in standard deviations from the population mean."""
+    return {name: float(value) for name, value in zip(FEATURES, centroid_scaled, strict=True)}
+
+
+def _word(group: dict[str, tuple[tuple[str, str], tuple[str, str]]], z: dict[str, float]) -> str | None:
+    """The group's first feature whose centroid is distinctive, if any is."""
+    return next((f for f in group if abs(z[f]) >= NAME_Z), None)
+
+
+def _words(z: dict[str, float], values: dict[str, float]) -> list[tuple[str, str]]:
+    """The (zh, en) words that describe a centroid, most important first (see cluster_name)."""
+    words = {**VALUE_WORDS, **ACTIVITY_WORDS}
+    value = "monetary" if values["monetary"] < 1 else _word(VALUE_WORDS, z)
+    first = [f for f in (value, _word(ACTIVITY_WORDS, z)) if f]
+    rest = sorted((f for f in words if f not in first and abs(z[f]) >= NAME_Z), key=lambda f: -abs(z[f]))
+    return [
+        NON_PAYING if f == "monetary" and values["monetary"] < 1 else words[f][0 if z[f] > 0 else 1]
+        for f in first + rest
+    ]
+
+
+def cluster_name(z: dict[str, float], values: dict[str, float], extra: int = 0) -> tuple[str, str] | None:
+    """English and Chinese name of a cluster from its profile relative to the population.
+
+    One word for value (monetary, else frequency, else 90-day payments) and one for activity (days
+    inactive, else 90-day sessions, else 90-day minutes): the first feature of each group whose centroid
+    is at least NAME_Z standard deviations (of the log1p feature) from the population mean, e.g.
+    高消费近期活跃客户 / high-spending recently active customers.
+    A cluster whose centroid spends nothing is 未付费 / non-paying; with no distinctive feature it is
+    普通客户 / typical customers. extra adds that many more words (the other distinctive features, most
+    distinctive first), to tell apart clusters whose first two words are the same; None when there are
+    not that many.
+    """
+    words = _words(z, values)
+    first = min(len(words), 2)
+    if extra and first + extra > len(words):
+        return None
+    words = words[: first + extra]
+    if not words:
+        return "typical customers", "普通客户"
+    return " ".join(en for _, en in words) + " customers", "".join(zh for zh, _ in words) + "客户"
+
+
+def unique_name(
+    z: dict[str, float], values: dict[str, float], taken: set[str], cluster_id: int
+) -> tuple[str, str]:
+    """cluster_name with as many extra words as it takes to differ from taken names; else the id appended."""
+    for extra in range(len(FEATURES)):
+        name = cluster_name(z, values, extra)
+        if name is None:
+            break
+        if not {*name} & taken:
+            return name
+    en, zh = cluster_name(z, values)
+    return f"{en} ({cluster_id})", f"{zh}({cluster_id})"
+
+
+def match_ids(
+    current_scaled: np.ndarray,
+    previous_scaled: np.ndarray,
+    previous_ids: list[int],
+    next_id: int,
+    max_distance: float,
+    new_order: list[int],
+) -> tuple[list[int], list[float | None]]:
+    """Cluster ids of the current centroids: the Hungarian match to previous centroids within max_distance.
+
+    Unmatched clusters get new ids from next_id on, in new_order (row numbers of current centroids).
+    Returns each current centroid's id and its distance to the matched previous centroid (None if new).
+    """
+    ids: list[int | None] = [None] * len(current_scaled)
+    distances: list[float | None] = [None] * len(current_scaled)
+    if len(previous_scaled) and len(current_scaled):
+        cost = cdist(current_scaled, previous_scaled)
+        for row, column in zip(*linear_sum_assignment(cost), strict=True):
+            if cost[row, column] <= max_distance:
+                ids[row] = previous_ids[column]
+                distances[row] = round(float(cost[row, column]), 6)
+    for row in new_order:
+        if ids[row] is None:
+            ids[row] = next_id
+            next_id += 1
+    return [int(i) for i in ids], distances
+
+
+def tree_rules(tree: DecisionTreeClassifier, class_names: list[str]) -> str:
+    """The tree's rules in export_text's layout, with splits whose branches all end in one class merged."""
+    t = tree.tree_
+
+    def leaf_classes(node: int) -> set[int]:
+        if t.children_left[node] == -1:
+            return {int(np.argmax(t.value[node]))}
+        return leaf_classes(t.children_left[node]) | leaf_classes(t.children_right[node])
+
+    lines: list[str] = []
+
+    def walk(node: int, depth: int) -> None:
+        indent = "|   " * depth + "|--- "
+        classes = leaf_classes(node)
+        if len(classes) == 1:
+            lines.append(f"{indent}class: {class_names[classes.pop()]}")
+            return
+        name, threshold = FEATURES[t.feature[node]], t.threshold[node]
+        lines.append(f"{indent}{name} <= {threshold:.1f}")
+        walk(t.children_left[node], depth + 1)
+        lines.append(f"{indent}{name} >  {threshold:.1f}")
+        walk(t.children_right[node], depth + 1)
+
+    walk(0, 0)
+    return "\n".join(lines) + "\n"
+
+
+def explain(
+    matrix: np.ndarray, labels: np.ndarray, class_names: dict[int, str], random_state: int
+) -> tuple[DecisionTreeClassifier, str]:
+    """A shallow decision tree fitted to the cluster labels, and its rules as text in original units."""
+    tree = DecisionTreeClassifier(max_depth=TREE_DEPTH, random_state=random_state).fit(matrix, labels)
+    return tree, tree_rules(tree, [f"{int(c)} {class_names[int(c)]}" for c in tree.classes_])
+
+
+def fit_clusters(
+    matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters | None = None
+) -> ClusterModel:
+    """Fit, label, match ids with the previous run, name and explain the clusters of matrix (rows: customers)."""
+    with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
+        return _fit_clusters(matrix, config, previous or PreviousClusters())
+
+
+def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters) -> ClusterModel:
+    n = len(matrix)
+    rs = config.random_state
+    if n == 0:
+        return ClusterModel(0, config.cluster_k, {}, None, 0.0, 1.0, "", {}, [], np.zeros(0, dtype=np.int64))
+    fit_rows = sample_rows(n, config.cluster_fit_sample_size, rs)
+    fit_matrix = matrix[fit_rows]
+    pre = preprocessing().fit(fit_matrix)
+    score_rows = sample_rows(len(fit_matrix), config.cluster_sample_size, rs + 1)
+    scored = pre.transform(fit_matrix[score_rows])
+    distinct = len(np.unique(fit_matrix, axis=0))
+    k_scores: dict[int, float] = {}
+    if config.cluster_k == "silhouette":
+        with threadpool_limits(limits=1):  # the silhouette sample is small
+            k, k_scores = choose_k(scored, config.cluster_k_min, config.cluster_k_max, rs)
+    else:
+        k = config.clusters
+    k = max(1, min(k, distinct))
+    pipeline = cluster_pipeline(k, rs).fit(fit_matrix)
+    raw_labels = pipeline.predict(matrix)
+    kmeans: KMeans = pipeline.named_steps["kmeans"]
+    scaler: StandardScaler = pipeline.named_steps["scale"]
+    centers = kmeans.cluster_centers_
+    original = np.expm1(scaler.inverse_transform(centers))
+    sample_labels = raw_labels[fit_rows][score_rows]
+    silhouette = None  # of the final model, on the silhouette sample; it needs 2 <= clusters < customers
+    if 1 < len(set(sample_labels)) < len(sample_labels):
+        with threadpool_limits(limits=1):
+            silhouette = round(float(silhouette_score(scored, sample_labels)), 6)
+
+    previous_values = np.array([[c.values[f] for f in FEATURES] for c in previous.centroids]).reshape(
+        -1, len(FEATURES)
+    )
+    previous_scaled = pipeline[:-1].transform(previous_values) if len(previous_values) else previous_values
+    by_value = sorted(range(k), key=lambda row: (-original[row, FEATURES.index("monetary")], row))
+    ids, distances = match_ids(
+        centers,
+        previous_scaled,
+        [c.cluster_id for c in previous.centroids],
+        previous.next_id,
+        config.cluster_match_distance,
+        by_value,
+    )
+    previous_names = {c.cluster_id: (c.name_en, c.name_zh) for c in previous.centroids}
+    sizes = np.bincount(raw_labels, minlength=k)
+    centroids, taken = [], set()
+    for row in sorted(range(k), key=lambda r: ids[r]):
+        values = {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)}
+        en, zh = previous_names.get(ids[row]) or unique_name(profile_z(centers[row]), values, taken, ids[row])
+        if en in taken or zh in taken:  # an inherited name a new cluster took first
+            en, zh = f"{en} ({ids[row]})", f"{zh}({ids[row]})"
+        taken |= {en, zh}
+        centroids.append(Centroid(ids[row], en, zh, int(sizes[row]), values, distances[row]))
+    labels = np.asarray(ids, dtype=np.int64)[raw_labels]
+    names = {c.cluster_id: c.name_en for c in centroids}
+    tree, rules = explain(fit_matrix, labels[fit_rows], names, rs)
+    return ClusterModel(
+        k=k,
+        k_method=config.cluster_k,
+        k_scores=k_scores,
+        silhouette=silhouette,
+        inertia=round(float(kmeans.inertia_), 6),
+        fidelity=round(float(accuracy_score(labels, tree.predict(matrix))), 6),
+        tree_rules=rules,
+        scaler={
+            "mean": dict(zip(FEATURES, map(float, scaler.mean_), strict=True)),
+            "scale": dict(zip(FEATURES, map(float, scaler.scale_), strict=True)),
+        },
+        centroids=centroids,
+        labels=labels,
+        fitted_rows=len(fit_rows),
+        previous_as_of=previous.as_of,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Warehouse: inputs, the previous run's centroids, and the stored model per as_of
+# ---------------------------------------------------------------------------------------------------
+
+INPUTS_SQL = f"""
+select
+    customer_id,
+    least(
+        coalesce($as_of::date - last_active_date, $as_of::date - first_seen_date, {INACTIVE_CAP}), {INACTIVE_CAP}
+    ) as inactive_days,
+    {", ".join(f for f in FEATURES if f != "inactive_days")}
+from features.customer_features
+order by customer_id
+"""
+
+FEATURE_COLUMNS = ", ".join(f"{f} double" for f in FEATURES)
+
+
+def ensure_tables(wh: Warehouse) -> None:
+    """Create the per-as_of model history tables if they do not exist."""
+    wh.execute(
+        """
+        create table if not exists segments.cluster_models (
+            as_of date, run_id varchar, previous_as_of date, k integer, k_method varchar, k_scores varchar,
+            silhouette double, inertia double, fidelity double, tree_rules varchar, scaler varchar,
+            features varchar, customers bigint, fitted_rows bigint, created_at timestamptz
+        )
+        """
+    )
+    wh.execute(
+        f"""
+        create table if not exists segments.cluster_centroids (
+            as_of date, cluster_id integer, name_en varchar, name_zh varchar, size bigint,
+            distance_to_previous double, {FEATURE_COLUMNS}
+        )
+        """
+    )
+
+
+def previous_clusters(wh: Warehouse, as_of: date) -> PreviousClusters:
+    """The centroids of the latest stored as_of before as_of, and the next id never used on any day."""
+    previous = wh.scalar("select max(as_of) from segments.cluster_centroids where as_of < ?", [as_of])
+    next_id = wh.scalar(
+        "select coalesce(max(cluster_id) + 1, 0) from segments.cluster_centroids where as_of <> ?", [as_of]
+    )
+    if previous is None:
+        return PreviousClusters(next_id=next_id)
+    rows = wh.dicts(
+        f"select cluster_id, name_en, name_zh, size, {', '.join(FEATURES)} "
+        "from segments.cluster_centroids where as_of = ? order by cluster_id",
+        [previous],
+    )
+    centroids = tuple(
+        Centroid(r["cluster_id"], r["name_en"], r["name_zh"], r["size"], {f: r[f] for f in FEATURES})
+        for r in rows
+    )
+    return PreviousClusters(as_of=previous, centroids=centroids, next_id=next_id)
+
+
+def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterModel, customers: int) -> None:
+    """Replace the as_of's rows of segments.cluster_models and segments.cluster_centroids."""
+    with wh.transaction():
+        wh.execute("delete from segments.cluster_models where as_of = ?", [as_of])
+        wh.execute("delete from segments.cluster_centroids where as_of = ?", [as_of])
+        wh.execute(
+            "insert into segments.cluster_models values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                as_of,
+                run_id,
+                model.previous_as_of,
+                model.k,
+                model.k_method,
+                json.dumps(model.k_scores),
+                model.silhouette,
+                model.inertia,
+                model.fidelity,
+                model.tree_rules,
+                json.dumps({"transform": "log1p", **model.scaler}),
+                json.dumps(list(FEATURES)),
+                customers,
+                model.fitted_rows,
+            ],
+        )
+        for c in model.centroids:
+            wh.execute(
+                f"insert into segments.cluster_centroids values (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in FEATURES)})",
+                [as_of, c.cluster_id, c.name_en, c.name_zh, c.size, c.distance_to_previous]
+                + [c.values[f] for f in FEATURES],
+            )
+
+
+def cluster_customers(wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None) -> ClusterModel:
+    """Cluster every customer of features.customer_features into segments.clusters; store the model."""
+    ensure_tables(wh)
+    inputs = wh.frame(INPUTS_SQL, {"as_of": as_of})
+    model = fit_clusters(feature_matrix(inputs), config, previous_clusters(wh, as_of))
+    names = {c.cluster_id: (c.name_en, c.name_zh) for c in model.centroids}
+    ids = model.labels.tolist()
+    wh.write_frame(
+        "segments.clusters",
+        pl.DataFrame(
+            {
+                "customer_id": inputs["customer_id"],
+                "cluster_id": ids,
+                "cluster_name": [names[i][0] for i in ids],
+                "cluster_name_zh": [names[i][1] for i in ids],
+            },
+            schema={
+                "customer_id": pl.String,
+                "cluster_id": pl.Int32,
+                "cluster_name": pl.String,
+                "cluster_name_zh": pl.String,
+            },
+        ),
+    )
+    store_model(wh, as_of, run_id, model, inputs.height)
+    return model
+
+
+def model_summary(model: ClusterModel) -> dict:
+    """The clustering part of the run summary: k, quality, the tree's rules and fidelity, the clusters."""
+    return {
+        "k": model.k,
+        "k_method": model.k_method,
+        "k_scores": {str(k): v for k, v in model.k_scores.items()},
+        "silhouette": model.silhouette,
+        "fidelity": model.fidelity,
+        "tree_rules": model.tree_rules,
+        "previous_as_of": model.previous_as_of.isoformat() if model.previous_as_of else None,
+        "clusters": [
+            {
+                "cluster_id": c.cluster_id,
+                "name_en": c.name_en,
+                "name_zh": c.name_zh,
+                "size": c.size,
+                "new": c.distance_to_previous is None and model.previous_as_of is not None,
+                **{f: round(c.values[f], 1) for f in FEATURES},
+            }
+            for c in model.centroids
+        ],
+    }

@@ -1,0 +1,243 @@
+"""The one object that owns the DuckDB warehouse file.
+
+It opens the file (read-write or read-only), runs `.sql` model files with bound parameters,
+and replaces tables inside a transaction. Like Splink's DuckDBAPI it takes a path or a live
+connection, so tests hand it ``":memory:"``.
+"""
+
+import os
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from tasks.shared.config import PipelineConfig
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+
+# Warehouse layers, in data-flow order. See the README for what each holds.
+SCHEMAS = ("raw", "staging", "core", "features", "segments", "published", "audit")
+
+IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the warehouse file for writing."""
+
+
+def quote_identifier(name: str) -> str:
+    """A schema-qualified table name, checked against a strict pattern before it goes into SQL."""
+    if not IDENTIFIER.match(name):
+        raise ValueError(f"not a safe table name: {name!r}")
+    return ".".join(f'"{part}"' for part in name.split("."))
+
+
+def sql_path(model: str) -> Path:
+    """The file of a SQL model such as 'features/customer_features'."""
+    path = SQL_DIR / f"{model}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL model {model!r} at {path}")
+    return path
+
+
+class Warehouse:
+    """A DuckDB warehouse: a file path, ':memory:', or an existing connection."""
+
+    def __init__(
+        self,
+        database: str | Path | duckdb.DuckDBPyConnection,
+        *,
+        read_only: bool = False,
+        timezone: str = "Asia/Shanghai",
+    ) -> None:
+        if isinstance(database, duckdb.DuckDBPyConnection):
+            self.con = database
+            self.path: Path | None = None
+            self._owned = False
+        else:
+            self.path = None if str(database) == ":memory:" else Path(database)
+            self.con = self._connect(database, read_only)
+            self._owned = True
+        self.read_only = read_only
+        self._depth = 0
+        self.timezone = timezone
+        # Calendar days and timestamps without an offset are read in the pipeline's time zone.
+        self.con.execute(f"set TimeZone = '{_checked_tz(timezone)}'")
+        self.con.execute("set enable_progress_bar = false")  # logs, not terminal animations
+        # Memory DuckDB has freed goes back to the system within seconds (jemalloc purges it in the
+        # background) instead of staying in the process while the stage goes on in Python.
+        self.con.execute("set allocator_background_threads = true")
+        if not read_only:
+            for schema in SCHEMAS:
+                self.con.execute(f"create schema if not exists {schema}")
+
+    def _connect(self, database: str | Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+        if self.path is not None and not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(database), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise WarehouseLockedError(
+                    f"warehouse {database} is locked by another process (a run is writing to it); "
+                    f"retry when it has finished. DuckDB said: {exc}"
+                ) from exc
+            raise
+        if self.path is not None and not read_only:
+            # The warehouse holds personal data: readable by its owner only.
+            os.chmod(self.path, 0o600)
+        return con
+
+    @classmethod
+    def open(cls, config: "PipelineConfig", *, read_only: bool = False) -> "Warehouse":
+        """The warehouse a pipeline config names."""
+        warehouse = cls(config.warehouse_path, read_only=read_only, timezone=config.timezone)
+        if config.memory_limit:  # checked against a strict pattern by the config
+            warehouse.execute(f"set memory_limit = '{config.memory_limit}'")
+        return warehouse
+
+    def close(self) -> None:
+        """Close the connection if this object opened it."""
+        if self._owned:
+            self.con.close()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def execute(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> None:
+        """Run one statement and drain its result."""
+        self.con.execute(sql, _bind(sql, params)).fetchall()
+
+    def rows(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[tuple]:
+        """All rows of a query."""
+        return self.con.execute(sql, _bind(sql, params)).fetchall()
+
+    def dicts(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[dict]:
+        """All rows of a query as dicts."""
+        cursor = self.con.execute(sql, _bind(sql, params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def frame(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> "pl.DataFrame":
+        """A query's result as a polars DataFrame (through Arrow, without copying row by row)."""
+        return self.con.sql(sql, params=_bind(sql, params)).pl()
+
+    def scalar(self, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> Any:
+        """The single value of a one-row, one-column query."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def model_sql(self, model: str, identifiers: Mapping[str, str] | None = None) -> str:
+        """The text of a SQL model file, with {{name}} identifiers filled from checked values."""
+        sql = sql_path(model).read_text(encoding="utf-8")
+        for name, value in (identifiers or {}).items():
+            quote_identifier(value)  # raises on anything that is not a plain identifier
+            sql = sql.replace("{{" + name + "}}", value)
+        if "{{" in sql:
+            raise ValueError(f"SQL model {model!r} has unfilled identifiers")
+        return sql
+
+    def select(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+        """Run a SQL model (a select) with bound parameters and return its rows as dicts."""
+        return self.dicts(self.model_sql(model), params)
+
+    def build(
+        self, table: str, model: str, params: Mapping[str, Any] | None = None, *, temp: bool = False
+    ) -> int:
+        """Replace table with the result of a SQL model, atomically; return its row count.
+
+        temp: a temp table (this connection only), e.g. an intermediate step of a model too large for
+        one statement.
+        """
+        sql = self.model_sql(model)
+        kind = "temp table" if temp else "table"
+        with self.transaction():
+            self.execute(f"create or replace {kind} {quote_identifier(table)} as {sql}", params)
+        return self.count(table)
+
+    def build_view(self, view: str, model: str, identifiers: Mapping[str, str] | None = None) -> None:
+        """Replace view with a SQL model (no parameters: a view is re-evaluated when read)."""
+        sql = self.model_sql(model, identifiers)
+        self.execute(f"create or replace view {quote_identifier(view)} as {sql}")
+
+    def write_frame(self, table: str, frame: Any, *, temp: bool = False) -> int:
+        """Replace table with a polars DataFrame or Arrow table; return its row count."""
+        self.con.register("_frame", frame)
+        try:
+            kind = "temp table" if temp else "table"
+            self.execute(f"create or replace {kind} {quote_identifier(table)} as select * from _frame")
+        finally:
+            self.con.unregister("_frame")
+        return self.count(table)
+
+    def count(self, table: str) -> int:
+        """Rows in table."""
+        return self.scalar(f"select count(*) from {quote_identifier(table)}")
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table or view, in order."""
+        return [
+            name for (name,) in self.rows(f"select column_name from (describe {quote_identifier(table)})")
+        ]
+
+    def table_exists(self, table: str) -> bool:
+        """Whether a schema-qualified table exists."""
+        schema, name = table.split(".")
+        return bool(
+            self.scalar(
+                "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+                [schema, name],
+            )
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all; nested blocks join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("begin transaction")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        finally:
+            self._depth = 0
+        self.con.execute("commit")
+
+    def audit(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+        """Rows an audit query returns; an empty list means the audit passed."""
+        return self.select(f"audits/{model}", params)
+
+
+def _bind(
+    sql: str, params: Mapping[str, Any] | Sequence[Any] | None
+) -> Mapping[str, Any] | Sequence[Any] | None:
+    """Parameters for sql: named ones it does not use are left out (DuckDB rejects unused names)."""
+    if not params:
+        return None
+    if isinstance(params, Mapping):
+        return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)} or None
+    return params
+
+
+def _checked_tz(name: str) -> str:
+    """name if it can only be a time zone name (it is spliced into a SET statement)."""
+    if not re.match(r"^[A-Za-z0-9_+\-/]+$", name):
+        raise ValueError(f"not a time zone name: {name!r}")
+    return name

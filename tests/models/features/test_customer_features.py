@@ -1,0 +1,180 @@
+"""Model tests of features/customer_features: RFM inputs, activity windows, preferences."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from tasks.shared.warehouse import Warehouse
+from tests.models.helpers import SHANGHAI, create, local
+
+AS_OF = date(2026, 3, 31)
+
+
+FEATURES_CUTOFF = datetime(2026, 4, 1, tzinfo=SHANGHAI)
+
+
+def ago(days: int) -> date:
+    return AS_OF - timedelta(days=days)
+
+
+def run_customer_features(wh: Warehouse) -> list[dict]:
+    """C1 buys and plays, C2 only plays, C3's only order nets to 0, C4 has nothing at all."""
+    create(
+        wh,
+        "core.customers",
+        "customer_id varchar, first_seen timestamptz, marketing_consent boolean",
+        [
+            ("C1", "2025-06-01 23:30:00+08", True),
+            ("C2", "2025-06-01 16:30:00+00", False),  # 2025-06-02 00:30 in Shanghai
+            ("C3", None, False),
+            ("C4", "2026-03-31 10:00:00+08", False),
+        ],
+    )
+    create(
+        wh,
+        "core.identity_map",
+        "source varchar, source_id varchar, customer_id varchar",
+        [
+            ("crm", "m1", "C1"),
+            ("game", "d1", "C1"),
+            ("crm", "m2", "C2"),
+            ("crm", "m3", "C3"),
+            ("crm", "m4", "C4"),
+        ],
+    )
+    # features.orders as the orders model builds it: already cut off, one row per order with its net amount.
+    create(
+        wh,
+        "features.orders",
+        "customer_id varchar, order_date date, net_amount decimal(38,2)",
+        [
+            ("C1", ago(0), Decimal("100.00")),
+            ("C1", ago(5), Decimal("0.00")),  # fully refunded: not a purchase
+            ("C1", ago(29), Decimal("50.00")),
+            ("C1", ago(30), Decimal("20.00")),
+            ("C1", ago(89), Decimal("10.00")),
+            ("C1", ago(90), Decimal("5.00")),
+            ("C1", ago(179), Decimal("3.00")),
+            ("C1", ago(180), Decimal("2.00")),
+            ("C3", ago(5), Decimal("0.00")),
+        ],
+    )
+    events = [
+        # (record_source, record_id, ts, event_type, category, duration_s)
+        ("crm", "m1", local(ago(0), "23:59:59"), "session", "mahjong", 600.0),
+        ("game", "d1", datetime(2026, 3, 1, 16, 30, tzinfo=UTC), "session", "doudizhu", 300.0),  # 03-02 local
+        ("crm", "m1", local(ago(30)), "session", "mahjong", 120.0),
+        ("game", "d1", local(ago(89)), "session", "doudizhu", 180.0),
+        ("crm", "m1", local(ago(90)), "session", None, 60.0),
+        ("crm", "m1", local(ago(179)), "session", None, 60.0),
+        ("crm", "m1", local(ago(180)), "session", None, 60.0),
+        ("crm", "m1", local(ago(1)), "share", "poker", None),  # not a session: engagement only
+        ("crm", "m1", local(ago(2)), "share", "poker", None),
+        # at and after the cutoff: ignored (they would break the mahjong/doudizhu tie and add sessions)
+        ("crm", "m1", FEATURES_CUTOFF, "session", "mahjong", 600.0),
+        ("crm", "m1", local(date(2026, 4, 2)), "session", "mahjong", 600.0),
+        ("crm", "m2", local(ago(3)), "session", "poker", 90.0),
+        ("crm", "m9", local(ago(3)), "session", "poker", 90.0),  # a record not in identity_map
+    ]
+    create(
+        wh,
+        "core.events",
+        "record_source varchar, record_id varchar, ts timestamptz, event_type varchar, category varchar, "
+        "duration_s double",
+        events,
+    )
+    create(
+        wh,
+        "core.feedback",
+        "record_source varchar, record_id varchar, ts timestamptz, score double",
+        [
+            ("crm", "m1", local(ago(10)), 4.0),
+            ("game", "d1", local(ago(20)), 5.0),
+            ("crm", "m1", FEATURES_CUTOFF, 1.0),  # at the cutoff: ignored
+        ],
+    )
+    wh.build(
+        "features.customer_features",
+        "features/customer_features",
+        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
+    )
+    return wh.dicts("select * from features.customer_features order by customer_id")
+
+
+def test_customer_features_of_a_buying_playing_customer(wh: Warehouse) -> None:
+    c1 = run_customer_features(wh)[0]
+    assert c1 == {
+        "customer_id": "C1",
+        "as_of": AS_OF,
+        "recency_days": 0,
+        "frequency": 7,
+        "monetary": Decimal("190.00"),
+        "first_purchase_date": ago(180),
+        "last_purchase_date": AS_OF,
+        # (as_of - 30, as_of]: 29 days before is in, 30 days before is out; the 0-net order never counts
+        "payments_30d": 2,
+        "payments_90d": 4,
+        "payments_180d": 6,
+        "sessions_30d": 2,
+        "sessions_90d": 4,
+        "sessions_180d": 6,
+        "sessions_total": 7,
+        "last_session_date": AS_OF,
+        "session_minutes_90d": (600 + 300 + 120 + 180) / 60,
+        "favourite_game": "doudizhu",  # 2 doudizhu, 2 mahjong: alphabetical first
+        "engagements_total": 2,
+        "last_active_date": AS_OF,
+        "avg_feedback_score": 4.5,
+        "feedback_count": 2,
+        "first_seen_date": date(2025, 6, 1),
+        "marketing_consent": True,
+    }
+
+
+def test_customer_features_without_a_purchase_have_null_rfm(wh: Warehouse) -> None:
+    rows = run_customer_features(wh)[1:]
+    no_purchase = {
+        "as_of": AS_OF,
+        "recency_days": None,
+        "frequency": None,
+        "monetary": None,
+        "first_purchase_date": None,
+        "last_purchase_date": None,
+        "payments_30d": 0,
+        "payments_90d": 0,
+        "payments_180d": 0,
+        "avg_feedback_score": None,
+        "feedback_count": 0,
+        "marketing_consent": False,
+    }
+    no_sessions = {
+        "sessions_30d": 0,
+        "sessions_90d": 0,
+        "sessions_180d": 0,
+        "sessions_total": 0,
+        "last_session_date": None,
+        "session_minutes_90d": 0,
+        "favourite_game": None,
+        "engagements_total": 0,
+        "last_active_date": None,
+    }
+    assert rows == [
+        {
+            "customer_id": "C2",
+            **no_purchase,
+            "sessions_30d": 1,
+            "sessions_90d": 1,
+            "sessions_180d": 1,
+            "sessions_total": 1,
+            "last_session_date": ago(3),
+            "session_minutes_90d": 1.5,
+            "favourite_game": "poker",
+            "engagements_total": 0,
+            "last_active_date": ago(3),
+            "first_seen_date": date(2025, 6, 2),  # the local date of 16:30 UTC
+        },
+        # C3's only order nets to 0: no purchase, so no R, F, M and no purchase dates
+        {"customer_id": "C3", **no_purchase, **no_sessions, "first_seen_date": None},
+        {"customer_id": "C4", **no_purchase, **no_sessions, "first_seen_date": AS_OF},
+    ]

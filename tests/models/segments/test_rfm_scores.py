@@ -1,0 +1,168 @@
+"""Model tests of segments/rfm_scores and the RFM segment grid."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from itertools import product
+
+import pytest
+
+from tasks.segment import score_params, write_rule_table
+from tasks.segment.rfm import RFM_SEGMENTS, fm_score, quintile_score, rfm_segment
+from tasks.shared.config import SegmentConfig
+from tasks.shared.warehouse import Warehouse
+from tests.models.helpers import create
+
+
+def run_rfm_scores(wh: Warehouse, features: Sequence[tuple], **settings: object) -> list[tuple]:
+    create(
+        wh,
+        "features.customer_features",
+        "customer_id varchar, recency_days bigint, frequency bigint, monetary decimal(38,2)",
+        features,
+    )
+    write_rule_table(wh)
+    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(SegmentConfig(**settings)))
+    return wh.rows("select * from segments.rfm_scores order by customer_id")
+
+
+RFM_FEATURES = [
+    # customer, recency_days, frequency, monetary
+    ("c01", 1, 10, Decimal("900.00")),
+    ("c02", 1, 1, Decimal("10.00")),
+    ("c03", 5, 3, Decimal("50.00")),
+    ("c04", 10, 1, Decimal("10.00")),
+    ("c05", 20, 2, Decimal("20.00")),
+    ("c06", 30, 5, Decimal("300.00")),
+    ("c07", 30, 2, Decimal("20.00")),
+    ("c08", 30, 1, Decimal("30.00")),
+    ("c09", 60, 4, Decimal("120.00")),
+    ("c10", 100, 1, Decimal("15.00")),
+    ("c11", None, None, None),  # no purchase: not scored
+]
+
+
+def test_rfm_scores_are_quintiles_of_sql_rank_with_ties(wh: Warehouse) -> None:
+    # n = 10, score = 1 + floor(5 * (rank - 1) / 10):
+    # R (recency desc): 100 r1 -> 1, 60 r2 -> 1, 30 x3 r3 -> 2, 20 r6 -> 3, 10 r7 -> 4, 5 r8 -> 4,
+    #                   1 x2 r9 -> 5
+    # F (asc): 1 x4 r1 -> 1, 2 x2 r5 -> 3, 3 r7 -> 4, 4 r8 -> 4, 5 r9 -> 5, 10 r10 -> 5
+    # M (asc): 10 x2 r1 -> 1, 15 r3 -> 2, 20 x2 r4 -> 2, 30 r6 -> 3, 50 r7 -> 4, 120 r8 -> 4, 300 r9 -> 5,
+    #          900 r10 -> 5
+    # FM = (F + M + 1) // 2
+    assert run_rfm_scores(wh, RFM_FEATURES) == [
+        ("c01", 5, 5, 5, 5, "Champions", "冠军客户"),
+        ("c02", 5, 1, 1, 1, "New", "新客户"),
+        ("c03", 4, 4, 4, 4, "Loyal", "忠诚客户"),
+        ("c04", 4, 1, 1, 1, "Promising", "有潜力客户"),
+        ("c05", 3, 3, 2, 3, "Need Attention", "需要关注客户"),
+        ("c06", 2, 5, 5, 5, "Can't Lose Them", "不能失去的客户"),
+        ("c07", 2, 3, 2, 3, "At Risk", "有流失风险客户"),
+        ("c08", 2, 1, 3, 2, "Hibernating", "冬眠客户"),
+        ("c09", 1, 4, 4, 4, "At Risk", "有流失风险客户"),
+        ("c10", 1, 1, 2, 2, "Lost", "已流失客户"),
+    ]
+
+
+def test_rfm_scores_all_equal_values_all_score_one(wh: Warehouse) -> None:
+    features = [(f"c{i}", 7, 2, Decimal("50.00")) for i in range(1, 4)]
+    assert run_rfm_scores(wh, features) == [
+        ("c1", 1, 1, 1, 1, "Lost", "已流失客户"),
+        ("c2", 1, 1, 1, 1, "Lost", "已流失客户"),
+        ("c3", 1, 1, 1, 1, "Lost", "已流失客户"),
+    ]
+
+
+def test_rfm_scores_most_recent_buyer_gets_highest_r(wh: Warehouse) -> None:
+    features = [
+        (f"c{i}", recency, 1, Decimal("10.00")) for i, recency in enumerate([0, 3, 9, 27, 81], start=1)
+    ]
+    assert [(row[0], row[1]) for row in run_rfm_scores(wh, features)] == [
+        ("c1", 5),
+        ("c2", 4),
+        ("c3", 3),
+        ("c4", 2),
+        ("c5", 1),
+    ]
+
+
+def test_rfm_scores_agree_with_the_python_rules(wh: Warehouse) -> None:
+    rows = run_rfm_scores(wh, RFM_FEATURES)
+    assert len(rows) == 10
+    for customer, r, f, m, fm, name, label_zh in rows:
+        segment = rfm_segment(r, f, m)
+        assert (customer, fm, name, label_zh) == (customer, fm_score(f, m), segment.name, segment.label_zh)
+
+
+# The R x FM grid, written out: row = R score 5..1, column = FM score 1..5.
+RFM_GRID = {
+    5: ["New", "Potential Loyalist", "Potential Loyalist", "Champions", "Champions"],
+    4: ["Promising", "Potential Loyalist", "Potential Loyalist", "Loyal", "Loyal"],
+    3: ["About To Sleep", "About To Sleep", "Need Attention", "Loyal", "Loyal"],
+    2: ["Hibernating", "Hibernating", "At Risk", "At Risk", "Can't Lose Them"],
+    1: ["Lost", "Lost", "At Risk", "At Risk", "Can't Lose Them"],
+}
+
+
+def test_rfm_segments_cover_the_grid_exactly_once() -> None:
+    assert len(RFM_SEGMENTS) == 11
+    assert len({s.name for s in RFM_SEGMENTS}) == 11
+    for r, fm in product(range(1, 6), repeat=2):
+        covering = [s.name for s in RFM_SEGMENTS if s.r_min <= r <= s.r_max and s.fm_min <= fm <= s.fm_max]
+        assert covering == [RFM_GRID[r][fm - 1]], (r, fm)
+
+
+def test_every_rfm_score_triple_maps_to_its_grid_segment() -> None:
+    names = {}
+    for r, f, m in product(range(1, 6), repeat=3):
+        names[(r, f, m)] = rfm_segment(r, f, m).name
+    assert len(names) == 125
+    assert names == {
+        (r, f, m): RFM_GRID[r][(f + m + 1) // 2 - 1] for r, f, m in product(range(1, 6), repeat=3)
+    }
+    assert (rfm_segment(5, 4, 5).name, rfm_segment(3, 2, 3).name, rfm_segment(1, 5, 4).name) == (
+        "Champions",
+        "Need Attention",
+        "Can't Lose Them",
+    )
+
+
+def test_fm_score_is_the_mean_rounded_half_up() -> None:
+    assert [
+        fm_score(1, 1),
+        fm_score(1, 2),
+        fm_score(2, 3),
+        fm_score(4, 5),
+        fm_score(5, 5),
+        fm_score(1, 5),
+    ] == [
+        1,
+        2,
+        3,
+        5,
+        5,
+        3,
+    ]
+
+
+def test_quintile_score_values() -> None:
+    assert [quintile_score(rank, 10) for rank in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert [quintile_score(rank, 7) for rank in range(1, 8)] == [1, 1, 2, 3, 3, 4, 5]
+    assert [quintile_score(rank, 3) for rank in range(1, 4)] == [1, 2, 4]
+    assert quintile_score(1, 1) == 1
+    assert quintile_score(1, 1_000_000) == 1
+    assert quintile_score(1_000_000, 1_000_000) == 5
+
+
+@pytest.mark.parametrize(("rank", "n"), [(0, 10), (11, 10), (1, 0), (-1, 5)])
+def test_quintile_score_rejects_rank_outside_range(rank: int, n: int) -> None:
+    with pytest.raises(ValueError, match=rf"rank {rank} outside 1\.\.{n}"):
+        quintile_score(rank, n)
+
+
+def test_rfm_segment_rejects_scores_outside_the_grid() -> None:
+    with pytest.raises(ValueError, match="no RFM segment for R=0, F=3, M=3"):
+        rfm_segment(0, 3, 3)
+    with pytest.raises(ValueError, match="no RFM segment for R=3, F=6, M=6"):
+        rfm_segment(3, 6, 6)

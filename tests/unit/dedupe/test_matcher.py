@@ -1,0 +1,313 @@
+"""The probabilistic matcher (tasks/match.py) and the cluster guard (tasks/dedupe.link_records) on hand-built records."""
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tasks.dedupe import link_records
+from tasks.dedupe.matcher import (
+    COMPARISONS,
+    Parameters,
+    candidate_pairs,
+    comparison_levels,
+    estimate_parameters,
+    labelled_m,
+    match_records,
+    prepare_records,
+    score_pairs,
+)
+
+
+def records(rows: list[dict]) -> pl.DataFrame:
+    """Customer records with a node number each, any canonical field left out is null."""
+    schema = {
+        "node": pl.Int64,
+        "full_name": pl.String,
+        "given_name": pl.String,
+        "family_name": pl.String,
+        "birth_date": pl.Date,
+        "city": pl.String,
+        "postcode": pl.String,
+        "address": pl.String,
+        "email_norm": pl.String,
+        "phone_norm": pl.String,
+        "national_id": pl.String,
+        "gender": pl.String,
+    }
+    return pl.DataFrame([{**dict.fromkeys(schema), **row} for row in rows], schema=schema)
+
+
+def test_prepare_records_splits_folds_and_strips() -> None:
+    prepared = prepare_records(
+        records(
+            [
+                {"node": 0, "full_name": "張偉", "birth_date": date(1990, 3, 7), "city": "广州市"},
+                {"node": 1, "full_name": "王小明", "city": "北京"},
+                {
+                    "node": 2,
+                    "given_name": "Ｊｏｈｎ",
+                    "family_name": "O'Neil",
+                    "birth_date": date(1985, 12, 1),
+                    "city": " Sydney ",
+                    "national_id": "12-345 6x",
+                },
+                {
+                    "node": 3,
+                    "full_name": "José María",
+                    "email_norm": "j.m@x.com",
+                    "phone_norm": "+8613800138000",
+                },
+            ]
+        )
+    )
+    columns = ("node", "given", "family", "dob", "dob_swapped", "city", "national_id", "email_local", "phone")
+    assert prepared.select(columns).rows() == [
+        # traditional to simplified, Han surname is the first character, 市 dropped
+        (0, "伟", "张", "19900307", "19900703", "广州", None, None, None),
+        (1, "小明", "王", None, None, "北京", None, None, None),
+        # full-width folded, punctuation dropped from names, national id upper-case letters and digits
+        (2, "john", "oneil", "19851201", "19850112", "sydney", "123456X", None, None),
+        # Latin full name: first and last word, accents removed
+        (3, "jose", "maria", None, None, None, None, "j.m", "8613800138000"),
+    ]
+
+
+def test_candidate_pairs_share_a_key_and_skip_large_blocks() -> None:
+    prepared = prepare_records(
+        records(
+            [
+                {"node": 0, "full_name": "王伟", "birth_date": date(1990, 1, 1)},
+                {"node": 1, "full_name": "王伟", "birth_date": date(1990, 1, 1)},
+                {"node": 2, "full_name": "李娜", "birth_date": date(1990, 1, 1)},
+                {"node": 3, "full_name": "李娜", "birth_date": date(1991, 1, 1)},
+                {"node": 5, "national_id": "X1"},
+                {"node": 7, "national_id": "X1"},
+            ]
+        )
+    )
+    pairs, skipped = candidate_pairs(prepared, ["name_dob", "national_id"], max_block_size=50)
+    assert pairs.rows() == [(0, 1), (5, 7)]
+    # the birth date alone groups three records: one block too many for a maximum of two
+    pairs, skipped = candidate_pairs(prepared, ["dob", "national_id"], max_block_size=2)
+    assert pairs.rows() == [(5, 7)]
+    assert skipped == ["dob=19900101 (3 records)"]
+    with pytest.raises(ValueError, match="unknown blocking rules \\['nope'\\]"):
+        candidate_pairs(prepared, ["nope"])
+
+
+def test_comparison_levels() -> None:
+    prepared = prepare_records(
+        records(
+            [
+                {
+                    "node": 0,
+                    "given_name": "martha",
+                    "family_name": "smith",
+                    "birth_date": date(1990, 3, 7),
+                    "phone_norm": "+8613800138000",
+                    "email_norm": "msmith@a.com",
+                },
+                {
+                    "node": 1,
+                    "given_name": "marhta",
+                    "family_name": "smith",
+                    "birth_date": date(1990, 7, 3),
+                    "phone_norm": "+8613800138009",
+                    "email_norm": "msmit@b.com",
+                },
+                {"node": 2, "full_name": "张晶", "birth_date": date(1990, 3, 8)},
+                {"node": 3, "full_name": "张晶洁", "birth_date": date(1980, 1, 1)},
+                {"node": 4, "given_name": "smith", "family_name": "martha"},
+            ]
+        )
+    )
+    pairs = pl.DataFrame({"left": [0, 2, 0], "right": [1, 3, 4]})
+    levels = comparison_levels(prepared, pairs)
+    picked = {name: levels[name].tolist() for name in ("given", "family", "dob", "phone", "email", "city")}
+    assert picked == {
+        # a Latin typo is close (Jaro-Winkler 0.96); one Han character more is another name;
+        # given and family name the other way round count as exact
+        "given": [2, 0, 3],
+        "family": [3, 3, 3],
+        # day and month swapped is a near miss; one edit too; more is a miss; missing is -1
+        "dob": [2, 0, -1],
+        "phone": [1, -1, -1],
+        "email": [1, -1, -1],
+        "city": [-1, -1, -1],
+    }
+    assert set(levels) == set(COMPARISONS)
+
+
+def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
+    prepared = prepare_records(
+        records(
+            [
+                {"node": 0, "given_name": "ann", "family_name": "lee", "birth_date": date(1990, 1, 1)},
+                {"node": 1, "given_name": "ann", "family_name": "lee", "birth_date": date(1990, 1, 1)},
+            ]
+        )
+    )
+    pairs = pl.DataFrame({"left": [0], "right": [1]})
+    levels = comparison_levels(prepared, pairs)
+    m = {name: np.full(len(u), 1 / len(u)) for name, u in _flat_u().items()}
+    u = _flat_u()
+    m["dob"] = np.array([0.1, 0.1, 0.1, 0.7])
+    u["dob"] = np.array([0.9, 0.05, 0.04, 0.01])
+    scored = score_pairs(prepared, pairs, levels, Parameters(m=m, u=u, prior=0.5, iterations=0), prior=1 / 9)
+    # prior odds 1:8 (-3 bits); dob exact: log2(0.7 / 0.01); every other comparison is flat or missing
+    expected = -3 + np.log2(0.7 / 0.01)
+    assert scored["match_weight"].to_list() == [pytest.approx(expected)]
+    assert scored["match_probability"].to_list() == [pytest.approx(2**expected / (1 + 2**expected))]
+    assert scored["rule"].to_list() == ["probabilistic:dob"]
+
+
+def _flat_u() -> dict[str, np.ndarray]:
+    from tasks.dedupe.matcher import LEVELS
+
+    return {name: np.full(LEVELS[kind], 1 / LEVELS[kind]) for name, (_, kind) in COMPARISONS.items()}
+
+
+def test_labelled_m_learns_from_other_identifiers_only() -> None:
+    rows = []
+    for i in range(40):  # 40 pairs sharing a phone: 30 agree on the birth date, 10 do not
+        born = date(1980, 1, 1 + i % 28)
+        rows.append({"node": 2 * i, "phone_norm": f"+86138{i:08d}", "birth_date": born})
+        other = born if i < 30 else date(1970, 6, 15)
+        rows.append({"node": 2 * i + 1, "phone_norm": f"+86138{i:08d}", "birth_date": other})
+    m = labelled_m(prepare_records(records(rows)))
+    # dob levels (miss, loose, near, exact) counted plus 0.5 each: 10.5, 0.5, 0.5, 30.5 of 42
+    assert m["dob"].tolist() == pytest.approx([10.5 / 42, 0.5 / 42, 0.5 / 42, 30.5 / 42])
+    assert "phone" not in m  # identifiers are left to EM: pairs found by one understate typos in the others
+
+
+def test_estimate_parameters_finds_the_match_share_with_fixed_m() -> None:
+    # 100 pairs: 20 agree exactly on everything, 80 disagree on everything
+    levels = {name: np.array([1] * 20 + [0] * 80, dtype=np.int8) for name in ("gender", "national_id")}
+    u = {"gender": np.array([0.5, 0.5]), "national_id": np.array([0.99, 0.005, 0.005])}
+    levels["national_id"] = np.array([2] * 20 + [0] * 80, dtype=np.int8)
+    fixed = {"gender": np.array([0.01, 0.99]), "national_id": np.array([0.01, 0.01, 0.98])}
+    parameters = estimate_parameters(levels, u, fixed)
+    assert parameters.m["gender"].tolist() == [0.01, 0.99]
+    assert parameters.prior == pytest.approx(0.2, abs=0.005)
+
+
+def test_match_records_links_a_typo_without_a_shared_identifier() -> None:
+    people = [("martha", "smith"), ("john", "brown"), ("li", "wang"), ("ann", "lee"), ("omar", "khan")]
+    rows = []
+    for i, (given, family) in enumerate(people * 8):
+        rows.append(
+            {
+                "node": i,
+                "given_name": f"{given}{i}",
+                "family_name": family,
+                "birth_date": date(1950 + i, 1 + i % 12, 1 + i % 28),
+                "city": f"town{i % 7}",
+                "postcode": f"{2000 + i}",
+                "email_norm": f"p{i}@x.com",
+            }
+        )
+    # a second record of person 3: the same email (a labelled pair), and one of person 4 with a typo only
+    rows.append({**rows[3], "node": 100})
+    rows.append({**rows[4], "node": 101, "given_name": "omra4", "email_norm": None})
+    outcome = match_records(records(rows), threshold=0.9)
+    assert outcome.links.select("left", "right").rows() == [(3, 100), (4, 101)]
+    assert outcome.links["rule"].to_list() == [
+        "probabilistic:name_dob_address_city_email",
+        "probabilistic:name_dob_address_city",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The giant-cluster guard
+# ---------------------------------------------------------------------------------------------------------
+
+
+def observations(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "record_source": pl.String,
+            "record_id": pl.String,
+            "email_norm": pl.String,
+            "phone_norm": pl.String,
+            "first_seen": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+
+
+def pair(a: str, b: str, probability: float) -> tuple:
+    return ("crm", a, "crm", b, probability, "probabilistic:name_dob")
+
+
+PAIR_SCHEMA = ["source_a", "id_a", "source_b", "id_b", "match_probability", "rule"]
+
+
+def partition(records: pl.DataFrame) -> list[list[str]]:
+    groups: dict[int, list[str]] = {}
+    for row in records.iter_rows(named=True):
+        groups.setdefault(row["component"], []).append(row["record_id"])
+    return sorted(sorted(g) for g in groups.values())
+
+
+def test_guard_splits_a_large_cluster_without_its_probabilistic_links() -> None:
+    obs = observations(
+        [
+            ("crm", "a", None, "+861", None),
+            ("crm", "b", None, "+861", None),
+            ("crm", "c", None, "+862", None),
+            ("crm", "d", None, "+862", None),
+            ("crm", "e", None, None, None),
+        ]
+    )
+    links = pl.DataFrame([pair("b", "c", 0.95), pair("d", "e", 0.97)], schema=PAIR_SCHEMA, orient="row")
+    merged = link_records(obs, 20, links, max_cluster_size=5)
+    assert partition(merged.records) == [["a", "b", "c", "d", "e"]]
+    assert merged.suspicious == []
+    assert merged.records.sort("record_id").select("match_rule", "match_score").rows() == [
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("probabilistic:name_dob", 0.97),
+    ]
+    guarded = link_records(obs, 20, links, max_cluster_size=4)
+    assert partition(guarded.records) == [["a", "b"], ["c", "d"], ["e"]]
+    assert guarded.suspicious == [
+        "cluster of 5 records: split into 3 clusters after dropping 2 probabilistic links; "
+        "most shared keys: phone_norm=+861 (2 records), phone_norm=+862 (2 records)"
+    ]
+    assert guarded.records.sort("record_id").select("match_rule", "match_score").rows() == [
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("exact:phone", 1.0),
+        ("singleton", None),
+    ]
+
+
+def test_guard_keeps_records_apart_when_exact_links_alone_make_a_giant() -> None:
+    # a shared family email (below max_key_records) chains four records; one more is linked to them
+    obs = observations(
+        [
+            ("crm", "r1", "family@x.com", None, None),
+            ("crm", "r2", "family@x.com", None, None),
+            ("crm", "r3", "family@x.com", None, None),
+            ("crm", "r4", "family@x.com", "+863", None),
+            ("crm", "r5", None, "+863", None),
+            ("crm", "s1", None, "+864", None),
+            ("crm", "s2", None, "+864", None),
+        ]
+    )
+    guarded = link_records(obs, 20, None, max_cluster_size=3)
+    assert partition(guarded.records) == [["r1"], ["r2"], ["r3"], ["r4"], ["r5"], ["s1", "s2"]]
+    assert guarded.suspicious == [
+        "cluster of 5 records: all 5 records kept apart after dropping 0 probabilistic links; "
+        "most shared keys: email_norm=family@x.com (4 records), phone_norm=+863 (2 records)"
+    ]
+    assert guarded.records.filter(pl.col("match_rule") != "singleton")["record_id"].sort().to_list() == [
+        "s1",
+        "s2",
+    ]

@@ -1,0 +1,377 @@
+"""Tests for tasks.shared.config: YAML written to tmp_path, loaded and validated once at the edge."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from tasks.shared.config import ConfigError, PipelineConfig, check_expression, load_config
+
+# A plain transactions CSV in the style of the UCI Online Retail export.
+VALID: dict[str, Any] = {
+    "warehouse": "w.duckdb",
+    "sources": [
+        {
+            "name": "retail",
+            "kind": "transactions",
+            "format": "csv",
+            "path": "retail/*.csv",
+            "columns": {
+                "txn_id": "InvoiceNo || '-' || StockCode",
+                "order_id": "InvoiceNo",
+                "customer_ref": "cast(cast(CustomerID as double) as bigint)",
+                "amount": "Quantity * UnitPrice",
+                "ts": "strptime(InvoiceDate, '%m/%d/%Y %H:%M')",
+            },
+        }
+    ],
+}
+
+
+def write(folder: Path, data: Any, name: str = "pipeline.yaml") -> Path:
+    path = folder / name
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def config_with(**changes: Any) -> dict[str, Any]:
+    """VALID with top-level keys replaced; `source` replaces keys of the first source."""
+    data = copy.deepcopy(VALID)
+    for key, value in changes.pop("source", {}).items():
+        data["sources"][0][key] = value
+    data.update(changes)
+    return data
+
+
+def crm(**changes: Any) -> dict[str, Any]:
+    return {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "crm.csv",
+        "encoding": "gbk",
+        "columns": {"source_id": '"会员编号"', "phone": '"手机"'},
+        **changes,
+    }
+
+
+def error_lines(tmp_path: Path, data: Any) -> list[str]:
+    """The problem lines of the ConfigError load_config raises, after checking the message names the file."""
+    path = write(tmp_path, data)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    head, *lines = str(caught.value).split("\n")
+    assert head == f"{path.resolve()}: invalid config"
+    return lines
+
+
+def test_valid_minimal_config_loads(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID))
+    assert isinstance(config, PipelineConfig)
+    assert config.timezone == "Asia/Shanghai"
+    assert config.base_dir == tmp_path.resolve()
+    assert config.warehouse_path == tmp_path.resolve() / "w.duckdb"
+    assert config.exports_path == tmp_path.resolve() / "exports"
+    source = config.source("retail")
+    assert (source.kind, source.format, source.path, source.encoding, source.options) == (
+        "transactions",
+        "csv",
+        "retail/*.csv",
+        "utf-8",
+        {},
+    )
+    assert source.columns == VALID["sources"][0]["columns"]
+    assert (source.customer_source, source.timezone) == (None, None)
+    assert config.features.session_event_types == ["session"]
+    assert (config.segments.clusters, config.segments.random_state) == (4, 0)
+    assert (config.dedupe.default_region, config.dedupe.max_key_records, config.dedupe.placeholders) == (
+        "CN",
+        20,
+        [],
+    )
+    with pytest.raises(KeyError):
+        config.source("nope")
+
+
+def test_config_with_every_kind_and_customer_source_loads(tmp_path: Path) -> None:
+    data = config_with(
+        timezone="UTC",
+        source={"customer_source": "crm"},
+        sources=[
+            crm(),
+            {**VALID["sources"][0], "customer_source": "crm"},
+            {
+                "name": "social",
+                "kind": "events",
+                "format": "jsonl",
+                "path": "social/*.jsonl",
+                "timezone": "Asia/Taipei",
+                "columns": {"event_id": "event_id", "customer_ref": "user.member_id", "ts": "ts"},
+            },
+            {
+                "name": "survey",
+                "kind": "feedback",
+                "format": "csv",
+                "path": "survey.csv",
+                "encoding": "utf-8-sig",
+                "columns": {"phone": '"手机"', "ts": '"提交时间"'},
+            },
+        ],
+    )
+    config = load_config(write(tmp_path, data))
+    assert [(s.name, s.kind, s.customer_source, s.timezone) for s in config.sources] == [
+        ("crm", "customers", None, None),
+        ("retail", "transactions", "crm", None),
+        ("social", "events", None, "Asia/Taipei"),
+        ("survey", "feedback", None, None),
+    ]
+    assert config.source("crm").columns == {"source_id": '"会员编号"', "phone": '"手机"'}
+
+
+def test_unknown_canonical_field(tmp_path: Path) -> None:
+    columns = {**VALID["sources"][0]["columns"], "quantity": "Quantity"}
+    assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
+        "  - sources.retail: columns ['quantity'] are not canonical fields of a transactions source; "
+        "allowed: txn_id, order_id, customer_ref, email, phone, device_id, ts, amount, currency, status, "
+        "category, channel"
+    ]
+
+
+def test_unknown_kind(tmp_path: Path) -> None:
+    assert error_lines(tmp_path, config_with(source={"kind": "orders"})) == [
+        "  - sources.retail.kind: Input should be 'customers', 'transactions', 'events' or 'feedback'"
+    ]
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    columns = {k: v for k, v in VALID["sources"][0]["columns"].items() if k != "ts"}
+    assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
+        "  - sources.retail: a transactions source must map ['ts']"
+    ]
+
+
+def test_duplicate_source_names(tmp_path: Path) -> None:
+    data = config_with(sources=[crm(), VALID["sources"][0], crm(path="crm2.csv")])
+    assert error_lines(tmp_path, data) == ["  - (top level): source names must be unique; repeated: ['crm']"]
+
+
+def test_customer_source_must_be_a_customers_source(tmp_path: Path) -> None:
+    data = config_with(
+        sources=[crm(), {**VALID["sources"][0], "customer_source": "retail"}],
+    )
+    assert error_lines(tmp_path, data) == [
+        "  - (top level): source 'retail': customer_source 'retail' is not a customers source "
+        "(customers sources: ['crm'])"
+    ]
+
+
+def test_customer_source_must_exist(tmp_path: Path) -> None:
+    data = config_with(source={"customer_source": "members"})
+    assert error_lines(tmp_path, data) == [
+        "  - (top level): source 'retail': customer_source 'members' is not a customers source "
+        "(customers sources: [])"
+    ]
+
+
+def test_unknown_time_zone_of_the_pipeline(tmp_path: Path) -> None:
+    assert error_lines(tmp_path, config_with(timezone="Asia/Beijing")) == [
+        "  - timezone: unknown time zone 'Asia/Beijing' (use an IANA name such as Asia/Shanghai)"
+    ]
+
+
+def test_unknown_time_zone_of_a_source(tmp_path: Path) -> None:
+    assert error_lines(tmp_path, config_with(source={"timezone": "CST"})) == [
+        "  - sources.retail.timezone: unknown time zone 'CST' (use an IANA name such as Asia/Shanghai)"
+    ]
+
+
+def test_unknown_encoding(tmp_path: Path) -> None:
+    assert error_lines(tmp_path, config_with(source={"encoding": "gbk2312"})) == [
+        "  - sources.retail.encoding: unknown encoding 'gbk2312'"
+    ]
+
+
+@pytest.mark.parametrize("name", ["Retail", "retail-2024", "2024retail", "_retail", "r" * 64, ""])
+def test_bad_source_name(tmp_path: Path, name: str) -> None:
+    assert error_lines(tmp_path, config_with(source={"name": name})) == [
+        f"  - sources.{name}.name: source name {name!r} must match ^[a-z][a-z0-9_]{{0,62}}$"
+    ]
+
+
+def test_problems_are_listed_one_per_line_with_source_names(tmp_path: Path) -> None:
+    data = config_with(
+        timezone="Nowhere/Place",
+        sources=[crm(encoding="nope"), {**VALID["sources"][0], "format": "xls"}],
+    )
+    assert error_lines(tmp_path, data) == [
+        "  - timezone: unknown time zone 'Nowhere/Place' (use an IANA name such as Asia/Shanghai)",
+        "  - sources.crm.encoding: unknown encoding 'nope'",
+        "  - sources.retail.format: Input should be 'csv', 'parquet', 'jsonl', 'xlsx' or 'postgres'",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        (
+            "1; drop table x",
+            "not a valid SQL expression: '1; drop table x' "
+            "(Only SELECT statements can be serialized to json!)",
+        ),
+        ("(select 1)", "subqueries and table access are not allowed in a mapping: '(select 1)'"),
+        ("a b c", "not a valid SQL expression: 'a b c' (syntax error at or near \"c\")"),
+        ("Quantity from t", "not a single expression: 'Quantity from t'"),
+        ("1 union select 2", "not a single expression: '1 union select 2'"),
+        ("Quantity, UnitPrice", "not a single expression: 'Quantity, UnitPrice'"),
+        ("   ", "empty expression"),
+    ],
+)
+def test_mapping_must_be_one_expression(tmp_path: Path, expression: str, problem: str) -> None:
+    columns = {**VALID["sources"][0]["columns"], "amount": expression}
+    assert check_expression(expression) == problem
+    assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
+        f"  - sources.retail: columns.amount: {problem}"
+    ]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "cast(x as int)",
+        "user.member_id",
+        '"会员编号"',
+        "cast(cast(CustomerID as double) as bigint)",
+        "Quantity * UnitPrice",
+        "strptime(InvoiceDate, '%m/%d/%Y %H:%M')",
+        "case \"性别\" when '男' then 'M' when '女' then 'F' end",
+        "'session'",
+    ],
+)
+def test_check_expression_accepts_scalar_expressions(expression: str) -> None:
+    assert check_expression(expression) is None
+
+
+def test_check_expression_rejects_an_alias() -> None:
+    assert (
+        check_expression("amount yuan")
+        == "not a single expression (an alias or a second word?): 'amount yuan'"
+    )
+
+
+def test_check_expression_accepts_a_trailing_comment() -> None:
+    # harmless: staging closes every expression on a new line
+    assert check_expression("amount -- in yuan") is None
+
+
+def test_events_source_needs_a_customer_reference(tmp_path: Path) -> None:
+    data = config_with(
+        sources=[
+            {
+                "name": "clicks",
+                "kind": "events",
+                "format": "jsonl",
+                "path": "clicks.jsonl",
+                "columns": {"event_id": "id", "ts": "ts", "event_type": "action"},
+            }
+        ]
+    )
+    assert error_lines(tmp_path, data) == [
+        "  - sources.clicks: a events source must map customer_ref or one of ['email', 'phone', 'device_id'] "
+        "to know whose rows these are"
+    ]
+
+
+def test_customer_source_without_customer_ref(tmp_path: Path) -> None:
+    columns = {k: v for k, v in VALID["sources"][0]["columns"].items() if k != "customer_ref"}
+    data = config_with(
+        sources=[
+            crm(),
+            {**VALID["sources"][0], "columns": {**columns, "phone": "Phone"}, "customer_source": "crm"},
+        ]
+    )
+    assert error_lines(tmp_path, data) == [
+        "  - sources.retail: customer_source is set but customer_ref is not mapped"
+    ]
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    assert error_lines(tmp_path, config_with(warehose="typo.duckdb")) == [
+        "  - warehose: Extra inputs are not permitted"
+    ]
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path.resolve()}: config file not found"
+
+
+def test_invalid_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("warehouse: w.duckdb\nsources: [\n  - name: x\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(f"{path.resolve()}: not valid YAML: ")
+
+
+@pytest.mark.parametrize(("text", "kind"), [("- a\n- b\n", "list"), ("just text\n", "str"), ("", "NoneType")])
+def test_top_level_must_be_a_mapping(tmp_path: Path, text: str, kind: str) -> None:
+    path = tmp_path / "odd.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(caught.value) == f"{path.resolve()}: expected a mapping at the top level, got {kind}"
+
+
+def test_config_not_in_utf8_is_a_config_error(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(
+        yaml.safe_dump(
+            config_with(source={"columns": {**VALID["sources"][0]["columns"], "order_id": '"订单号"'}}),
+            allow_unicode=True,
+        ).encode("gbk")
+    )
+    with pytest.raises(ConfigError, match="gbk.yaml"):
+        load_config(path)
+
+
+def test_config_hash_is_stable_and_follows_content(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = load_config(write(tmp_path / "a", VALID)).config_hash()
+    again = load_config(write(tmp_path / "a", VALID)).config_hash()
+    elsewhere = load_config(write(tmp_path / "b", VALID)).config_hash()  # base_dir is not part of the hash
+    changed_field = load_config(
+        write(
+            tmp_path / "a",
+            config_with(
+                source={"columns": {**VALID["sources"][0]["columns"], "amount": "Quantity * UnitPrice * 100"}}
+            ),
+        )
+    ).config_hash()
+    changed_setting = load_config(write(tmp_path / "a", config_with(segments={"clusters": 5}))).config_hash()
+    assert len(first) == 16
+    assert int(first, 16) >= 0
+    assert first == again == elsewhere
+    assert len({first, changed_field, changed_setting}) == 3
+
+
+def test_cutoff_is_next_midnight_in_the_config_time_zone(tmp_path: Path) -> None:
+    shanghai = load_config(write(tmp_path, VALID))
+    cutoff = shanghai.cutoff(date(2026, 1, 31))
+    assert cutoff == datetime(2026, 2, 1, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert cutoff.isoformat() == "2026-02-01T00:00:00+08:00"
+    assert cutoff.utcoffset() == timedelta(hours=8)
+
+    new_york = load_config(write(tmp_path, config_with(timezone="America/New_York")))
+    assert new_york.cutoff(date(2026, 3, 7)).isoformat() == "2026-03-08T00:00:00-05:00"
+    assert (
+        new_york.cutoff(date(2026, 3, 8)).isoformat() == "2026-03-09T00:00:00-04:00"
+    )  # after the DST change
