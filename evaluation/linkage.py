@@ -16,7 +16,8 @@ import polars as pl
 
 from tasks.dedupe import DedupeResult, dedupe_all, pairwise_scores
 from tasks.extract import extract_all
-from tasks.shared.config import PipelineConfig, check_expression
+from tasks.shared.config import PipelineConfig
+from tasks.shared.expressions import check_expression
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # The customer records of customers sources, and the customer each was resolved into.

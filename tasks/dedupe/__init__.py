@@ -19,19 +19,18 @@ from scipy.sparse.csgraph import connected_components
 
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.lookups import build_attribute_lookups
-from tasks.dedupe.matcher import DEFAULT_BLOCKING, MATCH_FIELDS, match_records, national_id_key_sql
+from tasks.dedupe.matcher import MATCH_FIELDS, match_records, national_id_key_sql
 from tasks.dedupe.normalize import (
     normalize_devices,
     normalize_emails_with_rules,
     normalize_phone,
     normalize_phones,
 )
-from tasks.extract import ID_FIELDS
 from tasks.shared.config import PipelineConfig
+from tasks.shared.contracts import DEFAULT_BLOCKING, FACT_KINDS, ID_FIELDS
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-FACT_KINDS = ("transactions", "events", "feedback")
 # Match keys in priority order: the first shared one names the rule that merged a record.
 MATCH_KEYS = ("email_norm", "phone_norm", "national_id", "device_id")
 MATCH_RULES = {

@@ -28,43 +28,8 @@ import polars as pl
 from rapidfuzz import distance, process
 
 from tasks.dedupe.normalize import simplified_converter
+from tasks.shared.contracts import BLOCKING_RULES, DEFAULT_BLOCKING
 
-# Blocking rules: name -> prepared columns that must all be equal (and present) for a pair.
-BLOCKING_RULES: dict[str, tuple[str, ...]] = {
-    "name_dob": ("family", "given", "dob"),
-    "name_city": ("family", "given", "city"),
-    "dob_family_initial": ("dob", "family1"),
-    "dob_given_initial": ("dob", "given1"),
-    "dob_city": ("dob", "city"),
-    "family_given_initial_postcode": ("family", "given1", "postcode"),
-    "given_family_initial_postcode": ("given", "family1", "postcode"),
-    "year_family_given_initial": ("dob_year", "family", "given1"),
-    "monthday_family_given_initial": ("dob_monthday", "family", "given1"),
-    "national_id": ("national_id",),
-    "email_local": ("email_local",),
-    "phone_head_name": ("phone_head", "family", "given"),
-    "address_postcode": ("address", "postcode"),
-    # wide rules: many more pairs per record; for small, very noisy sources (see config/linkage/fake_1000.yaml)
-    "dob": ("dob",),
-    "monthday_family": ("dob_monthday", "family"),
-    "family_year": ("family", "dob_year"),
-    "given_year": ("given", "dob_year"),
-    "family_given_initial": ("family", "given1"),
-    "given_family_initial": ("given", "family1"),
-    "city_year_given_initial": ("city", "dob_year", "given1"),
-}
-WIDE_RULES = frozenset(
-    (
-        "dob",
-        "monthday_family",
-        "family_year",
-        "given_year",
-        "family_given_initial",
-        "given_family_initial",
-        "city_year_given_initial",
-    )
-)
-DEFAULT_BLOCKING = tuple(rule for rule in BLOCKING_RULES if rule not in WIDE_RULES)
 # Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.
 # Each labels every comparison except its own (a pair found by its email agrees on it by construction).
 LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {

@@ -15,12 +15,11 @@ from typing import Any
 
 import polars as pl
 
-from tasks.publish.destinations import file_entry, fsync_dir, write_file, write_text
-from tasks.publish.privacy import sha256_hex
 from tasks.shared.config import PipelineConfig
-from tasks.shared.warehouse import SCHEMAS, Warehouse, quote_identifier
-
-FACT_KINDS = ("transactions", "events", "feedback")
+from tasks.shared.contracts import FACT_KINDS, record_key, sha256_hex
+from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
+from tasks.shared.lineage import delete_lineage_rows, delete_rows, erasable_tables
+from tasks.shared.warehouse import Warehouse, quote_identifier
 
 ERASURE_TABLES = (
     """
@@ -34,52 +33,6 @@ ERASURE_TABLES = (
     )
     """,
 )
-
-
-def record_key(source: str, source_id: str) -> str:
-    """The hashed form of a customer record's key, as kept in audit.erased_identifiers."""
-    return sha256_hex(f"{source}|{source_id}") or ""
-
-
-def base_tables(wh: Warehouse) -> list[str]:
-    """schema.table of every base table of the warehouse layers (never the erasure audit itself)."""
-    rows = wh.rows(
-        """
-        select table_schema || '.' || table_name from information_schema.tables
-        where table_type = 'BASE TABLE' and table_schema in (select unnest(?))
-        order by 1
-        """,
-        [list(SCHEMAS)],
-    )
-    return [name for (name,) in rows if name not in ("audit.erasures", "audit.erased_identifiers")]
-
-
-def _delete(wh: Warehouse, table: str, where: str, params: list[Any], removed: dict[str, int]) -> None:
-    """Delete rows matching where from table; add the count to removed."""
-    quoted = quote_identifier(table)
-    count = wh.scalar(f"select count(*) from {quoted} where {where}", params)
-    if count:
-        wh.execute(f"delete from {quoted} where {where}", params)
-        removed[table] = removed.get(table, 0) + count
-
-
-def _delete_lineage_rows(wh: Warehouse, table: str, names: set[str], removed: dict[str, int]) -> None:
-    """Delete from a raw or staging table the rows whose (source, file, row) is in _erase_lineage."""
-    schema = table.split(".")[0]
-    if schema == "raw" and {"_source", "_file", "_row"} <= names:
-        source = "_source"
-    elif schema == "staging" and {"source", "_file", "_row"} <= names:
-        source = "source"
-    else:
-        return
-    _delete(
-        wh,
-        table,
-        f"exists (select 1 from _erase_lineage as l where l.source = {source} and l.file = _file "
-        "and l.row = _row)",
-        [],
-        removed,
-    )
 
 
 def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> list[tuple[str, str, int]]:
@@ -137,14 +90,14 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
     }
 
     with wh.transaction():
-        for table in base_tables(wh):
+        for table in erasable_tables(wh):
             names = set(wh.columns(table))
             if "customer_id" in names:
-                _delete(wh, table, "customer_id = ?", [customer_id], removed)
+                delete_rows(wh, table, "customer_id = ?", [customer_id], removed)
             if lineage:
-                _delete_lineage_rows(wh, table, names, removed)
+                delete_lineage_rows(wh, table, names, removed)
             if table == "core.customer_records" and records:
-                _delete(
+                delete_rows(
                     wh,
                     table,
                     "exists (select 1 from _erase_records as e where e.source = source and e.source_id = source_id)",
@@ -152,7 +105,7 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
                     removed,
                 )
             if table == "core.record_observations" and records:
-                _delete(
+                delete_rows(
                     wh,
                     table,
                     "exists (select 1 from _erase_records as e where e.source = record_source "
@@ -162,7 +115,7 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
                 )
             if table in ("core.email_lookup", "core.phone_lookup", "core.device_lookup"):
                 values = sorted(written | emails | phones)
-                _delete(
+                delete_rows(
                     wh,
                     table,
                     "raw in (select unnest(?)) or norm in (select unnest(?))",
@@ -182,7 +135,7 @@ def _erase_audit_rows(
 ) -> None:
     """Quarantined rows carrying the person's identifiers, and duplicates of their rows."""
     if wh.table_exists("audit.quarantine") and written:
-        _delete(
+        delete_rows(
             wh,
             "audit.quarantine",
             "list_has_any(json_extract_string(record, '$.*'), ?)",
@@ -190,7 +143,7 @@ def _erase_audit_rows(
             removed,
         )
     if wh.table_exists("audit.duplicates") and lineage:
-        _delete(
+        delete_rows(
             wh,
             "audit.duplicates",
             "exists (select 1 from _erase_lineage as l where l.source = source "
@@ -211,7 +164,7 @@ def _erase_audit_rows(
         ]
         if text_columns and written:
             condition = " or ".join(f'"{c}" in (select unnest(?))' for c in text_columns)
-            _delete(wh, table, condition, [sorted(written)] * len(text_columns), removed)
+            delete_rows(wh, table, condition, [sorted(written)] * len(text_columns), removed)
 
 
 def erase_from_exports(exports: Path, customer_id: str) -> list[str]:
@@ -277,35 +230,3 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
         "tables": removed,
         "files": files,
     }
-
-
-def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
-    """After a load: drop staged and raw rows of erased people again (a full reload re-reads the files)."""
-    if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
-        return 0  # nobody erased: nothing to scan
-    records = "select value_sha256 from audit.erased_identifiers where kind = 'record'"
-    emails = "select value_sha256 from audit.erased_identifiers where kind = 'email'"
-    written = "select value_sha256 from audit.erased_identifiers where kind = 'written'"
-    keyed = (
-        f"sha256(lower(trim(email))) in ({emails}) or sha256(trim(email)) in ({written}) "
-        f"or sha256(trim(phone)) in ({written}) or sha256(trim(device_id)) in ({written})"
-    )
-    wh.execute("create or replace temp table _erase_lineage (source varchar, file varchar, row bigint)")
-    wh.execute(
-        f"insert into _erase_lineage select source, _file, _row from staging.customers "
-        f"where sha256(source || '|' || source_id) in ({records}) or {keyed}"
-    )
-    for source in config.sources:
-        if source.kind == "customers":
-            continue
-        record_source = source.customer_source or source.name
-        wh.execute(
-            f"insert into _erase_lineage select source, _file, _row from staging.{source.kind} "
-            "where source = ? and ((customer_ref is not null and sha256(? || '|' || customer_ref) in "
-            f"({records})) or {keyed})",
-            [source.name, record_source],
-        )
-    removed: dict[str, int] = {}
-    for table in base_tables(wh):
-        _delete_lineage_rows(wh, table, set(wh.columns(table)), removed)
-    return sum(removed.values())

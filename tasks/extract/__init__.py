@@ -25,26 +25,15 @@ from datetime import datetime, timedelta
 import duckdb
 from prefect import get_run_logger, task
 
-from tasks.erase import drop_erased
-from tasks.extract.readers import SourceFile, file_hash, read_file, read_postgres, source_files
-from tasks.shared.config import (
-    CANONICAL_FIELDS,
-    REQUIRED_FIELDS,
-    TRANSACTION_STATUSES,
-    PipelineConfig,
-    SourceConfig,
-    expression_columns,
-)
+from tasks.extract.erased import drop_erased
+from tasks.extract.readers import SourceFile, read_file, read_postgres, source_files
+from tasks.shared.config import PipelineConfig, SourceConfig
+from tasks.shared.contracts import CANONICAL_FIELDS, ID_FIELDS, REQUIRED_FIELDS, TRANSACTION_STATUSES
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.expressions import expression_columns
+from tasks.shared.files import file_hash
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# The natural id of each kind: rows sharing it are one row (dropped) or a conflict (quarantined).
-ID_FIELDS = {
-    "customers": "source_id",
-    "transactions": "txn_id",
-    "events": "event_id",
-    "feedback": "feedback_id",
-}
 # A date or date-time without any zone: read in the source's time zone. Anything else (an offset,
 # Z, a zone name) is cast as an instant, so '2026-01-01 10:00 America/New_York' keeps its zone.
 NAIVE_TIMESTAMP = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"

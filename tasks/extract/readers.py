@@ -69,15 +69,6 @@ def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFil
     return found
 
 
-def file_hash(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 22):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
     """Whether the file's first megabyte holds non-ASCII text that is valid UTF-8.
 

@@ -21,20 +21,13 @@ from typing import Any
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-from tasks.publish.destinations import (  # noqa: F401  (UTF8_BOM: re-exported)
-    UTF8_BOM,
-    deliver_all,
-    file_entry,
-    fsync_dir,
-    write_destination_files,
-    write_file,
-    write_text,
-)
+from tasks.publish.destinations import deliver_all, write_destination_files
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, render_markdown, report_data
 from tasks.segment.tags import publish_tags
 from tasks.shared.config import DestinationConfig, PipelineConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
 from tasks.shared.warehouse import SQL_DIR, Warehouse
 
 AUDITS = sorted(p.stem for p in (SQL_DIR / "audits").glob("*.sql"))

@@ -8,24 +8,22 @@ recorded in published.deliveries, so a rerun sends only what did not get through
 
 import hashlib
 import json
-import os
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import polars as pl
 
 from tasks.publish.privacy import apply_transforms, check_destination_fields, marketing_filter_sql
 from tasks.shared.config import DestinationConfig, PipelineConfig
+from tasks.shared.files import fsync_dir, write_file
 from tasks.shared.warehouse import Warehouse
 
-UTF8_BOM = b"\xef\xbb\xbf"
 PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
 
 DELIVERIES_TABLE = """
@@ -38,55 +36,6 @@ create table if not exists published.deliveries (
 
 class DeliveryError(RuntimeError):
     """A webhook destination kept failing: names the destination, the URL and the last answer."""
-
-
-def fsync_dir(path: Path) -> None:
-    """Flush a folder's entries (a rename in it) to disk."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-@contextmanager
-def _atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
-    """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path."""
-    temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, mode, **kwargs) as handle:
-        yield handle
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o600)
-    os.replace(temp, path)
-
-
-def write_file(frame: pl.DataFrame, path: Path) -> None:
-    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename."""
-    if path.suffix not in (".csv", ".parquet"):
-        raise ValueError(f"no writer for {path.name}")
-    with _atomic_write(path, "wb") as handle:
-        if path.suffix == ".csv":
-            handle.write(UTF8_BOM)
-            frame.write_csv(handle)
-        else:
-            frame.write_parquet(handle)
-
-
-def write_text(text: str, path: Path) -> None:
-    """Write a text file the same way: temp name, fsync, 0600, rename."""
-    with _atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-
-
-def file_entry(path: Path, rows: int | None) -> dict[str, object]:
-    """A manifest entry of a written file: rows (None for text), bytes and SHA-256."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return {"rows": rows, "bytes": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 def file_name(segment: str) -> str:

@@ -5,14 +5,13 @@ declares: sha256 of the normalized value (what ad platforms match on), masked, o
 opt-in. Marketing destinations never receive customers without consent or on the suppression list.
 """
 
-import hashlib
 import re
-from pathlib import Path
 
 import polars as pl
 
 from tasks.dedupe.normalize import normalize_email, normalize_phone
 from tasks.shared.config import DestinationConfig, PipelineConfig
+from tasks.shared.contracts import sha256_hex
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
@@ -21,11 +20,6 @@ create table if not exists audit.suppression (
     kind varchar, value_sha256 varchar, origin varchar, added_at timestamptz
 )
 """
-
-
-def sha256_hex(value: str | None) -> str | None:
-    """Hex SHA-256 of a string (None stays None)."""
-    return None if value is None else hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def normalized_identifier(value: str, region: str = "CN") -> tuple[str, str] | None:
@@ -152,8 +146,3 @@ def marketing_filter_sql(alias: str = "people") -> str:
                 or (s.kind = 'phone' and s.value_sha256 = sha256({alias}.phone))
         )
     """
-
-
-def file_is_private(path: Path) -> bool:
-    """Whether a file is readable by its owner only."""
-    return path.stat().st_mode & 0o077 == 0

@@ -12,17 +12,9 @@ from datetime import date
 import polars as pl
 from sklearn.metrics import adjusted_rand_score
 
+from tasks.shared.contracts import SCHEME_COLUMNS
 from tasks.shared.warehouse import Warehouse
 
-# scheme (as named in published.segment_changes) -> its column in customer_segments (an allowlist for SQL)
-SCHEMES: dict[str, str] = {
-    "rfm": "rfm_segment",
-    "rfm_cn": "rfm_cn_class_en",
-    "tier": "value_tier",
-    "lifecycle": "lifecycle_stage",
-    "cluster": "cluster_id",
-    "rules": "rule_segments",
-}
 NONE = "(none)"  # a missing value (e.g. no rule segment) is a segment of its own
 
 
@@ -101,7 +93,7 @@ def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list
         return None, []
     published = set(wh.columns("published.customer_segments"))
     # a column an older model version did not have is not compared
-    compared = {scheme: column for scheme, column in SCHEMES.items() if column in published}
+    compared = {scheme: column for scheme, column in SCHEME_COLUMNS.items() if column in published}
     columns = ", ".join(["customer_id", *compared.values()])
     previous_all = wh.frame(
         f"select {columns} from published.customer_segments where as_of = ?", [previous_day]

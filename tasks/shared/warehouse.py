@@ -136,35 +136,92 @@ class Warehouse:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
 
-    def model_sql(self, model: str, identifiers: Mapping[str, str] | None = None) -> str:
-        """The text of a SQL model file, with {{name}} identifiers filled from checked values."""
+    def model_sql(
+        self,
+        model: str,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+        fragments: Mapping[str, str] | None = None,
+    ) -> str:
+        """The text of a SQL model file with its {{name}} placeholders filled.
+
+        identifiers: a plain identifier, or a list of them (joined with ", "), each checked against a strict
+        pattern. fragments: SQL that code built from allowlists (the staging template filler), never user
+        text; they are filled first, so a fragment cannot smuggle in a placeholder.
+        """
         sql = sql_path(model).read_text(encoding="utf-8")
         for name, value in (identifiers or {}).items():
-            quote_identifier(value)  # raises on anything that is not a plain identifier
+            names = [value] if isinstance(value, str) else list(value)
+            for part in names:
+                quote_identifier(part)  # raises on anything that is not a plain identifier
+            sql = sql.replace("{{" + name + "}}", ", ".join(names))
+        for name, value in (fragments or {}).items():
             sql = sql.replace("{{" + name + "}}", value)
         if "{{" in sql:
-            raise ValueError(f"SQL model {model!r} has unfilled identifiers")
+            raise ValueError(f"SQL model {model!r} has unfilled placeholders")
         return sql
 
-    def select(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
+    def select(
+        self,
+        model: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+    ) -> list[dict]:
         """Run a SQL model (a select) with bound parameters and return its rows as dicts."""
-        return self.dicts(self.model_sql(model), params)
+        return self.dicts(self.model_sql(model, identifiers), params)
 
     def build(
-        self, table: str, model: str, params: Mapping[str, Any] | None = None, *, temp: bool = False
+        self,
+        table: str,
+        model: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        temp: bool = False,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+        fragments: Mapping[str, str] | None = None,
     ) -> int:
-        """Replace table with the result of a SQL model, atomically; return its row count.
+        """Replace table with the result of a SQL model (a select), atomically; return its row count.
 
         temp: a temp table (this connection only), e.g. an intermediate step of a model too large for
         one statement.
         """
-        sql = self.model_sql(model)
+        sql = self.model_sql(model, identifiers, fragments)
         kind = "temp table" if temp else "table"
         with self.transaction():
             self.execute(f"create or replace {kind} {quote_identifier(table)} as {sql}", params)
         return self.count(table)
 
-    def build_view(self, view: str, model: str, identifiers: Mapping[str, str] | None = None) -> None:
+    def insert(
+        self,
+        table: str,
+        model: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+        fragments: Mapping[str, str] | None = None,
+    ) -> int:
+        """Append the rows of a SQL model (a select) to table, matching columns by name; return how many."""
+        sql = self.model_sql(model, identifiers, fragments)
+        return self.scalar(f"insert into {quote_identifier(table)} by name {sql}", params) or 0
+
+    def ensure(self, model: str, identifiers: Mapping[str, str | Sequence[str]] | None = None) -> None:
+        """Run a table definition model (`create table if not exists ...`): the table exists afterwards."""
+        self.execute(self.model_sql(model, identifiers))
+
+    def run(
+        self,
+        model: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+        fragments: Mapping[str, str] | None = None,
+    ) -> None:
+        """Run a statement model (an update, a delete, a temp table) with bound parameters."""
+        self.execute(self.model_sql(model, identifiers, fragments), params)
+
+    def build_view(
+        self, view: str, model: str, identifiers: Mapping[str, str | Sequence[str]] | None = None
+    ) -> None:
         """Replace view with a SQL model (no parameters: a view is re-evaluated when read)."""
         sql = self.model_sql(model, identifiers)
         self.execute(f"create or replace view {quote_identifier(view)} as {sql}")
@@ -188,6 +245,15 @@ class Warehouse:
         return [
             name for (name,) in self.rows(f"select column_name from (describe {quote_identifier(table)})")
         ]
+
+    def base_tables(self, schemas: Sequence[str] = SCHEMAS) -> list[str]:
+        """schema.table of every base table in the given schemas (default: every layer), sorted."""
+        rows = self.rows(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_type = 'BASE TABLE' and table_schema in (select unnest(?)) order by 1",
+            [list(schemas)],
+        )
+        return [name for (name,) in rows]
 
     def table_exists(self, table: str) -> bool:
         """Whether a schema-qualified table exists."""

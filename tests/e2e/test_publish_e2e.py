@@ -12,8 +12,8 @@ import pytest
 import tasks.publish.destinations
 from flows.daily_refresh import daily_refresh
 from flows.erase import erase
-from tasks.publish.privacy import sha256_hex
 from tasks.shared.config import load_config
+from tasks.shared.contracts import sha256_hex
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END
 

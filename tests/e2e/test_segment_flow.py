@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.daily_refresh import daily_refresh
 from tasks.segment.clusters import FEATURES
-from tasks.segment.stability import SCHEMES
 from tasks.shared.config import load_config
+from tasks.shared.contracts import SCHEME_COLUMNS
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END
 
@@ -84,7 +84,7 @@ def test_two_days_publish_every_scheme_clusters_tags_and_stability(
                 f"join published.customer_segments b using (customer_id) where a.as_of = ? and b.as_of = ?",
                 [DAY1, SAMPLE_END],
             )
-            for scheme, column in SCHEMES.items()
+            for scheme, column in SCHEME_COLUMNS.items()
         }
         stored = wh.rows(
             "select scheme, ari, customers_compared, changed from segments.stability where as_of = ? order by 1",

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from tasks.dedupe import FACT_KINDS
-from tasks.extract import ID_FIELDS, create_tables
+from tasks.extract import create_tables
+from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import columns_of, create, local, lookups, stage
 

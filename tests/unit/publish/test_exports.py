@@ -11,7 +11,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.publish import UTF8_BOM, code_version, publish_tables, write_exports
+from tasks.publish import code_version, publish_tables, write_exports
+from tasks.shared.files import UTF8_BOM
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENT_COLUMNS, SEGMENTS_AS_OF, build_segments
 

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from tasks.publish.destinations import DeliveryError, batches, deliver_webhook, idempotency_key
-from tasks.publish.privacy import mask_email, mask_phone, normalized_identifier, sha256_hex
+from tasks.publish.privacy import mask_email, mask_phone, normalized_identifier
 from tasks.publish.report import render_html
 from tasks.shared.config import DestinationConfig
+from tasks.shared.contracts import sha256_hex
 from tasks.shared.warehouse import Warehouse
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

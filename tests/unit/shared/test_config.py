@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from tasks.shared.config import ConfigError, PipelineConfig, check_expression, load_config
+from tasks.shared.config import ConfigError, PipelineConfig, load_config
+from tasks.shared.expressions import check_expression
 
 # A plain transactions CSV in the style of the UCI Online Retail export.
 VALID: dict[str, Any] = {

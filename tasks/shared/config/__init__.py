@@ -1,0 +1,42 @@
+"""Pipeline configuration: one YAML file, validated once at the edge into typed objects.
+
+The models live by concern (sources, stages, publishing, the pipeline); this package is their
+public face, so the rest of the code imports `from tasks.shared.config import PipelineConfig`.
+"""
+
+from tasks.shared.config.checks import ConfigError, check_name, check_timezone, check_unique
+from tasks.shared.config.pipeline import OrchestrationConfig, PipelineConfig, format_errors, load_config
+from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig
+from tasks.shared.config.sources import FILE_FORMATS, ConnectionConfig, SourceConfig, SourceFormat
+from tasks.shared.config.stages import (
+    DEFAULT_RULES,
+    DedupeConfig,
+    FeatureConfig,
+    RfmBinsConfig,
+    RuleSegmentConfig,
+    SegmentConfig,
+)
+
+__all__ = [
+    "DEFAULT_RULES",
+    "FILE_FORMATS",
+    "ConfigError",
+    "ConnectionConfig",
+    "DedupeConfig",
+    "DestinationConfig",
+    "FeatureConfig",
+    "FieldTransform",
+    "OrchestrationConfig",
+    "PipelineConfig",
+    "PrivacyConfig",
+    "RfmBinsConfig",
+    "RuleSegmentConfig",
+    "SegmentConfig",
+    "SourceConfig",
+    "SourceFormat",
+    "check_name",
+    "check_timezone",
+    "check_unique",
+    "format_errors",
+    "load_config",
+]

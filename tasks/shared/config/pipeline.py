@@ -1,0 +1,183 @@
+"""The whole pipeline's config and how a YAML file becomes one, validated once at the edge.
+
+Every field carries a description; the same text documents the config in the README and in
+the Prefect UI. Paths in the file are relative to the file's own folder.
+"""
+
+import hashlib
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
+from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
+from tasks.shared.config.sources import SourceConfig
+from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
+from tasks.shared.contracts import end_of_day
+
+
+class OrchestrationConfig(BaseModel):
+    """How runs behave under Prefect: time limits, backfill limits, failure alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    timeout_seconds: int = Field(
+        default=4 * 3600,
+        gt=0,
+        description="A daily refresh (one as_of, waiting for the warehouse lock included) fails after this long.",
+    )
+    backfill_max_days: int = Field(
+        default=366, gt=0, description="Longest date range one backfill run may cover, in days."
+    )
+    failure_webhook: str | None = Field(
+        default=None,
+        description="URL that receives a JSON POST with the run's summary when a flow run fails.",
+    )
+
+    @field_validator("failure_webhook")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"failure_webhook must be an http(s) URL, got {value!r}")
+        return value
+
+
+class PipelineConfig(BaseModel):
+    """The whole pipeline: warehouse file, time zone, exports folder and sources."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    warehouse: Path = Field(description="DuckDB warehouse file, relative to the config file's folder.")
+    memory_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="DuckDB memory limit (e.g. 4GB): larger work spills to disk. Default: DuckDB's, 80% of RAM.",
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai",
+        description="Time zone that defines calendar days (as_of) and reads timestamps without an offset.",
+    )
+    exports: Path = Field(
+        default=Path("exports"), description="Folder for published files, relative to the config file."
+    )
+    sources: list[SourceConfig] = Field(min_length=1, description="The source systems to extract.")
+    features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
+    segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
+    dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
+    orchestration: OrchestrationConfig = Field(
+        default_factory=OrchestrationConfig, description="Timeouts, backfill limits and failure alerts."
+    )
+    privacy: PrivacyConfig = Field(
+        default_factory=PrivacyConfig, description="PII fields and suppression list."
+    )
+    destinations: list[DestinationConfig] = Field(
+        default_factory=list, description="Extra destinations of each publish: segment files, webhooks."
+    )
+    base_dir: Path = Field(default=Path("."), exclude=True, description="Folder of the config file.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    @model_validator(mode="after")
+    def _sources_consistent(self) -> "PipelineConfig":
+        check_unique([s.name for s in self.sources], "source")
+        kinds = {s.name: s.kind for s in self.sources}
+        for source in self.sources:
+            target = source.customer_source
+            if target is not None and kinds.get(target) != "customers":
+                raise ValueError(
+                    f"source {source.name!r}: customer_source {target!r} is not a customers source "
+                    f"(customers sources: {[n for n, k in kinds.items() if k == 'customers']})"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _source_priority_known(self) -> "PipelineConfig":
+        unknown = [n for n in self.dedupe.source_priority if n not in {s.name for s in self.sources}]
+        if unknown:
+            raise ValueError(f"dedupe.source_priority names unknown sources: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _destinations_unique(self) -> "PipelineConfig":
+        check_unique([d.name for d in self.destinations], "destination")
+        return self
+
+    def resolve(self, path: Path) -> Path:
+        """An absolute path for a path written in the config."""
+        return path if path.is_absolute() else (self.base_dir / path).resolve()
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.resolve(self.warehouse)
+
+    @property
+    def exports_path(self) -> Path:
+        return self.resolve(self.exports)
+
+    def cutoff(self, as_of: date) -> datetime:
+        """The exclusive end of day as_of in the pipeline's time zone: data at or after it is not used."""
+        return end_of_day(as_of, self.timezone)
+
+    def today(self) -> date:
+        """Today's date in the pipeline's time zone."""
+        return datetime.now(ZoneInfo(self.timezone)).date()
+
+    def source(self, name: str) -> SourceConfig:
+        """The source called name."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(name)
+
+    def config_hash(self) -> str:
+        """A short hash of the validated config, recorded with every published version."""
+        payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def load_config(path: str | Path) -> PipelineConfig:
+    """Read and validate a YAML config file; raise ConfigError naming the file and field on any problem."""
+    path = Path(path).expanduser().resolve()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path}: cannot be read as UTF-8 (byte {exc.start}); save the config as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    try:
+        return PipelineConfig.model_validate({**raw, "base_dir": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: invalid config\n{format_errors(exc, raw)}") from None
+
+
+def format_errors(exc: ValidationError, raw: dict[str, Any]) -> str:
+    """One line per problem, with sources named by their name rather than their index."""
+    lines = []
+    for error in exc.errors():
+        location = list(error["loc"])
+        if len(location) >= 2 and location[0] == "sources" and isinstance(location[1], int):
+            sources = raw.get("sources") or []
+            index = location[1]
+            if index < len(sources) and isinstance(sources[index], dict) and "name" in sources[index]:
+                location[1] = sources[index]["name"]
+        where = ".".join(str(part) for part in location) or "(top level)"
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {where}: {message}")
+    return "\n".join(lines)

@@ -1,0 +1,185 @@
+"""Config of the source systems: where their files or tables are, how to read them, how their columns map."""
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from tasks.shared.config.checks import ConfigError, check_name, check_timezone
+from tasks.shared.contracts import CANONICAL_FIELDS, IDENTIFIER_FIELDS, REQUIRED_FIELDS, SourceKind
+from tasks.shared.expressions import check_expression, expression_columns
+
+SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
+
+
+FILE_FORMATS = ("csv", "parquet", "jsonl", "xlsx")
+
+
+PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+class ConnectionConfig(BaseModel):
+    """Where a database source's credentials come from: never the config file itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dsn_env: str | None = Field(
+        default=None,
+        description="Environment variable holding the connection URI (postgresql://user:pw@host/db).",
+    )
+    secret_block: str | None = Field(
+        default=None, description="Name of a Prefect Secret block holding the connection URI."
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> "ConnectionConfig":
+        if (self.dsn_env is None) == (self.secret_block is None):
+            raise ValueError(
+                "give exactly one of dsn_env (an environment variable) or secret_block (a Prefect Secret)"
+            )
+        return self
+
+    def dsn(self, source: str) -> str:
+        """The connection URI, read now from the environment or the Prefect Secret block."""
+        import os
+
+        if self.dsn_env is not None:
+            value = os.environ.get(self.dsn_env)
+            if not value:
+                raise ConfigError(f"source {source!r}: environment variable {self.dsn_env} is not set")
+            return value
+        from prefect.blocks.system import Secret
+
+        try:
+            return Secret.load(self.secret_block).get()
+        except ValueError as exc:
+            raise ConfigError(
+                f"source {source!r}: cannot load Prefect Secret block {self.secret_block!r}: {exc}"
+            ) from None
+
+
+class SourceConfig(BaseModel):
+    """One source system: where its files are, how to read them, how its columns map to canonical fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Short lowercase name, used for raw.<name> and lineage (a-z, 0-9, _).")
+    kind: SourceKind = Field(description="What one row is: customers, transactions, events or feedback.")
+    format: SourceFormat = Field(
+        description="csv, parquet, jsonl, xlsx (files) or postgres (a table or query)."
+    )
+    path: str | None = Field(
+        default=None,
+        description="Glob of the source files, relative to the config file's folder (file formats).",
+    )
+    connection: ConnectionConfig | None = Field(default=None, description="Credentials of a database source.")
+    table: str | None = Field(default=None, description="Database table (schema.table) of a database source.")
+    query: str | None = Field(
+        default=None, description="A SELECT run in the source database, instead of table."
+    )
+    watermark: str | None = Field(
+        default=None,
+        description="Column of a database source that grows with every change (updated_at): each run loads "
+        "only rows past the highest value already loaded, and a row with a known id replaces the old one.",
+    )
+    max_bad_row_share: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="If a load quarantines a larger share of its rows, the run fails before anything is published.",
+    )
+    encoding: str = Field(
+        default="utf-8",
+        description="Text encoding of csv files (utf-8, gbk/gb18030, big5, ...). A BOM is stripped.",
+    )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra reader options passed to DuckDB's reader, e.g. {delim: ';'} for csv.",
+    )
+    columns: dict[str, str] = Field(
+        description="Canonical field -> DuckDB SQL expression over the source's own columns.",
+    )
+    customer_source: str | None = Field(
+        default=None,
+        description="Name of the customers source that customer_ref points into. Without it, each "
+        "distinct customer_ref is a customer of its own (merged by identifiers where they match).",
+    )
+    timezone: str | None = Field(
+        default=None,
+        description="Time zone of timestamps written without an offset in this source; defaults to "
+        "the pipeline's timezone.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return check_name(value, "source name")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        return None if value is None else check_timezone(value)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _location_fits_format(self) -> "SourceConfig":
+        if self.format in FILE_FORMATS:
+            if not self.path:
+                raise ValueError(f"a {self.format} source needs path (a glob of its files)")
+            if self.connection or self.table or self.query or self.watermark:
+                raise ValueError("connection, table, query and watermark are for database sources only")
+        else:
+            if self.connection is None:
+                raise ValueError("a postgres source needs connection: {dsn_env: VAR} or {secret_block: NAME}")
+            if (self.table is None) == (self.query is None):
+                raise ValueError("a postgres source needs exactly one of table or query")
+            if self.table is not None and not PG_IDENTIFIER.match(self.table):
+                raise ValueError(f"table {self.table!r} must be a plain name or schema.name")
+            if self.watermark is not None and not PG_IDENTIFIER.match(self.watermark):
+                raise ValueError(f"watermark {self.watermark!r} must be a plain column name")
+            if self.query is not None and (
+                ";" in self.query or not self.query.lstrip().lower().startswith(("select", "with"))
+            ):
+                raise ValueError("query must be one SELECT statement (no ';')")
+        return self
+
+    def referenced_columns(self) -> set[str]:
+        """The source's own columns that the mapping expressions read (top-level names)."""
+        return set().union(*(expression_columns(e) for e in self.columns.values()))
+
+    @model_validator(mode="after")
+    def _columns_fit_kind(self) -> "SourceConfig":
+        allowed = CANONICAL_FIELDS[self.kind]
+        unknown = sorted(set(self.columns) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"columns {unknown} are not canonical fields of a {self.kind} source; "
+                f"allowed: {', '.join(allowed)}"
+            )
+        missing = [f for f in REQUIRED_FIELDS[self.kind] if f not in self.columns]
+        if missing:
+            raise ValueError(f"a {self.kind} source must map {missing}")
+        if self.kind != "customers" and not (
+            "customer_ref" in self.columns or any(f in self.columns for f in IDENTIFIER_FIELDS)
+        ):
+            raise ValueError(
+                f"a {self.kind} source must map customer_ref or one of {list(IDENTIFIER_FIELDS)} "
+                "to know whose rows these are"
+            )
+        if self.customer_source is not None and "customer_ref" not in self.columns:
+            raise ValueError("customer_source is set but customer_ref is not mapped")
+        for field, expression in self.columns.items():
+            problem = check_expression(expression)
+            if problem:
+                raise ValueError(f"columns.{field}: {problem}")
+        return self

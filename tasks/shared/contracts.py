@@ -1,0 +1,174 @@
+"""The contracts the stages share: canonical fields, natural ids, schemes, blocking rules, hashed keys.
+
+Mostly data: extract stages rows into the canonical fields, dedupe reads them and chooses among the
+blocking rules, segment and publish agree on the schemes, erase and extract agree on how an erased
+person's keys are hashed. Nothing here imports a stage.
+"""
+
+import hashlib
+from datetime import date, datetime, time, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+SourceKind = Literal["customers", "transactions", "events", "feedback"]
+
+
+# Canonical fields per source kind, with the DuckDB type each is cast to in staging.
+CANONICAL_FIELDS: dict[str, dict[str, str]] = {
+    "customers": {
+        "source_id": "varchar",
+        "full_name": "varchar",
+        "given_name": "varchar",
+        "family_name": "varchar",
+        "gender": "varchar",
+        "birth_date": "date",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "national_id": "varchar",
+        "address": "varchar",
+        "city": "varchar",
+        "province": "varchar",
+        "postcode": "varchar",
+        "country": "varchar",
+        "signup_ts": "timestamptz",
+        "updated_at": "timestamptz",
+        "marketing_consent": "boolean",
+    },
+    "transactions": {
+        "txn_id": "varchar",
+        "order_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "amount": "decimal(18,2)",
+        "currency": "varchar",
+        "status": "varchar",
+        "category": "varchar",
+        "channel": "varchar",
+    },
+    "events": {
+        "event_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "event_type": "varchar",
+        "category": "varchar",
+        "duration_s": "double",
+        "value": "double",
+    },
+    "feedback": {
+        "feedback_id": "varchar",
+        "customer_ref": "varchar",
+        "email": "varchar",
+        "phone": "varchar",
+        "device_id": "varchar",
+        "ts": "timestamptz",
+        "score": "double",
+        "text": "varchar",
+        "channel": "varchar",
+    },
+}
+
+
+# Fields a row cannot be staged without; rows missing them go to quarantine.
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "customers": ("source_id",),
+    "transactions": ("ts", "amount"),
+    "events": ("ts",),
+    "feedback": ("ts",),
+}
+
+
+# Fields that identify the customer behind a transaction, event or feedback row.
+IDENTIFIER_FIELDS = ("email", "phone", "device_id")
+
+
+# Canonical transaction statuses. Failed and pending payments never count as purchases;
+# refunded and cancelled rows are netted into their order as negative amounts.
+TRANSACTION_STATUSES = ("paid", "refunded", "cancelled", "failed", "pending")
+
+
+# Segment schemes of published.segment_changes (see sql/published/segment_memberships.sql).
+SEGMENT_SCHEMES = ("rfm", "rfm_cn", "tier", "lifecycle", "rules", "cluster")
+
+
+PII_FIELDS = ("email", "phone", "full_name", "birth_date", "national_id", "address", "device_id")
+
+# The natural id of each kind: rows sharing it are one row (dropped) or a conflict (quarantined).
+ID_FIELDS = {
+    "customers": "source_id",
+    "transactions": "txn_id",
+    "events": "event_id",
+    "feedback": "feedback_id",
+}
+# Kinds whose rows are facts about a customer (they point at one), as opposed to customer records.
+FACT_KINDS = ("transactions", "events", "feedback")
+
+# Segment scheme (as named in published.segment_changes and segments.stability) -> its column in
+# segments.customer_segments (an allowlist for SQL).
+SCHEME_COLUMNS: dict[str, str] = {
+    "rfm": "rfm_segment",
+    "rfm_cn": "rfm_cn_class_en",
+    "tier": "value_tier",
+    "lifecycle": "lifecycle_stage",
+    "cluster": "cluster_id",
+    "rules": "rule_segments",
+}
+
+# Blocking rules of the probabilistic matcher: name -> prepared columns that must all be equal (and
+# present) for a pair. The config chooses among these names (dedupe.blocking_rules).
+BLOCKING_RULES: dict[str, tuple[str, ...]] = {
+    "name_dob": ("family", "given", "dob"),
+    "name_city": ("family", "given", "city"),
+    "dob_family_initial": ("dob", "family1"),
+    "dob_given_initial": ("dob", "given1"),
+    "dob_city": ("dob", "city"),
+    "family_given_initial_postcode": ("family", "given1", "postcode"),
+    "given_family_initial_postcode": ("given", "family1", "postcode"),
+    "year_family_given_initial": ("dob_year", "family", "given1"),
+    "monthday_family_given_initial": ("dob_monthday", "family", "given1"),
+    "national_id": ("national_id",),
+    "email_local": ("email_local",),
+    "phone_head_name": ("phone_head", "family", "given"),
+    "address_postcode": ("address", "postcode"),
+    # wide rules: many more pairs per record; for small, very noisy sources (see config/linkage/fake_1000.yaml)
+    "dob": ("dob",),
+    "monthday_family": ("dob_monthday", "family"),
+    "family_year": ("family", "dob_year"),
+    "given_year": ("given", "dob_year"),
+    "family_given_initial": ("family", "given1"),
+    "given_family_initial": ("given", "family1"),
+    "city_year_given_initial": ("city", "dob_year", "given1"),
+}
+WIDE_RULES = frozenset(
+    (
+        "dob",
+        "monthday_family",
+        "family_year",
+        "given_year",
+        "family_given_initial",
+        "given_family_initial",
+        "city_year_given_initial",
+    )
+)
+DEFAULT_BLOCKING = tuple(rule for rule in BLOCKING_RULES if rule not in WIDE_RULES)
+
+
+def end_of_day(as_of: date, timezone: str) -> datetime:
+    """The exclusive end of day as_of in a time zone: data at or after it is not used for as_of."""
+    return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=ZoneInfo(timezone))
+
+
+def sha256_hex(value: str | None) -> str | None:
+    """Hex SHA-256 of a string (None stays None)."""
+    return None if value is None else hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def record_key(source: str, source_id: str) -> str:
+    """The hashed key of a customer record, as erase keeps it and extract drops it on a reload."""
+    return sha256_hex(f"{source}|{source_id}") or ""
