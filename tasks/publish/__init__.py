@@ -24,7 +24,6 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from tasks.publish.destinations import deliver_all, write_destination_files
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, render_markdown, report_data
-from tasks.segment.tags import publish_tags
 from tasks.shared.config import DestinationConfig, PipelineConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
@@ -78,6 +77,17 @@ def add_new_columns(wh: Warehouse, table: str, sql: str, params: dict[str, Any])
     for name, sql_type in wh.rows(f"select column_name, column_type from (describe ({sql}))", params):
         if name not in existing:
             wh.execute(f'alter table {table} add column "{name}" {sql_type}')
+
+
+def publish_tags(wh: Warehouse, as_of: date) -> int:
+    """Replace the as_of's rows of published.customer_tags (call inside the publish transaction)."""
+    with wh.transaction():
+        wh.execute(
+            "create table if not exists published.customer_tags as from segments.customer_tags limit 0"
+        )
+        wh.execute("delete from published.customer_tags where as_of = ?", [as_of])
+        wh.execute("insert into published.customer_tags by name from segments.customer_tags")
+        return wh.scalar("select count(*) from published.customer_tags where as_of = ?", [as_of])
 
 
 def publish_tables(wh: Warehouse, as_of: date, run_id: str, config_hash: str) -> int:
