@@ -21,12 +21,6 @@ from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
-PROGRESS_TABLE = """
-create table if not exists published.backfill_progress (
-    backfill_id varchar, as_of date, flow_run_id varchar, finished_at timestamptz
-)
-"""
-
 
 def backfill_days(start: date, end: date, today: date, max_days: int) -> list[date]:
     """Every date from start to end inclusive, oldest first; a DataError says what is wrong with the range."""
@@ -60,7 +54,7 @@ def progress_store(config: PipelineConfig, request: str, logger) -> Iterator[War
         warehouse_lock(config.warehouse_path, holder, logger, timeout_seconds=limit),
         Warehouse.open(config) as wh,
     ):
-        wh.execute(PROGRESS_TABLE)
+        wh.ensure("ops/backfill_progress")
         yield wh
 
 
@@ -70,25 +64,25 @@ def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger)
         return set()
     with progress_store(config, request, logger) as wh:
         done = {
-            day
-            for (day,) in wh.rows(
+            as_of
+            for (as_of,) in wh.rows(
                 "select as_of from published.backfill_progress where backfill_id = ?", [request]
             )
         }
         if not overwrite and wh.table_exists("published.runs"):
-            done |= {day for (day,) in wh.rows("select distinct as_of from published.runs")}
+            done |= {as_of for (as_of,) in wh.rows("select distinct as_of from published.runs")}
     return done
 
 
-def record_progress(config: PipelineConfig, request: str, day: date | None, logger) -> None:
-    """Mark one day of a request done; with day None, forget the request (it finished)."""
+def record_progress(config: PipelineConfig, request: str, as_of: date | None, logger) -> None:
+    """Mark one day of a request done; with as_of None, forget the request (it finished)."""
     with progress_store(config, request, logger) as wh:
-        if day is None:
+        if as_of is None:
             wh.execute("delete from published.backfill_progress where backfill_id = ?", [request])
         else:
             wh.execute(
                 "insert into published.backfill_progress values (?, ?, ?, now())",
-                [request, day, str(flow_run.id or "")],
+                [request, as_of, str(flow_run.id or "")],
             )
 
 
@@ -112,16 +106,16 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str = DEFA
         progress=0.0, description=f"backfill {start}..{end}: days done / total"
     )
     computed, outcome = [], []
-    for index, day in enumerate(days, start=1):
-        if day in skip:
-            outcome.append({"as_of": day.isoformat(), "status": "skipped (already done)"})
+    for index, as_of in enumerate(days, start=1):
+        if as_of in skip:
+            outcome.append({"as_of": as_of.isoformat(), "status": "skipped (already done)"})
         else:
-            daily_refresh.with_options(flow_run_name=f"daily-refresh-{day.isoformat()}")(
-                as_of=day, config=config
+            daily_refresh.with_options(flow_run_name=f"daily-refresh-{as_of.isoformat()}")(
+                as_of=as_of, config=config
             )
-            record_progress(pipeline, request, day, logger)
-            computed.append(day.isoformat())
-            outcome.append({"as_of": day.isoformat(), "status": "computed"})
+            record_progress(pipeline, request, as_of, logger)
+            computed.append(as_of.isoformat())
+            outcome.append({"as_of": as_of.isoformat(), "status": "computed"})
         update_progress_artifact(progress, progress=100.0 * index / len(days))
         logger.info("backfill progress: %d / %d days", index, len(days))
     record_progress(pipeline, request, None, logger)

@@ -36,19 +36,21 @@ def default_as_of(config: PipelineConfig) -> date:
     return moment.astimezone(ZoneInfo(config.timezone)).date()
 
 
-def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list[str] | None = None) -> dict:
+def refresh(
+    pipeline: PipelineConfig, as_of: date, run_id: str, full_refresh: list[str] | None = None
+) -> dict:
     """The five stages, in order; returns the run summary."""
-    progress = create_progress_artifact(progress=0.0, description=f"daily refresh {day}: stages done of 5")
+    progress = create_progress_artifact(progress=0.0, description=f"daily refresh {as_of}: stages done of 5")
     loads = extract(pipeline, run_id, full_refresh)
     update_progress_artifact(progress, progress=20.0)
-    identities = dedupe(pipeline, day, run_id)
+    identities = dedupe(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=40.0)
-    counts = features(pipeline, day)
+    counts = features(pipeline, as_of)
     update_progress_artifact(progress, progress=60.0)
-    segments = segment(pipeline, day, run_id)
+    segments = segment(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=80.0)
     summary = {
-        "as_of": day.isoformat(),
+        "as_of": as_of.isoformat(),
         "run_id": run_id,
         "config_hash": pipeline.config_hash(),
         "warehouse": str(pipeline.warehouse_path),
@@ -58,7 +60,7 @@ def refresh(pipeline: PipelineConfig, day: date, run_id: str, full_refresh: list
         "segments": segments,
         "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
-    summary["publish"] = publish(pipeline, day, run_id, summary)
+    summary["publish"] = publish(pipeline, as_of, run_id, summary)
     update_progress_artifact(progress, progress=100.0)
     return summary
 
@@ -84,14 +86,14 @@ def daily_refresh(
     logger = get_run_logger()
     os.umask(0o077)  # everything this run creates (warehouse, WAL, exports, temp files) is the owner's only
     pipeline = load_config(config)
-    day = as_of or default_as_of(pipeline)
+    as_of = as_of or default_as_of(pipeline)
     run_id = current_run_id()
-    logger.info("daily refresh as of %s (run %s, config %s)", day, run_id, Path(config).resolve())
+    logger.info("daily refresh as of %s (run %s, config %s)", as_of, run_id, Path(config).resolve())
 
     # One writer at a time (see tasks/lock.py); the time limit includes waiting for the lock.
     with (
         timeout(seconds=pipeline.orchestration.timeout_seconds),
-        warehouse_lock(pipeline.warehouse_path, f"daily-refresh {day} run {run_id}", logger),
+        warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
-        summary = refresh(pipeline, day, run_id, full_refresh)
+        summary = refresh(pipeline, as_of, run_id, full_refresh)
     return summary
