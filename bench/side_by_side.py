@@ -10,8 +10,8 @@ import pandas as pd
 import polars as pl
 
 from bench.pandas_features import load_inputs, run_pandas
-from evaluation.linkage import truth_from_file
-from tasks.dedupe import dedupe_all, pairwise_scores
+from evaluation.linkage import pairwise_scores, truth_from_file
+from tasks.dedupe import dedupe_all
 from tasks.features import build_features
 from tasks.segment import score_params
 from tasks.shared.config import PipelineConfig

@@ -21,9 +21,14 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from evaluation.linkage import score_resolution, truth_from_expression, truth_from_file  # noqa: E402
+from evaluation.linkage import (  # noqa: E402
+    pairwise_scores,  # noqa: E402
+    score_resolution,
+    truth_from_expression,
+    truth_from_file,
+)
 from sampledata.generate import generate  # noqa: E402
-from tasks.dedupe import MATCH_FIELDS, pairwise_scores  # noqa: E402
+from tasks.dedupe import MATCH_FIELDS  # noqa: E402
 from tasks.dedupe.matcher import prepare_records  # noqa: E402
 from tasks.shared.config import load_config  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.dedupe import DedupeResult, dedupe_all, pairwise_scores
+from tasks.dedupe import DedupeResult, dedupe_all
 from tasks.extract import extract_all
 from tasks.shared.config import PipelineConfig
 from tasks.shared.expressions import check_expression
@@ -78,6 +78,33 @@ def truth_from_file(path: Path) -> pl.DataFrame:
     if missing:
         raise ValueError(f"{path}: truth file lacks columns {sorted(missing)}")
     return truth.select(item=pl.col("source") + ":" + pl.col("record_id"), entity="person_id")
+
+
+def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
+    """Pairwise precision, recall and F1 of a clustering against ground truth.
+
+    predicted: item, cluster; truth: item, entity. Items in only one of them are ignored.
+    A pair of items is a true match when they share an entity, predicted when they share a cluster.
+    """
+    both = predicted.join(truth, on="item", how="inner")
+
+    def pairs(*keys: str) -> int:
+        counts = both.group_by(*keys).len()["len"]
+        return int((counts * (counts - 1) // 2).sum())
+
+    found, actual, correct = pairs("cluster"), pairs("entity"), pairs("cluster", "entity")
+    precision = correct / found if found else 1.0
+    recall = correct / actual if actual else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "items": both.height,
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_pairs": actual,
+        "predicted_pairs": found,
+        "correct_pairs": correct,
+    }
 
 
 @dataclass(frozen=True)

@@ -477,30 +477,3 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
         ids["splits"],
     )
     return asdict(result) | {"ids": ids}
-
-
-def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
-    """Pairwise precision, recall and F1 of a clustering against ground truth.
-
-    predicted: item, cluster; truth: item, entity. Items in only one of them are ignored.
-    A pair of items is a true match when they share an entity, predicted when they share a cluster.
-    """
-    both = predicted.join(truth, on="item", how="inner")
-
-    def pairs(*keys: str) -> int:
-        counts = both.group_by(*keys).len()["len"]
-        return int((counts * (counts - 1) // 2).sum())
-
-    found, actual, correct = pairs("cluster"), pairs("entity"), pairs("cluster", "entity")
-    precision = correct / found if found else 1.0
-    recall = correct / actual if actual else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {
-        "items": both.height,
-        "precision": precision,
-        "recall": recall,
-        "f1": f1,
-        "true_pairs": actual,
-        "predicted_pairs": found,
-        "correct_pairs": correct,
-    }

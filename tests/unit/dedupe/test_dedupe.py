@@ -5,7 +5,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tasks.dedupe import dedupe_all, pairwise_scores
+from evaluation.linkage import pairwise_scores
+from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.dedupe import pairwise_scores
+from evaluation.linkage import pairwise_scores
 
 
 def test_pairwise_scores_hand_computed() -> None:
