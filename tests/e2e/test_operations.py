@@ -1,7 +1,6 @@
-"""Operating behaviour: backfill validation and resume, the writer lock, retries, time limits, failure alerts."""
+"""Operating behaviour through real flow runs: retries, time limits, failure alerts, a resumed backfill, the CLI."""
 
 import json
-import logging
 import subprocess
 import sys
 import threading
@@ -13,129 +12,13 @@ from pathlib import Path
 import pytest
 from prefect import flow, task
 
-from flows.backfill import backfill, backfill_days, backfill_id
+from flows.backfill import backfill, backfill_id
 from flows.daily_refresh import daily_refresh
 from tasks.shared.config import load_config
-from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError, is_transient
-from tasks.shared.lock import WarehouseLockTimeout, lock_path, warehouse_lock
-from tasks.shared.warehouse import Warehouse, WarehouseLockedError
+from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END
-
-HOLD_LOCK = """
-import sys, time, logging
-from pathlib import Path
-from tasks.shared.lock import warehouse_lock
-with warehouse_lock(Path(sys.argv[1]), "a test holder", logging.getLogger("holder")):
-    print("held", flush=True)
-    time.sleep(float(sys.argv[2]))
-"""
-
-
-def hold_lock(warehouse: Path, seconds: float) -> subprocess.Popen:
-    """Another process that holds the warehouse lock for a while; returns once it holds it."""
-    process = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(warehouse), str(seconds)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdout.readline().strip() == "held"
-    return process
-
-
-# --- backfill validation -------------------------------------------------------------------------
-
-
-def test_backfill_days_are_every_day_oldest_first() -> None:
-    days = backfill_days(date(2026, 2, 27), date(2026, 3, 2), today=date(2026, 11, 23), max_days=10)
-    assert days == [date(2026, 2, 27), date(2026, 2, 28), date(2026, 3, 1), date(2026, 3, 2)]
-
-
-@pytest.mark.parametrize(
-    ("start", "end", "message"),
-    [
-        (
-            date(2026, 3, 2),
-            date(2026, 3, 1),
-            "backfill start 2026-03-02 is after end 2026-03-01: give start <= end",
-        ),
-        (
-            date(2026, 11, 20),
-            date(2026, 11, 24),
-            "backfill end 2026-11-24 is in the future (today is 2026-11-23): the last day must be 2026-11-23 or earlier",
-        ),
-        (
-            date(2026, 1, 1),
-            date(2026, 1, 11),
-            "backfill of 11 days (2026-01-01..2026-01-11) is longer than orchestration.backfill_max_days = 10: "
-            "split it into several runs or raise the limit in the config",
-        ),
-    ],
-)
-def test_backfill_range_errors_say_what_is_wrong(start: date, end: date, message: str) -> None:
-    with pytest.raises(DataError) as caught:
-        backfill_days(start, end, today=date(2026, 11, 23), max_days=10)
-    assert str(caught.value) == message
-
-
-# --- the writer lock -------------------------------------------------------------------------------
-
-
-def test_a_second_writer_waits_and_says_who_holds_the_lock(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    holder = hold_lock(warehouse, 2)
-    logger = logging.getLogger("test-lock")
-    started = time.monotonic()
-    with caplog.at_level(logging.INFO, logger="test-lock"), warehouse_lock(warehouse, "second", logger):
-        waited = time.monotonic() - started
-        assert json.loads(lock_path(warehouse).read_text())["holder"] == "second"
-    holder.wait(timeout=10)
-    assert 1.0 < waited < 10
-    messages = [r.getMessage() for r in caplog.records]
-    assert messages[0].startswith("waiting for the warehouse lock, held by a test holder (pid ")
-    assert messages[-1].startswith("got the warehouse lock after ")
-    assert lock_path(warehouse).read_text() == ""  # released: no holder recorded
-
-
-def test_waiting_for_the_lock_has_a_limit(tmp_path: Path) -> None:
-    warehouse = tmp_path / "w.duckdb"
-    holder = hold_lock(warehouse, 10)
-    try:
-        with (
-            pytest.raises(
-                WarehouseLockTimeout, match=r"waited \d+ s for the warehouse lock .* held by a test holder"
-            ),
-            warehouse_lock(warehouse, "second", logging.getLogger("t"), timeout_seconds=1),
-        ):
-            pass
-    finally:
-        holder.kill()
-
-
-def test_a_reader_is_told_clearly_when_a_writer_holds_the_file(tmp_path: Path) -> None:
-    path = tmp_path / "w.duckdb"
-    Warehouse(path).close()
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('open', flush=True); "
-            "time.sleep(20)",
-            str(path),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert writer.stdout.readline().strip() == "open"
-        with pytest.raises(
-            WarehouseLockedError, match="is locked by another process \\(a run is writing to it\\)"
-        ):
-            Warehouse(path, read_only=True)
-    finally:
-        writer.kill()
+from tests.lockholder import HOLD_LOCK, hold_lock
 
 
 def test_profile_command_says_a_run_is_writing(tmp_path: Path, sample_data: Path, make_config) -> None:
@@ -170,16 +53,6 @@ def test_profile_command_says_a_run_is_writing(tmp_path: Path, sample_data: Path
     assert "the warehouse is being written right now by a test holder (pid" in done.stderr
 
 
-# --- retries -----------------------------------------------------------------------------------------
-
-
-def test_which_errors_are_retried() -> None:
-    assert is_transient(OSError("disk hiccup"))
-    assert is_transient(RuntimeError('IO Error: Could not set lock on file "w.duckdb"'))
-    assert not is_transient(DataError("bad amount"))
-    assert not is_transient(ValueError("a bug"))
-
-
 def test_stage_tasks_retry_transient_errors_but_not_data_errors(prefect_server: None) -> None:
     calls = {"transient": 0, "data": 0}
     options = {**STAGE_TASK_OPTIONS, "retry_delay_seconds": 0}
@@ -205,9 +78,6 @@ def test_stage_tasks_retry_transient_errors_but_not_data_errors(prefect_server: 
     with pytest.raises(DataError):
         stages()
     assert calls == {"transient": 3, "data": 1}
-
-
-# --- time limits, failure alerts, resume ---------------------------------------------------------------
 
 
 class Recorder(BaseHTTPRequestHandler):
