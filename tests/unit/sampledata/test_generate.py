@@ -1,4 +1,4 @@
-"""Tests for sampledata.generate: the deterministic sample 棋牌 platform sources."""
+"""Tests for sampledata: the deterministic sample 棋牌 platform sources."""
 
 from __future__ import annotations
 
@@ -13,16 +13,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sampledata.generate import (
-    CRM_COLUMNS,
+from sampledata import GenerateStats, generate
+from sampledata.distributions import permute
+from sampledata.formats import CRM_COLUMNS, PAYMENT_COLUMNS, SURVEY_COLUMNS
+from sampledata.vocabulary import (
     GIVEN,
-    PAYMENT_COLUMNS,
     PHONE_STYLES,
     SURNAMES,
-    SURVEY_COLUMNS,
-    GenerateStats,
-    generate,
-    permute,
     phone_variant,
     phone_variant_expr,
     to_traditional,
