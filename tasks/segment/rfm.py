@@ -1,12 +1,10 @@
-"""RFM scoring rules, as small pure functions; the SQL models load the same rule table.
+"""The RFM schemes' rule tables: the named segments of the R × FM grid, the Chinese 8 classes, the fallback.
 
-Scores run 1–5 and higher is better on every axis: a recent buyer has a high R.
-Quintile rule: score = 1 + floor(5 × (rank − 1) / n), where rank is SQL `rank()` over the
-customers with a purchase (recency descending, frequency and monetary ascending). Tied
-values share the lowest rank, so equal values always get the same score.
+The SQL models (sql/segments/rfm_scores.sql, rfm_cn_classes.sql) score the customers and load these
+tables (tasks.segment.write_rule_table) to name them. Scores run 1–5 and higher is better on every
+axis: a recent buyer has a high R.
 """
 
-from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 
@@ -37,37 +35,6 @@ RFM_SEGMENTS: tuple[RfmSegment, ...] = (
     RfmSegment("Hibernating", "冬眠客户", 2, 2, 1, 2),
     RfmSegment("Lost", "已流失客户", 1, 1, 1, 2),
 )
-
-
-def quintile_score(rank: int, n: int) -> int:
-    """Score 1–5 of the value with SQL rank `rank` (1-based, ties share the lowest) among n values."""
-    if not 1 <= rank <= n:
-        raise ValueError(f"rank {rank} outside 1..{n}")
-    return 1 + (5 * (rank - 1)) // n
-
-
-def fixed_recency_score(recency_days: float, cuts: list[float]) -> int:
-    """R 1–5 from 4 ascending cut points: on or below the 1st is 5, …, beyond the 4th is 1."""
-    return 5 - bisect_left(cuts, recency_days)
-
-
-def fixed_score(value: float, cuts: list[float]) -> int:
-    """F or M 1–5 from 4 ascending cut points: below the 1st is 1, …, at or above the 4th is 5."""
-    return 1 + bisect_right(cuts, value)
-
-
-def fm_score(f_score: int, m_score: int) -> int:
-    """F and M combined: their mean, rounded half up."""
-    return (f_score + m_score + 1) // 2
-
-
-def rfm_segment(r_score: int, f_score: int, m_score: int) -> RfmSegment:
-    """The segment of a customer's R, F and M scores."""
-    fm = fm_score(f_score, m_score)
-    for segment in RFM_SEGMENTS:
-        if segment.r_min <= r_score <= segment.r_max and segment.fm_min <= fm <= segment.fm_max:
-            return segment
-    raise ValueError(f"no RFM segment for R={r_score}, F={f_score}, M={m_score}")
 
 
 @dataclass(frozen=True)
@@ -104,9 +71,3 @@ CN_RFM_CLASSES: tuple[CnRfmClass, ...] = (
     CnRfmClass("General Development", "一般发展客户", True, False, False),
     CnRfmClass("General Win-back", "一般挽留客户", False, False, False),
 )
-
-
-def cn_rfm_class(r_score: int, f_score: int, m_score: int, threshold: int = 3) -> CnRfmClass:
-    """The Chinese 8-class RFM class of a customer's scores: a score >= threshold is high."""
-    key = (r_score >= threshold, f_score >= threshold, m_score >= threshold)
-    return next(c for c in CN_RFM_CLASSES if (c.r_high, c.f_high, c.m_high) == key)

@@ -9,7 +9,7 @@ from itertools import product
 import pytest
 
 from tasks.segment import score_params, write_rule_table
-from tasks.segment.rfm import RFM_SEGMENTS, fm_score, quintile_score, rfm_segment
+from tasks.segment.rfm import RFM_SEGMENTS
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create
@@ -25,6 +25,45 @@ def run_rfm_scores(wh: Warehouse, features: Sequence[tuple], **settings: object)
     write_rule_table(wh)
     wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(SegmentConfig(**settings)))
     return wh.rows("select * from segments.rfm_scores order by customer_id")
+
+
+# Inputs that score exactly R, F or M = 1..5 with the default fixed cut points
+# (recency_days 7, 30, 90, 180; frequency 2, 3, 5, 10; monetary 100, 500, 2000, 10000).
+RECENCY_OF_R = {5: 0, 4: 8, 3: 31, 2: 91, 1: 181}
+FREQUENCY_OF_F = {1: 1, 2: 2, 3: 3, 4: 5, 5: 10}
+MONETARY_OF_M = {
+    1: Decimal("1.00"),
+    2: Decimal("100.00"),
+    3: Decimal("500.00"),
+    4: Decimal("2000.00"),
+    5: Decimal("10000.00"),
+}
+
+
+def score_triples(
+    wh: Warehouse, triples: Sequence[tuple[int, int, int]]
+) -> dict[tuple[int, int, int], tuple]:
+    """Run rfm_scores (fixed bins) on one customer per (R, F, M) triple; each triple's (R, F, M, FM, segment)."""
+    customers = {f"t{r}{f}{m}": (r, f, m) for r, f, m in triples}
+    features = [
+        (customer, RECENCY_OF_R[r], FREQUENCY_OF_F[f], MONETARY_OF_M[m])
+        for customer, (r, f, m) in customers.items()
+    ]
+    rows = run_rfm_scores(wh, features, score_method="fixed")
+    return {customers[row[0]]: row[1:6] for row in rows}
+
+
+def quintile_f_scores(wh: Warehouse, n: int) -> list[int]:
+    """The F score of each of n customers whose frequencies are 1..n (SQL rank = frequency), by rank."""
+    wh.execute(
+        "create or replace table features.customer_features as select 'c' || lpad(i::varchar, 7, '0') as "
+        "customer_id, 1::bigint as recency_days, (i + 1)::bigint as frequency, 10.00::decimal(38,2) as monetary "
+        "from range(?) t(i)",
+        [n],
+    )
+    write_rule_table(wh)
+    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(SegmentConfig()))
+    return [f for (f,) in wh.rows("select f_score from segments.rfm_scores order by customer_id")]
 
 
 RFM_FEATURES = [
@@ -87,12 +126,13 @@ def test_rfm_scores_most_recent_buyer_gets_highest_r(wh: Warehouse) -> None:
     ]
 
 
-def test_rfm_scores_agree_with_the_python_rules(wh: Warehouse) -> None:
+def test_rfm_scores_name_each_customer_by_its_grid_cell(wh: Warehouse) -> None:
     rows = run_rfm_scores(wh, RFM_FEATURES)
     assert len(rows) == 10
+    labels = {s.name: s.label_zh for s in RFM_SEGMENTS}
     for customer, r, f, m, fm, name, label_zh in rows:
-        segment = rfm_segment(r, f, m)
-        assert (customer, fm, name, label_zh) == (customer, fm_score(f, m), segment.name, segment.label_zh)
+        cell = RFM_GRID[r][(f + m + 1) // 2 - 1]
+        assert (customer, fm, name, label_zh) == (customer, (f + m + 1) // 2, cell, labels[cell])
 
 
 # The R x FM grid, written out: row = R score 5..1, column = FM score 1..5.
@@ -113,30 +153,26 @@ def test_rfm_segments_cover_the_grid_exactly_once() -> None:
         assert covering == [RFM_GRID[r][fm - 1]], (r, fm)
 
 
-def test_every_rfm_score_triple_maps_to_its_grid_segment() -> None:
-    names = {}
-    for r, f, m in product(range(1, 6), repeat=3):
-        names[(r, f, m)] = rfm_segment(r, f, m).name
-    assert len(names) == 125
+def test_every_rfm_score_triple_maps_to_its_grid_segment(wh: Warehouse) -> None:
+    triples = list(product(range(1, 6), repeat=3))
+    scored = score_triples(wh, triples)
+    assert len(scored) == 125
+    assert {triple: row[:3] for triple, row in scored.items()} == {t: t for t in triples}
+    names = {triple: row[4] for triple, row in scored.items()}
     assert names == {
         (r, f, m): RFM_GRID[r][(f + m + 1) // 2 - 1] for r, f, m in product(range(1, 6), repeat=3)
     }
-    assert (rfm_segment(5, 4, 5).name, rfm_segment(3, 2, 3).name, rfm_segment(1, 5, 4).name) == (
+    assert (names[(5, 4, 5)], names[(3, 2, 3)], names[(1, 5, 4)]) == (
         "Champions",
         "Need Attention",
         "Can't Lose Them",
     )
 
 
-def test_fm_score_is_the_mean_rounded_half_up() -> None:
-    assert [
-        fm_score(1, 1),
-        fm_score(1, 2),
-        fm_score(2, 3),
-        fm_score(4, 5),
-        fm_score(5, 5),
-        fm_score(1, 5),
-    ] == [
+def test_fm_score_is_the_mean_rounded_half_up(wh: Warehouse) -> None:
+    pairs = [(1, 1), (1, 2), (2, 3), (4, 5), (5, 5), (1, 5)]
+    scored = score_triples(wh, [(3, f, m) for f, m in pairs])
+    assert [scored[(3, f, m)][3] for f, m in pairs] == [
         1,
         2,
         3,
@@ -146,23 +182,33 @@ def test_fm_score_is_the_mean_rounded_half_up() -> None:
     ]
 
 
-def test_quintile_score_values() -> None:
-    assert [quintile_score(rank, 10) for rank in range(1, 11)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
-    assert [quintile_score(rank, 7) for rank in range(1, 8)] == [1, 1, 2, 3, 3, 4, 5]
-    assert [quintile_score(rank, 3) for rank in range(1, 4)] == [1, 2, 4]
-    assert quintile_score(1, 1) == 1
-    assert quintile_score(1, 1_000_000) == 1
-    assert quintile_score(1_000_000, 1_000_000) == 5
+def test_quintile_score_values(wh: Warehouse) -> None:
+    # score = 1 + floor(5 * (rank - 1) / n); frequencies 1..n rank 1..n
+    assert quintile_f_scores(wh, 10) == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    assert quintile_f_scores(wh, 7) == [1, 1, 2, 3, 3, 4, 5]
+    assert quintile_f_scores(wh, 3) == [1, 2, 4]
+    assert quintile_f_scores(wh, 1) == [1]
+    million = quintile_f_scores(wh, 1_000_000)
+    assert (million[0], million[-1]) == (1, 5)
 
 
-@pytest.mark.parametrize(("rank", "n"), [(0, 10), (11, 10), (1, 0), (-1, 5)])
-def test_quintile_score_rejects_rank_outside_range(rank: int, n: int) -> None:
-    with pytest.raises(ValueError, match=rf"rank {rank} outside 1\.\.{n}"):
-        quintile_score(rank, n)
+@pytest.mark.parametrize("n", [0, 5, 10])
+def test_quintile_ranks_stay_within_the_customers_so_scores_stay_within_one_to_five(
+    wh: Warehouse, n: int
+) -> None:
+    # SQL rank() runs 1..n over the n customers with a purchase; with none, nothing is scored
+    scores = quintile_f_scores(wh, n)
+    assert len(scores) == n
+    assert set(scores) == (set(range(1, 6)) if n else set())
 
 
-def test_rfm_segment_rejects_scores_outside_the_grid() -> None:
-    with pytest.raises(ValueError, match="no RFM segment for R=0, F=3, M=3"):
-        rfm_segment(0, 3, 3)
-    with pytest.raises(ValueError, match="no RFM segment for R=3, F=6, M=6"):
-        rfm_segment(3, 6, 6)
+@pytest.mark.parametrize(("r", "f", "m"), [(0, 3, 3), (3, 6, 6)])
+def test_no_rfm_segment_covers_scores_outside_the_grid(wh: Warehouse, r: int, f: int, m: int) -> None:
+    # the rule table rfm_scores joins (R within r_min..r_max, FM within fm_min..fm_max) has no row for them
+    write_rule_table(wh)
+    covering = wh.rows(
+        "select segment from segments.rfm_segment_rules "
+        "where $r between r_min and r_max and ($f + $m + 1) // 2 between fm_min and fm_max",
+        {"r": r, "f": f, "m": m},
+    )
+    assert covering == []

@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from tasks.segment import lifecycle_params, score_params, segment_all, write_rule_table
-from tasks.segment.rfm import CN_RFM_CLASSES, cn_rfm_class, fixed_recency_score, fixed_score
+from tasks.segment.rfm import CN_RFM_CLASSES
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -21,6 +21,26 @@ def wh() -> Warehouse:
     warehouse = Warehouse(":memory:")
     yield warehouse
     warehouse.close()
+
+
+def cn_classes(wh: Warehouse, scores: list[tuple[int, int, int]], threshold: int) -> dict[tuple, list[tuple]]:
+    """Run segments/rfm_cn_classes on one customer per score triple: each triple's (label_zh, name) rows."""
+    write_rule_table(wh)
+    customers = {f"s{r}{f}{m}": (r, f, m) for r, f, m in scores}
+    wh.execute(
+        "create or replace table segments.rfm_scores (customer_id varchar, r_score int, f_score int, m_score int)"
+    )
+    wh.con.executemany(
+        "insert into segments.rfm_scores values (?, ?, ?, ?)",
+        [[customer, *triple] for customer, triple in customers.items()],
+    )
+    sql = (
+        f"select customer_id, rfm_cn_class, rfm_cn_class_en from ({wh.model_sql('segments/rfm_cn_classes')})"
+    )
+    found: dict[tuple, list[tuple]] = {triple: [] for triple in customers.values()}
+    for customer, label_zh, name in wh.rows(sql, {"threshold": threshold}):
+        found[customers[customer]].append((label_zh, name))
+    return found
 
 
 @pytest.mark.parametrize(
@@ -36,15 +56,18 @@ def wh() -> Warehouse:
         ((1, 1, 1), "一般挽留客户"),
     ],
 )
-def test_cn_rfm_class_at_the_threshold(scores: tuple[int, int, int], label: str) -> None:
-    assert cn_rfm_class(*scores).label_zh == label
+def test_cn_rfm_class_at_the_threshold(wh: Warehouse, scores: tuple[int, int, int], label: str) -> None:
+    [(label_zh, _)] = cn_classes(wh, [scores], SegmentConfig().cn_rfm_threshold)[scores]
+    assert label_zh == label
 
 
-def test_every_score_triple_has_exactly_one_cn_class() -> None:
-    for r, f, m in product(range(1, 6), repeat=3):
+def test_every_score_triple_has_exactly_one_cn_class(wh: Warehouse) -> None:
+    found = cn_classes(wh, list(product(range(1, 6), repeat=3)), threshold=3)
+    for (r, f, m), classes in found.items():
         matches = [c for c in CN_RFM_CLASSES if (c.r_high, c.f_high, c.m_high) == (r >= 3, f >= 3, m >= 3)]
-        assert matches == [cn_rfm_class(r, f, m)]
-    assert cn_rfm_class(3, 3, 3, threshold=4).label_zh == "一般挽留客户"
+        assert len(classes) == 1
+        assert [(c.label_zh, c.name) for c in matches] == classes
+    assert cn_classes(wh, [(3, 3, 3)], threshold=4)[(3, 3, 3)][0][0] == "一般挽留客户"
 
 
 def test_cn_classes_model_follows_the_threshold(wh: Warehouse) -> None:
@@ -182,20 +205,10 @@ FIXED_CASES = [
 ]
 
 
-def test_fixed_scores_at_every_cut_point() -> None:
-    bins = SegmentConfig().score_bins
-    for _, recency, frequency, monetary, expected in FIXED_CASES:
-        got = (
-            fixed_recency_score(recency, bins.recency_days),
-            fixed_score(frequency, bins.frequency),
-            fixed_score(float(monetary), bins.monetary),
-        )
-        assert got == expected, (recency, frequency, monetary)
-
-
-def test_rfm_scores_model_with_fixed_bins_matches_the_python_rules(wh: Warehouse) -> None:
+def fixed_scores(wh: Warehouse, config: SegmentConfig) -> list[tuple]:
+    """(customer_id, R, F, M) of FIXED_CASES (and a customer without a purchase) scored by segments/rfm_scores."""
     wh.execute(
-        "create table features.customer_features "
+        "create or replace table features.customer_features "
         "(customer_id varchar, recency_days bigint, frequency bigint, monetary decimal(18,2))"
     )
     for customer, recency, frequency, monetary, _ in FIXED_CASES:
@@ -205,8 +218,18 @@ def test_rfm_scores_model_with_fixed_bins_matches_the_python_rules(wh: Warehouse
         )
     wh.execute("insert into features.customer_features values ('none', null, null, null)")
     write_rule_table(wh)
-    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(SegmentConfig(score_method="fixed")))
-    assert wh.rows("select customer_id, r_score, f_score, m_score from segments.rfm_scores order by 1") == [
+    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
+    return wh.rows("select customer_id, r_score, f_score, m_score from segments.rfm_scores order by 1")
+
+
+def test_fixed_scores_at_every_cut_point(wh: Warehouse) -> None:
+    got = {customer: scores for customer, *scores in fixed_scores(wh, SegmentConfig(score_method="fixed"))}
+    for customer, recency, frequency, monetary, expected in FIXED_CASES:
+        assert tuple(got[customer]) == expected, (recency, frequency, monetary)
+
+
+def test_rfm_scores_model_with_fixed_bins_follows_the_configured_cut_points(wh: Warehouse) -> None:
+    assert fixed_scores(wh, SegmentConfig(score_method="fixed")) == [
         (customer, *expected) for customer, *_, expected in FIXED_CASES
     ]
     # custom cut points: one order is F 1 only below 2 orders; 1000 is the top of money
