@@ -113,14 +113,7 @@ def store_stability(
     wh: Warehouse, as_of: date, previous_day: date | None, results: list[SchemeStability]
 ) -> None:
     """Replace the as_of's rows of segments.stability (one row per scheme; sizes as JSON)."""
-    wh.execute(
-        """
-        create table if not exists segments.stability (
-            as_of date, previous_as_of date, scheme varchar, ari double,
-            customers_compared bigint, changed bigint, size_changes varchar
-        )
-        """
-    )
+    wh.ensure("segments/stability")
     with wh.transaction():
         wh.execute("delete from segments.stability where as_of = ?", [as_of])
         for r in results:
