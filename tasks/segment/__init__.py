@@ -6,7 +6,8 @@ from datetime import date
 import polars as pl
 from prefect import get_run_logger, task
 
-from tasks.segment.clusters import cluster_customers, model_summary
+from tasks.segment.cluster_tables import cluster_customers
+from tasks.segment.clusters import model_summary
 from tasks.segment.rfm import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment.stability import compare_with_previous, stability_summary, store_stability
 from tasks.segment.tags import build_tags

@@ -1,7 +1,8 @@
-"""Customer clusters: a scikit-learn pipeline and KMeans, ids kept stable across runs, names, and a tree that explains them.
+"""Customer clusters: a scikit-learn pipeline and KMeans, ids kept stable across runs, and a tree that explains them.
 
-Pure functions (fit, match, name, explain) are tested directly; `cluster_customers` wires them to the
-warehouse, reading the previous as_of's centroids and storing this as_of's model and centroids.
+Pure functions (fit, match, explain) are tested directly; names come from tasks.segment.naming, and
+tasks.segment.cluster_tables wires the fit to the warehouse (inputs, the previous as_of's centroids,
+the stored model).
 
 Stable ids: this run's centroids are compared with the previous as_of's centroids (stored in original
 units, so they survive a refitted scaler) in this run's standardized space; the Hungarian assignment
@@ -10,7 +11,6 @@ units, so they survive a refitted scaler) in this run's standardized space; the 
 the largest id ever stored, so ids are never reused.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -25,34 +25,19 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
+from tasks.segment.naming import unique_name
 from tasks.shared.config import SegmentConfig
-from tasks.shared.warehouse import Warehouse
 
 # Model inputs, all non-negative and right-skewed (log1p first). inactive_days: days since the last
 # purchase, session or event (since first seen when there is none), capped at INACTIVE_CAP; so every
-# customer, with or without a purchase, can be clustered.
+# customer, with or without a purchase, can be clustered. sql/segments/cluster_inputs.sql selects them.
 FEATURES = ("inactive_days", "frequency", "monetary", "payments_90d", "sessions_90d", "session_minutes_90d")
 INACTIVE_CAP = 3650
 N_INIT = 4
 TREE_DEPTH = 3
-NAME_Z = 0.5  # a feature describes a cluster when its centroid is at least this many std from the mean
 # Up to this many rows, one thread is faster than OpenMP's worker pool (which on a busy machine
 # is many times slower); larger fits use all cores.
 SINGLE_THREAD_ROWS = 50_000
-
-# (high, low) words of each feature. A name has one word of each group, value then activity: the first
-# feature of the group (in this order of importance) whose centroid is distinctive.
-VALUE_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "monetary": (("高消费", "high-spending"), ("低消费", "low-spending")),
-    "frequency": (("高频", "frequent"), ("低频", "infrequent")),
-    "payments_90d": (("近期付费", "recently paying"), ("近期未付费", "lapsed")),
-}
-ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "inactive_days": (("久未活跃", "long-inactive"), ("近期活跃", "recently active")),
-    "sessions_90d": (("常玩", "often-playing"), ("少玩", "rarely playing")),
-    "session_minutes_90d": (("长时游戏", "long-playing"), ("短时游戏", "short-playing")),
-}
-NON_PAYING = ("未付费", "non-paying")
 
 
 @dataclass(frozen=True)
@@ -144,59 +129,6 @@ def choose_k(scaled: np.ndarray, k_min: int, k_max: int, random_state: int) -> t
 def profile_z(centroid_scaled: np.ndarray) -> dict[str, float]:
     """A centroid's position on each feature in standard deviations from the population mean."""
     return {name: float(value) for name, value in zip(FEATURES, centroid_scaled, strict=True)}
-
-
-def _word(group: dict[str, tuple[tuple[str, str], tuple[str, str]]], z: dict[str, float]) -> str | None:
-    """The group's first feature whose centroid is distinctive, if any is."""
-    return next((f for f in group if abs(z[f]) >= NAME_Z), None)
-
-
-def _words(z: dict[str, float], values: dict[str, float]) -> list[tuple[str, str]]:
-    """The (zh, en) words that describe a centroid, most important first (see cluster_name)."""
-    words = {**VALUE_WORDS, **ACTIVITY_WORDS}
-    value = "monetary" if values["monetary"] < 1 else _word(VALUE_WORDS, z)
-    first = [f for f in (value, _word(ACTIVITY_WORDS, z)) if f]
-    rest = sorted((f for f in words if f not in first and abs(z[f]) >= NAME_Z), key=lambda f: -abs(z[f]))
-    return [
-        NON_PAYING if f == "monetary" and values["monetary"] < 1 else words[f][0 if z[f] > 0 else 1]
-        for f in first + rest
-    ]
-
-
-def cluster_name(z: dict[str, float], values: dict[str, float], extra: int = 0) -> tuple[str, str] | None:
-    """English and Chinese name of a cluster from its profile relative to the population.
-
-    One word for value (monetary, else frequency, else 90-day payments) and one for activity (days
-    inactive, else 90-day sessions, else 90-day minutes): the first feature of each group whose centroid
-    is at least NAME_Z standard deviations (of the log1p feature) from the population mean, e.g.
-    高消费近期活跃客户 / high-spending recently active customers.
-    A cluster whose centroid spends nothing is 未付费 / non-paying; with no distinctive feature it is
-    普通客户 / typical customers. extra adds that many more words (the other distinctive features, most
-    distinctive first), to tell apart clusters whose first two words are the same; None when there are
-    not that many.
-    """
-    words = _words(z, values)
-    first = min(len(words), 2)
-    if extra and first + extra > len(words):
-        return None
-    words = words[: first + extra]
-    if not words:
-        return "typical customers", "普通客户"
-    return " ".join(en for _, en in words) + " customers", "".join(zh for zh, _ in words) + "客户"
-
-
-def unique_name(
-    z: dict[str, float], values: dict[str, float], taken: set[str], cluster_id: int
-) -> tuple[str, str]:
-    """cluster_name with as many extra words as it takes to differ from taken names; else the id appended."""
-    for extra in range(len(FEATURES)):
-        name = cluster_name(z, values, extra)
-        if name is None:
-            break
-        if not {*name} & taken:
-            return name
-    en, zh = cluster_name(z, values)
-    return f"{en} ({cluster_id})", f"{zh}({cluster_id})"
 
 
 def match_ids(
@@ -343,125 +275,6 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
         fitted_rows=len(fit_rows),
         previous_as_of=previous.as_of,
     )
-
-
-# ---------------------------------------------------------------------------------------------------
-# Warehouse: inputs, the previous run's centroids, and the stored model per as_of
-# ---------------------------------------------------------------------------------------------------
-
-INPUTS_SQL = f"""
-select
-    customer_id,
-    least(
-        coalesce($as_of::date - last_active_date, $as_of::date - first_seen_date, {INACTIVE_CAP}), {INACTIVE_CAP}
-    ) as inactive_days,
-    {", ".join(f for f in FEATURES if f != "inactive_days")}
-from features.customer_features
-order by customer_id
-"""
-
-FEATURE_COLUMNS = ", ".join(f"{f} double" for f in FEATURES)
-
-
-def ensure_tables(wh: Warehouse) -> None:
-    """Create the per-as_of model history tables if they do not exist."""
-    wh.execute(
-        """
-        create table if not exists segments.cluster_models (
-            as_of date, run_id varchar, previous_as_of date, k integer, k_method varchar, k_scores varchar,
-            silhouette double, inertia double, fidelity double, tree_rules varchar, scaler varchar,
-            features varchar, customers bigint, fitted_rows bigint, created_at timestamptz
-        )
-        """
-    )
-    wh.execute(
-        f"""
-        create table if not exists segments.cluster_centroids (
-            as_of date, cluster_id integer, name_en varchar, name_zh varchar, size bigint,
-            distance_to_previous double, {FEATURE_COLUMNS}
-        )
-        """
-    )
-
-
-def previous_clusters(wh: Warehouse, as_of: date) -> PreviousClusters:
-    """The centroids of the latest stored as_of before as_of, and the next id never used on any day."""
-    previous = wh.scalar("select max(as_of) from segments.cluster_centroids where as_of < ?", [as_of])
-    next_id = wh.scalar(
-        "select coalesce(max(cluster_id) + 1, 0) from segments.cluster_centroids where as_of <> ?", [as_of]
-    )
-    if previous is None:
-        return PreviousClusters(next_id=next_id)
-    rows = wh.dicts(
-        f"select cluster_id, name_en, name_zh, size, {', '.join(FEATURES)} "
-        "from segments.cluster_centroids where as_of = ? order by cluster_id",
-        [previous],
-    )
-    centroids = tuple(
-        Centroid(r["cluster_id"], r["name_en"], r["name_zh"], r["size"], {f: r[f] for f in FEATURES})
-        for r in rows
-    )
-    return PreviousClusters(as_of=previous, centroids=centroids, next_id=next_id)
-
-
-def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterModel, customers: int) -> None:
-    """Replace the as_of's rows of segments.cluster_models and segments.cluster_centroids."""
-    with wh.transaction():
-        wh.execute("delete from segments.cluster_models where as_of = ?", [as_of])
-        wh.execute("delete from segments.cluster_centroids where as_of = ?", [as_of])
-        wh.execute(
-            "insert into segments.cluster_models values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [
-                as_of,
-                run_id,
-                model.previous_as_of,
-                model.k,
-                model.k_method,
-                json.dumps(model.k_scores),
-                model.silhouette,
-                model.inertia,
-                model.fidelity,
-                model.tree_rules,
-                json.dumps({"transform": "log1p", **model.scaler}),
-                json.dumps(list(FEATURES)),
-                customers,
-                model.fitted_rows,
-            ],
-        )
-        for c in model.centroids:
-            wh.execute(
-                f"insert into segments.cluster_centroids values (?, ?, ?, ?, ?, ?, {', '.join('?' for _ in FEATURES)})",
-                [as_of, c.cluster_id, c.name_en, c.name_zh, c.size, c.distance_to_previous]
-                + [c.values[f] for f in FEATURES],
-            )
-
-
-def cluster_customers(wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None) -> ClusterModel:
-    """Cluster every customer of features.customer_features into segments.clusters; store the model."""
-    ensure_tables(wh)
-    inputs = wh.frame(INPUTS_SQL, {"as_of": as_of})
-    model = fit_clusters(feature_matrix(inputs), config, previous_clusters(wh, as_of))
-    names = {c.cluster_id: (c.name_en, c.name_zh) for c in model.centroids}
-    ids = model.labels.tolist()
-    wh.write_frame(
-        "segments.clusters",
-        pl.DataFrame(
-            {
-                "customer_id": inputs["customer_id"],
-                "cluster_id": ids,
-                "cluster_name": [names[i][0] for i in ids],
-                "cluster_name_zh": [names[i][1] for i in ids],
-            },
-            schema={
-                "customer_id": pl.String,
-                "cluster_id": pl.Int32,
-                "cluster_name": pl.String,
-                "cluster_name_zh": pl.String,
-            },
-        ),
-    )
-    store_model(wh, as_of, run_id, model, inputs.height)
-    return model
 
 
 def model_summary(model: ClusterModel) -> dict:

@@ -6,19 +6,18 @@ import numpy as np
 import polars as pl
 import pytest
 
+from tasks.segment.cluster_tables import cluster_customers, previous_clusters
 from tasks.segment.clusters import (
     FEATURES,
+    INACTIVE_CAP,
     Centroid,
     PreviousClusters,
-    cluster_customers,
-    cluster_name,
     feature_matrix,
     fit_clusters,
     match_ids,
-    previous_clusters,
     sample_rows,
-    unique_name,
 )
+from tasks.segment.naming import cluster_name, unique_name
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -313,4 +312,16 @@ def test_stored_models_chain_by_as_of_and_reruns_replace() -> None:
     assert wh.rows(
         "select cluster_id, count(*), any_value(cluster_name) from segments.clusters group by 1 order by 1"
     ) == [(c.cluster_id, c.size, c.name_en) for c in again.centroids]
+    wh.close()
+
+
+def test_the_sql_writes_out_the_model_features_in_order() -> None:
+    wh = Warehouse(":memory:")
+    features_table(wh, blobs(FOUR, SIZES))
+    inputs = wh.frame(
+        wh.model_sql("segments/cluster_inputs"), {"as_of": date(2026, 3, 31), "inactive_cap": INACTIVE_CAP}
+    )
+    assert inputs.columns == ["customer_id", *FEATURES]
+    wh.ensure("segments/cluster_centroids")
+    assert wh.columns("segments.cluster_centroids")[6:] == list(FEATURES)
     wh.close()
