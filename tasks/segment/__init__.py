@@ -11,10 +11,23 @@ from tasks.segment.clusters import model_summary
 from tasks.segment.rfm import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment.stability import compare_with_previous, stability_summary, store_stability
 from tasks.segment.tags import build_tags
+from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SegmentConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.rules import compile_rule
 from tasks.shared.warehouse import Warehouse
+
+# The tables one segment run replaces, in the order it builds them.
+TABLES = (
+    "segments.rfm_scores",
+    "segments.rfm_cn_classes",
+    "segments.value_lifecycle",
+    "segments.rule_memberships",
+    "segments.clusters",
+    "segments.customer_segments",
+    "segments.customer_tags",
+    "segments.segment_moves",
+)
 
 
 @dataclass(frozen=True)
@@ -48,42 +61,22 @@ def score_params(config: SegmentConfig) -> dict[str, object]:
 
 def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
     """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
-    branches, params = [], {}
-    for index, rule in enumerate(config.rules):
-        compiled = compile_rule(rule.when, prefix=f"r{index}_")
-        params |= compiled.params | {
-            f"name{index}": rule.name,
-            f"en{index}": rule.label_en,
-            f"zh{index}": rule.label_zh,
-            f"priority{index}": rule.priority,
-            f"group{index}": rule.exclusive_group,
-        }
-        branches.append(
-            f"select customer_id, $name{index} as segment, $en{index} as label_en, $zh{index} as label_zh, "
-            f"$priority{index}::integer as priority, $group{index}::varchar as exclusive_group "
-            f"from rule_inputs where {compiled.sql}"
-        )
-    matches = " union all ".join(branches) or (
-        "select null::varchar as customer_id, null::varchar as segment, null::varchar as label_en, "
-        "null::varchar as label_zh, null::integer as priority, null::varchar as exclusive_group where false"
-    )
     wh.build_view("rule_inputs", "segments/rule_inputs")
-    wh.execute(
-        f"""
-        create or replace table segments.rule_memberships as
-        with matches as ({matches}),
-        ranked as (
-            select *, row_number() over (
-                partition by customer_id, coalesce(exclusive_group, segment) order by priority desc, segment
-            ) as n
-            from matches
-        )
-        select customer_id, segment, label_en, label_zh, priority, exclusive_group from ranked where n = 1
-        """,
-        params,
-    )
+    wh.run("ops/rule_matches")
+    for rule in config.rules:
+        compiled = compile_rule(rule.when)
+        params = compiled.params | {
+            "segment": rule.name,
+            "label_en": rule.label_en,
+            "label_zh": rule.label_zh,
+            "priority": rule.priority,
+            "exclusive_group": rule.exclusive_group,
+        }
+        wh.insert("_rule_matches", "segments/rule_matches", params, fragments={"condition": compiled.sql})
+    memberships = wh.build("segments.rule_memberships", "segments/rule_memberships")
+    wh.execute("drop table _rule_matches")
     wh.execute("drop view rule_inputs")
-    return wh.count("segments.rule_memberships")
+    return memberships
 
 
 def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
@@ -133,6 +126,8 @@ def segment(config: PipelineConfig, as_of: date, run_id: str | None = None) -> d
     """Score, segment, cluster and tag the customers in features.customer_features."""
     with Warehouse.open(config) as wh:
         result = segment_all(wh, config.segments, as_of, run_id)
+        built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
+    record_counts("segment", built, f"segment as of {as_of}: rows of each table built")
     logger = get_run_logger()
     logger.info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
     logger.info(
