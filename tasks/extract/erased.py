@@ -14,27 +14,16 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
     """After a load: drop staged and raw rows of erased people again (a full reload re-reads the files)."""
     if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
         return 0  # nobody erased: nothing to scan
-    records = "select value_sha256 from audit.erased_identifiers where kind = 'record'"
-    emails = "select value_sha256 from audit.erased_identifiers where kind = 'email'"
-    written = "select value_sha256 from audit.erased_identifiers where kind = 'written'"
-    keyed = (
-        f"sha256(lower(trim(email))) in ({emails}) or sha256(trim(email)) in ({written}) "
-        f"or sha256(trim(phone)) in ({written}) or sha256(trim(device_id)) in ({written})"
-    )
-    wh.execute("create or replace temp table _erase_lineage (source varchar, file varchar, row bigint)")
-    wh.execute(
-        f"insert into _erase_lineage select source, _file, _row from staging.customers "
-        f"where sha256(source || '|' || source_id) in ({records}) or {keyed}"
-    )
+    wh.run("ops/erase_lineage")
+    wh.insert("_erase_lineage", "staging/erased_customer_rows")
     for source in config.sources:
         if source.kind == "customers":
             continue
-        record_source = source.customer_source or source.name
-        wh.execute(
-            f"insert into _erase_lineage select source, _file, _row from staging.{source.kind} "
-            "where source = ? and ((customer_ref is not null and sha256(? || '|' || customer_ref) in "
-            f"({records})) or {keyed})",
-            [source.name, record_source],
+        wh.insert(
+            "_erase_lineage",
+            "staging/erased_fact_rows",
+            {"source": source.name, "record_source": source.customer_source or source.name},
+            identifiers={"kind": source.kind},
         )
     removed: dict[str, int] = {}
     for table in erasable_tables(wh):

@@ -8,10 +8,10 @@ the file, line, byte and encoding, never mojibake in the warehouse.
 import codecs
 import glob
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 
@@ -230,9 +230,9 @@ def read_file(
     source: SourceConfig,
     file: SourceFile,
     work_dir: Path,
-    load: Callable[[str, list], T],
+    load: Callable[[str, Mapping[str, Any]], T],
 ) -> T:
-    """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`.
+    """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`, and its named parameters.
 
     The select reads the file when load runs it (no copy in between), so a file DuckDB cannot
     parse fails inside load and becomes a DataError naming the file here. Returns what load returns.
@@ -245,24 +245,25 @@ def read_file(
         if source.format == "xlsx":
             _read_excel(wh, source, file, "_excel_sheet")
             try:
-                return load("select * from _excel_sheet", [])
+                return load("select * from _excel_sheet", {})
             finally:
                 wh.execute("drop table if exists _excel_sheet")
         if source.format == "parquet":
             return load(
-                "select * exclude (file_row_number), ? as _file, file_row_number + 1 as _row "
-                f"from read_parquet(?, file_row_number = true{options})",
-                [file.name, str(file.path)],
+                "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
+                f"from read_parquet($path, file_row_number = true{options})",
+                {"file": file.name, "path": str(file.path)},
             )
         if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
             readable = utf8_copy(file.path, source.encoding, work_dir)
         reader = (
-            f"read_csv(?, all_varchar = true{options})"
+            f"read_csv($path, all_varchar = true{options})"
             if source.format == "csv"
-            else f"read_json(?, format = 'newline_delimited'{options})"
+            else f"read_json($path, format = 'newline_delimited'{options})"
         )
         return load(
-            f"select *, ? as _file, row_number() over () as _row from {reader}", [file.name, str(readable)]
+            f"select *, $file as _file, row_number() over () as _row from {reader}",
+            {"file": file.name, "path": str(readable)},
         )
     except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
         reason = None
@@ -328,11 +329,7 @@ def read_postgres(
             reader = cursor.fetch_record_batch()
             wh.con.register("_pg_batch", reader)
             try:
-                wh.execute(
-                    f"create or replace temp table {quote_identifier(table)} as "
-                    "select *, ? as _file, row_number() over () as _row from _pg_batch",
-                    [batch],
-                )
+                wh.build(table, "staging/postgres_batch", {"batch": batch}, temp=True)
             finally:
                 wh.con.unregister("_pg_batch")
     except (adbc.OperationalError, adbc.InterfaceError, OSError) as exc:  # the server or network: may recover
@@ -351,3 +348,10 @@ def _column_type(cursor: object, relation: str, column: str) -> str:
     cursor.execute(f'select pg_typeof("{column}")::text from {relation} as src limit 1')
     row = cursor.fetchone()
     return row[0] if row else "text"
+
+
+def batch_watermark(wh: Warehouse, source: SourceConfig, table: str) -> str | None:
+    """The highest watermark value of a database batch (temp table `table`) as text; None without a watermark."""
+    if source.watermark is None:
+        return None
+    return wh.scalar(f'select max("{source.watermark}")::varchar from {quote_identifier(table)}')

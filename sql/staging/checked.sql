@@ -1,0 +1,45 @@
+-- The raw rows of one source checked against its mapping: canonical fields typed, lineage, why a row fails, its id.
+-- Grain: one row per raw row checked (_file, _row). Key: _file, _row.
+-- Parameters: $run_id and $all_rows (the rows this run appended, or every raw row of the source); the
+-- fragments use tz (zone of timestamps written without one) and future_limit (a later timestamp is a
+-- fault) when a check needs them (named here without their $: a named parameter the SQL does not use,
+-- comments included, is an error).
+-- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
+-- mapped: each mapping expression as m_<field>, and the raw columns that reasons quote as r_<index>;
+-- typed: each canonical field in its type (null when the value does not parse); fields: their names;
+-- reasons: one expression per check, null when the row passes it; row_id: the id field, or null.
+-- _reason joins the failed checks ('; '); _duplicate_of starts null (set by tasks.extract.duplicates).
+with raw_rows as (
+    select * from raw."{{source}}"
+    where $all_rows or _run_id = $run_id
+),
+
+mapped as (
+    select
+        _file,
+        _row,
+        {{mapped}}
+    from raw_rows
+),
+
+typed as (
+    select
+        *,
+        {{typed}}
+    from mapped
+),
+
+final as (
+    select
+        _file,
+        _row,
+        {{fields}},
+        nullif(concat_ws('; ',
+            {{reasons}}
+        ), '') as _reason,
+        {{row_id}} as _id,
+        null::struct(file varchar, row bigint) as _duplicate_of
+    from typed
+)
+
+select * from final

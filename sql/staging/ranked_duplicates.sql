@@ -1,0 +1,61 @@
+-- Later rows of an id seen more than once, for a source whose rows are facts: the first row of an id wins.
+-- Grain: one row per good row of _checked that is not the first of its id (_file, _row). Key: _file, _row.
+-- Parameters: $source. Template filled by tasks/extract/duplicates.py: kind names the staging table,
+-- id_field its id column; fingerprint (tasks/extract/staging.py) hashes a row's canonical values.
+-- The first row of an id is one already staged (from an earlier file or run), else the first by file
+-- and row. Only ids seen more than once (in the batch, or in the batch and already staged) can have a
+-- duplicate: fingerprints are computed for those rows alone. same_values: a duplicate (dropped), else a
+-- conflict (quarantined).
+with repeated as (
+    select _id
+    from _checked
+    where _reason is null and _id is not null
+    group by _id
+    having count(*) > 1
+    union
+    select "{{id_field}}"
+    from staging.{{kind}}
+    where source = $source and "{{id_field}}" in (select _id from _checked)
+),
+
+candidates as (
+    select
+        _id as id,
+        {{fingerprint}} as fingerprint,
+        _file,
+        _row,
+        0 as existing,
+        null::timestamptz as recency
+    from _checked
+    where _reason is null and _id in (select _id from repeated)
+    union all
+    select
+        "{{id_field}}",
+        {{fingerprint}},
+        _file,
+        _row,
+        1,
+        null
+    from staging.{{kind}}
+    where source = $source and "{{id_field}}" in (select _id from _checked)
+),
+
+ranked as (
+    select
+        *,
+        first_value(struct_pack(file := _file, row := _row, fingerprint := fingerprint)) over (
+            partition by id order by existing desc, _file, _row
+        ) as first,
+        row_number() over (partition by id order by existing desc, _file, _row) as n
+    from candidates
+),
+
+final as (
+    select
+        *,
+        ranked.first.fingerprint = ranked.fingerprint as same_values
+    from ranked
+    where existing = 0 and n > 1
+)
+
+select * from final

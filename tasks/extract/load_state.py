@@ -1,0 +1,98 @@
+"""What extract has loaded: the staging and audit tables, per-file state, and the log of each source load."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from typing import TYPE_CHECKING
+
+from tasks.extract.readers import SourceFile, source_files
+from tasks.extract.staging import create_staging_tables
+from tasks.shared.config import PipelineConfig, SourceConfig
+from tasks.shared.errors import DataError
+from tasks.shared.files import file_hash
+from tasks.shared.warehouse import Warehouse, quote_identifier
+
+if TYPE_CHECKING:
+    from tasks.extract import SourceLoad
+
+# The bookkeeping tables of extract (sql/ops/<name>.sql).
+AUDIT_TABLES = ("quarantine", "duplicates", "load_state", "load_audit", "extract_log")
+
+
+def create_tables(wh: Warehouse) -> None:
+    """Create the staging and audit tables if missing (they persist across runs: loads are incremental)."""
+    create_staging_tables(wh)
+    for name in AUDIT_TABLES:
+        wh.ensure(f"ops/{name}")
+
+
+def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
+    """What staging of a source depends on besides its files: its config and the pipeline's time zone."""
+    payload = json.dumps(
+        [source.model_dump(mode="json"), config.timezone], sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
+    """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state."""
+    if files is None:
+        where, params = "source = ?", [source.name]
+    else:
+        where, params = "source = ? and file in (select unnest(?::varchar[]))", [source.name, files]
+    for table in ("audit.quarantine", "audit.duplicates", "audit.load_state"):
+        wh.execute(f"delete from {table} where {where}", params)
+    wh.execute(f"delete from staging.{source.kind} where {where.replace('file in', '_file in')}", params)
+    raw = f"raw.{source.name}"
+    if wh.table_exists(raw):
+        if files is None:
+            wh.execute(f"drop table {quote_identifier(raw)}")
+        else:
+            wh.execute(
+                f"delete from {quote_identifier(raw)} where _file in (select unnest(?::varchar[]))", [files]
+            )
+
+
+def scan_files(
+    wh: Warehouse, config: PipelineConfig, source: SourceConfig, state: dict[str, dict]
+) -> tuple[int, list[SourceFile], list[str], dict[str, str]]:
+    """Compare a source's files with what was loaded: (file count, new or changed files, gone files, hashes)."""
+    files = source_files(config, source)
+    hashes, changed = {}, []
+    for file in files:
+        known = state.get(file.name)
+        if known and known["size"] == file.size and known["mtime_ns"] == file.mtime_ns:
+            hashes[file.name] = known["file_hash"]
+            continue
+        hashes[file.name] = file_hash(file.path)
+        if not known or known["file_hash"] != hashes[file.name]:
+            changed.append(file)
+        else:  # touched, same content
+            wh.execute(
+                "update audit.load_state set size = ?, mtime_ns = ? where source = ? and file = ?",
+                [file.size, file.mtime_ns, source.name, file.name],
+            )
+    return len(files), changed, sorted(set(state) - set(hashes)), hashes
+
+
+def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_id: str) -> None:
+    """A DataError when a load quarantined more than the source's max_bad_row_share of its rows."""
+    if not load.rows_read or load.rows_quarantined / load.rows_read <= source.max_bad_row_share:
+        return
+    reasons = wh.select("staging/frequent_quarantine_reasons", {"source": source.name, "run_id": run_id})
+    raise DataError(
+        f"source {source.name!r}: {load.rows_quarantined} of {load.rows_read} rows "
+        f"({load.rows_quarantined / load.rows_read:.1%}) failed checks, more than max_bad_row_share "
+        f"{source.max_bad_row_share:.1%}; nothing was loaded or published. Most frequent: "
+        + "; ".join(f"{row['n']} x {row['reason']}" for row in reasons)
+    )
+
+
+def record_load(wh: Warehouse, run_id: str, load: SourceLoad) -> None:
+    """Append a source load to audit.extract_log."""
+    wh.execute(
+        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        [run_id, *asdict(load).values()],
+    )
