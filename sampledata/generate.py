@@ -34,15 +34,19 @@ and record ids are dense running numbers, so the files depend only on the argume
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sampledata.distributions import DIFFICULTIES, Window
+from sampledata.folder import CONFIG_NAME, check_folder, write_marker
 from sampledata.formats import SOURCES
 from sampledata.persons import Keys
 from sampledata.sources import NextIds, make_chunk
 from sampledata.writers import open_outputs
+
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,14 @@ def generate(
     """Write a deterministic sample 棋牌 platform's source files under out_dir.
 
     difficulty: "default", or "hard" for more CRM re-registrations that share no identifier.
+    Refuses (FolderInUseError) a folder holding a warehouse or a config.yaml that the generator did not write.
     """
     if customers < 0 or days < 1 or chunk_size < 1:
         raise ValueError("need customers >= 0, days >= 1 and chunk_size >= 1")
     if difficulty not in DIFFICULTIES:
         raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, not {difficulty!r}")
     out_dir = Path(out_dir)
+    check_folder(out_dir)
     window = Window.ending(end, days)
     keys = Keys.derive(seed, customers)
     ids = NextIds()
@@ -86,3 +92,29 @@ def generate(
             for source in SOURCES:
                 rows[source] += sources[source].rows.height
     return GenerateStats(out_dir=out_dir, persons=customers, rows=rows)
+
+
+def write_sample(
+    out_dir: Path,
+    customers: int = 2000,
+    seed: int = 42,
+    end: date = date(2026, 11, 22),
+    difficulty: str = "default",
+    config: Path | None = DEMO_CONFIG,
+) -> GenerateStats:
+    """Generate into out_dir, copy the config (the demo's by default) beside the data, and mark the folder as ours."""
+    stats = generate(out_dir, customers=customers, seed=seed, end=end, difficulty=difficulty)
+    if config is not None:
+        shutil.copyfile(config, stats.out_dir / CONFIG_NAME)
+    write_marker(
+        stats.out_dir,
+        {
+            "customers": customers,
+            "seed": seed,
+            "end": end.isoformat(),
+            "difficulty": difficulty,
+            "rows": stats.rows,
+            "config": None if config is None else CONFIG_NAME,
+        },
+    )
+    return stats

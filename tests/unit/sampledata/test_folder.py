@@ -1,0 +1,84 @@
+"""The generator writes only into new folders or its own: a marker says so; others' warehouse or config is refused."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from sampledata import FolderInUseError, generate, write_sample
+from sampledata.cli import app
+from sampledata.folder import MARKER
+from tests.conftest import DEMO_CONFIG
+
+END = date(2026, 11, 22)
+
+
+def cli(directory: Path, *extra: str) -> tuple[int, str]:
+    """Run `python -m sampledata` on a folder; return its exit code and output."""
+    result = CliRunner().invoke(
+        app, ["--dir", str(directory), "--customers", "50", "--seed", "7", "--end", END.isoformat(), *extra]
+    )
+    return result.exit_code, result.output
+
+
+def test_writes_the_data_its_config_and_a_marker(tmp_path: Path) -> None:
+    code, output = cli(tmp_path / "data")
+    assert code == 0, output
+    assert output.splitlines()[0] == f"Generated 50 persons under {(tmp_path / 'data').resolve()}:"
+    assert output.splitlines()[-1] == f"Config: {(tmp_path / 'data' / 'config.yaml').resolve()}"
+    assert (tmp_path / "data" / "config.yaml").read_bytes() == DEMO_CONFIG.read_bytes()
+    marker = json.loads((tmp_path / "data" / MARKER).read_text(encoding="utf-8"))
+    assert marker == {
+        "generator": "sampledata",
+        "customers": 50,
+        "seed": 7,
+        "end": "2026-11-22",
+        "difficulty": "default",
+        "rows": generate(tmp_path / "again", customers=50, seed=7, end=END).rows,
+        "config": "config.yaml",
+    }
+
+
+def test_refuses_a_folder_with_a_foreign_config(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("warehouse: prod.duckdb\n", encoding="utf-8")
+    code, output = cli(tmp_path)
+    assert code == 2
+    assert f"{tmp_path} holds config.yaml, not written by the sample generator" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.yaml"]  # nothing written
+    assert (tmp_path / "config.yaml").read_text(encoding="utf-8") == "warehouse: prod.duckdb\n"
+    with pytest.raises(FolderInUseError):
+        generate(tmp_path, customers=10)
+
+
+def test_refuses_a_folder_with_a_foreign_warehouse(tmp_path: Path) -> None:
+    (tmp_path / "prod.duckdb").write_bytes(b"not ours")
+    code, output = cli(tmp_path)
+    assert code == 2
+    assert f"{tmp_path} holds prod.duckdb, not written by the sample generator" in output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prod.duckdb"]
+    with pytest.raises(FolderInUseError, match="prod.duckdb"):
+        write_sample(tmp_path, customers=10)
+    assert (tmp_path / "prod.duckdb").read_bytes() == b"not ours"
+
+
+def test_regenerates_its_own_folder_with_config_and_warehouse(tmp_path: Path) -> None:
+    assert cli(tmp_path)[0] == 0
+    (tmp_path / "warehouse.duckdb").write_bytes(b"the demo's warehouse")  # what `segments demo` leaves
+    code, output = cli(tmp_path, "--difficulty", "hard")
+    assert code == 0, output
+    assert json.loads((tmp_path / MARKER).read_text(encoding="utf-8"))["difficulty"] == "hard"
+    assert (tmp_path / "warehouse.duckdb").read_bytes() == b"the demo's warehouse"  # left alone
+
+
+def test_refusal_is_a_value_error_the_tools_report(tmp_path: Path) -> None:
+    (tmp_path / "config.yaml").write_text("x: 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="refusing to generate"):
+        write_sample(tmp_path, customers=10)
+
+
+def test_bad_difficulty_exits_2(tmp_path: Path) -> None:
+    code, output = cli(tmp_path / "data", "--difficulty", "impossible")
+    assert code == 2
+    assert "difficulty must be one of default, hard, not 'impossible'" in output
