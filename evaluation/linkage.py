@@ -1,4 +1,4 @@
-"""Accuracy and speed evidence for identity resolution: scores against ground truth, and a benchmark.
+"""Accuracy evidence for identity resolution: pairwise scores against ground truth.
 
 `score_resolution` runs the ordinary stages (extract, then dedupe, as the daily refresh does) on a
 config and scores the customer records' clusters pairwise against the true identities, which come
@@ -34,6 +34,10 @@ class Timing:
 
     wall_s: float
     cpu_s: float
+
+    def text(self) -> str:
+        """The two figures as one phrase: '1.2 s wall, 2.3 s CPU'."""
+        return f"{self.wall_s:.1f} s wall, {self.cpu_s:.1f} s CPU"
 
 
 class Stopwatch:
@@ -131,75 +135,10 @@ def score_resolution(
         with Stopwatch() as extracting:
             extract_all(wh, config, run_id)
         with Stopwatch() as resolving:
-            result = dedupe_all(wh, config, config.cutoff(as_of))
+            result = dedupe_all(wh, config, as_of)
         if truth_expression is not None:
             truth = truth_from_expression(wh, config, truth_expression)
         else:
             truth = truth_from_file(truth_file)
         predicted = wh.frame(PREDICTED_SQL)
     return ResolutionScore(pairwise_scores(predicted, truth), result, extracting.timing, resolving.timing)
-
-
-# CRM customer records staged per generated person (90% registered, 8% of those twice; copies and
-# faulty rows do not stage), measured: 978,359 records from 1,016,260 persons.
-CRM_ROWS_PER_PERSON = 0.9627
-
-
-@dataclass(frozen=True)
-class BenchResult:
-    """One dedupe benchmark: how many customer records, what came out, and the time per stage."""
-
-    records: int
-    customers: int
-    candidate_pairs: int
-    probabilistic_links: int
-    generate: Timing | None
-    extract: Timing
-    resolve: Timing
-
-
-def bench_config(directory: Path) -> Path:
-    """A config for generated data with only the CRM (customers) source, written next to the data."""
-    import yaml
-
-    demo = yaml.safe_load(
-        (Path(__file__).resolve().parent.parent / "config" / "demo.yaml").read_text("utf-8")
-    )
-    demo["sources"] = [s for s in demo["sources"] if s["name"] == "crm"]
-    path = directory / "bench-config.yaml"
-    path.write_text(yaml.safe_dump(demo, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def bench_dedupe(
-    directory: Path, records: int, seed: int = 42, difficulty: str = "default", end: date = date(2026, 11, 22)
-) -> BenchResult:
-    """Generate about `records` CRM records (unless already there), extract them, and time dedupe alone."""
-    from sampledata.generate import generate
-    from tasks.shared.config import load_config
-
-    directory.mkdir(parents=True, exist_ok=True)
-    persons = max(1, round(records / CRM_ROWS_PER_PERSON))
-    marker = directory / "bench-persons.txt"
-    wanted = f"{persons} {seed} {difficulty} {end}"
-    generating = None
-    if not marker.exists() or marker.read_text() != wanted:
-        with Stopwatch() as generating:
-            generate(directory, customers=persons, seed=seed, end=end, difficulty=difficulty)
-        marker.write_text(wanted)
-    config = load_config(bench_config(directory))
-    config.warehouse_path.unlink(missing_ok=True)
-    with Warehouse.open(config) as wh:
-        with Stopwatch() as extracting:
-            extract_all(wh, config, "bench")
-        with Stopwatch() as resolving:
-            result = dedupe_all(wh, config, config.cutoff(end))
-    return BenchResult(
-        records=result.records,
-        customers=result.customers,
-        candidate_pairs=result.candidate_pairs,
-        probabilistic_links=result.probabilistic_links,
-        generate=None if generating is None else generating.timing,
-        extract=extracting.timing,
-        resolve=resolving.timing,
-    )

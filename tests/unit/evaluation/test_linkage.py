@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.linkage import ResolutionScore, score_resolution
-from sampledata.generate import generate
+from sampledata import generate
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import DEMO_CONFIG, REPO, SAMPLE_END
