@@ -61,7 +61,7 @@ bench-10m: .venv/.synced
 
 ## Time identity resolution of 1,000,000 generated customer records (data in bench-data/, not in git).
 bench-dedupe: .venv/.synced
-	$(UV) run --frozen segments bench-dedupe --records 1000000 --dir bench-data
+	$(UV) run --frozen python -m bench.dedupe --records 1000000 --dir bench-data
 
 ## Our matcher against a standard Splink model on FEBRL, fake_1000 and generated data.
 bench-splink: .venv/.synced
