@@ -1,6 +1,8 @@
-"""The `segments` command line: generate sample data, run the daily refresh, backfill.
+"""The `segments` command line: run the daily refresh, backfill, show what is published, erase a customer.
 
-Every command that computes calls the same Prefect flows the deployments run.
+Every command that computes calls the same Prefect flows the deployments run. `segments demo` is the
+quickstart: it writes sample data with the sample generator (sampledata), then runs. The development
+tools live apart: `python -m sampledata`, `python -m evaluation score`, `python -m bench.dedupe`.
 """
 
 import os
@@ -9,24 +11,19 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
-import shutil  # noqa: E402
 import traceback  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from datetime import date, datetime  # noqa: E402
+from datetime import date  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Annotated, Any, NoReturn  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 import typer  # noqa: E402
 
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.shared.errors import DataError  # noqa: E402
-from tasks.shared.warehouse import SQL_DIR, Warehouse  # noqa: E402
-
-DEMO_CONFIG = SQL_DIR.parent / "config" / "demo.yaml"
-DEMO_TIMEZONE = "Asia/Shanghai"
+from tasks.shared.warehouse import Warehouse  # noqa: E402
 
 app = typer.Typer(
     help="Precision customer database (精准客户库): extract, dedupe, profile, segment and publish customers.",
@@ -50,11 +47,6 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
-
-
-def today() -> date:
-    """Today in the demo platform's time zone."""
-    return datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -122,32 +114,6 @@ def _fail(error: Exception) -> NoReturn:
 
 
 @app.command()
-def generate(
-    directory: DirOption = Path("demo-data"),
-    customers: CustomersOption = 2000,
-    seed: SeedOption = 42,
-    end: Annotated[str | None, typer.Option(help="Last day of data (YYYY-MM-DD); default today.")] = None,
-    difficulty: Annotated[
-        str, typer.Option(help="default, or hard: more CRM duplicates that share no phone or e-mail.")
-    ] = "default",
-) -> None:
-    """Generate sample 棋牌 platform data (CRM, game sessions, payments, social, survey) and its config."""
-    from sampledata.generate import generate as write_sample
-
-    try:
-        stats = write_sample(
-            directory, customers=customers, seed=seed, end=parse_day(end) or today(), difficulty=difficulty
-        )
-    except ValueError as error:
-        _fail(error)
-    shutil.copyfile(DEMO_CONFIG, directory / "config.yaml")
-    typer.echo(f"Generated {stats.persons:,} persons under {directory.resolve()}:")
-    for source, rows in stats.rows.items():
-        typer.echo(f"  {source:<10} {rows:>12,} rows")
-    typer.echo(f"Config: {(directory / 'config.yaml').resolve()}")
-
-
-@app.command()
 def run(
     config: ConfigOption,
     as_of: Annotated[
@@ -172,8 +138,13 @@ def demo(
     seed: SeedOption = 42,
 ) -> None:
     """Generate sample data and run the daily refresh on it: the whole product in one command."""
+    from sampledata.cli import today, write_and_report
+
     day = today()
-    generate(directory=directory, customers=customers, seed=seed, end=day.isoformat())
+    try:
+        write_and_report(directory, customers, seed, day)
+    except ValueError as error:
+        _fail(error)
     run(config=directory / "config.yaml", as_of=day.isoformat())
 
 
@@ -285,93 +256,6 @@ def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
     except (ConfigError, DataError) as error:
         _fail(error)
     typer.echo(text, nl=False)
-
-
-def _timing(timing: Any) -> str:
-    return f"{timing.wall_s:.1f} s wall, {timing.cpu_s:.1f} s CPU"
-
-
-@app.command("dedupe-score")
-def dedupe_score(
-    config: ConfigOption,
-    truth: Annotated[
-        str | None,
-        typer.Option(help="SQL expression over a raw customers row giving its true identity, e.g. cluster."),
-    ] = None,
-    truth_file: Annotated[
-        Path | None,
-        typer.Option(
-            help="CSV of source, record_id, person_id (the generator's truth/records.csv).", exists=True
-        ),
-    ] = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Day to resolve (YYYY-MM-DD); default today.")
-    ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option(help="Warehouse file to build; default a fresh one in a temporary folder.")
-    ] = None,
-) -> None:
-    """Extract and dedupe a config's sources, then print pairwise precision, recall and F1 against ground truth."""
-    import tempfile
-
-    from evaluation.linkage import score_resolution
-
-    try:
-        pipeline = load_config(config)
-        with tempfile.TemporaryDirectory(prefix="dedupe-score-") as scratch:
-            target = warehouse.resolve() if warehouse else Path(scratch) / "warehouse.duckdb"
-            pipeline = pipeline.model_copy(update={"warehouse": target})
-            day = parse_day(as_of) or pipeline.today()
-            result = score_resolution(pipeline, day, truth, truth_file)
-    except (ConfigError, DataError, ValueError) as error:
-        _fail(error)
-    scores, dedupe = result.scores, result.dedupe
-    typer.echo(f"Identity resolution of {config} scored against ground truth")
-    typer.echo(f"  records scored   {scores['items']:>10,}")
-    typer.echo(f"  true pairs       {scores['true_pairs']:>10,}")
-    typer.echo(f"  predicted pairs  {scores['predicted_pairs']:>10,}  ({scores['correct_pairs']:,} correct)")
-    typer.echo(f"  precision        {scores['precision']:>10.4f}")
-    typer.echo(f"  recall           {scores['recall']:>10.4f}")
-    typer.echo(f"  F1               {scores['f1']:>10.4f}")
-    typer.echo(
-        f"  customers {dedupe.customers:,} from {dedupe.records:,} records; candidate pairs "
-        f"{dedupe.candidate_pairs:,}, probabilistic links {dedupe.probabilistic_links:,}"
-    )
-    typer.echo(f"  extract: {_timing(result.extract)}; dedupe: {_timing(result.resolve)}")
-    for cluster in dedupe.suspicious_clusters:
-        typer.echo(f"  suspicious: {cluster}")
-
-
-@app.command("bench-dedupe")
-def bench_dedupe(
-    records: Annotated[int, typer.Option(help="Customer (CRM) records to resolve.", min=1)] = 1_000_000,
-    directory: Annotated[
-        Path, typer.Option("--dir", help="Folder for the generated data (reused when it matches).")
-    ] = Path("bench-data"),
-    seed: SeedOption = 42,
-    difficulty: Annotated[str, typer.Option(help="Generator setting: default or hard.")] = "default",
-) -> None:
-    """Benchmark: generate CRM records, extract them, and time identity resolution (dedupe) alone."""
-    import os as _os
-
-    from evaluation.linkage import bench_dedupe as run_bench
-
-    try:
-        result = run_bench(directory, records, seed=seed, difficulty=difficulty)
-    except (ConfigError, DataError, ValueError) as error:
-        _fail(error)
-    typer.echo(
-        f"Dedupe benchmark on {_os.cpu_count()} cores "
-        f"(load average {_os.getloadavg()[0]:.1f}: other work on the machine inflates wall time)"
-    )
-    if result.generate is not None:
-        typer.echo(f"  generate:  {_timing(result.generate)}")
-    typer.echo(f"  extract:   {_timing(result.extract)}")
-    typer.echo(f"  dedupe:    {_timing(result.resolve)}")
-    typer.echo(
-        f"  {result.records:,} customer records -> {result.customers:,} customers; "
-        f"{result.candidate_pairs:,} candidate pairs, {result.probabilistic_links:,} probabilistic links"
-    )
 
 
 def main() -> None:

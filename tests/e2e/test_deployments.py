@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sampledata.generate import generate
+from sampledata import generate
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END, write_config
