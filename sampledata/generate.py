@@ -58,6 +58,14 @@ class GenerateStats:
     rows: dict[str, int]  # rows written per source: "crm", "game", "payments", "social", "survey"
 
 
+def check_arguments(customers: int, difficulty: str, days: int = 1, chunk_size: int = 1) -> None:
+    """Raise ValueError on arguments generate() cannot use."""
+    if customers < 0 or days < 1 or chunk_size < 1:
+        raise ValueError("need customers >= 0, days >= 1 and chunk_size >= 1")
+    if difficulty not in DIFFICULTIES:
+        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, not {difficulty!r}")
+
+
 def generate(
     out_dir: Path,
     customers: int = 2000,
@@ -72,10 +80,7 @@ def generate(
     difficulty: "default", or "hard" for more CRM re-registrations that share no identifier.
     Refuses (FolderInUseError) a folder holding a warehouse or a config.yaml that the generator did not write.
     """
-    if customers < 0 or days < 1 or chunk_size < 1:
-        raise ValueError("need customers >= 0, days >= 1 and chunk_size >= 1")
-    if difficulty not in DIFFICULTIES:
-        raise ValueError(f"difficulty must be one of {', '.join(DIFFICULTIES)}, not {difficulty!r}")
+    check_arguments(customers, difficulty, days, chunk_size)
     out_dir = Path(out_dir)
     check_folder(out_dir)
     window = Window.ending(end, days)
@@ -103,6 +108,12 @@ def write_sample(
     config: Path | None = DEMO_CONFIG,
 ) -> GenerateStats:
     """Generate into out_dir, copy the config (the demo's by default) beside the data, and mark the folder as ours."""
+    check_arguments(customers, difficulty)
+    out_dir = Path(out_dir)
+    check_folder(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    # Claim the folder first: an interrupted run leaves a marker that matches no finished sample.
+    write_marker(out_dir, {"state": "generating"})
     stats = generate(out_dir, customers=customers, seed=seed, end=end, difficulty=difficulty)
     if config is not None:
         shutil.copyfile(config, stats.out_dir / CONFIG_NAME)

@@ -1,5 +1,6 @@
 """The generator writes only into new folders or its own: a marker says so; others' warehouse or config is refused."""
 
+import importlib
 import json
 from datetime import date
 from pathlib import Path
@@ -9,7 +10,7 @@ from typer.testing import CliRunner
 
 from sampledata import FolderInUseError, generate, write_sample
 from sampledata.cli import app
-from sampledata.folder import MARKER
+from sampledata.folder import MARKER, read_marker
 from tests.conftest import DEMO_CONFIG
 
 END = date(2026, 11, 22)
@@ -82,3 +83,22 @@ def test_bad_difficulty_exits_2(tmp_path: Path) -> None:
     code, output = cli(tmp_path / "data", "--difficulty", "impossible")
     assert code == 2
     assert "difficulty must be one of default, hard, not 'impossible'" in output
+
+
+def test_an_interrupted_generation_leaves_a_claim_that_matches_no_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert cli(tmp_path)[0] == 0
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    # the module, not the package attribute of the same name (the function)
+    monkeypatch.setattr(importlib.import_module("sampledata.generate"), "generate", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_sample(tmp_path, customers=50, seed=7, end=END)
+    assert read_marker(tmp_path) == {"generator": "sampledata", "state": "generating"}
+    monkeypatch.undo()
+    code, output = cli(tmp_path)  # still the generator's folder (config.yaml included): regenerated
+    assert code == 0, output
+    assert read_marker(tmp_path)["customers"] == 50
