@@ -111,7 +111,7 @@ def test_publish_privacy_atomicity_and_erasure(
             raise RuntimeError("injected failure between two files")
         real_write(frame, path)
 
-    monkeypatch.setattr("tasks.publish.write_file", failing_write)
+    monkeypatch.setattr("tasks.publish.exports.write_file", failing_write)
     with pytest.raises(RuntimeError, match="injected failure between two files"):
         daily_refresh(as_of=day1, config=str(config_path))
     monkeypatch.undo()

@@ -176,7 +176,7 @@ def test_write_exports_that_fails_keeps_the_previous_folder(
     build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
     write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
-    monkeypatch.setattr("tasks.publish.write_file", fail_to_sync)
+    monkeypatch.setattr("tasks.publish.exports.write_file", fail_to_sync)
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-a", "second\n")
     folder = exports / "2026-03-31"
@@ -191,7 +191,7 @@ def test_write_exports_that_fails_leaves_no_temporary_folder(
     exports = tmp_path / "exports"
     build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
-    monkeypatch.setattr("tasks.publish.write_file", fail_to_sync)
+    monkeypatch.setattr("tasks.publish.exports.write_file", fail_to_sync)
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
     assert visible(exports) == []

@@ -1,0 +1,95 @@
+"""The published tables: each as_of's rows replaced in one transaction, the run recorded, changes derived.
+
+Every published table is declared once in PUBLISHED_TABLES with the model its rows come from; one
+function creates it, adds the columns a newer model has (older days keep nulls there) and replaces
+the as_of's rows, so a rerun of the same as_of replaces rather than duplicates.
+"""
+
+import subprocess
+from datetime import date
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
+
+# Published table -> the model its rows come from (sql/<model>.sql).
+PUBLISHED_TABLES: dict[str, str] = {
+    "published.customer_segments": "published/customer_segments",
+    "published.customer_tags": "published/customer_tags",
+    "published.segment_changes": "published/segment_changes",
+}
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The package version and, when run from a git checkout, the commit."""
+    version = metadata.version("precision-segments")
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=SQL_DIR.parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+{commit}"
+
+
+def ensure_published_table(wh: Warehouse, table: str, params: dict[str, Any]) -> None:
+    """Create a published table from its model if missing, and add the columns a newer model has."""
+    model = wh.model_sql(PUBLISHED_TABLES[table])
+    wh.run("ops/published_table", params, identifiers={"table": table}, fragments={"model": model})
+    existing = set(wh.columns(table))
+    for name, sql_type in wh.rows(f"select column_name, column_type from (describe ({model}))", params):
+        if name not in existing:
+            wh.execute(f'alter table {quote_identifier(table)} add column "{name}" {sql_type}')
+
+
+def replace_day(wh: Warehouse, table: str, as_of: date, params: dict[str, Any]) -> int:
+    """Replace the as_of's rows of a published table with its model's rows; return how many were inserted."""
+    with wh.transaction():
+        ensure_published_table(wh, table, params)
+        wh.execute(f"delete from {quote_identifier(table)} where as_of = ?", [as_of])
+        return wh.insert(table, PUBLISHED_TABLES[table], params)
+
+
+def publish_tags(wh: Warehouse, as_of: date) -> int:
+    """Replace the as_of's rows of published.customer_tags (call inside the publish transaction)."""
+    with wh.transaction():
+        replace_day(wh, "published.customer_tags", as_of, {})
+        return wh.scalar("select count(*) from published.customer_tags where as_of = ?", [as_of])
+
+
+def publish_changes(wh: Warehouse, as_of: date) -> int:
+    """Replace the as_of's rows of published.segment_changes (against the previous published day); return how many."""
+    previous = wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+    with wh.transaction():
+        wh.build("_memberships_now", "published/segment_memberships", {"as_of": as_of}, temp=True)
+        wh.build("_memberships_before", "published/segment_memberships", {"as_of": previous}, temp=True)
+        return replace_day(wh, "published.segment_changes", as_of, {"as_of": as_of, "previous": previous})
+
+
+def publish_tables(
+    wh: Warehouse, as_of: date, run_id: str, config_hash: str, *, counts: dict[str, int] | None = None
+) -> int:
+    """Replace the as_of's rows of the published tables and record the run, atomically; return the day's rows.
+
+    counts, when given, receives the rows published per table (for the stage's counts artifact).
+    """
+    counts = {} if counts is None else counts
+    with wh.transaction():
+        replace_day(wh, "published.customer_segments", as_of, {"run_id": run_id})
+        rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+        counts["published.customer_segments"] = rows
+        counts["published.customer_tags"] = publish_tags(wh, as_of)
+        wh.ensure("ops/runs")
+        wh.execute(
+            "insert into published.runs values (?, ?, ?, ?, ?, now())",
+            [run_id, as_of, config_hash, code_version(), rows],
+        )
+        counts["published.segment_changes"] = publish_changes(wh, as_of)
+    return rows
