@@ -19,19 +19,12 @@ from typing import Any
 import httpx
 import polars as pl
 
-from tasks.publish.privacy import apply_transforms, check_destination_fields, marketing_filter_sql
+from tasks.publish.privacy import apply_transforms, check_destination_fields
 from tasks.shared.config import DestinationConfig, PipelineConfig
 from tasks.shared.files import fsync_dir, write_file
 from tasks.shared.warehouse import Warehouse
 
 PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
-
-DELIVERIES_TABLE = """
-create table if not exists published.deliveries (
-    destination varchar, url varchar, as_of date, batch integer, idempotency_key varchar,
-    rows integer, attempts integer, status_code integer, delivered_at timestamptz
-)
-"""
 
 
 class DeliveryError(RuntimeError):
@@ -43,19 +36,12 @@ def file_name(segment: str) -> str:
     return re.sub(r"[^\w\-]+", "_", segment, flags=re.UNICODE).strip("_") or "_"
 
 
-def people_sql(marketing: bool) -> str:
+def people_sql(wh: Warehouse, marketing: bool) -> str:
     """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed."""
-    person = ", ".join(f"customers.{f}" for f in PERSON_FIELDS)
-    where = f"where {marketing_filter_sql('people')}" if marketing else ""
-    return f"""
-        select * from (
-            select segments.* exclude (run_id), {person}
-            from published.customer_segments as segments
-            left join core.customers as customers using (customer_id)
-            where segments.as_of = $as_of
-        ) as people
-        {where}
-    """
+    people = wh.model_sql("published/people", {"person_fields": [f"customers.{f}" for f in PERSON_FIELDS]})
+    if not marketing:
+        return people
+    return wh.model_sql("published/marketing_people", fragments={"people": people})
 
 
 def available_fields(wh: Warehouse) -> list[str]:
@@ -69,27 +55,18 @@ def destination_frame(
 ) -> pl.DataFrame:
     """The rows a destination receives for as_of: allowed fields only, PII transformed, marketing filtered."""
     check_destination_fields(destination, pii, available_fields(wh))
-    fields = ", ".join(f'people."{f}"' for f in dict.fromkeys(destination.fields))
-    people = people_sql(destination.purpose == "marketing")
-    params: dict[str, Any] = {"as_of": as_of, "scheme": destination.scheme}
     if destination.mode == "changes":
-        sql = f"""
-            select changes.as_of, changes.scheme, changes.segment, changes.change, {fields}
-            from published.segment_changes as changes
-            join ({people}) as people using (customer_id)
-            where changes.as_of = $as_of and (cast($scheme as varchar) is null or changes.scheme = $scheme)
-            order by changes.scheme, changes.segment, changes.change, changes.customer_id
-        """
+        model = "published/destination_changes"
     elif destination.scheme is not None:
-        sql = f"""
-            select people.as_of, members.scheme, members.segment, {fields}
-            from _memberships_now as members
-            join ({people}) as people using (customer_id)
-            where members.scheme = $scheme
-            order by members.segment, people.customer_id
-        """
+        model = "published/destination_members"
     else:
-        sql = f"select people.as_of, {fields} from ({people}) as people order by people.customer_id"
+        model = "published/destination_customers"
+    sql = wh.model_sql(
+        model,
+        {"fields": [f"people.{f}" for f in dict.fromkeys(destination.fields)]},
+        {"people": people_sql(wh, destination.purpose == "marketing")},
+    )
+    params: dict[str, Any] = {"as_of": as_of, "scheme": destination.scheme}
     return apply_transforms(wh.frame(sql, params), destination, pii)
 
 
@@ -181,7 +158,7 @@ def deliver_webhook(
     sleep: Callable[[float], None] = time.sleep,
 ) -> dict[str, int]:
     """Send the day's changes to a webhook in batches, skipping batches already delivered; return counts."""
-    wh.execute(DELIVERIES_TABLE)
+    wh.ensure("ops/deliveries")
     rows = [
         {k: _json_value(v) for k, v in row.items()}
         for row in destination_frame(wh, destination, as_of, pii).iter_rows(named=True)

@@ -15,12 +15,6 @@ from tasks.shared.contracts import sha256_hex
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
-SUPPRESSION_TABLE = """
-create table if not exists audit.suppression (
-    kind varchar, value_sha256 varchar, origin varchar, added_at timestamptz
-)
-"""
-
 
 def normalized_identifier(value: str, region: str = "CN") -> tuple[str, str] | None:
     """(kind, normalized value) of an email, phone or customer id as written in a suppression list."""
@@ -106,7 +100,7 @@ def apply_transforms(frame: pl.DataFrame, destination: DestinationConfig, pii: l
 
 def load_suppression(wh: Warehouse, config: PipelineConfig) -> int:
     """Refresh the suppression list's entries in audit.suppression (hashes only); return how many."""
-    wh.execute(SUPPRESSION_TABLE)
+    wh.ensure("ops/suppression")
     if config.privacy.suppression_file is None:
         wh.execute("delete from audit.suppression where origin = 'suppression_file'")
         return 0
@@ -133,16 +127,3 @@ def load_suppression(wh: Warehouse, config: PipelineConfig) -> int:
                 "insert into audit.suppression values (?, ?, 'suppression_file', now())", [kind, digest]
             )
     return len(set(entries))
-
-
-def marketing_filter_sql(alias: str = "people") -> str:
-    """SQL condition: consent given and no email, phone or customer id on audit.suppression."""
-    return f"""
-        coalesce({alias}.marketing_consent, false)
-        and not exists (
-            select 1 from audit.suppression as s
-            where (s.kind = 'customer_id' and s.value_sha256 = sha256({alias}.customer_id))
-                or (s.kind = 'email' and s.value_sha256 = sha256({alias}.email))
-                or (s.kind = 'phone' and s.value_sha256 = sha256({alias}.phone))
-        )
-    """

@@ -8,7 +8,7 @@ from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
 # Published columns shown under "Segments", as (English column, Chinese column, heading).
-SCHEME_COLUMNS = (
+SEGMENT_HEADINGS = (
     ("rfm_segment", "rfm_segment_zh", "RFM segment"),
     ("rfm_cn_class_en", "rfm_cn_class", "RFM 8 classes"),
     ("value_tier", "value_tier_zh", "value tier"),
@@ -52,15 +52,15 @@ def resolve_customer(wh: Warehouse, key: str) -> str:
 def customer_profile(wh: Warehouse, key: str, as_of: date | None = None) -> CustomerProfile:
     """The profile of the customer key names, with the segments published for as_of (default: the latest)."""
     customer_id = resolve_customer(wh, key)
-    day = as_of or wh.scalar(
+    as_of = as_of or wh.scalar(
         "select max(as_of) from published.customer_segments where customer_id = ?", [customer_id]
     )
     published = wh.dicts(
         "select * exclude (run_id) from published.customer_segments where as_of = ? and customer_id = ?",
-        [day, customer_id],
+        [as_of, customer_id],
     )
     if not published:
-        raise DataError(f"customer {customer_id} has no published segments as of {day}")
+        raise DataError(f"customer {customer_id} has no published segments as of {as_of}")
     identities = wh.dicts(
         "select source, source_id, match_rule, match_score, first_seen from core.identity_map "
         "where customer_id = ? order by source, source_id",
@@ -72,9 +72,9 @@ def customer_profile(wh: Warehouse, key: str, as_of: date | None = None) -> Cust
         tags = wh.rows(
             "select tag, tag_zh, value from published.customer_tags where as_of = ? and customer_id = ? "
             "order by tag, value",
-            [day, customer_id],
+            [as_of, customer_id],
         )
-    return CustomerProfile(customer_id, day, identities, golden[0] if golden else {}, published[0], tags)
+    return CustomerProfile(customer_id, as_of, identities, golden[0] if golden else {}, published[0], tags)
 
 
 def _lines(pairs: list[tuple[str, Any]]) -> list[str]:
@@ -85,7 +85,7 @@ def _lines(pairs: list[tuple[str, Any]]) -> list[str]:
 def render_profile(profile: CustomerProfile) -> str:
     """The profile as plain text sections for the terminal."""
     row = profile.published
-    shown = {"as_of", "customer_id", *SCORE_COLUMNS, *(c for cols in SCHEME_COLUMNS for c in cols[:2])}
+    shown = {"as_of", "customer_id", *SCORE_COLUMNS, *(c for cols in SEGMENT_HEADINGS for c in cols[:2])}
     lines = [f"Customer {profile.customer_id} as of {profile.as_of}", "", "Identities (source records):"]
     lines += [
         f"  {i['source']}:{i['source_id']}  matched by {i['match_rule']}"
@@ -101,7 +101,7 @@ def render_profile(profile: CustomerProfile) -> str:
                 heading,
                 f"{row.get(en) or ''} / {row.get(zh) or ''}" if row.get(en) or row.get(zh) else "(none)",
             )
-            for en, zh, heading in SCHEME_COLUMNS
+            for en, zh, heading in SEGMENT_HEADINGS
         ]
         + [("R, F, M scores", f"{row.get('r_score')}, {row.get('f_score')}, {row.get('m_score')}")]
         + [("cluster id", row.get("cluster_id"))]

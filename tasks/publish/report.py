@@ -112,37 +112,16 @@ def render_markdown(summary: dict[str, Any]) -> str:
 
 def report_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[str, Any]:
     """Everything the HTML report draws, read from the published tables (plain data, testable)."""
+    params = {"as_of": as_of}
     return {
         "as_of": str(as_of),
         "run_id": summary.get("run_id", ""),
         "config_hash": summary.get("config_hash", ""),
-        "sizes": wh.rows(wh.model_sql("published/segment_sizes"), {"as_of": as_of}),
-        "trend": wh.rows(
-            """
-            select as_of, coalesce(rfm_segment, '(not scored)'), count(*)
-            from published.customer_segments where as_of <= ? group by all order by 1, 2
-            """,
-            [as_of],
-        ),
-        "heatmap": wh.rows(
-            """
-            select r_score, f_score, count(*) from published.customer_segments
-            where as_of = ? and r_score is not null group by all order by 1, 2
-            """,
-            [as_of],
-        ),
-        "clusters": wh.rows(
-            """
-            select cluster_id, count(*), avg(recency_days), avg(frequency), avg(monetary), avg(sessions_90d)
-            from published.customer_segments where as_of = ? and cluster_id is not null
-            group by all order by 1
-            """,
-            [as_of],
-        ),
-        "changes": wh.rows(
-            "select scheme, change, count(*) from published.segment_changes where as_of = ? group by all order by 1, 2",
-            [as_of],
-        )
+        "sizes": wh.rows(wh.model_sql("published/segment_sizes"), params),
+        "trend": wh.rows(wh.model_sql("published/segment_size_trend"), params),
+        "heatmap": wh.rows(wh.model_sql("published/rf_score_grid"), params),
+        "clusters": wh.rows(wh.model_sql("published/cluster_profiles"), params),
+        "changes": wh.rows(wh.model_sql("published/segment_change_counts"), params)
         if wh.table_exists("published.segment_changes")
         else [],
         "quality": quality_counts(wh, summary),

@@ -1,0 +1,22 @@
+-- People of one published day: each published customer's segments with their golden-record fields.
+-- Grain: one row per customer_id. Key: customer_id. Parameters: $as_of.
+-- Filled in: person_fields (customers.<field> for each of PERSON_FIELDS in tasks/publish/destinations.py).
+-- Destinations select from it (destination_*.sql); marketing_people.sql narrows it for marketing.
+with segments as (
+    select * from published.customer_segments
+    where as_of = $as_of
+),
+
+customers as (
+    select * from core.customers
+),
+
+final as (
+    select
+        segments.* exclude (run_id),
+        {{person_fields}}
+    from segments
+    left join customers using (customer_id)
+)
+
+select * from final

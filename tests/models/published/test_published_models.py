@@ -1,0 +1,168 @@
+"""Model tests of what a publish reads back: the report's queries, destination rows, every published table evolving."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from tasks.publish import publish_tables
+from tasks.publish.destinations import destination_frame
+from tasks.publish.exports import change_counts
+from tasks.publish.report import report_data
+from tasks.shared.config import DestinationConfig
+from tasks.shared.contracts import sha256_hex
+from tasks.shared.warehouse import Warehouse
+from tests.models.helpers import SEGMENTS_AS_OF, build_segments, columns_of, create
+
+SCHEMES = ("cluster", "lifecycle", "rfm", "rfm_cn", "rules", "tier")
+
+
+def published_day(wh: Warehouse) -> None:
+    """C1 (Champions, consents), C2 (Lost), C3 (not a buyer, two rule segments) published, with golden records."""
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    create(
+        wh,
+        "core.customers",
+        "customer_id varchar, email varchar, phone varchar, full_name varchar, gender varchar, "
+        "birth_date date, device_id varchar, city varchar, province varchar",
+        [
+            ("C1", "c1@example.com", "+8613800138001", "张伟", "M", None, None, "上海", "上海"),
+            ("C2", "c2@example.com", None, None, None, None, None, None, None),
+            ("C3", None, "+8613800138003", None, None, None, None, "杭州", "浙江"),
+        ],
+    )
+    create(
+        wh,
+        "audit.suppression",
+        "kind varchar, value_sha256 varchar, origin varchar, added_at timestamptz",
+        [],
+    )
+
+
+def test_report_data_reads_sizes_trend_grid_clusters_and_changes(wh: Warehouse) -> None:
+    published_day(wh)
+    data = report_data(wh, SEGMENTS_AS_OF, {"run_id": "run-1", "config_hash": "hash-a"})
+    assert data["sizes"] == [
+        ("Champions", "冠军客户", 1),
+        ("Lost", "已流失客户", 1),
+        ("No Purchase", "未购买客户", 1),
+    ]
+    assert data["trend"] == [
+        (SEGMENTS_AS_OF, "Champions", 1),
+        (SEGMENTS_AS_OF, "Lost", 1),
+        (SEGMENTS_AS_OF, "No Purchase", 1),
+    ]
+    assert data["heatmap"] == [(1, 1, 1), (5, 5, 1)]
+    assert data["clusters"] == [
+        (0, 1, 3.0, 4.0, 520.0, 9.0),
+        (1, 1, 40.0, 1.0, -0.5, 0.0),
+        (2, 1, None, None, None, 2.0),
+    ]
+    # the first published day: everyone entered every scheme they are in
+    assert data["changes"] == [(scheme, "entered", 3) for scheme in SCHEMES]
+    assert change_counts(wh, SEGMENTS_AS_OF) == {scheme: {"entered": 3, "exited": 0} for scheme in SCHEMES}
+
+
+def test_report_trend_covers_every_published_day_up_to_as_of(wh: Warehouse) -> None:
+    day2 = SEGMENTS_AS_OF + timedelta(days=1)
+    for day, run in ((SEGMENTS_AS_OF, "run-1"), (day2, "run-2")):
+        build_segments(wh, day)
+        publish_tables(wh, day, run, "hash-a")
+    wh.execute(
+        "update published.customer_segments set rfm_segment = null where as_of = ? and customer_id = 'C3'",
+        [day2],
+    )
+    assert report_data(wh, SEGMENTS_AS_OF, {})["trend"] == [
+        (SEGMENTS_AS_OF, "Champions", 1),
+        (SEGMENTS_AS_OF, "Lost", 1),
+        (SEGMENTS_AS_OF, "No Purchase", 1),
+    ]
+    assert report_data(wh, day2, {})["trend"][3:] == [
+        (day2, "(not scored)", 1),
+        (day2, "Champions", 1),
+        (day2, "Lost", 1),
+    ]
+
+
+def test_destinations_get_their_fields_in_order_and_marketing_only_consenting_unsuppressed(
+    wh: Warehouse,
+) -> None:
+    published_day(wh)
+    everyone = DestinationConfig(name="bi", kind="files", fields=["customer_id", "rfm_segment", "city"])
+    assert destination_frame(wh, everyone, SEGMENTS_AS_OF, ["email"]).rows() == [
+        (SEGMENTS_AS_OF, "C1", "Champions", "上海"),
+        (SEGMENTS_AS_OF, "C2", "Lost", None),
+        (SEGMENTS_AS_OF, "C3", "No Purchase", "杭州"),
+    ]
+    rules = DestinationConfig(name="rules", kind="files", scheme="rules", fields=["customer_id"])
+    assert destination_frame(wh, rules, SEGMENTS_AS_OF, []).rows() == [
+        (SEGMENTS_AS_OF, "rules", "high_frequency_players", "C1"),
+        (SEGMENTS_AS_OF, "rules", "high_frequency_players", "C3"),
+        (SEGMENTS_AS_OF, "rules", "high_intent_not_paying", "C3"),
+    ]
+    changes = DestinationConfig(
+        name="moves", kind="files", mode="changes", scheme="tier", fields=["customer_id"]
+    )
+    assert destination_frame(wh, changes, SEGMENTS_AS_OF, []).rows() == [
+        (SEGMENTS_AS_OF, "tier", "high", "entered", "C1"),
+        (SEGMENTS_AS_OF, "tier", "low", "entered", "C2"),
+        (SEGMENTS_AS_OF, "tier", "none", "entered", "C3"),
+    ]
+
+    ads = DestinationConfig(
+        name="ads",
+        kind="files",
+        purpose="marketing",
+        fields=["customer_id", "email"],
+        transforms={"email": "sha256"},
+    )
+    assert destination_frame(wh, ads, SEGMENTS_AS_OF, ["email"]).rows() == [
+        (SEGMENTS_AS_OF, "C1", sha256_hex("c1@example.com"))
+    ]
+    wh.execute(
+        "insert into audit.suppression values ('phone', ?, 'suppression_file', now())",
+        [sha256_hex("+8613800138001")],
+    )
+    assert destination_frame(wh, ads, SEGMENTS_AS_OF, ["email"]).rows() == []
+
+
+def test_every_published_table_gets_the_columns_a_newer_model_has(wh: Warehouse) -> None:
+    # published by an older version: tags without their Chinese name, changes without the previous day
+    older = SEGMENTS_AS_OF - timedelta(days=1)
+    wh.execute(
+        "create table published.customer_tags as "
+        "select ?::date as as_of, 'C1' as customer_id, 'value_tier' as tag, '高价值' as value",
+        [older],
+    )
+    wh.execute(
+        "create table published.segment_changes as select ?::date as as_of, 'rfm' as scheme, "
+        "'Champions' as segment, 'C1' as customer_id, 'entered' as change",
+        [older],
+    )
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    assert columns_of(wh, "published", "customer_tags") == ["as_of", "customer_id", "tag", "value", "tag_zh"]
+    assert columns_of(wh, "published", "segment_changes") == [
+        "as_of",
+        "scheme",
+        "segment",
+        "customer_id",
+        "change",
+        "previous_as_of",
+    ]
+    assert wh.rows("select tag_zh from published.customer_tags where as_of = ?", [older]) == [(None,)]
+    assert wh.scalar("select count(*) from published.customer_tags where tag_zh is null") == 1
+    assert wh.rows(
+        "select as_of, previous_as_of, count(*) from published.segment_changes group by all order by 1"
+    ) == [(older, None, 1), (SEGMENTS_AS_OF, None, 18)]  # no segments published before: all entered
+
+
+def test_counts_receives_the_rows_of_each_published_table(wh: Warehouse) -> None:
+    build_segments(wh, SEGMENTS_AS_OF)
+    counts: dict[str, int] = {}
+    assert publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a", counts=counts) == 3
+    assert counts == {
+        "published.customer_segments": 3,
+        "published.customer_tags": 26,
+        "published.segment_changes": 18,
+    }
