@@ -1,0 +1,11 @@
+-- Erase: record one hashed identifier of an erased person, unless it is recorded already.
+-- Grain: one row (kind, value_sha256) added at most. Parameters: $kind, $value_sha256, $erased_at.
+insert into audit.erased_identifiers
+select
+    $kind,
+    $value_sha256,
+    $erased_at
+where not exists (
+    select 1 from audit.erased_identifiers
+    where kind = $kind and value_sha256 = $value_sha256
+)
