@@ -1,7 +1,7 @@
 -- Who is in which segment on one published day, one scheme at a time.
 -- Grain: one row per (scheme, segment, customer_id). Parameters: $as_of.
 -- Schemes: rfm, rfm_cn, tier, lifecycle, rules (a customer may be in several), cluster.
--- A new scheme is one more branch here (and in tasks/publish.py SCHEMES).
+-- A new scheme is one more branch here (and in SEGMENT_SCHEMES of tasks/shared/contracts.py).
 with segments as (
     select * from published.customer_segments
     where as_of = $as_of
