@@ -55,7 +55,7 @@ def features_vs_pandas(config: PipelineConfig, as_of: date) -> dict:
     cutoff = config.cutoff(as_of)
     with Warehouse.open(config) as wh:
         started = time.perf_counter()
-        build_features(wh, config.features, as_of, cutoff)
+        build_features(wh, config.features, as_of)
         wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config.segments))
         sql_s = time.perf_counter() - started
         sql_features = wh.con.execute(
@@ -113,7 +113,7 @@ def dedupe_vs_splink(config: PipelineConfig, as_of: date, data_dir: Path, thresh
     truth = truth_from_file(data_dir / "truth" / "records.csv")
     with Warehouse.open(config) as wh:
         started = time.perf_counter()
-        dedupe_all(wh, config, config.cutoff(as_of))
+        dedupe_all(wh, config, as_of)
         ours_s = time.perf_counter() - started
         ours = wh.frame(
             "select 'crm:' || source_id as item, customer_id as cluster from core.identity_map where source = 'crm'"

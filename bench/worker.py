@@ -43,7 +43,7 @@ def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
     return result
 
 
-def run_direct(config_path: str, day: date) -> dict:
+def run_direct(config_path: str, as_of: date) -> dict:
     """The five stages without Prefect: what each task does, minus the task wrapper and the artifact."""
     from tasks.dedupe import dedupe_all
     from tasks.extract import extract_all
@@ -69,7 +69,7 @@ def run_direct(config_path: str, day: date) -> dict:
 
     def publish(wh: Warehouse) -> int:
         summary = {  # as flows.daily_refresh.refresh builds it
-            "as_of": day.isoformat(),
+            "as_of": as_of.isoformat(),
             "run_id": run_id,
             "config_hash": config.config_hash(),
             "warehouse": str(config.warehouse_path),
@@ -78,19 +78,19 @@ def run_direct(config_path: str, day: date) -> dict:
             "features": counts,
             "segments": asdict(segments),
             "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
-            "publish": {"export_dir": str(config.exports_path / day.isoformat())},
+            "publish": {"export_dir": str(config.exports_path / as_of.isoformat())},
         }
         report = render_markdown(summary)
-        run_audits(wh, day)
+        run_audits(wh, as_of)
         with wh.transaction():
-            publish_tables(wh, day, run_id, config.config_hash())
-            return write_exports(wh, config.exports_path, day, run_id, config.config_hash(), report).rows
+            publish_tables(wh, as_of, run_id, config.config_hash())
+            return write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report).rows
 
     started = time.perf_counter()
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
-    identities = stage("dedupe", lambda wh: dedupe_all(wh, config, config.cutoff(day)))
-    counts = stage("features", lambda wh: build_features(wh, config.features, day, config.cutoff(day)))
-    segments = stage("segment", lambda wh: segment_all(wh, config.segments, day))
+    identities = stage("dedupe", lambda wh: dedupe_all(wh, config, as_of))
+    counts = stage("features", lambda wh: build_features(wh, config.features, as_of))
+    segments = stage("segment", lambda wh: segment_all(wh, config.segments, as_of))
     stage("publish", publish)
     return {
         "wall_s": time.perf_counter() - started,
@@ -99,7 +99,7 @@ def run_direct(config_path: str, day: date) -> dict:
     }
 
 
-def run_flow(config_path: str, day: date) -> dict:
+def run_flow(config_path: str, as_of: date) -> dict:
     """The real flow; stage times from the task runs the Prefect server recorded."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
@@ -107,7 +107,7 @@ def run_flow(config_path: str, day: date) -> dict:
     from flows.daily_refresh import daily_refresh
 
     started = time.perf_counter()
-    state = daily_refresh(as_of=day, config=config_path, return_state=True)
+    state = daily_refresh(as_of=as_of, config=config_path, return_state=True)
     wall = time.perf_counter() - started
     summary = state.result()
     flow_run_id = state.state_details.flow_run_id

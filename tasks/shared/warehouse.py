@@ -24,6 +24,7 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # Warehouse layers, in data-flow order. See the README for what each holds.
 SCHEMAS = ("raw", "staging", "core", "features", "segments", "published", "audit")
 
+COMMENT = re.compile(r"^\s*--[^\n]*", re.M)  # whole-line comments (a header) only
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
@@ -298,7 +299,8 @@ def _bind(
     if not params:
         return None
     if isinstance(params, Mapping):
-        return {name: value for name, value in params.items() if re.search(rf"\${name}\b", sql)} or None
+        code = COMMENT.sub("", sql)  # a $name a header comment mentions is not a use of it
+        return {name: value for name, value in params.items() if re.search(rf"\${name}\b", code)} or None
     return params
 
 
