@@ -1,6 +1,6 @@
 """Stable customer ids across runs: assignment, merges, splits, and redirects from old ids.
 
-Clustering (tasks/dedupe.py) says which records belong together in this run; this module says which
+Clustering (tasks/dedupe/graph.py) says which records belong together in this run; this module says which
 customer_id each cluster carries, remembering earlier runs in four persistent tables:
 
 - core.identity_state: the customer_id each record had after the latest forward run that saw it;
@@ -39,36 +39,13 @@ import polars as pl
 
 from tasks.shared.warehouse import Warehouse
 
+# The persistent tables of the ids, as table definitions (sql/core/<table>.sql).
 STATE_TABLES = (
-    """
-    create table if not exists core.identity_state (
-        source varchar, source_id varchar, customer_id varchar, as_of date, run_id varchar
-    )
-    """,
-    """
-    create table if not exists core.customer_ids (
-        customer_id varchar, anchor varchar, first_seen timestamptz, created_as_of date,
-        status varchar, merged_into varchar, updated_as_of date
-    )
-    """,
-    """
-    create table if not exists core.merge_history (
-        as_of date, run_id varchar, merged_customer_id varchar, surviving_customer_id varchar,
-        records bigint, match_rules varchar[], recorded_at timestamptz default current_timestamp
-    )
-    """,
-    """
-    create table if not exists core.split_history (
-        as_of date, run_id varchar, customer_id varchar, new_customer_id varchar, records bigint,
-        recorded_at timestamptz default current_timestamp
-    )
-    """,
-    """
-    create table if not exists core.identity_runs (
-        as_of date, run_id varchar, mode varchar, records bigint, customers bigint, new_customers bigint,
-        merges bigint, splits bigint, recorded_at timestamptz default current_timestamp
-    )
-    """,
+    "core/identity_state",
+    "core/customer_ids",
+    "core/merge_history",
+    "core/split_history",
+    "core/identity_runs",
 )
 
 
@@ -198,8 +175,8 @@ def assign_customer_ids(
     wh: Warehouse, components: pl.DataFrame, as_of: date, run_id: str | None
 ) -> pl.DataFrame:
     """Assign stable ids to this run's clusters; in a forward run, record state, registry and events."""
-    for ddl in STATE_TABLES:
-        wh.execute(ddl)
+    for table in STATE_TABLES:
+        wh.ensure(table)
     latest = wh.scalar("select max(as_of) from core.identity_runs where mode = 'forward'")
     forward = latest is None or as_of >= latest
     previous = wh.frame("select source, source_id, customer_id from core.identity_state")
@@ -227,45 +204,19 @@ def assign_customer_ids(
 
 def _record(wh: Warehouse, result: Assignment, as_of: date, run_id: str | None) -> None:
     """Write the state, the registry and the merge/split events of a forward run."""
+    params = {"as_of": as_of, "run_id": run_id}
     wh.write_frame("_assigned", result.records.select("record_source", "record_id", "customer_id"), temp=True)
-    wh.execute(
-        "delete from core.identity_state as state using _assigned "
-        "where state.source = _assigned.record_source and state.source_id = _assigned.record_id"
-    )
-    wh.execute(
-        "insert into core.identity_state select record_source, record_id, customer_id, ?, ? from _assigned",
-        [as_of, run_id],
-    )
+    wh.run("core/ids/forget_assigned")
+    wh.insert("core.identity_state", "core/ids/assigned_state", params)
     wh.write_frame("_new_ids", result.new_ids, temp=True)
     # revived ids (a merge undone) become active again; new ones are registered
-    wh.execute(
-        "update core.customer_ids set status = 'active', merged_into = null, updated_as_of = ? "
-        "where customer_id in (select customer_id from _new_ids)",
-        [as_of],
-    )
-    wh.execute(
-        "insert into core.customer_ids "
-        "select customer_id, anchor, first_seen, ?, 'active', null, ? from _new_ids "
-        "where customer_id not in (select customer_id from core.customer_ids)",
-        [as_of, as_of],
-    )
+    wh.run("core/ids/revive", params)
+    wh.insert("core.customer_ids", "core/ids/issued", params)
     wh.write_frame("_merges", result.merges, temp=True)
-    wh.execute(
-        "update core.customer_ids set status = 'merged', merged_into = m.surviving_customer_id, updated_as_of = ? "
-        "from _merges as m where core.customer_ids.customer_id = m.merged_customer_id",
-        [as_of],
-    )
-    wh.execute(
-        "insert into core.merge_history (as_of, run_id, merged_customer_id, surviving_customer_id, records, "
-        "match_rules) select ?, ?, merged_customer_id, surviving_customer_id, records, match_rules from _merges",
-        [as_of, run_id],
-    )
+    wh.run("core/ids/merge", params)
+    wh.insert("core.merge_history", "core/ids/merges", params)
     wh.write_frame("_splits", result.splits, temp=True)
-    wh.execute(
-        "insert into core.split_history (as_of, run_id, customer_id, new_customer_id, records) "
-        "select ?, ?, customer_id, new_customer_id, records from _splits",
-        [as_of, run_id],
-    )
+    wh.insert("core.split_history", "core/ids/splits", params)
     for table in ("_assigned", "_new_ids", "_merges", "_splits"):
         wh.execute(f"drop table {table}")
 
