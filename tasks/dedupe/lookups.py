@@ -1,10 +1,12 @@
-"""Lookups of normalized customer attributes (names, places, addresses, birth dates) for core.customer_records.
+"""Lookups of normalized values (raw -> norm, null: unusable or a placeholder) for the core layer.
 
-Each lookup maps every distinct raw value staged in staging.customers to its normalized form
-(null: unusable or a placeholder). Names, places and addresses are normalized once per distinct
-value and kept across runs: a run normalizes only values it has not seen, and a change of
-LOOKUP_VERSION (bump it when a normalizer's output changes) recomputes them all. Birth dates depend
-on the config (date_order) and on as_of, so their lookup is rebuilt every run (few distinct values).
+Contact lookups (email, phone, device id) map every distinct raw value staged in any source and are
+rebuilt every run; core.customer_records and the core facts join them. Attribute lookups (names,
+places, addresses, birth dates) map every distinct raw value staged in staging.customers. Names,
+places and addresses are normalized once per distinct value and kept across runs: a run normalizes
+only values it has not seen, and a change of LOOKUP_VERSION (bump it when a normalizer's output
+changes) recomputes them all. Birth dates depend on the config (date_order) and on as_of, so their
+lookup is rebuilt every run (few distinct values).
 """
 
 from collections.abc import Callable
@@ -16,7 +18,11 @@ from tasks.dedupe.normalize import (
     map_distinct,
     normalize_address,
     normalize_birth_date,
+    normalize_devices,
+    normalize_emails_with_rules,
     normalize_name,
+    normalize_phone,
+    normalize_phones,
     normalize_place,
     pinyin_key,
 )
@@ -32,6 +38,38 @@ RAW_VALUES = {
     "core.place_lookup": "select city as raw from staging.customers union all select province from staging.customers",
     "core.address_lookup": "select address as raw from staging.customers",
 }
+
+
+def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
+    """Write core.{email,phone,device}_lookup: every distinct raw value and its normalized form (null: unusable)."""
+    region = config.dedupe.default_region
+    typed = [p.strip() for p in config.dedupe.placeholders]
+    # a configured placeholder is compared in normalized form: 13912345678 matches +8613912345678
+    placeholders = frozenset(
+        [p.lower() for p in typed] + [e164 for p in typed if (e164 := normalize_phone(p, region)) is not None]
+    )
+    providers = tuple(config.dedupe.email_provider_rules)
+
+    def normalize_emails(values: pl.Series, placeholders: frozenset[str]) -> pl.Series:
+        return normalize_emails_with_rules(values, placeholders, providers)
+
+    lookups = (("email", "email", normalize_emails), ("phone", "phone", normalize_phones))
+    for field, column, normalize in (*lookups, ("device", "device_id", normalize_devices)):
+        raw = wh.frame(wh.model_sql("core/contact_values", {"column": column}))["raw"]
+        norm = normalize(raw, region, placeholders) if field == "phone" else normalize(raw, placeholders)
+        wh.write_frame(f"core.{field}_lookup", pl.DataFrame({"raw": raw, "norm": norm}))
+
+
+def build_source_links(wh: Warehouse, config: PipelineConfig) -> int:
+    """Write core.source_links: which customers source each source's customer_ref points into; return its rows."""
+    return wh.build(
+        "core.source_links",
+        "core/source_links",
+        {
+            "sources": [source.name for source in config.sources],
+            "customer_sources": [source.customer_source for source in config.sources],
+        },
+    )
 
 
 def _names(raw: pl.Series) -> pl.DataFrame:

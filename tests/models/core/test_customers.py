@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from tasks.dedupe import build_customers
+from tasks.dedupe.golden import build_customers
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import KEYED_COLUMNS, create, local
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from tasks.dedupe import link_records
+from tasks.dedupe.graph import link_records
 from tasks.dedupe.ids import assign_customer_ids
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import T0, create, customer_id, local, observations
@@ -20,7 +20,7 @@ def run_identity_map(wh: Warehouse, components: Sequence[tuple]) -> list[tuple]:
     """identity_map as dedupe_all builds it: ids assigned by tasks.dedupe.ids (whose state persists in wh).
 
     components: (record_source, record_id, component, first_seen, match_rule); the score is 1.0 for
-    an exact rule and null for a singleton, as tasks.dedupe.link_records gives it.
+    an exact rule and null for a singleton, as tasks.dedupe.graph.link_records gives it.
     """
     scored = [(*row, None if row[4] == "singleton" else 1.0) for row in components]
     create(wh, "record_components", COMPONENT_COLUMNS, scored, temp=True)

@@ -38,7 +38,7 @@ def scored(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     )
     with Warehouse.open(config) as wh:
         extract_all(wh, config, "test")
-        dedupe_all(wh, config, config.cutoff(SAMPLE_END))
+        dedupe_all(wh, config, SAMPLE_END)
         predicted = wh.frame(PREDICTED)
         customers = wh.scalar("select count(distinct customer_id) from core.identity_map")
     scores = {
@@ -76,7 +76,7 @@ def test_every_record_maps_to_exactly_one_customer(sample_data: Path, tmp_path: 
     config = load_config(write_config(sample_data, tmp_path))
     with Warehouse.open(config) as wh:
         extract_all(wh, config, "test")
-        dedupe_all(wh, config, config.cutoff(SAMPLE_END))
+        dedupe_all(wh, config, SAMPLE_END)
         assert (
             wh.rows("select count(*), count(distinct (source, source_id)) from core.identity_map")[0]
             == (wh.scalar("select count(*) from core.identity_map"),) * 2

@@ -86,7 +86,7 @@ def customer(wh: Warehouse, source: str, source_id: str, signup: date, **fields:
 def run(wh: Warehouse, day: date, run_id: str, **config_options: Any) -> dict[str, str]:
     """Dedupe as of day; return (source:source_id) -> customer_id."""
     pipeline = config(**config_options)
-    dedupe_all(wh, pipeline, pipeline.cutoff(day), run_id)
+    dedupe_all(wh, pipeline, day, run_id)
     return {
         f"{s}:{i}": c for s, i, c in wh.rows("select source, source_id, customer_id from core.identity_map")
     }

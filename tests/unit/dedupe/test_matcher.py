@@ -1,4 +1,4 @@
-"""The probabilistic matcher (tasks/match.py) and the cluster guard (tasks/dedupe.link_records) on hand-built records."""
+"""The probabilistic matcher (tasks/dedupe: comparisons, blocking, training, scoring) on hand-built records."""
 
 from datetime import date
 
@@ -6,18 +6,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from tasks.dedupe import link_records
-from tasks.dedupe.matcher import (
-    COMPARISONS,
-    Parameters,
-    candidate_pairs,
-    comparison_levels,
-    estimate_parameters,
-    labelled_m,
-    match_records,
-    prepare_records,
-    score_pairs,
-)
+from tasks.dedupe.blocking import candidate_pairs
+from tasks.dedupe.comparisons import COMPARISONS, LEVELS, comparison_levels, prepare_records
+from tasks.dedupe.scoring import match_records, score_pairs
+from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m
 
 
 def records(rows: list[dict]) -> pl.DataFrame:
@@ -164,8 +156,6 @@ def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
 
 
 def _flat_u() -> dict[str, np.ndarray]:
-    from tasks.dedupe.matcher import LEVELS
-
     return {name: np.full(LEVELS[kind], 1 / LEVELS[kind]) for name, (_, kind) in COMPARISONS.items()}
 
 
@@ -216,98 +206,4 @@ def test_match_records_links_a_typo_without_a_shared_identifier() -> None:
     assert outcome.links["rule"].to_list() == [
         "probabilistic:name_dob_address_city_email",
         "probabilistic:name_dob_address_city",
-    ]
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The giant-cluster guard
-# ---------------------------------------------------------------------------------------------------------
-
-
-def observations(rows: list[tuple]) -> pl.DataFrame:
-    return pl.DataFrame(
-        rows,
-        schema={
-            "record_source": pl.String,
-            "record_id": pl.String,
-            "email_norm": pl.String,
-            "phone_norm": pl.String,
-            "first_seen": pl.Datetime("us", "UTC"),
-        },
-        orient="row",
-    )
-
-
-def pair(a: str, b: str, probability: float) -> tuple:
-    return ("crm", a, "crm", b, probability, "probabilistic:name_dob")
-
-
-PAIR_SCHEMA = ["source_a", "id_a", "source_b", "id_b", "match_probability", "rule"]
-
-
-def partition(records: pl.DataFrame) -> list[list[str]]:
-    groups: dict[int, list[str]] = {}
-    for row in records.iter_rows(named=True):
-        groups.setdefault(row["component"], []).append(row["record_id"])
-    return sorted(sorted(g) for g in groups.values())
-
-
-def test_guard_splits_a_large_cluster_without_its_probabilistic_links() -> None:
-    obs = observations(
-        [
-            ("crm", "a", None, "+861", None),
-            ("crm", "b", None, "+861", None),
-            ("crm", "c", None, "+862", None),
-            ("crm", "d", None, "+862", None),
-            ("crm", "e", None, None, None),
-        ]
-    )
-    links = pl.DataFrame([pair("b", "c", 0.95), pair("d", "e", 0.97)], schema=PAIR_SCHEMA, orient="row")
-    merged = link_records(obs, 20, links, max_cluster_size=5)
-    assert partition(merged.records) == [["a", "b", "c", "d", "e"]]
-    assert merged.suspicious == []
-    assert merged.records.sort("record_id").select("match_rule", "match_score").rows() == [
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("probabilistic:name_dob", 0.97),
-    ]
-    guarded = link_records(obs, 20, links, max_cluster_size=4)
-    assert partition(guarded.records) == [["a", "b"], ["c", "d"], ["e"]]
-    assert guarded.suspicious == [
-        "cluster of 5 records: split into 3 clusters after dropping 2 probabilistic links; "
-        "most shared keys: phone_norm=+861 (2 records), phone_norm=+862 (2 records)"
-    ]
-    assert guarded.records.sort("record_id").select("match_rule", "match_score").rows() == [
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("exact:phone", 1.0),
-        ("singleton", None),
-    ]
-
-
-def test_guard_keeps_records_apart_when_exact_links_alone_make_a_giant() -> None:
-    # a shared family email (below max_key_records) chains four records; one more is linked to them
-    obs = observations(
-        [
-            ("crm", "r1", "family@x.com", None, None),
-            ("crm", "r2", "family@x.com", None, None),
-            ("crm", "r3", "family@x.com", None, None),
-            ("crm", "r4", "family@x.com", "+863", None),
-            ("crm", "r5", None, "+863", None),
-            ("crm", "s1", None, "+864", None),
-            ("crm", "s2", None, "+864", None),
-        ]
-    )
-    guarded = link_records(obs, 20, None, max_cluster_size=3)
-    assert partition(guarded.records) == [["r1"], ["r2"], ["r3"], ["r4"], ["r5"], ["s1", "s2"]]
-    assert guarded.suspicious == [
-        "cluster of 5 records: all 5 records kept apart after dropping 0 probabilistic links; "
-        "most shared keys: email_norm=family@x.com (4 records), phone_norm=+863 (2 records)"
-    ]
-    assert guarded.records.filter(pl.col("match_rule") != "singleton")["record_id"].sort().to_list() == [
-        "s1",
-        "s2",
     ]

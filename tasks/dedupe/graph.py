@@ -1,0 +1,179 @@
+"""The record graph of dedupe: exact links through shared keys, probabilistic pair links, connected components.
+
+Two records are linked when they share a normalized email, phone, hashed national id or device id
+(placeholders are null by then; a value shared by more than max_key_records records is too common
+to link on), or when the probabilistic matcher links them. Clusters are the connected components;
+a cluster above max_cluster_size is re-split without its probabilistic links. The keys are grouped
+in DuckDB (sql/core/graph/, bounded by its memory limit, spilling when it must); only integer edges
+come to Python for the graph.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from tasks.shared.warehouse import Warehouse
+
+# Match keys in priority order: the first shared one names the rule that merged a record
+# (sql/core/graph/exact_rules.sql).
+MATCH_KEYS = ("email_norm", "phone_norm", "national_id", "device_id")
+# The temp tables of one linkage, dropped when it is done (_link_edges earlier, as soon as it is used).
+LINK_TABLES = ("_link_records", "_link_keys", "_link_shared", "_link_links")
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """Records with their cluster, and what was not used or not trusted on the way."""
+
+    records: pl.DataFrame  # record_source, record_id, component, first_seen, match_rule, match_score
+    overshared: list[str]
+    suspicious: list[str]
+
+
+def link_records(
+    observations: pl.DataFrame | str,
+    max_key_records: int,
+    pair_links: pl.DataFrame | None = None,
+    max_cluster_size: int | None = None,
+    wh: Warehouse | None = None,
+) -> Linkage:
+    """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
+
+    observations: record_source, record_id, first_seen and the MATCH_KEYS: a frame (a missing key
+    counts as null), or the name of a table or view of wh with all of them (e.g. the stage's
+    _observations view, inside its transaction). Without wh, an in-memory warehouse does the work.
+    pair_links: source_a, id_a, source_b, id_b, match_probability, rule (from tasks.dedupe.scoring).
+    A cluster of more than max_cluster_size records is re-split without its probabilistic links;
+    a part still too large is kept as single records. Each such cluster is described in `suspicious`.
+    """
+    if wh is None:
+        with Warehouse(":memory:") as scratch:
+            return link_records(observations, max_key_records, pair_links, max_cluster_size, scratch)
+    relation = observations
+    if isinstance(observations, pl.DataFrame):
+        missing = [key for key in MATCH_KEYS if key not in observations.columns]
+        wh.con.register(
+            "_link_frame",
+            observations.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing),
+        )
+        relation = "_link_frame"
+    try:
+        linkage = _link(wh, relation, max_key_records, pair_links, max_cluster_size)
+        for table in LINK_TABLES:
+            wh.execute(f"drop table {table}")
+        return linkage
+    finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
+        if isinstance(observations, pl.DataFrame):
+            wh.con.unregister("_link_frame")
+
+
+def _link(
+    wh: Warehouse,
+    relation: str,
+    max_key_records: int,
+    pair_links: pl.DataFrame | None,
+    max_cluster_size: int | None,
+) -> Linkage:
+    """link_records over a relation of wh."""
+    source = {"observations": relation}
+    wh.build("_link_records", "core/graph/records", temp=True, identifiers=source)
+    records = wh.frame("select * from _link_records order by node")
+    wh.build("_link_edges", "core/graph/edges", temp=True, identifiers=source)
+    wh.build("_link_keys", "core/graph/keys", temp=True)
+    params = {"max_key_records": max_key_records, "first_key_node": records.height}
+    shared_count = wh.build("_link_shared", "core/graph/shared", params, temp=True)
+    wh.build("_link_links", "core/graph/links", temp=True)
+    wh.execute("drop table _link_edges")
+    overshared = wh.rows(wh.model_sql("core/graph/overshared"), params)
+    exact_rules = wh.frame(wh.model_sql("core/graph/exact_rules"))
+    links = wh.frame("select node, key_node from _link_links")
+    link_nodes, key_nodes = links["node"].to_numpy(), links["key_node"].to_numpy()
+    del links
+
+    def describe_keys(members: np.ndarray, limit: int = 3) -> str:
+        """The most shared key values among some records, e.g. 'phone_norm=+86... (12 records)'."""
+        rows = wh.rows(wh.model_sql("core/graph/cluster_keys"), {"members": members.tolist(), "limit": limit})
+        return ", ".join(f"{key}={value} ({count} records)" for key, value, count in rows)
+
+    pairs = _pair_nodes(records, pair_links)
+    size = records.height + shared_count
+
+    def components(pair_edges: pl.DataFrame) -> np.ndarray:
+        rows = np.concatenate([link_nodes, pair_edges["left"].to_numpy()])
+        cols = np.concatenate([key_nodes, pair_edges["right"].to_numpy()])
+        graph = coo_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(size, size))
+        return connected_components(graph, directed=False)[1][: records.height]
+
+    labels = components(pairs)
+    suspicious: list[str] = []
+    kept_pairs = pairs
+    if max_cluster_size is not None:
+        sizes = np.bincount(labels)
+        big = np.flatnonzero(sizes > max_cluster_size)
+        if big.size:
+            in_big = np.isin(labels, big)
+            kept_pairs = pairs.filter(~pl.Series(in_big[pairs["left"].to_numpy()]))
+            labels = components(kept_pairs)
+            split_sizes = np.bincount(labels)
+            alone = in_big & (split_sizes[labels] > max_cluster_size)
+            labels = np.where(alone, labels.max() + 1 + np.arange(labels.size), labels)
+            old = components(pairs)  # the clusters as first found, to describe them
+            for component in big[np.argsort(-sizes[big], kind="stable")][:20]:
+                members = np.flatnonzero(old == component)
+                dropped = pairs.filter(pl.Series(old[pairs["left"].to_numpy()] == component)).height
+                apart = int(alone[members].sum())
+                parts = np.unique(labels[members[~alone[members]]]).size
+                if apart == members.size:
+                    action = f"all {apart} records kept apart"
+                elif apart:
+                    action = f"{apart} records kept apart, the rest split into {parts} clusters"
+                else:
+                    action = f"split into {parts} clusters"
+                keys = describe_keys(members)
+                suspicious.append(
+                    f"cluster of {members.size} records: {action} after dropping {dropped} probabilistic "
+                    f"links; most shared keys: {keys or 'none'}"
+                )
+    both_sides = pl.concat(
+        [
+            kept_pairs.select(node="left", score="match_probability", rule="rule"),
+            kept_pairs.select(node="right", score="match_probability", rule="rule"),
+        ]
+    )
+    pair_rules = both_sides.sort(["score", "rule"], descending=[True, False]).group_by("node").first()
+    cluster_sizes = np.bincount(labels)[labels]
+    result = (
+        records.with_columns(component=pl.Series(labels, dtype=pl.Int64), size=pl.Series(cluster_sizes))
+        .join(exact_rules, on="node", how="left")
+        .join(pair_rules, on="node", how="left")
+        .with_columns(
+            match_rule=pl.when(pl.col("size") == 1)
+            .then(pl.lit("singleton"))
+            .otherwise(pl.coalesce("exact_rule", "rule", pl.lit("singleton"))),
+            match_score=pl.when(pl.col("size") == 1)
+            .then(None)
+            .otherwise(pl.coalesce("exact_score", "score")),
+        )
+        .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
+    )
+    described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
+    return Linkage(result, described, suspicious)
+
+
+def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.DataFrame:
+    """Probabilistic links as (left, right) record nodes, with probability and rule."""
+    schema = {"left": pl.Int64, "right": pl.Int64, "match_probability": pl.Float64, "rule": pl.String}
+    if pair_links is None or pair_links.is_empty():
+        return pl.DataFrame(schema=schema)
+    nodes = records.select("record_source", "record_id", "node")
+    return (
+        pair_links.join(nodes, left_on=["source_a", "id_a"], right_on=["record_source", "record_id"])
+        .rename({"node": "left"})
+        .join(nodes, left_on=["source_b", "id_b"], right_on=["record_source", "record_id"])
+        .rename({"node": "right"})
+        .select("left", "right", "match_probability", "rule")
+        .cast(schema)
+    )

@@ -1,0 +1,159 @@
+"""Training the Fellegi–Sunter model: u from random pairs, m from labelled pairs and EM, term frequencies.
+
+u (chance agreement) comes from random record pairs; m (agreement among true matches) from pairs
+that share a strong identifier and, with the prior match share, by expectation maximisation over
+the candidate pairs, as Splink does. Exact agreement on a name or city uses the value's own
+frequency as its u (term frequency adjustment: agreeing on 王伟 says less than agreeing on 欧阳娜娜).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from tasks.dedupe.blocking import pairs_sharing
+from tasks.dedupe.comparisons import COMPARISONS, LEVELS, CodedRecords, comparison_levels
+from tasks.shared.warehouse import Warehouse
+
+# Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.
+# Each labels every comparison except its own (a pair found by its email agrees on it by construction).
+LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
+    "email": (("email",), "email"),
+    "phone": (("phone",), "phone"),
+    "national_id": (("national_id",), "national_id"),
+}
+MIN_LABELLED_PAIRS = 30
+# Comparisons whose exact level is adjusted by the value's frequency.
+TERM_FREQUENCY = ("given", "family", "city")
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Fellegi–Sunter parameters: per comparison, m and u of each level; the prior match share."""
+
+    m: dict[str, np.ndarray]
+    u: dict[str, np.ndarray]
+    prior: float
+    iterations: int
+
+
+def _prior_m(levels: int) -> np.ndarray:
+    """Starting m values: true matches mostly agree exactly (best level last)."""
+    weights = np.array([0.05] + [0.05] * (levels - 2) + [0.9])[:levels]
+    return weights / weights.sum()
+
+
+def estimate_u(
+    prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0, coded: CodedRecords | None = None
+) -> dict[str, np.ndarray]:
+    """u values: how often random record pairs reach each level (almost all of them are non-matches)."""
+    n = prepared.height
+    rng = np.random.default_rng(seed)
+    size = min(sample, n * (n - 1) // 2) if n > 1 else 0
+    left = rng.integers(0, n, size=size) if size else np.zeros(0, np.int64)
+    right = rng.integers(0, n, size=size) if size else np.zeros(0, np.int64)
+    keep = left != right
+    nodes = prepared["node"].to_numpy()
+    pairs = pl.DataFrame({"left": nodes[left[keep]], "right": nodes[right[keep]]})
+    levels = comparison_levels(prepared, pairs, coded)
+    u = {}
+    for name, (_, kind) in COMPARISONS.items():
+        counts = np.bincount(levels[name][levels[name] >= 0], minlength=LEVELS[kind]).astype(float)
+        # a level never seen among random pairs is rare, not impossible
+        u[name] = np.maximum(counts, 0.5) / max(counts.sum(), 1.0)
+    return u
+
+
+def labelled_m(
+    prepared: pl.DataFrame,
+    max_block_size: int = 25,
+    coded: CodedRecords | None = None,
+    wh: Warehouse | None = None,
+) -> dict[str, np.ndarray]:
+    """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
+
+    Only the non-identifier comparisons (names, birth date, address, city, postcode, gender) learn
+    here: records that share one identifier tend to share the others too (the easy duplicates), so
+    labelled pairs understate how often true matches have a typo in a phone or email. A comparison
+    with fewer than MIN_LABELLED_PAIRS labelled pairs is left out too; EM estimates what is left out.
+    """
+    found = []
+    for rule, (columns, own) in LABELLING_RULES.items():
+        pairs, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
+        if pairs.height:
+            found.append((own, comparison_levels(prepared, pairs, coded)))
+    m = {}
+    for name, (_, kind) in COMPARISONS.items():
+        if name in LABELLING_RULES:
+            continue  # identifiers agree together in easy duplicates: their m is left to EM
+        parts = [levels[name] for own, levels in found if own != name]
+        level = np.concatenate(parts) if parts else np.zeros(0, np.int8)
+        level = level[level >= 0]
+        if level.size >= MIN_LABELLED_PAIRS:
+            counts = np.bincount(level, minlength=LEVELS[kind]).astype(float) + 0.5  # no level impossible
+            m[name] = counts / counts.sum()
+    return m
+
+
+def estimate_parameters(
+    levels: dict[str, np.ndarray],
+    u: dict[str, np.ndarray],
+    fixed_m: dict[str, np.ndarray] | None = None,
+    iterations: int = 40,
+    tolerance: float = 1e-4,
+) -> Parameters:
+    """m values by expectation maximisation over the candidate pairs; u (random pairs) for scoring.
+
+    The candidate pairs are a two-class mixture (matches, non-matches that share a blocking key);
+    EM fits both classes, starting from the prior m and the random-pair u. The non-match class
+    it finds is biased by blocking (blocked pairs agree on the blocking fields by construction),
+    so scoring keeps the u of random pairs and takes only m and the match share from EM.
+    fixed_m (e.g. from labelled_m) is kept as given: it anchors EM, which on its own can settle on
+    a wrong mode (pairs that merely live in the same city) when fields are correlated.
+    """
+    fixed_m = fixed_m or {}
+    pairs = len(next(iter(levels.values()))) if levels else 0
+    m = {name: fixed_m.get(name, _prior_m(LEVELS[COMPARISONS[name][1]])) for name in levels}
+    blocked_u = {name: u[name].copy() for name in levels}
+    prior = 0.1
+    done = 0
+    for iteration in range(1, iterations + 1):
+        if pairs == 0:
+            break
+        done = iteration
+        log_odds = np.full(pairs, np.log(prior / (1 - prior)))
+        for name, level in levels.items():
+            seen = level >= 0
+            log_odds[seen] += np.log(m[name][level[seen]]) - np.log(blocked_u[name][level[seen]])
+        posterior = 1 / (1 + np.exp(-np.clip(log_odds, -50, 50)))
+        change = 0.0
+        for name, level in levels.items():
+            seen = level >= 0
+            targets = [(blocked_u, 1 - posterior[seen])]
+            if name not in fixed_m:
+                targets.append((m, posterior[seen]))
+            for target, weights in targets:
+                counts = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
+                updated = np.clip(counts / max(counts.sum(), 1e-9), 1e-4, None)
+                updated /= updated.sum()
+                change = max(change, float(np.abs(updated - target[name]).max()))
+                target[name] = updated
+        new_prior = float(np.clip(posterior.mean(), 1e-6, 0.999))
+        change = max(change, abs(new_prior - prior))
+        prior = new_prior
+        if change < tolerance:
+            break
+    return Parameters(m=m, u=u, prior=prior, iterations=done)
+
+
+def term_frequencies(prepared: pl.DataFrame) -> dict[str, dict[str, float]]:
+    """Share of records with each value, for the comparisons adjusted by term frequency."""
+    result = {}
+    for name in TERM_FREQUENCY:
+        column = COMPARISONS[name][0]
+        values = prepared[column].drop_nulls()
+        counts = values.value_counts()
+        result[name] = dict(
+            zip(counts[column].to_list(), (counts["count"] / max(values.len(), 1)).to_list(), strict=True)
+        )
+    return result
