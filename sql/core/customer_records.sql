@@ -1,8 +1,8 @@
 -- One row per staged customer record, with normalized match keys and attributes.
 -- Grain: one row per (source, source_id). Key: source, source_id. Parameters: none.
 -- Lookups (raw -> norm, null: unusable or a placeholder) are written by the dedupe task:
--- email/phone/device by tasks/dedupe.py, name/place/address/birth_date by tasks/attributes.py.
--- The name is full_name, else family and given name (tasks.attributes.NAME_SQL).
+-- email/phone/device and name/place/address/birth_date, all by tasks/dedupe/lookups.py.
+-- The name is full_name, else family and given name (tasks.dedupe.lookups.NAME_SQL).
 with customers as (
     select * from staging.customers
 ),

@@ -2,7 +2,7 @@
 -- Grain: one row per customer_id. Key: customer_id. Parameters: none.
 -- Inputs: temp tables customer_golden (core/customer_golden.sql: per-field survivorship among the
 -- customer's records) and customer_contacts (core/customer_contacts.sql: contact keys seen in any
--- record), which the dedupe task builds first (tasks.dedupe.build_customers): three statements,
+-- record), which the dedupe task builds first (tasks.dedupe.golden.build_customers): three statements,
 -- each of which DuckDB can spill to disk, instead of one whose joins of aggregates could not.
 -- Contact keys fall back to what transactions, events and feedback were seen with.
 -- field_sources says which record ('source:source_id') each chosen value came from.

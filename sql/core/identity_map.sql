@@ -2,7 +2,7 @@
 -- Grain: one row per (source, source_id). Key: source, source_id.
 -- Input: temp table record_components(record_source, record_id, component, first_seen, match_rule,
 -- match_score, customer_id) built by the dedupe task; the customer_id is the cluster's stable id from
--- tasks/identity.py (kept across runs; merges and splits recorded in core.merge_history/split_history).
+-- tasks/dedupe/ids.py (kept across runs; merges and splits recorded in core.merge_history/split_history).
 with components as (
     select * from record_components
 ),
