@@ -3,7 +3,7 @@
 Run with the bench dependency group: `make bench-splink` (uv sync --frozen --group bench first).
 For each dataset the ordinary config path runs first (extract, then dedupe with our matcher), and
 Splink then gets the same customer records (core.customer_records, prepared by
-tasks.dedupe.matcher.prepare_records so both compare identically cleaned values) and a standard model:
+tasks.dedupe.comparisons.prepare_records so both compare identically cleaned values) and a standard model:
 DuckDB backend, prior from deterministic rules, u by random sampling, m by EM on two blocking
 rules, prediction over wide blocking rules, clusters at the same threshold. Data never enters git.
 """
@@ -21,6 +21,7 @@ import polars as pl
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+
 from evaluation.linkage import (  # noqa: E402
     pairwise_scores,  # noqa: E402
     score_resolution,
@@ -28,8 +29,7 @@ from evaluation.linkage import (  # noqa: E402
     truth_from_file,
 )
 from sampledata.generate import generate  # noqa: E402
-from tasks.dedupe import MATCH_FIELDS  # noqa: E402
-from tasks.dedupe.matcher import prepare_records  # noqa: E402
+from tasks.dedupe.comparisons import MATCH_FIELDS, prepare_records  # noqa: E402
 from tasks.shared.config import load_config  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402
 
