@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from flows.cli import parse_day
 from sampledata.generate import write_sample
 
 PLATFORM_TIMEZONE = "Asia/Shanghai"  # the sample platform's local time (the demo config's time zone)
@@ -17,16 +18,6 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 def today() -> date:
     """Today in the sample platform's time zone."""
     return datetime.now(ZoneInfo(PLATFORM_TIMEZONE)).date()
-
-
-def parse_day(value: str | None) -> date | None:
-    """A YYYY-MM-DD option value as a date."""
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
 def write_and_report(

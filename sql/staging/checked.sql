@@ -1,9 +1,8 @@
 -- The raw rows of one source checked against its mapping: canonical fields typed, lineage, why a row fails, its id.
 -- Grain: one row per raw row checked (_file, _row). Key: _file, _row.
 -- Parameters: $run_id and $all_rows (the rows this run appended, or every raw row of the source); the
--- fragments use tz (zone of timestamps written without one) and future_limit (a later timestamp is a
--- fault) when a check needs them (named here without their $: a named parameter the SQL does not use,
--- comments included, is an error).
+-- fragments use $tz (zone of timestamps written without one) and $future_limit (a later timestamp is a
+-- fault) when a check needs them.
 -- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
 -- mapped: each mapping expression as m_<field>, and the raw columns that reasons quote as r_<index>;
 -- typed: each canonical field in its type (null when the value does not parse); fields: their names;

@@ -1,0 +1,58 @@
+"""Each stage records its own counts as a Prefect table artifact, so a run that fails later still shows them."""
+
+import json
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+from flows.daily_refresh import daily_refresh
+from tests.conftest import SAMPLE_END
+
+STAGE_KEYS = ("extract-counts", "dedupe-counts", "features-counts", "segment-counts")
+
+
+def artifacts_of(flow_run_id: UUID) -> dict[str, list[dict]]:
+    """The table artifacts of a flow run (its task runs' included), by key."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key: json.loads(a.data) for a in found if a.type == "table" and a.key}
+
+
+def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Path, make_config) -> None:
+    state = daily_refresh(as_of=SAMPLE_END, config=str(make_config(sample_data)), return_state=True)
+    summary = state.result()
+    tables = artifacts_of(state.state_details.flow_run_id)
+    assert set(STAGE_KEYS) | {"publish-counts", "segment-sizes"} <= set(tables)
+    assert tables["extract-counts"] == summary["extract"]
+    assert tables["features-counts"] == [
+        {"table": "features.orders", "rows": summary["features"]["orders"]},
+        {"table": "features.customer_features", "rows": summary["features"]["customers"]},
+    ]
+    dedupe = {row["count"]: row["value"] for row in tables["dedupe-counts"]}
+    assert dedupe["customer records"] == summary["dedupe"]["records"]
+    assert dedupe["customers"] == summary["dedupe"]["customers"]
+    segment = {row["table"]: row["rows"] for row in tables["segment-counts"]}
+    assert segment["segments.customer_segments"] == summary["segments"]["customers"]
+    assert segment["segments.rfm_scores"] == summary["segments"]["scored"]
+    published = {row["output"]: row["rows"] for row in tables["publish-counts"]}
+    assert published["published.customer_segments"] == summary["publish"]["rows"]
+
+
+def test_a_run_that_fails_at_publish_still_shows_what_the_stages_built(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
+    # a destination asking for a field that is never published fails the publish stage
+    bad = [{"name": "ads", "kind": "files", "fields": ["customer_id", "no_such_field"]}]
+    state = daily_refresh(
+        as_of=SAMPLE_END, config=str(make_config(sample_data, destinations=bad)), return_state=True
+    )
+    assert state.is_failed()
+    assert "no_such_field" in state.message
+    tables = artifacts_of(state.state_details.flow_run_id)
+    assert set(STAGE_KEYS) <= set(tables)
+    assert "publish-counts" not in tables
+    assert sum(row["rows_staged"] for row in tables["extract-counts"]) > 0
