@@ -86,3 +86,7 @@ def wh() -> Iterator:
 
     with Warehouse(":memory:") as warehouse:
         yield warehouse
+
+
+# A real PostgreSQL server, started once per session for the database-source tests (tests/sources.py).
+from tests.sources import postgres  # noqa: E402, F401

@@ -1,119 +1,15 @@
-"""Sources as they come: a real PostgreSQL server, Excel and Big5 files, incremental loads, thresholds."""
+"""Sources beyond plain files: PostgreSQL tables and queries, Excel, Big5, incremental loads, schema drift."""
 
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
-from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 import yaml
 
-from flows.daily_refresh import daily_refresh
-from tasks.extract import SourceLoad, extract_all
+from tasks.extract import SourceLoad
 from tasks.shared.config import ConfigError, load_config
-from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
-from tests.conftest import SAMPLE_END
-
-PG_ENV = "SEGMENTS_TEST_PG_DSN"
-
-
-def pg_bin(name: str) -> str:
-    """A PostgreSQL server program (Debian keeps them out of PATH)."""
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))), None)
-    assert found, f"PostgreSQL's {name} is needed: apt-get install postgresql (make test installs it)"
-    return found
-
-
-@pytest.fixture(scope="module")
-def postgres() -> Iterator[str]:
-    """A real PostgreSQL server on a free loopback port in a temporary folder; yields its connection URI."""
-    folder = Path(tempfile.mkdtemp(prefix="segments-pg-"))
-    data = folder / "data"
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # the server refuses to run as root
-        import pwd
-
-        user = pwd.getpwnam("postgres")
-        os.chown(folder, user.pw_uid, user.pw_gid)
-        runuser = shutil.which("runuser") or next(
-            p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()
-        )
-        as_postgres = [runuser, "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    run = [*as_postgres]
-    subprocess.run(
-        [*run, pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
-        check=True,
-        capture_output=True,
-    )
-    options = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *run,
-            pg_bin("pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-l",
-            str(folder / "server.log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run([*run, pg_bin("pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def pg_execute(dsn: str, *statements: str) -> None:
-    """Run statements in the test database."""
-    import adbc_driver_postgresql.dbapi as adbc
-
-    with adbc.connect(dsn) as con, con.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-        con.commit()
-
-
-def write_config(folder: Path, sources: list[dict]) -> Path:
-    path = folder / "config.yaml"
-    path.write_text(
-        yaml.safe_dump({"warehouse": "w.duckdb", "sources": sources}, allow_unicode=True, sort_keys=False),
-        encoding="utf-8",
-    )
-    return path
-
-
-def extract_once(config_path: Path, run_id: str, full_refresh: list[str] | None = None) -> list[SourceLoad]:
-    """One extract run on a fresh connection, as separate flow runs would do."""
-    config = load_config(config_path)
-    with Warehouse.open(config) as wh:
-        return extract_all(wh, config, run_id, full_refresh)
-
-
-MEMBERS_SOURCE = {
-    "name": "members",
-    "kind": "customers",
-    "format": "postgres",
-    "connection": {"dsn_env": PG_ENV},
-    "table": "public.members",
-    "watermark": "updated_at",
-    "columns": {"source_id": "id", "full_name": "name", "phone": "phone", "updated_at": "updated_at"},
-}
+from tests.sources import MEMBERS_SOURCE, PAYMENTS_HEADER, PG_ENV, extract_once, pg_execute, write_config
 
 
 def test_postgres_table_loads_only_rows_past_the_watermark(
@@ -198,25 +94,6 @@ def test_credentials_never_come_from_the_config_file(tmp_path: Path, monkeypatch
     inline = {**MEMBERS_SOURCE, "connection": {"dsn": "postgresql://user:secret@host/db"}}
     with pytest.raises(ConfigError, match="connection.dsn: Extra inputs are not permitted"):
         load_config(write_config(tmp_path, [inline]))
-
-
-def test_postgres_credentials_from_a_prefect_secret_block(
-    prefect_server: None, postgres: str, tmp_path: Path
-) -> None:
-    from prefect.blocks.system import Secret
-
-    Secret(value=postgres).save("segments-test-pg", overwrite=True)
-    pg_execute(
-        postgres,
-        "drop table if exists members",
-        "create table members (id text, name text, phone text, updated_at timestamptz)",
-        "insert into members values ('M9', '钱七', null, '2026-02-01 10:00+08')",
-    )
-    source = {**MEMBERS_SOURCE, "connection": {"secret_block": "segments-test-pg"}}
-    assert extract_once(write_config(tmp_path, [source]), "run-1")[0].rows_staged == 1
-
-
-PAYMENTS_HEADER = "txn_id,order_id,member_id,phone,email,amount,currency,status,channel,created_at\n"
 
 
 def test_only_new_and_changed_files_are_loaded(sample_copy: Path, make_config) -> None:
@@ -330,119 +207,6 @@ def test_a_new_column_is_kept_with_a_warning(tmp_path: Path, caplog: pytest.LogC
             ("a.csv", "A1", None),
             ("b.csv", "B1", "3"),
         ]
-
-
-def test_too_many_bad_rows_fail_the_run_and_keep_the_published_segments(
-    prefect_server: None, sample_copy: Path, make_config
-) -> None:
-    config = make_config(sample_copy)
-    daily_refresh(as_of=SAMPLE_END, config=str(config))
-    with Warehouse.open(load_config(config), read_only=True) as wh:
-        before = wh.rows("select * from published.customer_segments order by customer_id")
-    bad = "".join(
-        f"TB{i},OB{i},M0000001,,,abc,CNY,SUCCESS,支付宝,2026-11-22T09:00:00+08:00\n" for i in range(50)
-    )
-    (sample_copy / "payments" / "bad.csv").write_text(PAYMENTS_HEADER + bad, encoding="utf-8")
-    with pytest.raises(DataError) as caught:
-        daily_refresh(as_of=SAMPLE_END, config=str(config))
-    assert str(caught.value) == (
-        "source 'payments': 50 of 50 rows (100.0%) failed checks, more than max_bad_row_share 5.0%; nothing was "
-        "loaded or published. Most frequent: 50 x field amount: '...' is not a valid decimal(18,2)"
-    )
-    with Warehouse.open(load_config(config), read_only=True) as wh:
-        assert wh.rows("select * from published.customer_segments order by customer_id") == before
-        assert wh.scalar("select count(*) from raw.payments where _file like '%bad.csv'") == 0  # rolled back
-
-
-def test_backfill_days_do_not_extract_again(prefect_server: None, sample_data: Path, make_config) -> None:
-    config = make_config(sample_data)
-    from flows.backfill import backfill
-
-    backfill(start=date(2026, 11, 20), end=date(2026, 11, 21), config=str(config))
-    with Warehouse.open(load_config(config), read_only=True) as wh:
-        statuses = wh.rows("select status, count(*) from audit.extract_log group by all order by 1")
-    assert statuses == [("loaded", 5), ("unchanged", 5)]  # the first day loads, the second finds nothing new
-
-
-def test_sample_platform_with_database_excel_and_big5_sources(
-    prefect_server: None, postgres: str, sample_copy: Path, make_config, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv(PG_ENV, postgres)
-    # the survey now lives in the survey system's PostgreSQL database
-    survey = pl.read_csv(sample_copy / "survey" / "survey.csv", infer_schema=False)
-    pg_execute(postgres, "drop table if exists survey_answers")
-    survey.rename(
-        {
-            "问卷编号": "answer_id",
-            "会员编号": "member_id",
-            "手机": "phone",
-            "满意度": "score",
-            "意见": "comment",
-            "提交时间": "submitted_at",
-        }
-    ).write_database("survey_answers", postgres, engine="adbc")
-    shutil.rmtree(sample_copy / "survey")
-    # VIP members come as an Excel export, Taiwan members as a Big5 CSV
-    members = pl.read_csv(sample_copy / "crm" / "members.csv", encoding="gbk", infer_schema=False).head(3)
-    pl.DataFrame({"会员编号": members["会员编号"], "等级": ["钻石", "黄金", "白银"]}).write_excel(
-        sample_copy / "vip.xlsx"
-    )
-    (sample_copy / "tw.csv").write_bytes("會員編號,姓名,電話\nT01,張偉,0912000111\n".encode("big5"))
-
-    config = make_config(sample_copy)
-    data = yaml.safe_load(config.read_text(encoding="utf-8"))
-    data["sources"] = [s for s in data["sources"] if s["name"] != "survey"] + [
-        {
-            "name": "survey",
-            "kind": "feedback",
-            "format": "postgres",
-            "connection": {"dsn_env": PG_ENV},
-            "query": "select answer_id, member_id, phone, score, comment, submitted_at from survey_answers",
-            "customer_source": "crm",
-            "columns": {
-                "feedback_id": "answer_id",
-                "customer_ref": "member_id",
-                "phone": "phone",
-                "ts": "submitted_at",
-                "score": "score",
-                "text": "comment",
-            },
-        },
-        {
-            "name": "vip",
-            "kind": "events",
-            "format": "xlsx",
-            "path": str(sample_copy / "vip.xlsx"),
-            "customer_source": "crm",
-            "columns": {
-                "customer_ref": '"会员编号"',
-                "ts": "'2026-11-01'",
-                "event_type": "'vip_level'",
-                "category": '"等级"',
-            },
-        },
-        {
-            "name": "taiwan",
-            "kind": "customers",
-            "format": "csv",
-            "path": str(sample_copy / "tw.csv"),
-            "encoding": "big5",
-            "columns": {"source_id": '"會員編號"', "full_name": '"姓名"', "phone": '"電話"'},
-        },
-    ]
-    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-
-    summary = daily_refresh(as_of=SAMPLE_END, config=str(config))
-    loads = {load["source"]: load for load in summary["extract"]}
-    assert set(loads) == {"crm", "game", "payments", "social", "survey", "vip", "taiwan"}
-    assert loads["survey"]["rows_read"] == survey.height
-    assert (loads["vip"]["rows_staged"], loads["taiwan"]["rows_staged"]) == (3, 1)
-    with Warehouse.open(load_config(config), read_only=True) as wh:
-        assert wh.scalar("select full_name from core.customers where 'taiwan' in sources") == "張偉"
-        assert (
-            wh.scalar("select count(*) from staging.feedback where source = 'survey'")
-            == loads["survey"]["rows_staged"]
-        )
 
 
 def test_a_customer_exported_again_with_changes_replaces_its_older_record(tmp_path: Path) -> None:
