@@ -24,6 +24,7 @@ SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 # Warehouse layers, in data-flow order. See the README for what each holds.
 SCHEMAS = ("raw", "staging", "core", "features", "segments", "published", "audit")
 
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 COMMENT = re.compile(r"^\s*--[^\n]*", re.M)  # whole-line comments (a header) only
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
@@ -146,20 +147,27 @@ class Warehouse:
         """The text of a SQL model file with its {{name}} placeholders filled.
 
         identifiers: a plain identifier, or a list of them (joined with ", "), each checked against a strict
-        pattern. fragments: SQL that code built from allowlists (the staging template filler), never user
-        text; they are filled first, so a fragment cannot smuggle in a placeholder.
+        pattern. fragments: SQL that code built from allowlists (the staging template filler, compiled
+        rule conditions), never user text. Placeholders are filled in one pass outside comment lines, so
+        a header may name them and a filled-in value is never read again as a template.
         """
-        sql = sql_path(model).read_text(encoding="utf-8")
+        values: dict[str, str] = {}
         for name, value in (identifiers or {}).items():
             names = [value] if isinstance(value, str) else list(value)
             for part in names:
                 quote_identifier(part)  # raises on anything that is not a plain identifier
-            sql = sql.replace("{{" + name + "}}", ", ".join(names))
-        for name, value in (fragments or {}).items():
-            sql = sql.replace("{{" + name + "}}", value)
-        if "{{" in sql:
-            raise ValueError(f"SQL model {model!r} has unfilled placeholders")
-        return sql
+            values[name] = ", ".join(names)
+        values |= dict(fragments or {})
+
+        def fill(match: re.Match) -> str:
+            if match.group(1) not in values:
+                raise ValueError(f"SQL model {model!r} has an unfilled placeholder {match.group(0)}")
+            return values[match.group(1)]
+
+        lines = sql_path(model).read_text(encoding="utf-8").splitlines(keepends=True)
+        return "".join(
+            line if line.lstrip().startswith("--") else PLACEHOLDER.sub(fill, line) for line in lines
+        )
 
     def select(
         self,
