@@ -140,12 +140,12 @@ def demo(
     """Generate sample data and run the daily refresh on it: the whole product in one command."""
     from sampledata.cli import today, write_and_report
 
-    day = today()
+    as_of = today()
     try:
-        write_and_report(directory, customers, seed, day)
+        write_and_report(directory, customers, seed, as_of)
     except ValueError as error:
         _fail(error)
-    run(config=directory / "config.yaml", as_of=day.isoformat())
+    run(config=directory / "config.yaml", as_of=as_of.isoformat())
 
 
 @app.command()
@@ -199,8 +199,8 @@ def profile(
     try:
         pipeline = load_config(config)
         with published_warehouse(pipeline, "published.runs") as wh:
-            day = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
-            sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": day})]
+            shown = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
+            sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": shown})]
             runs = wh.rows(
                 "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
             )
@@ -211,7 +211,7 @@ def profile(
         )
     except (ConfigError, DataError) as error:
         _fail(error)
-    typer.echo(f"Published segments as of {day}: {sum(n for *_, n in sizes):,} customers")
+    typer.echo(f"Published segments as of {shown}: {sum(n for *_, n in sizes):,} customers")
     for name, label, count in sizes:
         typer.echo(f"  {name:<20} {count:>9,}  {label or ''}")
     typer.echo("\nLatest runs:")

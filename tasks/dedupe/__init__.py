@@ -19,7 +19,7 @@ import polars as pl
 from prefect import get_run_logger, task
 
 from tasks.dedupe.golden import build_customers
-from tasks.dedupe.graph import Linkage, link_records
+from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.scoring import match_records
@@ -81,10 +81,10 @@ def probabilistic_links(
     return links, outcome.candidate_pairs
 
 
-def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int, int]:
+def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[RecordClusters, int, int]:
     """Cluster the records of core.record_observations: exact keys, then probabilistic links.
 
-    Returns the linkage, the candidate pairs the matcher compared and the links it made.
+    Returns the clusters, the candidate pairs the matcher compared and the links it made.
     """
     settings = config.dedupe
     candidates, links = 0, None
@@ -93,9 +93,9 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[Linkage, int
         links, candidates = probabilistic_links(records, config, wh)
         del records
     wh.run("core/graph/observations")  # the _observations view: record_observations and hashed national ids
-    linkage = link_records("_observations", settings.max_key_records, links, settings.max_cluster_size, wh)
+    clustered = link_records("_observations", settings.max_key_records, links, settings.max_cluster_size, wh)
     wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
-    return linkage, candidates, 0 if links is None else links.height
+    return clustered, candidates, 0 if links is None else links.height
 
 
 def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None) -> DedupeResult:
@@ -109,11 +109,11 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        linkage, candidates, link_count = resolve_records(wh, config)
-        # the frames of the matcher and the linkage are gone before the SQL models below run
-        components = assign_customer_ids(wh, linkage.records, as_of, run_id)
-        overshared, suspicious = linkage.overshared, linkage.suspicious
-        del linkage
+        clustered, candidates, link_count = resolve_records(wh, config)
+        # the frames of the matcher and the clusters are gone before the SQL models below run
+        components = assign_customer_ids(wh, clustered.records, as_of, run_id)
+        overshared, suspicious = clustered.overshared, clustered.suspicious
+        del clustered
         wh.write_frame("record_components", components, temp=True)
         del components
         wh.build("core.identity_map", "core/identity_map")

@@ -20,12 +20,12 @@ from tasks.shared.warehouse import Warehouse
 # Match keys in priority order: the first shared one names the rule that merged a record
 # (sql/core/graph/exact_rules.sql).
 MATCH_KEYS = ("email_norm", "phone_norm", "national_id", "device_id")
-# The temp tables of one linkage, dropped when it is done (_link_edges earlier, as soon as it is used).
+# The temp tables of one clustering, dropped when it is done (_link_edges earlier, as soon as it is used).
 LINK_TABLES = ("_link_records", "_link_keys", "_link_shared", "_link_links")
 
 
 @dataclass(frozen=True)
-class Linkage:
+class RecordClusters:
     """Records with their cluster, and what was not used or not trusted on the way."""
 
     records: pl.DataFrame  # record_source, record_id, component, first_seen, match_rule, match_score
@@ -39,7 +39,7 @@ def link_records(
     pair_links: pl.DataFrame | None = None,
     max_cluster_size: int | None = None,
     wh: Warehouse | None = None,
-) -> Linkage:
+) -> RecordClusters:
     """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
 
     observations: record_source, record_id, first_seen and the MATCH_KEYS: a frame (a missing key
@@ -61,10 +61,10 @@ def link_records(
         )
         relation = "_link_frame"
     try:
-        linkage = _link(wh, relation, max_key_records, pair_links, max_cluster_size)
+        clustered = _link(wh, relation, max_key_records, pair_links, max_cluster_size)
         for table in LINK_TABLES:
             wh.execute(f"drop table {table}")
-        return linkage
+        return clustered
     finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
         if isinstance(observations, pl.DataFrame):
             wh.con.unregister("_link_frame")
@@ -76,7 +76,7 @@ def _link(
     max_key_records: int,
     pair_links: pl.DataFrame | None,
     max_cluster_size: int | None,
-) -> Linkage:
+) -> RecordClusters:
     """link_records over a relation of wh."""
     source = {"observations": relation}
     wh.build("_link_records", "core/graph/records", temp=True, identifiers=source)
@@ -160,7 +160,7 @@ def _link(
         .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
     )
     described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
-    return Linkage(result, described, suspicious)
+    return RecordClusters(result, described, suspicious)
 
 
 def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.DataFrame:

@@ -23,7 +23,7 @@ def rules_of(result: pl.DataFrame) -> list[tuple]:
 
 
 def test_link_records_merges_transitively_and_names_the_rule() -> None:
-    linkage = link_records(
+    clustered = link_records(
         observations(
             [
                 ("crm", "a", "a@x.com", None, None, T0 + timedelta(days=1)),
@@ -38,8 +38,8 @@ def test_link_records_merges_transitively_and_names_the_rule() -> None:
         ),
         max_key_records=20,
     )
-    assert linkage.overshared == []
-    assert linkage.records.columns == [
+    assert clustered.overshared == []
+    assert clustered.records.columns == [
         "record_source",
         "record_id",
         "component",
@@ -47,8 +47,8 @@ def test_link_records_merges_transitively_and_names_the_rule() -> None:
         "match_rule",
         "match_score",
     ]
-    assert clusters_of(linkage.records) == [["crm:a", "crm:b", "pay:c"], ["game:d", "game:e"], ["web:f"]]
-    assert rules_of(linkage.records) == [
+    assert clusters_of(clustered.records) == [["crm:a", "crm:b", "pay:c"], ["game:d", "game:e"], ["web:f"]]
+    assert rules_of(clustered.records) == [
         ("crm", "a", "exact:email", T0),
         ("crm", "b", "exact:email", T0 + timedelta(days=2)),  # shares email and phone: email wins
         ("game", "d", "exact:device_id", T0 + timedelta(days=4)),
@@ -78,7 +78,7 @@ def test_link_records_phone_is_preferred_over_device_id() -> None:
 
 
 def test_link_records_does_not_match_on_an_overshared_key() -> None:
-    linkage = link_records(
+    clustered = link_records(
         observations(
             [
                 # a family phone on three records (over the limit of 2): not used
@@ -92,9 +92,9 @@ def test_link_records_does_not_match_on_an_overshared_key() -> None:
         ),
         max_key_records=2,
     )
-    assert linkage.overshared == ["phone_norm=+8613900139000 (3 records)"]
-    assert clusters_of(linkage.records) == [["crm:x"], ["crm:y"], ["crm:z", "game:p", "game:q"]]
-    assert rules_of(linkage.records) == [
+    assert clustered.overshared == ["phone_norm=+8613900139000 (3 records)"]
+    assert clusters_of(clustered.records) == [["crm:x"], ["crm:y"], ["crm:z", "game:p", "game:q"]]
+    assert rules_of(clustered.records) == [
         ("crm", "x", "singleton", T0),
         ("crm", "y", "singleton", T0),
         ("crm", "z", "exact:email", T0),
@@ -113,13 +113,13 @@ def test_link_records_reports_overshared_keys_in_a_stable_order() -> None:
 
 
 def test_link_records_without_any_shared_key() -> None:
-    linkage = link_records(
+    clustered = link_records(
         observations([("crm", "a", "a@x.com", None, None, T0), ("crm", "b", None, None, None, None)]),
         max_key_records=20,
     )
-    assert linkage.overshared == []
-    assert clusters_of(linkage.records) == [["crm:a"], ["crm:b"]]
-    assert rules_of(linkage.records) == [("crm", "a", "singleton", T0), ("crm", "b", "singleton", None)]
+    assert clustered.overshared == []
+    assert clusters_of(clustered.records) == [["crm:a"], ["crm:b"]]
+    assert rules_of(clustered.records) == [("crm", "a", "singleton", T0), ("crm", "b", "singleton", None)]
 
 
 # ---------------------------------------------------------------------------------------------------------
