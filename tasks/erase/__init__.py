@@ -27,7 +27,7 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
     removed, hashed = erase_from_warehouse(wh, customer_id)
     files = erase_from_exports(config.exports_path, customer_id)
     now = datetime.now(UTC)
-    record = wh.model_sql("ops/erased_identifier")
+    record = wh.model_sql("ops/erase/erased_identifier")
     with wh.transaction():
         for kind, values in hashed.items():
             for value in values:

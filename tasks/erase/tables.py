@@ -35,12 +35,12 @@ def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> int:
     wh.run("ops/erase_lineage")
     if not records or not wh.table_exists("staging.customers"):
         return 0
-    wh.run("ops/erase_records")
+    wh.run("ops/erase/records")
     wh.con.executemany("insert into _erase_records values (?, ?)", records)
-    wh.insert("_erase_lineage", "ops/erase_record_lineage")
+    wh.insert("_erase_lineage", "ops/erase/record_lineage")
     for kind in FACT_KINDS:
         if wh.table_exists(f"core.{kind}"):
-            wh.insert("_erase_lineage", "ops/erase_fact_lineage", identifiers={"facts": f"core.{kind}"})
+            wh.insert("_erase_lineage", "ops/erase/fact_lineage", identifiers={"facts": f"core.{kind}"})
     return wh.count("_erase_lineage")
 
 
@@ -62,7 +62,7 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
     written: set[str] = {source_id for _, source_id in records}
     if lineage:
         for kind in ("customers", *FACT_KINDS):
-            sql = wh.model_sql("ops/erase_written_identifiers", {"staged": f"staging.{kind}"})
+            sql = wh.model_sql("ops/erase/written_identifiers", {"staged": f"staging.{kind}"})
             for values in wh.rows(sql):
                 written |= {v for v in values if v}
     emails = {p["email"] for p in person if p["email"]}
@@ -83,13 +83,13 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
             if lineage:
                 delete_lineage_rows(wh, table, names, removed)
             if table == "core.customer_records" and records:
-                delete_by_model(wh, table, "ops/erase_customer_records", {}, removed)
+                delete_by_model(wh, table, "ops/erase/customer_records", {}, removed)
             if table == "core.record_observations" and records:
-                delete_by_model(wh, table, "ops/erase_record_observations", {}, removed)
+                delete_by_model(wh, table, "ops/erase/record_observations", {}, removed)
             if table in LOOKUPS:
                 values = sorted(written | emails | phones)
                 delete_by_model(
-                    wh, table, "ops/erase_lookup", {"values": values}, removed, identifiers={"lookup": table}
+                    wh, table, "ops/erase/lookup", {"values": values}, removed, identifiers={"lookup": table}
                 )
         _erase_audit_rows(wh, written, lineage, removed)
     return removed, hashed
@@ -98,9 +98,9 @@ def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int
 def _erase_audit_rows(wh: Warehouse, written: set[str], lineage: int, removed: dict[str, int]) -> None:
     """Quarantined rows carrying the person's identifiers, duplicates of their rows, and such raw rows."""
     if wh.table_exists("audit.quarantine") and written:
-        delete_by_model(wh, "audit.quarantine", "ops/erase_quarantine", {"written": sorted(written)}, removed)
+        delete_by_model(wh, "audit.quarantine", "ops/erase/quarantine", {"written": sorted(written)}, removed)
     if wh.table_exists("audit.duplicates") and lineage:
-        delete_by_model(wh, "audit.duplicates", "ops/erase_duplicates", {}, removed)
+        delete_by_model(wh, "audit.duplicates", "ops/erase/duplicates", {}, removed)
     # raw rows that were dropped as exact duplicates or quarantined carry the same identifiers
     for (table,) in wh.rows(
         "select 'raw.' || table_name from information_schema.tables where table_schema = 'raw'"
@@ -118,7 +118,7 @@ def _erase_audit_rows(wh: Warehouse, written: set[str], lineage: int, removed: d
             delete_by_model(
                 wh,
                 table,
-                "ops/erase_raw_rows",
+                "ops/erase/raw_rows",
                 {"written": sorted(written)},
                 removed,
                 identifiers={"raw": table},

@@ -1,6 +1,6 @@
 -- Erase: delete the person's customer records from core.customer_records; returns the rows deleted.
--- Grain: one deleted row per matching record. Parameters: none. Reads _erase_records (ops/erase_records).
--- Known defect (issue 15): the unqualified source and source_id resolve to _erase_records' own columns,
+-- Grain: one deleted row per matching record. Parameters: none. Reads _erase_records (ops/erase/records).
+-- Known defect (issue 16): the unqualified source and source_id resolve to _erase_records' own columns,
 -- so this matches every row while _erase_records has any. Kept as it is until that issue is fixed.
 delete from core.customer_records
 where exists (

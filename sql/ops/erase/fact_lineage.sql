@@ -1,6 +1,6 @@
 -- Erase: the staged rows of the facts (transactions, events, feedback) pointing at the person's customer records.
 -- Grain: one row per (source, file, row) of the fact table. Parameters: none.
--- Filled in: facts (core.<fact kind>). Reads _erase_records (ops/erase_records).
+-- Filled in: facts (core.<fact kind>). Reads _erase_records (ops/erase/records).
 with facts as (
     select * from {{facts}}
 ),

@@ -1,6 +1,6 @@
 -- Erase: the staged rows of the person's customer records, by lineage (inserted into _erase_lineage).
 -- Grain: one row per (source, file, row) of staging.customers. Parameters: none.
--- Reads _erase_records (ops/erase_records).
+-- Reads _erase_records (ops/erase/records).
 with customers as (
     select * from staging.customers
 ),
