@@ -43,11 +43,19 @@ def score(
         str | None, typer.Option("--as-of", help="Day to resolve (YYYY-MM-DD); default today.")
     ] = None,
     warehouse: Annotated[
-        Path | None, typer.Option(help="Warehouse file to build; default a fresh one in a temporary folder.")
+        Path | None,
+        typer.Option(
+            help="New warehouse file to build (kept to look into); default one in a temporary folder."
+        ),
     ] = None,
 ) -> None:
     """Extract and dedupe a config's sources, then print pairwise precision, recall and F1 against ground truth."""
     try:
+        if warehouse is not None and warehouse.exists():
+            raise ValueError(
+                f"{warehouse} exists: the evaluation builds a new warehouse and never writes into an existing "
+                "one; give a path that does not exist yet"
+            )
         pipeline = load_config(config)
         with tempfile.TemporaryDirectory(prefix="dedupe-score-") as scratch:
             target = warehouse.resolve() if warehouse else Path(scratch) / "warehouse.duckdb"

@@ -90,7 +90,7 @@ def daily_refresh(
     run_id = current_run_id()
     logger.info("daily refresh as of %s (run %s, config %s)", as_of, run_id, Path(config).resolve())
 
-    # One writer at a time (see tasks/lock.py); the time limit includes waiting for the lock.
+    # One writer at a time (see tasks/shared/lock.py); the time limit includes waiting for the lock.
     with (
         timeout(seconds=pipeline.orchestration.timeout_seconds),
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),

@@ -6,7 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 MARKER = ".sampledata.json"
+SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 CONFIG_NAME = "config.yaml"
 
 
@@ -16,10 +19,21 @@ class FolderInUseError(ValueError):
 
 def foreign_files(directory: Path) -> list[Path]:
     """The config.yaml and *.duckdb files of a folder that the generator has not marked as its own."""
-    if (directory / MARKER).is_file():
+    if (directory / MARKER).is_file() or is_sample_config(directory / CONFIG_NAME):
         return []
     config = directory / CONFIG_NAME
     return ([config] if config.is_file() else []) + sorted(directory.glob("*.duckdb"))
+
+
+def is_sample_config(path: Path) -> bool:
+    """Whether path is the sample platform's config as the generator copies it (a folder it wrote before
+    it left a marker: `segments demo` of an earlier version); compared as parsed YAML, so comments may differ."""
+    try:
+        written = yaml.safe_load(path.read_text(encoding="utf-8"))
+        shipped = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    return written == shipped
 
 
 def check_folder(directory: Path) -> None:

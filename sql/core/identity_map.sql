@@ -1,5 +1,5 @@
 -- Every customer record known as of the cutoff, mapped to its customer.
--- Grain: one row per (source, source_id). Key: source, source_id.
+-- Grain: one row per (source, source_id). Key: source, source_id. Parameters: none.
 -- Input: temp table record_components(record_source, record_id, component, first_seen, match_rule,
 -- match_score, customer_id) built by the dedupe task; the customer_id is the cluster's stable id from
 -- tasks/dedupe/ids.py (kept across runs; merges and splits recorded in core.merge_history/split_history).

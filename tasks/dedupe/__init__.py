@@ -5,7 +5,8 @@ and feedback point at. Two records are the same customer when they share a norma
 phone, hashed national id or device id (placeholders and over-shared values never match), or when
 the probabilistic matcher links them. The stage in data-flow order:
 
-- lookups: raw -> normalized values (normalize), core.customer_records and the core facts;
+- lookups: raw -> normalized values (normalize); then the SQL models core.customer_records, the core
+  fact views and core.record_observations;
 - scoring: the probabilistic matcher (comparisons, blocking, training) over customer records;
 - graph: exact links and pair links, clusters as connected components, a size guard;
 - ids: each cluster's stable customer_id (kept across runs, merges and splits recorded);
@@ -100,7 +101,7 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[RecordCluste
 
 def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of."""
-    cutoff = config.cutoff(as_of)  # observations at or after the end of as_of are not used
+    cutoff = wh.cutoff(as_of)  # observations at or after the end of as_of are not used
     with wh.transaction():
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)

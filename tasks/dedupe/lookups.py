@@ -30,13 +30,11 @@ from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 LOOKUP_VERSION = "1"
-# The name of a customers row: full_name, else family and given name (the normalizer drops the space
-# between Han characters, so 张 + 三 reads 张三). customer_records.sql uses the same expression.
-NAME_SQL = "coalesce(full_name, nullif(concat_ws(' ', family_name, given_name), ''))"
+# Lookup table -> the model of the staged raw values it has not normalized yet (sql/core/lookups/).
 RAW_VALUES = {
-    "core.name_lookup": f"select {NAME_SQL} as raw from staging.customers",
-    "core.place_lookup": "select city as raw from staging.customers union all select province from staging.customers",
-    "core.address_lookup": "select address as raw from staging.customers",
+    "core.name_lookup": "core/lookups/name_values",
+    "core.place_lookup": "core/lookups/place_values",
+    "core.address_lookup": "core/lookups/address_values",
 }
 
 
@@ -90,23 +88,21 @@ NORMALIZERS: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
 
 def refresh_lookup(wh: Warehouse, table: str) -> int:
     """Add the staged raw values table has not normalized yet (all of them after a version change); return how many."""
-    name = quote_identifier(table)
     versioned = wh.table_exists(table) and "version" in wh.columns(table)
     # a table written by older code (without versions) is rebuilt, like one of another version
     current = versioned and wh.scalar(
-        f"select count(*) = 0 from {name} where version is distinct from ?", [LOOKUP_VERSION]
+        f"select count(*) = 0 from {quote_identifier(table)} where version is distinct from ?",
+        [LOOKUP_VERSION],
     )
-    known = f"select raw from {name}" if current else "select null::varchar as raw where false"
-    raw = wh.frame(
-        f"select distinct raw from ({RAW_VALUES[table]}) where raw is not null and raw not in ({known})"
-    )["raw"].cast(pl.String)
+    if not current:  # start again from an empty table of this version
+        empty = NORMALIZERS[table](pl.Series("raw", [], dtype=pl.String))
+        wh.write_frame(table, empty.with_columns(version=pl.lit(LOOKUP_VERSION)))
+    raw = wh.frame(wh.model_sql(RAW_VALUES[table], {"lookup": table}))["raw"].cast(pl.String)
     fresh = NORMALIZERS[table](raw).with_columns(version=pl.lit(LOOKUP_VERSION))
-    if not current:
-        wh.write_frame(table, fresh)
-    elif fresh.height:
+    if fresh.height:
         wh.con.register("_fresh", fresh)
         try:
-            wh.execute(f"insert into {name} by name select * from _fresh")
+            wh.execute(f"insert into {quote_identifier(table)} by name select * from _fresh")
         finally:
             wh.con.unregister("_fresh")
     return fresh.height

@@ -6,14 +6,13 @@ from prefect import get_run_logger, task
 
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
-from tasks.shared.contracts import end_of_day
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse
 
 
 def build_features(wh: Warehouse, config: FeatureConfig, as_of: date) -> dict[str, int]:
     """Build features.orders and features.customer_features as of a day; return their row counts."""
-    cutoff = end_of_day(as_of, wh.timezone)  # data at or after the end of as_of is not used
+    cutoff = wh.cutoff(as_of)  # data at or after the end of as_of is not used
     params = {"as_of": as_of, "cutoff": cutoff, "session_types": config.session_event_types}
     with wh.transaction():
         orders = wh.build("features.orders", "features/orders", params)

@@ -3,18 +3,17 @@
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
-import polars as pl
 from prefect import get_run_logger, task
 
 from tasks.segment.cluster_tables import cluster_customers
 from tasks.segment.clusters import model_summary
-from tasks.segment.rfm import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
+from tasks.segment.rfm import score_params, write_rule_table
+from tasks.segment.rules import build_rule_memberships
 from tasks.segment.stability import compare_with_previous, stability_summary, store_stability
 from tasks.segment.tags import build_tags
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SegmentConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
-from tasks.shared.rules import compile_rule
 from tasks.shared.warehouse import Warehouse
 
 # The tables one segment run replaces, in the order it builds them.
@@ -40,43 +39,6 @@ class SegmentResult:
     clusters: dict[int, int]
     cluster_model: dict = field(default_factory=dict)
     stability: dict = field(default_factory=dict)
-
-
-def write_rule_table(wh: Warehouse) -> None:
-    """Load the RFM schemes' rules and their fallback segment into segments.rfm_*_rules and rfm_fallback."""
-    rules = pl.DataFrame([asdict(s) for s in RFM_SEGMENTS]).rename({"name": "segment"})
-    wh.write_frame("segments.rfm_segment_rules", rules)
-    wh.write_frame("segments.rfm_cn_class_rules", pl.DataFrame([asdict(c) for c in CN_RFM_CLASSES]))
-    wh.write_frame("segments.rfm_fallback", pl.DataFrame([asdict(NO_PURCHASE)]))
-
-
-def score_params(config: SegmentConfig) -> dict[str, object]:
-    """The RFM score method and its fixed cut points as SQL parameters ($method, $r1..$r4, $f1.., $m1..)."""
-    bins = config.score_bins
-    params: dict[str, object] = {"method": config.score_method}
-    for prefix, cuts in (("r", bins.recency_days), ("f", bins.frequency), ("m", bins.monetary)):
-        params |= {f"{prefix}{i}": float(cut) for i, cut in enumerate(cuts, start=1)}
-    return params
-
-
-def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
-    """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
-    wh.build_view("rule_inputs", "segments/rule_inputs")
-    wh.run("ops/rule_matches")
-    for rule in config.rules:
-        compiled = compile_rule(rule.when)
-        params = compiled.params | {
-            "segment": rule.name,
-            "label_en": rule.label_en,
-            "label_zh": rule.label_zh,
-            "priority": rule.priority,
-            "exclusive_group": rule.exclusive_group,
-        }
-        wh.insert("_rule_matches", "segments/rule_matches", params, fragments={"condition": compiled.sql})
-    memberships = wh.build("segments.rule_memberships", "segments/rule_memberships")
-    wh.execute("drop table _rule_matches")
-    wh.execute("drop view rule_inputs")
-    return memberships
 
 
 def lifecycle_params(config: SegmentConfig) -> dict[str, float]:

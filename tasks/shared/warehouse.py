@@ -9,10 +9,13 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
+
+from tasks.shared.contracts import end_of_day
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,7 +78,7 @@ class Warehouse:
         # Memory DuckDB has freed goes back to the system within seconds (jemalloc purges it in the
         # background) instead of staying in the process while the stage goes on in Python.
         self.con.execute("set allocator_background_threads = true")
-        if not read_only:
+        if self._owned and not read_only:  # a live connection's owner has set up its database
             for schema in SCHEMAS:
                 self.con.execute(f"create schema if not exists {schema}")
 
@@ -103,6 +106,10 @@ class Warehouse:
         if config.memory_limit:  # checked against a strict pattern by the config
             warehouse.execute(f"set memory_limit = '{config.memory_limit}'")
         return warehouse
+
+    def cutoff(self, as_of: date) -> datetime:
+        """The exclusive end of day as_of in the warehouse's (the pipeline's) time zone: the `$cutoff` of a model."""
+        return end_of_day(as_of, self.timezone)
 
     def close(self) -> None:
         """Close the connection if this object opened it."""

@@ -48,3 +48,20 @@ def test_score_needs_exactly_one_truth(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["score", "--config", str(tmp_path / "config.yaml")])
     assert result.exit_code == 2
     assert "error: give exactly one of truth_expression or truth_file" in result.output
+
+
+def test_score_never_writes_into_an_existing_warehouse(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    write_sample(data, customers=50, seed=7, end=SAMPLE_END)
+    existing = tmp_path / "production.duckdb"
+    existing.write_bytes(b"not touched")
+    result = CliRunner().invoke(
+        app,
+        ["score", "--config", str(data / "config.yaml"), "--truth", "1", "--warehouse", str(existing)],
+    )
+    assert result.exit_code == 2
+    assert (
+        f"{existing} exists: the evaluation builds a new warehouse and never writes into an existing one"
+        in (result.output.replace("\n", " "))
+    )
+    assert existing.read_bytes() == b"not touched"

@@ -102,3 +102,22 @@ def test_an_interrupted_generation_leaves_a_claim_that_matches_no_sample(
     code, output = cli(tmp_path)  # still the generator's folder (config.yaml included): regenerated
     assert code == 0, output
     assert read_marker(tmp_path)["customers"] == 50
+
+
+def test_a_folder_an_earlier_version_generated_is_still_its_own(tmp_path: Path) -> None:
+    # `segments demo` before the marker existed: the sample config (another comment line) and its warehouse
+    old = DEMO_CONFIG.read_text(encoding="utf-8").replace("# ", "# (earlier version) ", 1)
+    (tmp_path / "config.yaml").write_text(old, encoding="utf-8")
+    (tmp_path / "warehouse.duckdb").write_bytes(b"")
+    code, output = cli(tmp_path)
+    assert code == 0, output
+    assert (tmp_path / MARKER).is_file()
+
+
+def test_a_changed_sample_config_is_not_the_generators_any_more(tmp_path: Path) -> None:
+    edited = DEMO_CONFIG.read_text(encoding="utf-8").replace("timezone: Asia/Shanghai", "timezone: UTC")
+    assert edited != DEMO_CONFIG.read_text(encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(edited, encoding="utf-8")
+    code, output = cli(tmp_path)
+    assert code == 2
+    assert f"{tmp_path} holds config.yaml, not written by the sample generator" in output
