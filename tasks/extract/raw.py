@@ -11,11 +11,6 @@ from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 
-def describe(wh: Warehouse, select: str, params: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """(name, DuckDB type) of each column of a select, without running it."""
-    return wh.rows(f"select column_name, column_type from (describe {select})", params)
-
-
 def append_raw(
     wh: Warehouse,
     source: SourceConfig,
@@ -36,7 +31,7 @@ def append_raw(
     if not wh.table_exists(raw):
         return wh.build(raw, "staging/raw_batch", {**params, **lineage}, fragments={"batch": batch})
     existing = set(wh.columns(raw))
-    columns = columns or describe(wh, batch, params)
+    columns = columns or wh.describe(batch, params)
     for name, sql_type in columns:
         if name not in existing:
             logger.warning(
@@ -60,7 +55,7 @@ def read_batch(
     needed = source.referenced_columns()
 
     def load(file: SourceFile, select: str, params: Mapping[str, Any]) -> int:
-        columns = describe(wh, select, params)
+        columns = wh.describe(select, params)
         names = [name for name, _ in columns]
         missing = sorted(needed - set(names))
         if missing:

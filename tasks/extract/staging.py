@@ -200,14 +200,8 @@ def raw_table(source: SourceConfig) -> str:
 def value_types(wh: Warehouse, source: SourceConfig) -> dict[str, str]:
     """DuckDB types in raw: of each mapped value (`m_<field>`) and of each raw column (`raw:<name>`)."""
     raw = raw_table(source)
-    types = {
-        f"raw:{name}": sql_type
-        for name, sql_type in wh.rows(f"select column_name, column_type from (describe {raw})")
-    }
-    types |= dict(
-        wh.rows(f"select column_name, column_type from (describe select {_mapped(source)} from {raw})")
-    )
-    return types
+    types = {f"raw:{name}": sql_type for name, sql_type in wh.describe(raw)}
+    return types | dict(wh.describe(f"select {_mapped(source)} from {raw}"))
 
 
 def check_mappings(wh: Warehouse, source: SourceConfig) -> None:

@@ -256,11 +256,18 @@ class Warehouse:
         """Rows in table."""
         return self.scalar(f"select count(*) from {quote_identifier(table)}")
 
+    def describe(
+        self, relation: str, params: Mapping[str, Any] | Sequence[Any] | None = None
+    ) -> list[tuple[str, str]]:
+        """(name, DuckDB type) of each column of a relation, in order, without reading its rows.
+
+        relation: a quoted table name (quote_identifier) or a select.
+        """
+        return self.rows(f"select column_name, column_type from (describe {relation})", params)
+
     def columns(self, table: str) -> list[str]:
         """Column names of a table or view, in order."""
-        return [
-            name for (name,) in self.rows(f"select column_name from (describe {quote_identifier(table)})")
-        ]
+        return [name for name, _ in self.describe(quote_identifier(table))]
 
     def base_tables(self, schemas: Sequence[str] = SCHEMAS) -> list[str]:
         """schema.table of every base table in the given schemas (default: every layer), sorted."""
