@@ -8,7 +8,7 @@ duplicate rows carrying the same identifiers, and every row keyed by the custome
 from typing import Any
 
 from tasks.shared.contracts import FACT_KINDS, record_key, sha256_hex
-from tasks.shared.lineage import delete_lineage_rows, delete_rows, erasable_tables
+from tasks.shared.lineage import delete_lineage_rows, delete_rows, erasable_tables, tally
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 LOOKUPS = ("core.email_lookup", "core.phone_lookup", "core.device_lookup")
@@ -24,10 +24,8 @@ def delete_by_model(
     identifiers: dict[str, str] | None = None,
     fragments: dict[str, str] | None = None,
 ) -> None:
-    """Run a delete model on table; add the rows it deleted to removed."""
-    count = wh.scalar(wh.model_sql(model, identifiers, fragments), params)
-    if count:
-        removed[table] = removed.get(table, 0) + count
+    """Run a delete model (a delete from table); add the rows it deleted to removed under table."""
+    tally(removed, table, wh.scalar(wh.model_sql(model, identifiers, fragments), params))
 
 
 def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> int:
@@ -102,14 +100,10 @@ def _erase_audit_rows(wh: Warehouse, written: set[str], lineage: int, removed: d
     if wh.table_exists("audit.duplicates") and lineage:
         delete_by_model(wh, "audit.duplicates", "ops/erase/duplicates", {}, removed)
     # raw rows that were dropped as exact duplicates or quarantined carry the same identifiers
-    for (table,) in wh.rows(
-        "select 'raw.' || table_name from information_schema.tables where table_schema = 'raw'"
-    ):
+    for table in wh.base_tables(["raw"]):
         text_columns = [
             name
-            for name, sql_type in wh.rows(
-                f"select column_name, column_type from (describe {quote_identifier(table)})"
-            )
+            for name, sql_type in wh.describe(quote_identifier(table))
             if sql_type == "VARCHAR" and not name.startswith("_")
         ]
         if text_columns and written:

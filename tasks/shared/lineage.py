@@ -14,13 +14,15 @@ def erasable_tables(wh: Warehouse) -> list[str]:
     return [name for name in wh.base_tables() if name not in ("audit.erasures", "audit.erased_identifiers")]
 
 
-def delete_rows(wh: Warehouse, table: str, where: str, params: list[Any], removed: dict[str, int]) -> None:
-    """Delete rows matching where from table; add the count to removed."""
-    quoted = quote_identifier(table)
-    count = wh.scalar(f"select count(*) from {quoted} where {where}", params)
+def tally(removed: dict[str, int], table: str, count: int | None) -> None:
+    """Add the rows a delete removed from table to the per-table counts (tables with none are left out)."""
     if count:
-        wh.execute(f"delete from {quoted} where {where}", params)
         removed[table] = removed.get(table, 0) + count
+
+
+def delete_rows(wh: Warehouse, table: str, where: str, params: list[Any], removed: dict[str, int]) -> None:
+    """Delete rows matching where from table, in one statement (it returns how many); add the count to removed."""
+    tally(removed, table, wh.scalar(f"delete from {quote_identifier(table)} where {where}", params))
 
 
 def delete_lineage_rows(wh: Warehouse, table: str, names: set[str], removed: dict[str, int]) -> None:
