@@ -15,15 +15,19 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
     if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
         return 0  # nobody erased: nothing to scan
     wh.run("ops/erase_lineage")
-    wh.insert("_erase_lineage", "staging/erased_customer_rows")
+    erased = "staging/erased_rows"
+    customers = {"source": None, "record_source": None}
+    wh.insert(
+        "_erase_lineage", erased, customers, identifiers={"kind": "customers", "record_id": "source_id"}
+    )
     for source in config.sources:
         if source.kind == "customers":
             continue
         wh.insert(
             "_erase_lineage",
-            "staging/erased_fact_rows",
+            erased,
             {"source": source.name, "record_source": source.customer_source or source.name},
-            identifiers={"kind": source.kind},
+            identifiers={"kind": source.kind, "record_id": "customer_ref"},
         )
     removed: dict[str, int] = {}
     for table in erasable_tables(wh):
