@@ -44,7 +44,7 @@ def ensure_published_table(wh: Warehouse, table: str, params: dict[str, Any]) ->
     model = wh.model_sql(PUBLISHED_TABLES[table])
     wh.run("ops/published_table", params, identifiers={"table": table}, fragments={"model": model})
     existing = set(wh.columns(table))
-    for name, sql_type in wh.rows(f"select column_name, column_type from (describe ({model}))", params):
+    for name, sql_type in wh.describe(f"({model})", params):
         if name not in existing:
             wh.execute(f'alter table {quote_identifier(table)} add column "{name}" {sql_type}')
 
@@ -58,10 +58,8 @@ def replace_day(wh: Warehouse, table: str, as_of: date, params: dict[str, Any]) 
 
 
 def publish_tags(wh: Warehouse, as_of: date) -> int:
-    """Replace the as_of's rows of published.customer_tags (call inside the publish transaction)."""
-    with wh.transaction():
-        replace_day(wh, "published.customer_tags", as_of, {})
-        return wh.scalar("select count(*) from published.customer_tags where as_of = ?", [as_of])
+    """Replace the as_of's rows of published.customer_tags (call inside the publish transaction); return them."""
+    return replace_day(wh, "published.customer_tags", as_of, {})
 
 
 def publish_changes(wh: Warehouse, as_of: date) -> int:
@@ -82,8 +80,7 @@ def publish_tables(
     """
     counts = {} if counts is None else counts
     with wh.transaction():
-        replace_day(wh, "published.customer_segments", as_of, {"run_id": run_id})
-        rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+        rows = replace_day(wh, "published.customer_segments", as_of, {"run_id": run_id})
         counts["published.customer_segments"] = rows
         counts["published.customer_tags"] = publish_tags(wh, as_of)
         wh.ensure("ops/runs")
