@@ -21,7 +21,7 @@ import yaml
 
 from evaluation.linkage import Stopwatch, Timing
 from sampledata import FolderInUseError, write_sample
-from sampledata.folder import check_folder, read_marker
+from sampledata.folder import DEMO_CONFIG, check_folder, read_marker
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
 from tasks.shared.config import ConfigError, load_config
@@ -29,7 +29,6 @@ from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 BENCH_CONFIG = "bench-config.yaml"
 MARKER = ".bench-dedupe.json"  # names the warehouse this benchmark created, the only one it deletes
 END = date(2026, 11, 22)

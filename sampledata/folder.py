@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 MARKER = ".sampledata.json"
-SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
+# The sample platform's config, copied beside the data it describes.
+DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 CONFIG_NAME = "config.yaml"
 
 
@@ -30,7 +31,7 @@ def is_sample_config(path: Path) -> bool:
     it left a marker: `segments demo` of an earlier version); compared as parsed YAML, so comments may differ."""
     try:
         written = yaml.safe_load(path.read_text(encoding="utf-8"))
-        shipped = yaml.safe_load(SAMPLE_CONFIG.read_text(encoding="utf-8"))
+        shipped = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return False
     return written == shipped

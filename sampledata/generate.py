@@ -40,13 +40,11 @@ from datetime import date
 from pathlib import Path
 
 from sampledata.distributions import DIFFICULTIES, Window
-from sampledata.folder import CONFIG_NAME, check_folder, write_marker
+from sampledata.folder import CONFIG_NAME, DEMO_CONFIG, check_folder, write_marker
 from sampledata.formats import SOURCES
 from sampledata.persons import Keys
 from sampledata.sources import NextIds, make_chunk
 from sampledata.writers import open_outputs
-
-DEMO_CONFIG = Path(__file__).resolve().parent.parent / "config" / "demo.yaml"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Stable customer ids across runs: assignment, merges, splits, and redirects from old ids.
 
 Clustering (tasks/dedupe/graph.py) says which records belong together in this run; this module says which
-customer_id each cluster carries, remembering earlier runs in four persistent tables:
+customer_id each cluster carries, remembering earlier runs in five persistent tables:
 
 - core.identity_state: the customer_id each record had after the latest forward run that saw it;
 - core.customer_ids: every id ever issued: its anchor record, first_seen, status (active / merged),

@@ -231,9 +231,10 @@ def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None 
     logger = get_run_logger()
     with Warehouse.open(config) as wh:
         loads = extract_all(wh, config, run_id, full_refresh, logger)
+    counts = [asdict(load) for load in loads]
     record_counts(
         "extract",
-        [asdict(load) for load in loads],
+        counts,
         "Per source: files read, rows read, staged, quarantined and dropped as duplicates",
     )
     for load in loads:
@@ -248,4 +249,4 @@ def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None 
             load.rows_quarantined,
             load.duplicates_dropped,
         )
-    return [asdict(load) for load in loads]
+    return counts
