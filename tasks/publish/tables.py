@@ -11,6 +11,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from tasks.segment.stability import previous_published_day
 from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
 
 # Published table -> the model its rows come from (sql/<model>.sql).
@@ -64,7 +65,7 @@ def publish_tags(wh: Warehouse, as_of: date) -> int:
 
 def publish_changes(wh: Warehouse, as_of: date) -> int:
     """Replace the as_of's rows of published.segment_changes (against the previous published day); return how many."""
-    previous = wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+    previous = previous_published_day(wh, as_of)
     with wh.transaction():
         wh.build("_memberships_now", "published/segment_memberships", {"as_of": as_of}, temp=True)
         wh.build("_memberships_before", "published/segment_memberships", {"as_of": previous}, temp=True)

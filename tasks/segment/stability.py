@@ -75,6 +75,13 @@ def changed_customers(scheme: str, previous: pl.DataFrame, current: pl.DataFrame
     )
 
 
+def previous_published_day(wh: Warehouse, as_of: date) -> date | None:
+    """The latest as_of published before as_of (what stability and membership changes compare with), if any."""
+    if not wh.table_exists("published.customer_segments"):
+        return None
+    return wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
+
+
 def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list[SchemeStability]]:
     """Stability of every scheme of segments.customer_segments against the latest published day before as_of.
 
@@ -83,11 +90,7 @@ def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list
     changes = [
         pl.DataFrame(schema=dict.fromkeys(("scheme", "customer_id", "previous", "current"), pl.String))
     ]
-    previous_day = (
-        wh.scalar("select max(as_of) from published.customer_segments where as_of < ?", [as_of])
-        if wh.table_exists("published.customer_segments")
-        else None
-    )
+    previous_day = previous_published_day(wh, as_of)
     if previous_day is None:
         wh.write_frame("segments.segment_moves", changes[0])
         return None, []
