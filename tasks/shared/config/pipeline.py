@@ -39,6 +39,16 @@ class OrchestrationConfig(BaseModel):
         default=None,
         description="URL that receives a JSON POST with the run's summary when a flow run fails.",
     )
+    scheduled_day_lag: int = Field(
+        default=1,
+        ge=0,
+        le=31,
+        description=(
+            "A scheduled run refreshes the day this many days before its scheduled date (in the config's "
+            "time zone): 1, the default, is the last complete day; 0 publishes the current, incomplete "
+            "day (marked partial, and recomputed by the next run)."
+        ),
+    )
 
     @field_validator("failure_webhook")
     @classmethod
