@@ -14,8 +14,9 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, create_table_artifact, update_progress_artifact
 from prefect.runtime import flow_run
 
-from flows.daily_refresh import DEFAULT_CONFIG, daily_refresh
+from flows.daily_refresh import daily_refresh
 from flows.hooks import notify_failure
+from flows.runs import config_path
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
@@ -87,16 +88,19 @@ def record_progress(config: PipelineConfig, request: str, as_of: date | None, lo
 
 
 @flow(name="backfill", on_failure=[notify_failure], on_crashed=[notify_failure])
-def backfill(start: date, end: date, overwrite: bool = False, config: str = DEFAULT_CONFIG) -> list[str]:
+def backfill(start: date, end: date, overwrite: bool = False, config: str | None = None) -> list[str]:
     """Run the daily refresh for each day from start to end, oldest first.
 
     Args:
         start: First as_of day (YYYY-MM-DD).
         end: Last as_of day (YYYY-MM-DD), inclusive; today at the latest.
         overwrite: Recompute days that are already published (otherwise they are skipped).
-        config: Path of the pipeline config YAML, relative to the run's working directory.
+        config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
+            environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
+            demo-data/config.yaml.
     """
     logger = get_run_logger()
+    config = config_path(config)
     pipeline = load_config(config)
     days = backfill_days(start, end, pipeline.today(), pipeline.orchestration.backfill_max_days)
     request = backfill_id(start, end, overwrite, pipeline)

@@ -7,9 +7,8 @@ have produced. Idempotent: a second run of the same as_of replaces that day's ou
 
 import os
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -17,6 +16,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.timeout import timeout
 
 from flows.hooks import notify_failure
+from flows.runs import config_path, default_as_of, is_partial, refresh_run_name
 from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
@@ -26,20 +26,15 @@ from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.lock import warehouse_lock
 
-DEFAULT_CONFIG = "demo-data/config.yaml"
-
-
-def default_as_of(config: PipelineConfig) -> date:
-    """The flow run's scheduled date in the configured time zone (today when not scheduled)."""
-    scheduled = flow_run.scheduled_start_time  # UTC; the run's start time when it was not scheduled
-    moment = scheduled if isinstance(scheduled, datetime) else datetime.now(ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(config.timezone)).date()
-
 
 def refresh(
-    pipeline: PipelineConfig, as_of: date, run_id: str, full_refresh: list[str] | None = None
+    pipeline: PipelineConfig,
+    as_of: date,
+    run_id: str,
+    full_refresh: list[str] | None = None,
+    partial: bool = False,
 ) -> dict:
-    """The five stages, in order; returns the run summary."""
+    """The five stages, in order; returns the run summary (partial: as_of had not ended yet)."""
     progress = create_progress_artifact(progress=0.0, description=f"daily refresh {as_of}: stages done of 5")
     loads = extract(pipeline, run_id, full_refresh)
     update_progress_artifact(progress, progress=20.0)
@@ -51,6 +46,7 @@ def refresh(
     update_progress_artifact(progress, progress=80.0)
     summary = {
         "as_of": as_of.isoformat(),
+        "partial": partial,
         "run_id": run_id,
         "config_hash": pipeline.config_hash(),
         "warehouse": str(pipeline.warehouse_path),
@@ -70,30 +66,46 @@ def current_run_id() -> str:
     return str(flow_run.id or uuid.uuid4())
 
 
-@flow(name="daily-refresh", on_failure=[notify_failure], on_crashed=[notify_failure])
+@flow(
+    name="daily-refresh",
+    flow_run_name=refresh_run_name,
+    on_failure=[notify_failure],
+    on_crashed=[notify_failure],
+)
 def daily_refresh(
-    as_of: date | None = None, config: str = DEFAULT_CONFIG, full_refresh: list[str] | None = None
+    as_of: date | None = None, config: str | None = None, full_refresh: list[str] | None = None
 ) -> dict:
     """Refresh the customer database for one day and publish its segments.
 
     Args:
-        as_of: Day to compute segments for (YYYY-MM-DD). Empty: the run's scheduled date in the
-            config's time zone. Only data timestamped up to the end of this day is used.
-        config: Path of the pipeline config YAML, relative to the run's working directory.
+        as_of: Day to compute segments for (YYYY-MM-DD). Empty: the last complete day before the run's
+            scheduled time, in the config's time zone. Only data timestamped up to the end of this day
+            is used; a day that has not ended yet is published as partial.
+        config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
+            environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
+            demo-data/config.yaml.
         full_refresh: Sources to reload from scratch instead of loading only new data ("all" for every
             source). Empty: incremental.
     """
     logger = get_run_logger()
     os.umask(0o077)  # everything this run creates (warehouse, WAL, exports, temp files) is the owner's only
+    config = config_path(config)
     pipeline = load_config(config)
     as_of = as_of or default_as_of(pipeline)
     run_id = current_run_id()
-    logger.info("daily refresh as of %s (run %s, config %s)", as_of, run_id, Path(config).resolve())
+    partial = is_partial(pipeline, as_of, datetime.now(UTC))
+    logger.info(
+        "daily refresh as of %s%s (run %s, config %s)",
+        as_of,
+        " (partial: the day has not ended)" if partial else "",
+        run_id,
+        Path(config).resolve(),
+    )
 
     # One writer at a time (see tasks/shared/lock.py); the time limit includes waiting for the lock.
     with (
         timeout(seconds=pipeline.orchestration.timeout_seconds),
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
-        summary = refresh(pipeline, as_of, run_id, full_refresh)
+        summary = refresh(pipeline, as_of, run_id, full_refresh, partial)
     return summary

@@ -4,8 +4,8 @@ import os
 
 from prefect import flow, get_run_logger
 
-from flows.daily_refresh import DEFAULT_CONFIG
 from flows.hooks import notify_failure
+from flows.runs import config_path
 from tasks.erase import erase_customer
 from tasks.shared.config import load_config
 from tasks.shared.lock import warehouse_lock
@@ -13,15 +13,18 @@ from tasks.shared.warehouse import Warehouse
 
 
 @flow(name="erase-customer", on_failure=[notify_failure], on_crashed=[notify_failure])
-def erase(customer_id: str, config: str = DEFAULT_CONFIG) -> dict:
+def erase(customer_id: str, config: str | None = None) -> dict:
     """Erase one customer everywhere; idempotent (a second run removes nothing and says so).
 
     Args:
         customer_id: The published customer id (C followed by 16 hex digits).
-        config: Path of the pipeline config YAML, relative to the run's working directory.
+        config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
+            environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
+            demo-data/config.yaml.
     """
     logger = get_run_logger()
     os.umask(0o077)
+    config = config_path(config)
     pipeline = load_config(config)
     with (
         warehouse_lock(pipeline.warehouse_path, f"erase-customer {customer_id}", logger),
