@@ -11,19 +11,26 @@ import os
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
+import importlib.metadata  # noqa: E402
+import logging  # noqa: E402
+import time  # noqa: E402
 import traceback  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
 from contextlib import contextmanager  # noqa: E402
-from datetime import date  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import date, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated, Any, NoReturn  # noqa: E402
+from typing import Annotated, Any, NoReturn, TypeVar  # noqa: E402
 
 import typer  # noqa: E402
 
+from flows.console import configure_logging, log_path, prefect_server  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.shared.errors import DataError  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402
+
+T = TypeVar("T")
 
 app = typer.Typer(
     help="Precision customer database (精准客户库): extract, dedupe, profile, segment and publish customers.",
@@ -31,12 +38,60 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+
+@dataclass
+class Session:
+    """Options of the whole command line (before the command's name)."""
+
+    debug: bool = False
+
+
+session = Session()
+
 DirOption = Annotated[Path, typer.Option("--dir", help="Folder for the sample data, its config and outputs.")]
 CustomersOption = Annotated[int, typer.Option(help="Number of true persons to generate.", min=1)]
 SeedOption = Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")]
 ConfigOption = Annotated[
     Path, typer.Option("--config", help="Pipeline config YAML.", exists=True, dir_okay=False)
 ]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Day to compute (YYYY-MM-DD); default the last complete day (yesterday)."),
+]
+FullRefreshOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--full-refresh",
+        help="Reload this source from scratch instead of only what is new (repeatable; 'all' for every source).",
+    ),
+]
+
+
+def versions() -> str:
+    """This program's version and those of the engines it runs on."""
+    names = ("precision-segments", "prefect", "duckdb", "polars", "scikit-learn")
+    mine, *others = (importlib.metadata.version(name) for name in names)
+    return f"segments {mine} (" + ", ".join(f"{n} {v}" for n, v in zip(names[1:], others, strict=True)) + ")"
+
+
+def show_version(value: bool) -> None:
+    if value:
+        typer.echo(versions())
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show full tracebacks and every Prefect log line on the console.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=show_version, is_eager=True, help="Show the versions and exit."),
+    ] = False,
+) -> None:
+    """Precision customer database (精准客户库): extract, dedupe, profile, segment and publish customers."""
+    session.debug = debug
 
 
 def parse_day(value: str | None) -> date | None:
@@ -109,26 +164,90 @@ def print_clusters_and_stability(segments: dict[str, Any]) -> None:
 
 
 def _fail(error: Exception) -> NoReturn:
+    """A config or data error: one line, exit code 2 (the traceback only with --debug)."""
+    if session.debug:
+        traceback.print_exception(error)
     typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
     raise typer.Exit(code=2)
+
+
+def _crash(error: Exception, log_file: Path) -> NoReturn:
+    """Any other failure: a short message and where the full log is, exit code 1."""
+    logging.getLogger("segments.cli").error("command failed", exc_info=error)
+    if session.debug:
+        traceback.print_exception(error)
+    first_line = (str(error).strip().splitlines() or [""])[0][:300]
+    typer.secho(f"error: {type(error).__name__}: {first_line}", err=True, fg=typer.colors.RED)
+    typer.secho(f"The full log, with the traceback: {log_file} (or run again with --debug)", err=True)
+    raise typer.Exit(code=1)
+
+
+def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
+    """The config, loaded and checked before any flow starts: schema, and with sources the preflight of
+    every source (files, headers, mappings on a sample). Problems end the command with exit code 2."""
+    from tasks.extract.preflight import preflight
+
+    try:
+        pipeline = load_config(config)
+    except ConfigError as error:
+        _fail(error)
+    problems = preflight(pipeline) if sources else []
+    if problems:
+        for problem in problems:
+            typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
+        typer.secho(f"{len(problems)} problem(s) in {config}; nothing was run.", err=True)
+        raise typer.Exit(code=2)
+    return pipeline
+
+
+def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
+    """Call a flow, logging to the warehouse's log file and reporting to a running Prefect server if any."""
+    log_file = log_path(pipeline.warehouse_path)
+    configure_logging(log_file, session.debug)
+    logging.getLogger("segments.cli").info("log file %s", log_file)
+    try:
+        with prefect_server() as url:
+            typer.echo(
+                f"Prefect server: {url} (the run shows in its UI)"
+                if url
+                else "No Prefect server running here: starting a temporary one (about 20 s)"
+            )
+            return call()
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    except Exception as error:
+        _crash(error, log_file)
 
 
 @app.command()
 def run(
     config: ConfigOption,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Day to compute (YYYY-MM-DD); default today.")
-    ] = None,
+    as_of: AsOfOption = None,
+    full_refresh: FullRefreshOption = None,
 ) -> None:
-    """Run the daily refresh flow for one day."""
+    """Run the daily refresh flow for one day (checks the config and every source first)."""
     from flows.daily_refresh import daily_refresh
 
-    try:
-        load_config(config)
-        summary = daily_refresh(as_of=parse_day(as_of), config=str(config))
-    except (ConfigError, DataError) as error:
-        _fail(error)
+    day = parse_day(as_of)
+    pipeline = checked_config(config)
+    unknown = sorted(set(full_refresh or []) - {s.name for s in pipeline.sources} - {"all"})
+    if unknown:
+        _fail(ConfigError(f"--full-refresh: no source named {', '.join(unknown)} in {config}"))
+    summary = run_flow(
+        pipeline, lambda: daily_refresh(as_of=day, config=str(config), full_refresh=full_refresh or None)
+    )
     print_summary(summary)
+
+
+@app.command()
+def check(config: ConfigOption) -> None:
+    """Check the config and every source without running anything: schema, files, headers, mappings."""
+    started = time.monotonic()
+    pipeline = checked_config(config)
+    typer.echo(
+        f"{config}: OK — {len(pipeline.sources)} sources checked "
+        f"(files, headers, mappings on a sample of rows) in {time.monotonic() - started:.1f} s"
+    )
 
 
 @app.command()
@@ -137,15 +256,15 @@ def demo(
     customers: CustomersOption = 2000,
     seed: SeedOption = 42,
 ) -> None:
-    """Generate sample data and run the daily refresh on it: the whole product in one command."""
+    """Generate sample data up to yesterday and run the daily refresh of yesterday: the whole product in one command."""
     from sampledata.cli import today, write_and_report
 
-    as_of = today()
+    as_of = today() - timedelta(days=1)  # the last complete day, as a scheduled run computes it
     try:
         write_and_report(directory, customers, seed, as_of)
     except ValueError as error:
         _fail(error)
-    run(config=directory / "config.yaml", as_of=as_of.isoformat())
+    run(config=directory / "config.yaml", as_of=as_of.isoformat(), full_refresh=None)
 
 
 @app.command()
@@ -158,13 +277,11 @@ def backfill(
     """Run the daily refresh for every day from start to end, oldest first."""
     from flows.backfill import backfill as backfill_flow
 
-    try:
-        load_config(config)
-        done = backfill_flow(
-            start=parse_day(start), end=parse_day(end), overwrite=overwrite, config=str(config)
-        )
-    except (ConfigError, DataError) as error:
-        _fail(error)
+    first, last = parse_day(start), parse_day(end)
+    pipeline = checked_config(config)
+    done = run_flow(
+        pipeline, lambda: backfill_flow(start=first, end=last, overwrite=overwrite, config=str(config))
+    )
     typer.echo(f"Backfill {start}..{end}: computed {len(done)} day(s): {', '.join(done) or 'none'}")
 
 
@@ -227,11 +344,8 @@ def erase(
     """Erase one customer from every layer, published history and export files (idempotent)."""
     from flows.erase import erase as erase_flow
 
-    try:
-        load_config(config)
-        result = erase_flow(customer_id=customer_id, config=str(config))
-    except (ConfigError, DataError) as error:
-        _fail(error)
+    pipeline = checked_config(config, sources=False)
+    result = run_flow(pipeline, lambda: erase_flow(customer_id=customer_id, config=str(config)))
     typer.echo(
         f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables, "
         f"{len(result['files'])} export files rewritten (recorded in audit.erasures)"
@@ -265,8 +379,16 @@ def main() -> None:
     except SystemExit:
         silence_teardown_noise()
         raise
-    except BaseException:
-        traceback.print_exc()  # an unexpected error is shown in full, then the process exits 1
+    except KeyboardInterrupt:
+        typer.secho("interrupted", err=True)
+        silence_teardown_noise()
+        raise SystemExit(130) from None
+    except Exception as error:  # outside a flow (the flows' own failures are handled in run_flow)
+        if session.debug:
+            traceback.print_exc()
+        typer.secho(
+            f"error: {type(error).__name__}: {error} (run again with --debug for the traceback)", err=True
+        )
         silence_teardown_noise()
         raise SystemExit(1) from None
     silence_teardown_noise()

@@ -1,0 +1,104 @@
+"""How the command line talks to people and to Prefect: quiet console, full log file, a running server.
+
+The console shows progress lines without tracebacks; the log file (`<warehouse folder>/logs/segments.log`,
+rotated) keeps everything, tracebacks included. Failed-run records of Prefect's engine are left off the
+console because the command prints the error itself, once. `--debug` shows everything on the console too.
+
+A command that runs a flow reports it to a Prefect server already running on this machine (the one
+`make stack-up` starts), so the run shows in its UI; without one, Prefect starts a temporary server.
+"""
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+import httpx
+
+LOG_NAME = "segments.log"
+ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine", "prefect.flow_engine")
+QUIET_LOGGERS = ("prefect.extra", "prefect._internal", "uvicorn", "fastapi")  # they do not propagate to root
+
+
+class WithoutTraceback(logging.Formatter):
+    """Formats a record with another formatter, leaving out its traceback (the record is not changed)."""
+
+    def __init__(self, inner: logging.Formatter) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def format(self, record: logging.LogRecord) -> str:
+        bare = logging.makeLogRecord(record.__dict__)
+        bare.exc_info = bare.exc_text = bare.stack_info = None
+        return self.inner.format(bare)
+
+
+class WithTraceback(logging.Formatter):
+    """The log file's format; formats the traceback itself even when a console formatter cached none."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        full = logging.makeLogRecord(record.__dict__)
+        full.exc_text = None
+        return super().format(full)
+
+
+def engine_failure(record: logging.LogRecord) -> bool:
+    """False for the engine's own error records (a failed task or flow); the command reports those once."""
+    return not (record.levelno >= logging.ERROR and record.name.startswith(ENGINE_LOGGERS))
+
+
+def log_path(warehouse: Path) -> Path:
+    """The command line's log file, beside the warehouse."""
+    return warehouse.parent / "logs" / LOG_NAME
+
+
+def configure_logging(log_file: Path, debug: bool) -> None:
+    """Prefect's logging, plus the log file; without debug the console leaves out tracebacks."""
+    from prefect.logging.configuration import setup_logging
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    setup_logging()
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = RotatingFileHandler(log_file, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
+    file_handler.setFormatter(WithTraceback("%(asctime)s %(levelname)-7s %(name)s - %(message)s"))
+    for name in ("", *QUIET_LOGGERS):
+        logging.getLogger(name).addHandler(file_handler)
+    if debug:
+        return
+    for name in ("", *QUIET_LOGGERS):
+        for handler in logging.getLogger(name).handlers:
+            if isinstance(handler, PrefectConsoleHandler) and not isinstance(
+                handler.formatter, WithoutTraceback
+            ):
+                handler.setFormatter(WithoutTraceback(handler.formatter or logging.Formatter()))
+                handler.addFilter(engine_failure)
+
+
+def running_server() -> str | None:
+    """The API URL of a Prefect server to report runs to: the configured one, or one answering locally."""
+    from prefect.settings import get_current_settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        return configured
+    url = f"http://127.0.0.1:{os.environ.get('SEGMENTS_PREFECT_PORT', '4200')}/api"
+    try:
+        answer = httpx.get(f"{url}/health", timeout=1.0)
+    except httpx.HTTPError:
+        return None
+    return url if answer.status_code == 200 and answer.text.strip() == "true" else None
+
+
+@contextmanager
+def prefect_server() -> Iterator[str | None]:
+    """Runs inside report to a running server when there is one (yields its URL), else to a temporary one."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    url = running_server()
+    if url is None or url == get_current_settings().api.url:
+        yield url
+    else:
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield url

@@ -1,0 +1,166 @@
+"""The `segments` command as users run it: the installed console script in a subprocess, reporting to a
+running Prefect server it finds on its own (no PREFECT_API_URL), one-line errors, the log file."""
+
+import os
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import duckdb
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import REPO, SAMPLE_END, write_config
+
+SEGMENTS = str(REPO / ".venv" / "bin" / "segments")
+
+
+@pytest.fixture(scope="module")
+def cli_env(prefect_server: None) -> dict[str, str]:
+    """The environment of a user's shell with the session's Prefect server running on a local port."""
+    from prefect.settings import get_current_settings
+
+    api = get_current_settings().api.url
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["SEGMENTS_PREFECT_PORT"] = str(urlparse(api).port)
+    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", str(Path.home() / ".prefect"))
+    return env | {"SEGMENTS_TEST_API": api}
+
+
+def segments(env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SEGMENTS, *args], capture_output=True, text=True, env=env, timeout=timeout, cwd=REPO, check=False
+    )
+
+
+def flow_run_names(api: str, flow_name: str) -> list[str]:
+    response = httpx.post(
+        f"{api}/flow_runs/filter",
+        json={"flows": {"name": {"any_": [flow_name]}}, "sort": "START_TIME_ASC", "limit": 200},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return [run["name"] for run in response.json()]
+
+
+def published_days(config: Path) -> list[tuple]:
+    warehouse = yaml.safe_load(config.read_text(encoding="utf-8"))["warehouse"]
+    with duckdb.connect(warehouse, read_only=True) as con:
+        return con.sql("select as_of, partial from published.runs order by as_of").fetchall()
+
+
+def test_version_names_this_program_and_its_engines() -> None:
+    import importlib.metadata as metadata
+
+    result = subprocess.run([SEGMENTS, "--version"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        f"segments {metadata.version('precision-segments')} (prefect {metadata.version('prefect')}, "
+        f"duckdb {metadata.version('duckdb')}, polars {metadata.version('polars')}, "
+        f"scikit-learn {metadata.version('scikit-learn')})\n"
+    )
+
+
+def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
+    cli_env: dict[str, str], sample_data: Path, tmp_path: Path
+) -> None:
+    config = write_config(sample_data, tmp_path)
+    api = cli_env["SEGMENTS_TEST_API"]
+
+    first = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
+    assert first.returncode == 0, first.stderr
+    assert f"Prefect server: http://127.0.0.1:{cli_env['SEGMENTS_PREFECT_PORT']}/api" in first.stdout
+    assert f"Daily refresh as of {SAMPLE_END}" in first.stdout
+    assert "Traceback" not in first.stdout + first.stderr
+    assert f"daily-refresh-{SAMPLE_END}" in flow_run_names(api, "daily-refresh")  # the run is in the UI
+
+    # --full-refresh as the README writes it: crm is read again, the others have nothing new
+    again = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat(), "--full-refresh", "crm")
+    assert again.returncode == 0, again.stderr
+    crm_line = next(line for line in again.stdout.splitlines() if line.strip().startswith("crm "))
+    assert crm_line.split()[1] == "1/1" and "nothing new" not in crm_line
+    game_line = next(line for line in again.stdout.splitlines() if line.strip().startswith("game "))
+    assert game_line.rstrip().endswith("nothing new")
+
+    start, end = SAMPLE_END - timedelta(days=2), SAMPLE_END - timedelta(days=1)
+    backfill = segments(cli_env, "backfill", "--config", str(config), "--start", str(start), "--end", str(end))
+    assert backfill.returncode == 0, backfill.stderr
+    assert f"Backfill {start}..{end}: computed 2 day(s): {start}, {end}" in backfill.stdout
+    assert published_days(config) == [(start, False), (end, False), (SAMPLE_END, False)]
+
+    sizes = segments(cli_env, "profile", "--config", str(config))
+    assert sizes.returncode == 0, sizes.stderr
+    assert sizes.stdout.startswith(f"Published segments as of {SAMPLE_END}: 1,")
+
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
+        (customer,) = con.sql(
+            "select min(customer_id) from published.customer_segments where as_of = ?", params=[SAMPLE_END]
+        ).fetchone()
+    one = segments(cli_env, "profile", customer, "--config", str(config))
+    assert one.returncode == 0, one.stderr
+    assert customer in one.stdout
+
+    erased = segments(cli_env, "erase", "--config", str(config), "--customer-id", customer)
+    assert erased.returncode == 0, erased.stderr
+    assert erased.stdout.startswith(f"Erased {customer}: ")
+    gone = segments(cli_env, "profile", customer, "--config", str(config))
+    assert gone.returncode == 2
+    assert len(gone.stderr.strip().splitlines()) == 1 and customer in gone.stderr
+
+    names = flow_run_names(api, "daily-refresh")
+    assert {f"daily-refresh-{start}", f"daily-refresh-{end}"} <= set(names)
+    assert "erase-customer" not in names and flow_run_names(api, "erase-customer")
+
+
+def test_a_data_error_in_a_run_is_one_line_and_exit_2_with_the_traceback_in_the_log(
+    cli_env: dict[str, str], sample_data: Path, tmp_path: Path
+) -> None:
+    # every file passes the checks before the run; the load then quarantines more than the allowed share
+    config = write_config(sample_data, tmp_path)
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    game = next(source for source in settings["sources"] if source["name"] == "game")
+    game["max_bad_row_share"] = 0.0
+    config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+
+    result = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
+    assert result.returncode == 2, result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "game" in errors[0] and "max_bad_row_share" in errors[0]
+    assert "Traceback" not in result.stdout + result.stderr
+    log = (tmp_path / "logs" / "segments.log").read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in log and "max_bad_row_share" in log
+
+
+def test_an_unexpected_failure_says_where_the_full_log_is(
+    cli_env: dict[str, str], sample_data: Path, tmp_path: Path
+) -> None:
+    # the warehouse path is a folder: DuckDB cannot open it (not a config or data error of the user's rows)
+    config = write_config(sample_data, tmp_path, warehouse=str(tmp_path / "a-folder"))
+    (tmp_path / "a-folder").mkdir()
+    result = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    log_file = tmp_path / "logs" / "segments.log"
+    assert f"The full log, with the traceback: {log_file} (or run again with --debug)" in result.stderr
+    assert "Traceback (most recent call last)" in log_file.read_text(encoding="utf-8")
+
+    debug = segments(cli_env, "--debug", "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
+    assert debug.returncode == 1 and "Traceback (most recent call last)" in debug.stderr
+
+
+def test_an_unknown_full_refresh_source_is_refused_before_anything_runs(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    config = write_config(sample_data, tmp_path)
+    result = subprocess.run(
+        [SEGMENTS, "run", "--config", str(config), "--full-refresh", "crn"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr == f"error: --full-refresh: no source named crn in {config}\n"
+    assert not (tmp_path / "warehouse.duckdb").exists()
