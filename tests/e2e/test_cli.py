@@ -77,7 +77,9 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
     assert f"daily-refresh-{SAMPLE_END}" in flow_run_names(api, "daily-refresh")  # the run is in the UI
 
     # --full-refresh as the README writes it: crm is read again, the others have nothing new
-    again = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat(), "--full-refresh", "crm")
+    again = segments(
+        cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat(), "--full-refresh", "crm"
+    )
     assert again.returncode == 0, again.stderr
     crm_line = next(line for line in again.stdout.splitlines() if line.strip().startswith("crm "))
     assert crm_line.split()[1] == "1/1" and "nothing new" not in crm_line
@@ -85,7 +87,9 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
     assert game_line.rstrip().endswith("nothing new")
 
     start, end = SAMPLE_END - timedelta(days=2), SAMPLE_END - timedelta(days=1)
-    backfill = segments(cli_env, "backfill", "--config", str(config), "--start", str(start), "--end", str(end))
+    backfill = segments(
+        cli_env, "backfill", "--config", str(config), "--start", str(start), "--end", str(end)
+    )
     assert backfill.returncode == 0, backfill.stderr
     assert f"Backfill {start}..{end}: computed 2 day(s): {start}, {end}" in backfill.stdout
     assert published_days(config) == [(start, False), (end, False), (SAMPLE_END, False)]
