@@ -41,13 +41,23 @@ def code_version() -> str:
 
 
 def ensure_published_table(wh: Warehouse, table: str, params: dict[str, Any]) -> None:
-    """Create a published table from its model if missing, and add the columns a newer model has."""
-    model = wh.model_sql(PUBLISHED_TABLES[table])
-    wh.run("ops/published_table", params, identifiers={"table": table}, fragments={"model": model})
+    """Create a published table from its model if missing, and add the columns a newer model has.
+
+    The table is defined by a column list, not created from the model's empty select: see
+    sql/ops/published_table.sql for the DuckDB defect that hid the first publish's rows.
+    """
+    columns = wh.describe(f"({wh.model_sql(PUBLISHED_TABLES[table])})", params)
+    definition = ",\n    ".join(f"{quote_column(name)} {sql_type}" for name, sql_type in columns)
+    wh.run("ops/published_table", identifiers={"table": table}, fragments={"columns": definition})
     existing = set(wh.columns(table))
-    for name, sql_type in wh.describe(f"({model})", params):
+    for name, sql_type in columns:
         if name not in existing:
-            wh.execute(f'alter table {quote_identifier(table)} add column "{name}" {sql_type}')
+            wh.execute(f"alter table {quote_identifier(table)} add column {quote_column(name)} {sql_type}")
+
+
+def quote_column(name: str) -> str:
+    """A column name of a model as a quoted identifier."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def replace_day(wh: Warehouse, table: str, as_of: date, params: dict[str, Any]) -> int:
