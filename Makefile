@@ -23,11 +23,13 @@ demo: .venv/.synced
 test: .venv/.synced system-deps
 	$(UV) run --frozen pytest
 
-# Programs the tests use for real: Chromium (the Prefect UI run form) and a PostgreSQL server (a
-# database source). Installed with apt-get when missing and this user may (root or password-less
-# sudo); otherwise a clear message.
+# Programs the tests use for real: Chromium (the Prefect UI and the HTML report), the Noto CJK fonts
+# (without them Chromium draws Chinese as empty boxes) and a PostgreSQL server (a database source).
+# Installed with apt-get when missing and this user may (root or password-less sudo); otherwise a
+# clear message.
 system-deps:
 	@missing=""; command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	dpkg -s fonts-noto-cjk >/dev/null 2>&1 || fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing="$$missing fonts-noto-cjk"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; elif sudo -n true 2>/dev/null; then sudo="sudo -n"; \
