@@ -9,6 +9,7 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.logging.loggers import flow_run_logger
 from prefect.states import State
 
+from flows.runs import config_path
 from tasks.shared.config import ConfigError, load_config
 
 
@@ -32,11 +33,10 @@ def notify_failure(flow: Flow, flow_run: FlowRun, state: State) -> None:
     logger = flow_run_logger(flow_run, flow)
     summary = failure_summary(flow, flow_run, state)
     logger.error("run failed: %s", json.dumps(summary, ensure_ascii=False))
-    config_path = (flow_run.parameters or {}).get("config")
-    if not config_path:
-        return
     try:
-        webhook = load_config(config_path).orchestration.failure_webhook
+        webhook = load_config(
+            config_path((flow_run.parameters or {}).get("config"))
+        ).orchestration.failure_webhook
     except ConfigError as error:
         logger.warning("no failure webhook: the config cannot be read (%s)", error)
         return
