@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
 from tasks.publish.report import render_markdown
 from tasks.publish.tables import code_version
@@ -43,12 +44,13 @@ def write_exports(
     destinations: Sequence[DestinationConfig] = (),
     pii: Sequence[str] = (),
 ) -> PublishResult:
-    """Write the as_of's export files into a new version folder, then point exports/<as_of> at it at once.
+    """Write the as_of's export files into a new version folder, audit them, then point exports/<as_of> at it.
 
     Layout: exports/<as_of> is a symbolic link to exports/.versions/<as_of>/<version>/. The version is
     written completely (files fsynced, manifest last) before the link is replaced with one atomic
-    rename, so a reader sees the previous version or the new one, never a mix. The previous version
-    is kept; older ones are removed.
+    rename, so a reader sees the previous version or the new one, never a mix. Before that, the export
+    audit (audits.audit_exports) reads the files back: a DataError leaves the previous version live.
+    The previous version is kept; older ones are removed.
     """
     exports.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(exports, 0o700)
@@ -62,6 +64,7 @@ def write_exports(
         files, rows = _write_version(
             wh, building, as_of, run_id, config_hash, report, html, destinations, list(pii)
         )
+        audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
         building.rename(versions / version)
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)  # never leave customer rows in a half-written folder
