@@ -1,10 +1,13 @@
--- Table: published.runs, the publishes of each as_of: which run, config and code published it, and how many rows.
+-- Table: published.runs, the publishes of each as_of: which run, config and code published it, how many rows,
+-- and whether the day's data was still incomplete (partial: a scheduled run before every source arrived).
 -- Grain: one row per publish (run_id, as_of); a rerun of a day adds a row. Written by publish_tables.
+-- Columns added later are also in ops/runs_columns (for warehouses created before them).
 create table if not exists published.runs (
     run_id varchar,
     as_of date,
     config_hash varchar,
     code_version varchar,
     rows bigint,
-    published_at timestamptz
+    published_at timestamptz,
+    partial boolean default false
 )

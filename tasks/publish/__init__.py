@@ -22,7 +22,7 @@ from tasks.publish.exports import (
 )
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, render_markdown, report_data
-from tasks.publish.tables import code_version, publish_tables
+from tasks.publish.tables import code_version, partial_days, publish_tables
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
@@ -32,6 +32,7 @@ __all__ = [
     "AUDITS",
     "PublishResult",
     "code_version",
+    "partial_days",
     "publish",
     "publish_tables",
     "run_audits",
@@ -50,7 +51,8 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
         # Tables and files become visible together: the table rows commit only after the export
         # version is written and switched in; a failure on the way rolls the tables back.
         with wh.transaction():
-            publish_tables(wh, as_of, run_id, config.config_hash(), counts=tables)
+            partial = bool(summary.get("partial", False))
+            publish_tables(wh, as_of, run_id, config.config_hash(), counts=tables, partial=partial)
             changes = change_counts(wh, as_of)
             full = {
                 **summary,

@@ -83,11 +83,18 @@ def publish_changes(wh: Warehouse, as_of: date) -> int:
 
 
 def publish_tables(
-    wh: Warehouse, as_of: date, run_id: str, config_hash: str, *, counts: dict[str, int] | None = None
+    wh: Warehouse,
+    as_of: date,
+    run_id: str,
+    config_hash: str,
+    *,
+    counts: dict[str, int] | None = None,
+    partial: bool = False,
 ) -> int:
     """Replace the as_of's rows of the published tables and record the run, atomically; return the day's rows.
 
     counts, when given, receives the rows published per table (for the stage's counts artifact).
+    partial: the day's data was incomplete (recorded in published.runs; see partial_days).
     """
     counts = {} if counts is None else counts
     with wh.transaction():
@@ -95,9 +102,18 @@ def publish_tables(
         counts["published.customer_segments"] = rows
         counts["published.customer_tags"] = publish_tags(wh, as_of)
         wh.ensure("ops/runs")
+        wh.run("ops/runs_columns")
         wh.execute(
-            "insert into published.runs values (?, ?, ?, ?, ?, now())",
-            [run_id, as_of, config_hash, code_version(), rows],
+            "insert into published.runs (run_id, as_of, config_hash, code_version, rows, published_at, partial) "
+            "values (?, ?, ?, ?, ?, now(), ?)",
+            [run_id, as_of, config_hash, code_version(), rows, partial],
         )
         counts["published.segment_changes"] = publish_changes(wh, as_of)
     return rows
+
+
+def partial_days(wh: Warehouse) -> list[date]:
+    """Published days whose latest publish was partial (data still incomplete), oldest first."""
+    if not wh.table_exists("published.runs") or "partial" not in wh.columns("published.runs"):
+        return []  # nothing published, or only by a version that published no partial days
+    return [as_of for (as_of,) in wh.rows(wh.model_sql("published/partial_days"))]

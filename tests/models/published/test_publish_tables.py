@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from tasks.publish import code_version, publish_tables
+from tasks.publish import code_version, partial_days, publish_tables
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENT_COLUMNS, SEGMENTS_AS_OF, build_segments, columns_of
 
@@ -81,3 +81,64 @@ def test_publish_adds_columns_a_newer_model_has(wh: Warehouse) -> None:
         (SEGMENTS_AS_OF, "C2", "low"),
         (SEGMENTS_AS_OF, "C3", "none"),
     ]
+
+
+def test_publish_records_whether_the_day_was_partial(wh: Warehouse) -> None:
+    day1, day2 = SEGMENTS_AS_OF, SEGMENTS_AS_OF + timedelta(days=1)
+    build_segments(wh, day1)
+    publish_tables(wh, day1, "run-1", "hash-a", partial=True)
+    publish_tables(wh, day1, "run-2", "hash-a")
+    build_segments(wh, day2)
+    publish_tables(wh, day2, "run-3", "hash-a", partial=True)
+    assert wh.rows(
+        "select run_id, as_of, rows, partial from published.runs order by published_at, run_id"
+    ) == [
+        ("run-1", day1, 3, True),
+        ("run-2", day1, 3, False),
+        ("run-3", day2, 3, True),
+    ]
+
+
+def test_a_runs_table_from_before_partial_days_gets_the_column_false_for_earlier_publishes(
+    wh: Warehouse,
+) -> None:
+    older = SEGMENTS_AS_OF - timedelta(days=1)
+    wh.execute(
+        "create table published.runs (run_id varchar, as_of date, config_hash varchar, code_version varchar, "
+        "rows bigint, published_at timestamptz)"
+    )
+    wh.execute("insert into published.runs values ('old-run', ?, 'hash-0', '0.0.9', 7, now())", [older])
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a", partial=True)
+    assert wh.rows("select run_id, as_of, config_hash, rows, partial from published.runs order by as_of") == [
+        ("old-run", older, "hash-0", 7, False),
+        ("run-1", SEGMENTS_AS_OF, "hash-a", 3, True),
+    ]
+    assert partial_days(wh) == [SEGMENTS_AS_OF]
+
+
+def test_partial_days_are_the_days_whose_latest_publish_was_partial_oldest_first(wh: Warehouse) -> None:
+    assert partial_days(wh) == []  # nothing published yet
+    days = [SEGMENTS_AS_OF + timedelta(days=n) for n in range(4)]
+    # (day, partial) in publish order: day 1 partial then complete, day 2 complete then partial again,
+    # day 3 partial; day 0 complete
+    for n, (day, partial) in enumerate(
+        [
+            (days[3], True),
+            (days[1], True),
+            (days[2], False),
+            (days[0], False),
+            (days[1], False),
+            (days[2], True),
+        ]
+    ):
+        build_segments(wh, day)
+        publish_tables(wh, day, f"run-{n}", "hash-a", partial=partial)
+    assert partial_days(wh) == [days[2], days[3]]
+
+
+def test_partial_days_of_a_warehouse_published_before_the_column_existed(wh: Warehouse) -> None:
+    wh.execute(
+        "create table published.runs as select 'old-run' as run_id, ?::date as as_of", [SEGMENTS_AS_OF]
+    )
+    assert partial_days(wh) == []
