@@ -1,7 +1,8 @@
 -- Table: published.runs, the publishes of each as_of: which run, config and code published it, how many rows,
 -- and whether the day's data was still incomplete (partial: a scheduled run before every source arrived).
 -- Grain: one row per publish (run_id, as_of); a rerun of a day adds a row. Written by publish_tables.
--- Columns added later are also in ops/runs_columns (for warehouses created before them).
+-- A column added after the table was first defined is also added by an `alter` below, for the
+-- warehouses created before it (their earlier publishes get its default).
 create table if not exists published.runs (
     run_id varchar,
     as_of date,
@@ -10,4 +11,6 @@ create table if not exists published.runs (
     rows bigint,
     published_at timestamptz,
     partial boolean default false
-)
+);
+
+alter table published.runs add column if not exists partial boolean default false;

@@ -102,7 +102,6 @@ def publish_tables(
         counts["published.customer_segments"] = rows
         counts["published.customer_tags"] = publish_tags(wh, as_of)
         wh.ensure("ops/runs")
-        wh.run("ops/runs_columns")
         wh.execute(
             "insert into published.runs (run_id, as_of, config_hash, code_version, rows, published_at, partial) "
             "values (?, ?, ?, ?, ?, now(), ?)",
