@@ -4,21 +4,30 @@
 -- fragments use $tz (zone of timestamps written without one) and $future_limit (a later timestamp is a
 -- fault) when a check needs them.
 -- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
--- mapped: each mapping expression as m_<field>, and the raw columns that reasons quote as r_<index>;
--- typed: each canonical field in its type (null when the value does not parse); fields: their names;
--- reasons: one expression per check, null when the row passes it; row_id: the id field, or null.
+-- attempted: each mapping expression evaluated per row as t_<field>, a struct {v: value} that is null
+-- where the expression fails on the row (try), and the raw columns that reasons quote as r_<index>;
+-- mapped: each value as m_<field>; typed: each canonical field in its type (null when the value does
+-- not parse); fields: their names; reasons: one expression per check, null when the row passes it (a
+-- failed mapping is one); row_id: the id field, or null.
 -- _reason joins the failed checks ('; '); _duplicate_of starts null (set by tasks.extract.duplicates).
 with raw_rows as (
     select * from raw."{{source}}"
     where $all_rows or _run_id = $run_id
 ),
 
-mapped as (
+attempted as (
     select
         _file,
         _row,
-        {{mapped}}
+        {{attempted}}
     from raw_rows
+),
+
+mapped as (
+    select
+        *,
+        {{mapped}}
+    from attempted
 ),
 
 typed as (

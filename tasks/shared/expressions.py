@@ -56,3 +56,118 @@ def expression_columns(expression: str) -> set[str]:
 
     walk(json.loads(parsed))
     return found
+
+
+# Operators whose operands are numbers. A text column (CSV, Excel) read directly by one of them, or
+# compared with a number literal, is read as a number: DuckDB does not convert text implicitly.
+ARITHMETIC_OPERATORS = frozenset({"+", "-", "*", "/", "//", "%", "^", "**"})
+NUMBER_LITERALS = frozenset({"INTEGER", "NUMERIC", "BIGINT", "HUGEINT", "DECIMAL", "DOUBLE"})
+SELECT_PREFIX = len(b"select ")  # serialize_expression parses `select <expression>`: offsets are bytes
+
+
+def _arguments(node: dict[str, Any]) -> list[dict[str, Any]]:
+    """The argument expressions of a function node (DuckDB 2.0 nests them under `arguments`)."""
+    if "arguments" in node:
+        return [argument["expression"] for argument in node["arguments"]]
+    return list(node.get("children", []))
+
+
+def _is_number(node: dict[str, Any]) -> bool:
+    """Whether a node is a number literal, signed or not."""
+    if node.get("class") == "CONSTANT":
+        return node.get("literal", {}).get("kind") in NUMBER_LITERALS
+    arguments = _arguments(node) if node.get("class") == "FUNCTION" else []
+    return node.get("function_name") in ("-", "+") and len(arguments) == 1 and _is_number(arguments[0])
+
+
+def text_read_as_numbers(expression: str, text_columns: set[str]) -> list[str]:
+    """The text columns (names as written) that text_as_numbers reads as numbers in expression."""
+    return [text for text, _, _ in _numeric_uses(expression, text_columns)]
+
+
+def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, int, int]]:
+    """(column as written, start byte, end byte) of each text column used as a number in expression."""
+    text = {name.lower() for name in text_columns}
+    source = expression.encode()
+    uses: dict[int, tuple[str, int, int]] = {}
+
+    def mark(node: dict[str, Any]) -> None:
+        names = node.get("column_names") or []
+        if node.get("class") == "COLUMN_REF" and len(names) == 1 and names[0].lower() in text:
+            start = node["query_location"] - SELECT_PREFIX
+            end = start + node["query_location_length"]
+            uses[start] = (source[start:end].decode(), start, end)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for value in node:
+                walk(value)
+            return
+        if not isinstance(node, dict):
+            return
+        kind = node.get("class")
+        if (
+            kind == "FUNCTION"
+            and node.get("is_operator")
+            and node.get("function_name") in ARITHMETIC_OPERATORS
+        ):
+            for argument in _arguments(node):
+                mark(argument)
+        elif kind == "COMPARISON" and (_is_number(node["left"]) or _is_number(node["right"])):
+            mark(node["left"])
+            mark(node["right"])
+        elif kind == "BETWEEN" and (_is_number(node["lower"]) or _is_number(node["upper"])):
+            mark(node["input"])
+        for value in node.values():
+            walk(value)
+
+    walk(json.loads(serialize_expression(expression)))
+    return [uses[start] for start in sorted(uses)]
+
+
+def text_as_numbers(expression: str, text_columns: set[str]) -> str:
+    """expression with each text column that arithmetic reads, or that is compared with a number, cast to DOUBLE.
+
+    `Quantity * UnitPrice` over two CSV columns becomes `cast(Quantity as double) * cast(UnitPrice as
+    double)`: the numbers DuckDB's CSV reader would detect. Every other use of a text column stays text
+    (`InvoiceNo || '-' || StockCode`, an id keeps its leading zeros). Names match case-insensitively,
+    as DuckDB binds them; the rest of the expression is kept exactly as written.
+    """
+    uses = _numeric_uses(expression, text_columns)
+    if not uses:
+        return expression
+    source, parts, done = expression.encode(), [], 0
+    for _, start, end in uses:
+        parts += [source[done:start], b"cast(", source[start:end], b" as double)"]
+        done = end
+    return b"".join([*parts, source[done:]]).decode()
+
+
+@lru_cache(maxsize=1)
+def volatile_functions() -> frozenset[str]:
+    """Names of DuckDB's volatile functions (random, uuid …): DuckDB's TRY() refuses them."""
+    with duckdb.connect() as con:
+        rows = con.execute(
+            "select distinct function_name from duckdb_functions() where stability = 'VOLATILE'"
+        ).fetchall()
+    return frozenset(name for (name,) in rows)
+
+
+def is_volatile(expression: str) -> bool:
+    """Whether expression calls a volatile function (a new value on every evaluation)."""
+    volatile = volatile_functions()
+    found = False
+
+    def walk(node: Any) -> None:
+        nonlocal found
+        if isinstance(node, dict):
+            if node.get("class") == "FUNCTION" and node.get("function_name", "").lower() in volatile:
+                found = True
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(serialize_expression(expression)))
+    return found

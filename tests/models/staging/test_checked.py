@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from tasks.extract import create_tables
 from tasks.extract.duplicates import mark_duplicates
-from tasks.extract.staging import check_fragments, value_types
+from tasks.extract.staging import build_checked
 from tasks.shared.config import SourceConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create, stage
@@ -48,13 +48,10 @@ def raw(
 
 
 def check(wh: Warehouse, rows: Sequence[tuple], *, all_rows: bool = False) -> list[tuple]:
-    """Build _checked over raw.pay as stage_rows does; its rows by _row."""
+    """Build _checked over raw.pay as stage_rows does (build_checked); its rows by _row."""
     create(wh, "raw.pay", RAW_COLUMNS, rows)
     params = {"run_id": "run-1", "all_rows": all_rows, "tz": "Asia/Shanghai", "future_limit": FUTURE_LIMIT}
-    fragments = check_fragments(PAYMENTS, value_types(wh, PAYMENTS))
-    wh.build(
-        "_checked", "staging/checked", params, temp=True, identifiers={"source": "pay"}, fragments=fragments
-    )
+    build_checked(wh, PAYMENTS, params)
     return wh.rows(
         "select _file, _row, txn_id, customer_ref, ts, amount, status, _reason, _id, _duplicate_of "
         "from _checked order by _row"
@@ -208,3 +205,83 @@ def test_erased_rows_are_found_by_record_key_email_and_written_keys(wh: Warehous
     ]
     # shop's customer_ref points into shop itself: m1 there is another person
     assert wh.rows(facts, {"source": "shop", "record_source": "shop"}) == []
+
+
+RETAIL_COLUMNS = (
+    "_source varchar, _file varchar, _row bigint, _loaded_at timestamptz, _run_id varchar, "
+    '"InvoiceNo" varchar, "StockCode" varchar, "Quantity" varchar, "InvoiceDate" varchar, '
+    '"UnitPrice" varchar, "CustomerID" varchar'
+)
+RETAIL = SourceConfig(
+    name="retail",
+    kind="transactions",
+    format="csv",
+    path="retail.csv",
+    columns={
+        "txn_id": "InvoiceNo || '-' || StockCode",
+        "customer_ref": "CustomerID",
+        "amount": "Quantity * UnitPrice",
+        "ts": "strptime(InvoiceDate, '%m/%d/%Y %H:%M')",
+        "status": "case when Quantity < 0 then 'cancelled' else 'paid' end",
+    },
+)
+
+
+def test_text_columns_in_arithmetic_are_numbers_and_a_cell_that_fails_quarantines_its_row(
+    wh: Warehouse,
+) -> None:
+    rows = [
+        ("536365", "00123", "6", "12/1/2010 8:26", "2.55", "017850"),
+        ("536366", "71053", "x", "12/1/2010 8:28", "3.39", "17850"),
+        ("536367", "84406B", "8", "13/45/2010 8:34", "2.75", "17850"),
+        ("C536368", "22633", "-2", "12/1/2010 9:41", "1.85", None),
+    ]
+    create(
+        wh,
+        "raw.retail",
+        RETAIL_COLUMNS,
+        [("retail", "r.csv", i, LOADED, "run-1", *r) for i, r in enumerate(rows, 1)],
+    )
+    params = {"run_id": "run-1", "all_rows": False, "tz": "Asia/Shanghai", "future_limit": FUTURE_LIMIT}
+    build_checked(wh, RETAIL, params)  # two mappings read Quantity as a number: each fails on its own
+    assert wh.rows(
+        "select _row, txn_id, customer_ref, amount, ts, status, _reason from _checked order by _row"
+    ) == [
+        (
+            1,
+            "536365-00123",
+            "017850",
+            Decimal("15.30"),
+            datetime(2010, 12, 1, 0, 26, tzinfo=UTC),
+            "paid",
+            None,
+        ),
+        (
+            2,
+            "536366-71053",
+            "17850",
+            None,
+            datetime(2010, 12, 1, 0, 28, tzinfo=UTC),
+            None,
+            "field amount: Quantity * UnitPrice fails for Quantity 'x', UnitPrice '3.39'; "
+            "field status: case when Quantity < 0 then 'cancelled' else 'paid' end fails for Quantity 'x'",
+        ),
+        (
+            3,
+            "536367-84406B",
+            "17850",
+            Decimal("22.00"),
+            None,
+            "paid",
+            "field ts: strptime(InvoiceDate, '%m/%d/%Y %H:%M') fails for InvoiceDate '13/45/2010 8:34'",
+        ),
+        (
+            4,
+            "C536368-22633",
+            None,
+            Decimal("-3.70"),
+            datetime(2010, 12, 1, 1, 41, tzinfo=UTC),
+            "cancelled",
+            "no customer reference: customer_ref all empty",
+        ),
+    ]

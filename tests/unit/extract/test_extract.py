@@ -559,20 +559,55 @@ def test_mapping_on_a_missing_column_names_the_source_and_field(folder: Path, ex
     )
 
 
-def test_mapping_that_fails_on_the_data_names_the_source_and_the_value(
+def test_mapping_that_fails_on_the_data_quarantines_its_rows_naming_the_value(
     folder: Path, extract: Extract
 ) -> None:
     (folder / "pay.csv").write_text(PAY_TEXT, encoding="utf-8")
     columns = {**PAY_SOURCE["columns"], "order_id": "cast(order_id as integer)"}
     with pytest.raises(DataError) as caught:
+        extract([{**PAY_SOURCE, "columns": columns, "max_bad_row_share": 0.05}])
+    # the cast fails on every row: each row is quarantined (not the run stopped at the first), and
+    # the share of bad rows fails the load, quoting the reasons with their values masked
+    assert str(caught.value) == (
+        "source 'pay': 12 of 12 rows (100.0%) failed checks, more than max_bad_row_share 5.0%; nothing was "
+        "loaded or published. Most frequent: 5 x field order_id: cast(order_id as integer) fails for "
+        "order_id '...'; 2 x field order_id: cast(order_id as integer) fails for order_id '...'; field "
+        "amount: '...' is not a valid decimal(18,2); 1 x field order_id: cast(order_id as integer) fails "
+        "for order_id '...'; field amount: '...' is not a valid decimal(18,2); no customer reference: "
+        "customer_ref, email all empty"
+    )
+
+
+def test_mapping_that_fails_on_one_cell_quarantines_that_row(folder: Path, extract: Extract) -> None:
+    (folder / "pay.csv").write_text(PAY_TEXT, encoding="utf-8")
+    columns = {**PAY_SOURCE["columns"], "order_id": "cast(replace(order_id, 'O', '') as integer)"}
+    text = PAY_TEXT.replace("T5,O5,", "T5,Ox5,")
+    (folder / "pay.csv").write_text(text, encoding="utf-8")
+    run = extract([{**PAY_SOURCE, "columns": columns}])
+    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 3, 7, 2, "loaded")]
+    assert run.wh.rows("select order_id from staging.transactions order by _row") == [("1",), ("1",), ("9",)]
+    assert run.wh.rows("select field, reason from audit.quarantine where row_number = 5") == [
+        (
+            "order_id",
+            "field order_id: cast(replace(order_id, 'O', '') as integer) fails for order_id 'Ox5'; "
+            "field status: 'chargeback' is not one of paid, refunded, cancelled, failed, pending",
+        )
+    ]
+
+
+def test_mapping_that_does_not_bind_names_the_source_the_field_and_what_to_do(
+    folder: Path, extract: Extract
+) -> None:
+    (folder / "pay.csv").write_text(PAY_TEXT, encoding="utf-8")
+    columns = {**PAY_SOURCE["columns"], "amount": "round(amount, 2)"}
+    with pytest.raises(DataError) as caught:
         extract([{**PAY_SOURCE, "columns": columns}])
-    # a failure while reading rows cannot be pinned to one field without another scan: the message
-    # names the source, quotes DuckDB (which names the bad value) and says how to quarantine instead
-    message = str(caught.value)
-    assert message.startswith("source 'pay': a column mapping failed on the data: Conversion Error: ")
-    assert "'O1'" in message
-    assert message.endswith(
-        "Use try_cast / try_strptime in the mapping so that bad values go to quarantine instead."
+    assert str(caught.value) == (
+        "source 'pay': columns.amount = 'round(amount, 2)' fails: Binder Error: No function matches the given "
+        "name and argument types 'round(VARCHAR, INTEGER_LITERAL)'. You might need to add explicit type "
+        "casts. CSV and Excel columns are text, read as numbers only in arithmetic (+ - * /) and in "
+        "comparisons with a number: elsewhere write cast(<column> as double). Raw columns: "
+        "['txn_id', 'order_id', 'member_id', 'email', 'created_at', 'amount', 'status']"
     )
 
 
