@@ -14,14 +14,10 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.publish.audits import AUDITS, run_audits
 from tasks.publish.destinations import deliver_all
-from tasks.publish.exports import (
-    PublishResult,
-    change_counts,
-    report_markdown_artifact,
-    write_exports,
-)
+from tasks.publish.exports import PublishResult, change_counts, write_exports
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, render_markdown, report_data
+from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig
@@ -82,11 +78,12 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
             f"Published tables and export files as of {as_of}",
         )
         sizes = wh.select("published/segment_sizes", {"as_of": as_of})
+        figures = summary_figures(wh, as_of, full, changes, Path(result.export_dir))
         # Webhooks are outside the warehouse: sent after the publish committed, each batch once.
         deliveries = deliver_all(wh, config, as_of)
     html_path = Path(result.export_dir) / "report.html"
     create_markdown_artifact(
-        markdown=report_markdown_artifact(full, sizes, html_path),
+        markdown=summary_markdown(figures),
         key="customer-segments-summary",
         description=f"Segments as of {as_of}",
     )

@@ -11,11 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
 
 from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
-from tasks.publish.report import render_markdown
 from tasks.publish.tables import code_version
 from tasks.shared.config import DestinationConfig
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
@@ -137,17 +135,3 @@ def change_counts(wh: Warehouse, as_of: date) -> dict[str, dict[str, int]]:
     for scheme, change, n in wh.rows(wh.model_sql("published/segment_change_counts"), {"as_of": as_of}):
         counts.setdefault(scheme, {"entered": 0, "exited": 0})[change] = n
     return counts
-
-
-def report_markdown_artifact(summary: dict[str, Any], sizes: list[dict[str, Any]], html_path: Path) -> str:
-    """The Prefect markdown summary: the run report, a link to the HTML report, the segment sizes."""
-    lines = [
-        render_markdown(summary),
-        "## HTML report",
-        f"[{html_path.name}]({html_path.as_uri()}) — `{html_path}` (opens offline)",
-        "## Segment sizes (RFM)",
-        "| segment | 中文 | customers |",
-        "|---|---|---|",
-        *(f"| {r['rfm_segment']} | {r['rfm_segment_zh'] or ''} | {r['customers']} |" for r in sizes),
-    ]
-    return "\n\n".join(lines[:3]) + "\n\n" + "\n".join(lines[3:]) + "\n"

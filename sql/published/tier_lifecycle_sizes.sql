@@ -1,0 +1,35 @@
+-- Customers per value tier and per lifecycle stage of one published day, with their Chinese labels
+-- (the run summary artifact shows them).
+-- Grain: one row per (scheme, segment): scheme 'tier' (value_tier) or 'lifecycle' (lifecycle_stage).
+-- Parameters: $as_of.
+with segments as (
+    select * from published.customer_segments
+    where as_of = $as_of
+),
+
+sizes as (
+    select
+        'tier' as scheme,
+        value_tier as segment,
+        any_value(value_tier_zh) as segment_zh,
+        count(*) as customers
+    from segments
+    where value_tier is not null
+    group by all
+    union all
+    select
+        'lifecycle' as scheme,
+        lifecycle_stage as segment,
+        any_value(lifecycle_stage_zh) as segment_zh,
+        count(*) as customers
+    from segments
+    where lifecycle_stage is not null
+    group by all
+),
+
+final as (
+    select * from sizes
+    order by scheme desc, customers desc, segment
+)
+
+select * from final

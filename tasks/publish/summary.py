@@ -1,0 +1,137 @@
+"""The run summary artifact: the key figures of a publish, readable in the Prefect UI without opening a file.
+
+A Prefect markdown artifact cannot open a local file (a file:// link does nothing there), so the
+artifact carries the figures itself: customers published and scored, segment sizes, value tiers and
+lifecycle stages, membership changes, quarantined rows; and names the export folder and the reports
+as plain paths to copy.
+"""
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from tasks.segment.stability import previous_published_day
+from tasks.shared.contracts import SEGMENT_SCHEMES
+from tasks.shared.warehouse import Warehouse
+
+
+def summary_figures(
+    wh: Warehouse,
+    as_of: date,
+    summary: dict[str, Any],
+    changes: dict[str, dict[str, int]],
+    export_dir: Path,
+) -> dict[str, Any]:
+    """The artifact's figures: read from the day's published rows, the run summary (extract) and the changes."""
+    customers, scored = wh.rows(
+        "select count(*), count(r_score) from published.customer_segments where as_of = ?", [as_of]
+    )[0]
+    params = {"as_of": as_of}
+    sizes = wh.rows(wh.model_sql("published/segment_sizes"), params)
+    tiers = wh.rows(wh.model_sql("published/tier_lifecycle_sizes"), params)
+    return {
+        "as_of": as_of,
+        "run_id": summary.get("run_id", ""),
+        "config_hash": summary.get("config_hash", ""),
+        "partial": bool(summary.get("partial", False)),
+        "customers": customers,
+        "scored": scored,
+        "rfm_segments": [(name, zh or "", n) for name, zh, n in sizes],
+        "value_tiers": [(name, zh or "", n) for scheme, name, zh, n in tiers if scheme == "tier"],
+        "lifecycle_stages": [(name, zh or "", n) for scheme, name, zh, n in tiers if scheme == "lifecycle"],
+        "previous_as_of": previous_published_day(wh, as_of),
+        "changes": changes,
+        "quarantine": [
+            (load["source"], load["rows_quarantined"], load["duplicates_dropped"])
+            for load in summary.get("extract", [])
+        ],
+        "export_dir": str(export_dir),
+        "report_html": str(export_dir / "report.html"),
+        "report_md": str(export_dir / "report.md"),
+    }
+
+
+def _table(headers: list[str], rows: Sequence[Sequence[Any]], numeric_from: int) -> list[str]:
+    """A Markdown table; columns from numeric_from on are right-aligned numbers with thousands separators."""
+    align = ["---" if i < numeric_from else "---:" for i in range(len(headers))]
+    lines = ["| " + " | ".join(headers) + " |", "| " + " | ".join(align) + " |"]
+    for row in rows:
+        cells = [f"{v:,}" if i >= numeric_from and isinstance(v, int) else str(v) for i, v in enumerate(row)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def _share(n: int, total: int) -> str:
+    return f"{n / total:.1%}" if total else "–"
+
+
+def summary_markdown(figures: dict[str, Any]) -> str:
+    """The Prefect markdown artifact of a publish (key figures, no links: paths as text)."""
+    total = figures["customers"]
+    quarantined = sum(q for _, q, _ in figures["quarantine"])
+    lines = [
+        f"# Customer segments as of {figures['as_of']}",
+        "",
+        f"Run `{figures['run_id']}` · config `{figures['config_hash']}`",
+        "",
+    ]
+    if figures["partial"]:
+        lines += ["**Partial day**: published before all of the day's data had arrived.", ""]
+    lines += _table(
+        ["customers published", "scored (with a purchase)", "not scored", "rows quarantined in this run"],
+        [[total, figures["scored"], total - figures["scored"], quarantined]],
+        numeric_from=0,
+    )
+    lines += ["", "## RFM segments", ""]
+    lines += _table(
+        ["segment", "中文", "customers", "share"],
+        [[name, zh, n, _share(n, total)] for name, zh, n in figures["rfm_segments"]],
+        numeric_from=2,
+    )
+    for title, header, rows in (
+        ("Value tiers", "tier", figures["value_tiers"]),
+        ("Lifecycle stages", "stage", figures["lifecycle_stages"]),
+    ):
+        if rows:
+            lines += ["", f"## {title}", ""]
+            lines += _table(
+                [header, "中文", "customers", "share"],
+                [[name, zh, n, _share(n, total)] for name, zh, n in rows],
+                numeric_from=2,
+            )
+    previous = figures["previous_as_of"]
+    changes = figures["changes"]
+    schemes = [s for s in SEGMENT_SCHEMES if s in changes] + sorted(set(changes) - set(SEGMENT_SCHEMES))
+    lines += [
+        "",
+        f"## Membership changes since {previous}"
+        if previous
+        else "## Membership changes (first published day: every membership is new)",
+        "",
+    ]
+    if schemes:
+        lines += _table(
+            ["scheme", "entered", "exited"],
+            [[s, changes[s].get("entered", 0), changes[s].get("exited", 0)] for s in schemes],
+            numeric_from=1,
+        )
+    unchanged = [s for s in SEGMENT_SCHEMES if s not in changes]
+    if previous and unchanged:
+        lines += ["", "No customer entered or left a segment of: " + ", ".join(unchanged) + "."]
+    if figures["quarantine"]:
+        lines += ["", "## Rows kept out of staging in this run", ""]
+        lines += _table(
+            ["source", "quarantined", "duplicates dropped"], figures["quarantine"], numeric_from=1
+        )
+    lines += [
+        "",
+        "## Files",
+        "",
+        "On the machine that ran the flow (paths to copy; the Prefect UI cannot open local files):",
+        "",
+        f"- Export folder: `{figures['export_dir']}`",
+        f"- HTML report (charts): `{figures['report_html']}`",
+        f"- Markdown report: `{figures['report_md']}`",
+    ]
+    return "\n".join(lines) + "\n"
