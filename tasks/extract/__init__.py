@@ -18,9 +18,9 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 import duckdb
-from prefect import get_run_logger, task
 
 from tasks.extract.duplicates import mark_duplicates, replaces_versions
 from tasks.extract.erased import drop_erased
@@ -34,11 +34,10 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import FUTURE_TOLERANCE, check_fragments, check_mappings, value_types
-from tasks.shared.artifacts import record_counts
+from tasks.extract.staging import FUTURE_TOLERANCE, build_checked, check_mappings
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
-from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
 __all__ = ["SourceLoad", "create_tables", "extract", "extract_all", "extract_source", "stage_rows"]
@@ -75,15 +74,7 @@ def stage_rows(
         "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
     }
     try:
-        fragments = check_fragments(source, value_types(wh, source))
-        wh.build(
-            "_checked",
-            "staging/checked",
-            params,
-            temp=True,
-            identifiers={"source": source.name},
-            fragments=fragments,
-        )
+        build_checked(wh, source, params)
     except duckdb.Error as exc:
         raise DataError(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
@@ -225,28 +216,49 @@ def extract_all(
         return loads
 
 
-@task(name="extract", **STAGE_TASK_OPTIONS)
-def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None = None) -> list[dict]:
-    """Load what is new in every source into raw and staging; return counts per source."""
-    logger = get_run_logger()
-    with Warehouse.open(config) as wh:
-        loads = extract_all(wh, config, run_id, full_refresh, logger)
-    counts = [asdict(load) for load in loads]
-    record_counts(
-        "extract",
-        counts,
-        "Per source: files read, rows read, staged, quarantined and dropped as duplicates",
-    )
-    for load in loads:
-        logger.info(
-            "%s: %s; %d of %d files read, %d rows read, %d staged, %d quarantined, %d duplicates dropped",
-            load.source,
-            load.status,
-            load.files_loaded,
-            load.files,
-            load.rows_read,
-            load.rows_staged,
-            load.rows_quarantined,
-            load.duplicates_dropped,
+def __getattr__(name: str) -> Any:
+    """The stage's Prefect task `extract`, made on first use.
+
+    Importing the stage's functions (extract_all, the preflight check) then does not import Prefect,
+    which takes seconds and is not needed to check a config.
+    """
+    if name != "extract":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = _extract_task()
+    return globals()[name]
+
+
+def _extract_task() -> Any:
+    """The Prefect task of the extract stage."""
+    from prefect import get_run_logger, task
+
+    from tasks.shared.artifacts import record_counts
+    from tasks.shared.errors import STAGE_TASK_OPTIONS
+
+    @task(name="extract", **STAGE_TASK_OPTIONS)
+    def extract(config: PipelineConfig, run_id: str, full_refresh: list[str] | None = None) -> list[dict]:
+        """Load what is new in every source into raw and staging; return counts per source."""
+        logger = get_run_logger()
+        with Warehouse.open(config) as wh:
+            loads = extract_all(wh, config, run_id, full_refresh, logger)
+        counts = [asdict(load) for load in loads]
+        record_counts(
+            "extract",
+            counts,
+            "Per source: files read, rows read, staged, quarantined and dropped as duplicates",
         )
-    return counts
+        for load in loads:
+            logger.info(
+                "%s: %s; %d of %d files read, %d rows read, %d staged, %d quarantined, %d duplicates dropped",
+                load.source,
+                load.status,
+                load.files_loaded,
+                load.files,
+                load.rows_read,
+                load.rows_staged,
+                load.rows_quarantined,
+                load.duplicates_dropped,
+            )
+        return counts
+
+    return extract

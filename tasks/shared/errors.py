@@ -4,7 +4,6 @@ import errno
 from typing import Any
 
 import duckdb
-from prefect.cache_policies import NO_CACHE
 
 
 class DataError(ValueError):
@@ -43,11 +42,19 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-# Options every stage task shares: three retries with backoff, for transient errors only.
-# Stages write to the warehouse, so Prefect's result cache must never skip one.
-STAGE_TASK_OPTIONS: dict[str, Any] = {
-    "cache_policy": NO_CACHE,
-    "retries": 3,
-    "retry_delay_seconds": [2, 10, 30],
-    "retry_condition_fn": retry_transient,
-}
+def __getattr__(name: str) -> Any:
+    """STAGE_TASK_OPTIONS, made on first use: what imports this module (the preflight check) need not import Prefect."""
+    if name != "STAGE_TASK_OPTIONS":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from prefect.cache_policies import NO_CACHE
+
+    # Options every stage task shares: three retries with backoff, for transient errors only.
+    # Stages write to the warehouse, so Prefect's result cache must never skip one.
+    options: dict[str, Any] = {
+        "cache_policy": NO_CACHE,
+        "retries": 3,
+        "retry_delay_seconds": [2, 10, 30],
+        "retry_condition_fn": retry_transient,
+    }
+    globals()[name] = options
+    return options
