@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
+from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
 from tasks.shared.config.sources import SourceConfig
 from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
@@ -155,10 +156,12 @@ class PipelineConfig(BaseModel):
 
 
 def load_config(path: str | Path) -> PipelineConfig:
-    """Read and validate a YAML config file; raise ConfigError naming the file and field on any problem."""
+    """Read and validate a YAML config file; raise ConfigError naming the file, line and field on any problem."""
     path = Path(path).expanduser().resolve()
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.safe_load(text)
+        lines, repeated = yaml_lines(text)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnicodeDecodeError as exc:
@@ -168,26 +171,50 @@ def load_config(path: str | Path) -> PipelineConfig:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} {yaml_error(exc, text)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level, got {type(raw).__name__}")
+    if repeated:
+        raise ConfigError(
+            f"{path}: invalid config\n"
+            + "\n".join(
+                f"  - line {line}, {named_path(where, raw)}: repeated (first at line {first}); keep one"
+                for line, where, first in repeated
+            )
+        )
     try:
         return PipelineConfig.model_validate({**raw, "base_dir": path.parent})
     except ValidationError as exc:
-        raise ConfigError(f"{path}: invalid config\n{format_errors(exc, raw)}") from None
+        raise ConfigError(f"{path}: invalid config\n{format_errors(exc, raw, lines)}") from None
 
 
-def format_errors(exc: ValidationError, raw: dict[str, Any]) -> str:
-    """One line per problem, with sources named by their name rather than their index."""
-    lines = []
+def named_path(location: tuple[Any, ...], raw: dict[str, Any]) -> str:
+    """A place in the config as dotted text, sources named by their name rather than their index."""
+    parts = [str(part) for part in location]
+    if len(parts) >= 2 and parts[0] == "sources" and parts[1].isdigit():
+        sources, index = raw.get("sources") or [], int(parts[1])
+        if index < len(sources) and isinstance(sources[index], dict) and "name" in sources[index]:
+            parts[1] = str(sources[index]["name"])
+    return ".".join(parts)
+
+
+# What a section that holds nothing is, most often: its keys lost their indent.
+EMPTY_SECTION = " (it is empty here: are the lines that belong under it indented?)"
+
+
+def format_errors(
+    exc: ValidationError, raw: dict[str, Any], lines: dict[tuple[str, ...], int] | None = None
+) -> str:
+    """One line per problem, with its line in the file when known and sources named by their name."""
+    out = []
     for error in exc.errors():
-        location = list(error["loc"])
-        if len(location) >= 2 and location[0] == "sources" and isinstance(location[1], int):
-            sources = raw.get("sources") or []
-            index = location[1]
-            if index < len(sources) and isinstance(sources[index], dict) and "name" in sources[index]:
-                location[1] = sources[index]["name"]
-        where = ".".join(str(part) for part in location) or "(top level)"
         message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {where}: {message}")
-    return "\n".join(lines)
+        line = line_of(lines, error["loc"], message, raw) if lines is not None else None
+        if error.get("input", ...) is None and error["type"] in ("model_type", "dict_type", "list_type"):
+            message += EMPTY_SECTION
+        where = named_path(error["loc"], raw)
+        if line is None:
+            out.append(f"  - {where or '(top level)'}: {message}")
+        else:
+            out.append(f"  - line {line}, {where}: {message}" if where else f"  - line {line}: {message}")
+    return "\n".join(out)

@@ -138,7 +138,7 @@ def test_config_with_every_kind_and_customer_source_loads(tmp_path: Path) -> Non
 def test_unknown_canonical_field(tmp_path: Path) -> None:
     columns = {**VALID["sources"][0]["columns"], "quantity": "Quantity"}
     assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
-        "  - sources.retail: columns ['quantity'] are not canonical fields of a transactions source; "
+        "  - line 13, sources.retail: columns ['quantity'] are not canonical fields of a transactions source; "
         "allowed: txn_id, order_id, customer_ref, email, phone, device_id, ts, amount, currency, status, "
         "category, channel"
     ]
@@ -146,14 +146,14 @@ def test_unknown_canonical_field(tmp_path: Path) -> None:
 
 def test_unknown_kind(tmp_path: Path) -> None:
     assert error_lines(tmp_path, config_with(source={"kind": "orders"})) == [
-        "  - sources.retail.kind: Input should be 'customers', 'transactions', 'events' or 'feedback'"
+        "  - line 4, sources.retail.kind: Input should be 'customers', 'transactions', 'events' or 'feedback'"
     ]
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
     columns = {k: v for k, v in VALID["sources"][0]["columns"].items() if k != "ts"}
     assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
-        "  - sources.retail: a transactions source must map ['ts']"
+        "  - line 7, sources.retail: a transactions source must map ['ts']"
     ]
 
 
@@ -167,7 +167,7 @@ def test_customer_source_must_be_a_customers_source(tmp_path: Path) -> None:
         sources=[crm(), {**VALID["sources"][0], "customer_source": "retail"}],
     )
     assert error_lines(tmp_path, data) == [
-        "  - (top level): source 'retail': customer_source 'retail' is not a customers source "
+        "  - line 21: source 'retail': customer_source 'retail' is not a customers source "
         "(customers sources: ['crm'])"
     ]
 
@@ -175,33 +175,33 @@ def test_customer_source_must_be_a_customers_source(tmp_path: Path) -> None:
 def test_customer_source_must_exist(tmp_path: Path) -> None:
     data = config_with(source={"customer_source": "members"})
     assert error_lines(tmp_path, data) == [
-        "  - (top level): source 'retail': customer_source 'members' is not a customers source "
+        "  - line 13: source 'retail': customer_source 'members' is not a customers source "
         "(customers sources: [])"
     ]
 
 
 def test_unknown_time_zone_of_the_pipeline(tmp_path: Path) -> None:
     assert error_lines(tmp_path, config_with(timezone="Asia/Beijing")) == [
-        "  - timezone: unknown time zone 'Asia/Beijing' (use an IANA name such as Asia/Shanghai)"
+        "  - line 13, timezone: unknown time zone 'Asia/Beijing' (use an IANA name such as Asia/Shanghai)"
     ]
 
 
 def test_unknown_time_zone_of_a_source(tmp_path: Path) -> None:
     assert error_lines(tmp_path, config_with(source={"timezone": "CST"})) == [
-        "  - sources.retail.timezone: unknown time zone 'CST' (use an IANA name such as Asia/Shanghai)"
+        "  - line 13, sources.retail.timezone: unknown time zone 'CST' (use an IANA name such as Asia/Shanghai)"
     ]
 
 
 def test_unknown_encoding(tmp_path: Path) -> None:
     assert error_lines(tmp_path, config_with(source={"encoding": "gbk2312"})) == [
-        "  - sources.retail.encoding: unknown encoding 'gbk2312'"
+        "  - line 13, sources.retail.encoding: unknown encoding 'gbk2312'"
     ]
 
 
 @pytest.mark.parametrize("name", ["Retail", "retail-2024", "2024retail", "_retail", "r" * 64, ""])
 def test_bad_source_name(tmp_path: Path, name: str) -> None:
     assert error_lines(tmp_path, config_with(source={"name": name})) == [
-        f"  - sources.{name}.name: source name {name!r} must match ^[a-z][a-z0-9_]{{0,62}}$"
+        f"  - line 3, sources.{name}.name: source name {name!r} must match ^[a-z][a-z0-9_]{{0,62}}$"
     ]
 
 
@@ -211,9 +211,9 @@ def test_problems_are_listed_one_per_line_with_source_names(tmp_path: Path) -> N
         sources=[crm(encoding="nope"), {**VALID["sources"][0], "format": "xls"}],
     )
     assert error_lines(tmp_path, data) == [
-        "  - timezone: unknown time zone 'Nowhere/Place' (use an IANA name such as Asia/Shanghai)",
-        "  - sources.crm.encoding: unknown encoding 'nope'",
-        "  - sources.retail.format: Input should be 'csv', 'parquet', 'jsonl', 'xlsx' or 'postgres'",
+        "  - line 21, timezone: unknown time zone 'Nowhere/Place' (use an IANA name such as Asia/Shanghai)",
+        "  - line 7, sources.crm.encoding: unknown encoding 'nope'",
+        "  - line 13, sources.retail.format: Input should be 'csv', 'parquet', 'jsonl', 'xlsx' or 'postgres'",
     ]
 
 
@@ -237,7 +237,7 @@ def test_mapping_must_be_one_expression(tmp_path: Path, expression: str, problem
     columns = {**VALID["sources"][0]["columns"], "amount": expression}
     assert check_expression(expression) == problem
     assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
-        f"  - sources.retail: columns.amount: {problem}"
+        f"  - line 11, sources.retail: columns.amount: {problem}"
     ]
 
 
@@ -283,7 +283,7 @@ def test_events_source_needs_a_customer_reference(tmp_path: Path) -> None:
         ]
     )
     assert error_lines(tmp_path, data) == [
-        "  - sources.clicks: a events source must map customer_ref or one of ['email', 'phone', 'device_id'] "
+        "  - line 7, sources.clicks: a events source must map customer_ref or one of ['email', 'phone', 'device_id'] "
         "to know whose rows these are"
     ]
 
@@ -297,13 +297,13 @@ def test_customer_source_without_customer_ref(tmp_path: Path) -> None:
         ]
     )
     assert error_lines(tmp_path, data) == [
-        "  - sources.retail: customer_source is set but customer_ref is not mapped"
+        "  - line 21, sources.retail: customer_source is set but customer_ref is not mapped"
     ]
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert error_lines(tmp_path, config_with(warehose="typo.duckdb")) == [
-        "  - warehose: Extra inputs are not permitted"
+        "  - line 13, warehose: Extra inputs are not permitted"
     ]
 
 
@@ -314,12 +314,96 @@ def test_missing_config_file(tmp_path: Path) -> None:
     assert str(caught.value) == f"{path.resolve()}: config file not found"
 
 
-def test_invalid_yaml(tmp_path: Path) -> None:
+def test_invalid_yaml_names_the_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("warehouse: w.duckdb\nsources: [\n  - name: x\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
-    assert str(caught.value).startswith(f"{path.resolve()}: not valid YAML: ")
+    assert str(caught.value) == (
+        f"{path.resolve()} line 3, column 3: not valid YAML: expected the node content, but found '-'\n"
+        "      - name: x\n"
+        "      ^"
+    )
+
+
+RETAIL_YAML = """\
+warehouse: w.duckdb
+sources:
+  - name: retail
+    kind: transactions
+    format: csv
+    path: retail/*.csv
+    columns:
+      txn_id: InvoiceNo
+      customer_ref: CustomerID
+      amount: Quantity * UnitPrice
+      ts: strptime(InvoiceDate, '%m/%d/%Y %H:%M')
+"""
+
+
+def load_text(tmp_path: Path, text: str) -> str:
+    """The message of the ConfigError that loading text as a config raises."""
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    return str(caught.value).replace(str(path.resolve()), "config.yaml")
+
+
+def test_a_colon_in_an_unquoted_mapping_is_named_by_line(tmp_path: Path) -> None:
+    text = RETAIL_YAML.replace("ts: strptime(InvoiceDate, '%m/%d/%Y %H:%M')", "ts: InvoiceDate: local")
+    assert load_text(tmp_path, text) == (
+        "config.yaml line 11, column 22: not valid YAML: mapping values are not allowed here; a value holding "
+        "': ' needs quotes, and a key's lines under it one indent\n"
+        "          ts: InvoiceDate: local\n"
+        "                         ^"
+    )
+
+
+def test_a_tab_in_the_indent_is_named_by_line(tmp_path: Path) -> None:
+    text = RETAIL_YAML.replace("      amount:", "\tamount:")
+    assert load_text(tmp_path, text).splitlines()[0] == (
+        "config.yaml line 10, column 1: not valid YAML: found character '\\t' that cannot start any token; "
+        "indent with spaces, not tabs"
+    )
+
+
+def test_schema_errors_name_their_line(tmp_path: Path) -> None:
+    text = RETAIL_YAML.replace("kind: transactions", "kind: transaction") + "timezone: Asia/Beijing\n"
+    assert load_text(tmp_path, text) == (
+        "config.yaml: invalid config\n"
+        "  - line 12, timezone: unknown time zone 'Asia/Beijing' (use an IANA name such as Asia/Shanghai)\n"
+        "  - line 4, sources.retail.kind: Input should be 'customers', 'transactions', 'events' or 'feedback'"
+    )
+
+
+def test_a_mapping_error_names_the_line_of_the_mapping(tmp_path: Path) -> None:
+    text = RETAIL_YAML.replace("amount: Quantity * UnitPrice", "amount: Quantity UnitPrice")
+    assert load_text(tmp_path, text) == (
+        "config.yaml: invalid config\n"
+        "  - line 10, sources.retail: columns.amount: not a single expression (an alias or a second word?): "
+        "'Quantity UnitPrice'"
+    )
+
+
+def test_a_section_whose_keys_lost_their_indent_says_so(tmp_path: Path) -> None:
+    # the slip users reported: the keys under segments: written at the top level
+    text = RETAIL_YAML + "segments:\nclusters: 4\nrandom_state: 0\n"
+    assert load_text(tmp_path, text) == (
+        "config.yaml: invalid config\n"
+        "  - line 12, segments: Input should be a valid dictionary or instance of SegmentConfig (it is empty "
+        "here: are the lines that belong under it indented?)\n"
+        "  - line 13, clusters: Extra inputs are not permitted\n"
+        "  - line 14, random_state: Extra inputs are not permitted"
+    )
+
+
+def test_a_repeated_key_is_an_error_with_both_lines(tmp_path: Path) -> None:
+    text = RETAIL_YAML + "      amount: Quantity * UnitPrice * 1.13\n"
+    assert load_text(tmp_path, text) == (
+        "config.yaml: invalid config\n"
+        "  - line 12, sources.retail.columns.amount: repeated (first at line 10); keep one"
+    )
 
 
 @pytest.mark.parametrize(("text", "kind"), [("- a\n- b\n", "list"), ("just text\n", "str"), ("", "NoneType")])
