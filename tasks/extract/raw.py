@@ -42,6 +42,12 @@ def append_raw(
     return wh.insert(raw, "staging/raw_batch", {**params, **lineage}, fragments={"batch": batch})
 
 
+def missing_columns(needed: set[str], names: list[str]) -> list[str]:
+    """The columns of needed that names lacks, sorted; DuckDB matches column names case-insensitively."""
+    have = {name.lower() for name in names}
+    return sorted(name for name in needed if name.lower() not in have)
+
+
 def read_batch(
     wh: Warehouse,
     config: PipelineConfig,
@@ -57,7 +63,7 @@ def read_batch(
     def load(file: SourceFile, select: str, params: Mapping[str, Any]) -> int:
         columns = wh.describe(select, params)
         names = [name for name, _ in columns]
-        missing = sorted(needed - set(names))
+        missing = missing_columns(needed, names)
         if missing:
             raise DataError(
                 f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "

@@ -90,8 +90,14 @@ def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
     return True
 
 
-def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
-    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding."""
+def utf8_copy(
+    path: Path, encoding: str, work_dir: Path, max_lines: int | None = None, quote: str = '"'
+) -> Path:
+    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding.
+
+    max_lines: copy only the file's first lines, up to the last one that ends a record (outside quote
+    characters `quote`): a sample of its head (the preflight check).
+    """
     if looks_like_utf8(path):
         # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
         raise DataError(
@@ -103,7 +109,10 @@ def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     line, offset = 1, 0
     with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-        while chunk := src.read(1 << 22):
+        # a newline byte is never part of a multi-byte character in the encodings used here, so the
+        # head of a file is its first lines
+        chunks = iter(lambda: src.read(1 << 22), b"") if max_lines is None else [_head(src, max_lines, quote)]
+        for chunk in chunks:
             try:
                 text = decoder.decode(chunk)
             except UnicodeDecodeError as exc:
@@ -124,6 +133,18 @@ def utf8_copy(path: Path, encoding: str, work_dir: Path) -> Path:
                 f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
             ) from None
     return target
+
+
+def _head(handle: Any, lines: int, quote: str) -> bytes:
+    """The first lines of a binary file, up to the last line end outside quotes (a whole number of records)."""
+    head = b"".join(line for _, line in zip(range(lines), handle, strict=False))
+    if not quote or not head.endswith(b"\n"):
+        return head  # JSON Lines (a line is a record), or the whole file
+    mark = quote.encode()
+    end = len(head)
+    while end > 0 and head[:end].count(mark) % 2:
+        end = head.rfind(b"\n", 0, end - 1) + 1
+    return head[:end]
 
 
 def reader_options(source: SourceConfig) -> str:
@@ -231,11 +252,13 @@ def read_file(
     file: SourceFile,
     work_dir: Path,
     load: Callable[[str, Mapping[str, Any]], T],
+    limit: int | None = None,
 ) -> T:
     """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`, and its named parameters.
 
     The select reads the file when load runs it (no copy in between), so a file DuckDB cannot
     parse fails inside load and becomes a DataError naming the file here. Returns what load returns.
+    limit: read only the file's first rows (a sample, for the preflight check).
     """
     if file.size == 0:
         raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
@@ -243,7 +266,7 @@ def read_file(
     readable = file.path
     try:
         if source.format == "xlsx":
-            _read_excel(wh, source, file, "_excel_sheet")
+            _read_excel(wh, source, file, "_excel_sheet", limit)
             try:
                 return load("select * from _excel_sheet", {})
             finally:
@@ -251,16 +274,21 @@ def read_file(
         if source.format == "parquet":
             return load(
                 "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
-                f"from read_parquet($path, file_row_number = true{options})",
+                f"from read_parquet($path, file_row_number = true{options})" + _limit(limit),
                 {"file": file.name, "path": str(file.path)},
             )
         if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
-            readable = utf8_copy(file.path, source.encoding, work_dir)
+            # a sample needs the head only: enough lines for the rows (and the header), cut after a record
+            lines = None if limit is None else 2 * limit + 100
+            quote = str(source.options.get("quote", CSV_DIALECT["quote"])) if source.format == "csv" else ""
+            readable = utf8_copy(file.path, source.encoding, work_dir, lines, quote)
         reader = (
             f"read_csv($path, all_varchar = true{options})"
             if source.format == "csv"
             else f"read_json($path, format = 'newline_delimited'{options})"
         )
+        if limit is not None:  # the file's first rows, in file order, numbered like a full read
+            reader = f"(select * from {reader}{_limit(limit)})"
         return load(
             f"select *, $file as _file, row_number() over () as _row from {reader}",
             {"file": file.name, "path": str(readable)},
@@ -281,13 +309,21 @@ def read_file(
             readable.unlink(missing_ok=True)
 
 
-def _read_excel(wh: Warehouse, source: SourceConfig, file: SourceFile, table: str) -> None:
+def _limit(limit: int | None) -> str:
+    """A SQL limit clause for a sample of limit rows, or nothing."""
+    return "" if limit is None else f" limit {int(limit)}"
+
+
+def _read_excel(
+    wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, limit: int | None = None
+) -> None:
     """One sheet of an .xlsx file, every cell as text (so ids and phone numbers keep their digits)."""
     import polars as pl
 
     sheet = {k: v for k, v in source.options.items() if k in ("sheet_name", "sheet_id")} or {"sheet_id": 1}
+    head = {} if limit is None else {"read_options": {"n_rows": int(limit)}}
     try:
-        frame = pl.read_excel(file.path, engine="calamine", infer_schema_length=0, **sheet)
+        frame = pl.read_excel(file.path, engine="calamine", infer_schema_length=0, **sheet, **head)
     except Exception as exc:  # noqa: BLE001 - the Excel reader raises many kinds; all mean "cannot read"
         raise DataError(f"source {source.name!r}: cannot read {file.name} as xlsx: {exc}") from None
     frame = frame.with_columns(
@@ -297,11 +333,18 @@ def _read_excel(wh: Warehouse, source: SourceConfig, file: SourceFile, table: st
 
 
 def read_postgres(
-    wh: Warehouse, source: SourceConfig, table: str, since: str | None, batch: str
+    wh: Warehouse,
+    source: SourceConfig,
+    table: str,
+    since: str | None,
+    batch: str,
+    limit: int | None = None,
+    timeout_seconds: int | None = None,
 ) -> list[str]:
     """Replace temp table `table` with the source's rows past the watermark `since`; return its columns.
 
     Rows stream from PostgreSQL through ADBC as Arrow record batches into DuckDB (bounded memory).
+    limit: the first rows only (a sample); timeout_seconds: limit on connecting and on the query.
     """
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -318,10 +361,17 @@ def read_postgres(
             sql += f" where {column} > $1"
             params.append(since)
         sql += f" order by {column}"
+    sql += _limit(limit)
+    dsn = source.connection.dsn(source.name)
+    if timeout_seconds is not None:
+        separator = ("&" if "?" in dsn else "?") if "://" in dsn else " "
+        dsn += f"{separator}connect_timeout={int(timeout_seconds)}"
     try:
-        with adbc.connect(source.connection.dsn(source.name)) as con, con.cursor() as cursor:
+        with adbc.connect(dsn) as con, con.cursor() as cursor:
             # the source is only ever read: a query that tries to write fails in the database
             cursor.execute("set session characteristics as transaction read only")
+            if timeout_seconds is not None:
+                cursor.execute(f"set statement_timeout = {int(timeout_seconds) * 1000}")
             if since is not None and source.watermark is not None:
                 # the watermark is stored as text; compare in the column's own type
                 sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")

@@ -275,6 +275,8 @@ def mapping_hint(error: str) -> str:
             "CSV and Excel columns are text, read as numbers only in arithmetic (+ - * /) and in comparisons "
             "with a number: elsewhere write cast(<column> as double)"
         )
+    if "STRING_LITERAL" in error:
+        return "a value in quotes is text: write numbers without quotes"
     if "not found" in error and "column" in error.lower():
         return 'use a column of the file (case-insensitive; quote names with spaces: "Unit Price")'
     return "fix the expression (DuckDB SQL over the file's own columns)"

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from tasks.shared.config import ConfigError, PipelineConfig, load_config
-from tasks.shared.expressions import check_expression
+from tasks.shared.expressions import check_expression, is_volatile, text_as_numbers
 
 # A plain transactions CSV in the style of the UCI Online Retail export.
 VALID: dict[str, Any] = {
@@ -460,3 +460,40 @@ def test_cutoff_is_next_midnight_in_the_config_time_zone(tmp_path: Path) -> None
     assert (
         new_york.cutoff(date(2026, 3, 8)).isoformat() == "2026-03-09T00:00:00-04:00"
     )  # after the DST change
+
+
+TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量"}
+
+
+@pytest.mark.parametrize(
+    ("expression", "evaluated"),
+    [
+        ("Quantity * UnitPrice", "cast(Quantity as double) * cast(UnitPrice as double)"),
+        (
+            "quantity*unitprice",
+            "cast(quantity as double)*cast(unitprice as double)",
+        ),  # DuckDB: case-insensitive
+        ('"数量" * 2.5', 'cast("数量" as double) * 2.5'),
+        ("-Quantity", "-cast(Quantity as double)"),
+        (
+            "case when Quantity < 0 then 'cancelled' else 'paid' end",
+            "case when cast(Quantity as double) < 0 then 'cancelled' else 'paid' end",
+        ),
+        ("Quantity between 1 and 5", "cast(Quantity as double) between 1 and 5"),
+        # text stays text: ids, concatenation, comparisons with text, explicit casts, other columns
+        ("InvoiceNo || '-' || StockCode", "InvoiceNo || '-' || StockCode"),
+        ("InvoiceNo = '00123'", "InvoiceNo = '00123'"),
+        ("cast(Quantity as integer) * 2", "cast(Quantity as integer) * 2"),
+        ("amount * 100", "amount * 100"),
+        ("strptime(InvoiceDate, '%m/%d/%Y %H:%M')", "strptime(InvoiceDate, '%m/%d/%Y %H:%M')"),
+    ],
+)
+def test_text_columns_are_numbers_in_arithmetic_and_comparisons_with_a_number(
+    expression: str, evaluated: str
+) -> None:
+    assert text_as_numbers(expression, TEXT) == evaluated
+
+
+def test_volatile_expressions_are_known() -> None:
+    assert is_volatile("uuid()") and is_volatile("InvoiceNo || random()")
+    assert not is_volatile("strptime(InvoiceDate, '%m/%d/%Y %H:%M')")

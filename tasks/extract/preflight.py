@@ -1,0 +1,349 @@
+"""Preflight: what can be known about a config before a run, checked in seconds, without Prefect.
+
+`preflight(pipeline)` looks at every source the way extract would, on a sample: the glob matches
+files, each file reads with its reader options and encoding, its header has every column the
+mappings read, and the mappings evaluated on the file's first rows, through the staging models a run
+uses, neither fail to bind nor fail on every row nor quarantine more than the source allows. For a
+database source it checks that the connection variable is set and reads a sample (short timeouts).
+It also checks the files around the run: the warehouse and exports folders can be written, the
+suppression list is there. Each problem is one line naming where it is and what to do.
+
+Nothing here imports Prefect or starts a server; the sample lives in an in-memory DuckDB.
+A config that does not load is a ConfigError from load_config, with line numbers.
+"""
+
+import difflib
+import glob
+import logging
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tasks.extract import stage_rows
+from tasks.extract.load_state import create_tables
+from tasks.extract.raw import append_raw, missing_columns
+from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
+from tasks.extract.staging import bind_error, mapping_hint, raw_types
+from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
+from tasks.shared.errors import DataError
+from tasks.shared.expressions import expression_columns
+from tasks.shared.warehouse import Warehouse
+
+__all__ = ["Problem", "preflight"]
+
+RUN_ID = "preflight"
+TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem, not a wait
+# a sample's warnings (a new column kept in raw) are not the preflight's to print
+_QUIET = logging.getLogger("tasks.extract.preflight.sample")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something that would make a run fail or go wrong, with where it is and how to fix it.
+
+    source: where in the config: `sources.<name>`, `warehouse`, `exports`, `privacy.suppression_file`.
+    file: the file (relative to the config's folder when inside it); row: its 1-based data row;
+    field: the canonical field (or a column) concerned; message: what is wrong; fix: what to do.
+    """
+
+    source: str
+    file: str | None = None
+    row: int | None = None
+    field: str | None = None
+    message: str = ""
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        """One line: `sources.shop: data/retail.csv row 7, field amount: <what> — <fix>`."""
+        place = " ".join(part for part in (self.file, f"row {self.row}" if self.row else None) if part)
+        where = ", ".join(part for part in (place, f"field {self.field}" if self.field else None) if part)
+        text = f"{self.source}: {where}: {self.message}" if where else f"{self.source}: {self.message}"
+        return f"{text} — {self.fix}" if self.fix else text
+
+
+def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem]:
+    """Check a loaded config against its files and folders, on the first sample_rows rows of each file."""
+    problems = _outputs(pipeline)
+    work_dir = Path(tempfile.mkdtemp(prefix="segments-preflight-"))
+    try:
+        with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
+            create_tables(wh)
+            for source in pipeline.sources:
+                problems += _source(wh, pipeline, source, sample_rows, work_dir)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return problems
+
+
+def _source(
+    wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
+) -> list[Problem]:
+    """The problems of one source: its files or database, then its mappings on a sample of rows."""
+    where = f"sources.{source.name}"
+    try:
+        reader_options(source)
+    except DataError as error:
+        return [Problem(where, message=_own(error, source), fix="remove the option or use one listed")]
+    if source.format == "postgres":
+        problems, sampled = _postgres_sample(wh, source, sample_rows)
+    else:
+        problems, sampled = _file_samples(wh, pipeline, source, sample_rows, work_dir)
+    if not sampled:
+        return problems
+    failed = _bind_problems(wh, source, sampled)
+    if failed:
+        return problems + failed
+    try:
+        counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
+    except (DataError, duckdb.Error) as error:
+        return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
+    return problems + _quarantine_problems(wh, source, counts)
+
+
+def _own(error: Exception, source: SourceConfig) -> str:
+    """An error's message without the `source 'x': ` its problem says already."""
+    return str(error).removeprefix(f"source {source.name!r}: ")
+
+
+def _file_samples(
+    wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
+) -> tuple[list[Problem], list[str]]:
+    """Read the first rows of each of a source's files into raw.<source>; (problems, files sampled)."""
+    where = f"sources.{source.name}"
+    try:
+        files = source_files(pipeline, source)
+    except DataError:
+        return [_no_files(pipeline, source)], []
+    needed = source.referenced_columns()
+    problems: list[Problem] = []
+    sampled: list[str] = []
+
+    def load(file: SourceFile, select: str, params: Any) -> int:
+        columns = wh.describe(select, params)
+        names = [name for name, _ in columns if name not in ("_file", "_row")]
+        missing = missing_columns(needed, names)
+        if missing:
+            problems.append(_missing_columns(source, file.name, missing, names))
+            return 0
+        sampled.append(file.name)
+        return append_raw(wh, source, select, params, RUN_ID, _QUIET, columns)
+
+    for file in files:
+        try:
+            read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), sample_rows)
+        except (DataError, duckdb.Error, OSError) as error:
+            message = _own(error, source).replace(str(file.path), file.name)
+            problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
+    return problems, sampled
+
+
+def _no_files(pipeline: PipelineConfig, source: SourceConfig) -> Problem:
+    """The problem of a glob that matches no file: what the folder it looks in holds instead."""
+    pattern = pipeline.resolve(Path(source.path or ""))
+    folder = pattern.parent
+    while glob.has_magic(str(folder)):
+        folder = folder.parent
+    if not folder.is_dir():
+        found = f"the folder {folder} does not exist"
+    else:
+        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
+        found = f"the folder {folder} holds " + (
+            ", ".join(names[:8]) + (" …" if len(names) > 8 else "") or "nothing"
+        )
+    close = difflib.get_close_matches(
+        pattern.name, [p.name for p in folder.glob("*")] if folder.is_dir() else [], 1
+    )
+    fix = f"the path is a glob relative to the config's folder {pipeline.base_dir.resolve()}"
+    if close:
+        fix += f"; did you mean {str(Path(source.path or '').parent / close[0])!r}?"
+    return Problem(f"sources.{source.name}", message=f"no files match {source.path} ({found})", fix=fix)
+
+
+def _missing_columns(source: SourceConfig, file: str, missing: list[str], names: list[str]) -> Problem:
+    """The problem of a file without columns the mappings read: what it has, and the nearest names."""
+    lowered = {m.lower() for m in missing}
+    fields = [f for f, e in source.columns.items() if {c.lower() for c in expression_columns(e)} & lowered]
+    near = {m: difflib.get_close_matches(m, names, 1, 0.6) for m in missing}
+    hints = [f"{m!r} → {n[0]!r}" for m, n in near.items() if n]
+    fix = ("rename in the mapping: " + ", ".join(hints)) if hints else "map a column it has"
+    if len(names) == 1 and (separator := next((c for c in ",;\t|" if c in names[0]), None)):
+        fix = f"the header reads as one column: set the delimiter, options: {{delim: {separator!r}}}"
+    return Problem(
+        f"sources.{source.name}",
+        file,
+        field=", ".join(fields) or None,
+        message=f"no column {', '.join(map(repr, missing))} (its columns: {', '.join(map(repr, names))})",
+        fix=fix,
+    )
+
+
+def _read_fix(message: str, source: SourceConfig) -> str:
+    """What to do about a file that does not read."""
+    if "cannot be read as" in message or "declared" in message or "nvalid unicode" in message.lower():
+        return "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
+    if "empty" in message:
+        return "remove the empty file or narrow the glob"
+    if source.format == "csv":
+        return "check the delimiter, quote and header options ({delim: ';'}, {header: false} …)"
+    return f"check that the file is {source.format}"
+
+
+def _postgres_sample(
+    wh: Warehouse, source: SourceConfig, sample_rows: int
+) -> tuple[list[Problem], list[str]]:
+    """Read the first rows of a database source into raw.<source>; (problems, batches sampled)."""
+    where = f"sources.{source.name}"
+    connection = source.connection
+    if connection is None or connection.dsn_env is None:
+        return [], []  # a Prefect Secret block needs the Prefect server: checked when a run starts
+    if not os.environ.get(connection.dsn_env):
+        fix = f"export {connection.dsn_env}=postgresql://user:password@host:5432/database"
+        return [Problem(where, message=f"environment variable {connection.dsn_env} is not set", fix=fix)], []
+    batch = f"postgres:{source.name}@{RUN_ID}"
+    try:
+        names = read_postgres(wh, source, "_pg_sample", None, batch, sample_rows, TIMEOUT_SECONDS)
+    except (ConnectionError, DataError, ConfigError) as error:
+        message = _own(error, source)
+        return [
+            Problem(where, message=message, fix="check the server, the credentials and the table or query")
+        ], []
+    try:
+        names = [name for name in names if name not in ("_file", "_row")]
+        missing = missing_columns(source.referenced_columns(), names)
+        if missing:
+            return [_missing_columns(source, source.table or "query", missing, names)], []
+        append_raw(wh, source, "select * from _pg_sample", {}, RUN_ID, _QUIET)
+    finally:
+        wh.execute("drop table if exists _pg_sample")
+    return [], [batch]
+
+
+def _bind_problems(wh: Warehouse, source: SourceConfig, sampled: list[str]) -> list[Problem]:
+    """One problem per mapping that does not bind against the sampled columns."""
+    types = raw_types(wh, source)
+    problems = []
+    for field, expression in source.columns.items():
+        error = bind_error(wh, source, field, types)
+        if error is not None:
+            problems.append(
+                Problem(
+                    f"sources.{source.name}",
+                    sampled[0] if len(sampled) == 1 else None,
+                    field=field,
+                    message=f"{expression}: {error}",
+                    fix=mapping_hint(error),
+                )
+            )
+    return problems
+
+
+FIELD_REASON = re.compile(r"^field ([a-z_]+): (.*)$", re.S)
+
+
+def _quarantine_problems(
+    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int]]
+) -> list[Problem]:
+    """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows."""
+    where = f"sources.{source.name}"
+    rows = wh.rows(
+        "select file, row_number, reason from audit.quarantine where source = ? order by file, row_number",
+        [source.name],
+    )
+    problems = []
+    for file, (staged, quarantined, dropped) in sorted(counts.items()):
+        total = staged + quarantined + dropped
+        failing: dict[str | None, list[tuple[int, str]]] = {}
+        for _, row, reason in (r for r in rows if r[0] == file):
+            for part in reason.split("; "):
+                match = FIELD_REASON.match(part)
+                key = match.group(1) if match else ("" if part.startswith("no customer reference") else None)
+                if key is not None:
+                    failing.setdefault(key, []).append((row, match.group(2) if match else part))
+        for field, failures in failing.items():
+            if total and len(failures) == total:
+                row, message = failures[0]
+                text = f"every sampled row fails ({total} of {total}), here: {message}"
+                problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
+    read = sum(sum(c) for c in counts.values())
+    bad = sum(c[1] for c in counts.values())
+    if not problems and read and bad / read > source.max_bad_row_share:
+        file, row, reason = rows[0]
+        match = FIELD_REASON.match(reason)
+        field, what = (match.group(1), match.group(2)) if match else (None, reason)
+        message = (
+            f"{bad} of {read} sampled rows ({bad / read:.0%}) would be quarantined, more than "
+            f"max_bad_row_share {source.max_bad_row_share:.0%}: the run would fail; the first here: {what}"
+        )
+        fix = reason_fix(what.split("; ")[0]) or "correct the rows, or raise max_bad_row_share"
+        problems.append(Problem(where, file, row, field, message, fix))
+    return problems
+
+
+def reason_fix(reason: str) -> str | None:
+    """What to do about a quarantine reason (without its `field x: `), or None."""
+    if " fails for " in reason or reason.endswith(" fails"):
+        if "strptime" in reason:
+            return (
+                "the value does not fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), "
+                "%H hour, %M minute, %S second; several formats: try_strptime(x, ['%d/%m/%Y', '%Y-%m-%d'])"
+            )
+        return (
+            "the expression cannot convert this value (text read as a number must be one): correct the file "
+            "or the expression; try_cast(...) leaves such a value empty instead"
+        )
+    if "is not a valid timestamptz" in reason or "is not a valid date" in reason:
+        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
+    if "is not a valid decimal" in reason or "is not a valid double" in reason:
+        return "remove currency signs and thousands separators, e.g. replace(replace(x, '¥', ''), ',', '')"
+    if "is not a valid boolean" in reason:
+        return "map it to true/false, e.g. x in ('Y', '是', '1')"
+    if "is in the future" in reason:
+        return "check the time zone (timezone:) and the order of day and month"
+    if "is not one of" in reason:
+        return "map the source's own values: case upper(status) when 'SUCCESS' then 'paid' … end"
+    if "the mapping gave none" in reason or reason == "missing":
+        return "this field is required: map it from a column that has a value on every row"
+    if reason.startswith("no customer reference"):
+        return "map customer_ref, email, phone or device_id from a column that has values"
+    return None
+
+
+def _outputs(pipeline: PipelineConfig) -> list[Problem]:
+    """Problems with where a run writes (warehouse, exports) and the suppression list it reads."""
+    problems = []
+    for where, path in (("warehouse", pipeline.warehouse_path), ("exports", pipeline.exports_path)):
+        if where == "warehouse" and path.is_dir():
+            problems.append(
+                Problem(where, str(path), message="is a folder", fix="name a file, e.g. warehouse.duckdb")
+            )
+            continue
+        existing = path.parent if where == "warehouse" else path
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            message = f"cannot be written: {existing} is not a writable folder"
+            problems.append(
+                Problem(where, str(path), message=message, fix=f"make {existing} writable or change {where}:")
+            )
+    suppression = pipeline.privacy.suppression_file
+    if suppression is not None:
+        path = pipeline.resolve(suppression)
+        try:
+            path.read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            fix = "create it (one email, phone or customer id per line) or remove privacy.suppression_file"
+            problems.append(Problem("privacy.suppression_file", str(path), message="file not found", fix=fix))
+        except (OSError, UnicodeDecodeError) as error:
+            message = f"cannot be read as UTF-8 text: {error}"
+            problems.append(
+                Problem("privacy.suppression_file", str(path), message=message, fix="save it as UTF-8")
+            )
+    return problems

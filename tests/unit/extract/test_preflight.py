@@ -1,0 +1,341 @@
+"""Tests for tasks.extract.preflight: configs and small files in tmp_path, each problem as its one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+import yaml
+
+from tasks.extract.preflight import Problem, preflight
+from tasks.shared.config import PipelineConfig, load_config
+from tests.conftest import REPO
+
+RETAIL_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+RETAIL_ROWS = (
+    "536365,85123A,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n"
+    "536365,71053,WHITE METAL LANTERN,6,12/1/2010 8:26,3.39,17850.0,United Kingdom\n"
+    "536366,22633,HAND WARMER UNION JACK,6,12/1/2010 8:28,1.85,17850.0,United Kingdom\n"
+    "536367,84879,ASSORTED COLOUR BIRD ORNAMENT,32,12/1/2010 8:34,1.69,13047.0,United Kingdom\n"
+    "C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527.0,United Kingdom\n"
+)
+SHOP = {
+    "name": "shop",
+    "kind": "transactions",
+    "format": "csv",
+    "path": "data/online_retail*.csv",
+    "columns": {
+        "txn_id": "InvoiceNo || '-' || StockCode",
+        "order_id": "InvoiceNo",
+        "customer_ref": "CustomerID",
+        "amount": "Quantity * UnitPrice",
+        "ts": "strptime(InvoiceDate, '%m/%d/%Y %H:%M')",
+        "status": "case when InvoiceNo like 'C%' then 'cancelled' else 'paid' end",
+    },
+}
+
+
+def config(folder: Path, sources: list[dict[str, Any]], **extra: Any) -> PipelineConfig:
+    path = folder / "config.yaml"
+    data = {"warehouse": "warehouse.duckdb", "sources": sources, **extra}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return load_config(path)
+
+
+def retail(folder: Path, rows: str = RETAIL_ROWS, name: str = "online_retail_2010.csv") -> Path:
+    (folder / "data").mkdir(exist_ok=True)
+    path = folder / "data" / name
+    path.write_text(RETAIL_HEADER + rows, encoding="utf-8")
+    return path
+
+
+def lines(problems: list[Problem]) -> list[str]:
+    return [str(problem) for problem in problems]
+
+
+def test_a_config_that_works_has_no_problems(tmp_path: Path) -> None:
+    retail(tmp_path)
+    assert preflight(config(tmp_path, [SHOP])) == []
+
+
+def test_a_glob_that_matches_nothing_names_the_glob_the_folder_and_what_is_there(tmp_path: Path) -> None:
+    retail(tmp_path, name="online-retail-2010.csv")
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        f"sources.shop: no files match data/online_retail*.csv (the folder {tmp_path}/data holds "
+        f"online-retail-2010.csv) — the path is a glob relative to the config's folder {tmp_path}; "
+        "did you mean 'data/online-retail-2010.csv'?"
+    ]
+
+
+def test_a_glob_into_a_missing_folder(tmp_path: Path) -> None:
+    assert lines(preflight(config(tmp_path, [{**SHOP, "path": "exports/2024/*.csv"}]))) == [
+        f"sources.shop: no files match exports/2024/*.csv (the folder {tmp_path}/exports/2024 does not exist) "
+        f"— the path is a glob relative to the config's folder {tmp_path}"
+    ]
+
+
+def test_a_mapped_column_missing_from_a_file_names_the_file_the_column_and_what_it_has(
+    tmp_path: Path,
+) -> None:
+    retail(tmp_path)
+    other = retail(tmp_path, name="online_retail_2011.csv")
+    other.write_text(other.read_text().replace("UnitPrice", "Unit Price"), encoding="utf-8")
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        "sources.shop: data/online_retail_2011.csv, field amount: no column 'UnitPrice' (its columns: "
+        "'InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'Unit Price', 'CustomerID', "
+        "'Country') — rename in the mapping: 'UnitPrice' → 'Unit Price'"
+    ]
+
+
+def test_column_names_match_without_regard_to_case_as_duckdb_binds_them(tmp_path: Path) -> None:
+    retail(tmp_path)
+    columns = {**SHOP["columns"], "amount": "quantity * unitprice"}
+    assert preflight(config(tmp_path, [{**SHOP, "columns": columns}])) == []
+
+
+def test_a_mapping_that_does_not_bind_names_the_field_and_what_to_do(tmp_path: Path) -> None:
+    retail(tmp_path)
+    columns = {**SHOP["columns"], "amount": "round(UnitPrice, 2)"}
+    assert lines(preflight(config(tmp_path, [{**SHOP, "columns": columns}]))) == [
+        "sources.shop: data/online_retail_2010.csv, field amount: round(UnitPrice, 2): Binder Error: No function "
+        "matches the given name and argument types 'round(VARCHAR, INTEGER_LITERAL)'. You might need to add "
+        "explicit type casts. — CSV and Excel columns are text, read as numbers only in arithmetic (+ - * /) "
+        "and in comparisons with a number: elsewhere write cast(<column> as double)"
+    ]
+
+
+def test_a_number_in_quotes_does_not_bind(tmp_path: Path) -> None:
+    retail(tmp_path)
+    columns = {**SHOP["columns"], "amount": "Quantity * '2.5'"}
+    assert lines(preflight(config(tmp_path, [{**SHOP, "columns": columns}]))) == [
+        "sources.shop: data/online_retail_2010.csv, field amount: Quantity * '2.5': Binder Error: Could not "
+        'choose a best candidate function for the function call "*(DOUBLE, STRING_LITERAL)". In order to select '
+        "one, please add explicit type casts. — a value in quotes is text: write numbers without quotes"
+    ]
+
+
+def test_a_mapping_that_fails_on_every_row_names_the_first_row_and_the_value(tmp_path: Path) -> None:
+    retail(tmp_path)
+    columns = {**SHOP["columns"], "amount": "Quantity * Description"}
+    assert lines(preflight(config(tmp_path, [{**SHOP, "columns": columns}]))) == [
+        "sources.shop: data/online_retail_2010.csv row 1, field amount: every sampled row fails (5 of 5), "
+        "here: Quantity * Description fails for Description 'WHITE HANGING HEART T-LIGHT HOLDER', Quantity '6' "
+        "— the expression cannot convert this value (text read as a number must be one): correct the file or "
+        "the expression; try_cast(...) leaves such a value empty instead"
+    ]
+
+
+def test_a_date_format_that_fits_no_row_is_a_problem(tmp_path: Path) -> None:
+    retail(tmp_path)
+    columns = {**SHOP["columns"], "ts": "strptime(InvoiceDate, '%Y-%m-%d %H:%M')"}
+    assert lines(preflight(config(tmp_path, [{**SHOP, "columns": columns}]))) == [
+        "sources.shop: data/online_retail_2010.csv row 1, field ts: every sampled row fails (5 of 5), here: "
+        "strptime(InvoiceDate, '%Y-%m-%d %H:%M') fails for InvoiceDate '12/1/2010 8:26' — the value does not "
+        "fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), %H hour, %M minute, %S second; "
+        "several formats: try_strptime(x, ['%d/%m/%Y', '%Y-%m-%d'])"
+    ]
+
+
+def test_one_bad_cell_is_not_a_problem_more_bad_rows_than_the_source_allows_are(tmp_path: Path) -> None:
+    rows = RETAIL_ROWS.replace("12/1/2010 8:28", "13/45/2010 8:28")
+    retail(tmp_path, rows * 4)  # 1 bad row in 5: 20%
+    assert preflight(config(tmp_path, [{**SHOP, "max_bad_row_share": 0.25}])) == []
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        "sources.shop: data/online_retail_2010.csv row 3, field ts: 4 of 20 sampled rows (20%) would be "
+        "quarantined, more than max_bad_row_share 5%: the run would fail; the first here: "
+        "strptime(InvoiceDate, '%m/%d/%Y %H:%M') fails for InvoiceDate '13/45/2010 8:28' — the value does not "
+        "fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), %H hour, %M minute, %S second; "
+        "several formats: try_strptime(x, ['%d/%m/%Y', '%Y-%m-%d'])"
+    ]
+
+
+def test_only_the_sample_is_read(tmp_path: Path) -> None:
+    bad = "536368,22960,JAM MAKING SET,x,12/1/2010 8:34,4.25,13047.0,United Kingdom\n"
+    retail(tmp_path, RETAIL_ROWS * 3 + bad * 20)
+    assert preflight(config(tmp_path, [SHOP]), sample_rows=15) == []
+    assert lines(preflight(config(tmp_path, [SHOP]), sample_rows=16))[0].startswith(
+        "sources.shop: data/online_retail_2010.csv row 16, field amount: 1 of 16 sampled rows (6%) would be "
+        "quarantined"
+    )
+
+
+def test_a_file_in_another_encoding_than_declared(tmp_path: Path) -> None:
+    (tmp_path / "crm").mkdir()
+    (tmp_path / "crm" / "members.csv").write_bytes("会员编号,姓名\n000123,张三\n".encode("gbk"))
+    source = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "crm/*.csv",
+        "columns": {"source_id": '"会员编号"', "full_name": '"姓名"'},
+    }
+    [problem] = preflight(config(tmp_path, [source]))
+    assert (problem.source, problem.file) == ("sources.crm", "crm/members.csv")
+    assert problem.message.startswith("cannot read crm/members.csv as csv (encoding utf-8): ")
+    assert problem.fix == "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
+    assert preflight(config(tmp_path, [{**source, "encoding": "gbk"}])) == []
+
+
+def test_a_gbk_sample_is_cut_after_a_whole_record(tmp_path: Path) -> None:
+    # the head of a transcoded file ends after a record even where a quoted field holds a newline
+    (tmp_path / "crm").mkdir()
+    rows = "".join(f'{i:06d},"张三\n第{i}行"\n' for i in range(1, 40))
+    (tmp_path / "crm" / "members.csv").write_bytes(("会员编号,备注\n" + rows).encode("gbk"))
+    source = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "encoding": "gbk",
+        "path": "crm/*.csv",
+        "columns": {"source_id": '"会员编号"', "full_name": '"备注"'},
+    }
+    for sample_rows in (1, 2, 3, 10):
+        assert preflight(config(tmp_path, [source]), sample_rows=sample_rows) == []
+
+
+def test_an_excel_sample(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    pl.DataFrame(
+        {"id": ["00123", "00124"], "paid_at": ["2026-01-01 10:00", "yesterday"], "amt": ["5", "6"]}
+    ).write_excel(tmp_path / "data" / "pay.xlsx")
+    source = {
+        "name": "pay",
+        "kind": "transactions",
+        "format": "xlsx",
+        "path": "data/*.xlsx",
+        "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt * 100"},
+    }
+    assert lines(preflight(config(tmp_path, [source]))) == [
+        "sources.pay: data/pay.xlsx row 2, field ts: 1 of 2 sampled rows (50%) would be quarantined, more than "
+        "max_bad_row_share 5%: the run would fail; the first here: 'yesterday' is not a valid timestamptz — "
+        "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
+    ]
+
+
+def test_an_unsupported_reader_option(tmp_path: Path) -> None:
+    retail(tmp_path)
+    assert lines(preflight(config(tmp_path, [{**SHOP, "options": {"ignore_errors": True}}]))) == [
+        "sources.shop: reader option 'ignore_errors' is not supported for csv (allowed: comment, delim, escape, "
+        "header, max_line_size, new_line, nullstr, quote, sep, skip) — remove the option or use one listed"
+    ]
+
+
+def test_a_wrong_delimiter(tmp_path: Path) -> None:
+    retail(tmp_path)
+    assert lines(preflight(config(tmp_path, [{**SHOP, "options": {"delim": ";"}}]))) == [
+        "sources.shop: data/online_retail_2010.csv, field txn_id, order_id, customer_ref, amount, ts, status: "
+        "no column 'CustomerID', 'InvoiceDate', 'InvoiceNo', 'Quantity', 'StockCode', 'UnitPrice' (its columns: "
+        "'InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country') — the header "
+        "reads as one column: set the delimiter, options: {delim: ','}"
+    ]
+
+
+def test_a_postgres_source_without_its_connection_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SHOP_PG_DSN", raising=False)
+    source = {
+        "name": "members",
+        "kind": "customers",
+        "format": "postgres",
+        "connection": {"dsn_env": "SHOP_PG_DSN"},
+        "table": "public.members",
+        "columns": {"source_id": "id"},
+    }
+    assert lines(preflight(config(tmp_path, [source]))) == [
+        "sources.members: environment variable SHOP_PG_DSN is not set — "
+        "export SHOP_PG_DSN=postgresql://user:password@host:5432/database"
+    ]
+
+
+def test_a_postgres_server_that_does_not_answer_is_a_problem_not_a_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("SHOP_PG_DSN", f"postgresql://postgres@127.0.0.1:{port}/postgres")
+    source = {
+        "name": "members",
+        "kind": "customers",
+        "format": "postgres",
+        "connection": {"dsn_env": "SHOP_PG_DSN"},
+        "table": "public.members",
+        "columns": {"source_id": "id"},
+    }
+    [problem] = preflight(config(tmp_path, [source]))
+    assert problem.source == "sources.members"
+    assert problem.message.startswith("PostgreSQL read failed: ")
+    assert problem.fix == "check the server, the credentials and the table or query"
+
+
+def test_a_missing_suppression_file(tmp_path: Path) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP], privacy={"suppression_file": "suppressed.txt"})
+    assert lines(preflight(pipeline)) == [
+        f"privacy.suppression_file: {tmp_path}/suppressed.txt: file not found — create it (one email, phone or "
+        "customer id per line) or remove privacy.suppression_file"
+    ]
+    (tmp_path / "suppressed.txt").write_text("a@example.com\n", encoding="utf-8")
+    assert preflight(pipeline) == []
+
+
+def test_a_warehouse_path_that_is_a_folder(tmp_path: Path) -> None:
+    retail(tmp_path)
+    (tmp_path / "warehouse.duckdb").mkdir()
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        f"warehouse: {tmp_path}/warehouse.duckdb: is a folder — name a file, e.g. warehouse.duckdb"
+    ]
+
+
+def test_preflight_leaves_no_files_and_no_warehouse(tmp_path: Path) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP])
+    before = sorted(tmp_path.rglob("*"))
+    assert preflight(pipeline) == []
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_importing_the_preflight_check_does_not_import_prefect() -> None:
+    code = "import sys, tasks.extract.preflight; print('prefect' in sys.modules)"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"
+
+
+def test_a_problem_is_one_line() -> None:
+    problem = Problem(
+        "sources.shop", "data/retail.csv", 7, "amount", "'abc' * '2'", "write cast(Quantity as double)"
+    )
+    assert (
+        str(problem)
+        == "sources.shop: data/retail.csv row 7, field amount: 'abc' * '2' — write cast(Quantity as double)"
+    )
+    assert str(Problem("warehouse", message="is a folder")) == "warehouse: is a folder"
+
+
+def test_a_postgres_source_is_sampled_through_its_mappings(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sources import MEMBERS_SOURCE, PG_ENV, pg_execute
+
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        "drop table if exists members",
+        "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
+        "insert into members values ('00123', '张三', '13800138001', '2026-01-01 10:00+08')",
+    )
+    assert preflight(config(tmp_path, [MEMBERS_SOURCE])) == []
+    columns = {**MEMBERS_SOURCE["columns"], "email": "mail"}
+    assert lines(preflight(config(tmp_path, [{**MEMBERS_SOURCE, "columns": columns}]))) == [
+        "sources.members: public.members, field email: no column 'mail' (its columns: 'id', 'name', 'phone', "
+        "'updated_at') — map a column it has"
+    ]
