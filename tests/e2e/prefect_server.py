@@ -1,0 +1,302 @@
+"""A real Prefect stack for the end-to-end tests: server, process work pool, deployments, worker, and
+Chromium to render the UI. Every process started here carries SEGMENTS_TEST_STACK=<home> in its
+environment (flow runs inherit it from the worker, though the worker starts them in sessions of their
+own), so teardown stops all of them."""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.conftest import REPO
+
+PREFECT = str(Path(REPO) / ".venv" / "bin" / "prefect")
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHIPPED = Path(REPO) / "deployments" / "prefect.yaml"
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+MARKER = "SEGMENTS_TEST_STACK"
+
+
+@dataclass
+class Stack:
+    """A running Prefect server and worker with the deployments of one prefect.yaml."""
+
+    ui: str
+    api: str
+    logs: Path
+    deployments: dict[str, str] = field(default_factory=dict)  # name -> id
+
+    def get(self, path: str) -> dict | list:
+        """GET an API path; fail on an error status."""
+        response = httpx.get(f"{self.api}{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict) -> dict | list:
+        """POST an API path; fail on an error status."""
+        response = httpx.post(f"{self.api}{path}", json=body, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def flow_runs(self, deployment: str) -> list[dict]:
+        """Every flow run of a deployment, soonest expected start first."""
+        return self.post(
+            "/flow_runs/filter",
+            {
+                "deployments": {"id": {"any_": [self.deployments[deployment]]}},
+                "sort": "EXPECTED_START_TIME_ASC",
+            },
+        )
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_open(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:port."""
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for(condition: Callable[[], object], seconds: float, what: str, every: float = 1) -> None:
+    """Poll condition until it is true, or fail naming what did not happen."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(every)
+    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
+
+
+def healthy(api: str) -> bool:
+    """Whether the server answers on its health endpoint."""
+    try:
+        return httpx.get(f"{api}/health", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def prefect_env(home: Path, port: int, **extra: str) -> dict[str, str]:
+    """This environment without PREFECT_* settings, pointed at a server on 127.0.0.1:port."""
+    api = f"http://127.0.0.1:{port}/api"
+    return {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_") and k != "SEGMENTS_CONFIG"},
+        "PREFECT_HOME": str(home / "prefect"),
+        "PREFECT_API_URL": api,
+        "PREFECT_UI_API_URL": api,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": "127.0.0.1",
+        "PREFECT_SERVER_API_PORT": str(port),
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        **extra,
+    }
+
+
+def environ(pid: int) -> dict[str, str]:
+    """The environment of a live process ({} when it is gone or unreadable)."""
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
+
+
+def pids_with(name: str, value: str) -> list[int]:
+    """Live, not zombie, processes whose environment has name=value."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if (
+            entry.name.isdigit()
+            and environ(int(entry.name)).get(name) == value
+            and not zombie(int(entry.name))
+        ):
+            found.append(int(entry.name))
+    return found
+
+
+def zombie(pid: int) -> bool:
+    """Whether pid has exited and waits to be reaped (or is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] in ("Z", "X")
+
+
+def stop_marked(value: str, seconds: float = 10) -> None:
+    """TERM every process marked with value, then KILL what is left after seconds."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in pids_with(MARKER, value):
+            with suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + seconds
+        while pids_with(MARKER, value) and time.monotonic() < deadline:
+            time.sleep(0.25)
+
+
+@contextmanager
+def prefect_stack(
+    home: Path,
+    prefect_file: Path = SHIPPED,
+    server_env: dict[str, str] | None = None,
+    worker_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
+    """Server on a free loopback port, process work pool `segments`, `prefect deploy --all` of
+    prefect_file (from the repository root, where entrypoints resolve), one worker."""
+    port = free_port()
+    env = prefect_env(home, port, **{MARKER: str(home)})
+    logs = home / "logs"
+    logs.mkdir(parents=True)
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, extra: dict[str, str], *args: str) -> None:
+        log = (logs / f"{name}.log").open("w")
+        processes.append(
+            subprocess.Popen(
+                [PREFECT, *args],
+                cwd=REPO,
+                env={**env, **extra},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            [PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    stack = Stack(ui=f"http://127.0.0.1:{port}", api=env["PREFECT_API_URL"], logs=logs)
+    try:
+        start("server", server_env or {}, "server", "start", "--host", "127.0.0.1", "--port", str(port))
+        wait_for(
+            lambda: healthy(stack.api), 180, f"the Prefect server on port {port} (log: {logs / 'server.log'})"
+        )
+        run("work-pool", "create", "segments", "--type", "process")
+        run("--no-prompt", "deploy", "--all", "--prefect-file", str(prefect_file))
+        start("worker", worker_env or {}, "worker", "start", "--pool", "segments")
+        stack.deployments = {d["name"]: d["id"] for d in stack.post("/deployments/filter", {})}
+        yield stack
+    finally:
+        # The 3.9.1 worker does not exit on its first SIGTERM (it keeps polling), hence the KILL after 10 s.
+        stop_marked(str(home))
+        for process in processes:
+            process.wait(timeout=10)
+
+
+def auto_scheduled(stack: Stack, deployment: str) -> list[dict]:
+    """Runs of a deployment that the scheduler service created (not the API), soonest first."""
+    return [r for r in stack.flow_runs(deployment) if r["auto_scheduled"]]
+
+
+def wait_for_scheduled(stack: Stack, deployment: str, count: int, seconds: float = 90) -> list[dict]:
+    """Wait until the scheduler service has created count runs of a deployment; return them, soonest
+    first. On a timeout the message quotes the scheduler's last error from the server log."""
+    try:
+        wait_for(lambda: len(auto_scheduled(stack, deployment)) >= count, seconds, f"{count} scheduled runs")
+    except AssertionError as timeout:
+        log = (stack.logs / "server.log").read_text(errors="replace").splitlines()
+        errors = [
+            line for line in log if "Error scheduling" in line or line.startswith(("ValueError", "TypeError"))
+        ]
+        raise AssertionError(
+            f"{timeout} of {deployment}; the scheduler's last errors ({stack.logs / 'server.log'}):\n"
+            + "\n".join(errors[-2:])
+        ) from None
+    return auto_scheduled(stack, deployment)
+
+
+def create_run(stack: Stack, deployment: str, parameters: dict) -> str:
+    """POST a flow run of a deployment with parameters, as the UI's run form does; return its id."""
+    response = httpx.post(
+        f"{stack.api}/deployments/{stack.deployments[deployment]}/create_flow_run",
+        json={"parameters": parameters, "state": {"type": "SCHEDULED"}},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def final_state(stack: Stack, run_id: str, seconds: float = 420) -> str:
+    """Wait for a flow run to finish; return its state type."""
+    state: dict = {}
+
+    def finished() -> bool:
+        state.update(stack.get(f"/flow_runs/{run_id}")["state"])
+        return state["type"] in FINAL_STATES
+
+    wait_for(finished, seconds, f"flow run {run_id} (worker log: {stack.logs / 'worker.log'})")
+    return state["type"]
+
+
+def published_runs(config: Path) -> list[tuple]:
+    """(as_of, published_at) of every publish, in the order they happened."""
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select as_of, published_at from published.runs order by published_at")
+
+
+def utc(text: str) -> datetime:
+    """A timestamp of the API as an aware datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def chromium(
+    url: str, profile: Path, *args: str, budget_ms: int = 20000, tz: str = "UTC"
+) -> subprocess.CompletedProcess:
+    """Headless Chromium on url (a fresh profile) in time zone tz, with extra args (--dump-dom, ...)."""
+    assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install chromium (make test installs it)"
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1400",
+        f"--virtual-time-budget={budget_ms}",
+    ]
+    return subprocess.run(
+        [CHROMIUM, *flags, *args, url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TZ": tz},
+    )
+
+
+def rendered_text(url: str, profile: Path, expected: list[str], tz: str = "UTC", tries: int = 3) -> str:
+    """The visible text of a page once it shows every expected string (or after tries renders).
+
+    The UI fills its lists from API calls after the first paint; on a busy machine Chromium's virtual
+    time budget can run out before they answer, so a render that lacks them is tried again."""
+    text = ""
+    for attempt in range(tries):
+        dom = chromium(url, profile / f"render-{attempt}", "--dump-dom", tz=tz).stdout
+        visible = re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S)
+        text = " ".join(re.sub(r"<[^>]+>", " ", visible).split())
+        if all(item in text for item in expected):
+            break
+    return text
