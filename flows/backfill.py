@@ -17,6 +17,7 @@ from prefect.runtime import flow_run
 from flows.daily_refresh import daily_refresh
 from flows.hooks import notify_failure
 from flows.runs import config_path
+from tasks.publish.tables import partial_days
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
@@ -60,7 +61,8 @@ def progress_store(config: PipelineConfig, request: str, logger) -> Iterator[War
 
 
 def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger) -> set[date]:
-    """Days this request completed in an earlier attempt, plus already published days unless overwrite."""
+    """Days this request completed in an earlier attempt, plus days already published from complete data
+    unless overwrite."""
     if not config.warehouse_path.exists():
         return set()
     with progress_store(config, request, logger) as wh:
@@ -71,7 +73,8 @@ def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger)
             )
         }
         if not overwrite and wh.table_exists("published.runs"):
-            done |= {as_of for (as_of,) in wh.rows("select distinct as_of from published.runs")}
+            published = {as_of for (as_of,) in wh.rows("select distinct as_of from published.runs")}
+            done |= published - set(partial_days(wh))  # a day published from incomplete data is redone
     return done
 
 

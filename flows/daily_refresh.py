@@ -21,10 +21,12 @@ from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
 from tasks.publish import publish
+from tasks.publish.tables import partial_days
 from tasks.segment import segment
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.lock import warehouse_lock
+from tasks.shared.warehouse import Warehouse
 
 
 def refresh(
@@ -59,6 +61,15 @@ def refresh(
     summary["publish"] = publish(pipeline, as_of, run_id, summary)
     update_progress_artifact(progress, progress=100.0)
     return summary
+
+
+def ended_partial_days(pipeline: PipelineConfig, before: date, now: datetime) -> list[date]:
+    """Days before `before` that were published partial and have ended since: a run recomputes them."""
+    if not pipeline.warehouse_path.exists():
+        return []
+    with Warehouse.open(pipeline) as wh:
+        days = partial_days(wh)
+    return [day for day in days if day < before and not is_partial(pipeline, day, now)]
 
 
 def current_run_id() -> str:
@@ -107,5 +118,11 @@ def daily_refresh(
         timeout(seconds=pipeline.orchestration.timeout_seconds),
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
+        recomputed = ended_partial_days(pipeline, as_of, datetime.now(UTC))
+        for day in recomputed:  # oldest first, before as_of: its membership changes compare with them
+            logger.info("recomputing %s: it was published partial and has ended since", day)
+            refresh(pipeline, day, run_id, full_refresh)
+            full_refresh = None  # a source is reloaded once
         summary = refresh(pipeline, as_of, run_id, full_refresh, partial)
+    summary["recomputed_partial_days"] = [day.isoformat() for day in recomputed]
     return summary

@@ -1,0 +1,52 @@
+"""Days published before they ended: marked partial, recomputed by the next run and by a backfill."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.backfill import backfill
+from flows.daily_refresh import daily_refresh
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.conftest import SAMPLE_END
+
+pytestmark = pytest.mark.e2e
+
+
+def runs(config: Path) -> list[tuple]:
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select as_of, partial from published.runs order by published_at")
+
+
+def mark_partial(config: Path, day) -> None:
+    """As if the day had been published by a run that started before the day ended."""
+    with Warehouse.open(load_config(config)) as wh:
+        wh.execute("update published.runs set partial = true where as_of = ?", [day])
+
+
+def test_today_is_published_partial(prefect_server: None, sample_data: Path, make_config) -> None:
+    config = make_config(sample_data)
+    today = load_config(config).today()
+    summary = daily_refresh(as_of=today, config=str(config))
+    assert summary["partial"] is True
+    assert runs(config) == [(today, True)]
+
+
+def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
+    config = make_config(sample_data)
+    before, day, after = SAMPLE_END - timedelta(days=2), SAMPLE_END - timedelta(days=1), SAMPLE_END
+    assert backfill(start=before, end=day, config=str(config)) == [before.isoformat(), day.isoformat()]
+    mark_partial(config, day)
+
+    summary = daily_refresh(as_of=after, config=str(config))
+    assert summary["recomputed_partial_days"] == [day.isoformat()]
+    assert summary["partial"] is False
+    assert runs(config)[2:] == [(day, False), (after, False)]  # the partial day first, then the run's own
+
+    # a backfill without overwrite skips complete days and recomputes the partial one
+    mark_partial(config, before)
+    assert backfill(start=before, end=after, config=str(config)) == [before.isoformat()]
+    assert runs(config)[-1] == (before, False)
