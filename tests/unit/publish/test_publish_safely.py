@@ -272,6 +272,33 @@ def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: 
     print(f"report screenshot: {screenshot}")
 
 
+def test_chromium_draws_chinese_glyphs_not_empty_boxes(tmp_path: Path) -> None:
+    """Without a CJK font (make test installs fonts-noto-cjk) every Han character is the same empty box,
+    so two different names would render to the same pixels."""
+
+    def shot(text: str) -> list[bytes]:
+        page = tmp_path / f"{text}.html"
+        page.write_text(f'<html><body style="font-size:96px">{text}</body></html>', encoding="utf-8")
+        png = tmp_path / f"{text}.png"
+        subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                f"--user-data-dir={tmp_path / 'c'}",
+                "--window-size=400,200",
+                f"--screenshot={png}",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+        return png_pixels(png)[2]
+
+    assert shot("张三") != shot("李四"), "Chinese renders as boxes: sudo apt-get install fonts-noto-cjk"
+
+
 # --- config ------------------------------------------------------------------------------------------
 
 
