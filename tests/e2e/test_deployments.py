@@ -1,116 +1,34 @@
-"""Deployments on a real Prefect server: deploy from deployments/prefect.yaml, run through a worker,
-launch runs through the REST API exactly as the UI's run form does, and render that form in Chromium."""
+"""Deployments on a real Prefect server: deploy deployments/prefect.yaml as shipped, let the server's
+scheduler create the daily refresh's upcoming runs and see them in the UI, run through a worker, launch
+runs through the REST API exactly as the UI's run form does, and render that form in Chromium."""
 
 import os
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from sampledata import generate
-from tasks.shared.config import load_config
-from tasks.shared.warehouse import Warehouse
-from tests.conftest import REPO, SAMPLE_END, write_config
+from tests.conftest import SAMPLE_END, write_config
+from tests.e2e.prefect_server import (
+    Stack,
+    chromium,
+    create_run,
+    final_state,
+    prefect_stack,
+    published_runs,
+    rendered_text,
+    utc,
+    wait_for_scheduled,
+)
 
 pytestmark = pytest.mark.e2e
 
-PREFECT = str(Path(REPO) / ".venv" / "bin" / "prefect")
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-@dataclass
-class Stack:
-    """A running Prefect server and worker with both deployments."""
-
-    ui: str
-    api: str
-    deployments: dict[str, str]  # name -> id
-    logs: Path
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(condition, seconds: float, what: str) -> None:
-    """Poll condition until it is true, or fail naming what did not happen."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(1)
-    raise AssertionError(f"timed out after {seconds:.0f} s waiting for {what}")
-
-
-def healthy(api: str) -> bool:
-    try:
-        return httpx.get(f"{api}/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Server on a free loopback port, process work pool, `prefect deploy --all`, one worker."""
-    home = tmp_path_factory.mktemp("prefect-stack")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
-        "PREFECT_HOME": str(home / "prefect"),
-        "PREFECT_API_URL": api,
-        "PREFECT_UI_API_URL": api,
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": "127.0.0.1",
-        "PREFECT_SERVER_API_PORT": str(port),
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-    }
-    logs = home / "logs"
-    logs.mkdir()
-    processes: list[subprocess.Popen] = []
-
-    def start(name: str, *args: str) -> None:
-        log = (logs / f"{name}.log").open("w")
-        processes.append(
-            subprocess.Popen([PREFECT, *args], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        )
-
-    def run(*args: str) -> str:
-        done = subprocess.run(
-            [PREFECT, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
-        )
-        assert done.returncode == 0, f"prefect {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
-        return done.stdout
-
-    try:
-        start("server", "server", "start", "--host", "127.0.0.1", "--port", str(port))
-        wait_for(lambda: healthy(api), 180, f"the Prefect server on port {port} (log: {logs / 'server.log'})")
-        run("work-pool", "create", "segments", "--type", "process")
-        run("--no-prompt", "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
-        start("worker", "worker", "start", "--pool", "segments")
-        found = httpx.post(f"{api}/deployments/filter", json={}, timeout=10).json()
-        yield Stack(
-            ui=f"http://127.0.0.1:{port}", api=api, deployments={d["name"]: d["id"] for d in found}, logs=logs
-        )
-    finally:
-        for process in reversed(processes):
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
@@ -121,33 +39,14 @@ def stack_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_config(data, tmp_path_factory.mktemp("stack-work"))
 
 
-def create_run(stack: Stack, deployment: str, parameters: dict) -> str:
-    """POST a flow run of a deployment with parameters, as the UI's run form does; return its id."""
-    response = httpx.post(
-        f"{stack.api}/deployments/{stack.deployments[deployment]}/create_flow_run",
-        json={"parameters": parameters, "state": {"type": "SCHEDULED"}},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
-    return response.json()["id"]
-
-
-def final_state(stack: Stack, run_id: str, seconds: float = 420) -> str:
-    """Wait for a flow run to finish; return its state type."""
-    state: dict = {}
-
-    def finished() -> bool:
-        state.update(httpx.get(f"{stack.api}/flow_runs/{run_id}", timeout=10).json()["state"])
-        return state["type"] in FINAL_STATES
-
-    wait_for(finished, seconds, f"flow run {run_id} (worker log: {stack.logs / 'worker.log'})")
-    return state["type"]
-
-
-def published_runs(config: Path) -> list[tuple]:
-    """(as_of, published_at) of every publish, in the order they happened."""
-    with Warehouse.open(load_config(config), read_only=True) as wh:
-        return wh.rows("select as_of, published_at from published.runs order by published_at")
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_config: Path) -> Iterator[Stack]:
+    """Server on a free loopback port, process work pool, `prefect deploy --all`, one worker. The worker
+    has SEGMENTS_CONFIG, so a scheduled run that falls due during the tests uses the test's data."""
+    with prefect_stack(
+        tmp_path_factory.mktemp("prefect-stack"), worker_env={"SEGMENTS_CONFIG": str(stack_config)}
+    ) as running:
+        yield running
 
 
 def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> None:
@@ -202,25 +101,47 @@ def test_a_scheduled_refresh_and_a_backfill_at_the_same_time_both_complete(
     assert new.index(date(2026, 11, 14)) < new.index(date(2026, 11, 15))
 
 
-def test_the_run_form_renders_parameters_and_descriptions(stack: Stack, tmp_path: Path) -> None:
-    assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install chromium (make test installs it)"
-    url = f"{stack.ui}/deployments/deployment/{stack.deployments['backfill']}/run"
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-        "--window-size=1280,1400",
-        "--virtual-time-budget=20000",
+def next_six_in_the_morning_in_shanghai(moment: datetime) -> datetime:
+    """The first 06:00 Asia/Shanghai after moment: when `0 6 * * *` in that time zone is next due."""
+    local = moment.astimezone(SHANGHAI)
+    due = datetime.combine(local.date(), time(6), SHANGHAI)
+    return due if due > local else due + timedelta(days=1)
+
+
+def test_the_scheduler_creates_the_upcoming_daily_runs(stack: Stack) -> None:
+    runs = wait_for_scheduled(stack, "daily-refresh", 3)[:3]
+    first = next_six_in_the_morning_in_shanghai(utc(runs[0]["created"]))
+    assert [utc(r["expected_start_time"]) for r in runs] == [first + timedelta(days=n) for n in range(3)]
+    assert [(r["state"]["type"], r["state"]["name"], r["parameters"]) for r in runs] == [
+        ("SCHEDULED", "Scheduled", {})
+    ] * 3
+    deployment = stack.deployments["daily-refresh"]
+    assert all(r["idempotency_key"].startswith(f"scheduled {deployment} ") for r in runs)
+
+
+@pytest.mark.parametrize("ui", ["", "/v2"], ids=["ui-v1", "ui-v2"])
+def test_the_deployment_page_lists_the_upcoming_runs(stack: Stack, tmp_path: Path, ui: str) -> None:
+    runs = wait_for_scheduled(stack, "daily-refresh", 3)[:3]
+    url = f"{stack.ui}{ui}/deployments/deployment/{stack.deployments['daily-refresh']}?tab=Upcoming"
+    # shown in the browser's time zone: 06:00 for an operator in Shanghai
+    expected = [
+        *(r["name"] for r in runs),
+        *(utc(r["expected_start_time"]).astimezone(SHANGHAI).strftime("%Y/%m/%d %I:%M:%S %p") for r in runs),
     ]
-    dom = subprocess.run(
-        [CHROMIUM, *flags, "--dump-dom", url], capture_output=True, text=True, timeout=120
-    ).stdout
+    text = rendered_text(url, tmp_path, expected, tz="Asia/Shanghai")
+    for item in expected:
+        assert item in text, f"the Upcoming tab ({url}) does not show {item!r}:\n{text[:2000]}"
+    assert text.count("auto-scheduled") >= 3
+    screenshot = tmp_path / f"daily-refresh-upcoming{ui.replace('/', '-')}.png"
+    chromium(url, tmp_path / "screenshot", f"--screenshot={screenshot}", tz="Asia/Shanghai")
+    assert screenshot.stat().st_size > 10_000
+    if os.environ.get("SEGMENTS_SCREENSHOT_DIR"):
+        shutil.copy(screenshot, Path(os.environ["SEGMENTS_SCREENSHOT_DIR"]) / screenshot.name)
+
+
+def test_the_run_form_renders_parameters_and_descriptions(stack: Stack, tmp_path: Path) -> None:
+    url = f"{stack.ui}/deployments/deployment/{stack.deployments['backfill']}/run"
+    dom = chromium(url, tmp_path / "chromium", "--dump-dom").stdout
     for text in (
         "First as_of day (YYYY-MM-DD).",
         "Last as_of day (YYYY-MM-DD), inclusive; today at the latest.",
@@ -229,7 +150,7 @@ def test_the_run_form_renders_parameters_and_descriptions(stack: Stack, tmp_path
     ):
         assert text in dom, f"the run form does not show {text!r}"
     screenshot = tmp_path / "backfill-run-form.png"
-    subprocess.run([CHROMIUM, *flags, f"--screenshot={screenshot}", url], capture_output=True, timeout=120)
+    chromium(url, tmp_path / "chromium", f"--screenshot={screenshot}")
     assert screenshot.stat().st_size > 10_000
     if os.environ.get("SEGMENTS_SCREENSHOT_DIR"):  # to refresh the README's picture
         shutil.copy(screenshot, Path(os.environ["SEGMENTS_SCREENSHOT_DIR"]) / screenshot.name)
