@@ -2,14 +2,15 @@
 
 `preflight(pipeline)` looks at every source the way extract would, on a sample: the glob matches
 files, each file reads with its reader options and encoding, its header has every column the
-mappings read, and the mappings evaluated on the file's first rows, through the staging models a run
-uses, neither fail to bind nor fail on every row nor quarantine more than the source allows. For a
-database source it checks that the connection variable is set and reads a sample (short timeouts).
-It also checks the files around the run: the warehouse and exports folders can be written, the
-suppression list is there. Each problem is one line naming where it is and what to do.
+mappings read, and the mappings, evaluated on the first rows of the files through stage_rows (the
+staging models a run uses), bind, do not fail on every sampled row, and (when the sample holds every
+row) do not quarantine more rows than the source allows. For a database source: the connection
+variable is set, a sample reads (short timeouts). Around the run: the warehouse and exports can be
+written, the suppression list is there. Each problem is one line naming where it is and what to do;
+a config without problems may still quarantine single bad rows when it runs, as designed.
 
-Nothing here imports Prefect or starts a server; the sample lives in an in-memory DuckDB.
-A config that does not load is a ConfigError from load_config, with line numbers.
+Nothing here imports Prefect or starts a server; the sample lives in an in-memory DuckDB. A config
+that does not load is a ConfigError from load_config, with line numbers.
 """
 
 import difflib
@@ -39,6 +40,7 @@ __all__ = ["Problem", "preflight"]
 
 RUN_ID = "preflight"
 TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem, not a wait
+SAMPLED_FILES = 20  # files of one source whose rows are read; the others' headers are checked
 # a sample's warnings (a new column kept in raw) are not the preflight's to print
 _QUIET = logging.getLogger("tasks.extract.preflight.sample")
 _QUIET.addHandler(logging.NullHandler())
@@ -105,7 +107,7 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    return problems + _quarantine_problems(wh, source, counts)
+    return problems + _quarantine_problems(wh, source, counts, sample_rows)
 
 
 def _own(error: Exception, source: SourceConfig) -> str:
@@ -116,13 +118,19 @@ def _own(error: Exception, source: SourceConfig) -> str:
 def _file_samples(
     wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
 ) -> tuple[list[Problem], list[str]]:
-    """Read the first rows of each of a source's files into raw.<source>; (problems, files sampled)."""
+    """Read the first rows of a source's files into raw.<source>; (problems, files sampled).
+
+    Every file's header is checked; the rows of at most SAMPLED_FILES files are read (the first, the
+    last and files evenly between), so that a source of many daily files is checked in seconds.
+    """
     where = f"sources.{source.name}"
     try:
         files = source_files(pipeline, source)
     except DataError:
         return [_no_files(pipeline, source)], []
     needed = source.referenced_columns()
+    step = max(1, (len(files) - 1) / max(1, SAMPLED_FILES - 1))
+    chosen = {files[min(len(files) - 1, round(i * step))].name for i in range(SAMPLED_FILES)}
     problems: list[Problem] = []
     sampled: list[str] = []
 
@@ -133,12 +141,15 @@ def _file_samples(
         if missing:
             problems.append(_missing_columns(source, file.name, missing, names))
             return 0
+        if file.name not in chosen:
+            return 0
         sampled.append(file.name)
         return append_raw(wh, source, select, params, RUN_ID, _QUIET, columns)
 
     for file in files:
+        rows = sample_rows if file.name in chosen else 1
         try:
-            read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), sample_rows)
+            read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), rows)
         except (DataError, duckdb.Error, OSError) as error:
             message = _own(error, source).replace(str(file.path), file.name)
             problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
@@ -249,9 +260,13 @@ FIELD_REASON = re.compile(r"^field ([a-z_]+): (.*)$", re.S)
 
 
 def _quarantine_problems(
-    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int]]
+    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int]], sample_rows: int
 ) -> list[Problem]:
-    """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows."""
+    """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows.
+
+    The share of bad rows decides a run only over all its rows: it is a problem here when the sample
+    holds every row (each file shorter than the sample), so that a run would certainly fail on it.
+    """
     where = f"sources.{source.name}"
     rows = wh.rows(
         "select file, row_number, reason from audit.quarantine where source = ? order by file, row_number",
@@ -274,12 +289,13 @@ def _quarantine_problems(
                 problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
     read = sum(sum(c) for c in counts.values())
     bad = sum(c[1] for c in counts.values())
-    if not problems and read and bad / read > source.max_bad_row_share:
+    whole = all(sum(c) < sample_rows for c in counts.values())
+    if not problems and whole and read and bad / read > source.max_bad_row_share:
         file, row, reason = rows[0]
         match = FIELD_REASON.match(reason)
         field, what = (match.group(1), match.group(2)) if match else (None, reason)
         message = (
-            f"{bad} of {read} sampled rows ({bad / read:.0%}) would be quarantined, more than "
+            f"{bad} of {read} rows ({bad / read:.0%}) would be quarantined, more than "
             f"max_bad_row_share {source.max_bad_row_share:.0%}: the run would fail; the first here: {what}"
         )
         fix = reason_fix(what.split("; ")[0]) or "correct the rows, or raise max_bad_row_share"

@@ -91,6 +91,18 @@ def test_a_mapped_column_missing_from_a_file_names_the_file_the_column_and_what_
     ]
 
 
+def test_every_file_header_is_checked_even_when_only_some_files_are_sampled(tmp_path: Path) -> None:
+    for day in range(1, 31):
+        retail(tmp_path, name=f"online_retail_2010-12-{day:02d}.csv")
+    odd = tmp_path / "data" / "online_retail_2010-12-14.csv"
+    odd.write_text(odd.read_text().replace("CustomerID", "Customer ID"), encoding="utf-8")
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        "sources.shop: data/online_retail_2010-12-14.csv, field customer_ref: no column 'CustomerID' (its "
+        "columns: 'InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', "
+        "'Customer ID', 'Country') — rename in the mapping: 'CustomerID' → 'Customer ID'"
+    ]
+
+
 def test_column_names_match_without_regard_to_case_as_duckdb_binds_them(tmp_path: Path) -> None:
     retail(tmp_path)
     columns = {**SHOP["columns"], "amount": "quantity * unitprice"}
@@ -145,7 +157,7 @@ def test_one_bad_cell_is_not_a_problem_more_bad_rows_than_the_source_allows_are(
     retail(tmp_path, rows * 4)  # 1 bad row in 5: 20%
     assert preflight(config(tmp_path, [{**SHOP, "max_bad_row_share": 0.25}])) == []
     assert lines(preflight(config(tmp_path, [SHOP]))) == [
-        "sources.shop: data/online_retail_2010.csv row 3, field ts: 4 of 20 sampled rows (20%) would be "
+        "sources.shop: data/online_retail_2010.csv row 3, field ts: 4 of 20 rows (20%) would be "
         "quarantined, more than max_bad_row_share 5%: the run would fail; the first here: "
         "strptime(InvoiceDate, '%m/%d/%Y %H:%M') fails for InvoiceDate '13/45/2010 8:28' — the value does not "
         "fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), %H hour, %M minute, %S second; "
@@ -153,14 +165,20 @@ def test_one_bad_cell_is_not_a_problem_more_bad_rows_than_the_source_allows_are(
     ]
 
 
-def test_only_the_sample_is_read(tmp_path: Path) -> None:
+def test_only_the_sample_is_read_and_too_many_bad_rows_are_a_problem_only_when_it_is_every_row(
+    tmp_path: Path,
+) -> None:
     bad = "536368,22960,JAM MAKING SET,x,12/1/2010 8:34,4.25,13047.0,United Kingdom\n"
-    retail(tmp_path, RETAIL_ROWS * 3 + bad * 20)
-    assert preflight(config(tmp_path, [SHOP]), sample_rows=15) == []
-    assert lines(preflight(config(tmp_path, [SHOP]), sample_rows=16))[0].startswith(
-        "sources.shop: data/online_retail_2010.csv row 16, field amount: 1 of 16 sampled rows (6%) would be "
-        "quarantined"
-    )
+    retail(tmp_path, RETAIL_ROWS * 3 + bad * 2)  # 15 good rows, then 2 bad ones: 12% of 17
+    pipeline = config(tmp_path, [SHOP])
+    assert preflight(pipeline, sample_rows=15) == []  # the bad rows are past the sample
+    assert preflight(pipeline, sample_rows=16) == []  # 1 of 16 sampled, but the file may hold more rows
+    assert lines(preflight(pipeline, sample_rows=18)) == [
+        "sources.shop: data/online_retail_2010.csv row 16, field amount: 2 of 17 rows (12%) would be "
+        "quarantined, more than max_bad_row_share 5%: the run would fail; the first here: Quantity * UnitPrice "
+        "fails for Quantity 'x', UnitPrice '4.25' — the expression cannot convert this value (text read as a "
+        "number must be one): correct the file or the expression; try_cast(...) leaves such a value empty instead"
+    ]
 
 
 def test_a_file_in_another_encoding_than_declared(tmp_path: Path) -> None:
@@ -210,7 +228,7 @@ def test_an_excel_sample(tmp_path: Path) -> None:
         "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt * 100"},
     }
     assert lines(preflight(config(tmp_path, [source]))) == [
-        "sources.pay: data/pay.xlsx row 2, field ts: 1 of 2 sampled rows (50%) would be quarantined, more than "
+        "sources.pay: data/pay.xlsx row 2, field ts: 1 of 2 rows (50%) would be quarantined, more than "
         "max_bad_row_share 5%: the run would fail; the first here: 'yesterday' is not a valid timestamptz — "
         "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
     ]
