@@ -24,7 +24,7 @@ from typing import Annotated, Any, NoReturn, TypeVar  # noqa: E402
 
 import typer  # noqa: E402
 
-from flows.console import configure_logging, log_path, prefect_server  # noqa: E402
+from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_server  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.shared.errors import DataError  # noqa: E402
@@ -173,7 +173,7 @@ def _fail(error: Exception) -> NoReturn:
 
 def _crash(error: Exception, log_file: Path) -> NoReturn:
     """Any other failure: a short message and where the full log is, exit code 1."""
-    logging.getLogger("segments.cli").error("command failed", exc_info=error)
+    logging.getLogger(CLI_LOGGER).error("command failed", exc_info=error)
     if session.debug:
         traceback.print_exception(error)
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
@@ -204,7 +204,7 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     """Call a flow, logging to the warehouse's log file and reporting to a running Prefect server if any."""
     log_file = log_path(pipeline.warehouse_path)
     configure_logging(log_file, session.debug)
-    logging.getLogger("segments.cli").info("log file %s", log_file)
+    logging.getLogger(CLI_LOGGER).info("log file %s", log_file)
     try:
         with prefect_server() as url:
             typer.echo(

@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 LOG_NAME = "segments.log"
+CLI_LOGGER = "segments.cli"
 ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine", "prefect.flow_engine")
 QUIET_LOGGERS = ("prefect.extra", "prefect._internal", "uvicorn", "fastapi")  # they do not propagate to root
 
@@ -65,6 +66,10 @@ def configure_logging(log_file: Path, debug: bool) -> None:
     file_handler.setFormatter(WithTraceback("%(asctime)s %(levelname)-7s %(name)s - %(message)s"))
     for name in ("", *QUIET_LOGGERS):
         logging.getLogger(name).addHandler(file_handler)
+    cli = logging.getLogger(CLI_LOGGER)  # the command's own records: the log file only
+    cli.setLevel(logging.INFO)
+    cli.propagate = False
+    cli.addHandler(file_handler)
     if debug:
         return
     for name in ("", *QUIET_LOGGERS):
