@@ -1,13 +1,17 @@
 """Backfill: the daily refresh for every day of a range, oldest first, each day its own subflow run.
 
 Prefect has no backfill of its own; this flow is it. Days already published are skipped unless
-`overwrite`. Progress is kept in the warehouse (`published.backfill_progress`), so a backfill that
-failed half way, started again with the same parameters, resumes after the last completed day.
+`overwrite` (a day published partial is computed again). When the range computes a day before days
+already published, those later days are recomputed after it, in order: their membership changes,
+stability and cluster ids are relative to the day before them. Progress is kept in the warehouse
+(`published.backfill_progress`), so a backfill that failed half way, started again with the same
+parameters, resumes after the last completed day.
 """
 
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from prefect import flow, get_run_logger
@@ -60,22 +64,45 @@ def progress_store(config: PipelineConfig, request: str, logger) -> Iterator[War
         yield wh
 
 
-def finished_days(config: PipelineConfig, request: str, overwrite: bool, logger) -> set[date]:
-    """Days this request completed in an earlier attempt, plus days already published from complete data
-    unless overwrite."""
+@dataclass(frozen=True)
+class History:
+    """What the warehouse already holds for a backfill request."""
+
+    progress: set[date]  # days this request completed in an earlier attempt
+    published: set[date]  # every published day
+    partial: set[date]  # published days whose latest publish was from incomplete data
+
+    def done(self, overwrite: bool) -> set[date]:
+        """Days not to compute again: the request's own, and unless overwrite the complete published days."""
+        return self.progress | (set() if overwrite else self.published - self.partial)
+
+
+def history(config: PipelineConfig, request: str, logger) -> History:
+    """The request's progress and the published days."""
     if not config.warehouse_path.exists():
-        return set()
+        return History(set(), set(), set())
     with progress_store(config, request, logger) as wh:
-        done = {
+        progress = {
             as_of
             for (as_of,) in wh.rows(
                 "select as_of from published.backfill_progress where backfill_id = ?", [request]
             )
         }
-        if not overwrite and wh.table_exists("published.runs"):
-            published = {as_of for (as_of,) in wh.rows("select distinct as_of from published.runs")}
-            done |= published - set(partial_days(wh))  # a day published from incomplete data is redone
-    return done
+        if not wh.table_exists("published.runs"):
+            return History(progress, set(), set())
+        published = {as_of for (as_of,) in wh.rows("select distinct as_of from published.runs")}
+        return History(progress, published, set(partial_days(wh)))
+
+
+def plan(days: list[date], known: History, overwrite: bool) -> list[tuple[date, str]]:
+    """Each day to visit, oldest first, with what to do: the range's days, then the published days after
+    the range when the range changes a day before them (their membership changes, stability and cluster
+    ids follow from the day before, so they are recomputed in order)."""
+    done = known.done(overwrite)
+    steps = [(day, "skip" if day in done else "compute") for day in days]
+    changes_history = any(step == "compute" for _, step in steps) or bool(known.progress & set(days))
+    later = sorted(day for day in known.published if day > days[-1]) if changes_history else []
+    return steps + [(day, "skip" if day in known.progress else "follow") for day in later]
 
 
 def record_progress(config: PipelineConfig, request: str, as_of: date | None, logger) -> None:
@@ -97,7 +124,8 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     Args:
         start: First as_of day (YYYY-MM-DD).
         end: Last as_of day (YYYY-MM-DD), inclusive; today at the latest.
-        overwrite: Recompute days that are already published (otherwise they are skipped).
+        overwrite: Recompute days that are already published (otherwise they are skipped). Published
+            days after the range are recomputed whenever a day of the range is.
         config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
             environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
             demo-data/config.yaml.
@@ -107,24 +135,35 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     pipeline = load_config(config)
     days = backfill_days(start, end, pipeline.today(), pipeline.orchestration.backfill_max_days)
     request = backfill_id(start, end, overwrite, pipeline)
-    skip = finished_days(pipeline, request, overwrite, logger)
-    logger.info("backfill %s..%s: %d days, %d already done", start, end, len(days), len(skip & set(days)))
+    steps = plan(days, history(pipeline, request, logger), overwrite)
+    following = sum(step == "follow" for _, step in steps)
+    logger.info(
+        "backfill %s..%s: %d days, %d already done, %d later published days recomputed after them",
+        start,
+        end,
+        len(days),
+        sum(step == "skip" for _, step in steps[: len(days)]),
+        following,
+    )
     progress = create_progress_artifact(
         progress=0.0, description=f"backfill {start}..{end}: days done / total"
     )
     computed, outcome = [], []
-    for index, as_of in enumerate(days, start=1):
-        if as_of in skip:
-            outcome.append({"as_of": as_of.isoformat(), "status": "skipped (already done)"})
-        else:
+    status = {
+        "skip": "skipped (already done)",
+        "compute": "computed",
+        "follow": "recomputed (follows a backfilled day)",
+    }
+    for index, (as_of, step) in enumerate(steps, start=1):
+        if step != "skip":
             daily_refresh.with_options(flow_run_name=f"daily-refresh-{as_of.isoformat()}")(
                 as_of=as_of, config=config
             )
             record_progress(pipeline, request, as_of, logger)
             computed.append(as_of.isoformat())
-            outcome.append({"as_of": as_of.isoformat(), "status": "computed"})
-        update_progress_artifact(progress, progress=100.0 * index / len(days))
-        logger.info("backfill progress: %d / %d days", index, len(days))
+        outcome.append({"as_of": as_of.isoformat(), "status": status[step]})
+        update_progress_artifact(progress, progress=100.0 * index / len(steps))
+        logger.info("backfill progress: %d / %d days", index, len(steps))
     record_progress(pipeline, request, None, logger)
     create_table_artifact(table=outcome, key="backfill-days", description=f"backfill {start}..{end}")
     return computed
