@@ -107,7 +107,8 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    return problems + _quarantine_problems(wh, source, counts, sample_rows)
+    every_file = source.format == "postgres" or len(sampled) == len(source_files(pipeline, source))
+    return problems + _quarantine_problems(wh, source, counts, sample_rows if every_file else 0)
 
 
 def _own(error: Exception, source: SourceConfig) -> str:
@@ -221,8 +222,10 @@ def _postgres_sample(
     batch = f"postgres:{source.name}@{RUN_ID}"
     try:
         names = read_postgres(wh, source, "_pg_sample", None, batch, sample_rows, TIMEOUT_SECONDS)
-    except (ConnectionError, DataError, ConfigError) as error:
+    except (ConnectionError, DataError, ConfigError, duckdb.Error) as error:
         message = _own(error, source)
+        if "statement timeout" in message:  # a slow table or query: the run has no such limit
+            return [], []
         return [
             Problem(where, message=message, fix="check the server, the credentials and the table or query")
         ], []
@@ -265,7 +268,8 @@ def _quarantine_problems(
     """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows.
 
     The share of bad rows decides a run only over all its rows: it is a problem here when the sample
-    holds every row (each file shorter than the sample), so that a run would certainly fail on it.
+    holds every row (every file sampled, each shorter than the sample: sample_rows 0 when some file was
+    not sampled), so that a run would certainly fail on it.
     """
     where = f"sources.{source.name}"
     rows = wh.rows(
@@ -289,7 +293,7 @@ def _quarantine_problems(
                 problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
     read = sum(sum(c) for c in counts.values())
     bad = sum(c[1] for c in counts.values())
-    whole = all(sum(c) < sample_rows for c in counts.values())
+    whole = all(sum(c) < sample_rows for c in counts.values())  # sample_rows 0: never whole
     if not problems and whole and read and bad / read > source.max_bad_row_share:
         file, row, reason = rows[0]
         match = FIELD_REASON.match(reason)

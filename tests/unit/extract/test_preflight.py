@@ -357,3 +357,43 @@ def test_a_postgres_source_is_sampled_through_its_mappings(
         "sources.members: public.members, field email: no column 'mail' (its columns: 'id', 'name', 'phone', "
         "'updated_at') — map a column it has"
     ]
+
+
+def test_a_slow_postgres_query_is_not_a_problem_the_run_has_no_such_limit(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.sources import MEMBERS_SOURCE, PG_ENV, pg_execute
+
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        "drop table if exists members",
+        "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
+        "insert into members values ('00123', '张三', '13800138001', '2026-01-01 10:00+08')",
+    )
+    slow = {k: v for k, v in MEMBERS_SOURCE.items() if k not in ("table", "watermark")}
+    slow["query"] = "select m.* from members m, pg_sleep(7)"
+    assert preflight(config(tmp_path, [slow])) == []
+
+
+def test_the_bad_row_share_is_not_judged_when_some_files_were_not_sampled(tmp_path: Path) -> None:
+    from tasks.extract.preflight import SAMPLED_FILES
+
+    data = tmp_path / "data"
+    data.mkdir()
+    # 39 files: the rows of every second one are sampled (0, 2, …, 38), each with 4 bad rows of 34 (12%);
+    # the 19 others hold 100 clean rows each, so a run quarantines 80 of 2,580 rows (3.1%) and passes
+    assert SAMPLED_FILES == 20
+    for n in range(39):
+        sampled = n % 2 == 0
+        bad = "".join(f"B{n}-{i},M1,not a time\n" for i in range(4)) if sampled else ""
+        rows = "".join(f"T{n}-{i},M{i},2026-03-01 10:00:00\n" for i in range(30 if sampled else 100))
+        (data / f"day{n:03}.csv").write_text("txn,member,ts\n" + bad + rows, encoding="utf-8")
+    source = {
+        "name": "shop",
+        "kind": "transactions",
+        "format": "csv",
+        "path": "data/day*.csv",
+        "columns": {"txn_id": "txn", "customer_ref": "member", "ts": "ts", "amount": "1"},
+    }
+    assert preflight(config(tmp_path, [source])) == []
