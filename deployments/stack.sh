@@ -47,13 +47,13 @@ group() {
   [ -n "$pgid" ] && [ "$boot" = "$BOOT_ID" ] && echo "$pgid"
 }
 
-# Live (not zombie) pids started for name: its process group, and every process carrying its marker.
+# Live (not zombie) pids started for name: every process carrying its marker (members of its process
+# group included: a group id can be reused by an unrelated process group after the leader died, so
+# the marker, not the group, decides).
 members() {
-  local name="$1" pgid marker pid dir
-  pgid="$(group "$name" || true)"
+  local name="$1" marker pid dir
   marker="SEGMENTS_STACK_PROCESS=$STACK/$name"
   {
-    if [ -n "$pgid" ]; then ps -e -o pid=,pgid=,stat= | awk -v g="$pgid" '$2 == g && $3 !~ /^Z/ {print $1}'; fi
     for dir in /proc/[0-9]*; do
       grep -qzxF "$marker" "$dir/environ" 2>/dev/null || continue
       pid="${dir#/proc/}"

@@ -137,6 +137,13 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     request = backfill_id(start, end, overwrite, pipeline)
     steps = plan(days, history(pipeline, request, logger), overwrite)
     following = sum(step == "follow" for _, step in steps)
+    limit = pipeline.orchestration.backfill_max_days
+    if len(steps) > limit:
+        raise DataError(
+            f"backfill {start}..{end} comes before {following} published days, which would be recomputed "
+            f"after it ({steps[len(days)][0]}..{steps[-1][0]}): {len(steps)} days in all, more than "
+            f"orchestration.backfill_max_days = {limit}; raise the limit in the config to go ahead"
+        )
     logger.info(
         "backfill %s..%s: %d days, %d already done, %d later published days recomputed after them",
         start,

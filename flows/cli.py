@@ -230,6 +230,10 @@ def run(
 
     day = parse_day(as_of)
     pipeline = checked_config(config)
+    if day is not None and day > pipeline.today():
+        _fail(
+            DataError(f"--as-of {day} is in the future (today is {pipeline.today()} in {pipeline.timezone})")
+        )
     unknown = sorted(set(full_refresh or []) - {s.name for s in pipeline.sources} - {"all"})
     if unknown:
         _fail(ConfigError(f"--full-refresh: no source named {', '.join(unknown)} in {config}"))
@@ -276,9 +280,14 @@ def backfill(
 ) -> None:
     """Run the daily refresh for every day from start to end, oldest first."""
     from flows.backfill import backfill as backfill_flow
+    from flows.backfill import backfill_days
 
     first, last = parse_day(start), parse_day(end)
     pipeline = checked_config(config)
+    try:  # the range's own errors before a Prefect server starts
+        backfill_days(first, last, pipeline.today(), pipeline.orchestration.backfill_max_days)
+    except DataError as error:
+        _fail(error)
     done = run_flow(
         pipeline, lambda: backfill_flow(start=first, end=last, overwrite=overwrite, config=str(config))
     )

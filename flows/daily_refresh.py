@@ -25,21 +25,15 @@ from tasks.publish.tables import partial_days
 from tasks.segment import segment
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
 
-def refresh(
-    pipeline: PipelineConfig,
-    as_of: date,
-    run_id: str,
-    full_refresh: list[str] | None = None,
-    partial: bool = False,
+def compute(
+    pipeline: PipelineConfig, as_of: date, run_id: str, loads: list[dict], partial: bool, progress: uuid.UUID
 ) -> dict:
-    """The five stages, in order; returns the run summary (partial: as_of had not ended yet)."""
-    progress = create_progress_artifact(progress=0.0, description=f"daily refresh {as_of}: stages done of 5")
-    loads = extract(pipeline, run_id, full_refresh)
-    update_progress_artifact(progress, progress=20.0)
+    """Dedupe, features, segment and publish for one day, on what extract has loaded."""
     identities = dedupe(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, as_of)
@@ -61,6 +55,23 @@ def refresh(
     summary["publish"] = publish(pipeline, as_of, run_id, summary)
     update_progress_artifact(progress, progress=100.0)
     return summary
+
+
+def recompute_partial_days(pipeline: PipelineConfig, as_of: date, run_id: str, logger) -> list[str]:
+    """Publish again, oldest first, the days before as_of that were published partial and have ended
+    since; each under a run id of its own. A day whose data fails stays partial for the next run: it
+    does not stop as_of. Returns the days recomputed."""
+    recomputed = []
+    for day in ended_partial_days(pipeline, as_of, datetime.now(UTC)):
+        logger.info("recomputing %s: it was published partial and has ended since", day)
+        progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 5")
+        try:
+            compute(pipeline, day, str(uuid.uuid5(uuid.UUID(run_id), day.isoformat())), [], False, progress)
+        except DataError as error:
+            logger.warning("%s stays partial, it could not be recomputed: %s", day, error)
+        else:
+            recomputed.append(day.isoformat())
+    return recomputed
 
 
 def ended_partial_days(pipeline: PipelineConfig, before: date, now: datetime) -> list[date]:
@@ -103,6 +114,11 @@ def daily_refresh(
     config = config_path(config)
     pipeline = load_config(config)
     as_of = as_of or default_as_of(pipeline)
+    if as_of > pipeline.today():
+        raise DataError(
+            f"as_of {as_of} is in the future (today is {pipeline.today()} in {pipeline.timezone}): "
+            "a day can be computed once it has begun"
+        )
     run_id = current_run_id()
     partial = is_partial(pipeline, as_of, datetime.now(UTC))
     logger.info(
@@ -118,11 +134,13 @@ def daily_refresh(
         timeout(seconds=pipeline.orchestration.timeout_seconds),
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
-        recomputed = ended_partial_days(pipeline, as_of, datetime.now(UTC))
-        for day in recomputed:  # oldest first, before as_of: its membership changes compare with them
-            logger.info("recomputing %s: it was published partial and has ended since", day)
-            refresh(pipeline, day, run_id, full_refresh)
-            full_refresh = None  # a source is reloaded once
-        summary = refresh(pipeline, as_of, run_id, full_refresh, partial)
-    summary["recomputed_partial_days"] = [day.isoformat() for day in recomputed]
+        progress = create_progress_artifact(
+            progress=0.0, description=f"daily refresh {as_of}: stages done of 5"
+        )
+        loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
+        update_progress_artifact(progress, progress=20.0)
+        # before as_of, whose membership changes compare with the day before it
+        recomputed = recompute_partial_days(pipeline, as_of, run_id, logger)
+        summary = compute(pipeline, as_of, run_id, loads, partial, progress)
+    summary["recomputed_partial_days"] = recomputed
     return summary

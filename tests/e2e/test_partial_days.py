@@ -50,3 +50,37 @@ def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
     mark_partial(config, before)
     assert backfill(start=before, end=after, config=str(config)) == [before.isoformat()]
     assert runs(config)[-1] == (before, False)
+
+
+def test_a_future_day_is_refused(prefect_server: None, sample_data: Path, make_config) -> None:
+    from tasks.shared.errors import DataError
+
+    config = make_config(sample_data)
+    pipeline = load_config(config)
+    tomorrow = pipeline.today() + timedelta(days=1)
+    with pytest.raises(DataError) as error:
+        daily_refresh(as_of=tomorrow, config=str(config))
+    assert str(error.value) == (
+        f"as_of {tomorrow} is in the future (today is {pipeline.today()} in Asia/Shanghai): "
+        "a day can be computed once it has begun"
+    )
+    assert not pipeline.warehouse_path.exists()
+
+
+def test_a_backfill_whose_later_days_pass_the_limit_is_refused_before_it_computes(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
+    from tasks.shared.errors import DataError
+
+    config = make_config(sample_data, orchestration={"backfill_max_days": 2})
+    first, second, third = (SAMPLE_END - timedelta(days=n) for n in (2, 1, 0))
+    daily_refresh(as_of=second, config=str(config))
+    daily_refresh(as_of=third, config=str(config))
+    with pytest.raises(DataError) as error:
+        backfill(start=first, end=first, config=str(config))
+    assert str(error.value) == (
+        f"backfill {first}..{first} comes before 2 published days, which would be recomputed after it "
+        f"({second}..{third}): 3 days in all, more than orchestration.backfill_max_days = 2; "
+        "raise the limit in the config to go ahead"
+    )
+    assert [day for day, _ in runs(config)] == [second, third]
