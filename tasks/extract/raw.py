@@ -1,9 +1,12 @@
 """Raw: each source's own columns as read, plus lineage, appended batch by batch to raw.<source>."""
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+import duckdb
 
 from tasks.extract.readers import SourceFile, read_file
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -22,24 +25,189 @@ def append_raw(
 ) -> int:
     """Append the rows of a select (a file's or batch's rows with `_file`, `_row`) to raw.<source>.
 
-    Adds lineage (sql/staging/raw_batch.sql) and any new columns; returns the rows appended.
-    params: the select's named parameters. columns: the select's (name, type) when the caller has
-    described it already.
+    Adds lineage (sql/staging/raw_batch.sql) and any new columns; a column whose type differs from
+    earlier batches' is widened to a type that holds both exactly (widened_type), never cast lossily
+    into the first file's type. Returns the rows appended. params: the select's named parameters.
+    columns: the select's (name, type) when the caller has described it already.
     """
     raw = f"raw.{source.name}"
     lineage = {"source": source.name, "loaded_at": datetime.now().astimezone(), "run_id": run_id}
+    values = {**params, **lineage}
     if not wh.table_exists(raw):
-        return wh.build(raw, "staging/raw_batch", {**params, **lineage}, fragments={"batch": batch})
-    existing = set(wh.columns(raw))
-    columns = columns or wh.describe(batch, params)
-    for name, sql_type in columns:
-        if name not in existing:
+        # a table defined by a column list (sql/staging/raw_table.sql), not created from the select
+        fragments = {"batch": batch, "conversions": ""}
+        described = wh.describe(wh.model_sql("staging/raw_batch", fragments=fragments), values)
+        definition = ",\n    ".join(f"{_quoted(name)} {sql_type}" for name, sql_type in described)
+        wh.run("staging/raw_table", identifiers={"source": source.name}, fragments={"columns": definition})
+        return (
+            wh.insert(raw, "staging/raw_batch", values, fragments=fragments)
+            if _has_rows(wh, batch, params)
+            else 0
+        )
+    existing = {name.lower(): (name, sql_type) for name, sql_type in wh.describe(quote_identifier(raw))}
+    conversions = []
+    for name, sql_type in columns or wh.describe(batch, params):
+        if name in ("_file", "_row"):
+            continue
+        if name.lower() not in existing:
             logger.warning(
                 "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
             )
-            quoted = name.replace('"', '""')
-            wh.execute(f'alter table {quote_identifier(raw)} add column "{quoted}" {sql_type}')
-    return wh.insert(raw, "staging/raw_batch", {**params, **lineage}, fragments={"batch": batch})
+            wh.execute(f"alter table {quote_identifier(raw)} add column {_quoted(name)} {sql_type}")
+            continue
+        raw_name, raw_type = existing[name.lower()]
+        if raw_type == sql_type:
+            continue
+        target = widened_type(raw_type, sql_type)
+        if target == DOUBLE_IF_EXACT:  # a 64-bit integer next to a floating-point number
+            exact = _fits_double(wh, quote_identifier(raw), raw_name, raw_type, {}) and _fits_double(
+                wh, f"({batch})", name, sql_type, params
+            )
+            target = "DOUBLE" if exact else "VARCHAR"
+        if target != raw_type:
+            batch_name = params.get("file", "this batch")
+            logger.warning(
+                "source %s: column %r is %s in %s, %s before: raw keeps it as %s",
+                *(source.name, name, sql_type, batch_name, raw_type, target),
+            )
+            wh.execute(
+                f"alter table {quote_identifier(raw)} alter column {_quoted(raw_name)} set data type {target} "
+                f"using {_converted(raw_name, target)}"
+            )
+        if target != sql_type:
+            conversions.append(f"{_converted(name, target)} as {_quoted(name)}")
+    if not _has_rows(wh, batch, params):
+        return 0
+    fragments = {"batch": batch, "conversions": f" replace ({', '.join(conversions)})" if conversions else ""}
+    return wh.insert(raw, "staging/raw_batch", values, fragments=fragments)
+
+
+def _has_rows(wh: Warehouse, batch: str, params: Mapping[str, Any]) -> bool:
+    """Whether a batch has any row (reads its first rows only).
+
+    An empty batch is not inserted: in a DuckDB 2.0 transaction, an insert of no rows from a parallel
+    scan hides the rows a later large (parallel, 100k+ rows) insert appends to the same table, from
+    every scan, even after the commit; count(*) still counts them (tests/unit/extract/test_incremental_types.py).
+    """
+    return bool(wh.scalar(f"select count(*) from (select 1 from ({batch}) limit 1)", params))
+
+
+# Integer types and their bits (an unsigned type needs a signed one with one bit more).
+SIGNED_BITS = {"TINYINT": 8, "SMALLINT": 16, "INTEGER": 32, "BIGINT": 64, "HUGEINT": 128}
+UNSIGNED_BITS = {"UTINYINT": 8, "USMALLINT": 16, "UINTEGER": 32, "UBIGINT": 64, "UHUGEINT": 128}
+# Local (zoneless) date-times that TIMESTAMP (microseconds) holds exactly.
+NAIVE_TIMES = {"DATE", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP"}
+# widened_type's answer for a 64-bit or larger integer next to a float: DOUBLE when every value has
+# at most 53 significant bits (checked on the data), else VARCHAR.
+DOUBLE_IF_EXACT = "DOUBLE if exact"
+DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+
+
+def widened_type(first: str, second: str) -> str:
+    """The DuckDB type of a raw column that holds values of types first and second without loss.
+
+    Numbers widen to a number type that holds both (an integer and a decimal to a wide enough decimal,
+    integers and floats to DOUBLE where exact); zoneless dates and times to TIMESTAMP; anything next to
+    text becomes text (a TIMESTAMPTZ as text keeps its offset; a zoneless time stays zoneless, read in
+    the source's time zone by staging); JSON stays JSON (the other values as JSON); a nested type next
+    to another nested type takes DuckDB's common type (a struct with the fields of both), next to
+    anything else JSON.
+    """
+    if first == second:
+        return first
+    if "JSON" in (first, second):
+        return "JSON"
+    nested = [_nested(t) for t in (first, second)]
+    if any(nested):
+        return _common_type(first, second) if nested[0] == nested[1] else "JSON"
+    if "VARCHAR" in (first, second):
+        return "VARCHAR"
+    bits = [_integer_bits(t) for t in (first, second)]
+    floats = [t in ("FLOAT", "DOUBLE") for t in (first, second)]
+    decimals = [DECIMAL.match(t) for t in (first, second)]
+    if all(b is not None for b in bits):
+        return _integer_type(first, second)
+    if all(floats):
+        return "DOUBLE"
+    if any(floats) and any(b is not None for b in bits):
+        return "DOUBLE" if max(b or 0 for b in bits) <= 32 else DOUBLE_IF_EXACT
+    if any(decimals) and all(d is not None or b is not None for d, b in zip(decimals, bits, strict=True)):
+        # (integer digits, scale) of each side: an integer type is a decimal with scale 0
+        parts = [
+            (int(d[1]) - int(d[2]), int(d[2])) if d else (len(str(2 ** (b - 1))), 0)
+            for d, b in zip(decimals, bits, strict=True)
+        ]
+        digits, scale = max(p[0] for p in parts), max(p[1] for p in parts)
+        return f"DECIMAL({digits + scale},{scale})" if digits + scale <= 38 else "VARCHAR"
+    if any(decimals) and any(floats):
+        # a decimal of up to 15 digits survives a DOUBLE: its shortest text is the decimal again
+        precision = max(int(d[1]) for d in decimals if d)
+        return "DOUBLE" if precision <= 15 else "VARCHAR"
+    if first in NAIVE_TIMES and second in NAIVE_TIMES:
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def _integer_bits(sql_type: str) -> int | None:
+    """Bits of an integer type (unsigned: one more, the sign a common signed type needs), else None."""
+    if sql_type in SIGNED_BITS:
+        return SIGNED_BITS[sql_type]
+    return UNSIGNED_BITS[sql_type] + 1 if sql_type in UNSIGNED_BITS else None
+
+
+def _integer_type(first: str, second: str) -> str:
+    """The narrowest integer type holding every value of two integer types (VARCHAR beyond HUGEINT)."""
+    if first in UNSIGNED_BITS and second in UNSIGNED_BITS:
+        return max(first, second, key=UNSIGNED_BITS.__getitem__)
+    needed = max(_integer_bits(first) or 0, _integer_bits(second) or 0)
+    return next((name for name, bits in SIGNED_BITS.items() if bits >= needed), "VARCHAR")
+
+
+def _nested(sql_type: str) -> str | None:
+    """The kind of a nested DuckDB type (STRUCT, MAP, UNION or LIST for lists and arrays), else None."""
+    if sql_type.endswith("]"):
+        return "LIST"
+    kind = sql_type.split("(", 1)[0]
+    return kind if kind in ("STRUCT", "MAP", "UNION") and sql_type != kind else None
+
+
+def _common_type(first: str, second: str) -> str:
+    """DuckDB's common type of two nested types of one kind (a struct with the fields of both ...), else JSON.
+
+    Asked of a connection of its own: a failed statement would end the warehouse's transaction.
+    """
+    with duckdb.connect() as con:
+        try:
+            row = con.execute(
+                f"select typeof(x) from (select null::{first} as x union all select null::{second})"
+            ).fetchall()
+        except duckdb.Error:
+            return "JSON"
+    found = row[0][0] if row else None
+    return found if found and _nested(found) == _nested(first) else "JSON"
+
+
+def _quoted(name: str) -> str:
+    """A column name as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _converted(name: str, target: str) -> str:
+    """SQL converting column name to type target: JSON through to_json (text becomes a JSON string)."""
+    return f"to_json({_quoted(name)})" if target == "JSON" else f"cast({_quoted(name)} as {target})"
+
+
+def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params: Mapping[str, Any]) -> bool:
+    """Whether every value of an integer column of relation has at most 53 significant bits (a DOUBLE holds it)."""
+    if _integer_bits(sql_type) is None:
+        return True
+    limit = 2**53
+    return bool(
+        wh.scalar(
+            f"select coalesce(bool_and({_quoted(name)} between -{limit} and {limit}), true) from {relation}",
+            params,
+        )
+    )
 
 
 def missing_columns(needed: set[str], names: list[str]) -> list[str]:
