@@ -1,10 +1,28 @@
--- One row per staged customer record, with normalized match keys and attributes.
--- Grain: one row per (source, source_id). Key: source, source_id. Parameters: none.
+-- One row per staged customer record as of the cutoff, with normalized match keys and attributes.
+-- Grain: one row per (source, source_id). Key: source, source_id.
+-- Parameters: $cutoff (exclusive end of the as_of day): each record's version valid then.
+-- staging.customers keeps every version of a record, valid from valid_from until valid_to (the next
+-- version's valid_from, null for the current one; tasks/extract/duplicates.py). The version valid at the
+-- cutoff is the one that began last before it (valid_from < $cutoff <= valid_to); a record whose every
+-- version began after the cutoff shows its first version (a record is known from its signup_ts: see
+-- seen_ts and core/record_observations). A version left with an empty interval (valid_to = valid_from:
+-- another began at the same instant) is never valid.
 -- Lookups (raw -> norm, null: unusable or a placeholder) are written by the dedupe task:
 -- email/phone/device and name/place/address/birth_date, all by tasks/dedupe/lookups.py.
 -- The name is full_name, else family and given name (tasks.dedupe.lookups.NAME_SQL).
-with customers as (
+with versions as (
     select * from staging.customers
+),
+
+customers as (
+    select * exclude (valid_from, valid_to)
+    from versions
+    where valid_to is null
+        or (valid_to >= $cutoff and valid_to > coalesce(valid_from, '-infinity'::timestamptz))
+    qualify row_number() over (
+        partition by source, coalesce(source_id, _file || ':' || _row)
+        order by valid_from nulls first, _file, _row
+    ) = 1
 ),
 
 emails as (

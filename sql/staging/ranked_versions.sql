@@ -1,15 +1,33 @@
--- Older versions of an id in the batch, for a source whose rows are versions: the newest version wins.
--- Grain: one row per good row of _checked that is not the newest of its id (_file, _row). Key: _file, _row.
--- Parameters: none. Template filled by tasks/extract/duplicates.py: fingerprint hashes a row's canonical
--- values; recency is the row's update time (customers: updated_at, else signup_ts), null for other kinds.
--- Newest: the most recently updated, then the later file and row. The staged version of an id is
--- replaced by the newest one (tasks.extract.stage_rows); the older ones are dropped (same_values).
-with repeated as (
+-- Rows of a customers source that repeat the version of their record just before them: another copy of it.
+-- Grain: one row per good row of _checked that repeats the previous version of its id (_file, _row). Key: _file, _row.
+-- Parameters: $source. Template filled by tasks/extract/duplicates.py: kind names the staging table,
+-- id_field its id column; fingerprint (tasks/extract/staging.py) hashes a row's canonical values.
+-- A record's versions, the staged ones and the batch's good rows, are ordered by version time (a staged
+-- one's valid_from, a batch row's version_time in _version_times), then file and row: arrival order does
+-- not matter, so an older version read after a newer one takes its place before it. A row whose values
+-- equal the version just before it is no new version: of such a run of equal versions the staged one is
+-- kept (else the first), and the batch's others point at it (same_values: dropped, recorded in
+-- audit.duplicates). Only ids seen more than once (in the batch, or in the batch and staged) are ranked.
+with batch as (
+    select
+        checked.*,
+        versions.version_time
+    from _checked as checked
+    join _version_times as versions
+        on versions._file = checked._file
+        and versions._row = checked._row
+    where versions._id is not null
+),
+
+repeated as (
     select _id
-    from _checked
-    where _reason is null and _id is not null
+    from batch
     group by _id
     having count(*) > 1
+    union
+    select "{{id_field}}"
+    from staging.{{kind}}
+    where source = $source and "{{id_field}}" in (select _id from batch)
 ),
 
 candidates as (
@@ -19,21 +37,49 @@ candidates as (
         _file,
         _row,
         0 as existing,
-        {{recency}} as recency
-    from _checked
-    where _reason is null and _id in (select _id from repeated)
+        version_time
+    from batch
+    where _id in (select _id from repeated)
+    union all
+    select
+        "{{id_field}}",
+        {{fingerprint}},
+        _file,
+        _row,
+        1,
+        valid_from
+    from staging.{{kind}}
+    where source = $source and "{{id_field}}" in (select _id from repeated)
+),
+
+ordered as (
+    select
+        *,
+        lag(fingerprint) over (
+            partition by id order by version_time nulls first, _file, _row
+        ) is distinct from fingerprint as starts_run
+    from candidates
+),
+
+runs as (
+    select
+        *,
+        sum(starts_run::integer) over (
+            partition by id order by version_time nulls first, _file, _row rows unbounded preceding
+        ) as run
+    from ordered
 ),
 
 ranked as (
     select
         *,
-        first_value(struct_pack(file := _file, row := _row, fingerprint := fingerprint)) over (
-            partition by id order by existing desc, recency desc nulls last, _file desc, _row desc
+        first_value(struct_pack(file := _file, row := _row)) over (
+            partition by id, run order by existing desc, version_time nulls first, _file, _row
         ) as first,
         row_number() over (
-            partition by id order by existing desc, recency desc nulls last, _file desc, _row desc
+            partition by id, run order by existing desc, version_time nulls first, _file, _row
         ) as n
-    from candidates
+    from runs
 ),
 
 final as (

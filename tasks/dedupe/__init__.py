@@ -106,7 +106,8 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)
         build_source_links(wh, config)
-        wh.build("core.customer_records", "core/customer_records")
+        # each customer record's version valid at the cutoff (staging.customers keeps every version)
+        wh.build("core.customer_records", "core/customer_records", {"cutoff": cutoff})
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})

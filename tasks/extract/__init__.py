@@ -22,7 +22,14 @@ from typing import Any
 
 import duckdb
 
-from tasks.extract.duplicates import mark_duplicates, replaces_versions
+from tasks.extract.duplicates import (
+    build_version_times,
+    keeps_versions,
+    mark_duplicates,
+    refresh_validity,
+    replaces_versions,
+    restore_orphans,
+)
 from tasks.extract.erased import drop_erased
 from tasks.extract.load_state import (
     check_bad_share,
@@ -59,11 +66,18 @@ class SourceLoad:
 
 
 def stage_rows(
-    wh: Warehouse, config: PipelineConfig, source: SourceConfig, run_id: str, all_rows: bool = False
+    wh: Warehouse,
+    config: PipelineConfig,
+    source: SourceConfig,
+    run_id: str,
+    all_rows: bool = False,
+    every_record: bool = False,
 ) -> dict[str, tuple[int, int, int]]:
     """Check the raw rows this run read (all raw rows of the source when all_rows) and stage them.
 
-    Returns (staged, quarantined, dropped) per file.
+    every_record: versions of a customers source were removed, so the validity of every record's
+    versions is computed again (not only of the records this run read). Returns (staged, quarantined,
+    dropped) per file.
     """
     # the raw rows to check are those this run appended (the files it read): the ones with its run id
     batch = {"source": source.name, "run_id": run_id, "all_rows": all_rows}
@@ -80,22 +94,35 @@ def stage_rows(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
             "Use try_cast / try_strptime in the mapping so that bad values go to quarantine instead."
         ) from None
+    versions = keeps_versions(source) or replaces_versions(source)
+    if versions:
+        build_version_times(wh, source, batch)
     mark_duplicates(wh, source)
+    rows = wh.select("staging/checked_counts")
+    counts = {row["_file"]: (row["staged"], row["quarantined"], row["dropped"]) for row in rows}
+    # an insert of no rows is not run: in a DuckDB 2.0 transaction it hides the rows a later large
+    # insert into the same table appends (see tasks.extract.raw)
+    staged = sum(row["staged"] - row.get("unattributed", 0) for row in rows)
     if replaces_versions(source):
-        # a row with a known id is a newer version (a database row past the watermark, a customer
-        # record exported again): it replaces the staged one
+        # a row with a known id is a newer version (a database row past the watermark): it replaces the staged one
         wh.run(
             "staging/replaced_versions",
             batch,
             identifiers={"kind": source.kind, "id_field": ID_FIELDS[source.kind]},
         )
-    wh.insert(f"staging.{source.kind}", "staging/staged_rows", batch)
-    wh.insert("audit.quarantine", "staging/quarantined_rows", batch, identifiers={"source": source.name})
-    wh.insert("audit.duplicates", "staging/duplicate_rows", batch)
-    counts = {
-        row["_file"]: (row["staged"], row["quarantined"], row["dropped"])
-        for row in wh.select("staging/checked_counts")
-    }
+    if keeps_versions(source):
+        # every version of a customer record is kept, valid from its version time to the next one's
+        if staged:
+            wh.insert("staging.customers", "staging/staged_versions", batch)
+        refresh_validity(wh, source, every_record=all_rows or every_record)
+    elif staged:
+        wh.insert(f"staging.{source.kind}", "staging/staged_rows", batch)
+    if sum(row["quarantined"] for row in rows):
+        wh.insert("audit.quarantine", "staging/quarantined_rows", batch, identifiers={"source": source.name})
+    if sum(row["dropped"] for row in rows):
+        wh.insert("audit.duplicates", "staging/duplicate_rows", batch)
+    if versions:
+        wh.execute("drop table _version_times")
     wh.execute("drop table _checked")
     return counts
 
@@ -118,6 +145,7 @@ def extract_source(
     }
     restage = any(row["config_fingerprint"] != fingerprint for row in state.values())
     new_state: dict[str, tuple] = {}
+    restored, revalidate = 0, False
     if source.format == "postgres":
         since = max((row["watermark"] for row in state.values() if row["watermark"]), default=None)
         batch = f"postgres:{source.name}@{run_id}"
@@ -138,9 +166,16 @@ def extract_source(
         if removed or replaced:
             logger.info("source %s: %d files changed, %d removed", source.name, len(replaced), len(removed))
             forget_rows(wh, source, removed + replaced)
+            # rows other files still hold, dropped or quarantined for repeating a removed row: checked again
+            restored = restore_orphans(wh, source, removed + replaced, run_id)
+            if restored:
+                logger.info("source %s: %d rows of other files checked again", source.name, restored)
+            revalidate = keeps_versions(source)  # versions were removed: every record's valid_to again
         read = read_batch(wh, config, source, changed, run_id, logger) if changed else {}
         new_state = {f.name: (hashes[f.name], f.size, f.mtime_ns, None) for f in changed}
-    if not read and not restage:
+    if revalidate and not restored and not read and not restage:
+        refresh_validity(wh, source, every_record=True)
+    if not read and not restage and not restored:
         logger.info("source %s: nothing new (%d files already loaded)", source.name, files_total)
         load = SourceLoad(source.name, source.kind, files_total, 0, 0, 0, 0, 0, "unchanged")
         record_load(wh, run_id, load)
@@ -153,7 +188,7 @@ def extract_source(
         wh.execute(
             "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
         )
-    counts = stage_rows(wh, config, source, run_id, all_rows=restage)
+    counts = stage_rows(wh, config, source, run_id, all_rows=restage, every_record=revalidate)
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
             "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, now(), ?)",

@@ -24,6 +24,7 @@ AUDIT_TABLES = ("quarantine", "duplicates", "load_state", "load_audit", "extract
 def create_tables(wh: Warehouse) -> None:
     """Create the staging and audit tables if missing (they persist across runs: loads are incremental)."""
     create_staging_tables(wh)
+    wh.ensure("staging/customer_versions")  # valid_from, valid_to of customer record versions
     for name in AUDIT_TABLES:
         wh.ensure(f"ops/{name}")
 

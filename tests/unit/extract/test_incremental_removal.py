@@ -1,0 +1,134 @@
+"""Removing or rewriting a file removes only what no other file holds: rows dropped for repeating it come back."""
+
+from pathlib import Path
+
+import pytest
+
+from tasks.extract import SourceLoad
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.sources import extract_once, write_config
+
+PAY_HEADER = "txn_id,member_id,amount,ts\n"
+T1 = "T1,M1,10.00,2026-03-01 10:00:00\n"
+T3 = "T3,M3,30.00,2026-03-01 11:00:00\n"
+T3_OTHER = "T3,M3,31.00,2026-03-01 11:00:00\n"  # the same id with other values: a conflict
+T4 = "T4,M4,40.00,2026-03-01 12:00:00\n"
+PAY = {
+    "name": "pay",
+    "kind": "transactions",
+    "format": "csv",
+    "path": "pay/*.csv",
+    "max_bad_row_share": 1.0,
+    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
+}
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def rows(config: Path, sql: str) -> list[tuple]:
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows(sql)
+
+
+def staged_transactions(config: Path) -> list[tuple]:
+    return rows(config, "select txn_id, _file, _row from staging.transactions order by txn_id")
+
+
+def audit_rows(config: Path) -> tuple[list[tuple], list[tuple]]:
+    duplicates = rows(
+        config, "select file, row_number, kept_file, kept_row_number from audit.duplicates order by all"
+    )
+    quarantine = rows(config, "select file, row_number, reason from audit.quarantine order by all")
+    return duplicates, quarantine
+
+
+def test_removing_a_file_restores_a_row_dropped_as_its_duplicate(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 4, 3, 0, 1, "loaded")]
+    assert audit_rows(config)[0] == [("pay/b.csv", 1, "pay/a.csv", 2)]
+
+    a.unlink()
+    # T3 was staged from a.csv only; its copy in b.csv had been dropped as a duplicate and was lost
+    assert extract_once(config, "run-2") == [SourceLoad("pay", "transactions", 1, 0, 1, 1, 0, 0, "loaded")]
+    assert staged_transactions(config) == [("T3", "pay/b.csv", 1), ("T4", "pay/b.csv", 2)]
+    assert audit_rows(config) == ([], [])
+    # a third run has nothing to do
+    assert extract_once(config, "run-3")[0].status == "unchanged"
+    assert staged_transactions(config) == [("T3", "pay/b.csv", 1), ("T4", "pay/b.csv", 2)]
+
+
+def test_rewriting_a_file_keeps_the_rows_other_files_hold(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
+    write(tmp_path, "pay/c.csv", PAY_HEADER + T3)
+    extract_once(config, "run-1")
+    a.write_text(PAY_HEADER + T1, encoding="utf-8")  # T3 taken out of a.csv
+    loads = extract_once(config, "run-2")
+    assert (loads[0].files_loaded, loads[0].rows_staged, loads[0].duplicates_dropped) == (1, 2, 1)
+    # as a fresh load of a, b and c: T3 from b.csv, its copy in c.csv dropped as b's duplicate
+    assert staged_transactions(config) == [
+        ("T1", "pay/a.csv", 1),
+        ("T3", "pay/b.csv", 1),
+        ("T4", "pay/b.csv", 2),
+    ]
+    assert audit_rows(config) == ([("pay/c.csv", 1, "pay/b.csv", 1)], [])
+
+
+def test_removing_a_file_stages_a_row_quarantined_as_a_conflict_with_it(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T3_OTHER + T4)
+    extract_once(config, "run-1")
+    assert audit_rows(config)[1] == [
+        ("pay/b.csv", 1, "duplicate txn_id 'T3' with other values than pay/a.csv row 2")
+    ]
+    a.unlink()
+    extract_once(config, "run-2")
+    assert staged_transactions(config) == [("T3", "pay/b.csv", 1), ("T4", "pay/b.csv", 2)]
+    assert rows(config, "select amount from staging.transactions where txn_id = 'T3'") == [(31,)]
+    assert audit_rows(config) == ([], [])
+
+
+CRM = {
+    "name": "crm",
+    "kind": "customers",
+    "format": "csv",
+    "path": "crm/*.csv",
+    "columns": {"source_id": "id", "email": "email", "updated_at": "updated"},
+}
+CRM_HEADER = "id,email,updated\n"
+
+
+@pytest.mark.parametrize("removed", ["a.csv", "b.csv"])
+@pytest.mark.parametrize("runs", ["one run", "two runs"])
+def test_removing_a_file_keeps_a_customer_record_another_file_holds(
+    tmp_path: Path, removed: str, runs: str
+) -> None:
+    config = write_config(tmp_path, [CRM])
+    write(
+        tmp_path,
+        "crm/a.csv",
+        CRM_HEADER + "C1,c1@x.com,2026-01-05 10:00:00\nC2,c2@x.com,2026-01-06 10:00:00\n",
+    )
+    if runs == "two runs":
+        extract_once(config, "run-1")
+    write(tmp_path, "crm/b.csv", CRM_HEADER + "C1,c1@x.com,2026-01-05 10:00:00\n")  # the same version again
+    extract_once(config, "run-2")
+    (tmp_path / "crm" / removed).unlink()
+    extract_once(config, "run-3")
+    # the record C1 disappeared with the file its row was staged from, although the other file holds it
+    kept = "crm/b.csv" if removed == "a.csv" else "crm/a.csv"
+    assert rows(config, "select source_id, _file from staging.customers where source_id = 'C1'") == [
+        ("C1", kept)
+    ]
+    assert rows(config, "select valid_to from staging.customers where source_id = 'C1'") == [(None,)]
+    assert audit_rows(config) == ([], [])
