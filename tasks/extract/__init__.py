@@ -2,15 +2,21 @@
 
 Incremental: a file already loaded with the same content (same size and mtime, else the same
 SHA-256) is not read again; a new or changed file is (a changed file's old rows are replaced); a
-database source with a watermark loads only rows past it. `full_refresh` reloads a source from
-scratch, and a change of a source's config re-stages its raw rows without reading files again.
+database source with a watermark loads only rows past it. When a file's rows are removed (the file
+deleted or changed), the rows of other files that were dropped as their copies or quarantined as
+conflicts with them are checked again, as a fresh load of the remaining files would. `full_refresh`
+reloads a source from scratch, and a change of a source's config re-stages its raw rows without
+reading files again.
 
-Raw keeps each source's own columns as read (CSV as text, so leading zeros survive) plus lineage:
-`_source`, `_file` (path relative to the config file's folder, or `postgres:<source>@<run>` for a
-database batch), `_row` (1-based data row), `_loaded_at`, `_run_id`. Staging holds one table per
-source kind with the canonical fields, typed. A row that fails a check goes to `audit.quarantine`
-with field, reason and the raw row as JSON; another copy of a row (same id, same values) is dropped
-and recorded in `audit.duplicates`; the same id with other values is quarantined. Per file,
+Raw keeps each source's own columns as read (CSV as text, so leading zeros survive; a column whose
+type differs between files in a type holding both exactly) plus lineage: `_source`, `_file` (path
+relative to the config file's folder, or `postgres:<source>@<run>` for a database batch), `_row`
+(1-based data row), `_loaded_at`, `_run_id` (the run that last checked the row). Staging holds one
+table per source kind with the canonical fields, typed; staging.customers keeps every version of a
+customer record, valid from `valid_from` to `valid_to` (tasks.extract.duplicates). A row that fails a
+check goes to `audit.quarantine` with field, reason and the raw row as JSON; another copy of a row
+(same id, same values; for customer records, the same values as the version before it) is dropped and
+recorded in `audit.duplicates`; a fact with a known id and other values is quarantined. Per file,
 `audit.load_audit` records rows read = staged + quarantined + duplicates dropped.
 """
 
