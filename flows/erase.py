@@ -14,10 +14,11 @@ from tasks.shared.warehouse import Warehouse
 
 @flow(name="erase-customer", on_failure=[notify_failure], on_crashed=[notify_failure])
 def erase(customer_id: str, config: str | None = None) -> dict:
-    """Erase one customer everywhere; idempotent (a second run removes nothing and says so).
+    """Erase one person everywhere; idempotent (a second run removes nothing and says so).
 
     Args:
-        customer_id: The published customer id (C followed by 16 hex digits).
+        customer_id: A published customer id of the person (C followed by 16 hex digits); an id merged
+            into another one erases the person it now belongs to. An id never issued is refused.
         config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
             environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
             demo-data/config.yaml.
@@ -32,8 +33,9 @@ def erase(customer_id: str, config: str | None = None) -> dict:
     ):
         result = erase_customer(wh, pipeline, customer_id)
     logger.info(
-        "erased %s: %d rows from %d tables, %d export files rewritten",
+        "erased %s (%d customer ids): %d rows from %d tables, %d files rewritten or removed",
         customer_id,
+        result["customer_ids"],
         result["rows_removed"],
         len(result["tables"]),
         len(result["files"]),

@@ -4,36 +4,44 @@
 -- Parameters: $source (the fact source whose rows are read; null: every source of a customers table) and
 -- $record_source (the customers source a fact's customer_ref points into; null: the row's own source).
 -- Filled in: kind (the staging table), record_id (source_id of a customer record, customer_ref of a fact).
+-- The same rule as ops/erase/erased_raw_rows, for staged rows. Column names are qualified: inside a
+-- subquery an unqualified name may bind to the inner table.
 with staged as (
     select * from staging.{{kind}}
-    where $source::varchar is null or source = $source
+),
+
+erased as (
+    select * from audit.erased_identifiers
 ),
 
 erased_records as (
-    select value_sha256 from audit.erased_identifiers where kind = 'record'
+    select erased.value_sha256 from erased where erased.kind = 'record'
 ),
 
 erased_emails as (
-    select value_sha256 from audit.erased_identifiers where kind = 'email'
+    select erased.value_sha256 from erased where erased.kind = 'email'
 ),
 
 erased_written as (
-    select value_sha256 from audit.erased_identifiers where kind = 'written'
+    select erased.value_sha256 from erased where erased.kind = 'written'
 ),
 
 final as (
     select
-        source,
-        _file as file,
-        _row as row
+        staged.source,
+        staged._file as file,
+        staged._row as row
     from staged
     -- a null record_id gives a null key, which is never erased
-    where sha256(coalesce($record_source::varchar, source) || '|' || {{record_id}})
-            in (select value_sha256 from erased_records)
-        or sha256(lower(trim(email))) in (select value_sha256 from erased_emails)
-        or sha256(trim(email)) in (select value_sha256 from erased_written)
-        or sha256(trim(phone)) in (select value_sha256 from erased_written)
-        or sha256(trim(device_id)) in (select value_sha256 from erased_written)
+    where ($source::varchar is null or staged.source = $source)
+        and (
+            sha256(coalesce($record_source::varchar, staged.source) || '|' || staged.{{record_id}})
+                in (select erased_records.value_sha256 from erased_records)
+            or sha256(lower(trim(staged.email))) in (select erased_emails.value_sha256 from erased_emails)
+            or sha256(trim(staged.email)) in (select erased_written.value_sha256 from erased_written)
+            or sha256(trim(staged.phone)) in (select erased_written.value_sha256 from erased_written)
+            or sha256(trim(staged.device_id)) in (select erased_written.value_sha256 from erased_written)
+        )
 )
 
 select * from final

@@ -1,43 +1,72 @@
 """Erasure (right to be forgotten): remove one person from every layer, published history and export files.
 
-What is removed is found from the person's customer id: the customer records mapped to it
-(core.identity_map), the staged rows of those records and their raw rows (by lineage: source,
-file, row), quarantined and duplicate rows carrying the same identifiers, every row keyed by the
-customer id (tables.py), and their rows in every export file (exports.py). audit.erasures records
-what was removed (tables, row counts, files), never the personal data; audit.erased_identifiers
-keeps SHA-256 hashes of the identifiers, so a later full reload of the source files drops them again.
+The person is found from any of their customer ids, a merged one too (person.py): every id they had
+and every customer record mapped to one of them. What belongs to them is found by lineage and
+identifier columns only (tables.py): rows keyed by their ids or records, their raw, staged,
+quarantined and copied rows, lookup values only they carried; then their rows in every export
+version, finished or not, and the transcoded copies of source files crashed runs left (exports.py).
+Warehouse and files change together: the warehouse commits after the files are rewritten, so a
+failure leaves the person findable and a rerun completes the erasure.
+
+audit.erasures records what was removed (tables, row counts, files), never the personal data;
+audit.erased_identifiers keeps SHA-256 hashes of their record keys, of the contact keys only they
+carried and of their customer ids, so a later reload of the source files drops them again
+(tasks/extract/erased.py) and a repeated request is recognised. An id never issued is refused.
 """
 
 import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tasks.erase.exports import erase_from_exports
+from tasks.erase.exports import erase_from_exports, remove_transcoded_copies
+from tasks.erase.person import Person, find_person, golden_values
 from tasks.erase.tables import erase_from_warehouse
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
 
-__all__ = ["erase_customer", "erase_from_exports", "erase_from_warehouse"]
+__all__ = ["Person", "erase_customer", "erase_from_exports", "erase_from_warehouse", "find_person"]
+
+
+def export_values(golden: dict[str, list[str]], keys: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Export field -> the person's values in it (only theirs): how a file without customer_id shows their rows."""
+    fields = {
+        "email": [*golden.get("email", []), *keys.get("email", []), *keys.get("email_lower", [])],
+        "phone": [*golden.get("phone", []), *keys.get("phone", [])],
+        "device_id": [*golden.get("device_id", []), *keys.get("device", [])],
+        "full_name": golden.get("full_name", []),
+    }
+    return {field: sorted(set(values)) for field, values in fields.items() if values}
 
 
 def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> dict[str, Any]:
-    """Erase one person everywhere and record it in audit.erasures; a second call removes nothing."""
+    """Erase one person everywhere and record it in audit.erasures; a second call removes nothing.
+
+    Raises a DataError for a customer id that was never issued.
+    """
     wh.ensure("ops/erasures")
     wh.ensure("ops/erased_identifiers")
-    removed, hashed = erase_from_warehouse(wh, customer_id)
-    files = erase_from_exports(config.exports_path, customer_id)
+    person = find_person(wh, customer_id)
     now = datetime.now(UTC)
-    record = wh.model_sql("ops/erase/erased_identifier")
+    removed: dict[str, int] = {}
+    ids = [customer_id]
     with wh.transaction():
-        for kind, values in hashed.items():
-            for value in values:
-                wh.execute(record, {"kind": kind, "value_sha256": value, "erased_at": now})
+        values: dict[str, list[str]] = {}
+        if person is not None:
+            ids = person.ids
+            golden = golden_values(wh, ids)  # read before their golden record goes
+            removed, keys = erase_from_warehouse(wh, config, person, now)
+            values = export_values(golden, keys)
+        files = erase_from_exports(config.exports_path, ids, values)
+        files += remove_transcoded_copies(config.warehouse_path.parent)
         wh.execute(
             "insert into audit.erasures values (?, ?, ?, ?, ?)",
             [customer_id, now, json.dumps(removed), sum(removed.values()), json.dumps(files)],
         )
+    if wh.path is not None:
+        wh.execute("checkpoint")  # the deleted rows leave the write-ahead log now, not at the next run
     return {
         "customer_id": customer_id,
+        "customer_ids": len(ids),
         "rows_removed": sum(removed.values()),
         "tables": removed,
         "files": files,

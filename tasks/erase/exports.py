@@ -1,47 +1,114 @@
-"""Erasing one person from the export files: every kept version rewritten without their rows."""
+"""Erasing one person from the files next to the warehouse: every export version, and leftovers of crashed runs.
+
+Export files: every version folder (exports/.versions/<as_of>/<version>, the unfinished `.<version>.tmp`
+of a publish that crashed, and an exports/<as_of> folder from before versioned exports) is read file by
+file; a CSV or Parquet file holding the person's rows is rewritten without them (atomically) and its
+version's manifest updated. A row is the person's by its customer_id; in a file without one (a
+destination that sends only, say, hashed emails) by an email, phone, device id or name only the
+person's golden record has, as written or as its SHA-256. A file a crashed write left under its
+temporary name (`.<name>.tmp`) is removed: nothing reads it, and it may be half written.
+
+Leftovers: the UTF-8 copies of source files an extract transcodes into `.extract-<run>/` next to the
+warehouse are removed when a run dies before cleaning up. Erase holds the warehouse lock, so no run is
+using them.
+"""
 
 import json
+import shutil
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
 
+from tasks.shared.contracts import sha256_hex
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
 
+TABLE_SUFFIXES = (".csv", ".parquet")
 
-def erase_from_exports(exports: Path, customer_id: str) -> list[str]:
-    """Rewrite every export file holding the person's rows without them; return the files rewritten."""
-    rewritten: list[str] = []
-    versions = exports / ".versions"
-    if not versions.exists():
-        return rewritten
-    for manifest_path in sorted(versions.glob("*/*/manifest.json")):
-        folder = manifest_path.parent
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        changed = False
-        for name in list(manifest["files"]):
-            path = folder / name
-            if path.suffix not in (".csv", ".parquet"):
+
+def version_folders(exports: Path) -> list[Path]:
+    """Every folder holding one export version: kept, unfinished (.tmp), or from before versioned exports."""
+    if not exports.is_dir():
+        return []
+    folders = [p for p in exports.glob(".versions/*/*") if p.is_dir() and not p.is_symlink()]
+    folders += [
+        p for p in exports.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+    ]
+    return sorted(folders)
+
+
+def read_table(path: Path) -> pl.DataFrame:
+    """An export file's rows (CSV cells as text, as written)."""
+    if path.suffix == ".parquet":
+        return pl.read_parquet(path)
+    frame = pl.read_csv(path, infer_schema=False, encoding="utf8")
+    return frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
+
+
+def person_rows(
+    frame: pl.DataFrame, ids: Sequence[str], values: Mapping[str, Sequence[str]]
+) -> pl.Expr | None:
+    """An expression true on the person's rows of frame, or None when no column can tell."""
+    if "customer_id" in frame.columns:
+        return pl.col("customer_id").cast(pl.String).is_in(list(ids)).fill_null(False)
+    tests = [
+        pl.col(field).cast(pl.String).is_in([*found, *(sha256_hex(v) for v in found)])
+        for field, found in values.items()
+        if field in frame.columns and found
+    ]
+    if not tests:
+        return None
+    return pl.any_horizontal(tests).fill_null(False)
+
+
+def erase_from_exports(
+    exports: Path, ids: Sequence[str], values: Mapping[str, Sequence[str]] | None = None
+) -> list[str]:
+    """Rewrite every export file holding the person's rows without them; return the files changed (relative)."""
+    changed: list[str] = []
+    for folder in version_folders(exports):
+        manifest_path = folder / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+        rewritten = False
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.is_symlink()):
+            name = path.relative_to(folder).as_posix()
+            if path.name.startswith(".") and path.name.endswith(".tmp"):
+                path.unlink()  # a crashed atomic write's temporary file
+                changed.append(str(path.relative_to(exports)))
                 continue
-            frame = (
-                pl.read_parquet(path)
-                if path.suffix == ".parquet"
-                else pl.read_csv(path, infer_schema=False, encoding="utf8")
-            )
-            frame = frame.rename({c: c.lstrip("\ufeff") for c in frame.columns})
-            if "customer_id" not in frame.columns:
+            if path.suffix not in TABLE_SUFFIXES:
                 continue
-            kept = frame.filter(pl.col("customer_id") != customer_id)
+            frame = read_table(path)
+            condition = person_rows(frame, ids, values or {})
+            if condition is None:
+                continue
+            kept = frame.filter(~condition)
             if kept.height == frame.height:
                 continue
             write_file(kept, path)
-            manifest["files"][name] = file_entry(path, kept.height)
-            rewritten.append(str(path.relative_to(exports)))
-            changed = True
-            if name == "customer_segments.parquet":
-                manifest["row_counts"]["customer_segments"] = kept.height
-        if changed:
+            changed.append(str(path.relative_to(exports)))
+            rewritten = True
+            if manifest is not None and name in manifest.get("files", {}):
+                manifest["files"][name] = file_entry(path, kept.height)
+                if name == "customer_segments.parquet":
+                    manifest["row_counts"]["customer_segments"] = kept.height
+        if rewritten and manifest is not None:
             manifest["erased_at"] = datetime.now(UTC).isoformat()
             write_text(json.dumps(manifest, indent=2, ensure_ascii=False), manifest_path)
-            fsync_dir(folder)
-    return rewritten
+        if rewritten:
+            for directory in {path.parent for path in folder.rglob("*") if path.is_file()} | {folder}:
+                fsync_dir(directory)
+    return changed
+
+
+def remove_transcoded_copies(warehouse_dir: Path) -> list[str]:
+    """Remove the `.extract-<run>/` folders of transcoded source files that crashed runs left; return their names."""
+    if not warehouse_dir.is_dir():
+        return []
+    removed = []
+    for folder in sorted(warehouse_dir.glob(".extract-*")):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+            removed.append(folder.name)
+    return removed

@@ -1,40 +1,56 @@
-"""Erasing one person from the warehouse: every table keyed by the customer id, and their rows by lineage.
+"""Erasing one person from the warehouse: rows found by lineage and identifier columns, never by comparing text.
 
-What is removed is found from the customer id: the customer records mapped to it (core.identity_map),
-the staged rows of those records and their raw rows (by lineage: source, file, row), quarantined and
-duplicate rows carrying the same identifiers, and every row keyed by the customer id.
+What belongs to the person (tasks/erase/person.py finds their ids and customer records):
+
+- rows keyed by one of their customer ids (core, features, segments, published history, id registry,
+  merge and split history);
+- rows of their customer records (identity map and state, customer records, observations);
+- raw, staged, quarantined and copied rows by lineage: the staged rows of their records and of the facts
+  pointing at them, and every raw row that staging's mapping gives one of their record ids or a contact
+  key only they carry (tasks/extract/erased.py, the same rule a reload applies again), with its copies;
+- lookup rows (raw -> norm) of values only their staged rows carried: names, places, addresses, birth
+  dates, emails, phones, device ids.
+
+A value another person carries too (a shared city, a placeholder phone) is not theirs and stays.
 """
 
-from typing import Any
+from datetime import datetime
 
+from tasks.erase.person import Person
+from tasks.extract.erased import collect_erased_lineage
+from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import FACT_KINDS, record_key, sha256_hex
-from tasks.shared.lineage import delete_lineage_rows, delete_rows, erasable_tables, tally
+from tasks.shared.lineage import (
+    delete_keyed_rows,
+    delete_lineage_rows,
+    delete_record_rows,
+    erasable_tables,
+    tally,
+)
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-LOOKUPS = ("core.email_lookup", "core.phone_lookup", "core.device_lookup")
+# Lookup table -> the kind of value it normalizes (sql/ops/erase/person_values.sql).
+LOOKUPS = {
+    "core.name_lookup": "name",
+    "core.place_lookup": "place",
+    "core.address_lookup": "address",
+    "core.birth_date_lookup": "birth_date",
+    "core.email_lookup": "email",
+    "core.phone_lookup": "phone",
+    "core.device_lookup": "device",
+}
+# Contact keys that identify a person, by the lookup that says whether a value is usable (not a placeholder).
+CONTACT_LOOKUPS = {"email": "core.email_lookup", "phone": "core.phone_lookup", "device": "core.device_lookup"}
 
 
-def delete_by_model(
-    wh: Warehouse,
-    table: str,
-    model: str,
-    params: dict[str, Any],
-    removed: dict[str, int],
-    *,
-    identifiers: dict[str, str] | None = None,
-    fragments: dict[str, str] | None = None,
-) -> None:
-    """Run a delete model (a delete from table); add the rows it deleted to removed under table."""
-    tally(removed, table, wh.scalar(wh.model_sql(model, identifiers, fragments), params))
-
-
-def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> int:
-    """Fill _erase_lineage with the (source, file, row) of every staged row of the person's records; return how many."""
+def person_lineage(wh: Warehouse, person: Person) -> int:
+    """Fill _erase_records and _erase_lineage (their staged rows and those of facts pointing at them); return rows."""
     wh.run("ops/erase_lineage")
-    if not records or not wh.table_exists("staging.customers"):
-        return 0
     wh.run("ops/erase/records")
-    wh.con.executemany("insert into _erase_records values (?, ?)", records)
+    if person.records:
+        wh.con.executemany("insert into _erase_records values (?, ?)", person.records)
+    if not person.records or not wh.table_exists("staging.customers"):
+        return 0
     wh.insert("_erase_lineage", "ops/erase/record_lineage")
     for kind in FACT_KINDS:
         if wh.table_exists(f"core.{kind}"):
@@ -42,79 +58,76 @@ def person_lineage(wh: Warehouse, records: list[tuple[str, str]]) -> int:
     return wh.count("_erase_lineage")
 
 
-def erase_from_warehouse(wh: Warehouse, customer_id: str) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Remove the person from every table; return rows removed per table and the hashed identifiers."""
-    removed: dict[str, int] = {}
-    records = (
-        wh.rows("select source, source_id from core.identity_map where customer_id = ?", [customer_id])
-        if wh.table_exists("core.identity_map")
-        else []
-    )
-    person = (
-        wh.dicts("select email, phone from core.customers where customer_id = ?", [customer_id])
-        if wh.table_exists("core.customers")
-        else []
-    )
-    lineage = person_lineage(wh, records)
-    # identifiers as written in the sources (raw values), for quarantined rows that never reached staging
-    written: set[str] = {source_id for _, source_id in records}
-    if lineage:
-        for kind in ("customers", *FACT_KINDS):
-            sql = wh.model_sql("ops/erase/written_identifiers", {"staged": f"staging.{kind}"})
-            for values in wh.rows(sql):
-                written |= {v for v in values if v}
-    emails = {p["email"] for p in person if p["email"]}
-    phones = {p["phone"] for p in person if p["phone"]}
-    hashed = {
-        "record": sorted(record_key(s, i) for s, i in records),
-        "email": sorted(sha256_hex(e) for e in emails),
-        "phone": sorted(sha256_hex(p) for p in phones),
-        # contact keys exactly as the sources wrote them (trimmed), so a reload drops rows keyed by them
-        "written": sorted({sha256_hex(v.strip()) for v in written}),
+def person_values(wh: Warehouse) -> dict[str, list[str]]:
+    """kind -> the values only the rows in _erase_lineage carry (sql/ops/erase/person_values.sql)."""
+    needed = ["staging.customers", *(f"staging.{kind}" for kind in FACT_KINDS)]
+    if not all(wh.table_exists(table) for table in needed):
+        return {}
+    values: dict[str, list[str]] = {}
+    for kind, raw in wh.rows(wh.model_sql("ops/erase/person_values")):
+        values.setdefault(kind, []).append(raw)
+    return {kind: sorted(found) for kind, found in values.items()}
+
+
+def contact_keys(wh: Warehouse, values: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The person's contact keys as written: values only they carry that the lookups find usable (no placeholder)."""
+    keys = {}
+    for kind, lookup in CONTACT_LOOKUPS.items():
+        candidates = values.get(kind, [])
+        if candidates and wh.table_exists(lookup):
+            sql = f"select raw from {quote_identifier(lookup)} where norm is not null and raw in (select unnest(?))"
+            candidates = sorted(raw for (raw,) in wh.rows(sql, [candidates]))
+        keys[kind] = candidates
+    lower = set(values.get("email_lower", []))
+    keys["email_lower"] = sorted({email.lower() for email in keys["email"]} & lower)
+    return keys
+
+
+def identifier_hashes(person: Person, keys: dict[str, list[str]]) -> dict[str, list[str]]:
+    """kind -> SHA-256 hashes kept in audit.erased_identifiers (never the values themselves).
+
+    record: source|source_id of each customer record; written: their contact keys as written; email:
+    their emails in lower case; customer_id: each of their ids (a later erase of one says "erased before").
+    """
+    written = {*keys["email"], *keys["phone"], *keys["device"]}
+    return {
+        "record": sorted(record_key(source, source_id) for source, source_id in person.records),
+        "written": sorted(sha256_hex(value) for value in written),
+        "email": sorted(sha256_hex(email) for email in keys["email_lower"]),
+        "customer_id": sorted(sha256_hex(customer_id) for customer_id in person.ids),
     }
 
+
+def record_identifiers(wh: Warehouse, hashed: dict[str, list[str]], now: datetime) -> None:
+    """Add the hashes to audit.erased_identifiers (each once)."""
+    record = wh.model_sql("ops/erase/erased_identifier")
+    for kind, values in hashed.items():
+        for value in values:
+            wh.execute(record, {"kind": kind, "value_sha256": value, "erased_at": now})
+
+
+def erase_from_warehouse(
+    wh: Warehouse, config: PipelineConfig, person: Person, now: datetime
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Remove the person from every table, in one transaction.
+
+    Returns the rows removed per table, and the person's contact keys (kind -> values only they carried).
+    """
+    removed: dict[str, int] = {}
     with wh.transaction():
+        person_lineage(wh, person)
+        keys = contact_keys(wh, person_values(wh))
+        hashed = identifier_hashes(person, keys)
+        record_identifiers(wh, hashed, now)
+        # the rule a reload applies: raw rows (quarantined, older versions, copies) by their mapped fields
+        collect_erased_lineage(wh, config, quarantined_only=False)
+        values = person_values(wh)  # with every row found: what the lookups lose
         for table in erasable_tables(wh):
-            names = set(wh.columns(table))
-            if "customer_id" in names:
-                delete_rows(wh, table, "customer_id = ?", [customer_id], removed)
-            if lineage:
-                delete_lineage_rows(wh, table, names, removed)
-            if table == "core.customer_records" and records:
-                delete_by_model(wh, table, "ops/erase/customer_records", {}, removed)
-            if table == "core.record_observations" and records:
-                delete_by_model(wh, table, "ops/erase/record_observations", {}, removed)
-            if table in LOOKUPS:
-                values = sorted(written | emails | phones)
-                delete_by_model(
-                    wh, table, "ops/erase/lookup", {"values": values}, removed, identifiers={"lookup": table}
-                )
-        _erase_audit_rows(wh, written, lineage, removed)
-    return removed, hashed
-
-
-def _erase_audit_rows(wh: Warehouse, written: set[str], lineage: int, removed: dict[str, int]) -> None:
-    """Quarantined rows carrying the person's identifiers, duplicates of their rows, and such raw rows."""
-    if wh.table_exists("audit.quarantine") and written:
-        delete_by_model(wh, "audit.quarantine", "ops/erase/quarantine", {"written": sorted(written)}, removed)
-    if wh.table_exists("audit.duplicates") and lineage:
-        delete_by_model(wh, "audit.duplicates", "ops/erase/duplicates", {}, removed)
-    # raw rows that were dropped as exact duplicates or quarantined carry the same identifiers
-    for table in wh.base_tables(["raw"]):
-        text_columns = [
-            name
-            for name, sql_type in wh.describe(quote_identifier(table))
-            if sql_type == "VARCHAR" and not name.startswith("_")
-        ]
-        if text_columns and written:
-            # one pass over the table, whatever its columns (a list_has_any over them is slower)
-            matches = " or ".join(f'"{c}" in (select unnest($written))' for c in text_columns)
-            delete_by_model(
-                wh,
-                table,
-                "ops/erase/raw_rows",
-                {"written": sorted(written)},
-                removed,
-                identifiers={"raw": table},
-                fragments={"matches": matches},
-            )
+            names = wh.columns(table)
+            delete_keyed_rows(wh, table, names, person.ids, removed)
+            delete_record_rows(wh, table, names, removed)
+            delete_lineage_rows(wh, table, names, removed)
+            if table in LOOKUPS and values.get(LOOKUPS[table]):
+                sql = wh.model_sql("ops/erase/lookup", {"lookup": table})
+                tally(removed, table, wh.scalar(sql, {"values": values[LOOKUPS[table]]}))
+    return removed, keys

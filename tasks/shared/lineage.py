@@ -1,17 +1,39 @@
-"""Deleting a person's rows by lineage: what erase does to one person and extract does again after a reload.
+"""Deleting a person's rows: what erase does to one person and extract does again after a reload.
 
-Rows of raw and staging tables are found by their lineage (source, file, row) in the temp table
-`_erase_lineage`; other rows by a condition. Counts of what was removed go into a dict per table.
+Rows are found by lineage and by identifier columns only, never by comparing arbitrary text:
+
+- lineage: the (source, file, row) of a raw row, in the temp table `_erase_lineage`; the same row under
+  its staged name (source, _file, _row) and in audit.quarantine / audit.duplicates (source, file, row_number);
+- customer records: (source, source_id) or (record_source, record_id) in the temp table `_erase_records`;
+- customer ids: a column holding one (customer_id, merged_customer_id, merged_into, ...).
+
+Every delete is a model of sql/ops/erase/ with fully qualified column names: inside a subquery an
+unqualified name binds to the inner table first (`where erased.source = source` compares a column
+with itself), which once deleted every customer record instead of one person's.
+Counts of what was removed go into a dict per table.
 """
 
-from typing import Any
+from collections.abc import Collection, Sequence
 
-from tasks.shared.warehouse import Warehouse, quote_identifier
+from tasks.shared.warehouse import Warehouse
+
+# The erasure audit itself is never erased from.
+ERASURE_AUDIT = ("audit.erasures", "audit.erased_identifiers")
+# Lineage columns (source, file, row) of a table, by the names raw, staging and the audit tables use.
+LINEAGE_COLUMNS = (
+    ("_source", "_file", "_row"),  # raw.<source>
+    ("source", "_file", "_row"),  # staging.<kind>, core.customer_records
+    ("source", "file", "row_number"),  # audit.quarantine, audit.duplicates
+)
+# Customer-record columns (source, id) of a table.
+RECORD_COLUMNS = (("source", "source_id"), ("record_source", "record_id"))
+# Raw tables keep each source's own columns as read: only their lineage columns are ours.
+SOURCE_SCHEMAS = ("raw",)
 
 
 def erasable_tables(wh: Warehouse) -> list[str]:
     """schema.table of every base table of the warehouse layers (never the erasure audit itself)."""
-    return [name for name in wh.base_tables() if name not in ("audit.erasures", "audit.erased_identifiers")]
+    return [name for name in wh.base_tables() if name not in ERASURE_AUDIT]
 
 
 def tally(removed: dict[str, int], table: str, count: int | None) -> None:
@@ -20,25 +42,49 @@ def tally(removed: dict[str, int], table: str, count: int | None) -> None:
         removed[table] = removed.get(table, 0) + count
 
 
-def delete_rows(wh: Warehouse, table: str, where: str, params: list[Any], removed: dict[str, int]) -> None:
-    """Delete rows matching where from table, in one statement (it returns how many); add the count to removed."""
-    tally(removed, table, wh.scalar(f"delete from {quote_identifier(table)} where {where}", params))
+def lineage_columns(names: Collection[str]) -> tuple[str, str, str] | None:
+    """The (source, file, row) columns of a table with these column names, or None without lineage."""
+    return next((columns for columns in LINEAGE_COLUMNS if set(columns) <= set(names)), None)
 
 
-def delete_lineage_rows(wh: Warehouse, table: str, names: set[str], removed: dict[str, int]) -> None:
-    """Delete from a raw or staging table the rows whose (source, file, row) is in _erase_lineage."""
-    schema = table.split(".")[0]
-    if schema == "raw" and {"_source", "_file", "_row"} <= names:
-        source = "_source"
-    elif schema == "staging" and {"source", "_file", "_row"} <= names:
-        source = "source"
-    else:
+def customer_id_columns(table: str, names: Collection[str]) -> list[str]:
+    """The columns of a table that hold a customer id (none in a raw table: its columns are the source's)."""
+    if table.split(".")[0] in SOURCE_SCHEMAS:
+        return []
+    return sorted(n for n in names if n in ("customer_id", "merged_into") or n.endswith("_customer_id"))
+
+
+def record_columns(table: str, names: Collection[str]) -> tuple[str, str] | None:
+    """The (source, id) columns of a table keyed by customer record, or None."""
+    if table.split(".")[0] in SOURCE_SCHEMAS:
+        return None
+    return next((columns for columns in RECORD_COLUMNS if set(columns) <= set(names)), None)
+
+
+def delete_lineage_rows(wh: Warehouse, table: str, names: Collection[str], removed: dict[str, int]) -> None:
+    """Delete from table the rows whose lineage is in _erase_lineage (nothing when it has no lineage columns)."""
+    columns = lineage_columns(names)
+    if columns is None:
         return
-    delete_rows(
-        wh,
-        table,
-        f"exists (select 1 from _erase_lineage as l where l.source = {source} and l.file = _file "
-        "and l.row = _row)",
-        [],
-        removed,
-    )
+    source, file, row = columns
+    identifiers = {"target": table, "source": source, "file": file, "row": row}
+    tally(removed, table, wh.scalar(wh.model_sql("ops/erase/lineage_rows", identifiers)))
+
+
+def delete_keyed_rows(
+    wh: Warehouse, table: str, names: Collection[str], keys: Sequence[str], removed: dict[str, int]
+) -> None:
+    """Delete from table the rows holding one of keys (customer ids) in any of its customer id columns."""
+    for column in customer_id_columns(table, names):
+        sql = wh.model_sql("ops/erase/keyed_rows", {"target": table, "key": column})
+        tally(removed, table, wh.scalar(sql, {"keys": list(keys)}))
+
+
+def delete_record_rows(wh: Warehouse, table: str, names: Collection[str], removed: dict[str, int]) -> None:
+    """Delete from table the rows of the customer records in _erase_records (nothing when it has no record key)."""
+    columns = record_columns(table, names)
+    if columns is None:
+        return
+    source, record_id = columns
+    sql = wh.model_sql("ops/erase/record_rows", {"target": table, "source": source, "id": record_id})
+    tally(removed, table, wh.scalar(sql))

@@ -6,6 +6,8 @@ select
     $value_sha256,
     $erased_at
 where not exists (
-    select 1 from audit.erased_identifiers
-    where kind = $kind and value_sha256 = $value_sha256
+    select 1
+    from audit.erased_identifiers as recorded
+    where recorded.kind = $kind
+        and recorded.value_sha256 = $value_sha256
 )

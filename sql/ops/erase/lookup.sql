@@ -1,6 +1,5 @@
--- Erase: delete a normalization lookup's rows for the person's emails, phones and identifiers as written.
--- Grain: one deleted row per lookup row whose raw or norm value is one of $values.
--- Parameters: $values (list of varchar). Filled in: lookup (core.email_lookup, core.phone_lookup or core.device_lookup).
-delete from {{lookup}}
-where raw in (select unnest($values))
-    or norm in (select unnest($values))
+-- Erase: delete a lookup's rows (raw -> norm) for values only the person's staged rows carried (ops/erase/person_values).
+-- Grain: one deleted row per lookup row whose raw value is one of $values; returns the count.
+-- Parameters: $values (list of varchar). Filled in: lookup (core.<kind>_lookup; a birth date is compared as text).
+delete from {{lookup}} as lookup
+where cast(lookup.raw as varchar) in (select unnest($values))
