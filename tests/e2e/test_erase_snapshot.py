@@ -25,6 +25,7 @@ from flows.daily_refresh import daily_refresh
 from flows.erase import erase
 from tasks.shared.config import load_config
 from tasks.shared.contracts import sha256_hex
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END, write_config
 from tests.e2e.test_publish_e2e import DESTINATIONS
@@ -219,6 +220,12 @@ def test_erasing_a_merged_person_changes_only_their_rows_and_a_reload_keeps_them
         if path.is_file() and path.suffix != ".parquet":
             text = path.read_bytes().decode("utf-8", errors="replace")
             assert [v for v in long_values if v in text] == [], path
+
+    # through the flow, an id never issued is refused and a second erase (by the other id) removes nothing
+    with pytest.raises(DataError, match="unknown customer id 'C0123456789abcdef'"):
+        erase(customer_id="C0123456789abcdef", config=str(config_path))
+    again = erase(customer_id=survivor, config=str(config_path))
+    assert (again["rows_removed"], again["files"]) == (0, [])
 
     # a full reload reads every source file again: nothing of theirs comes back
     daily_refresh(as_of=day2, config=str(config_path), full_refresh=["all"])
