@@ -6,10 +6,16 @@
 -- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
 -- attempted: each mapping expression evaluated per row as t_<field>, a struct {v: value} that is null
 -- where the expression fails on the row (try), and the raw columns that reasons quote as r_<index>;
--- mapped: each value as m_<field>; typed: each canonical field in its type (null when the value does
--- not parse); fields: their names; reasons: one expression per check, null when the row passes it (a
--- failed mapping is one); row_id: the id field, or null.
--- _reason joins the failed checks ('; '); _duplicate_of starts null (set by tasks.extract.duplicates).
+-- mapped: each value as m_<field>; parsed: a text amount's parts as _amount (sign, currency marks,
+-- digits, decimals: tasks/shared/money.py), else null; typed: each canonical field in its type (null
+-- when the value does not parse; an amount in its source's amount_scale, never rounded; a currency as
+-- its ISO code, from the currency mapped or the amount's mark); fields: their names; reasons: one
+-- expression per check, null when the row passes it (a failed mapping is one; a value with too many
+-- decimals, a number not finite or out of range, an infinite timestamp are others); row_id: the id
+-- field, or null.
+-- _reason joins the failed checks ('; '); one that starts 'no customer reference' is the row's only one
+-- (that check comes last): the row is unattributed, staged apart (sql/staging/unattributed_rows.sql).
+-- _duplicate_of starts null (set by tasks.extract.duplicates).
 with raw_rows as (
     select * from raw."{{source}}"
     where $all_rows or _run_id = $run_id
@@ -30,11 +36,18 @@ mapped as (
     from attempted
 ),
 
+parsed as (
+    select
+        *,
+        {{parsed}}
+    from mapped
+),
+
 typed as (
     select
         *,
         {{typed}}
-    from mapped
+    from parsed
 ),
 
 final as (

@@ -2,6 +2,8 @@
 -- Grain: one row per quarantined raw row (file, row_number). Key: source, file, row_number.
 -- Parameters: $run_id, $source, $all_rows (the raw rows checked, as in staging/checked).
 -- Template: source names the raw table. field: the field a reason names ('field <name>: ...'), else null.
+-- A row whose only failed check is 'no customer reference' is not quarantined: it is unattributed
+-- (sql/staging/unattributed_rows.sql).
 with checked as (
     select * from _checked
 ),
@@ -25,6 +27,7 @@ final as (
         on raw_rows._file = checked._file
         and raw_rows._row = checked._row
     where checked._reason is not null
+        and not starts_with(checked._reason, 'no customer reference')
 )
 
 select * from final

@@ -13,14 +13,41 @@ from typing import Any
 import duckdb
 
 from tasks.shared.config import SourceConfig
-from tasks.shared.contracts import CANONICAL_FIELDS, ID_FIELDS, REQUIRED_FIELDS, TRANSACTION_STATUSES
+from tasks.shared.contracts import (
+    CANONICAL_FIELDS,
+    DEFAULT_AMOUNT_SCALE,
+    FACT_KINDS,
+    ID_FIELDS,
+    MAX_AMOUNT_SCALE,
+    NUMBER_LIMIT,
+    REQUIRED_FIELDS,
+    TRANSACTION_STATUSES,
+    amount_type,
+)
 from tasks.shared.errors import DataError
 from tasks.shared.expressions import expression_columns, is_volatile, text_as_numbers
+from tasks.shared.money import (
+    FULL_WIDTH,
+    HALF_WIDTH,
+    amount_reason_sql,
+    amount_sql,
+    currency_reasons_sql,
+    currency_sql,
+    parts_sql,
+)
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# A date or date-time without any zone: read in the source's time zone. Anything else (an offset,
-# Z, a zone name) is cast as an instant, so '2026-01-01 10:00 America/New_York' keeps its zone.
-NAIVE_TIMESTAMP = r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?)?$"
+# A timestamp that states its zone: Z, an offset after the time (+08, +0800, -05:00:00) or a zone name
+# (UTC, America/New_York) at its end. It is cast as an instant; any other timestamp, whatever its
+# layout (2026-03-01 23:30, 2026/03/01 23:30:00), is local time in the source's time zone.
+ZONED_TIMESTAMP = (
+    r"([0-9]\s*[zZ]|:[0-9]{2}(\.[0-9]*)?\s*[+-][0-9]{1,2}(:?[0-9]{2}){0,2}|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
+# Value types read as a DOUBLE amount (binary fractions: see tasks.shared.money).
+DOUBLE_TYPES = ("DOUBLE", "FLOAT")
+# The reason of a row that says nobody's it is (its only one, the check comes last): staged apart as
+# unattributed (staging.unattributed_<kind>), neither quarantined nor a bad row.
+UNATTRIBUTED = "no customer reference"
 # Timestamps more than this far past the load time are faults, not data.
 FUTURE_TOLERANCE = timedelta(days=1)
 # DuckDB 2.0's common-subexpression optimizer moves an expression two TRY()s share (the cast of one
@@ -63,43 +90,94 @@ def exact_cast(field: str, sql_type: str, types: Mapping[str, str] | None) -> bo
     return field != "status" and (types or {}).get(f"m_{field}") in EXACT_CASTS.get(sql_type, ())
 
 
-def typed_sql(field: str, sql_type: str, types: Mapping[str, str] | None = None) -> str:
+def amount_scale(source: SourceConfig) -> int:
+    """The most decimals the source's amounts may have (the pipeline config fills it in)."""
+    return DEFAULT_AMOUNT_SCALE if source.amount_scale is None else source.amount_scale
+
+
+def field_type(source: SourceConfig, field: str) -> str:
+    """The DuckDB type of a canonical field of the source: the amount's follows its amount_scale."""
+    if source.kind == "transactions" and field == "amount":
+        return amount_type(amount_scale(source))
+    return CANONICAL_FIELDS[source.kind][field]
+
+
+def _amount_parts(source: SourceConfig, types: Mapping[str, str] | None) -> str | None:
+    """SQL for the parts of a transaction's text amount (`_amount`); None when it is a DOUBLE or not mapped."""
+    double = (types or {}).get("m_amount") in DOUBLE_TYPES
+    return None if double or source.kind != "transactions" or "amount" not in source.columns else '"_amount"'
+
+
+def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None = None) -> str:
     """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
+    sql_type = field_type(source, field)
+    text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
+    if source.kind == "transactions" and field == "amount":
+        return amount_sql(_amount_parts(source, types), '"m_amount"', amount_scale(source))
+    if source.kind == "transactions" and field == "currency":
+        return currency_sql(text if "currency" in source.columns else None, _amount_parts(source, types))
     if exact_cast(field, sql_type, types):
         return f'cast("m_{field}" as {sql_type})'
-    text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
     if field == "status":
         return f"lower({text})"
     if sql_type == "varchar":
         return text
     if sql_type == "timestamptz":
         return (
-            f"case when regexp_matches({text}, '{NAIVE_TIMESTAMP}') then timezone($tz, try_cast({text} as timestamp)) "
-            f"else try_cast({text} as timestamptz) end"
+            f"case when regexp_matches({text}, '{ZONED_TIMESTAMP}') then try_cast({text} as timestamptz) "
+            f"else timezone($tz, try_cast({text} as timestamp)) end"
         )
     if sql_type == "date":
         return f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date))"
+    if sql_type == "double":  # full-width digits are digits; 1_000 is not a number
+        number = f"translate({text}, {_literal(FULL_WIDTH)}, {_literal(HALF_WIDTH)})"
+        return f"case when not contains({text}, '_') then try_cast({number} as double) end"
     return f"try_cast({text} as {sql_type})"
+
+
+def parsed_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The `parsed` fragment of sql/staging/checked.sql: a text amount's parts (tasks.shared.money) as `_amount`."""
+    if _amount_parts(source, types) is None:
+        return 'null as "_amount"'
+    return f'{parts_sql(_text(chr(34) + "m_amount" + chr(34), (types or {}).get("m_amount")))} as "_amount"'
+
+
+def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) -> list[str]:
+    """The checks of a typed value: it converts, and is exact (amounts), finite and in range (numbers, times)."""
+    text = _text(f'"m_{field}"', types.get(f"m_{field}"))
+    sql_type = field_type(source, field)
+    parts = _amount_parts(source, types)
+    if source.kind == "transactions" and field == "amount":
+        return [amount_reason_sql(parts, '"m_amount"', text, '"amount"', amount_scale(source))]
+    if source.kind == "transactions" and field == "currency":
+        return currency_reasons_sql(text, parts, _text('"m_amount"', types.get("m_amount")), '"currency"')
+    reasons = []
+    value = f'"{field}"'
+    quoted = f"'field {field}: ''' || left({text}, 60) || ''' is"  # an open literal
+    if sql_type != "varchar" and not exact_cast(field, sql_type, types):
+        reasons.append(
+            f"case when {text} is not null and {value} is null then {quoted} not a valid {sql_type}' end"
+        )
+    if sql_type == "double":
+        kind = f"case when isfinite({value}) then 'out of range (beyond ±{NUMBER_LIMIT:g})' else 'not a finite number' end"
+        reasons.append(f"case when not (abs({value}) <= {NUMBER_LIMIT:g}) then {quoted} ' || {kind} end")
+    if sql_type in ("timestamptz", "date"):
+        what = "timestamp" if sql_type == "timestamptz" else "date"
+        reasons.append(f"case when not isfinite({value}) then {quoted} not a finite {what}' end")
+    if sql_type == "timestamptz":
+        reasons.append(
+            f"case when isfinite({value}) and {value} > $future_limit "
+            f"then 'field {field}: ' || cast({value} as varchar) || ' is in the future' end"
+        )
+    return reasons
 
 
 def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> list[str]:
     """One SQL expression per check, each null when the row passes it, else the reason."""
-    fields = CANONICAL_FIELDS[source.kind]
     types = types or {}
     reasons = [failure_sql(source, field, types) for field in source.columns]
     for field in source.columns:
-        sql_type = fields[field]
-        text = _text(f'"m_{field}"', types.get(f"m_{field}"))
-        if sql_type != "varchar" and not exact_cast(field, sql_type, types):
-            reasons.append(
-                f'case when {text} is not null and "{field}" is null '
-                f"then 'field {field}: ''' || left({text}, 60) || ''' is not a valid {sql_type}' end"
-            )
-        if sql_type == "timestamptz":
-            reasons.append(
-                f'case when "{field}" > $future_limit '
-                f"then 'field {field}: ' || cast(\"{field}\" as varchar) || ' is in the future' end"
-            )
+        reasons += value_reasons(source, field, types)
     for field in REQUIRED_FIELDS[source.kind]:
         # a value the mapping could not read is not "missing": quote what the row had in the
         # columns the mapping reads (computed only for the rows that fail this check)
@@ -118,15 +196,21 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     if source.kind != "customers":
         keys = [f for f in ("customer_ref", "email", "phone", "device_id") if f in source.columns]
         empty = [f'{k} is null and "t_{k}" is not null' for k in keys]  # not empty: failed (failure_sql)
-        reasons.append(
-            f"case when {' and '.join(empty)} then 'no customer reference: {', '.join(keys)} all empty' end"
+        reasons.append(  # last: see UNATTRIBUTED
+            f"case when {' and '.join(empty)} then '{UNATTRIBUTED}: {', '.join(keys)} all empty' end"
         )
     return reasons
 
 
 def fingerprint_sql(kind: str) -> str:
     """SQL for a hash of a row's canonical values: two rows with the same id and fingerprint are one row twice."""
-    fields = ", ".join(f"coalesce(cast(\"{f}\" as varchar), '\u2205')" for f in CANONICAL_FIELDS[kind])
+    # amounts as one decimal type: 12.50 staged at amount_scale 2 repeats 12.500 read at scale 3
+    fields = ", ".join(
+        f"coalesce(cast(cast(\"{f}\" as decimal(38,{MAX_AMOUNT_SCALE})) as varchar), '\u2205')"
+        if sql_type.startswith("decimal")
+        else f"coalesce(cast(\"{f}\" as varchar), '\u2205')"
+        for f, sql_type in CANONICAL_FIELDS[kind].items()
+    )
     return f"md5(concat_ws('|', {fields}))"
 
 
@@ -215,7 +299,6 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
 
     types: DuckDB types of the mapped values (`m_<field>`) and raw columns, when known (value_types).
     """
-    fields = CANONICAL_FIELDS[source.kind]
     types = types or {}
     attempted = _attempted(source, types)
     # the raw columns that reasons quote (see had_sql and failure_sql), as r_<index>
@@ -224,14 +307,19 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
     mapped = ",\n        ".join(
         f'struct_extract("t_{field}", \'v\') as "m_{field}"' for field in source.columns
     )
+    fields = {field: field_type(source, field) for field in CANONICAL_FIELDS[source.kind]}
+    # a transaction's currency may come from its amount's mark (¥, 元, $) without a currency mapped
     typed = ",\n        ".join(
-        f'{typed_sql(field, sql_type, types) if field in source.columns else f"null::{sql_type}"} as "{field}"'
+        f'{typed_sql(source, field, types)} as "{field}"'
+        if field in source.columns or (field == "currency" and _amount_parts(source, types))
+        else f'null::{sql_type} as "{field}"'
         for field, sql_type in fields.items()
     )
     id_field = ID_FIELDS[source.kind]
     return {
         "attempted": attempted,
         "mapped": mapped,
+        "parsed": parsed_sql(source, types),
         "typed": typed,
         "fields": ", ".join(f'"{field}"' for field in fields),
         "reasons": ",\n            ".join(reasons_sql(source, types)),
@@ -244,12 +332,61 @@ def staging_columns(kind: str) -> str:
     return ",\n    ".join(f'"{field}" {sql_type}' for field, sql_type in CANONICAL_FIELDS[kind].items())
 
 
+def unattributed_table(kind: str) -> str:
+    """The staging table of a fact kind's unattributed rows (no customer reference): staging.unattributed_<kind>."""
+    return f"staging.unattributed_{kind}"
+
+
+def staging_tables(kind: str) -> list[str]:
+    """The staging tables holding a kind's staged rows: staging.<kind>, and its unattributed rows' table."""
+    return [f"staging.{kind}", *([unattributed_table(kind)] if kind in FACT_KINDS else [])]
+
+
 def create_staging_tables(wh: Warehouse) -> None:
-    """Create staging.<kind> for every source kind if missing."""
+    """Create staging.<kind> for every source kind, and staging.unattributed_<kind> for facts, if missing."""
     for kind in CANONICAL_FIELDS:
-        wh.run(
-            "staging/staging_table", identifiers={"kind": kind}, fragments={"columns": staging_columns(kind)}
+        for table in staging_tables(kind):
+            wh.run(
+                "staging/staging_table",
+                identifiers={"table": table.removeprefix("staging.")},
+                fragments={"columns": staging_columns(kind)},
+            )
+
+
+def widen_amounts(wh: Warehouse, scale: int) -> None:
+    """Give staged amounts at least scale decimals (a source allows more than the tables hold); no value changes."""
+    held = wh.scalar(
+        "select numeric_scale from information_schema.columns "
+        "where table_schema = 'staging' and table_name = 'transactions' and column_name = 'amount'"
+    )
+    if held is not None and held < scale:
+        for table in staging_tables("transactions"):
+            wh.execute(f"alter table {quote_identifier(table)} alter column amount type {amount_type(scale)}")
+
+
+def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> int:
+    """Stage the unattributed rows of _checked (sql/staging/unattributed_rows.sql) in place of their earlier copies.
+
+    Replaced: the staged rows of the raw rows checked again, and those of the files checked whose raw
+    row is gone (a file that changed); re-staging all rows replaces all. Returns the rows staged.
+    """
+    if source.kind not in FACT_KINDS:
+        return 0
+    table = quote_identifier(unattributed_table(source.kind))
+    if params.get("all_rows"):
+        wh.execute(f"delete from {table} where source = ?", [source.name])
+    else:
+        gone = f"not exists (select 1 from {raw_table(source)} r where r._file = u._file and r._row = u._row)"
+        wh.execute(
+            f"delete from {table} u where source = ? and _file in (select _file from _checked) "
+            f"and ((_file, _row) in (select _file, _row from _checked) or {gone})",
+            [source.name],
         )
+    # no insert of no rows: in a DuckDB 2.0 transaction it hides the rows a later large insert appends
+    # to the same table (see tasks.extract.raw)
+    if not wh.scalar(f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}')"):
+        return 0
+    return wh.insert(unattributed_table(source.kind), "staging/unattributed_rows", {"source": source.name})
 
 
 def raw_table(source: SourceConfig) -> str:
@@ -306,7 +443,15 @@ def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
 
 
 def build_checked(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> None:
-    """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked."""
+    """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked.
+
+    The staging tables are made ready for the rows (created, amounts widened to the source's
+    amount_scale) and the unattributed rows staged (stage_unattributed): the rest of the rows are
+    staged, quarantined or dropped by tasks.extract.stage_rows.
+    """
+    create_staging_tables(wh)
+    if source.kind == "transactions":
+        widen_amounts(wh, amount_scale(source))
     fragments = check_fragments(source, value_types(wh, source))
     before = wh.scalar("select current_setting('disabled_optimizers')") or ""
     disabled = ",".join(dict.fromkeys([*filter(None, before.split(",")), HOISTING_OPTIMIZER]))
@@ -323,3 +468,4 @@ def build_checked(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]
     finally:
         with suppress(duckdb.Error):  # after a failed statement the transaction only accepts a rollback
             wh.execute(f"set disabled_optimizers = {_literal(before)}")
+    stage_unattributed(wh, source, params)

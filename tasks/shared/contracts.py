@@ -75,6 +75,50 @@ CANONICAL_FIELDS: dict[str, dict[str, str]] = {
 }
 
 
+# Money. An amount is read exactly, never rounded: at most AMOUNT_DIGITS digits before the point and
+# the source's amount_scale after it (more decimals quarantine the row). staging.transactions.amount is
+# decimal(AMOUNT_DIGITS + scale, scale) for the largest scale of the config's sources (see amount_type).
+DEFAULT_AMOUNT_SCALE = 2
+MAX_AMOUNT_SCALE = 6
+AMOUNT_DIGITS = 16
+
+
+def amount_type(scale: int) -> str:
+    """The DuckDB type of amounts with scale decimals: decimal(18,2) for the default scale 2."""
+    return f"decimal({AMOUNT_DIGITS + scale},{scale})"
+
+
+# The currency of amounts that state none (no `currency` mapped, no mark in the amount).
+DEFAULT_CURRENCY = "CNY"
+# Currency marks as Chinese and international business systems write them, before or after an amount,
+# and the ISO 4217 code each stands for; a three-letter code (USD, EUR) stands for itself. ¥ and ￥
+# are yuan here (a source whose ¥ means yen maps `currency: "'JPY'"`).
+CURRENCY_MARKS: dict[str, str] = {
+    "¥": "CNY",
+    "￥": "CNY",
+    "元": "CNY",
+    "人民币": "CNY",
+    "RMB": "CNY",
+    "US$": "USD",
+    "$": "USD",
+    "美元": "USD",
+    "HK$": "HKD",
+    "港元": "HKD",
+    "港币": "HKD",
+    "NT$": "TWD",
+    "€": "EUR",
+    "欧元": "EUR",
+    "£": "GBP",
+    "英镑": "GBP",
+    "日元": "JPY",
+}
+
+# Numbers (double fields: duration_s, value, score) are finite and at most this large in absolute
+# value; anything else (inf, NaN, an overflow such as 1e400) is quarantined, so that no sum, log or
+# scaler in a later stage meets an infinity.
+NUMBER_LIMIT = 1e15
+
+
 # Fields a row cannot be staged without; rows missing them go to quarantine.
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "customers": ("source_id",),

@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +21,7 @@ from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
 from tasks.shared.config.sources import SourceConfig
 from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
-from tasks.shared.contracts import end_of_day
+from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE, DEFAULT_CURRENCY, MAX_AMOUNT_SCALE, end_of_day
 
 
 class OrchestrationConfig(BaseModel):
@@ -59,6 +60,55 @@ class OrchestrationConfig(BaseModel):
         return value
 
 
+CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
+
+
+class CurrencyConfig(BaseModel):
+    """Which currency monetary features are in, and the rates that convert other currencies into it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base: str = Field(
+        default=DEFAULT_CURRENCY,
+        description="ISO code of the currency features are in (monetary); amounts that state no currency "
+        "(no currency mapped, no mark such as ¥ or $ in the amount) are in it.",
+    )
+    rates: dict[str, Decimal] = Field(
+        default_factory=dict,
+        description="Units of base per unit of another currency, e.g. {USD: 7.1}: amounts in it are "
+        "converted (rounded to the amounts' decimals). Amounts in a currency without a rate are left out of "
+        "monetary (never added to other currencies) and counted in the features stage's counts.",
+    )
+
+    @field_validator("base")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        return _currency_code(value)
+
+    @field_validator("rates")
+    @classmethod
+    def _positive_rates(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        rates = {_currency_code(code): rate for code, rate in value.items()}
+        bad = sorted(code for code, rate in rates.items() if not rate.is_finite() or rate <= 0)
+        if bad:
+            raise ValueError(f"rates must be positive numbers; not: {bad}")
+        return rates
+
+    @model_validator(mode="after")
+    def _base_has_no_rate(self) -> "CurrencyConfig":
+        if self.base in self.rates:
+            raise ValueError(f"rates: {self.base} is the base currency (its rate is 1); remove it")
+        return self
+
+
+def _currency_code(value: str) -> str:
+    """value as an upper-case ISO 4217 code, else a ValueError."""
+    code = value.strip().upper()
+    if not CURRENCY_CODE.match(code):
+        raise ValueError(f"{value!r} is not a currency code (three letters, e.g. CNY, USD)")
+    return code
+
+
 class PipelineConfig(BaseModel):
     """The whole pipeline: warehouse file, time zone, exports folder and sources."""
 
@@ -78,6 +128,16 @@ class PipelineConfig(BaseModel):
         default=Path("exports"), description="Folder for published files, relative to the config file."
     )
     sources: list[SourceConfig] = Field(min_length=1, description="The source systems to extract.")
+    amount_scale: int = Field(
+        default=DEFAULT_AMOUNT_SCALE,
+        ge=0,
+        le=MAX_AMOUNT_SCALE,
+        description="The most decimals a transaction amount may have (2: cents), for sources that set none: "
+        "an amount with more is quarantined, never rounded.",
+    )
+    currency: CurrencyConfig = Field(
+        default_factory=CurrencyConfig, description="Base currency of monetary features and conversion rates."
+    )
     features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
     segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
@@ -108,6 +168,14 @@ class PipelineConfig(BaseModel):
                     f"source {source.name!r}: customer_source {target!r} is not a customers source "
                     f"(customers sources: {[n for n, k in kinds.items() if k == 'customers']})"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _sources_amount_scale(self) -> "PipelineConfig":
+        # each transactions source carries its own scale, so that changing the pipeline's re-stages it
+        for source in self.sources:
+            if source.kind == "transactions" and source.amount_scale is None:
+                source.amount_scale = self.amount_scale
         return self
 
     @model_validator(mode="after")

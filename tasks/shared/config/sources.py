@@ -6,7 +6,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.shared.config.checks import ConfigError, check_name, check_timezone
-from tasks.shared.contracts import CANONICAL_FIELDS, IDENTIFIER_FIELDS, REQUIRED_FIELDS, SourceKind
+from tasks.shared.contracts import (
+    CANONICAL_FIELDS,
+    IDENTIFIER_FIELDS,
+    MAX_AMOUNT_SCALE,
+    REQUIRED_FIELDS,
+    SourceKind,
+)
 from tasks.shared.expressions import check_expression, expression_columns
 
 SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
@@ -106,8 +112,16 @@ class SourceConfig(BaseModel):
     )
     timezone: str | None = Field(
         default=None,
-        description="Time zone of timestamps written without an offset in this source; defaults to "
-        "the pipeline's timezone.",
+        description="Time zone of timestamps written without an offset or zone in this source, whatever "
+        "their layout (2026-03-01 23:30, 2026/03/01 23:30:00, a strptime result); defaults to the pipeline's "
+        "timezone.",
+    )
+    amount_scale: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_AMOUNT_SCALE,
+        description="Transactions: the most decimals an amount may have (2: cents). An amount with more is "
+        "quarantined, never rounded. Defaults to the pipeline's amount_scale.",
     )
 
     @field_validator("name")
@@ -178,6 +192,8 @@ class SourceConfig(BaseModel):
             )
         if self.customer_source is not None and "customer_ref" not in self.columns:
             raise ValueError("customer_source is set but customer_ref is not mapped")
+        if self.amount_scale is not None and self.kind != "transactions":
+            raise ValueError("amount_scale is for transactions sources (their amount)")
         for field, expression in self.columns.items():
             problem = check_expression(expression)
             if problem:
