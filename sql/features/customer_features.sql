@@ -1,8 +1,9 @@
 -- Behaviour of every customer as of one day.
 -- Grain: one row per customer_id known as of $as_of. Key: customer_id.
 -- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $session_types (list of event_type).
--- Purchases are orders with a positive net amount. Customers without one keep null
--- recency_days, frequency and monetary (they are not RFM-scored).
+-- Purchases are orders with a positive net amount (features.orders.purchase). Customers without one
+-- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
+-- currency: orders in a currency without a rate count as purchases but add nothing to it.
 -- Windows: "30d" means local dates in (as_of - 30 days, as_of].
 with customers as (
     select * from core.customers
@@ -41,13 +42,13 @@ feedback as (
 purchases as (
     select
         customer_id,
-        count(*) filter (where net_amount > 0) as frequency,
-        sum(net_amount) as monetary,
-        min(order_date) filter (where net_amount > 0) as first_purchase_date,
-        max(order_date) filter (where net_amount > 0) as last_purchase_date,
-        count(*) filter (where net_amount > 0 and order_date > $as_of - 30) as payments_30d,
-        count(*) filter (where net_amount > 0 and order_date > $as_of - 90) as payments_90d,
-        count(*) filter (where net_amount > 0 and order_date > $as_of - 180) as payments_180d
+        count(*) filter (where purchase) as frequency,
+        coalesce(sum(net_amount), 0) as monetary,
+        min(order_date) filter (where purchase) as first_purchase_date,
+        max(order_date) filter (where purchase) as last_purchase_date,
+        count(*) filter (where purchase and order_date > $as_of - 30) as payments_30d,
+        count(*) filter (where purchase and order_date > $as_of - 90) as payments_90d,
+        count(*) filter (where purchase and order_date > $as_of - 180) as payments_180d
     from orders
     group by customer_id
 ),

@@ -1,39 +1,87 @@
 """Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL."""
 
 from datetime import date
+from typing import Any
 
 from prefect import get_run_logger, task
 
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
+from tasks.shared.config.pipeline import CurrencyConfig
+from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse
 
 
-def build_features(wh: Warehouse, config: FeatureConfig, as_of: date) -> dict[str, int]:
-    """Build features.orders and features.customer_features as of a day; return their row counts."""
+def amount_scale(wh: Warehouse) -> int:
+    """The decimals of the transactions' amounts (core.transactions.amount), which monetary keeps."""
+    scale = wh.scalar(
+        "select numeric_scale from information_schema.columns "
+        "where table_schema = 'core' and table_name = 'transactions' and column_name = 'amount'"
+    )
+    return DEFAULT_AMOUNT_SCALE if scale is None else int(scale)
+
+
+def currency_params(currency: CurrencyConfig) -> dict[str, Any]:
+    """The parameters of sql/features/orders.sql that convert amounts into the base currency."""
+    return {
+        "base_currency": currency.base,
+        "rate_currencies": list(currency.rates),
+        "rate_values": [str(rate) for rate in currency.rates.values()],
+    }
+
+
+def build_features(
+    wh: Warehouse, config: FeatureConfig, as_of: date, currency: CurrencyConfig | None = None
+) -> dict[str, Any]:
+    """Build features.orders and features.customer_features as of a day; return their row counts.
+
+    currency: the base currency and the rates into it (default: CNY, no rates). Also returned:
+    `unconverted`, the transactions in a currency without a rate (left out of monetary), by currency.
+    """
     cutoff = wh.cutoff(as_of)  # data at or after the end of as_of is not used
-    params = {"as_of": as_of, "cutoff": cutoff, "session_types": config.session_event_types}
+    scale = amount_scale(wh)
+    params = {
+        "as_of": as_of,
+        "cutoff": cutoff,
+        "session_types": config.session_event_types,
+        **currency_params(currency or CurrencyConfig()),
+    }
+    fragments = {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
     with wh.transaction():
-        orders = wh.build("features.orders", "features/orders", params)
+        orders = wh.build("features.orders", "features/orders", params, fragments=fragments)
         customers = wh.build("features.customer_features", "features/customer_features", params)
-    return {"orders": orders, "customers": customers}
+    unconverted = dict(
+        wh.rows(
+            "select coalesce(currency, 'several'), sum(unconverted) from features.orders "
+            "where unconverted > 0 group by 1 order by 1"
+        )
+    )
+    return {"orders": orders, "customers": customers, "unconverted": unconverted}
 
 
 @task(name="features", **STAGE_TASK_OPTIONS)
-def features(config: PipelineConfig, as_of: date) -> dict[str, int]:
+def features(config: PipelineConfig, as_of: date) -> dict[str, Any]:
     """Build the as_of's order and customer features."""
     with Warehouse.open(config) as wh:
-        counts = build_features(wh, config.features, as_of)
+        counts = build_features(wh, config.features, as_of, config.currency)
+    left_out = ", ".join(f"{n} in {code}" for code, n in counts["unconverted"].items())
+    note = f"; left out of monetary, no rate to {config.currency.base}: {left_out}" if left_out else ""
     record_counts(
         "features",
         [
             {"table": "features.orders", "rows": counts["orders"]},
             {"table": "features.customer_features", "rows": counts["customers"]},
         ],
-        f"features as of {as_of}: rows of each table built",
+        f"features as of {as_of}: rows of each table built{note}",
     )
-    get_run_logger().info(
-        "features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"]
-    )
+    logger = get_run_logger()
+    logger.info("features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"])
+    if left_out:
+        logger.warning(
+            "transactions in a currency without a rate to %s, left out of monetary: %s "
+            "(add currency.rates to convert them)",
+            config.currency.base,
+            left_out,
+        )
     return counts

@@ -46,7 +46,7 @@ def run_customer_features(wh: Warehouse) -> list[dict]:
     # features.orders as the orders model builds it: already cut off, one row per order with its net amount.
     create(
         wh,
-        "features.orders",
+        "_orders",
         "customer_id varchar, order_date date, net_amount decimal(38,2)",
         [
             ("C1", ago(0), Decimal("100.00")),
@@ -59,7 +59,9 @@ def run_customer_features(wh: Warehouse) -> list[dict]:
             ("C1", ago(180), Decimal("2.00")),
             ("C3", ago(5), Decimal("0.00")),
         ],
+        temp=True,
     )
+    wh.execute("create table features.orders as select *, net_amount > 0 as purchase from _orders")
     events = [
         # (record_source, record_id, ts, event_type, category, duration_s)
         ("crm", "m1", local(ago(0), "23:59:59"), "session", "mahjong", 600.0),
@@ -178,3 +180,39 @@ def test_customer_features_without_a_purchase_have_null_rfm(wh: Warehouse) -> No
         {"customer_id": "C3", **no_purchase, **no_sessions, "first_seen_date": None},
         {"customer_id": "C4", **no_purchase, **no_sessions, "first_seen_date": AS_OF},
     ]
+
+
+def test_monetary_leaves_out_orders_without_a_rate_but_counts_them_as_purchases(wh: Warehouse) -> None:
+    create(
+        wh,
+        "core.customers",
+        "customer_id varchar, first_seen timestamptz, marketing_consent boolean",
+        [("C1", "2025-06-01 23:30:00+08", True), ("C2", "2025-06-01 23:30:00+08", True)],
+    )
+    create(wh, "core.identity_map", "source varchar, source_id varchar, customer_id varchar", [])
+    for kind in ("events", "feedback"):
+        create(
+            wh,
+            f"core.{kind}",
+            "record_source varchar, record_id varchar, ts timestamptz, "
+            "event_type varchar, category varchar, duration_s double, score double",
+            [],
+        )
+    create(
+        wh,
+        "features.orders",
+        "customer_id varchar, order_date date, net_amount decimal(38,2), purchase boolean",
+        [
+            ("C1", ago(1), Decimal("100.00"), True),
+            ("C1", ago(2), None, True),  # in a currency without a rate
+            ("C2", ago(3), None, True),  # only such orders: monetary 0, never another currency's sum
+        ],
+    )
+    wh.build(
+        "features.customer_features",
+        "features/customer_features",
+        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
+    )
+    assert wh.rows(
+        "select customer_id, frequency, monetary, recency_days from features.customer_features order by 1"
+    ) == [("C1", 2, Decimal("100.00"), 1), ("C2", 1, Decimal("0.00"), 3)]
