@@ -1,4 +1,4 @@
-"""Erasure: remove one customer from every warehouse layer, published history and export files."""
+"""Erasure: remove one person from every warehouse layer, published history and export files."""
 
 import os
 
@@ -7,13 +7,14 @@ from prefect import flow, get_run_logger
 from flows.hooks import notify_failure
 from flows.runs import config_path
 from tasks.erase import erase_customer
+from tasks.erase.compact import compact_warehouse
 from tasks.shared.config import load_config
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
 
 @flow(name="erase-customer", on_failure=[notify_failure], on_crashed=[notify_failure])
-def erase(customer_id: str, config: str | None = None) -> dict:
+def erase(customer_id: str, config: str | None = None, compact: bool = True) -> dict:
     """Erase one person everywhere; idempotent (a second run removes nothing and says so).
 
     Args:
@@ -22,16 +23,20 @@ def erase(customer_id: str, config: str | None = None) -> dict:
         config: Path of the pipeline config YAML, relative to the run's working directory. Empty: the
             environment variable SEGMENTS_CONFIG, else the Prefect Variable segments_config, else
             demo-data/config.yaml.
+        compact: Rewrite the warehouse file afterwards with its live rows only, so that the erased rows
+            leave no bytes in it (DuckDB does not overwrite deleted rows; about 20 s per 100,000
+            customers). Off when erasing several people in a row: the last erasure compacts.
     """
     logger = get_run_logger()
     os.umask(0o077)
     config = config_path(config)
     pipeline = load_config(config)
-    with (
-        warehouse_lock(pipeline.warehouse_path, f"erase-customer {customer_id}", logger),
-        Warehouse.open(pipeline) as wh,
-    ):
-        result = erase_customer(wh, pipeline, customer_id)
+    with warehouse_lock(pipeline.warehouse_path, f"erase-customer {customer_id}", logger):
+        with Warehouse.open(pipeline) as wh:
+            result = erase_customer(wh, pipeline, customer_id)
+        if compact:  # under the lock, with no connection of ours open
+            result["warehouse_bytes"] = compact_warehouse(pipeline.warehouse_path, pipeline.memory_limit)
+            logger.info("compacted %s: %d bytes", pipeline.warehouse_path, result["warehouse_bytes"])
     logger.info(
         "erased %s (%d customer ids): %d rows from %d tables, %d files rewritten or removed",
         customer_id,

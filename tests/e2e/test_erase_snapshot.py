@@ -207,6 +207,9 @@ def test_erasing_a_merged_person_changes_only_their_rows_and_a_reload_keeps_them
     assert warehouse_only(removed) == theirs
     assert result["rows_removed"] == sum(sum(rows.values()) for rows in theirs.values())
     assert select(warehouse_only(after), belongs) == {}
+    # the flow compacted the file: no byte of their values is left in unused blocks
+    data = config.warehouse_path.read_bytes()
+    assert [v for v in sorted(markers["values"]) if len(v.encode()) >= 8 and v.encode() in data] == []
 
     after_files = export_snapshot(config.exports_path)
     removed_files, added_files = difference(tables_only(files), tables_only(after_files))

@@ -1,0 +1,62 @@
+"""Compacting the warehouse file after an erasure, so that deleted rows leave no bytes behind.
+
+DuckDB marks deleted rows and frees blocks, but does not overwrite them: an erased person's values
+stay in the file until their blocks happen to be reused, readable to anyone who reads the file.
+The file is rewritten with its live rows only (COPY FROM DATABASE into a new file beside it, every
+schema, table and view) and swapped in with one atomic rename. The caller holds the warehouse lock
+and has closed its own connection (checkpointed: no write-ahead log is left); a reader that has the
+old file open keeps reading it until it reconnects.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from tasks.shared.files import fsync_dir
+from tasks.shared.warehouse import Warehouse
+
+
+class CompactError(RuntimeError):
+    """The warehouse file could not be compacted (the erasure itself is done and recorded)."""
+
+
+def _literal(path: Path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def compact_warehouse(path: Path, memory_limit: str | None = None) -> int:
+    """Rewrite the warehouse file with its live rows only, atomically; return the new file's size in bytes.
+
+    memory_limit: DuckDB's memory limit while copying (the pipeline config's, checked there).
+    """
+    wal = path.with_name(path.name + ".wal")
+    if wal.exists():
+        raise CompactError(f"{wal} exists: the warehouse has changes that are not checkpointed")
+    target = path.with_name(f".{path.name}.compact")
+    spill = path.with_name(f".{path.name}.compact.tmp")
+    for leftover in (target, target.with_name(target.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        with Warehouse(":memory:") as wh:
+            wh.execute(f"set temp_directory = {_literal(spill)}")
+            if memory_limit:
+                wh.execute(f"set memory_limit = '{memory_limit}'")
+            wh.execute(f"attach {_literal(path)} as erased_from (read_only)")
+            wh.execute(f"attach {_literal(target)} as compacted")
+            wh.execute("copy from database erased_from to compacted")
+            wh.execute("detach compacted")
+            wh.execute("detach erased_from")
+        os.chmod(target, 0o600)  # personal data: the owner's only, as the warehouse
+        with target.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(target, path)
+        fsync_dir(path.parent)
+    except Exception as error:
+        target.unlink(missing_ok=True)
+        raise CompactError(
+            f"the erasure is done, but compacting {path} failed ({error}); erased values stay in unused "
+            "blocks of the file until it is compacted: run the erase again (it removes nothing more and compacts)"
+        ) from error
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+    return path.stat().st_size
