@@ -348,7 +348,14 @@ def profile(
 @app.command()
 def erase(
     config: ConfigOption,
-    customer_id: Annotated[str, typer.Option("--customer-id", help="Published customer id to erase.")],
+    customer_id: Annotated[
+        str,
+        typer.Option(
+            "--customer-id",
+            help="A customer id of the person to erase (an id merged into another erases that person); "
+            "segments profile SOURCE:SOURCE_ID shows a record's id.",
+        ),
+    ],
 ) -> None:
     """Erase one customer from every layer, published history and export files (idempotent)."""
     from flows.erase import erase as erase_flow
@@ -356,8 +363,9 @@ def erase(
     pipeline = checked_config(config, sources=False)
     result = run_flow(pipeline, lambda: erase_flow(customer_id=customer_id, config=str(config)))
     typer.echo(
-        f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables, "
-        f"{len(result['files'])} export files rewritten (recorded in audit.erasures)"
+        f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables "
+        f"({result['customer_ids']} customer ids), {len(result['files'])} files rewritten or removed, "
+        "warehouse compacted (recorded in audit.erasures)"
     )
 
 
