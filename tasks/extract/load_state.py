@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING
 
 from tasks.extract.readers import SourceFile, source_files
-from tasks.extract.staging import create_staging_tables
+from tasks.extract.staging import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import file_hash
@@ -45,7 +45,10 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
         where, params = "source = ? and file in (select unnest(?::varchar[]))", [source.name, files]
     for table in ("audit.quarantine", "audit.duplicates", "audit.load_state"):
         wh.execute(f"delete from {table} where {where}", params)
-    wh.execute(f"delete from staging.{source.kind} where {where.replace('file in', '_file in')}", params)
+    for table in staging_tables(source.kind):  # staging.<kind>, and its unattributed rows' table
+        wh.execute(
+            f"delete from {quote_identifier(table)} where {where.replace('file in', '_file in')}", params
+        )
     raw = f"raw.{source.name}"
     if wh.table_exists(raw):
         if files is None:

@@ -132,3 +132,17 @@ def test_removing_a_file_keeps_a_customer_record_another_file_holds(
     ]
     assert rows(config, "select valid_to from staging.customers where source_id = 'C1'") == [(None,)]
     assert audit_rows(config) == ([], [])
+
+
+def test_removing_a_file_removes_its_unattributed_rows(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + "T5,,50.00,2026-03-01 13:00:00\n")  # T5: nobody's
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T4)
+    extract_once(config, "run-1")
+    assert rows(config, "select txn_id, _file from staging.unattributed_transactions") == [
+        ("T5", "pay/a.csv")
+    ]
+    a.unlink()
+    extract_once(config, "run-2")
+    assert rows(config, "select txn_id from staging.unattributed_transactions") == []
+    assert staged_transactions(config) == [("T4", "pay/b.csv", 1)]
