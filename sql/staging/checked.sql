@@ -6,8 +6,11 @@
 -- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
 -- attempted: each mapping expression evaluated per row as t_<field>, a struct {v: value} that is null
 -- where the expression fails on the row (try), and the raw columns that reasons quote as r_<index>;
--- mapped: each value as m_<field>; parsed: a text amount's parts as _amount (sign, currency marks,
--- digits, decimals: tasks/shared/money.py), else null; typed: each canonical field in its type (null
+-- mapped: each value as m_<field>; parsed: what several values and checks read, computed once: a text
+-- amount's parts as _amount (sign, currency marks, digits, decimals: tasks/shared/money.py) and a mapped
+-- currency's text as _currency (upper case, no spaces), else null; amounts: a transaction's amount read
+-- once, as _amount_value (null when it does not read), _amount_too_precise and _amount_mark (the
+-- currency of its marks; tasks.shared.money.read_sql); typed: each canonical field in its type (null
 -- when the value does not parse; an amount in its source's amount_scale, never rounded; a currency as
 -- its ISO code, from the currency mapped or the amount's mark); fields: their names; reasons: one
 -- expression per check, null when the row passes it (a failed mapping is one; a value with too many
@@ -43,11 +46,18 @@ parsed as (
     from mapped
 ),
 
+amounts as (
+    select
+        *,
+        {{amounts}}
+    from parsed
+),
+
 typed as (
     select
         *,
         {{typed}}
-    from parsed
+    from amounts
 ),
 
 final as (

@@ -30,10 +30,11 @@ from tasks.shared.money import (
     FULL_WIDTH,
     HALF_WIDTH,
     amount_reason_sql,
-    amount_sql,
     currency_reasons_sql,
     currency_sql,
+    normalize_sql,
     parts_sql,
+    read_sql,
 )
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
@@ -113,9 +114,10 @@ def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None 
     sql_type = field_type(source, field)
     text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
     if source.kind == "transactions" and field == "amount":
-        return amount_sql(_amount_parts(source, types), '"m_amount"', amount_scale(source))
+        return '"_amount_value"'
     if source.kind == "transactions" and field == "currency":
-        return currency_sql(text if "currency" in source.columns else None, _amount_parts(source, types))
+        mapped = "currency" in source.columns
+        return currency_sql(text if mapped else None, '"_currency"' if mapped else None, '"_amount_mark"')
     if exact_cast(field, sql_type, types):
         return f'cast("m_{field}" as {sql_type})'
     if field == "status":
@@ -136,21 +138,45 @@ def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None 
 
 
 def parsed_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
-    """The `parsed` fragment of sql/staging/checked.sql: a text amount's parts (tasks.shared.money) as `_amount`."""
-    if _amount_parts(source, types) is None:
-        return 'null as "_amount"'
-    return f'{parts_sql(_text(chr(34) + "m_amount" + chr(34), (types or {}).get("m_amount")))} as "_amount"'
+    """The `parsed` fragment of sql/staging/checked.sql: an amount's parts (`_amount`), a currency's text (`_currency`).
+
+    Computed once per row here, read by several typed values and checks (tasks.shared.money).
+    """
+    types = types or {}
+    parsed = ['null as "_amount"', 'null::varchar as "_currency"']
+    if _amount_parts(source, types) is not None:
+        parsed[0] = f'{parts_sql(_text(chr(34) + "m_amount" + chr(34), types.get("m_amount")))} as "_amount"'
+    if source.kind == "transactions" and "currency" in source.columns:
+        text = _text('"m_currency"', types.get("m_currency"))  # a plain code skips normalize_sql
+        code = f"case when regexp_full_match({text}, '[A-Za-z]{{3}}') then upper({text}) else {normalize_sql(text)} end"
+        parsed[1] = f'{code} as "_currency"'
+    return ",\n        ".join(parsed)
+
+
+def amounts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The `amounts` fragment of sql/staging/checked.sql: a transaction's amount read once (money.read_sql)."""
+    types = types or {}
+    if source.kind == "transactions" and "amount" in source.columns:
+        text = _text('"m_amount"', types.get("m_amount"))
+        read = read_sql(_amount_parts(source, types), '"m_amount"', text, amount_scale(source))
+    else:
+        read = {
+            "_amount_value": f"null::{amount_type(amount_scale(source))}",
+            "_amount_too_precise": "false",
+            "_amount_mark": "null::varchar",
+        }
+    return ",\n        ".join(f'{sql} as "{name}"' for name, sql in read.items())
 
 
 def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) -> list[str]:
     """The checks of a typed value: it converts, and is exact (amounts), finite and in range (numbers, times)."""
     text = _text(f'"m_{field}"', types.get(f"m_{field}"))
     sql_type = field_type(source, field)
-    parts = _amount_parts(source, types)
     if source.kind == "transactions" and field == "amount":
-        return [amount_reason_sql(parts, '"m_amount"', text, '"amount"', amount_scale(source))]
+        return [amount_reason_sql(text, '"_amount_too_precise"', '"amount"', amount_scale(source))]
     if source.kind == "transactions" and field == "currency":
-        return currency_reasons_sql(text, parts, _text('"m_amount"', types.get("m_amount")), '"currency"')
+        amount = _text('"m_amount"', types.get("m_amount"))
+        return currency_reasons_sql(text, '"_amount_mark"', amount, '"currency"')
     reasons = []
     value = f'"{field}"'
     quoted = f"'field {field}: ''' || left({text}, 60) || ''' is"  # an open literal
@@ -320,6 +346,7 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
         "attempted": attempted,
         "mapped": mapped,
         "parsed": parsed_sql(source, types),
+        "amounts": amounts_sql(source, types),
         "typed": typed,
         "fields": ", ".join(f'"{field}"' for field in fields),
         "reasons": ",\n            ".join(reasons_sql(source, types)),

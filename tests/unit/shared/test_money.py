@@ -12,10 +12,9 @@ from tasks.shared import money
 
 def read(text: str | None, scale: int = 2) -> tuple[Decimal | None, str | None, bool]:
     """(value, currency of its marks, too many decimals) of an amount's text."""
-    parts = money.parts_sql("?")
     sql = (
-        f"select {money.text_value_sql('p', scale)}, {money.mark_currency_sql('p')}, "
-        f"{money.text_too_precise_sql('p', scale)} from (select {parts} as p)"
+        f"select {money.text_value_sql('p', 't', scale)}, {money.mark_currency_sql('p')}, "
+        f"{money.text_too_precise_sql('p', 't', scale)} from (select t, {money.parts_sql('t')} as p from (select ? as t))"
     )
     with duckdb.connect() as con:
         value, currency, too_precise = con.execute(sql, [text]).fetchone()
