@@ -394,21 +394,15 @@ def widen_amounts(wh: Warehouse, scale: int) -> None:
 def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> int:
     """Stage the unattributed rows of _checked (sql/staging/unattributed_rows.sql) in place of their earlier copies.
 
-    Replaced: the staged rows of the raw rows checked again, and those of the files checked whose raw
-    row is gone (a file that changed); re-staging all rows replaces all. Returns the rows staged.
+    The raw rows checked again replace their staged copies (re-staging all rows replaces all of the
+    source's; the rows of a removed or rewritten file went with it, load_state.forget_rows). Returns
+    the rows staged.
     """
     if source.kind not in FACT_KINDS:
         return 0
     table = quote_identifier(unattributed_table(source.kind))
-    if params.get("all_rows"):
-        wh.execute(f"delete from {table} where source = ?", [source.name])
-    else:
-        gone = f"not exists (select 1 from {raw_table(source)} r where r._file = u._file and r._row = u._row)"
-        wh.execute(
-            f"delete from {table} u where source = ? and _file in (select _file from _checked) "
-            f"and ((_file, _row) in (select _file, _row from _checked) or {gone})",
-            [source.name],
-        )
+    rows = "" if params.get("all_rows") else " and (_file, _row) in (select _file, _row from _checked)"
+    wh.execute(f"delete from {table} where source = ?{rows}", [source.name])
     # no insert of no rows: in a DuckDB 2.0 transaction it hides the rows a later large insert appends
     # to the same table (see tasks.extract.raw)
     if not wh.scalar(f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}')"):

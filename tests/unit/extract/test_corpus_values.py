@@ -223,7 +223,7 @@ def test_guest_purchases_are_unattributed_not_bad_rows(tmp_path: Path) -> None:
         ]
 
 
-def test_a_changed_file_replaces_its_unattributed_rows_and_a_restage_keeps_them(tmp_path: Path) -> None:
+def test_unattributed_rows_follow_their_file_changed_restaged_or_removed(tmp_path: Path) -> None:
     path = retail_config(tmp_path)
     config = load_config(path)
     with Warehouse(":memory:", timezone=config.timezone) as wh:
@@ -239,6 +239,25 @@ def test_a_changed_file_replaces_its_unattributed_rows_and_a_restage_keeps_them(
         path.write_text(yaml.safe_dump(changed, allow_unicode=True), encoding="utf-8")
         extract_all(wh, load_config(path), "run-3")
         assert wh.rows("select _row, order_id from staging.unattributed_transactions") == [(4, "O536544")]
+
+
+def test_a_removed_file_takes_its_unattributed_rows_along(tmp_path: Path) -> None:
+    path = retail_config(tmp_path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data["sources"][0]["path"] = "*.csv"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    header = (tmp_path / "guest_purchases.csv").read_text(encoding="utf-8").splitlines(keepends=True)[0]
+    (tmp_path / "members_only.csv").write_text(
+        header + "536999,22728,1,12/2/2010 9:00,3.75,12583.0\n", encoding="utf-8"
+    )
+    config = load_config(path)
+    with Warehouse(":memory:", timezone=config.timezone) as wh:
+        extract_all(wh, config, "run-1")
+        assert wh.rows("select count(*) from staging.unattributed_transactions") == [(2,)]
+        (tmp_path / "guest_purchases.csv").unlink()
+        [load] = extract_all(wh, config, "run-2")
+        assert load.status == "unchanged"  # nothing read: only a removal
+        assert wh.rows("select count(*) from staging.unattributed_transactions") == [(0,)]
 
 
 def test_rows_with_other_faults_still_count_as_bad(tmp_path: Path) -> None:
