@@ -1,14 +1,18 @@
 """Readers: one file (csv, jsonl, parquet, xlsx) as a select, one database batch (postgres) into a temp table.
 
 Every reader adds lineage `_file` and `_row` (1-based data row). Text files in another encoding
-are transcoded to UTF-8 in a streaming pass first, and an undecodable byte is a DataError naming
-the file, line, byte and encoding, never mojibake in the warehouse.
+(and JSON Lines starting with a UTF-8 BOM, which DuckDB's JSON reader refuses) are transcoded to UTF-8
+in a streaming pass first, into a scratch file that never has a name on disk (tasks.shared.files.
+scratch_file): a run killed while it reads one leaves no plain-text copy of names and phones behind.
+An undecodable byte is a DataError naming the file, line, byte and encoding, never mojibake in the
+warehouse and never a UnicodeDecodeError.
 """
 
 import codecs
 import glob
-import hashlib
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,7 +20,8 @@ from typing import Any, TypeVar
 import duckdb
 
 from tasks.shared.config import PipelineConfig, SourceConfig
-from tasks.shared.errors import DataError
+from tasks.shared.errors import DataError, with_path
+from tasks.shared.files import UTF8_BOM, not_utf8, scratch_file
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -90,49 +95,66 @@ def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
     return True
 
 
+@contextmanager
 def utf8_copy(
-    path: Path, encoding: str, work_dir: Path, max_lines: int | None = None, quote: str = '"'
-) -> Path:
-    """Transcode a text file to UTF-8 in a streaming pass; a DataError names the file, line and encoding.
+    path: Path,
+    encoding: str,
+    work_dir: Path,
+    max_lines: int | None = None,
+    quote: str = '"',
+    *,
+    declared_utf8: bool = False,
+) -> Iterator[Path]:
+    """Transcode a text file to UTF-8 in a streaming pass; yields the copy's path, valid inside the block.
 
-    max_lines: copy only the file's first lines, up to the last one that ends a record (outside quote
-    characters `quote`): a sample of its head (the preflight check).
+    A DataError names the file, line and encoding of a byte that does not decode. The copy is a
+    scratch file without a name on disk (see tasks.shared.files.scratch_file), gone when the block
+    exits or the process dies. declared_utf8: the file is declared UTF-8 (a JSON Lines file with a
+    BOM): the pass drops the BOM and checks the bytes. max_lines: copy only the file's first lines,
+    up to the last one that ends a record (outside quote characters `quote`): a sample of its head
+    (the preflight check).
     """
-    if looks_like_utf8(path):
+    if not declared_utf8 and looks_like_utf8(path):
         # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
         raise DataError(
             f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
             "set the source's `encoding` to utf-8"
         )
-    work_dir.mkdir(parents=True, exist_ok=True)
-    target = work_dir / f"{hashlib.md5(str(path).encode()).hexdigest()}.utf8{path.suffix}"
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     line, offset = 1, 0
-    with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+    with path.open("rb") as src, scratch_file(work_dir, f".utf8{path.suffix}") as (handle, readable):
+        if declared_utf8 and src.read(len(UTF8_BOM)) == UTF8_BOM:
+            offset = len(UTF8_BOM)  # dropped; positions in messages stay those of the file
+        else:
+            src.seek(0)
         # a newline byte is never part of a multi-byte character in the encodings used here, so the
         # head of a file is its first lines
         chunks = iter(lambda: src.read(1 << 22), b"") if max_lines is None else [_head(src, max_lines, quote)]
-        for chunk in chunks:
-            try:
-                text = decoder.decode(chunk)
-            except UnicodeDecodeError as exc:
-                bad = offset + exc.start
-                line += chunk[: exc.start].count(b"\n")
-                raise DataError(
-                    f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: "
-                    f"{chunk[exc.start : exc.start + 4]!r}). "
-                    "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
-                ) from None
-            dst.write(text.removeprefix("\ufeff") if offset == 0 else text)
-            line += chunk.count(b"\n")
-            offset += len(chunk)
         try:
-            dst.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError:
-            raise DataError(
-                f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
-            ) from None
-    return target
+            for chunk in chunks:
+                try:
+                    text = decoder.decode(chunk)
+                except UnicodeDecodeError as exc:
+                    bad = offset + exc.start
+                    line += chunk[: exc.start].count(b"\n")
+                    raise DataError(
+                        f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: "
+                        f"{chunk[exc.start : exc.start + 4]!r}). "
+                        "Set the source's `encoding` to the file's real encoding (e.g. gb18030, big5, utf-8)."
+                    ) from None
+                handle.write((text.removeprefix("\ufeff") if offset == 0 else text).encode("utf-8"))
+                line += chunk.count(b"\n")
+                offset += len(chunk)
+            try:
+                handle.write(decoder.decode(b"", final=True).encode("utf-8"))
+            except UnicodeDecodeError:
+                raise DataError(
+                    f"{path}: ends inside a multi-byte {encoding} character (truncated file?)"
+                ) from None
+            handle.flush()
+        except OSError as error:  # a full disk: say where the copy was being written
+            raise with_path(error, work_dir) from None
+        yield readable
 
 
 def _head(handle: Any, lines: int, quote: str) -> bytes:
@@ -215,6 +237,8 @@ def diagnose_csv(path: Path, options: str) -> str | None:
     """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
     import csv
 
+    if reason := not_utf8(path):
+        return reason
     with path.open(encoding="utf-8", newline="") as handle:
         header = next(csv.reader(handle), None)
     if not header:
@@ -232,9 +256,11 @@ def diagnose_csv(path: Path, options: str) -> str | None:
 
 
 def diagnose_jsonl(path: Path) -> str | None:
-    """The first line of a JSON Lines file that is not valid JSON, and why."""
+    """The first line of a JSON Lines file that is not valid JSON (or not UTF-8), and why."""
     import json
 
+    if reason := not_utf8(path):
+        return reason
     with path.open(encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
@@ -243,6 +269,33 @@ def diagnose_jsonl(path: Path) -> str | None:
                 json.loads(line)
             except ValueError as exc:
                 return f"line {number} is not valid JSON: {exc}"
+    return None
+
+
+CONVERSION = re.compile(r"[Cc]ould not convert (?:string )?'(.*?)' to (\S+)")
+
+
+def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) -> str | None:
+    """Which column and row of a file hold the value a conversion error names (DuckDB names neither).
+
+    select: the file's rows as read_file gives them to load (with `_row`).
+    """
+    match = CONVERSION.search(message)
+    if match is None:
+        return None
+    value, target = match[1], match[2].rstrip(".,")
+    with duckdb.connect() as con:
+        columns = con.execute(f"select column_name from (describe {select})", params).fetchall()
+        for (name,) in columns:
+            column = '"' + name.replace('"', '""') + '"'
+            found = con.execute(
+                f"select _row from ({select}) where {column}::varchar = $value limit 1",
+                {**params, "value": value},
+            ).fetchone()
+            if found is not None and name not in ("_file", "_row"):
+                return (
+                    f"column {name!r}, row {found[0]}: {value!r} cannot be converted to {target} ({message})"
+                )
     return None
 
 
@@ -264,49 +317,63 @@ def read_file(
         raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
     options = reader_options(source)
     readable = file.path
-    try:
-        if source.format == "xlsx":
-            _read_excel(wh, source, file, "_excel_sheet", limit)
-            try:
-                return load("select * from _excel_sheet", {})
-            finally:
-                wh.execute("drop table if exists _excel_sheet")
-        if source.format == "parquet":
-            return load(
-                "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
-                f"from read_parquet($path, file_row_number = true{options})" + _limit(limit),
-                {"file": file.name, "path": str(file.path)},
-            )
-        if source.encoding.lower() not in UTF8_NAMES:  # csv or jsonl here
-            # a sample needs the head only: enough lines for the rows (and the header), cut after a record
+    select, params = "", {}
+    with ExitStack() as scratch:  # a transcoded copy lives until the file is read (or has failed)
+        try:
+            if source.format == "xlsx":
+                _read_excel(wh, source, file, "_excel_sheet", limit)
+                try:
+                    return load("select * from _excel_sheet", {})
+                finally:
+                    wh.execute("drop table if exists _excel_sheet")
+            if source.format == "parquet":
+                select = (
+                    "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
+                    f"from read_parquet($path, file_row_number = true{options})" + _limit(limit)
+                )
+                params = {"file": file.name, "path": str(file.path)}
+                return load(select, params)
+            # csv or jsonl here; a sample needs the head only: enough lines for the rows (and the header)
             lines = None if limit is None else 2 * limit + 100
             quote = str(source.options.get("quote", CSV_DIALECT["quote"])) if source.format == "csv" else ""
-            readable = utf8_copy(file.path, source.encoding, work_dir, lines, quote)
-        reader = (
-            f"read_csv($path, all_varchar = true{options})"
-            if source.format == "csv"
-            else f"read_json($path, format = 'newline_delimited'{options})"
-        )
-        if limit is not None:  # the file's first rows, in file order, numbered like a full read
-            reader = f"(select * from {reader}{_limit(limit)})"
-        return load(
-            f"select *, $file as _file, row_number() over () as _row from {reader}",
-            {"file": file.name, "path": str(readable)},
-        )
-    except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
-        reason = None
-        if source.format == "csv" and "sniffing" in str(exc):
-            reason = diagnose_csv(readable, options)
-        elif source.format == "jsonl":
-            reason = diagnose_jsonl(readable)
-        reason = (reason or reader_error(exc)).replace(str(readable), file.name)
-        raise DataError(
-            f"source {source.name!r}: cannot read {file.name} as {source.format} "
-            f"(encoding {source.encoding}): {reason}"
-        ) from None
-    finally:
-        if readable != file.path:
-            readable.unlink(missing_ok=True)
+            if source.encoding.lower() not in UTF8_NAMES:
+                readable = scratch.enter_context(
+                    utf8_copy(file.path, source.encoding, work_dir, lines, quote)
+                )
+            elif source.format == "jsonl" and _starts_with_bom(file.path):
+                # DuckDB's JSON reader stops at a BOM: read a copy without it (the pass also checks the UTF-8)
+                readable = scratch.enter_context(
+                    utf8_copy(file.path, source.encoding, work_dir, lines, quote, declared_utf8=True)
+                )
+            reader = (
+                f"read_csv($path, all_varchar = true{options})"
+                if source.format == "csv"
+                else f"read_json($path, format = 'newline_delimited'{options})"
+            )
+            if limit is not None:  # the file's first rows, in file order, numbered like a full read
+                reader = f"(select * from {reader}{_limit(limit)})"
+            select = f"select *, $file as _file, row_number() over () as _row from {reader}"
+            params = {"file": file.name, "path": str(readable)}
+            return load(select, params)
+        except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
+            reason = None
+            if source.format == "csv" and "sniffing" in str(exc):
+                reason = diagnose_csv(readable, options)
+            elif source.format == "jsonl" and not isinstance(exc, duckdb.ConversionException):
+                reason = diagnose_jsonl(readable)
+            if reason is None and isinstance(exc, duckdb.ConversionException) and select:
+                reason = diagnose_conversion(select, params, reader_error(exc))
+            reason = (reason or reader_error(exc)).replace(str(readable), file.name)
+            raise DataError(
+                f"source {source.name!r}: cannot read {file.name} as {source.format} "
+                f"(encoding {source.encoding}): {reason}"
+            ) from None
+
+
+def _starts_with_bom(path: Path) -> bool:
+    """Whether a file starts with the UTF-8 byte-order mark."""
+    with path.open("rb") as handle:
+        return handle.read(len(UTF8_BOM)) == UTF8_BOM
 
 
 def _limit(limit: int | None) -> str:

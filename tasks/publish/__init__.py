@@ -2,9 +2,12 @@
 
 Tables: the as_of's rows are replaced in one transaction, so readers see the old rows or the
 new ones, never a mix, and a rerun of the same as_of replaces rather than duplicates (tables.py).
-Files: written into a new version folder, then switched in with one atomic rename (exports.py).
+Files: written into a new version folder inside that transaction and recorded in it; switched in
+with one atomic rename only after it commits (exports.py). A publish killed at any point leaves either
+nothing of the day visible or the committed day, whose link the next publish completes.
 """
 
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,16 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from tasks.publish.audits import AUDITS, run_audits
 from tasks.publish.destinations import deliver_all
-from tasks.publish.exports import PublishResult, change_counts, write_exports
+from tasks.publish.exports import (
+    PublishResult,
+    change_counts,
+    discard_exports,
+    new_version,
+    prepare_exports,
+    recover_exports,
+    switch_exports,
+    write_exports,
+)
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, render_markdown, report_data
 from tasks.publish.summary import summary_figures, summary_markdown
@@ -30,22 +42,37 @@ __all__ = [
     "code_version",
     "partial_days",
     "publish",
+    "publish_day",
     "publish_tables",
+    "recover_exports",
     "run_audits",
     "write_exports",
 ]
 
 
-@task(name="publish", **STAGE_TASK_OPTIONS)
-def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
-    """Audit, then publish the as_of's segments to published tables, export files and Prefect artifacts."""
+def publish_day(
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str,
+    summary: dict[str, Any],
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> tuple[PublishResult, dict[str, Any], dict[str, dict[str, int]], dict[str, int]]:
+    """Audit, then publish the as_of's rows and export version: (result, full summary, changes, table rows).
+
+    Order: what killed publishes left is put right first (recover_exports); the tables and the export
+    version (written, audited, recorded in published.runs) commit in one transaction; only then is
+    exports/<as_of> switched to the version. A failure before the commit rolls the tables back and
+    removes the version; a kill after it leaves a committed version that the next publish links.
+    """
+    for line in recover_exports(wh, config.exports_path):
+        logger.warning("%s", line)
+    load_suppression(wh, config)
+    run_audits(wh, as_of)
     export_dir = config.exports_path / as_of.isoformat()
     tables: dict[str, int] = {}
-    with Warehouse.open(config) as wh:
-        load_suppression(wh, config)
-        run_audits(wh, as_of)
-        # Tables and files become visible together: the table rows commit only after the export
-        # version is written and switched in; a failure on the way rolls the tables back.
+    version = new_version(run_id)
+    try:
         with wh.transaction():
             partial = bool(summary.get("partial", False))
             publish_tables(wh, as_of, run_id, config.config_hash(), counts=tables, partial=partial)
@@ -55,19 +82,30 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
                 "changes": changes,
                 "publish": {"export_dir": str(export_dir), "report_html": str(export_dir / "report.html")},
             }
-            report = render_markdown(full)
-            html = render_html(report_data(wh, as_of, full))
-            result = write_exports(
+            result = prepare_exports(
                 wh,
                 config.exports_path,
                 as_of,
                 run_id,
                 config.config_hash(),
-                report,
-                html=html,
+                render_markdown(full),
+                version=version,
+                html=render_html(report_data(wh, as_of, full)),
                 destinations=config.destinations,
                 pii=config.privacy.pii_fields,
             )
+    except BaseException:
+        discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay
+        raise
+    return switch_exports(config.exports_path, result), full, changes, tables
+
+
+@task(name="publish", **STAGE_TASK_OPTIONS)
+def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
+    """Audit, then publish the as_of's segments to published tables, export files and Prefect artifacts."""
+    logger = get_run_logger()
+    with Warehouse.open(config) as wh:
+        result, full, changes, tables = publish_day(wh, config, as_of, run_id, summary, logger)
         record_counts(
             "publish",
             [{"output": table, "rows": rows} for table, rows in tables.items()]
@@ -92,7 +130,6 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
         key="segment-sizes",
         description=f"RFM segment sizes as of {as_of}",
     )
-    logger = get_run_logger()
     logger.info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
     for scheme, counts in changes.items():
         logger.info("%s: %d entered, %d exited", scheme, counts["entered"], counts["exited"])

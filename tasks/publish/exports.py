@@ -1,7 +1,13 @@
 """The export files of a publish: a new version folder per run, switched in with one atomic rename.
 
-Files are written into a new version folder (fsynced, manifest last), then `exports/<as_of>` — a
-symbolic link — is switched to it with one atomic rename; the previous version is kept.
+A version is written completely (files fsynced, manifest last) under a temporary name,
+`exports/.versions/<as_of>/.<version>.tmp/`, and recorded in published.runs (export_version) inside
+the publish's transaction. Only after that transaction commits is the folder renamed to `<version>/`
+and `exports/<as_of>` — a symbolic link — switched to it with one atomic rename; the previous
+version is kept. So no reader ever sees files of a day whose rows did not commit.
+
+A kill can leave two things, which the next publish puts right (recover_exports): an unfinished or
+uncommitted `.<version>.tmp/` (removed), and a committed version that was not linked yet (linked).
 """
 
 import json
@@ -14,10 +20,12 @@ from pathlib import Path
 
 from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
-from tasks.publish.tables import code_version
+from tasks.publish.tables import code_version, committed_versions
 from tasks.shared.config import DestinationConfig
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
 from tasks.shared.warehouse import Warehouse
+
+KEEP_VERSIONS = 2  # the current version of a day and the one before
 
 
 @dataclass(frozen=True)
@@ -28,6 +36,94 @@ class PublishResult:
     rows: int
     export_dir: str
     files: dict[str, dict[str, object]] = field(default_factory=dict)
+    version: str = ""
+
+
+def new_version(run_id: str) -> str:
+    """The name of a new export version: its UTC time (so names sort by age) and the run."""
+    return f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
+
+
+def building_folder(exports: Path, as_of: date, version: str) -> Path:
+    """Where a version is written before its publish commits."""
+    return exports / ".versions" / as_of.isoformat() / f".{version}.tmp"
+
+
+def prepare_exports(
+    wh: Warehouse,
+    exports: Path,
+    as_of: date,
+    run_id: str,
+    config_hash: str,
+    report: str,
+    *,
+    version: str | None = None,
+    html: str | None = None,
+    destinations: Sequence[DestinationConfig] = (),
+    pii: Sequence[str] = (),
+) -> PublishResult:
+    """Write the as_of's export version under its temporary name, audit it and record it in published.runs.
+
+    Call inside the publish's transaction, after publish_tables; switch_exports makes it live after
+    the commit. The export audit (audits.audit_exports) reads the files back: a DataError leaves the
+    previous version live. On any failure the temporary folder is removed.
+    """
+    exports.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(exports, 0o700)
+    (exports / ".versions").mkdir(exist_ok=True, mode=0o700)
+    (exports / ".versions" / as_of.isoformat()).mkdir(exist_ok=True, mode=0o700)
+    version = version or new_version(run_id)
+    building = building_folder(exports, as_of, version)
+    try:
+        building.mkdir(mode=0o700)
+        files, rows = _write_version(
+            wh, building, as_of, run_id, config_hash, report, html, destinations, list(pii)
+        )
+        audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
+        record_version(wh, as_of, run_id, version)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)  # never leave customer rows in a half-written folder
+        raise
+    return PublishResult(as_of, rows, str(exports / as_of.isoformat()), files, version)
+
+
+def record_version(wh: Warehouse, as_of: date, run_id: str, version: str) -> None:
+    """Name the version in the run's published.runs row of as_of (the one publish_tables just added)."""
+    wh.execute(
+        "update published.runs set export_version = ? where run_id = ? and as_of = ? and export_version is null",
+        [version, run_id, as_of],
+    )
+
+
+def discard_exports(exports: Path, as_of: date, version: str) -> None:
+    """Remove a version that was prepared but not committed."""
+    shutil.rmtree(building_folder(exports, as_of, version), ignore_errors=True)
+
+
+def switch_exports(exports: Path, result: PublishResult) -> PublishResult:
+    """Make a prepared (and committed) version live: rename it, point exports/<as_of> at it, drop old versions."""
+    day = result.as_of.isoformat()
+    versions = exports / ".versions" / day
+    building = building_folder(exports, result.as_of, result.version)
+    if building.exists():
+        building.rename(versions / result.version)
+        fsync_dir(versions)
+    link(exports, day, result.version)
+    for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-KEEP_VERSIONS]:
+        shutil.rmtree(old, ignore_errors=True)
+    return result
+
+
+def link(exports: Path, day: str, version: str) -> None:
+    """Point exports/<day> at .versions/<day>/<version> with one atomic rename."""
+    final = exports / day
+    temp = exports / f".{day}.{version}.link"
+    temp.unlink(missing_ok=True)
+    temp.symlink_to(Path(".versions") / day / version)
+    if final.is_dir() and not final.is_symlink():
+        shutil.rmtree(final)  # a folder from before versioned exports
+    os.replace(temp, final)
+    fsync_dir(exports)
 
 
 def write_exports(
@@ -42,41 +138,60 @@ def write_exports(
     destinations: Sequence[DestinationConfig] = (),
     pii: Sequence[str] = (),
 ) -> PublishResult:
-    """Write the as_of's export files into a new version folder, audit them, then point exports/<as_of> at it.
+    """Write, audit and switch in the as_of's export version at once: for callers whose tables are committed.
 
-    Layout: exports/<as_of> is a symbolic link to exports/.versions/<as_of>/<version>/. The version is
-    written completely (files fsynced, manifest last) before the link is replaced with one atomic
-    rename, so a reader sees the previous version or the new one, never a mix. Before that, the export
-    audit (audits.audit_exports) reads the files back: a DataError leaves the previous version live.
-    The previous version is kept; older ones are removed.
+    Layout: exports/<as_of> is a symbolic link to exports/.versions/<as_of>/<version>/. A reader sees
+    the previous version or the new one, never a mix. The publish task instead calls prepare_exports
+    inside its transaction and switch_exports after the commit.
     """
-    exports.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(exports, 0o700)
-    (exports / ".versions").mkdir(exist_ok=True, mode=0o700)
-    versions = exports / ".versions" / as_of.isoformat()
-    versions.mkdir(parents=True, exist_ok=True, mode=0o700)
-    version = f"{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}-{run_id[:8]}"
-    building = versions / f".{version}.tmp"
-    try:
-        building.mkdir(mode=0o700)
-        files, rows = _write_version(
-            wh, building, as_of, run_id, config_hash, report, html, destinations, list(pii)
-        )
-        audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
-        building.rename(versions / version)
-    except BaseException:
-        shutil.rmtree(building, ignore_errors=True)  # never leave customer rows in a half-written folder
-        raise
-    final = exports / as_of.isoformat()
-    link = exports / f".{as_of.isoformat()}.{version}.link"
-    link.symlink_to(Path(".versions") / as_of.isoformat() / version)
-    if final.is_dir() and not final.is_symlink():
-        shutil.rmtree(final)  # a folder from before versioned exports
-    os.replace(link, final)
-    fsync_dir(exports)
-    for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-2]:
-        shutil.rmtree(old, ignore_errors=True)
-    return PublishResult(as_of=as_of, rows=rows, export_dir=str(final), files=files)
+    result = prepare_exports(
+        wh, exports, as_of, run_id, config_hash, report, html=html, destinations=destinations, pii=pii
+    )
+    return switch_exports(exports, result)
+
+
+def recover_exports(wh: Warehouse, exports: Path) -> list[str]:
+    """Put right what killed publishes left in exports/; return what was done, one line each.
+
+    Per day: a `.<version>.tmp` folder is removed unless its publish committed (its version is the
+    latest in published.runs and its manifest is there), then it is completed; a committed latest
+    version the day's link does not point at is linked; temporary links are removed. Complete
+    versions no publish recorded are left to the usual pruning.
+    """
+    root = exports / ".versions"
+    if not root.is_dir():
+        return []
+    committed = committed_versions(wh)
+    done = []
+    for temp in sorted(exports.glob(".*.link")):
+        temp.unlink(missing_ok=True)
+        done.append(f"removed the unfinished link {temp.name}")
+    for versions in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            as_of = date.fromisoformat(versions.name)
+        except ValueError:
+            continue
+        latest = committed.get(as_of, (None, set()))[0]
+        for folder in sorted(
+            p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")
+        ):
+            version = folder.name[1:-4]
+            if version == latest and (folder / "manifest.json").is_file():
+                continue  # committed, killed before it was renamed: completed below
+            shutil.rmtree(folder, ignore_errors=True)
+            done.append(f"removed the unfinished export version {versions.name}/{version}")
+        final = exports / versions.name
+        current = final.resolve().name if final.is_symlink() else None
+        if latest is None or current == latest:
+            continue
+        if building_folder(exports, as_of, latest).is_dir() or (versions / latest).is_dir():
+            switch_exports(exports, PublishResult(as_of, 0, str(final), version=latest))
+            done.append(f"linked {versions.name} to its committed export version {latest}")
+        else:
+            done.append(
+                f"{versions.name}: its committed export version {latest} is missing; publish the day again"
+            )
+    return done
 
 
 def _write_version(
@@ -123,7 +238,7 @@ def _write_version(
         "row_counts": {"customer_segments": frame.height, "segment_sizes": size_frame.height},
         "files": files,
     }
-    # The manifest is the commit marker of a version: written last, after every file is on disk.
+    # The manifest is the last file of a version: written after every other file is on disk.
     write_text(json.dumps(manifest, indent=2, ensure_ascii=False), folder / "manifest.json")
     fsync_dir(folder)
     return files, frame.height

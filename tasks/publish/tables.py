@@ -101,7 +101,7 @@ def publish_tables(
         rows = replace_day(wh, "published.customer_segments", as_of, {"run_id": run_id})
         counts["published.customer_segments"] = rows
         counts["published.customer_tags"] = publish_tags(wh, as_of)
-        wh.ensure("ops/runs")
+        ensure_runs(wh)
         wh.execute(
             "insert into published.runs (run_id, as_of, config_hash, code_version, rows, published_at, partial) "
             "values (?, ?, ?, ?, ?, now(), ?)",
@@ -109,6 +109,29 @@ def publish_tables(
         )
         counts["published.segment_changes"] = publish_changes(wh, as_of)
     return rows
+
+
+def ensure_runs(wh: Warehouse) -> None:
+    """published.runs exists, with the export_version column (the export version a publish committed).
+
+    export_version is filled by the publish's export step inside the same transaction (exports.py:
+    record_version), so a version folder is known to be committed exactly when a row names it.
+    """
+    wh.ensure("ops/runs")
+    wh.execute("alter table published.runs add column if not exists export_version varchar")
+
+
+def committed_versions(wh: Warehouse) -> dict[date, tuple[str | None, set[str]]]:
+    """Per published day: the export version of its latest publish (None before versions were recorded),
+    and every version a publish of that day committed."""
+    if not wh.table_exists("published.runs") or "export_version" not in wh.columns("published.runs"):
+        return {}
+    days: dict[date, tuple[str | None, set[str]]] = {}
+    rows = wh.rows("select as_of, export_version from published.runs order by as_of, published_at, run_id")
+    for as_of, version in rows:  # later publishes last: the latest one's version wins
+        recorded = days.get(as_of, (None, set()))[1]
+        days[as_of] = (version, recorded | ({version} if version else set()))
+    return days
 
 
 def partial_days(wh: Warehouse) -> list[date]:

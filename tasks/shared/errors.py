@@ -1,6 +1,7 @@
 """Error kinds, and the rule that decides which ones a task retries."""
 
 import errno
+import os
 from typing import Any
 
 import duckdb
@@ -10,8 +11,16 @@ class DataError(ValueError):
     """Bad input data or config: retrying cannot help, the message says what to fix."""
 
 
+class WaitedTooLong(TimeoutError):
+    """A wait for another process (a run, a reader of the warehouse) reached the run's time limit.
+
+    Not retried: the wait already took the whole limit (orchestration.timeout_seconds).
+    """
+
+
 # Errors worth another try: the file system, a lock held by another writer, a dropped connection.
-# OSErrors that another try cannot fix (a missing file, no permission) are not among them.
+# OSErrors that another try cannot fix are not among them: a missing file, no permission, a full
+# disk or quota, a read-only file system. Each would fail the same way three more times (42 s).
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (OSError, duckdb.IOException)
 PERMANENT_OS_ERRORS: tuple[type[OSError], ...] = (
     FileNotFoundError,
@@ -19,18 +28,45 @@ PERMANENT_OS_ERRORS: tuple[type[OSError], ...] = (
     IsADirectoryError,
     NotADirectoryError,
 )
-PERMANENT_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR}
+PERMANENT_ERRNOS = {
+    errno.ENOENT,
+    errno.EACCES,
+    errno.EPERM,
+    errno.EISDIR,
+    errno.ENOTDIR,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+}
+# DuckDB reports the same conditions as text in an IOException ("... No space left on device").
+PERMANENT_IO_TEXTS = tuple(
+    os.strerror(code).lower() for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+)
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether error may go away on retry (I/O, locks), as opposed to a data or code error."""
-    if isinstance(error, (DataError, *PERMANENT_OS_ERRORS)):
+    """Whether error may go away on retry (I/O, locks), as opposed to a data, code or permanent I/O error."""
+    if isinstance(error, (DataError, WaitedTooLong, *PERMANENT_OS_ERRORS)):
         return False
     if isinstance(error, OSError) and error.errno in PERMANENT_ERRNOS:
+        return False
+    if isinstance(error, duckdb.Error) and any(text in str(error).lower() for text in PERMANENT_IO_TEXTS):
         return False
     if isinstance(error, TRANSIENT_ERRORS):
         return True
     return "could not set lock" in str(error).lower()
+
+
+def with_path(error: OSError, path: object) -> OSError:
+    """error naming path when it names no file (a write to an open handle: `[Errno 28] No space left on device`).
+
+    The new error has the same errno, so the same OSError subclass and the same retry decision.
+    """
+    if error.filename is not None or error.errno is None:
+        return error
+    named = OSError(error.errno, error.strerror or os.strerror(error.errno), str(path))
+    named.__cause__ = error
+    return named
 
 
 def retry_transient(task: Any, task_run: Any, state: Any) -> bool:

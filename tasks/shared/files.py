@@ -1,15 +1,27 @@
-"""Files the pipeline writes or fingerprints: written atomically (temp name, fsync, owner-only, rename), hashed in chunks."""
+"""Files the pipeline writes or fingerprints: written atomically (temp name, fsync, owner-only, rename), hashed in chunks.
 
+A write that fails or is interrupted removes its temporary file, and an OSError names the file it was
+writing (a full disk says which one). Scratch copies of personal data (transcoded source files) never
+have a name on disk: a kill at any moment leaves nothing behind (`scratch_file`).
+"""
+
+import codecs
 import hashlib
 import os
+import re
+import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
 import polars as pl
 
+from tasks.shared.errors import with_path
+
 UTF8_BOM = b"\xef\xbb\xbf"
+OS_ERROR = re.compile(r"\(os error (\d+)\)")
+PROC_FD = Path("/proc/self/fd")  # Linux: an open file, even one without a name, by path
 
 
 def file_hash(path: Path) -> str:
@@ -26,21 +38,36 @@ def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as error:
+        raise with_path(error, path) from None
     finally:
         os.close(fd)
 
 
 @contextmanager
 def atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
-    """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path."""
+    """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path.
+
+    On any exit without success (an error, a KeyboardInterrupt, Prefect's SIGTERM bridge) the
+    temporary file is removed; an I/O error is an OSError naming path (a full disk: `[Errno 28] No
+    space left on device: '<path>'`, not retried).
+    """
     temp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, mode, **kwargs) as handle:
-        yield handle
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(temp, 0o600)
-    os.replace(temp, path)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except BaseException as error:
+        temp.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise with_path(error, path) from None
+        if found := OS_ERROR.search(str(error)):  # polars reports an I/O error as text: "(os error 28)"
+            raise with_path(OSError(int(found[1]), os.strerror(int(found[1]))), path) from error
+        raise
 
 
 def write_file(frame: pl.DataFrame, path: Path) -> None:
@@ -61,6 +88,81 @@ def write_text(text: str, path: Path) -> None:
         handle.write(text)
 
 
+def not_utf8(path: Path) -> str | None:
+    """Why a file read as UTF-8 is not UTF-8: line and byte of the first sequence that does not decode, and a hint."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line, offset = 1, 0
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        handle.seek(0)
+        while chunk := handle.read(1 << 22):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line += chunk[: exc.start].count(b"\n")
+                where = f"line {line}, byte {offset + exc.start}: {chunk[exc.start : exc.start + 4]!r}"
+                break
+            line += chunk.count(b"\n")
+            offset += len(chunk)
+        else:
+            try:
+                decoder.decode(b"", final=True)
+                return None
+            except UnicodeDecodeError:
+                where = "it ends inside a multi-byte character (truncated file?)"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        hint = "it starts with a UTF-16 byte-order mark: set the source's `encoding` to utf-16"
+    elif b"\x00" in head:
+        hint = (
+            "it holds NUL bytes between characters, as UTF-16 does: set the source's `encoding` to utf-16-le"
+        )
+    else:
+        hint = "set the source's `encoding` to the file's real encoding (e.g. gbk, gb18030, big5, utf-16)"
+    return f"it cannot be read as utf-8 ({where}); {hint}"
+
+
 def file_entry(path: Path, rows: int | None) -> dict[str, object]:
     """A manifest entry of a written file: rows (None for text), bytes and SHA-256."""
     return {"rows": rows, "bytes": path.stat().st_size, "sha256": file_hash(path)}
+
+
+@contextmanager
+def scratch_file(folder: Path, suffix: str = "") -> Iterator[tuple[IO[bytes], Path]]:
+    """A private temporary file in folder, as (binary handle, a path other readers in this process can open).
+
+    On Linux the file never has a name (O_TMPFILE, else unlinked right after it is created) and is
+    read through /proc/self/fd: the kernel frees it when the handle closes or the process dies, so
+    even a SIGKILL leaves nothing behind. folder is created if needed and removed again when empty.
+    Elsewhere the file keeps its name until the block exits.
+    """
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    named: Path | None = None
+    try:
+        try:
+            fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o600)
+        except (AttributeError, OSError):  # no O_TMPFILE here, or not on this file system
+            fd, name = tempfile.mkstemp(suffix=suffix, dir=folder)
+            named = Path(name)
+            if PROC_FD.is_dir():
+                named.unlink()
+                named = None
+        readable = PROC_FD / str(fd) if named is None else named
+    finally:
+        if created:
+            _remove_if_empty(folder)
+    handle = os.fdopen(fd, "w+b")
+    try:
+        yield handle, readable
+    finally:
+        with suppress(OSError):  # a copy being thrown away: a failed last flush (a full disk) is no news
+            handle.close()
+        if named is not None:
+            named.unlink(missing_ok=True)
+            _remove_if_empty(folder)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """Remove folder if it holds nothing (another file in it, or a second process using it, keeps it)."""
+    with suppress(OSError):
+        folder.rmdir()

@@ -7,12 +7,19 @@ so a scheduled run, a backfill and a manual run queue instead of failing or inte
 Why a file lock rather than a Prefect global concurrency limit: it works with and without a Prefect
 server (CLI, tests, workers), it is released by the kernel when a process dies (no leaked slots
 after a crashed worker), and the DuckDB file it guards is local to this machine anyway.
+
+Whoever gets the lock knows that no other run is alive, so it removes what dead runs left beside
+the warehouse (`.extract-<run>/` transcoding folders of a run killed mid-extract). Readers do not take
+this lock; DuckDB's own lock on the file tells who has it open (`duckdb_lock_holder`), and the
+warehouse waits for readers to close it (tasks/shared/warehouse.py).
 """
 
 import fcntl
 import json
 import logging
 import os
+import re
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -20,8 +27,13 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tasks.shared.errors import WaitedTooLong
 
-class WarehouseLockTimeout(TimeoutError):
+# Folders a run keeps beside the warehouse while it works (tasks/extract/raw.py: `.extract-<run>/`).
+RUN_WORK_FOLDERS = ".extract-*"
+
+
+class WarehouseLockTimeout(WaitedTooLong):
     """The lock was not free within the allowed wait."""
 
 
@@ -39,6 +51,39 @@ def lock_holder(warehouse: Path) -> str:
     if not info:
         return "unknown"
     return f"{info.get('holder')} (pid {info.get('pid')} on {info.get('host')}, since {info.get('since')})"
+
+
+def duckdb_lock_holder(message: str) -> tuple[str, bool]:
+    """Who holds a DuckDB file lock, from the text of DuckDB's lock error: (description, whether a reader).
+
+    DuckDB names the process (`Conflicting lock is held in /usr/bin/python3 (PID 4242)`) and, when that
+    process opened the file read-only, adds that a read-only open would work. The description adds the
+    process's command line when this machine can tell it (Linux /proc), e.g. `a read-only connection
+    of pid 4242 (jupyter-lab --port 8888)`.
+    """
+    reader = "read-only mode" in message
+    kind = "a read-only connection" if reader else "a writing connection"
+    found = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    if found is None:
+        return f"{kind} of another process", reader
+    program, pid = found.groups()
+    try:
+        command = (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        )
+    except OSError:
+        command = ""
+    return f"{kind} of pid {pid} ({(command or program)[:160]})", reader
+
+
+def remove_dead_run_leftovers(warehouse: Path) -> list[str]:
+    """Remove the work folders of runs that died (call with the lock held: no other run is alive); return them."""
+    removed = []
+    for folder in sorted(warehouse.parent.glob(RUN_WORK_FOLDERS)):
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder.name)
+    return removed
 
 
 @contextmanager
@@ -87,6 +132,8 @@ def warehouse_lock(
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
+        for folder in remove_dead_run_leftovers(warehouse):
+            logger.warning("removed %s, left by a run that died", folder)
         try:
             yield
         finally:

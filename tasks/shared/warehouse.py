@@ -5,8 +5,11 @@ and replaces tables inside a transaction. Like Splink's DuckDBAPI it takes a pat
 connection, so tests hand it ``":memory:"``.
 """
 
+import logging
 import os
 import re
+import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -16,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from tasks.shared.contracts import end_of_day
+from tasks.shared.errors import WaitedTooLong
+from tasks.shared.lock import duckdb_lock_holder
 
 if TYPE_CHECKING:
     import polars as pl
@@ -33,7 +38,14 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 
 
 class WarehouseLockedError(RuntimeError):
-    """Another process holds the warehouse file for writing."""
+    """Another process has the warehouse file open: a writer (for anyone), or a reader (for a writer)."""
+
+
+class WarehouseBusyTimeout(WaitedTooLong):
+    """A writer waited the run's whole time limit for another process to close the warehouse file."""
+
+
+LOG_WAIT_EVERY_SECONDS = 30.0
 
 
 def quote_identifier(name: str) -> str:
@@ -60,14 +72,16 @@ class Warehouse:
         *,
         read_only: bool = False,
         timezone: str = "Asia/Shanghai",
+        wait_seconds: float | None = None,
     ) -> None:
+        """wait_seconds: a writer waits up to this long while another process has the file open (see _connect)."""
         if isinstance(database, duckdb.DuckDBPyConnection):
             self.con = database
             self.path: Path | None = None
             self._owned = False
         else:
             self.path = None if str(database) == ":memory:" else Path(database)
-            self.con = self._connect(database, read_only)
+            self.con = self._connect(database, read_only, wait_seconds)
             self._owned = True
         self.read_only = read_only
         self._depth = 0
@@ -82,18 +96,54 @@ class Warehouse:
             for schema in SCHEMAS:
                 self.con.execute(f"create schema if not exists {schema}")
 
-    def _connect(self, database: str | Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    def _connect(
+        self, database: str | Path, read_only: bool, wait_seconds: float | None = None
+    ) -> duckdb.DuckDBPyConnection:
+        """Open the file; a writer given wait_seconds waits (and says for whom) while another process has it open.
+
+        DuckDB lets one process write a file and refuses a writer while any process reads it, so a
+        refresh queues behind a read-only connection (a BI tool, a notebook) as it queues behind a run:
+        it logs who holds the file every 30 s and fails with WarehouseBusyTimeout, naming the holder,
+        after wait_seconds (the config's orchestration.timeout_seconds). Without wait_seconds, and for
+        readers, a held file is a WarehouseLockedError at once.
+        """
         if self.path is not None and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            con = duckdb.connect(str(database), read_only=read_only)
-        except duckdb.IOException as exc:
-            if "lock" in str(exc).lower():
-                raise WarehouseLockedError(
-                    f"warehouse {database} is locked by another process (a run is writing to it); "
-                    f"retry when it has finished. DuckDB said: {exc}"
-                ) from exc
-            raise
+        started = time.monotonic()
+        next_log = 0.0
+        while True:
+            try:
+                con = duckdb.connect(str(database), read_only=read_only)
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise
+                holder, reader = duckdb_lock_holder(str(exc))
+                waited = time.monotonic() - started
+                if read_only or wait_seconds is None:
+                    raise WarehouseLockedError(_locked_message(database, holder, reader, exc)) from exc
+                if waited >= wait_seconds:
+                    raise WarehouseBusyTimeout(
+                        f"waited {waited:.0f} s for {holder} to close the warehouse {database} "
+                        f"(orchestration.timeout_seconds = {wait_seconds:g}); "
+                        + (
+                            "a run writes only when no reader has the file open: close that connection, "
+                            "or open the warehouse only while no run is due"
+                            if reader
+                            else "another process is writing to it"
+                        )
+                    ) from None
+                if waited >= next_log:
+                    _wait_logger().info(
+                        "waiting for the warehouse %s: %s has it open (%.0f s so far)",
+                        database,
+                        holder,
+                        waited,
+                    )
+                    next_log = waited + LOG_WAIT_EVERY_SECONDS
+                time.sleep(min(0.2 + waited / 10, 2.0))
+        if time.monotonic() - started >= 1.0:
+            _wait_logger().info("got the warehouse %s after %.1f s", database, time.monotonic() - started)
         if self.path is not None and not read_only:
             # The warehouse holds personal data: readable by its owner only.
             os.chmod(self.path, 0o600)
@@ -101,8 +151,11 @@ class Warehouse:
 
     @classmethod
     def open(cls, config: "PipelineConfig", *, read_only: bool = False) -> "Warehouse":
-        """The warehouse a pipeline config names."""
-        warehouse = cls(config.warehouse_path, read_only=read_only, timezone=config.timezone)
+        """The warehouse a pipeline config names; a writer waits for readers up to the run's time limit."""
+        wait = None if read_only else config.orchestration.timeout_seconds
+        warehouse = cls(
+            config.warehouse_path, read_only=read_only, timezone=config.timezone, wait_seconds=wait
+        )
         if config.memory_limit:  # checked against a strict pattern by the config
             warehouse.execute(f"set memory_limit = '{config.memory_limit}'")
         return warehouse
@@ -312,6 +365,32 @@ class Warehouse:
     def audit(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
         """Rows an audit query returns; an empty list means the audit passed."""
         return self.select(f"audits/{model}", params)
+
+
+def _locked_message(database: str | Path, holder: str, reader: bool, exc: Exception) -> str:
+    """Why the warehouse file cannot be opened now, naming who has it open."""
+    if reader:
+        return (
+            f"warehouse {database} is open read-only in another process, so it cannot be written now: "
+            f"{holder}, a reader such as a BI tool, a notebook or `segments profile`. DuckDB said: {exc}"
+        )
+    return (
+        f"warehouse {database} is locked by another process (a run is writing to it), {holder}; "
+        f"retry when it has finished. DuckDB said: {exc}"
+    )
+
+
+def _wait_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a flow or task run (the wait shows in the UI), else this module's logger."""
+    if "prefect" in sys.modules:
+        from prefect.exceptions import MissingContextError
+        from prefect.logging import get_run_logger
+
+        try:
+            return get_run_logger()
+        except MissingContextError:
+            pass
+    return logging.getLogger(__name__)
 
 
 def _bind(
