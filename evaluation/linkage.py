@@ -20,11 +20,13 @@ from tasks.shared.config import PipelineConfig
 from tasks.shared.expressions import check_expression
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# The customer records of customers sources, and the customer each was resolved into.
+# The customer records of customers sources (each once: its current version), and the customer each was
+# resolved into.
 PREDICTED_SQL = """
 select m.source || ':' || m.source_id as item, m.customer_id as cluster
 from core.identity_map as m
 join staging.customers as c on c.source = m.source and c.source_id = m.source_id
+where c.valid_to is null  -- the current version: one row per record
 """
 
 
@@ -67,7 +69,7 @@ def truth_from_expression(wh: Warehouse, config: PipelineConfig, expression: str
         select c.source || ':' || c.source_id as item, cast(({expression}) as varchar) as entity
         from staging.customers as c
         join {quote_identifier(f"raw.{source.name}")} as r on r._file = c._file and r._row = c._row
-        where c.source = '{source.name}'
+        where c.source = '{source.name}' and c.valid_to is null
         """
         for source in config.sources
         if source.kind == "customers"

@@ -1,5 +1,6 @@
 """Sources beyond plain files: PostgreSQL tables and queries, Excel, Big5, incremental loads, schema drift."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -38,12 +39,15 @@ def test_postgres_table_loads_only_rows_past_the_watermark(
     )
     assert extract_once(config, "run-3") == [SourceLoad("members", "customers", 1, 1, 2, 2, 0, 0, "loaded")]
     with Warehouse.open(load_config(config), read_only=True) as wh:
-        # the changed row replaced its older version; lineage names the batch
-        assert wh.rows("select source_id, full_name, _file from staging.customers order by source_id") == [
-            ("M1", "张三", "postgres:members@run-1"),
-            ("M2", "李四四", "postgres:members@run-3"),
-            ("M3", "王五", "postgres:members@run-1"),
-            ("M4", "赵六", "postgres:members@run-3"),
+        # the changed row is a new version of its record, the older one valid until then; lineage names the batch
+        assert wh.rows(
+            "select source_id, full_name, _file, valid_to from staging.customers order by source_id, valid_from"
+        ) == [
+            ("M1", "张三", "postgres:members@run-1", None),
+            ("M2", "李四", "postgres:members@run-1", datetime(2026, 1, 5, 2, tzinfo=UTC)),
+            ("M2", "李四四", "postgres:members@run-3", None),
+            ("M3", "王五", "postgres:members@run-1", None),
+            ("M4", "赵六", "postgres:members@run-3", None),
         ]
         assert wh.rows(
             "select file, rows_read, rows_staged from audit.load_audit order by loaded_at, file"
@@ -209,7 +213,7 @@ def test_a_new_column_is_kept_with_a_warning(tmp_path: Path, caplog: pytest.LogC
         ]
 
 
-def test_a_customer_exported_again_with_changes_replaces_its_older_record(tmp_path: Path) -> None:
+def test_a_customer_exported_again_with_changes_is_a_new_version_of_its_record(tmp_path: Path) -> None:
     header = "id,name,phone,updated\n"
     (tmp_path / "crm-01.csv").write_text(
         header + "M1,张三,13800138001,2026-01-01 10:00:00\n", encoding="utf-8"
@@ -230,11 +234,15 @@ def test_a_customer_exported_again_with_changes_replaces_its_older_record(tmp_pa
     )
     assert extract_once(config, "run-2") == [SourceLoad("crm", "customers", 2, 1, 2, 1, 0, 1, "loaded")]
     with Warehouse.open(load_config(config), read_only=True) as wh:
-        assert wh.rows("select source_id, full_name, _file, _row from staging.customers") == [
-            ("M1", "张三丰", "crm-02.csv", 1)
+        # both versions, January's valid until February's; the unchanged copy repeats January's version
+        assert wh.rows(
+            "select source_id, full_name, _file, _row, valid_to from staging.customers order by valid_from"
+        ) == [
+            ("M1", "张三", "crm-01.csv", 1, datetime(2026, 2, 1, 2, tzinfo=UTC)),
+            ("M1", "张三丰", "crm-02.csv", 1, None),
         ]
         assert wh.rows("select file, row_number, kept_file, kept_row_number from audit.duplicates") == [
-            ("crm-02.csv", 2, "crm-02.csv", 1)
+            ("crm-02.csv", 2, "crm-01.csv", 1)
         ]
 
 
