@@ -107,14 +107,19 @@ def parse_day(value: str | None) -> date | None:
 def print_summary(summary: dict[str, Any]) -> None:
     """Print what a run did: rows per source, quarantine, customers, segment sizes, outputs."""
     typer.echo(f"\nDaily refresh as of {summary['as_of']} (run {summary['run_id']})")
-    typer.echo("\nSources             files read   rows read     staged  quarantined  duplicates")
+    typer.echo(
+        "\nSources             files read   rows read     staged  quarantined  duplicates  unattributed"
+    )
     for load in summary["extract"]:
         files = f"{load['files_loaded']}/{load['files']}"
         typer.echo(
             f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
-            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,}"
+            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,} {load.get('rows_unattributed', 0):>13,}"
             + ("  nothing new" if load["status"] == "unchanged" else "")
         )
+    typer.echo(
+        "(unattributed: staged rows that name no customer, such as guest purchases; in staging.unattributed_*)"
+    )
     total_quarantined = sum(load["rows_quarantined"] for load in summary["extract"])
     dedupe = summary["dedupe"]
     typer.echo(

@@ -18,7 +18,7 @@ FAULT_PAYMENT_DUPLICATE = 0.005
 FAULT_PAYMENT_NO_TXN = 0.002
 FAULT_SURVEY_SCORE = 0.01
 
-BAD_AMOUNTS: tuple[str | None, ...] = ("abc", "12.5元", None)
+BAD_AMOUNTS: tuple[str | None, ...] = ("abc", "12.5块", None)  # 12.5元 is an amount in yuan
 BAD_SATISFACTION: tuple[str, ...] = ("N/A", "6")
 
 

@@ -1,5 +1,9 @@
 -- Table: audit.load_audit, per file read: rows read = staged + quarantined + duplicates dropped.
 -- Grain: one row per (run_id, source, file) read in a run. Written by tasks/extract.
+-- rows_unattributed: of rows_staged, the rows that say nobody's they are (no customer_ref, email, phone or
+-- device_id), staged apart in staging.unattributed_<kind>; not bad rows. A column added after the table
+-- was first defined is also added by an `alter` below, for the warehouses created before it (their
+-- earlier loads get its default, 0: such rows were quarantined then).
 create table if not exists audit.load_audit (
     run_id varchar,
     source varchar,
@@ -10,5 +14,8 @@ create table if not exists audit.load_audit (
     rows_quarantined bigint,
     duplicates_dropped bigint,
     seconds double,
-    loaded_at timestamptz
-)
+    loaded_at timestamptz,
+    rows_unattributed bigint default 0
+);
+
+alter table audit.load_audit add column if not exists rows_unattributed bigint default 0;

@@ -17,7 +17,9 @@ customer record, valid from `valid_from` to `valid_to` (tasks.extract.duplicates
 check goes to `audit.quarantine` with field, reason and the raw row as JSON; another copy of a row
 (same id, same values; for customer records, the same values as the version before it) is dropped and
 recorded in `audit.duplicates`; a fact with a known id and other values is quarantined. Per file,
-`audit.load_audit` records rows read = staged + quarantined + duplicates dropped.
+`audit.load_audit` records rows read = staged + quarantined + duplicates dropped, and of the staged
+rows those unattributed: a fact row without any customer reference, staged apart in
+`staging.unattributed_<kind>` (not a bad row).
 """
 
 import logging
@@ -69,6 +71,7 @@ class SourceLoad:
     rows_quarantined: int
     duplicates_dropped: int
     status: str  # loaded | unchanged | restaged
+    rows_unattributed: int = 0  # of rows_staged: no customer reference, in staging.unattributed_<kind>
 
 
 def stage_rows(
@@ -105,7 +108,9 @@ def stage_rows(
         build_version_times(wh, source, batch)
     mark_duplicates(wh, source)
     rows = wh.select("staging/checked_counts")
-    counts = {row["_file"]: (row["staged"], row["quarantined"], row["dropped"]) for row in rows}
+    counts = {
+        row["_file"]: (row["staged"], row["quarantined"], row["dropped"], row["unattributed"]) for row in rows
+    }
     # an insert of no rows is not run: in a DuckDB 2.0 transaction it hides the rows a later large
     # insert into the same table appends (see tasks.extract.raw)
     staged = sum(row["staged"] - row.get("unattributed", 0) for row in rows)
@@ -202,17 +207,28 @@ def extract_source(
         )
     seconds = time.monotonic() - started
     for name, rows in read.items():
-        staged, quarantined, dropped = counts.get(name, (0, 0, 0))
+        staged, quarantined, dropped, unattributed = counts.get(name, (0, 0, 0, 0))
         if rows != staged + quarantined + dropped:
             raise DataError(
                 f"source {source.name!r}: {name}: {rows} rows read but {staged} staged + {quarantined} quarantined "
                 f"+ {dropped} duplicates dropped"
             )
         wh.execute(
-            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [run_id, source.name, name, hashes.get(name), rows, staged, quarantined, dropped, seconds],
+            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            [
+                run_id,
+                source.name,
+                name,
+                hashes.get(name),
+                rows,
+                staged,
+                quarantined,
+                dropped,
+                seconds,
+                unattributed,
+            ],
         )
-    staged, quarantined, dropped = (sum(c[i] for c in counts.values()) for i in range(3))
+    staged, quarantined, dropped, unattributed = (sum(c[i] for c in counts.values()) for i in range(4))
     load = SourceLoad(
         source=source.name,
         kind=source.kind,
@@ -223,6 +239,7 @@ def extract_source(
         rows_quarantined=quarantined,
         duplicates_dropped=dropped,
         status="restaged" if restage else "loaded",
+        rows_unattributed=unattributed,
     )
     check_bad_share(wh, source, load, run_id)
     record_load(wh, run_id, load)
@@ -286,17 +303,20 @@ def _extract_task() -> Any:
         record_counts(
             "extract",
             counts,
-            "Per source: files read, rows read, staged, quarantined and dropped as duplicates",
+            "Per source: files read, rows read, staged (rows_unattributed of them without a customer reference), "
+            "quarantined and dropped as duplicates",
         )
         for load in loads:
             logger.info(
-                "%s: %s; %d of %d files read, %d rows read, %d staged, %d quarantined, %d duplicates dropped",
+                "%s: %s; %d of %d files read, %d rows read, %d staged (%d unattributed), %d quarantined, "
+                "%d duplicates dropped",
                 load.source,
                 load.status,
                 load.files_loaded,
                 load.files,
                 load.rows_read,
                 load.rows_staged,
+                load.rows_unattributed,
                 load.rows_quarantined,
                 load.duplicates_dropped,
             )

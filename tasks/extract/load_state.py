@@ -97,6 +97,6 @@ def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_i
 def record_load(wh: Warehouse, run_id: str, load: SourceLoad) -> None:
     """Append a source load to audit.extract_log."""
     wh.execute(
-        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
         [run_id, *asdict(load).values()],
     )

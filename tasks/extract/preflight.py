@@ -263,7 +263,7 @@ FIELD_REASON = re.compile(r"^field ([a-z_]+): (.*)$", re.S)
 
 
 def _quarantine_problems(
-    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int]], sample_rows: int
+    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int, int]], sample_rows: int
 ) -> list[Problem]:
     """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows.
 
@@ -277,7 +277,7 @@ def _quarantine_problems(
         [source.name],
     )
     problems = []
-    for file, (staged, quarantined, dropped) in sorted(counts.items()):
+    for file, (staged, quarantined, dropped, _) in sorted(counts.items()):
         total = staged + quarantined + dropped
         failing: dict[str | None, list[tuple[int, str]]] = {}
         for _, row, reason in (r for r in rows if r[0] == file):
@@ -291,9 +291,9 @@ def _quarantine_problems(
                 row, message = failures[0]
                 text = f"every sampled row fails ({total} of {total}), here: {message}"
                 problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
-    read = sum(sum(c) for c in counts.values())
+    read = sum(sum(c[:3]) for c in counts.values())
     bad = sum(c[1] for c in counts.values())
-    whole = all(sum(c) < sample_rows for c in counts.values())  # sample_rows 0: never whole
+    whole = all(sum(c[:3]) < sample_rows for c in counts.values())  # sample_rows 0: never whole
     if not problems and whole and read and bad / read > source.max_bad_row_share:
         file, row, reason = rows[0]
         match = FIELD_REASON.match(reason)

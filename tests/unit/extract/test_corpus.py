@@ -68,6 +68,7 @@ class Loaded:
     raw_columns: list[str] | None = None  # the source's own columns in raw, when they matter
     # (row_number, field, reason) of audit.quarantine, ordered by row_number
     quarantine: list[tuple[int, str | None, Reason]] = field(default_factory=list)
+    unattributed: int = 0  # of the staged rows: no customer reference (staging.unattributed_<kind>)
 
 
 @dataclass(frozen=True)
@@ -528,6 +529,7 @@ CASES: list[Case] = [
             ("txn_id",),
             [(1, "T1")],
             (5, 2, 3, 0),
+            unattributed=1,
             quarantine=[
                 (2, "ts", "field ts: missing"),
                 (3, "amount", "field amount: missing"),
@@ -600,6 +602,7 @@ CASES: list[Case] = [
                 (2, "E2", None, "d2", utc("2026-01-01 03:00:00"), "share", None),
             ],
             (3, 3, 0, 0),
+            unattributed=1,
         ),
     ),
     Case(
@@ -738,11 +741,14 @@ def check_rows(wh: Warehouse, case: Case, outcome: Loaded) -> None:
         wh.rows("select row_number, id, kept_row_number from audit.duplicates order by row_number")
         == outcome.duplicates
     )
+    if kind != "customers":
+        assert wh.rows(f"select count(*) from staging.unattributed_{kind}") == [(outcome.unattributed,)]
     audit = wh.rows(
-        "select file, rows_read, rows_staged, rows_quarantined, duplicates_dropped from audit.load_audit"
+        "select file, rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_unattributed "
+        "from audit.load_audit"
     )
-    assert audit == [(case.file, read, staged, quarantined, dropped)]
-    _, a_read, a_staged, a_quarantined, a_dropped = audit[0]
+    assert audit == [(case.file, read, staged, quarantined, dropped, outcome.unattributed)]
+    _, a_read, a_staged, a_quarantined, a_dropped, _ = audit[0]
     assert a_read == a_staged + a_quarantined + a_dropped
     if outcome.raw_columns is not None:
         assert [
@@ -776,8 +782,11 @@ def run_case(case: Case, folder: Path) -> None:
             return
         loads = extract_all(wh, config, RUN_ID)
         read, staged, quarantined, dropped = case.outcome.counts
+        unattributed = case.outcome.unattributed
         assert loads == [
-            SourceLoad(SOURCE, case.source["kind"], 1, 1, read, staged, quarantined, dropped, "loaded")
+            SourceLoad(
+                SOURCE, case.source["kind"], 1, 1, read, staged, quarantined, dropped, "loaded", unattributed
+            )
         ]
         load = loads[0]
         assert load.rows_read == load.rows_staged + load.rows_quarantined + load.duplicates_dropped

@@ -206,6 +206,12 @@ def test_guest_purchases_are_unattributed_not_bad_rows(tmp_path: Path) -> None:
             0,
         )
         assert wh.rows("select count(*) from audit.quarantine") == [(0,)]
+        assert load.rows_unattributed == 2  # of the 8 staged
+        assert wh.rows(
+            "select rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_unattributed "
+            "from audit.load_audit"
+        ) == [(8, 8, 0, 0, 2)]
+        assert wh.rows("select rows_staged, rows_unattributed from audit.extract_log") == [(8, 2)]
         assert wh.rows("select _row, txn_id, customer_ref from staging.transactions order by _row") == [
             (1, "536365-85123A", "17850"),
             (2, "536365-71053", "17850"),

@@ -275,7 +275,7 @@ def test_bad_rows_go_to_quarantine_with_their_reason(folder: Path, extract: Extr
     path = folder / "pay.csv"
     path.write_text(PAY_TEXT, encoding="utf-8")
     run = extract([PAY_SOURCE])
-    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded")]
+    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded", 1)]
     assert run.wh.rows(
         "select source, _row, txn_id, order_id, customer_ref, email, ts, amount, status "
         "from staging.transactions order by _row"
@@ -331,7 +331,7 @@ def test_counts_add_up_per_source_and_a_rerun_replaces(folder: Path, extract: Ex
     (folder / "survey.csv").write_bytes(b"\xef\xbb\xbf" + SURVEY_TEXT.encode("utf-8"))
     first = extract([PAY_SOURCE, SURVEY_SOURCE])
     assert first.loads == [
-        SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded"),
+        SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded", 1),
         SourceLoad("survey", "feedback", 1, 1, 2, 2, 0, 0, "loaded"),
     ]
     first.wh.close()
@@ -452,7 +452,7 @@ def test_jsonl_with_nested_fields(folder: Path, extract: Extract) -> None:
         },
     }
     run = extract([source])
-    assert run.loads == [SourceLoad("social", "events", 1, 1, 3, 3, 0, 0, "loaded")]
+    assert run.loads == [SourceLoad("social", "events", 1, 1, 3, 3, 0, 0, "loaded", 1)]
     assert run.wh.rows(
         "select source, _file, _row, event_id, customer_ref, device_id, ts, event_type "
         "from staging.events order by _row"
@@ -584,7 +584,7 @@ def test_mapping_that_fails_on_one_cell_quarantines_that_row(folder: Path, extra
     text = PAY_TEXT.replace("T5,O5,", "T5,Ox5,")
     (folder / "pay.csv").write_text(text, encoding="utf-8")
     run = extract([{**PAY_SOURCE, "columns": columns}])
-    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded")]
+    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded", 1)]
     assert run.wh.rows("select order_id from staging.transactions order by _row") == [("1",), ("1",), ("9",)]
     assert run.wh.rows("select field, reason from audit.quarantine where row_number = 5") == [
         (
@@ -624,4 +624,4 @@ def test_unsupported_reader_option_is_a_data_error(folder: Path, extract: Extrac
 def test_supported_reader_option_is_passed_to_duckdb(folder: Path, extract: Extract) -> None:
     (folder / "pay.csv").write_text(PAY_TEXT.replace(",", ";"), encoding="utf-8")
     run = extract([{**PAY_SOURCE, "options": {"delim": ";"}}])
-    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded")]
+    assert run.loads == [SourceLoad("pay", "transactions", 1, 1, 12, 4, 6, 2, "loaded", 1)]
