@@ -82,21 +82,23 @@ def _is_number(node: dict[str, Any]) -> bool:
 
 def text_read_as_numbers(expression: str, text_columns: set[str]) -> list[str]:
     """The text columns (names as written) that text_as_numbers reads as numbers in expression."""
-    return [text for text, _, _ in _numeric_uses(expression, text_columns)]
+    return [text for text, _, _, _ in _numeric_uses(expression, text_columns)]
 
 
-def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, int, int]]:
-    """(column as written, start byte, end byte) of each text column used as a number in expression."""
+def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, int, int, str]]:
+    """(column as written, start byte, end byte, cast) of each text column used as a number in expression:
+    `cast` where arithmetic reads it (a text that is no number fails its row), `try_cast` where it is
+    compared with a number (a text that is no number is simply not equal: `Code = 1 or Code = 'A'`)."""
     text = {name.lower() for name in text_columns}
     source = expression.encode()
-    uses: dict[int, tuple[str, int, int]] = {}
+    uses: dict[int, tuple[str, int, int, str]] = {}
 
-    def mark(node: dict[str, Any]) -> None:
+    def mark(node: dict[str, Any], cast: str = "cast") -> None:
         names = node.get("column_names") or []
         if node.get("class") == "COLUMN_REF" and len(names) == 1 and names[0].lower() in text:
             start = node["query_location"] - SELECT_PREFIX
             end = start + node["query_location_length"]
-            uses[start] = (source[start:end].decode(), start, end)
+            uses[start] = (source[start:end].decode(), start, end, cast)
 
     def walk(node: Any) -> None:
         if isinstance(node, list):
@@ -114,10 +116,10 @@ def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, in
             for argument in _arguments(node):
                 mark(argument)
         elif kind == "COMPARISON" and (_is_number(node["left"]) or _is_number(node["right"])):
-            mark(node["left"])
-            mark(node["right"])
+            mark(node["left"], "try_cast")
+            mark(node["right"], "try_cast")
         elif kind == "BETWEEN" and (_is_number(node["lower"]) or _is_number(node["upper"])):
-            mark(node["input"])
+            mark(node["input"], "try_cast")
         for value in node.values():
             walk(value)
 
@@ -126,7 +128,8 @@ def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, in
 
 
 def text_as_numbers(expression: str, text_columns: set[str]) -> str:
-    """expression with each text column that arithmetic reads, or that is compared with a number, cast to DOUBLE.
+    """expression with each text column that arithmetic reads (cast), or that is compared with a number
+    (try_cast), read as a DOUBLE.
 
     `Quantity * UnitPrice` over two CSV columns becomes `cast(Quantity as double) * cast(UnitPrice as
     double)`: the numbers DuckDB's CSV reader would detect. Every other use of a text column stays text
@@ -137,8 +140,8 @@ def text_as_numbers(expression: str, text_columns: set[str]) -> str:
     if not uses:
         return expression
     source, parts, done = expression.encode(), [], 0
-    for _, start, end in uses:
-        parts += [source[done:start], b"cast(", source[start:end], b" as double)"]
+    for _, start, end, cast in uses:
+        parts += [source[done:start], f"{cast}(".encode(), source[start:end], b" as double)"]
         done = end
     return b"".join([*parts, source[done:]]).decode()
 

@@ -462,7 +462,7 @@ def test_cutoff_is_next_midnight_in_the_config_time_zone(tmp_path: Path) -> None
     )  # after the DST change
 
 
-TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量"}
+TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量", "Code"}
 
 
 @pytest.mark.parametrize(
@@ -477,9 +477,14 @@ TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量"}
         ("-Quantity", "-cast(Quantity as double)"),
         (
             "case when Quantity < 0 then 'cancelled' else 'paid' end",
-            "case when cast(Quantity as double) < 0 then 'cancelled' else 'paid' end",
+            "case when try_cast(Quantity as double) < 0 then 'cancelled' else 'paid' end",
         ),
-        ("Quantity between 1 and 5", "cast(Quantity as double) between 1 and 5"),
+        ("Quantity between 1 and 5", "try_cast(Quantity as double) between 1 and 5"),
+        # a comparison reads a text that is no number as not equal, so the text branch can match
+        (
+            "case when Code = 1 or Code = 'A' then 'a' end",
+            "case when try_cast(Code as double) = 1 or Code = 'A' then 'a' end",
+        ),
         # text stays text: ids, concatenation, comparisons with text, explicit casts, other columns
         ("InvoiceNo || '-' || StockCode", "InvoiceNo || '-' || StockCode"),
         ("InvoiceNo = '00123'", "InvoiceNo = '00123'"),
