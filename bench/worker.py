@@ -48,8 +48,7 @@ def run_direct(config_path: str, as_of: date) -> dict:
     from tasks.dedupe import dedupe_all
     from tasks.extract import extract_all
     from tasks.features import build_features
-    from tasks.publish import publish_tables, run_audits, write_exports
-    from tasks.publish.report import render_markdown
+    from tasks.publish import publish_day
     from tasks.segment import segment_all
     from tasks.segment.rfm import RFM_SEGMENTS
     from tasks.shared.config import load_config
@@ -68,8 +67,9 @@ def run_direct(config_path: str, as_of: date) -> dict:
         return timed(stages, name, call)
 
     def publish(wh: Warehouse) -> int:
-        summary = {  # as flows.daily_refresh.refresh builds it
+        summary = {  # as flows.daily_refresh.compute builds it
             "as_of": as_of.isoformat(),
+            "partial": False,
             "run_id": run_id,
             "config_hash": config.config_hash(),
             "warehouse": str(config.warehouse_path),
@@ -78,13 +78,9 @@ def run_direct(config_path: str, as_of: date) -> dict:
             "features": counts,
             "segments": asdict(segments),
             "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
-            "publish": {"export_dir": str(config.exports_path / as_of.isoformat())},
         }
-        report = render_markdown(summary)
-        run_audits(wh, as_of)
-        with wh.transaction():
-            publish_tables(wh, as_of, run_id, config.config_hash())
-            return write_exports(wh, config.exports_path, as_of, run_id, config.config_hash(), report).rows
+        result, *_ = publish_day(wh, config, as_of, run_id, summary, logger)  # as the publish task does
+        return result.rows
 
     started = time.perf_counter()
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))

@@ -1,5 +1,6 @@
 -- Table: published.runs, the publishes of each as_of: which run, config and code published it, how many rows,
--- and whether the day's data was still incomplete (partial: a scheduled run before every source arrived).
+-- whether the day's data was still incomplete (partial: a run before the day had ended), and the export
+-- version the publish committed (exports/.versions/<as_of>/<export_version>/).
 -- Grain: one row per publish (run_id, as_of); a rerun of a day adds a row. Written by publish_tables.
 -- A column added after the table was first defined is also added by an `alter` below, for the
 -- warehouses created before it (their earlier publishes get its default).
@@ -10,7 +11,9 @@ create table if not exists published.runs (
     code_version varchar,
     rows bigint,
     published_at timestamptz,
-    partial boolean default false
+    partial boolean default false,
+    export_version varchar
 );
 
 alter table published.runs add column if not exists partial boolean default false;
+alter table published.runs add column if not exists export_version varchar;

@@ -118,7 +118,6 @@ def ensure_runs(wh: Warehouse) -> None:
     record_version), so a version folder is known to be committed exactly when a row names it.
     """
     wh.ensure("ops/runs")
-    wh.execute("alter table published.runs add column if not exists export_version varchar")
 
 
 def committed_versions(wh: Warehouse) -> dict[date, tuple[str | None, set[str]]]:
