@@ -98,7 +98,9 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
         ],
     )
 
-    assert wh.build("core.customer_records", "core/customer_records", {"cutoff": local(date(2026, 3, 1))}) == 4
+    assert (
+        wh.build("core.customer_records", "core/customer_records", {"cutoff": local(date(2026, 3, 1))}) == 4
+    )
     assert columns_of(wh, "core", "customer_records") == [
         *STAGED_CUSTOMER_COLUMNS,
         "email_norm",
