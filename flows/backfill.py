@@ -95,13 +95,21 @@ def history(config: PipelineConfig, request: str, logger) -> History:
 
 
 def plan(days: list[date], known: History, overwrite: bool) -> list[tuple[date, str]]:
-    """Each day to visit, oldest first, with what to do: the range's days, then the published days after
-    the range when the range changes a day before them (their membership changes, stability and cluster
-    ids follow from the day before, so they are recomputed in order)."""
-    done = known.done(overwrite)
-    steps = [(day, "skip" if day in done else "compute") for day in days]
-    changes_history = any(step == "compute" for _, step in steps) or bool(known.progress & set(days))
-    later = sorted(day for day in known.published if day > days[-1]) if changes_history else []
+    """Each day to visit, oldest first, with what to do: compute the range's days not done yet; once a
+    day has been computed (now or by an earlier attempt of the request), every published day after it
+    follows, in the range and after it (their membership changes, stability and cluster ids are
+    relative to the day before, so they are recomputed in order)."""
+    done, steps, changed = known.done(overwrite), [], False
+    for day in days:
+        if day in known.progress:
+            steps.append((day, "skip"))
+            changed = True
+        elif day in done:
+            steps.append((day, "follow" if changed else "skip"))
+        else:
+            steps.append((day, "compute"))
+            changed = True
+    later = sorted(day for day in known.published if day > days[-1]) if changed else []
     return steps + [(day, "skip" if day in known.progress else "follow") for day in later]
 
 
@@ -139,9 +147,10 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     following = sum(step == "follow" for _, step in steps)
     limit = pipeline.orchestration.backfill_max_days
     if len(steps) > limit:
+        first_follow = next(day for day, step in steps if step == "follow")
         raise DataError(
             f"backfill {start}..{end} comes before {following} published days, which would be recomputed "
-            f"after it ({steps[len(days)][0]}..{steps[-1][0]}): {len(steps)} days in all, more than "
+            f"after it ({first_follow}..{steps[-1][0]}): {len(steps)} days in all, more than "
             f"orchestration.backfill_max_days = {limit}; raise the limit in the config to go ahead"
         )
     logger.info(

@@ -233,5 +233,7 @@ def currency_reasons_sql(mapped: str, mark: str, text: str, currency: str) -> li
     return [
         f"case when {mapped} is not null and {currency} is null "
         f"then {quoted} is not a currency (a code such as CNY or USD, or ¥, 元, RMB, $)' end",
-        f"case when {mark} <> {currency} then {quoted} but amount ''' || left({text}, 60) || ''' is in ' || {mark} end",
+        # only an amount that has digits has a currency: 'abc' is no amount, not an amount in ABC
+        f"case when {mark} <> {currency} and regexp_matches({text}, '[0-9０-９]') "
+        f"then {quoted} but amount ''' || left({text}, 60) || ''' is in ' || {mark} end",
     ]

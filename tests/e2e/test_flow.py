@@ -125,6 +125,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "rows_quarantined": 0,
             "duplicates_dropped": 0,
             "status": "loaded",
+            "rows_unattributed": 0,
         }
     ]
     assert summary["dedupe"]["customers"] == 4
@@ -270,13 +271,16 @@ def test_backfill_runs_each_day_once_and_skips_published_days(
     config_path = make_config(sample_data)
     done = backfill(start=date(2026, 11, 20), end=date(2026, 11, 22), config=str(config_path))
     assert done == ["2026-11-20", "2026-11-21", "2026-11-22"]
+    # 19 is new; 20, 21 and 22, published before it, follow it (their changes compare with the day before)
     again = backfill(start=date(2026, 11, 19), end=date(2026, 11, 21), config=str(config_path))
-    assert again == ["2026-11-19"]
+    assert again == ["2026-11-19", "2026-11-20", "2026-11-21", "2026-11-22"]
     with Warehouse.open(load_config(config_path), read_only=True) as wh:
         assert wh.rows("select as_of, count(*) from published.runs group by all order by 1") == [
             (date(2026, 11, 19), 1),
-            (date(2026, 11, 20), 1),
-            (date(2026, 11, 21), 1),
-            (date(2026, 11, 22), 1),
+            (date(2026, 11, 20), 2),
+            (date(2026, 11, 21), 2),
+            (date(2026, 11, 22), 2),
         ]
+    # nothing new in the range: nothing is computed, nothing follows
+    assert backfill(start=date(2026, 11, 20), end=date(2026, 11, 21), config=str(config_path)) == []
     shutil.rmtree(load_config(config_path).exports_path)

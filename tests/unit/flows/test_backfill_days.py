@@ -45,12 +45,19 @@ def test_a_backfill_before_published_days_recomputes_them_after_it_in_order() ->
 
     d = [date(2026, 3, n) for n in range(1, 11)]
     known = History(progress=set(), published={d[4], d[5], d[8]}, partial={d[5]})
-    # range 3..6: 3, 4 computed, 5 skipped (published), 6 recomputed (partial); 9 follows
+    # range 3..6: 3, 4 computed, 5 (published) follows them, 6 recomputed (partial); 9 follows
     assert plan(d[2:6], known, overwrite=False) == [
         (d[2], "compute"),
         (d[3], "compute"),
+        (d[4], "follow"),
+        (d[5], "compute"),
+        (d[8], "follow"),
+    ]
+    # a range starting with published days: those before the first computed day stay as they are
+    assert plan(d[4:7], History(set(), {d[4], d[6], d[8]}, set()), overwrite=False) == [
         (d[4], "skip"),
         (d[5], "compute"),
+        (d[6], "follow"),
         (d[8], "follow"),
     ]
     # nothing to compute in the range: later days stay as they are
