@@ -250,7 +250,9 @@ def final_state(stack: Stack, run_id: str, seconds: float = 420) -> str:
 
 
 def published_runs(config: Path) -> list[tuple]:
-    """(as_of, published_at) of every publish, in the order they happened."""
+    """(as_of, published_at) of every publish, in the order they happened (none before the first run)."""
+    if not load_config(config).warehouse_path.exists():
+        return []
     with Warehouse.open(load_config(config), read_only=True) as wh:
         return wh.rows("select as_of, published_at from published.runs order by published_at")
 

@@ -91,7 +91,8 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
         cli_env, "backfill", "--config", str(config), "--start", str(start), "--end", str(end)
     )
     assert backfill.returncode == 0, backfill.stderr
-    assert f"Backfill {start}..{end}: computed 2 day(s): {start}, {end}" in backfill.stdout
+    # SAMPLE_END, published before the range, follows it (its changes compare with the day before)
+    assert f"Backfill {start}..{end}: computed 3 day(s): {start}, {end}, {SAMPLE_END}" in backfill.stdout
     assert published_days(config) == [(start, False), (end, False), (SAMPLE_END, False)]
 
     sizes = segments(cli_env, "profile", "--config", str(config))

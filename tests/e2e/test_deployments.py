@@ -91,14 +91,15 @@ def test_a_scheduled_refresh_and_a_backfill_at_the_same_time_both_complete(
     stack: Stack, stack_config: Path
 ) -> None:
     before = len(published_runs(stack_config))
+    # the backfill's days come after every published day, so no published day follows them
     daily = create_run(stack, "daily-refresh", {"as_of": "2026-11-21", "config": str(stack_config)})
     backfill = create_run(
-        stack, "backfill", {"start": "2026-11-14", "end": "2026-11-15", "config": str(stack_config)}
+        stack, "backfill", {"start": "2026-11-22", "end": "2026-11-23", "config": str(stack_config)}
     )
     assert (final_state(stack, daily), final_state(stack, backfill)) == ("COMPLETED", "COMPLETED")
     new = [as_of for as_of, _ in published_runs(stack_config)][before:]
-    assert sorted(new) == [date(2026, 11, 14), date(2026, 11, 15), date(2026, 11, 21)]
-    assert new.index(date(2026, 11, 14)) < new.index(date(2026, 11, 15))
+    assert sorted(new) == [date(2026, 11, 21), date(2026, 11, 22), date(2026, 11, 23)]
+    assert new.index(date(2026, 11, 22)) < new.index(date(2026, 11, 23))
 
 
 def next_six_in_the_morning_in_shanghai(moment: datetime) -> datetime:
