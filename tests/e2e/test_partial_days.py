@@ -46,10 +46,14 @@ def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
     assert summary["partial"] is False
     assert runs(config)[2:] == [(day, False), (after, False)]  # the partial day first, then the run's own
 
-    # a backfill without overwrite skips complete days and recomputes the partial one
+    # a backfill without overwrite recomputes the partial day; the published days after it follow it
     mark_partial(config, before)
-    assert backfill(start=before, end=after, config=str(config)) == [before.isoformat()]
-    assert runs(config)[-1] == (before, False)
+    assert backfill(start=before, end=after, config=str(config)) == [
+        d.isoformat() for d in (before, day, after)
+    ]
+    assert runs(config)[-3:] == [(before, False), (day, False), (after, False)]
+    # with no partial day left, the same backfill computes nothing
+    assert backfill(start=before, end=after, config=str(config)) == []
 
 
 def test_a_future_day_is_refused(prefect_server: None, sample_data: Path, make_config) -> None:
