@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 
 import duckdb
 
-from tasks.extract.staging import HOISTING_OPTIMIZER, _text, check_mappings, mapping_sql, value_types
+from tasks.extract.staging import HOISTING_OPTIMIZER, check_mappings, mapping_sql, text_sql, value_types
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import IDENTIFIER_FIELDS
 from tasks.shared.expressions import is_volatile
@@ -52,7 +52,7 @@ def key_fragments(source: SourceConfig, types: dict[str, str]) -> dict[str, str]
         mapped.append(
             f'{expression if is_volatile(expressions[field]) else f"try({expression})"} as "m_{field}"'
         )
-        typed.append(f'{_text(f"mapped.m_{field}", types.get(f"m_{field}"))} as "{output}"')
+        typed.append(f'{text_sql(f"mapped.m_{field}", types.get(f"m_{field}"))} as "{output}"')
     return {
         "mapped": ",\n        ".join(mapped) or "null as _none",
         "typed": ",\n        ".join(typed),

@@ -66,7 +66,7 @@ EXACT_CASTS = {
 }
 
 
-def _text(column: str, column_type: str | None = None) -> str:
+def text_sql(column: str, column_type: str | None = None) -> str:
     """A mapped value as trimmed text, null when empty; a JSON string loses its quotes ("E2" -> E2).
 
     column_type: the value's DuckDB type when known (see value_types): the conversion is then chosen
@@ -112,7 +112,7 @@ def _amount_parts(source: SourceConfig, types: Mapping[str, str] | None) -> str 
 def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None = None) -> str:
     """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
     sql_type = field_type(source, field)
-    text = _text(f'"m_{field}"', (types or {}).get(f"m_{field}"))
+    text = text_sql(f'"m_{field}"', (types or {}).get(f"m_{field}"))
     if source.kind == "transactions" and field == "amount":
         return '"_amount_value"'
     if source.kind == "transactions" and field == "currency":
@@ -145,9 +145,11 @@ def parsed_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> 
     types = types or {}
     parsed = ['null as "_amount"', 'null::varchar as "_currency"']
     if _amount_parts(source, types) is not None:
-        parsed[0] = f'{parts_sql(_text(chr(34) + "m_amount" + chr(34), types.get("m_amount")))} as "_amount"'
+        parsed[0] = (
+            f'{parts_sql(text_sql(chr(34) + "m_amount" + chr(34), types.get("m_amount")))} as "_amount"'
+        )
     if source.kind == "transactions" and "currency" in source.columns:
-        text = _text('"m_currency"', types.get("m_currency"))  # a plain code skips normalize_sql
+        text = text_sql('"m_currency"', types.get("m_currency"))  # a plain code skips normalize_sql
         code = f"case when regexp_full_match({text}, '[A-Za-z]{{3}}') then upper({text}) else {normalize_sql(text)} end"
         parsed[1] = f'{code} as "_currency"'
     return ",\n        ".join(parsed)
@@ -157,7 +159,7 @@ def amounts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     """The `amounts` fragment of sql/staging/checked.sql: a transaction's amount read once (money.read_sql)."""
     types = types or {}
     if source.kind == "transactions" and "amount" in source.columns:
-        text = _text('"m_amount"', types.get("m_amount"))
+        text = text_sql('"m_amount"', types.get("m_amount"))
         read = read_sql(_amount_parts(source, types), '"m_amount"', text, amount_scale(source))
     else:
         read = {
@@ -170,12 +172,12 @@ def amounts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
 
 def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) -> list[str]:
     """The checks of a typed value: it converts, and is exact (amounts), finite and in range (numbers, times)."""
-    text = _text(f'"m_{field}"', types.get(f"m_{field}"))
+    text = text_sql(f'"m_{field}"', types.get(f"m_{field}"))
     sql_type = field_type(source, field)
     if source.kind == "transactions" and field == "amount":
         return [amount_reason_sql(text, '"_amount_too_precise"', '"amount"', amount_scale(source))]
     if source.kind == "transactions" and field == "currency":
-        amount = _text('"m_amount"', types.get("m_amount"))
+        amount = text_sql('"m_amount"', types.get("m_amount"))
         return currency_reasons_sql(text, '"_amount_mark"', amount, '"currency"')
     reasons = []
     value = f'"{field}"'
@@ -210,7 +212,7 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
         had = had_sql(source, field, types)
         gave_none = f"'no value from ''' || left({had}, 60) || ''' (the mapping gave none)'"
         reasons.append(  # a mapping that failed on the row has its own reason (failure_sql)
-            f'case when "t_{field}" is not null and {_text(f"m_{field}", types.get(f"m_{field}"))} is null '
+            f'case when "t_{field}" is not null and {text_sql(f"m_{field}", types.get(f"m_{field}"))} is null '
             f"then 'field {field}: ' || coalesce({gave_none}, 'missing') end"
         )
     if source.kind == "transactions" and "status" in source.columns:
@@ -240,11 +242,6 @@ def fingerprint_sql(kind: str) -> str:
     return f"md5(concat_ws('|', {fields}))"
 
 
-def recency_sql(kind: str) -> str:
-    """SQL for when a version of a row was made, for sources whose rows are versions (null: unknown)."""
-    return "coalesce(updated_at, signup_ts)" if kind == "customers" else "null::timestamptz"
-
-
 def raw_carried(source: SourceConfig) -> list[str]:
     """Raw columns the mappings read, carried through the check as `r_<index>` for the reasons to quote."""
     return sorted({c for expression in source.columns.values() for c in expression_columns(expression)})
@@ -257,7 +254,7 @@ def had_sql(source: SourceConfig, field: str, types: Mapping[str, str]) -> str:
     """
     carried = raw_carried(source)
     raw = [
-        _text(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
+        text_sql(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
         for name in sorted(expression_columns(source.columns[field]))
     ]
     return f"nullif(trim(concat_ws(' ', {', '.join(raw)})), '')" if raw else "null::varchar"
@@ -279,7 +276,7 @@ def failure_sql(source: SourceConfig, field: str, types: Mapping[str, str]) -> s
     carried = raw_carried(source)
     values = []
     for name in sorted(expression_columns(source.columns[field])):
-        text = _text(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
+        text = text_sql(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
         values.append(f"{_literal(name + ' ')} || coalesce('''' || left({text}, 60) || '''', 'empty')")
     read = f" || ' fails for ' || concat_ws(', ', {', '.join(values)})" if values else " || ' fails'"
     return f'case when "t_{field}" is null then {_literal(f"field {field}: {expression}")}{read} end'
