@@ -96,8 +96,9 @@ def _source(
         return [Problem(where, message=_own(error, source), fix="remove the option or use one listed")]
     if source.format == "postgres":
         problems, sampled = _postgres_sample(wh, source, sample_rows)
+        every_file = True  # one query: its sample is whole when it holds fewer rows than asked
     else:
-        problems, sampled = _file_samples(wh, pipeline, source, sample_rows, work_dir)
+        problems, sampled, every_file = _file_samples(wh, pipeline, source, sample_rows, work_dir)
     if not sampled:
         return problems
     failed = _bind_problems(wh, source, sampled)
@@ -107,7 +108,6 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    every_file = source.format == "postgres" or len(sampled) == len(source_files(pipeline, source))
     return problems + _quarantine_problems(wh, source, counts, sample_rows if every_file else 0)
 
 
@@ -118,8 +118,9 @@ def _own(error: Exception, source: SourceConfig) -> str:
 
 def _file_samples(
     wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
-) -> tuple[list[Problem], list[str]]:
-    """Read the first rows of a source's files into raw.<source>; (problems, files sampled).
+) -> tuple[list[Problem], list[str], bool]:
+    """Read the first rows of a source's files into raw.<source>; (problems, files sampled, whether
+    every file of the source was sampled).
 
     Every file's header is checked; the rows of at most SAMPLED_FILES files are read (the first, the
     last and files evenly between), so that a source of many daily files is checked in seconds.
@@ -128,7 +129,7 @@ def _file_samples(
     try:
         files = source_files(pipeline, source)
     except DataError:
-        return [_no_files(pipeline, source)], []
+        return [_no_files(pipeline, source)], [], False
     needed = source.referenced_columns()
     step = max(1, (len(files) - 1) / max(1, SAMPLED_FILES - 1))
     chosen = {files[min(len(files) - 1, round(i * step))].name for i in range(SAMPLED_FILES)}
@@ -154,7 +155,7 @@ def _file_samples(
         except (DataError, duckdb.Error, OSError) as error:
             message = _own(error, source).replace(str(file.path), file.name)
             problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
-    return problems, sampled
+    return problems, sampled, len(sampled) == len(files)
 
 
 def _no_files(pipeline: PipelineConfig, source: SourceConfig) -> Problem:
