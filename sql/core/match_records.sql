@@ -28,7 +28,8 @@ final as (
         address,
         city,
         province,
-        postcode
+        postcode,
+        country
     from customer_records
     where (source, source_id) in (select record_source, record_id from observations)
 )

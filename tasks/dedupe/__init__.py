@@ -13,22 +13,23 @@ the probabilistic matcher links them. The stage in data-flow order:
 - golden: core.customers, the golden record.
 """
 
-from dataclasses import asdict, dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
 
 import polars as pl
 from prefect import get_run_logger, task
 
+from tasks.dedupe.comparisons import build_comparisons
 from tasks.dedupe.golden import build_customers
 from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
-from tasks.dedupe.scoring import match_records
+from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig
-from tasks.shared.contracts import DEFAULT_BLOCKING, FACT_KINDS, ID_FIELDS
-from tasks.shared.errors import STAGE_TASK_OPTIONS
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
+from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.warehouse import Warehouse, quote_identifier
 
 
 @dataclass(frozen=True)
@@ -44,32 +45,92 @@ class DedupeResult:
     probabilistic_links: int  # of those, pairs at or above the match threshold
     overshared_keys: list[str]
     suspicious_clusters: list[str]  # clusters above max_cluster_size, and what was done with them
+    blocking: list[dict] = field(default_factory=list)  # each candidate rule: rule, pairs counted, chosen
+    one_to_one_dropped: int = 0  # links left out by the one-to-one constraint
 
 
-def customer_match_records(wh: Warehouse) -> pl.DataFrame:
+def match_settings(config: PipelineConfig) -> MatchSettings:
+    """The matcher's settings from the dedupe config."""
+    settings = config.dedupe
+    return MatchSettings(
+        threshold=settings.match_threshold,
+        comparisons=build_comparisons(settings.comparisons),
+        rules=settings.blocking_rules,
+        max_block_size=settings.max_block_size,
+        max_candidate_pairs=settings.max_candidate_pairs,
+        link_type=settings.link_type,
+    )
+
+
+def customer_match_records(wh: Warehouse, config: PipelineConfig | None = None) -> pl.DataFrame:
     """Customer records with the fields the probabilistic matcher compares, one row per record.
 
     Only records observed as of the cutoff (in core.record_observations), in record order: the
-    matcher's random pairs (u) depend on the order, so runs are reproducible.
+    matcher's random pairs (u) depend on the order, so runs are reproducible. With a config, the
+    match columns of its customers sources too (null for the records of sources without them).
     """
-    return wh.frame(wh.model_sql("core/match_records"))
+    records = wh.frame(wh.model_sql("core/match_records"))
+    extra = []
+    for source in config.sources if config else []:
+        if source.kind != "customers" or not source.match_columns:
+            continue
+        columns = ",\n        ".join(
+            f"try({expression}\n) as {quote_identifier(name)}"
+            for name, expression in source.match_columns.items()
+        )
+        sql = wh.model_sql(
+            "core/match_columns",
+            identifiers={"raw_table": f"raw.{source.name}"},
+            fragments={"columns": columns},
+        )
+        extra.append(wh.frame(sql, {"source": source.name}))
+    if not extra:
+        return records
+    attributes = pl.concat(extra, how="diagonal_relaxed")
+    return records.join(attributes, on=["record_source", "record_id"], how="left", maintain_order="left")
+
+
+def one_to_one(links: pl.DataFrame, sources: list[list[str]]) -> pl.DataFrame:
+    """links with, between each named pair of sources, every record in at most one link: the best
+    scoring first (match_probability, then match_weight), a link to a record already taken is dropped."""
+    if not sources or links.is_empty():
+        return links
+    constrained = pl.lit(False)
+    for a, b in sources:
+        constrained |= ((pl.col("source_a") == a) & (pl.col("source_b") == b)) | (
+            (pl.col("source_a") == b) & (pl.col("source_b") == a)
+        )
+    ranked = links.with_columns(_constrained=constrained).with_row_index("_link")
+    candidates = ranked.filter("_constrained").sort(
+        ["match_probability", "match_weight", "_link"], descending=[True, True, False]
+    )
+    taken: set[tuple[str, str]] = set()
+    kept = []
+    for link, source_a, id_a, source_b, id_b in candidates.select(
+        "_link", "source_a", "id_a", "source_b", "id_b"
+    ).iter_rows():
+        # a record is taken per counterpart source: one link to the other side of each named pair
+        left, right = (source_a, id_a, source_b), (source_b, id_b, source_a)
+        if left in taken or right in taken:
+            continue
+        taken.update((left, right))
+        kept.append(link)
+    keep = ~pl.col("_constrained") | pl.col("_link").is_in(pl.Series(kept, dtype=pl.UInt32).implode())
+    return ranked.filter(keep).drop("_constrained", "_link")
 
 
 def probabilistic_links(
     records: pl.DataFrame, config: PipelineConfig, wh: Warehouse | None = None
-) -> tuple[pl.DataFrame, int]:
-    """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...).
+) -> tuple[pl.DataFrame, MatchOutcome]:
+    """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...),
+    after the one-to-one constraint, and the matcher's outcome.
 
     wh: where the matcher's blocking joins run (the warehouse: its memory limit).
     """
-    settings = config.dedupe
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
     outcome = match_records(
-        numbered.drop("record_source", "record_id"),
-        threshold=settings.match_threshold,
-        rules=settings.blocking_rules or DEFAULT_BLOCKING,
-        max_block_size=settings.max_block_size,
-        wh=wh,
+        numbered.drop("record_source", "record_id"), settings=match_settings(config), wh=wh, groups=groups
     )
     ids = numbered.select("node", "record_source", "record_id")
     links = (
@@ -77,30 +138,60 @@ def probabilistic_links(
             ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left"
         )
         .join(ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}), on="right")
-        .select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
+        .drop("left", "right")
     )
-    return links, outcome.candidate_pairs
+    links = one_to_one(links, config.dedupe.one_to_one)
+    return links.select(
+        "source_a", "id_a", "source_b", "id_b", pl.exclude("source_a", "id_a", "source_b", "id_b")
+    ), outcome
 
 
-def resolve_records(wh: Warehouse, config: PipelineConfig) -> tuple[RecordClusters, int, int]:
-    """Cluster the records of core.record_observations: exact keys, then probabilistic links.
+@dataclass(frozen=True)
+class Resolution:
+    """Clusters of one dedupe run and what the matcher did."""
 
-    Returns the clusters, the candidate pairs the matcher compared and the links it made.
-    """
+    clusters: RecordClusters
+    candidate_pairs: int
+    links: int
+    blocking: list[dict]
+    one_to_one_dropped: int
+
+
+def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
+    """Cluster the records of core.record_observations: exact keys, then probabilistic links."""
     settings = config.dedupe
-    candidates, links = 0, None
+    links, outcome, dropped = None, None, 0
     if settings.probabilistic:
-        records = customer_match_records(wh)
-        links, candidates = probabilistic_links(records, config, wh)
+        records = customer_match_records(wh, config)
+        links, outcome = probabilistic_links(records, config, wh)
+        dropped = outcome.links.height - links.height
         del records
     wh.run("core/graph/observations")  # the _observations view: record_observations and hashed national ids
-    clustered = link_records("_observations", settings.max_key_records, links, settings.max_cluster_size, wh)
+    pair_links = (
+        None
+        if links is None
+        else links.select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
+    )
+    clustered = link_records(
+        "_observations", settings.max_key_records, pair_links, settings.max_cluster_size, wh
+    )
     wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
-    return clustered, candidates, 0 if links is None else links.height
+    return Resolution(
+        clusters=clustered,
+        candidate_pairs=outcome.candidate_pairs if outcome else 0,
+        links=0 if links is None else links.height,
+        blocking=[asdict(rule) for rule in outcome.blocking] if outcome else [],
+        one_to_one_dropped=dropped,
+    )
 
 
 def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of."""
+    if as_of > config.today() + timedelta(days=1):
+        raise DataError(
+            f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone}): records are "
+            "resolved as they were seen by the end of a day that has begun"
+        )
     cutoff = wh.cutoff(as_of)  # observations at or after the end of as_of are not used
     with wh.transaction():
         build_lookups(wh, config)
@@ -111,11 +202,13 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        clustered, candidates, link_count = resolve_records(wh, config)
+        resolution = resolve_records(wh, config)
         # the frames of the matcher and the clusters are gone before the SQL models below run
-        components = assign_customer_ids(wh, clustered.records, as_of, run_id)
-        overshared, suspicious = clustered.overshared, clustered.suspicious
-        del clustered
+        components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id)
+        overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
+        candidates, link_count = resolution.candidate_pairs, resolution.links
+        blocking, dropped = resolution.blocking, resolution.one_to_one_dropped
+        del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
         wh.build("core.identity_map", "core/identity_map")
@@ -128,6 +221,8 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         probabilistic_links=link_count,
         overshared_keys=overshared,
         suspicious_clusters=suspicious,
+        blocking=blocking,
+        one_to_one_dropped=dropped,
     )
 
 

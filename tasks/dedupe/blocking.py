@@ -1,34 +1,96 @@
 """Blocking: the candidate pairs of records the probabilistic matcher compares.
 
-Pairs share a blocking key (the values of one rule's prepared columns, see
-tasks.shared.contracts.BLOCKING_RULES); blocks larger than `max_block_size` are skipped, so the
-number of pairs stays near-linear in the records. The keys are grouped in DuckDB (sql/core/blocking/).
+Pairs share a blocking key: the values of one rule's prepared columns (tasks.shared.contracts.BLOCKING_RULES,
+plus rules on the match columns of the configured comparisons), or one token of a free text. Blocks larger
+than `max_block_size` are skipped, so the number of pairs stays near-linear in the records. Unless the
+config names its rules, they are chosen from the data: every candidate rule's pairs are counted first
+(as Splink's count_comparisons_from_blocking_rule does) and the tightest rules are taken while their
+pairs fit the budget. The keys are grouped in DuckDB (sql/core/blocking/).
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
 
 import polars as pl
 
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison, text_tokens
 from tasks.shared.contracts import BLOCKING_RULES, DEFAULT_BLOCKING
 from tasks.shared.warehouse import Warehouse
+
+TOKEN_RULE = "_tokens"  # suffix of a rule whose key is one token of a free text (one block per token)
+PAIRS_PER_RECORD = 12  # the pair budget grows with the records beyond max_candidate_pairs
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """A blocking rule, the pairs its blocks propose (counted before choosing), and whether it was used."""
+
+    rule: str
+    pairs: int
+    chosen: bool
+
+
+def candidate_rules(comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS) -> dict[str, tuple[str, ...]]:
+    """Every rule the data may choose from: the built-in ones, then rules on the configured comparisons of
+    match columns: each alone, each two together, and a token rule for free text."""
+    rules = dict(BLOCKING_RULES)
+    extra = [c for c in comparisons if not c.canonical or c.column.startswith("c_")]
+    keyed = [c for c in extra if c.kind != "text"]
+    for c in keyed:
+        rules[c.name] = (c.column,)
+    for a, b in combinations(keyed, 2):
+        rules[f"{a.name}_{b.name}"] = (a.column, b.column)
+    for c in extra:
+        if c.kind == "text":
+            rules[f"{c.name}{TOKEN_RULE}"] = (c.column,)
+    return rules
+
+
+def pair_budget(records: int, max_candidate_pairs: int) -> int:
+    """The most candidate pairs the chosen rules may propose together."""
+    return max(max_candidate_pairs, PAIRS_PER_RECORD * records)
+
+
+def choose_rules(counts: dict[str, int], budget: int, required: Sequence[str] = ()) -> list[str]:
+    """Rules to block on: the required ones, then the others from the fewest pairs up while their
+    counted pairs (summed, overlaps counted twice) fit the budget. Rules proposing no pair are left out."""
+    chosen = [rule for rule in required if counts.get(rule, 0) > 0]
+    total = sum(counts[rule] for rule in chosen)
+    for rule, pairs in sorted(counts.items(), key=lambda item: (item[1], item[0])):
+        if rule in chosen or pairs == 0:
+            continue
+        if total + pairs > budget:
+            break
+        chosen.append(rule)
+        total += pairs
+    return chosen
 
 
 def candidate_pairs(
     prepared: pl.DataFrame,
-    rules: Sequence[str] = DEFAULT_BLOCKING,
+    rules: Sequence[str] | None = DEFAULT_BLOCKING,
     max_block_size: int = 25,
     wh: Warehouse | None = None,
-) -> tuple[pl.DataFrame, list[str]]:
-    """Distinct pairs (left < right nodes) that share at least one blocking key.
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    budget: int | None = None,
+) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
+    """Distinct pairs (left < right nodes) that share at least one blocking key, the skipped blocks, the rules.
 
+    rules: the rules to use; None chooses them from the data under budget pairs (see choose_rules).
     A block (one key value of one rule) with more than max_block_size records is skipped and
     reported ("rule=value (n records)"): its pairs would grow quadratically and say little.
     wh: the warehouse whose DuckDB instance does the join (see pairs_sharing).
     """
-    unknown = sorted(set(rules) - set(BLOCKING_RULES))
-    if unknown:
-        raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
-    return pairs_sharing(prepared, {rule: BLOCKING_RULES[rule] for rule in rules}, max_block_size, wh)
+    known = candidate_rules(comparisons)
+    if rules is not None:
+        unknown = sorted(set(rules) - set(known))
+        if unknown:
+            raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(known)}")
+        return pairs_sharing(prepared, {rule: known[rule] for rule in rules}, max_block_size, wh)
+    present = {c for c in prepared.columns if prepared[c].null_count() < prepared.height}
+    usable = {rule: columns for rule, columns in known.items() if set(columns) <= present}
+    return pairs_sharing(prepared, usable, max_block_size, wh, budget or pair_budget(prepared.height, 0))
 
 
 def pairs_sharing(
@@ -36,21 +98,32 @@ def pairs_sharing(
     rules: dict[str, tuple[str, ...]],
     max_block_size: int,
     wh: Warehouse | None = None,
-) -> tuple[pl.DataFrame, list[str]]:
+    budget: int | None = None,
+) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
     """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size.
 
-    wh: the warehouse whose DuckDB instance does the join, through a cursor of its connection (its
-    own temp tables, outside the stage's transaction; the instance's memory limit and spilling);
-    without one, an in-memory database.
+    budget: when given, the rules' pairs are counted and only the rules choose_rules takes are joined;
+    otherwise every rule is. wh: the warehouse whose DuckDB instance does the join, through a cursor of
+    its connection (its own temp tables, outside the stage's transaction; the instance's memory limit
+    and spilling); without one, an in-memory database.
     """
+    empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     if not rules:
-        return pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64}), []
+        return empty, [], []
     scratch = Warehouse(wh.con.cursor(), timezone=wh.timezone) if wh is not None else Warehouse(":memory:")
     try:
         columns = {column for rule_columns in rules.values() for column in rule_columns}
-        scratch.con.register("_prepared", prepared.select("node", *columns))
+        scratch.con.register(
+            "_prepared", prepared.select("node", *(pl.col(c).cast(pl.String) for c in sorted(columns)))
+        )
         scratch.run("core/blocking/keys")
         for rule, rule_columns in rules.items():
+            if rule.endswith(TOKEN_RULE):
+                tokens = prepared.select("node", key=text_tokens(pl.col(rule_columns[0]))).explode("key")
+                scratch.con.register("_tokens", tokens.drop_nulls())
+                scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
+                scratch.con.unregister("_tokens")
+                continue
             scratch.insert(
                 "_blocking_keys",
                 "core/blocking/rule_keys",
@@ -58,9 +131,18 @@ def pairs_sharing(
                 identifiers={"columns": rule_columns},
             )
         params = {"max_block_size": max_block_size}
+        counts = dict(scratch.rows(scratch.model_sql("core/blocking/rule_pairs"), params))
+        counts = {rule: int(counts.get(rule, 0)) for rule in rules}
+        chosen = list(rules) if budget is None else choose_rules(counts, budget, REQUIRED_RULES)
+        params |= {"rules": chosen}
         skipped = scratch.rows(scratch.model_sql("core/blocking/skipped_blocks"), params)
         pairs = scratch.frame(scratch.model_sql("core/blocking/candidate_pairs"), params)
     finally:
         scratch.con.close()
     described = [f"{rule}={key.replace(chr(31), '|')} ({records} records)" for rule, key, records in skipped]
-    return pairs.cast({"left": pl.Int64, "right": pl.Int64}), described
+    report = [BlockingRule(rule, counts[rule], rule in chosen) for rule in rules]
+    return pairs.cast({"left": pl.Int64, "right": pl.Int64}), described, report
+
+
+# Rules always kept when the data has them: identifiers typed with a typo elsewhere.
+REQUIRED_RULES = ("national_id", "email_local")

@@ -116,8 +116,8 @@ def build_attribute_lookups(wh: Warehouse, config: PipelineConfig, latest: date)
     """
     counts = {table: refresh_lookup(wh, table) for table in RAW_VALUES}
     births = wh.frame("select distinct birth_date as raw from staging.customers where birth_date is not null")
-    order = config.dedupe.date_order
-    norm = map_distinct(births["raw"], lambda d: normalize_birth_date(d, order, latest), pl.Date)
+    order, earliest = config.dedupe.date_order, config.dedupe.earliest_birth_date
+    norm = map_distinct(births["raw"], lambda d: normalize_birth_date(d, order, latest, earliest), pl.Date)
     counts["core.birth_date_lookup"] = wh.write_frame(
         "core.birth_date_lookup", births.with_columns(norm=norm)
     )

@@ -9,15 +9,16 @@ factors) and the match probability in [0, 1]. Dedupe links pairs at or above the
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
-from tasks.dedupe.blocking import candidate_pairs
+from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
 from tasks.dedupe.comparisons import (
-    COMPARISONS,
+    DEFAULT_COMPARISONS,
     PAIR_CHUNK,
+    Comparison,
     code_records,
     comparison_levels,
     node_positions,
@@ -30,11 +31,11 @@ from tasks.dedupe.training import (
     labelled_m,
     term_frequencies,
 )
-from tasks.shared.contracts import DEFAULT_BLOCKING
 from tasks.shared.warehouse import Warehouse
 
 EM_SAMPLE = 1_000_000  # candidate pairs EM is trained on at most
-# How the evidence behind a probabilistic link is named in identity_map (match_rule).
+# How the evidence behind a probabilistic link is named in identity_map (match_rule); a configured
+# comparison is named by its own name.
 RULE_PARTS: dict[str, str] = {
     "given": "name",
     "family": "name",
@@ -45,6 +46,7 @@ RULE_PARTS: dict[str, str] = {
     "national_id": "national_id",
     "email": "email",
     "phone": "phone",
+    "gender": "",
 }
 RULE_ORDER = ("name", "dob", "address", "city", "national_id", "email", "phone")
 
@@ -54,27 +56,33 @@ def score_pairs(
     pairs: pl.DataFrame,
     levels: dict[str, np.ndarray],
     parameters: Parameters,
-    frequencies: dict[str, dict[str, float]] | None = None,
+    frequencies: dict[str, pl.DataFrame] | None = None,
     prior: float | None = None,
     min_probability: float | None = None,
+    evidence: bool = False,
 ) -> pl.DataFrame:
     """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence).
 
     prior: the probability that two records match before looking at them (default: the share
     of matches among the candidate pairs, as EM found it). min_probability: keep only the pairs
-    scored at least this (their rule is worked out for them alone). Pairs are scored in slices of
+    scored at least this (their rule is worked out for them alone). evidence: also each comparison's
+    level (l_<name>) and match weight (w_<name>), to explain the pair. Pairs are scored in slices of
     PAIR_CHUNK, so the working arrays stay small however many pairs there are.
     """
     prior = parameters.prior if prior is None else prior
     # per record, the share of records with its value (term frequency), for the adjusted comparisons
-    shares = {
-        name: prepared[COMPARISONS[name][0]]
-        .replace_strict(frequencies[name], default=None, return_dtype=pl.Float64)
-        .fill_null(parameters.u[name][len(parameters.m[name]) - 1])
-        .to_numpy()
-        for name in levels
-        if frequencies and name in frequencies
-    }
+    shares = {}
+    for name in levels:
+        if not frequencies or name not in frequencies:
+            continue
+        column = parameters.columns[name]
+        default = parameters.u[name][len(parameters.m[name]) - 1]
+        shares[name] = (
+            prepared.select(value=pl.col(column))
+            .join(frequencies[name], on="value", how="left", maintain_order="left")["share"]
+            .fill_null(default)
+            .to_numpy()
+        )
     position = node_positions(prepared) if shares else None
     parts = [
         _score_slice(
@@ -85,6 +93,7 @@ def score_pairs(
             shares,
             prior,
             min_probability,
+            evidence,
         )
         for start in range(0, max(pairs.height, 1), PAIR_CHUNK)
     ]
@@ -99,10 +108,12 @@ def _score_slice(
     shares: dict[str, np.ndarray],
     prior: float,
     min_probability: float | None,
+    evidence: bool,
 ) -> pl.DataFrame:
     """score_pairs for one slice of the pairs."""
     weight = np.full(pairs.height, np.log2(prior / (1 - prior)))
     agreeing: dict[str, np.ndarray] = {}
+    contributions: dict[str, np.ndarray] = {}
     left_rows = position[pairs["left"].to_numpy()] if shares else None
     for name, level in levels.items():
         seen = level >= 0
@@ -113,69 +124,144 @@ def _score_slice(
             adjusted = np.log2(parameters.m[name][top]) - np.log2(np.maximum(shares[name][left_rows], 1e-9))
             contribution = np.where(level == top, adjusted, contribution)
         weight += contribution
-        part = RULE_PARTS.get(name)
-        if part is not None:
+        if evidence:
+            contributions[name] = contribution
+        part = RULE_PARTS.get(name, name)
+        if part:
             agreeing[part] = agreeing.get(part, np.zeros(pairs.height, bool)) | (seen & (contribution > 1.0))
     probability = 1 / (1 + np.exp2(-np.clip(weight, -60, 60)))
     keep = slice(None) if min_probability is None else np.flatnonzero(probability >= min_probability)
-    rule_columns = [
-        pl.when(pl.Series(agreeing[p][keep])).then(pl.lit(p)) for p in RULE_ORDER if p in agreeing
-    ]
+    order = [p for p in RULE_ORDER if p in agreeing] + [p for p in agreeing if p not in RULE_ORDER]
+    rule_columns = [pl.when(pl.Series(agreeing[p][keep])).then(pl.lit(p)) for p in order]
     rule = pl.concat_str(rule_columns, separator="_", ignore_nulls=True) if rule_columns else pl.lit("")
     kept = pairs if min_probability is None else pairs[keep]
-    return kept.with_columns(
+    scored = kept.with_columns(
         match_weight=pl.Series(weight[keep], dtype=pl.Float64),
         match_probability=pl.Series(probability[keep], dtype=pl.Float64),
     ).with_columns(rule=pl.lit("probabilistic:") + rule)
+    if evidence:
+        scored = scored.with_columns(
+            *(pl.Series(f"l_{name}", levels[name][keep], dtype=pl.Int8) for name in levels),
+            *(pl.Series(f"w_{name}", contributions[name][keep], dtype=pl.Float64) for name in levels),
+        )
+    return scored
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """How the matcher runs (from tasks.shared.config.DedupeConfig)."""
+
+    threshold: float = 0.9
+    comparisons: tuple[Comparison, ...] = DEFAULT_COMPARISONS
+    rules: Sequence[str] | None = None  # None: chosen from the data under the pair budget
+    max_block_size: int = 25
+    max_candidate_pairs: int = 2_000_000
+    link_type: str = "link_and_dedupe"
 
 
 @dataclass(frozen=True)
 class MatchOutcome:
     """Probabilistic links above the threshold, and what the matcher did to find them."""
 
-    links: pl.DataFrame  # left, right, match_probability, rule
+    links: pl.DataFrame  # left, right, match_probability, match_weight, rule, l_<comparison>, w_<comparison>
     candidate_pairs: int
     skipped_blocks: list[str]
     parameters: Parameters | None
+    blocking: list[BlockingRule] = field(default_factory=list)
+
+
+def link_type_filter(
+    pairs: pl.DataFrame, groups: np.ndarray, position: np.ndarray, link_type: str
+) -> pl.DataFrame:
+    """The pairs the link type allows: across sources only (link_only), within one (dedupe_only), or all."""
+    if link_type == "link_and_dedupe" or pairs.is_empty():
+        return pairs
+    same = groups[position[pairs["left"].to_numpy()]] == groups[position[pairs["right"].to_numpy()]]
+    return pairs.filter(pl.Series(~same if link_type == "link_only" else same))
 
 
 def match_records(
     records: pl.DataFrame,
-    threshold: float,
-    rules: Sequence[str] = DEFAULT_BLOCKING,
-    max_block_size: int = 25,
+    threshold: float | None = None,
+    settings: MatchSettings | None = None,
     wh: Warehouse | None = None,
+    groups: np.ndarray | None = None,
 ) -> MatchOutcome:
-    """Probabilistic links between records (node plus canonical customer fields) at or above threshold.
+    """Probabilistic links between records (node, canonical customer fields, match columns) at or above the threshold.
 
+    groups: each record's source (any codes, in the order of records), for the link type.
     wh: the warehouse whose DuckDB instance runs the blocking joins (see blocking.pairs_sharing), so
     that they share its memory limit.
     """
+    settings = settings or MatchSettings()
+    threshold = settings.threshold if threshold is None else threshold
+    comparisons = settings.comparisons
     empty = pl.DataFrame(
-        schema={"left": pl.Int64, "right": pl.Int64, "match_probability": pl.Float64, "rule": pl.String}
+        schema={
+            "left": pl.Int64,
+            "right": pl.Int64,
+            "match_probability": pl.Float64,
+            "match_weight": pl.Float64,
+            "rule": pl.String,
+            **{f"l_{c.name}": pl.Int8 for c in comparisons},
+            **{f"w_{c.name}": pl.Float64 for c in comparisons},
+        }
     )
     if records.height < 2:
         return MatchOutcome(empty, 0, [], None)
-    prepared = prepare_records(records)
-    pairs, skipped = candidate_pairs(prepared, rules, max_block_size, wh)
+    groups = np.zeros(records.height, np.int64) if groups is None else np.asarray(groups)
+    prepared = prepare_records(records, comparisons)
+    budget = pair_budget(prepared.height, settings.max_candidate_pairs)
+    pairs, skipped, blocking = candidate_pairs(
+        prepared, settings.rules, settings.max_block_size, wh, comparisons, budget
+    )
+    position = node_positions(prepared)
+    pairs = link_type_filter(pairs, groups, position, settings.link_type)
     if pairs.is_empty():
-        return MatchOutcome(empty, 0, skipped, None)
-    coded = code_records(prepared)
-    levels = comparison_levels(prepared, pairs, coded)
+        return MatchOutcome(empty, 0, skipped, None, blocking)
+    coded = code_records(prepared, comparisons)
+    levels = comparison_levels(prepared, pairs, coded, comparisons)
     # EM learns as well from a uniform sample of a million candidate pairs as from all of them
     sample = (
         np.random.default_rng(0).permutation(pairs.height)[:EM_SAMPLE] if pairs.height > EM_SAMPLE else None
     )
     training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
-    parameters = estimate_parameters(
-        training, estimate_u(prepared, coded=coded), labelled_m(prepared, max_block_size, coded, wh)
+    u = estimate_u(
+        prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type
+    )
+    anchors = labelled_m(prepared, settings.max_block_size, coded, wh, comparisons)
+    parameters = estimate_parameters(training, u, anchors)
+    parameters = Parameters(
+        m=parameters.m,
+        u=parameters.u,
+        prior=parameters.prior,
+        iterations=parameters.iterations,
+        columns={c.name: c.column for c in comparisons},
     )
     del training, coded
     # EM's prior is the match share among candidate pairs; two records taken at random match
-    # far less often: as many expected matches, spread over all pairs of records.
-    all_pairs = records.height * (records.height - 1) / 2
-    random_pair_prior = min(parameters.prior * pairs.height / all_pairs, 0.5)
+    # far less often: as many expected matches, spread over all pairs of records that may link.
+    all_pairs = _linkable_pairs(groups, settings.link_type)
+    random_pair_prior = min(parameters.prior * pairs.height / max(all_pairs, 1), 0.5)
     links = score_pairs(
-        prepared, pairs, levels, parameters, term_frequencies(prepared), random_pair_prior, threshold
-    ).select("left", "right", "match_probability", "rule")
-    return MatchOutcome(links, pairs.height, skipped, parameters)
+        prepared,
+        pairs,
+        levels,
+        parameters,
+        term_frequencies(prepared, comparisons),
+        random_pair_prior,
+        threshold,
+        evidence=True,
+    )
+    return MatchOutcome(links, pairs.height, skipped, parameters, blocking)
+
+
+def _linkable_pairs(groups: np.ndarray, link_type: str) -> float:
+    """How many record pairs the link type allows."""
+    n = groups.size
+    everything = n * (n - 1) / 2
+    if link_type == "link_and_dedupe":
+        return everything
+    sizes = np.unique(groups, return_counts=True)[1].astype(float)
+    within = float((sizes * (sizes - 1) / 2).sum())
+    return everything - within if link_type == "link_only" else within

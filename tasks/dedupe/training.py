@@ -6,13 +6,14 @@ the candidate pairs, as Splink does. Exact agreement on a name or city uses the 
 frequency as its u (term frequency adjustment: agreeing on 王伟 says less than agreeing on 欧阳娜娜).
 """
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
 
 from tasks.dedupe.blocking import pairs_sharing
-from tasks.dedupe.comparisons import COMPARISONS, LEVELS, CodedRecords, comparison_levels
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, CodedRecords, Comparison, comparison_levels
 from tasks.shared.warehouse import Warehouse
 
 # Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.
@@ -23,8 +24,6 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "national_id": (("national_id",), "national_id"),
 }
 MIN_LABELLED_PAIRS = 30
-# Comparisons whose exact level is adjusted by the value's frequency.
-TERM_FREQUENCY = ("given", "family", "city")
 
 
 @dataclass(frozen=True)
@@ -35,6 +34,7 @@ class Parameters:
     u: dict[str, np.ndarray]
     prior: float
     iterations: int
+    columns: dict[str, str] = field(default_factory=dict)  # comparison -> the prepared column it reads
 
 
 def _prior_m(levels: int) -> np.ndarray:
@@ -44,23 +44,36 @@ def _prior_m(levels: int) -> np.ndarray:
 
 
 def estimate_u(
-    prepared: pl.DataFrame, sample: int = 200_000, seed: int = 0, coded: CodedRecords | None = None
+    prepared: pl.DataFrame,
+    sample: int = 200_000,
+    seed: int = 0,
+    coded: CodedRecords | None = None,
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    groups: np.ndarray | None = None,
+    link_type: str = "link_and_dedupe",
 ) -> dict[str, np.ndarray]:
-    """u values: how often random record pairs reach each level (almost all of them are non-matches)."""
+    """u values: how often random record pairs reach each level (almost all of them are non-matches).
+
+    groups: each prepared row's source (codes), with link_type: random pairs are drawn among the
+    pairs that may link (across sources for link_only, within one for dedupe_only).
+    """
     n = prepared.height
     rng = np.random.default_rng(seed)
     size = min(sample, n * (n - 1) // 2) if n > 1 else 0
     left = rng.integers(0, n, size=size) if size else np.zeros(0, np.int64)
     right = rng.integers(0, n, size=size) if size else np.zeros(0, np.int64)
     keep = left != right
+    if groups is not None and link_type != "link_and_dedupe":
+        same = groups[left] == groups[right]
+        keep &= ~same if link_type == "link_only" else same
     nodes = prepared["node"].to_numpy()
     pairs = pl.DataFrame({"left": nodes[left[keep]], "right": nodes[right[keep]]})
-    levels = comparison_levels(prepared, pairs, coded)
+    levels = comparison_levels(prepared, pairs, coded, comparisons)
     u = {}
-    for name, (_, kind) in COMPARISONS.items():
-        counts = np.bincount(levels[name][levels[name] >= 0], minlength=LEVELS[kind]).astype(float)
+    for item in comparisons:
+        counts = np.bincount(levels[item.name][levels[item.name] >= 0], minlength=item.levels).astype(float)
         # a level never seen among random pairs is rare, not impossible
-        u[name] = np.maximum(counts, 0.5) / max(counts.sum(), 1.0)
+        u[item.name] = np.maximum(counts, 0.5) / max(counts.sum(), 1.0)
     return u
 
 
@@ -69,6 +82,7 @@ def labelled_m(
     max_block_size: int = 25,
     coded: CodedRecords | None = None,
     wh: Warehouse | None = None,
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
 ) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
@@ -78,20 +92,23 @@ def labelled_m(
     with fewer than MIN_LABELLED_PAIRS labelled pairs is left out too; EM estimates what is left out.
     """
     found = []
+    names = {c.name for c in comparisons}
     for rule, (columns, own) in LABELLING_RULES.items():
-        pairs, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
+        if own not in names:
+            continue
+        pairs, _, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
         if pairs.height:
-            found.append((own, comparison_levels(prepared, pairs, coded)))
+            found.append((own, comparison_levels(prepared, pairs, coded, comparisons)))
     m = {}
-    for name, (_, kind) in COMPARISONS.items():
-        if name in LABELLING_RULES:
+    for item in comparisons:
+        if item.name in LABELLING_RULES:
             continue  # identifiers agree together in easy duplicates: their m is left to EM
-        parts = [levels[name] for own, levels in found if own != name]
+        parts = [levels[item.name] for own, levels in found if own != item.name]
         level = np.concatenate(parts) if parts else np.zeros(0, np.int8)
         level = level[level >= 0]
         if level.size >= MIN_LABELLED_PAIRS:
-            counts = np.bincount(level, minlength=LEVELS[kind]).astype(float) + 0.5  # no level impossible
-            m[name] = counts / counts.sum()
+            counts = np.bincount(level, minlength=item.levels).astype(float) + 0.5  # no level impossible
+            m[item.name] = counts / counts.sum()
     return m
 
 
@@ -113,7 +130,7 @@ def estimate_parameters(
     """
     fixed_m = fixed_m or {}
     pairs = len(next(iter(levels.values()))) if levels else 0
-    m = {name: fixed_m.get(name, _prior_m(LEVELS[COMPARISONS[name][1]])) for name in levels}
+    m = {name: fixed_m.get(name, _prior_m(len(u[name]))) for name in levels}
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
@@ -146,14 +163,17 @@ def estimate_parameters(
     return Parameters(m=m, u=u, prior=prior, iterations=done)
 
 
-def term_frequencies(prepared: pl.DataFrame) -> dict[str, dict[str, float]]:
-    """Share of records with each value, for the comparisons adjusted by term frequency."""
+def term_frequencies(
+    prepared: pl.DataFrame, comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS
+) -> dict[str, pl.DataFrame]:
+    """Share of records with each value (value, share), for the comparisons adjusted by term frequency."""
     result = {}
-    for name in TERM_FREQUENCY:
-        column = COMPARISONS[name][0]
-        values = prepared[column].drop_nulls()
+    for item in comparisons:
+        if not item.term_frequency:
+            continue
+        values = prepared[item.column].drop_nulls()
         counts = values.value_counts()
-        result[name] = dict(
-            zip(counts[column].to_list(), (counts["count"] / max(values.len(), 1)).to_list(), strict=True)
+        result[item.name] = counts.select(
+            pl.col(item.column).alias("value"), (pl.col("count") / max(values.len(), 1)).alias("share")
         )
     return result

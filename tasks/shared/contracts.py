@@ -141,6 +141,10 @@ TRANSACTION_STATUSES = ("paid", "refunded", "cancelled", "failed", "pending")
 SEGMENT_SCHEMES = ("rfm", "rfm_cn", "tier", "lifecycle", "rules", "cluster")
 
 
+# Birth dates on or before this are implausible (config: dedupe.earliest_birth_date). Generous, so that
+# records of historical people keep their strongest field; placeholders (1900-01-01 ...) never count.
+EARLIEST_BIRTH_DATE = date(1000, 1, 1)
+
 PII_FIELDS = ("email", "phone", "full_name", "birth_date", "national_id", "address", "device_id")
 
 # The natural id of each kind: rows sharing it are one row (dropped) or a conflict (quarantined).
@@ -182,22 +186,38 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "address_postcode": ("address", "postcode"),
     # wide rules: many more pairs per record; for small, very noisy sources (see config/linkage/fake_1000.yaml)
     "dob": ("dob",),
+    "name": ("family", "given"),
     "monthday_family": ("dob_monthday", "family"),
     "family_year": ("family", "dob_year"),
     "given_year": ("given", "dob_year"),
     "family_given_initial": ("family", "given1"),
     "given_family_initial": ("given", "family1"),
     "city_year_given_initial": ("city", "dob_year", "given1"),
+    "family": ("family",),
+    "given": ("given",),
+    "city_family": ("city", "family"),
+    "city_given": ("city", "given"),
+    "postcode": ("postcode",),
+    "phone": ("phone",),
+    "address": ("address",),
 }
 WIDE_RULES = frozenset(
     (
         "dob",
+        "name",
         "monthday_family",
         "family_year",
         "given_year",
         "family_given_initial",
         "given_family_initial",
         "city_year_given_initial",
+        "family",
+        "given",
+        "city_family",
+        "city_given",
+        "postcode",
+        "phone",
+        "address",
     )
 )
 DEFAULT_BLOCKING = tuple(rule for rule in BLOCKING_RULES if rule not in WIDE_RULES)

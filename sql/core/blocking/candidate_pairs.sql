@@ -1,6 +1,7 @@
 -- Candidate pairs of the matcher: two records in one block of at least one rule, each pair once.
 -- Grain: one row per pair of nodes. Key: left, right (left < right).
--- Parameters: $max_block_size (a larger block is skipped: its pairs grow quadratically and say little).
+-- Parameters: $max_block_size (a larger block is skipped: its pairs grow quadratically and say little),
+-- $rules (the rules chosen: see tasks/dedupe/blocking.py).
 -- Input: _blocking_keys (blocking/keys.sql).
 with blocking_keys as (
     select * from _blocking_keys
@@ -13,6 +14,7 @@ usable as (
         node
     from blocking_keys
     where block_size between 2 and $max_block_size
+        and list_contains($rules, rule)
 ),
 
 final as (

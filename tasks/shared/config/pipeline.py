@@ -20,7 +20,7 @@ from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
 from tasks.shared.config.sources import SourceConfig
-from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
+from tasks.shared.config.stages import COMPARABLE_FIELDS, DedupeConfig, FeatureConfig, SegmentConfig
 from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE, DEFAULT_CURRENCY, MAX_AMOUNT_SCALE, end_of_day
 
 
@@ -183,6 +183,25 @@ class PipelineConfig(BaseModel):
         unknown = [n for n in self.dedupe.source_priority if n not in {s.name for s in self.sources}]
         if unknown:
             raise ValueError(f"dedupe.source_priority names unknown sources: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _dedupe_names_known(self) -> "PipelineConfig":
+        customers = [s for s in self.sources if s.kind == "customers"]
+        names = {s.name for s in customers}
+        for pair in self.dedupe.one_to_one:
+            unknown = [n for n in pair if n not in names]
+            if unknown:
+                raise ValueError(
+                    f"dedupe.one_to_one names {unknown}, not customers sources (those are {sorted(names)})"
+                )
+        attributes = set(COMPARABLE_FIELDS) | {c for s in customers for c in s.match_columns}
+        for comparison in self.dedupe.comparisons:
+            if comparison.attribute not in attributes:
+                raise ValueError(
+                    f"dedupe.comparisons {comparison.name!r}: {comparison.attribute!r} is neither a canonical "
+                    f"customer field nor a match_columns name of a customers source (known: {sorted(attributes)})"
+                )
         return self
 
     @model_validator(mode="after")

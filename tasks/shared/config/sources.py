@@ -105,6 +105,12 @@ class SourceConfig(BaseModel):
     columns: dict[str, str] = Field(
         description="Canonical field -> DuckDB SQL expression over the source's own columns.",
     )
+    match_columns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Customers sources: extra attributes the matcher may compare (dedupe.comparisons), name -> "
+        "DuckDB SQL expression over the source's own columns, e.g. {occupation: occupation, amount: amount}. "
+        "Read from the raw rows at matching time; not staged as canonical fields.",
+    )
     customer_source: str | None = Field(
         default=None,
         description="Name of the customers source that customer_ref points into. Without it, each "
@@ -168,8 +174,9 @@ class SourceConfig(BaseModel):
         return self
 
     def referenced_columns(self) -> set[str]:
-        """The source's own columns that the mapping expressions read (top-level names)."""
-        return set().union(*(expression_columns(e) for e in self.columns.values()))
+        """The source's own columns that the mapping and match_columns expressions read (top-level names)."""
+        expressions = [*self.columns.values(), *self.match_columns.values()]
+        return set().union(*(expression_columns(e) for e in expressions))
 
     @model_validator(mode="after")
     def _columns_fit_kind(self) -> "SourceConfig":
@@ -198,4 +205,13 @@ class SourceConfig(BaseModel):
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"columns.{field}: {problem}")
+        if self.match_columns and self.kind != "customers":
+            raise ValueError("match_columns are for customers sources (the records the matcher compares)")
+        for name, expression in self.match_columns.items():
+            check_name(name, "match column name")
+            if name in CANONICAL_FIELDS["customers"]:
+                raise ValueError(f"match_columns.{name}: {name} is a canonical field; map it under columns")
+            problem = check_expression(expression)
+            if problem:
+                raise ValueError(f"match_columns.{name}: {problem}")
         return self

@@ -1,11 +1,12 @@
 """Config of the dedupe, features and segment stages."""
 
+from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.shared.config.checks import check_name, check_unique
-from tasks.shared.contracts import BLOCKING_RULES
+from tasks.shared.contracts import BLOCKING_RULES, EARLIEST_BIRTH_DATE
 from tasks.shared.rules import RuleError, compile_rule
 
 
@@ -188,6 +189,104 @@ class SegmentConfig(BaseModel):
         return self
 
 
+ComparisonKind = Literal[
+    "exact", "name", "string", "code", "email", "birth_date", "date", "numeric", "postcode", "place", "text"
+]
+# Canonical customer fields a comparison may read (beside the match_columns of customers sources).
+COMPARABLE_FIELDS = (
+    "full_name",
+    "given_name",
+    "family_name",
+    "gender",
+    "birth_date",
+    "email",
+    "phone",
+    "national_id",
+    "address",
+    "city",
+    "province",
+    "postcode",
+    "country",
+)
+
+
+class ComparisonConfig(BaseModel):
+    """One comparison of the probabilistic matcher: which attribute, how its agreement levels are cut."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="Name of the comparison (a built-in one of the same name is replaced).")
+    column: str | None = Field(
+        default=None,
+        description="The attribute compared: a canonical customer field (city, postcode, birth_date, ...) or a "
+        "match_columns name of the customers sources. Default: the comparison's name.",
+    )
+    kind: ComparisonKind = Field(
+        description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only); string (Jaro-Winkler "
+        "at `thresholds`); code (equal, one edit); email (local part: equal, one edit); birth_date (equal, one "
+        "edit or day/month swapped, two edits); date (equal, then within each of `windows_days`); numeric "
+        "(equal, then within each `abs_tolerance`, then each `rel_tolerance`); postcode (equal, one edit, same "
+        "district, same area); place (Jaro-Winkler at `thresholds`); text (free-text token overlap, rare tokens "
+        "weigh more, at `thresholds`)."
+    )
+    thresholds: list[float] | None = Field(
+        default=None,
+        description="string, name, place: Jaro-Winkler similarities of the levels below exact (default 0.9, "
+        "0.75); text: shares of token weight in common (default 0.8, 0.5, 0.25). Best first.",
+    )
+    windows_days: list[int] | None = Field(
+        default=None, description="date: days apart of the levels below equal (default 1, 7, 30)."
+    )
+    abs_tolerance: list[float] | None = Field(
+        default=None, description="numeric: absolute differences of the levels below equal (default 0.01)."
+    )
+    rel_tolerance: list[float] | None = Field(
+        default=None,
+        description="numeric: relative differences of the levels after abs_tolerance (default 0.01, 0.1).",
+    )
+    term_frequency: bool = Field(
+        default=False,
+        description="Agreeing exactly on a rare value counts more than on a common one (the value's own share of "
+        "records is its chance agreement).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        return check_name(value, "comparison name")
+
+    @field_validator("thresholds", "abs_tolerance", "rel_tolerance", "windows_days")
+    @classmethod
+    def _levels_non_empty(cls, value: list | None) -> list | None:
+        if value is not None and not value:
+            raise ValueError("give at least one level, or leave the key out for the default")
+        if value is not None and any(v <= 0 for v in value):
+            raise ValueError("levels must be positive")
+        return value
+
+    @model_validator(mode="after")
+    def _options_fit_kind(self) -> "ComparisonConfig":
+        allowed = {
+            "thresholds": {"string", "name", "place", "text"},
+            "windows_days": {"date"},
+            "abs_tolerance": {"numeric"},
+            "rel_tolerance": {"numeric"},
+        }
+        for option, kinds in allowed.items():
+            if getattr(self, option) is not None and self.kind not in kinds:
+                raise ValueError(
+                    f"{option} is for comparisons of kind {' or '.join(sorted(kinds))}, not {self.kind}"
+                )
+        if self.thresholds is not None and any(t >= 1 for t in self.thresholds):
+            raise ValueError("thresholds are similarities below 1 (1 is the exact level)")
+        return self
+
+    @property
+    def attribute(self) -> str:
+        """The attribute compared (column, else the name)."""
+        return self.column or self.name
+
+
 class DedupeConfig(BaseModel):
     """Settings of the dedupe stage."""
 
@@ -234,7 +333,36 @@ class DedupeConfig(BaseModel):
     )
     blocking_rules: list[str] | None = Field(
         default=None,
-        description="Which blocking rules (tasks/shared/contracts.py) propose candidate pairs (default: all of them).",
+        description="Which blocking rules (tasks/shared/contracts.py) propose candidate pairs. Default: chosen "
+        "from the data each run: the rules are counted and the tightest ones taken while their pairs fit "
+        "max_candidate_pairs (the run summary lists them with their pair counts).",
+    )
+    max_candidate_pairs: int = Field(
+        default=2_000_000,
+        ge=1000,
+        description="Pair budget of the blocking rules chosen from the data: at least this many pairs, or 12 per "
+        "record when there are more records (a rule's pairs are counted before it is chosen).",
+    )
+    link_type: Literal["link_and_dedupe", "link_only", "dedupe_only"] = Field(
+        default="link_and_dedupe",
+        description="link_and_dedupe: records link within and across sources; link_only: records of the same "
+        "source never link probabilistically (two systems' copies of the same rows); dedupe_only: only within "
+        "a source.",
+    )
+    one_to_one: list[list[str]] = Field(
+        default_factory=list,
+        description="Pairs of customers sources whose records link at most one to one (each record to the best "
+        "scoring record of the other source), e.g. [[bank, ledger]].",
+    )
+    comparisons: list[ComparisonConfig] = Field(
+        default_factory=list,
+        description="Comparisons beside the built-in ones (names, birth date, address, city, postcode, national "
+        "id, email, phone, gender); one of the same name replaces the built-in one.",
+    )
+    earliest_birth_date: date = Field(
+        default=EARLIEST_BIRTH_DATE,
+        description="Birth dates on or before this are implausible and not used to match (placeholders such as "
+        "1900-01-01 and 1970-01-01 never are; dates after as_of neither).",
     )
     max_block_size: int = Field(
         default=25,
@@ -250,10 +378,29 @@ class DedupeConfig(BaseModel):
         "is listed in the run summary.",
     )
 
-    @field_validator("blocking_rules")
+    @field_validator("one_to_one")
     @classmethod
-    def _known_blocking_rules(cls, value: list[str] | None) -> list[str] | None:
-        unknown = sorted(set(value or []) - set(BLOCKING_RULES))
+    def _pairs_of_sources(cls, value: list[list[str]]) -> list[list[str]]:
+        for pair in value:
+            if len(pair) != 2 or pair[0] == pair[1]:
+                raise ValueError(f"one_to_one entries are two different sources, not {pair}")
+        return value
+
+    @field_validator("comparisons")
+    @classmethod
+    def _unique_comparisons(cls, value: list[ComparisonConfig]) -> list[ComparisonConfig]:
+        check_unique([c.name for c in value], "comparison")
+        return value
+
+    @model_validator(mode="after")
+    def _known_blocking_rules(self) -> "DedupeConfig":
+        # rules on configured comparisons (amount, amount_txn_date, memo_tokens) are checked when they run
+        names = tuple(c.name for c in self.comparisons)
+        unknown = sorted(
+            r
+            for r in self.blocking_rules or []
+            if r not in BLOCKING_RULES and not r.startswith(names or ("\0",))
+        )
         if unknown:
             raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
-        return value
+        return self

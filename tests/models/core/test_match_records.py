@@ -11,7 +11,7 @@ from tests.models.helpers import create, local
 RECORD_COLUMNS = (
     "source varchar, source_id varchar, full_name varchar, given_name varchar, family_name varchar, "
     "gender varchar, birth_date date, birth_date_norm date, email_norm varchar, phone_norm varchar, "
-    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar"
+    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar"
 )
 
 
@@ -38,6 +38,7 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 "北京",
                 None,
                 None,
+                None,
             ),
             # a placeholder birth date: the normalized one (null) is what the matcher sees
             (
@@ -56,9 +57,10 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 "Sydney",
                 "NSW",
                 "2000",
+                "AU",
             ),
-            ("crm", "m1", "张三", None, None, None, None, None, None, None, None, None, None, None, None),
-            ("crm", "m9", "李四", None, None, None, None, None, None, None, None, None, None, None, None),
+            ("crm", "m1", "张三", *[None] * 13),
+            ("crm", "m9", "李四", *[None] * 13),
         ],
     )
     create(
@@ -76,7 +78,7 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
     records = wh.frame(wh.model_sql("core/match_records"))
     assert records.columns == ["record_source", "record_id", *MATCH_FIELDS]
     assert records.rows() == [  # in record order: the matcher's random pairs depend on it
-        ("crm", "m1", "张三", None, None, None, None, None, None, None, None, None, None, None),
+        ("crm", "m1", "张三", *[None] * 12),
         (
             "crm",
             "m2",
@@ -92,8 +94,9 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
             "Sydney",
             "NSW",
             "2000",
+            "AU",
         ),
-        ("web", "w1", "王伟", None, None, "M", born, "a@x.com", None, None, None, "北京", None, None),
+        ("web", "w1", "王伟", None, None, "M", born, "a@x.com", None, None, None, "北京", None, None, None),
     ]
 
 

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 
 from tasks.dedupe.blocking import candidate_pairs
-from tasks.dedupe.comparisons import COMPARISONS, LEVELS, comparison_levels, prepare_records
-from tasks.dedupe.scoring import match_records, score_pairs
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, comparison_levels, prepare_records
+from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
 from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m
 
 
@@ -79,10 +79,10 @@ def test_candidate_pairs_share_a_key_and_skip_large_blocks() -> None:
             ]
         )
     )
-    pairs, skipped = candidate_pairs(prepared, ["name_dob", "national_id"], max_block_size=50)
+    pairs, skipped, _ = candidate_pairs(prepared, ["name_dob", "national_id"], max_block_size=50)
     assert pairs.rows() == [(0, 1), (5, 7)]
     # the birth date alone groups three records: one block too many for a maximum of two
-    pairs, skipped = candidate_pairs(prepared, ["dob", "national_id"], max_block_size=2)
+    pairs, skipped, _ = candidate_pairs(prepared, ["dob", "national_id"], max_block_size=2)
     assert pairs.rows() == [(5, 7)]
     assert skipped == ["dob=19900101 (3 records)"]
     with pytest.raises(ValueError, match="unknown blocking rules \\['nope'\\]"):
@@ -129,7 +129,7 @@ def test_comparison_levels() -> None:
         "email": [1, -1, -1],
         "city": [-1, -1, -1],
     }
-    assert set(levels) == set(COMPARISONS)
+    assert set(levels) == {c.name for c in DEFAULT_COMPARISONS}
 
 
 def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
@@ -156,7 +156,7 @@ def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
 
 
 def _flat_u() -> dict[str, np.ndarray]:
-    return {name: np.full(LEVELS[kind], 1 / LEVELS[kind]) for name, (_, kind) in COMPARISONS.items()}
+    return {c.name: np.full(c.levels, 1 / c.levels) for c in DEFAULT_COMPARISONS}
 
 
 def test_labelled_m_learns_from_other_identifiers_only() -> None:
@@ -201,7 +201,7 @@ def test_match_records_links_a_typo_without_a_shared_identifier() -> None:
     # a second record of person 3: the same email (a labelled pair), and one of person 4 with a typo only
     rows.append({**rows[3], "node": 100})
     rows.append({**rows[4], "node": 101, "given_name": "omra4", "email_norm": None})
-    outcome = match_records(records(rows), threshold=0.9)
+    outcome = match_records(records(rows), settings=MatchSettings(threshold=0.9))
     assert outcome.links.select("left", "right").rows() == [(3, 100), (4, 101)]
     assert outcome.links["rule"].to_list() == [
         "probabilistic:name_dob_address_city_email",

@@ -125,7 +125,8 @@ def test_normalize_address(raw: str | None, expected: str | None) -> None:
         ("1990-02-30", "reject", None),  # no such day
         ("1970-01-01", "reject", None),  # placeholders
         ("1900-01-01", "reject", None),
-        ("1850-06-01", "reject", None),  # implausible
+        ("1850-06-01", "reject", date(1850, 6, 1)),  # historical records keep their dates
+        ("0999-06-01", "reject", None),  # before the plausibility window
         ("2030-01-01", "reject", None),  # after today
         ("33000", "reject", None),  # Excel serials are not read
         ("02/01/90", "dmy", None),  # two-digit years are not read
