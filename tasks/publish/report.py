@@ -79,6 +79,13 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",
             *(f"- {c}" for c in dedupe["suspicious_clusters"]),
         ]
+    if dedupe.get("blocking"):
+        chosen = [b for b in dedupe["blocking"] if b["chosen"]]
+        parts += [
+            f"Blocking rules chosen from the data ({len(chosen)} of {len(dedupe['blocking'])} candidates; "
+            f"{dedupe.get('candidate_pairs', 0):,} distinct candidate pairs compared):",
+            _table(["rule", "pairs counted"], [[b["rule"], b["pairs"]] for b in chosen]),
+        ]
     labels = summary.get("segment_labels", {})
     parts += [
         "## RFM segments",

@@ -1,0 +1,245 @@
+"""Comparisons on any attribute: the kinds' levels, configured comparisons, link types, one-to-one links."""
+
+from datetime import date
+
+import numpy as np
+import polars as pl
+import pytest
+
+from tasks.dedupe import one_to_one
+from tasks.dedupe.blocking import candidate_pairs, candidate_rules, choose_rules, pair_budget
+from tasks.dedupe.comparisons import (
+    DEFAULT_COMPARISONS,
+    build_comparisons,
+    comparison,
+    comparison_levels,
+    node_positions,
+    prepare_records,
+)
+from tasks.dedupe.scoring import MatchSettings, link_type_filter, match_records
+from tasks.shared.config import ComparisonConfig, DedupeConfig
+
+
+def levels_of(rows: list[dict], item, pairs: list[tuple[int, int]]) -> list[int]:
+    records = pl.DataFrame(rows)
+    prepared = prepare_records(records, [item])
+    frame = pl.DataFrame(
+        {"left": [a for a, _ in pairs], "right": [b for _, b in pairs]},
+        schema={"left": pl.Int64, "right": pl.Int64},
+    )
+    return comparison_levels(prepared, frame, comparisons=[item])[item.name].tolist()
+
+
+def test_date_levels_count_days_apart() -> None:
+    item = comparison("paid", "date", windows_days=[3, 1])
+    rows = [
+        {"node": 0, "paid": "2026-03-01"},
+        {"node": 1, "paid": "2026-03-01"},
+        {"node": 2, "paid": "2026-03-02"},
+        {"node": 3, "paid": "2026-03-04"},
+        {"node": 4, "paid": "2026-04-01"},
+        {"node": 5, "paid": None},
+        {"node": 6, "paid": "not a date"},
+    ]
+    assert item.labels() == ("different", "within 3 days", "within 1 days", "exact")
+    assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (0, 6)]) == [3, 2, 1, 0, -1, -1]
+
+
+def test_numeric_levels_absolute_then_relative() -> None:
+    item = comparison("amount", "numeric", abs_tolerance=[0.01], rel_tolerance=[0.01, 0.1])
+    rows = [
+        {"node": 0, "amount": "100.00"},
+        {"node": 1, "amount": "100"},
+        {"node": 2, "amount": "100.01"},
+        {"node": 3, "amount": "100.90"},
+        {"node": 4, "amount": "95"},
+        {"node": 5, "amount": "50"},
+        {"node": 6, "amount": "1,000"},
+        {"node": 7, "amount": "1000.00"},
+    ]
+    assert item.labels() == ("different", "within 10%", "within 1%", "within 0.01", "exact")
+    assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (6, 7)]) == [4, 3, 2, 1, 0, 4]
+
+
+def test_postcode_levels_follow_the_hierarchy() -> None:
+    item = comparison("postcode", "postcode")
+    rows = [
+        {"node": 0, "postcode": "SW1A 1AA"},
+        {"node": 1, "postcode": "sw1a1aa"},
+        {"node": 2, "postcode": "SW1A 1AB"},
+        {"node": 3, "postcode": "SW1A 2BB"},
+        {"node": 4, "postcode": "SW9 7XY"},
+        {"node": 5, "postcode": "NW3 1AA"},
+        {"node": 6, "postcode": "100020"},
+        {"node": 7, "postcode": "100081"},
+    ]
+    # UK: outward code is the district, its letters the area; other codes: all but two characters
+    assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (6, 7)]) == [4, 3, 2, 1, 0, 2]
+
+
+def test_text_levels_weigh_rare_tokens() -> None:
+    item = comparison("memo", "text", thresholds=[0.8, 0.5, 0.2])
+    rows = [
+        {"node": 0, "memo": "PAYPAL *STEAMGAMES REF 88123"},
+        {"node": 1, "memo": "steamgames paypal ref88123"},
+        {"node": 2, "memo": "PAYPAL ref 99999 netflix"},
+        {"node": 3, "memo": "paypal"},
+        {"node": 4, "memo": "paypal"},
+        {"node": 5, "memo": "uber trip"},
+    ]
+    # the same tokens in another order and spacing: just below the exact level (the same text)
+    assert levels_of(rows, item, [(0, 1), (3, 4), (0, 5)]) == [3, 4, 0]
+    # sharing only the common words (paypal in 5 of 6 records, ref in 3) is a weak agreement: weights
+    # ln(7/df); 2 * (0.336 + 0.847) / (3.689 + 5.075) = 0.27, between 0.2 and 0.5
+    assert levels_of(rows, item, [(0, 2)]) == [1]
+
+
+def test_string_kind_on_a_match_column_and_exact_kind() -> None:
+    item = comparison("occupation", "string")
+    rows = [
+        {"node": 0, "occupation": "Painter"},
+        {"node": 1, "occupation": "painter"},
+        {"node": 2, "occupation": "paintre"},
+        {"node": 3, "occupation": "sailor"},
+    ]
+    assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3)]) == [3, 2, 0]
+    gender = comparison("sex", "exact")
+    assert levels_of(
+        [{"node": 0, "sex": "M"}, {"node": 1, "sex": "m"}, {"node": 2, "sex": "F"}], gender, [(0, 1), (0, 2)]
+    ) == [1, 0]
+
+
+def test_build_comparisons_replaces_by_name_and_appends() -> None:
+    configured = [
+        ComparisonConfig(name="city", kind="string", thresholds=[0.95]),
+        ComparisonConfig(name="occupation", kind="string", term_frequency=True),
+    ]
+    built = build_comparisons(configured)
+    names = [c.name for c in built]
+    assert names == [c.name for c in DEFAULT_COMPARISONS] + ["occupation"]
+    city = built[names.index("city")]
+    assert (city.kind, city.thresholds, city.column, city.term_frequency) == (
+        "string",
+        (0.95,),
+        "city",
+        False,
+    )
+    occupation = built[-1]
+    assert (occupation.column, occupation.thresholds, occupation.term_frequency) == (
+        "c_occupation",
+        (0.9, 0.75),
+        True,
+    )
+
+
+def test_comparison_config_refuses_options_of_another_kind() -> None:
+    with pytest.raises(ValueError, match="windows_days is for comparisons of kind date, not numeric"):
+        ComparisonConfig(name="amount", kind="numeric", windows_days=[1])
+    with pytest.raises(ValueError, match="thresholds are similarities below 1"):
+        ComparisonConfig(name="memo", kind="text", thresholds=[1.0])
+    with pytest.raises(ValueError, match="one_to_one entries are two different sources"):
+        DedupeConfig(one_to_one=[["bank", "bank"]])
+
+
+def test_choose_rules_takes_the_tightest_under_the_budget() -> None:
+    counts = {"a": 10, "b": 50, "c": 0, "d": 30, "e": 100}
+    assert choose_rules(counts, budget=95) == ["a", "d", "b"]
+    assert choose_rules(counts, budget=5) == []
+    # required rules come first, whatever they cost
+    assert choose_rules(counts, budget=95, required=["e", "c"]) == ["e"]
+    assert pair_budget(1000, 2_000_000) == 2_000_000
+    assert pair_budget(1_000_000, 2_000_000) == 12_000_000
+
+
+def test_candidate_rules_cover_the_configured_match_columns() -> None:
+    configured = build_comparisons(
+        [
+            ComparisonConfig(name="amount", kind="numeric"),
+            ComparisonConfig(name="paid", kind="date"),
+            ComparisonConfig(name="memo", kind="text"),
+        ]
+    )
+    rules = candidate_rules(configured)
+    assert rules["amount"] == ("c_amount",)
+    assert rules["amount_paid"] == ("c_amount", "c_paid")
+    assert rules["memo_tokens"] == ("c_memo",)
+    assert "memo" not in rules
+
+
+def test_blocking_from_the_data_links_on_a_name_alone_and_on_rare_tokens() -> None:
+    configured = build_comparisons([ComparisonConfig(name="memo", kind="text")])
+    records = pl.DataFrame(
+        {
+            "node": [0, 1, 2, 3],
+            "full_name": ["Ann Lee", "Ann Lee", "Bo Chan", "Cy Diaz"],
+            "memo": ["ref 5551 steam", "steam 5551", "netflix", "uber"],
+        }
+    )
+    prepared = prepare_records(records, configured)
+    pairs, _, report = candidate_pairs(prepared, None, 25, comparisons=configured, budget=1000)
+    assert pairs.rows() == [(0, 1)]
+    chosen = {b.rule: b.pairs for b in report if b.chosen}
+    assert chosen["name"] == 1
+    assert chosen["memo_tokens"] == 2  # '5551' and 'steam' are both shared: the pair counted once per token
+
+
+def test_link_only_keeps_pairs_across_sources() -> None:
+    pairs = pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 2]})
+    prepared = pl.DataFrame({"node": [0, 1, 2]})
+    position = node_positions(prepared)
+    groups = np.array([0, 0, 1])
+    assert link_type_filter(pairs, groups, position, "link_only").rows() == [(0, 2), (1, 2)]
+    assert link_type_filter(pairs, groups, position, "dedupe_only").rows() == [(0, 1)]
+    assert link_type_filter(pairs, groups, position, "link_and_dedupe").height == 3
+
+
+def test_one_to_one_keeps_the_best_link_of_each_record() -> None:
+    links = pl.DataFrame(
+        {
+            "source_a": ["bank", "bank", "bank", "crm"],
+            "id_a": ["b1", "b1", "b2", "c1"],
+            "source_b": ["ledger", "ledger", "ledger", "crm"],
+            "id_b": ["l1", "l2", "l1", "c2"],
+            "match_probability": [0.99, 0.95, 0.97, 0.91],
+            "match_weight": [7.0, 4.0, 5.0, 3.0],
+        }
+    )
+    kept = one_to_one(links, [["ledger", "bank"]])
+    # b1-l1 is best; b2-l1 and b1-l2 lose their record; crm pairs are not constrained
+    assert kept.select("id_a", "id_b").rows() == [("b1", "l1"), ("c1", "c2")]
+
+
+def test_match_records_link_only_with_transactions_fields() -> None:
+    configured = build_comparisons(
+        [
+            ComparisonConfig(name="amount", kind="numeric"),
+            ComparisonConfig(name="paid", kind="date", windows_days=[1, 3]),
+            ComparisonConfig(name="memo", kind="text"),
+        ]
+    )
+    rng = np.random.default_rng(3)
+    rows, groups = [], []
+    for i in range(60):
+        amount = float(rng.integers(5, 500))
+        day = date(2026, 1, 1 + i % 28)
+        rows.append(
+            {
+                "node": 2 * i,
+                "amount": f"{amount:.2f}",
+                "paid": day.isoformat(),
+                "memo": f"shop{i % 7} ref {1000 + i}",
+            }
+        )
+        rows.append(
+            {
+                "node": 2 * i + 1,
+                "amount": f"{amount:.2f}",
+                "paid": day.isoformat(),
+                "memo": f"ref{1000 + i} shop{i % 7} purchase",
+            }
+        )
+        groups += [0, 1]
+    settings = MatchSettings(threshold=0.9, comparisons=configured, link_type="link_only")
+    outcome = match_records(pl.DataFrame(rows), settings=settings, groups=np.array(groups))
+    linked = set(outcome.links.select("left", "right").rows())
+    assert linked == {(2 * i, 2 * i + 1) for i in range(60)}
