@@ -1,14 +1,15 @@
-"""Accuracy evidence for identity resolution: pairwise scores against ground truth.
+"""Accuracy evidence for identity resolution: pairwise and cluster-level scores against ground truth.
 
 `score_resolution` runs the ordinary stages (extract, then dedupe, as the daily refresh does) on a
-config and scores the customer records' clusters pairwise against the true identities, which come
+config and scores the customer records' clusters (pairwise, and cluster by cluster: exact clusters and
+B-cubed) against the true identities, which come
 either from an SQL expression over each raw source row (FEBRL: the number inside rec_id) or from a
 truth file of (source, record_id, person_id) rows (the generator's truth/records.csv).
 """
 
 import resource
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -113,14 +114,50 @@ def pairwise_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, f
     }
 
 
+def cluster_scores(predicted: pl.DataFrame, truth: pl.DataFrame) -> dict[str, float]:
+    """Cluster-level scores of a clustering against ground truth (items in only one of them are ignored).
+
+    predicted: item, cluster; truth: item, entity. A predicted cluster is exact when it holds exactly the
+    items of one true entity (singletons included): cluster precision is the share of predicted clusters
+    that are exact, cluster recall the share of true entities recovered exactly. B-cubed averages over
+    items: precision, the share of an item's predicted cluster that is its entity; recall, the share of
+    its entity that is in its predicted cluster.
+    """
+    both = predicted.join(truth, on="item", how="inner")
+    overlap = both.group_by("cluster", "entity").agg(shared=pl.len())
+    overlap = overlap.join(both.group_by("cluster").agg(in_cluster=pl.len()), on="cluster").join(
+        both.group_by("entity").agg(in_entity=pl.len()), on="entity"
+    )
+    items = both.height
+    found = both["cluster"].n_unique()
+    actual = both["entity"].n_unique()
+    exact = overlap.filter(
+        (pl.col("shared") == pl.col("in_cluster")) & (pl.col("shared") == pl.col("in_entity"))
+    ).height
+    shared = overlap["shared"].cast(pl.Float64)
+    precision = float((shared * shared / overlap["in_cluster"]).sum()) / items if items else 1.0
+    recall = float((shared * shared / overlap["in_entity"]).sum()) / items if items else 1.0
+    return {
+        "predicted_clusters": found,
+        "true_clusters": actual,
+        "exact_clusters": exact,
+        "cluster_precision": exact / found if found else 1.0,
+        "cluster_recall": exact / actual if actual else 1.0,
+        "bcubed_precision": precision,
+        "bcubed_recall": recall,
+        "bcubed_f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+    }
+
+
 @dataclass(frozen=True)
 class ResolutionScore:
-    """Pairwise scores of one resolution, with what dedupe reported and how long the stages took."""
+    """Pairwise and cluster scores of one resolution, with what dedupe reported and how long stages took."""
 
     scores: dict[str, float]
     dedupe: DedupeResult
     extract: Timing
     resolve: Timing
+    clusters: dict[str, float] = field(default_factory=dict)
 
 
 def score_resolution(
@@ -130,7 +167,7 @@ def score_resolution(
     truth_file: Path | None = None,
     run_id: str = "dedupe-score",
 ) -> ResolutionScore:
-    """Extract and dedupe as the daily refresh does, then score customer records against ground truth."""
+    """Extract and dedupe as the daily refresh does, then score the records against ground truth (pairs, clusters)."""
     if (truth_expression is None) == (truth_file is None):
         raise ValueError("give exactly one of truth_expression or truth_file")
     with Warehouse.open(config) as wh:
@@ -143,4 +180,10 @@ def score_resolution(
         else:
             truth = truth_from_file(truth_file)
         predicted = wh.frame(PREDICTED_SQL)
-    return ResolutionScore(pairwise_scores(predicted, truth), result, extracting.timing, resolving.timing)
+    return ResolutionScore(
+        pairwise_scores(predicted, truth),
+        result,
+        extracting.timing,
+        resolving.timing,
+        cluster_scores(predicted, truth),
+    )
