@@ -1,11 +1,17 @@
-"""`python -m evaluation score`: extract and dedupe a config's sources, then score them against ground truth."""
+"""`python -m evaluation`: score a config's identity resolution against ground truth; make evaluation sets.
+
+`score` extracts and dedupes a config's sources and scores them (pairwise and cluster-level);
+`make-set` writes a generated evaluation set with ground truth and its config into a folder.
+"""
 
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from evaluation.datasets import DEFAULT_SEED, SETS, make_set
 from evaluation.linkage import score_resolution
 from flows.cli import parse_day
 from tasks.shared.config import ConfigError, load_config
@@ -49,8 +55,13 @@ def score(
         ),
     ] = None,
 ) -> None:
-    """Extract and dedupe a config's sources, then print pairwise precision, recall and F1 against ground truth."""
+    """Extract and dedupe a config's sources, then print pairwise and cluster scores against ground truth."""
     try:
+        day = parse_day(as_of)
+        if day is not None and day > date.today() + timedelta(days=1):
+            raise ValueError(
+                f"--as-of {day} is in the future (today is {date.today()}): records seen by then are unknown"
+            )
         if warehouse is not None and warehouse.exists():
             raise ValueError(
                 f"{warehouse} exists: the evaluation builds a new warehouse and never writes into an existing "
@@ -60,12 +71,12 @@ def score(
         with tempfile.TemporaryDirectory(prefix="dedupe-score-") as scratch:
             target = warehouse.resolve() if warehouse else Path(scratch) / "warehouse.duckdb"
             pipeline = pipeline.model_copy(update={"warehouse": target})
-            day = parse_day(as_of) or pipeline.today()
+            day = day or pipeline.today()
             result = score_resolution(pipeline, day, truth, truth_file)
     except (ConfigError, DataError, ValueError) as error:
         typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
         raise typer.Exit(code=2) from None
-    scores, dedupe = result.scores, result.dedupe
+    scores, clusters, dedupe = result.scores, result.clusters, result.dedupe
     typer.echo(f"Identity resolution of {config} scored against ground truth")
     typer.echo(f"  records scored   {scores['items']:>10,}")
     typer.echo(f"  true pairs       {scores['true_pairs']:>10,}")
@@ -74,9 +85,53 @@ def score(
     typer.echo(f"  recall           {scores['recall']:>10.4f}")
     typer.echo(f"  F1               {scores['f1']:>10.4f}")
     typer.echo(
+        f"  clusters         {clusters['predicted_clusters']:>10,}  predicted, {clusters['true_clusters']:,} true, "
+        f"{clusters['exact_clusters']:,} exactly right"
+    )
+    typer.echo(
+        f"  cluster P / R    {clusters['cluster_precision']:>10.4f} / {clusters['cluster_recall']:.4f}"
+    )
+    typer.echo(
+        f"  B-cubed P / R    {clusters['bcubed_precision']:>10.4f} / {clusters['bcubed_recall']:.4f}"
+        f"  (F1 {clusters['bcubed_f1']:.4f})"
+    )
+    typer.echo(
         f"  customers {dedupe.customers:,} from {dedupe.records:,} records; candidate pairs "
         f"{dedupe.candidate_pairs:,}, probabilistic links {dedupe.probabilistic_links:,}"
     )
     typer.echo(f"  extract: {result.extract.text()}; dedupe: {result.resolve.text()}")
     for cluster in dedupe.suspicious_clusters:
         typer.echo(f"  suspicious: {cluster}")
+
+
+@app.command("make-set")
+def make_set_command(
+    kind: Annotated[str, typer.Argument(help=f"Which set: {' or '.join(SETS)}.")],
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Folder for the CSV files and config.yaml; default evaluation-data/<set>."
+        ),
+    ] = None,
+    records: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Size: historical, records (default 10,000); transactions, true payments (default 5,000).",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same bytes.")
+    ] = DEFAULT_SEED,
+) -> None:
+    """Write a generated evaluation set (CSV files with a ground truth column) and its config.yaml."""
+    target = directory or Path("evaluation-data") / kind
+    try:
+        written = make_set(kind, target, records, seed)
+    except ValueError as error:
+        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(code=2) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+    truth = SETS[kind].truth
+    typer.echo(f"score it: python -m evaluation score --config {target / 'config.yaml'} --truth {truth}")
