@@ -59,7 +59,7 @@ class Comparison:
     Levels are numbered from 0 (disagrees) up to levels - 1 (agrees exactly); -1 is "missing on a
     side" and counts as no evidence. Kinds (see tasks.shared.config.ComparisonConfig):
     exact; name, string, place (Jaro-Winkler at thresholds); code, email (one edit); birth_date (one
-    edit or day/month swapped, two edits); date (within windows_days); numeric (abs_tolerance, then
+    edit or day/month swapped, within a year, within 10 years); date (within windows_days); numeric (abs_tolerance, then
     rel_tolerance); postcode (one edit, same district, same area); text (weighted token overlap).
     """
 
@@ -96,7 +96,7 @@ class Comparison:
         elif kind in ("code", "email"):
             cuts = ["one edit apart"]
         elif kind == "birth_date":
-            cuts = ["two edits apart", "one edit apart or day and month swapped"]
+            cuts = ["within 10 years", "within a year", "one edit apart or day and month swapped"]
         elif kind == "date":
             cuts = [f"within {d} days" for d in reversed(self.windows_days)]
         elif kind == "numeric":
@@ -146,7 +146,7 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     comparison("dob", "birth_date", "birth_date"),
     comparison("address", "string", "address"),
     comparison("city", "place", "city", term_frequency=True),
-    comparison("postcode", "code", "postcode"),
+    comparison("postcode", "code", "postcode", term_frequency=True),
     comparison("national_id", "code", "national_id"),
     comparison("email", "email", "email"),
     comparison("phone", "code", "phone"),
@@ -437,6 +437,8 @@ def code_records(
     """Code every compared column of prepared against one vocabulary (also across columns: given
     against family, birth date against its day-month swap); numbers as they are; text tokens with weights."""
     numeric = sorted({c.column for c in comparisons if c.kind in NUMERIC_KINDS})
+    # birth dates are also compared by days apart (written yyyymmdd)
+    days = sorted({c.column for c in comparisons if c.kind == "birth_date"})
     columns = sorted({c.column for c in comparisons if c.kind not in NUMERIC_KINDS} | {"dob_swapped"})
     vocabulary = pl.concat([prepared[c].cast(pl.String).drop_nulls() for c in columns]).unique().sort()
     index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int32)})
@@ -468,7 +470,16 @@ def code_records(
         words=vocabulary.to_numpy().astype(object),
         han=vocabulary.str.contains(r"\p{Han}").to_numpy(),
         codes=codes,
-        numbers={c: prepared[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in numeric},
+        numbers={c: prepared[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in numeric}
+        | {
+            c: prepared[c]
+            .str.to_date("%Y%m%d", strict=False)
+            .cast(pl.Int32)
+            .cast(pl.Float64)
+            .fill_null(np.nan)
+            .to_numpy()
+            for c in days
+        },
         tokens=tokens,
         token_weight=token_weight,
     )
@@ -585,9 +596,11 @@ def comparison_levels(
         elif kind in ("email", "code"):
             level = np.select([exact, _pair_similarity(words, a, b, lev, 99, 1) <= 1], [2, 1], 0)
         elif kind == "birth_date":
-            edits = _pair_similarity(words, a, b, lev, 99, 2)
+            edits = _pair_similarity(words, a, b, distance.DamerauLevenshtein.distance, 99, 1)
             swapped = (codes("dob_swapped")[0] == b) & (b >= 0) if item.column == "dob" else exact & False
-            level = np.select([exact, (edits <= 1) | swapped, edits <= 2], [3, 2, 1], 0)
+            values = coded.numbers[item.column]
+            apart = np.abs(values[left] - values[right])  # days (NaN: never within)
+            level = np.select([exact, (edits <= 1) | swapped, apart <= 366, apart <= 3653], [4, 3, 2, 1], 0)
         elif kind == "postcode":
             edits = _pair_similarity(words, a, b, lev, 99, 1)
             district, area = _postcode_parts(words)

@@ -224,7 +224,7 @@ class ComparisonConfig(BaseModel):
     kind: ComparisonKind = Field(
         description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only); string (Jaro-Winkler "
         "at `thresholds`); code (equal, one edit); email (local part: equal, one edit); birth_date (equal, one "
-        "edit or day/month swapped, two edits); date (equal, then within each of `windows_days`); numeric "
+        "edit or day/month swapped, within a year, within 10 years); date (equal, then within each of `windows_days`); numeric "
         "(equal, then within each `abs_tolerance`, then each `rel_tolerance`); postcode (equal, one edit, same "
         "district, same area); place (Jaro-Winkler at `thresholds`); text (free-text token overlap, rare tokens "
         "weigh more, at `thresholds`)."

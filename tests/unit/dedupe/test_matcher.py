@@ -123,8 +123,9 @@ def test_comparison_levels() -> None:
         # given and family name the other way round count as exact
         "given": [2, 0, 3],
         "family": [3, 3, 3],
-        # day and month swapped is a near miss; one edit too; more is a miss; missing is -1
-        "dob": [2, 0, -1],
+        # day and month swapped is a near miss (one edit too); more than ten years apart is a miss;
+        # missing is -1
+        "dob": [3, 0, -1],
         "phone": [1, -1, -1],
         "email": [1, -1, -1],
         "city": [-1, -1, -1],
@@ -145,8 +146,8 @@ def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
     levels = comparison_levels(prepared, pairs)
     m = {name: np.full(len(u), 1 / len(u)) for name, u in _flat_u().items()}
     u = _flat_u()
-    m["dob"] = np.array([0.1, 0.1, 0.1, 0.7])
-    u["dob"] = np.array([0.9, 0.05, 0.04, 0.01])
+    m["dob"] = np.array([0.1, 0.05, 0.05, 0.1, 0.7])
+    u["dob"] = np.array([0.9, 0.03, 0.02, 0.04, 0.01])
     scored = score_pairs(prepared, pairs, levels, Parameters(m=m, u=u, prior=0.5, iterations=0), prior=1 / 9)
     # prior odds 1:8 (-3 bits); dob exact: log2(0.7 / 0.01); every other comparison is flat or missing
     expected = -3 + np.log2(0.7 / 0.01)
@@ -167,8 +168,9 @@ def test_labelled_m_learns_from_other_identifiers_only() -> None:
         other = born if i < 30 else date(1970, 6, 15)
         rows.append({"node": 2 * i + 1, "phone_norm": f"+86138{i:08d}", "birth_date": other})
     m = labelled_m(prepare_records(records(rows)))
-    # dob levels (miss, loose, near, exact) counted plus 0.5 each: 10.5, 0.5, 0.5, 30.5 of 42
-    assert m["dob"].tolist() == pytest.approx([10.5 / 42, 0.5 / 42, 0.5 / 42, 30.5 / 42])
+    # dob levels (miss, within 10 years, within a year, one edit, exact) counted plus 0.5 each: the 10
+    # others are 9.5 years apart (1980-01 against 1970-06-15): 0.5, 10.5, 0.5, 0.5, 30.5 of 42.5
+    assert m["dob"].tolist() == pytest.approx([0.5 / 42.5, 10.5 / 42.5, 0.5 / 42.5, 0.5 / 42.5, 30.5 / 42.5])
     assert "phone" not in m  # identifiers are left to EM: pairs found by one understate typos in the others
 
 
