@@ -28,6 +28,9 @@ def write_and_report(
     typer.echo(f"Generated {stats.persons:,} persons under {directory.resolve()}:")
     for source, rows in stats.rows.items():
         typer.echo(f"  {source:<10} {rows:>12,} rows")
+    if stats.corruptions:
+        made = ", ".join(f"{kind} {count:,}" for kind, count in stats.corruptions.items())
+        typer.echo(f"CRM corruptions (persons: family_phone, lookalike, latin_name; rows: the rest): {made}")
     typer.echo(f"Config: {(directory / 'config.yaml').resolve()}")
 
 
@@ -40,7 +43,11 @@ def main(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 42,
     end: Annotated[str | None, typer.Option(help="Last day of data (YYYY-MM-DD); default today.")] = None,
     difficulty: Annotated[
-        str, typer.Option(help="default, or hard: more CRM duplicates that share no phone or e-mail.")
+        str,
+        typer.Option(
+            help="default; hard: more CRM duplicates that share no phone or e-mail; adversarial: hard plus "
+            "typos, nicknames, swapped names, wrong birth dates, blank fields, shared family phones and look-alikes."
+        ),
     ] = "default",
 ) -> None:
     """Generate sample 棋牌 platform data (CRM, game sessions, payments, social, survey) and its config."""

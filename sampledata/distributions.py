@@ -17,19 +17,48 @@ SHARE_HARD_DUPLICATE = 0.20  # of re-registrations: phone typo and a different e
 
 
 @dataclass(frozen=True)
+class Corruption:
+    """How often CRM records are corrupted the way people and sign-up forms corrupt them (sampledata.corruption)."""
+
+    # Shares of the CRM persons: family members (same surname and city) sharing their head's phone;
+    # look-alikes (same name, gender and city as another person); names written in Latin letters,
+    # and of those, with an English given name (William or Bill) rather than the pinyin one.
+    family_phone: float = 0.0025
+    lookalike: float = 0.02
+    latin_name: float = 0.06
+    english_name: float = 0.5
+    # Shares of the re-registrations: a name edit (typo, transposition, nickname or the other order,
+    # weighted by name_edits in NAME_EDITS order); a birth-date typo or day and month swapped; and
+    # each of birth date, city, e-mail and phone left blank, each field alone.
+    name: float = 0.6
+    name_edits: tuple[float, ...] = (0.4, 0.15, 0.2, 0.25)
+    birth: float = 0.3
+    missing: float = 0.25
+
+
+@dataclass(frozen=True)
 class Difficulty:
-    """How hard the CRM duplicates are to find; only thresholds change, so every setting draws the same numbers."""
+    """How hard the CRM duplicates are to find; only thresholds change, so every setting draws the same numbers.
+
+    corruption draws from a random stream of its own, so a setting with it is a setting without it plus
+    the corruption.
+    """
 
     reregistered: float = SHARE_REREGISTERED  # of persons with a CRM record
     hard_duplicate: float = SHARE_HARD_DUPLICATE  # of re-registrations: phone typo and another e-mail
     moved: float = 0.15  # of re-registrations: another city
     traditional: float = 0.4  # of re-registrations: the name in traditional characters
+    corruption: Corruption | None = None
 
 
 # "hard": three times the re-registrations, most of them without any shared identifier, more moves.
+# "adversarial": hard plus corrupted names, birth dates and blank fields, families sharing a phone, look-alikes.
 DIFFICULTIES: dict[str, Difficulty] = {
     "default": Difficulty(),
     "hard": Difficulty(reregistered=0.25, hard_duplicate=0.7, moved=0.3, traditional=0.6),
+    "adversarial": Difficulty(
+        reregistered=0.25, hard_duplicate=0.7, moved=0.3, traditional=0.6, corruption=Corruption()
+    ),
 }
 SHARE_NON_PLAYERS = 0.15  # all of them among CRM persons; guests always play
 SHARE_STILL_ACTIVE = 0.45  # persons still playing at the end; the rest churned earlier

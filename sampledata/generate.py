@@ -16,6 +16,14 @@ One call writes five sources plus the ground truth under ``out_dir``:
   sometimes holds a comma or a newline inside quotes.
 - ``truth/records.csv``: ``source,record_id,person_id`` for every row with a non-empty id.
 
+``difficulty="hard"`` triples the re-registrations (25% of members), 70% of them with neither phone
+nor e-mail in common. ``difficulty="adversarial"`` is hard plus what people and forms do to records
+(sampledata.corruption): re-registrations with name typos and transpositions (Han, pinyin, English),
+nicknames (小明, Bill), the other name order, birth-date typos and day-month swaps, and blank birth
+date, city, e-mail or phone; members who write their name in Latin letters; family members (same
+surname and city) sharing one phone, and look-alikes (same name, gender and city), all distinct
+persons in the truth. It draws from a stream of its own, so the other settings' files do not change.
+
 Deliberate faults, which the pipeline must survive:
 
 - CRM: ~1% exact duplicate rows; ~0.5% each of invalid phone, invalid e-mail, empty 会员编号 and
@@ -35,7 +43,8 @@ and record ids are dense running numbers, so the files depend only on the argume
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +63,7 @@ class GenerateStats:
     out_dir: Path
     persons: int
     rows: dict[str, int]  # rows written per source: "crm", "game", "payments", "social", "survey"
+    corruptions: dict[str, int] = field(default_factory=dict)  # adversarial only: CRM corruptions by kind
 
 
 def check_arguments(customers: int, difficulty: str, days: int = 1, chunk_size: int = 1) -> None:
@@ -75,7 +85,8 @@ def generate(
 ) -> GenerateStats:
     """Write a deterministic sample 棋牌 platform's source files under out_dir.
 
-    difficulty: "default", or "hard" for more CRM re-registrations that share no identifier.
+    difficulty: "default"; "hard" for more CRM re-registrations that share no identifier;
+    "adversarial" for hard plus corrupted CRM records (see the module docstring).
     Refuses (FolderInUseError) a folder holding a warehouse or a config.yaml that the generator did not write.
     """
     check_arguments(customers, difficulty, days, chunk_size)
@@ -85,6 +96,7 @@ def generate(
     keys = Keys.derive(seed, customers)
     ids = NextIds()
     rows = dict.fromkeys(SOURCES, 0)
+    corruptions: Counter[str] = Counter()
     with open_outputs(out_dir) as out:
         for chunk_index, first_person in enumerate(range(0, customers, chunk_size)):
             n = min(chunk_size, customers - first_person)
@@ -94,7 +106,8 @@ def generate(
             out.write(chunk_index, sources)
             for source in SOURCES:
                 rows[source] += sources[source].rows.height
-    return GenerateStats(out_dir=out_dir, persons=customers, rows=rows)
+            corruptions.update(sources["crm"].corruptions)
+    return GenerateStats(out_dir=out_dir, persons=customers, rows=rows, corruptions=dict(corruptions))
 
 
 def write_sample(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
+from sampledata.corruption import Relatives
 from sampledata.distributions import (
     CITY_P,
     DAY,
@@ -86,6 +87,11 @@ class Persons:
     birth_day: np.ndarray  # days since 1970-01-01
     strings: pl.DataFrame  # name, name_trad, gender, phone, typo_phone, email, alt_email
     devices: pl.Series  # three slots per person: device id of slot k is devices[3 * person + k]
+    surname: np.ndarray  # index into SURNAMES
+    given1: np.ndarray  # index into GIVEN
+    given2: np.ndarray  # index into GIVEN, -1: a one-character given name
+    female: np.ndarray
+    relatives: Relatives | None = None  # families sharing a phone and look-alikes (adversarial only)
 
 
 def typo_phones(rng: np.random.Generator, phones: np.ndarray) -> np.ndarray:
@@ -143,11 +149,17 @@ def _pinyin_emails(
 
 
 def _contacts(
-    rng: np.random.Generator, index: np.ndarray, sur: np.ndarray, g1: np.ndarray, g2: np.ndarray, keys: Keys
+    rng: np.random.Generator,
+    index: np.ndarray,
+    sur: np.ndarray,
+    g1: np.ndarray,
+    g2: np.ndarray,
+    keys: Keys,
+    phone_owner: np.ndarray,
 ) -> pl.DataFrame:
-    """Each person's phone, phone with a typo, e-mail (maybe none) and an alternative e-mail."""
+    """Each person's phone (the phone owner's), phone with a typo, e-mail (maybe none) and an alternative e-mail."""
     n = index.size
-    v = permute(index, len(PHONE_PREFIXES) * PHONE_SUFFIXES, keys.phone)
+    v = permute(phone_owner, len(PHONE_PREFIXES) * PHONE_SUFFIXES, keys.phone)
     phone = np.asarray(PHONE_PREFIXES, dtype=np.int64)[v // PHONE_SUFFIXES] * 10**8 + v % PHONE_SUFFIXES + 1
     typo_phone = typo_phones(rng, phone)
     number = permute(index, keys.email_domain, keys.email)
@@ -187,12 +199,21 @@ def make_persons(
     window: Window,
     keys: Keys,
     level: Difficulty,
+    noise: np.random.Generator | None = None,
 ) -> Persons:
-    """Draw the true persons first..first+n-1 (0-based global index) of one chunk."""
+    """Draw the true persons first..first+n-1 (0-based global index) of one chunk.
+
+    noise: the chunk's corruption stream (sampledata.corruption), for a level with corruption.
+    """
     index = np.arange(first, first + n, dtype=np.int64)
     female = rng.random(n) < 0.45
     sur, g1, g2 = _draw_names(rng, female)
     has_crm = rng.random(n) < SHARE_CRM
+    relatives, phone_owner = None, index
+    if level.corruption is not None and noise is not None:
+        relatives = Relatives.draw(noise, has_crm, level.corruption)
+        sur, g1, g2, female = relatives.names(sur, g1, g2, female)
+        phone_owner = relatives.phone_owners(index)
     reregistered = has_crm & (rng.random(n) < level.reregistered)
 
     # Sign-ups grow over the period; some persons churn, the rest stay active until the end.
@@ -213,8 +234,8 @@ def make_persons(
             "name_trad": _names(sur, g1, g2, 1),
             "gender": pick(("男", "女"), female.astype(np.int64)),
         }
-    ).hstack(_contacts(rng, index, sur, g1, g2, keys))
-    return Persons(
+    ).hstack(_contacts(rng, index, sur, g1, g2, keys, phone_owner))
+    persons = Persons(
         n=n,
         person_id=format_ids("P", index + 1, 7),
         has_crm=has_crm,
@@ -231,4 +252,12 @@ def make_persons(
         birth_day=window.end // DAY - (age_years * 365.25).astype(np.int64),
         strings=strings,
         devices=_device_ids(index, keys),
+        surname=sur,
+        given1=g1,
+        given2=g2,
+        female=female,
     )
+    if relatives is None:
+        return persons
+    city, birth_day = relatives.places(persons.city, persons.birth_day)
+    return replace(persons, city=city, birth_day=birth_day, relatives=relatives)

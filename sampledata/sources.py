@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
 
+from sampledata.corruption import Rows, corrupt_registrations, noise_stream
 from sampledata.distributions import (
     CITY_P,
     DAY,
@@ -120,6 +122,7 @@ class Source:
     rows: pl.DataFrame
     truth: pl.DataFrame
     used: int
+    corruptions: dict[str, int] = field(default_factory=dict)  # corrupted records by kind (adversarial CRM)
 
 
 def _during_sessions(
@@ -209,9 +212,17 @@ def _birth_text() -> pl.Expr:
 
 
 def _crm(
-    rng: np.random.Generator, p: Persons, window: Window, first_id: int, level: Difficulty
+    rng: np.random.Generator,
+    p: Persons,
+    window: Window,
+    first_id: int,
+    level: Difficulty,
+    noise: np.random.Generator | None = None,
 ) -> tuple[Source, Members]:
-    """CRM rows (registrations, faults, exact duplicates) and the member numbers per person."""
+    """CRM rows (registrations, faults, exact duplicates) and the member numbers per person.
+
+    noise: the chunk's corruption stream (sampledata.corruption), for a level with corruption.
+    """
     person, kind, registered, number, members = _registrations(p, first_id)
     n = person.size
     again = kind > 0
@@ -233,38 +244,41 @@ def _crm(
     registered = np.where(future, future_times(rng, n, window, far=0.5), registered)
     updated = np.maximum(updated, registered)
 
-    rows = (
-        p.strings[person]
-        .with_columns(
-            kind=pl.Series(kind),
-            phone_style=pl.Series(phone_style),
-            email_style=pl.Series(email_style),
-            bad_phone=pl.Series(bad_phone),
-            bad_email=pl.Series(bad_email),
-            birth=pl.from_epoch(pl.Series(p.birth_day[person]), time_unit="d"),
-            birth_style=pl.Series(rng.choice(4, size=n, p=[0.75, 0.15, 0.05, 0.05])),
+    frame = p.strings[person].with_columns(
+        kind=pl.Series(kind),
+        phone_style=pl.Series(phone_style),
+        email_style=pl.Series(email_style),
+        bad_phone=pl.Series(bad_phone),
+        bad_email=pl.Series(bad_email),
+        birth=pl.from_epoch(pl.Series(p.birth_day[person]), time_unit="d"),
+        birth_style=pl.Series(rng.choice(4, size=n, p=[0.75, 0.15, 0.05, 0.05])),
+    )
+    corruptions: dict[str, int] = {}
+    if level.corruption is not None and noise is not None:
+        latest = date(1970, 1, 1) + timedelta(days=window.end // DAY)
+        shows_birth = frame["birth_style"].to_numpy() < 3  # style 3 writes no birth date (_birth_text)
+        frame, city, corruptions = corrupt_registrations(
+            noise, p, frame, Rows(person, kind, traditional, city, shows_birth), latest, level.corruption
         )
-        .select(
-            format_ids("M", np.where(no_id, -1, number), 7).alias("会员编号"),
-            pl.when(pl.Series(traditional)).then(pl.col("name_trad")).otherwise(pl.col("name")).alias("姓名"),
-            _crm_phone().alias("手机"),
-            _crm_email().alias("邮箱"),
-            pl.when(pl.Series(rng.random(n) >= 0.03)).then(pl.col("gender")).alias("性别"),
-            _birth_text().alias("出生日期"),
-            (
-                pick([c[0] for c in CITIES], city)
-                + pl.when(pl.Series(rng.random(n) < SHARE_CITY_SUFFIX))
-                .then(pl.lit("市"))
-                .otherwise(pl.lit(""))
-            ).alias("城市"),
-            pick([c[1] for c in CITIES], city).alias("省份"),
-            format_local(registered).alias("注册时间"),
-            format_local(updated).alias("更新时间"),
-            pick(("否", "是"), (rng.random(n) < 0.8).astype(np.int64)).alias("营销同意"),
-        )
+    rows = frame.select(
+        format_ids("M", np.where(no_id, -1, number), 7).alias("会员编号"),
+        pl.when(pl.Series(traditional)).then(pl.col("name_trad")).otherwise(pl.col("name")).alias("姓名"),
+        _crm_phone().alias("手机"),
+        _crm_email().alias("邮箱"),
+        pl.when(pl.Series(rng.random(n) >= 0.03)).then(pl.col("gender")).alias("性别"),
+        _birth_text().alias("出生日期"),
+        (
+            pick([c[0] for c in CITIES], city)
+            + pl.when(pl.Series(rng.random(n) < SHARE_CITY_SUFFIX)).then(pl.lit("市")).otherwise(pl.lit(""))
+        ).alias("城市"),
+        pick([c[1] for c in CITIES], city).alias("省份"),
+        format_local(registered).alias("注册时间"),
+        format_local(updated).alias("更新时间"),
+        pick(("否", "是"), (rng.random(n) < 0.8).astype(np.int64)).alias("营销同意"),
     )
     truth = _truth("crm", rows["会员编号"], p.person_id.gather(person))
-    return Source(with_exact_duplicates(rows, rng, FAULT_CRM_EXACT_DUPLICATE), truth, n), members
+    rows = with_exact_duplicates(rows, rng, FAULT_CRM_EXACT_DUPLICATE)
+    return Source(rows, truth, n, corruptions), members
 
 
 # ---------------------------------------------------------------------------------------------
@@ -472,8 +486,9 @@ def make_chunk(
 ) -> tuple[dict[str, Source], NextIds]:
     """Every source's rows for persons first_person..first_person+n-1, and the next free ids."""
     rng = np.random.default_rng([seed, chunk_index])
-    persons = make_persons(rng, first_person, n, window, keys, level)
-    crm, members = _crm(rng, persons, window, ids.crm, level)
+    noise = noise_stream(seed, chunk_index) if level.corruption is not None else None
+    persons = make_persons(rng, first_person, n, window, keys, level, noise)
+    crm, members = _crm(rng, persons, window, ids.crm, level, noise)
     game, sessions = _game(rng, persons, members, window, ids.session)
     payments, n_orders = _payments(rng, persons, members, sessions, window, ids)
     social = _social(rng, persons, sessions, window, ids.event)

@@ -82,7 +82,19 @@ def test_refusal_is_a_value_error_the_tools_report(tmp_path: Path) -> None:
 def test_bad_difficulty_exits_2(tmp_path: Path) -> None:
     code, output = cli(tmp_path / "data", "--difficulty", "impossible")
     assert code == 2
-    assert "difficulty must be one of default, hard, not 'impossible'" in output
+    assert "difficulty must be one of default, hard, adversarial, not 'impossible'" in output
+
+
+def test_adversarial_difficulty_reports_its_corruptions(tmp_path: Path) -> None:
+    code, output = cli(tmp_path, "--difficulty", "adversarial")
+    assert code == 0, output
+    assert read_marker(tmp_path)["difficulty"] == "adversarial"
+    corrupted = output.splitlines()[-2]
+    assert corrupted.startswith(
+        "CRM corruptions (persons: family_phone, lookalike, latin_name; rows: the rest): "
+    )
+    assert "missing_phone" in corrupted
+    assert "CRM corruptions" not in cli(tmp_path, "--difficulty", "hard")[1]
 
 
 def test_an_interrupted_generation_leaves_a_claim_that_matches_no_sample(
