@@ -351,6 +351,30 @@ def profile(
 
 
 @app.command()
+def explain(
+    config: ConfigOption,
+    first: Annotated[str, typer.Argument(help="A customer record as source:source_id.")],
+    second: Annotated[str, typer.Argument(help="Another customer record as source:source_id.")],
+) -> None:
+    """Explain how the matcher scores two customer records, linked or not: each comparison's match weight (read-only)."""
+    from tasks.dedupe.explain import explain_pair, parse_record, render_explanation
+    from tasks.shared.lock import lock_holder
+    from tasks.shared.warehouse import WarehouseLockedError
+
+    try:
+        pipeline = load_config(config)
+        with published_warehouse(pipeline, "core.identity_map") as wh:
+            text = render_explanation(explain_pair(wh, pipeline, parse_record(first), parse_record(second)))
+    except WarehouseLockedError:
+        _fail(
+            DataError(f"the warehouse is being written right now by {lock_holder(pipeline.warehouse_path)}")
+        )
+    except (ConfigError, DataError) as error:
+        _fail(error)
+    typer.echo(text, nl=False)
+
+
+@app.command()
 def erase(
     config: ConfigOption,
     customer_id: Annotated[

@@ -158,14 +158,22 @@ class Resolution:
 
 
 def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
-    """Cluster the records of core.record_observations: exact keys, then probabilistic links."""
+    """Cluster the records of core.record_observations: exact keys, then probabilistic links.
+
+    The matcher's parameters, links and each link's evidence go to core.match_* (tasks.dedupe.explain).
+    """
+    from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
+
     settings = config.dedupe
     links, outcome, dropped = None, None, 0
     if settings.probabilistic:
         records = customer_match_records(wh, config)
         links, outcome = probabilistic_links(records, config, wh)
         dropped = outcome.links.height - links.height
+        store_match_evidence(wh, config, outcome, links, records)
         del records
+    else:
+        store_match_evidence(wh, config)  # empty: an earlier run's links do not linger
     wh.run("core/graph/observations")  # the _observations view: record_observations and hashed national ids
     pair_links = (
         None

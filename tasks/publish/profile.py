@@ -1,9 +1,11 @@
-"""One customer's profile (customer 360): identities, golden record, features, segments and tags."""
+"""One customer's profile (customer 360): identities and how they were merged, golden record, features,
+segments and tags."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from tasks.dedupe.explain import LinkWaterfall, customer_waterfalls, probability_text, waterfall_lines
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
@@ -29,6 +31,8 @@ class CustomerProfile:
     golden: dict[str, Any]
     published: dict[str, Any]
     tags: list[tuple[str, str, str]]
+    # the probabilistic links among its records with their waterfalls (None: no match evidence stored)
+    links: list[LinkWaterfall] | None = field(default_factory=list)
 
 
 def resolve_customer(wh: Warehouse, key: str) -> str:
@@ -74,12 +78,42 @@ def customer_profile(wh: Warehouse, key: str, as_of: date | None = None) -> Cust
             "order by tag, value",
             [as_of, customer_id],
         )
-    return CustomerProfile(customer_id, as_of, identities, golden[0] if golden else {}, published[0], tags)
+    links = customer_waterfalls(wh, customer_id) if len(identities) > 1 else []
+    return CustomerProfile(
+        customer_id, as_of, identities, golden[0] if golden else {}, published[0], tags, links
+    )
 
 
 def _lines(pairs: list[tuple[str, Any]]) -> list[str]:
     width = max((len(name) for name, _ in pairs), default=0)
     return [f"  {name:<{width}}  {'' if value is None else value}" for name, value in pairs]
+
+
+def merge_lines(profile: CustomerProfile) -> list[str]:
+    """How a customer's records were merged: by exact keys, and each probabilistic link's waterfall."""
+    if len(profile.identities) < 2:
+        return []
+    lines = ["", "How the records were merged:"]
+    exact = [i for i in profile.identities if str(i["match_rule"]).startswith("exact:")]
+    if exact:
+        lines.append(
+            "  by exact keys (a shared email, phone, national id or device id; no match weights): "
+            + ", ".join(f"{i['source']}:{i['source_id']} ({i['match_rule']})" for i in exact)
+        )
+    if profile.links is None:
+        lines.append("  (no match evidence stored: the last dedupe run predates it)")
+        return lines
+    for link in profile.links:
+        first, second = link.records
+        lines.append(
+            f"  by a probabilistic link {first} ~ {second} ({link.rule}): match weights in bits, from the prior"
+        )
+        lines += waterfall_lines(link.steps)
+        lines.append(
+            f"    match weight {link.match_weight:+.2f}, "
+            f"match probability {probability_text(link.match_probability)}"
+        )
+    return lines
 
 
 def render_profile(profile: CustomerProfile) -> str:
@@ -92,6 +126,7 @@ def render_profile(profile: CustomerProfile) -> str:
         + (f", first seen {i['first_seen']}" if i["first_seen"] else "")
         for i in profile.identities
     ]
+    lines += merge_lines(profile)
     lines += ["", "Golden record:"]
     lines += _lines([(k, v) for k, v in profile.golden.items() if k != "customer_id"])
     lines += ["", "Segments:"]

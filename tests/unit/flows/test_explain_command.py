@@ -1,0 +1,69 @@
+"""`segments explain` and `segments profile CUSTOMER_ID` on a warehouse file after one dedupe run (read-only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from flows.cli import app
+from tasks.shared.warehouse import Warehouse
+from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
+
+
+@pytest.fixture(scope="module")
+def config_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A config whose warehouse file holds the dedupe world of match_world.py, published."""
+    folder = tmp_path_factory.mktemp("explain")
+    config = world_config().model_dump(mode="json", exclude_unset=True)
+    config["warehouse"] = str(folder / "warehouse.duckdb")
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    with Warehouse(folder / "warehouse.duckdb") as wh:
+        build_world(wh, world_config())
+        wh.execute(
+            "create table published.customer_segments as select customer_id, ?::date as as_of, 'r1' as run_id "
+            "from core.customers",
+            [AS_OF],
+        )
+    return path
+
+
+def test_explain_prints_the_waterfall_of_two_records(config_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "--config", str(config_path), "crm:m1", "crm:m11"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(
+        "crm:m1 and crm:m11: not linked by a probabilistic link of the last dedupe run"
+    )
+    assert lines[3].split() == ["comparison", "crm:m1", "crm:m11", "level", "weight", "total"]
+    assert [line.split()[0] for line in lines[4:15]] == [
+        "prior",
+        "given",
+        "family",
+        "dob",
+        "address",
+        "city",
+        "postcode",
+        "national_id",
+        "email",
+        "phone",
+        "gender",
+    ]
+    assert lines[-1].endswith("below the threshold 0.9")
+
+
+def test_explain_refuses_a_record_written_without_its_source(config_path: Path) -> None:
+    result = CliRunner().invoke(app, ["explain", "--config", str(config_path), "m1", "crm:m11"])
+    assert result.exit_code == 2
+    assert "'m1' is not a customer record: write it as source:source_id" in result.output
+
+
+def test_profile_of_a_linked_customer_shows_the_waterfall(config_path: Path) -> None:
+    result = CliRunner().invoke(app, ["profile", "--config", str(config_path), "web:w2"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "  by a probabilistic link crm:m4 ~ web:w2 (probabilistic:name_dob_address_city): " in result.output
+    )
