@@ -3,7 +3,7 @@
 Run with the bench dependency group: `make bench-splink` (uv sync --frozen --group bench first).
 For each set the ordinary config path runs first (extract, then dedupe with our matcher, default
 settings unless the config says otherwise), and Splink then gets the same records: the customer
-records of core.customer_records, prepared by tasks.dedupe.comparisons.prepare_records so both compare
+records of core.customer_records, prepared by tasks.dedupe.preparation.prepare_records so both compare
 identically cleaned values, and the sources' match_columns evaluated on the same raw rows. Each set
 gets the standard Splink model of its kind, after Splink's own tutorials (DuckDB backend, u by random
 sampling, m by EM on two blocking rules, clusters at the same threshold as ours):
@@ -46,7 +46,8 @@ from evaluation.linkage import (  # noqa: E402
 )
 from sampledata.distributions import DIFFICULTIES  # noqa: E402
 from sampledata.generate import generate  # noqa: E402
-from tasks.dedupe.comparisons import MATCH_FIELDS, prepare_records  # noqa: E402
+from tasks.dedupe.comparisons import MATCH_FIELDS  # noqa: E402
+from tasks.dedupe.preparation import prepare_records  # noqa: E402
 from tasks.shared.config import PipelineConfig, load_config  # noqa: E402
 from tasks.shared.warehouse import Warehouse, quote_identifier  # noqa: E402
 

@@ -15,7 +15,9 @@ import numpy as np
 import polars as pl
 
 from tasks.dedupe import customer_match_records, match_settings
-from tasks.dedupe.comparisons import Comparison, code_records, comparison_levels, prepare_records
+from tasks.dedupe.comparisons import Comparison
+from tasks.dedupe.levels import code_records, comparison_levels
+from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchOutcome, score_pairs
 from tasks.dedupe.training import Parameters, term_frequencies
 from tasks.shared.config import PipelineConfig

@@ -15,15 +15,9 @@ import numpy as np
 import polars as pl
 
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
-from tasks.dedupe.comparisons import (
-    DEFAULT_COMPARISONS,
-    PAIR_CHUNK,
-    Comparison,
-    code_records,
-    comparison_levels,
-    node_positions,
-    prepare_records,
-)
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
+from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, node_positions
+from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.training import (
     Parameters,
     estimate_parameters,
@@ -168,6 +162,7 @@ class MatchOutcome:
     skipped_blocks: list[str]
     parameters: Parameters | None
     blocking: list[BlockingRule] = field(default_factory=list)
+    prior: float | None = None  # the match probability of two records taken at random, scores start from it
 
 
 def link_type_filter(
@@ -253,7 +248,7 @@ def match_records(
         threshold,
         evidence=True,
     )
-    return MatchOutcome(links, pairs.height, skipped, parameters, blocking)
+    return MatchOutcome(links, pairs.height, skipped, parameters, blocking, random_pair_prior)
 
 
 def _linkable_pairs(groups: np.ndarray, link_type: str) -> float:

@@ -13,7 +13,8 @@ import numpy as np
 import polars as pl
 
 from tasks.dedupe.blocking import pairs_sharing
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, CodedRecords, Comparison, comparison_levels
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
+from tasks.dedupe.levels import CodedRecords, comparison_levels
 from tasks.shared.warehouse import Warehouse
 
 # Strong identifiers: pairs sharing one are (almost always) true matches, the labels m is learnt from.

@@ -222,17 +222,18 @@ class ComparisonConfig(BaseModel):
         "match_columns name of the customers sources. Default: the comparison's name.",
     )
     kind: ComparisonKind = Field(
-        description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only); string (Jaro-Winkler "
-        "at `thresholds`); code (equal, one edit); email (local part: equal, one edit); birth_date (equal, one "
-        "edit or day/month swapped, within a year, within 10 years); date (equal, then within each of `windows_days`); numeric "
-        "(equal, then within each `abs_tolerance`, then each `rel_tolerance`); postcode (equal, one edit, same "
-        "district, same area); place (Jaro-Winkler at `thresholds`); text (free-text token overlap, rare tokens "
-        "weigh more, at `thresholds`)."
+        description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only); string "
+        "(Jaro-Winkler at `thresholds`); code (equal, one edit); email (local part: equal, one edit); "
+        "birth_date (equal, one edit or day/month swapped, within a year, within 10 years); date (equal, then "
+        "within each of `windows_days`); numeric (equal, then within each `abs_tolerance`, then each "
+        "`rel_tolerance`); postcode (equal, one edit, same district, same area); place (Jaro-Winkler at "
+        "`thresholds`); text (free-text overlap: the share of the shorter text's word trigrams in common, "
+        "rare ones weigh more, at `thresholds`)."
     )
     thresholds: list[float] | None = Field(
         default=None,
         description="string, name, place: Jaro-Winkler similarities of the levels below exact (default 0.9, "
-        "0.75); text: shares of token weight in common (default 0.8, 0.5, 0.25). Best first.",
+        "0.75); text: shares of trigram weight in common (default 0.8, 0.5, 0.25). Best first.",
     )
     windows_days: list[int] | None = Field(
         default=None, description="date: days apart of the levels below equal (default 1, 7, 30)."

@@ -7,8 +7,10 @@ import polars as pl
 import pytest
 
 from tasks.dedupe import customer_match_records, dedupe_all, probabilistic_links
-from tasks.dedupe.comparisons import build_comparisons, comparison_levels, prepare_records
+from tasks.dedupe.comparisons import build_comparisons
 from tasks.dedupe.explain import explain_pair, parse_record, render_explanation
+from tasks.dedupe.levels import comparison_levels
+from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import score_pairs
 from tasks.dedupe.training import term_frequencies
 from tasks.shared.errors import DataError

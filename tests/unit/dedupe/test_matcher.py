@@ -7,7 +7,9 @@ import polars as pl
 import pytest
 
 from tasks.dedupe.blocking import candidate_pairs
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, comparison_levels, prepare_records
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS
+from tasks.dedupe.levels import comparison_levels
+from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
 from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m
 

@@ -1,0 +1,184 @@
+"""Comparison-ready fields of customer records (the first step of comparing, see tasks.dedupe.comparisons)."""
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, NUMERIC_KINDS, Comparison
+from tasks.dedupe.normalize import simplified_converter
+
+
+def _simplified(values: pl.Series) -> pl.Series:
+    """Traditional Chinese characters as simplified (converted once per distinct value)."""
+    distinct = values.drop_nulls().unique()
+    cjk = distinct.filter(distinct.str.contains(r"\p{Han}"))
+    if cjk.is_empty():
+        return values
+    converter = simplified_converter()
+    mapping = dict(zip(cjk.to_list(), [converter.convert(v) for v in cjk.to_list()], strict=True))
+    return values.replace(mapping)
+
+
+def _text(column: str) -> pl.Expr:
+    """Trimmed, lowercased, unaccented text with full-width forms folded; null when empty."""
+    cleaned = (
+        pl.col(column)
+        .cast(pl.String)
+        .str.normalize("NFKD")
+        .str.replace_all(r"\p{M}", "")
+        .str.to_lowercase()
+        .str.replace_all(r"[\s\u3000]+", " ")
+        .str.strip_chars()
+    )
+    return (
+        pl.when(cleaned.is_in(["", "-", "n/a", "na", "null", "none", "未知", "无", "不详"]))
+        .then(None)
+        .otherwise(cleaned)
+    )
+
+
+def _name(column: str) -> pl.Expr:
+    """A name part for comparison: letters only (Latin or Han), no spaces, dots or hyphens."""
+    letters = _text(column).str.replace_all(r"[^\p{L}]", "")
+    return pl.when(letters == "").then(None).otherwise(letters)
+
+
+def _digits(column: str) -> pl.Expr:
+    digits = pl.col(column).cast(pl.String).str.replace_all(r"\D", "")
+    return pl.when(digits == "").then(None).otherwise(digits)
+
+
+def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Series:
+    """An attribute as numbers for a date or numeric comparison (null where unreadable)."""
+    values = records[attribute]
+    if kind == "date":
+        if values.dtype == pl.String:
+            values = values.str.strip_chars().str.slice(0, 10).str.to_date(strict=False)
+        elif values.dtype != pl.Date:
+            values = values.cast(pl.Date, strict=False)
+        return values.cast(pl.Int32, strict=False).cast(pl.Float64)
+    if values.dtype == pl.String:
+        values = values.str.replace_all(r"[,\s¥￥$€£元]", "")
+    numbers = values.cast(pl.Float64, strict=False)
+    return numbers.fill_nan(None)
+
+
+def _attribute_column(records: pl.DataFrame, item: Comparison) -> pl.Expr:
+    """The prepared values of a match column (or a canonical field compared by another kind than built in)."""
+    source = item.attribute if item.attribute in records.columns else _RECORD_FIELDS.get(item.attribute)
+    if item.kind in NUMERIC_KINDS:
+        return pl.lit(_number_column(records, source, item.kind)).alias(item.column)
+    if item.kind == "name":
+        return _name(source).alias(item.column)
+    if item.kind == "birth_date":
+        return pl.col(source).cast(pl.Date, strict=False).dt.strftime("%Y%m%d").alias(item.column)
+    text = _text(source)
+    if item.kind in ("postcode", "code"):
+        text = text.str.replace_all(r"[\s\-]", "")
+    return pl.when(text == "").then(None).otherwise(text).alias(item.column)
+
+
+# Canonical customer fields as named in the matcher's records (sql/core/match_records.sql).
+_RECORD_FIELDS = {"email": "email_norm", "phone": "phone_norm"}
+
+
+def prepare_records(
+    records: pl.DataFrame, comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS
+) -> pl.DataFrame:
+    """Comparison-ready fields of customer records, one row per node (PREPARED_COLUMNS, blocking helpers,
+    and a c_<name> column per comparison of a match column or of numbers).
+
+    records: node plus any of MATCH_FIELDS (missing columns count as null) and the match columns.
+    A full name without parts is split: Han script into surname (first character) and given name,
+    Latin script into first and last word.
+    """
+    frame = records.with_columns(
+        pl.lit(None, dtype=pl.String).alias(c) for c in MATCH_FIELDS if c not in records.columns
+    )
+    extra = [c for c in comparisons if c.column.startswith("c_")]
+    text_attributes = {
+        c.attribute
+        for c in extra
+        if c.attribute in frame.columns
+        and frame[c.attribute].dtype == pl.String
+        and c.kind not in NUMERIC_KINDS
+    }
+    for column in ("full_name", "given_name", "family_name", "city", "province", "address", *text_attributes):
+        frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))
+    full = _text("full_name")
+    han = full.str.contains(r"^\p{Han}+$")
+    first_word = full.str.extract(r"^(\S+)\s", 1)
+    last_word = full.str.extract(r"\s(\S+)$", 1)
+    frame = frame.with_columns(
+        given=pl.coalesce(
+            _name("given_name"),
+            pl.when(han).then(full.str.slice(1)).otherwise(first_word),
+            pl.when(~han & first_word.is_null()).then(full),
+        ),
+        family=pl.coalesce(
+            _name("family_name"), pl.when(han).then(full.str.slice(0, 1)).otherwise(last_word)
+        ),
+    ).with_columns(
+        given=pl.when(pl.col("given") == "")
+        .then(None)
+        .otherwise(pl.col("given").str.replace_all(r"[^\p{L}]", "")),
+        family=pl.when(pl.col("family") == "")
+        .then(None)
+        .otherwise(pl.col("family").str.replace_all(r"[^\p{L}]", "")),
+    )
+    prepared = frame.select(
+        "node",
+        pl.when(pl.col("given") == "").then(None).otherwise(pl.col("given")).alias("given"),
+        pl.when(pl.col("family") == "").then(None).otherwise(pl.col("family")).alias("family"),
+        full.str.replace_all(r"[^\p{L} ]", "").alias("full"),
+        pl.col("birth_date").cast(pl.Date).dt.strftime("%Y%m%d").alias("dob"),
+        _text("address").str.replace_all(r"[^\p{L}\p{N} ]", "").alias("address"),
+        _text("city").str.replace_all(r"市$", "").alias("city"),
+        _text("postcode").str.replace_all(r"\s", "").alias("postcode"),
+        _text("province").str.replace_all(r"(省|市)$", "").alias("province"),
+        _text("country").alias("country"),
+        pl.col("national_id")
+        .cast(pl.String)
+        .str.to_uppercase()
+        .str.replace_all(r"[^0-9A-Z]", "")
+        .alias("national_id"),
+        _text("email_norm").str.extract(r"^([^@]+)@", 1).alias("email_local"),
+        _text("email_norm").alias("email"),
+        _digits("phone_norm").alias("phone"),
+        _text("gender").str.slice(0, 1).alias("gender"),
+        *(_attribute_column(frame, c) for c in extra),
+    ).with_columns(
+        pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("full", "address", "city", "postcode", "province", "country", "national_id", "gender")
+    )
+    buckets = [
+        (pl.col(c.column) / c.bucket_width + shift).floor().cast(pl.Int64).alias(f"{c.column}__{grid}")
+        for c in extra
+        if c.bucket_width
+        for grid, shift in ((1, 0.0), (2, 0.5))
+    ]
+    return prepared.with_columns(
+        *buckets,
+        given1=pl.col("given").str.slice(0, 1),
+        family1=pl.col("family").str.slice(0, 1),
+        dob_year=pl.col("dob").str.slice(0, 4),
+        dob_monthday=pl.col("dob").str.slice(4, 4),
+        dob_swapped=pl.col("dob").str.slice(0, 4)
+        + pl.col("dob").str.slice(6, 2)
+        + pl.col("dob").str.slice(4, 2),
+        phone_head=pl.col("phone").str.slice(0, pl.col("phone").str.len_chars() - 4),
+    )
+
+
+def text_tokens(values: pl.Expr) -> pl.Expr:
+    """The tokens of a free text: runs of letters, runs of digits, each Han character on its own."""
+    return values.str.to_lowercase().str.extract_all(r"\p{Han}|[\p{L}--\p{Han}]+|\p{N}+").list.unique()
+
+
+def text_grams(texts: pl.DataFrame) -> pl.DataFrame:
+    """code, token: the character trigrams of each word of each text (code, value), a word padded with a
+    space each side, so that 'wetherspoon' and 'Wetherspoons', 'ref88123' and '88123' share most of theirs."""
+    words = texts.select("code", word=text_tokens(pl.col("value"))).explode("word").drop_nulls()
+    padded = words.with_columns(word=pl.concat_str(pl.lit(" "), "word", pl.lit(" ")))
+    starts = padded.with_columns(start=pl.int_ranges(0, pl.col("word").str.len_chars() - 2)).explode("start")
+    return starts.select("code", token=pl.col("word").str.slice(pl.col("start"), 3)).unique()
