@@ -26,7 +26,12 @@ LINEAGE_COLUMNS = (
     ("source", "file", "row_number"),  # audit.quarantine, audit.duplicates
 )
 # Customer-record columns (source, id) of a table.
-RECORD_COLUMNS = (("source", "source_id"), ("record_source", "record_id"))
+RECORD_COLUMNS = (
+    ("source", "source_id"),
+    ("record_source", "record_id"),
+    ("source_a", "id_a"),  # a pair of records (core.match_links, core.match_evidence): either side
+    ("source_b", "id_b"),
+)
 # Raw tables keep each source's own columns as read: only their lineage columns are ours.
 SOURCE_SCHEMAS = ("raw",)
 
@@ -54,11 +59,11 @@ def customer_id_columns(table: str, names: Collection[str]) -> list[str]:
     return sorted(n for n in names if n in ("customer_id", "merged_into") or n.endswith("_customer_id"))
 
 
-def record_columns(table: str, names: Collection[str]) -> tuple[str, str] | None:
-    """The (source, id) columns of a table keyed by customer record, or None."""
+def record_columns(table: str, names: Collection[str]) -> list[tuple[str, str]]:
+    """Every (source, id) column pair of a table keyed by customer record (both sides of a record pair)."""
     if table.split(".")[0] in SOURCE_SCHEMAS:
-        return None
-    return next((columns for columns in RECORD_COLUMNS if set(columns) <= set(names)), None)
+        return []
+    return [columns for columns in RECORD_COLUMNS if set(columns) <= set(names)]
 
 
 def delete_lineage_rows(wh: Warehouse, table: str, names: Collection[str], removed: dict[str, int]) -> None:
@@ -81,10 +86,7 @@ def delete_keyed_rows(
 
 
 def delete_record_rows(wh: Warehouse, table: str, names: Collection[str], removed: dict[str, int]) -> None:
-    """Delete from table the rows of the customer records in _erase_records (nothing when it has no record key)."""
-    columns = record_columns(table, names)
-    if columns is None:
-        return
-    source, record_id = columns
-    sql = wh.model_sql("ops/erase/record_rows", {"target": table, "source": source, "id": record_id})
-    tally(removed, table, wh.scalar(sql))
+    """Delete from table the rows of the customer records in _erase_records (by any of its record keys)."""
+    for source, record_id in record_columns(table, names):
+        sql = wh.model_sql("ops/erase/record_rows", {"target": table, "source": source, "id": record_id})
+        tally(removed, table, wh.scalar(sql))
