@@ -193,6 +193,7 @@ MATCH_FIELDS = (
     "province",
     "postcode",
     "country",
+    "name_key",
 )
 
 PREPARED_COLUMNS = (
@@ -211,4 +212,5 @@ PREPARED_COLUMNS = (
     "email",
     "phone",
     "gender",
+    "pinyin",
 )

@@ -82,7 +82,9 @@ def code_records(
     numeric = sorted({c.column for c in comparisons if c.kind in NUMERIC_KINDS})
     # birth dates are also compared by days apart (written yyyymmdd)
     days = sorted({c.column for c in comparisons if c.kind == "birth_date"})
-    columns = sorted({c.column for c in comparisons if c.kind not in NUMERIC_KINDS} | {"dob_swapped"})
+    columns = sorted(
+        {c.column for c in comparisons if c.kind not in NUMERIC_KINDS} | {"dob_swapped", "pinyin"}
+    )
     vocabulary = pl.concat([prepared[c].cast(pl.String).drop_nulls() for c in columns]).unique().sort()
     index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int32)})
     codes = {
@@ -264,4 +266,14 @@ def comparison_levels(
         swapped = (ga == fb) & (fa == gb) & (ga >= 0) & (fa >= 0) & (ga != fa)
         levels["given"] = np.where(swapped, names["given"].levels - 1, levels["given"]).astype(np.int8)
         levels["family"] = np.where(swapped, names["family"].levels - 1, levels["family"]).astype(np.int8)
+        # one name in Han characters, the other in Latin letters (张伟, Wei Zhang) with the same pinyin:
+        # both agree at the level below exact (homophones share a pinyin too)
+        pa, pb = codes("pinyin")
+        han_a = han_word[np.maximum(ga, 0)] & (ga >= 0) | han_word[np.maximum(fa, 0)] & (fa >= 0)
+        han_b = han_word[np.maximum(gb, 0)] & (gb >= 0) | han_word[np.maximum(fb, 0)] & (fb >= 0)
+        latin = ((ga >= 0) | (fa >= 0)) & ((gb >= 0) | (fb >= 0))
+        crossed = (pa == pb) & (pa >= 0) & (han_a != han_b) & latin
+        for name in ("given", "family"):
+            close = names[name].levels - 2
+            levels[name] = np.where(crossed, np.maximum(levels[name], close), levels[name]).astype(np.int8)
     return levels

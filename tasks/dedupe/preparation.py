@@ -137,6 +137,7 @@ def prepare_records(
         _text("postcode").str.replace_all(r"\s", "").alias("postcode"),
         _text("province").str.replace_all(r"(省|市)$", "").alias("province"),
         _text("country").alias("country"),
+        pl.col("name_key").cast(pl.String).alias("pinyin"),
         pl.col("national_id")
         .cast(pl.String)
         .str.to_uppercase()

@@ -184,6 +184,8 @@ BLOCKING_RULES: dict[str, tuple[str, ...]] = {
     "email_local": ("email_local",),
     "phone_head_name": ("phone_head", "family", "given"),
     "address_postcode": ("address", "postcode"),
+    "pinyin_dob": ("pinyin", "dob"),  # a name in Han characters and in Latin letters (张伟, Wei Zhang)
+    "pinyin_city": ("pinyin", "city"),
     # wide rules: many more pairs per record; for small, very noisy sources (see config/linkage/fake_1000.yaml)
     "dob": ("dob",),
     "name": ("family", "given"),

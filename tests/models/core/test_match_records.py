@@ -11,7 +11,7 @@ from tests.models.helpers import create, local
 RECORD_COLUMNS = (
     "source varchar, source_id varchar, full_name varchar, given_name varchar, family_name varchar, "
     "gender varchar, birth_date date, birth_date_norm date, email_norm varchar, phone_norm varchar, "
-    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar"
+    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar, name_key varchar"
 )
 
 
@@ -39,6 +39,7 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 None,
                 None,
                 None,
+                "weiwang",
             ),
             # a placeholder birth date: the normalized one (null) is what the matcher sees
             (
@@ -58,9 +59,10 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 "NSW",
                 "2000",
                 "AU",
+                "annlee",
             ),
-            ("crm", "m1", "张三", *[None] * 13),
-            ("crm", "m9", "李四", *[None] * 13),
+            ("crm", "m1", "张三", *[None] * 13, "sanzhang"),
+            ("crm", "m9", "李四", *[None] * 13, "lisi"),
         ],
     )
     create(
@@ -78,7 +80,7 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
     records = wh.frame(wh.model_sql("core/match_records"))
     assert records.columns == ["record_source", "record_id", *MATCH_FIELDS]
     assert records.rows() == [  # in record order: the matcher's random pairs depend on it
-        ("crm", "m1", "张三", *[None] * 12),
+        ("crm", "m1", "张三", *[None] * 12, "sanzhang"),
         (
             "crm",
             "m2",
@@ -95,8 +97,26 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
             "NSW",
             "2000",
             "AU",
+            "annlee",
         ),
-        ("web", "w1", "王伟", None, None, "M", born, "a@x.com", None, None, None, "北京", None, None, None),
+        (
+            "web",
+            "w1",
+            "王伟",
+            None,
+            None,
+            "M",
+            born,
+            "a@x.com",
+            None,
+            None,
+            None,
+            "北京",
+            None,
+            None,
+            None,
+            "weiwang",
+        ),
     ]
 
 

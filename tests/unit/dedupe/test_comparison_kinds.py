@@ -262,3 +262,22 @@ def test_match_records_link_only_with_transactions_fields() -> None:
     outcome = match_records(pl.DataFrame(rows), settings=settings, groups=np.array(groups))
     linked = set(outcome.links.select("left", "right").rows())
     assert linked == {(2 * i, 2 * i + 1) for i in range(60)}
+
+
+def test_a_han_name_and_its_pinyin_agree_just_below_exact() -> None:
+    records = pl.DataFrame(
+        {
+            "node": [0, 1, 2, 3],
+            "full_name": ["张伟", None, "章伟", "Wei Zhang"],
+            "given_name": [None, "Wei", None, None],
+            "family_name": [None, "Zhang", None, None],
+            "name_key": ["weizhang", "weizhang", "weizhang", "weizhang"],
+        }
+    )
+    prepared = prepare_records(records)
+    pairs = pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 3]})
+    levels = comparison_levels(prepared, pairs)
+    # Han against Latin with the same pinyin: level 2 of 0-3 (similar, not exact); two Han homophones
+    # stay different surnames (张, 章); Latin against Latin is compared as written (exact)
+    assert levels["given"].tolist() == [2, 3, 3]
+    assert levels["family"].tolist() == [2, 0, 3]
