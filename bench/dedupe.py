@@ -1,6 +1,6 @@
 """`make bench-dedupe`: time identity resolution (dedupe) alone on generated CRM records.
 
-`python -m bench.dedupe [--records N] [--dir bench-data] [--seed S] [--difficulty default|hard]`
+`python -m bench.dedupe [--records N] [--dir bench-data] [--seed S] [--difficulty LEVEL] [--memory-limit 2GB]`
 generates about N customer (CRM) records with the sample generator (kept and reused while the
 arguments match), extracts them into a fresh warehouse and times dedupe. The folder must be new or
 the generator's own; the benchmark deletes only a warehouse it created there (its marker says so),
@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import os
+import resource
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -79,11 +80,20 @@ def check_warehouse(directory: Path, warehouse: Path) -> None:
 
 
 def bench_dedupe(
-    directory: Path, records: int, seed: int = 42, difficulty: str = "default", end: date = END
+    directory: Path,
+    records: int,
+    seed: int = 42,
+    difficulty: str = "default",
+    end: date = END,
+    memory_limit: str | None = None,
 ) -> BenchResult:
-    """Generate about `records` CRM records (unless already there), extract them, and time dedupe alone."""
+    """Generate about `records` CRM records (unless already there), extract them, and time dedupe alone.
+
+    memory_limit: DuckDB's memory limit for the run (its buffers spill to disk beyond it)."""
     directory.mkdir(parents=True, exist_ok=True)
     settings = bench_settings()
+    if memory_limit:
+        settings["memory_limit"] = memory_limit
     warehouse = directory / settings["warehouse"]
     check_folder(directory)
     check_warehouse(directory, warehouse)
@@ -130,12 +140,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=42, help="Random seed; the same seed gives the same files."
     )
-    parser.add_argument("--difficulty", default="default", help="Generator setting: default or hard.")
+    parser.add_argument(
+        "--difficulty", default="default", help="Generator setting: default, hard or adversarial."
+    )
+    parser.add_argument(
+        "--memory-limit",
+        default="2GB",
+        help="DuckDB memory limit of the run (default 2GB; the process's peak memory is printed).",
+    )
     args = parser.parse_args(argv)
     if args.records < 1:
         parser.error("--records must be at least 1")
     try:
-        result = bench_dedupe(args.dir, args.records, seed=args.seed, difficulty=args.difficulty)
+        result = bench_dedupe(
+            args.dir, args.records, seed=args.seed, difficulty=args.difficulty, memory_limit=args.memory_limit
+        )
     except (ConfigError, DataError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -150,6 +169,10 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"  {result.records:,} customer records -> {result.customers:,} customers; "
         f"{result.candidate_pairs:,} candidate pairs, {result.probabilistic_links:,} probabilistic links"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+    print(
+        f"  peak memory of the process (generate, extract, dedupe): {peak:.2f} GiB (DuckDB limit {args.memory_limit})"
     )
 
 
