@@ -113,6 +113,26 @@ def labelled_m(
     return m
 
 
+def level_patterns(
+    levels: dict[str, np.ndarray], u: dict[str, np.ndarray]
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The distinct combinations of levels among the pairs (per comparison, its level in each combination)
+    and how many pairs have each: EM works on a few thousand patterns instead of millions of pairs."""
+    pairs = len(next(iter(levels.values()))) if levels else 0
+    if pairs == 0:
+        return {name: np.zeros(0, np.int8) for name in levels}, np.zeros(0)
+    key = np.zeros(pairs, np.int64)
+    for name, level in levels.items():  # mixed radix: level + 1 (missing is -1) in base levels + 1
+        key = key * (len(u[name]) + 1) + (level.astype(np.int64) + 1)
+    distinct, counts = np.unique(key, return_counts=True)
+    patterns = {}
+    for name in reversed(levels):
+        base = len(u[name]) + 1
+        patterns[name] = (distinct % base - 1).astype(np.int8)
+        distinct = distinct // base
+    return {name: patterns[name] for name in levels}, counts.astype(np.float64)
+
+
 def estimate_parameters(
     levels: dict[str, np.ndarray],
     u: dict[str, np.ndarray],
@@ -130,33 +150,34 @@ def estimate_parameters(
     a wrong mode (pairs that merely live in the same city) when fields are correlated.
     """
     fixed_m = fixed_m or {}
-    pairs = len(next(iter(levels.values()))) if levels else 0
+    patterns, counts = level_patterns(levels, u)
+    total = float(counts.sum())
     m = {name: fixed_m.get(name, _prior_m(len(u[name]))) for name in levels}
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
     for iteration in range(1, iterations + 1):
-        if pairs == 0:
+        if total == 0:
             break
         done = iteration
-        log_odds = np.full(pairs, np.log(prior / (1 - prior)))
-        for name, level in levels.items():
+        log_odds = np.full(counts.size, np.log(prior / (1 - prior)))
+        for name, level in patterns.items():
             seen = level >= 0
             log_odds[seen] += np.log(m[name][level[seen]]) - np.log(blocked_u[name][level[seen]])
         posterior = 1 / (1 + np.exp(-np.clip(log_odds, -50, 50)))
         change = 0.0
-        for name, level in levels.items():
+        for name, level in patterns.items():
             seen = level >= 0
-            targets = [(blocked_u, 1 - posterior[seen])]
+            targets = [(blocked_u, counts[seen] * (1 - posterior[seen]))]
             if name not in fixed_m:
-                targets.append((m, posterior[seen]))
+                targets.append((m, counts[seen] * posterior[seen]))
             for target, weights in targets:
-                counts = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
-                updated = np.clip(counts / max(counts.sum(), 1e-9), 1e-4, None)
+                tally = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
+                updated = np.clip(tally / max(tally.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
                 change = max(change, float(np.abs(updated - target[name]).max()))
                 target[name] = updated
-        new_prior = float(np.clip(posterior.mean(), 1e-6, 0.999))
+        new_prior = float(np.clip((counts * posterior).sum() / total, 1e-6, 0.999))
         change = max(change, abs(new_prior - prior))
         prior = new_prior
         if change < tolerance:

@@ -11,7 +11,7 @@ from tasks.dedupe.comparisons import DEFAULT_COMPARISONS
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
-from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m
+from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m, level_patterns
 
 
 def records(rows: list[dict]) -> pl.DataFrame:
@@ -211,3 +211,14 @@ def test_match_records_links_a_typo_without_a_shared_identifier() -> None:
         "probabilistic:name_dob_address_city_email",
         "probabilistic:name_dob_address_city",
     ]
+
+
+def test_level_patterns_count_the_distinct_combinations() -> None:
+    levels = {
+        "gender": np.array([1, 1, 0, -1, 1], dtype=np.int8),
+        "dob": np.array([4, 4, 0, 0, -1], dtype=np.int8),
+    }
+    u = {"gender": np.array([0.5, 0.5]), "dob": np.full(5, 0.2)}
+    patterns, counts = level_patterns(levels, u)
+    combos = sorted(zip(patterns["gender"].tolist(), patterns["dob"].tolist(), counts.tolist(), strict=True))
+    assert combos == [(-1, 0, 1.0), (0, 0, 1.0), (1, -1, 1.0), (1, 4, 2.0)]
