@@ -250,6 +250,7 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
             {"count": "largest cluster", "value": result.largest_cluster},
             {"count": "candidate pairs", "value": result.candidate_pairs},
             {"count": "probabilistic links", "value": result.probabilistic_links},
+            {"count": "links left out by one-to-one", "value": result.one_to_one_dropped},
             {"count": "over-shared keys (not linked on)", "value": len(result.overshared_keys)},
             {"count": "suspicious clusters (re-split)", "value": len(result.suspicious_clusters)},
             {"count": "new customer ids", "value": ids["new_customers"]},
@@ -258,6 +259,16 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
         ],
         f"dedupe as of {as_of} ({ids['mode']} run): records, customers and links",
     )
+    if result.blocking:
+        record_counts(
+            "dedupe-blocking",
+            [
+                {"rule": b["rule"], "pairs counted": b["pairs"], "chosen": b["chosen"]}
+                for b in result.blocking
+            ],
+            f"dedupe as of {as_of}: the blocking rules the data offered, the pairs each would propose, and those "
+            f"chosen ({result.candidate_pairs} distinct candidate pairs compared)",
+        )
     get_run_logger().info(
         "%d customer records -> %d customers (%d records merged, largest cluster %d)",
         result.records,

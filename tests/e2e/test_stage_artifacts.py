@@ -35,6 +35,12 @@ def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Pa
     dedupe = {row["count"]: row["value"] for row in tables["dedupe-counts"]}
     assert dedupe["customer records"] == summary["dedupe"]["records"]
     assert dedupe["customers"] == summary["dedupe"]["customers"]
+    # the blocking rules chosen from the data, with the pairs each was counted to propose
+    assert tables["dedupe-blocking-counts"] == [
+        {"rule": b["rule"], "pairs counted": b["pairs"], "chosen": b["chosen"]}
+        for b in summary["dedupe"]["blocking"]
+    ]
+    assert any(b["chosen"] for b in summary["dedupe"]["blocking"])
     segment = {row["table"]: row["rows"] for row in tables["segment-counts"]}
     assert segment["segments.customer_segments"] == summary["segments"]["customers"]
     assert segment["segments.rfm_scores"] == summary["segments"]["scored"]
