@@ -47,6 +47,7 @@ class DedupeResult:
     suspicious_clusters: list[str]  # clusters above max_cluster_size, and what was done with them
     blocking: list[dict] = field(default_factory=list)  # each candidate rule: rule, pairs counted, chosen
     one_to_one_dropped: int = 0  # links left out by the one-to-one constraint
+    unreadable_values: dict[str, int] = field(default_factory=dict)  # per comparison: values read as missing
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -155,6 +156,7 @@ class Resolution:
     links: int
     blocking: list[dict]
     one_to_one_dropped: int
+    unreadable_values: dict[str, int]
 
 
 def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
@@ -190,6 +192,7 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
         links=0 if links is None else links.height,
         blocking=[asdict(rule) for rule in outcome.blocking] if outcome else [],
         one_to_one_dropped=dropped,
+        unreadable_values=outcome.unreadable if outcome else {},
     )
 
 
@@ -216,6 +219,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
         candidates, link_count = resolution.candidate_pairs, resolution.links
         blocking, dropped = resolution.blocking, resolution.one_to_one_dropped
+        unreadable = resolution.unreadable_values
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
@@ -231,6 +235,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         suspicious_clusters=suspicious,
         blocking=blocking,
         one_to_one_dropped=dropped,
+        unreadable_values=unreadable,
     )
 
 
@@ -259,6 +264,13 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
         ],
         f"dedupe as of {as_of} ({ids['mode']} run): records, customers and links",
     )
+    for name, count in result.unreadable_values.items():
+        get_run_logger().warning(
+            "comparison %s: %d records have a value that cannot be read as its kind (compared as missing); "
+            "map it with an explicit conversion in match_columns (e.g. strptime for dates)",
+            name,
+            count,
+        )
     if result.blocking:
         record_counts(
             "dedupe-blocking",

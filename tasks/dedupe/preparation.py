@@ -48,19 +48,54 @@ def _digits(column: str) -> pl.Expr:
     return pl.when(digits == "").then(None).otherwise(digits)
 
 
+DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")  # text dates read without a config format
+
+
 def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Series:
-    """An attribute as numbers for a date or numeric comparison (null where unreadable)."""
+    """An attribute as numbers for a date (days since 1970-01-01) or numeric comparison; null where unreadable
+    (see unreadable_values). Text dates are read in DATE_FORMATS (year first: 03/01 is never guessed; map
+    another layout with strptime in match_columns); text amounts without currency marks, spaces and
+    thousands separators (1,234.50 and 1.234,50 both 1234.5; 12,50 is 12.5)."""
     values = records[attribute]
     if kind == "date":
         if values.dtype == pl.String:
-            values = values.str.strip_chars().str.slice(0, 10).str.to_date(strict=False)
+            text = values.str.strip_chars().str.slice(0, 10)
+            values = pl.select(
+                pl.coalesce(text.str.to_date(f, strict=False) for f in DATE_FORMATS)
+            ).to_series()
         elif values.dtype != pl.Date:
             values = values.cast(pl.Date, strict=False)
         return values.cast(pl.Int32, strict=False).cast(pl.Float64)
     if values.dtype == pl.String:
-        values = values.str.replace_all(r"[,\s¥￥$€£元]", "")
+        text = values.str.replace_all(r"[\s¥￥$€£元]|RMB|CNY|USD|EUR|GBP", "")
+        european = text.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$") | text.str.contains(
+            r"^[+-]?\d+,\d{1,2}$"
+        )
+        text = pl.select(
+            pl.when(european)
+            .then(text.str.replace_all(r"\.", "").str.replace(",", "."))
+            .otherwise(text.str.replace_all(",", ""))
+        ).to_series()
+        values = text
     numbers = values.cast(pl.Float64, strict=False)
     return numbers.fill_nan(None)
+
+
+def unreadable_values(
+    records: pl.DataFrame, prepared: pl.DataFrame, comparisons: Sequence[Comparison]
+) -> dict[str, int]:
+    """Per date or numeric comparison of a match column, the records whose value could not be read (a value
+    there, none prepared): they count as missing, and the run summary says how many."""
+    found = {}
+    for item in comparisons:
+        if item.kind in NUMERIC_KINDS and item.attribute in records.columns:
+            given = records[item.attribute].is_not_null()
+            if records[item.attribute].dtype == pl.String:
+                given &= records[item.attribute].str.strip_chars() != ""
+            count = int((given & prepared[item.column].is_null()).sum())
+            if count:
+                found[item.name] = count
+    return found
 
 
 def _attribute_column(records: pl.DataFrame, item: Comparison) -> pl.Expr:

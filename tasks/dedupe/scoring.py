@@ -17,7 +17,7 @@ import polars as pl
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
 from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, node_positions
-from tasks.dedupe.preparation import prepare_records
+from tasks.dedupe.preparation import prepare_records, unreadable_values
 from tasks.dedupe.training import (
     Parameters,
     estimate_parameters,
@@ -162,6 +162,7 @@ class MatchOutcome:
     skipped_blocks: list[str]
     parameters: Parameters | None
     blocking: list[BlockingRule] = field(default_factory=list)
+    unreadable: dict[str, int] = field(default_factory=dict)  # per comparison, values read as missing
     prior: float | None = None  # the match probability of two records taken at random, scores start from it
 
 
@@ -206,6 +207,7 @@ def match_records(
         return MatchOutcome(empty, 0, [], None)
     groups = np.zeros(records.height, np.int64) if groups is None else np.asarray(groups)
     prepared = prepare_records(records, comparisons)
+    unreadable = unreadable_values(records, prepared, comparisons)
     budget = pair_budget(prepared.height, settings.max_candidate_pairs)
     pairs, skipped, blocking = candidate_pairs(
         prepared, settings.rules, settings.max_block_size, wh, comparisons, budget
@@ -213,7 +215,7 @@ def match_records(
     position = node_positions(prepared)
     pairs = link_type_filter(pairs, groups, position, settings.link_type)
     if pairs.is_empty():
-        return MatchOutcome(empty, 0, skipped, None, blocking)
+        return MatchOutcome(empty, 0, skipped, None, blocking, unreadable=unreadable)
     coded = code_records(prepared, comparisons)
     levels = comparison_levels(prepared, pairs, coded, comparisons)
     # EM learns as well from a uniform sample of a million candidate pairs as from all of them
@@ -248,7 +250,9 @@ def match_records(
         threshold,
         evidence=True,
     )
-    return MatchOutcome(links, pairs.height, skipped, parameters, blocking, random_pair_prior)
+    return MatchOutcome(
+        links, pairs.height, skipped, parameters, blocking, unreadable=unreadable, prior=random_pair_prior
+    )
 
 
 def _linkable_pairs(groups: np.ndarray, link_type: str) -> float:

@@ -79,6 +79,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",
             *(f"- {c}" for c in dedupe["suspicious_clusters"]),
         ]
+    if dedupe.get("unreadable_values"):
+        parts += [
+            "Match-column values the matcher could not read as their kind (compared as missing):",
+            *(f"- {name}: {count} records" for name, count in dedupe["unreadable_values"].items()),
+        ]
     if dedupe.get("blocking"):
         chosen = [b for b in dedupe["blocking"] if b["chosen"]]
         parts += [

@@ -12,7 +12,7 @@ from tasks.dedupe import one_to_one
 from tasks.dedupe.blocking import candidate_pairs, candidate_rules, choose_rules, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, build_comparisons, comparison
 from tasks.dedupe.levels import comparison_levels, node_positions
-from tasks.dedupe.preparation import prepare_records
+from tasks.dedupe.preparation import prepare_records, unreadable_values
 from tasks.dedupe.scoring import MatchSettings, link_type_filter, match_records
 from tasks.shared.config import ComparisonConfig, DedupeConfig
 
@@ -281,3 +281,22 @@ def test_a_han_name_and_its_pinyin_agree_just_below_exact() -> None:
     # stay different surnames (张, 章); Latin against Latin is compared as written (exact)
     assert levels["given"].tolist() == [2, 3, 3]
     assert levels["family"].tolist() == [2, 0, 3]
+
+
+def test_amounts_and_dates_as_text_are_read_or_counted_as_unreadable() -> None:
+    configured = build_comparisons(
+        [ComparisonConfig(name="amount", kind="numeric"), ComparisonConfig(name="paid", kind="date")]
+    )
+    records = pl.DataFrame(
+        {
+            "node": list(range(8)),
+            "amount": ["¥1,234.50", "1.234,50", "12,50", "-12.00", "abc", "", None, "RMB 88"],
+            "paid": ["2026/03/01", "01.03.2026", "2026-03-02", "20260303", "x", "2026.3.1", None, " "],
+        }
+    )
+    prepared = prepare_records(records, configured)
+    assert prepared["c_amount"].to_list() == [1234.5, 1234.5, 12.5, -12.0, None, None, None, 88.0]
+    # days since 1970-01-01: 2026-03-01 is day 20513; 01.03.2026 is not guessed (day or month first?)
+    assert prepared["c_paid"].to_list() == [20513, None, 20514, 20515, None, 20513, None, None]
+    # a value there but not readable: 'abc' (an empty text is no value); '01.03.2026' and 'x'
+    assert unreadable_values(records, prepared, configured) == {"amount": 1, "paid": 2}
