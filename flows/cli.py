@@ -310,6 +310,25 @@ def published_warehouse(pipeline: PipelineConfig, table: str) -> Iterator[Wareho
         yield wh
 
 
+def read_published(
+    config: Path, table: str, read: Callable[[PipelineConfig, Warehouse], T], locked_hint: str = ""
+) -> T:
+    """What read returns from the warehouse opened read-only (published_warehouse); a config or data error,
+    or the warehouse locked by a run writing it (then named, and locked_hint added), ends the command."""
+    from tasks.shared.lock import lock_holder
+    from tasks.shared.warehouse import WarehouseLockedError
+
+    try:
+        pipeline = load_config(config)
+        with published_warehouse(pipeline, table) as wh:
+            return read(pipeline, wh)
+    except WarehouseLockedError:
+        holder = lock_holder(pipeline.warehouse_path)
+        _fail(DataError(f"the warehouse is being written right now by {holder}{locked_hint}"))
+    except (ConfigError, DataError) as error:
+        _fail(error)
+
+
 @app.command()
 def profile(
     config: ConfigOption,
@@ -322,26 +341,20 @@ def profile(
     ] = None,
 ) -> None:
     """Show what is published: segment sizes of a day and the latest runs, or one customer's profile (read-only)."""
-    from tasks.shared.lock import lock_holder
-    from tasks.shared.warehouse import WarehouseLockedError
-
     if customer_id is not None:
         return customer_profile(config, customer_id, as_of)
-    try:
-        pipeline = load_config(config)
-        with published_warehouse(pipeline, "published.runs") as wh:
-            shown = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
-            sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": shown})]
-            runs = wh.rows(
-                "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
-            )
-    except WarehouseLockedError:
-        holder = lock_holder(pipeline.warehouse_path)
-        _fail(
-            DataError(f"the warehouse is being written right now by {holder}; try again when it has finished")
+
+    def published(_: PipelineConfig, wh: Warehouse) -> tuple[date, list[tuple], list[tuple]]:
+        shown = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
+        sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": shown})]
+        runs = wh.rows(
+            "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
         )
-    except (ConfigError, DataError) as error:
-        _fail(error)
+        return shown, sizes, runs
+
+    shown, sizes, runs = read_published(
+        config, "published.runs", published, "; try again when it has finished"
+    )
     typer.echo(f"Published segments as of {shown}: {sum(n for *_, n in sizes):,} customers")
     for name, label, count in sizes:
         typer.echo(f"  {name:<20} {count:>9,}  {label or ''}")
@@ -358,19 +371,14 @@ def explain(
 ) -> None:
     """Explain how the matcher scores two customer records, linked or not: each comparison's match weight (read-only)."""
     from tasks.dedupe.explain import explain_pair, parse_record, render_explanation
-    from tasks.shared.lock import lock_holder
-    from tasks.shared.warehouse import WarehouseLockedError
 
-    try:
-        pipeline = load_config(config)
-        with published_warehouse(pipeline, "core.identity_map") as wh:
-            text = render_explanation(explain_pair(wh, pipeline, parse_record(first), parse_record(second)))
-    except WarehouseLockedError:
-        _fail(
-            DataError(f"the warehouse is being written right now by {lock_holder(pipeline.warehouse_path)}")
-        )
-    except (ConfigError, DataError) as error:
-        _fail(error)
+    text = read_published(
+        config,
+        "core.identity_map",
+        lambda pipeline, wh: render_explanation(
+            explain_pair(wh, pipeline, parse_record(first), parse_record(second))
+        ),
+    )
     typer.echo(text, nl=False)
 
 
@@ -402,19 +410,12 @@ def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:
     """Print one customer's identities, golden record, features, segments and tags (read-only)."""
     from tasks.publish.profile import customer_profile as load_profile
     from tasks.publish.profile import render_profile
-    from tasks.shared.lock import lock_holder
-    from tasks.shared.warehouse import WarehouseLockedError
 
-    try:
-        pipeline = load_config(config)
-        with published_warehouse(pipeline, "published.customer_segments") as wh:
-            text = render_profile(load_profile(wh, customer_id, parse_day(as_of)))
-    except WarehouseLockedError:
-        _fail(
-            DataError(f"the warehouse is being written right now by {lock_holder(pipeline.warehouse_path)}")
-        )
-    except (ConfigError, DataError) as error:
-        _fail(error)
+    text = read_published(
+        config,
+        "published.customer_segments",
+        lambda _, wh: render_profile(load_profile(wh, customer_id, parse_day(as_of))),
+    )
     typer.echo(text, nl=False)
 
 

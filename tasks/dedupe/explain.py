@@ -162,8 +162,61 @@ def store_match_evidence(
     return count
 
 
+def trained_comparisons(stored: pl.DataFrame) -> dict[str, dict[str, object]]:
+    """What each comparison of core.match_parameters (the prior left out) was: its kind, attribute,
+    term_frequency and level labels."""
+    return {
+        name: {
+            "kind": group["kind"][0],
+            "attribute": group["attribute"][0],
+            "term_frequency": group["term_frequency"][0],
+            "levels": tuple(group["label"]),
+        }
+        for (name,), group in stored.filter(pl.col("level").is_not_null()).group_by(
+            "comparison", maintain_order=True
+        )
+    }
+
+
+def _setting(value: object) -> str:
+    """A comparison setting as the config writes it (true/false, levels in parentheses)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, tuple):
+        return f"({', '.join(map(str, value))})"
+    return str(value)
+
+
+def comparison_changes(trained: dict[str, dict[str, object]], comparisons: Sequence[Comparison]) -> list[str]:
+    """How these comparisons differ from the trained ones (trained_comparisons), one phrase per comparison
+    that changed, in the config's order then the dropped ones; empty when the stored parameters fit them."""
+    changes = []
+    for item in comparisons:
+        now = {
+            "kind": item.kind,
+            "attribute": item.attribute,
+            "term_frequency": item.term_frequency,
+            "levels": item.labels(),
+        }
+        before = trained.get(item.name)
+        if before is None:
+            changes.append(f"{item.name} is new")
+            continue
+        changed = [
+            f"{setting} {_setting(before[setting])} -> {_setting(value)}"
+            for setting, value in now.items()
+            if before[setting] != value
+        ]
+        if changed:
+            changes.append(f"{item.name}: {', '.join(changed)}")
+    names = {item.name for item in comparisons}
+    changes += [f"{name} was dropped" for name in trained if name not in names]
+    return changes
+
+
 def stored_parameters(wh: Warehouse, comparisons: Sequence[Comparison]) -> tuple[Parameters, float]:
-    """The parameters and prior of the last dedupe run (core.match_parameters), for these comparisons."""
+    """The parameters and prior of the last dedupe run (core.match_parameters), for these comparisons
+    (a DataError when any comparison's kind, attribute, term frequency or levels changed since)."""
     if not wh.table_exists("core.match_parameters"):
         raise DataError("no match parameters in the warehouse yet: run dedupe (segments run) first")
     stored = wh.frame("select * from core.match_parameters order by position, level")
@@ -173,20 +226,15 @@ def stored_parameters(wh: Warehouse, comparisons: Sequence[Comparison]) -> tuple
             "records or no candidate pairs): there is nothing to explain a pair with"
         )
     prior = float(stored.filter(pl.col("comparison") == PRIOR)["m"][0])
-    labels = {
-        name: tuple(group["label"])
-        for (name,), group in stored.filter(pl.col("level").is_not_null()).group_by(
-            "comparison", maintain_order=True
-        )
-    }
-    expected = {item.name: item.labels() for item in comparisons}
-    if labels != expected:
+    trained = trained_comparisons(stored)
+    changes = comparison_changes(trained, comparisons)
+    if changes:
         raise DataError(
-            "the config's comparisons (dedupe.comparisons) differ from those the last dedupe run trained: "
-            f"run dedupe again (stored: {', '.join(labels)}; config: {', '.join(expected)})"
+            "the config's comparisons (dedupe.comparisons) differ from those the last dedupe run trained "
+            f"({'; '.join(changes)}): run dedupe again to explain pairs with them"
         )
-    m = {name: stored.filter(pl.col("comparison") == name)["m"].to_numpy() for name in labels}
-    u = {name: stored.filter(pl.col("comparison") == name)["u"].to_numpy() for name in labels}
+    m = {name: stored.filter(pl.col("comparison") == name)["m"].to_numpy() for name in trained}
+    u = {name: stored.filter(pl.col("comparison") == name)["u"].to_numpy() for name in trained}
     columns = {item.name: item.column for item in comparisons}
     return Parameters(m=m, u=u, prior=prior, iterations=0, columns=columns), prior
 

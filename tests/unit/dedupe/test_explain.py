@@ -1,6 +1,7 @@
 """Explained links (tasks/dedupe/explain.py): the match evidence a dedupe run stores, and explain_pair."""
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import numpy as np
 import polars as pl
@@ -8,7 +9,7 @@ import pytest
 
 from tasks.dedupe import customer_match_records, dedupe_all, probabilistic_links
 from tasks.dedupe.comparisons import build_comparisons
-from tasks.dedupe.explain import explain_pair, parse_record, render_explanation
+from tasks.dedupe.explain import comparison_changes, explain_pair, parse_record, render_explanation
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import score_pairs
@@ -208,8 +209,65 @@ def test_explain_pair_refuses_unknown_records_and_other_comparisons(wh: Warehous
     with pytest.raises(DataError, match="two different customer records"):
         explain_pair(wh, world_config(), ("crm", "m1"), ("crm", "m1"))
     other = world_config(comparisons=[{"name": "dob", "kind": "exact", "column": "birth_date"}])
-    with pytest.raises(DataError, match="differ from those the last dedupe run trained"):
+    with pytest.raises(DataError, match="differ from those the last dedupe run trained") as refused:
         explain_pair(wh, other, ("crm", "m1"), ("crm", "m11"))
+    assert "(dob: kind birth_date -> exact, levels (different, within 10 years, " in str(refused.value)
+    assert str(refused.value).endswith(" -> (different, exact)): run dedupe again to explain pairs with them")
     with pytest.raises(DataError, match="source:source_id"):
         parse_record("m1")
     assert parse_record("crm:m:1") == ("crm", "m:1")
+
+
+@pytest.mark.parametrize(
+    ("changed", "change"),
+    [
+        ({"term_frequency": False}, "given: term_frequency true -> false"),
+        ({"column": "full_name"}, "given: attribute given_name -> full_name"),
+        (
+            {"column": "full_name", "term_frequency": False},
+            "given: attribute given_name -> full_name, term_frequency true -> false",
+        ),
+    ],
+)
+def test_explain_pair_refuses_a_comparison_changed_with_the_same_levels(
+    wh: Warehouse, changed: dict[str, object], change: str
+) -> None:
+    """Same kind and levels, another attribute or term frequency: the stored m and u are not its own."""
+    given = {"name": "given", "kind": "name", "column": "given_name", "term_frequency": True}
+    explain_pair(wh, world_config(comparisons=[given]), ("crm", "m1"), ("crm", "m11"))  # as trained
+    with pytest.raises(DataError) as refused:
+        explain_pair(wh, world_config(comparisons=[given | changed]), ("crm", "m1"), ("crm", "m11"))
+    assert str(refused.value) == (
+        "the config's comparisons (dedupe.comparisons) differ from those the last dedupe run trained "
+        f"({change}): run dedupe again to explain pairs with them"
+    )
+
+
+def test_explain_pair_names_a_comparison_the_last_run_did_not_train(wh: Warehouse) -> None:
+    extra = {"name": "nickname", "kind": "string", "column": "full_name"}
+    with pytest.raises(DataError, match=r"\(nickname is new\): run dedupe again"):
+        explain_pair(wh, world_config(comparisons=[extra]), ("crm", "m1"), ("crm", "m11"))
+
+
+def test_comparison_changes_names_each_changed_new_and_dropped_comparison() -> None:
+    given, city, gender = COMPARISONS["given"], COMPARISONS["city"], COMPARISONS["gender"]
+    trained = {
+        item.name: {
+            "kind": item.kind,
+            "attribute": item.attribute,
+            "term_frequency": item.term_frequency,
+            "levels": item.labels(),
+        }
+        for item in (given, city, replace(gender, name="old"))
+    }
+    assert comparison_changes(trained, [given, city]) == ["old was dropped"]
+    assert comparison_changes(trained, [replace(given, term_frequency=False), gender, city]) == [
+        "given: term_frequency true -> false",
+        "gender is new",
+        "old was dropped",
+    ]
+    assert comparison_changes(trained, [given, replace(city, kind="exact", attribute="town")]) == [
+        "city: kind place -> exact, attribute city -> town, levels "
+        f"({', '.join(city.labels())}) -> (different, exact)",
+        "old was dropped",
+    ]

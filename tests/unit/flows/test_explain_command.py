@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from flows.cli import app
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse, WarehouseLockedError
 from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
 
 
@@ -66,4 +66,51 @@ def test_profile_of_a_linked_customer_shows_the_waterfall(config_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert (
         "  by a probabilistic link crm:m4 ~ web:w2 (probabilistic:name_dob_address_city): " in result.output
+    )
+
+
+def test_explain_refuses_a_config_whose_comparisons_changed_since_the_run(config_path: Path) -> None:
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    given = {"name": "given", "kind": "name", "column": "given_name", "term_frequency": False}
+    config["dedupe"] = {**config.get("dedupe", {}), "comparisons": [given]}
+    changed = config_path.with_name("changed.yaml")
+    changed.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", "--config", str(changed), "crm:m1", "crm:m11"])
+    assert result.exit_code == 2
+    assert (
+        "(given: term_frequency true -> false): run dedupe again to explain pairs with them" in result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["profile"], "a test holder; try again when it has finished\n"),
+        (["profile", "web:w2"], "a test holder\n"),
+        (["explain", "crm:m1", "crm:m11"], "a test holder\n"),
+    ],
+)
+def test_a_warehouse_being_written_is_named_by_its_writer(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch, arguments: list[str], message: str
+) -> None:
+    def locked(*_: object, **__: object) -> Warehouse:
+        raise WarehouseLockedError("held")
+
+    monkeypatch.setattr(Warehouse, "open", staticmethod(locked))
+    monkeypatch.setattr("tasks.shared.lock.lock_holder", lambda _: "a test holder")
+    result = CliRunner().invoke(app, [*arguments, "--config", str(config_path)])
+    assert result.exit_code == 2
+    assert result.output.endswith(f"error: the warehouse is being written right now by {message}")
+
+
+@pytest.mark.parametrize("arguments", [["profile"], ["profile", "web:w2"], ["explain", "crm:m1", "crm:m11"]])
+def test_a_missing_warehouse_says_to_run_first(config_path: Path, arguments: list[str]) -> None:
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config["warehouse"] = str(config_path.with_name("none.duckdb"))
+    missing = config_path.with_name("missing.yaml")
+    missing.write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(app, [*arguments, "--config", str(missing)])
+    assert result.exit_code == 2
+    assert f"error: no warehouse at {config_path.with_name('none.duckdb')} yet: run `segments run` first" in (
+        result.output
     )
