@@ -1,9 +1,10 @@
 -- The match columns of one customers source (sources[].match_columns): extra attributes the matcher
 -- compares, evaluated on each record's raw row (raw keeps every column of the source file).
 -- Grain: one row per customer record of the source in core.customer_records. Key: record_source, record_id.
--- Parameters: $source. {{raw_table}}: raw.<source>; {{columns}}: `try(<expression>) as <name>` per match
--- column (expressions checked by tasks.shared.expressions.check_expression; a value an expression cannot
--- compute on a row is null there, counted in the run summary).
+-- Parameters: $source. {{raw_table}}: raw.<source>; {{columns}}: `<sql> as <name>` per match column, the
+-- sql built by tasks/dedupe/__init__.py from the config's expression (checked by
+-- tasks.shared.expressions.check_expression): `try(<expression>)` for the values (null on a row where the
+-- expression fails), or a 0/1 flag of such rows whose read columns have a value, counted in the run summary.
 with customer_records as (
     select * from core.customer_records where source = $source
 ),

@@ -3,8 +3,6 @@
 -- Grain: one row per customer record observed as of the cutoff (in core.record_observations).
 -- Key: record_source, record_id. Parameters: none.
 -- In record order: the matcher's random pairs (u) depend on the order, so runs are reproducible.
--- name_key is the pinyin key of the name (tasks.dedupe.normalize.name_key), to compare names written
--- in Han characters with the same names in Latin letters.
 -- The birth date is the normalized one: placeholder dates (1900-01-01, 1970-01-01, after as_of ...)
 -- are null there and never count as evidence.
 with customer_records as (
@@ -31,8 +29,7 @@ final as (
         city,
         province,
         postcode,
-        country,
-        name_key
+        country
     from customer_records
     where (source, source_id) in (select record_source, record_id from observations)
 )

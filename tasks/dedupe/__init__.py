@@ -26,9 +26,10 @@ from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.shared.artifacts import record_counts
-from tasks.shared.config import PipelineConfig
+from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
+from tasks.shared.expressions import expression_columns
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 
@@ -63,32 +64,55 @@ def match_settings(config: PipelineConfig) -> MatchSettings:
     )
 
 
+def _match_columns_frame(wh: Warehouse, source: SourceConfig, columns: dict[str, str]) -> pl.DataFrame:
+    """core/match_columns for one source: record_source, record_id and a column per SQL expression
+    (the config's match_columns expressions, checked by check_expression, wrapped by the callers)."""
+    fragment = ",\n        ".join(f"{sql} as {quote_identifier(name)}" for name, sql in columns.items())
+    sql = wh.model_sql(
+        "core/match_columns", identifiers={"raw_table": f"raw.{source.name}"}, fragments={"columns": fragment}
+    )
+    return wh.frame(sql, {"source": source.name})
+
+
 def customer_match_records(wh: Warehouse, config: PipelineConfig | None = None) -> pl.DataFrame:
     """Customer records with the fields the probabilistic matcher compares, one row per record.
 
     Only records observed as of the cutoff (in core.record_observations), in record order: the
     matcher's random pairs (u) depend on the order, so runs are reproducible. With a config, the
-    match columns of its customers sources too (null for the records of sources without them).
+    match columns of its customers sources too (null for the records of sources without them; null
+    where the expression fails on a row, counted by unreadable_match_columns).
     """
     records = wh.frame(wh.model_sql("core/match_records"))
-    extra = []
-    for source in config.sources if config else []:
-        if source.kind != "customers" or not source.match_columns:
-            continue
-        columns = ",\n        ".join(
-            f"try({expression}\n) as {quote_identifier(name)}"
-            for name, expression in source.match_columns.items()
+    extra = [
+        _match_columns_frame(
+            wh, source, {name: f"try({sql}\n)" for name, sql in source.match_columns.items()}
         )
-        sql = wh.model_sql(
-            "core/match_columns",
-            identifiers={"raw_table": f"raw.{source.name}"},
-            fragments={"columns": columns},
-        )
-        extra.append(wh.frame(sql, {"source": source.name}))
+        for source in (config.sources if config else [])
+        if source.kind == "customers" and source.match_columns
+    ]
     if not extra:
         return records
     attributes = pl.concat(extra, how="diagonal_relaxed")
     return records.join(attributes, on=["record_source", "record_id"], how="left", maintain_order="left")
+
+
+def unreadable_match_columns(wh: Warehouse, config: PipelineConfig) -> dict[str, int]:
+    """Per source.match_column, the records whose expression failed (null) although a column it reads has
+    a value: a date written in another layout than the strptime expects, a text that is no number."""
+    found = {}
+    for source in config.sources:
+        if source.kind != "customers" or not source.match_columns:
+            continue
+        flags = {}
+        for name, sql in source.match_columns.items():
+            read = " or ".join(f"{quote_identifier(c)} is not null" for c in sorted(expression_columns(sql)))
+            flags[name] = f"(try({sql}\n) is null and ({read or 'false'}))::int"
+        counts = _match_columns_frame(wh, source, {f"_{name}": sql for name, sql in flags.items()})
+        for name in flags:
+            count = int(counts[f"_{name}"].sum() or 0)
+            if count:
+                found[f"{source.name}.{name}"] = count
+    return found
 
 
 def one_to_one(links: pl.DataFrame, sources: list[list[str]]) -> pl.DataFrame:
@@ -167,9 +191,10 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
     from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
 
     settings = config.dedupe
-    links, outcome, dropped = None, None, 0
+    links, outcome, dropped, failed = None, None, 0, {}
     if settings.probabilistic:
         records = customer_match_records(wh, config)
+        failed = unreadable_match_columns(wh, config)
         links, outcome = probabilistic_links(records, config, wh)
         dropped = outcome.links.height - links.height
         store_match_evidence(wh, config, outcome, links, records)
@@ -192,7 +217,7 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
         links=0 if links is None else links.height,
         blocking=[asdict(rule) for rule in outcome.blocking] if outcome else [],
         one_to_one_dropped=dropped,
-        unreadable_values=outcome.unreadable if outcome else {},
+        unreadable_values=failed | (outcome.unreadable if outcome else {}),
     )
 
 
@@ -256,6 +281,10 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
             {"count": "candidate pairs", "value": result.candidate_pairs},
             {"count": "probabilistic links", "value": result.probabilistic_links},
             {"count": "links left out by one-to-one", "value": result.one_to_one_dropped},
+            *(
+                {"count": f"unreadable values of {name} (compared as missing)", "value": count}
+                for name, count in result.unreadable_values.items()
+            ),
             {"count": "over-shared keys (not linked on)", "value": len(result.overshared_keys)},
             {"count": "suspicious clusters (re-split)", "value": len(result.suspicious_clusters)},
             {"count": "new customer ids", "value": ids["new_customers"]},

@@ -10,16 +10,14 @@ pairs fit the budget. The keys are grouped in DuckDB (sql/core/blocking/).
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import polars as pl
 
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
 from tasks.dedupe.preparation import text_tokens
-from tasks.shared.contracts import BLOCKING_RULES, DEFAULT_BLOCKING
+from tasks.shared.contracts import BLOCKING_RULES, DEFAULT_BLOCKING, TOKEN_RULE, comparison_rules
 from tasks.shared.warehouse import Warehouse
 
-TOKEN_RULE = "_tokens"  # suffix of a rule whose key is one token of a free text (one block per token)
 PAIRS_PER_RECORD = 12  # the pair budget grows with the records beyond max_candidate_pairs
 
 
@@ -33,28 +31,10 @@ class BlockingRule:
 
 
 def candidate_rules(comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS) -> dict[str, tuple[str, ...]]:
-    """Every rule the data may choose from: the built-in ones, then rules on the configured comparisons of
-    match columns: each alone, each two together, a token rule for free text; date and numeric values
-    also by coarse buckets (`near_<name>_<grid>`: two offset grids, so that values within the widest
-    level share a bucket of one of them), beside an exact value of another comparison."""
-    rules = dict(BLOCKING_RULES)
-    extra = [c for c in comparisons if not c.canonical or c.column.startswith("c_")]
-    keyed = [c for c in extra if c.kind != "text"]
-    for c in keyed:
-        rules[c.name] = (c.column,)
-    for a, b in combinations(keyed, 2):
-        rules[f"{a.name}_{b.name}"] = (a.column, b.column)
-        for grid in (1, 2):
-            if b.bucket_width:
-                rules[f"{a.name}_near_{b.name}_{grid}"] = (a.column, f"{b.column}__{grid}")
-            if a.bucket_width:
-                rules[f"near_{a.name}_{b.name}_{grid}"] = (f"{a.column}__{grid}", b.column)
-            if a.bucket_width and b.bucket_width:
-                rules[f"near_{a.name}_near_{b.name}_{grid}"] = (f"{a.column}__{grid}", f"{b.column}__{grid}")
-    for c in extra:
-        if c.kind == "text":
-            rules[f"{c.name}{TOKEN_RULE}"] = (c.column,)
-    return rules
+    """Every rule the data may choose from: the built-in ones, then the rules on the comparisons of match
+    columns and of numbers (tasks.shared.contracts.comparison_rules)."""
+    extra = [(c.name, c.kind) for c in comparisons if c.column.startswith("c_")]
+    return dict(BLOCKING_RULES) | comparison_rules(extra)
 
 
 def pair_budget(records: int, max_candidate_pairs: int) -> int:

@@ -12,6 +12,8 @@ Comparing customer records runs in three steps:
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tasks.shared.contracts import COMPARED_FIELDS, NUMBER_KINDS
+
 # Default cuts of the levels below exact, best first (see Comparison).
 DEFAULT_THRESHOLDS: dict[str, tuple[float, ...]] = {
     "name": (0.92, 0.8),  # Jaro-Winkler similarity
@@ -23,27 +25,8 @@ DEFAULT_WINDOWS_DAYS = (1, 7, 30)
 DEFAULT_ABS_TOLERANCE = (0.01,)
 DEFAULT_REL_TOLERANCE = (0.01, 0.1)
 # Kinds compared as numbers (days for dates), not as coded strings.
-NUMERIC_KINDS = frozenset({"date", "numeric"})
 # Kinds whose values are Jaro-Winkler compared (Han script: exact or different).
 SIMILARITY_KINDS = frozenset({"name", "string", "place"})
-
-# Canonical customer fields -> the prepared column comparisons read (email: its local part, for the
-# email kind; the whole address otherwise).
-CANONICAL_COLUMNS: dict[str, str] = {
-    "given_name": "given",
-    "family_name": "family",
-    "full_name": "full",
-    "birth_date": "dob",
-    "email": "email_local",
-    "phone": "phone",
-    "national_id": "national_id",
-    "address": "address",
-    "city": "city",
-    "province": "province",
-    "postcode": "postcode",
-    "gender": "gender",
-    "country": "country",
-}
 
 
 @dataclass(frozen=True)
@@ -69,15 +52,15 @@ class Comparison:
     @property
     def canonical(self) -> bool:
         """Whether the attribute is a canonical customer field (else a match column)."""
-        return self.attribute in CANONICAL_COLUMNS
+        return self.attribute in COMPARED_FIELDS
 
     @property
     def column(self) -> str:
         """The prepared column compared (numbers for date and numeric kinds)."""
-        if self.canonical and self.kind not in NUMERIC_KINDS:
+        if self.canonical and self.kind not in NUMBER_KINDS:
             if self.attribute == "email" and self.kind != "email":
                 return "email"
-            return CANONICAL_COLUMNS[self.attribute]
+            return COMPARED_FIELDS[self.attribute]
         return f"c_{self.name}"
 
     def labels(self) -> tuple[str, ...]:
@@ -193,7 +176,6 @@ MATCH_FIELDS = (
     "province",
     "postcode",
     "country",
-    "name_key",
 )
 
 PREPARED_COLUMNS = (

@@ -7,8 +7,9 @@ import numpy as np
 import polars as pl
 from rapidfuzz import distance, process
 
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, NUMERIC_KINDS, SIMILARITY_KINDS, Comparison
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, SIMILARITY_KINDS, Comparison
 from tasks.dedupe.preparation import text_grams
+from tasks.shared.contracts import NUMBER_KINDS
 
 PAIR_CHUNK = 2_500_000  # candidate pairs compared or scored at a time (bounds the working memory)
 
@@ -79,11 +80,11 @@ def code_records(
 ) -> CodedRecords:
     """Code every compared column of prepared against one vocabulary (also across columns: given
     against family, birth date against its day-month swap); numbers as they are; text tokens with weights."""
-    numeric = sorted({c.column for c in comparisons if c.kind in NUMERIC_KINDS})
+    numeric = sorted({c.column for c in comparisons if c.kind in NUMBER_KINDS})
     # birth dates are also compared by days apart (written yyyymmdd)
     days = sorted({c.column for c in comparisons if c.kind == "birth_date"})
     columns = sorted(
-        {c.column for c in comparisons if c.kind not in NUMERIC_KINDS} | {"dob_swapped", "pinyin"}
+        {c.column for c in comparisons if c.kind not in NUMBER_KINDS} | {"dob_swapped", "pinyin"}
     )
     vocabulary = pl.concat([prepared[c].cast(pl.String).drop_nulls() for c in columns]).unique().sort()
     index = pl.DataFrame({"value": vocabulary, "code": np.arange(vocabulary.len(), dtype=np.int32)})
@@ -212,7 +213,7 @@ def comparison_levels(
     levels: dict[str, np.ndarray] = {}
     for item in comparisons:
         kind, top = item.kind, item.levels - 1
-        if kind in NUMERIC_KINDS:
+        if kind in NUMBER_KINDS:
             values = coded.numbers[item.column]
             a, b = values[left], values[right]
             missing = np.isnan(a) | np.isnan(b)
@@ -230,8 +231,10 @@ def comparison_levels(
         missing = (a < 0) | (b < 0)
         exact = a == b
         if kind in SIMILARITY_KINDS:
-            # Han script: one character more or less is another name, not a typo
+            # a Han name: one character more or less is another name, not a typo (names only: a Han
+            # address or occupation is compared by its similarity like any other text)
             han = (han_word[np.maximum(a, 0)] & (a >= 0)) | (han_word[np.maximum(b, 0)] & (b >= 0))
+            han &= kind == "name"
             # only similarities from the lowest level's threshold up are used (a hair below it, so
             # that rounding to float32 lands every pair on the same level as without the cutoff)
             thresholds = item.thresholds

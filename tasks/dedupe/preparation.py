@@ -3,9 +3,34 @@
 from collections.abc import Sequence
 
 import polars as pl
+from pypinyin import lazy_pinyin
 
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, NUMERIC_KINDS, Comparison
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, Comparison
 from tasks.dedupe.normalize import simplified_converter
+from tasks.shared.contracts import NUMBER_KINDS
+
+
+def _pinyin(values: pl.Series) -> pl.Series:
+    """A name part in pinyin letters (张 -> zhang, 伟明 -> weiming; Latin letters as they are), once per value."""
+    distinct = values.drop_nulls().unique()
+    cjk = distinct.filter(distinct.str.contains(r"\p{Han}"))
+    if cjk.is_empty():
+        return values
+    mapping = {v: "".join(lazy_pinyin(v)) for v in cjk.to_list()}
+    return values.replace(mapping)
+
+
+def name_pinyin(prepared: pl.DataFrame) -> pl.Series:
+    """The name as pinyin, to meet the same name written in Latin letters: family name and given name
+    (each as one word) sorted and joined, so 张伟明, Weiming Zhang and Zhang Weiming all give weimingzhang."""
+    family, given = _pinyin(prepared["family"]), _pinyin(prepared["given"])
+    parts = pl.DataFrame({"family": family, "given": given})
+    keyed = parts.select(
+        pl.when(pl.col("family").is_not_null() & pl.col("given").is_not_null())
+        .then(pl.concat_list("family", "given").list.sort().list.join(""))
+        .alias("pinyin")
+    )
+    return keyed["pinyin"]
 
 
 def _simplified(values: pl.Series) -> pl.Series:
@@ -55,7 +80,8 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
     """An attribute as numbers for a date (days since 1970-01-01) or numeric comparison; null where unreadable
     (see unreadable_values). Text dates are read in DATE_FORMATS (year first: 03/01 is never guessed; map
     another layout with strptime in match_columns); text amounts without currency marks, spaces and
-    thousands separators (1,234.50 and 1.234,50 both 1234.5; 12,50 is 12.5)."""
+    thousands separators, the decimal separator decided once per column (1,234.50 is 1234.5 in a column
+    written so, 1.234,50 in a column of decimal commas)."""
     values = records[attribute]
     if kind == "date":
         if values.dtype == pl.String:
@@ -68,15 +94,15 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
         return values.cast(pl.Int32, strict=False).cast(pl.Float64)
     if values.dtype == pl.String:
         text = values.str.replace_all(r"[\s¥￥$€£元]|RMB|CNY|USD|EUR|GBP", "")
-        european = text.str.contains(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$") | text.str.contains(
-            r"^[+-]?\d+,\d{1,2}$"
+        # one decimal separator per column: a comma where more values end in ,d or ,dd than in .d or .dd
+        comma = int(text.str.contains(r",\d{1,2}$").sum())
+        point = int(text.str.contains(r"\.\d{1,2}$").sum())
+        decimal_comma = comma > point
+        values = (
+            text.str.replace_all(r"\.", "").str.replace(",", ".")
+            if decimal_comma
+            else text.str.replace_all(",", "")
         )
-        text = pl.select(
-            pl.when(european)
-            .then(text.str.replace_all(r"\.", "").str.replace(",", "."))
-            .otherwise(text.str.replace_all(",", ""))
-        ).to_series()
-        values = text
     numbers = values.cast(pl.Float64, strict=False)
     return numbers.fill_nan(None)
 
@@ -84,11 +110,15 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
 def unreadable_values(
     records: pl.DataFrame, prepared: pl.DataFrame, comparisons: Sequence[Comparison]
 ) -> dict[str, int]:
-    """Per date or numeric comparison of a match column, the records whose value could not be read (a value
-    there, none prepared): they count as missing, and the run summary says how many."""
+    """Per date, birth date or numeric comparison of a match column, the records whose value could not be
+    read (a value there, none prepared): they count as missing, and the run summary says how many."""
     found = {}
     for item in comparisons:
-        if item.kind in NUMERIC_KINDS and item.attribute in records.columns:
+        if (
+            item.kind in (*NUMBER_KINDS, "birth_date")
+            and not item.canonical
+            and item.attribute in records.columns
+        ):
             given = records[item.attribute].is_not_null()
             if records[item.attribute].dtype == pl.String:
                 given &= records[item.attribute].str.strip_chars() != ""
@@ -101,12 +131,13 @@ def unreadable_values(
 def _attribute_column(records: pl.DataFrame, item: Comparison) -> pl.Expr:
     """The prepared values of a match column (or a canonical field compared by another kind than built in)."""
     source = item.attribute if item.attribute in records.columns else _RECORD_FIELDS.get(item.attribute)
-    if item.kind in NUMERIC_KINDS:
+    if item.kind in NUMBER_KINDS:
         return pl.lit(_number_column(records, source, item.kind)).alias(item.column)
     if item.kind == "name":
         return _name(source).alias(item.column)
-    if item.kind == "birth_date":
-        return pl.col(source).cast(pl.Date, strict=False).dt.strftime("%Y%m%d").alias(item.column)
+    if item.kind == "birth_date":  # a date, or text in a year-first layout (see _number_column)
+        days = _number_column(records, source, "date").cast(pl.Int32)
+        return pl.lit(days.cast(pl.Date).dt.strftime("%Y%m%d")).alias(item.column)
     text = _text(source)
     if item.kind in ("postcode", "code"):
         text = text.str.replace_all(r"[\s\-]", "")
@@ -136,7 +167,7 @@ def prepare_records(
         for c in extra
         if c.attribute in frame.columns
         and frame[c.attribute].dtype == pl.String
-        and c.kind not in NUMERIC_KINDS
+        and c.kind not in NUMBER_KINDS
     }
     for column in ("full_name", "given_name", "family_name", "city", "province", "address", *text_attributes):
         frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))
@@ -172,7 +203,6 @@ def prepare_records(
         _text("postcode").str.replace_all(r"\s", "").alias("postcode"),
         _text("province").str.replace_all(r"(省|市)$", "").alias("province"),
         _text("country").alias("country"),
-        pl.col("name_key").cast(pl.String).alias("pinyin"),
         pl.col("national_id")
         .cast(pl.String)
         .str.to_uppercase()
@@ -194,6 +224,7 @@ def prepare_records(
         for grid, shift in ((1, 0.0), (2, 0.5))
     ]
     return prepared.with_columns(
+        name_pinyin(prepared),
         *buckets,
         given1=pl.col("given").str.slice(0, 1),
         family1=pl.col("family").str.slice(0, 1),

@@ -121,6 +121,11 @@ def level_patterns(
     pairs = len(next(iter(levels.values()))) if levels else 0
     if pairs == 0:
         return {name: np.zeros(0, np.int8) for name in levels}, np.zeros(0)
+    if np.prod([float(len(u[name]) + 1) for name in levels]) >= 2.0**62:  # too many for one int64 key
+        distinct, counts = np.unique(np.stack(list(levels.values()), axis=1), axis=0, return_counts=True)
+        return {name: distinct[:, i].astype(np.int8) for i, name in enumerate(levels)}, counts.astype(
+            np.float64
+        )
     key = np.zeros(pairs, np.int64)
     for name, level in levels.items():  # mixed radix: level + 1 (missing is -1) in base levels + 1
         key = key * (len(u[name]) + 1) + (level.astype(np.int64) + 1)

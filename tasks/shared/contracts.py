@@ -225,6 +225,58 @@ WIDE_RULES = frozenset(
 DEFAULT_BLOCKING = tuple(rule for rule in BLOCKING_RULES if rule not in WIDE_RULES)
 
 
+# Canonical customer fields a comparison may read -> the matcher's prepared column (email: its local part,
+# for the email kind; tasks.dedupe.comparisons.Comparison.column).
+COMPARED_FIELDS: dict[str, str] = {
+    "given_name": "given",
+    "family_name": "family",
+    "full_name": "full",
+    "birth_date": "dob",
+    "email": "email_local",
+    "phone": "phone",
+    "national_id": "national_id",
+    "address": "address",
+    "city": "city",
+    "province": "province",
+    "postcode": "postcode",
+    "gender": "gender",
+    "country": "country",
+}
+# Compared as numbers (days for dates): their values are also blocked by coarse buckets.
+NUMBER_KINDS = frozenset({"date", "numeric"})
+# Names the matcher's records and parameters use for themselves: no match column or comparison takes them.
+RESERVED_MATCH_NAMES = frozenset(
+    {"node", "record_source", "record_id", "email_norm", "phone_norm", "name_key", "prior", "pinyin"}
+)
+
+
+def comparison_rules(comparisons: list[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
+    """Blocking rules on the configured comparisons of match columns ((name, kind) each; prepared column
+    c_<name>): each alone, each two together, a date or number by the coarse buckets of two offset grids
+    (c_<name>__1, __2) beside another's exact value or both by buckets, a free text by each of its words."""
+    rules: dict[str, tuple[str, ...]] = {}
+    keyed = [(name, kind) for name, kind in comparisons if kind != "text"]
+    for name, _ in keyed:
+        rules[name] = (f"c_{name}",)
+    for index, (a, a_kind) in enumerate(keyed):
+        for b, b_kind in keyed[index + 1 :]:
+            rules[f"{a}_{b}"] = (f"c_{a}", f"c_{b}")
+            for grid in (1, 2):
+                if b_kind in NUMBER_KINDS:
+                    rules[f"{a}_near_{b}_{grid}"] = (f"c_{a}", f"c_{b}__{grid}")
+                if a_kind in NUMBER_KINDS:
+                    rules[f"near_{a}_{b}_{grid}"] = (f"c_{a}__{grid}", f"c_{b}")
+                if a_kind in NUMBER_KINDS and b_kind in NUMBER_KINDS:
+                    rules[f"near_{a}_near_{b}_{grid}"] = (f"c_{a}__{grid}", f"c_{b}__{grid}")
+    for name, kind in comparisons:
+        if kind == "text":
+            rules[f"{name}{TOKEN_RULE}"] = (f"c_{name}",)
+    return rules
+
+
+TOKEN_RULE = "_tokens"  # suffix of a rule whose key is one word of a free text (one block per word)
+
+
 def end_of_day(as_of: date, timezone: str) -> datetime:
     """The exclusive end of day as_of in a time zone: data at or after it is not used for as_of."""
     return datetime.combine(as_of + timedelta(days=1), time.min, tzinfo=ZoneInfo(timezone))

@@ -9,7 +9,6 @@ from tasks.shared.config.pipeline import OrchestrationConfig, PipelineConfig, fo
 from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig
 from tasks.shared.config.sources import FILE_FORMATS, ConnectionConfig, SourceConfig, SourceFormat
 from tasks.shared.config.stages import (
-    COMPARABLE_FIELDS,
     DEFAULT_RULES,
     ComparisonConfig,
     DedupeConfig,
@@ -20,7 +19,6 @@ from tasks.shared.config.stages import (
 )
 
 __all__ = [
-    "COMPARABLE_FIELDS",
     "DEFAULT_RULES",
     "ComparisonConfig",
     "FILE_FORMATS",

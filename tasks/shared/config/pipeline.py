@@ -20,8 +20,14 @@ from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
 from tasks.shared.config.sources import SourceConfig
-from tasks.shared.config.stages import COMPARABLE_FIELDS, DedupeConfig, FeatureConfig, SegmentConfig
-from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE, DEFAULT_CURRENCY, MAX_AMOUNT_SCALE, end_of_day
+from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
+from tasks.shared.contracts import (
+    COMPARED_FIELDS,
+    DEFAULT_AMOUNT_SCALE,
+    DEFAULT_CURRENCY,
+    MAX_AMOUNT_SCALE,
+    end_of_day,
+)
 
 
 class OrchestrationConfig(BaseModel):
@@ -195,7 +201,7 @@ class PipelineConfig(BaseModel):
                 raise ValueError(
                     f"dedupe.one_to_one names {unknown}, not customers sources (those are {sorted(names)})"
                 )
-        attributes = set(COMPARABLE_FIELDS) | {c for s in customers for c in s.match_columns}
+        attributes = set(COMPARED_FIELDS) | {c for s in customers for c in s.match_columns}
         for comparison in self.dedupe.comparisons:
             if comparison.attribute not in attributes:
                 raise ValueError(

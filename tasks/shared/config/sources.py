@@ -11,6 +11,7 @@ from tasks.shared.contracts import (
     IDENTIFIER_FIELDS,
     MAX_AMOUNT_SCALE,
     REQUIRED_FIELDS,
+    RESERVED_MATCH_NAMES,
     SourceKind,
 )
 from tasks.shared.expressions import check_expression, expression_columns
@@ -211,6 +212,10 @@ class SourceConfig(BaseModel):
             check_name(name, "match column name")
             if name in CANONICAL_FIELDS["customers"]:
                 raise ValueError(f"match_columns.{name}: {name} is a canonical field; map it under columns")
+            if name in RESERVED_MATCH_NAMES:
+                raise ValueError(
+                    f"match_columns.{name}: {name} is a name the matcher uses itself; call it otherwise"
+                )
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"match_columns.{name}: {problem}")

@@ -6,7 +6,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from tasks.shared.config.checks import check_name, check_unique
-from tasks.shared.contracts import BLOCKING_RULES, EARLIEST_BIRTH_DATE
+from tasks.shared.contracts import (
+    BLOCKING_RULES,
+    COMPARED_FIELDS,
+    EARLIEST_BIRTH_DATE,
+    NUMBER_KINDS,
+    RESERVED_MATCH_NAMES,
+    comparison_rules,
+)
 from tasks.shared.rules import RuleError, compile_rule
 
 
@@ -192,22 +199,6 @@ class SegmentConfig(BaseModel):
 ComparisonKind = Literal[
     "exact", "name", "string", "code", "email", "birth_date", "date", "numeric", "postcode", "place", "text"
 ]
-# Canonical customer fields a comparison may read (beside the match_columns of customers sources).
-COMPARABLE_FIELDS = (
-    "full_name",
-    "given_name",
-    "family_name",
-    "gender",
-    "birth_date",
-    "email",
-    "phone",
-    "national_id",
-    "address",
-    "city",
-    "province",
-    "postcode",
-    "country",
-)
 
 
 class ComparisonConfig(BaseModel):
@@ -232,8 +223,9 @@ class ComparisonConfig(BaseModel):
     )
     thresholds: list[float] | None = Field(
         default=None,
-        description="string, name, place: Jaro-Winkler similarities of the levels below exact (default 0.9, "
-        "0.75); text: shares of trigram weight in common (default 0.8, 0.5, 0.25). Best first.",
+        description="string, name, place: Jaro-Winkler similarities of the levels below exact (default: string "
+        "0.9, 0.75; name 0.92, 0.8; place 0.88); text: shares of trigram weight in common (default 0.8, 0.5, "
+        "0.25). Best first.",
     )
     windows_days: list[int] | None = Field(
         default=None, description="date: days apart of the levels below equal (default 1, 7, 30)."
@@ -254,6 +246,8 @@ class ComparisonConfig(BaseModel):
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:
+        if value in RESERVED_MATCH_NAMES:
+            raise ValueError(f"{value!r} is a name the matcher uses itself; call the comparison otherwise")
         return check_name(value, "comparison name")
 
     @field_validator("thresholds", "abs_tolerance", "rel_tolerance", "windows_days")
@@ -395,13 +389,21 @@ class DedupeConfig(BaseModel):
 
     @model_validator(mode="after")
     def _known_blocking_rules(self) -> "DedupeConfig":
-        # rules on configured comparisons (amount, amount_txn_date, memo_tokens) are checked when they run
-        names = tuple(c.name for c in self.comparisons)
-        unknown = sorted(
-            r
-            for r in self.blocking_rules or []
-            if r not in BLOCKING_RULES and not r.startswith(names or ("\0",))
+        known = BLOCKING_RULES | comparison_rules(
+            [
+                (c.name, c.kind)
+                for c in self.comparisons
+                if c.attribute not in COMPARED_FIELDS or c.kind in NUMBER_KINDS
+            ]
         )
+        unknown = sorted(set(self.blocking_rules or []) - set(known))
         if unknown:
-            raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(BLOCKING_RULES)}")
+            raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(known)}")
         return self
+
+    @field_validator("earliest_birth_date")
+    @classmethod
+    def _earliest_in_the_past(cls, value: date) -> date:
+        if value >= date.today():
+            raise ValueError(f"{value} is not in the past: every birth date would be implausible")
+        return value

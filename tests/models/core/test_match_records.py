@@ -11,7 +11,7 @@ from tests.models.helpers import create, local
 RECORD_COLUMNS = (
     "source varchar, source_id varchar, full_name varchar, given_name varchar, family_name varchar, "
     "gender varchar, birth_date date, birth_date_norm date, email_norm varchar, phone_norm varchar, "
-    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar, name_key varchar"
+    "national_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar"
 )
 
 
@@ -39,7 +39,6 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 None,
                 None,
                 None,
-                "weiwang",
             ),
             # a placeholder birth date: the normalized one (null) is what the matcher sees
             (
@@ -59,10 +58,9 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
                 "NSW",
                 "2000",
                 "AU",
-                "annlee",
             ),
-            ("crm", "m1", "张三", *[None] * 13, "sanzhang"),
-            ("crm", "m9", "李四", *[None] * 13, "lisi"),
+            ("crm", "m1", "张三", *[None] * 13),
+            ("crm", "m9", "李四", *[None] * 13),
         ],
     )
     create(
@@ -80,7 +78,7 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
     records = wh.frame(wh.model_sql("core/match_records"))
     assert records.columns == ["record_source", "record_id", *MATCH_FIELDS]
     assert records.rows() == [  # in record order: the matcher's random pairs depend on it
-        ("crm", "m1", "张三", *[None] * 12, "sanzhang"),
+        ("crm", "m1", "张三", *[None] * 12),
         (
             "crm",
             "m2",
@@ -97,7 +95,6 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
             "NSW",
             "2000",
             "AU",
-            "annlee",
         ),
         (
             "web",
@@ -115,7 +112,6 @@ def test_match_records_reads_the_fields_the_matcher_compares_of_observed_records
             None,
             None,
             None,
-            "weiwang",
         ),
     ]
 

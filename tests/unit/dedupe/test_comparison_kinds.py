@@ -14,7 +14,7 @@ from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, build_comparisons, com
 from tasks.dedupe.levels import comparison_levels, node_positions
 from tasks.dedupe.preparation import prepare_records, unreadable_values
 from tasks.dedupe.scoring import MatchSettings, link_type_filter, match_records
-from tasks.shared.config import ComparisonConfig, DedupeConfig
+from tasks.shared.config import ComparisonConfig, DedupeConfig, SourceConfig
 
 
 def levels_of(rows: list[dict], item, pairs: list[tuple[int, int]]) -> list[int]:
@@ -267,36 +267,87 @@ def test_match_records_link_only_with_transactions_fields() -> None:
 def test_a_han_name_and_its_pinyin_agree_just_below_exact() -> None:
     records = pl.DataFrame(
         {
-            "node": [0, 1, 2, 3],
-            "full_name": ["张伟", None, "章伟", "Wei Zhang"],
-            "given_name": [None, "Wei", None, None],
-            "family_name": [None, "Zhang", None, None],
-            "name_key": ["weizhang", "weizhang", "weizhang", "weizhang"],
+            "node": [0, 1, 2, 3, 4, 5],
+            "full_name": ["张伟", None, "章伟", "Wei Zhang", "张伟明", "Zhang Weiming"],
+            "given_name": [None, "Wei", None, None, None, None],
+            "family_name": [None, "Zhang", None, None, None, None],
         }
     )
     prepared = prepare_records(records)
-    pairs = pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 3]})
+    assert prepared["pinyin"].to_list() == ["weizhang"] * 4 + ["weimingzhang"] * 2
+    pairs = pl.DataFrame({"left": [0, 0, 1, 4], "right": [1, 2, 3, 5]})
     levels = comparison_levels(prepared, pairs)
-    # Han against Latin with the same pinyin: level 2 of 0-3 (similar, not exact); two Han homophones
-    # stay different surnames (张, 章); Latin against Latin is compared as written (exact)
-    assert levels["given"].tolist() == [2, 3, 3]
-    assert levels["family"].tolist() == [2, 0, 3]
+    # Han against Latin with the same pinyin: level 2 of 0-3 (similar, not exact), also with a
+    # two-character given name written in the other order; two Han homophones stay different surnames
+    # (张, 章); Latin against Latin is compared as written (exact)
+    assert levels["given"].tolist() == [2, 3, 3, 2]
+    assert levels["family"].tolist() == [2, 0, 3, 2]
 
 
 def test_amounts_and_dates_as_text_are_read_or_counted_as_unreadable() -> None:
     configured = build_comparisons(
-        [ComparisonConfig(name="amount", kind="numeric"), ComparisonConfig(name="paid", kind="date")]
+        [
+            ComparisonConfig(name="amount", kind="numeric"),
+            ComparisonConfig(name="paid", kind="date"),
+            ComparisonConfig(name="born", kind="birth_date"),
+        ]
     )
     records = pl.DataFrame(
         {
             "node": list(range(8)),
-            "amount": ["¥1,234.50", "1.234,50", "12,50", "-12.00", "abc", "", None, "RMB 88"],
+            "amount": ["¥1,234.50", "0.125", "1.500", "-12.00", "abc", "", None, "RMB 88"],
             "paid": ["2026/03/01", "01.03.2026", "2026-03-02", "20260303", "x", "2026.3.1", None, " "],
+            "born": ["1845-03-02", "1845/3/2", None, "02/03/1845", "", "18450302", "nope", None],
         }
     )
     prepared = prepare_records(records, configured)
-    assert prepared["c_amount"].to_list() == [1234.5, 1234.5, 12.5, -12.0, None, None, None, 88.0]
+    # points are decimals here (most values end in .d or .dd): 0.125 and 1.500 are not thousands
+    assert prepared["c_amount"].to_list() == [1234.5, 0.125, 1.5, -12.0, None, None, None, 88.0]
     # days since 1970-01-01: 2026-03-01 is day 20513; 01.03.2026 is not guessed (day or month first?)
     assert prepared["c_paid"].to_list() == [20513, None, 20514, 20515, None, 20513, None, None]
-    # a value there but not readable: 'abc' (an empty text is no value); '01.03.2026' and 'x'
-    assert unreadable_values(records, prepared, configured) == {"amount": 1, "paid": 2}
+    assert prepared["c_born"].to_list() == ["18450302", "18450302", None, None, None, "18450302", None, None]
+    # a value there but not readable: 'abc' (an empty text is no value); '01.03.2026' and 'x';
+    # '02/03/1845' and 'nope'
+    assert unreadable_values(records, prepared, configured) == {"amount": 1, "paid": 2, "born": 2}
+
+
+def test_a_column_of_decimal_commas_is_read_as_such() -> None:
+    configured = build_comparisons([ComparisonConfig(name="amount", kind="numeric")])
+    records = pl.DataFrame({"node": [0, 1, 2, 3], "amount": ["1.234,50", "12,50", "3,1", "€ 1.000"]})
+    prepared = prepare_records(records, configured)
+    assert prepared["c_amount"].to_list() == [1234.5, 12.5, 3.1, 1000.0]
+
+
+def test_han_text_is_compared_by_similarity_except_in_names() -> None:
+    address = comparison("address", "string")
+    rows = [
+        {"node": 0, "address": "北京市朝阳区建国路88号院3号楼"},
+        {"node": 1, "address": "北京市朝阳区建国路88号院5号楼"},
+        {"node": 2, "address": "上海市浦东新区"},
+    ]
+    assert levels_of(rows, address, [(0, 1), (0, 2)]) == [2, 0]
+    name = comparison("alias", "name")
+    assert levels_of([{"node": 0, "alias": "张晶"}, {"node": 1, "alias": "张晶洁"}], name, [(0, 1)]) == [0]
+
+
+def test_config_refuses_unknown_rules_reserved_names_and_a_future_window() -> None:
+    comparisons = [
+        ComparisonConfig(name="amount", kind="numeric"),
+        ComparisonConfig(name="city", kind="string"),
+    ]
+    DedupeConfig(comparisons=comparisons, blocking_rules=["name_dob", "amount"])  # a rule on a match column
+    with pytest.raises(ValueError, match=r"unknown blocking rules \['amount_typo', 'city'\]"):
+        DedupeConfig(comparisons=comparisons, blocking_rules=["name_dob", "amount_typo", "city"])
+    with pytest.raises(ValueError, match="'prior' is a name the matcher uses itself"):
+        ComparisonConfig(name="prior", kind="exact")
+    with pytest.raises(ValueError, match="is not in the past"):
+        DedupeConfig(earliest_birth_date=date(2999, 1, 1))
+    with pytest.raises(ValueError, match="match_columns.node: node is a name the matcher uses itself"):
+        SourceConfig(
+            name="bank",
+            kind="customers",
+            format="csv",
+            path="bank.csv",
+            columns={"source_id": "id"},
+            match_columns={"node": "n"},
+        )

@@ -222,3 +222,14 @@ def test_level_patterns_count_the_distinct_combinations() -> None:
     patterns, counts = level_patterns(levels, u)
     combos = sorted(zip(patterns["gender"].tolist(), patterns["dob"].tolist(), counts.tolist(), strict=True))
     assert combos == [(-1, 0, 1.0), (0, 0, 1.0), (1, -1, 1.0), (1, 4, 2.0)]
+
+
+def test_level_patterns_of_many_comparisons_do_not_overflow() -> None:
+    rng = np.random.default_rng(0)
+    names = [f"c{i}" for i in range(30)]  # 6 ** 30 combinations: more than an int64 holds
+    levels = {name: rng.integers(-1, 5, size=200).astype(np.int8) for name in names}
+    u = {name: np.full(5, 0.2) for name in names}
+    patterns, counts = level_patterns(levels, u)
+    rows = set(zip(*(levels[n].tolist() for n in names), strict=True))
+    assert counts.sum() == 200
+    assert set(zip(*(patterns[n].tolist() for n in names), strict=True)) == rows
