@@ -49,6 +49,9 @@ class DedupeResult:
     blocking: list[dict] = field(default_factory=list)  # each candidate rule: rule, pairs counted, chosen
     one_to_one_dropped: int = 0  # links left out by the one-to-one constraint
     unreadable_values: dict[str, int] = field(default_factory=dict)  # per comparison: values read as missing
+    unused_comparisons: list[str] = field(
+        default_factory=list
+    )  # configured comparisons no record has a value of
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -181,6 +184,7 @@ class Resolution:
     blocking: list[dict]
     one_to_one_dropped: int
     unreadable_values: dict[str, int]
+    unused_comparisons: list[str]
 
 
 def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
@@ -218,6 +222,7 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
         blocking=[asdict(rule) for rule in outcome.blocking] if outcome else [],
         one_to_one_dropped=dropped,
         unreadable_values=failed | (outcome.unreadable if outcome else {}),
+        unused_comparisons=outcome.unused if outcome else [],
     )
 
 
@@ -244,7 +249,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
         candidates, link_count = resolution.candidate_pairs, resolution.links
         blocking, dropped = resolution.blocking, resolution.one_to_one_dropped
-        unreadable = resolution.unreadable_values
+        unreadable, unused = resolution.unreadable_values, resolution.unused_comparisons
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
@@ -261,6 +266,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         blocking=blocking,
         one_to_one_dropped=dropped,
         unreadable_values=unreadable,
+        unused_comparisons=unused,
     )
 
 
@@ -299,6 +305,12 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
             "map it with an explicit conversion in match_columns (e.g. strptime for dates)",
             name,
             count,
+        )
+    if result.unused_comparisons:
+        get_run_logger().warning(
+            "comparisons %s have no value in any record (an attribute nobody maps, or a kind none of its values "
+            "can be read as): they add nothing",
+            ", ".join(result.unused_comparisons),
         )
     if result.blocking:
         record_counts(

@@ -64,10 +64,12 @@ def candidate_pairs(
     wh: Warehouse | None = None,
     comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
     budget: int | None = None,
+    link_type: str = "link_and_dedupe",
 ) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
     """Distinct pairs (left < right nodes) that share at least one blocking key, the skipped blocks, the rules.
 
-    rules: the rules to use; None chooses them from the data under budget pairs (see choose_rules).
+    rules: the rules to use; None chooses them from the data under budget pairs (see choose_rules), the
+    pairs counted as the link type compares them (prepared's `grp`: each record's source).
     A block (one key value of one rule) with more than max_block_size records is skipped and
     reported ("rule=value (n records)"): its pairs would grow quadratically and say little.
     wh: the warehouse whose DuckDB instance does the join (see pairs_sharing).
@@ -77,10 +79,12 @@ def candidate_pairs(
         unknown = sorted(set(rules) - set(known))
         if unknown:
             raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(known)}")
-        return pairs_sharing(prepared, {rule: known[rule] for rule in rules}, max_block_size, wh)
+        chosen = {rule: known[rule] for rule in rules}
+        return pairs_sharing(prepared, chosen, max_block_size, wh, link_type=link_type)
     present = {c for c in prepared.columns if prepared[c].null_count() < prepared.height}
     usable = {rule: columns for rule, columns in known.items() if set(columns) <= present}
-    return pairs_sharing(prepared, usable, max_block_size, wh, budget or pair_budget(prepared.height, 0))
+    budget = budget or pair_budget(prepared.height, 0)
+    return pairs_sharing(prepared, usable, max_block_size, wh, budget, link_type)
 
 
 def pairs_sharing(
@@ -89,13 +93,16 @@ def pairs_sharing(
     max_block_size: int,
     wh: Warehouse | None = None,
     budget: int | None = None,
+    link_type: str = "link_and_dedupe",
 ) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
     """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size.
 
     budget: when given, the rules' pairs are counted and only the rules choose_rules takes are joined;
-    otherwise every rule is. wh: the warehouse whose DuckDB instance does the join, through a cursor of
-    its connection (its own temp tables, outside the stage's transaction; the instance's memory limit
-    and spilling); without one, an in-memory database.
+    otherwise every rule is. link_type: with a `grp` column in prepared (each record's source), the pairs
+    are counted and proposed across sources only (link_only) or within one (dedupe_only). wh: the
+    warehouse whose DuckDB instance does the join, through a cursor of its connection (its own temp
+    tables, outside the stage's transaction; the instance's memory limit and spilling); without one, an
+    in-memory database.
     """
     empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     if not rules:
@@ -103,13 +110,18 @@ def pairs_sharing(
     scratch = Warehouse(wh.con.cursor(), timezone=wh.timezone) if wh is not None else Warehouse(":memory:")
     try:
         columns = {column for rule_columns in rules.values() for column in rule_columns}
+        group = (
+            pl.col("grp").cast(pl.Int64) if "grp" in prepared.columns else pl.lit(0, pl.Int64).alias("grp")
+        )
         scratch.con.register(
-            "_prepared", prepared.select("node", *(pl.col(c).cast(pl.String) for c in sorted(columns)))
+            "_prepared", prepared.select("node", group, *(pl.col(c).cast(pl.String) for c in sorted(columns)))
         )
         scratch.run("core/blocking/keys")
         for rule, rule_columns in rules.items():
             if rule.endswith(TOKEN_RULE):
-                tokens = prepared.select("node", key=text_tokens(pl.col(rule_columns[0]))).explode("key")
+                tokens = prepared.select("node", group, key=text_tokens(pl.col(rule_columns[0]))).explode(
+                    "key"
+                )
                 scratch.con.register("_tokens", tokens.drop_nulls())
                 scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
                 scratch.con.unregister("_tokens")
@@ -120,12 +132,15 @@ def pairs_sharing(
                 {"rule": rule},
                 identifiers={"columns": rule_columns},
             )
-        params = {"max_block_size": max_block_size}
+        params = {"max_block_size": max_block_size, "link_type": link_type}
         counts = dict(scratch.rows(scratch.model_sql("core/blocking/rule_pairs"), params))
         counts = {rule: int(counts.get(rule, 0)) for rule in rules}
         chosen = list(rules) if budget is None else choose_rules(counts, budget, REQUIRED_RULES)
         params |= {"rules": chosen}
-        skipped = scratch.rows(scratch.model_sql("core/blocking/skipped_blocks"), params)
+        skipped = scratch.rows(
+            scratch.model_sql("core/blocking/skipped_blocks"),
+            {"max_block_size": max_block_size, "rules": chosen},
+        )
         pairs = scratch.frame(scratch.model_sql("core/blocking/candidate_pairs"), params)
     finally:
         scratch.con.close()

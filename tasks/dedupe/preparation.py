@@ -7,7 +7,7 @@ from pypinyin import lazy_pinyin
 
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, Comparison
 from tasks.dedupe.normalize import simplified_converter
-from tasks.shared.contracts import NUMBER_KINDS
+from tasks.shared.contracts import NUMBER_KINDS, NUMBER_LIMIT
 
 
 def _pinyin(values: pl.Series) -> pl.Series:
@@ -80,8 +80,9 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
     """An attribute as numbers for a date (days since 1970-01-01) or numeric comparison; null where unreadable
     (see unreadable_values). Text dates are read in DATE_FORMATS (year first: 03/01 is never guessed; map
     another layout with strptime in match_columns); text amounts without currency marks, spaces and
-    thousands separators, the decimal separator decided once per column (1,234.50 is 1234.5 in a column
-    written so, 1.234,50 in a column of decimal commas)."""
+    thousands separators (full-width digits folded), the decimal separator decided once per column
+    (1,234.50 is 1234.5 in a column written so, 1.234,50 in a column of decimal commas; 12,5 in the first
+    is unreadable, never 125); infinities and values beyond NUMBER_LIMIT are unreadable."""
     values = records[attribute]
     if kind == "date":
         if values.dtype == pl.String:
@@ -93,18 +94,18 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
             values = values.cast(pl.Date, strict=False)
         return values.cast(pl.Int32, strict=False).cast(pl.Float64)
     if values.dtype == pl.String:
-        text = values.str.replace_all(r"[\s¥￥$€£元]|RMB|CNY|USD|EUR|GBP", "")
-        # one decimal separator per column: a comma where more values end in ,d or ,dd than in .d or .dd
+        text = values.str.normalize("NFKC").str.replace_all(r"[\s¥$€£]|元|块|RMB|CNY|USD|EUR|GBP", "")
+        # one decimal separator per column: a comma where more values end in ,d or ,dd than in .d or .dd;
+        # the other mark may only group thousands (12,5 in a column of decimal points is no number)
         comma = int(text.str.contains(r",\d{1,2}$").sum())
         point = int(text.str.contains(r"\.\d{1,2}$").sum())
-        decimal_comma = comma > point
-        values = (
-            text.str.replace_all(r"\.", "").str.replace(",", ".")
-            if decimal_comma
-            else text.str.replace_all(",", "")
-        )
+        decimal, group = (",", ".") if comma > point else (".", ",")
+        well_formed = text.str.contains(rf"^[+-]?(\d+|\d{{1,3}}(\{group}\d{{3}})+)(\{decimal}\d+)?$")
+        plain = text.str.replace_all(rf"\{group}", "").str.replace(rf"\{decimal}", ".")
+        values = pl.select(pl.when(well_formed).then(plain)).to_series()
     numbers = values.cast(pl.Float64, strict=False)
-    return numbers.fill_nan(None)
+    # like staged numbers, an infinity or a value beyond NUMBER_LIMIT is unreadable, not evidence
+    return pl.select(pl.when(numbers.is_finite() & (numbers.abs() <= NUMBER_LIMIT)).then(numbers)).to_series()
 
 
 def unreadable_values(

@@ -163,17 +163,8 @@ class MatchOutcome:
     parameters: Parameters | None
     blocking: list[BlockingRule] = field(default_factory=list)
     unreadable: dict[str, int] = field(default_factory=dict)  # per comparison, values read as missing
+    unused: list[str] = field(default_factory=list)  # configured comparisons without a single value
     prior: float | None = None  # the match probability of two records taken at random, scores start from it
-
-
-def link_type_filter(
-    pairs: pl.DataFrame, groups: np.ndarray, position: np.ndarray, link_type: str
-) -> pl.DataFrame:
-    """The pairs the link type allows: across sources only (link_only), within one (dedupe_only), or all."""
-    if link_type == "link_and_dedupe" or pairs.is_empty():
-        return pairs
-    same = groups[position[pairs["left"].to_numpy()]] == groups[position[pairs["right"].to_numpy()]]
-    return pairs.filter(pl.Series(~same if link_type == "link_only" else same))
 
 
 def match_records(
@@ -208,14 +199,23 @@ def match_records(
     groups = np.zeros(records.height, np.int64) if groups is None else np.asarray(groups)
     prepared = prepare_records(records, comparisons)
     unreadable = unreadable_values(records, prepared, comparisons)
+    unused = [
+        c.name
+        for c in comparisons
+        if c not in DEFAULT_COMPARISONS and prepared[c.column].null_count() == prepared.height
+    ]
     budget = pair_budget(prepared.height, settings.max_candidate_pairs)
     pairs, skipped, blocking = candidate_pairs(
-        prepared, settings.rules, settings.max_block_size, wh, comparisons, budget
+        prepared.with_columns(grp=pl.Series(groups, dtype=pl.Int64)),
+        settings.rules,
+        settings.max_block_size,
+        wh,
+        comparisons,
+        budget,
+        settings.link_type,
     )
-    position = node_positions(prepared)
-    pairs = link_type_filter(pairs, groups, position, settings.link_type)
     if pairs.is_empty():
-        return MatchOutcome(empty, 0, skipped, None, blocking, unreadable=unreadable)
+        return MatchOutcome(empty, 0, skipped, None, blocking, unreadable=unreadable, unused=unused)
     coded = code_records(prepared, comparisons)
     levels = comparison_levels(prepared, pairs, coded, comparisons)
     # EM learns as well from a uniform sample of a million candidate pairs as from all of them
@@ -251,7 +251,14 @@ def match_records(
         evidence=True,
     )
     return MatchOutcome(
-        links, pairs.height, skipped, parameters, blocking, unreadable=unreadable, prior=random_pair_prior
+        links,
+        pairs.height,
+        skipped,
+        parameters,
+        blocking,
+        unreadable=unreadable,
+        unused=unused,
+        prior=random_pair_prior,
     )
 
 

@@ -84,6 +84,11 @@ def render_markdown(summary: dict[str, Any]) -> str:
             "Match-column values the matcher could not read as their kind (compared as missing):",
             *(f"- {name}: {count} records" for name, count in dedupe["unreadable_values"].items()),
         ]
+    if dedupe.get("unused_comparisons"):
+        parts += [
+            "Configured comparisons without a value in any record (they add nothing): "
+            + ", ".join(dedupe["unused_comparisons"])
+        ]
     if dedupe.get("blocking"):
         chosen = [b for b in dedupe["blocking"] if b["chosen"]]
         parts += [

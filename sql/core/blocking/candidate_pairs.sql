@@ -1,7 +1,8 @@
 -- Candidate pairs of the matcher: two records in one block of at least one rule, each pair once.
 -- Grain: one row per pair of nodes. Key: left, right (left < right).
 -- Parameters: $max_block_size (a larger block is skipped: its pairs grow quadratically and say little),
--- $rules (the rules chosen: see tasks/dedupe/blocking.py).
+-- $rules (the rules chosen: see tasks/dedupe/blocking.py), $link_type (link_only: records of different
+-- sources only; dedupe_only: of the same source; link_and_dedupe: any two).
 -- Input: _blocking_keys (blocking/keys.sql).
 with blocking_keys as (
     select * from _blocking_keys
@@ -11,7 +12,8 @@ usable as (
     select
         rule,
         key,
-        node
+        node,
+        grp
     from blocking_keys
     where block_size between 2 and $max_block_size
         and list_contains($rules, rule)
@@ -26,6 +28,11 @@ final as (
         on a.rule = b.rule
         and a.key = b.key
         and a.node < b.node
+        and case $link_type
+            when 'link_only' then a.grp <> b.grp
+            when 'dedupe_only' then a.grp = b.grp
+            else true
+        end
 )
 
 select * from final

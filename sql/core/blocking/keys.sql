@@ -4,6 +4,7 @@
 create or replace temp table _blocking_keys (
     rule varchar,
     node bigint,
+    grp bigint,  -- the record's source (for link_only, dedupe_only)
     key varchar,
     block_size bigint
 )

@@ -11,6 +11,7 @@ keyed as (
     select
         $rule as rule,
         node,
+        grp,
         concat_ws(chr(31), {{columns}}) as key
     from prepared
     where list_count([{{columns}}]) = len([{{columns}}])  -- no column of the rule is null
@@ -20,6 +21,7 @@ final as (
     select
         rule,
         node,
+        grp,
         key,
         count(*) over (partition by key) as block_size
     from keyed

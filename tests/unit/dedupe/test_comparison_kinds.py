@@ -11,9 +11,9 @@ import pytest
 from tasks.dedupe import one_to_one
 from tasks.dedupe.blocking import candidate_pairs, candidate_rules, choose_rules, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, build_comparisons, comparison
-from tasks.dedupe.levels import comparison_levels, node_positions
+from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records, unreadable_values
-from tasks.dedupe.scoring import MatchSettings, link_type_filter, match_records
+from tasks.dedupe.scoring import MatchSettings, match_records
 from tasks.shared.config import ComparisonConfig, DedupeConfig, SourceConfig
 
 
@@ -202,14 +202,19 @@ def test_blocking_from_the_data_links_on_a_name_alone_and_on_rare_tokens() -> No
     assert chosen["memo_tokens"] == 2  # '5551' and 'steam' are both shared: the pair counted once per token
 
 
-def test_link_only_keeps_pairs_across_sources() -> None:
-    pairs = pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 2]})
-    prepared = pl.DataFrame({"node": [0, 1, 2]})
-    position = node_positions(prepared)
-    groups = np.array([0, 0, 1])
-    assert link_type_filter(pairs, groups, position, "link_only").rows() == [(0, 2), (1, 2)]
-    assert link_type_filter(pairs, groups, position, "dedupe_only").rows() == [(0, 1)]
-    assert link_type_filter(pairs, groups, position, "link_and_dedupe").height == 3
+def test_link_types_count_and_propose_the_pairs_they_compare() -> None:
+    # one block (the same name) of three records: two from source 0, one from source 1
+    records = pl.DataFrame({"node": [0, 1, 2], "full_name": ["Ann Lee"] * 3, "grp": [0, 0, 1]})
+    prepared = prepare_records(records).with_columns(grp=records["grp"])
+    expected = {
+        "link_only": ([(0, 2), (1, 2)], 2),
+        "dedupe_only": ([(0, 1)], 1),
+        "link_and_dedupe": ([(0, 1), (0, 2), (1, 2)], 3),
+    }
+    for link_type, (pairs_expected, counted) in expected.items():
+        pairs, _, report = candidate_pairs(prepared, ["name"], 25, link_type=link_type)
+        assert pairs.rows() == pairs_expected, link_type
+        assert [(b.rule, b.pairs) for b in report] == [("name", counted)], link_type
 
 
 def test_one_to_one_keeps_the_best_link_of_each_record() -> None:
@@ -351,3 +356,29 @@ def test_config_refuses_unknown_rules_reserved_names_and_a_future_window() -> No
             columns={"source_id": "id"},
             match_columns={"node": "n"},
         )
+
+
+def test_malformed_and_infinite_amounts_are_unreadable_never_changed() -> None:
+    configured = build_comparisons([ComparisonConfig(name="amount", kind="numeric")])
+    amounts = ["12.50", "12,5", "1,2345", "inf", "1e400", "３２８．００", "12.5块", "1,000"]
+    records = pl.DataFrame({"node": list(range(len(amounts))), "amount": amounts})
+    prepared = prepare_records(records, configured)
+    assert prepared["c_amount"].to_list() == [12.5, None, None, None, None, 328.0, 12.5, 1000.0]
+    assert unreadable_values(records, prepared, configured) == {"amount": 4}
+
+
+def test_a_configured_comparison_without_any_value_is_reported_unused() -> None:
+    configured = build_comparisons(
+        [ComparisonConfig(name="memo", kind="numeric"), ComparisonConfig(name="amount", kind="numeric")]
+    )
+    records = pl.DataFrame(
+        {
+            "node": [0, 1, 2],
+            "full_name": ["Ann Lee", "Ann Lee", "Bo Chan"],
+            "memo": ["steam", "steam", "netflix"],
+            "amount": ["1.00", "1.00", "2.00"],
+        }
+    )
+    outcome = match_records(records, settings=MatchSettings(comparisons=configured))
+    assert outcome.unused == ["memo"]
+    assert outcome.unreadable == {"memo": 3}
