@@ -3,8 +3,9 @@
 Run with the bench dependency group: `make bench-splink` (uv sync --frozen --group bench first).
 For each set the ordinary config path runs first (extract, then dedupe with our matcher, default
 settings unless the config says otherwise), and Splink then gets the same records: the customer
-records of core.customer_records, prepared by tasks.dedupe.preparation.prepare_records so both compare
-identically cleaned values, and the sources' match_columns evaluated on the same raw rows. Each set
+records our matcher reads (tasks.dedupe.customer_match_records: the records observed as of the day,
+their canonical fields and the sources' match_columns), the fields prepared by
+tasks.dedupe.preparation.prepare_records so both compare identically cleaned values. Each set
 gets the standard Splink model of its kind, after Splink's own tutorials (DuckDB backend, u by random
 sampling, m by EM on two blocking rules, clusters at the same threshold as ours):
 
@@ -46,10 +47,11 @@ from evaluation.linkage import (  # noqa: E402
 )
 from sampledata.distributions import DIFFICULTIES  # noqa: E402
 from sampledata.generate import generate  # noqa: E402
+from tasks.dedupe import customer_match_records  # noqa: E402
 from tasks.dedupe.comparisons import MATCH_FIELDS  # noqa: E402
 from tasks.dedupe.preparation import prepare_records  # noqa: E402
 from tasks.shared.config import PipelineConfig, load_config  # noqa: E402
-from tasks.shared.warehouse import Warehouse, quote_identifier  # noqa: E402
+from tasks.shared.warehouse import Warehouse  # noqa: E402
 
 THRESHOLD = 0.9
 END = date(2026, 11, 22)
@@ -270,50 +272,31 @@ def transaction_clusters(records: pl.DataFrame, config: PipelineConfig) -> pl.Da
     return _clusters_frame(clusters)
 
 
-def prepared_records(wh: Warehouse) -> pl.DataFrame:
-    """The customer records as our matcher prepares them, keyed by 'source:source_id', with the raw postcode."""
-    fields = ", ".join(MATCH_FIELDS)
-    raw = wh.frame(
-        f"select source || ':' || source_id as item, {fields} from core.customer_records order by source, source_id"
+def splink_records(wh: Warehouse, config: PipelineConfig, model: str) -> pl.DataFrame:
+    """The records our matcher reads (tasks.dedupe.customer_match_records), keyed by 'source:source_id'.
+
+    transactions: item, source and the match columns as read from the raw rows; otherwise the canonical
+    fields prepared as our matcher prepares them, the raw postcode (postcode_text) and the match columns.
+    """
+    records = customer_match_records(wh, config).with_columns(
+        item=pl.col("record_source") + ":" + pl.col("record_id")
     )
-    numbered = raw.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    prepared = prepare_records(numbered.drop("item"))
+    match_columns = [
+        c for c in records.columns if c not in {"record_source", "record_id", "item", *MATCH_FIELDS}
+    ]
+    if model == "transactions":
+        return records.select("item", pl.col("record_source").alias("source"), *match_columns)
+    numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    prepared = prepare_records(numbered.select("node", *MATCH_FIELDS))
     return prepared.join(
-        numbered.select("node", "item", postcode_text=pl.col("postcode").cast(pl.String)), on="node"
+        numbered.select("node", "item", *match_columns, postcode_text=pl.col("postcode").cast(pl.String)),
+        on="node",
     )
-
-
-def match_column_values(wh: Warehouse, config: PipelineConfig) -> pl.DataFrame:
-    """item, source and every match column of the customer records, evaluated on their raw rows as ours are."""
-    parts = []
-    for source in config.sources:
-        if source.kind != "customers" or not getattr(source, "match_columns", None):
-            continue
-        values = ", ".join(
-            f"try({expression}) as {quote_identifier(name)}"
-            for name, expression in source.match_columns.items()
-        )
-        parts.append(
-            wh.frame(
-                f"""
-                select c.source || ':' || c.source_id as item, c.source, {values}
-                from core.customer_records as c
-                join {quote_identifier(f"raw.{source.name}")} as r on r._file = c._file and r._row = c._row
-                where c.source = '{source.name}'
-                """
-            )
-        )
-    return pl.concat(parts, how="diagonal") if parts else pl.DataFrame({"item": [], "source": []})
 
 
 def splink_side(model: str, wh: Warehouse, config: PipelineConfig) -> tuple[pl.DataFrame, float]:
     """Splink's clusters (item, cluster) and Splink's seconds; the inputs are read before the clock starts."""
-    extra = match_column_values(wh, config)
-    if model == "transactions":
-        records = extra
-    else:
-        records = prepared_records(wh)
-        records = records.join(extra.drop("source"), on="item", how="left") if extra.height else records
+    records = splink_records(wh, config, model)
     started = time.perf_counter()
     if model == "transactions":
         clusters = transaction_clusters(records, config)
