@@ -99,9 +99,31 @@ def score(
         f"  customers {dedupe.customers:,} from {dedupe.records:,} records; candidate pairs "
         f"{dedupe.candidate_pairs:,}, probabilistic links {dedupe.probabilistic_links:,}"
     )
+    if dedupe.blocking:
+        typer.echo(f"  blocking: {blocking_text(dedupe.blocking)}")
+    if dedupe.unreadable_values:
+        typer.echo(f"  unreadable: {unreadable_text(dedupe.unreadable_values)}")
     typer.echo(f"  extract: {result.extract.text()}; dedupe: {result.resolve.text()}")
     for cluster in dedupe.suspicious_clusters:
         typer.echo(f"  suspicious: {cluster}")
+
+
+def blocking_text(blocking: list[dict]) -> str:
+    """The blocking rules chosen with the pairs each proposes, then those left out: one line."""
+    chosen = [b for b in blocking if b["chosen"]]
+    left_out = [b for b in blocking if not b["chosen"]]
+    text = " · ".join(f"{b['rule']} {b['pairs']:,}" for b in chosen) or "none"
+    text += f" ({len(chosen)} of {len(blocking)} rules"
+    if left_out:
+        text += "; not chosen: " + " · ".join(f"{b['rule']} {b['pairs']:,}" for b in left_out)
+    return text + ")"
+
+
+def unreadable_text(unreadable: dict[str, int]) -> str:
+    """Per comparison, the records whose match-column value could not be read as its kind: one line."""
+    return " · ".join(
+        f"{name} {count:,} record{'' if count == 1 else 's'}" for name, count in unreadable.items()
+    )
 
 
 @app.command("make-set")
