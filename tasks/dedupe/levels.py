@@ -270,13 +270,12 @@ def comparison_levels(
         levels["given"] = np.where(swapped, names["given"].levels - 1, levels["given"]).astype(np.int8)
         levels["family"] = np.where(swapped, names["family"].levels - 1, levels["family"]).astype(np.int8)
         # one name in Han characters, the other in Latin letters (张伟, Wei Zhang) with the same pinyin:
-        # both agree at the level below exact (homophones share a pinyin too)
+        # both agree at the loosest similar level (homophones share a pinyin too: 张伟 and 章伟 are two names)
         pa, pb = codes("pinyin")
         han_a = han_word[np.maximum(ga, 0)] & (ga >= 0) | han_word[np.maximum(fa, 0)] & (fa >= 0)
         han_b = han_word[np.maximum(gb, 0)] & (gb >= 0) | han_word[np.maximum(fb, 0)] & (fb >= 0)
         latin = ((ga >= 0) | (fa >= 0)) & ((gb >= 0) | (fb >= 0))
         crossed = (pa == pb) & (pa >= 0) & (han_a != han_b) & latin
         for name in ("given", "family"):
-            close = names[name].levels - 2
-            levels[name] = np.where(crossed, np.maximum(levels[name], close), levels[name]).astype(np.int8)
+            levels[name] = np.where(crossed, np.maximum(levels[name], 1), levels[name]).astype(np.int8)
     return levels

@@ -346,8 +346,9 @@ class DedupeConfig(BaseModel):
     )
     one_to_one: list[list[str]] = Field(
         default_factory=list,
-        description="Pairs of customers sources whose records link at most one to one (each record to the best "
-        "scoring record of the other source), e.g. [[bank, ledger]].",
+        description="Pairs of customers sources whose records link probabilistically at most one to one (each "
+        "record to the best scoring record of the other source), e.g. [[bank, ledger]]. Records sharing a strong "
+        "identifier (email, phone, id) are one customer regardless.",
     )
     comparisons: list[ComparisonConfig] = Field(
         default_factory=list,
