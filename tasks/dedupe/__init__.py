@@ -29,7 +29,7 @@ from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
-from tasks.shared.expressions import expression_columns
+from tasks.shared.expressions import failed_sql
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 
@@ -106,10 +106,7 @@ def unreadable_match_columns(wh: Warehouse, config: PipelineConfig) -> dict[str,
     for source in config.sources:
         if source.kind != "customers" or not source.match_columns:
             continue
-        flags = {}
-        for name, sql in source.match_columns.items():
-            read = " or ".join(f"{quote_identifier(c)} is not null" for c in sorted(expression_columns(sql)))
-            flags[name] = f"(try({sql}\n) is null and ({read or 'false'}))::int"
+        flags = {name: f"{failed_sql(sql)}::int" for name, sql in source.match_columns.items()}
         counts = _match_columns_frame(wh, source, {f"_{name}": sql for name, sql in flags.items()})
         for name in flags:
             count = int(counts[f"_{name}"].sum() or 0)

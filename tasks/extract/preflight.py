@@ -33,7 +33,7 @@ from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_o
 from tasks.extract.staging import bind_error, mapping_hint, raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
-from tasks.shared.expressions import expression_columns
+from tasks.shared.expressions import expression_columns, failed_sql
 from tasks.shared.warehouse import Warehouse
 
 __all__ = ["Problem", "preflight"]
@@ -108,7 +108,8 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    return problems + _quarantine_problems(wh, source, counts, sample_rows if every_file else 0)
+    problems += _quarantine_problems(wh, source, counts, sample_rows if every_file else 0)
+    return problems + _match_column_problems(wh, source)
 
 
 def _own(error: Exception, source: SourceConfig) -> str:
@@ -261,6 +262,32 @@ def _bind_problems(wh: Warehouse, source: SourceConfig, sampled: list[str]) -> l
 
 
 FIELD_REASON = re.compile(r"^field ([a-z_]+): (.*)$", re.S)
+
+
+def _match_column_problems(wh: Warehouse, source: SourceConfig) -> list[Problem]:
+    """A match column whose expression fails on more sampled rows than max_bad_row_share (rows with a value
+    to read): the run would not fail, but the matcher would compare those records as missing."""
+    rows = wh.count(f"raw.{source.name}")
+    problems = []
+    for name, expression in source.match_columns.items():
+        failing = wh.rows(
+            wh.model_sql(
+                "staging/match_column_failures",
+                identifiers={"raw_table": f"raw.{source.name}"},
+                fragments={"failed": failed_sql(expression)},
+            )
+        )
+        if rows and len(failing) / rows > source.max_bad_row_share:
+            file, row = failing[0]
+            message = (
+                f"{expression}: cannot be computed on {len(failing)} of {rows} sampled rows "
+                f"({len(failing) / rows:.0%}); the matcher would compare them as missing"
+            )
+            fix = "read the column's own layout, e.g. try_strptime(col, ['%Y/%m/%d', '%d.%m.%Y']) or try_cast"
+            problems.append(
+                Problem(f"sources.{source.name}", file, row, f"match_columns.{name}", message, fix)
+            )
+    return problems
 
 
 def _quarantine_problems(

@@ -174,3 +174,13 @@ def is_volatile(expression: str) -> bool:
 
     walk(json.loads(serialize_expression(expression)))
     return found
+
+
+def failed_sql(expression: str) -> str:
+    """SQL true on a row where the expression fails (try() gives null) although a column it reads has a value:
+    a date in another layout than its strptime expects, a text that is no number. False on rows without
+    any input (nothing to read there)."""
+    read = " or ".join(
+        f'"{c.replace(chr(34), chr(34) * 2)}" is not null' for c in sorted(expression_columns(expression))
+    )
+    return f"(try({expression}\n) is null and ({read or 'false'}))"

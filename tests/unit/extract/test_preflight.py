@@ -397,3 +397,27 @@ def test_the_bad_row_share_is_not_judged_when_some_files_were_not_sampled(tmp_pa
         "columns": {"txn_id": "txn", "customer_ref": "member", "ts": "ts", "amount": "1"},
     }
     assert preflight(config(tmp_path, [source])) == []
+
+
+def test_a_match_column_failing_on_many_rows_is_a_problem_and_a_few_are_not(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "bank.csv").write_text(
+        "id,booked,amount\nb1,2026/03/01,10.00\nb2,2026/03/02,12.50\nb3,,7.00\nb4,2026-03-04,9.00\n",
+        encoding="utf-8",
+    )
+    bank = {
+        "name": "bank",
+        "kind": "customers",
+        "format": "csv",
+        "path": "data/bank.csv",
+        "columns": {"source_id": "id"},
+        "match_columns": {"paid": "strptime(booked, '%Y-%m-%d')::date", "amount": "amount::decimal(18,2)"},
+    }
+    # 2 of 4 rows are written 2026/03/01: more than max_bad_row_share (5%); b3 has no date to read
+    assert lines(preflight(config(tmp_path, [bank]))) == [
+        "sources.bank: data/bank.csv row 1, field match_columns.paid: strptime(booked, '%Y-%m-%d')::date: cannot "
+        "be computed on 2 of 4 sampled rows (50%); the matcher would compare them as missing — read the column's "
+        "own layout, e.g. try_strptime(col, ['%Y/%m/%d', '%d.%m.%Y']) or try_cast"
+    ]
+    # two failing rows in four are within a tolerance of 60%
+    assert preflight(config(tmp_path, [{**bank, "max_bad_row_share": 0.6}])) == []
