@@ -128,8 +128,20 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     typer.echo(
         f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
-        f"({dedupe['merged_records']:,} records merged)"
+        f"({dedupe['merged_records']:,} records merged; {dedupe['probabilistic_links']:,} probabilistic links"
+        + (
+            f", {dedupe['one_to_one_dropped']:,} left out by one_to_one"
+            if dedupe.get("one_to_one_dropped")
+            else ""
+        )
+        + ")"
     )
+    for name, count in (dedupe.get("unreadable_values") or {}).items():
+        typer.echo(f"  {name}: {count:,} values the matcher could not read (compared as missing)")
+    if dedupe.get("unused_comparisons"):
+        typer.echo(
+            f"  comparisons without any value (they add nothing): {', '.join(dedupe['unused_comparisons'])}"
+        )
     typer.echo(f"Customers with a purchase (RFM-scored): {summary['segments']['scored']:,}")
     typer.echo("\nRFM segments")
     labels = summary.get("segment_labels", {})

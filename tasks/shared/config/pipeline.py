@@ -208,6 +208,14 @@ class PipelineConfig(BaseModel):
                     f"dedupe.comparisons {comparison.name!r}: {comparison.attribute!r} is neither a canonical "
                     f"customer field nor a match_columns name of a customers source (known: {sorted(attributes)})"
                 )
+        compared = {c.attribute for c in self.dedupe.comparisons}
+        for source in customers:
+            unread = sorted(set(source.match_columns) - compared)
+            if unread:
+                raise ValueError(
+                    f"source {source.name!r}: match_columns {unread} are compared by no dedupe.comparisons entry; "
+                    f"add one (e.g. {{name: {unread[0]}, kind: string}}) or remove them"
+                )
         return self
 
     @model_validator(mode="after")

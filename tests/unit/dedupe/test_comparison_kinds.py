@@ -14,7 +14,7 @@ from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, build_comparisons, com
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records, unreadable_values
 from tasks.dedupe.scoring import MatchSettings, match_records
-from tasks.shared.config import ComparisonConfig, DedupeConfig, SourceConfig
+from tasks.shared.config import ComparisonConfig, DedupeConfig, PipelineConfig, SourceConfig
 
 
 def levels_of(rows: list[dict], item, pairs: list[tuple[int, int]]) -> list[int]:
@@ -382,3 +382,24 @@ def test_a_configured_comparison_without_any_value_is_reported_unused() -> None:
     outcome = match_records(records, settings=MatchSettings(comparisons=configured))
     assert outcome.unused == ["memo"]
     assert outcome.unreadable == {"memo": 3}
+
+
+def test_a_match_column_no_comparison_reads_is_a_config_error() -> None:
+    source = {
+        "name": "bank",
+        "kind": "customers",
+        "format": "csv",
+        "path": "bank.csv",
+        "columns": {"source_id": "id"},
+        "match_columns": {"memo": "memo", "dob": "dob"},
+    }
+    with pytest.raises(
+        ValueError, match=r"match_columns \['dob'\] are compared by no dedupe.comparisons entry"
+    ):
+        PipelineConfig.model_validate(
+            {
+                "warehouse": "w.duckdb",
+                "sources": [source],
+                "dedupe": {"comparisons": [{"name": "memo", "kind": "text"}]},
+            }
+        )
