@@ -38,9 +38,11 @@ PERMANENT_ERRNOS = {
     errno.EDQUOT,
     errno.EROFS,
 }
-# DuckDB reports the same conditions as text in an IOException ("... No space left on device").
-PERMANENT_IO_TEXTS = tuple(
-    os.strerror(code).lower() for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+# DuckDB reports the same conditions as text in an IOException ("... No space left on device"), and a
+# damaged warehouse file the same way ("... exists, but it is not a valid DuckDB database file!").
+PERMANENT_IO_TEXTS = (
+    *(os.strerror(code).lower() for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)),
+    "not a valid duckdb database file",
 )
 
 
