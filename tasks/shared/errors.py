@@ -41,7 +41,10 @@ PERMANENT_ERRNOS = {
 # DuckDB reports the same conditions as text in an IOException ("... No space left on device"), and a
 # damaged warehouse file the same way ("... exists, but it is not a valid DuckDB database file!").
 PERMANENT_IO_TEXTS = (
-    *(os.strerror(code).lower() for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)),
+    *(
+        os.strerror(code).lower()
+        for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
+    ),
     "not a valid duckdb database file",
 )
 
