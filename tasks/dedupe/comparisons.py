@@ -69,7 +69,7 @@ class Comparison:
         if kind in SIMILARITY_KINDS:
             cuts = [f"similarity >= {t:g}" for t in reversed(self.thresholds)]
         elif kind == "text":
-            cuts = [f"tokens in common >= {t:.0%}" for t in reversed(self.thresholds)]
+            cuts = [f"trigrams in common >= {t:.0%}" for t in reversed(self.thresholds)]
         elif kind in ("code", "email"):
             cuts = ["one edit apart"]
         elif kind == "birth_date":

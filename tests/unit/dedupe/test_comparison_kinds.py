@@ -403,3 +403,27 @@ def test_a_match_column_no_comparison_reads_is_a_config_error() -> None:
                 "dedupe": {"comparisons": [{"name": "memo", "kind": "text"}]},
             }
         )
+
+
+def test_level_labels_say_what_each_level_means() -> None:
+    assert comparison("memo", "text").labels() == (
+        "different",
+        "trigrams in common >= 25%",
+        "trigrams in common >= 50%",
+        "trigrams in common >= 80%",
+        "exact",
+    )
+    assert comparison("dob", "birth_date").labels() == (
+        "different",
+        "within 10 years",
+        "within a year",
+        "one edit apart or day and month swapped",
+        "exact",
+    )
+    assert comparison("postcode", "postcode").labels() == (
+        "different",
+        "same area",
+        "same district",
+        "one edit apart",
+        "exact",
+    )
