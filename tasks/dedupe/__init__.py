@@ -77,42 +77,46 @@ def _match_columns_frame(wh: Warehouse, source: SourceConfig, columns: dict[str,
     return wh.frame(sql, {"source": source.name})
 
 
-def customer_match_records(wh: Warehouse, config: PipelineConfig | None = None) -> pl.DataFrame:
-    """Customer records with the fields the probabilistic matcher compares, one row per record.
+def read_match_records(
+    wh: Warehouse, config: PipelineConfig | None = None
+) -> tuple[pl.DataFrame, dict[str, int]]:
+    """Customer records with the fields the probabilistic matcher compares, one row per record, and per
+    source.match_column the records whose expression failed (null) although a column it reads has a value
+    (a date in another layout than its strptime, a text that is no number) — one read of each raw table.
 
     Only records observed as of the cutoff (in core.record_observations), in record order: the
     matcher's random pairs (u) depend on the order, so runs are reproducible. With a config, the
-    match columns of its customers sources too (null for the records of sources without them; null
-    where the expression fails on a row, counted by unreadable_match_columns).
+    match columns of its customers sources too (null for the records of sources without them, and
+    where the expression fails on a row).
     """
     records = wh.frame(wh.model_sql("core/match_records"))
-    extra = [
-        _match_columns_frame(
-            wh, source, {name: f"try({sql}\n)" for name, sql in source.match_columns.items()}
-        )
-        for source in (config.sources if config else [])
-        if source.kind == "customers" and source.match_columns
-    ]
+    extra, failed = [], {}
+    for source in config.sources if config else []:
+        if source.kind != "customers" or not source.match_columns:
+            continue
+        columns = {name: f"try({sql}\n)" for name, sql in source.match_columns.items()}
+        flags = {f"_failed_{name}": f"{failed_sql(sql)}::int" for name, sql in source.match_columns.items()}
+        frame = _match_columns_frame(wh, source, columns | flags)
+        for name in source.match_columns:
+            count = int(frame[f"_failed_{name}"].sum() or 0)
+            if count:
+                failed[f"{source.name}.{name}"] = count
+        extra.append(frame.drop(*flags))
     if not extra:
-        return records
+        return records, failed
     attributes = pl.concat(extra, how="diagonal_relaxed")
-    return records.join(attributes, on=["record_source", "record_id"], how="left", maintain_order="left")
+    joined = records.join(attributes, on=["record_source", "record_id"], how="left", maintain_order="left")
+    return joined, failed
+
+
+def customer_match_records(wh: Warehouse, config: PipelineConfig | None = None) -> pl.DataFrame:
+    """The records of read_match_records: canonical fields and match columns, one row per record."""
+    return read_match_records(wh, config)[0]
 
 
 def unreadable_match_columns(wh: Warehouse, config: PipelineConfig) -> dict[str, int]:
-    """Per source.match_column, the records whose expression failed (null) although a column it reads has
-    a value: a date written in another layout than the strptime expects, a text that is no number."""
-    found = {}
-    for source in config.sources:
-        if source.kind != "customers" or not source.match_columns:
-            continue
-        flags = {name: f"{failed_sql(sql)}::int" for name, sql in source.match_columns.items()}
-        counts = _match_columns_frame(wh, source, {f"_{name}": sql for name, sql in flags.items()})
-        for name in flags:
-            count = int(counts[f"_{name}"].sum() or 0)
-            if count:
-                found[f"{source.name}.{name}"] = count
-    return found
+    """The failures of read_match_records: per source.match_column, records whose expression failed."""
+    return read_match_records(wh, config)[1]
 
 
 def one_to_one(links: pl.DataFrame, sources: list[list[str]]) -> pl.DataFrame:
@@ -194,8 +198,7 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
     settings = config.dedupe
     links, outcome, dropped, failed = None, None, 0, {}
     if settings.probabilistic:
-        records = customer_match_records(wh, config)
-        failed = unreadable_match_columns(wh, config)
+        records, failed = read_match_records(wh, config)
         links, outcome = probabilistic_links(records, config, wh)
         dropped = outcome.links.height - links.height
         store_match_evidence(wh, config, outcome, links, records)
