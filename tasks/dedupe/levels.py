@@ -66,6 +66,8 @@ class CodedRecords:
     numbers: dict[str, np.ndarray]  # prepared column of a date or numeric comparison -> values (NaN: missing)
     tokens: dict[str, pl.DataFrame]  # text column -> code, token (a trigram), weight (rare ones weigh more)
     token_weight: dict[str, np.ndarray]  # text column -> per word code, the weight of all its tokens
+    # per word code, its district and area as a postcode (only when a comparison is of the postcode kind)
+    postcode_parts: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def node_positions(prepared: pl.DataFrame) -> np.ndarray:
@@ -111,9 +113,10 @@ def code_records(
         total_weight = np.zeros(vocabulary.len(), dtype=np.float64)
         total_weight[sums["code"].to_numpy()] = sums["weight"].to_numpy()
         token_weight[column] = total_weight
+    words = vocabulary.to_numpy().astype(object)
     return CodedRecords(
         position=node_positions(prepared),
-        words=vocabulary.to_numpy().astype(object),
+        words=words,
         han=vocabulary.str.contains(r"\p{Han}").to_numpy(),
         codes=codes,
         numbers={c: prepared[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in numeric}
@@ -128,6 +131,7 @@ def code_records(
         },
         tokens=tokens,
         token_weight=token_weight,
+        postcode_parts=_postcode_parts(words) if any(c.kind == "postcode" for c in comparisons) else None,
     )
 
 
@@ -253,7 +257,7 @@ def comparison_levels(
             level = np.select([exact, (edits <= 1) | swapped, apart <= 366, apart <= 3653], [4, 3, 2, 1], 0)
         elif kind == "postcode":
             edits = _pair_similarity(words, a, b, lev, 99, 1)
-            district, area = _postcode_parts(words)
+            district, area = coded.postcode_parts
             sa, sb = np.maximum(a, 0), np.maximum(b, 0)
             level = np.select(
                 [exact, edits <= 1, district[sa] == district[sb], area[sa] == area[sb]], [4, 3, 2, 1], 0

@@ -1,6 +1,6 @@
 """Comparison-ready fields of customer records (the first step of comparing, see tasks.dedupe.comparisons)."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import polars as pl
 from pypinyin import lazy_pinyin
@@ -10,14 +10,18 @@ from tasks.dedupe.normalize import simplified_converter
 from tasks.shared.contracts import NUMBER_KINDS, NUMBER_LIMIT
 
 
-def _pinyin(values: pl.Series) -> pl.Series:
-    """A name part in pinyin letters (张 -> zhang, 伟明 -> weiming; Latin letters as they are), once per value."""
+def _han_converted(values: pl.Series, convert: Callable[[str], str]) -> pl.Series:
+    """values with convert applied to those written with Han characters, once per distinct value."""
     distinct = values.drop_nulls().unique()
-    cjk = distinct.filter(distinct.str.contains(r"\p{Han}"))
-    if cjk.is_empty():
+    cjk = distinct.filter(distinct.str.contains(r"\p{Han}")).to_list()
+    if not cjk:
         return values
-    mapping = {v: "".join(lazy_pinyin(v)) for v in cjk.to_list()}
-    return values.replace(mapping)
+    return values.replace(dict(zip(cjk, [convert(v) for v in cjk], strict=True)))
+
+
+def _pinyin(values: pl.Series) -> pl.Series:
+    """A name part in pinyin letters (张 -> zhang, 伟明 -> weiming; Latin letters as they are)."""
+    return _han_converted(values, lambda v: "".join(lazy_pinyin(v)))
 
 
 def name_pinyin(prepared: pl.DataFrame) -> pl.Series:
@@ -35,13 +39,7 @@ def name_pinyin(prepared: pl.DataFrame) -> pl.Series:
 
 def _simplified(values: pl.Series) -> pl.Series:
     """Traditional Chinese characters as simplified (converted once per distinct value)."""
-    distinct = values.drop_nulls().unique()
-    cjk = distinct.filter(distinct.str.contains(r"\p{Han}"))
-    if cjk.is_empty():
-        return values
-    converter = simplified_converter()
-    mapping = dict(zip(cjk.to_list(), [converter.convert(v) for v in cjk.to_list()], strict=True))
-    return values.replace(mapping)
+    return _han_converted(values, simplified_converter().convert)
 
 
 def _text(column: str) -> pl.Expr:
