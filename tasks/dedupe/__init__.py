@@ -15,6 +15,7 @@ the probabilistic matcher links them. The stage in data-flow order:
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 import polars as pl
 from prefect import get_run_logger, task
@@ -177,15 +178,11 @@ def probabilistic_links(
 
 @dataclass(frozen=True)
 class Resolution:
-    """Clusters of one dedupe run and what the matcher did."""
+    """Clusters of one dedupe run, and what the matcher did: DedupeResult's matcher fields (candidate_pairs,
+    probabilistic_links, blocking, one_to_one_dropped, unreadable_values, unused_comparisons)."""
 
     clusters: RecordClusters
-    candidate_pairs: int
-    links: int
-    blocking: list[dict]
-    one_to_one_dropped: int
-    unreadable_values: dict[str, int]
-    unused_comparisons: list[str]
+    matcher: dict[str, Any]
 
 
 def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
@@ -215,15 +212,15 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
         "_observations", settings.max_key_records, pair_links, settings.max_cluster_size, wh
     )
     wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
-    return Resolution(
-        clusters=clustered,
-        candidate_pairs=outcome.candidate_pairs if outcome else 0,
-        links=0 if links is None else links.height,
-        blocking=[asdict(rule) for rule in outcome.blocking] if outcome else [],
-        one_to_one_dropped=dropped,
-        unreadable_values=failed | (outcome.unreadable if outcome else {}),
-        unused_comparisons=outcome.unused if outcome else [],
-    )
+    matcher = {
+        "candidate_pairs": outcome.candidate_pairs if outcome else 0,
+        "probabilistic_links": 0 if links is None else links.height,
+        "blocking": [asdict(rule) for rule in outcome.blocking] if outcome else [],
+        "one_to_one_dropped": dropped,
+        "unreadable_values": failed | (outcome.unreadable if outcome else {}),
+        "unused_comparisons": outcome.unused if outcome else [],
+    }
+    return Resolution(clusters=clustered, matcher=matcher)
 
 
 def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None) -> DedupeResult:
@@ -247,9 +244,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         # the frames of the matcher and the clusters are gone before the SQL models below run
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
-        candidates, link_count = resolution.candidate_pairs, resolution.links
-        blocking, dropped = resolution.blocking, resolution.one_to_one_dropped
-        unreadable, unused = resolution.unreadable_values, resolution.unused_comparisons
+        matcher = resolution.matcher
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
@@ -257,17 +252,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         wh.execute("drop table record_components")
         build_customers(wh, config.dedupe.source_priority)
     stats = wh.select("core/identity_map_summary")[0]
-    return DedupeResult(
-        **stats,
-        candidate_pairs=candidates,
-        probabilistic_links=link_count,
-        overshared_keys=overshared,
-        suspicious_clusters=suspicious,
-        blocking=blocking,
-        one_to_one_dropped=dropped,
-        unreadable_values=unreadable,
-        unused_comparisons=unused,
-    )
+    return DedupeResult(**stats, **matcher, overshared_keys=overshared, suspicious_clusters=suspicious)
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
