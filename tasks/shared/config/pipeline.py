@@ -20,7 +20,7 @@ from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
 from tasks.shared.config.sources import SourceConfig
-from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
+from tasks.shared.config.stages import DedupeConfig, FeatureConfig, PredictConfig, SegmentConfig
 from tasks.shared.contracts import (
     COMPARED_FIELDS,
     DEFAULT_AMOUNT_SCALE,
@@ -145,6 +145,7 @@ class PipelineConfig(BaseModel):
         default_factory=CurrencyConfig, description="Base currency of monetary features and conversion rates."
     )
     features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
+    predict: PredictConfig = Field(default_factory=PredictConfig, description="Predict stage settings.")
     segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
     orchestration: OrchestrationConfig = Field(

@@ -1,0 +1,422 @@
+"""Predict stage: churn risk and future value per customer, backtested against simple baselines.
+
+Inputs in SQL (sql/predict/): every customer's purchases and sessions by period of `horizon_days`,
+and from them a snapshot of each customer every horizon back from as_of, with what they did in the
+horizon after it. Models in Python (tasks/predict/models.py): gradient boosting and a recency baseline
+for churn, BG/NBD and Gamma-Gamma (tasks/predict/btyd.py) for purchases, P(alive) and value. Rolling
+backtests (tasks/predict/backtest.py) decide which churn model is used. Point in time: everything is
+read from data before the end of as_of; seeds are fixed, so a backfill of a day gives the same figures.
+"""
+
+import json
+import pickle
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import polars as pl
+from prefect import get_run_logger, task
+from sklearn.inspection import permutation_importance
+
+from tasks.predict.backtest import (
+    BGNBD,
+    CLASSIFIER,
+    RECENCY,
+    Backtest,
+    ChurnModels,
+    Snapshot,
+    choose_churn_model,
+    run_backtest,
+    train_churn,
+    usable,
+)
+from tasks.predict.models import (
+    ACTIVITIES,
+    FEATURES,
+    Activity,
+    Lifetimes,
+    churned,
+    fit_lifetimes,
+    forecast,
+    sample,
+)
+from tasks.shared.artifacts import record_counts
+from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
+from tasks.shared.errors import STAGE_TASK_OPTIONS
+from tasks.shared.warehouse import Warehouse
+
+IMPORTANCE_ROWS = 5_000  # customers of the newest backtest cutoff the permutation importances are measured on
+
+
+@dataclass
+class PredictResult:
+    """What one predict run produced, for the run summary, the artifact and the report."""
+
+    as_of: str
+    horizon_days: int
+    churn_activity: str
+    customers: int = 0  # scored for churn
+    payers: int = 0  # given P(alive), expected purchases and value
+    churn_model: str | None = None
+    churn_model_reason: str = ""
+    risk_tiers: dict[str, int] = field(default_factory=dict)
+    backtest: list[dict[str, Any]] = field(default_factory=list)  # one row per cutoff, model and role
+    backtest_means: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    bgnbd: dict[str, float] | None = None
+    gamma_gamma: dict[str, float] | None = None
+    feature_importances: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+
+def snapshot_day(as_of: date, horizon: int, index: int) -> date:
+    """The day of snapshot `index`: as_of minus that many horizons."""
+    return as_of - timedelta(days=horizon * index)
+
+
+def load_snapshot(
+    wh: Warehouse, activity: Activity, as_of: date, horizon: int, index: int, rows: int | None, seed: int
+) -> Snapshot:
+    """One snapshot's customers and payers from _snapshots; a seeded sample of `rows` of each if given."""
+    day = snapshot_day(as_of, horizon, index)
+
+    def read(population: str) -> pl.DataFrame:
+        limit = "" if rows is None else f"limit {int(rows)}"
+        return wh.frame(
+            f"select * from _snapshots where snapshot = $snapshot and {population} > 0 "
+            f"order by hash(customer_id, $seed), customer_id {limit}",
+            {"snapshot": index, "seed": seed},
+        )
+
+    customers = read(activity.population)
+    payers = customers if activity.population == "purchase_days" else read("purchase_days")
+    return Snapshot(index=index, day=day, customers=customers, payers=payers)
+
+
+def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> int:
+    """Build the temp tables _activity_periods and _snapshots of one as_of; return the snapshot rows."""
+    wh.build(
+        "_activity_periods",
+        "predict/activity_periods",
+        {
+            "as_of": as_of,
+            "cutoff": wh.cutoff(as_of),
+            "horizon": config.horizon_days,
+            "session_types": features.session_event_types,
+        },
+        temp=True,
+    )
+    return wh.build(
+        "_snapshots",
+        "predict/snapshots",
+        {"as_of": as_of, "horizon": config.horizon_days, "snapshots": list(range(config.backtest_folds + 2))},
+        temp=True,
+    )
+
+
+def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, seed: int) -> dict[str, float]:
+    """Permutation importance (drop in AUC) of each classifier input on a held-out backtest cutoff."""
+    frame = snapshot.customers.head(IMPORTANCE_ROWS)
+    result = permutation_importance(
+        models.classifier.model,
+        models.classifier.matrix(frame),
+        churned(frame, activity),
+        scoring="roc_auc",
+        n_repeats=3,
+        random_state=seed,
+    )
+    ranked = sorted(zip(FEATURES, result.importances_mean, strict=True), key=lambda item: -item[1])
+    return {name: round(float(value), 4) for name, value in ranked}
+
+
+def scores_frame(
+    snapshot: Snapshot, churn_risk: np.ndarray | None, lifetimes: Lifetimes | None, horizon: int
+) -> pl.DataFrame:
+    """Per customer of snapshot 0: churn risk and the buy-till-you-die figures (null where they do not apply)."""
+    risk = pl.DataFrame(
+        {
+            "customer_id": snapshot.customers["customer_id"],
+            "churn_risk": pl.Series(churn_risk, dtype=pl.Float64)
+            if churn_risk is not None
+            else pl.Series([None] * snapshot.customers.height, dtype=pl.Float64),
+        }
+    )
+    if lifetimes is None:
+        value = pl.DataFrame(
+            schema={
+                "customer_id": pl.String,
+                "p_alive": pl.Float64,
+                "expected_purchases": pl.Float64,
+                "predicted_value": pl.Float64,
+            }
+        )
+    else:
+        predicted = forecast(lifetimes, snapshot.payers, horizon)
+        value = pl.DataFrame(
+            {
+                "customer_id": snapshot.payers["customer_id"],
+                "p_alive": pl.Series(predicted.p_alive).fill_nan(None),
+                "expected_purchases": pl.Series(predicted.expected_purchases).fill_nan(None),
+                "predicted_value": pl.Series(predicted.predicted_value).fill_nan(None),
+            }
+        )
+    return risk.join(value, on="customer_id", how="full", coalesce=True)
+
+
+def backtest_rows(backtest: Backtest) -> list[dict[str, Any]]:
+    """The backtest as rows: one per cutoff, role, model and metric."""
+    rows = []
+    for fold in backtest.folds:
+        for role in ("churn", "value"):
+            for model, scores in getattr(fold, role).items():
+                for metric, value in asdict(scores).items():
+                    if metric != "calibration":
+                        rows.append(
+                            {
+                                "cutoff": fold.cutoff,
+                                "trained_on": fold.trained_on,
+                                "role": role,
+                                "model": model,
+                                "metric": metric,
+                                "value": float(value),
+                            }
+                        )
+    return rows
+
+
+def calibration_rows(backtest: Backtest) -> list[dict[str, Any]]:
+    """The calibration tables of every cutoff and churn model."""
+    return [
+        {"cutoff": fold.cutoff, "model": model, **asdict(bin_)}
+        for fold in backtest.folds
+        for model, scores in fold.churn.items()
+        for bin_ in scores.calibration
+    ]
+
+
+def backtest_means(backtest: Backtest) -> dict[str, dict[str, float | None]]:
+    """Each model's metrics averaged over the cutoffs."""
+    churn_metrics = ("auc", "pr_auc", "brier", "calibration_error", "top_decile_lift", "churn_rate")
+    value_metrics = ("mae", "aggregate_error", "top_decile_capture")
+    means = {}
+    for role, metrics in (("churn", churn_metrics), ("value", value_metrics)):
+        models = sorted({model for fold in backtest.folds for model in getattr(fold, role)})
+        for model in models:
+            means[model] = {metric: backtest.mean(role, model, metric) for metric in metrics}
+    return means
+
+
+def store_history(
+    wh: Warehouse,
+    as_of: date,
+    run_id: str | None,
+    backtest: Backtest,
+    models: list[dict[str, Any]],
+) -> None:
+    """Replace the as_of's rows of predict.models, predict.backtests and predict.calibration."""
+    wh.run("predict/history_tables")
+    for table in ("predict.models", "predict.backtests", "predict.calibration"):
+        wh.execute(f"delete from {table} where as_of = $as_of", {"as_of": as_of})
+    now = datetime.now(UTC)
+    for row in models:
+        wh.execute(
+            "insert into predict.models values ($as_of, $run_id, $model, $role, $trained_on, $training_rows, "
+            "$used, $parameters, $feature_importances, $fitted, $created_at)",
+            {
+                "as_of": as_of,
+                "run_id": run_id,
+                "parameters": json.dumps(row.get("parameters")),
+                "feature_importances": json.dumps(row.get("feature_importances")),
+                "fitted": row.get("fitted"),
+                "created_at": now,
+                **{k: row[k] for k in ("model", "role", "trained_on", "training_rows", "used")},
+            },
+        )
+    rows = backtest_rows(backtest)
+    if rows:
+        wh.write_frame("_backtest_rows", pl.DataFrame(rows).with_columns(as_of=pl.lit(as_of)), temp=True)
+        wh.execute("insert into predict.backtests by name select * from _backtest_rows")
+    bins = calibration_rows(backtest)
+    if bins:
+        wh.write_frame("_calibration_rows", pl.DataFrame(bins).with_columns(as_of=pl.lit(as_of)), temp=True)
+        wh.execute("insert into predict.calibration by name select * from _calibration_rows")
+
+
+def predict_all(
+    wh: Warehouse,
+    config: PredictConfig,
+    features: FeatureConfig,
+    as_of: date,
+    run_id: str | None = None,
+) -> PredictResult:
+    """Backtest, train and score as of a day; replace predict.customer_predictions and the as_of's history."""
+    activity = ACTIVITIES[config.churn_activity]
+    horizon = config.horizon_days
+    result = PredictResult(as_of=as_of.isoformat(), horizon_days=horizon, churn_activity=activity.name)
+    seed = config.random_state
+    if config.enabled:
+        build_snapshots(wh, config, features, as_of)
+        snapshots = {
+            k: load_snapshot(
+                wh, activity, as_of, horizon, k, None if k == 0 else config.max_training_rows, seed
+            )
+            for k in range(config.backtest_folds + 2)
+        }
+        current = snapshots[0]
+        backtest = run_backtest(
+            snapshots,
+            config.backtest_folds,
+            activity,
+            horizon,
+            config.min_customers,
+            seed,
+            config.btyd_penalizer,
+        )
+    else:
+        current, backtest = None, Backtest()
+
+    models: list[dict[str, Any]] = []
+    churn_risk = None
+    lifetimes = None
+    if current is not None:
+        model, reason = choose_churn_model(backtest)
+        result.churn_model, result.churn_model_reason = model, reason
+        not_trainable = usable(snapshots[1], activity, config.min_customers, labelled=True)
+        if not_trainable:
+            result.churn_model = None
+            result.churn_model_reason = f"no churn risk: {not_trainable}"
+        else:
+            trained = train_churn(snapshots[1], activity, seed)
+            if model == CLASSIFIER:
+                churn_risk = trained.classifier.predict(current.customers)
+            elif model == RECENCY:
+                churn_risk = trained.baseline.predict(current.customers)
+            if backtest.newest is not None:
+                result.feature_importances = importances(*backtest.newest, activity, seed)
+            models += [
+                {
+                    "model": CLASSIFIER,
+                    "role": "churn",
+                    "trained_on": trained.trained_on,
+                    "training_rows": trained.rows,
+                    "used": model == CLASSIFIER,
+                    "parameters": trained.classifier.model.get_params() | {"features": list(FEATURES)},
+                    "feature_importances": result.feature_importances,
+                    "fitted": pickle.dumps(trained.classifier),
+                },
+                {
+                    "model": RECENCY,
+                    "role": "churn",
+                    "trained_on": trained.trained_on,
+                    "training_rows": trained.rows,
+                    "used": model == RECENCY,
+                    "parameters": {
+                        "recency": activity.recency,
+                        "band_edges_days": trained.baseline.edges.tolist(),
+                        "band_churn_rates": trained.baseline.rates.tolist(),
+                    },
+                },
+            ]
+        if current.payers.height >= config.min_customers:
+            lifetimes = fit_lifetimes(
+                sample(current.payers, config.max_training_rows, seed),
+                config.min_customers,
+                config.btyd_penalizer,
+            )
+            result.bgnbd = {k: v for k, v in asdict(lifetimes.bgnbd).items()}
+            result.gamma_gamma = None if lifetimes.gamma_gamma is None else asdict(lifetimes.gamma_gamma)
+            models.append(
+                {
+                    "model": BGNBD,
+                    "role": "churn" if activity.name == "purchase" else "value",
+                    "trained_on": as_of,
+                    "training_rows": min(config.max_training_rows, current.payers.height),
+                    "used": True,
+                    "parameters": result.bgnbd,
+                }
+            )
+            if lifetimes.gamma_gamma is not None:
+                models.append(
+                    {
+                        "model": "gamma_gamma",
+                        "role": "value",
+                        "trained_on": as_of,
+                        "training_rows": int(lifetimes.gamma_gamma.n_customers),
+                        "used": True,
+                        "parameters": result.gamma_gamma,
+                    }
+                )
+            if result.churn_model == BGNBD:
+                churn_risk = forecast(lifetimes, current.customers, horizon).p_no_purchase
+
+    scores = (
+        scores_frame(current, churn_risk, lifetimes, horizon)
+        if current is not None
+        else pl.DataFrame(
+            schema={
+                "customer_id": pl.String,
+                "churn_risk": pl.Float64,
+                "p_alive": pl.Float64,
+                "expected_purchases": pl.Float64,
+                "predicted_value": pl.Float64,
+            }
+        )
+    )
+    with wh.transaction():
+        wh.write_frame("_scores", scores, temp=True)
+        wh.build(
+            "predict.customer_predictions",
+            "predict/customer_predictions",
+            {
+                "as_of": as_of,
+                "horizon": horizon,
+                "high": config.risk_tiers.high,
+                "medium": config.risk_tiers.medium,
+            },
+        )
+        store_history(wh, as_of, run_id, backtest, models)
+        for temp in ("_scores", "_snapshots", "_activity_periods", "_backtest_rows", "_calibration_rows"):
+            wh.execute(f"drop table if exists {temp}")
+    result.customers = int(scores["churn_risk"].is_not_null().sum())
+    result.payers = int(scores["p_alive"].is_not_null().sum())
+    result.risk_tiers = dict(
+        wh.rows(
+            "select risk_tier, count(*) from predict.customer_predictions where risk_tier is not null "
+            "group by 1 order by 1"
+        )
+    )
+    result.backtest = [
+        {**row, "cutoff": row["cutoff"].isoformat(), "trained_on": row["trained_on"].isoformat()}
+        for row in backtest_rows(backtest)
+    ]
+    result.backtest_means = backtest_means(backtest)
+    result.skipped = [{"cutoff": s.cutoff.isoformat(), "reason": s.reason} for s in backtest.skipped]
+    if not config.enabled:
+        result.note = "predict.enabled is false: no predictions"
+    return result
+
+
+@task(name="predict", **STAGE_TASK_OPTIONS)
+def predict(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
+    """Backtest the churn and value models, then score every customer as of the day."""
+    with Warehouse.open(config) as wh:
+        result = predict_all(wh, config.predict, config.features, as_of, run_id)
+    logger = get_run_logger()
+    logger.info(
+        "predict as of %s: %d customers scored for churn (%s: %s), %d payers valued; risk tiers %s",
+        as_of,
+        result.customers,
+        result.churn_model,
+        result.churn_model_reason,
+        result.payers,
+        result.risk_tiers,
+    )
+    for skipped in result.skipped:
+        logger.warning("backtest cutoff %s not scored: %s", skipped["cutoff"], skipped["reason"])
+    record_counts(
+        "predict",
+        [{"table": "predict.customer_predictions", "rows": result.customers}],
+        f"predict as of {as_of}: customers scored",
+    )
+    return asdict(result)

@@ -1,0 +1,191 @@
+"""Rolling backtests: each cutoff's customers scored by models trained one horizon earlier, then compared.
+
+Snapshot k is the day as_of - k * horizon. Backtest cutoff k (k = 1 .. folds) scores the customers of
+snapshot k with the churn models trained on snapshot k + 1 (whose outcome, the horizon after it, had
+happened by snapshot k's day) and with the buy-till-you-die models fitted on snapshot k's histories,
+and compares them with what the customers did in the horizon after snapshot k. Nothing a model sees
+comes after the cutoff it is scored at.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+import polars as pl
+
+from tasks.predict.metrics import ChurnScores, ValueScores, churn_scores, value_scores
+from tasks.predict.models import (
+    Activity,
+    ChurnClassifier,
+    Lifetimes,
+    RecencyBaseline,
+    churned,
+    fit_lifetimes,
+    forecast,
+)
+
+CLASSIFIER = "gradient_boosting"
+RECENCY = "recency_baseline"
+BGNBD = "bgnbd"
+LIFETIME_VALUE = "bgnbd_gamma_gamma"
+LAST_PERIOD = "last_period_spend"
+CHURN_MODELS = (CLASSIFIER, RECENCY, BGNBD)
+VALUE_MODELS = (LIFETIME_VALUE, LAST_PERIOD)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One snapshot's customers (a seeded sample of them for training and backtests)."""
+
+    index: int  # periods back from as_of
+    day: date
+    customers: pl.DataFrame  # the population churn applies to
+    payers: pl.DataFrame  # those with a purchase: the buy-till-you-die models' customers
+
+
+@dataclass(frozen=True)
+class ChurnModels:
+    """The churn models fitted on one labelled snapshot."""
+
+    trained_on: date
+    rows: int
+    classifier: ChurnClassifier
+    baseline: RecencyBaseline
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One backtest cutoff: each model's figures against what happened in the horizon after it."""
+
+    cutoff: date
+    trained_on: date
+    churn: dict[str, ChurnScores]
+    value: dict[str, ValueScores]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A backtest cutoff that could not be scored, and why."""
+
+    cutoff: date
+    reason: str
+
+
+@dataclass
+class Backtest:
+    """All backtest cutoffs of one as_of, newest first."""
+
+    folds: list[Fold] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    newest: tuple[ChurnModels, Snapshot] | None = None  # the newest cutoff's models and customers
+
+    def mean(self, role: str, model: str, metric: str) -> float | None:
+        """A metric of a model averaged over the cutoffs that scored it (None if none did)."""
+        values = [
+            getattr(getattr(fold, role)[model], metric) for fold in self.folds if model in getattr(fold, role)
+        ]
+        values = [v for v in values if v is not None and np.isfinite(v)]
+        return float(np.mean(values)) if values else None
+
+
+def usable(snapshot: Snapshot, activity: Activity, min_customers: int, labelled: bool) -> str | None:
+    """Why a snapshot cannot train or be scored (None if it can)."""
+    frame = snapshot.customers
+    if frame.height < min_customers:
+        return (
+            f"{frame.height} customers at {snapshot.day} (fewer than predict.min_customers = {min_customers})"
+        )
+    if labelled:
+        outcomes = set(churned(frame, activity).tolist())
+        if len(outcomes) < 2:
+            kind = "churned" if 1 in outcomes else "stayed"
+            return f"every customer of {snapshot.day} {kind}: a model cannot learn from one outcome"
+    return None
+
+
+def train_churn(snapshot: Snapshot, activity: Activity, seed: int) -> ChurnModels:
+    """Fit the classifier and the recency baseline on a labelled snapshot."""
+    labels = churned(snapshot.customers, activity)
+    return ChurnModels(
+        trained_on=snapshot.day,
+        rows=snapshot.customers.height,
+        classifier=ChurnClassifier(random_state=seed).fit(snapshot.customers, labels),
+        baseline=RecencyBaseline(activity).fit(snapshot.customers, labels),
+    )
+
+
+def score_fold(
+    models: ChurnModels,
+    lifetimes: Lifetimes | None,
+    snapshot: Snapshot,
+    activity: Activity,
+    horizon: int,
+) -> Fold:
+    """Every model's figures at one backtest cutoff."""
+    customers = snapshot.customers
+    labels = churned(customers, activity)
+    churn = {
+        CLASSIFIER: churn_scores(models.classifier.predict(customers), labels),
+        RECENCY: churn_scores(models.baseline.predict(customers), labels),
+    }
+    value: dict[str, ValueScores] = {}
+    payers = snapshot.payers
+    if lifetimes is not None and payers.height:
+        predicted = forecast(lifetimes, payers, horizon)
+        if activity.name == "purchase":
+            churn[BGNBD] = churn_scores(predicted.p_no_purchase, churned(payers, activity))
+        actual = payers["future_spend"].cast(pl.Float64).to_numpy()
+        if np.isfinite(predicted.predicted_value).all():
+            value[LIFETIME_VALUE] = value_scores(predicted.predicted_value, actual)
+        value[LAST_PERIOD] = value_scores(payers["spend_last"].cast(pl.Float64).to_numpy(), actual)
+    return Fold(cutoff=snapshot.day, trained_on=models.trained_on, churn=churn, value=value)
+
+
+def run_backtest(
+    snapshots: dict[int, Snapshot],
+    folds: int,
+    activity: Activity,
+    horizon: int,
+    min_customers: int,
+    seed: int,
+    penalizer: float = 0.0,
+) -> Backtest:
+    """Score backtest cutoffs 1..folds (snapshots 1..folds + 1 must be given)."""
+    result = Backtest()
+    for k in range(1, folds + 1):
+        scored, trained = snapshots[k], snapshots[k + 1]
+        reason = usable(trained, activity, min_customers, labelled=True) or usable(
+            scored, activity, min_customers, labelled=True
+        )
+        if reason:
+            result.skipped.append(Skipped(scored.day, reason))
+            continue
+        lifetimes = (
+            fit_lifetimes(scored.payers, min_customers, penalizer)
+            if scored.payers.height >= min_customers
+            else None
+        )
+        models = train_churn(trained, activity, seed)
+        result.newest = result.newest or (models, scored)
+        result.folds.append(score_fold(models, lifetimes, scored, activity, horizon))
+    return result
+
+
+def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
+    """The model behind churn_risk and the risk tiers, and why: the classifier if its mean AUC beats the
+    recency baseline's, else BG/NBD if it does, else the baseline itself."""
+    if not backtest.folds:
+        return (
+            RECENCY,
+            "no backtest cutoff could be scored, so no model is shown to beat the recency baseline",
+        )
+    baseline = backtest.mean("churn", RECENCY, "auc")
+    for model in (CLASSIFIER, BGNBD):
+        auc = backtest.mean("churn", model, "auc")
+        if auc is not None and baseline is not None and auc > baseline:
+            return model, f"mean backtest AUC {auc:.3f} beats the recency baseline's {baseline:.3f}"
+    classifier = backtest.mean("churn", CLASSIFIER, "auc")
+    return RECENCY, (
+        f"the gradient boosting's mean backtest AUC {classifier:.3f} does not beat the recency baseline's "
+        f"{baseline:.3f}, nor does BG/NBD's"
+    )
