@@ -1,4 +1,4 @@
-"""The daily refresh: extract -> dedupe -> features -> segment -> publish, for one as_of day.
+"""The daily refresh: extract -> dedupe -> features -> predict -> segment -> publish, for one as_of day.
 
 Point in time: every stage after extract uses only records timestamped before the end of
 as_of (in the configured time zone), so a backfill reproduces what a run on that day would
@@ -20,6 +20,7 @@ from flows.runs import config_path, default_as_of, is_partial, refresh_run_name
 from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
+from tasks.predict import predict
 from tasks.publish import publish
 from tasks.publish.tables import partial_days
 from tasks.segment import segment
@@ -33,11 +34,13 @@ from tasks.shared.warehouse import Warehouse
 def compute(
     pipeline: PipelineConfig, as_of: date, run_id: str, loads: list[dict], partial: bool, progress: uuid.UUID
 ) -> dict:
-    """Dedupe, features, segment and publish for one day, on what extract has loaded."""
+    """Dedupe, features, predict, segment and publish for one day, on what extract has loaded."""
     identities = dedupe(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, as_of)
-    update_progress_artifact(progress, progress=60.0)
+    update_progress_artifact(progress, progress=50.0)
+    predictions = predict(pipeline, as_of, run_id)
+    update_progress_artifact(progress, progress=65.0)
     segments = segment(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=80.0)
     summary = {
@@ -49,6 +52,7 @@ def compute(
         "extract": loads,
         "dedupe": identities,
         "features": counts,
+        "predict": predictions,
         "segments": segments,
         "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
@@ -64,7 +68,7 @@ def recompute_partial_days(pipeline: PipelineConfig, as_of: date, run_id: str, l
     recomputed = []
     for day in ended_partial_days(pipeline, as_of, datetime.now(UTC)):
         logger.info("recomputing %s: it was published partial and has ended since", day)
-        progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 5")
+        progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 6")
         try:
             compute(pipeline, day, str(uuid.uuid5(uuid.UUID(run_id), day.isoformat())), [], False, progress)
         except DataError as error:
@@ -135,7 +139,7 @@ def daily_refresh(
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
         progress = create_progress_artifact(
-            progress=0.0, description=f"daily refresh {as_of}: stages done of 5"
+            progress=0.0, description=f"daily refresh {as_of}: stages done of 6"
         )
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         update_progress_artifact(progress, progress=20.0)

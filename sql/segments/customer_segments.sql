@@ -2,6 +2,9 @@
 -- Grain: one row per customer_id known as of the day. Key: customer_id. Parameters: none.
 -- Every customer has one segment of each scheme: customers without a purchase (no R, F, M) get the
 -- fallback segment of segments.rfm_fallback in both RFM schemes.
+-- Predictions (predict.customer_predictions of the same as_of) are null for customers the models do not
+-- apply to. Template filled by tasks/segment: horizon is predict.horizon_days, in the names of the
+-- expected purchases and value columns (expected_purchases_90d, predicted_value_90d).
 with features as (
     select * from features.customer_features
 ),
@@ -24,6 +27,10 @@ value_lifecycle as (
 
 fallback as (
     select * from segments.rfm_fallback
+),
+
+predictions as (
+    select * from predict.customer_predictions
 ),
 
 rules as (
@@ -59,6 +66,12 @@ final as (
         clusters.cluster_id,
         clusters.cluster_name,
         clusters.cluster_name_zh,
+        predictions.churn_risk,
+        predictions.risk_tier,
+        predictions.risk_tier_zh,
+        predictions.p_alive,
+        predictions.expected_purchases as expected_purchases_{{horizon}}d,
+        predictions.predicted_value as predicted_value_{{horizon}}d,
         features.first_purchase_date,
         features.last_purchase_date,
         features.payments_30d,
@@ -76,6 +89,9 @@ final as (
     left join cn_classes using (customer_id)
     left join value_lifecycle using (customer_id)
     left join rules using (customer_id)
+    left join predictions
+        on predictions.customer_id = features.customer_id
+        and predictions.as_of = features.as_of
     cross join fallback
 )
 

@@ -36,6 +36,9 @@ tags as (
     union all
     select customer_id, 'cluster', '聚类', cluster_name_zh from segments
     union all
+    select customer_id, 'risk_tier', '流失风险', risk_tier_zh from segments
+    where risk_tier_zh is not null
+    union all
     select customer_id, 'marketing_consent', '营销许可', case when marketing_consent then '是' else '否' end
     from segments
     where marketing_consent is not null

@@ -70,6 +70,38 @@ class PredictResult:
     note: str = ""
 
 
+NO_SCORES = {
+    "customer_id": pl.String,
+    "churn_risk": pl.Float64,
+    "p_alive": pl.Float64,
+    "expected_purchases": pl.Float64,
+    "predicted_value": pl.Float64,
+}
+
+
+def write_predictions(wh: Warehouse, scores: pl.DataFrame, as_of: date | None, config: PredictConfig) -> int:
+    """Replace predict.customer_predictions with the scores of an as_of (tiers from the config's thresholds)."""
+    wh.write_frame("_scores", scores, temp=True)
+    rows = wh.build(
+        "predict.customer_predictions",
+        "predict/customer_predictions",
+        {
+            "as_of": as_of,
+            "horizon": config.horizon_days,
+            "high": config.risk_tiers.high,
+            "medium": config.risk_tiers.medium,
+        },
+    )
+    wh.execute("drop table _scores")
+    return rows
+
+
+def ensure_predictions(wh: Warehouse) -> None:
+    """Create an empty predict.customer_predictions if the predict stage has never run on this warehouse."""
+    if not wh.table_exists("predict.customer_predictions"):
+        write_predictions(wh, pl.DataFrame(schema=NO_SCORES), None, PredictConfig())
+
+
 def snapshot_day(as_of: date, horizon: int, index: int) -> date:
     """The day of snapshot `index`: as_of minus that many horizons."""
     return as_of - timedelta(days=horizon * index)
@@ -143,14 +175,7 @@ def scores_frame(
         }
     )
     if lifetimes is None:
-        value = pl.DataFrame(
-            schema={
-                "customer_id": pl.String,
-                "p_alive": pl.Float64,
-                "expected_purchases": pl.Float64,
-                "predicted_value": pl.Float64,
-            }
-        )
+        value = pl.DataFrame(schema={k: v for k, v in NO_SCORES.items() if k != "churn_risk"})
     else:
         predicted = forecast(lifetimes, snapshot.payers, horizon)
         value = pl.DataFrame(
@@ -350,33 +375,13 @@ def predict_all(
             if result.churn_model == BGNBD:
                 churn_risk = forecast(lifetimes, current.customers, horizon).p_no_purchase
 
-    scores = (
-        scores_frame(current, churn_risk, lifetimes, horizon)
-        if current is not None
-        else pl.DataFrame(
-            schema={
-                "customer_id": pl.String,
-                "churn_risk": pl.Float64,
-                "p_alive": pl.Float64,
-                "expected_purchases": pl.Float64,
-                "predicted_value": pl.Float64,
-            }
-        )
-    )
+    scores = pl.DataFrame(schema=NO_SCORES)
+    if current is not None:
+        scores = scores_frame(current, churn_risk, lifetimes, horizon)
     with wh.transaction():
-        wh.write_frame("_scores", scores, temp=True)
-        wh.build(
-            "predict.customer_predictions",
-            "predict/customer_predictions",
-            {
-                "as_of": as_of,
-                "horizon": horizon,
-                "high": config.risk_tiers.high,
-                "medium": config.risk_tiers.medium,
-            },
-        )
+        write_predictions(wh, scores, as_of, config)
         store_history(wh, as_of, run_id, backtest, models)
-        for temp in ("_scores", "_snapshots", "_activity_periods", "_backtest_rows", "_calibration_rows"):
+        for temp in ("_snapshots", "_activity_periods", "_backtest_rows", "_calibration_rows"):
             wh.execute(f"drop table if exists {temp}")
     result.customers = int(scores["churn_risk"].is_not_null().sum())
     result.payers = int(scores["p_alive"].is_not_null().sum())

@@ -5,6 +5,7 @@ from datetime import date
 
 from prefect import get_run_logger, task
 
+from tasks.predict import ensure_predictions
 from tasks.segment.cluster_tables import cluster_customers
 from tasks.segment.clusters import model_summary
 from tasks.segment.rfm import score_params, write_rule_table
@@ -47,10 +48,24 @@ def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
     return {key: getattr(config, key) for key in keys}
 
 
+def build_customer_segments(wh: Warehouse, horizon_days: int = 90) -> int:
+    """segments.customer_segments: everything published about a customer, with the as_of's predictions."""
+    ensure_predictions(wh)
+    return wh.build(
+        "segments.customer_segments",
+        "segments/customer_segments",
+        fragments={"horizon": str(int(horizon_days))},
+    )
+
+
 def segment_all(
-    wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None = None
+    wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None = None, horizon_days: int = 90
 ) -> SegmentResult:
-    """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability."""
+    """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability.
+
+    Joins the as_of's predictions (predict.customer_predictions, empty if the predict stage has not run);
+    horizon_days names the expected purchases and value columns (expected_purchases_90d).
+    """
     with wh.transaction():
         write_rule_table(wh)
         wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
@@ -62,7 +77,7 @@ def segment_all(
         )
         build_rule_memberships(wh, config)
         model = cluster_customers(wh, config, as_of, run_id)
-        customers = wh.build("segments.customer_segments", "segments/customer_segments")
+        customers = build_customer_segments(wh, horizon_days)
         build_tags(wh)
         previous_day, stability = compare_with_previous(wh, as_of)
         store_stability(wh, as_of, previous_day, stability)
@@ -87,7 +102,7 @@ def segment_all(
 def segment(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
     """Score, segment, cluster and tag the customers in features.customer_features."""
     with Warehouse.open(config) as wh:
-        result = segment_all(wh, config.segments, as_of, run_id)
+        result = segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
         built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
     record_counts("segment", built, f"segment as of {as_of}: rows of each table built")
     logger = get_run_logger()

@@ -1,5 +1,6 @@
 """Rule segments: each configured rule compiled (tasks/shared/rules.py), its customers found in SQL."""
 
+from tasks.predict import ensure_predictions
 from tasks.shared.config import SegmentConfig
 from tasks.shared.rules import compile_rule
 from tasks.shared.warehouse import Warehouse
@@ -7,6 +8,7 @@ from tasks.shared.warehouse import Warehouse
 
 def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
     """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
+    ensure_predictions(wh)
     wh.build_view("rule_inputs", "segments/rule_inputs")
     wh.run("ops/rule_matches")
     for rule in config.rules:

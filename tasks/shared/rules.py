@@ -18,7 +18,9 @@ parameters. Nothing from a rule reaches SQL as text except allowlisted, quoted c
 import re
 from dataclasses import dataclass, field
 
-# What a rule may test: the per-customer features and the scheme columns computed before rules.
+# What a rule may test: the per-customer features, the scheme columns computed before rules and the
+# predictions (risk_tier is 'high', 'medium' or 'low'; expected_purchases and predicted_value cover the
+# predict horizon).
 RULE_FEATURES = (
     "recency_days",
     "frequency",
@@ -48,6 +50,11 @@ RULE_FEATURES = (
     "rfm_cn_class",
     "value_tier",
     "lifecycle_stage",
+    "churn_risk",
+    "risk_tier",
+    "p_alive",
+    "expected_purchases",
+    "predicted_value",
 )
 
 TOKEN = re.compile(

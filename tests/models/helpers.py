@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from tasks.extract import create_tables
-from tasks.segment import write_rule_table
+from tasks.segment import build_customer_segments, write_rule_table
 from tasks.segment.tags import build_tags
 from tasks.shared.warehouse import Warehouse
 
@@ -134,6 +134,12 @@ SEGMENT_COLUMNS = [
     "cluster_id",
     "cluster_name",
     "cluster_name_zh",
+    "churn_risk",
+    "risk_tier",
+    "risk_tier_zh",
+    "p_alive",
+    "expected_purchases_90d",
+    "predicted_value_90d",
     "first_purchase_date",
     "last_purchase_date",
     "payments_30d",
@@ -207,7 +213,7 @@ def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
 
 def build_segments(wh: Warehouse, as_of: date) -> None:
     segment_inputs(wh, as_of)
-    wh.build("segments.customer_segments", "segments/customer_segments")
+    build_customer_segments(wh)
     build_tags(wh)
 
 

@@ -74,6 +74,13 @@ DEFAULT_RULES = (
         when="sessions_180d >= 3 and frequency is null",
         priority=20,
     ),
+    RuleSegmentConfig(
+        name="churn_warning",
+        label_en="Churn warning",
+        label_zh="流失预警",
+        when="risk_tier = 'high' and frequency >= 2",
+        priority=30,
+    ),
 )
 
 
@@ -119,7 +126,8 @@ class SegmentConfig(BaseModel):
     random_state: int = Field(default=0, description="Seed of KMeans, so clusters are reproducible.")
     rules: list[RuleSegmentConfig] = Field(
         default_factory=lambda: list(DEFAULT_RULES),
-        description="Rule segments; defaults: 5+ games in the last 90 days; 3+ games in 180 days and never paid.",
+        description="Rule segments; defaults: 5+ games in the last 90 days; 3+ games in 180 days and never paid; "
+        "high churn risk among repeat payers (流失预警).",
     )
     cn_rfm_threshold: int = Field(
         default=3,

@@ -5,13 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from tasks.segment import build_customer_segments
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENT_COLUMNS, SEGMENTS_AS_OF, columns_of, segment_inputs
+
+# churn_risk, risk_tier, risk_tier_zh, p_alive, expected_purchases_90d, predicted_value_90d: no predict run
+NO_PREDICTIONS = (None,) * 6
 
 
 def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> None:
     segment_inputs(wh)
-    assert wh.build("segments.customer_segments", "segments/customer_segments") == 3
+    assert build_customer_segments(wh) == 3
     assert columns_of(wh, "segments", "customer_segments") == SEGMENT_COLUMNS
     d = {n: SEGMENTS_AS_OF - timedelta(days=n) for n in (0, 3, 10, 40, 200)}
     assert wh.rows("select * from segments.customer_segments order by customer_id") == [
@@ -37,6 +41,7 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             0,
             "big",
             "大",
+            *NO_PREDICTIONS,
             d[200],
             d[3],
             1,
@@ -71,6 +76,7 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             1,
             "small",
             "小",
+            *NO_PREDICTIONS,
             d[40],
             d[40],
             0,
@@ -106,6 +112,7 @@ def test_customer_segments_join_features_scores_and_clusters(wh: Warehouse) -> N
             2,
             "free",
             "免费",
+            *NO_PREDICTIONS,
             None,
             None,
             0,
@@ -125,7 +132,7 @@ def test_customer_segments_ignore_scores_of_customers_without_features(wh: Wareh
     segment_inputs(wh)
     wh.execute("insert into segments.rfm_scores values ('C9', 3, 3, 3, 3, 'Need Attention', '需要关注客户')")
     wh.execute("insert into segments.clusters values ('C9', 2, 'x', 'x')")
-    wh.build("segments.customer_segments", "segments/customer_segments")
+    build_customer_segments(wh)
     assert wh.rows(
         "select customer_id, count(*) from segments.customer_segments group by all order by all"
     ) == [
