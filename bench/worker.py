@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-STAGES = ("extract", "dedupe", "features", "segment", "publish")
+STAGES = ("extract", "dedupe", "features", "predict", "segment", "publish")
 
 
 def peak_rss_bytes() -> int:
@@ -44,10 +44,11 @@ def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
 
 
 def run_direct(config_path: str, as_of: date) -> dict:
-    """The five stages without Prefect: what each task does, minus the task wrapper and the artifact."""
+    """The six stages without Prefect: what each task does, minus the task wrapper and the artifact."""
     from tasks.dedupe import dedupe_all
     from tasks.extract import extract_all
     from tasks.features import build_features
+    from tasks.predict import predict_all
     from tasks.publish import publish_day
     from tasks.segment import segment_all
     from tasks.segment.rfm import RFM_SEGMENTS
@@ -76,6 +77,7 @@ def run_direct(config_path: str, as_of: date) -> dict:
             "extract": [asdict(load) for load in loads],
             "dedupe": asdict(identities),
             "features": counts,
+            "predict": asdict(predictions),
             "segments": asdict(segments),
             "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
         }
@@ -86,7 +88,10 @@ def run_direct(config_path: str, as_of: date) -> dict:
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
     identities = stage("dedupe", lambda wh: dedupe_all(wh, config, as_of))
     counts = stage("features", lambda wh: build_features(wh, config.features, as_of))
-    segments = stage("segment", lambda wh: segment_all(wh, config.segments, as_of))
+    predictions = stage("predict", lambda wh: predict_all(wh, config.predict, config.features, as_of, run_id))
+    segments = stage(
+        "segment", lambda wh: segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
+    )
     stage("publish", publish)
     return {
         "wall_s": time.perf_counter() - started,

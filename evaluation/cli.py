@@ -157,3 +157,47 @@ def make_set_command(
         typer.echo(f"wrote {path}")
     truth = SETS[kind].truth
     typer.echo(f"score it: python -m evaluation score --config {target / 'config.yaml'} --truth {truth}")
+
+
+@app.command("predict")
+def predict_command(
+    customers: Annotated[int, typer.Option(min=1000, help="Persons to generate.")] = 50_000,
+    end: Annotated[
+        str, typer.Option(help="Last day of generated data and the as_of (YYYY-MM-DD).")
+    ] = "2026-11-30",
+    seed: Annotated[int, typer.Option(help="Generator seed; the same seed gives the same figures.")] = 42,
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Keep the sample and its warehouse in this folder; default a temporary one."
+        ),
+    ] = None,
+) -> None:
+    """Backtest the predict stage on generated data with planted churn and compare it with the truth."""
+    from evaluation.prediction import backtest_table, evaluate_predictions, mean_figures
+    from sampledata.generate import write_sample
+
+    as_of = parse_day(end)
+    with tempfile.TemporaryDirectory(prefix="predict-eval-") as scratch:
+        folder = directory or Path(scratch) / "sample"
+        try:
+            write_sample(folder, customers=customers, seed=seed, end=as_of)
+        except ValueError as error:
+            typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(code=2) from None
+        figures = evaluate_predictions(folder, as_of)
+    predict = figures["predict"]
+    typer.echo(
+        f"{customers:,} generated persons (seed {seed}), as_of {as_of}, horizon {predict['horizon_days']} days, "
+        f"churn = no {predict['churn_activity']} in the horizon"
+    )
+    typer.echo(backtest_table(predict))
+    typer.echo("\nmeans over the cutoffs:")
+    for line in mean_figures(predict):
+        typer.echo(line)
+    typer.echo(f"\nchurn_risk comes from: {predict['churn_model']} ({predict['churn_model_reason']})")
+    for skipped in predict["skipped"]:
+        typer.echo(f"cutoff {skipped['cutoff']} not scored: {skipped['reason']}")
+    typer.echo("\nagainst the planted truth (truth/lifetimes.csv), customers scored as of as_of:")
+    for name, value in figures["planted"].items():
+        typer.echo(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value:,}")

@@ -44,6 +44,15 @@ PAYMENT_COLUMNS: tuple[str, ...] = (
 )
 SURVEY_COLUMNS: tuple[str, ...] = ("问卷编号", "会员编号", "手机", "满意度", "意见", "提交时间")
 TRUTH_COLUMNS: tuple[str, ...] = ("source", "record_id", "person_id")
+# truth/lifetimes.csv: what each person's behaviour was drawn from (local times, as the sources write them).
+LIFETIME_COLUMNS: tuple[str, ...] = (
+    "person_id",
+    "first_seen",
+    "churned_at",
+    "payer",
+    "orders",
+    "orders_per_active_day",
+)
 
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
 ISO_FORMAT = "%Y-%m-%dT%H:%M:%S+08:00"

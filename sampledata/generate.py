@@ -15,6 +15,10 @@ One call writes five sources plus the ground truth under ``out_dir``:
 - ``survey/survey.csv`` (UTF-8 with BOM): satisfaction answers from about 10% of persons; free text
   sometimes holds a comma or a newline inside quotes.
 - ``truth/records.csv``: ``source,record_id,person_id`` for every row with a non-empty id.
+- ``truth/lifetimes.csv``: the planted behaviour of each person: ``first_seen``, ``churned_at`` (the
+  latent churn time, after which they neither play nor pay; empty for the 45% still active at ``end``),
+  ``payer``, ``orders`` and ``orders_per_active_day`` (orders fall uniformly in time while active), so
+  the churn and value models can be checked against what was planted.
 
 ``difficulty="hard"`` triples the re-registrations (25% of members), 70% of them with neither phone
 nor e-mail in common. ``difficulty="adversarial"`` is hard plus what people and forms do to records
@@ -100,10 +104,10 @@ def generate(
     with open_outputs(out_dir) as out:
         for chunk_index, first_person in enumerate(range(0, customers, chunk_size)):
             n = min(chunk_size, customers - first_person)
-            sources, ids = make_chunk(
+            sources, lifetimes, ids = make_chunk(
                 chunk_index, first_person, n, seed, window, keys, ids, DIFFICULTIES[difficulty]
             )
-            out.write(chunk_index, sources)
+            out.write(chunk_index, sources, lifetimes)
             for source in SOURCES:
                 rows[source] += sources[source].rows.height
             corruptions.update(sources["crm"].corruptions)

@@ -352,6 +352,29 @@ def _payment_contacts() -> tuple[pl.Expr, pl.Expr]:
     return phone, email
 
 
+def _lifetimes(p: Persons, payer: np.ndarray, orders: np.ndarray, window: Window) -> pl.DataFrame:
+    """The planted behaviour of each person: when they churned (empty: still active at the end of the
+    window), whether they pay, how many orders they placed and their order rate while active.
+
+    Sessions fall uniformly between first_seen and the churn time, and orders during sessions, so a payer
+    orders at `orders_per_active_day` until churning and never after.
+    """
+    active_days = np.maximum((p.last_active - p.first_seen) / DAY, 1.0)
+    churned = p.last_active < window.end
+    return pl.DataFrame(
+        {
+            "person_id": p.person_id,
+            "first_seen": format_local(p.first_seen),
+            "churned_at": format_local(p.last_active).zip_with(
+                pl.Series(churned), pl.Series([None] * p.n, dtype=pl.String)
+            ),
+            "payer": pl.Series(payer),
+            "orders": pl.Series(orders, dtype=pl.Int64),
+            "orders_per_active_day": pl.Series(np.round(orders / active_days, 6)),
+        }
+    )
+
+
 def _payments(
     rng: np.random.Generator,
     p: Persons,
@@ -359,10 +382,11 @@ def _payments(
     sessions: Sessions,
     window: Window,
     ids: NextIds,
-) -> tuple[Source, int]:
-    """Payment rows (orders plus refunds, with faults) and the number of orders."""
+) -> tuple[Source, int, pl.DataFrame]:
+    """Payment rows (orders plus refunds, with faults), the number of orders, and the planted lifetimes."""
     payer = (p.n_sessions > 0) & (rng.random(p.n) < sigmoid(PAY_LOGIT + p.spend))
     extra = rng.poisson(EXTRA_ORDERS_MEAN * np.exp(0.8 * p.spend - 0.32))
+    lifetimes = _lifetimes(p, payer, np.where(payer, 1 + extra, 0), window)
     person = np.repeat(np.arange(p.n, dtype=np.int64), np.where(payer, 1 + extra, 0))
     _, t = _during_sessions(rng, p, sessions, person, window)
     by_time = np.argsort(t, kind="stable")  # order numbers follow time
@@ -414,7 +438,7 @@ def _payments(
         format_local(row_t, ISO_FORMAT).alias("created_at"),
     )
     truth = _truth("payments", rows["txn_id"], p.person_id.gather(person[order]))
-    return Source(with_exact_duplicates(rows, rng, FAULT_PAYMENT_DUPLICATE), truth, n), k
+    return Source(with_exact_duplicates(rows, rng, FAULT_PAYMENT_DUPLICATE), truth, n), k, lifetimes
 
 
 def _social(
@@ -483,14 +507,14 @@ def make_chunk(
     keys: Keys,
     ids: NextIds,
     level: Difficulty,
-) -> tuple[dict[str, Source], NextIds]:
-    """Every source's rows for persons first_person..first_person+n-1, and the next free ids."""
+) -> tuple[dict[str, Source], pl.DataFrame, NextIds]:
+    """Every source's rows for persons first_person..first_person+n-1, their planted lifetimes, and the next free ids."""
     rng = np.random.default_rng([seed, chunk_index])
     noise = noise_stream(seed, chunk_index) if level.corruption is not None else None
     persons = make_persons(rng, first_person, n, window, keys, level, noise)
     crm, members = _crm(rng, persons, window, ids.crm, level, noise)
     game, sessions = _game(rng, persons, members, window, ids.session)
-    payments, n_orders = _payments(rng, persons, members, sessions, window, ids)
+    payments, n_orders, lifetimes = _payments(rng, persons, members, sessions, window, ids)
     social = _social(rng, persons, sessions, window, ids.event)
     survey = _survey(rng, persons, members, window, ids.survey)
     next_ids = NextIds(
@@ -501,4 +525,5 @@ def make_chunk(
         event=ids.event + social.used,
         survey=ids.survey + survey.used,
     )
-    return {"crm": crm, "game": game, "payments": payments, "social": social, "survey": survey}, next_ids
+    chunk = {"crm": crm, "game": game, "payments": payments, "social": social, "survey": survey}
+    return chunk, lifetimes, next_ids

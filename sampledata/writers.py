@@ -7,7 +7,16 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from sampledata.formats import CRM_COLUMNS, PAYMENT_COLUMNS, SOURCES, SURVEY_COLUMNS, TRUTH_COLUMNS
+import polars as pl
+
+from sampledata.formats import (
+    CRM_COLUMNS,
+    LIFETIME_COLUMNS,
+    PAYMENT_COLUMNS,
+    SOURCES,
+    SURVEY_COLUMNS,
+    TRUTH_COLUMNS,
+)
 from sampledata.sources import Source
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -37,9 +46,11 @@ class Outputs:
         self.social = open_("social/social.jsonl", b"")
         self.survey = open_("survey/survey.csv", UTF8_BOM + _header(SURVEY_COLUMNS).encode())
         self.truth = open_("truth/records.csv", _header(TRUTH_COLUMNS).encode())
+        self.lifetimes = open_("truth/lifetimes.csv", _header(LIFETIME_COLUMNS).encode())
 
-    def write(self, chunk_index: int, sources: dict[str, Source]) -> None:
+    def write(self, chunk_index: int, sources: dict[str, Source], lifetimes: pl.DataFrame) -> None:
         """Append one chunk to every file."""
+        lifetimes.select(LIFETIME_COLUMNS).write_csv(self.lifetimes, include_header=False)
         self.crm.write(sources["crm"].rows.write_csv(include_header=False).encode("gbk"))
         sources["game"].rows.write_parquet(self.game_dir / f"sessions-{chunk_index:05d}.parquet")
         sources["payments"].rows.write_csv(self.payments, include_header=False)

@@ -56,6 +56,7 @@ class PredictResult:
     as_of: str
     horizon_days: int
     churn_activity: str
+    rows: int = 0  # of predict.customer_predictions: customers with a churn risk or a value forecast
     customers: int = 0  # scored for churn
     payers: int = 0  # given P(alive), expected purchases and value
     churn_model: str | None = None
@@ -383,6 +384,7 @@ def predict_all(
         store_history(wh, as_of, run_id, backtest, models)
         for temp in ("_snapshots", "_activity_periods", "_backtest_rows", "_calibration_rows"):
             wh.execute(f"drop table if exists {temp}")
+    result.rows = scores.height
     result.customers = int(scores["churn_risk"].is_not_null().sum())
     result.payers = int(scores["p_alive"].is_not_null().sum())
     result.risk_tiers = dict(
@@ -421,7 +423,7 @@ def predict(config: PipelineConfig, as_of: date, run_id: str | None = None) -> d
         logger.warning("backtest cutoff %s not scored: %s", skipped["cutoff"], skipped["reason"])
     record_counts(
         "predict",
-        [{"table": "predict.customer_predictions", "rows": result.customers}],
+        [{"table": "predict.customer_predictions", "rows": result.rows}],
         f"predict as of {as_of}: customers scored",
     )
     return asdict(result)

@@ -126,6 +126,7 @@ def child(api: str, config: str, work: str, point: str, days: tuple[str, ...]) -
 TABLE_POINTS = {
     "dedupe": "core.identity_map",
     "features": "features.customer_features",
+    "predict": "predict.customer_predictions",
     "segment": "segments.customer_segments",
 }
 # point -> whether the publish of the killed day had committed when the process died
@@ -133,6 +134,7 @@ KILL_POINTS = {
     "extract": False,
     "dedupe": False,
     "features": False,
+    "predict": False,
     "segment": False,
     "publish-files": False,
     "publish-version": True,

@@ -10,7 +10,7 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRun
 from flows.daily_refresh import daily_refresh
 from tests.conftest import SAMPLE_END
 
-STAGE_KEYS = ("extract-counts", "dedupe-counts", "features-counts", "segment-counts")
+STAGE_KEYS = ("extract-counts", "dedupe-counts", "features-counts", "predict-counts", "segment-counts")
 
 
 def artifacts_of(flow_run_id: UUID) -> dict[str, list[dict]]:
@@ -41,6 +41,9 @@ def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Pa
         for b in summary["dedupe"]["blocking"]
     ]
     assert any(b["chosen"] for b in summary["dedupe"]["blocking"])
+    assert tables["predict-counts"] == [
+        {"table": "predict.customer_predictions", "rows": summary["predict"]["rows"]}
+    ]
     segment = {row["table"]: row["rows"] for row in tables["segment-counts"]}
     assert segment["segments.customer_segments"] == summary["segments"]["customers"]
     assert segment["segments.rfm_scores"] == summary["segments"]["scored"]
