@@ -3,6 +3,9 @@
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tasks.predict.summary import render_markdown as predict_markdown
+from tasks.publish.risk_charts import risk_data, risk_figures
+
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
@@ -117,6 +120,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     parts += _cluster_parts(segments.get("cluster_model") or {}) + _stability_parts(
         segments.get("stability") or {}
     )
+    if summary.get("predict"):
+        parts.append(predict_markdown(summary["predict"]).rstrip("\n"))
     if "publish" in summary:
         parts += ["## Outputs", f"Exports: `{summary['publish']['export_dir']}`"]
         if "report_html" in summary["publish"]:
@@ -143,6 +148,7 @@ def report_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[s
         else [],
         "quality": quality_counts(wh, summary),
         "merged_records": summary.get("dedupe", {}).get("merged_records", 0),
+        **risk_data(wh, as_of, summary),
     }
 
 
@@ -229,6 +235,7 @@ def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
         )
     moved.update_layout(barmode="group")
     figures.append(("Segment membership changes since the previous published day", moved))
+    figures += risk_figures(data)
     quality = go.Figure()
     sources = [s for s, _, _ in data["quality"]]
     quality.add_trace(go.Bar(x=sources, y=[q for _, q, _ in data["quality"]], name="quarantined rows"))

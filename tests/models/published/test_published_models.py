@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from tasks.publish import publish_tables
 from tasks.publish.destinations import destination_frame
 from tasks.publish.exports import change_counts
 from tasks.publish.report import report_data
+from tasks.publish.risk_charts import risk_data
 from tasks.shared.config import DestinationConfig
 from tasks.shared.contracts import sha256_hex
 from tasks.shared.warehouse import Warehouse
@@ -166,3 +167,81 @@ def test_counts_receives_the_rows_of_each_published_table(wh: Warehouse) -> None
         "published.customer_tags": 26,
         "published.segment_changes": 18,
     }
+
+
+# --- the report's churn-risk and value charts ---------------------------------------------------------
+
+RISK_DAY = SEGMENTS_AS_OF
+SEGMENTS_WITH_PREDICTIONS = (
+    "as_of date, customer_id varchar, rfm_segment varchar, rfm_segment_zh varchar, churn_risk double, "
+    "risk_tier varchar, risk_tier_zh varchar, predicted_value_90d double"
+)
+
+
+def published_predictions(wh: Warehouse) -> None:
+    """Six customers of RISK_DAY with their predictions (one without a purchase), one of the day before."""
+    create(
+        wh,
+        "published.customer_segments",
+        SEGMENTS_WITH_PREDICTIONS,
+        [
+            (RISK_DAY, "C1", "Champions", "冠军客户", 0.25, "low", "低", 300.5),
+            (RISK_DAY, "C2", "Champions", "冠军客户", 0.5, "medium", "中", 100.25),
+            (RISK_DAY, "C3", "Lost", "已流失客户", 0.75, "high", "高", 10.0),
+            (RISK_DAY, "C4", "Lost", "已流失客户", 1.0, "high", "高", None),  # no Gamma-Gamma value
+            (RISK_DAY, "C5", "At Risk", "有流失风险客户", 0.875, "high", "高", 40.0),
+            (RISK_DAY, "C6", "No Purchase", "未购买客户", None, None, None, None),
+            (RISK_DAY - timedelta(days=1), "C1", "Lost", "已流失客户", 0.875, "high", "高", 999.0),
+        ],
+    )
+
+
+def test_risk_value_by_segment_counts_and_values_tiers_then_segments(wh: Warehouse) -> None:
+    published_predictions(wh)
+    sql = wh.model_sql("published/risk_value_by_segment", identifiers={"value_column": "predicted_value_90d"})
+    # scheme, segment, segment_zh, customers, scored, mean_churn_risk, valued, predicted_value
+    assert wh.rows(sql, {"as_of": RISK_DAY}) == [
+        ("risk", "high", "高", 3, 3, 0.875, 2, 50.0),
+        ("risk", "medium", "中", 1, 1, 0.5, 1, 100.25),
+        ("risk", "low", "低", 1, 1, 0.25, 1, 300.5),
+        ("risk", "(no risk score)", None, 1, 0, None, 0, None),
+        ("rfm", "Champions", "冠军客户", 2, 2, 0.375, 2, 400.75),
+        ("rfm", "At Risk", "有流失风险客户", 1, 1, 0.875, 1, 40.0),
+        ("rfm", "Lost", "已流失客户", 2, 2, 0.875, 1, 10.0),
+        ("rfm", "No Purchase", "未购买客户", 1, 0, None, 0, None),
+    ]
+
+
+def test_churn_calibration_pools_the_cutoffs_of_the_as_of_weighted_by_customers(wh: Warehouse) -> None:
+    create(
+        wh,
+        "predict.calibration",
+        "as_of date, cutoff date, model varchar, decile integer, customers bigint, "
+        "mean_predicted double, observed_rate double",
+        [
+            (RISK_DAY, date(2026, 9, 1), "gradient_boosting", 1, 1, 0.5, 0.0),
+            (RISK_DAY, date(2026, 6, 3), "gradient_boosting", 1, 3, 0.25, 0.5),
+            (RISK_DAY, date(2026, 9, 1), "gradient_boosting", 2, 2, 0.75, 1.0),
+            (RISK_DAY, date(2026, 9, 1), "recency_baseline", 1, 4, 0.5, 0.25),
+            (RISK_DAY - timedelta(days=1), date(2026, 9, 1), "gradient_boosting", 1, 100, 0.0, 1.0),
+        ],
+    )
+    assert wh.rows(wh.model_sql("published/churn_calibration"), {"as_of": RISK_DAY}) == [
+        ("gradient_boosting", 1, 4, 0.3125, 0.375),
+        ("gradient_boosting", 2, 2, 0.75, 1.0),
+        ("recency_baseline", 1, 4, 0.5, 0.25),
+    ]
+
+
+def test_risk_data_reads_the_value_column_of_the_horizon_and_skips_what_is_missing(wh: Warehouse) -> None:
+    published_predictions(wh)
+    summary = {"predict": {"horizon_days": 90, "churn_model": "gradient_boosting"}}
+    data = risk_data(wh, RISK_DAY, summary)
+    assert data["horizon_days"] == 90
+    assert data["churn_model"] == "gradient_boosting"
+    assert data["risk_value"][0] == ("risk", "high", "高", 3, 3, 0.875, 2, 50.0)
+    assert data["calibration"] == []  # predict.calibration does not exist
+    # a summary of another horizon names a column the table does not have: no rows, no error
+    assert risk_data(wh, RISK_DAY, {"predict": {"horizon_days": 30}})["risk_value"] == []
+    # an older summary without predict: the default horizon's column
+    assert risk_data(wh, RISK_DAY, {})["risk_value"] == data["risk_value"]

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -195,6 +196,22 @@ REPORT_DATA = {
     "changes": [("rfm", "entered", 12), ("rfm", "exited", 5), ("tier", "entered", 3)],
     "quality": [("crm", 9, 4), ("payments", 3, 2)],
     "merged_records": 17,
+    "horizon_days": 90,
+    "churn_model": "gradient_boosting",
+    "risk_value": [
+        ("risk", "high", "高", 90, 90, 0.85, 90, 1200.0),
+        ("risk", "medium", "中", 70, 70, 0.55, 70, 3400.5),
+        ("risk", "low", "低", 40, 40, 0.2, 40, 5100.25),
+        ("risk", "(no risk score)", None, 40, 0, None, 0, None),
+        ("rfm", "Champions", "冠军客户", 120, 120, 0.3, 120, 8000.0),
+        ("rfm", "Lost", "已流失客户", 80, 80, 0.9, 80, 1700.75),
+        ("rfm", "(not scored)", None, 40, 0, None, 0, None),
+    ],
+    "calibration": [
+        (model, decile, 20, (decile - 0.5) / 10 + shift, decile / 10)
+        for model, shift in (("gradient_boosting", 0.0), ("recency_baseline", 0.03))
+        for decile in range(1, 11)
+    ],
 }
 
 
@@ -255,11 +272,14 @@ def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: 
         [CHROMIUM, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout
     charts = dom.split('id="chart-')[1:]
-    assert len(charts) == 6
+    assert len(charts) == 10
     assert all('class="main-svg"' in chart for chart in charts)  # every chart drew its svg
     assert dom.count('class="hm"') == 1  # the R x F heatmap trace
-    # drawn points: 3 size bars, 4 trend markers, 2 x 4 cluster bars, 2 x 2 change bars, 2 x 2 quality bars
-    assert dom.count('class="point"') == 3 + 4 + 8 + 4 + 4
+    # drawn points: 3 size bars, 4 trend markers, 2 x 4 cluster bars, 2 x 2 change bars, 3 risk tier bars,
+    # 2 value bars and 2 customer markers by segment, 3 + 3 by tier, 2 x 10 calibration markers (the
+    # diagonal is a line without points), 2 x 2 quality bars
+    points = re.findall(r'class="point[" ]', dom)  # a point with customdata is "point plotly-customdata"
+    assert len(points) == 3 + 4 + 8 + 4 + 3 + 4 + 6 + 20 + 4
 
     screenshot = tmp_path / "report.png"
     subprocess.run(
