@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.context import TaskRunContext
 from sklearn.inspection import permutation_importance
 
 from tasks.predict.backtest import (
@@ -41,6 +43,7 @@ from tasks.predict.models import (
     forecast,
     sample,
 )
+from tasks.predict.summary import render_markdown
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
@@ -421,6 +424,12 @@ def predict(config: PipelineConfig, as_of: date, run_id: str | None = None) -> d
     )
     for skipped in result.skipped:
         logger.warning("backtest cutoff %s not scored: %s", skipped["cutoff"], skipped["reason"])
+    if TaskRunContext.get() is not None:  # outside a task run there is nothing to attach it to
+        create_markdown_artifact(
+            markdown=render_markdown(asdict(result)),
+            key="predict-backtest",
+            description=f"predict as of {as_of}: backtests, the churn model used and why, risk tiers",
+        )
     record_counts(
         "predict",
         [{"table": "predict.customer_predictions", "rows": result.rows}],
