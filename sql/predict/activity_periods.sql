@@ -6,9 +6,10 @@
 -- as_of. A snapshot k periods back (its day is as_of - k * horizon) sees the periods >= k, and the
 -- period k - 1 is what happened in the horizon after it. Only data before $cutoff is read.
 -- A purchase day is a local date with at least one purchase (features.orders.purchase); spend is the
--- net amount of its purchases in the base currency (null when one of them has no rate). Orders are
--- netted as of as_of: a refund after a past snapshot of an order before it counts at that snapshot
--- (so only the backtests' past snapshots can see it, never the as_of).
+-- net amount of its purchases in the base currency (null when one of them has no rate; a period's spend
+-- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
+-- as_of: a refund after a past snapshot of an order before it counts at that snapshot (so only the
+-- backtests' past snapshots can see it, never the as_of).
 with orders as (
     select * from features.orders
 ),
@@ -32,7 +33,7 @@ purchase_days as (
         customer_id,
         order_date as purchase_date,
         count(*) as purchases,
-        sum(net_amount) as spend
+        case when count(net_amount) = count(*) then sum(net_amount) end as spend
     from orders
     where purchase
     group by customer_id, order_date
@@ -45,9 +46,10 @@ purchase_periods as (
         count(*) as purchase_days,
         sum(purchases) as purchases,
         sum(spend) as spend,
+        count(spend) as priced_purchase_days,
         min(purchase_date) as first_purchase_date,
         max(purchase_date) as last_purchase_date,
-        arg_min(spend, purchase_date) as first_day_spend
+        arg_min_null(spend, purchase_date) as first_day_spend
     from purchase_days
     group by all
 ),
@@ -85,6 +87,7 @@ final as (
         coalesce(purchase_periods.purchase_days, 0) as purchase_days,
         coalesce(purchase_periods.purchases, 0) as purchases,
         purchase_periods.spend,
+        coalesce(purchase_periods.priced_purchase_days, 0) as priced_purchase_days,
         purchase_periods.first_purchase_date,
         purchase_periods.last_purchase_date,
         purchase_periods.first_day_spend,

@@ -6,8 +6,8 @@
 -- its day; "last" is the horizon ending with the snapshot's day, "previous" the horizon before it.
 -- The outcome columns (future_*) are the horizon after the snapshot, null at snapshot 0 (not yet
 -- happened). For the buy-till-you-die models (time in days): repeat_purchase_days is x, purchase_span_days
--- is t_x and purchase_age_days is T; repeat_spend is the average spend of a repeat purchase day
--- (the first day left out, as Gamma-Gamma wants).
+-- is t_x and purchase_age_days is T (all null without a purchase); repeat_spend is the average spend of a
+-- repeat purchase day (the first day left out, as Gamma-Gamma wants), null if a day's spend is unknown.
 with periods as (
     select * from _activity_periods
 ),
@@ -30,9 +30,10 @@ history as (
         sum(periods.purchase_days) as purchase_days,
         sum(periods.purchases) as purchases,
         sum(periods.spend) as spend,
+        sum(periods.priced_purchase_days) as priced_purchase_days,
         min(periods.first_purchase_date) as first_purchase_date,
         max(periods.last_purchase_date) as last_purchase_date,
-        arg_min(periods.first_day_spend, periods.first_purchase_date) as first_day_spend,
+        arg_min_null(periods.first_day_spend, periods.first_purchase_date) as first_day_spend,
         coalesce(sum(periods.purchases) filter (where periods.period = snapshots.snapshot), 0) as purchases_last,
         coalesce(sum(periods.purchases) filter (where periods.period = snapshots.snapshot + 1), 0)
             as purchases_previous,
@@ -85,15 +86,17 @@ final as (
         history.sessions_previous,
         history.session_minutes_last,
         history.favourite_game,
-        greatest(snapshot_date - customers.first_seen_date, 0) as tenure_days,
+        -- days since first seen: 0 if first seen after the snapshot's day, null if never known (greatest
+        -- ignores a null, so greatest(snapshot_date - first_seen_date, 0) would say 0)
+        greatest(snapshot_date, customers.first_seen_date) - customers.first_seen_date as tenure_days,
         -- rates per 30 days since the first purchase and since the customer was first seen
         history.purchase_days * 30.0 / (snapshot_date - history.first_purchase_date + 1) as purchase_rate_30d,
-        history.sessions * 30.0 / (greatest(snapshot_date - customers.first_seen_date, 0) + 1) as session_rate_30d,
-        history.purchase_days - 1 as repeat_purchase_days,
+        history.sessions * 30.0 / (tenure_days + 1) as session_rate_30d,
+        nullif(history.purchase_days, 0) - 1 as repeat_purchase_days,
         history.last_purchase_date - history.first_purchase_date as purchase_span_days,
         snapshot_date - history.first_purchase_date as purchase_age_days,
         case
-            when history.purchase_days > 1
+            when history.purchase_days > 1 and history.priced_purchase_days = history.purchase_days
                 then (history.spend - history.first_day_spend) / (history.purchase_days - 1)
         end as repeat_spend,
         case when history.snapshot > 0 then coalesce(outcome.purchases, 0) end as future_purchases,
