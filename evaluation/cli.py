@@ -200,4 +200,5 @@ def predict_command(
         typer.echo(f"cutoff {skipped['cutoff']} not scored: {skipped['reason']}")
     typer.echo("\nagainst the planted truth (truth/lifetimes.csv), customers scored as of as_of:")
     for name, value in figures["planted"].items():
-        typer.echo(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value:,}")
+        shown = f"{value:.3f}" if isinstance(value, float) else "-" if value is None else f"{value:,}"
+        typer.echo(f"  {name}: {shown}")

@@ -56,7 +56,7 @@ def against_truth(predictions: pl.DataFrame, truth: pl.DataFrame) -> dict[str, A
     """How the published predictions of the scored customers agree with the planted behaviour."""
     scored = predictions.join(truth, on="person_id").filter(pl.col("churn_risk").is_not_null())
     churned = scored["churned"].cast(pl.Int64).to_numpy()
-    alive = scored.filter(~pl.col("churned"))
+    alive = scored.filter(~pl.col("churned") & pl.col("expected_purchases").is_not_null())
     result: dict[str, Any] = {
         "customers": scored.height,
         "planted_churned_share": float(churned.mean()) if scored.height else None,
@@ -96,6 +96,7 @@ def backtest_table(predict: dict[str, Any]) -> str:
     rows = pl.DataFrame(predict["backtest"])
     if rows.is_empty():
         return "no backtest cutoff could be scored"
+    tables = []
     churn = (
         rows.filter(pl.col("role") == "churn")
         .pivot(on="metric", index=["cutoff", "model"], values="value")
@@ -112,25 +113,30 @@ def backtest_table(predict: dict[str, Any]) -> str:
         )
         .sort("cutoff", "model", descending=[True, False])
     )
-    value = (
-        rows.filter(pl.col("role") == "value")
-        .pivot(on="metric", index=["cutoff", "model"], values="value")
-        .select(
-            "cutoff",
-            "model",
-            "customers",
-            "actual_total",
-            "predicted_total",
-            "mae",
-            "aggregate_error",
-            "top_decile_capture",
-        )
-        .sort("cutoff", "model", descending=[True, False])
-    )
     with pl.Config(
         tbl_rows=100, tbl_cols=20, float_precision=3, tbl_width_chars=200, tbl_hide_dataframe_shape=True
     ):
-        return f"churn (no purchase in the horizon):\n{churn}\n\nvalue (spend in the horizon):\n{value}"
+        tables.append(f"churn (no purchase in the horizon):\n{churn}")
+        value_rows = rows.filter(pl.col("role") == "value")
+        if value_rows.is_empty():
+            tables.append("value (spend in the horizon): no cutoff had enough payers to score")
+        else:
+            value = (
+                value_rows.pivot(on="metric", index=["cutoff", "model"], values="value")
+                .select(
+                    "cutoff",
+                    "model",
+                    "customers",
+                    "actual_total",
+                    "predicted_total",
+                    "mae",
+                    "aggregate_error",
+                    "top_decile_capture",
+                )
+                .sort("cutoff", "model", descending=[True, False])
+            )
+            tables.append(f"value (spend in the horizon):\n{value}")
+    return "\n\n".join(tables)
 
 
 def mean_figures(predict: dict[str, Any]) -> list[str]:

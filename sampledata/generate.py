@@ -16,8 +16,9 @@ One call writes five sources plus the ground truth under ``out_dir``:
   sometimes holds a comma or a newline inside quotes.
 - ``truth/records.csv``: ``source,record_id,person_id`` for every row with a non-empty id.
 - ``truth/lifetimes.csv``: the planted behaviour of each person: ``first_seen``, ``churned_at`` (the
-  latent churn time, after which they neither play nor pay; empty for the 45% still active at ``end``),
-  ``payer``, ``orders`` and ``orders_per_active_day`` (orders fall uniformly in time while active), so
+  latent churn time: no session starts after it, and an order only within the last session; empty for
+  the 45% still active at ``end``), ``payer``, ``orders`` and ``orders_per_active_day`` (orders fall
+  uniformly in time while active), so
   the churn and value models can be checked against what was planted.
 
 ``difficulty="hard"`` triples the re-registrations (25% of members), 70% of them with neither phone

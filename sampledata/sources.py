@@ -356,8 +356,9 @@ def _lifetimes(p: Persons, payer: np.ndarray, orders: np.ndarray, window: Window
     """The planted behaviour of each person: when they churned (empty: still active at the end of the
     window), whether they pay, how many orders they placed and their order rate while active.
 
-    Sessions fall uniformly between first_seen and the churn time, and orders during sessions, so a payer
-    orders at `orders_per_active_day` until churning and never after.
+    Sessions start uniformly between first_seen and the churn time, and orders fall during sessions, so a
+    payer orders at `orders_per_active_day` until churning; the last order can come up to one session
+    (at most 4 hours) after churned_at, and a refund up to 7 days after its order.
     """
     active_days = np.maximum((p.last_active - p.first_seen) / DAY, 1.0)
     churned = p.last_active < window.end

@@ -1,10 +1,14 @@
 -- Each customer's purchases and sessions by period: the predict stage's inputs, in one pass.
 -- Grain: one row per customer_id and period. Key: customer_id, period.
 -- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $horizon (days per period),
--- $session_types (list of event_type).
+-- $oldest (the last period kept apart), $session_types (list of event_type), and $start_0 .. $start_{n}
+-- (n = $oldest - 1: the first instant of period k, local midnight, as timestamptz).
 -- Period p holds the local dates in (as_of - (p + 1) * horizon, as_of - p * horizon]: period 0 ends with
 -- as_of. A snapshot k periods back (its day is as_of - k * horizon) sees the periods >= k, and the
--- period k - 1 is what happened in the horizon after it. Only data before $cutoff is read.
+-- period k - 1 is what happened in the horizon after it. Period $oldest holds everything older (the
+-- snapshots need the older periods only summed). Only data before $cutoff is read.
+-- Template filled by tasks/predict: session_period is a case expression over events.ts and the
+-- $start_k parameters (comparing instants is much cheaper than converting 10M timestamps to dates).
 -- A purchase day is a local date with at least one purchase (features.orders.purchase); spend is the
 -- net amount of its purchases in the base currency (null when one of them has no rate; a period's spend
 -- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
@@ -17,7 +21,8 @@ with orders as (
 events as (
     select
         identity.customer_id,
-        cast(events.ts as date) as event_date,
+        {{session_period}} as period,
+        events.ts,
         events.category,
         events.duration_s
     from core.events as events
@@ -42,7 +47,7 @@ purchase_days as (
 purchase_periods as (
     select
         customer_id,
-        ($as_of::date - purchase_date) // $horizon as period,
+        least(($as_of::date - purchase_date) // $horizon, $oldest) as period,
         count(*) as purchase_days,
         sum(purchases) as purchases,
         sum(spend) as spend,
@@ -57,11 +62,11 @@ purchase_periods as (
 session_games as (
     select
         customer_id,
-        ($as_of::date - event_date) // $horizon as period,
+        period,
         category,
         count(*) as sessions,
         sum(duration_s) as duration_s,
-        max(event_date) as last_session_date
+        max(ts) as last_session_ts
     from events
     group by all
 ),
@@ -73,7 +78,7 @@ session_periods as (
         period,
         sum(sessions) as sessions,
         coalesce(sum(duration_s), 0) / 60.0 as session_minutes,
-        max(last_session_date) as last_session_date,
+        cast(max(last_session_ts) as date) as last_session_date,
         first(category order by sessions desc, category asc) filter (where category is not null)
             as favourite_game
     from session_games

@@ -1,7 +1,9 @@
 -- What each customer looked like at each snapshot, and what they did in the horizon after it.
 -- Grain: one row per snapshot and customer_id with a purchase or a session up to the snapshot's day.
 -- Key: snapshot, customer_id. Parameters: $as_of (date), $horizon (days per period), $snapshots (list of
--- periods back: 0 is as_of itself, k is the day as_of - k * horizon).
+-- periods back: 0 is as_of itself, k is the day as_of - k * horizon), $sample_share and $seed: the past
+-- snapshots (k > 0, for training and backtests) keep only a seeded share of the customers, the same
+-- customers at every snapshot; snapshot 0, which is scored, keeps everyone.
 -- Reads _activity_periods (sql/predict/activity_periods.sql). A snapshot sees only the periods up to
 -- its day; "last" is the horizon ending with the snapshot's day, "previous" the horizon before it.
 -- The outcome columns (future_*) are the horizon after the snapshot, null at snapshot 0 (not yet
@@ -9,7 +11,11 @@
 -- is t_x and purchase_age_days is T (all null without a purchase); repeat_spend is the average spend of a
 -- repeat purchase day (the first day left out, as Gamma-Gamma wants), null if a day's spend is unknown.
 with periods as (
-    select * from _activity_periods
+    -- sampled: in the seeded share of customers the past snapshots keep (all of them at snapshot 0)
+    select
+        *,
+        hash(customer_id, $seed) % 1000000 < $sample_share * 1000000 as sampled
+    from _activity_periods
 ),
 
 customers as (
@@ -50,6 +56,7 @@ history as (
     from periods
     join snapshots
         on periods.period >= snapshots.snapshot
+        and (snapshots.snapshot = 0 or periods.sampled)
     group by snapshots.snapshot, periods.customer_id
 ),
 
@@ -64,6 +71,7 @@ outcome as (
     from periods
     join snapshots
         on periods.period = snapshots.snapshot - 1
+        and periods.sampled
 ),
 
 final as (

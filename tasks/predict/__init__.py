@@ -118,11 +118,10 @@ def load_snapshot(
     day = snapshot_day(as_of, horizon, index)
 
     def read(population: str) -> pl.DataFrame:
-        limit = "" if rows is None else f"limit {int(rows)}"
+        order = "customer_id" if rows is None else f"hash(customer_id, $seed), customer_id limit {int(rows)}"
         return wh.frame(
-            f"select * from _snapshots where snapshot = $snapshot and {population} > 0 "
-            f"order by hash(customer_id, $seed), customer_id {limit}",
-            {"snapshot": index, "seed": seed},
+            f"select * from _snapshots where snapshot = $snapshot and {population} > 0 order by {order}",
+            {"snapshot": index} | ({} if rows is None else {"seed": seed}),
         )
 
     customers = read(activity.population)
@@ -130,23 +129,56 @@ def load_snapshot(
     return Snapshot(index=index, day=day, customers=customers, payers=payers)
 
 
-def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> int:
-    """Build the temp tables _activity_periods and _snapshots of one as_of; return the snapshot rows."""
-    wh.build(
+def session_period(periods: int) -> str:
+    """The period of a session (sql/predict/activity_periods.sql): a case over its instant and $start_k."""
+    cases = " ".join(f"when events.ts >= $start_{k} then {k}" for k in range(periods))
+    return f"case {cases} else {periods} end"
+
+
+def build_activity_periods(
+    wh: Warehouse, as_of: date, horizon: int, oldest: int, session_types: list[str]
+) -> int:
+    """The temp table _activity_periods: purchases and sessions per customer and period (older than
+    `oldest` periods back: all in period `oldest`)."""
+    starts = {f"start_{k}": wh.cutoff(as_of - timedelta(days=horizon * (k + 1))) for k in range(oldest)}
+    return wh.build(
         "_activity_periods",
         "predict/activity_periods",
         {
             "as_of": as_of,
             "cutoff": wh.cutoff(as_of),
-            "horizon": config.horizon_days,
-            "session_types": features.session_event_types,
+            "horizon": horizon,
+            "oldest": oldest,
+            "session_types": session_types,
+            **starts,
         },
         temp=True,
+        fragments={"session_period": session_period(oldest)},
     )
+
+
+def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> int:
+    """Build the temp tables _activity_periods and _snapshots of one as_of; return the snapshot rows.
+
+    Snapshots 0 .. folds + 1 are needed, and the one before the oldest for its "previous" horizon; older
+    periods are only summed. The past snapshots keep a seeded share of the customers: about
+    max_training_rows of those churn applies to as of as_of, so no past snapshot, where fewer customers
+    had started, has more.
+    """
+    snapshots = list(range(config.backtest_folds + 2))
+    build_activity_periods(wh, as_of, config.horizon_days, snapshots[-1] + 2, features.session_event_types)
+    population = ACTIVITIES[config.churn_activity].population
+    customers = wh.scalar(f"select count(distinct customer_id) from _activity_periods where {population} > 0")
     return wh.build(
         "_snapshots",
         "predict/snapshots",
-        {"as_of": as_of, "horizon": config.horizon_days, "snapshots": list(range(config.backtest_folds + 2))},
+        {
+            "as_of": as_of,
+            "horizon": config.horizon_days,
+            "snapshots": snapshots,
+            "sample_share": min(1.0, config.max_training_rows / max(customers or 0, 1)),
+            "seed": config.random_state,
+        },
         temp=True,
     )
 

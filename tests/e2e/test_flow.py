@@ -87,7 +87,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "rfm_segment",
             "rfm_segment_zh",
         ]
-        + [f"c{i}" for i in range(22)],
+        + [f"c{i}" for i in range(28)],
         orient="row",
     )
     got = {

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from tasks.predict import build_activity_periods as build_periods
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import local
-from tests.models.predict.world import AS_OF, HORIZON, ago, build_activity_periods, build_inputs
+from tests.models.predict.world import AS_OF, HORIZON, OLDEST, ago, build_activity_periods, build_inputs
 
 NO_PURCHASE = {
     "purchase_days": 0,
@@ -162,15 +163,26 @@ def test_activity_periods_favourite_game_is_the_most_played_then_the_alphabetica
 
 def test_activity_periods_count_every_event_type_of_session_types(wh: Warehouse) -> None:
     build_inputs(wh)
-    wh.build(
-        "_activity_periods",
-        "predict/activity_periods",
-        {
-            "as_of": AS_OF,
-            "cutoff": wh.cutoff(AS_OF),
-            "horizon": HORIZON,
-            "session_types": ["session", "share"],
-        },
-        temp=True,
-    )
+    build_periods(wh, AS_OF, HORIZON, OLDEST, ["session", "share"])
     assert c1_period_0(wh) == (4, "doudizhu")  # the share of poker at as_of - 2 counts; it has no duration
+
+
+def test_periods_older_than_oldest_are_one_period_with_their_sums(wh: Warehouse) -> None:
+    kept_apart = periods(wh)
+    build_periods(wh, AS_OF, HORIZON, 1, ["session"])  # period 0 apart, everything older in period 1
+    lumped = wh.dicts("select * from _activity_periods order by customer_id, period")
+    assert {row["period"] for row in lumped} <= {0, 1}
+    assert [row for row in lumped if row["period"] == 0] == [row for row in kept_apart if row["period"] == 0]
+    for customer in {row["customer_id"] for row in kept_apart}:
+        older = [row for row in kept_apart if row["customer_id"] == customer and row["period"] >= 1]
+        one = [row for row in lumped if row["customer_id"] == customer and row["period"] == 1]
+        assert len(one) == (1 if older else 0)
+        if older:
+            assert one[0]["sessions"] == sum(row["sessions"] for row in older)
+            assert one[0]["purchase_days"] == sum(row["purchase_days"] for row in older)
+            assert one[0]["first_purchase_date"] == min(
+                (row["first_purchase_date"] for row in older if row["first_purchase_date"]), default=None
+            )
+            assert one[0]["last_session_date"] == max(
+                (row["last_session_date"] for row in older if row["last_session_date"]), default=None
+            )

@@ -9,11 +9,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from tasks.predict import build_activity_periods as build_periods
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create, local
 
 AS_OF = date(2026, 3, 31)
 HORIZON = 30
+OLDEST = 10  # periods 0..9 kept apart, older ones in period 10 (more than any customer here goes back)
 
 
 def ago(days: int) -> date:
@@ -103,12 +105,7 @@ def build_inputs(wh: Warehouse) -> None:
 
 def build_activity_periods(wh: Warehouse) -> None:
     """_activity_periods as the predict stage builds it (sessions are the event type "session")."""
-    wh.build(
-        "_activity_periods",
-        "predict/activity_periods",
-        {"as_of": AS_OF, "cutoff": wh.cutoff(AS_OF), "horizon": HORIZON, "session_types": ["session"]},
-        temp=True,
-    )
+    build_periods(wh, AS_OF, HORIZON, OLDEST, ["session"])
 
 
 def build_snapshots(wh: Warehouse, snapshots: list[int]) -> None:
@@ -116,6 +113,6 @@ def build_snapshots(wh: Warehouse, snapshots: list[int]) -> None:
     wh.build(
         "_snapshots",
         "predict/snapshots",
-        {"as_of": AS_OF, "horizon": HORIZON, "snapshots": snapshots},
+        {"as_of": AS_OF, "horizon": HORIZON, "snapshots": snapshots, "sample_share": 1.0, "seed": 0},
         temp=True,
     )

@@ -149,12 +149,6 @@ def test_against_truth_leaves_out_what_cannot_be_computed() -> None:
     assert against_truth(_predictions([]), TRUTH) == {"customers": 0, "planted_churned_share": None}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="against_truth passes null expected_purchases (customers without a BG/NBD forecast, e.g. "
-    "non-payers under churn_activity=session) to spearmanr as NaN, so the correlation is NaN (reported)",
-)
 def test_against_truth_correlates_only_customers_with_a_forecast() -> None:
     predictions = _predictions(
         [("P3", 0.5, 0.7, 1.0), ("P4", 0.1, 0.9, 3.0), ("P5", 0.2, 0.3, 2.0), ("P8", 0.3, None, None)]
@@ -224,12 +218,6 @@ def test_backtest_table_without_a_scored_cutoff() -> None:
     assert backtest_table({"backtest": []}) == "no backtest cutoff could be scored"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pl.exceptions.ColumnNotFoundError,
-    reason="backtest_table selects the value metrics from an empty pivot when no cutoff has value rows "
-    "(every cutoff with fewer payers than predict.min_customers): ColumnNotFoundError (reported)",
-)
 def test_backtest_table_with_churn_figures_only() -> None:
     text = backtest_table({"backtest": [row for row in BACKTEST if row["role"] == "churn"]})
     assert text.startswith("churn (no purchase in the horizon):")

@@ -127,7 +127,7 @@ def test_same_arguments_give_identical_files(sample: tuple[Path, GenerateStats],
     again = generate(tmp_path, customers=PERSONS, seed=7, end=END, days=DAYS, chunk_size=CHUNK)
     assert again.rows == stats.rows
     first, second = _sha256_tree(root), _sha256_tree(tmp_path)
-    assert len(first) == 8  # 5 flat files + 3 parquet chunks
+    assert len(first) == 9  # 6 flat files + 3 parquet chunks
     assert first == second
 
 
