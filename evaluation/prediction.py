@@ -94,6 +94,7 @@ def evaluate_predictions(sample_dir: Path, as_of: date) -> dict[str, Any]:
 def backtest_table(predict: dict[str, Any]) -> str:
     """The backtest's figures per cutoff and model, as plain text."""
     rows = pl.DataFrame(predict["backtest"])
+    whole = ("customers",)  # counts, shown without decimals
     if rows.is_empty():
         return "no backtest cutoff could be scored"
     tables = []
@@ -112,6 +113,7 @@ def backtest_table(predict: dict[str, Any]) -> str:
             "top_decile_lift",
         )
         .sort("cutoff", "model", descending=[True, False])
+        .with_columns(pl.col(whole).cast(pl.Int64))
     )
     with pl.Config(
         tbl_rows=100, tbl_cols=20, float_precision=3, tbl_width_chars=200, tbl_hide_dataframe_shape=True
@@ -134,6 +136,7 @@ def backtest_table(predict: dict[str, Any]) -> str:
                     "top_decile_capture",
                 )
                 .sort("cutoff", "model", descending=[True, False])
+                .with_columns(pl.col(whole).cast(pl.Int64))
             )
             tables.append(f"value (spend in the horizon):\n{value}")
     return "\n\n".join(tables)
