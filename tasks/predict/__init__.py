@@ -35,7 +35,6 @@ from tasks.predict.backtest import (
 )
 from tasks.predict.models import (
     ACTIVITIES,
-    FEATURES,
     Activity,
     Lifetimes,
     churned,
@@ -186,15 +185,20 @@ def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfi
 def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, seed: int) -> dict[str, float]:
     """Permutation importance (drop in AUC) of each classifier input on a held-out backtest cutoff."""
     frame = snapshot.customers.head(IMPORTANCE_ROWS)
+    labels = churned(frame, activity)
+    if min(labels.sum(), labels.size - labels.sum()) < 2:  # AUC needs both outcomes
+        return {}
     result = permutation_importance(
         models.classifier.model,
         models.classifier.matrix(frame),
-        churned(frame, activity),
+        labels,
         scoring="roc_auc",
         n_repeats=3,
         random_state=seed,
     )
-    ranked = sorted(zip(FEATURES, result.importances_mean, strict=True), key=lambda item: -item[1])
+    ranked = sorted(
+        zip(models.classifier.features, result.importances_mean, strict=True), key=lambda item: -item[1]
+    )
     return {name: round(float(value), 4) for name, value in ranked}
 
 
@@ -362,7 +366,8 @@ def predict_all(
                     "trained_on": trained.trained_on,
                     "training_rows": trained.rows,
                     "used": model == CLASSIFIER,
-                    "parameters": trained.classifier.model.get_params() | {"features": list(FEATURES)},
+                    "parameters": trained.classifier.model.get_params()
+                    | {"features": trained.classifier.features},
                     "feature_importances": result.feature_importances,
                     "fitted": pickle.dumps(trained.classifier),
                 },
@@ -385,12 +390,14 @@ def predict_all(
                 config.min_customers,
                 config.btyd_penalizer,
             )
-            result.bgnbd = {k: v for k, v in asdict(lifetimes.bgnbd).items()}
+        if lifetimes is not None:
+            result.bgnbd = asdict(lifetimes.bgnbd)
             result.gamma_gamma = None if lifetimes.gamma_gamma is None else asdict(lifetimes.gamma_gamma)
+            # BG/NBD always gives P(alive) and expected purchases (value); churn_risk only when chosen
             models.append(
                 {
                     "model": BGNBD,
-                    "role": "churn" if activity.name == "purchase" else "value",
+                    "role": "churn" if result.churn_model == BGNBD else "value",
                     "trained_on": as_of,
                     "training_rows": min(config.max_training_rows, current.payers.height),
                     "used": True,

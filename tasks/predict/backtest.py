@@ -30,6 +30,7 @@ BGNBD = "bgnbd"
 LIFETIME_VALUE = "bgnbd_gamma_gamma"
 LAST_PERIOD = "last_period_spend"
 CHURN_MODELS = (CLASSIFIER, RECENCY, BGNBD)
+MIN_PER_OUTCOME = 10  # churners and stayers a snapshot needs to train or be backtested
 VALUE_MODELS = (LIFETIME_VALUE, LAST_PERIOD)
 
 
@@ -96,10 +97,17 @@ def usable(snapshot: Snapshot, activity: Activity, min_customers: int, labelled:
             f"{frame.height} customers at {snapshot.day} (fewer than predict.min_customers = {min_customers})"
         )
     if labelled:
-        outcomes = set(churned(frame, activity).tolist())
-        if len(outcomes) < 2:
-            kind = "churned" if 1 in outcomes else "stayed"
-            return f"every customer of {snapshot.day} {kind}: a model cannot learn from one outcome"
+        churners = int(churned(frame, activity).sum())
+        fewest = min(churners, frame.height - churners)
+        kind = "churned" if churners == fewest else "stayed"
+        if fewest == 0:
+            everyone = "churned" if churners else "stayed"
+            return f"every customer of {snapshot.day} {everyone}: a model cannot learn from one outcome"
+        if fewest < MIN_PER_OUTCOME:
+            return (
+                f"{fewest} customer(s) of {snapshot.day} {kind}: a model needs at least {MIN_PER_OUTCOME} "
+                "of each outcome to learn from"
+            )
     return None
 
 
@@ -184,8 +192,12 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
         auc = backtest.mean("churn", model, "auc")
         if auc is not None and baseline is not None and auc > baseline:
             return model, f"mean backtest AUC {auc:.3f} beats the recency baseline's {baseline:.3f}"
-    classifier = backtest.mean("churn", CLASSIFIER, "auc")
-    return RECENCY, (
-        f"the gradient boosting's mean backtest AUC {classifier:.3f} does not beat the recency baseline's "
-        f"{baseline:.3f}, nor does BG/NBD's"
-    )
+    classifier, bgnbd = backtest.mean("churn", CLASSIFIER, "auc"), backtest.mean("churn", BGNBD, "auc")
+    shown = [f"the gradient boosting's mean backtest AUC {_auc(classifier)}"]
+    if bgnbd is not None:
+        shown.append(f"BG/NBD's {_auc(bgnbd)}")
+    return RECENCY, f"{' and '.join(shown)} do not beat the recency baseline's {_auc(baseline)}"
+
+
+def _auc(value: float | None) -> str:
+    return "(not scored)" if value is None else f"{value:.3f}"

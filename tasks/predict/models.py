@@ -41,6 +41,7 @@ FEATURES = (
 CATEGORICAL = ("favourite_game",)
 MAX_CATEGORIES = 250  # HistGradientBoosting takes at most 255 categories; the rarest become missing
 RECENCY_BANDS = 10
+MIN_REPEAT_BUYERS = 10  # fewer, and BG/NBD is not fitted (no P(alive), expected purchases or value)
 
 
 @dataclass(frozen=True)
@@ -73,16 +74,19 @@ def sample(frame: pl.DataFrame, rows: int, seed: int) -> pl.DataFrame:
 
 @dataclass
 class ChurnClassifier:
-    """Gradient boosting on the snapshot features; the categories it knows are kept with it."""
+    """Gradient boosting on the snapshot features; the inputs it uses and the categories it knows are kept
+    with it. An input without a single value at training time (no sessions at all, no amount with a rate,
+    no first-seen time) is left out: it could teach nothing."""
 
     random_state: int = 0
+    features: list[str] = field(default_factory=lambda: list(FEATURES))
     categories: dict[str, list[str]] = field(default_factory=dict)
     model: HistGradientBoostingClassifier | None = None
 
     def matrix(self, frame: pl.DataFrame) -> np.ndarray:
         """The feature matrix: numbers as float (missing = NaN), categories as their code (unknown = NaN)."""
         columns = []
-        for name in FEATURES:
+        for name in self.features:
             if name in CATEGORICAL:
                 codes = {value: float(code) for code, value in enumerate(self.categories[name])}
                 coded = frame[name].replace_strict(codes, default=None, return_dtype=pl.Float64)
@@ -93,6 +97,9 @@ class ChurnClassifier:
 
     def fit(self, frame: pl.DataFrame, labels: np.ndarray) -> "ChurnClassifier":
         """Fit on a labelled snapshot."""
+        self.features = [name for name in FEATURES if frame[name].null_count() < frame.height]
+        if not self.features:
+            raise ValueError("the churn classifier has no input with a value")
         for name in CATEGORICAL:
             counts = frame[name].drop_nulls().value_counts(sort=True)
             counts = counts.sort(["count", name], descending=[True, False]).head(MAX_CATEGORIES)
@@ -101,7 +108,7 @@ class ChurnClassifier:
             max_iter=200,
             learning_rate=0.1,
             early_stopping=True,
-            categorical_features=[name in CATEGORICAL for name in FEATURES],
+            categorical_features=[name in CATEGORICAL for name in self.features],
             random_state=self.random_state,
         )
         self.model.fit(self.matrix(frame), labels)
@@ -165,9 +172,14 @@ def histories(frame: pl.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
-def fit_lifetimes(frame: pl.DataFrame, min_repeat_buyers: int, penalizer: float = 0.0) -> Lifetimes:
-    """Fit BG/NBD on the payers of a snapshot and Gamma-Gamma on its repeat buyers with a positive spend."""
+def fit_lifetimes(frame: pl.DataFrame, min_repeat_buyers: int, penalizer: float = 0.0) -> Lifetimes | None:
+    """Fit BG/NBD on the payers of a snapshot and Gamma-Gamma on its repeat buyers with a positive spend.
+
+    None with fewer than MIN_REPEAT_BUYERS repeat buyers: nothing shows how often anyone buys again.
+    """
     x, t_x, age = histories(frame)
+    if (x > 0).sum() < MIN_REPEAT_BUYERS:
+        return None
     compressed = btyd.compress(x, t_x, age)
     bgnbd = btyd.fit_bgnbd(*compressed.columns, weights=compressed.counts, penalizer=penalizer)
     spend = frame["repeat_spend"].cast(pl.Float64).to_numpy()

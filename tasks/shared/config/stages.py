@@ -78,7 +78,7 @@ DEFAULT_RULES = (
         name="churn_warning",
         label_en="Churn warning",
         label_zh="流失预警",
-        when="risk_tier = 'high' and frequency >= 2",
+        when="risk_tier = 'high' and frequency >= 2 and recency_days <= 90",
         priority=30,
     ),
 )
@@ -127,7 +127,7 @@ class SegmentConfig(BaseModel):
     rules: list[RuleSegmentConfig] = Field(
         default_factory=lambda: list(DEFAULT_RULES),
         description="Rule segments; defaults: 5+ games in the last 90 days; 3+ games in 180 days and never paid; "
-        "high churn risk among repeat payers (流失预警).",
+        "repeat payers who paid in the last 90 days and are at high churn risk (流失预警).",
     )
     cn_rfm_threshold: int = Field(
         default=3,

@@ -11,6 +11,7 @@ from tasks.predict.backtest import (
     CLASSIFIER,
     LAST_PERIOD,
     LIFETIME_VALUE,
+    MIN_PER_OUTCOME,
     RECENCY,
     Backtest,
     Fold,
@@ -119,6 +120,22 @@ def test_usable_says_why_a_snapshot_cannot_train() -> None:
     assert usable(churned_all, PURCHASE, 61, labelled=False) == (
         f"60 customers at {day(2)} (fewer than predict.min_customers = 61)"
     )
+    # a single retained customer (or nine) is too few to learn from, or to hold one out for early stopping
+    frame = churned_all.customers
+    for stayers in (1, MIN_PER_OUTCOME - 1, MIN_PER_OUTCOME):
+        mixed = frame.with_columns(
+            future_purchases=pl.when(pl.int_range(pl.len()) < stayers)
+            .then(1)
+            .otherwise(pl.col("future_purchases"))
+        )
+        reason = usable(snapshot(2, mixed), PURCHASE, 50, labelled=True)
+        if stayers < MIN_PER_OUTCOME:
+            assert reason == (
+                f"{stayers} customer(s) of {day(2)} stayed: a model needs at least {MIN_PER_OUTCOME} "
+                "of each outcome to learn from"
+            )
+        else:
+            assert reason is None
 
 
 def scores_with_auc(auc: float) -> ChurnScores:
@@ -174,7 +191,7 @@ def test_choose_churn_model_falls_back_to_bgnbd_then_to_the_baseline() -> None:
     tie = backtest_of({CLASSIFIER: 0.72, RECENCY: 0.72, BGNBD: 0.60})
     assert choose_churn_model(tie) == (
         RECENCY,
-        "the gradient boosting's mean backtest AUC 0.720 does not beat the recency baseline's 0.720, nor does BG/NBD's",
+        "the gradient boosting's mean backtest AUC 0.720 and BG/NBD's 0.600 do not beat the recency baseline's 0.720",
     )
     without_bgnbd = backtest_of({CLASSIFIER: 0.65, RECENCY: 0.70})
     assert choose_churn_model(without_bgnbd)[0] == RECENCY

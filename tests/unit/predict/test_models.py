@@ -11,6 +11,7 @@ from tasks.predict.models import (
     ACTIVITIES,
     FEATURES,
     MAX_CATEGORIES,
+    MIN_REPEAT_BUYERS,
     ChurnClassifier,
     Lifetimes,
     RecencyBaseline,
@@ -236,3 +237,29 @@ def test_fit_lifetimes_fits_gamma_gamma_only_with_enough_repeat_buyers() -> None
     assert fitted.gamma_gamma is not None
     assert fitted.gamma_gamma.n_customers == repeat_buyers
     assert fit_lifetimes(frame, min_repeat_buyers=repeat_buyers + 1).gamma_gamma is None
+
+
+@pytest.mark.parametrize(
+    "empty", [("session_recency_days", "sessions_last"), ("spend", "spend_per_purchase"), ("tenure_days",)]
+)
+def test_churn_classifier_leaves_out_inputs_without_a_value(empty: tuple[str, ...]) -> None:
+    # no sessions at all (a shop), no amount with a rate, no first-seen time: the inputs are all null
+    train = snapshot_frame(1000, seed=1).with_columns(pl.lit(None, dtype=pl.Float64).alias(n) for n in empty)
+    model = ChurnClassifier(random_state=3).fit(train, churned(train, PURCHASE))
+    assert model.features == [name for name in FEATURES if name not in empty]
+    held_out = snapshot_frame(1000, seed=2)
+    assert roc_auc_score(churned(held_out, PURCHASE), model.predict(held_out)) > 0.9
+
+
+def test_fit_lifetimes_without_repeat_buyers_fits_nothing() -> None:
+    frame = pl.DataFrame(
+        {
+            "repeat_purchase_days": [0.0] * 200 + [1.0] * (MIN_REPEAT_BUYERS - 1),
+            "purchase_span_days": [0.0] * 200 + [5.0] * (MIN_REPEAT_BUYERS - 1),
+            "purchase_age_days": [40.0] * (200 + MIN_REPEAT_BUYERS - 1),
+            "repeat_spend": [None] * 200 + [10.0] * (MIN_REPEAT_BUYERS - 1),
+        }
+    )
+    assert fit_lifetimes(frame, min_repeat_buyers=1) is None
+    one_more = pl.concat([frame, frame.tail(1)])
+    assert fit_lifetimes(one_more, min_repeat_buyers=1) is not None

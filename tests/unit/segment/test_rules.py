@@ -12,7 +12,7 @@ def test_default_rules_are_the_two_seed_examples_and_the_churn_warning() -> None
     assert [(r.name, r.label_zh, r.when) for r in SegmentConfig().rules] == [
         ("high_frequency_players", "高频玩家", "sessions_90d >= 5"),
         ("high_intent_not_paying", "高意向未付费", "sessions_180d >= 3 and frequency is null"),
-        ("churn_warning", "流失预警", "risk_tier = 'high' and frequency >= 2"),
+        ("churn_warning", "流失预警", "risk_tier = 'high' and frequency >= 2 and recency_days <= 90"),
     ]
 
 
@@ -20,7 +20,7 @@ def test_memberships_with_priorities_and_exclusive_groups() -> None:
     wh = Warehouse(":memory:")
     # the inputs rule segments read: features and the schemes computed before them
     wh.execute(
-        "create table features.customer_features as select date '2026-11-30' as as_of, * from (values "
+        "create table features.customer_features as select date '2026-11-30' as as_of, 10 as recency_days, * from (values "
         "('a', 12, 30, 2, 500.0, 'medium'), ('b', 6, 10, null, null, null), "
         "('c', 1, 4, null, null, null), ('d', 0, 0, 1, 20.0, 'low')"
         ") t(customer_id, sessions_90d, sessions_180d, frequency, monetary, tier)"
