@@ -3,8 +3,9 @@
 Snapshot k is the day as_of - k * horizon. Backtest cutoff k (k = 1 .. folds) scores the customers of
 snapshot k with the churn models trained on snapshot k + 1 (whose outcome, the horizon after it, had
 happened by snapshot k's day) and with the buy-till-you-die models fitted on snapshot k's histories,
-and compares them with what the customers did in the horizon after snapshot k. Nothing a model sees
-comes after the cutoff it is scored at.
+and compares them with what the customers did in the horizon after snapshot k. No purchase, session or
+amount a model sees comes after the cutoff it is scored at; refunds are the exception (orders are netted
+as of as_of, see sql/predict/activity_periods.sql).
 """
 
 from dataclasses import dataclass, field
