@@ -280,32 +280,31 @@ def store_history(
     models: list[dict[str, Any]],
 ) -> None:
     """Replace the as_of's rows of predict.models, predict.backtests and predict.calibration."""
-    wh.run("predict/history_tables")
-    for table in ("predict.models", "predict.backtests", "predict.calibration"):
-        wh.execute(f"delete from {table} where as_of = $as_of", {"as_of": as_of})
     now = datetime.now(UTC)
-    for row in models:
-        wh.execute(
-            "insert into predict.models values ($as_of, $run_id, $model, $role, $trained_on, $training_rows, "
-            "$used, $parameters, $feature_importances, $fitted, $created_at)",
-            {
-                "as_of": as_of,
-                "run_id": run_id,
-                "parameters": json.dumps(row.get("parameters")),
-                "feature_importances": json.dumps(row.get("feature_importances")),
-                "fitted": row.get("fitted"),
-                "created_at": now,
-                **{k: row[k] for k in ("model", "role", "trained_on", "training_rows", "used")},
-            },
-        )
-    rows = backtest_rows(backtest)
-    if rows:
-        wh.write_frame("_backtest_rows", pl.DataFrame(rows).with_columns(as_of=pl.lit(as_of)), temp=True)
-        wh.execute("insert into predict.backtests by name select * from _backtest_rows")
-    bins = calibration_rows(backtest)
-    if bins:
-        wh.write_frame("_calibration_rows", pl.DataFrame(bins).with_columns(as_of=pl.lit(as_of)), temp=True)
-        wh.execute("insert into predict.calibration by name select * from _calibration_rows")
+    model_rows = [
+        {
+            "as_of": as_of,
+            "run_id": run_id,
+            **{k: row[k] for k in ("model", "role", "trained_on", "training_rows", "used")},
+            "parameters": json.dumps(row.get("parameters")),
+            "feature_importances": json.dumps(row.get("feature_importances")),
+            "fitted": row.get("fitted"),
+            "created_at": now,
+        }
+        for row in models
+    ]
+    history = {
+        "predict.models": model_rows,
+        "predict.backtests": [{"as_of": as_of, **row} for row in backtest_rows(backtest)],
+        "predict.calibration": [{"as_of": as_of, **row} for row in calibration_rows(backtest)],
+    }
+    for table, rows in history.items():
+        wh.run(f"predict/{table.split('.')[1]}")
+        wh.execute(f"delete from {table} where as_of = $as_of", {"as_of": as_of})
+        if rows:
+            wh.write_frame("_history_rows", pl.DataFrame(rows, infer_schema_length=None), temp=True)
+            wh.execute(f"insert into {table} by name select * from _history_rows")
+            wh.execute("drop table _history_rows")
 
 
 def predict_all(
@@ -424,7 +423,7 @@ def predict_all(
     with wh.transaction():
         write_predictions(wh, scores, as_of, config)
         store_history(wh, as_of, run_id, backtest, models)
-        for temp in ("_snapshots", "_activity_periods", "_backtest_rows", "_calibration_rows"):
+        for temp in ("_snapshots", "_activity_periods"):
             wh.execute(f"drop table if exists {temp}")
     result.rows = scores.height
     result.customers = int(scores["churn_risk"].is_not_null().sum())
