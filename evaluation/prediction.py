@@ -91,54 +91,47 @@ def evaluate_predictions(sample_dir: Path, as_of: date) -> dict[str, Any]:
     }
 
 
+CHURN_COLUMNS = ("customers", "churn_rate", "auc", "pr_auc", "brier", "calibration_error", "top_decile_lift")
+VALUE_COLUMNS = (
+    "customers",
+    "actual_total",
+    "predicted_total",
+    "mae",
+    "aggregate_error",
+    "top_decile_capture",
+)
+
+
+def metrics_by_cutoff(rows: pl.DataFrame, role: str, metrics: tuple[str, ...]) -> pl.DataFrame:
+    """One row per cutoff and model of a role, one column per metric, newest cutoff first."""
+    return (
+        rows.filter(pl.col("role") == role)
+        .pivot(on="metric", index=["cutoff", "model"], values="value")
+        .select("cutoff", "model", *metrics)
+        .sort("cutoff", "model", descending=[True, False])
+        .with_columns(pl.col("customers").cast(pl.Int64))  # a count, shown without decimals
+    )
+
+
 def backtest_table(predict: dict[str, Any]) -> str:
     """The backtest's figures per cutoff and model, as plain text."""
     rows = pl.DataFrame(predict["backtest"])
-    whole = ("customers",)  # counts, shown without decimals
     if rows.is_empty():
         return "no backtest cutoff could be scored"
-    tables = []
-    churn = (
-        rows.filter(pl.col("role") == "churn")
-        .pivot(on="metric", index=["cutoff", "model"], values="value")
-        .select(
-            "cutoff",
-            "model",
-            "customers",
-            "churn_rate",
-            "auc",
-            "pr_auc",
-            "brier",
-            "calibration_error",
-            "top_decile_lift",
-        )
-        .sort("cutoff", "model", descending=[True, False])
-        .with_columns(pl.col(whole).cast(pl.Int64))
-    )
     with pl.Config(
         tbl_rows=100, tbl_cols=20, float_precision=3, tbl_width_chars=200, tbl_hide_dataframe_shape=True
     ):
-        tables.append(f"churn (no purchase in the horizon):\n{churn}")
-        value_rows = rows.filter(pl.col("role") == "value")
-        if value_rows.is_empty():
-            tables.append("value (spend in the horizon): no cutoff had enough payers to score")
+        churn = str(metrics_by_cutoff(rows, "churn", CHURN_COLUMNS))
+        if rows.filter(pl.col("role") == "value").is_empty():
+            value = None
         else:
-            value = (
-                value_rows.pivot(on="metric", index=["cutoff", "model"], values="value")
-                .select(
-                    "cutoff",
-                    "model",
-                    "customers",
-                    "actual_total",
-                    "predicted_total",
-                    "mae",
-                    "aggregate_error",
-                    "top_decile_capture",
-                )
-                .sort("cutoff", "model", descending=[True, False])
-                .with_columns(pl.col(whole).cast(pl.Int64))
-            )
-            tables.append(f"value (spend in the horizon):\n{value}")
+            value = str(metrics_by_cutoff(rows, "value", VALUE_COLUMNS))
+    activity = predict.get("churn_activity", "purchase")
+    tables = [f"churn (no {activity} in the horizon):\n{churn}"]
+    if value is None:
+        tables.append("value (spend in the horizon): no cutoff had enough payers to score")
+    else:
+        tables.append(f"value (spend in the horizon):\n{value}")
     return "\n\n".join(tables)
 
 
