@@ -116,6 +116,11 @@ def merge_lines(profile: CustomerProfile) -> list[str]:
     return lines
 
 
+# The predict stage's published columns (expected_purchases_<N>d, predicted_value_<N>d by prefix).
+PREDICTION_COLUMNS = ("churn_risk", "risk_tier", "risk_tier_zh", "p_alive")
+PREDICTION_PREFIXES = ("expected_purchases_", "predicted_value_")
+
+
 def render_profile(profile: CustomerProfile) -> str:
     """The profile as plain text sections for the terminal."""
     row = profile.published
@@ -141,8 +146,11 @@ def render_profile(profile: CustomerProfile) -> str:
         + [("R, F, M scores", f"{row.get('r_score')}, {row.get('f_score')}, {row.get('m_score')}")]
         + [("cluster id", row.get("cluster_id"))]
     )
+    predicted = [k for k in row if k in PREDICTION_COLUMNS or k.startswith(PREDICTION_PREFIXES)]
+    lines += ["", "Predictions (预测, the next days named in the columns):"]
+    lines += _lines([(k, v) for k, v in row.items() if k in predicted]) if predicted else ["  (none)"]
     lines += ["", "Features:"]
-    lines += _lines([(k, v) for k, v in row.items() if k not in shown])
+    lines += _lines([(k, v) for k, v in row.items() if k not in shown and k not in predicted])
     lines += ["", "Tags (客户标签):"]
     lines += [f"  {tag_zh} ({tag})  {value}" for tag, tag_zh, value in profile.tags] or ["  (none)"]
     return "\n".join(lines) + "\n"

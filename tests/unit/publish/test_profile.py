@@ -118,3 +118,31 @@ def test_the_profile_of_an_exact_merge_names_it_and_any_link_among_its_records(w
         "crm:m3 (exact:email), web:w1 (exact:email)"
     )
     assert lines[2].startswith("  by a probabilistic link crm:m3 ~ web:w1 ")
+
+
+def test_the_profile_shows_the_predictions_apart_from_the_features() -> None:
+    published = {
+        "customer_id": "C1",
+        "recency_days": 30,
+        "churn_risk": 0.7934,
+        "risk_tier": "high",
+        "risk_tier_zh": "高",
+        "p_alive": 0.5697,
+        "expected_purchases_90d": 0.425,
+        "predicted_value_90d": 51.44,
+        "favourite_game": "跑得快",
+    }
+    shown = CustomerProfile("C1", date(2026, 1, 1), [], {}, published, [], None)
+    lines = render_profile(shown).splitlines()
+    start = lines.index("Predictions (预测, the next days named in the columns):")
+    assert lines[start + 1 : lines.index("Features:")] == [
+        "  churn_risk              0.7934",
+        "  risk_tier               high",
+        "  risk_tier_zh            高",
+        "  p_alive                 0.5697",
+        "  expected_purchases_90d  0.425",
+        "  predicted_value_90d     51.44",
+        "",
+    ]
+    features = lines[lines.index("Features:") + 1 : lines.index("Tags (客户标签):") - 1]
+    assert features == ["  recency_days    30", "  favourite_game  跑得快"]
