@@ -22,6 +22,15 @@ def artifacts_of(flow_run_id: UUID) -> dict[str, list[dict]]:
     return {a.key: json.loads(a.data) for a in found if a.type == "table" and a.key}
 
 
+def markdown_of(flow_run_id: UUID) -> dict[str, str]:
+    """The markdown artifacts of a flow run (its task runs' included), by key."""
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
+    return {a.key: a.data for a in found if a.type == "markdown" and a.key}
+
+
 def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Path, make_config) -> None:
     state = daily_refresh(as_of=SAMPLE_END, config=str(make_config(sample_data)), return_state=True)
     summary = state.result()
@@ -44,6 +53,10 @@ def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Pa
     assert tables["predict-counts"] == [
         {"table": "predict.customer_predictions", "rows": summary["predict"]["rows"]}
     ]
+    # the backtest, the model behind churn_risk and why, as the report shows them
+    backtest = markdown_of(state.state_details.flow_run_id)["predict-backtest"]
+    assert backtest.startswith("## Churn risk and future value (流失风险与价值)")
+    assert summary["predict"]["churn_model_reason"] in backtest
     segment = {row["table"]: row["rows"] for row in tables["segment-counts"]}
     assert segment["segments.customer_segments"] == summary["segments"]["customers"]
     assert segment["segments.rfm_scores"] == summary["segments"]["scored"]
