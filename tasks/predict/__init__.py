@@ -299,7 +299,7 @@ def store_history(
         "predict.calibration": [{"as_of": as_of, **row} for row in calibration_rows(backtest)],
     }
     for table, rows in history.items():
-        wh.run(f"predict/{table.split('.')[1]}")
+        wh.ensure(f"predict/{table.split('.')[1]}")
         wh.execute(f"delete from {table} where as_of = $as_of", {"as_of": as_of})
         if rows:
             wh.write_frame("_history_rows", pl.DataFrame(rows, infer_schema_length=None), temp=True)
