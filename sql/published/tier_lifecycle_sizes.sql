@@ -1,6 +1,7 @@
--- Customers per value tier and per lifecycle stage of one published day, with their Chinese labels
--- (the run summary artifact shows them).
--- Grain: one row per (scheme, segment): scheme 'tier' (value_tier) or 'lifecycle' (lifecycle_stage).
+-- Customers per value tier, per lifecycle stage and per churn-risk tier of one published day, with their
+-- Chinese labels (the run summary artifact shows them).
+-- Grain: one row per (scheme, segment): scheme 'tier' (value_tier), 'risk' (risk_tier) or 'lifecycle'
+-- (lifecycle_stage).
 -- Parameters: $as_of.
 with segments as (
     select * from published.customer_segments
@@ -15,6 +16,15 @@ sizes as (
         count(*) as customers
     from segments
     where value_tier is not null
+    group by all
+    union all
+    select
+        'risk' as scheme,
+        risk_tier as segment,
+        any_value(risk_tier_zh) as segment_zh,
+        count(*) as customers
+    from segments
+    where risk_tier is not null
     group by all
     union all
     select

@@ -40,6 +40,7 @@ def summary_figures(
         "rfm_segments": [(name, zh or "", n) for name, zh, n in sizes],
         "value_tiers": [(name, zh or "", n) for scheme, name, zh, n in tiers if scheme == "tier"],
         "lifecycle_stages": [(name, zh or "", n) for scheme, name, zh, n in tiers if scheme == "lifecycle"],
+        "risk_tiers": [(name, zh or "", n) for scheme, name, zh, n in tiers if scheme == "risk"],
         "previous_as_of": previous_published_day(wh, as_of),
         "changes": changes,
         "quarantine": [
@@ -92,6 +93,7 @@ def summary_markdown(figures: dict[str, Any]) -> str:
     for title, header, rows in (
         ("Value tiers", "tier", figures["value_tiers"]),
         ("Lifecycle stages", "stage", figures["lifecycle_stages"]),
+        ("Churn risk tiers (流失风险)", "risk tier", figures.get("risk_tiers", [])),
     ):
         if rows:
             lines += ["", f"## {title}", ""]

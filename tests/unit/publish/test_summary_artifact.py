@@ -158,3 +158,17 @@ def test_a_partial_day_with_changes_since_the_previous_day_and_quarantined_rows(
     markdown = artifact(wh, DAY2, summary)
     assert markdown == SECOND_DAY
     assert "file://" not in markdown and "](" not in markdown  # no links the Prefect UI cannot follow
+
+
+def test_the_churn_risk_tiers_of_the_day(wh: Warehouse) -> None:
+    build_segments(wh, SEGMENTS_AS_OF)
+    wh.execute(
+        "update segments.customer_segments set risk_tier = 'high', risk_tier_zh = '高', churn_risk = 0.9 "
+        "where customer_id in ('C1', 'C2')"
+    )
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    markdown = artifact(wh, SEGMENTS_AS_OF, {"run_id": "run-1", "config_hash": "hash-a"})
+    section = markdown.split("## Churn risk tiers (流失风险)\n\n")[1].split("\n\n")[0]
+    assert section == (
+        "| risk tier | 中文 | customers | share |\n| --- | --- | ---: | ---: |\n| high | 高 | 2 | 66.7% |"
+    )
