@@ -9,7 +9,8 @@
 -- The outcome columns (future_*) are the horizon after the snapshot, null at snapshot 0 (not yet
 -- happened). For the buy-till-you-die models (time in days): repeat_purchase_days is x, purchase_span_days
 -- is t_x and purchase_age_days is T (all null without a purchase); repeat_spend is the average spend of a
--- repeat purchase day (the first day left out, as Gamma-Gamma wants), null if a day's spend is unknown.
+-- repeat purchase day (the first day left out, as Gamma-Gamma wants) over the repeat days whose spend is
+-- known, null if none is.
 with periods as (
     -- sampled: in the seeded share of customers the past snapshots keep (all of them at snapshot 0)
     select
@@ -103,9 +104,11 @@ final as (
         nullif(history.purchase_days, 0) - 1 as repeat_purchase_days,
         history.last_purchase_date - history.first_purchase_date as purchase_span_days,
         snapshot_date - history.first_purchase_date as purchase_age_days,
+        -- over the repeat days with a known spend (a day with an order without a rate has none)
         case
-            when history.purchase_days > 1 and history.priced_purchase_days = history.purchase_days
-                then (history.spend - history.first_day_spend) / (history.purchase_days - 1)
+            when history.purchase_days > 1
+                then (history.spend - coalesce(history.first_day_spend, 0))
+                    / nullif(history.priced_purchase_days - (history.first_day_spend is not null)::integer, 0)
         end as repeat_spend,
         case when history.snapshot > 0 then coalesce(outcome.purchases, 0) end as future_purchases,
         case when history.snapshot > 0 then coalesce(outcome.purchase_days, 0) end as future_purchase_days,

@@ -251,7 +251,7 @@ def test_snapshots_of_a_customer_whose_spend_is_partly_unknown(snapshots: dict) 
         "session_rate_30d": None,
         "repeat_purchase_days": 3,
         "purchase_span_days": 30,
-        "repeat_spend": None,  # a repeat day's spend is unknown: no average of the repeat days
+        "repeat_spend": (65 - 10) / 2,  # the repeat days with a known spend: - 89 and - 60
     }
     assert snapshots[1, "C3"] == pytest.approx(
         {
@@ -286,7 +286,7 @@ def test_snapshots_of_a_customer_whose_spend_is_partly_unknown(snapshots: dict) 
 
 
 def test_snapshots_buy_till_you_die_histories(snapshots: dict) -> None:
-    # (x, t_x, T, repeat spend) of each payer; C4's first purchase day has no rate: no repeat spend
+    # (x, t_x, T, repeat spend) of each payer; the repeat spend averages the repeat days with a known spend
     histories = {
         key: (
             row["repeat_purchase_days"],
@@ -301,10 +301,10 @@ def test_snapshots_buy_till_you_die_histories(snapshots: dict) -> None:
         (0, "C1"): (3, 75, 75, 200 / 3),
         (1, "C1"): (1, 45, 45, 30.0),
         (2, "C1"): (0, 0, 15, None),
-        (0, "C3"): (3, 30, 90, None),
-        (1, "C3"): (3, 30, 60, None),
-        (2, "C3"): (3, 30, 30, None),
-        (0, "C4"): (2, 7, 10, None),
+        (0, "C3"): (3, 30, 90, 27.5),
+        (1, "C3"): (3, 30, 60, 27.5),
+        (2, "C3"): (3, 30, 30, 27.5),
+        (0, "C4"): (2, 7, 10, 25.0),  # both repeat days are known: (20 + 30) / 2
     }
 
 
