@@ -45,7 +45,7 @@ from tasks.predict.models import (
 from tasks.predict.summary import render_markdown
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
-from tasks.shared.errors import STAGE_TASK_OPTIONS
+from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.shared.warehouse import Warehouse
 
 IMPORTANCE_ROWS = 5_000  # customers of the newest backtest cutoff the permutation importances are measured on
@@ -320,6 +320,13 @@ def predict_all(
     result = PredictResult(as_of=as_of.isoformat(), horizon_days=horizon, churn_activity=activity.name)
     seed = config.random_state
     if config.enabled:
+        built = sorted(day for (day,) in wh.rows("select distinct as_of from features.customer_features"))
+        if built and built != [as_of]:
+            # features.orders is netted as of its day: another day's would leak refunds into as_of
+            days = ", ".join(day.isoformat() for day in built)
+            raise DataError(
+                f"predict as of {as_of}: the features are of {days}; build the features of {as_of} first"
+            )
         build_snapshots(wh, config, features, as_of)
         snapshots = {
             k: load_snapshot(

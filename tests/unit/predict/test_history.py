@@ -3,9 +3,13 @@
 import json
 from datetime import date
 
-from tasks.predict import store_history
+import pytest
+
+from tasks.predict import predict_all, store_history
 from tasks.predict.backtest import Backtest, Fold
 from tasks.predict.metrics import CalibrationBin, ChurnScores
+from tasks.shared.config import FeatureConfig, PredictConfig
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
 DAY, OTHER = date(2026, 11, 30), date(2026, 11, 29)
@@ -72,3 +76,15 @@ def test_a_rerun_of_a_day_replaces_its_history_and_keeps_other_days() -> None:
         (OTHER, 1, 20, 0.1, 0.15),
         (DAY, 1, 20, 0.1, 0.15),
     ]
+
+
+def test_predict_refuses_features_of_another_day() -> None:
+    wh = Warehouse(":memory:")
+    wh.execute(
+        "create table features.customer_features as select 'C1' as customer_id, date '2026-11-29' as as_of"
+    )
+    with pytest.raises(DataError) as error:
+        predict_all(wh, PredictConfig(), FeatureConfig(), DAY)
+    assert str(error.value) == (
+        "predict as of 2026-11-30: the features are of 2026-11-29; build the features of 2026-11-30 first"
+    )
