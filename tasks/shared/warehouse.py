@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 # Warehouse layers, in data-flow order. See the README for what each holds.
-SCHEMAS = ("raw", "staging", "core", "features", "predict", "segments", "published", "audit")
+SCHEMAS = ("raw", "staging", "core", "features", "predict", "segments", "act", "published", "audit")
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 COMMENT = re.compile(r"^\s*--[^\n]*", re.M)  # whole-line comments (a header) only

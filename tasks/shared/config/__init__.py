@@ -4,6 +4,14 @@ The models live by concern (sources, stages, publishing, the pipeline); this pac
 public face, so the rest of the code imports `from tasks.shared.config import PipelineConfig`.
 """
 
+from tasks.shared.config.act import (
+    AUDIENCE_SCHEMES,
+    ActConfig,
+    AudienceConfig,
+    LookalikeConfig,
+    RecommendationConfig,
+    parse_segment_ref,
+)
 from tasks.shared.config.checks import ConfigError, check_name, check_timezone, check_unique
 from tasks.shared.config.pipeline import OrchestrationConfig, PipelineConfig, format_errors, load_config
 from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig
@@ -21,6 +29,12 @@ from tasks.shared.config.stages import (
 )
 
 __all__ = [
+    "AUDIENCE_SCHEMES",
+    "ActConfig",
+    "AudienceConfig",
+    "LookalikeConfig",
+    "RecommendationConfig",
+    "parse_segment_ref",
     "DEFAULT_RULES",
     "ComparisonConfig",
     "FILE_FORMATS",

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tasks.shared.config.act import ActConfig
 from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
@@ -147,6 +148,10 @@ class PipelineConfig(BaseModel):
     features: FeatureConfig = Field(default_factory=FeatureConfig, description="Features stage settings.")
     predict: PredictConfig = Field(default_factory=PredictConfig, description="Predict stage settings.")
     segments: SegmentConfig = Field(default_factory=SegmentConfig, description="Segment stage settings.")
+    act: ActConfig = Field(
+        default_factory=ActConfig,
+        description="Act stage settings: lookalikes, recommendations, audiences with holdouts, outcomes.",
+    )
     dedupe: DedupeConfig = Field(default_factory=DedupeConfig, description="Dedupe stage settings.")
     orchestration: OrchestrationConfig = Field(
         default_factory=OrchestrationConfig, description="Timeouts, backfill limits and failure alerts."
