@@ -14,7 +14,7 @@ from tasks.shared.config.act import (
 )
 from tasks.shared.config.checks import ConfigError, check_name, check_timezone, check_unique
 from tasks.shared.config.pipeline import OrchestrationConfig, PipelineConfig, format_errors, load_config
-from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig
+from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig, ReportConfig
 from tasks.shared.config.sources import FILE_FORMATS, ConnectionConfig, SourceConfig, SourceFormat
 from tasks.shared.config.stages import (
     DEFAULT_RULES,
@@ -48,6 +48,7 @@ __all__ = [
     "PipelineConfig",
     "PredictConfig",
     "PrivacyConfig",
+    "ReportConfig",
     "RfmBinsConfig",
     "RiskTierConfig",
     "RuleSegmentConfig",

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tasks.shared.config.act import ActConfig
 from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
-from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig
+from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig, ReportConfig
 from tasks.shared.config.sources import SourceConfig
 from tasks.shared.config.stages import DedupeConfig, FeatureConfig, PredictConfig, SegmentConfig
 from tasks.shared.contracts import (
@@ -159,6 +159,7 @@ class PipelineConfig(BaseModel):
     privacy: PrivacyConfig = Field(
         default_factory=PrivacyConfig, description="PII fields and suppression list."
     )
+    report: ReportConfig = Field(default_factory=ReportConfig, description="How the day's report reads.")
     destinations: list[DestinationConfig] = Field(
         default_factory=list, description="Extra destinations of each publish: segment files, webhooks."
     )

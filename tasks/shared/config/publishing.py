@@ -29,6 +29,17 @@ class PrivacyConfig(BaseModel):
     )
 
 
+class ReportConfig(BaseModel):
+    """How the day's report (report.md, report.html) reads."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: Literal["zh", "en"] = Field(
+        default="zh",
+        description="Language of the report: zh (Chinese first, English second) or en (English first, Chinese second).",
+    )
+
+
 class DestinationConfig(BaseModel):
     """Where published segments go besides the warehouse: files in the export version, or a webhook."""
 
