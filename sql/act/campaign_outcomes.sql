@@ -1,0 +1,137 @@
+-- Campaign outcomes: for each audience and window, the members who entered it and were contacted
+-- (treated) against those held out, on conversion, revenue per member and retention.
+-- Grain: one row per (audience, window_days, metric) with entries whose window has ended.
+-- Key: audience, window_days, metric.
+-- Parameters: $as_of, $cutoff (exclusive end of the as_of day), $windows (days, integer[]),
+-- $lookback (days), $session_types (event types that are sessions).
+-- An entry is a published day on which a customer entered an audience (published.audience_members
+-- with as_of = entered_on), within $lookback days before $as_of, whose window (entered_on,
+-- entered_on + window_days] has ended by $as_of: only data before $cutoff is read, so a backfill
+-- measures what a run on that day would have. Its holdout flag is the one of the entry day. A customer
+-- id merged since is read under the id it stands for now (core.customer_id_redirects).
+-- Per entry: converted (1 when a purchase falls in the window, else 0), revenue (net amount of the
+-- window's orders in the base currency, refunds netted; 0 without one), retained (1 when a session
+-- falls in the window). Per metric: the means of treated and holdout entries, their difference and a
+-- 95% interval (normal approximation with unpooled variances: Welch's standard error).
+with published_members as (
+    select * from published.audience_members
+),
+
+redirects as (
+    select * from core.customer_id_redirects
+),
+
+orders as (
+    select * from features.orders
+),
+
+sessions as (
+    select distinct
+        identity.customer_id,
+        cast(events.ts as date) as session_date
+    from core.events as events
+    join core.identity_map as identity
+        on identity.source = events.record_source
+        and identity.source_id = events.record_id
+    where events.ts < $cutoff
+        and events.event_type in (select unnest($session_types::varchar[]))
+),
+
+windows as (
+    select unnest($windows::integer[]) as window_days
+),
+
+entries as (
+    select
+        members.audience,
+        coalesce(redirects.current_customer_id, members.customer_id) as customer_id,
+        members.entered_on,
+        members.holdout,
+        windows.window_days
+    from published_members as members
+    cross join windows
+    left join redirects using (customer_id)
+    where members.as_of = members.entered_on
+        and members.entered_on > $as_of::date - $lookback
+        and members.entered_on + windows.window_days <= $as_of::date
+),
+
+entry_orders as (
+    select
+        entries.audience,
+        entries.customer_id,
+        entries.entered_on,
+        entries.window_days,
+        entries.holdout,
+        case when count(orders.customer_id) filter (where orders.purchase) > 0 then 1 else 0 end as converted,
+        coalesce(sum(orders.net_amount), 0)::double as revenue
+    from entries
+    left join orders
+        on orders.customer_id = entries.customer_id
+        and orders.order_date > entries.entered_on
+        and orders.order_date <= entries.entered_on + entries.window_days
+    group by all
+),
+
+entry_outcomes as (
+    select
+        entry_orders.*,
+        case when count(sessions.customer_id) > 0 then 1 else 0 end as retained
+    from entry_orders
+    left join sessions
+        on sessions.customer_id = entry_orders.customer_id
+        and sessions.session_date > entry_orders.entered_on
+        and sessions.session_date <= entry_orders.entered_on + entry_orders.window_days
+    group by all
+),
+
+long as (
+    select audience, window_days, entered_on, holdout, 'conversion' as metric, converted::double as value
+    from entry_outcomes
+    union all
+    select audience, window_days, entered_on, holdout, 'revenue_per_member', revenue
+    from entry_outcomes
+    union all
+    select audience, window_days, entered_on, holdout, 'retention', retained::double
+    from entry_outcomes
+),
+
+groups as (
+    select
+        audience,
+        window_days,
+        metric,
+        min(entered_on) as entries_from,
+        max(entered_on) as entries_to,
+        count(*) filter (where not holdout) as treated,
+        count(*) filter (where holdout) as holdout,
+        avg(value) filter (where not holdout) as treated_value,
+        avg(value) filter (where holdout) as holdout_value,
+        var_samp(value) filter (where not holdout) as treated_variance,
+        var_samp(value) filter (where holdout) as holdout_variance
+    from long
+    group by all
+),
+
+final as (
+    select
+        audience,
+        window_days,
+        metric,
+        entries_from,
+        entries_to,
+        treated,
+        holdout,
+        treated_value,
+        holdout_value,
+        treated_value - holdout_value as difference,
+        sqrt(treated_variance / treated + holdout_variance / holdout) as standard_error,
+        treated_value - holdout_value - 1.959963984540054 * sqrt(treated_variance / treated + holdout_variance / holdout)
+            as ci_low,
+        treated_value - holdout_value + 1.959963984540054 * sqrt(treated_variance / treated + holdout_variance / holdout)
+            as ci_high
+    from groups
+)
+
+select * from final
+order by audience, window_days, metric
