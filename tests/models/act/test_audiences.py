@@ -195,7 +195,8 @@ def test_campaign_outcomes_exact_on_a_few_entries(wh: Warehouse, tmp_path) -> No
     create(
         wh,
         "act.audiences",
-        "audience varchar, label_en varchar, label_zh varchar, scheme varchar, segment varchar, priority integer, position integer, holdout_share double",
+        "audience varchar, label_en varchar, label_zh varchar, scheme varchar, segment varchar, "
+        "priority integer, position integer, holdout_share double",
         [("rescue", "Rescue", "挽回", "rules", "churn_warning", 1, 0, 0.05)],
     )
     as_of = entered + timedelta(days=30)
