@@ -3,7 +3,7 @@
 -- Grain: one row per customer_id listed on $as_of. Key: as_of, customer_id.
 -- Parameters: $as_of, $run_id, $window_days (act.offer_window_days), $member_sources (customers sources, in
 -- config order: the in-game id is the customer's record id in the first one that has it).
--- Filled in: people (marketing_people.sql: consent given, not suppressed).
+-- Filled in: people (marketing_people.sql: consent given, not suppressed), member_ids (member_ids.sql).
 -- Rules, in order: a customer's audience of the day is the one with the highest priority (then the
 -- one listed first in the config) among those they are in; held out of it, they are listed nowhere
 -- (a contact from another audience would spoil the comparison); offered anything on a published day
@@ -35,12 +35,7 @@ earlier_offers as (
 ),
 
 member_ids as (
-    select
-        customer_id,
-        arg_min(source_id, list_position($member_sources::varchar[], source)) as member_id
-    from core.identity_map
-    where list_position($member_sources::varchar[], source) is not null
-    group by customer_id
+{{member_ids}}
 ),
 
 chosen as (

@@ -70,15 +70,26 @@ def publish_day(
     load_suppression(wh, config)
     run_audits(wh, as_of)
     export_dir = config.exports_path / as_of.isoformat()
+    member_sources = [source.name for source in config.sources if source.kind == "customers"]
     tables: dict[str, int] = {}
     version = new_version(run_id)
     try:
         with wh.transaction():
             partial = bool(summary.get("partial", False))
-            publish_tables(wh, as_of, run_id, config.config_hash(), counts=tables, partial=partial)
+            publish_tables(
+                wh,
+                as_of,
+                run_id,
+                config.config_hash(),
+                counts=tables,
+                partial=partial,
+                act=config.act,
+                member_sources=member_sources,
+            )
             changes = change_counts(wh, as_of)
             full = {
                 **summary,
+                "act": with_listed(wh, as_of, summary.get("act")),
                 "changes": changes,
                 "publish": {"export_dir": str(export_dir), "report_html": str(export_dir / "report.html")},
             }
@@ -93,11 +104,34 @@ def publish_day(
                 html=render_html(report_data(wh, as_of, full)),
                 destinations=config.destinations,
                 pii=config.privacy.pii_fields,
+                act=config.act,
+                member_sources=member_sources,
             )
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay
         raise
     return switch_exports(config.exports_path, result), full, changes, tables
+
+
+def with_listed(wh: Warehouse, as_of: date, act: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The act summary with each audience's customers on the day's outreach list, by channel."""
+    if not act or not act.get("audiences"):
+        return act
+    listed: dict[str, dict[str, int]] = {}
+    for audience, channel, customers in wh.rows(
+        "select audience, channel, count(*) from published.outreach where as_of = ? group by all order by all",
+        [as_of],
+    ):
+        listed.setdefault(audience, {})[channel] = customers
+    audiences = [
+        {
+            **a,
+            "listed": sum(listed.get(a["audience"], {}).values()),
+            "channels": listed.get(a["audience"], {}),
+        }
+        for a in act["audiences"]
+    ]
+    return {**act, "audiences": audiences}
 
 
 @task(name="publish", **STAGE_TASK_OPTIONS)

@@ -55,6 +55,7 @@ def destination_frame(
 ) -> pl.DataFrame:
     """The rows a destination receives for as_of: allowed fields only, PII transformed, marketing filtered."""
     check_destination_fields(destination, pii, available_fields(wh))
+    wh.ensure("ops/audience_members")  # holdouts stay out of marketing destinations (marketing_people.sql)
     if destination.mode == "changes":
         model = "published/destination_changes"
     elif destination.scheme is not None:

@@ -20,8 +20,9 @@ from pathlib import Path
 
 from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
+from tasks.publish.outreach import write_outreach_files
 from tasks.publish.tables import code_version, committed_versions
-from tasks.shared.config import DestinationConfig
+from tasks.shared.config import ActConfig, DestinationConfig
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
 from tasks.shared.warehouse import Warehouse
 
@@ -61,8 +62,12 @@ def prepare_exports(
     html: str | None = None,
     destinations: Sequence[DestinationConfig] = (),
     pii: Sequence[str] = (),
+    act: ActConfig | None = None,
+    member_sources: Sequence[str] = (),
 ) -> PublishResult:
     """Write the as_of's export version under its temporary name, audit it and record it in published.runs.
+
+    act: outreach lists per channel and recommendations.csv are written as its settings say (none without).
 
     Call inside the publish's transaction, after publish_tables; switch_exports makes it live after
     the commit. The export audit (audits.audit_exports) reads the files back: a DataError leaves the
@@ -77,7 +82,17 @@ def prepare_exports(
     try:
         building.mkdir(mode=0o700)
         files, rows = _write_version(
-            wh, building, as_of, run_id, config_hash, report, html, destinations, list(pii)
+            wh,
+            building,
+            as_of,
+            run_id,
+            config_hash,
+            report,
+            html,
+            destinations,
+            list(pii),
+            act,
+            list(member_sources),
         )
         audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
         record_version(wh, as_of, run_id, version)
@@ -204,6 +219,8 @@ def _write_version(
     html: str | None,
     destinations: Sequence[DestinationConfig],
     pii: list[str],
+    act: ActConfig | None = None,
+    member_sources: list[str] | None = None,
 ) -> tuple[dict[str, dict[str, object]], int]:
     """Write the export files and the manifest (last) into folder; return file entries and the row count."""
     query = (
@@ -228,6 +245,8 @@ def _write_version(
     for destination in destinations:
         if destination.kind == "files":
             counts |= write_destination_files(wh, destination, folder, as_of, pii)
+    if act is not None:
+        counts |= write_outreach_files(wh, folder, as_of, act, member_sources or [])
     files = {name: file_entry(folder / name, count) for name, count in counts.items()}
     manifest = {
         "as_of": as_of.isoformat(),

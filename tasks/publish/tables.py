@@ -6,12 +6,16 @@ the as_of's rows, so a rerun of the same as_of replaces rather than duplicates.
 """
 
 import subprocess
+from collections.abc import Sequence
 from datetime import date
 from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from tasks.act import ensure_act_tables
+from tasks.publish.destinations import people_sql
 from tasks.segment.stability import previous_published_day
+from tasks.shared.config import ActConfig
 from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
 
 # Published table -> the model its rows come from (sql/<model>.sql).
@@ -19,6 +23,9 @@ PUBLISHED_TABLES: dict[str, str] = {
     "published.customer_segments": "published/customer_segments",
     "published.customer_tags": "published/customer_tags",
     "published.segment_changes": "published/segment_changes",
+    "published.audience_members": "published/audience_members",
+    "published.campaign_outcomes": "published/campaign_outcomes",
+    "published.outreach": "published/outreach",
 }
 
 
@@ -40,13 +47,15 @@ def code_version() -> str:
     return f"{version}+{commit}"
 
 
-def ensure_published_table(wh: Warehouse, table: str, params: dict[str, Any]) -> None:
+def ensure_published_table(
+    wh: Warehouse, table: str, params: dict[str, Any], fragments: dict[str, str] | None = None
+) -> None:
     """Create a published table from its model if missing, and add the columns a newer model has.
 
     The table is defined by a column list, not created from the model's empty select: see
     sql/ops/published_table.sql for the DuckDB defect that hid the first publish's rows.
     """
-    columns = wh.describe(f"({wh.model_sql(PUBLISHED_TABLES[table])})", params)
+    columns = wh.describe(f"({wh.model_sql(PUBLISHED_TABLES[table], fragments=fragments)})", params)
     definition = ",\n    ".join(f"{quote_column(name)} {sql_type}" for name, sql_type in columns)
     wh.run("ops/published_table", identifiers={"table": table}, fragments={"columns": definition})
     existing = set(wh.columns(table))
@@ -60,12 +69,14 @@ def quote_column(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def replace_day(wh: Warehouse, table: str, as_of: date, params: dict[str, Any]) -> int:
+def replace_day(
+    wh: Warehouse, table: str, as_of: date, params: dict[str, Any], fragments: dict[str, str] | None = None
+) -> int:
     """Replace the as_of's rows of a published table with its model's rows; return how many were inserted."""
     with wh.transaction():
-        ensure_published_table(wh, table, params)
+        ensure_published_table(wh, table, params, fragments)
         wh.execute(f"delete from {quote_identifier(table)} where as_of = ?", [as_of])
-        return wh.insert(table, PUBLISHED_TABLES[table], params)
+        return wh.insert(table, PUBLISHED_TABLES[table], params, fragments=fragments)
 
 
 def publish_tags(wh: Warehouse, as_of: date) -> int:
@@ -90,14 +101,22 @@ def publish_tables(
     *,
     counts: dict[str, int] | None = None,
     partial: bool = False,
+    act: ActConfig | None = None,
+    member_sources: Sequence[str] = (),
 ) -> int:
     """Replace the as_of's rows of the published tables and record the run, atomically; return the day's rows.
 
     counts, when given, receives the rows published per table (for the stage's counts artifact).
     partial: the day's data was incomplete (recorded in published.runs; see partial_days).
+    act: the act stage's settings (the offer window of the outreach list); default ActConfig().
+    member_sources: the customers sources in config order (whose record ids are in-game ids).
     """
     counts = {} if counts is None else counts
+    act = ActConfig() if act is None else act
     with wh.transaction():
+        ensure_act_tables(
+            wh
+        )  # the act stage's tables, empty if it has not run (recommended_items, audiences)
         rows = replace_day(wh, "published.customer_segments", as_of, {"run_id": run_id})
         counts["published.customer_segments"] = rows
         counts["published.customer_tags"] = publish_tags(wh, as_of)
@@ -108,7 +127,33 @@ def publish_tables(
             [run_id, as_of, config_hash, code_version(), rows, partial],
         )
         counts["published.segment_changes"] = publish_changes(wh, as_of)
+        counts |= publish_audiences(wh, as_of, run_id, act, member_sources)
     return rows
+
+
+def publish_audiences(
+    wh: Warehouse, as_of: date, run_id: str, act: ActConfig, member_sources: Sequence[str] = ()
+) -> dict[str, int]:
+    """Replace the as_of's audience members, campaign outcomes and outreach list; return rows per table.
+
+    Call inside the publish transaction, after published.customer_segments: the outreach list reads the
+    day's published customers (consent) and the audit.suppression list loaded before the audits.
+    member_sources: the customers sources, in config order (the in-game id of the outreach list).
+    """
+    wh.ensure("ops/suppression")
+    params = {"as_of": as_of, "run_id": run_id}
+    counts = {
+        "published.audience_members": replace_day(wh, "published.audience_members", as_of, params),
+        "published.campaign_outcomes": replace_day(wh, "published.campaign_outcomes", as_of, params),
+    }
+    counts["published.outreach"] = replace_day(
+        wh,
+        "published.outreach",
+        as_of,
+        {**params, "window_days": act.offer_window_days, "member_sources": list(member_sources)},
+        {"people": people_sql(wh, marketing=True), "member_ids": wh.model_sql("published/member_ids")},
+    )
+    return counts
 
 
 def ensure_runs(wh: Warehouse) -> None:

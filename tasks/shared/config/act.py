@@ -204,6 +204,11 @@ class ActConfig(BaseModel):
         ge=1,
         description="Entries into an audience up to this many days before as_of are measured (windows that have ended).",
     )
+    outreach_address: Literal["raw", "sha256", "mask"] = Field(
+        default="raw",
+        description="How the address leaves in the outreach files: raw (to send to), sha256 (ad platforms' "
+        "hashed audiences) or mask (138****8000, to check a list by eye).",
+    )
     lookalikes: list[LookalikeConfig] = Field(
         default_factory=lambda: list(DEFAULT_LOOKALIKES), description="Lookalike audiences to build."
     )

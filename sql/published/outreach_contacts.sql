@@ -1,0 +1,56 @@
+-- What one channel's outreach file holds for one published day: who to contact for which audience,
+-- at which address, with what to recommend.
+-- Grain: one row per customer_id listed on $as_of for $channel. Key: customer_id.
+-- Parameters: $as_of, $channel, $member_sources.
+-- Filled in: people (marketing_people.sql), member_ids (member_ids.sql). The address is read from the
+-- golden record now (consent and suppression checked again), never stored with the list.
+with listed as (
+    select * from published.outreach
+    where as_of = $as_of
+        and channel = $channel
+),
+
+audiences as (
+    select * from act.audiences
+),
+
+people as (
+{{people}}
+),
+
+member_ids as (
+{{member_ids}}
+),
+
+recommended as (
+    select
+        customer_id,
+        string_agg(item, ',' order by rank) as recommended_items
+    from act.recommendations
+    group by customer_id
+),
+
+final as (
+    select
+        listed.as_of,
+        listed.audience,
+        audiences.label_zh as audience_zh,
+        audiences.label_en as audience_en,
+        listed.priority,
+        listed.customer_id,
+        listed.channel,
+        case listed.channel
+            when 'email' then people.email
+            when 'sms' then people.phone
+            when 'in_game' then member_ids.member_id
+        end as address,
+        recommended.recommended_items
+    from listed
+    join people using (customer_id)
+    left join audiences using (audience)
+    left join member_ids using (customer_id)
+    left join recommended using (customer_id)
+    order by listed.audience, listed.customer_id
+)
+
+select * from final

@@ -1,0 +1,63 @@
+"""Outreach files of a publish: one list per channel of who to contact today, for which audience, where.
+
+published.outreach holds who was offered what (no address); the files join the address from the golden
+record when they are written, consent and suppression checked again, and transform it as act.outreach_address
+says. recommendations.csv lists every customer's recommended items.
+"""
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from tasks.publish.destinations import people_sql
+from tasks.publish.privacy import mask_value
+from tasks.shared.config import ActConfig
+from tasks.shared.contracts import sha256_hex
+from tasks.shared.files import write_file
+from tasks.shared.warehouse import Warehouse
+
+# Channel -> the golden-record field its address is (mask_value masks it as that field).
+ADDRESS_FIELDS = {"email": "email", "sms": "phone", "in_game": "member_id", "wechat": "wechat_openid"}
+
+
+def outreach_frame(
+    wh: Warehouse, as_of: date, channel: str, member_sources: list[str], how: str = "raw"
+) -> pl.DataFrame:
+    """The as_of's outreach list of one channel, the address transformed as `how` says (raw, sha256, mask)."""
+    sql = wh.model_sql(
+        "published/outreach_contacts",
+        fragments={
+            "people": people_sql(wh, marketing=True),
+            "member_ids": wh.model_sql("published/member_ids"),
+        },
+    )
+    frame = wh.frame(sql, {"as_of": as_of, "channel": channel, "member_sources": member_sources})
+    field = ADDRESS_FIELDS[channel]
+    if how == "sha256":
+        address = pl.col("address").map_elements(sha256_hex, return_dtype=pl.String)
+    elif how == "mask":
+        address = pl.col("address").map_elements(lambda v: mask_value(field, v), return_dtype=pl.String)
+    else:
+        address = pl.col("address")
+    return frame.with_columns(address.alias("address"))
+
+
+def write_outreach_files(
+    wh: Warehouse, folder: Path, as_of: date, act: ActConfig, member_sources: list[str]
+) -> dict[str, int]:
+    """outreach/<channel>.csv for every channel an audience uses, and recommendations.csv; return file -> rows."""
+    written: dict[str, int] = {}
+    channels = list(dict.fromkeys(channel for audience in act.audiences for channel in audience.channels))
+    if channels:
+        target = folder / "outreach"
+        target.mkdir(mode=0o700, exist_ok=True)
+        for channel in channels:
+            frame = outreach_frame(wh, as_of, channel, member_sources, act.outreach_address)
+            write_file(frame, target / f"{channel}.csv")
+            written[f"outreach/{channel}.csv"] = frame.height
+    if act.enabled and act.recommendations.enabled:
+        frame = wh.frame(wh.model_sql("published/recommendation_rows"))
+        write_file(frame, folder / "recommendations.csv")
+        written["recommendations.csv"] = frame.height
+    return written
