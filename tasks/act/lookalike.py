@@ -1,0 +1,297 @@
+"""Lookalike audiences: the non-members of a seed segment who most resemble its members.
+
+A classifier learns seed members against everyone (positive-unlabelled learning: the non-members it is
+trained against are the population, lookalikes among them included); its probability is each
+customer's similarity to the seed. Non-members are ranked by it into percentiles, and the top
+`audience_share` of them make the audience. The pure functions (score, evaluate, audience) are tested
+directly; build_lookalikes wires them to the warehouse (sql/act/lookalike_inputs.sql and
+act.segment_memberships in, act.lookalike_scores and act.lookalike_evaluation out).
+
+The model is scikit-learn's HistGradientBoostingClassifier: it takes missing values as they are (no
+purchase, no feedback), needs no scaling, and finds thresholds and interactions a linear model misses.
+On the generated 20,000-customer sample it found more hidden seed members in the top 10% than a
+logistic regression on imputed, scaled inputs for every seed tried (evaluation/lookalike.py).
+"""
+
+import math
+from datetime import date
+
+import numpy as np
+import polars as pl
+from sklearn.ensemble import HistGradientBoostingClassifier
+from threadpoolctl import threadpool_limits
+
+from tasks.shared.config import LookalikeConfig, parse_segment_ref
+from tasks.shared.warehouse import Warehouse
+
+# A seed smaller than this says too little about who resembles it: no model, no audience.
+MIN_SEED = 10
+# Every customer is scored by a model fitted on the other folds (see _similarity).
+FOLDS = 5
+# Training rows of one fold's model at most (seed members up to half): 1M customers fit on a sample.
+MAX_TRAIN_ROWS = 200_000
+# Up to this many training rows one thread is faster than OpenMP's worker pool (see segment clusters).
+SINGLE_THREAD_ROWS = 50_000
+# The RFM-rule baseline of the evaluation: money spent, then purchases, most first.
+RULE_COLUMNS = ("log_monetary", "log_frequency")
+TOP_SHARES = (0.05, 0.10, 0.20)
+
+SCORE_SCHEMA = {
+    "lookalike": pl.String,
+    "customer_id": pl.String,
+    "seed": pl.Boolean,
+    "score": pl.Float64,
+    "percentile": pl.Float64,
+    "in_audience": pl.Boolean,
+}
+EVALUATION_SCHEMA = {
+    "lookalike": pl.String,
+    "seed_size": pl.Int64,
+    "hidden": pl.Int64,
+    "top_share": pl.Float64,
+    "found_share": pl.Float64,
+    "random_share": pl.Float64,
+    "rule_share": pl.Float64,
+    "lift": pl.Float64,
+}
+
+
+def seed_problem(seed: pl.Series, minimum: int = MIN_SEED) -> str | None:
+    """Why a seed cannot be modelled (too small, or everyone), or None when it can."""
+    members = int(seed.sum())
+    if members == 0:
+        return "the seed segment has no members today"
+    if members < minimum:
+        return f"the seed has {members} members; a lookalike needs at least {minimum}"
+    if members == seed.len():
+        return "every customer is in the seed: there is no one left to find"
+    return None
+
+
+def top_count(share: float, customers: int) -> int:
+    """ceil(share × customers), without a float's 0.1 × 30 = 3.0000000000000004 counting one more."""
+    return math.ceil(round(share * customers, 9))
+
+
+def _matrix(inputs: pl.DataFrame) -> np.ndarray:
+    """The informative numeric inputs as float64, nulls as NaN; no columns when none varies.
+
+    A column that holds one value for everyone (all null, or constant without a null) cannot tell anyone
+    apart, and an all-null one breaks the model's binning: it is left out.
+    """
+    features = inputs.drop("customer_id").cast(pl.Float64)
+    varying = [column for column in features.columns if features[column].n_unique() > 1]
+    return features.select(varying).to_numpy().astype(np.float64).reshape(inputs.height, len(varying))
+
+
+def _folds(labels: np.ndarray, random_state: int) -> np.ndarray:
+    """A seeded fold number (0 to FOLDS - 1) per row, seed members spread evenly over the folds."""
+    rng = np.random.default_rng(random_state)
+    folds = np.empty(labels.size, dtype=np.int64)
+    for rows in (np.flatnonzero(labels), np.flatnonzero(~labels)):
+        folds[rows] = rng.permutation(rows.size) % FOLDS
+    return folds
+
+
+def _training_rows(candidates: np.ndarray, labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The candidate rows to fit on: all of them, or MAX_TRAIN_ROWS of them (seed members up to half)."""
+    if candidates.size <= MAX_TRAIN_ROWS:
+        return candidates
+    positive, negative = candidates[labels[candidates]], candidates[~labels[candidates]]
+    positive = rng.choice(positive, min(positive.size, MAX_TRAIN_ROWS // 2), replace=False)
+    negative = rng.choice(negative, MAX_TRAIN_ROWS - positive.size, replace=False)
+    return np.sort(np.concatenate([positive, negative]))
+
+
+def _similarity(x: np.ndarray, labels: np.ndarray, random_state: int) -> np.ndarray:
+    """Every row's probability of the seed, from a model fitted seed (True) against everyone else without it.
+
+    Cross-fitted: the rows are split into FOLDS folds and each fold is scored by a model fitted on the
+    others. A model scoring the customers it was fitted on as non-members learns to push exactly them
+    down, the closest lookalikes first; one that never saw them scores them by what they resemble.
+    Without any column to tell customers apart, everyone scores the seed's share of the customers.
+    """
+    if x.shape[1] == 0:
+        return np.full(labels.size, labels.mean())
+    rng = np.random.default_rng(random_state)
+    folds = _folds(labels, random_state)
+    scores = np.empty(labels.size)
+    for fold in range(FOLDS):
+        rows = _training_rows(np.flatnonzero(folds != fold), labels, rng)
+        model = HistGradientBoostingClassifier(
+            max_iter=100,
+            learning_rate=0.1,
+            max_leaf_nodes=15,
+            min_samples_leaf=min(20, max(2, int(labels[rows].sum()) // 2)),  # a small seed still splits
+            l2_regularization=1.0,
+            early_stopping=False,  # a fixed number of rounds: the same fit every run, no validation split
+            random_state=random_state,
+        )
+        with threadpool_limits(1 if rows.size <= SINGLE_THREAD_ROWS else None):
+            model.fit(x[rows], labels[rows])
+            scores[folds == fold] = model.predict_proba(x[folds == fold])[:, 1]
+    return scores
+
+
+def _percentiles(scores: pl.DataFrame) -> pl.DataFrame:
+    """Add percentile: 100 for the most similar non-member, down to 100/n; null for seed members.
+
+    Non-members are ranked by score, most similar first, ties by customer_id, so that every rank is
+    distinct and the top ceil(share × n) are exactly an audience of that share.
+    """
+    ranked = (
+        scores.filter(~pl.col("seed"))
+        .sort(["score", "customer_id"], descending=[True, False])
+        .with_row_index("position", offset=1)
+    )
+    others = ranked.height
+    ranked = ranked.select(
+        "customer_id", percentile=100.0 * (others - pl.col("position").cast(pl.Float64) + 1) / others
+    )
+    return scores.join(ranked, on="customer_id", how="left")
+
+
+def score_lookalike(inputs: pl.DataFrame, seed: pl.Series, random_state: int = 0) -> pl.DataFrame:
+    """customer_id, seed, score (0-1 similarity to the seed) and percentile (0-100 among non-members).
+
+    inputs: customer_id and numeric columns (sql/act/lookalike_inputs.sql); seed: one boolean per row.
+    A seed that cannot be modelled (seed_problem) gives null scores and percentiles.
+    """
+    seed = seed.fill_null(False).alias("seed")
+    scores = inputs.select("customer_id").with_columns(seed)
+    if seed_problem(seed) is not None:
+        return scores.with_columns(score=pl.lit(None, pl.Float64), percentile=pl.lit(None, pl.Float64))
+    labels = seed.to_numpy()
+    scores = scores.with_columns(score=pl.Series(_similarity(_matrix(inputs), labels, random_state)))
+    return _percentiles(scores)
+
+
+def audience(scores: pl.DataFrame, share: float) -> pl.Series:
+    """in_audience: the ceil(share × non-members) non-members with the highest percentile."""
+    others = int((~scores["seed"]).sum())
+    cutoff = 100.0 * (others - top_count(share, others) + 1) / others if others else math.inf
+    return (scores["percentile"].fill_null(-1.0) >= cutoff - 1e-9).alias("in_audience")
+
+
+def _recall_at(hidden_in_order: pl.Series, share: float) -> float:
+    """Share of the hidden members that are among the first top_count(share, n) of a ranking."""
+    return float(hidden_in_order.head(top_count(share, hidden_in_order.len())).sum()) / float(
+        hidden_in_order.sum()
+    )
+
+
+def evaluate_lookalike(
+    inputs: pl.DataFrame,
+    seed: pl.Series,
+    hidden_share: float = 0.25,
+    top_shares: tuple[float, ...] = TOP_SHARES,
+    random_state: int = 0,
+) -> list[dict]:
+    """How many hidden seed members the lookalike finds, against random and an RFM rule.
+
+    A seeded hidden_share of the seed is hidden (treated as non-members), the model is fitted on the
+    rest, and every customer outside the training seed (hidden members and non-members) is ranked. Per
+    top share: found_share (hidden members in the top x%), random_share (x, what a random pick finds),
+    rule_share (the rule: most money spent, then most purchases, nulls last; null when the inputs lack
+    those columns) and lift (found_share / random_share). No rows when the split leaves a training seed
+    seed_problem refuses or no hidden member.
+    """
+    seed = seed.fill_null(False)
+    members = np.flatnonzero(seed.to_numpy())
+    hidden_count = round(hidden_share * members.size)
+    if hidden_count < 1 or seed_problem(seed) is not None:
+        return []
+    rng = np.random.default_rng(random_state)
+    hidden_rows = rng.choice(members, hidden_count, replace=False)
+    hidden = np.zeros(seed.len(), dtype=bool)
+    hidden[hidden_rows] = True
+    training = seed.to_numpy() & ~hidden
+    if seed_problem(pl.Series(training)) is not None:
+        return []
+    scored = score_lookalike(inputs, pl.Series(training), random_state)
+    ranked = pl.concat(
+        [scored.with_columns(hidden=pl.Series(hidden)), inputs.select(_rule_columns(inputs))],
+        how="horizontal",
+    ).filter(~pl.col("seed"))
+    by_model = ranked.sort(["score", "customer_id"], descending=[True, False])["hidden"]
+    by_rule = _rule_ranking(ranked)
+    rows = []
+    for share in top_shares:
+        found = _recall_at(by_model, share)
+        rule = None if by_rule is None else _recall_at(by_rule, share)
+        rows.append(
+            {
+                "seed_size": members.size,
+                "hidden": hidden_count,
+                "top_share": share,
+                "found_share": found,
+                "random_share": share,
+                "rule_share": rule,
+                "lift": found / share,
+            }
+        )
+    return rows
+
+
+def _rule_columns(inputs: pl.DataFrame) -> list[str]:
+    """The RULE_COLUMNS the inputs have."""
+    return [column for column in RULE_COLUMNS if column in inputs.columns]
+
+
+def _rule_ranking(ranked: pl.DataFrame) -> pl.Series | None:
+    """hidden, in the order of the rule baseline (most money, then most purchases, nulls last); None without them."""
+    if not all(column in ranked.columns for column in RULE_COLUMNS):
+        return None
+    order = ranked.sort(
+        [*RULE_COLUMNS, "customer_id"], descending=[True] * len(RULE_COLUMNS) + [False], nulls_last=True
+    )
+    return order["hidden"]
+
+
+def _seed_of(wh: Warehouse, inputs: pl.DataFrame, seed_ref: str) -> pl.Series:
+    """One boolean per row of inputs: a member of the seed segment in act.segment_memberships."""
+    scheme, segment = parse_segment_ref(seed_ref, allow_lookalike=False)
+    members = wh.frame(
+        "select customer_id from act.segment_memberships where scheme = ? and segment = ?", [scheme, segment]
+    )["customer_id"]
+    return inputs["customer_id"].is_in(members.implode()).alias("seed")
+
+
+def build_lookalikes(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: date) -> list[dict]:
+    """Score every lookalike of the day into act.lookalike_scores and act.lookalike_evaluation; a summary each.
+
+    Reads act.segment_memberships (the act stage builds it first). A lookalike whose seed cannot be
+    modelled (unknown or empty segment, fewer than MIN_SEED members, everyone) is left out of both
+    tables and its summary says why.
+    """
+    inputs = wh.frame(wh.model_sql("act/lookalike_inputs"), {"as_of": as_of}).sort("customer_id")
+    scores, evaluations, summaries = [], [], []
+    for lookalike in lookalikes:
+        seed = _seed_of(wh, inputs, lookalike.seed)
+        summary = {
+            "name": lookalike.name,
+            "seed": lookalike.seed,
+            "seed_size": int(seed.sum()),
+            "audience": 0,
+            "found_share_10": None,
+            "lift_10": None,
+            "reason": seed_problem(seed),
+        }
+        summaries.append(summary)
+        if summary["reason"] is not None:
+            continue
+        scored = score_lookalike(inputs, seed)
+        scored = scored.with_columns(
+            audience(scored, lookalike.audience_share), lookalike=pl.lit(lookalike.name)
+        )
+        scores.append(scored.select(list(SCORE_SCHEMA)))
+        evaluation = evaluate_lookalike(inputs, seed)
+        evaluations += [{"lookalike": lookalike.name, **row} for row in evaluation]
+        summary["audience"] = int(scored["in_audience"].sum())
+        at_10 = next((row for row in evaluation if row["top_share"] == 0.10), None)
+        if at_10 is not None:
+            summary["found_share_10"], summary["lift_10"] = at_10["found_share"], at_10["lift"]
+    with wh.transaction():
+        wh.write_frame("act.lookalike_scores", pl.concat([pl.DataFrame(schema=SCORE_SCHEMA), *scores]))
+        wh.write_frame("act.lookalike_evaluation", pl.DataFrame(evaluations, schema=EVALUATION_SCHEMA))
+    return summaries
