@@ -1,7 +1,10 @@
 -- Customer tags (客户标签) for the customer 360 view: a long table built from features and segments.
 -- Grain: one row per customer_id, tag and value (a customer has one row per rule segment it is in).
--- Key: customer_id, tag, value. Parameters: none.
--- 活跃度 (activity) from game sessions in the last 30 days: 0 不活跃, 1-4 低活跃, 5-14 中活跃, 15+ 高活跃.
+-- Key: customer_id, tag, value.
+-- Parameters: $active_days, $medium_sessions, $high_sessions (tasks/segment/naming.py: the cluster names'
+-- words are checked against the same thresholds, so a tag never contradicts a customer's cluster name).
+-- 活跃度 (activity): 不活跃 without a purchase, session or event in the last $active_days days; else by game
+-- sessions in the last 30 days: $high_sessions+ 高活跃, $medium_sessions+ 中活跃, fewer 低活跃.
 with segments as (
     select * from segments.customer_segments
 ),
@@ -18,10 +21,10 @@ tags as (
         'activity',
         '活跃度',
         case
-            when sessions_30d >= 15 then '高活跃'
-            when sessions_30d >= 5 then '中活跃'
-            when sessions_30d >= 1 then '低活跃'
-            else '不活跃'
+            when last_active_date is null or as_of - last_active_date >= $active_days then '不活跃'
+            when sessions_30d >= $high_sessions then '高活跃'
+            when sessions_30d >= $medium_sessions then '中活跃'
+            else '低活跃'
         end
     from segments
     union all

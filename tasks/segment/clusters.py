@@ -25,7 +25,14 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from threadpoolctl import threadpool_limits
 
-from tasks.segment.naming import unique_name
+from tasks.segment.naming import (
+    ACTIVE_DAYS,
+    HIGH_SESSIONS_30D,
+    PURCHASE_FEATURES,
+    Members,
+    still_fits,
+    unique_name,
+)
 from tasks.shared.config import SegmentConfig
 
 # Model inputs, all non-negative and right-skewed (log1p first). inactive_days: days since the last
@@ -129,6 +136,42 @@ def choose_k(scaled: np.ndarray, k_min: int, k_max: int, random_state: int) -> t
 def profile_z(centroid_scaled: np.ndarray) -> dict[str, float]:
     """A centroid's position on each feature in standard deviations from the population mean."""
     return {name: float(value) for name, value in zip(FEATURES, centroid_scaled, strict=True)}
+
+
+def _column(matrix: np.ndarray, feature: str) -> np.ndarray:
+    return matrix[:, FEATURES.index(feature)]
+
+
+def reference_scale(matrix: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Mean and std of each log1p feature over the population; over the purchasers for PURCHASE_FEATURES."""
+    purchasers = matrix[_column(matrix, "frequency") > 0]
+    scale = {}
+    for f in FEATURES:
+        values = np.log1p(_column(purchasers if f in PURCHASE_FEATURES and len(purchasers) else matrix, f))
+        scale[f] = (float(values.mean()), float(values.std()) or 1.0)
+    return scale
+
+
+def members_of(rows: np.ndarray, reference: dict[str, tuple[float, float]]) -> Members | None:
+    """What a cluster's rows (original units) say about the words its name may use (tasks.segment.naming)."""
+    if not len(rows):
+        return None
+    inactive = _column(rows, "inactive_days")
+    bought = _column(rows, "frequency") > 0
+    # inactive_days counts from first seen when a customer has no activity: only a purchase or a session
+    # proves that inactive_days is days since the last activity, as the activity tag counts it
+    surely_active = (inactive < ACTIVE_DAYS) & (bought | (_column(rows, "sessions_90d") > 0))
+    return Members(
+        z={
+            f: (float(np.log1p(_column(rows, f)).mean()) - reference[f][0]) / reference[f][1]
+            for f in FEATURES
+        },
+        all_active=bool(surely_active.all()),
+        all_inactive=bool((inactive >= ACTIVE_DAYS).all()),
+        all_purchasers=bool(bought.all()),
+        no_purchasers=not bought.any(),
+        below_high_sessions=bool((_column(rows, "sessions_90d") < HIGH_SESSIONS_30D).all()),
+    )
 
 
 def match_ids(
@@ -247,10 +290,15 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     )
     previous_names = {c.cluster_id: (c.name_en, c.name_zh) for c in previous.centroids}
     sizes = np.bincount(raw_labels, minlength=k)
+    reference = reference_scale(matrix)
     centroids, taken = [], set()
     for row in sorted(range(k), key=lambda r: ids[r]):
         values = {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)}
-        en, zh = previous_names.get(ids[row]) or unique_name(profile_z(centers[row]), values, taken, ids[row])
+        z, members = profile_z(centers[row]), members_of(matrix[raw_labels == row], reference)
+        inherited = previous_names.get(ids[row])
+        if inherited and not still_fits(inherited[1], members):
+            inherited = None  # the cluster kept its id, but its members no longer bear out its words
+        en, zh = inherited or unique_name(z, values, taken, ids[row], members)
         if en in taken or zh in taken:  # an inherited name a new cluster took first
             en, zh = f"{en} ({ids[row]})", f"{zh}({ids[row]})"
         taken |= {en, zh}
