@@ -1,0 +1,18 @@
+-- What a time-split evaluation checks recommendations against: the items customers took up after the fit day.
+-- Grain: one row per (customer_id, item) first had after $since. Key: customer_id, item.
+-- Parameters: $since (date: the day the recommendations are fitted as of).
+-- Identifiers: {{interactions}}, a table of act/interactions as of the end of the evaluation window.
+-- An item first had after $since is one the customer had not had by the end of $since.
+with interactions as (
+    select * from {{interactions}}
+),
+
+final as (
+    select
+        customer_id,
+        item
+    from interactions
+    where first_date > $since::date
+)
+
+select * from final

@@ -1,0 +1,182 @@
+"""Item recommendations: each customer's next game types or product categories, and how good they are.
+
+SAR-style (Microsoft's Smart Adaptive Recommendations), in DuckDB SQL: a customer's affinity for an item is
+their time-decayed plays and purchases of it (act/interactions), two items are alike when customers have
+both (act/item_similarity), and a customer's candidates are the items alike to theirs, weighted by their
+affinity (act/recommendations). Places left are filled from what is popular in the customer's RFM
+segment, then overall. The evaluation refits as of evaluation_days earlier and checks the lists against
+the items customers took up in the days after, next to a popularity baseline.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from tasks.shared.config.act import RecommendationConfig
+from tasks.shared.errors import DataError
+from tasks.shared.warehouse import Warehouse
+
+# What one purchase of an item counts for, a play counting 1: paying says more about a taste than playing.
+PURCHASE_WEIGHT = 2.0
+SIMILARITIES = ("jaccard", "lift", "cooccurrence")
+SEGMENTS = "segments.customer_segments"
+SOURCES = ("similar", "popular_in_segment", "popular")
+MODEL, BASELINE = "item_similarity", "popularity"
+
+
+def interaction_params(
+    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+) -> dict[str, Any]:
+    """The parameters of act/interactions as of the end of a day."""
+    return {
+        "as_of": as_of,
+        "cutoff": wh.cutoff(as_of),
+        "session_types": list(session_types),
+        "half_life_days": float(config.half_life_days),
+        "purchase_weight": PURCHASE_WEIGHT,
+    }
+
+
+def fit(
+    wh: Warehouse,
+    config: RecommendationConfig,
+    session_types: list[str],
+    as_of: date,
+    customers: str,
+    prefix: str,
+) -> dict[str, str]:
+    """Build the temp tables a recommendation list is made from, as of a day; return them by placeholder.
+
+    customers: a table of the customers to recommend to, with customer_id and rfm_segment.
+    """
+    if config.similarity not in SIMILARITIES:  # the config allows no other; the SQL falls back to the count
+        raise ValueError(f"similarity {config.similarity!r} is not one of {', '.join(SIMILARITIES)}")
+    tables = {
+        "interactions": f"{prefix}_interactions",
+        "similarity": f"{prefix}_similarity",
+        "popular": f"{prefix}_popular",
+        "customers": customers,
+    }
+    wh.build(
+        tables["interactions"],
+        "act/interactions",
+        interaction_params(wh, config, session_types, as_of),
+        temp=True,
+    )
+    wh.build(
+        tables["similarity"],
+        "act/item_similarity",
+        {"similarity": config.similarity, "min_cooccurrence": config.min_cooccurrence},
+        temp=True,
+        identifiers={"interactions": tables["interactions"]},
+    )
+    wh.build(
+        tables["popular"],
+        "act/popular_items",
+        temp=True,
+        identifiers={"interactions": tables["interactions"], "customers": customers},
+    )
+    return tables
+
+
+def no_recommendations_reason(summary: dict[str, Any], session_types: list[str], as_of: date) -> str | None:
+    """Why a build recommended nothing (None when it recommended something)."""
+    if summary["customers"]:
+        return None
+    if not summary["items"]:
+        return (
+            f"no interactions with a category by {as_of}: no session event ({', '.join(session_types)}) "
+            "and no paid purchase carries one, so there are no items to recommend"
+        )
+    return f"every customer has already had all {summary['items']} items, or there are no customers"
+
+
+def build_recommendations(
+    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+) -> dict[str, Any]:
+    """Write act.recommendations as of a day (top_k new items per customer); return what it holds.
+
+    Returned: customers (with recommendations), recommendations, by_source (recommendations of each
+    source), items (the catalogue: items anyone has had), items_recommended, coverage (items_recommended /
+    items) and reason (why nothing was recommended, else None).
+    """
+    if not config.enabled:
+        return {"customers": 0, "reason": "recommendations are off (act.recommendations.enabled)"}
+    if not wh.table_exists(SEGMENTS):
+        raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
+    with wh.transaction():
+        tables = fit(wh, config, session_types, as_of, SEGMENTS, "_recommend")
+        wh.build(
+            "act.recommendations",
+            "act/recommendations",
+            {"top_k": config.top_k, "use_similarity": True},
+            identifiers=tables,
+        )
+    summary = wh.select(
+        "act/recommendation_summary",
+        identifiers={"recommendations": "act.recommendations", "interactions": tables["interactions"]},
+    )[0]
+    return {
+        "as_of": as_of,
+        "customers": summary["customers"],
+        "recommendations": summary["recommendations"],
+        "by_source": {source: summary[source] for source in SOURCES},
+        "items": summary["items"],
+        "items_recommended": summary["items_recommended"],
+        "coverage": summary["items_recommended"] / summary["items"] if summary["items"] else None,
+        "reason": no_recommendations_reason(summary, session_types, as_of),
+    }
+
+
+def evaluate_recommendations(
+    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+) -> list[dict[str, Any]]:
+    """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
+
+    Writes act.recommendation_evaluation, one row per model (item_similarity, popularity): model, k, users
+    (customers who took up at least one new item), precision, recall and ndcg at k, coverage. The
+    popularity baseline recommends the overall most popular items the customer has not had. Neither uses
+    segments: those of the day would tell what happened in the window.
+    """
+    since = as_of - timedelta(days=config.evaluation_days)
+    with wh.transaction():
+        wh.build(
+            "_recommend_later_interactions",
+            "act/interactions",
+            interaction_params(wh, config, session_types, as_of),
+            temp=True,
+        )
+        wh.build(
+            "_recommend_truth",
+            "act/recommendation_truth",
+            {"since": since},
+            temp=True,
+            identifiers={"interactions": "_recommend_later_interactions"},
+        )
+        wh.build(
+            "_recommend_evaluated",
+            "act/recommendation_evaluation_customers",
+            temp=True,
+            identifiers={"truth": "_recommend_truth"},
+        )
+        tables = fit(wh, config, session_types, since, "_recommend_evaluated", "_recommend_fit")
+        for model, use_similarity in ((MODEL, True), (BASELINE, False)):
+            wh.build(
+                f"_recommend_{model}",
+                "act/recommendations",
+                {"top_k": config.top_k, "use_similarity": use_similarity},
+                temp=True,
+                identifiers=tables,
+            )
+        for model in (MODEL, BASELINE):
+            write = wh.build if model == MODEL else wh.insert
+            write(
+                "act.recommendation_evaluation",
+                "act/recommendation_metrics",
+                {"model": model, "top_k": config.top_k},
+                identifiers={
+                    "recommendations": f"_recommend_{model}",
+                    "truth": "_recommend_truth",
+                    "interactions": tables["interactions"],
+                },
+            )
+    return wh.dicts("select * from act.recommendation_evaluation order by model")
