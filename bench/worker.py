@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-STAGES = ("extract", "dedupe", "features", "predict", "segment", "publish")
+STAGES = ("extract", "dedupe", "features", "predict", "segment", "act", "publish")
 
 
 def peak_rss_bytes() -> int:
@@ -44,7 +44,8 @@ def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
 
 
 def run_direct(config_path: str, as_of: date) -> dict:
-    """The six stages without Prefect: what each task does, minus the task wrapper and the artifact."""
+    """The seven stages without Prefect: what each task does, minus the task wrapper and the artifact."""
+    from tasks.act import act_all
     from tasks.dedupe import dedupe_all
     from tasks.extract import extract_all
     from tasks.features import build_features
@@ -79,6 +80,7 @@ def run_direct(config_path: str, as_of: date) -> dict:
             "features": counts,
             "predict": asdict(predictions),
             "segments": asdict(segments),
+            "act": audiences,
             "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
         }
         result, *_ = publish_day(wh, config, as_of, run_id, summary, logger)  # as the publish task does
@@ -92,6 +94,7 @@ def run_direct(config_path: str, as_of: date) -> dict:
     segments = stage(
         "segment", lambda wh: segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
     )
+    audiences = stage("act", lambda wh: act_all(wh, config, as_of))
     stage("publish", publish)
     return {
         "wall_s": time.perf_counter() - started,

@@ -1,4 +1,4 @@
-"""The daily refresh: extract -> dedupe -> features -> predict -> segment -> publish, for one as_of day.
+"""The daily refresh: extract -> dedupe -> features -> predict -> segment -> act -> publish, for one as_of day.
 
 Point in time: every stage after extract uses only records timestamped before the end of
 as_of (in the configured time zone), so a backfill reproduces what a run on that day would
@@ -17,6 +17,7 @@ from prefect.utilities.timeout import timeout
 
 from flows.hooks import notify_failure
 from flows.runs import config_path, default_as_of, is_partial, refresh_run_name
+from tasks.act import act
 from tasks.dedupe import dedupe
 from tasks.extract import extract
 from tasks.features import features
@@ -34,7 +35,7 @@ from tasks.shared.warehouse import Warehouse
 def compute(
     pipeline: PipelineConfig, as_of: date, run_id: str, loads: list[dict], partial: bool, progress: uuid.UUID
 ) -> dict:
-    """Dedupe, features, predict, segment and publish for one day, on what extract has loaded."""
+    """Dedupe, features, predict, segment, act and publish for one day, on what extract has loaded."""
     identities = dedupe(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, as_of)
@@ -42,7 +43,9 @@ def compute(
     predictions = predict(pipeline, as_of, run_id)
     update_progress_artifact(progress, progress=65.0)
     segments = segment(pipeline, as_of, run_id)
-    update_progress_artifact(progress, progress=80.0)
+    update_progress_artifact(progress, progress=75.0)
+    audiences = act(pipeline, as_of, run_id)
+    update_progress_artifact(progress, progress=85.0)
     summary = {
         "as_of": as_of.isoformat(),
         "partial": partial,
@@ -54,6 +57,7 @@ def compute(
         "features": counts,
         "predict": predictions,
         "segments": segments,
+        "act": audiences,
         "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
     summary["publish"] = publish(pipeline, as_of, run_id, summary)
@@ -68,7 +72,7 @@ def recompute_partial_days(pipeline: PipelineConfig, as_of: date, run_id: str, l
     recomputed = []
     for day in ended_partial_days(pipeline, as_of, datetime.now(UTC)):
         logger.info("recomputing %s: it was published partial and has ended since", day)
-        progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 6")
+        progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 7")
         try:
             compute(pipeline, day, str(uuid.uuid5(uuid.UUID(run_id), day.isoformat())), [], False, progress)
         except DataError as error:
@@ -139,7 +143,7 @@ def daily_refresh(
         warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
     ):
         progress = create_progress_artifact(
-            progress=0.0, description=f"daily refresh {as_of}: stages done of 6"
+            progress=0.0, description=f"daily refresh {as_of}: stages done of 7"
         )
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         update_progress_artifact(progress, progress=20.0)

@@ -10,7 +10,7 @@ from tests.conftest import REPO
 
 # Stages in data-flow order; tasks.shared is below all of them. A stage may import itself, the
 # stages before it and the shared bottom, never a later stage.
-STAGES = ("shared", "extract", "dedupe", "features", "predict", "segment", "publish", "erase")
+STAGES = ("shared", "extract", "dedupe", "features", "predict", "segment", "act", "publish", "erase")
 PRODUCT = ("tasks", "flows", "evaluation", "bench")
 MAX_LINES = 500
 # The only Python that may hold a create statement or multi-line SQL: the warehouse object, and the
