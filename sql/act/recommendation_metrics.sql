@@ -6,6 +6,8 @@
 -- Averaged over the customers with at least one item in the truth (users); one without recommendations
 -- scores 0. Relevance is binary; DCG discounts a hit at rank r by log2(r + 1), and the ideal DCG puts
 -- min(k, items taken up) hits first. coverage: distinct items recommended to these users / catalogue items.
+-- Each customer's figures are summed as decimals (18 places): exact, so the averages do not depend on the
+-- order parallel threads add them up in.
 with recommendations as (
     select * from {{recommendations}}
 ),
@@ -49,9 +51,9 @@ ideal as (
 scored as (
     select
         users.customer_id,
-        coalesce(hits.hits, 0) / $top_k as precision,
-        coalesce(hits.hits, 0) / users.relevant as recall,
-        coalesce(hits.dcg, 0) / ideal.idcg as ndcg
+        cast(coalesce(hits.hits, 0) / $top_k as decimal(38, 18)) as precision,
+        cast(coalesce(hits.hits, 0) / users.relevant as decimal(38, 18)) as recall,
+        cast(coalesce(hits.dcg, 0) / ideal.idcg as decimal(38, 18)) as ndcg
     from users
     left join hits on hits.customer_id = users.customer_id
     join ideal on ideal.position = least($top_k, users.relevant)
@@ -69,9 +71,9 @@ final as (
         $model::varchar as model,
         $top_k::integer as k,
         count(*) as users,
-        avg(scored.precision) as precision,
-        avg(scored.recall) as recall,
-        avg(scored.ndcg) as ndcg,
+        cast(sum(scored.precision) as double) / count(*) as precision,
+        cast(sum(scored.recall) as double) / count(*) as recall,
+        cast(sum(scored.ndcg) as double) / count(*) as ndcg,
         (select items from recommended) / nullif((select count(distinct item) from interactions), 0) as coverage
     from scored
 )
