@@ -42,4 +42,19 @@ create table if not exists act.audience_members (
     customer_id varchar,
     holdout boolean,
     entered_on date
+);
+create table if not exists act.campaign_outcomes (
+    audience varchar,
+    window_days integer,
+    metric varchar,
+    entries_from date,
+    entries_to date,
+    treated bigint,
+    holdout bigint,
+    treated_value double,
+    holdout_value double,
+    difference double,
+    standard_error double,
+    ci_low double,
+    ci_high double
 )
