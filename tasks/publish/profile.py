@@ -33,6 +33,8 @@ class CustomerProfile:
     tags: list[tuple[str, str, str]]
     # the probabilistic links among its records with their waterfalls (None: no match evidence stored)
     links: list[LinkWaterfall] | None = field(default_factory=list)
+    # its audiences of the day: audience, holdout, entered_on, offered_on (the channel of today's offer)
+    audiences: list[dict[str, Any]] = field(default_factory=list)
 
 
 def resolve_customer(wh: Warehouse, key: str) -> str:
@@ -79,8 +81,11 @@ def customer_profile(wh: Warehouse, key: str, as_of: date | None = None) -> Cust
             [as_of, customer_id],
         )
     links = customer_waterfalls(wh, customer_id) if len(identities) > 1 else []
+    audiences = []
+    if wh.table_exists("published.audience_members") and wh.table_exists("published.outreach"):
+        audiences = wh.select("published/customer_audiences", {"as_of": as_of, "customer_id": customer_id})
     return CustomerProfile(
-        customer_id, as_of, identities, golden[0] if golden else {}, published[0], tags, links
+        customer_id, as_of, identities, golden[0] if golden else {}, published[0], tags, links, audiences
     )
 
 
@@ -149,6 +154,14 @@ def render_profile(profile: CustomerProfile) -> str:
     predicted = [k for k in row if k in PREDICTION_COLUMNS or k.startswith(PREDICTION_PREFIXES)]
     lines += ["", "Predictions (预测, the next days named in the columns):"]
     lines += _lines([(k, v) for k, v in row.items() if k in predicted]) if predicted else ["  (none)"]
+    lines += ["", "Audiences (受众) and recommendations (推荐):"]
+    lines += [
+        f"  {a['audience']}: {'held out (对照组, never contacted)' if a['holdout'] else 'treated'}, "
+        f"since {a['entered_on']}" + (f", offered today on {a['offered_on']}" if a["offered_on"] else "")
+        for a in profile.audiences
+    ] or ["  (in no audience)"]
+    lines += [f"  recommended: {row.get('recommended_items') or '(none)'}"]
+    shown.add("recommended_items")
     lines += ["", "Features:"]
     lines += _lines([(k, v) for k, v in row.items() if k not in shown and k not in predicted])
     lines += ["", "Tags (客户标签):"]

@@ -37,7 +37,14 @@ from tests.conftest import SAMPLE_END, write_config
 DAY = SAMPLE_END  # published before every kill: "the previous day"
 NEW = SAMPLE_END + timedelta(days=1)  # the day the killed runs compute (bench.newday's replayed day)
 NEXT = SAMPLE_END + timedelta(days=2)  # a backfill's second day
-PUBLISHED = ("published.customer_segments", "published.customer_tags", "published.segment_changes")
+PUBLISHED = (
+    "published.customer_segments",
+    "published.customer_tags",
+    "published.segment_changes",
+    "published.audience_members",
+    "published.outreach",
+    "published.campaign_outcomes",
+)
 
 
 # --- in the killed process ---------------------------------------------------------------------------
@@ -128,6 +135,7 @@ TABLE_POINTS = {
     "features": "features.customer_features",
     "predict": "predict.customer_predictions",
     "segment": "segments.customer_segments",
+    "act": "act.audience_members",
 }
 # point -> whether the publish of the killed day had committed when the process died
 KILL_POINTS = {
@@ -136,6 +144,7 @@ KILL_POINTS = {
     "features": False,
     "predict": False,
     "segment": False,
+    "act": False,
     "publish-files": False,
     "publish-version": True,
     "publish-switched": True,

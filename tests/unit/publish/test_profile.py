@@ -143,6 +143,28 @@ def test_the_profile_shows_the_predictions_apart_from_the_features() -> None:
         "  expected_purchases_90d  0.425",
         "  predicted_value_90d     51.44",
         "",
+        "Audiences (受众) and recommendations (推荐):",
+        "  (in no audience)",
+        "  recommended: (none)",
+        "",
     ]
     features = lines[lines.index("Features:") + 1 : lines.index("Tags (客户标签):") - 1]
     assert features == ["  recency_days    30", "  favourite_game  跑得快"]
+
+
+def test_the_profile_shows_audiences_holdouts_and_recommendations() -> None:
+    published = {"customer_id": "C1", "recency_days": 3, "recommended_items": "麻将,象棋"}
+    audiences = [
+        {"audience": "churn_rescue", "holdout": False, "entered_on": date(2025, 12, 20), "offered_on": "sms"},
+        {"audience": "vip", "holdout": True, "entered_on": date(2025, 12, 31), "offered_on": None},
+    ]
+    shown = CustomerProfile("C1", date(2026, 1, 1), [], {}, published, [], None, audiences)
+    lines = render_profile(shown).splitlines()
+    start = lines.index("Audiences (受众) and recommendations (推荐):")
+    assert lines[start + 1 : lines.index("Features:")] == [
+        "  churn_rescue: treated, since 2025-12-20, offered today on sms",
+        "  vip: held out (对照组, never contacted), since 2025-12-31",
+        "  recommended: 麻将,象棋",
+        "",
+    ]
+    assert lines[lines.index("Features:") + 1] == "  recency_days  3"
