@@ -15,7 +15,8 @@ final as (
         cast(frequency is not null as double) as payer,
         cast(recency_days as double) as recency_days,
         ln(1 + frequency) as log_frequency,
-        ln(1 + greatest(cast(monetary as double), 0)) as log_monetary,
+        -- greatest() skips nulls: a non-payer's null monetary must not become 0
+        case when monetary is not null then ln(1 + greatest(cast(monetary as double), 0)) end as log_monetary,
         ln(1 + payments_30d) as log_payments_30d,
         ln(1 + payments_90d) as log_payments_90d,
         ln(1 + payments_180d) as log_payments_180d,

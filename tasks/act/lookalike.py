@@ -7,10 +7,14 @@ customer's similarity to the seed. Non-members are ranked by it into percentiles
 directly; build_lookalikes wires them to the warehouse (sql/act/lookalike_inputs.sql and
 act.segment_memberships in, act.lookalike_scores and act.lookalike_evaluation out).
 
-The model is scikit-learn's HistGradientBoostingClassifier: it takes missing values as they are (no
-purchase, no feedback), needs no scaling, and finds thresholds and interactions a linear model misses.
-On the generated 20,000-customer sample it found more hidden seed members in the top 10% than a
-logistic regression on imputed, scaled inputs for every seed tried (evaluation/lookalike.py).
+The model is scikit-learn's HistGradientBoostingClassifier, cross-fitted (see _similarity): it takes
+missing values as they are (no purchase, no feedback), needs no scaling, and finds thresholds and
+interactions a linear model misses. On the generated 20,000-customer sample (evaluation/lookalike.py)
+it found at least as many hidden seed members as a logistic regression on imputed, scaled inputs for
+every seed tried: in the top 5%, rules:churn_warning 0.95 against 0.69, rfm_cn:重要挽留客户 1.00
+against 0.79, risk:low 0.96 against 0.84; the same (within 0.002) on tier:high, rfm:Champions and cluster:1.
+Those segments are rules over the same features, so a recall near 1 shows the model recovers a seed's
+definition; a seed of random customers finds them at the rate of chance (lift 0.95 to 1.05).
 """
 
 import math
@@ -28,10 +32,9 @@ from tasks.shared.warehouse import Warehouse
 MIN_SEED = 10
 # Every customer is scored by a model fitted on the other folds (see _similarity).
 FOLDS = 5
-# Training rows of one fold's model at most (seed members up to half): 1M customers fit on a sample.
-MAX_TRAIN_ROWS = 200_000
-# Up to this many training rows one thread is faster than OpenMP's worker pool (see segment clusters).
-SINGLE_THREAD_ROWS = 50_000
+# Training rows of one fold's model at most (seed members up to half): 1M customers score in about 8 s
+# on one core (five fits on 100k rows, a million predictions).
+MAX_TRAIN_ROWS = 100_000
 # The RFM-rule baseline of the evaluation: money spent, then purchases, most first.
 RULE_COLUMNS = ("log_monetary", "log_frequency")
 TOP_SHARES = (0.05, 0.10, 0.20)
@@ -60,7 +63,7 @@ def seed_problem(seed: pl.Series, minimum: int = MIN_SEED) -> str | None:
     """Why a seed cannot be modelled (too small, or everyone), or None when it can."""
     members = int(seed.sum())
     if members == 0:
-        return "the seed segment has no members today"
+        return "no customer is in the seed segment today (an unknown or empty segment)"
     if members < minimum:
         return f"the seed has {members} members; a lookalike needs at least {minimum}"
     if members == seed.len():
@@ -127,7 +130,9 @@ def _similarity(x: np.ndarray, labels: np.ndarray, random_state: int) -> np.ndar
             early_stopping=False,  # a fixed number of rounds: the same fit every run, no validation split
             random_state=random_state,
         )
-        with threadpool_limits(1 if rows.size <= SINGLE_THREAD_ROWS else None):
+        # one OpenMP thread: on a busy two-core machine the pool's threads wait for each other and a
+        # 1M-customer run took 28 s instead of 8
+        with threadpool_limits(limits=1, user_api="openmp"):
             model.fit(x[rows], labels[rows])
             scores[folds == fold] = model.predict_proba(x[folds == fold])[:, 1]
     return scores

@@ -134,7 +134,7 @@ def test_two_runs_give_the_same_scores_and_evaluation() -> None:
 @pytest.mark.parametrize(
     ("count", "reason"),
     [
-        (0, "the seed segment has no members today"),
+        (0, "no customer is in the seed segment today (an unknown or empty segment)"),
         (1, "the seed has 1 members; a lookalike needs at least 10"),
         (9, "the seed has 9 members; a lookalike needs at least 10"),
         (CUSTOMERS, "every customer is in the seed: there is no one left to find"),
@@ -228,7 +228,7 @@ def test_build_lookalikes_writes_the_scores_and_evaluation_of_each_lookalike() -
 
     assert [(s["name"], s["seed_size"], s["audience"], s["reason"]) for s in summaries] == [
         ("high", 16, 7, None),  # ceil(0.2 x 32 non-members)
-        ("ghost", 0, 0, "the seed segment has no members today"),
+        ("ghost", 0, 0, "no customer is in the seed segment today (an unknown or empty segment)"),
         ("tiny", 1, 0, "the seed has 1 members; a lookalike needs at least 10"),
     ]
     assert scores.height == 48
