@@ -1,7 +1,8 @@
 -- Who is in which segment of the day being computed (segments.customer_segments), one scheme at a time.
 -- Grain: one row per (scheme, segment, customer_id). Parameters: none.
 -- The schemes of published/segment_memberships plus `risk` (the churn risk tier, when predicted); the
--- act stage's lookalike audiences are added by tasks/act, after they are scored.
+-- act stage's lookalike audiences are added by tasks/act, after they are scored. Each branch has one
+-- row per customer at most (rule_segments names a segment once), so no distinct is needed.
 with segments as (
     select * from segments.customer_segments
 ),
@@ -31,7 +32,7 @@ memberships as (
 ),
 
 final as (
-    select distinct
+    select
         scheme,
         segment,
         customer_id
