@@ -99,6 +99,13 @@ def test_a_source_without_categories_recommends_nothing_and_says_why(wh: Warehou
     assert counts["reason"].startswith("no interactions with a category by 2026-03-31")
 
 
+def test_evaluating_without_categories_scores_no_one(wh: Warehouse) -> None:
+    world(wh, [("C1", None, AS_OF), ("C2", None, SINCE)])
+    rows = evaluate_recommendations(wh, RecommendationConfig(), SESSIONS, AS_OF)
+    empty = {"k": 3, "users": 0, "precision": None, "recall": None, "ndcg": None, "coverage": None}
+    assert rows == [{"model": "item_similarity", **empty}, {"model": "popularity", **empty}]
+
+
 def test_a_catalogue_of_one_item_goes_to_those_without_it(wh: Warehouse) -> None:
     day = AS_OF - timedelta(days=3)
     world(wh, [("C1", "x", day), ("C2", "x", day)], segments={"C1": "S", "C2": "S", "C3": None})
