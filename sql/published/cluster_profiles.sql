@@ -1,5 +1,5 @@
--- Size and mean behaviour of each cluster of one published day (the report's cluster profiles).
--- Grain: one row per cluster_id. Parameters: $as_of.
+-- Size, names and mean behaviour of each cluster of one published day (the report's cluster profiles).
+-- Grain: one row per cluster_id. Key: cluster_id. Parameters: $as_of.
 with segments as (
     select * from published.customer_segments
     where as_of = $as_of
@@ -9,13 +9,15 @@ with segments as (
 final as (
     select
         cluster_id,
+        any_value(cluster_name_zh) as cluster_name_zh,
+        any_value(cluster_name) as cluster_name,
         count(*) as customers,
         avg(recency_days) as recency_days,
         avg(frequency) as frequency,
         avg(monetary) as monetary,
         avg(sessions_90d) as sessions_90d
     from segments
-    group by all
+    group by cluster_id
     order by cluster_id
 )
 

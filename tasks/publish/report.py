@@ -1,15 +1,41 @@
-"""The run summary: one plain structure, rendered as Markdown for the Prefect artifact, report.md and the CLI."""
+"""The run summary and the day's report: report.md (also the Prefect artifact and the CLI) and report.html.
 
+Both read in the configured language (config.report.language): zh puts Chinese first and English second,
+en the other way round. report_data reads everything the HTML draws from the published tables into plain
+rows (tested on its own); report_sections turns them into headed sections of charts and tables;
+render_html writes one self-contained file, plotly.js embedded once, that needs no network.
+"""
+
+import html
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tasks.predict.summary import render_markdown as predict_markdown
+from tasks.publish.labels import FONT_STACK, METRICS, ORDER, SCHEMES, Language, both, english, label
+from tasks.publish.report_charts import (
+    NO_PURCHASE_COLOUR,
+    change_bars,
+    grouped_bars,
+    heatmap,
+    interval_chart,
+    palette,
+    size_bars,
+    trend_lines,
+)
 from tasks.publish.risk_charts import risk_data, risk_figures
+from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
 
     from tasks.shared.warehouse import Warehouse
+
+# Colours that carry meaning: risk red to green; other schemes take a qualitative palette.
+FIXED_COLOURS = {"risk": {"high": "#E45756", "medium": "#F58518", "low": "#54A24B"}}
+# the columns of sql/published/segment_size_trend.sql, in order
+SIZE_COLUMNS = ("as_of", "scheme", "segment", "label_zh", "label_en", "no_purchase", "customers")
+RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -18,25 +44,29 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def render_markdown(summary: dict[str, Any]) -> str:
-    """Markdown report of a run summary (as built by the daily_refresh flow)."""
+# --- report.md ---------------------------------------------------------------------------------------
+
+
+def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
+    """Markdown report of a run summary (as built by the daily_refresh flow), in the report's language."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731 - a heading in both languages
     extract = summary["extract"]
     dedupe = summary["dedupe"]
     segments = summary["segments"]
     parts = [
-        f"# Customer segments as of {summary['as_of']}",
+        f"# {b('客户分群', 'Customer segments')} {summary['as_of']}",
         f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`",
-        "## Sources",
+        f"## {b('数据来源', 'Sources')}",
         _table(
             [
-                "source",
-                "kind",
-                "files read",
-                "rows read",
-                "staged",
-                "quarantined",
-                "duplicates dropped",
-                "status",
+                b("来源", "source"),
+                b("类型", "kind"),
+                b("读取文件", "files read"),
+                b("读取行", "rows read"),
+                b("入库行", "staged"),
+                b("隔离行", "quarantined"),
+                b("重复删除", "duplicates dropped"),
+                b("状态", "status"),
             ],
             [
                 [
@@ -52,14 +82,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
                 for s in extract
             ],
         ),
-        "## Customers",
+        f"## {b('客户', 'Customers')}",
         _table(
             [
-                "customer records",
-                "customers after dedupe",
-                "records merged",
-                "largest cluster",
-                "with a purchase",
+                b("客户记录", "customer records"),
+                b("去重后客户", "customers after dedupe"),
+                b("合并记录", "records merged"),
+                b("最大簇", "largest cluster"),
+                b("有购买", "with a purchase"),
             ],
             [
                 [
@@ -72,6 +102,49 @@ def render_markdown(summary: dict[str, Any]) -> str:
             ],
         ),
     ]
+    parts += _dedupe_notes(dedupe)
+    labels = {**RFM_ZH, **summary.get("segment_labels", {})}
+    parts += [
+        f"## {b('RFM 分群', 'RFM segments')}",
+        _table(
+            [b("分群", "segment"), b("客户数", "customers")],
+            [
+                [label(labels.get(name), name, language), count]
+                for name, count in segments["rfm_segments"].items()
+            ],
+        ),
+        f"## {b('聚类客群', 'Clusters')}",
+        _table([b("客群", "cluster"), b("客户数", "customers")], _cluster_rows(segments, language)),
+    ]
+    if summary.get("changes"):
+        parts += [
+            f"## {b('分群变化', 'Membership changes')}",
+            _table(
+                [b("方案", "scheme"), b("进入", "entered"), b("离开", "exited")],
+                [
+                    [label(*SCHEMES.get(k, (k, k)), language), v["entered"], v["exited"]]
+                    for k, v in summary["changes"].items()
+                ],
+            ),
+        ]
+    parts += _cluster_parts(segments.get("cluster_model") or {}, language)
+    parts += _stability_parts(segments.get("stability") or {}, language)
+    if summary.get("predict"):
+        parts.append(predict_markdown(summary["predict"]).rstrip("\n"))
+    parts += _act_markdown(summary.get("act") or {}, language)
+    if "publish" in summary:
+        parts += [
+            f"## {b('输出', 'Outputs')}",
+            f"{b('导出', 'Exports')}: `{summary['publish']['export_dir']}`",
+        ]
+        if "report_html" in summary["publish"]:
+            parts.append(f"{b('HTML 报告', 'HTML report')}: `{summary['publish']['report_html']}`")
+    return "\n\n".join(parts) + "\n"
+
+
+def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
+    """What dedupe did not do blindly: overshared keys, big clusters, unreadable values, chosen blocking."""
+    parts: list[str] = []
     if dedupe["overshared_keys"]:
         parts += [
             "Keys shared by too many records (not used to match):",
@@ -99,55 +172,262 @@ def render_markdown(summary: dict[str, Any]) -> str:
             f"{dedupe.get('candidate_pairs', 0):,} distinct candidate pairs compared):",
             _table(["rule", "pairs counted"], [[b["rule"], b["pairs"]] for b in chosen]),
         ]
-    labels = summary.get("segment_labels", {})
-    parts += [
-        "## RFM segments",
+    return parts
+
+
+def _cluster_rows(segments: dict[str, Any], language: Language) -> list[list[Any]]:
+    """Cluster sizes by name (the clustering summary's names; the id alone only when a summary has none)."""
+    names = {
+        str(c["cluster_id"]): label(c["name_zh"], c["name_en"], language)
+        for c in (segments.get("cluster_model") or {}).get("clusters", [])
+    }
+    return [[names.get(str(k), str(k)), v] for k, v in segments["clusters"].items()]
+
+
+def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
+    """Cluster names and profiles, how k was chosen, and the decision tree that explains them."""
+    if not model.get("clusters"):
+        return []
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    scores = ", ".join(f"k={k}: {v}" for k, v in model["k_scores"].items())
+    return [
+        f"k = {model['k']} ({model['k_method']}{'; silhouette by k: ' + scores if scores else ''}), "
+        f"silhouette {model['silhouette']}",
         _table(
-            ["segment", "中文", "customers"],
-            [[name, labels.get(name, ""), count] for name, count in segments["rfm_segments"].items()],
+            [
+                "id",
+                b("名称", "name"),
+                b("客户数", "customers"),
+                b("新", "new"),
+                b("未活跃天数", "inactive days"),
+                b("订单", "orders"),
+                b("消费", "spend"),
+                b("90天会话", "sessions 90d"),
+            ],
+            [
+                [
+                    c["cluster_id"],
+                    label(c["name_zh"], c["name_en"], language),
+                    c["size"],
+                    b("新", "new") if c["new"] else "",
+                    c["inactive_days"],
+                    c["frequency"],
+                    c["monetary"],
+                    c["sessions_90d"],
+                ]
+                for c in model["clusters"]
+            ],
         ),
-        "## Clusters",
-        _table(["cluster", "customers"], [[k, v] for k, v in segments["clusters"].items()]),
+        f"### {b('决策树（深度 3）', 'Decision tree (depth 3)')}, fidelity {model['fidelity']:.1%}",
+        "```\n" + model["tree_rules"].rstrip() + "\n```",
     ]
-    if summary.get("changes"):
-        parts += [
-            "## Membership changes",
-            _table(
-                ["scheme", "entered", "exited"],
-                [[k, v["entered"], v["exited"]] for k, v in summary["changes"].items()],
-            ),
+
+
+def _stability_parts(stability: dict[str, Any], language: Language) -> list[str]:
+    """Stability against the previous published day: ARI and changed customers per scheme."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    if not stability.get("previous_as_of"):
+        return [
+            f"## {b('稳定性', 'Stability')}",
+            b("没有更早的发布日可比较。", "No earlier published day to compare with."),
         ]
-    parts += _cluster_parts(segments.get("cluster_model") or {}) + _stability_parts(
-        segments.get("stability") or {}
+    return [
+        f"## {b('稳定性', 'Stability')} {stability['previous_as_of']}",
+        _table(
+            [
+                b("方案", "scheme"),
+                "adjusted Rand index",
+                b("两日均有", "customers in both days"),
+                b("换群", "changed segment"),
+                b("规模变化", "size changes"),
+            ],
+            [
+                [
+                    s["scheme"],
+                    s["ari"],
+                    s["customers_compared"],
+                    s["changed"],
+                    ", ".join(f"{c['segment']} {c['change']:+d}" for c in s["size_changes"][:6]) or "none",
+                ]
+                for s in stability["schemes"]
+            ],
+        ),
+    ]
+
+
+# --- the act stage's results (render only what is there) ---------------------------------------------
+
+
+def _metric(name: str, value: float | None) -> str:
+    """A metric value as read: rates in percent, money with two decimals."""
+    if value is None:
+        return "–"
+    return f"{value:,.2f}" if name == "revenue_per_member" else f"{value:.1%}"
+
+
+def _difference(name: str, value: float | None) -> str:
+    """A difference of a metric: percentage points for rates."""
+    if value is None:
+        return "–"
+    return f"{value:+,.2f}" if name == "revenue_per_member" else f"{value * 100:+.1f} pp"
+
+
+def outcome_verdict(outcome: dict[str, Any], language: Language) -> str:
+    """Whether the 95% interval of the difference excludes 0, in words."""
+    low, high = outcome.get("ci_low"), outcome.get("ci_high")
+    if low is None or high is None:
+        return both("无置信区间", "no interval", language)
+    if low > 0:
+        return both("区间不含 0：处理组更高", "the interval excludes 0: treated is higher", language)
+    if high < 0:
+        return both("区间不含 0：处理组更低", "the interval excludes 0: treated is lower", language)
+    return both("区间包含 0：未见差异", "the interval includes 0: no difference shown", language)
+
+
+def _act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The act stage's tables (headers, rows) by section key; a section without rows is left out."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    if act.get("audiences"):
+        tables["audiences"] = (
+            [b("受众", "audience"), b("分群", "segment"), b("成员", "members"), b("对照组", "holdout")]
+            + [b("名单", "listed"), b("进入", "entered"), b("离开", "exited")],
+            [
+                [label(a.get("label_zh"), a.get("label_en"), language), a.get("segment", "")]
+                + [f"{a.get(k) or 0:,}" for k in ("members", "holdout", "listed", "entered", "exited")]
+                for a in act["audiences"]
+            ],
+        )
+    if act.get("outcomes"):
+        tables["outcomes"] = (
+            [b("受众", "audience"), b("指标", "metric"), b("窗口", "window")]
+            + [b("处理组", "treated"), b("对照组", "holdout"), b("差异", "difference")]
+            + [b("95% 区间", "95% interval"), b("结论", "verdict")],
+            [
+                [
+                    label(o.get("label_zh"), o.get("label_en"), language),
+                    label(*METRICS.get(o["metric"], (o["metric"], o["metric"])), language),
+                    f"{o.get('entries_from')} – {o.get('entries_to')} (+{o.get('window_days')}d)",
+                    f"{_metric(o['metric'], o.get('treated_value'))} (n={o.get('treated') or 0:,})",
+                    f"{_metric(o['metric'], o.get('holdout_value'))} (n={o.get('holdout') or 0:,})",
+                    _difference(o["metric"], o.get("difference")),
+                    f"[{_difference(o['metric'], o.get('ci_low'))}, {_difference(o['metric'], o.get('ci_high'))}]",
+                    outcome_verdict(o, language),
+                ]
+                for o in act["outcomes"]
+            ],
+        )
+    if act.get("lookalikes"):
+        tables["lookalikes"] = (
+            [b("相似人群", "lookalike"), b("种子", "seed"), b("种子人数", "seed size"), b("受众", "audience")]
+            + [b("模型前列命中", "found in top"), b("随机", "random"), b("规则", "rule")]
+            + [b("前列比例", "top share"), b("说明", "reason")],
+            [
+                [
+                    label(x.get("label_zh"), x.get("label_en"), language) or x.get("name", ""),
+                    x.get("seed", ""),
+                    f"{x.get('seed_size') or 0:,}",
+                    x.get("audience", ""),
+                ]
+                + [
+                    _metric("share", x.get(k))
+                    for k in ("found_share", "random_share", "rule_share", "top_share")
+                ]
+                + [x.get("reason") or ""]
+                for x in act["lookalikes"]
+            ],
+        )
+    recommendations = act.get("recommendations") or {}
+    if recommendations.get("evaluation"):
+        tables["recommendations"] = (
+            [
+                b("模型", "model"),
+                "k",
+                b("用户", "users"),
+                "precision",
+                "recall",
+                "NDCG",
+                b("覆盖率", "coverage"),
+            ],
+            [
+                [e["model"], e["k"], f"{e.get('users') or 0:,}"]
+                + [f"{e.get(k) or 0:.3f}" for k in ("precision", "recall", "ndcg")]
+                + [_metric("share", e.get("coverage"))]
+                for e in recommendations["evaluation"]
+            ],
+        )
+    return tables
+
+
+ACT_HEADINGS: dict[str, tuple[str, str]] = {
+    "audiences": ("营销受众与对照组", "Audiences and holdouts"),
+    "outcomes": ("活动效果", "Campaign outcomes"),
+    "lookalikes": ("相似人群", "Lookalike audiences"),
+    "recommendations": ("个性化推荐", "Recommendations"),
+}
+NOTHING_YET = ("暂无数据", "nothing yet")
+
+
+def _recommendation_line(recommendations: dict[str, Any], language: Language) -> str:
+    """Who got recommendations, from which source, and why not when no one did."""
+    if not recommendations:
+        return both(*NOTHING_YET, language)
+    sources = ", ".join(f"{k} {v:,}" for k, v in (recommendations.get("by_source") or {}).items())
+    line = both("获推荐客户", "customers with recommendations", language) + (
+        f": {recommendations.get('customers') or 0:,}"
+        f" ({_metric('share', recommendations.get('coverage'))}){'; ' + sources if sources else ''}"
     )
-    if summary.get("predict"):
-        parts.append(predict_markdown(summary["predict"]).rstrip("\n"))
-    if "publish" in summary:
-        parts += ["## Outputs", f"Exports: `{summary['publish']['export_dir']}`"]
-        if "report_html" in summary["publish"]:
-            parts.append(f"HTML report: `{summary['publish']['report_html']}`")
-    return "\n\n".join(parts) + "\n"
+    if recommendations.get("reason"):
+        line += f" — {recommendations['reason']}"
+    return line
 
 
-# --- the HTML report: one self-contained file per run, charts drawn by an embedded plotly.js ---------
+def _act_markdown(act: dict[str, Any], language: Language) -> list[str]:
+    """The act stage's sections of report.md; each says there is nothing yet when it has no rows."""
+    if not act:
+        return []
+    tables = _act_tables(act, language)
+    parts: list[str] = []
+    for key, (zh, en) in ACT_HEADINGS.items():
+        parts.append(f"## {both(zh, en, language)}")
+        if key == "recommendations":
+            parts.append(_recommendation_line(act.get("recommendations") or {}, language))
+        if key in tables:
+            parts.append(_table(*tables[key]))
+        elif key != "recommendations":
+            parts.append(both(*NOTHING_YET, language))
+    return parts
 
 
-def report_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[str, Any]:
+# --- the HTML report's data --------------------------------------------------------------------------
+
+
+def report_data(
+    wh: "Warehouse", as_of: date, summary: dict[str, Any], language: Language = "zh"
+) -> dict[str, Any]:
     """Everything the HTML report draws, read from the published tables (plain data, testable)."""
     params = {"as_of": as_of}
+    customers, purchasers = wh.rows(
+        "select count(*), count(frequency) from published.customer_segments where as_of = ?", [as_of]
+    )[0]
+    has_changes = wh.table_exists("published.segment_changes")
     return {
+        "language": language,
         "as_of": str(as_of),
         "run_id": summary.get("run_id", ""),
         "config_hash": summary.get("config_hash", ""),
-        "sizes": wh.rows(wh.model_sql("published/segment_sizes"), params),
-        "trend": wh.rows(wh.model_sql("published/segment_size_trend"), params),
+        "customers": customers,
+        "purchasers": purchasers,
+        "segments": wh.rows(wh.model_sql("published/segment_size_trend"), params),
         "heatmap": wh.rows(wh.model_sql("published/rf_score_grid"), params),
         "clusters": wh.rows(wh.model_sql("published/cluster_profiles"), params),
-        "changes": wh.rows(wh.model_sql("published/segment_change_counts"), params)
-        if wh.table_exists("published.segment_changes")
+        "changes": wh.rows(wh.model_sql("published/segment_change_counts"), params) if has_changes else [],
+        "segment_changes": wh.rows(wh.model_sql("published/segment_change_sizes"), params)
+        if has_changes
         else [],
         "quality": quality_counts(wh, summary),
         "merged_records": summary.get("dedupe", {}).get("merged_records", 0),
+        "act": summary.get("act") or {},
         **risk_data(wh, as_of, summary),
     }
 
@@ -165,174 +445,445 @@ def quality_counts(wh: "Warehouse", summary: dict[str, Any]) -> list[tuple[str, 
     return [(name, quarantined.get(name, 0), duplicates.get(name, 0)) for name in names]
 
 
-def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
-    """The report's charts, titled, in reading order."""
-    import plotly.graph_objects as go
+# --- the HTML report's sections ----------------------------------------------------------------------
 
-    figures = []
-    sizes = data["sizes"]
-    figures.append(
-        (
-            "Segment sizes (RFM)",
-            go.Figure(
-                go.Bar(
-                    x=[f"{name} {zh or ''}".strip() for name, zh, _ in sizes],
-                    y=[n for *_, n in sizes],
-                    marker_color="#4C78A8",
-                )
-            ),
-        )
+
+@dataclass
+class Section:
+    """A headed part of the HTML report: sentences, charts (title, figure, full width?) and tables."""
+
+    heading: str
+    notes: list[str] = field(default_factory=list)
+    charts: list[tuple[str, "go.Figure", bool]] = field(default_factory=list)
+    tables: list[tuple[list[str], list[list[Any]]]] = field(default_factory=list)
+
+
+def _segment_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dict(zip(SIZE_COLUMNS, row, strict=True)) for row in data.get("segments", [])]
+
+
+def segment_label(row: dict[str, Any], language: Language) -> str:
+    """A segment's label in both languages, from its published labels (a cluster by its name)."""
+    en = english(row["scheme"], row["segment"], row["label_en"])
+    return label(row["label_zh"] or en, en, language)
+
+
+def _ordered(scheme: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A scheme's segments of one day: in the scheme's natural order, else largest first; no purchase last."""
+    order = ORDER.get(scheme)
+    key = (
+        (lambda r: (order.index(r["segment"]) if r["segment"] in order else len(order), r["segment"]))
+        if order
+        else (lambda r: (-r["customers"], r["segment"]))
     )
-    trend = go.Figure()
-    for segment in sorted({s for _, s, _ in data["trend"]}):
-        points = [(str(day), n) for day, s, n in data["trend"] if s == segment]
-        trend.add_trace(
-            go.Scatter(x=[d for d, _ in points], y=[n for _, n in points], mode="lines+markers", name=segment)
+    return sorted((r for r in rows if not r["no_purchase"]), key=key) + [r for r in rows if r["no_purchase"]]
+
+
+def scheme_sections(data: dict[str, Any]) -> list[Section]:
+    """One section per scheme of the day: sizes, changes since the previous published day, the trend."""
+    language: Language = data.get("language", "zh")
+    rows = _segment_rows(data)
+    today = [r for r in rows if str(r["as_of"]) == data["as_of"]]
+    days = sorted({str(r["as_of"]) for r in rows})
+    total = data.get("customers") or sum(r["customers"] for r in today if r["scheme"] == "rfm")
+    changes = data.get("segment_changes", [])
+    previous = next((str(p) for *_, p in changes if p is not None), None)
+    sections = []
+    for scheme, (zh, en) in SCHEMES.items():
+        of_day = _ordered(scheme, [r for r in today if r["scheme"] == scheme])
+        if not of_day:
+            continue
+        history = [r for r in rows if r["scheme"] == scheme and not r["no_purchase"]]
+        names: dict[str, str] = {}
+        for r in sorted(history + of_day, key=lambda r: str(r["as_of"])):  # the latest label of each key
+            names[r["segment"]] = segment_label(r, language)
+        keys = [r["segment"] for r in _ordered(scheme, of_day) if not r["no_purchase"]]
+        keys += sorted({r["segment"] for r in history} - set(keys))
+        colours = dict(zip(keys, palette(len(keys)), strict=True))
+        if scheme in FIXED_COLOURS:
+            colours = {k: FIXED_COLOURS[scheme].get(k, colours[k]) for k in keys}
+        section = Section(both(zh, en, language))
+        bought = [r for r in of_day if not r["no_purchase"]]
+        never = [r for r in of_day if r["no_purchase"]]
+        sizes = size_bars(
+            [names[r["segment"]] for r in bought],
+            [r["customers"] for r in bought],
+            total,
+            [colours[r["segment"]] for r in bought],
+            language,
+            apart=(segment_label(never[0], language), never[0]["customers"]) if never else None,
         )
-    trend.update_xaxes(type="category")
-    figures.append(("Segment sizes over published days", trend))
-    grid = [[0] * 5 for _ in range(5)]
-    for r, f, n in data["heatmap"]:
-        grid[r - 1][f - 1] = n
-    figures.append(
-        (
-            "Customers by R score × F score",
-            go.Figure(
-                go.Heatmap(
-                    z=grid,
-                    x=[f"F{i}" for i in range(1, 6)],
-                    y=[f"R{i}" for i in range(1, 6)],
-                    colorscale="Blues",
-                ),
-                layout={"xaxis_title": "frequency score", "yaxis_title": "recency score"},
-            ),
-        )
-    )
-    profile = go.Figure()
-    measures = ("recency_days", "frequency", "monetary", "sessions_90d")
-    for cluster_id, customers, *means in data["clusters"]:
-        peak = [
-            max(abs(float(row[i + 2] or 0)) for row in data["clusters"]) or 1 for i in range(len(measures))
-        ]
-        profile.add_trace(
-            go.Bar(
-                x=list(measures),
-                y=[float(m or 0) / p for m, p in zip(means, peak, strict=True)],
-                name=f"cluster {cluster_id} ({customers})",
-                customdata=[float(m or 0) for m in means],
-                hovertemplate="%{x}: %{customdata:.1f}",
+        section.charts.append(
+            (
+                both("今日规模（人数与占全部客户比例）", "size today (customers, share of all)", language),
+                sizes,
+                False,
             )
         )
-    profile.update_layout(barmode="group", yaxis_title="mean, relative to the highest cluster")
-    figures.append(("Cluster profiles", profile))
-    changes = data["changes"]
-    schemes = sorted({s for s, _, _ in changes})
-    moved = go.Figure()
-    for change, colour in (("entered", "#54A24B"), ("exited", "#E45756")):
-        counts = {s: n for s, c, n in changes if c == change}
-        moved.add_trace(
-            go.Bar(x=schemes, y=[counts.get(s, 0) for s in schemes], name=change, marker_color=colour)
+        if scheme == "rules":
+            section.notes.append(
+                both(
+                    "一位客户可属于多个规则分群，比例之和可超过 100%。",
+                    "A customer can be in several rule segments: shares add up to more than 100%.",
+                    language,
+                )
+            )
+        if scheme == "risk":
+            unscored = total - sum(r["customers"] for r in of_day)
+            section.notes.append(
+                both("无流失风险评分的客户", "customers without a churn risk score", language)
+                + f": {unscored:,}"
+            )
+        if scheme != "risk":
+            moved = [c for c in changes if c[0] == scheme]
+            segments = [k for k in [r["segment"] for r in of_day] if k in {c[1] for c in moved}]
+            segments += sorted({c[1] for c in moved} - set(segments))
+            count = {(c[1], c[2]): c[3] for c in moved}
+            since = (
+                both(f"进入与离开（对比 {previous}）", f"entered and exited since {previous}", language)
+                if previous
+                else both(
+                    "进入与离开（首个发布日：全部为进入）",
+                    "entered and exited (first published day: everyone entered)",
+                    language,
+                )
+            )
+            section.charts.append(
+                (
+                    since,
+                    change_bars(
+                        [names.get(k, k) for k in segments],
+                        [count.get((k, "entered"), 0) for k in segments],
+                        [count.get((k, "exited"), 0) for k in segments],
+                        language,
+                    ),
+                    False,
+                )
+            )
+        by_day = {(str(r["as_of"]), r["segment"]): r["customers"] for r in history}
+        series = {names[k]: [by_day.get((d, k), 0) for d in days] for k in keys}
+        section.charts.append(
+            (
+                both(
+                    "各发布日规模（不含未购买客户）",
+                    "size on each published day (without customers who never bought)",
+                    language,
+                )
+                if any(r["no_purchase"] for r in of_day)
+                else both("各发布日规模", "size on each published day", language),
+                trend_lines(days, series, {names[k]: colours[k] for k in keys}, language),
+                True,
+            )
         )
-    moved.update_layout(barmode="group")
-    figures.append(("Segment membership changes since the previous published day", moved))
-    figures += risk_figures(data)
-    quality = go.Figure()
-    sources = [s for s, _, _ in data["quality"]]
-    quality.add_trace(go.Bar(x=sources, y=[q for _, q, _ in data["quality"]], name="quarantined rows"))
-    quality.add_trace(go.Bar(x=sources, y=[d for _, _, d in data["quality"]], name="duplicate rows dropped"))
-    quality.update_layout(barmode="group")
-    figures.append(
+        sections.append(section)
+    no_purchase = {str(r["as_of"]): r["customers"] for r in rows if r["scheme"] == "rfm" and r["no_purchase"]}
+    if no_purchase:
+        name = label(NO_PURCHASE.label_zh, NO_PURCHASE.name, language)
+        section = Section(both("未购买客户", "Customers without a purchase", language))
+        section.notes.append(
+            both(
+                "未购买客户单独成图，不与购买客户的分群共用坐标轴。",
+                "Customers who never bought are drawn apart, not on the axis of the purchasers' segments.",
+                language,
+            )
+        )
+        section.charts.append(
+            (
+                both("各发布日人数", "customers on each published day", language),
+                trend_lines(
+                    days, {name: [no_purchase.get(d, 0) for d in days]}, {name: NO_PURCHASE_COLOUR}, language
+                ),
+                True,
+            )
+        )
+        sections.append(section)
+    return sections
+
+
+def profile_section(data: dict[str, Any]) -> Section | None:
+    """The R × F grid and the clusters' mean behaviour, by name."""
+    language: Language = data.get("language", "zh")
+    section = Section(both("客户画像", "Customer profiles", language))
+    grid = [[0] * 5 for _ in range(5)]
+    for r, f, n in data.get("heatmap", []):
+        grid[r - 1][f - 1] = n
+    section.charts.append(
         (
-            f"Data quality: rows kept out of staging, all loads (customer records merged by dedupe: "
-            f"{data['merged_records']})",
-            quality,
+            both("按 R 分与 F 分的客户数", "customers by R score × F score", language),
+            heatmap(
+                grid,
+                [[f"{n:,}" for n in row] for row in grid],
+                [f"F{i}" for i in range(1, 6)],
+                [f"R{i}" for i in range(1, 6)],
+                both("客户数", "customers", language),
+            ),
+            False,
         )
     )
-    return figures
+    clusters = data.get("clusters", [])
+    if clusters:
+        measures = (
+            ("最近购买天数", "days since purchase"),
+            ("订单数", "orders"),
+            ("消费额", "spend"),
+            ("90天会话", "sessions 90d"),
+        )
+        weights = [c[3] for c in clusters]
+        means = []
+        for i in range(len(measures)):
+            known = [
+                (float(c[4 + i]), w) for c, w in zip(clusters, weights, strict=True) if c[4 + i] is not None
+            ]
+            means.append(sum(v * w for v, w in known) / (sum(w for _, w in known) or 1) or 1)
+        values = [
+            [None if c[4 + i] is None else float(c[4 + i]) for i in range(len(measures))] for c in clusters
+        ]
+        section.charts.append(
+            (
+                both(
+                    "聚类客群的平均值（颜色：相对全部客户）",
+                    "cluster means (colour: relative to all customers)",
+                    language,
+                ),
+                heatmap(
+                    [[0 if v is None else v / m for v, m in zip(row, means, strict=True)] for row in values],
+                    [["–" if v is None else f"{v:,.1f}" for v in row] for row in values],
+                    [label(zh, en, language) for zh, en in measures],
+                    [f"{label(c[1], c[2], language)} · {c[3]:,}" for c in clusters],
+                    both("相对均值", "× mean", language),
+                ),
+                True,
+            )
+        )
+    return section
+
+
+def act_sections(data: dict[str, Any]) -> list[Section]:
+    """The act stage's results: audiences, outcomes with their intervals, lookalikes, recommendations."""
+    language: Language = data.get("language", "zh")
+    act = data.get("act") or {}
+    tables = _act_tables(act, language)
+    sections = []
+    for key, (zh, en) in ACT_HEADINGS.items():
+        section = Section(both(zh, en, language))
+        if key in tables:
+            section.tables.append(tables[key])
+        if key == "audiences" and act.get("audiences"):
+            audiences = act["audiences"]
+            section.charts.append(
+                (
+                    both("受众人数与对照组", "audience members and holdout", language),
+                    grouped_bars(
+                        [label(a.get("label_zh"), a.get("label_en"), language) for a in audiences],
+                        {
+                            both("成员", "members", language): [a.get("members") or 0 for a in audiences],
+                            both("对照组", "holdout", language): [a.get("holdout") or 0 for a in audiences],
+                        },
+                        language,
+                        percent=False,
+                        axis=both("客户数", "customers", language),
+                    ),
+                    False,
+                )
+            )
+        if key == "outcomes" and act.get("outcomes"):
+            outcomes = [o for o in act["outcomes"] if o.get("difference") is not None]
+            for metric in dict.fromkeys(o["metric"] for o in outcomes):
+                rows = [o for o in outcomes if o["metric"] == metric]
+                section.charts.append(
+                    (
+                        label(*METRICS.get(metric, (metric, metric)), language)
+                        + " · "
+                        + both("差异与 95% 区间", "difference and 95% interval", language),
+                        interval_chart(
+                            [label(o.get("label_zh"), o.get("label_en"), language) for o in rows],
+                            [float(o["difference"]) for o in rows],
+                            [float(o.get("ci_low", o["difference"])) for o in rows],
+                            [float(o.get("ci_high", o["difference"])) for o in rows],
+                            language,
+                        ),
+                        False,
+                    )
+                )
+            section.notes += [
+                f"{label(o.get('label_zh'), o.get('label_en'), language)} · "
+                f"{label(*METRICS.get(o['metric'], (o['metric'], o['metric'])), language)}: "
+                f"{outcome_verdict(o, language)}"
+                for o in act["outcomes"]
+            ]
+        if key == "lookalikes" and any(x.get("found_share") is not None for x in act.get("lookalikes") or []):
+            found = act["lookalikes"]
+            section.charts.append(
+                (
+                    both(
+                        "模型前列命中率：模型 vs 随机 vs 规则",
+                        "share found in the top: model vs random vs rule",
+                        language,
+                    ),
+                    grouped_bars(
+                        [
+                            label(x.get("label_zh"), x.get("label_en"), language) or x.get("name", "")
+                            for x in found
+                        ],
+                        {
+                            both("模型", "model", language): [
+                                float(x.get("found_share") or 0) for x in found
+                            ],
+                            both("随机", "random", language): [
+                                float(x.get("random_share") or 0) for x in found
+                            ],
+                            both("规则", "rule", language): [float(x.get("rule_share") or 0) for x in found],
+                        },
+                        language,
+                        percent=True,
+                        axis=both("命中比例", "share found", language),
+                    ),
+                    False,
+                )
+            )
+        if key == "recommendations":
+            recommendations = act.get("recommendations") or {}
+            section.notes.append(_recommendation_line(recommendations, language))
+            evaluation = recommendations.get("evaluation") or []
+            if evaluation:
+                models = [f"{e['model']} @{e['k']}" for e in evaluation]
+                section.charts.append(
+                    (
+                        both("推荐模型对比热门基线", "recommendation models against popularity", language),
+                        grouped_bars(
+                            models,
+                            {
+                                m: [float(e.get(m.lower()) or 0) for e in evaluation]
+                                for m in ("precision", "recall", "NDCG", "coverage")
+                            },
+                            language,
+                            percent=False,
+                            axis=both("指标", "metric", language),
+                        ),
+                        False,
+                    )
+                )
+        if not section.tables and not section.charts and key != "recommendations":
+            section.notes.append(both(*NOTHING_YET, language))
+        sections.append(section)
+    return sections
+
+
+def quality_section(data: dict[str, Any]) -> Section:
+    """Rows kept out of staging per source, over all loads."""
+    language: Language = data.get("language", "zh")
+    quality = data.get("quality", [])
+    section = Section(both("数据质量", "Data quality", language))
+    section.notes.append(
+        both("去重合并的客户记录", "customer records merged by dedupe", language)
+        + f": {data.get('merged_records', 0):,}"
+    )
+    section.charts.append(
+        (
+            both("未进入入库层的行（全部加载）", "rows kept out of staging, all loads", language),
+            grouped_bars(
+                [s for s, _, _ in quality],
+                {
+                    both("隔离行", "quarantined rows", language): [q for _, q, _ in quality],
+                    both("重复删除", "duplicate rows dropped", language): [d for _, _, d in quality],
+                },
+                language,
+                percent=False,
+                axis=both("行数", "rows", language),
+            ),
+            False,
+        )
+    )
+    return section
+
+
+def report_sections(data: dict[str, Any]) -> list[Section]:
+    """The HTML report's sections in reading order."""
+    language: Language = data.get("language", "zh")
+    sections = scheme_sections(data)
+    sections.append(profile_section(data))
+    risk = risk_figures(data, language)
+    if data.get("risk_value") or data.get("calibration"):
+        sections.append(
+            Section(
+                both("流失风险与预测价值", "Churn risk and predicted value", language),
+                charts=[(t, f, i < 2) for i, (t, f) in enumerate(risk)],
+            )
+        )
+    return sections + act_sections(data) + [quality_section(data)]
+
+
+def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
+    """Every chart of the report, titled with its section, in reading order."""
+    return [
+        (f"{s.heading} · {title}", figure) for s in report_sections(data) for title, figure, _ in s.charts
+    ]
+
+
+# --- report.html -------------------------------------------------------------------------------------
+
+CSS = (
+    f"body{{font-family:{FONT_STACK};margin:24px auto;max-width:1200px;color:#222;padding:0 16px}}"
+    "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 6px;border-bottom:2px solid #4C78A8;"
+    "padding-bottom:4px}h3{font-size:14px;margin:10px 0 2px;color:#444;font-weight:600}"
+    ".meta,.note{color:#555;font-size:13px;margin:4px 0}.grid{display:grid;grid-template-columns:1fr 1fr;"
+    "gap:8px 24px}.wide{grid-column:1 / -1}.figures{display:flex;gap:24px;flex-wrap:wrap;margin:12px 0}"
+    ".figure{background:#F3F6FA;border-radius:6px;padding:8px 16px}.figure b{display:block;font-size:22px}"
+    "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;"
+    "text-align:left}th{background:#F3F6FA}nav a{margin-right:12px;font-size:13px}"
+)
+
+
+def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_html(data: dict[str, Any]) -> str:
-    """A self-contained HTML report (plotly.js embedded once, no network needed)."""
-    import html
-
+    """A self-contained HTML report (plotly.js embedded once in the head, no network needed)."""
     import plotly.io as pio
+    from plotly.offline import get_plotlyjs
 
-    sections = []
-    for index, (title, figure) in enumerate(report_figures(data)):
-        figure.update_layout(
-            height=420,
-            margin={"t": 30, "l": 60, "r": 20, "b": 60},
-            template="plotly_white",
-            font_family="Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif",  # Chinese labels
+    language: Language = data.get("language", "zh")
+    sections = report_sections(data)
+    parts, index = [], 0
+    for number, section in enumerate(sections):
+        charts = []
+        for title, figure, wide in section.charts:
+            chart = pio.to_html(
+                figure,
+                include_plotlyjs=False,
+                full_html=False,
+                div_id=f"chart-{index}",
+                config={"displayModeBar": False, "responsive": True},
+            )
+            index += 1
+            charts.append(
+                f'<div class="chart{" wide" if wide else ""}"><h3>{html.escape(title)}</h3>{chart}</div>'
+            )
+        parts.append(
+            f'<section id="s{number}"><h2>{html.escape(section.heading)}</h2>'
+            + "".join(f'<p class="note">{html.escape(n)}</p>' for n in section.notes)
+            + "".join(_html_table(*t) for t in section.tables)
+            + (f'<div class="grid">{"".join(charts)}</div>' if charts else "")
+            + "</section>"
         )
-        chart = pio.to_html(
-            figure,
-            include_plotlyjs=index == 0,
-            full_html=False,
-            div_id=f"chart-{index}",
-            config={"displayModeBar": False},
-        )
-        sections.append(f'<section class="chart"><h2>{html.escape(title)}</h2>{chart}</section>')
-    title = f"Customer segments as of {data['as_of']}"
+    nav = "".join(f'<a href="#s{n}">{html.escape(s.heading)}</a>' for n, s in enumerate(sections))
+    title = f"{both('客户分群报告', 'Customer segments report', language)} {data['as_of']}"
+    figures = [
+        (both("客户", "customers", language), f"{data.get('customers', 0):,}"),
+        (both("有购买", "with a purchase", language), f"{data.get('purchasers', 0):,}"),
+    ]
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:24px;max-width:1100px}"
-        "h2{font-size:17px;margin:24px 0 4px}.meta{color:#555}</style></head><body>"
+        f'<!DOCTYPE html>\n<html lang="{"zh-CN" if language == "zh" else "en"}"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>"
+        f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
         f"<h1>{html.escape(title)}</h1>"
         f'<p class="meta">run {html.escape(str(data["run_id"]))} · config {html.escape(str(data["config_hash"]))}</p>'
-        + "".join(sections)
+        '<div class="figures">'
+        + "".join(f'<div class="figure">{html.escape(k)}<b>{v}</b></div>' for k, v in figures)
+        + f"</div><nav>{nav}</nav>"
+        + "".join(parts)
         + "</body></html>\n"
     )
-
-
-def _cluster_parts(model: dict[str, Any]) -> list[str]:
-    """Cluster names and profiles, how k was chosen, and the decision tree that explains them."""
-    if not model.get("clusters"):
-        return []
-    scores = ", ".join(f"k={k}: {v}" for k, v in model["k_scores"].items())
-    return [
-        f"k = {model['k']} ({model['k_method']}{'; silhouette by k: ' + scores if scores else ''}), "
-        f"silhouette {model['silhouette']}",
-        _table(
-            ["id", "name", "名称", "customers", "new", "inactive days", "orders", "spend", "sessions 90d"],
-            [
-                [
-                    c["cluster_id"],
-                    c["name_en"],
-                    c["name_zh"],
-                    c["size"],
-                    "new" if c["new"] else "",
-                    c["inactive_days"],
-                    c["frequency"],
-                    c["monetary"],
-                    c["sessions_90d"],
-                ]
-                for c in model["clusters"]
-            ],
-        ),
-        f"### Decision tree (depth 3), fidelity {model['fidelity']:.1%} of customers",
-        "```\n" + model["tree_rules"].rstrip() + "\n```",
-    ]
-
-
-def _stability_parts(stability: dict[str, Any]) -> list[str]:
-    """Stability against the previous published day: ARI and changed customers per scheme."""
-    if not stability.get("previous_as_of"):
-        return ["## Stability", "No earlier published day to compare with."]
-    return [
-        f"## Stability since {stability['previous_as_of']}",
-        _table(
-            ["scheme", "adjusted Rand index", "customers in both days", "changed segment", "size changes"],
-            [
-                [
-                    s["scheme"],
-                    s["ari"],
-                    s["customers_compared"],
-                    s["changed"],
-                    ", ".join(f"{c['segment']} {c['change']:+d}" for c in s["size_changes"][:6]) or "none",
-                ]
-                for s in stability["schemes"]
-            ],
-        ),
-    ]

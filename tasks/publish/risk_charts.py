@@ -7,6 +7,8 @@ sql/published/risk_value_by_segment.sql and sql/published/churn_calibration.sql.
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from tasks.publish.labels import Language, both, label
+from tasks.publish.report_charts import layout
 from tasks.shared.config import PredictConfig
 
 if TYPE_CHECKING:
@@ -15,6 +17,7 @@ if TYPE_CHECKING:
     from tasks.shared.warehouse import Warehouse
 
 TIERS = (("high", "高", "#E45756"), ("medium", "中", "#F58518"), ("low", "低", "#54A24B"))
+TIER_EN = {"high": "high risk", "medium": "medium risk", "low": "low risk"}
 NO_TIER = "(no risk score)"
 # the columns of sql/published/risk_value_by_segment.sql, in order
 RISK_VALUE_COLUMNS = (
@@ -60,35 +63,47 @@ def risk_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[str
     }
 
 
-def _value_figure(labels: list[str], values: list[float], customers: list[int]) -> "go.Figure":
-    """Predicted value as bars (left axis) and customers as markers (right axis), one per label."""
+def _value_figure(
+    labels: list[str], values: list[float], customers: list[int], language: Language
+) -> "go.Figure":
+    """Predicted value as bars (left axis, each with its value) and customers as markers (right axis)."""
     import plotly.graph_objects as go
 
+    value_name = both("预测价值", "predicted value", language)
+    customers_name = both("有预测的客户", "customers with a forecast", language)
     figure = go.Figure()
     figure.add_trace(
         go.Bar(
             x=labels,
             y=values,
-            name="predicted value",
+            name=value_name,
             marker_color="#4C78A8",
-            hovertemplate="%{x}: %{y:,.2f}<extra>predicted value</extra>",
+            text=[f"{v:,.0f}" for v in values],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
         )
     )
     figure.add_trace(
         go.Scatter(
             x=labels,
             y=customers,
-            name="customers with a forecast",
+            name=customers_name,
             mode="markers",
             marker={"color": "#F58518", "size": 10, "symbol": "diamond"},
             yaxis="y2",
-            hovertemplate="%{x}: %{y:,}<extra>customers</extra>",
+            hovertemplate="%{x}: %{y:,}<extra></extra>",
         )
     )
-    figure.update_layout(
-        yaxis={"title": "predicted value (base currency)", "rangemode": "tozero"},
+    layout(
+        figure,
+        420,
+        yaxis={
+            "title": both("预测价值（本位币）", "predicted value (base currency)", language),
+            "rangemode": "tozero",
+        },
         yaxis2={
-            "title": "customers",
+            "title": customers_name,
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
@@ -97,62 +112,56 @@ def _value_figure(labels: list[str], values: list[float], customers: list[int]) 
         },
         legend={"orientation": "h", "y": 1.12},
     )
+    figure.update_xaxes(automargin=True)
     if not labels:
         figure.add_annotation(
-            text="no predicted value on this day", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
+            text=both("今日无预测价值", "no predicted value on this day", language),
+            showarrow=False,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
         )
         figure.update_layout(xaxis_visible=False, yaxis_visible=False, yaxis2_visible=False, showlegend=False)
     return figure
 
 
-def risk_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
-    """The risk tier, value and calibration charts, titled (calibration only when the backtests have it)."""
+def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[str, "go.Figure"]]:
+    """The predicted value and calibration charts, titled (calibration only when the backtests have it).
+
+    The customers per risk tier are drawn with the other schemes (tasks/publish/report.py).
+    """
     import plotly.graph_objects as go
 
     horizon = data.get("horizon_days", PredictConfig().horizon_days)
     rows = [dict(zip(RISK_VALUE_COLUMNS, row, strict=True)) for row in data.get("risk_value", [])]
     tiers = {row["segment"]: row for row in rows if row["scheme"] == "risk"}
-    unscored = tiers[NO_TIER]["customers"] if NO_TIER in tiers else 0
-    counts = [tiers[name]["customers"] if name in tiers else 0 for name, _, _ in TIERS]
-    distribution = go.Figure(
-        go.Bar(
-            x=[f"{zh} {name}" for name, zh, _ in TIERS],
-            y=counts,
-            marker_color=[colour for *_, colour in TIERS],
-            text=[f"{n:,}" for n in counts],
-            textposition="outside",
-            textangle=0,
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y:,} customers<extra></extra>",
-        ),
-        layout={"yaxis": {"title": "customers", "rangemode": "tozero"}},
+    title = both(
+        f"未来{horizon}天预测价值与客户数",
+        f"predicted value over the next {horizon} days and customers",
+        language,
     )
-    if not any(counts):
-        distribution.add_annotation(
-            text="no churn risk on this day", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5
-        )
-    title = f"Predicted value over the next {horizon} days (未来{horizon}天预测价值) and customers"
     segments = [row for row in rows if row["scheme"] == "rfm" and row["valued"]]
-    valued_tiers = [(zh, tiers[name]) for name, zh, _ in TIERS if name in tiers and tiers[name]["valued"]]
+    valued_tiers = [
+        (name, zh, tiers[name]) for name, zh, _ in TIERS if name in tiers and tiers[name]["valued"]
+    ]
     figures = [
         (
-            f"Churn risk tiers (流失风险等级): customers per tier (without a risk score: {unscored:,})",
-            distribution,
-        ),
-        (
-            f"{title}, by RFM segment",
+            f"{title} · {both('按 RFM 分群', 'by RFM segment', language)}",
             _value_figure(
-                [f"{row['segment']} {row['segment_zh'] or ''}".strip() for row in segments],
+                [label(row["segment_zh"], row["segment"], language) for row in segments],
                 [float(row["predicted_value"] or 0) for row in segments],
                 [row["valued"] for row in segments],
+                language,
             ),
         ),
         (
-            f"{title}, by risk tier",
+            f"{title} · {both('按流失风险等级', 'by risk tier', language)}",
             _value_figure(
-                [f"{zh} {row['segment']}" for zh, row in valued_tiers],
-                [float(row["predicted_value"] or 0) for _, row in valued_tiers],
-                [row["valued"] for _, row in valued_tiers],
+                [label(row["segment_zh"] or zh, TIER_EN[name], language) for name, zh, row in valued_tiers],
+                [float(row["predicted_value"] or 0) for *_, row in valued_tiers],
+                [row["valued"] for *_, row in valued_tiers],
+                language,
             ),
         ),
     ]
@@ -168,9 +177,11 @@ def risk_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
                     x=[float(predicted) for _, _, predicted, _ in deciles],
                     y=[float(observed) for *_, observed in deciles],
                     mode="lines+markers",
-                    name=f"{model} (used)" if model == data.get("churn_model") else model,
+                    name=f"{model} ({both('采用', 'used', language)})"
+                    if model == data.get("churn_model")
+                    else model,
                     customdata=[[decile, customers] for decile, customers, _, _ in deciles],
-                    hovertemplate="decile %{customdata[0]} (%{customdata[1]:,} customers): "
+                    hovertemplate="decile %{customdata[0]} (%{customdata[1]:,}): "
                     "predicted %{x:.1%}, observed %{y:.1%}",
                 )
             )
@@ -179,19 +190,32 @@ def risk_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
                 x=[0, 1],
                 y=[0, 1],
                 mode="lines",
-                name="perfectly calibrated",
+                name=both("完全校准", "perfectly calibrated", language),
                 line={"color": "#999999", "dash": "dash"},
                 hoverinfo="skip",
             )
         )
-        chart.update_layout(
-            xaxis={"title": "mean predicted churn risk (decile)", "range": [0, 1], "tickformat": ".0%"},
-            yaxis={"title": "observed churn rate", "range": [0, 1], "tickformat": ".0%"},
+        layout(
+            chart,
+            420,
+            xaxis={
+                "title": both("预测流失风险（十分位均值）", "mean predicted churn risk (decile)", language),
+                "range": [0, 1],
+                "tickformat": ".0%",
+            },
+            yaxis={
+                "title": both("实际流失率", "observed churn rate", language),
+                "range": [0, 1],
+                "tickformat": ".0%",
+            },
         )
         figures.append(
             (
-                "Churn model calibration (校准): observed against predicted churn per decile of predicted "
-                "risk, backtest cutoffs pooled",
+                both(
+                    "流失模型校准：各预测风险十分位的实际与预测流失（回测合并）",
+                    "churn model calibration: observed against predicted churn per decile, backtest cutoffs pooled",
+                    language,
+                ),
                 chart,
             )
         )

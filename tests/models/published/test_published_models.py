@@ -40,49 +40,69 @@ def published_day(wh: Warehouse) -> None:
     )
 
 
-def test_report_data_reads_sizes_trend_grid_clusters_and_changes(wh: Warehouse) -> None:
+def test_report_data_reads_every_scheme_grid_clusters_and_changes(wh: Warehouse) -> None:
     published_day(wh)
-    data = report_data(wh, SEGMENTS_AS_OF, {"run_id": "run-1", "config_hash": "hash-a"})
-    assert data["sizes"] == [
-        ("Champions", "冠军客户", 1),
-        ("Lost", "已流失客户", 1),
-        ("No Purchase", "未购买客户", 1),
-    ]
-    assert data["trend"] == [
-        (SEGMENTS_AS_OF, "Champions", 1),
-        (SEGMENTS_AS_OF, "Lost", 1),
-        (SEGMENTS_AS_OF, "No Purchase", 1),
+    data = report_data(wh, SEGMENTS_AS_OF, {"run_id": "run-1", "config_hash": "hash-a"}, language="en")
+    assert (data["language"], data["customers"], data["purchasers"]) == ("en", 3, 2)
+    day = SEGMENTS_AS_OF
+    # as_of, scheme, segment, label_zh, label_en, no_purchase, customers
+    assert data["segments"] == [
+        (day, "cluster", "0", "大", "big", False, 1),
+        (day, "cluster", "1", "小", "small", False, 1),
+        (day, "cluster", "2", "免费", "free", False, 1),
+        (day, "lifecycle", "active", "活跃", "active", False, 1),
+        (day, "lifecycle", "churned", "流失", "churned", False, 1),
+        (day, "lifecycle", "never_purchased", "未付费", "never_purchased", True, 1),
+        (day, "rfm", "Champions", "冠军客户", "Champions", False, 1),
+        (day, "rfm", "Lost", "已流失客户", "Lost", False, 1),
+        (day, "rfm", "No Purchase", "未购买客户", "No Purchase", True, 1),
+        (day, "rfm_cn", "一般挽留客户", "一般挽留客户", "General Win-back", False, 1),
+        (day, "rfm_cn", "未购买客户", "未购买客户", "No Purchase", True, 1),
+        (day, "rfm_cn", "重要价值客户", "重要价值客户", "Important Value", False, 1),
+        (day, "rules", "high_frequency_players", "高频玩家", "high_frequency_players", False, 2),
+        (day, "rules", "high_intent_not_paying", "高意向未付费", "high_intent_not_paying", False, 1),
+        (day, "tier", "high", "高价值", "high", False, 1),
+        (day, "tier", "low", "低价值", "low", False, 1),
+        (day, "tier", "none", "未消费", "none", True, 1),
     ]
     assert data["heatmap"] == [(1, 1, 1), (5, 5, 1)]
     assert data["clusters"] == [
-        (0, 1, 3.0, 4.0, 520.0, 9.0),
-        (1, 1, 40.0, 1.0, -0.5, 0.0),
-        (2, 1, None, None, None, 2.0),
+        (0, "大", "big", 1, 3.0, 4.0, 520.0, 9.0),
+        (1, "小", "small", 1, 40.0, 1.0, -0.5, 0.0),
+        (2, "免费", "free", 1, None, None, None, 2.0),
     ]
     # the first published day: everyone entered every scheme they are in
     assert data["changes"] == [(scheme, "entered", 3) for scheme in SCHEMES]
     assert change_counts(wh, SEGMENTS_AS_OF) == {scheme: {"entered": 3, "exited": 0} for scheme in SCHEMES}
+    assert data["segment_changes"][:3] == [
+        ("cluster", "0", "entered", 1, None),
+        ("cluster", "1", "entered", 1, None),
+        ("cluster", "2", "entered", 1, None),
+    ]
+    assert ("rules", "high_frequency_players", "entered", 2, None) in data["segment_changes"]
+    assert data["act"] == {}
 
 
-def test_report_trend_covers_every_published_day_up_to_as_of(wh: Warehouse) -> None:
+def test_report_sizes_cover_every_published_day_up_to_as_of_and_risk_tiers_when_scored(wh: Warehouse) -> None:
     day2 = SEGMENTS_AS_OF + timedelta(days=1)
     for day, run in ((SEGMENTS_AS_OF, "run-1"), (day2, "run-2")):
         build_segments(wh, day)
         publish_tables(wh, day, run, "hash-a")
     wh.execute(
-        "update published.customer_segments set rfm_segment = null where as_of = ? and customer_id = 'C3'",
+        "update published.customer_segments set rfm_segment = 'Lost', rfm_segment_zh = '已流失客户', "
+        "risk_tier = 'high', risk_tier_zh = '高' where as_of = ? and customer_id = 'C1'",
         [day2],
     )
-    assert report_data(wh, SEGMENTS_AS_OF, {})["trend"] == [
-        (SEGMENTS_AS_OF, "Champions", 1),
-        (SEGMENTS_AS_OF, "Lost", 1),
-        (SEGMENTS_AS_OF, "No Purchase", 1),
+    rfm = [row for row in report_data(wh, SEGMENTS_AS_OF, {})["segments"] if row[1] in ("rfm", "risk")]
+    assert [row[0] for row in rfm] == [SEGMENTS_AS_OF] * 3  # nothing after the as_of
+    rows = [row for row in report_data(wh, day2, {})["segments"] if row[1] in ("rfm", "risk")]
+    assert rows[3:] == [
+        (day2, "rfm", "Lost", "已流失客户", "Lost", False, 2),
+        (day2, "rfm", "No Purchase", "未购买客户", "No Purchase", True, 1),
+        (day2, "risk", "high", "高", "high", False, 1),
     ]
-    assert report_data(wh, day2, {})["trend"][3:] == [
-        (day2, "(not scored)", 1),
-        (day2, "Champions", 1),
-        (day2, "Lost", 1),
-    ]
+    # changes are published with the day (before the update above): the same segments, no one moved
+    assert report_data(wh, day2, {})["segment_changes"] == []
 
 
 def test_destinations_get_their_fields_in_order_and_marketing_only_consenting_unsuppressed(

@@ -16,10 +16,11 @@ import pytest
 
 from tasks.publish.destinations import DeliveryError, batches, deliver_webhook, idempotency_key
 from tasks.publish.privacy import mask_email, mask_phone, normalized_identifier
-from tasks.publish.report import render_html
+from tasks.publish.report import render_html, report_figures
 from tasks.shared.config import DestinationConfig
 from tasks.shared.contracts import sha256_hex
 from tasks.shared.warehouse import Warehouse
+from tests.unit.publish.test_report import ACT, DATA
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 DAY = date(2026, 3, 31)
@@ -180,39 +181,8 @@ def test_an_endpoint_that_keeps_failing_gives_a_clear_error(endpoint: str) -> No
 
 # --- the HTML report in headless Chromium ------------------------------------------------------------
 
-REPORT_DATA = {
-    "as_of": "2026-11-22",
-    "run_id": "run-1",
-    "config_hash": "abc",
-    "sizes": [("Champions", "冠军客户", 120), ("Lost", "已流失客户", 80), ("(not scored)", None, 40)],
-    "trend": [
-        (date(2026, 11, 20), "Champions", 100),
-        (date(2026, 11, 21), "Champions", 110),
-        (date(2026, 11, 22), "Champions", 120),
-        (date(2026, 11, 22), "Lost", 80),
-    ],
-    "heatmap": [(1, 1, 30), (5, 5, 20), (3, 2, 7)],
-    "clusters": [(0, 50, 5.0, 9.0, 900.0, 12.0), (1, 150, 60.0, 1.5, 80.0, 2.0)],
-    "changes": [("rfm", "entered", 12), ("rfm", "exited", 5), ("tier", "entered", 3)],
-    "quality": [("crm", 9, 4), ("payments", 3, 2)],
-    "merged_records": 17,
-    "horizon_days": 90,
-    "churn_model": "gradient_boosting",
-    "risk_value": [
-        ("risk", "high", "高", 90, 90, 0.85, 90, 1200.0),
-        ("risk", "medium", "中", 70, 70, 0.55, 70, 3400.5),
-        ("risk", "low", "低", 40, 40, 0.2, 40, 5100.25),
-        ("risk", "(no risk score)", None, 40, 0, None, 0, None),
-        ("rfm", "Champions", "冠军客户", 120, 120, 0.3, 120, 8000.0),
-        ("rfm", "Lost", "已流失客户", 80, 80, 0.9, 80, 1700.75),
-        ("rfm", "(not scored)", None, 40, 0, None, 0, None),
-    ],
-    "calibration": [
-        (model, decile, 20, (decile - 0.5) / 10 + shift, decile / 10)
-        for model, shift in (("gradient_boosting", 0.0), ("recency_baseline", 0.03))
-        for decile in range(1, 11)
-    ],
-}
+# report_data of a day with predictions and the act stage (tests/unit/publish/test_report.py)
+REPORT_DATA = {**DATA, "act": ACT}
 
 
 def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
@@ -254,7 +224,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: Path) -> None:
     assert Path(CHROMIUM).exists(), "Chromium is needed: apt-get install chromium (make test installs it)"
     html = render_html(REPORT_DATA)
-    assert html.count("* plotly.js v") == 1  # plotly.js embedded once, not per chart
+    assert html.count("* plotly.js v") == 1  # plotly.js embedded once, in the head
     assert "<script src=" not in html and 'src="http' not in html  # nothing loaded from a network
     report = tmp_path / "report.html"
     report.write_text(html, encoding="utf-8")
@@ -272,14 +242,18 @@ def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: 
         [CHROMIUM, *flags, "--dump-dom", report.as_uri()], capture_output=True, text=True, timeout=120
     ).stdout
     charts = dom.split('id="chart-')[1:]
-    assert len(charts) == 10
+    figures = report_figures(REPORT_DATA)
+    assert len(charts) == len(figures) == 26
     assert all('class="main-svg"' in chart for chart in charts)  # every chart drew its svg
-    assert dom.count('class="hm"') == 1  # the R x F heatmap trace
-    # drawn points: 3 size bars, 4 trend markers, 2 x 4 cluster bars, 2 x 2 change bars, 3 risk tier bars,
-    # 2 value bars and 2 customer markers by segment, 3 + 3 by tier, 2 x 10 calibration markers (the
-    # diagonal is a line without points), 2 x 2 quality bars
+    assert dom.count('class="hm"') == 2  # the R x F and cluster profile heatmap traces
+    # drawn points: one per bar and one per marker of every trace (lines and heatmaps have none)
     points = re.findall(r'class="point[" ]', dom)  # a point with customdata is "point plotly-customdata"
-    assert len(points) == 3 + 4 + 8 + 4 + 3 + 4 + 6 + 20 + 4
+    assert len(points) == sum(
+        len(t.x)
+        for _, figure in figures
+        for t in figure.data
+        if t.type == "bar" or (t.type == "scatter" and "markers" in (t.mode or ""))
+    )
 
     screenshot = tmp_path / "report.png"
     subprocess.run(

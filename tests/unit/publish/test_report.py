@@ -1,12 +1,18 @@
-"""The report: the predict section of report.md, and the churn-risk charts of the HTML report (titles, traces)."""
+"""The report: report.md in both languages, every scheme charted with labelled bars, trends, the act sections."""
 
+from datetime import date
 from typing import Any
 
+import pytest
+from plotly.offline import get_plotlyjs
+
 from tasks.predict.summary import render_markdown as predict_markdown
-from tasks.publish.report import render_markdown, report_figures
+from tasks.publish.labels import FONT_STACK
+from tasks.publish.report import render_html, render_markdown, report_figures, report_sections
+from tasks.publish.report_charts import NO_PURCHASE_COLOUR, palette
 from tests.unit.predict.test_summary import PREDICT
 
-# a run summary as an older version wrote it: no predict stage
+# a run summary as an older version wrote it: no predict stage, no act stage
 SUMMARY: dict[str, Any] = {
     "as_of": "2026-11-30",
     "run_id": "run-1",
@@ -32,36 +38,170 @@ SUMMARY: dict[str, Any] = {
         "largest_cluster": 2,
         "overshared_keys": [],
     },
-    "segments": {"scored": 6, "rfm_segments": {"Champions": 6}, "clusters": {"0": 8}},
+    "segments": {"scored": 6, "rfm_segments": {"Champions": 6, "No Purchase": 2}, "clusters": {"0": 8}},
     "publish": {"export_dir": "/data/exports/2026-11-30"},
 }
+CLUSTER_MODEL = {
+    "k": 1,
+    "k_method": "fixed",
+    "k_scores": {},
+    "silhouette": None,
+    "fidelity": 1.0,
+    "tree_rules": "|--- class: 0 typical customers\n",
+    "clusters": [
+        {
+            "cluster_id": 0,
+            "name_en": "typical customers",
+            "name_zh": "普通客户",
+            "size": 8,
+            "new": False,
+            "inactive_days": 3.0,
+            "frequency": 2.0,
+            "monetary": 50.0,
+            "sessions_90d": 4.0,
+        }
+    ],
+}
 
-CHARTS = [
-    "Segment sizes (RFM)",
-    "Segment sizes over published days",
-    "Customers by R score × F score",
-    "Cluster profiles",
-    "Segment membership changes since the previous published day",
-    "Churn risk tiers (流失风险等级): customers per tier (without a risk score: 1)",
-    "Predicted value over the next 90 days (未来90天预测价值) and customers, by RFM segment",
-    "Predicted value over the next 90 days (未来90天预测价值) and customers, by risk tier",
-    "Churn model calibration (校准): observed against predicted churn per decile of predicted risk, "
-    "backtest cutoffs pooled",
-    "Data quality: rows kept out of staging, all loads (customer records merged by dedupe: 2)",
-]
+ACT: dict[str, Any] = {
+    "audiences": [
+        {
+            "audience": "winback",
+            "label_zh": "挽回沉睡客户",
+            "label_en": "Win back sleepers",
+            "segment": "sleeping",
+            "members": 900,
+            "holdout": 100,
+            "listed": 880,
+            "entered": 30,
+            "exited": 12,
+        }
+    ],
+    "outcomes": [
+        {
+            "audience": "winback",
+            "label_zh": "挽回沉睡客户",
+            "label_en": "Win back sleepers",
+            "window_days": 14,
+            "entries_from": "2026-11-01",
+            "entries_to": "2026-11-15",
+            "treated": 800,
+            "holdout": 90,
+            "metric": "conversion",
+            "treated_value": 0.12,
+            "holdout_value": 0.05,
+            "difference": 0.07,
+            "ci_low": 0.02,
+            "ci_high": 0.12,
+        },
+        {
+            "audience": "winback",
+            "label_zh": "挽回沉睡客户",
+            "label_en": "Win back sleepers",
+            "window_days": 14,
+            "entries_from": "2026-11-01",
+            "entries_to": "2026-11-15",
+            "treated": 800,
+            "holdout": 90,
+            "metric": "revenue_per_member",
+            "treated_value": 10.5,
+            "holdout_value": 9.0,
+            "difference": 1.5,
+            "ci_low": -2.0,
+            "ci_high": 5.0,
+        },
+    ],
+    "lookalikes": [
+        {
+            "name": "like_whales",
+            "label_zh": "类大R",
+            "label_en": "Like whales",
+            "seed": "high",
+            "seed_size": 200,
+            "audience": "like_whales",
+            "found_share": 0.4,
+            "random_share": 0.1,
+            "rule_share": 0.25,
+            "top_share": 0.1,
+            "reason": None,
+        }
+    ],
+    "recommendations": {
+        "customers": 5000,
+        "by_source": {"item_similarity": 4000, "popular": 1000},
+        "coverage": 0.5,
+        "evaluation": [
+            {
+                "model": "item_similarity",
+                "k": 5,
+                "users": 300,
+                "precision": 0.2,
+                "recall": 0.3,
+                "ndcg": 0.25,
+                "coverage": 0.6,
+            },
+            {
+                "model": "popular",
+                "k": 5,
+                "users": 300,
+                "precision": 0.1,
+                "recall": 0.15,
+                "ndcg": 0.12,
+                "coverage": 0.05,
+            },
+        ],
+        "reason": None,
+    },
+}
+
+DAY1, DAY2 = date(2026, 11, 29), date(2026, 11, 30)
+
+
+def seg(
+    day: date, scheme: str, segment: str, zh: str | None, en: str | None, n: int, np: bool = False
+) -> tuple:
+    """A row of sql/published/segment_size_trend.sql."""
+    return (day, scheme, segment, zh, en, np, n)
+
 
 # report_data of a day with predictions: the rows of the published/ models (see the model tests)
 DATA: dict[str, Any] = {
+    "language": "zh",
     "as_of": "2026-11-30",
     "run_id": "run-1",
     "config_hash": "abc",
-    "sizes": [("Champions", "冠军客户", 2)],
-    "trend": [],
+    "customers": 5,
+    "purchasers": 4,
+    "segments": [
+        seg(DAY1, "rfm", "Champions", "冠军客户", "Champions", 1),
+        seg(DAY1, "rfm", "No Purchase", "未购买客户", "No Purchase", 4, True),
+        seg(DAY2, "rfm", "Champions", "冠军客户", "Champions", 2),
+        seg(DAY2, "rfm", "Lost", "已流失客户", "Lost", 2),
+        seg(DAY2, "rfm", "No Purchase", "未购买客户", "No Purchase", 1, True),
+        seg(DAY2, "tier", "none", "未消费", "none", 1, True),
+        seg(DAY2, "tier", "low", "低价值", "low", 2),
+        seg(DAY2, "tier", "high", "高价值", "high", 2),
+        seg(DAY2, "rules", "high_frequency_players", "高频玩家", "high_frequency_players", 3),
+        seg(DAY2, "rules", "high_intent_not_paying", "高意向未付费", "high_intent_not_paying", 2),
+        seg(DAY2, "cluster", "0", "高消费近期活跃客户", "high-spending recently active customers", 3),
+        seg(DAY2, "cluster", "1", "未付费客户", "non-paying customers", 2),
+        seg(DAY2, "risk", "high", "高", "high", 3),
+        seg(DAY2, "risk", "low", "低", "low", 1),
+    ],
     "heatmap": [(5, 5, 2)],
-    "clusters": [(0, 2, 3.0, 4.0, 520.0, 9.0)],
-    "changes": [("rfm", "entered", 2)],
+    "clusters": [
+        (0, "高消费近期活跃客户", "high-spending recently active customers", 3, 3.0, 4.0, 520.0, 9.0)
+    ],
+    "changes": [("rfm", "entered", 2), ("rfm", "exited", 1)],
+    "segment_changes": [
+        ("cluster", "1", "entered", 2, DAY1),
+        ("rfm", "Champions", "entered", 1, DAY1),
+        ("rfm", "Lost", "entered", 2, DAY1),
+        ("rfm", "No Purchase", "exited", 3, DAY1),
+    ],
     "quality": [("crm", 1, 0)],
     "merged_records": 2,
+    "act": {},
     "horizon_days": 90,
     "churn_model": "gradient_boosting",
     "risk_value": [
@@ -78,52 +218,226 @@ DATA: dict[str, Any] = {
     ],
 }
 
+SIZE, MOVES, TREND = (
+    "今日规模（人数与占全部客户比例） size today (customers, share of all)",
+    "进入与离开（对比 2026-11-29） entered and exited since 2026-11-29",
+    ("各发布日规模 size on each published day"),
+)
+TREND_WITHOUT = (
+    "各发布日规模（不含未购买客户） size on each published day (without customers who never bought)"
+)
+CHARTS = [
+    f"RFM 分群 RFM segments · {SIZE}",
+    f"RFM 分群 RFM segments · {MOVES}",
+    f"RFM 分群 RFM segments · {TREND_WITHOUT}",
+    f"付费等级 Value tiers · {SIZE}",
+    f"付费等级 Value tiers · {MOVES}",
+    f"付费等级 Value tiers · {TREND_WITHOUT}",
+    f"规则分群 Rule segments · {SIZE}",
+    f"规则分群 Rule segments · {MOVES}",
+    f"规则分群 Rule segments · {TREND}",
+    f"聚类客群 Clusters · {SIZE}",
+    f"聚类客群 Clusters · {MOVES}",
+    f"聚类客群 Clusters · {TREND}",
+    f"流失风险等级 Churn risk tiers · {SIZE}",
+    f"流失风险等级 Churn risk tiers · {TREND}",
+    "未购买客户 Customers without a purchase · 各发布日人数 customers on each published day",
+    "客户画像 Customer profiles · 按 R 分与 F 分的客户数 customers by R score × F score",
+    "客户画像 Customer profiles · 聚类客群的平均值（颜色：相对全部客户） cluster means (colour: relative to all customers)",
+    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值与客户数 predicted value over the next 90 days "
+    "and customers · 按 RFM 分群 by RFM segment",
+    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值与客户数 predicted value over the next 90 days "
+    "and customers · 按流失风险等级 by risk tier",
+    "流失风险与预测价值 Churn risk and predicted value · 流失模型校准：各预测风险十分位的实际与预测流失（回测合并） "
+    "churn model calibration: observed against predicted churn per decile, backtest cutoffs pooled",
+    "数据质量 Data quality · 未进入入库层的行（全部加载） rows kept out of staging, all loads",
+]
 
-def test_an_older_summary_renders_without_a_predict_section() -> None:
-    text = render_markdown(SUMMARY)
-    assert text.startswith("# Customer segments as of 2026-11-30\n")
-    assert "流失风险" not in text
-    assert text.endswith("## Outputs\n\nExports: `/data/exports/2026-11-30`\n")
+
+def test_report_md_is_chinese_first_by_default_and_english_first_in_en() -> None:
+    zh = render_markdown(SUMMARY)
+    assert zh.startswith("# 客户分群 Customer segments 2026-11-30\n")
+    assert "## RFM 分群 RFM segments\n\n| 分群 segment | 客户数 customers |" in zh
+    assert "| 冠军客户 (Champions) | 6 |\n| 未购买客户 (No Purchase) | 2 |" in zh
+    assert "流失风险" not in zh
+    assert zh.endswith("## 输出 Outputs\n\n导出 Exports: `/data/exports/2026-11-30`\n")
+    en = render_markdown(SUMMARY, language="en")
+    assert en.startswith("# Customer segments 客户分群 2026-11-30\n")
+    assert "| Champions (冠军客户) | 6 |" in en
+    assert en.endswith("## Outputs 输出\n\nExports 导出: `/data/exports/2026-11-30`\n")
+
+
+def test_report_md_names_the_clusters() -> None:
+    summary = {**SUMMARY, "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL}}
+    assert "| 普通客户 (typical customers) | 8 |" in render_markdown(summary)
+    assert "| 0 | 8 |" in render_markdown(SUMMARY)  # an older summary without names: the id
 
 
 def test_the_predict_section_comes_before_the_outputs() -> None:
     text = render_markdown({**SUMMARY, "predict": PREDICT})
     section = predict_markdown(PREDICT)
-    assert f"\n\n{section}\n## Outputs\n\nExports: `/data/exports/2026-11-30`\n" in text
+    assert f"\n\n{section}\n## 输出 Outputs\n\n导出 Exports: `/data/exports/2026-11-30`\n" in text
     assert text.count("## Churn risk and future value (流失风险与价值)") == 1
 
 
-def test_report_figures_add_risk_value_and_calibration_charts() -> None:
+def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwise() -> None:
+    text = render_markdown({**SUMMARY, "act": ACT})
+    assert (
+        "## 活动效果 Campaign outcomes\n\n"
+        "| 受众 audience | 指标 metric | 窗口 window | 处理组 treated | 对照组 holdout | 差异 difference | "
+        "95% 区间 95% interval | 结论 verdict |\n|---|---|---|---|---|---|---|---|\n"
+        "| 挽回沉睡客户 (Win back sleepers) | 转化率 (conversion) | 2026-11-01 – 2026-11-15 (+14d) | "
+        "12.0% (n=800) | 5.0% (n=90) | +7.0 pp | [+2.0 pp, +12.0 pp] | 区间不含 0：处理组更高 the interval "
+        "excludes 0: treated is higher |\n"
+        "| 挽回沉睡客户 (Win back sleepers) | 人均收入 (revenue per member) | 2026-11-01 – 2026-11-15 (+14d) | "
+        "10.50 (n=800) | 9.00 (n=90) | +1.50 | [-2.00, +5.00] | 区间包含 0：未见差异 the interval includes 0: "
+        "no difference shown |"
+    ) in text
+    assert "| 挽回沉睡客户 (Win back sleepers) | sleeping | 900 | 100 | 880 | 30 | 12 |" in text
+    assert "| 类大R (Like whales) | high | 200 | like_whales | 40.0% | 10.0% | 25.0% | 10.0% |  |" in text
+    assert (
+        "获推荐客户 customers with recommendations: 5,000 (50.0%); item_similarity 4,000, popular 1,000"
+        in text
+    )
+    partial = render_markdown({**SUMMARY, "act": {"audiences": ACT["audiences"], "recommendations": {}}})
+    assert (
+        "## 活动效果 Campaign outcomes\n\n暂无数据 nothing yet\n\n## 相似人群 Lookalike audiences\n\n暂无数据"
+        in partial
+    )
+    assert "## 个性化推荐 Recommendations\n\n暂无数据 nothing yet\n\n## 输出 Outputs" in partial
+    assert "活动效果" not in render_markdown({**SUMMARY, "act": {}})  # no act stage: no act sections
+
+
+def test_every_scheme_is_charted_with_labelled_bars_in_reading_order() -> None:
     figures = dict(report_figures(DATA))
     assert list(figures) == CHARTS
-    tiers = figures[CHARTS[5]].data[0]
-    assert list(tiers.x) == ["高 high", "中 medium", "低 low"]
-    assert list(tiers.y) == [3, 0, 1]
-    value, customers = figures[CHARTS[6]].data
-    assert (list(value.x), list(value.y), list(customers.y)) == (["Champions 冠军客户"], [400.75], [2])
-    by_tier = figures[CHARTS[7]].data[0]
-    assert (list(by_tier.x), list(by_tier.y)) == (["高 high", "低 low"], [50.0, 300.5])
-    lines = figures[CHARTS[8]].data
-    assert [line.name for line in lines] == [
-        "gradient_boosting (used)",
-        "recency_baseline",
-        "perfectly calibrated",
+    rfm, apart = figures[CHARTS[0]].data  # the customers without a purchase: a bar on an axis of its own
+    assert list(rfm.y) == ["冠军客户 (Champions)", "已流失客户 (Lost)"]
+    assert list(rfm.x) == [2, 2]
+    assert list(rfm.text) == ["2 (40.0%)", "2 (40.0%)"]
+    assert list(rfm.marker.color) == ["#4C78A8", "#F58518"]
+    assert (list(apart.y), list(apart.text), list(apart.marker.color)) == (
+        ["未购买客户 (No Purchase)"],
+        ["1 (20.0%)"],
+        [NO_PURCHASE_COLOUR],
+    )
+    assert (rfm.xaxis, apart.xaxis) == ("x", "x2")
+    tiers, no_tier = figures[CHARTS[3]].data
+    assert list(tiers.y) + list(no_tier.y) == [
+        "高价值 (High value)",
+        "低价值 (Low value)",
+        "未消费 (No purchase)",
     ]
-    assert (list(lines[0].x), list(lines[0].y)) == ([0.3125, 0.75], [0.375, 1.0])
-    assert (list(lines[2].x), list(lines[2].y)) == ([0, 1], [0, 1])  # the diagonal
+    rules = figures[CHARTS[6]].data[0]
+    assert list(rules.y) == ["高频玩家 (high frequency players)", "高意向未付费 (high intent not paying)"]
+    assert list(rules.text) == ["3 (60.0%)", "2 (40.0%)"]
+    clusters = figures[CHARTS[9]].data[0]
+    assert list(clusters.y) == [
+        "高消费近期活跃客户 (high-spending recently active customers)",
+        "未付费客户 (non-paying customers)",
+    ]
+    risk = figures[CHARTS[12]].data[0]
+    assert (list(risk.y), list(risk.text)) == (
+        ["高 (High risk)", "低 (Low risk)"],
+        ["3 (60.0%)", "1 (20.0%)"],
+    )
+    assert figures[CHARTS[12]].layout.font.family == FONT_STACK
 
 
-def test_report_figures_without_predictions_keep_the_tier_charts_and_drop_calibration() -> None:
-    empty = {**DATA, "risk_value": [], "calibration": [], "churn_model": None, "horizon_days": 30}
-    figures = dict(report_figures(empty))
-    assert list(figures)[5:8] == [
-        "Churn risk tiers (流失风险等级): customers per tier (without a risk score: 0)",
-        "Predicted value over the next 30 days (未来30天预测价值) and customers, by RFM segment",
-        "Predicted value over the next 30 days (未来30天预测价值) and customers, by risk tier",
+def test_changes_are_entered_right_and_exited_left_per_segment() -> None:
+    figures = dict(report_figures(DATA))
+    entered, exited = figures[CHARTS[1]].data
+    assert list(entered.y) == ["冠军客户 (Champions)", "已流失客户 (Lost)", "未购买客户 (No Purchase)"]
+    assert (list(entered.x), list(exited.x)) == ([1, 2, 0], [0, 0, -3])
+    assert (list(entered.text), list(exited.text)) == (["+1", "+2", ""], ["", "", "-3"])
+    first = {**DATA, "segment_changes": [row[:4] + (None,) for row in DATA["segment_changes"]]}
+    assert [t for t, _ in report_figures(first)][1] == (
+        "RFM 分群 RFM segments · 进入与离开（首个发布日：全部为进入） entered and exited (first published day: "
+        "everyone entered)"
+    )
+    clusters = figures[CHARTS[10]].data[0]
+    assert (list(clusters.y), list(clusters.x)) == (["未付费客户 (non-paying customers)"], [2])
+
+
+def test_trends_keep_the_non_purchasers_apart() -> None:
+    figures = dict(report_figures(DATA))
+    rfm = figures[CHARTS[2]].data
+    assert [(t.name, list(t.x), list(t.y)) for t in rfm] == [
+        ("冠军客户 (Champions)", ["2026-11-29", "2026-11-30"], [1, 2]),
+        ("已流失客户 (Lost)", ["2026-11-29", "2026-11-30"], [0, 2]),
     ]
-    assert len(figures) == len(CHARTS) - 1
-    assert list(figures[list(figures)[5]].data[0].y) == [0, 0, 0]
-    assert [a.text for a in figures[list(figures)[5]].layout.annotations] == ["no churn risk on this day"]
-    assert [a.text for a in figures[list(figures)[6]].layout.annotations] == [
-        "no predicted value on this day"
+    (apart,) = figures[CHARTS[14]].data
+    assert (apart.name, list(apart.y)) == ("未购买客户 (No Purchase)", [4, 1])
+
+
+def test_a_panel_never_repeats_a_colour() -> None:
+    for n in (1, 10, 12, 24, 26):
+        assert len(set(palette(n))) == n
+    many = {
+        **DATA,
+        "segments": [seg(DAY2, "rules", f"rule_{i:02d}", f"规则{i}", None, 30 - i) for i in range(12)],
+    }
+    (trend,) = [f for title, f in report_figures(many) if title.startswith("规则分群") and TREND in title]
+    colours = [t.line.color for t in trend.data]
+    assert len(colours) == 12 and len(set(colours)) == 12
+
+
+def test_english_reports_put_english_first() -> None:
+    figures = dict(report_figures({**DATA, "language": "en"}))
+    title = "RFM segments RFM 分群 · size today (customers, share of all) 今日规模（人数与占全部客户比例）"
+    assert list(figures[title].data[0].y)[0] == "Champions (冠军客户)"
+
+
+def test_act_sections_chart_outcomes_as_intervals_and_say_nothing_yet_without_rows() -> None:
+    sections = {s.heading: s for s in report_sections({**DATA, "act": ACT})}
+    outcomes = sections["活动效果 Campaign outcomes"]
+    (title, conversion, _), (_, revenue, _) = outcomes.charts
+    assert title == "转化率 (conversion) · 差异与 95% 区间 difference and 95% interval"
+    point = conversion.data[0]
+    assert (list(point.x), list(point.error_x.array), list(point.error_x.arrayminus)) == (
+        [0.07],
+        [pytest.approx(0.05)],
+        [pytest.approx(0.05)],
+    )
+    assert list(revenue.data[0].marker.color) == ["#7F7F7F"]  # the interval includes 0
+    assert outcomes.notes == [
+        "挽回沉睡客户 (Win back sleepers) · 转化率 (conversion): 区间不含 0：处理组更高 the interval excludes 0: "
+        "treated is higher",
+        "挽回沉睡客户 (Win back sleepers) · 人均收入 (revenue per member): 区间包含 0：未见差异 the interval "
+        "includes 0: no difference shown",
     ]
+    lookalike = sections["相似人群 Lookalike audiences"].charts[0][1]
+    assert [list(t.x) for t in lookalike.data] == [[0.4], [0.1], [0.25]]
+    audiences = sections["营销受众与对照组 Audiences and holdouts"].charts[0][1]
+    assert [list(t.x) for t in audiences.data] == [[900], [100]]
+    recommendations = sections["个性化推荐 Recommendations"].charts[0][1]
+    assert [t.name for t in recommendations.data] == ["precision", "recall", "NDCG", "coverage"]
+    assert list(recommendations.data[2].x) == [0.25, 0.12]
+    nothing = {s.heading: s for s in report_sections(DATA)}
+    for heading in (
+        "活动效果 Campaign outcomes",
+        "相似人群 Lookalike audiences",
+        "营销受众与对照组 Audiences and holdouts",
+    ):
+        assert (nothing[heading].notes, nothing[heading].charts) == (["暂无数据 nothing yet"], [])
+    assert nothing["个性化推荐 Recommendations"].notes == ["暂无数据 nothing yet"]
+
+
+def test_report_figures_without_predictions_drop_the_risk_section() -> None:
+    empty = {**DATA, "risk_value": [], "calibration": [], "churn_model": None}
+    empty["segments"] = [row for row in DATA["segments"] if row[1] != "risk"]
+    titles = [title for title, _ in report_figures(empty)]
+    assert not [t for t in titles if "流失" in t]
+
+
+def test_the_html_is_self_contained_and_declares_the_cjk_fonts() -> None:
+    page = render_html({**DATA, "act": ACT})
+    assert page.startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+    assert page.count("Plotly.newPlot(") == len(report_figures({**DATA, "act": ACT}))
+    assert page.count('<script type="text/javascript">/**\n* plotly.js') == 1  # the library, inline, once
+    outside = page.replace(get_plotlyjs(), "")  # what the report writes besides the library
+    assert "<script src=" not in outside and "cdn.plot.ly" not in outside and "http" not in outside
+    assert f"font-family:{FONT_STACK}" in page
+    assert '"Noto Sans CJK SC"' in page and "Microsoft YaHei" in page
+    assert "<h2>活动效果 Campaign outcomes</h2>" in page
+    assert render_html({**DATA, "language": "en"}).startswith('<!DOCTYPE html>\n<html lang="en">')

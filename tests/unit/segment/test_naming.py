@@ -38,23 +38,30 @@ def row(i: int) -> tuple[str, int, int, int, int]:
     return f"r{i:02d}", 1 + i % 3, 4 + i % 3, 400, 20
 
 
-@pytest.fixture
-def wh() -> Warehouse:
-    warehouse = Warehouse(":memory:")
-    warehouse.execute(
-        f"create schema if not exists features; create table features.customer_features ({COLUMNS})"
+def write_features(wh: Warehouse, as_of: date, new_buyers: int = 0) -> None:
+    """features.customer_features of the 100 customers of row() as of a day; new_buyers of the 60 bought since."""
+    wh.execute(
+        f"create schema if not exists features; create or replace table features.customer_features ({COLUMNS})"
     )
     for i in range(100):
         customer, days, orders, spend, sessions = row(i)
-        last = AS_OF - timedelta(days=days) if days is not None else None
-        active = last or AS_OF - timedelta(days=200)
-        warehouse.execute(
+        if i < new_buyers:
+            days, orders, spend, sessions = 5, 1, 20, 2
+        last = as_of - timedelta(days=days) if days is not None else None
+        active = last or as_of - timedelta(days=200)
+        wh.execute(
             "insert into features.customer_features values "
             "(?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, '麻将', 0, ?, null, 0, ?, false)",
-            [customer, AS_OF, days, orders or None, spend or None, last, last, int(orders > 0), orders]
+            [customer, as_of, days, orders or None, spend or None, last, last, int(orders > 0), orders]
             + [sessions, 3 * sessions, 3 * sessions, 3 * sessions, last if sessions else None, 30 * sessions]
-            + [active if orders or sessions else None, AS_OF - timedelta(days=300)],
+            + [active if orders or sessions else None, as_of - timedelta(days=300)],
         )
+
+
+@pytest.fixture
+def wh() -> Warehouse:
+    warehouse = Warehouse(":memory:")
+    write_features(warehouse, AS_OF)
     yield warehouse
     warehouse.close()
 

@@ -1,0 +1,73 @@
+"""The report's words in two languages: headings, scheme names, segment labels, the CJK font stack.
+
+A report's language is zh (Chinese first, English second) or en (English first, Chinese second), from
+config.report.language. Segment labels come from the published columns (rfm_segment_zh, cluster_name_zh,
+…) and, for the English side of keys that have none, from the tables here.
+"""
+
+from typing import Literal
+
+Language = Literal["zh", "en"]
+
+# Declared in the CSS and in every plotly layout: fonts with Chinese glyphs first (Debian: fonts-noto-cjk;
+# macOS: PingFang; Windows: Microsoft YaHei), so Chinese never falls back to boxes where one is installed.
+FONT_STACK = (
+    '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", '
+    '"WenQuanYi Micro Hei", sans-serif'
+)
+
+# (zh, en) of each scheme, in the report's order (keys of segment_size_trend.sql)
+SCHEMES: dict[str, tuple[str, str]] = {
+    "rfm": ("RFM 分群", "RFM segments"),
+    "rfm_cn": ("RFM 八类客户", "Chinese 8-class RFM"),
+    "tier": ("付费等级", "Value tiers"),
+    "lifecycle": ("生命周期", "Lifecycle stages"),
+    "rules": ("规则分群", "Rule segments"),
+    "cluster": ("聚类客群", "Clusters"),
+    "risk": ("流失风险等级", "Churn risk tiers"),
+}
+
+# English labels of keys whose published English is a code (value_tier, lifecycle_stage, risk_tier)
+ENGLISH: dict[str, dict[str, str]] = {
+    "tier": {"high": "High value", "medium": "Medium value", "low": "Low value", "none": "No purchase"},
+    "lifecycle": {
+        "never_purchased": "Never purchased",
+        "new": "New",
+        "active": "Active",
+        "sleeping": "Sleeping",
+        "churned": "Churned",
+    },
+    "risk": {"high": "High risk", "medium": "Medium risk", "low": "Low risk"},
+}
+
+# Orders that carry meaning (best to worst); other schemes are ordered by size.
+ORDER: dict[str, tuple[str, ...]] = {
+    "tier": ("high", "medium", "low", "none"),
+    "lifecycle": ("new", "active", "sleeping", "churned", "never_purchased"),
+    "risk": ("high", "medium", "low"),
+}
+
+METRICS: dict[str, tuple[str, str]] = {
+    "conversion": ("转化率", "conversion"),
+    "revenue_per_member": ("人均收入", "revenue per member"),
+    "retention": ("留存率", "retention"),
+}
+
+
+def both(zh: str, en: str, language: Language) -> str:
+    """A heading in both languages, the report's language first: 客户分群 Customer segments."""
+    return f"{zh} {en}" if language == "zh" else f"{en} {zh}"
+
+
+def label(zh: str | None, en: str | None, language: Language) -> str:
+    """A label in both languages, the other in parentheses: 冠军客户 (Champions); one alone if that is all."""
+    zh, en = (zh or "").strip(), (en or "").strip()
+    if not zh or not en or zh == en:
+        return zh or en
+    return f"{zh} ({en})" if language == "zh" else f"{en} ({zh})"
+
+
+def english(scheme: str, segment: str, published: str | None) -> str:
+    """The English label of a segment: the table's above for coded keys, else the published one, else the key."""
+    words = ENGLISH.get(scheme, {}).get(segment) or published or segment
+    return words.replace("_", " ") if scheme == "rules" else words
