@@ -807,7 +807,7 @@ def report_sections(data: dict[str, Any]) -> list[Section]:
         sections.append(
             Section(
                 both("流失风险与预测价值", "Churn risk and predicted value", language),
-                charts=[(t, f, i < 2) for i, (t, f) in enumerate(risk)],
+                charts=[(t, f, i == 0) for i, (t, f) in enumerate(risk)],
             )
         )
     return sections + act_sections(data) + [quality_section(data)]

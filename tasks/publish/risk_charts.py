@@ -99,11 +99,11 @@ def _value_figure(
         figure,
         420,
         yaxis={
-            "title": both("预测价值（本位币）", "predicted value (base currency)", language),
+            "title": both("预测价值", "predicted value", language),
             "rangemode": "tozero",
         },
         yaxis2={
-            "title": customers_name,
+            "title": both("客户数", "customers", language),
             "overlaying": "y",
             "side": "right",
             "rangemode": "tozero",
@@ -137,8 +137,8 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
     rows = [dict(zip(RISK_VALUE_COLUMNS, row, strict=True)) for row in data.get("risk_value", [])]
     tiers = {row["segment"]: row for row in rows if row["scheme"] == "risk"}
     title = both(
-        f"未来{horizon}天预测价值与客户数",
-        f"predicted value over the next {horizon} days and customers",
+        f"未来{horizon}天预测价值（本位币）与客户数",
+        f"predicted value over the next {horizon} days (base currency) and customers",
         language,
     )
     segments = [row for row in rows if row["scheme"] == "rfm" and row["valued"]]

@@ -244,10 +244,10 @@ CHARTS = [
     "未购买客户 Customers without a purchase · 各发布日人数 customers on each published day",
     "客户画像 Customer profiles · 按 R 分与 F 分的客户数 customers by R score × F score",
     "客户画像 Customer profiles · 聚类客群的平均值（颜色：相对全部客户） cluster means (colour: relative to all customers)",
-    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值与客户数 predicted value over the next 90 days "
-    "and customers · 按 RFM 分群 by RFM segment",
-    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值与客户数 predicted value over the next 90 days "
-    "and customers · 按流失风险等级 by risk tier",
+    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值（本位币）与客户数 "
+    "predicted value over the next 90 days (base currency) and customers · 按 RFM 分群 by RFM segment",
+    "流失风险与预测价值 Churn risk and predicted value · 未来90天预测价值（本位币）与客户数 "
+    "predicted value over the next 90 days (base currency) and customers · 按流失风险等级 by risk tier",
     "流失风险与预测价值 Churn risk and predicted value · 流失模型校准：各预测风险十分位的实际与预测流失（回测合并） "
     "churn model calibration: observed against predicted churn per decile, backtest cutoffs pooled",
     "数据质量 Data quality · 未进入入库层的行（全部加载） rows kept out of staging, all loads",
