@@ -701,6 +701,7 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
                             [float(o.get("ci_low", o["difference"])) for o in rows],
                             [float(o.get("ci_high", o["difference"])) for o in rows],
                             language,
+                            [_difference(metric, o["difference"]) for o in rows],
                         ),
                         False,
                     )

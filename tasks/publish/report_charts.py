@@ -182,8 +182,9 @@ def interval_chart(
     lows: Sequence[float],
     highs: Sequence[float],
     language: Language,
+    texts: Sequence[str] | None = None,
 ) -> "go.Figure":
-    """Each difference as a point with its 95% interval as error bars, against a line at 0."""
+    """Each difference as a point (labelled with texts, else the number) with its 95% interval as error bars."""
     import plotly.graph_objects as go
 
     colours = [
@@ -196,7 +197,7 @@ def interval_chart(
             y=list(labels),
             mode="markers+text",
             marker={"color": colours, "size": 11},
-            text=[f"{d:+.3g}" for d in differences],
+            text=list(texts) if texts is not None else [f"{d:+.3g}" for d in differences],
             textposition="top center",
             error_x={
                 "type": "data",
@@ -212,9 +213,7 @@ def interval_chart(
     )
     figure.add_vline(x=0, line={"color": "#333333", "dash": "dash", "width": 1})
     figure.update_yaxes(autorange="reversed", automargin=True, type="category")
-    figure.update_xaxes(
-        title=both("处理组 − 对照组（95% 置信区间）", "treated − holdout (95% interval)", language)
-    )
+    figure.update_xaxes(title=both("处理组 − 对照组", "treated − holdout", language))
     return layout(figure, 90 + 40 * max(len(labels), 2), showlegend=False)
 
 

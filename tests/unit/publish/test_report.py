@@ -399,6 +399,7 @@ def test_act_sections_chart_outcomes_as_intervals_and_say_nothing_yet_without_ro
         [pytest.approx(0.05)],
         [pytest.approx(0.05)],
     )
+    assert list(point.text) == ["+7.0 pp"]
     assert list(revenue.data[0].marker.color) == ["#7F7F7F"]  # the interval includes 0
     assert outcomes.notes == [
         "挽回沉睡客户 (Win back sleepers) · 转化率 (conversion): 区间不含 0：处理组更高 the interval excludes 0: "
