@@ -199,12 +199,12 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
             chart,
             420,
             xaxis={
-                "title": both("预测流失风险（十分位均值）", "mean predicted churn risk (decile)", language),
+                "title": both("预测流失风险", "predicted churn risk", language),
                 "range": [0, 1],
                 "tickformat": ".0%",
             },
             yaxis={
-                "title": both("实际流失率", "observed churn rate", language),
+                "title": both("实际流失率", "observed churn", language),
                 "range": [0, 1],
                 "tickformat": ".0%",
             },
