@@ -96,10 +96,10 @@ def size_bars(
         figure = make_subplots(rows=2, cols=1, row_heights=[rows, 1.6], vertical_spacing=0.9 / (rows + 3))
         figure.add_trace(bar(labels, counts, colours), row=1, col=1)
         figure.add_trace(bar([apart[0]], [apart[1]], [NO_PURCHASE_COLOUR]), row=2, col=1)
-        figure.update_xaxes(range=[0, apart[1] * 1.35 or 1], tickformat=",d", row=2, col=1)
+        figure.update_xaxes(range=[0, apart[1] * 1.5 or 1], tickformat=",d", row=2, col=1)
     figure.update_yaxes(autorange="reversed", automargin=True, type="category")
     figure.update_xaxes(
-        range=[0, max(counts, default=0) * 1.35 or 1], tickformat=",d", selector={"anchor": "y"}
+        range=[0, max(counts, default=0) * 1.5 or 1], tickformat=",d", selector={"anchor": "y"}
     )
     figure.update_xaxes(title=both("客户数", "customers", language), selector=-1)
     figure = layout(figure, 70 + BAR_HEIGHT * max(len(labels), 2) + (90 if apart else 0), showlegend=False)
