@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from tasks.shared.warehouse import Warehouse
 
 # Colours that carry meaning: risk red to green; other schemes take a qualitative palette.
+LONG_LABEL = 28  # characters
 FIXED_COLOURS = {"risk": {"high": "#E45756", "medium": "#F58518", "low": "#54A24B"}}
 # the columns of sql/published/segment_size_trend.sql, in order
 SIZE_COLUMNS = ("as_of", "scheme", "segment", "label_zh", "label_en", "no_purchase", "customers")
@@ -513,11 +514,13 @@ def scheme_sections(data: dict[str, Any]) -> list[Section]:
             language,
             apart=(segment_label(never[0], language), never[0]["customers"]) if never else None,
         )
+        # long labels (cluster names) leave half a page too little room for the bars: the whole width
+        wide = max((len(name) for name in names.values()), default=0) > LONG_LABEL
         section.charts.append(
             (
                 both("今日规模（人数与占全部客户比例）", "size today (customers, share of all)", language),
                 sizes,
-                False,
+                wide,
             )
         )
         if scheme == "rules":
@@ -557,7 +560,7 @@ def scheme_sections(data: dict[str, Any]) -> list[Section]:
                         [count.get((k, "exited"), 0) for k in segments],
                         language,
                     ),
-                    False,
+                    wide,
                 )
             )
         by_day = {(str(r["as_of"]), r["segment"]): r["customers"] for r in history}

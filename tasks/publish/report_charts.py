@@ -29,6 +29,7 @@ T10 = (
 NO_PURCHASE_COLOUR = "#9E9E9E"
 ENTERED, EXITED = "#54A24B", "#E45756"
 BAR_HEIGHT = 26
+LABEL_ROOM = 110  # px right of the plot for "12,345 (67.8%)"
 
 
 def palette(n: int) -> list[str]:
@@ -103,6 +104,7 @@ def size_bars(
     )
     figure.update_xaxes(title=both("客户数", "customers", language), selector=-1)
     figure = layout(figure, 70 + BAR_HEIGHT * max(len(labels), 2) + (90 if apart else 0), showlegend=False)
+    figure.update_layout(margin_r=LABEL_ROOM)  # the value labels of the longest bars draw in the margin
     return (
         figure if labels or apart else empty(figure, both("今日无客户", "no customers on this day", language))
     )
@@ -145,6 +147,7 @@ def change_bars(
         figure,
         90 + BAR_HEIGHT * max(len(labels), 2),
         barmode="relative",
+        margin={"t": 30, "l": 10, "r": 60, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
     )
     return figure if labels else empty(figure, both("无变化", "no changes", language))
