@@ -2,10 +2,12 @@
 
 Runs extract, dedupe, features, predict and segment on a sample folder (`python -m sampledata`), then
 act.segment_memberships and tasks.act.lookalike.build_lookalikes for the configured lookalikes and any
-extra seeds, and prints act.lookalike_evaluation as plain text: per top share, the share of the hidden
-seed members found (found), the most a ranking could find there (best: the top x% may hold fewer
-customers than are hidden), a random pick (random = x), the RFM rule (most money, then most purchases)
-and the lift over random. A control seed of random customers should show a lift near 1.
+extra seeds, and prints act.lookalike_evaluation as plain text: per top share, the customers evaluated
+(customers: all of them up to tasks.act.lookalike.EVALUATION_CUSTOMERS, beyond it a seeded sample of that
+many, whose shares estimate the population's), the share of the hidden seed members found (found), the
+most a ranking could find there (best: the top x% may hold fewer customers than are hidden), a random
+pick (random = x), the RFM rule (most money, then most purchases) and the lift over random.
+A control seed of random customers should show a lift near 1.
 
 Every generated segment is a rule over the same features the model sees, so a recall near 1 says the
 model recovers the seed's definition, not that its lookalikes would convert like the seed.
@@ -57,20 +59,25 @@ def run_stages(wh: Warehouse, config: PipelineConfig, as_of: date) -> None:
 
 def control_rows(wh: Warehouse, as_of: date) -> list[dict]:
     """The evaluation of a seed of random customers: what finding nothing looks like."""
-    inputs = wh.frame(wh.model_sql("act/lookalike_inputs"), {"as_of": as_of}).sort("customer_id")
+    inputs = wh.frame(wh.model_sql("act/lookalike_inputs"), {"as_of": as_of})  # ordered by customer_id
     rng = np.random.default_rng(CONTROL_STATE)
     seed = pl.Series(rng.random(inputs.height) < CONTROL_SHARE)
     return [{"lookalike": "control", **row} for row in evaluate_lookalike(inputs, seed)]
 
 
 def best_share(customers: int, seed_size: int, hidden: int, top_share: float) -> float:
-    """The most a ranking can find: the top x% of the customers outside the training seed, over the hidden."""
+    """The most a ranking can find: the top x% of the customers outside the training seed, over the hidden.
+
+    customers, seed_size and hidden are the evaluation's own (a sample of the customers beyond
+    tasks.act.lookalike.EVALUATION_CUSTOMERS).
+    """
     return min(1.0, top_count(top_share, customers - (seed_size - hidden)) / hidden)
 
 
 COLUMNS = (
     "lookalike",
     "seed",
+    "customers",
     "seed_size",
     "hidden",
     "top_share",
@@ -85,12 +92,11 @@ COLUMNS = (
 def figures(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: date) -> tuple[list[dict], pl.DataFrame]:
     """Build the lookalikes (summaries) and their evaluation with the control seed's, one row per top share."""
     summaries = build_lookalikes(wh, lookalikes, as_of)
-    customers = wh.count("features.customer_features")
     seeds = {lookalike.name: lookalike.seed for lookalike in lookalikes} | {"control": "random 10%"}
     rows = wh.dicts("select * from act.lookalike_evaluation") + control_rows(wh, as_of)
     for row in rows:
         row["seed"] = seeds[row["lookalike"]]
-        row["best_share"] = best_share(customers, row["seed_size"], row["hidden"], row["top_share"])
+        row["best_share"] = best_share(row["customers"], row["seed_size"], row["hidden"], row["top_share"])
     return summaries, pl.DataFrame([{column: row[column] for column in COLUMNS} for row in rows])
 
 

@@ -72,3 +72,14 @@ def test_counts_and_money_are_log1p_days_count_from_as_of_and_nulls_stay_null() 
     assert rows["C3"]["payer"] == 0.0
     assert rows["C3"]["log_sessions_total"] == 0.0
     assert rows["C3"]["tenure_days"] == 3.0
+
+
+def test_rows_come_ordered_by_customer_id() -> None:
+    # the model's seeded samples and folds follow row order: it must not depend on how the table was written
+    row = (None, None, None, 0, 0, 0, 0, 0, 0, 0, 0.0, 0, None, 0, None, AS_OF)
+    with Warehouse(":memory:") as wh:
+        create(
+            wh, "features.customer_features", FEATURES, [(name, *row) for name in ("C3", "C10", "C1", "C2")]
+        )
+        ids = [row["customer_id"] for row in wh.select("act/lookalike_inputs", {"as_of": AS_OF})]
+    assert ids == ["C1", "C10", "C2", "C3"]

@@ -10,6 +10,7 @@ from threadpoolctl import threadpool_limits
 
 from tasks.act.lookalike import (
     MIN_SEED,
+    _sample,
     audience,
     build_lookalikes,
     evaluate_lookalike,
@@ -67,7 +68,7 @@ def first(count: int, customers: int = CUSTOMERS) -> pl.Series:
 def test_hidden_seed_members_rank_in_the_top_tenth_three_times_more_than_at_random() -> None:
     rows = evaluate_lookalike(planted(), first(SEEDED))
     assert [row["top_share"] for row in rows] == [0.05, 0.10, 0.20]
-    assert {(row["seed_size"], row["hidden"]) for row in rows} == {(SEEDED, 30)}
+    assert {(row["customers"], row["seed_size"], row["hidden"]) for row in rows} == {(CUSTOMERS, SEEDED, 30)}
     assert [row["random_share"] for row in rows] == [0.05, 0.10, 0.20]
     at_10 = rows[1]
     # the acceptance criterion: recall at 10% at least 3x random
@@ -129,6 +130,39 @@ def test_two_runs_give_the_same_scores_and_evaluation() -> None:
     assert evaluate_lookalike(inputs, first(SEEDED), random_state=1) != evaluate_lookalike(
         inputs, first(SEEDED)
     )
+
+
+def test_the_models_sample_holds_seed_members_up_to_half_and_non_members_for_the_rest() -> None:
+    rare = np.arange(1000) < 300
+    rows = _sample(rare, 0, 200)
+    assert (rows.size, int(rare[rows].sum())) == (200, 100)
+    assert (np.diff(rows) > 0).all()
+    assert np.array_equal(rows, _sample(rare, 0, 200))
+    # non-members running short: the seed fills what they leave
+    common = np.arange(1000) < 950
+    assert int(common[_sample(common, 0, 200)].sum()) == 150
+    # a population that fits the sample is all of it
+    assert np.array_equal(_sample(rare, 0, 1000), np.arange(1000))
+
+
+def test_models_fitted_on_a_third_of_the_customers_still_find_the_latent_group() -> None:
+    scores = score_lookalike(planted(), first(SEEDED), sample_rows=1000)
+    assert scores["score"].null_count() == 0
+    chosen = scores.filter(audience(scores, 0.10))
+    assert chosen.height == 288
+    assert chosen["customer_id"].is_in([f"C{i:05d}" for i in range(SEEDED, GROUP)]).sum() >= 0.85 * (
+        GROUP - SEEDED
+    )
+    at_10 = evaluate_lookalike(planted(), first(SEEDED), sample_rows=1000)[1]
+    assert at_10["found_share"] >= 0.9
+
+
+def test_the_evaluation_of_many_customers_runs_on_a_seeded_sample_of_them() -> None:
+    rows = evaluate_lookalike(planted(), first(SEEDED), max_customers=2000)
+    # 2000 of the 3000 customers, 73 of the 120 seed members among them, a quarter of those hidden
+    assert {(row["customers"], row["seed_size"], row["hidden"]) for row in rows} == {(2000, 73, 18)}
+    assert rows[1]["found_share"] >= 3 * rows[1]["random_share"]
+    assert rows == evaluate_lookalike(planted(), first(SEEDED), max_customers=2000)
 
 
 @pytest.mark.parametrize(
@@ -244,6 +278,7 @@ def test_build_lookalikes_writes_the_scores_and_evaluation_of_each_lookalike() -
 
     assert evaluation.columns == [
         "lookalike",
+        "customers",
         "seed_size",
         "hidden",
         "top_share",
@@ -252,10 +287,10 @@ def test_build_lookalikes_writes_the_scores_and_evaluation_of_each_lookalike() -
         "rule_share",
         "lift",
     ]
-    assert evaluation.select("lookalike", "seed_size", "hidden", "top_share").rows() == [
-        ("high", 16, 4, 0.05),
-        ("high", 16, 4, 0.10),
-        ("high", 16, 4, 0.20),
+    assert evaluation.select("lookalike", "customers", "seed_size", "hidden", "top_share").rows() == [
+        ("high", 48, 16, 4, 0.05),
+        ("high", 48, 16, 4, 0.10),
+        ("high", 48, 16, 4, 0.20),
     ]
     assert summaries[0]["found_share_10"] == evaluation["found_share"][1]
 
