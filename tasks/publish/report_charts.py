@@ -147,9 +147,9 @@ def change_bars(
         figure,
         90 + BAR_HEIGHT * max(len(labels), 2),
         barmode="relative",
-        margin={"t": 30, "l": 10, "r": 60, "b": 40},
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
     )
+    figure.update_layout(margin_r=60)  # room for the labels of the longest bars
     return figure if labels else empty(figure, both("无变化", "no changes", language))
 
 
