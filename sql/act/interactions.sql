@@ -1,10 +1,14 @@
--- Each customer's interest in each item (a game type or product category) as of a cutoff, SAR-style.
+-- Each customer's interest in each item (a game type or product category) as of a day, SAR-style.
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
--- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $session_types (list of event_type),
--- $half_life_days (double), $purchase_weight (double: what one purchase counts for, a play counting 1).
+-- Parameters: $as_of (date), $cutoff (exclusive end of the rows read: the end of the as_of day, or a later
+-- instant), $session_types (list of event_type), $half_life_days (double), $purchase_weight (double: what
+-- one purchase counts for, a play counting 1).
 -- An interaction is a session event with a category, or a paid purchase (positive amount, not failed,
 -- pending, refunded or cancelled) with a category. Each weighs 2^(-age / $half_life_days), age being
 -- whole local days before as_of (0 on the as_of day); affinity is their sum. Only rows before $cutoff.
+-- Rows after the as_of day (when $cutoff is later: a time-split evaluation reads its fit and its truth in
+-- one pass) count only for first_date: an item first had after as_of has affinity 0, no plays or
+-- purchases and no last_date.
 with events as (
     select * from core.events
 ),
@@ -60,11 +64,15 @@ final as (
     select
         customer_id,
         item,
-        sum(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double)) as affinity,
-        count(*) filter (where not purchase) as plays,
-        count(*) filter (where purchase) as purchases,
+        coalesce(
+            sum(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double))
+                filter (where interaction_date <= $as_of::date),
+            0
+        ) as affinity,
+        count(*) filter (where not purchase and interaction_date <= $as_of::date) as plays,
+        count(*) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,
-        max(interaction_date) as last_date
+        max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date
     from interactions
     group by customer_id, item
 )

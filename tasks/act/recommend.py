@@ -21,6 +21,8 @@ SIMILARITIES = ("jaccard", "lift", "cooccurrence")
 SEGMENTS = "segments.customer_segments"
 SOURCES = ("similar", "popular_in_segment", "popular")
 MODEL, BASELINE = "item_similarity", "popularity"
+# The evaluation scores at most this many customers (a fixed sample): its figures are means over them.
+EVALUATION_USERS = 100_000
 
 
 def interaction_params(
@@ -39,41 +41,35 @@ def interaction_params(
 def fit(
     wh: Warehouse,
     config: RecommendationConfig,
-    session_types: list[str],
-    as_of: date,
+    interactions: str,
     customers: str,
     prefix: str,
 ) -> dict[str, str]:
-    """Build the temp tables a recommendation list is made from, as of a day; return them by placeholder.
+    """Build the temp tables a recommendation list is made from; return them by placeholder.
 
-    customers: a table of the customers to recommend to, with customer_id and rfm_segment.
+    interactions: a table of act/interactions as of the fit day. customers: a table of the customers to
+    recommend to, with customer_id and rfm_segment.
     """
     if config.similarity not in SIMILARITIES:  # the config allows no other; the SQL falls back to the count
         raise ValueError(f"similarity {config.similarity!r} is not one of {', '.join(SIMILARITIES)}")
     tables = {
-        "interactions": f"{prefix}_interactions",
+        "interactions": interactions,
         "similarity": f"{prefix}_similarity",
         "popular": f"{prefix}_popular",
         "customers": customers,
     }
     wh.build(
-        tables["interactions"],
-        "act/interactions",
-        interaction_params(wh, config, session_types, as_of),
-        temp=True,
-    )
-    wh.build(
         tables["similarity"],
         "act/item_similarity",
         {"similarity": config.similarity, "min_cooccurrence": config.min_cooccurrence},
         temp=True,
-        identifiers={"interactions": tables["interactions"]},
+        identifiers={"interactions": interactions},
     )
     wh.build(
         tables["popular"],
         "act/popular_items",
         temp=True,
-        identifiers={"interactions": tables["interactions"], "customers": customers},
+        identifiers={"interactions": interactions, "customers": customers},
     )
     return tables
 
@@ -104,7 +100,13 @@ def build_recommendations(
     if not wh.table_exists(SEGMENTS):
         raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
     with wh.transaction():
-        tables = fit(wh, config, session_types, as_of, SEGMENTS, "_recommend")
+        wh.build(
+            "_recommend_interactions",
+            "act/interactions",
+            interaction_params(wh, config, session_types, as_of),
+            temp=True,
+        )
+        tables = fit(wh, config, "_recommend_interactions", SEGMENTS, "_recommend")
         wh.build(
             "act.recommendations",
             "act/recommendations",
@@ -133,24 +135,41 @@ def evaluate_recommendations(
     """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
 
     Writes act.recommendation_evaluation, one row per model (item_similarity, popularity): model, k, users
-    (customers who took up at least one new item), precision, recall and ndcg at k, coverage. The
+    (customers who took up at least one new item, at most EVALUATION_USERS of them: a fixed sample of a
+    larger base; similarity and popularity are fitted on everyone), precision, recall and ndcg at k, coverage. The
     popularity baseline recommends the overall most popular items the customer has not had. Neither uses
     segments: those of the day would tell what happened in the window.
     """
     since = as_of - timedelta(days=config.evaluation_days)
     with wh.transaction():
+        # one pass over the events up to the end of as_of: the interactions as of since, and the items first
+        # had after it (the truth), told apart by first_date
         wh.build(
-            "_recommend_later_interactions",
+            "_recommend_split_interactions",
             "act/interactions",
-            interaction_params(wh, config, session_types, as_of),
+            {**interaction_params(wh, config, session_types, since), "cutoff": wh.cutoff(as_of)},
             temp=True,
         )
         wh.build(
-            "_recommend_truth",
+            "_recommend_fit_interactions",
+            "act/recommend_fit_interactions",
+            {"since": since},
+            temp=True,
+            identifiers={"interactions": "_recommend_split_interactions"},
+        )
+        wh.build(
+            "_recommend_all_truth",
             "act/recommendation_truth",
             {"since": since},
             temp=True,
-            identifiers={"interactions": "_recommend_later_interactions"},
+            identifiers={"interactions": "_recommend_split_interactions"},
+        )
+        wh.build(
+            "_recommend_truth",
+            "act/recommend_truth_sample",
+            {"users": EVALUATION_USERS},
+            temp=True,
+            identifiers={"truth": "_recommend_all_truth"},
         )
         wh.build(
             "_recommend_evaluated",
@@ -158,7 +177,7 @@ def evaluate_recommendations(
             temp=True,
             identifiers={"truth": "_recommend_truth"},
         )
-        tables = fit(wh, config, session_types, since, "_recommend_evaluated", "_recommend_fit")
+        tables = fit(wh, config, "_recommend_fit_interactions", "_recommend_evaluated", "_recommend_fit")
         for model, use_similarity in ((MODEL, True), (BASELINE, False)):
             wh.build(
                 f"_recommend_{model}",

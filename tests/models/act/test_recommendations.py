@@ -250,6 +250,68 @@ def test_truth_is_the_items_first_had_after_the_fit_day(wh: Warehouse) -> None:
     assert wh.rows("select * from act.truth order by 1, 2") == [("U1", "c"), ("U2", "a")]
 
 
+def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh: Warehouse) -> None:
+    """An evaluation reads its fit (as of 30 days ago) and its truth in one pass, up to the end of AS_OF."""
+    create(
+        wh,
+        "core.identity_map",
+        "source varchar, source_id varchar, customer_id varchar",
+        [("game", "g1", "C1")],
+    )
+    create(
+        wh,
+        "core.events",
+        "record_source varchar, record_id varchar, ts timestamptz, event_type varchar, category varchar, "
+        "duration_s double",
+        [
+            ("game", "g1", local(ago(40)), "session", "a", 60.0),
+            ("game", "g1", local(ago(1)), "session", "a", 60.0),  # after the fit day: not counted for a
+            ("game", "g1", local(ago(2)), "session", "b", 60.0),  # first had after the fit day
+            ("game", "g1", CUTOFF, "session", "c", 60.0),  # at the cutoff: not read
+        ],
+    )
+    create(
+        wh,
+        "core.transactions",
+        "record_source varchar, record_id varchar, ts timestamptz, amount decimal(18,2), status varchar, "
+        "category varchar",
+        [],
+    )
+    wh.build(
+        "act.interactions",
+        "act/interactions",
+        {
+            "as_of": ago(30),
+            "cutoff": CUTOFF,
+            "session_types": ["session"],
+            "half_life_days": 10.0,
+            "purchase_weight": 2.0,
+        },
+    )
+    assert wh.rows("select * from act.interactions order by item") == [
+        ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
+        ("C1", "b", 0.0, 0, 0, ago(2), None),
+    ]
+    wh.build(
+        "act.fit",
+        "act/recommend_fit_interactions",
+        {"since": ago(30)},
+        identifiers={"interactions": "act.interactions"},
+    )
+    assert wh.rows("select customer_id, item from act.fit") == [("C1", "a")]
+
+
+def test_the_truth_sample_keeps_all_items_of_the_customers_it_takes(wh: Warehouse) -> None:
+    rows = [("U1", "a"), ("U1", "b"), ("U2", "a"), ("U3", "c")]
+    create(wh, "truth", "customer_id varchar, item varchar", rows, temp=True)
+    wh.build("act.sample", "act/recommend_truth_sample", {"users": 2}, identifiers={"truth": "truth"})
+    sampled = wh.rows("select * from act.sample order by 1, 2")
+    assert len({customer for customer, _ in sampled}) == 2
+    assert sampled == [row for row in rows if row[0] in {customer for customer, _ in sampled}]
+    wh.build("act.sample", "act/recommend_truth_sample", {"users": 100}, identifiers={"truth": "truth"})
+    assert wh.rows("select * from act.sample order by 1, 2") == rows
+
+
 def test_metrics_at_k(wh: Warehouse) -> None:
     """k = 2. U1 hits at rank 1 of 2 relevant, U2 at rank 2 of 1, U3 has no list; U4 took up nothing."""
     create(
