@@ -337,11 +337,16 @@ def build_lookalikes(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: da
         seed = _seed_of(wh, inputs, lookalike.seed)
         summary = {
             "name": lookalike.name,
+            "label_zh": lookalike.label_zh,
+            "label_en": lookalike.label_en,
             "seed": lookalike.seed,
             "seed_size": int(seed.sum()),
             "audience": 0,
-            "found_share_10": None,
-            "lift_10": None,
+            "top_share": 0.10,  # the evaluation figures below are those of the top 10%
+            "found_share": None,
+            "random_share": None,
+            "rule_share": None,
+            "lift": None,
             "reason": seed_problem(seed),
         }
         summaries.append(summary)
@@ -357,7 +362,7 @@ def build_lookalikes(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: da
         summary["audience"] = int(scored["in_audience"].sum())
         at_10 = next((row for row in evaluation if row["top_share"] == 0.10), None)
         if at_10 is not None:
-            summary["found_share_10"], summary["lift_10"] = at_10["found_share"], at_10["lift"]
+            summary |= {key: at_10[key] for key in ("found_share", "random_share", "rule_share", "lift")}
     with wh.transaction():
         wh.write_frame("act.lookalike_scores", pl.concat([pl.DataFrame(schema=SCORE_SCHEMA), *scores]))
         wh.write_frame("act.lookalike_evaluation", pl.DataFrame(evaluations, schema=EVALUATION_SCHEMA))

@@ -17,6 +17,18 @@ from tasks.shared.contracts import sha256_hex
 from tasks.shared.files import write_file
 from tasks.shared.warehouse import Warehouse
 
+# The columns of an outreach file (published/outreach_contacts.sql).
+OUTREACH_COLUMNS = {
+    "as_of": pl.Date,
+    "audience": pl.String,
+    "audience_zh": pl.String,
+    "audience_en": pl.String,
+    "priority": pl.Int32,
+    "customer_id": pl.String,
+    "channel": pl.String,
+    "address": pl.String,
+    "recommended_items": pl.String,
+}
 # Channel -> the golden-record field its address is (mask_value masks it as that field).
 ADDRESS_FIELDS = {"email": "email", "sms": "phone", "in_game": "member_id", "wechat": "wechat_openid"}
 
@@ -25,6 +37,10 @@ def outreach_frame(
     wh: Warehouse, as_of: date, channel: str, member_sources: list[str], how: str = "raw"
 ) -> pl.DataFrame:
     """The as_of's outreach list of one channel, the address transformed as `how` says (raw, sha256, mask)."""
+    if not wh.scalar(
+        "select count(*) from published.outreach where as_of = ? and channel = ?", [as_of, channel]
+    ):
+        return pl.DataFrame(schema=OUTREACH_COLUMNS)  # nobody listed: the file has its header only
     sql = wh.model_sql(
         "published/outreach_contacts",
         fragments={

@@ -146,6 +146,11 @@ def publish_audiences(
         "published.audience_members": replace_day(wh, "published.audience_members", as_of, params),
         "published.campaign_outcomes": replace_day(wh, "published.campaign_outcomes", as_of, params),
     }
+    if not counts["published.audience_members"]:  # nobody to contact: no list, and no golden record needed
+        wh.ensure("ops/outreach")
+        wh.execute("delete from published.outreach where as_of = ?", [as_of])
+        counts["published.outreach"] = 0
+        return counts
     counts["published.outreach"] = replace_day(
         wh,
         "published.outreach",

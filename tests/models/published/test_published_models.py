@@ -186,6 +186,9 @@ def test_counts_receives_the_rows_of_each_published_table(wh: Warehouse) -> None
         "published.customer_segments": 3,
         "published.customer_tags": 26,
         "published.segment_changes": 18,
+        "published.audience_members": 0,  # the act stage did not run: no audience, no outreach, no outcome
+        "published.campaign_outcomes": 0,
+        "published.outreach": 0,
     }
 
 

@@ -292,7 +292,10 @@ def test_build_lookalikes_writes_the_scores_and_evaluation_of_each_lookalike() -
         ("high", 48, 16, 4, 0.10),
         ("high", 48, 16, 4, 0.20),
     ]
-    assert summaries[0]["found_share_10"] == evaluation["found_share"][1]
+    at_10 = evaluation.row(1, named=True)
+    assert {
+        k: summaries[0][k] for k in ("top_share", "found_share", "random_share", "rule_share", "lift")
+    } == {k: at_10[k] for k in ("top_share", "found_share", "random_share", "rule_share", "lift")}
 
 
 def test_build_lookalikes_without_any_lookalike_leaves_empty_tables() -> None:

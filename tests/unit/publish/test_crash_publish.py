@@ -93,8 +93,8 @@ def killed_while_preparing(wh: Warehouse, exports: Path, run_id: str, *, commit:
 def quiet_publish(monkeypatch: pytest.MonkeyPatch) -> None:
     """publish_day on hand-built segments: audits and reports are other tests' business."""
     monkeypatch.setattr(tasks.publish, "run_audits", lambda wh, as_of: None)
-    monkeypatch.setattr(tasks.publish, "render_markdown", lambda summary: "report\n")
-    monkeypatch.setattr(tasks.publish, "report_data", lambda wh, as_of, summary: {})
+    monkeypatch.setattr(tasks.publish, "render_markdown", lambda summary, language="zh": "report\n")
+    monkeypatch.setattr(tasks.publish, "report_data", lambda wh, as_of, summary, language="zh": {})
     monkeypatch.setattr(tasks.publish, "render_html", lambda data: "<html></html>")
 
 

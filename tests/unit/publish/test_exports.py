@@ -26,14 +26,14 @@ EXPORT_FILES = [
 
 
 EXPORTED_CSV = (
-    ",".join(SEGMENT_COLUMNS) + "\n"
+    ",".join([*SEGMENT_COLUMNS, "recommended_items"]) + "\n"
     "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
-    "high_frequency_players,高频玩家,0,big,大,,,,,,,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true\n"
+    "high_frequency_players,高频玩家,0,big,大,,,,,,,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true,\n"
     "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
-    ",,1,small,小,,,,,,,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false\n"
+    ",,1,small,小,,,,,,,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false,\n"
     "2026-03-31,C3,,,,,,,No Purchase,未购买客户,未购买客户,No Purchase,none,未消费,never_purchased,未付费,"
     '"high_intent_not_paying,high_frequency_players","高意向未付费,高频玩家",2,free,免费,,,,,,,,,0,0,0,2,2,2,斗地主,2026-03-28,'
-    "false\n"
+    "false,\n"
 )
 
 
