@@ -28,7 +28,8 @@ from tasks.publish.exports import (
     write_exports,
 )
 from tasks.publish.privacy import load_suppression
-from tasks.publish.report import render_html, render_markdown, report_data
+from tasks.publish.report import render_html, report_data
+from tasks.publish.report_markdown import render_markdown
 from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
 from tasks.shared.artifacts import record_counts

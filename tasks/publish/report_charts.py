@@ -6,6 +6,7 @@ customers without a purchase are drawn apart from the purchasers' segments.
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tasks.publish.labels import FONT_STACK, Language, both
@@ -278,3 +279,13 @@ def heatmap(
     figure.update_yaxes(automargin=True, type="category")
     figure.update_xaxes(type="category")
     return layout(figure, 120 + 40 * max(len(y), 3))
+
+
+@dataclass
+class Section:
+    """A headed part of the HTML report: sentences, charts (title, figure, full width?) and tables."""
+
+    heading: str
+    notes: list[str] = field(default_factory=list)
+    charts: list[tuple[str, "go.Figure", bool]] = field(default_factory=list)
+    tables: list[tuple[list[str], list[list[Any]]]] = field(default_factory=list)

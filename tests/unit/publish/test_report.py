@@ -8,8 +8,9 @@ from plotly.offline import get_plotlyjs
 
 from tasks.predict.summary import render_markdown as predict_markdown
 from tasks.publish.labels import FONT_STACK
-from tasks.publish.report import render_html, render_markdown, report_figures, report_sections
+from tasks.publish.report import render_html, report_figures, report_sections
 from tasks.publish.report_charts import NO_PURCHASE_COLOUR, palette
+from tasks.publish.report_markdown import render_markdown
 from tests.unit.predict.test_summary import PREDICT
 
 # a run summary as an older version wrote it: no predict stage, no act stage

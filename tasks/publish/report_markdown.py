@@ -1,0 +1,377 @@
+"""report.md: the run summary as Markdown, in the report's language (also the Prefect artifact and the CLI).
+
+zh puts Chinese first and English second, en the other way round. The act stage's tables (audiences,
+outcomes, lookalikes, recommendations) are built here once and shown by both report.md and report.html.
+"""
+
+from typing import Any
+
+from tasks.predict.summary import render_markdown as predict_markdown
+from tasks.publish.labels import METRICS, SCHEMES, Language, both, label
+from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
+
+RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# --- report.md ---------------------------------------------------------------------------------------
+
+
+def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
+    """Markdown report of a run summary (as built by the daily_refresh flow), in the report's language."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731 - a heading in both languages
+    extract = summary["extract"]
+    dedupe = summary["dedupe"]
+    segments = summary["segments"]
+    parts = [
+        f"# {b('客户分群', 'Customer segments')} {summary['as_of']}",
+        f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`",
+        f"## {b('数据来源', 'Sources')}",
+        _table(
+            [
+                b("来源", "source"),
+                b("类型", "kind"),
+                b("读取文件", "files read"),
+                b("读取行", "rows read"),
+                b("入库行", "staged"),
+                b("隔离行", "quarantined"),
+                b("重复删除", "duplicates dropped"),
+                b("状态", "status"),
+            ],
+            [
+                [
+                    s["source"],
+                    s["kind"],
+                    f"{s['files_loaded']}/{s['files']}",
+                    s["rows_read"],
+                    s["rows_staged"],
+                    s["rows_quarantined"],
+                    s["duplicates_dropped"],
+                    s["status"],
+                ]
+                for s in extract
+            ],
+        ),
+        f"## {b('客户', 'Customers')}",
+        _table(
+            [
+                b("客户记录", "customer records"),
+                b("去重后客户", "customers after dedupe"),
+                b("合并记录", "records merged"),
+                b("最大簇", "largest cluster"),
+                b("有购买", "with a purchase"),
+            ],
+            [
+                [
+                    dedupe["records"],
+                    dedupe["customers"],
+                    dedupe["merged_records"],
+                    dedupe["largest_cluster"],
+                    segments["scored"],
+                ]
+            ],
+        ),
+    ]
+    parts += _dedupe_notes(dedupe)
+    labels = {**RFM_ZH, **summary.get("segment_labels", {})}
+    parts += [
+        f"## {b('RFM 分群', 'RFM segments')}",
+        _table(
+            [b("分群", "segment"), b("客户数", "customers")],
+            [
+                [label(labels.get(name), name, language), count]
+                for name, count in segments["rfm_segments"].items()
+            ],
+        ),
+        f"## {b('聚类客群', 'Clusters')}",
+        _table([b("客群", "cluster"), b("客户数", "customers")], _cluster_rows(segments, language)),
+    ]
+    if summary.get("changes"):
+        parts += [
+            f"## {b('分群变化', 'Membership changes')}",
+            _table(
+                [b("方案", "scheme"), b("进入", "entered"), b("离开", "exited")],
+                [
+                    [label(*SCHEMES.get(k, (k, k)), language), v["entered"], v["exited"]]
+                    for k, v in summary["changes"].items()
+                ],
+            ),
+        ]
+    parts += _cluster_parts(segments.get("cluster_model") or {}, language)
+    parts += _stability_parts(segments.get("stability") or {}, language)
+    if summary.get("predict"):
+        parts.append(predict_markdown(summary["predict"]).rstrip("\n"))
+    parts += _act_markdown(summary.get("act") or {}, language)
+    if "publish" in summary:
+        parts += [
+            f"## {b('输出', 'Outputs')}",
+            f"{b('导出', 'Exports')}: `{summary['publish']['export_dir']}`",
+        ]
+        if "report_html" in summary["publish"]:
+            parts.append(f"{b('HTML 报告', 'HTML report')}: `{summary['publish']['report_html']}`")
+    return "\n\n".join(parts) + "\n"
+
+
+def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
+    """What dedupe did not do blindly: overshared keys, big clusters, unreadable values, chosen blocking."""
+    parts: list[str] = []
+    if dedupe["overshared_keys"]:
+        parts += [
+            "Keys shared by too many records (not used to match):",
+            *(f"- {k}" for k in dedupe["overshared_keys"]),
+        ]
+    if dedupe.get("suspicious_clusters"):
+        parts += [
+            f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",
+            *(f"- {c}" for c in dedupe["suspicious_clusters"]),
+        ]
+    if dedupe.get("unreadable_values"):
+        parts += [
+            "Match-column values the matcher could not read as their kind (compared as missing):",
+            *(f"- {name}: {count} records" for name, count in dedupe["unreadable_values"].items()),
+        ]
+    if dedupe.get("unused_comparisons"):
+        parts += [
+            "Configured comparisons without a value in any record (they add nothing): "
+            + ", ".join(dedupe["unused_comparisons"])
+        ]
+    if dedupe.get("blocking"):
+        chosen = [b for b in dedupe["blocking"] if b["chosen"]]
+        parts += [
+            f"Blocking rules chosen from the data ({len(chosen)} of {len(dedupe['blocking'])} candidates; "
+            f"{dedupe.get('candidate_pairs', 0):,} distinct candidate pairs compared):",
+            _table(["rule", "pairs counted"], [[b["rule"], b["pairs"]] for b in chosen]),
+        ]
+    return parts
+
+
+def _cluster_rows(segments: dict[str, Any], language: Language) -> list[list[Any]]:
+    """Cluster sizes by name (the clustering summary's names; the id alone only when a summary has none)."""
+    names = {
+        str(c["cluster_id"]): label(c["name_zh"], c["name_en"], language)
+        for c in (segments.get("cluster_model") or {}).get("clusters", [])
+    }
+    return [[names.get(str(k), str(k)), v] for k, v in segments["clusters"].items()]
+
+
+def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
+    """Cluster names and profiles, how k was chosen, and the decision tree that explains them."""
+    if not model.get("clusters"):
+        return []
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    scores = ", ".join(f"k={k}: {v}" for k, v in model["k_scores"].items())
+    return [
+        f"k = {model['k']} ({model['k_method']}{'; silhouette by k: ' + scores if scores else ''}), "
+        f"silhouette {model['silhouette']}",
+        _table(
+            [
+                "id",
+                b("名称", "name"),
+                b("客户数", "customers"),
+                b("新", "new"),
+                b("未活跃天数", "inactive days"),
+                b("订单", "orders"),
+                b("消费", "spend"),
+                b("90天会话", "sessions 90d"),
+            ],
+            [
+                [
+                    c["cluster_id"],
+                    label(c["name_zh"], c["name_en"], language),
+                    c["size"],
+                    b("新", "new") if c["new"] else "",
+                    c["inactive_days"],
+                    c["frequency"],
+                    c["monetary"],
+                    c["sessions_90d"],
+                ]
+                for c in model["clusters"]
+            ],
+        ),
+        f"### {b('决策树（深度 3）', 'Decision tree (depth 3)')}, fidelity {model['fidelity']:.1%}",
+        "```\n" + model["tree_rules"].rstrip() + "\n```",
+    ]
+
+
+def _stability_parts(stability: dict[str, Any], language: Language) -> list[str]:
+    """Stability against the previous published day: ARI and changed customers per scheme."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    if not stability.get("previous_as_of"):
+        return [
+            f"## {b('稳定性', 'Stability')}",
+            b("没有更早的发布日可比较。", "No earlier published day to compare with."),
+        ]
+    return [
+        f"## {b('稳定性', 'Stability')} {stability['previous_as_of']}",
+        _table(
+            [
+                b("方案", "scheme"),
+                "adjusted Rand index",
+                b("两日均有", "customers in both days"),
+                b("换群", "changed segment"),
+                b("规模变化", "size changes"),
+            ],
+            [
+                [
+                    s["scheme"],
+                    s["ari"],
+                    s["customers_compared"],
+                    s["changed"],
+                    ", ".join(f"{c['segment']} {c['change']:+d}" for c in s["size_changes"][:6]) or "none",
+                ]
+                for s in stability["schemes"]
+            ],
+        ),
+    ]
+
+
+# --- the act stage's results (render only what is there) ---------------------------------------------
+
+
+def metric_text(name: str, value: float | None) -> str:
+    """A metric value as read: rates in percent, money with two decimals."""
+    if value is None:
+        return "–"
+    return f"{value:,.2f}" if name == "revenue_per_member" else f"{value:.1%}"
+
+
+def difference_text(name: str, value: float | None) -> str:
+    """A difference of a metric: percentage points for rates."""
+    if value is None:
+        return "–"
+    return f"{value:+,.2f}" if name == "revenue_per_member" else f"{value * 100:+.1f} pp"
+
+
+def outcome_verdict(outcome: dict[str, Any], language: Language) -> str:
+    """Whether the 95% interval of the difference excludes 0, in words."""
+    low, high = outcome.get("ci_low"), outcome.get("ci_high")
+    if low is None or high is None:
+        return both("无置信区间", "no interval", language)
+    if low > 0:
+        return both("区间不含 0：处理组更高", "the interval excludes 0: treated is higher", language)
+    if high < 0:
+        return both("区间不含 0：处理组更低", "the interval excludes 0: treated is lower", language)
+    return both("区间包含 0：未见差异", "the interval includes 0: no difference shown", language)
+
+
+def act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The act stage's tables (headers, rows) by section key; a section without rows is left out."""
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    if act.get("audiences"):
+        tables["audiences"] = (
+            [b("受众", "audience"), b("分群", "segment"), b("成员", "members"), b("对照组", "holdout")]
+            + [b("名单", "listed"), b("进入", "entered"), b("离开", "exited")],
+            [
+                [label(a.get("label_zh"), a.get("label_en"), language), a.get("segment", "")]
+                + [f"{a.get(k) or 0:,}" for k in ("members", "holdout", "listed", "entered", "exited")]
+                for a in act["audiences"]
+            ],
+        )
+    if act.get("outcomes"):
+        tables["outcomes"] = (
+            [b("受众", "audience"), b("指标", "metric"), b("窗口", "window")]
+            + [b("处理组", "treated"), b("对照组", "holdout"), b("差异", "difference")]
+            + [b("95% 区间", "95% interval"), b("结论", "verdict")],
+            [
+                [
+                    label(o.get("label_zh"), o.get("label_en"), language),
+                    label(*METRICS.get(o["metric"], (o["metric"], o["metric"])), language),
+                    f"{o.get('entries_from')} – {o.get('entries_to')} (+{o.get('window_days')}d)",
+                    f"{metric_text(o['metric'], o.get('treated_value'))} (n={o.get('treated') or 0:,})",
+                    f"{metric_text(o['metric'], o.get('holdout_value'))} (n={o.get('holdout') or 0:,})",
+                    difference_text(o["metric"], o.get("difference")),
+                    f"[{difference_text(o['metric'], o.get('ci_low'))}, {difference_text(o['metric'], o.get('ci_high'))}]",
+                    outcome_verdict(o, language),
+                ]
+                for o in act["outcomes"]
+            ],
+        )
+    if act.get("lookalikes"):
+        tables["lookalikes"] = (
+            [b("相似人群", "lookalike"), b("种子", "seed"), b("种子人数", "seed size"), b("受众", "audience")]
+            + [b("模型前列命中", "found in top"), b("随机", "random"), b("规则", "rule")]
+            + [b("前列比例", "top share"), b("说明", "reason")],
+            [
+                [
+                    label(x.get("label_zh"), x.get("label_en"), language) or x.get("name", ""),
+                    x.get("seed", ""),
+                    f"{x.get('seed_size') or 0:,}",
+                    x.get("audience", ""),
+                ]
+                + [
+                    metric_text("share", x.get(k))
+                    for k in ("found_share", "random_share", "rule_share", "top_share")
+                ]
+                + [x.get("reason") or ""]
+                for x in act["lookalikes"]
+            ],
+        )
+    recommendations = act.get("recommendations") or {}
+    if recommendations.get("evaluation"):
+        tables["recommendations"] = (
+            [
+                b("模型", "model"),
+                "k",
+                b("用户", "users"),
+                "precision",
+                "recall",
+                "NDCG",
+                b("覆盖率", "coverage"),
+            ],
+            [
+                [e["model"], e["k"], f"{e.get('users') or 0:,}"]
+                + [f"{e.get(k) or 0:.3f}" for k in ("precision", "recall", "ndcg")]
+                + [metric_text("share", e.get("coverage"))]
+                for e in recommendations["evaluation"]
+            ],
+        )
+    return tables
+
+
+ACT_HEADINGS: dict[str, tuple[str, str]] = {
+    "audiences": ("营销受众与对照组", "Audiences and holdouts"),
+    "outcomes": ("活动效果", "Campaign outcomes"),
+    "lookalikes": ("相似人群", "Lookalike audiences"),
+    "recommendations": ("个性化推荐", "Recommendations"),
+}
+NOTHING_YET = ("暂无数据", "nothing yet")
+
+
+def recommendation_line(recommendations: dict[str, Any], language: Language) -> str:
+    """Who got recommendations, from which source, and why not when no one did."""
+    if not recommendations:
+        return both(*NOTHING_YET, language)
+    sources = ", ".join(f"{k} {v:,}" for k, v in (recommendations.get("by_source") or {}).items())
+    line = both("获推荐客户", "customers with recommendations", language) + (
+        f": {recommendations.get('customers') or 0:,}"
+        f" ({metric_text('share', recommendations.get('coverage'))}){'; ' + sources if sources else ''}"
+    )
+    if recommendations.get("reason"):
+        line += f" — {recommendations['reason']}"
+    return line
+
+
+def _act_markdown(act: dict[str, Any], language: Language) -> list[str]:
+    """The act stage's sections of report.md; each says there is nothing yet when it has no rows."""
+    if not act:
+        return []
+    tables = act_tables(act, language)
+    parts: list[str] = []
+    for key, (zh, en) in ACT_HEADINGS.items():
+        parts.append(f"## {both(zh, en, language)}")
+        if key == "recommendations":
+            parts.append(recommendation_line(act.get("recommendations") or {}, language))
+        if key in tables:
+            parts.append(_table(*tables[key]))
+        elif key != "recommendations":
+            parts.append(both(*NOTHING_YET, language))
+    return parts
+
+
+# --- the HTML report's data --------------------------------------------------------------------------
