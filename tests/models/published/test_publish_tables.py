@@ -32,7 +32,11 @@ def test_publish_tables_replaces_the_same_as_of_and_adds_another(wh: Warehouse) 
         (day1, "C2", "Lost", 1, "run-2"),
         (day1, "C3", "No Purchase", 2, "run-2"),
     ]
-    assert columns_of(wh, "published", "customer_segments") == [*SEGMENT_COLUMNS, "recommended_items", "run_id"]
+    assert columns_of(wh, "published", "customer_segments") == [
+        *SEGMENT_COLUMNS,
+        "recommended_items",
+        "run_id",
+    ]
 
     build_segments(wh, day2)
     assert publish_tables(wh, day2, "run-3", "hash-b") == 3  # another day is added
