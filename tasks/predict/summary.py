@@ -5,6 +5,7 @@ back from JSON renders the same.
 """
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -19,6 +20,8 @@ from tasks.predict.backtest import (
 )
 
 TOP_FEATURES = 8
+# A heading of this summary: "### Backtest (回测)", the English first.
+HEADING = re.compile(r"^(?P<level>#+) (?P<en>[^(]+?) \((?P<zh>[^)]*[\u4e00-\u9fff][^)]*)\)$")
 TIERS = {"high": "高", "medium": "中", "low": "低"}
 MODEL_ZH = {
     CLASSIFIER: "梯度提升",
@@ -353,14 +356,30 @@ def _importances(predict: dict[str, Any]) -> list[str]:
     ]
 
 
-def render_markdown(predict: dict[str, Any]) -> str:
-    """The predict run summary (asdict(PredictResult)) as a Markdown section: models, backtests, tiers."""
+def chinese_first(line: str) -> str:
+    """A heading `## English (中文)` as `## 中文 English`; any other line as it is."""
+    match = HEADING.match(line)
+    return f"{match['level']} {match['zh']} {match['en']}" if match else line
+
+
+def render_markdown(predict: dict[str, Any], language: str = "en") -> str:
+    """The predict run summary (asdict(PredictResult)) as a Markdown section: models, backtests, tiers.
+
+    language "zh" puts the Chinese of each heading first (the report's zh language), "en" English first.
+    """
+    lines = _sections(predict)
+    if language == "zh":
+        lines = [chinese_first(line) for line in lines]
+    return "\n".join(lines) + "\n"
+
+
+def _sections(predict: dict[str, Any]) -> list[str]:
     lines = ["## Churn risk and future value (流失风险与价值)", "", *_definition(predict)]
     if predict.get("note"):
         lines += ["", f"Note: {predict['note']}."]
     predicted = predict.get("customers") or predict.get("payers") or predict.get("churn_model")
     if not (predicted or predict.get("backtest") or predict.get("skipped")):
-        return "\n".join(lines) + "\n"
+        return lines
     lines += [
         "",
         f"Scored: {predict.get('customers', 0):,} customers for churn risk (流失风险); "
@@ -378,4 +397,4 @@ def render_markdown(predict: dict[str, Any]) -> str:
     if importances:
         lines += ["", *importances]
     lines += ["", "### How to read (阅读说明)", "", HOW_TO_READ]
-    return "\n".join(lines) + "\n"
+    return lines

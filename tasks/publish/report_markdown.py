@@ -105,7 +105,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
     parts += _cluster_parts(segments.get("cluster_model") or {}, language)
     parts += _stability_parts(segments.get("stability") or {}, language)
     if summary.get("predict"):
-        parts.append(predict_markdown(summary["predict"]).rstrip("\n"))
+        parts.append(predict_markdown(summary["predict"], language).rstrip("\n"))
     parts += _act_markdown(summary.get("act") or {}, language)
     if "publish" in summary:
         parts += [

@@ -339,3 +339,20 @@ def test_a_bgnbd_without_gamma_gamma_and_a_metric_that_is_not_finite() -> None:
         "no predicted value on this day." in lines
     )
     assert "| bgnbd_gamma_gamma | BG/NBD × Gamma-Gamma | 62.71 | – | 37.8% |" in lines
+
+
+def test_chinese_first_puts_the_chinese_of_every_heading_first_and_leaves_the_text() -> None:
+    english = render_markdown(PREDICT)
+    chinese = render_markdown(PREDICT, "zh")
+    headings = [line for line in chinese.splitlines() if line.startswith("#")]
+    assert headings == [
+        "## 流失风险与价值 Churn risk and future value",
+        "### 流失模型 Churn model",
+        "### 回测 Backtest",
+        "### 风险等级 Risk tiers",
+        "### 购买频率与价值模型 Purchases and value: BG/NBD and Gamma-Gamma",
+        "### 特征重要性 What drives the churn classifier",
+        "### 阅读说明 How to read",
+    ]
+    body = [line for line in english.splitlines() if not line.startswith("#")]
+    assert [line for line in chinese.splitlines() if not line.startswith("#")] == body

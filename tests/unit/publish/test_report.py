@@ -276,9 +276,11 @@ def test_report_md_names_the_clusters() -> None:
 
 def test_the_predict_section_comes_before_the_outputs() -> None:
     text = render_markdown({**SUMMARY, "predict": PREDICT})
-    section = predict_markdown(PREDICT)
+    section = predict_markdown(PREDICT, "zh")
     assert f"\n\n{section}\n## 输出 Outputs\n\n导出 Exports: `/data/exports/2026-11-30`\n" in text
-    assert text.count("## Churn risk and future value (流失风险与价值)") == 1
+    assert text.count("## 流失风险与价值 Churn risk and future value") == 1
+    english = render_markdown({**SUMMARY, "predict": PREDICT}, "en")
+    assert english.count("## Churn risk and future value (流失风险与价值)") == 1
 
 
 def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwise() -> None:
