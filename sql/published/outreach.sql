@@ -4,9 +4,10 @@
 -- Parameters: $as_of, $run_id, $window_days (act.offer_window_days), $member_sources (customers sources, in
 -- config order: the in-game id is the customer's record id in the first one that has it).
 -- Filled in: people (marketing_people.sql: consent given, not suppressed), member_ids (member_ids.sql).
--- Rules, in order: a customer's audience of the day is the one with the highest priority (then the
--- one listed first in the config) among those they are in; held out of it, they are listed nowhere
--- (a contact from another audience would spoil the comparison); offered anything on a published day
+-- Rules, in order: held out of any audience they are in that day, a customer is listed nowhere (a
+-- contact from another audience would spoil that audience's comparison); otherwise their audience of
+-- the day is the one with the highest priority (then the one listed first in the config) among those
+-- they are in; offered anything on a published day
 -- within the last $window_days - 1 days, they are not listed again; the channel is the first of the
 -- audience's channels with an address (email, phone, in-game id; wechat needs a wechat_openid field
 -- and has none yet).
@@ -63,7 +64,7 @@ addressable as (
     join people using (customer_id)
     join channels using (audience)
     left join member_ids using (customer_id)
-    where not chosen.holdout
+    where chosen.customer_id not in (select customer_id from members where holdout)
         and chosen.customer_id not in (select customer_id from earlier_offers)
         and case channels.channel
             when 'email' then people.email is not null

@@ -55,8 +55,9 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
                         interval_chart(
                             [label(o.get("label_zh"), o.get("label_en"), language) for o in rows],
                             [float(o["difference"]) for o in rows],
-                            [float(o.get("ci_low", o["difference"])) for o in rows],
-                            [float(o.get("ci_high", o["difference"])) for o in rows],
+                            # no interval (fewer than two entries on a side): a point without bars
+                            [float(_or(o.get("ci_low"), o["difference"])) for o in rows],
+                            [float(_or(o.get("ci_high"), o["difference"])) for o in rows],
                             language,
                             [difference_text(metric, o["difference"]) for o in rows],
                         ),
@@ -125,3 +126,7 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
             section.notes.append(both(*NOTHING_YET, language))
         sections.append(section)
     return sections
+
+
+def _or(value: Any, fallback: Any) -> Any:
+    return fallback if value is None else value

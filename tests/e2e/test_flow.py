@@ -5,6 +5,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -87,7 +88,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "rfm_segment",
             "rfm_segment_zh",
         ]
-        + [f"c{i}" for i in range(28)],
+        + [f"c{i}" for i in range(29)],
         orient="row",
     )
     got = {
@@ -190,9 +191,16 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
         "customer_segments.csv",
         "customer_segments.parquet",
         "manifest.json",
+        "outreach",
+        "recommendations.csv",
         "report.html",
         "report.md",
         "segment_sizes.csv",
+    ]
+    assert sorted(p.name for p in (export_dir / "outreach").iterdir()) == [
+        "email.csv",
+        "in_game.csv",
+        "sms.csv",
     ]
     import json
 
@@ -206,8 +214,23 @@ def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, m
     assert (
         (export_dir / "report.md")
         .read_text(encoding="utf-8")
-        .startswith(f"# Customer segments as of {SAMPLE_END}")
+        .startswith(f"# 客户分群 Customer segments {SAMPLE_END}")
     )
+    with duckdb.connect(str(config.warehouse_path), read_only=True) as con:
+        listed = dict(
+            con.execute(
+                "select channel, count(*) from published.outreach where as_of = ? group by all", [SAMPLE_END]
+            ).fetchall()
+        )
+        held_out_listed = con.execute(
+            "select count(*) from published.outreach join published.audience_members using (as_of, customer_id) "
+            "where as_of = ? and holdout",
+            [SAMPLE_END],
+        ).fetchone()[0]
+    files = {c: pl.read_csv(export_dir / "outreach" / f"{c}.csv").height for c in ("email", "in_game", "sms")}
+    assert files == {c: listed.get(c, 0) for c in files}
+    assert sum(files.values()) > 0
+    assert held_out_listed == 0
     assert oct(config.warehouse_path.stat().st_mode & 0o777) == "0o600"
 
 

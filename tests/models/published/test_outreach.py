@@ -46,6 +46,7 @@ PEOPLE = {
     "F": (True, "f@x.cn", "+8613900000006"),  # held out of rescue: listed nowhere, though also in vip
     "G": (True, "g@x.cn", "+8613900000007"),  # offered 3 days ago: not again within the window
     "H": (True, None, None),  # vip without any address: the member id is missing
+    "I": (True, "i@x.cn", "+8613900000009"),  # in rescue, held out of vip (lower priority): listed nowhere
 }
 
 
@@ -87,6 +88,8 @@ def world(wh: Warehouse, day: date) -> None:
         ("vip", "F", False),
         ("rescue", "G", False),
         ("vip", "H", False),
+        ("rescue", "I", False),
+        ("vip", "I", True),
     ]
     wh.con.executemany(
         "insert into published.audience_members values (?, ?, ?, ?, ?, 'r')",
@@ -135,7 +138,7 @@ def test_holdouts_never_reach_a_marketing_destination(wh: Warehouse) -> None:
         name="crm_sync", kind="files", purpose="marketing", fields=["customer_id"]
     )
     marketing = destination_frame(wh, destination, DAY, [])
-    # not D (no consent), E (suppressed) or F (held out)
+    # not D (no consent), E (suppressed), F or I (held out)
     assert sorted(marketing["customer_id"].to_list()) == ["A", "B", "C", "G", "H"]
     analytics = DestinationConfig(name="bi", kind="files", purpose="analytics", fields=["customer_id"])
     assert sorted(destination_frame(wh, analytics, DAY, [])["customer_id"].to_list()) == sorted(PEOPLE)

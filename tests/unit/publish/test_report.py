@@ -445,3 +445,19 @@ def test_the_html_is_self_contained_and_declares_the_cjk_fonts() -> None:
     assert '"Noto Sans CJK SC"' in page and "Microsoft YaHei" in page
     assert "<h2>活动效果 Campaign outcomes</h2>" in page
     assert render_html({**DATA, "language": "en"}).startswith('<!DOCTYPE html>\n<html lang="en">')
+
+
+def test_an_outcome_without_an_interval_is_a_point_without_bars_and_says_so() -> None:
+    """One held-out entry: a difference, no variance on that side, so no interval (as published)."""
+    single = {**ACT["outcomes"][0], "holdout": 1, "holdout_value": 0.0, "difference": 0.12}
+    single |= {"ci_low": None, "ci_high": None}
+    act = {**ACT, "outcomes": [single]}
+    sections = {s.heading: s for s in report_sections({**DATA, "act": act})}
+    outcomes = sections["活动效果 Campaign outcomes"]
+    point = outcomes.charts[0][1].data[0]
+    assert (list(point.x), list(point.error_x.array), list(point.error_x.arrayminus)) == (
+        [0.12],
+        [0.0],
+        [0.0],
+    )
+    assert "[–, –]" in render_markdown({**SUMMARY, "act": act})
