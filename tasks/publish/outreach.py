@@ -2,9 +2,11 @@
 
 published.outreach holds who was offered what (no address); the files join the address from the golden
 record when they are written, consent and suppression checked again, and transform it as act.outreach_address
-says. recommendations.csv lists every customer's recommended items.
+says (sha256 by default, like every personal field of an export).
+recommendations.csv lists every customer's recommended items.
 """
 
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import polars as pl
 from tasks.publish.destinations import people_sql
 from tasks.publish.privacy import mask_value
 from tasks.shared.config import ActConfig
-from tasks.shared.contracts import sha256_hex
+from tasks.shared.contracts import PII_FIELDS, sha256_hex
 from tasks.shared.files import write_file
 from tasks.shared.warehouse import Warehouse
 
@@ -34,9 +36,15 @@ ADDRESS_FIELDS = {"email": "email", "sms": "phone", "in_game": "member_id", "wec
 
 
 def outreach_frame(
-    wh: Warehouse, as_of: date, channel: str, member_sources: list[str], how: str = "raw"
+    wh: Warehouse,
+    as_of: date,
+    channel: str,
+    member_sources: list[str],
+    how: str = "raw",
+    pii: Sequence[str] = PII_FIELDS,
 ) -> pl.DataFrame:
-    """The as_of's outreach list of one channel, the address transformed as `how` says (raw, sha256, mask)."""
+    """The as_of's outreach list of one channel, the address transformed as `how` says (raw, sha256, mask)
+    when its field is personal data (pii); an in-game id is not, and leaves as it is."""
     if not wh.scalar(
         "select count(*) from published.outreach where as_of = ? and channel = ?", [as_of, channel]
     ):
@@ -50,6 +58,8 @@ def outreach_frame(
     )
     frame = wh.frame(sql, {"as_of": as_of, "channel": channel, "member_sources": member_sources})
     field = ADDRESS_FIELDS[channel]
+    if field not in pii:
+        return frame
     if how == "sha256":
         address = pl.col("address").map_elements(sha256_hex, return_dtype=pl.String)
     elif how == "mask":
@@ -60,7 +70,12 @@ def outreach_frame(
 
 
 def write_outreach_files(
-    wh: Warehouse, folder: Path, as_of: date, act: ActConfig, member_sources: list[str]
+    wh: Warehouse,
+    folder: Path,
+    as_of: date,
+    act: ActConfig,
+    member_sources: list[str],
+    pii: Sequence[str] = PII_FIELDS,
 ) -> dict[str, int]:
     """outreach/<channel>.csv for every channel an audience uses, and recommendations.csv; return file -> rows."""
     written: dict[str, int] = {}
@@ -69,7 +84,7 @@ def write_outreach_files(
         target = folder / "outreach"
         target.mkdir(mode=0o700, exist_ok=True)
         for channel in channels:
-            frame = outreach_frame(wh, as_of, channel, member_sources, act.outreach_address)
+            frame = outreach_frame(wh, as_of, channel, member_sources, act.outreach_address, pii)
             write_file(frame, target / f"{channel}.csv")
             written[f"outreach/{channel}.csv"] = frame.height
     if act.enabled and act.recommendations.enabled:

@@ -143,9 +143,9 @@ def test_two_days_publish_every_scheme_clusters_tags_and_stability(
     assert changes == {scheme: changed for scheme, _, _, changed in expected if changed}
 
     report = Path(second["publish"]["report"]).read_text(encoding="utf-8")
-    assert f"### Decision tree (depth 3), fidelity {model['fidelity']:.1%} of customers" in report
+    assert f"### 决策树（深度 3） Decision tree (depth 3), fidelity {model['fidelity']:.1%}\n" in report
     assert model["tree_rules"].splitlines()[0] in report
-    assert f"## Stability since {DAY1}" in report
+    assert f"## 稳定性 Stability {DAY1}" in report
     assert f"| cluster | {dict((s, a) for s, a, _, _ in expected)['cluster']} |" in report
 
     # the customer 360 profile, read-only from the command line

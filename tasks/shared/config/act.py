@@ -205,9 +205,10 @@ class ActConfig(BaseModel):
         description="Entries into an audience up to this many days before as_of are measured (windows that have ended).",
     )
     outreach_address: Literal["raw", "sha256", "mask"] = Field(
-        default="raw",
-        description="How the address leaves in the outreach files: raw (to send to), sha256 (ad platforms' "
-        "hashed audiences) or mask (138****8000, to check a list by eye).",
+        default="sha256",
+        description="How an address that is personal data (privacy.pii_fields: email, phone) leaves in the "
+        "outreach files: sha256 (hashed audiences of ad platforms; the default, like every export), raw (to "
+        "send to yourself) or mask (138****8000, to check a list by eye). In-game ids leave as they are.",
     )
     lookalikes: list[LookalikeConfig] = Field(
         default_factory=lambda: list(DEFAULT_LOOKALIKES), description="Lookalike audiences to build."
