@@ -348,9 +348,19 @@ def recommendation_line(recommendations: dict[str, Any], language: Language) -> 
     if not recommendations:
         return both(*NOTHING_YET, language)
     sources = ", ".join(f"{k} {v:,}" for k, v in (recommendations.get("by_source") or {}).items())
+    coverage = recommendations.get("coverage")
     line = both("获推荐客户", "customers with recommendations", language) + (
         f": {recommendations.get('customers') or 0:,}"
-        f" ({metric_text('share', recommendations.get('coverage'))}){'; ' + sources if sources else ''}"
+        + (
+            f"; {both('推荐覆盖的品类', 'catalogue coverage', language)} {metric_text('share', coverage)}"
+            if coverage is not None
+            else ""
+        )
+        + (
+            f"; {both('推荐条数（按来源）', 'recommendations by source', language)}: {sources}"
+            if sources
+            else ""
+        )
     )
     if recommendations.get("reason"):
         line += f" — {recommendations['reason']}"

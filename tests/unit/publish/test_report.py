@@ -299,8 +299,8 @@ def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwi
     assert "| 挽回沉睡客户 (Win back sleepers) | sleeping | 900 | 100 | 880 | 30 | 12 |" in text
     assert "| 类大R (Like whales) | high | 200 | like_whales | 40.0% | 10.0% | 25.0% | 10.0% |  |" in text
     assert (
-        "获推荐客户 customers with recommendations: 5,000 (50.0%); item_similarity 4,000, popular 1,000"
-        in text
+        "获推荐客户 customers with recommendations: 5,000; 推荐覆盖的品类 catalogue coverage 50.0%; "
+        "推荐条数（按来源） recommendations by source: item_similarity 4,000, popular 1,000" in text
     )
     partial = render_markdown({**SUMMARY, "act": {"audiences": ACT["audiences"], "recommendations": {}}})
     assert (
