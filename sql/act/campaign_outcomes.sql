@@ -25,18 +25,6 @@ orders as (
     select * from features.orders
 ),
 
-sessions as (
-    select distinct
-        identity.customer_id,
-        cast(events.ts as date) as session_date
-    from core.events as events
-    join core.identity_map as identity
-        on identity.source = events.record_source
-        and identity.source_id = events.record_id
-    where events.ts < $cutoff
-        and events.event_type in (select unnest($session_types::varchar[]))
-),
-
 windows as (
     select unnest($windows::integer[]) as window_days
 ),
@@ -54,6 +42,21 @@ entries as (
     where members.as_of = members.entered_on
         and members.entered_on > $as_of::date - $lookback
         and members.entered_on + windows.window_days <= $as_of::date
+),
+
+sessions as (
+    -- only the entries' customers, from the earliest entry on: a day without entries reads no session
+    select distinct
+        identity.customer_id,
+        cast(events.ts as date) as session_date
+    from core.events as events
+    join core.identity_map as identity
+        on identity.source = events.record_source
+        and identity.source_id = events.record_id
+    where events.ts < $cutoff
+        and events.event_type in (select unnest($session_types::varchar[]))
+        and cast(events.ts as date) > (select min(entered_on) from entries)
+        and identity.customer_id in (select customer_id from entries)
 ),
 
 entry_orders as (

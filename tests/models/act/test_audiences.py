@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
@@ -226,6 +226,20 @@ def test_campaign_outcomes_exact_on_a_few_entries(wh: Warehouse, tmp_path) -> No
     assert revenue["holdout_value"] == pytest.approx((0 + 12) / 2)
     assert revenue["difference"] == pytest.approx(15 - 6)
     assert rows["retention"]["treated_value"] == 0.0  # no sessions at all
+
+    # sessions: T2 plays in its window (twice on one day), H1 only after it, a login is no session
+    wh.execute("insert into core.identity_map values ('game', 'g2', 'T2'), ('game', 'h1', 'H1')")
+    wh.con.executemany(
+        "insert into core.events values (?, ?, ?, ?)",
+        [
+            ("game", "g2", datetime(2026, 6, 4, 12, tzinfo=UTC), "session"),
+            ("game", "g2", datetime(2026, 6, 4, 13, tzinfo=UTC), "session"),
+            ("game", "h1", datetime(2026, 7, 2, 12, tzinfo=UTC), "session"),
+            ("game", "h1", datetime(2026, 6, 4, 12, tzinfo=UTC), "login"),
+        ],
+    )
+    rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path), as_of)}
+    assert (rows["retention"]["treated_value"], rows["retention"]["holdout_value"]) == (0.25, 0.0)
 
 
 def test_a_planted_campaign_effect_is_recovered_within_its_interval(wh: Warehouse, tmp_path) -> None:
