@@ -3,12 +3,14 @@
 -- Grain: one row per (audience, window_days, metric) with entries whose window has ended.
 -- Key: audience, window_days, metric.
 -- Parameters: $as_of, $cutoff (exclusive end of the as_of day), $windows (days, integer[]),
--- $lookback (days), $session_types (event types that are sessions).
+-- $lookback (days), $session_types (event types that are sessions), $min_group (fewest entries on a side
+-- for an interval).
 -- An entry is a published day on which a customer entered an audience (published.audience_members
 -- with as_of = entered_on), within $lookback days before $as_of, whose window (entered_on,
--- entered_on + window_days] has ended by $as_of: only data before $cutoff is read, so a backfill
--- measures what a run on that day would have. Its holdout flag is the one of the entry day. A customer
--- id merged since is read under the id it stands for now (core.customer_id_redirects).
+-- entered_on + window_days] has ended by $as_of: only transactions and sessions before $cutoff are
+-- read. Its holdout flag is the one of the entry day. A customer id merged since is read under the id it
+-- stands for now (core.customer_id_redirects: merges known today, also in a backfill). Each customer
+-- counts once per audience and window: their first entry in the lookback.
 -- Per entry: converted (1 when a purchase falls in the window, else 0), revenue (net amount of the
 -- window's orders in the base currency, refunds netted; 0 without one), retained (1 when a session
 -- falls in the window). Per metric: the means of treated and holdout entries, their difference and a
@@ -29,10 +31,11 @@ windows as (
     select unnest($windows::integer[]) as window_days
 ),
 
-entries as (
+all_entries as (
     select
         members.audience,
         coalesce(redirects.current_customer_id, members.customer_id) as customer_id,
+        members.customer_id as entered_customer_id,
         members.entered_on,
         members.holdout,
         windows.window_days
@@ -42,6 +45,22 @@ entries as (
     where members.as_of = members.entered_on
         and members.entered_on > $as_of::date - $lookback
         and members.entered_on + windows.window_days <= $as_of::date
+),
+
+entries as (
+    -- one entry per customer, audience and window: the first in the lookback (a customer who came back,
+    -- or ids merged since, would count the same purchases twice)
+    select
+        audience,
+        customer_id,
+        entered_on,
+        holdout,
+        window_days
+    from all_entries
+    qualify row_number() over (
+        partition by audience, customer_id, window_days
+        order by entered_on, entered_customer_id
+    ) = 1
 ),
 
 sessions as (
@@ -116,7 +135,16 @@ groups as (
     group by all
 ),
 
+intervals as (
+    select
+        groups.*,
+        treated_value - holdout_value as difference,
+        sqrt(treated_variance / treated + holdout_variance / holdout) as standard_error
+    from groups
+),
+
 final as (
+    -- no interval when a side has fewer than $min_group entries: the normal approximation needs more
     select
         audience,
         window_days,
@@ -127,13 +155,13 @@ final as (
         holdout,
         treated_value,
         holdout_value,
-        treated_value - holdout_value as difference,
-        sqrt(treated_variance / treated + holdout_variance / holdout) as standard_error,
-        treated_value - holdout_value - 1.959963984540054 * sqrt(treated_variance / treated + holdout_variance / holdout)
+        difference,
+        standard_error,
+        case when least(treated, holdout) >= $min_group then difference - 1.959963984540054 * standard_error end
             as ci_low,
-        treated_value - holdout_value + 1.959963984540054 * sqrt(treated_variance / treated + holdout_variance / holdout)
+        case when least(treated, holdout) >= $min_group then difference + 1.959963984540054 * standard_error end
             as ci_high
-    from groups
+    from intervals
 )
 
 select * from final

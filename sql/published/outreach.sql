@@ -5,12 +5,11 @@
 -- config order: the in-game id is the customer's record id in the first one that has it).
 -- Filled in: people (marketing_people.sql: consent given, not suppressed), member_ids (member_ids.sql).
 -- Rules, in order: held out of any audience they are in that day, a customer is listed nowhere (a
--- contact from another audience would spoil that audience's comparison); otherwise their audience of
--- the day is the one with the highest priority (then the one listed first in the config) among those
--- they are in; offered anything on a published day
--- within the last $window_days - 1 days, they are not listed again; the channel is the first of the
--- audience's channels with an address (email, phone, in-game id; wechat needs a wechat_openid field
--- and has none yet).
+-- contact from another audience would spoil that audience's comparison); offered anything on another
+-- published day less than $window_days days away (before or after: a rerun of an earlier day), they are
+-- not listed; otherwise they are listed for the audience of the highest priority (then the one listed
+-- first in the config) that can reach them, on the first of its channels with an address (email, phone,
+-- in-game id; wechat needs a wechat_openid field and has none yet).
 with members as (
     select * from published.audience_members
     where as_of = $as_of
@@ -28,44 +27,36 @@ people as (
 {{people}}
 ),
 
-earlier_offers as (
+other_offers as (
+    -- offers of the published days within the window on either side (a rerun of an earlier day must
+    -- not offer again what a later day already offered)
     select distinct customer_id
     from published.outreach
-    where as_of < $as_of
+    where as_of <> $as_of
         and as_of > $as_of::date - $window_days
+        and as_of < $as_of::date + $window_days
 ),
 
 member_ids as (
 {{member_ids}}
 ),
 
-chosen as (
+reachable as (
+    -- every (audience, channel) on which a customer could be offered something today
     select
         members.customer_id,
         members.audience,
-        members.holdout,
-        audiences.priority
-    from members
-    join audiences using (audience)
-    qualify row_number() over (
-        partition by members.customer_id
-        order by audiences.priority desc, audiences.position
-    ) = 1
-),
-
-addressable as (
-    select
-        chosen.customer_id,
-        chosen.audience,
-        chosen.priority,
+        audiences.priority,
+        audiences.position,
         channels.channel,
         channels.preference
-    from chosen
-    join people using (customer_id)
+    from members
+    join audiences using (audience)
     join channels using (audience)
+    join people using (customer_id)
     left join member_ids using (customer_id)
-    where chosen.customer_id not in (select customer_id from members where holdout)
-        and chosen.customer_id not in (select customer_id from earlier_offers)
+    -- people (marketing_people.sql) has no one held out of an audience that day
+    where members.customer_id not in (select customer_id from other_offers)
         and case channels.channel
             when 'email' then people.email is not null
             when 'sms' then people.phone is not null
@@ -75,6 +66,7 @@ addressable as (
 ),
 
 final as (
+    -- the audience of the highest priority (then the first listed) that can reach them, on its first channel
     select
         $as_of::date as as_of,
         customer_id,
@@ -82,8 +74,11 @@ final as (
         priority,
         channel,
         $run_id as run_id
-    from addressable
-    qualify row_number() over (partition by customer_id order by preference) = 1
+    from reachable
+    qualify row_number() over (
+        partition by customer_id
+        order by priority desc, position, preference
+    ) = 1
 )
 
 select * from final

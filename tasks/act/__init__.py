@@ -41,6 +41,8 @@ TABLES = (
     "act.audience_members",
     "act.campaign_outcomes",
 )
+# Tables an act run writes only when their step runs.
+EVALUATIONS = ("act.lookalike_evaluation", "act.recommendation_evaluation")
 
 
 def ensure_act_tables(wh: Warehouse) -> None:
@@ -117,6 +119,7 @@ def measure_outcomes(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> li
             "windows": pipeline.act.outcome_windows_days,
             "lookback": pipeline.act.outcome_lookback_days,
             "session_types": pipeline.features.session_event_types,
+            "min_group": pipeline.act.outcome_min_group,
         },
     )
     return wh.select("act/outcome_rows")
@@ -131,6 +134,8 @@ def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> dict[str, A
         if not config.enabled:
             for table in TABLES[1:]:
                 wh.execute(f"delete from {table}")
+            for table in EVALUATIONS:  # nothing of an earlier day may read as today's
+                wh.execute(f"drop table if exists {table}")
             return {"enabled": False}
         lookalikes = build_lookalikes(wh, config.lookalikes, as_of)
         recommendations: dict[str, Any] = {"reason": "recommendations are off (act.recommendations.enabled)"}
@@ -168,6 +173,12 @@ def act(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict[
             description=f"Audiences, holdouts, campaign outcomes, lookalikes and recommendations as of {as_of}",
         )
         for audience in summary["audiences"]:
+            if not audience["members"]:
+                logger.warning(
+                    "audience %s has no members: is %s a segment of the day (scheme:segment, spelt as published)?",
+                    audience["audience"],
+                    audience["segment"],
+                )
             logger.info(
                 "audience %s: %d members, %d held out, %d entered, %d exited",
                 audience["audience"],

@@ -245,7 +245,7 @@ def _write_version(
     for destination in destinations:
         if destination.kind == "files":
             counts |= write_destination_files(wh, destination, folder, as_of, pii)
-    if act is not None:
+    if act is not None and act.enabled:
         counts |= write_outreach_files(wh, folder, as_of, act, member_sources or [], pii)
     files = {name: file_entry(folder / name, count) for name, count in counts.items()}
     manifest = {

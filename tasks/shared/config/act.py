@@ -210,6 +210,12 @@ class ActConfig(BaseModel):
         "outreach files: sha256 (hashed audiences of ad platforms; the default, like every export), raw (to "
         "send to yourself) or mask (138****8000, to check a list by eye). In-game ids leave as they are.",
     )
+    outcome_min_group: int = Field(
+        default=30,
+        ge=2,
+        description="Fewest entries on each side (treated, holdout) for a 95% interval; with fewer the "
+        "difference is shown without one (the normal approximation needs more).",
+    )
     lookalikes: list[LookalikeConfig] = Field(
         default_factory=lambda: list(DEFAULT_LOOKALIKES), description="Lookalike audiences to build."
     )
@@ -230,6 +236,12 @@ class ActConfig(BaseModel):
 
     @model_validator(mode="after")
     def _references(self) -> "ActConfig":
+        too_long = [days for days in self.outcome_windows_days if days >= self.outcome_lookback_days]
+        if too_long:
+            raise ValueError(
+                f"outcome windows {too_long} are not shorter than outcome_lookback_days "
+                f"({self.outcome_lookback_days}): no entry could ever be measured"
+            )
         check_unique([lookalike.name for lookalike in self.lookalikes], "lookalike")
         check_unique([audience.name for audience in self.audiences], "audience")
         lookalikes = {lookalike.name for lookalike in self.lookalikes}

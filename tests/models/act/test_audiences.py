@@ -200,7 +200,7 @@ def test_campaign_outcomes_exact_on_a_few_entries(wh: Warehouse, tmp_path) -> No
         [("rescue", "Rescue", "挽回", "rules", "churn_warning", 1, 0, 0.05)],
     )
     as_of = entered + timedelta(days=30)
-    rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path), as_of)}
+    rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path, outcome_min_group=2), as_of)}
     conversion = rows["conversion"]
     assert {
         k: conversion[k]
@@ -239,6 +239,8 @@ def test_campaign_outcomes_exact_on_a_few_entries(wh: Warehouse, tmp_path) -> No
         ],
     )
     rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path), as_of)}
+    assert rows["conversion"]["ci_low"] is None  # 2 held-out entries: fewer than 30, no interval
+    assert rows["conversion"]["standard_error"] == pytest.approx(se)
     assert (rows["retention"]["treated_value"], rows["retention"]["holdout_value"]) == (0.25, 0.0)
 
 
@@ -276,3 +278,43 @@ def test_a_planted_campaign_effect_is_recovered_within_its_interval(wh: Warehous
     # revenue per member: 50 on average per converted member, so the truth is 0.06 * 50 = 3.0
     revenue = rows["revenue_per_member"]
     assert revenue["ci_low"] < 3.0 < revenue["ci_high"]
+
+
+def test_a_customer_counts_once_per_audience_and_window(wh: Warehouse, tmp_path) -> None:
+    """Ids merged since and a customer who left and came back: their purchases are counted once."""
+    ensure_act_tables(wh)
+    outcome_world(wh)
+    create(
+        wh,
+        "published.audience_members",
+        "as_of date, audience varchar, customer_id varchar, holdout boolean, entered_on date, run_id varchar",
+        [
+            (DAY, "rescue", "A", False, DAY, "r"),
+            (DAY, "rescue", "B", True, DAY, "r"),  # B, held out, merged into A's survivor M since
+            (DAY, "rescue", "C", False, DAY, "r"),
+            (DAY + timedelta(days=5), "rescue", "C", False, DAY + timedelta(days=5), "r"),  # came back
+        ],
+    )
+    wh.execute("insert into core.customer_id_redirects values ('A', 'M'), ('B', 'M')")
+    wh.con.executemany(
+        "insert into features.orders values (?, ?, ?, ?)",
+        [("M", DAY + timedelta(days=3), 100, True), ("C", DAY + timedelta(days=7), 40, True)],
+    )
+    create(
+        wh,
+        "act.audiences",
+        "audience varchar, label_en varchar, label_zh varchar, scheme varchar, segment varchar, "
+        "priority integer, position integer, holdout_share double",
+        [("rescue", "Rescue", "挽回", "rules", "churn_warning", 1, 0, 0.05)],
+    )
+    rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path), DAY + timedelta(days=40))}
+    revenue = rows["revenue_per_member"]
+    # M once, with A's entry (the first by id); C once, its first entry
+    assert (revenue["treated"], revenue["holdout"]) == (2, 0)
+    assert revenue["treated_value"] == 70.0
+    assert revenue["entries_to"] == DAY
+
+
+def test_outcome_windows_must_be_shorter_than_the_lookback() -> None:
+    with pytest.raises(ValueError, match=r"outcome windows \[200\] are not shorter than outcome_lookback_days"):
+        ActConfig(lookalikes=[], audiences=[], outcome_windows_days=[30, 200])

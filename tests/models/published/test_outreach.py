@@ -47,6 +47,8 @@ PEOPLE = {
     "G": (True, "g@x.cn", "+8613900000007"),  # offered 3 days ago: not again within the window
     "H": (True, None, None),  # vip without any address: the member id is missing
     "I": (True, "i@x.cn", "+8613900000009"),  # in rescue, held out of vip (lower priority): listed nowhere
+    "J": (True, None, None),  # in rescue (sms, email: no address) and vip: listed for vip in-game
+    "K": (True, "k@x.cn", None),  # offered 3 days later (a rerun of an earlier day): not listed again
 }
 
 
@@ -70,7 +72,13 @@ def world(wh: Warehouse, day: date) -> None:
         wh,
         "core.identity_map",
         "source varchar, source_id varchar, customer_id varchar",
-        [("crm", "M003", "C"), ("crm", "M001", "A"), ("game_accounts", "G9", "C"), ("payments", "x", "H")],
+        [
+            ("crm", "M003", "C"),
+            ("crm", "M001", "A"),
+            ("crm", "M010", "J"),
+            ("game_accounts", "G9", "C"),
+            ("payments", "x", "H"),
+        ],
     )
     wh.ensure("ops/suppression")
     wh.execute(
@@ -90,6 +98,9 @@ def world(wh: Warehouse, day: date) -> None:
         ("vip", "H", False),
         ("rescue", "I", False),
         ("vip", "I", True),
+        ("rescue", "J", False),
+        ("vip", "J", False),
+        ("rescue", "K", False),
     ]
     wh.con.executemany(
         "insert into published.audience_members values (?, ?, ?, ?, ?, 'r')",
@@ -101,6 +112,9 @@ def world(wh: Warehouse, day: date) -> None:
     wh.execute(
         "insert into published.outreach values (?, 'B', 'rescue', 30, 'sms', 'r0')", [day - timedelta(days=7)]
     )
+    wh.execute(
+        "insert into published.outreach values (?, 'K', 'rescue', 30, 'email', 'r2')", [day + timedelta(days=3)]
+    )
 
 
 def test_outreach_list_rules(wh: Warehouse) -> None:
@@ -110,7 +124,7 @@ def test_outreach_list_rules(wh: Warehouse) -> None:
         "insert into act.audience_members select audience, customer_id, holdout, entered_on from published.audience_members"
     )
     counts = publish_audiences(wh, DAY, "r1", ACT, ["crm", "game_accounts"])
-    assert counts["published.outreach"] == 3
+    assert counts["published.outreach"] == 4
     listed = wh.rows(
         "select customer_id, audience, priority, channel from published.outreach where as_of = ? order by 1",
         [DAY],
@@ -119,13 +133,13 @@ def test_outreach_list_rules(wh: Warehouse) -> None:
         ("A", "rescue", 30, "sms"),
         ("B", "rescue", 30, "email"),  # offered 7 days ago: the 7-day window has passed
         ("C", "vip", 10, "in_game"),
+        ("J", "vip", 10, "in_game"),  # rescue comes first but cannot reach them
     ]
     sms = outreach_frame(wh, DAY, "sms", ["crm", "game_accounts"])
     assert sms.select("customer_id", "audience_zh", "address").rows() == [("A", "挽回", "+8613900000001")]
     in_game = outreach_frame(wh, DAY, "in_game", ["crm", "game_accounts"])
-    assert in_game.select("customer_id", "address").rows() == [
-        ("C", "M003")
-    ]  # the first customers source's id
+    # the record id in the first customers source
+    assert in_game.select("customer_id", "address").rows() == [("C", "M003"), ("J", "M010")]
     masked = outreach_frame(wh, DAY, "sms", ["crm"], how="mask")
     assert masked["address"].to_list() == ["139****0001"]
     hashed = outreach_frame(wh, DAY, "email", ["crm"], how="sha256")
@@ -139,6 +153,6 @@ def test_holdouts_never_reach_a_marketing_destination(wh: Warehouse) -> None:
     )
     marketing = destination_frame(wh, destination, DAY, [])
     # not D (no consent), E (suppressed), F or I (held out)
-    assert sorted(marketing["customer_id"].to_list()) == ["A", "B", "C", "G", "H"]
+    assert sorted(marketing["customer_id"].to_list()) == ["A", "B", "C", "G", "H", "J", "K"]
     analytics = DestinationConfig(name="bi", kind="files", purpose="analytics", fields=["customer_id"])
     assert sorted(destination_frame(wh, analytics, DAY, [])["customer_id"].to_list()) == sorted(PEOPLE)
