@@ -316,5 +316,7 @@ def test_a_customer_counts_once_per_audience_and_window(wh: Warehouse, tmp_path)
 
 
 def test_outcome_windows_must_be_shorter_than_the_lookback() -> None:
-    with pytest.raises(ValueError, match=r"outcome windows \[200\] are not shorter than outcome_lookback_days"):
+    with pytest.raises(
+        ValueError, match=r"outcome windows \[200\] are not shorter than outcome_lookback_days"
+    ):
         ActConfig(lookalikes=[], audiences=[], outcome_windows_days=[30, 200])

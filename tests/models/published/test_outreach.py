@@ -113,7 +113,8 @@ def world(wh: Warehouse, day: date) -> None:
         "insert into published.outreach values (?, 'B', 'rescue', 30, 'sms', 'r0')", [day - timedelta(days=7)]
     )
     wh.execute(
-        "insert into published.outreach values (?, 'K', 'rescue', 30, 'email', 'r2')", [day + timedelta(days=3)]
+        "insert into published.outreach values (?, 'K', 'rescue', 30, 'email', 'r2')",
+        [day + timedelta(days=3)],
     )
 
 
