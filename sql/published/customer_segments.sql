@@ -1,16 +1,12 @@
 -- Rows to publish for one as_of: the day's segments stamped with the run that made them.
 -- Grain: one row per customer_id. Key: as_of, customer_id. Parameters: $run_id.
--- recommended_items: the act stage's recommendations (act.recommendations), best first, comma separated.
+-- recommended_items: the act stage's recommendations (act.recommended_items), best first, comma separated.
 with segments as (
     select * from segments.customer_segments
 ),
 
 recommended as (
-    select
-        customer_id,
-        string_agg(item, ',' order by rank) as recommended_items
-    from act.recommendations
-    group by customer_id
+    select * from act.recommended_items
 ),
 
 final as (

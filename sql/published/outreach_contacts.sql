@@ -23,11 +23,7 @@ member_ids as (
 ),
 
 recommended as (
-    select
-        customer_id,
-        string_agg(item, ',' order by rank) as recommended_items
-    from act.recommendations
-    group by customer_id
+    select * from act.recommended_items
 ),
 
 final as (

@@ -48,6 +48,7 @@ EVALUATIONS = ("act.lookalike_evaluation", "act.recommendation_evaluation")
 def ensure_act_tables(wh: Warehouse) -> None:
     """The act tables exist (empty where the stage has not built them) and so do the published ones it reads."""
     wh.ensure("ops/act_tables")
+    wh.build_view("act.recommended_items", "act/recommended_items")
     wh.ensure("ops/audience_members")
     wh.ensure("ops/outreach")
 
