@@ -1,13 +1,12 @@
--- What one channel's outreach file holds for one published day: who to contact for which audience,
+-- What the outreach files hold for one published day, one file per channel: who to contact for which audience,
 -- at which address, with what to recommend.
--- Grain: one row per customer_id listed on $as_of for $channel. Key: customer_id.
--- Parameters: $as_of, $channel, $member_sources.
+-- Grain: one row per customer_id listed on $as_of. Key: customer_id.
+-- Parameters: $as_of, $member_sources.
 -- Filled in: people (marketing_people.sql), member_ids (member_ids.sql). The address is read from the
 -- golden record now (consent and suppression checked again), never stored with the list.
 with listed as (
     select * from published.outreach
     where as_of = $as_of
-        and channel = $channel
 ),
 
 audiences as (
@@ -46,7 +45,7 @@ final as (
     left join audiences using (audience)
     left join member_ids using (customer_id)
     left join recommended using (customer_id)
-    order by listed.audience, listed.customer_id
+    order by listed.channel, listed.audience, listed.customer_id
 )
 
 select * from final

@@ -13,9 +13,9 @@ from pathlib import Path
 import polars as pl
 
 from tasks.publish.destinations import people_sql
-from tasks.publish.privacy import mask_value
+from tasks.publish.privacy import transformed
 from tasks.shared.config import ActConfig
-from tasks.shared.contracts import PII_FIELDS, sha256_hex
+from tasks.shared.contracts import PII_FIELDS
 from tasks.shared.files import write_file
 from tasks.shared.warehouse import Warehouse
 
@@ -35,6 +35,33 @@ OUTREACH_COLUMNS = {
 ADDRESS_FIELDS = {"email": "email", "sms": "phone", "in_game": "member_id", "wechat": "wechat_openid"}
 
 
+def outreach_frames(
+    wh: Warehouse,
+    as_of: date,
+    member_sources: list[str],
+    how: str = "raw",
+    pii: Sequence[str] = PII_FIELDS,
+) -> dict[str, pl.DataFrame]:
+    """The as_of's outreach lists by channel (one query for all), each address transformed as `how` says
+    (raw, sha256, mask) when its field is personal data (pii); an in-game id is not, and leaves as it is."""
+    if not wh.scalar("select count(*) from published.outreach where as_of = ?", [as_of]):
+        return {}  # nobody listed: no golden record needed
+    sql = wh.model_sql(
+        "published/outreach_contacts",
+        fragments={
+            "people": people_sql(wh, marketing=True),
+            "member_ids": wh.model_sql("published/member_ids"),
+        },
+    )
+    listed = wh.frame(sql, {"as_of": as_of, "member_sources": member_sources})
+    frames = {}
+    for (channel,), frame in listed.partition_by("channel", as_dict=True, maintain_order=True).items():
+        field = ADDRESS_FIELDS[channel]
+        address = transformed(pl.col("address"), field, how if field in pii else None)
+        frames[channel] = frame.with_columns(address.alias("address"))
+    return frames
+
+
 def outreach_frame(
     wh: Warehouse,
     as_of: date,
@@ -43,30 +70,9 @@ def outreach_frame(
     how: str = "raw",
     pii: Sequence[str] = PII_FIELDS,
 ) -> pl.DataFrame:
-    """The as_of's outreach list of one channel, the address transformed as `how` says (raw, sha256, mask)
-    when its field is personal data (pii); an in-game id is not, and leaves as it is."""
-    if not wh.scalar(
-        "select count(*) from published.outreach where as_of = ? and channel = ?", [as_of, channel]
-    ):
-        return pl.DataFrame(schema=OUTREACH_COLUMNS)  # nobody listed: the file has its header only
-    sql = wh.model_sql(
-        "published/outreach_contacts",
-        fragments={
-            "people": people_sql(wh, marketing=True),
-            "member_ids": wh.model_sql("published/member_ids"),
-        },
-    )
-    frame = wh.frame(sql, {"as_of": as_of, "channel": channel, "member_sources": member_sources})
-    field = ADDRESS_FIELDS[channel]
-    if field not in pii:
-        return frame
-    if how == "sha256":
-        address = pl.col("address").map_elements(sha256_hex, return_dtype=pl.String)
-    elif how == "mask":
-        address = pl.col("address").map_elements(lambda v: mask_value(field, v), return_dtype=pl.String)
-    else:
-        address = pl.col("address")
-    return frame.with_columns(address.alias("address"))
+    """The as_of's outreach list of one channel (see outreach_frames); header only when nobody is listed."""
+    frames = outreach_frames(wh, as_of, member_sources, how, pii)
+    return frames.get(channel, pl.DataFrame(schema=OUTREACH_COLUMNS))
 
 
 def write_outreach_files(
@@ -83,8 +89,9 @@ def write_outreach_files(
     if channels:
         target = folder / "outreach"
         target.mkdir(mode=0o700, exist_ok=True)
+        frames = outreach_frames(wh, as_of, member_sources, act.outreach_address, pii)
         for channel in channels:
-            frame = outreach_frame(wh, as_of, channel, member_sources, act.outreach_address, pii)
+            frame = frames.get(channel, pl.DataFrame(schema=OUTREACH_COLUMNS))  # header only: nobody listed
             write_file(frame, target / f"{channel}.csv")
             written[f"outreach/{channel}.csv"] = frame.height
     if act.enabled and act.recommendations.enabled:

@@ -87,15 +87,17 @@ def apply_transforms(frame: pl.DataFrame, destination: DestinationConfig, pii: l
         how = destination.transforms.get(name)
         if name in pii and how is None:
             continue  # never leaves without a declared form
-        column = pl.col(name)
-        if how == "sha256":
-            column = column.cast(pl.String).map_elements(sha256_hex, return_dtype=pl.String)
-        elif how == "mask":
-            column = column.cast(pl.String).map_elements(
-                lambda v, field=name: mask_value(field, v), return_dtype=pl.String
-            )
-        columns.append(column.alias(name))
+        columns.append(transformed(pl.col(name), name, how).alias(name))
     return frame.select(columns)
+
+
+def transformed(column: pl.Expr, field: str, how: str | None) -> pl.Expr:
+    """A column of a PII field's values as they may leave: sha256, mask (as that field), or as they are."""
+    if how == "sha256":
+        return column.cast(pl.String).map_elements(sha256_hex, return_dtype=pl.String)
+    if how == "mask":
+        return column.cast(pl.String).map_elements(lambda v: mask_value(field, v), return_dtype=pl.String)
+    return column
 
 
 def load_suppression(wh: Warehouse, config: PipelineConfig) -> int:
