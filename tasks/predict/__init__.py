@@ -6,6 +6,12 @@ horizon after it. Models in Python (tasks/predict/models.py): gradient boosting 
 for churn, BG/NBD and Gamma-Gamma (tasks/predict/btyd.py) for purchases, P(alive) and value. Rolling
 backtests (tasks/predict/backtest.py) decide which churn model is used. Point in time: everything is
 read from data before the end of as_of; seeds are fixed, so a backfill of a day gives the same figures.
+
+The fitted models, with their backtest and calibration, are kept in predict.model_fits
+(tasks/predict/model_store.py). A day fits and backtests again only when the stored fit is missing,
+later than the day, stale (predict.refit_every_days), of other settings, code or library versions, or
+when asked (refit); any other day builds only its own snapshot (no training snapshots, no backtest),
+scores it with the stored models and keeps the fit day's backtest and calibration.
 """
 
 import json
@@ -33,6 +39,7 @@ from tasks.predict.backtest import (
     train_churn,
     usable,
 )
+from tasks.predict.model_store import decide, settings_hash, store_fit
 from tasks.predict.models import (
     ACTIVITIES,
     Activity,
@@ -49,6 +56,21 @@ from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
 from tasks.shared.warehouse import Warehouse
 
 IMPORTANCE_ROWS = 5_000  # customers of the newest backtest cutoff the permutation importances are measured on
+FITS = "predict.model_fits"
+# The code a stored fit depends on: another version of any of them fits again.
+FIT_SOURCES = (
+    "tasks/predict/__init__.py",
+    "tasks/predict/models.py",
+    "tasks/predict/btyd.py",
+    "tasks/predict/backtest.py",
+    "tasks/predict/metrics.py",
+    "sql/predict/activity_periods.sql",
+    "sql/predict/snapshots.sql",
+)
+# PredictConfig settings that do not change a fit: tiers are cut in SQL, the schedule decides when to fit.
+NOT_FIT_SETTINGS = {"enabled", "risk_tiers", "refit_every_days"}
+# Periods a scored snapshot (0) needs apart: the last and the previous horizon; older ones are only summed.
+SCORING_PERIODS = 2
 
 
 @dataclass
@@ -71,6 +93,39 @@ class PredictResult:
     gamma_gamma: dict[str, float] | None = None
     feature_importances: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    # whether the models were fitted (and backtested) again this run, why, and the day they were fitted on
+    # (the backtest, calibration and fitted parameters above are that day's)
+    refit: bool = False
+    refit_reason: str = ""
+    fitted_on: str | None = None
+
+
+@dataclass
+class PredictFit:
+    """What one fit day fitted and measured, kept in predict.model_fits for the days that score with it."""
+
+    fit_day: date
+    churn_model: str | None = None  # the model behind churn_risk (None: no snapshot could train one)
+    churn_model_reason: str = ""
+    churn: ChurnModels | None = None  # the classifier and the recency baseline
+    lifetimes: Lifetimes | None = None  # BG/NBD and Gamma-Gamma
+    models: list[dict[str, Any]] = field(default_factory=list)  # rows of predict.models
+    backtest: list[dict[str, Any]] = field(default_factory=list)  # rows of predict.backtests
+    calibration: list[dict[str, Any]] = field(default_factory=list)  # rows of predict.calibration
+    backtest_means: dict[str, dict[str, float | None]] = field(default_factory=dict)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    feature_importances: dict[str, float] = field(default_factory=dict)
+
+    def churn_risk(self, current: Snapshot, horizon: int) -> np.ndarray | None:
+        """P(churn) of the customers of a scored snapshot from the chosen model (None without one)."""
+        risk = None
+        if self.churn is not None and self.churn_model == CLASSIFIER:
+            risk = self.churn.classifier.predict(current.customers)
+        elif self.churn is not None and self.churn_model == RECENCY:
+            risk = self.churn.baseline.predict(current.customers)
+        if self.lifetimes is not None and self.churn_model == BGNBD:
+            risk = forecast(self.lifetimes, current.customers, horizon).p_no_purchase
+        return risk
 
 
 NO_SCORES = {
@@ -182,6 +237,27 @@ def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfi
     )
 
 
+def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> int:
+    """Build _activity_periods and _snapshots with snapshot 0 only (a day scored with stored models).
+
+    Snapshot 0 sums every period and keeps periods 0 and 1 apart, so it equals snapshot 0 of
+    build_snapshots (amounts are decimals: their sums do not depend on how the periods are cut).
+    """
+    build_activity_periods(wh, as_of, config.horizon_days, SCORING_PERIODS, features.session_event_types)
+    return wh.build(
+        "_snapshots",
+        "predict/snapshots",
+        {
+            "as_of": as_of,
+            "horizon": config.horizon_days,
+            "snapshots": [0],
+            "sample_share": 1.0,
+            "seed": config.random_state,
+        },
+        temp=True,
+    )
+
+
 def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, seed: int) -> dict[str, float]:
     """Permutation importance (drop in AUC) of each classifier input on a held-out backtest cutoff."""
     frame = snapshot.customers.head(IMPORTANCE_ROWS)
@@ -280,6 +356,18 @@ def store_history(
     models: list[dict[str, Any]],
 ) -> None:
     """Replace the as_of's rows of predict.models, predict.backtests and predict.calibration."""
+    write_history(wh, as_of, run_id, backtest_rows(backtest), calibration_rows(backtest), models)
+
+
+def write_history(
+    wh: Warehouse,
+    as_of: date,
+    run_id: str | None,
+    backtests: list[dict[str, Any]],
+    calibration: list[dict[str, Any]],
+    models: list[dict[str, Any]],
+) -> None:
+    """Replace the as_of's rows of predict.models, predict.backtests and predict.calibration with these rows."""
     now = datetime.now(UTC)
     model_rows = [
         {
@@ -295,8 +383,8 @@ def store_history(
     ]
     history = {
         "predict.models": model_rows,
-        "predict.backtests": [{"as_of": as_of, **row} for row in backtest_rows(backtest)],
-        "predict.calibration": [{"as_of": as_of, **row} for row in calibration_rows(backtest)],
+        "predict.backtests": [{"as_of": as_of, **row} for row in backtests],
+        "predict.calibration": [{"as_of": as_of, **row} for row in calibration],
     }
     for table, rows in history.items():
         wh.ensure(f"predict/{table.split('.')[1]}")
@@ -307,18 +395,143 @@ def store_history(
             wh.execute("drop table _history_rows")
 
 
+def fit_settings_hash(
+    config: PredictConfig, features: FeatureConfig, inputs: dict[str, Any] | None = None
+) -> str:
+    """The hash of what a fit depends on: the predict and feature settings, inputs' meaning, the code."""
+    settings = {
+        "predict": config.model_dump(mode="json", exclude=NOT_FIT_SETTINGS),
+        "features": features.model_dump(mode="json"),
+        "inputs": inputs or {},
+    }
+    return settings_hash(settings, FIT_SOURCES)
+
+
+def fit_models(
+    wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date
+) -> tuple[PredictFit, Snapshot]:
+    """Build every snapshot, backtest, choose and fit the models as of a day; return them and snapshot 0."""
+    activity = ACTIVITIES[config.churn_activity]
+    horizon = config.horizon_days
+    seed = config.random_state
+    build_snapshots(wh, config, features, as_of)
+    snapshots = {
+        k: load_snapshot(wh, activity, as_of, horizon, k, None if k == 0 else config.max_training_rows, seed)
+        for k in range(config.backtest_folds + 2)
+    }
+    current = snapshots[0]
+    backtest = run_backtest(
+        snapshots,
+        config.backtest_folds,
+        activity,
+        horizon,
+        config.min_customers,
+        seed,
+        config.btyd_penalizer,
+    )
+    model, reason = choose_churn_model(backtest)
+    fit = PredictFit(
+        fit_day=as_of,
+        churn_model=model,
+        churn_model_reason=reason,
+        backtest=backtest_rows(backtest),
+        calibration=calibration_rows(backtest),
+        backtest_means=backtest_means(backtest),
+        skipped=[{"cutoff": s.cutoff.isoformat(), "reason": s.reason} for s in backtest.skipped],
+    )
+    not_trainable = usable(snapshots[1], activity, config.min_customers, labelled=True)
+    if not_trainable:
+        fit.churn_model = None
+        fit.churn_model_reason = f"no churn risk: {not_trainable}"
+    else:
+        trained = train_churn(snapshots[1], activity, seed)
+        fit.churn = trained
+        if backtest.newest is not None:
+            fit.feature_importances = importances(*backtest.newest, activity, seed)
+        fit.models += [
+            {
+                "model": CLASSIFIER,
+                "role": "churn",
+                "trained_on": trained.trained_on,
+                "training_rows": trained.rows,
+                "used": model == CLASSIFIER,
+                "parameters": trained.classifier.model.get_params()
+                | {"features": trained.classifier.features},
+                "feature_importances": fit.feature_importances,
+                "fitted": pickle.dumps(trained.classifier),
+            },
+            {
+                "model": RECENCY,
+                "role": "churn",
+                "trained_on": trained.trained_on,
+                "training_rows": trained.rows,
+                "used": model == RECENCY,
+                "parameters": {
+                    "recency": activity.recency,
+                    "band_edges_days": trained.baseline.edges.tolist(),
+                    "band_churn_rates": trained.baseline.rates.tolist(),
+                },
+            },
+        ]
+    if current.payers.height >= config.min_customers:
+        fit.lifetimes = fit_lifetimes(
+            sample(current.payers, config.max_training_rows, seed),
+            config.min_customers,
+            config.btyd_penalizer,
+        )
+    if fit.lifetimes is not None:
+        gamma_gamma = fit.lifetimes.gamma_gamma
+        # BG/NBD always gives P(alive) and expected purchases (value); churn_risk only when chosen
+        fit.models.append(
+            {
+                "model": BGNBD,
+                "role": "churn" if fit.churn_model == BGNBD else "value",
+                "trained_on": as_of,
+                "training_rows": min(config.max_training_rows, current.payers.height),
+                "used": True,
+                "parameters": asdict(fit.lifetimes.bgnbd),
+            }
+        )
+        if gamma_gamma is not None:
+            fit.models.append(
+                {
+                    "model": "gamma_gamma",
+                    "role": "value",
+                    "trained_on": as_of,
+                    "training_rows": int(gamma_gamma.n_customers),
+                    "used": True,
+                    "parameters": asdict(gamma_gamma),
+                }
+            )
+    return fit, current
+
+
+def scored_snapshot(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> Snapshot:
+    """Snapshot 0 of a day, all its customers and payers, from the day's inputs only."""
+    build_scored_snapshot(wh, config, features, as_of)
+    activity = ACTIVITIES[config.churn_activity]
+    return load_snapshot(wh, activity, as_of, config.horizon_days, 0, None, config.random_state)
+
+
 def predict_all(
     wh: Warehouse,
     config: PredictConfig,
     features: FeatureConfig,
     as_of: date,
     run_id: str | None = None,
+    refit: bool = False,
+    inputs_settings: dict[str, Any] | None = None,
 ) -> PredictResult:
-    """Backtest, train and score as of a day; replace predict.customer_predictions and the as_of's history."""
+    """Score as of a day with the stored models, or backtest, fit and store them first; replace
+    predict.customer_predictions and the as_of's history (the fit day's backtest and calibration).
+
+    refit: fit again even if the stored fit is fresh. inputs_settings: settings outside the predict and
+    feature configs that change what the inputs mean (currency, time zone), part of the fit's hash.
+    """
     activity = ACTIVITIES[config.churn_activity]
     horizon = config.horizon_days
     result = PredictResult(as_of=as_of.isoformat(), horizon_days=horizon, churn_activity=activity.name)
-    seed = config.random_state
+    fit, current, digest = None, None, ""
     if config.enabled:
         built = sorted(day for (day,) in wh.rows("select distinct as_of from features.customer_features"))
         if built and built != [as_of]:
@@ -327,109 +540,38 @@ def predict_all(
             raise DataError(
                 f"predict as of {as_of}: the features are of {days}; build the features of {as_of} first"
             )
-        build_snapshots(wh, config, features, as_of)
-        snapshots = {
-            k: load_snapshot(
-                wh, activity, as_of, horizon, k, None if k == 0 else config.max_training_rows, seed
-            )
-            for k in range(config.backtest_folds + 2)
-        }
-        current = snapshots[0]
-        backtest = run_backtest(
-            snapshots,
-            config.backtest_folds,
-            activity,
-            horizon,
-            config.min_customers,
-            seed,
-            config.btyd_penalizer,
-        )
-    else:
-        current, backtest = None, Backtest()
-
-    models: list[dict[str, Any]] = []
-    churn_risk = None
-    lifetimes = None
-    if current is not None:
-        model, reason = choose_churn_model(backtest)
-        result.churn_model, result.churn_model_reason = model, reason
-        not_trainable = usable(snapshots[1], activity, config.min_customers, labelled=True)
-        if not_trainable:
-            result.churn_model = None
-            result.churn_model_reason = f"no churn risk: {not_trainable}"
+        digest = fit_settings_hash(config, features, inputs_settings)
+        decision = decide(wh, FITS, as_of, digest, config.refit_every_days, refit)
+        if decision.refit:
+            fit, current = fit_models(wh, config, features, as_of)
         else:
-            trained = train_churn(snapshots[1], activity, seed)
-            if model == CLASSIFIER:
-                churn_risk = trained.classifier.predict(current.customers)
-            elif model == RECENCY:
-                churn_risk = trained.baseline.predict(current.customers)
-            if backtest.newest is not None:
-                result.feature_importances = importances(*backtest.newest, activity, seed)
-            models += [
-                {
-                    "model": CLASSIFIER,
-                    "role": "churn",
-                    "trained_on": trained.trained_on,
-                    "training_rows": trained.rows,
-                    "used": model == CLASSIFIER,
-                    "parameters": trained.classifier.model.get_params()
-                    | {"features": trained.classifier.features},
-                    "feature_importances": result.feature_importances,
-                    "fitted": pickle.dumps(trained.classifier),
-                },
-                {
-                    "model": RECENCY,
-                    "role": "churn",
-                    "trained_on": trained.trained_on,
-                    "training_rows": trained.rows,
-                    "used": model == RECENCY,
-                    "parameters": {
-                        "recency": activity.recency,
-                        "band_edges_days": trained.baseline.edges.tolist(),
-                        "band_churn_rates": trained.baseline.rates.tolist(),
-                    },
-                },
-            ]
-        if current.payers.height >= config.min_customers:
-            lifetimes = fit_lifetimes(
-                sample(current.payers, config.max_training_rows, seed),
-                config.min_customers,
-                config.btyd_penalizer,
-            )
-        if lifetimes is not None:
-            result.bgnbd = asdict(lifetimes.bgnbd)
-            result.gamma_gamma = None if lifetimes.gamma_gamma is None else asdict(lifetimes.gamma_gamma)
-            # BG/NBD always gives P(alive) and expected purchases (value); churn_risk only when chosen
-            models.append(
-                {
-                    "model": BGNBD,
-                    "role": "churn" if result.churn_model == BGNBD else "value",
-                    "trained_on": as_of,
-                    "training_rows": min(config.max_training_rows, current.payers.height),
-                    "used": True,
-                    "parameters": result.bgnbd,
-                }
-            )
-            if lifetimes.gamma_gamma is not None:
-                models.append(
-                    {
-                        "model": "gamma_gamma",
-                        "role": "value",
-                        "trained_on": as_of,
-                        "training_rows": int(lifetimes.gamma_gamma.n_customers),
-                        "used": True,
-                        "parameters": result.gamma_gamma,
-                    }
-                )
-            if result.churn_model == BGNBD:
-                churn_risk = forecast(lifetimes, current.customers, horizon).p_no_purchase
+            fit, current = decision.models, scored_snapshot(wh, config, features, as_of)
+        result.refit, result.refit_reason = decision.refit, decision.reason
+        result.fitted_on = fit.fit_day.isoformat()
+    else:
+        result.refit_reason = "predict.enabled is false: nothing fitted"
 
     scores = pl.DataFrame(schema=NO_SCORES)
-    if current is not None:
-        scores = scores_frame(current, churn_risk, lifetimes, horizon)
+    if fit is not None and current is not None:
+        result.churn_model, result.churn_model_reason = fit.churn_model, fit.churn_model_reason
+        result.feature_importances = fit.feature_importances
+        if fit.lifetimes is not None:
+            gamma_gamma = fit.lifetimes.gamma_gamma
+            result.bgnbd = asdict(fit.lifetimes.bgnbd)
+            result.gamma_gamma = None if gamma_gamma is None else asdict(gamma_gamma)
+        scores = scores_frame(current, fit.churn_risk(current, horizon), fit.lifetimes, horizon)
     with wh.transaction():
+        if fit is not None and result.refit:
+            store_fit(wh, FITS, as_of, run_id, digest, fit)
         write_predictions(wh, scores, as_of, config)
-        store_history(wh, as_of, run_id, backtest, models)
+        write_history(
+            wh,
+            as_of,
+            run_id,
+            fit.backtest if fit else [],
+            fit.calibration if fit else [],
+            fit.models if fit else [],
+        )
         for temp in ("_snapshots", "_activity_periods"):
             wh.execute(f"drop table if exists {temp}")
     result.rows = scores.height
@@ -441,23 +583,39 @@ def predict_all(
             "group by 1 order by 1"
         )
     )
-    result.backtest = [
-        {**row, "cutoff": row["cutoff"].isoformat(), "trained_on": row["trained_on"].isoformat()}
-        for row in backtest_rows(backtest)
-    ]
-    result.backtest_means = backtest_means(backtest)
-    result.skipped = [{"cutoff": s.cutoff.isoformat(), "reason": s.reason} for s in backtest.skipped]
+    if fit is not None:
+        result.backtest = [
+            {**row, "cutoff": row["cutoff"].isoformat(), "trained_on": row["trained_on"].isoformat()}
+            for row in fit.backtest
+        ]
+        result.backtest_means = fit.backtest_means
+        result.skipped = fit.skipped
     if not config.enabled:
         result.note = "predict.enabled is false: no predictions"
     return result
 
 
+def inputs_settings(config: PipelineConfig) -> dict[str, Any]:
+    """Settings outside the stage configs that change what the model inputs mean: currency and time zone."""
+    return {"currency": config.currency.model_dump(mode="json"), "timezone": config.timezone}
+
+
 @task(name="predict", **STAGE_TASK_OPTIONS)
-def predict(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
-    """Backtest the churn and value models, then score every customer as of the day."""
+def predict(config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False) -> dict:
+    """Score every customer as of the day with the stored churn and value models, fitting and
+    backtesting them again when they are stale or refit is asked for."""
     with Warehouse.open(config) as wh:
-        result = predict_all(wh, config.predict, config.features, as_of, run_id)
+        result = predict_all(
+            wh, config.predict, config.features, as_of, run_id, refit, inputs_settings(config)
+        )
     logger = get_run_logger()
+    logger.info(
+        "predict as of %s: models fitted on %s (refit: %s, %s)",
+        as_of,
+        result.fitted_on,
+        result.refit,
+        result.refit_reason,
+    )
     logger.info(
         "predict as of %s: %d customers scored for churn (%s: %s), %d payers valued; risk tiers %s",
         as_of,
@@ -473,11 +631,14 @@ def predict(config: PipelineConfig, as_of: date, run_id: str | None = None) -> d
         create_markdown_artifact(
             markdown=render_markdown(asdict(result)),
             key="predict-backtest",
-            description=f"predict as of {as_of}: backtests, the churn model used and why, risk tiers",
+            description=f"predict as of {as_of}: models fitted on {result.fitted_on} "
+            f"({'fitted again: ' if result.refit else 'stored: '}{result.refit_reason}); backtests of the fit "
+            "day, the churn model used and why, risk tiers",
         )
     record_counts(
         "predict",
         [{"table": "predict.customer_predictions", "rows": result.rows}],
-        f"predict as of {as_of}: customers scored",
+        f"predict as of {as_of}: customers scored with models fitted on {result.fitted_on} "
+        f"(refit: {result.refit}, {result.refit_reason})",
     )
     return asdict(result)

@@ -144,6 +144,20 @@ def _churn_model(predict: dict[str, Any]) -> list[str]:
     return ["### Churn model (流失模型)", "", line] + (["", *verdicts] if verdicts else [])
 
 
+def _fitted(predict: dict[str, Any]) -> list[str]:
+    """The day the models were fitted and backtested on, and whether this run fitted them again (why)."""
+    fitted_on = predict.get("fitted_on")
+    if not fitted_on:
+        return []
+    how = "fitted again this run" if predict.get("refit") else "stored, not fitted again"
+    reason = predict.get("refit_reason") or ""
+    return [
+        "",
+        f"Models fitted on {fitted_on} (模型拟合日), {how}: {reason}. The backtest and calibration below "
+        f"are of {fitted_on}.",
+    ]
+
+
 def _per_cutoff(
     rows: list[dict[str, Any]], role: str, metrics: Sequence[str]
 ) -> dict[str, dict[str, dict[str, float]]]:
@@ -384,6 +398,7 @@ def _sections(predict: dict[str, Any]) -> list[str]:
         "",
         f"Scored: {predict.get('customers', 0):,} customers for churn risk (流失风险); "
         f"{predict.get('payers', 0):,} payers for P(alive), expected purchases and predicted value (预测价值).",
+        *_fitted(predict),
         "",
         *_churn_model(predict),
         "",

@@ -2,6 +2,7 @@
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from prefect import get_run_logger, task
 
@@ -40,6 +41,10 @@ class SegmentResult:
     clusters: dict[int, int]
     cluster_model: dict = field(default_factory=dict)
     stability: dict = field(default_factory=dict)
+    # whether the cluster model was fitted again this run and why, and the day it was fitted on
+    cluster_refit: bool = True
+    cluster_refit_reason: str = ""
+    cluster_fitted_on: str | None = None
 
 
 def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
@@ -59,12 +64,21 @@ def build_customer_segments(wh: Warehouse, horizon_days: int = 90) -> int:
 
 
 def segment_all(
-    wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None = None, horizon_days: int = 90
+    wh: Warehouse,
+    config: SegmentConfig,
+    as_of: date,
+    run_id: str | None = None,
+    horizon_days: int = 90,
+    refit: bool = False,
+    inputs_settings: dict[str, Any] | None = None,
 ) -> SegmentResult:
     """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability.
 
     Joins the as_of's predictions (predict.customer_predictions, empty if the predict stage has not run);
-    horizon_days names the expected purchases and value columns (expected_purchases_90d).
+    horizon_days names the expected purchases and value columns (expected_purchases_90d). Scores, tiers,
+    lifecycle and rules are computed from the day's features every run; the cluster model is the stored
+    one while it is fresh, fitted again when it is not or with refit (tasks.segment.cluster_tables).
+    inputs_settings: settings outside the segment config that change what the features mean (currency).
     """
     with wh.transaction():
         write_rule_table(wh)
@@ -76,7 +90,7 @@ def segment_all(
             {"as_of": as_of, **lifecycle_params(config)},
         )
         build_rule_memberships(wh, config)
-        model = cluster_customers(wh, config, as_of, run_id)
+        clustering = cluster_customers(wh, config, as_of, run_id, refit, inputs_settings)
         customers = build_customer_segments(wh, horizon_days)
         build_tags(wh)
         previous_day, stability = compare_with_previous(wh, as_of)
@@ -93,20 +107,45 @@ def segment_all(
         scored=wh.count("segments.rfm_scores"),
         rfm_segments=sizes,
         clusters=clusters,
-        cluster_model=model_summary(model),
+        cluster_model=model_summary(clustering.model),
         stability=stability_summary(previous_day, stability),
+        cluster_refit=clustering.refit,
+        cluster_refit_reason=clustering.reason,
+        cluster_fitted_on=clustering.fitted_on.isoformat(),
     )
 
 
+def inputs_settings(config: PipelineConfig) -> dict[str, Any]:
+    """Settings outside the stage config that change what the model inputs mean: currency and time zone."""
+    return {"currency": config.currency.model_dump(mode="json"), "timezone": config.timezone}
+
+
 @task(name="segment", **STAGE_TASK_OPTIONS)
-def segment(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
-    """Score, segment, cluster and tag the customers in features.customer_features."""
+def segment(config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False) -> dict:
+    """Score, segment, cluster and tag the customers in features.customer_features.
+
+    refit: fit the cluster model again even if the stored one is fresh.
+    """
     with Warehouse.open(config) as wh:
-        result = segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
+        result = segment_all(
+            wh, config.segments, as_of, run_id, config.predict.horizon_days, refit, inputs_settings(config)
+        )
         built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
-    record_counts("segment", built, f"segment as of {as_of}: rows of each table built")
+    fitted = "fitted again" if result.cluster_refit else "stored, not fitted again"
+    record_counts(
+        "segment",
+        built,
+        f"segment as of {as_of}: rows of each table built; cluster model fitted on {result.cluster_fitted_on} "
+        f"({fitted}: {result.cluster_refit_reason})",
+    )
     logger = get_run_logger()
     logger.info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
+    logger.info(
+        "cluster model fitted on %s (refit: %s, %s)",
+        result.cluster_fitted_on,
+        result.cluster_refit,
+        result.cluster_refit_reason,
+    )
     logger.info(
         "%d clusters (%s), silhouette %s, decision-tree fidelity %s",
         result.cluster_model["k"],

@@ -2,24 +2,77 @@
 
 Each as_of keeps its model (segments.cluster_models) and centroids (segments.cluster_centroids), so the
 next as_of can keep the ids and names of the clusters it finds again (see tasks.segment.clusters).
+The fitted pipeline itself is kept in segments.cluster_fits (tasks.predict.model_store): a day assigns
+its customers with the latest fit on or before it while that fit is fresh (segment.cluster_refit_every_days,
+same settings, code and library versions), and fits again otherwise; a refit is the same computation as
+a run without a stored model.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
+from tasks.predict.model_store import decide, settings_hash, store_fit
 from tasks.segment.clusters import (
     FEATURES,
     INACTIVE_CAP,
+    N_INIT,
+    TREE_DEPTH,
     Centroid,
     ClusterModel,
     PreviousClusters,
+    assign_clusters,
     feature_matrix,
     fit_clusters,
+    stored_model,
 )
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
+
+FITS = "segments.cluster_fits"
+# The code a stored cluster model depends on: another version of any of them fits again.
+FIT_SOURCES = (
+    "tasks/segment/clusters.py",
+    "tasks/segment/naming.py",
+    "tasks/segment/cluster_tables.py",
+    "sql/segments/cluster_inputs.sql",
+)
+# The settings of SegmentConfig the cluster fit depends on.
+FIT_SETTINGS = (
+    "clusters",
+    "random_state",
+    "cluster_k",
+    "cluster_k_min",
+    "cluster_k_max",
+    "cluster_sample_size",
+    "cluster_fit_sample_size",
+    "cluster_match_distance",
+)
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """The clusters of one as_of and whether their model was fitted again (why), or of which fit day."""
+
+    model: ClusterModel
+    refit: bool
+    reason: str
+    fitted_on: date
+
+
+def fit_settings_hash(config: SegmentConfig, inputs: dict[str, Any] | None = None) -> str:
+    """The hash of what a cluster fit depends on: its settings, the model constants, the code, inputs."""
+    settings = {name: getattr(config, name) for name in FIT_SETTINGS}
+    settings |= {
+        "features": FEATURES,
+        "inactive_cap": INACTIVE_CAP,
+        "n_init": N_INIT,
+        "tree_depth": TREE_DEPTH,
+    }
+    return settings_hash(settings | {"inputs": inputs or {}}, FIT_SOURCES)
 
 
 def ensure_tables(wh: Warehouse) -> None:
@@ -80,11 +133,33 @@ def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterMo
             )
 
 
-def cluster_customers(wh: Warehouse, config: SegmentConfig, as_of: date, run_id: str | None) -> ClusterModel:
-    """Cluster every customer of features.customer_features into segments.clusters; store the model."""
+def cluster_customers(
+    wh: Warehouse,
+    config: SegmentConfig,
+    as_of: date,
+    run_id: str | None,
+    refit: bool = False,
+    inputs_settings: dict[str, Any] | None = None,
+) -> Clustering:
+    """Cluster every customer of features.customer_features into segments.clusters; store the model.
+
+    With a fresh stored fit (see tasks.predict.model_store) the customers are assigned by it; otherwise
+    (or with refit) the model is fitted again and stored. inputs_settings: settings outside the segment
+    config that change what the inputs mean (the currency of monetary), part of the fit's hash.
+    """
     ensure_tables(wh)
     inputs = wh.frame(wh.model_sql("segments/cluster_inputs"), {"as_of": as_of, "inactive_cap": INACTIVE_CAP})
-    model = fit_clusters(feature_matrix(inputs), config, previous_clusters(wh, as_of))
+    matrix = feature_matrix(inputs)
+    digest = fit_settings_hash(config, inputs_settings)
+    decision = decide(wh, FITS, as_of, digest, config.cluster_refit_every_days, refit)
+    if decision.refit:
+        model = fit_clusters(matrix, config, previous_clusters(wh, as_of))
+        if model.pipeline is not None:  # no customers, no model to keep
+            store_fit(wh, FITS, as_of, run_id, digest, stored_model(model))
+        fitted_on = as_of
+    else:
+        model = assign_clusters(matrix, decision.models, decision.fitted_on, as_of)
+        fitted_on = decision.fitted_on
     names = {c.cluster_id: (c.name_en, c.name_zh) for c in model.centroids}
     ids = model.labels.tolist()
     wh.write_frame(
@@ -105,4 +180,4 @@ def cluster_customers(wh: Warehouse, config: SegmentConfig, as_of: date, run_id:
         ),
     )
     store_model(wh, as_of, run_id, model, inputs.height)
-    return model
+    return Clustering(model, decision.refit, decision.reason, fitted_on)

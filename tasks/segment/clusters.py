@@ -11,7 +11,7 @@ units, so they survive a refitted scaler) in this run's standardized space; the 
 the largest id ever stored, so ids are never reused.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -84,6 +84,11 @@ class ClusterModel:
     labels: np.ndarray = field(repr=False)
     fitted_rows: int = 0
     previous_as_of: date | None = None
+    # what a later day needs to assign its customers without a refit (tasks.segment.cluster_tables):
+    # the fitted pipeline, the cluster id of each KMeans centre (by row) and the explaining tree
+    pipeline: Pipeline | None = field(default=None, repr=False)
+    centre_ids: list[int] = field(default_factory=list)
+    tree: DecisionTreeClassifier | None = field(default=None, repr=False)
 
 
 def feature_matrix(frame: pl.DataFrame) -> np.ndarray:
@@ -322,6 +327,50 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
         labels=labels,
         fitted_rows=len(fit_rows),
         previous_as_of=previous.as_of,
+        pipeline=pipeline,
+        centre_ids=ids,
+        tree=tree,
+    )
+
+
+def stored_model(model: ClusterModel) -> ClusterModel:
+    """The part of a fitted model kept for later days: everything but the fit day's labels."""
+    return replace(model, labels=np.zeros(0, dtype=np.int64))
+
+
+def assign_clusters(matrix: np.ndarray, stored: ClusterModel, fit_day: date, as_of: date) -> ClusterModel:
+    """The clusters of matrix's customers under a stored model: its pipeline assigns, its ids and names stay.
+
+    Sizes and the tree's fidelity are the day's; k, the scaler, the centroids' values, the silhouette and
+    the tree's rules are the fit's. previous_as_of is the fit day, at distance 0 from every centroid
+    (on the fit day itself they stay the fit's: the day the ids were matched, and the distances).
+    """
+    if stored.pipeline is None or not stored.centre_ids:
+        raise ValueError("the stored cluster model has no fitted pipeline")
+    if len(matrix) == 0:
+        labels = np.zeros(0, dtype=np.int64)
+    else:
+        with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
+            raw_labels = stored.pipeline.predict(matrix)
+        labels = np.asarray(stored.centre_ids, dtype=np.int64)[raw_labels]
+    sizes = {c.cluster_id: int((labels == c.cluster_id).sum()) for c in stored.centroids}
+    fidelity = (
+        round(float(accuracy_score(labels, stored.tree.predict(matrix))), 6)
+        if stored.tree is not None and len(matrix)
+        else stored.fidelity
+    )
+    same_day = as_of == fit_day
+    return replace(
+        stored,
+        centroids=[
+            replace(
+                c, size=sizes[c.cluster_id], distance_to_previous=c.distance_to_previous if same_day else 0.0
+            )
+            for c in stored.centroids
+        ],
+        labels=labels,
+        fidelity=fidelity,
+        previous_as_of=stored.previous_as_of if same_day else fit_day,
     )
 
 

@@ -191,6 +191,12 @@ class SegmentConfig(BaseModel):
         gt=0,
         description="A centroid within this distance (standardized units) of a previous one keeps its id and name.",
     )
+    cluster_refit_every_days: int = Field(
+        default=7,
+        ge=1,
+        description="The cluster model (scaler, KMeans, names, tree) is fitted again when this many days have "
+        "passed since its fit day; days in between assign customers with the stored model.",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "SegmentConfig":
@@ -273,6 +279,12 @@ class PredictConfig(BaseModel):
     )
     random_state: int = Field(
         default=0, description="Seed of the samples and the gradient boosting, so runs repeat."
+    )
+    refit_every_days: int = Field(
+        default=7,
+        ge=1,
+        description="The churn and value models are fitted (and backtested) again when this many days have "
+        "passed since their fit day; days in between score with the stored models.",
     )
 
 

@@ -295,10 +295,11 @@ def test_stored_models_chain_by_as_of_and_reruns_replace() -> None:
     wh = Warehouse(":memory:")
     config = SegmentConfig()
     features_table(wh, blobs(FOUR, SIZES))
-    first = cluster_customers(wh, config, date(2026, 3, 31), "run-a")
+    first = cluster_customers(wh, config, date(2026, 3, 31), "run-a").model
     features_table(wh, blobs(FOUR, SIZES, seed=4))
-    second = cluster_customers(wh, config, date(2026, 4, 2), "run-b")
-    again = cluster_customers(wh, config, date(2026, 4, 2), "run-c")  # a rerun of the same day replaces it
+    # fitted again (refit), so the second day's ids are matched with the first day's centroids
+    second = cluster_customers(wh, config, date(2026, 4, 2), "run-b", refit=True).model
+    again = cluster_customers(wh, config, date(2026, 4, 2), "run-c", refit=True).model  # a rerun replaces it
     assert wh.rows("select as_of, run_id, previous_as_of, k from segments.cluster_models order by 1") == [
         (date(2026, 3, 31), "run-a", None, 4),
         (date(2026, 4, 2), "run-c", date(2026, 3, 31), 4),
