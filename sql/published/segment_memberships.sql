@@ -1,9 +1,10 @@
 -- Who is in which segment on one published day, one scheme at a time.
 -- Grain: one row per (scheme, segment, customer_id). Parameters: $as_of.
+-- {{segments}}: published.customer_segments, or a part of it (publish_changes: moved_customers.sql).
 -- Schemes: rfm, rfm_cn, tier, lifecycle, rules (a customer may be in several), cluster.
 -- A new scheme is one more branch here (and in SEGMENT_SCHEMES of tasks/shared/contracts.py).
 with segments as (
-    select * from published.customer_segments
+    select * from {{segments}}
     where as_of = $as_of
 ),
 

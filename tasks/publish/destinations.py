@@ -62,10 +62,11 @@ def destination_frame(
         model = "published/destination_members"
     else:
         model = "published/destination_customers"
+    memberships = wh.model_sql("published/segment_memberships", {"segments": "published.customer_segments"})
     sql = wh.model_sql(
         model,
         {"fields": [f"people.{f}" for f in dict.fromkeys(destination.fields)]},
-        {"people": people_sql(wh, destination.purpose == "marketing")},
+        {"people": people_sql(wh, destination.purpose == "marketing"), "memberships": memberships},
     )
     params: dict[str, Any] = {"as_of": as_of, "scheme": destination.scheme}
     return apply_transforms(wh.frame(sql, params), destination, pii)

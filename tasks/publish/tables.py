@@ -85,12 +85,32 @@ def publish_tags(wh: Warehouse, as_of: date) -> int:
 
 
 def publish_changes(wh: Warehouse, as_of: date) -> int:
-    """Replace the as_of's rows of published.segment_changes (against the previous published day); return how many."""
+    """Replace the as_of's rows of published.segment_changes (against the previous published day); return how many.
+
+    Only customers whose segment columns differ between the two days can have entered or exited a
+    segment: the memberships of those customers alone are compared (most customers stay put).
+    """
     previous = previous_published_day(wh, as_of)
     with wh.transaction():
-        wh.build("_memberships_now", "published/segment_memberships", {"as_of": as_of}, temp=True)
-        wh.build("_memberships_before", "published/segment_memberships", {"as_of": previous}, temp=True)
-        return replace_day(wh, "published.segment_changes", as_of, {"as_of": as_of, "previous": previous})
+        wh.build("_moved", "published/moved_customers", {"as_of": as_of, "previous": previous}, temp=True)
+        moved = {"segments": "_moved"}
+        wh.build(
+            "_memberships_now",
+            "published/segment_memberships",
+            {"as_of": as_of},
+            temp=True,
+            identifiers=moved,
+        )
+        wh.build(
+            "_memberships_before",
+            "published/segment_memberships",
+            {"as_of": previous},
+            temp=True,
+            identifiers=moved,
+        )
+        changed = replace_day(wh, "published.segment_changes", as_of, {"as_of": as_of, "previous": previous})
+        wh.execute("drop table _moved; drop table _memberships_now; drop table _memberships_before")
+        return changed
 
 
 def publish_tables(
