@@ -54,10 +54,8 @@ def test_changes_of_the_moved_customers_equal_the_comparison_of_everyone(wh: War
         if n % 10 == 0:  # gone the next day (merged away)
             rows.append(before)
             continue
-        if n % 3 == 0:  # moved: new segments
-            now = customer_row(rng, DAY, customer)
-        else:  # the same segments, only the recency moved on
-            now = (DAY, *before[1:-1], before[-1] + 1)
+        # a third moved to new segments; the others keep theirs, only the recency moved on
+        now = customer_row(rng, DAY, customer) if n % 3 == 0 else (DAY, *before[1:-1], before[-1] + 1)
         rows += [before, now]
     rows += [customer_row(rng, DAY, f"N{n:03d}") for n in range(40)]  # new the next day
     wh.execute("create schema if not exists published")
