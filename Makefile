@@ -46,7 +46,9 @@ stack-down:
 	deployments/stack.sh down
 
 ## Benchmark the refresh (not a test): sample data at SIZES persons, RUNS runs each (LARGE_RUNS from 1M
-## on); appends the figures to BENCHMARKS.md. Needs the bench dependency group (pandas, splink, pyinstrument).
+## on): the floor (every source read once + per-customer aggregates), full and incremental refreshes, and a
+## 30-day backfill at 100k (BENCH_ARGS='--backfill-sizes ""' leaves it out); appends the figures to
+## BENCHMARKS.md. Needs the bench dependency group (pandas, splink, pyinstrument).
 SIZES ?= 100000 1000000
 RUNS ?= 3
 LARGE_RUNS ?= 1
@@ -55,8 +57,9 @@ bench: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench --sizes "$(SIZES)" --runs $(RUNS) --large-runs $(LARGE_RUNS) $(BENCH_ARGS)
 
-## 10M customers / 100M sessions: one full refresh through the flow, DuckDB bounded to 8 GB and spilling
-## to disk (needs ~40 GB free disk); appends its figures to BENCHMARKS.md.
+## 10M customers / 100M sessions: one full refresh through the flow, then one new day and an incremental
+## refresh (BENCH_ARGS=--skip-incremental leaves it out), DuckDB bounded to 8 GB and spilling to disk
+## (needs ~40 GB free disk); appends its figures to BENCHMARKS.md.
 bench-10m: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench.large --persons 10000000 --memory-limit 8GB $(BENCH_ARGS)

@@ -24,6 +24,7 @@ TARGETS = {
     "game": ("game/sessions-next.parquet", "(format parquet)"),
     "payments": ("payments/payments-next.csv", "(format csv, header true)"),
 }
+SOCIAL_TARGET, CRM_TARGET = "social/social-next.jsonl", "crm/members-next.csv"
 
 
 def _shift(column: str, last: date) -> str:
@@ -57,6 +58,12 @@ def write_next_day(data_dir: Path, last: date) -> dict[str, int]:
     return written
 
 
+def next_day_files(data_dir: Path) -> list[Path]:
+    """The files write_next_day writes (those present), e.g. to remove them before reusing a sample."""
+    names = [target for target, _ in TARGETS.values()] + [SOCIAL_TARGET, CRM_TARGET]
+    return [data_dir / name for name in names if (data_dir / name).exists()]
+
+
 def _write_social(con: duckdb.DuckDBPyConnection, data_dir: Path, last: date) -> int:
     """The last day's social events a day later with new ids, as JSON Lines (objects kept as they were)."""
     ts = "json_extract_string(json, '$.ts')"
@@ -70,7 +77,7 @@ def _write_social(con: duckdb.DuckDBPyConnection, data_dir: Path, last: date) ->
         """,
         [nxt, str(data_dir / "social" / "social.jsonl"), last.isoformat()],
     ).fetchall()
-    with (data_dir / "social" / "social-next.jsonl").open("w", encoding="utf-8") as out:
+    with (data_dir / SOCIAL_TARGET).open("w", encoding="utf-8") as out:
         out.writelines(f"{line}\n" for (line,) in lines)
     return len(lines)
 
@@ -101,5 +108,5 @@ def _write_crm(con: duckdb.DuckDBPyConnection, data_dir: Path, last: date) -> in
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     writer.writerows(rows)
-    (data_dir / "crm" / "members-next.csv").write_bytes(out.getvalue().encode("gbk"))
+    (data_dir / CRM_TARGET).write_bytes(out.getvalue().encode("gbk"))
     return len(rows)

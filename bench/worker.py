@@ -5,6 +5,10 @@ Modes:
   per-stage wall times come from the task runs' start and end times as the server recorded them.
 - ``direct``: the same stage functions called one after another in this process, no Prefect; per
   stage wall and CPU time (user + system, all threads) measured around each call.
+- ``floor``: the least a refresh must do (bench/floor.py): read every source file once into DuckDB
+  tables, then group sessions and payments per customer; no Prefect, no warehouse.
+- ``backfill``: the `backfill` Prefect flow over the --days days ending at as_of (bench/backfill.py);
+  each day's time from its subflow run as the server recorded it.
 
 Writes a JSON result to the path given; the caller reads it.
 """
@@ -18,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -128,16 +133,32 @@ def run_flow(config_path: str, as_of: date) -> dict:
     }
 
 
+def run_floor(config_path: str, as_of: date) -> dict:
+    """The floor on the config's sources (as_of unused: the floor reads every file)."""
+    from bench.floor import measure_floor
+
+    return measure_floor(config_path)
+
+
+def run_backfill(config_path: str, as_of: date, days: int = 30) -> dict:
+    """The backfill flow over the days ending at as_of."""
+    from bench.backfill import run_backfill as backfill
+
+    return backfill(config_path, as_of, days)
+
+
 def main() -> None:
     """Parse arguments, run one refresh, write the JSON result."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("mode", choices=("flow", "direct"))
+    parser.add_argument("mode", choices=("flow", "direct", "floor", "backfill"))
     parser.add_argument("config")
     parser.add_argument("as_of", type=date.fromisoformat)
     parser.add_argument("result", type=Path)
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile (HTML and text) here")
+    parser.add_argument("--days", type=int, default=30, help="backfill: days ending at as_of")
     args = parser.parse_args()
-    run = run_flow if args.mode == "flow" else run_direct
+    backfill = partial(run_backfill, days=args.days)
+    run = {"flow": run_flow, "direct": run_direct, "floor": run_floor, "backfill": backfill}[args.mode]
     cpu = cpu_seconds()
     if args.profile:
         from pyinstrument import Profiler

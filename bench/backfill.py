@@ -1,0 +1,84 @@
+"""The backfill benchmark: a range of days through the `backfill` flow, and whether its last day equals a full refresh.
+
+`run_backfill` runs in the worker's process (bench/worker.py, mode ``backfill``): the backfill flow
+for the days ending at `end`, timed end to end, each day's time read from the Prefect server (the
+start and end of its `daily_refresh` subflow run). `published_digest` summarizes one day of
+published.customer_segments as hashes of its rows sorted by customer, without the run ids and
+publish timestamps (which differ between any two runs); `compare_digests` says whether two equal
+and, when not, which columns differ.
+"""
+
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+TABLE = "published.customer_segments"
+
+
+def run_backfill(config_path: str, end: date, days: int) -> dict:
+    """The backfill flow over `days` days ending at `end`; wall time and each day's subflow time."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+
+    from flows.backfill import backfill
+
+    start = end - timedelta(days=days - 1)
+    started = time.perf_counter()
+    state = backfill(start=start, end=end, config=config_path, return_state=True)
+    wall = time.perf_counter() - started
+    computed = state.result()
+    parent = FlowRunFilter(
+        parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[state.state_details.flow_run_id])
+    )
+    with get_client(sync_client=True) as client:
+        runs = client.read_flow_runs(flow_run_filter=parent, limit=10 * days)
+    per_day = {
+        run.name.removeprefix("daily-refresh-"): (run.end_time - run.start_time).total_seconds()
+        for run in runs
+        if run.start_time and run.end_time
+    }
+    return {
+        "wall_s": wall,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "days": days,
+        "computed": len(computed),
+        "per_day_s": dict(sorted(per_day.items())),
+    }
+
+
+def compared_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The columns of published.customer_segments that a rerun must reproduce: not run ids, not timestamps."""
+    described = con.execute(f"select column_name, column_type from (describe {TABLE})").fetchall()
+    return [
+        name
+        for name, kind in described
+        if not (name == "run_id" or name.endswith("_run_id") or kind.startswith("TIMESTAMP"))
+    ]
+
+
+def published_digest(warehouse: Path, as_of: date) -> dict:
+    """Rows of one published day and MD5s of them sorted by customer: of whole rows and of each column."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        columns = compared_columns(con)
+        quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+        day = f"(select {', '.join(quoted)} from {TABLE} where as_of = $as_of) as t"
+        hashes = [f"md5(string_agg(coalesce({q}::varchar, '∅'), '|' order by customer_id))" for q in quoted]
+        whole = "md5(string_agg(t::varchar, chr(10) order by t::varchar))"
+        row = con.execute(
+            f"select count(*), {whole}, {', '.join(hashes)} from {day}", {"as_of": as_of}
+        ).fetchall()[0]
+    return {"rows": row[0], "hash": row[1], "columns": dict(zip(columns, row[2:], strict=True))}
+
+
+def compare_digests(backfilled: dict, full: dict) -> dict:
+    """Whether a backfill's last day equals the full refresh of that day; when not, the columns that differ."""
+    columns = sorted(set(backfilled["columns"]) | set(full["columns"]))
+    differing = [c for c in columns if backfilled["columns"].get(c) != full["columns"].get(c)]
+    return {
+        "equal": backfilled["rows"] == full["rows"] and backfilled["hash"] == full["hash"],
+        "rows": {"backfill": backfilled["rows"], "full": full["rows"]},
+        "differing_columns": differing,
+    }

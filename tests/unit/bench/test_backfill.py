@@ -1,0 +1,62 @@
+"""bench.backfill: one published day as hashes of its sorted rows, without run ids and timestamps."""
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from bench.backfill import compare_digests, published_digest
+
+DAY = date(2026, 11, 21)
+ROWS = [  # as_of, customer_id, cluster_id, churn_risk, segment
+    (DAY, "C1", 0, 0.25, "Loyal"),
+    (DAY, "C2", 1, None, "New"),
+    (DAY, "C3", 2, 0.5, "Lost"),
+    (date(2026, 11, 20), "C1", 3, 0.75, "Lost"),  # another day: not compared
+]
+
+
+def warehouse(path: Path, rows: list[tuple], run_id: str) -> Path:
+    """A warehouse file holding published.customer_segments with these rows, inserted in the given order."""
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema published")
+        con.execute(
+            "create table published.customer_segments (as_of date, customer_id varchar, cluster_id integer, "
+            "churn_risk double, rfm_segment varchar, published_at timestamptz, run_id varchar)"
+        )
+        con.executemany(
+            "insert into published.customer_segments values (?, ?, ?, ?, ?, now(), ?)",
+            [(*row, run_id) for row in rows],
+        )
+    return path
+
+
+def test_same_rows_in_another_order_and_run_are_equal(tmp_path: Path) -> None:
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a"), DAY)
+    backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", ROWS[::-1], "run-b"), DAY)
+    assert full["rows"] == 3
+    assert set(full["columns"]) == {"as_of", "customer_id", "cluster_id", "churn_risk", "rfm_segment"}
+    assert compare_digests(backfilled, full) == {
+        "equal": True,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": [],
+    }
+
+
+def test_a_changed_value_names_its_column(tmp_path: Path) -> None:
+    changed = [ROWS[0], (DAY, "C2", 1, 0.0, "New"), *ROWS[2:]]  # a null churn_risk became 0.0
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a"), DAY)
+    backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", changed, "run-a"), DAY)
+    assert compare_digests(backfilled, full) == {
+        "equal": False,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": ["churn_risk"],
+    }
+
+
+def test_a_missing_customer_is_a_difference(tmp_path: Path) -> None:
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a"), DAY)
+    backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", ROWS[1:], "run-a"), DAY)
+    compared = compare_digests(backfilled, full)
+    assert not compared["equal"]
+    assert compared["rows"] == {"backfill": 2, "full": 3}

@@ -1,0 +1,181 @@
+"""bench.report and bench.large: the floor, the backfill and the incremental day rendered with exact text."""
+
+import argparse
+from datetime import UTC, datetime
+
+from bench import large
+from bench.report import _backfill, _floor, _targets, render
+from bench.worker import STAGES
+
+FACTS = {
+    "cores": 2,
+    "cpu": "test CPU",
+    "memory_gib": 24.0,
+    "os": "Linux 6",
+    "python": "3.11.9",
+    "versions": {"duckdb": "2.0.0"},
+    "load_average_at_start": (0.1, 0.2, 0.3),
+    "load_average_at_end": (0.4, 0.5, 0.6),
+}
+
+
+def refresh(wall: float, rss: float = 2 * 1024**3) -> dict:
+    """A refresh's summary with every stage taking a seventh of the wall time."""
+    return {
+        "wall_s": wall,
+        "cpu_s": 2 * wall,
+        "peak_rss_bytes": rss,
+        "stages": {stage: {"wall_s": wall / 7, "cpu_s": 2 * wall / 7} for stage in STAGES},
+    }
+
+
+def summary(flow: float, incremental: float, floor: float | None, rows: int) -> dict:
+    """One size's medians as bench.run.summarize gives them."""
+    result = {
+        "runs": 1,
+        "rows_read": rows,
+        "generate_s": 1.0,
+        "direct": refresh(flow - 1),
+        "flow": refresh(flow),
+        "incremental": refresh(incremental) | {"rows_read": rows // 100},
+    }
+    if floor is not None:
+        result["floor"] = {
+            "read_s": floor * 0.75,
+            "aggregate_s": floor * 0.25,
+            "wall_s": floor,
+            "cpu_s": 2 * floor,
+            "rows_read": rows,
+            "peak_rss_bytes": 1024**3,
+        }
+    return result
+
+
+def backfill(wall: float, equal: bool, differing: list[str] | None = None) -> dict:
+    """A backfill result of three days, as bench.run.run_backfill gives it."""
+    return {
+        "wall_s": wall,
+        "start": "2026-11-19",
+        "end": "2026-11-21",
+        "days": 3,
+        "computed": 3,
+        "per_day_s": {"2026-11-19": 12.0, "2026-11-20": 3.5, "2026-11-21": 4.25},
+        "same_as_full": {
+            "equal": equal,
+            "rows": {"backfill": 111_360, "full": 111_360},
+            "differing_columns": differing or [],
+        },
+    }
+
+
+def results() -> dict[int, dict]:
+    """100k with a backfill, 1M, both with the floor."""
+    small = summary(12.0, 6.0, 2.0, 1_380_000) | {"backfill": backfill(20.0, equal=True)}
+    return {100_000: small, 1_000_000: summary(90.0, 14.0, 13.0, 13_808_365)}
+
+
+def test_floor_table_with_the_ratios() -> None:
+    assert _floor(results()) == [
+        "| customers | source rows read | read s | aggregate s | floor s | full refresh (flow) s | full / floor | "
+        "incremental (flow) s | incremental / floor |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| 100,000 | 1,380,000 | 1.5 | 0.5 | 2.0 | 12.0 | 6.0× | 6.0 | 3.0× |",
+        "| 1,000,000 | 13,808,365 | 9.8 | 3.2 | 13.0 | 90.0 | 6.9× | 14.0 | 1.1× |",
+    ]
+
+
+def test_floor_absent_from_older_results() -> None:
+    assert _floor({100_000: summary(12.0, 6.0, None, 1_380_000)}) == [
+        "(no floor in these results: measured from this benchmark version on)"
+    ]
+
+
+def test_backfill_table_when_its_last_day_equals_the_full_refresh() -> None:
+    assert _backfill(results()) == [
+        "| customers | days | backfill wall s | per day s (min / median / max) | full refresh (flow) s | "
+        "backfill / full | last day's rows vs the full refresh |",
+        "|---:|---|---:|---:|---:|---:|---|",
+        "| 100,000 | 3 (2026-11-19 → 2026-11-21) | 20.0 | 3.5 / 4.2 / 12.0 | 12.0 | 1.7× | "
+        "equal (111,360 rows vs 111,360) |",
+        "",
+        "Per day at 100,000 (s): 11-19 12.0, 11-20 3.5, 11-21 4.2.",
+        "",
+    ]
+
+
+def test_backfill_that_differs_is_said_loudly() -> None:
+    data = {100_000: summary(12.0, 6.0, 2.0, 1_380_000) | {"backfill": backfill(40.0, False, ["cluster_id"])}}
+    lines = _backfill(data)
+    assert lines[2].endswith("| 3.3× | **DIFFERENT** (111,360 rows vs 111,360) |")
+    assert lines[-2] == (
+        "**!!! At 100,000 customers the backfill published other published.customer_segments rows for "
+        "2026-11-21 than the full refresh of that day** (111,360 rows vs 111,360; columns that differ, rows "
+        "sorted by customer_id: cluster_id). A backfill must reproduce what daily runs publish: a defect to "
+        "find, not noise."
+    )
+    assert _targets(data) == [
+        "| target | goal | measured | met |",
+        "|---|---|---:|---|",
+        "| 100k: backfill of 3 days / one full refresh (flow) | ≤ 3× | 3.3× | **no** |",
+        "| 100k: backfill's last day equals the full refresh | equal | **different** | **no** |",
+    ]
+
+
+def test_no_backfill_run() -> None:
+    assert _backfill({1_000_000: summary(90.0, 14.0, 13.0, 13_808_365)}) == [
+        "(no backfill in this run: see --backfill-sizes)",
+        "",
+    ]
+
+
+def test_targets_with_the_floor_and_the_backfill() -> None:
+    assert _targets(results()) == [
+        "| target | goal | measured | met |",
+        "|---|---|---:|---|",
+        "| 1M: full refresh, flow, wall | ≤ 60 s | 90.0 | **no** |",
+        "| 1M: peak RSS of the refresh | ≤ 4 GiB | 2.00 GiB | yes |",
+        "| 1M: incremental refresh, flow, wall | ≤ 15 s | 14.0 | yes |",
+        "| 1M: full refresh (flow) / floor | ≤ 3× | 6.9× | **no** |",
+        "| 100k: backfill of 3 days / one full refresh (flow) | ≤ 3× | 1.7× | yes |",
+    ]
+
+
+def test_render_holds_the_new_sections() -> None:
+    args = argparse.Namespace(sizes="100000 1000000", memory_limit="3GB", note="", from_json=None)
+    text = render(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, results(), args)
+    assert (
+        "\n### Floor: every source file read once into DuckDB, sessions and payments grouped per customer\n"
+        in text
+    )
+    assert "| 1,000,000 | 13,808,365 | 9.8 | 3.2 | 13.0 | 90.0 | 6.9× | 14.0 | 1.1× |" in text
+    assert (
+        "\n### Backfill (the `backfill` flow on a fresh warehouse, each day a `daily_refresh` subflow run)\n"
+        in text
+    )
+    assert "Per day at 100,000 (s): 11-19 12.0, 11-20 3.5, 11-21 4.2." in text
+    assert text.index("### Floor") < text.index("### Backfill") < text.index("### Scaling")
+
+
+def test_large_report_puts_the_incremental_day_beside_the_full_refresh() -> None:
+    args = argparse.Namespace(persons=10_000_000, memory_limit="8GB", note="")
+    full = refresh(1200.0, 16 * 1024**3) | {"rows_read": 137_700_000}
+    incremental = refresh(140.0, 8 * 1024**3) | {"rows_read": 1_030_000}
+    refreshes = {"full": (full, 14 * 1024**3, 15 * 1024**3), "incremental": (incremental, 0, 16 * 1024**3)}
+    text = large.render(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, args, 240.0, refreshes)
+    assert (
+        "| full | 137,700,000 | 240 | 1200 | 2400 | 16.00 GiB | 14.00 GiB | 15.00 GiB | 114,750 |\n"
+        "| incremental | 1,030,000 | – | 140 | 280 | 8.00 GiB | 0.00 GiB | 16.00 GiB | 7,357 |\n"
+    ) in text
+    assert (
+        "| full | 171 | 171 | 171 | 171 | 171 | 171 | 171 | 1200 |\n| incremental | 20 | 20 | 20 | 20 | 20 | 20 | 20 | 140 |"
+        in text
+    )
+    assert "Incremental / full: 0.12 (140 s against 1200 s)." in text
+    assert (
+        ", then one more day of data (bench/newday.py) and an incremental refresh through the flow," in text
+    )
+    skipped = large.render(
+        datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, args, None, {"full": refreshes["full"]}
+    )
+    assert "| incremental |" not in skipped and "Incremental / full" not in skipped
+    assert "| full | 137,700,000 | – | 1200 |" in skipped
