@@ -5,6 +5,8 @@
 -- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
 -- currency: orders in a currency without a rate count as purchases but add nothing to it.
 -- Windows: "30d" means local dates in (as_of - 30 days, as_of].
+-- Activity comes from the daily roll-up features.daily_activity (the days up to as_of: the events before
+-- $cutoff), feedback from core.feedback. Sums of roll-up rows (cast back to bigint) count events.
 with customers as (
     select * from core.customers
 ),
@@ -13,19 +15,24 @@ orders as (
     select * from features.orders
 ),
 
-events as (
+daily_activity as (
+    select * from features.daily_activity
+),
+
+activity as (
+    -- a customer's roll-up rows up to as_of: each counts the events of its record, day, type and category
     select
         identity.customer_id,
-        events.ts,
-        cast(events.ts as date) as event_date,
-        events.event_type,
-        events.category,
-        events.duration_s
-    from core.events as events
+        daily_activity.activity_date as event_date,
+        daily_activity.event_type,
+        daily_activity.category,
+        daily_activity.events,
+        daily_activity.duration_s
+    from daily_activity
     join core.identity_map as identity
-        on identity.source = events.record_source
-        and identity.source_id = events.record_id
-    where events.ts < $cutoff
+        on identity.source = daily_activity.record_source
+        and identity.source_id = daily_activity.record_id
+    where daily_activity.activity_date <= $as_of
 ),
 
 feedback as (
@@ -56,13 +63,13 @@ purchases as (
 sessions as (
     select
         customer_id,
-        count(*) filter (where event_date > $as_of - 30) as sessions_30d,
-        count(*) filter (where event_date > $as_of - 90) as sessions_90d,
-        count(*) filter (where event_date > $as_of - 180) as sessions_180d,
-        count(*) as sessions_total,
+        cast(sum(events) filter (where event_date > $as_of - 30) as bigint) as sessions_30d,
+        cast(sum(events) filter (where event_date > $as_of - 90) as bigint) as sessions_90d,
+        cast(sum(events) filter (where event_date > $as_of - 180) as bigint) as sessions_180d,
+        cast(sum(events) as bigint) as sessions_total,
         max(event_date) as last_session_date,
         sum(duration_s) filter (where event_date > $as_of - 90) / 60.0 as session_minutes_90d
-    from events
+    from activity
     where event_type in (select unnest($session_types::varchar[]))
     group by customer_id
 ),
@@ -73,8 +80,8 @@ favourite as (
         customer_id,
         first(category order by plays desc, category asc) as favourite_game
     from (
-        select customer_id, category, count(*) as plays
-        from events
+        select customer_id, category, sum(events) as plays
+        from activity
         where category is not null
             and event_type in (select unnest($session_types::varchar[]))
         group by customer_id, category
@@ -85,9 +92,10 @@ favourite as (
 engagement as (
     select
         customer_id,
-        count(*) filter (where event_type not in (select unnest($session_types::varchar[]))) as engagements_total,
+        cast(sum(events) filter (where event_type not in (select unnest($session_types::varchar[]))) as bigint)
+            as engagements_total,
         max(event_date) as last_event_date
-    from events
+    from activity
     group by customer_id
 ),
 

@@ -1,10 +1,17 @@
-"""Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL."""
+"""Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL.
 
+Behaviour is read from a daily roll-up of the events per customer record (features.daily_activity,
+tasks/features/activity.py), kept up to date incrementally across runs; orders are built from the
+transactions as of the day.
+"""
+
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from prefect import get_run_logger, task
 
+from tasks.features.activity import record_settings, refresh_activity
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
 from tasks.shared.config.pipeline import CurrencyConfig
@@ -32,12 +39,21 @@ def currency_params(currency: CurrencyConfig) -> dict[str, Any]:
 
 
 def build_features(
-    wh: Warehouse, config: FeatureConfig, as_of: date, currency: CurrencyConfig | None = None
+    wh: Warehouse,
+    config: FeatureConfig,
+    as_of: date,
+    currency: CurrencyConfig | None = None,
+    *,
+    rebuild: bool = False,
+    record_config: str = "",
 ) -> dict[str, Any]:
     """Build features.orders and features.customer_features as of a day; return their row counts.
 
-    currency: the base currency and the rates into it (default: CNY, no rates). Also returned:
-    `unconverted`, the transactions in a currency without a rate (left out of monetary), by currency.
+    The activity roll-up features.daily_activity is first brought up to date with the staged events
+    (rebuild: from scratch, as on a full refresh; record_config: tasks.features.activity.record_settings of
+    the pipeline config, a change of which rebuilds it). currency: the base currency and the rates into it
+    (default: CNY, no rates). Also returned: `unconverted`, the transactions in a currency without a rate
+    (left out of monetary), by currency, and `activity`, what the roll-up's refresh did.
     """
     cutoff = wh.cutoff(as_of)  # data at or after the end of as_of is not used
     scale = amount_scale(wh)
@@ -49,6 +65,7 @@ def build_features(
     }
     fragments = {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
     with wh.transaction():
+        activity = refresh_activity(wh, record_config, rebuild)
         orders = wh.build("features.orders", "features/orders", params, fragments=fragments)
         customers = wh.build("features.customer_features", "features/customer_features", params)
     unconverted = dict(
@@ -57,14 +74,26 @@ def build_features(
             "where unconverted > 0 group by 1 order by 1"
         )
     )
-    return {"orders": orders, "customers": customers, "unconverted": unconverted}
+    return {
+        "orders": orders,
+        "customers": customers,
+        "unconverted": unconverted,
+        "activity": asdict(activity),
+    }
 
 
 @task(name="features", **STAGE_TASK_OPTIONS)
-def features(config: PipelineConfig, as_of: date) -> dict[str, Any]:
-    """Build the as_of's order and customer features."""
+def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict[str, Any]:
+    """Build the as_of's order and customer features (rebuild: the activity roll-up from scratch)."""
     with Warehouse.open(config) as wh:
-        counts = build_features(wh, config.features, as_of, config.currency)
+        counts = build_features(
+            wh,
+            config.features,
+            as_of,
+            config.currency,
+            rebuild=rebuild,
+            record_config=record_settings(config),
+        )
     left_out = ", ".join(f"{n} in {code}" for code, n in counts["unconverted"].items())
     note = f"; left out of monetary, no rate to {config.currency.base}: {left_out}" if left_out else ""
     record_counts(
@@ -72,11 +101,21 @@ def features(config: PipelineConfig, as_of: date) -> dict[str, Any]:
         [
             {"table": "features.orders", "rows": counts["orders"]},
             {"table": "features.customer_features", "rows": counts["customers"]},
+            {"table": "features.daily_activity", "rows": counts["activity"]["rows"]},
         ],
         f"features as of {as_of}: rows of each table built{note}",
     )
     logger = get_run_logger()
     logger.info("features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"])
+    activity = counts["activity"]
+    logger.info(
+        "activity roll-up %s%s: %d new files, %d days recomputed, %d rows",
+        activity["mode"],
+        f" ({activity['reason']})" if activity["reason"] else "",
+        activity["new_files"],
+        activity["days"],
+        activity["rows"],
+    )
     if left_out:
         logger.warning(
             "transactions in a currency without a rate to %s, left out of monetary: %s "

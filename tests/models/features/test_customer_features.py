@@ -18,6 +18,16 @@ def ago(days: int) -> date:
     return AS_OF - timedelta(days=days)
 
 
+def build_customer_features(wh: Warehouse) -> None:
+    """The daily roll-up of core.events (features/daily_activity), then customer_features over it."""
+    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
+    wh.build(
+        "features.customer_features",
+        "features/customer_features",
+        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
+    )
+
+
 def run_customer_features(wh: Warehouse) -> list[dict]:
     """C1 buys and plays, C2 only plays, C3's only order nets to 0, C4 has nothing at all."""
     create(
@@ -96,11 +106,7 @@ def run_customer_features(wh: Warehouse) -> list[dict]:
             ("crm", "m1", FEATURES_CUTOFF, 1.0),  # at the cutoff: ignored
         ],
     )
-    wh.build(
-        "features.customer_features",
-        "features/customer_features",
-        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
-    )
+    build_customer_features(wh)
     return wh.dicts("select * from features.customer_features order by customer_id")
 
 
@@ -208,11 +214,7 @@ def test_monetary_leaves_out_orders_without_a_rate_but_counts_them_as_purchases(
             ("C2", ago(3), None, True),  # only such orders: monetary 0, never another currency's sum
         ],
     )
-    wh.build(
-        "features.customer_features",
-        "features/customer_features",
-        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
-    )
+    build_customer_features(wh)
     assert wh.rows(
         "select customer_id, frequency, monetary, recency_days from features.customer_features order by 1"
     ) == [("C1", 2, Decimal("100.00"), 1), ("C2", 1, Decimal("0.00"), 3)]

@@ -1,0 +1,136 @@
+-- Test oracle: features.customer_features as it was defined over the raw events (core.events), before
+-- the daily roll-up; the roll-up's customer_features must equal it exactly.
+-- Behaviour of every customer as of one day.
+-- Grain: one row per customer_id known as of $as_of. Key: customer_id.
+-- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $session_types (list of event_type).
+-- Purchases are orders with a positive net amount (features.orders.purchase). Customers without one
+-- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
+-- currency: orders in a currency without a rate count as purchases but add nothing to it.
+-- Windows: "30d" means local dates in (as_of - 30 days, as_of].
+with customers as (
+    select * from core.customers
+),
+
+orders as (
+    select * from features.orders
+),
+
+events as (
+    select
+        identity.customer_id,
+        events.ts,
+        cast(events.ts as date) as event_date,
+        events.event_type,
+        events.category,
+        events.duration_s
+    from core.events as events
+    join core.identity_map as identity
+        on identity.source = events.record_source
+        and identity.source_id = events.record_id
+    where events.ts < $cutoff
+),
+
+feedback as (
+    select
+        identity.customer_id,
+        feedback.score
+    from core.feedback as feedback
+    join core.identity_map as identity
+        on identity.source = feedback.record_source
+        and identity.source_id = feedback.record_id
+    where feedback.ts < $cutoff
+),
+
+purchases as (
+    select
+        customer_id,
+        count(*) filter (where purchase) as frequency,
+        coalesce(sum(net_amount), 0) as monetary,
+        min(order_date) filter (where purchase) as first_purchase_date,
+        max(order_date) filter (where purchase) as last_purchase_date,
+        count(*) filter (where purchase and order_date > $as_of - 30) as payments_30d,
+        count(*) filter (where purchase and order_date > $as_of - 90) as payments_90d,
+        count(*) filter (where purchase and order_date > $as_of - 180) as payments_180d
+    from orders
+    group by customer_id
+),
+
+sessions as (
+    select
+        customer_id,
+        count(*) filter (where event_date > $as_of - 30) as sessions_30d,
+        count(*) filter (where event_date > $as_of - 90) as sessions_90d,
+        count(*) filter (where event_date > $as_of - 180) as sessions_180d,
+        count(*) as sessions_total,
+        max(event_date) as last_session_date,
+        sum(duration_s) filter (where event_date > $as_of - 90) / 60.0 as session_minutes_90d
+    from events
+    where event_type in (select unnest($session_types::varchar[]))
+    group by customer_id
+),
+
+favourite as (
+    -- the most played category; ties go to the alphabetically first
+    select
+        customer_id,
+        first(category order by plays desc, category asc) as favourite_game
+    from (
+        select customer_id, category, count(*) as plays
+        from events
+        where category is not null
+            and event_type in (select unnest($session_types::varchar[]))
+        group by customer_id, category
+    )
+    group by customer_id
+),
+
+engagement as (
+    select
+        customer_id,
+        count(*) filter (where event_type not in (select unnest($session_types::varchar[]))) as engagements_total,
+        max(event_date) as last_event_date
+    from events
+    group by customer_id
+),
+
+satisfaction as (
+    select customer_id, avg(score) as avg_feedback_score, count(*) as feedback_count
+    from feedback
+    group by customer_id
+),
+
+final as (
+    select
+        customers.customer_id,
+        $as_of::date as as_of,
+        case when purchases.frequency > 0 then $as_of::date - purchases.last_purchase_date end as recency_days,
+        case when purchases.frequency > 0 then purchases.frequency end as frequency,
+        case when purchases.frequency > 0 then purchases.monetary end as monetary,
+        purchases.first_purchase_date,
+        purchases.last_purchase_date,
+        coalesce(purchases.payments_30d, 0) as payments_30d,
+        coalesce(purchases.payments_90d, 0) as payments_90d,
+        coalesce(purchases.payments_180d, 0) as payments_180d,
+        coalesce(sessions.sessions_30d, 0) as sessions_30d,
+        coalesce(sessions.sessions_90d, 0) as sessions_90d,
+        coalesce(sessions.sessions_180d, 0) as sessions_180d,
+        coalesce(sessions.sessions_total, 0) as sessions_total,
+        sessions.last_session_date,
+        coalesce(sessions.session_minutes_90d, 0) as session_minutes_90d,
+        favourite.favourite_game,
+        coalesce(engagement.engagements_total, 0) as engagements_total,
+        greatest(sessions.last_session_date, purchases.last_purchase_date, engagement.last_event_date)
+            as last_active_date,
+        satisfaction.avg_feedback_score,
+        coalesce(satisfaction.feedback_count, 0) as feedback_count,
+        cast(customers.first_seen as date) as first_seen_date,
+        customers.marketing_consent
+    from customers
+    left join purchases using (customer_id)
+    left join sessions using (customer_id)
+    left join favourite using (customer_id)
+    left join engagement using (customer_id)
+    left join satisfaction using (customer_id)
+)
+
+select * from final
