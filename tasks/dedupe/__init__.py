@@ -24,6 +24,7 @@ from tasks.dedupe.comparisons import build_comparisons
 from tasks.dedupe.golden import build_customers
 from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
+from tasks.dedupe.incremental import MatcherRun, run_matcher
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.shared.artifacts import record_counts
@@ -53,6 +54,13 @@ class DedupeResult:
     unused_comparisons: list[str] = field(
         default_factory=list
     )  # configured comparisons no record has a value of
+    matcher_mode: str = "off"  # refit | full (stored model, every pair) | incremental | off (no matcher)
+    refitted: bool = False  # the matcher was fitted this run
+    refit_reason: str | None = None  # why (tasks.dedupe.model.refit_reason)
+    state_fallback: str | None = None  # why a run with the stored model could not be incremental
+    changed_records: int = 0  # incremental: records new or changed since the matcher's state
+    removed_records: int = 0  # incremental: records of the state gone or changed
+    model_fitted_as_of: date | None = None  # the day the model scored with was fitted as of
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -150,24 +158,37 @@ def one_to_one(links: pl.DataFrame, sources: list[list[str]]) -> pl.DataFrame:
 
 
 def probabilistic_links(
-    records: pl.DataFrame, config: PipelineConfig, wh: Warehouse | None = None
+    records: pl.DataFrame,
+    config: PipelineConfig,
+    wh: Warehouse | None = None,
+    outcome: MatchOutcome | None = None,
 ) -> tuple[pl.DataFrame, MatchOutcome]:
     """Pairs of records that the Fellegi-Sunter matcher links (source_a, id_a, source_b, id_b, ...),
     after the one-to-one constraint, and the matcher's outcome.
 
-    wh: where the matcher's blocking joins run (the warehouse: its memory limit).
+    wh: where the matcher's blocking joins run (the warehouse: its memory limit). outcome: the matcher's
+    outcome over these records already (tasks.dedupe.incremental.run_matcher); default: a fit.
     """
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
-    outcome = match_records(
-        numbered.drop("record_source", "record_id"), settings=match_settings(config), wh=wh, groups=groups
-    )
-    ids = numbered.select("node", "record_source", "record_id")
-    links = (
-        outcome.links.join(
-            ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left"
+    if outcome is None:
+        groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
+        outcome = match_records(
+            numbered.drop("record_source", "record_id"), settings=match_settings(config), wh=wh, groups=groups
         )
-        .join(ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}), on="right")
+    ids = numbered.select("node", "record_source", "record_id")
+    # in pair order (left, right nodes: record order), so that one_to_one breaks ties the same every run
+    links = (
+        outcome.links.sort("left", "right")
+        .join(
+            ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}),
+            on="left",
+            maintain_order="left",
+        )
+        .join(
+            ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}),
+            on="right",
+            maintain_order="left",
+        )
         .drop("left", "right")
     )
     links = one_to_one(links, config.dedupe.one_to_one)
@@ -185,18 +206,33 @@ class Resolution:
     matcher: dict[str, Any]
 
 
-def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
+def resolve_records(
+    wh: Warehouse, config: PipelineConfig, as_of: date | None = None, refit: bool = False
+) -> Resolution:
     """Cluster the records of core.record_observations: exact keys, then probabilistic links.
 
-    The matcher's parameters, links and each link's evidence go to core.match_* (tasks.dedupe.explain).
+    The matcher is fitted when due (tasks.dedupe.model.refit_reason; always without as_of) and otherwise
+    scores with the stored model, incrementally where its state serves (tasks.dedupe.incremental): the
+    links are those of a full run with the model either way. The matcher's parameters, links and each
+    link's evidence go to core.match_* (tasks.dedupe.explain).
     """
     from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
 
     settings = config.dedupe
     links, outcome, dropped, failed = None, None, 0, {}
+    run: MatcherRun | None = None
     if settings.probabilistic:
         records, failed = read_match_records(wh, config)
-        links, outcome = probabilistic_links(records, config, wh)
+        run = run_matcher(
+            wh,
+            records,
+            match_settings(config),
+            as_of or config.today(),
+            settings.refit_every_days,
+            settings.refit_drift,
+            refit=refit or as_of is None,
+        )
+        links, outcome = probabilistic_links(records, config, wh, run.outcome)
         dropped = outcome.links.height - links.height
         store_match_evidence(wh, config, outcome, links, records)
         del records
@@ -219,12 +255,18 @@ def resolve_records(wh: Warehouse, config: PipelineConfig) -> Resolution:
         "one_to_one_dropped": dropped,
         "unreadable_values": failed | (outcome.unreadable if outcome else {}),
         "unused_comparisons": outcome.unused if outcome else [],
+        **(run.summary() if run else {}),
     }
     return Resolution(clusters=clustered, matcher=matcher)
 
 
-def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None) -> DedupeResult:
-    """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of."""
+def dedupe_all(
+    wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None, *, refit: bool = False
+) -> DedupeResult:
+    """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of.
+
+    refit: fit the probabilistic matcher again even when the stored model is not due for a refit.
+    """
     if as_of > config.today() + timedelta(days=1):
         raise DataError(
             f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone}): records are "
@@ -240,7 +282,7 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        resolution = resolve_records(wh, config)
+        resolution = resolve_records(wh, config, as_of, refit)
         # the frames of the matcher and the clusters are gone before the SQL models below run
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
@@ -256,10 +298,10 @@ def dedupe_all(wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str |
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
-def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict:
+def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False) -> dict:
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
     with Warehouse.open(config) as wh:
-        result = dedupe_all(wh, config, as_of, run_id)
+        result = dedupe_all(wh, config, as_of, run_id, refit=refit)
         ids = latest_identity_run(wh)
     record_counts(
         "dedupe",
@@ -272,6 +314,9 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
             {"count": "candidate pairs", "value": result.candidate_pairs},
             {"count": "probabilistic links", "value": result.probabilistic_links},
             {"count": "links left out by one-to-one", "value": result.one_to_one_dropped},
+            {"count": "matcher fitted this run (1: yes)", "value": int(result.refitted)},
+            {"count": "records new or changed since the matcher state", "value": result.changed_records},
+            {"count": "records gone or changed since the matcher state", "value": result.removed_records},
             *(
                 {"count": f"unreadable values of {name} (compared as missing)", "value": count}
                 for name, count in result.unreadable_values.items()
@@ -282,7 +327,11 @@ def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None) -> di
             {"count": "customer ids merged away", "value": ids["merges"]},
             {"count": "customer ids split off", "value": ids["splits"]},
         ],
-        f"dedupe as of {as_of} ({ids['mode']} run): records, customers and links",
+        f"dedupe as of {as_of} ({ids['mode']} run): records, customers and links; matcher "
+        f"{result.matcher_mode}"
+        + (f" ({result.refit_reason})" if result.refit_reason else "")
+        + (f" ({result.state_fallback})" if result.state_fallback else "")
+        + (f", model fitted as of {result.model_fitted_as_of}" if result.model_fitted_as_of else ""),
     )
     for name, count in result.unreadable_values.items():
         get_run_logger().warning(

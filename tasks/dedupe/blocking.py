@@ -107,31 +107,9 @@ def pairs_sharing(
     empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     if not rules:
         return empty, [], []
-    scratch = Warehouse(wh.con.cursor(), timezone=wh.timezone) if wh is not None else Warehouse(":memory:")
+    scratch = _scratch(wh)
     try:
-        columns = {column for rule_columns in rules.values() for column in rule_columns}
-        group = (
-            pl.col("grp").cast(pl.Int64) if "grp" in prepared.columns else pl.lit(0, pl.Int64).alias("grp")
-        )
-        scratch.con.register(
-            "_prepared", prepared.select("node", group, *(pl.col(c).cast(pl.String) for c in sorted(columns)))
-        )
-        scratch.run("core/blocking/keys")
-        for rule, rule_columns in rules.items():
-            if rule.endswith(TOKEN_RULE):
-                tokens = prepared.select("node", group, key=text_tokens(pl.col(rule_columns[0]))).explode(
-                    "key"
-                )
-                scratch.con.register("_tokens", tokens.drop_nulls())
-                scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
-                scratch.con.unregister("_tokens")
-                continue
-            scratch.insert(
-                "_blocking_keys",
-                "core/blocking/rule_keys",
-                {"rule": rule},
-                identifiers={"columns": rule_columns},
-            )
+        _fill_keys(scratch, prepared, rules)
         params = {"max_block_size": max_block_size, "link_type": link_type}
         counts = dict(scratch.rows(scratch.model_sql("core/blocking/rule_pairs"), params))
         counts = {rule: int(counts.get(rule, 0)) for rule in rules}
@@ -147,6 +125,54 @@ def pairs_sharing(
     described = [f"{rule}={key.replace(chr(31), '|')} ({records} records)" for rule, key, records in skipped]
     report = [BlockingRule(rule, counts[rule], rule in chosen) for rule in rules]
     return pairs.cast({"left": pl.Int64, "right": pl.Int64}), described, report
+
+
+def _scratch(wh: Warehouse | None) -> Warehouse:
+    """A cursor of the warehouse connection (its own temp tables, outside the stage's transaction; the
+    instance's memory limit and spilling), or without one an in-memory database."""
+    return Warehouse(wh.con.cursor(), timezone=wh.timezone) if wh is not None else Warehouse(":memory:")
+
+
+def _fill_keys(scratch: Warehouse, prepared: pl.DataFrame, rules: dict[str, tuple[str, ...]]) -> None:
+    """The temp table _blocking_keys of scratch: each record's key under each rule (blocking/keys.sql)."""
+    columns = {column for rule_columns in rules.values() for column in rule_columns}
+    group = pl.col("grp").cast(pl.Int64) if "grp" in prepared.columns else pl.lit(0, pl.Int64).alias("grp")
+    scratch.con.register(
+        "_prepared", prepared.select("node", group, *(pl.col(c).cast(pl.String) for c in sorted(columns)))
+    )
+    scratch.run("core/blocking/keys")
+    for rule, rule_columns in rules.items():
+        if rule.endswith(TOKEN_RULE):
+            tokens = prepared.select("node", group, key=text_tokens(pl.col(rule_columns[0]))).explode("key")
+            scratch.con.register("_tokens", tokens.drop_nulls())
+            scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
+            scratch.con.unregister("_tokens")
+            continue
+        scratch.insert(
+            "_blocking_keys",
+            "core/blocking/rule_keys",
+            {"rule": rule},
+            identifiers={"columns": rule_columns},
+        )
+
+
+def blocking_keys(
+    prepared: pl.DataFrame,
+    rules: Sequence[str],
+    wh: Warehouse | None = None,
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+) -> pl.DataFrame:
+    """Each record's keys under the rules (rule, node, key), as candidate_pairs blocks them: one key per
+    rule the record has every column of, one per distinct token for a token rule. A record's keys depend
+    on its own prepared values alone."""
+    known = candidate_rules(comparisons)
+    scratch = _scratch(wh)
+    try:
+        _fill_keys(scratch, prepared, {rule: known[rule] for rule in rules})
+        keys = scratch.frame(scratch.model_sql("core/blocking/record_keys"))
+    finally:
+        scratch.con.close()
+    return keys.cast({"node": pl.Int64})
 
 
 # Rules always kept when the data has them: identifiers typed with a typo elsewhere.

@@ -1,7 +1,7 @@
 """Agreement levels of record pairs (the last steps of comparing, see tasks.dedupe.comparisons)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -68,6 +68,9 @@ class CodedRecords:
     token_weight: dict[str, np.ndarray]  # text column -> per word code, the weight of all its tokens
     # per word code, its district and area as a postcode (only when a comparison is of the postcode kind)
     postcode_parts: tuple[np.ndarray, np.ndarray] | None = None
+    # text column -> (token, records: how many records have it) and the records with a text, the weights'
+    # document frequencies (what a fitted matcher keeps, see token_records)
+    token_records: dict[str, tuple[pl.DataFrame, int]] = field(default_factory=dict)
 
 
 def node_positions(prepared: pl.DataFrame) -> np.ndarray:
@@ -78,10 +81,17 @@ def node_positions(prepared: pl.DataFrame) -> np.ndarray:
 
 
 def code_records(
-    prepared: pl.DataFrame, comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS
+    prepared: pl.DataFrame,
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    token_records: dict[str, tuple[pl.DataFrame, int]] | None = None,
 ) -> CodedRecords:
     """Code every compared column of prepared against one vocabulary (also across columns: given
-    against family, birth date against its day-month swap); numbers as they are; text tokens with weights."""
+    against family, birth date against its day-month swap); numbers as they are; text tokens with weights.
+
+    token_records: per text column, the document frequencies to weigh its tokens by (a fitted matcher's,
+    see CodedRecords.token_records; a token they do not know counts as in one record); default: those of
+    prepared's records. With them, coding a subset of the records compares its pairs as coding all would.
+    """
     numeric = sorted({c.column for c in comparisons if c.kind in NUMBER_KINDS})
     # birth dates are also compared by days apart (written yyyymmdd)
     days = sorted({c.column for c in comparisons if c.kind == "birth_date"})
@@ -97,17 +107,25 @@ def code_records(
         .to_numpy()
         for column in columns
     }
-    tokens, token_weight = {}, {}
+    tokens, token_weight, counted = {}, {}, {}
     for column in sorted({c.column for c in comparisons if c.kind == "text"}):
         # document frequency of each token among the records; weight log(records / frequency)
         per_record = pl.DataFrame({"code": codes[column]}).filter(pl.col("code") >= 0)
         words = index.filter(pl.col("code").is_in(per_record["code"].unique().implode()))
         coded = text_grams(words)
-        frequency = per_record.join(coded, on="code").group_by("token").len().rename({"len": "records"})
-        total = max(per_record.height, 1)
-        weighted = coded.join(frequency, on="token").with_columns(
-            weight=(pl.lit(total + 1.0) / pl.col("records")).log()
-        )
+        if token_records and column in token_records:
+            frequency, total = token_records[column]
+            weighted = coded.join(frequency, on="token", how="left").with_columns(
+                pl.col("records").fill_null(1)
+            )
+        else:
+            frequency = per_record.join(coded, on="code").group_by("token").len().rename({"len": "records"})
+            total = max(per_record.height, 1)
+            weighted = coded.join(frequency, on="token")
+        counted[column] = (frequency.select("token", pl.col("records").cast(pl.Int64)), total)
+        weighted = weighted.with_columns(weight=(pl.lit(total + 1.0) / pl.col("records")).log()).sort(
+            "code", "token"
+        )  # summed in one order: coding a subset weighs a text as coding all does
         tokens[column] = weighted.select("code", "token", "weight")
         sums = weighted.group_by("code").agg(pl.col("weight").sum())
         total_weight = np.zeros(vocabulary.len(), dtype=np.float64)
@@ -132,6 +150,7 @@ def code_records(
         tokens=tokens,
         token_weight=token_weight,
         postcode_parts=_postcode_parts(words) if any(c.kind == "postcode" for c in comparisons) else None,
+        token_records=counted,
     )
 
 

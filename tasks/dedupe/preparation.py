@@ -74,13 +74,41 @@ def _digits(column: str) -> pl.Expr:
 DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")  # text dates read without a config format
 
 
-def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Series:
+def decimal_mark(values: pl.Series) -> str:
+    """The decimal separator of a column of text amounts: a comma where more values end in ,d or ,dd than
+    in .d or .dd, else a point (decided once per column, over all its records)."""
+    text = _amount_text(values)
+    comma = int(text.str.contains(r",\d{1,2}$").sum())
+    point = int(text.str.contains(r"\.\d{1,2}$").sum())
+    return "," if comma > point else "."
+
+
+def _amount_text(values: pl.Series) -> pl.Series:
+    """Text amounts without currency marks and spaces, full-width digits folded."""
+    return values.str.normalize("NFKC").str.replace_all(r"[\s¥$€£]|元|块|RMB|CNY|USD|EUR|GBP", "")
+
+
+def decimal_marks(records: pl.DataFrame, comparisons: Sequence[Comparison]) -> dict[str, str]:
+    """Per numeric comparison of a text attribute, its column's decimal separator (decimal_mark): a fitted
+    matcher keeps them, so that records prepared later read their amounts as the fit did."""
+    marks = {}
+    for item in comparisons:
+        if item.kind != "numeric" or not item.column.startswith("c_"):
+            continue
+        source = item.attribute if item.attribute in records.columns else _RECORD_FIELDS.get(item.attribute)
+        if source in records.columns and records[source].dtype == pl.String:
+            marks[item.name] = decimal_mark(records[source])
+    return marks
+
+
+def _number_column(records: pl.DataFrame, attribute: str, kind: str, decimal: str | None = None) -> pl.Series:
     """An attribute as numbers for a date (days since 1970-01-01) or numeric comparison; null where unreadable
     (see unreadable_values). Text dates are read in DATE_FORMATS (year first: 03/01 is never guessed; map
     another layout with strptime in match_columns); text amounts without currency marks, spaces and
     thousands separators (full-width digits folded), the decimal separator decided once per column
     (1,234.50 is 1234.5 in a column written so, 1.234,50 in a column of decimal commas; 12,5 in the first
-    is unreadable, never 125); infinities and values beyond NUMBER_LIMIT are unreadable."""
+    is unreadable, never 125; decimal: the separator decided already, see decimal_marks); infinities and
+    values beyond NUMBER_LIMIT are unreadable."""
     values = records[attribute]
     if kind == "date":
         if values.dtype == pl.String:
@@ -92,12 +120,11 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
             values = values.cast(pl.Date, strict=False)
         return values.cast(pl.Int32, strict=False).cast(pl.Float64)
     if values.dtype == pl.String:
-        text = values.str.normalize("NFKC").str.replace_all(r"[\s¥$€£]|元|块|RMB|CNY|USD|EUR|GBP", "")
-        # one decimal separator per column: a comma where more values end in ,d or ,dd than in .d or .dd;
-        # the other mark may only group thousands (12,5 in a column of decimal points is no number)
-        comma = int(text.str.contains(r",\d{1,2}$").sum())
-        point = int(text.str.contains(r"\.\d{1,2}$").sum())
-        decimal, group = (",", ".") if comma > point else (".", ",")
+        text = _amount_text(values)
+        # one decimal separator per column; the other mark may only group thousands (12,5 in a column of
+        # decimal points is no number)
+        decimal = decimal or decimal_mark(values)
+        group = "." if decimal == "," else ","
         well_formed = text.str.contains(rf"^[+-]?(\d+|\d{{1,3}}(\{group}\d{{3}})+)(\{decimal}\d+)?$")
         plain = text.str.replace_all(rf"\{group}", "").str.replace(rf"\{decimal}", ".")
         values = pl.select(pl.when(well_formed).then(plain)).to_series()
@@ -106,12 +133,12 @@ def _number_column(records: pl.DataFrame, attribute: str, kind: str) -> pl.Serie
     return pl.select(pl.when(numbers.is_finite() & (numbers.abs() <= NUMBER_LIMIT)).then(numbers)).to_series()
 
 
-def unreadable_values(
+def unreadable_flags(
     records: pl.DataFrame, prepared: pl.DataFrame, comparisons: Sequence[Comparison]
-) -> dict[str, int]:
-    """Per date, birth date or numeric comparison of a match column, the records whose value could not be
-    read (a value there, none prepared): they count as missing, and the run summary says how many."""
-    found = {}
+) -> pl.DataFrame:
+    """Per date, birth date or numeric comparison of a match column, whether each record's value could not
+    be read (a value there, none prepared): one boolean column per such comparison, in record order."""
+    flags = {}
     for item in comparisons:
         if (
             item.kind in (*NUMBER_KINDS, "birth_date")
@@ -121,17 +148,24 @@ def unreadable_values(
             given = records[item.attribute].is_not_null()
             if records[item.attribute].dtype == pl.String:
                 given &= records[item.attribute].str.strip_chars() != ""
-            count = int((given & prepared[item.column].is_null()).sum())
-            if count:
-                found[item.name] = count
-    return found
+            flags[item.name] = (given & prepared[item.column].is_null()).fill_null(False)
+    return pl.DataFrame(flags)
 
 
-def _attribute_column(records: pl.DataFrame, item: Comparison) -> pl.Expr:
+def unreadable_values(
+    records: pl.DataFrame, prepared: pl.DataFrame, comparisons: Sequence[Comparison]
+) -> dict[str, int]:
+    """Per date, birth date or numeric comparison of a match column, the records whose value could not be
+    read (unreadable_flags): they count as missing, and the run summary says how many."""
+    flags = unreadable_flags(records, prepared, comparisons)
+    return {name: int(flags[name].sum()) for name in flags.columns if int(flags[name].sum())}
+
+
+def _attribute_column(records: pl.DataFrame, item: Comparison, decimals: dict[str, str]) -> pl.Expr:
     """The prepared values of a match column (or a canonical field compared by another kind than built in)."""
     source = item.attribute if item.attribute in records.columns else _RECORD_FIELDS.get(item.attribute)
     if item.kind in NUMBER_KINDS:
-        return pl.lit(_number_column(records, source, item.kind)).alias(item.column)
+        return pl.lit(_number_column(records, source, item.kind, decimals.get(item.name))).alias(item.column)
     if item.kind == "name":
         return _name(source).alias(item.column)
     if item.kind == "birth_date":  # a date, or text in a year-first layout (see _number_column)
@@ -148,14 +182,18 @@ _RECORD_FIELDS = {"email": "email_norm", "phone": "phone_norm"}
 
 
 def prepare_records(
-    records: pl.DataFrame, comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    decimals: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """Comparison-ready fields of customer records, one row per node (PREPARED_COLUMNS, blocking helpers,
     and a c_<name> column per comparison of a match column or of numbers).
 
     records: node plus any of MATCH_FIELDS (missing columns count as null) and the match columns.
     A full name without parts is split: Han script into surname (first character) and given name,
-    Latin script into first and last word.
+    Latin script into first and last word. decimals: per numeric comparison of text, the decimal separator
+    (decimal_marks; default: decided from these records). With them, each row is prepared from its own
+    values alone, so preparing a subset of the records gives the same rows.
     """
     frame = records.with_columns(
         pl.lit(None, dtype=pl.String).alias(c) for c in MATCH_FIELDS if c not in records.columns
@@ -211,7 +249,7 @@ def prepare_records(
         _text("email_norm").alias("email"),
         _digits("phone_norm").alias("phone"),
         _text("gender").str.slice(0, 1).alias("gender"),
-        *(_attribute_column(frame, c) for c in extra),
+        *(_attribute_column(frame, c, decimals or {}) for c in extra),
     ).with_columns(
         pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
         for c in ("full", "address", "city", "postcode", "province", "country", "national_id", "gender")

@@ -17,7 +17,8 @@ import polars as pl
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
 from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, node_positions
-from tasks.dedupe.preparation import prepare_records, unreadable_values
+from tasks.dedupe.model import MatchModel
+from tasks.dedupe.preparation import decimal_marks, prepare_records, unreadable_values
 from tasks.dedupe.training import (
     Parameters,
     estimate_parameters,
@@ -71,9 +72,12 @@ def score_pairs(
             continue
         column = parameters.columns[name]
         default = parameters.u[name][len(parameters.m[name]) - 1]
+        table = frequencies[name]
+        if table["value"].dtype != prepared[column].dtype:  # a stored model keeps its values as text
+            table = table.with_columns(pl.col("value").cast(prepared[column].dtype))
         shares[name] = (
             prepared.select(value=pl.col(column))
-            .join(frequencies[name], on="value", how="left", maintain_order="left")["share"]
+            .join(table, on="value", how="left", maintain_order="left")["share"]
             .fill_null(default)
             .to_numpy()
         )
@@ -165,6 +169,10 @@ class MatchOutcome:
     unreadable: dict[str, int] = field(default_factory=dict)  # per comparison, values read as missing
     unused: list[str] = field(default_factory=list)  # configured comparisons without a single value
     prior: float | None = None  # the match probability of two records taken at random, scores start from it
+    model: MatchModel | None = None  # the model scored with: fitted by this run, or the stored one given
+    prepared: pl.DataFrame | None = (
+        None  # the prepared records (node order), what the incremental state keeps
+    )
 
 
 def match_records(
@@ -173,12 +181,15 @@ def match_records(
     settings: MatchSettings | None = None,
     wh: Warehouse | None = None,
     groups: np.ndarray | None = None,
+    model: MatchModel | None = None,
 ) -> MatchOutcome:
     """Probabilistic links between records (node, canonical customer fields, match columns) at or above the threshold.
 
     groups: each record's source (any codes, in the order of records), for the link type.
     wh: the warehouse whose DuckDB instance runs the blocking joins (see blocking.pairs_sharing), so
-    that they share its memory limit.
+    that they share its memory limit. model: score with this fitted model (its rules, parameters and
+    frequencies) instead of fitting one; without it the outcome's model is the one fitted here, and
+    scoring these records with it gives the same links.
     """
     settings = settings or MatchSettings()
     threshold = settings.threshold if threshold is None else threshold
@@ -197,13 +208,57 @@ def match_records(
     if records.height < 2:
         return MatchOutcome(empty, 0, [], None)
     groups = np.zeros(records.height, np.int64) if groups is None else np.asarray(groups)
-    prepared = prepare_records(records, comparisons)
+    decimals = decimal_marks(records, comparisons) if model is None else model.decimals
+    prepared = prepare_records(records, comparisons, decimals)
     unreadable = unreadable_values(records, prepared, comparisons)
-    unused = [
-        c.name
-        for c in comparisons
-        if c not in DEFAULT_COMPARISONS and prepared[c.column].null_count() == prepared.height
-    ]
+    unused = unused_comparisons(prepared, comparisons)
+    if model is not None:
+        pairs, skipped, _ = candidate_pairs(
+            prepared.with_columns(grp=pl.Series(groups, dtype=pl.Int64)),
+            model.rules,
+            settings.max_block_size,
+            wh,
+            comparisons,
+            link_type=settings.link_type,
+        )
+        blocking = list(model.blocking)
+        if pairs.is_empty():
+            return MatchOutcome(
+                empty,
+                0,
+                skipped,
+                model.parameters,
+                blocking,
+                unreadable,
+                unused,
+                model.prior,
+                model,
+                prepared,
+            )
+        coded = code_records(prepared, comparisons, model.token_records)
+        levels = comparison_levels(prepared, pairs, coded, comparisons)
+        links = score_pairs(
+            prepared,
+            pairs,
+            levels,
+            model.parameters,
+            model.frequencies,
+            model.prior,
+            threshold,
+            evidence=True,
+        )
+        return MatchOutcome(
+            links,
+            pairs.height,
+            skipped,
+            model.parameters,
+            blocking,
+            unreadable,
+            unused,
+            model.prior,
+            model,
+            prepared,
+        )
     budget = pair_budget(prepared.height, settings.max_candidate_pairs)
     pairs, skipped, blocking = candidate_pairs(
         prepared.with_columns(grp=pl.Series(groups, dtype=pl.Int64)),
@@ -235,17 +290,28 @@ def match_records(
         iterations=parameters.iterations,
         columns={c.name: c.column for c in comparisons},
     )
+    coded_tokens = coded.token_records
     del training, coded
     # EM's prior is the match share among candidate pairs; two records taken at random match
     # far less often: as many expected matches, spread over all pairs of records that may link.
     all_pairs = _linkable_pairs(groups, settings.link_type)
     random_pair_prior = min(parameters.prior * pairs.height / max(all_pairs, 1), 0.5)
+    fitted = MatchModel(
+        parameters=parameters,
+        prior=random_pair_prior,
+        rules=tuple(rule.rule for rule in blocking if rule.chosen),
+        frequencies=term_frequencies(prepared, comparisons),
+        token_records=coded_tokens,
+        decimals=decimals,
+        blocking=tuple(blocking),
+        records=records.height,
+    )
     links = score_pairs(
         prepared,
         pairs,
         levels,
         parameters,
-        term_frequencies(prepared, comparisons),
+        fitted.frequencies,
         random_pair_prior,
         threshold,
         evidence=True,
@@ -259,7 +325,18 @@ def match_records(
         unreadable=unreadable,
         unused=unused,
         prior=random_pair_prior,
+        model=fitted,
+        prepared=prepared,
     )
+
+
+def unused_comparisons(prepared: pl.DataFrame, comparisons: Sequence[Comparison]) -> list[str]:
+    """Configured comparisons (not built-in ones) without a single value among the prepared records."""
+    return [
+        c.name
+        for c in comparisons
+        if c not in DEFAULT_COMPARISONS and prepared[c.column].null_count() == prepared.height
+    ]
 
 
 def _linkable_pairs(groups: np.ndarray, link_type: str) -> float:

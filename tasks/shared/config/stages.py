@@ -465,6 +465,18 @@ class DedupeConfig(BaseModel):
         "probabilistic links, and what is still too large stays as single records; each such cluster "
         "is listed in the run summary.",
     )
+    refit_every_days: int = Field(
+        default=7,
+        ge=1,
+        description="The probabilistic matcher is fitted again when as_of is this many days or more from the "
+        "day its stored model was fitted as of (a model fitted after as_of is never used: a backfill refits).",
+    )
+    refit_drift: float = Field(
+        default=0.2,
+        gt=0,
+        description="The probabilistic matcher is fitted again when the records differ from those at its fit "
+        "by more than this share (0.2: 20% more or fewer).",
+    )
 
     @field_validator("one_to_one")
     @classmethod

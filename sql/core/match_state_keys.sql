@@ -1,0 +1,18 @@
+-- Table: core.match_state_keys, the blocking keys of the matcher's records under the fitted model's rules.
+-- Grain: one row per rule, key and record. Key: rule, key, record_source, record_id. Parameters: none.
+-- Input: temp table _match_state_keys (rule, key, record_source, record_id) written by
+-- tasks/dedupe/incremental.py (tasks/dedupe/blocking.py: blocking_keys).
+with state_keys as (
+    select * from _match_state_keys
+),
+
+final as (
+    select
+        rule,
+        key,
+        record_source,
+        record_id
+    from state_keys
+)
+
+select * from final

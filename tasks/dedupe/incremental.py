@@ -1,0 +1,396 @@
+"""The matcher run by run: refit when due, otherwise score with the stored model, incrementally where the state serves.
+
+With a fitted model (tasks.dedupe.model) a pair's candidacy and score depend on its two records and on the
+sizes of the blocks they share, nothing else. So the run keeps a state (core.match_state*): each record's
+prepared fields with a hash of the fields the matcher reads, its blocking keys under the model's rules, and
+the links (pairs scored at or above the threshold, before the one-to-one constraint). The next run with the
+same model compares the records' hashes with the state's:
+
+- records new or changed since the state (dirty) are prepared and keyed, and paired through every block
+  they are in, against all current records;
+- a pair of two unchanged records keeps its stored link while some block it shares is still within
+  max_block_size (a block that grew past the limit drops the pairs only it proposed); a block that shrank
+  back within the limit (records removed or changed) proposes its pairs of unchanged records again;
+- links touching removed or changed records are dropped.
+
+That is the link set of a full run with the model (tests/unit/dedupe/test_incremental.py checks it day
+after day). A state the run cannot trust (another model, records read with other columns, older code,
+most records changed) is not patched: the run generates every candidate pair with the model and rewrites
+the state.
+"""
+
+import json
+from dataclasses import dataclass, replace
+from datetime import date
+
+import polars as pl
+
+from tasks.dedupe.blocking import blocking_keys
+from tasks.dedupe.levels import code_records, comparison_levels
+from tasks.dedupe.model import (
+    MatchModel,
+    load_model,
+    refit_reason,
+    settings_hash,
+    store_model,
+    stored_model_info,
+)
+from tasks.dedupe.preparation import prepare_records, unreadable_flags
+from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records, score_pairs, unused_comparisons
+from tasks.shared.warehouse import Warehouse
+
+STATE_VERSION = 1  # bump when what the state holds changes: an older state is rebuilt by a full run
+MAX_CHANGED_SHARE = 0.5  # more records new, changed or removed than this share: a full run is cheaper
+RECORD_KEY = ["record_source", "record_id"]
+HASHES = ["h1", "h2"]
+UNREADABLE = "unreadable__"  # prefix of the state's per-comparison unreadable flags
+STATE_TABLES = (
+    "core.match_state",
+    "core.match_state_records",
+    "core.match_state_keys",
+    "core.match_state_links",
+)
+
+
+@dataclass(frozen=True)
+class MatcherRun:
+    """What the matcher did this run: its outcome (nodes are rows of the records) and how it got there."""
+
+    outcome: MatchOutcome
+    mode: str  # refit | full (every candidate pair, stored model) | incremental
+    refit_reason: str | None = None  # why the model was fitted this run
+    fallback: str | None = None  # why a run with the stored model generated every candidate pair
+    changed_records: int = 0  # incremental: records new or changed since the state
+    removed_records: int = 0  # incremental: records of the state no longer there (or changed)
+
+    def summary(self) -> dict[str, object]:
+        """The run summary's matcher fields (tasks.dedupe.DedupeResult)."""
+        model = self.outcome.model
+        return {
+            "matcher_mode": self.mode,
+            "refitted": self.mode == "refit",
+            "refit_reason": self.refit_reason,
+            "state_fallback": self.fallback,
+            "changed_records": self.changed_records,
+            "removed_records": self.removed_records,
+            "model_fitted_as_of": None if model is None else model.fitted_as_of,
+        }
+
+
+def record_hashes(records: pl.DataFrame) -> pl.DataFrame:
+    """record_source, record_id and two 64-bit hashes of the fields the matcher reads (all other columns)."""
+    values = records.drop(RECORD_KEY)
+    return records.select(RECORD_KEY).with_columns(
+        h1=values.hash_rows(seed=0),
+        h2=values.hash_rows(seed=0x9E3779B97F4A7C15),
+    )
+
+
+def record_signature(records: pl.DataFrame) -> str:
+    """The columns of the records and their types, and the polars version (whose row hashes are stable only
+    within a version): hashes are comparable only between equal signatures."""
+    columns = [(name, str(dtype)) for name, dtype in records.schema.items()]
+    return json.dumps([STATE_VERSION, pl.__version__, columns])
+
+
+def run_matcher(
+    wh: Warehouse,
+    records: pl.DataFrame,
+    settings: MatchSettings,
+    as_of: date,
+    every_days: int,
+    drift: float,
+    refit: bool = False,
+) -> MatcherRun:
+    """Link the records (read_match_records: record_source, record_id and the matcher's fields, in record
+    order): fit the model when refit_reason says so, otherwise score with the stored one, incrementally when
+    the state serves; store the model and the state for the next run."""
+    numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
+    inputs = numbered.drop(RECORD_KEY)
+    wanted = settings_hash(
+        settings.comparisons,
+        settings.rules,
+        settings.max_block_size,
+        settings.max_candidate_pairs,
+        settings.link_type,
+        settings.threshold,
+    )
+    reason = refit_reason(stored_model_info(wh), wanted, as_of, records.height, every_days, drift, refit)
+    if reason is not None:
+        outcome = match_records(inputs, settings=settings, wh=wh, groups=groups)
+        if outcome.model is None:  # too few records or no candidate pair: nothing to keep
+            forget_matcher(wh)
+            return MatcherRun(outcome, "refit", reason)
+        model = replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
+        store_model(wh, model)
+        outcome = replace(outcome, model=model)
+        write_state(wh, records, outcome, settings, as_of)
+        return MatcherRun(outcome, "refit", reason)
+    model = load_model(wh, settings.comparisons)
+    fallback = state_problem(wh, model, records)
+    if fallback is None:
+        run = incremental_run(wh, records, model, settings)
+        if isinstance(run, MatcherRun):
+            update_state_meta(wh, model, records, as_of)
+            return run
+        fallback = run
+    outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, model=model)
+    write_state(wh, records, outcome, settings, as_of)
+    return MatcherRun(outcome, "full", fallback=fallback)
+
+
+def forget_matcher(wh: Warehouse) -> None:
+    """Drop the stored model and state (the next run fits again)."""
+    for table in ("core.match_model", "core.match_model_values", *STATE_TABLES):
+        wh.execute(f"drop table if exists {table}")
+
+
+def state_problem(wh: Warehouse, model: MatchModel, records: pl.DataFrame) -> str | None:
+    """Why the stored state cannot serve an incremental run with this model (None: it can)."""
+    if not all(wh.table_exists(table) for table in STATE_TABLES):
+        return "no matcher state stored"
+    rows = wh.rows(wh.model_sql("core/match_state_info"))
+    if len(rows) != 1:
+        return "no matcher state stored"
+    model_id, signature, version = rows[0]
+    if version != STATE_VERSION:
+        return f"matcher state written by older code (version {version})"
+    if model_id != model.model_id:
+        return "matcher state of another model"
+    if signature != record_signature(records):
+        return "matcher state of records read with other columns"
+    return None
+
+
+def incremental_candidates(
+    keys: pl.DataFrame, gone: pl.DataFrame, max_block_size: int, link_type: str
+) -> pl.DataFrame:
+    """The candidate pairs (left < right) a run must score beside the links it keeps: every pair within a
+    block of 2 to max_block_size records that has a dirty record, or that was larger than max_block_size
+    before (records of it removed or changed) and so proposed none of its pairs then.
+
+    keys: the current records' keys (rule, key, node, grp: the record's source, dirty: new or changed since
+    the state); gone: the state's keys (rule, key) of records removed or changed since, one row per record.
+    """
+    affected = pl.concat([keys.filter("dirty").select("rule", "key"), gone.select("rule", "key")]).unique()
+    members = keys.join(affected, on=["rule", "key"], how="semi")
+    removed = gone.group_by("rule", "key").agg(removed=pl.len())
+    sizes = (
+        members.group_by("rule", "key")
+        .agg(size=pl.len(), unchanged=(~pl.col("dirty")).sum())
+        .join(removed, on=["rule", "key"], how="left")
+        .with_columns(before=pl.col("unchanged") + pl.col("removed").fill_null(0))
+        .filter(pl.col("size").is_between(2, max_block_size))
+        .select("rule", "key", reopened=pl.col("before") > max_block_size)
+    )
+    usable = members.join(sizes, on=["rule", "key"]).select("rule", "key", "node", "grp", "dirty", "reopened")
+    pairs = usable.join(usable.select("rule", "key", "node", "grp", "dirty"), on=["rule", "key"], suffix="_b")
+    pairs = pairs.filter(
+        (pl.col("node") < pl.col("node_b")) & (pl.col("dirty") | pl.col("dirty_b") | pl.col("reopened"))
+    )
+    if link_type == "link_only":
+        pairs = pairs.filter(pl.col("grp") != pl.col("grp_b"))
+    elif link_type == "dedupe_only":
+        pairs = pairs.filter(pl.col("grp") == pl.col("grp_b"))
+    return pairs.select(left="node", right="node_b").unique().sort("left", "right")
+
+
+def still_proposed(links: pl.DataFrame, keys: pl.DataFrame, max_block_size: int) -> pl.DataFrame:
+    """The links (left, right, ...) whose two records still share a block of 2 to max_block_size records
+    (keys: rule, key, node of every current record)."""
+    sizes = keys.group_by("rule", "key").agg(size=pl.len())
+    usable = keys.join(
+        sizes.filter(pl.col("size").is_between(2, max_block_size)), on=["rule", "key"], how="semi"
+    ).select("rule", "key", "node")
+    left = links.select("left", "right").join(usable.rename({"node": "left"}), on="left")
+    shared = left.join(usable.rename({"node": "right"}), on=["rule", "key", "right"], how="semi")
+    return links.join(shared.select("left", "right").unique(), on=["left", "right"], how="semi")
+
+
+def incremental_run(
+    wh: Warehouse, records: pl.DataFrame, model: MatchModel, settings: MatchSettings
+) -> MatcherRun | str:
+    """The links of a full run with the model, from the stored state and the records new or changed since
+    (see the module); the state is brought up to date. A string: why the state cannot serve (untouched)."""
+    comparisons = settings.comparisons
+    current = record_hashes(records).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    state = wh.frame(wh.model_sql("core/match_state_read"))
+    unchanged = current.join(state.select(*RECORD_KEY, *HASHES), on=[*RECORD_KEY, *HASHES], how="semi")
+    dirty = current.join(unchanged.select("node"), on="node", how="anti").sort("node")
+    gone = state.select(*RECORD_KEY, *HASHES).join(current, on=[*RECORD_KEY, *HASHES], how="anti")
+    if dirty.height + gone.height > MAX_CHANGED_SHARE * max(records.height, 1):
+        return f"{dirty.height} records new or changed and {gone.height} gone: a full run is cheaper"
+    inputs = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)).drop(RECORD_KEY)
+    dirty_inputs = inputs.join(dirty.select("node"), on="node", how="semi", maintain_order="left")
+    prepared_dirty = prepare_records(dirty_inputs, comparisons, model.decimals)
+    flags_dirty = unreadable_flags(dirty_inputs, prepared_dirty, comparisons)
+    kept_state = state.join(unchanged, on=[*RECORD_KEY, *HASHES])  # with node
+    prepared_columns = [c for c in prepared_dirty.columns if c != "node"]
+    prepared_kept = kept_state.select("node", *prepared_columns).cast(
+        dict(zip(prepared_columns, [prepared_dirty[c].dtype for c in prepared_columns], strict=True))
+    )
+    prepared = pl.concat([prepared_kept, prepared_dirty]).sort("node")
+    flag_columns = [c for c in state.columns if c.startswith(UNREADABLE)]
+    unreadable = {
+        c.removeprefix(UNREADABLE): int(kept_state[c].sum())
+        + (
+            int(flags_dirty[c.removeprefix(UNREADABLE)].sum())
+            if c.removeprefix(UNREADABLE) in flags_dirty.columns
+            else 0
+        )
+        for c in flag_columns
+    }
+    unreadable = {name: count for name, count in unreadable.items() if count}
+
+    state_keys = wh.frame(wh.model_sql("core/match_state_keys_read"))
+    sources = current.select("node", grp="record_source")
+    keys_kept = state_keys.join(unchanged.select(*RECORD_KEY, "node"), on=RECORD_KEY).select(
+        "rule", "key", "node"
+    )
+    keys_dirty = blocking_keys(prepared_dirty, model.rules, wh, comparisons)
+    keys = pl.concat(
+        [
+            keys_kept.with_columns(dirty=pl.lit(False)),
+            keys_dirty.select("rule", "key", "node", dirty=pl.lit(True)),
+        ]
+    ).join(sources, on="node")
+    keys_gone = state_keys.join(gone.select(RECORD_KEY), on=RECORD_KEY, how="semi").select("rule", "key")
+    pairs = incremental_candidates(keys, keys_gone, settings.max_block_size, settings.link_type)
+
+    stored_links = wh.frame(wh.model_sql("core/match_state_links_read"))
+    named = unchanged.select(*RECORD_KEY, "node")
+    links_kept = stored_links.join(
+        named.rename({"record_source": "source_a", "record_id": "id_a", "node": "left"}),
+        on=["source_a", "id_a"],
+    ).join(
+        named.rename({"record_source": "source_b", "record_id": "id_b", "node": "right"}),
+        on=["source_b", "id_b"],
+    )
+    if links_kept.filter(pl.col("left") >= pl.col("right")).height:
+        return "stored links in another record order"
+    links_kept = still_proposed(links_kept, keys.select("rule", "key", "node"), settings.max_block_size)
+    pairs = pairs.join(links_kept.select("left", "right"), on=["left", "right"], how="anti")
+    scored = _score(prepared, pairs, model, settings)
+    columns = scored.columns
+    links = pl.concat([links_kept.select(columns).cast(scored.schema), scored]).sort("left", "right")  # type: ignore[arg-type]
+    outcome = MatchOutcome(
+        links,
+        pairs.height,
+        [],
+        model.parameters,
+        list(model.blocking),
+        unreadable=unreadable,
+        unused=unused_comparisons(prepared, comparisons),
+        prior=model.prior,
+        model=model,
+        prepared=prepared,
+    )
+    # the state, brought up to date: the records gone or changed out, the dirty ones in, the links replaced
+    ids = current.select("node", *RECORD_KEY)
+    wh.write_frame("_match_state_gone", gone.select(RECORD_KEY), temp=True)
+    for table in ("core.match_state_records", "core.match_state_keys"):
+        wh.run("core/match_state_forget", identifiers={"table": table})
+    wh.execute("drop table _match_state_gone")
+    dirty_rows = _state_rows(dirty, flags_dirty, prepared_dirty)
+    wh.write_frame("_match_state_records", dirty_rows, temp=True)
+    wh.insert("core.match_state_records", "core/match_state_records")
+    wh.execute("drop table _match_state_records")
+    wh.write_frame("_match_state_keys", keys_dirty.join(ids, on="node").drop("node"), temp=True)
+    wh.insert("core.match_state_keys", "core/match_state_keys")
+    wh.execute("drop table _match_state_keys")
+    _write_links(wh, links, ids)
+    return MatcherRun(outcome, "incremental", changed_records=dirty.height, removed_records=gone.height)
+
+
+def _score(
+    prepared: pl.DataFrame, pairs: pl.DataFrame, model: MatchModel, settings: MatchSettings
+) -> pl.DataFrame:
+    """The pairs scored at or above the threshold with the model (match_records' links)."""
+    nodes = pl.concat([pairs["left"], pairs["right"]]).unique()
+    sub = prepared.filter(pl.col("node").is_in(nodes.implode()))
+    if pairs.is_empty():
+        sub = prepared.head(2)  # the schema of the links, from two records
+        pairs = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
+    coded = code_records(sub, settings.comparisons, model.token_records)
+    levels = comparison_levels(sub, pairs, coded, settings.comparisons)
+    return score_pairs(
+        sub,
+        pairs,
+        levels,
+        model.parameters,
+        model.frequencies,
+        model.prior,
+        settings.threshold,
+        evidence=True,
+    )
+
+
+def _state_rows(hashes: pl.DataFrame, flags: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:
+    """Rows of core.match_state_records: record key and hashes, unreadable flags, prepared fields (same order)."""
+    return pl.concat(
+        [
+            hashes.select(*RECORD_KEY, *HASHES),
+            flags.rename({c: f"{UNREADABLE}{c}" for c in flags.columns}),
+            prepared.drop("node"),
+        ],
+        how="horizontal",
+    )
+
+
+def _write_links(wh: Warehouse, links: pl.DataFrame, ids: pl.DataFrame) -> None:
+    """Replace core.match_state_links with the links (left, right nodes) named by their records."""
+    named = (
+        links.join(ids.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}), on="left")
+        .join(ids.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}), on="right")
+        .drop("left", "right")
+    )
+    wh.write_frame("_match_state_links", named, temp=True)
+    wh.build("core.match_state_links", "core/match_state_links")
+    wh.execute("drop table _match_state_links")
+
+
+def write_state(
+    wh: Warehouse, records: pl.DataFrame, outcome: MatchOutcome, settings: MatchSettings, as_of: date
+) -> None:
+    """Replace the matcher state with that of a full run (its prepared records, their keys, its links)."""
+    model, prepared = outcome.model, outcome.prepared
+    if model is None or prepared is None:
+        forget_matcher(wh)
+        return
+    hashes = record_hashes(records)
+    inputs = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)).drop(RECORD_KEY)
+    flags = unreadable_flags(inputs, prepared, settings.comparisons)
+    wh.write_frame("_match_state_records", _state_rows(hashes, flags, prepared), temp=True)
+    wh.build("core.match_state_records", "core/match_state_records")
+    wh.execute("drop table _match_state_records")
+    ids = hashes.select(RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    keys = blocking_keys(prepared, model.rules, wh, settings.comparisons)
+    wh.write_frame("_match_state_keys", keys.join(ids, on="node").drop("node"), temp=True)
+    wh.build("core.match_state_keys", "core/match_state_keys")
+    wh.execute("drop table _match_state_keys")
+    _write_links(wh, outcome.links, ids)
+    update_state_meta(wh, model, records, as_of)
+
+
+def update_state_meta(wh: Warehouse, model: MatchModel, records: pl.DataFrame, as_of: date) -> None:
+    """Replace core.match_state's row: the model and records signature the state holds, as of which day."""
+    meta = pl.DataFrame(
+        {
+            "model_id": [model.model_id],
+            "signature": [record_signature(records)],
+            "version": [STATE_VERSION],
+            "as_of": [as_of],
+            "records": [records.height],
+        },
+        schema={
+            "model_id": pl.String,
+            "signature": pl.String,
+            "version": pl.Int32,
+            "as_of": pl.Date,
+            "records": pl.Int64,
+        },
+    )
+    wh.write_frame("_match_state", meta, temp=True)
+    wh.build("core.match_state", "core/match_state")
+    wh.execute("drop table _match_state")

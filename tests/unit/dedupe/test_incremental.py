@@ -1,0 +1,341 @@
+"""The stored matcher model and the incremental matcher: day after day, results equal a run from scratch."""
+
+import shutil
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sampledata.generate import generate
+from tasks.dedupe import DedupeResult, dedupe_all
+from tasks.dedupe.incremental import STATE_TABLES
+from tasks.dedupe.model import MODEL_VERSION, StoredModel, refit_reason
+from tasks.extract import extract_all
+from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.warehouse import Warehouse
+from tests.conftest import write_config
+
+END = date(2026, 11, 22)
+DAYS = [date(2026, 11, 15) + timedelta(days=i) for i in range(6)]
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+# --- the refit schedule ---------------------------------------------------------------------------------
+
+FIT = StoredModel(settings_hash="s", fitted_as_of=date(2026, 11, 10), records=1000)
+
+
+def reason(stored: StoredModel | None = FIT, **overrides: object) -> str | None:
+    """refit_reason with the defaults of the config (7 days, 20%) and 1000 records on 2026-11-12."""
+    arguments = {
+        "settings": "s",
+        "as_of": date(2026, 11, 12),
+        "records": 1000,
+        "every_days": 7,
+        "drift": 0.2,
+        "requested": False,
+    } | overrides
+    return refit_reason(stored, **arguments)  # type: ignore[arg-type]
+
+
+def test_the_stored_model_serves_until_a_refit_is_due() -> None:
+    assert reason() is None
+    assert reason(as_of=date(2026, 11, 16)) is None  # 6 days after the fit
+    assert "7 days" in reason(as_of=date(2026, 11, 17))  # 7 days: due
+    assert reason(requested=True) == "refit requested"
+    assert reason(None) == "no fitted model stored"
+    assert "settings" in reason(settings="t")
+    assert "older code" in reason(StoredModel("s", date(2026, 11, 10), 1000, MODEL_VERSION - 1))
+
+
+def test_a_backfill_before_the_fit_day_refits() -> None:
+    # point in time: a model fitted as of a later day holds records from after as_of
+    assert "later day" in reason(as_of=date(2026, 11, 9))
+    assert "later day" in reason(as_of=date(2026, 10, 1))
+    assert reason(as_of=date(2026, 11, 10)) is None  # the fit day itself
+
+
+def test_records_drifting_from_the_fit_refit() -> None:
+    assert reason(records=1200) is None  # 20%: not more than the drift
+    assert "drifted" in reason(records=1201)
+    assert "drifted" in reason(records=799)
+    assert reason(records=800) is None
+
+
+# --- day after day ----------------------------------------------------------------------------------------
+
+
+def noon(day: date) -> datetime:
+    """Midday of a day in the pipeline's time zone (before the day's cutoff)."""
+    return datetime.combine(day, time(12), ZONE)
+
+
+def add_crm(wh: Warehouse, source_id: str, like: str, at: datetime, **changes: object) -> None:
+    """A new CRM record: a copy of record `like`'s current version, signed up at `at`, with changes."""
+    columns = [c for c in wh.columns("staging.customers")]
+    values = {
+        "source_id": source_id,
+        "signup_ts": at,
+        "updated_at": at,
+        "valid_from": at,
+        "_file": "test",
+    } | changes
+    select = ", ".join(f"${c} as {c}" if c in values else c for c in columns)
+    params = {c: values[c] for c in columns if c in values} | {"like": like}
+    wh.execute(
+        f"insert into staging.customers select {select} from staging.customers "
+        "where source = 'crm' and source_id = $like and valid_to is null",
+        params,
+    )
+
+
+def change_crm(wh: Warehouse, source_id: str, at: datetime, **changes: object) -> None:
+    """A new version of a CRM record from `at` on (as tasks/extract keeps versions), with changes."""
+    columns = [c for c in wh.columns("staging.customers")]
+    values = {"updated_at": at, "valid_from": at, "_file": "test-version"} | changes
+    select = ", ".join(f"${c} as {c}" if c in values else c for c in columns)
+    params = {c: values[c] for c in columns if c in values} | {"id": source_id}
+    wh.execute(
+        f"insert into staging.customers select {select} from staging.customers "
+        "where source = 'crm' and source_id = $id and valid_to is null",
+        params,
+    )
+    wh.execute(
+        "update staging.customers set valid_to = $at where source = 'crm' and source_id = $id "
+        "and valid_to is null and valid_from < $at",
+        {"at": at, "id": source_id},
+    )
+
+
+def erase(wh: Warehouse, source_id: str) -> None:
+    """Erasure: every staged version of a CRM record deleted."""
+    wh.execute("delete from staging.customers where source = 'crm' and source_id = $id", {"id": source_id})
+
+
+def late_payment(wh: Warehouse, txn_id: str, phone: str, email: str, at: datetime) -> None:
+    """A payment row loaded today but timestamped on an earlier day, paid with these phone and e-mail."""
+    wh.execute(
+        "insert into staging.transactions select * replace ($txn as txn_id, null as customer_ref, $phone as phone, "
+        "$email as email, $at as ts, 'test-late' as _file) from staging.transactions limit 1",
+        {"txn": txn_id, "phone": phone, "email": email, "at": at},
+    )
+
+
+def crm_value(wh: Warehouse, source_id: str, column: str) -> object:
+    """A column of a CRM record's current version."""
+    assert column in wh.columns("staging.customers")
+    return wh.scalar(
+        f"select {column} from staging.customers where source = 'crm' and source_id = $id and valid_to is null",
+        {"id": source_id},
+    )
+
+
+def mutate(wh: Warehouse, day: date, people: list[str]) -> None:
+    """The day's new, changed, late, merging and erased records (staging changed as extract would)."""
+    at = noon(day)
+    a, b, c, d, e, f = people[:6]
+    if day == DAYS[1]:
+        # changed records: a moved house, b's name corrected
+        change_crm(wh, a, at, address="上海市浦东新区世纪大道100号", city="上海")
+        change_crm(wh, b, at, full_name=str(crm_value(wh, b, "full_name")) + "明")
+        # duplicates with a new phone and e-mail: only the probabilistic matcher can link them
+        for n, like in enumerate((c, d)):
+            add_crm(wh, f"T-dup{n}", like, at, email=None, phone=None, device_id=None)
+    elif day == DAYS[2]:
+        # seven more records with c's name and birth date: the blocks of c and its duplicate grow past
+        # max_block_size, and the link between them goes
+        for n in range(7):
+            add_crm(
+                wh,
+                f"T-crowd{n}",
+                c,
+                at,
+                email=None,
+                phone=f"1390000{n:04d}",
+                device_id=None,
+                national_id=None,
+            )
+        # a late payment (timestamped 3 days ago) with f's phone and a new e-mail, and a record merging two
+        late_payment(
+            wh,
+            "T-late",
+            str(crm_value(wh, f, "phone")),
+            "late.payer@example.com",
+            noon(day - timedelta(days=3)),
+        )
+        add_crm(
+            wh,
+            "T-merge",
+            a,
+            at,
+            email=crm_value(wh, c, "email"),
+            phone=crm_value(wh, d, "phone"),
+            full_name="合并测试",
+        )
+    elif day == DAYS[3]:
+        # erasure: four of the crowd (c's blocks shrink back within the limit: c and its duplicate link again)
+        # and d's duplicate
+        for n in range(4):
+            erase(wh, f"T-crowd{n}")
+        erase(wh, "T-dup1")
+    elif day == DAYS[4]:
+        change_crm(wh, "T-merge", at, phone=None)  # the merging record loses its phone: a split
+        add_crm(wh, "T-dup2", e, at, email=None, phone=None, device_id=None)
+
+
+def table(wh: Warehouse, name: str) -> list[tuple]:
+    """Every row of a table, sorted."""
+    return sorted(
+        wh.rows(
+            f"select * exclude (fitted_at) from {name}"
+            if name == "core.match_model"
+            else f"select * from {name}"
+        ),
+        key=repr,
+    )
+
+
+def compared_tables(wh: Warehouse) -> dict[str, list[tuple]]:
+    """What must equal between an incremental run and a run from scratch."""
+    return {
+        name: table(wh, name)
+        for name in ("core.identity_map", "core.customers", "core.match_links", "core.match_evidence")
+    }
+
+
+def copy_warehouse(config: PipelineConfig, target: PipelineConfig) -> None:
+    """The warehouse of config copied to that of target (both closed)."""
+    shutil.copyfile(config.warehouse, target.warehouse)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[PipelineConfig, PipelineConfig, Path]:
+    """Sample data extracted into warehouse A (the incremental one); config B for the runs from scratch."""
+    root = tmp_path_factory.mktemp("incremental")
+    generate(root / "data", customers=600, seed=7, end=END)
+    dedupe = {"max_block_size": 6}
+    a = load_config(write_config(root / "data", root / "a", dedupe=dedupe))
+    b = load_config(write_config(root / "data", root / "b", dedupe=dedupe))
+    with Warehouse.open(a) as wh:
+        extract_all(wh, a, "test")
+    return a, b, root
+
+
+def people(wh: Warehouse) -> list[str]:
+    """CRM records signed up well before the test days, with a phone, an e-mail, a name and a birth date."""
+    return [
+        row[0]
+        for row in wh.rows(
+            "select source_id from staging.customers where source = 'crm' and valid_to is null "
+            "and signup_ts < $before and phone is not null and email is not null and birth_date is not null "
+            "and full_name is not null order by source_id limit 6",
+            {"before": noon(DAYS[0] - timedelta(days=30))},
+        )
+    ]
+
+
+def test_incremental_runs_equal_runs_from_scratch_day_after_day(
+    world: tuple[PipelineConfig, PipelineConfig, Path],
+) -> None:
+    a, b, root = world
+    results: list[tuple[DedupeResult, DedupeResult]] = []
+    links: list[bool] = []  # c and its duplicate linked by the matcher, per day
+    merged: list[bool] = []  # c and d one customer, per day
+    for day in DAYS:
+        with Warehouse.open(a) as wh:
+            mutate(wh, day, people(wh))
+        copy_warehouse(a, b)
+        with Warehouse.open(b) as wh:  # from scratch: the state dropped, the same stored model
+            for name in STATE_TABLES:
+                wh.execute(f"drop table if exists {name}")
+            scratch = dedupe_all(wh, b, day)
+            expected = compared_tables(wh)
+        with Warehouse.open(a) as wh:
+            incremental = dedupe_all(wh, a, day)
+            got = compared_tables(wh)
+        for name in expected:
+            assert got[name] == expected[name], (day, name)
+        assert incremental.customers == scratch.customers
+        results.append((incremental, scratch))
+        with Warehouse.open(a) as wh:
+            c, d = people(wh)[2:4]
+            links.append(linked(wh, c, "T-dup0"))
+            merged.append(len({customer_of(wh, x) for x in (c, d)}) == 1)
+    modes = [r.matcher_mode for r, _ in results]
+    assert modes == ["refit"] + ["incremental"] * (len(DAYS) - 1)
+    assert all(s.matcher_mode == "full" for _, s in results[1:])
+    assert results[0][0].refit_reason == "no fitted model stored"
+    # every day changed something the matcher reads: new, changed and erased records
+    assert all(r.changed_records > 0 for r, _ in results[1:5])
+    assert results[1][0].removed_records >= 2  # two changed records: their old versions are gone
+    assert results[3][0].removed_records >= 5  # erasures
+    # the duplicate links to c, the crowd takes the link away (c's blocks too large), the erasure gives it back
+    assert links == [False, True, False, True, True, True]
+    # the merging record joins c and d into one customer, and the split leaves them apart again
+    assert merged == [False, False, True, True, False, False]
+
+    # a refit on the last day gives the same clusters on this data
+    refit = load_config(write_config(root / "data", root / "refit", dedupe={"max_block_size": 6}))
+    copy_warehouse(a, refit)
+    with Warehouse.open(refit) as wh:
+        result = dedupe_all(wh, refit, DAYS[-1], refit=True)
+        assert result.refitted and result.refit_reason == "refit requested"
+        refitted = table(wh, "core.identity_map")
+    with Warehouse.open(a) as wh:
+        # the same day again, incrementally: nothing changed
+        again = dedupe_all(wh, a, DAYS[-1])
+        assert again.matcher_mode == "incremental" and again.changed_records == 0
+        incremental = table(wh, "core.identity_map")
+    assert clusters(refitted) == clusters(incremental)
+
+
+def linked(wh: Warehouse, first: str, second: str) -> bool:
+    """Whether two CRM records have a probabilistic link this run."""
+    return bool(
+        wh.scalar(
+            "select count(*) from core.match_links where source_a = 'crm' and source_b = 'crm' "
+            "and ((id_a = $x and id_b = $y) or (id_a = $y and id_b = $x))",
+            {"x": first, "y": second},
+        )
+    )
+
+
+def customer_of(wh: Warehouse, source_id: str) -> str:
+    """The customer id of a CRM record."""
+    return wh.scalar(
+        "select customer_id from core.identity_map where source = 'crm' and source_id = $id",
+        {"id": source_id},
+    )
+
+
+def clusters(identity_map: list[tuple]) -> set[frozenset]:
+    """The partition of records (source, source_id) an identity map makes, whatever the ids."""
+    groups: dict[str, set] = {}
+    for row in identity_map:
+        customer_id, source, source_id = row[0], row[1], row[2]
+        groups.setdefault(customer_id, set()).add((source, source_id))
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_a_settings_change_refits_and_the_full_path_runs_without_the_matcher(
+    world: tuple[PipelineConfig, PipelineConfig, Path],
+) -> None:
+    a, _, root = world
+    day = DAYS[0]
+    stricter = load_config(
+        write_config(root / "data", root / "strict", dedupe={"max_block_size": 6, "match_threshold": 0.95})
+    )
+    copy_warehouse(a, stricter)
+    with Warehouse.open(stricter) as wh:
+        first = dedupe_all(wh, stricter, day)
+        assert first.refitted and "settings" in first.refit_reason
+        second = dedupe_all(wh, stricter, day)
+        assert second.matcher_mode == "incremental" and not second.refitted
+    off = load_config(write_config(root / "data", root / "off", dedupe={"probabilistic": False}))
+    copy_warehouse(a, off)
+    with Warehouse.open(off) as wh:
+        result = dedupe_all(wh, off, day)
+        assert result.matcher_mode == "off" and result.probabilistic_links == 0
+        assert wh.scalar("select count(*) from core.match_links") == 0
+        assert result.customers == wh.scalar("select count(*) from core.customers") > 0
