@@ -117,6 +117,10 @@ def run_matcher(
         settings.threshold,
     )
     reason = refit_reason(stored_model_info(wh), wanted, as_of, records.height, every_days, drift, refit)
+    if reason is None and state_lost_rows(wh):
+        # an erasure deleted the person's rows from the state: the model may hold their values (term
+        # frequencies), and the state no longer knows the blocks they were in
+        reason = "matcher state lost rows since the last run (an erasure)"
     if reason is not None:
         outcome = match_records(inputs, settings=settings, wh=wh, groups=groups)
         if outcome.model is None:  # too few records or no candidate pair: nothing to keep
@@ -144,6 +148,14 @@ def forget_matcher(wh: Warehouse) -> None:
     """Drop the stored model and state (the next run fits again)."""
     for table in ("core.match_model", "core.match_model_values", *STATE_TABLES):
         wh.execute(f"drop table if exists {table}")
+
+
+def state_lost_rows(wh: Warehouse) -> bool:
+    """Whether rows of the matcher state were deleted since a run wrote it (core.match_state's records)."""
+    if not all(wh.table_exists(table) for table in STATE_TABLES):
+        return False
+    rows = wh.rows(wh.model_sql("core/match_state_counts"))
+    return bool(rows) and rows[0][0] != rows[0][1]
 
 
 def state_problem(wh: Warehouse, model: MatchModel, records: pl.DataFrame) -> str | None:

@@ -339,3 +339,20 @@ def test_a_settings_change_refits_and_the_full_path_runs_without_the_matcher(
         assert result.matcher_mode == "off" and result.probabilistic_links == 0
         assert wh.scalar("select count(*) from core.match_links") == 0
         assert result.customers == wh.scalar("select count(*) from core.customers") > 0
+
+
+def test_an_erasure_in_the_matcher_state_refits(world: tuple[PipelineConfig, PipelineConfig, Path]) -> None:
+    a, _, root = world
+    erased = load_config(write_config(root / "data", root / "erased", dedupe={"max_block_size": 6}))
+    copy_warehouse(a, erased)
+    with Warehouse.open(erased) as wh:
+        dedupe_all(wh, erased, DAYS[-1])  # a model and a state (whatever the other tests left)
+        person = people(wh)[5]
+        # what tasks/erase does to the tables keyed by customer record
+        for name in ("core.match_state_records", "core.match_state_keys"):
+            wh.execute(f"delete from {name} where record_source = 'crm' and record_id = $id", {"id": person})
+        erase(wh, person)
+        result = dedupe_all(wh, erased, DAYS[-1])
+        assert result.refitted and "erasure" in result.refit_reason
+        held = "select count(*) from core.match_state_records where record_id = $id"
+        assert wh.scalar(held, {"id": person}) == 0
