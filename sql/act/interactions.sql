@@ -5,7 +5,8 @@
 -- one purchase counts for, a play counting 1).
 -- An interaction is a session event with a category, or a paid purchase (positive amount, not failed,
 -- pending, refunded or cancelled) with a category. Each weighs 2^(-age / $half_life_days), age being
--- whole local days before as_of (0 on the as_of day); affinity is their sum. Only rows before $cutoff.
+-- whole local days before as_of (0 on the as_of day); affinity is their sum, added up as decimals (24 places):
+-- exact, so it does not depend on the order parallel threads add them in. Only rows before $cutoff.
 -- Rows after the as_of day (when $cutoff is later: a time-split evaluation reads its fit and its truth in
 -- one pass) count only for first_date: an item first had after as_of has affinity 0, no plays or
 -- purchases and no last_date.
@@ -65,10 +66,11 @@ final as (
         customer_id,
         item,
         coalesce(
-            sum(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double))
-                filter (where interaction_date <= $as_of::date),
+            sum(
+                cast(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+            ) filter (where interaction_date <= $as_of::date),
             0
-        ) as affinity,
+        )::double as affinity,
         count(*) filter (where not purchase and interaction_date <= $as_of::date) as plays,
         count(*) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,

@@ -3,7 +3,8 @@
 -- Parameters: $top_k (integer), $use_similarity (boolean: false gives the popularity baseline).
 -- Identifiers: {{interactions}} (act/interactions), {{similarity}} (act/item_similarity), {{popular}}
 -- (act/popular_items), {{customers}}: the customers to recommend to, with customer_id and rfm_segment.
--- source 'similar': score = sum over the customer's items of affinity x similarity (SAR). Places left are filled
+-- source 'similar': score = sum over the customer's items of affinity x similarity (SAR), added up as decimals
+-- (24 places: the same score whatever order threads add in). Places left are filled
 -- from the items most popular in the customer's rfm_segment ('popular_in_segment'), then overall ('popular'),
 -- score being the item's share of customers there. Items the customer has had are never recommended; a customer
 -- who has had every item gets no rows. Ties go to the item name first (scores compared to 9 decimals, so the
@@ -87,11 +88,11 @@ similar_scores as (
     select
         owned.customer_no,
         similar_pairs.similar_no as item_no,
-        sum(owned.affinity * similar_pairs.similarity) as score
+        sum(cast(owned.affinity * similar_pairs.similarity as decimal(38, 24)))::double as score
     from owned
     join similar_pairs on similar_pairs.item_no = owned.item_no
     group by owned.customer_no, similar_pairs.similar_no
-    having sum(owned.affinity * similar_pairs.similarity) > 0
+    having sum(cast(owned.affinity * similar_pairs.similarity as decimal(38, 24))) > 0
 ),
 
 -- materialized, as the other candidates below: a window over an anti join, written as one select, was seen

@@ -7,6 +7,9 @@ After segment, before publish. For one as_of it builds, in the act schema:
   (tasks/act/lookalike.py);
 - act.recommendations / act.recommendation_evaluation: items each customer has not taken up yet
   (tasks/act/recommend.py, SQL co-occurrence with time decay);
+- act.models (with act.lookalike_folds and act.item_similarity_model): the fitted lookalike classifiers
+  and item similarity, which serve the days after their fit day until a refit is due (tasks/act/store.py);
+  the evaluations are run on fit days, and a served day carries its fit day's (evaluated_on);
 - act.audiences, act.audience_members: the configured audiences, each member held out or not by a
   salted hash (stable across days), with the day they entered;
 - act.campaign_outcomes: treated against holdout entries of earlier published days whose window has
@@ -25,7 +28,8 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from tasks.act.lookalike import build_lookalikes
-from tasks.act.recommend import build_recommendations, evaluate_recommendations
+from tasks.act.recommend import recommend_day
+from tasks.act.store import clear_store
 from tasks.act.summary import render_markdown
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import ActConfig, PipelineConfig, parse_segment_ref
@@ -126,8 +130,13 @@ def measure_outcomes(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> li
     return wh.select("act/outcome_rows")
 
 
-def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> dict[str, Any]:
-    """Build every act table of as_of in one transaction; return the summary the report and artifacts show."""
+def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date, *, refit: bool = False) -> dict[str, Any]:
+    """Build every act table of as_of in one transaction; return the summary the report and artifacts show.
+
+    The lookalike and recommendation models are stored and serve the days after their fit day until a
+    refit is due (tasks/act/store.py: act.refit_every_days, other settings, a day before the fit day, or
+    refit=True); their evaluations are the fit day's. Audiences, holdouts and outcomes are built every day.
+    """
     config = pipeline.act
     with wh.transaction():
         ensure_act_tables(wh)
@@ -137,15 +146,14 @@ def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> dict[str, A
                 wh.execute(f"delete from {table}")
             for table in EVALUATIONS:  # nothing of an earlier day may read as today's
                 wh.execute(f"drop table if exists {table}")
+            clear_store(wh)  # nor serve a later day: switched on again, the stage refits
             return {"enabled": False}
-        lookalikes = build_lookalikes(wh, config.lookalikes, as_of)
+        schedule = {"refit_every_days": config.refit_every_days, "refit": refit}
+        lookalikes = build_lookalikes(wh, config.lookalikes, as_of, **schedule)
         recommendations: dict[str, Any] = {"reason": "recommendations are off (act.recommendations.enabled)"}
         if config.recommendations.enabled:
             session_types = pipeline.features.session_event_types
-            recommendations = build_recommendations(wh, config.recommendations, session_types, as_of)
-            recommendations["evaluation"] = evaluate_recommendations(
-                wh, config.recommendations, session_types, as_of
-            )
+            recommendations = recommend_day(wh, config.recommendations, session_types, as_of, **schedule)
         else:
             wh.execute("delete from act.recommendations")
         audiences = build_audiences(wh, config, as_of)
@@ -160,11 +168,13 @@ def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> dict[str, A
 
 
 @task(name="act", **STAGE_TASK_OPTIONS)
-def act(config: PipelineConfig, as_of: date, run_id: str | None = None) -> dict[str, Any]:
+def act(
+    config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False
+) -> dict[str, Any]:
     """Lookalikes, recommendations, audiences with holdouts and campaign outcomes of the as_of's segments."""
     logger = get_run_logger()
     with Warehouse.open(config) as wh:
-        summary = act_all(wh, config, as_of)
+        summary = act_all(wh, config, as_of, refit=refit)
         built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
     record_counts("act", built, f"act as of {as_of}: rows of each table built")
     if summary["enabled"]:

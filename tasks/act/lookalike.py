@@ -8,16 +8,17 @@ directly; build_lookalikes wires them to the warehouse (sql/act/lookalike_inputs
 act.segment_memberships in, act.lookalike_scores and act.lookalike_evaluation out).
 
 The model is scikit-learn's HistGradientBoostingClassifier, cross-fitted on a bounded sample (see
-_similarity and _sample): it takes missing values as they are (no purchase, no feedback), needs no
-scaling, and finds thresholds and interactions a linear model misses. On the generated 20,000-customer
-sample (evaluation/lookalike.py) it found at least as many hidden seed members as a logistic regression
-on imputed, scaled inputs for every seed tried: in the top 5%, rules:churn_warning 0.95 against 0.69,
-rfm_cn:重要挽留客户 1.00 against 0.79, risk:low 0.96 against 0.84; the same (within 0.002) on tier:high,
-rfm:Champions and cluster:1. Those figures are of 100 boosting rounds at a step of 0.1; the 30 rounds at
-0.2 kept for speed (BOOSTING_ROUNDS) give 0.94 and 0.95 for churn_warning and risk:low in the top 5%,
-the rest unchanged, and every seed's hidden members all in the top 10% with either. Those segments are
-rules over the same features, so a recall near 1 shows the model recovers a seed's definition; a seed of
-random customers finds them at about the rate of chance (lift 0.98, 0.95, 1.10).
+_similarity here, fit_sample in tasks/act/lookalike_model.py): it takes missing values as they are (no
+purchase, no feedback), needs no scaling, and finds thresholds and interactions a linear model misses. On
+the generated 20,000-customer sample (evaluation/lookalike.py) it found at least as many hidden seed
+members as a logistic regression on imputed, scaled inputs for every seed tried: in the top 5%,
+rules:churn_warning 0.95 against 0.69, rfm_cn:重要挽留客户 1.00 against 0.79, risk:low 0.96 against 0.84; the
+same (within 0.002) on tier:high, rfm:Champions and cluster:1. Those figures are of 100 boosting rounds
+at a step of 0.1; the 30 rounds at 0.2 kept for speed (BOOSTING_ROUNDS) give 0.94 and 0.95 for
+churn_warning and risk:low in the top 5%, the rest unchanged, and every seed's hidden members all in the
+top 10% with either. Those segments are rules over the same features, so a recall near 1 shows the model
+recovers a seed's definition; a seed of random customers finds them at about the rate of chance (lift
+0.98, 0.95, 1.10).
 """
 
 import math
@@ -25,36 +26,34 @@ from datetime import date
 
 import numpy as np
 import polars as pl
-from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
 
+from tasks.act.lookalike_model import (
+    BOOSTING_ROUNDS,
+    FOLDS,
+    LEARNING_RATE,
+    SAMPLE_ROWS,
+    SAMPLE_SEED_SHARE,
+    LookalikeModel,
+    fit_classifiers,
+    fold_of,
+    input_matrix,
+    varying_columns,
+)
+from tasks.act.store import forget_models, loaded, refit_reason, save_model, settings_hash, stored_model
 from tasks.shared.config import LookalikeConfig, parse_segment_ref
 from tasks.shared.warehouse import Warehouse
 
 # A seed smaller than this says too little about who resembles it: no model, no audience.
 MIN_SEED = 10
-# Every customer is scored by a model fitted on the sampled rows of the other folds (see _similarity).
-FOLDS = 5
-# The models are fitted on a seeded sample of at most this many customers (see _sample): all of them up to
-# this size, so the 20,000-customer sample is modelled as before; at 1M the five fits cost a few tenths of
-# a second each and scoring (a million predictions) is what remains.
-SAMPLE_ROWS = 40_000
-# Seed members take at most this share of a sample that cannot hold everyone (the rest are non-members,
-# who are the population the seed is told apart from), unless there are too few non-members to fill it.
-# Half, not a quarter: at 1M, tier:high's models then tell 6,900 non-members apart above the audience's
-# lowest score instead of 1,100 (the rest of its 99,648 tie there, see _percentiles), in the same time.
-SAMPLE_SEED_SHARE = 0.5
 # The hide-25% evaluation ranks a seeded sample of at most this many customers: its figures are shares of
 # the hidden members (at 1M, tier:high hides 5,238 of the sample's, a share known to within a percentage
 # point), and ranking all 1M would cost about a second more.
 EVALUATION_CUSTOMERS = 200_000
-# Boosting rounds and their step: prediction time grows with the rounds (a million predictions took 3.3 s
-# at 100 rounds, 0.65 s at 30 on one core), and a seed a rule over these inputs defines is learnt in fewer.
-BOOSTING_ROUNDS = 30
-LEARNING_RATE = 0.2
 # The RFM-rule baseline of the evaluation: money spent, then purchases, most first.
 RULE_COLUMNS = ("log_monetary", "log_frequency")
 TOP_SHARES = (0.05, 0.10, 0.20)
+# Stored lookalike models are named lookalike:<name> in act.models.
+MODEL_PREFIX = "lookalike:"
 
 SCORE_SCHEMA = {
     "lookalike": pl.String,
@@ -74,6 +73,7 @@ EVALUATION_SCHEMA = {
     "random_share": pl.Float64,
     "rule_share": pl.Float64,
     "lift": pl.Float64,
+    "evaluated_on": pl.Date,
 }
 
 
@@ -94,61 +94,11 @@ def top_count(share: float, customers: int) -> int:
     return math.ceil(round(share * customers, 9))
 
 
-def _matrix(inputs: pl.DataFrame) -> np.ndarray:
-    """The informative numeric inputs as float64, nulls as NaN; no columns when none varies.
-
-    A column that holds one value for everyone (all null, or constant without a null) cannot tell anyone
-    apart, and an all-null one breaks the model's binning: it is left out.
-    """
-    features = inputs.drop("customer_id").cast(pl.Float64)
-    # more than one value: some nulls and some values, or two different values (cheaper than n_unique)
-    stats = features.select(
-        *[pl.col(column).null_count().alias(f"{column}/nulls") for column in features.columns],
-        *[
-            (pl.col(column).min() != pl.col(column).max()).alias(f"{column}/spread")
-            for column in features.columns
-        ],
-    ).row(0, named=True)
-    varying = [
-        column
-        for column in features.columns
-        if 0 < stats[f"{column}/nulls"] < inputs.height or stats[f"{column}/spread"]
-    ]
-    # to_numpy of float64 columns is one copy (column-major, as the model reads it): no astype copy after it
-    return features.select(varying).to_numpy().reshape(inputs.height, len(varying))
-
-
-def _folds(labels: np.ndarray, random_state: int) -> np.ndarray:
-    """A seeded fold number (0 to FOLDS - 1) per row, seed members spread evenly over the folds."""
-    rng = np.random.default_rng(random_state)
-    folds = np.empty(labels.size, dtype=np.int64)
-    for rows in (np.flatnonzero(labels), np.flatnonzero(~labels)):
-        folds[rows] = rng.permutation(rows.size) % FOLDS
-    return folds
-
-
-def _sample(labels: np.ndarray, random_state: int, size: int) -> np.ndarray:
-    """The rows the models are fitted on, sorted: all of them, or a seeded size of them.
-
-    A sample holds seed members up to SAMPLE_SEED_SHARE of it (more only when non-members run short) and
-    non-members for the rest, each drawn at random. Oversampling a rare seed shifts the model's
-    probabilities, not its order, and only the order is used (percentiles, audience, evaluation).
-    """
-    if labels.size <= size:
-        return np.arange(labels.size)
-    rng = np.random.default_rng(random_state)
-    positive, negative = np.flatnonzero(labels), np.flatnonzero(~labels)
-    take = min(positive.size, max(int(size * SAMPLE_SEED_SHARE), size - negative.size))
-    positive = rng.choice(positive, take, replace=False)
-    negative = rng.choice(negative, min(negative.size, size - take), replace=False)
-    return np.sort(np.concatenate([positive, negative]))
-
-
 def _similarity(x: np.ndarray, labels: np.ndarray, random_state: int, sample_rows: int) -> np.ndarray:
     """Every row's probability of the seed, from a model fitted seed (True) against everyone else without it.
 
     Cross-fitted: the rows are split into FOLDS folds and each fold is scored by a model fitted on the
-    sampled rows (_sample) of the other folds. A model scoring the customers it was fitted on as
+    sampled rows (fit_sample) of the other folds. A model scoring the customers it was fitted on as
     non-members learns to push exactly them down, the closest lookalikes first; one that never saw them
     scores them by what they resemble. So every customer, sampled or not, is scored once by a model that
     never saw them, and all scores come from models of one kind (fitted on (FOLDS - 1) / FOLDS of the
@@ -156,30 +106,8 @@ def _similarity(x: np.ndarray, labels: np.ndarray, random_state: int, sample_row
     every other fold cost five fits on 100k rows and took 16-40 s in all with the evaluation.
     Without any column to tell customers apart, everyone scores the seed's share of the customers.
     """
-    if x.shape[1] == 0:
-        return np.full(labels.size, labels.mean())
-    folds = _folds(labels, random_state)
-    sampled = np.zeros(labels.size, dtype=bool)
-    sampled[_sample(labels, random_state, sample_rows)] = True
-    scores = np.empty(labels.size)
-    for fold in range(FOLDS):
-        rows = np.flatnonzero(sampled & (folds != fold))
-        model = HistGradientBoostingClassifier(
-            max_iter=BOOSTING_ROUNDS,
-            learning_rate=LEARNING_RATE,
-            max_leaf_nodes=15,
-            min_samples_leaf=min(20, max(2, int(labels[rows].sum()) // 2)),  # a small seed still splits
-            l2_regularization=1.0,
-            early_stopping=False,  # a fixed number of rounds: the same fit every run, no validation split
-            random_state=random_state,
-        )
-        # one OpenMP thread: on a busy two-core machine the pool's threads wait for each other (at 1M
-        # customers, two threads took 1.4 s instead of 0.8 to fit 80k rows and 6.1 s instead of 2.7 to
-        # predict a million at 100 rounds)
-        with threadpool_limits(limits=1, user_api="openmp"):
-            model.fit(x[rows], labels[rows])
-            scores[folds == fold] = model.predict_proba(x[folds == fold])[:, 1]
-    return scores
+    classifiers, folds = fit_classifiers(x, labels, random_state, sample_rows)
+    return LookalikeModel([], classifiers, float(labels.mean())).predict(x, folds)
 
 
 def _percentiles(scores: pl.DataFrame) -> pl.DataFrame:
@@ -206,18 +134,37 @@ def score_lookalike(
     """customer_id, seed, score (0-1 similarity to the seed) and percentile (0-100 among non-members).
 
     inputs: customer_id and numeric columns (sql/act/lookalike_inputs.sql); seed: one boolean per row.
-    The models are fitted on at most sample_rows customers (_sample). A seed that cannot be modelled
+    The models are fitted on at most sample_rows customers (fit_sample). A seed that cannot be modelled
     (seed_problem) gives null scores and percentiles.
     """
+    return fit_lookalike(inputs, seed, random_state, sample_rows)[0]
+
+
+def fit_lookalike(
+    inputs: pl.DataFrame, seed: pl.Series, random_state: int = 0, sample_rows: int = SAMPLE_ROWS
+) -> tuple[pl.DataFrame, LookalikeModel | None, np.ndarray | None]:
+    """score_lookalike's scores, the model that gave them and each row's fold (None, None when no model)."""
     seed = seed.fill_null(False).alias("seed")
     scores = inputs.select("customer_id").with_columns(seed)
     if seed_problem(seed) is not None:
-        return scores.with_columns(score=pl.lit(None, pl.Float64), percentile=pl.lit(None, pl.Float64))
+        nulls = scores.with_columns(score=pl.lit(None, pl.Float64), percentile=pl.lit(None, pl.Float64))
+        return nulls, None, None
     labels = seed.to_numpy()
-    scores = scores.with_columns(
-        score=pl.Series(_similarity(_matrix(inputs), labels, random_state, sample_rows))
-    )
-    return _percentiles(scores)
+    columns = varying_columns(inputs)
+    x = input_matrix(inputs, columns)
+    classifiers, folds = fit_classifiers(x, labels, random_state, sample_rows)
+    model = LookalikeModel(columns, classifiers, float(labels.mean()))
+    return _percentiles(scores.with_columns(score=pl.Series(model.predict(x, folds)))), model, folds
+
+
+def serve_lookalike(
+    inputs: pl.DataFrame, seed: pl.Series, model: LookalikeModel, folds: np.ndarray
+) -> pl.DataFrame:
+    """Like score_lookalike, with a stored model: each row scored by the classifier of its fold."""
+    seed = seed.fill_null(False).alias("seed")
+    scores = inputs.select("customer_id").with_columns(seed)
+    x = input_matrix(inputs, model.columns)
+    return _percentiles(scores.with_columns(score=pl.Series(model.predict(x, folds))))
 
 
 def audience(scores: pl.DataFrame, share: float) -> pl.Series:
@@ -324,14 +271,96 @@ def _seed_of(wh: Warehouse, inputs: pl.DataFrame, seed_ref: str) -> pl.Series:
     return inputs["customer_id"].is_in(members.implode()).alias("seed")
 
 
-def build_lookalikes(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: date) -> list[dict]:
+def lookalike_settings(lookalike: LookalikeConfig) -> str:
+    """The settings hash of a lookalike's model: its seed, the fit's constants and the inputs' SQL."""
+    settings = {
+        "seed": lookalike.seed,
+        "folds": FOLDS,
+        "sample_rows": SAMPLE_ROWS,
+        "sample_seed_share": SAMPLE_SEED_SHARE,
+        "evaluation_customers": EVALUATION_CUSTOMERS,
+        "boosting_rounds": BOOSTING_ROUNDS,
+        "learning_rate": LEARNING_RATE,
+        "min_seed": MIN_SEED,
+        "top_shares": TOP_SHARES,
+    }
+    return settings_hash(settings, ("act/lookalike_inputs",))
+
+
+def _stored_folds(wh: Warehouse, inputs: pl.DataFrame, name: str) -> np.ndarray:
+    """Each input row's fold: the fit day's, or fold_of(customer_id) for a customer it did not know."""
+    stored = wh.frame("select customer_id, fold from act.lookalike_folds where lookalike = ?", [name])
+    folds = inputs.select("customer_id").join(stored, on="customer_id", how="left", maintain_order="left")
+    array = folds["fold"].fill_null(-1).to_numpy().astype(np.int64)
+    unknown = np.flatnonzero(array < 0)
+    array[unknown] = [fold_of(customer) for customer in folds["customer_id"].gather(unknown)]
+    return array
+
+
+def _save_lookalike(
+    wh: Warehouse, name: str, as_of: date, settings: str, model: LookalikeModel, folds: np.ndarray,
+    inputs: pl.DataFrame, evaluation: list[dict],
+) -> None:  # fmt: skip
+    """Store a lookalike fitted as of as_of: its model and evaluation (act.models), its folds (act.lookalike_folds)."""
+    frame = inputs.select("customer_id").with_columns(
+        lookalike=pl.lit(name), fold=pl.Series(folds, dtype=pl.Int8)
+    )
+    with wh.transaction():
+        save_model(wh, f"{MODEL_PREFIX}{name}", as_of, settings, {"model": model, "evaluation": evaluation})
+        wh.execute("delete from act.lookalike_folds where lookalike = ?", [name])
+        wh.write_frame("_lookalike_folds", frame.select("lookalike", "customer_id", "fold"), temp=True)
+        wh.execute("insert into act.lookalike_folds select * from _lookalike_folds")
+        wh.execute("drop table _lookalike_folds")
+
+
+def _model_of_day(
+    wh: Warehouse, lookalike: LookalikeConfig, inputs: pl.DataFrame, seed: pl.Series, as_of: date,
+    every_days: int, refit: bool,
+) -> tuple[pl.DataFrame, list[dict], date, str | None]:  # fmt: skip
+    """The day's scores and evaluation rows of a modelled seed, the day they were evaluated, and why it refitted.
+
+    A stored model that still serves (store.refit_reason) scores today's inputs; otherwise the lookalike is
+    fitted, evaluated and stored as of as_of.
+    """
+    settings = lookalike_settings(lookalike)
+    stored = stored_model(wh, f"{MODEL_PREFIX}{lookalike.name}")
+    reason = refit_reason(stored, settings, as_of, every_days, refit)
+    payload = loaded(stored) if reason is None else None
+    if payload is not None:
+        folds = _stored_folds(wh, inputs, lookalike.name)
+        return (
+            serve_lookalike(inputs, seed, payload["model"], folds),
+            payload["evaluation"],
+            stored.fit_day,
+            None,
+        )
+    scored, model, folds = fit_lookalike(inputs, seed)
+    evaluation = [{"lookalike": lookalike.name, **row} for row in evaluate_lookalike(inputs, seed)]
+    _save_lookalike(wh, lookalike.name, as_of, settings, model, folds, inputs, evaluation)
+    return scored, evaluation, as_of, reason or "the stored model could not be read"
+
+
+def build_lookalikes(
+    wh: Warehouse,
+    lookalikes: list[LookalikeConfig],
+    as_of: date,
+    *,
+    refit_every_days: int = 7,
+    refit: bool = False,
+) -> list[dict]:
     """Score every lookalike of the day into act.lookalike_scores and act.lookalike_evaluation; a summary each.
 
     Reads act.segment_memberships (the act stage builds it first). A lookalike whose seed cannot be
     modelled (unknown or empty segment, fewer than MIN_SEED members, everyone) is left out of both
-    tables and its summary says why.
+    tables and its summary says why. Each model is stored (tasks/act/store.py) and serves the days after
+    its fit day until a refit is due; the evaluation is that of the fit day (evaluated_on says which).
     """
     inputs = wh.frame(wh.model_sql("act/lookalike_inputs"), {"as_of": as_of})  # ordered by customer_id
+    forgotten = forget_models(
+        wh, MODEL_PREFIX, [f"{MODEL_PREFIX}{lookalike.name}" for lookalike in lookalikes]
+    )
+    for name in forgotten:
+        wh.execute("delete from act.lookalike_folds where lookalike = ?", [name.removeprefix(MODEL_PREFIX)])
     scores, evaluations, summaries = [], [], []
     for lookalike in lookalikes:
         seed = _seed_of(wh, inputs, lookalike.seed)
@@ -348,18 +377,25 @@ def build_lookalikes(wh: Warehouse, lookalikes: list[LookalikeConfig], as_of: da
             "rule_share": None,
             "lift": None,
             "reason": seed_problem(seed),
+            "evaluated_on": None,
+            "refit": None,
         }
         summaries.append(summary)
         if summary["reason"] is not None:
             continue
-        scored = score_lookalike(inputs, seed)
+        scored, evaluation, evaluated_on, refitted = _model_of_day(
+            wh, lookalike, inputs, seed, as_of, refit_every_days, refit
+        )
         scored = scored.with_columns(
             audience(scored, lookalike.audience_share), lookalike=pl.lit(lookalike.name)
         )
         scores.append(scored.select(list(SCORE_SCHEMA)))
-        evaluation = evaluate_lookalike(inputs, seed)
-        evaluations += [{"lookalike": lookalike.name, **row} for row in evaluation]
-        summary["audience"] = int(scored["in_audience"].sum())
+        evaluations += [{**row, "evaluated_on": evaluated_on} for row in evaluation]
+        summary |= {
+            "audience": int(scored["in_audience"].sum()),
+            "evaluated_on": evaluated_on,
+            "refit": refitted,
+        }
         at_10 = next((row for row in evaluation if row["top_share"] == 0.10), None)
         if at_10 is not None:
             summary |= {key: at_10[key] for key in ("found_share", "random_share", "rule_share", "lift")}

@@ -11,6 +11,9 @@ the items customers took up in the days after, next to a popularity baseline.
 from datetime import date, timedelta
 from typing import Any
 
+import polars as pl
+
+from tasks.act.store import loaded, refit_reason, save_model, settings_hash, stored_model
 from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -23,6 +26,30 @@ SOURCES = ("similar", "popular_in_segment", "popular")
 MODEL, BASELINE = "item_similarity", "popularity"
 # The evaluation scores at most this many customers (a fixed sample): its figures are means over them.
 EVALUATION_USERS = 100_000
+# The stored model: its row in act.models (the evaluation in its payload) and its item similarity.
+MODEL_NAME, SIMILARITY_MODEL = "recommendations", "act.item_similarity_model"
+# The SQL a stored model and its evaluation come from: a change refits.
+FIT_MODELS = (
+    "act/interactions_split",
+    "act/item_similarity",
+    "act/popular_items",
+    "act/recommendations",
+    "act/recommend_fit_interactions",
+    "act/recommendation_truth",
+    "act/recommend_truth_sample",
+    "act/recommendation_evaluation_customers",
+    "act/recommendation_metrics",
+)
+EVALUATION_SCHEMA = {
+    "model": pl.String,
+    "k": pl.Int32,
+    "users": pl.Int64,
+    "precision": pl.Float64,
+    "recall": pl.Float64,
+    "ndcg": pl.Float64,
+    "coverage": pl.Float64,
+    "evaluated_on": pl.Date,
+}
 
 
 def interaction_params(
@@ -44,27 +71,30 @@ def fit(
     interactions: str,
     customers: str,
     prefix: str,
+    similarity: str | None = None,
 ) -> dict[str, str]:
     """Build the temp tables a recommendation list is made from; return them by placeholder.
 
-    interactions: a table of act/interactions as of the fit day. customers: a table of the customers to
-    recommend to, with customer_id and rfm_segment.
+    interactions: a table of act/interactions as of the day. customers: a table of the customers to
+    recommend to, with customer_id and rfm_segment. similarity: a stored act/item_similarity to use
+    (default: fitted from the interactions into <prefix>_similarity).
     """
     if config.similarity not in SIMILARITIES:  # the config allows no other; the SQL falls back to the count
         raise ValueError(f"similarity {config.similarity!r} is not one of {', '.join(SIMILARITIES)}")
     tables = {
         "interactions": interactions,
-        "similarity": f"{prefix}_similarity",
+        "similarity": similarity or f"{prefix}_similarity",
         "popular": f"{prefix}_popular",
         "customers": customers,
     }
-    wh.build(
-        tables["similarity"],
-        "act/item_similarity",
-        {"similarity": config.similarity, "min_cooccurrence": config.min_cooccurrence},
-        temp=True,
-        identifiers={"interactions": interactions},
-    )
+    if similarity is None:
+        wh.build(
+            tables["similarity"],
+            "act/item_similarity",
+            {"similarity": config.similarity, "min_cooccurrence": config.min_cooccurrence},
+            temp=True,
+            identifiers={"interactions": interactions},
+        )
     wh.build(
         tables["popular"],
         "act/popular_items",
@@ -87,10 +117,19 @@ def no_recommendations_reason(summary: dict[str, Any], session_types: list[str],
 
 
 def build_recommendations(
-    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+    wh: Warehouse,
+    config: RecommendationConfig,
+    session_types: list[str],
+    as_of: date,
+    *,
+    interactions: str | None = None,
+    similarity: str | None = None,
 ) -> dict[str, Any]:
     """Write act.recommendations as of a day (top_k new items per customer); return what it holds.
 
+    interactions: a table of act/interactions (or act/interactions_split) as of the day, already built;
+    default: built here. similarity: a stored act/item_similarity; default: fitted from the interactions
+    (into _recommend_similarity).
     Returned: customers (with recommendations), recommendations, by_source (recommendations of each
     source), items (the catalogue: items anyone has had), items_recommended, coverage (items_recommended /
     items) and reason (why nothing was recommended, else None).
@@ -100,13 +139,15 @@ def build_recommendations(
     if not wh.table_exists(SEGMENTS):
         raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
     with wh.transaction():
-        wh.build(
-            "_recommend_interactions",
-            "act/interactions",
-            interaction_params(wh, config, session_types, as_of),
-            temp=True,
-        )
-        tables = fit(wh, config, "_recommend_interactions", SEGMENTS, "_recommend")
+        if interactions is None:
+            interactions = "_recommend_interactions"
+            wh.build(
+                interactions,
+                "act/interactions",
+                interaction_params(wh, config, session_types, as_of),
+                temp=True,
+            )
+        tables = fit(wh, config, interactions, SEGMENTS, "_recommend", similarity)
         wh.build(
             "act.recommendations",
             "act/recommendations",
@@ -129,8 +170,21 @@ def build_recommendations(
     }
 
 
-def evaluate_recommendations(
+def split_params(
     wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+) -> dict[str, Any]:
+    """The parameters of act/interactions_split: as of as_of, and of the evaluation's fit day beside."""
+    since = as_of - timedelta(days=config.evaluation_days)
+    return {**interaction_params(wh, config, session_types, as_of), "since": since}
+
+
+def evaluate_recommendations(
+    wh: Warehouse,
+    config: RecommendationConfig,
+    session_types: list[str],
+    as_of: date,
+    *,
+    split: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
 
@@ -139,30 +193,32 @@ def evaluate_recommendations(
     larger base; similarity and popularity are fitted on everyone), precision, recall and ndcg at k, coverage. The
     popularity baseline recommends the overall most popular items the customer has not had. Neither uses
     segments: those of the day would tell what happened in the window.
+
+    split: a table of act/interactions_split as of as_of (split_params), the one the day's recommendations
+    were built from; default: built here.
     """
     since = as_of - timedelta(days=config.evaluation_days)
     with wh.transaction():
         # one pass over the events up to the end of as_of: the interactions as of since, and the items first
         # had after it (the truth), told apart by first_date
-        wh.build(
-            "_recommend_split_interactions",
-            "act/interactions",
-            {**interaction_params(wh, config, session_types, since), "cutoff": wh.cutoff(as_of)},
-            temp=True,
-        )
+        if split is None:
+            split = "_recommend_split_interactions"
+            wh.build(
+                split, "act/interactions_split", split_params(wh, config, session_types, as_of), temp=True
+            )
         wh.build(
             "_recommend_fit_interactions",
             "act/recommend_fit_interactions",
             {"since": since},
             temp=True,
-            identifiers={"interactions": "_recommend_split_interactions"},
+            identifiers={"interactions": split},
         )
         wh.build(
             "_recommend_all_truth",
             "act/recommendation_truth",
             {"since": since},
             temp=True,
-            identifiers={"interactions": "_recommend_split_interactions"},
+            identifiers={"interactions": split},
         )
         wh.build(
             "_recommend_truth",
@@ -199,3 +255,56 @@ def evaluate_recommendations(
                 },
             )
     return wh.dicts("select * from act.recommendation_evaluation order by model")
+
+
+def recommendation_settings(config: RecommendationConfig, session_types: list[str]) -> str:
+    """The settings hash of the stored recommender: its config, the session types, constants and SQL."""
+    settings = {
+        **config.model_dump(exclude={"enabled"}),
+        "session_types": list(session_types),
+        "purchase_weight": PURCHASE_WEIGHT,
+        "evaluation_users": EVALUATION_USERS,
+    }
+    return settings_hash(settings, FIT_MODELS)
+
+
+def recommend_day(
+    wh: Warehouse,
+    config: RecommendationConfig,
+    session_types: list[str],
+    as_of: date,
+    *,
+    refit_every_days: int = 7,
+    refit: bool = False,
+) -> dict[str, Any]:
+    """act.recommendations and act.recommendation_evaluation of a day, from the stored model or a refit.
+
+    A stored item similarity that still serves (store.refit_reason) makes today's lists from today's
+    interactions and segments, and the day carries its fit day's evaluation. Otherwise the events are read
+    once (act/interactions_split) for today's lists, the item similarity (stored in
+    act.item_similarity_model) and the time-split evaluation (stored with the model). Returns
+    build_recommendations' summary with evaluation (its rows), evaluated_on and refit (why it refitted,
+    None when served).
+    """
+    settings = recommendation_settings(config, session_types)
+    stored = stored_model(wh, MODEL_NAME)
+    reason = refit_reason(stored, settings, as_of, refit_every_days, refit)
+    payload = loaded(stored) if reason is None else None
+    with wh.transaction():
+        if stored is not None and payload is not None:
+            summary = build_recommendations(wh, config, session_types, as_of, similarity=SIMILARITY_MODEL)
+            evaluation, evaluated_on = payload["evaluation"], stored.fit_day
+        else:
+            split = "_recommend_split"
+            wh.build(
+                split, "act/interactions_split", split_params(wh, config, session_types, as_of), temp=True
+            )
+            summary = build_recommendations(wh, config, session_types, as_of, interactions=split)
+            evaluation = evaluate_recommendations(wh, config, session_types, as_of, split=split)
+            wh.execute(f"delete from {SIMILARITY_MODEL}")
+            wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")
+            save_model(wh, MODEL_NAME, as_of, settings, {"evaluation": evaluation})
+            evaluated_on, reason = as_of, reason or "the stored model could not be read"
+        rows = [{**row, "evaluated_on": evaluated_on} for row in evaluation]
+        wh.write_frame("act.recommendation_evaluation", pl.DataFrame(rows, schema=EVALUATION_SCHEMA))
+    return summary | {"evaluation": rows, "evaluated_on": evaluated_on, "refit": reason}

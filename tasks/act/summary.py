@@ -131,6 +131,7 @@ def render_markdown(summary: dict[str, Any], as_of: date) -> str:
                     "found",
                     "random",
                     "rule",
+                    "evaluated on",
                     "note",
                 ],
                 [
@@ -143,6 +144,7 @@ def render_markdown(summary: dict[str, Any], as_of: date) -> str:
                         _share(lk.get("found_share")),
                         _share(lk.get("random_share")),
                         _share(lk.get("rule_share")),
+                        _evaluated(lk),
                         lk.get("reason") or "",
                     ]
                     for lk in lookalikes
@@ -169,6 +171,8 @@ def render_markdown(summary: dict[str, Any], as_of: date) -> str:
                 ],
             )
         )
+    if recommendations.get("evaluated_on"):
+        parts.append(f"评估日 Evaluated on: {_evaluated(recommendations)}")
     if recommendations.get("reason"):
         parts.append(str(recommendations["reason"]))
     return "\n\n".join(parts) + "\n"
@@ -180,3 +184,12 @@ def _share(value: float | None) -> str:
 
 def _number(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
+
+
+def _evaluated(model: dict[str, Any]) -> str:
+    """The fit day whose evaluation a model carries, and why it was refitted that day (if it was today)."""
+    day = model.get("evaluated_on")
+    if day is None:
+        return "–"
+    refit = model.get("refit")
+    return f"{day} (refitted: {refit})" if refit else f"{day} (stored model)"

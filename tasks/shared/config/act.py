@@ -216,6 +216,15 @@ class ActConfig(BaseModel):
         description="Fewest entries on each side (treated, holdout) for a 95% interval; with fewer the "
         "difference is shown without one (the normal approximation needs more).",
     )
+    refit_every_days: int = Field(
+        default=7,
+        ge=1,
+        le=365,
+        description="Refit the lookalike classifiers and the recommender's item similarity (and run their "
+        "evaluations) when this many days have passed since their fit day; the days between score the "
+        "day's customers with the stored models. A settings change, a refit request or a day before the "
+        "fit day refits at once.",
+    )
     lookalikes: list[LookalikeConfig] = Field(
         default_factory=lambda: list(DEFAULT_LOOKALIKES), description="Lookalike audiences to build."
     )

@@ -292,13 +292,30 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
         ("C1", "b", 0.0, 0, 0, ago(2), None),
     ]
+    # one pass gives the same as of the fit day (and, beside it, as of AS_OF): the evaluation's fit rows
+    params = {"as_of": AS_OF, "since": ago(30), "cutoff": CUTOFF, "session_types": ["session"]}
+    params |= {"half_life_days": 10.0, "purchase_weight": 2.0}
+    wh.build("act.split", "act/interactions_split", params)
     wh.build(
         "act.fit",
         "act/recommend_fit_interactions",
         {"since": ago(30)},
-        identifiers={"interactions": "act.interactions"},
+        identifiers={"interactions": "act.split"},
     )
-    assert wh.rows("select customer_id, item from act.fit") == [("C1", "a")]
+    assert wh.rows("select * from act.fit") == [("C1", "a", 0.5, 1, 0, ago(40), ago(40))]
+    wh.build(
+        "act.truth",
+        "act/recommendation_truth",
+        {"since": ago(30)},
+        identifiers={"interactions": "act.split"},
+    )
+    assert wh.rows("select * from act.truth") == [("C1", "b")]
+    del params["since"]
+    wh.build("act.today", "act/interactions", params)
+    columns = "customer_id, item, affinity, plays, purchases, first_date, last_date"
+    assert wh.rows(f"select {columns} from act.split order by item") == wh.rows(
+        "select * from act.today order by item"
+    )
 
 
 def test_the_truth_sample_keeps_all_items_of_the_customers_it_takes(wh: Warehouse) -> None:

@@ -10,7 +10,6 @@ from threadpoolctl import threadpool_limits
 
 from tasks.act.lookalike import (
     MIN_SEED,
-    _sample,
     audience,
     build_lookalikes,
     evaluate_lookalike,
@@ -18,6 +17,7 @@ from tasks.act.lookalike import (
     seed_problem,
     top_count,
 )
+from tasks.act.lookalike_model import fit_sample
 from tasks.shared.config import LookalikeConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create
@@ -134,15 +134,15 @@ def test_two_runs_give_the_same_scores_and_evaluation() -> None:
 
 def test_the_models_sample_holds_seed_members_up_to_half_and_non_members_for_the_rest() -> None:
     rare = np.arange(1000) < 300
-    rows = _sample(rare, 0, 200)
+    rows = fit_sample(rare, 0, 200)
     assert (rows.size, int(rare[rows].sum())) == (200, 100)
     assert (np.diff(rows) > 0).all()
-    assert np.array_equal(rows, _sample(rare, 0, 200))
+    assert np.array_equal(rows, fit_sample(rare, 0, 200))
     # non-members running short: the seed fills what they leave
     common = np.arange(1000) < 950
-    assert int(common[_sample(common, 0, 200)].sum()) == 150
+    assert int(common[fit_sample(common, 0, 200)].sum()) == 150
     # a population that fits the sample is all of it
-    assert np.array_equal(_sample(rare, 0, 1000), np.arange(1000))
+    assert np.array_equal(fit_sample(rare, 0, 1000), np.arange(1000))
 
 
 def test_models_fitted_on_a_third_of_the_customers_still_find_the_latent_group() -> None:
@@ -286,6 +286,7 @@ def test_build_lookalikes_writes_the_scores_and_evaluation_of_each_lookalike() -
         "random_share",
         "rule_share",
         "lift",
+        "evaluated_on",
     ]
     assert evaluation.select("lookalike", "customers", "seed_size", "hidden", "top_share").rows() == [
         ("high", 48, 16, 4, 0.05),
