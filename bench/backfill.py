@@ -9,18 +9,23 @@ and, when not, which columns differ.
 """
 
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
+from bench.worker import STAGES
+
 TABLE = "published.customer_segments"
+PAGE = 200
 
 
 def run_backfill(config_path: str, end: date, days: int) -> dict:
     """The backfill flow over `days` days ending at `end`; wall time and each day's subflow time."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterParentFlowRunId
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterParentFlowRunId
 
     from flows.backfill import backfill
 
@@ -33,12 +38,19 @@ def run_backfill(config_path: str, end: date, days: int) -> dict:
         parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[state.state_details.flow_run_id])
     )
     with get_client(sync_client=True) as client:
-        runs = client.read_flow_runs(flow_run_filter=parent, limit=10 * days)
+        runs = every(client.read_flow_runs, flow_run_filter=parent)
+        subflows = FlowRunFilter(id=FlowRunFilterId(any_=[run.id for run in runs]))
+        tasks = every(client.read_task_runs, flow_run_filter=subflows)
     per_day = {
         run.name.removeprefix("daily-refresh-"): (run.end_time - run.start_time).total_seconds()
         for run in runs
         if run.start_time and run.end_time
     }
+    stages = dict.fromkeys(STAGES, 0.0)  # each stage's wall time summed over the days
+    for task in tasks:
+        name = next((stage for stage in STAGES if task.name.startswith(stage)), None)
+        if name and task.start_time and task.end_time:
+            stages[name] += (task.end_time - task.start_time).total_seconds()
     return {
         "wall_s": wall,
         "start": start.isoformat(),
@@ -46,7 +58,18 @@ def run_backfill(config_path: str, end: date, days: int) -> dict:
         "days": days,
         "computed": len(computed),
         "per_day_s": dict(sorted(per_day.items())),
+        "stages_s": stages,
     }
+
+
+def every(read: Callable[..., list[Any]], **filters: Any) -> list[Any]:
+    """Every object a Prefect client read method finds, page by page (the server caps a page at 200)."""
+    found: list[Any] = []
+    while True:
+        page = read(**filters, limit=PAGE, offset=len(found))
+        found += page
+        if len(page) < PAGE:
+            return found
 
 
 def compared_columns(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -131,7 +131,12 @@ def _backfill(results: dict[int, dict]) -> list[str]:
     ]
     notes = [""]
     for size, r in measured.items():
-        b, flow, same = r["backfill"], r["flow"]["wall_s"], r["backfill"]["same_as_full"]
+        b, flow = r["backfill"], r["flow"]["wall_s"]
+        if "failed" in b:
+            lines.append(f"| {size:,} | {b['days']} | **failed** | | {_s(flow)} | | |")
+            notes += [f"**!!! The backfill at {size:,} customers failed:** {b['failed']}", ""]
+            continue
+        same = b["same_as_full"]
         per_day = sorted(b["per_day_s"].values())
         spread = (
             f"{per_day[0]:.1f} / {statistics.median(per_day):.1f} / {per_day[-1]:.1f}" if per_day else "–"
@@ -143,6 +148,9 @@ def _backfill(results: dict[int, dict]) -> list[str]:
         )
         days = ", ".join(f"{day[5:]} {seconds:.1f}" for day, seconds in b["per_day_s"].items())
         notes += [f"Per day at {size:,} (s): {days}.", ""]
+        if "stages_s" in b:
+            stages = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in b["stages_s"].items())
+            notes += [f"Stage wall time summed over the days at {size:,} (s): {stages}.", ""]
         if not same["equal"]:
             notes += [
                 f"**!!! At {size:,} customers the backfill published other published.customer_segments rows for "
@@ -283,7 +291,17 @@ def _targets(results: dict[int, dict]) -> list[str]:
                 )
             )
     b = results.get(BACKFILL_TARGET_SIZE, {}).get("backfill")
-    if b is not None:
+    if b is not None and "failed" in b:
+        rows.append(
+            (
+                f"{BACKFILL_TARGET_SIZE // 1000}k: backfill of {b['days']} days / one full refresh (flow)",
+                f"≤ {BACKFILL_TARGET_RATIO:.0f}×",
+                float("inf"),
+                BACKFILL_TARGET_RATIO,
+                lambda _: "failed",
+            )
+        )
+    elif b is not None:
         rows.append(
             (
                 f"{BACKFILL_TARGET_SIZE // 1000}k: backfill of {b['days']} days / one full refresh (flow)",
@@ -300,7 +318,7 @@ def _targets(results: dict[int, dict]) -> list[str]:
     lines = ["| target | goal | measured | met |", "|---|---|---:|---|"]
     for name, goal, value, limit, fmt in rows:
         lines.append(f"| {name} | {goal} | {fmt(value)} | {'yes' if value <= limit else '**no**'} |")
-    if b is not None and not b["same_as_full"]["equal"]:
+    if b is not None and "failed" not in b and not b["same_as_full"]["equal"]:
         lines.append(
             f"| {BACKFILL_TARGET_SIZE // 1000}k: backfill's last day equals the full refresh | equal | "
             "**different** | **no** |"

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from bench import large
 from bench.report import _backfill, _floor, _targets, render
+from bench.run import backfill_outcome
 from bench.worker import STAGES
 
 FACTS = {
@@ -60,6 +61,7 @@ def backfill(wall: float, equal: bool, differing: list[str] | None = None) -> di
         "days": 3,
         "computed": 3,
         "per_day_s": {"2026-11-19": 12.0, "2026-11-20": 3.5, "2026-11-21": 4.25},
+        "stages_s": {stage: float(n) for n, stage in enumerate(STAGES, start=1)},
         "same_as_full": {
             "equal": equal,
             "rows": {"backfill": 111_360, "full": 111_360},
@@ -99,6 +101,9 @@ def test_backfill_table_when_its_last_day_equals_the_full_refresh() -> None:
         "equal (111,360 rows vs 111,360) |",
         "",
         "Per day at 100,000 (s): 11-19 12.0, 11-20 3.5, 11-21 4.2.",
+        "",
+        "Stage wall time summed over the days at 100,000 (s): extract 1.0, dedupe 2.0, features 3.0, predict 4.0, "
+        "segment 5.0, act 6.0, publish 7.0.",
         "",
     ]
 
@@ -179,3 +184,31 @@ def test_large_report_puts_the_incremental_day_beside_the_full_refresh() -> None
     )
     assert "| incremental |" not in skipped and "Incremental / full" not in skipped
     assert "| full | 137,700,000 | – | 1200 |" in skipped
+
+
+def test_a_failed_backfill_is_reported_and_fails_its_target() -> None:
+    failed = {"days": 30, "failed": "backfill refresh as of 2026-11-21 failed (exit 1); see /tmp/x.log"}
+    data = {100_000: summary(12.0, 6.0, 2.0, 1_380_000) | {"backfill": failed}}
+    assert _backfill(data)[2:] == [
+        "| 100,000 | 30 | **failed** | | 12.0 | | |",
+        "",
+        "**!!! The backfill at 100,000 customers failed:** backfill refresh as of 2026-11-21 failed (exit 1); "
+        "see /tmp/x.log",
+        "",
+    ]
+    assert _targets(data)[2:] == [
+        "| 100k: backfill of 30 days / one full refresh (flow) | ≤ 3× | failed | **no** |"
+    ]
+    assert backfill_outcome(failed) == (
+        "!!! backfill of 30 days FAILED: backfill refresh as of 2026-11-21 failed (exit 1); see /tmp/x.log"
+    )
+
+
+def test_backfill_outcome_line() -> None:
+    assert backfill_outcome(backfill(20.0, equal=True)) == (
+        "backfill of 3 days 20.0 s; published rows of 2026-11-21 equal to the full refresh's"
+    )
+    assert backfill_outcome(backfill(20.0, False, ["p_alive"])) == (
+        "backfill of 3 days 20.0 s; !!! published rows of 2026-11-21 DIFFER from the full refresh's "
+        "(columns p_alive; rows {'backfill': 111360, 'full': 111360})"
+    )
