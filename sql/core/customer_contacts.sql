@@ -3,8 +3,9 @@
 -- record's device id, and its email and phone when no customer record has one.
 -- Grain: one row per customer_id. Key: customer_id. Parameters: none.
 -- The dedupe task builds it into the temp table customer_contacts (see core/customers.sql).
+-- Input: _golden_identity, core.identity_map or its rows of the customers to recompute (tasks/dedupe/golden.py).
 with identity as (
-    select * from core.identity_map
+    select * from _golden_identity
 ),
 
 final as (

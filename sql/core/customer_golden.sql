@@ -8,8 +8,9 @@
 -- descending. Birth dates are the normalized ones (placeholder dates such as 1970-01-01 never survive).
 -- Most customers have one customer record: their values are taken as they are (golden_single), and
 -- only customers with several records go through the ranking (golden_multi).
+-- Input: _golden_identity, core.identity_map or its rows of the customers to recompute (tasks/dedupe/golden.py).
 with identity as (
-    select * from core.identity_map
+    select * from _golden_identity
 ),
 
 records as (

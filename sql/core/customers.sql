@@ -6,8 +6,9 @@
 -- each of which DuckDB can spill to disk, instead of one whose joins of aggregates could not.
 -- Contact keys fall back to what transactions, events and feedback were seen with.
 -- field_sources says which record ('source:source_id') each chosen value came from.
+-- Input: _golden_identity, core.identity_map or its rows of the customers to recompute (tasks/dedupe/golden.py).
 with identity as (
-    select * from core.identity_map
+    select * from _golden_identity
 ),
 
 golden as (

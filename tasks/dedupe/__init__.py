@@ -21,7 +21,7 @@ import polars as pl
 from prefect import get_run_logger, task
 
 from tasks.dedupe.comparisons import build_comparisons
-from tasks.dedupe.golden import build_customers
+from tasks.dedupe.golden import build_customers, keep_previous, previous_usable
 from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.incremental import MatcherRun, run_matcher
@@ -277,10 +277,16 @@ def dedupe_all(
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)
         build_source_links(wh, config)
+        # the golden record is brought up to date customer by customer when the last run's inputs can be kept
+        golden_incremental = previous_usable(wh, config.dedupe.source_priority)
         # each customer record's version valid at the cutoff (staging.customers keeps every version)
+        if golden_incremental:
+            keep_previous(wh, "core.customer_records")
         wh.build("core.customer_records", "core/customer_records", {"cutoff": cutoff})
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
+        if golden_incremental:
+            keep_previous(wh, "core.record_observations")
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
         resolution = resolve_records(wh, config, as_of, refit)
         # the frames of the matcher and the clusters are gone before the SQL models below run
@@ -290,9 +296,11 @@ def dedupe_all(
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
+        if golden_incremental:
+            keep_previous(wh, "core.identity_map")
         wh.build("core.identity_map", "core/identity_map")
         wh.execute("drop table record_components")
-        build_customers(wh, config.dedupe.source_priority)
+        build_customers(wh, config.dedupe.source_priority, golden_incremental)
     stats = wh.select("core/identity_map_summary")[0]
     return DedupeResult(**stats, **matcher, overshared_keys=overshared, suspicious_clusters=suspicious)
 

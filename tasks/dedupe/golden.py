@@ -1,19 +1,77 @@
-"""The golden record: core.customers, one row per customer, each field from the record that survives for it."""
+"""The golden record: core.customers, one row per customer, each field from the record that survives for it.
 
-from tasks.shared.warehouse import Warehouse
+A customer's golden record is a function of its identity map rows, its customer records and their
+observations (and dedupe.source_priority). So a run that can see the last run's tables recomputes only the
+customers whose rows of those changed (core/golden_dirty.sql) and keeps the other golden records as they
+are: the same rows a full build gives. The last run's inputs are kept by renaming them before they are
+rebuilt (keep_previous); without them, after an erasure (core.customers lost rows), with other settings or
+columns, or older code, the whole table is built again.
+"""
+
+from tasks.shared.warehouse import Warehouse, quote_identifier
+
+GOLDEN_VERSION = 1  # bump when the golden record's SQL changes: the next run rebuilds every customer
+INPUTS = ("core.customer_records", "core.record_observations", "core.identity_map")
 
 
-def build_customers(wh: Warehouse, source_priority: list[str]) -> int:
+def _before(table: str) -> str:
+    """The name the last run's table is kept under while this run rebuilds it."""
+    return f"{table}_before"
+
+
+def previous_usable(wh: Warehouse, source_priority: list[str]) -> bool:
+    """Whether core.customers can be brought up to date customer by customer: built by this code with these
+    settings, untouched since (no rows deleted by an erasure), its inputs still there."""
+    if not all(wh.table_exists(t) for t in ("core.customers", "core.golden_state", *INPUTS)):
+        return False
+    rows = wh.rows(wh.model_sql("core/golden_state_check"))
+    if len(rows) != 1:
+        return False
+    priority, version, expected, held = rows[0]
+    return list(priority or []) == list(source_priority) and version == GOLDEN_VERSION and expected == held
+
+
+def keep_previous(wh: Warehouse, table: str) -> None:
+    """Keep the last run's table (one of INPUTS) as <table>_before, so that this run can compare with it."""
+    schema, name = table.split(".")
+    wh.execute(f"drop table if exists {quote_identifier(_before(table))}")
+    wh.execute(f"alter table {quote_identifier(table)} rename to {quote_identifier(_before(name))}")
+    del schema
+
+
+def build_customers(wh: Warehouse, source_priority: list[str], incremental: bool = False) -> int:
     """Build core.customers, the golden record, from core.identity_map, customer_records and record_observations.
 
-    Three statements (the per-field survivorship, the contact keys seen in any record, then the
-    assembly): DuckDB can spill each to disk within its memory limit, where one statement joining the
-    two aggregates ran out of memory at 10M customers. Returns the customers.
+    incremental: the last run's inputs were kept (keep_previous, each of INPUTS): only the customers whose
+    inputs changed are recomputed. Three statements (the per-field survivorship, the contact keys seen in
+    any record, then the assembly): DuckDB can spill each to disk within its memory limit, where one
+    statement joining the two aggregates ran out of memory at 10M customers. Returns the customers.
     """
     with wh.transaction():
+        if incremental and not all(
+            wh.columns(table) == wh.columns(_before(table)) for table in INPUTS
+        ):  # other columns (another config): compared row by row they would all differ anyway
+            incremental = False
+        if incremental:
+            wh.build("_golden_dirty", "core/golden_dirty", temp=True)
+        else:
+            wh.execute("create or replace temp table _golden_dirty (customer_id varchar)")
+        wh.build("_golden_identity", "core/golden_identity", {"all": not incremental}, temp=True)
         wh.build("customer_golden", "core/customer_golden", {"source_priority": source_priority}, temp=True)
         wh.build("customer_contacts", "core/customer_contacts", temp=True)
-        customers = wh.build("core.customers", "core/customers")
-        wh.execute("drop table customer_golden")
-        wh.execute("drop table customer_contacts")
+        if incremental:
+            wh.run("core/golden_forget")
+            wh.insert("core.customers", "core/customers")
+        else:
+            wh.build("core.customers", "core/customers")
+        customers = wh.count("core.customers")
+        for table in ("customer_golden", "customer_contacts", "_golden_identity", "_golden_dirty"):
+            wh.execute(f"drop table {table}")
+        for table in INPUTS:
+            wh.execute(f"drop table if exists {quote_identifier(_before(table))}")
+        wh.build(
+            "core.golden_state",
+            "core/golden_state",
+            {"source_priority": source_priority, "version": GOLDEN_VERSION, "customers": customers},
+        )
     return customers
