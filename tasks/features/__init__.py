@@ -96,26 +96,23 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         )
     left_out = ", ".join(f"{n} in {code}" for code, n in counts["unconverted"].items())
     note = f"; left out of monetary, no rate to {config.currency.base}: {left_out}" if left_out else ""
+    activity = counts["activity"]
+    rolled = (
+        f"; activity roll-up features.daily_activity {activity['mode']}"
+        + (f" ({activity['reason']})" if activity["reason"] else "")
+        + f": {activity['new_files']} new files, {activity['days']} days recomputed, {activity['rows']} rows"
+    )
     record_counts(
         "features",
         [
             {"table": "features.orders", "rows": counts["orders"]},
             {"table": "features.customer_features", "rows": counts["customers"]},
-            {"table": "features.daily_activity", "rows": counts["activity"]["rows"]},
         ],
-        f"features as of {as_of}: rows of each table built{note}",
+        f"features as of {as_of}: rows of each table built{rolled}{note}",
     )
     logger = get_run_logger()
     logger.info("features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"])
-    activity = counts["activity"]
-    logger.info(
-        "activity roll-up %s%s: %d new files, %d days recomputed, %d rows",
-        activity["mode"],
-        f" ({activity['reason']})" if activity["reason"] else "",
-        activity["new_files"],
-        activity["days"],
-        activity["rows"],
-    )
+    logger.info("%s", rolled.removeprefix("; "))
     if left_out:
         logger.warning(
             "transactions in a currency without a rate to %s, left out of monetary: %s "

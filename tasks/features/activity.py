@@ -18,6 +18,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from tasks.dedupe.lookups import LOOKUP_VERSION
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -39,9 +40,13 @@ class ActivityRefresh:
 
 
 def record_settings(config: PipelineConfig) -> str:
-    """A fingerprint of the config that maps a staged event to its record (contact lookups, source links)."""
+    """A fingerprint of the config that maps a staged event to its record (contact lookups, source links).
+
+    With the normalizers' version (tasks.dedupe.lookups.LOOKUP_VERSION): a lookup whose output changed.
+    """
     dedupe = config.dedupe
     payload = [
+        LOOKUP_VERSION,
         dedupe.default_region,
         sorted(dedupe.placeholders),
         sorted(dedupe.email_provider_rules),
