@@ -241,6 +241,9 @@ def run(
     config: ConfigOption,
     as_of: AsOfOption = None,
     full_refresh: FullRefreshOption = None,
+    refit: Annotated[
+        bool, typer.Option(help="Fit every model again today instead of on its schedule (refit_every_days).")
+    ] = False,
 ) -> None:
     """Run the daily refresh flow for one day (checks the config and every source first)."""
     from flows.daily_refresh import daily_refresh
@@ -255,7 +258,8 @@ def run(
     if unknown:
         _fail(ConfigError(f"--full-refresh: no source named {', '.join(unknown)} in {config}"))
     summary = run_flow(
-        pipeline, lambda: daily_refresh(as_of=day, config=str(config), full_refresh=full_refresh or None)
+        pipeline,
+        lambda: daily_refresh(as_of=day, config=str(config), full_refresh=full_refresh or None, refit=refit),
     )
     print_summary(summary)
 
@@ -285,7 +289,7 @@ def demo(
         write_and_report(directory, customers, seed, as_of)
     except ValueError as error:
         _fail(error)
-    run(config=directory / "config.yaml", as_of=as_of.isoformat(), full_refresh=None)
+    run(config=directory / "config.yaml", as_of=as_of.isoformat(), full_refresh=None, refit=False)
 
 
 @app.command()

@@ -33,18 +33,30 @@ from tasks.shared.warehouse import Warehouse
 
 
 def compute(
-    pipeline: PipelineConfig, as_of: date, run_id: str, loads: list[dict], partial: bool, progress: uuid.UUID
+    pipeline: PipelineConfig,
+    as_of: date,
+    run_id: str,
+    loads: list[dict],
+    partial: bool,
+    progress: uuid.UUID,
+    refit: bool = False,
+    rebuild: bool = False,
 ) -> dict:
-    """Dedupe, features, predict, segment, act and publish for one day, on what extract has loaded."""
-    identities = dedupe(pipeline, as_of, run_id)
+    """Dedupe, features, predict, segment, act and publish for one day, on what extract has loaded.
+
+    refit: fit every model again today (the matcher, predictions, clusters, lookalikes and
+    recommendations) instead of when its schedule says. rebuild: compute what is kept from day to day
+    (the activity roll-up) from scratch, as after a full refresh of sources.
+    """
+    identities = dedupe(pipeline, as_of, run_id, refit=refit)
     update_progress_artifact(progress, progress=40.0)
-    counts = features(pipeline, as_of)
+    counts = features(pipeline, as_of, rebuild=rebuild)
     update_progress_artifact(progress, progress=50.0)
-    predictions = predict(pipeline, as_of, run_id)
+    predictions = predict(pipeline, as_of, run_id, refit=refit)
     update_progress_artifact(progress, progress=65.0)
-    segments = segment(pipeline, as_of, run_id)
+    segments = segment(pipeline, as_of, run_id, refit=refit)
     update_progress_artifact(progress, progress=75.0)
-    audiences = act(pipeline, as_of, run_id)
+    audiences = act(pipeline, as_of, run_id, refit=refit)
     update_progress_artifact(progress, progress=85.0)
     summary = {
         "as_of": as_of.isoformat(),
@@ -103,7 +115,10 @@ def current_run_id() -> str:
     on_crashed=[notify_failure],
 )
 def daily_refresh(
-    as_of: date | None = None, config: str | None = None, full_refresh: list[str] | None = None
+    as_of: date | None = None,
+    config: str | None = None,
+    full_refresh: list[str] | None = None,
+    refit: bool = False,
 ) -> dict:
     """Refresh the customer database for one day and publish its segments.
 
@@ -116,6 +131,9 @@ def daily_refresh(
             demo-data/config.yaml.
         full_refresh: Sources to reload from scratch instead of loading only new data ("all" for every
             source). Empty: incremental.
+        refit: Fit every model again today (the matcher's parameters, churn and value models, clusters,
+            lookalikes, recommendations). Off: each model is refitted on its schedule (the config's
+            refit_every_days) or when the data drifted, and scores the days in between.
     """
     logger = get_run_logger()
     os.umask(0o077)  # everything this run creates (warehouse, WAL, exports, temp files) is the owner's only
@@ -149,6 +167,6 @@ def daily_refresh(
         update_progress_artifact(progress, progress=20.0)
         # before as_of, whose membership changes compare with the day before it
         recomputed = recompute_partial_days(pipeline, as_of, run_id, logger)
-        summary = compute(pipeline, as_of, run_id, loads, partial, progress)
+        summary = compute(pipeline, as_of, run_id, loads, partial, progress, refit, bool(full_refresh))
     summary["recomputed_partial_days"] = recomputed
     return summary
