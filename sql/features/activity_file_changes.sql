@@ -1,6 +1,6 @@
 -- How the staged event files differ from those features.daily_activity holds (features.activity_files).
 -- Grain: one row per (source, file) that differs. Key: source, file. Parameters: none; reads
--- _activity_files_now (features/activity_files.sql as staged now).
+-- _activity_files_now (features/activity_files_now.sql: the files as staged now).
 -- change: 'new', a file whose rows were all staged since the roll-up was refreshed (rolled up by
 -- recomputing the (record, day) keys its rows touch); 'changed', a rolled-up file now gone, re-read,
 -- re-staged or with fewer or more rows: which rows went is unknown, so the roll-up is rebuilt.

@@ -92,7 +92,7 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
     """
     settings = settings_fingerprint(wh, record_config)
     with wh.transaction():
-        files = wh.build("_activity_files_now", "features/activity_files", temp=True)
+        files = wh.build("_activity_files_now", "features/activity_files_now", temp=True)
         reason = rebuild_reason(wh, settings, rebuild)
         if reason:
             wh.build(
@@ -113,8 +113,9 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
                         identifiers={"events": "_activity_rows"},
                     )
             mode = "incremental" if new_files else "unchanged"
-        # the watermark: the files rolled up, as staged now (features/activity_files.sql)
-        wh.execute("create or replace table features.activity_files as select * from _activity_files_now")
+        wh.build(
+            "features.activity_files", "features/activity_files"
+        )  # the watermark: the files as staged now
         state = {"version": ACTIVITY_VERSION, "timezone": wh.timezone, "settings": settings, "files": files}
         wh.build("features.activity_state", "features/activity_state", state)
         for table in TEMP_TABLES:
