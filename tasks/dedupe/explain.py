@@ -17,6 +17,7 @@ import polars as pl
 from tasks.dedupe import customer_match_records, match_settings
 from tasks.dedupe.comparisons import Comparison
 from tasks.dedupe.levels import code_records, comparison_levels
+from tasks.dedupe.model import load_model
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchOutcome, score_pairs
 from tasks.dedupe.training import Parameters, term_frequencies
@@ -331,8 +332,9 @@ def explain_pair(
 ) -> PairExplanation:
     """The waterfall of any two customer records (linked or not), scored again with the stored parameters.
 
-    As the run scored them: levels over the records' prepared values, term frequencies over all the
-    records, the prior of two records taken at random; the lower record (in record order) is the left one.
+    As the run scored them: levels over the records' prepared values, term frequencies of the stored
+    fitted model (core.match_model; without one, over all the records), the prior of two records taken at
+    random; the lower record (in record order) is the left one.
     """
     if first == second:
         raise DataError("explain two different customer records")
@@ -346,11 +348,18 @@ def explain_pair(
         if found.is_empty():
             raise DataError(f"no customer record {source}:{source_id} among the records dedupe compared")
         nodes.append(int(found["node"][0]))
-    prepared = prepare_records(numbered.drop("record_source", "record_id"), comparisons)
-    frequencies = term_frequencies(prepared, comparisons)
-    two = prepared.filter(pl.col("node").is_in(nodes))
-    # a text comparison weighs tokens by their frequency among all the records: code them all then
-    coded = code_records(prepared if any(c.kind == "text" for c in comparisons) else two, comparisons)
+    inputs = numbered.drop("record_source", "record_id")
+    if wh.table_exists("core.match_model"):  # the fitted model the run scored with: its frequencies
+        model = load_model(wh, comparisons)
+        two = prepare_records(inputs.filter(pl.col("node").is_in(nodes)), comparisons, model.decimals)
+        frequencies = model.frequencies
+        coded = code_records(two, comparisons, model.token_records)
+    else:
+        prepared = prepare_records(inputs, comparisons)
+        frequencies = term_frequencies(prepared, comparisons)
+        two = prepared.filter(pl.col("node").is_in(nodes))
+        # a text comparison weighs tokens by their frequency among all the records: code them all then
+        coded = code_records(prepared if any(c.kind == "text" for c in comparisons) else two, comparisons)
     pairs = pl.DataFrame({"left": [min(nodes)], "right": [max(nodes)]})
     levels = comparison_levels(two, pairs, coded, comparisons)
     scored = score_pairs(two, pairs, levels, parameters, frequencies, prior, evidence=True).row(0, named=True)
