@@ -9,6 +9,9 @@ units, so they survive a refitted scaler) in this run's standardized space; the 
 (scipy's linear_sum_assignment) pairs them at the smallest total distance, and a pair closer than
 `cluster_match_distance` keeps the previous id and name. Any other cluster gets a new id: one more than
 the largest id ever stored, so ids are never reused.
+
+A fitted model is kept (tasks.segment.cluster_tables) with its pipeline, the id of each KMeans centre
+and its tree: assign_clusters gives a later day's customers the stored model's clusters, ids and names.
 """
 
 from dataclasses import dataclass, field, replace
