@@ -113,9 +113,8 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
                         identifiers={"events": "_activity_rows"},
                     )
             mode = "incremental" if new_files else "unchanged"
-        wh.build(
-            "features.activity_files", "features/activity_files"
-        )  # the watermark: the files as staged now
+        # the watermark: the files as staged now
+        wh.build("features.activity_files", "features/activity_files")
         state = {"version": ACTIVITY_VERSION, "timezone": wh.timezone, "settings": settings, "files": files}
         wh.build("features.activity_state", "features/activity_state", state)
         for table in TEMP_TABLES:
