@@ -7,10 +7,12 @@ the probabilistic matcher links them. The stage in data-flow order:
 
 - lookups: raw -> normalized values (normalize); then the SQL models core.customer_records, the core
   fact views and core.record_observations;
-- scoring: the probabilistic matcher (comparisons, blocking, training) over customer records;
+- scoring: the probabilistic matcher (comparisons, blocking, training) over customer records; model: the
+  fitted matcher, stored (core.match_model) and refitted on a schedule; incremental: with the stored model,
+  only records new or changed since the last run are paired (the links equal a full run's);
 - graph: exact links and pair links, clusters as connected components, a size guard;
 - ids: each cluster's stable customer_id (kept across runs, merges and splits recorded);
-- golden: core.customers, the golden record.
+- golden: core.customers, the golden record (recomputed for the customers whose inputs changed).
 """
 
 from dataclasses import asdict, dataclass, field
