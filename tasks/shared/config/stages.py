@@ -192,10 +192,7 @@ class SegmentConfig(BaseModel):
         description="A centroid within this distance (standardized units) of a previous one keeps its id and name.",
     )
     cluster_refit_every_days: int = Field(
-        default=7,
-        ge=1,
-        description="The cluster model (scaler, KMeans, names, tree) is fitted again when this many days have "
-        "passed since its fit day; days in between assign customers with the stored model.",
+        default=7, ge=1, description="Days from its fit day after which the cluster model is fitted again."
     )
 
     @model_validator(mode="after")
@@ -281,10 +278,7 @@ class PredictConfig(BaseModel):
         default=0, description="Seed of the samples and the gradient boosting, so runs repeat."
     )
     refit_every_days: int = Field(
-        default=7,
-        ge=1,
-        description="The churn and value models are fitted (and backtested) again when this many days have "
-        "passed since their fit day; days in between score with the stored models.",
+        default=7, ge=1, description="Days from the fit day after which the predict models are fitted again."
     )
 
 
