@@ -17,6 +17,7 @@ rebuilt from scratch instead, as on `rebuild`.
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from tasks.dedupe.lookups import LOOKUP_VERSION
 from tasks.shared.config import PipelineConfig
@@ -103,7 +104,11 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
             new_files = wh.scalar("select count(*) from _activity_file_changes where change = 'new'")
             days = wh.build("_activity_touched", "features/activity_touched", temp=True) if new_files else 0
             if days:
-                wh.build("_activity_rows", "features/activity_rows", temp=True)
+                (first, last), *_ = wh.rows(
+                    "select min(activity_date), max(activity_date) from _activity_touched"
+                )
+                span = {"from_ts": wh.cutoff(first - timedelta(days=1)), "to_ts": wh.cutoff(last)}
+                wh.build("_activity_rows", "features/activity_rows", span, temp=True)
                 wh.run("features/daily_activity_forget")
                 # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
                 if wh.count("_activity_rows"):
