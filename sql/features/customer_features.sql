@@ -6,7 +6,8 @@
 -- currency: orders in a currency without a rate count as purchases but add nothing to it.
 -- Windows: "30d" means local dates in (as_of - 30 days, as_of].
 -- Activity comes from the daily roll-up features.daily_activity (the days up to as_of: the events before
--- $cutoff), feedback from core.feedback. Sums of roll-up rows (cast back to bigint) count events.
+-- $cutoff), summed per record first and then per customer (core.identity_map joins one row per record);
+-- feedback from core.feedback. Sums of the roll-up's events (cast back to bigint) count events.
 with customers as (
     select * from core.customers
 ),
@@ -15,24 +16,45 @@ orders as (
     select * from features.orders
 ),
 
-daily_activity as (
-    select * from features.daily_activity
+identity as (
+    select * from core.identity_map
 ),
 
 activity as (
-    -- a customer's roll-up rows up to as_of: each counts the events of its record, day, type and category
+    -- the roll-up rows up to as_of: each counts the events of its record, day, type and category
     select
-        identity.customer_id,
-        daily_activity.activity_date as event_date,
-        daily_activity.event_type,
-        daily_activity.category,
-        daily_activity.events,
-        daily_activity.duration_s
-    from daily_activity
-    join core.identity_map as identity
-        on identity.source = daily_activity.record_source
-        and identity.source_id = daily_activity.record_id
-    where daily_activity.activity_date <= $as_of
+        *,
+        event_type in (select unnest($session_types::varchar[])) as is_session
+    from features.daily_activity
+    where activity_date <= $as_of
+),
+
+record_activity as (
+    -- per record first: the identity map then joins one row per record, not one per roll-up row
+    select
+        record_source,
+        record_id,
+        sum(events) filter (where is_session and activity_date > $as_of - 30) as sessions_30d,
+        sum(events) filter (where is_session and activity_date > $as_of - 90) as sessions_90d,
+        sum(events) filter (where is_session and activity_date > $as_of - 180) as sessions_180d,
+        sum(events) filter (where is_session) as sessions_total,
+        max(activity_date) filter (where is_session) as last_session_date,
+        sum(duration_s) filter (where is_session and activity_date > $as_of - 90) as session_seconds_90d,
+        sum(events) filter (where not is_session) as engagements_total,
+        max(activity_date) as last_event_date
+    from activity
+    group by record_source, record_id
+),
+
+record_plays as (
+    select
+        record_source,
+        record_id,
+        category,
+        sum(events) as plays
+    from activity
+    where is_session and category is not null
+    group by record_source, record_id, category
 ),
 
 feedback as (
@@ -40,7 +62,7 @@ feedback as (
         identity.customer_id,
         feedback.score
     from core.feedback as feedback
-    join core.identity_map as identity
+    join identity
         on identity.source = feedback.record_source
         and identity.source_id = feedback.record_id
     where feedback.ts < $cutoff
@@ -60,18 +82,23 @@ purchases as (
     group by customer_id
 ),
 
-sessions as (
+customer_activity as (
+    -- sums of the records' sums (cast back to bigint: a sum of bigints is a hugeint)
     select
-        customer_id,
-        cast(sum(events) filter (where event_date > $as_of - 30) as bigint) as sessions_30d,
-        cast(sum(events) filter (where event_date > $as_of - 90) as bigint) as sessions_90d,
-        cast(sum(events) filter (where event_date > $as_of - 180) as bigint) as sessions_180d,
-        cast(sum(events) as bigint) as sessions_total,
-        max(event_date) as last_session_date,
-        sum(duration_s) filter (where event_date > $as_of - 90) / 60.0 as session_minutes_90d
-    from activity
-    where event_type in (select unnest($session_types::varchar[]))
-    group by customer_id
+        identity.customer_id,
+        cast(sum(record_activity.sessions_30d) as bigint) as sessions_30d,
+        cast(sum(record_activity.sessions_90d) as bigint) as sessions_90d,
+        cast(sum(record_activity.sessions_180d) as bigint) as sessions_180d,
+        cast(sum(record_activity.sessions_total) as bigint) as sessions_total,
+        max(record_activity.last_session_date) as last_session_date,
+        sum(record_activity.session_seconds_90d) / 60.0 as session_minutes_90d,
+        cast(sum(record_activity.engagements_total) as bigint) as engagements_total,
+        max(record_activity.last_event_date) as last_event_date
+    from record_activity
+    join identity
+        on identity.source = record_activity.record_source
+        and identity.source_id = record_activity.record_id
+    group by identity.customer_id
 ),
 
 favourite as (
@@ -80,22 +107,16 @@ favourite as (
         customer_id,
         first(category order by plays desc, category asc) as favourite_game
     from (
-        select customer_id, category, sum(events) as plays
-        from activity
-        where category is not null
-            and event_type in (select unnest($session_types::varchar[]))
-        group by customer_id, category
+        select
+            identity.customer_id,
+            record_plays.category,
+            sum(record_plays.plays) as plays
+        from record_plays
+        join identity
+            on identity.source = record_plays.record_source
+            and identity.source_id = record_plays.record_id
+        group by identity.customer_id, record_plays.category
     )
-    group by customer_id
-),
-
-engagement as (
-    select
-        customer_id,
-        cast(sum(events) filter (where event_type not in (select unnest($session_types::varchar[]))) as bigint)
-            as engagements_total,
-        max(event_date) as last_event_date
-    from activity
     group by customer_id
 ),
 
@@ -117,25 +138,27 @@ final as (
         coalesce(purchases.payments_30d, 0) as payments_30d,
         coalesce(purchases.payments_90d, 0) as payments_90d,
         coalesce(purchases.payments_180d, 0) as payments_180d,
-        coalesce(sessions.sessions_30d, 0) as sessions_30d,
-        coalesce(sessions.sessions_90d, 0) as sessions_90d,
-        coalesce(sessions.sessions_180d, 0) as sessions_180d,
-        coalesce(sessions.sessions_total, 0) as sessions_total,
-        sessions.last_session_date,
-        coalesce(sessions.session_minutes_90d, 0) as session_minutes_90d,
+        coalesce(customer_activity.sessions_30d, 0) as sessions_30d,
+        coalesce(customer_activity.sessions_90d, 0) as sessions_90d,
+        coalesce(customer_activity.sessions_180d, 0) as sessions_180d,
+        coalesce(customer_activity.sessions_total, 0) as sessions_total,
+        customer_activity.last_session_date,
+        coalesce(customer_activity.session_minutes_90d, 0) as session_minutes_90d,
         favourite.favourite_game,
-        coalesce(engagement.engagements_total, 0) as engagements_total,
-        greatest(sessions.last_session_date, purchases.last_purchase_date, engagement.last_event_date)
-            as last_active_date,
+        coalesce(customer_activity.engagements_total, 0) as engagements_total,
+        greatest(
+            customer_activity.last_session_date,
+            purchases.last_purchase_date,
+            customer_activity.last_event_date
+        ) as last_active_date,
         satisfaction.avg_feedback_score,
         coalesce(satisfaction.feedback_count, 0) as feedback_count,
         cast(customers.first_seen as date) as first_seen_date,
         customers.marketing_consent
     from customers
     left join purchases using (customer_id)
-    left join sessions using (customer_id)
+    left join customer_activity using (customer_id)
     left join favourite using (customer_id)
-    left join engagement using (customer_id)
     left join satisfaction using (customer_id)
 )
 
