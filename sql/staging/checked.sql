@@ -6,8 +6,9 @@
 -- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
 -- attempted: each mapping expression evaluated per row as t_<field>, a struct {v: value} that is null
 -- where the expression fails on the row (try), and the raw columns that reasons quote as r_<index>;
--- mapped: each value as m_<field>; parsed: what several values and checks read, computed once: a text
--- amount's parts as _amount (sign, currency marks, digits, decimals: tasks/shared/money.py) and a mapped
+-- mapped: each value as m_<field>; texts: each value read as text on every row (not one that casts
+-- exactly), as x_<field>, trimmed once for the typed values and checks that read it; parsed: what
+-- several values and checks read, computed once: a text amount's parts as _amount (sign, currency marks, digits, decimals: tasks/shared/money.py) and a mapped
 -- currency's text as _currency (upper case, no spaces), else null; amounts: a transaction's amount read
 -- once, as _amount_value (null when it does not read), _amount_too_precise and _amount_mark (the
 -- currency of its marks; tasks.shared.money.read_sql); typed: each canonical field in its type (null
@@ -39,11 +40,18 @@ mapped as (
     from attempted
 ),
 
+texts as (
+    select
+        *,
+        {{texts}}
+    from mapped
+),
+
 parsed as (
     select
         *,
         {{parsed}}
-    from mapped
+    from texts
 ),
 
 amounts as (

@@ -91,6 +91,36 @@ def exact_cast(field: str, sql_type: str, types: Mapping[str, str] | None) -> bo
     return field != "status" and (types or {}).get(f"m_{field}") in EXACT_CASTS.get(sql_type, ())
 
 
+def texted(source: SourceConfig, field: str, types: Mapping[str, str] | None) -> bool:
+    """Whether the mapped value of field is read as text on every row: then computed once, as `x_<field>`.
+
+    A value that casts exactly (exact_cast) is read as text only in the reason of a row that fails.
+    """
+    return field in source.columns and not exact_cast(field, field_type(source, field), types)
+
+
+def mapped_text(source: SourceConfig, field: str, types: Mapping[str, str] | None) -> str:
+    """SQL for the mapped value of field as text (text_sql): the column `x_<field>` when texted, else inline."""
+    if texted(source, field, types):
+        return f'"x_{field}"'
+    return text_sql(f'"m_{field}"', (types or {}).get(f"m_{field}"))
+
+
+def texts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The `texts` fragment of sql/staging/checked.sql: each texted mapped value as text once, `x_<field>`.
+
+    The trims and casts it takes are the costliest part of the check when repeated: a timestamp's
+    text is read by three typed expressions and two checks (the common-subexpression optimizer is
+    off while staging evaluates the mappings: HOISTING_OPTIMIZER).
+    """
+    texts = [
+        f'{text_sql(chr(34) + "m_" + field + chr(34), (types or {}).get(f"m_{field}"))} as "x_{field}"'
+        for field in source.columns
+        if texted(source, field, types)
+    ]
+    return ",\n        ".join(texts) or 'null as "x_"'
+
+
 def amount_scale(source: SourceConfig) -> int:
     """The most decimals the source's amounts may have (the pipeline config fills it in)."""
     return DEFAULT_AMOUNT_SCALE if source.amount_scale is None else source.amount_scale
@@ -112,7 +142,7 @@ def _amount_parts(source: SourceConfig, types: Mapping[str, str] | None) -> str 
 def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None = None) -> str:
     """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
     sql_type = field_type(source, field)
-    text = text_sql(f'"m_{field}"', (types or {}).get(f"m_{field}"))
+    text = mapped_text(source, field, types)
     if source.kind == "transactions" and field == "amount":
         return '"_amount_value"'
     if source.kind == "transactions" and field == "currency":
@@ -145,11 +175,9 @@ def parsed_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> 
     types = types or {}
     parsed = ['null as "_amount"', 'null::varchar as "_currency"']
     if _amount_parts(source, types) is not None:
-        parsed[0] = (
-            f'{parts_sql(text_sql(chr(34) + "m_amount" + chr(34), types.get("m_amount")))} as "_amount"'
-        )
+        parsed[0] = f'{parts_sql(mapped_text(source, "amount", types))} as "_amount"'
     if source.kind == "transactions" and "currency" in source.columns:
-        text = text_sql('"m_currency"', types.get("m_currency"))  # a plain code skips normalize_sql
+        text = mapped_text(source, "currency", types)  # a plain code skips normalize_sql
         code = f"case when regexp_full_match({text}, '[A-Za-z]{{3}}') then upper({text}) else {normalize_sql(text)} end"
         parsed[1] = f'{code} as "_currency"'
     return ",\n        ".join(parsed)
@@ -159,7 +187,7 @@ def amounts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     """The `amounts` fragment of sql/staging/checked.sql: a transaction's amount read once (money.read_sql)."""
     types = types or {}
     if source.kind == "transactions" and "amount" in source.columns:
-        text = text_sql('"m_amount"', types.get("m_amount"))
+        text = mapped_text(source, "amount", types)
         read = read_sql(_amount_parts(source, types), '"m_amount"', text, amount_scale(source))
     else:
         read = {
@@ -172,12 +200,12 @@ def amounts_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
 
 def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) -> list[str]:
     """The checks of a typed value: it converts, and is exact (amounts), finite and in range (numbers, times)."""
-    text = text_sql(f'"m_{field}"', types.get(f"m_{field}"))
+    text = mapped_text(source, field, types)
     sql_type = field_type(source, field)
     if source.kind == "transactions" and field == "amount":
         return [amount_reason_sql(text, '"_amount_too_precise"', '"amount"', amount_scale(source))]
     if source.kind == "transactions" and field == "currency":
-        amount = text_sql('"m_amount"', types.get("m_amount"))
+        amount = mapped_text(source, "amount", types)
         return currency_reasons_sql(text, '"_amount_mark"', amount, '"currency"')
     reasons = []
     value = f'"{field}"'
@@ -211,8 +239,14 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
         # columns the mapping reads (computed only for the rows that fail this check)
         had = had_sql(source, field, types)
         gave_none = f"'no value from ''' || left({had}, 60) || ''' (the mapping gave none)'"
+        # a value that casts exactly is never empty text: its text is null when the value is
+        empty = (
+            f'"m_{field}"'
+            if exact_cast(field, field_type(source, field), types)
+            else mapped_text(source, field, types)
+        )
         reasons.append(  # a mapping that failed on the row has its own reason (failure_sql)
-            f'case when "t_{field}" is not null and {text_sql(f"m_{field}", types.get(f"m_{field}"))} is null '
+            f'case when "t_{field}" is not null and {empty} is null '
             f"then 'field {field}: ' || coalesce({gave_none}, 'missing') end"
         )
     if source.kind == "transactions" and "status" in source.columns:
@@ -342,6 +376,7 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
     return {
         "attempted": attempted,
         "mapped": mapped,
+        "texts": texts_sql(source, types),
         "parsed": parsed_sql(source, types),
         "amounts": amounts_sql(source, types),
         "typed": typed,
