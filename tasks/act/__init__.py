@@ -28,7 +28,11 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 
 from tasks.act.lookalike import build_lookalikes
-from tasks.act.recommend import recommend_day
+from tasks.act.recommend import (  # build_ and evaluate_recommendations: python -m bench.act times them here
+    build_recommendations,  # noqa: F401
+    evaluate_recommendations,  # noqa: F401
+    recommend_day,
+)
 from tasks.act.store import clear_store
 from tasks.act.summary import render_markdown
 from tasks.shared.artifacts import record_counts
