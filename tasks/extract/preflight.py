@@ -30,7 +30,8 @@ from tasks.extract import stage_rows
 from tasks.extract.load_state import create_tables
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
-from tasks.extract.staging import bind_error, mapping_hint, raw_types
+from tasks.extract.staging import bind_error, mapping_hint
+from tasks.extract.tables import raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.expressions import expression_columns, failed_sql

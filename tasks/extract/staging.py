@@ -12,6 +12,13 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.tables import (
+    create_staging_tables,
+    raw_table,
+    raw_types,
+    staging_tables,
+    unattributed_table,
+)
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import (
     CANONICAL_FIELDS,
@@ -386,32 +393,6 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
     }
 
 
-def staging_columns(kind: str) -> str:
-    """The column list of staging.<kind> (sql/staging/staging_table.sql): canonical fields and types."""
-    return ",\n    ".join(f'"{field}" {sql_type}' for field, sql_type in CANONICAL_FIELDS[kind].items())
-
-
-def unattributed_table(kind: str) -> str:
-    """The staging table of a fact kind's unattributed rows (no customer reference): staging.unattributed_<kind>."""
-    return f"staging.unattributed_{kind}"
-
-
-def staging_tables(kind: str) -> list[str]:
-    """The staging tables holding a kind's staged rows: staging.<kind>, and its unattributed rows' table."""
-    return [f"staging.{kind}", *([unattributed_table(kind)] if kind in FACT_KINDS else [])]
-
-
-def create_staging_tables(wh: Warehouse) -> None:
-    """Create staging.<kind> for every source kind, and staging.unattributed_<kind> for facts, if missing."""
-    for kind in CANONICAL_FIELDS:
-        for table in staging_tables(kind):
-            wh.run(
-                "staging/staging_table",
-                identifiers={"table": table.removeprefix("staging.")},
-                fragments={"columns": staging_columns(kind)},
-            )
-
-
 def widen_amounts(wh: Warehouse, scale: int) -> None:
     """Give staged amounts at least scale decimals (a source allows more than the tables hold); no value changes."""
     held = wh.scalar(
@@ -440,16 +421,6 @@ def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str,
     if not wh.scalar(f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}')"):
         return 0
     return wh.insert(unattributed_table(source.kind), "staging/unattributed_rows", {"source": source.name})
-
-
-def raw_table(source: SourceConfig) -> str:
-    """The quoted name of a source's raw table."""
-    return quote_identifier(f"raw.{source.name}")
-
-
-def raw_types(wh: Warehouse, source: SourceConfig) -> dict[str, str]:
-    """DuckDB types of the raw columns of a source, as `raw:<name>`."""
-    return {f"raw:{name}": sql_type for name, sql_type in wh.describe(raw_table(source))}
 
 
 def value_types(wh: Warehouse, source: SourceConfig) -> dict[str, str]:
