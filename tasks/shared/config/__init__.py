@@ -14,6 +14,7 @@ from tasks.shared.config.act import (
 )
 from tasks.shared.config.checks import ConfigError, check_name, check_timezone, check_unique
 from tasks.shared.config.pipeline import OrchestrationConfig, PipelineConfig, format_errors, load_config
+from tasks.shared.config.predict import PredictConfig, RiskTierConfig
 from tasks.shared.config.publishing import DestinationConfig, FieldTransform, PrivacyConfig, ReportConfig
 from tasks.shared.config.sources import FILE_FORMATS, ConnectionConfig, SourceConfig, SourceFormat
 from tasks.shared.config.stages import (
@@ -21,9 +22,7 @@ from tasks.shared.config.stages import (
     ComparisonConfig,
     DedupeConfig,
     FeatureConfig,
-    PredictConfig,
     RfmBinsConfig,
-    RiskTierConfig,
     RuleSegmentConfig,
     SegmentConfig,
 )

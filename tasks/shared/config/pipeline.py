@@ -19,9 +19,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tasks.shared.config.act import ActConfig
 from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
+from tasks.shared.config.predict import PredictConfig
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig, ReportConfig
 from tasks.shared.config.sources import SourceConfig
-from tasks.shared.config.stages import DedupeConfig, FeatureConfig, PredictConfig, SegmentConfig
+from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
 from tasks.shared.contracts import (
     COMPARED_FIELDS,
     DEFAULT_AMOUNT_SCALE,
