@@ -46,9 +46,10 @@ def compute(
 
     refit: fit every model again today (the matcher, predictions, clusters, lookalikes and
     recommendations) instead of when its schedule says. rebuild: compute what is kept from day to day
-    (the activity roll-up) from scratch, as after a full refresh of sources.
+    (the matcher's state, the golden record, the activity roll-up) from scratch, as after a full refresh
+    of sources; the results are those of an incremental run.
     """
-    identities = dedupe(pipeline, as_of, run_id, refit=refit)
+    identities = dedupe(pipeline, as_of, run_id, refit=refit, rebuild=rebuild)
     update_progress_artifact(progress, progress=40.0)
     counts = features(pipeline, as_of, rebuild=rebuild)
     update_progress_artifact(progress, progress=50.0)

@@ -209,7 +209,11 @@ class Resolution:
 
 
 def resolve_records(
-    wh: Warehouse, config: PipelineConfig, as_of: date | None = None, refit: bool = False
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date | None = None,
+    refit: bool = False,
+    rebuild: bool = False,
 ) -> Resolution:
     """Cluster the records of core.record_observations: exact keys, then probabilistic links.
 
@@ -233,6 +237,7 @@ def resolve_records(
             settings.refit_every_days,
             settings.refit_drift,
             refit=refit or as_of is None,
+            rebuild=rebuild,
         )
         links, outcome = probabilistic_links(records, config, wh, run.outcome)
         dropped = outcome.links.height - links.height
@@ -263,11 +268,19 @@ def resolve_records(
 
 
 def dedupe_all(
-    wh: Warehouse, config: PipelineConfig, as_of: date, run_id: str | None = None, *, refit: bool = False
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str | None = None,
+    *,
+    refit: bool = False,
+    rebuild: bool = False,
 ) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of.
 
     refit: fit the probabilistic matcher again even when the stored model is not due for a refit.
+    rebuild: compute what is kept from run to run from scratch (a full refresh): every candidate pair
+    scored with the stored model, and every golden record; the results are those of an incremental run.
     """
     if as_of > config.today() + timedelta(days=1):
         raise DataError(
@@ -280,7 +293,7 @@ def dedupe_all(
         build_attribute_lookups(wh, config, as_of)
         build_source_links(wh, config)
         # the golden record is brought up to date customer by customer when the last run's inputs can be kept
-        golden_incremental = previous_usable(wh, config.dedupe.source_priority)
+        golden_incremental = not rebuild and previous_usable(wh, config.dedupe.source_priority)
         # each customer record's version valid at the cutoff (staging.customers keeps every version)
         if golden_incremental:
             keep_previous(wh, "core.customer_records")
@@ -290,7 +303,7 @@ def dedupe_all(
         if golden_incremental:
             keep_previous(wh, "core.record_observations")
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        resolution = resolve_records(wh, config, as_of, refit)
+        resolution = resolve_records(wh, config, as_of, refit, rebuild)
         # the frames of the matcher and the clusters are gone before the SQL models below run
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
@@ -308,10 +321,12 @@ def dedupe_all(
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
-def dedupe(config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False) -> dict:
+def dedupe(
+    config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False, rebuild: bool = False
+) -> dict:
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
     with Warehouse.open(config) as wh:
-        result = dedupe_all(wh, config, as_of, run_id, refit=refit)
+        result = dedupe_all(wh, config, as_of, run_id, refit=refit, rebuild=rebuild)
         ids = latest_identity_run(wh)
     record_counts(
         "dedupe",

@@ -55,7 +55,7 @@ def build_customers(wh: Warehouse, source_priority: list[str], incremental: bool
         if incremental:
             wh.build("_golden_dirty", "core/golden_dirty", temp=True)
         else:
-            wh.execute("create or replace temp table _golden_dirty (customer_id varchar)")
+            wh.build("_golden_dirty", "core/golden_none_dirty", temp=True)
         wh.build("_golden_identity", "core/golden_identity", {"all": not incremental}, temp=True)
         wh.build("customer_golden", "core/customer_golden", {"source_priority": source_priority}, temp=True)
         wh.build("customer_contacts", "core/customer_contacts", temp=True)

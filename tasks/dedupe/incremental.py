@@ -101,10 +101,12 @@ def run_matcher(
     every_days: int,
     drift: float,
     refit: bool = False,
+    rebuild: bool = False,
 ) -> MatcherRun:
     """Link the records (read_match_records: record_source, record_id and the matcher's fields, in record
     order): fit the model when refit_reason says so, otherwise score with the stored one, incrementally when
-    the state serves; store the model and the state for the next run."""
+    the state serves; store the model and the state for the next run. rebuild: score every candidate pair
+    with the stored model and write the state again (a full refresh), as if the state could not serve."""
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
     groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
     inputs = numbered.drop(RECORD_KEY)
@@ -132,7 +134,7 @@ def run_matcher(
         write_state(wh, records, outcome, settings, as_of)
         return MatcherRun(outcome, "refit", reason)
     model = load_model(wh, settings.comparisons)
-    fallback = state_problem(wh, model, records)
+    fallback = "a full refresh rebuilds the matcher state" if rebuild else state_problem(wh, model, records)
     if fallback is None:
         run = incremental_run(wh, records, model, settings)
         if isinstance(run, MatcherRun):
