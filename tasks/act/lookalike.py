@@ -39,7 +39,15 @@ from tasks.act.lookalike_model import (
     input_matrix,
     varying_columns,
 )
-from tasks.act.store import forget_models, loaded, refit_reason, save_model, settings_hash, stored_model
+from tasks.act.store import (
+    forget_models,
+    keeps_later,
+    loaded,
+    refit_reason,
+    save_model,
+    settings_hash,
+    stored_model,
+)
 from tasks.shared.config import LookalikeConfig, parse_segment_ref
 from tasks.shared.warehouse import Warehouse
 
@@ -336,7 +344,8 @@ def _model_of_day(
         )
     scored, model, folds = fit_lookalike(inputs, seed)
     evaluation = [{"lookalike": lookalike.name, **row} for row in evaluate_lookalike(inputs, seed)]
-    _save_lookalike(wh, lookalike.name, as_of, settings, model, folds, inputs, evaluation)
+    if not keeps_later(stored, as_of):
+        _save_lookalike(wh, lookalike.name, as_of, settings, model, folds, inputs, evaluation)
     return scored, evaluation, as_of, reason or "the stored model could not be read"
 
 

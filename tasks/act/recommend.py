@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from tasks.act.store import loaded, refit_reason, save_model, settings_hash, stored_model
+from tasks.act.store import keeps_later, loaded, refit_reason, save_model, settings_hash, stored_model
 from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -301,9 +301,10 @@ def recommend_day(
             )
             summary = build_recommendations(wh, config, session_types, as_of, interactions=split)
             evaluation = evaluate_recommendations(wh, config, session_types, as_of, split=split)
-            wh.execute(f"delete from {SIMILARITY_MODEL}")
-            wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")
-            save_model(wh, MODEL_NAME, as_of, settings, {"evaluation": evaluation})
+            if not keeps_later(stored, as_of):  # a backfill before the stored fit day keeps the later model
+                wh.execute(f"delete from {SIMILARITY_MODEL}")
+                wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")
+                save_model(wh, MODEL_NAME, as_of, settings, {"evaluation": evaluation})
             evaluated_on, reason = as_of, reason or "the stored model could not be read"
         rows = [{**row, "evaluated_on": evaluated_on} for row in evaluation]
         wh.write_frame("act.recommendation_evaluation", pl.DataFrame(rows, schema=EVALUATION_SCHEMA))

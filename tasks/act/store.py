@@ -87,6 +87,12 @@ def refit_reason(
     return None
 
 
+def keeps_later(stored: StoredModel | None, as_of: date) -> bool:
+    """Whether the stored model was fitted after as_of: a backfill's fit then serves its day only, and the
+    stored model keeps serving the later days (a backfill never changes what later days are scored with)."""
+    return stored is not None and stored.fit_day > as_of
+
+
 def loaded(stored: StoredModel | None) -> Any:
     """The stored payload, or None when there is no model or its payload cannot be read (then refit)."""
     if stored is None:

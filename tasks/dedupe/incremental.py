@@ -118,13 +118,23 @@ def run_matcher(
         settings.link_type,
         settings.threshold,
     )
-    reason = refit_reason(stored_model_info(wh), wanted, as_of, records.height, every_days, drift, refit)
+    stored = stored_model_info(wh)
+    reason = refit_reason(stored, wanted, as_of, records.height, every_days, drift, refit)
     if reason is None and state_lost_rows(wh):
         # an erasure deleted the person's rows from the state: the model may hold their values (term
         # frequencies), and the state no longer knows the blocks they were in
         reason = "matcher state lost rows since the last run (an erasure)"
     if reason is not None:
         outcome = match_records(inputs, settings=settings, wh=wh, groups=groups)
+        if stored is not None and stored.fitted_as_of > as_of:
+            # a backfill before the stored model's fit day: this fit serves this day only; the later days
+            # keep their model and state (a backfill never changes what later days are scored with)
+            model = (
+                None
+                if outcome.model is None
+                else replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
+            )
+            return MatcherRun(replace(outcome, model=model), "refit", reason)
         if outcome.model is None:  # too few records or no candidate pair: nothing to keep
             forget_matcher(wh)
             return MatcherRun(outcome, "refit", reason)

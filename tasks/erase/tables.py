@@ -41,6 +41,18 @@ LOOKUPS = {
 }
 # Contact keys that identify a person, by the lookup that says whether a value is usable (not a placeholder).
 CONTACT_LOOKUPS = {"email": "core.email_lookup", "phone": "core.phone_lookup", "device": "core.device_lookup"}
+# Fitted models kept from day to day (pickled estimators, the matcher's term frequencies, item
+# co-occurrences): learnt from everyone's rows, the person's included, and not keyed by customer. They are
+# dropped, and the next run fits every model again without the person.
+FITTED_MODELS = (
+    "core.match_model",
+    "core.match_model_values",
+    "predict.model_fits",
+    "segments.cluster_fits",
+    "act.models",
+    "act.item_similarity_model",
+    "act.lookalike_folds",
+)
 
 
 def person_lineage(wh: Warehouse, person: Person) -> int:
@@ -130,4 +142,7 @@ def erase_from_warehouse(
             if table in LOOKUPS and values.get(LOOKUPS[table]):
                 sql = wh.model_sql("ops/erase/lookup", {"lookup": table})
                 tally(removed, table, wh.scalar(sql, {"values": values[LOOKUPS[table]]}))
+        for table in FITTED_MODELS:
+            if wh.table_exists(table):
+                tally(removed, table, wh.scalar(wh.model_sql("ops/erase/fitted_model", {"fitted": table})))
     return removed, keys

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -364,6 +365,18 @@ def check_lookup(wh: Warehouse) -> None:
     assert rows(wh, "select raw from core.name_lookup") == [("B名",), ("W名",)]
 
 
+def check_fitted_model(wh: Warehouse) -> None:
+    # a fitted model is learnt from everyone: all its rows go, and no row of another table
+    wh.execute("create schema if not exists predict")
+    wh.execute("create table predict.model_fits (fit_day date, fitted blob)")
+    wh.execute("insert into predict.model_fits values ('2026-01-01', 'a'::blob), ('2026-01-08', 'b'::blob)")
+    wh.execute("create table predict.kept (fit_day date)")
+    wh.execute("insert into predict.kept values ('2026-01-01')")
+    assert wh.scalar(sql(wh, "fitted_model", fitted="predict.model_fits")) == 2
+    assert rows(wh, "select * from predict.model_fits") == []
+    assert rows(wh, "select * from predict.kept") == [(date(2026, 1, 1),)]
+
+
 def check_erased_identifier(wh: Warehouse) -> None:
     wh.execute("insert into audit.erased_identifiers values ('record', 'b-hash', now())")
     for _ in range(2):
@@ -392,6 +405,7 @@ MODELS: dict[str, Callable[[Warehouse], None]] = {
     "keyed_rows": check_keyed_rows,
     "record_rows": check_record_rows,
     "lookup": check_lookup,
+    "fitted_model": check_fitted_model,
     "erased_identifier": check_erased_identifier,
 }
 

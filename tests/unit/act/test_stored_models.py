@@ -200,25 +200,30 @@ def test_refit_after_refit_every_days_and_before_the_fit_day(tmp_path, days, eve
         run(wh, config, FIT_DAY)
         assert refits(run(wh, config, day(days))) == expected
         refitted = expected != (None, None)
-        assert set(fit_days(wh).values()) == {day(days) if refitted else FIT_DAY}
+        # a refit after the fit day is stored; one before it (a backfill) serves its day only
+        assert set(fit_days(wh).values()) == {day(days) if refitted and days > 0 else FIT_DAY}
         assert wh.rows("select distinct evaluated_on from act.lookalike_evaluation") == [
             (day(days) if refitted else FIT_DAY,)
         ]
 
 
-def test_a_backfill_before_the_fit_day_refits_and_the_later_days_follow_the_schedule(tmp_path) -> None:
+def test_a_backfill_before_the_fit_day_refits_for_its_day_and_keeps_the_later_model(tmp_path) -> None:
     config = pipeline(tmp_path)
     with Warehouse(":memory:") as wh:
         run(wh, config, day(10))
+        stored = wh.rows("select * from act.models order by all")
         assert refits(run(wh, config, day(2)))[0] == f"the stored model was fitted on a later day ({day(10)})"
         backfilled = outputs(wh)
-        assert fit_days(wh) == {"lookalike:hv": day(2), "recommendations": day(2)}
         # the backfilled day equals a first run of that day
         with Warehouse(":memory:") as fresh:
             run(fresh, config, day(2))
             assert outputs(fresh) == backfilled
-        assert refits(run(wh, config, day(3))) == (None, None)
-        assert refits(run(wh, config, day(9)))[0] == "the stored model is 7 days old (refit every 7)"
+        # the later days keep the model they were scored with: a backfill does not change them
+        assert fit_days(wh) == {"lookalike:hv": day(10), "recommendations": day(10)}
+        assert wh.rows("select * from act.models order by all") == stored
+        assert refits(run(wh, config, day(3)))[0] == f"the stored model was fitted on a later day ({day(10)})"
+        assert refits(run(wh, config, day(11))) == (None, None)
+        assert refits(run(wh, config, day(17)))[0] == "the stored model is 7 days old (refit every 7)"
 
 
 def test_a_settings_change_refits_only_the_model_it_touches(tmp_path) -> None:

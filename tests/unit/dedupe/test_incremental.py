@@ -356,3 +356,22 @@ def test_an_erasure_in_the_matcher_state_refits(world: tuple[PipelineConfig, Pip
         assert result.refitted and "erasure" in result.refit_reason
         held = "select count(*) from core.match_state_records where record_id = $id"
         assert wh.scalar(held, {"id": person}) == 0
+
+
+def test_a_backfill_before_the_fit_day_keeps_the_later_model_and_state(
+    world: tuple[PipelineConfig, PipelineConfig, Path],
+) -> None:
+    a, _, root = world
+    later = load_config(write_config(root / "data", root / "later", dedupe={"max_block_size": 6}))
+    copy_warehouse(a, later)
+    state = ("core.match_model", "core.match_model_values", "core.match_state", "core.match_state_links")
+    with Warehouse.open(later) as wh:
+        dedupe_all(wh, later, DAYS[-1], refit=True)
+        kept = {name: table(wh, name) for name in state}
+        backfill = dedupe_all(wh, later, DAYS[0] - timedelta(days=20))
+        assert backfill.refitted and "later day" in backfill.refit_reason
+        assert backfill.model_fitted_as_of == DAYS[0] - timedelta(days=20)
+        # the later days are scored with the model (and diffed against the state) they had before
+        assert {name: table(wh, name) for name in state} == kept
+        again = dedupe_all(wh, later, DAYS[-1])
+        assert (again.matcher_mode, again.model_fitted_as_of) == ("incremental", DAYS[-1])
