@@ -116,7 +116,12 @@ def test_a_failed_run_posts_its_summary_to_the_webhook(
     alert = Recorder.received[0]
     assert alert["flow"] == "daily-refresh"
     assert alert["state"] == "Failed"
-    assert alert["parameters"] == {"as_of": "2026-11-22", "config": str(config), "full_refresh": None}
+    assert alert["parameters"] == {
+        "as_of": "2026-11-22",
+        "config": str(config),
+        "full_refresh": None,
+        "refit": False,
+    }
     assert "no files match" in alert["message"]
 
 
