@@ -1,13 +1,11 @@
 -- Behaviour of every customer as of one day.
 -- Grain: one row per customer_id known as of $as_of. Key: customer_id.
--- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $session_types (list of event_type).
+-- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day). Reads _customer_activity, the
+-- customers' activity up to as_of (features/customer_activity.sql, from the daily roll-up).
 -- Purchases are orders with a positive net amount (features.orders.purchase). Customers without one
 -- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
 -- currency: orders in a currency without a rate count as purchases but add nothing to it.
--- Windows: "30d" means local dates in (as_of - 30 days, as_of].
--- Activity comes from the daily roll-up features.daily_activity (the days up to as_of: the events before
--- $cutoff), summed per record first and then per customer (core.identity_map joins one row per record);
--- feedback from core.feedback. Sums of the roll-up's events (cast back to bigint) count events.
+-- Windows: "30d" means local dates in (as_of - 30 days, as_of]. Feedback comes from core.feedback.
 with customers as (
     select * from core.customers
 ),
@@ -20,41 +18,8 @@ identity as (
     select * from core.identity_map
 ),
 
-activity as (
-    -- the roll-up rows up to as_of: each counts the events of its record, day, type and category
-    select
-        *,
-        event_type in (select unnest($session_types::varchar[])) as is_session
-    from features.daily_activity
-    where activity_date <= $as_of
-),
-
-record_activity as (
-    -- per record first: the identity map then joins one row per record, not one per roll-up row
-    select
-        record_source,
-        record_id,
-        sum(events) filter (where is_session and activity_date > $as_of - 30) as sessions_30d,
-        sum(events) filter (where is_session and activity_date > $as_of - 90) as sessions_90d,
-        sum(events) filter (where is_session and activity_date > $as_of - 180) as sessions_180d,
-        sum(events) filter (where is_session) as sessions_total,
-        max(activity_date) filter (where is_session) as last_session_date,
-        sum(duration_s) filter (where is_session and activity_date > $as_of - 90) as session_seconds_90d,
-        sum(events) filter (where not is_session) as engagements_total,
-        max(activity_date) as last_event_date
-    from activity
-    group by record_source, record_id
-),
-
-record_plays as (
-    select
-        record_source,
-        record_id,
-        category,
-        sum(events) as plays
-    from activity
-    where is_session and category is not null
-    group by record_source, record_id, category
+customer_activity as (
+    select * from _customer_activity
 ),
 
 feedback as (
@@ -82,44 +47,6 @@ purchases as (
     group by customer_id
 ),
 
-customer_activity as (
-    -- sums of the records' sums (cast back to bigint: a sum of bigints is a hugeint)
-    select
-        identity.customer_id,
-        cast(sum(record_activity.sessions_30d) as bigint) as sessions_30d,
-        cast(sum(record_activity.sessions_90d) as bigint) as sessions_90d,
-        cast(sum(record_activity.sessions_180d) as bigint) as sessions_180d,
-        cast(sum(record_activity.sessions_total) as bigint) as sessions_total,
-        max(record_activity.last_session_date) as last_session_date,
-        sum(record_activity.session_seconds_90d) / 60.0 as session_minutes_90d,
-        cast(sum(record_activity.engagements_total) as bigint) as engagements_total,
-        max(record_activity.last_event_date) as last_event_date
-    from record_activity
-    join identity
-        on identity.source = record_activity.record_source
-        and identity.source_id = record_activity.record_id
-    group by identity.customer_id
-),
-
-favourite as (
-    -- the most played category; ties go to the alphabetically first
-    select
-        customer_id,
-        first(category order by plays desc, category asc) as favourite_game
-    from (
-        select
-            identity.customer_id,
-            record_plays.category,
-            sum(record_plays.plays) as plays
-        from record_plays
-        join identity
-            on identity.source = record_plays.record_source
-            and identity.source_id = record_plays.record_id
-        group by identity.customer_id, record_plays.category
-    )
-    group by customer_id
-),
-
 satisfaction as (
     select customer_id, avg(score) as avg_feedback_score, count(*) as feedback_count
     from feedback
@@ -144,7 +71,7 @@ final as (
         coalesce(customer_activity.sessions_total, 0) as sessions_total,
         customer_activity.last_session_date,
         coalesce(customer_activity.session_minutes_90d, 0) as session_minutes_90d,
-        favourite.favourite_game,
+        customer_activity.favourite_game,
         coalesce(customer_activity.engagements_total, 0) as engagements_total,
         greatest(
             customer_activity.last_session_date,
@@ -158,7 +85,6 @@ final as (
     from customers
     left join purchases using (customer_id)
     left join customer_activity using (customer_id)
-    left join favourite using (customer_id)
     left join satisfaction using (customer_id)
 )
 

@@ -67,7 +67,9 @@ def build_features(
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
         orders = wh.build("features.orders", "features/orders", params, fragments=fragments)
+        wh.build("_customer_activity", "features/customer_activity", params, temp=True)
         customers = wh.build("features.customer_features", "features/customer_features", params)
+        wh.execute("drop table _customer_activity")
     unconverted = dict(
         wh.rows(
             "select coalesce(currency, 'several'), sum(unconverted) from features.orders "

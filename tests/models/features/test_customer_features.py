@@ -19,13 +19,11 @@ def ago(days: int) -> date:
 
 
 def build_customer_features(wh: Warehouse) -> None:
-    """The daily roll-up of core.events (features/daily_activity), then customer_features over it."""
+    """The daily roll-up of core.events (features/daily_activity), the customers' activity, customer_features."""
+    params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
     wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
-    wh.build(
-        "features.customer_features",
-        "features/customer_features",
-        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]},
-    )
+    wh.build("_customer_activity", "features/customer_activity", params, temp=True)
+    wh.build("features.customer_features", "features/customer_features", params)
 
 
 def run_customer_features(wh: Warehouse) -> list[dict]:
@@ -88,6 +86,7 @@ def run_customer_features(wh: Warehouse) -> list[dict]:
         ("crm", "m1", local(date(2026, 4, 2)), "session", "mahjong", 600.0),
         ("crm", "m2", local(ago(3)), "session", "poker", 90.0),
         ("crm", "m9", local(ago(3)), "session", "poker", 90.0),  # a record not in identity_map
+        ("crm", "m3", local(ago(2)), "like", "poker", None),  # an engagement in a category is not a play
     ]
     create(
         wh,
@@ -183,7 +182,15 @@ def test_customer_features_without_a_purchase_have_null_rfm(wh: Warehouse) -> No
             "first_seen_date": date(2025, 6, 2),  # the local date of 16:30 UTC
         },
         # C3's only order nets to 0: no purchase, so no R, F, M and no purchase dates
-        {"customer_id": "C3", **no_purchase, **no_sessions, "first_seen_date": None},
+        # and C3's only event is an engagement: no favourite game
+        {
+            "customer_id": "C3",
+            **no_purchase,
+            **no_sessions,
+            "engagements_total": 1,
+            "last_active_date": ago(2),
+            "first_seen_date": None,
+        },
         {"customer_id": "C4", **no_purchase, **no_sessions, "first_seen_date": AS_OF},
     ]
 

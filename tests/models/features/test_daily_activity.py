@@ -4,7 +4,7 @@ Two warehouses receive the same staged rows day after day, as extract leaves the
 rows, a file read again with a changed row, a database source replacing a row by its newer version,
 an erasure, and records merging (the identity map changes between days). One brings the roll-up up to
 date incrementally, the other rebuilds it every day; features.customer_features of both must equal
-each other and the definition over the raw events (customer_features_raw.sql), column for column.
+each other and the definition over the raw events (tests/models/features/oracle.py), column for column.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -21,9 +20,9 @@ from tasks.features.activity import ACTIVITY_VERSION
 from tasks.shared.config import FeatureConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.warehouse import Warehouse
+from tests.models.features.oracle import raw_customer_features
 from tests.models.helpers import create, local, lookups
 
-ORACLE = (Path(__file__).parent / "customer_features_raw.sql").read_text(encoding="utf-8")
 DAY1 = date(2026, 3, 1)
 CONFIG = FeatureConfig(session_event_types=["session", "match"])
 EVENT_COLUMNS = ("event_id", "customer_ref", "email", "ts", "event_type", "category", "duration_s")
@@ -135,8 +134,7 @@ def features(staged: Staged, as_of: date, *, rebuild: bool) -> tuple[dict, list[
 
 def oracle(staged: Staged, as_of: date) -> list[tuple]:
     """customer_features as defined over the raw events, before the roll-up."""
-    params = {"as_of": as_of, "cutoff": staged.wh.cutoff(as_of), "session_types": CONFIG.session_event_types}
-    return staged.wh.rows(f"select * from ({ORACLE}) order by customer_id", params)
+    return raw_customer_features(staged.wh, as_of, CONFIG.session_event_types)
 
 
 def activity(staged: Staged) -> list[tuple]:

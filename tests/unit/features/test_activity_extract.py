@@ -2,7 +2,7 @@
 
 Each run extracts the source files (tasks.extract), builds the contact lookups and fact views as dedupe
 does, and refreshes features incrementally. After every run the roll-up equals one built from scratch
-and customer_features equals the definition over the raw events (customer_features_raw.sql).
+and customer_features equals the definition over the raw events (tests/models/features/oracle.py).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from tasks.features.activity import record_settings
 from tasks.shared.config import load_config
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.warehouse import Warehouse
+from tests.models.features.oracle import raw_customer_features
 from tests.models.helpers import create
 
-ORACLE = (Path(__file__).parents[2] / "models" / "features" / "customer_features_raw.sql").read_text("utf-8")
 HEADER = "session_id,member_id,email,kind,game,seconds,ts\n"
 GAME = {
     "name": "game",
@@ -81,10 +81,9 @@ def run(config_path: Path, run_id: str, as_of: date) -> str:
         assert wh.rows("select * from features.daily_activity order by all") == wh.rows(
             "select * from _scratch order by all"
         )
-        params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": ["session"]}
-        assert wh.rows("select * from features.customer_features order by customer_id") == wh.rows(
-            f"select * from ({ORACLE}) order by customer_id", params
-        )
+        assert wh.rows(
+            "select * from features.customer_features order by customer_id"
+        ) == raw_customer_features(wh, as_of, ["session"])
         assert wh.count("features.daily_activity") > 0
         return counts["activity"]["mode"]
 
