@@ -1,14 +1,13 @@
 -- Each customer's purchases and sessions by period: the predict stage's inputs, in one pass.
 -- Grain: one row per customer_id and period. Key: customer_id, period.
--- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $horizon (days per period),
--- $oldest (the last period kept apart), $session_types (list of event_type), and $start_0 .. $start_{n}
--- (n = $oldest - 1: the first instant of period k, local midnight, as timestamptz).
+-- Parameters: $as_of (date), $horizon (days per period), $oldest (the last period kept apart),
+-- $session_types (list of event_type).
 -- Period p holds the local dates in (as_of - (p + 1) * horizon, as_of - p * horizon]: period 0 ends with
 -- as_of. A snapshot k periods back (its day is as_of - k * horizon) sees the periods >= k, and the
 -- period k - 1 is what happened in the horizon after it. Period $oldest holds everything older (the
--- snapshots need the older periods only summed). Only data before $cutoff is read.
--- Template filled by tasks/predict: session_period is a case expression over events.ts and the
--- $start_k parameters (comparing instants is much cheaper than converting 10M timestamps to dates).
+-- snapshots need the older periods only summed). Only the days up to as_of are read.
+-- Sessions come from the daily roll-up features.daily_activity (a row counts a record's events of one
+-- local day, type and category; the identity map joins it to its customer), summed per customer.
 -- A purchase day is a local date with at least one purchase (features.orders.purchase); spend is the
 -- net amount of its purchases in the base currency (null when one of them has no rate; a period's spend
 -- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
@@ -18,19 +17,28 @@ with orders as (
     select * from features.orders
 ),
 
-events as (
+activity as (
+    select * from features.daily_activity
+),
+
+identity as (
+    select * from core.identity_map
+),
+
+sessions as (
     select
         identity.customer_id,
-        {{session_period}} as period,
-        events.ts,
-        events.category,
-        events.duration_s
-    from core.events as events
-    join core.identity_map as identity
-        on identity.source = events.record_source
-        and identity.source_id = events.record_id
-    where events.ts < $cutoff
-        and events.event_type in (select unnest($session_types::varchar[]))
+        least(($as_of::date - activity.activity_date) // $horizon, $oldest) as period,
+        activity.activity_date,
+        activity.category,
+        activity.events,
+        activity.duration_s
+    from activity
+    join identity
+        on identity.source = activity.record_source
+        and identity.source_id = activity.record_id
+    where activity.activity_date <= $as_of::date
+        and activity.event_type in (select unnest($session_types::varchar[]))
 ),
 
 purchase_days as (
@@ -64,10 +72,10 @@ session_games as (
         customer_id,
         period,
         category,
-        count(*) as sessions,
+        sum(events) as sessions,
         sum(duration_s) as duration_s,
-        max(ts) as last_session_ts
-    from events
+        max(activity_date) as last_session_date
+    from sessions
     group by all
 ),
 
@@ -78,7 +86,7 @@ session_periods as (
         period,
         sum(sessions) as sessions,
         coalesce(sum(duration_s), 0) / 60.0 as session_minutes,
-        cast(max(last_session_ts) as date) as last_session_date,
+        max(last_session_date) as last_session_date,
         first(category order by sessions desc, category asc) filter (where category is not null)
             as favourite_game
     from session_games

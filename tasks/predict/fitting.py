@@ -110,31 +110,16 @@ def load_snapshot(
     return Snapshot(index=index, day=day, customers=customers, payers=payers)
 
 
-def session_period(periods: int) -> str:
-    """The period of a session (sql/predict/activity_periods.sql): a case over its instant and $start_k."""
-    cases = " ".join(f"when events.ts >= $start_{k} then {k}" for k in range(periods))
-    return f"case {cases} else {periods} end"
-
-
 def build_activity_periods(
     wh: Warehouse, as_of: date, horizon: int, oldest: int, session_types: list[str]
 ) -> int:
     """The temp table _activity_periods: purchases and sessions per customer and period (older than
     `oldest` periods back: all in period `oldest`)."""
-    starts = {f"start_{k}": wh.cutoff(as_of - timedelta(days=horizon * (k + 1))) for k in range(oldest)}
     return wh.build(
         "_activity_periods",
         "predict/activity_periods",
-        {
-            "as_of": as_of,
-            "cutoff": wh.cutoff(as_of),
-            "horizon": horizon,
-            "oldest": oldest,
-            "session_types": session_types,
-            **starts,
-        },
+        {"as_of": as_of, "horizon": horizon, "oldest": oldest, "session_types": session_types},
         temp=True,
-        fragments={"session_period": session_period(oldest)},
     )
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from tasks.predict import build_activity_periods as build_periods
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import local
-from tests.models.predict.world import AS_OF, HORIZON, OLDEST, ago, build_activity_periods, build_inputs
+from tests.models.predict.world import ago, build_activity_periods, build_inputs
 
 NO_PURCHASE = {
     "purchase_days": 0,
@@ -163,13 +162,13 @@ def test_activity_periods_favourite_game_is_the_most_played_then_the_alphabetica
 
 def test_activity_periods_count_every_event_type_of_session_types(wh: Warehouse) -> None:
     build_inputs(wh)
-    build_periods(wh, AS_OF, HORIZON, OLDEST, ["session", "share"])
+    build_activity_periods(wh, ("session", "share"))
     assert c1_period_0(wh) == (4, "doudizhu")  # the share of poker at as_of - 2 counts; it has no duration
 
 
 def test_periods_older_than_oldest_are_one_period_with_their_sums(wh: Warehouse) -> None:
     kept_apart = periods(wh)
-    build_periods(wh, AS_OF, HORIZON, 1, ["session"])  # period 0 apart, everything older in period 1
+    build_activity_periods(wh, oldest=1)  # period 0 apart, everything older in period 1
     lumped = wh.dicts("select * from _activity_periods order by customer_id, period")
     assert {row["period"] for row in lumped} <= {0, 1}
     assert [row for row in lumped if row["period"] == 0] == [row for row in kept_apart if row["period"] == 0]

@@ -27,7 +27,8 @@ def snapshot_day(k: int) -> date:
 
 
 def build_inputs(wh: Warehouse) -> None:
-    """core.customers, core.identity_map, core.events and features.orders of C1..C4."""
+    """core.customers, core.identity_map, core.events (rolled up by build_activity_periods) and features.orders
+    of C1..C4."""
     cutoff = wh.cutoff(AS_OF)
     create(
         wh,
@@ -103,9 +104,17 @@ def build_inputs(wh: Warehouse) -> None:
     )
 
 
-def build_activity_periods(wh: Warehouse) -> None:
-    """_activity_periods as the predict stage builds it (sessions are the event type "session")."""
-    build_periods(wh, AS_OF, HORIZON, OLDEST, ["session"])
+def roll_up(wh: Warehouse) -> None:
+    """features.daily_activity of core.events, as the features stage builds it (what predict reads)."""
+    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
+
+
+def build_activity_periods(
+    wh: Warehouse, session_types: tuple[str, ...] = ("session",), oldest: int = OLDEST
+) -> None:
+    """_activity_periods as the predict stage builds it over the events rolled up (sessions: session_types)."""
+    roll_up(wh)
+    build_periods(wh, AS_OF, HORIZON, oldest, list(session_types))
 
 
 def build_snapshots(wh: Warehouse, snapshots: list[int]) -> None:
