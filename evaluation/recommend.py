@@ -129,9 +129,10 @@ def facts(rows: list[tuple[int, int, float]], cutoff: datetime) -> pl.DataFrame:
 
 
 def load_tables(wh: Warehouse, tables: dict[str, pl.DataFrame]) -> None:
-    """Write each table of planted_interactions into the warehouse."""
+    """Write each table of planted_interactions into the warehouse, and the events' daily roll-up (act reads it)."""
     for name, frame in tables.items():
         wh.write_frame(name, frame)
+    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
 
 
 def evaluate_planted(customers: int = 20000, seed: int = 42) -> str:

@@ -2,13 +2,13 @@
 -- (treated) against those held out, on conversion, revenue per member and retention.
 -- Grain: one row per (audience, window_days, metric) with entries whose window has ended.
 -- Key: audience, window_days, metric.
--- Parameters: $as_of, $cutoff (exclusive end of the as_of day), $windows (days, integer[]),
+-- Parameters: $as_of, $windows (days, integer[]),
 -- $lookback (days), $session_types (event types that are sessions), $min_group (fewest entries on a side
 -- for an interval).
 -- An entry is a published day on which a customer entered an audience (published.audience_members
 -- with as_of = entered_on), within $lookback days before $as_of, whose window (entered_on,
--- entered_on + window_days] has ended by $as_of: only transactions and sessions before $cutoff are
--- read. Its holdout flag is the one of the entry day. A customer id merged since is read under the id it
+-- entered_on + window_days] has ended by $as_of: only orders and sessions up to $as_of count (sessions
+-- from the daily roll-up features.daily_activity, whose activity_date is the session's local date). Its holdout flag is the one of the entry day. A customer id merged since is read under the id it
 -- stands for now (core.customer_id_redirects: merges known today, also in a backfill). Each customer
 -- counts once per audience and window: their first entry in the lookback.
 -- Per entry: converted (1 when a purchase falls in the window, else 0), revenue (net amount of the
@@ -25,6 +25,14 @@ redirects as (
 
 orders as (
     select * from features.orders
+),
+
+activity as (
+    select * from features.daily_activity
+),
+
+identity as (
+    select * from core.identity_map
 ),
 
 windows as (
@@ -67,14 +75,14 @@ sessions as (
     -- only the entries' customers, from the earliest entry on: a day without entries reads no session
     select distinct
         identity.customer_id,
-        cast(events.ts as date) as session_date
-    from core.events as events
-    join core.identity_map as identity
-        on identity.source = events.record_source
-        and identity.source_id = events.record_id
-    where events.ts < $cutoff
-        and events.event_type in (select unnest($session_types::varchar[]))
-        and cast(events.ts as date) > (select min(entered_on) from entries)
+        activity.activity_date as session_date
+    from activity
+    join identity
+        on identity.source = activity.record_source
+        and identity.source_id = activity.record_id
+    where activity.activity_date <= $as_of::date
+        and activity.event_type in (select unnest($session_types::varchar[]))
+        and activity.activity_date > (select min(entered_on) from entries)
         and identity.customer_id in (select customer_id from entries)
 ),
 

@@ -1,64 +1,22 @@
 -- Each customer's interest in each item (a game type or product category) as of a day, SAR-style.
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
--- Parameters: $as_of (date), $cutoff (exclusive end of the rows read: the end of the as_of day, or a later
--- instant), $session_types (list of event_type), $half_life_days (double), $purchase_weight (double: what
--- one purchase counts for, a play counting 1).
--- An interaction is a session event with a category, or a paid purchase (positive amount, not failed,
--- pending, refunded or cancelled) with a category. Each weighs 2^(-age / $half_life_days), age being
--- whole local days before as_of (0 on the as_of day); affinity is their sum, added up as decimals (24 places):
--- exact, so it does not depend on the order parallel threads add them in. Only rows before $cutoff.
--- Rows after the as_of day (when $cutoff is later: a time-split evaluation reads its fit and its truth in
--- one pass) count only for first_date: an item first had after as_of has affinity 0, no plays or
+-- Parameters: $as_of (date), $half_life_days (double), $purchase_weight (double: what one purchase counts
+-- for, a play counting 1). Identifiers: {{days}}, a table of act/interaction_days read up to as_of or later.
+-- Each interaction weighs 2^(-age / $half_life_days), age being whole local days before as_of (0 on the
+-- as_of day); affinity is their sum, added up as decimals (24 places): exact, so it does not depend on the
+-- order parallel threads add them in (a day's interactions count its weight that many times, exactly).
+-- Days after as_of (when {{days}} reads further: a time-split evaluation takes its fit and its truth from
+-- the same days) count only for first_date: an item first had after as_of has affinity 0, no plays or
 -- purchases and no last_date.
-with events as (
-    select * from core.events
+with days as (
+    select * from {{days}}
 ),
 
-transactions as (
-    select * from core.transactions
-),
-
-identity as (
-    select * from core.identity_map
-),
-
-plays as (
+weighed as (
     select
-        identity.customer_id,
-        events.category as item,
-        cast(events.ts as date) as interaction_date,
-        1.0 as weight,
-        false as purchase
-    from events
-    join identity
-        on identity.source = events.record_source
-        and identity.source_id = events.record_id
-    where events.ts < $cutoff
-        and events.category is not null
-        and events.event_type in (select unnest($session_types::varchar[]))
-),
-
-purchases as (
-    select
-        identity.customer_id,
-        transactions.category as item,
-        cast(transactions.ts as date) as interaction_date,
-        $purchase_weight::double as weight,
-        true as purchase
-    from transactions
-    join identity
-        on identity.source = transactions.record_source
-        and identity.source_id = transactions.record_id
-    where transactions.ts < $cutoff
-        and transactions.category is not null
-        and transactions.amount > 0
-        and coalesce(transactions.status, 'paid') not in ('failed', 'pending', 'refunded', 'cancelled')
-),
-
-interactions as (
-    select * from plays
-    union all
-    select * from purchases
+        *,
+        case when purchase then $purchase_weight::double else 1.0 end as weight
+    from days
 ),
 
 final as (
@@ -68,14 +26,17 @@ final as (
         coalesce(
             sum(
                 cast(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+                    * interactions
             ) filter (where interaction_date <= $as_of::date),
             0
         )::double as affinity,
-        count(*) filter (where not purchase and interaction_date <= $as_of::date) as plays,
-        count(*) filter (where purchase and interaction_date <= $as_of::date) as purchases,
+        coalesce(sum(interactions) filter (where not purchase and interaction_date <= $as_of::date), 0)::bigint
+            as plays,
+        coalesce(sum(interactions) filter (where purchase and interaction_date <= $as_of::date), 0)::bigint
+            as purchases,
         min(interaction_date) as first_date,
         max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date
-    from interactions
+    from weighed
     group by customer_id, item
 )
 

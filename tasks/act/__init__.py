@@ -124,7 +124,6 @@ def measure_outcomes(wh: Warehouse, pipeline: PipelineConfig, as_of: date) -> li
         "act/campaign_outcomes",
         {
             "as_of": as_of,
-            "cutoff": wh.cutoff(as_of),
             "windows": pipeline.act.outcome_windows_days,
             "lookback": pipeline.act.outcome_lookback_days,
             "session_types": pipeline.features.session_event_types,

@@ -30,7 +30,8 @@ EVALUATION_USERS = 100_000
 MODEL_NAME, SIMILARITY_MODEL = "recommendations", "act.item_similarity_model"
 # The SQL a stored model and its evaluation come from: a change refits.
 FIT_MODELS = (
-    "act/interactions_split",
+    "act/interaction_days",
+    "act/interactions",
     "act/item_similarity",
     "act/popular_items",
     "act/recommendations",
@@ -52,17 +53,28 @@ EVALUATION_SCHEMA = {
 }
 
 
-def interaction_params(
-    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
-) -> dict[str, Any]:
-    """The parameters of act/interactions as of the end of a day."""
-    return {
+# The temp table of act/interaction_days a day's interactions (and its evaluation's) are weighed from.
+DAYS = "_interaction_days"
+
+
+def build_interaction_days(wh: Warehouse, session_types: list[str], as_of: date) -> str:
+    """The temp table DAYS: every customer's interactions per item and day up to the end of as_of; its name."""
+    params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": list(session_types)}
+    wh.build(DAYS, "act/interaction_days", params, temp=True)
+    return DAYS
+
+
+def build_interactions(
+    wh: Warehouse, config: RecommendationConfig, table: str, as_of: date, days: str = DAYS
+) -> str:
+    """The temp table `table`: act/interactions as of as_of from a table of act/interaction_days; its name."""
+    params = {
         "as_of": as_of,
-        "cutoff": wh.cutoff(as_of),
-        "session_types": list(session_types),
         "half_life_days": float(config.half_life_days),
         "purchase_weight": PURCHASE_WEIGHT,
     }
+    wh.build(table, "act/interactions", params, temp=True, identifiers={"days": days})
+    return table
 
 
 def fit(
@@ -127,9 +139,9 @@ def build_recommendations(
 ) -> dict[str, Any]:
     """Write act.recommendations as of a day (top_k new items per customer); return what it holds.
 
-    interactions: a table of act/interactions (or act/interactions_split) as of the day, already built;
-    default: built here. similarity: a stored act/item_similarity; default: fitted from the interactions
-    (into _recommend_similarity).
+    interactions: a table of act/interactions as of the day, already built; default: built here (from a
+    read of the day's interactions, build_interaction_days). similarity: a stored act/item_similarity;
+    default: fitted from the interactions (into _recommend_similarity).
     Returned: customers (with recommendations), recommendations, by_source (recommendations of each
     source), items (the catalogue: items anyone has had), items_recommended, coverage (items_recommended /
     items) and reason (why nothing was recommended, else None).
@@ -140,13 +152,8 @@ def build_recommendations(
         raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
     with wh.transaction():
         if interactions is None:
-            interactions = "_recommend_interactions"
-            wh.build(
-                interactions,
-                "act/interactions",
-                interaction_params(wh, config, session_types, as_of),
-                temp=True,
-            )
+            build_interaction_days(wh, session_types, as_of)
+            interactions = build_interactions(wh, config, "_recommend_interactions", as_of)
         tables = fit(wh, config, interactions, SEGMENTS, "_recommend", similarity)
         wh.build(
             "act.recommendations",
@@ -170,21 +177,13 @@ def build_recommendations(
     }
 
 
-def split_params(
-    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
-) -> dict[str, Any]:
-    """The parameters of act/interactions_split: as of as_of, and of the evaluation's fit day beside."""
-    since = as_of - timedelta(days=config.evaluation_days)
-    return {**interaction_params(wh, config, session_types, as_of), "since": since}
-
-
 def evaluate_recommendations(
     wh: Warehouse,
     config: RecommendationConfig,
     session_types: list[str],
     as_of: date,
     *,
-    split: str | None = None,
+    days: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
 
@@ -194,31 +193,28 @@ def evaluate_recommendations(
     popularity baseline recommends the overall most popular items the customer has not had. Neither uses
     segments: those of the day would tell what happened in the window.
 
-    split: a table of act/interactions_split as of as_of (split_params), the one the day's recommendations
-    were built from; default: built here.
+    days: a table of act/interaction_days up to the end of as_of (build_interaction_days), the one the
+    day's recommendations were weighed from; default: built here.
     """
     since = as_of - timedelta(days=config.evaluation_days)
     with wh.transaction():
-        # one pass over the events up to the end of as_of: the interactions as of since, and the items first
-        # had after it (the truth), told apart by first_date
-        if split is None:
-            split = "_recommend_split_interactions"
-            wh.build(
-                split, "act/interactions_split", split_params(wh, config, session_types, as_of), temp=True
-            )
+        # one read of the interactions up to the end of as_of, weighed as of since: the interactions the fit
+        # sees, and the items first had after since (the truth), told apart by first_date
+        days = days or build_interaction_days(wh, session_types, as_of)
+        since_interactions = build_interactions(wh, config, "_recommend_since_interactions", since, days)
         wh.build(
             "_recommend_fit_interactions",
             "act/recommend_fit_interactions",
             {"since": since},
             temp=True,
-            identifiers={"interactions": split},
+            identifiers={"interactions": since_interactions},
         )
         wh.build(
             "_recommend_all_truth",
             "act/recommendation_truth",
             {"since": since},
             temp=True,
-            identifiers={"interactions": split},
+            identifiers={"interactions": since_interactions},
         )
         wh.build(
             "_recommend_truth",
@@ -280,8 +276,8 @@ def recommend_day(
     """act.recommendations and act.recommendation_evaluation of a day, from the stored model or a refit.
 
     A stored item similarity that still serves (store.refit_reason) makes today's lists from today's
-    interactions and segments, and the day carries its fit day's evaluation. Otherwise the events are read
-    once (act/interactions_split) for today's lists, the item similarity (stored in
+    interactions and segments, and the day carries its fit day's evaluation. Otherwise the interactions are
+    read once (act/interaction_days) for today's lists, the item similarity (stored in
     act.item_similarity_model) and the time-split evaluation (stored with the model). Returns
     build_recommendations' summary with evaluation (its rows), evaluated_on and refit (why it refitted,
     None when served).
@@ -295,12 +291,10 @@ def recommend_day(
             summary = build_recommendations(wh, config, session_types, as_of, similarity=SIMILARITY_MODEL)
             evaluation, evaluated_on = payload["evaluation"], stored.fit_day
         else:
-            split = "_recommend_split"
-            wh.build(
-                split, "act/interactions_split", split_params(wh, config, session_types, as_of), temp=True
-            )
-            summary = build_recommendations(wh, config, session_types, as_of, interactions=split)
-            evaluation = evaluate_recommendations(wh, config, session_types, as_of, split=split)
+            days = build_interaction_days(wh, session_types, as_of)
+            interactions = build_interactions(wh, config, "_recommend_interactions", as_of, days)
+            summary = build_recommendations(wh, config, session_types, as_of, interactions=interactions)
+            evaluation = evaluate_recommendations(wh, config, session_types, as_of, days=days)
             if not keeps_later(stored, as_of):  # a backfill before the stored fit day keeps the later model
                 wh.execute(f"delete from {SIMILARITY_MODEL}")
                 wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
@@ -117,7 +117,7 @@ def test_each_audience_draws_its_own_holdout(wh: Warehouse) -> None:
 
 
 def outcome_world(wh: Warehouse) -> None:
-    """Empty inputs of the outcome model: orders, sessions, identity map, id redirects."""
+    """Empty inputs of the outcome model: orders, the daily activity roll-up, identity map, id redirects."""
     create(
         wh,
         "features.orders",
@@ -127,8 +127,8 @@ def outcome_world(wh: Warehouse) -> None:
     create(wh, "core.identity_map", "source varchar, source_id varchar, customer_id varchar", [])
     create(
         wh,
-        "core.events",
-        "record_source varchar, record_id varchar, ts timestamptz, event_type varchar",
+        "features.daily_activity",
+        "record_source varchar, record_id varchar, activity_date date, event_type varchar, events bigint",
         [],
     )
     create(wh, "core.customer_id_redirects", "customer_id varchar, current_customer_id varchar", [])
@@ -227,15 +227,15 @@ def test_campaign_outcomes_exact_on_a_few_entries(wh: Warehouse, tmp_path) -> No
     assert revenue["difference"] == pytest.approx(15 - 6)
     assert rows["retention"]["treated_value"] == 0.0  # no sessions at all
 
-    # sessions: T2 plays in its window (twice on one day), H1 only after it, a login is no session
+    # sessions (rolled up by local day): T2 plays in its window (twice on one day), H1 only after it, a login
+    # is no session
     wh.execute("insert into core.identity_map values ('game', 'g2', 'T2'), ('game', 'h1', 'H1')")
     wh.con.executemany(
-        "insert into core.events values (?, ?, ?, ?)",
+        "insert into features.daily_activity values (?, ?, ?, ?, ?)",
         [
-            ("game", "g2", datetime(2026, 6, 4, 12, tzinfo=UTC), "session"),
-            ("game", "g2", datetime(2026, 6, 4, 13, tzinfo=UTC), "session"),
-            ("game", "h1", datetime(2026, 7, 2, 12, tzinfo=UTC), "session"),
-            ("game", "h1", datetime(2026, 6, 4, 12, tzinfo=UTC), "login"),
+            ("game", "g2", date(2026, 6, 4), "session", 2),
+            ("game", "h1", date(2026, 7, 2), "session", 1),
+            ("game", "h1", date(2026, 6, 4), "login", 1),
         ],
     )
     rows = {r["metric"]: r for r in measure_outcomes(wh, pipeline(tmp_path), as_of)}

@@ -9,6 +9,7 @@ import pytest
 
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SHANGHAI, create, local
+from tests.unit.act.act_world import roll_up
 
 AS_OF = date(2026, 3, 31)
 CUTOFF = datetime(2026, 4, 1, tzinfo=SHANGHAI)
@@ -16,6 +17,17 @@ CUTOFF = datetime(2026, 4, 1, tzinfo=SHANGHAI)
 
 def ago(days: int) -> date:
     return AS_OF - timedelta(days=days)
+
+
+def weigh(wh: Warehouse, table: str, as_of: date) -> list[tuple]:
+    """act/interactions as of as_of (half-life 10 days, a purchase counting 2) weighed from the events rolled
+    up and the transactions up to the end of AS_OF (act/interaction_days); its rows."""
+    roll_up(wh)
+    days = {"as_of": AS_OF, "cutoff": CUTOFF, "session_types": ["session"]}
+    wh.build("_days", "act/interaction_days", days, temp=True)
+    params = {"as_of": as_of, "half_life_days": 10.0, "purchase_weight": 2.0}
+    wh.build(table, "act/interactions", params, identifiers={"days": "_days"})
+    return wh.rows(f"select * from {table} order by customer_id, item")
 
 
 def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
@@ -57,19 +69,7 @@ def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
             ("shop", "s1", local(ago(0)), 6, "paid", None),
         ],
     )
-    wh.build(
-        "act.interactions",
-        "act/interactions",
-        {
-            "as_of": AS_OF,
-            "cutoff": CUTOFF,
-            "session_types": ["session"],
-            "half_life_days": 10.0,
-            "purchase_weight": 2.0,
-        },
-    )
-    rows = wh.rows("select * from act.interactions order by customer_id, item")
-    assert rows == [
+    assert weigh(wh, "act.interactions", AS_OF) == [
         ("C1", "斗地主", 1.5, 2, 0, ago(10), ago(0)),
         # a play 20 days ago (0.25), purchases 10 (2 x 0.5) and 20 days ago (2 x 0.25)
         ("C1", "麻将", 1.75, 1, 2, ago(20), ago(10)),
@@ -277,45 +277,30 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         "category varchar",
         [],
     )
-    wh.build(
-        "act.interactions",
-        "act/interactions",
-        {
-            "as_of": ago(30),
-            "cutoff": CUTOFF,
-            "session_types": ["session"],
-            "half_life_days": 10.0,
-            "purchase_weight": 2.0,
-        },
-    )
-    assert wh.rows("select * from act.interactions order by item") == [
+    assert weigh(wh, "act.interactions", ago(30)) == [
         ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
         ("C1", "b", 0.0, 0, 0, ago(2), None),
     ]
-    # one pass gives the same as of the fit day (and, beside it, as of AS_OF): the evaluation's fit rows
-    params = {"as_of": AS_OF, "since": ago(30), "cutoff": CUTOFF, "session_types": ["session"]}
-    params |= {"half_life_days": 10.0, "purchase_weight": 2.0}
-    wh.build("act.split", "act/interactions_split", params)
+    # the evaluation's fit rows and its truth, from the same interactions
     wh.build(
         "act.fit",
         "act/recommend_fit_interactions",
         {"since": ago(30)},
-        identifiers={"interactions": "act.split"},
+        identifiers={"interactions": "act.interactions"},
     )
     assert wh.rows("select * from act.fit") == [("C1", "a", 0.5, 1, 0, ago(40), ago(40))]
     wh.build(
         "act.truth",
         "act/recommendation_truth",
         {"since": ago(30)},
-        identifiers={"interactions": "act.split"},
+        identifiers={"interactions": "act.interactions"},
     )
     assert wh.rows("select * from act.truth") == [("C1", "b")]
-    del params["since"]
-    wh.build("act.today", "act/interactions", params)
-    columns = "customer_id, item, affinity, plays, purchases, first_date, last_date"
-    assert wh.rows(f"select {columns} from act.split order by item") == wh.rows(
-        "select * from act.today order by item"
-    )
+    # as of AS_OF from the same read: what the day's recommendations are built from
+    assert weigh(wh, "act.today", AS_OF) == [
+        ("C1", "a", 0.5**0.1 + 0.5**4, 2, 0, ago(40), ago(1)),
+        ("C1", "b", 0.5**0.2, 1, 0, ago(2), ago(2)),
+    ]
 
 
 def test_the_truth_sample_keeps_all_items_of_the_customers_it_takes(wh: Warehouse) -> None:

@@ -31,6 +31,11 @@ SEGMENTS = (
 START = date(2026, 1, 1)
 
 
+def roll_up(wh: Warehouse) -> None:
+    """features.daily_activity of core.events, as the features stage builds it (what act reads of the events)."""
+    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
+
+
 def fill(wh: Warehouse, table: str, columns: str, rows: list[tuple]) -> None:
     """create(), through a frame: thousands of rows in a blink."""
     wh.execute(f"create or replace table {table} ({columns})")
@@ -95,6 +100,7 @@ def build_world(wh: Warehouse, as_of: date) -> None:
         "duration_s double",
         plays,
     )
+    roll_up(wh)
     fill(
         wh,
         "core.transactions",

@@ -12,6 +12,7 @@ from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create, local
+from tests.unit.act.act_world import roll_up
 
 AS_OF = date(2026, 3, 31)
 SINCE = AS_OF - timedelta(days=30)
@@ -39,6 +40,7 @@ def world(
         "duration_s double",
         [("game", f"g{c[1:]}", local(day), "session", item, 60.0) for c, item, day in plays],
     )
+    roll_up(wh)
     create(
         wh,
         "core.transactions",

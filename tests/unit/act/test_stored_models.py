@@ -15,7 +15,12 @@ import tasks.act.lookalike
 import tasks.act.recommend
 from tasks.act import act_all
 from tasks.act.lookalike import SCORE_SCHEMA, audience, evaluate_lookalike, score_lookalike
-from tasks.act.recommend import build_recommendations, evaluate_recommendations, split_params
+from tasks.act.recommend import (
+    build_interaction_days,
+    build_interactions,
+    build_recommendations,
+    evaluate_recommendations,
+)
 from tasks.act.store import StoredModel, library_versions, refit_reason
 from tasks.act.summary import render_markdown
 from tasks.shared.warehouse import Warehouse
@@ -23,7 +28,7 @@ from tests.unit.act.act_world import build_world, customer, outputs, pipeline
 
 FIT_DAY = date(2026, 3, 1)
 STORE = ("act.models", "act.lookalike_folds", "act.item_similarity_model")
-EVENT_READERS = ("act/interactions", "act/interactions_split")
+EVENT_READERS = ("act/interaction_days",)
 
 
 def day(n: int) -> date:
@@ -86,7 +91,7 @@ def test_a_served_day_of_the_fit_day_reproduces_the_fit_exactly(tmp_path) -> Non
 
 def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -> None:
     """Lookalike scores, audience and evaluation from the pure functions; lists and evaluation from their
-    own reads of the events (act/interactions as of the day, and as of the evaluation's fit day)."""
+    own reads of the interactions (act/interactions as of the day, and as of the evaluation's fit day)."""
     config = pipeline(tmp_path)
     settings = config.act.recommendations
     with Warehouse(":memory:") as wh:
@@ -116,17 +121,17 @@ def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -
         # the lists: the same when built from a read of act/interactions with the similarity fitted from it
         build_recommendations(wh, settings, ["session"], day(10))
         assert outputs(wh)["act.recommendations"] == result["act.recommendations"]
-        # the evaluation's fit: as act/interactions as of its fit day, read to the end of the day, has it
+        # the evaluation's fit: as act/interactions as of its fit day, read to the end of that day, has it
         since = day(10) - timedelta(days=settings.evaluation_days)
-        params = split_params(wh, settings, ["session"], day(10))
-        old_params = {key: value for key, value in params.items() if key != "since"} | {"as_of": since}
-        wh.build("old_fit", "act/interactions", old_params)
-        wh.build("new_split", "act/interactions_split", params)
+        build_interaction_days(wh, ["session"], since)
+        build_interactions(wh, settings, "old_fit", since)
+        build_interaction_days(wh, ["session"], day(10))
+        build_interactions(wh, settings, "read_to_the_day", since)
         wh.build(
             "new_fit",
             "act/recommend_fit_interactions",
             {"since": since},
-            identifiers={"interactions": "new_split"},
+            identifiers={"interactions": "read_to_the_day"},
         )
         assert wh.rows("select * from new_fit order by 1, 2") == wh.rows(
             "select * from old_fit where first_date <= ? order by 1, 2", [since]
@@ -148,10 +153,10 @@ def test_the_events_are_read_once_a_day(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(Warehouse, "build", recording)
     with Warehouse(":memory:") as wh:
         run(wh, config, FIT_DAY)  # a fit day: the lists, the similarity and the evaluation
-        assert [model for model in built if model in EVENT_READERS] == ["act/interactions_split"]
+        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_days"]
         built.clear()
         run(wh, config, day(1))  # a served day: the lists
-        assert [model for model in built if model in EVENT_READERS] == ["act/interactions"]
+        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_days"]
 
 
 def test_evaluations_run_on_fit_days_only_and_served_days_say_which(tmp_path, monkeypatch) -> None:

@@ -1,13 +1,17 @@
--- Each customer's interest in each item as of a day and as of an earlier fit day, from one read of the rows.
+-- Test oracle: act/interactions as it was defined over the raw events (core.events), before the features stage's
+-- daily roll-up; what the roll-up gives must equal it exactly.
+-- Each customer's interest in each item (a game type or product category) as of a day, SAR-style.
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
--- Parameters: $as_of (date), $since (date: the fit day of a time-split evaluation, on or before $as_of),
--- $cutoff (exclusive end of the rows read: the end of the as_of day), $session_types (list of event_type),
--- $half_life_days (double), $purchase_weight (double).
--- affinity, plays, purchases, first_date and last_date are act/interactions as of $as_of; fit_affinity,
--- fit_plays, fit_purchases and fit_last_date are act/interactions as of $since read up to $cutoff (the same
--- expressions, filtered to the days up to $since): a day's recommendations and its evaluation's fit and
--- truth (act/recommend_fit_interactions, act/recommendation_truth) come from one pass over the events.
--- Sums of weights are added up as decimals (24 places), as in act/interactions.
+-- Parameters: $as_of (date), $cutoff (exclusive end of the rows read: the end of the as_of day, or a later
+-- instant), $session_types (list of event_type), $half_life_days (double), $purchase_weight (double: what
+-- one purchase counts for, a play counting 1).
+-- An interaction is a session event with a category, or a paid purchase (positive amount, not failed,
+-- pending, refunded or cancelled) with a category. Each weighs 2^(-age / $half_life_days), age being
+-- whole local days before as_of (0 on the as_of day); affinity is their sum, added up as decimals (24 places):
+-- exact, so it does not depend on the order parallel threads add them in. Only rows before $cutoff.
+-- Rows after the as_of day (when $cutoff is later: a time-split evaluation reads its fit and its truth in
+-- one pass) count only for first_date: an item first had after as_of has affinity 0, no plays or
+-- purchases and no last_date.
 with events as (
     select * from core.events
 ),
@@ -72,16 +76,7 @@ final as (
         count(*) filter (where not purchase and interaction_date <= $as_of::date) as plays,
         count(*) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,
-        max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date,
-        coalesce(
-            sum(
-                cast(weight * pow(2, -($since::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
-            ) filter (where interaction_date <= $since::date),
-            0
-        )::double as fit_affinity,
-        count(*) filter (where not purchase and interaction_date <= $since::date) as fit_plays,
-        count(*) filter (where purchase and interaction_date <= $since::date) as fit_purchases,
-        max(interaction_date) filter (where interaction_date <= $since::date) as fit_last_date
+        max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date
     from interactions
     group by customer_id, item
 )
