@@ -1,6 +1,7 @@
 -- Which match keys each customer record was seen with, and since when.
 -- Grain: one row per (record_source, record_id, email_norm, phone_norm, device_id).
 -- Parameters: $cutoff (exclusive end of the as_of day): later observations are not used.
+-- Inputs: core.customer_records and core.fact_observations (tasks/dedupe/observations.py).
 with customer_rows as (
     select
         source as record_source,
@@ -12,12 +13,17 @@ with customer_rows as (
     from core.customer_records
 ),
 
+-- every staged fact's groups, whatever their time (core/fact_observations.sql): their earliest row is
+-- before the cutoff whenever one of their rows is, so the filter below keeps the groups as of the cutoff
 fact_rows as (
-    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.transactions
-    union all
-    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.events
-    union all
-    select record_source, record_id, email_norm, phone_norm, device_norm as device_id, ts as seen_ts from core.feedback
+    select
+        record_source,
+        record_id,
+        email_norm,
+        phone_norm,
+        device_id,
+        first_seen as seen_ts
+    from core.fact_observations
 ),
 
 observations as (

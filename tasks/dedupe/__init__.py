@@ -6,7 +6,8 @@ phone, hashed national id or device id (placeholders and over-shared values neve
 the probabilistic matcher links them. The stage in data-flow order:
 
 - lookups: raw -> normalized values (normalize); then the SQL models core.customer_records, the core
-  fact views and core.record_observations;
+  fact views, core.fact_observations (kept up to date file by file: observations) and
+  core.record_observations;
 - scoring: the probabilistic matcher (comparisons, blocking, training) over customer records; model: the
   fitted matcher, stored (core.match_model) and refitted on a schedule; incremental: with the stored model,
   only records new or changed since the last run are paired (the links equal a full run's);
@@ -28,6 +29,7 @@ from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
 from tasks.dedupe.incremental import MatcherRun, run_matcher
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
+from tasks.dedupe.observations import refresh_fact_observations
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -63,6 +65,7 @@ class DedupeResult:
     changed_records: int = 0  # incremental: records new or changed since the matcher's state
     removed_records: int = 0  # incremental: records of the state gone or changed
     model_fitted_as_of: date | None = None  # the day the model scored with was fitted as of
+    observations_rebuilt: str | None = None  # why core.fact_observations was rebuilt (None: new files folded in)
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -300,6 +303,7 @@ def dedupe_all(
         wh.build("core.customer_records", "core/customer_records", {"cutoff": cutoff})
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
+        observations_rebuilt = refresh_fact_observations(wh, config, rebuild) or None
         if golden_incremental:
             keep_previous(wh, "core.record_observations")
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
@@ -317,7 +321,13 @@ def dedupe_all(
         wh.execute("drop table record_components")
         build_customers(wh, config.dedupe.source_priority, golden_incremental)
     stats = wh.select("core/identity_map_summary")[0]
-    return DedupeResult(**stats, **matcher, overshared_keys=overshared, suspicious_clusters=suspicious)
+    return DedupeResult(
+        **stats,
+        **matcher,
+        overshared_keys=overshared,
+        suspicious_clusters=suspicious,
+        observations_rebuilt=observations_rebuilt,
+    )
 
 
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
@@ -356,7 +366,8 @@ def dedupe(
         f"{result.matcher_mode}"
         + (f" ({result.refit_reason})" if result.refit_reason else "")
         + (f" ({result.state_fallback})" if result.state_fallback else "")
-        + (f", model fitted as of {result.model_fitted_as_of}" if result.model_fitted_as_of else ""),
+        + (f", model fitted as of {result.model_fitted_as_of}" if result.model_fitted_as_of else "")
+        + (f"; fact observations rebuilt ({result.observations_rebuilt})" if result.observations_rebuilt else ""),
     )
     for name, count in result.unreadable_values.items():
         get_run_logger().warning(

@@ -11,6 +11,7 @@ from sampledata.generate import generate
 from tasks.dedupe import DedupeResult, dedupe_all
 from tasks.dedupe.incremental import STATE_TABLES
 from tasks.dedupe.model import MODEL_VERSION, StoredModel, refit_reason
+from tasks.dedupe.observations import STATE_TABLES as OBSERVATION_TABLES
 from tasks.extract import extract_all
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
@@ -247,7 +248,8 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
             mutate(wh, day, people(wh))
         copy_warehouse(a, b)
         with Warehouse.open(b) as wh:  # from scratch: the state dropped, the same stored model
-            for name in (*STATE_TABLES, "core.golden_state"):  # the golden record built whole too
+            # the golden record and the facts' observations built whole too
+            for name in (*STATE_TABLES, *OBSERVATION_TABLES, "core.golden_state"):
                 wh.execute(f"drop table if exists {name}")
             scratch = dedupe_all(wh, b, day)
             expected = compared_tables(wh)
@@ -266,6 +268,9 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     assert modes == ["refit"] + ["incremental"] * (len(DAYS) - 1)
     assert all(s.matcher_mode == "full" for _, s in results[1:])
     assert results[0][0].refit_reason == "no fitted model stored"
+    # the facts' observations: built on the first day, then the new files folded in (the late payment's)
+    assert results[0][0].observations_rebuilt == "no core.fact_observations yet"
+    assert [r.observations_rebuilt for r, _ in results[1:]] == [None] * (len(DAYS) - 1)
     # every day changed something the matcher reads: new, changed and erased records
     assert all(r.changed_records > 0 for r, _ in results[1:5])
     assert results[1][0].removed_records >= 2  # two changed records: their old versions are gone
