@@ -12,6 +12,7 @@
 -- currencies: its order's net_amount is null (left out of monetary) and unconverted counts its rows.
 -- currency: the order's own currency (null when its rows have several); purchase: its net amount is
 -- positive, in that currency (so an order without a rate still counts as a purchase).
+-- One currency: its rows' least and greatest currency are equal (every row has one; no distinct count).
 with transactions as (
     select * from core.transactions
 ),
@@ -74,9 +75,9 @@ final as (
         cast(coalesce(min(ts) filter (where signed_amount > 0), min(ts)) as date) as order_date,
         case when count(*) filter (where base_amount is null) = 0 then sum(base_amount) end as net_amount,
         count(*) as transactions,
-        case when count(distinct currency) = 1 then min(currency) end as currency,
+        case when min(currency) = max(currency) then min(currency) end as currency,
         case
-            when count(distinct currency) = 1 then sum(signed_amount) > 0
+            when min(currency) = max(currency) then sum(signed_amount) > 0
             else coalesce(sum(base_amount) > 0 and count(*) filter (where base_amount is null) = 0, false)
         end as purchase,
         count(*) filter (where base_amount is null) as unconverted
