@@ -6,16 +6,19 @@ and each segment's size on both days (all customers of each day).
 """
 
 import json
+from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date
 
+import numpy as np
 import polars as pl
 from sklearn.metrics import adjusted_rand_score
 
 from tasks.shared.contracts import SCHEME_COLUMNS
 from tasks.shared.warehouse import Warehouse
 
-NONE = "(none)"  # a missing value (e.g. no rule segment) is a segment of its own
+# segments.segment_moves: who moved, in which scheme, from and to which segment
+MOVE_COLUMNS = ("scheme", "customer_id", "previous", "current")
 
 
 @dataclass(frozen=True)
@@ -39,40 +42,44 @@ class SchemeStability:
     sizes: list[SizeChange]
 
 
-def scheme_stability(scheme: str, previous: pl.DataFrame, current: pl.DataFrame) -> SchemeStability:
-    """Stability of one scheme from two (customer_id, segment) frames, previous and current."""
-    previous = previous.select("customer_id", pl.col("segment").cast(pl.String).fill_null(NONE))
-    current = current.select("customer_id", pl.col("segment").cast(pl.String).fill_null(NONE))
-    both = previous.join(current, on="customer_id", suffix="_now")
-    # integer labels (the index does not depend on what the labels are), not a million Python strings
-    labels = both.select(pl.col("segment", "segment_now").rank("dense"))
+def codes(labels: list[str]) -> np.ndarray:
+    """Integer codes of labels (the index does not depend on what the labels are)."""
+    return np.unique(np.asarray(labels, dtype=object), return_inverse=True)[1]
+
+
+def scheme_stability(scheme: str, pairs: list[tuple[str | None, str | None, int]]) -> SchemeStability:
+    """Stability of one scheme from its (previous, current, customers) segment pairs (segments/scheme_pairs).
+
+    previous or current is None for the customers of one day only: they count in that day's sizes. The
+    index is computed on one label per compared customer, rebuilt from the pairs' counts (it depends on
+    the contingency table only, so it is the index of the customers themselves).
+    """
+    both = [(before, after, n) for before, after, n in pairs if before is not None and after is not None]
+    counts = np.array([n for *_, n in both], dtype=np.int64)
     ari = (
-        round(float(adjusted_rand_score(labels["segment"].to_numpy(), labels["segment_now"].to_numpy())), 6)
-        if both.height
+        round(
+            float(
+                adjusted_rand_score(
+                    np.repeat(codes([before for before, _, _ in both]), counts),
+                    np.repeat(codes([after for _, after, _ in both]), counts),
+                )
+            ),
+            6,
+        )
+        if both
         else None
     )
-    before = dict(previous.group_by("segment").len().iter_rows())
-    after = dict(current.group_by("segment").len().iter_rows())
+    before: Counter[str] = Counter()
+    after: Counter[str] = Counter()
+    for previous, current, n in pairs:
+        before.update({previous: n} if previous is not None else {})
+        after.update({current: n} if current is not None else {})
     sizes = [
-        SizeChange(name, before.get(name, 0), after.get(name, 0), after.get(name, 0) - before.get(name, 0))
+        SizeChange(name, before[name], after[name], after[name] - before[name])
         for name in sorted(before.keys() | after.keys())
     ]
-    changed = both.filter(pl.col("segment") != pl.col("segment_now")).height
-    return SchemeStability(scheme, ari, both.height, changed, sizes)
-
-
-def changed_customers(scheme: str, previous: pl.DataFrame, current: pl.DataFrame) -> pl.DataFrame:
-    """(scheme, customer_id, previous, current) of the customers in both frames whose segment changed."""
-    both = previous.join(current, on="customer_id", suffix="_now").with_columns(
-        pl.col("segment").cast(pl.String).fill_null(NONE),
-        pl.col("segment_now").cast(pl.String).fill_null(NONE),
-    )
-    return both.filter(pl.col("segment") != pl.col("segment_now")).select(
-        pl.lit(scheme).alias("scheme"),
-        "customer_id",
-        pl.col("segment").alias("previous"),
-        pl.col("segment_now").alias("current"),
-    )
+    changed = sum(n for previous, current, n in both if previous != current)
+    return SchemeStability(scheme, ari, int(counts.sum()), changed, sizes)
 
 
 def previous_published_day(wh: Warehouse, as_of: date) -> date | None:
@@ -85,30 +92,36 @@ def previous_published_day(wh: Warehouse, as_of: date) -> date | None:
 def compare_with_previous(wh: Warehouse, as_of: date) -> tuple[date | None, list[SchemeStability]]:
     """Stability of every scheme of segments.customer_segments against the latest published day before as_of.
 
-    Also replaces segments.segment_moves: one row per customer and scheme whose segment changed.
+    Also replaces segments.segment_moves: one row per customer and scheme whose segment changed. Both days
+    are joined once (segments/segment_pairs), then each scheme's pairs are counted.
     """
-    changes = [
-        pl.DataFrame(schema=dict.fromkeys(("scheme", "customer_id", "previous", "current"), pl.String))
-    ]
+    wh.write_frame("segments.segment_moves", pl.DataFrame(schema=dict.fromkeys(MOVE_COLUMNS, pl.String)))
     previous_day = previous_published_day(wh, as_of)
     if previous_day is None:
-        wh.write_frame("segments.segment_moves", changes[0])
         return None, []
     published = set(wh.columns("published.customer_segments"))
     # a column an older model version did not have is not compared
     compared = {scheme: column for scheme, column in SCHEME_COLUMNS.items() if column in published}
-    columns = ", ".join(["customer_id", *compared.values()])
-    previous_all = wh.frame(
-        f"select {columns} from published.customer_segments where as_of = ?", [previous_day]
+    wh.build(
+        "_segment_pairs",
+        "segments/segment_pairs",
+        {"previous_as_of": previous_day, "columns": list(compared.values())},
+        temp=True,
     )
-    current_all = wh.frame(f"select {columns} from segments.customer_segments")
     results = []
     for scheme, column in compared.items():
-        previous = previous_all.select("customer_id", pl.col(column).alias("segment"))
-        current = current_all.select("customer_id", pl.col(column).alias("segment"))
-        results.append(scheme_stability(scheme, previous, current))
-        changes.append(changed_customers(scheme, previous, current))
-    wh.write_frame("segments.segment_moves", pl.concat(changes))
+        pairs = wh.rows(wh.model_sql("segments/scheme_pairs", {"column": column}))
+        result = scheme_stability(scheme, pairs)
+        # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
+        if result.changed:
+            wh.insert(
+                "segments.segment_moves",
+                "segments/segment_moves",
+                {"scheme": scheme},
+                identifiers={"column": column},
+            )
+        results.append(result)
+    wh.execute("drop table _segment_pairs")
     return previous_day, results
 
 
