@@ -14,9 +14,11 @@ memberships as (
 ),
 
 tags as (
-    select customer_id, 'value_tier' as tag, '付费等级' as tag_zh, value_tier_zh as value from segments
+    -- each customer's as_of comes along with its tags: no join of the tags back to their customers
+    select as_of, customer_id, 'value_tier' as tag, '付费等级' as tag_zh, value_tier_zh as value from segments
     union all
     select
+        as_of,
         customer_id,
         'activity',
         '活跃度',
@@ -28,36 +30,38 @@ tags as (
         end
     from segments
     union all
-    select customer_id, 'lifecycle_stage', '生命周期', lifecycle_stage_zh from segments
+    select as_of, customer_id, 'lifecycle_stage', '生命周期', lifecycle_stage_zh from segments
     union all
-    select customer_id, 'favourite_game', '偏好游戏', favourite_game from segments
+    select as_of, customer_id, 'favourite_game', '偏好游戏', favourite_game from segments
     where favourite_game is not null
     union all
-    select customer_id, 'rfm_segment', 'RFM分群', rfm_segment_zh from segments
+    select as_of, customer_id, 'rfm_segment', 'RFM分群', rfm_segment_zh from segments
     union all
-    select customer_id, 'rfm_cn_class', 'RFM八类', rfm_cn_class from segments
+    select as_of, customer_id, 'rfm_cn_class', 'RFM八类', rfm_cn_class from segments
     union all
-    select customer_id, 'cluster', '聚类', cluster_name_zh from segments
+    select as_of, customer_id, 'cluster', '聚类', cluster_name_zh from segments
     union all
-    select customer_id, 'risk_tier', '流失风险', risk_tier_zh from segments
+    select as_of, customer_id, 'risk_tier', '流失风险', risk_tier_zh from segments
     where risk_tier_zh is not null
     union all
-    select customer_id, 'marketing_consent', '营销许可', case when marketing_consent then '是' else '否' end
+    select as_of, customer_id, 'marketing_consent', '营销许可', case when marketing_consent then '是' else '否' end
     from segments
     where marketing_consent is not null
     union all
-    select customer_id, 'rule_segment', '规则分群', label_zh from memberships
+    -- a rule segment is tagged for a customer of the day (the join gives its as_of)
+    select segments.as_of, memberships.customer_id, 'rule_segment', '规则分群', memberships.label_zh
+    from memberships
+    join segments using (customer_id)
 ),
 
 final as (
     select
-        segments.as_of,
-        tags.customer_id,
-        tags.tag,
-        tags.tag_zh,
-        tags.value
+        as_of,
+        customer_id,
+        tag,
+        tag_zh,
+        value
     from tags
-    join segments using (customer_id)
 )
 
 select * from final
