@@ -9,7 +9,8 @@ from tasks.shared.warehouse import Warehouse
 def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
     """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
     ensure_predictions(wh)
-    wh.build_view("rule_inputs", "segments/rule_inputs")
+    # built once: every rule reads it (a view would join the features and schemes again per rule)
+    wh.build("_rule_inputs", "segments/rule_inputs", temp=True)
     wh.run("ops/rule_matches")
     for rule in config.rules:
         compiled = compile_rule(rule.when)
@@ -23,5 +24,5 @@ def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
         wh.insert("_rule_matches", "segments/rule_matches", params, fragments={"condition": compiled.sql})
     memberships = wh.build("segments.rule_memberships", "segments/rule_memberships")
     wh.execute("drop table _rule_matches")
-    wh.execute("drop view rule_inputs")
+    wh.execute("drop table _rule_inputs")
     return memberships
