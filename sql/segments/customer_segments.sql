@@ -34,11 +34,11 @@ predictions as (
 ),
 
 rules as (
-    -- rule segments a customer is in, highest priority first, comma separated
+    -- rule segments a customer is in, highest priority first (then by name), comma separated: sorted
+    -- once per customer as a list (an ordered string_agg sorts its rows again for each aggregate)
     select
         customer_id,
-        string_agg(segment, ',' order by priority desc, segment) as rule_segments,
-        string_agg(label_zh, ',' order by priority desc, segment) as rule_segments_zh
+        list_sort(list({descending_priority: -priority, segment: segment, label_zh: label_zh})) as ranked
     from segments.rule_memberships
     group by customer_id
 ),
@@ -61,8 +61,8 @@ final as (
         value_lifecycle.value_tier_zh,
         value_lifecycle.lifecycle_stage,
         value_lifecycle.lifecycle_stage_zh,
-        rules.rule_segments,
-        rules.rule_segments_zh,
+        array_to_string(list_transform(rules.ranked, lambda r: r.segment), ',') as rule_segments,
+        array_to_string(list_transform(rules.ranked, lambda r: r.label_zh), ',') as rule_segments_zh,
         clusters.cluster_id,
         clusters.cluster_name,
         clusters.cluster_name_zh,
