@@ -140,3 +140,20 @@ def test_customer_segments_ignore_scores_of_customers_without_features(wh: Wareh
         ("C2", 1),
         ("C3", 1),
     ]
+
+
+def test_rule_segments_list_the_highest_priority_first_then_by_name(wh: Warehouse) -> None:
+    segment_inputs(wh)
+    wh.execute(
+        "insert into segments.rule_memberships values "
+        "('C2', 'b_rule', 'B', '乙', 10, null), ('C2', 'c_rule', 'C', '丙', 30, null), "
+        "('C2', 'a_rule', 'A', '甲', 10, 'g')"
+    )
+    build_customer_segments(wh)
+    assert wh.rows(
+        "select customer_id, rule_segments, rule_segments_zh from segments.customer_segments order by 1"
+    ) == [
+        ("C1", "high_frequency_players", "高频玩家"),
+        ("C2", "c_rule,a_rule,b_rule", "丙,甲,乙"),
+        ("C3", "high_intent_not_paying,high_frequency_players", "高意向未付费,高频玩家"),
+    ]
