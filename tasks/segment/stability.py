@@ -42,33 +42,34 @@ class SchemeStability:
     sizes: list[SizeChange]
 
 
+Pair = tuple[str | None, str | None, int]  # (previous segment, current segment, customers)
+
+
 def codes(labels: list[str]) -> np.ndarray:
     """Integer codes of labels (the index does not depend on what the labels are)."""
     return np.unique(np.asarray(labels, dtype=object), return_inverse=True)[1]
 
 
-def scheme_stability(scheme: str, pairs: list[tuple[str | None, str | None, int]]) -> SchemeStability:
-    """Stability of one scheme from its (previous, current, customers) segment pairs (segments/scheme_pairs).
+def adjusted_rand_index(both: list[Pair]) -> float | None:
+    """The index of the customers of both days, from the pairs' counts (None without such customers).
 
-    previous or current is None for the customers of one day only: they count in that day's sizes. The
-    index is computed on one label per compared customer, rebuilt from the pairs' counts (it depends on
-    the contingency table only, so it is the index of the customers themselves).
+    One label per customer is rebuilt from the counts: the index depends on the contingency table only,
+    so it is the index of the customers themselves.
     """
-    both = [(before, after, n) for before, after, n in pairs if before is not None and after is not None]
+    if not both:
+        return None
     counts = np.array([n for *_, n in both], dtype=np.int64)
-    ari = (
-        round(
-            float(
-                adjusted_rand_score(
-                    np.repeat(codes([before for before, _, _ in both]), counts),
-                    np.repeat(codes([after for _, after, _ in both]), counts),
-                )
-            ),
-            6,
-        )
-        if both
-        else None
-    )
+    previous = np.repeat(codes([segment for segment, _, _ in both]), counts)
+    current = np.repeat(codes([segment for _, segment, _ in both]), counts)
+    return round(float(adjusted_rand_score(previous, current)), 6)
+
+
+def scheme_stability(scheme: str, pairs: list[Pair]) -> SchemeStability:
+    """Stability of one scheme from its segment pairs (segments/scheme_pairs).
+
+    previous or current is None for the customers of one day only: they count in that day's sizes.
+    """
+    both = [pair for pair in pairs if pair[0] is not None and pair[1] is not None]
     before: Counter[str] = Counter()
     after: Counter[str] = Counter()
     for previous, current, n in pairs:
@@ -78,8 +79,9 @@ def scheme_stability(scheme: str, pairs: list[tuple[str | None, str | None, int]
         SizeChange(name, before[name], after[name], after[name] - before[name])
         for name in sorted(before.keys() | after.keys())
     ]
+    compared = sum(n for *_, n in both)
     changed = sum(n for previous, current, n in both if previous != current)
-    return SchemeStability(scheme, ari, int(counts.sum()), changed, sizes)
+    return SchemeStability(scheme, adjusted_rand_index(both), compared, changed, sizes)
 
 
 def previous_published_day(wh: Warehouse, as_of: date) -> date | None:
