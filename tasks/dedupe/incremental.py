@@ -220,10 +220,14 @@ def incremental_candidates(
     return pairs.select(left="node", right="node_b").unique().sort("left", "right")
 
 
-def still_proposed(links: pl.DataFrame, keys: pl.DataFrame, max_block_size: int) -> pl.DataFrame:
-    """The links (left, right, ...) whose two records still share a block of 2 to max_block_size records
-    (keys: rule, key, node of every current record)."""
-    sizes = keys.group_by("rule", "key").agg(size=pl.len())
+def still_proposed(
+    links: pl.DataFrame, keys: pl.DataFrame, sizes: pl.DataFrame, max_block_size: int
+) -> pl.DataFrame:
+    """The links (left, right, ...) whose two records still share a block of 2 to max_block_size records.
+
+    keys: rule, key, node of the links' records (every key of theirs); sizes: rule, key, size of those
+    blocks this run (every record in them counted, not only the links' records).
+    """
     usable = keys.join(
         sizes.filter(pl.col("size").is_between(2, max_block_size)), on=["rule", "key"], how="semi"
     ).select("rule", "key", "node")
@@ -232,69 +236,144 @@ def still_proposed(links: pl.DataFrame, keys: pl.DataFrame, max_block_size: int)
     return links.join(shared.select("left", "right").unique(), on=["left", "right"], how="semi")
 
 
+def _state_frame(wh: Warehouse, model: str, table: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """A model over the state read with a temp table (_match_state_wanted or _match_state_blocks) holding frame."""
+    wh.write_frame(table, frame, temp=True)
+    result = wh.frame(wh.model_sql(model))
+    wh.execute(f"drop table {table}")
+    return result
+
+
+def _block_sizes(wh: Warehouse, blocks: pl.DataFrame, dirty_keys: pl.DataFrame) -> pl.DataFrame:
+    """rule, key, size of some blocks this run: their unchanged stored records (core.match_state_keys, minus
+    _match_state_gone) and the new and changed records' keys (dirty_keys: rule, key, ...)."""
+    unchanged = _state_frame(wh, "core/match_state_block_counts", "_match_state_blocks", blocks)
+    dirty = dirty_keys.group_by("rule", "key").agg(dirty=pl.len())
+    return (
+        blocks.join(unchanged, on=["rule", "key"], how="left")
+        .join(dirty, on=["rule", "key"], how="left")
+        .select("rule", "key", size=pl.col("unchanged").fill_null(0) + pl.col("dirty").fill_null(0))
+    )
+
+
+def _unreadable(wh: Warehouse, flags_dirty: pl.DataFrame) -> dict[str, int]:
+    """Per comparison, the records whose value could not be read: unchanged stored ones and dirty ones."""
+    if not any(c.startswith(UNREADABLE) for c in wh.columns("core.match_state_records")):
+        return {}
+    stored = wh.frame(wh.model_sql("core/match_state_unreadable")).rename(
+        lambda c: c.removeprefix(UNREADABLE)
+    )
+    dirty = {c: int(flags_dirty[c].sum()) for c in flags_dirty.columns}
+    counts = {name: int(count or 0) + dirty.get(name, 0) for name, count in stored.row(0, named=True).items()}
+    return {name: count for name, count in counts.items() if count}
+
+
+def _unused(wh: Warehouse, prepared_dirty: pl.DataFrame, comparisons: tuple) -> list[str]:
+    """unused_comparisons over every current record: none of the dirty ones nor of the unchanged stored ones."""
+    names = {c.name: c.column for c in comparisons}
+    return [
+        name
+        for name in unused_comparisons(prepared_dirty, comparisons)
+        if not wh.scalar(wh.model_sql("core/match_state_values", identifiers={"column": names[name]}))
+    ]
+
+
 def incremental_run(
     wh: Warehouse, records: pl.DataFrame, model: MatchModel, settings: MatchSettings
 ) -> MatcherRun | str:
     """The links of a full run with the model, from the stored state and the records new or changed since
-    (see the module); the state is brought up to date. A string: why the state cannot serve (untouched)."""
+    (see the module); the state is brought up to date. A string: why the state cannot serve (untouched).
+
+    What is read of the state is narrow or local: every record's hashes, then the keys, prepared fields and
+    block sizes of the records and blocks the changes touch, and the stored links.
+    """
     comparisons = settings.comparisons
     current = record_hashes(records).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    state = wh.frame(wh.model_sql("core/match_state_read"))
-    unchanged = current.join(state.select(*RECORD_KEY, *HASHES), on=[*RECORD_KEY, *HASHES], how="semi")
-    dirty = current.join(unchanged.select("node"), on="node", how="anti").sort("node")
-    gone = state.select(*RECORD_KEY, *HASHES).join(current, on=[*RECORD_KEY, *HASHES], how="anti")
+    stored = wh.frame(wh.model_sql("core/match_state_hashes"))
+    dirty = current.join(stored, on=[*RECORD_KEY, *HASHES], how="anti").sort("node")
+    gone = stored.join(current, on=[*RECORD_KEY, *HASHES], how="anti").select(RECORD_KEY)
+    del stored
     if dirty.height + gone.height > MAX_CHANGED_SHARE * max(records.height, 1):
         return f"{dirty.height} records new or changed and {gone.height} gone: a full run is cheaper"
+    ids = current.select("node", *RECORD_KEY)
+    wh.write_frame("_match_state_gone", gone, temp=True)
     inputs = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)).drop(RECORD_KEY)
     dirty_inputs = inputs.join(dirty.select("node"), on="node", how="semi", maintain_order="left")
+    del inputs
     prepared_dirty = prepare_records(dirty_inputs, comparisons, model.decimals)
     flags_dirty = unreadable_flags(dirty_inputs, prepared_dirty, comparisons)
-    kept_state = state.join(unchanged, on=[*RECORD_KEY, *HASHES])  # with node
-    prepared_columns = [c for c in prepared_dirty.columns if c != "node"]
-    prepared_kept = kept_state.select("node", *prepared_columns).cast(
-        dict(zip(prepared_columns, [prepared_dirty[c].dtype for c in prepared_columns], strict=True))
-    )
-    prepared = pl.concat([prepared_kept, prepared_dirty]).sort("node")
-    flag_columns = [c for c in state.columns if c.startswith(UNREADABLE)]
-    unreadable = {
-        c.removeprefix(UNREADABLE): int(kept_state[c].sum())
-        + (
-            int(flags_dirty[c.removeprefix(UNREADABLE)].sum())
-            if c.removeprefix(UNREADABLE) in flags_dirty.columns
-            else 0
-        )
-        for c in flag_columns
-    }
-    unreadable = {name: count for name, count in unreadable.items() if count}
 
-    state_keys = wh.frame(wh.model_sql("core/match_state_keys_read"))
-    sources = current.select("node", grp="record_source")
-    keys_kept = state_keys.join(unchanged.select(*RECORD_KEY, "node"), on=RECORD_KEY).select(
-        "rule", "key", "node"
-    )
     keys_dirty = blocking_keys(prepared_dirty, model.rules, wh, comparisons)
+    dirty_keys = keys_dirty.join(ids, on="node")
+    keys_gone = _state_frame(wh, "core/match_state_keys_of", "_match_state_wanted", gone).select(
+        "rule", "key"
+    )
+    affected = pl.concat([dirty_keys.select("rule", "key"), keys_gone]).unique()
+    within = _block_sizes(wh, affected, dirty_keys).filter(
+        pl.col("size").is_between(2, settings.max_block_size)
+    )
+    members = _state_frame(
+        wh, "core/match_state_block_members", "_match_state_blocks", within.select("rule", "key")
+    )
     keys = pl.concat(
         [
-            keys_kept.with_columns(dirty=pl.lit(False)),
-            keys_dirty.select("rule", "key", "node", dirty=pl.lit(True)),
+            members.join(ids, on=RECORD_KEY).select("rule", "key", "node", dirty=pl.lit(False)),
+            dirty_keys.join(within, on=["rule", "key"], how="semi").select(
+                "rule", "key", "node", dirty=pl.lit(True)
+            ),
         ]
-    ).join(sources, on="node")
-    keys_gone = state_keys.join(gone.select(RECORD_KEY), on=RECORD_KEY, how="semi").select("rule", "key")
+    ).join(current.select("node", grp="record_source"), on="node")
     pairs = incremental_candidates(keys, keys_gone, settings.max_block_size, settings.link_type)
 
     stored_links = wh.frame(wh.model_sql("core/match_state_links_read"))
-    named = unchanged.select(*RECORD_KEY, "node")
-    links_kept = stored_links.join(
-        named.rename({"record_source": "source_a", "record_id": "id_a", "node": "left"}),
-        on=["source_a", "id_a"],
-    ).join(
-        named.rename({"record_source": "source_b", "record_id": "id_b", "node": "right"}),
-        on=["source_b", "id_b"],
+    links_kept = (
+        stored_links.join(gone, left_on=["source_a", "id_a"], right_on=RECORD_KEY, how="anti")
+        .join(gone, left_on=["source_b", "id_b"], right_on=RECORD_KEY, how="anti")
+        .join(
+            ids.rename({"record_source": "source_a", "record_id": "id_a", "node": "left"}),
+            on=["source_a", "id_a"],
+        )
+        .join(
+            ids.rename({"record_source": "source_b", "record_id": "id_b", "node": "right"}),
+            on=["source_b", "id_b"],
+        )
     )
     if links_kept.filter(pl.col("left") >= pl.col("right")).height:
         return "stored links in another record order"
-    links_kept = still_proposed(links_kept, keys.select("rule", "key", "node"), settings.max_block_size)
+    linked = pl.concat(
+        [
+            links_kept.select(record_source="source_a", record_id="id_a"),
+            links_kept.select(record_source="source_b", record_id="id_b"),
+        ]
+    ).unique()
+    linked_keys = _state_frame(wh, "core/match_state_keys_of", "_match_state_wanted", linked).join(
+        ids, on=RECORD_KEY
+    )
+    sizes = _block_sizes(wh, linked_keys.select("rule", "key").unique(), dirty_keys)
+    links_kept = still_proposed(
+        links_kept, linked_keys.select("rule", "key", "node"), sizes, settings.max_block_size
+    )
     pairs = pairs.join(links_kept.select("left", "right"), on=["left", "right"], how="anti")
+
+    # the prepared fields of the records to score: the dirty ones, and the unchanged ones from the state
+    nodes = pl.concat([pairs["left"], pairs["right"]]).unique()
+    wanted = ids.join(dirty.select("node"), on="node", how="anti").filter(
+        pl.col("node").is_in(nodes.implode())
+    )
+    prepared_kept = _state_frame(
+        wh, "core/match_state_prepared", "_match_state_wanted", wanted.select(RECORD_KEY)
+    )
+    prepared_columns = [c for c in prepared_dirty.columns if c != "node"]
+    prepared = pl.concat(
+        [
+            prepared_kept.join(ids, on=RECORD_KEY)
+            .select("node", *prepared_columns)
+            .cast(
+                dict(zip(prepared_columns, [prepared_dirty[c].dtype for c in prepared_columns], strict=True))
+            ),
+            prepared_dirty,
+        ]
+    ).sort("node")
     scored = _score(prepared, pairs, model, settings)
     columns = scored.columns
     links = pl.concat([links_kept.select(columns).cast(scored.schema), scored]).sort("left", "right")  # type: ignore[arg-type]
@@ -304,15 +383,12 @@ def incremental_run(
         [],
         model.parameters,
         list(model.blocking),
-        unreadable=unreadable,
-        unused=unused_comparisons(prepared, comparisons),
+        unreadable=_unreadable(wh, flags_dirty),
+        unused=_unused(wh, prepared_dirty, comparisons),
         prior=model.prior,
         model=model,
-        prepared=prepared,
     )
     # the state, brought up to date: the records gone or changed out, the dirty ones in, the links replaced
-    ids = current.select("node", *RECORD_KEY)
-    wh.write_frame("_match_state_gone", gone.select(RECORD_KEY), temp=True)
     for table in ("core.match_state_records", "core.match_state_keys"):
         wh.run("core/match_state_forget", identifiers={"table": table})
     wh.execute("drop table _match_state_gone")
@@ -320,7 +396,7 @@ def incremental_run(
     wh.write_frame("_match_state_records", dirty_rows, temp=True)
     wh.insert("core.match_state_records", "core/match_state_records")
     wh.execute("drop table _match_state_records")
-    wh.write_frame("_match_state_keys", keys_dirty.join(ids, on="node").drop("node"), temp=True)
+    wh.write_frame("_match_state_keys", dirty_keys.drop("node"), temp=True)
     wh.insert("core.match_state_keys", "core/match_state_keys")
     wh.execute("drop table _match_state_keys")
     _write_links(wh, links, ids)

@@ -41,6 +41,11 @@ def key_frame(keys: dict[int, set[tuple[str, str]]], groups: dict[int, str], dir
     )
 
 
+def block_sizes(keys: pl.DataFrame) -> pl.DataFrame:
+    """rule, key, size of every block of the keys."""
+    return keys.group_by("rule", "key").agg(size=pl.len())
+
+
 def random_keys(rng: random.Random, values: int) -> set[tuple[str, str]]:
     """A record's keys: under each of two rules, maybe one of a few values (few values: blocks fill up)."""
     return {(rule, str(rng.randrange(values))) for rule in ("name_dob", "email_local") if rng.random() < 0.8}
@@ -78,7 +83,7 @@ def test_kept_links_and_scored_pairs_are_the_full_candidates(seed: int, link_typ
         schema={"rule": pl.String, "key": pl.String},
         orient="row",
     )
-    kept = still_proposed(unchanged_links, keys.select("rule", "key", "node"), limit)
+    kept = still_proposed(unchanged_links, keys.select("rule", "key", "node"), block_sizes(keys), limit)
     scored = incremental_candidates(keys, gone, limit, link_type)
     got = set(kept.iter_rows()) | set(scored.iter_rows())
     assert got == new_pairs
@@ -96,7 +101,7 @@ def test_a_block_grown_past_the_limit_drops_its_pairs_unless_another_rule_propos
     groups = dict.fromkeys(range(4), "a")
     links = pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 2]})
     keys = key_frame(after, groups, {3})
-    kept = still_proposed(links, keys.select("rule", "key", "node"), limit)
+    kept = still_proposed(links, keys.select("rule", "key", "node"), block_sizes(keys), limit)
     scored = incremental_candidates(
         keys, pl.DataFrame(schema={"rule": pl.String, "key": pl.String}), limit, "link_and_dedupe"
     )
