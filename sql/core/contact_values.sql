@@ -1,8 +1,13 @@
--- Every distinct raw value of one contact field staged in any source: what core.{email,phone,device}_lookup
--- normalize (tasks/dedupe/lookups.py).
+-- The distinct raw values of one contact field staged in any source that its lookup has not normalized yet:
+-- what core.{email,phone,device}_lookup add (tasks/dedupe/lookups.py).
 -- Grain: one row per distinct non-null raw value. Key: raw. Parameters: none.
--- {{column}}: the staged field (email, phone or device_id), the same in staging.customers and the facts.
-with customers as (
+-- {{column}}: the staged field (email, phone or device_id), the same in staging.customers and the facts;
+-- {{lookup}}: its lookup table.
+with known as (
+    select raw from {{lookup}}
+),
+
+customers as (
     select {{column}} as raw from staging.customers
 ),
 
@@ -32,6 +37,7 @@ final as (
     select raw
     from staged
     where raw is not null
+        and raw not in (select raw from known)
 )
 
 select * from final

@@ -1,14 +1,17 @@
 """Lookups of normalized values (raw -> norm, null: unusable or a placeholder) for the core layer.
 
-Contact lookups (email, phone, device id) map every distinct raw value staged in any source and are
-rebuilt every run; core.customer_records and the core facts join them. Attribute lookups (names,
-places, addresses, birth dates) map every distinct raw value staged in staging.customers. Names,
-places and addresses are normalized once per distinct value and kept across runs: a run normalizes
-only values it has not seen, and a change of LOOKUP_VERSION (bump it when a normalizer's output
-changes) recomputes them all. Birth dates depend on the config (date_order) and on as_of, so their
+Contact lookups (email, phone, device id) map every distinct raw value staged in any source;
+core.customer_records and the core facts join them. Attribute lookups (names, places, addresses, birth
+dates) map every distinct raw value staged in staging.customers. Contact values, names, places and
+addresses are normalized once per distinct value and kept across runs: a run normalizes only values it
+has not seen, and a change of LOOKUP_VERSION (bump it when a normalizer's output changes) recomputes them
+all, as does, for the contact lookups, a change of the settings they are normalized with (region,
+placeholders, email provider rules). Birth dates depend on the config (date_order) and on as_of, so their
 lookup is rebuilt every run (few distinct values).
 """
 
+import hashlib
+import json
 from collections.abc import Callable
 from datetime import date
 
@@ -30,6 +33,8 @@ from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 LOOKUP_VERSION = "1"
+# The staged field each contact lookup normalizes, in the order of contact_normalizers.
+CONTACT_COLUMNS = ("email", "phone", "device_id")
 # Lookup table -> the model of the staged raw values it has not normalized yet (sql/core/lookups/).
 RAW_VALUES = {
     "core.name_lookup": "core/lookups/name_values",
@@ -38,8 +43,8 @@ RAW_VALUES = {
 }
 
 
-def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
-    """Write core.{email,phone,device}_lookup: every distinct raw value and its normalized form (null: unusable)."""
+def contact_normalizers(config: PipelineConfig) -> dict[str, Callable[[pl.Series], pl.DataFrame]]:
+    """core.{email,phone,device}_lookup -> raw values to their lookup rows (raw, norm; null: unusable)."""
     region = config.dedupe.default_region
     typed = [p.strip() for p in config.dedupe.placeholders]
     # a configured placeholder is compared in normalized form: 13912345678 matches +8613912345678
@@ -47,15 +52,35 @@ def build_lookups(wh: Warehouse, config: PipelineConfig) -> None:
         [p.lower() for p in typed] + [e164 for p in typed if (e164 := normalize_phone(p, region)) is not None]
     )
     providers = tuple(config.dedupe.email_provider_rules)
+    return {
+        "core.email_lookup": lambda raw: pl.DataFrame(
+            {"raw": raw, "norm": normalize_emails_with_rules(raw, placeholders, providers)}
+        ),
+        "core.phone_lookup": lambda raw: pl.DataFrame(
+            {"raw": raw, "norm": normalize_phones(raw, region, placeholders)}
+        ),
+        "core.device_lookup": lambda raw: pl.DataFrame(
+            {"raw": raw, "norm": normalize_devices(raw, placeholders)}
+        ),
+    }
 
-    def normalize_emails(values: pl.Series, placeholders: frozenset[str]) -> pl.Series:
-        return normalize_emails_with_rules(values, placeholders, providers)
 
-    lookups = (("email", "email", normalize_emails), ("phone", "phone", normalize_phones))
-    for field, column, normalize in (*lookups, ("device", "device_id", normalize_devices)):
-        raw = wh.frame(wh.model_sql("core/contact_values", {"column": column}))["raw"]
-        norm = normalize(raw, region, placeholders) if field == "phone" else normalize(raw, placeholders)
-        wh.write_frame(f"core.{field}_lookup", pl.DataFrame({"raw": raw, "norm": norm}))
+def contact_version(config: PipelineConfig) -> str:
+    """The version the contact lookups' rows are normalized with: LOOKUP_VERSION and the settings they read."""
+    dedupe = config.dedupe
+    settings = [dedupe.default_region, list(dedupe.placeholders), list(dedupe.email_provider_rules)]
+    return f"{LOOKUP_VERSION}:{hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]}"
+
+
+def build_lookups(wh: Warehouse, config: PipelineConfig) -> dict[str, int]:
+    """Bring core.{email,phone,device}_lookup up to date with every source's staged values (raw -> norm,
+    null: unusable); return the values normalized per table."""
+    version = contact_version(config)
+    counts = {}
+    for (table, normalize), column in zip(contact_normalizers(config).items(), CONTACT_COLUMNS, strict=True):
+        raw_values = wh.model_sql("core/contact_values", {"column": column, "lookup": table})
+        counts[table] = refresh_lookup(wh, table, normalize, version, raw_values)
+    return counts
 
 
 def build_source_links(wh: Warehouse, config: PipelineConfig) -> int:
@@ -86,19 +111,25 @@ NORMALIZERS: dict[str, Callable[[pl.Series], pl.DataFrame]] = {
 }
 
 
-def refresh_lookup(wh: Warehouse, table: str) -> int:
-    """Add the staged raw values table has not normalized yet (all of them after a version change); return how many."""
+def refresh_lookup(
+    wh: Warehouse,
+    table: str,
+    normalize: Callable[[pl.Series], pl.DataFrame],
+    version: str,
+    raw_values: str,
+) -> int:
+    """Add the staged raw values table has not normalized yet (raw_values: a select of them, given the
+    table) with normalize; all of them when a row has another version. Returns how many were added."""
     versioned = wh.table_exists(table) and "version" in wh.columns(table)
     # a table written by older code (without versions) is rebuilt, like one of another version
     current = versioned and wh.scalar(
-        f"select count(*) = 0 from {quote_identifier(table)} where version is distinct from ?",
-        [LOOKUP_VERSION],
+        f"select count(*) = 0 from {quote_identifier(table)} where version is distinct from ?", [version]
     )
     if not current:  # start again from an empty table of this version
-        empty = NORMALIZERS[table](pl.Series("raw", [], dtype=pl.String))
-        wh.write_frame(table, empty.with_columns(version=pl.lit(LOOKUP_VERSION)))
-    raw = wh.frame(wh.model_sql(RAW_VALUES[table], {"lookup": table}))["raw"].cast(pl.String)
-    fresh = NORMALIZERS[table](raw).with_columns(version=pl.lit(LOOKUP_VERSION))
+        empty = normalize(pl.Series("raw", [], dtype=pl.String))
+        wh.write_frame(table, empty.with_columns(version=pl.lit(version)))
+    raw = wh.frame(raw_values)["raw"].cast(pl.String)
+    fresh = normalize(raw).with_columns(version=pl.lit(version))
     if fresh.height:
         wh.con.register("_fresh", fresh)
         try:
@@ -114,7 +145,12 @@ def build_attribute_lookups(wh: Warehouse, config: PipelineConfig, latest: date)
     latest: the last plausible birth date (the as_of day): later dates are data errors.
     Returns the number of values normalized per table.
     """
-    counts = {table: refresh_lookup(wh, table) for table in RAW_VALUES}
+    counts = {
+        table: refresh_lookup(
+            wh, table, NORMALIZERS[table], LOOKUP_VERSION, wh.model_sql(RAW_VALUES[table], {"lookup": table})
+        )
+        for table in RAW_VALUES
+    }
     births = wh.frame("select distinct birth_date as raw from staging.customers where birth_date is not null")
     order, earliest = config.dedupe.date_order, config.dedupe.earliest_birth_date
     norm = map_distinct(births["raw"], lambda d: normalize_birth_date(d, order, latest, earliest), pl.Date)

@@ -1,0 +1,63 @@
+"""Contact lookups kept across runs: a run normalizes only the staged values it has not seen."""
+
+from tasks.dedupe.lookups import build_lookups
+from tasks.extract import create_tables
+from tasks.shared.warehouse import Warehouse
+from tests.unit.dedupe.match_world import world_config
+
+LOOKUPS = ("core.email_lookup", "core.phone_lookup", "core.device_lookup")
+
+
+def stage(wh: Warehouse, table: str, email: str | None, phone: str | None, device: str | None) -> None:
+    """One staged row with these contact values."""
+    wh.execute(
+        f"insert into {table} (source, email, phone, device_id) values ('crm', ?, ?, ?)", [email, phone, device]
+    )
+
+
+def lookups(wh: Warehouse) -> dict[str, list[tuple]]:
+    """Every lookup's rows (raw, norm), sorted."""
+    return {table: wh.rows(f"select raw, norm from {table} order by raw") for table in LOOKUPS}
+
+
+def test_a_run_normalizes_only_new_values_and_a_settings_change_all_again() -> None:
+    config = world_config()
+    with Warehouse(":memory:") as wh:
+        create_tables(wh)
+        stage(wh, "staging.customers", "A@X.com", "139 2468 1357", "dev-1")
+        stage(wh, "staging.events", None, "13800000000", "dev-1")
+        assert build_lookups(wh, config) == {
+            "core.email_lookup": 1,
+            "core.phone_lookup": 2,
+            "core.device_lookup": 1,
+        }
+        stage(wh, "staging.transactions", "a@x.com", "139 2468 1357", None)
+        assert build_lookups(wh, config) == {
+            "core.email_lookup": 1,
+            "core.phone_lookup": 0,
+            "core.device_lookup": 0,
+        }
+        kept = lookups(wh)
+        assert kept == {
+            "core.email_lookup": [("A@X.com", "a@x.com"), ("a@x.com", "a@x.com")],
+            "core.phone_lookup": [("13800000000", None), ("139 2468 1357", "+8613924681357")],
+            "core.device_lookup": [("dev-1", "dev-1")],
+        }
+        with Warehouse(":memory:") as fresh:  # the same staged values, normalized in one run
+            create_tables(fresh)
+            for table in ("staging.customers", "staging.events", "staging.transactions"):
+                for row in wh.rows(f"select email, phone, device_id from {table}"):
+                    stage(fresh, table, *row)
+            build_lookups(fresh, config)
+            assert lookups(fresh) == kept
+        # another placeholder: every value normalized again with it
+        placeholder = world_config(placeholders=["13924681357"])
+        assert build_lookups(wh, placeholder) == {
+            "core.email_lookup": 2,
+            "core.phone_lookup": 2,
+            "core.device_lookup": 1,
+        }
+        assert wh.rows("select raw, norm from core.phone_lookup order by raw") == [
+            ("13800000000", None),
+            ("139 2468 1357", None),
+        ]
