@@ -18,7 +18,7 @@ is rebuilt from every staged fact instead, as on `rebuild`.
 import hashlib
 import json
 
-from tasks.dedupe.lookups import LOOKUP_VERSION
+from tasks.dedupe.lookups import contact_version
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import FACT_KINDS
 from tasks.shared.warehouse import Warehouse
@@ -36,14 +36,10 @@ TEMP_TABLES = (
 
 
 def record_settings(config: PipelineConfig) -> list[object]:
-    """What maps a staged fact to its record and keys besides the views: the lookups' config and version,
-    and which customers source each source's customer_ref points into."""
-    dedupe = config.dedupe
+    """What maps a staged fact to its record and keys besides the views: the contact lookups' version (their
+    normalizers and settings), and which customers source each source's customer_ref points into."""
     return [
-        LOOKUP_VERSION,
-        dedupe.default_region,
-        sorted(dedupe.placeholders),
-        sorted(dedupe.email_provider_rules),
+        contact_version(config),
         sorted((source.name, source.kind, source.customer_source or "") for source in config.sources),
     ]
 
@@ -55,7 +51,9 @@ def settings_fingerprint(wh: Warehouse, config: PipelineConfig) -> str:
         "(select unnest(?)) order by view_name",
         [list(FACT_KINDS)],
     )
-    payload = json.dumps([OBSERVATIONS_VERSION, record_settings(config), views], ensure_ascii=False, default=str)
+    payload = json.dumps(
+        [OBSERVATIONS_VERSION, record_settings(config), views], ensure_ascii=False, default=str
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
