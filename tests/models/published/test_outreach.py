@@ -51,6 +51,9 @@ PEOPLE = {
     "K": (True, "k@x.cn", None),  # offered 3 days later (a rerun of an earlier day): not listed again
 }
 
+# the day's published recommended items (the outreach files show them)
+RECOMMENDED = {"A": "麻将,斗地主", "C": "象棋"}
+
 
 def world(wh: Warehouse, day: date) -> None:
     ensure_act_tables(wh)
@@ -58,8 +61,8 @@ def world(wh: Warehouse, day: date) -> None:
     create(
         wh,
         "published.customer_segments",
-        "as_of date, customer_id varchar, marketing_consent boolean, run_id varchar",
-        [(day, c, consent, "r") for c, (consent, _, _) in PEOPLE.items()],
+        "as_of date, customer_id varchar, marketing_consent boolean, recommended_items varchar, run_id varchar",
+        [(day, c, consent, RECOMMENDED.get(c), "r") for c, (consent, _, _) in PEOPLE.items()],
     )
     create(
         wh,
@@ -137,10 +140,15 @@ def test_outreach_list_rules(wh: Warehouse) -> None:
         ("J", "vip", 10, "in_game"),  # rescue comes first but cannot reach them
     ]
     sms = outreach_frame(wh, DAY, "sms", ["crm", "game_accounts"])
-    assert sms.select("customer_id", "audience_zh", "address").rows() == [("A", "挽回", "+8613900000001")]
+    assert sms.select("customer_id", "audience_zh", "address", "recommended_items").rows() == [
+        ("A", "挽回", "+8613900000001", "麻将,斗地主")
+    ]
     in_game = outreach_frame(wh, DAY, "in_game", ["crm", "game_accounts"])
     # the record id in the first customers source
-    assert in_game.select("customer_id", "address").rows() == [("C", "M003"), ("J", "M010")]
+    assert in_game.select("customer_id", "address", "recommended_items").rows() == [
+        ("C", "M003", "象棋"),
+        ("J", "M010", None),
+    ]
     masked = outreach_frame(wh, DAY, "sms", ["crm"], how="mask")
     assert masked["address"].to_list() == ["139****0001"]
     hashed = outreach_frame(wh, DAY, "email", ["crm"], how="sha256")
