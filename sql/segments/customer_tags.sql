@@ -1,16 +1,23 @@
--- Customer tags (客户标签) for the customer 360 view: a long table built from features and segments.
+-- View: segments.customer_tags, the customer tags (客户标签) for the customer 360 view, a long table
+-- over the day's segments.customer_segments and rule memberships. A view, not a table: publish copies the
+-- day's tags (published.customer_tags), so they are computed once, there, and never written twice.
 -- Grain: one row per customer_id, tag and value (a customer has one row per rule segment it is in).
--- Key: customer_id, tag, value.
--- Parameters: $active_days, $medium_sessions, $high_sessions (tasks/segment/naming.py: the cluster names'
--- words are checked against the same thresholds, so a tag never contradicts a customer's cluster name).
--- 活跃度 (activity): 不活跃 without a purchase, session or event in the last $active_days days; else by game
--- sessions in the last 30 days: $high_sessions+ 高活跃, $medium_sessions+ 中活跃, fewer 低活跃.
+-- Key: customer_id, tag, value. Parameters: none; the activity tag's thresholds are the one row of
+-- segments.tag_thresholds (active_days, medium_sessions, high_sessions: tasks/segment/tags.py writes them;
+-- the cluster names' words are checked against the same numbers, so a tag never contradicts a customer's
+-- cluster name).
+-- 活跃度 (activity): 不活跃 without a purchase, session or event in the last active_days days; else by game
+-- sessions in the last 30 days: high_sessions+ 高活跃, medium_sessions+ 中活跃, fewer 低活跃.
 with segments as (
     select * from segments.customer_segments
 ),
 
 memberships as (
     select * from segments.rule_memberships
+),
+
+thresholds as (
+    select * from segments.tag_thresholds
 ),
 
 tags as (
@@ -23,12 +30,13 @@ tags as (
         'activity',
         '活跃度',
         case
-            when last_active_date is null or as_of - last_active_date >= $active_days then '不活跃'
-            when sessions_30d >= $high_sessions then '高活跃'
-            when sessions_30d >= $medium_sessions then '中活跃'
+            when last_active_date is null or as_of - last_active_date >= thresholds.active_days then '不活跃'
+            when sessions_30d >= thresholds.high_sessions then '高活跃'
+            when sessions_30d >= thresholds.medium_sessions then '中活跃'
             else '低活跃'
         end
     from segments
+    cross join thresholds
     union all
     select as_of, customer_id, 'lifecycle_stage', '生命周期', lifecycle_stage_zh from segments
     union all

@@ -1,8 +1,11 @@
 """Customer tags (客户标签): a long table (as_of, customer_id, tag, tag_zh, value) for the customer 360 view."""
 
+import polars as pl
+
 from tasks.segment.naming import ACTIVE_DAYS, HIGH_SESSIONS_30D, MEDIUM_SESSIONS_30D
 from tasks.shared.warehouse import Warehouse
 
+TAGS = "segments.customer_tags"
 # The activity tag's thresholds: the cluster names' words are checked against the same numbers.
 TAG_PARAMS = {
     "active_days": ACTIVE_DAYS,
@@ -12,5 +15,14 @@ TAG_PARAMS = {
 
 
 def build_tags(wh: Warehouse) -> int:
-    """Build segments.customer_tags from segments.customer_segments and the rule memberships."""
-    return wh.build("segments.customer_tags", "segments/customer_tags", TAG_PARAMS)
+    """Define segments.customer_tags over segments.customer_segments and the rule memberships; return its rows.
+
+    A view (sql/segments/customer_tags.sql): publish copies the day's tags, about nine per customer, so
+    they are computed there once instead of written here and copied again. A warehouse of an earlier
+    version holds them as a table, which the view replaces.
+    """
+    wh.write_frame("segments.tag_thresholds", pl.DataFrame([TAG_PARAMS]))
+    if TAGS in wh.base_tables(["segments"]):
+        wh.execute(f"drop table {TAGS}")
+    wh.build_view(TAGS, "segments/customer_tags")
+    return wh.count(TAGS)
