@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from prefect.client.schemas.objects import State
 
 from flows.backfill import backfill
 from flows.daily_refresh import daily_refresh
@@ -135,9 +136,9 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
     assert summary["segments"]["scored"] == 3
 
 
-def test_daily_refresh_on_sample_data(prefect_server: None, sample_data: Path, make_config) -> None:
-    config_path = make_config(sample_data)
-    summary = daily_refresh(as_of=SAMPLE_END, config=str(config_path))
+def test_daily_refresh_on_sample_data(sample_refresh: tuple[Path, State]) -> None:
+    config_path, state = sample_refresh
+    summary = state.result()
     config = load_config(config_path)
 
     loads = {load["source"]: load for load in summary["extract"]}

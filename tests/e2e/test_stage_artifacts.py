@@ -6,6 +6,7 @@ from uuid import UUID
 
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+from prefect.client.schemas.objects import State
 
 from flows.daily_refresh import daily_refresh
 from tests.conftest import SAMPLE_END
@@ -31,8 +32,8 @@ def markdown_of(flow_run_id: UUID) -> dict[str, str]:
     return {a.key: a.data for a in found if a.type == "markdown" and a.key}
 
 
-def test_every_stage_records_what_it_built(prefect_server: None, sample_data: Path, make_config) -> None:
-    state = daily_refresh(as_of=SAMPLE_END, config=str(make_config(sample_data)), return_state=True)
+def test_every_stage_records_what_it_built(sample_refresh: tuple[Path, State]) -> None:
+    _, state = sample_refresh
     summary = state.result()
     tables = artifacts_of(state.state_details.flow_run_id)
     assert set(STAGE_KEYS) | {"publish-counts", "segment-sizes"} <= set(tables)
