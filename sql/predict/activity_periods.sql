@@ -7,7 +7,8 @@
 -- period k - 1 is what happened in the horizon after it. Period $oldest holds everything older (the
 -- snapshots need the older periods only summed). Only the days up to as_of are read.
 -- Sessions come from the daily roll-up features.daily_activity (a row counts a record's events of one
--- local day, type and category; the identity map joins it to its customer), summed per customer.
+-- local day, type and category), summed per record first and then per customer (the identity map then
+-- joins one row per record, period and category instead of one per roll-up row).
 -- A purchase day is a local date with at least one purchase (features.orders.purchase); spend is the
 -- net amount of its purchases in the base currency (null when one of them has no rate; a period's spend
 -- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
@@ -25,20 +26,19 @@ identity as (
     select * from core.identity_map
 ),
 
-sessions as (
+record_games as (
     select
-        identity.customer_id,
-        least(($as_of::date - activity.activity_date) // $horizon, $oldest) as period,
-        activity.activity_date,
-        activity.category,
-        activity.events,
-        activity.duration_s
+        record_source,
+        record_id,
+        least(($as_of::date - activity_date) // $horizon, $oldest) as period,
+        category,
+        sum(events) as sessions,
+        sum(duration_s) as duration_s,
+        max(activity_date) as last_session_date
     from activity
-    join identity
-        on identity.source = activity.record_source
-        and identity.source_id = activity.record_id
-    where activity.activity_date <= $as_of::date
-        and activity.event_type in (select unnest($session_types::varchar[]))
+    where activity_date <= $as_of::date
+        and event_type in (select unnest($session_types::varchar[]))
+    group by all
 ),
 
 purchase_days as (
@@ -69,13 +69,16 @@ purchase_periods as (
 
 session_games as (
     select
-        customer_id,
-        period,
-        category,
-        sum(events) as sessions,
-        sum(duration_s) as duration_s,
-        max(activity_date) as last_session_date
-    from sessions
+        identity.customer_id,
+        record_games.period,
+        record_games.category,
+        sum(record_games.sessions) as sessions,
+        sum(record_games.duration_s) as duration_s,
+        max(record_games.last_session_date) as last_session_date
+    from record_games
+    join identity
+        on identity.source = record_games.record_source
+        and identity.source_id = record_games.record_id
     group by all
 ),
 
