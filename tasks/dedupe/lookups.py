@@ -130,7 +130,10 @@ def refresh_lookup(
         wh.write_frame(table, empty.with_columns(version=pl.lit(version)))
     raw = wh.frame(raw_values)["raw"].cast(pl.String)
     fresh = normalize(raw).with_columns(version=pl.lit(version))
-    if fresh.height:
+    if not current:
+        # written whole: rows inserted after an empty table's create in a DuckDB 2.0 transaction can be hidden
+        wh.write_frame(table, fresh)
+    elif fresh.height:
         wh.con.register("_fresh", fresh)
         try:
             wh.execute(f"insert into {quote_identifier(table)} by name select * from _fresh")

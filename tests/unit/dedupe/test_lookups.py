@@ -61,3 +61,18 @@ def test_a_run_normalizes_only_new_values_and_a_settings_change_all_again() -> N
             ("13800000000", None),
             ("139 2468 1357", None),
         ]
+
+
+def test_a_lookup_rebuilt_inside_the_stage_transaction_keeps_every_value() -> None:
+    # more values than a DuckDB row group (122,880): inserted after an empty table's create in the same
+    # transaction, they were hidden (every phone read as unusable)
+    with Warehouse(":memory:") as wh:
+        create_tables(wh)
+        wh.execute(
+            "insert into staging.events (source, phone) "
+            "select 'crm', '1391' || lpad(cast(i as varchar), 7, '0') from range(130000) as t(i)"
+        )
+        with wh.transaction():
+            build_lookups(wh, world_config())
+            assert wh.scalar("select count(norm) from core.phone_lookup") == 130000
+        assert wh.scalar("select count(norm) from core.phone_lookup") == 130000
