@@ -2,10 +2,10 @@
 -- Grain: one row per customer_id the rule's condition holds for. Key: customer_id.
 -- Parameters: $segment, $label_en, $label_zh, $priority, $exclusive_group, and the rule's values ($v0, $v1 ...).
 -- {{condition}}: the rule compiled by tasks.shared.rules.compile_rule (allowlisted, quoted feature columns
--- and bound values, never rule text). Reads _rule_inputs, the temp table of sql/segments/rule_inputs.sql that
--- the segment stage builds while it evaluates the rules.
+-- and bound values, never rule text). Reads rule_inputs, the view of sql/segments/rule_inputs.sql that the
+-- segment stage creates while it evaluates the rules.
 with inputs as (
-    select * from _rule_inputs
+    select * from rule_inputs
 ),
 
 final as (

@@ -9,8 +9,7 @@ from tasks.shared.warehouse import Warehouse
 def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
     """segments.rule_memberships: one row per customer and rule segment it matches (exclusive groups applied)."""
     ensure_predictions(wh)
-    # built once: every rule reads it (a view would join the features and schemes again per rule)
-    wh.build("_rule_inputs", "segments/rule_inputs", temp=True)
+    wh.build_view("rule_inputs", "segments/rule_inputs")
     wh.run("ops/rule_matches")
     for rule in config.rules:
         compiled = compile_rule(rule.when)
@@ -24,5 +23,5 @@ def build_rule_memberships(wh: Warehouse, config: SegmentConfig) -> int:
         wh.insert("_rule_matches", "segments/rule_matches", params, fragments={"condition": compiled.sql})
     memberships = wh.build("segments.rule_memberships", "segments/rule_memberships")
     wh.execute("drop table _rule_matches")
-    wh.execute("drop table _rule_inputs")
+    wh.execute("drop view rule_inputs")
     return memberships
