@@ -1,6 +1,6 @@
 -- The observation groups of the staged facts of some files: those core.fact_observations folds in this run.
 -- Grain: one row per (record_source, record_id, email_norm, phone_norm, device_id). Parameters: none.
--- Input: _fact_observation_file_changes (core/fact_observation_file_changes.sql): the new files are folded;
+-- Input: _fact_observation_file_changes (ops/file_changes.sql): the new files are folded;
 -- the core fact views (core/facts.sql: the record and normalized keys of each staged row).
 with files as (
     select source, file

@@ -1,6 +1,6 @@
 -- The local days of the events staged in new files: the days of features.daily_activity to recompute.
 -- Grain: one row per activity_date. Key: activity_date. Parameters: none; reads _activity_file_changes
--- (features/activity_file_changes.sql). A late row (a day already rolled up) puts its day here too.
+-- (ops/file_changes.sql). A late row (a day already rolled up) puts its day here too.
 with events as (
     select * from staging.events
 ),

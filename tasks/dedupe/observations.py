@@ -27,6 +27,8 @@ from tasks.shared.warehouse import Warehouse
 OBSERVATIONS_VERSION = 1
 # The tables kept from run to run (an erasure deletes the person's rows of core.fact_observations).
 STATE_TABLES = ("core.fact_observations", "core.fact_observation_files", "core.fact_observation_state")
+# The watermark and the files as staged now, compared by sql/ops/file_changes.sql.
+FILES = {"held": "core.fact_observation_files", "current": "_fact_observation_files_now"}
 TEMP_TABLES = (
     "_fact_observation_files_now",
     "_fact_observation_file_changes",
@@ -73,7 +75,7 @@ def rebuild_reason(wh: Warehouse, settings: str, rebuild: bool) -> str:
         return "what maps a fact to its record changed (the core fact views or the lookups' config)"
     if state[0]["rows"] != wh.count("core.fact_observations"):
         return "core.fact_observations lost rows since the last run (an erasure)"
-    wh.build("_fact_observation_file_changes", "core/fact_observation_file_changes", temp=True)
+    wh.build("_fact_observation_file_changes", "ops/file_changes", temp=True, identifiers=FILES)
     changed = wh.scalar("select count(*) from _fact_observation_file_changes where change = 'changed'")
     if changed:
         return f"{changed} folded files were re-read, re-staged, or had rows replaced or erased"
@@ -95,7 +97,7 @@ def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bo
                 wh.execute(f"drop table if exists {table}")
             wh.ensure("core/fact_observations")
             wh.ensure("core/fact_observation_files")
-            wh.build("_fact_observation_file_changes", "core/fact_observation_file_changes", temp=True)
+            wh.build("_fact_observation_file_changes", "ops/file_changes", temp=True, identifiers=FILES)
         if wh.scalar("select count(*) from _fact_observation_file_changes where change = 'new'"):
             fold(wh)
         wh.build("core.fact_observation_files", "core/fact_observation_watermark")

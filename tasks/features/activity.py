@@ -26,6 +26,8 @@ from tasks.shared.warehouse import Warehouse
 # Bump when the roll-up's definition changes (sql/features/daily_activity.sql): older state is rebuilt.
 ACTIVITY_VERSION = 1
 
+# The watermark and the files as staged now, compared by sql/ops/file_changes.sql.
+FILES = {"held": "features.activity_files", "current": "_activity_files_now"}
 TEMP_TABLES = ("_activity_files_now", "_activity_file_changes", "_activity_touched", "_activity_rows")
 
 
@@ -78,7 +80,7 @@ def rebuild_reason(wh: Warehouse, settings: str, rebuild: bool) -> str:
         return f"the time zone changed from {state[0]['timezone']} to {wh.timezone}"
     if state[0]["settings"] != settings:
         return "what maps an event to its record changed (the core.events view or the lookups' config)"
-    wh.build("_activity_file_changes", "features/activity_file_changes", temp=True)
+    wh.build("_activity_file_changes", "ops/file_changes", temp=True, identifiers=FILES)
     changed = wh.scalar("select count(*) from _activity_file_changes where change = 'changed'")
     if changed:
         return f"{changed} rolled-up files were re-read, re-staged, or had rows replaced or erased"
