@@ -221,38 +221,26 @@ def match_records(
             comparisons,
             link_type=settings.link_type,
         )
-        blocking = list(model.blocking)
-        if pairs.is_empty():
-            return MatchOutcome(
-                empty,
-                0,
-                skipped,
-                model.parameters,
-                blocking,
-                unreadable,
-                unused,
-                model.prior,
-                model,
+        links = empty
+        if not pairs.is_empty():
+            coded = code_records(prepared, comparisons, model.token_records)
+            levels = comparison_levels(prepared, pairs, coded, comparisons)
+            links = score_pairs(
                 prepared,
+                pairs,
+                levels,
+                model.parameters,
+                model.frequencies,
+                model.prior,
+                threshold,
+                evidence=True,
             )
-        coded = code_records(prepared, comparisons, model.token_records)
-        levels = comparison_levels(prepared, pairs, coded, comparisons)
-        links = score_pairs(
-            prepared,
-            pairs,
-            levels,
-            model.parameters,
-            model.frequencies,
-            model.prior,
-            threshold,
-            evidence=True,
-        )
         return MatchOutcome(
             links,
             pairs.height,
             skipped,
             model.parameters,
-            blocking,
+            list(model.blocking),
             unreadable,
             unused,
             model.prior,
