@@ -72,6 +72,17 @@ def contact_version(config: PipelineConfig) -> str:
     return f"{LOOKUP_VERSION}:{hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]}"
 
 
+def record_mapping(config: PipelineConfig) -> list[object]:
+    """What maps a staged fact to its customer record and keys besides the core fact views: the contact
+    lookups' version (their normalizers and settings), and which customers source each source's
+    customer_ref points into. What is kept from the facts (the observations, the activity roll-up) is
+    rebuilt when it changes."""
+    return [
+        contact_version(config),
+        sorted((source.name, source.kind, source.customer_source or "") for source in config.sources),
+    ]
+
+
 def build_lookups(wh: Warehouse, config: PipelineConfig) -> dict[str, int]:
     """Bring core.{email,phone,device}_lookup up to date with every source's staged values (raw -> norm,
     null: unusable); return the values normalized per table."""

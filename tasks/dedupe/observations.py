@@ -18,7 +18,7 @@ is rebuilt from every staged fact instead, as on `rebuild`.
 import hashlib
 import json
 
-from tasks.dedupe.lookups import contact_version
+from tasks.dedupe.lookups import record_mapping
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import FACT_KINDS
 from tasks.shared.warehouse import Warehouse
@@ -37,24 +37,15 @@ TEMP_TABLES = (
 )
 
 
-def record_settings(config: PipelineConfig) -> list[object]:
-    """What maps a staged fact to its record and keys besides the views: the contact lookups' version (their
-    normalizers and settings), and which customers source each source's customer_ref points into."""
-    return [
-        contact_version(config),
-        sorted((source.name, source.kind, source.customer_source or "") for source in config.sources),
-    ]
-
-
 def settings_fingerprint(wh: Warehouse, config: PipelineConfig) -> str:
-    """A fingerprint of record_settings, the core fact views' text and OBSERVATIONS_VERSION."""
+    """A fingerprint of record_mapping (tasks.dedupe.lookups), the core fact views' text and OBSERVATIONS_VERSION."""
     views = wh.rows(
         "select view_name, sql from duckdb_views() where schema_name = 'core' and view_name in "
         "(select unnest(?)) order by view_name",
         [list(FACT_KINDS)],
     )
     payload = json.dumps(
-        [OBSERVATIONS_VERSION, record_settings(config), views], ensure_ascii=False, default=str
+        [OBSERVATIONS_VERSION, record_mapping(config), views], ensure_ascii=False, default=str
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

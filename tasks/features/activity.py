@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tasks.dedupe.lookups import LOOKUP_VERSION
+from tasks.dedupe.lookups import record_mapping
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -43,19 +43,10 @@ class ActivityRefresh:
 
 
 def record_settings(config: PipelineConfig) -> str:
-    """A fingerprint of the config that maps a staged event to its record (contact lookups, source links).
-
-    With the normalizers' version (tasks.dedupe.lookups.LOOKUP_VERSION): a lookup whose output changed.
-    """
-    dedupe = config.dedupe
-    payload = [
-        LOOKUP_VERSION,
-        dedupe.default_region,
-        sorted(dedupe.placeholders),
-        sorted(dedupe.email_provider_rules),
-        sorted((source.name, source.kind, source.customer_source or "") for source in config.sources),
-    ]
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:16]
+    """A fingerprint of what maps a staged event to its record (tasks.dedupe.lookups.record_mapping: the
+    contact lookups' version and settings, the source links)."""
+    payload = json.dumps(record_mapping(config), ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def settings_fingerprint(wh: Warehouse, record_config: str) -> str:
