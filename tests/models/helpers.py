@@ -218,3 +218,9 @@ def build_segments(wh: Warehouse, as_of: date) -> None:
 
 
 KEYED_COLUMNS = "email_norm varchar, phone_norm varchar, device_id varchar"
+
+
+def roll_up(wh: Warehouse) -> None:
+    """features.daily_activity of core.events, as the features stage builds it (what predict and act read
+    of the events)."""
+    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})

@@ -8,8 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from tasks.shared.warehouse import Warehouse
-from tests.models.helpers import SHANGHAI, create, local
-from tests.unit.act.act_world import roll_up
+from tests.models.helpers import SHANGHAI, create, local, roll_up
 
 AS_OF = date(2026, 3, 31)
 CUTOFF = datetime(2026, 4, 1, tzinfo=SHANGHAI)

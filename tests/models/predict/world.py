@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from tasks.predict import build_activity_periods as build_periods
 from tasks.shared.warehouse import Warehouse
-from tests.models.helpers import create, local
+from tests.models.helpers import create, local, roll_up
 
 AS_OF = date(2026, 3, 31)
 HORIZON = 30
@@ -102,11 +102,6 @@ def build_inputs(wh: Warehouse) -> None:
             ("C4", ago(10), None, True),  # the first purchase day, without a rate
         ],
     )
-
-
-def roll_up(wh: Warehouse) -> None:
-    """features.daily_activity of core.events, as the features stage builds it (what predict reads)."""
-    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
 
 
 def build_activity_periods(

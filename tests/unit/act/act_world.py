@@ -14,7 +14,7 @@ import polars as pl
 
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
-from tests.models.helpers import create, local
+from tests.models.helpers import create, local, roll_up
 
 CUSTOMERS = 400
 ITEMS = ("mahjong", "doudizhu", "poker", "slots", "racing", "puzzle")
@@ -29,11 +29,6 @@ SEGMENTS = (
     "rule_segments varchar, cluster_id integer, risk_tier varchar"
 )
 START = date(2026, 1, 1)
-
-
-def roll_up(wh: Warehouse) -> None:
-    """features.daily_activity of core.events, as the features stage builds it (what act reads of the events)."""
-    wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
 
 
 def fill(wh: Warehouse, table: str, columns: str, rows: list[tuple]) -> None:

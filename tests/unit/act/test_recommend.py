@@ -11,8 +11,7 @@ from tasks.act.recommend import build_recommendations, evaluate_recommendations,
 from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
-from tests.models.helpers import create, local
-from tests.unit.act.act_world import roll_up
+from tests.models.helpers import create, local, roll_up
 
 AS_OF = date(2026, 3, 31)
 SINCE = AS_OF - timedelta(days=30)
