@@ -83,25 +83,57 @@ def compared_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def published_digest(warehouse: Path, as_of: date) -> dict:
-    """Rows of one published day and MD5s of them sorted by customer: of whole rows and of each column."""
+    """Rows of one published day and MD5s of them sorted by customer: of whole rows and of each column.
+
+    A customer is named by its records (core.identity_map: every source/source_id resolved to it), not
+    by its customer_id: a backfill assigns stable ids over days of history and a single refresh over
+    one, so the same person may carry another id while every value is the same. The ids are compared
+    apart (``ids``); a customer whose records differ (another clustering) differs in ``records``.
+    """
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = compared_columns(con)
+        columns = [c for c in compared_columns(con) if c != "customer_id"]
         quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
-        day = f"(select {', '.join(quoted)} from {TABLE} where as_of = $as_of) as t"
-        hashes = [f"md5(string_agg(coalesce({q}::varchar, '∅'), '|' order by customer_id))" for q in quoted]
-        whole = "md5(string_agg(t::varchar, chr(10) order by t::varchar))"
+        mapped = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'core' and table_name = 'identity_map'"
+        ).fetchall()[0][0]
+        members = (
+            "(select customer_id, string_agg(source || '/' || source_id, ',' order by source, source_id) as records "
+            "from core.identity_map group by customer_id)"
+            if mapped
+            else "(select distinct customer_id, customer_id as records from published.customer_segments)"
+        )
+        day = (
+            f"(select m.records, s.customer_id, {', '.join('s.' + q for q in quoted)} from {TABLE} as s "
+            f"left join {members} as m using (customer_id) where s.as_of = $as_of) as t"
+        )
+        by_customer = "order by records, customer_id"
+        hashes = [
+            f"md5(string_agg(coalesce({q}::varchar, '∅'), '|' {by_customer}))"
+            for q in ['"records"', '"customer_id"', *quoted]
+        ]
+        whole = f"md5(string_agg(coalesce(records, '∅') || ({', '.join(quoted)})::varchar, chr(10) {by_customer}))"
         row = con.execute(
             f"select count(*), {whole}, {', '.join(hashes)} from {day}", {"as_of": as_of}
         ).fetchall()[0]
-    return {"rows": row[0], "hash": row[1], "columns": dict(zip(columns, row[2:], strict=True))}
+    return {
+        "rows": row[0],
+        "hash": row[1],
+        "ids": row[3],
+        "columns": dict(zip(["records", *columns], (row[2], *row[4:]), strict=True)),
+    }
 
 
 def compare_digests(backfilled: dict, full: dict) -> dict:
-    """Whether a backfill's last day equals the full refresh of that day; when not, the columns that differ."""
+    """Whether a backfill's last day equals the full refresh of that day; when not, the columns that differ.
+
+    Equal means the same customers (by their records) with the same values; the customer ids are
+    reported apart (``same_ids``), since a backfill may name a merged customer by another stable id.
+    """
     columns = sorted(set(backfilled["columns"]) | set(full["columns"]))
     differing = [c for c in columns if backfilled["columns"].get(c) != full["columns"].get(c)]
     return {
         "equal": backfilled["rows"] == full["rows"] and backfilled["hash"] == full["hash"],
         "rows": {"backfill": backfilled["rows"], "full": full["rows"]},
         "differing_columns": differing,
+        "same_ids": backfilled["ids"] == full["ids"],
     }

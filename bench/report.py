@@ -155,9 +155,15 @@ def _backfill(results: dict[int, dict]) -> list[str]:
             notes += [
                 f"**!!! At {size:,} customers the backfill published other published.customer_segments rows for "
                 f"{b['end']} than the full refresh of that day** ({same['rows']['backfill']:,} rows vs "
-                f"{same['rows']['full']:,}; columns that differ, rows sorted by customer_id: "
+                f"{same['rows']['full']:,}; columns that differ, customers named by their records: "
                 f"{', '.join(same['differing_columns']) or 'none (the row count)'}). A backfill must reproduce "
                 "what daily runs publish: a defect to find, not noise.",
+                "",
+            ]
+        if not same.get("same_ids", True):
+            notes += [
+                f"At {size:,} the backfill named some customers by other stable ids than the full refresh (ids are "
+                "assigned over the days of history a run has seen; the rows are compared per customer by its records).",
                 "",
             ]
     return lines + notes

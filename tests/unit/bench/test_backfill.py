@@ -16,9 +16,16 @@ ROWS = [  # as_of, customer_id, cluster_id, churn_risk, segment
 ]
 
 
-def warehouse(path: Path, rows: list[tuple], run_id: str) -> Path:
-    """A warehouse file holding published.customer_segments with these rows, inserted in the given order."""
+def warehouse(path: Path, rows: list[tuple], run_id: str, identities: list[tuple] | None = None) -> Path:
+    """A warehouse file holding published.customer_segments with these rows, inserted in the given order
+    (and core.identity_map with these (source, source_id, customer_id) rows, when given)."""
     with duckdb.connect(str(path)) as con:
+        if identities is not None:
+            con.execute("create schema core")
+            con.execute(
+                "create table core.identity_map (source varchar, source_id varchar, customer_id varchar)"
+            )
+            con.executemany("insert into core.identity_map values (?, ?, ?)", identities)
         con.execute("create schema published")
         con.execute(
             "create table published.customer_segments (as_of date, customer_id varchar, cluster_id integer, "
@@ -35,11 +42,12 @@ def test_same_rows_in_another_order_and_run_are_equal(tmp_path: Path) -> None:
     full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a"), DAY)
     backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", ROWS[::-1], "run-b"), DAY)
     assert full["rows"] == 3
-    assert set(full["columns"]) == {"as_of", "customer_id", "cluster_id", "churn_risk", "rfm_segment"}
+    assert set(full["columns"]) == {"records", "as_of", "cluster_id", "churn_risk", "rfm_segment"}
     assert compare_digests(backfilled, full) == {
         "equal": True,
         "rows": {"backfill": 3, "full": 3},
         "differing_columns": [],
+        "same_ids": True,
     }
 
 
@@ -51,6 +59,7 @@ def test_a_changed_value_names_its_column(tmp_path: Path) -> None:
         "equal": False,
         "rows": {"backfill": 3, "full": 3},
         "differing_columns": ["churn_risk"],
+        "same_ids": True,
     }
 
 
@@ -60,3 +69,37 @@ def test_a_missing_customer_is_a_difference(tmp_path: Path) -> None:
     compared = compare_digests(backfilled, full)
     assert not compared["equal"]
     assert compared["rows"] == {"backfill": 2, "full": 3}
+
+
+IDENTITIES = [("crm", "m1", "C1"), ("game", "g1", "C1"), ("crm", "m2", "C2"), ("crm", "m3", "C3")]
+
+
+def renamed(rows: list[tuple], names: dict[str, str]) -> list[tuple]:
+    return [(row[0], names.get(row[1], row[1]), *row[2:]) for row in rows]
+
+
+def test_customers_compare_by_their_records_not_their_ids(tmp_path: Path) -> None:
+    names = {"C1": "C9", "C3": "C1"}  # the backfill named two customers otherwise
+    ids = [(source, record, names.get(c, c)) for source, record, c in IDENTITIES]
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a", IDENTITIES), DAY)
+    backfilled = published_digest(
+        warehouse(tmp_path / "backfill.duckdb", renamed(ROWS, names), "run-b", ids), DAY
+    )
+    assert compare_digests(backfilled, full) == {
+        "equal": True,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": [],
+        "same_ids": False,
+    }
+
+
+def test_another_clustering_differs_in_records(tmp_path: Path) -> None:
+    split = [("crm", "m1", "C1"), ("game", "g1", "C4"), *IDENTITIES[2:]]  # g1 not merged into C1
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a", IDENTITIES), DAY)
+    backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", ROWS, "run-a", split), DAY)
+    assert compare_digests(backfilled, full) == {
+        "equal": False,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": ["records"],
+        "same_ids": True,
+    }

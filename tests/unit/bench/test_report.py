@@ -114,8 +114,8 @@ def test_backfill_that_differs_is_said_loudly() -> None:
     assert lines[2].endswith("| 3.3× | **DIFFERENT** (111,360 rows vs 111,360) |")
     assert lines[-2] == (
         "**!!! At 100,000 customers the backfill published other published.customer_segments rows for "
-        "2026-11-21 than the full refresh of that day** (111,360 rows vs 111,360; columns that differ, rows "
-        "sorted by customer_id: cluster_id). A backfill must reproduce what daily runs publish: a defect to "
+        "2026-11-21 than the full refresh of that day** (111,360 rows vs 111,360; columns that differ, customers "
+        "named by their records: cluster_id). A backfill must reproduce what daily runs publish: a defect to "
         "find, not noise."
     )
     assert _targets(data) == [
