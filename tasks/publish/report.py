@@ -14,6 +14,7 @@ from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, eng
 from tasks.publish.report_act import act_sections
 from tasks.publish.report_charts import (
     NO_PURCHASE_COLOUR,
+    Figure,
     Section,
     change_bars,
     grouped_bars,
@@ -26,8 +27,6 @@ from tasks.publish.risk_charts import risk_data, risk_figures
 from tasks.segment.rfm import NO_PURCHASE
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from tasks.shared.warehouse import Warehouse
 
 # Colours that carry meaning: risk red to green; other schemes take a qualitative palette.
@@ -329,7 +328,7 @@ def report_sections(data: dict[str, Any]) -> list[Section]:
     return sections + act_sections(data) + [quality_section(data)]
 
 
-def report_figures(data: dict[str, Any]) -> list[tuple[str, "go.Figure"]]:
+def report_figures(data: dict[str, Any]) -> list[tuple[str, Figure]]:
     """Every chart of the report, titled with its section, in reading order."""
     return [
         (f"{s.heading} · {title}", figure) for s in report_sections(data) for title, figure, _ in s.charts
@@ -373,6 +372,7 @@ def render_html(data: dict[str, Any]) -> str:
                 full_html=False,
                 div_id=f"chart-{index}",
                 config={"displayModeBar": False, "responsive": True},
+                validate=False,  # plain figure specs (report_charts.py), written as they are
             )
             index += 1
             charts.append(

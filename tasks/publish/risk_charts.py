@@ -8,12 +8,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tasks.publish.labels import Language, both, label
-from tasks.publish.report_charts import layout
+from tasks.publish.report_charts import Figure, empty, layout, title
 from tasks.shared.config import PredictConfig
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from tasks.shared.warehouse import Warehouse
 
 TIERS = (("high", "高", "#E45756"), ("medium", "中", "#F58518"), ("low", "低", "#54A24B"))
@@ -63,80 +61,65 @@ def risk_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[str
     }
 
 
-def _value_figure(
-    labels: list[str], values: list[float], customers: list[int], language: Language
-) -> "go.Figure":
+def _value_figure(labels: list[str], values: list[float], customers: list[int], language: Language) -> Figure:
     """Predicted value as bars (left axis, each with its value) and customers as markers (right axis)."""
-    import plotly.graph_objects as go
-
     value_name = both("预测价值", "predicted value", language)
     customers_name = both("有预测的客户", "customers with a forecast", language)
-    figure = go.Figure()
-    figure.add_trace(
-        go.Bar(
-            x=labels,
-            y=values,
-            name=value_name,
-            marker_color="#4C78A8",
-            text=[f"{v:,.0f}" for v in values],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{x}: %{y:,.2f}<extra></extra>",
-        )
-    )
-    figure.add_trace(
-        go.Scatter(
-            x=labels,
-            y=customers,
-            name=customers_name,
-            mode="markers",
-            marker={"color": "#F58518", "size": 10, "symbol": "diamond"},
-            yaxis="y2",
-            hovertemplate="%{x}: %{y:,}<extra></extra>",
-        )
-    )
-    layout(
-        figure,
-        420,
-        yaxis={
-            "title": both("预测价值", "predicted value", language),
-            "rangemode": "tozero",
+    data = [
+        {
+            "type": "bar",
+            "x": labels,
+            "y": values,
+            "name": value_name,
+            "marker": {"color": "#4C78A8"},
+            "text": [f"{v:,.0f}" for v in values],
+            "textposition": "outside",
+            "cliponaxis": False,
+            "hovertemplate": "%{x}: %{y:,.2f}<extra></extra>",
         },
-        yaxis2={
-            "title": both("客户数", "customers", language),
-            "overlaying": "y",
-            "side": "right",
-            "rangemode": "tozero",
-            "tickmode": "auto",  # round counts, not ticks synced to the value axis
-            "showgrid": False,
+        {
+            "type": "scatter",
+            "x": labels,
+            "y": customers,
+            "name": customers_name,
+            "mode": "markers",
+            "marker": {"color": "#F58518", "size": 10, "symbol": "diamond"},
+            "yaxis": "y2",
+            "hovertemplate": "%{x}: %{y:,}<extra></extra>",
         },
-        legend={"orientation": "h", "y": 1.12},
-    )
-    figure.update_xaxes(automargin=True)
+    ]
+    figure = {
+        "data": data,
+        "layout": layout(
+            420,
+            yaxis={"title": title(both("预测价值", "predicted value", language)), "rangemode": "tozero"},
+            yaxis2={
+                "title": title(both("客户数", "customers", language)),
+                "overlaying": "y",
+                "side": "right",
+                "rangemode": "tozero",
+                "tickmode": "auto",  # round counts, not ticks synced to the value axis
+                "showgrid": False,
+            },
+            legend={"orientation": "h", "y": 1.12},
+            xaxis={"automargin": True},
+        ),
+    }
     if not labels:
-        figure.add_annotation(
-            text=both("今日无预测价值", "no predicted value on this day", language),
-            showarrow=False,
-            xref="paper",
-            yref="paper",
-            x=0.5,
-            y=0.5,
-        )
-        figure.update_layout(xaxis_visible=False, yaxis_visible=False, yaxis2_visible=False, showlegend=False)
+        message = both("今日无预测价值", "no predicted value on this day", language)
+        return empty(figure, message, axes=("xaxis", "yaxis", "yaxis2"))
     return figure
 
 
-def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[str, "go.Figure"]]:
+def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[str, Figure]]:
     """The predicted value and calibration charts, titled (calibration only when the backtests have it).
 
     The customers per risk tier are drawn with the other schemes (tasks/publish/report.py).
     """
-    import plotly.graph_objects as go
-
     horizon = data.get("horizon_days", PredictConfig().horizon_days)
     rows = [dict(zip(RISK_VALUE_COLUMNS, row, strict=True)) for row in data.get("risk_value", [])]
     tiers = {row["segment"]: row for row in rows if row["scheme"] == "risk"}
-    title = both(
+    value_title = both(
         f"未来{horizon}天预测价值（本位币）与客户数",
         f"predicted value over the next {horizon} days (base currency) and customers",
         language,
@@ -147,7 +130,7 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
     ]
     figures = [
         (
-            f"{title} · {both('按 RFM 分群', 'by RFM segment', language)}",
+            f"{value_title} · {both('按 RFM 分群', 'by RFM segment', language)}",
             _value_figure(
                 [label(row["segment_zh"], row["segment"], language) for row in segments],
                 [float(row["predicted_value"] or 0) for row in segments],
@@ -156,7 +139,7 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
             ),
         ),
         (
-            f"{title} · {both('按流失风险等级', 'by risk tier', language)}",
+            f"{value_title} · {both('按流失风险等级', 'by risk tier', language)}",
             _value_figure(
                 [label(row["segment_zh"] or zh, TIER_EN[name], language) for name, zh, row in valued_tiers],
                 [float(row["predicted_value"] or 0) for *_, row in valued_tiers],
@@ -168,47 +151,51 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
 
     calibration = data.get("calibration", [])
     if calibration:
-        chart = go.Figure()
+        lines = []
         for model in sorted({m for m, *_ in calibration}):
             # rows of sql/published/churn_calibration.sql: model, decile, customers, mean predicted, observed
             deciles = [row[1:] for row in calibration if row[0] == model]
-            chart.add_trace(
-                go.Scatter(
-                    x=[float(predicted) for _, _, predicted, _ in deciles],
-                    y=[float(observed) for *_, observed in deciles],
-                    mode="lines+markers",
-                    name=f"{model} ({both('采用', 'used', language)})"
+            lines.append(
+                {
+                    "type": "scatter",
+                    "x": [float(predicted) for _, _, predicted, _ in deciles],
+                    "y": [float(observed) for *_, observed in deciles],
+                    "mode": "lines+markers",
+                    "name": f"{model} ({both('采用', 'used', language)})"
                     if model == data.get("churn_model")
                     else model,
-                    customdata=[[decile, customers] for decile, customers, _, _ in deciles],
-                    hovertemplate="decile %{customdata[0]} (%{customdata[1]:,}): "
+                    "customdata": [[decile, customers] for decile, customers, _, _ in deciles],
+                    "hovertemplate": "decile %{customdata[0]} (%{customdata[1]:,}): "
                     "predicted %{x:.1%}, observed %{y:.1%}",
-                )
+                }
             )
-        chart.add_trace(
-            go.Scatter(
-                x=[0, 1],
-                y=[0, 1],
-                mode="lines",
-                name=both("完全校准", "perfectly calibrated", language),
-                line={"color": "#999999", "dash": "dash"},
-                hoverinfo="skip",
-            )
+        lines.append(
+            {
+                "type": "scatter",
+                "x": [0, 1],
+                "y": [0, 1],
+                "mode": "lines",
+                "name": both("完全校准", "perfectly calibrated", language),
+                "line": {"color": "#999999", "dash": "dash"},
+                "hoverinfo": "skip",
+            }
         )
-        layout(
-            chart,
-            420,
-            xaxis={
-                "title": both("预测流失风险", "predicted churn risk", language),
-                "range": [0, 1],
-                "tickformat": ".0%",
-            },
-            yaxis={
-                "title": both("实际流失率", "observed churn", language),
-                "range": [0, 1],
-                "tickformat": ".0%",
-            },
-        )
+        chart = {
+            "data": lines,
+            "layout": layout(
+                420,
+                xaxis={
+                    "title": title(both("预测流失风险", "predicted churn risk", language)),
+                    "range": [0, 1],
+                    "tickformat": ".0%",
+                },
+                yaxis={
+                    "title": title(both("实际流失率", "observed churn", language)),
+                    "range": [0, 1],
+                    "tickformat": ".0%",
+                },
+            ),
+        }
         figures.append(
             (
                 both(

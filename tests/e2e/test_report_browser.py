@@ -19,6 +19,7 @@ import pytest
 from tasks.act import ensure_act_tables
 from tasks.publish.labels import FONT_STACK
 from tasks.publish.report import render_html, report_data, report_figures
+from tasks.publish.report_charts import Figure
 from tasks.publish.tables import publish_changes, replace_day
 from tasks.segment import segment_all
 from tasks.shared.config import SegmentConfig
@@ -78,12 +79,12 @@ def chromium(*args: str, tmp: Path, size: str = "1400,6000", env: dict[str, str]
     ).stdout
 
 
-def expected_points(figure: Any) -> int:
+def expected_points(figure: Figure) -> int:
     """The points plotly draws for a figure: one per bar, one per marker (lines and heatmaps have none)."""
     points = 0
-    for trace in figure.data:
-        if trace.type == "bar" or (trace.type == "scatter" and "markers" in (trace.mode or "")):
-            points += len(trace.x)
+    for trace in figure["data"]:
+        if trace["type"] == "bar" or (trace["type"] == "scatter" and "markers" in trace.get("mode", "")):
+            points += len(trace["x"])
     return points
 
 

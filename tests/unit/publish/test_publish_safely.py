@@ -249,10 +249,10 @@ def test_the_report_is_self_contained_and_its_charts_draw_in_chromium(tmp_path: 
     # drawn points: one per bar and one per marker of every trace (lines and heatmaps have none)
     points = re.findall(r'class="point[" ]', dom)  # a point with customdata is "point plotly-customdata"
     assert len(points) == sum(
-        len(t.x)
+        len(t["x"])
         for _, figure in figures
-        for t in figure.data
-        if t.type == "bar" or (t.type == "scatter" and "markers" in (t.mode or ""))
+        for t in figure["data"]
+        if t["type"] == "bar" or (t["type"] == "scatter" and "markers" in t.get("mode", ""))
     )
 
     screenshot = tmp_path / "report.png"

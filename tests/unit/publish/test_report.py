@@ -314,63 +314,63 @@ def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwi
 def test_every_scheme_is_charted_with_labelled_bars_in_reading_order() -> None:
     figures = dict(report_figures(DATA))
     assert list(figures) == CHARTS
-    rfm, apart = figures[CHARTS[0]].data  # the customers without a purchase: a bar on an axis of its own
-    assert list(rfm.y) == ["冠军客户 (Champions)", "已流失客户 (Lost)"]
-    assert list(rfm.x) == [2, 2]
-    assert list(rfm.text) == ["2 (40.0%)", "2 (40.0%)"]
-    assert list(rfm.marker.color) == ["#4C78A8", "#F58518"]
-    assert (list(apart.y), list(apart.text), list(apart.marker.color)) == (
+    rfm, apart = figures[CHARTS[0]]["data"]  # the customers without a purchase: a bar on an axis of its own
+    assert rfm["y"] == ["冠军客户 (Champions)", "已流失客户 (Lost)"]
+    assert rfm["x"] == [2, 2]
+    assert rfm["text"] == ["2 (40.0%)", "2 (40.0%)"]
+    assert rfm["marker"]["color"] == ["#4C78A8", "#F58518"]
+    assert (apart["y"], apart["text"], apart["marker"]["color"]) == (
         ["未购买客户 (No Purchase)"],
         ["1 (20.0%)"],
         [NO_PURCHASE_COLOUR],
     )
-    assert (rfm.xaxis, apart.xaxis) == ("x", "x2")
-    tiers, no_tier = figures[CHARTS[3]].data
-    assert list(tiers.y) + list(no_tier.y) == [
+    assert (rfm["xaxis"], apart["xaxis"]) == ("x", "x2")
+    tiers, no_tier = figures[CHARTS[3]]["data"]
+    assert tiers["y"] + no_tier["y"] == [
         "高价值 (High value)",
         "低价值 (Low value)",
         "未消费 (No purchase)",
     ]
-    rules = figures[CHARTS[6]].data[0]
-    assert list(rules.y) == ["高频玩家 (high frequency players)", "高意向未付费 (high intent not paying)"]
-    assert list(rules.text) == ["3 (60.0%)", "2 (40.0%)"]
-    clusters = figures[CHARTS[9]].data[0]
-    assert list(clusters.y) == [
+    rules = figures[CHARTS[6]]["data"][0]
+    assert rules["y"] == ["高频玩家 (high frequency players)", "高意向未付费 (high intent not paying)"]
+    assert rules["text"] == ["3 (60.0%)", "2 (40.0%)"]
+    clusters = figures[CHARTS[9]]["data"][0]
+    assert clusters["y"] == [
         "高消费近期活跃客户 (high-spending recently active customers)",
         "未付费客户 (non-paying customers)",
     ]
-    risk = figures[CHARTS[12]].data[0]
-    assert (list(risk.y), list(risk.text)) == (
+    risk = figures[CHARTS[12]]["data"][0]
+    assert (risk["y"], risk["text"]) == (
         ["高 (High risk)", "低 (Low risk)"],
         ["3 (60.0%)", "1 (20.0%)"],
     )
-    assert figures[CHARTS[12]].layout.font.family == FONT_STACK
+    assert figures[CHARTS[12]]["layout"]["font"]["family"] == FONT_STACK
 
 
 def test_changes_are_entered_right_and_exited_left_per_segment() -> None:
     figures = dict(report_figures(DATA))
-    entered, exited = figures[CHARTS[1]].data
-    assert list(entered.y) == ["冠军客户 (Champions)", "已流失客户 (Lost)", "未购买客户 (No Purchase)"]
-    assert (list(entered.x), list(exited.x)) == ([1, 2, 0], [0, 0, -3])
-    assert (list(entered.text), list(exited.text)) == (["+1", "+2", ""], ["", "", "-3"])
+    entered, exited = figures[CHARTS[1]]["data"]
+    assert entered["y"] == ["冠军客户 (Champions)", "已流失客户 (Lost)", "未购买客户 (No Purchase)"]
+    assert (entered["x"], exited["x"]) == ([1, 2, 0], [0, 0, -3])
+    assert (entered["text"], exited["text"]) == (["+1", "+2", ""], ["", "", "-3"])
     first = {**DATA, "segment_changes": [row[:4] + (None,) for row in DATA["segment_changes"]]}
     assert [t for t, _ in report_figures(first)][1] == (
         "RFM 分群 RFM segments · 进入与离开（首个发布日：全部为进入） entered and exited (first published day: "
         "everyone entered)"
     )
-    clusters = figures[CHARTS[10]].data[0]
-    assert (list(clusters.y), list(clusters.x)) == (["未付费客户 (non-paying customers)"], [2])
+    clusters = figures[CHARTS[10]]["data"][0]
+    assert (clusters["y"], clusters["x"]) == (["未付费客户 (non-paying customers)"], [2])
 
 
 def test_trends_keep_the_non_purchasers_apart() -> None:
     figures = dict(report_figures(DATA))
-    rfm = figures[CHARTS[2]].data
-    assert [(t.name, list(t.x), list(t.y)) for t in rfm] == [
+    rfm = figures[CHARTS[2]]["data"]
+    assert [(t["name"], t["x"], t["y"]) for t in rfm] == [
         ("冠军客户 (Champions)", ["2026-11-29", "2026-11-30"], [1, 2]),
         ("已流失客户 (Lost)", ["2026-11-29", "2026-11-30"], [0, 2]),
     ]
-    (apart,) = figures[CHARTS[14]].data
-    assert (apart.name, list(apart.y)) == ("未购买客户 (No Purchase)", [4, 1])
+    (apart,) = figures[CHARTS[14]]["data"]
+    assert (apart["name"], apart["y"]) == ("未购买客户 (No Purchase)", [4, 1])
 
 
 def test_a_panel_never_repeats_a_colour() -> None:
@@ -381,14 +381,14 @@ def test_a_panel_never_repeats_a_colour() -> None:
         "segments": [seg(DAY2, "rules", f"rule_{i:02d}", f"规则{i}", None, 30 - i) for i in range(12)],
     }
     (trend,) = [f for title, f in report_figures(many) if title.startswith("规则分群") and TREND in title]
-    colours = [t.line.color for t in trend.data]
+    colours = [t["line"]["color"] for t in trend["data"]]
     assert len(colours) == 12 and len(set(colours)) == 12
 
 
 def test_english_reports_put_english_first() -> None:
     figures = dict(report_figures({**DATA, "language": "en"}))
     title = "RFM segments RFM 分群 · size today (customers, share of all) 今日规模（人数与占全部客户比例）"
-    assert list(figures[title].data[0].y)[0] == "Champions (冠军客户)"
+    assert figures[title]["data"][0]["y"][0] == "Champions (冠军客户)"
 
 
 def test_act_sections_chart_outcomes_as_intervals_and_say_nothing_yet_without_rows() -> None:
@@ -396,14 +396,14 @@ def test_act_sections_chart_outcomes_as_intervals_and_say_nothing_yet_without_ro
     outcomes = sections["活动效果 Campaign outcomes"]
     (title, conversion, _), (_, revenue, _) = outcomes.charts
     assert title == "转化率 (conversion) · 差异与 95% 区间 difference and 95% interval"
-    point = conversion.data[0]
-    assert (list(point.x), list(point.error_x.array), list(point.error_x.arrayminus)) == (
+    point = conversion["data"][0]
+    assert (point["x"], point["error_x"]["array"], point["error_x"]["arrayminus"]) == (
         [0.07],
         [pytest.approx(0.05)],
         [pytest.approx(0.05)],
     )
-    assert list(point.text) == ["+7.0 pp"]
-    assert list(revenue.data[0].marker.color) == ["#7F7F7F"]  # the interval includes 0
+    assert point["text"] == ["+7.0 pp"]
+    assert revenue["data"][0]["marker"]["color"] == ["#7F7F7F"]  # the interval includes 0
     assert outcomes.notes == [
         "挽回沉睡客户 (Win back sleepers) · 转化率 (conversion): 区间不含 0：处理组更高 the interval excludes 0: "
         "treated is higher",
@@ -411,12 +411,12 @@ def test_act_sections_chart_outcomes_as_intervals_and_say_nothing_yet_without_ro
         "includes 0: no difference shown",
     ]
     lookalike = sections["相似人群 Lookalike audiences"].charts[0][1]
-    assert [list(t.x) for t in lookalike.data] == [[0.4], [0.1], [0.25]]
+    assert [t["x"] for t in lookalike["data"]] == [[0.4], [0.1], [0.25]]
     audiences = sections["营销受众与对照组 Audiences and holdouts"].charts[0][1]
-    assert [list(t.x) for t in audiences.data] == [[900], [100]]
+    assert [t["x"] for t in audiences["data"]] == [[900], [100]]
     recommendations = sections["个性化推荐 Recommendations"].charts[0][1]
-    assert [t.name for t in recommendations.data] == ["precision", "recall", "NDCG", "coverage"]
-    assert list(recommendations.data[2].x) == [0.25, 0.12]
+    assert [t["name"] for t in recommendations["data"]] == ["precision", "recall", "NDCG", "coverage"]
+    assert recommendations["data"][2]["x"] == [0.25, 0.12]
     nothing = {s.heading: s for s in report_sections(DATA)}
     for heading in (
         "活动效果 Campaign outcomes",
@@ -454,8 +454,8 @@ def test_an_outcome_without_an_interval_is_a_point_without_bars_and_says_so() ->
     act = {**ACT, "outcomes": [single]}
     sections = {s.heading: s for s in report_sections({**DATA, "act": act})}
     outcomes = sections["活动效果 Campaign outcomes"]
-    point = outcomes.charts[0][1].data[0]
-    assert (list(point.x), list(point.error_x.array), list(point.error_x.arrayminus)) == (
+    point = outcomes.charts[0][1]["data"][0]
+    assert (point["x"], point["error_x"]["array"], point["error_x"]["arrayminus"]) == (
         [0.12],
         [0.0],
         [0.0],
