@@ -16,7 +16,7 @@ the probabilistic matcher links them. The stage in data-flow order:
 - golden: core.customers, the golden record (recomputed for the customers whose inputs changed).
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,13 +24,23 @@ import polars as pl
 from prefect import get_run_logger, task
 
 from tasks.dedupe.comparisons import build_comparisons
-from tasks.dedupe.golden import build_customers, keep_previous, previous_usable
+from tasks.dedupe.golden import build_customers, comparable_inputs, keep_previous, previous_usable
 from tasks.dedupe.graph import RecordClusters, link_records
-from tasks.dedupe.ids import assign_customer_ids, latest_identity_run
+from tasks.dedupe.ids import assign_customer_ids, forward_run, latest_identity_run
 from tasks.dedupe.incremental import MatcherRun, run_matcher
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.observations import refresh_fact_observations
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
+from tasks.dedupe.touched import (
+    forget_graph,
+    forget_touched,
+    graph_problem,
+    keep_graph,
+    keep_links_before,
+    kept_graph,
+    replace_identity_rows,
+    touch_records,
+)
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
@@ -65,7 +75,11 @@ class DedupeResult:
     changed_records: int = 0  # incremental: records new or changed since the matcher's state
     removed_records: int = 0  # incremental: records of the state gone or changed
     model_fitted_as_of: date | None = None  # the day the model scored with was fitted as of
-    observations_rebuilt: str | None = None  # why core.fact_observations was rebuilt (None: new files folded in)
+    observations_rebuilt: str | None = (
+        None  # why core.fact_observations was rebuilt (None: new files folded in)
+    )
+    touched_records: int | None = None  # records re-resolved (in whole components); None: every record
+    graph_fallback: str | None = None  # why every record was linked (None: the touched ones only)
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -217,6 +231,7 @@ def resolve_records(
     as_of: date | None = None,
     refit: bool = False,
     rebuild: bool = False,
+    touched: bool = False,
 ) -> Resolution:
     """Cluster the records of core.record_observations: exact keys, then probabilistic links.
 
@@ -224,12 +239,17 @@ def resolve_records(
     scores with the stored model, incrementally where its state serves (tasks.dedupe.incremental): the
     links are those of a full run with the model either way. The matcher's parameters, links and each
     link's evidence go to core.match_* (tasks.dedupe.explain).
+
+    touched: cluster only the records whose component may have changed since the last run (the kept graph
+    serves: tasks.dedupe.touched; _changed_records built); the clusters are theirs, in whole components.
     """
     from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
 
     settings = config.dedupe
     links, outcome, dropped, failed = None, None, 0, {}
     run: MatcherRun | None = None
+    if touched:
+        keep_links_before(wh)
     if settings.probabilistic:
         records, failed = read_match_records(wh, config)
         run = run_matcher(
@@ -248,15 +268,38 @@ def resolve_records(
         del records
     else:
         store_match_evidence(wh, config)  # empty: an earlier run's links do not linger
-    wh.run("core/graph/observations")  # the _observations view: record_observations and hashed national ids
+    # the _observations view: record_observations and hashed national ids
+    wh.run(
+        "core/graph/observations",
+        identifiers={
+            "view": "_observations",
+            "observations": "core.record_observations",
+            "customer_records": "core.customer_records",
+        },
+    )
     pair_links = (
         None
         if links is None
         else links.select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
     )
-    clustered = link_records(
-        "_observations", settings.max_key_records, pair_links, settings.max_cluster_size, wh
-    )
+    if touched:
+        touched_records = touch_records(wh, pair_links, settings.max_key_records)
+        clustered = link_records(
+            "_touched_observations",
+            settings.max_key_records,
+            pair_links,
+            settings.max_cluster_size,
+            wh,
+            known_counts=True,
+        )
+        overshared, suspicious = kept_graph(wh, clustered, settings.max_key_records)
+        clustered = replace(clustered, overshared=overshared, suspicious=suspicious)
+        wh.execute("drop view _touched_observations")
+    else:
+        touched_records = None
+        clustered = link_records(
+            "_observations", settings.max_key_records, pair_links, settings.max_cluster_size, wh
+        )
     wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
     matcher = {
         "candidate_pairs": outcome.candidate_pairs if outcome else 0,
@@ -265,6 +308,7 @@ def resolve_records(
         "one_to_one_dropped": dropped,
         "unreadable_values": failed | (outcome.unreadable if outcome else {}),
         "unused_comparisons": outcome.unused if outcome else [],
+        "touched_records": touched_records,
         **(run.summary() if run else {}),
     }
     return Resolution(clusters=clustered, matcher=matcher)
@@ -307,18 +351,43 @@ def dedupe_all(
         if golden_incremental:
             keep_previous(wh, "core.record_observations")
         wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        resolution = resolve_records(wh, config, as_of, refit, rebuild)
+        # what changed since the last run, record by record (read by the graph and the golden record)
+        golden_incremental = golden_incremental and comparable_inputs(wh)
+        if golden_incremental:
+            wh.build("_changed_records", "core/changed_records", temp=True)
+        forward = forward_run(wh, as_of)
+        graph_fallback = (
+            "a full refresh links every record"
+            if rebuild
+            else "the last run's inputs are not kept"
+            if not golden_incremental
+            else graph_problem(wh, config.dedupe.max_key_records, config.dedupe.max_cluster_size, forward)
+        )
+        touched = graph_fallback is None
+        resolution = resolve_records(wh, config, as_of, refit, rebuild, touched)
         # the frames of the matcher and the clusters are gone before the SQL models below run
-        components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id)
+        components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id, touched)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
         matcher = resolution.matcher
+        whole = None if touched else resolution.clusters
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
-        if golden_incremental:
-            keep_previous(wh, "core.identity_map")
-        wh.build("core.identity_map", "core/identity_map")
+        if touched:
+            replace_identity_rows(wh)
+            forget_touched(wh)
+        else:
+            if golden_incremental:
+                keep_previous(wh, "core.identity_map")
+            wh.build("core.identity_map", "core/identity_map")
+            if golden_incremental:
+                wh.build("_identity_changed", "core/identity_changed", temp=True)
         wh.execute("drop table record_components")
+        if forward:
+            keep_graph(wh, whole, config.dedupe.max_key_records, config.dedupe.max_cluster_size, as_of)
+        else:
+            forget_graph(wh)
+        del whole
         build_customers(wh, config.dedupe.source_priority, golden_incremental)
     stats = wh.select("core/identity_map_summary")[0]
     return DedupeResult(
@@ -327,6 +396,7 @@ def dedupe_all(
         overshared_keys=overshared,
         suspicious_clusters=suspicious,
         observations_rebuilt=observations_rebuilt,
+        graph_fallback=graph_fallback,
     )
 
 
@@ -367,7 +437,11 @@ def dedupe(
         + (f" ({result.refit_reason})" if result.refit_reason else "")
         + (f" ({result.state_fallback})" if result.state_fallback else "")
         + (f", model fitted as of {result.model_fitted_as_of}" if result.model_fitted_as_of else "")
-        + (f"; fact observations rebuilt ({result.observations_rebuilt})" if result.observations_rebuilt else ""),
+        + (
+            f"; fact observations rebuilt ({result.observations_rebuilt})"
+            if result.observations_rebuilt
+            else ""
+        ),
     )
     for name, count in result.unreadable_values.items():
         get_run_logger().warning(

@@ -4,7 +4,8 @@ A customer's golden record is a function of its identity map rows, its customer 
 observations (and dedupe.source_priority). So a run that can see the last run's tables recomputes only the
 customers whose rows of those changed (core/golden_dirty.sql) and keeps the other golden records as they
 are: the same rows a full build gives. The last run's inputs are kept by renaming them before they are
-rebuilt (keep_previous); without them, after an erasure (core.customers lost rows), with other settings or
+rebuilt (keep_previous; the identity map is updated in place when only touched components are re-resolved,
+tasks/dedupe/touched.py); without them, after an erasure (core.customers lost rows), with other settings or
 columns, or older code, the whole table is built again.
 """
 
@@ -39,21 +40,30 @@ def keep_previous(wh: Warehouse, table: str) -> None:
     del schema
 
 
+def comparable_inputs(wh: Warehouse) -> bool:
+    """Whether the records and observations of this run can be compared with the last run's (kept by
+    keep_previous): the same columns. With other columns (another config) every row would differ anyway."""
+    return all(
+        wh.columns(table) == wh.columns(_before(table))
+        for table in ("core.customer_records", "core.record_observations")
+    )
+
+
 def build_customers(wh: Warehouse, source_priority: list[str], incremental: bool = False) -> int:
     """Build core.customers, the golden record, from core.identity_map, customer_records and record_observations.
 
-    incremental: the last run's inputs were kept (keep_previous, each of INPUTS): only the customers whose
-    inputs changed are recomputed. Three statements (the per-field survivorship, the contact keys seen in
-    any record, then the assembly): DuckDB can spill each to disk within its memory limit, where one
-    statement joining the two aggregates ran out of memory at 10M customers. Returns the customers.
+    incremental: the last run's inputs were kept and compared (comparable_inputs): _changed_records holds the
+    records whose customer record or observations changed (core/changed_records.sql), _identity_changed the
+    customers whose identity map rows changed; only the customers they name are recomputed. Three
+    statements (the per-field survivorship, the contact keys seen in any record, then the assembly): DuckDB
+    can spill each to disk within its memory limit, where one statement joining the two aggregates ran out
+    of memory at 10M customers. Returns the customers.
     """
     with wh.transaction():
-        if incremental and not all(
-            wh.columns(table) == wh.columns(_before(table)) for table in INPUTS
-        ):  # other columns (another config): compared row by row they would all differ anyway
-            incremental = False
         if incremental:
             wh.build("_golden_dirty", "core/golden_dirty", temp=True)
+            wh.execute("drop table _changed_records")
+            wh.execute("drop table _identity_changed")
         else:
             wh.build("_golden_dirty", "core/golden_none_dirty", temp=True)
         wh.build("_golden_identity", "core/golden_identity", {"all": not incremental}, temp=True)

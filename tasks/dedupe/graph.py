@@ -8,7 +8,7 @@ in DuckDB (sql/core/graph/, bounded by its memory limit, spilling when it must);
 come to Python for the graph.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import polars as pl
@@ -22,6 +22,17 @@ from tasks.shared.warehouse import Warehouse
 MATCH_KEYS = ("email_norm", "phone_norm", "national_id", "device_id")
 # The temp tables of one clustering, dropped when it is done (_link_edges earlier, as soon as it is used).
 LINK_TABLES = ("_link_records", "_link_keys", "_link_shared", "_link_links")
+# The records of the clusters above max_cluster_size: each cluster by its anchor (its first record in
+# (record_source, record_id) order), its size and how it was described (core.identity_oversized).
+OVERSIZED_SCHEMA = {
+    "record_source": pl.String,
+    "record_id": pl.String,
+    "anchor_source": pl.String,
+    "anchor_id": pl.String,
+    "records": pl.Int64,
+    "description": pl.String,
+}
+SUSPICIOUS_LISTED = 20  # clusters above max_cluster_size described in the run summary, largest first
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,10 @@ class RecordClusters:
     records: pl.DataFrame  # record_source, record_id, component, first_seen, match_rule, match_score
     overshared: list[str]
     suspicious: list[str]
+    # the records of every cluster above max_cluster_size (OVERSIZED_SCHEMA): suspicious lists the first 20
+    oversized: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=OVERSIZED_SCHEMA))
+    # every key value above max_key_records among these records (key, value, records): core.identity_overshared
+    overshared_counts: pl.DataFrame | None = None
 
 
 def link_records(
@@ -39,6 +54,7 @@ def link_records(
     pair_links: pl.DataFrame | None = None,
     max_cluster_size: int | None = None,
     wh: Warehouse | None = None,
+    known_counts: bool = False,
 ) -> RecordClusters:
     """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
 
@@ -47,11 +63,16 @@ def link_records(
     _observations view, inside its transaction). Without wh, an in-memory warehouse does the work.
     pair_links: source_a, id_a, source_b, id_b, match_probability, rule (from tasks.dedupe.scoring).
     A cluster of more than max_cluster_size records is re-split without its probabilistic links;
-    a part still too large is kept as single records. Each such cluster is described in `suspicious`.
+    a part still too large is kept as single records. Each such cluster is described in `oversized`, the
+    first SUSPICIOUS_LISTED (largest first, then by anchor) in `suspicious`.
+    known_counts: the observations are some whole components of a larger population (tasks/dedupe/touched.py):
+    a key value's records are counted over the population (graph/keys_known.sql), not over these records.
     """
     if wh is None:
         with Warehouse(":memory:") as scratch:
-            return link_records(observations, max_key_records, pair_links, max_cluster_size, scratch)
+            return link_records(
+                observations, max_key_records, pair_links, max_cluster_size, scratch, known_counts
+            )
     relation = observations
     if isinstance(observations, pl.DataFrame):
         missing = [key for key in MATCH_KEYS if key not in observations.columns]
@@ -61,7 +82,7 @@ def link_records(
         )
         relation = "_link_frame"
     try:
-        clustered = _link(wh, relation, max_key_records, pair_links, max_cluster_size)
+        clustered = _link(wh, relation, max_key_records, pair_links, max_cluster_size, known_counts)
         for table in LINK_TABLES:
             wh.execute(f"drop table {table}")
         return clustered
@@ -76,18 +97,20 @@ def _link(
     max_key_records: int,
     pair_links: pl.DataFrame | None,
     max_cluster_size: int | None,
+    known_counts: bool = False,
 ) -> RecordClusters:
     """link_records over a relation of wh."""
     source = {"observations": relation}
     wh.build("_link_records", "core/graph/records", temp=True, identifiers=source)
     records = wh.frame("select * from _link_records order by node")
     wh.build("_link_edges", "core/graph/edges", temp=True, identifiers=source)
-    wh.build("_link_keys", "core/graph/keys", temp=True)
+    wh.build("_link_keys", "core/graph/keys_known" if known_counts else "core/graph/keys", temp=True)
     params = {"max_key_records": max_key_records, "first_key_node": records.height}
     shared_count = wh.build("_link_shared", "core/graph/shared", params, temp=True)
     wh.build("_link_links", "core/graph/links", temp=True)
     wh.execute("drop table _link_edges")
-    overshared = wh.rows(wh.model_sql("core/graph/overshared"), params)
+    overshared = wh.rows(wh.model_sql("core/graph/overshared", {"keys": "_link_keys"}), params)
+    overshared_counts = wh.frame(wh.model_sql("core/identity_overshared", {"keys": "_link_keys"}), params)
     exact_rules = wh.frame(wh.model_sql("core/graph/exact_rules"))
     links = wh.frame("select node, key_node from _link_links")
     link_nodes, key_nodes = links["node"].to_numpy(), links["key_node"].to_numpy()
@@ -108,7 +131,7 @@ def _link(
         return connected_components(graph, directed=False)[1][: records.height]
 
     labels = components(pairs)
-    suspicious: list[str] = []
+    described: list[tuple[int, str, str, str, np.ndarray]] = []  # size, anchor, description, members
     kept_pairs = pairs
     if max_cluster_size is not None:
         sizes = np.bincount(labels)
@@ -121,7 +144,9 @@ def _link(
             alone = in_big & (split_sizes[labels] > max_cluster_size)
             labels = np.where(alone, labels.max() + 1 + np.arange(labels.size), labels)
             old = components(pairs)  # the clusters as first found, to describe them
-            for component in big[np.argsort(-sizes[big], kind="stable")][:20]:
+            # every one (a later run may keep it while it reports others): labels follow the lowest node,
+            # so each cluster's anchor is its first member
+            for component in big:
                 members = np.flatnonzero(old == component)
                 dropped = pairs.filter(pl.Series(old[pairs["left"].to_numpy()] == component)).height
                 apart = int(alone[members].sum())
@@ -133,10 +158,12 @@ def _link(
                 else:
                     action = f"split into {parts} clusters"
                 keys = describe_keys(members)
-                suspicious.append(
+                anchor_source, anchor_id = records.row(int(members[0]))[1:3]
+                description = (
                     f"cluster of {members.size} records: {action} after dropping {dropped} probabilistic "
                     f"links; most shared keys: {keys or 'none'}"
                 )
+                described.append((members.size, anchor_source, anchor_id, description, members))
     both_sides = pl.concat(
         [
             kept_pairs.select(node="left", score="match_probability", rule="rule"),
@@ -159,8 +186,32 @@ def _link(
         )
         .select("record_source", "record_id", "component", "first_seen", "match_rule", "match_score")
     )
-    described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
-    return RecordClusters(result, described, suspicious)
+    keys_described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
+    oversized = pl.concat(
+        [
+            records[members.tolist()].select(
+                "record_source",
+                "record_id",
+                anchor_source=pl.lit(anchor_source),
+                anchor_id=pl.lit(anchor_id),
+                records=pl.lit(size),
+                description=pl.lit(description),
+            )
+            for size, anchor_source, anchor_id, description, members in described
+        ]
+        or [pl.DataFrame(schema=OVERSIZED_SCHEMA)]
+    ).cast(OVERSIZED_SCHEMA)  # type: ignore[arg-type]
+    return RecordClusters(
+        result, keys_described, suspicious_clusters(oversized), oversized, overshared_counts
+    )
+
+
+def suspicious_clusters(oversized: pl.DataFrame) -> list[str]:
+    """The descriptions of the first SUSPICIOUS_LISTED clusters of oversized (OVERSIZED_SCHEMA): largest
+    first, then by anchor (the order of their first records)."""
+    clusters = oversized.select("anchor_source", "anchor_id", "records", "description").unique()
+    ordered = clusters.sort(["records", "anchor_source", "anchor_id"], descending=[True, False, False])
+    return ordered["description"].head(SUSPICIOUS_LISTED).to_list()
 
 
 def _pair_nodes(records: pl.DataFrame, pair_links: pl.DataFrame | None) -> pl.DataFrame:

@@ -171,17 +171,43 @@ def assign_ids(components: pl.DataFrame, previous: pl.DataFrame, registry: pl.Da
     )
 
 
-def assign_customer_ids(
-    wh: Warehouse, components: pl.DataFrame, as_of: date, run_id: str | None
-) -> pl.DataFrame:
-    """Assign stable ids to this run's clusters; in a forward run, record state, registry and events."""
+def forward_run(wh: Warehouse, as_of: date) -> bool:
+    """Whether a run as of as_of is a forward run (on or after the latest forward run's as_of)."""
     for table in STATE_TABLES:
         wh.ensure(table)
     latest = wh.scalar("select max(as_of) from core.identity_runs where mode = 'forward'")
-    forward = latest is None or as_of >= latest
-    previous = wh.frame("select source, source_id, customer_id from core.identity_state")
-    registry = wh.frame("select * from core.customer_ids")
+    return latest is None or as_of >= latest
+
+
+def assign_customer_ids(
+    wh: Warehouse, components: pl.DataFrame, as_of: date, run_id: str | None, touched: bool = False
+) -> pl.DataFrame:
+    """Assign stable ids to this run's clusters; in a forward run, record state, registry and events.
+
+    touched: components are the clusters of the touched records only (tasks/dedupe/touched.py: _touched,
+    whole components of the last forward run and of the state); every other record keeps its customer_id
+    in core.identity_map, as the rules give it back. Only the touched records' state is read."""
+    forward = forward_run(wh, as_of)
+    if touched:
+        previous = wh.frame(wh.model_sql("core/ids/touched_state"))
+        merged = wh.frame(wh.model_sql("core/ids/merged_ids"))
+        redirects = resolve_ids(merged)
+        held = previous["customer_id"].replace(redirects).unique().to_list()
+        registry = pl.concat([merged, wh.frame(wh.model_sql("core/ids/registered"), {"ids": held})]).unique(
+            "customer_id", keep="first"
+        )
+    else:
+        previous = wh.frame("select source, source_id, customer_id from core.identity_state")
+        registry = wh.frame("select * from core.customer_ids")
     result = assign_ids(components, previous, registry)
+    records, customers = result.records.height, result.records["customer_id"].n_unique()
+    if touched:
+        fresh = result.new_ids["customer_id"].to_list()
+        clashing = wh.rows(wh.model_sql("core/ids/untouched_clashes"), {"ids": fresh})
+        if clashing:
+            raise IdCollisionError(f"customer ids shared by several clusters: {[row[0] for row in clashing]}")
+        kept_records, kept_customers = wh.rows(wh.model_sql("core/ids/untouched_counts"))[0]
+        records, customers = records + kept_records, customers + kept_customers
     if forward:
         _record(wh, result, as_of, run_id)
     wh.build_view("core.customer_id_redirects", "core/customer_id_redirects")
@@ -192,8 +218,8 @@ def assign_customer_ids(
             as_of,
             run_id,
             "forward" if forward else "backfill",
-            result.records.height,
-            result.records["customer_id"].n_unique(),
+            records,
+            customers,
             result.new_ids.height,
             result.merges.height,
             result.splits.height,

@@ -4,13 +4,16 @@
 -- letters and digits (the first 32 hex digits).
 -- Grain: one row per (record_source, record_id, email_norm, phone_norm, device_id), as
 -- core.record_observations. Parameters: none.
-create or replace temp view _observations as
+-- {{view}}: the view's name (_observations; _observations_before over the last run's tables);
+-- {{observations}}, {{customer_records}}: core.record_observations and core.customer_records (or their
+-- *_before versions, kept by tasks/dedupe/golden.py).
+create or replace temp view {{view}} as
 with observations as (
-    select * from core.record_observations
+    select * from {{observations}}
 ),
 
 customer_records as (
-    select * from core.customer_records
+    select * from {{customer_records}}
 ),
 
 national_ids as (

@@ -54,5 +54,15 @@ def test_golden_dirty_names_the_customers_whose_rows_changed(wh: Warehouse) -> N
         OBSERVATIONS,
         [observed[0], ("crm", "g", "g@x.com", None, None, d2), observed[2]],
     )
+    wh.build("_changed_records", "core/changed_records", temp=True)
+    assert wh.rows("select * from _changed_records order by all") == [("crm", "f"), ("crm", "g")]
+    wh.build("_identity_changed", "core/identity_changed", temp=True)
+    assert wh.rows("select * from _identity_changed order by all") == [
+        ("CB",),
+        ("CC",),
+        ("CD",),
+        ("CE",),
+        ("CN",),
+    ]
     dirty = wh.rows(wh.model_sql("core/golden_dirty") + " order by all")
     assert dirty == [("CB",), ("CC",), ("CD",), ("CE",), ("CF",), ("CG",), ("CN",)]

@@ -275,6 +275,10 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     assert all(r.changed_records > 0 for r, _ in results[1:5])
     assert results[1][0].removed_records >= 2  # two changed records: their old versions are gone
     assert results[3][0].removed_records >= 5  # erasures
+    # after the first day, only the touched components are re-resolved (the scratch runs link everyone)
+    assert [r.graph_fallback for r, _ in results[1:]] == [None] * (len(DAYS) - 1)
+    assert all(0 < (r.touched_records or 0) < r.records / 2 for r, _ in results[1:5])
+    assert all(s.touched_records is None for _, s in results)
     # the duplicate links to c, the crowd takes the link away (c's blocks too large), the erasure gives it back
     assert links == [False, True, False, True, True, True]
     # the merging record joins c and d into one customer, and the split leaves them apart again
