@@ -1,7 +1,7 @@
 -- How alike two items are: the customers who have both (co-occurrence), SAR-style.
 -- Grain: one row per ordered pair (item, similar_item) of different items. Key: item, similar_item.
 -- Parameters: $similarity ('jaccard', 'lift' or 'cooccurrence', checked in code), $min_cooccurrence (integer).
--- Identifiers: {{interactions}}, a table of act/interactions.
+-- Identifiers: {{interactions}}, a table of act/interaction_summary.
 -- cooccurrence: customers with both; jaccard: both / either; lift: both / (customers of one x customers of
 -- the other), as in SAR (it favours rarer items). Pairs fewer than $min_cooccurrence customers share are dropped.
 with interactions as (

@@ -1,6 +1,6 @@
 -- How many customers have each item, within each customer segment and overall.
 -- Grain: one row per (segment, item); segment is null for the overall row. Key: segment, item.
--- Parameters: none. Identifiers: {{interactions}}, a table of act/interactions; {{customers}}, a table with
+-- Parameters: none. Identifiers: {{interactions}}, a table of act/interaction_summary; {{customers}}, a table with
 -- customer_id and rfm_segment (segments.customer_segments, or customers without a segment).
 -- share: the item's customers over the customers with any item (in the segment, or overall); rank 1 is the
 -- most popular, ties by item name.

@@ -2,7 +2,7 @@
 -- Grain: one row (one model). Key: model.
 -- Parameters: $model (its name), $top_k (integer, k).
 -- Identifiers: {{recommendations}} (act/recommendations), {{truth}} (act/recommendation_truth), {{interactions}}
--- (act/interactions the recommendations were fitted on: the catalogue).
+-- (act/interaction_summary the recommendations were fitted on: the catalogue).
 -- Averaged over the customers with at least one item in the truth (users); one without recommendations
 -- scores 0. Relevance is binary; DCG discounts a hit at rank r by log2(r + 1), and the ideal DCG puts
 -- min(k, items taken up) hits first. coverage: distinct items recommended to these users / catalogue items.

@@ -1,6 +1,6 @@
 -- What a recommendation build produced: customers reached, recommendations by source, catalogue coverage.
 -- Grain: one row. Parameters: none.
--- Identifiers: {{recommendations}} (act/recommendations), {{interactions}} (act/interactions: the catalogue).
+-- Identifiers: {{recommendations}} (act/recommendations), {{interactions}} (act/interaction_summary: the catalogue).
 with recommendations as (
     select * from {{recommendations}}
 ),

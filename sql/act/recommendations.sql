@@ -1,7 +1,7 @@
 -- The items to recommend to each customer: the $top_k they have not had yet, the most similar to theirs first.
 -- Grain: one row per (customer_id, rank), rank 1 to $top_k. Key: customer_id, rank.
 -- Parameters: $top_k (integer), $use_similarity (boolean: false gives the popularity baseline).
--- Identifiers: {{interactions}} (act/interactions), {{similarity}} (act/item_similarity), {{popular}}
+-- Identifiers: {{interactions}} (act/interaction_summary), {{similarity}} (act/item_similarity), {{popular}}
 -- (act/popular_items), {{customers}}: the customers to recommend to, with customer_id and rfm_segment.
 -- source 'similar': score = sum over the customer's items of affinity x similarity (SAR), added up as decimals
 -- (24 places: the same score whatever order threads add in). Places left are filled

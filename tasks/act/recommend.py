@@ -1,7 +1,7 @@
 """Item recommendations: each customer's next game types or product categories, and how good they are.
 
 SAR-style (Microsoft's Smart Adaptive Recommendations), in DuckDB SQL: a customer's affinity for an item is
-their time-decayed plays and purchases of it (act/interactions), two items are alike when customers have
+their time-decayed plays and purchases of it (act/interaction_summary), two items are alike when customers have
 both (act/item_similarity), and a customer's candidates are the items alike to theirs, weighted by their
 affinity (act/recommendations). Places left are filled from what is popular in the customer's RFM
 segment, then overall. The evaluation refits as of evaluation_days earlier and checks the lists against
@@ -30,8 +30,7 @@ EVALUATION_USERS = 100_000
 MODEL_NAME, SIMILARITY_MODEL = "recommendations", "act.item_similarity_model"
 # The SQL a stored model and its evaluation come from: a change refits.
 FIT_MODELS = (
-    "act/interaction_days",
-    "act/interactions",
+    "act/interaction_summary",
     "act/item_similarity",
     "act/popular_items",
     "act/recommendations",
@@ -53,27 +52,26 @@ EVALUATION_SCHEMA = {
 }
 
 
-# The temp table of act/interaction_days a day's interactions (and its evaluation's) are weighed from.
-DAYS = "_interaction_days"
-
-
-def build_interaction_days(wh: Warehouse, session_types: list[str], as_of: date) -> str:
-    """The temp table DAYS: every customer's interactions per item and day up to the end of as_of; its name."""
-    params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": list(session_types)}
-    wh.build(DAYS, "act/interaction_days", params, temp=True)
-    return DAYS
-
-
 def build_interactions(
-    wh: Warehouse, config: RecommendationConfig, table: str, as_of: date, days: str = DAYS
+    wh: Warehouse,
+    config: RecommendationConfig,
+    session_types: list[str],
+    table: str,
+    as_of: date,
+    read_to: date | None = None,
 ) -> str:
-    """The temp table `table`: act/interactions as of as_of from a table of act/interaction_days; its name."""
+    """The temp table `table`: act/interaction_summary weighed as of as_of, reading the days up to the end of
+    read_to (default as_of; later for a time-split evaluation's fit and truth); its name."""
+    read_to = read_to or as_of
     params = {
         "as_of": as_of,
+        "read_to": read_to,
+        "cutoff": wh.cutoff(read_to),
+        "session_types": list(session_types),
         "half_life_days": float(config.half_life_days),
         "purchase_weight": PURCHASE_WEIGHT,
     }
-    wh.build(table, "act/interactions", params, temp=True, identifiers={"days": days})
+    wh.build(table, "act/interaction_summary", params, temp=True)
     return table
 
 
@@ -87,7 +85,7 @@ def fit(
 ) -> dict[str, str]:
     """Build the temp tables a recommendation list is made from; return them by placeholder.
 
-    interactions: a table of act/interactions as of the day. customers: a table of the customers to
+    interactions: a table of act/interaction_summary as of the day. customers: a table of the customers to
     recommend to, with customer_id and rfm_segment. similarity: a stored act/item_similarity to use
     (default: fitted from the interactions into <prefix>_similarity).
     """
@@ -139,8 +137,8 @@ def build_recommendations(
 ) -> dict[str, Any]:
     """Write act.recommendations as of a day (top_k new items per customer); return what it holds.
 
-    interactions: a table of act/interactions as of the day, already built; default: built here (from a
-    read of the day's interactions, build_interaction_days). similarity: a stored act/item_similarity;
+    interactions: a table of act/interaction_summary as of the day, already built; default: built here.
+    similarity: a stored act/item_similarity;
     default: fitted from the interactions (into _recommend_similarity).
     Returned: customers (with recommendations), recommendations, by_source (recommendations of each
     source), items (the catalogue: items anyone has had), items_recommended, coverage (items_recommended /
@@ -152,8 +150,7 @@ def build_recommendations(
         raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
     with wh.transaction():
         if interactions is None:
-            build_interaction_days(wh, session_types, as_of)
-            interactions = build_interactions(wh, config, "_recommend_interactions", as_of)
+            interactions = build_interactions(wh, config, session_types, "_recommend_interactions", as_of)
         tables = fit(wh, config, interactions, SEGMENTS, "_recommend", similarity)
         wh.build(
             "act.recommendations",
@@ -182,8 +179,6 @@ def evaluate_recommendations(
     config: RecommendationConfig,
     session_types: list[str],
     as_of: date,
-    *,
-    days: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
 
@@ -192,16 +187,14 @@ def evaluate_recommendations(
     larger base; similarity and popularity are fitted on everyone), precision, recall and ndcg at k, coverage. The
     popularity baseline recommends the overall most popular items the customer has not had. Neither uses
     segments: those of the day would tell what happened in the window.
-
-    days: a table of act/interaction_days up to the end of as_of (build_interaction_days), the one the
-    day's recommendations were weighed from; default: built here.
     """
     since = as_of - timedelta(days=config.evaluation_days)
     with wh.transaction():
         # one read of the interactions up to the end of as_of, weighed as of since: the interactions the fit
         # sees, and the items first had after since (the truth), told apart by first_date
-        days = days or build_interaction_days(wh, session_types, as_of)
-        since_interactions = build_interactions(wh, config, "_recommend_since_interactions", since, days)
+        since_interactions = build_interactions(
+            wh, config, session_types, "_recommend_since_interactions", since, as_of
+        )
         wh.build(
             "_recommend_fit_interactions",
             "act/recommend_fit_interactions",
@@ -276,9 +269,10 @@ def recommend_day(
     """act.recommendations and act.recommendation_evaluation of a day, from the stored model or a refit.
 
     A stored item similarity that still serves (store.refit_reason) makes today's lists from today's
-    interactions and segments, and the day carries its fit day's evaluation. Otherwise the interactions are
-    read once (act/interaction_days) for today's lists, the item similarity (stored in
-    act.item_similarity_model) and the time-split evaluation (stored with the model). Returns
+    interactions and segments, and the day carries its fit day's evaluation. Otherwise today's interactions
+    (act/interaction_summary) make today's lists and the item similarity (stored in
+    act.item_similarity_model), and a read weighed as of the evaluation's fit day the time-split evaluation
+    (stored with the model). Returns
     build_recommendations' summary with evaluation (its rows), evaluated_on and refit (why it refitted,
     None when served).
     """
@@ -291,10 +285,8 @@ def recommend_day(
             summary = build_recommendations(wh, config, session_types, as_of, similarity=SIMILARITY_MODEL)
             evaluation, evaluated_on = payload["evaluation"], stored.fit_day
         else:
-            days = build_interaction_days(wh, session_types, as_of)
-            interactions = build_interactions(wh, config, "_recommend_interactions", as_of, days)
-            summary = build_recommendations(wh, config, session_types, as_of, interactions=interactions)
-            evaluation = evaluate_recommendations(wh, config, session_types, as_of, days=days)
+            summary = build_recommendations(wh, config, session_types, as_of)
+            evaluation = evaluate_recommendations(wh, config, session_types, as_of)
             if not keeps_later(stored, as_of):  # a backfill before the stored fit day keeps the later model
                 wh.execute(f"delete from {SIMILARITY_MODEL}")
                 wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")

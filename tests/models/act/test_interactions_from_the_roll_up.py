@@ -1,12 +1,13 @@
-"""act/interactions over the daily roll-up equals its definition over the raw events, day after day: as of
-the day, and as of an evaluation's fit day from the same read (the fit's rows and the truth)."""
+"""act/interaction_summary over the daily roll-up equals its definition over the raw events, day after day
+(new, late and changed rows, merging records: tests/models/predict/staged_world.py): as of the day, and as of
+an evaluation's fit day read to the day (the fit's rows and the truth)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
 
-from tasks.act.recommend import build_interaction_days, build_interactions
+from tasks.act.recommend import build_interactions
 from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.features.test_daily_activity import day
@@ -18,7 +19,7 @@ CONFIG = RecommendationConfig(half_life_days=10)
 
 
 def build_raw_interactions(wh: Warehouse, table: str, as_of: date, read_to: date) -> None:
-    """act/interactions as of as_of as defined over the raw events, reading them up to the end of read_to."""
+    """act/interaction_summary as of as_of as defined over the raw events, reading them up to the end of read_to."""
     params = {"as_of": as_of, "cutoff": wh.cutoff(read_to), "session_types": SESSION_TYPES}
     params |= {"half_life_days": 10.0, "purchase_weight": 2.0}
     wh.execute(f"create or replace temp table {table} as {ORACLE}", params)
@@ -38,9 +39,8 @@ def test_interactions_from_the_roll_up_equal_the_raw_definition() -> None:
                      "ts": local(day(3)), "amount": 6, "category": "slots"},
                 ],
             )  # fmt: skip
-        build_interaction_days(wh, SESSION_TYPES, as_of)
         for weighed_as_of in (as_of - timedelta(days=40), as_of - timedelta(days=2), as_of):
-            build_interactions(wh, CONFIG, "_interactions", weighed_as_of)
+            build_interactions(wh, CONFIG, SESSION_TYPES, "_interactions", weighed_as_of, as_of)
             build_raw_interactions(wh, "_raw_interactions", weighed_as_of, as_of)
             rows = wh.rows("select * from _interactions order by all")
             assert rows == wh.rows("select * from _raw_interactions order by all"), (as_of, weighed_as_of)

@@ -19,13 +19,12 @@ def ago(days: int) -> date:
 
 
 def weigh(wh: Warehouse, table: str, as_of: date) -> list[tuple]:
-    """act/interactions as of as_of (half-life 10 days, a purchase counting 2) weighed from the events rolled
-    up and the transactions up to the end of AS_OF (act/interaction_days); its rows."""
+    """act/interaction_summary as of as_of (half-life 10 days, a purchase counting 2) weighed from the events
+    rolled up and the transactions up to the end of AS_OF; its rows."""
     roll_up(wh)
-    days = {"as_of": AS_OF, "cutoff": CUTOFF, "session_types": ["session"]}
-    wh.build("_days", "act/interaction_days", days, temp=True)
-    params = {"as_of": as_of, "half_life_days": 10.0, "purchase_weight": 2.0}
-    wh.build(table, "act/interactions", params, identifiers={"days": "_days"})
+    params = {"as_of": as_of, "read_to": AS_OF, "cutoff": CUTOFF, "session_types": ["session"]}
+    params |= {"half_life_days": 10.0, "purchase_weight": 2.0}
+    wh.build(table, "act/interaction_summary", params)
     return wh.rows(f"select * from {table} order by customer_id, item")
 
 

@@ -15,12 +15,7 @@ import tasks.act.lookalike
 import tasks.act.recommend
 from tasks.act import act_all
 from tasks.act.lookalike import SCORE_SCHEMA, audience, evaluate_lookalike, score_lookalike
-from tasks.act.recommend import (
-    build_interaction_days,
-    build_interactions,
-    build_recommendations,
-    evaluate_recommendations,
-)
+from tasks.act.recommend import build_interactions, build_recommendations, evaluate_recommendations
 from tasks.act.store import StoredModel, library_versions, refit_reason
 from tasks.act.summary import render_markdown
 from tasks.shared.warehouse import Warehouse
@@ -28,7 +23,7 @@ from tests.unit.act.act_world import build_world, customer, outputs, pipeline
 
 FIT_DAY = date(2026, 3, 1)
 STORE = ("act.models", "act.lookalike_folds", "act.item_similarity_model")
-EVENT_READERS = ("act/interaction_days",)
+EVENT_READERS = ("act/interaction_summary",)
 
 
 def day(n: int) -> date:
@@ -91,7 +86,7 @@ def test_a_served_day_of_the_fit_day_reproduces_the_fit_exactly(tmp_path) -> Non
 
 def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -> None:
     """Lookalike scores, audience and evaluation from the pure functions; lists and evaluation from their
-    own reads of the interactions (act/interactions as of the day, and as of the evaluation's fit day)."""
+    own reads of the interactions (act/interaction_summary as of the day, and as of the evaluation's fit day)."""
     config = pipeline(tmp_path)
     settings = config.act.recommendations
     with Warehouse(":memory:") as wh:
@@ -121,12 +116,10 @@ def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -
         # the lists: the same when built from a read of act/interactions with the similarity fitted from it
         build_recommendations(wh, settings, ["session"], day(10))
         assert outputs(wh)["act.recommendations"] == result["act.recommendations"]
-        # the evaluation's fit: as act/interactions as of its fit day, read to the end of that day, has it
+        # the evaluation's fit: as act/interaction_summary as of its fit day, read to the end of that day, has it
         since = day(10) - timedelta(days=settings.evaluation_days)
-        build_interaction_days(wh, ["session"], since)
-        build_interactions(wh, settings, "old_fit", since)
-        build_interaction_days(wh, ["session"], day(10))
-        build_interactions(wh, settings, "read_to_the_day", since)
+        build_interactions(wh, settings, ["session"], "old_fit", since)
+        build_interactions(wh, settings, ["session"], "read_to_the_day", since, day(10))
         wh.build(
             "new_fit",
             "act/recommend_fit_interactions",
@@ -141,7 +134,7 @@ def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -
         assert [{**row, "evaluated_on": day(10)} for row in rows] == summary["recommendations"]["evaluation"]
 
 
-def test_the_events_are_read_once_a_day(tmp_path, monkeypatch) -> None:
+def test_the_events_are_read_once_on_a_served_day(tmp_path, monkeypatch) -> None:
     config = pipeline(tmp_path)
     built: list[str] = []
     build = Warehouse.build
@@ -152,11 +145,13 @@ def test_the_events_are_read_once_a_day(tmp_path, monkeypatch) -> None:
 
     monkeypatch.setattr(Warehouse, "build", recording)
     with Warehouse(":memory:") as wh:
-        run(wh, config, FIT_DAY)  # a fit day: the lists, the similarity and the evaluation
-        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_days"]
+        run(
+            wh, config, FIT_DAY
+        )  # a fit day: the lists and the similarity, then the evaluation's fit and truth
+        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_summary"] * 2
         built.clear()
         run(wh, config, day(1))  # a served day: the lists
-        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_days"]
+        assert [model for model in built if model in EVENT_READERS] == ["act/interaction_summary"]
 
 
 def test_evaluations_run_on_fit_days_only_and_served_days_say_which(tmp_path, monkeypatch) -> None:
