@@ -1,4 +1,5 @@
--- Who is in which segment of the day being computed (segments.customer_segments), one scheme at a time.
+-- Who is in which segment of the day being computed (segments.customer_segments), one scheme at a time: the
+-- view act.segment_memberships (tasks/act: read for a few segments, it costs less than a table written daily).
 -- Grain: one row per (scheme, segment, customer_id). Parameters: none.
 -- The schemes of published/segment_memberships plus `risk` (the churn risk tier, when predicted); the
 -- act stage's lookalike audiences are added by tasks/act, after they are scored. Each branch has one
