@@ -29,6 +29,9 @@ earlier as_of (a backfill after later days) reads the same state but writes none
 rules to its own (earlier) clusters, so it reproduces the ids those days had (a customer that was later
 merged shows under its own, revived id, which redirects to the survivor) and never rewrites the
 identity history of later days. Running the same as_of twice gives the same ids.
+
+A forward run that keeps the last run's graph (tasks/dedupe/touched.py) applies the rules to the touched
+components only: every other cluster owns exactly its own id, which the rules give back unchanged.
 """
 
 import hashlib
