@@ -75,6 +75,50 @@ def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
     ]
 
 
+def test_interactions_add_up_a_customer_s_records(wh: Warehouse) -> None:
+    """Summed per record and item first, then per customer: two records of one customer (merged) that played
+    the same item on the same and on other days, and bought it, count as one customer's interactions."""
+    create(
+        wh,
+        "core.identity_map",
+        "source varchar, source_id varchar, customer_id varchar",
+        [("game", "g1", "C1"), ("game", "g2", "C1"), ("shop", "s1", "C1"), ("game", "g3", "C3")],
+    )
+    create(
+        wh,
+        "core.events",
+        "record_source varchar, record_id varchar, ts timestamptz, event_type varchar, category varchar, "
+        "duration_s double",
+        [
+            ("game", "g1", local(ago(10)), "session", "麻将", 60.0),
+            ("game", "g1", local(ago(10), "20:00:00"), "session", "麻将", 60.0),  # two plays of one day
+            ("game", "g2", local(ago(10)), "session", "麻将", 60.0),  # the other record, the same day
+            ("game", "g2", local(ago(30)), "session", "麻将", 60.0),  # its first play, the customer's first
+            ("game", "g2", local(ago(0)), "session", "斗地主", 60.0),
+            ("game", "g3", local(ago(20)), "session", "麻将", 60.0),
+        ],
+    )
+    create(
+        wh,
+        "core.transactions",
+        "record_source varchar, record_id varchar, ts timestamptz, amount decimal(18,2), status varchar, "
+        "category varchar",
+        [("shop", "s1", local(ago(0)), 6, "paid", "麻将")],
+    )
+    assert weigh(wh, "act.interactions", AS_OF) == [
+        ("C1", "斗地主", 1.0, 1, 0, ago(0), ago(0)),
+        # three plays 10 days ago (3 x 0.5), one 30 days ago (0.125), a purchase today (2)
+        ("C1", "麻将", 3.625, 4, 1, ago(30), ago(0)),
+        ("C3", "麻将", 0.25, 1, 0, ago(20), ago(20)),
+    ]
+    # as of 15 days ago, read to AS_OF: the later days give first dates only
+    assert weigh(wh, "act.earlier", ago(15)) == [
+        ("C1", "斗地主", 0.0, 0, 0, ago(0), None),
+        ("C1", "麻将", 0.5**1.5, 1, 0, ago(30), ago(30)),
+        ("C3", "麻将", 0.5**0.5, 1, 0, ago(20), ago(20)),
+    ]
+
+
 def interactions(wh: Warehouse, rows: list[tuple[str, str, float]]) -> None:
     create(wh, "interactions", "customer_id varchar, item varchar, affinity double", rows, temp=True)
 
