@@ -1,4 +1,4 @@
--- Test oracle: act/interactions as it was defined over the raw events (core.events), before the features stage's
+-- Test oracle: act/interaction_summary as it was defined over the raw events (core.events), before the features stage's
 -- daily roll-up; what the roll-up gives must equal it exactly.
 -- Each customer's interest in each item (a game type or product category) as of a day, SAR-style.
 -- Grain: one row per (customer_id, item). Key: customer_id, item.

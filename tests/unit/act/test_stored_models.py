@@ -113,7 +113,7 @@ def test_a_refit_day_computes_what_the_code_without_a_store_computes(tmp_path) -
         ]
         assert wh.dicts("select * from act.lookalike_evaluation order by top_share") == evaluation
 
-        # the lists: the same when built from a read of act/interactions with the similarity fitted from it
+        # the lists: the same when built from a read of act/interaction_summary with the similarity fitted from it
         build_recommendations(wh, settings, ["session"], day(10))
         assert outputs(wh)["act.recommendations"] == result["act.recommendations"]
         # the evaluation's fit: as act/interaction_summary as of its fit day, read to the end of that day, has it
