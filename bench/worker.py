@@ -108,15 +108,16 @@ def run_direct(config_path: str, as_of: date) -> dict:
     }
 
 
-def run_flow(config_path: str, as_of: date) -> dict:
-    """The real flow; stage times from the task runs the Prefect server recorded."""
+def run_flow(config_path: str, as_of: date, refit: bool = False) -> dict:
+    """The real flow (refit: every model fitted again that day); stage times from the task runs the Prefect
+    server recorded."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     from flows.daily_refresh import daily_refresh
 
     started = time.perf_counter()
-    state = daily_refresh(as_of=as_of, config=config_path, return_state=True)
+    state = daily_refresh(as_of=as_of, config=config_path, refit=refit, return_state=True)
     wall = time.perf_counter() - started
     summary = state.result()
     flow_run_id = state.state_details.flow_run_id
@@ -156,9 +157,11 @@ def main() -> None:
     parser.add_argument("result", type=Path)
     parser.add_argument("--profile", type=Path, help="write a pyinstrument profile (HTML and text) here")
     parser.add_argument("--days", type=int, default=30, help="backfill: days ending at as_of")
+    parser.add_argument("--refit", action="store_true", help="flow: fit every model again that day")
     args = parser.parse_args()
     backfill = partial(run_backfill, days=args.days)
-    run = {"flow": run_flow, "direct": run_direct, "floor": run_floor, "backfill": backfill}[args.mode]
+    flow = partial(run_flow, refit=args.refit)
+    run = {"flow": flow, "direct": run_direct, "floor": run_floor, "backfill": backfill}[args.mode]
     cpu = cpu_seconds()
     if args.profile:
         from pyinstrument import Profiler
