@@ -13,6 +13,10 @@ same model compares the records' hashes with the state's:
   back within the limit (records removed or changed) proposes its pairs of unchanged records again;
 - links touching removed or changed records are dropped.
 
+The state counts each block's records (core.match_state_blocks, kept up to date with the keys), so a run reads
+the sizes of the blocks its changes reach instead of counting their members, and checks again only the kept
+links whose records share a block that entered or left the range of 2 to max_block_size records.
+
 That is the link set of a full run with the model (tests/unit/dedupe/test_incremental.py checks it day
 after day). A state the run cannot trust (another model, records read with other columns, older code,
 most records changed) is not patched: the run generates every candidate pair with the model and rewrites
@@ -37,9 +41,17 @@ from tasks.dedupe.model import (
 )
 from tasks.dedupe.preparation import prepare_records, unreadable_flags
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records, score_pairs, unused_comparisons
+from tasks.dedupe.state_blocks import (
+    BLOCK,
+    block_sizes,
+    kept_links_proposed,
+    state_frame,
+    store_block_sizes,
+    write_block_counts,
+)
 from tasks.shared.warehouse import Warehouse
 
-STATE_VERSION = 1  # bump when what the state holds changes: an older state is rebuilt by a full run
+STATE_VERSION = 2  # bump when what the state holds changes: an older state is rebuilt by a full run
 MAX_CHANGED_SHARE = 0.5  # more records new, changed or removed than this share: a full run is cheaper
 RECORD_KEY = ["record_source", "record_id"]
 HASHES = ["h1", "h2"]
@@ -48,6 +60,7 @@ STATE_TABLES = (
     "core.match_state",
     "core.match_state_records",
     "core.match_state_keys",
+    "core.match_state_blocks",
     "core.match_state_links",
 )
 
@@ -220,42 +233,6 @@ def incremental_candidates(
     return pairs.select(left="node", right="node_b").unique().sort("left", "right")
 
 
-def still_proposed(
-    links: pl.DataFrame, keys: pl.DataFrame, sizes: pl.DataFrame, max_block_size: int
-) -> pl.DataFrame:
-    """The links (left, right, ...) whose two records still share a block of 2 to max_block_size records.
-
-    keys: rule, key, node of the links' records (every key of theirs); sizes: rule, key, size of those
-    blocks this run (every record in them counted, not only the links' records).
-    """
-    usable = keys.join(
-        sizes.filter(pl.col("size").is_between(2, max_block_size)), on=["rule", "key"], how="semi"
-    ).select("rule", "key", "node")
-    left = links.select("left", "right").join(usable.rename({"node": "left"}), on="left")
-    shared = left.join(usable.rename({"node": "right"}), on=["rule", "key", "right"], how="semi")
-    return links.join(shared.select("left", "right").unique(), on=["left", "right"], how="semi")
-
-
-def _state_frame(wh: Warehouse, model: str, table: str, frame: pl.DataFrame) -> pl.DataFrame:
-    """A model over the state read with a temp table (_match_state_wanted or _match_state_blocks) holding frame."""
-    wh.write_frame(table, frame, temp=True)
-    result = wh.frame(wh.model_sql(model))
-    wh.execute(f"drop table {table}")
-    return result
-
-
-def _block_sizes(wh: Warehouse, blocks: pl.DataFrame, dirty_keys: pl.DataFrame) -> pl.DataFrame:
-    """rule, key, size of some blocks this run: their unchanged stored records (core.match_state_keys, minus
-    _match_state_gone) and the new and changed records' keys (dirty_keys: rule, key, ...)."""
-    unchanged = _state_frame(wh, "core/match_state_block_counts", "_match_state_blocks", blocks)
-    dirty = dirty_keys.group_by("rule", "key").agg(dirty=pl.len())
-    return (
-        blocks.join(unchanged, on=["rule", "key"], how="left")
-        .join(dirty, on=["rule", "key"], how="left")
-        .select("rule", "key", size=pl.col("unchanged").fill_null(0) + pl.col("dirty").fill_null(0))
-    )
-
-
 def _unreadable(wh: Warehouse, flags_dirty: pl.DataFrame) -> dict[str, int]:
     """Per comparison, the records whose value could not be read: unchanged stored ones and dirty ones."""
     if not any(c.startswith(UNREADABLE) for c in wh.columns("core.match_state_records")):
@@ -285,7 +262,8 @@ def incremental_run(
     (see the module); the state is brought up to date. A string: why the state cannot serve (untouched).
 
     What is read of the state is narrow or local: every record's hashes, then the keys, prepared fields and
-    block sizes of the records and blocks the changes touch, and the stored links.
+    block sizes (counts, core.match_state_blocks) of the records and blocks the changes touch, and the stored
+    links.
     """
     comparisons = settings.comparisons
     current = record_hashes(records).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
@@ -305,14 +283,11 @@ def incremental_run(
 
     keys_dirty = blocking_keys(prepared_dirty, model.rules, wh, comparisons)
     dirty_keys = keys_dirty.join(ids, on="node")
-    keys_gone = _state_frame(wh, "core/match_state_keys_of", "_match_state_wanted", gone).select(
-        "rule", "key"
-    )
+    keys_gone = state_frame(wh, "core/match_state_keys_of", "_match_state_wanted", gone).select("rule", "key")
     affected = pl.concat([dirty_keys.select("rule", "key"), keys_gone]).unique()
-    within = _block_sizes(wh, affected, dirty_keys).filter(
-        pl.col("size").is_between(2, settings.max_block_size)
-    )
-    members = _state_frame(
+    affected_sizes = block_sizes(wh, affected, dirty_keys, keys_gone)
+    within = affected_sizes.filter(pl.col("size").is_between(2, settings.max_block_size))
+    members = state_frame(
         wh, "core/match_state_block_members", "_match_state_blocks", within.select("rule", "key")
     )
     keys = pl.concat(
@@ -340,18 +315,10 @@ def incremental_run(
     )
     if links_kept.filter(pl.col("left") >= pl.col("right")).height:
         return "stored links in another record order"
-    linked = pl.concat(
-        [
-            links_kept.select(record_source="source_a", record_id="id_a"),
-            links_kept.select(record_source="source_b", record_id="id_b"),
-        ]
-    ).unique()
-    linked_keys = _state_frame(wh, "core/match_state_keys_of", "_match_state_wanted", linked).join(
-        ids, on=RECORD_KEY
-    )
-    sizes = _block_sizes(wh, linked_keys.select("rule", "key").unique(), dirty_keys)
-    links_kept = still_proposed(
-        links_kept, linked_keys.select("rule", "key", "node"), sizes, settings.max_block_size
+    in_range = [pl.col(c).is_between(2, settings.max_block_size) for c in ("before", "size")]
+    flipped = affected_sizes.filter(in_range[0] != in_range[1]).select(BLOCK)
+    links_kept = kept_links_proposed(
+        wh, links_kept, ids, flipped, dirty_keys, keys_gone, settings.max_block_size
     )
     pairs = pairs.join(links_kept.select("left", "right"), on=["left", "right"], how="anti")
 
@@ -360,7 +327,7 @@ def incremental_run(
     wanted = ids.join(dirty.select("node"), on="node", how="anti").filter(
         pl.col("node").is_in(nodes.implode())
     )
-    prepared_kept = _state_frame(
+    prepared_kept = state_frame(
         wh, "core/match_state_prepared", "_match_state_wanted", wanted.select(RECORD_KEY)
     )
     prepared_columns = [c for c in prepared_dirty.columns if c != "node"]
@@ -399,6 +366,7 @@ def incremental_run(
     wh.write_frame("_match_state_keys", dirty_keys.drop("node"), temp=True)
     wh.insert("core.match_state_keys", "core/match_state_keys")
     wh.execute("drop table _match_state_keys")
+    store_block_sizes(wh, affected_sizes)
     _write_links(wh, links, ids)
     return MatcherRun(outcome, "incremental", changed_records=dirty.height, removed_records=gone.height)
 
@@ -469,6 +437,7 @@ def write_state(
     wh.write_frame("_match_state_keys", keys.join(ids, on="node").drop("node"), temp=True)
     wh.build("core.match_state_keys", "core/match_state_keys")
     wh.execute("drop table _match_state_keys")
+    write_block_counts(wh, keys)
     _write_links(wh, outcome.links, ids)
     update_state_meta(wh, model, records, as_of)
 

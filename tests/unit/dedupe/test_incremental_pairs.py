@@ -5,7 +5,8 @@ import random
 import polars as pl
 import pytest
 
-from tasks.dedupe.incremental import incremental_candidates, still_proposed
+from tasks.dedupe.incremental import incremental_candidates
+from tasks.dedupe.state_blocks import still_proposed
 
 
 def full_candidates(
