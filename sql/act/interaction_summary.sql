@@ -2,7 +2,8 @@
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
 -- Parameters: $as_of (date: the day weighed as of), $read_to (date: the last day read, as_of or later),
 -- $cutoff (the exclusive end of $read_to), $session_types (list of event_type), $half_life_days (double),
--- $purchase_weight (double: what one purchase counts for, a play counting 1).
+-- $purchase_weight (double: what one purchase counts for, a play counting 1), $fit_day (date or null: a
+-- second weighing, as of a time-split evaluation's fit day, in the fit_ columns; null leaves them null).
 -- An interaction is a session event with a category (a play), or a paid purchase (positive amount, not
 -- failed, pending, refunded or cancelled) with a category. Plays come from the daily roll-up
 -- features.daily_activity (a row counts a record's events of one local day, type and category), purchases
@@ -13,6 +14,9 @@
 -- Days after as_of, up to $read_to (a time-split evaluation takes its fit and its truth from the same
 -- days), count only for first_date: an item first had after as_of has affinity 0, no plays or purchases and
 -- no last_date.
+-- fit_affinity, fit_plays, fit_purchases and fit_last_date are the same weighed as of $fit_day (before
+-- $as_of) from the same days read: a full refresh's day and its evaluation read the roll-up once
+-- (act/recommend_fit_interactions reads them). The sums are the same expressions, so the same values.
 -- How, for a million customers: the roll-up is summed per record and item first, then the identity map
 -- joins one row per record and item (not one per roll-up row, ~9M at 1M) and the records' sums are added up
 -- per customer. The decimal sums are exact, so summing per record first gives the same affinity.
@@ -82,7 +86,14 @@ records as (
         sum(interactions) filter (where not purchase and interaction_date <= $as_of::date) as plays,
         sum(interactions) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,
-        max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date
+        max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date,
+        sum(
+            cast(weight * pow(2, -($fit_day::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+                * interactions
+        ) filter (where interaction_date <= $fit_day::date) as fit_affinity,
+        sum(interactions) filter (where not purchase and interaction_date <= $fit_day::date) as fit_plays,
+        sum(interactions) filter (where purchase and interaction_date <= $fit_day::date) as fit_purchases,
+        max(interaction_date) filter (where interaction_date <= $fit_day::date) as fit_last_date
     from weighed
     group by record_source, record_id, item
 ),
@@ -95,7 +106,11 @@ final as (
         coalesce(sum(records.plays), 0)::bigint as plays,
         coalesce(sum(records.purchases), 0)::bigint as purchases,
         min(records.first_date) as first_date,
-        max(records.last_date) as last_date
+        max(records.last_date) as last_date,
+        case when $fit_day::date is not null then coalesce(sum(records.fit_affinity), 0)::double end as fit_affinity,
+        case when $fit_day::date is not null then coalesce(sum(records.fit_plays), 0)::bigint end as fit_plays,
+        case when $fit_day::date is not null then coalesce(sum(records.fit_purchases), 0)::bigint end as fit_purchases,
+        max(records.fit_last_date) as fit_last_date
     from records
     join identity
         on identity.source = records.record_source

@@ -59,13 +59,16 @@ def build_interactions(
     table: str,
     as_of: date,
     read_to: date | None = None,
+    fit_day: date | None = None,
 ) -> str:
     """The temp table `table`: act/interaction_summary weighed as of as_of, reading the days up to the end of
-    read_to (default as_of; later for a time-split evaluation's fit and truth); its name."""
+    read_to (default as_of); with fit_day, weighed as of it too (the fit_ columns a time-split evaluation fits
+    on, act/recommend_fit_interactions); its name."""
     read_to = read_to or as_of
     params = {
         "as_of": as_of,
         "read_to": read_to,
+        "fit_day": fit_day,
         "cutoff": wh.cutoff(read_to),
         "session_types": list(session_types),
         "half_life_days": float(config.half_life_days),
@@ -174,13 +177,23 @@ def build_recommendations(
     }
 
 
+def evaluation_fit_day(config: RecommendationConfig, as_of: date) -> date:
+    """The day a time-split evaluation of as_of fits as of: evaluation_days earlier."""
+    return as_of - timedelta(days=config.evaluation_days)
+
+
 def evaluate_recommendations(
     wh: Warehouse,
     config: RecommendationConfig,
     session_types: list[str],
     as_of: date,
+    *,
+    interactions: str | None = None,
 ) -> list[dict[str, Any]]:
     """Time-split evaluation: fit as of as_of - evaluation_days, score against the items taken up after.
+
+    interactions: a table of act/interaction_summary read up to the end of as_of with fit_day =
+    evaluation_fit_day (the day's, already built: the roll-up is read once); default: built here.
 
     Writes act.recommendation_evaluation, one row per model (item_similarity, popularity): model, k, users
     (customers who took up at least one new item, at most EVALUATION_USERS of them: a fixed sample of a
@@ -188,12 +201,12 @@ def evaluate_recommendations(
     popularity baseline recommends the overall most popular items the customer has not had. Neither uses
     segments: those of the day would tell what happened in the window.
     """
-    since = as_of - timedelta(days=config.evaluation_days)
+    since = evaluation_fit_day(config, as_of)
     with wh.transaction():
-        # one read of the interactions up to the end of as_of, weighed as of since: the interactions the fit
-        # sees, and the items first had after since (the truth), told apart by first_date
-        since_interactions = build_interactions(
-            wh, config, session_types, "_recommend_since_interactions", since, as_of
+        # one read of the interactions up to the end of as_of, weighed as of since (the fit_ columns): the
+        # interactions the fit sees, and the items first had after since (the truth), told apart by first_date
+        since_interactions = interactions or build_interactions(
+            wh, config, session_types, "_recommend_since_interactions", as_of, fit_day=since
         )
         wh.build(
             "_recommend_fit_interactions",
@@ -271,8 +284,8 @@ def recommend_day(
     A stored item similarity that still serves (store.refit_reason) makes today's lists from today's
     interactions and segments, and the day carries its fit day's evaluation. Otherwise today's interactions
     (act/interaction_summary) make today's lists and the item similarity (stored in
-    act.item_similarity_model), and a read weighed as of the evaluation's fit day the time-split evaluation
-    (stored with the model). Returns
+    act.item_similarity_model), and the same read weighed as of the evaluation's fit day too (its fit_
+    columns) the time-split evaluation (stored with the model). Returns
     build_recommendations' summary with evaluation (its rows), evaluated_on and refit (why it refitted,
     None when served).
     """
@@ -285,8 +298,17 @@ def recommend_day(
             summary = build_recommendations(wh, config, session_types, as_of, similarity=SIMILARITY_MODEL)
             evaluation, evaluated_on = payload["evaluation"], stored.fit_day
         else:
-            summary = build_recommendations(wh, config, session_types, as_of)
-            evaluation = evaluate_recommendations(wh, config, session_types, as_of)
+            # the day's lists and its evaluation read the same days: one build weighs them as of both days
+            interactions = build_interactions(
+                wh,
+                config,
+                session_types,
+                "_recommend_interactions",
+                as_of,
+                fit_day=evaluation_fit_day(config, as_of),
+            )
+            summary = build_recommendations(wh, config, session_types, as_of, interactions=interactions)
+            evaluation = evaluate_recommendations(wh, config, session_types, as_of, interactions=interactions)
             if not keeps_later(stored, as_of):  # a backfill before the stored fit day keeps the later model
                 wh.execute(f"delete from {SIMILARITY_MODEL}")
                 wh.execute(f"insert into {SIMILARITY_MODEL} by name select * from _recommend_similarity")

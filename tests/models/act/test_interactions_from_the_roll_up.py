@@ -16,6 +16,11 @@ from tests.models.predict.staged_world import SESSION_TYPES, staged_days
 
 ORACLE = (Path(__file__).parent / "interactions_raw.sql").read_text(encoding="utf-8")
 CONFIG = RecommendationConfig(half_life_days=10)
+COLUMNS = "customer_id, item, affinity, plays, purchases, first_date, last_date"
+FIT_COLUMNS = (
+    "customer_id, item, fit_affinity as affinity, fit_plays as plays, fit_purchases as purchases, first_date, "
+    "fit_last_date as last_date"
+)
 
 
 def build_raw_interactions(wh: Warehouse, table: str, as_of: date, read_to: date) -> None:
@@ -39,11 +44,19 @@ def test_interactions_from_the_roll_up_equal_the_raw_definition() -> None:
                      "ts": local(day(3)), "amount": 6, "category": "slots"},
                 ],
             )  # fmt: skip
+        # a full refresh's one read: weighed as of the day, and as of an evaluation's fit day (fit_ columns)
+        build_interactions(wh, CONFIG, SESSION_TYPES, "_both", as_of, fit_day=as_of - timedelta(days=2))
         for weighed_as_of in (as_of - timedelta(days=40), as_of - timedelta(days=2), as_of):
             build_interactions(wh, CONFIG, SESSION_TYPES, "_interactions", weighed_as_of, as_of)
             build_raw_interactions(wh, "_raw_interactions", weighed_as_of, as_of)
-            rows = wh.rows("select * from _interactions order by all")
+            rows = wh.rows(f"select {COLUMNS} from _interactions order by all")
             assert rows == wh.rows("select * from _raw_interactions order by all"), (as_of, weighed_as_of)
-            assert wh.describe("_interactions") == wh.describe("_raw_interactions")
+            assert wh.describe(f"(select {COLUMNS} from _interactions)") == wh.describe("_raw_interactions")
+            assert wh.rows("select count(*) from _interactions where fit_affinity is not null") == [(0,)]
+            if weighed_as_of == as_of:
+                assert wh.rows(f"select {COLUMNS} from _both order by all") == rows
+            if weighed_as_of == as_of - timedelta(days=2):
+                assert wh.rows(f"select {FIT_COLUMNS} from _both order by all") == rows
+                assert wh.describe(f"(select {FIT_COLUMNS} from _both)") == wh.describe("_raw_interactions")
         assert sum(row[3] for row in rows) > 0, "the day has plays"
         assert sum(row[4] for row in rows) > 0, "and purchases"

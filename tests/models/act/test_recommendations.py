@@ -18,14 +18,16 @@ def ago(days: int) -> date:
     return AS_OF - timedelta(days=days)
 
 
-def weigh(wh: Warehouse, table: str, as_of: date) -> list[tuple]:
+def weigh(wh: Warehouse, table: str, as_of: date, fit_day: date | None = None) -> list[tuple]:
     """act/interaction_summary as of as_of (half-life 10 days, a purchase counting 2) weighed from the events
-    rolled up and the transactions up to the end of AS_OF; its rows."""
+    rolled up and the transactions up to the end of AS_OF, and as of fit_day (None: not); its rows' columns
+    as of as_of."""
     roll_up(wh)
     params = {"as_of": as_of, "read_to": AS_OF, "cutoff": CUTOFF, "session_types": ["session"]}
-    params |= {"half_life_days": 10.0, "purchase_weight": 2.0}
+    params |= {"half_life_days": 10.0, "purchase_weight": 2.0, "fit_day": fit_day}
     wh.build(table, "act/interaction_summary", params)
-    return wh.rows(f"select * from {table} order by customer_id, item")
+    columns = "customer_id, item, affinity, plays, purchases, first_date, last_date"
+    return wh.rows(f"select {columns} from {table} order by customer_id, item")
 
 
 def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
@@ -319,11 +321,21 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         "category varchar",
         [],
     )
-    assert weigh(wh, "act.interactions", ago(30)) == [
+    assert weigh(wh, "act.earlier", ago(30)) == [
         ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
         ("C1", "b", 0.0, 0, 0, ago(2), None),
     ]
-    # the evaluation's fit rows and its truth, from the same interactions
+    # one read weighed as of AS_OF (what the day's recommendations are built from) and as of the fit day
+    assert weigh(wh, "act.interactions", AS_OF, fit_day=ago(30)) == [
+        ("C1", "a", 0.5**0.1 + 0.5**4, 2, 0, ago(40), ago(1)),
+        ("C1", "b", 0.5**0.2, 1, 0, ago(2), ago(2)),
+    ]
+    fit_columns = "customer_id, item, fit_affinity, fit_plays, fit_purchases, first_date, fit_last_date"
+    assert wh.rows(f"select {fit_columns} from act.interactions order by 1, 2") == [
+        ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
+        ("C1", "b", 0.0, 0, 0, ago(2), None),
+    ]
+    # the evaluation's fit rows (weighed as of the fit day) and its truth, from the same interactions
     wh.build(
         "act.fit",
         "act/recommend_fit_interactions",
@@ -338,10 +350,10 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         identifiers={"interactions": "act.interactions"},
     )
     assert wh.rows("select * from act.truth") == [("C1", "b")]
-    # as of AS_OF from the same read: what the day's recommendations are built from
-    assert weigh(wh, "act.today", AS_OF) == [
-        ("C1", "a", 0.5**0.1 + 0.5**4, 2, 0, ago(40), ago(1)),
-        ("C1", "b", 0.5**0.2, 1, 0, ago(2), ago(2)),
+    # without a fit day the fit_ columns are null, the others the same
+    assert weigh(wh, "act.today", AS_OF) == weigh(wh, "act.interactions", AS_OF, fit_day=ago(30))
+    assert wh.rows("select count(*) from act.today where coalesce(fit_affinity, fit_plays) is not null") == [
+        (0,)
     ]
 
 
