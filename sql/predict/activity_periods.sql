@@ -1,14 +1,18 @@
 -- Each customer's purchases and sessions by period: the predict stage's inputs, in one pass.
 -- Grain: one row per customer_id and period. Key: customer_id, period.
 -- Parameters: $as_of (date), $horizon (days per period), $oldest (the last period kept apart),
--- $session_types (list of event_type).
+-- $session_types (list of event_type), $detailed (the periods before it keep sessions by category).
 -- Period p holds the local dates in (as_of - (p + 1) * horizon, as_of - p * horizon]: period 0 ends with
 -- as_of. A snapshot k periods back (its day is as_of - k * horizon) sees the periods >= k, and the
 -- period k - 1 is what happened in the horizon after it. Period $oldest holds everything older (the
 -- snapshots need the older periods only summed). Only the days up to as_of are read.
 -- Sessions come from the daily roll-up features.daily_activity (a row counts a record's events of one
 -- local day, type and category), summed per record first and then per customer (the identity map then
--- joins one row per record, period and category instead of one per roll-up row).
+-- joins one row per record, period and category instead of one per roll-up row). Only the periods
+-- before $detailed are summed by category: in a later period every category counts as one (null), so
+-- its favourite_game is null and its session_minutes sum its days in another order. A day scored with
+-- stored models reads neither beyond period 0 ($detailed = 1: fewer groups to sum and join); a fit day
+-- keeps every period apart ($detailed > $oldest).
 -- A purchase day is a local date with at least one purchase (features.orders.purchase); spend is the
 -- net amount of its purchases in the base currency (null when one of them has no rate; a period's spend
 -- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
@@ -31,7 +35,7 @@ record_games as (
         record_source,
         record_id,
         least(($as_of::date - activity_date) // $horizon, $oldest) as period,
-        category,
+        case when period < $detailed then category end as category,
         sum(events) as sessions,
         sum(duration_s) as duration_s,
         max(activity_date) as last_session_date

@@ -111,14 +111,29 @@ def load_snapshot(
 
 
 def build_activity_periods(
-    wh: Warehouse, as_of: date, horizon: int, oldest: int, session_types: list[str]
+    wh: Warehouse,
+    as_of: date,
+    horizon: int,
+    oldest: int,
+    session_types: list[str],
+    detailed: int | None = None,
 ) -> int:
     """The temp table _activity_periods: purchases and sessions per customer and period (older than
-    `oldest` periods back: all in period `oldest`)."""
+    `oldest` periods back: all in period `oldest`).
+
+    detailed: the periods before it keep sessions by category (favourite_game, session_minutes as
+    defined); default every period. A later period has no favourite game.
+    """
     return wh.build(
         "_activity_periods",
         "predict/activity_periods",
-        {"as_of": as_of, "horizon": horizon, "oldest": oldest, "session_types": session_types},
+        {
+            "as_of": as_of,
+            "horizon": horizon,
+            "oldest": oldest,
+            "session_types": session_types,
+            "detailed": oldest + 1 if detailed is None else detailed,
+        },
         temp=True,
     )
 
@@ -153,9 +168,13 @@ def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: Featur
     """Build _activity_periods and _snapshots with snapshot 0 only (a day scored with stored models).
 
     Snapshot 0 sums every period and keeps periods 0 and 1 apart, so it equals snapshot 0 of
-    build_snapshots (amounts are decimals: their sums do not depend on how the periods are cut).
+    build_snapshots (amounts are decimals and sessions integers: their sums do not depend on how the
+    periods are cut). Only period 0 is summed by category: snapshot 0 reads its favourite game and
+    session minutes from period 0 alone.
     """
-    build_activity_periods(wh, as_of, config.horizon_days, SCORING_PERIODS, features.session_event_types)
+    build_activity_periods(
+        wh, as_of, config.horizon_days, SCORING_PERIODS, features.session_event_types, detailed=1
+    )
     return wh.build(
         "_snapshots",
         "predict/snapshots",
