@@ -133,6 +133,26 @@ def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterMo
             )
 
 
+def cluster_frame(customer_ids: pl.Series, model: ClusterModel) -> pl.DataFrame:
+    """segments.clusters: each customer's cluster id and names, the labels' order being customer_ids'.
+
+    The names are looked up per cluster by polars (a join of the k clusters), not per customer in Python.
+    """
+    names = pl.DataFrame(
+        {
+            "cluster_id": [c.cluster_id for c in model.centroids],
+            "cluster_name": [c.name_en for c in model.centroids],
+            "cluster_name_zh": [c.name_zh for c in model.centroids],
+        },
+        schema={"cluster_id": pl.Int32, "cluster_name": pl.String, "cluster_name_zh": pl.String},
+    )
+    labels = pl.DataFrame(
+        {"customer_id": customer_ids, "cluster_id": model.labels},
+        schema={"customer_id": pl.String, "cluster_id": pl.Int32},
+    )
+    return labels.join(names, on="cluster_id", how="left", maintain_order="left")
+
+
 def cluster_customers(
     wh: Warehouse,
     config: SegmentConfig,
@@ -160,24 +180,6 @@ def cluster_customers(
     else:
         model = assign_clusters(matrix, decision.models, decision.fitted_on, as_of)
         fitted_on = decision.fitted_on
-    names = {c.cluster_id: (c.name_en, c.name_zh) for c in model.centroids}
-    ids = model.labels.tolist()
-    wh.write_frame(
-        "segments.clusters",
-        pl.DataFrame(
-            {
-                "customer_id": inputs["customer_id"],
-                "cluster_id": ids,
-                "cluster_name": [names[i][0] for i in ids],
-                "cluster_name_zh": [names[i][1] for i in ids],
-            },
-            schema={
-                "customer_id": pl.String,
-                "cluster_id": pl.Int32,
-                "cluster_name": pl.String,
-                "cluster_name_zh": pl.String,
-            },
-        ),
-    )
+    wh.write_frame("segments.clusters", cluster_frame(inputs["customer_id"], model))
     store_model(wh, as_of, run_id, model, inputs.height)
     return Clustering(model, decision.refit, decision.reason, fitted_on)
