@@ -42,11 +42,13 @@ LOOKUPS = {
 # Contact keys that identify a person, by the lookup that says whether a value is usable (not a placeholder).
 CONTACT_LOOKUPS = {"email": "core.email_lookup", "phone": "core.phone_lookup", "device": "core.device_lookup"}
 # Fitted models kept from day to day (pickled estimators, the matcher's term frequencies, item
-# co-occurrences): learnt from everyone's rows, the person's included, and not keyed by customer. They are
-# dropped, and the next run fits every model again without the person.
+# co-occurrences) and the matcher's block sizes (records per hashed key value): learnt or counted from
+# everyone's rows, the person's included, and not keyed by customer. They are dropped, and the next run fits
+# every model again and counts the blocks without the person (a missing matcher model is a full matcher run).
 FITTED_MODELS = (
     "core.match_model",
     "core.match_model_values",
+    "core.match_state_blocks",
     "predict.model_fits",
     "segments.cluster_fits",
     "act.models",
