@@ -87,9 +87,12 @@ records as (
         sum(interactions) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,
         max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date,
+        -- the case: without a $fit_day (a served day) no row computes the weight
         sum(
-            cast(weight * pow(2, -($fit_day::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
-                * interactions
+            case when $fit_day::date is not null then
+                cast(weight * pow(2, -($fit_day::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+                    * interactions
+            end
         ) filter (where interaction_date <= $fit_day::date) as fit_affinity,
         sum(interactions) filter (where not purchase and interaction_date <= $fit_day::date) as fit_plays,
         sum(interactions) filter (where purchase and interaction_date <= $fit_day::date) as fit_purchases,
