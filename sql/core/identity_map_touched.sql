@@ -1,5 +1,6 @@
--- The identity map rows of the touched records (tasks/dedupe/touched.py) as the last run left them, read
--- before they are replaced: the customers whose rows change are recomputed by the golden record.
+-- The identity map rows of the touched records (tasks/dedupe/touched.py): read before they are replaced
+-- (as the last run left them) and after, so that core/identity_changed names the customers whose rows
+-- changed, whose golden record is recomputed.
 -- Grain: one row per touched record in core.identity_map. Key: source, source_id. Parameters: none.
 with identity as (
     select * from core.identity_map

@@ -381,7 +381,8 @@ def dedupe_all(
                 keep_previous(wh, "core.identity_map")
             wh.build("core.identity_map", "core/identity_map")
             if golden_incremental:
-                wh.build("_identity_changed", "core/identity_changed", temp=True)
+                sides = {"after": "core.identity_map", "before": "core.identity_map_before"}
+                wh.build("_identity_changed", "core/identity_changed", temp=True, identifiers=sides)
         wh.execute("drop table record_components")
         if forward:
             keep_graph(wh, whole, config.dedupe.max_key_records, config.dedupe.max_cluster_size, as_of)

@@ -139,10 +139,7 @@ def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) ->
     wh.write_frame("_oversized", clusters.oversized, temp=True)
     wh.insert("core.identity_oversized", "core/identity_oversized")
     wh.execute("drop table _oversized")
-    overshared = wh.rows(
-        wh.model_sql("core/graph/overshared", {"keys": "core.identity_overshared"}),
-        {"max_key_records": max_key_records},
-    )
+    overshared = wh.rows(wh.model_sql("core/graph/overshared", {"keys": "core.identity_overshared"}))
     oversized = wh.frame(wh.model_sql("core/identity_oversized_read"))
     described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
     return described, suspicious_clusters(oversized)
@@ -201,8 +198,11 @@ def replace_identity_rows(wh: Warehouse) -> None:
     wh.build("_identity_before", "core/identity_map_touched", temp=True)
     wh.run("core/identity_map_forget")
     wh.insert("core.identity_map", "core/identity_map")
-    wh.build("_identity_changed", "core/identity_touched_changed", temp=True)
+    wh.build("_identity_after", "core/identity_map_touched", temp=True)
+    sides = {"after": "_identity_after", "before": "_identity_before"}
+    wh.build("_identity_changed", "core/identity_changed", temp=True, identifiers=sides)
     wh.execute("drop table _identity_before")
+    wh.execute("drop table _identity_after")
 
 
 def forget_touched(wh: Warehouse) -> None:

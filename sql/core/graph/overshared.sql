@@ -1,8 +1,8 @@
 -- Key values too common to link on, most shared first (reported, never used).
--- Grain: one row per (key, value) of more than $max_key_records records, the 20 most shared.
--- Key: key, value. Parameters: $max_key_records. {{keys}}: key, value, records: _link_keys (graph/keys.sql),
--- or core.identity_overshared (kept from run to run).
-with shared_keys as (
+-- Grain: one row per (key, value), the 20 most shared. Key: key, value. Parameters: none.
+-- {{keys}}: key, value, records of the values above max_key_records only (core/identity_overshared.sql):
+-- this run's (_overshared, tasks/dedupe/graph.py) or those kept from run to run (core.identity_overshared).
+with overshared as (
     select * from {{keys}}
 ),
 
@@ -11,8 +11,7 @@ final as (
         key,
         value,
         records
-    from shared_keys
-    where records > $max_key_records
+    from overshared
 )
 
 select * from final

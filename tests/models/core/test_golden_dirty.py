@@ -56,7 +56,8 @@ def test_golden_dirty_names_the_customers_whose_rows_changed(wh: Warehouse) -> N
     )
     wh.build("_changed_records", "core/changed_records", temp=True)
     assert wh.rows("select * from _changed_records order by all") == [("crm", "f"), ("crm", "g")]
-    wh.build("_identity_changed", "core/identity_changed", temp=True)
+    sides = {"after": "core.identity_map", "before": "core.identity_map_before"}
+    wh.build("_identity_changed", "core/identity_changed", temp=True, identifiers=sides)
     assert wh.rows("select * from _identity_changed order by all") == [
         ("CB",),
         ("CC",),

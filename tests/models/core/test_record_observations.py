@@ -11,7 +11,9 @@ from tests.models.helpers import SHANGHAI, columns_of, create, local
 
 OBSERVATIONS_CUTOFF = datetime(2026, 1, 11, tzinfo=SHANGHAI)  # end of as_of 2026-01-10
 KEYED = "email_norm varchar, phone_norm varchar, device_norm varchar"  # as the core fact views give them
-FACT_COLUMNS = f"source varchar, _file varchar, record_source varchar, record_id varchar, {KEYED}, ts timestamptz"
+FACT_COLUMNS = (
+    f"source varchar, _file varchar, record_source varchar, record_id varchar, {KEYED}, ts timestamptz"
+)
 
 
 def create_facts(wh: Warehouse, file: str = "day1", **rows: list[tuple]) -> None:
@@ -131,10 +133,13 @@ def test_fact_observations_folded_file_by_file_equal_one_fold_of_every_file(wh: 
         ("crm", "m2", None, "+86138", None, jan[2]),
         ("crm", "m3", "c@x.com", None, None, jan[9]),
     ]
-    create(wh, "core.customer_records", f"source varchar, source_id varchar, {KEYED}, seen_ts timestamptz", [])
+    create(
+        wh, "core.customer_records", f"source varchar, source_id varchar, {KEYED}, seen_ts timestamptz", []
+    )
     by_day = {
         cutoff: wh.rows(
-            wh.model_sql("core/record_observations") + " order by all", {"cutoff": local(date(2026, 1, cutoff))}
+            wh.model_sql("core/record_observations") + " order by all",
+            {"cutoff": local(date(2026, 1, cutoff))},
         )
         for cutoff in (2, 4, 9, 10)
     }
