@@ -11,7 +11,8 @@ LOOKUPS = ("core.email_lookup", "core.phone_lookup", "core.device_lookup")
 def stage(wh: Warehouse, table: str, email: str | None, phone: str | None, device: str | None) -> None:
     """One staged row with these contact values."""
     wh.execute(
-        f"insert into {table} (source, email, phone, device_id) values ('crm', ?, ?, ?)", [email, phone, device]
+        f"insert into {table} (source, email, phone, device_id) values ('crm', ?, ?, ?)",
+        [email, phone, device],
     )
 
 

@@ -41,7 +41,9 @@ def scratch(config: PipelineConfig, copy: PipelineConfig, as_of: date) -> dict[s
         return observed(wh)
 
 
-def run(config: PipelineConfig, as_of: date, load: bool = True) -> tuple[DedupeResult, dict[str, list[tuple]]]:
+def run(
+    config: PipelineConfig, as_of: date, load: bool = True
+) -> tuple[DedupeResult, dict[str, list[tuple]]]:
     """Extract what is new (load) and dedupe as of as_of; the result and the observed tables."""
     with Warehouse.open(config) as wh:
         if load:
@@ -83,9 +85,9 @@ def test_observations_kept_up_to_date_equal_a_build_from_scratch(
     result, got = run(kept, backfill, load=False)
     assert result.observations_rebuilt is None
     assert got == scratch(kept, copy, backfill)
-    assert len(got["core.record_observations"]) < len(run(kept, END + timedelta(days=2), load=False)[1][
-        "core.record_observations"
-    ])
+    assert len(got["core.record_observations"]) < len(
+        run(kept, END + timedelta(days=2), load=False)[1]["core.record_observations"]
+    )
 
 
 def test_an_erasure_or_a_file_read_again_rebuilds_the_observations(
@@ -111,7 +113,10 @@ def test_an_erasure_or_a_file_read_again_rebuilds_the_observations(
     lines = payments.read_text().splitlines()
     payments.write_text("\n".join(lines[:-1]) + "\n")  # the file sent again without its last payment
     result, got = run(kept, day)
-    assert result.observations_rebuilt == "1 folded files were re-read, re-staged, or had rows replaced or erased"
+    assert (
+        result.observations_rebuilt
+        == "1 folded files were re-read, re-staged, or had rows replaced or erased"
+    )
     assert got == scratch(kept, copy, day)
     again, _ = run(kept, day)
     assert again.observations_rebuilt is None

@@ -123,7 +123,9 @@ def test_the_schedule_fits_on_the_first_day_and_every_seven_days(world: World) -
         day: (r.segment["cluster_refit"], r.segment["cluster_fitted_on"]) for day, r in world.runs.items()
     } == expected
     for run in world.runs.values():  # every day has something to compare
-        assert all(run.outputs[name] for name in ("predictions", "clusters", "customer_segments", "backtests"))
+        assert all(
+            run.outputs[name] for name in ("predictions", "clusters", "customer_segments", "backtests")
+        )
         assert run.predict["customers"] > 800 and run.predict["churn_model"]
     assert world.runs[FIRST].predict["refit_reason"] == "no stored models"
     assert world.runs[fitted].predict["refit_reason"] == (
