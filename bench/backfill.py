@@ -19,6 +19,8 @@ import duckdb
 from bench.worker import STAGES
 
 TABLE = "published.customer_segments"
+# Columns that label a customer's cluster: ids and names a refit carries over from the previous fit.
+CLUSTER_LABELS = ("cluster_id", "cluster_name", "cluster_name_zh")
 PAGE = 200
 
 
@@ -89,9 +91,14 @@ def published_digest(warehouse: Path, as_of: date) -> dict:
     by its customer_id: a backfill assigns stable ids over days of history and a single refresh over
     one, so the same person may carry another id while every value is the same. The ids are compared
     apart (``ids``); a customer whose records differ (another clustering) differs in ``records``.
+    The clusters likewise: a refit's clusters keep the ids and names of the previous fit's they match
+    (tasks/segment/clusters.py), so the clusters are compared as a partition of the customers
+    (``clusters``: who is with whom) and their ids and names apart (``cluster_labels``).
     """
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        columns = [c for c in compared_columns(con) if c != "customer_id"]
+        compared = compared_columns(con)
+        labels = [c for c in CLUSTER_LABELS if c in compared]
+        columns = [c for c in compared if c != "customer_id" and c not in labels]
         quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
         mapped = con.execute(
             "select count(*) from information_schema.tables where table_schema = 'core' and table_name = 'identity_map'"
@@ -115,11 +122,27 @@ def published_digest(warehouse: Path, as_of: date) -> dict:
         row = con.execute(
             f"select count(*), {whole}, {', '.join(hashes)} from {day}", {"as_of": as_of}
         ).fetchall()[0]
+        clusters = cluster_labels = None
+        if labels:
+            members = "string_agg(coalesce(records, customer_id), ';' order by records, customer_id)"
+            named = " || ':' || ".join(f"coalesce(\"{c}\"::varchar, '∅')" for c in labels)
+            clusters, cluster_labels = con.execute(
+                f"select md5(string_agg(members, '|' order by members)), "
+                f"md5(string_agg(members || '=' || named, '|' order by members)) "
+                f"from (select {members} as members, any_value({named}) as named "
+                f"from (select t.*, {', '.join(chr(34) + c + chr(34) for c in labels)} "
+                f"from {day.removesuffix(' as t')} as t "
+                f"join {TABLE} as s using (customer_id) where s.as_of = $as_of) "
+                f"group by {', '.join(chr(34) + c + chr(34) for c in labels)})",
+                {"as_of": as_of},
+            ).fetchall()[0]
     return {
         "rows": row[0],
         "hash": row[1],
         "ids": row[3],
-        "columns": dict(zip(["records", *columns], (row[2], *row[4:]), strict=True)),
+        "cluster_labels": cluster_labels,
+        "columns": dict(zip(["records", *columns], (row[2], *row[4:]), strict=True))
+        | ({"clusters": clusters} if labels else {}),
     }
 
 
@@ -132,8 +155,11 @@ def compare_digests(backfilled: dict, full: dict) -> dict:
     columns = sorted(set(backfilled["columns"]) | set(full["columns"]))
     differing = [c for c in columns if backfilled["columns"].get(c) != full["columns"].get(c)]
     return {
-        "equal": backfilled["rows"] == full["rows"] and backfilled["hash"] == full["hash"],
+        "equal": backfilled["rows"] == full["rows"]
+        and backfilled["hash"] == full["hash"]
+        and backfilled["columns"].get("clusters") == full["columns"].get("clusters"),
         "rows": {"backfill": backfilled["rows"], "full": full["rows"]},
         "differing_columns": differing,
         "same_ids": backfilled["ids"] == full["ids"],
+        "same_cluster_labels": backfilled.get("cluster_labels") == full.get("cluster_labels"),
     }

@@ -173,6 +173,13 @@ def _backfill(results: dict[int, dict]) -> list[str]:
                 "not noise.",
                 "",
             ]
+        if not same.get("same_cluster_labels", True):
+            notes += [
+                f"At {size:,} the backfill's clusters carry other ids or names than the full refresh's (a refit keeps "
+                "the ids and names of the previous fit's clusters it matches; the clusters are compared as a "
+                "partition of the customers).",
+                "",
+            ]
         if not same.get("same_ids", True):
             notes += [
                 f"At {size:,} the backfill named some customers by other stable ids than the full refresh (ids are "

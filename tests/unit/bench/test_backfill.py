@@ -42,12 +42,13 @@ def test_same_rows_in_another_order_and_run_are_equal(tmp_path: Path) -> None:
     full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a"), DAY)
     backfilled = published_digest(warehouse(tmp_path / "backfill.duckdb", ROWS[::-1], "run-b"), DAY)
     assert full["rows"] == 3
-    assert set(full["columns"]) == {"records", "as_of", "cluster_id", "churn_risk", "rfm_segment"}
+    assert set(full["columns"]) == {"records", "as_of", "churn_risk", "rfm_segment", "clusters"}
     assert compare_digests(backfilled, full) == {
         "equal": True,
         "rows": {"backfill": 3, "full": 3},
         "differing_columns": [],
         "same_ids": True,
+        "same_cluster_labels": True,
     }
 
 
@@ -60,6 +61,7 @@ def test_a_changed_value_names_its_column(tmp_path: Path) -> None:
         "rows": {"backfill": 3, "full": 3},
         "differing_columns": ["churn_risk"],
         "same_ids": True,
+        "same_cluster_labels": True,
     }
 
 
@@ -90,6 +92,7 @@ def test_customers_compare_by_their_records_not_their_ids(tmp_path: Path) -> Non
         "rows": {"backfill": 3, "full": 3},
         "differing_columns": [],
         "same_ids": False,
+        "same_cluster_labels": True,
     }
 
 
@@ -100,6 +103,29 @@ def test_another_clustering_differs_in_records(tmp_path: Path) -> None:
     assert compare_digests(backfilled, full) == {
         "equal": False,
         "rows": {"backfill": 3, "full": 3},
-        "differing_columns": ["records"],
+        "differing_columns": ["clusters", "records"],  # the clusters name their customers by their records
         "same_ids": True,
+        "same_cluster_labels": False,
+    }
+
+
+def test_clusters_compare_as_a_partition_their_labels_apart(tmp_path: Path) -> None:
+    relabelled = [(d, c, {0: 5, 1: 6, 2: 7, 3: 3}[k], r, seg) for d, c, k, r, seg in ROWS]  # same groups
+    merged = [(d, c, 0 if c in ("C1", "C2") else k, r, seg) for d, c, k, r, seg in ROWS]  # C1 and C2 together
+    full = published_digest(warehouse(tmp_path / "full.duckdb", ROWS, "run-a", IDENTITIES), DAY)
+    same = published_digest(warehouse(tmp_path / "same.duckdb", relabelled, "run-b", IDENTITIES), DAY)
+    other = published_digest(warehouse(tmp_path / "other.duckdb", merged, "run-b", IDENTITIES), DAY)
+    assert compare_digests(same, full) == {
+        "equal": True,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": [],
+        "same_ids": True,
+        "same_cluster_labels": False,
+    }
+    assert compare_digests(other, full) == {
+        "equal": False,
+        "rows": {"backfill": 3, "full": 3},
+        "differing_columns": ["clusters"],
+        "same_ids": True,
+        "same_cluster_labels": False,
     }
