@@ -248,9 +248,19 @@ def explain(
 def fit_clusters(
     matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters | None = None
 ) -> ClusterModel:
-    """Fit, label, match ids with the previous run, name and explain the clusters of matrix (rows: customers)."""
+    """Fit, label, match ids with the previous run, name and explain the clusters of matrix (rows: customers).
+
+    The fit sees the rows sorted by their values, so it depends on the customers' features only, not
+    on the order they come in: KMeans' seeding, the fit sample and the silhouette sample pick row
+    numbers, and the rows' order follows customer ids, which differ between two warehouses holding
+    the same customers (a backfilled one and a fresh one). labels are returned in matrix's order.
+    """
+    order = np.lexsort(matrix.T[::-1])  # by the first feature, then the next, ...
     with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
-        return _fit_clusters(matrix, config, previous or PreviousClusters())
+        model = _fit_clusters(matrix[order], config, previous or PreviousClusters())
+    labels = np.empty_like(model.labels)
+    labels[order] = model.labels
+    return replace(model, labels=labels)
 
 
 def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousClusters) -> ClusterModel:

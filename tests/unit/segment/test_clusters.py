@@ -92,6 +92,25 @@ def test_same_data_gives_the_same_model() -> None:
     )
 
 
+@pytest.mark.parametrize("fit_sample", [200_000, 1_000])
+def test_the_order_of_the_customers_does_not_change_the_model(fit_sample: int) -> None:
+    # two warehouses holding the same customers read them in different orders (their stable ids
+    # differ): the fit, its sample and its silhouette sample must not depend on that order
+    data = blobs([*FOUR, NEWCOMERS], [2 * size for size in SIZES] + [100], spread=0.6)
+    shuffled = np.random.default_rng(5).permutation(len(data))
+    config = SegmentConfig(cluster_k="silhouette", cluster_fit_sample_size=fit_sample, cluster_sample_size=300)
+    first, second = fit_clusters(data, config), fit_clusters(data[shuffled], config)
+    assert np.array_equal(first.labels[shuffled], second.labels)
+    assert first.centroids == second.centroids
+    assert (first.k_scores, first.silhouette, first.inertia, first.tree_rules, first.fidelity) == (
+        second.k_scores,
+        second.silhouette,
+        second.inertia,
+        second.tree_rules,
+        second.fidelity,
+    )
+
+
 def test_ids_and_names_survive_slightly_shifted_data() -> None:
     config = SegmentConfig()
     before = fit_clusters(blobs(FOUR, SIZES, seed=1), config)
