@@ -156,6 +156,21 @@ def _fill_keys(scratch: Warehouse, prepared: pl.DataFrame, rules: dict[str, tupl
         )
 
 
+def fill_blocking_keys(
+    wh: Warehouse,
+    prepared: pl.DataFrame,
+    rules: Sequence[str],
+    comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+) -> None:
+    """The temp table _blocking_keys (rule, node, grp, key, ...) of wh's own connection: the keys of
+    blocking_keys, left in DuckDB (under its memory limit) for a model to read, not brought to Python."""
+    known = candidate_rules(comparisons)
+    try:
+        _fill_keys(wh, prepared, {rule: known[rule] for rule in rules})
+    finally:
+        wh.con.unregister("_prepared")
+
+
 def blocking_keys(
     prepared: pl.DataFrame,
     rules: Sequence[str],

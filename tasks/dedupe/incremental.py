@@ -29,7 +29,7 @@ from datetime import date
 
 import polars as pl
 
-from tasks.dedupe.blocking import blocking_keys
+from tasks.dedupe.blocking import blocking_keys, fill_blocking_keys
 from tasks.dedupe.levels import code_records, comparison_levels
 from tasks.dedupe.model import (
     MatchModel,
@@ -433,11 +433,17 @@ def write_state(
     wh.build("core.match_state_records", "core/match_state_records")
     wh.execute("drop table _match_state_records")
     ids = hashes.select(RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    keys = blocking_keys(prepared, model.rules, wh, settings.comparisons)
-    wh.write_frame("_match_state_keys", keys.join(ids, on="node").drop("node"), temp=True)
-    wh.build("core.match_state_keys", "core/match_state_keys")
-    wh.execute("drop table _match_state_keys")
-    write_block_counts(wh, keys)
+    # every record's keys, kept and counted in DuckDB: at 1M customers they are ~15M rows
+    fill_blocking_keys(wh, prepared, model.rules, settings.comparisons)
+    wh.con.register("_match_state_ids", ids)
+    try:
+        wh.build_view("_match_state_keys", "core/blocking/named_keys", temp=True)
+        wh.build("core.match_state_keys", "core/match_state_keys")
+        wh.execute("drop view _match_state_keys")
+        write_block_counts(wh)
+    finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
+        wh.con.unregister("_match_state_ids")
+    wh.execute("drop table _blocking_keys")
     _write_links(wh, outcome.links, ids)
     update_state_meta(wh, model, records, as_of)
 

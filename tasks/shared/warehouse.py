@@ -289,11 +289,20 @@ class Warehouse:
         self.execute(self.model_sql(model, identifiers, fragments), params)
 
     def build_view(
-        self, view: str, model: str, identifiers: Mapping[str, str | Sequence[str]] | None = None
+        self,
+        view: str,
+        model: str,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+        *,
+        temp: bool = False,
     ) -> None:
-        """Replace view with a SQL model (no parameters: a view is re-evaluated when read)."""
+        """Replace view with a SQL model (no parameters: a view is re-evaluated when read).
+
+        temp: a temp view (this connection only), e.g. a join read once by the next statement.
+        """
         sql = self.model_sql(model, identifiers)
-        self.execute(f"create or replace view {quote_identifier(view)} as {sql}")
+        kind = "temp view" if temp else "view"
+        self.execute(f"create or replace {kind} {quote_identifier(view)} as {sql}")
 
     def write_frame(self, table: str, frame: Any, *, temp: bool = False) -> int:
         """Replace table with a polars DataFrame or Arrow table; return its row count."""
