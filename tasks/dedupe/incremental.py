@@ -440,7 +440,7 @@ def write_state(
         wh.build_view("_match_state_keys", "core/blocking/named_keys", temp=True)
         wh.build("core.match_state_keys", "core/match_state_keys")
         wh.execute("drop view _match_state_keys")
-        write_block_counts(wh)
+        write_block_counts(wh, ids.height)
     finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
         wh.con.unregister("_match_state_ids")
     wh.execute("drop table _blocking_keys")

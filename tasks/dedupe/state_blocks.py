@@ -17,7 +17,7 @@ RECORD_KEY = ["record_source", "record_id"]
 KEY_HASHES = ["kh1", "kh2"]  # core.match_state_blocks names a block by its rule and two hashes of its key
 BLOCK = ["rule", "key"]
 BLOCK_SCHEMA = {"rule": pl.String, "key": pl.String}
-COUNT_BATCH_ROWS = 1_000_000  # keys counted per batch by write_block_counts
+COUNT_BATCH_NODES = 100_000  # records whose keys write_block_counts names per batch (~10 keys each)
 
 
 def still_proposed(
@@ -53,15 +53,14 @@ def key_hashes(blocks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def block_counts(keys: pl.DataFrame, sort: bool = True) -> pl.DataFrame:
+def block_counts(keys: pl.DataFrame) -> pl.DataFrame:
     """rule, kh1, kh2, size: how many rows of keys (rule, key, ...) each block holds."""
-    counts = key_hashes(keys.select(BLOCK)).group_by("rule", *KEY_HASHES).agg(size=pl.len().cast(pl.Int64))
-    return counts.sort("rule", *KEY_HASHES) if sort else counts
-
-
-def _summed(parts: list[pl.DataFrame]) -> pl.DataFrame:
-    """Partial block counts (rule, kh1, kh2, size) added up per block."""
-    return pl.concat(parts).group_by("rule", *KEY_HASHES).agg(size=pl.col("size").sum())
+    return (
+        key_hashes(keys.select(BLOCK))
+        .group_by("rule", *KEY_HASHES)
+        .agg(size=pl.len().cast(pl.Int64))
+        .sort("rule", *KEY_HASHES)
+    )
 
 
 def block_sizes(
@@ -153,20 +152,20 @@ def store_block_sizes(wh: Warehouse, sizes: pl.DataFrame) -> None:
     wh.execute("drop table _match_state_block_sizes")
 
 
-def write_block_counts(wh: Warehouse) -> None:
+def write_block_counts(wh: Warehouse, nodes: int) -> None:
     """Replace core.match_state_blocks with the counts of every block of a full run's keys (the temp table
-    _blocking_keys), counted batch by batch: the keys are never held whole in Python, only the counts."""
-    parts: list[pl.DataFrame] = []
-    rows = 0
-    for batch in wh.con.sql(wh.model_sql("core/blocking/block_keys")).to_arrow_reader(COUNT_BATCH_ROWS):
-        parts.append(block_counts(pl.from_arrow(batch), sort=False))
-        rows += parts[-1].height
-        if rows > COUNT_BATCH_ROWS * 4:  # fold the partial counts, so they hold about one row per block
-            parts = [_summed(parts)]
-            rows = parts[0].height
-    counts = (
-        _summed(parts).sort("rule", *KEY_HASHES) if parts else block_counts(pl.DataFrame(schema=BLOCK_SCHEMA))
-    )
-    wh.write_frame("_match_state_block_sizes", counts, temp=True)
+    _blocking_keys of nodes 0 .. nodes - 1): each batch of records' keys is named in polars (key_hashes, as
+    incremental runs name blocks) and the names are counted in DuckDB; no copy of every key is held in Python."""
+    for first in range(0, max(nodes, 1), COUNT_BATCH_NODES):
+        batch = wh.frame(
+            wh.model_sql("core/blocking/block_keys"), {"first": first, "last": first + COUNT_BATCH_NODES}
+        )
+        hashed = key_hashes(batch.cast(BLOCK_SCHEMA)).select("rule", *KEY_HASHES)
+        if first:
+            wh.append_frame("_match_state_block_keys", hashed)
+        else:
+            wh.write_frame("_match_state_block_keys", hashed, temp=True)
+    wh.build_view("_match_state_block_sizes", "core/blocking/block_counts", temp=True)
     wh.build("core.match_state_blocks", "core/match_state_blocks")
-    wh.execute("drop table _match_state_block_sizes")
+    wh.execute("drop view _match_state_block_sizes")
+    wh.execute("drop table _match_state_block_keys")

@@ -314,6 +314,14 @@ class Warehouse:
             self.con.unregister("_frame")
         return self.count(table)
 
+    def append_frame(self, table: str, frame: Any) -> int:
+        """Append a polars DataFrame or Arrow table to table, matching columns by name; return how many rows."""
+        self.con.register("_frame", frame)
+        try:
+            return self.scalar(f"insert into {quote_identifier(table)} by name select * from _frame") or 0
+        finally:
+            self.con.unregister("_frame")
+
     def count(self, table: str) -> int:
         """Rows in table."""
         return self.scalar(f"select count(*) from {quote_identifier(table)}")

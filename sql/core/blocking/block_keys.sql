@@ -1,6 +1,6 @@
--- The blocks of a full matcher run's keys, one row per key of a record, for tasks/dedupe/state_blocks.py to
--- count in batches (write_block_counts: it names each block by two polars hashes of its key).
--- Grain: one row per rule, node and key. Parameters: none.
+-- The keys of one batch of a full matcher run's records, for tasks/dedupe/state_blocks.py to name by two polars
+-- hashes (write_block_counts) before DuckDB counts the blocks (blocking/block_counts.sql).
+-- Grain: one row per rule, node and key. Parameters: $first, $last: the batch's nodes, first <= node < last.
 -- Input: temp table _blocking_keys (tasks/dedupe/blocking.py, fill_blocking_keys).
 with blocking_keys as (
     select * from _blocking_keys
@@ -11,6 +11,7 @@ final as (
         rule,
         key
     from blocking_keys
+    where node >= $first and node < $last
 )
 
 select * from final

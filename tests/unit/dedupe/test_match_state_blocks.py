@@ -1,7 +1,9 @@
 """The matcher state's block sizes (core.match_state_blocks) and the kept links an incremental run checks."""
 
 import polars as pl
+import pytest
 
+from tasks.dedupe import state_blocks
 from tasks.dedupe.state_blocks import block_counts, block_sizes, kept_links_proposed, key_hashes
 from tasks.shared.warehouse import Warehouse
 
@@ -48,6 +50,28 @@ def test_block_counts_name_each_block_by_its_rule_and_key_hashes() -> None:
         ("name", "C", 3),
     ]
     assert named.height == counts.height  # two hashes name one key
+
+
+@pytest.mark.parametrize("batch_nodes", [1, 3, 100])
+def test_a_full_run_counts_its_blocks_in_batches_as_block_counts_does(
+    batch_nodes: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a full run's keys stay in DuckDB (_blocking_keys); they are named batch by batch of records and counted there
+    monkeypatch.setattr(state_blocks, "COUNT_BATCH_NODES", batch_nodes)
+    keys = pl.DataFrame(STATE_KEYS, schema=["rule", "key", "record_id"], orient="row").with_columns(
+        node=pl.col("record_id").str.slice(1).cast(pl.Int64) - 1
+    )
+    with Warehouse(":memory:") as wh:
+        wh.execute("create schema if not exists core")
+        wh.write_frame("_blocking_keys", keys.select("rule", "node", "key"), temp=True)
+        with wh.transaction():
+            state_blocks.write_block_counts(wh, nodes=11)
+        stored = wh.frame("select rule, kh1, kh2, size from core.match_state_blocks order by all")
+        assert wh.rows(
+            "select count(*) from duckdb_tables() where table_name like '_match_state_block%'"
+        ) == [(0,)]
+    assert stored.rows() == block_counts(keys).sort(pl.all()).rows()
+    assert sorted(stored["size"].to_list()) == [2, 2, 3, 3, 4]
 
 
 def test_block_sizes_are_the_stored_counts_minus_the_gone_plus_the_new() -> None:
