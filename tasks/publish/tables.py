@@ -2,7 +2,8 @@
 
 Every published table is declared once in PUBLISHED_TABLES with the model its rows come from; one
 function creates it, adds the columns a newer model has (older days keep nulls there) and replaces
-the as_of's rows, so a rerun of the same as_of replaces rather than duplicates.
+the as_of's rows, so a rerun of the same as_of replaces rather than duplicates. published.customer_tags
+is the exception: a view over spans of each customer's tag set, written only where a day changed them (tags.py).
 """
 
 import subprocess
@@ -14,6 +15,7 @@ from typing import Any
 
 from tasks.act import ensure_act_tables
 from tasks.publish.destinations import people_sql
+from tasks.publish.tags import publish_tags
 from tasks.segment.stability import previous_published_day
 from tasks.shared.config import ActConfig
 from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
@@ -21,7 +23,6 @@ from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
 # Published table -> the model its rows come from (sql/<model>.sql).
 PUBLISHED_TABLES: dict[str, str] = {
     "published.customer_segments": "published/customer_segments",
-    "published.customer_tags": "published/customer_tags",
     "published.segment_changes": "published/segment_changes",
     "published.audience_members": "published/audience_members",
     "published.campaign_outcomes": "published/campaign_outcomes",
@@ -77,11 +78,6 @@ def replace_day(
         ensure_published_table(wh, table, params, fragments)
         wh.execute(f"delete from {quote_identifier(table)} where as_of = ?", [as_of])
         return wh.insert(table, PUBLISHED_TABLES[table], params, fragments=fragments)
-
-
-def publish_tags(wh: Warehouse, as_of: date) -> int:
-    """Replace the as_of's rows of published.customer_tags (call inside the publish transaction); return them."""
-    return replace_day(wh, "published.customer_tags", as_of, {})
 
 
 def publish_changes(wh: Warehouse, as_of: date) -> int:

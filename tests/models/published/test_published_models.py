@@ -162,7 +162,8 @@ def test_every_published_table_gets_the_columns_a_newer_model_has(wh: Warehouse)
     )
     build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
-    assert columns_of(wh, "published", "customer_tags") == ["as_of", "customer_id", "tag", "value", "tag_zh"]
+    # the earlier table became spans of tag sets behind a view of the same name (tasks/publish/tags.py)
+    assert wh.columns("published.customer_tags") == ["as_of", "customer_id", "tag", "tag_zh", "value"]
     assert columns_of(wh, "published", "segment_changes") == [
         "as_of",
         "scheme",
