@@ -1,6 +1,6 @@
 """Stability report: how each scheme's segments moved since the previous published as_of.
 
-For every scheme: the adjusted Rand index (sklearn) between the previous and the current segments of
+For every scheme: the adjusted Rand index (as sklearn computes it) between the previous and the current segments of
 the customers present in both days, how many of them changed segment (and who: segments.segment_moves),
 and each segment's size on both days (all customers of each day).
 """
@@ -10,9 +10,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import date
 
-import numpy as np
 import polars as pl
-from sklearn.metrics import adjusted_rand_score
 
 from tasks.shared.contracts import SCHEME_COLUMNS
 from tasks.shared.warehouse import Warehouse
@@ -45,23 +43,34 @@ class SchemeStability:
 Pair = tuple[str | None, str | None, int]  # (previous segment, current segment, customers)
 
 
-def codes(labels: list[str]) -> np.ndarray:
-    """Integer codes of labels (the index does not depend on what the labels are)."""
-    return np.unique(np.asarray(labels, dtype=object), return_inverse=True)[1]
-
-
 def adjusted_rand_index(both: list[Pair]) -> float | None:
     """The index of the customers of both days, from the pairs' counts (None without such customers).
 
-    One label per customer is rebuilt from the counts: the index depends on the contingency table only,
-    so it is the index of the customers themselves.
+    The index depends on the contingency table only (the counts of each pair of segments), so it is
+    computed from the counts, in integers, as scikit-learn's adjusted_rand_score computes it from one
+    label per customer (its pair confusion matrix, then the same float expression): the same value,
+    without expanding a million labels per scheme (about 1 s of CPU each at 1M customers).
     """
     if not both:
         return None
-    counts = np.array([n for *_, n in both], dtype=np.int64)
-    previous = np.repeat(codes([segment for segment, _, _ in both]), counts)
-    current = np.repeat(codes([segment for _, segment, _ in both]), counts)
-    return round(float(adjusted_rand_score(previous, current)), 6)
+    table: Counter[tuple[str | None, str | None]] = Counter()
+    for previous, current, n in both:
+        table[(previous, current)] += int(n)
+    rows: Counter[str | None] = Counter()
+    columns: Counter[str | None] = Counter()
+    for (previous, current), n in table.items():
+        rows[previous] += n
+        columns[current] += n
+    customers = sum(table.values())
+    sum_squares = sum(n * n for n in table.values())
+    # sklearn.metrics.pair_confusion_matrix: (tn, fp), (fn, tp)
+    tp = sum_squares - customers
+    fp = sum(n * n for n in columns.values()) - sum_squares
+    fn = sum(n * n for n in rows.values()) - sum_squares
+    tn = customers * customers - fp - fn - sum_squares
+    if fn == 0 and fp == 0:  # full agreement
+        return 1.0
+    return round(2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn)), 6)
 
 
 def scheme_stability(scheme: str, pairs: list[Pair]) -> SchemeStability:

@@ -32,3 +32,42 @@ def test_no_common_customers_has_no_ari() -> None:
     result = scheme_stability("s", [("a", None, 1), (None, "x", 2)])
     assert (result.ari, result.customers_compared, result.changed) == (None, 0, 0)
     assert result.sizes == [SizeChange("a", 1, 0, -1), SizeChange("x", 0, 2, 2)]
+
+
+def _labels(pairs: list[tuple[str, str, int]]) -> tuple[list[str], list[str]]:
+    """One (previous, current) label per customer, as many customers as each pair counts."""
+    previous = [p for p, _, n in pairs for _ in range(n)]
+    current = [c for _, c, n in pairs for _ in range(n)]
+    return previous, current
+
+
+def test_ari_from_the_counts_equals_sklearn_on_the_customers_labels_exactly() -> None:
+    import random
+
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = random.Random(7)
+    tables = [
+        [("a", "a", 1)],
+        [("a", "b", 1), ("b", "a", 1)],
+        [("a", "x", 2), ("b", "y", 1), ("b", "(none)", 1)],
+        [("a", "a", 5), ("a", "b", 5)],
+    ]
+    for _ in range(30):
+        segments = [f"s{i}" for i in range(rng.randint(1, 8))]
+        tables.append(
+            [(p, c, rng.randint(1, 3000)) for p in segments for c in segments if rng.random() < 0.6]
+            or [(segments[0], segments[0], 3)]
+        )
+    for pairs in tables:
+        previous, current = _labels(pairs)
+        expected = round(float(adjusted_rand_score(previous, current)), 6)
+        assert scheme_stability("s", pairs).ari == expected, pairs
+
+
+def test_ari_of_pairs_listed_twice_counts_them_together() -> None:
+    assert scheme_stability("s", [("a", "x", 2), ("a", "x", 1), ("b", "y", 3)]).ari == 1.0
+    assert (
+        scheme_stability("s", [("a", "x", 1), ("a", "x", 1), ("a", "y", 2), ("b", "y", 2)]).ari
+        == scheme_stability("s", [("a", "x", 2), ("a", "y", 2), ("b", "y", 2)]).ari
+    )
