@@ -2,8 +2,9 @@
 -- Grain: one row per order (source, order_key). Key: source, order_key.
 -- Parameters: $cutoff (exclusive end of the as_of day, a timestamptz), $base_currency (ISO code),
 -- $rate_currencies and $rate_values (two lists: units of base currency per unit of each other one).
--- Template filled by tasks/features: scale is s, the decimals of the staged amounts; amount_type is
--- decimal(38, s), the type of net_amount.
+-- Template filled by tasks/features/orders.py: scale is s, the decimals of the staged amounts; amount_type
+-- is decimal(38, s), the type of net_amount; transactions names the rows read, core.transactions (a
+-- rebuild) or _order_rows (every row of the orders a day touches: features/order_rows.sql).
 -- A purchase is a transaction with a positive amount. Refunded and cancelled rows count as
 -- negative amounts; failed and pending payments do not count. A row without order_id is an
 -- order of its own (keyed by txn_id, or by its file position when it has no txn_id either).
@@ -14,7 +15,7 @@
 -- positive, in that currency (so an order without a rate still counts as a purchase).
 -- One currency: its rows' least and greatest currency are equal (every row has one; no distinct count).
 with transactions as (
-    select * from core.transactions
+    select * from {{transactions}}
 ),
 
 identity as (

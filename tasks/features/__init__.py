@@ -1,8 +1,9 @@
 """Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL.
 
 Behaviour is read from a daily roll-up of the events per customer record (features.daily_activity,
-tasks/features/activity.py), kept up to date incrementally across runs; orders are built from the
-transactions as of the day.
+tasks/features/activity.py), kept up to date incrementally across runs; the orders as of the day are the
+day before's with the orders the new transactions and identity changes touch recomputed
+(tasks/features/orders.py).
 """
 
 from dataclasses import asdict
@@ -12,6 +13,7 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
+from tasks.features.orders import refresh_orders
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
 from tasks.shared.config.pipeline import CurrencyConfig
@@ -51,9 +53,10 @@ def build_features(
 
     The activity roll-up features.daily_activity is first brought up to date with the staged events
     (rebuild: from scratch, as on a full refresh; record_config: tasks.features.activity.record_settings of
-    the pipeline config, a change of which rebuilds it). currency: the base currency and the rates into it
-    (default: CNY, no rates). Also returned: `unconverted`, the transactions in a currency without a rate
-    (left out of monetary), by currency, and `activity`, what the roll-up's refresh did.
+    the pipeline config, a change of which rebuilds it, and features.orders). currency: the base currency
+    and the rates into it (default: CNY, no rates). Also returned: `unconverted`, the transactions in a
+    currency without a rate (left out of monetary), by currency, `activity`, what the roll-up's refresh
+    did, and `orders_refresh`, what the orders' refresh did.
     """
     cutoff = wh.cutoff(as_of)  # data at or after the end of as_of is not used
     scale = amount_scale(wh)
@@ -66,7 +69,7 @@ def build_features(
     fragments = {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
-        orders = wh.build("features.orders", "features/orders", params, fragments=fragments)
+        orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
         wh.build("_customer_activity", "features/customer_activity", params, temp=True)
         customers = wh.build("features.customer_features", "features/customer_features", params)
         wh.execute("drop table _customer_activity")
@@ -77,10 +80,11 @@ def build_features(
         )
     )
     return {
-        "orders": orders,
+        "orders": orders_refresh.rows,
         "customers": customers,
         "unconverted": unconverted,
         "activity": asdict(activity),
+        "orders_refresh": asdict(orders_refresh),
     }
 
 
@@ -103,6 +107,12 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         f"; activity roll-up features.daily_activity {activity['mode']}"
         + (f" ({activity['reason']})" if activity["reason"] else "")
         + f": {activity['new_files']} new files, {activity['days']} days recomputed, {activity['rows']} rows"
+    )
+    orders = counts["orders_refresh"]
+    rolled += (
+        f"; features.orders {orders['mode']}"
+        + (f" ({orders['reason']})" if orders["reason"] else "")
+        + f": {orders['orders']} orders recomputed"
     )
     record_counts(
         "features",

@@ -51,7 +51,13 @@ def build_orders(
     )
     params = {"cutoff": ORDERS_CUTOFF, **currency_params(currency or CurrencyConfig())}
     fragments = {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
-    wh.build("features.orders", "features/orders", params, fragments=fragments)
+    wh.build(
+        "features.orders",
+        "features/orders",
+        params,
+        identifiers={"transactions": "core.transactions"},
+        fragments=fragments,
+    )
 
 
 def run_orders(wh: Warehouse, transactions: Sequence[tuple]) -> list[tuple]:
