@@ -157,3 +157,24 @@ def test_rule_segments_list_the_highest_priority_first_then_by_name(wh: Warehous
         ("C2", "c_rule,a_rule,b_rule", "丙,甲,乙"),
         ("C3", "high_intent_not_paying,high_frequency_players", "高意向未付费,高频玩家"),
     ]
+
+
+def test_rule_segments_of_customers_sharing_a_set_and_negative_priorities(wh: Warehouse) -> None:
+    # the names of a set of rule segments are looked up once per set: C1 and C2 share one, C3 has
+    # another of the same rules in a subset, C9 (no features) is in none of the day's customers
+    segment_inputs(wh)
+    wh.execute("delete from segments.rule_memberships")
+    wh.execute(
+        "insert into segments.rule_memberships values "
+        "('C1', 'zeta', 'Z', '甲', -5, null), ('C1', 'alpha', 'A', '乙', 0, null), ('C1', 'mid', 'M', '丙', 0, 'g'), "
+        "('C2', 'mid', 'M', '丙', 0, 'g'), ('C2', 'zeta', 'Z', '甲', -5, null), ('C2', 'alpha', 'A', '乙', 0, null), "
+        "('C3', 'zeta', 'Z', '甲', -5, null), ('C9', 'alpha', 'A', '乙', 0, null)"
+    )
+    build_customer_segments(wh)
+    assert wh.rows(
+        "select customer_id, rule_segments, rule_segments_zh from segments.customer_segments order by 1"
+    ) == [
+        ("C1", "alpha,mid,zeta", "乙,丙,甲"),
+        ("C2", "alpha,mid,zeta", "乙,丙,甲"),
+        ("C3", "zeta", "甲"),
+    ]
