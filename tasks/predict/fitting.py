@@ -51,12 +51,11 @@ FIT_SOURCES = (
     "tasks/predict/backtest.py",
     "tasks/predict/metrics.py",
     "sql/predict/activity_periods.sql",
+    "sql/predict/scored_periods.sql",
     "sql/predict/snapshots.sql",
 )
 # PredictConfig settings that do not change a fit: tiers are cut in SQL, the schedule decides when to fit.
 NOT_FIT_SETTINGS = {"enabled", "risk_tiers", "refit_every_days"}
-# Periods a scored snapshot (0) needs apart: the last and the previous horizon; older ones are only summed.
-SCORING_PERIODS = 2
 
 
 @dataclass
@@ -170,10 +169,19 @@ def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: Featur
     Snapshot 0 sums every period and keeps periods 0 and 1 apart, so it equals snapshot 0 of
     build_snapshots (amounts are decimals and sessions integers: their sums do not depend on how the
     periods are cut). Only period 0 is summed by category: snapshot 0 reads its favourite game and
-    session minutes from period 0 alone.
+    session minutes from period 0 alone. The roll-up is read for periods 0 and 1 only; the older
+    sessions are the rest of the day's features.customer_features.sessions_total
+    (sql/predict/scored_periods.sql), so the features of as_of must be built.
     """
-    build_activity_periods(
-        wh, as_of, config.horizon_days, SCORING_PERIODS, features.session_event_types, detailed=1
+    wh.build(
+        "_activity_periods",
+        "predict/scored_periods",
+        {
+            "as_of": as_of,
+            "horizon": config.horizon_days,
+            "session_types": features.session_event_types,
+        },
+        temp=True,
     )
     return wh.build(
         "_snapshots",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 
 from tasks.predict import build_activity_periods as build_periods
+from tasks.predict.fitting import build_scored_snapshot
+from tasks.shared.config import FeatureConfig, PredictConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import roll_up
 from tests.models.predict.world import AS_OF, HORIZON, OLDEST, ago, build_inputs, build_snapshots
@@ -71,3 +73,39 @@ def test_the_scored_snapshot_equals_snapshot_0_of_a_fit_day(wh: Warehouse) -> No
         "doudizhu",
     )
     assert c1["snapshot_date"] == date(2026, 3, 31)
+
+
+def scored_features(wh: Warehouse) -> None:
+    """The columns of features.customer_features of AS_OF that sql/predict/scored_periods.sql reads, from the
+    roll-up as the features stage computes them (features/customer_activity.sql)."""
+    params = {"as_of": AS_OF, "session_types": SESSION_TYPES}
+    wh.build("_customer_activity", "features/customer_activity", params, temp=True)
+    wh.execute(
+        "create or replace table features.customer_features as "
+        "select customer_id, sessions_total, last_session_date from _customer_activity"
+    )
+
+
+def test_a_scored_day_reads_the_older_sessions_from_the_features_and_equals_a_fit_day(wh: Warehouse) -> None:
+    build_inputs(wh)
+    roll_up(wh)
+    scored_features(wh)
+    fit_day = snapshot_zero(wh, OLDEST, None)  # every period apart, as build_snapshots does
+    config = PredictConfig(horizon_days=HORIZON)
+    build_scored_snapshot(wh, config, FeatureConfig(session_event_types=SESSION_TYPES), AS_OF)
+    assert wh.rows("select * from _snapshots order by customer_id") == fit_day
+    # periods 0 and 1 as activity_periods gives them; period 2, the older sessions: their number (C1: mahjong
+    # twice, C2: once) and, standing for the maximum over the periods, the customer's last session
+    sessions = wh.rows(
+        "select customer_id, period, sessions, last_session_date, favourite_game, session_minutes "
+        "from _activity_periods where sessions > 0 order by customer_id, period"
+    )
+    assert [row[:5] for row in sessions] == [
+        ("C1", 0, 3, ago(0), "doudizhu"),
+        ("C1", 1, 1, ago(30), None),
+        ("C1", 2, 2, ago(0), None),
+        ("C2", 1, 1, ago(59), None),
+        ("C2", 2, 1, ago(59), None),
+    ]
+    assert [row[5] for row in sessions if row[1] == 2] == [0, 0]
+    assert wh.scalar("select count(*) from _snapshots where customer_id = 'C1' and sessions = 6") == 1
