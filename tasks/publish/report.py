@@ -24,6 +24,7 @@ from tasks.publish.report_charts import (
     trend_lines,
 )
 from tasks.publish.risk_charts import risk_data, risk_figures
+from tasks.publish.sizes import size_trend
 from tasks.segment.rfm import NO_PURCHASE
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ SIZE_COLUMNS = ("as_of", "scheme", "segment", "label_zh", "label_en", "no_purcha
 def report_data(
     wh: "Warehouse", as_of: date, summary: dict[str, Any], language: Language = "zh"
 ) -> dict[str, Any]:
-    """Everything the HTML report draws, read from the published tables (plain data, testable)."""
+    """Everything the HTML report draws, read from the published tables (plain data, testable).
+
+    The size trend brings published.segment_size_days up to date first (tasks/publish/sizes.py).
+    """
     params = {"as_of": as_of}
     customers, purchasers = wh.rows(
         "select count(*), count(frequency) from published.customer_segments where as_of = ?", [as_of]
@@ -52,7 +56,7 @@ def report_data(
         "config_hash": summary.get("config_hash", ""),
         "customers": customers,
         "purchasers": purchasers,
-        "segments": wh.rows(wh.model_sql("published/segment_size_trend"), params),
+        "segments": size_trend(wh, as_of),
         "heatmap": wh.rows(wh.model_sql("published/rf_score_grid"), params),
         "clusters": wh.rows(wh.model_sql("published/cluster_profiles"), params),
         "changes": wh.rows(wh.model_sql("published/segment_change_counts"), params) if has_changes else [],
