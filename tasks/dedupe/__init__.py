@@ -369,7 +369,8 @@ def dedupe_all(
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id, touched)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
         matcher = resolution.matcher
-        whole = None if touched else resolution.clusters
+        # what keep_graph needs of a whole run's clusters: not their records (1.7M rows at 1M customers)
+        whole = None if touched else replace(resolution.clusters, records=resolution.clusters.records.clear())
         del resolution
         wh.write_frame("record_components", components, temp=True)
         del components
