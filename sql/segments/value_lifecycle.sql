@@ -13,6 +13,9 @@ with features as (
 ranked as (
     select
         customer_id,
+        frequency,
+        first_purchase_date,
+        last_active_date,
         case when frequency is not null then
             rank() over (partition by frequency is not null order by monetary desc)
         end as value_rank,
@@ -20,7 +23,8 @@ ranked as (
     from features
 ),
 
-tiers as (
+-- tier and stage in one pass over the ranked rows (no join of the population with itself)
+classified as (
     select
         customer_id,
         case
@@ -28,13 +32,7 @@ tiers as (
             when value_rank <= ceil($tier_high_share * purchasers) then 'high'
             when value_rank <= ceil(($tier_high_share + $tier_medium_share) * purchasers) then 'medium'
             else 'low'
-        end as value_tier
-    from ranked
-),
-
-stages as (
-    select
-        customer_id,
+        end as value_tier,
         case
             when frequency is null then 'never_purchased'
             when $as_of::date - first_purchase_date <= $new_days then 'new'
@@ -42,26 +40,25 @@ stages as (
             when $as_of::date - last_active_date <= $sleeping_days then 'sleeping'
             else 'churned'
         end as lifecycle_stage
-    from features
+    from ranked
 ),
 
 final as (
     select
-        tiers.customer_id,
-        tiers.value_tier,
-        case tiers.value_tier
+        customer_id,
+        value_tier,
+        case value_tier
             when 'high' then '高价值' when 'medium' then '中价值' when 'low' then '低价值' else '未消费'
         end as value_tier_zh,
-        stages.lifecycle_stage,
-        case stages.lifecycle_stage
+        lifecycle_stage,
+        case lifecycle_stage
             when 'never_purchased' then '未付费'
             when 'new' then '新客户'
             when 'active' then '活跃'
             when 'sleeping' then '沉睡'
             else '流失'
         end as lifecycle_stage_zh
-    from tiers
-    join stages using (customer_id)
+    from classified
 )
 
 select * from final
