@@ -1,10 +1,11 @@
 -- People of one published day: each published customer's segments with their golden-record fields.
 -- Grain: one row per customer_id. Key: customer_id. Parameters: $as_of.
--- Filled in: person_fields (customers.<field> for each of PERSON_FIELDS in tasks/publish/destinations.py).
+-- Filled in: person_fields (customers.<field> for each of PERSON_FIELDS in tasks/publish/destinations.py),
+-- day_segments (the day's published rows: every customer's, day_segments.sql, or only those in an audience
+-- that day, audience_segments.sql, for the outreach list whose customers are all audience members).
 -- Destinations select from it (destination_*.sql); marketing_people.sql narrows it for marketing.
 with segments as (
-    select * from published.customer_segments
-    where as_of = $as_of
+    {{day_segments}}
 ),
 
 customers as (

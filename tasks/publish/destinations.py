@@ -36,9 +36,21 @@ def file_name(segment: str) -> str:
     return re.sub(r"[^\w\-]+", "_", segment, flags=re.UNICODE).strip("_") or "_"
 
 
-def people_sql(wh: Warehouse, marketing: bool) -> str:
-    """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed."""
-    people = wh.model_sql("published/people", {"person_fields": [f"customers.{f}" for f in PERSON_FIELDS]})
+def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> str:
+    """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed.
+
+    audiences_only: only the customers in an audience that day (published.audience_members), all that the
+    outreach list can hold: the golden records are joined and checked for those alone.
+    """
+    people = wh.model_sql(
+        "published/people",
+        {"person_fields": [f"customers.{f}" for f in PERSON_FIELDS]},
+        {
+            "day_segments": wh.model_sql(
+                "published/audience_segments" if audiences_only else "published/day_segments"
+            )
+        },
+    )
     if not marketing:
         return people
     return wh.model_sql("published/marketing_people", fragments={"people": people})

@@ -49,7 +49,7 @@ def outreach_frames(
     sql = wh.model_sql(
         "published/outreach_contacts",
         fragments={
-            "people": people_sql(wh, marketing=True),
+            "people": people_sql(wh, marketing=True, audiences_only=True),  # the list's are members
             "member_ids": wh.model_sql("published/member_ids"),
         },
     )

@@ -172,7 +172,10 @@ def publish_audiences(
         "published.outreach",
         as_of,
         {**params, "window_days": act.offer_window_days, "member_sources": list(member_sources)},
-        {"people": people_sql(wh, marketing=True), "member_ids": wh.model_sql("published/member_ids")},
+        {
+            "people": people_sql(wh, marketing=True, audiences_only=True),  # the list takes members only
+            "member_ids": wh.model_sql("published/member_ids"),
+        },
     )
     return counts
 

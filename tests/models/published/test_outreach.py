@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from tasks.act import ensure_act_tables, write_audiences
-from tasks.publish.destinations import destination_frame
+from tasks.publish.destinations import destination_frame, people_sql
 from tasks.publish.outreach import outreach_frame
 from tasks.publish.tables import publish_audiences
 from tasks.shared.config import ActConfig, AudienceConfig, DestinationConfig
@@ -165,3 +165,19 @@ def test_holdouts_never_reach_a_marketing_destination(wh: Warehouse) -> None:
     assert sorted(marketing["customer_id"].to_list()) == ["A", "B", "C", "G", "H", "J", "K"]
     analytics = DestinationConfig(name="bi", kind="files", purpose="analytics", fields=["customer_id"])
     assert sorted(destination_frame(wh, analytics, DAY, [])["customer_id"].to_list()) == sorted(PEOPLE)
+
+
+def test_the_outreach_people_are_the_marketing_people_in_an_audience_that_day(wh: Warehouse) -> None:
+    world(wh, DAY)
+    wh.execute(
+        "insert into published.customer_segments values (?, 'Z', true, null, 'r')", [DAY]
+    )  # no audience
+    wh.execute("insert into core.customers (customer_id, email) values ('Z', 'z@x.cn')")
+
+    def people(audiences_only: bool) -> list[str]:
+        sql = people_sql(wh, marketing=True, audiences_only=audiences_only)
+        return [c for (c,) in wh.rows(f"select customer_id from ({sql}) order by 1", {"as_of": DAY})]
+
+    # consenting (not D), unsuppressed (not E), held out nowhere that day (not F, I)
+    assert people(audiences_only=False) == ["A", "B", "C", "G", "H", "J", "K", "Z"]
+    assert people(audiences_only=True) == ["A", "B", "C", "G", "H", "J", "K"]
