@@ -1,7 +1,8 @@
 -- Each customer's purchases and sessions by period: the predict stage's inputs, in one pass.
 -- Grain: one row per customer_id and period. Key: customer_id, period.
 -- Parameters: $as_of (date), $horizon (days per period), $oldest (the last period kept apart),
--- $session_types (list of event_type), $detailed (the periods before it keep sessions by category).
+-- $session_types (list of event_type), $detailed (the periods before it keep sessions by category),
+-- $since (null, or a date: sessions are read only after it; sql/predict/scored_periods.sql adds the older ones).
 -- Period p holds the local dates in (as_of - (p + 1) * horizon, as_of - p * horizon]: period 0 ends with
 -- as_of. A snapshot k periods back (its day is as_of - k * horizon) sees the periods >= k, and the
 -- period k - 1 is what happened in the horizon after it. Period $oldest holds everything older (the
@@ -41,6 +42,7 @@ record_games as (
         max(activity_date) as last_session_date
     from activity
     where activity_date <= $as_of::date
+        and ($since::date is null or activity_date > $since::date)
         and event_type in (select unnest($session_types::varchar[]))
     group by all
 ),

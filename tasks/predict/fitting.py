@@ -116,15 +116,18 @@ def build_activity_periods(
     oldest: int,
     session_types: list[str],
     detailed: int | None = None,
+    since: date | None = None,
+    table: str = "_activity_periods",
 ) -> int:
-    """The temp table _activity_periods: purchases and sessions per customer and period (older than
-    `oldest` periods back: all in period `oldest`).
+    """The temp table _activity_periods (or table): purchases and sessions per customer and period (older
+    than `oldest` periods back: all in period `oldest`).
 
     detailed: the periods before it keep sessions by category (favourite_game, session_minutes as
-    defined); default every period. A later period has no favourite game.
+    defined); default every period. A later period has no favourite game. since: sessions are read only
+    after this date (build_scored_snapshot adds the older ones).
     """
     return wh.build(
-        "_activity_periods",
+        table,
         "predict/activity_periods",
         {
             "as_of": as_of,
@@ -132,6 +135,7 @@ def build_activity_periods(
             "oldest": oldest,
             "session_types": session_types,
             "detailed": oldest + 1 if detailed is None else detailed,
+            "since": since,
         },
         temp=True,
     )
@@ -173,16 +177,13 @@ def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: Featur
     sessions are the rest of the day's features.customer_features.sessions_total
     (sql/predict/scored_periods.sql), so the features of as_of must be built.
     """
-    wh.build(
-        "_activity_periods",
-        "predict/scored_periods",
-        {
-            "as_of": as_of,
-            "horizon": config.horizon_days,
-            "session_types": features.session_event_types,
-        },
-        temp=True,
+    horizon = config.horizon_days
+    since = as_of - timedelta(days=2 * horizon)
+    build_activity_periods(
+        wh, as_of, horizon, 2, features.session_event_types, detailed=1, since=since, table="_recent_periods"
     )
+    wh.build("_activity_periods", "predict/scored_periods", temp=True)
+    wh.execute("drop table _recent_periods")
     return wh.build(
         "_snapshots",
         "predict/snapshots",
