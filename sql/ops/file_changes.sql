@@ -2,7 +2,7 @@
 -- core.fact_observations (tasks/dedupe/observations.py) and features.daily_activity (tasks/features/activity.py).
 -- Grain: one row per (source, file) that differs. Key: source, file. Parameters: none.
 -- {{held}}: the stored watermark; {{current}}: the files as staged now, with the same columns (the load that
--- staged each and its row count: core/fact_observation_files_now.sql, features/activity_files_now.sql).
+-- staged each and its row count: core/fact_observation_files_now.sql, features/staged_files_now.sql).
 -- change: 'new', a file whose rows were all staged since the kept table was brought up to date (added to
 -- it); 'changed', a file it holds now gone, re-read, re-staged or with fewer or more rows: which rows went
 -- is unknown, so the kept table is rebuilt.

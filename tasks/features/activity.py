@@ -86,7 +86,12 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
     """
     settings = settings_fingerprint(wh, record_config)
     with wh.transaction():
-        files = wh.build("_activity_files_now", "features/activity_files_now", temp=True)
+        files = wh.build(
+            "_activity_files_now",
+            "features/staged_files_now",
+            temp=True,
+            identifiers={"staged": "staging.events", "rows": "events"},
+        )
         reason = rebuild_reason(wh, settings, rebuild)
         if reason:
             wh.build(

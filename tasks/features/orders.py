@@ -104,7 +104,12 @@ def refresh_orders(
     as_of, cutoff = params["as_of"], params["cutoff"]
     settings = orders_fingerprint(wh, params, fragments, record_config)
     with wh.transaction():
-        wh.build("_order_files_now", "features/order_files_now", temp=True)
+        wh.build(
+            "_order_files_now",
+            "features/staged_files_now",
+            temp=True,
+            identifiers={"staged": "staging.transactions", "rows": "transactions"},
+        )
         reason = rebuild_reason(wh, settings, as_of, rebuild)
         if reason:
             wh.build(
