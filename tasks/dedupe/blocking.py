@@ -180,10 +180,9 @@ def blocking_keys(
     """Each record's keys under the rules (rule, node, key), as candidate_pairs blocks them: one key per
     rule the record has every column of, one per distinct token for a token rule. A record's keys depend
     on its own prepared values alone."""
-    known = candidate_rules(comparisons)
     scratch = _scratch(wh)
     try:
-        _fill_keys(scratch, prepared, {rule: known[rule] for rule in rules})
+        fill_blocking_keys(scratch, prepared, rules, comparisons)
         keys = scratch.frame(scratch.model_sql("core/blocking/record_keys"))
     finally:
         scratch.con.close()

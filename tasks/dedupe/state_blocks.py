@@ -53,16 +53,6 @@ def key_hashes(blocks: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def block_counts(keys: pl.DataFrame) -> pl.DataFrame:
-    """rule, kh1, kh2, size: how many rows of keys (rule, key, ...) each block holds."""
-    return (
-        key_hashes(keys.select(BLOCK))
-        .group_by("rule", *KEY_HASHES)
-        .agg(size=pl.len().cast(pl.Int64))
-        .sort("rule", *KEY_HASHES)
-    )
-
-
 def block_sizes(
     wh: Warehouse, blocks: pl.DataFrame, dirty_keys: pl.DataFrame, keys_gone: pl.DataFrame
 ) -> pl.DataFrame:

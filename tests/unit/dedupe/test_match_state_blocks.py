@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from tasks.dedupe import state_blocks
-from tasks.dedupe.state_blocks import block_counts, block_sizes, kept_links_proposed, key_hashes
+from tasks.dedupe.state_blocks import BLOCK, KEY_HASHES, block_sizes, kept_links_proposed, key_hashes
 from tasks.shared.warehouse import Warehouse
 
 MAX_BLOCK_SIZE = 3
@@ -27,6 +27,17 @@ STATE_KEYS = [
 ]
 RECORDS = [f"r{n}" for n in range(1, 13) if n != 7]  # the current records, node = position
 NODE = {record: node for node, record in enumerate(RECORDS)}
+
+
+def block_counts(keys: pl.DataFrame) -> pl.DataFrame:
+    """rule, kh1, kh2, size: how many rows of keys (rule, key, ...) each block holds, counted in polars (what
+    core.match_state_blocks must hold for them)."""
+    return (
+        key_hashes(keys.select(BLOCK))
+        .group_by("rule", *KEY_HASHES)
+        .agg(size=pl.len().cast(pl.Int64))
+        .sort("rule", *KEY_HASHES)
+    )
 
 
 def state(wh: Warehouse) -> None:
