@@ -8,8 +8,10 @@ config names its rules, they are chosen from the data: every candidate rule's pa
 pairs fit the budget. The keys are grouped in DuckDB (sql/core/blocking/).
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
@@ -100,15 +102,15 @@ def pairs_sharing(
     budget: when given, the rules' pairs are counted and only the rules choose_rules takes are joined;
     otherwise every rule is. link_type: with a `grp` column in prepared (each record's source), the pairs
     are counted and proposed across sources only (link_only) or within one (dedupe_only). wh: the
-    warehouse whose DuckDB instance does the join, through a cursor of its connection (its own temp
-    tables, outside the stage's transaction; the instance's memory limit and spilling); without one, an
-    in-memory database.
+    warehouse whose DuckDB instance does the join, through its Warehouse.scratch (its own temp tables,
+    outside the stage's transaction; the instance's memory limit and spilling); without one, an in-memory
+    database. The pairs go through a Parquet file, read after the keys are dropped: DuckDB's keys and the
+    pairs in Python are not held at once.
     """
     empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     if not rules:
         return empty, [], []
-    scratch = _scratch(wh)
-    try:
+    with _scratch(wh) as (scratch, folder):
         _fill_keys(scratch, prepared, rules)
         params = {"max_block_size": max_block_size, "link_type": link_type}
         counts = dict(scratch.rows(scratch.model_sql("core/blocking/rule_pairs"), params))
@@ -119,18 +121,25 @@ def pairs_sharing(
             scratch.model_sql("core/blocking/skipped_blocks"),
             {"max_block_size": max_block_size, "rules": chosen},
         )
-        pairs = scratch.frame(scratch.model_sql("core/blocking/candidate_pairs"), params)
-    finally:
-        scratch.con.close()
+        path = folder / "pairs.parquet"
+        scratch.copy_model(path, "core/blocking/candidate_pairs", params)
+        scratch.execute("drop table _blocking_keys")
+        pairs = pl.read_parquet(path)
     described = [f"{rule}={key.replace(chr(31), '|')} ({records} records)" for rule, key, records in skipped]
     report = [BlockingRule(rule, counts[rule], rule in chosen) for rule in rules]
     return pairs.cast({"left": pl.Int64, "right": pl.Int64}), described, report
 
 
-def _scratch(wh: Warehouse | None) -> Warehouse:
-    """A cursor of the warehouse connection (its own temp tables, outside the stage's transaction; the
-    instance's memory limit and spilling), or without one an in-memory database."""
-    return Warehouse(wh.con.cursor(), timezone=wh.timezone) if wh is not None else Warehouse(":memory:")
+@contextmanager
+def _scratch(wh: Warehouse | None) -> Iterator[tuple[Warehouse, Path]]:
+    """The warehouse's Warehouse.scratch (its own temp tables, outside the stage's transaction; the
+    instance's memory limit and spilling), or without one an in-memory database's."""
+    if wh is not None:
+        with wh.scratch() as scratch:
+            yield scratch
+        return
+    with Warehouse(":memory:") as memory, memory.scratch() as scratch:
+        yield scratch
 
 
 def _fill_keys(scratch: Warehouse, prepared: pl.DataFrame, rules: dict[str, tuple[str, ...]]) -> None:
@@ -180,12 +189,9 @@ def blocking_keys(
     """Each record's keys under the rules (rule, node, key), as candidate_pairs blocks them: one key per
     rule the record has every column of, one per distinct token for a token rule. A record's keys depend
     on its own prepared values alone."""
-    scratch = _scratch(wh)
-    try:
+    with _scratch(wh) as (scratch, _):
         fill_blocking_keys(scratch, prepared, rules, comparisons)
         keys = scratch.frame(scratch.model_sql("core/blocking/record_keys"))
-    finally:
-        scratch.con.close()
     return keys.cast({"node": pl.Int64})
 
 

@@ -44,10 +44,10 @@ from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records, sco
 from tasks.dedupe.state_blocks import (
     BLOCK,
     block_sizes,
+    count_blocks,
     kept_links_proposed,
     state_frame,
     store_block_sizes,
-    write_block_counts,
 )
 from tasks.shared.warehouse import Warehouse
 
@@ -429,21 +429,29 @@ def write_state(
     hashes = record_hashes(records)
     inputs = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)).drop(RECORD_KEY)
     flags = unreadable_flags(inputs, prepared, settings.comparisons)
-    wh.write_frame("_match_state_records", _state_rows(hashes, flags, prepared), temp=True)
-    wh.build("core.match_state_records", "core/match_state_records")
-    wh.execute("drop table _match_state_records")
-    ids = hashes.select(RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
-    # every record's keys, kept and counted in DuckDB: at 1M customers they are ~15M rows
-    fill_blocking_keys(wh, prepared, model.rules, settings.comparisons)
-    wh.con.register("_match_state_ids", ids)
+    # read from the frame, not copied into a temp table: the transaction would keep that until it ends
+    wh.con.register("_match_state_records", _state_rows(hashes, flags, prepared))
     try:
-        wh.build_view("_match_state_keys", "core/blocking/named_keys", temp=True)
-        wh.build("core.match_state_keys", "core/match_state_keys")
-        wh.execute("drop view _match_state_keys")
-        write_block_counts(wh, ids.height)
+        wh.build("core.match_state_records", "core/match_state_records")
     finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
-        wh.con.unregister("_match_state_ids")
-    wh.execute("drop table _blocking_keys")
+        wh.con.unregister("_match_state_records")
+    ids = hashes.select(RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    # every record's keys (~15M rows at 1M customers) are made, named and counted in DuckDB outside the
+    # transaction, where what is dropped is freed (Warehouse.scratch); the transaction reads the results
+    with wh.scratch() as (scratch, folder):
+        keys, blocks = folder / "keys.parquet", folder / "blocks.parquet"
+        fill_blocking_keys(scratch, prepared, model.rules, settings.comparisons)
+        scratch.con.register("_match_state_ids", ids)
+        scratch.copy_model(keys, "core/blocking/named_keys")
+        count_blocks(scratch, ids.height, blocks)
+        scratch.execute("drop table _blocking_keys")
+        for view, path, table in (
+            ("_match_state_keys", keys, "core.match_state_keys"),
+            ("_match_state_block_sizes", blocks, "core.match_state_blocks"),
+        ):
+            wh.parquet_view(view, path)
+            wh.build(table, table.replace(".", "/"))
+            wh.execute(f"drop view {view}")
     _write_links(wh, outcome.links, ids)
     update_state_meta(wh, model, records, as_of)
 

@@ -9,6 +9,8 @@ members; and since a stored link was proposed by such a block in the run that st
 whose records share a block that entered or left that range this run are checked again.
 """
 
+from pathlib import Path
+
 import polars as pl
 
 from tasks.shared.warehouse import Warehouse
@@ -17,7 +19,7 @@ RECORD_KEY = ["record_source", "record_id"]
 KEY_HASHES = ["kh1", "kh2"]  # core.match_state_blocks names a block by its rule and two hashes of its key
 BLOCK = ["rule", "key"]
 BLOCK_SCHEMA = {"rule": pl.String, "key": pl.String}
-COUNT_BATCH_NODES = 100_000  # records whose keys write_block_counts names per batch (~10 keys each)
+COUNT_BATCH_NODES = 100_000  # records whose keys count_blocks names per batch (~10 keys each)
 
 
 def still_proposed(
@@ -142,20 +144,19 @@ def store_block_sizes(wh: Warehouse, sizes: pl.DataFrame) -> None:
     wh.execute("drop table _match_state_block_sizes")
 
 
-def write_block_counts(wh: Warehouse, nodes: int) -> None:
-    """Replace core.match_state_blocks with the counts of every block of a full run's keys (the temp table
-    _blocking_keys of nodes 0 .. nodes - 1): each batch of records' keys is named in polars (key_hashes, as
-    incremental runs name blocks) and the names are counted in DuckDB; no copy of every key is held in Python."""
+def count_blocks(scratch: Warehouse, nodes: int, path: Path) -> None:
+    """Write the counts of every block of a full run's keys (the temp table _blocking_keys of scratch, a
+    Warehouse.scratch, nodes 0 .. nodes - 1) to a Parquet file (rule, kh1, kh2, size): each batch of records'
+    keys is named in polars (key_hashes, as incremental runs name blocks) and the names are counted by
+    scratch. No copy of every key is held in Python."""
     for first in range(0, max(nodes, 1), COUNT_BATCH_NODES):
-        batch = wh.frame(
-            wh.model_sql("core/blocking/block_keys"), {"first": first, "last": first + COUNT_BATCH_NODES}
+        batch = scratch.frame(
+            scratch.model_sql("core/blocking/block_keys"), {"first": first, "last": first + COUNT_BATCH_NODES}
         )
         hashed = key_hashes(batch.cast(BLOCK_SCHEMA)).select("rule", *KEY_HASHES)
         if first:
-            wh.append_frame("_match_state_block_keys", hashed)
+            scratch.append_frame("_match_state_block_keys", hashed)
         else:
-            wh.write_frame("_match_state_block_keys", hashed, temp=True)
-    wh.build_view("_match_state_block_sizes", "core/blocking/block_counts", temp=True)
-    wh.build("core.match_state_blocks", "core/match_state_blocks")
-    wh.execute("drop view _match_state_block_sizes")
-    wh.execute("drop table _match_state_block_keys")
+            scratch.write_frame("_match_state_block_keys", hashed, temp=True)
+    scratch.copy_model(path, "core/blocking/block_counts")
+    scratch.execute("drop table _match_state_block_keys")

@@ -13,15 +13,11 @@ import shutil
 from pathlib import Path
 
 from tasks.shared.files import fsync_dir
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse, sql_literal
 
 
 class CompactError(RuntimeError):
     """The warehouse file could not be compacted (the erasure itself is done and recorded)."""
-
-
-def _literal(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def compact_warehouse(path: Path, memory_limit: str | None = None) -> int:
@@ -38,11 +34,11 @@ def compact_warehouse(path: Path, memory_limit: str | None = None) -> int:
         leftover.unlink(missing_ok=True)
     try:
         with Warehouse(":memory:") as wh:
-            wh.execute(f"set temp_directory = {_literal(spill)}")
+            wh.execute(f"set temp_directory = {sql_literal(str(spill))}")
             if memory_limit:
                 wh.execute(f"set memory_limit = '{memory_limit}'")
-            wh.execute(f"attach {_literal(path)} as erased_from (read_only)")
-            wh.execute(f"attach {_literal(target)} as compacted")
+            wh.execute(f"attach {sql_literal(str(path))} as erased_from (read_only)")
+            wh.execute(f"attach {sql_literal(str(target))} as compacted")
             wh.execute("copy from database erased_from to compacted")
             wh.execute("detach compacted")
             wh.execute("detach erased_from")

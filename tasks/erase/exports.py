@@ -23,6 +23,7 @@ import polars as pl
 
 from tasks.shared.contracts import sha256_hex
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
+from tasks.shared.warehouse import scratch_folder
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 
@@ -100,6 +101,16 @@ def erase_from_exports(
             for directory in {path.parent for path in folder.rglob("*") if path.is_file()} | {folder}:
                 fsync_dir(directory)
     return changed
+
+
+def remove_scratch(warehouse: Path) -> list[str]:
+    """Remove the scratch folder of the warehouse (Warehouse.scratch) that a killed run left, whose Parquet
+    files hold match keys; return its name."""
+    folder = scratch_folder(warehouse)
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    shutil.rmtree(folder)
+    return [folder.name]
 
 
 def remove_transcoded_copies(warehouse_dir: Path) -> list[str]:

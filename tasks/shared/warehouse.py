@@ -8,7 +8,9 @@ connection, so tests hand it ``":memory:"``.
 import logging
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -85,6 +87,7 @@ class Warehouse:
             self._owned = True
         self.read_only = read_only
         self._depth = 0
+        self._scratches = 0  # scratch spaces open (see scratch)
         self.timezone = timezone
         # Calendar days and timestamps without an offset are read in the pipeline's time zone.
         self.con.execute(f"set TimeZone = '{_checked_tz(timezone)}'")
@@ -379,9 +382,67 @@ class Warehouse:
             self._depth = 0
         self.con.execute("commit")
 
+    @contextmanager
+    def scratch(self) -> Iterator[tuple["Warehouse", Path]]:
+        """A cursor of this connection and an empty folder, for a large intermediate step inside a stage's
+        transaction: the cursor is a connection of its own (own temp tables, each statement committed), so
+        what it drops is freed at once, whereas a temp table the transaction drops is kept until it ends;
+        it hands its results to the transaction as Parquet files in the folder (copy_model, parquet_view).
+
+        The folder is new in <warehouse>.scratch beside the file (emptied when no scratch is open: a killed
+        run's files go), or in the system temp folder for an in-memory database; both the cursor and the
+        folder go afterwards.
+        """
+        parent = None
+        if self.path is not None:
+            parent = scratch_folder(self.path)
+            if not self._scratches:
+                shutil.rmtree(parent, ignore_errors=True)
+            parent.mkdir(mode=0o700, exist_ok=True)  # personal data: the owner's only, as the warehouse
+        folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=parent))
+        scratch = Warehouse(self.con.cursor(), timezone=self.timezone)
+        self._scratches += 1
+        try:
+            yield scratch, folder
+        finally:
+            self._scratches -= 1
+            scratch.con.close()
+            shutil.rmtree(folder, ignore_errors=True)
+            if parent is not None and not self._scratches:
+                shutil.rmtree(parent, ignore_errors=True)
+
+    def copy_model(
+        self,
+        path: Path,
+        model: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        identifiers: Mapping[str, str | Sequence[str]] | None = None,
+    ) -> None:
+        """Write the rows of a SQL model (a select) to a Parquet file."""
+        sql = self.model_sql(model, identifiers)
+        self.execute(f"copy ({sql}) to {sql_literal(str(path))} (format parquet)", params)
+
+    def parquet_view(self, view: str, path: Path) -> None:
+        """Replace the temp view view with the rows of a Parquet file (read when the view is read)."""
+        self.execute(
+            f"create or replace temp view {quote_identifier(view)} as "
+            f"select * from read_parquet({sql_literal(str(path))})"
+        )
+
     def audit(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
         """Rows an audit query returns; an empty list means the audit passed."""
         return self.select(f"audits/{model}", params)
+
+
+def scratch_folder(warehouse: Path) -> Path:
+    """The folder of a warehouse file's scratch spaces (Warehouse.scratch): <warehouse>.scratch beside it."""
+    return warehouse.with_name(warehouse.name + ".scratch")
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal of text (quotes doubled), for the statements that take no parameter there."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _locked_message(database: str | Path, holder: str, reader: bool, exc: Exception) -> str:

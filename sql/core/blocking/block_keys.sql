@@ -1,5 +1,5 @@
 -- The keys of one batch of a full matcher run's records, for tasks/dedupe/state_blocks.py to name by two polars
--- hashes (write_block_counts) before DuckDB counts the blocks (blocking/block_counts.sql).
+-- hashes (count_blocks) before DuckDB counts the blocks (blocking/block_counts.sql).
 -- Grain: one row per rule, node and key. Parameters: $first, $last: the batch's nodes, first <= node < last.
 -- Input: temp table _blocking_keys (tasks/dedupe/blocking.py, fill_blocking_keys).
 with blocking_keys as (

@@ -72,15 +72,13 @@ def test_a_full_run_counts_its_blocks_in_batches_as_block_counts_does(
     keys = pl.DataFrame(STATE_KEYS, schema=["rule", "key", "record_id"], orient="row").with_columns(
         node=pl.col("record_id").str.slice(1).cast(pl.Int64) - 1
     )
-    with Warehouse(":memory:") as wh:
-        wh.execute("create schema if not exists core")
-        wh.write_frame("_blocking_keys", keys.select("rule", "node", "key"), temp=True)
-        with wh.transaction():
-            state_blocks.write_block_counts(wh, nodes=11)
-        stored = wh.frame("select rule, kh1, kh2, size from core.match_state_blocks order by all")
-        assert wh.rows(
+    with Warehouse(":memory:") as wh, wh.scratch() as (scratch, folder):
+        scratch.write_frame("_blocking_keys", keys.select("rule", "node", "key"), temp=True)
+        state_blocks.count_blocks(scratch, 11, folder / "blocks.parquet")
+        assert scratch.rows(
             "select count(*) from duckdb_tables() where table_name like '_match_state_block%'"
         ) == [(0,)]
+        stored = wh.frame(f"select rule, kh1, kh2, size from '{folder}/blocks.parquet' order by all")
     assert stored.rows() == block_counts(keys).sort(pl.all()).rows()
     assert sorted(stored["size"].to_list()) == [2, 2, 3, 3, 4]
 

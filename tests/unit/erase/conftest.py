@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from tasks.shared.config import load_config
@@ -14,6 +15,7 @@ from tests.unit.erase.world import CRM, DAY1, DAY2, World, make_world, run_day
 
 HALF_WRITTEN = "contacts/.customers.csv.tmp"  # a crashed atomic write's file, under its temporary name
 TRANSCODED = ".extract-run-8"  # the transcoding folder of an extract that was killed
+SCRATCH = "warehouse.duckdb.scratch"  # the scratch folder of a dedupe that was killed (Warehouse.scratch)
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,12 @@ def built_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # an extract killed while reading the UTF-8 copy of the CRM file
     (world.folder / TRANSCODED).mkdir()
     (world.folder / TRANSCODED / "0a1b2c3d.utf8.csv").write_text(CRM, encoding="utf-8")
+    # a dedupe killed while its blocking keys were in Parquet
+    keys = pl.DataFrame(
+        {"rule": ["email"], "key": ["a@example.com"], "record_source": ["crm"], "record_id": ["1"]}
+    )
+    (world.folder / SCRATCH / "scratch-x").mkdir(parents=True)
+    keys.write_parquet(world.folder / SCRATCH / "scratch-x" / "keys.parquet")
     return world.folder
 
 

@@ -16,7 +16,7 @@ import pytest
 from tasks.erase import erase_customer
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
-from tests.unit.erase.conftest import TRANSCODED
+from tests.unit.erase.conftest import SCRATCH, TRANSCODED
 from tests.unit.erase.world import (
     A_CURRENT,
     A_MERGED,
@@ -154,6 +154,14 @@ def test_a_crashed_extracts_transcoded_copy_is_removed(world: World_) -> None:
     result = erase_customer(wh, world_.config, A_CURRENT)
     assert not (world_.folder / TRANSCODED).exists()
     assert TRANSCODED in result["files"]
+
+
+def test_a_killed_runs_scratch_folder_is_removed(world: World_) -> None:
+    world_, wh = world
+    assert world_.config.warehouse_path.name + ".scratch" == SCRATCH
+    result = erase_customer(wh, world_.config, A_CURRENT)
+    assert not (world_.folder / SCRATCH).exists()
+    assert SCRATCH in result["files"]
 
 
 def test_an_id_never_issued_is_refused_with_a_hint(world: World_) -> None:

@@ -98,7 +98,9 @@ def test_the_order_of_the_customers_does_not_change_the_model(fit_sample: int) -
     # differ): the fit, its sample and its silhouette sample must not depend on that order
     data = blobs([*FOUR, NEWCOMERS], [2 * size for size in SIZES] + [100], spread=0.6)
     shuffled = np.random.default_rng(5).permutation(len(data))
-    config = SegmentConfig(cluster_k="silhouette", cluster_fit_sample_size=fit_sample, cluster_sample_size=300)
+    config = SegmentConfig(
+        cluster_k="silhouette", cluster_fit_sample_size=fit_sample, cluster_sample_size=300
+    )
     first, second = fit_clusters(data, config), fit_clusters(data[shuffled], config)
     assert np.array_equal(first.labels[shuffled], second.labels)
     assert first.centroids == second.centroids
