@@ -375,7 +375,8 @@ def main() -> None:
         "--memory-limit",
         default="2GB",
         help="DuckDB memory_limit written into the config (spills beyond it); the process holds about 1.8 GiB "
-        "more at 1M customers (the dedupe stage's frames in Python), so 2GB keeps it under 4 GiB",
+        "more at 1M customers (in dedupe: the interpreter, the matcher's frames and what the allocators keep), so "
+        "2GB keeps it under 4 GiB",
     )
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where the temporary data goes (default TMPDIR)"

@@ -146,23 +146,23 @@ def _fill_keys(scratch: Warehouse, prepared: pl.DataFrame, rules: dict[str, tupl
     """The temp table _blocking_keys of scratch: each record's key under each rule (blocking/keys.sql)."""
     columns = {column for rule_columns in rules.values() for column in rule_columns}
     group = pl.col("grp").cast(pl.Int64) if "grp" in prepared.columns else pl.lit(0, pl.Int64).alias("grp")
-    scratch.con.register(
-        "_prepared", prepared.select("node", group, *(pl.col(c).cast(pl.String) for c in sorted(columns)))
-    )
-    scratch.run("core/blocking/keys")
-    for rule, rule_columns in rules.items():
-        if rule.endswith(TOKEN_RULE):
-            tokens = prepared.select("node", group, key=text_tokens(pl.col(rule_columns[0]))).explode("key")
-            scratch.con.register("_tokens", tokens.drop_nulls())
-            scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
-            scratch.con.unregister("_tokens")
-            continue
-        scratch.insert(
-            "_blocking_keys",
-            "core/blocking/rule_keys",
-            {"rule": rule},
-            identifiers={"columns": rule_columns},
-        )
+    fields = prepared.select("node", group, *(pl.col(c).cast(pl.String) for c in sorted(columns)))
+    with scratch.registered("_prepared", fields):
+        scratch.run("core/blocking/keys")
+        for rule, rule_columns in rules.items():
+            if rule.endswith(TOKEN_RULE):
+                tokens = prepared.select("node", group, key=text_tokens(pl.col(rule_columns[0]))).explode(
+                    "key"
+                )
+                with scratch.registered("_tokens", tokens.drop_nulls()):
+                    scratch.insert("_blocking_keys", "core/blocking/token_keys", {"rule": rule})
+                continue
+            scratch.insert(
+                "_blocking_keys",
+                "core/blocking/rule_keys",
+                {"rule": rule},
+                identifiers={"columns": rule_columns},
+            )
 
 
 def fill_blocking_keys(
@@ -174,10 +174,7 @@ def fill_blocking_keys(
     """The temp table _blocking_keys (rule, node, grp, key, ...) of wh's own connection: the keys of
     blocking_keys, left in DuckDB (under its memory limit) for a model to read, not brought to Python."""
     known = candidate_rules(comparisons)
-    try:
-        _fill_keys(wh, prepared, {rule: known[rule] for rule in rules})
-    finally:
-        wh.con.unregister("_prepared")
+    _fill_keys(wh, prepared, {rule: known[rule] for rule in rules})
 
 
 def blocking_keys(

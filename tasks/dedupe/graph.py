@@ -8,6 +8,7 @@ in DuckDB (sql/core/graph/, bounded by its memory limit, spilling when it must);
 come to Python for the graph.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,22 +74,18 @@ def link_records(
             return link_records(
                 observations, max_key_records, pair_links, max_cluster_size, scratch, known_counts
             )
-    relation = observations
+    relation, frame = observations, nullcontext()
     if isinstance(observations, pl.DataFrame):
         missing = [key for key in MATCH_KEYS if key not in observations.columns]
-        wh.con.register(
-            "_link_frame",
-            observations.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing),
-        )
         relation = "_link_frame"
-    try:
+        frame = wh.registered(
+            relation, observations.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing)
+        )
+    with frame:
         clustered = _link(wh, relation, max_key_records, pair_links, max_cluster_size, known_counts)
         for table in LINK_TABLES:
             wh.execute(f"drop table {table}")
         return clustered
-    finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
-        if isinstance(observations, pl.DataFrame):
-            wh.con.unregister("_link_frame")
 
 
 def _link(

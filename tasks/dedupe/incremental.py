@@ -430,19 +430,16 @@ def write_state(
     inputs = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64)).drop(RECORD_KEY)
     flags = unreadable_flags(inputs, prepared, settings.comparisons)
     # read from the frame, not copied into a temp table: the transaction would keep that until it ends
-    wh.con.register("_match_state_records", _state_rows(hashes, flags, prepared))
-    try:
+    with wh.registered("_match_state_records", _state_rows(hashes, flags, prepared)):
         wh.build("core.match_state_records", "core/match_state_records")
-    finally:  # no SQL here: after a failed statement a transaction only accepts a rollback
-        wh.con.unregister("_match_state_records")
     ids = hashes.select(RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
     # every record's keys (~15M rows at 1M customers) are made, named and counted in DuckDB outside the
     # transaction, where what is dropped is freed (Warehouse.scratch); the transaction reads the results
     with wh.scratch() as (scratch, folder):
         keys, blocks = folder / "keys.parquet", folder / "blocks.parquet"
         fill_blocking_keys(scratch, prepared, model.rules, settings.comparisons)
-        scratch.con.register("_match_state_ids", ids)
-        scratch.copy_model(keys, "core/blocking/named_keys")
+        with scratch.registered("_match_state_ids", ids):
+            scratch.copy_model(keys, "core/blocking/named_keys")
         count_blocks(scratch, ids.height, blocks)
         scratch.execute("drop table _blocking_keys")
         for view, path, table in (

@@ -145,11 +145,8 @@ def refresh_lookup(
         # written whole: rows inserted after an empty table's create in a DuckDB 2.0 transaction can be hidden
         wh.write_frame(table, fresh)
     elif fresh.height:
-        wh.con.register("_fresh", fresh)
-        try:
+        with wh.registered("_fresh", fresh):
             wh.execute(f"insert into {quote_identifier(table)} by name select * from _fresh")
-        finally:
-            wh.con.unregister("_fresh")
     return fresh.height
 
 

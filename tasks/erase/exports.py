@@ -23,7 +23,7 @@ import polars as pl
 
 from tasks.shared.contracts import sha256_hex
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
-from tasks.shared.warehouse import scratch_folder
+from tasks.shared.lock import scratch_folder
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 

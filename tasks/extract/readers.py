@@ -444,11 +444,8 @@ def read_postgres(
                 sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
             cursor.execute(sql, params or None)
             reader = cursor.fetch_record_batch()
-            wh.con.register("_pg_batch", reader)
-            try:
+            with wh.registered("_pg_batch", reader):
                 wh.build(table, "staging/postgres_batch", {"batch": batch}, temp=True)
-            finally:
-                wh.con.unregister("_pg_batch")
     except (adbc.OperationalError, adbc.InterfaceError, OSError) as exc:  # the server or network: may recover
         raise ConnectionError(
             f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"

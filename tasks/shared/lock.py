@@ -76,10 +76,15 @@ def duckdb_lock_holder(message: str) -> tuple[str, bool]:
     return f"{kind} of pid {pid} ({(command or program)[:160]})", reader
 
 
+def scratch_folder(warehouse: Path) -> Path:
+    """The folder of a warehouse file's scratch spaces (Warehouse.scratch): <warehouse>.scratch beside it."""
+    return warehouse.with_name(warehouse.name + ".scratch")
+
+
 def remove_dead_run_leftovers(warehouse: Path) -> list[str]:
     """Remove the work folders of runs that died (call with the lock held: no other run is alive); return them."""
     removed = []
-    for folder in sorted(warehouse.parent.glob(RUN_WORK_FOLDERS)):
+    for folder in [*sorted(warehouse.parent.glob(RUN_WORK_FOLDERS)), scratch_folder(warehouse)]:
         if folder.is_dir() and not folder.is_symlink():
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder.name)

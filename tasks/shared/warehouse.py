@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ import duckdb
 
 from tasks.shared.contracts import end_of_day
 from tasks.shared.errors import WaitedTooLong
-from tasks.shared.lock import duckdb_lock_holder
+from tasks.shared.lock import duckdb_lock_holder, scratch_folder
 
 if TYPE_CHECKING:
     import polars as pl
@@ -307,23 +307,33 @@ class Warehouse:
         kind = "temp view" if temp else "view"
         self.execute(f"create or replace {kind} {quote_identifier(view)} as {sql}")
 
+    @contextmanager
+    def registered(self, view: str, frame: Any) -> Iterator[None]:
+        """A polars DataFrame, Arrow table or record batch reader readable as the view `view` inside the block.
+
+        When the block fails inside a transaction, DuckDB refuses every statement but a rollback, the
+        unregister included: the failure is what propagates, and the rollback that follows drops the view.
+        """
+        self.con.register(view, frame)
+        try:
+            yield
+        except BaseException:
+            with suppress(duckdb.TransactionException):
+                self.con.unregister(view)
+            raise
+        self.con.unregister(view)
+
     def write_frame(self, table: str, frame: Any, *, temp: bool = False) -> int:
         """Replace table with a polars DataFrame or Arrow table; return its row count."""
-        self.con.register("_frame", frame)
-        try:
-            kind = "temp table" if temp else "table"
+        kind = "temp table" if temp else "table"
+        with self.registered("_frame", frame):
             self.execute(f"create or replace {kind} {quote_identifier(table)} as select * from _frame")
-        finally:
-            self.con.unregister("_frame")
         return self.count(table)
 
     def append_frame(self, table: str, frame: Any) -> int:
         """Append a polars DataFrame or Arrow table to table, matching columns by name; return how many rows."""
-        self.con.register("_frame", frame)
-        try:
+        with self.registered("_frame", frame):
             return self.scalar(f"insert into {quote_identifier(table)} by name select * from _frame") or 0
-        finally:
-            self.con.unregister("_frame")
 
     def count(self, table: str) -> int:
         """Rows in table."""
@@ -433,11 +443,6 @@ class Warehouse:
     def audit(self, model: str, params: Mapping[str, Any] | None = None) -> list[dict]:
         """Rows an audit query returns; an empty list means the audit passed."""
         return self.select(f"audits/{model}", params)
-
-
-def scratch_folder(warehouse: Path) -> Path:
-    """The folder of a warehouse file's scratch spaces (Warehouse.scratch): <warehouse>.scratch beside it."""
-    return warehouse.with_name(warehouse.name + ".scratch")
 
 
 def sql_literal(text: str) -> str:

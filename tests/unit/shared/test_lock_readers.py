@@ -155,11 +155,15 @@ def test_the_lock_holder_removes_the_work_folders_of_dead_runs(
     dead.mkdir()
     (dead / "3f2a.utf8.csv").write_text("会员编号,姓名,手机\nM1,张三,13800138000\n", encoding="utf-8")
     (tmp_path / "data.csv").write_text("kept\n", encoding="utf-8")
+    scratch = tmp_path / "w.duckdb.scratch" / "scratch-1"  # a dedupe killed with its keys in Parquet
+    scratch.mkdir(parents=True)
+    (scratch / "keys.parquet").write_bytes(b"PAR1")
     with (
         caplog.at_level(logging.WARNING, logger="t"),
         warehouse_lock(warehouse, "run", logging.getLogger("t")),
     ):
         assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "w.duckdb.lock"]
     assert [r.getMessage() for r in caplog.records] == [
-        "removed .extract-run-that-died, left by a run that died"
+        "removed .extract-run-that-died, left by a run that died",
+        "removed w.duckdb.scratch, left by a run that died",
     ]

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import duckdb
+import polars as pl
 import pytest
 
 from tasks.shared import warehouse as warehouse_module
@@ -85,3 +87,47 @@ def test_build_insert_and_ensure_run_model_files(wh: Warehouse, models: Path) ->
     assert wh.insert("main.kept", "test/rows") == 3
     assert wh.build("main.copy", "test/rows") == 3
     assert wh.rows("select sum(a) from main.kept") == [(6,)]
+
+
+def test_a_scratch_hands_over_parquet_files_and_its_folders_go(tmp_path: Path, models: Path) -> None:
+    (models / "test" / "squares.sql").write_text(
+        "-- Grain: one row per value.\nselect a, a * a as b from _numbers\n"
+    )
+    leftover = tmp_path / "warehouse.duckdb.scratch" / "scratch-killed"
+    leftover.mkdir(parents=True)
+    (leftover / "keys.parquet").write_bytes(b"a killed run's file")
+    with Warehouse(tmp_path / "warehouse.duckdb") as wh, wh.transaction():
+        with wh.scratch() as (scratch, folder):
+            assert folder.parent == tmp_path / "warehouse.duckdb.scratch"
+            assert not leftover.exists()  # a killed run's folder goes when the first scratch opens
+            assert folder.stat().st_mode & 0o777 == 0o700
+            with wh.scratch() as (inner, inner_folder):  # a nested scratch leaves the outer one's folder
+                assert inner_folder.parent == folder.parent and inner_folder != folder
+            assert folder.is_dir()
+            scratch.execute("create temp table _numbers as select range as a from range(4)")
+            scratch.copy_model(folder / "squares.parquet", "test/squares")
+            scratch.execute("drop table _numbers")
+            # the scratch's temp tables are its own: the transaction sees none of them
+            assert wh.rows("select count(*) from duckdb_tables() where table_name = '_numbers'") == [(0,)]
+            wh.parquet_view("_squares", folder / "squares.parquet")
+            wh.execute("create table main.squares as select * from _squares")
+            wh.execute("drop view _squares")
+        assert not (tmp_path / "warehouse.duckdb.scratch").exists()
+    with Warehouse(tmp_path / "warehouse.duckdb", read_only=True) as wh:
+        assert wh.rows("select a, b from main.squares order by a") == [(0, 0), (1, 1), (2, 4), (3, 9)]
+
+
+def test_a_failure_with_a_frame_registered_in_a_transaction_is_the_error_raised(wh: Warehouse) -> None:
+    # DuckDB refuses the unregister after a failed statement in a transaction: the failure itself propagates
+    with (
+        pytest.raises(duckdb.CatalogException, match="no_such_table"),
+        wh.transaction(),
+        wh.registered("_rows", pl.DataFrame({"a": [1, 2]})),
+    ):
+        wh.execute("insert into main.no_such_table select * from _rows")
+    with pytest.raises(duckdb.CatalogException, match="no_such_schema"), wh.transaction():
+        wh.write_frame("no_such_schema.t", pl.DataFrame({"a": [1]}))
+    with wh.registered("_rows", pl.DataFrame({"a": [1, 2]})):
+        assert wh.rows("select sum(a) from _rows") == [(3,)]
+    with pytest.raises(duckdb.CatalogException):
+        wh.rows("select * from _rows")  # gone after the block
