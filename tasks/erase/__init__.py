@@ -18,7 +18,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tasks.erase.exports import erase_from_exports, remove_scratch, remove_transcoded_copies
+from tasks.erase.exports import erase_from_exports, remove_run_leftovers
 from tasks.erase.person import Person, find_person, golden_values
 from tasks.erase.tables import erase_from_warehouse
 from tasks.shared.config import PipelineConfig
@@ -57,8 +57,7 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
             removed, keys = erase_from_warehouse(wh, config, person, now)
             values = export_values(golden, keys)
         files = erase_from_exports(config.exports_path, ids, values)
-        files += remove_transcoded_copies(config.warehouse_path.parent)
-        files += remove_scratch(config.warehouse_path)
+        files += remove_run_leftovers(config.warehouse_path)
         wh.execute(
             "insert into audit.erasures values (?, ?, ?, ?, ?)",
             [customer_id, now, json.dumps(removed), sum(removed.values()), json.dumps(files)],

@@ -23,7 +23,7 @@ import polars as pl
 
 from tasks.shared.contracts import sha256_hex
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
-from tasks.shared.lock import scratch_folder
+from tasks.shared.lock import run_work_folders
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 
@@ -103,23 +103,12 @@ def erase_from_exports(
     return changed
 
 
-def remove_scratch(warehouse: Path) -> list[str]:
-    """Remove the scratch folder of the warehouse (Warehouse.scratch) that a killed run left, whose Parquet
-    files hold match keys; return its name."""
-    folder = scratch_folder(warehouse)
-    if not folder.is_dir() or folder.is_symlink():
-        return []
-    shutil.rmtree(folder)
-    return [folder.name]
-
-
-def remove_transcoded_copies(warehouse_dir: Path) -> list[str]:
-    """Remove the `.extract-<run>/` folders of transcoded source files that crashed runs left; return their names."""
-    if not warehouse_dir.is_dir():
-        return []
+def remove_run_leftovers(warehouse: Path) -> list[str]:
+    """Remove the work folders crashed runs left beside the warehouse (tasks.shared.lock.run_work_folders:
+    transcoded source files, the scratch folder's match keys); return their names. Unlike the lock holder's
+    clean-up, a folder that cannot be removed is an error: an erasure must not leave the person behind."""
     removed = []
-    for folder in sorted(warehouse_dir.glob(".extract-*")):
-        if folder.is_dir() and not folder.is_symlink():
-            shutil.rmtree(folder)
-            removed.append(folder.name)
+    for folder in run_work_folders(warehouse):
+        shutil.rmtree(folder)
+        removed.append(folder.name)
     return removed

@@ -81,13 +81,19 @@ def scratch_folder(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.name + ".scratch")
 
 
+def run_work_folders(warehouse: Path) -> list[Path]:
+    """The work folders runs keep beside the warehouse while they work (a dead run's are left there):
+    transcoded source files (`.extract-<run>/`) and the scratch folder; not symlinks."""
+    folders = [*sorted(warehouse.parent.glob(RUN_WORK_FOLDERS)), scratch_folder(warehouse)]
+    return [folder for folder in folders if folder.is_dir() and not folder.is_symlink()]
+
+
 def remove_dead_run_leftovers(warehouse: Path) -> list[str]:
     """Remove the work folders of runs that died (call with the lock held: no other run is alive); return them."""
     removed = []
-    for folder in [*sorted(warehouse.parent.glob(RUN_WORK_FOLDERS)), scratch_folder(warehouse)]:
-        if folder.is_dir() and not folder.is_symlink():
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder.name)
+    for folder in run_work_folders(warehouse):
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder.name)
     return removed
 
 
