@@ -5,20 +5,23 @@
 -- changed). Read by the golden record (core/golden_dirty.sql) and the record graph (graph/touched_*.sql):
 -- every other record was seen with the same keys and values as in the last run.
 -- Grain: one row per record (source, source_id). Key: source, source_id. Parameters: none.
+-- {{records}}, {{records_before}}, {{observations}}, {{observations_before}}: core.customer_records,
+-- core.record_observations and their *_before versions, whole; or, when a run brought the tables up to
+-- date in place (tasks/dedupe/records.py), the new and the last rows of the records it recomputed.
 with records as (
-    select * from core.customer_records
+    select * from {{records}}
 ),
 
 records_before as (
-    select * from core.customer_records_before
+    select * from {{records_before}}
 ),
 
 observations as (
-    select * from core.record_observations
+    select * from {{observations}}
 ),
 
 observations_before as (
-    select * from core.record_observations_before
+    select * from {{observations_before}}
 ),
 
 changed_records as (

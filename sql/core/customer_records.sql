@@ -1,6 +1,8 @@
 -- One row per staged customer record as of the cutoff, with normalized match keys and attributes.
 -- Grain: one row per (source, source_id). Key: source, source_id.
 -- Parameters: $cutoff (exclusive end of the as_of day): each record's version valid then.
+-- {{customers}}: the staged versions read, staging.customers (every record), or the versions of the
+-- records a run brings up to date in place (tasks/dedupe/records.py).
 -- staging.customers keeps every version of a record, valid from valid_from until valid_to (the next
 -- version's valid_from, null for the current one; tasks/extract/duplicates.py). The version valid at the
 -- cutoff is the one that began last before it (valid_from < $cutoff <= valid_to); a record whose every
@@ -15,7 +17,7 @@
 -- record's first (ranked by row id alone: a rank of whole rows took twice as long at 100k records)
 with valid_versions as (
     select rowid as version
-    from staging.customers
+    from {{customers}}
     where valid_to is null
         or (valid_to >= $cutoff and valid_to > coalesce(valid_from, '-infinity'::timestamptz))
     qualify row_number() over (
@@ -26,7 +28,7 @@ with valid_versions as (
 
 customers as (
     select * exclude (valid_from, valid_to)
-    from staging.customers
+    from {{customers}}
     where rowid in (select version from valid_versions)
 ),
 

@@ -1,7 +1,9 @@
 -- Which match keys each customer record was seen with, and since when.
 -- Grain: one row per (record_source, record_id, email_norm, phone_norm, device_id).
 -- Parameters: $cutoff (exclusive end of the as_of day): later observations are not used.
--- Inputs: core.customer_records and core.fact_observations (tasks/dedupe/observations.py).
+-- Inputs: {{customer_records}} and {{fact_observations}}: core.customer_records and core.fact_observations
+-- (tasks/dedupe/observations.py), or the rows of the records a run brings up to date in place
+-- (tasks/dedupe/records.py).
 with customer_rows as (
     select
         source as record_source,
@@ -10,7 +12,7 @@ with customer_rows as (
         phone_norm,
         device_norm as device_id,
         seen_ts
-    from core.customer_records
+    from {{customer_records}}
 ),
 
 -- every staged fact's groups, whatever their time (core/fact_observations.sql): their earliest row is
@@ -23,7 +25,7 @@ fact_rows as (
         phone_norm,
         device_id,
         first_seen as seen_ts
-    from core.fact_observations
+    from {{fact_observations}}
 ),
 
 observations as (

@@ -24,12 +24,13 @@ import polars as pl
 from prefect import get_run_logger, task
 
 from tasks.dedupe.comparisons import build_comparisons
-from tasks.dedupe.golden import build_customers, comparable_inputs, keep_previous, previous_usable
+from tasks.dedupe.golden import build_customers, keep_previous, previous_usable
 from tasks.dedupe.graph import RecordClusters, link_records
 from tasks.dedupe.ids import assign_customer_ids, forward_run, latest_identity_run
 from tasks.dedupe.incremental import MatcherRun, run_matcher
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.observations import refresh_fact_observations
+from tasks.dedupe.records import refresh_records
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.dedupe.touched import (
     forget_graph,
@@ -78,6 +79,7 @@ class DedupeResult:
     observations_rebuilt: str | None = (
         None  # why core.fact_observations was rebuilt (None: new files folded in)
     )
+    records_rebuilt: str | None = None  # why core.customer_records was built whole (None: in place)
     touched_records: int | None = None  # records re-resolved (in whole components); None: every record
     graph_fallback: str | None = None  # why every record was linked (None: the touched ones only)
 
@@ -341,20 +343,15 @@ def dedupe_all(
         build_source_links(wh, config)
         # the golden record is brought up to date customer by customer when the last run's inputs can be kept
         golden_incremental = not rebuild and previous_usable(wh, config.dedupe.source_priority)
-        # each customer record's version valid at the cutoff (staging.customers keeps every version)
-        if golden_incremental:
-            keep_previous(wh, "core.customer_records")
-        wh.build("core.customer_records", "core/customer_records", {"cutoff": cutoff})
         for kind in FACT_KINDS:
             wh.build_view(f"core.{kind}", "core/facts", identifiers={"kind": kind, "row_id": ID_FIELDS[kind]})
         observations_rebuilt = refresh_fact_observations(wh, config, rebuild) or None
-        if golden_incremental:
-            keep_previous(wh, "core.record_observations")
-        wh.build("core.record_observations", "core/record_observations", {"cutoff": cutoff})
-        # what changed since the last run, record by record (read by the graph and the golden record)
-        golden_incremental = golden_incremental and comparable_inputs(wh)
-        if golden_incremental:
-            wh.build("_changed_records", "core/changed_records", temp=True)
+        # each customer record's version valid at the cutoff (staging.customers keeps every version) and the
+        # keys each record was seen with; with the last run's rows, what changed record by record
+        # (_changed_records, read by the graph and the golden record)
+        golden_incremental, records_rebuilt = refresh_records(
+            wh, config, cutoff, golden_incremental, observations_rebuilt or ""
+        )
         forward = forward_run(wh, as_of)
         graph_fallback = (
             "a full refresh links every record"
@@ -398,6 +395,7 @@ def dedupe_all(
         overshared_keys=overshared,
         suspicious_clusters=suspicious,
         observations_rebuilt=observations_rebuilt,
+        records_rebuilt=records_rebuilt or None,
         graph_fallback=graph_fallback,
     )
 
@@ -443,7 +441,8 @@ def dedupe(
             f"; fact observations rebuilt ({result.observations_rebuilt})"
             if result.observations_rebuilt
             else ""
-        ),
+        )
+        + (f"; customer records built whole ({result.records_rebuilt})" if result.records_rebuilt else ""),
     )
     for name, count in result.unreadable_values.items():
         get_run_logger().warning(

@@ -18,6 +18,8 @@ is rebuilt from every staged fact instead, as on `rebuild`.
 import hashlib
 import json
 
+import polars as pl
+
 from tasks.dedupe.lookups import record_mapping
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import FACT_KINDS
@@ -29,6 +31,8 @@ OBSERVATIONS_VERSION = 1
 STATE_TABLES = ("core.fact_observations", "core.fact_observation_files", "core.fact_observation_state")
 # The watermark and the files as staged now, compared by sql/ops/file_changes.sql.
 FILES = {"held": "core.fact_observation_files", "current": "_fact_observation_files_now"}
+# _folded_records when no file was folded in (sql/core/folded_records.sql)
+FOLDED_SCHEMA = {"record_source": pl.String, "record_id": pl.String}
 TEMP_TABLES = (
     "_fact_observation_files_now",
     "_fact_observation_file_changes",
@@ -75,7 +79,8 @@ def rebuild_reason(wh: Warehouse, settings: str, rebuild: bool) -> str:
 
 def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bool = False) -> str:
     """Bring core.fact_observations up to date with the staged facts (the core fact views must exist);
-    return why it was rebuilt (empty when the new files were folded in).
+    return why it was rebuilt (empty when the new files were folded in). Leaves the temp table
+    _folded_records: the records whose groups were folded in (tasks/dedupe/records.py drops it).
 
     A rebuild starts from empty tables: every staged file is new then, and is folded in.
     """
@@ -91,6 +96,8 @@ def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bo
             wh.build("_fact_observation_file_changes", "ops/file_changes", temp=True, identifiers=FILES)
         if wh.scalar("select count(*) from _fact_observation_file_changes where change = 'new'"):
             fold(wh)
+        else:
+            wh.write_frame("_folded_records", pl.DataFrame(schema=FOLDED_SCHEMA), temp=True)
         wh.build("core.fact_observation_files", "core/fact_observation_watermark")
         rows = wh.count("core.fact_observations")
         state = {"version": OBSERVATIONS_VERSION, "settings": settings, "rows": rows}
@@ -104,6 +111,7 @@ def fold(wh: Warehouse) -> None:
     """Fold the staged facts of the new files (_fact_observation_file_changes) into core.fact_observations."""
     wh.build("_fact_observations_delta", "core/fact_observations_delta", temp=True)
     wh.build("_fact_observations_merged", "core/fact_observations_merged", temp=True)
+    wh.build("_folded_records", "core/folded_records", temp=True)
     wh.run("core/fact_observations_forget")
     # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
     if wh.count("_fact_observations_merged"):

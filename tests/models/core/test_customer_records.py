@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tasks.dedupe.records import WHOLE
 from tasks.extract import create_tables
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import columns_of, local, lookups, stage
@@ -99,7 +100,13 @@ def test_customer_records_join_normalized_keys_and_take_seen_ts(wh: Warehouse) -
     )
 
     assert (
-        wh.build("core.customer_records", "core/customer_records", {"cutoff": local(date(2026, 3, 1))}) == 4
+        wh.build(
+            "core.customer_records",
+            "core/customer_records",
+            {"cutoff": local(date(2026, 3, 1))},
+            identifiers=WHOLE,
+        )
+        == 4
     )
     assert columns_of(wh, "core", "customer_records") == [
         *STAGED_CUSTOMER_COLUMNS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from tasks.dedupe.records import WHOLE_CHANGES
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create, local
 
@@ -54,7 +55,7 @@ def test_golden_dirty_names_the_customers_whose_rows_changed(wh: Warehouse) -> N
         OBSERVATIONS,
         [observed[0], ("crm", "g", "g@x.com", None, None, d2), observed[2]],
     )
-    wh.build("_changed_records", "core/changed_records", temp=True)
+    wh.build("_changed_records", "core/changed_records", temp=True, identifiers=WHOLE_CHANGES)
     assert wh.rows("select * from _changed_records order by all") == [("crm", "f"), ("crm", "g")]
     sides = {"after": "core.identity_map", "before": "core.identity_map_before"}
     wh.build("_identity_changed", "core/identity_changed", temp=True, identifiers=sides)

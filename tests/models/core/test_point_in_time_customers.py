@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from tasks.dedupe import dedupe_all
+from tasks.dedupe.records import WHOLE
 from tasks.extract import create_tables
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
@@ -61,7 +62,7 @@ def staged_versions(wh: Warehouse, with_lookups: bool = True) -> None:
 
 
 def records(wh: Warehouse, day: date) -> list[tuple]:
-    wh.build("core.customer_records", "core/customer_records", {"cutoff": wh.cutoff(day)})
+    wh.build("core.customer_records", "core/customer_records", {"cutoff": wh.cutoff(day)}, identifiers=WHOLE)
     return wh.rows(
         "select source_id, email, marketing_consent, _file from core.customer_records order by source_id"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from tasks.dedupe.observations import fold
+from tasks.dedupe.records import WHOLE_OBSERVATIONS
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SHANGHAI, columns_of, create, local
 
@@ -76,7 +77,13 @@ def test_record_observations_group_keys_per_record_point_in_time(wh: Warehouse) 
     fold_files(wh, ["day1"])
 
     assert (
-        wh.build("core.record_observations", "core/record_observations", {"cutoff": OBSERVATIONS_CUTOFF}) == 5
+        wh.build(
+            "core.record_observations",
+            "core/record_observations",
+            {"cutoff": OBSERVATIONS_CUTOFF},
+            identifiers=WHOLE_OBSERVATIONS,
+        )
+        == 5
     )
     assert columns_of(wh, "core", "record_observations") == [
         "record_source",
@@ -138,7 +145,7 @@ def test_fact_observations_folded_file_by_file_equal_one_fold_of_every_file(wh: 
     )
     by_day = {
         cutoff: wh.rows(
-            wh.model_sql("core/record_observations") + " order by all",
+            wh.model_sql("core/record_observations", WHOLE_OBSERVATIONS) + " order by all",
             {"cutoff": local(date(2026, 1, cutoff))},
         )
         for cutoff in (2, 4, 9, 10)
