@@ -95,7 +95,7 @@ def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bo
             wh.ensure("core/fact_observation_files")
             wh.build("_fact_observation_file_changes", "ops/file_changes", temp=True, identifiers=FILES)
         if wh.scalar("select count(*) from _fact_observation_file_changes where change = 'new'"):
-            fold(wh)
+            fold(wh, rebuilt=bool(reason))
         else:
             wh.write_frame("_folded_records", pl.DataFrame(schema=FOLDED_SCHEMA), temp=True)
         wh.build("core.fact_observation_files", "core/fact_observation_watermark")
@@ -107,9 +107,18 @@ def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bo
     return reason
 
 
-def fold(wh: Warehouse) -> None:
-    """Fold the staged facts of the new files (_fact_observation_file_changes) into core.fact_observations."""
-    wh.build("_fact_observations_delta", "core/fact_observations_delta", temp=True)
+def fold(wh: Warehouse, rebuilt: bool = False) -> None:
+    """Fold the staged facts of the new files (_fact_observation_file_changes) into core.fact_observations
+    (rebuilt: every staged file is new, so none is filtered out first)."""
+    files = None
+    if not rebuilt:
+        files = [
+            file
+            for (file,) in wh.rows(
+                "select distinct file from _fact_observation_file_changes where change = 'new'"
+            )
+        ]
+    wh.build("_fact_observations_delta", "core/fact_observations_delta", {"files": files}, temp=True)
     wh.build("_fact_observations_merged", "core/fact_observations_merged", temp=True)
     wh.build("_folded_records", "core/folded_records", temp=True)
     wh.run("core/fact_observations_forget")
