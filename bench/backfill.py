@@ -48,11 +48,16 @@ def run_backfill(config_path: str, end: date, days: int) -> dict:
         for run in runs
         if run.start_time and run.end_time
     }
+    day_of = {run.id: run.name.removeprefix("daily-refresh-") for run in runs}
     stages = dict.fromkeys(STAGES, 0.0)  # each stage's wall time summed over the days
+    by_day: dict[str, dict[str, float]] = {}  # and per day: does a day cost more as history grows?
     for task in tasks:
         name = next((stage for stage in STAGES if task.name.startswith(stage)), None)
         if name and task.start_time and task.end_time:
-            stages[name] += (task.end_time - task.start_time).total_seconds()
+            seconds = (task.end_time - task.start_time).total_seconds()
+            stages[name] += seconds
+            day = by_day.setdefault(day_of.get(task.flow_run_id, "?"), dict.fromkeys(STAGES, 0.0))
+            day[name] += seconds
     return {
         "wall_s": wall,
         "start": start.isoformat(),
@@ -61,6 +66,7 @@ def run_backfill(config_path: str, end: date, days: int) -> dict:
         "computed": len(computed),
         "per_day_s": dict(sorted(per_day.items())),
         "stages_s": stages,
+        "stages_by_day_s": dict(sorted(by_day.items())),
     }
 
 

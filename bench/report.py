@@ -151,6 +151,18 @@ def _backfill(results: dict[int, dict]) -> list[str]:
         if "stages_s" in b:
             stages = ", ".join(f"{stage} {seconds:.1f}" for stage, seconds in b["stages_s"].items())
             notes += [f"Stage wall time summed over the days at {size:,} (s): {stages}.", ""]
+        if b.get("stages_by_day_s"):
+            notes += [
+                f"Stage wall time per day at {size:,} (s; a cost that grows with the days of history shows here):",
+                "",
+                "| day | " + " | ".join(STAGES) + " |",
+                "|---|" + "---:|" * len(STAGES),
+                *(
+                    f"| {day} | " + " | ".join(f"{spent.get(stage, 0.0):.1f}" for stage in STAGES) + " |"
+                    for day, spent in b["stages_by_day_s"].items()
+                ),
+                "",
+            ]
         as_backfilled = b.get("published_as_backfilled")
         if as_backfilled is not None:
             notes += [

@@ -62,6 +62,10 @@ def backfill(wall: float, equal: bool, differing: list[str] | None = None) -> di
         "computed": 3,
         "per_day_s": {"2026-11-19": 12.0, "2026-11-20": 3.5, "2026-11-21": 4.25},
         "stages_s": {stage: float(n) for n, stage in enumerate(STAGES, start=1)},
+        "stages_by_day_s": {
+            "2026-11-19": {stage: 0.5 for stage in STAGES},
+            "2026-11-20": {stage: 0.25 * n for n, stage in enumerate(STAGES, start=1)},
+        },
         "published_as_backfilled": {
             "equal": False,
             "rows": {"backfill": 111_360, "full": 111_360},
@@ -111,6 +115,13 @@ def test_backfill_table_when_its_last_day_equals_the_full_refresh() -> None:
         "",
         "Stage wall time summed over the days at 100,000 (s): extract 1.0, dedupe 2.0, features 3.0, predict 4.0, "
         "segment 5.0, act 6.0, publish 7.0.",
+        "",
+        "Stage wall time per day at 100,000 (s; a cost that grows with the days of history shows here):",
+        "",
+        "| day | extract | dedupe | features | predict | segment | act | publish |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| 2026-11-19 | 0.5 | 0.5 | 0.5 | 0.5 | 0.5 | 0.5 | 0.5 |",
+        "| 2026-11-20 | 0.2 | 0.5 | 0.8 | 1.0 | 1.2 | 1.5 | 1.8 |",
         "",
         "The last day as the backfill published it at 100,000, against the full refresh (models fitted on their "
         "schedule during the backfill, on the last day in the full refresh): columns that differ: churn_risk, "
