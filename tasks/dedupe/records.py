@@ -143,7 +143,7 @@ def refresh_records(
             last = wh.scalar("select cutoff from core.record_state")
             update_dirty(wh, cutoff, last)
             changes = True
-        wh.build("core.customer_record_files", "core/customer_record_files_now")
+        wh.build("core.customer_record_files", "core/customer_record_watermark")
         state = {
             "version": RECORDS_VERSION,
             "settings": settings,
@@ -171,11 +171,11 @@ def build_whole(wh: Warehouse, cutoff: datetime, kept: bool) -> bool:
     return True
 
 
-def update_dirty(wh: Warehouse, cutoff: datetime, last: datetime) -> int:
+def update_dirty(wh: Warehouse, cutoff: datetime, last: datetime) -> None:
     """Recompute the rows of the records that can differ since the last run (cutoff last), in place; keep
-    their last rows as *_before and build _changed_records; return how many records were recomputed."""
+    their last rows as *_before and build _changed_records."""
     low, high = sorted([last, cutoff])
-    dirty = wh.build("_dirty_records", "core/records_dirty", {"low": low, "high": high}, temp=True)
+    wh.build("_dirty_records", "core/records_dirty", {"low": low, "high": high}, temp=True)
     wh.build("_dirty_versions", "core/records_scoped", temp=True, identifiers=_scoped("staging.customers"))
     wh.build(f"{RECORDS}_before", "core/records_scoped", identifiers=_scoped(RECORDS))
     wh.build(f"{OBSERVATIONS}_before", "core/records_scoped", identifiers=_scoped(OBSERVATIONS))
@@ -194,7 +194,6 @@ def update_dirty(wh: Warehouse, cutoff: datetime, last: datetime) -> int:
         if wh.count(rows):
             wh.execute(f"insert into {table} by name select * from {rows}")
     wh.build("_changed_records", "core/changed_records", temp=True, identifiers=DIRTY_CHANGES)
-    return dirty
 
 
 def _scoped(table: str) -> dict[str, str]:
