@@ -20,41 +20,47 @@ thresholds as (
     select * from segments.tag_thresholds
 ),
 
-tags as (
-    -- each customer's as_of comes along with its tags: no join of the tags back to their customers
-    select as_of, customer_id, 'value_tier' as tag, '付费等级' as tag_zh, value_tier_zh as value from segments
-    union all
+day_tags as (
+    -- one scan of the day's segments gives each customer's tags as a list (nine scans, one per tag, in
+    -- a union made publish's per-customer aggregate of them run out of memory at 10M customers);
+    -- optional: a tag left out when its value is null
     select
-        as_of,
-        customer_id,
-        'activity',
-        '活跃度',
-        case
-            when last_active_date is null or as_of - last_active_date >= thresholds.active_days then '不活跃'
-            when sessions_30d >= thresholds.high_sessions then '高活跃'
-            when sessions_30d >= thresholds.medium_sessions then '中活跃'
-            else '低活跃'
-        end
+        segments.as_of,
+        segments.customer_id,
+        [
+            {'tag': 'value_tier', 'tag_zh': '付费等级', 'value': value_tier_zh, 'optional': false},
+            {
+                'tag': 'activity',
+                'tag_zh': '活跃度',
+                'value': case
+                    when last_active_date is null or as_of - last_active_date >= thresholds.active_days then '不活跃'
+                    when sessions_30d >= thresholds.high_sessions then '高活跃'
+                    when sessions_30d >= thresholds.medium_sessions then '中活跃'
+                    else '低活跃'
+                end,
+                'optional': false
+            },
+            {'tag': 'lifecycle_stage', 'tag_zh': '生命周期', 'value': lifecycle_stage_zh, 'optional': false},
+            {'tag': 'favourite_game', 'tag_zh': '偏好游戏', 'value': favourite_game, 'optional': true},
+            {'tag': 'rfm_segment', 'tag_zh': 'RFM分群', 'value': rfm_segment_zh, 'optional': false},
+            {'tag': 'rfm_cn_class', 'tag_zh': 'RFM八类', 'value': rfm_cn_class, 'optional': false},
+            {'tag': 'cluster', 'tag_zh': '聚类', 'value': cluster_name_zh, 'optional': false},
+            {'tag': 'risk_tier', 'tag_zh': '流失风险', 'value': risk_tier_zh, 'optional': true},
+            {
+                'tag': 'marketing_consent',
+                'tag_zh': '营销许可',
+                'value': case when marketing_consent then '是' when not marketing_consent then '否' end,
+                'optional': true
+            }
+        ] as tag_list
     from segments
     cross join thresholds
-    union all
-    select as_of, customer_id, 'lifecycle_stage', '生命周期', lifecycle_stage_zh from segments
-    union all
-    select as_of, customer_id, 'favourite_game', '偏好游戏', favourite_game from segments
-    where favourite_game is not null
-    union all
-    select as_of, customer_id, 'rfm_segment', 'RFM分群', rfm_segment_zh from segments
-    union all
-    select as_of, customer_id, 'rfm_cn_class', 'RFM八类', rfm_cn_class from segments
-    union all
-    select as_of, customer_id, 'cluster', '聚类', cluster_name_zh from segments
-    union all
-    select as_of, customer_id, 'risk_tier', '流失风险', risk_tier_zh from segments
-    where risk_tier_zh is not null
-    union all
-    select as_of, customer_id, 'marketing_consent', '营销许可', case when marketing_consent then '是' else '否' end
-    from segments
-    where marketing_consent is not null
+),
+
+tags as (
+    select as_of, customer_id, tag.tag, tag.tag_zh, tag.value
+    from (select as_of, customer_id, unnest(tag_list) as tag from day_tags)
+    where tag.value is not null or not tag.optional
     union all
     -- a rule segment is tagged for a customer of the day (the join gives its as_of)
     select segments.as_of, memberships.customer_id, 'rule_segment', '规则分群', memberships.label_zh
