@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sklearn.inspection import permutation_importance
+from sklearn.metrics import roc_auc_score
 
 from tasks.predict.backtest import (
     BGNBD,
@@ -41,6 +41,7 @@ from tasks.shared.config import FeatureConfig, PredictConfig
 from tasks.shared.warehouse import Warehouse
 
 IMPORTANCE_ROWS = 5_000  # customers of the newest backtest cutoff the permutation importances are measured on
+IMPORTANCE_REPEATS = 3  # shuffles of each input
 
 # The code a stored fit depends on: another version of any of them fits again.
 FIT_SOURCES = (
@@ -204,18 +205,35 @@ def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, see
     labels = churned(frame, activity)
     if min(labels.sum(), labels.size - labels.sum()) < 2:  # AUC needs both outcomes
         return {}
-    result = permutation_importance(
-        models.classifier.model,
-        models.classifier.matrix(frame),
-        labels,
-        scoring="roc_auc",
-        n_repeats=3,
-        random_state=seed,
-    )
-    ranked = sorted(
-        zip(models.classifier.features, result.importances_mean, strict=True), key=lambda item: -item[1]
-    )
+    drops = auc_drops(models.classifier.model, models.classifier.matrix(frame), labels, IMPORTANCE_REPEATS, seed)
+    ranked = sorted(zip(models.classifier.features, drops, strict=True), key=lambda item: -item[1])
     return {name: round(float(value), 4) for name, value in ranked}
+
+
+def auc_drops(model: Any, matrix: np.ndarray, labels: np.ndarray, repeats: int, seed: int) -> np.ndarray:
+    """Each column's mean drop in ROC AUC when it is shuffled: sklearn.inspection.permutation_importance
+    with scoring="roc_auc", n_repeats=repeats and random_state=seed, to the last bit, in one call of the model.
+
+    sklearn scores each column and repeat with a call of its own (inputs x repeats calls on a few thousand
+    rows: 3 s of a 2,000-customer refit, 15 s on a busy machine, most of it the boosted trees' threads
+    starting). Here every shuffled copy is stacked and scored at once. The shuffles are sklearn's: one seed
+    drawn from random_state, each column shuffled from a fresh generator of that seed, each repeat shuffling
+    the index again and the column already shuffled by it.
+    """
+    seed_drawn = np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1)
+    rows, columns = matrix.shape
+    copies = np.repeat(matrix[np.newaxis], columns * repeats, axis=0)  # (column, repeat) blocks
+    for column in range(columns):
+        generator, index = np.random.RandomState(seed_drawn), np.arange(rows)
+        values = matrix[:, column].copy()
+        for repeat in range(repeats):
+            generator.shuffle(index)
+            values = values[index]
+            copies[column * repeats + repeat, :, column] = values
+    scores = model.decision_function(copies.reshape(-1, columns)).reshape(columns * repeats, rows)
+    baseline = roc_auc_score(labels, model.decision_function(matrix))
+    drops = np.array([baseline - roc_auc_score(labels, block) for block in scores])
+    return drops.reshape(columns, repeats).mean(axis=1)
 
 
 def backtest_rows(backtest: Backtest) -> list[dict[str, Any]]:
