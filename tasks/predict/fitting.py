@@ -205,7 +205,9 @@ def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, see
     labels = churned(frame, activity)
     if min(labels.sum(), labels.size - labels.sum()) < 2:  # AUC needs both outcomes
         return {}
-    drops = auc_drops(models.classifier.model, models.classifier.matrix(frame), labels, IMPORTANCE_REPEATS, seed)
+    drops = auc_drops(
+        models.classifier.model, models.classifier.matrix(frame), labels, IMPORTANCE_REPEATS, seed
+    )
     ranked = sorted(zip(models.classifier.features, drops, strict=True), key=lambda item: -item[1])
     return {name: round(float(value), 4) for name, value in ranked}
 
