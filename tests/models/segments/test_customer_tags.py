@@ -36,7 +36,8 @@ def test_activity_is_inactive_only_without_any_activity_in_30_days(wh: Warehouse
 
 def tags_of(wh: Warehouse, customer_id: str) -> dict[str, list[str]]:
     rows = wh.rows(
-        "select tag, tag_zh, value from segments.customer_tags where customer_id = ? order by all", [customer_id]
+        "select tag, tag_zh, value from segments.customer_tags where customer_id = ? order by all",
+        [customer_id],
     )
     found: dict[str, list[str]] = {}
     for tag, tag_zh, value in rows:
@@ -79,4 +80,7 @@ def test_optional_tags_are_left_out_when_null_and_the_others_kept(wh: Warehouse)
         for key, values in kept.items()
         if key not in ("favourite_game/偏好游戏", "marketing_consent/营销许可", "risk_tier/流失风险")
     }
-    assert wh.scalar("select count(*) from segments.customer_tags where customer_id = 'C1' and as_of is null") == 0
+    assert (
+        wh.scalar("select count(*) from segments.customer_tags where customer_id = 'C1' and as_of is null")
+        == 0
+    )
