@@ -1,6 +1,6 @@
 -- Table: core.fact_observation_files, the watermark of core.fact_observations: the files whose staged facts
 -- it holds, as they were staged when it was last brought up to date (core/fact_observation_files_now.sql;
--- replaced by core/fact_observation_watermark.sql each run, created empty before the first).
+-- replaced by ops/file_watermark.sql each run, created empty before the first).
 -- Grain: one row per (source, file) with staged facts. Key: source, file.
 create table if not exists core.fact_observation_files (
     source varchar,

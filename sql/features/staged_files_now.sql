@@ -1,6 +1,6 @@
 -- The files with staged rows of one kind as they are staged now: compared with the watermark a kept table
--- stored (features/activity_files.sql for the roll-up of staging.events, features/order_files.sql for
--- features.orders over staging.transactions), then stored as the new one.
+-- stored (features.activity_files for the roll-up of staging.events, features.order_files for
+-- features.orders over staging.transactions), then stored as the new one (ops/file_watermark.sql).
 -- Grain: one row per (source, file) with staged rows. Key: source, file. Parameters: none.
 -- Identifiers: {{staged}} (the staging table) and {{rows}} (the name of its row count column).
 -- rows: the file's rows in the staging table now; file_hash, config_fingerprint, loaded_at and run_id: the

@@ -1,5 +1,6 @@
 -- How the staged files differ from those a kept table was last brought up to date with (its watermark):
--- core.fact_observations (tasks/dedupe/observations.py) and features.daily_activity (tasks/features/activity.py).
+-- core.fact_observations, core.customer_records (tasks/dedupe), features.daily_activity and features.orders
+-- (tasks/features); ops/file_watermark.sql stores it.
 -- Grain: one row per (source, file) that differs. Key: source, file. Parameters: none.
 -- {{held}}: the stored watermark; {{current}}: the files as staged now, with the same columns (the load that
 -- staged each and its row count: core/fact_observation_files_now.sql, features/staged_files_now.sql).

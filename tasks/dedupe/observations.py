@@ -98,7 +98,7 @@ def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bo
             fold(wh, rebuilt=bool(reason))
         else:
             wh.write_frame("_folded_records", pl.DataFrame(schema=FOLDED_SCHEMA), temp=True)
-        wh.build("core.fact_observation_files", "core/fact_observation_watermark")
+        wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
         rows = wh.count("core.fact_observations")
         state = {"version": OBSERVATIONS_VERSION, "settings": settings, "rows": rows}
         wh.build("core.fact_observation_state", "core/fact_observation_state", state)

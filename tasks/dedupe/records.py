@@ -143,7 +143,7 @@ def refresh_records(
             last = wh.scalar("select cutoff from core.record_state")
             update_dirty(wh, cutoff, last)
             changes = True
-        wh.build("core.customer_record_files", "core/customer_record_watermark")
+        wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
         state = {
             "version": RECORDS_VERSION,
             "settings": settings,

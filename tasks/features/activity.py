@@ -117,7 +117,7 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
                     )
             mode = "incremental" if new_files else "unchanged"
         # the watermark: the files as staged now
-        wh.build("features.activity_files", "features/activity_files")
+        wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
         state = {"version": ACTIVITY_VERSION, "timezone": wh.timezone, "settings": settings, "files": files}
         wh.build("features.activity_state", "features/activity_state", state)
         for table in TEMP_TABLES:

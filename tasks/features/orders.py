@@ -148,7 +148,7 @@ def refresh_orders(
                 wh.run("features/order_identity_update")
         if reason:
             wh.build("features.order_identity", "features/order_identity")
-        wh.build("features.order_files", "features/order_files")
+        wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
         state = {"version": ORDERS_VERSION, "timezone": wh.timezone, "settings": settings, "as_of": as_of}
         wh.build("features.order_state", "features/order_state", state | {"cutoff": cutoff})
         for table in TEMP_TABLES:
