@@ -224,17 +224,18 @@ def auc_drops(model: Any, matrix: np.ndarray, labels: np.ndarray, repeats: int, 
     """
     seed_drawn = np.random.RandomState(seed).randint(np.iinfo(np.int32).max + 1)
     rows, columns = matrix.shape
-    copies = np.repeat(matrix[np.newaxis], columns * repeats, axis=0)  # (column, repeat) blocks
+    # block 0 the matrix as it is, then one block per (column, repeat)
+    copies = np.repeat(matrix[np.newaxis], 1 + columns * repeats, axis=0)
     for column in range(columns):
         generator, index = np.random.RandomState(seed_drawn), np.arange(rows)
         values = matrix[:, column].copy()
         for repeat in range(repeats):
             generator.shuffle(index)
             values = values[index]
-            copies[column * repeats + repeat, :, column] = values
-    scores = model.decision_function(copies.reshape(-1, columns)).reshape(columns * repeats, rows)
-    baseline = roc_auc_score(labels, model.decision_function(matrix))
-    drops = np.array([baseline - roc_auc_score(labels, block) for block in scores])
+            copies[1 + column * repeats + repeat, :, column] = values
+    baseline, *shuffled = model.decision_function(copies.reshape(-1, columns)).reshape(-1, rows)
+    auc = roc_auc_score(labels, baseline)
+    drops = np.array([auc - roc_auc_score(labels, block) for block in shuffled])
     return drops.reshape(columns, repeats).mean(axis=1)
 
 
