@@ -27,6 +27,20 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHIPPED = Path(REPO) / "deployments" / "prefect.yaml"
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 MARKER = "SEGMENTS_TEST_STACK"
+# A Prefect server on SQLite answers 503 "Service Unavailable" when a write meets another (SQLITE_BUSY,
+# which a busy timeout does not cover when a read transaction turns into a write); Prefect's own
+# client retries such answers with backoff, so the tests' calls do too.
+RETRY_DELAYS = (0.5, 1, 2, 4, 8)
+
+
+def api_call(method: str, url: str, body: dict | None = None) -> httpx.Response:
+    """One call of the Prefect API, repeated after the delays while the server answers 503."""
+    for delay in (*RETRY_DELAYS, None):
+        response = httpx.request(method, url, json=body, timeout=10)
+        if response.status_code != 503 or delay is None:
+            return response
+        time.sleep(delay)
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -40,13 +54,13 @@ class Stack:
 
     def get(self, path: str) -> dict | list:
         """GET an API path; fail on an error status."""
-        response = httpx.get(f"{self.api}{path}", timeout=10)
+        response = api_call("GET", f"{self.api}{path}")
         response.raise_for_status()
         return response.json()
 
     def post(self, path: str, body: dict) -> dict | list:
         """POST an API path; fail on an error status."""
-        response = httpx.post(f"{self.api}{path}", json=body, timeout=10)
+        response = api_call("POST", f"{self.api}{path}", body)
         response.raise_for_status()
         return response.json()
 
@@ -228,10 +242,10 @@ def wait_for_scheduled(stack: Stack, deployment: str, count: int, seconds: float
 
 def create_run(stack: Stack, deployment: str, parameters: dict) -> str:
     """POST a flow run of a deployment with parameters, as the UI's run form does; return its id."""
-    response = httpx.post(
+    response = api_call(
+        "POST",
         f"{stack.api}/deployments/{stack.deployments[deployment]}/create_flow_run",
-        json={"parameters": parameters, "state": {"type": "SCHEDULED"}},
-        timeout=10,
+        {"parameters": parameters, "state": {"type": "SCHEDULED"}},
     )
     assert response.status_code == 201, response.text
     return response.json()["id"]

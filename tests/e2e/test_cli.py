@@ -8,11 +8,11 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import duckdb
-import httpx
 import pytest
 import yaml
 
 from tests.conftest import REPO, SAMPLE_END, write_config
+from tests.e2e.prefect_server import api_call
 
 SEGMENTS = str(REPO / ".venv" / "bin" / "segments")
 
@@ -36,10 +36,10 @@ def segments(env: dict[str, str], *args: str, timeout: float = 600) -> subproces
 
 
 def flow_run_names(api: str, flow_name: str) -> list[str]:
-    response = httpx.post(
+    response = api_call(
+        "POST",
         f"{api}/flow_runs/filter",
-        json={"flows": {"name": {"any_": [flow_name]}}, "sort": "START_TIME_ASC", "limit": 200},
-        timeout=10,
+        {"flows": {"name": {"any_": [flow_name]}}, "sort": "START_TIME_ASC", "limit": 200},
     )
     response.raise_for_status()
     return [run["name"] for run in response.json()]

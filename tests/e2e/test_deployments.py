@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
 from sampledata import generate
@@ -51,11 +50,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, stack_config: Path) -> Itera
 
 def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> None:
     assert set(stack.deployments) == {"daily-refresh", "backfill", "erase-customer"}
-    daily = httpx.get(f"{stack.api}/deployments/{stack.deployments['daily-refresh']}", timeout=10).json()
+    daily = stack.get(f"/deployments/{stack.deployments['daily-refresh']}")
     assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in daily["schedules"]] == [
         ("0 6 * * *", "Asia/Shanghai", True)
     ]
-    backfill = httpx.get(f"{stack.api}/deployments/{stack.deployments['backfill']}", timeout=10).json()
+    backfill = stack.get(f"/deployments/{stack.deployments['backfill']}")
     assert backfill["schedules"] == []
     properties = backfill["parameter_openapi_schema"]["properties"]
     assert properties["start"]["format"] == "date"
@@ -78,12 +77,10 @@ def test_backfill_from_the_run_form_publishes_every_day_once_in_order(
         date(2026, 11, 19),
         date(2026, 11, 20),
     ]
-    children = httpx.post(
-        f"{stack.api}/flow_runs/filter",
-        json={"flow_runs": {"parent_flow_run_id": {"operator": "and_", "any_": [run_id]}}},
-        timeout=10,
+    children = stack.post(
+        "/flow_runs/filter", {"flow_runs": {"parent_flow_run_id": {"operator": "and_", "any_": [run_id]}}}
     )
-    names = sorted(r["name"] for r in children.json()) if children.status_code == 200 else []
+    names = sorted(r["name"] for r in children)
     assert names == ["daily-refresh-2026-11-18", "daily-refresh-2026-11-19", "daily-refresh-2026-11-20"]
 
 

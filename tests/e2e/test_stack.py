@@ -8,12 +8,11 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from sampledata import generate
 from tests.conftest import REPO, SAMPLE_END, write_config
-from tests.e2e.prefect_server import environ, free_port, port_open, wait_for, zombie
+from tests.e2e.prefect_server import api_call, environ, free_port, port_open, wait_for, zombie
 from tests.lockholder import hold_lock
 
 pytestmark = pytest.mark.e2e
@@ -98,11 +97,11 @@ def test_up_status_down_leaves_no_process_behind(stack_env: dict[str, str], tmp_
     warehouse = Path(stack_env["SEGMENTS_CONFIG"]).parent / "warehouse.duckdb"
     holder = hold_lock(warehouse, 600)
     try:
-        deployment = httpx.get(f"{api}/deployments/name/daily-refresh/daily-refresh", timeout=10).json()["id"]
-        run = httpx.post(
+        deployment = api_call("GET", f"{api}/deployments/name/daily-refresh/daily-refresh").json()["id"]
+        run = api_call(
+            "POST",
             f"{api}/deployments/{deployment}/create_flow_run",
-            json={"parameters": {"as_of": str(SAMPLE_END)}, "state": {"type": "SCHEDULED"}},
-            timeout=10,
+            {"parameters": {"as_of": str(SAMPLE_END)}, "state": {"type": "SCHEDULED"}},
         ).json()["id"]
         flow_run: list[int] = []
 
