@@ -67,6 +67,7 @@ def candidate_pairs(
     comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
     budget: int | None = None,
     link_type: str = "link_and_dedupe",
+    keys_to: Path | None = None,
 ) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
     """Distinct pairs (left < right nodes) that share at least one blocking key, the skipped blocks, the rules.
 
@@ -74,7 +75,7 @@ def candidate_pairs(
     pairs counted as the link type compares them (prepared's `grp`: each record's source).
     A block (one key value of one rule) with more than max_block_size records is skipped and
     reported ("rule=value (n records)"): its pairs would grow quadratically and say little.
-    wh: the warehouse whose DuckDB instance does the join (see pairs_sharing).
+    wh: the warehouse whose DuckDB instance does the join (see pairs_sharing). keys_to: see pairs_sharing.
     """
     known = candidate_rules(comparisons)
     if rules is not None:
@@ -82,11 +83,11 @@ def candidate_pairs(
         if unknown:
             raise ValueError(f"unknown blocking rules {unknown}; known: {', '.join(known)}")
         chosen = {rule: known[rule] for rule in rules}
-        return pairs_sharing(prepared, chosen, max_block_size, wh, link_type=link_type)
+        return pairs_sharing(prepared, chosen, max_block_size, wh, link_type=link_type, keys_to=keys_to)
     present = {c for c in prepared.columns if prepared[c].null_count() < prepared.height}
     usable = {rule: columns for rule, columns in known.items() if set(columns) <= present}
     budget = budget or pair_budget(prepared.height, 0)
-    return pairs_sharing(prepared, usable, max_block_size, wh, budget, link_type)
+    return pairs_sharing(prepared, usable, max_block_size, wh, budget, link_type, keys_to)
 
 
 def pairs_sharing(
@@ -96,6 +97,7 @@ def pairs_sharing(
     wh: Warehouse | None = None,
     budget: int | None = None,
     link_type: str = "link_and_dedupe",
+    keys_to: Path | None = None,
 ) -> tuple[pl.DataFrame, list[str], list[BlockingRule]]:
     """Distinct node pairs equal on all columns of at least one rule, skipping blocks above max_block_size.
 
@@ -105,7 +107,9 @@ def pairs_sharing(
     warehouse whose DuckDB instance does the join, through its Warehouse.scratch (its own temp tables,
     outside the stage's transaction; the instance's memory limit and spilling); without one, an in-memory
     database. The pairs go through a Parquet file, read after the keys are dropped: DuckDB's keys and the
-    pairs in Python are not held at once.
+    pairs in Python are not held at once. keys_to: also write the chosen rules' keys (rule, node, key: those
+    fill_blocking_keys makes) to this Parquet file, for a caller that needs them after the pairs (the
+    matcher state of a full run), instead of making them a second time.
     """
     empty = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
     if not rules:
@@ -121,6 +125,8 @@ def pairs_sharing(
             scratch.model_sql("core/blocking/skipped_blocks"),
             {"max_block_size": max_block_size, "rules": chosen},
         )
+        if keys_to is not None:
+            scratch.copy_model(keys_to, "core/blocking/chosen_keys", {"rules": chosen})
         path = folder / "pairs.parquet"
         scratch.copy_model(path, "core/blocking/candidate_pairs", params)
         scratch.execute("drop table _blocking_keys")

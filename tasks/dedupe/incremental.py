@@ -26,6 +26,7 @@ the state.
 import json
 from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 import polars as pl
 
@@ -138,24 +139,26 @@ def run_matcher(
         # frequencies), and the state no longer knows the blocks they were in
         reason = "matcher state lost rows since the last run (an erasure)"
     if reason is not None:
-        outcome = match_records(inputs, settings=settings, wh=wh, groups=groups)
-        if stored is not None and stored.fitted_as_of > as_of:
-            # a backfill before the stored model's fit day: this fit serves this day only; the later days
-            # keep their model and state (a backfill never changes what later days are scored with)
-            model = (
-                None
-                if outcome.model is None
-                else replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
-            )
-            return MatcherRun(replace(outcome, model=model), "refit", reason)
-        if outcome.model is None:  # too few records or no candidate pair: nothing to keep
-            forget_matcher(wh)
+        with wh.scratch() as (_, folder):  # the blocking keys, made once for the pairs and the state
+            keys = folder / "blocking_keys.parquet"
+            outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, keys_to=keys)
+            if stored is not None and stored.fitted_as_of > as_of:
+                # a backfill before the stored model's fit day: this fit serves this day only; the later days
+                # keep their model and state (a backfill never changes what later days are scored with)
+                model = (
+                    None
+                    if outcome.model is None
+                    else replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
+                )
+                return MatcherRun(replace(outcome, model=model), "refit", reason)
+            if outcome.model is None:  # too few records or no candidate pair: nothing to keep
+                forget_matcher(wh)
+                return MatcherRun(outcome, "refit", reason)
+            model = replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
+            store_model(wh, model)
+            outcome = replace(outcome, model=model)
+            write_state(wh, records, outcome, settings, as_of, keys)
             return MatcherRun(outcome, "refit", reason)
-        model = replace(outcome.model, settings_hash=wanted, fitted_as_of=as_of)
-        store_model(wh, model)
-        outcome = replace(outcome, model=model)
-        write_state(wh, records, outcome, settings, as_of)
-        return MatcherRun(outcome, "refit", reason)
     model = load_model(wh, settings.comparisons)
     fallback = "a full refresh rebuilds the matcher state" if rebuild else state_problem(wh, model, records)
     if fallback is None:
@@ -164,8 +167,10 @@ def run_matcher(
             update_state_meta(wh, model, records, as_of)
             return run
         fallback = run
-    outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, model=model)
-    write_state(wh, records, outcome, settings, as_of)
+    with wh.scratch() as (_, folder):
+        keys = folder / "blocking_keys.parquet"
+        outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, model=model, keys_to=keys)
+        write_state(wh, records, outcome, settings, as_of, keys)
     return MatcherRun(outcome, "full", fallback=fallback)
 
 
@@ -419,9 +424,17 @@ def _write_links(wh: Warehouse, links: pl.DataFrame, ids: pl.DataFrame) -> None:
 
 
 def write_state(
-    wh: Warehouse, records: pl.DataFrame, outcome: MatchOutcome, settings: MatchSettings, as_of: date
+    wh: Warehouse,
+    records: pl.DataFrame,
+    outcome: MatchOutcome,
+    settings: MatchSettings,
+    as_of: date,
+    keys: Path | None = None,
 ) -> None:
-    """Replace the matcher state with that of a full run (its prepared records, their keys, its links)."""
+    """Replace the matcher state with that of a full run (its prepared records, their keys, its links).
+
+    keys: the run's blocking keys as its candidate pairs were made from them (match_records' keys_to); when
+    missing, they are made again from the prepared records (the same keys)."""
     model, prepared = outcome.model, outcome.prepared
     if model is None or prepared is None:
         forget_matcher(wh)
@@ -436,14 +449,19 @@ def write_state(
     # every record's keys (~15M rows at 1M customers) are made, named and counted in DuckDB outside the
     # transaction, where what is dropped is freed (Warehouse.scratch); the transaction reads the results
     with wh.scratch() as (scratch, folder):
-        keys, blocks = folder / "keys.parquet", folder / "blocks.parquet"
-        fill_blocking_keys(scratch, prepared, model.rules, settings.comparisons)
+        named, blocks = folder / "keys.parquet", folder / "blocks.parquet"
+        if keys is not None and keys.exists():
+            scratch.parquet_view("_kept_keys", keys)
+            scratch.build("_blocking_keys", "core/blocking/kept_keys", temp=True)
+            scratch.execute("drop view _kept_keys")
+        else:
+            fill_blocking_keys(scratch, prepared, model.rules, settings.comparisons)
         with scratch.registered("_match_state_ids", ids):
-            scratch.copy_model(keys, "core/blocking/named_keys")
+            scratch.copy_model(named, "core/blocking/named_keys")
         count_blocks(scratch, ids.height, blocks)
         scratch.execute("drop table _blocking_keys")
         for view, path, table in (
-            ("_match_state_keys", keys, "core.match_state_keys"),
+            ("_match_state_keys", named, "core.match_state_keys"),
             ("_match_state_block_sizes", blocks, "core.match_state_blocks"),
         ):
             wh.parquet_view(view, path)

@@ -10,6 +10,7 @@ factors) and the match probability in [0, 1]. Dedupe links pairs at or above the
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -182,6 +183,7 @@ def match_records(
     wh: Warehouse | None = None,
     groups: np.ndarray | None = None,
     model: MatchModel | None = None,
+    keys_to: Path | None = None,
 ) -> MatchOutcome:
     """Probabilistic links between records (node, canonical customer fields, match columns) at or above the threshold.
 
@@ -189,7 +191,8 @@ def match_records(
     wh: the warehouse whose DuckDB instance runs the blocking joins (see blocking.pairs_sharing), so
     that they share its memory limit. model: score with this fitted model (its rules, parameters and
     frequencies) instead of fitting one; without it the outcome's model is the one fitted here, and
-    scoring these records with it gives the same links.
+    scoring these records with it gives the same links. keys_to: a Parquet file to write the blocking keys of
+    the rules used to (blocking.pairs_sharing), when candidate pairs are made.
     """
     settings = settings or MatchSettings()
     threshold = settings.threshold if threshold is None else threshold
@@ -220,6 +223,7 @@ def match_records(
             wh,
             comparisons,
             link_type=settings.link_type,
+            keys_to=keys_to,
         )
         links = empty
         if not pairs.is_empty():
@@ -256,6 +260,7 @@ def match_records(
         comparisons,
         budget,
         settings.link_type,
+        keys_to,
     )
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None, blocking, unreadable=unreadable, unused=unused)

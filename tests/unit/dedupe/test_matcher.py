@@ -1,12 +1,13 @@
 """The probabilistic matcher (tasks/dedupe: comparisons, blocking, training, scoring) on hand-built records."""
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from tasks.dedupe.blocking import candidate_pairs
+from tasks.dedupe.blocking import blocking_keys, candidate_pairs
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
@@ -89,6 +90,35 @@ def test_candidate_pairs_share_a_key_and_skip_large_blocks() -> None:
     assert skipped == ["dob=19900101 (3 records)"]
     with pytest.raises(ValueError, match="unknown blocking rules \\['nope'\\]"):
         candidate_pairs(prepared, ["nope"])
+
+
+def test_candidate_pairs_keep_the_keys_of_the_rules_they_used(tmp_path: Path) -> None:
+    prepared = prepare_records(
+        records(
+            [
+                {"node": 0, "full_name": "王伟", "birth_date": date(1990, 1, 1), "national_id": "X1"},
+                {"node": 1, "full_name": "王伟", "birth_date": date(1990, 1, 1)},
+                {"node": 2, "full_name": "李娜", "birth_date": date(1991, 2, 3), "email_norm": "li@x.cn"},
+                {"node": 5, "national_id": "X1", "email_norm": "li@x.cn"},
+            ]
+        )
+    )
+    kept = tmp_path / "keys.parquet"
+    _, _, report = candidate_pairs(prepared, None, 25, budget=2, keys_to=kept)
+    chosen = [rule.rule for rule in report if rule.chosen]
+    # the budget leaves some of the rules the data has out: their keys are not kept
+    assert set(chosen) == {"national_id", "email_local"} < {rule.rule for rule in report}
+    expected = blocking_keys(prepared, chosen).sort("rule", "node", "key")
+    assert pl.read_parquet(kept).select("rule", "node", "key").sort("rule", "node", "key").rows() == [
+        ("email_local", 2, "li"),
+        ("email_local", 5, "li"),
+        ("national_id", 0, "X1"),
+        ("national_id", 5, "X1"),
+    ]
+    assert (
+        pl.read_parquet(kept).sort("rule", "node", "key").rows()
+        == expected.select("rule", "node", "key").rows()
+    )
 
 
 def test_comparison_levels() -> None:
