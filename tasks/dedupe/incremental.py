@@ -450,16 +450,15 @@ def write_state(
     # transaction, where what is dropped is freed (Warehouse.scratch); the transaction reads the results
     with wh.scratch() as (scratch, folder):
         named, blocks = folder / "keys.parquet", folder / "blocks.parquet"
-        if keys is not None and keys.exists():
-            scratch.parquet_view("_kept_keys", keys)
-            scratch.build("_blocking_keys", "core/blocking/kept_keys", temp=True)
-            scratch.execute("drop view _kept_keys")
+        kept = keys is not None and keys.exists()
+        if kept:  # read where they are: a node range of a batch skips most of the file's row groups
+            scratch.parquet_view("_blocking_keys", keys)
         else:
             fill_blocking_keys(scratch, prepared, model.rules, settings.comparisons)
         with scratch.registered("_match_state_ids", ids):
             scratch.copy_model(named, "core/blocking/named_keys")
         count_blocks(scratch, ids.height, blocks)
-        scratch.execute("drop table _blocking_keys")
+        scratch.execute(f"drop {'view' if kept else 'table'} _blocking_keys")
         for view, path, table in (
             ("_match_state_keys", named, "core.match_state_keys"),
             ("_match_state_block_sizes", blocks, "core.match_state_blocks"),
