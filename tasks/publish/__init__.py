@@ -23,6 +23,7 @@ from tasks.publish.exports import (
     discard_exports,
     new_version,
     prepare_exports,
+    prune_exports,
     recover_exports,
     switch_exports,
     write_exports,
@@ -111,7 +112,10 @@ def publish_day(
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay
         raise
-    return switch_exports(config.exports_path, result), full, changes, tables
+    switch_exports(config.exports_path, result)
+    for line in prune_exports(wh, config.exports_path, config.keep_export_days):
+        logger.info("%s", line)
+    return result, full, changes, tables
 
 
 def with_listed(wh: Warehouse, as_of: date, act: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from tasks.publish.audits import audit_exports
@@ -139,6 +139,53 @@ def link(exports: Path, day: str, version: str) -> None:
         shutil.rmtree(final)  # a folder from before versioned exports
     os.replace(temp, final)
     fsync_dir(exports)
+
+
+def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[str]:
+    """Remove the export folders of days before the last keep_days up to the newest published day; return
+    what was removed, one line each (nothing when keep_days is None).
+
+    The newest day is the latest as_of in published.runs, not today: a backfill of older days keeps the
+    same days as the daily runs would. A day goes in three steps, each safe to be killed after: its
+    versions folder is renamed to `.versions/.<day>.pruned` (one rename: recover_exports no longer sees
+    it), exports/<day> is unlinked, the renamed folder is removed. A later prune finishes what a kill left.
+    The warehouse keeps the day's published rows.
+    """
+    if keep_days is None or not exports.is_dir():
+        return []
+    newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
+    if newest is None:
+        return []
+    first_kept = newest - timedelta(days=keep_days - 1)
+    root = exports / ".versions"
+    done = []
+    for entry in sorted([*exports.iterdir(), *(root.iterdir() if root.is_dir() else [])]):
+        name = entry.name
+        if entry.parent == root and name.startswith(".") and name.endswith(".pruned"):
+            shutil.rmtree(entry, ignore_errors=True)  # left by a killed prune, with the day's link
+            left = exports / name[1 : -len(".pruned")]
+            if left.is_symlink() and not left.exists():
+                left.unlink()
+            continue
+        try:
+            day = date.fromisoformat(name)
+        except ValueError:
+            continue
+        if day >= first_kept:
+            continue
+        if entry.parent == root:
+            pruned = root / f".{name}.pruned"
+            entry.rename(pruned)
+            fsync_dir(root)
+            (exports / name).unlink(missing_ok=True)
+            shutil.rmtree(pruned, ignore_errors=True)
+            done.append(f"removed the export files of {name} (kept: {keep_days} days up to {newest})")
+        elif entry.is_symlink():
+            entry.unlink()  # its versions folder went already
+        elif entry.is_dir():  # a folder from before versioned exports
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(f"removed the export files of {name} (kept: {keep_days} days up to {newest})")
+    return done
 
 
 def write_exports(

@@ -135,6 +135,12 @@ class PipelineConfig(BaseModel):
     exports: Path = Field(
         default=Path("exports"), description="Folder for published files, relative to the config file."
     )
+    keep_export_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Export folders kept: those of the last this many days up to the newest published day "
+        "(a publish removes older days' folders; the warehouse keeps their rows). Default: every day's.",
+    )
     sources: list[SourceConfig] = Field(min_length=1, description="The source systems to extract.")
     amount_scale: int = Field(
         default=DEFAULT_AMOUNT_SCALE,
