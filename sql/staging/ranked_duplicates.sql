@@ -43,7 +43,7 @@ candidates as (
 ranked as (
     select
         *,
-        first_value(struct_pack(file := _file, row := _row, fingerprint := fingerprint)) over (
+        first_value(struct_pack(file := _file, "row" := _row, fingerprint := fingerprint)) over (
             partition by id order by existing desc, _file, _row
         ) as first,
         row_number() over (partition by id order by existing desc, _file, _row) as n

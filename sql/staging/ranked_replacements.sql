@@ -39,7 +39,7 @@ candidates as (
 ranked as (
     select
         *,
-        first_value(struct_pack(file := _file, row := _row)) over (
+        first_value(struct_pack(file := _file, "row" := _row)) over (
             partition by id order by version_time desc, _row desc, _file desc
         ) as first,
         row_number() over (partition by id order by version_time desc, _row desc, _file desc) as n

@@ -73,7 +73,7 @@ runs as (
 ranked as (
     select
         *,
-        first_value(struct_pack(file := _file, row := _row)) over (
+        first_value(struct_pack(file := _file, "row" := _row)) over (
             partition by id, run order by existing desc, version_time nulls first, _file, _row
         ) as first,
         row_number() over (

@@ -1,6 +1,7 @@
 """Mapping expressions: one scalar DuckDB SQL expression each, checked by DuckDB's parser."""
 
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -73,11 +74,28 @@ def _arguments(node: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _is_number(node: dict[str, Any]) -> bool:
-    """Whether a node is a number literal, signed or not."""
+    """Whether a node is a number literal, signed or not (DuckDB 2.0 states a literal's kind, 1.5 its type)."""
     if node.get("class") == "CONSTANT":
-        return node.get("literal", {}).get("kind") in NUMBER_LITERALS
+        kind = (
+            node["literal"].get("kind")
+            if "literal" in node
+            else node.get("value", {}).get("type", {}).get("id")
+        )
+        return kind in NUMBER_LITERALS
     arguments = _arguments(node) if node.get("class") == "FUNCTION" else []
     return node.get("function_name") in ("-", "+") and len(arguments) == 1 and _is_number(arguments[0])
+
+
+# A column name as written: quoted (a doubled quote inside), or a plain identifier (any letter, Han included).
+IDENTIFIER = re.compile(r'"(?:[^"]|"")*"|[^\W\d]\w*')
+
+
+def _identifier_length(text: bytes) -> int:
+    """The bytes of the column name text starts with: DuckDB 2.0 states a reference's length, 1.5 does not."""
+    found = IDENTIFIER.match(text.decode())
+    if found is None:
+        raise ValueError(f"no column name at the start of {text[:40]!r}")
+    return len(found.group(0).encode())
 
 
 def text_read_as_numbers(expression: str, text_columns: set[str]) -> list[str]:
@@ -97,7 +115,7 @@ def _numeric_uses(expression: str, text_columns: set[str]) -> list[tuple[str, in
         names = node.get("column_names") or []
         if node.get("class") == "COLUMN_REF" and len(names) == 1 and names[0].lower() in text:
             start = node["query_location"] - SELECT_PREFIX
-            end = start + node["query_location_length"]
+            end = start + (node.get("query_location_length") or _identifier_length(source[start:]))
             uses[start] = (source[start:end].decode(), start, end, cast)
 
     def walk(node: Any) -> None:

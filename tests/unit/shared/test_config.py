@@ -462,7 +462,7 @@ def test_cutoff_is_next_midnight_in_the_config_time_zone(tmp_path: Path) -> None
     )  # after the DST change
 
 
-TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量", "Code"}
+TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量", '单"价', "Code"}
 
 
 @pytest.mark.parametrize(
@@ -474,6 +474,8 @@ TEXT = {"Quantity", "UnitPrice", "InvoiceNo", "StockCode", "数量", "Code"}
             "cast(quantity as double)*cast(unitprice as double)",
         ),  # DuckDB: case-insensitive
         ('"数量" * 2.5', 'cast("数量" as double) * 2.5'),
+        ("数量 * -1.5 + Quantity", "cast(数量 as double) * -1.5 + cast(Quantity as double)"),
+        ('"单""价" * 2', 'cast("单""价" as double) * 2'),  # a quote inside a quoted name
         ("-Quantity", "-cast(Quantity as double)"),
         (
             "case when Quantity < 0 then 'cancelled' else 'paid' end",
