@@ -21,7 +21,11 @@ from prefect.runtime import flow_run
 from flows.daily_refresh import daily_refresh
 from flows.hooks import notify_failure
 from flows.runs import config_path
+from tasks.act.store import forget_models_from
+from tasks.dedupe.incremental import forget_matcher_from
+from tasks.predict.model_store import forget_fits_from
 from tasks.publish.tables import partial_days
+from tasks.segment.cluster_tables import forget_clusters_from
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
@@ -113,6 +117,26 @@ def plan(days: list[date], known: History, overwrite: bool) -> list[tuple[date, 
     return steps + [(day, "skip" if day in known.progress else "follow") for day in later]
 
 
+def forget_later_models(wh: Warehouse, day: date) -> list[str]:
+    """Forget every model fitted on day or later, and the cluster ids given from day on; return what was
+    forgotten, one line each.
+
+    Called before a backfill computes its first day: from there on it computes every day, published ones
+    included, in order, so each day must be scored with what a run in order would have fitted by then.
+    Kept, a model fitted by an earlier run of a later day would serve that day again, and cluster ids given
+    on it would count as used (a day published before the days before it was backfilled got new models
+    and ids, and every customer would seem to change cluster on it).
+    """
+    done = []
+    if (fitted := forget_matcher_from(wh, day)) is not None:
+        done.append(f"the matcher model fitted on {fitted} and its state")
+    done += [f"{n} stored fits of {table}" for table, n in forget_fits_from(wh, day).items()]
+    done += [f"the stored act model {name}" for name in forget_models_from(wh, day)]
+    if days := forget_clusters_from(wh, day):
+        done.append(f"the cluster ids and centroids of {days} days")
+    return done
+
+
 def record_progress(config: PipelineConfig, request: str, as_of: date | None, logger) -> None:
     """Mark one day of a request done; with as_of None, forget the request (it finished)."""
     with progress_store(config, request, logger) as wh:
@@ -164,6 +188,11 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     progress = create_progress_artifact(
         progress=0.0, description=f"backfill {start}..{end}: days done / total"
     )
+    first = next((day for day, step in steps if step != "skip"), None)
+    if first is not None:
+        with progress_store(pipeline, request, logger) as wh, wh.transaction():
+            for line in forget_later_models(wh, first):
+                logger.info("backfill from %s: forgot %s (fitted again in order)", first, line)
     computed, outcome = [], []
     status = {
         "skip": "skipped (already done)",

@@ -114,6 +114,22 @@ def save_model(wh: Warehouse, model: str, fit_day: date, settings: str, payload:
         )
 
 
+def forget_models_from(wh: Warehouse, day: date) -> list[str]:
+    """Delete the stored models fitted on day or later; return their names.
+
+    For a backfill that recomputes day and every published day after it in order: the first of them fits
+    again and stores its model, as a run in order would have (instead of keeping the later model).
+    """
+    if not wh.table_exists(MODELS):
+        return []
+    names = [
+        name for (name,) in wh.rows(f"select model from {MODELS} where fit_day >= ? order by model", [day])
+    ]
+    if names:
+        wh.execute(f"delete from {MODELS} where fit_day >= ?", [day])
+    return names
+
+
 def forget_models(wh: Warehouse, prefix: str, keep: list[str]) -> list[str]:
     """Delete the stored models whose name starts with prefix and is not in keep; return their names."""
     ensure_store(wh)

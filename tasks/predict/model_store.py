@@ -131,6 +131,22 @@ def decide(wh: Warehouse, table: str, as_of: date, digest: str, every_days: int,
     return Decision(False, f"stored models fitted on {stored.fit_day}", stored.fit_day, models)
 
 
+def forget_fits_from(wh: Warehouse, day: date) -> dict[str, int]:
+    """Delete every stored fit of day or later, of every store; return the fits deleted per store (those with any).
+
+    For a backfill that recomputes day and every published day after it in order: fits made by the earlier
+    runs of those days are not what the days would have been scored with in order.
+    """
+    deleted = {}
+    for table in STORES:
+        if wh.table_exists(table):
+            count = wh.scalar(f"select count(*) from {table} where fit_day >= ?", [day])
+            if count:
+                wh.execute(f"delete from {table} where fit_day >= ?", [day])
+                deleted[table] = count
+    return deleted
+
+
 def store_fit(wh: Warehouse, table: str, fit_day: date, run_id: str | None, digest: str, models: Any) -> None:
     """Replace the fit of fit_day in a store table with models (pickled)."""
     wh.ensure(STORES[table])

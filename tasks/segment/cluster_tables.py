@@ -101,6 +101,21 @@ def previous_clusters(wh: Warehouse, as_of: date) -> PreviousClusters:
     return PreviousClusters(as_of=previous, centroids=centroids, next_id=next_id)
 
 
+def forget_clusters_from(wh: Warehouse, day: date) -> int:
+    """Delete the cluster models and centroids of day and later; return the days deleted.
+
+    For a backfill that recomputes day and every published day after it in order: cluster ids follow
+    from the day before (previous_clusters), and an id first given on a later day must not count as used.
+    """
+    if not wh.table_exists("segments.cluster_models"):
+        return 0
+    days = wh.scalar("select count(distinct as_of) from segments.cluster_models where as_of >= ?", [day])
+    for table in ("segments.cluster_models", "segments.cluster_centroids"):
+        if wh.table_exists(table):
+            wh.execute(f"delete from {table} where as_of >= ?", [day])
+    return days
+
+
 def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterModel, customers: int) -> None:
     """Replace the as_of's rows of segments.cluster_models and segments.cluster_centroids."""
     with wh.transaction():

@@ -30,6 +30,21 @@ def day_rows(config: Path, as_of) -> dict[str, list[tuple]]:
         }
 
 
+def renamed(one: dict[str, list[tuple]], other: dict[str, list[tuple]]) -> set[str]:
+    """The customer ids of the segments of one day_rows that the other does not have."""
+    return {row[1] for row in one["segments"]} ^ {row[1] for row in other["segments"]}
+
+
+def without(rows: dict[str, list[tuple]], ids: set[str]) -> dict[str, list[tuple]]:
+    """day_rows without the segment rows' customer ids, and without the changes of customers in ids."""
+    return {
+        "segments": sorted((row[:1] + row[2:] for row in rows["segments"]), key=repr),
+        "changes": [
+            row for row in rows["changes"] if row[3] not in ids
+        ],  # (as_of, scheme, segment, customer_id, ...)
+    }
+
+
 def test_a_backfill_before_published_days_recomputes_them_like_a_run_in_order(
     prefect_server: None, sample_data: Path, make_config
 ) -> None:
@@ -47,3 +62,35 @@ def test_a_backfill_before_published_days_recomputes_them_like_a_run_in_order(
     assert {previous for *_, previous in later["changes"]} == {DAY[2]}
     assert later == day_rows(in_order, DAY[3])
     assert day_rows(gap_filled, DAY[1]) == day_rows(in_order, DAY[1])
+
+
+def test_a_backfill_before_the_first_published_day_recomputes_it_like_a_run_in_order(
+    prefect_server: None, sample_data: Path, make_config
+) -> None:
+    # the first published day fitted every model and gave the first cluster ids; days before it are
+    # backfilled later: they fit in order, and that day follows them, scored as a run in order would
+    in_order, backfilled = make_config(sample_data), make_config(sample_data)
+    assert backfill(start=DAY[0], end=DAY[3], config=str(in_order)) == [d.isoformat() for d in DAY]
+
+    daily_refresh(as_of=DAY[3], config=str(backfilled))
+    first = day_rows(backfilled, DAY[3])
+    done = backfill(start=DAY[0], end=DAY[2], config=str(backfilled))
+
+    assert done == [d.isoformat() for d in DAY]
+    assert without(day_rows(backfilled, DAY[3]), set()) != without(first, set())  # its first run's own fits
+    # the same rows every day, but for customer ids: an id the first run of DAY[3] issued stays the
+    # customer's when the days before it are backfilled (README, Stable ids), where a run in order gave the
+    # customer another id first; such customers' membership changes differ by that id
+    days = {day: (day_rows(backfilled, day), day_rows(in_order, day)) for day in DAY}
+    ids = set().union(*(renamed(*rows) for rows in days.values()))
+    assert len(ids) < 0.01 * len(days[DAY[3]][1]["segments"])
+    for gap_filled, ordered in days.values():
+        assert without(gap_filled, ids) == without(ordered, ids)
+    with Warehouse.open(load_config(backfilled), read_only=True) as wh:
+        fits = wh.rows("select fit_day from segments.cluster_fits order by fit_day")
+        ids = wh.rows("select distinct as_of, cluster_id from segments.cluster_centroids order by all")
+    with Warehouse.open(load_config(in_order), read_only=True) as wh:
+        assert fits == wh.rows("select fit_day from segments.cluster_fits order by fit_day")
+        assert ids == wh.rows(
+            "select distinct as_of, cluster_id from segments.cluster_centroids order by all"
+        )
