@@ -45,10 +45,14 @@ by_segment as (
     group by all
 ),
 
-final as (
+rows as (
     select * from by_tier
     union all
     select * from by_segment
+),
+
+final as (
+    select * from rows
     order by
         scheme desc,  -- risk tiers first, high to low, then RFM segments by predicted value
         list_position(['high', 'medium', 'low'], segment) nulls last,
