@@ -222,12 +222,24 @@ def _stability_parts(stability: dict[str, Any], language: Language) -> list[str]
                     s["ari"],
                     s["customers_compared"],
                     s["changed"],
-                    ", ".join(f"{c['segment']} {c['change']:+d}" for c in s["size_changes"][:6]) or "none",
+                    size_changes(s["size_changes"]),
                 ]
                 for s in stability["schemes"]
             ],
         ),
     ]
+
+
+# Size changes a stability row lists; the rest are counted ("… and 2 more").
+SIZE_CHANGES_SHOWN = 6
+
+
+def size_changes(changes: list[dict[str, Any]]) -> str:
+    """The largest size changes of a scheme (by how many customers, then segment), and how many are left out."""
+    ranked = sorted(changes, key=lambda c: (-abs(c["change"]), str(c["segment"])))
+    shown = ", ".join(f"{c['segment']} {c['change']:+d}" for c in ranked[:SIZE_CHANGES_SHOWN]) or "none"
+    left = len(ranked) - SIZE_CHANGES_SHOWN
+    return f"{shown} … and {left} more" if left > 0 else shown
 
 
 # --- the act stage's results (render only what is there) ---------------------------------------------

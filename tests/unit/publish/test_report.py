@@ -461,3 +461,15 @@ def test_an_outcome_without_an_interval_is_a_point_without_bars_and_says_so() ->
         [0.0],
     )
     assert "[–, –]" in render_markdown({**SUMMARY, "act": act})
+
+
+def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() -> None:
+    from tasks.publish.report_markdown import size_changes
+
+    changes = [
+        {"segment": str(n), "change": change}
+        for n, change in enumerate([427, 545, -413, 822, -430, 5, -540, -411])
+    ]
+    assert size_changes(changes) == "3 +822, 1 +545, 6 -540, 4 -430, 0 +427, 2 -413 … and 2 more"
+    assert size_changes(changes[:2]) == "1 +545, 0 +427"
+    assert size_changes([]) == "none"
