@@ -22,7 +22,8 @@ from flows.daily_refresh import daily_refresh
 from flows.hooks import notify_failure
 from flows.runs import config_path
 from tasks.act.store import forget_models_from
-from tasks.dedupe.incremental import forget_matcher_from
+from tasks.dedupe.incremental import forget_matcher
+from tasks.dedupe.model import stored_model_info
 from tasks.predict.model_store import forget_fits_from
 from tasks.publish.tables import partial_days
 from tasks.segment.cluster_tables import forget_clusters_from
@@ -128,8 +129,10 @@ def forget_later_models(wh: Warehouse, day: date) -> list[str]:
     and ids, and every customer would seem to change cluster on it).
     """
     done = []
-    if (fitted := forget_matcher_from(wh, day)) is not None:
-        done.append(f"the matcher model fitted on {fitted} and its state")
+    matcher = stored_model_info(wh)
+    if matcher is not None and matcher.fitted_as_of >= day:  # the first day fits and keeps one, as in order
+        forget_matcher(wh)
+        done.append(f"the matcher model fitted on {matcher.fitted_as_of} and its state")
     done += [f"{n} stored fits of {table}" for table, n in forget_fits_from(wh, day).items()]
     done += [f"the stored act model {name}" for name in forget_models_from(wh, day)]
     if days := forget_clusters_from(wh, day):

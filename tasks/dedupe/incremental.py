@@ -180,21 +180,6 @@ def forget_matcher(wh: Warehouse) -> None:
         wh.execute(f"drop table if exists {table}")
 
 
-def forget_matcher_from(wh: Warehouse, day: date) -> date | None:
-    """Drop the stored model and state when the model was fitted on day or later; return its fit day (None:
-    nothing dropped).
-
-    For a backfill that recomputes day and every published day after it in order: the first of them fits
-    and keeps a model, and the later ones run incrementally from it, as in order (a model fitted later
-    would otherwise make every backfill day fit again, and serve the days after it).
-    """
-    stored = stored_model_info(wh)
-    if stored is None or stored.fitted_as_of < day:
-        return None
-    forget_matcher(wh)
-    return stored.fitted_as_of
-
-
 def state_lost_rows(wh: Warehouse) -> bool:
     """Whether rows of the matcher state were deleted since a run wrote it (core.match_state's records)."""
     if not all(wh.table_exists(table) for table in STATE_TABLES):
