@@ -138,6 +138,8 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     for name, count in (dedupe.get("unreadable_values") or {}).items():
         typer.echo(f"  {name}: {count:,} values the matcher could not read (compared as missing)")
+    for line in dedupe.get("unmatched_refs") or []:
+        typer.echo(f"  warning: {line}")
     if dedupe.get("unused_comparisons"):
         typer.echo(
             f"  comparisons without any value (they add nothing): {', '.join(dedupe['unused_comparisons'])}"

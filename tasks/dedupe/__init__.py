@@ -31,6 +31,7 @@ from tasks.dedupe.incremental import MatcherRun, run_matcher
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.observations import refresh_fact_observations
 from tasks.dedupe.records import refresh_records
+from tasks.dedupe.references import unmatched_references
 from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
 from tasks.dedupe.touched import (
     forget_graph,
@@ -82,6 +83,7 @@ class DedupeResult:
     records_rebuilt: str | None = None  # why core.customer_records was built whole (None: in place)
     touched_records: int | None = None  # records re-resolved (in whole components); None: every record
     graph_fallback: str | None = None  # why every record was linked (None: the touched ones only)
+    unmatched_refs: list[str] = field(default_factory=list)  # fact sources whose refs mostly match no record
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -397,6 +399,7 @@ def dedupe_all(
         observations_rebuilt=observations_rebuilt,
         records_rebuilt=records_rebuilt or None,
         graph_fallback=graph_fallback,
+        unmatched_refs=unmatched_references(wh),
     )
 
 
@@ -451,6 +454,8 @@ def dedupe(
             name,
             count,
         )
+    for line in result.unmatched_refs:
+        get_run_logger().warning("%s", line)
     if result.unused_comparisons:
         get_run_logger().warning(
             "comparisons %s have no value in any record (an attribute nobody maps, or a kind none of its values "

@@ -1,0 +1,39 @@
+"""Fact rows whose customer_ref points at no record of their customers source: said, not silently resolved.
+
+A transaction whose customer_ref is not a source_id of the customers source it points into becomes a
+customer record of its own (known only from its facts): right for a guest, wrong when both systems name
+the same customer differently, e.g. `17850.0` in a spreadsheet export against `17850` in the CRM. Then
+every buyer becomes two customers, a "No Purchase" one from the CRM and one from the payments, and the
+run itself would not show it.
+"""
+
+from tasks.shared.contracts import FACT_KINDS
+from tasks.shared.warehouse import Warehouse
+
+# Above this share of a source's distinct customer_ref values matching no record, the run says so.
+UNMATCHED_SHARE = 0.5
+
+
+def unmatched_references(wh: Warehouse) -> list[str]:
+    """One line per fact source most of whose customer_ref values match no record of its customers source."""
+    tables = [f"staging.{kind}" for kind in FACT_KINDS if wh.table_exists(f"staging.{kind}")]
+    if not tables or not wh.table_exists("staging.customers"):
+        return []
+    facts = "\n    union all\n    ".join(f"select source, customer_ref from {table}" for table in tables)
+    lines = []
+    for row in wh.dicts(wh.model_sql("core/unmatched_refs", fragments={"facts": facts})):
+        if row["unmatched"] <= UNMATCHED_SHARE * row["refs"]:
+            continue
+        examples = ", ".join(repr(value) for value in row["examples"])
+        line = (
+            f"source {row['source']}: {row['unmatched']:,} of {row['refs']:,} customer_ref values "
+            f"({row['unmatched'] / row['refs']:.0%}) match no record of customers source "
+            f"{row['customer_source']} (e.g. {examples}); each becomes a customer of its own"
+        )
+        if row["without_decimals"]:
+            line += (
+                f". {row['without_decimals']:,} of them would match without a trailing '.0': map customer_ref "
+                "as regexp_replace(<column>, '[.]0+$', '')"
+            )
+        lines.append(line)
+    return lines

@@ -1,0 +1,52 @@
+"""Fact sources whose customer_ref values mostly match no record of their customers source are named."""
+
+from tasks.dedupe.references import unmatched_references
+from tasks.shared.warehouse import Warehouse
+
+
+def staged(wh: Warehouse, customers: list[str], payments: list[str], game: list[str]) -> None:
+    """crm records with these source ids; payments and game rows with these customer_ref values."""
+    wh.execute(
+        "create table staging.customers as select 'crm' as source, unnest(?::varchar[]) as source_id",
+        [customers],
+    )
+    wh.execute(
+        "create table staging.transactions as select 'payments' as source, unnest(?::varchar[]) as customer_ref",
+        [payments],
+    )
+    wh.execute(
+        "create table staging.events as select 'game' as source, unnest(?::varchar[]) as customer_ref", [game]
+    )
+    wh.execute(
+        "create table core.source_links as select * from (values ('crm', null), ('payments', 'crm'), "
+        "('game', 'crm')) as t(source, customer_source)"
+    )
+
+
+def test_refs_written_as_decimals_are_named_with_the_mapping_that_matches_them(wh: Warehouse) -> None:
+    # payments wrote the CRM's ids as floats; the game's refs match but for one guest; a null ref is no ref
+    staged(
+        wh,
+        customers=["12", "17850", "2"],
+        payments=["17850.0", "17850.0", "12.0", "99.0", None],
+        game=["12", "17850", "guest"],
+    )
+    assert unmatched_references(wh) == [
+        "source payments: 3 of 3 customer_ref values (100%) match no record of customers source crm "
+        "(e.g. '12.0', '17850.0', '99.0'); each becomes a customer of its own. 2 of them would match without "
+        "a trailing '.0': map customer_ref as regexp_replace(<column>, '[.]0+$', '')"
+    ]
+
+
+def test_only_a_source_most_of_whose_refs_match_nothing_is_named(wh: Warehouse) -> None:
+    # payments: one guest of three refs; game: three of four refs unknown to the CRM
+    staged(wh, customers=["1", "2", "3"], payments=["1", "2", "guest"], game=["x", "y", "z", "1"])
+    assert unmatched_references(wh) == [
+        "source game: 3 of 4 customer_ref values (75%) match no record of customers source crm "
+        "(e.g. 'x', 'y', 'z'); each becomes a customer of its own"
+    ]
+
+
+def test_half_unmatched_is_not_most(wh: Warehouse) -> None:
+    staged(wh, customers=["1", "2"], payments=["1", "guest"], game=["2", "visitor"])
+    assert unmatched_references(wh) == []
