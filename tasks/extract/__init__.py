@@ -43,7 +43,10 @@ from tasks.extract.load_state import (
     check_bad_share,
     create_tables,
     forget_rows,
+    raw_rows,
     record_load,
+    say_forgotten,
+    say_shrunk,
     scan_files,
     source_fingerprint,
 )
@@ -174,8 +177,11 @@ def extract_source(
     else:
         files_total, changed, removed, hashes = scan_files(wh, config, source, state)
         replaced = [f.name for f in changed if f.name in state]
+        before: dict[str, int] = {}
         if removed or replaced:
             logger.info("source %s: %d files changed, %d removed", source.name, len(replaced), len(removed))
+            before, total = raw_rows(wh, source, removed + replaced)
+            say_forgotten(source, removed, before, total, logger)
             forget_rows(wh, source, removed + replaced)
             # rows other files still hold, dropped or quarantined for repeating a removed row: checked again
             restored = restore_orphans(wh, source, removed + replaced, run_id)
@@ -183,6 +189,7 @@ def extract_source(
                 logger.info("source %s: %d rows of other files checked again", source.name, restored)
             revalidate = keeps_versions(source)  # versions were removed: every record's valid_to again
         read = read_batch(wh, config, source, changed, run_id, logger) if changed else {}
+        say_shrunk(source, replaced, before, read, logger)
         new_state = {f.name: (hashes[f.name], f.size, f.mtime_ns, None) for f in changed}
     if revalidate and not restored and not read and not restage:
         refresh_validity(wh, source, every_record=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
@@ -56,6 +57,55 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
         else:
             wh.execute(
                 f"delete from {quote_identifier(raw)} where _file in (select unnest(?::varchar[]))", [files]
+            )
+
+
+def raw_rows(wh: Warehouse, source: SourceConfig, files: list[str]) -> tuple[dict[str, int], int]:
+    """The raw rows of some files of a source, per file, and of the whole source."""
+    raw = f"raw.{source.name}"
+    if not wh.table_exists(raw):
+        return {}, 0
+    table = quote_identifier(raw)
+    rows = wh.rows(
+        f"select _file, count(*) from {table} where _file in (select unnest(?::varchar[])) group by _file",
+        [files],
+    )
+    return dict(rows), wh.scalar(f"select count(*) from {table}")
+
+
+def say_forgotten(
+    source: SourceConfig,
+    removed: list[str],
+    before: dict[str, int],
+    total: int,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> None:
+    """Warn of the rows a source loses with its files that are gone (a file's rows live only while it is there)."""
+    for name in removed:
+        rows = before.get(name, 0)
+        logger.warning(
+            "source %s: file %s is gone: its %s rows (%.1f%% of the source's) leave raw and staging. "
+            "Files are the source's history: keep them in place (a drop folder that archives old files "
+            "loses them from the customers' history)",
+            *(source.name, name, f"{rows:,}", 100 * rows / total if total else 0.0),
+        )
+
+
+def say_shrunk(
+    source: SourceConfig,
+    replaced: list[str],
+    before: dict[str, int],
+    read: dict[str, int],
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> None:
+    """Warn of each changed file that now holds fewer rows than when it was loaded before."""
+    for name in replaced:
+        old, new = before.get(name, 0), read.get(name, 0)
+        if new < old:
+            logger.warning(
+                "source %s: file %s changed and holds %s rows, %s fewer than the %s loaded before "
+                "(a file cut short, or rows taken out of it): the missing rows leave raw and staging",
+                *(source.name, name, f"{new:,}", f"{old - new:,}", f"{old:,}"),
             )
 
 

@@ -146,3 +146,34 @@ def test_removing_a_file_removes_its_unattributed_rows(tmp_path: Path) -> None:
     extract_once(config, "run-2")
     assert rows(config, "select txn_id from staging.unattributed_transactions") == []
     assert staged_transactions(config) == [("T4", "pay/b.csv", 1)]
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and r.name == "tasks.extract"]
+
+
+def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
+    b = write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
+    extract_once(config, "run-1")
+
+    caplog.set_level("WARNING", logger="tasks.extract")
+    a.unlink()
+    b.write_text(PAY_HEADER + T4, encoding="utf-8")  # rewritten with one row of its two
+    extract_once(config, "run-2")
+    assert warnings_of(caplog) == [
+        "source pay: file pay/a.csv is gone: its 1 rows (33.3% of the source's) leave raw and staging. Files "
+        "are the source's history: keep them in place (a drop folder that archives old files loses them from "
+        "the customers' history)",
+        "source pay: file pay/b.csv changed and holds 1 rows, 1 fewer than the 2 loaded before (a file cut "
+        "short, or rows taken out of it): the missing rows leave raw and staging",
+    ]
+    assert staged_transactions(config) == [("T4", "pay/b.csv", 1)]
+
+    caplog.clear()
+    b.write_text(PAY_HEADER + T4 + T1, encoding="utf-8")  # a file that grows is not worth a word
+    extract_once(config, "run-3")
+    assert warnings_of(caplog) == []
