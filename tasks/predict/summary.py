@@ -304,7 +304,7 @@ def _risk_tiers(predict: dict[str, Any]) -> list[str]:
         return lines + ["No customer has a risk tier on this day."]
     names = [t for t in TIERS if t in tiers] + sorted(t for t in tiers if t not in TIERS)
     return lines + _table(
-        ["risk tier", "customers", "share"],
+        ["risk tier", "customers", "share of those scored"],
         [[f"{TIERS.get(t, '')} {t}".strip(), f"{tiers[t]:,}", _share(tiers[t] / total)] for t in names],
         numeric_from=1,
     )

@@ -161,8 +161,11 @@ def scheme_sections(data: dict[str, Any]) -> list[Section]:
         if scheme == "risk":
             unscored = total - sum(r["customers"] for r in of_day)
             section.notes.append(
-                both("无流失风险评分的客户", "customers without a churn risk score", language)
-                + f": {unscored:,}"
+                both(
+                    f"比例以全部 {total:,} 位客户为基数；无流失风险评分的客户：{unscored:,}",
+                    f"shares are of all {total:,} customers; customers without a churn risk score: {unscored:,}",
+                    language,
+                )
             )
         if scheme != "risk":
             moved = [c for c in changes if c[0] == scheme]

@@ -197,7 +197,7 @@ def test_backtest_tables_format_auc_shares_and_money() -> None:
 
 def test_risk_tiers_high_to_low_with_chinese_labels_and_shares() -> None:
     lines = lines_of(PREDICT)
-    tiers = lines.index("| risk tier | customers | share |")
+    tiers = lines.index("| risk tier | customers | share of those scored |")
     assert lines[tiers + 2 : tiers + 5] == [
         "| 高 high | 600 | 60.0% |",
         "| 中 medium | 300 | 30.0% |",
