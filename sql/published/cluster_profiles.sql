@@ -1,5 +1,7 @@
 -- Size, names and mean behaviour of each cluster of one published day (the report's cluster profiles).
 -- Grain: one row per cluster_id. Key: cluster_id. Parameters: $as_of.
+-- Means are over every customer of the cluster (no purchase: 0 orders and 0 spend; no session: 0 sessions),
+-- but days since purchase, which only a buyer has: buyers counts them.
 with segments as (
     select * from published.customer_segments
     where as_of = $as_of
@@ -13,9 +15,10 @@ final as (
         any_value(cluster_name) as cluster_name,
         count(*) as customers,
         avg(recency_days) as recency_days,
-        avg(frequency) as frequency,
-        avg(monetary) as monetary,
-        avg(sessions_90d) as sessions_90d
+        avg(coalesce(frequency, 0)) as frequency,
+        avg(coalesce(monetary, 0)) as monetary,
+        avg(coalesce(sessions_90d, 0)) as sessions_90d,
+        count(recency_days) as buyers
     from segments
     group by cluster_id
     order by cluster_id

@@ -256,14 +256,15 @@ def profile_section(data: dict[str, Any]) -> Section | None:
     clusters = data.get("clusters", [])
     if clusters:
         measures = (
-            ("最近购买天数", "days since purchase"),
+            ("最近购买天数（付费客户）", "days since purchase (buyers)"),
             ("订单数", "orders"),
             ("消费额", "spend"),
             ("90天会话", "sessions 90d"),
         )
-        weights = [c[3] for c in clusters]
+        # each measure's mean over all customers: days since purchase over the buyers, the rest over everyone
         means = []
         for i in range(len(measures)):
+            weights = [c[8] if i == 0 else c[3] for c in clusters]
             known = [
                 (float(c[4 + i]), w) for c, w in zip(clusters, weights, strict=True) if c[4 + i] is not None
             ]

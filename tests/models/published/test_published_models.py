@@ -67,9 +67,9 @@ def test_report_data_reads_every_scheme_grid_clusters_and_changes(wh: Warehouse)
     ]
     assert data["heatmap"] == [(1, 1, 1), (5, 5, 1)]
     assert data["clusters"] == [
-        (0, "大", "big", 1, 3.0, 4.0, 520.0, 9.0),
-        (1, "小", "small", 1, 40.0, 1.0, -0.5, 0.0),
-        (2, "免费", "free", 1, None, None, None, 2.0),
+        (0, "大", "big", 1, 3.0, 4.0, 520.0, 9.0, 1),
+        (1, "小", "small", 1, 40.0, 1.0, -0.5, 0.0, 1),
+        (2, "免费", "free", 1, None, 0.0, 0.0, 2.0, 0),  # no purchase: 0 orders and spend, no recency
     ]
     # the first published day: everyone entered every scheme they are in
     assert data["changes"] == [(scheme, "entered", 3) for scheme in SCHEMES]

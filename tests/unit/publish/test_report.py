@@ -191,7 +191,7 @@ DATA: dict[str, Any] = {
     ],
     "heatmap": [(5, 5, 2)],
     "clusters": [
-        (0, "高消费近期活跃客户", "high-spending recently active customers", 3, 3.0, 4.0, 520.0, 9.0)
+        (0, "高消费近期活跃客户", "high-spending recently active customers", 3, 3.0, 4.0, 520.0, 9.0, 3)
     ],
     "changes": [("rfm", "entered", 2), ("rfm", "exited", 1)],
     "segment_changes": [
