@@ -22,7 +22,9 @@ from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
 # The public "Online Retail" export's columns; InvoiceDate month first, CustomerID as a float. Row 4
-# holds a date in another layout (quarantined), StockCode 00123 has leading zeros (kept in txn_id).
+# holds a date in another layout (quarantined), StockCode 00123 has leading zeros (kept in txn_id). Row 21
+# lists row 2's StockCode on its invoice again with another quantity (a line item of its own), row 22
+# repeats row 1 exactly (a duplicate, dropped).
 RETAIL_CSV = """\
 InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
 536365,00123,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom
@@ -45,6 +47,8 @@ InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Countr
 536371,22086,PAPER CHAIN KIT 50'S CHRISTMAS,80,12/1/2010 9:00,2.55,13748.0,United Kingdom
 C536379,D,Discount,-1,12/1/2010 9:41,27.50,14527.0,United Kingdom
 536380,22961,JAM MAKING SET PRINTED,24,12/1/2010 9:41,1.45,17809.0,United Kingdom
+536365,71053,WHITE METAL LANTERN,2,12/1/2010 8:26,3.39,17850.0,United Kingdom
+536365,00123,WHITE HANGING HEART T-LIGHT HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom
 """
 
 
@@ -95,15 +99,15 @@ def test_the_readme_config_passes_preflight_and_extracts_as_documented(tmp_path:
 
     with Warehouse.open(config) as wh:
         assert extract_all(wh, config, "run-1") == [
-            SourceLoad("shop", "transactions", 1, 1, 20, 19, 1, 0, "loaded")
+            SourceLoad("shop", "transactions", 1, 1, 22, 20, 1, 1, "loaded")
         ]
         assert wh.rows(
             "select _row, txn_id, order_id, customer_ref, amount, ts, status from staging.transactions "
-            "where _row in (1, 2, 17, 19) order by _row"
+            "where _row in (1, 2, 17, 19, 21) order by _row"
         ) == [
             (
                 1,
-                "536365-00123",
+                "536365-00123-6-2.55",
                 "536365",
                 "17850",
                 Decimal("15.30"),
@@ -112,7 +116,7 @@ def test_the_readme_config_passes_preflight_and_extracts_as_documented(tmp_path:
             ),
             (
                 2,
-                "536365-71053",
+                "536365-71053-6-3.39",
                 "536365",
                 "17850",
                 Decimal("20.34"),
@@ -121,7 +125,7 @@ def test_the_readme_config_passes_preflight_and_extracts_as_documented(tmp_path:
             ),
             (
                 17,
-                "536370-POST",
+                "536370-POST-3-18",
                 "536370",
                 "12583",
                 Decimal("54.00"),
@@ -130,17 +134,29 @@ def test_the_readme_config_passes_preflight_and_extracts_as_documented(tmp_path:
             ),
             (
                 19,
-                "C536379-D",
+                "C536379-D--1-27.50",
                 "C536379",
                 "14527",
                 Decimal("-27.50"),
                 datetime(2010, 12, 1, 1, 41, tzinfo=UTC),
                 "cancelled",
             ),
+            (
+                21,
+                "536365-71053-2-3.39",
+                "536365",
+                "17850",
+                Decimal("6.78"),
+                datetime(2010, 12, 1, 0, 26, tzinfo=UTC),
+                "paid",
+            ),
         ]
         # 15.30 + 20.34 + 22.00 + 12.60 + 12.60 + 30.00 + 9.90 + 25.50 + 14.85 + 19.90 + 25.50 + 14.85
-        # + 17.85 + 90.00 + 90.00 + 54.00 + 204.00 - 27.50 + 34.80 (row 4 quarantined)
-        assert wh.scalar("select sum(amount) from staging.transactions") == Decimal("686.49")
+        # + 17.85 + 90.00 + 90.00 + 54.00 + 204.00 - 27.50 + 34.80 + 6.78 (row 4 quarantined, row 22 dropped)
+        assert wh.scalar("select sum(amount) from staging.transactions") == Decimal("693.27")
+        assert wh.rows("select file, row_number, kept_file, kept_row_number from audit.duplicates") == [
+            ("data/online_retail_2010.csv", 22, "data/online_retail_2010.csv", 1)
+        ]
         assert wh.rows("select file, row_number, field, reason from audit.quarantine") == [
             (
                 "data/online_retail_2010.csv",
