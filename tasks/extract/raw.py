@@ -8,7 +8,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.extract.readers import SourceFile, read_file
+from tasks.extract.readers import SourceFile, read_file, repeated_columns
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse, quote_identifier
@@ -236,6 +236,13 @@ def read_batch(
             raise DataError(
                 f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
                 f"used by the mapping (its columns: {[c for c in names if not c.startswith('_')]})"
+            )
+        for name, places, renamed in repeated_columns(source, params.get("path", "")):
+            logger.warning(
+                "source %s: file %s has %d columns named %r (columns %s): a mapping of %r reads the first; "
+                "DuckDB names the others %s",
+                *(source.name, file.name, len(places), name, ", ".join(map(str, places)), name),
+                ", ".join(map(repr, renamed)),
             )
         return append_raw(wh, source, select, params, run_id, logger, columns)
 

@@ -200,6 +200,33 @@ def reader_options(source: SourceConfig) -> str:
     return "".join(f", {p}" for p in parts)
 
 
+def repeated_columns(source: SourceConfig, path: str) -> list[tuple[str, list[int], list[str]]]:
+    """The header names a CSV file gives more than one column (DuckDB binds names case-insensitively): each
+    name, its columns' positions (1-based) and the names DuckDB gives the later ones (`Name_1`, `name_2`), so
+    a mapping of the name reads the first. Empty for a file without a header row."""
+    if source.format != "csv" or not source.options.get("header", True):
+        return []
+    unheaded = source.model_copy(update={"options": {**source.options, "header": False}})
+    # on a connection of its own: a failed statement would end the warehouse's transaction
+    with duckdb.connect() as con:
+        try:
+            header = con.execute(
+                f"select * from read_csv(?, all_varchar = true{reader_options(unheaded)}) limit 1", [path]
+            ).fetchall()
+        except duckdb.Error:  # the file's own read says what is wrong with it, naming the row
+            return []
+    places: dict[str, list[int]] = {}
+    for index, name in enumerate(header[0] if header else (), start=1):
+        if name is not None:
+            places.setdefault(name.lower(), []).append(index)
+    names = header[0] if header else ()
+    return [
+        (names[p[0] - 1], p, [f"{names[q - 1]}_{n}" for n, q in enumerate(p[1:], start=1)])
+        for p in places.values()
+        if len(p) > 1
+    ]
+
+
 def reader_error(exc: Exception) -> str:
     """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
     noise = (

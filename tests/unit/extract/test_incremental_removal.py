@@ -177,3 +177,24 @@ def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
     b.write_text(PAY_HEADER + T4 + T1, encoding="utf-8")  # a file that grows is not worth a word
     extract_once(config, "run-3")
     assert warnings_of(caplog) == []
+
+
+def test_a_header_that_names_two_columns_alike_is_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    crm = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "crm/*.csv",
+        "columns": {"source_id": "id", "full_name": "name"},
+    }
+    config = write_config(tmp_path, [crm])
+    write(tmp_path, "crm/a.csv", "id,name,email,Name,name\nM1,张三,a@example.com,Zhang,San\n")
+    caplog.set_level("WARNING", logger="tasks.extract")
+    extract_once(config, "run-1")
+    assert warnings_of(caplog) == [
+        "source crm: file crm/a.csv has 3 columns named 'name' (columns 2, 4, 5): a mapping of 'name' reads the "
+        "first; DuckDB names the others 'Name_1', 'name_2'"
+    ]
+    assert rows(config, "select source_id, full_name from staging.customers") == [("M1", "张三")]
