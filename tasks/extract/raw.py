@@ -1,9 +1,11 @@
 """Raw: each source's own columns as read, plus lineage, appended batch by batch to raw.<source>."""
 
 import logging
+import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -210,6 +212,13 @@ def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params:
     )
 
 
+def ends_a_line(path: Path) -> bool:
+    """Whether a file's last byte is a line break (every complete CSV written by a tool is)."""
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) in (b"\n", b"\r")
+
+
 def missing_columns(needed: set[str], names: list[str]) -> list[str]:
     """The columns of needed that names lacks, sorted; DuckDB matches column names case-insensitively."""
     have = {name.lower() for name in names}
@@ -244,7 +253,14 @@ def read_batch(
                 *(source.name, file.name, len(places), name, ", ".join(map(str, places)), name),
                 ", ".join(map(repr, renamed)),
             )
-        return append_raw(wh, source, select, params, run_id, logger, columns)
+        appended = append_raw(wh, source, select, params, run_id, logger, columns)
+        if source.format == "csv" and appended and not ends_a_line(file.path):
+            logger.warning(
+                "source %s: file %s does not end with a line break: its last row (row %d) may be cut short "
+                "(a file still being written, or copied in part); its rows are loaded as they are",
+                *(source.name, file.name, appended),
+            )
+        return appended
 
     counts = {}
     try:

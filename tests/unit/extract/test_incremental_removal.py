@@ -198,3 +198,17 @@ def test_a_header_that_names_two_columns_alike_is_said(
         "first; DuckDB names the others 'Name_1', 'name_2'"
     ]
     assert rows(config, "select source_id, full_name from staging.customers") == [("M1", "张三")]
+
+
+def test_a_csv_without_a_last_line_break_is_said_to_be_maybe_cut_short(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(tmp_path, [PAY])
+    write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T4[:-10])  # copied in part: the row stops inside its time
+    caplog.set_level("WARNING", logger="tasks.extract")
+    extract_once(config, "run-1")
+    assert warnings_of(caplog) == [
+        "source pay: file pay/b.csv does not end with a line break: its last row (row 1) may be cut short (a "
+        "file still being written, or copied in part); its rows are loaded as they are"
+    ]
