@@ -320,7 +320,7 @@ def act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[
                     metric_text("share", x.get(k))
                     for k in ("found_share", "random_share", "rule_share", "top_share")
                 ]
-                + [x.get("reason") or ""]
+                + [x.get("reason") or lookalike_note(x, language)]
                 for x in act["lookalikes"]
             ],
         )
@@ -376,7 +376,36 @@ def recommendation_line(recommendations: dict[str, Any], language: Language) -> 
     )
     if recommendations.get("reason"):
         line += f" — {recommendations['reason']}"
-    return line
+    return line + evaluation_note(recommendations, language)
+
+
+def evaluation_note(recommendations: dict[str, Any], language: Language) -> str:
+    """Says so when the model's lists scored exactly as the popularity baseline's (the comparison tells nothing)."""
+    scores = {
+        e["model"]: tuple(round(float(e.get(k) or 0), 3) for k in ("precision", "recall", "ndcg"))
+        for e in recommendations.get("evaluation") or []
+    }
+    if len(scores) < 2 or len(set(scores.values())) > 1:
+        return ""
+    items = recommendations.get("items") or 0
+    return " — " + both(
+        f"模型与热门基线得分相同：{items} 个品类太少，两者推荐的列表一致，此对比说明不了什么",
+        f"the model scored exactly as the popularity baseline: with {items} items in the catalogue both "
+        "recommend the same lists, so the comparison tells nothing",
+        language,
+    )
+
+
+def lookalike_note(lookalike: dict[str, Any], language: Language) -> str:
+    """Says so when the seed's rule finds as many of the held-out seed as the model (the model adds nothing)."""
+    found, rule = lookalike.get("found_share"), lookalike.get("rule_share")
+    if found is None or rule is None or round(float(rule), 3) < round(float(found), 3):
+        return ""
+    return both(
+        "规则找到的至少与模型一样多：模型没有带来额外价值",
+        "the rule finds at least as many as the model: the model adds nothing here",
+        language,
+    )
 
 
 def _act_markdown(act: dict[str, Any], language: Language) -> list[str]:

@@ -473,3 +473,23 @@ def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() ->
     assert size_changes(changes) == "3 +822, 1 +545, 6 -540, 4 -430, 0 +427, 2 -413 … and 2 more"
     assert size_changes(changes[:2]) == "1 +545, 0 +427"
     assert size_changes([]) == "none"
+
+
+def test_a_comparison_that_tells_nothing_says_so() -> None:
+    from tasks.publish.report_markdown import evaluation_note, lookalike_note
+
+    same = {"precision": 0.4581, "recall": 0.892, "ndcg": 0.801}
+    tied = {"items": 5, "evaluation": [{"model": "item_similarity", **same}, {"model": "popularity", **same}]}
+    assert evaluation_note(tied, "en") == (
+        " — the model scored exactly as the popularity baseline: with 5 items in the catalogue both recommend "
+        "the same lists, so the comparison tells nothing 模型与热门基线得分相同：5 个品类太少，两者推荐的列表一致，"
+        "此对比说明不了什么"
+    )
+    better = {**tied, "evaluation": [tied["evaluation"][0], {"model": "popularity", **same, "ndcg": 0.7}]}
+    assert evaluation_note(better, "en") == ""
+    assert lookalike_note({"found_share": 1.0, "rule_share": 1.0}, "en") == (
+        "the rule finds at least as many as the model: the model adds nothing here "
+        "规则找到的至少与模型一样多：模型没有带来额外价值"
+    )
+    assert lookalike_note({"found_share": 0.62, "rule_share": 0.31}, "en") == ""
+    assert lookalike_note({"found_share": None, "rule_share": 0.31}, "en") == ""
