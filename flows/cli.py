@@ -214,7 +214,8 @@ def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
-        typer.secho(f"{len(problems)} problem(s) in {config}; nothing was run.", err=True)
+        found = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        typer.secho(f"{found} found checking {config} and its sources' files; nothing was run.", err=True)
         raise typer.Exit(code=2)
     return pipeline
 

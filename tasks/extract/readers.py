@@ -391,9 +391,9 @@ def read_file(
             if reason is None and isinstance(exc, duckdb.ConversionException) and select:
                 reason = diagnose_conversion(select, params, reader_error(exc))
             reason = (reason or reader_error(exc)).replace(str(readable), file.name)
+            encoding = f" (encoding {source.encoding})" if source.format in ("csv", "jsonl") else ""
             raise DataError(
-                f"source {source.name!r}: cannot read {file.name} as {source.format} "
-                f"(encoding {source.encoding}): {reason}"
+                f"source {source.name!r}: cannot read {file.name} as {source.format}{encoding}: {reason}"
             ) from None
 
 

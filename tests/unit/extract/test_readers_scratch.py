@@ -149,7 +149,7 @@ def test_a_conversion_error_names_the_column_and_the_row(tmp_path: Path) -> None
             lambda select, params: wh.execute(f"insert into typed select stake from ({select})", params),
         )
     assert str(caught.value).startswith(
-        "source 'game': cannot read game.parquet as parquet (encoding utf-8): column 'stake', row 3: "
+        "source 'game': cannot read game.parquet as parquet: column 'stake', row 3: "
         "'十元' cannot be converted to DOUBLE (Conversion Error: Could not convert string '十元' to DOUBLE"
     )
     assert isinstance(caught.value.__context__, duckdb.ConversionException)
