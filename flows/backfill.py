@@ -133,10 +133,12 @@ def forget_later_models(wh: Warehouse, day: date) -> list[str]:
     if matcher is not None and matcher.fitted_as_of >= day:  # the first day fits and keeps one, as in order
         forget_matcher(wh)
         done.append(f"the matcher model fitted on {matcher.fitted_as_of} and its state")
-    done += [f"{n} stored fits of {table}" for table, n in forget_fits_from(wh, day).items()]
+    done += [
+        f"{n} stored fit{'s' if n != 1 else ''} of {table}" for table, n in forget_fits_from(wh, day).items()
+    ]
     done += [f"the stored act model {name}" for name in forget_models_from(wh, day)]
     if days := forget_clusters_from(wh, day):
-        done.append(f"the cluster ids and centroids of {days} days")
+        done.append(f"the cluster ids and centroids of {days} day" + ("s" if days != 1 else ""))
     return done
 
 
