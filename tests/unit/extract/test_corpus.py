@@ -605,6 +605,18 @@ CASES: list[Case] = [
             unattributed=1,
         ),
     ),
+    # every time with its offset: DuckDB reads the column as TIMESTAMPTZ, the instants as written (DuckDB
+    # 1.5.5's JSON reader took them as zoneless UTC times, which a source's time zone then shifted by 8 hours)
+    Case(
+        "jsonl_times_with_offsets",
+        "offset_times.jsonl",
+        EVENTS,
+        Loaded(
+            ("event_id", "ts"),
+            [(1, "E1", utc("2025-12-31 16:30:00")), (2, "E2", utc("2026-01-01 15:00:00"))],
+            (2, 2, 0, 0),
+        ),
+    ),
     Case(
         "jsonl_mixed_value_types",
         "mixed_json_types.jsonl",
