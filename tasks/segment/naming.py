@@ -28,13 +28,16 @@ PURCHASE_FEATURES = ("frequency", "monetary", "payments_90d")
 VALUE_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "monetary": (("高消费", "high-spending"), ("低消费", "low-spending")),
     "frequency": (("高频", "frequent"), ("低频", "infrequent")),
-    "payments_90d": (("近期付费", "recently paying"), ("近期未付费", "lapsed")),
+    "payments_90d": (("近90天付费", "90-day paying"), ("近90天未付费", "90-day non-paying")),
 }
 ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "inactive_days": (("久未活跃", "long-inactive"), ("近期活跃", "recently active")),
     "sessions_90d": (("常玩", "often-playing"), ("少玩", "rarely playing")),
     "session_minutes_90d": (("长时游戏", "long-playing"), ("短时游戏", "short-playing")),
 }
+# Words of earlier versions, still read in inherited names (their meaning is kept): 近期付费 said "recently" of
+# a payment up to 90 days old, next to the lifecycle's 30 days; a name with it could hold 沉睡 members.
+OLD_WORDS = {"近期付费": ("payments_90d", True), "近期未付费": ("payments_90d", False)}
 NON_PAYING = ("未付费", "non-paying")
 TYPICAL = ("typical customers", "普通客户")
 
@@ -63,7 +66,7 @@ TAG_CHECKS: dict[tuple[str, bool], Callable[[Members], bool]] = {
     ("session_minutes_90d", False): lambda m: m.below_high_sessions,  # 短时游戏: no member 高活跃
     ("monetary", True): lambda m: m.all_purchasers,  # 高消费: no member 未消费
     ("frequency", True): lambda m: m.all_purchasers,  # 高频: no member 未消费
-    ("payments_90d", True): lambda m: m.all_purchasers,  # 近期付费: no member 未消费
+    ("payments_90d", True): lambda m: m.all_purchasers,  # 近90天付费: no member 未消费
 }
 
 
@@ -151,7 +154,8 @@ def unique_name(
 def name_words(name_zh: str) -> list[str] | None:
     """The words of a Chinese cluster name (高消费近期活跃客户(3) → 高消费, 近期活跃); None if not one of ours."""
     vocabulary = sorted(
-        [NON_PAYING[0]] + [w[0] for pair in (*VALUE_WORDS.values(), *ACTIVITY_WORDS.values()) for w in pair],
+        [NON_PAYING[0], *OLD_WORDS]
+        + [w[0] for pair in (*VALUE_WORDS.values(), *ACTIVITY_WORDS.values()) for w in pair],
         key=len,
         reverse=True,
     )
@@ -177,7 +181,7 @@ def still_fits(name_zh: str, members: Members | None) -> bool:
     words = name_words(name_zh)
     if members is None or words is None:
         return True  # nothing to check it against
-    meaning = {
+    meaning = OLD_WORDS | {
         zh: (feature, high)
         for feature, pair in (*VALUE_WORDS.items(), *ACTIVITY_WORDS.items())
         for (zh, _), high in zip(pair, (True, False), strict=True)

@@ -73,7 +73,7 @@ def test_first_run_ids_follow_spend_and_names_follow_the_profile() -> None:
         (0, 100, "high-spending recently active customers", "高消费近期活跃客户"),  # WHALES
         # REGULARS: 300 is high next to everyone (the free players spend 0), average among the purchasers
         (1, 400, "typical customers", "普通客户"),
-        (2, 200, "lapsed long-inactive customers", "近期未付费久未活跃客户"),  # DORMANT
+        (2, 200, "90-day non-paying long-inactive customers", "近90天未付费久未活跃客户"),  # DORMANT
         (3, 300, "non-paying recently active customers", "未付费近期活跃客户"),  # FREE_PLAYERS
     ]
     assert model.centroids[0].values["monetary"] == pytest.approx(20000, rel=0.05)
@@ -141,8 +141,8 @@ def test_a_new_group_gets_a_new_id_and_the_others_keep_theirs() -> None:
     assert (new.cluster_id, new.size, new.distance_to_previous) == (7, 150, None)
     # its first two words are cluster 0's: a third word (its next most distinctive feature) tells them apart
     assert (new.name_en, new.name_zh) == (
-        "high-spending recently active recently paying customers",
-        "高消费近期活跃近期付费客户",
+        "high-spending recently active 90-day paying customers",
+        "高消费近期活跃近90天付费客户",
     )
 
 
@@ -193,7 +193,7 @@ def test_match_ids_uses_the_cheapest_assignment_within_the_distance() -> None:
         (
             {"payments_90d": -0.5, "session_minutes_90d": -0.6},
             10,
-            ("lapsed short-playing customers", "近期未付费短时游戏客户"),
+            ("90-day non-paying short-playing customers", "近90天未付费短时游戏客户"),
         ),
         (
             {"monetary": -1.0, "inactive_days": -0.8},

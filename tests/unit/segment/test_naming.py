@@ -117,7 +117,7 @@ def test_no_customer_carries_a_tag_that_contradicts_its_cluster_name(wh: Warehou
     )
     for name, tier in tiers:
         words = set(name_words(name) or [])
-        assert not (words & {"高消费", "高频", "近期付费"} and tier == "未消费"), (name, tier)
+        assert not (words & {"高消费", "高频", "近90天付费"} and tier == "未消费"), (name, tier)
         assert not ("未付费" in words and tier != "未消费"), (name, tier)
 
 
@@ -162,6 +162,10 @@ def test_an_inherited_name_stays_while_its_words_point_the_right_way() -> None:
     assert still_fits("未付费客户", members(no_purchasers=True))
     assert not still_fits("未付费客户", members())
     assert still_fits("普通客户", members())
+    # a word of an earlier version is still read: an inherited 近期付费 goes when its members stop paying
+    assert name_words("高消费近期付费客户(2)") == ["高消费", "近期付费"]
+    assert still_fits("近期付费客户", members(z=z | {"payments_90d": 0.3}))
+    assert not still_fits("近期付费客户", members(z=z | {"payments_90d": -0.3}))
     assert still_fits("大", members())  # not a generated name
     assert name_words("近期未付费久未活跃客户") == ["近期未付费", "久未活跃"]
 
