@@ -142,9 +142,13 @@ def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
         ]
     if dedupe.get("blocking"):
         chosen = [b for b in dedupe["blocking"] if b["chosen"]]
+        pairs = f"{dedupe.get('candidate_pairs', 0):,} distinct candidate pairs compared"
+        if dedupe.get("matcher_mode") == "incremental":  # only the records new or changed since the last run
+            pairs += (
+                f", of the {dedupe.get('changed_records', 0):,} records new or changed since the last run"
+            )
         parts += [
-            f"Blocking rules chosen from the data ({len(chosen)} of {len(dedupe['blocking'])} candidates; "
-            f"{dedupe.get('candidate_pairs', 0):,} distinct candidate pairs compared):",
+            f"Blocking rules chosen from the data ({len(chosen)} of {len(dedupe['blocking'])} candidates; {pairs}):",
             _table(["rule", "pairs counted"], [[b["rule"], b["pairs"]] for b in chosen]),
         ]
     return parts

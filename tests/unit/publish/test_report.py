@@ -493,3 +493,23 @@ def test_a_comparison_that_tells_nothing_says_so() -> None:
     )
     assert lookalike_note({"found_share": 0.62, "rule_share": 0.31}, "en") == ""
     assert lookalike_note({"found_share": None, "rule_share": 0.31}, "en") == ""
+
+
+def test_the_blocking_note_of_an_incremental_run_says_whose_pairs_were_compared() -> None:
+    from tasks.publish.report_markdown import _dedupe_notes
+
+    blocking = [{"rule": "phone", "pairs": 12, "chosen": True}, {"rule": "name", "pairs": 0, "chosen": False}]
+    dedupe = {
+        "overshared_keys": [],
+        "blocking": blocking,
+        "candidate_pairs": 0,
+        "matcher_mode": "incremental",
+    }
+    assert _dedupe_notes(dedupe | {"changed_records": 0})[0] == (
+        "Blocking rules chosen from the data (1 of 2 candidates; 0 distinct candidate pairs compared, of the 0 "
+        "records new or changed since the last run):"
+    )
+    full = {**dedupe, "matcher_mode": "refit", "candidate_pairs": 12}
+    assert _dedupe_notes(full)[0] == (
+        "Blocking rules chosen from the data (1 of 2 candidates; 12 distinct candidate pairs compared):"
+    )
