@@ -142,6 +142,11 @@ def forget_later_models(wh: Warehouse, day: date) -> list[str]:
     return done
 
 
+def published_after(config: PipelineConfig, request: str, day: date, logger) -> list[date]:
+    """The published days after day, oldest first."""
+    return sorted(as_of for as_of in history(config, request, logger).published if as_of > day)
+
+
 def record_progress(config: PipelineConfig, request: str, as_of: date | None, logger) -> None:
     """Mark one day of a request done; with as_of None, forget the request (it finished)."""
     with progress_store(config, request, logger) as wh:
@@ -204,7 +209,9 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
         "compute": "computed",
         "follow": "recomputed (follows a backfilled day)",
     }
-    for index, (as_of, step) in enumerate(steps, start=1):
+    index = 0
+    while index < len(steps):
+        as_of, step = steps[index]
         if step != "skip":
             daily_refresh.with_options(flow_run_name=f"daily-refresh-{as_of.isoformat()}")(
                 as_of=as_of, config=config
@@ -212,6 +219,10 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
             record_progress(pipeline, request, as_of, logger)
             computed.append(as_of.isoformat())
         outcome.append({"as_of": as_of.isoformat(), "status": status[step]})
+        index += 1
+        if index == len(steps) and first is not None:
+            # days a scheduled run published while this one ran (between two of its days) follow too
+            steps += [(day, "follow") for day in published_after(pipeline, request, as_of, logger)]
         update_progress_artifact(progress, progress=100.0 * index / len(steps))
         logger.info("backfill progress: %d / %d days", index, len(steps))
     record_progress(pipeline, request, None, logger)

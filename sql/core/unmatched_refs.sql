@@ -1,13 +1,13 @@
 -- The customer_ref values of each fact source that match no record of the customers source they point into.
 -- Grain: one row per fact source with a customers source (core.source_links) and any customer_ref.
--- Key: source. Parameters: none. Identifiers: {{facts}}: the staged fact tables (staging.transactions, ...)
--- as one union of (source, customer_ref), filled in by code from the kinds staged.
+-- Key: source. Parameters: none. Identifiers: {{facts}}: a staged fact table (staging.transactions,
+-- staging.events or staging.feedback).
 -- refs: distinct customer_ref values; unmatched: of those, the ones no record of the customers source has
 -- as its source_id; without_decimals: of those, the ones that would match without a trailing '.0' (an id
 -- a spreadsheet or a float column wrote as 17850.0 while the customers source says 17850); examples: up to
 -- three unmatched values, smallest first.
 with facts as (
-    {{facts}}
+    select * from {{facts}}
 ),
 
 links as (
@@ -56,7 +56,7 @@ final as (
         list(customer_ref order by customer_ref) filter (where unmatched)[1:3] as examples
     from checked
     group by source
+    order by source
 )
 
 select * from final
-order by source

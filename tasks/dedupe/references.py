@@ -16,24 +16,29 @@ UNMATCHED_SHARE = 0.5
 
 def unmatched_references(wh: Warehouse) -> list[str]:
     """One line per fact source most of whose customer_ref values match no record of its customers source."""
-    tables = [f"staging.{kind}" for kind in FACT_KINDS if wh.table_exists(f"staging.{kind}")]
-    if not tables or not wh.table_exists("staging.customers"):
+    if not wh.table_exists("staging.customers"):
         return []
-    facts = "\n    union all\n    ".join(f"select source, customer_ref from {table}" for table in tables)
     lines = []
-    for row in wh.dicts(wh.model_sql("core/unmatched_refs", fragments={"facts": facts})):
-        if row["unmatched"] <= UNMATCHED_SHARE * row["refs"]:
+    for kind in FACT_KINDS:  # a source is of one kind: each is counted in its kind's table only
+        if not wh.table_exists(f"staging.{kind}"):
             continue
-        examples = ", ".join(repr(value) for value in row["examples"])
-        line = (
-            f"source {row['source']}: {row['unmatched']:,} of {row['refs']:,} customer_ref values "
-            f"({row['unmatched'] / row['refs']:.0%}) match no record of customers source "
-            f"{row['customer_source']} (e.g. {examples}); each becomes a customer of its own"
+        for row in wh.select("core/unmatched_refs", identifiers={"facts": f"staging.{kind}"}):
+            if row["unmatched"] > UNMATCHED_SHARE * row["refs"]:
+                lines.append(unmatched_line(row))
+    return sorted(lines)
+
+
+def unmatched_line(row: dict) -> str:
+    """What a row of core/unmatched_refs says, with the mapping that matches refs written as decimals."""
+    examples = ", ".join(repr(value) for value in row["examples"])
+    line = (
+        f"source {row['source']}: {row['unmatched']:,} of {row['refs']:,} customer_ref values "
+        f"({row['unmatched'] / row['refs']:.0%}) match no record of customers source "
+        f"{row['customer_source']} (e.g. {examples}); each becomes a customer of its own"
+    )
+    if row["without_decimals"]:
+        line += (
+            f". {row['without_decimals']:,} of them would match without a trailing '.0': map customer_ref as "
+            "regexp_replace(<column>, '[.]0+$', '')"
         )
-        if row["without_decimals"]:
-            line += (
-                f". {row['without_decimals']:,} of them would match without a trailing '.0': map customer_ref "
-                "as regexp_replace(<column>, '[.]0+$', '')"
-            )
-        lines.append(line)
-    return lines
+    return line

@@ -60,6 +60,11 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
             )
 
 
+def counted(n: int, noun: str) -> str:
+    """n and the noun, plural unless n is 1: 1 row, 1,955 rows."""
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
 def raw_rows(wh: Warehouse, source: SourceConfig, files: list[str]) -> tuple[dict[str, int], int]:
     """The raw rows of some files of a source, per file, and of the whole source."""
     raw = f"raw.{source.name}"
@@ -83,11 +88,15 @@ def say_forgotten(
     """Warn of the rows a source loses with its files that are gone (a file's rows live only while it is there)."""
     for name in removed:
         rows = before.get(name, 0)
+        share = 100 * rows / total if total else 0.0
         logger.warning(
-            "source %s: file %s is gone: its %s rows (%.1f%% of the source's) leave raw and staging. "
-            "Files are the source's history: keep them in place (a drop folder that archives old files "
-            "loses them from the customers' history)",
-            *(source.name, name, f"{rows:,}", 100 * rows / total if total else 0.0),
+            "source %s: file %s is gone: raw and staging lose its %s (%.1f%% of the source's). Files are the "
+            "source's history: keep them in place (a drop folder that archives old files loses them from the "
+            "customers' history)",
+            source.name,
+            name,
+            counted(rows, "row"),
+            share,
         )
 
 
@@ -103,9 +112,13 @@ def say_shrunk(
         old, new = before.get(name, 0), read.get(name, 0)
         if new < old:
             logger.warning(
-                "source %s: file %s changed and holds %s rows, %s fewer than the %s loaded before "
-                "(a file cut short, or rows taken out of it): the missing rows leave raw and staging",
-                *(source.name, name, f"{new:,}", f"{old - new:,}", f"{old:,}"),
+                "source %s: file %s changed and holds %s, %s fewer than the %s loaded before (a file cut short, "
+                "or rows taken out of it): the missing rows leave raw and staging",
+                source.name,
+                name,
+                counted(new, "row"),
+                f"{old - new:,}",
+                f"{old:,}",
             )
 
 

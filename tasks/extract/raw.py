@@ -212,8 +212,14 @@ def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params:
     )
 
 
+COMPRESSED = (".gz", ".zst", ".bz2", ".xz", ".zip")
+
+
 def ends_a_line(path: Path) -> bool:
-    """Whether a file's last byte is a line break (every complete CSV written by a tool is)."""
+    """Whether a UTF-8 file's last byte is a line break (every complete CSV written by a tool is); a compressed
+    file is not looked into (True). A file in another encoding is read through its UTF-8 copy."""
+    if path.suffix.lower() in COMPRESSED:
+        return True
     with path.open("rb") as handle:
         handle.seek(-1, os.SEEK_END)
         return handle.read(1) in (b"\n", b"\r")
@@ -250,15 +256,22 @@ def read_batch(
             logger.warning(
                 "source %s: file %s has %d columns named %r (columns %s): a mapping of %r reads the first; "
                 "DuckDB names the others %s",
-                *(source.name, file.name, len(places), name, ", ".join(map(str, places)), name),
+                source.name,
+                file.name,
+                len(places),
+                name,
+                ", ".join(map(str, places)),
+                name,
                 ", ".join(map(repr, renamed)),
             )
         appended = append_raw(wh, source, select, params, run_id, logger, columns)
-        if source.format == "csv" and appended and not ends_a_line(file.path):
+        if source.format == "csv" and appended and not ends_a_line(Path(params["path"])):
             logger.warning(
                 "source %s: file %s does not end with a line break: its last row (row %d) may be cut short "
                 "(a file still being written, or copied in part); its rows are loaded as they are",
-                *(source.name, file.name, appended),
+                source.name,
+                file.name,
+                appended,
             )
         return appended
 

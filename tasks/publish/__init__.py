@@ -114,7 +114,10 @@ def publish_day(
         raise
     switch_exports(config.exports_path, result)
     for line in prune_exports(wh, config.exports_path, config.keep_export_days):
-        logger.info("%s", line)
+        if line.startswith(f"removed the export files of {as_of.isoformat()} "):
+            logger.warning("%s: %s is older than the days keep_export_days keeps", line, as_of)
+        else:
+            logger.info("%s", line)
     return result, full, changes, tables
 
 

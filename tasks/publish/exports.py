@@ -12,6 +12,7 @@ uncommitted `.<version>.tmp/` (removed), and a committed version that was not li
 
 import json
 import os
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -141,9 +142,13 @@ def link(exports: Path, day: str, version: str) -> None:
     fsync_dir(exports)
 
 
+# An export day's folder or link: exports/<YYYY-MM-DD>, exports/.versions/<YYYY-MM-DD>.
+DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
 def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[str]:
     """Remove the export folders of days before the last keep_days up to the newest published day; return
-    what was removed, one line each (nothing when keep_days is None).
+    what was done, one line each (with keep_days None, only what a killed prune left).
 
     The newest day is the latest as_of in published.runs, not today: a backfill of older days keeps the
     same days as the daily runs would. A day goes in three steps, each safe to be killed after: its
@@ -151,41 +156,43 @@ def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[s
     it), exports/<day> is unlinked, the renamed folder is removed. A later prune finishes what a kill left.
     The warehouse keeps the day's published rows.
     """
-    if keep_days is None or not exports.is_dir():
-        return []
-    newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
-    if newest is None:
-        return []
-    first_kept = newest - timedelta(days=keep_days - 1)
     root = exports / ".versions"
     done = []
+    for left in sorted(root.glob(".*.pruned")) if root.is_dir() else []:
+        done += _removed(left, f"finished removing the export files of {left.name[1 : -len('.pruned')]}")
+        link = exports / left.name[1 : -len(".pruned")]
+        if link.is_symlink() and not link.exists():
+            link.unlink()
+    newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
+    if keep_days is None or newest is None or not exports.is_dir():
+        return done
+    first_kept = (newest - timedelta(days=keep_days - 1)).isoformat()
+    kept = f"(kept: {keep_days} days up to {newest})"
     for entry in sorted([*exports.iterdir(), *(root.iterdir() if root.is_dir() else [])]):
-        name = entry.name
-        if entry.parent == root and name.startswith(".") and name.endswith(".pruned"):
-            shutil.rmtree(entry, ignore_errors=True)  # left by a killed prune, with the day's link
-            left = exports / name[1 : -len(".pruned")]
-            if left.is_symlink() and not left.exists():
-                left.unlink()
-            continue
-        try:
-            day = date.fromisoformat(name)
-        except ValueError:
-            continue
-        if day >= first_kept:
+        if not DAY_NAME.match(entry.name) or entry.name >= first_kept:
             continue
         if entry.parent == root:
-            pruned = root / f".{name}.pruned"
+            pruned = root / f".{entry.name}.pruned"
             entry.rename(pruned)
             fsync_dir(root)
-            (exports / name).unlink(missing_ok=True)
-            shutil.rmtree(pruned, ignore_errors=True)
-            done.append(f"removed the export files of {name} (kept: {keep_days} days up to {newest})")
+            (exports / entry.name).unlink(missing_ok=True)
+            done += _removed(pruned, f"removed the export files of {entry.name} {kept}")
         elif entry.is_symlink():
             entry.unlink()  # its versions folder went already
         elif entry.is_dir():  # a folder from before versioned exports
-            shutil.rmtree(entry, ignore_errors=True)
-            done.append(f"removed the export files of {name} (kept: {keep_days} days up to {newest})")
+            done += _removed(entry, f"removed the export files of {entry.name} {kept}")
     return done
+
+
+def _removed(folder: Path, line: str) -> list[str]:
+    """Remove a folder; [line], or what could not be removed (the next prune tries again)."""
+    failed: list[str] = []
+    shutil.rmtree(folder, onerror=lambda _, path, error: failed.append(f"{path}: {error[1]}"))
+    if failed:
+        return [
+            f"could not remove all of {folder.name}: {failed[0]} ({len(failed)} in all); the next publish tries again"
+        ]
+    return [line]
 
 
 def write_exports(

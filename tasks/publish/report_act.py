@@ -10,7 +10,6 @@ from tasks.publish.report_markdown import (
     NOTHING_YET,
     act_tables,
     difference_text,
-    lookalike_note,
     outcome_verdict,
     recommendation_line,
 )
@@ -101,12 +100,6 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
                     False,
                 )
             )
-        if key == "lookalikes":
-            section.notes += [
-                f"{label(x.get('label_zh'), x.get('label_en'), language) or x.get('name', '')}: {note}"
-                for x in act.get("lookalikes") or []
-                if (note := lookalike_note(x, language))
-            ]
         if key == "recommendations":
             recommendations = act.get("recommendations") or {}
             section.notes.append(recommendation_line(recommendations, language))

@@ -385,17 +385,18 @@ def recommendation_line(recommendations: dict[str, Any], language: Language) -> 
 
 def evaluation_note(recommendations: dict[str, Any], language: Language) -> str:
     """Says so when the model's lists scored exactly as the popularity baseline's (the comparison tells nothing)."""
-    scores = {
-        e["model"]: tuple(round(float(e.get(k) or 0), 3) for k in ("precision", "recall", "ndcg"))
-        for e in recommendations.get("evaluation") or []
-    }
+    metrics = ("precision", "recall", "ndcg")
+    evaluation = [e for e in recommendations.get("evaluation") or [] if e.get("users")]
+    if any(e.get(k) is None for e in evaluation for k in metrics):
+        return ""
+    scores = {e["model"]: tuple(round(float(e[k]), 3) for k in metrics) for e in evaluation}
     if len(scores) < 2 or len(set(scores.values())) > 1:
         return ""
     items = recommendations.get("items") or 0
     return " — " + both(
-        f"模型与热门基线得分相同：{items} 个品类太少，两者推荐的列表一致，此对比说明不了什么",
-        f"the model scored exactly as the popularity baseline: with {items} items in the catalogue both "
-        "recommend the same lists, so the comparison tells nothing",
+        f"模型与热门基线得分完全相同（品类共 {items} 个）：此对比说明不了模型的好坏",
+        f"the model scored exactly as the popularity baseline ({items} items in the catalogue): the comparison "
+        "tells nothing about the model",
         language,
     )
 

@@ -107,13 +107,14 @@ def forget_clusters_from(wh: Warehouse, day: date) -> int:
     For a backfill that recomputes day and every published day after it in order: cluster ids follow
     from the day before (previous_clusters), and an id first given on a later day must not count as used.
     """
-    if not wh.table_exists("segments.cluster_models"):
-        return 0
-    days = wh.scalar("select count(distinct as_of) from segments.cluster_models where as_of >= ?", [day])
+    days: set[date] = set()
     for table in ("segments.cluster_models", "segments.cluster_centroids"):
         if wh.table_exists(table):
+            days |= {
+                as_of for (as_of,) in wh.rows(f"select distinct as_of from {table} where as_of >= ?", [day])
+            }
             wh.execute(f"delete from {table} where as_of >= ?", [day])
-    return days
+    return len(days)
 
 
 def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterModel, customers: int) -> None:

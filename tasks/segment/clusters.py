@@ -33,6 +33,7 @@ from tasks.segment.naming import (
     HIGH_SESSIONS_30D,
     PURCHASE_FEATURES,
     Members,
+    renamed,
     still_fits,
     unique_name,
 )
@@ -314,6 +315,7 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
         values = {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)}
         z, members = profile_z(centers[row]), members_of(matrix[raw_labels == row], reference)
         inherited = previous_names.get(ids[row])
+        inherited = renamed(*inherited) if inherited else None
         if inherited and not still_fits(inherited[1], members):
             inherited = None  # the cluster kept its id, but its members no longer bear out its words
         en, zh = inherited or unique_name(z, values, taken, ids[row], members)

@@ -9,6 +9,7 @@ contradict a customer tag of sql/segments/customer_tags.sql (its thresholds belo
 by tasks/segment/tags.py, so both read the same numbers).
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,6 +39,13 @@ ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
 # Words of earlier versions, still read in inherited names (their meaning is kept): 近期付费 said "recently" of
 # a payment up to 90 days old, next to the lifecycle's 30 days; a name with it could hold 沉睡 members.
 OLD_WORDS = {"近期付费": ("payments_90d", True), "近期未付费": ("payments_90d", False)}
+# What an inherited name's old words read as today (Chinese, English).
+RENAMED = {
+    "近期未付费": "近90天未付费",
+    "近期付费": "近90天付费",
+    "recently paying": "90-day paying",
+    "lapsed": "90-day non-paying",
+}
 NON_PAYING = ("未付费", "non-paying")
 TYPICAL = ("typical customers", "普通客户")
 
@@ -149,6 +157,15 @@ def unique_name(
             return name
     en, zh = cluster_name(z, values, members=members) or TYPICAL
     return f"{en} ({cluster_id})", f"{zh}({cluster_id})"
+
+
+def renamed(name_en: str, name_zh: str) -> tuple[str, str]:
+    """An inherited name in today's words (an earlier version's 近期付费 / recently paying reads 近90天付费 / 90-day
+    paying): the cluster keeps its id and its name's meaning."""
+    for old, new in RENAMED.items():
+        name_zh = name_zh.replace(old, new)
+        name_en = re.sub(rf"\b{re.escape(old)}\b", new, name_en)
+    return name_en, name_zh
 
 
 def name_words(name_zh: str) -> list[str] | None:

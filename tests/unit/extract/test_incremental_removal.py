@@ -165,10 +165,10 @@ def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
     b.write_text(PAY_HEADER + T4, encoding="utf-8")  # rewritten with one row of its two
     extract_once(config, "run-2")
     assert warnings_of(caplog) == [
-        "source pay: file pay/a.csv is gone: its 1 rows (33.3% of the source's) leave raw and staging. Files "
+        "source pay: file pay/a.csv is gone: raw and staging lose its 1 row (33.3% of the source's). Files "
         "are the source's history: keep them in place (a drop folder that archives old files loses them from "
         "the customers' history)",
-        "source pay: file pay/b.csv changed and holds 1 rows, 1 fewer than the 2 loaded before (a file cut "
+        "source pay: file pay/b.csv changed and holds 1 row, 1 fewer than the 2 loaded before (a file cut "
         "short, or rows taken out of it): the missing rows leave raw and staging",
     ]
     assert staged_transactions(config) == [("T4", "pay/b.csv", 1)]
@@ -212,3 +212,16 @@ def test_a_csv_without_a_last_line_break_is_said_to_be_maybe_cut_short(
         "source pay: file pay/b.csv does not end with a line break: its last row (row 1) may be cut short (a "
         "file still being written, or copied in part); its rows are loaded as they are"
     ]
+
+
+def test_a_complete_utf16_csv_is_not_said_to_be_cut_short(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(tmp_path, [{**PAY, "encoding": "utf-16"}])
+    path = tmp_path / "pay" / "a.csv"
+    path.parent.mkdir()
+    path.write_bytes((PAY_HEADER + T1).encode("utf-16"))  # ends with b"\n\x00": a line break in UTF-16
+    caplog.set_level("WARNING", logger="tasks.extract")
+    extract_once(config, "run-1")
+    assert warnings_of(caplog) == []
+    assert staged_transactions(config) == [("T1", "pay/a.csv", 1)]

@@ -80,7 +80,11 @@ def test_a_backfill_of_an_older_day_keeps_the_newest_days_files(
     logs = publish(wh, config, DAYS[0], caplog)  # older than the two days kept: written, then removed
 
     d = [day.isoformat() for day in DAYS]
-    assert logs == [f"removed the export files of {d[0]} (kept: 2 days up to {d[3]})"]
+    assert logs == [
+        f"removed the export files of {d[0]} (kept: 2 days up to {d[3]}): {d[0]} is older than the days "
+        "keep_export_days keeps"
+    ]
+    assert [r.levelname for r in caplog.records if r.name == "retention"] == ["WARNING"]
     assert listing(config.exports_path) == ([d[2], d[3]], [d[2], d[3]])
     assert published_days(wh) == [(DAYS[0], 3), (DAYS[2], 3), (DAYS[3], 3)]
 
@@ -112,9 +116,27 @@ def test_what_a_killed_prune_left_is_finished_by_the_next_one(
     assert recover_exports(wh, exports) == []  # a day being removed is not linked again
     assert listing(exports) == ([d[0], d[2]], [f".{d[0]}.pruned", f".{d[1]}.pruned", d[2]])
 
-    # the day-0 link dangles; a prune keeping 3 days up to day 2 removes it and both renamed folders
-    assert prune_exports(wh, exports, 3) == []
+    # the day-0 link dangles; the next prune removes it and both renamed folders, with or without a setting
+    assert prune_exports(wh, exports, None) == [
+        f"finished removing the export files of {d[0]}",
+        f"finished removing the export files of {d[1]}",
+    ]
     assert listing(exports) == ([d[2]], [d[2]])
+    assert prune_exports(wh, exports, None) == []
+
+
+def test_only_folders_named_as_days_are_removed(
+    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    quiet_publish(monkeypatch)
+    config = config_in(tmp_path, keep=1)
+    exports = config.exports_path
+    publish(wh, config, DAYS[1], caplog)
+    for name in ("20200101", "2020-W01-1", "notes"):  # date.fromisoformat reads the first two as days
+        (exports / name).mkdir()
+    publish(wh, config, DAYS[2], caplog)
+    d = [day.isoformat() for day in DAYS]
+    assert listing(exports) == (sorted(["20200101", "2020-W01-1", "notes", d[2]]), [d[2]])
 
 
 def test_keep_export_days_must_be_a_positive_number(tmp_path: Path) -> None:

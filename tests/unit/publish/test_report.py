@@ -478,15 +478,21 @@ def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() ->
 def test_a_comparison_that_tells_nothing_says_so() -> None:
     from tasks.publish.report_markdown import evaluation_note, lookalike_note
 
-    same = {"precision": 0.4581, "recall": 0.892, "ndcg": 0.801}
+    same = {"users": 40, "precision": 0.4581, "recall": 0.892, "ndcg": 0.801}
     tied = {"items": 5, "evaluation": [{"model": "item_similarity", **same}, {"model": "popularity", **same}]}
     assert evaluation_note(tied, "en") == (
-        " — the model scored exactly as the popularity baseline: with 5 items in the catalogue both recommend "
-        "the same lists, so the comparison tells nothing 模型与热门基线得分相同：5 个品类太少，两者推荐的列表一致，"
-        "此对比说明不了什么"
+        " — the model scored exactly as the popularity baseline (5 items in the catalogue): the comparison tells "
+        "nothing about the model 模型与热门基线得分完全相同（品类共 5 个）：此对比说明不了模型的好坏"
     )
     better = {**tied, "evaluation": [tied["evaluation"][0], {"model": "popularity", **same, "ndcg": 0.7}]}
     assert evaluation_note(better, "en") == ""
+    # nobody to score (no customer took up an item in the window): no metric, no claim
+    nobody = {"users": 0, "precision": None, "recall": None, "ndcg": None}
+    empty = {
+        "items": 500,
+        "evaluation": [{"model": "item_similarity", **nobody}, {"model": "popularity", **nobody}],
+    }
+    assert evaluation_note(empty, "en") == ""
     assert lookalike_note({"found_share": 1.0, "rule_share": 1.0}, "en") == (
         "the rule finds at least as many as the model: the model adds nothing here "
         "规则找到的至少与模型一样多：模型没有带来额外价值"

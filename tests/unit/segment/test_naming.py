@@ -8,7 +8,7 @@ import pytest
 
 from tasks.segment import segment_all
 from tasks.segment.clusters import FEATURES, members_of, reference_scale
-from tasks.segment.naming import ACTIVE_DAYS, Members, cluster_name, name_words, still_fits
+from tasks.segment.naming import ACTIVE_DAYS, Members, cluster_name, name_words, renamed, still_fits
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -162,7 +162,15 @@ def test_an_inherited_name_stays_while_its_words_point_the_right_way() -> None:
     assert still_fits("未付费客户", members(no_purchasers=True))
     assert not still_fits("未付费客户", members())
     assert still_fits("普通客户", members())
-    # a word of an earlier version is still read: an inherited 近期付费 goes when its members stop paying
+    # an inherited name reads in today's words; an earlier version's words are still understood
+    assert renamed("high-spending recently paying customers (2)", "高消费近期付费客户(2)") == (
+        "high-spending 90-day paying customers (2)",
+        "高消费近90天付费客户(2)",
+    )
+    assert renamed("lapsed long-inactive customers", "近期未付费久未活跃客户") == (
+        "90-day non-paying long-inactive customers",
+        "近90天未付费久未活跃客户",
+    )
     assert name_words("高消费近期付费客户(2)") == ["高消费", "近期付费"]
     assert still_fits("近期付费客户", members(z=z | {"payments_90d": 0.3}))
     assert not still_fits("近期付费客户", members(z=z | {"payments_90d": -0.3}))
