@@ -30,6 +30,7 @@ from tasks.segment.cluster_tables import forget_clusters_from
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse
 
 
@@ -133,12 +134,10 @@ def forget_later_models(wh: Warehouse, day: date) -> list[str]:
     if matcher is not None and matcher.fitted_as_of >= day:  # the first day fits and keeps one, as in order
         forget_matcher(wh)
         done.append(f"the matcher model fitted on {matcher.fitted_as_of} and its state")
-    done += [
-        f"{n} stored fit{'s' if n != 1 else ''} of {table}" for table, n in forget_fits_from(wh, day).items()
-    ]
+    done += [f"{counted(n, 'stored fit')} of {table}" for table, n in forget_fits_from(wh, day).items()]
     done += [f"the stored act model {name}" for name in forget_models_from(wh, day)]
     if days := forget_clusters_from(wh, day):
-        done.append(f"the cluster ids and centroids of {days} day" + ("s" if days != 1 else ""))
+        done.append(f"the cluster ids and centroids of {counted(days, 'day')}")
     return done
 
 

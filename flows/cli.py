@@ -28,6 +28,7 @@ from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_serve
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.shared.errors import DataError  # noqa: E402
+from tasks.shared.text import counted  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402
 
 T = TypeVar("T")
@@ -214,7 +215,7 @@ def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
-        found = f"{len(problems)} problem" + ("s" if len(problems) != 1 else "")
+        found = counted(len(problems), "problem")
         typer.secho(f"{found} found checking {config} and its sources' files; nothing was run.", err=True)
         raise typer.Exit(code=2)
     return pipeline

@@ -13,6 +13,7 @@ from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import file_hash
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 if TYPE_CHECKING:
@@ -58,11 +59,6 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
             wh.execute(
                 f"delete from {quote_identifier(raw)} where _file in (select unnest(?::varchar[]))", [files]
             )
-
-
-def counted(n: int, noun: str) -> str:
-    """n and the noun, plural unless n is 1: 1 row, 1,955 rows."""
-    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def raw_rows(wh: Warehouse, source: SourceConfig, files: list[str]) -> tuple[dict[str, int], int]:
