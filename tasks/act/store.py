@@ -122,12 +122,9 @@ def forget_models_from(wh: Warehouse, day: date) -> list[str]:
     """
     if not wh.table_exists(MODELS):
         return []
-    names = [
-        name for (name,) in wh.rows(f"select model from {MODELS} where fit_day >= ? order by model", [day])
-    ]
-    if names:
-        wh.execute(f"delete from {MODELS} where fit_day >= ?", [day])
-    return names
+    return sorted(
+        name for (name,) in wh.rows(f"delete from {MODELS} where fit_day >= ? returning model", [day])
+    )
 
 
 def forget_models(wh: Warehouse, prefix: str, keep: list[str]) -> list[str]:

@@ -137,14 +137,12 @@ def forget_fits_from(wh: Warehouse, day: date) -> dict[str, int]:
     For a backfill that recomputes day and every published day after it in order: fits made by the earlier
     runs of those days are not what the days would have been scored with in order.
     """
-    deleted = {}
-    for table in STORES:
-        if wh.table_exists(table):
-            count = wh.scalar(f"select count(*) from {table} where fit_day >= ?", [day])
-            if count:
-                wh.execute(f"delete from {table} where fit_day >= ?", [day])
-                deleted[table] = count
-    return deleted
+    deleted = {
+        table: len(wh.rows(f"delete from {table} where fit_day >= ? returning fit_day", [day]))
+        for table in STORES
+        if wh.table_exists(table)
+    }
+    return {table: n for table, n in deleted.items() if n}
 
 
 def store_fit(wh: Warehouse, table: str, fit_day: date, run_id: str | None, digest: str, models: Any) -> None:

@@ -111,9 +111,8 @@ def forget_clusters_from(wh: Warehouse, day: date) -> int:
     for table in ("segments.cluster_models", "segments.cluster_centroids"):
         if wh.table_exists(table):
             days |= {
-                as_of for (as_of,) in wh.rows(f"select distinct as_of from {table} where as_of >= ?", [day])
+                as_of for (as_of,) in wh.rows(f"delete from {table} where as_of >= ? returning as_of", [day])
             }
-            wh.execute(f"delete from {table} where as_of >= ?", [day])
     return len(days)
 
 
