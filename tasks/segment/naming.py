@@ -36,15 +36,12 @@ ACTIVITY_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
     "sessions_90d": (("常玩", "often-playing"), ("少玩", "rarely playing")),
     "session_minutes_90d": (("长时游戏", "long-playing"), ("短时游戏", "short-playing")),
 }
-# Words of earlier versions, still read in inherited names (their meaning is kept): 近期付费 said "recently" of
-# a payment up to 90 days old, next to the lifecycle's 30 days; a name with it could hold 沉睡 members.
-OLD_WORDS = {"近期付费": ("payments_90d", True), "近期未付费": ("payments_90d", False)}
-# What an inherited name's old words read as today (Chinese, English).
-RENAMED = {
-    "近期未付费": "近90天未付费",
-    "近期付费": "近90天付费",
-    "recently paying": "90-day paying",
-    "lapsed": "90-day non-paying",
+# Words of earlier versions, (Chinese, English), and the (feature, high) they meant: an inherited name is
+# read in today's words for them. 近期付费 said "recently" of a payment up to 90 days old, next to the
+# lifecycle's 30 days; a name with it could hold 沉睡 members.
+OLD_WORDS = {
+    ("近期付费", "recently paying"): ("payments_90d", True),
+    ("近期未付费", "lapsed"): ("payments_90d", False),
 }
 NON_PAYING = ("未付费", "non-paying")
 TYPICAL = ("typical customers", "普通客户")
@@ -162,16 +159,17 @@ def unique_name(
 def renamed(name_en: str, name_zh: str) -> tuple[str, str]:
     """An inherited name in today's words (an earlier version's 近期付费 / recently paying reads 近90天付费 / 90-day
     paying): the cluster keeps its id and its name's meaning."""
-    for old, new in RENAMED.items():
-        name_zh = name_zh.replace(old, new)
-        name_en = re.sub(rf"\b{re.escape(old)}\b", new, name_en)
+    for (old_zh, old_en), (feature, high) in OLD_WORDS.items():
+        new_zh, new_en = VALUE_WORDS[feature][0 if high else 1]
+        name_zh = name_zh.replace(old_zh, new_zh)
+        name_en = re.sub(rf"\b{re.escape(old_en)}\b", new_en, name_en)
     return name_en, name_zh
 
 
 def name_words(name_zh: str) -> list[str] | None:
     """The words of a Chinese cluster name (高消费近期活跃客户(3) → 高消费, 近期活跃); None if not one of ours."""
     vocabulary = sorted(
-        [NON_PAYING[0], *OLD_WORDS]
+        [NON_PAYING[0], *(zh for zh, _ in OLD_WORDS)]
         + [w[0] for pair in (*VALUE_WORDS.values(), *ACTIVITY_WORDS.values()) for w in pair],
         key=len,
         reverse=True,
@@ -198,7 +196,7 @@ def still_fits(name_zh: str, members: Members | None) -> bool:
     words = name_words(name_zh)
     if members is None or words is None:
         return True  # nothing to check it against
-    meaning = OLD_WORDS | {
+    meaning = {zh: meant for (zh, _), meant in OLD_WORDS.items()} | {
         zh: (feature, high)
         for feature, pair in (*VALUE_WORDS.items(), *ACTIVITY_WORDS.items())
         for (zh, _), high in zip(pair, (True, False), strict=True)
