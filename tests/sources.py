@@ -100,6 +100,15 @@ def extract_once(config_path: Path, run_id: str, full_refresh: list[str] | None 
         return extract_all(wh, config, run_id, full_refresh)
 
 
+# A CSV customers source with an id and a name (its path: every CSV file beside the config).
+CRM_CSV = {
+    "name": "crm",
+    "kind": "customers",
+    "format": "csv",
+    "path": "*.csv",
+    "columns": {"source_id": "id", "full_name": "name"},
+}
+
 MEMBERS_SOURCE = {
     "name": "members",
     "kind": "customers",

@@ -7,7 +7,7 @@ import pytest
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
-from tests.sources import extract_once, write_config
+from tests.sources import CRM_CSV, extract_once, write_config
 
 PAY_HEADER = "txn_id,member_id,amount,ts\n"
 T1 = "T1,M1,10.00,2026-03-01 10:00:00\n"
@@ -182,14 +182,7 @@ def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
 def test_a_header_that_names_two_columns_alike_is_said(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    crm = {
-        "name": "crm",
-        "kind": "customers",
-        "format": "csv",
-        "path": "crm/*.csv",
-        "columns": {"source_id": "id", "full_name": "name"},
-    }
-    config = write_config(tmp_path, [crm])
+    config = write_config(tmp_path, [{**CRM_CSV, "path": "crm/*.csv"}])
     write(tmp_path, "crm/a.csv", "id,name,email,Name,name\nM1,张三,a@example.com,Zhang,San\n")
     caplog.set_level("WARNING", logger="tasks.extract")
     extract_once(config, "run-1")

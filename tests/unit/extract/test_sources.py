@@ -10,7 +10,15 @@ import yaml
 from tasks.extract import SourceLoad
 from tasks.shared.config import ConfigError, load_config
 from tasks.shared.warehouse import Warehouse
-from tests.sources import MEMBERS_SOURCE, PAYMENTS_HEADER, PG_ENV, extract_once, pg_execute, write_config
+from tests.sources import (
+    CRM_CSV,
+    MEMBERS_SOURCE,
+    PAYMENTS_HEADER,
+    PG_ENV,
+    extract_once,
+    pg_execute,
+    write_config,
+)
 
 
 def test_postgres_table_loads_only_rows_past_the_watermark(
@@ -193,14 +201,7 @@ def test_excel_and_big5_sources_through_config_only(tmp_path: Path) -> None:
 
 def test_a_new_column_is_kept_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     (tmp_path / "a.csv").write_text("id,name\nA1,甲\n", encoding="utf-8")
-    source = {
-        "name": "crm",
-        "kind": "customers",
-        "format": "csv",
-        "path": "*.csv",
-        "columns": {"source_id": "id", "full_name": "name"},
-    }
-    config = write_config(tmp_path, [source])
+    config = write_config(tmp_path, [CRM_CSV])
     extract_once(config, "run-1")
     (tmp_path / "b.csv").write_text("id,name,vip_level\nB1,乙,3\n", encoding="utf-8")
     with caplog.at_level("WARNING"):

@@ -19,6 +19,12 @@ from tests.unit.publish.test_crash_publish import quiet_publish
 DAYS = [SEGMENTS_AS_OF + timedelta(days=n) for n in range(4)]
 
 
+@pytest.fixture(autouse=True)
+def quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """publish_day on hand-built segments, without audits and reports (test_crash_publish.quiet_publish)."""
+    quiet_publish(monkeypatch)
+
+
 def config_in(folder: Path, keep: int | None) -> PipelineConfig:
     """A config whose exports go to folder/exports, keeping keep days of them (its source is never read)."""
     path = folder / "pipeline.yaml"
@@ -53,9 +59,8 @@ def published_days(wh: Warehouse) -> list[tuple[date, int]]:
 
 
 def test_a_publish_removes_the_export_folders_of_days_before_the_last_n(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    quiet_publish(monkeypatch)
     config = config_in(tmp_path, keep=2)
     exports = config.exports_path
     logs = [publish(wh, config, day, caplog) for day in DAYS]
@@ -70,9 +75,8 @@ def test_a_publish_removes_the_export_folders_of_days_before_the_last_n(
 
 
 def test_a_backfill_of_an_older_day_keeps_the_newest_days_files(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    quiet_publish(monkeypatch)
     config = config_in(tmp_path, keep=2)
     for day in DAYS[2:]:
         publish(wh, config, day, caplog)
@@ -90,9 +94,8 @@ def test_a_backfill_of_an_older_day_keeps_the_newest_days_files(
 
 
 def test_without_a_setting_every_days_files_are_kept(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    quiet_publish(monkeypatch)
     config = config_in(tmp_path, keep=None)
     logs = [publish(wh, config, day, caplog) for day in DAYS]
     d = [day.isoformat() for day in DAYS]
@@ -101,9 +104,8 @@ def test_without_a_setting_every_days_files_are_kept(
 
 
 def test_what_a_killed_prune_left_is_finished_by_the_next_one(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    quiet_publish(monkeypatch)
     exports = config_in(tmp_path, keep=None).exports_path
     for day in DAYS[:3]:
         publish(wh, config_in(tmp_path, keep=None), day, caplog)
@@ -126,9 +128,8 @@ def test_what_a_killed_prune_left_is_finished_by_the_next_one(
 
 
 def test_only_folders_named_as_days_are_removed(
-    wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    quiet_publish(monkeypatch)
     config = config_in(tmp_path, keep=1)
     exports = config.exports_path
     publish(wh, config, DAYS[1], caplog)
