@@ -390,6 +390,8 @@ def dedupe_all(
             forget_graph(wh)
         del whole
         build_customers(wh, config.dedupe.source_priority, golden_incremental)
+    unmatched = unmatched_references(wh, "_fact_observation_file_changes")  # the new files' references
+    wh.execute("drop table _fact_observation_file_changes")
     stats = wh.select("core/identity_map_summary")[0]
     return DedupeResult(
         **stats,
@@ -399,7 +401,7 @@ def dedupe_all(
         observations_rebuilt=observations_rebuilt,
         records_rebuilt=records_rebuilt or None,
         graph_fallback=graph_fallback,
-        unmatched_refs=unmatched_references(wh),
+        unmatched_refs=unmatched,
     )
 
 

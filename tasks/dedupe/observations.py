@@ -35,7 +35,6 @@ FILES = {"held": "core.fact_observation_files", "current": "_fact_observation_fi
 FOLDED_SCHEMA = {"record_source": pl.String, "record_id": pl.String}
 TEMP_TABLES = (
     "_fact_observation_files_now",
-    "_fact_observation_file_changes",
     "_fact_observations_delta",
     "_fact_observations_merged",
 )
@@ -79,8 +78,10 @@ def rebuild_reason(wh: Warehouse, settings: str, rebuild: bool) -> str:
 
 def refresh_fact_observations(wh: Warehouse, config: PipelineConfig, rebuild: bool = False) -> str:
     """Bring core.fact_observations up to date with the staged facts (the core fact views must exist);
-    return why it was rebuilt (empty when the new files were folded in). Leaves the temp table
-    _folded_records: the records whose groups were folded in (tasks/dedupe/records.py drops it).
+    return why it was rebuilt (empty when the new files were folded in). Leaves the temp tables
+    _folded_records: the records whose groups were folded in (tasks/dedupe/records.py drops it), and
+    _fact_observation_file_changes: the files new (every file after a rebuild) or changed (dedupe_all reads
+    the new ones' references, then drops it).
 
     A rebuild starts from empty tables: every staged file is new then, and is folded in.
     """

@@ -14,17 +14,26 @@ from tasks.shared.warehouse import Warehouse
 UNMATCHED_SHARE = 0.5
 
 
-def unmatched_references(wh: Warehouse) -> list[str]:
-    """One line per fact source most of whose customer_ref values match no record of its customers source."""
+def unmatched_references(wh: Warehouse, changes: str | None = None) -> list[str]:
+    """One line per fact source most of whose customer_ref values match no record of its customers source.
+
+    changes: a table of ops/file_changes: only the facts of its new files are read (a daily run reads the
+    day's files, not every staged fact again); default: every staged fact.
+    """
     if not wh.table_exists("staging.customers"):
         return []
     lines = []
     for kind in FACT_KINDS:  # a source is of one kind: each is counted in its kind's table only
         if not wh.table_exists(f"staging.{kind}"):
             continue
-        for row in wh.select("core/unmatched_refs", identifiers={"facts": f"staging.{kind}"}):
+        facts = f"staging.{kind}"
+        if changes is not None:
+            wh.build_view("_new_facts", "core/new_facts", {"facts": facts, "changes": changes}, temp=True)
+            facts = "_new_facts"
+        for row in wh.select("core/unmatched_refs", identifiers={"facts": facts}):
             if row["unmatched"] > UNMATCHED_SHARE * row["refs"]:
                 lines.append(unmatched_line(row))
+    wh.execute("drop view if exists _new_facts")
     return sorted(lines)
 
 
