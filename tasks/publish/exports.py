@@ -159,8 +159,9 @@ def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[s
     root = exports / ".versions"
     done = []
     for left in sorted(root.glob(".*.pruned")) if root.is_dir() else []:
-        done += _removed(left, f"finished removing the export files of {left.name[1 : -len('.pruned')]}")
-        link = exports / left.name[1 : -len(".pruned")]
+        day = left.name[1 : -len(".pruned")]
+        done += _removed(left, f"finished removing the export files of {day}")
+        link = exports / day
         if link.is_symlink() and not link.exists():
             link.unlink()
     newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
