@@ -18,6 +18,7 @@ from datetime import datetime
 
 from tasks.erase.person import Person
 from tasks.extract.erased import collect_erased_lineage
+from tasks.extract.kept_files import hide_erased_rows
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import FACT_KINDS, record_key, sha256_hex
 from tasks.shared.lineage import (
@@ -144,6 +145,7 @@ def erase_from_warehouse(
             if table in LOOKUPS and values.get(LOOKUPS[table]):
                 sql = wh.model_sql("ops/erase/lookup", {"lookup": table})
                 tally(removed, table, wh.scalar(sql, {"values": values[LOOKUPS[table]]}))
+        hide_erased_rows(wh, removed)  # raw rows read in place from a source's own files
         for table in FITTED_MODELS:
             if wh.table_exists(table):
                 tally(removed, table, wh.scalar(wh.model_sql("ops/erase/fitted_model", {"fitted": table})))

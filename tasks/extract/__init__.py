@@ -11,7 +11,8 @@ reading files again.
 Raw keeps each source's own columns as read (CSV as text, so leading zeros survive; a column whose
 type differs between files in a type holding both exactly) plus lineage: `_source`, `_file` (path
 relative to the config file's folder, or `postgres:<source>@<run>` for a database batch), `_row`
-(1-based data row), `_loaded_at`, `_run_id` (the run that last checked the row). Staging holds one
+(1-based data row), `_loaded_at`, `_run_id` (the run that last checked the row); a Parquet source's raw is a
+view with those columns over its files where they are (tasks.extract.kept_files). Staging holds one
 table per source kind with the canonical fields, typed; staging.customers keeps every version of a
 customer record, valid from `valid_from` to `valid_to` (tasks.extract.duplicates). A row that fails a
 check goes to `audit.quarantine` with field, reason and the raw row as JSON; another copy of a row

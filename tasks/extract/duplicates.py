@@ -9,6 +9,7 @@ and a database source with a watermark replaces a fact's row by the newer one it
 from collections.abc import Mapping
 from typing import Any
 
+from tasks.extract.kept_files import keeps_files, mark_checked
 from tasks.extract.staging import fingerprint_sql
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import ID_FIELDS
@@ -109,7 +110,10 @@ def restore_orphans(wh: Warehouse, source: SourceConfig, files: list[str], run_i
             wh.execute(
                 f"delete from {table} where source = ? and (file, row_number) in {keys}", [source.name]
             )
-        raw = quote_identifier(f"raw.{source.name}")
-        wh.execute(f"update {raw} set _run_id = ? where (_file, _row) in {keys}", [run_id])
+        if keeps_files(wh, source):
+            mark_checked(wh, source.name, "select file, row_number from _orphans", run_id)
+        else:
+            raw = quote_identifier(f"raw.{source.name}")
+            wh.execute(f"update {raw} set _run_id = ? where (_file, _row) in {keys}", [run_id])
     wh.execute("drop table _orphans")
     return restored

@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 
 import duckdb
 
+from tasks.extract.kept_files import define_view, hide_erased_rows, keeps_files
 from tasks.extract.staging import HOISTING_OPTIMIZER, check_mappings, mapping_sql, text_sql, value_types
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import IDENTIFIER_FIELDS
@@ -88,6 +89,8 @@ def collect_raw_keys(wh: Warehouse, config: PipelineConfig, *, quarantined_only:
         return 0  # no source was ever loaded
     total = 0
     for source in config.sources:
+        if keeps_files(wh, source):
+            define_view(wh, source)  # over the files still there (an erasure may come long after a run)
         if not wh.table_exists(f"raw.{source.name}"):
             continue
         check_mappings(wh, source)
@@ -138,4 +141,5 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
     removed: dict[str, int] = {}
     for table in erasable_tables(wh):
         delete_lineage_rows(wh, table, wh.columns(table), removed)
+    hide_erased_rows(wh, removed)
     return sum(removed.values())

@@ -8,6 +8,7 @@ import logging
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
+from tasks.extract.kept_files import define_view, forget_files, keeps_files, kept_rows
 from tasks.extract.readers import SourceFile, source_files
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -20,7 +21,15 @@ if TYPE_CHECKING:
     from tasks.extract import SourceLoad
 
 # The bookkeeping tables of extract (sql/ops/<name>.sql).
-AUDIT_TABLES = ("quarantine", "duplicates", "load_state", "load_audit", "extract_log")
+AUDIT_TABLES = (
+    "quarantine",
+    "duplicates",
+    "load_state",
+    "load_audit",
+    "extract_log",
+    "raw_files",
+    "raw_row_marks",
+)
 
 
 def create_tables(wh: Warehouse) -> None:
@@ -52,7 +61,9 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
             f"delete from {quote_identifier(table)} where {where.replace('file in', '_file in')}", params
         )
     raw = f"raw.{source.name}"
-    if wh.table_exists(raw):
+    if keeps_files(wh, source):
+        forget_files(wh, source, files)
+    elif wh.table_exists(raw):
         if files is None:
             wh.execute(f"drop table {quote_identifier(raw)}")
         else:
@@ -64,6 +75,8 @@ def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = N
 def raw_rows(wh: Warehouse, source: SourceConfig, files: list[str]) -> tuple[dict[str, int], int]:
     """The raw rows of some files of a source, per file, and of the whole source."""
     raw = f"raw.{source.name}"
+    if keeps_files(wh, source):
+        return kept_rows(wh, source, files)
     if not wh.table_exists(raw):
         return {}, 0
     table = quote_identifier(raw)
@@ -123,6 +136,8 @@ def scan_files(
 ) -> tuple[int, list[SourceFile], list[str], dict[str, str]]:
     """Compare a source's files with what was loaded: (file count, new or changed files, gone files, hashes)."""
     files = source_files(config, source)
+    if keeps_files(wh, source):
+        follow_moves(wh, source, files)
     hashes, changed = {}, []
     for file in files:
         known = state.get(file.name)
@@ -138,6 +153,20 @@ def scan_files(
                 [file.size, file.mtime_ns, source.name, file.name],
             )
     return len(files), changed, sorted(set(state) - set(hashes)), hashes
+
+
+def follow_moves(wh: Warehouse, source: SourceConfig, files: list[SourceFile]) -> None:
+    """Point raw.<source> at the kept files where they are now (the project folder moved, the config's path
+    became absolute ...): the same files by name, size and mtime (a changed one is read again anyway)."""
+    moved = wh.rows(
+        "update audit.raw_files set path = found.path "
+        "from (select unnest(?::varchar[]) as file, unnest(?::varchar[]) as path) as found "
+        "where raw_files.source = ? and raw_files.file = found.file and raw_files.path <> found.path "
+        "returning raw_files.file",
+        [[f.name for f in files], [str(f.path.resolve()) for f in files], source.name],
+    )
+    if moved:
+        define_view(wh, source)
 
 
 def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_id: str) -> None:

@@ -10,10 +10,18 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.kept_files import (
+    copy_into_table,
+    define_view,
+    keep_file,
+    keeps_files,
+    kept_types,
+    retyped_columns,
+)
 from tasks.extract.readers import SourceFile, read_file, repeated_columns
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
-from tasks.shared.warehouse import Warehouse, quote_identifier
+from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 
 def append_raw(
@@ -39,7 +47,7 @@ def append_raw(
         # a table defined by a column list (sql/staging/raw_table.sql), not created from the select
         fragments = {"batch": batch, "conversions": ""}
         described = wh.describe(wh.model_sql("staging/raw_batch", fragments=fragments), values)
-        definition = ",\n    ".join(f"{_quoted(name)} {sql_type}" for name, sql_type in described)
+        definition = ",\n    ".join(f"{quote_column(name)} {sql_type}" for name, sql_type in described)
         wh.run("staging/raw_table", identifiers={"source": source.name}, fragments={"columns": definition})
         return (
             wh.insert(raw, "staging/raw_batch", values, fragments=fragments)
@@ -55,7 +63,7 @@ def append_raw(
             logger.warning(
                 "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
             )
-            wh.execute(f"alter table {quote_identifier(raw)} add column {_quoted(name)} {sql_type}")
+            wh.execute(f"alter table {quote_identifier(raw)} add column {quote_column(name)} {sql_type}")
             continue
         raw_name, raw_type = existing[name.lower()]
         if raw_type == sql_type:
@@ -73,11 +81,11 @@ def append_raw(
                 *(source.name, name, sql_type, batch_name, raw_type, target),
             )
             wh.execute(
-                f"alter table {quote_identifier(raw)} alter column {_quoted(raw_name)} set data type {target} "
+                f"alter table {quote_identifier(raw)} alter column {quote_column(raw_name)} set data type {target} "
                 f"using {_converted(raw_name, target)}"
             )
         if target != sql_type:
-            conversions.append(f"{_converted(name, target)} as {_quoted(name)}")
+            conversions.append(f"{_converted(name, target)} as {quote_column(name)}")
     if not _has_rows(wh, batch, params):
         return 0
     fragments = {"batch": batch, "conversions": f" replace ({', '.join(conversions)})" if conversions else ""}
@@ -189,14 +197,9 @@ def _common_type(first: str, second: str) -> str:
     return found if found and _nested(found) == _nested(first) else "JSON"
 
 
-def _quoted(name: str) -> str:
-    """A column name as a quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _converted(name: str, target: str) -> str:
     """SQL converting column name to type target: JSON through to_json (text becomes a JSON string)."""
-    return f"to_json({_quoted(name)})" if target == "JSON" else f"cast({_quoted(name)} as {target})"
+    return f"to_json({quote_column(name)})" if target == "JSON" else f"cast({quote_column(name)} as {target})"
 
 
 def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params: Mapping[str, Any]) -> bool:
@@ -206,7 +209,7 @@ def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params:
     limit = 2**53
     return bool(
         wh.scalar(
-            f"select coalesce(bool_and({_quoted(name)} between -{limit} and {limit}), true) from {relation}",
+            f"select coalesce(bool_and({quote_column(name)} between -{limit} and {limit}), true) from {relation}",
             params,
         )
     )
@@ -239,7 +242,10 @@ def read_batch(
     run_id: str,
     logger: logging.Logger | logging.LoggerAdapter,
 ) -> dict[str, int]:
-    """Read files into raw.<source>; return rows read per file. A mapped column missing in a file is a DataError."""
+    """Read files into raw.<source>; return rows read per file. A mapped column missing in a file is a DataError.
+
+    A Parquet source's files are not copied: raw.<source> reads them in place (tasks.extract.kept_files).
+    """
     work_dir = config.warehouse_path.parent / f".extract-{run_id}"
     needed = source.referenced_columns()
 
@@ -264,6 +270,22 @@ def read_batch(
                 name,
                 ", ".join(map(repr, renamed)),
             )
+        if keeps_files(wh, source):
+            retyped = retyped_columns(known, columns)
+            if not retyped:
+                first = not known
+                for name, sql_type in columns:
+                    if not first and name.lower() not in known:
+                        logger.warning(
+                            "source %s: new column %r kept in raw, not mapped to a canonical field",
+                            source.name,
+                            name,
+                        )
+                    known.setdefault(name.lower(), sql_type)
+                kept.append(file.name)
+                return keep_file(wh, source, file, select, params, run_id)
+            define_view(wh, source)  # with the files of this batch kept so far, then copied
+            copy_into_table(wh, source, retyped, logger)
         appended = append_raw(wh, source, select, params, run_id, logger, columns)
         if source.format == "csv" and appended and not ends_a_line(Path(params["path"])):
             logger.warning(
@@ -275,12 +297,18 @@ def read_batch(
             )
         return appended
 
+    known = (
+        kept_types(wh, source) if keeps_files(wh, source) else {}
+    )  # columns of the files raw reads in place
+    kept: list[str] = []
     counts = {}
     try:
         for file in files:
             counts[file.name] = read_file(
                 wh, source, file, work_dir, lambda select, params, file=file: load(file, select, params)
             )
+        if kept and keeps_files(wh, source):
+            define_view(wh, source)
     finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
         if work_dir.exists():
             for leftover in work_dir.glob("*"):

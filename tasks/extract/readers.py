@@ -10,7 +10,6 @@ warehouse and never a UnicodeDecodeError.
 
 import codecs
 import glob
-import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -19,9 +18,16 @@ from typing import Any, TypeVar
 
 import duckdb
 
+from tasks.extract.diagnose import (
+    diagnose_conversion,
+    diagnose_csv,
+    diagnose_jsonl,
+    is_read_error,
+    reader_error,
+)
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
-from tasks.shared.files import UTF8_BOM, not_utf8, scratch_file
+from tasks.shared.files import UTF8_BOM, scratch_file
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -227,105 +233,6 @@ def repeated_columns(source: SourceConfig, path: str) -> list[tuple[str, list[in
     ]
 
 
-def reader_error(exc: Exception) -> str:
-    """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
-    noise = (
-        "Original Line",
-        "Possible",
-        "*",
-        "The search space",
-        "Delimiter Candidates",
-        "Quote/Escape",
-        "LINE 1",
-        "^",
-        "file =",
-        "delimiter =",
-        "quote =",
-        "escape =",
-        "header =",
-        "skip_rows",
-        "comment =",
-        "strict_mode",
-        "date_format",
-        "timestamp_format",
-        "null_padding",
-        "all_varchar",
-        "sample_size",
-        "ignore_errors",
-    )
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = " ".join([line for line in lines if not line.startswith(noise)][:3])
-    if "Maximum line size" in text:
-        text += " (raise the source's max_line_size option for longer lines)"
-    return text
-
-
-def diagnose_csv(path: Path, options: str) -> str | None:
-    """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
-    import csv
-
-    if reason := not_utf8(path):
-        return reason
-    with path.open(encoding="utf-8", newline="") as handle:
-        header = next(csv.reader(handle), None)
-    if not header:
-        return None
-    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in header) + "}"
-    with duckdb.connect() as con:
-        try:
-            con.execute(
-                f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
-                [str(path)],
-            ).fetchall()
-        except duckdb.Error as exc:
-            return reader_error(exc)
-    return None
-
-
-def diagnose_jsonl(path: Path) -> str | None:
-    """The first line of a JSON Lines file that is not valid JSON (or not UTF-8), and why."""
-    import json
-
-    if reason := not_utf8(path):
-        return reason
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                json.loads(line)
-            except ValueError as exc:
-                return f"line {number} is not valid JSON: {exc}"
-    return None
-
-
-CONVERSION = re.compile(r"[Cc]ould not convert (?:string )?'(.*?)' to (\S+)")
-
-
-def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) -> str | None:
-    """Which column and row of a file hold the value a conversion error names (DuckDB names neither).
-
-    select: the file's rows as read_file gives them to load (with `_row`).
-    """
-    match = CONVERSION.search(message)
-    if match is None:
-        return None
-    value, target = match[1], match[2].rstrip(".,")
-    with duckdb.connect() as con:
-        columns = con.execute(f"select column_name from (describe {select})", params).fetchall()
-        for (name,) in columns:
-            column = '"' + name.replace('"', '""') + '"'
-            found = con.execute(
-                f"select _row from ({select}) where {column}::varchar = $value limit 1",
-                {**params, "value": value},
-            ).fetchone()
-            if found is not None and name not in ("_file", "_row"):
-                return (
-                    f"column {name!r}, row {found[0]}: {value!r} cannot be converted to {target} ({message})"
-                )
-    return None
-
-
 def read_file(
     wh: Warehouse,
     source: SourceConfig,
@@ -382,7 +289,9 @@ def read_file(
             select = f"select *, $file as _file, row_number() over () as _row from {reader}"
             params = {"file": file.name, "path": str(readable)}
             return load(select, params)
-        except (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException) as exc:
+        except duckdb.Error as exc:
+            if not is_read_error(exc):
+                raise
             reason = None
             if source.format == "csv" and "sniffing" in str(exc):
                 reason = diagnose_csv(readable, options)

@@ -18,7 +18,7 @@ from tasks.publish.destinations import people_sql
 from tasks.publish.tags import publish_tags
 from tasks.segment.stability import previous_published_day
 from tasks.shared.config import ActConfig
-from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_identifier
+from tasks.shared.warehouse import SQL_DIR, Warehouse, quote_column, quote_identifier
 
 # Published table -> the model its rows come from (sql/<model>.sql).
 PUBLISHED_TABLES: dict[str, str] = {
@@ -63,11 +63,6 @@ def ensure_published_table(
     for name, sql_type in columns:
         if name not in existing:
             wh.execute(f"alter table {quote_identifier(table)} add column {quote_column(name)} {sql_type}")
-
-
-def quote_column(name: str) -> str:
-    """A column name of a model as a quoted identifier."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def replace_day(

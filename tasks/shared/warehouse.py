@@ -445,6 +445,11 @@ class Warehouse:
         return self.select(f"audits/{model}", params)
 
 
+def quote_column(name: str) -> str:
+    """Any column name (a source's own, with spaces, quotes or CJK) as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_literal(text: str) -> str:
     """A SQL string literal of text (quotes doubled), for the statements that take no parameter there."""
     return "'" + text.replace("'", "''") + "'"

@@ -28,10 +28,12 @@ def frozen(value: Any) -> Any:
 
 
 def warehouse_snapshot(wh: Warehouse) -> Snapshot:
-    """Every row of every base table of every schema (temp tables aside)."""
+    """Every row of every base table of every schema (temp tables aside), and of raw views (a source's files read
+    in place: what the warehouse shows of them)."""
     tables = wh.rows(
         "select table_schema || '.' || table_name from information_schema.tables "
-        "where table_type = 'BASE TABLE' and table_catalog = current_database() order by 1"
+        "where (table_type = 'BASE TABLE' or table_schema = 'raw') and table_catalog = current_database() "
+        "order by 1"
     )
     snapshot = {}
     for (table,) in tables:

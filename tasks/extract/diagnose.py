@@ -1,0 +1,122 @@
+"""Why a file cannot be read: DuckDB's error as a message naming the line, column or row it is about.
+
+DuckDB's reader errors echo the options and the line, and a conversion error names neither the column
+nor the row: these functions read the file again to say where, for read_file's DataError.
+"""
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tasks.shared.files import not_utf8
+
+# What DuckDB raises for a file it cannot read: a bad value or layout, and a damaged Parquet file (its
+# Thrift decoder's "TProtocolException: Invalid data" comes as a plain duckdb.Error).
+READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException)
+
+
+def is_read_error(exc: duckdb.Error) -> bool:
+    """Whether a DuckDB error reading a file is the file's fault (not, say, memory or a full disk)."""
+    return isinstance(exc, READ_ERRORS) or (type(exc) is duckdb.Error and "TProtocolException" in str(exc))
+
+
+def reader_error(exc: Exception) -> str:
+    """DuckDB's reason for a file it cannot read, without the echo of the line and the option dump."""
+    noise = (
+        "Original Line",
+        "Possible",
+        "*",
+        "The search space",
+        "Delimiter Candidates",
+        "Quote/Escape",
+        "LINE 1",
+        "^",
+        "file =",
+        "delimiter =",
+        "quote =",
+        "escape =",
+        "header =",
+        "skip_rows",
+        "comment =",
+        "strict_mode",
+        "date_format",
+        "timestamp_format",
+        "null_padding",
+        "all_varchar",
+        "sample_size",
+        "ignore_errors",
+    )
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    text = " ".join([line for line in lines if not line.startswith(noise)][:3])
+    if "Maximum line size" in text:
+        text += " (raise the source's max_line_size option for longer lines)"
+    return text
+
+
+def diagnose_csv(path: Path, options: str) -> str | None:
+    """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
+    import csv
+
+    if reason := not_utf8(path):
+        return reason
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), None)
+    if not header:
+        return None
+    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in header) + "}"
+    with duckdb.connect() as con:
+        try:
+            con.execute(
+                f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
+                [str(path)],
+            ).fetchall()
+        except duckdb.Error as exc:
+            return reader_error(exc)
+    return None
+
+
+def diagnose_jsonl(path: Path) -> str | None:
+    """The first line of a JSON Lines file that is not valid JSON (or not UTF-8), and why."""
+    import json
+
+    if reason := not_utf8(path):
+        return reason
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except ValueError as exc:
+                return f"line {number} is not valid JSON: {exc}"
+    return None
+
+
+CONVERSION = re.compile(r"[Cc]ould not convert (?:string )?'(.*?)' to (\S+)")
+
+
+def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) -> str | None:
+    """Which column and row of a file hold the value a conversion error names (DuckDB names neither).
+
+    select: the file's rows as read_file gives them to load (with `_row`).
+    """
+    match = CONVERSION.search(message)
+    if match is None:
+        return None
+    value, target = match[1], match[2].rstrip(".,")
+    with duckdb.connect() as con:
+        columns = con.execute(f"select column_name from (describe {select})", params).fetchall()
+        for (name,) in columns:
+            column = '"' + name.replace('"', '""') + '"'
+            found = con.execute(
+                f"select _row from ({select}) where {column}::varchar = $value limit 1",
+                {**params, "value": value},
+            ).fetchone()
+            if found is not None and name not in ("_file", "_row"):
+                return (
+                    f"column {name!r}, row {found[0]}: {value!r} cannot be converted to {target} ({message})"
+                )
+    return None
