@@ -101,6 +101,71 @@ def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
     return True
 
 
+# Chinese encodings whose text the other's decoder often reads without an error, into other characters.
+GB_CODECS, BIG5_CODECS = ("gb2312", "gbk", "gb18030"), ("big5", "cp950", "big5hkscs")
+
+
+def _gb_common(char: str) -> bool:
+    """Whether a character is in GB2312 (the simplified characters and symbols of everyday text)."""
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _big5_common(char: str) -> bool:
+    """Whether a character is a Big5 symbol or level-1 (frequently used) character."""
+    try:
+        code = char.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(code) == 2 and 0xA1 <= code[0] <= 0xC6
+
+
+def _common_share(head: bytes, encoding: str, common: Callable[[str], bool]) -> tuple[float, str] | None:
+    """(share of everyday characters among the first non-ASCII ones, the first of them) of a file head read in
+    encoding; None when it does not decode (or has too few non-ASCII characters to tell)."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    chars = [char for char in text if ord(char) > 127][:20_000]
+    if len(chars) < 20:
+        return None
+    return sum(map(common, chars)) / len(chars), "".join(chars[:8])
+
+
+def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | None:
+    """Why a file declared in a GB encoding is Big5 text, or one declared Big5 is GB text; None when it is not.
+
+    Big5 bytes often decode as GB18030 (and at times as GBK) without an error, into rare characters and
+    private-use code points (會員 -> 穦絪), and GB text often decodes as Big5. Everyday text is nearly all
+    common characters of its own encoding (over 99% in GB2312, or Big5 symbols and level 1): a head whose
+    characters are mostly uncommon as declared, and common read the other way, is the other encoding.
+    """
+    name = codecs.lookup(encoding).name
+    if name in GB_CODECS:
+        other, declared_common, other_common = "big5", _gb_common, _big5_common
+    elif name in BIG5_CODECS:
+        other, declared_common, other_common = "gb18030", _big5_common, _gb_common
+    else:
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(sample)
+    declared = _common_share(head, encoding, declared_common)
+    if declared is None or declared[0] >= 0.7:
+        return None
+    found = _common_share(head, other, other_common)
+    if found is None or found[0] < 0.9:
+        return None
+    return (
+        f"{path}: declared {encoding} but its text reads as {other}: read as {encoding}, {declared[0]:.0%} of its "
+        f"Chinese characters are common ones ({declared[1]} ...), read as {other} {found[0]:.0%} ({found[1]} ...); "
+        f"set the source's `encoding` to {other}"
+    )
+
+
 @contextmanager
 def utf8_copy(
     path: Path,
@@ -126,6 +191,8 @@ def utf8_copy(
             f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
             "set the source's `encoding` to utf-8"
         )
+    if not declared_utf8 and (reason := misread_chinese(path, encoding)):
+        raise DataError(reason)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     line, offset = 1, 0
     with path.open("rb") as src, scratch_file(work_dir, f".utf8{path.suffix}") as (handle, readable):

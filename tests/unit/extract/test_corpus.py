@@ -247,6 +247,49 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "big5_declared_gb18030",  # GB18030 reads every Big5 byte pair: into rare and private-use characters
+        "big5_declared_gb18030.csv",
+        {**CUSTOMERS, "encoding": "gb18030", "columns": {"source_id": '"會員編號"', "full_name": '"姓名"'}},
+        Error(
+            "{dir}/big5_declared_gb18030.csv: declared gb18030 but its text reads as big5: read as gb18030, 37% "
+            "of its Chinese characters are common ones (穦\ue174絪腹﹎\ue6bd\ue06dカ ...), read as big5 100% "
+            "(會員編號姓名城市 ...); set the source's `encoding` to big5"
+        ),
+    ),
+    Case(
+        "big5_read_as_gbk",  # Big5 names whose every byte pair is GBK too: no decoding error to catch it
+        "big5_read_as_gbk.csv",
+        {**CUSTOMERS, "encoding": "gbk"},
+        Error(
+            "{dir}/big5_read_as_gbk.csv: declared gbk but its text reads as big5: read as gbk, 60% of its Chinese "
+            "characters are common ones (辅臭簅傈県表扭禁 ...), read as big5 100% (落堪榣瞪庾桶聾輦 ...); set the "
+            "source's `encoding` to big5"
+        ),
+    ),
+    Case(
+        "gbk_rare_name_characters",  # names with characters outside GB2312 are GBK still: no false alarm
+        "gbk_rare_name_chars.csv",
+        {**CUSTOMERS, "encoding": "gbk", "columns": {"source_id": '"编号"', "full_name": '"姓名"'}},
+        Loaded(
+            NAME,
+            [
+                (1, "001", "王堃"),
+                (2, "002", "李燊"),
+                (3, "003", "张喆"),
+                (4, "004", "陈昇"),
+                (5, "005", "刘龑"),
+                (6, "006", "周玥"),
+                (7, "007", "吴珺"),
+                (8, "008", "郑瑄"),
+                (9, "009", "孙琰"),
+                (10, "010", "赵祎"),
+                (11, "011", "钱淼"),
+                (12, "012", "冯晧"),
+            ],
+            (12, 12, 0, 0),
+        ),
+    ),
+    Case(
         "header_only",
         "header_only.csv",
         CUSTOMERS,
