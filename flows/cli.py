@@ -105,19 +105,32 @@ def parse_day(value: str | None) -> date | None:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
 
 
+# What the sources table adds after a source's counts, by its load status (loaded: nothing).
+STATUS_NOTES = {
+    "unchanged": "  nothing new",
+    "restaged": "  config changed: its loaded rows checked again, no file read",
+}
+
+
+def source_lines(loads: list[dict[str, Any]]) -> list[str]:
+    """The summary's table of sources: a header, then each source's counts and what its status adds."""
+    lines = ["Sources             files read   rows read     staged  quarantined  duplicates  unattributed"]
+    for load in loads:
+        files = f"{load['files_loaded']}/{load['files']}"
+        lines.append(
+            f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
+            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,} {load.get('rows_unattributed', 0):>13,}"
+            + STATUS_NOTES.get(load["status"], "")
+        )
+    return lines
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     """Print what a run did: rows per source, quarantine, customers, segment sizes, outputs."""
     typer.echo(f"\nDaily refresh as of {summary['as_of']} (run {summary['run_id']})")
-    typer.echo(
-        "\nSources             files read   rows read     staged  quarantined  duplicates  unattributed"
-    )
-    for load in summary["extract"]:
-        files = f"{load['files_loaded']}/{load['files']}"
-        typer.echo(
-            f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
-            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,} {load.get('rows_unattributed', 0):>13,}"
-            + ("  nothing new" if load["status"] == "unchanged" else "")
-        )
+    typer.echo("")
+    for line in source_lines(summary["extract"]):
+        typer.echo(line)
     typer.echo(
         "(unattributed: staged rows that name no customer, such as guest purchases; in staging.unattributed_*)"
     )
