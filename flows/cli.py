@@ -166,10 +166,13 @@ def print_summary(summary: dict[str, Any]) -> None:
     typer.echo("\nClusters: " + ", ".join(f"{k}: {v:,}" for k, v in summary["segments"]["clusters"].items()))
     print_clusters_and_stability(summary["segments"])
     typer.echo(f"\nWarehouse: {summary['warehouse']}")
-    typer.echo(f"Exports:   {summary['publish']['export_dir']}")
-    typer.echo(f"Report:    {summary['publish']['report']}")
-    if "report_html" in summary["publish"]:
-        typer.echo(f"HTML report: {summary['publish']['report_html']}")
+    if summary["publish"]["export_dir"] is None:
+        typer.echo("Exports:   not written (the day is older than the days keep_export_days keeps)")
+    else:
+        typer.echo(f"Exports:   {summary['publish']['export_dir']}")
+        typer.echo(f"Report:    {summary['publish']['report']}")
+        if summary["publish"].get("report_html"):
+            typer.echo(f"HTML report: {summary['publish']['report_html']}")
     changes = summary["publish"].get("changes") or {}
     if changes:
         typer.echo(

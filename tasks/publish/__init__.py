@@ -22,6 +22,7 @@ from tasks.publish.exports import (
     change_counts,
     discard_exports,
     new_version,
+    outside_window,
     prepare_exports,
     prune_exports,
     recover_exports,
@@ -89,30 +90,42 @@ def publish_day(
                 member_sources=member_sources,
             )
             changes = change_counts(wh, as_of)
+            unwritten = outside_window(wh, as_of, config.keep_export_days)
             full = {
                 **summary,
                 "act": with_listed(wh, as_of, summary.get("act")),
                 "changes": changes,
-                "publish": {"export_dir": str(export_dir), "report_html": str(export_dir / "report.html")},
+                "publish": (
+                    {"export_dir": None, "report_html": None, "unwritten": unwritten}
+                    if unwritten
+                    else {"export_dir": str(export_dir), "report_html": str(export_dir / "report.html")}
+                ),
             }
-            result = prepare_exports(
-                wh,
-                config.exports_path,
-                as_of,
-                run_id,
-                config.config_hash(),
-                render_markdown(full, config.report.language),
-                version=version,
-                html=render_html(report_data(wh, as_of, full, config.report.language)),
-                destinations=config.destinations,
-                pii=config.privacy.pii_fields,
-                act=config.act,
-                member_sources=member_sources,
-            )
+            if unwritten:  # the files would be pruned right after: the published tables hold the day
+                rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
+                result = PublishResult(as_of, rows, "")
+            else:
+                result = prepare_exports(
+                    wh,
+                    config.exports_path,
+                    as_of,
+                    run_id,
+                    config.config_hash(),
+                    render_markdown(full, config.report.language),
+                    version=version,
+                    html=render_html(report_data(wh, as_of, full, config.report.language)),
+                    destinations=config.destinations,
+                    pii=config.privacy.pii_fields,
+                    act=config.act,
+                    member_sources=member_sources,
+                )
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay
         raise
-    switch_exports(config.exports_path, result)
+    if unwritten:
+        logger.warning("export files of %s %s", as_of, unwritten)
+    else:
+        switch_exports(config.exports_path, result)
     for line in prune_exports(wh, config.exports_path, config.keep_export_days):
         if line.startswith(f"removed the export files of {as_of.isoformat()} "):
             logger.warning("%s: %s is older than the days keep_export_days keeps", line, as_of)
@@ -158,10 +171,12 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
             f"Published tables and export files as of {as_of}",
         )
         sizes = wh.select("published/segment_sizes", {"as_of": as_of})
-        figures = summary_figures(wh, as_of, full, changes, Path(result.export_dir))
+        export_dir = (
+            Path(result.export_dir) if result.export_dir else None
+        )  # None: not written (keep_export_days)
+        figures = summary_figures(wh, as_of, full, changes, export_dir)
         # Webhooks are outside the warehouse: sent after the publish committed, each batch once.
         deliveries = deliver_all(wh, config, as_of)
-    html_path = Path(result.export_dir) / "report.html"
     create_markdown_artifact(
         markdown=summary_markdown(figures),
         key="customer-segments-summary",
@@ -172,14 +187,16 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
         key="segment-sizes",
         description=f"RFM segment sizes as of {as_of}",
     )
-    logger.info("published %d rows as of %s to %s", result.rows, as_of, result.export_dir)
+    logger.info(
+        "published %d rows as of %s to %s", result.rows, as_of, result.export_dir or "the tables only"
+    )
     for scheme, counts in changes.items():
         logger.info("%s: %d entered, %d exited", scheme, counts["entered"], counts["exited"])
     return {
         "rows": result.rows,
-        "export_dir": result.export_dir,
-        "report": str(Path(result.export_dir) / "report.md"),
-        "report_html": str(html_path),
+        "export_dir": result.export_dir or None,
+        "report": str(export_dir / "report.md") if export_dir else None,
+        "report_html": str(export_dir / "report.html") if export_dir else None,
         "changes": changes,
         "deliveries": deliveries,
     }

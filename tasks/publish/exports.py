@@ -164,10 +164,10 @@ def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[s
         link = exports / day
         if link.is_symlink() and not link.exists():
             link.unlink()
-    newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
-    if keep_days is None or newest is None or not exports.is_dir():
+    window = kept_window(wh, keep_days)
+    if window is None or not exports.is_dir():
         return done
-    first_kept = (newest - timedelta(days=keep_days - 1)).isoformat()
+    first_kept, newest = (day.isoformat() for day in window)
     kept = f"(kept: {keep_days} days up to {newest})"
     for entry in sorted([*exports.iterdir(), *(root.iterdir() if root.is_dir() else [])]):
         if not DAY_NAME.match(entry.name) or entry.name >= first_kept:
@@ -183,6 +183,23 @@ def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[s
         elif entry.is_dir():  # a folder from before versioned exports
             done += _removed(entry, f"removed the export files of {entry.name} {kept}")
     return done
+
+
+def kept_window(wh: Warehouse, keep_days: int | None) -> tuple[date, date] | None:
+    """(first, last) day whose export files keep_export_days keeps: the keep_days up to the newest published
+    day; None without the setting or a published day."""
+    newest = wh.scalar("select max(as_of) from published.runs") if wh.table_exists("published.runs") else None
+    if keep_days is None or newest is None:
+        return None
+    return newest - timedelta(days=keep_days - 1), newest
+
+
+def outside_window(wh: Warehouse, as_of: date, keep_days: int | None) -> str | None:
+    """Why as_of's export files are not written (a backfill of a day older than the days kept), or None."""
+    window = kept_window(wh, keep_days)
+    if window is None or as_of >= window[0]:
+        return None
+    return f"not written: keep_export_days keeps {keep_days} days up to {window[1]}, and {as_of} is older"
 
 
 def _removed(folder: Path, line: str) -> list[str]:

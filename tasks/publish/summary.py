@@ -21,7 +21,7 @@ def summary_figures(
     as_of: date,
     summary: dict[str, Any],
     changes: dict[str, dict[str, int]],
-    export_dir: Path,
+    export_dir: Path | None,
 ) -> dict[str, Any]:
     """The artifact's figures: read from the day's published rows, the run summary (extract) and the changes."""
     customers, scored = wh.rows(
@@ -47,9 +47,9 @@ def summary_figures(
             (load["source"], load["rows_quarantined"], load["duplicates_dropped"])
             for load in summary.get("extract", [])
         ],
-        "export_dir": str(export_dir),
-        "report_html": str(export_dir / "report.html"),
-        "report_md": str(export_dir / "report.md"),
+        "export_dir": str(export_dir) if export_dir else None,
+        "report_html": str(export_dir / "report.html") if export_dir else None,
+        "report_md": str(export_dir / "report.md") if export_dir else None,
     }
 
 
@@ -126,14 +126,17 @@ def summary_markdown(figures: dict[str, Any]) -> str:
         lines += _table(
             ["source", "quarantined", "duplicates dropped"], figures["quarantine"], numeric_from=1
         )
-    lines += [
-        "",
-        "## Files",
-        "",
-        "On the machine that ran the flow (paths to copy; the Prefect UI cannot open local files):",
-        "",
-        f"- Export folder: `{figures['export_dir']}`",
-        f"- HTML report (charts): `{figures['report_html']}`",
-        f"- Markdown report: `{figures['report_md']}`",
-    ]
+    lines += ["", "## Files", ""]
+    if figures["export_dir"] is None:
+        lines.append(
+            "Not written: the day is older than the days `keep_export_days` keeps (the published tables hold it)."
+        )
+    else:
+        lines += [
+            "On the machine that ran the flow (paths to copy; the Prefect UI cannot open local files):",
+            "",
+            f"- Export folder: `{figures['export_dir']}`",
+            f"- HTML report (charts): `{figures['report_html']}`",
+            f"- Markdown report: `{figures['report_md']}`",
+        ]
     return "\n".join(lines) + "\n"

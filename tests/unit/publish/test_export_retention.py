@@ -81,16 +81,42 @@ def test_a_backfill_of_an_older_day_keeps_the_newest_days_files(
     for day in DAYS[2:]:
         publish(wh, config, day, caplog)
 
-    logs = publish(wh, config, DAYS[0], caplog)  # older than the two days kept: written, then removed
+    logs = publish(wh, config, DAYS[0], caplog)  # older than the two days kept: its files are not written
 
     d = [day.isoformat() for day in DAYS]
     assert logs == [
-        f"removed the export files of {d[0]} (kept: 2 days up to {d[3]}): {d[0]} is older than the days "
-        "keep_export_days keeps"
+        f"export files of {d[0]} not written: keep_export_days keeps 2 days up to {d[3]}, and {d[0]} is older"
     ]
     assert [r.levelname for r in caplog.records if r.name == "retention"] == ["WARNING"]
     assert listing(config.exports_path) == ([d[2], d[3]], [d[2], d[3]])
     assert published_days(wh) == [(DAYS[0], 3), (DAYS[2], 3), (DAYS[3], 3)]
+    assert wh.rows("select as_of, export_version is null from published.runs order by as_of") == [
+        (DAYS[0], True),
+        (DAYS[2], False),
+        (DAYS[3], False),
+    ]
+
+
+def test_a_day_published_again_once_older_than_the_days_kept_loses_its_files(
+    wh: Warehouse, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_in(tmp_path, keep=3)
+    for day in DAYS[1:]:
+        publish(wh, config, day, caplog)
+    config = config_in(
+        tmp_path, keep=2
+    )  # fewer days kept: the next publish of DAYS[1] finds its folder outside
+
+    logs = publish(wh, config, DAYS[1], caplog)
+
+    d = [day.isoformat() for day in DAYS]
+    assert logs == [
+        f"export files of {d[1]} not written: keep_export_days keeps 2 days up to {d[3]}, and {d[1]} is older",
+        f"removed the export files of {d[1]} (kept: 2 days up to {d[3]}): {d[1]} is older than the days "
+        "keep_export_days keeps",
+    ]
+    assert listing(config.exports_path) == ([d[2], d[3]], [d[2], d[3]])
+    assert published_days(wh) == [(day, 3) for day in DAYS[1:]]
 
 
 def test_without_a_setting_every_days_files_are_kept(
