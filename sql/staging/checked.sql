@@ -3,7 +3,8 @@
 -- Parameters: $run_id and $all_rows (the rows this run appended, or every raw row of the source); the
 -- fragments use $tz (zone of timestamps written without one) and $future_limit (a later timestamp is a
 -- fault) when a check needs them.
--- Template filled by tasks/extract/staging.py from the source's config: source names the raw table;
+-- Template filled by tasks/extract/staging.py from the source's config: raw_rows names the raw rows (raw.<source>, or a view of
+-- the files a run read: tasks.extract.kept_files.run_rows);
 -- attempted: each mapping expression evaluated per row as t_<field>, a struct {v: value} that is null
 -- where the expression fails on the row (try), and the raw columns that reasons quote as r_<index>;
 -- mapped: each value as m_<field>; texts: each value read as text on every row (not one that casts
@@ -21,7 +22,7 @@
 -- (that check comes last): the row is unattributed, staged apart (sql/staging/unattributed_rows.sql).
 -- _duplicate_of starts null (set by tasks.extract.duplicates).
 with raw_rows as (
-    select * from raw."{{source}}"
+    select * from {{raw_rows}}
     where $all_rows or _run_id = $run_id
 ),
 

@@ -1,7 +1,7 @@
 -- The checked rows of one source that failed a check, with the raw row as JSON: appended to audit.quarantine.
 -- Grain: one row per quarantined raw row (file, row_number). Key: source, file, row_number.
 -- Parameters: $run_id, $source, $all_rows (the raw rows checked, as in staging/checked).
--- Template: source names the raw table. field: the field a reason names ('field <name>: ...'), else null.
+-- Template: raw_rows names the raw rows (as staging/checked). field: the field a reason names ('field <name>: ...'), else null.
 -- A row whose only failed check is 'no customer reference' is not quarantined: it is unattributed
 -- (sql/staging/unattributed_rows.sql).
 with checked as (
@@ -9,7 +9,7 @@ with checked as (
 ),
 
 raw_rows as (
-    select * from raw."{{source}}"
+    select * from {{raw_rows}}
     where $all_rows or _run_id = $run_id
 ),
 

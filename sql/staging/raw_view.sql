@@ -3,9 +3,11 @@
 -- columns as read (by name across files). A row an erasure hid (audit.raw_row_marks) is left out; a row
 -- checked again by a later run carries that run's id.
 -- Grain: one row per data row of the kept files. Key: _source, _file, _row. Parameters: none (a view).
--- Template filled by tasks/extract/kept_files.py: source names the view; name is the source as a SQL
--- string; paths the files' paths as a SQL list; options the source's reader options.
-create or replace view raw."{{source}}" as
+-- Template filled by tasks/extract/kept_files.py: view names the view (raw.<source>, or a temp view of the
+-- files one run read) and kind says which (view, temp view); name is the source as a SQL string; paths the
+-- files' paths as a SQL list; options the source's reader options. Partition folders (key=value) are not
+-- read as columns: one file read alone and a list of files would not agree on them.
+create or replace {{kind}} {{view}} as
 with kept as (
     select
         raw_files.file,
@@ -31,7 +33,11 @@ file_rows as (
         * exclude (file_row_number),
         file_row_number + 1 as _kept_row
     from read_parquet(
-        {{paths}}, filename = '_kept_path', file_row_number = true, union_by_name = true{{options}}
+        {{paths}},
+        filename = '_kept_path',
+        file_row_number = true,
+        union_by_name = true,
+        hive_partitioning = false{{options}}
     )
 ),
 

@@ -1,7 +1,7 @@
 -- Scratch: when each good row of _checked was made, as a version of its record (its valid_from once staged).
 -- Grain: one row per good row of _checked (_file, _row). Key: _file, _row.
 -- Parameters: $run_id, $all_rows (the raw rows checked, as in staging/checked).
--- Template filled by tasks/extract/duplicates.py: source names the raw table; version_time is SQL over
+-- Template filled by tasks/extract/duplicates.py: raw_rows names the raw rows (as staging/checked); version_time is SQL over
 -- the checked row (checked) and its raw row's load time (loads._loaded_at): a customers source's
 -- updated_at (else signup_ts, else the load time) when it maps updated_at, else the load time.
 with checked as (
@@ -14,7 +14,7 @@ loads as (
         _file,
         _row,
         _loaded_at
-    from raw."{{source}}"
+    from {{raw_rows}}
     where $all_rows or _run_id = $run_id
 ),
 

@@ -40,6 +40,7 @@ from tasks.extract.duplicates import (
     restore_orphans,
 )
 from tasks.extract.erased import drop_erased
+from tasks.extract.kept_files import RUN_VIEW, run_rows
 from tasks.extract.load_state import (
     check_bad_share,
     create_tables,
@@ -100,8 +101,9 @@ def stage_rows(
         "tz": source.timezone or config.timezone,
         "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
     }
+    raw_rows = run_rows(wh, source, run_id, all_rows)  # a Parquet source: only the files this run read
     try:
-        build_checked(wh, source, params)
+        build_checked(wh, source, params, raw_rows)
     except duckdb.Error as exc:
         raise DataError(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
@@ -109,7 +111,7 @@ def stage_rows(
         ) from None
     versions = keeps_versions(source) or replaces_versions(source)
     if versions:
-        build_version_times(wh, source, batch)
+        build_version_times(wh, source, batch, raw_rows)
     mark_duplicates(wh, source)
     rows = wh.select("staging/checked_counts")
     counts = {
@@ -133,12 +135,13 @@ def stage_rows(
     elif staged:
         wh.insert(f"staging.{source.kind}", "staging/staged_rows", batch)
     if sum(row["quarantined"] for row in rows):
-        wh.insert("audit.quarantine", "staging/quarantined_rows", batch, identifiers={"source": source.name})
+        wh.insert("audit.quarantine", "staging/quarantined_rows", batch, identifiers={"raw_rows": raw_rows})
     if sum(row["dropped"] for row in rows):
         wh.insert("audit.duplicates", "staging/duplicate_rows", batch)
     if versions:
         wh.execute("drop table _version_times")
     wh.execute("drop table _checked")
+    wh.execute(f"drop view if exists {RUN_VIEW}")
     return counts
 
 

@@ -13,14 +13,25 @@ import duckdb
 
 from tasks.shared.files import not_utf8
 
-# What DuckDB raises for a file it cannot read: a bad value or layout, and a damaged Parquet file (its
-# Thrift decoder's "TProtocolException: Invalid data" comes as a plain duckdb.Error).
+# What DuckDB raises for a file it cannot read: a bad value or layout.
 READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException)
+# Errors of the machine, not of the file being read.
+MACHINE_ERRORS = (duckdb.OutOfMemoryException, duckdb.InterruptException)
+MACHINE_MESSAGES = ("No space left on device", "Out of Memory", "out of memory")
 
 
-def is_read_error(exc: duckdb.Error) -> bool:
-    """Whether a DuckDB error reading a file is the file's fault (not, say, memory or a full disk)."""
-    return isinstance(exc, READ_ERRORS) or (type(exc) is duckdb.Error and "TProtocolException" in str(exc))
+def is_read_error(exc: duckdb.Error, file_format: str) -> bool:
+    """Whether a DuckDB error reading a file is the file's fault (not, say, memory or a full disk).
+
+    A damaged Parquet file fails in many ways: a plain duckdb.Error from its Thrift decoder ("TProtocolException:
+    Invalid data", "invalid TType"), "missing dictionary", an IOException for a column chunk past the file's
+    end. Reading one, anything but the machine's own errors is the file's.
+    """
+    if isinstance(exc, READ_ERRORS):
+        return True
+    if file_format != "parquet" or isinstance(exc, MACHINE_ERRORS):
+        return False
+    return not any(message in str(exc) for message in MACHINE_MESSAGES)
 
 
 def reader_error(exc: Exception) -> str:

@@ -41,14 +41,18 @@ def version_time_sql(source: SourceConfig) -> str:
     return "loads._loaded_at"
 
 
-def build_version_times(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> None:
-    """Build temp table _version_times: the version time of each good row of _checked (sql/staging/version_times.sql)."""
+def build_version_times(
+    wh: Warehouse, source: SourceConfig, params: Mapping[str, Any], raw_rows: str | None = None
+) -> None:
+    """Build temp table _version_times: the version time of each good row of _checked (sql/staging/version_times.sql).
+
+    raw_rows: the relation of the raw rows checked (raw.<source> unless given)."""
     wh.build(
         "_version_times",
         "staging/version_times",
         params,
         temp=True,
-        identifiers={"source": source.name},
+        identifiers={"raw_rows": raw_rows or f"raw.{source.name}"},
         fragments={"version_time": version_time_sql(source)},
     )
 

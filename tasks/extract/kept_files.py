@@ -26,6 +26,8 @@ from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier, sq
 
 # Formats whose files raw reads in place.
 KEPT_FORMATS = ("parquet",)
+# The temp view of the kept files a run read (run_rows).
+RUN_VIEW = "_raw_of_run"
 
 
 def keeps_files(wh: Warehouse, source: SourceConfig) -> bool:
@@ -88,10 +90,31 @@ def define_view(wh: Warehouse, source: SourceConfig) -> None:
     if not paths:
         wh.execute(f"drop view if exists {quote_identifier(f'raw.{source.name}')}")
         return
+    _view(wh, source, f"raw.{source.name}", paths)
+
+
+def run_rows(wh: Warehouse, source: SourceConfig, run_id: str, all_rows: bool) -> str:
+    """The relation staging checks a source's raw rows from: raw.<source>, or for a source whose files raw reads
+    in place, a temp view of only the files with rows of this run (read or checked again). The view over every
+    file would read the footer of each, every run; staging keeps only this run's rows anyway."""
+    raw = f"raw.{source.name}"
+    if all_rows or not keeps_files(wh, source):
+        return raw
+    listed = wh.rows(wh.model_sql("staging/run_files"), {"source": source.name, "run_id": run_id})
+    paths = [path for (path,) in listed if Path(path).is_file()]
+    if not paths:
+        return raw
+    _view(wh, source, RUN_VIEW, paths, temp=True)
+    return RUN_VIEW
+
+
+def _view(wh: Warehouse, source: SourceConfig, view: str, paths: list[str], *, temp: bool = False) -> None:
+    """Define view (sql/staging/raw_view.sql) over some kept files of a source."""
     wh.run(
         "staging/raw_view",
-        identifiers={"source": source.name},
+        identifiers={"view": view},
         fragments={
+            "kind": "temp view" if temp else "view",
             "name": sql_literal(source.name),
             "paths": "[" + ", ".join(sql_literal(path) for path in paths) + "]",
             "options": reader_options(source),
@@ -183,8 +206,9 @@ def copy_into_table(
         ", ".join(map(repr, retyped)),
         wh.scalar("select count(*) from audit.raw_files where source = ?", [source.name]),
     )
-    copy = f"{source.name}__copy"  # filled beside the view, then named like it
+    copy = f"_copy_{source.name}"  # filled beside the view, then named like it (a source name starts with a letter)
     definition = ",\n    ".join(f"{quote_column(name)} {sql_type}" for name, sql_type in columns)
+    wh.execute(f"drop table if exists {quote_identifier(f'raw.{copy}')}")
     wh.run("staging/raw_table", identifiers={"source": copy}, fragments={"columns": definition})
     wh.execute(f"insert into {quote_identifier(f'raw.{copy}')} select * from {raw}")
     wh.execute(f"drop view {raw}")

@@ -60,9 +60,7 @@ def append_raw(
         if name in ("_file", "_row"):
             continue
         if name.lower() not in existing:
-            logger.warning(
-                "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name
-            )
+            say_new_column(source, name, logger)
             wh.execute(f"alter table {quote_identifier(raw)} add column {quote_column(name)} {sql_type}")
             continue
         raw_name, raw_type = existing[name.lower()]
@@ -90,6 +88,11 @@ def append_raw(
         return 0
     fragments = {"batch": batch, "conversions": f" replace ({', '.join(conversions)})" if conversions else ""}
     return wh.insert(raw, "staging/raw_batch", values, fragments=fragments)
+
+
+def say_new_column(source: SourceConfig, name: str, logger: logging.Logger | logging.LoggerAdapter) -> None:
+    """Warn that a file brought a column the source's earlier files lack (raw keeps it; no mapping reads it)."""
+    logger.warning("source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name)
 
 
 def _has_rows(wh: Warehouse, batch: str, params: Mapping[str, Any]) -> bool:
@@ -276,11 +279,7 @@ def read_batch(
                 first = not known
                 for name, sql_type in columns:
                     if not first and name.lower() not in known:
-                        logger.warning(
-                            "source %s: new column %r kept in raw, not mapped to a canonical field",
-                            source.name,
-                            name,
-                        )
+                        say_new_column(source, name, logger)
                     known.setdefault(name.lower(), sql_type)
                 kept.append(file.name)
                 return keep_file(wh, source, file, select, params, run_id)

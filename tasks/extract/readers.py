@@ -103,6 +103,10 @@ def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
 
 # Chinese encodings whose text the other's decoder often reads without an error, into other characters.
 GB_CODECS, BIG5_CODECS = ("gb2312", "gbk", "gb18030"), ("big5", "cp950", "big5hkscs")
+# misread_chinese tells only from this many non-ASCII characters (a few names can look like either), or from
+# this many private-use ones (what GB18030 makes of Big5 bytes).
+MIN_CHINESE, MIN_PRIVATE_USE = 200, 5
+CODEC_NOTES = {"cp950": " (Big5 with the characters Windows adds, such as 碁)"}
 
 
 def _gb_common(char: str) -> bool:
@@ -123,17 +127,22 @@ def _big5_common(char: str) -> bool:
     return len(code) == 2 and 0xA1 <= code[0] <= 0xC6
 
 
-def _common_share(head: bytes, encoding: str, common: Callable[[str], bool]) -> tuple[float, str] | None:
-    """(share of everyday characters among the first non-ASCII ones, the first of them) of a file head read in
-    encoding; None when it does not decode (or has too few non-ASCII characters to tell)."""
+def _common_share(
+    head: bytes, encoding: str, common: Callable[[str], bool]
+) -> tuple[float, str, int, int] | None:
+    """A file head read in encoding: (share of everyday characters among its first non-ASCII ones, the first of
+    them, how many, how many private-use ones); None when it does not decode or has no non-ASCII character."""
     try:
         text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
     except UnicodeDecodeError:
         return None
     chars = [char for char in text if ord(char) > 127][:20_000]
-    if len(chars) < 20:
+    if not chars:
         return None
-    return sum(map(common, chars)) / len(chars), "".join(chars[:8])
+    private = sum(
+        "\ue000" <= char <= "\uf8ff" for char in chars
+    )  # never in a real export: another encoding's
+    return sum(map(common, chars)) / len(chars), "".join(chars[:8]), len(chars), private
 
 
 def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | None:
@@ -145,8 +154,8 @@ def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | N
     characters are mostly uncommon as declared, and common read the other way, is the other encoding.
     """
     name = codecs.lookup(encoding).name
-    if name in GB_CODECS:
-        other, declared_common, other_common = "big5", _gb_common, _big5_common
+    if name in GB_CODECS:  # cp950: Big5 as Windows writes it, with the ETEN characters (碁 銹 裏) big5 lacks
+        other, declared_common, other_common = "cp950", _gb_common, _big5_common
     elif name in BIG5_CODECS:
         other, declared_common, other_common = "gb18030", _big5_common, _gb_common
     else:
@@ -154,7 +163,11 @@ def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | N
     with path.open("rb") as handle:
         head = handle.read(sample)
     declared = _common_share(head, encoding, declared_common)
-    if declared is None or declared[0] >= 0.7:
+    if (
+        declared is None
+        or declared[0] >= 0.7
+        or (declared[2] < MIN_CHINESE and declared[3] < MIN_PRIVATE_USE)
+    ):
         return None
     found = _common_share(head, other, other_common)
     if found is None or found[0] < 0.9:
@@ -162,7 +175,7 @@ def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | N
     return (
         f"{path}: declared {encoding} but its text reads as {other}: read as {encoding}, {declared[0]:.0%} of its "
         f"Chinese characters are common ones ({declared[1]} ...), read as {other} {found[0]:.0%} ({found[1]} ...); "
-        f"set the source's `encoding` to {other}"
+        f"set the source's `encoding` to {other}{CODEC_NOTES.get(other, '')}"
     )
 
 
@@ -330,7 +343,8 @@ def read_file(
             if source.format == "parquet":
                 select = (
                     "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
-                    f"from read_parquet($path, file_row_number = true{options})" + _limit(limit)
+                    f"from read_parquet($path, file_row_number = true, hive_partitioning = false{options})"
+                    + _limit(limit)
                 )
                 params = {"file": file.name, "path": str(file.path)}
                 return load(select, params)
@@ -357,7 +371,7 @@ def read_file(
             params = {"file": file.name, "path": str(readable)}
             return load(select, params)
         except duckdb.Error as exc:
-            if not is_read_error(exc):
+            if not is_read_error(exc, source.format):
                 raise
             reason = None
             if source.format == "csv" and "sniffing" in str(exc):

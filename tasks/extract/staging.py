@@ -466,12 +466,15 @@ def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
             )
 
 
-def build_checked(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> None:
+def build_checked(
+    wh: Warehouse, source: SourceConfig, params: Mapping[str, Any], raw_rows: str | None = None
+) -> None:
     """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked.
 
     The staging tables are made ready for the rows (created, amounts widened to the source's
     amount_scale) and the unattributed rows staged (stage_unattributed): the rest of the rows are
-    staged, quarantined or dropped by tasks.extract.stage_rows.
+    staged, quarantined or dropped by tasks.extract.stage_rows. raw_rows: the relation of the raw rows
+    checked (raw.<source> unless given).
     """
     create_staging_tables(wh)
     if source.kind == "transactions":
@@ -486,7 +489,7 @@ def build_checked(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]
             "staging/checked",
             params,
             temp=True,
-            identifiers={"source": source.name},
+            identifiers={"raw_rows": raw_rows or f"raw.{source.name}"},
             fragments=fragments,
         )
     finally:

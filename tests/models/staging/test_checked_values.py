@@ -336,7 +336,7 @@ def test_a_row_without_customer_reference_is_staged_apart_as_unattributed(wh: Wa
     assert wh.dicts("select * from (" + wh.model_sql("staging/checked_counts") + ")") == [
         {"_file": "f.csv", "staged": 2, "quarantined": 1, "dropped": 0, "unattributed": 1}
     ]
-    quarantined = wh.model_sql("staging/quarantined_rows", {"source": "pay"})
+    quarantined = wh.model_sql("staging/quarantined_rows", {"raw_rows": "raw.pay"})
     assert wh.rows(
         f"select row_number, reason from ({quarantined})",
         {"run_id": "run-1", "source": "pay", "all_rows": False},

@@ -251,9 +251,10 @@ CASES: list[Case] = [
         "big5_declared_gb18030.csv",
         {**CUSTOMERS, "encoding": "gb18030", "columns": {"source_id": '"會員編號"', "full_name": '"姓名"'}},
         Error(
-            "{dir}/big5_declared_gb18030.csv: declared gb18030 but its text reads as big5: read as gb18030, 37% "
-            "of its Chinese characters are common ones (穦\ue174絪腹﹎\ue6bd\ue06dカ ...), read as big5 100% "
-            "(會員編號姓名城市 ...); set the source's `encoding` to big5"
+            "{dir}/big5_declared_gb18030.csv: declared gb18030 but its text reads as cp950: read as gb18030, 40% "
+            "of its Chinese characters are common ones (穦\ue174絪腹﹎\ue6bd\ue06dカ ...), read as cp950 100% "
+            "(會員編號姓名城市 ...); set the source's `encoding` to cp950 (Big5 with the characters Windows adds, "
+            "such as 碁)"
         ),
     ),
     Case(
@@ -261,9 +262,32 @@ CASES: list[Case] = [
         "big5_read_as_gbk.csv",
         {**CUSTOMERS, "encoding": "gbk"},
         Error(
-            "{dir}/big5_read_as_gbk.csv: declared gbk but its text reads as big5: read as gbk, 60% of its Chinese "
-            "characters are common ones (辅臭簅傈県表扭禁 ...), read as big5 100% (落堪榣瞪庾桶聾輦 ...); set the "
-            "source's `encoding` to big5"
+            "{dir}/big5_read_as_gbk.csv: declared gbk but its text reads as cp950: read as gbk, 56% of its Chinese "
+            "characters are common ones (辅臭簅傈県表扭禁 ...), read as cp950 100% (落堪榣瞪庾桶聾輦 ...); set the "
+            "source's `encoding` to cp950 (Big5 with the characters Windows adds, such as 碁)"
+        ),
+    ),
+    Case(
+        "gbk_names_that_read_as_big5",  # a few GBK names whose bytes read as common Big5 too: too few to tell
+        "gbk_names_that_read_as_big5.csv",
+        {**CUSTOMERS, "encoding": "gbk", "columns": {"source_id": '"编号"', "full_name": '"姓名"'}},
+        Loaded(
+            NAME,
+            [
+                (1, "001", "陈紹義"),
+                (2, "002", "李玥"),
+                (3, "003", "黄統"),
+                (4, "004", "林祐紅"),
+                (5, "005", "何紀"),
+                (6, "006", "梁約"),
+                (7, "007", "郭結"),
+                (8, "008", "胡絲"),
+                (9, "009", "高給"),
+                (10, "010", "蔡發"),
+                (11, "011", "冯納"),
+                (12, "012", "邓現"),
+            ],
+            (12, 12, 0, 0),
         ),
     ),
     Case(

@@ -5,13 +5,15 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 import yaml
 
 from tasks.extract import SourceLoad, extract_all
+from tasks.extract.diagnose import is_read_error
 from tasks.extract.erased import collect_raw_keys
-from tasks.extract.kept_files import hide_erased_rows
+from tasks.extract.kept_files import hide_erased_rows, run_rows
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -180,10 +182,20 @@ def test_a_moved_project_reads_its_files_where_they_are_now(
         }
 
 
-def test_a_file_duckdb_cannot_read_fails_naming_it(folder: Path) -> None:
+def zeroed_middle(data: bytes) -> bytes:
+    return data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64 :]
+
+
+def cut_in_half(data: bytes) -> bytes:
+    return (
+        data[: len(data) // 2] + data[-8:]
+    )  # the footer's length and magic kept: it points before the start
+
+
+@pytest.mark.parametrize("damage", [zeroed_middle, cut_in_half])
+def test_a_file_duckdb_cannot_read_fails_naming_it(folder: Path, damage) -> None:
     path = sessions(folder, "c.parquet", ["G4", "G5"], [1, 2])
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2] + b"\0" * 64 + data[len(data) // 2 + 64 :])  # a damaged page
+    path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(DataError, match=r"source 'game': cannot read game/c.parquet as parquet"):
         extract(folder, "run-1")
 
@@ -226,3 +238,53 @@ def test_an_erasure_between_runs_reads_the_files_still_there(folder: Path) -> No
         assert wh.rows("select source, file, row, record_id from _erase_raw_keys") == [
             ("game", "game/b.parquet", 1, "M1")
         ]
+
+
+def test_staging_reads_only_the_files_of_its_run(folder: Path) -> None:
+    extract(folder, "run-1")[1].close()
+    sessions(folder, "c.parquet", ["G4"], [30])
+    extract(folder, "run-2")[1].close()
+    config = pipeline(folder)
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        source = config.sources[0]
+        assert run_rows(wh, source, "run-2", all_rows=False) == "_raw_of_run"
+        assert wh.rows("select _file, _row, _run_id, session_id from _raw_of_run") == [
+            ("game/c.parquet", 1, "run-2", "G4")
+        ]
+        assert run_rows(wh, source, "run-2", all_rows=True) == "raw.game"  # a re-stage reads every file
+        assert (
+            run_rows(wh, source, "run-3", all_rows=False) == "raw.game"
+        )  # no file of the run: nothing to narrow
+
+
+def test_a_retyped_source_is_copied_beside_any_other_sources_raw(folder: Path) -> None:
+    (folder / "game__copy.csv").write_text("id,name\nC1,x\n", encoding="utf-8")
+    other = {"name": "game__copy", "kind": "customers", "format": "csv", "path": "game__copy.csv"}
+    path = folder / "pipeline.yaml"
+    sources = [GAME, {**other, "columns": {"source_id": "id", "full_name": "name"}}]
+    path.write_text(yaml.safe_dump({"warehouse": "w.duckdb", "sources": sources}), encoding="utf-8")
+    config = load_config(path)
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        extract_all(wh, config, "run-1")
+    sessions(folder, "c.parquet", ["G4"], ["45 s"])
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        extract_all(wh, config, "run-2")
+        assert wh.rows("select _file, id from raw.game__copy") == [("game__copy.csv", "C1")]
+        assert [row[4] for row in wh.rows(RAW)] == ["G1", "G2", "G3", "G4"]
+
+
+@pytest.mark.parametrize(
+    ("error", "file_format", "the_files"),
+    [
+        (duckdb.Error("don't know what type: "), "parquet", True),  # a damaged footer, as DuckDB 2.0 says it
+        (duckdb.IOException("IO Error: Could not read enough bytes from file"), "parquet", True),
+        (duckdb.Error("don't know what type: "), "csv", False),
+        (duckdb.OutOfMemoryException("Out of Memory Error: failed to allocate"), "parquet", False),
+        (duckdb.IOException("IO Error: No space left on device"), "parquet", False),
+        (duckdb.ConversionException("Could not convert string 'x' to INT32"), "csv", True),
+    ],
+)
+def test_a_damaged_parquet_files_errors_are_the_files_and_the_machines_are_not(
+    error: duckdb.Error, file_format: str, the_files: bool
+) -> None:
+    assert is_read_error(error, file_format) is the_files
