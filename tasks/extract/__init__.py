@@ -40,7 +40,7 @@ from tasks.extract.duplicates import (
     restore_orphans,
 )
 from tasks.extract.erased import drop_erased
-from tasks.extract.kept_files import RUN_VIEW, run_rows
+from tasks.extract.kept_files import RUN_VIEW, run_rows, settle_raw
 from tasks.extract.load_state import (
     check_bad_share,
     create_tables,
@@ -155,6 +155,7 @@ def extract_source(
 ) -> SourceLoad:
     """Load what is new in one source into raw and staging; return what was done."""
     started = time.monotonic()
+    settle_raw(wh, source, logger)  # read_in_place turned off: raw becomes a table first
     fingerprint = source_fingerprint(config, source)
     if full_refresh:
         forget_rows(wh, source)

@@ -31,14 +31,27 @@ RUN_VIEW = "_raw_of_run"
 
 
 def keeps_files(wh: Warehouse, source: SourceConfig) -> bool:
-    """Whether raw.<source> reads the source's files in place: a Parquet source whose raw is not (yet) a table."""
-    if source.format not in KEPT_FORMATS:
+    """Whether raw.<source> reads the source's files in place: a Parquet source set to read_in_place whose raw
+    is not (yet) a table."""
+    if source.format not in KEPT_FORMATS or not source.read_in_place:
         return False
-    kind = wh.scalar(
+    return _raw_kind(wh, source) in (None, "VIEW")
+
+
+def _raw_kind(wh: Warehouse, source: SourceConfig) -> str | None:
+    """VIEW or BASE TABLE: what raw.<source> is; None without it."""
+    return wh.scalar(
         "select any_value(table_type) from information_schema.tables where table_schema = 'raw' and table_name = ?",
         [source.name],
     )
-    return kind in (None, "VIEW")
+
+
+def settle_raw(wh: Warehouse, source: SourceConfig, logger: logging.Logger | logging.LoggerAdapter) -> None:
+    """A source no longer set to read its files in place: its raw view becomes a table of the rows it shows."""
+    if _raw_kind(wh, source) != "VIEW" or keeps_files(wh, source):
+        return
+    define_view(wh, source)  # over the files still there
+    copy_into_table(wh, source, "read_in_place is off", logger)
 
 
 def kept_types(wh: Warehouse, source: SourceConfig) -> dict[str, str]:
@@ -191,19 +204,19 @@ def hide_erased_rows(wh: Warehouse, removed: dict[str, int]) -> None:
 
 
 def copy_into_table(
-    wh: Warehouse, source: SourceConfig, retyped: list[str], logger: logging.Logger | logging.LoggerAdapter
+    wh: Warehouse, source: SourceConfig, reason: str, logger: logging.Logger | logging.LoggerAdapter
 ) -> None:
-    """Turn raw.<source> from a view over the kept files into a table with their rows (a new file retypes a column).
+    """Turn raw.<source> from a view over the kept files into a table with their rows (a new file retypes a
+    column, or the source no longer reads in place); reason: why, for the log.
 
     The table is defined by a column list and filled by an insert, as raw_table does for a first file.
     """
     raw = quote_identifier(f"raw.{source.name}")
     columns = wh.describe(raw)
     logger.info(
-        "source %s: a new file holds %s in another type than the %d files raw reads in place: raw copies their "
-        "rows into a table, which holds both types",
+        "source %s: %s: raw copies the rows of the %d files it read in place into a table",
         source.name,
-        ", ".join(map(repr, retyped)),
+        reason,
         wh.scalar("select count(*) from audit.raw_files where source = ?", [source.name]),
     )
     copy = f"_copy_{source.name}"  # filled beside the view, then named like it (a source name starts with a letter)

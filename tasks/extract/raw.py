@@ -284,7 +284,8 @@ def read_batch(
                 kept.append(file.name)
                 return keep_file(wh, source, file, select, params, run_id)
             define_view(wh, source)  # with the files of this batch kept so far, then copied
-            copy_into_table(wh, source, retyped, logger)
+            reason = f"file {file.name} holds {', '.join(map(repr, retyped))} in another type than the earlier files"
+            copy_into_table(wh, source, reason, logger)
         appended = append_raw(wh, source, select, params, run_id, logger, columns)
         if source.format == "csv" and appended and not ends_a_line(Path(params["path"])):
             logger.warning(

@@ -123,6 +123,12 @@ class SourceConfig(BaseModel):
         "their layout (2026-03-01 23:30, 2026/03/01 23:30:00, a strptime result); defaults to the pipeline's "
         "timezone.",
     )
+    read_in_place: bool = Field(
+        default=False,
+        description="Parquet sources whose files are written once and never changed (daily drops): raw reads "
+        "them where they are instead of copying their rows into the warehouse. A file found changed is read "
+        "again; one rewritten in place shows its new rows in raw until the next run.",
+    )
     amount_scale: int | None = Field(
         default=None,
         ge=0,
@@ -159,6 +165,8 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"a {self.format} source needs path (a glob of its files)")
             if self.connection or self.table or self.query or self.watermark:
                 raise ValueError("connection, table, query and watermark are for database sources only")
+            if self.read_in_place and self.format != "parquet":
+                raise ValueError("read_in_place is for parquet sources (typed, columnar files) only")
         else:
             if self.connection is None:
                 raise ValueError("a postgres source needs connection: {dsn_env: VAR} or {secret_block: NAME}")

@@ -14,7 +14,7 @@ from tasks.extract import SourceLoad, extract_all
 from tasks.extract.diagnose import is_read_error
 from tasks.extract.erased import collect_raw_keys
 from tasks.extract.kept_files import hide_erased_rows, run_rows
-from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.config import ConfigError, PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
@@ -24,6 +24,7 @@ GAME = {
     "format": "parquet",
     "path": "game/*.parquet",
     "max_bad_row_share": 1.0,
+    "read_in_place": True,
     "columns": {
         "event_id": "session_id",
         "customer_ref": "member_id",
@@ -288,3 +289,38 @@ def test_a_damaged_parquet_files_errors_are_the_files_and_the_machines_are_not(
     error: duckdb.Error, file_format: str, the_files: bool
 ) -> None:
     assert is_read_error(error, file_format) is the_files
+
+
+def test_by_default_and_once_read_in_place_is_off_raw_is_a_table_of_the_rows(folder: Path) -> None:
+    path = folder / "pipeline.yaml"
+    config_of = {"warehouse": "w.duckdb", "sources": [GAME | {"read_in_place": False}]}
+    extract(folder, "run-1")[1].close()  # read in place
+    path.write_text(yaml.safe_dump(config_of), encoding="utf-8")
+    config = load_config(path)
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        extract_all(wh, config, "run-2")  # the config changed: every raw row is checked again
+        assert raw_kind(wh) == "BASE TABLE"
+        assert wh.count("audit.raw_files") == 0
+        assert wh.rows(RAW) == [  # the run that loaded each row
+            ("game", "game/a.parquet", 1, "run-1", "G1", 600),
+            ("game", "game/a.parquet", 2, "run-1", "G2", 120),
+            ("game", "game/b.parquet", 1, "run-1", "G3", 60),
+        ]
+        assert [row[2] for row in wh.rows(STAGED)] == ["G1", "G2", "G3"]
+    other = folder / "fresh"
+    shutil.copytree(folder / "game", other / "game")
+    (other / "pipeline.yaml").write_text(
+        yaml.safe_dump({"warehouse": "w.duckdb", "sources": [GAME | {"read_in_place": False}]}), "utf-8"
+    )
+    config = load_config(other / "pipeline.yaml")
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        extract_all(wh, config, "run-1")
+        assert raw_kind(wh) == "BASE TABLE"  # the default: rows copied
+
+
+def test_read_in_place_is_for_parquet_sources_only(tmp_path: Path) -> None:
+    path = tmp_path / "pipeline.yaml"
+    csv = {**GAME, "format": "csv", "path": "game/*.csv"}
+    path.write_text(yaml.safe_dump({"sources": [csv]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="read_in_place is for parquet sources"):
+        load_config(path)
