@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.shared.files import not_utf8
+from tasks.shared.files import glob_literal, not_utf8
 
 # What DuckDB raises for a file it cannot read: a bad value or layout.
 READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException)
@@ -82,7 +82,7 @@ def diagnose_csv(path: Path, options: str) -> str | None:
         try:
             con.execute(
                 f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
-                [str(path)],
+                [glob_literal(path)],
             ).fetchall()
         except duckdb.Error as exc:
             return reader_error(exc)

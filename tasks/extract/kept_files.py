@@ -22,6 +22,7 @@ from typing import Any
 
 from tasks.extract.readers import SourceFile, reader_options
 from tasks.shared.config import SourceConfig
+from tasks.shared.files import glob_literal
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier, sql_literal
 
 # Formats whose files raw reads in place.
@@ -129,7 +130,7 @@ def _view(wh: Warehouse, source: SourceConfig, view: str, paths: list[str], *, t
         fragments={
             "kind": "temp view" if temp else "view",
             "name": sql_literal(source.name),
-            "paths": "[" + ", ".join(sql_literal(path) for path in paths) + "]",
+            "paths": "[" + ", ".join(sql_literal(glob_literal(path)) for path in paths) + "]",
             "options": reader_options(source),
         },
     )

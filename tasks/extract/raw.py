@@ -21,6 +21,7 @@ from tasks.extract.kept_files import (
 from tasks.extract.readers import SourceFile, read_file, repeated_columns
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
+from tasks.shared.files import literal_path
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 
@@ -218,6 +219,8 @@ def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params:
     )
 
 
+# The lineage columns raw adds to a source's own (sql/staging/raw_batch.sql).
+LINEAGE = ("_source", "_file", "_row", "_loaded_at", "_run_id")
 COMPRESSED = (".gz", ".zst", ".bz2", ".xz", ".zip")
 
 
@@ -255,6 +258,12 @@ def read_batch(
     def load(file: SourceFile, select: str, params: Mapping[str, Any]) -> int:
         columns = wh.describe(select, params)
         names = [name for name, _ in columns]
+        own = [name for name in names[:-2] if name.lower() in LINEAGE]  # the reader adds _file and _row last
+        if own:
+            raise DataError(
+                f"source {source.name!r}: file {file.name} has a column named {own[0]!r}, a name raw gives its "
+                f"lineage ({', '.join(LINEAGE)}); rename the column in the file or its export"
+            )
         missing = missing_columns(needed, names)
         if missing:
             raise DataError(
@@ -287,7 +296,7 @@ def read_batch(
             reason = f"file {file.name} holds {', '.join(map(repr, retyped))} in another type than the earlier files"
             copy_into_table(wh, source, reason, logger)
         appended = append_raw(wh, source, select, params, run_id, logger, columns)
-        if source.format == "csv" and appended and not ends_a_line(Path(params["path"])):
+        if source.format == "csv" and appended and not ends_a_line(literal_path(params["path"])):
             logger.warning(
                 "source %s: file %s does not end with a line break: its last row (row %d) may be cut short "
                 "(a file still being written, or copied in part); its rows are loaded as they are",

@@ -27,7 +27,7 @@ from tasks.extract.diagnose import (
 )
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
-from tasks.shared.files import UTF8_BOM, scratch_file
+from tasks.shared.files import UTF8_BOM, glob_literal, scratch_file
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -346,7 +346,7 @@ def read_file(
                     f"from read_parquet($path, file_row_number = true, hive_partitioning = false{options})"
                     + _limit(limit)
                 )
-                params = {"file": file.name, "path": str(file.path)}
+                params = {"file": file.name, "path": glob_literal(file.path)}
                 return load(select, params)
             # csv or jsonl here; a sample needs the head only: enough lines for the rows (and the header)
             lines = None if limit is None else 2 * limit + 100
@@ -368,7 +368,7 @@ def read_file(
             if limit is not None:  # the file's first rows, in file order, numbered like a full read
                 reader = f"(select * from {reader}{_limit(limit)})"
             select = f"select *, $file as _file, row_number() over () as _row from {reader}"
-            params = {"file": file.name, "path": str(readable)}
+            params = {"file": file.name, "path": glob_literal(readable)}
             return load(select, params)
         except duckdb.Error as exc:
             if not is_read_error(exc, source.format):
@@ -380,7 +380,11 @@ def read_file(
                 reason = diagnose_jsonl(readable)
             if reason is None and isinstance(exc, duckdb.ConversionException) and select:
                 reason = diagnose_conversion(select, params, reader_error(exc))
-            reason = (reason or reader_error(exc)).replace(str(readable), file.name)
+            reason = (
+                (reason or reader_error(exc))
+                .replace(glob_literal(readable), file.name)
+                .replace(str(readable), file.name)
+            )
             encoding = f" (encoding {source.encoding})" if source.format in ("csv", "jsonl") else ""
             raise DataError(
                 f"source {source.name!r}: cannot read {file.name} as {source.format}{encoding}: {reason}"

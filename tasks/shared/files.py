@@ -166,3 +166,19 @@ def _remove_if_empty(folder: Path) -> None:
     """Remove folder if it holds nothing (another file in it, or a second process using it, keeps it)."""
     with suppress(OSError):
         folder.rmdir()
+
+
+GLOB_CHARACTERS = "*?["
+
+
+def glob_literal(path: Path | str) -> str:
+    """A path as DuckDB's readers take it literally: they expand * ? [ as a pattern (a file named s-*.parquet
+    would read s-a.parquet too); each becomes a one-character class ([*])."""
+    return "".join(f"[{char}]" if char in GLOB_CHARACTERS else char for char in str(path))
+
+
+def literal_path(pattern: str) -> Path:
+    """The path glob_literal made pattern of."""
+    for char in GLOB_CHARACTERS:
+        pattern = pattern.replace(f"[{char}]", char)
+    return Path(pattern)

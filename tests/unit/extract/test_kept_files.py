@@ -324,3 +324,35 @@ def test_read_in_place_is_for_parquet_sources_only(tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump({"sources": [csv]}), encoding="utf-8")
     with pytest.raises(ConfigError, match="read_in_place is for parquet sources"):
         load_config(path)
+
+
+@pytest.mark.parametrize("in_place", [True, False])
+def test_a_file_named_like_a_pattern_is_read_alone(tmp_path: Path, in_place: bool) -> None:
+    sessions(tmp_path, "s-*.parquet", ["G1", "G2"], [1, 2])  # * ? [ are DuckDB's pattern characters
+    sessions(tmp_path, "s-[a].parquet", ["G3"], [3])
+    sessions(tmp_path, "s-a.parquet", ["G4"], [4])
+    path = tmp_path / "pipeline.yaml"
+    source = GAME | {"read_in_place": in_place}
+    path.write_text(yaml.safe_dump({"warehouse": "w.duckdb", "sources": [source]}), encoding="utf-8")
+    config = load_config(path)
+    with Warehouse(config.warehouse_path, timezone=config.timezone) as wh:
+        loads = extract_all(wh, config, "run-1")
+        assert loads == [SourceLoad("game", "events", 3, 3, 4, 4, 0, 0, "loaded")]
+        assert wh.rows("select _file, _row, session_id from raw.game order by _file, _row") == [
+            ("game/s-*.parquet", 1, "G1"),
+            ("game/s-*.parquet", 2, "G2"),
+            ("game/s-[a].parquet", 1, "G3"),
+            ("game/s-a.parquet", 1, "G4"),
+        ]
+
+
+@pytest.mark.parametrize("column", ["_source", "_row", "_run_id"])
+def test_a_file_with_a_column_named_like_raws_lineage_is_refused_naming_it(folder: Path, column: str) -> None:
+    pl.DataFrame(
+        {"session_id": ["G9"], "member_id": ["M1"], column: ["x"], "start_time": ["2026-01-01 10:00"]}
+    ).write_parquet(folder / "game" / "c.parquet")
+    with pytest.raises(
+        DataError,
+        match=rf"source 'game': file game/c.parquet has a column named '{column}', a name raw gives",
+    ):
+        extract(folder, "run-1")
