@@ -155,7 +155,8 @@ def _file_samples(
         try:
             read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), rows)
         except (DataError, duckdb.Error, OSError) as error:
-            message = _own(error, source).replace(str(file.path), file.name)
+            # the problem names the file: a message that starts with its path does not say it again
+            message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")
             problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
     return problems, sampled, len(sampled) == len(files)
 

@@ -196,6 +196,12 @@ def test_a_file_in_another_encoding_than_declared(tmp_path: Path) -> None:
     assert problem.message.startswith("cannot read crm/members.csv as csv (encoding utf-8): ")
     assert problem.fix == "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
     assert preflight(config(tmp_path, [{**source, "encoding": "gbk"}])) == []
+    [problem] = preflight(config(tmp_path, [{**source, "encoding": "big5"}]))  # GBK bytes are no Big5
+    assert problem.message == (  # the file named once, by the problem
+        "cannot be read as big5 (line 2, byte 23: b'\\xc8\\xfd\\n'). Set the source's `encoding` to the file's "
+        "real encoding (e.g. gb18030, big5, utf-8)."
+    )
+    assert (problem.source, problem.file) == ("sources.crm", "crm/members.csv")
 
 
 def test_a_gbk_sample_is_cut_after_a_whole_record(tmp_path: Path) -> None:
