@@ -100,11 +100,16 @@ def define_view(wh: Warehouse, source: SourceConfig) -> None:
     it); the next extract forgets the file's staged rows too and warns of them (load_state.say_forgotten).
     """
     listed = wh.rows("select path from audit.raw_files where source = ? order by file", [source.name])
-    paths = [path for (path,) in listed if Path(path).is_file()]
+    paths = present(listed)
     if not paths:
         wh.execute(f"drop view if exists {quote_identifier(f'raw.{source.name}')}")
         return
     _view(wh, source, f"raw.{source.name}", paths)
+
+
+def present(listed: list[tuple[str]]) -> list[str]:
+    """The paths of kept files (rows of a path select) that are still there."""
+    return [path for (path,) in listed if Path(path).is_file()]
 
 
 def run_rows(wh: Warehouse, source: SourceConfig, run_id: str, all_rows: bool) -> str:
@@ -115,7 +120,7 @@ def run_rows(wh: Warehouse, source: SourceConfig, run_id: str, all_rows: bool) -
     if all_rows or not keeps_files(wh, source):
         return raw
     listed = wh.rows(wh.model_sql("staging/run_files"), {"source": source.name, "run_id": run_id})
-    paths = [path for (path,) in listed if Path(path).is_file()]
+    paths = present(listed)
     if not paths:
         return raw
     _view(wh, source, RUN_VIEW, paths, temp=True)
@@ -165,10 +170,10 @@ def mark_checked(wh: Warehouse, source: str, keys: str, run_id: str) -> None:
 
 def hide_rows(wh: Warehouse, source: str, keys: str) -> int:
     """Hide raw rows of kept files (an erased person's); return those not hidden before. keys: a select of (file, row)."""
-    keys = f"select distinct * from ({keys}) as keys(file, raw_row)"
+    distinct = f"select distinct * from ({keys}) as keys(file, raw_row)"
     hidden = "select file, raw_row from audit.raw_row_marks where source = $source and hidden"
     count = wh.scalar(
-        f"select count(*) from ({keys}) where (file, raw_row) not in ({hidden})", {"source": source}
+        f"select count(*) from ({distinct}) where (file, raw_row) not in ({hidden})", {"source": source}
     )
     _mark(wh, source, keys, "hidden = true", {"run_id": None, "hidden": True})
     return count

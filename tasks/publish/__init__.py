@@ -102,8 +102,7 @@ def publish_day(
                 ),
             }
             if unwritten:  # the files would be pruned right after: the published tables hold the day
-                rows = wh.scalar("select count(*) from published.customer_segments where as_of = ?", [as_of])
-                result = PublishResult(as_of, rows, "")
+                result = PublishResult(as_of, tables["published.customer_segments"], "")
             else:
                 result = prepare_exports(
                     wh,
