@@ -25,6 +25,7 @@ from tasks.extract.diagnose import (
     is_read_error,
     reader_error,
 )
+from tasks.extract.encodings import looks_like_utf8, misread_chinese
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, scratch_file
@@ -78,105 +79,6 @@ def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFil
         name = str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
         found.append(SourceFile(path, name, stat.st_size, stat.st_mtime_ns))
     return found
-
-
-def looks_like_utf8(path: Path, sample: int = 1 << 20) -> bool:
-    """Whether the file's first megabyte holds non-ASCII text that is valid UTF-8.
-
-    Text in GBK, GB18030 or Big5 is practically never valid UTF-8 once it has a few Chinese characters,
-    so a file declared in one of them that decodes as UTF-8 was declared wrongly.
-    """
-    with path.open("rb") as handle:
-        head = handle.read(sample)
-    if head.startswith(b"\xef\xbb\xbf"):
-        return True
-    if head.isascii():
-        return False
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(
-            head, final=False
-        )  # a cut character at the end is fine
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-# Chinese encodings whose text the other's decoder often reads without an error, into other characters.
-GB_CODECS, BIG5_CODECS = ("gb2312", "gbk", "gb18030"), ("big5", "cp950", "big5hkscs")
-# misread_chinese tells only from this many non-ASCII characters (a few names can look like either), or from
-# this many private-use ones (what GB18030 makes of Big5 bytes).
-MIN_CHINESE, MIN_PRIVATE_USE = 200, 5
-CODEC_NOTES = {"cp950": " (Big5 with the characters Windows adds, such as 碁)"}
-
-
-def _gb_common(char: str) -> bool:
-    """Whether a character is in GB2312 (the simplified characters and symbols of everyday text)."""
-    try:
-        char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _big5_common(char: str) -> bool:
-    """Whether a character is a Big5 symbol or level-1 (frequently used) character."""
-    try:
-        code = char.encode("big5")
-    except UnicodeEncodeError:
-        return False
-    return len(code) == 2 and 0xA1 <= code[0] <= 0xC6
-
-
-def _common_share(
-    head: bytes, encoding: str, common: Callable[[str], bool]
-) -> tuple[float, str, int, int] | None:
-    """A file head read in encoding: (share of everyday characters among its first non-ASCII ones, the first of
-    them, how many, how many private-use ones); None when it does not decode or has no non-ASCII character."""
-    try:
-        text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(head, final=False)
-    except UnicodeDecodeError:
-        return None
-    chars = [char for char in text if ord(char) > 127][:20_000]
-    if not chars:
-        return None
-    private = sum(
-        "\ue000" <= char <= "\uf8ff" for char in chars
-    )  # never in a real export: another encoding's
-    return sum(map(common, chars)) / len(chars), "".join(chars[:8]), len(chars), private
-
-
-def misread_chinese(path: Path, encoding: str, sample: int = 1 << 20) -> str | None:
-    """Why a file declared in a GB encoding is Big5 text, or one declared Big5 is GB text; None when it is not.
-
-    Big5 bytes often decode as GB18030 (and at times as GBK) without an error, into rare characters and
-    private-use code points (會員 -> 穦絪), and GB text often decodes as Big5. Everyday text is nearly all
-    common characters of its own encoding (over 99% in GB2312, or Big5 symbols and level 1): a head whose
-    characters are mostly uncommon as declared, and common read the other way, is the other encoding.
-    """
-    name = codecs.lookup(encoding).name
-    if name in GB_CODECS:  # cp950: Big5 as Windows writes it, with the ETEN characters (碁 銹 裏) big5 lacks
-        other, declared_common, other_common = "cp950", _gb_common, _big5_common
-    elif name in BIG5_CODECS:
-        other, declared_common, other_common = "gb18030", _big5_common, _gb_common
-    else:
-        return None
-    with path.open("rb") as handle:
-        head = handle.read(sample)
-    declared = _common_share(head, encoding, declared_common)
-    if (
-        declared is None
-        or declared[0] >= 0.7
-        or (declared[2] < MIN_CHINESE and declared[3] < MIN_PRIVATE_USE)
-    ):
-        return None
-    found = _common_share(head, other, other_common)
-    if found is None or found[0] < 0.9:
-        return None
-    return (
-        f"{path}: declared {encoding} but its text reads as {other}: read as {encoding}, {declared[0]:.0%} of its "
-        f"Chinese characters are common ones ({declared[1]} ...), read as {other} {found[0]:.0%} ({found[1]} ...); "
-        f"set the source's `encoding` to {other}{CODEC_NOTES.get(other, '')}"
-    )
 
 
 @contextmanager

@@ -1,8 +1,12 @@
-"""readers.misread_chinese: Big5 text declared in a GB encoding (and the reverse), told from the file's head."""
+"""readers.misread_chinese: Big5 text declared in a GB encoding (and the reverse), told from a sample of its text."""
 
 from pathlib import Path
 
-from tasks.extract.readers import misread_chinese
+import pytest
+
+from tasks.extract.encodings import looks_like_utf8, misread_chinese, text_sample
+from tasks.extract.readers import utf8_copy
+from tasks.shared.errors import DataError
 
 NAMES = "張志明,陳美玲,林國華,黃淑芬,吳建宏,劉雅婷,蔡俊傑,楊怡君,許家豪,鄭佩珊,謝冠宇,郭詩涵"
 
@@ -40,3 +44,53 @@ def test_text_in_its_own_encoding_and_other_codecs_pass(tmp_path: Path) -> None:
     big5 = write(tmp_path, "d.csv", ("id,name\n" + NAMES.replace(",", "\n") * 10).encode("big5"))
     assert misread_chinese(big5, "big5") is None
     assert misread_chinese(big5, "latin-1") is None  # not a Chinese encoding: nothing to tell
+
+
+# An export whose first megabyte is ASCII: ids, dates and English values come first, the names later.
+ASCII_LINES = "".join(f"{i},2026-11-{i % 28 + 1:02d},member\n" for i in range(60_000))
+
+
+def test_big5_text_after_a_megabyte_of_ascii_is_told(tmp_path: Path) -> None:
+    text = (
+        "id,joined,tier\n"
+        + ASCII_LINES
+        + "".join(f"{i},{name}\n" for i, name in enumerate(NAMES.split(",") * 30))
+    )
+    assert len(ASCII_LINES) > 1 << 20
+    path = write(tmp_path, "late.csv", text.encode("big5"))
+    reason = misread_chinese(path, "gb18030")
+    assert reason is not None
+    assert reason.startswith(f"{path}: declared gb18030 but its text reads as cp950: read as gb18030, ")
+
+
+def test_utf8_text_after_a_megabyte_of_ascii_is_told(tmp_path: Path) -> None:
+    path = write(tmp_path, "late.csv", ("id,joined,tier\n" + ASCII_LINES + "9,张三,北京\n").encode("utf-8"))
+    assert looks_like_utf8(path)
+    gbk = write(tmp_path, "gbk.csv", ("id,joined,tier\n" + ASCII_LINES + "9,张三,北京\n").encode("gbk"))
+    assert not looks_like_utf8(gbk)
+    ascii_only = write(tmp_path, "ascii.csv", ASCII_LINES.encode())
+    assert not looks_like_utf8(ascii_only)
+    assert misread_chinese(ascii_only, "gbk") is None
+
+
+def test_a_sample_starts_at_the_first_non_ascii_byte(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", b"a" * 3_000_000 + "張".encode("big5") + b"b" * 10)
+    assert text_sample(path, 1 << 20) == "張".encode("big5") + b"b" * 10
+    assert text_sample(write(tmp_path, "t.csv", b"x" * 10), 1 << 20) == b""
+    long = write(tmp_path, "u.csv", "é".encode() * 1_000_000)
+    assert text_sample(long, 1 << 20) == "é".encode() * (1 << 19)
+
+
+def test_the_transcoding_refuses_late_text_in_another_encoding(tmp_path: Path) -> None:
+    big5 = write(
+        tmp_path, "late.csv", ("id,name\n" + ASCII_LINES + NAMES.replace(",", "\n") * 30).encode("big5")
+    )
+    refused = r"late\.csv: declared gb18030 but its text reads as cp950"
+    with pytest.raises(DataError, match=refused), utf8_copy(big5, "gb18030", tmp_path):
+        pass
+    utf8 = write(tmp_path, "late8.csv", ("id,name\n" + ASCII_LINES + "9,张三\n").encode("utf-8"))
+    with (
+        pytest.raises(DataError, match=r"late8\.csv: declared gbk but its text is UTF-8"),
+        utf8_copy(utf8, "gbk", tmp_path),
+    ):
+        pass

@@ -1,0 +1,129 @@
+"""Which encoding a text file's bytes are in, against the one its source declares.
+
+GBK and GB18030 decode most UTF-8 Chinese without an error (张三 -> 寮犱笁), GB18030 decodes every Big5 byte pair
+(會員 -> 穦絪) and Big5 decodes much GB text: a strict decode alone lets such a file through as mojibake. These
+checks read a sample of the file's text before the streaming transcoding (readers.utf8_copy). The sample starts
+at the first non-ASCII byte, wherever it is: an export whose first megabyte is ASCII (ids, dates, English
+column values) is judged by its Chinese text, not by nothing.
+"""
+
+import codecs
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+SAMPLE_BYTES = 1 << 20
+NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+def text_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
+    """Up to `size` bytes of the file from its first non-ASCII byte; empty for an all-ASCII file.
+
+    Every byte before the first non-ASCII one is a whole ASCII character (the lead byte of a GBK, Big5 or
+    UTF-8 character is never ASCII), so the sample starts on a character boundary.
+    """
+    with path.open("rb") as handle:
+        while chunk := handle.read(size):
+            found = NON_ASCII.search(chunk)
+            if found is None:
+                continue
+            sample = chunk[found.start() :]
+            return sample + handle.read(size - len(sample))
+    return b""
+
+
+def looks_like_utf8(path: Path, size: int = SAMPLE_BYTES) -> bool:
+    """Whether the file's non-ASCII text (a sample from its first non-ASCII byte) is valid UTF-8.
+
+    Text in GBK, GB18030 or Big5 is practically never valid UTF-8 once it has a few Chinese characters,
+    so a file declared in one of them that decodes as UTF-8 was declared wrongly.
+    """
+    sample = text_sample(path, size)
+    if sample.startswith(b"\xef\xbb\xbf"):
+        return True
+    if not sample:
+        return False
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(
+            sample, final=False
+        )  # a cut character at the end is fine
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Chinese encodings whose text the other's decoder often reads without an error, into other characters.
+GB_CODECS, BIG5_CODECS = ("gb2312", "gbk", "gb18030"), ("big5", "cp950", "big5hkscs")
+# misread_chinese tells only from this many non-ASCII characters (a few names can look like either), or from
+# this many private-use ones (what GB18030 makes of Big5 bytes).
+MIN_CHINESE, MIN_PRIVATE_USE = 200, 5
+CODEC_NOTES = {"cp950": " (Big5 with the characters Windows adds, such as 碁)"}
+
+
+def _gb_common(char: str) -> bool:
+    """Whether a character is in GB2312 (the simplified characters and symbols of everyday text)."""
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _big5_common(char: str) -> bool:
+    """Whether a character is a Big5 symbol or level-1 (frequently used) character."""
+    try:
+        code = char.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(code) == 2 and 0xA1 <= code[0] <= 0xC6
+
+
+def _common_share(
+    sample: bytes, encoding: str, common: Callable[[str], bool]
+) -> tuple[float, str, int, int] | None:
+    """A sample of a file's text read in encoding: (share of everyday characters among its first non-ASCII ones, the first of
+    them, how many, how many private-use ones); None when it does not decode or has no non-ASCII character."""
+    try:
+        text = codecs.getincrementaldecoder(encoding)(errors="strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    chars = [char for char in text if ord(char) > 127][:20_000]
+    if not chars:
+        return None
+    private = sum(
+        "\ue000" <= char <= "\uf8ff" for char in chars
+    )  # never in a real export: another encoding's
+    return sum(map(common, chars)) / len(chars), "".join(chars[:8]), len(chars), private
+
+
+def misread_chinese(path: Path, encoding: str, size: int = SAMPLE_BYTES) -> str | None:
+    """Why a file declared in a GB encoding is Big5 text, or one declared Big5 is GB text; None when it is not.
+
+    Big5 bytes often decode as GB18030 (and at times as GBK) without an error, into rare characters and
+    private-use code points (會員 -> 穦絪), and GB text often decodes as Big5. Everyday text is nearly all
+    common characters of its own encoding (over 99% in GB2312, or Big5 symbols and level 1): a sample whose
+    characters are mostly uncommon as declared, and common read the other way, is the other encoding.
+    """
+    name = codecs.lookup(encoding).name
+    if name in GB_CODECS:  # cp950: Big5 as Windows writes it, with the ETEN characters (碁 銹 裏) big5 lacks
+        other, declared_common, other_common = "cp950", _gb_common, _big5_common
+    elif name in BIG5_CODECS:
+        other, declared_common, other_common = "gb18030", _big5_common, _gb_common
+    else:
+        return None
+    sample = text_sample(path, size)
+    declared = _common_share(sample, encoding, declared_common)
+    if (
+        declared is None
+        or declared[0] >= 0.7
+        or (declared[2] < MIN_CHINESE and declared[3] < MIN_PRIVATE_USE)
+    ):
+        return None
+    found = _common_share(sample, other, other_common)
+    if found is None or found[0] < 0.9:
+        return None
+    return (
+        f"{path}: declared {encoding} but its text reads as {other}: read as {encoding}, {declared[0]:.0%} of its "
+        f"Chinese characters are common ones ({declared[1]} ...), read as {other} {found[0]:.0%} ({found[1]} ...); "
+        f"set the source's `encoding` to {other}{CODEC_NOTES.get(other, '')}"
+    )
