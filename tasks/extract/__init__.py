@@ -180,7 +180,7 @@ def extract_source(
         wh.execute("drop table _one_file")
         files_total, hashes = 1, {}
     else:
-        files_total, changed, removed, hashes = scan_files(wh, config, source, state)
+        files_total, changed, removed, hashes = scan_files(wh, config, source, state, run_id, logger)
         replaced = [f.name for f in changed if f.name in state]
         before: dict[str, int] = {}
         if removed or replaced:

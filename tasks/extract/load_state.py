@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
 
 from tasks.extract.kept_files import define_view, forget_files, keeps_files, kept_rows
@@ -29,6 +29,7 @@ AUDIT_TABLES = (
     "extract_log",
     "raw_files",
     "raw_row_marks",
+    "file_moves",
 )
 
 
@@ -132,27 +133,111 @@ def say_shrunk(
 
 
 def scan_files(
-    wh: Warehouse, config: PipelineConfig, source: SourceConfig, state: dict[str, dict]
+    wh: Warehouse,
+    config: PipelineConfig,
+    source: SourceConfig,
+    state: dict[str, dict],
+    run_id: str,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> tuple[int, list[SourceFile], list[str], dict[str, str]]:
-    """Compare a source's files with what was loaded: (file count, new or changed files, gone files, hashes)."""
-    files = source_files(config, source)
+    """Compare a source's files with what was loaded: (file count, new or changed files, gone files, hashes).
+
+    A file under a new name with the content of a loaded file gone from its name is that file moved
+    (follow_renames): it keeps its name in lineage and is not read again.
+    """
+    hashes: dict[str, str] = {}
+    files = follow_renames(wh, source, source_files(config, source), state, hashes, run_id, logger)
     if keeps_files(wh, source):
         follow_moves(wh, source, files)
-    hashes, changed = {}, []
+    changed = []
     for file in files:
         known = state.get(file.name)
-        if known and known["size"] == file.size and known["mtime_ns"] == file.mtime_ns:
+        if (
+            file.name not in hashes
+            and known
+            and known["size"] == file.size
+            and known["mtime_ns"] == file.mtime_ns
+        ):
             hashes[file.name] = known["file_hash"]
             continue
-        hashes[file.name] = file_hash(file.path)
+        hashes[file.name] = hashes.get(file.name) or file_hash(file.path)
         if not known or known["file_hash"] != hashes[file.name]:
             changed.append(file)
-        else:  # touched, same content
+        elif known["size"] != file.size or known["mtime_ns"] != file.mtime_ns:  # touched, same content
             wh.execute(
                 "update audit.load_state set size = ?, mtime_ns = ? where source = ? and file = ?",
                 [file.size, file.mtime_ns, source.name, file.name],
             )
     return len(files), changed, sorted(set(state) - set(hashes)), hashes
+
+
+def follow_renames(
+    wh: Warehouse,
+    source: SourceConfig,
+    files: list[SourceFile],
+    state: dict[str, dict],
+    hashes: dict[str, str],
+    run_id: str,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> list[SourceFile]:
+    """The files, those with a loaded file's content under a new name carrying the loaded file's name.
+
+    A re-pointed symlink, a renamed folder or a renamed file gives loaded rows a new lineage name; without
+    this they would be forgotten (with a warning of their loss) and read again as new. A file under a name
+    not loaded is hashed, and when a loaded file gone from its name had that content, it is that file: the
+    move is kept in audit.file_moves, so later runs map the name back without hashing the file again. Each
+    gone file is followed once. The hashes of files hashed here are put in hashes, by the name they carry.
+    """
+    present = {file.name for file in files}
+    moves = {
+        found_as: file
+        for found_as, file in wh.rows(
+            "select found_as, file from audit.file_moves where source = ?", [source.name]
+        )
+        if file in state and file not in present
+    }
+    gone: dict[str, list[str]] = {}
+    for name, known in sorted(state.items()):
+        if name not in present and name not in moves.values():
+            gone.setdefault(known["file_hash"], []).append(name)
+    followed, found = [], []
+    for file in files:
+        if file.name in state:
+            followed.append(file)
+            continue
+        if file.name in moves:
+            followed.append(replace(file, name=moves[file.name]))
+            continue
+        if not gone:
+            followed.append(file)
+            continue
+        digest = file_hash(file.path)
+        if gone.get(digest):
+            old = gone[digest].pop(0)
+            if logger is not None:
+                logger.info(
+                    "source %s: %s has the content of %s, gone from there: followed as a move (its rows keep "
+                    "the name %s)",
+                    source.name,
+                    file.name,
+                    old,
+                    old,
+                )
+            found.append((old, file.name))
+            file = replace(file, name=old)
+        hashes[file.name] = digest
+        followed.append(file)
+    if found:
+        olds, news = [old for old, _ in found], [new for _, new in found]
+        wh.execute(
+            "delete from audit.file_moves where source = ? and list_contains(?, found_as)",
+            [source.name, news],
+        )
+        wh.execute(
+            "insert into audit.file_moves select ?, unnest(?::varchar[]), unnest(?::varchar[]), now(), ?",
+            [source.name, olds, news, run_id],
+        )
+    return followed
 
 
 def follow_moves(wh: Warehouse, source: SourceConfig, files: list[SourceFile]) -> None:

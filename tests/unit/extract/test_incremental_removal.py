@@ -26,7 +26,7 @@ PAY = {
 
 def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
-    path.parent.mkdir(exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -218,3 +218,47 @@ def test_a_complete_utf16_csv_is_not_said_to_be_cut_short(
     extract_once(config, "run-1")
     assert warnings_of(caplog) == []
     assert staged_transactions(config) == [("T1", "pay/a.csv", 1)]
+
+
+def test_a_re_pointed_data_folder_and_a_renamed_file_are_followed_not_read_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first, second = tmp_path / "exports-1", tmp_path / "exports-2"
+    write(first, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(first, "pay/b.csv", PAY_HEADER + T4)
+    (tmp_path / "data").symlink_to(first)
+    config = write_config(tmp_path, [PAY | {"path": "data/pay/*.csv"}])
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 3, 3, 0, 0, "loaded")]
+    before = staged_transactions(config)
+    assert before == [
+        ("T1", "exports-1/pay/a.csv", 1),
+        ("T3", "exports-1/pay/a.csv", 2),
+        ("T4", "exports-1/pay/b.csv", 1),
+    ]
+
+    # the link re-pointed at a copy (new mtimes), and one file renamed there
+    write(second, "pay/a.csv", PAY_HEADER + T1 + T3)
+    write(second, "pay/b-renamed.csv", PAY_HEADER + T4)
+    (tmp_path / "data").unlink()
+    (tmp_path / "data").symlink_to(second)
+    with caplog.at_level("INFO"):
+        assert extract_once(config, "run-2") == [
+            SourceLoad("pay", "transactions", 2, 0, 0, 0, 0, 0, "unchanged")
+        ]
+    assert staged_transactions(config) == before
+    assert "is gone" not in caplog.text
+    assert rows(config, "select file, found_as, run_id from audit.file_moves order by file") == [
+        ("exports-1/pay/a.csv", "exports-2/pay/a.csv", "run-2"),
+        ("exports-1/pay/b.csv", "exports-2/pay/b-renamed.csv", "run-2"),
+    ]
+    assert (
+        "source pay: exports-2/pay/b-renamed.csv has the content of exports-1/pay/b.csv, gone from there: "
+        "followed as a move" in caplog.text
+    )
+    # a file changed at its new place is read again under the name it carries
+    write(second, "pay/b-renamed.csv", PAY_HEADER + T4 + "T5,M5,50.00,2026-03-01 13:00:00\n")
+    assert extract_once(config, "run-3") == [SourceLoad("pay", "transactions", 2, 1, 2, 2, 0, 0, "loaded")]
+    assert staged_transactions(config)[-2:] == [
+        ("T4", "exports-1/pay/b.csv", 1),
+        ("T5", "exports-1/pay/b.csv", 2),
+    ]

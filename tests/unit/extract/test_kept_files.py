@@ -356,3 +356,27 @@ def test_a_file_with_a_column_named_like_raws_lineage_is_refused_naming_it(folde
         match=rf"source 'game': file game/c.parquet has a column named '{column}', a name raw gives",
     ):
         extract(folder, "run-1")
+
+
+def test_a_re_pointed_folder_of_kept_files_is_followed(tmp_path: Path) -> None:
+    first = tmp_path / "logs-1"
+    first.mkdir()
+    sessions(first, "a.parquet", ["G1", "G2"], [600, 120])
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "game").symlink_to(first / "game")
+    extract(project, "run-1")[1].close()
+    second = tmp_path / "logs-2"
+    shutil.copytree(first, second)  # a copy: new mtimes, same content
+    (project / "game").unlink()
+    (project / "game").symlink_to(second / "game")
+    loads, wh = extract(project, "run-2")
+    with wh:
+        assert loads == [SourceLoad("game", "events", 1, 0, 0, 0, 0, 0, "unchanged")]
+        assert wh.rows("select file, path from audit.raw_files") == [
+            (str(first / "game" / "a.parquet"), str(second / "game" / "a.parquet"))
+        ]
+        assert [row[1:] for row in wh.rows(RAW)] == [
+            (str(first / "game" / "a.parquet"), 1, "run-1", "G1", 600),
+            (str(first / "game" / "a.parquet"), 2, "run-1", "G2", 120),
+        ]
