@@ -14,42 +14,52 @@ from pathlib import Path
 
 SAMPLE_BYTES = 1 << 20
 NON_ASCII = re.compile(rb"[\x80-\xff]")
+# looks_like_utf8 calls text UTF-8 from this many non-ASCII characters, or this many of three bytes or more.
+MIN_UTF8_CHARACTERS, MIN_UTF8_WIDE = 8, 2
 
 
-def text_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
+def text_sample(path: Path, size: int = SAMPLE_BYTES, scan: int | None = None) -> bytes:
     """Up to `size` bytes of the file from its first non-ASCII byte; empty for an all-ASCII file.
 
     Every byte before the first non-ASCII one is a whole ASCII character (the lead byte of a GBK, Big5 or
-    UTF-8 character is never ASCII), so the sample starts on a character boundary.
+    UTF-8 character is never ASCII), so the sample starts on a character boundary. scan: look for that
+    byte in the first `scan` bytes only (a check of the file's head); default the whole file, skipping
+    ASCII chunks at memory speed.
     """
+    read = 0
     with path.open("rb") as handle:
         while chunk := handle.read(size):
-            found = NON_ASCII.search(chunk)
-            if found is None:
+            read += len(chunk)
+            if chunk.isascii():
+                if scan is not None and read >= scan:
+                    break
                 continue
-            sample = chunk[found.start() :]
+            found = NON_ASCII.search(chunk)
+            sample = chunk[found.start() :] if found else chunk
             return sample + handle.read(size - len(sample))
     return b""
 
 
-def looks_like_utf8(path: Path, size: int = SAMPLE_BYTES) -> bool:
+def looks_like_utf8(path: Path, sample: bytes | None = None) -> bool:
     """Whether the file's non-ASCII text (a sample from its first non-ASCII byte) is valid UTF-8.
 
     Text in GBK, GB18030 or Big5 is practically never valid UTF-8 once it has a few Chinese characters,
-    so a file declared in one of them that decodes as UTF-8 was declared wrongly.
+    so a file declared in one of them that decodes as UTF-8 was declared wrongly. A few GBK characters
+    are valid UTF-8 by chance (谢 is the bytes of л): the text must hold MIN_UTF8_CHARACTERS non-ASCII
+    characters, or MIN_UTF8_WIDE of three or more bytes (Chinese in UTF-8), before it counts as UTF-8.
+    sample: text_sample of the file, when the caller has it.
     """
-    sample = text_sample(path, size)
+    sample = text_sample(path) if sample is None else sample
     if sample.startswith(b"\xef\xbb\xbf"):
         return True
-    if not sample:
-        return False
     try:
-        codecs.getincrementaldecoder("utf-8")().decode(
+        text = codecs.getincrementaldecoder("utf-8")().decode(
             sample, final=False
-        )  # a cut character at the end is fine
+        )  # a cut last character is fine
     except UnicodeDecodeError:
         return False
-    return True
+    wide = [char for char in text if ord(char) > 127]
+    return len(wide) >= MIN_UTF8_CHARACTERS or sum(ord(char) >= 0x800 for char in wide) >= MIN_UTF8_WIDE
 
 
 # Chinese encodings whose text the other's decoder often reads without an error, into other characters.
@@ -96,7 +106,7 @@ def _common_share(
     return sum(map(common, chars)) / len(chars), "".join(chars[:8]), len(chars), private
 
 
-def misread_chinese(path: Path, encoding: str, size: int = SAMPLE_BYTES) -> str | None:
+def misread_chinese(path: Path, encoding: str, sample: bytes | None = None) -> str | None:
     """Why a file declared in a GB encoding is Big5 text, or one declared Big5 is GB text; None when it is not.
 
     Big5 bytes often decode as GB18030 (and at times as GBK) without an error, into rare characters and
@@ -111,7 +121,7 @@ def misread_chinese(path: Path, encoding: str, size: int = SAMPLE_BYTES) -> str 
         other, declared_common, other_common = "gb18030", _big5_common, _gb_common
     else:
         return None
-    sample = text_sample(path, size)
+    sample = text_sample(path) if sample is None else sample
     declared = _common_share(sample, encoding, declared_common)
     if (
         declared is None

@@ -50,12 +50,13 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
 
 
 def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
-    """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state."""
+    """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state
+    (and the files' moves: a later file under their new names is a new file)."""
     if files is None:
         where, params = "source = ?", [source.name]
     else:
         where, params = "source = ? and file in (select unnest(?::varchar[]))", [source.name, files]
-    for table in ("audit.quarantine", "audit.duplicates", "audit.load_state"):
+    for table in ("audit.quarantine", "audit.duplicates", "audit.load_state", "audit.file_moves"):
         wh.execute(f"delete from {table} where {where}", params)
     for table in staging_tables(source.kind):  # staging.<kind>, and its unattributed rows' table
         wh.execute(
@@ -194,7 +195,7 @@ def follow_renames(
         for found_as, file in wh.rows(
             "select found_as, file from audit.file_moves where source = ?", [source.name]
         )
-        if file in state and file not in present
+        if file in state and file not in present and found_as in present
     }
     gone: dict[str, list[str]] = {}
     for name, known in sorted(state.items()):
@@ -229,9 +230,11 @@ def follow_renames(
         followed.append(file)
     if found:
         olds, news = [old for old, _ in found], [new for _, new in found]
+        # one current place per loaded file, and one loaded file per place
         wh.execute(
-            "delete from audit.file_moves where source = ? and list_contains(?, found_as)",
-            [source.name, news],
+            "delete from audit.file_moves where source = ? "
+            "and (list_contains(?, found_as) or list_contains(?, file))",
+            [source.name, news, olds],
         )
         wh.execute(
             "insert into audit.file_moves select ?, unnest(?::varchar[]), unnest(?::varchar[]), now(), ?",

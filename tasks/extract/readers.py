@@ -25,7 +25,7 @@ from tasks.extract.diagnose import (
     is_read_error,
     reader_error,
 )
-from tasks.extract.encodings import looks_like_utf8, misread_chinese
+from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, scratch_file
@@ -100,14 +100,17 @@ def utf8_copy(
     up to the last one that ends a record (outside quote characters `quote`): a sample of its head
     (the preflight check).
     """
-    if not declared_utf8 and looks_like_utf8(path):
-        # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
-        raise DataError(
-            f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
-            "set the source's `encoding` to utf-8"
-        )
-    if not declared_utf8 and (reason := misread_chinese(path, encoding)):
-        raise DataError(reason)
+    if not declared_utf8:
+        # the head's text only for a head's copy (preflight), else the file's from its first non-ASCII byte
+        sample = text_sample(path, scan=None if max_lines is None else SAMPLE_BYTES)
+        if looks_like_utf8(path, sample):
+            # GBK in particular decodes most UTF-8 Chinese without an error, into mojibake (张三 -> 寮犱笁)
+            raise DataError(
+                f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
+                "set the source's `encoding` to utf-8"
+            )
+        if reason := misread_chinese(path, encoding, sample):
+            raise DataError(reason)
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     line, offset = 1, 0
     with path.open("rb") as src, scratch_file(work_dir, f".utf8{path.suffix}") as (handle, readable):

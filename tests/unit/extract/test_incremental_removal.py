@@ -262,3 +262,36 @@ def test_a_re_pointed_data_folder_and_a_renamed_file_are_followed_not_read_again
         ("T4", "exports-1/pay/b.csv", 1),
         ("T5", "exports-1/pay/b.csv", 2),
     ]
+
+
+def relink(link: Path, target: Path) -> None:
+    link.unlink()
+    link.symlink_to(target)
+
+
+def test_a_folder_moved_twice_is_followed_each_time_and_a_full_refresh_forgets_the_moves(
+    tmp_path: Path,
+) -> None:
+    folders = [tmp_path / f"exports-{n}" for n in (1, 2, 3)]
+    for folder in folders:
+        write(folder, "pay/a.csv", PAY_HEADER + T1 + T3)
+    (tmp_path / "data").symlink_to(folders[0])
+    config = write_config(tmp_path, [PAY | {"path": "data/pay/*.csv"}])
+    extract_once(config, "run-1")
+    unchanged = [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "unchanged")]
+    for run, folder in ((2, folders[1]), (3, folders[2])):
+        relink(tmp_path / "data", folder)
+        assert extract_once(config, f"run-{run}") == unchanged
+    assert rows(config, "select file, found_as, run_id from audit.file_moves") == [
+        ("exports-1/pay/a.csv", "exports-3/pay/a.csv", "run-3")
+    ]
+    assert staged_transactions(config) == [("T1", "exports-1/pay/a.csv", 1), ("T3", "exports-1/pay/a.csv", 2)]
+
+    # a full refresh reads the files under their names now; a later file at a once-followed place is new
+    extract_once(config, "run-4", full_refresh=["pay"])
+    assert rows(config, "select count(*) from audit.file_moves") == [(0,)]
+    assert staged_transactions(config) == [("T1", "exports-3/pay/a.csv", 1), ("T3", "exports-3/pay/a.csv", 2)]
+    write(folders[0], "pay/a.csv", PAY_HEADER + T4)
+    relink(tmp_path / "data", folders[0])
+    assert extract_once(config, "run-5") == [SourceLoad("pay", "transactions", 1, 1, 1, 1, 0, 0, "loaded")]
+    assert staged_transactions(config) == [("T4", "exports-1/pay/a.csv", 1)]

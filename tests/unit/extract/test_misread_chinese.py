@@ -94,3 +94,28 @@ def test_the_transcoding_refuses_late_text_in_another_encoding(tmp_path: Path) -
         utf8_copy(utf8, "gbk", tmp_path),
     ):
         pass
+
+
+def test_a_few_gbk_characters_that_are_valid_utf8_do_not_make_a_file_utf8(tmp_path: Path) -> None:
+    assert "谢".encode("gbk").decode("utf-8") == "л"  # its two GBK bytes are a UTF-8 character
+    path = write(tmp_path, "x.csv", ("id,name\n" + ASCII_LINES + "9,谢\n").encode("gbk"))
+    assert not looks_like_utf8(path)
+    with utf8_copy(path, "gbk", tmp_path) as copy:
+        assert copy.read_bytes().decode("utf-8").endswith("9,谢\n")
+    assert looks_like_utf8(write(tmp_path, "y.csv", "id,name\n9,张三\n".encode()))  # two Chinese characters
+    latin = "id,name\n1,José Muñoz\n2,Peña Álvarez\n3,François Müller\n4,Zoë Ångström\n"
+    assert looks_like_utf8(write(tmp_path, "z.csv", latin.encode()))  # eight accented letters
+    # fewer than eight, none Chinese: too little to tell from GBK that happens to be valid UTF-8 (茅 is é)
+    assert not looks_like_utf8(write(tmp_path, "w.csv", "id,name\n1,José Muñoz\n".encode()))
+
+
+def test_a_head_check_looks_for_text_in_the_head_only(tmp_path: Path) -> None:
+    path = write(tmp_path, "late.csv", ("id,name\n" + ASCII_LINES * 2 + "9,张三\n").encode("utf-8"))
+    assert text_sample(path, scan=1 << 20) == b""
+    with utf8_copy(path, "gbk", tmp_path, max_lines=3) as copy:  # the preflight's sample of the head
+        assert copy.read_bytes().startswith(b"id,name\n0,")
+    with (
+        pytest.raises(DataError, match="declared gbk but its text is UTF-8"),
+        utf8_copy(path, "gbk", tmp_path),
+    ):
+        pass
