@@ -58,6 +58,7 @@ from tasks.extract.staging import FUTURE_TOLERANCE, build_checked, check_mapping
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.errors import DataError
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse
 
 __all__ = ["SourceLoad", "create_tables", "extract", "extract_all", "extract_source", "stage_rows"]
@@ -199,7 +200,7 @@ def extract_source(
     if revalidate and not restored and not read and not restage:
         refresh_validity(wh, source, every_record=True)
     if not read and not restage and not restored:
-        logger.info("source %s: nothing new (%d files already loaded)", source.name, files_total)
+        logger.info("source %s: nothing new (%s already loaded)", source.name, counted(files_total, "file"))
         load = SourceLoad(source.name, source.kind, files_total, 0, 0, 0, 0, 0, "unchanged")
         record_load(wh, run_id, load)
         return load
