@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test lint clean stack-up stack-down system-deps bench bench-10m bench-dedupe bench-splink
+.PHONY: demo test test-lake lake-env lint clean stack-up stack-down stack-up-lake stack-down-lake system-deps bench bench-10m bench-dedupe bench-splink
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -19,9 +19,21 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 demo: .venv/.synced
 	$(UV) run --frozen segments demo
 
-## Run the whole test suite.
+## Run the whole test suite: the main environment's, then the DuckLake backend's in the lake environment.
 test: .venv/.synced system-deps
 	$(UV) run --frozen pytest
+	$(MAKE) test-lake
+
+## The lake environment (envs/lake/.venv): the project on DuckDB 1.5.5 with the signed DuckLake and
+## PostgreSQL extensions, the only DuckDB the package index has them for.
+lake-env: envs/lake/.venv/.synced
+envs/lake/.venv/.synced: $(UV) pyproject.toml envs/lake/pyproject.toml envs/lake/uv.lock
+	$(UV) sync --frozen --project envs/lake --python $(PYTHON)
+	touch $@
+
+## The DuckLake backend's tests (real PostgreSQL catalogs), in the lake environment.
+test-lake: envs/lake/.venv/.synced system-deps
+	envs/lake/.venv/bin/python -m pytest tests/lake
 
 # Programs the tests use for real: Chromium (the Prefect UI and the HTML report), the Noto CJK fonts
 # (without them Chromium draws Chinese as empty boxes) and a PostgreSQL server (a database source).
@@ -44,6 +56,14 @@ stack-up: .venv/.synced
 
 stack-down:
 	deployments/stack.sh down
+
+## The same stack on a DuckLake warehouse: a PostgreSQL catalog, the Prefect server, a work pool with two
+## workers, on loopback, run with the lake environment (config: demo-data/lake.yaml, from make demo).
+stack-up-lake: envs/lake/.venv/.synced
+	deployments/stack.sh up-lake
+
+stack-down-lake:
+	deployments/stack.sh down-lake
 
 ## Benchmark the refresh (not a test): sample data at SIZES persons, RUNS runs each (LARGE_RUNS from 1M
 ## on): the floor (every source read once + per-customer aggregates), full and incremental refreshes, and a
@@ -77,4 +97,4 @@ lint: .venv/.synced
 	$(UV) run --frozen ruff check .
 
 clean:
-	rm -rf demo-data .venv .uv-bootstrap .pytest_cache .stack
+	rm -rf demo-data .venv envs/lake/.venv .uv-bootstrap .pytest_cache .stack .stack-lake

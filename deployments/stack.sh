@@ -5,6 +5,10 @@
 #   deployments/stack.sh up      start everything (idempotent)
 #   deployments/stack.sh down    stop every process the stack started, then say "stopped"
 #   deployments/stack.sh status  what is really running (processes, and the server's health endpoint)
+#   deployments/stack.sh up-lake | down-lake | status-lake
+#                                the same for a DuckLake warehouse (see README, "Storage backends"): a
+#                                PostgreSQL server for the catalog, the Prefect server and two workers, all on
+#                                loopback and run with the lake environment (envs/lake/.venv, `make lake-env`)
 #
 # Environment:
 #   SEGMENTS_PREFECT_PORT  server port on 127.0.0.1 (default 4200; `status` and `down` use the port `up` used)
@@ -13,7 +17,16 @@
 #                          daily refresh reads it when its `config` parameter is empty, before the Prefect
 #                          Variable `segments_config` and demo-data/config.yaml (relative to the repository,
 #                          the worker's working directory)
-#   PREFECT                the prefect executable (default .venv/bin/prefect)
+#   PREFECT                the prefect executable (default .venv/bin/prefect; envs/lake/.venv/bin/prefect
+#                          for the lake stack)
+# For the lake stack, also (defaults differ: stack folder .stack-lake, port 4210):
+#   SEGMENTS_LAKE_PG_PORT  the catalog's PostgreSQL port on 127.0.0.1 (default 5442)
+#   SEGMENTS_LAKE_PG_DIR   the PostgreSQL data and socket folder (default <stack>/pg; it must be reachable by
+#                          the postgres user when run as root)
+#   SEGMENTS_CONFIG        a lake config; default demo-data/lake.yaml, written from demo-data/config.yaml (make
+#                          demo) with its warehouse in the lake (data in demo-data/lake/, catalog database
+#                          `lake`) and exports in demo-data/lake-exports/. The workers get the catalog's URI in
+#                          SEGMENTS_LAKE_CATALOG (trust authentication on loopback: a local stack only).
 #
 # The server and the worker each start in a process group of their own (setsid), recorded in
 # <stack>/<name>.pid, and carry SEGMENTS_STACK_PROCESS=<stack>/<name> in their environment, which their
@@ -24,10 +37,17 @@ set -euo pipefail
 caller_dir="$PWD"
 cd "$(dirname "$0")/.."
 
-STACK="${SEGMENTS_STACK_DIR:-.stack}"
+COMMAND="${1:-up}"
+LAKE=0
+WORKERS="worker"
+if [[ "$COMMAND" == *-lake ]]; then
+  LAKE=1
+  WORKERS="worker-1 worker-2"
+fi
+STACK="${SEGMENTS_STACK_DIR:-$([ "$LAKE" = 1 ] && echo .stack-lake || echo .stack)}"
 mkdir -p "$STACK"
 STACK="$(cd "$STACK" && pwd)"
-PORT="${SEGMENTS_PREFECT_PORT:-$(cat "$STACK/port" 2>/dev/null || echo 4200)}"
+PORT="${SEGMENTS_PREFECT_PORT:-$(cat "$STACK/port" 2>/dev/null || ([ "$LAKE" = 1 ] && echo 4210 || echo 4200))}"
 POOL="segments"
 STOP_SECONDS=15
 export PREFECT_HOME="$STACK/prefect"
@@ -36,7 +56,7 @@ export PREFECT_UI_API_URL="$PREFECT_API_URL"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_API_HOST=127.0.0.1
 export PREFECT_SERVER_API_PORT="$PORT"
-PREFECT="${PREFECT:-.venv/bin/prefect}"
+PREFECT="${PREFECT:-$([ "$LAKE" = 1 ] && echo envs/lake/.venv/bin/prefect || echo .venv/bin/prefect)}"
 BOOT_ID="$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
 
 # The process group recorded for name ("<pgid> <boot id>"), if it was recorded since the last boot.
@@ -122,17 +142,20 @@ up() {
   wait_healthy
   "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1 || "$PREFECT" work-pool create "$POOL" --type process
   "$PREFECT" --no-prompt deploy --all --prefect-file deployments/prefect.yaml
-  if leader_alive worker; then
-    echo "worker already running (pid $(group worker))"
-  else
-    if [ -n "${SEGMENTS_CONFIG:-}" ]; then
-      SEGMENTS_CONFIG="$(cd "$caller_dir" && realpath -m "$SEGMENTS_CONFIG")"
-      [ -f "$SEGMENTS_CONFIG" ] || echo "warning: SEGMENTS_CONFIG=$SEGMENTS_CONFIG does not exist" >&2
-      export SEGMENTS_CONFIG
-      echo "worker runs flows with SEGMENTS_CONFIG=$SEGMENTS_CONFIG"
-    fi
-    launch worker "$PREFECT" worker start --pool "$POOL"
+  if [ -n "${SEGMENTS_CONFIG:-}" ]; then
+    SEGMENTS_CONFIG="$(cd "$caller_dir" && realpath -m "$SEGMENTS_CONFIG")"
+    [ -f "$SEGMENTS_CONFIG" ] || echo "warning: SEGMENTS_CONFIG=$SEGMENTS_CONFIG does not exist" >&2
+    export SEGMENTS_CONFIG
   fi
+  local worker
+  for worker in $WORKERS; do
+    if leader_alive "$worker"; then
+      echo "$worker already running (pid $(group "$worker"))"
+    else
+      [ -z "${SEGMENTS_CONFIG:-}" ] || echo "$worker runs flows with SEGMENTS_CONFIG=$SEGMENTS_CONFIG"
+      launch "$worker" "$PREFECT" worker start --pool "$POOL" --name "segments-$worker"
+    fi
+  done
   echo "Prefect UI: http://127.0.0.1:$PORT  (API $PREFECT_API_URL); logs in $STACK/"
 }
 
@@ -175,16 +198,88 @@ stop() {
 }
 
 down() {
-  local failed=0
-  # the worker first: while it stops, it can still tell the server about its flow runs
-  stop worker || failed=1
+  local failed=0 worker
+  # the workers first: while they stop, they can still tell the server about their flow runs
+  for worker in $WORKERS; do
+    stop "$worker" || failed=1
+  done
   stop server || failed=1
+  return "$failed"
+}
+
+# The lake stack's PostgreSQL server (the DuckLake catalog), run as the postgres user when root.
+PG_DIR="${SEGMENTS_LAKE_PG_DIR:-$STACK/pg}"
+PG_PORT="${SEGMENTS_LAKE_PG_PORT:-$(cat "$PG_DIR/port" 2>/dev/null || echo 5442)}"
+pg_bin() { ls /usr/lib/postgresql/*/bin/"$1" 2>/dev/null | sort -V | tail -1 || command -v "$1"; }
+as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg() { as_postgres "$(pg_bin "$1")" "${@:2}"; }
+
+pg_up() {
+  mkdir -p "$PG_DIR"
+  [ "$(id -u)" != 0 ] || chown postgres "$PG_DIR"
+  if [ ! -f "$PG_DIR/data/PG_VERSION" ]; then
+    pg initdb -D "$PG_DIR/data" -A trust -U postgres >"$PG_DIR/initdb.log" 2>&1 ||
+      { echo "initdb failed; see $PG_DIR/initdb.log" >&2; return 1; }
+  fi
+  if pg pg_ctl -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    echo "catalog PostgreSQL already running on 127.0.0.1:$PG_PORT"
+  else
+    pg pg_ctl -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w \
+      -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1" start >/dev/null ||
+      { echo "PostgreSQL did not start; see $PG_DIR/server.log" >&2; return 1; }
+    echo "$PG_PORT" >"$PG_DIR/port"
+  fi
+  pg psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -tAc "select 1 from pg_database where datname = 'lake'" |
+    grep -q 1 || pg createdb -h 127.0.0.1 -p "$PG_PORT" -U postgres lake
+  export SEGMENTS_LAKE_CATALOG="postgresql://postgres@127.0.0.1:$PG_PORT/lake"
+}
+
+pg_down() {
+  if [ -f "$PG_DIR/data/PG_VERSION" ] && pg pg_ctl -D "$PG_DIR/data" status >/dev/null 2>&1; then
+    pg pg_ctl -D "$PG_DIR/data" -m fast -w stop >/dev/null && echo "stopped catalog PostgreSQL"
+  else
+    echo "catalog PostgreSQL: not running"
+  fi
+}
+
+# demo-data/lake.yaml: the demo config with its warehouse in the lake (sources and the rest unchanged).
+lake_config() {
+  [ -f demo-data/config.yaml ] || {
+    echo "no demo-data/config.yaml: run make demo first, or set SEGMENTS_CONFIG to a lake config" >&2
+    return 1
+  }
+  "$(dirname "$PREFECT")/python" - demo-data/config.yaml demo-data/lake.yaml <<'PY'
+import sys
+from pathlib import Path
+
+import yaml
+
+config = yaml.safe_load(Path(sys.argv[1]).read_text(encoding="utf-8"))
+config["warehouse"] = {"ducklake": {"catalog": {"dsn_env": "SEGMENTS_LAKE_CATALOG"}, "data_path": "lake"}}
+config["exports"] = "lake-exports"
+Path(sys.argv[2]).write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+PY
+  export SEGMENTS_CONFIG="$PWD/demo-data/lake.yaml"
+}
+
+up_lake() {
+  [ -x "$PREFECT" ] || { echo "no $PREFECT: run make lake-env first" >&2; return 1; }
+  pg_up
+  [ -n "${SEGMENTS_CONFIG:-}" ] || lake_config
+  up
+  echo "catalog: $SEGMENTS_LAKE_CATALOG (data in the config's data_path)"
+}
+
+down_lake() {
+  local failed=0
+  down || failed=1
+  pg_down || failed=1
   return "$failed"
 }
 
 status() {
   local name pid pids others
-  for name in server worker; do
+  for name in server $WORKERS; do
     pids="$(members "$name")"
     if leader_alive "$name"; then
       pid="$(group "$name")"
@@ -195,7 +290,7 @@ status() {
           echo "server: running (pid $pid) but not answering at $PREFECT_API_URL/health"
         fi
       else
-        echo "worker: running (pid $pid)"
+        echo "$name: running (pid $pid)"
       fi
     elif [ -z "$pids" ]; then
       echo "$name: stopped"
@@ -215,10 +310,20 @@ status() {
   done
 }
 
-case "${1:-up}" in
-  up | down | status) "${1:-up}" ;;
+case "$COMMAND" in
+  up | down | status) "$COMMAND" ;;
+  up-lake) up_lake ;;
+  down-lake) down_lake ;;
+  status-lake)
+    status
+    if [ -f "$PG_DIR/data/PG_VERSION" ] && pg pg_ctl -D "$PG_DIR/data" status >/dev/null 2>&1; then
+      echo "catalog PostgreSQL: running on 127.0.0.1:$PG_PORT"
+    else
+      echo "catalog PostgreSQL: stopped"
+    fi
+    ;;
   *)
-    echo "usage: $0 [up|down|status]" >&2
+    echo "usage: $0 [up|down|status|up-lake|down-lake|status-lake]" >&2
     exit 2
     ;;
 esac

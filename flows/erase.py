@@ -7,7 +7,7 @@ from prefect import flow, get_run_logger
 from flows.hooks import notify_failure
 from flows.runs import config_path
 from tasks.erase import erase_customer
-from tasks.erase.compact import compact_warehouse
+from tasks.erase.compact import compact_lake, compact_warehouse
 from tasks.shared.config import load_config
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
@@ -35,7 +35,11 @@ def erase(customer_id: str, config: str | None = None, compact: bool = True) -> 
         with Warehouse.open(pipeline) as wh:
             result = erase_customer(wh, pipeline, customer_id)
         if compact:  # under the lock, with no connection of ours open
-            result["warehouse_bytes"] = compact_warehouse(pipeline.warehouse_path, pipeline.memory_limit)
+            result["warehouse_bytes"] = (
+                compact_lake(pipeline)
+                if pipeline.lake is not None
+                else compact_warehouse(pipeline.warehouse_path, pipeline.memory_limit)
+            )
             logger.info("compacted %s: %d bytes", pipeline.warehouse_path, result["warehouse_bytes"])
     logger.info(
         "erased %s (%d customer ids): %d rows from %d tables, %d files rewritten or removed",

@@ -122,9 +122,7 @@ def forget_models_from(wh: Warehouse, day: date) -> list[str]:
     """
     if not wh.table_exists(MODELS):
         return []
-    return sorted(
-        name for (name,) in wh.rows(f"delete from {MODELS} where fit_day >= ? returning model", [day])
-    )
+    return sorted(name for (name,) in wh.delete_returning(MODELS, "fit_day >= ?", [day], "model"))
 
 
 def forget_models(wh: Warehouse, prefix: str, keep: list[str]) -> list[str]:

@@ -11,9 +11,13 @@ old file open keeps reading it until it reconnects.
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tasks.shared.files import fsync_dir
 from tasks.shared.warehouse import Warehouse, sql_literal
+
+if TYPE_CHECKING:
+    from tasks.shared.config import PipelineConfig
 
 
 class CompactError(RuntimeError):
@@ -56,3 +60,37 @@ def compact_warehouse(path: Path, memory_limit: str | None = None) -> int:
     finally:
         shutil.rmtree(spill, ignore_errors=True)
     return path.stat().st_size
+
+
+def compact_lake(config: "PipelineConfig") -> int:
+    """After an erasure on a DuckLake warehouse, leave no erased value in its files; return the data folder's bytes.
+
+    A lake keeps deleted rows in their Parquet files (a delete file masks them) and keeps older snapshots'
+    files for time travel. Every table's files are rewritten without their deleted rows, every snapshot
+    but the newest expires, and the files no snapshot uses any more (and any a killed run left) are
+    deleted. The catalog's own rows (file statistics hold column minima and maxima) are then vacuumed
+    in PostgreSQL, so their old versions go too.
+    """
+    lake = config.lake
+    assert lake is not None, "compact_lake needs a DuckLake warehouse"
+    try:
+        with Warehouse.open(config) as wh:
+            for call in (
+                "call ducklake_flush_inlined_data('lake')",
+                "call ducklake_rewrite_data_files('lake', delete_threshold => 0)",
+                "call ducklake_expire_snapshots('lake', older_than => now())",
+                "call ducklake_cleanup_old_files('lake', cleanup_all => true)",
+                "call ducklake_delete_orphaned_files('lake', cleanup_all => true)",
+            ):
+                wh.execute(call)
+        import adbc_driver_postgresql.dbapi as adbc
+
+        with adbc.connect(lake.dsn(), autocommit=True) as con, con.cursor() as cursor:
+            cursor.execute("vacuum full")
+    except Exception as error:
+        raise CompactError(
+            f"the erasure is done, but compacting the lake {config.warehouse_path} failed ({error}); erased "
+            "values stay in its older files until it is compacted: run the erase again (it removes nothing "
+            "more and compacts)"
+        ) from error
+    return sum(file.stat().st_size for file in config.warehouse_path.rglob("*") if file.is_file())

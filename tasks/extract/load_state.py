@@ -246,15 +246,13 @@ def follow_renames(
 def follow_moves(wh: Warehouse, source: SourceConfig, files: list[SourceFile]) -> None:
     """Point raw.<source> at the kept files where they are now (the project folder moved, the config's path
     became absolute ...): the same files by name, size and mtime (a changed one is read again anyway)."""
-    moved = wh.rows(
-        "update audit.raw_files set path = found.path "
-        "from (select unnest(?::varchar[]) as file, unnest(?::varchar[]) as path) as found "
-        "where raw_files.source = ? and raw_files.file = found.file and raw_files.path <> found.path "
-        "returning raw_files.file",
-        [[f.name for f in files], [str(f.path.resolve()) for f in files], source.name],
-    )
-    if moved:
-        define_view(wh, source)
+    found = [[f.name for f in files], [str(f.path.resolve()) for f in files], source.name]
+    found_sql = "(select unnest(?::varchar[]) as file, unnest(?::varchar[]) as path) as found"
+    where = "raw_files.source = ? and raw_files.file = found.file and raw_files.path <> found.path"
+    if not wh.scalar(f"select count(*) from audit.raw_files, {found_sql} where {where}", found):
+        return
+    wh.execute(f"update audit.raw_files set path = found.path from {found_sql} where {where}", found)
+    define_view(wh, source)
 
 
 def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_id: str) -> None:

@@ -369,13 +369,24 @@ def reason_fix(reason: str) -> str | None:
 def _outputs(pipeline: PipelineConfig) -> list[Problem]:
     """Problems with where a run writes (warehouse, exports) and the suppression list it reads."""
     problems = []
+    if pipeline.lake is not None:
+        from tasks.shared.lake import LakeUnavailableError, extension_file
+
+        try:
+            extension_file("ducklake")
+            extension_file("postgres_scanner")
+        except LakeUnavailableError as error:
+            problems.append(
+                Problem("warehouse", "ducklake", message=str(error), fix="run envs/lake/.venv/bin/segments")
+            )
     for where, path in (("warehouse", pipeline.warehouse_path), ("exports", pipeline.exports_path)):
-        if where == "warehouse" and path.is_dir():
+        folder = where == "exports" or pipeline.lake is not None  # a lake's warehouse path is its data folder
+        if not folder and path.is_dir():
             problems.append(
                 Problem(where, str(path), message="is a folder", fix="name a file, e.g. warehouse.duckdb")
             )
             continue
-        existing = path.parent if where == "warehouse" else path
+        existing = path if folder else path.parent
         while not existing.exists() and existing != existing.parent:
             existing = existing.parent
         if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):

@@ -51,6 +51,9 @@ READER_OPTIONS = {
     "postgres": set(),
 }
 T = TypeVar("T")
+# DuckDB before 2.0 reads a JSON time with an offset as the UTC time without its zone (see reader_options).
+JSON_DROPS_OFFSETS = int(duckdb.__version__.split(".")[0]) < 2
+NO_TIMESTAMP_FORMAT = "no time matches %Y"
 UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
 CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True}
 
@@ -170,6 +173,11 @@ def reader_options(source: SourceConfig) -> str:
         # '#' in the first column for a comment (rows silently dropped) or a broken quote for data.
         given = set(options) | ({"delim"} if "sep" in options else set())
         options |= {key: value for key, value in CSV_DIALECT.items() if key not in given}
+    if source.format == "jsonl" and JSON_DROPS_OFFSETS and "timestamp_format" not in options:
+        # DuckDB 1.x types a JSON column of times with offsets as TIMESTAMP, the UTC time without its zone,
+        # which staging would then read in the source's time zone: no format matches a time, so times stay
+        # text and staging parses them with their offsets, as it does CSV text (2.0 keeps the offset itself).
+        options["timestamp_format"] = NO_TIMESTAMP_FORMAT
     for key, value in sorted(options.items()):
         if key not in allowed and key not in CSV_DIALECT:
             raise DataError(

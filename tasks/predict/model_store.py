@@ -138,7 +138,7 @@ def forget_fits_from(wh: Warehouse, day: date) -> dict[str, int]:
     runs of those days are not what the days would have been scored with in order.
     """
     deleted = {
-        table: len(wh.rows(f"delete from {table} where fit_day >= ? returning fit_day", [day]))
+        table: len(wh.delete_returning(table, "fit_day >= ?", [day], "fit_day"))
         for table in STORES
         if wh.table_exists(table)
     }

@@ -110,9 +110,7 @@ def forget_clusters_from(wh: Warehouse, day: date) -> int:
     days: set[date] = set()
     for table in ("segments.cluster_models", "segments.cluster_centroids"):
         if wh.table_exists(table):
-            days |= {
-                as_of for (as_of,) in wh.rows(f"delete from {table} where as_of >= ? returning as_of", [day])
-            }
+            days |= {as_of for (as_of,) in wh.delete_returning(table, "as_of >= ?", [day], "as_of")}
     return len(days)
 
 

@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import socket
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -152,3 +153,29 @@ def warehouse_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def locked_message(database: str | Path, holder: str, reader: bool, exc: Exception) -> str:
+    """Why the warehouse file cannot be opened now, naming who has it open."""
+    if reader:
+        return (
+            f"warehouse {database} is open read-only in another process, so it cannot be written now: "
+            f"{holder}, a reader such as a BI tool, a notebook or `segments profile`. DuckDB said: {exc}"
+        )
+    return (
+        f"warehouse {database} is locked by another process (a run is writing to it), {holder}; "
+        f"retry when it has finished. DuckDB said: {exc}"
+    )
+
+
+def wait_logger() -> logging.Logger | logging.LoggerAdapter:
+    """Prefect's run logger inside a flow or task run (the wait shows in the UI), else the warehouse module's logger."""
+    if "prefect" in sys.modules:
+        from prefect.exceptions import MissingContextError
+        from prefect.logging import get_run_logger
+
+        try:
+            return get_run_logger()
+        except MissingContextError:
+            pass
+    return logging.getLogger("tasks.shared.warehouse")  # the waits are the warehouse's: logged under its name

@@ -5,11 +5,9 @@ and replaces tables inside a transaction. Like Splink's DuckDBAPI it takes a pat
 connection, so tests hand it ``":memory:"``.
 """
 
-import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,7 +20,7 @@ import duckdb
 
 from tasks.shared.contracts import end_of_day
 from tasks.shared.errors import WaitedTooLong
-from tasks.shared.lock import duckdb_lock_holder, scratch_folder
+from tasks.shared.lock import duckdb_lock_holder, locked_message, scratch_folder, wait_logger
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,9 +73,21 @@ class Warehouse:
         read_only: bool = False,
         timezone: str = "Asia/Shanghai",
         wait_seconds: float | None = None,
+        lake: tuple[str, Path] | None = None,
     ) -> None:
-        """wait_seconds: a writer waits up to this long while another process has the file open (see _connect)."""
-        if isinstance(database, duckdb.DuckDBPyConnection):
+        """wait_seconds: a writer waits up to this long while another process has the file open (see _connect).
+
+        lake: (catalog connection URI, data folder) of a DuckLake warehouse (tasks/shared/lake.py); database
+        is then ignored.
+        """
+        self.lake = lake is not None
+        if lake is not None:
+            from tasks.shared.lake import connect_lake
+
+            self.con = connect_lake(lake[0], lake[1], read_only=read_only)
+            self.path = None
+            self._owned = True
+        elif isinstance(database, duckdb.DuckDBPyConnection):
             self.con = database
             self.path: Path | None = None
             self._owned = False
@@ -124,7 +134,7 @@ class Warehouse:
                 holder, reader = duckdb_lock_holder(str(exc))
                 waited = time.monotonic() - started
                 if read_only or wait_seconds is None:
-                    raise WarehouseLockedError(_locked_message(database, holder, reader, exc)) from exc
+                    raise WarehouseLockedError(locked_message(database, holder, reader, exc)) from exc
                 if waited >= wait_seconds:
                     raise WarehouseBusyTimeout(
                         f"waited {waited:.0f} s for {holder} to close the warehouse {database} "
@@ -137,7 +147,7 @@ class Warehouse:
                         )
                     ) from None
                 if waited >= next_log:
-                    _wait_logger().info(
+                    wait_logger().info(
                         "waiting for the warehouse %s: %s has it open (%.0f s so far)",
                         database,
                         holder,
@@ -146,7 +156,7 @@ class Warehouse:
                     next_log = waited + LOG_WAIT_EVERY_SECONDS
                 time.sleep(min(0.2 + waited / 10, 2.0))
         if time.monotonic() - started >= 1.0:
-            _wait_logger().info("got the warehouse %s after %.1f s", database, time.monotonic() - started)
+            wait_logger().info("got the warehouse %s after %.1f s", database, time.monotonic() - started)
         if self.path is not None and not read_only:
             # The warehouse holds personal data: readable by its owner only.
             os.chmod(self.path, 0o600)
@@ -156,8 +166,9 @@ class Warehouse:
     def open(cls, config: "PipelineConfig", *, read_only: bool = False) -> "Warehouse":
         """The warehouse a pipeline config names; a writer waits for readers up to the run's time limit."""
         wait = None if read_only else config.orchestration.timeout_seconds
+        lake = None if config.lake is None else (config.lake.dsn(), config.warehouse_path)
         warehouse = cls(
-            config.warehouse_path, read_only=read_only, timezone=config.timezone, wait_seconds=wait
+            config.warehouse_path, read_only=read_only, timezone=config.timezone, wait_seconds=wait, lake=lake
         )
         if config.memory_limit:  # checked against a strict pattern by the config
             warehouse.execute(f"set memory_limit = '{config.memory_limit}'")
@@ -335,6 +346,16 @@ class Warehouse:
         with self.registered("_frame", frame):
             return self.scalar(f"insert into {quote_identifier(table)} by name select * from _frame") or 0
 
+    def delete_returning(self, table: str, where: str, params: Sequence[Any], returning: str) -> list[tuple]:
+        """Delete table's rows that match where; return their `returning` columns.
+
+        A select and a delete in one transaction: DuckLake tables take no RETURNING clause.
+        """
+        with self.transaction():
+            rows = self.rows(f"select {returning} from {quote_identifier(table)} where {where}", params)
+            self.execute(f"delete from {quote_identifier(table)} where {where}", params)
+        return rows
+
     def count(self, table: str) -> int:
         """Rows in table."""
         return self.scalar(f"select count(*) from {quote_identifier(table)}")
@@ -453,32 +474,6 @@ def quote_column(name: str) -> str:
 def sql_literal(text: str) -> str:
     """A SQL string literal of text (quotes doubled), for the statements that take no parameter there."""
     return "'" + text.replace("'", "''") + "'"
-
-
-def _locked_message(database: str | Path, holder: str, reader: bool, exc: Exception) -> str:
-    """Why the warehouse file cannot be opened now, naming who has it open."""
-    if reader:
-        return (
-            f"warehouse {database} is open read-only in another process, so it cannot be written now: "
-            f"{holder}, a reader such as a BI tool, a notebook or `segments profile`. DuckDB said: {exc}"
-        )
-    return (
-        f"warehouse {database} is locked by another process (a run is writing to it), {holder}; "
-        f"retry when it has finished. DuckDB said: {exc}"
-    )
-
-
-def _wait_logger() -> logging.Logger | logging.LoggerAdapter:
-    """Prefect's run logger inside a flow or task run (the wait shows in the UI), else this module's logger."""
-    if "prefect" in sys.modules:
-        from prefect.exceptions import MissingContextError
-        from prefect.logging import get_run_logger
-
-        try:
-            return get_run_logger()
-        except MissingContextError:
-            pass
-    return logging.getLogger(__name__)
 
 
 def _bind(

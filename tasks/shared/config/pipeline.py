@@ -21,7 +21,7 @@ from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.predict import PredictConfig
 from tasks.shared.config.publishing import DestinationConfig, PrivacyConfig, ReportConfig
-from tasks.shared.config.sources import SourceConfig
+from tasks.shared.config.sources import ConnectionConfig, SourceConfig
 from tasks.shared.config.stages import DedupeConfig, FeatureConfig, SegmentConfig
 from tasks.shared.contracts import (
     COMPARED_FIELDS,
@@ -117,12 +117,45 @@ def _currency_code(value: str) -> str:
     return code
 
 
+class LakeConfig(BaseModel):
+    """A DuckLake warehouse: its catalog in PostgreSQL, its tables as Parquet files in a folder."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    catalog: ConnectionConfig = Field(
+        description=(
+            "Where the PostgreSQL catalog's connection URI comes from: {dsn_env: VAR} or {secret_block: NAME} "
+            "(never the config file itself)."
+        )
+    )
+    data_path: Path = Field(
+        description="Folder of the lake's Parquet files (local or shared), relative to the config file's folder."
+    )
+
+    def dsn(self) -> str:
+        """The catalog's connection URI, read now."""
+        return self.catalog.dsn("", owner="warehouse.ducklake.catalog")
+
+
+class WarehouseConfig(BaseModel):
+    """The warehouse as a DuckLake catalog (the other form of `warehouse` is a DuckDB file's path)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ducklake: LakeConfig = Field(description="The DuckLake catalog and data folder.")
+
+
 class PipelineConfig(BaseModel):
     """The whole pipeline: warehouse file, time zone, exports folder and sources."""
 
     model_config = ConfigDict(extra="forbid")
 
-    warehouse: Path = Field(description="DuckDB warehouse file, relative to the config file's folder.")
+    warehouse: Path | WarehouseConfig = Field(
+        description=(
+            "DuckDB warehouse file, relative to the config file's folder; or {ducklake: {catalog, data_path}}: "
+            "a DuckLake catalog in PostgreSQL with Parquet data (needs the lake environment, envs/lake)."
+        )
+    )
     memory_limit: str | None = Field(
         default=None,
         pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
@@ -243,7 +276,15 @@ class PipelineConfig(BaseModel):
 
     @property
     def warehouse_path(self) -> Path:
+        """The DuckDB file, or a lake's data folder: runs keep their lock and work folders beside it."""
+        if isinstance(self.warehouse, WarehouseConfig):
+            return self.resolve(self.warehouse.ducklake.data_path)
         return self.resolve(self.warehouse)
+
+    @property
+    def lake(self) -> "LakeConfig | None":
+        """The DuckLake settings when the warehouse is a lake, else None."""
+        return self.warehouse.ducklake if isinstance(self.warehouse, WarehouseConfig) else None
 
     @property
     def exports_path(self) -> Path:

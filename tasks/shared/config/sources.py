@@ -46,14 +46,18 @@ class ConnectionConfig(BaseModel):
             )
         return self
 
-    def dsn(self, source: str) -> str:
-        """The connection URI, read now from the environment or the Prefect Secret block."""
+    def dsn(self, source: str, *, owner: str | None = None) -> str:
+        """The connection URI, read now from the environment or the Prefect Secret block.
+
+        owner: what needs it, for messages (default: source <source>).
+        """
         import os
 
+        owner = owner or f"source {source!r}"
         if self.dsn_env is not None:
             value = os.environ.get(self.dsn_env)
             if not value:
-                raise ConfigError(f"source {source!r}: environment variable {self.dsn_env} is not set")
+                raise ConfigError(f"{owner}: environment variable {self.dsn_env} is not set")
             return value
         from prefect.blocks.system import Secret
 
@@ -61,7 +65,7 @@ class ConnectionConfig(BaseModel):
             return Secret.load(self.secret_block).get()
         except ValueError as exc:
             raise ConfigError(
-                f"source {source!r}: cannot load Prefect Secret block {self.secret_block!r}: {exc}"
+                f"{owner}: cannot load Prefect Secret block {self.secret_block!r}: {exc}"
             ) from None
 
 

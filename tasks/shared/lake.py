@@ -1,0 +1,72 @@
+"""The DuckLake backend: the warehouse as a DuckLake catalog in PostgreSQL, its tables as Parquet files.
+
+A lake connection is an in-memory DuckDB database (temp tables and scratch work live there) with the lake
+attached as `lake` and made the default catalog, so every model's `schema.table` names resolve in the lake
+unchanged. Readers see the last committed snapshot while a run writes; a run's transaction commits as one
+snapshot. The DuckLake and PostgreSQL extensions are DuckDB-signed builds from the package index, which has
+them only for DuckDB 1.5.5 (envs/lake): they are loaded from their installed files, never downloaded.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import duckdb
+
+LAKE = "lake"  # the catalog's name in a lake connection
+
+EXTENSIONS = {
+    "ducklake": "duckdb_extension_ducklake",
+    "postgres_scanner": "duckdb_extension_postgres_scanner",
+}
+
+
+class LakeUnavailableError(RuntimeError):
+    """This environment cannot open a DuckLake warehouse (no signed extension build for its DuckDB)."""
+
+
+def extension_file(name: str) -> Path:
+    """The signed extension binary a `duckdb-extension-<name>` package installed for this DuckDB."""
+    package = EXTENSIONS[name]
+    spec = importlib.util.find_spec(package)
+    version = duckdb.__version__
+    if spec is None or not spec.submodule_search_locations:
+        raise LakeUnavailableError(
+            f"the ducklake warehouse needs the {name} extension (package {package.replace('_', '-')}), "
+            f"not installed with DuckDB {version}: the package index has signed builds for DuckDB 1.5.5 only; "
+            "run in the lake environment (make lake-env; envs/lake/.venv)"
+        )
+    path = (
+        Path(spec.submodule_search_locations[0]) / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
+    )
+    if not path.is_file():
+        raise LakeUnavailableError(
+            f"{package.replace('_', '-')} has no build for DuckDB {version} (looked for {path}): "
+            "install the extension package of the same version as duckdb"
+        )
+    return path
+
+
+def connect_lake(dsn: str, data_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """An in-memory connection with the lake (catalog at dsn, Parquet under data_path) attached as the default."""
+    files = [extension_file(name) for name in EXTENSIONS]
+    if not read_only:
+        data_path.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        for file in files:
+            con.execute(f"load {_literal(str(file))}")
+        # Rows are never inlined into the PostgreSQL catalog: all table data is in Parquet files (an
+        # erasure's compaction rewrites those; see tasks/erase/compact.py).
+        options = [f"data_path {_literal(str(data_path) + '/')}", "data_inlining_row_limit 0"]
+        if read_only:
+            options.append("read_only")
+        con.execute(f"attach {_literal('ducklake:postgres:' + dsn)} as {LAKE} ({', '.join(options)})")
+        con.execute(f"use {LAKE}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
