@@ -63,7 +63,9 @@ def progress_store(config: PipelineConfig, request: str, logger) -> Iterator[War
     holder = f"backfill {request}: progress"
     limit = config.orchestration.timeout_seconds
     with (
-        warehouse_lock(config.warehouse_path, holder, logger, timeout_seconds=limit),
+        warehouse_lock(
+            config.warehouse_path, holder, logger, timeout_seconds=limit, catalog=config.lake_catalog()
+        ),
         Warehouse.open(config) as wh,
     ):
         wh.ensure("ops/backfill_progress")

@@ -28,6 +28,7 @@ from tasks.segment import segment
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
+from tasks.shared.lake import maintain
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
@@ -159,11 +160,20 @@ def daily_refresh(
     # One writer at a time (see tasks/shared/lock.py); the time limit includes waiting for the lock.
     with (
         timeout(seconds=pipeline.orchestration.timeout_seconds),
-        warehouse_lock(pipeline.warehouse_path, f"daily-refresh {as_of} run {run_id}", logger),
+        warehouse_lock(
+            pipeline.warehouse_path,
+            f"daily-refresh {as_of} run {run_id}",
+            logger,
+            catalog=pipeline.lake_catalog(),
+        ),
     ):
         progress = create_progress_artifact(
             progress=0.0, description=f"daily refresh {as_of}: stages done of 7"
         )
+        if pipeline.lake is not None:  # with the lock held (see maintain)
+            with Warehouse.open(pipeline) as wh:
+                removed = maintain(wh, pipeline.lake.snapshot_days)
+            logger.info("lake kept to %d days of snapshots: removed %s", pipeline.lake.snapshot_days, removed)
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         update_progress_artifact(progress, progress=20.0)
         # before as_of, whose membership changes compare with the day before it

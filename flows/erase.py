@@ -31,7 +31,9 @@ def erase(customer_id: str, config: str | None = None, compact: bool = True) -> 
     os.umask(0o077)
     config = config_path(config)
     pipeline = load_config(config)
-    with warehouse_lock(pipeline.warehouse_path, f"erase-customer {customer_id}", logger):
+    with warehouse_lock(
+        pipeline.warehouse_path, f"erase-customer {customer_id}", logger, catalog=pipeline.lake_catalog()
+    ):
         with Warehouse.open(pipeline) as wh:
             result = erase_customer(wh, pipeline, customer_id)
         if compact:  # under the lock, with no connection of ours open

@@ -9,8 +9,12 @@ them only for DuckDB 1.5.5 (envs/lake): they are loaded from their installed fil
 
 import importlib.util
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
+
+if TYPE_CHECKING:
+    from tasks.shared.warehouse import Warehouse
 
 LAKE = "lake"  # the catalog's name in a lake connection
 
@@ -53,6 +57,9 @@ def connect_lake(dsn: str, data_path: Path, *, read_only: bool = False) -> duckd
         data_path.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     try:
+        # what spills to disk goes beside the data folder, as a DuckDB file's <file>.tmp (an in-memory
+        # database would spill into .tmp of the working directory)
+        con.execute(f"set temp_directory = {_literal(str(data_path) + '.tmp')}")
         for file in files:
             con.execute(f"load {_literal(str(file))}")
         # Rows are never inlined into the PostgreSQL catalog: all table data is in Parquet files (an
@@ -70,3 +77,20 @@ def connect_lake(dsn: str, data_path: Path, *, read_only: bool = False) -> duckd
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def maintain(wh: "Warehouse", snapshot_days: int) -> dict[str, int]:
+    """Keep the lake's files to what it needs, at the start of a run (call with the warehouse lock held).
+
+    Deletes the Parquet files no snapshot uses (a transaction that never committed: a run killed or failed
+    mid-stage; with the lock held, no other writer is alive, so every such file is a dead run's); expires the
+    snapshots older than snapshot_days (time travel reaches that far back) and deletes the files only they
+    used: a table a run replaces keeps its old files until then. Returns how many of each.
+    """
+    orphans = wh.rows("select path from ducklake_delete_orphaned_files('lake', cleanup_all => true)")
+    expired = wh.rows(
+        "select snapshot_id from ducklake_expire_snapshots('lake', older_than => now() - to_days("
+        f"{int(snapshot_days)}))"
+    )
+    old = wh.rows("select path from ducklake_cleanup_old_files('lake', cleanup_all => true)")
+    return {"orphaned files": len(orphans), "expired snapshots": len(expired), "old files": len(old)}

@@ -24,7 +24,7 @@ import socket
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -107,8 +107,13 @@ def warehouse_lock(
     timeout_seconds: float | None = None,
     log_every_seconds: float = 30.0,
     poll_seconds: float = 0.5,
+    catalog: str | None = None,
 ) -> Iterator[None]:
-    """Hold the warehouse's write lock inside the block; wait (and say so) while another run holds it."""
+    """Hold the warehouse's write lock inside the block; wait (and say so) while another run holds it.
+
+    catalog: a lake's catalog URI (PostgreSQL): its advisory lock is taken too (catalog_lock), so that runs
+    on other hosts, which share the catalog but not this file, also write one at a time.
+    """
     path = lock_path(warehouse)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -144,15 +149,91 @@ def warehouse_lock(
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
-        for folder in remove_dead_run_leftovers(warehouse):
-            logger.warning("removed %s, left by a run that died", folder)
+        held = nullcontext()
+        if catalog is not None:  # PostgreSQL keeps 63 bytes of a name: who and where first
+            left = None if timeout_seconds is None else max(timeout_seconds - waited, 0.0)
+            name = f"pid {os.getpid()} on {socket.gethostname()}: {holder}"
+            held = catalog_lock(
+                catalog,
+                name,
+                logger,
+                timeout_seconds=left,
+                log_every_seconds=log_every_seconds,
+                poll_seconds=poll_seconds,
+            )
         try:
-            yield
+            with held:
+                for folder in remove_dead_run_leftovers(warehouse):
+                    logger.warning("removed %s, left by a run that died", folder)
+                yield
         finally:
             os.ftruncate(fd, 0)
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+# The advisory lock a lake's writers take in its PostgreSQL catalog (any fixed 64-bit number: "segments").
+CATALOG_LOCK = 0x7365676D656E7473
+
+
+@contextmanager
+def catalog_lock(
+    catalog: str,
+    holder: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+    *,
+    timeout_seconds: float | None = None,
+    log_every_seconds: float = 30.0,
+    poll_seconds: float = 0.5,
+) -> Iterator[None]:
+    """Hold a lake's writer lock, a PostgreSQL advisory lock in its catalog, inside the block.
+
+    The lock belongs to a connection of its own, named holder (application_name), so a waiting run says who
+    holds it, on whichever host. PostgreSQL releases it when that connection ends, a killed run's included.
+    """
+    import adbc_driver_postgresql.dbapi as adbc
+
+    con = adbc.connect(catalog, autocommit=True)
+    try:
+        with con.cursor() as cursor:
+            cursor.execute("select set_config('application_name', $1, false)", parameters=(holder,))
+            cursor.fetchall()
+            started = time.monotonic()
+            next_log = 0.0
+            while True:
+                cursor.execute("select pg_try_advisory_lock($1)", parameters=(CATALOG_LOCK,))
+                if cursor.fetchone()[0]:
+                    break
+                waited = time.monotonic() - started
+                if timeout_seconds is not None and waited >= timeout_seconds:
+                    raise WarehouseLockTimeout(
+                        f"waited {waited:.0f} s for the lake's writer lock, held by {_catalog_holder(cursor)}"
+                    )
+                if waited >= next_log:
+                    logger.info(
+                        "waiting for the lake's writer lock, held by %s (%.0f s so far)",
+                        _catalog_holder(cursor),
+                        waited,
+                    )
+                    next_log = waited + log_every_seconds
+                time.sleep(poll_seconds)
+        yield
+    finally:
+        con.close()  # the session ends: PostgreSQL releases the lock
+
+
+def _catalog_holder(cursor: object) -> str:
+    """The application_name of the session holding the catalog lock (what its run called itself)."""
+    cursor.execute(  # type: ignore[attr-defined]
+        "select activity.application_name from pg_locks as locks "
+        "join pg_stat_activity as activity using (pid) "
+        "where locks.locktype = 'advisory' and locks.granted "
+        "and (locks.classid::bigint << 32) | locks.objid::bigint = $1",
+        parameters=(CATALOG_LOCK,),
+    )
+    row = cursor.fetchone()  # type: ignore[attr-defined]
+    return row[0] if row and row[0] else "another session"
 
 
 def locked_message(database: str | Path, holder: str, reader: bool, exc: Exception) -> str:

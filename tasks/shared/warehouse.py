@@ -432,6 +432,9 @@ class Warehouse:
             parent.mkdir(mode=0o700, exist_ok=True)  # personal data: the owner's only, as the warehouse
         folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=parent))
         scratch = Warehouse(self.con.cursor(), timezone=self.timezone)
+        if self.lake:  # a cursor starts in the in-memory catalog: names resolve in the lake as here
+            scratch.con.execute("use lake")
+            scratch.lake = True
         self._scratches += 1
         try:
             yield scratch, folder

@@ -132,6 +132,15 @@ class LakeConfig(BaseModel):
         description="Folder of the lake's Parquet files (local or shared), relative to the config file's folder."
     )
 
+    snapshot_days: int = Field(
+        default=7,
+        ge=0,
+        description=(
+            "Days older snapshots are kept (time travel reaches that far back); each run expires older ones "
+            "and deletes the files only they used (and any a killed run left)."
+        ),
+    )
+
     def dsn(self) -> str:
         """The catalog's connection URI, read now."""
         return self.catalog.dsn("", owner="warehouse.ducklake.catalog")
@@ -285,6 +294,10 @@ class PipelineConfig(BaseModel):
     def lake(self) -> "LakeConfig | None":
         """The DuckLake settings when the warehouse is a lake, else None."""
         return self.warehouse.ducklake if isinstance(self.warehouse, WarehouseConfig) else None
+
+    def lake_catalog(self) -> str | None:
+        """A lake's catalog URI, read now (for its writer lock); None for a DuckDB file."""
+        return None if self.lake is None else self.lake.dsn()
 
     @property
     def exports_path(self) -> Path:
