@@ -1,4 +1,4 @@
-"""A daily refresh of a lake that SIGKILLs itself inside the publish transaction, for test_lake_kill.py.
+"""A daily refresh of a lake that SIGKILLs itself inside the publish transaction, for test_lake_readers.py.
 
 python -m tests.lake.killed CONFIG AS_OF. Once the day's published.customer_segments rows are inserted (their
 Parquet files written) but before the transaction commits, the process kills itself: nothing runs after.
