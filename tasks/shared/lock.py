@@ -23,7 +23,7 @@ import shutil
 import socket
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -118,27 +118,24 @@ def warehouse_lock(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        started = time.monotonic()
-        next_log = 0.0
-        while True:
+
+        def locked() -> bool:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
             except BlockingIOError:
-                waited = time.monotonic() - started
-                if timeout_seconds is not None and waited >= timeout_seconds:
-                    raise WarehouseLockTimeout(
-                        f"waited {waited:.0f} s for the warehouse lock {path}, held by {lock_holder(warehouse)}"
-                    ) from None
-                if waited >= next_log:
-                    logger.info(
-                        "waiting for the warehouse lock, held by %s (%.0f s so far)",
-                        lock_holder(warehouse),
-                        waited,
-                    )
-                    next_log = waited + log_every_seconds
-                time.sleep(poll_seconds)
-        waited = time.monotonic() - started
+                return False
+            return True
+
+        waited = wait_for(
+            locked,
+            lambda: lock_holder(warehouse),
+            f"the warehouse lock {path}",
+            "the warehouse lock",
+            logger,
+            timeout_seconds=timeout_seconds,
+            log_every_seconds=log_every_seconds,
+            poll_seconds=poll_seconds,
+        )
         if waited >= poll_seconds:
             logger.info("got the warehouse lock after %.1f s", waited)
         info = {
@@ -173,6 +170,33 @@ def warehouse_lock(
         os.close(fd)
 
 
+def wait_for(
+    locked: Callable[[], bool],
+    holder: Callable[[], str],
+    lock: str,
+    waiting: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+    *,
+    timeout_seconds: float | None,
+    log_every_seconds: float,
+    poll_seconds: float,
+) -> float:
+    """Try locked() until it takes the lock; return the seconds waited. Meanwhile log who holds it (holder())
+    every log_every_seconds as `waiting for <waiting>, held by …`, and after timeout_seconds raise
+    WarehouseLockTimeout: `waited N s for <lock>, held by …`."""
+    started = time.monotonic()
+    next_log = 0.0
+    while not locked():
+        waited = time.monotonic() - started
+        if timeout_seconds is not None and waited >= timeout_seconds:
+            raise WarehouseLockTimeout(f"waited {waited:.0f} s for {lock}, held by {holder()}")
+        if waited >= next_log:
+            logger.info("waiting for %s, held by %s (%.0f s so far)", waiting, holder(), waited)
+            next_log = waited + log_every_seconds
+        time.sleep(poll_seconds)
+    return time.monotonic() - started
+
+
 # The advisory lock a lake's writers take in its PostgreSQL catalog (any fixed 64-bit number: "segments").
 CATALOG_LOCK = 0x7365676D656E7473
 
@@ -199,25 +223,21 @@ def catalog_lock(
         with con.cursor() as cursor:
             cursor.execute("select set_config('application_name', $1, false)", parameters=(holder,))
             cursor.fetchall()
-            started = time.monotonic()
-            next_log = 0.0
-            while True:
+
+            def locked() -> bool:
                 cursor.execute("select pg_try_advisory_lock($1)", parameters=(CATALOG_LOCK,))
-                if cursor.fetchone()[0]:
-                    break
-                waited = time.monotonic() - started
-                if timeout_seconds is not None and waited >= timeout_seconds:
-                    raise WarehouseLockTimeout(
-                        f"waited {waited:.0f} s for the lake's writer lock, held by {_catalog_holder(cursor)}"
-                    )
-                if waited >= next_log:
-                    logger.info(
-                        "waiting for the lake's writer lock, held by %s (%.0f s so far)",
-                        _catalog_holder(cursor),
-                        waited,
-                    )
-                    next_log = waited + log_every_seconds
-                time.sleep(poll_seconds)
+                return bool(cursor.fetchone()[0])
+
+            wait_for(
+                locked,
+                lambda: _catalog_holder(cursor),
+                "the lake's writer lock",
+                "the lake's writer lock",
+                logger,
+                timeout_seconds=timeout_seconds,
+                log_every_seconds=log_every_seconds,
+                poll_seconds=poll_seconds,
+            )
         yield
     finally:
         con.close()  # the session ends: PostgreSQL releases the lock
