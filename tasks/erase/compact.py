@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tasks.shared.files import fsync_dir
+from tasks.shared.lake import LAKE, maintain
 from tasks.shared.warehouse import Warehouse, sql_literal
 
 if TYPE_CHECKING:
@@ -66,23 +67,19 @@ def compact_lake(config: "PipelineConfig") -> int:
     """After an erasure on a DuckLake warehouse, leave no erased value in its files; return the data folder's bytes.
 
     A lake keeps deleted rows in their Parquet files (a delete file masks them) and keeps older snapshots'
-    files for time travel. Every table's files are rewritten without their deleted rows, every snapshot
-    but the newest expires, and the files no snapshot uses any more (and any a killed run left) are
-    deleted. The catalog's own rows (file statistics hold column minima and maxima) are then vacuumed
-    in PostgreSQL, so their old versions go too.
+    files for time travel. Every table's files are rewritten without their deleted rows, then the lake is
+    maintained with no snapshot days (tasks.shared.lake.maintain): every snapshot but the newest expires,
+    and the files no snapshot uses any more (and any a killed run left) are deleted. The catalog's own rows
+    (file statistics hold column minima and maxima) are then vacuumed in PostgreSQL, so their old versions
+    go too.
     """
     lake = config.lake
     assert lake is not None, "compact_lake needs a DuckLake warehouse"
     try:
         with Warehouse.open(config) as wh:
-            for call in (
-                "call ducklake_flush_inlined_data('lake')",
-                "call ducklake_rewrite_data_files('lake', delete_threshold => 0)",
-                "call ducklake_expire_snapshots('lake', older_than => now())",
-                "call ducklake_cleanup_old_files('lake', cleanup_all => true)",
-                "call ducklake_delete_orphaned_files('lake', cleanup_all => true)",
-            ):
-                wh.execute(call)
+            wh.execute(f"call ducklake_flush_inlined_data('{LAKE}')")
+            wh.execute(f"call ducklake_rewrite_data_files('{LAKE}', delete_threshold => 0)")
+            maintain(wh, 0)
         import adbc_driver_postgresql.dbapi as adbc
 
         with adbc.connect(lake.dsn(), autocommit=True) as con, con.cursor() as cursor:

@@ -370,14 +370,11 @@ def _outputs(pipeline: PipelineConfig) -> list[Problem]:
     """Problems with where a run writes (warehouse, exports) and the suppression list it reads."""
     problems = []
     if pipeline.lake is not None:
-        from tasks.shared.lake import LakeUnavailableError, extension_file
+        from tasks.shared.lake import unavailable
 
-        try:
-            extension_file("ducklake")
-            extension_file("postgres_scanner")
-        except LakeUnavailableError as error:
+        if reason := unavailable():
             problems.append(
-                Problem("warehouse", "ducklake", message=str(error), fix="run envs/lake/.venv/bin/segments")
+                Problem("warehouse", "ducklake", message=reason, fix="run envs/lake/.venv/bin/segments")
             )
     for where, path in (("warehouse", pipeline.warehouse_path), ("exports", pipeline.exports_path)):
         folder = where == "exports" or pipeline.lake is not None  # a lake's warehouse path is its data folder

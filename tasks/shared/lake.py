@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from tasks.shared.warehouse import sql_literal
+
 if TYPE_CHECKING:
     from tasks.shared.warehouse import Warehouse
 
@@ -50,6 +52,16 @@ def extension_file(name: str) -> Path:
     return path
 
 
+def unavailable() -> str | None:
+    """Why this environment cannot open a lake (its DuckDB has no signed extension build), or None if it can."""
+    try:
+        for name in EXTENSIONS:
+            extension_file(name)
+    except LakeUnavailableError as error:
+        return str(error)
+    return None
+
+
 def connect_lake(dsn: str, data_path: Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """An in-memory connection with the lake (catalog at dsn, Parquet under data_path) attached as the default."""
     files = [extension_file(name) for name in EXTENSIONS]
@@ -59,24 +71,20 @@ def connect_lake(dsn: str, data_path: Path, *, read_only: bool = False) -> duckd
     try:
         # what spills to disk goes beside the data folder, as a DuckDB file's <file>.tmp (an in-memory
         # database would spill into .tmp of the working directory)
-        con.execute(f"set temp_directory = {_literal(str(data_path) + '.tmp')}")
+        con.execute(f"set temp_directory = {sql_literal(str(data_path) + '.tmp')}")
         for file in files:
-            con.execute(f"load {_literal(str(file))}")
+            con.execute(f"load {sql_literal(str(file))}")
         # Rows are never inlined into the PostgreSQL catalog: all table data is in Parquet files (an
         # erasure's compaction rewrites those; see tasks/erase/compact.py).
-        options = [f"data_path {_literal(str(data_path) + '/')}", "data_inlining_row_limit 0"]
+        options = [f"data_path {sql_literal(str(data_path) + '/')}", "data_inlining_row_limit 0"]
         if read_only:
             options.append("read_only")
-        con.execute(f"attach {_literal('ducklake:postgres:' + dsn)} as {LAKE} ({', '.join(options)})")
+        con.execute(f"attach {sql_literal('ducklake:postgres:' + dsn)} as {LAKE} ({', '.join(options)})")
         con.execute(f"use {LAKE}")
     except BaseException:
         con.close()
         raise
     return con
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def maintain(wh: "Warehouse", snapshot_days: int) -> dict[str, int]:
@@ -87,10 +95,10 @@ def maintain(wh: "Warehouse", snapshot_days: int) -> dict[str, int]:
     snapshots older than snapshot_days (time travel reaches that far back) and deletes the files only they
     used: a table a run replaces keeps its old files until then. Returns how many of each.
     """
-    orphans = wh.rows("select path from ducklake_delete_orphaned_files('lake', cleanup_all => true)")
+    orphans = wh.rows(f"select path from ducklake_delete_orphaned_files('{LAKE}', cleanup_all => true)")
     expired = wh.rows(
-        "select snapshot_id from ducklake_expire_snapshots('lake', older_than => now() - to_days("
+        f"select snapshot_id from ducklake_expire_snapshots('{LAKE}', older_than => now() - to_days("
         f"{int(snapshot_days)}))"
     )
-    old = wh.rows("select path from ducklake_cleanup_old_files('lake', cleanup_all => true)")
+    old = wh.rows(f"select path from ducklake_cleanup_old_files('{LAKE}', cleanup_all => true)")
     return {"orphaned files": len(orphans), "expired snapshots": len(expired), "old files": len(old)}

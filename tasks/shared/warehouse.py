@@ -433,7 +433,9 @@ class Warehouse:
         folder = Path(tempfile.mkdtemp(prefix="scratch-", dir=parent))
         scratch = Warehouse(self.con.cursor(), timezone=self.timezone)
         if self.lake:  # a cursor starts in the in-memory catalog: names resolve in the lake as here
-            scratch.con.execute("use lake")
+            from tasks.shared.lake import LAKE
+
+            scratch.con.execute(f"use {LAKE}")
             scratch.lake = True
         self._scratches += 1
         try:

@@ -12,23 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from tasks.shared.lake import LakeUnavailableError, extension_file
+from tasks.shared.lake import unavailable
 from tests.conftest import write_config
 
 HERE = Path(__file__).resolve().parent
 LAKE_ENV = "SEGMENTS_LAKE_CATALOG"  # the variable the lake configs of these tests name
 
 
-def _unavailable() -> str | None:
-    try:
-        extension_file("ducklake")
-        extension_file("postgres_scanner")
-    except LakeUnavailableError as exc:
-        return str(exc)
-    return None
-
-
-UNAVAILABLE = _unavailable()
+UNAVAILABLE = unavailable()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

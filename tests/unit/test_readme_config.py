@@ -18,16 +18,11 @@ import yaml
 from tasks.extract import SourceLoad, extract_all
 from tasks.extract.preflight import preflight
 from tasks.shared.config import load_config
+from tasks.shared.lake import unavailable
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
-try:
-    from tasks.shared.lake import extension_file
-
-    extension_file("ducklake")
-    LAKE_UNAVAILABLE = False
-except RuntimeError:  # LakeUnavailableError: the main environment (DuckDB 2.x)
-    LAKE_UNAVAILABLE = True
+LAKE_UNAVAILABLE = unavailable() is not None  # the main environment (DuckDB 2.x)
 
 # The public "Online Retail" export's columns; InvoiceDate month first, CustomerID as a float. Row 4
 # holds a date in another layout (quarantined), StockCode 00123 has leading zeros (kept in txn_id). Row 21
