@@ -23,6 +23,9 @@
 #   SEGMENTS_LAKE_PG_PORT  the catalog's PostgreSQL port on 127.0.0.1 (default 5442)
 #   SEGMENTS_LAKE_PG_DIR   the PostgreSQL data and socket folder (default <stack>/pg; it must be reachable by
 #                          the postgres user when run as root)
+#   SEGMENTS_WORKER_LIMIT  flow runs a worker runs at once (default 1 for the lake stack's workers: runs on
+#                          one warehouse queue on its writer lock anyway, so runs started together go one to
+#                          each worker; empty means no limit, the file stack's default)
 #   SEGMENTS_CONFIG        a lake config; default demo-data/lake.yaml, written from demo-data/config.yaml (make
 #                          demo) with its warehouse in the lake (data in demo-data/lake/, catalog database
 #                          `lake`) and exports in demo-data/lake-exports/. The workers get the catalog's URI in
@@ -44,6 +47,7 @@ if [[ "$COMMAND" == *-lake ]]; then
   LAKE=1
   WORKERS="worker-1 worker-2"
 fi
+WORKER_LIMIT="${SEGMENTS_WORKER_LIMIT-$([ "$LAKE" = 1 ] && echo 1)}"
 STACK="${SEGMENTS_STACK_DIR:-$([ "$LAKE" = 1 ] && echo .stack-lake || echo .stack)}"
 mkdir -p "$STACK"
 STACK="$(cd "$STACK" && pwd)"
@@ -153,7 +157,8 @@ up() {
       echo "$worker already running (pid $(group "$worker"))"
     else
       [ -z "${SEGMENTS_CONFIG:-}" ] || echo "$worker runs flows with SEGMENTS_CONFIG=$SEGMENTS_CONFIG"
-      launch "$worker" "$PREFECT" worker start --pool "$POOL" --name "segments-$worker"
+      launch "$worker" "$PREFECT" worker start --pool "$POOL" --name "segments-$worker" \
+        ${WORKER_LIMIT:+--limit "$WORKER_LIMIT"}
     fi
   done
   echo "Prefect UI: http://127.0.0.1:$PORT  (API $PREFECT_API_URL); logs in $STACK/"

@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,7 +23,7 @@ from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
-PREFECT = str(Path(REPO) / ".venv" / "bin" / "prefect")
+PREFECT = str(Path(sys.executable).parent / "prefect")  # this environment's (main or lake)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHIPPED = Path(REPO) / "deployments" / "prefect.yaml"
 FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}

@@ -3,6 +3,7 @@ running Prefect server it finds on its own (no PREFECT_API_URL), one-line errors
 
 import os
 import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -14,7 +15,7 @@ import yaml
 from tests.conftest import REPO, SAMPLE_END, write_config
 from tests.e2e.prefect_server import api_call
 
-SEGMENTS = str(REPO / ".venv" / "bin" / "segments")
+SEGMENTS = str(Path(sys.executable).parent / "segments")  # this environment's (main or lake)
 
 
 @pytest.fixture(scope="module")

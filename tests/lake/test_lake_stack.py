@@ -1,0 +1,155 @@
+"""The lake stack for real (`deployments/stack.sh up-lake`): two refreshes of different days started at once
+go to the pool's two workers, a reader reads throughout, and each day is published once, equal to what a
+DuckDB file publishes from the same days in the same order.
+
+The stack runs as a user runs it: its own PostgreSQL catalog, a Prefect server with its scheduler, the work
+pool `segments` with two workers (one flow run each at a time), the shipped deployments; the flow runs are
+started through the API as the UI starts them. Both runs take the warehouse's writer lock (the file lock
+and the catalog's advisory lock), so one waits while the other writes; the reader, a separate process with a
+connection kept open, never fails and never sees a day with fewer rows than its run published.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from flows.daily_refresh import daily_refresh
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.conftest import REPO, SAMPLE_END, write_config
+from tests.daily_changes import write_day
+from tests.e2e.prefect_server import FINAL_STATES, api_call, environ, free_port, wait_for, zombie
+from tests.e2e.test_incremental_days import differences, snapshot
+from tests.e2e.test_stack import marked, stack_sh
+from tests.lake.conftest import LAKE_ENV
+
+DAYS = (SAMPLE_END, SAMPLE_END + timedelta(days=1))
+WORKERS = ("worker-1", "worker-2")
+
+
+def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:
+    """Live flow-run processes of the stack: flow run id -> the workers whose marker they carry."""
+    found: dict[str, set[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or zombie(int(entry.name)):
+            continue
+        variables = environ(int(entry.name))
+        marker, run = variables.get("SEGMENTS_STACK_PROCESS", ""), variables.get("PREFECT__FLOW_RUN_ID")
+        if run and marker.startswith(f"{stack_dir}/"):
+            found.setdefault(run, set()).add(marker.rsplit("/", 1)[1])
+    return found
+
+
+@pytest.fixture
+def lake_stack(tmp_path: Path, sample_copy: Path) -> Iterator[tuple[dict[str, str], Path]]:
+    """The lake stack's environment (free ports, its own stack and catalog folders, a lake config over
+    sample_copy), brought down and its processes KILLed afterwards whatever the test did."""
+    pg_dir = Path(tempfile.mkdtemp(prefix="segments-lake-stack-pg-"))  # reachable by the postgres user
+    pg_port = free_port()
+    lake = {"ducklake": {"catalog": {"dsn_env": LAKE_ENV}, "data_path": str(tmp_path / "work" / "lake")}}
+    config = write_config(sample_copy, tmp_path / "work", warehouse=lake)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
+        "SEGMENTS_PREFECT_PORT": str(free_port()),
+        "SEGMENTS_STACK_DIR": str(tmp_path / "stack"),
+        "SEGMENTS_LAKE_PG_PORT": str(pg_port),
+        "SEGMENTS_LAKE_PG_DIR": str(pg_dir),
+        "SEGMENTS_CONFIG": str(config),
+        LAKE_ENV: f"postgresql://postgres@127.0.0.1:{pg_port}/lake",  # the URI stack.sh gives the workers
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+    }
+    yield env, config
+    stack_sh("down-lake", env)
+    for pid in marked(tmp_path / "stack"):
+        os.kill(pid, signal.SIGKILL)
+    subprocess.run(["rm", "-rf", str(pg_dir)], check=False)
+
+
+def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
+    prefect_server: None,
+    lake_stack: tuple[dict[str, str], Path],
+    sample_copy: Path,
+    make_config,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env, config = lake_stack
+    stack_dir = Path(env["SEGMENTS_STACK_DIR"])
+    api = f"http://127.0.0.1:{env['SEGMENTS_PREFECT_PORT']}/api"
+    assert write_day(sample_copy, DAYS[1], 1) == {"game": 40, "payments": 26, "crm": 4}
+
+    up = stack_sh("up-lake", env)
+    assert up.returncode == 0, f"stack.sh up-lake failed:\n{up.stdout}\n{up.stderr}"
+    status = stack_sh("status-lake", env).stdout
+    assert all(f"{worker}: running" in status for worker in WORKERS), status
+    monkeypatch.setenv(LAKE_ENV, env[LAKE_ENV])
+    with Warehouse.open(load_config(config)):
+        pass  # the lake exists, empty, before the reader attaches it (a reader cannot create a catalog)
+
+    stop, out = config.parent / "stop", config.parent / "reader.json"
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "tests.lake.reader", str(config), str(stop), str(out)], cwd=REPO, env=env
+    )
+    try:
+        time.sleep(2)
+        assert reader.poll() is None
+        deployment = api_call("GET", f"{api}/deployments/name/daily-refresh/daily-refresh").json()["id"]
+        runs = {
+            api_call(
+                "POST",
+                f"{api}/deployments/{deployment}/create_flow_run",
+                {"parameters": {"as_of": str(day)}, "state": {"type": "SCHEDULED"}},
+            ).json()["id"]: day
+            for day in DAYS
+        }
+        workers: dict[str, set[str]] = {}
+        together = False
+        states: dict[str, str] = {}
+
+        def both_final() -> bool:
+            nonlocal together
+            live = flow_run_processes(stack_dir)
+            together = together or set(runs) <= set(live)
+            for run, names in live.items():
+                workers.setdefault(run, set()).update(names)
+            for run in runs:
+                states[run] = api_call("GET", f"{api}/flow_runs/{run}").json()["state"]["type"]
+            return all(state in FINAL_STATES for state in states.values())
+
+        wait_for(both_final, 600, f"flow runs {runs} to finish (logs in {stack_dir})", every=0.5)
+        time.sleep(1)
+    finally:
+        stop.touch()
+        reader.wait(timeout=60)
+
+    assert states == dict.fromkeys(runs, "COMPLETED"), f"logs in {stack_dir}"
+    # at once: both flow runs alive together, one on each worker
+    assert together
+    assert sorted(tuple(sorted(names)) for names in workers.values()) == [("worker-1",), ("worker-2",)]
+
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        published = wh.rows("select as_of from published.runs order by published_at")
+    assert sorted(day for (day,) in published) == list(DAYS)  # every day published once
+    order = [day for (day,) in published]
+
+    assert reader.returncode == 0
+    seen = json.loads(out.read_text(encoding="utf-8"))
+    assert seen["errors"] == []
+    assert seen["rounds"] >= 20
+    first, second = (str(day) for day in order)
+    assert seen["seen"] == [[], [first], sorted([first, second])]  # nothing, one day, both: never half of one
+
+    # the same days, in the order the lock let them through, on a DuckDB file
+    file_config = make_config(sample_copy)
+    for day in order:
+        daily_refresh(as_of=day, config=str(file_config))
+    for day in DAYS:
+        assert differences(snapshot(config, day), snapshot(file_config, day)) == {}, day
