@@ -19,9 +19,11 @@ $(CURDIR)/.uv-bootstrap/bin/uv:
 demo: .venv/.synced
 	$(UV) run --frozen segments demo
 
-## Run the whole test suite: the main environment's, then the DuckLake backend's in the lake environment.
+## Run the whole test suite: the main environment's, then the DuckLake backend's in the lake environment,
+## each in two pytest processes (a test module stays in one: its fixtures are set up once).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile
 test: .venv/.synced system-deps
-	$(UV) run --frozen pytest
+	$(UV) run --frozen pytest $(PYTEST_PARALLEL)
 	$(MAKE) test-lake
 
 ## The lake environment (envs/lake/.venv): the project on DuckDB 1.5.5 with the signed DuckLake and
@@ -33,7 +35,7 @@ envs/lake/.venv/.synced: $(UV) pyproject.toml envs/lake/pyproject.toml envs/lake
 
 ## The DuckLake backend's tests (real PostgreSQL catalogs), in the lake environment.
 test-lake: envs/lake/.venv/.synced system-deps
-	envs/lake/.venv/bin/python -m pytest tests/lake
+	envs/lake/.venv/bin/python -m pytest $(PYTEST_PARALLEL) tests/lake
 
 # Programs the tests use for real: Chromium (the Prefect UI and the HTML report), the Noto CJK fonts
 # (without them Chromium draws Chinese as empty boxes) and a PostgreSQL server (a database source).

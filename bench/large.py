@@ -18,14 +18,13 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from bench.machine import finish_facts, machine
 from bench.newday import next_day_files, write_next_day
 from bench.report import GIB, _machine
 from bench.run import (
     END,
     ROOT,
-    finish_facts,
     git_commit,
-    machine,
     prefect_server,
     reset_warehouse,
     worker,

@@ -95,6 +95,68 @@ def _incremental(results: dict[int, dict]) -> list[str]:
     return lines
 
 
+def _lake(results: dict[int, dict], facts: dict) -> list[str]:
+    """The lake backend beside the file backend: full and incremental refresh through the flow."""
+    if facts.get("lake_missing"):
+        return [f"Not measured: {facts['lake_missing']}.", ""]
+    measured = {size: r["lake"] for size, r in results.items() if "lake" in r}
+    if not measured:
+        return ["Not measured in this run (--lake-sizes).", ""]
+    versions = facts.get("lake") or {}
+    file_duckdb = facts["versions"].get("duckdb", "?")
+    lake_duckdb = versions.get("duckdb", "?")
+    lines = [
+        f"The same data and refreshes through the flow on a DuckLake warehouse: the catalog in a local "
+        f"PostgreSQL server, every table as Parquet files beside the data; run by envs/lake (DuckDB "
+        f"{lake_duckdb}, DuckLake extension {versions.get('ducklake', '?')}), the file by this environment "
+        f"(DuckDB {file_duckdb}). Stored: the lake's data folder after the full refresh.",
+        "",
+        "| customers | backend | full refresh s | incremental s | peak RSS full | peak RSS incremental | stored |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for size, lake in measured.items():
+        r = results[size]
+        lines.append(
+            f"| {size:,} | file (DuckDB {file_duckdb}) | {_s(r['flow']['wall_s'])} | "
+            f"{_s(r['incremental']['wall_s'])} | {_gib(r['flow']['peak_rss_bytes'])} | "
+            f"{_gib(r['incremental']['peak_rss_bytes'])} | – |"
+        )
+        full, inc = lake.get("flow", {}), lake.get("incremental", {})
+        stored = (
+            f"{lake['stored_bytes'] / 1e9:.2f} GB in {lake['stored_files']:,} files"
+            if "stored_bytes" in lake
+            else "–"
+        )
+        lines.append(
+            f"| {size:,} | lake (DuckDB {lake_duckdb}) | {_s(full.get('wall_s'))} | {_s(inc.get('wall_s'))} | "
+            f"{_gib(full.get('peak_rss_bytes'))} | {_gib(inc.get('peak_rss_bytes'))} | {stored} |"
+        )
+    lines += [
+        "",
+        "| customers | refresh | backend | " + " | ".join(STAGES) + " |",
+        "|---:|---|---|" + "---:|" * len(STAGES),
+    ]
+    for size, lake in measured.items():
+        for key, name in (("flow", "full"), ("incremental", "incremental")):
+            for backend, measured_run in (("file", results[size][key]), ("lake", lake.get(key))):
+                if measured_run:
+                    cells = " | ".join(_s(measured_run["stages"].get(s, {}).get("wall_s")) for s in STAGES)
+                    lines.append(f"| {size:,} | {name} | {backend} | {cells} |")
+    lines += [""]
+    lines += [
+        f"**The lake's refreshes FAILED at {size:,}**: {lake['failed']}"
+        for size, lake in measured.items()
+        if "failed" in lake
+    ]
+    lines += [
+        "Two workers against one: not measured. The per-customer stages are not split into shards yet "
+        "(docs/scaling.md, section 4), so two workers run two refreshes of one warehouse one after the "
+        "other, queued on its writer lock: availability, not speed.",
+        "",
+    ]
+    return lines
+
+
 def _ratio(value: float | None, base: float | None) -> str:
     return "–" if value is None or not base else f"{value / base:.1f}×"
 
@@ -393,6 +455,9 @@ def render(
         "",
         *_incremental(results),
         "",
+        "### Lake backend beside the file backend",
+        "",
+        *_lake(results, facts),
         "### Floor: every source file read once into DuckDB, sessions and payments grouped per customer",
         "",
         "The least any refresh of this data must do (bench/floor.py; GBK files transcoded in a streaming pass "

@@ -10,7 +10,11 @@ Per size and run, in a fresh temporary folder:
 5. in the first run of each size listed in --backfill-sizes: the `backfill` flow over the
    --backfill-days days ending at END on a second, fresh warehouse (bench/backfill.py), and whether
    its published.customer_segments rows of END equal those of the full refresh of step 4;
-6. one more day of data (bench/newday.py), then an incremental refresh through the flow.
+6. in the first run of each size listed in --lake-sizes: the same full refresh through the flow on a
+   DuckLake warehouse (catalog in a PostgreSQL server the benchmark starts, tables as Parquet files beside
+   the data), run by the lake environment's Python (envs/lake/.venv: DuckDB 1.5.5 with the signed DuckLake
+   extension); left out, and said so in the report, when that environment is not built (`make lake-env`);
+7. one more day of data (bench/newday.py), then an incremental refresh through the flow (and on the lake).
 Each refresh runs in a subprocess, so its peak RSS is its own. The first run of each size listed in
 --compare-sizes also runs the side-by-sides (bench/side_by_side.py). Medians over runs are reported.
 """
@@ -18,7 +22,6 @@ Each refresh runs in a subprocess, so its peak RSS is its own. The first run of 
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -26,97 +29,27 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
-from importlib import metadata
 from pathlib import Path
 
 import yaml
 
+from bench.machine import finish_facts, machine
 from bench.newday import write_next_day
+from bench.postgres import temporary_postgres
 from bench.worker import STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = ROOT / "config" / "demo.yaml"
-PACKAGES = ("duckdb", "polars", "prefect", "scikit-learn", "pandas", "splink", "pyarrow", "numpy")
 # Targets of issue 8 at 1M customers.
 FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES = 60.0, 15.0, 4 * 1024**3
 # Targets of issue 20: full refresh (flow) at most this many times the floor at 1M; a backfill at
 # 100k at most this many times one full refresh (flow) of the same size.
 FLOOR_TARGET_RATIO, BACKFILL_TARGET_RATIO, BACKFILL_TARGET_SIZE = 3.0, 3.0, 100_000
+LAKE_PYTHON = ROOT / "envs" / "lake" / ".venv" / "bin" / "python"
+LAKE_CATALOG_ENV = "SEGMENTS_LAKE_CATALOG"  # the variable the benchmark's lake configs name
 END = date(2026, 11, 21)  # last generated day; the incremental run adds the next one
-# Reference work timed at the start and end of every benchmark: on this shared virtual machine the
-# same code and data took 202 s in the morning and 134 s at noon, so a report has to say how fast the
-# machine was while it ran. DuckDB groups 100M generated rows; Python runs a 30M-step loop.
-SPEED_SQL = "select sum(n) from (select i % 1000003 as g, count(*) as n, sum(i * 0.5) from range(100000000) t(i) group by g)"
-SPEED_LOOP_STEPS = 30_000_000
-
-
-def machine() -> dict:
-    """What the figures were measured on."""
-    meminfo = Path("/proc/meminfo").read_text().split("\n")
-    total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal"))
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().split("\n")
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    versions = {}
-    for name in PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return {
-        "cores": len(os.sched_getaffinity(0)),
-        "cpu": cpu,
-        "memory_gib": round(total_kib / 1024**2, 1),
-        "os": f"{platform.system()} {platform.release()}",
-        "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
-        "speed_at_start": speed_check(),
-        "cpu_times_at_start": cpu_times(),
-        "versions": versions,
-    }
-
-
-def speed_check() -> dict[str, float]:
-    """Seconds for fixed reference work, best of three: a DuckDB group-by on all cores and a Python loop."""
-    import duckdb
-
-    def best(work) -> float:
-        times = []
-        for _ in range(3):
-            started = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - started)
-        return round(min(times), 3)
-
-    def loop() -> None:
-        total = 0
-        for i in range(SPEED_LOOP_STEPS):
-            total += i & 7
-
-    with duckdb.connect() as con:
-        duckdb_s = best(lambda: con.execute(SPEED_SQL).fetchall())
-    return {"duckdb_s": duckdb_s, "python_s": best(loop)}
-
-
-def cpu_times() -> list[int]:
-    """The machine's CPU time counters (/proc/stat: user nice system idle iowait irq softirq steal …)."""
-    return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-
-
-def finish_facts(facts: dict) -> None:
-    """Machine facts at the end: load, reference speed, and the share of CPU time the host took (steal)."""
-    facts["load_average_at_end"] = os.getloadavg()
-    facts["speed_at_end"] = speed_check()
-    start, end = facts["cpu_times_at_start"], cpu_times()
-    spent = sum(end) - sum(start)
-    facts["steal_share"] = (end[7] - start[7]) / spent if spent and len(end) > 7 else None
 
 
 def git_commit() -> str:
@@ -162,11 +95,13 @@ def worker(
     log: Path,
     profile: Path | None,
     extra: tuple[str, ...] = (),
+    python: Path | str = sys.executable,
 ) -> dict:
-    """Run one refresh in a subprocess (bench/worker.py, with extra arguments); return its JSON result."""
-    result = config.parent / f"result-{mode}-{as_of}.json"
+    """Run one refresh in a subprocess (bench/worker.py with extra arguments, in the environment of python);
+    return its JSON result."""
+    result = config.parent / f"result-{mode}-{config.stem}-{as_of}.json"
     command = [
-        sys.executable,
+        str(python),
         "-m",
         "bench.worker",
         mode,
@@ -230,6 +165,51 @@ def run_backfill(
     return result
 
 
+def lake_versions() -> dict[str, str] | None:
+    """DuckDB's and the DuckLake extension's versions in the lake environment; None when it is not built."""
+    if not LAKE_PYTHON.exists():
+        return None
+    script = (
+        "from importlib import metadata; "
+        "print(metadata.version('duckdb'), metadata.version('duckdb-extension-ducklake'))"
+    )
+    done = subprocess.run([str(LAKE_PYTHON), "-c", script], capture_output=True, text=True, check=False)
+    if done.returncode:
+        return None
+    duckdb, ducklake = done.stdout.split()
+    return {"duckdb": duckdb, "ducklake": ducklake}
+
+
+def lake_catalog(server: str, name: str) -> str:
+    """A new database for one lake's catalog on the benchmark's PostgreSQL server; its URI."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with adbc.connect(server, autocommit=True) as con, con.cursor() as cursor:
+        cursor.execute(f"create database {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
+def folder_bytes(folder: Path) -> tuple[int, int]:
+    """Bytes and files under folder."""
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    return sum(path.stat().st_size for path in files), len(files)
+
+
+def lake_refresh(lake: dict, key: str, config: Path, as_of: date, env: dict[str, str], log: Path) -> None:
+    """One refresh through the flow on the lake, in the lake environment, into lake[key]; a failure is
+    recorded in lake["failed"] (and the lake's next refresh skipped), not raised: the file's go on."""
+    if "failed" not in lake:
+        try:
+            lake[key] = worker("flow", config, as_of, env, log, None, python=LAKE_PYTHON)
+        except RuntimeError as error:
+            lake["failed"] = f"{key}: {error}"
+
+
+def lake_outcome(lake: dict, key: str) -> str:
+    """A lake refresh's time, or how the lake's refreshes failed."""
+    return f"{lake[key]['wall_s']:.1f} s" if key in lake else f"FAILED ({lake['failed']})"
+
+
 def backfill_outcome(backfill: dict) -> str:
     """One line on a backfill: its time and whether its last day equals the full refresh's (or how it failed)."""
     if "failed" in backfill:
@@ -251,8 +231,12 @@ def one_run(
     env: dict[str, str],
     compare: bool,
     backfill: bool = False,
+    lake_server: str | None = None,
 ) -> dict:
-    """Generate one sample of `size` persons and time its refreshes; return the measurements."""
+    """Generate one sample of `size` persons and time its refreshes; return the measurements.
+
+    lake_server: a PostgreSQL server's URI; the full and the incremental refresh also run on a DuckLake
+    warehouse with its catalog there."""
     from sampledata.generate import generate
     from tasks.shared.config import load_config
 
@@ -286,6 +270,19 @@ def one_run(
         if backfill:
             run["backfill"] = run_backfill(data_dir, config, args, env, log)
             print(f"  [{size:,} #{index}] {backfill_outcome(run['backfill'])}", flush=True)
+        if lake_server:
+            lake = {"ducklake": {"catalog": {"dsn_env": LAKE_CATALOG_ENV}, "data_path": "lake"}}
+            lake_config = write_config(
+                data_dir,
+                args.memory_limit,
+                "config-lake.yaml",
+                {"warehouse": lake, "exports": "lake-exports"},
+            )
+            lake_env = env | {LAKE_CATALOG_ENV: lake_catalog(lake_server, f"lake_{size}_{index}")}
+            run["lake"] = {}
+            lake_refresh(run["lake"], "flow", lake_config, END, lake_env, log)
+            run["lake"]["stored_bytes"], run["lake"]["stored_files"] = folder_bytes(data_dir / "lake")
+            print(f"  [{size:,} #{index}] lake: full refresh {lake_outcome(run['lake'], 'flow')}", flush=True)
         run["next_day_rows"] = write_next_day(data_dir, END)
         run["incremental"] = worker("flow", config, END + timedelta(days=1), env, log, None)
         print(
@@ -293,6 +290,12 @@ def one_run(
             f"({run['incremental']['wall_s'] / run['floor']['wall_s']:.1f}× the floor)",
             flush=True,
         )
+        if lake_server:
+            lake_refresh(run["lake"], "incremental", lake_config, END + timedelta(days=1), lake_env, log)
+            print(
+                f"  [{size:,} #{index}] lake: incremental refresh {lake_outcome(run['lake'], 'incremental')}",
+                flush=True,
+            )
         if compare:
             from bench.side_by_side import dedupe_vs_splink, features_vs_pandas
 
@@ -345,7 +348,7 @@ def summarize(runs: list[dict]) -> dict:
             "peak_rss_bytes": med(lambda r: r["floor"]["peak_rss_bytes"]),
         }
     summary["generate_s"] = med(lambda r: r["generate_s"])
-    for key in ("features_vs_pandas", "dedupe_vs_splink", "backfill"):
+    for key in ("features_vs_pandas", "dedupe_vs_splink", "backfill", "lake"):
         found = [r[key] for r in runs if key in r]
         if found:
             summary[key] = found[0]
@@ -371,6 +374,12 @@ def main() -> None:
         help="sizes whose first run also times a backfill of --backfill-days days ('' for none)",
     )
     parser.add_argument("--backfill-days", type=int, default=30, help="days of the backfill, ending at END")
+    parser.add_argument(
+        "--lake-sizes",
+        default="1000000",
+        help="sizes whose first run also times the full and incremental refresh on a DuckLake warehouse "
+        "(needs envs/lake/.venv: make lake-env; '' for none)",
+    )
     parser.add_argument(
         "--memory-limit",
         default="2GB",
@@ -399,6 +408,7 @@ def main() -> None:
     sizes = [int(s.replace("_", "")) for s in args.sizes.split()]
     compare = {int(s.replace("_", "")) for s in args.compare_sizes.split()}
     backfills = {int(s.replace("_", "")) for s in args.backfill_sizes.split()}
+    lakes = {int(s.replace("_", "")) for s in args.lake_sizes.split()} & set(sizes)
     args.logs.mkdir(parents=True, exist_ok=True)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
@@ -413,7 +423,13 @@ def main() -> None:
         started_at, commit = datetime.now(UTC), git_commit()
         results: dict[int, dict] = {}
         print(f"benchmark: sizes {sizes}, logs in {args.logs}", flush=True)
-        with prefect_server() as env:
+        facts["lake"] = lake_versions() if lakes else None
+        if lakes and facts["lake"] is None:
+            facts["lake_missing"] = f"no lake environment ({LAKE_PYTHON}): make lake-env"
+            print(f"lake backend left out: {facts['lake_missing']}", flush=True)
+        with ExitStack() as stack:
+            env = stack.enter_context(prefect_server())
+            server = stack.enter_context(temporary_postgres("bench-lake-pg-")) if facts["lake"] else None
             for size in sizes:
                 runs = [
                     one_run(
@@ -423,6 +439,7 @@ def main() -> None:
                         env,
                         compare=(i == 0 and size in compare),
                         backfill=(i == 0 and size in backfills),
+                        lake_server=server if i == 0 and size in lakes else None,
                     )
                     for i in range(args.large_runs if size >= args.large else args.runs)
                 ]

@@ -47,7 +47,7 @@ if [[ "$COMMAND" == *-lake ]]; then
   LAKE=1
   WORKERS="worker-1 worker-2"
 fi
-WORKER_LIMIT="${SEGMENTS_WORKER_LIMIT-$([ "$LAKE" = 1 ] && echo 1)}"
+WORKER_LIMIT="${SEGMENTS_WORKER_LIMIT-$([ "$LAKE" = 1 ] && echo 1 || true)}"
 STACK="${SEGMENTS_STACK_DIR:-$([ "$LAKE" = 1 ] && echo .stack-lake || echo .stack)}"
 mkdir -p "$STACK"
 STACK="$(cd "$STACK" && pwd)"

@@ -7,17 +7,20 @@
 -- events before the as_of's cutoff) is read once, summed per record and category, then per customer and
 -- category (core.identity_map joins one row per record and category), then per customer; sums of the
 -- roll-up's events are cast back to bigint (a sum of bigints is a hugeint).
+-- Fragments (tasks/shared/shards.py): {{shard}}, a condition on customer_id that keeps one shard's customers, and
+-- {{shard_records}}, one on the roll-up row (activity) that keeps their records' rows; both `true` for all.
 with activity as (
     -- each roll-up row counts the events of its record, day, type and category
     select
         *,
         event_type in (select unnest($session_types::varchar[])) as is_session
-    from features.daily_activity
+    from features.daily_activity as activity
     where activity_date <= $as_of
+        and {{shard_records}}
 ),
 
 identity as (
-    select * from core.identity_map
+    select * from core.identity_map where {{shard}}
 ),
 
 record_categories as (

@@ -6,16 +6,18 @@
 -- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
 -- currency: orders in a currency without a rate count as purchases but add nothing to it.
 -- Windows: "30d" means local dates in (as_of - 30 days, as_of]. Feedback comes from core.feedback.
+-- Fragment {{shard}}: a condition on customer_id that keeps one shard's customers (tasks/shared/shards.py), `true`
+-- for all of them.
 with customers as (
-    select * from core.customers
+    select * from core.customers where {{shard}}
 ),
 
 orders as (
-    select * from features.orders
+    select * from features.orders where {{shard}}
 ),
 
 identity as (
-    select * from core.identity_map
+    select * from core.identity_map where {{shard}}
 ),
 
 customer_activity as (

@@ -6,6 +6,7 @@ day before's with the orders the new transactions and identity changes touch rec
 (tasks/features/orders.py).
 """
 
+import logging
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -14,12 +15,16 @@ from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
 from tasks.features.orders import refresh_orders
+from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
 from tasks.shared.config.pipeline import CurrencyConfig
 from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse
+
+# the shards' work table (sql/features/customer_features_from_shards.sql)
+SHARD_PARTS = "features.customer_features_parts"
 
 
 def amount_scale(wh: Warehouse) -> int:
@@ -40,6 +45,42 @@ def currency_params(currency: CurrencyConfig) -> dict[str, Any]:
     }
 
 
+def feature_params(
+    wh: Warehouse, config: FeatureConfig, as_of: date, currency: CurrencyConfig | None
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The bound parameters and the fragments (the amounts' decimals) of the features stage's models."""
+    params = {
+        "as_of": as_of,
+        "cutoff": wh.cutoff(as_of),  # data at or after the end of as_of is not used
+        "session_types": config.session_event_types,
+        **currency_params(currency or CurrencyConfig()),
+    }
+    scale = amount_scale(wh)
+    return params, {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
+
+
+def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], shard: dict[str, str]) -> int:
+    """The customer features of the customers shard keeps (tasks/shared/shards.py), replacing table (a
+    shard of all, or none: its empty shape) or, for a shard of some, added to it; how many rows."""
+    with wh.transaction():
+        wh.build("_customer_activity", "features/customer_activity", params, temp=True, fragments=shard)
+        if shard in (sharding.ALL, sharding.NONE):
+            rows = wh.build(table, "features/customer_features", params, fragments=shard)
+        else:
+            rows = wh.insert(table, "features/customer_features", params, fragments=shard)
+        wh.execute("drop table _customer_activity")
+    return rows
+
+
+def customer_features_shard(
+    wh: Warehouse, pipeline: PipelineConfig, as_of: date, shard: int, shards: int
+) -> int:
+    """Shard `shard` of `shards` of the as_of's customer features, added to the work table the features
+    stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
+    params, _ = feature_params(wh, pipeline.features, as_of, pipeline.currency)
+    return customer_features_into(wh, SHARD_PARTS, params, sharding.fragments(shard, shards))
+
+
 def build_features(
     wh: Warehouse,
     config: FeatureConfig,
@@ -48,6 +89,8 @@ def build_features(
     *,
     rebuild: bool = False,
     record_config: str = "",
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> dict[str, Any]:
     """Build features.orders and features.customer_features as of a day; return their row counts.
 
@@ -57,22 +100,37 @@ def build_features(
     and the rates into it (default: CNY, no rates). Also returned: `unconverted`, the transactions in a
     currency without a rate (left out of monetary), by currency, `activity`, what the roll-up's refresh
     did, and `orders_refresh`, what the orders' refresh did.
+
+    shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
+    roll-ups are committed (the shards' processes read them), each adding its rows to
+    features.customer_features_parts, which then becomes features.customer_features. `shards` in the
+    result: how each shard ran.
     """
-    cutoff = wh.cutoff(as_of)  # data at or after the end of as_of is not used
-    scale = amount_scale(wh)
-    params = {
-        "as_of": as_of,
-        "cutoff": cutoff,
-        "session_types": config.session_event_types,
-        **currency_params(currency or CurrencyConfig()),
-    }
-    fragments = {"scale": str(scale), "amount_type": f"decimal(38,{scale})"}
+    params, fragments = feature_params(wh, config, as_of, currency)
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
         orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
-        wh.build("_customer_activity", "features/customer_activity", params, temp=True)
-        customers = wh.build("features.customer_features", "features/customer_features", params)
-        wh.execute("drop table _customer_activity")
+        if shard_plan is None:
+            customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
+        else:
+            customer_features_into(wh, SHARD_PARTS, params, sharding.NONE)  # the shards' empty work table
+    ran = None
+    if shard_plan is not None:
+        n = shard_plan.shards
+        ran = sharding.run_shards(
+            shard_plan,
+            lambda k: customer_features_into(wh, SHARD_PARTS, params, sharding.fragments(k, n)),
+            logger or logging.getLogger(__name__),
+        )
+        with wh.transaction():
+            customers = wh.build("features.customer_features", "features/customer_features_from_shards")
+            wh.execute(f"drop table {SHARD_PARTS}")
+            expected = wh.count("core.customers")
+            if customers != expected:
+                raise RuntimeError(
+                    f"features.customer_features from {n} shards has {customers} rows, not one per customer "
+                    f"({expected}): {ran.ran}"
+                )
     unconverted = dict(
         wh.rows(
             "select coalesce(currency, 'several'), sum(unconverted) from features.orders "
@@ -85,12 +143,18 @@ def build_features(
         "unconverted": unconverted,
         "activity": asdict(activity),
         "orders_refresh": asdict(orders_refresh),
+        **({"shards": ran.ran} if ran else {}),
     }
 
 
 @task(name="features", **STAGE_TASK_OPTIONS)
 def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict[str, Any]:
     """Build the as_of's order and customer features (rebuild: the activity roll-up from scratch)."""
+    logger = get_run_logger()
+    lake = config.lake
+    plan = None
+    if lake is not None and lake.shards > 1:
+        plan = sharding.ShardPlan("features", lake.shards, as_of, str(config.file), lake.shard_start_seconds)
     with Warehouse.open(config) as wh:
         counts = build_features(
             wh,
@@ -99,6 +163,8 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
             config.currency,
             rebuild=rebuild,
             record_config=record_settings(config),
+            shard_plan=plan,
+            logger=logger,
         )
     left_out = ", ".join(f"{n} in {code}" for code, n in counts["unconverted"].items())
     note = f"; left out of monetary, no rate to {config.currency.base}: {left_out}" if left_out else ""
@@ -122,8 +188,9 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         ],
         f"features as of {as_of}: rows of each table built{rolled}{note}",
     )
-    logger = get_run_logger()
     logger.info("features as of %s: %d orders, %d customers", as_of, counts["orders"], counts["customers"])
+    for shard, how in sorted(counts.get("shards", {}).items()):
+        logger.info("customer features shard %d of %d: %s", shard + 1, len(counts["shards"]), how)
     logger.info("%s", rolled.removeprefix("; "))
     if left_out:
         logger.warning(

@@ -1,6 +1,7 @@
 """The lake stack for real (`deployments/stack.sh up-lake`): two refreshes of different days started at once
 go to the pool's two workers, a reader reads throughout, and each day is published once, equal to what a
-DuckDB file publishes from the same days in the same order.
+DuckDB file publishes from the same days in the same order. The lake computes its customer features in two
+shards, flow runs of the stage-shard deployment, which the file does not: the results are identical.
 
 The stack runs as a user runs it: its own PostgreSQL catalog, a Prefect server with its scheduler, the work
 pool `segments` with two workers (one flow run each at a time), the shipped deployments; the flow runs are
@@ -34,6 +35,7 @@ from tests.lake.conftest import LAKE_ENV
 
 DAYS = (SAMPLE_END, SAMPLE_END + timedelta(days=1))
 WORKERS = ("worker-1", "worker-2")
+SHARDS, SHARD_START_SECONDS = 2, 60
 
 
 def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:
@@ -55,7 +57,14 @@ def lake_stack(tmp_path: Path, sample_copy: Path) -> Iterator[tuple[dict[str, st
     sample_copy), brought down and its processes KILLed afterwards whatever the test did."""
     pg_dir = Path(tempfile.mkdtemp(prefix="segments-lake-stack-pg-"))  # reachable by the postgres user
     pg_port = free_port()
-    lake = {"ducklake": {"catalog": {"dsn_env": LAKE_ENV}, "data_path": str(tmp_path / "work" / "lake")}}
+    lake = {
+        "ducklake": {
+            "catalog": {"dsn_env": LAKE_ENV},
+            "data_path": str(tmp_path / "work" / "lake"),
+            "shards": SHARDS,
+            "shard_start_seconds": SHARD_START_SECONDS,
+        }
+    }
     config = write_config(sample_copy, tmp_path / "work", warehouse=lake)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
@@ -133,7 +142,7 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     assert states == dict.fromkeys(runs, "COMPLETED"), f"logs in {stack_dir}"
     # at once: both flow runs alive together, one on each worker
     assert together
-    assert sorted(tuple(sorted(names)) for names in workers.values()) == [("worker-1",), ("worker-2",)]
+    assert sorted(tuple(sorted(workers[run])) for run in runs) == [("worker-1",), ("worker-2",)]
 
     with Warehouse.open(load_config(config), read_only=True) as wh:
         published = wh.rows("select as_of from published.runs order by published_at")
@@ -147,7 +156,22 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     first, second = (str(day) for day in order)
     assert seen["seen"] == [[], [first], sorted([first, second])]  # nothing, one day, both: never half of one
 
-    # the same days, in the order the lock let them through, on a DuckDB file
+    # The customer features in shards, each a flow run of the stage-shard deployment. The first refresh's:
+    # both workers busy (it, and the other refresh waiting for its lock), so none started within
+    # SHARD_START_SECONDS and the refresh computed them itself; the second's: a worker was free again.
+    shard_runs = api_call(
+        "POST", f"{api}/flow_runs/filter", {"flows": {"name": {"any_": ["stage-shard"]}}, "limit": 50}
+    ).json()
+    by_day: dict[str, list[str]] = {}
+    for run in shard_runs:
+        by_day.setdefault(run["parameters"]["as_of"], []).append(run["state"]["type"])
+    assert sorted(by_day[str(order[0])]) == ["CANCELLED", "CANCELLED"]
+    assert "COMPLETED" in by_day[str(order[1])] and set(by_day[str(order[1])]) <= {"COMPLETED", "CANCELLED"}
+    assert len(shard_runs) == 2 * SHARDS
+    completed = [run["id"] for run in shard_runs if run["state"]["type"] == "COMPLETED"]
+    assert all(workers.get(run) for run in completed)  # run by a worker's process
+
+    # the same days, in the order the lock let them through, on a DuckDB file (no shards)
     file_config = make_config(sample_copy)
     for day in order:
         daily_refresh(as_of=day, config=str(file_config))

@@ -141,6 +141,26 @@ class LakeConfig(BaseModel):
         ),
     )
 
+    shards: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description=(
+            "Split the per-customer work of the features stage into this many shards by customer-id hash, "
+            "each a flow run of the `stage-shard` deployment that any worker of the pool runs in a process "
+            "of its own against the lake; 1 (the default) computes it in the run's own process. Results are "
+            "identical either way."
+        ),
+    )
+    shard_start_seconds: int = Field(
+        default=120,
+        gt=0,
+        description=(
+            "A shard no worker has started after this long (no deployment, no free worker) is computed in "
+            "the run's own process instead, so a busy pool slows a run down but never stalls it."
+        ),
+    )
+
     def dsn(self) -> str:
         """The catalog's connection URI, read now."""
         return self.catalog.dsn("", owner="warehouse.ducklake.catalog")
@@ -213,6 +233,9 @@ class PipelineConfig(BaseModel):
         default_factory=list, description="Extra destinations of each publish: segment files, webhooks."
     )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Folder of the config file.")
+    file: Path | None = Field(
+        default=None, exclude=True, description="The config file (for flow runs this run starts, e.g. shards)."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -352,7 +375,7 @@ def load_config(path: str | Path) -> PipelineConfig:
             )
         )
     try:
-        return PipelineConfig.model_validate({**raw, "base_dir": path.parent})
+        return PipelineConfig.model_validate({**raw, "base_dir": path.parent, "file": path.resolve()})
     except ValidationError as exc:
         raise ConfigError(f"{path}: invalid config\n{format_errors(exc, raw, lines)}") from None
 

@@ -8,6 +8,7 @@ orders, feedback and the customers, then reads it, so the rows compared differ o
 from datetime import date
 from pathlib import Path
 
+from tasks.shared.shards import ALL
 from tasks.shared.warehouse import Warehouse
 
 RAW_ACTIVITY = (Path(__file__).parent / "customer_activity_raw.sql").read_text(encoding="utf-8")
@@ -18,7 +19,7 @@ def raw_customer_features(wh: Warehouse, as_of: date, session_types: list[str]) 
     params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": session_types}
     wh.execute(f"create or replace temp table _customer_activity as {RAW_ACTIVITY}", params)
     try:
-        sql = wh.model_sql("features/customer_features")
+        sql = wh.model_sql("features/customer_features", fragments=ALL)
         return wh.rows(f"select * from ({sql}) order by customer_id", params)
     finally:
         wh.execute("drop table _customer_activity")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+from tasks.features import SHARD_PARTS, currency_params, customer_features_into
+from tasks.shared.config.pipeline import CurrencyConfig
+from tasks.shared.shards import ALL, NONE, fragments
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SHANGHAI, create, local
 
@@ -22,8 +25,8 @@ def build_customer_features(wh: Warehouse) -> None:
     """The daily roll-up of core.events (features/daily_activity), the customers' activity, customer_features."""
     params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
     wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
-    wh.build("_customer_activity", "features/customer_activity", params, temp=True)
-    wh.build("features.customer_features", "features/customer_features", params)
+    wh.build("_customer_activity", "features/customer_activity", params, temp=True, fragments=ALL)
+    wh.build("features.customer_features", "features/customer_features", params, fragments=ALL)
 
 
 def run_customer_features(wh: Warehouse) -> list[dict]:
@@ -225,3 +228,29 @@ def test_monetary_leaves_out_orders_without_a_rate_but_counts_them_as_purchases(
     assert wh.rows(
         "select customer_id, frequency, monetary, recency_days from features.customer_features order by 1"
     ) == [("C1", 2, Decimal("100.00"), 1), ("C2", 1, Decimal("0.00"), 3)]
+
+
+def test_shards_together_are_the_customer_features_each_customer_in_one(wh: Warehouse) -> None:
+    whole = run_customer_features(wh)
+    params = {
+        "as_of": AS_OF,
+        "cutoff": FEATURES_CUTOFF,
+        "session_types": ["session"],
+        **currency_params(CurrencyConfig()),
+    }
+    for n in (2, 3):
+        assert customer_features_into(wh, SHARD_PARTS, params, NONE) == 0  # the empty work table
+        added = [customer_features_into(wh, SHARD_PARTS, params, fragments(k, n)) for k in range(n)]
+        assert sum(added) == 4
+        assert wh.scalar(f"select count(distinct customer_id) from {SHARD_PARTS}") == 4
+        customer_features_into(wh, SHARD_PARTS, params, fragments(n - 1, n))  # a shard computed twice
+        rows = wh.build("_from_shards", "features/customer_features_from_shards", temp=True)
+        assert rows == 4
+        assert wh.dicts("select * from _from_shards order by customer_id") == whole, n
+        wh.execute("drop table _from_shards")
+    # the hash split: C1..C4 over two shards, none empty here
+    assert [
+        k
+        for k in range(2)
+        if wh.scalar(f"select count(*) from core.customers where {fragments(k, 2)['shard']}")
+    ] == [0, 1]

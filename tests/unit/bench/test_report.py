@@ -4,7 +4,7 @@ import argparse
 from datetime import UTC, datetime
 
 from bench import large
-from bench.report import _backfill, _floor, _targets, render
+from bench.report import _backfill, _floor, _lake, _targets, render
 from bench.run import backfill_outcome
 from bench.worker import STAGES
 
@@ -238,4 +238,56 @@ def test_backfill_outcome_line() -> None:
     assert backfill_outcome(backfill(20.0, False, ["p_alive"])) == (
         "backfill of 3 days 20.0 s; !!! 2026-11-21 recomputed on it with refit: published rows DIFFER from the "
         "full refresh's (columns p_alive; rows {'backfill': 111360, 'full': 111360})"
+    )
+
+
+def lake_results() -> dict[int, dict]:
+    """1M with its lake refreshes (full 120 s, incremental 35 s) beside the file's (90 s, 14 s)."""
+    lake = {
+        "flow": refresh(120.0, 3 * 1024**3),
+        "incremental": refresh(35.0),
+        "stored_bytes": 2_100_000_000,
+        "stored_files": 169,
+    }
+    return {1_000_000: summary(90.0, 14.0, 13.0, 13_808_365) | {"lake": lake}}
+
+
+def test_lake_beside_the_file_per_refresh_and_stage() -> None:
+    facts = FACTS | {"lake": {"duckdb": "1.5.5", "ducklake": "1.5.5"}}
+    lines = _lake(lake_results(), facts)
+    assert lines[2:6] == [
+        "| customers | backend | full refresh s | incremental s | peak RSS full | peak RSS incremental | stored |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+        "| 1,000,000 | file (DuckDB 2.0.0) | 90.0 | 14.0 | 2.00 GiB | 2.00 GiB | – |",
+        "| 1,000,000 | lake (DuckDB 1.5.5) | 120.0 | 35.0 | 3.00 GiB | 2.00 GiB | 2.10 GB in 169 files |",
+    ]
+    assert "| 1,000,000 | full | lake | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 |" in lines
+    assert "| 1,000,000 | incremental | file | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 |" in lines
+    assert lines[-2].startswith("Two workers against one: not measured.")
+
+
+def test_a_failed_lake_refresh_is_said_and_one_never_run_is_a_dash() -> None:
+    results = lake_results()
+    results[1_000_000]["lake"] = {"failed": "flow: flow refresh as of 2026-11-21 failed (exit 1); see x.log"}
+    lines = _lake(results, FACTS | {"lake": {"duckdb": "1.5.5", "ducklake": "1.5.5"}})
+    assert "| 1,000,000 | lake (DuckDB 1.5.5) | – | – | – | – | – |" in lines
+    assert (
+        "**The lake's refreshes FAILED at 1,000,000**: flow: flow refresh as of 2026-11-21 failed (exit 1); see x.log"
+        in lines
+    )
+
+
+def test_no_lake_environment_is_said_and_no_lake_size_too() -> None:
+    missing = FACTS | {"lake_missing": "no lake environment (envs/lake/.venv/bin/python): make lake-env"}
+    assert _lake(lake_results(), missing) == [
+        "Not measured: no lake environment (envs/lake/.venv/bin/python): make lake-env.",
+        "",
+    ]
+    assert _lake(results(), FACTS) == ["Not measured in this run (--lake-sizes).", ""]
+    args = argparse.Namespace(sizes="100000 1000000", memory_limit="3GB", note="", from_json=None)
+    text = render(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, results(), args)
+    assert (
+        text.index("### Incremental")
+        < text.index("### Lake backend beside the file backend")
+        < text.index("### Floor")
     )
