@@ -234,7 +234,9 @@ class PipelineConfig(BaseModel):
     )
     base_dir: Path = Field(default=Path("."), exclude=True, description="Folder of the config file.")
     file: Path | None = Field(
-        default=None, exclude=True, description="The config file (for flow runs this run starts, e.g. shards)."
+        default=None,
+        exclude=True,
+        description="The config file (for flow runs this run starts, e.g. shards).",
     )
 
     @field_validator("timezone")
