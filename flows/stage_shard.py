@@ -13,12 +13,12 @@ from tasks.features import customer_features_shard
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 
-# stage -> the function that adds shard k of n to the stage's work table; how many rows it added
+# stage -> the function that adds shard k of n to the run's work table for the stage; how many rows it added
 SHARDED_STAGES = {"features": customer_features_shard}
 
 
 @flow(name="stage-shard", on_failure=[notify_failure], on_crashed=[notify_failure])
-def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str) -> int:
+def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str, work_table: str) -> int:
     """Compute one shard of a stage for a day; started by that day's refresh, not by hand.
 
     Args:
@@ -27,6 +27,7 @@ def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str) -
         shard: Which shard, 0 to shards - 1: the customers whose customer-id hash modulo shards is this.
         shards: How many shards the work is split into.
         config: The pipeline config's path, as the refresh that started this run read it (a lake config).
+        work_table: The table the refresh made for its shards' rows.
     """
     os.umask(0o077)
     if stage not in SHARDED_STAGES:
@@ -35,6 +36,6 @@ def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str) -
     if pipeline.lake is None:
         raise ValueError(f"{config}: shards need a lake warehouse (warehouse: {{ducklake: …}})")
     with Warehouse.open(pipeline) as wh:
-        rows = SHARDED_STAGES[stage](wh, pipeline, as_of, shard, shards)
+        rows = SHARDED_STAGES[stage](wh, pipeline, as_of, shard, shards, work_table)
     get_run_logger().info("%s as of %s, shard %d of %d: %d rows", stage, as_of, shard + 1, shards, rows)
     return rows

@@ -1,10 +1,11 @@
 -- The customer features computed in shards (tasks/shared/shards.py), as one table.
 -- Grain: one row per customer_id. Key: customer_id.
--- Parameters: none. Reads features.customer_features_parts, where each shard's flow run (or the features
--- stage itself, for a shard no worker started) added its customers' rows. A shard computed twice (a
--- cancelled flow run that had started after all) added the same rows twice: each customer's row is kept once.
+-- Parameters: none. Identifier {{parts}}: the run's work table (features.customer_features_parts_<id>),
+-- where each shard's flow run (or the features stage itself, for a shard no worker started) added its
+-- customers' rows. A shard computed twice (a cancelled flow run that had started after all) added the same
+-- rows twice: each customer's row is kept once.
 with parts as (
-    select * from features.customer_features_parts
+    select * from {{parts}}
 ),
 
 final as (

@@ -7,6 +7,8 @@ day before's with the orders the new transactions and identity changes touch rec
 """
 
 import logging
+import re
+import uuid
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -21,10 +23,11 @@ from tasks.shared.config import FeatureConfig, PipelineConfig
 from tasks.shared.config.pipeline import CurrencyConfig
 from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE
 from tasks.shared.errors import STAGE_TASK_OPTIONS
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# the shards' work table (sql/features/customer_features_from_shards.sql)
-SHARD_PARTS = "features.customer_features_parts"
+# The shards' work tables (sql/features/customer_features_from_shards.sql): one per run, so that a shard
+# of a killed run that is still running can never add its rows to another run's.
+PARTS = re.compile(r"features\.customer_features_parts_[0-9a-f]{12}")
 
 
 def amount_scale(wh: Warehouse) -> int:
@@ -72,13 +75,34 @@ def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], sh
     return rows
 
 
+def parts_table() -> str:
+    """A new name for a run's shards' work table."""
+    return f"features.customer_features_parts_{uuid.uuid4().hex[:12]}"
+
+
 def customer_features_shard(
-    wh: Warehouse, pipeline: PipelineConfig, as_of: date, shard: int, shards: int
+    wh: Warehouse, pipeline: PipelineConfig, as_of: date, shard: int, shards: int, work_table: str
 ) -> int:
     """Shard `shard` of `shards` of the as_of's customer features, added to the work table the features
     stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
+    if not PARTS.fullmatch(work_table):
+        raise ValueError(f"{work_table!r} is not a work table of the customer features' shards")
     params, _ = feature_params(wh, pipeline.features, as_of, pipeline.currency)
-    return customer_features_into(wh, SHARD_PARTS, params, sharding.fragments(shard, shards))
+    return customer_features_into(wh, work_table, params, sharding.fragments(shard, shards))
+
+
+def drop_stale_parts(wh: Warehouse) -> list[str]:
+    """Drop the shards' work tables runs left (a run killed while its shards ran); their names."""
+    stale = [
+        f"features.{name}"
+        for (name,) in wh.rows(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'features' and starts_with(table_name, 'customer_features_parts_')"
+        )
+    ]
+    for table in stale:
+        wh.execute(f"drop table {quote_identifier(table)}")
+    return stale
 
 
 def build_features(
@@ -102,9 +126,9 @@ def build_features(
     did, and `orders_refresh`, what the orders' refresh did.
 
     shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
-    roll-ups are committed (the shards' processes read them), each adding its rows to
-    features.customer_features_parts, which then becomes features.customer_features. `shards` in the
-    result: how each shard ran.
+    roll-ups are committed (the shards' processes read them), each adding its rows to the plan's work table
+    (made here, after dropping those of killed runs), which then becomes features.customer_features.
+    `shards` in the result: how each shard ran.
     """
     params, fragments = feature_params(wh, config, as_of, currency)
     with wh.transaction():
@@ -113,18 +137,24 @@ def build_features(
         if shard_plan is None:
             customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
         else:
-            customer_features_into(wh, SHARD_PARTS, params, sharding.NONE)  # the shards' empty work table
+            drop_stale_parts(wh)
+            parts = shard_plan.work_table
+            customer_features_into(wh, parts, params, sharding.NONE)  # the shards' empty work table
     ran = None
     if shard_plan is not None:
         n = shard_plan.shards
         ran = sharding.run_shards(
             shard_plan,
-            lambda k: customer_features_into(wh, SHARD_PARTS, params, sharding.fragments(k, n)),
+            lambda k: customer_features_into(wh, parts, params, sharding.fragments(k, n)),
             logger or logging.getLogger(__name__),
         )
         with wh.transaction():
-            customers = wh.build("features.customer_features", "features/customer_features_from_shards")
-            wh.execute(f"drop table {SHARD_PARTS}")
+            customers = wh.build(
+                "features.customer_features",
+                "features/customer_features_from_shards",
+                identifiers={"parts": parts},
+            )
+            wh.execute(f"drop table {quote_identifier(parts)}")
             expected = wh.count("core.customers")
             if customers != expected:
                 raise RuntimeError(
@@ -154,7 +184,9 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
     lake = config.lake
     plan = None
     if lake is not None and lake.shards > 1:
-        plan = sharding.ShardPlan("features", lake.shards, as_of, str(config.file), lake.shard_start_seconds)
+        plan = sharding.ShardPlan(
+            "features", lake.shards, as_of, str(config.file), lake.shard_start_seconds, parts_table()
+        )
     with Warehouse.open(config) as wh:
         counts = build_features(
             wh,

@@ -68,6 +68,7 @@ class ShardPlan:
     as_of: date
     config_file: str
     start_seconds: float
+    work_table: str  # where the shards add their rows (the stage makes it, one per run)
 
 
 def run_shards(
@@ -99,6 +100,7 @@ def run_shards(
                         "shard": shard,
                         "shards": plan.shards,
                         "config": plan.config_file,
+                        "work_table": plan.work_table,
                     },
                     flow_run_name=f"{plan.stage}-{plan.as_of}-shard-{shard + 1}-of-{plan.shards}",
                     timeout=0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from tasks.features import SHARD_PARTS, currency_params, customer_features_into
+from tasks.features import currency_params, customer_features_into, drop_stale_parts, parts_table
 from tasks.shared.config.pipeline import CurrencyConfig
 from tasks.shared.shards import ALL, NONE, fragments
 from tasks.shared.warehouse import Warehouse
@@ -238,13 +238,20 @@ def test_shards_together_are_the_customer_features_each_customer_in_one(wh: Ware
         "session_types": ["session"],
         **currency_params(CurrencyConfig()),
     }
+    left = parts_table()  # a killed run's work table
+    assert customer_features_into(wh, left, params, NONE) == 0
+    assert drop_stale_parts(wh) == [left]
+    assert not wh.table_exists(left)
     for n in (2, 3):
-        assert customer_features_into(wh, SHARD_PARTS, params, NONE) == 0  # the empty work table
-        added = [customer_features_into(wh, SHARD_PARTS, params, fragments(k, n)) for k in range(n)]
+        parts = parts_table()
+        assert customer_features_into(wh, parts, params, NONE) == 0  # the empty work table
+        added = [customer_features_into(wh, parts, params, fragments(k, n)) for k in range(n)]
         assert sum(added) == 4
-        assert wh.scalar(f"select count(distinct customer_id) from {SHARD_PARTS}") == 4
-        customer_features_into(wh, SHARD_PARTS, params, fragments(n - 1, n))  # a shard computed twice
-        rows = wh.build("_from_shards", "features/customer_features_from_shards", temp=True)
+        assert wh.scalar(f"select count(distinct customer_id) from {parts}") == 4
+        customer_features_into(wh, parts, params, fragments(n - 1, n))  # a shard computed twice
+        rows = wh.build(
+            "_from_shards", "features/customer_features_from_shards", temp=True, identifiers={"parts": parts}
+        )
         assert rows == 4
         assert wh.dicts("select * from _from_shards order by customer_id") == whole, n
         wh.execute("drop table _from_shards")
