@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-lake lake-env lint clean stack-up stack-down stack-up-lake stack-down-lake system-deps bench bench-10m bench-dedupe bench-splink
+.PHONY: demo test test-lake lake-env lint clean stack-up stack-down stack-up-lake stack-down-lake system-deps bench bench-workers bench-10m bench-dedupe bench-splink
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -78,6 +78,12 @@ BENCH_ARGS ?=
 bench: .venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench --sizes "$(SIZES)" --runs $(RUNS) --large-runs $(LARGE_RUNS) $(BENCH_ARGS)
+
+## The lake stack with two workers (customer features in two shards) against one, through the deployments
+## (bench/workers.py; PERSONS persons, default 1M); appends to BENCHMARKS.md.
+PERSONS ?= 1000000
+bench-workers: envs/lake/.venv/.synced
+	envs/lake/.venv/bin/python -m bench.workers --persons $(PERSONS)
 
 ## 10M customers / 100M sessions: one full refresh through the flow, then one new day and an incremental
 ## refresh (BENCH_ARGS=--skip-incremental leaves it out), DuckDB bounded to 8 GB and spilling to disk

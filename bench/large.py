@@ -9,8 +9,6 @@ through the flow on the same warehouse, reported beside the full one. One run: a
 """
 
 import argparse
-import contextlib
-import os
 import shutil
 import tempfile
 import threading
@@ -18,7 +16,7 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from bench.machine import finish_facts, machine
+from bench.machine import finish_facts, folder_bytes, machine
 from bench.newday import next_day_files, write_next_day
 from bench.report import GIB, _machine
 from bench.run import (
@@ -31,16 +29,6 @@ from bench.run import (
     write_config,
 )
 from bench.worker import STAGES
-
-
-def folder_bytes(path: Path) -> int:
-    """Bytes of the files under path (0 when it does not exist)."""
-    total = 0
-    for root, _, files in os.walk(path):
-        for name in files:
-            with contextlib.suppress(FileNotFoundError):  # a spill file removed while we walked
-                total += (Path(root) / name).stat().st_size
-    return total
 
 
 def refresh(as_of: date, config: Path, env: dict[str, str], log: Path, spill_dir: Path) -> tuple[dict, int]:

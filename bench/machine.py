@@ -1,6 +1,7 @@
 """What a benchmark ran on: cores, memory, versions, load, and how fast the machine was at the start and
 the end (fixed reference work), for bench/run.py's and bench/large.py's reports."""
 
+import contextlib
 import os
 import platform
 import time
@@ -80,3 +81,13 @@ def finish_facts(facts: dict) -> None:
     start, end = facts["cpu_times_at_start"], cpu_times()
     spent = sum(end) - sum(start)
     facts["steal_share"] = (end[7] - start[7]) / spent if spent and len(end) > 7 else None
+
+
+def folder_bytes(path: Path) -> int:
+    """Bytes of the files under path (0 when it does not exist)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):  # a spill file removed while we walked
+                total += (Path(root) / name).stat().st_size
+    return total

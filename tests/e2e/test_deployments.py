@@ -49,7 +49,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory, stack_config: Path) -> Itera
 
 
 def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> None:
-    assert set(stack.deployments) == {"daily-refresh", "backfill", "erase-customer"}
+    assert set(stack.deployments) == {"daily-refresh", "backfill", "erase-customer", "stage-shard"}
+    shard = stack.get(f"/deployments/{stack.deployments['stage-shard']}")
+    assert shard["schedules"] == []  # started by a refresh's features stage, never on a schedule
+    assert shard["parameter_openapi_schema"]["required"] == [
+        "stage",
+        "as_of",
+        "shard",
+        "shards",
+        "config",
+        "work_table",
+    ]
     daily = stack.get(f"/deployments/{stack.deployments['daily-refresh']}")
     assert [(s["schedule"]["cron"], s["schedule"]["timezone"], s["active"]) for s in daily["schedules"]] == [
         ("0 6 * * *", "Asia/Shanghai", True)

@@ -1,0 +1,202 @@
+"""`make bench-workers`: the lake stack with two workers against one, through the deployments as a user runs them.
+
+For each setup, on the same generated data and a fresh lake stack (`deployments/stack.sh up-lake`: its own
+PostgreSQL catalog, a Prefect server with its scheduler, the work pool with two workers, the shipped
+deployments): a full refresh of END, then one more day of data and the day after, each a flow run of the
+`daily-refresh` deployment created through the API as the UI creates it. Setups:
+
+- one worker: `shards: 1`, each worker one flow run at a time: the refresh runs in one worker's process;
+- two workers: `shards: 2`, no limit per worker: the refresh runs on one worker and its customer features in
+  two flow runs of `stage-shard`, which either worker takes.
+
+Reported per setup: wall time of each refresh (created → completed, as the server recorded it), the
+features stage, and whether the day after's published rows equal the other setup's (a hash of every row).
+Run in the lake environment (envs/lake/.venv/bin/python -m bench.workers). Appends to BENCHMARKS.md.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import yaml
+
+from bench.machine import finish_facts, machine
+from bench.newday import write_next_day
+from bench.report import _machine
+from bench.run import END, ROOT, git_commit, write_config
+
+LAKE_ENV = "SEGMENTS_LAKE_CATALOG"
+SETUPS = (("one worker", 1, "1"), ("two workers", 2, ""))  # name, shards, SEGMENTS_WORKER_LIMIT
+FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def stack_sh(command: str, env: dict[str, str]) -> None:
+    """deployments/stack.sh command; fail with its output."""
+    done = subprocess.run(
+        ["bash", str(ROOT / "deployments" / "stack.sh"), command], env=env, capture_output=True, text=True
+    )
+    if done.returncode:
+        raise RuntimeError(f"stack.sh {command} failed:\n{done.stdout}\n{done.stderr}")
+
+
+def refresh(api: str, as_of: str) -> dict:
+    """One flow run of the daily-refresh deployment for as_of, waited for; its times from the server."""
+    deployment = httpx.get(f"{api}/deployments/name/daily-refresh/daily-refresh").json()["id"]
+    run = httpx.post(
+        f"{api}/deployments/{deployment}/create_flow_run",
+        json={"parameters": {"as_of": as_of}, "state": {"type": "SCHEDULED"}},
+    ).json()
+    while (state := httpx.get(f"{api}/flow_runs/{run['id']}").json())["state"]["type"] not in FINAL:
+        time.sleep(2)
+    if state["state"]["type"] != "COMPLETED":
+        raise RuntimeError(
+            f"refresh of {as_of} ended {state['state']['type']}: {state['state'].get('message')}"
+        )
+    tasks = httpx.post(
+        f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 50}
+    ).json()
+    features = next(t for t in tasks if t["name"].startswith("features"))
+    seconds = datetime.fromisoformat(state["end_time"]) - datetime.fromisoformat(state["start_time"])
+    queued = datetime.fromisoformat(state["start_time"]) - datetime.fromisoformat(state["created"])
+    return {
+        "wall_s": seconds.total_seconds(),
+        "queued_s": queued.total_seconds(),
+        "features_s": (
+            datetime.fromisoformat(features["end_time"]) - datetime.fromisoformat(features["start_time"])
+        ).total_seconds(),
+    }
+
+
+def published_hash(config: Path, as_of: str) -> tuple[int, str]:
+    """Rows of a published day and a hash of all of them (without run ids and times), in any order."""
+    from tasks.shared.config import load_config
+    from tasks.shared.warehouse import Warehouse
+
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        count, total = wh.rows(
+            "select count(*), sum(hash(day))::varchar from (select * exclude (run_id, published_at) "
+            "from published.customer_segments where as_of = ?) as day",
+            [as_of],
+        )[0]
+    return count, total
+
+
+def run_setup(name: str, shards: int, limit: str, data: Path, args: argparse.Namespace) -> dict:
+    """A fresh lake stack over data; the full refresh, the next day, the day after's published hash."""
+    work = Path(tempfile.mkdtemp(prefix="bench-workers-", dir=args.workdir))
+    pg_dir = Path(tempfile.mkdtemp(prefix="bench-workers-pg-"))  # reachable by the postgres user
+    pg_port, port = free_port(), free_port()
+    lake = {"ducklake": {"catalog": {"dsn_env": LAKE_ENV}, "data_path": str(work / "lake"), "shards": shards}}
+    config = write_config(data, args.memory_limit, f"config-{shards}.yaml", {"warehouse": lake})
+    overrides = yaml.safe_load(config.read_text()) | {"exports": str(work / "exports")}
+    config.write_text(yaml.safe_dump(overrides, allow_unicode=True, sort_keys=False))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")} | {
+        "SEGMENTS_PREFECT_PORT": str(port),
+        "SEGMENTS_STACK_DIR": str(work / "stack"),
+        "SEGMENTS_LAKE_PG_PORT": str(pg_port),
+        "SEGMENTS_LAKE_PG_DIR": str(pg_dir),
+        "SEGMENTS_CONFIG": str(config),
+        "SEGMENTS_WORKER_LIMIT": limit,
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+    }
+    api = f"http://127.0.0.1:{port}/api"
+    stack_sh("up-lake", env)
+    try:
+        print(f"  [{name}] stack up; full refresh of {END}", flush=True)
+        full = refresh(api, str(END))
+        day = END + timedelta(days=1)
+        print(f"  [{name}] full {full['wall_s']:.1f} s; the next day", flush=True)
+        write_next_day(data, END)
+        next_day = refresh(api, str(day))
+        print(f"  [{name}] next day {next_day['wall_s']:.1f} s", flush=True)
+        os.environ[LAKE_ENV] = f"postgresql://postgres@127.0.0.1:{pg_port}/lake"
+        published = published_hash(config, str(day))
+    finally:
+        stack_sh("down-lake", env)
+        shutil.rmtree(pg_dir, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return {"shards": shards, "full": full, "next_day": next_day, "published": published}
+
+
+def main() -> None:
+    """Generate, run each setup, append the comparison to BENCHMARKS.md."""
+    from sampledata.generate import generate
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the data goes (default TMPDIR)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and lakes")
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+    facts, started, commit = machine(), datetime.now(UTC), git_commit()
+    data = Path(tempfile.mkdtemp(prefix=f"bench-workers-{args.persons}-", dir=args.workdir))
+    results = {}
+    try:
+        stats = generate(data, customers=args.persons, end=END)
+        print(f"generated {sum(stats.rows.values()):,} rows for {args.persons:,} persons", flush=True)
+        pristine = data.with_name(data.name + "-pristine")
+        shutil.copytree(data, pristine)  # each setup starts from the same files
+        for name, shards, limit in SETUPS:
+            shutil.rmtree(data)
+            shutil.copytree(pristine, data)
+            results[name] = run_setup(name, shards, limit, data, args)
+    finally:
+        finish_facts(facts)
+        if not args.keep:
+            shutil.rmtree(data, ignore_errors=True)
+            shutil.rmtree(data.with_name(data.name + "-pristine"), ignore_errors=True)
+    report = render(started, commit, facts, args, results)
+    with args.output.open("a", encoding="utf-8") as out:
+        out.write(report)
+    print(report)
+
+
+def render(started: datetime, commit: str, facts: dict, args: argparse.Namespace, results: dict) -> str:
+    """The report section."""
+    lines = [
+        f"\n## {started:%Y-%m-%d %H:%M} UTC — two workers against one on the lake stack, commit {commit}\n",
+        f"`make bench-workers` (`python -m bench.workers --persons {args.persons}`), DuckDB memory_limit "
+        f"{args.memory_limit}. Each setup a fresh `stack.sh up-lake` on the same data; refreshes are flow runs "
+        "of the daily-refresh deployment created through the API; times as the Prefect server recorded them.",
+        "",
+        *_machine(facts, args.note),
+        "",
+        "| setup | shards | full refresh s | its features s | next day s | its features s | day after published |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, r in results.items():
+        rows, digest = r["published"]
+        lines.append(
+            f"| {name} | {r['shards']} | {r['full']['wall_s']:.1f} | {r['full']['features_s']:.1f} | "
+            f"{r['next_day']['wall_s']:.1f} | {r['next_day']['features_s']:.1f} | {rows:,} rows, hash {digest} |"
+        )
+    hashes = {r["published"] for r in results.values()}
+    lines += [
+        "",
+        "Published rows of the day after: "
+        + ("**equal** in both setups." if len(hashes) == 1 else "**DIFFERENT** between the setups."),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
