@@ -88,8 +88,10 @@ def published_hash(config: Path, as_of: str) -> tuple[int, str]:
     from tasks.shared.warehouse import Warehouse
 
     with Warehouse.open(load_config(config), read_only=True) as wh:
+        columns = [c for c in wh.columns("published.customer_segments") if c not in {"run_id", "published_at"}]
+        quoted = [f'"{c}"' for c in columns]
         count, total = wh.rows(
-            "select count(*), sum(hash(day))::varchar from (select * exclude (run_id, published_at) "
+            f"select count(*), sum(hash(day))::varchar from (select {', '.join(quoted)} "
             "from published.customer_segments where as_of = ?) as day",
             [as_of],
         )[0]

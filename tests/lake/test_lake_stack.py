@@ -35,7 +35,7 @@ from tests.lake.conftest import LAKE_ENV
 
 DAYS = (SAMPLE_END, SAMPLE_END + timedelta(days=1))
 WORKERS = ("worker-1", "worker-2")
-SHARDS, SHARD_START_SECONDS = 2, 60
+SHARDS, SHARD_START_SECONDS = 2, 30
 
 
 def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:

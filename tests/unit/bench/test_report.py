@@ -263,7 +263,11 @@ def test_lake_beside_the_file_per_refresh_and_stage() -> None:
     ]
     assert "| 1,000,000 | full | lake | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 |" in lines
     assert "| 1,000,000 | incremental | file | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 |" in lines
-    assert lines[-2].startswith("Two workers against one: not measured.")
+    assert lines[-2].startswith("Two workers against one: `make bench-workers`")
+    small = lake_results()
+    small[1_000_000]["lake"]["stored_bytes"] = 4_300_000
+    row = "| 1,000,000 | lake (DuckDB 1.5.5) | 120.0 | 35.0 | 3.00 GiB | 2.00 GiB | 4.3 MB in 169 files |"
+    assert row in _lake(small, facts)
 
 
 def test_a_failed_lake_refresh_is_said_and_one_never_run_is_a_dash() -> None:
