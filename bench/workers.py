@@ -9,8 +9,10 @@ deployments): a full refresh of END, then one more day of data and the day after
 - two workers: `shards: 2`, no limit per worker: the refresh runs on one worker and its customer features in
   two flow runs of `stage-shard`, which either worker takes.
 
-Reported per setup: wall time of each refresh (created → completed, as the server recorded it), the
-features stage, and whether the day after's published rows equal the other setup's (a hash of every row).
+Reported per setup: wall time of each refresh (its flow run's start → end, as the server recorded it), of
+its features stage, how its shards ran (flow runs of stage-shard completed by a worker, or given up on and
+computed by the refresh), and whether the day after's published rows equal the other setup's (a hash of
+every row).
 Run in the lake environment (envs/lake/.venv/bin/python -m bench.workers). Appends to BENCHMARKS.md.
 """
 
@@ -70,15 +72,20 @@ def refresh(api: str, as_of: str) -> dict:
     tasks = httpx.post(
         f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 50}
     ).json()
-    features = next(t for t in tasks if t["name"].startswith("features"))
+    features = next((t for t in tasks if t["name"].startswith("features")), None)
+    if features is None:
+        raise RuntimeError(f"refresh of {as_of}: no features task run among {[t['name'] for t in tasks]}")
+    shard_runs = httpx.post(
+        f"{api}/flow_runs/filter", json={"flow_runs": {"parent_task_run_id": {"any_": [features["id"]]}}}
+    ).json()
     seconds = datetime.fromisoformat(state["end_time"]) - datetime.fromisoformat(state["start_time"])
-    queued = datetime.fromisoformat(state["start_time"]) - datetime.fromisoformat(state["created"])
     return {
         "wall_s": seconds.total_seconds(),
-        "queued_s": queued.total_seconds(),
         "features_s": (
             datetime.fromisoformat(features["end_time"]) - datetime.fromisoformat(features["start_time"])
         ).total_seconds(),
+        "shards_by_workers": sum(1 for r in shard_runs if r["state"]["type"] == "COMPLETED"),
+        "shards_started": len(shard_runs),
     }
 
 
@@ -88,7 +95,9 @@ def published_hash(config: Path, as_of: str) -> tuple[int, str]:
     from tasks.shared.warehouse import Warehouse
 
     with Warehouse.open(load_config(config), read_only=True) as wh:
-        columns = [c for c in wh.columns("published.customer_segments") if c not in {"run_id", "published_at"}]
+        columns = [
+            c for c in wh.columns("published.customer_segments") if c not in {"run_id", "published_at"}
+        ]
         quoted = [f'"{c}"' for c in columns]
         count, total = wh.rows(
             f"select count(*), sum(hash(day))::varchar from (select {', '.join(quoted)} "
@@ -181,14 +190,18 @@ def render(started: datetime, commit: str, facts: dict, args: argparse.Namespace
         "",
         *_machine(facts, args.note),
         "",
-        "| setup | shards | full refresh s | its features s | next day s | its features s | day after published |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| setup | shards | full refresh s | its features s | next day s | its features s | shards run by "
+        "workers (full, next day) | day after published |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
     ]
     for name, r in results.items():
         rows, digest = r["published"]
         lines.append(
             f"| {name} | {r['shards']} | {r['full']['wall_s']:.1f} | {r['full']['features_s']:.1f} | "
-            f"{r['next_day']['wall_s']:.1f} | {r['next_day']['features_s']:.1f} | {rows:,} rows, hash {digest} |"
+            f"{r['next_day']['wall_s']:.1f} | {r['next_day']['features_s']:.1f} | "
+            f"{r['full']['shards_by_workers']} of {r['full']['shards_started']}, "
+            f"{r['next_day']['shards_by_workers']} of {r['next_day']['shards_started']} | "
+            f"{rows:,} rows, hash {digest} |"
         )
     hashes = {r["published"] for r in results.values()}
     lines += [

@@ -8,11 +8,13 @@ day before's with the orders the new transactions and identity changes touch rec
 
 import logging
 import re
+import time
 import uuid
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+import duckdb
 from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
@@ -88,11 +90,17 @@ def customer_features_shard(
     if not PARTS.fullmatch(work_table):
         raise ValueError(f"{work_table!r} is not a work table of the customer features' shards")
     params, _ = feature_params(wh, pipeline.features, as_of, pipeline.currency)
-    return customer_features_into(wh, work_table, params, sharding.fragments(shard, shards))
+    try:
+        return customer_features_into(wh, work_table, params, sharding.fragments(shard, shards))
+    except duckdb.CatalogException:
+        if wh.table_exists(work_table):
+            raise
+        return 0  # the stage no longer needs it: it went on without this shard (tasks/shared/shards.py)
 
 
 def drop_stale_parts(wh: Warehouse) -> list[str]:
-    """Drop the shards' work tables runs left (a run killed while its shards ran); their names."""
+    """Drop the shards' work tables runs left (a run killed while its shards ran), each in a transaction of
+    its own; their names. One a shard of such a run still writes to stays for the next run (a conflict)."""
     stale = [
         f"features.{name}"
         for (name,) in wh.rows(
@@ -100,9 +108,42 @@ def drop_stale_parts(wh: Warehouse) -> list[str]:
             "where table_schema = 'features' and starts_with(table_name, 'customer_features_parts_')"
         )
     ]
+    dropped = []
     for table in stale:
-        wh.execute(f"drop table {quote_identifier(table)}")
-    return stale
+        try:
+            with wh.transaction():
+                wh.execute(f"drop table {quote_identifier(table)}")
+        except duckdb.TransactionException:
+            continue
+        dropped.append(table)
+    return dropped
+
+
+def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.ShardRuns) -> int:
+    """features.customer_features from the shards' work table, which is then dropped; its rows, one per
+    customer (checked). Done again when it conflicts with a late insert into the work table (a shard's
+    run given up on that ran after all: the same rows, kept once)."""
+    for attempt in range(1, 4):
+        try:
+            with wh.transaction():
+                customers = wh.build(
+                    "features.customer_features",
+                    "features/customer_features_from_shards",
+                    identifiers={"parts": parts},
+                )
+                wh.execute(f"drop table {quote_identifier(parts)}")
+                expected = wh.count("core.customers")
+                if customers != expected:
+                    raise RuntimeError(
+                        f"features.customer_features from {len(ran.ran)} shards has {customers} rows, not one "
+                        f"per customer ({expected}): {ran.ran}"
+                    )
+            return customers
+        except duckdb.TransactionException:
+            if attempt == 3:
+                raise
+            time.sleep(attempt)
+    raise AssertionError("unreachable")
 
 
 def build_features(
@@ -126,18 +167,21 @@ def build_features(
     did, and `orders_refresh`, what the orders' refresh did.
 
     shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
-    roll-ups are committed (the shards' processes read them), each adding its rows to the plan's work table
-    (made here, after dropping those of killed runs), which then becomes features.customer_features.
-    `shards` in the result: how each shard ran.
+    roll-ups and features.orders are committed (the shards' processes read them), each adding its rows to
+    the plan's work table (made here, after dropping those of killed runs), which then becomes
+    features.customer_features. The stage is then two transactions: between them a reader (or a failure)
+    sees today's orders beside the day before's customer features, which the next stage never reads (it
+    runs after this one). `shards` in the result: how each shard ran.
     """
     params, fragments = feature_params(wh, config, as_of, currency)
+    if shard_plan is not None:
+        drop_stale_parts(wh)
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
         orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
         if shard_plan is None:
             customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
         else:
-            drop_stale_parts(wh)
             parts = shard_plan.work_table
             customer_features_into(wh, parts, params, sharding.NONE)  # the shards' empty work table
     ran = None
@@ -148,19 +192,7 @@ def build_features(
             lambda k: customer_features_into(wh, parts, params, sharding.fragments(k, n)),
             logger or logging.getLogger(__name__),
         )
-        with wh.transaction():
-            customers = wh.build(
-                "features.customer_features",
-                "features/customer_features_from_shards",
-                identifiers={"parts": parts},
-            )
-            wh.execute(f"drop table {quote_identifier(parts)}")
-            expected = wh.count("core.customers")
-            if customers != expected:
-                raise RuntimeError(
-                    f"features.customer_features from {n} shards has {customers} rows, not one per customer "
-                    f"({expected}): {ran.ran}"
-                )
+        customers = customer_features_from_shards(wh, parts, ran)
     unconverted = dict(
         wh.rows(
             "select coalesce(currency, 'several'), sum(unconverted) from features.orders "
@@ -185,7 +217,13 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
     plan = None
     if lake is not None and lake.shards > 1:
         plan = sharding.ShardPlan(
-            "features", lake.shards, as_of, str(config.file), lake.shard_start_seconds, parts_table()
+            "features",
+            lake.shards,
+            as_of,
+            str(config.file),
+            lake.shard_start_seconds,
+            lake.shard_run_seconds,
+            parts_table(),
         )
     with Warehouse.open(config) as wh:
         counts = build_features(

@@ -91,7 +91,8 @@ def maintain(wh: "Warehouse", snapshot_days: int) -> dict[str, int]:
     """Keep the lake's files to what it needs, at the start of a run (call with the warehouse lock held).
 
     Deletes the Parquet files no snapshot uses (a transaction that never committed: a run killed or failed
-    mid-stage; with the lock held, no other writer is alive, so every such file is a dead run's); expires the
+    mid-stage; with the lock held, every such file is a dead run's, or a shard's of a dead run still
+    writing, whose commit then fails: tasks/shared/shards.py); expires the
     snapshots older than snapshot_days (time travel reaches that far back) and deletes the files only they
     used: a table a run replaces keeps its old files until then. Returns how many of each.
     """

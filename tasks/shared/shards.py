@@ -1,19 +1,24 @@
 """Per-customer work split into shards by customer-id hash, each run by whichever worker of the pool is free.
 
 On a lake (`warehouse.ducklake.shards` above 1), the features stage computes its customer features in
-shards: shard k of n holds the customers with `hash(customer_id) % n = k`. Each shard is a flow run of the
-`stage-shard` deployment (flows/stage_shard.py): a worker runs it in a process of its own, with a DuckDB of
-its own attached to the lake, and it inserts its rows into a work table (inserts into one lake table from
+shards: shard k of n holds the customers with `hash(customer_id) % n = k` (customer_id is a varchar in every
+table the shards read: DuckDB's hash depends on the type). Each shard is a flow run of the `stage-shard`
+deployment (flows/stage_shard.py): a worker runs it in a process of its own, with a DuckDB of its own
+attached to the lake, and it inserts its rows into the run's work table (inserts into one lake table from
 several writers all commit). The run that asked holds the writer lock throughout and waits for its shards;
 a shard is one transaction, so it adds all its rows or none.
 
-A shard that no worker has started within `shard_start_seconds` (no deployment, no free worker, a run
-outside a deployment, the pool's workers all busy with runs that wait for this run's lock) is cancelled and
-computed in the asking process, as is a shard whose run failed: a busy pool slows a run down, never stalls
-it, and a shard computed twice (a cancel that raced its start) gives the same rows twice, which the stage
-keeps once.
+A shard whose run no worker has taken within `shard_start_seconds` (no free worker: on the lake stack both
+may be busy, one with this run and one with a run waiting for its lock), or which has not finished within
+`shard_run_seconds` (a worker or host that died), or whose run failed, is computed by the asking process
+instead; so are all of them when there is no deployment or this is not a flow run. A busy pool slows a run
+down; a lost worker costs it shard_run_seconds at most. A run given up on is cancelled; should it run anyway
+(a cancel that crossed a worker's start), its rows are the same rows (the shards read what the stage
+committed before starting them, and nothing else writes meanwhile), which the stage keeps once, and an
+insert after the stage dropped its work table is a no-op (flows/stage_shard.py).
 """
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -25,7 +30,7 @@ DEPLOYMENT = "stage-shard/stage-shard"
 # The fragments of sql/features/customer_activity.sql and customer_features.sql for every customer, and none.
 ALL = {"shard": "true", "shard_records": "true"}
 NONE = {"shard": "false", "shard_records": "false"}
-NOT_STARTED = {"SCHEDULED", "PENDING", "PAUSED"}
+ENDED = {"FAILED", "CRASHED", "CANCELLED"}  # a shard's run ended without its rows
 POLL_SECONDS = 1.0
 
 
@@ -67,7 +72,8 @@ class ShardPlan:
     shards: int
     as_of: date
     config_file: str
-    start_seconds: float
+    start_seconds: float  # a run no worker took by then is computed here
+    run_seconds: float  # a run not finished by then is computed here
     work_table: str  # where the shards add their rows (the stage makes it, one per run)
 
 
@@ -75,14 +81,14 @@ def run_shards(
     plan: ShardPlan, local: Callable[[int], Any], logger: logging.Logger | logging.LoggerAdapter
 ) -> ShardRuns:
     """Run shards 0..shards-1 of the plan's stage as flow runs of the stage-shard deployment, waiting for
-    them; compute here (local(k)) each one no worker started within start_seconds, each whose run did not
-    complete, and all of them when this is not a flow run or the deployment does not exist."""
+    them; compute here (local(k)) each one no worker took within start_seconds, each whose run did not
+    finish within run_seconds, each whose run failed, and all of them when this is not a flow run or the
+    deployment does not exist. A run given up on is cancelled (CANCELLING when a worker may have started
+    it: the worker then stops its process); so are the runs still out when this raises."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.objects import StateType
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
     from prefect.runtime import flow_run
-    from prefect.states import Cancelled
 
     runs = ShardRuns()
     started: dict[int, Any] = {}
@@ -109,27 +115,37 @@ def run_shards(
             reason = f"no deployment {DEPLOYMENT}"
         logger.info("%s: %d shards started as flow runs of %s", plan.stage, len(started), DEPLOYMENT)
 
-    start_seconds = plan.start_seconds
-    deadline = time.monotonic() + start_seconds
+    began = time.monotonic()
     with get_client(sync_client=True) as client:
-        while started:
-            for shard, run in list(started.items()):
-                state = client.read_flow_run(run.id).state
-                kind = state.type.value if state else "SCHEDULED"
-                if kind == StateType.COMPLETED.value:
-                    runs.ran[shard] = f"flow run {run.name}"
+        try:
+            while started:
+                for shard, run in list(started.items()):
+                    state = client.read_flow_run(run.id).state
+                    kind = state.type.value if state else "SCHEDULED"
+                    waited = time.monotonic() - began
+                    if kind == "COMPLETED":
+                        runs.ran[shard] = f"flow run {run.name}"
+                    elif kind in ENDED:
+                        runs.ran[shard] = (
+                            f"here (its flow run {run.name} ended {kind}: {state.message or ''})"
+                        )
+                    elif kind == "SCHEDULED" and waited > plan.start_seconds:
+                        cancel(client, run.id, kind, f"no worker took it within {plan.start_seconds:.0f} s")
+                        runs.ran[shard] = f"here (no worker took it within {plan.start_seconds:.0f} s)"
+                    elif waited > plan.run_seconds:
+                        cancel(client, run.id, kind, f"not finished within {plan.run_seconds:.0f} s")
+                        runs.ran[shard] = (
+                            f"here (its flow run had not finished within {plan.run_seconds:.0f} s)"
+                        )
+                    else:
+                        continue
                     del started[shard]
-                elif kind in NOT_STARTED and time.monotonic() > deadline:
-                    client.set_flow_run_state(
-                        run.id, Cancelled(message=f"not started within {start_seconds:.0f} s"), force=True
-                    )
-                    runs.ran[shard] = f"here (no worker started it within {start_seconds:.0f} s)"
-                    del started[shard]
-                elif kind not in NOT_STARTED and kind not in {"RUNNING", "CANCELLING"}:
-                    runs.ran[shard] = f"here (its flow run {run.name} ended {kind}: {state.message or ''})"
-                    del started[shard]
-            if started:
-                time.sleep(POLL_SECONDS)
+                if started:
+                    time.sleep(POLL_SECONDS)
+        finally:  # this raised (or was interrupted) with shards still out: none of them is needed any more
+            for run in started.values():
+                with contextlib.suppress(Exception):
+                    cancel(client, run.id, "RUNNING", "the run that started it stopped")
     for shard in range(plan.shards):
         if shard not in runs.ran:
             runs.ran[shard] = f"here ({reason})"
@@ -137,3 +153,12 @@ def run_shards(
             logger.info("%s shard %d of %d: computed %s", plan.stage, shard + 1, plan.shards, runs.ran[shard])
             local(shard)
     return runs
+
+
+def cancel(client: Any, run_id: Any, kind: str, why: str) -> None:
+    """Cancel a shard's flow run: CANCELLED while no worker has it (it will then never run), else CANCELLING,
+    which makes the worker that has it stop its process."""
+    from prefect.states import Cancelled, Cancelling
+
+    state = Cancelled(message=why) if kind == "SCHEDULED" else Cancelling(message=why)
+    client.set_flow_run_state(run_id, state, force=True)

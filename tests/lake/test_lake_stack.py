@@ -159,9 +159,15 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     # The customer features in shards, each a flow run of the stage-shard deployment. The first refresh's:
     # both workers busy (it, and the other refresh waiting for its lock), so none started within
     # SHARD_START_SECONDS and the refresh computed them itself; the second's: a worker was free again.
-    shard_runs = api_call(
-        "POST", f"{api}/flow_runs/filter", {"flows": {"name": {"any_": ["stage-shard"]}}, "limit": 50}
-    ).json()
+    shard_runs: list[dict] = []
+
+    def shard_runs_final() -> bool:
+        shard_runs[:] = api_call(
+            "POST", f"{api}/flow_runs/filter", {"flows": {"name": {"any_": ["stage-shard"]}}, "limit": 50}
+        ).json()
+        return all(run["state"]["type"] in FINAL_STATES for run in shard_runs)
+
+    wait_for(shard_runs_final, 120, "every stage-shard flow run to end")
     by_day: dict[str, list[str]] = {}
     for run in shard_runs:
         by_day.setdefault(run["parameters"]["as_of"], []).append(run["state"]["type"])

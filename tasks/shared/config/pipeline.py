@@ -156,8 +156,16 @@ class LakeConfig(BaseModel):
         default=120,
         gt=0,
         description=(
-            "A shard no worker has started after this long (no deployment, no free worker) is computed in "
-            "the run's own process instead, so a busy pool slows a run down but never stalls it."
+            "A shard whose flow run no worker has taken after this long (no free worker) is computed in the "
+            "run's own process instead: a busy pool slows a run down, it does not stall it."
+        ),
+    )
+    shard_run_seconds: int = Field(
+        default=3600,
+        gt=0,
+        description=(
+            "A shard whose flow run has not finished after this long (its worker or host died) is cancelled and "
+            "computed in the run's own process."
         ),
     )
 

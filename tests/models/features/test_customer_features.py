@@ -261,3 +261,27 @@ def test_shards_together_are_the_customer_features_each_customer_in_one(wh: Ware
         for k in range(2)
         if wh.scalar(f"select count(*) from core.customers where {fragments(k, 2)['shard']}")
     ] == [0, 1]
+
+
+def test_a_shard_whose_work_table_is_gone_adds_nothing_and_fails_not(wh: Warehouse) -> None:
+    from tasks.features import customer_features_shard
+    from tasks.shared.config import PipelineConfig
+    from tests.sources import CRM_CSV
+
+    run_customer_features(wh)
+    pipeline = PipelineConfig.model_validate({"warehouse": "x.duckdb", "sources": [CRM_CSV]})
+    parts = parts_table()  # never made: the stage went on without this shard and dropped its table
+    assert customer_features_shard(wh, pipeline, AS_OF, 0, 2, parts) == 0
+    assert not wh.table_exists(parts)
+    customer_features_into(
+        wh,
+        parts,
+        {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
+        | currency_params(CurrencyConfig()),
+        NONE,
+    )
+    assert (
+        customer_features_shard(wh, pipeline, AS_OF, 0, 2, parts)
+        + customer_features_shard(wh, pipeline, AS_OF, 1, 2, parts)
+        == 4
+    )

@@ -11,7 +11,7 @@ from tasks.shared.shards import ALL, ShardPlan, fragments, run_shards
 
 def test_outside_a_flow_run_every_shard_is_computed_here_in_order(prefect_server: None) -> None:
     computed: list[int] = []
-    plan = ShardPlan("features", 3, date(2026, 11, 22), "/nowhere/config.yaml", 1, "features.t_parts")
+    plan = ShardPlan("features", 3, date(2026, 11, 22), "/nowhere/config.yaml", 1, 60, "features.t_parts")
     runs = run_shards(plan, computed.append, logging.getLogger("test"))
     assert computed == [0, 1, 2]
     assert runs.ran == dict.fromkeys(range(3), "here (not in a flow run)")
