@@ -75,9 +75,15 @@ def refresh(api: str, as_of: str) -> dict:
     features = next((t for t in tasks if t["name"].startswith("features")), None)
     if features is None:
         raise RuntimeError(f"refresh of {as_of}: no features task run among {[t['name'] for t in tasks]}")
-    shard_runs = httpx.post(
-        f"{api}/flow_runs/filter", json={"flow_runs": {"parent_task_run_id": {"any_": [features["id"]]}}}
-    ).json()
+    # the day's shard runs (run_deployment links each to a task run of its own in the refresh, not to the
+    # features task run): this stack runs one refresh per day
+    shard_runs = [
+        r
+        for r in httpx.post(
+            f"{api}/flow_runs/filter", json={"flows": {"name": {"any_": ["stage-shard"]}}, "limit": 200}
+        ).json()
+        if r["parameters"].get("as_of") == as_of
+    ]
     seconds = datetime.fromisoformat(state["end_time"]) - datetime.fromisoformat(state["start_time"])
     return {
         "wall_s": seconds.total_seconds(),
