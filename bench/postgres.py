@@ -1,5 +1,6 @@
 """A throw-away PostgreSQL server (initdb + pg_ctl in a temporary folder, a free loopback port, trust
-authentication): the lake catalog of `make bench`, and the database of the tests (tests/sources.py)."""
+authentication): the lake catalog of `make bench`, and the database of the tests (tests/sources.py); free
+loopback ports for the servers the benchmarks and tests start."""
 
 import glob
 import os
@@ -22,6 +23,22 @@ def pg_bin(name: str) -> str:
     return found
 
 
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def create_database(server: str, name: str) -> str:
+    """A new, empty database on the server at URI server (e.g. a lake's catalog); its URI."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    with adbc.connect(server, autocommit=True) as con, con.cursor() as cursor:
+        cursor.execute(f"create database {name}")
+    return server.rsplit("/", 1)[0] + f"/{name}"
+
+
 @contextmanager
 def temporary_postgres(prefix: str = "segments-pg-") -> Iterator[str]:
     """Start a PostgreSQL server in a new temporary folder; yield its URI (database `postgres`); stop it and
@@ -39,9 +56,7 @@ def temporary_postgres(prefix: str = "segments-pg-") -> Iterator[str]:
             p for p in ("/usr/sbin/runuser", "/sbin/runuser") if Path(p).exists()
         )
         as_postgres = [runuser, "-u", "postgres", "--"]
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     subprocess.run(
         [*as_postgres, pg_bin("initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync"],
         check=True,

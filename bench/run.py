@@ -37,7 +37,7 @@ import yaml
 
 from bench.machine import finish_facts, folder_bytes, machine
 from bench.newday import write_next_day
-from bench.postgres import temporary_postgres
+from bench.postgres import create_database, temporary_postgres
 from bench.worker import STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,15 +180,6 @@ def lake_versions() -> dict[str, str] | None:
     return {"duckdb": duckdb, "ducklake": ducklake}
 
 
-def lake_catalog(server: str, name: str) -> str:
-    """A new database for one lake's catalog on the benchmark's PostgreSQL server; its URI."""
-    import adbc_driver_postgresql.dbapi as adbc
-
-    with adbc.connect(server, autocommit=True) as con, con.cursor() as cursor:
-        cursor.execute(f"create database {name}")
-    return server.rsplit("/", 1)[0] + f"/{name}"
-
-
 def lake_refresh(lake: dict, key: str, config: Path, as_of: date, env: dict[str, str], log: Path) -> None:
     """One refresh through the flow on the lake, in the lake environment, into lake[key]; a failure is
     recorded in lake["failed"] (and the lake's next refresh skipped), not raised: the file's go on."""
@@ -272,7 +263,7 @@ def one_run(
                 "config-lake.yaml",
                 {"warehouse": lake, "exports": "lake-exports"},
             )
-            lake_env = env | {LAKE_CATALOG_ENV: lake_catalog(lake_server, f"lake_{size}_{index}")}
+            lake_env = env | {LAKE_CATALOG_ENV: create_database(lake_server, f"lake_{size}_{index}")}
             run["lake"] = {}
             lake_refresh(run["lake"], "flow", lake_config, END, lake_env, log)
             run["lake"]["stored_bytes"] = folder_bytes(data_dir / "lake")

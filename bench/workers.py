@@ -30,21 +30,13 @@ import yaml
 
 from bench.machine import finish_facts, machine
 from bench.newday import write_next_day
+from bench.postgres import free_port
 from bench.report import _machine
 from bench.run import END, ROOT, git_commit, write_config
 
 LAKE_ENV = "SEGMENTS_LAKE_CATALOG"
 SETUPS = (("one worker", 1, "1"), ("two workers", 2, ""))  # name, shards, SEGMENTS_WORKER_LIMIT
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def stack_sh(command: str, env: dict[str, str]) -> None:

@@ -123,7 +123,8 @@ def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.Shard
     """features.customer_features from the shards' work table, which is then dropped; its rows, one per
     customer (checked). Done again when it conflicts with a late insert into the work table (a shard's
     run given up on that ran after all: the same rows, kept once)."""
-    for attempt in range(1, 4):
+    attempt = 1
+    while True:
         try:
             with wh.transaction():
                 customers = wh.build(
@@ -133,7 +134,7 @@ def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.Shard
                 )
                 wh.execute(f"drop table {quote_identifier(parts)}")
                 expected = wh.count("core.customers")
-                if customers != expected:
+                if customers != expected:  # raised inside: the day before's customer features stay
                     raise RuntimeError(
                         f"features.customer_features from {len(ran.ran)} shards has {customers} rows, not one "
                         f"per customer ({expected}): {ran.ran}"
@@ -143,7 +144,7 @@ def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.Shard
             if attempt == 3:
                 raise
             time.sleep(attempt)
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 def build_features(

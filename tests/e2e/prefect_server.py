@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from bench.postgres import free_port  # noqa: F401 - the tests' free ports come from here
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
@@ -74,13 +75,6 @@ class Stack:
                 "sort": "EXPECTED_START_TIME_ASC",
             },
         )
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def port_open(port: int) -> bool:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.postgres import create_database
 from tasks.shared.lake import unavailable
 from tests.conftest import write_config
 
@@ -40,12 +41,7 @@ _databases = itertools.count()
 @pytest.fixture
 def lake_catalog(postgres: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A new, empty PostgreSQL database for one lake's catalog; its URI is in SEGMENTS_LAKE_CATALOG."""
-    import adbc_driver_postgresql.dbapi as adbc
-
-    name = f"lake_{os.getpid()}_{next(_databases)}"
-    with adbc.connect(postgres, autocommit=True) as con, con.cursor() as cursor:
-        cursor.execute(f"create database {name}")
-    dsn = postgres.rsplit("/", 1)[0] + f"/{name}"
+    dsn = create_database(postgres, f"lake_{os.getpid()}_{next(_databases)}")
     monkeypatch.setenv(LAKE_ENV, dsn)
     yield dsn
 

@@ -28,7 +28,7 @@ from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END, write_config
 from tests.daily_changes import write_day
-from tests.e2e.prefect_server import FINAL_STATES, api_call, environ, free_port, wait_for, zombie
+from tests.e2e.prefect_server import FINAL_STATES, api_call, environ, free_port, wait_for
 from tests.e2e.test_incremental_days import differences, snapshot
 from tests.e2e.test_stack import marked, stack_sh
 from tests.lake.conftest import LAKE_ENV
@@ -41,13 +41,10 @@ SHARDS, SHARD_START_SECONDS = 2, 30
 def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:
     """Live flow-run processes of the stack: flow run id -> the workers whose marker they carry."""
     found: dict[str, set[str]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or zombie(int(entry.name)):
-            continue
-        variables = environ(int(entry.name))
-        marker, run = variables.get("SEGMENTS_STACK_PROCESS", ""), variables.get("PREFECT__FLOW_RUN_ID")
-        if run and marker.startswith(f"{stack_dir}/"):
-            found.setdefault(run, set()).add(marker.rsplit("/", 1)[1])
+    for pid in marked(stack_dir):
+        variables = environ(pid)
+        if run := variables.get("PREFECT__FLOW_RUN_ID"):
+            found.setdefault(run, set()).add(variables["SEGMENTS_STACK_PROCESS"].rsplit("/", 1)[1])
     return found
 
 
