@@ -79,16 +79,41 @@ def append_raw(
                 "source %s: column %r is %s in %s, %s before: raw keeps it as %s",
                 *(source.name, name, sql_type, batch_name, raw_type, target),
             )
-            wh.execute(
-                f"alter table {quote_identifier(raw)} alter column {quote_column(raw_name)} set data type {target} "
-                f"using {_converted(raw_name, target)}"
-            )
+            change_column_type(wh, source.name, raw_name, raw_type, target)
         if target != sql_type:
             conversions.append(f"{_converted(name, target)} as {quote_column(name)}")
     if not _has_rows(wh, batch, params):
         return 0
     fragments = {"batch": batch, "conversions": f" replace ({', '.join(conversions)})" if conversions else ""}
     return wh.insert(raw, "staging/raw_batch", values, fragments=fragments)
+
+
+def change_column_type(wh: Warehouse, source: str, column: str, old_type: str, new_type: str) -> None:
+    """Give raw.<source>'s column a wider type, its values converted (_converted).
+
+    A DuckLake changes a column's type in place only by a widening it can apply without rewriting the
+    files (a larger integer, FLOAT to DOUBLE); any other change rewrites the table in the transaction
+    (sql/staging/raw_retype.sql).
+    """
+    if wh.lake and not _lake_widening(old_type, new_type):
+        fragments = {"converted": _converted(column, new_type), "column": quote_column(column)}
+        wh.run("staging/raw_retype", identifiers={"source": source}, fragments=fragments)
+        return
+    wh.execute(
+        f"alter table {quote_identifier(f'raw.{source}')} alter column {quote_column(column)} set data type {new_type} "
+        f"using {_converted(column, new_type)}"
+    )
+
+
+def _lake_widening(old_type: str, new_type: str) -> bool:
+    """Whether a DuckLake applies old_type -> new_type in place: an integer to a larger one of the same
+    signedness, or FLOAT to DOUBLE."""
+    if (old_type, new_type) == ("FLOAT", "DOUBLE"):
+        return True
+    for bits in (SIGNED_BITS, UNSIGNED_BITS):
+        if old_type in bits and new_type in bits:
+            return bits[new_type] > bits[old_type]
+    return False
 
 
 def say_new_column(source: SourceConfig, name: str, logger: logging.Logger | logging.LoggerAdapter) -> None:
