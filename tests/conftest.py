@@ -13,6 +13,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 
 from sampledata.generate import generate  # noqa: E402
+from tests.backend import BACKEND, default_warehouse  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 DEMO_CONFIG = REPO / "config" / "demo.yaml"
@@ -46,12 +47,27 @@ def sample_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under SEGMENTS_TEST_BACKEND=lake, skip the tests of the DuckDB file itself (marker file_backend)."""
+    if BACKEND != "lake":
+        return
+    for item in items:
+        marker = item.get_closest_marker("file_backend")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else "a test of the DuckDB file backend"
+            item.add_marker(pytest.mark.skip(reason=f"file backend only: {reason}"))
+
+
 def write_config(data_dir: Path, work_dir: Path, **overrides: object) -> Path:
-    """The demo config with sources read from data_dir and the warehouse and exports in work_dir."""
+    """The demo config with sources read from data_dir and the warehouse and exports in work_dir.
+
+    The warehouse is work_dir/warehouse.duckdb, or under SEGMENTS_TEST_BACKEND=lake a new DuckLake (its own
+    catalog database on the session's PostgreSQL, its data in work_dir/lake) unless overrides name one.
+    """
     config = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
     for source in config["sources"]:
         source["path"] = str(data_dir / source["path"])
-    config["warehouse"] = str(work_dir / "warehouse.duckdb")
+    config["warehouse"] = default_warehouse(work_dir)
     config["exports"] = str(work_dir / "exports")
     config.update(overrides)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from bench.postgres import temporary_postgres
 from tasks.extract import SourceLoad, extract_all
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
+from tests.backend import default_warehouse
 
 PG_ENV = "SEGMENTS_TEST_PG_DSN"
 
@@ -34,7 +35,9 @@ def pg_execute(dsn: str, *statements: str) -> None:
 def write_config(folder: Path, sources: list[dict]) -> Path:
     path = folder / "config.yaml"
     path.write_text(
-        yaml.safe_dump({"warehouse": "w.duckdb", "sources": sources}, allow_unicode=True, sort_keys=False),
+        yaml.safe_dump(
+            {"warehouse": default_warehouse(folder), "sources": sources}, allow_unicode=True, sort_keys=False
+        ),
         encoding="utf-8",
     )
     return path
