@@ -8,10 +8,11 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
-import duckdb
 import pytest
 import yaml
 
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END, write_config
 from tests.e2e.prefect_server import api_call
 
@@ -47,9 +48,8 @@ def flow_run_names(api: str, flow_name: str) -> list[str]:
 
 
 def published_days(config: Path) -> list[tuple]:
-    warehouse = yaml.safe_load(config.read_text(encoding="utf-8"))["warehouse"]
-    with duckdb.connect(warehouse, read_only=True) as con:
-        return con.sql("select distinct as_of, partial from published.runs order by as_of").fetchall()
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select distinct as_of, partial from published.runs order by as_of")
 
 
 def test_version_names_this_program_and_its_engines() -> None:
@@ -100,10 +100,10 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
     assert sizes.returncode == 0, sizes.stderr
     assert f"Published segments as of {SAMPLE_END}: 1," in sizes.stdout
 
-    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as con:
-        [(customer,)] = con.execute(
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        customer = wh.scalar(
             "select min(customer_id) from published.customer_segments where as_of = ?", [SAMPLE_END]
-        ).fetchall()
+        )
     one = segments(cli_env, "profile", customer, "--config", str(config))
     assert one.returncode == 0, one.stderr
     assert customer in one.stdout
@@ -139,6 +139,7 @@ def test_a_data_error_in_a_run_is_one_line_and_exit_2_with_the_traceback_in_the_
     assert "Traceback (most recent call last)" in log and "max_bad_row_share" in log
 
 
+@pytest.mark.file_backend("it damages the DuckDB file")
 def test_an_unexpected_failure_says_where_the_full_log_is(
     cli_env: dict[str, str], sample_data: Path, tmp_path: Path
 ) -> None:

@@ -32,6 +32,9 @@ import pytest
 from bench.newday import write_next_day
 from flows.backfill import backfill
 from flows.daily_refresh import daily_refresh
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.backend import BACKEND, copy_warehouse
 from tests.conftest import SAMPLE_END, write_config
 
 DAY = SAMPLE_END  # published before every kill: "the previous day"
@@ -196,8 +199,12 @@ def runner(prefect_server: None) -> Runner:
 
 def copy_state(source: Path, target: Path, data: Path) -> Path:
     """A copy of a work folder (warehouse, exports with their links) with a config naming the copy."""
-    shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("*.log", "config.yaml"))
+    shutil.copytree(
+        source, target, symlinks=True, ignore=shutil.ignore_patterns("*.log", "config.yaml", "lake")
+    )
     write_config(data, target)
+    if BACKEND == "lake":  # a lake is its catalog and its files: copied through DuckDB
+        copy_warehouse(load_config(source / "config.yaml"), load_config(target / "config.yaml"))
     return target
 
 
@@ -224,6 +231,8 @@ def world(runner: Runner, sample_data: Path, tmp_path_factory: pytest.TempPathFa
 
 def connect(work: Path) -> duckdb.DuckDBPyConnection:
     """The work folder's warehouse, read-only (closed before the next refresh starts)."""
+    if BACKEND == "lake":
+        return Warehouse.open(load_config(work / "config.yaml"), read_only=True).con
     return duckdb.connect(str(work / "warehouse.duckdb"), read_only=True)
 
 

@@ -21,6 +21,9 @@ from tests.conftest import REPO, SAMPLE_END
 from tests.lockholder import HOLD_LOCK, hold_lock
 
 
+@pytest.mark.file_backend(
+    "a DuckDB file has one writer and no reader beside it; a lake is read while a run writes"
+)
 def test_profile_command_says_a_run_is_writing(tmp_path: Path, sample_data: Path, make_config) -> None:
     config = make_config(sample_data)
     warehouse = load_config(config).warehouse_path

@@ -99,8 +99,13 @@ def test_publish_privacy_atomicity_and_erasure(
     def failing_write(frame: pl.DataFrame, path: Path) -> None:
         calls.append(path.name)
         if len(calls) == 2:
-            # a reader during the publish: a second connection sees the previous version only
-            reader = duckdb.connect(str(config.warehouse_path))
+            # a reader during the publish: a second connection sees the previous version only (in this
+            # process, a file's second connection shares its database; a lake's is a connection of its own)
+            reader = (
+                duckdb.connect(str(config.warehouse_path))
+                if config.lake is None
+                else Warehouse.open(config, read_only=True).con
+            )
             seen["runs"] = reader.execute(
                 "select count(*) from published.runs where as_of = ?", [day1]
             ).fetchall()[0][0]
@@ -175,9 +180,12 @@ def test_publish_privacy_atomicity_and_erasure(
     assert row["phone"] is None or "****" in row["phone"]
 
     # --- owner-only files and folders
-    for path in [config.warehouse_path, *texts]:
+    lake = [] if config.lake is None else [config.warehouse_path, *config.warehouse_path.rglob("*")]
+    stored = [config.warehouse_path] if config.lake is None else [p for p in lake if p.is_file()]
+    assert stored
+    for path in [*stored, *texts]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
-    for folder in [exports, *(p for p in exports.rglob("*") if p.is_dir() and not p.is_symlink())]:
+    for folder in [exports, *(p for p in [*exports.rglob("*"), *lake] if p.is_dir() and not p.is_symlink())]:
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
     assert (exports / day2.isoformat() / "report.html").read_text(encoding="utf-8").count(
         "* plotly.js v"

@@ -1,6 +1,5 @@
 """The stored matcher model and the incremental matcher: day after day, results equal a run from scratch."""
 
-import shutil
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from tasks.dedupe.observations import STATE_TABLES as OBSERVATION_TABLES
 from tasks.extract import extract_all
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
+from tests.backend import copy_warehouse
 from tests.conftest import write_config
 
 END = date(2026, 11, 22)
@@ -212,11 +212,6 @@ def state_tables(wh: Warehouse) -> dict[str, list[tuple]]:
         name: table(wh, name)
         for name in ("core.match_state_keys", "core.match_state_blocks", "core.match_state_links")
     }
-
-
-def copy_warehouse(config: PipelineConfig, target: PipelineConfig) -> None:
-    """The warehouse of config copied to that of target (both closed)."""
-    shutil.copyfile(config.warehouse, target.warehouse)
 
 
 @pytest.fixture(scope="module")

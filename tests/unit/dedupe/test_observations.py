@@ -6,7 +6,6 @@ file changed after it was read. After each, the observations of the warehouse ke
 of a copy whose observation tables were dropped first (built from scratch).
 """
 
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tasks.erase import erase_customer
 from tasks.extract import extract_all
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
+from tests.backend import copy_warehouse
 from tests.conftest import write_config
 from tests.daily_changes import write_day
 
@@ -33,7 +33,7 @@ def observed(wh: Warehouse) -> dict[str, list[tuple]]:
 
 def scratch(config: PipelineConfig, copy: PipelineConfig, as_of: date) -> dict[str, list[tuple]]:
     """The observed tables of a copy of config's warehouse whose observations are built from scratch."""
-    shutil.copyfile(config.warehouse, copy.warehouse)
+    copy_warehouse(config, copy)
     with Warehouse.open(copy) as wh:
         for table in STATE_TABLES:
             wh.execute(f"drop table {table}")
