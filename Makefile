@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.uv-bootstrap/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 
-.PHONY: demo test test-lake lake-env lint clean stack-up stack-down stack-up-lake stack-down-lake system-deps bench bench-workers bench-10m bench-dedupe bench-splink
+.PHONY: demo test test-lake test-lake-all lake-env lint clean stack-up stack-down stack-up-lake stack-down-lake system-deps bench bench-workers bench-10m bench-dedupe bench-splink
 
 $(CURDIR)/.uv-bootstrap/bin/uv:
 	$(PYTHON) -m venv $(CURDIR)/.uv-bootstrap
@@ -36,6 +36,11 @@ envs/lake/.venv/.synced: $(UV) pyproject.toml envs/lake/pyproject.toml envs/lake
 ## The DuckLake backend's tests (real PostgreSQL catalogs), in the lake environment.
 test-lake: envs/lake/.venv/.synced system-deps
 	envs/lake/.venv/bin/python -m pytest $(PYTEST_PARALLEL) tests/lake
+
+## The whole suite on the DuckLake backend: every config a test writes gets its own lake (a PostgreSQL
+## catalog and Parquet files) instead of a DuckDB file; tests of the file itself are skipped (file_backend).
+test-lake-all: envs/lake/.venv/.synced system-deps
+	SEGMENTS_TEST_BACKEND=lake envs/lake/.venv/bin/python -m pytest $(PYTEST_PARALLEL)
 
 # Programs the tests use for real: Chromium (the Prefect UI and the HTML report), the Noto CJK fonts
 # (without them Chromium draws Chinese as empty boxes) and a PostgreSQL server (a database source).
@@ -69,18 +74,20 @@ stack-down-lake:
 
 ## Benchmark the refresh (not a test): sample data at SIZES persons, RUNS runs each (LARGE_RUNS from 1M
 ## on): the floor (every source read once + per-customer aggregates), full and incremental refreshes, and a
-## 30-day backfill at 100k (BENCH_ARGS='--backfill-sizes ""' leaves it out); appends the figures to
-## BENCHMARKS.md. Needs the bench dependency group (pandas, splink, pyinstrument).
+## 30-day backfill at 100k (BENCH_ARGS='--backfill-sizes ""' leaves it out); at 1M also the full and
+## incremental refresh on a DuckLake and two workers of the lake stack against one (--lake-sizes,
+## --workers-sizes; the lake environment); appends the figures to BENCHMARKS.md. Needs the bench
+## dependency group (pandas, splink, pyinstrument).
 SIZES ?= 100000 1000000
 RUNS ?= 3
 LARGE_RUNS ?= 1
 BENCH_ARGS ?=
-bench: .venv/.synced
+bench: .venv/.synced envs/lake/.venv/.synced
 	$(UV) sync --frozen --group bench --python $(PYTHON)
 	$(UV) run --frozen --group bench python -m bench --sizes "$(SIZES)" --runs $(RUNS) --large-runs $(LARGE_RUNS) $(BENCH_ARGS)
 
 ## The lake stack with two workers (customer features in two shards) against one, through the deployments
-## (bench/workers.py; PERSONS persons, default 1M); appends to BENCHMARKS.md.
+## (bench/workers.py; PERSONS persons, default 1M; also part of make bench); appends to BENCHMARKS.md.
 PERSONS ?= 1000000
 bench-workers: envs/lake/.venv/.synced
 	envs/lake/.venv/bin/python -m bench.workers --persons $(PERSONS)

@@ -152,11 +152,6 @@ def _lake(results: dict[int, dict], facts: dict) -> list[str]:
         for size, lake in measured.items()
         if "failed" in lake
     ]
-    lines += [
-        "Two workers against one: `make bench-workers` (the lake stack through its deployments, the customer "
-        "features in two shards on two workers against one worker), a section of its own.",
-        "",
-    ]
     return lines
 
 
@@ -433,6 +428,8 @@ def render(
     started: datetime, commit: str, facts: dict, results: dict[int, dict], args: argparse.Namespace
 ) -> str:
     """The report section for one `make bench`."""
+    from bench.workers import workers_section
+
     runs = ", ".join(f"{size:,}: {r['runs']}" for size, r in results.items())
     sections = [
         f"\n## {started:%Y-%m-%d %H:%M} UTC — commit {commit}\n",
@@ -461,6 +458,9 @@ def render(
         "### Lake backend beside the file backend",
         "",
         *_lake(results, facts),
+        "### Two workers against one (the lake stack)",
+        "",
+        *workers_section(results, facts),
         "### Floor: every source file read once into DuckDB, sessions and payments grouped per customer",
         "",
         "The least any refresh of this data must do (bench/floor.py; GBK files transcoded in a streaming pass "

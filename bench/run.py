@@ -14,7 +14,9 @@ Per size and run, in a fresh temporary folder:
    DuckLake warehouse (catalog in a PostgreSQL server the benchmark starts, tables as Parquet files beside
    the data), run by the lake environment's Python (envs/lake/.venv: DuckDB 1.5.5 with the signed DuckLake
    extension); left out, and said so in the report, when that environment is not built (`make lake-env`);
-7. one more day of data (bench/newday.py), then an incremental refresh through the flow (and on the lake).
+7. one more day of data (bench/newday.py), then an incremental refresh through the flow (and on the lake);
+8. in the first run of each size listed in --workers-sizes: two workers of a lake stack against one
+   (bench/workers.py, in the lake environment, on data generated for it).
 Each refresh runs in a subprocess, so its peak RSS is its own. The first run of each size listed in
 --compare-sizes also runs the side-by-sides (bench/side_by_side.py). Medians over runs are reported.
 """
@@ -35,6 +37,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.lake import LAKE_PYTHON, lake_outcome, lake_versions, workers_comparison, workers_outcome
 from bench.machine import finish_facts, folder_bytes, machine
 from bench.newday import write_next_day
 from bench.postgres import create_database, temporary_postgres
@@ -47,7 +50,6 @@ FULL_TARGET_S, INCREMENTAL_TARGET_S, RSS_TARGET_BYTES = 60.0, 15.0, 4 * 1024**3
 # Targets of issue 20: full refresh (flow) at most this many times the floor at 1M; a backfill at
 # 100k at most this many times one full refresh (flow) of the same size.
 FLOOR_TARGET_RATIO, BACKFILL_TARGET_RATIO, BACKFILL_TARGET_SIZE = 3.0, 3.0, 100_000
-LAKE_PYTHON = ROOT / "envs" / "lake" / ".venv" / "bin" / "python"
 LAKE_CATALOG_ENV = "SEGMENTS_LAKE_CATALOG"  # the variable the benchmark's lake configs name
 END = date(2026, 11, 21)  # last generated day; the incremental run adds the next one
 
@@ -165,21 +167,6 @@ def run_backfill(
     return result
 
 
-def lake_versions() -> dict[str, str] | None:
-    """DuckDB's and the DuckLake extension's versions in the lake environment; None when it is not built."""
-    if not LAKE_PYTHON.exists():
-        return None
-    script = (
-        "from importlib import metadata; "
-        "print(metadata.version('duckdb'), metadata.version('duckdb-extension-ducklake'))"
-    )
-    done = subprocess.run([str(LAKE_PYTHON), "-c", script], capture_output=True, text=True, check=False)
-    if done.returncode:
-        return None
-    duckdb, ducklake = done.stdout.split()
-    return {"duckdb": duckdb, "ducklake": ducklake}
-
-
 def lake_refresh(lake: dict, key: str, config: Path, as_of: date, env: dict[str, str], log: Path) -> None:
     """One refresh through the flow on the lake, in the lake environment, into lake[key]; a failure is
     recorded in lake["failed"] (and the lake's next refresh skipped), not raised: the file's go on."""
@@ -188,11 +175,6 @@ def lake_refresh(lake: dict, key: str, config: Path, as_of: date, env: dict[str,
             lake[key] = worker("flow", config, as_of, env, log, None, python=LAKE_PYTHON)
         except RuntimeError as error:
             lake["failed"] = f"{key}: {error}"
-
-
-def lake_outcome(lake: dict, key: str) -> str:
-    """A lake refresh's time, or how the lake's refreshes failed."""
-    return f"{lake[key]['wall_s']:.1f} s" if key in lake else f"FAILED ({lake['failed']})"
 
 
 def backfill_outcome(backfill: dict) -> str:
@@ -217,11 +199,13 @@ def one_run(
     compare: bool,
     backfill: bool = False,
     lake_server: str | None = None,
+    workers: bool = False,
 ) -> dict:
     """Generate one sample of `size` persons and time its refreshes; return the measurements.
 
     lake_server: a PostgreSQL server's URI; the full and the incremental refresh also run on a DuckLake
-    warehouse with its catalog there."""
+    warehouse with its catalog there. workers: also run bench/workers.py at this size (two workers of a
+    lake stack against one)."""
     from sampledata.generate import generate
     from tasks.shared.config import load_config
 
@@ -282,6 +266,12 @@ def one_run(
                 f"  [{size:,} #{index}] lake: incremental refresh {lake_outcome(run['lake'], 'incremental')}",
                 flush=True,
             )
+        if workers:
+            run["workers"] = workers_comparison(size, args, log)
+            print(
+                f"  [{size:,} #{index}] two workers against one: {workers_outcome(run['workers'])}",
+                flush=True,
+            )
         if compare:
             from bench.side_by_side import dedupe_vs_splink, features_vs_pandas
 
@@ -334,7 +324,7 @@ def summarize(runs: list[dict]) -> dict:
             "peak_rss_bytes": med(lambda r: r["floor"]["peak_rss_bytes"]),
         }
     summary["generate_s"] = med(lambda r: r["generate_s"])
-    for key in ("features_vs_pandas", "dedupe_vs_splink", "backfill", "lake"):
+    for key in ("features_vs_pandas", "dedupe_vs_splink", "backfill", "lake", "workers"):
         found = [r[key] for r in runs if key in r]
         if found:
             summary[key] = found[0]
@@ -367,6 +357,12 @@ def main() -> None:
         "(needs envs/lake/.venv: make lake-env; '' for none)",
     )
     parser.add_argument(
+        "--workers-sizes",
+        default="1000000",
+        help="sizes whose first run also compares two workers of a lake stack with one (bench/workers.py, "
+        "on data of its own; needs envs/lake/.venv and PostgreSQL; '' for none)",
+    )
+    parser.add_argument(
         "--memory-limit",
         default="2GB",
         help="DuckDB memory_limit written into the config (spills beyond it); the process holds about 1.8 GiB "
@@ -395,6 +391,7 @@ def main() -> None:
     compare = {int(s.replace("_", "")) for s in args.compare_sizes.split()}
     backfills = {int(s.replace("_", "")) for s in args.backfill_sizes.split()}
     lakes = {int(s.replace("_", "")) for s in args.lake_sizes.split()} & set(sizes)
+    two_workers = {int(s.replace("_", "")) for s in args.workers_sizes.split()} & set(sizes)
     args.logs.mkdir(parents=True, exist_ok=True)
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
@@ -409,8 +406,8 @@ def main() -> None:
         started_at, commit = datetime.now(UTC), git_commit()
         results: dict[int, dict] = {}
         print(f"benchmark: sizes {sizes}, logs in {args.logs}", flush=True)
-        facts["lake"] = lake_versions() if lakes else None
-        if lakes and facts["lake"] is None:
+        facts["lake"] = lake_versions() if lakes | two_workers else None
+        if (lakes | two_workers) and facts["lake"] is None:
             facts["lake_missing"] = f"no lake environment ({LAKE_PYTHON}): make lake-env"
             print(f"lake backend left out: {facts['lake_missing']}", flush=True)
         with ExitStack() as stack:
@@ -435,6 +432,7 @@ def main() -> None:
                         compare=(i == 0 and size in compare),
                         backfill=(i == 0 and size in backfills),
                         lake_server=server if i == 0 and size in lakes else None,
+                        workers=bool(i == 0 and size in two_workers and server),
                     )
                     for i in range(args.large_runs if size >= args.large else args.runs)
                 ]

@@ -17,6 +17,7 @@ Run in the lake environment (envs/lake/.venv/bin/python -m bench.workers). Appen
 """
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -36,6 +37,13 @@ from bench.run import END, ROOT, git_commit, write_config
 
 LAKE_ENV = "SEGMENTS_LAKE_CATALOG"
 SETUPS = (("one worker", 1, "1"), ("two workers", 2, ""))  # name, shards, SEGMENTS_WORKER_LIMIT
+SETUPS_TEXT = (
+    "Each setup a fresh lake stack (`deployments/stack.sh up-lake`: a PostgreSQL catalog, a Prefect server, the "
+    "work pool with two workers); the full refresh and the next day are flow runs of the daily-refresh "
+    "deployment created through the API, timed as the Prefect server recorded them. One worker: `shards: 1`, "
+    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features in two flow runs of "
+    "`stage-shard` that either worker takes."
+)
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
 
@@ -143,35 +151,49 @@ def run_setup(name: str, shards: int, limit: str, data: Path, args: argparse.Nam
     return {"shards": shards, "full": full, "next_day": next_day, "published": published}
 
 
-def main() -> None:
-    """Generate, run each setup, append the comparison to BENCHMARKS.md."""
+def measure(persons: int, args: argparse.Namespace) -> dict:
+    """Generate persons' data and run every setup on it; the results by setup name."""
     from sampledata.generate import generate
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--persons", type=int, default=1_000_000)
-    parser.add_argument("--memory-limit", default="2GB")
-    parser.add_argument("--workdir", type=Path, default=None, help="where the data goes (default TMPDIR)")
-    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
-    parser.add_argument("--keep", action="store_true", help="keep the generated data and lakes")
-    parser.add_argument("--note", default="")
-    args = parser.parse_args()
-    facts, started, commit = machine(), datetime.now(UTC), git_commit()
-    data = Path(tempfile.mkdtemp(prefix=f"bench-workers-{args.persons}-", dir=args.workdir))
+    data = Path(tempfile.mkdtemp(prefix=f"bench-workers-{persons}-", dir=args.workdir))
+    pristine = data.with_name(data.name + "-pristine")
     results = {}
     try:
-        stats = generate(data, customers=args.persons, end=END)
-        print(f"generated {sum(stats.rows.values()):,} rows for {args.persons:,} persons", flush=True)
-        pristine = data.with_name(data.name + "-pristine")
+        stats = generate(data, customers=persons, end=END)
+        print(f"generated {sum(stats.rows.values()):,} rows for {persons:,} persons", flush=True)
         shutil.copytree(data, pristine)  # each setup starts from the same files
         for name, shards, limit in SETUPS:
             shutil.rmtree(data)
             shutil.copytree(pristine, data)
             results[name] = run_setup(name, shards, limit, data, args)
     finally:
-        finish_facts(facts)
         if not args.keep:
             shutil.rmtree(data, ignore_errors=True)
-            shutil.rmtree(data.with_name(data.name + "-pristine"), ignore_errors=True)
+            shutil.rmtree(pristine, ignore_errors=True)
+    return results
+
+
+def main() -> None:
+    """Run each setup; append the comparison to BENCHMARKS.md (or write the results as JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--memory-limit", default="2GB")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the data goes (default TMPDIR)")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    parser.add_argument(
+        "--json", type=Path, default=None, help="write the results here as JSON instead (make bench reads it)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated data and lakes")
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+    facts, started, commit = machine(), datetime.now(UTC), git_commit()
+    try:
+        results = measure(args.persons, args)
+    finally:
+        finish_facts(facts)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+        return
     report = render(started, commit, facts, args, results)
     with args.output.open("a", encoding="utf-8") as out:
         out.write(report)
@@ -183,11 +205,30 @@ def render(started: datetime, commit: str, facts: dict, args: argparse.Namespace
     lines = [
         f"\n## {started:%Y-%m-%d %H:%M} UTC — two workers against one on the lake stack, commit {commit}\n",
         f"`make bench-workers` (`python -m bench.workers --persons {args.persons}`), DuckDB memory_limit "
-        f"{args.memory_limit}. Each setup a fresh `stack.sh up-lake` on the same data; refreshes are flow runs "
-        "of the daily-refresh deployment created through the API; times as the Prefect server recorded them.",
+        f"{args.memory_limit}, the same data for both setups. " + SETUPS_TEXT,
         "",
         *_machine(facts, args.note),
         "",
+        *table(results),
+    ]
+    return "\n".join(lines)
+
+
+def workers_section(results: dict[int, dict], facts: dict) -> list[str]:
+    """`make bench`'s section: two workers against one at the sizes of --workers-sizes, or why not measured."""
+    measured = {size: r["workers"] for size, r in results.items() if "workers" in r}
+    if not measured:
+        return [f"Not measured in this run ({facts.get('lake_missing') or '--workers-sizes'}).", ""]
+    lines = [SETUPS_TEXT, ""]
+    for size, workers in measured.items():
+        lines += [f"{size:,} persons (data generated apart, the same for both setups):", ""]
+        lines += [f"**FAILED**: {workers['failed']}", ""] if "failed" in workers else table(workers)
+    return lines
+
+
+def table(results: dict) -> list[str]:
+    """The setups side by side and whether they published the same rows (also in `make bench`'s report)."""
+    lines = [
         "| setup | shards | full refresh s | its features s | next day s | its features s | shards run by "
         "workers (full, next day) | day after published |",
         "|---|---:|---:|---:|---:|---:|---|---|",
@@ -201,14 +242,14 @@ def render(started: datetime, commit: str, facts: dict, args: argparse.Namespace
             f"{r['next_day']['shards_by_workers']} of {r['next_day']['shards_started']} | "
             f"{rows:,} rows, hash {digest} |"
         )
-    hashes = {r["published"] for r in results.values()}
+    hashes = {tuple(r["published"]) for r in results.values()}
     lines += [
         "",
         "Published rows of the day after: "
         + ("**equal** in both setups." if len(hashes) == 1 else "**DIFFERENT** between the setups."),
         "",
     ]
-    return "\n".join(lines)
+    return lines
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ from bench import large
 from bench.report import _backfill, _floor, _lake, _targets, render
 from bench.run import backfill_outcome
 from bench.worker import STAGES
+from bench.workers import workers_section
 
 FACTS = {
     "cores": 2,
@@ -263,7 +264,6 @@ def test_lake_beside_the_file_per_refresh_and_stage() -> None:
     ]
     assert "| 1,000,000 | full | lake | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 | 17.1 |" in lines
     assert "| 1,000,000 | incremental | file | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 | 2.0 |" in lines
-    assert lines[-2].startswith("Two workers against one: `make bench-workers`")
     small = lake_results()
     small[1_000_000]["lake"]["stored_bytes"] = 4_300_000
     row = "| 1,000,000 | lake (DuckDB 1.5.5) | 120.0 | 35.0 | 3.00 GiB | 2.00 GiB | 4.3 MB in 169 files |"
@@ -293,5 +293,57 @@ def test_no_lake_environment_is_said_and_no_lake_size_too() -> None:
     assert (
         text.index("### Incremental")
         < text.index("### Lake backend beside the file backend")
+        < text.index("### Floor")
+    )
+
+
+def workers_setup(shards: int, full: float, features: float, by_workers: int, published: list) -> dict:
+    """One setup of bench/workers.py as its --json gives it: the full refresh and the next day alike."""
+    refresh = {
+        "wall_s": full,
+        "features_s": features,
+        "shards_by_workers": by_workers,
+        "shards_started": by_workers,
+    }
+    return {"shards": shards, "full": refresh, "next_day": refresh, "published": published}
+
+
+def test_two_workers_against_one_with_their_published_rows_compared() -> None:
+    runs = results()
+    runs[1_000_000]["workers"] = {
+        "one worker": workers_setup(1, 232.3, 12.6, 0, [1_114_652, "1028"]),
+        "two workers": workers_setup(2, 224.4, 25.1, 2, [1_114_652, "1028"]),
+    }
+    lines = workers_section(runs, FACTS)
+    assert lines[2:8] == [
+        "1,000,000 persons (data generated apart, the same for both setups):",
+        "",
+        "| setup | shards | full refresh s | its features s | next day s | its features s | shards run by "
+        "workers (full, next day) | day after published |",
+        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| one worker | 1 | 232.3 | 12.6 | 232.3 | 12.6 | 0 of 0, 0 of 0 | 1,114,652 rows, hash 1028 |",
+        "| two workers | 2 | 224.4 | 25.1 | 224.4 | 25.1 | 2 of 2, 2 of 2 | 1,114,652 rows, hash 1028 |",
+    ]
+    assert lines[9] == "Published rows of the day after: **equal** in both setups."
+    runs[1_000_000]["workers"]["two workers"]["published"] = [1_114_652, "99"]
+    assert "Published rows of the day after: **DIFFERENT** between the setups." in workers_section(
+        runs, FACTS
+    )
+    runs[1_000_000]["workers"] = {"failed": "bench.workers exited with 1; see w.log"}
+    assert "**FAILED**: bench.workers exited with 1; see w.log" in workers_section(runs, FACTS)
+
+
+def test_two_workers_not_measured_says_why() -> None:
+    assert workers_section(results(), FACTS) == ["Not measured in this run (--workers-sizes).", ""]
+    missing = FACTS | {"lake_missing": "no lake environment (envs/lake/.venv/bin/python): make lake-env"}
+    assert workers_section(results(), missing) == [
+        "Not measured in this run (no lake environment (envs/lake/.venv/bin/python): make lake-env).",
+        "",
+    ]
+    args = argparse.Namespace(sizes="100000 1000000", memory_limit="3GB", note="", from_json=None)
+    text = render(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, results(), args)
+    assert (
+        text.index("### Lake backend")
+        < text.index("### Two workers against one (the lake stack)")
         < text.index("### Floor")
     )
