@@ -19,12 +19,14 @@
 -- sums the days with a known spend, and priced_purchase_days counts them). Orders are netted as of
 -- as_of: a refund after a past snapshot of an order before it counts at that snapshot (so only the
 -- backtests' past snapshots can see it, never the as_of).
+-- Fragments (tasks/shared/shards.py): {{shard}}, a condition on customer_id that keeps one shard's customers,
+-- and {{shard_records}}, one on the roll-up row (activity) that keeps their records' rows; both `true` for all.
 with orders as (
-    select * from features.orders
+    select * from features.orders where {{shard}}
 ),
 
 activity as (
-    select * from features.daily_activity
+    select * from features.daily_activity as activity where {{shard_records}}
 ),
 
 identity as (

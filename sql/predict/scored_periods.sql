@@ -4,7 +4,8 @@
 -- Input: temp table _recent_periods, sql/predict/activity_periods.sql with those parameters and $since =
 -- as_of - 2 * horizon (every purchase period, the sessions of periods 0 and 1 only).
 -- Grain: one row per customer_id and period (0, 1, 2). Key: customer_id, period.
--- Parameters: none.
+-- Parameters: none. Fragment {{shard}} (tasks/shared/shards.py): a condition on customer_id that keeps one
+-- shard's customers (`true` for all), as _recent_periods was built for.
 -- Reads features.customer_features, which must be of the as_of (the predict stage checks it).
 -- Periods 0 and 1 (the local dates in (as_of - 2 * horizon, as_of]) are _recent_periods'. Period 2,
 -- everything older, is what is left of the customer's sessions (features.customer_features.sessions_total, over the same roll-up,
@@ -17,7 +18,7 @@ with recent as (
 ),
 
 features as (
-    select * from features.customer_features
+    select * from features.customer_features where {{shard}}
 ),
 
 recent_totals as (

@@ -99,24 +99,8 @@ def customer_features_shard(
 
 
 def drop_stale_parts(wh: Warehouse) -> list[str]:
-    """Drop the shards' work tables runs left (a run killed while its shards ran), each in a transaction of
-    its own; their names. One a shard of such a run still writes to stays for the next run (a conflict)."""
-    stale = [
-        f"features.{name}"
-        for (name,) in wh.rows(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'features' and starts_with(table_name, 'customer_features_parts_')"
-        )
-    ]
-    dropped = []
-    for table in stale:
-        try:
-            with wh.transaction():
-                wh.execute(f"drop table {quote_identifier(table)}")
-        except duckdb.TransactionException:
-            continue
-        dropped.append(table)
-    return dropped
+    """Drop the customer features' work tables runs left (tasks/shared/shards.py drop_stale); their names."""
+    return sharding.drop_stale(wh, "features", "customer_features_parts_")
 
 
 def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.ShardRuns) -> int:
@@ -214,18 +198,7 @@ def build_features(
 def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict[str, Any]:
     """Build the as_of's order and customer features (rebuild: the activity roll-up from scratch)."""
     logger = get_run_logger()
-    lake = config.lake
-    plan = None
-    if lake is not None and lake.shards > 1:
-        plan = sharding.ShardPlan(
-            "features",
-            lake.shards,
-            as_of,
-            str(config.file),
-            lake.shard_start_seconds,
-            lake.shard_run_seconds,
-            parts_table(),
-        )
+    plan = sharding.plan(config, "features", as_of, parts_table())
     with Warehouse.open(config) as wh:
         counts = build_features(
             wh,

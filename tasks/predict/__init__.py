@@ -15,6 +15,7 @@ scores it with the stored models and keeps the fit day's backtest and calibratio
 """
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -38,7 +39,9 @@ from tasks.predict.fitting import (
 )
 from tasks.predict.model_store import decide, store_fit
 from tasks.predict.models import ACTIVITIES, Lifetimes, forecast
+from tasks.predict.shards import parts_table, scores_from_shards
 from tasks.predict.summary import render_markdown
+from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
@@ -72,6 +75,7 @@ class PredictResult:
     refit: bool = False
     refit_reason: str = ""
     fitted_on: str | None = None
+    shards: dict[int, str] = field(default_factory=dict)  # how each shard of the scores ran (a lake's shards)
 
 
 NO_SCORES = {
@@ -188,12 +192,17 @@ def predict_all(
     run_id: str | None = None,
     refit: bool = False,
     inputs_settings: dict[str, Any] | None = None,
+    *,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> PredictResult:
     """Score as of a day with the stored models, or backtest, fit and store them first; replace
     predict.customer_predictions and the as_of's history (the fit day's backtest and calibration).
 
     refit: fit again even if the stored fit is fresh. inputs_settings: settings outside the predict and
     feature configs that change what the inputs mean (currency, time zone), part of the fit's hash.
+    shard_plan: on a day scored with the stored models, score in the plan's shards (a lake's `shards`;
+    tasks/predict/shards.py); `shards` in the result says how each ran.
     """
     activity = ACTIVITIES[config.churn_activity]
     horizon = config.horizon_days
@@ -211,6 +220,8 @@ def predict_all(
         decision = decide(wh, FITS, as_of, digest, config.refit_every_days, refit)
         if decision.refit:
             fit, current = fit_models(wh, config, features, as_of)
+        elif shard_plan is not None:
+            fit = decision.models  # scored in shards below
         else:
             fit, current = decision.models, scored_snapshot(wh, config, features, as_of)
         result.refit, result.refit_reason = decision.refit, decision.reason
@@ -219,14 +230,20 @@ def predict_all(
         result.refit_reason = "predict.enabled is false: nothing fitted"
 
     scores = pl.DataFrame(schema=NO_SCORES)
-    if fit is not None and current is not None:
+    if fit is not None:
         result.churn_model, result.churn_model_reason = fit.churn_model, fit.churn_model_reason
         result.feature_importances = fit.feature_importances
         if fit.lifetimes is not None:
             gamma_gamma = fit.lifetimes.gamma_gamma
             result.bgnbd = asdict(fit.lifetimes.bgnbd)
             result.gamma_gamma = None if gamma_gamma is None else asdict(gamma_gamma)
-        scores = scores_frame(current, fit.churn_risk(current, horizon), fit.lifetimes, horizon)
+        if current is not None:
+            scores = scores_frame(current, fit.churn_risk(current, horizon), fit.lifetimes, horizon)
+        elif shard_plan is not None:
+            scores, ran = scores_from_shards(
+                wh, fit, config, features, shard_plan, logger or logging.getLogger(__name__), scores
+            )
+            result.shards = ran.ran
     with wh.transaction():
         if fit is not None and result.refit:
             store_fit(wh, FITS, as_of, run_id, digest, fit)
@@ -271,11 +288,20 @@ def inputs_settings(config: PipelineConfig) -> dict[str, Any]:
 def predict(config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False) -> dict:
     """Score every customer as of the day with the stored churn and value models, fitting and
     backtesting them again when they are stale or refit is asked for."""
+    logger = get_run_logger()
+    plan = sharding.plan(config, "predict", as_of, parts_table())
     with Warehouse.open(config) as wh:
         result = predict_all(
-            wh, config.predict, config.features, as_of, run_id, refit, inputs_settings(config)
+            wh,
+            config.predict,
+            config.features,
+            as_of,
+            run_id,
+            refit,
+            inputs_settings(config),
+            shard_plan=plan,
+            logger=logger,
         )
-    logger = get_run_logger()
     logger.info(
         "predict as of %s: models fitted on %s (refit: %s, %s)",
         as_of,

@@ -7,6 +7,7 @@ builds only snapshot 0 of a day, all its customers, for a day scored with stored
 """
 
 import pickle
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -37,6 +38,7 @@ from tasks.predict.models import (
     forecast,
     sample,
 )
+from tasks.shared import shards as sharding
 from tasks.shared.config import FeatureConfig, PredictConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -119,13 +121,15 @@ def build_activity_periods(
     detailed: int | None = None,
     since: date | None = None,
     table: str = "_activity_periods",
+    shard: Mapping[str, str] = sharding.ALL,
 ) -> int:
     """The temp table _activity_periods (or table): purchases and sessions per customer and period (older
     than `oldest` periods back: all in period `oldest`).
 
     detailed: the periods before it keep sessions by category (favourite_game, session_minutes as
     defined); default every period. A later period has no favourite game. since: sessions are read only
-    after this date (build_scored_snapshot adds the older ones).
+    after this date (build_scored_snapshot adds the older ones). shard: the customers of one shard only
+    (tasks/shared/shards.py).
     """
     return wh.build(
         table,
@@ -139,6 +143,7 @@ def build_activity_periods(
             "since": since,
         },
         temp=True,
+        fragments=shard,
     )
 
 
@@ -168,7 +173,13 @@ def build_snapshots(wh: Warehouse, config: PredictConfig, features: FeatureConfi
     )
 
 
-def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> int:
+def build_scored_snapshot(
+    wh: Warehouse,
+    config: PredictConfig,
+    features: FeatureConfig,
+    as_of: date,
+    shard: Mapping[str, str] = sharding.ALL,
+) -> int:
     """Build _activity_periods and _snapshots with snapshot 0 only (a day scored with stored models).
 
     Snapshot 0 sums every period and keeps periods 0 and 1 apart, so it equals snapshot 0 of
@@ -176,14 +187,23 @@ def build_scored_snapshot(wh: Warehouse, config: PredictConfig, features: Featur
     periods are cut). Only period 0 is summed by category: snapshot 0 reads its favourite game and
     session minutes from period 0 alone. The roll-up is read for periods 0 and 1 only; the older
     sessions are the rest of the day's features.customer_features.sessions_total
-    (sql/predict/scored_periods.sql), so the features of as_of must be built.
+    (sql/predict/scored_periods.sql), so the features of as_of must be built. shard: the customers of one
+    shard only (tasks/shared/shards.py).
     """
     horizon = config.horizon_days
     since = as_of - timedelta(days=2 * horizon)
     build_activity_periods(
-        wh, as_of, horizon, 2, features.session_event_types, detailed=1, since=since, table="_recent_periods"
+        wh,
+        as_of,
+        horizon,
+        2,
+        features.session_event_types,
+        detailed=1,
+        since=since,
+        table="_recent_periods",
+        shard=shard,
     )
-    wh.build("_activity_periods", "predict/scored_periods", temp=True)
+    wh.build("_activity_periods", "predict/scored_periods", temp=True, fragments=shard)
     wh.execute("drop table _recent_periods")
     return wh.build(
         "_snapshots",
@@ -393,8 +413,14 @@ def fit_models(
     return fit, current
 
 
-def scored_snapshot(wh: Warehouse, config: PredictConfig, features: FeatureConfig, as_of: date) -> Snapshot:
-    """Snapshot 0 of a day, all its customers and payers, from the day's inputs only."""
-    build_scored_snapshot(wh, config, features, as_of)
+def scored_snapshot(
+    wh: Warehouse,
+    config: PredictConfig,
+    features: FeatureConfig,
+    as_of: date,
+    shard: Mapping[str, str] = sharding.ALL,
+) -> Snapshot:
+    """Snapshot 0 of a day, all its customers and payers (or one shard's), from the day's inputs only."""
+    build_scored_snapshot(wh, config, features, as_of, shard)
     activity = ACTIVITIES[config.churn_activity]
     return load_snapshot(wh, activity, as_of, config.horizon_days, 0, None, config.random_state)

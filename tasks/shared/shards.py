@@ -24,7 +24,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tasks.shared.config import PipelineConfig
+    from tasks.shared.warehouse import Warehouse
 
 DEPLOYMENT = "stage-shard/stage-shard"
 # The fragments of sql/features/customer_activity.sql and customer_features.sql for every customer, and none.
@@ -75,6 +79,23 @@ class ShardPlan:
     start_seconds: float  # a run no worker took by then is computed here
     run_seconds: float  # a run not finished by then is computed here
     work_table: str  # where the shards add their rows (the stage makes it, one per run)
+
+
+def plan(config: "PipelineConfig", stage: str, as_of: date, work_table: str) -> ShardPlan | None:
+    """The stage's shards as the config's lake sets them (its `shards`, waits); None on a DuckDB file or
+    with one shard."""
+    lake = config.lake
+    if lake is None or lake.shards == 1:
+        return None
+    return ShardPlan(
+        stage,
+        lake.shards,
+        as_of,
+        str(config.file),
+        lake.shard_start_seconds,
+        lake.shard_run_seconds,
+        work_table,
+    )
 
 
 def run_shards(
@@ -162,3 +183,32 @@ def cancel(client: Any, run_id: Any, kind: str, why: str) -> None:
 
     state = Cancelled(message=why) if kind == "SCHEDULED" else Cancelling(message=why)
     client.set_flow_run_state(run_id, state, force=True)
+
+
+def drop_stale(wh: "Warehouse", schema: str, prefix: str) -> list[str]:
+    """Drop the shards' work tables (schema.prefix...) runs left (a run killed while its shards ran), each in
+    a transaction of its own; their names. One a shard of such a run still writes to stays for the next run
+    (a conflict)."""
+    stale = [
+        f"{schema}.{name}"
+        for (name,) in wh.rows(
+            "select table_name from information_schema.tables where table_schema = ? and starts_with(table_name, ?)",
+            [schema, prefix],
+        )
+    ]
+    return [table for table in stale if drop_work_table(wh, table)]
+
+
+def drop_work_table(wh: "Warehouse", table: str) -> bool:
+    """Drop a shards' work table in a transaction of its own; False when that conflicts with a late shard's
+    insert (the table then stays for drop_stale of the next run)."""
+    import duckdb
+
+    from tasks.shared.warehouse import quote_identifier
+
+    try:
+        with wh.transaction():
+            wh.execute(f"drop table {quote_identifier(table)}")
+    except duckdb.TransactionException:
+        return False
+    return True

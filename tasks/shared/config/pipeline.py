@@ -146,7 +146,8 @@ class LakeConfig(BaseModel):
         ge=1,
         le=64,
         description=(
-            "Split the per-customer work of the features stage into this many shards by customer-id hash, "
+            "Split the per-customer work of the features stage (customer features) and of the predict stage "
+            "(scores, on a day scored with the stored models) into this many shards by customer-id hash, "
             "each a flow run of the `stage-shard` deployment that any worker of the pool runs in a process "
             "of its own against the lake; 1 (the default) computes it in the run's own process. Results are "
             "identical either way."

@@ -20,8 +20,10 @@ from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
 from tasks.features import build_features
 from tasks.predict import inputs_settings, predict_all
+from tasks.predict.shards import parts_table
 from tasks.segment import segment_all
 from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.shards import ShardPlan
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END, write_config
 
@@ -147,6 +149,44 @@ def test_a_day_scored_with_stored_models_equals_the_day_built_from_scratch_with_
             assert (scratch.predict["refit"], scratch.segment["cluster_refit"]) == (False, False)
             assert scratch.outputs == world.runs[day].outputs, day
             assert scratch.predict | {"refit_reason": ""} == world.runs[day].predict | {"refit_reason": ""}
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, shards: int) -> None:
+    day = FIRST + timedelta(days=3)
+    config = world.config
+    with (
+        Warehouse(world.daily, read_only=True, timezone=config.timezone) as daily,
+        world.fresh(f"shards-{shards}") as wh,
+    ):
+        copy_fits(daily, wh)
+        build_features(wh, config.features, day, config.currency)
+        stale = parts_table()  # a killed run's work table: dropped by the next run
+        wh.execute(f"create table {stale} (customer_id varchar)")
+        plan = ShardPlan("predict", shards, day, "config.yaml", 1, 1, parts_table())
+        result = predict_all(
+            wh,
+            config.predict,
+            config.features,
+            day,
+            f"run-{day}",
+            False,
+            inputs_settings(config),
+            shard_plan=plan,
+        )
+        predictions = wh.rows(f"{OUTPUTS['predictions']} order by all")
+        left = wh.rows("select table_name from information_schema.tables where table_schema = 'predict'")
+    one_process = world.runs[day]
+    assert result.refit is False
+    assert result.shards == {k: "here (not in a flow run)" for k in range(shards)}
+    assert predictions == one_process.outputs["predictions"]
+    assert (result.rows, result.customers, result.payers, result.risk_tiers) == (
+        one_process.predict["rows"],
+        one_process.predict["customers"],
+        one_process.predict["payers"],
+        one_process.predict["risk_tiers"],
+    )
+    assert not [name for (name,) in left if name.startswith("scores_parts_")]
 
 
 def test_days_scored_with_stored_models_keep_the_fit_days_backtest_ids_and_names(world: World) -> None:
