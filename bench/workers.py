@@ -41,8 +41,9 @@ SETUPS_TEXT = (
     "Each setup a fresh lake stack (`deployments/stack.sh up-lake`: a PostgreSQL catalog, a Prefect server, the "
     "work pool with two workers); the full refresh and the next day are flow runs of the daily-refresh "
     "deployment created through the API, timed as the Prefect server recorded them. One worker: `shards: 1`, "
-    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features in two flow runs of "
-    "`stage-shard` that either worker takes."
+    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features (and on the next day, "
+    "scored with the stored models, the predict scores) in two flow runs of `stage-shard` that either worker "
+    "takes, no limit of flow runs per worker."
 )
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 
@@ -72,9 +73,14 @@ def refresh(api: str, as_of: str) -> dict:
     tasks = httpx.post(
         f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 50}
     ).json()
-    features = next((t for t in tasks if t["name"].startswith("features")), None)
-    if features is None:
-        raise RuntimeError(f"refresh of {as_of}: no features task run among {[t['name'] for t in tasks]}")
+    stages = {}
+    for stage in ("features", "predict"):
+        found = next((t for t in tasks if t["name"].startswith(stage)), None)
+        if found is None:
+            raise RuntimeError(f"refresh of {as_of}: no {stage} task run among {[t['name'] for t in tasks]}")
+        stages[stage] = (
+            datetime.fromisoformat(found["end_time"]) - datetime.fromisoformat(found["start_time"])
+        ).total_seconds()
     # the day's shard runs (run_deployment links each to a task run of its own in the refresh, not to the
     # features task run): this stack runs one refresh per day
     shard_runs = [
@@ -87,9 +93,8 @@ def refresh(api: str, as_of: str) -> dict:
     seconds = datetime.fromisoformat(state["end_time"]) - datetime.fromisoformat(state["start_time"])
     return {
         "wall_s": seconds.total_seconds(),
-        "features_s": (
-            datetime.fromisoformat(features["end_time"]) - datetime.fromisoformat(features["start_time"])
-        ).total_seconds(),
+        "features_s": stages["features"],
+        "predict_s": stages["predict"],
         "shards_by_workers": sum(1 for r in shard_runs if r["state"]["type"] == "COMPLETED"),
         "shards_started": len(shard_runs),
     }
@@ -229,15 +234,21 @@ def workers_section(results: dict[int, dict], facts: dict) -> list[str]:
 def table(results: dict) -> list[str]:
     """The setups side by side and whether they published the same rows (also in `make bench`'s report)."""
     lines = [
-        "| setup | shards | full refresh s | its features s | next day s | its features s | shards run by "
-        "workers (full, next day) | day after published |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        "| setup | shards | full refresh s | its features s | its predict s | next day s | its features s | "
+        "its predict s | shards run by workers (full, next day) | day after published |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
+
+    def stage(refresh: dict, key: str) -> str:
+        return f"{refresh[key]:.1f}" if key in refresh else "–"  # results saved before predict was timed
+
     for name, r in results.items():
         rows, digest = r["published"]
+        full, day = r["full"], r["next_day"]
         lines.append(
-            f"| {name} | {r['shards']} | {r['full']['wall_s']:.1f} | {r['full']['features_s']:.1f} | "
-            f"{r['next_day']['wall_s']:.1f} | {r['next_day']['features_s']:.1f} | "
+            f"| {name} | {r['shards']} | {full['wall_s']:.1f} | {stage(full, 'features_s')} | "
+            f"{stage(full, 'predict_s')} | {day['wall_s']:.1f} | {stage(day, 'features_s')} | "
+            f"{stage(day, 'predict_s')} | "
             f"{r['full']['shards_by_workers']} of {r['full']['shards_started']}, "
             f"{r['next_day']['shards_by_workers']} of {r['next_day']['shards_started']} | "
             f"{rows:,} rows, hash {digest} |"

@@ -302,6 +302,7 @@ def workers_setup(shards: int, full: float, features: float, by_workers: int, pu
     refresh = {
         "wall_s": full,
         "features_s": features,
+        "predict_s": 9.5,
         "shards_by_workers": by_workers,
         "shards_started": by_workers,
     }
@@ -318,11 +319,11 @@ def test_two_workers_against_one_with_their_published_rows_compared() -> None:
     assert lines[2:8] == [
         "1,000,000 persons (data generated apart, the same for both setups):",
         "",
-        "| setup | shards | full refresh s | its features s | next day s | its features s | shards run by "
-        "workers (full, next day) | day after published |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
-        "| one worker | 1 | 232.3 | 12.6 | 232.3 | 12.6 | 0 of 0, 0 of 0 | 1,114,652 rows, hash 1028 |",
-        "| two workers | 2 | 224.4 | 25.1 | 224.4 | 25.1 | 2 of 2, 2 of 2 | 1,114,652 rows, hash 1028 |",
+        "| setup | shards | full refresh s | its features s | its predict s | next day s | its features s | "
+        "its predict s | shards run by workers (full, next day) | day after published |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| one worker | 1 | 232.3 | 12.6 | 9.5 | 232.3 | 12.6 | 9.5 | 0 of 0, 0 of 0 | 1,114,652 rows, hash 1028 |",
+        "| two workers | 2 | 224.4 | 25.1 | 9.5 | 224.4 | 25.1 | 9.5 | 2 of 2, 2 of 2 | 1,114,652 rows, hash 1028 |",
     ]
     assert lines[9] == "Published rows of the day after: **equal** in both setups."
     runs[1_000_000]["workers"]["two workers"]["published"] = [1_114_652, "99"]
