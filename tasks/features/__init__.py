@@ -27,7 +27,7 @@ from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# The shards' work tables (sql/features/customer_features_from_shards.sql): one per run, so that a shard
+# The shards' work tables (sql/ops/rows_from_shards.sql): one per run, so that a shard
 # of a killed run that is still running can never add its rows to another run's.
 PARTS = re.compile(r"features\.customer_features_parts_[0-9a-f]{12}")
 
@@ -113,7 +113,7 @@ def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.Shard
             with wh.transaction():
                 customers = wh.build(
                     "features.customer_features",
-                    "features/customer_features_from_shards",
+                    "ops/rows_from_shards",
                     identifiers={"parts": parts},
                 )
                 wh.execute(f"drop table {quote_identifier(parts)}")

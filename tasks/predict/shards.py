@@ -108,6 +108,6 @@ def scores_from_shards(
         lambda k: scores_into(wh, fit, config, features, plan.as_of, parts, sharding.fragments(k, n)),
         logger,
     )
-    scores = wh.frame(wh.model_sql("predict/scores_from_shards", identifiers={"parts": parts}))
+    scores = wh.frame(wh.model_sql("ops/rows_from_shards", identifiers={"parts": parts})).sort("customer_id")
     sharding.drop_work_table(wh, parts)
     return scores, ran

@@ -249,9 +249,7 @@ def test_shards_together_are_the_customer_features_each_customer_in_one(wh: Ware
         assert sum(added) == 4
         assert wh.scalar(f"select count(distinct customer_id) from {parts}") == 4
         customer_features_into(wh, parts, params, fragments(n - 1, n))  # a shard computed twice
-        rows = wh.build(
-            "_from_shards", "features/customer_features_from_shards", temp=True, identifiers={"parts": parts}
-        )
+        rows = wh.build("_from_shards", "ops/rows_from_shards", temp=True, identifiers={"parts": parts})
         assert rows == 4
         assert wh.dicts("select * from _from_shards order by customer_id") == whole, n
         wh.execute("drop table _from_shards")

@@ -293,6 +293,7 @@ def test_no_lake_environment_is_said_and_no_lake_size_too() -> None:
     assert (
         text.index("### Incremental")
         < text.index("### Lake backend beside the file backend")
+        < text.index("### Two workers against one (the lake stack)")
         < text.index("### Floor")
     )
 
@@ -341,10 +342,3 @@ def test_two_workers_not_measured_says_why() -> None:
         "Not measured in this run (no lake environment (envs/lake/.venv/bin/python): make lake-env).",
         "",
     ]
-    args = argparse.Namespace(sizes="100000 1000000", memory_limit="3GB", note="", from_json=None)
-    text = render(datetime(2026, 12, 3, 8, 0, tzinfo=UTC), "abc123", FACTS, results(), args)
-    assert (
-        text.index("### Lake backend")
-        < text.index("### Two workers against one (the lake stack)")
-        < text.index("### Floor")
-    )
