@@ -238,17 +238,13 @@ def table(results: dict) -> list[str]:
         "its predict s | shards run by workers (full, next day) | day after published |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
-
-    def stage(refresh: dict, key: str) -> str:
-        return f"{refresh[key]:.1f}" if key in refresh else "–"  # results saved before predict was timed
-
     for name, r in results.items():
         rows, digest = r["published"]
         full, day = r["full"], r["next_day"]
         lines.append(
-            f"| {name} | {r['shards']} | {full['wall_s']:.1f} | {stage(full, 'features_s')} | "
-            f"{stage(full, 'predict_s')} | {day['wall_s']:.1f} | {stage(day, 'features_s')} | "
-            f"{stage(day, 'predict_s')} | "
+            f"| {name} | {r['shards']} | {full['wall_s']:.1f} | {full['features_s']:.1f} | "
+            f"{full['predict_s']:.1f} | {day['wall_s']:.1f} | {day['features_s']:.1f} | "
+            f"{day['predict_s']:.1f} | "
             f"{r['full']['shards_by_workers']} of {r['full']['shards_started']}, "
             f"{r['next_day']['shards_by_workers']} of {r['next_day']['shards_started']} | "
             f"{rows:,} rows, hash {digest} |"

@@ -7,9 +7,7 @@ day before's with the orders the new transactions and identity changes touch rec
 """
 
 import logging
-import re
 import time
-import uuid
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -27,9 +25,8 @@ from tasks.shared.contracts import DEFAULT_AMOUNT_SCALE
 from tasks.shared.errors import STAGE_TASK_OPTIONS
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# The shards' work tables (sql/ops/rows_from_shards.sql): one per run, so that a shard
-# of a killed run that is still running can never add its rows to another run's.
-PARTS = re.compile(r"features\.customer_features_parts_[0-9a-f]{12}")
+# The customer features' shards' work tables (read back by sql/ops/rows_from_shards.sql).
+PARTS = sharding.WorkTables("features", "customer_features_parts_")
 
 
 def amount_scale(wh: Warehouse) -> int:
@@ -79,7 +76,7 @@ def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], sh
 
 def parts_table() -> str:
     """A new name for a run's shards' work table."""
-    return f"features.customer_features_parts_{uuid.uuid4().hex[:12]}"
+    return PARTS.new()
 
 
 def customer_features_shard(
@@ -87,20 +84,18 @@ def customer_features_shard(
 ) -> int:
     """Shard `shard` of `shards` of the as_of's customer features, added to the work table the features
     stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
-    if not PARTS.fullmatch(work_table):
-        raise ValueError(f"{work_table!r} is not a work table of the customer features' shards")
+    PARTS.check(work_table)
     params, _ = feature_params(wh, pipeline.features, as_of, pipeline.currency)
-    try:
-        return customer_features_into(wh, work_table, params, sharding.fragments(shard, shards))
-    except duckdb.CatalogException:
-        if wh.table_exists(work_table):
-            raise
-        return 0  # the stage no longer needs it: it went on without this shard (tasks/shared/shards.py)
+    return sharding.added(
+        wh,
+        work_table,
+        lambda: customer_features_into(wh, work_table, params, sharding.fragments(shard, shards)),
+    )
 
 
 def drop_stale_parts(wh: Warehouse) -> list[str]:
     """Drop the customer features' work tables runs left (tasks/shared/shards.py drop_stale); their names."""
-    return sharding.drop_stale(wh, "features", "customer_features_parts_")
+    return PARTS.drop_stale(wh)
 
 
 def customer_features_from_shards(wh: Warehouse, parts: str, ran: sharding.ShardRuns) -> int:

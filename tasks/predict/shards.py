@@ -7,12 +7,9 @@ fits on every customer's history and scores in its own process.
 """
 
 import logging
-import re
-import uuid
 from collections.abc import Mapping
 from datetime import date
 
-import duckdb
 import polars as pl
 
 from tasks.predict.fitting import PredictFit, fit_settings_hash, scored_snapshot
@@ -21,14 +18,12 @@ from tasks.shared import shards as sharding
 from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
 from tasks.shared.warehouse import Warehouse
 
-SCHEMA = "predict"
-PREFIX = "scores_parts_"
-PARTS = re.compile(rf"{SCHEMA}\.{PREFIX}[0-9a-f]{{12}}")
+PARTS = sharding.WorkTables("predict", "scores_parts_")
 
 
 def parts_table() -> str:
     """A new name for a run's score shards' work table."""
-    return f"{SCHEMA}.{PREFIX}{uuid.uuid4().hex[:12]}"
+    return PARTS.new()
 
 
 def scores_into(
@@ -63,8 +58,7 @@ def scores_shard(
     predict stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
     from tasks.predict import FITS, inputs_settings
 
-    if not PARTS.fullmatch(work_table):
-        raise ValueError(f"{work_table!r} is not a work table of the predict scores' shards")
+    PARTS.check(work_table)
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     config, features = pipeline.predict, pipeline.features
@@ -75,14 +69,10 @@ def scores_shard(
             f"predict shard as of {as_of}: no stored fit to score with ({decision.reason}); the predict stage "
             "fits and scores in its own process on such a day"
         )
-    try:
-        return scores_into(
-            wh, decision.models, config, features, as_of, work_table, sharding.fragments(shard, shards)
-        )
-    except duckdb.CatalogException:
-        if wh.table_exists(work_table):
-            raise
-        return 0
+    fit, part = decision.models, sharding.fragments(shard, shards)
+    return sharding.added(
+        wh, work_table, lambda: scores_into(wh, fit, config, features, as_of, work_table, part)
+    )
 
 
 def scores_from_shards(
@@ -97,7 +87,7 @@ def scores_from_shards(
     """The as_of's scores computed in the plan's shards (each customer once, by customer_id), and how each
     shard ran. empty: the scores' shape, for the work table (made here, after dropping killed runs' ones)."""
     parts = plan.work_table
-    sharding.drop_stale(wh, SCHEMA, PREFIX)
+    PARTS.drop_stale(wh)
     with wh.transaction():
         wh.write_frame("_no_scores", empty, temp=True)
         wh.build(parts, "predict/scores_rows", identifiers={"scores": "_no_scores"})

@@ -20,7 +20,9 @@ insert after the stage dropped its work table is a no-op (flows/stage_shard.py).
 
 import contextlib
 import logging
+import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -183,6 +185,43 @@ def cancel(client: Any, run_id: Any, kind: str, why: str) -> None:
 
     state = Cancelled(message=why) if kind == "SCHEDULED" else Cancelling(message=why)
     client.set_flow_run_state(run_id, state, force=True)
+
+
+@dataclass(frozen=True)
+class WorkTables:
+    """A stage's shards' work tables, `schema.prefix<12 hex digits>`: one per run, so that a shard of a killed
+    run that is still running can never add its rows to another run's."""
+
+    schema: str
+    prefix: str
+
+    def new(self) -> str:
+        """A new name for a run's work table."""
+        return f"{self.schema}.{self.prefix}{uuid.uuid4().hex[:12]}"
+
+    def check(self, table: str) -> None:
+        """Raise unless table is one of these work tables (a shard's flow-run parameter)."""
+        if not re.fullmatch(rf"{re.escape(self.schema)}\.{re.escape(self.prefix)}[0-9a-f]{{12}}", table):
+            raise ValueError(
+                f"{table!r} is not a work table {self.schema}.{self.prefix}<id> of a stage's shards"
+            )
+
+    def drop_stale(self, wh: "Warehouse") -> list[str]:
+        """Drop the work tables runs left (drop_stale); their names."""
+        return drop_stale(wh, self.schema, self.prefix)
+
+
+def added(wh: "Warehouse", work_table: str, add: Callable[[], int]) -> int:
+    """add()'s rows added to work_table, or 0 when the table is gone: the stage no longer needs this shard (it
+    went on without it and dropped its work table)."""
+    import duckdb
+
+    try:
+        return add()
+    except duckdb.CatalogException:
+        if wh.table_exists(work_table):
+            raise
+        return 0
 
 
 def drop_stale(wh: "Warehouse", schema: str, prefix: str) -> list[str]:
