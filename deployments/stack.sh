@@ -108,7 +108,9 @@ launch() {
   local name="$1"
   shift
   rm -f "$STACK/$name.pid"
-  SEGMENTS_STACK_PROCESS="$STACK/$name" setsid bash -c 'echo "$$ $1" >"$2"; shift 2; exec "$@"' \
+  # env --default-signal: a background command of a script starts with SIGINT ignored, and Prefect's worker
+  # stops on TERM by sending itself INT; without it, `down` waits STOP_SECONDS and KILLs the worker
+  SEGMENTS_STACK_PROCESS="$STACK/$name" setsid bash -c 'echo "$$ $1" >"$2"; shift 2; exec env --default-signal=INT,QUIT "$@"' \
     _ "$BOOT_ID" "$STACK/$name.pid" "$@" </dev/null >"$STACK/$name.log" 2>&1 &
   for _ in $(seq 1 50); do
     [ -s "$STACK/$name.pid" ] && return 0

@@ -124,6 +124,7 @@ def test_up_status_down_leaves_no_process_behind(stack_env: dict[str, str], tmp_
 
     assert down.returncode == 0, f"stack.sh down failed:\n{down.stdout}\n{down.stderr}"
     assert down.stdout.splitlines()[-2:] == ["stopped worker", "stopped server"]
+    assert "KILL" not in down.stdout  # every process stopped on TERM (the worker by its SIGINT to itself)
     assert [pid for pid in everything if alive(pid)] == []
     assert process_group(server) == [] and process_group(worker) == [] and marked(stack_dir) == []
     assert not port_open(port)
