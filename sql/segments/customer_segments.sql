@@ -1,5 +1,7 @@
 -- Everything published about a customer for one as_of: features, RFM scores, segment, cluster.
 -- Grain: one row per customer_id known as of the day. Key: customer_id. Parameters: none.
+-- {{shard}}: the customers kept (tasks/shared/shards.py; `true` for all). Identifiers {{clusters}} and
+-- {{memberships}}: segments.clusters and segments.rule_memberships, or a shard's own (tasks/segment/shards.py).
 -- Every customer has one segment of each scheme: customers without a purchase (no R, F, M) get the
 -- fallback segment of segments.rfm_fallback in both RFM schemes.
 -- Predictions (predict.customer_predictions of the same as_of) are null for customers the models do not
@@ -7,6 +9,7 @@
 -- expected purchases and value columns (expected_purchases_90d, predicted_value_90d).
 with features as (
     select * from features.customer_features
+    where {{shard}}
 ),
 
 scores as (
@@ -14,7 +17,7 @@ scores as (
 ),
 
 clusters as (
-    select * from segments.clusters
+    select * from {{clusters}}
 ),
 
 cn_classes as (
@@ -34,11 +37,12 @@ predictions as (
 ),
 
 memberships as (
-    select * from segments.rule_memberships
+    select * from {{memberships}}
 ),
 
 rule_order as (
-    -- the day's rule segments in listing order: highest priority first, then by name
+    -- the day's rule segments in listing order: highest priority first, then by name (a shard may list
+    -- fewer: the positions only order each customer's list, which is the same)
     select
         priority,
         segment,

@@ -1,9 +1,11 @@
 -- What rule segments may test: features and the schemes computed before rules, one row per customer.
 -- Grain: one row per customer_id. Key: customer_id. Parameters: none.
+-- {{shard}}: the customers kept (tasks/shared/shards.py; `true` for all).
 -- The predictions (predict.customer_predictions) are those of the same as_of; expected_purchases and
 -- predicted_value cover predict.horizon_days.
 with features as (
     select * from features.customer_features
+    where {{shard}}
 ),
 
 scores as (

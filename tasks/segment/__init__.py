@@ -1,5 +1,7 @@
 """Segment stage: RFM scores and named segments in SQL, KMeans clusters with scikit-learn."""
 
+import logging
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -7,12 +9,14 @@ from typing import Any
 from prefect import get_run_logger, task
 
 from tasks.predict import ensure_predictions
-from tasks.segment.cluster_tables import cluster_customers
+from tasks.segment.cluster_tables import Clustering, cluster_customers, fit_decision, store_model
 from tasks.segment.clusters import model_summary
 from tasks.segment.rfm import score_params, write_rule_table
 from tasks.segment.rules import build_rule_memberships
-from tasks.segment.stability import compare_with_previous, stability_summary, store_stability
+from tasks.segment.shards import drop_parts, make_parts, parts_table, segments_from_parts, segments_into
+from tasks.segment.stability import SchemeStability, compare_with_previous, stability_summary, store_stability
 from tasks.segment.tags import build_tags
+from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig, SegmentConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
@@ -45,6 +49,7 @@ class SegmentResult:
     cluster_refit: bool = True
     cluster_refit_reason: str = ""
     cluster_fitted_on: str | None = None
+    shards: dict[int, str] = field(default_factory=dict)  # how each shard ran (a lake's shards)
 
 
 def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
@@ -53,14 +58,46 @@ def lifecycle_params(config: SegmentConfig) -> dict[str, float]:
     return {key: getattr(config, key) for key in keys}
 
 
-def build_customer_segments(wh: Warehouse, horizon_days: int = 90) -> int:
-    """segments.customer_segments: everything published about a customer, with the as_of's predictions."""
+def build_customer_segments(
+    wh: Warehouse,
+    horizon_days: int = 90,
+    shard: Mapping[str, str] = sharding.ALL,
+    clusters: str = "segments.clusters",
+    memberships: str = "segments.rule_memberships",
+    *,
+    table: str = "segments.customer_segments",
+    insert: bool = False,
+) -> int:
+    """segments.customer_segments: everything published about a customer, with the as_of's predictions.
+
+    shard: the customers built (tasks/shared/shards.py); clusters and memberships: the tables of their
+    clusters and rule segments; into table, replaced or (insert) added to; how many rows built.
+    """
     ensure_predictions(wh)
-    return wh.build(
-        "segments.customer_segments",
-        "segments/customer_segments",
-        fragments={"horizon": str(int(horizon_days))},
+    identifiers = {"clusters": clusters, "memberships": memberships}
+    fragments = {"horizon": str(int(horizon_days)), "shard": shard["shard"]}
+    if insert:
+        return wh.insert(table, "segments/customer_segments", identifiers=identifiers, fragments=fragments)
+    return wh.build(table, "segments/customer_segments", identifiers=identifiers, fragments=fragments)
+
+
+def population_scores(wh: Warehouse, config: SegmentConfig, as_of: date) -> None:
+    """The tables that rank each customer among all: RFM scores, Chinese RFM classes, value tiers (with the
+    lifecycle stages)."""
+    write_rule_table(wh)
+    wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
+    wh.build("segments.rfm_cn_classes", "segments/rfm_cn_classes", {"threshold": config.cn_rfm_threshold})
+    wh.build(
+        "segments.value_lifecycle", "segments/value_lifecycle", {"as_of": as_of, **lifecycle_params(config)}
     )
+
+
+def tags_and_stability(wh: Warehouse, as_of: date) -> tuple[date | None, list[SchemeStability]]:
+    """The tags view, and the stability of the as_of's segments against the previous as_of (stored)."""
+    build_tags(wh)
+    previous_day, stability = compare_with_previous(wh, as_of)
+    store_stability(wh, as_of, previous_day, stability)
+    return previous_day, stability
 
 
 def segment_all(
@@ -71,6 +108,8 @@ def segment_all(
     horizon_days: int = 90,
     refit: bool = False,
     inputs_settings: dict[str, Any] | None = None,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> SegmentResult:
     """Build the segments.* tables of one as_of: scores, schemes, rules, clusters, tags, stability.
 
@@ -79,22 +118,48 @@ def segment_all(
     lifecycle and rules are computed from the day's features every run; the cluster model is the stored
     one while it is fresh, fitted again when it is not or with refit (tasks.segment.cluster_tables).
     inputs_settings: settings outside the segment config that change what the features mean (currency).
+    shard_plan: on a day that assigns clusters with the stored fit, the rule segments, clusters and
+    customer_segments rows in the plan's shards (a lake's `shards`; tasks/segment/shards.py), after the
+    population's scores are committed (the shards' processes read them); `shards` in the result says how
+    each shard ran.
     """
-    with wh.transaction():
-        write_rule_table(wh)
-        wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config))
-        wh.build("segments.rfm_cn_classes", "segments/rfm_cn_classes", {"threshold": config.cn_rfm_threshold})
-        wh.build(
-            "segments.value_lifecycle",
-            "segments/value_lifecycle",
-            {"as_of": as_of, **lifecycle_params(config)},
+    decision, _ = fit_decision(wh, config, as_of, refit, inputs_settings)
+    ran: sharding.ShardRuns | None = None
+    if shard_plan is None or decision.refit:
+        with wh.transaction():
+            population_scores(wh, config, as_of)
+            build_rule_memberships(wh, config)
+            clustering = cluster_customers(wh, config, as_of, run_id, refit, inputs_settings)
+            customers = build_customer_segments(wh, horizon_days)
+            previous_day, stability = tags_and_stability(wh, as_of)
+    else:
+        assert decision.fitted_on is not None
+        with wh.transaction():  # committed before the shards start: they read the scores
+            population_scores(wh, config, as_of)
+            ensure_predictions(wh)
+        parts = shard_plan.work_table
+        make_parts(wh, parts, horizon_days)
+        ran = sharding.run_shards(
+            shard_plan,
+            lambda k: segments_into(
+                wh,
+                config,
+                decision.models,
+                as_of,
+                horizon_days,
+                parts,
+                sharding.fragments(k, shard_plan.shards),
+            ),
+            logger or logging.getLogger(__name__),
         )
-        build_rule_memberships(wh, config)
-        clustering = cluster_customers(wh, config, as_of, run_id, refit, inputs_settings)
-        customers = build_customer_segments(wh, horizon_days)
-        build_tags(wh)
-        previous_day, stability = compare_with_previous(wh, as_of)
-        store_stability(wh, as_of, previous_day, stability)
+        with wh.transaction():
+            model, customers = segments_from_parts(
+                wh, decision.models, decision.fitted_on, as_of, parts, shard_plan.shards
+            )
+            store_model(wh, as_of, run_id, model, customers)
+            previous_day, stability = tags_and_stability(wh, as_of)
+        drop_parts(wh, parts)
+        clustering = Clustering(model, False, decision.reason, decision.fitted_on)
     sizes = dict(
         wh.rows(
             "select coalesce(rfm_segment, '(not scored)'), count(*) from segments.customer_segments "
@@ -112,6 +177,7 @@ def segment_all(
         cluster_refit=clustering.refit,
         cluster_refit_reason=clustering.reason,
         cluster_fitted_on=clustering.fitted_on.isoformat(),
+        shards=ran.ran if ran else {},
     )
 
 
@@ -126,9 +192,19 @@ def segment(config: PipelineConfig, as_of: date, run_id: str | None = None, refi
 
     refit: fit the cluster model again even if the stored one is fresh.
     """
+    logger = get_run_logger()
+    plan = sharding.plan(config, "segment", as_of, parts_table())
     with Warehouse.open(config) as wh:
         result = segment_all(
-            wh, config.segments, as_of, run_id, config.predict.horizon_days, refit, inputs_settings(config)
+            wh,
+            config.segments,
+            as_of,
+            run_id,
+            config.predict.horizon_days,
+            refit,
+            inputs_settings(config),
+            shard_plan=plan,
+            logger=logger,
         )
         built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
     fitted = "fitted again" if result.cluster_refit else "stored, not fitted again"
@@ -138,7 +214,8 @@ def segment(config: PipelineConfig, as_of: date, run_id: str | None = None, refi
         f"segment as of {as_of}: rows of each table built; cluster model fitted on {result.cluster_fitted_on} "
         f"({fitted}: {result.cluster_refit_reason})",
     )
-    logger = get_run_logger()
+    for shard, how in sorted(result.shards.items()):
+        logger.info("segment shard %d of %d: %s", shard + 1, len(result.shards), how)
     logger.info("%d customers, %d scored, segments %s", result.customers, result.scored, result.rfm_segments)
     logger.info(
         "cluster model fitted on %s (refit: %s, %s)",

@@ -9,13 +9,15 @@ a run without a stored model.
 """
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+import numpy as np
 import polars as pl
 
-from tasks.predict.model_store import decide, settings_hash, store_fit
+from tasks.predict.model_store import Decision, decide, settings_hash, store_fit
 from tasks.segment.clusters import (
     FEATURES,
     INACTIVE_CAP,
@@ -29,6 +31,7 @@ from tasks.segment.clusters import (
     fit_clusters,
     stored_model,
 )
+from tasks.shared import shards as sharding
 from tasks.shared.config import SegmentConfig
 from tasks.shared.warehouse import Warehouse
 
@@ -146,8 +149,11 @@ def store_model(wh: Warehouse, as_of: date, run_id: str | None, model: ClusterMo
             )
 
 
-def cluster_frame(customer_ids: pl.Series, model: ClusterModel) -> pl.DataFrame:
-    """segments.clusters: each customer's cluster id and names, the labels' order being customer_ids'.
+def cluster_frame(
+    customer_ids: pl.Series, model: ClusterModel, labels: np.ndarray | None = None
+) -> pl.DataFrame:
+    """segments.clusters: each customer's cluster id and names, the labels' order (model.labels, or labels)
+    being customer_ids'.
 
     The names are looked up per cluster by polars (a join of the k clusters), not per customer in Python.
     """
@@ -160,10 +166,30 @@ def cluster_frame(customer_ids: pl.Series, model: ClusterModel) -> pl.DataFrame:
         schema={"cluster_id": pl.Int32, "cluster_name": pl.String, "cluster_name_zh": pl.String},
     )
     labels = pl.DataFrame(
-        {"customer_id": customer_ids, "cluster_id": model.labels},
+        {"customer_id": customer_ids, "cluster_id": model.labels if labels is None else labels},
         schema={"customer_id": pl.String, "cluster_id": pl.Int32},
     )
     return labels.join(names, on="cluster_id", how="left", maintain_order="left")
+
+
+def cluster_inputs(wh: Warehouse, as_of: date, shard: Mapping[str, str] = sharding.ALL) -> pl.DataFrame:
+    """The clustering inputs (sql/segments/cluster_inputs.sql) of the customers shard keeps, by customer_id."""
+    sql = wh.model_sql("segments/cluster_inputs", fragments=shard)
+    return wh.frame(sql, {"as_of": as_of, "inactive_cap": INACTIVE_CAP})
+
+
+def fit_decision(
+    wh: Warehouse,
+    config: SegmentConfig,
+    as_of: date,
+    refit: bool = False,
+    inputs_settings: dict[str, Any] | None = None,
+) -> tuple[Decision, str]:
+    """Whether the as_of fits the cluster model again or assigns with the stored fit (and which), and the
+    hash of what a fit depends on."""
+    ensure_tables(wh)
+    digest = fit_settings_hash(config, inputs_settings)
+    return decide(wh, FITS, as_of, digest, config.cluster_refit_every_days, refit), digest
 
 
 def cluster_customers(
@@ -180,11 +206,9 @@ def cluster_customers(
     (or with refit) the model is fitted again and stored. inputs_settings: settings outside the segment
     config that change what the inputs mean (the currency of monetary), part of the fit's hash.
     """
-    ensure_tables(wh)
-    inputs = wh.frame(wh.model_sql("segments/cluster_inputs"), {"as_of": as_of, "inactive_cap": INACTIVE_CAP})
+    decision, digest = fit_decision(wh, config, as_of, refit, inputs_settings)
+    inputs = cluster_inputs(wh, as_of)
     matrix = feature_matrix(inputs)
-    digest = fit_settings_hash(config, inputs_settings)
-    decision = decide(wh, FITS, as_of, digest, config.cluster_refit_every_days, refit)
     if decision.refit:
         model = fit_clusters(matrix, config, previous_clusters(wh, as_of))
         if model.pipeline is not None:  # no customers, no model to keep

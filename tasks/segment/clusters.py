@@ -360,30 +360,53 @@ def assign_clusters(matrix: np.ndarray, stored: ClusterModel, fit_day: date, as_
     the tree's rules are the fit's. previous_as_of is the fit day, at distance 0 from every centroid
     (on the fit day itself they stay the fit's: the day the ids were matched, and the distances).
     """
-    if stored.pipeline is None or not stored.centre_ids:
-        raise ValueError("the stored cluster model has no fitted pipeline")
-    if len(matrix) == 0:
-        labels = np.zeros(0, dtype=np.int64)
-    else:
-        with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
-            raw_labels = stored.pipeline.predict(matrix)
-        labels = np.asarray(stored.centre_ids, dtype=np.int64)[raw_labels]
+    labels = stored_labels(matrix, stored)
     sizes = {c.cluster_id: int((labels == c.cluster_id).sum()) for c in stored.centroids}
     fidelity = (
         round(float(accuracy_score(labels, stored.tree.predict(matrix))), 6)
         if stored.tree is not None and len(matrix)
         else stored.fidelity
     )
+    return replace(assigned_model(stored, fit_day, as_of, sizes, fidelity), labels=labels)
+
+
+def stored_labels(matrix: np.ndarray, stored: ClusterModel) -> np.ndarray:
+    """The cluster id of each row of matrix under a stored model (its pipeline assigns, its ids stay)."""
+    if stored.pipeline is None or not stored.centre_ids:
+        raise ValueError("the stored cluster model has no fitted pipeline")
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=np.int64)
+    with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
+        raw_labels = stored.pipeline.predict(matrix)
+    return np.asarray(stored.centre_ids, dtype=np.int64)[raw_labels]
+
+
+def tree_agrees(matrix: np.ndarray, labels: np.ndarray, stored: ClusterModel) -> np.ndarray | None:
+    """Per row, whether the stored model's decision tree gives the row its cluster (None without a tree):
+    the tree's fidelity is the share that agree."""
+    if stored.tree is None:
+        return None
+    if len(matrix) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.asarray(stored.tree.predict(matrix) == labels)
+
+
+def assigned_model(
+    stored: ClusterModel, fit_day: date, as_of: date, sizes: dict[int, int], fidelity: float
+) -> ClusterModel:
+    """The stored model with an as_of's cluster sizes and tree fidelity (see assign_clusters); its labels are
+    the stored ones."""
     same_day = as_of == fit_day
     return replace(
         stored,
         centroids=[
             replace(
-                c, size=sizes[c.cluster_id], distance_to_previous=c.distance_to_previous if same_day else 0.0
+                c,
+                size=sizes.get(c.cluster_id, 0),
+                distance_to_previous=c.distance_to_previous if same_day else 0.0,
             )
             for c in stored.centroids
         ],
-        labels=labels,
         fidelity=fidelity,
         previous_as_of=stored.previous_as_of if same_day else fit_day,
     )

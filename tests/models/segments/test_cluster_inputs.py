@@ -25,7 +25,7 @@ def test_cluster_inputs_days_inactive_fall_back_to_first_seen_and_are_capped(wh:
             ("C4", AS_OF - timedelta(days=5000), AS_OF - timedelta(days=6000), 1, Decimal("1.00"), 0, 0, 0.0),
         ],
     )
-    sql = wh.model_sql("segments/cluster_inputs")
+    sql = wh.model_sql("segments/cluster_inputs", fragments={"shard": "true"})
     rows = wh.rows(sql, {"as_of": AS_OF, "inactive_cap": INACTIVE_CAP})
     assert [d[0] for d in wh.con.sql(sql, params={"as_of": AS_OF, "inactive_cap": 1}).description] == [
         "customer_id",

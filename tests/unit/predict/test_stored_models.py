@@ -22,6 +22,7 @@ from tasks.features import build_features
 from tasks.predict import inputs_settings, predict_all
 from tasks.predict.shards import parts_table
 from tasks.segment import segment_all
+from tasks.segment.shards import parts_table as segment_parts_table
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.shards import ShardPlan
 from tasks.shared.warehouse import Warehouse
@@ -187,6 +188,36 @@ def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, sh
         one_process.predict["risk_tiers"],
     )
     assert not [name for (name,) in left if name.startswith("scores_parts_")]
+
+
+@pytest.mark.parametrize("shards", [2, 3])
+def test_a_day_segmented_in_shards_equals_it_segmented_in_one_process(world: World, shards: int) -> None:
+    day = FIRST + timedelta(days=2)
+    config = world.config
+    settings = inputs_settings(config)
+    with (
+        Warehouse(world.daily, read_only=True, timezone=config.timezone) as daily,
+        world.fresh(f"segment-shards-{shards}") as wh,
+    ):
+        copy_fits(daily, wh)
+        build_features(wh, config.features, day, config.currency)
+        predict_all(wh, config.predict, config.features, day, f"run-{day}", False, settings)
+        stale = segment_parts_table()  # a killed run's work tables: dropped by the next run
+        for suffix in ("", "_clusters", "_rules"):
+            wh.execute(f"create table {stale}{suffix} (customer_id varchar)")
+        plan = ShardPlan("segment", shards, day, "config.yaml", 1, 1, segment_parts_table())
+        result = segment_all(
+            wh, config.segments, day, f"run-{day}", config.predict.horizon_days, False, settings, plan
+        )
+        sharded = outputs(wh, day)
+        left = wh.rows("select table_name from information_schema.tables where table_schema = 'segments'")
+    one_process = world.runs[day]
+    assert result.cluster_refit is False
+    assert result.shards == {k: "here (not in a flow run)" for k in range(shards)}
+    assert one_process.outputs["rule_memberships"] and one_process.outputs["clusters"]
+    assert sharded == one_process.outputs
+    assert vars(result) | {"shards": {}} == one_process.segment
+    assert not [name for (name,) in left if name.startswith("segment_parts_")]
 
 
 def test_days_scored_with_stored_models_keep_the_fit_days_backtest_ids_and_names(world: World) -> None:

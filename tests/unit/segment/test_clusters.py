@@ -344,7 +344,8 @@ def test_the_sql_writes_out_the_model_features_in_order() -> None:
     wh = Warehouse(":memory:")
     features_table(wh, blobs(FOUR, SIZES))
     inputs = wh.frame(
-        wh.model_sql("segments/cluster_inputs"), {"as_of": date(2026, 3, 31), "inactive_cap": INACTIVE_CAP}
+        wh.model_sql("segments/cluster_inputs", fragments={"shard": "true"}),
+        {"as_of": date(2026, 3, 31), "inactive_cap": INACTIVE_CAP},
     )
     assert inputs.columns == ["customer_id", *FEATURES]
     wh.ensure("segments/cluster_centroids")
