@@ -11,12 +11,18 @@ from prefect import flow, get_run_logger
 from flows.hooks import notify_failure
 from tasks.features import customer_features_shard
 from tasks.predict.shards import scores_shard
+from tasks.publish.shards import export_shard
 from tasks.segment.shards import segments_shard
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 
 # stage -> the function that adds shard k of n to the run's work table for the stage; how many rows it added
-SHARDED_STAGES = {"features": customer_features_shard, "predict": scores_shard, "segment": segments_shard}
+SHARDED_STAGES = {
+    "features": customer_features_shard,
+    "predict": scores_shard,
+    "segment": segments_shard,
+    "publish": export_shard,
+}
 
 
 @flow(name="stage-shard", on_failure=[notify_failure], on_crashed=[notify_failure])
@@ -24,7 +30,7 @@ def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str, w
     """Compute one shard of a stage for a day; started by that day's refresh, not by hand.
 
     Args:
-        stage: The stage whose per-customer work this is (features, predict, segment).
+        stage: The stage whose per-customer work this is (features, predict, segment, publish).
         as_of: The day the refresh computes.
         shard: Which shard, 0 to shards - 1: the customers whose customer-id hash modulo shards is this.
         shards: How many shards the work is split into.

@@ -7,6 +7,7 @@ with one atomic rename only after it commits (exports.py). A publish killed at a
 nothing of the day visible or the committed day, whose link the next publish completes.
 """
 
+import contextlib
 import logging
 from datetime import date
 from pathlib import Path
@@ -32,8 +33,11 @@ from tasks.publish.exports import (
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, report_data
 from tasks.publish.report_markdown import render_markdown
+from tasks.publish.shards import customer_parts as customer_parts_of
+from tasks.publish.shards import parts_table
 from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
+from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig
 from tasks.shared.errors import STAGE_TASK_OPTIONS
@@ -60,8 +64,12 @@ def publish_day(
     run_id: str,
     summary: dict[str, Any],
     logger: logging.Logger | logging.LoggerAdapter,
+    shard_plan: sharding.ShardPlan | None = None,
 ) -> tuple[PublishResult, dict[str, Any], dict[str, dict[str, int]], dict[str, int]]:
     """Audit, then publish the as_of's rows and export version: (result, full summary, changes, table rows).
+
+    shard_plan: the customer files written in the plan's shards (a lake's `shards`; tasks/publish/shards.py)
+    before the transaction, from the day's rows committed to a work table, and joined inside it.
 
     Order: what killed publishes left is put right first (recover_exports); the tables and the export
     version (written, audited, recorded in published.runs) commit in one transaction; only then is
@@ -72,10 +80,46 @@ def publish_day(
         logger.warning("%s", line)
     load_suppression(wh, config)
     run_audits(wh, as_of)
-    export_dir = config.exports_path / as_of.isoformat()
-    member_sources = [source.name for source in config.sources if source.kind == "customers"]
     tables: dict[str, int] = {}
     version = new_version(run_id)
+    with contextlib.ExitStack() as parts:
+        customer_parts = None
+        if shard_plan is not None:
+            folder, ran = parts.enter_context(
+                customer_parts_of(wh, config, as_of, run_id, shard_plan, logger)
+            )
+            customer_parts = (folder, shard_plan.shards)
+            for shard, how in sorted(ran.ran.items()):
+                logger.info("customer files shard %d of %d: %s", shard + 1, shard_plan.shards, how)
+        result, full, changes, unwritten = publish_transaction(
+            wh, config, as_of, run_id, summary, version, tables, customer_parts
+        )
+    if unwritten:
+        logger.warning("export files of %s %s", as_of, unwritten)
+    else:
+        switch_exports(config.exports_path, result)
+    for line in prune_exports(wh, config.exports_path, config.keep_export_days):
+        if line.startswith(f"removed the export files of {as_of.isoformat()} "):
+            logger.warning("%s: %s is older than the days keep_export_days keeps", line, as_of)
+        else:
+            logger.info("%s", line)
+    return result, full, changes, tables
+
+
+def publish_transaction(
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str,
+    summary: dict[str, Any],
+    version: str,
+    tables: dict[str, int],
+    customer_parts: tuple[Path, int] | None,
+) -> tuple[PublishResult, dict[str, Any], dict[str, dict[str, int]], str | None]:
+    """The published tables and the export version (prepared, not switched in) in one transaction: (result,
+    full summary, changes, why no files were written or None); tables receives the rows per table."""
+    member_sources = [source.name for source in config.sources if source.kind == "customers"]
+    export_dir = config.exports_path / as_of.isoformat()
     try:
         with wh.transaction():
             partial = bool(summary.get("partial", False))
@@ -117,20 +161,12 @@ def publish_day(
                     pii=config.privacy.pii_fields,
                     act=config.act,
                     member_sources=member_sources,
+                    customer_parts=customer_parts,
                 )
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay
         raise
-    if unwritten:
-        logger.warning("export files of %s %s", as_of, unwritten)
-    else:
-        switch_exports(config.exports_path, result)
-    for line in prune_exports(wh, config.exports_path, config.keep_export_days):
-        if line.startswith(f"removed the export files of {as_of.isoformat()} "):
-            logger.warning("%s: %s is older than the days keep_export_days keeps", line, as_of)
-        else:
-            logger.info("%s", line)
-    return result, full, changes, tables
+    return result, full, changes, unwritten
 
 
 def with_listed(wh: Warehouse, as_of: date, act: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -158,8 +194,9 @@ def with_listed(wh: Warehouse, as_of: date, act: dict[str, Any] | None) -> dict[
 def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str, Any]) -> dict[str, Any]:
     """Audit, then publish the as_of's segments to published tables, export files and Prefect artifacts."""
     logger = get_run_logger()
+    plan = sharding.plan(config, "publish", as_of, parts_table())
     with Warehouse.open(config) as wh:
-        result, full, changes, tables = publish_day(wh, config, as_of, run_id, summary, logger)
+        result, full, changes, tables = publish_day(wh, config, as_of, run_id, summary, logger, plan)
         record_counts(
             "publish",
             [{"output": table, "rows": rows} for table, rows in tables.items()]

@@ -22,6 +22,7 @@ from pathlib import Path
 from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
 from tasks.publish.outreach import write_outreach_files
+from tasks.publish.shards import join_parts
 from tasks.publish.tables import code_version, committed_versions
 from tasks.shared.config import ActConfig, DestinationConfig
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
@@ -65,10 +66,13 @@ def prepare_exports(
     pii: Sequence[str] = (),
     act: ActConfig | None = None,
     member_sources: Sequence[str] = (),
+    customer_parts: tuple[Path, int] | None = None,
 ) -> PublishResult:
     """Write the as_of's export version under its temporary name, audit it and record it in published.runs.
 
     act: outreach lists per channel and recommendations.csv are written as its settings say (none without).
+    customer_parts: the customer files' part files written by shards (their folder, how many;
+    tasks/publish/shards.py), joined instead of writing the files from the published rows.
 
     Call inside the publish's transaction, after publish_tables; switch_exports makes it live after
     the commit. The export audit (audits.audit_exports) reads the files back: a DataError leaves the
@@ -94,6 +98,7 @@ def prepare_exports(
             list(pii),
             act,
             list(member_sources),
+            customer_parts,
         )
         audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
         record_version(wh, as_of, run_id, version)
@@ -240,7 +245,8 @@ def write_exports(
 def recover_exports(wh: Warehouse, exports: Path) -> list[str]:
     """Put right what killed publishes left in exports/; return what was done, one line each.
 
-    Per day: a `.<version>.tmp` folder is removed unless its publish committed (its version is the
+    Per day: the part files of a killed sharded publish (`.parts-<id>`) are removed; a `.<version>.tmp`
+    folder is removed unless its publish committed (its version is the
     latest in published.runs and its manifest is there), then it is completed; a committed latest
     version the day's link does not point at is linked; temporary links are removed. Complete
     versions no publish recorded are left to the usual pruning.
@@ -259,6 +265,9 @@ def recover_exports(wh: Warehouse, exports: Path) -> list[str]:
         except ValueError:
             continue
         latest = committed.get(as_of, (None, set()))[0]
+        for folder in sorted(p for p in versions.iterdir() if p.name.startswith(".parts-")):
+            shutil.rmtree(folder, ignore_errors=True)  # a killed sharded publish's part files
+            done.append(f"removed the customer files' parts {versions.name}/{folder.name}")
         for folder in sorted(
             p for p in versions.iterdir() if p.name.startswith(".") and p.name.endswith(".tmp")
         ):
@@ -293,22 +302,26 @@ def _write_version(
     pii: list[str],
     act: ActConfig | None = None,
     member_sources: list[str] | None = None,
+    customer_parts: tuple[Path, int] | None = None,
 ) -> tuple[dict[str, dict[str, object]], int]:
     """Write the export files and the manifest (last) into folder; return file entries and the row count."""
-    query = (
-        "select * exclude (run_id) from published.customer_segments where as_of = $as_of order by customer_id"
-    )
-    frame = wh.frame(query, {"as_of": as_of})
-    size_frame = wh.frame(wh.model_sql("published/segment_sizes"), {"as_of": as_of})
     counts: dict[str, int | None] = {}
-    # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
-    for name, data in (
-        ("customer_segments.parquet", frame),
-        ("customer_segments.csv", frame),
-        ("segment_sizes.csv", size_frame),
-    ):
-        write_file(data, folder / name)
-        counts[name] = data.height
+    if customer_parts is None:
+        query = (
+            "select * exclude (run_id) from published.customer_segments where as_of = $as_of "
+            "order by customer_id"
+        )
+        frame = wh.frame(query, {"as_of": as_of})
+        # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
+        for name in ("customer_segments.parquet", "customer_segments.csv"):
+            write_file(frame, folder / name)
+            counts[name] = frame.height
+    else:
+        counts |= join_parts(*customer_parts, folder)
+    customers = counts["customer_segments.parquet"] or 0
+    size_frame = wh.frame(wh.model_sql("published/segment_sizes"), {"as_of": as_of})
+    write_file(size_frame, folder / "segment_sizes.csv")
+    counts["segment_sizes.csv"] = size_frame.height
     write_text(report, folder / "report.md")
     counts["report.md"] = None
     if html is not None:
@@ -326,13 +339,13 @@ def _write_version(
         "config_hash": config_hash,
         "code_version": code_version(),
         "created_at": datetime.now(UTC).isoformat(),
-        "row_counts": {"customer_segments": frame.height, "segment_sizes": size_frame.height},
+        "row_counts": {"customer_segments": customers, "segment_sizes": size_frame.height},
         "files": files,
     }
     # The manifest is the last file of a version: written after every other file is on disk.
     write_text(json.dumps(manifest, indent=2, ensure_ascii=False), folder / "manifest.json")
     fsync_dir(folder)
-    return files, frame.height
+    return files, customers
 
 
 def change_counts(wh: Warehouse, as_of: date) -> dict[str, dict[str, int]]:

@@ -1,0 +1,150 @@
+"""The customer files of a publish written in shards (tasks/publish/shards.py) equal those written at once.
+
+Two warehouses refreshed alike from the sample data up to the publish; one publishes its day in one process,
+the other with its customer files in 3 shards (computed here: not a flow run). The two export versions hold
+the same files: the CSV byte for byte, the Parquet the same rows and types. A killed sharded publish's part
+files and work table are removed by the next publish.
+"""
+
+import logging
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from tasks.act import act_all
+from tasks.dedupe import dedupe_all
+from tasks.extract import extract_all
+from tasks.features import build_features
+from tasks.predict import predict_all
+from tasks.publish import publish_day
+from tasks.publish.shards import parts_folder, parts_table, shard_range
+from tasks.segment import segment_all
+from tasks.segment.rfm import RFM_SEGMENTS
+from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.shards import ShardPlan
+from tasks.shared.warehouse import Warehouse
+from tests.conftest import SAMPLE_END, write_config
+
+SHARDS = 3
+LOGGER = logging.getLogger("publish-shards")
+
+
+def refresh_to_publish(config: PipelineConfig, as_of: date) -> dict[str, Any]:
+    """Every stage before publish, as the daily refresh runs them; the summary the publish reads."""
+    run_id = f"run-{as_of}"
+    with Warehouse.open(config) as wh:
+        loads = extract_all(wh, config, run_id, None, LOGGER)
+        identities = dedupe_all(wh, config, as_of)
+        counts = build_features(wh, config.features, as_of)
+        predictions = predict_all(wh, config.predict, config.features, as_of, run_id)
+        segments = segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
+        audiences = act_all(wh, config, as_of)
+    return {
+        "as_of": as_of.isoformat(),
+        "partial": False,
+        "run_id": run_id,
+        "config_hash": config.config_hash(),
+        "warehouse": str(config.warehouse_path),
+        "extract": [asdict(load) for load in loads],
+        "dedupe": asdict(identities),
+        "features": counts,
+        "predict": asdict(predictions),
+        "segments": asdict(segments),
+        "act": audiences,
+        "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
+    }
+
+
+def published(config: PipelineConfig, as_of: date) -> list[tuple]:
+    """The day's published customer rows, sorted."""
+    with Warehouse.open(config, read_only=True) as wh:
+        return wh.rows(
+            "select * exclude (run_id) from published.customer_segments where as_of = ? order by all", [as_of]
+        )
+
+
+@pytest.fixture(scope="module")
+def publishes(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PipelineConfig]:
+    """The day published in one process ("one") and with its customer files in shards ("sharded")."""
+    work = tmp_path_factory.mktemp("publish_shards")
+    configs = {name: load_config(write_config(sample_data, work / name)) for name in ("one", "sharded")}
+    for name, config in configs.items():
+        summary = refresh_to_publish(config, SAMPLE_END)
+        plan = None
+        if name == "sharded":
+            plan = ShardPlan("publish", SHARDS, SAMPLE_END, str(config.file), 1, 1, parts_table())
+            with Warehouse.open(config) as wh:  # what a killed sharded publish leaves: removed by the next
+                stale = parts_table()
+                wh.execute(f"create table {stale} (customer_id varchar)")
+            left = parts_folder(config.exports_path, SAMPLE_END, stale)
+            left.mkdir(parents=True)
+            (left / "part-00000.csv").write_text("C1,stale\n", encoding="utf-8")
+        with Warehouse.open(config) as wh:
+            publish_day(wh, config, SAMPLE_END, f"run-{SAMPLE_END}", summary, LOGGER, plan)
+    return configs
+
+
+def test_customer_files_written_in_shards_equal_those_written_at_once(
+    publishes: dict[str, PipelineConfig],
+) -> None:
+    one, sharded = (publishes[name].exports_path / SAMPLE_END.isoformat() for name in ("one", "sharded"))
+    rows = published(publishes["one"], SAMPLE_END)
+    assert len(rows) > 1000
+    assert published(publishes["sharded"], SAMPLE_END) == rows
+    csv = (one / "customer_segments.csv").read_bytes()
+    assert csv.startswith(b"\xef\xbb\xbfas_of,customer_id,")
+    assert csv.count(b"\n") == len(rows) + 1
+    assert (sharded / "customer_segments.csv").read_bytes() == csv
+    parquet = pl.read_parquet(one / "customer_segments.parquet")
+    assert parquet.height == len(rows)
+    assert parquet["customer_id"].is_sorted()
+    assert pl.read_parquet(sharded / "customer_segments.parquet").equals(parquet)
+    assert pl.read_parquet_schema(sharded / "customer_segments.parquet") == pl.read_parquet_schema(
+        one / "customer_segments.parquet"
+    )
+    # every other file too, and the manifest's counts
+    names = sorted(p.name for p in one.iterdir() if p.is_file() and p.suffix in (".csv", ".md"))
+    assert names == sorted(p.name for p in sharded.iterdir() if p.is_file() and p.suffix in (".csv", ".md"))
+    for name in names:
+        if name != "report.md":  # names the run's warehouse
+            assert (sharded / name).read_bytes() == (one / name).read_bytes(), name
+
+
+def test_a_sharded_publish_leaves_no_work_table_or_part_files(publishes: dict[str, PipelineConfig]) -> None:
+    config = publishes["sharded"]
+    versions = config.exports_path / ".versions" / SAMPLE_END.isoformat()
+    assert [p.name for p in versions.iterdir() if p.name.startswith(".")] == []
+    with Warehouse.open(config, read_only=True) as wh:
+        left = wh.rows("select table_name from information_schema.tables where table_schema = 'published'")
+    assert [name for (name,) in left if name.startswith("export_parts_")] == []
+
+
+def test_the_ranges_of_the_shards_cover_every_customer_once(wh: Warehouse) -> None:
+    wh.execute(
+        "create table published.export_parts_0123456789ab as "
+        "select 'C' || lpad(i::varchar, 4, '0') as customer_id from range(10) as t(i)"
+    )
+    table = "published.export_parts_0123456789ab"
+    kept = [
+        [
+            r[0]
+            for r in wh.rows(
+                f"select customer_id from {table} where {shard_range(wh, table, k, 3)} order by 1"
+            )
+        ]
+        for k in range(3)
+    ]
+    assert kept == [
+        ["C0000", "C0001", "C0002"],
+        ["C0003", "C0004", "C0005"],
+        ["C0006", "C0007", "C0008", "C0009"],
+    ]
+    assert shard_range(wh, table, 0, 1) == "true"
+    wh.execute(f"delete from {table}")
+    assert [shard_range(wh, table, k, 3) for k in range(3)] == ["true", "false", "false"]
+    with pytest.raises(ValueError, match="shard 3 is not one of 0..2"):
+        shard_range(wh, table, 3, 3)
