@@ -154,11 +154,11 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     first, second = (str(day) for day in order)
     assert seen["seen"] == [[], [first], sorted([first, second])]  # nothing, one day, both: never half of one
 
-    # The customer features and the customer files in shards, each a flow run of the stage-shard deployment, and
-    # the predict scores and the segments of a day scored with the stored models (the later day after the earlier one; a fit day
-    # scores and segments in its own process). The first refresh's: both workers busy (it, and the other
-    # refresh waiting for its lock), so none started within SHARD_START_SECONDS and the refresh computed them
-    # itself; the second's: a worker was free again.
+    # The customer features and the customer files in shards, each a flow run of the stage-shard deployment,
+    # and the predict scores and the segments of a day scored with the stored models (the later day after the
+    # earlier one; a fit day scores and segments in its own process). The first refresh's: both workers busy
+    # (it, and the other refresh waiting for its lock), so none started within SHARD_START_SECONDS and the
+    # refresh computed them itself; the second's: a worker was free again.
     shard_runs: list[dict] = []
 
     def shard_runs_final() -> bool:
