@@ -36,7 +36,8 @@ from tests.lake.conftest import LAKE_ENV
 
 DAYS = (SAMPLE_END, SAMPLE_END + timedelta(days=1))
 WORKERS = ("worker-1", "worker-2")
-SHARDS, SHARD_START_SECONDS = 2, 30
+# a free worker takes a shard within a few seconds (it asks every 2 s); a busy pool costs each sharded stage this
+SHARDS, SHARD_START_SECONDS = 2, 12
 
 
 def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:
