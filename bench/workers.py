@@ -41,9 +41,9 @@ SETUPS_TEXT = (
     "Each setup a fresh lake stack (`deployments/stack.sh up-lake`: a PostgreSQL catalog, a Prefect server, the "
     "work pool with two workers); the full refresh and the next day are flow runs of the daily-refresh "
     "deployment created through the API, timed as the Prefect server recorded them. One worker: `shards: 1`, "
-    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features (and on the next day, "
-    "scored with the stored models, the predict scores) in two flow runs of `stage-shard` that either worker "
-    "takes, no limit of flow runs per worker."
+    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features and the export's "
+    "customer files (and on the next day, scored with the stored models, the predict scores and the segments) "
+    "in two flow runs of `stage-shard` each that either worker takes, no limit of flow runs per worker."
 )
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 

@@ -135,6 +135,10 @@ wait_healthy() {
 }
 
 up() {
+  env --default-signal=INT true 2>/dev/null || {
+    echo "stack.sh needs env --default-signal (GNU coreutils 8.31 or newer) to start workers that stop on TERM" >&2
+    return 1
+  }
   if leader_alive server; then
     echo "server already running (pid $(group server))"
   else

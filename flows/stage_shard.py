@@ -16,7 +16,8 @@ from tasks.segment.shards import segments_shard
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 
-# stage -> the function that adds shard k of n to the run's work table for the stage; how many rows it added
+# stage -> the function that computes shard k of n for the run's work table (adds its rows to it, or for
+# publish writes its rows as part files); how many rows
 SHARDED_STAGES = {
     "features": customer_features_shard,
     "predict": scores_shard,
@@ -32,10 +33,12 @@ def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str, w
     Args:
         stage: The stage whose per-customer work this is (features, predict, segment, publish).
         as_of: The day the refresh computes.
-        shard: Which shard, 0 to shards - 1: the customers whose customer-id hash modulo shards is this.
+        shard: Which shard, 0 to shards - 1: the customers whose customer-id hash modulo shards is this (for
+            publish, the shard-th range of customer ids).
         shards: How many shards the work is split into.
         config: The pipeline config's path, as the refresh that started this run read it (a lake config).
-        work_table: The table the refresh made for its shards' rows.
+        work_table: The table the refresh made for its shards' rows (for publish, the day's rows the shards
+            write as part files).
     """
     os.umask(0o077)
     if stage not in SHARDED_STAGES:

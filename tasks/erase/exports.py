@@ -6,7 +6,8 @@ file; a CSV or Parquet file holding the person's rows is rewritten without them 
 version's manifest updated. A row is the person's by its customer_id; in a file without one (a
 destination that sends only, say, hashed emails) by an email, phone, device id or name only the
 person's golden record has, as written or as its SHA-256. A file a crashed write left under its
-temporary name (`.<name>.tmp`) is removed: nothing reads it, and it may be half written.
+temporary name (`.<name>.tmp`) is removed: nothing reads it, and it may be half written; so is the folder
+of part files a killed sharded publish left (`.versions/<as_of>/.parts-<id>`).
 
 Leftovers: the UTF-8 copies of source files an extract transcodes into `.extract-<run>/` next to the
 warehouse are removed when a run dies before cleaning up. Erase holds the warehouse lock, so no run is
@@ -32,7 +33,11 @@ def version_folders(exports: Path) -> list[Path]:
     """Every folder holding one export version: kept, unfinished (.tmp), or from before versioned exports."""
     if not exports.is_dir():
         return []
-    folders = [p for p in exports.glob(".versions/*/*") if p.is_dir() and not p.is_symlink()]
+    folders = [
+        p
+        for p in exports.glob(".versions/*/*")
+        if p.is_dir() and not p.is_symlink() and not p.name.startswith(".parts-")
+    ]
     folders += [
         p for p in exports.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
     ]
@@ -68,6 +73,10 @@ def erase_from_exports(
 ) -> list[str]:
     """Rewrite every export file holding the person's rows without them; return the files changed (relative)."""
     changed: list[str] = []
+    for parts in sorted(exports.glob(".versions/*/.parts-*")) if exports.is_dir() else []:
+        # a killed sharded publish's part files (tasks/publish/shards.py): scratch nothing reads, removed whole
+        shutil.rmtree(parts, ignore_errors=True)
+        changed.append(str(parts.relative_to(exports)))
     for folder in version_folders(exports):
         manifest_path = folder / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None

@@ -33,7 +33,7 @@ from tasks.publish.exports import (
 from tasks.publish.privacy import load_suppression
 from tasks.publish.report import render_html, report_data
 from tasks.publish.report_markdown import render_markdown
-from tasks.publish.shards import customer_parts as customer_parts_of
+from tasks.publish.shards import customer_parts as sharded_parts
 from tasks.publish.shards import parts_table
 from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
@@ -84,10 +84,9 @@ def publish_day(
     version = new_version(run_id)
     with contextlib.ExitStack() as parts:
         customer_parts = None
-        if shard_plan is not None:
-            folder, ran = parts.enter_context(
-                customer_parts_of(wh, config, as_of, run_id, shard_plan, logger)
-            )
+        # no shards for a day whose files are not written (older than keep_export_days keeps)
+        if shard_plan is not None and not outside_window(wh, as_of, config.keep_export_days):
+            folder, ran = parts.enter_context(sharded_parts(wh, config, as_of, run_id, shard_plan, logger))
             customer_parts = (folder, shard_plan.shards)
             for shard, how in sorted(ran.ran.items()):
                 logger.info("customer files shard %d of %d: %s", shard + 1, shard_plan.shards, how)

@@ -15,7 +15,9 @@ The export audit then reads the joined files back against the published rows, as
 """
 
 import logging
+import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -86,10 +88,24 @@ def write_part(wh: Warehouse, work_table: str, folder: Path, shard: int, shards:
         f"select * exclude (run_id) from {quote_identifier(work_table)} where {condition} order by customer_id"
     )
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    write_file(frame, folder / f"part-{shard:05d}.parquet")
-    with atomic_write(folder / f"part-{shard:05d}.csv", "wb") as handle:
+    # each writer its own temporary names: a shard given up on may still be writing while the stage writes
+    # the same part (the same rows); whichever rename comes last leaves a whole file
+    mine = uuid.uuid4().hex
+    parquet, csv = folder / f".{mine}.parquet", folder / f".{mine}.csv"
+    frame.write_parquet(parquet)
+    with csv.open("wb") as handle:
         frame.write_csv(handle, include_header=False)
+    for temp, name in ((parquet, part_name(shard, "parquet")), (csv, part_name(shard, "csv"))):
+        os.chmod(temp, 0o600)
+        with temp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temp, folder / name)
     return frame.height
+
+
+def part_name(shard: int, suffix: str) -> str:
+    """The file name of a shard's part."""
+    return f"part-{shard:05d}.{suffix}"
 
 
 def export_shard(
@@ -107,14 +123,14 @@ def export_shard(
 def join_parts(folder: Path, shards: int, target: Path) -> dict[str, int]:
     """customer_segments.parquet and .csv in target from the shards' part files in folder, in shard order;
     the rows of each."""
-    parts = [pl.read_parquet(folder / f"part-{k:05d}.parquet") for k in range(shards)]
+    parts = [pl.read_parquet(folder / part_name(k, "parquet")) for k in range(shards)]
     frame = pl.concat(parts, how="vertical")
     write_file(frame, target / f"{CUSTOMER_FILE_STEM}.parquet")
     with atomic_write(target / f"{CUSTOMER_FILE_STEM}.csv", "wb") as handle:
         handle.write(UTF8_BOM)
         frame.head(0).write_csv(handle)  # the header
         for k in range(shards):
-            with (folder / f"part-{k:05d}.csv").open("rb") as part:
+            with (folder / part_name(k, "csv")).open("rb") as part:
                 shutil.copyfileobj(part, handle, 1 << 20)
     return {f"{CUSTOMER_FILE_STEM}.parquet": frame.height, f"{CUSTOMER_FILE_STEM}.csv": frame.height}
 
@@ -135,6 +151,12 @@ def customer_parts(
     try:
         make_parts(wh, run_id, work_table)
         ran = sharding.run_shards(plan, lambda k: write_part(wh, work_table, folder, k, plan.shards), logger)
+        for shard in range(plan.shards):  # a run that ended COMPLETED on a host that writes elsewhere
+            if not all((folder / part_name(shard, suffix)).is_file() for suffix in ("parquet", "csv")):
+                how = "here (its flow run's part files are not in the exports folder)"
+                logger.info("customer files shard %d of %d: computed %s", shard + 1, plan.shards, how)
+                ran.ran[shard] = how
+                write_part(wh, work_table, folder, shard, plan.shards)
         yield folder, ran
     finally:
         sharding.drop_work_table(wh, work_table)

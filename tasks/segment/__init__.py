@@ -123,13 +123,14 @@ def segment_all(
     population's scores are committed (the shards' processes read them); `shards` in the result says how
     each shard ran.
     """
-    decision, _ = fit_decision(wh, config, as_of, refit, inputs_settings)
+    decided = fit_decision(wh, config, as_of, refit, inputs_settings)
+    decision = decided[0]
     ran: sharding.ShardRuns | None = None
     if shard_plan is None or decision.refit:
         with wh.transaction():
             population_scores(wh, config, as_of)
             build_rule_memberships(wh, config)
-            clustering = cluster_customers(wh, config, as_of, run_id, refit, inputs_settings)
+            clustering = cluster_customers(wh, config, as_of, run_id, refit, inputs_settings, decided)
             customers = build_customer_segments(wh, horizon_days)
             previous_day, stability = tags_and_stability(wh, as_of)
     else:

@@ -184,10 +184,13 @@ def fit_decision(
     as_of: date,
     refit: bool = False,
     inputs_settings: dict[str, Any] | None = None,
+    create: bool = True,
 ) -> tuple[Decision, str]:
     """Whether the as_of fits the cluster model again or assigns with the stored fit (and which), and the
-    hash of what a fit depends on."""
-    ensure_tables(wh)
+    hash of what a fit depends on. create: make the model history tables if missing (not in a shard, which
+    only reads)."""
+    if create:
+        ensure_tables(wh)
     digest = fit_settings_hash(config, inputs_settings)
     return decide(wh, FITS, as_of, digest, config.cluster_refit_every_days, refit), digest
 
@@ -199,14 +202,16 @@ def cluster_customers(
     run_id: str | None,
     refit: bool = False,
     inputs_settings: dict[str, Any] | None = None,
+    decided: tuple[Decision, str] | None = None,
 ) -> Clustering:
     """Cluster every customer of features.customer_features into segments.clusters; store the model.
 
     With a fresh stored fit (see tasks.predict.model_store) the customers are assigned by it; otherwise
     (or with refit) the model is fitted again and stored. inputs_settings: settings outside the segment
-    config that change what the inputs mean (the currency of monetary), part of the fit's hash.
+    config that change what the inputs mean (the currency of monetary), part of the fit's hash. decided:
+    fit_decision's answer when the caller has it already.
     """
-    decision, digest = fit_decision(wh, config, as_of, refit, inputs_settings)
+    decision, digest = decided or fit_decision(wh, config, as_of, refit, inputs_settings)
     inputs = cluster_inputs(wh, as_of)
     matrix = feature_matrix(inputs)
     if decision.refit:

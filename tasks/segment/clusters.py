@@ -394,8 +394,8 @@ def tree_agrees(matrix: np.ndarray, labels: np.ndarray, stored: ClusterModel) ->
 def assigned_model(
     stored: ClusterModel, fit_day: date, as_of: date, sizes: dict[int, int], fidelity: float
 ) -> ClusterModel:
-    """The stored model with an as_of's cluster sizes and tree fidelity (see assign_clusters); its labels are
-    the stored ones."""
+    """The stored model with an as_of's cluster sizes and tree fidelity (see assign_clusters); no labels
+    (a stored model keeps none)."""
     same_day = as_of == fit_day
     return replace(
         stored,

@@ -98,7 +98,7 @@ def segments_shard(
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     config = pipeline.segments
-    decision, _ = fit_decision(wh, config, as_of, False, inputs_settings(pipeline))
+    decision, _ = fit_decision(wh, config, as_of, False, inputs_settings(pipeline), create=False)
     if decision.refit or decision.models is None:
         raise RuntimeError(
             f"segment shard as of {as_of}: no stored cluster fit to assign with ({decision.reason}); the "
@@ -136,7 +136,6 @@ def segments_from_parts(
     """segments.rule_memberships, segments.clusters and segments.customer_segments of the as_of from its
     shards' work tables, inside the caller's transaction; the day's cluster model (sizes and fidelity counted
     from the shards' rows) and the customers. The work tables are dropped by drop_parts after the commit."""
-    n = shards
     tables = part_tables(parts)
     rows = wh.build(
         "segments.customer_segments",
@@ -153,7 +152,7 @@ def segments_from_parts(
     customers = wh.count("segments.clusters")
     if rows != customers or customers != wh.scalar("select count(*) from features.customer_features"):
         raise RuntimeError(
-            f"segments as of {as_of} from {n} shards: {rows} customer_segments rows and {customers} clusters "
+            f"segments as of {as_of} from {shards} shards: {rows} customer_segments rows and {customers} clusters "
             "rows, not one per customer of features.customer_features"
         )
     sizes = dict(wh.rows("select cluster_id, count(*) from _clusters group by all"))

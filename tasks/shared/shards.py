@@ -1,8 +1,11 @@
 """Per-customer work split into shards by customer-id hash, each run by whichever worker of the pool is free.
 
 On a lake (`warehouse.ducklake.shards` above 1), the features stage computes its customer features in
-shards: shard k of n holds the customers with `hash(customer_id) % n = k` (customer_id is a varchar in every
-table the shards read: DuckDB's hash depends on the type). Each shard is a flow run of the `stage-shard`
+shards (and so do the predict scores and the segments on a day scored with the stored fits:
+tasks/predict/shards.py, tasks/segment/shards.py): shard k of n holds the customers with
+`hash(customer_id) % n = k` (customer_id is a varchar in every table the shards read: DuckDB's hash depends
+on the type). The publish stage's customer files split by customer-id ranges instead, and their shards
+write part files rather than rows (tasks/publish/shards.py). Each shard is a flow run of the `stage-shard`
 deployment (flows/stage_shard.py): a worker runs it in a process of its own, with a DuckDB of its own
 attached to the lake, and it inserts its rows into the run's work table (inserts into one lake table from
 several writers all commit). The run that asked holds the writer lock throughout and waits for its shards;
@@ -33,7 +36,7 @@ if TYPE_CHECKING:
     from tasks.shared.warehouse import Warehouse
 
 DEPLOYMENT = "stage-shard/stage-shard"
-# The fragments of sql/features/customer_activity.sql and customer_features.sql for every customer, and none.
+# The {{shard}} and {{shard_records}} fragments of the sharded SQL models for every customer, and none.
 ALL = {"shard": "true", "shard_records": "true"}
 NONE = {"shard": "false", "shard_records": "false"}
 ENDED = {"FAILED", "CRASHED", "CANCELLED"}  # a shard's run ended without its rows

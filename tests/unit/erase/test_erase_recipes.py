@@ -149,6 +149,20 @@ def test_a_crashed_publish_keeps_no_row_of_the_person(world: World_) -> None:
     assert f".versions/{DAY2.isoformat()}/{crashed.name}/customer_segments.csv" in result["files"]
 
 
+def test_a_killed_sharded_publishs_part_files_are_removed(world: World_) -> None:
+    world_, wh = world
+    versions = world_.exports / ".versions" / DAY2.isoformat()
+    (kept,) = [p for p in versions.iterdir() if not p.name.startswith(".")]
+    parts = versions / ".parts-0123456789ab"  # tasks/publish/shards.py parts_folder
+    parts.mkdir()
+    rows = (kept / "customer_segments.csv").read_bytes().split(b"\n", 1)[1]  # headerless, as a shard writes
+    assert A_CURRENT.encode() in rows
+    (parts / "part-00000.csv").write_bytes(rows)
+    result = erase_customer(wh, world_.config, A_CURRENT)
+    assert not parts.exists()
+    assert f".versions/{DAY2.isoformat()}/.parts-0123456789ab" in result["files"]
+
+
 def test_a_crashed_extracts_transcoded_copy_is_removed(world: World_) -> None:
     world_, wh = world
     result = erase_customer(wh, world_.config, A_CURRENT)

@@ -21,11 +21,19 @@ from tasks.extract import extract_all
 from tasks.features import build_features
 from tasks.predict import predict_all
 from tasks.publish import publish_day
-from tasks.publish.shards import parts_folder, parts_table, shard_range
+from tasks.publish.shards import (
+    customer_parts,
+    join_parts,
+    parts_folder,
+    parts_table,
+    shard_range,
+    write_part,
+)
 from tasks.segment import segment_all
 from tasks.segment.rfm import RFM_SEGMENTS
+from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig, load_config
-from tasks.shared.shards import ShardPlan
+from tasks.shared.shards import ShardPlan, ShardRuns
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END, write_config
 
@@ -121,6 +129,40 @@ def test_a_sharded_publish_leaves_no_work_table_or_part_files(publishes: dict[st
     with Warehouse.open(config, read_only=True) as wh:
         left = wh.rows("select table_name from information_schema.tables where table_schema = 'published'")
     assert [name for (name,) in left if name.startswith("export_parts_")] == []
+
+
+def test_a_part_no_file_of_which_is_here_after_its_flow_run_is_written_here(
+    publishes: dict[str, PipelineConfig], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # a flow run that ended COMPLETED on a host whose exports folder is not this one: its files are not here
+    def ran_elsewhere(plan: ShardPlan, local: Any, logger: Any) -> ShardRuns:
+        return ShardRuns({k: f"flow run elsewhere-{k}" for k in range(plan.shards)})
+
+    monkeypatch.setattr(sharding, "run_shards", ran_elsewhere)
+    config = publishes["sharded"]
+    rows = len(published(config, SAMPLE_END))
+    plan = ShardPlan("publish", SHARDS, SAMPLE_END, str(config.file), 1, 1, parts_table())
+    with (
+        Warehouse.open(config) as wh,
+        customer_parts(wh, config, SAMPLE_END, "run-again", plan, LOGGER) as (
+            folder,
+            ran,
+        ),
+    ):
+        write_part(wh, plan.work_table, folder, 1, SHARDS)  # a second writer of one part: the same file
+        assert sorted(p.name for p in folder.iterdir()) == [
+            f"part-{k:05d}.{suffix}" for k in range(SHARDS) for suffix in ("csv", "parquet")
+        ]
+        assert ran.ran == {
+            k: "here (its flow run's part files are not in the exports folder)" for k in range(SHARDS)
+        }
+        assert join_parts(folder, SHARDS, tmp_path) == {
+            "customer_segments.parquet": rows,
+            "customer_segments.csv": rows,
+        }
+    exported = config.exports_path / SAMPLE_END.isoformat() / "customer_segments.csv"
+    assert (tmp_path / "customer_segments.csv").read_bytes() == exported.read_bytes()
+    assert not folder.exists()
 
 
 def test_the_ranges_of_the_shards_cover_every_customer_once(wh: Warehouse) -> None:
