@@ -143,11 +143,11 @@ def segments_from_parts(
         identifiers={"parts": tables["customer_segments"]},
     )
     wh.build("_clusters", "ops/rows_from_shards", identifiers={"parts": tables["clusters"]}, temp=True)
-    wh.execute("create or replace table segments.clusters as select * exclude (tree_agrees) from _clusters")
-    # a shard computed twice added the same rows twice
-    wh.execute(
-        "create or replace table segments.rule_memberships as "
-        f"select distinct * from {quote_identifier(tables['memberships'])}"
+    wh.build("segments.clusters", "segments/clusters_from_shards", identifiers={"clusters": "_clusters"})
+    wh.build(
+        "segments.rule_memberships",
+        "segments/rule_memberships_from_shards",
+        identifiers={"parts": tables["memberships"]},
     )
     customers = wh.count("segments.clusters")
     if rows != customers or customers != wh.scalar("select count(*) from features.customer_features"):

@@ -311,10 +311,8 @@ class Warehouse:
         temp: bool = False,
         fragments: Mapping[str, str] | None = None,
     ) -> None:
-        """Replace view with a SQL model (no parameters: a view is re-evaluated when read).
-
-        temp: a temp view (this connection only), e.g. a join read once by the next statement.
-        """
+        """Replace view with a SQL model (no parameters: a view is re-evaluated when read); temp: a temp view
+        (this connection only), e.g. a join read once by the next statement."""
         sql = self.model_sql(model, identifiers, fragments)
         kind = "temp view" if temp else "view"
         self.execute(f"create or replace {kind} {quote_identifier(view)} as {sql}")
