@@ -155,8 +155,12 @@ def segments_from_parts(
             f"segments as of {as_of} from {shards} shards: {rows} customer_segments rows and {customers} clusters "
             "rows, not one per customer of features.customer_features"
         )
-    sizes = dict(wh.rows("select cluster_id, count(*) from _clusters group by all"))
-    ((agreeing, counted),) = wh.rows("select count_if(tree_agrees), count(tree_agrees) from _clusters")
+    # one pass: each cluster's customers, and how many of them the tree agrees with (of those it was asked)
+    counts = wh.rows(
+        "select cluster_id, count(*), count_if(tree_agrees), count(tree_agrees) from _clusters group by all"
+    )
+    sizes = {cluster: size for cluster, size, _, _ in counts}
+    agreeing, counted = sum(row[2] for row in counts), sum(row[3] for row in counts)
     wh.execute("drop table _clusters")
     # as accuracy_score gives it in one process: the share of customers whose cluster the tree gives
     fidelity = round(agreeing / counted, 6) if stored.tree is not None and counted else stored.fidelity
