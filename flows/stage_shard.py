@@ -9,6 +9,7 @@ from datetime import date
 from prefect import flow, get_run_logger
 
 from flows.hooks import notify_failure
+from tasks.dedupe.shards import pairs_shard
 from tasks.features import customer_features_shard
 from tasks.predict.shards import scores_shard
 from tasks.publish.shards import export_shard
@@ -19,6 +20,7 @@ from tasks.shared.warehouse import Warehouse
 # stage -> the function that computes shard k of n for the run's work table (adds its rows to it, or for
 # publish writes its rows as part files); how many rows
 SHARDED_STAGES = {
+    "dedupe": pairs_shard,
     "features": customer_features_shard,
     "predict": scores_shard,
     "segment": segments_shard,
@@ -31,10 +33,12 @@ def stage_shard(stage: str, as_of: date, shard: int, shards: int, config: str, w
     """Compute one shard of a stage for a day; started by that day's refresh, not by hand.
 
     Args:
-        stage: The stage whose per-customer work this is (features, predict, segment, publish).
+        stage: The stage whose work this is (dedupe: candidate pairs; features, predict, segment, publish:
+            customers).
         as_of: The day the refresh computes.
         shard: Which shard, 0 to shards - 1: the customers whose customer-id hash modulo shards is this (for
-            publish, the shard-th range of customer ids).
+            publish, the shard-th range of customer ids; for dedupe, the candidate pairs whose left record's
+            node modulo shards is this).
         shards: How many shards the work is split into.
         config: The pipeline config's path, as the refresh that started this run read it (a lake config).
         work_table: The table the refresh made for its shards' rows (for publish, the day's rows the shards

@@ -16,6 +16,7 @@ the probabilistic matcher links them. The stage in data-flow order:
 - golden: core.customers, the golden record (recomputed for the customers whose inputs changed).
 """
 
+import logging
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any
@@ -32,7 +33,9 @@ from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_s
 from tasks.dedupe.observations import refresh_fact_observations
 from tasks.dedupe.records import refresh_records
 from tasks.dedupe.references import unmatched_references
-from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records
+from tasks.dedupe.report import report_run
+from tasks.dedupe.scoring import MatchOutcome, MatchSettings, PairScorer, match_records
+from tasks.dedupe.shards import PARTS, ShardedScoring, parts_table
 from tasks.dedupe.touched import (
     forget_graph,
     forget_touched,
@@ -43,7 +46,7 @@ from tasks.dedupe.touched import (
     replace_identity_rows,
     touch_records,
 )
-from tasks.shared.artifacts import record_counts
+from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import FACT_KINDS, ID_FIELDS
 from tasks.shared.errors import STAGE_TASK_OPTIONS, DataError
@@ -84,6 +87,7 @@ class DedupeResult:
     touched_records: int | None = None  # records re-resolved (in whole components); None: every record
     graph_fallback: str | None = None  # why every record was linked (None: the touched ones only)
     unmatched_refs: list[str] = field(default_factory=list)  # fact sources whose refs mostly match no record
+    shards: dict[int, str] = field(default_factory=dict)  # how each pair shard ran (a lake's shards)
 
 
 def match_settings(config: PipelineConfig) -> MatchSettings:
@@ -236,6 +240,7 @@ def resolve_records(
     refit: bool = False,
     rebuild: bool = False,
     touched: bool = False,
+    scorer: PairScorer | None = None,
 ) -> Resolution:
     """Cluster the records of core.record_observations: exact keys, then probabilistic links.
 
@@ -246,6 +251,7 @@ def resolve_records(
 
     touched: cluster only the records whose component may have changed since the last run (the kept graph
     serves: tasks.dedupe.touched; _changed_records built); the clusters are theirs, in whole components.
+    scorer: scores the candidate pairs when the matcher compares every one (tasks.dedupe.shards).
     """
     from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
 
@@ -265,6 +271,7 @@ def resolve_records(
             settings.refit_drift,
             refit=refit or as_of is None,
             rebuild=rebuild,
+            scorer=scorer,
         )
         links, outcome = probabilistic_links(records, config, wh, run.outcome)
         dropped = outcome.links.height - links.height
@@ -326,12 +333,16 @@ def dedupe_all(
     *,
     refit: bool = False,
     rebuild: bool = False,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> DedupeResult:
     """Build core.identity_map and core.customers from staging, using only records seen by the end of as_of.
 
     refit: fit the probabilistic matcher again even when the stored model is not due for a refit.
     rebuild: compute what is kept from run to run from scratch (a full refresh): every candidate pair
     scored with the stored model, and every golden record; the results are those of an incremental run.
+    shard_plan: when the matcher compares every candidate pair, it scores them in the plan's shards (a lake's
+    `shards`; tasks.dedupe.shards); `shards` in the result says how each ran.
     """
     if as_of > config.today() + timedelta(days=1):
         raise DataError(
@@ -339,6 +350,7 @@ def dedupe_all(
             "resolved as they were seen by the end of a day that has begun"
         )
     cutoff = wh.cutoff(as_of)  # observations at or after the end of as_of are not used
+    PARTS.drop_stale(wh)  # the pair shards' work tables of a killed run (tasks.dedupe.shards)
     with wh.transaction():
         build_lookups(wh, config)
         build_attribute_lookups(wh, config, as_of)
@@ -363,7 +375,12 @@ def dedupe_all(
             else graph_problem(wh, config.dedupe.max_key_records, config.dedupe.max_cluster_size, forward)
         )
         touched = graph_fallback is None
-        resolution = resolve_records(wh, config, as_of, refit, rebuild, touched)
+        scorer = (
+            None
+            if shard_plan is None
+            else ShardedScoring(wh, shard_plan, logger or logging.getLogger(__name__))
+        )
+        resolution = resolve_records(wh, config, as_of, refit, rebuild, touched, scorer)
         # the frames of the matcher and the clusters are gone before the SQL models below run
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id, touched)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
@@ -402,6 +419,7 @@ def dedupe_all(
         records_rebuilt=records_rebuilt or None,
         graph_fallback=graph_fallback,
         unmatched_refs=unmatched,
+        shards={} if scorer is None else scorer.runs.ran,
     )
 
 
@@ -410,88 +428,13 @@ def dedupe(
     config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False, rebuild: bool = False
 ) -> dict:
     """Resolve customer records seen by the end of as_of into customers (core.identity_map, core.customers)."""
+    plan = sharding.plan(config, "dedupe", as_of, parts_table())
     with Warehouse.open(config) as wh:
-        result = dedupe_all(wh, config, as_of, run_id, refit=refit, rebuild=rebuild)
+        result = dedupe_all(
+            wh, config, as_of, run_id, refit=refit, rebuild=rebuild, shard_plan=plan, logger=get_run_logger()
+        )
         ids = latest_identity_run(wh)
-    record_counts(
-        "dedupe",
-        [
-            {"count": "customer records", "value": result.records},
-            {"count": "customers", "value": result.customers},
-            {"count": "merged records", "value": result.merged_records},
-            {"count": "records merged by a probabilistic link only", "value": result.probabilistic_records},
-            {"count": "largest cluster", "value": result.largest_cluster},
-            {"count": "candidate pairs", "value": result.candidate_pairs},
-            {"count": "probabilistic links", "value": result.probabilistic_links},
-            {"count": "links left out by one-to-one", "value": result.one_to_one_dropped},
-            {"count": "matcher fitted this run (1: yes)", "value": int(result.refitted)},
-            {"count": "records new or changed since the matcher state", "value": result.changed_records},
-            {"count": "records gone or changed since the matcher state", "value": result.removed_records},
-            *(
-                {"count": f"unreadable values of {name} (compared as missing)", "value": count}
-                for name, count in result.unreadable_values.items()
-            ),
-            {"count": "over-shared keys (not linked on)", "value": len(result.overshared_keys)},
-            {"count": "suspicious clusters (re-split)", "value": len(result.suspicious_clusters)},
-            {"count": "new customer ids", "value": ids["new_customers"]},
-            {"count": "customer ids merged away", "value": ids["merges"]},
-            {"count": "customer ids split off", "value": ids["splits"]},
-        ],
-        f"dedupe as of {as_of} ({ids['mode']} run): records, customers and links; matcher "
-        f"{result.matcher_mode}"
-        + (f" ({result.refit_reason})" if result.refit_reason else "")
-        + (f" ({result.state_fallback})" if result.state_fallback else "")
-        + (f", model fitted as of {result.model_fitted_as_of}" if result.model_fitted_as_of else "")
-        + (
-            f"; fact observations rebuilt ({result.observations_rebuilt})"
-            if result.observations_rebuilt
-            else ""
-        )
-        + (f"; customer records built whole ({result.records_rebuilt})" if result.records_rebuilt else ""),
-    )
-    for name, count in result.unreadable_values.items():
-        get_run_logger().warning(
-            "comparison %s: %d records have a value that cannot be read as its kind (compared as missing); "
-            "map it with an explicit conversion in match_columns (e.g. strptime for dates)",
-            name,
-            count,
-        )
-    for line in result.unmatched_refs:
-        get_run_logger().warning("%s", line)
-    if result.unused_comparisons:
-        get_run_logger().warning(
-            "comparisons %s have no value in any record (an attribute nobody maps, or a kind none of its values "
-            "can be read as): they add nothing",
-            ", ".join(result.unused_comparisons),
-        )
-    if result.blocking:
-        record_counts(
-            "dedupe-blocking",
-            [
-                {"rule": b["rule"], "pairs counted": b["pairs"], "chosen": b["chosen"]}
-                for b in result.blocking
-            ],
-            f"dedupe as of {as_of}: the blocking rules the data offered, the pairs each would propose, and those "
-            f"chosen ({result.candidate_pairs} distinct candidate pairs compared)",
-        )
-    get_run_logger().info(
-        "%d customer records -> %d customers (%d records merged, largest cluster %d)",
-        result.records,
-        result.customers,
-        result.merged_records,
-        result.largest_cluster,
-    )
-    if result.suspicious_clusters:
-        get_run_logger().warning(
-            "%d clusters above max_cluster_size were not merged blindly: %s",
-            len(result.suspicious_clusters),
-            "; ".join(result.suspicious_clusters),
-        )
-    get_run_logger().info(
-        "customer ids (%s run): %d new, %d merged away, %d split off",
-        ids["mode"],
-        ids["new_customers"],
-        ids["merges"],
-        ids["splits"],
-    )
+    report_run(result, ids, as_of)
+    for shard, how in result.shards.items():
+        get_run_logger().info("pair shard %d of %d: %s", shard + 1, len(result.shards), how)
     return asdict(result) | {"ids": ids}

@@ -31,7 +31,6 @@ from pathlib import Path
 import polars as pl
 
 from tasks.dedupe.blocking import blocking_keys, fill_blocking_keys
-from tasks.dedupe.levels import code_records, comparison_levels
 from tasks.dedupe.model import (
     MatchModel,
     load_model,
@@ -41,7 +40,14 @@ from tasks.dedupe.model import (
     stored_model_info,
 )
 from tasks.dedupe.preparation import prepare_records, unreadable_flags
-from tasks.dedupe.scoring import MatchOutcome, MatchSettings, match_records, score_pairs, unused_comparisons
+from tasks.dedupe.scoring import (
+    MatchOutcome,
+    MatchSettings,
+    PairScorer,
+    match_records,
+    score_with_model,
+    unused_comparisons,
+)
 from tasks.dedupe.state_blocks import (
     BLOCK,
     block_sizes,
@@ -116,11 +122,13 @@ def run_matcher(
     drift: float,
     refit: bool = False,
     rebuild: bool = False,
+    scorer: PairScorer | None = None,
 ) -> MatcherRun:
     """Link the records (read_match_records: record_source, record_id and the matcher's fields, in record
     order): fit the model when refit_reason says so, otherwise score with the stored one, incrementally when
     the state serves; store the model and the state for the next run. rebuild: score every candidate pair
-    with the stored model and write the state again (a full refresh), as if the state could not serve."""
+    with the stored model and write the state again (a full refresh), as if the state could not serve.
+    scorer: scores the candidate pairs when every one is compared (a fit, a full run; match_records)."""
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
     groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
     inputs = numbered.drop(RECORD_KEY)
@@ -141,7 +149,9 @@ def run_matcher(
     if reason is not None:
         with wh.scratch() as (_, folder):  # the blocking keys, made once for the pairs and the state
             keys = folder / "blocking_keys.parquet"
-            outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, keys_to=keys)
+            outcome = match_records(
+                inputs, settings=settings, wh=wh, groups=groups, keys_to=keys, scorer=scorer
+            )
             if stored is not None and stored.fitted_as_of > as_of:
                 # a backfill before the stored model's fit day: this fit serves this day only; the later days
                 # keep their model and state (a backfill never changes what later days are scored with)
@@ -169,7 +179,9 @@ def run_matcher(
         fallback = run
     with wh.scratch() as (_, folder):
         keys = folder / "blocking_keys.parquet"
-        outcome = match_records(inputs, settings=settings, wh=wh, groups=groups, model=model, keys_to=keys)
+        outcome = match_records(
+            inputs, settings=settings, wh=wh, groups=groups, model=model, keys_to=keys, scorer=scorer
+        )
         write_state(wh, records, outcome, settings, as_of, keys)
     return MatcherRun(outcome, "full", fallback=fallback)
 
@@ -346,7 +358,7 @@ def incremental_run(
             prepared_dirty,
         ]
     ).sort("node")
-    scored = _score(prepared, pairs, model, settings)
+    scored = score_with_model(prepared, pairs, model, settings)
     columns = scored.columns
     links = pl.concat([links_kept.select(columns).cast(scored.schema), scored]).sort("left", "right")  # type: ignore[arg-type]
     outcome = MatchOutcome(
@@ -374,29 +386,6 @@ def incremental_run(
     store_block_sizes(wh, affected_sizes)
     _write_links(wh, links, ids)
     return MatcherRun(outcome, "incremental", changed_records=dirty.height, removed_records=gone.height)
-
-
-def _score(
-    prepared: pl.DataFrame, pairs: pl.DataFrame, model: MatchModel, settings: MatchSettings
-) -> pl.DataFrame:
-    """The pairs scored at or above the threshold with the model (match_records' links)."""
-    nodes = pl.concat([pairs["left"], pairs["right"]]).unique()
-    sub = prepared.filter(pl.col("node").is_in(nodes.implode()))
-    if pairs.is_empty():
-        sub = prepared.head(2)  # the schema of the links, from two records
-        pairs = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
-    coded = code_records(sub, settings.comparisons, model.token_records)
-    levels = comparison_levels(sub, pairs, coded, settings.comparisons)
-    return score_pairs(
-        sub,
-        pairs,
-        levels,
-        model.parameters,
-        model.frequencies,
-        model.prior,
-        settings.threshold,
-        evidence=True,
-    )
 
 
 def _state_rows(hashes: pl.DataFrame, flags: pl.DataFrame, prepared: pl.DataFrame) -> pl.DataFrame:

@@ -21,7 +21,7 @@ import polars as pl
 from tasks.dedupe.blocking import BlockingRule
 from tasks.dedupe.comparisons import Comparison
 from tasks.dedupe.training import Parameters
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse, quote_identifier
 
 MODEL_VERSION = 1  # bump when what a model holds, or how it scores, changes: older models are refitted
 
@@ -220,10 +220,16 @@ def stored_model_info(wh: Warehouse) -> StoredModel | None:
     return StoredModel(settings, fitted, int(records), int(version))
 
 
-def load_model(wh: Warehouse, comparisons: Sequence[Comparison]) -> MatchModel:
-    """The stored model, for these comparisons (whose settings it was fitted with: see settings_hash)."""
-    row = wh.frame("select * from core.match_model").row(0, named=True)
-    values = wh.frame("select * from core.match_model_values")
+def load_model(
+    wh: Warehouse,
+    comparisons: Sequence[Comparison],
+    table: str = "core.match_model",
+    values_table: str = "core.match_model_values",
+) -> MatchModel:
+    """The stored model, for these comparisons (whose settings it was fitted with: see settings_hash).
+    table, values_table: where it is stored (model_frames' rows; a pair shard's work tables)."""
+    row = wh.frame(f"select * from {quote_identifier(table)}").row(0, named=True)
+    values = wh.frame(f"select * from {quote_identifier(values_table)}")
     stored = json.loads(row["parameters"])
     parameters = Parameters(
         m={name: np.array(item["m"], dtype=np.float64) for name, item in stored.items()},

@@ -8,8 +8,8 @@ trains the model (tasks.dedupe.training) and scores each pair: the match weight 
 factors) and the match probability in [0, 1]. Dedupe links pairs at or above the configured threshold.
 """
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +176,35 @@ class MatchOutcome:
     )
 
 
+# Scores candidate pairs with a fitted model: (prepared, pairs, model, settings) -> the links at or above
+# settings.threshold, as score_with_model makes them (tasks/dedupe/shards.py scores them in shards)
+PairScorer = Callable[[pl.DataFrame, pl.DataFrame, MatchModel, "MatchSettings"], pl.DataFrame]
+
+
+def score_with_model(
+    prepared: pl.DataFrame, pairs: pl.DataFrame, model: MatchModel, settings: MatchSettings
+) -> pl.DataFrame:
+    """The pairs scored at or above settings.threshold with the model, with each comparison's evidence
+    (match_records' links); only the records the pairs name are coded (with the model's token counts)."""
+    nodes = pl.concat([pairs["left"], pairs["right"]]).unique()
+    sub = prepared.filter(pl.col("node").is_in(nodes.implode()))
+    if pairs.is_empty():
+        sub = prepared.head(2)  # the schema of the links, from two records
+        pairs = pl.DataFrame(schema={"left": pl.Int64, "right": pl.Int64})
+    coded = code_records(sub, settings.comparisons, model.token_records)
+    levels = comparison_levels(sub, pairs, coded, settings.comparisons)
+    return score_pairs(
+        sub,
+        pairs,
+        levels,
+        model.parameters,
+        model.frequencies,
+        model.prior,
+        settings.threshold,
+        evidence=True,
+    )
+
+
 def match_records(
     records: pl.DataFrame,
     threshold: float | None = None,
@@ -184,6 +213,7 @@ def match_records(
     groups: np.ndarray | None = None,
     model: MatchModel | None = None,
     keys_to: Path | None = None,
+    scorer: PairScorer | None = None,
 ) -> MatchOutcome:
     """Probabilistic links between records (node, canonical customer fields, match columns) at or above the threshold.
 
@@ -192,7 +222,9 @@ def match_records(
     that they share its memory limit. model: score with this fitted model (its rules, parameters and
     frequencies) instead of fitting one; without it the outcome's model is the one fitted here, and
     scoring these records with it gives the same links. keys_to: a Parquet file to write the blocking keys of
-    the rules used to (blocking.pairs_sharing), when candidate pairs are made.
+    the rules used to (blocking.pairs_sharing), when candidate pairs are made. scorer: scores the candidate
+    pairs with the model (given or fitted) instead of this process (score_with_model's links; a fit then
+    compares only the pairs it trains on here).
     """
     settings = settings or MatchSettings()
     threshold = settings.threshold if threshold is None else threshold
@@ -226,7 +258,9 @@ def match_records(
             keys_to=keys_to,
         )
         links = empty
-        if not pairs.is_empty():
+        if not pairs.is_empty() and scorer is not None:
+            links = scorer(prepared, pairs, model, replace(settings, threshold=threshold))
+        elif not pairs.is_empty():
             coded = code_records(prepared, comparisons, model.token_records)
             levels = comparison_levels(prepared, pairs, coded, comparisons)
             links = score_pairs(
@@ -265,12 +299,15 @@ def match_records(
     if pairs.is_empty():
         return MatchOutcome(empty, 0, skipped, None, blocking, unreadable=unreadable, unused=unused)
     coded = code_records(prepared, comparisons)
-    levels = comparison_levels(prepared, pairs, coded, comparisons)
     # EM learns as well from a uniform sample of a million candidate pairs as from all of them
     sample = (
         np.random.default_rng(0).permutation(pairs.height)[:EM_SAMPLE] if pairs.height > EM_SAMPLE else None
     )
-    training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
+    if scorer is None:  # every pair compared here: the training pairs are a sample of them
+        levels = comparison_levels(prepared, pairs, coded, comparisons)
+        training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
+    else:  # the scorer compares every pair: here only those EM trains on (a pair's levels are its own)
+        training = comparison_levels(prepared, pairs if sample is None else pairs[sample], coded, comparisons)
     u = estimate_u(
         prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type
     )
@@ -299,16 +336,19 @@ def match_records(
         blocking=tuple(blocking),
         records=records.height,
     )
-    links = score_pairs(
-        prepared,
-        pairs,
-        levels,
-        parameters,
-        fitted.frequencies,
-        random_pair_prior,
-        threshold,
-        evidence=True,
-    )
+    if scorer is not None:
+        links = scorer(prepared, pairs, fitted, replace(settings, threshold=threshold))
+    else:
+        links = score_pairs(
+            prepared,
+            pairs,
+            levels,
+            parameters,
+            fitted.frequencies,
+            random_pair_prior,
+            threshold,
+            evidence=True,
+        )
     return MatchOutcome(
         links,
         pairs.height,

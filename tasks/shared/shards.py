@@ -142,7 +142,8 @@ def run_shards(
         logger.info("%s: %d shards started as flow runs of %s", plan.stage, len(started), DEPLOYMENT)
 
     began = time.monotonic()
-    with get_client(sync_client=True) as client:
+    # no client without runs to follow: outside a flow run it would start a Prefect server of its own
+    with get_client(sync_client=True) if started else contextlib.nullcontext() as client:
         try:
             while started:
                 for shard, run in list(started.items()):
@@ -213,6 +214,10 @@ class WorkTables:
         """Drop the work tables runs left (drop_stale); their names."""
         return drop_stale(wh, self.schema, self.prefix)
 
+    def stale(self, wh: "Warehouse") -> list[str]:
+        """The work tables in the warehouse (a stage drops its own: those there between runs, killed runs')."""
+        return work_tables(wh, self.schema, self.prefix)
+
 
 def added(wh: "Warehouse", work_table: str, add: Callable[[], int]) -> int:
     """add()'s rows added to work_table, or 0 when the table is gone: the stage no longer needs this shard (it
@@ -231,14 +236,18 @@ def drop_stale(wh: "Warehouse", schema: str, prefix: str) -> list[str]:
     """Drop the shards' work tables (schema.prefix...) runs left (a run killed while its shards ran), each in
     a transaction of its own; their names. One a shard of such a run still writes to stays for the next run
     (a conflict)."""
-    stale = [
+    return [table for table in work_tables(wh, schema, prefix) if drop_work_table(wh, table)]
+
+
+def work_tables(wh: "Warehouse", schema: str, prefix: str) -> list[str]:
+    """The shards' work tables (schema.prefix...) in the warehouse."""
+    return [
         f"{schema}.{name}"
         for (name,) in wh.rows(
             "select table_name from information_schema.tables where table_schema = ? and starts_with(table_name, ?)",
             [schema, prefix],
         )
     ]
-    return [table for table in stale if drop_work_table(wh, table)]
 
 
 def drop_work_table(wh: "Warehouse", table: str) -> bool:

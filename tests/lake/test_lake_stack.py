@@ -1,8 +1,9 @@
 """The lake stack for real (`deployments/stack.sh up-lake`): two refreshes of different days started at once
 go to the pool's two workers, a reader reads throughout, and each day is published once, equal to what a
-DuckDB file publishes from the same days in the same order. The lake computes its customer features and its
-customer files in two shards (and a day scored with stored models its predict scores and segments), flow runs
-of the stage-shard deployment, which the file does not: the results are identical.
+DuckDB file publishes from the same days in the same order. The lake scores the matcher's candidate pairs of
+a fit and computes its customer features and its customer files in two shards (and a day scored with stored
+models its predict scores and segments), flow runs of the stage-shard deployment, which the file does not:
+the results are identical.
 
 The stack runs as a user runs it: its own PostgreSQL catalog, a Prefect server with its scheduler, the work
 pool `segments` with two workers (one flow run each at a time), the shipped deployments; the flow runs are
@@ -155,11 +156,11 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     first, second = (str(day) for day in order)
     assert seen["seen"] == [[], [first], sorted([first, second])]  # nothing, one day, both: never half of one
 
-    # The customer features and the customer files in shards, each a flow run of the stage-shard deployment,
-    # and the predict scores and the segments of a day scored with the stored models (the later day after the
-    # earlier one; a fit day scores and segments in its own process). The first refresh's: both workers busy
-    # (it, and the other refresh waiting for its lock), so none started within SHARD_START_SECONDS and the
-    # refresh computed them itself; the second's: a worker was free again.
+    # The matcher's candidate pairs of a fit, the customer features and the customer files in shards, each a
+    # flow run of the stage-shard deployment, and the predict scores and the segments of a day scored with the
+    # stored models (the later day after the earlier one; a fit day scores and segments in its own process).
+    # The first refresh's: both workers busy (it, and the other refresh waiting for its lock), so none started
+    # within SHARD_START_SECONDS and the refresh computed them itself; the second's: a worker was free again.
     shard_runs: list[dict] = []
 
     def shard_runs_final() -> bool:
@@ -173,8 +174,13 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     for run in shard_runs:
         key = (run["parameters"]["as_of"], run["parameters"]["stage"])
         by_stage.setdefault(key, []).append(run["state"]["type"])
-    first = [(str(order[0]), "features"), (str(order[0]), "publish")]
-    stored = [(str(order[1]), "predict"), (str(order[1]), "segment")] if order[1] > order[0] else []
+    first = [(str(order[0]), "dedupe"), (str(order[0]), "features"), (str(order[0]), "publish")]
+    # after the earlier day: the stored fits, and an incremental matcher (no pair shards); before it: fits
+    stored = (
+        [(str(order[1]), "predict"), (str(order[1]), "segment")]
+        if order[1] > order[0]
+        else [(str(order[1]), "dedupe")]
+    )
     later = [(str(order[1]), "features"), *stored, (str(order[1]), "publish")]
     assert sorted(by_stage) == sorted([*first, *later])
     for key in first:

@@ -146,11 +146,12 @@ class LakeConfig(BaseModel):
         ge=1,
         le=64,
         description=(
-            "Split the per-customer work of the features stage (customer features) and of the predict stage "
-            "(scores, on a day scored with the stored models) into this many shards by customer-id hash, "
-            "each a flow run of the `stage-shard` deployment that any worker of the pool runs in a process "
-            "of its own against the lake; 1 (the default) computes it in the run's own process. Results are "
-            "identical either way."
+            "Split the heavy work of the stages into this many shards, each a flow run of the `stage-shard` "
+            "deployment that any worker of the pool runs in a process of its own against the lake: the "
+            "matcher's candidate pairs when it compares all of them (by left record), the customer features, "
+            "the predict scores and the segments on a day scored with the stored fits (by customer-id hash) "
+            "and the export's customer files (by customer-id range); 1 (the default) computes it in the run's "
+            "own process. Results are identical either way."
         ),
     )
     shard_start_seconds: int = Field(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from tasks.dedupe import shards as pair_shards
 from tasks.erase import erase_customer
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -161,6 +162,18 @@ def test_a_killed_sharded_publishs_part_files_are_removed(world: World_) -> None
     result = erase_customer(wh, world_.config, A_CURRENT)
     assert not parts.exists()
     assert f".versions/{DAY2.isoformat()}/.parts-0123456789ab" in result["files"]
+
+
+def test_a_killed_runs_pair_shard_tables_are_dropped(world: World_) -> None:
+    # the matcher's pair shards' work tables (tasks/dedupe/shards.py) hold prepared records by node, not by
+    # record key: a killed run's are dropped whole
+    world_, wh = world
+    base = pair_shards.parts_table()
+    wh.execute(f"create table {base}_records as select 0::bigint as node, 'zhang' as given_name")
+    wh.execute(f"create table {base} as select 0::bigint as left_node, 1::bigint as right_node")
+    result = erase_customer(wh, world_.config, A_CURRENT)
+    assert pair_shards.PARTS.stale(wh) == []
+    assert result["tables"][f"{base}_records"] == 1 and result["tables"][base] == 1
 
 
 def test_a_crashed_extracts_transcoded_copy_is_removed(world: World_) -> None:
