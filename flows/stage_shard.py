@@ -1,5 +1,5 @@
-"""One shard of a stage's per-customer work, in a process of its own: the flow the `stage-shard` deployment
-runs. The run that needs the shard starts it (tasks/shared/shards.py) and holds the warehouse's writer lock
+"""One shard of a stage's heavy work (candidate pairs, or customers), in a process of its own: the flow the
+`stage-shard` deployment runs. The run that needs the shard starts it (tasks/shared/shards.py) and holds the warehouse's writer lock
 meanwhile, so this flow takes no lock; it runs only against a lake, whose tables take inserts from several
 writers at once."""
 

@@ -1,10 +1,12 @@
--- The links the matcher's pair shards found (tasks/dedupe/shards.py), as one run scoring every pair would:
--- each shard's rows once (a shard computed twice, by a cancelled flow run that had started after all and by
--- the stage, added the same rows under two writers: the first writer's are kept), in pair order.
+-- The links the matcher's pair shards' flow runs found (tasks/dedupe/shards.py): the rows of the shards
+-- named, each shard's once (should one have been written twice, by two runs of it, both wrote the same rows:
+-- those of one writer are kept).
 -- Grain: one row per candidate pair scored at or above the threshold. Key: left, right.
--- Parameters: none. Identifier {{links}}: the run's work table of links (core.match_parts_<id>_links).
+-- Parameters: $shards (the shards whose flow runs computed them, a list). Identifier {{links}}: the run's work
+-- table of links (core.match_parts_<id>_links).
 with links as (
     select * from {{links}}
+    where list_contains($shards, shard)
 ),
 
 final as (

@@ -11,23 +11,34 @@ inserts its links; the stage reads them back, each shard's once, in pair order, 
 scored them itself: the one-to-one constraint, the clusters (connected components over every link) and the
 matcher's state stay in the stage's process, as do the incremental runs, which score only the pairs of
 records new or changed since the last run.
+
+A shard computed by the stage (no worker took it in time, or its run failed) is scored from the stage's own
+frames, not read back. A remote shard reads the records its pairs name: with pairs split by their left
+record, the right records are spread over all shards, so each reads most records; what shrinks with more
+shards is the comparing and scoring. The work tables hold every prepared record (personal data) while the
+run lasts; the stage drops them after reading the links, a killed run's are dropped by the next dedupe
+run or by an erasure, and their Parquet files go with the lake's snapshot expiry (an erasure expires at once).
+The model's row carries the hash of the matcher settings the stage scored with: a shard whose config says
+otherwise (the file edited meanwhile) fails, and the stage scores that shard itself.
 """
 
 import logging
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
 
-from tasks.dedupe.model import MatchModel, load_model, model_frames
+from tasks.dedupe.model import MatchModel, load_model, model_frames, settings_hash
 from tasks.dedupe.scoring import MatchSettings, score_with_model
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
 
 PARTS = sharding.WorkTables("core", "match_parts_")
-SUFFIXES = ("_records", "_model", "_model_values", "_links", "")  # the run's work tables, the pairs last
+# The run's work tables (suffixes of its name): the links first, which the shards check for ("still
+# needed?"), so that a late shard finds it gone before the others go.
+SUFFIXES = ("_links", "_records", "_model", "_model_values", "")
 
 
 def parts_table() -> str:
@@ -35,21 +46,45 @@ def parts_table() -> str:
     return PARTS.new()
 
 
-def score_shard(
-    work: Warehouse, base: str, model: MatchModel, settings: MatchSettings, shard: int, n: int
-) -> int:
-    """Score shard `shard` of `n` of the pairs in the work table `base` (those whose left node is shard modulo
-    n) with the model, and add their links to `base`_links, in one statement; how many links."""
+def scored_settings(settings: MatchSettings) -> str:
+    """The hash of the matcher settings that decide a pair's score (the model row's settings_hash)."""
+    return settings_hash(
+        settings.comparisons,
+        settings.rules,
+        settings.max_block_size,
+        settings.max_candidate_pairs,
+        settings.link_type,
+        settings.threshold,
+    )
+
+
+def in_shard(pairs: pl.DataFrame, shard: int, n: int) -> pl.DataFrame:
+    """The pairs of shard `shard` of `n` (their left node modulo n), as core/match_parts_pairs keeps them."""
+    return pairs.filter(pl.col("left") % n == shard)
+
+
+def score_shard(wh: Warehouse, base: str, settings: MatchSettings, shard: int, n: int) -> int:
+    """Score shard `shard` of `n` of the pairs in the work table `base` with the model beside them, and add the
+    links to `base`_links, in one statement; how many links. Raises when settings are not those the stage
+    scored with."""
+    model = load_model(wh, settings.comparisons, f"{base}_model", f"{base}_model_values")
+    if model.settings_hash != scored_settings(settings):
+        raise RuntimeError(
+            f"pair shard {shard + 1} of {n}: the config's matcher settings are not those the dedupe stage scores "
+            "with (edited since the run started?); the stage scores this shard itself"
+        )
     params = {"shards": n, "shard": shard}
-    pairs = work.frame(work.model_sql("core/match_parts_pairs", identifiers={"pairs": base}), params)
-    prepared = work.frame(
-        work.model_sql("core/match_parts_records", identifiers={"pairs": base, "records": f"{base}_records"}),
+    pairs = wh.frame(wh.model_sql("core/match_parts_pairs", identifiers={"pairs": base}), params)
+    prepared = wh.frame(
+        wh.model_sql("core/match_parts_records", identifiers={"pairs": base, "records": f"{base}_records"}),
         params,
     )
-    links = score_with_model(prepared, pairs, model, settings).with_columns(
-        shard=pl.lit(shard, pl.Int32), writer=pl.lit(uuid.uuid4().hex)
+    links = score_with_model(prepared, pairs, model, settings)
+    if links.is_empty():
+        return 0
+    return wh.append_frame(
+        f"{base}_links", links.with_columns(shard=pl.lit(shard, pl.Int32), writer=pl.lit(uuid.uuid4().hex))
     )
-    return work.append_frame(f"{base}_links", links)
 
 
 def pairs_shard(
@@ -61,13 +96,11 @@ def pairs_shard(
     from tasks.dedupe import match_settings  # here: the package imports this module
 
     PARTS.check(work_table)
-    if not wh.table_exists(f"{work_table}_links"):
+    links = f"{work_table}_links"
+    if not wh.table_exists(links):
         return 0  # the stage no longer needs it: it went on without this shard
     settings = match_settings(pipeline)
-    model = load_model(wh, settings.comparisons, f"{work_table}_model", f"{work_table}_model_values")
-    return sharding.added(
-        wh, f"{work_table}_links", lambda: score_shard(wh, work_table, model, settings, shard, shards)
-    )
+    return sharding.added(wh, links, lambda: score_shard(wh, work_table, settings, shard, shards))
 
 
 @dataclass
@@ -85,25 +118,32 @@ class ShardedScoring:
     ) -> pl.DataFrame:
         """The pairs' links at or above settings.threshold, as score_with_model makes them, in pair order."""
         base, n = self.plan.work_table, self.plan.shards
+        here: dict[int, pl.DataFrame] = {}
+
+        def score_here(shard: int) -> None:
+            here[shard] = score_with_model(prepared, in_shard(pairs, shard, n), model, settings)
+
+        shape = score_with_model(prepared, pairs.clear(), model, settings)
+        row, values = model_frames(replace(model, settings_hash=scored_settings(settings)))
+        tables = {
+            "_records": prepared,
+            "_model": row,
+            "_model_values": values,
+            "": pairs.select("left", "right"),
+            "_links": shape.with_columns(shard=pl.lit(None, pl.Int32), writer=pl.lit(None, pl.String)),
+        }
         # a cursor of its own: its statements commit at once, so the shards' processes read them
         with self.wh.scratch() as (work, _):
-            PARTS.drop_stale(work)
-            row, values = model_frames(model)
-            shape = score_with_model(prepared, pairs.clear(), model, settings).with_columns(
-                shard=pl.lit(None, pl.Int32), writer=pl.lit(None, pl.String)
-            )
             try:
-                for suffix, frame in zip(
-                    SUFFIXES, (prepared, row, values, shape, pairs.select("left", "right")), strict=True
-                ):
+                for suffix, frame in tables.items():
                     work.write_frame(f"{base}{suffix}", frame)
-                self.runs = sharding.run_shards(
-                    self.plan, lambda k: score_shard(work, base, model, settings, k, n), self.logger
-                )
+                self.runs = sharding.run_shards(self.plan, score_here, self.logger)
+                remote = [k for k in range(n) if k not in here]
                 sql = work.model_sql("core/match_parts_links", identifiers={"links": f"{base}_links"})
-                links = work.frame(sql).cast(shape.drop("shard", "writer").schema)  # type: ignore[arg-type]
+                there = work.frame(sql, {"shards": remote}) if remote else shape
             finally:
                 for suffix in SUFFIXES:
                     if work.table_exists(f"{base}{suffix}"):
                         sharding.drop_work_table(work, f"{base}{suffix}")
-        return links
+        parts = [there.cast(shape.schema), *here.values()]  # type: ignore[arg-type]
+        return pl.concat(parts).sort("left", "right")

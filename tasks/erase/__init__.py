@@ -18,6 +18,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from tasks.dedupe import shards as pair_shards
 from tasks.erase.exports import erase_from_exports, remove_run_leftovers
 from tasks.erase.person import Person, find_person, golden_values
 from tasks.erase.tables import erase_from_warehouse
@@ -46,6 +47,7 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
     wh.ensure("ops/erasures")
     wh.ensure("ops/erased_identifiers")
     person = find_person(wh, customer_id)
+    dropped = drop_work_tables(wh)
     now = datetime.now(UTC)
     removed: dict[str, int] = {}
     ids = [customer_id]
@@ -70,4 +72,18 @@ def erase_customer(wh: Warehouse, config: PipelineConfig, customer_id: str) -> d
         "rows_removed": sum(removed.values()),
         "tables": removed,
         "files": files,
+        "work_tables_dropped": dropped,
     }
+
+
+def drop_work_tables(wh: Warehouse) -> list[str]:
+    """Drop the matcher's pair shards' work tables a killed run left (tasks/dedupe/shards.py): prepared
+    records by node, not by record key, so not found row by row; their names. Each in a transaction of its
+    own, before the erasure's; raises when one a late shard still writes to could not be dropped."""
+    dropped = pair_shards.PARTS.drop_stale(wh)
+    if left := pair_shards.PARTS.stale(wh):
+        raise RuntimeError(
+            f"work tables {', '.join(left)} of a killed dedupe run could not be dropped (a shard of it still "
+            "writes): erase again once its stage-shard flow run has ended"
+        )
+    return dropped

@@ -16,7 +16,6 @@ A value another person carries too (a shared city, a placeholder phone) is not t
 
 from datetime import datetime
 
-from tasks.dedupe import shards as pair_shards
 from tasks.erase.person import Person
 from tasks.extract.erased import collect_erased_lineage
 from tasks.extract.kept_files import hide_erased_rows
@@ -150,8 +149,4 @@ def erase_from_warehouse(
         for table in FITTED_MODELS:
             if wh.table_exists(table):
                 tally(removed, table, wh.scalar(wh.model_sql("ops/erase/fitted_model", {"fitted": table})))
-        # the matcher's pair shards' work tables a killed run left: records by node, not by record key
-        for table in pair_shards.PARTS.stale(wh):
-            tally(removed, table, wh.count(table))
-            wh.execute(f"drop table {quote_identifier(table)}")
     return removed, keys

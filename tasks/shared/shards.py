@@ -1,11 +1,12 @@
-"""Per-customer work split into shards by customer-id hash, each run by whichever worker of the pool is free.
+"""A stage's heavy work split into shards, each run by whichever worker of the pool is free.
 
 On a lake (`warehouse.ducklake.shards` above 1), the features stage computes its customer features in
 shards (and so do the predict scores and the segments on a day scored with the stored fits:
 tasks/predict/shards.py, tasks/segment/shards.py): shard k of n holds the customers with
 `hash(customer_id) % n = k` (customer_id is a varchar in every table the shards read: DuckDB's hash depends
 on the type). The publish stage's customer files split by customer-id ranges instead, and their shards
-write part files rather than rows (tasks/publish/shards.py). Each shard is a flow run of the `stage-shard`
+write part files rather than rows (tasks/publish/shards.py); the dedupe stage's shards score the matcher's
+candidate pairs by their left record (tasks/dedupe/shards.py). Each shard is a flow run of the `stage-shard`
 deployment (flows/stage_shard.py): a worker runs it in a process of its own, with a DuckDB of its own
 attached to the lake, and it inserts its rows into the run's work table (inserts into one lake table from
 several writers all commit). The run that asked holds the writer lock throughout and waits for its shards;
@@ -75,7 +76,7 @@ class ShardRuns:
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """A stage's per-customer work in `shards` shards, for the pipeline config in config_file."""
+    """A stage's heavy work in `shards` shards, for the pipeline config in config_file."""
 
     stage: str
     shards: int
@@ -221,12 +222,13 @@ class WorkTables:
 
 def added(wh: "Warehouse", work_table: str, add: Callable[[], int]) -> int:
     """add()'s rows added to work_table, or 0 when the table is gone: the stage no longer needs this shard (it
-    went on without it and dropped its work table)."""
+    went on without it and dropped its work tables; on a lake a drop that crossed the insert is a conflict at
+    commit)."""
     import duckdb
 
     try:
         return add()
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.TransactionException):
         if wh.table_exists(work_table):
             raise
         return 0
