@@ -1,7 +1,7 @@
 """One shard of a stage's heavy work (candidate pairs, or customers), in a process of its own: the flow the
-`stage-shard` deployment runs. The run that needs the shard starts it (tasks/shared/shards.py) and holds the warehouse's writer lock
-meanwhile, so this flow takes no lock; it runs only against a lake, whose tables take inserts from several
-writers at once."""
+`stage-shard` deployment runs. The run that needs the shard starts it (tasks/shared/shards.py) and holds the
+warehouse's writer lock meanwhile, so this flow takes no lock; it runs only against a lake, whose tables take
+inserts from several writers at once."""
 
 import os
 from datetime import date
