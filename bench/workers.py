@@ -6,11 +6,12 @@ deployments): a full refresh of END, then one more day of data and the day after
 `daily-refresh` deployment created through the API as the UI creates it. Setups:
 
 - one worker: `shards: 1`, each worker one flow run at a time: the refresh runs in one worker's process;
-- two workers: `shards: 2`, no limit per worker: the refresh runs on one worker and its customer features in
-  two flow runs of `stage-shard`, which either worker takes.
+- two workers: `shards: 2`, no limit per worker: the refresh runs on one worker and its sharded work (the
+  matcher's candidate pairs of a fit, the customer features, the customer files; the predict scores and the
+  segments of a day scored with the stored fits) in flow runs of `stage-shard`, which either worker takes.
 
 Reported per setup: wall time of each refresh (its flow run's start → end, as the server recorded it), of
-its features stage, how its shards ran (flow runs of stage-shard completed by a worker, or given up on and
+each stage that can run shards, how its shards ran (flow runs of stage-shard completed by a worker, or given up on and
 computed by the refresh), and whether the day after's published rows equal the other setup's (a hash of
 every row).
 Run in the lake environment (envs/lake/.venv/bin/python -m bench.workers). Appends to BENCHMARKS.md.
@@ -41,11 +42,13 @@ SETUPS_TEXT = (
     "Each setup a fresh lake stack (`deployments/stack.sh up-lake`: a PostgreSQL catalog, a Prefect server, the "
     "work pool with two workers); the full refresh and the next day are flow runs of the daily-refresh "
     "deployment created through the API, timed as the Prefect server recorded them. One worker: `shards: 1`, "
-    "the refresh in one worker's process. Two workers: `shards: 2`, the customer features and the export's "
-    "customer files (and on the next day, scored with the stored models, the predict scores and the segments) "
-    "in two flow runs of `stage-shard` each that either worker takes, no limit of flow runs per worker."
+    "the refresh in one worker's process. Two workers: `shards: 2`, the matcher's candidate pairs of the fit, "
+    "the customer features and the export's customer files (and on the next day, scored with the stored "
+    "models, the predict scores and the segments) in two flow runs of `stage-shard` each that either worker "
+    "takes, no limit of flow runs per worker. Stage times: each stage's task run, shards included."
 )
 FINAL = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
+STAGES = ("dedupe", "features", "predict", "segment", "publish")  # the stages that can run shards
 
 
 def stack_sh(command: str, env: dict[str, str]) -> None:
@@ -74,7 +77,7 @@ def refresh(api: str, as_of: str) -> dict:
         f"{api}/task_runs/filter", json={"flow_runs": {"id": {"any_": [run["id"]]}}, "limit": 50}
     ).json()
     stages = {}
-    for stage in ("features", "predict"):
+    for stage in STAGES:
         found = next((t for t in tasks if t["name"].startswith(stage)), None)
         if found is None:
             raise RuntimeError(f"refresh of {as_of}: no {stage} task run among {[t['name'] for t in tasks]}")
@@ -93,8 +96,7 @@ def refresh(api: str, as_of: str) -> dict:
     seconds = datetime.fromisoformat(state["end_time"]) - datetime.fromisoformat(state["start_time"])
     return {
         "wall_s": seconds.total_seconds(),
-        "features_s": stages["features"],
-        "predict_s": stages["predict"],
+        "stages_s": stages,
         "shards_by_workers": sum(1 for r in shard_runs if r["state"]["type"] == "COMPLETED"),
         "shards_started": len(shard_runs),
     }
@@ -234,17 +236,19 @@ def workers_section(results: dict[int, dict], facts: dict) -> list[str]:
 def table(results: dict) -> list[str]:
     """The setups side by side and whether they published the same rows (also in `make bench`'s report)."""
     lines = [
-        "| setup | shards | full refresh s | its features s | its predict s | next day s | its features s | "
-        "its predict s | shards run by workers (full, next day) | day after published |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        "| setup | shards | full refresh s | its "
+        + " / ".join(STAGES)
+        + " s | next day s | its "
+        + " / ".join(STAGES)
+        + " s | shards run by workers (full, next day) | day after published |",
+        "|---|---:|---:|---|---:|---|---|---|",
     ]
     for name, r in results.items():
         rows, digest = r["published"]
         full, day = r["full"], r["next_day"]
         lines.append(
-            f"| {name} | {r['shards']} | {full['wall_s']:.1f} | {full['features_s']:.1f} | "
-            f"{full['predict_s']:.1f} | {day['wall_s']:.1f} | {day['features_s']:.1f} | "
-            f"{day['predict_s']:.1f} | "
+            f"| {name} | {r['shards']} | {full['wall_s']:.1f} | {stage_times(full)} | {day['wall_s']:.1f} | "
+            f"{stage_times(day)} | "
             f"{r['full']['shards_by_workers']} of {r['full']['shards_started']}, "
             f"{r['next_day']['shards_by_workers']} of {r['next_day']['shards_started']} | "
             f"{rows:,} rows, hash {digest} |"
@@ -261,3 +265,8 @@ def table(results: dict) -> list[str]:
 
 if __name__ == "__main__":
     main()
+
+
+def stage_times(refresh: dict) -> str:
+    """A refresh's stage times, in STAGES order."""
+    return " / ".join(f"{refresh['stages_s'][stage]:.1f}" for stage in STAGES)

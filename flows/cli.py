@@ -174,11 +174,14 @@ def print_summary(summary: dict[str, Any]) -> None:
         if summary["publish"].get("report_html"):
             typer.echo(f"HTML report: {summary['publish']['report_html']}")
     changes = summary["publish"].get("changes") or {}
-    if changes:
+    since = summary["publish"].get("changes_since")
+    if changes and since:
         typer.echo(
-            "Membership changes since the previous published day: "
+            f"Membership changes since {since}: "
             + ", ".join(f"{k} +{v['entered']:,}/-{v['exited']:,}" for k, v in changes.items())
         )
+    elif changes:
+        typer.echo("Membership changes: the first published day, every membership is new")
 
 
 def print_clusters_and_stability(segments: dict[str, Any]) -> None:

@@ -37,6 +37,7 @@ from tasks.publish.shards import customer_parts as sharded_parts
 from tasks.publish.shards import parts_table
 from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
+from tasks.segment.stability import previous_published_day
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import PipelineConfig
@@ -210,6 +211,7 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
             Path(result.export_dir) if result.export_dir else None
         )  # None: not written (keep_export_days)
         figures = summary_figures(wh, as_of, full, changes, export_dir)
+        since = previous_published_day(wh, as_of)  # what the changes are against (None: the first day)
         # Webhooks are outside the warehouse: sent after the publish committed, each batch once.
         deliveries = deliver_all(wh, config, as_of)
     create_markdown_artifact(
@@ -233,5 +235,6 @@ def publish(config: PipelineConfig, as_of: date, run_id: str, summary: dict[str,
         "report": str(export_dir / "report.md") if export_dir else None,
         "report_html": str(export_dir / "report.html") if export_dir else None,
         "changes": changes,
+        "changes_since": since.isoformat() if since else None,
         "deliveries": deliveries,
     }

@@ -148,7 +148,7 @@ def render_profile(profile: CustomerProfile) -> str:
             )
             for en, zh, heading in SEGMENT_HEADINGS
         ]
-        + [("R, F, M scores", f"{row.get('r_score')}, {row.get('f_score')}, {row.get('m_score')}")]
+        + [("R, F, M scores", rfm_scores(row))]
         + [("cluster id", row.get("cluster_id"))]
     )
     predicted = [k for k in row if k in PREDICTION_COLUMNS or k.startswith(PREDICTION_PREFIXES)]
@@ -167,3 +167,11 @@ def render_profile(profile: CustomerProfile) -> str:
     lines += ["", "Tags (客户标签):"]
     lines += [f"  {tag_zh} ({tag})  {value}" for tag, tag_zh, value in profile.tags] or ["  (none)"]
     return "\n".join(lines) + "\n"
+
+
+def rfm_scores(row: dict[str, Any]) -> str:
+    """The customer's R, F and M scores, or why there are none (scores rank customers with a purchase)."""
+    scores = [row.get(f"{part}_score") for part in "rfm"]
+    if all(score is None for score in scores):
+        return "(none: no purchase as of this day)"
+    return ", ".join(str(score) for score in scores)

@@ -80,6 +80,7 @@ def test_publish_privacy_atomicity_and_erasure(
     # a consenting customer goes on the suppression list, by the email as written anywhere
     suppression.write_text("# do not contact\n", encoding="utf-8")
     first = daily_refresh(as_of=day1, config=str(config_path))
+    assert first["publish"]["changes_since"] is None  # the first published day
     with Warehouse.open(config, read_only=True) as wh:
         people = wh.dicts(
             "select s.customer_id, c.email, c.phone, c.full_name, s.marketing_consent, s.rfm_segment "
@@ -152,6 +153,7 @@ def test_publish_privacy_atomicity_and_erasure(
         if n
     }
     assert set(second["publish"]["changes"]) == {"rfm", "rfm_cn", "tier", "lifecycle", "rules", "cluster"}
+    assert second["publish"]["changes_since"] == day1.isoformat()
 
     # --- privacy: no raw email or phone in any export; opted-out and suppressed absent from marketing
     with Warehouse.open(config, read_only=True) as wh:

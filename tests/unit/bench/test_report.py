@@ -302,8 +302,7 @@ def workers_setup(shards: int, full: float, features: float, by_workers: int, pu
     """One setup of bench/workers.py as its --json gives it: the full refresh and the next day alike."""
     refresh = {
         "wall_s": full,
-        "features_s": features,
-        "predict_s": 9.5,
+        "stages_s": {"dedupe": 61.0, "features": features, "predict": 9.5, "segment": 7.25, "publish": 16.0},
         "shards_by_workers": by_workers,
         "shards_started": by_workers,
     }
@@ -320,11 +319,14 @@ def test_two_workers_against_one_with_their_published_rows_compared() -> None:
     assert lines[2:8] == [
         "1,000,000 persons (data generated apart, the same for both setups):",
         "",
-        "| setup | shards | full refresh s | its features s | its predict s | next day s | its features s | "
-        "its predict s | shards run by workers (full, next day) | day after published |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
-        "| one worker | 1 | 232.3 | 12.6 | 9.5 | 232.3 | 12.6 | 9.5 | 0 of 0, 0 of 0 | 1,114,652 rows, hash 1028 |",
-        "| two workers | 2 | 224.4 | 25.1 | 9.5 | 224.4 | 25.1 | 9.5 | 2 of 2, 2 of 2 | 1,114,652 rows, hash 1028 |",
+        "| setup | shards | full refresh s | its dedupe / features / predict / segment / publish s | next day s | "
+        "its dedupe / features / predict / segment / publish s | shards run by workers (full, next day) | "
+        "day after published |",
+        "|---|---:|---:|---|---:|---|---|---|",
+        "| one worker | 1 | 232.3 | 61.0 / 12.6 / 9.5 / 7.2 / 16.0 | 232.3 | 61.0 / 12.6 / 9.5 / 7.2 / 16.0 | "
+        "0 of 0, 0 of 0 | 1,114,652 rows, hash 1028 |",
+        "| two workers | 2 | 224.4 | 61.0 / 25.1 / 9.5 / 7.2 / 16.0 | 224.4 | 61.0 / 25.1 / 9.5 / 7.2 / 16.0 | "
+        "2 of 2, 2 of 2 | 1,114,652 rows, hash 1028 |",
     ]
     assert lines[9] == "Published rows of the day after: **equal** in both setups."
     runs[1_000_000]["workers"]["two workers"]["published"] = [1_114_652, "99"]

@@ -168,3 +168,13 @@ def test_the_profile_shows_audiences_holdouts_and_recommendations() -> None:
         "",
     ]
     assert lines[lines.index("Features:") + 1] == "  recency_days  3"
+
+
+def test_the_profile_says_why_a_customer_without_a_purchase_has_no_rfm_scores() -> None:
+    def scores(published: dict) -> str:
+        shown = CustomerProfile("C1", date(2026, 1, 1), [], {}, {"customer_id": "C1", **published}, [], None)
+        (line,) = [line for line in render_profile(shown).splitlines() if "R, F, M scores" in line]
+        return line.split("R, F, M scores", 1)[1].strip()
+
+    assert scores({"r_score": None, "f_score": None, "m_score": None}) == "(none: no purchase as of this day)"
+    assert scores({"r_score": 5, "f_score": 1, "m_score": 3}) == "5, 1, 3"
