@@ -9,12 +9,20 @@ import pytest
 
 from tasks.dedupe import customer_match_records, dedupe_all, probabilistic_links
 from tasks.dedupe.comparisons import build_comparisons
-from tasks.dedupe.explain import comparison_changes, explain_pair, parse_record, render_explanation
+from tasks.dedupe.explain import (
+    Step,
+    comparison_changes,
+    explain_pair,
+    parse_record,
+    render_explanation,
+    waterfall_lines,
+)
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import score_pairs
 from tasks.dedupe.training import term_frequencies
 from tasks.shared.errors import DataError
+from tasks.shared.text import cells, fit
 from tasks.shared.warehouse import Warehouse
 from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
 
@@ -271,3 +279,22 @@ def test_comparison_changes_names_each_changed_new_and_dropped_comparison() -> N
         f"({', '.join(city.labels())}) -> (different, exact)",
         "old was dropped",
     ]
+
+
+def test_a_waterfall_with_chinese_values_stays_aligned() -> None:
+    steps = [
+        Step("prior", None, "two records at random", -12.5, -12.5),
+        Step("given", 3, "exact", 8.25, -4.25, values=("张伟", "张伟")),
+        Step("family", 1, "similar", 2.0, -2.25, values=("欧阳娜娜", "Ouyang Nana")),
+        Step("city", 0, "differ", -1.5, -3.75, values=("上海", "")),
+    ]
+    lines = waterfall_lines(steps, ("crm:m1", "crm:m2"), indent="")
+    # every line as wide on screen, and each column starting at the same screen column
+    assert [cells(line) for line in lines] == [72] * 5
+    starts = [(cells(line[: line.index(label)])) for line, label in zip(lines, LABELS, strict=True)]
+    assert starts == [35] * 5
+    assert lines[3] == "family      欧阳娜娜  Ouyang Nana  similar                 +2.00   -2.25"
+    assert fit("欧阳娜娜", 5) == "欧阳 " and fit("abc", 5) == "abc  " and cells("张a") == 3
+
+
+LABELS = ("level", "two records at random", "exact", "similar", "differ")
