@@ -35,7 +35,6 @@ from tasks.dedupe.model import (
     MatchModel,
     load_model,
     refit_reason,
-    settings_hash,
     store_model,
     stored_model_info,
 )
@@ -132,14 +131,7 @@ def run_matcher(
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
     groups = numbered["record_source"].cast(pl.Categorical).to_physical().to_numpy()
     inputs = numbered.drop(RECORD_KEY)
-    wanted = settings_hash(
-        settings.comparisons,
-        settings.rules,
-        settings.max_block_size,
-        settings.max_candidate_pairs,
-        settings.link_type,
-        settings.threshold,
-    )
+    wanted = settings.digest()
     stored = stored_model_info(wh)
     reason = refit_reason(stored, wanted, as_of, records.height, every_days, drift, refit)
     if reason is None and state_lost_rows(wh):

@@ -18,7 +18,7 @@ import polars as pl
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
 from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, node_positions
-from tasks.dedupe.model import MatchModel
+from tasks.dedupe.model import MatchModel, settings_hash
 from tasks.dedupe.preparation import decimal_marks, prepare_records, unreadable_values
 from tasks.dedupe.training import (
     Parameters,
@@ -156,6 +156,17 @@ class MatchSettings:
     max_block_size: int = 25
     max_candidate_pairs: int = 2_000_000
     link_type: str = "link_and_dedupe"
+
+    def digest(self) -> str:
+        """The hash of what decides the matcher's pairs and scores (a stored model's settings_hash)."""
+        return settings_hash(
+            self.comparisons,
+            self.rules,
+            self.max_block_size,
+            self.max_candidate_pairs,
+            self.link_type,
+            self.threshold,
+        )
 
 
 @dataclass(frozen=True)

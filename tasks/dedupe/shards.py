@@ -29,7 +29,7 @@ from datetime import date
 
 import polars as pl
 
-from tasks.dedupe.model import MatchModel, load_model, model_frames, settings_hash
+from tasks.dedupe.model import MatchModel, load_model, model_frames
 from tasks.dedupe.scoring import MatchSettings, score_with_model
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig
@@ -46,18 +46,6 @@ def parts_table() -> str:
     return PARTS.new()
 
 
-def scored_settings(settings: MatchSettings) -> str:
-    """The hash of the matcher settings that decide a pair's score (the model row's settings_hash)."""
-    return settings_hash(
-        settings.comparisons,
-        settings.rules,
-        settings.max_block_size,
-        settings.max_candidate_pairs,
-        settings.link_type,
-        settings.threshold,
-    )
-
-
 def in_shard(pairs: pl.DataFrame, shard: int, n: int) -> pl.DataFrame:
     """The pairs of shard `shard` of `n` (their left node modulo n), as core/match_parts_pairs keeps them."""
     return pairs.filter(pl.col("left") % n == shard)
@@ -68,7 +56,7 @@ def score_shard(wh: Warehouse, base: str, settings: MatchSettings, shard: int, n
     links to `base`_links, in one statement; how many links. Raises when settings are not those the stage
     scored with."""
     model = load_model(wh, settings.comparisons, f"{base}_model", f"{base}_model_values")
-    if model.settings_hash != scored_settings(settings):
+    if model.settings_hash != settings.digest():
         raise RuntimeError(
             f"pair shard {shard + 1} of {n}: the config's matcher settings are not those the dedupe stage scores "
             "with (edited since the run started?); the stage scores this shard itself"
@@ -124,7 +112,7 @@ class ShardedScoring:
             here[shard] = score_with_model(prepared, in_shard(pairs, shard, n), model, settings)
 
         shape = score_with_model(prepared, pairs.clear(), model, settings)
-        row, values = model_frames(replace(model, settings_hash=scored_settings(settings)))
+        row, values = model_frames(replace(model, settings_hash=settings.digest()))
         tables = {
             "_records": prepared,
             "_model": row,
