@@ -201,6 +201,10 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
         return
+    # kept whatever happens next: the measurements took many minutes
+    kept = Path(tempfile.mkstemp(prefix="bench-workers-", suffix=".json")[1])
+    kept.write_text(json.dumps(results, indent=2))
+    print(f"results: {kept}")
     report = render(started, commit, facts, args, results)
     with args.output.open("a", encoding="utf-8") as out:
         out.write(report)
@@ -263,10 +267,10 @@ def table(results: dict) -> list[str]:
     return lines
 
 
-if __name__ == "__main__":
-    main()
-
-
 def stage_times(refresh: dict) -> str:
     """A refresh's stage times, in STAGES order."""
     return " / ".join(f"{refresh['stages_s'][stage]:.1f}" for stage in STAGES)
+
+
+if __name__ == "__main__":
+    main()
