@@ -39,7 +39,8 @@ test-lake: envs/lake/.venv/.synced system-deps
 
 ## The whole suite on the DuckLake backend: every config a test writes gets its own lake (a PostgreSQL
 ## catalog and Parquet files) instead of a DuckDB file; tests of the file itself are skipped (file_backend).
-test-lake-all: envs/lake/.venv/.synced system-deps
+## The stack tests start `deployments/stack.sh`, which runs the main environment's Prefect (.venv).
+test-lake-all: envs/lake/.venv/.synced .venv/.synced system-deps
 	SEGMENTS_TEST_BACKEND=lake envs/lake/.venv/bin/python -m pytest $(PYTEST_PARALLEL)
 
 # Programs the tests use for real: Chromium (the Prefect UI and the HTML report), the Noto CJK fonts

@@ -139,6 +139,10 @@ up() {
     echo "stack.sh needs env --default-signal (GNU coreutils 8.31 or newer) to start workers that stop on TERM" >&2
     return 1
   }
+  [ -x "$PREFECT" ] || {
+    echo "no $PREFECT: install the environment first (make .venv/.synced, or make lake-env for the lake stack)" >&2
+    return 1
+  }
   if leader_alive server; then
     echo "server already running (pid $(group server))"
   else
