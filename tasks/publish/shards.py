@@ -15,9 +15,7 @@ The export audit then reads the joined files back against the published rows, as
 """
 
 import logging
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -88,18 +86,11 @@ def write_part(wh: Warehouse, work_table: str, folder: Path, shard: int, shards:
         f"select * exclude (run_id) from {quote_identifier(work_table)} where {condition} order by customer_id"
     )
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # each writer its own temporary names: a shard given up on may still be writing while the stage writes
-    # the same part (the same rows); whichever rename comes last leaves a whole file
-    mine = uuid.uuid4().hex
-    parquet, csv = folder / f".{mine}.parquet", folder / f".{mine}.csv"
-    frame.write_parquet(parquet)
-    with csv.open("wb") as handle:
+    # atomic_write's temporary names are each writer's own: a shard given up on may still be writing while
+    # the stage writes the same part (the same rows); whichever rename comes last leaves a whole file
+    write_file(frame, folder / part_name(shard, "parquet"))
+    with atomic_write(folder / part_name(shard, "csv"), "wb") as handle:
         frame.write_csv(handle, include_header=False)
-    for temp, name in ((parquet, part_name(shard, "parquet")), (csv, part_name(shard, "csv"))):
-        os.chmod(temp, 0o600)
-        with temp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temp, folder / name)
     return frame.height
 
 

@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -48,11 +49,14 @@ def fsync_dir(path: Path) -> None:
 def atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
     """A handle on a temporary name next to path; on success: flushed, fsynced, 0600, renamed to path.
 
+    The temporary name (`.<name>.<random>.tmp`) is this writer's own: two writers of one path (a shard given
+    up on and the stage writing the same part) never write into one file; the last rename leaves a whole one.
+
     On any exit without success (an error, a KeyboardInterrupt, Prefect's SIGTERM bridge) the
     temporary file is removed; an I/O error is an OSError naming path (a full disk: `[Errno 28] No
     space left on device: '<path>'`, not retried).
     """
-    temp = path.with_name(f".{path.name}.tmp")
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, mode, **kwargs) as handle:
