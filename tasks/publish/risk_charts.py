@@ -194,6 +194,8 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
                     "range": [0, 1],
                     "tickformat": ".0%",
                 },
+                # above the plot, as the other charts' legends: on the right it covered the curves' top end
+                legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
             ),
         }
         figures.append(

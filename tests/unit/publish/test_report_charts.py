@@ -178,3 +178,13 @@ def test_a_heatmap_spells_out_plotlys_blues() -> None:
         [0.875, "rgb(8,81,156)"],
         [1.0, "rgb(8,48,107)"],
     ]
+
+
+def test_the_calibration_legend_is_above_its_plot() -> None:
+    """In a half-width panel plotly put the legend inside the plot, over the curves' top end."""
+    figures = dict(risk_figures(DATA, "en"))
+    (calibration,) = [
+        figure for title, figure in figures.items() if title.startswith("churn model calibration")
+    ]
+    assert calibration["layout"]["legend"] == {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+    assert calibration["data"][-1]["name"].startswith("perfectly calibrated")
