@@ -32,7 +32,7 @@ from tasks.dedupe.normalize import (
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-LOOKUP_VERSION = "1"
+LOOKUP_VERSION = "2"  # 2: a phone with letters in its digits is no phone (normalize.LETTER_IN_NUMBER)
 # The staged field each contact lookup normalizes, in the order of contact_normalizers.
 CONTACT_COLUMNS = ("email", "phone", "device_id")
 # Lookup table -> the model of the staged raw values it has not normalized yet (sql/core/lookups/).

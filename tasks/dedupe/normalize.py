@@ -50,6 +50,12 @@ NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-no
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 # Chinese mobile numbers in any common spelling: +86 138-0013-8000, 0086 13800138000, 8613800138000.
 CN_MOBILE_FAST_PATH = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
+# A letter after a number's first digit: phonenumbers reads letters as a keypad's (vanity numbers, 1-800-FLOWERS),
+# so a typo such as 198abcd0983 or 138OO138OOO would become some other, valid number. Such a value is no phone.
+# A label before the number (手机 13800138000) is not in it; a trailing extension (ext. 12, x12) the library
+# strips itself, and E.164 has no place for it.
+LETTER_IN_NUMBER = re.compile(r"\d.*[^\W\d_]")
+EXTENSION = re.compile(r"(?:ext\.?|x)\d+$", re.IGNORECASE)
 
 
 def normalize_email(value: str | None, extra_placeholders: frozenset[str] = frozenset()) -> str | None:
@@ -85,6 +91,8 @@ def normalize_phone(
     if compact.lower() in PLACEHOLDER_TEXT:
         return None
     fast = CN_MOBILE_FAST_PATH.match(compact) if region == "CN" else None
+    if not fast and LETTER_IN_NUMBER.search(EXTENSION.sub("", compact)):
+        return None
     e164 = f"+86{fast.group(1)}" if fast else _parse_phone(compact, region)
     if e164 is None or e164 in PLACEHOLDER_PHONES or e164 in extra_placeholders:
         return None

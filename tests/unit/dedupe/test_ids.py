@@ -337,9 +337,9 @@ def test_attribute_lookups_normalize_each_value_once_across_runs(
         ("王五", "王五", "wangwu"),
     ]
     # a normalizer change (a new LOOKUP_VERSION) normalizes every value again
-    monkeypatch.setattr("tasks.dedupe.lookups.LOOKUP_VERSION", "2")
+    monkeypatch.setattr("tasks.dedupe.lookups.LOOKUP_VERSION", "next")
     assert build_attribute_lookups(wh, pipeline, DAY2)["core.name_lookup"] == 3
-    assert wh.rows("select distinct version from core.name_lookup") == [("2",)]
+    assert wh.rows("select distinct version from core.name_lookup") == [("next",)]
 
 
 def test_source_priority_must_name_configured_sources() -> None:

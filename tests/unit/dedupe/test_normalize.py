@@ -191,6 +191,27 @@ def test_placeholders_are_never_match_keys(value: str) -> None:
     assert normalize_birth_date(value, "dmy", latest=TODAY) is None
 
 
+@pytest.mark.parametrize("value", ["198abcd0983", "138OO138OOO", "1800FLOWERS", "+86 138 0013 8000 mobile"])
+def test_a_phone_with_letters_among_its_digits_is_no_phone(value: str) -> None:
+    # phonenumbers alone reads the letters as keypad digits: 198abcd0983 -> +8619822230983, someone's number
+    assert normalize_phone(value) is None
+    assert normalize_phones(pl.Series([value])).to_list() == [None]
+
+
+@pytest.mark.parametrize(
+    ("value", "e164"),
+    [
+        ("手机 13800138001", "+8613800138001"),  # a label before the number
+        ("13800138001 ext. 5", "+8613800138001"),  # an extension: E.164 has none
+        ("+86 10 6552 9988 x12", "+861065529988"),
+        ("１３８００１３８００１", "+8613800138001"),  # full-width digits
+    ],
+)
+def test_labels_and_extensions_are_not_letters_of_the_number(value: str, e164: str) -> None:
+    assert normalize_phone(value) == e164
+    assert normalize_phones(pl.Series([value])).to_list() == [e164]
+
+
 def test_configured_placeholders_are_never_match_keys() -> None:
     assert normalize_phone("13912340000") == "+8613912340000"
     assert normalize_phone("13912340000", extra_placeholders=frozenset({"+8613912340000"})) is None
