@@ -18,9 +18,7 @@ import json
 import logging
 import resource
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import date
 from functools import partial
 from pathlib import Path
@@ -49,62 +47,25 @@ def timed(stages: dict[str, dict], name: str, call: Callable[[], Any]) -> Any:
 
 
 def run_direct(config_path: str, as_of: date) -> dict:
-    """The seven stages without Prefect: what each task does, minus the task wrapper and the artifact."""
-    from tasks.act import act_all
-    from tasks.dedupe import dedupe_all
-    from tasks.extract import extract_all
-    from tasks.features import build_features
-    from tasks.predict import predict_all
-    from tasks.publish import publish_day
-    from tasks.segment import segment_all
-    from tasks.segment.rfm import RFM_SEGMENTS
+    """The seven stages without Prefect (flows/direct.py): what each task calls, minus the task wrapper and
+    the artifacts; each stage timed on a warehouse of its own, as each task opens one."""
+    from flows.direct import own_warehouse, run_day
     from tasks.shared.config import load_config
     from tasks.shared.warehouse import Warehouse
 
     config = load_config(config_path)
-    run_id = str(uuid.uuid4())
-    logger = logging.getLogger("bench")
     stages: dict[str, dict] = {}
+    on_own = own_warehouse(config)
 
     def stage(name: str, work: Callable[[Warehouse], Any]) -> Any:
-        def call() -> Any:
-            with Warehouse.open(config) as wh:
-                return work(wh)
-
-        return timed(stages, name, call)
-
-    def publish(wh: Warehouse) -> int:
-        summary = {  # as flows.daily_refresh.compute builds it
-            "as_of": as_of.isoformat(),
-            "partial": False,
-            "run_id": run_id,
-            "config_hash": config.config_hash(),
-            "warehouse": str(config.warehouse_path),
-            "extract": [asdict(load) for load in loads],
-            "dedupe": asdict(identities),
-            "features": counts,
-            "predict": asdict(predictions),
-            "segments": asdict(segments),
-            "act": audiences,
-            "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
-        }
-        result, *_ = publish_day(wh, config, as_of, run_id, summary, logger)  # as the publish task does
-        return result.rows
+        return timed(stages, name, lambda: on_own(name, work))
 
     started = time.perf_counter()
-    loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
-    identities = stage("dedupe", lambda wh: dedupe_all(wh, config, as_of))
-    counts = stage("features", lambda wh: build_features(wh, config.features, as_of))
-    predictions = stage("predict", lambda wh: predict_all(wh, config.predict, config.features, as_of, run_id))
-    segments = stage(
-        "segment", lambda wh: segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
-    )
-    audiences = stage("act", lambda wh: act_all(wh, config, as_of))
-    stage("publish", publish)
+    summary = run_day(config, as_of, stage=stage, logger=logging.getLogger("bench"))
     return {
         "wall_s": time.perf_counter() - started,
         "stages": stages,
-        "rows_read": sum(load.rows_read for load in loads),
+        "rows_read": sum(load["rows_read"] for load in summary["extract"]),
     }
 
 

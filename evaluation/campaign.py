@@ -11,8 +11,6 @@ planted payments minus their conversion without them (and their planted revenue 
 
 import csv
 import logging
-import uuid
-from dataclasses import asdict
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,13 +19,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import polars as pl
 
-from tasks.act import act_all
-from tasks.dedupe import dedupe_all
-from tasks.extract import extract_all
-from tasks.features import build_features
-from tasks.predict import predict_all
-from tasks.publish import publish_day
-from tasks.segment import segment_all
+from flows.direct import run_day
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
 
@@ -43,34 +35,6 @@ PAYMENTS_HEADER = (
     "channel",
     "created_at",
 )
-
-
-def run_day(config: PipelineConfig, as_of: date) -> dict[str, Any]:
-    """Extract what is new, then every stage of one day, published: what the daily refresh does, without Prefect."""
-    logger = logging.getLogger("evaluation")
-    run_id = str(uuid.uuid4())
-    with Warehouse.open(config) as wh:
-        loads = extract_all(wh, config, run_id, None, logger)
-        identities = dedupe_all(wh, config, as_of)
-        counts = build_features(wh, config.features, as_of, config.currency)
-        predictions = predict_all(wh, config.predict, config.features, as_of, run_id)
-        segments = segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
-        audiences = act_all(wh, config, as_of)
-        summary = {
-            "as_of": as_of.isoformat(),
-            "partial": False,
-            "run_id": run_id,
-            "config_hash": config.config_hash(),
-            "warehouse": str(config.warehouse_path),
-            "extract": [asdict(load) for load in loads],
-            "dedupe": asdict(identities),
-            "features": counts,
-            "predict": asdict(predictions),
-            "segments": asdict(segments),
-            "act": audiences,
-        }
-        publish_day(wh, config, as_of, run_id, summary, logger)
-    return audiences
 
 
 def treated_members(config: PipelineConfig, entry: date) -> pl.DataFrame:
@@ -149,11 +113,11 @@ def evaluate_campaign(
     """Publish the entry day, plant a campaign, publish entry + window; return the estimates and the truth."""
     config = load_config(sample_dir / "config.yaml")
     config.act.outcome_windows_days = [window]
-    run_day(config, entry)
+    run_day(config, entry, logger=logging.getLogger("evaluation"))
     members = treated_members(config, entry)
     planted = plant_campaign(sample_dir, members, entry, window, lift, seed)
     end = entry + timedelta(days=window)
-    run_day(config, end)
+    run_day(config, end, logger=logging.getLogger("evaluation"))
     truth = true_effects(config, members, entry, window)
     with Warehouse.open(config, read_only=True) as wh:
         outcomes = wh.frame(
@@ -185,9 +149,19 @@ def campaign_table(figures: dict[str, Any]) -> tuple[str, bool]:
             est = found.row(0, named=True)
             inside = est["ci_low"] is not None and est["ci_low"] <= row[column] <= est["ci_high"]
             covered &= inside
+            interval = (
+                f"[{est['ci_low']:.4f}, {est['ci_high']:.4f}]  {'covers' if inside else 'MISSES'}"
+                if est["ci_low"] is not None
+                else "none (a side has fewer entries than act.outcome_min_group)"
+            )
             lines.append(
-                f"{row['audience']:<22} {metric:<20} treated {est['treated']:>6,} holdout {est['holdout']:>5,}  "
-                f"truth {row[column]:>8.4f}  estimate {est['difference']:>8.4f}  "
-                f"95% interval [{est['ci_low']:.4f}, {est['ci_high']:.4f}]  {'covers' if inside else 'MISSES'}"
+                f"{row['audience']:<22} {metric:<20} treated {shown(est['treated'], '>6,')} "
+                f"holdout {shown(est['holdout'], '>5,')}  truth {shown(row[column], '>8.4f')}  "
+                f"estimate {shown(est['difference'], '>8.4f')}  95% interval {interval}"
             )
     return "\n".join(lines), covered
+
+
+def shown(value: float | int | None, spec: str) -> str:
+    """A figure formatted by spec, or "–" where there is none (an audience without members on one side)."""
+    return "–" if value is None else format(value, spec)

@@ -23,9 +23,9 @@ from tasks.extract import extract
 from tasks.features import features
 from tasks.predict import predict
 from tasks.publish import publish
+from tasks.publish.summary import refresh_summary
 from tasks.publish.tables import partial_days
 from tasks.segment import segment
-from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.lake import maintain
@@ -60,20 +60,15 @@ def compute(
     update_progress_artifact(progress, progress=75.0)
     audiences = act(pipeline, as_of, run_id, refit=refit)
     update_progress_artifact(progress, progress=85.0)
-    summary = {
-        "as_of": as_of.isoformat(),
-        "partial": partial,
-        "run_id": run_id,
-        "config_hash": pipeline.config_hash(),
-        "warehouse": str(pipeline.warehouse_path),
+    stages = {
         "extract": loads,
         "dedupe": identities,
         "features": counts,
         "predict": predictions,
         "segments": segments,
         "act": audiences,
-        "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
     }
+    summary = refresh_summary(pipeline, as_of, run_id, stages, partial)
     summary["publish"] = publish(pipeline, as_of, run_id, summary)
     update_progress_artifact(progress, progress=100.0)
     return summary

@@ -189,22 +189,36 @@ def build_features(
     }
 
 
+def features_day(
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    *,
+    rebuild: bool = False,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> dict[str, Any]:
+    """build_features with what the pipeline config adds (the currency, what maps an event to its record):
+    the features task's call, and that of a day run without Prefect (flows/direct.py)."""
+    return build_features(
+        wh,
+        config.features,
+        as_of,
+        config.currency,
+        rebuild=rebuild,
+        record_config=record_settings(config),
+        shard_plan=shard_plan,
+        logger=logger,
+    )
+
+
 @task(name="features", **STAGE_TASK_OPTIONS)
 def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict[str, Any]:
     """Build the as_of's order and customer features (rebuild: the activity roll-up from scratch)."""
     logger = get_run_logger()
     plan = sharding.plan(config, "features", as_of, parts_table())
     with Warehouse.open(config) as wh:
-        counts = build_features(
-            wh,
-            config.features,
-            as_of,
-            config.currency,
-            rebuild=rebuild,
-            record_config=record_settings(config),
-            shard_plan=plan,
-            logger=logger,
-        )
+        counts = features_day(wh, config, as_of, rebuild=rebuild, shard_plan=plan, logger=logger)
     left_out = ", ".join(f"{n} in {code}" for code, n in counts["unconverted"].items())
     note = f"; left out of monetary, no rate to {config.currency.base}: {left_out}" if left_out else ""
     activity = counts["activity"]

@@ -279,9 +279,29 @@ def predict_all(
     return result
 
 
-def inputs_settings(config: PipelineConfig) -> dict[str, Any]:
-    """Settings outside the stage configs that change what the model inputs mean: currency and time zone."""
-    return {"currency": config.currency.model_dump(mode="json"), "timezone": config.timezone}
+def predict_day(
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str | None = None,
+    *,
+    refit: bool = False,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> PredictResult:
+    """predict_all with what the pipeline config adds (the settings that change what the inputs mean): the
+    predict task's call, and that of a day run without Prefect (flows/direct.py)."""
+    return predict_all(
+        wh,
+        config.predict,
+        config.features,
+        as_of,
+        run_id,
+        refit,
+        config.inputs_settings(),
+        shard_plan=shard_plan,
+        logger=logger,
+    )
 
 
 @task(name="predict", **STAGE_TASK_OPTIONS)
@@ -291,17 +311,7 @@ def predict(config: PipelineConfig, as_of: date, run_id: str | None = None, refi
     logger = get_run_logger()
     plan = sharding.plan(config, "predict", as_of, parts_table())
     with Warehouse.open(config) as wh:
-        result = predict_all(
-            wh,
-            config.predict,
-            config.features,
-            as_of,
-            run_id,
-            refit,
-            inputs_settings(config),
-            shard_plan=plan,
-            logger=logger,
-        )
+        result = predict_day(wh, config, as_of, run_id, refit=refit, shard_plan=plan, logger=logger)
     logger.info(
         "predict as of %s: models fitted on %s (refit: %s, %s)",
         as_of,

@@ -56,13 +56,13 @@ def scores_shard(
 ) -> int:
     """Shard `shard` of `shards` of the as_of's scores with the stored fit, added to the work table the
     predict stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
-    from tasks.predict import FITS, inputs_settings
+    from tasks.predict import FITS
 
     PARTS.check(work_table)
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     config, features = pipeline.predict, pipeline.features
-    digest = fit_settings_hash(config, features, inputs_settings(pipeline))
+    digest = fit_settings_hash(config, features, pipeline.inputs_settings())
     decision = decide(wh, FITS, as_of, digest, config.refit_every_days, False)
     if decision.refit or decision.models is None:
         raise RuntimeError(

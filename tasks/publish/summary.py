@@ -11,9 +11,32 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment.stability import previous_published_day
+from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import SEGMENT_SCHEMES
 from tasks.shared.warehouse import Warehouse
+
+
+def refresh_summary(
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str,
+    stages: dict[str, Any],
+    partial: bool = False,
+) -> dict[str, Any]:
+    """The run summary publish is given (the report, the artifact and the CLI read it): what the stages before
+    it returned, by summary key (extract, dedupe, features, predict, segments, act), as plain dicts; built
+    the same by the daily_refresh flow and by a day run without Prefect (flows/direct.py)."""
+    return {
+        "as_of": as_of.isoformat(),
+        "partial": partial,
+        "run_id": run_id,
+        "config_hash": config.config_hash(),
+        "warehouse": str(config.warehouse_path),
+        **stages,
+        "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
+    }
 
 
 def summary_figures(

@@ -182,9 +182,29 @@ def segment_all(
     )
 
 
-def inputs_settings(config: PipelineConfig) -> dict[str, Any]:
-    """Settings outside the stage config that change what the model inputs mean: currency and time zone."""
-    return {"currency": config.currency.model_dump(mode="json"), "timezone": config.timezone}
+def segment_day(
+    wh: Warehouse,
+    config: PipelineConfig,
+    as_of: date,
+    run_id: str | None = None,
+    *,
+    refit: bool = False,
+    shard_plan: sharding.ShardPlan | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
+) -> SegmentResult:
+    """segment_all with what the pipeline config adds (the predictions' horizon, the settings that change what
+    the features mean): the segment task's call, and that of a day run without Prefect (flows/direct.py)."""
+    return segment_all(
+        wh,
+        config.segments,
+        as_of,
+        run_id,
+        config.predict.horizon_days,
+        refit,
+        config.inputs_settings(),
+        shard_plan=shard_plan,
+        logger=logger,
+    )
 
 
 @task(name="segment", **STAGE_TASK_OPTIONS)
@@ -196,17 +216,7 @@ def segment(config: PipelineConfig, as_of: date, run_id: str | None = None, refi
     logger = get_run_logger()
     plan = sharding.plan(config, "segment", as_of, parts_table())
     with Warehouse.open(config) as wh:
-        result = segment_all(
-            wh,
-            config.segments,
-            as_of,
-            run_id,
-            config.predict.horizon_days,
-            refit,
-            inputs_settings(config),
-            shard_plan=plan,
-            logger=logger,
-        )
+        result = segment_day(wh, config, as_of, run_id, refit=refit, shard_plan=plan, logger=logger)
         built = [{"table": table, "rows": wh.count(table)} for table in TABLES]
     fitted = "fitted again" if result.cluster_refit else "stored, not fitted again"
     record_counts(

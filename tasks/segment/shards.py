@@ -92,13 +92,11 @@ def segments_shard(
 ) -> int:
     """Shard `shard` of `shards` of the as_of's segments with the stored cluster fit, added to the work tables
     the segment stage made for them (a shard's flow run: flows/stage_shard.py); how many customers."""
-    from tasks.segment import inputs_settings
-
     PARTS.check(work_table)
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     config = pipeline.segments
-    decision, _ = fit_decision(wh, config, as_of, False, inputs_settings(pipeline), create=False)
+    decision, _ = fit_decision(wh, config, as_of, False, pipeline.inputs_settings(), create=False)
     if decision.refit or decision.models is None:
         raise RuntimeError(
             f"segment shard as of {as_of}: no stored cluster fit to assign with ({decision.reason}); the "

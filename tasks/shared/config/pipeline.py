@@ -353,6 +353,11 @@ class PipelineConfig(BaseModel):
                 return source
         raise KeyError(name)
 
+    def inputs_settings(self) -> dict[str, Any]:
+        """Settings outside the stage configs that change what the models' inputs mean (currency, time zone):
+        part of the predict and cluster fits' settings hashes, so a change fits them again."""
+        return {"currency": self.currency.model_dump(mode="json"), "timezone": self.timezone}
+
     def config_hash(self) -> str:
         """A short hash of the validated config, recorded with every published version."""
         payload = json.dumps(self.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)

@@ -19,7 +19,7 @@ import pytest
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
 from tasks.features import build_features
-from tasks.predict import inputs_settings, predict_all
+from tasks.predict import predict_all
 from tasks.predict.shards import parts_table
 from tasks.segment import segment_all
 from tasks.segment.shards import parts_table as segment_parts_table
@@ -68,7 +68,7 @@ def outputs(wh: Warehouse, day: date) -> dict[str, list[tuple]]:
 def run_day(wh: Warehouse, config: PipelineConfig, day: date, refit: bool = False) -> Run:
     """Features, predict and segment of one day, as the daily refresh runs them."""
     build_features(wh, config.features, day, config.currency)
-    settings = inputs_settings(config)
+    settings = config.inputs_settings()
     predicted = predict_all(wh, config.predict, config.features, day, f"run-{day}", refit, settings)
     segmented = segment_all(
         wh, config.segments, day, f"run-{day}", config.predict.horizon_days, refit, settings
@@ -172,7 +172,7 @@ def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, sh
             day,
             f"run-{day}",
             False,
-            inputs_settings(config),
+            config.inputs_settings(),
             shard_plan=plan,
         )
         predictions = wh.rows(f"{OUTPUTS['predictions']} order by all")
@@ -194,7 +194,7 @@ def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, sh
 def test_a_day_segmented_in_shards_equals_it_segmented_in_one_process(world: World, shards: int) -> None:
     day = FIRST + timedelta(days=2)
     config = world.config
-    settings = inputs_settings(config)
+    settings = config.inputs_settings()
     with (
         Warehouse(world.daily, read_only=True, timezone=config.timezone) as daily,
         world.fresh(f"segment-shards-{shards}") as wh,

@@ -7,7 +7,6 @@ files and work table are removed by the next publish.
 """
 
 import logging
-from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,11 +14,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from tasks.act import act_all
-from tasks.dedupe import dedupe_all
-from tasks.extract import extract_all
-from tasks.features import build_features
-from tasks.predict import predict_all
+from flows.direct import run_stages
 from tasks.publish import publish_day
 from tasks.publish.shards import (
     customer_parts,
@@ -29,8 +24,6 @@ from tasks.publish.shards import (
     shard_range,
     write_part,
 )
-from tasks.segment import segment_all
-from tasks.segment.rfm import RFM_SEGMENTS
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.shards import ShardPlan, ShardRuns
@@ -39,32 +32,6 @@ from tests.conftest import SAMPLE_END, write_config
 
 SHARDS = 3
 LOGGER = logging.getLogger("publish-shards")
-
-
-def refresh_to_publish(config: PipelineConfig, as_of: date) -> dict[str, Any]:
-    """Every stage before publish, as the daily refresh runs them; the summary the publish reads."""
-    run_id = f"run-{as_of}"
-    with Warehouse.open(config) as wh:
-        loads = extract_all(wh, config, run_id, None, LOGGER)
-        identities = dedupe_all(wh, config, as_of)
-        counts = build_features(wh, config.features, as_of)
-        predictions = predict_all(wh, config.predict, config.features, as_of, run_id)
-        segments = segment_all(wh, config.segments, as_of, run_id, config.predict.horizon_days)
-        audiences = act_all(wh, config, as_of)
-    return {
-        "as_of": as_of.isoformat(),
-        "partial": False,
-        "run_id": run_id,
-        "config_hash": config.config_hash(),
-        "warehouse": str(config.warehouse_path),
-        "extract": [asdict(load) for load in loads],
-        "dedupe": asdict(identities),
-        "features": counts,
-        "predict": asdict(predictions),
-        "segments": asdict(segments),
-        "act": audiences,
-        "segment_labels": {s.name: s.label_zh for s in RFM_SEGMENTS},
-    }
 
 
 def published(config: PipelineConfig, as_of: date) -> list[tuple]:
@@ -81,7 +48,7 @@ def publishes(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> di
     work = tmp_path_factory.mktemp("publish_shards")
     configs = {name: load_config(write_config(sample_data, work / name)) for name in ("one", "sharded")}
     for name, config in configs.items():
-        summary = refresh_to_publish(config, SAMPLE_END)
+        summary = run_stages(config, SAMPLE_END, f"run-{SAMPLE_END}", logger=LOGGER)
         plan = None
         if name == "sharded":
             plan = ShardPlan("publish", SHARDS, SAMPLE_END, str(config.file), 1, 1, parts_table())
