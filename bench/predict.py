@@ -1,9 +1,9 @@
 """`python -m bench.predict`: time the predict stage alone on a warehouse a refresh has built.
 
 `python -m bench.predict --config PATH --as-of DAY [--runs N]` copies the config's warehouse (after a
-refresh of DAY, so its features are DAY's) into a temporary folder and times `predict_all` on the
-copy N times: wall and CPU seconds, peak RSS of this process, and what it scored. The warehouse itself
-is not changed. For the 1M figure: `python -m sampledata --customers 1000000 --dir D --end DAY`, then
+refresh of DAY, so its features are DAY's) into a temporary folder and times `predict_day` (the predict
+task's call) on the copy N times: wall and CPU seconds, peak RSS of this process, and what it scored. The
+warehouse itself is not changed. For the 1M figure: `python -m sampledata --customers 1000000 --dir D --end DAY`, then
 `segments run --config D/config.yaml --as-of DAY`, then this.
 """
 
@@ -16,7 +16,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-from tasks.predict import predict_all
+from tasks.predict import predict_day
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 
@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                 if config.memory_limit:
                     wh.execute(f"set memory_limit = '{config.memory_limit}'")
                 wall, cpu = time.perf_counter(), time.process_time()
-                result = predict_all(wh, config.predict, config.features, args.as_of, "bench")
+                result = predict_day(wh, config, args.as_of, "bench")
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
             print(

@@ -12,7 +12,7 @@ import polars as pl
 from bench.pandas_features import load_inputs, run_pandas
 from evaluation.linkage import pairwise_scores, truth_from_file
 from tasks.dedupe import dedupe_all
-from tasks.features import build_features
+from tasks.features import features_day
 from tasks.segment import score_params
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
@@ -55,7 +55,7 @@ def features_vs_pandas(config: PipelineConfig, as_of: date) -> dict:
     cutoff = config.cutoff(as_of)
     with Warehouse.open(config) as wh:
         started = time.perf_counter()
-        build_features(wh, config.features, as_of)
+        features_day(wh, config, as_of)
         wh.build("segments.rfm_scores", "segments/rfm_scores", score_params(config.segments))
         sql_s = time.perf_counter() - started
         sql_features = wh.con.execute(

@@ -29,9 +29,9 @@ import polars as pl
 from tasks.act.lookalike import build_lookalikes, evaluate_lookalike, top_count
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
-from tasks.features import build_features
-from tasks.predict import predict_all
-from tasks.segment import segment_all
+from tasks.features import features_day
+from tasks.predict import predict_day
+from tasks.segment import segment_day
 from tasks.shared.config import LookalikeConfig, PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
 
@@ -51,9 +51,9 @@ def run_stages(wh: Warehouse, config: PipelineConfig, as_of: date) -> None:
     """Extract, dedupe, features, predict and segment of as_of, then the act stage's segment memberships."""
     extract_all(wh, config, str(uuid.uuid4()), None, logging.getLogger("evaluation"))
     dedupe_all(wh, config, as_of)
-    build_features(wh, config.features, as_of, config.currency)
-    predict_all(wh, config.predict, config.features, as_of, "evaluation")
-    segment_all(wh, config.segments, as_of, "evaluation", config.predict.horizon_days)
+    features_day(wh, config, as_of)
+    predict_day(wh, config, as_of, "evaluation")
+    segment_day(wh, config, as_of, "evaluation")
     wh.build("act.segment_memberships", "act/segment_memberships")
 
 

@@ -21,8 +21,8 @@ from sklearn.metrics import roc_auc_score
 
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
-from tasks.features import build_features
-from tasks.predict import predict_all
+from tasks.features import features_day
+from tasks.predict import predict_day
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 
@@ -80,8 +80,8 @@ def evaluate_predictions(sample_dir: Path, as_of: date) -> dict[str, Any]:
     with Warehouse.open(config) as wh:
         extract_all(wh, config, str(uuid.uuid4()), None, logger)
         dedupe_all(wh, config, as_of)
-        build_features(wh, config.features, as_of, config.currency)
-        result = predict_all(wh, config.predict, config.features, as_of, "evaluation")
+        features_day(wh, config, as_of)
+        result = predict_day(wh, config, as_of, "evaluation")
         persons = customer_persons(wh, sample_dir)
         predictions = wh.frame("select * from predict.customer_predictions").join(persons, on="customer_id")
     end_of_day = f"{as_of.isoformat()} 24:00:00"  # local times sort as text; every time of as_of is before
