@@ -133,33 +133,35 @@ def evaluate_campaign(
     }
 
 
-def campaign_table(figures: dict[str, Any]) -> tuple[str, bool]:
-    """The estimates against the truth as plain text, and whether every interval covers its truth."""
+def campaign_table(figures: dict[str, Any]) -> tuple[str, dict[str, int]]:
+    """The estimates against the truth as plain text, and how many intervals cover their truth ("covers"),
+    miss it ("misses"), are not given ("none": a side with fewer entries than act.outcome_min_group) or have
+    no outcome row at all ("no_outcome")."""
     truth = figures["truth"]
     outcomes = figures["outcomes"]
     lines = []
-    covered = True
+    counts = dict.fromkeys(("covers", "misses", "none", "no_outcome"), 0)
     for row in truth.iter_rows(named=True):
         for metric, column in (("conversion", "conversion_effect"), ("revenue_per_member", "revenue_effect")):
             found = outcomes.filter((pl.col("audience") == row["audience"]) & (pl.col("metric") == metric))
             if found.is_empty():
                 lines.append(f"{row['audience']:<22} {metric:<20} no outcome")
-                covered = False
+                counts["no_outcome"] += 1
                 continue
             est = found.row(0, named=True)
-            inside = est["ci_low"] is not None and est["ci_low"] <= row[column] <= est["ci_high"]
-            covered &= inside
-            interval = (
-                f"[{est['ci_low']:.4f}, {est['ci_high']:.4f}]  {'covers' if inside else 'MISSES'}"
-                if est["ci_low"] is not None
-                else "none (a side has fewer entries than act.outcome_min_group)"
-            )
+            if est["ci_low"] is None:
+                counts["none"] += 1
+                interval = "none (a side has fewer entries than act.outcome_min_group)"
+            else:
+                inside = est["ci_low"] <= row[column] <= est["ci_high"]
+                counts["covers" if inside else "misses"] += 1
+                interval = f"[{est['ci_low']:.4f}, {est['ci_high']:.4f}]  {'covers' if inside else 'MISSES'}"
             lines.append(
                 f"{row['audience']:<22} {metric:<20} treated {shown(est['treated'], '>6,')} "
                 f"holdout {shown(est['holdout'], '>5,')}  truth {shown(row[column], '>8.4f')}  "
                 f"estimate {shown(est['difference'], '>8.4f')}  95% interval {interval}"
             )
-    return "\n".join(lines), covered
+    return "\n".join(lines), counts
 
 
 def shown(value: float | int | None, spec: str) -> str:

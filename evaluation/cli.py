@@ -242,12 +242,19 @@ def campaign_command(
         f"{figures['members']:,} entries, {figures['held_out']:,} held out; "
         f"planted payments for {figures['planted_payments']:,} treated members (lift {lift:.0%})"
     )
-    table, covered = campaign_table(figures)
+    table, counts = campaign_table(figures)
     typer.echo(table)
+    given = counts["covers"] + counts["misses"]
     typer.echo(
-        "every interval covers its planted truth" if covered else "some interval misses its planted truth"
+        f"{counts['covers']} of {given} intervals cover their planted truth"
+        + (
+            f"; {counts['none']} estimates without an interval (too few entries on a side)"
+            if counts["none"]
+            else ""
+        )
+        + (f"; {counts['no_outcome']} without an outcome" if counts["no_outcome"] else "")
     )
-    if not covered:
+    if counts["misses"] or counts["no_outcome"] or not counts["covers"]:
         raise typer.Exit(code=1)
 
 

@@ -47,13 +47,14 @@ def extra_lookalikes(seeds: list[str]) -> list[LookalikeConfig]:
     ]
 
 
-def run_stages(wh: Warehouse, config: PipelineConfig, as_of: date) -> None:
+def stages_before_act(wh: Warehouse, config: PipelineConfig, as_of: date) -> None:
     """Extract, dedupe, features, predict and segment of as_of, then the act stage's segment memberships."""
-    extract_all(wh, config, str(uuid.uuid4()), None, logging.getLogger("evaluation"))
-    dedupe_all(wh, config, as_of)
+    run_id = str(uuid.uuid4())
+    extract_all(wh, config, run_id, None, logging.getLogger("evaluation"))
+    dedupe_all(wh, config, as_of, run_id)
     features_day(wh, config, as_of)
-    predict_day(wh, config, as_of, "evaluation")
-    segment_day(wh, config, as_of, "evaluation")
+    predict_day(wh, config, as_of, run_id)
+    segment_day(wh, config, as_of, run_id)
     wh.build("act.segment_memberships", "act/segment_memberships")
 
 
@@ -120,7 +121,7 @@ def evaluate_sample(config_path: Path, as_of: date, seeds: list[str] | None = No
     with tempfile.TemporaryDirectory(prefix="lookalike-") as scratch:
         config = config.model_copy(update={"warehouse": Path(scratch) / "warehouse.duckdb"})
         with Warehouse.open(config) as wh:
-            run_stages(wh, config, as_of)
+            stages_before_act(wh, config, as_of)
             customers = wh.count("features.customer_features")
             summaries, table = figures(wh, lookalikes, as_of)
     return f"Lookalikes of {config_path} as of {as_of} ({customers} customers)\n" + render(summaries, table)

@@ -78,10 +78,11 @@ def evaluate_predictions(sample_dir: Path, as_of: date) -> dict[str, Any]:
     config = load_config(sample_dir / "config.yaml")
     logger = logging.getLogger("evaluation")
     with Warehouse.open(config) as wh:
-        extract_all(wh, config, str(uuid.uuid4()), None, logger)
-        dedupe_all(wh, config, as_of)
+        run_id = str(uuid.uuid4())
+        extract_all(wh, config, run_id, None, logger)
+        dedupe_all(wh, config, as_of, run_id)
         features_day(wh, config, as_of)
-        result = predict_day(wh, config, as_of, "evaluation")
+        result = predict_day(wh, config, as_of, run_id)
         persons = customer_persons(wh, sample_dir)
         predictions = wh.frame("select * from predict.customer_predictions").join(persons, on="customer_id")
     end_of_day = f"{as_of.isoformat()} 24:00:00"  # local times sort as text; every time of as_of is before

@@ -1,4 +1,5 @@
-"""One day's stages in this process, without Prefect: the calls daily_refresh's tasks make, with the same arguments.
+"""One day's stages in this process, without Prefect: the stage calls daily_refresh's tasks make, with the same
+arguments (not the tasks' artifacts, logs or shard plans).
 
 For what has to run a day without a Prefect server: the benchmark's direct mode (the stages' cost apart from
 Prefect's, bench/worker.py), evaluations that replay days (evaluation/campaign.py) and tests. No artifacts, no
@@ -9,9 +10,10 @@ import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
+from flows.runs import is_partial
 from tasks.act import act_all
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
@@ -21,6 +23,7 @@ from tasks.publish import publish_day
 from tasks.publish.summary import refresh_summary
 from tasks.segment import segment_day
 from tasks.shared.config import PipelineConfig
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
 # How a stage runs: given its name and its work on an open warehouse, return the work's result.
@@ -44,7 +47,11 @@ def run_stages(
     stage: Stage | None = None,
     logger: logging.Logger | None = None,
 ) -> dict[str, Any]:
-    """Extract what is new, then dedupe to act for as_of; the run summary publish is given."""
+    """Extract what is new, then dedupe to act for as_of; the run summary publish is given (partial: as_of had
+    not ended when the run began, as the flow marks it)."""
+    if as_of > config.today():
+        raise DataError(f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone})")
+    partial = is_partial(config, as_of, datetime.now(UTC))
     stage = stage or own_warehouse(config)
     logger = logger or logging.getLogger(__name__)
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
@@ -61,7 +68,7 @@ def run_stages(
         "segments": asdict(segments),
         "act": audiences,
     }
-    return refresh_summary(config, as_of, run_id, stages)
+    return refresh_summary(config, as_of, run_id, stages, partial)
 
 
 def run_day(

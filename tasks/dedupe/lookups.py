@@ -4,10 +4,12 @@ Contact lookups (email, phone, device id) map every distinct raw value staged in
 core.customer_records and the core facts join them. Attribute lookups (names, places, addresses, birth
 dates) map every distinct raw value staged in staging.customers. Contact values, names, places and
 addresses are normalized once per distinct value and kept across runs: a run normalizes only values it
-has not seen, and a change of LOOKUP_VERSION (bump it when a normalizer's output changes) recomputes them
-all, as does, for the contact lookups, a change of the settings they are normalized with (region,
-placeholders, email provider rules). Birth dates depend on the config (date_order) and on as_of, so their
-lookup is rebuilt every run (few distinct values).
+has not seen, and a change of CONTACT_VERSION (the contact lookups) or LOOKUP_VERSION (the others; bump one
+when a normalizer's output changes) recomputes the lookups it versions, as does, for the contact lookups, a
+change of the settings they are normalized with (region, placeholders, email provider rules). A new contact
+version also rebuilds what the facts' records were mapped with (tasks.features.activity, the observations):
+the first run after it costs about a full refresh of dedupe and the activity roll-up. Birth dates depend on
+the config (date_order) and on as_of, so their lookup is rebuilt every run (few distinct values).
 """
 
 import hashlib
@@ -32,7 +34,8 @@ from tasks.dedupe.normalize import (
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-LOOKUP_VERSION = "2"  # 2: a phone with letters in its digits is no phone (normalize.LETTER_IN_NUMBER)
+LOOKUP_VERSION = "1"  # names, places, addresses
+CONTACT_VERSION = "2"  # emails, phones, devices. 2: a phone whose digits are not all written is no phone
 # The staged field each contact lookup normalizes, in the order of contact_normalizers.
 CONTACT_COLUMNS = ("email", "phone", "device_id")
 # Lookup table -> the model of the staged raw values it has not normalized yet (sql/core/lookups/).
@@ -66,10 +69,10 @@ def contact_normalizers(config: PipelineConfig) -> dict[str, Callable[[pl.Series
 
 
 def contact_version(config: PipelineConfig) -> str:
-    """The version the contact lookups' rows are normalized with: LOOKUP_VERSION and the settings they read."""
+    """The version the contact lookups' rows are normalized with: CONTACT_VERSION and the settings they read."""
     dedupe = config.dedupe
     settings = [dedupe.default_region, list(dedupe.placeholders), list(dedupe.email_provider_rules)]
-    return f"{LOOKUP_VERSION}:{hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]}"
+    return f"{CONTACT_VERSION}:{hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]}"
 
 
 def record_mapping(config: PipelineConfig) -> list[object]:

@@ -50,12 +50,9 @@ NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-no
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 # Chinese mobile numbers in any common spelling: +86 138-0013-8000, 0086 13800138000, 8613800138000.
 CN_MOBILE_FAST_PATH = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
-# A letter after a number's first digit: phonenumbers reads letters as a keypad's (vanity numbers, 1-800-FLOWERS),
-# so a typo such as 198abcd0983 or 138OO138OOO would become some other, valid number. Such a value is no phone.
-# A label before the number (手机 13800138000) is not in it; a trailing extension (ext. 12, x12) the library
-# strips itself, and E.164 has no place for it.
-LETTER_IN_NUMBER = re.compile(r"\d.*[^\W\d_]")
-EXTENSION = re.compile(r"(?:ext\.?|x)\d+$", re.IGNORECASE)
+# A Chinese extension after the number (转 8, 分机 8): dropped before parsing, as the library drops "ext. 8" (E.164
+# has no extension).
+CN_EXTENSION = re.compile(r"(?:转|分机|分機)\d+$")
 
 
 def normalize_email(value: str | None, extra_placeholders: frozenset[str] = frozenset()) -> str | None:
@@ -71,12 +68,18 @@ def normalize_email(value: str | None, extra_placeholders: frozenset[str] = froz
 
 
 @lru_cache(maxsize=65536)
-def _parse_phone(digits_and_plus: str, region: str) -> str | None:
+def _parse_phone(value: str, region: str) -> str | None:
     try:
-        number = phonenumbers.parse(digits_and_plus, region)
+        number = phonenumbers.parse(value, region)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_valid_number(number):
+        return None
+    # The library reads letters as a keypad's (vanity numbers: 1-800-FLOWERS), so a typo such as 198abcd0983 or
+    # 138OO138OOO would become another, valid number (+8619822230983): a number whose digits are not all in the
+    # value as written is no phone. Labels, extensions and other text around the digits are left as the library
+    # reads them.
+    if str(number.national_number) not in phonenumbers.normalize_digits_only(value):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -91,9 +94,7 @@ def normalize_phone(
     if compact.lower() in PLACEHOLDER_TEXT:
         return None
     fast = CN_MOBILE_FAST_PATH.match(compact) if region == "CN" else None
-    if not fast and LETTER_IN_NUMBER.search(EXTENSION.sub("", compact)):
-        return None
-    e164 = f"+86{fast.group(1)}" if fast else _parse_phone(compact, region)
+    e164 = f"+86{fast.group(1)}" if fast else _parse_phone(CN_EXTENSION.sub("", compact), region)
     if e164 is None or e164 in PLACEHOLDER_PHONES or e164 in extra_placeholders:
         return None
     if len(set(e164[-8:])) == 1:  # 13300000000-style fillers

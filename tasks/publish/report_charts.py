@@ -73,6 +73,12 @@ def title(text: str) -> dict[str, str]:
     return {"text": text}
 
 
+def legend_above() -> dict[str, Any]:
+    """A legend in one row above the plot, from its left edge: never over the bars or lines (a new dict each
+    time: a figure's layout is its own)."""
+    return {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
+
+
 def layout(height: int, margin_r: int = 20, **extra: Any) -> dict[str, Any]:
     """The report's look: white template, the CJK font stack, compact margins; extra layout properties."""
     return {
@@ -212,7 +218,7 @@ def change_bars(
                 "zeroline": True,
             },
             barmode="relative",
-            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+            legend=legend_above(),
         ),
     }
     return figure if labels else empty(figure, both("无变化", "no changes", language))
@@ -337,7 +343,7 @@ def grouped_bars(
             yaxis=dict(BAR_CATEGORIES),
             xaxis=values_axis,
             barmode="group",
-            legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+            legend=legend_above(),
         ),
     }
 

@@ -8,7 +8,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from tasks.publish.labels import Language, both, label
-from tasks.publish.report_charts import Figure, empty, layout, title
+from tasks.publish.report_charts import Figure, empty, layout, legend_above, title
 from tasks.shared.config import PredictConfig
 
 if TYPE_CHECKING:
@@ -194,8 +194,8 @@ def risk_figures(data: dict[str, Any], language: Language = "zh") -> list[tuple[
                     "range": [0, 1],
                     "tickformat": ".0%",
                 },
-                # above the plot, as the other charts' legends: on the right it covered the curves' top end
-                legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
+                # above the plot: in its half-width panel plotly put it over the curves' top end
+                legend=legend_above(),
             ),
         }
         figures.append(

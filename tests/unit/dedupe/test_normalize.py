@@ -191,8 +191,10 @@ def test_placeholders_are_never_match_keys(value: str) -> None:
     assert normalize_birth_date(value, "dmy", latest=TODAY) is None
 
 
-@pytest.mark.parametrize("value", ["198abcd0983", "138OO138OOO", "1800FLOWERS", "+86 138 0013 8000 mobile"])
-def test_a_phone_with_letters_among_its_digits_is_no_phone(value: str) -> None:
+@pytest.mark.parametrize(
+    "value", ["198abcd0983", "138OO138OOO", "1800FLOWERS", "1-800-FLOWERS", "q1861234ll5xx678"]
+)
+def test_a_phone_whose_digits_are_not_all_written_is_no_phone(value: str) -> None:
     # phonenumbers alone reads the letters as keypad digits: 198abcd0983 -> +8619822230983, someone's number
     assert normalize_phone(value) is None
     assert normalize_phones(pl.Series([value])).to_list() == [None]
@@ -202,12 +204,21 @@ def test_a_phone_with_letters_among_its_digits_is_no_phone(value: str) -> None:
     ("value", "e164"),
     [
         ("手机 13800138001", "+8613800138001"),  # a label before the number
-        ("13800138001 ext. 5", "+8613800138001"),  # an extension: E.164 has none
+        ("13800138001 (m)", "+8613800138001"),  # and after it
+        ("13800138001 QQ", "+8613800138001"),
+        ("13800138001 ext. 5", "+8613800138001"),  # extensions: E.164 has none
         ("+86 10 6552 9988 x12", "+861065529988"),
+        ("13800138001 ｘ12", "+8613800138001"),
+        ("tel:+86-10-65529988;ext=12", "+861065529988"),
+        ("01065529988 extension 12", "+861065529988"),
+        ("138 0013 8001转8", "+8613800138001"),
+        ("010-65529988分机123", "+861065529988"),
+        ("+7 495 123-45-67 доб. 12", "+74951234567"),
         ("１３８００１３８００１", "+8613800138001"),  # full-width digits
+        ("+44 (0) 20 7946 0958", "+442079460958"),
     ],
 )
-def test_labels_and_extensions_are_not_letters_of_the_number(value: str, e164: str) -> None:
+def test_labels_and_extensions_around_the_digits_are_read_past(value: str, e164: str) -> None:
     assert normalize_phone(value) == e164
     assert normalize_phones(pl.Series([value])).to_list() == [e164]
 

@@ -25,9 +25,9 @@ import yaml
 from tasks.dedupe import dedupe_all
 from tasks.dedupe.ids import customer_id_for
 from tasks.extract import extract_all
-from tasks.features import build_features
+from tasks.features import features_day
 from tasks.publish import publish_tables, write_exports
-from tasks.segment import segment_all
+from tasks.segment import segment_day
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.warehouse import Warehouse
 
@@ -161,12 +161,14 @@ def make_world(folder: Path) -> World:
 def run_day(
     wh: Warehouse, world: World, as_of: date, run_id: str, full_refresh: list[str] | None = None
 ) -> None:
-    """Every stage for one day, as the daily refresh runs them (without Prefect)."""
+    """The stages the erasure tests read for one day, called as the daily refresh's tasks call them (without
+    Prefect): extract, dedupe, features, segment, then the published tables and export files. Predict and act
+    are left out (their tables stay empty), and publish is its tables and files without the audits and report."""
     config = world.config
     extract_all(wh, config, run_id, full_refresh)
     dedupe_all(wh, config, as_of, run_id)
-    build_features(wh, config.features, as_of)
-    segment_all(wh, config.segments, as_of, run_id)
+    features_day(wh, config, as_of)
+    segment_day(wh, config, as_of, run_id)
     with wh.transaction():
         publish_tables(wh, as_of, run_id, config.config_hash())
         write_exports(

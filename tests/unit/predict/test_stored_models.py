@@ -18,10 +18,10 @@ import pytest
 
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
-from tasks.features import build_features
-from tasks.predict import predict_all
+from tasks.features import features_day
+from tasks.predict import predict_day
 from tasks.predict.shards import parts_table
-from tasks.segment import segment_all
+from tasks.segment import segment_day
 from tasks.segment.shards import parts_table as segment_parts_table
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.shards import ShardPlan
@@ -67,12 +67,9 @@ def outputs(wh: Warehouse, day: date) -> dict[str, list[tuple]]:
 
 def run_day(wh: Warehouse, config: PipelineConfig, day: date, refit: bool = False) -> Run:
     """Features, predict and segment of one day, as the daily refresh runs them."""
-    build_features(wh, config.features, day, config.currency)
-    settings = config.inputs_settings()
-    predicted = predict_all(wh, config.predict, config.features, day, f"run-{day}", refit, settings)
-    segmented = segment_all(
-        wh, config.segments, day, f"run-{day}", config.predict.horizon_days, refit, settings
-    )
+    features_day(wh, config, day)
+    predicted = predict_day(wh, config, day, f"run-{day}", refit=refit)
+    segmented = segment_day(wh, config, day, f"run-{day}", refit=refit)
     return Run(vars(predicted).copy(), vars(segmented).copy(), outputs(wh, day))
 
 
@@ -161,20 +158,11 @@ def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, sh
         world.fresh(f"shards-{shards}") as wh,
     ):
         copy_fits(daily, wh)
-        build_features(wh, config.features, day, config.currency)
+        features_day(wh, config, day)
         stale = parts_table()  # a killed run's work table: dropped by the next run
         wh.execute(f"create table {stale} (customer_id varchar)")
         plan = ShardPlan("predict", shards, day, "config.yaml", 1, 1, parts_table())
-        result = predict_all(
-            wh,
-            config.predict,
-            config.features,
-            day,
-            f"run-{day}",
-            False,
-            config.inputs_settings(),
-            shard_plan=plan,
-        )
+        result = predict_day(wh, config, day, f"run-{day}", shard_plan=plan)
         predictions = wh.rows(f"{OUTPUTS['predictions']} order by all")
         left = wh.rows("select table_name from information_schema.tables where table_schema = 'predict'")
     one_process = world.runs[day]
@@ -194,21 +182,18 @@ def test_a_day_scored_in_shards_equals_it_scored_in_one_process(world: World, sh
 def test_a_day_segmented_in_shards_equals_it_segmented_in_one_process(world: World, shards: int) -> None:
     day = FIRST + timedelta(days=2)
     config = world.config
-    settings = config.inputs_settings()
     with (
         Warehouse(world.daily, read_only=True, timezone=config.timezone) as daily,
         world.fresh(f"segment-shards-{shards}") as wh,
     ):
         copy_fits(daily, wh)
-        build_features(wh, config.features, day, config.currency)
-        predict_all(wh, config.predict, config.features, day, f"run-{day}", False, settings)
+        features_day(wh, config, day)
+        predict_day(wh, config, day, f"run-{day}")
         stale = segment_parts_table()  # a killed run's work tables: dropped by the next run
         for suffix in ("", "_clusters", "_rules"):
             wh.execute(f"create table {stale}{suffix} (customer_id varchar)")
         plan = ShardPlan("segment", shards, day, "config.yaml", 1, 1, segment_parts_table())
-        result = segment_all(
-            wh, config.segments, day, f"run-{day}", config.predict.horizon_days, False, settings, plan
-        )
+        result = segment_day(wh, config, day, f"run-{day}", shard_plan=plan)
         sharded = outputs(wh, day)
         left = wh.rows("select table_name from information_schema.tables where table_schema = 'segments'")
     one_process = world.runs[day]
