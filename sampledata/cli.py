@@ -25,6 +25,11 @@ def write_and_report(
 ) -> None:
     """Generate with the demo config into directory and print the rows per source (ValueError when refused)."""
     stats = write_sample(directory, customers=customers, seed=seed, end=end, difficulty=difficulty)
+    if stats.removed:
+        typer.echo(
+            f"{directory} held another sample: removed what was built from it ({', '.join(stats.removed)}), "
+            "so the new one starts a warehouse of its own"
+        )
     typer.echo(f"Generated {stats.persons:,} persons under {directory.resolve()}:")
     for source, rows in stats.rows.items():
         typer.echo(f"  {source:<10} {rows:>12,} rows")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,39 @@ def check_folder(directory: Path) -> None:
             f"{directory} holds {names}, not written by the sample generator (no {MARKER} there): "
             "refusing to generate into it; choose a new folder"
         )
+
+
+def remove_outputs_of_another_sample(directory: Path, wanted: dict[str, Any]) -> list[str]:
+    """Remove the warehouse and the exports a folder's config keeps inside it when they were built from another
+    sample than `wanted` (the marker's customers, seed, end and difficulty; an interrupted generation counts as
+    another); return what was removed, relative to the folder.
+
+    A new sample rewrites the source files in place, so a warehouse built from the old one would take them as
+    changes of the same customers: two samples mixed in one warehouse, ids of the one given to the other.
+    Nothing outside the folder is touched, nor anything when the folder's config cannot be read.
+    """
+    directory = Path(directory)
+    previous = read_marker(directory)
+    if previous is None or all(previous.get(key) == value for key, value in wanted.items()):
+        return []
+    try:
+        config = yaml.safe_load((directory / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    root = directory.resolve()
+    found = []
+    for key in ("warehouse", "exports"):
+        value = config.get(key) if isinstance(config, dict) else None
+        if not isinstance(value, str):  # a lake (a mapping) is not the generator's to remove
+            continue
+        path = (directory / value).resolve()
+        if path == root or root not in path.parents:
+            continue
+        suffixes = (".wal", ".tmp") if key == "warehouse" else ()
+        found += [p for p in (path, *(path.with_name(path.name + s) for s in suffixes)) if p.exists()]
+    for path in found:
+        shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
+    return [path.relative_to(root).as_posix() for path in found]
 
 
 def read_marker(directory: Path) -> dict[str, Any] | None:

@@ -49,12 +49,18 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from sampledata.distributions import DIFFICULTIES, Window
-from sampledata.folder import CONFIG_NAME, DEMO_CONFIG, check_folder, write_marker
+from sampledata.folder import (
+    CONFIG_NAME,
+    DEMO_CONFIG,
+    check_folder,
+    remove_outputs_of_another_sample,
+    write_marker,
+)
 from sampledata.formats import SOURCES
 from sampledata.persons import Keys
 from sampledata.sources import NextIds, make_chunk
@@ -69,6 +75,9 @@ class GenerateStats:
     persons: int
     rows: dict[str, int]  # rows written per source: "crm", "game", "payments", "social", "survey"
     corruptions: dict[str, int] = field(default_factory=dict)  # adversarial only: CRM corruptions by kind
+    removed: list[str] = field(
+        default_factory=list
+    )  # the previous sample's warehouse and exports (write_sample)
 
 
 def check_arguments(customers: int, difficulty: str, days: int = 1, chunk_size: int = 1) -> None:
@@ -127,19 +136,19 @@ def write_sample(
     check_arguments(customers, difficulty)
     out_dir = Path(out_dir)
     check_folder(out_dir)
+    wanted = {"customers": customers, "seed": seed, "end": end.isoformat(), "difficulty": difficulty}
+    removed = remove_outputs_of_another_sample(out_dir, wanted)
     out_dir.mkdir(parents=True, exist_ok=True)
     # Claim the folder first: an interrupted run leaves a marker that matches no finished sample.
     write_marker(out_dir, {"state": "generating"})
     stats = generate(out_dir, customers=customers, seed=seed, end=end, difficulty=difficulty)
+    stats = replace(stats, removed=removed)
     if config is not None:
         shutil.copyfile(config, stats.out_dir / CONFIG_NAME)
     write_marker(
         stats.out_dir,
         {
-            "customers": customers,
-            "seed": seed,
-            "end": end.isoformat(),
-            "difficulty": difficulty,
+            **wanted,
             "rows": stats.rows,
             "config": None if config is None else CONFIG_NAME,
         },

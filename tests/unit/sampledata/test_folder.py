@@ -16,6 +16,15 @@ from tests.conftest import DEMO_CONFIG
 END = date(2026, 11, 22)
 
 
+def cli_with(directory: Path, changed: dict[str, str]) -> tuple[int, str]:
+    """cli with some of its options changed."""
+    options = {"--customers": "50", "--seed": "7", "--end": END.isoformat()} | changed
+    result = CliRunner().invoke(
+        app, ["--dir", str(directory), *[x for pair in options.items() for x in pair]]
+    )
+    return result.exit_code, result.output
+
+
 def cli(directory: Path, *extra: str) -> tuple[int, str]:
     """Run `python -m sampledata` on a folder; return its exit code and output."""
     result = CliRunner().invoke(
@@ -64,13 +73,60 @@ def test_refuses_a_folder_with_a_foreign_warehouse(tmp_path: Path) -> None:
     assert (tmp_path / "prod.duckdb").read_bytes() == b"not ours"
 
 
-def test_regenerates_its_own_folder_with_config_and_warehouse(tmp_path: Path) -> None:
+def demo_outputs(folder: Path) -> None:
+    """What `segments demo` leaves beside the data: the warehouse, its WAL and spill folder, the exports."""
+    (folder / "warehouse.duckdb").write_bytes(b"the demo's warehouse")
+    (folder / "warehouse.duckdb.wal").write_bytes(b"wal")
+    (folder / "warehouse.duckdb.tmp").mkdir()
+    (folder / "exports" / "2026-11-22").mkdir(parents=True)
+
+
+def test_the_same_sample_again_keeps_its_warehouse(tmp_path: Path) -> None:
     assert cli(tmp_path)[0] == 0
-    (tmp_path / "warehouse.duckdb").write_bytes(b"the demo's warehouse")  # what `segments demo` leaves
-    code, output = cli(tmp_path, "--difficulty", "hard")
+    demo_outputs(tmp_path)
+    code, output = cli(tmp_path)
     assert code == 0, output
-    assert json.loads((tmp_path / MARKER).read_text(encoding="utf-8"))["difficulty"] == "hard"
-    assert (tmp_path / "warehouse.duckdb").read_bytes() == b"the demo's warehouse"  # left alone
+    assert "another sample" not in output
+    assert (tmp_path / "warehouse.duckdb").read_bytes() == b"the demo's warehouse"
+    assert (tmp_path / "exports" / "2026-11-22").is_dir()
+
+
+@pytest.mark.parametrize(
+    "other", [("--difficulty", "hard"), ("--customers", "60"), ("--seed", "8"), ("--end", "2026-11-23")]
+)
+def test_another_sample_removes_what_was_built_from_the_last(tmp_path: Path, other: tuple[str, str]) -> None:
+    # its source files are rewritten in place: the old warehouse would mix the two samples' customers
+    assert cli(tmp_path)[0] == 0
+    demo_outputs(tmp_path)
+    code, output = cli_with(tmp_path, dict([other]))
+    assert code == 0, output
+    assert output.splitlines()[0] == (
+        f"{tmp_path} held another sample: removed what was built from it (warehouse.duckdb, "
+        "warehouse.duckdb.wal, warehouse.duckdb.tmp, exports), so the new one starts a warehouse of its own"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "config.yaml",
+        "crm",
+        "game",
+        "payments",
+        "social",
+        "survey",
+        "truth",
+    ]
+
+
+def test_nothing_outside_the_folder_is_removed(tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    assert cli(folder)[0] == 0
+    (folder / "config.yaml").write_text(
+        (folder / "config.yaml")
+        .read_text(encoding="utf-8")
+        .replace("warehouse: warehouse.duckdb", "warehouse: ../shared.duckdb"),
+        encoding="utf-8",
+    )
+    (tmp_path / "shared.duckdb").write_bytes(b"someone else's")
+    assert cli_with(folder, {"--seed": "8"})[0] == 0
+    assert (tmp_path / "shared.duckdb").read_bytes() == b"someone else's"
 
 
 def test_refusal_is_a_value_error_the_tools_report(tmp_path: Path) -> None:
