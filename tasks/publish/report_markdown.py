@@ -178,10 +178,10 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
                 b("名称", "name"),
                 b("客户数", "customers"),
                 b("新", "new"),
-                b("未活跃天数", "inactive days"),
-                b("订单", "orders"),
-                b("消费", "spend"),
-                b("90天会话", "sessions 90d"),
+                b("未活跃天数（中心）", "inactive days (centre)"),
+                b("订单（中心）", "orders (centre)"),
+                b("消费（中心）", "spend (centre)"),
+                b("90天会话（中心）", "sessions 90d (centre)"),
             ],
             [
                 [
@@ -196,6 +196,11 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
                 ]
                 for c in model["clusters"]
             ],
+        ),
+        b(
+            "中心：各特征取 log1p 后的均值换回原单位，即簇内的典型客户；偏态特征的中心低于 HTML 报告中的成员平均值。",
+            "Centre: the mean of each feature on its log1p scale, turned back into its unit: a typical member. "
+            "For skewed features it is below the members' averages that the HTML report's cluster means show.",
         ),
         f"### {b('决策树（深度 3）', 'Decision tree (depth 3)')}, fidelity {model['fidelity']:.1%}",
         "```\n" + model["tree_rules"].rstrip() + "\n```",

@@ -274,6 +274,19 @@ def test_report_md_names_the_clusters() -> None:
     assert "| 0 | 8 |" in render_markdown(SUMMARY)  # an older summary without names: the id
 
 
+def test_report_md_says_its_cluster_figures_are_centres_not_means() -> None:
+    # the HTML report's cluster means are the members' averages: higher for skewed features, never the same table
+    summary = {**SUMMARY, "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL}}
+    text = render_markdown(summary, language="en")
+    assert (
+        "| id | name 名称 | customers 客户数 | new 新 | inactive days (centre) 未活跃天数（中心） | "
+        "orders (centre) 订单（中心） | spend (centre) 消费（中心） | sessions 90d (centre) 90天会话（中心） |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+        "| 0 | typical customers (普通客户) | 8 |  | 3.0 | 2.0 | 50.0 | 4.0 |\n\n"
+        "Centre: the mean of each feature on its log1p scale, turned back into its unit: a typical member."
+    ) in text
+
+
 def test_the_predict_section_comes_before_the_outputs() -> None:
     text = render_markdown({**SUMMARY, "predict": PREDICT})
     section = predict_markdown(PREDICT, "zh")
