@@ -250,7 +250,7 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
             typer.echo(
                 f"Prefect server: {url} (the run shows in its UI)"
                 if url
-                else "No Prefect server running here: starting a temporary one (about 20 s)"
+                else "No Prefect server running here: starting a temporary one (5 to 20 s)"
             )
             return call()
     except (ConfigError, DataError) as error:
@@ -322,7 +322,8 @@ def backfill(
     end: Annotated[str, typer.Option(help="Last day (YYYY-MM-DD), inclusive.")],
     overwrite: Annotated[bool, typer.Option(help="Recompute days already published.")] = False,
 ) -> None:
-    """Run the daily refresh for every day from start to end, oldest first."""
+    """Run the daily refresh for every day from start to end, oldest first (published days skipped unless
+    --overwrite); when it computed a day, the published days after it are recomputed too (they build on it)."""
     from flows.backfill import backfill as backfill_flow
     from flows.backfill import backfill_days
 
