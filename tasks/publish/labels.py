@@ -67,6 +67,11 @@ def label(zh: str | None, en: str | None, language: Language) -> str:
     return f"{zh} ({en})" if language == "zh" else f"{en} ({zh})"
 
 
+def stacked(zh: str, en: str, language: Language) -> str:
+    """label on two lines (a chart's axis label: the other language under the first, in parentheses)."""
+    return label(zh, en, language).replace(" (", "<br>(", 1)
+
+
 def english(scheme: str, segment: str, published: str | None) -> str:
     """The English label of a segment: the table's above for coded keys, else the published one, else the key."""
     words = ENGLISH.get(scheme, {}).get(segment) or published or segment

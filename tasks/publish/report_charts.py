@@ -375,7 +375,8 @@ def heatmap(
         "layout": layout(
             120 + 40 * max(len(y), 3),
             yaxis={"automargin": True, "type": "category"},
-            xaxis={"type": "category"},
+            # level: rotated long labels took most of the height and left the rows a few pixels each
+            xaxis={"type": "category", "tickangle": 0, "automargin": True},
         ),
     }
 

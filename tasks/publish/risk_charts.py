@@ -62,7 +62,8 @@ def risk_data(wh: "Warehouse", as_of: date, summary: dict[str, Any]) -> dict[str
 
 
 def _value_figure(labels: list[str], values: list[float], customers: list[int], language: Language) -> Figure:
-    """Predicted value as bars (left axis, each with its value) and customers as markers (right axis)."""
+    """Predicted value as bars (left axis, each with its value) and customers as bars beside them (right axis):
+    side by side, never over a value's label (a marker over the bar landed on its number)."""
     value_name = both("预测价值", "predicted value", language)
     customers_name = both("有预测的客户", "customers with a forecast", language)
     data = [
@@ -72,18 +73,19 @@ def _value_figure(labels: list[str], values: list[float], customers: list[int], 
             "y": values,
             "name": value_name,
             "marker": {"color": "#4C78A8"},
+            "offsetgroup": "value",
             "text": [f"{v:,.0f}" for v in values],
             "textposition": "outside",
             "cliponaxis": False,
             "hovertemplate": "%{x}: %{y:,.2f}<extra></extra>",
         },
         {
-            "type": "scatter",
+            "type": "bar",
             "x": labels,
             "y": customers,
             "name": customers_name,
-            "mode": "markers",
-            "marker": {"color": "#F58518", "size": 10, "symbol": "diamond"},
+            "marker": {"color": "#F58518"},
+            "offsetgroup": "customers",
             "yaxis": "y2",
             "hovertemplate": "%{x}: %{y:,}<extra></extra>",
         },
@@ -103,6 +105,7 @@ def _value_figure(labels: list[str], values: list[float], customers: list[int], 
             },
             legend={"orientation": "h", "y": 1.12},
             xaxis={"automargin": True},
+            barmode="group",
         ),
     }
     if not labels:

@@ -188,3 +188,21 @@ def test_the_calibration_legend_is_above_its_plot() -> None:
     ]
     assert calibration["layout"]["legend"] == {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0}
     assert calibration["data"][-1]["name"].startswith("perfectly calibrated")
+
+
+def test_the_value_charts_put_customers_beside_the_values_not_over_their_labels() -> None:
+    charts = [figure for title, figure in risk_figures(DATA, "en") if title.startswith("predicted value")]
+    assert len(charts) == 2  # by RFM segment and by risk tier
+    for figure in charts:
+        value, customers = figure["data"]
+        assert (value["type"], value["offsetgroup"], value["textposition"]) == ("bar", "value", "outside")
+        assert (customers["type"], customers["offsetgroup"], customers["yaxis"]) == ("bar", "customers", "y2")
+        assert figure["layout"]["barmode"] == "group"
+
+
+def test_the_cluster_heatmap_keeps_its_labels_level_on_two_lines() -> None:
+    # rotated, its long measure names took most of the chart's height and left each row a few pixels
+    figures = dict(report_figures(DATA))
+    (means,) = [figure for name, figure in figures.items() if "cluster means" in name]
+    assert means["layout"]["xaxis"] == {"type": "category", "tickangle": 0, "automargin": True}
+    assert means["data"][0]["x"][0] == "最近购买天数（付费客户）<br>(days since purchase (buyers))"
