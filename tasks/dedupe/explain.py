@@ -13,6 +13,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+from rich.cells import cell_len, set_cell_size
 
 from tasks.dedupe import customer_match_records, match_settings
 from tasks.dedupe.comparisons import Comparison
@@ -23,7 +24,6 @@ from tasks.dedupe.scoring import MatchOutcome, score_pairs
 from tasks.dedupe.training import Parameters, term_frequencies
 from tasks.shared.config import PipelineConfig
 from tasks.shared.errors import DataError
-from tasks.shared.text import cells, fit
 from tasks.shared.warehouse import Warehouse
 
 PRIOR = "prior"  # the comparison name of the prior's row in core.match_parameters and core.match_evidence
@@ -405,12 +405,13 @@ def waterfall_lines(
         label = step.label + (" (term frequency)" if step.term_frequency_adjusted else "")
         values = list(step.values or ("", "")) if shown_values else []
         rows.append([step.comparison, *values, label, f"{step.match_weight:+.2f}", f"{step.total:+.2f}"])
-    widths = [max(cells(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    # widths in terminal cells: a Han character takes two
+    widths = [max(cell_len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     text_columns = len(header) - 2
 
     def line(row: list[str]) -> str:
         columns = list(zip(row, widths, strict=True))
-        left = "  ".join(fit(cell, min(width, 40)) for cell, width in columns[:text_columns])
+        left = "  ".join(set_cell_size(cell, min(width, 40)) for cell, width in columns[:text_columns])
         right = "  ".join(f"{cell:>{width}}" for cell, width in columns[text_columns:])
         return f"{indent}{left}  {right}".rstrip()
 

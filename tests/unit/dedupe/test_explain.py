@@ -6,6 +6,8 @@ from dataclasses import replace
 import numpy as np
 import polars as pl
 import pytest
+from rich.cells import cell_len as cells
+from rich.cells import set_cell_size as fit
 
 from tasks.dedupe import customer_match_records, dedupe_all, probabilistic_links
 from tasks.dedupe.comparisons import build_comparisons
@@ -22,7 +24,6 @@ from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import score_pairs
 from tasks.dedupe.training import term_frequencies
 from tasks.shared.errors import DataError
-from tasks.shared.text import cells, fit
 from tasks.shared.warehouse import Warehouse
 from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
 
