@@ -16,7 +16,7 @@ from prefect.runtime import flow_run
 from prefect.utilities.timeout import timeout
 
 from flows.hooks import notify_failure
-from flows.runs import config_path, default_as_of, is_partial, refresh_run_name
+from flows.runs import config_path, default_as_of, is_partial, partial_day, refresh_run_name
 from tasks.act import act
 from tasks.dedupe import dedupe
 from tasks.extract import extract
@@ -137,13 +137,8 @@ def daily_refresh(
     config = config_path(config)
     pipeline = load_config(config)
     as_of = as_of or default_as_of(pipeline)
-    if as_of > pipeline.today():
-        raise DataError(
-            f"as_of {as_of} is in the future (today is {pipeline.today()} in {pipeline.timezone}): "
-            "a day can be computed once it has begun"
-        )
+    partial = partial_day(pipeline, as_of, datetime.now(UTC))
     run_id = current_run_id()
-    partial = is_partial(pipeline, as_of, datetime.now(UTC))
     logger.info(
         "daily refresh as of %s%s (run %s, config %s)",
         as_of,

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flows.runs import is_partial
+from flows.runs import partial_day
 from tasks.act import act_all
 from tasks.dedupe import dedupe_all
 from tasks.extract import extract_all
@@ -23,7 +23,6 @@ from tasks.publish import publish_day
 from tasks.publish.summary import refresh_summary
 from tasks.segment import segment_day
 from tasks.shared.config import PipelineConfig
-from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
 # How a stage runs: given its name and its work on an open warehouse, return the work's result.
@@ -49,9 +48,7 @@ def run_stages(
 ) -> dict[str, Any]:
     """Extract what is new, then dedupe to act for as_of; the run summary publish is given (partial: as_of had
     not ended when the run began, as the flow marks it)."""
-    if as_of > config.today():
-        raise DataError(f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone})")
-    partial = is_partial(config, as_of, datetime.now(UTC))
+    partial = partial_day(config, as_of, datetime.now(UTC))
     stage = stage or own_warehouse(config)
     logger = logger or logging.getLogger(__name__)
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from prefect.runtime import flow_run
 
 from tasks.shared.config import ConfigError, PipelineConfig, load_config
+from tasks.shared.errors import DataError
 
 CONFIG_ENV = "SEGMENTS_CONFIG"
 CONFIG_VARIABLE = "segments_config"
@@ -49,6 +50,16 @@ def default_as_of(pipeline: PipelineConfig, moment: datetime | None = None) -> d
 def is_partial(pipeline: PipelineConfig, as_of: date, started: datetime) -> bool:
     """Whether as_of had not ended (in the config's time zone) when a run that started at `started` began."""
     return started < pipeline.cutoff(as_of)
+
+
+def partial_day(pipeline: PipelineConfig, as_of: date, started: datetime) -> bool:
+    """is_partial for a run of as_of that starts at `started`; a DataError when as_of has not begun."""
+    if as_of > pipeline.today():
+        raise DataError(
+            f"as_of {as_of} is in the future (today is {pipeline.today()} in {pipeline.timezone}): "
+            "a day can be computed once it has begun"
+        )
+    return is_partial(pipeline, as_of, started)
 
 
 def refresh_run_name() -> str:
