@@ -59,17 +59,14 @@ def both(zh: str, en: str, language: Language) -> str:
     return f"{zh} {en}" if language == "zh" else f"{en} {zh}"
 
 
-def label(zh: str | None, en: str | None, language: Language) -> str:
-    """A label in both languages, the other in parentheses: 冠军客户 (Champions); one alone if that is all."""
+def label(zh: str | None, en: str | None, language: Language, between: str = " ") -> str:
+    """A label in both languages, the other in parentheses: 冠军客户 (Champions); one alone if that is all.
+    between: what separates the two ("<br>": a chart's axis label on two lines)."""
     zh, en = (zh or "").strip(), (en or "").strip()
     if not zh or not en or zh == en:
         return zh or en
-    return f"{zh} ({en})" if language == "zh" else f"{en} ({zh})"
-
-
-def stacked(zh: str, en: str, language: Language) -> str:
-    """label on two lines (a chart's axis label: the other language under the first, in parentheses)."""
-    return label(zh, en, language).replace(" (", "<br>(", 1)
+    first, second = (zh, en) if language == "zh" else (en, zh)
+    return f"{first}{between}({second})"
 
 
 def english(scheme: str, segment: str, published: str | None) -> str:

@@ -10,7 +10,7 @@ import html
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, english, label, stacked
+from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, english, label
 from tasks.publish.report_act import act_sections
 from tasks.publish.report_charts import (
     NO_PURCHASE_COLOUR,
@@ -282,7 +282,7 @@ def profile_section(data: dict[str, Any]) -> Section | None:
                 heatmap(
                     [[0 if v is None else v / m for v, m in zip(row, means, strict=True)] for row in values],
                     [["–" if v is None else f"{v:,.1f}" for v in row] for row in values],
-                    [stacked(zh, en, language) for zh, en in measures],
+                    [label(zh, en, language, between="<br>") for zh, en in measures],
                     [f"{label(c[1], c[2], language)} · {c[3]:,}" for c in clusters],
                     both("相对均值", "× mean", language),
                 ),
