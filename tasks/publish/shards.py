@@ -89,8 +89,7 @@ def write_part(wh: Warehouse, work_table: str, folder: Path, shard: int, shards:
     # atomic_write's temporary names are each writer's own: a shard given up on may still be writing while
     # the stage writes the same part (the same rows); whichever rename comes last leaves a whole file
     write_file(frame, folder / part_name(shard, "parquet"))
-    with atomic_write(folder / part_name(shard, "csv"), "wb") as handle:
-        frame.write_csv(handle, include_header=False)
+    write_file(frame, folder / part_name(shard, "csv"), header=False)
     return frame.height
 
 

@@ -74,14 +74,18 @@ def atomic_write(path: Path, mode: str, **kwargs: Any) -> Iterator[IO[Any]]:
         raise
 
 
-def write_file(frame: pl.DataFrame, path: Path) -> None:
-    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename."""
+def write_file(frame: pl.DataFrame, path: Path, header: bool = True) -> None:
+    """Write frame as CSV (UTF-8 with BOM, for Excel) or Parquet by suffix: temp name, fsync, 0600, rename.
+
+    header=False: a CSV part that is joined after a header (tasks/publish/shards.py): no BOM, no header row.
+    """
     if path.suffix not in (".csv", ".parquet"):
         raise ValueError(f"no writer for {path.name}")
     with atomic_write(path, "wb") as handle:
         if path.suffix == ".csv":
-            handle.write(UTF8_BOM)
-            frame.write_csv(handle)
+            if header:
+                handle.write(UTF8_BOM)
+            frame.write_csv(handle, include_header=header)
         else:
             frame.write_parquet(handle)
 

@@ -49,7 +49,7 @@ def test_an_interrupted_write_removes_its_temporary_file(
 ) -> None:
     (tmp_path / "customer_segments.csv").write_text("the previous file\n", encoding="utf-8")
 
-    def write_csv(self: pl.DataFrame, handle: object) -> None:
+    def write_csv(self: pl.DataFrame, handle: object, **options: object) -> None:
         handle.write(b"customer_id\nC1\n")  # half a file under the temporary name
         raise interruption
 
