@@ -16,17 +16,9 @@ from tests.conftest import DEMO_CONFIG
 END = date(2026, 11, 22)
 
 
-def cli_with(directory: Path, changed: dict[str, str]) -> tuple[int, str]:
-    """cli with some of its options changed."""
-    options = {"--customers": "50", "--seed": "7", "--end": END.isoformat()} | changed
-    result = CliRunner().invoke(
-        app, ["--dir", str(directory), *[x for pair in options.items() for x in pair]]
-    )
-    return result.exit_code, result.output
-
-
 def cli(directory: Path, *extra: str) -> tuple[int, str]:
-    """Run `python -m sampledata` on a folder; return its exit code and output."""
+    """Run `python -m sampledata` on a folder; return its exit code and output (an option in extra given again
+    wins: the last value of an option is the one used)."""
     result = CliRunner().invoke(
         app, ["--dir", str(directory), "--customers", "50", "--seed", "7", "--end", END.isoformat(), *extra]
     )
@@ -98,7 +90,7 @@ def test_another_sample_removes_what_was_built_from_the_last(tmp_path: Path, oth
     # its source files are rewritten in place: the old warehouse would mix the two samples' customers
     assert cli(tmp_path)[0] == 0
     demo_outputs(tmp_path)
-    code, output = cli_with(tmp_path, dict([other]))
+    code, output = cli(tmp_path, *other)
     assert code == 0, output
     assert output.splitlines()[0] == (
         f"{tmp_path} held another sample: removed what was built from it (warehouse.duckdb, "
@@ -125,7 +117,7 @@ def test_nothing_outside_the_folder_is_removed(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "shared.duckdb").write_bytes(b"someone else's")
-    assert cli_with(folder, {"--seed": "8"})[0] == 0
+    assert cli(folder, "--seed", "8")[0] == 0
     assert (tmp_path / "shared.duckdb").read_bytes() == b"someone else's"
 
 
