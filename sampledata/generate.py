@@ -75,9 +75,8 @@ class GenerateStats:
     persons: int
     rows: dict[str, int]  # rows written per source: "crm", "game", "payments", "social", "survey"
     corruptions: dict[str, int] = field(default_factory=dict)  # adversarial only: CRM corruptions by kind
-    removed: list[str] = field(
-        default_factory=list
-    )  # the previous sample's warehouse and exports (write_sample)
+    # write_sample: what it removed of the previous sample (warehouse, exports), relative to the folder
+    removed: list[str] = field(default_factory=list)
 
 
 def check_arguments(customers: int, difficulty: str, days: int = 1, chunk_size: int = 1) -> None:
