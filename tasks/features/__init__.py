@@ -1,9 +1,10 @@
 """Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL.
 
 Behaviour is read from a daily roll-up of the events per customer record (features.daily_activity,
-tasks/features/activity.py), kept up to date incrementally across runs; the orders as of the day are the
-day before's with the orders the new transactions and identity changes touch recomputed
-(tasks/features/orders.py).
+tasks/features/activity.py), kept up to date incrementally across runs, through each record's activity as
+of the day (features.record_activity, tasks/features/record_activity.py: the records whose rows can differ
+recomputed); the orders as of the day are the day before's with the orders the new transactions and
+identity changes touch recomputed (tasks/features/orders.py).
 """
 
 import logging
@@ -17,6 +18,7 @@ from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
 from tasks.features.orders import refresh_orders
+from tasks.features.record_activity import refresh_record_activity
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
@@ -144,7 +146,8 @@ def build_features(
     the pipeline config, a change of which rebuilds it, and features.orders). currency: the base currency
     and the rates into it (default: CNY, no rates). Also returned: `unconverted`, the transactions in a
     currency without a rate (left out of monetary), by currency, `activity`, what the roll-up's refresh
-    did, and `orders_refresh`, what the orders' refresh did.
+    did, `record_activity`, what the records' activity refresh did, and `orders_refresh`, what the orders'
+    refresh did.
 
     shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
     roll-ups and features.orders are committed (the shards' processes read them), each adding its rows to
@@ -158,6 +161,7 @@ def build_features(
         drop_stale_parts(wh)
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
+        records = refresh_record_activity(wh, as_of, config.session_event_types, activity)
         orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
         if shard_plan is None:
             customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
@@ -184,6 +188,7 @@ def build_features(
         "customers": customers,
         "unconverted": unconverted,
         "activity": asdict(activity),
+        "record_activity": asdict(records),
         "orders_refresh": asdict(orders_refresh),
         **({"shards": ran.ran} if ran else {}),
     }
@@ -226,6 +231,12 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         f"; activity roll-up features.daily_activity {activity['mode']}"
         + (f" ({activity['reason']})" if activity["reason"] else "")
         + f": {activity['new_files']} new files, {activity['days']} days recomputed, {activity['rows']} rows"
+    )
+    records = counts["record_activity"]
+    rolled += (
+        f"; features.record_activity {records['mode']}"
+        + (f" ({records['reason']})" if records["reason"] else "")
+        + f": {records['records']} records recomputed, {records['rows']} rows"
     )
     orders = counts["orders_refresh"]
     rolled += (

@@ -28,7 +28,8 @@ ACTIVITY_VERSION = 1
 
 # The watermark and the files as staged now, compared by sql/ops/file_changes.sql.
 FILES = {"held": "features.activity_files", "current": "_activity_files_now"}
-TEMP_TABLES = ("_activity_files_now", "_activity_file_changes", "_activity_touched", "_activity_rows")
+# _activity_touched (the days recomputed) outlives the refresh: tasks/features/record_activity.py reads it.
+TEMP_TABLES = ("_activity_files_now", "_activity_file_changes", "_activity_rows")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class ActivityRefresh:
     new_files: int  # files rolled up for the first time
     days: int  # days recomputed (incremental)
     rows: int  # rows of features.daily_activity afterwards
+    rows_before: int  # and before (0 when there was none)
+    changed: bool  # whether its rows changed (rebuilt, or days recomputed)
+    generation: int  # how many times its rows changed, this refresh included (features.activity_state)
 
 
 def record_settings(config: PipelineConfig) -> str:
@@ -78,14 +82,27 @@ def rebuild_reason(wh: Warehouse, settings: str, rebuild: bool) -> str:
     return ""
 
 
+def held_generation(wh: Warehouse) -> int:
+    """features.activity_state's generation (0 without one: none yet, or written before generations)."""
+    if not wh.table_exists("features.activity_state"):
+        return 0
+    if "generation" not in wh.columns("features.activity_state"):
+        return 0
+    return wh.scalar("select max(generation) from features.activity_state") or 0
+
+
 def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = False) -> ActivityRefresh:
     """Bring features.daily_activity up to date with the staged events (from scratch when it must be).
 
     record_config: record_settings of the pipeline config (a caller that cannot give it passes the same
-    value every time, and then answers for config changes itself: pass rebuild).
+    value every time, and then answers for config changes itself: pass rebuild). Leaves the temp table
+    _activity_touched: the days an incremental refresh recomputed (none otherwise).
     """
     settings = settings_fingerprint(wh, record_config)
     with wh.transaction():
+        rows_before = wh.count("features.daily_activity") if wh.table_exists("features.daily_activity") else 0
+        generation = held_generation(wh)
+        wh.build("_activity_touched", "features/activity_touched_none", temp=True)
         files = wh.build(
             "_activity_files_now",
             "features/staged_files_now",
@@ -116,10 +133,19 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
                         identifiers={"events": "_activity_rows"},
                     )
             mode = "incremental" if new_files else "unchanged"
+        changed = mode == "rebuilt" or days > 0
+        generation += changed
         # the watermark: the files as staged now
         wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
-        state = {"version": ACTIVITY_VERSION, "timezone": wh.timezone, "settings": settings, "files": files}
+        state = {
+            "version": ACTIVITY_VERSION,
+            "timezone": wh.timezone,
+            "settings": settings,
+            "files": files,
+            "generation": generation,
+        }
         wh.build("features.activity_state", "features/activity_state", state)
         for table in TEMP_TABLES:
             wh.execute(f"drop table if exists {table}")
-    return ActivityRefresh(mode, reason, new_files, days, wh.count("features.daily_activity"))
+    rows = wh.count("features.daily_activity")
+    return ActivityRefresh(mode, reason, new_files, days, rows, rows_before, changed, generation)

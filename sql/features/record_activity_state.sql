@@ -1,0 +1,16 @@
+-- What features.record_activity holds: the day, the settings and the roll-up it was computed from. A run
+-- whose roll-up or settings differ from these builds it whole (tasks/features/record_activity.py).
+-- Grain: one row. Parameters: $version (of tasks/features/record_activity.py), $settings (a fingerprint of
+-- features/record_activity.sql and the session types), $as_of (date), $generation (features.activity_state's
+-- generation it was computed from), $rollup_rows (the roll-up's rows then).
+with final as (
+    select
+        $version::integer as version,
+        $settings::varchar as settings,
+        $as_of::date as as_of,
+        $generation::bigint as generation,
+        $rollup_rows::bigint as rollup_rows,
+        now() as refreshed_at
+)
+
+select * from final
