@@ -12,6 +12,8 @@ import polars as pl
 from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
+from tasks.shared.scoring import score_rows
+
 # Every customer is scored by a model fitted on the sampled rows of the other folds (see
 # tasks/act/lookalike.py's _similarity).
 FOLDS = 5
@@ -99,11 +101,12 @@ class LookalikeModel:
         if not self.classifiers:
             return np.full(x.shape[0], self.constant)
         scores = np.empty(x.shape[0])
-        with threadpool_limits(limits=1, user_api="openmp"):  # see fit_classifiers
-            for fold, model in enumerate(self.classifiers):
-                rows = folds == fold
-                if rows.any():
-                    scores[rows] = model.predict_proba(x[rows])[:, 1]
+        for fold, model in enumerate(self.classifiers):
+            rows = folds == fold
+            if rows.any():
+                scores[rows] = score_rows(
+                    lambda block, model=model: model.predict_proba(block)[:, 1], x[rows]
+                )
         return scores
 
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 from sklearn.ensemble import HistGradientBoostingClassifier
-from threadpoolctl import threadpool_limits
 
 from tasks.predict import btyd
+from tasks.shared.scoring import score_rows
 
 # The classifier's inputs, columns of sql/predict/snapshots.sql. favourite_game is categorical.
 FEATURES = (
@@ -119,11 +119,8 @@ class ChurnClassifier:
         """P(churn) of each row."""
         if self.model is None:
             raise ValueError("the churn classifier is not fitted")
-        # one OpenMP thread, as the lookalikes score (tasks/act/lookalike_model.py): on a busy two-core machine
-        # the pool's threads wait for each other (at 1M, scoring 590k payers took 12.6 s of wall); each row's
-        # probability is the same whatever the threads
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return self.model.predict_proba(self.matrix(frame))[:, 1]
+        model = self.model
+        return score_rows(lambda x: model.predict_proba(x)[:, 1], self.matrix(frame))
 
 
 @dataclass
