@@ -38,6 +38,7 @@ from tasks.segment.naming import (
     unique_name,
 )
 from tasks.shared.config import SegmentConfig
+from tasks.shared.scoring import score_rows
 
 # Model inputs, all non-negative and right-skewed (log1p first). inactive_days: days since the last
 # purchase, session or event (since first seen when there is none), capped at INACTIVE_CAP; so every
@@ -363,7 +364,7 @@ def assign_clusters(matrix: np.ndarray, stored: ClusterModel, fit_day: date, as_
     labels = stored_labels(matrix, stored)
     sizes = {c.cluster_id: int((labels == c.cluster_id).sum()) for c in stored.centroids}
     fidelity = (
-        round(float(accuracy_score(labels, stored.tree.predict(matrix))), 6)
+        round(float(accuracy_score(labels, score_rows(stored.tree.predict, matrix))), 6)
         if stored.tree is not None and len(matrix)
         else stored.fidelity
     )
@@ -376,8 +377,8 @@ def stored_labels(matrix: np.ndarray, stored: ClusterModel) -> np.ndarray:
         raise ValueError("the stored cluster model has no fitted pipeline")
     if len(matrix) == 0:
         return np.zeros(0, dtype=np.int64)
-    with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
-        raw_labels = stored.pipeline.predict(matrix)
+    # a row's cluster is its nearest centroid's: row blocks on every core give the labels of one call
+    raw_labels = score_rows(stored.pipeline.predict, matrix)
     return np.asarray(stored.centre_ids, dtype=np.int64)[raw_labels]
 
 

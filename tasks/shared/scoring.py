@@ -28,14 +28,17 @@ def score_rows(
     score: Callable[[np.ndarray], np.ndarray], x: np.ndarray, workers: int | None = None
 ) -> np.ndarray:
     """score(x) computed in row blocks, one per worker (default: one per core), each in a thread with one
-    OpenMP thread; one call (still one OpenMP thread) when the rows make fewer than two blocks."""
+    OpenMP thread and BLAS on one thread; one call (the same limits) when the rows make fewer than two
+    blocks. score must give each row's result from that row alone (a model's predict)."""
     blocks = min(workers or cores(), len(x) // MIN_BLOCK_ROWS)
 
     def one(block: np.ndarray) -> np.ndarray:
+        # OpenMP's limit is the calling thread's own; BLAS's (below) is the process's
         with threadpool_limits(limits=1, user_api="openmp"):
             return score(block)
 
-    if blocks < 2:
-        return one(x)
-    with ThreadPoolExecutor(blocks) as pool:
-        return np.concatenate(list(pool.map(one, np.array_split(x, blocks))))
+    with threadpool_limits(limits=1, user_api="blas"):
+        if blocks < 2:
+            return one(x)
+        with ThreadPoolExecutor(blocks) as pool:
+            return np.concatenate(list(pool.map(one, np.array_split(x, blocks))))

@@ -39,3 +39,17 @@ def test_blocks_in_threads_give_the_numbers_of_one_call(
     seen.clear()
     assert np.array_equal(score_rows(score, x[:199], workers=3), whole[:199])  # under two blocks: one call
     assert [rows for rows, _ in seen] == [199]
+
+
+def test_cluster_labels_in_blocks_are_those_of_one_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sklearn.cluster import KMeans
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    monkeypatch.setattr(scoring, "MIN_BLOCK_ROWS", 500)
+    rng = np.random.default_rng(9)
+    x = np.abs(rng.normal(size=(5_001, 6))) * [1, 10, 100, 1_000, 0.1, 3]
+    pipeline = make_pipeline(StandardScaler(), KMeans(n_clusters=7, n_init=1, random_state=0)).fit(x[:2_000])
+    labels = score_rows(pipeline.predict, x, workers=3)
+    assert np.array_equal(labels, pipeline.predict(x))
+    assert sorted(np.unique(labels)) == list(range(7))
