@@ -1,22 +1,21 @@
 -- Activity of every customer with events up to one day, from each record's activity of that day.
--- Grain: one row per customer_id with a roll-up row up to $as_of. Key: customer_id.
--- Parameters: $as_of (date), $session_types (list of event_type): those features.record_activity was brought
--- to (tasks/features/record_activity.py) before this is built; this model does not read them.
--- Built as the temp table _customer_activity that features/customer_features.sql reads (the test oracle
--- tests/models/features/customer_activity_raw.sql builds the same table from the raw events).
--- Windows: "30d" means local dates in (as_of - 30 days, as_of]. features.record_activity holds the roll-up's
--- days up to as_of (the events before the as_of's cutoff) summed per record and category; they are summed
--- per customer and category (core.identity_map joins one row per record and category), then per customer;
+-- Grain: one row per customer_id with a roll-up row up to the day. Key: customer_id.
+-- Parameters: none. Kept as features.customer_activity from run to run (tasks/features/customer_activity.py:
+-- only the customers whose records' rows or membership changed are summed again), which
+-- features/customer_features.sql reads (the test oracle tests/models/features/customer_activity_raw.sql
+-- computes the same rows from the raw events).
+-- Windows: "30d" means local dates in (day - 30 days, day]. features.record_activity holds the roll-up's
+-- days up to the day (the events before its cutoff) summed per record and category; they are summed per
+-- customer and category (core.identity_map joins one row per record and category), then per customer;
 -- sums of the events are cast back to bigint (a sum of bigints is a hugeint).
--- Fragments (tasks/shared/shards.py): {{shard}}, a condition on customer_id that keeps one shard's customers, and
--- {{shard_records}}, one on a record's row (activity) that keeps their records' rows; both `true` for all.
+-- Fragment {{customers}}: a condition on customer_id that keeps the customers computed (`true` for all).
 with records as (
-    -- each record's activity per category as of $as_of (features/record_activity.sql)
-    select * from features.record_activity as activity where {{shard_records}}
+    -- each record's activity per category as of the day (features/record_activity.sql)
+    select * from features.record_activity
 ),
 
 identity as (
-    select * from core.identity_map where {{shard}}
+    select * from core.identity_map where {{customers}}
 ),
 
 customer_categories as (

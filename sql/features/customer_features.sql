@@ -1,7 +1,7 @@
 -- Behaviour of every customer as of one day.
 -- Grain: one row per customer_id known as of $as_of. Key: customer_id.
--- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day). Reads _customer_activity, the
--- customers' activity up to as_of (features/customer_activity.sql, from the daily roll-up).
+-- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day). {{activity}}: the customers' activity
+-- up to as_of (features.customer_activity, features/customer_activity.sql, brought to as_of before).
 -- Purchases are orders with a positive net amount (features.orders.purchase). Customers without one
 -- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
 -- currency: orders in a currency without a rate count as purchases but add nothing to it.
@@ -21,7 +21,7 @@ identity as (
 ),
 
 customer_activity as (
-    select * from _customer_activity
+    select * from {{activity}} where {{shard}}
 ),
 
 feedback as (

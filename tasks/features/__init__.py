@@ -1,10 +1,11 @@
 """Features stage: orders and per-customer behaviour as of one day, in DuckDB SQL.
 
 Behaviour is read from a daily roll-up of the events per customer record (features.daily_activity,
-tasks/features/activity.py), kept up to date incrementally across runs, through each record's activity as
-of the day (features.record_activity, tasks/features/record_activity.py: the records whose rows can differ
-recomputed); the orders as of the day are the day before's with the orders the new transactions and
-identity changes touch recomputed (tasks/features/orders.py).
+tasks/features/activity.py), kept up to date incrementally across runs, through each record's and each
+customer's activity as of the day (features.record_activity, features.customer_activity,
+tasks/features/customer_activity.py: the records and customers whose rows can differ recomputed); the
+orders as of the day are the day before's with the orders the new transactions and identity changes touch
+recomputed (tasks/features/orders.py).
 """
 
 import logging
@@ -17,8 +18,8 @@ import duckdb
 from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
+from tasks.features.customer_activity import CUSTOMERS, refresh_customer_activity
 from tasks.features.orders import refresh_orders
-from tasks.features.record_activity import refresh_record_activity
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig
@@ -66,14 +67,13 @@ def feature_params(
 def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], shard: dict[str, str]) -> int:
     """The customer features of the customers shard keeps (tasks/shared/shards.py), replacing table (a
     shard of all, or none: its empty shape) or, for a shard of some, added to it; how many rows."""
+    activity = {"activity": CUSTOMERS}
     with wh.transaction():
-        wh.build("_customer_activity", "features/customer_activity", params, temp=True, fragments=shard)
         if shard in (sharding.ALL, sharding.NONE):
-            rows = wh.build(table, "features/customer_features", params, fragments=shard)
-        else:
-            rows = wh.insert(table, "features/customer_features", params, fragments=shard)
-        wh.execute("drop table _customer_activity")
-    return rows
+            return wh.build(
+                table, "features/customer_features", params, identifiers=activity, fragments=shard
+            )
+        return wh.insert(table, "features/customer_features", params, identifiers=activity, fragments=shard)
 
 
 def parts_table() -> str:
@@ -146,8 +146,8 @@ def build_features(
     the pipeline config, a change of which rebuilds it, and features.orders). currency: the base currency
     and the rates into it (default: CNY, no rates). Also returned: `unconverted`, the transactions in a
     currency without a rate (left out of monetary), by currency, `activity`, what the roll-up's refresh
-    did, `record_activity`, what the records' activity refresh did, and `orders_refresh`, what the orders'
-    refresh did.
+    did, `customer_activity`, what the records' and customers' activity refresh did, and `orders_refresh`,
+    what the orders' refresh did.
 
     shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
     roll-ups and features.orders are committed (the shards' processes read them), each adding its rows to
@@ -161,7 +161,7 @@ def build_features(
         drop_stale_parts(wh)
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
-        records = refresh_record_activity(wh, as_of, config.session_event_types, activity)
+        customer_activity = refresh_customer_activity(wh, as_of, config.session_event_types, activity)
         orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
         if shard_plan is None:
             customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
@@ -188,7 +188,7 @@ def build_features(
         "customers": customers,
         "unconverted": unconverted,
         "activity": asdict(activity),
-        "record_activity": asdict(records),
+        "customer_activity": asdict(customer_activity),
         "orders_refresh": asdict(orders_refresh),
         **({"shards": ran.ran} if ran else {}),
     }
@@ -232,11 +232,11 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         + (f" ({activity['reason']})" if activity["reason"] else "")
         + f": {activity['new_files']} new files, {activity['days']} days recomputed, {activity['rows']} rows"
     )
-    records = counts["record_activity"]
+    summed = counts["customer_activity"]
     rolled += (
-        f"; features.record_activity {records['mode']}"
-        + (f" ({records['reason']})" if records["reason"] else "")
-        + f": {records['records']} records recomputed, {records['rows']} rows"
+        f"; features.customer_activity {summed['mode']}"
+        + (f" ({summed['reason']})" if summed["reason"] else "")
+        + f": {summed['records']} records and {summed['customers']} customers recomputed, {summed['rows']} rows"
     )
     orders = counts["orders_refresh"]
     rolled += (

@@ -19,7 +19,7 @@ def raw_customer_features(wh: Warehouse, as_of: date, session_types: list[str]) 
     params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": session_types}
     wh.execute(f"create or replace temp table _customer_activity as {RAW_ACTIVITY}", params)
     try:
-        sql = wh.model_sql("features/customer_features", fragments=ALL)
+        sql = wh.model_sql("features/customer_features", {"activity": "_customer_activity"}, ALL)
         return wh.rows(f"select * from ({sql}) order by customer_id", params)
     finally:
         wh.execute("drop table _customer_activity")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from tasks.features import currency_params, customer_features_into, drop_stale_parts, parts_table
-from tasks.features.record_activity import build_record_activity
+from tasks.features.customer_activity import build_customer_activity
 from tasks.shared.config.pipeline import CurrencyConfig
 from tasks.shared.shards import ALL, NONE, fragments
 from tasks.shared.warehouse import Warehouse
@@ -26,9 +26,14 @@ def build_customer_features(wh: Warehouse) -> None:
     """The daily roll-up of core.events (features/daily_activity), the customers' activity, customer_features."""
     params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
     wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
-    build_record_activity(wh, params["as_of"], params["session_types"])
-    wh.build("_customer_activity", "features/customer_activity", params, temp=True, fragments=ALL)
-    wh.build("features.customer_features", "features/customer_features", params, fragments=ALL)
+    build_customer_activity(wh, params["as_of"], params["session_types"])
+    wh.build(
+        "features.customer_features",
+        "features/customer_features",
+        params,
+        identifiers={"activity": "features.customer_activity"},
+        fragments=ALL,
+    )
 
 
 def run_customer_features(wh: Warehouse) -> list[dict]:

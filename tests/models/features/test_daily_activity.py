@@ -53,7 +53,7 @@ class Staged:
     wh: Warehouse
     loads: int = 0
     identity: list[tuple] = field(default_factory=list)
-    records: dict = field(default_factory=dict)  # what the last run's features.record_activity refresh did
+    records: dict = field(default_factory=dict)  # what the last run's customer activity refresh did
 
     def load(self, source: str, file: str, rows: Sequence[tuple], *, start_row: int = 1) -> None:
         """A new file (or database batch) loaded: its rows staged, its load recorded."""
@@ -130,7 +130,7 @@ def pair() -> Iterator[tuple[Staged, Staged]]:
 def features(staged: Staged, as_of: date, *, rebuild: bool) -> tuple[dict, list[tuple]]:
     """build_features as of a day: (what the roll-up's refresh did, customer_features ordered by customer)."""
     counts = build_features(staged.wh, CONFIG, as_of, rebuild=rebuild)
-    staged.records = counts["record_activity"]
+    staged.records = counts["customer_activity"]
     return counts["activity"], staged.wh.rows("select * from features.customer_features order by customer_id")
 
 
@@ -144,9 +144,10 @@ def activity(staged: Staged) -> list[tuple]:
     return staged.wh.rows("select * from features.daily_activity order by all")
 
 
-def record_activity(staged: Staged) -> list[tuple]:
-    """Each record's activity of the last run's day, ordered."""
-    return staged.wh.rows("select * from features.record_activity order by all")
+def kept_activity(staged: Staged) -> list[list[tuple]]:
+    """Each record's and each customer's activity of the last run's day, and the identity map summed with."""
+    tables = ("features.record_activity", "features.customer_activity", "features.activity_identity")
+    return [staged.wh.rows(f"select * from {table} order by all") for table in tables]
 
 
 def both(pair: tuple[Staged, Staged], step: str, *args: object, **kwargs: object) -> None:
@@ -160,7 +161,7 @@ def run_day(pair: tuple[Staged, Staged], as_of: date, expected_mode: str) -> lis
     incremental, rebuilt = pair
     refresh, rows = features(incremental, as_of, rebuild=False)
     assert refresh["mode"] == expected_mode, refresh
-    # each record's activity: recomputed for the records that can differ, built whole after a rebuild
+    # each record's and customer's activity: recomputed for those that can differ, built whole after a rebuild
     assert incremental.records["mode"] == ("built" if expected_mode == "rebuilt" else "updated"), (
         incremental.records
     )
@@ -170,7 +171,7 @@ def run_day(pair: tuple[Staged, Staged], as_of: date, expected_mode: str) -> lis
     assert rows == full_rows
     assert rows == oracle(incremental, as_of)
     assert activity(incremental) == activity(rebuilt)
-    assert record_activity(incremental) == record_activity(rebuilt)
+    assert kept_activity(incremental) == kept_activity(rebuilt)
     assert rows, "the scenario has customers"
     return rows
 
@@ -251,7 +252,8 @@ def test_incremental_features_equal_a_rebuild_and_the_raw_definition_day_after_d
     both(pair, "load", "game", "game/day-4.parquet", [event("g15", "m3", local(day(4)), category="poker")])
     run_day(pair, day(4), "incremental")
     # recomputed: m3 (a row of day 4), m2 and the e-mail record (rows leaving a window); not m1 or d1
-    assert pair[0].records["records"] == 3
+    # customers: C1 and C3 (the merge: C3 keeps no row), C2 and C4 (their records)
+    assert (pair[0].records["records"], pair[0].records["customers"]) == (3, 4)
 
     # day 5: a file read again with a changed row (its old rows went): rebuilt
     changed = [event("g1", "m1", local(day(1) - timedelta(days=40)), duration=90.0), *history[1:6]]
@@ -273,7 +275,7 @@ def test_incremental_features_equal_a_rebuild_and_the_raw_definition_day_after_d
     )  # no other row of m3 moves
     both(pair, "load", "game", "game/day-8.parquet", [event("g17", "m1", local(day(8)), duration=5.0), late])
     run_day(pair, day(8), "incremental")
-    assert pair[0].records["records"] == 2  # m1 (a row of day 8) and m3 (a late row)
+    assert (pair[0].records["records"], pair[0].records["customers"]) == (2, 1)  # both C1's
 
     # point in time: a backfill of day 1 after the later days are rolled up, with day 1's identity map,
     # sees only days <= day 1: what the day-1 run gave, less what came later for days <= day 1 (the late
@@ -323,44 +325,45 @@ def test_the_roll_up_is_rebuilt_when_its_settings_change(pair: tuple[Staged, Sta
     assert build_features(staged.wh, CONFIG, day(1), record_config="two")["activity"]["mode"] == "unchanged"
 
 
-def test_each_records_activity_is_built_whole_unless_computed_from_this_roll_up(
+def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     pair: tuple[Staged, Staged],
 ) -> None:
     staged, _ = pair
     staged.resolve(IDENTITY, CUSTOMERS)
     staged.load("game", "game/a.parquet", [event("g1", "m1", local(day(1)))])
-    assert build_features(staged.wh, CONFIG, day(1))["record_activity"]["mode"] == "built"
-    assert build_features(staged.wh, CONFIG, day(2))["record_activity"] == {
+    assert build_features(staged.wh, CONFIG, day(1))["customer_activity"]["mode"] == "built"
+    assert build_features(staged.wh, CONFIG, day(2))["customer_activity"] == {
         "mode": "updated",
         "reason": "",
         "records": 0,  # nothing new, no row of m1 in a window's changed days
+        "customers": 0,
         "rows": 1,
     }
-    refresh = build_features(staged.wh, FeatureConfig(session_event_types=["session"]), day(2))[
-        "record_activity"
-    ]
+    other = FeatureConfig(session_event_types=["session"])
+    refresh = build_features(staged.wh, other, day(2))["customer_activity"]
     assert (refresh["mode"], refresh["reason"]) == (
         "built",
-        "computed with other settings (the model, the session types or its version)",
+        "computed with other settings (the models, the session types or their version)",
     )
     assert (
-        build_features(staged.wh, CONFIG, day(2))["record_activity"]["mode"] == "built"
+        build_features(staged.wh, CONFIG, day(2))["customer_activity"]["mode"] == "built"
     )  # the settings back
     # the roll-up brought up to date by a run that stopped before each record's activity was
     staged.load("game", "game/b.parquet", [event("g2", "m2", local(day(2)))])
     assert refresh_activity(staged.wh).mode == "incremental"
-    refresh = build_features(staged.wh, CONFIG, day(2))["record_activity"]
+    refresh = build_features(staged.wh, CONFIG, day(2))["customer_activity"]
     assert (refresh["mode"], refresh["reason"]) == (
         "built",
         "computed from another state of the activity roll-up",
     )
-    assert build_features(staged.wh, CONFIG, day(2), rebuild=True)["record_activity"] == {
+    assert build_features(staged.wh, CONFIG, day(2), rebuild=True)["customer_activity"] == {
         "mode": "built",
         "reason": "the activity roll-up was rebuilt",
         "records": 2,
+        "customers": 2,
         "rows": 2,
     }
-    assert build_features(staged.wh, CONFIG, day(3))["record_activity"]["mode"] == "updated"
+    assert build_features(staged.wh, CONFIG, day(3))["customer_activity"]["mode"] == "updated"
     assert staged.wh.rows("select * from features.customer_features order by customer_id") == oracle(
         staged, day(3)
     )

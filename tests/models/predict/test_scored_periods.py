@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from tasks.features.record_activity import build_record_activity
+from tasks.features.customer_activity import build_customer_activity
 from tasks.predict import build_activity_periods as build_periods
 from tasks.predict.fitting import build_scored_snapshot
 from tasks.shared.config import FeatureConfig, PredictConfig
-from tasks.shared.shards import ALL
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import roll_up
 from tests.models.predict.world import AS_OF, HORIZON, OLDEST, ago, build_inputs, build_snapshots
@@ -81,11 +80,10 @@ def scored_features(wh: Warehouse) -> None:
     """The columns of features.customer_features of AS_OF that sql/predict/scored_periods.sql reads, from the
     roll-up as the features stage computes them (features/customer_activity.sql)."""
     params = {"as_of": AS_OF, "session_types": SESSION_TYPES}
-    build_record_activity(wh, params["as_of"], params["session_types"])
-    wh.build("_customer_activity", "features/customer_activity", params, temp=True, fragments=ALL)
+    build_customer_activity(wh, params["as_of"], params["session_types"])
     wh.execute(
         "create or replace table features.customer_features as "
-        "select customer_id, sessions_total, last_session_date from _customer_activity"
+        "select customer_id, sessions_total, last_session_date from features.customer_activity"
     )
 
 

@@ -1,6 +1,7 @@
--- What features.record_activity holds: the day, the settings and the roll-up it was computed from. A run
--- whose roll-up or settings differ from these builds it whole (tasks/features/record_activity.py).
--- Grain: one row. Parameters: $version (of tasks/features/record_activity.py), $settings (a fingerprint of
+-- What features.record_activity and features.customer_activity hold: the day, the settings and the roll-up
+-- they were computed from. A run whose roll-up or settings differ from these builds them whole
+-- (tasks/features/customer_activity.py).
+-- Grain: one row. Parameters: $version (of tasks/features/customer_activity.py), $settings (a fingerprint of
 -- features/record_activity.sql and the session types), $as_of (date), $generation (features.activity_state's
 -- generation it was computed from), $rollup_rows (the roll-up's rows then).
 with final as (
