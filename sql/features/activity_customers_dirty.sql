@@ -1,7 +1,7 @@
 -- The customers whose features.customer_activity row can differ from the one kept: the customers (in today's
 -- identity map) of the records whose features.record_activity rows were recomputed (_record_activity_dirty),
 -- and both customers of every record whose customer changed, appeared or went since the kept rows were
--- summed (_activity_identity_moved, features/activity_identity_moved.sql).
+-- summed (_activity_identity_moved: features/identity_moved.sql against features.activity_identity).
 -- Grain: one row per customer_id. Key: customer_id. Parameters: none.
 with identity as (
     select * from core.identity_map

@@ -35,6 +35,7 @@ RECORDS = "features.record_activity"
 CUSTOMERS = "features.customer_activity"
 IDENTITY = "features.activity_identity"
 STATE = "features.customer_activity_state"
+HELD = {"held": IDENTITY}  # sql/features/identity_moved.sql, identity_snapshot_update.sql
 EVERY_RECORD = {"records": "true"}
 DIRTY_RECORDS = {
     "records": (
@@ -105,7 +106,7 @@ def build_customer_activity(wh: Warehouse, as_of: date, session_types: list[str]
         fragments=EVERY_RECORD,
     )
     rows = wh.build(CUSTOMERS, "features/customer_activity", fragments=EVERY_CUSTOMER)
-    wh.build(IDENTITY, "features/activity_identity")
+    wh.build(IDENTITY, "features/identity_snapshot")
     return rows
 
 
@@ -129,7 +130,7 @@ def update_customer_activity(
         # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
         if wh.count("_record_activity_now"):
             wh.execute(f"insert into {RECORDS} by name select * from _record_activity_now")
-    moved = wh.build("_activity_identity_moved", "features/activity_identity_moved", temp=True)
+    moved = wh.build("_activity_identity_moved", "features/identity_moved", temp=True, identifiers=HELD)
     customers = wh.build("_activity_customers_dirty", "features/activity_customers_dirty", temp=True)
     if customers:
         wh.build("_customer_activity_now", "features/customer_activity", temp=True, fragments=DIRTY_CUSTOMERS)
@@ -137,9 +138,7 @@ def update_customer_activity(
         if wh.count("_customer_activity_now"):
             wh.execute(f"insert into {CUSTOMERS} by name select * from _customer_activity_now")
     if moved:
-        wh.run("features/activity_identity_forget")
-        if wh.scalar("select count(*) from _activity_identity_moved where customer_now is not null"):
-            wh.insert(IDENTITY, "features/activity_identity_now")
+        wh.run("features/identity_snapshot_update", identifiers=HELD | {"moved": "_activity_identity_moved"})
     return records, customers
 
 

@@ -23,6 +23,8 @@ from tasks.shared.warehouse import Warehouse
 ORDERS_VERSION = 1
 
 FILES = {"held": "features.order_files", "current": "_order_files_now"}
+# The identity map features.orders was built with (sql/features/identity_snapshot.sql).
+HELD = {"held": "features.order_identity"}
 TEMP_TABLES = (
     "_order_files_now",
     "_order_file_changes",
@@ -122,7 +124,7 @@ def refresh_orders(
             mode, recomputed = "rebuilt", wh.count("features.orders")
         else:
             previous = wh.scalar("select cutoff from features.order_state")
-            wh.build("_order_identity_changes", "features/order_identity_changes", temp=True)
+            wh.build("_order_identity_changes", "features/identity_moved", temp=True, identifiers=HELD)
             recomputed = wh.build(
                 "_orders_touched",
                 "features/orders_touched",
@@ -145,9 +147,12 @@ def refresh_orders(
                     wh.execute("insert into features.orders by name select * from _orders_recomputed")
             mode = "incremental" if recomputed else "unchanged"
             if wh.count("_order_identity_changes"):
-                wh.run("features/order_identity_update")
+                wh.run(
+                    "features/identity_snapshot_update",
+                    identifiers=HELD | {"moved": "_order_identity_changes"},
+                )
         if reason:
-            wh.build("features.order_identity", "features/order_identity")
+            wh.build(HELD["held"], "features/identity_snapshot")
         wh.build(FILES["held"], "ops/file_watermark", identifiers=FILES)
         state = {"version": ORDERS_VERSION, "timezone": wh.timezone, "settings": settings, "as_of": as_of}
         wh.build("features.order_state", "features/order_state", state | {"cutoff": cutoff})
