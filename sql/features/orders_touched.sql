@@ -3,7 +3,7 @@
 -- Grain: one row per order (source, order_key). Key: source, order_key.
 -- Parameters: $cutoff (exclusive end of the as_of day), $previous_cutoff (the cutoff features.orders was
 -- netted as of: at most $cutoff); reads _order_file_changes (ops/file_changes.sql) and
--- _order_identity_changes (features/identity_moved.sql against features.order_identity).
+-- _order_identity_moved (features/identity_moved.sql against features.order_identity).
 -- An order is touched by a row in [$previous_cutoff, $cutoff) (the days since, in any file), a row of a
 -- new file before $cutoff (late rows included), or a row of a record whose customer changed.
 -- order_key is features/orders.sql's: the order id, else the transaction id, else the row's position.
@@ -24,7 +24,7 @@ new_files as (
 ),
 
 changed_records as (
-    select * from _order_identity_changes
+    select * from _order_identity_moved
 ),
 
 since as (

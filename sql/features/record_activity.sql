@@ -1,13 +1,13 @@
 -- Each customer record's activity per category as of one day, from the daily roll-up features.daily_activity:
 -- what features/customer_activity.sql adds up per customer. Kept as features.record_activity from run to run
--- (tasks/features/record_activity.py): a day recomputes only the records whose rows can differ.
+-- (tasks/features/customer_activity.py): a day recomputes only the records whose rows can differ.
 -- Grain: one row per (record_source, record_id, category) with a roll-up row up to $as_of.
 -- Key: record_source, record_id, category (category null holds the events without one).
 -- Parameters: $as_of (date), $session_types (list of event_type). {{records}}: a condition on the roll-up
 -- row (`activity`) that keeps the records computed (`true` for every record).
 -- Windows: "30d" means local dates in (as_of - 30 days, as_of]; a row counts in a window, a total or a last
 -- date by its activity_date alone, so a record's row changes only when its roll-up rows change or one of
--- their days enters or leaves a window (tasks/features/record_activity.py). Event counts are cast back to
+-- their days enters or leaves a window (tasks/features/customer_activity.py). Event counts are cast back to
 -- bigint (a sum of bigints is a hugeint).
 with activity as (
     -- each roll-up row counts the events of its record, day, type and category

@@ -1,6 +1,7 @@
 -- The customer records whose features.record_activity rows can differ between the day it holds ($previous)
 -- and the day asked for ($as_of): those with a roll-up row on a day the roll-up recomputed since
--- (_activity_touched), or on a day that enters or leaves a window or the days up to as_of between the two.
+-- (_activity_touched), before (_activity_forgotten) or after, or on a day that enters or leaves a window or
+-- the days up to as_of between the two.
 -- Grain: one row per (record_source, record_id). Key: both. Parameters: $as_of, $previous (dates, either
 -- order: a backfill goes back).
 -- Why that is enough: a record_activity row is a sum or a max of its roll-up rows, each counted in a window
@@ -40,10 +41,16 @@ recomputed as (
     semi join touched on touched.activity_date = activity.activity_date
 ),
 
+forgotten as (
+    select record_source, record_id from _activity_forgotten
+),
+
 final as (
     select * from moved
     union
     select * from recomputed
+    union
+    select * from forgotten
 )
 
 select * from final

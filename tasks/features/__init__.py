@@ -18,7 +18,7 @@ import duckdb
 from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
-from tasks.features.customer_activity import CUSTOMERS, refresh_customer_activity
+from tasks.features.customer_activity import CUSTOMERS, STATE, refresh_customer_activity
 from tasks.features.orders import refresh_orders
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
@@ -88,11 +88,18 @@ def customer_features_shard(
     stage made for them (a shard's flow run: flows/stage_shard.py); how many rows."""
     PARTS.check(work_table)
     params, _ = feature_params(wh, pipeline.features, as_of, pipeline.currency)
-    return sharding.added(
-        wh,
-        work_table,
-        lambda: customer_features_into(wh, work_table, params, sharding.fragments(shard, shards)),
-    )
+
+    def rows() -> int:
+        held = wh.scalar(f"select max(as_of) from {STATE}") if wh.table_exists(STATE) else None
+        # the stage brings the customers' activity to its day before the shards run (a shard whose work table
+        # is gone adds nothing: sharding.added)
+        if held != as_of and wh.table_exists(work_table):
+            raise ValueError(
+                f"{CUSTOMERS} holds {held}, not {as_of}: the features stage of {as_of} ran not first"
+            )
+        return customer_features_into(wh, work_table, params, sharding.fragments(shard, shards))
+
+    return sharding.added(wh, work_table, rows)
 
 
 def drop_stale_parts(wh: Warehouse) -> list[str]:
@@ -249,6 +256,7 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
         [
             {"table": "features.orders", "rows": counts["orders"]},
             {"table": "features.customer_features", "rows": counts["customers"]},
+            {"table": CUSTOMERS, "rows": counts["customer_activity"]["rows"]},
         ],
         f"features as of {as_of}: rows of each table built{rolled}{note}",
     )

@@ -28,7 +28,8 @@ ACTIVITY_VERSION = 1
 
 # The watermark and the files as staged now, compared by sql/ops/file_changes.sql.
 FILES = {"held": "features.activity_files", "current": "_activity_files_now"}
-# _activity_touched (the days recomputed) outlives the refresh: tasks/features/record_activity.py reads it.
+# _activity_touched (the days recomputed) and _activity_forgotten (the records that had rows on them) outlive
+# the refresh: tasks/features/customer_activity.py reads them.
 TEMP_TABLES = ("_activity_files_now", "_activity_file_changes", "_activity_rows")
 
 
@@ -95,14 +96,17 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
     """Bring features.daily_activity up to date with the staged events (from scratch when it must be).
 
     record_config: record_settings of the pipeline config (a caller that cannot give it passes the same
-    value every time, and then answers for config changes itself: pass rebuild). Leaves the temp table
-    _activity_touched: the days an incremental refresh recomputed (none otherwise).
+    value every time, and then answers for config changes itself: pass rebuild). Leaves the temp tables
+    _activity_touched, the days an incremental refresh recomputed, and _activity_forgotten, the records that
+    had rows on those days before (none of either otherwise).
     """
     settings = settings_fingerprint(wh, record_config)
     with wh.transaction():
         rows_before = wh.count("features.daily_activity") if wh.table_exists("features.daily_activity") else 0
         generation = held_generation(wh)
         wh.build("_activity_touched", "features/activity_touched_none", temp=True)
+        if wh.table_exists("features.daily_activity"):  # none yet (without a roll-up, nothing reads it)
+            wh.build("_activity_forgotten", "features/activity_touched_records", temp=True)
         files = wh.build(
             "_activity_files_now",
             "features/staged_files_now",
@@ -124,6 +128,7 @@ def refresh_activity(wh: Warehouse, record_config: str = "", rebuild: bool = Fal
                 )
                 span = {"from_ts": wh.cutoff(first - timedelta(days=1)), "to_ts": wh.cutoff(last)}
                 wh.build("_activity_rows", "features/activity_rows", span, temp=True)
+                wh.build("_activity_forgotten", "features/activity_touched_records", temp=True)
                 wh.run("features/daily_activity_forget")
                 # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
                 if wh.count("_activity_rows"):

@@ -53,6 +53,7 @@ TEMP_TABLES = (
     "_activity_customers_dirty",
     "_customer_activity_now",
     "_activity_touched",
+    "_activity_forgotten",
 )
 
 
@@ -146,7 +147,8 @@ def refresh_customer_activity(
     wh: Warehouse, as_of: date, session_types: list[str], activity: ActivityRefresh
 ) -> ActivityTablesRefresh:
     """Bring the records' and customers' activity to as_of and today's identity map, right after the
-    roll-up's refresh (activity, which left the days it recomputed in _activity_touched, dropped here)."""
+    roll-up's refresh (activity, which left the days it recomputed in _activity_touched and the records that
+    had rows on them in _activity_forgotten, dropped here)."""
     settings = settings_fingerprint(session_types)
     with wh.transaction():
         reason = whole_reason(wh, settings, activity)

@@ -28,7 +28,7 @@ HELD = {"held": "features.order_identity"}
 TEMP_TABLES = (
     "_order_files_now",
     "_order_file_changes",
-    "_order_identity_changes",
+    "_order_identity_moved",
     "_orders_touched",
     "_order_rows",
     "_orders_recomputed",
@@ -124,7 +124,7 @@ def refresh_orders(
             mode, recomputed = "rebuilt", wh.count("features.orders")
         else:
             previous = wh.scalar("select cutoff from features.order_state")
-            wh.build("_order_identity_changes", "features/identity_moved", temp=True, identifiers=HELD)
+            wh.build("_order_identity_moved", "features/identity_moved", temp=True, identifiers=HELD)
             recomputed = wh.build(
                 "_orders_touched",
                 "features/orders_touched",
@@ -146,10 +146,10 @@ def refresh_orders(
                 if fresh:
                     wh.execute("insert into features.orders by name select * from _orders_recomputed")
             mode = "incremental" if recomputed else "unchanged"
-            if wh.count("_order_identity_changes"):
+            if wh.count("_order_identity_moved"):
                 wh.run(
                     "features/identity_snapshot_update",
-                    identifiers=HELD | {"moved": "_order_identity_changes"},
+                    identifiers=HELD | {"moved": "_order_identity_moved"},
                 )
         if reason:
             wh.build(HELD["held"], "features/identity_snapshot")

@@ -273,8 +273,8 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     fit_rows = sample_rows(n, config.cluster_fit_sample_size, rs)
     fit_matrix = matrix[fit_rows]
     pre = preprocessing().fit(fit_matrix)
-    score_rows = sample_rows(len(fit_matrix), config.cluster_sample_size, rs + 1)
-    scored = pre.transform(fit_matrix[score_rows])
+    scored_rows = sample_rows(len(fit_matrix), config.cluster_sample_size, rs + 1)
+    scored = pre.transform(fit_matrix[scored_rows])
     distinct = len(np.unique(fit_matrix, axis=0))
     k_scores: dict[int, float] = {}
     if config.cluster_k == "silhouette":
@@ -289,7 +289,7 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     scaler: StandardScaler = pipeline.named_steps["scale"]
     centers = kmeans.cluster_centers_
     original = np.expm1(scaler.inverse_transform(centers))
-    sample_labels = raw_labels[fit_rows][score_rows]
+    sample_labels = raw_labels[fit_rows][scored_rows]
     silhouette = None  # of the final model, on the silhouette sample; it needs 2 <= clusters < customers
     if 1 < len(set(sample_labels)) < len(sample_labels):
         with threadpool_limits(limits=1):
@@ -377,8 +377,8 @@ def stored_labels(matrix: np.ndarray, stored: ClusterModel) -> np.ndarray:
         raise ValueError("the stored cluster model has no fitted pipeline")
     if len(matrix) == 0:
         return np.zeros(0, dtype=np.int64)
-    # a row's cluster is its nearest centroid's: row blocks on every core give the labels of one call
-    raw_labels = score_rows(stored.pipeline.predict, matrix)
+    with threadpool_limits(limits=1 if len(matrix) <= SINGLE_THREAD_ROWS else None):
+        raw_labels = stored.pipeline.predict(matrix)
     return np.asarray(stored.centre_ids, dtype=np.int64)[raw_labels]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
+import pytest
+
 from tasks.features import currency_params, customer_features_into, drop_stale_parts, parts_table
 from tasks.features.customer_activity import build_customer_activity
 from tasks.shared.config.pipeline import CurrencyConfig
@@ -285,6 +287,11 @@ def test_a_shard_whose_work_table_is_gone_adds_nothing_and_fails_not(wh: Warehou
         | currency_params(CurrencyConfig()),
         NONE,
     )
+    # a shard reads the customers' activity the stage brought to its day: not another day's
+    state = {"version": 1, "settings": "s", "as_of": AS_OF, "generation": 1, "rollup_rows": 1}
+    wh.build("features.customer_activity_state", "features/customer_activity_state", state)
+    with pytest.raises(ValueError, match="features.customer_activity holds 2026-03-31, not 2026-04-01"):
+        customer_features_shard(wh, pipeline, date(2026, 4, 1), 0, 2, parts)
     assert (
         customer_features_shard(wh, pipeline, AS_OF, 0, 2, parts)
         + customer_features_shard(wh, pipeline, AS_OF, 1, 2, parts)

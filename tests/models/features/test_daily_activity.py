@@ -367,3 +367,23 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     assert staged.wh.rows("select * from features.customer_features order by customer_id") == oracle(
         staged, day(3)
     )
+
+
+def test_a_record_whose_rows_of_a_recomputed_day_now_map_to_another_record_keeps_no_activity(
+    pair: tuple[Staged, Staged],
+) -> None:
+    # day 1: an e-mail the lookup does not know yet, so its event is a record of its own (row:n1)
+    identity = [*IDENTITY, ("game", "row:n1", "C5"), ("game", "email:new@x.cn", "C5")]
+    both(pair, "resolve", identity, [*CUSTOMERS, "C5"])
+    both(pair, "load", "game", "game/a.parquet", [event("n1", None, local(day(1)), email="new@x.cn")])
+    run_day(pair, day(1), "rebuilt")
+    assert pair[0].wh.scalar("select count(*) from features.record_activity where record_id = 'row:n1'") == 1
+    # day 2: the lookup knows it now; a late row recomputes day 1, whose event is email:new@x.cn's from then on
+    for staged in pair:
+        staged.wh.execute("insert into core.email_lookup values ('new@x.cn', 'new@x.cn')")
+    both(pair, "load", "game", "game/late.parquet", [event("n2", "m1", local(day(1), "12:00:00"))])
+    run_day(pair, day(2), "incremental")
+    assert pair[0].wh.rows(
+        "select record_id, sessions_total from features.record_activity "
+        "where record_id in ('row:n1', 'email:new@x.cn') order by 1"
+    ) == [("email:new@x.cn", 1)]
