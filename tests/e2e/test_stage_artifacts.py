@@ -41,7 +41,12 @@ def test_every_stage_records_what_it_built(sample_refresh: tuple[Path, State]) -
     assert tables["features-counts"] == [
         {"table": "features.orders", "rows": summary["features"]["orders"]},
         {"table": "features.customer_features", "rows": summary["features"]["customers"]},
+        {"table": "features.customer_activity", "rows": summary["features"]["customer_activity"]["rows"]},
     ]
+    # the customers with activity up to the day: no more than every customer, each summed on a full refresh
+    activity = summary["features"]["customer_activity"]
+    assert (activity["mode"], activity["customers"]) == ("built", activity["rows"])
+    assert 0 < activity["rows"] <= summary["features"]["customers"]
     dedupe = {row["count"]: row["value"] for row in tables["dedupe-counts"]}
     assert dedupe["customer records"] == summary["dedupe"]["records"]
     assert dedupe["customers"] == summary["dedupe"]["customers"]
