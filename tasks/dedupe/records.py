@@ -190,9 +190,7 @@ def update_dirty(wh: Warehouse, cutoff: datetime, last: datetime) -> None:
     )
     for table, rows in ((RECORDS, "_dirty_records_now"), (OBSERVATIONS, "_dirty_observations_now")):
         wh.run("core/records_forget", identifiers=_scoped(table))
-        # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
-        if wh.count(rows):
-            wh.execute(f"insert into {table} by name select * from {rows}")
+        wh.append_rows(table, rows)
     wh.build("_changed_records", "core/changed_records", temp=True, identifiers=DIRTY_CHANGES)
 
 

@@ -128,16 +128,13 @@ def update_customer_activity(
             "_record_activity_now", "features/record_activity", params, temp=True, fragments=DIRTY_RECORDS
         )
         wh.run("features/record_activity_forget")
-        # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
-        if wh.count("_record_activity_now"):
-            wh.execute(f"insert into {RECORDS} by name select * from _record_activity_now")
+        wh.append_rows(RECORDS, "_record_activity_now")
     moved = wh.build("_activity_identity_moved", "features/identity_moved", temp=True, identifiers=HELD)
     customers = wh.build("_activity_customers_dirty", "features/activity_customers_dirty", temp=True)
     if customers:
         wh.build("_customer_activity_now", "features/customer_activity", temp=True, fragments=DIRTY_CUSTOMERS)
         wh.run("features/customer_activity_forget")
-        if wh.count("_customer_activity_now"):
-            wh.execute(f"insert into {CUSTOMERS} by name select * from _customer_activity_now")
+        wh.append_rows(CUSTOMERS, "_customer_activity_now")
     if moved:
         wh.run("features/identity_snapshot_update", identifiers=HELD | {"moved": "_activity_identity_moved"})
     return records, customers

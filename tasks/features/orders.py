@@ -133,7 +133,7 @@ def refresh_orders(
             )
             if recomputed:
                 wh.build("_order_rows", "features/order_rows", {"cutoff": cutoff}, temp=True)
-                fresh = wh.build(
+                wh.build(
                     "_orders_recomputed",
                     "features/orders",
                     params,
@@ -142,9 +142,7 @@ def refresh_orders(
                     fragments=fragments,
                 )
                 wh.run("features/orders_forget")
-                # no insert of no rows: in a DuckDB 2.0 transaction it can hide rows a later insert appends
-                if fresh:
-                    wh.execute("insert into features.orders by name select * from _orders_recomputed")
+                wh.append_rows("features.orders", "_orders_recomputed")
             mode = "incremental" if recomputed else "unchanged"
             if wh.count("_order_identity_moved"):
                 wh.run(

@@ -78,8 +78,7 @@ class Warehouse:
         """wait_seconds: a writer waits up to this long while another process has the file open (see _connect).
 
         lake: (catalog connection URI, data folder) of a DuckLake warehouse (tasks/shared/lake.py); database
-        is then ignored.
-        """
+        is then ignored."""
         self.lake = lake is not None
         if lake is not None:
             from tasks.shared.lake import connect_lake
@@ -118,8 +117,7 @@ class Warehouse:
         refresh queues behind a read-only connection (a BI tool, a notebook) as it queues behind a run:
         it logs who holds the file every 30 s and fails with WarehouseBusyTimeout, naming the holder,
         after wait_seconds (the config's orchestration.timeout_seconds). Without wait_seconds, and for
-        readers, a held file is a WarehouseLockedError at once.
-        """
+        readers, a held file is a WarehouseLockedError at once."""
         if self.path is not None and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
@@ -223,8 +221,7 @@ class Warehouse:
         identifiers: a plain identifier, or a list of them (joined with ", "), each checked against a strict
         pattern. fragments: SQL that code built from allowlists (the staging template filler, compiled
         rule conditions), never user text. Placeholders are filled in one pass outside comment lines, so
-        a header may name them and a filled-in value is never read again as a template.
-        """
+        a header may name them and a filled-in value is never read again as a template."""
         values: dict[str, str] = {}
         for name, value in (identifiers or {}).items():
             names = [value] if isinstance(value, str) else list(value)
@@ -266,8 +263,7 @@ class Warehouse:
         """Replace table with the result of a SQL model (a select), atomically; return its row count.
 
         temp: a temp table (this connection only), e.g. an intermediate step of a model too large for
-        one statement.
-        """
+        one statement."""
         sql = self.model_sql(model, identifiers, fragments)
         kind = "temp table" if temp else "table"
         with self.transaction():
@@ -322,8 +318,7 @@ class Warehouse:
         """A polars DataFrame, Arrow table or record batch reader readable as the view `view` inside the block.
 
         When the block fails inside a transaction, DuckDB refuses every statement but a rollback, the
-        unregister included: the failure is what propagates, and the rollback that follows drops the view.
-        """
+        unregister included: the failure is what propagates, and the rollback that follows drops the view."""
         self.con.register(view, frame)
         try:
             yield
@@ -345,11 +340,19 @@ class Warehouse:
         with self.registered("_frame", frame):
             return self.scalar(f"insert into {quote_identifier(table)} by name select * from _frame") or 0
 
+    def append_rows(self, table: str, rows: str) -> int:
+        """Append the table rows to table by name; how many (none from an empty one: in a DuckDB 2.0
+        transaction an insert of no rows can hide rows a later insert appends)."""
+        if count := self.count(rows):
+            self.execute(
+                f"insert into {quote_identifier(table)} by name select * from {quote_identifier(rows)}"
+            )
+        return count
+
     def delete_returning(self, table: str, where: str, params: Sequence[Any], returning: str) -> list[tuple]:
         """Delete table's rows that match where; return their `returning` columns.
 
-        A select and a delete in one transaction: DuckLake tables take no RETURNING clause.
-        """
+        A select and a delete in one transaction: DuckLake tables take no RETURNING clause."""
         with self.transaction():
             rows = self.rows(f"select {returning} from {quote_identifier(table)} where {where}", params)
             self.execute(f"delete from {quote_identifier(table)} where {where}", params)
@@ -418,11 +421,8 @@ class Warehouse:
         transaction: the cursor is a connection of its own (own temp tables, each statement committed), so
         what it drops is freed at once, whereas a temp table the transaction drops is kept until it ends;
         it hands its results to the transaction as Parquet files in the folder (copy_model, parquet_view).
-
         The folder is new in <warehouse>.scratch beside the file (emptied when no scratch is open: a killed
-        run's files go), or in the system temp folder for an in-memory database; both the cursor and the
-        folder go afterwards.
-        """
+        run's files go), or in the system temp folder in memory; cursor and folder go afterwards."""
         parent = None
         if self.path is not None:
             parent = scratch_folder(self.path)
