@@ -2,15 +2,21 @@
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
 -- Parameters: $as_of (date: the day weighed as of), $read_to (date: the last day read, as_of or later),
 -- $cutoff (the exclusive end of $read_to), $session_types (list of event_type), $half_life_days (double),
--- $purchase_weight (double: what one purchase counts for, a play counting 1), $fit_day (date or null: a
--- second weighing, as of a time-split evaluation's fit day, in the fit_ columns; null leaves them null).
+-- $purchase_weight (double: what one purchase counts for, a play counting 1), $epoch (date: the day weights
+-- are counted from, tasks/features/customer_activity.py play_epoch of $as_of), $fit_day (date or null: a
+-- second weighing, as of a time-split evaluation's fit day, in the fit_ columns, against $fit_epoch; null
+-- leaves them null).
 -- An interaction is a session event with a category (a play), or a paid purchase (positive amount, not
 -- failed, pending, refunded or cancelled) with a category. Plays come from the daily roll-up
 -- features.daily_activity (a row counts a record's events of one local day, type and category), purchases
 -- from core.transactions (their local day).
 -- Each interaction weighs 2^(-age / $half_life_days), age being whole local days before as_of (0 on the
--- as_of day); affinity is their sum, added up as decimals (24 places): exact, so it does not depend on the
--- order parallel threads add them in (a day's interactions count its weight that many times, exactly).
+-- as_of day); affinity is their sum. Computed as 2^(-($as_of - $epoch) / $half_life_days) times the sum of
+-- 2^((day - $epoch) / $half_life_days) added up as decimals (24 places): exact, so it does not depend on
+-- the order parallel threads add them in (a day's interactions count its weight that many times, exactly),
+-- and a record's plays weighed so do not change from day to day while the epoch holds:
+-- features.record_activity keeps them (session_weight), and act/interaction_summary_kept, which reads them
+-- there on a served day, gives the same rows as this model.
 -- Days after as_of, up to $read_to (a time-split evaluation takes its fit and its truth from the same
 -- days), count only for first_date: an item first had after as_of has affinity 0, no plays or purchases and
 -- no last_date.
@@ -80,7 +86,7 @@ records as (
         record_id,
         item,
         sum(
-            cast(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+            cast(weight * pow(2, (interaction_date - $epoch::date) / $half_life_days::double) as decimal(38, 24))
                 * interactions
         ) filter (where interaction_date <= $as_of::date) as affinity,
         sum(interactions) filter (where not purchase and interaction_date <= $as_of::date) as plays,
@@ -90,8 +96,10 @@ records as (
         -- the case: without a $fit_day (a served day) no row computes the weight
         sum(
             case when $fit_day::date is not null then
-                cast(weight * pow(2, -($fit_day::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
-                    * interactions
+                cast(
+                    weight * pow(2, (interaction_date - $fit_epoch::date) / $half_life_days::double)
+                        as decimal(38, 24)
+                ) * interactions
             end
         ) filter (where interaction_date <= $fit_day::date) as fit_affinity,
         sum(interactions) filter (where not purchase and interaction_date <= $fit_day::date) as fit_plays,
@@ -105,12 +113,16 @@ final as (
     select
         identity.customer_id,
         records.item,
-        coalesce(sum(records.affinity), 0)::double as affinity,
+        coalesce(sum(records.affinity), 0)::double
+            * pow(2, -($as_of::date - $epoch::date) / $half_life_days::double) as affinity,
         coalesce(sum(records.plays), 0)::bigint as plays,
         coalesce(sum(records.purchases), 0)::bigint as purchases,
         min(records.first_date) as first_date,
         max(records.last_date) as last_date,
-        case when $fit_day::date is not null then coalesce(sum(records.fit_affinity), 0)::double end as fit_affinity,
+        case when $fit_day::date is not null then
+            coalesce(sum(records.fit_affinity), 0)::double
+                * pow(2, -($fit_day::date - $fit_epoch::date) / $half_life_days::double)
+        end as fit_affinity,
         case when $fit_day::date is not null then coalesce(sum(records.fit_plays), 0)::bigint end as fit_plays,
         case when $fit_day::date is not null then coalesce(sum(records.fit_purchases), 0)::bigint end as fit_purchases,
         max(records.fit_last_date) as fit_last_date

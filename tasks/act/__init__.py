@@ -214,6 +214,14 @@ def act(
                 audience["entered"],
                 audience["exited"],
             )
+        recommended = summary["recommendations"]
+        if recommended.get("plays_from"):
+            logger.info(
+                "recommendations: %d customers, plays read from %s, %s",
+                recommended["customers"],
+                recommended["plays_from"],
+                f"model refitted ({recommended['refit']})" if recommended.get("refit") else "stored model",
+            )
     else:
         logger.info("act stage is off (act.enabled): no audiences, lookalikes or recommendations")
     return summary

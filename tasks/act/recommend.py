@@ -1,7 +1,8 @@
 """Item recommendations: each customer's next game types or product categories, and how good they are.
 
 SAR-style (Microsoft's Smart Adaptive Recommendations), in DuckDB SQL: a customer's affinity for an item is
-their time-decayed plays and purchases of it (act/interaction_summary), two items are alike when customers have
+their time-decayed plays and purchases of it (act/interaction_summary; on a served day act/interaction_summary_kept,
+the plays from features.record_activity, which the features stage keeps), two items are alike when customers have
 both (act/item_similarity), and a customer's candidates are the items alike to theirs, weighted by their
 affinity (act/recommendations). Places left are filled from what is popular in the customer's RFM
 segment, then overall. The evaluation refits as of evaluation_days earlier and checks the lists against
@@ -14,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from tasks.act.store import keeps_later, loaded, refit_reason, save_model, settings_hash, stored_model
+from tasks.features.customer_activity import RECORDS, STATE, play_epoch, settings_fingerprint
 from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -31,6 +33,7 @@ MODEL_NAME, SIMILARITY_MODEL = "recommendations", "act.item_similarity_model"
 # The SQL a stored model and its evaluation come from: a change refits.
 FIT_MODELS = (
     "act/interaction_summary",
+    "act/interaction_summary_kept",
     "act/item_similarity",
     "act/popular_items",
     "act/recommendations",
@@ -52,6 +55,24 @@ EVALUATION_SCHEMA = {
 }
 
 
+def kept_plays_reason(
+    wh: Warehouse, config: RecommendationConfig, session_types: list[str], as_of: date
+) -> str:
+    """Why as_of's plays cannot be read from features.record_activity (empty: they can), as
+    features.customer_activity_state tells: it must be as of the day, with these session types and half-life."""
+    if not (wh.table_exists(RECORDS) and wh.table_exists(STATE)):
+        return f"no {RECORDS}"
+    state = wh.dicts(f"select * from {STATE}")
+    if len(state) != 1:
+        return f"{STATE} does not hold one row"
+    held, half_life = state[0], float(config.half_life_days)
+    if held["settings"] != settings_fingerprint(session_types, half_life):
+        return f"{RECORDS} was computed with other settings (its version, the session types or the half-life)"
+    if held["as_of"] != as_of or held["play_epoch"] != play_epoch(as_of, half_life):
+        return f"{RECORDS} is as of {held['as_of']}, not {as_of}"
+    return ""
+
+
 def build_interactions(
     wh: Warehouse,
     config: RecommendationConfig,
@@ -63,19 +84,29 @@ def build_interactions(
 ) -> str:
     """The temp table `table`: act/interaction_summary weighed as of as_of, reading the days up to the end of
     read_to (default as_of); with fit_day, weighed as of it too (the fit_ columns a time-split evaluation fits
-    on, act/recommend_fit_interactions); its name."""
+    on, act/recommend_fit_interactions); the model the plays were read from: features.record_activity
+    (act/interaction_summary_kept: read to as_of without fit_day, when kept_plays_reason finds no reason
+    against it) or features.daily_activity (the roll-up). Both give the same rows."""
     read_to = read_to or as_of
+    half_life = float(config.half_life_days)
     params = {
         "as_of": as_of,
+        "cutoff": wh.cutoff(read_to),
+        "half_life_days": half_life,
+        "purchase_weight": PURCHASE_WEIGHT,
+        "epoch": play_epoch(as_of, half_life),
+    }
+    if read_to == as_of and fit_day is None and not kept_plays_reason(wh, config, session_types, as_of):
+        wh.build(table, "act/interaction_summary_kept", params, temp=True)
+        return RECORDS
+    params |= {
         "read_to": read_to,
         "fit_day": fit_day,
-        "cutoff": wh.cutoff(read_to),
+        "fit_epoch": play_epoch(fit_day, half_life) if fit_day else None,
         "session_types": list(session_types),
-        "half_life_days": float(config.half_life_days),
-        "purchase_weight": PURCHASE_WEIGHT,
     }
     wh.build(table, "act/interaction_summary", params, temp=True)
-    return table
+    return "features.daily_activity"
 
 
 def fit(
@@ -145,15 +176,18 @@ def build_recommendations(
     default: fitted from the interactions (into _recommend_similarity).
     Returned: customers (with recommendations), recommendations, by_source (recommendations of each
     source), items (the catalogue: items anyone has had), items_recommended, coverage (items_recommended /
-    items) and reason (why nothing was recommended, else None).
+    items), reason (why nothing was recommended, else None) and plays_from (the table the plays were read
+    from when built here: build_interactions; else None).
     """
     if not config.enabled:
         return {"customers": 0, "reason": "recommendations are off (act.recommendations.enabled)"}
     if not wh.table_exists(SEGMENTS):
         raise DataError(f"{SEGMENTS} is missing: recommendations fill places from segments of the day")
+    plays_from = None
     with wh.transaction():
         if interactions is None:
-            interactions = build_interactions(wh, config, session_types, "_recommend_interactions", as_of)
+            interactions = "_recommend_interactions"
+            plays_from = build_interactions(wh, config, session_types, interactions, as_of)
         tables = fit(wh, config, interactions, SEGMENTS, "_recommend", similarity)
         wh.build(
             "act.recommendations",
@@ -174,6 +208,7 @@ def build_recommendations(
         "items_recommended": summary["items_recommended"],
         "coverage": summary["items_recommended"] / summary["items"] if summary["items"] else None,
         "reason": no_recommendations_reason(summary, session_types, as_of),
+        "plays_from": plays_from,
     }
 
 
@@ -205,9 +240,10 @@ def evaluate_recommendations(
     with wh.transaction():
         # one read of the interactions up to the end of as_of, weighed as of since (the fit_ columns): the
         # interactions the fit sees, and the items first had after since (the truth), told apart by first_date
-        since_interactions = interactions or build_interactions(
-            wh, config, session_types, "_recommend_since_interactions", as_of, fit_day=since
-        )
+        since_interactions = interactions
+        if since_interactions is None:
+            since_interactions = "_recommend_since_interactions"
+            build_interactions(wh, config, session_types, since_interactions, as_of, fit_day=since)
         wh.build(
             "_recommend_fit_interactions",
             "act/recommend_fit_interactions",
@@ -299,15 +335,10 @@ def recommend_day(
             evaluation, evaluated_on = payload["evaluation"], stored.fit_day
         else:
             # the day's lists and its evaluation read the same days: one build weighs them as of both days
-            interactions = build_interactions(
-                wh,
-                config,
-                session_types,
-                "_recommend_interactions",
-                as_of,
-                fit_day=evaluation_fit_day(config, as_of),
-            )
+            interactions, fit_day = "_recommend_interactions", evaluation_fit_day(config, as_of)
+            plays_from = build_interactions(wh, config, session_types, interactions, as_of, fit_day=fit_day)
             summary = build_recommendations(wh, config, session_types, as_of, interactions=interactions)
+            summary["plays_from"] = plays_from
             evaluation = evaluate_recommendations(wh, config, session_types, as_of, interactions=interactions)
             if not keeps_later(stored, as_of):  # a backfill before the stored fit day keeps the later model
                 wh.execute(f"delete from {SIMILARITY_MODEL}")

@@ -18,7 +18,7 @@ import duckdb
 from prefect import get_run_logger, task
 
 from tasks.features.activity import record_settings, refresh_activity
-from tasks.features.customer_activity import CUSTOMERS, STATE, refresh_customer_activity
+from tasks.features.customer_activity import CUSTOMERS, HALF_LIFE_DAYS, STATE, refresh_customer_activity
 from tasks.features.orders import refresh_orders
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
@@ -143,6 +143,7 @@ def build_features(
     *,
     rebuild: bool = False,
     record_config: str = "",
+    half_life_days: float = HALF_LIFE_DAYS,
     shard_plan: sharding.ShardPlan | None = None,
     logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> dict[str, Any]:
@@ -154,7 +155,8 @@ def build_features(
     and the rates into it (default: CNY, no rates). Also returned: `unconverted`, the transactions in a
     currency without a rate (left out of monetary), by currency, `activity`, what the roll-up's refresh
     did, `customer_activity`, what the records' and customers' activity refresh did, and `orders_refresh`,
-    what the orders' refresh did.
+    what the orders' refresh did. half_life_days: act.recommendations.half_life_days, which the records'
+    weighed plays (features.record_activity's session_weight, what the act stage reads) decay with.
 
     shard_plan: the customer features in shards (a lake's `shards`; tasks/shared/shards.py), run after the
     roll-ups and features.orders are committed (the shards' processes read them), each adding its rows to
@@ -168,7 +170,8 @@ def build_features(
         drop_stale_parts(wh)
     with wh.transaction():
         activity = refresh_activity(wh, record_config, rebuild)
-        customer_activity = refresh_customer_activity(wh, as_of, config.session_event_types, activity)
+        session_types = config.session_event_types
+        customer_activity = refresh_customer_activity(wh, as_of, session_types, activity, half_life_days)
         orders_refresh = refresh_orders(wh, params, fragments, record_config, rebuild)
         if shard_plan is None:
             customers = customer_features_into(wh, "features.customer_features", params, sharding.ALL)
@@ -219,6 +222,7 @@ def features_day(
         config.currency,
         rebuild=rebuild,
         record_config=record_settings(config),
+        half_life_days=config.act.recommendations.half_life_days,
         shard_plan=shard_plan,
         logger=logger,
     )

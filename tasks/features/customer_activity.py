@@ -15,22 +15,33 @@ at 1M customers) nor sum every customer again:
   (sql/features/activity_customers_dirty.sql): their rows are summed again.
 
 Both are built whole, as on a full refresh, when the roll-up was rebuilt, when the roll-up is not the one
-they were computed from (features.activity_state's generation and row count), or when the settings differ
-(ACTIVITY_TABLES_VERSION, the record model's text, the session types).
+they were computed from (features.activity_state's generation and row count), when the settings differ
+(ACTIVITY_TABLES_VERSION, the record model's text, the session types, the plays' half-life) or when the
+day's plays epoch is not the one held.
+
+A record's row also holds its sessions weighed by their day against an epoch (session_weight):
+act/interaction_summary_kept reads a day's plays from it instead of the roll-up (tasks/act/recommend.py).
 tests/models/features/test_daily_activity.py compares both ways over consecutive days, late rows, merges,
 windows crossed and a backfill.
 """
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from tasks.features.activity import ActivityRefresh
+from tasks.shared.config.act import RecommendationConfig
 from tasks.shared.warehouse import Warehouse, sql_path
 
 # Bump when what the tables hold changes in a way their models' text does not show: they are built whole.
-ACTIVITY_TABLES_VERSION = 1
+ACTIVITY_TABLES_VERSION = 2
+# The plays' decay (act.recommendations.half_life_days) when no pipeline config says: the config's default.
+HALF_LIFE_DAYS = RecommendationConfig.model_fields["half_life_days"].default
+# An epoch serves this many half-lives: no day's weight exceeds 2^16 (decimal(38, 24) holds under 10^14).
+EPOCH_HALF_LIVES = 16
+EPOCH_ORIGIN = date(1970, 1, 1)
 RECORDS = "features.record_activity"
 CUSTOMERS = "features.customer_activity"
 IDENTITY = "features.activity_identity"
@@ -68,51 +79,68 @@ class ActivityTablesRefresh:
     rows: int  # rows of features.customer_activity afterwards
 
 
-def settings_fingerprint(session_types: list[str]) -> str:
+def play_epoch(as_of: date, half_life_days: float) -> date:
+    """The day the plays of as_of are weighed against (features.record_activity's session_weight): the start
+    of the span of EPOCH_HALF_LIVES half-lives, counted from EPOCH_ORIGIN, that holds as_of."""
+    width = max(1, math.floor(EPOCH_HALF_LIVES * half_life_days))
+    return EPOCH_ORIGIN + timedelta(days=(as_of - EPOCH_ORIGIN).days // width * width)
+
+
+def settings_fingerprint(session_types: list[str], half_life_days: float = HALF_LIFE_DAYS) -> str:
     """What the tables are computed with besides the roll-up, the day and the identity map: the version, the
-    models, the session types."""
+    models, the session types, the plays' half-life."""
     models = [
         sql_path(model).read_text(encoding="utf-8")
         for model in ("features/record_activity", "features/customer_activity")
     ]
-    payload = json.dumps([ACTIVITY_TABLES_VERSION, models, sorted(session_types)], ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    settings = [ACTIVITY_TABLES_VERSION, models, sorted(session_types), float(half_life_days)]
+    return hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def whole_reason(wh: Warehouse, settings: str, activity: ActivityRefresh) -> str:
+def whole_reason(wh: Warehouse, settings: str, epoch: date, activity: ActivityRefresh) -> str:
     """Why the tables must be built whole (empty: the records and customers that can differ are recomputed)."""
     if activity.mode == "rebuilt":
         return "the activity roll-up was rebuilt"
     for table in (RECORDS, CUSTOMERS, IDENTITY, STATE):
         if not wh.table_exists(table):
             return f"no {table} yet"
-    state = wh.dicts(f"select version, settings, generation, rollup_rows from {STATE}")
+    state = wh.dicts(f"select * from {STATE}")
     if len(state) != 1:
         return f"{STATE} does not hold one row"
     if (state[0]["version"], state[0]["settings"]) != (ACTIVITY_TABLES_VERSION, settings):
-        return "computed with other settings (the models, the session types or their version)"
+        return "computed with other settings (the models, the session types, the half-life or their version)"
+    if state[0]["play_epoch"] != epoch:
+        return f"the day weighs plays against the epoch {epoch}, the tables against {state[0]['play_epoch']}"
     before = activity.generation - 1 if activity.changed else activity.generation
     if (state[0]["generation"], state[0]["rollup_rows"]) != (before, activity.rows_before):
         return "computed from another state of the activity roll-up"
     return ""
 
 
-def build_customer_activity(wh: Warehouse, as_of: date, session_types: list[str]) -> int:
+def record_params(as_of: date, session_types: list[str], half_life_days: float) -> dict[str, object]:
+    """features/record_activity's parameters as of a day."""
+    epoch = play_epoch(as_of, half_life_days)
+    return {"as_of": as_of, "session_types": session_types, "epoch": epoch, "half_life_days": half_life_days}
+
+
+def build_customer_activity(
+    wh: Warehouse, as_of: date, session_types: list[str], half_life_days: float = HALF_LIFE_DAYS
+) -> int:
     """features.record_activity, features.customer_activity and features.activity_identity of every record
     and customer as of a day (their state not written); the customers' rows."""
-    wh.build(
-        RECORDS,
-        "features/record_activity",
-        {"as_of": as_of, "session_types": session_types},
-        fragments=EVERY_RECORD,
-    )
+    params = record_params(as_of, session_types, half_life_days)
+    wh.build(RECORDS, "features/record_activity", params, fragments=EVERY_RECORD)
     rows = wh.build(CUSTOMERS, "features/customer_activity", fragments=EVERY_CUSTOMER)
     wh.build(IDENTITY, "features/identity_snapshot")
     return rows
 
 
 def update_customer_activity(
-    wh: Warehouse, as_of: date, previous: date, session_types: list[str]
+    wh: Warehouse,
+    as_of: date,
+    previous: date,
+    session_types: list[str],
+    half_life_days: float = HALF_LIFE_DAYS,
 ) -> tuple[int, int]:
     """Recompute the rows of the records and customers that can differ between previous (the day the tables
     hold) and as_of, in place; (records, customers) recomputed."""
@@ -123,7 +151,7 @@ def update_customer_activity(
         temp=True,
     )
     if records:
-        params = {"as_of": as_of, "session_types": session_types}
+        params = record_params(as_of, session_types, half_life_days)
         wh.build(
             "_record_activity_now", "features/record_activity", params, temp=True, fragments=DIRTY_RECORDS
         )
@@ -141,28 +169,36 @@ def update_customer_activity(
 
 
 def refresh_customer_activity(
-    wh: Warehouse, as_of: date, session_types: list[str], activity: ActivityRefresh
+    wh: Warehouse,
+    as_of: date,
+    session_types: list[str],
+    activity: ActivityRefresh,
+    half_life_days: float = HALF_LIFE_DAYS,
 ) -> ActivityTablesRefresh:
     """Bring the records' and customers' activity to as_of and today's identity map, right after the
     roll-up's refresh (activity, which left the days it recomputed in _activity_touched and the records that
-    had rows on them in _activity_forgotten, dropped here)."""
-    settings = settings_fingerprint(session_types)
+    had rows on them in _activity_forgotten, dropped here). half_life_days: the plays' decay
+    (act.recommendations.half_life_days)."""
+    settings = settings_fingerprint(session_types, half_life_days)
+    epoch = play_epoch(as_of, half_life_days)
     with wh.transaction():
-        reason = whole_reason(wh, settings, activity)
+        reason = whole_reason(wh, settings, epoch, activity)
         if reason:
-            customers = build_customer_activity(wh, as_of, session_types)
+            customers = build_customer_activity(wh, as_of, session_types, half_life_days)
             records = wh.scalar(
                 f"select count(*) from (select distinct record_source, record_id from {RECORDS})"
             )
             mode = "built"
         else:
             previous = wh.scalar(f"select as_of from {STATE}")
-            records, customers = update_customer_activity(wh, as_of, previous, session_types)
+            records, customers = update_customer_activity(wh, as_of, previous, session_types, half_life_days)
             mode = "updated"
         state = {
             "version": ACTIVITY_TABLES_VERSION,
             "settings": settings,
             "as_of": as_of,
+            "half_life_days": half_life_days,
+            "play_epoch": epoch,
             "generation": activity.generation,
             "rollup_rows": activity.rows,
         }

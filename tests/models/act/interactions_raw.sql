@@ -4,10 +4,11 @@
 -- Grain: one row per (customer_id, item). Key: customer_id, item.
 -- Parameters: $as_of (date), $cutoff (exclusive end of the rows read: the end of the as_of day, or a later
 -- instant), $session_types (list of event_type), $half_life_days (double), $purchase_weight (double: what
--- one purchase counts for, a play counting 1).
+-- one purchase counts for, a play counting 1), $epoch (date: the day the weights are counted from).
 -- An interaction is a session event with a category, or a paid purchase (positive amount, not failed,
 -- pending, refunded or cancelled) with a category. Each weighs 2^(-age / $half_life_days), age being
--- whole local days before as_of (0 on the as_of day); affinity is their sum, added up as decimals (24 places):
+-- whole local days before as_of (0 on the as_of day); affinity is their sum: 2^(-($as_of - $epoch) /
+-- $half_life_days) times the sum of 2^((day - $epoch) / $half_life_days) added up as decimals (24 places),
 -- exact, so it does not depend on the order parallel threads add them in. Only rows before $cutoff.
 -- Rows after the as_of day (when $cutoff is later: a time-split evaluation reads its fit and its truth in
 -- one pass) count only for first_date: an item first had after as_of has affinity 0, no plays or
@@ -69,10 +70,10 @@ final as (
         item,
         coalesce(
             sum(
-                cast(weight * pow(2, -($as_of::date - interaction_date) / $half_life_days::double) as decimal(38, 24))
+                cast(weight * pow(2, (interaction_date - $epoch::date) / $half_life_days::double) as decimal(38, 24))
             ) filter (where interaction_date <= $as_of::date),
             0
-        )::double as affinity,
+        )::double * pow(2, -($as_of::date - $epoch::date) / $half_life_days::double) as affinity,
         count(*) filter (where not purchase and interaction_date <= $as_of::date) as plays,
         count(*) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from tasks.features.customer_activity import play_epoch
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SHANGHAI, create, local, roll_up
 
@@ -24,10 +25,18 @@ def weigh(wh: Warehouse, table: str, as_of: date, fit_day: date | None = None) -
     as of as_of."""
     roll_up(wh)
     params = {"as_of": as_of, "read_to": AS_OF, "cutoff": CUTOFF, "session_types": ["session"]}
-    params |= {"half_life_days": 10.0, "purchase_weight": 2.0, "fit_day": fit_day}
+    params |= {"half_life_days": 10.0, "purchase_weight": 2.0, "epoch": play_epoch(as_of, 10.0)}
+    params |= {"fit_day": fit_day, "fit_epoch": fit_day and play_epoch(fit_day, 10.0)}
     wh.build(table, "act/interaction_summary", params)
     columns = "customer_id, item, affinity, plays, purchases, first_date, last_date"
     return wh.rows(f"select {columns} from {table} order by customer_id, item")
+
+
+def affinities(rows: list[tuple]) -> list[tuple]:
+    """Rows of act/interaction_summary with their affinity (the third column) as computed: the weights are
+    counted from an epoch (tasks/features/customer_activity.py play_epoch) and scaled back to the day, so a
+    sum of powers of 2 comes out within rounding of its exact value, not always exactly."""
+    return [(*row[:2], pytest.approx(row[2], rel=1e-13, abs=1e-15), *row[3:]) for row in rows]
 
 
 def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
@@ -69,12 +78,14 @@ def test_interactions_decay_by_age_and_weigh_purchases(wh: Warehouse) -> None:
             ("shop", "s1", local(ago(0)), 6, "paid", None),
         ],
     )
-    assert weigh(wh, "act.interactions", AS_OF) == [
-        ("C1", "斗地主", 1.5, 2, 0, ago(10), ago(0)),
-        # a play 20 days ago (0.25), purchases 10 (2 x 0.5) and 20 days ago (2 x 0.25)
-        ("C1", "麻将", 1.75, 1, 2, ago(20), ago(10)),
-        ("C2", "斗地主", 0.5, 1, 0, ago(10), ago(10)),
-    ]
+    assert weigh(wh, "act.interactions", AS_OF) == affinities(
+        [
+            ("C1", "斗地主", 1.5, 2, 0, ago(10), ago(0)),
+            # a play 20 days ago (0.25), purchases 10 (2 x 0.5) and 20 days ago (2 x 0.25)
+            ("C1", "麻将", 1.75, 1, 2, ago(20), ago(10)),
+            ("C2", "斗地主", 0.5, 1, 0, ago(10), ago(10)),
+        ]
+    )
 
 
 def test_interactions_add_up_a_customer_s_records(wh: Warehouse) -> None:
@@ -107,18 +118,22 @@ def test_interactions_add_up_a_customer_s_records(wh: Warehouse) -> None:
         "category varchar",
         [("shop", "s1", local(ago(0)), 6, "paid", "麻将")],
     )
-    assert weigh(wh, "act.interactions", AS_OF) == [
-        ("C1", "斗地主", 1.0, 1, 0, ago(0), ago(0)),
-        # three plays 10 days ago (3 x 0.5), one 30 days ago (0.125), a purchase today (2)
-        ("C1", "麻将", 3.625, 4, 1, ago(30), ago(0)),
-        ("C3", "麻将", 0.25, 1, 0, ago(20), ago(20)),
-    ]
+    assert weigh(wh, "act.interactions", AS_OF) == affinities(
+        [
+            ("C1", "斗地主", 1.0, 1, 0, ago(0), ago(0)),
+            # three plays 10 days ago (3 x 0.5), one 30 days ago (0.125), a purchase today (2)
+            ("C1", "麻将", 3.625, 4, 1, ago(30), ago(0)),
+            ("C3", "麻将", 0.25, 1, 0, ago(20), ago(20)),
+        ]
+    )
     # as of 15 days ago, read to AS_OF: the later days give first dates only
-    assert weigh(wh, "act.earlier", ago(15)) == [
-        ("C1", "斗地主", 0.0, 0, 0, ago(0), None),
-        ("C1", "麻将", 0.5**1.5, 1, 0, ago(30), ago(30)),
-        ("C3", "麻将", 0.5**0.5, 1, 0, ago(20), ago(20)),
-    ]
+    assert weigh(wh, "act.earlier", ago(15)) == affinities(
+        [
+            ("C1", "斗地主", 0.0, 0, 0, ago(0), None),
+            ("C1", "麻将", 0.5**1.5, 1, 0, ago(30), ago(30)),
+            ("C3", "麻将", 0.5**0.5, 1, 0, ago(20), ago(20)),
+        ]
+    )
 
 
 def interactions(wh: Warehouse, rows: list[tuple[str, str, float]]) -> None:
@@ -321,20 +336,26 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         "category varchar",
         [],
     )
-    assert weigh(wh, "act.earlier", ago(30)) == [
-        ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
-        ("C1", "b", 0.0, 0, 0, ago(2), None),
-    ]
+    assert weigh(wh, "act.earlier", ago(30)) == affinities(
+        [
+            ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
+            ("C1", "b", 0.0, 0, 0, ago(2), None),
+        ]
+    )
     # one read weighed as of AS_OF (what the day's recommendations are built from) and as of the fit day
-    assert weigh(wh, "act.interactions", AS_OF, fit_day=ago(30)) == [
-        ("C1", "a", 0.5**0.1 + 0.5**4, 2, 0, ago(40), ago(1)),
-        ("C1", "b", 0.5**0.2, 1, 0, ago(2), ago(2)),
-    ]
+    assert weigh(wh, "act.interactions", AS_OF, fit_day=ago(30)) == affinities(
+        [
+            ("C1", "a", 0.5**0.1 + 0.5**4, 2, 0, ago(40), ago(1)),
+            ("C1", "b", 0.5**0.2, 1, 0, ago(2), ago(2)),
+        ]
+    )
     fit_columns = "customer_id, item, fit_affinity, fit_plays, fit_purchases, first_date, fit_last_date"
-    assert wh.rows(f"select {fit_columns} from act.interactions order by 1, 2") == [
-        ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
-        ("C1", "b", 0.0, 0, 0, ago(2), None),
-    ]
+    assert wh.rows(f"select {fit_columns} from act.interactions order by 1, 2") == affinities(
+        [
+            ("C1", "a", 0.5, 1, 0, ago(40), ago(40)),
+            ("C1", "b", 0.0, 0, 0, ago(2), None),
+        ]
+    )
     # the evaluation's fit rows (weighed as of the fit day) and its truth, from the same interactions
     wh.build(
         "act.fit",
@@ -342,7 +363,7 @@ def test_interactions_read_past_as_of_give_the_later_items_only_a_first_date(wh:
         {"since": ago(30)},
         identifiers={"interactions": "act.interactions"},
     )
-    assert wh.rows("select * from act.fit") == [("C1", "a", 0.5, 1, 0, ago(40), ago(40))]
+    assert wh.rows("select * from act.fit") == affinities([("C1", "a", 0.5, 1, 0, ago(40), ago(40))])
     wh.build(
         "act.truth",
         "act/recommendation_truth",

@@ -288,7 +288,8 @@ def test_a_shard_whose_work_table_is_gone_adds_nothing_and_fails_not(wh: Warehou
         NONE,
     )
     # a shard reads the customers' activity the stage brought to its day: not another day's
-    state = {"version": 1, "settings": "s", "as_of": AS_OF, "generation": 1, "rollup_rows": 1}
+    state = {"version": 1, "settings": "s", "as_of": AS_OF, "half_life_days": 30.0, "play_epoch": AS_OF}
+    state |= {"generation": 1, "rollup_rows": 1}
     wh.build("features.customer_activity_state", "features/customer_activity_state", state)
     with pytest.raises(ValueError, match="features.customer_activity holds 2026-03-31, not 2026-04-01"):
         customer_features_shard(wh, pipeline, date(2026, 4, 1), 0, 2, parts)

@@ -343,11 +343,27 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     refresh = build_features(staged.wh, other, day(2))["customer_activity"]
     assert (refresh["mode"], refresh["reason"]) == (
         "built",
-        "computed with other settings (the models, the session types or their version)",
+        "computed with other settings (the models, the session types, the half-life or their version)",
     )
     assert (
         build_features(staged.wh, CONFIG, day(2))["customer_activity"]["mode"] == "built"
     )  # the settings back
+    refresh = build_features(staged.wh, CONFIG, day(2), half_life_days=1.0)["customer_activity"]
+    assert (refresh["mode"], refresh["reason"]) == (
+        "built",
+        "computed with other settings (the models, the session types, the half-life or their version)",
+    )
+    # a half-life of one day: an epoch serves 16 days, 2026-02-28 to 2026-03-15, then 2026-03-16 starts one
+    assert (
+        build_features(staged.wh, CONFIG, day(15), half_life_days=1.0)["customer_activity"]["mode"]
+        == "updated"
+    )
+    refresh = build_features(staged.wh, CONFIG, day(16), half_life_days=1.0)["customer_activity"]
+    assert (refresh["mode"], refresh["reason"]) == (
+        "built",
+        "the day weighs plays against the epoch 2026-03-16, the tables against 2026-02-28",
+    )
+    assert build_features(staged.wh, CONFIG, day(2))["customer_activity"]["mode"] == "built"
     # the roll-up brought up to date by a run that stopped before each record's activity was
     staged.load("game", "game/b.parquet", [event("g2", "m2", local(day(2)))])
     assert refresh_activity(staged.wh).mode == "incremental"

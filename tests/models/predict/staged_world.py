@@ -18,6 +18,8 @@ from tests.models.features.test_daily_activity import CONFIG, Staged, day, event
 from tests.models.helpers import local
 
 SESSION_TYPES = CONFIG.session_event_types
+# act.recommendations.half_life_days of the readers: the features stage weighs each record's plays with it
+HALF_LIFE_DAYS = 10.0
 # C1 = crm m1 (+ crm d1 from day 3), C2 = crm m2, C3 = crm m3 (merged into C1 on day 4), C4 = the e-mail record
 IDENTITY = [("crm", "m1", "C1"), ("crm", "m2", "C2"), ("crm", "m3", "C3"), ("game", "email:a@x.cn", "C4")]
 CUSTOMERS = ["C1", "C2", "C3", "C4"]
@@ -34,7 +36,8 @@ def staged_days() -> Iterator[tuple[Staged, date, str]]:
 
 def refresh(staged: Staged, as_of: date) -> tuple[Staged, date, str]:
     """The features stage of as_of (the roll-up brought up to date): the warehouse, as_of and the roll-up's mode."""
-    return staged, as_of, build_features(staged.wh, CONFIG, as_of)["activity"]["mode"]
+    refreshed = build_features(staged.wh, CONFIG, as_of, half_life_days=HALF_LIFE_DAYS)
+    return staged, as_of, refreshed["activity"]["mode"]
 
 
 def feed(staged: Staged) -> Iterator[tuple[Staged, date, str]]:

@@ -80,6 +80,7 @@ def test_a_game_platform(wh: Warehouse) -> None:
         "items_recommended": 3,
         "coverage": 1.0,
         "reason": None,
+        "plays_from": "features.daily_activity",  # no features stage ran: the roll-up
     }
 
 
