@@ -20,10 +20,12 @@ demo: .venv/.synced
 	$(UV) run --frozen segments demo
 
 ## Run the whole test suite: the main environment's, then the DuckLake backend's in the lake environment,
-## each in two pytest processes (a test module stays in one: its fixtures are set up once).
+## each in two pytest processes (a test module stays in one: its fixtures are set up once); the 25
+## slowest tests are listed at the end (what to look at when the suite grows slow).
 PYTEST_PARALLEL ?= -n 2 --dist loadfile
+PYTEST_REPORT ?= --durations=25
 test: .venv/.synced system-deps
-	$(UV) run --frozen pytest $(PYTEST_PARALLEL)
+	$(UV) run --frozen pytest $(PYTEST_PARALLEL) $(PYTEST_REPORT)
 	$(MAKE) test-lake
 
 ## The lake environment (envs/lake/.venv): the project on DuckDB 1.5.5 with the signed DuckLake and

@@ -85,23 +85,29 @@ records as (
         record_source,
         record_id,
         item,
+        -- the day tested in a case, not a filter: an aggregate's input is computed for every row, also those
+        -- its filter drops, and a day after the weighing's epoch span could overflow the decimal
         sum(
-            cast(weight * pow(2, (interaction_date - $epoch::date) / $half_life_days::double) as decimal(38, 24))
-                * interactions
-        ) filter (where interaction_date <= $as_of::date) as affinity,
+            case when interaction_date <= $as_of::date then
+                cast(
+                    weight * pow(2, (interaction_date - $epoch::date) / $half_life_days::double)
+                        as decimal(38, 24)
+                ) * interactions
+            end
+        ) as affinity,
         sum(interactions) filter (where not purchase and interaction_date <= $as_of::date) as plays,
         sum(interactions) filter (where purchase and interaction_date <= $as_of::date) as purchases,
         min(interaction_date) as first_date,
         max(interaction_date) filter (where interaction_date <= $as_of::date) as last_date,
-        -- the case: without a $fit_day (a served day) no row computes the weight
+        -- the same case: without a $fit_day (a served day) no row computes the weight
         sum(
-            case when $fit_day::date is not null then
+            case when interaction_date <= $fit_day::date then
                 cast(
                     weight * pow(2, (interaction_date - $fit_epoch::date) / $half_life_days::double)
                         as decimal(38, 24)
                 ) * interactions
             end
-        ) filter (where interaction_date <= $fit_day::date) as fit_affinity,
+        ) as fit_affinity,
         sum(interactions) filter (where not purchase and interaction_date <= $fit_day::date) as fit_plays,
         sum(interactions) filter (where purchase and interaction_date <= $fit_day::date) as fit_purchases,
         max(interaction_date) filter (where interaction_date <= $fit_day::date) as fit_last_date

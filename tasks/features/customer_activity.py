@@ -39,7 +39,8 @@ from tasks.shared.warehouse import Warehouse, sql_path
 ACTIVITY_TABLES_VERSION = 2
 # The plays' decay (act.recommendations.half_life_days) when no pipeline config says: the config's default.
 HALF_LIFE_DAYS = RecommendationConfig.model_fields["half_life_days"].default
-# An epoch serves this many half-lives: no day's weight exceeds 2^16 (decimal(38, 24) holds under 10^14).
+# An epoch serves this many half-lives: no weight of a day up to the one weighed as of exceeds 2^16 (2^17 a
+# purchase's; decimal(38, 24) holds under 10^14, about 2^46). The models weigh only such days.
 EPOCH_HALF_LIVES = 16
 EPOCH_ORIGIN = date(1970, 1, 1)
 RECORDS = "features.record_activity"
@@ -104,11 +105,12 @@ def whole_reason(wh: Warehouse, settings: str, epoch: date, activity: ActivityRe
     for table in (RECORDS, CUSTOMERS, IDENTITY, STATE):
         if not wh.table_exists(table):
             return f"no {table} yet"
-    state = wh.dicts(f"select * from {STATE}")
+    state = wh.dicts(f"select version, settings from {STATE}")
     if len(state) != 1:
         return f"{STATE} does not hold one row"
     if (state[0]["version"], state[0]["settings"]) != (ACTIVITY_TABLES_VERSION, settings):
         return "computed with other settings (the models, the session types, the half-life or their version)"
+    state = wh.dicts(f"select play_epoch, generation, rollup_rows from {STATE}")  # of this version
     if state[0]["play_epoch"] != epoch:
         return f"the day weighs plays against the epoch {epoch}, the tables against {state[0]['play_epoch']}"
     before = activity.generation - 1 if activity.changed else activity.generation

@@ -23,7 +23,7 @@ from tests.unit.act.act_world import build_world, customer, outputs, pipeline
 
 FIT_DAY = date(2026, 3, 1)
 STORE = ("act.models", "act.lookalike_folds", "act.item_similarity_model")
-EVENT_READERS = ("act/interaction_summary",)
+EVENT_READERS = ("act/interaction_summary", "act/interaction_summary_kept")
 
 
 def day(n: int) -> date:
