@@ -5,7 +5,9 @@ for the days ending at `end`, timed end to end, each day's time read from the Pr
 start and end of its `daily_refresh` subflow run). `published_digest` summarizes one day of
 published.customer_segments as hashes of its rows sorted by customer, without the run ids and
 publish timestamps (which differ between any two runs); `compare_digests` says whether two equal
-and, when not, which columns differ.
+and, when not, which columns differ; `customer_differences` counts, customer by customer, the customers
+only one side has and the values that differ (one customer clustered otherwise changes every ordered
+digest).
 """
 
 import time
@@ -169,3 +171,72 @@ def compare_digests(backfilled: dict, full: dict) -> dict:
         "same_ids": backfilled["ids"] == full["ids"],
         "same_cluster_labels": backfilled.get("cluster_labels") == full.get("cluster_labels"),
     }
+
+
+def customer_differences(backfilled: Path, full: Path, as_of: date) -> dict:
+    """Where two warehouses' published day differs customer by customer: the customers matched by their
+    records (core.identity_map; by customer_id without one), those only one side has, and for each column
+    (not the cluster labels, which compare_digests compares as a partition) how many matched customers
+    carry another value.
+
+    The digests of published_digest are taken in the order of the customers' records, so one customer
+    clustered otherwise (a merge more or less) changes every column's digest: these counts say how much
+    differs beside that.
+    """
+    with duckdb.connect() as con:
+        sides = {"backfill": backfilled, "full": full}
+        for side, path in sides.items():  # `full` is a keyword: the databases are <side>_wh
+            con.execute(f"attach '{path}' as {side}_wh (read_only)")
+        with duckdb.connect(str(full), read_only=True) as one:
+            compared = compared_columns(one)
+        columns = [c for c in compared if c != "customer_id" and c not in CLUSTER_LABELS]
+        quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
+        for side in sides:
+            mapped = con.execute(
+                "select count(*) from information_schema.tables "
+                "where table_catalog = ? and table_schema = 'core' and table_name = 'identity_map'",
+                [f"{side}_wh"],
+            ).fetchall()[0][0]
+            members = (
+                f"(select customer_id, string_agg(source || '/' || source_id, ',' order by source, source_id) "
+                f"as records from {side}_wh.core.identity_map group by customer_id)"
+                if mapped
+                else f"(select distinct customer_id, customer_id as records from {side}_wh.{TABLE})"
+            )
+            con.execute(
+                f"create temp table {side}_day as select coalesce(m.records, s.customer_id) as records, "
+                f"{', '.join('s.' + q for q in quoted)} from {side}_wh.{TABLE} as s "
+                f"left join {members} as m using (customer_id) where s.as_of = ?",
+                [as_of],
+            )
+        counts = con.execute(
+            "select (select count(*) from backfill_day), (select count(*) from full_day), "
+            "(select count(*) from backfill_day semi join full_day using (records)), "
+            + ", ".join(f"count(*) filter (where b.{q} is distinct from f.{q})" for q in quoted)
+            + " from backfill_day as b join full_day as f using (records)"
+        ).fetchall()[0]
+    rows_backfill, rows_full, matched, *differing = counts
+    return {
+        "customers": {
+            "backfill": rows_backfill,
+            "full": rows_full,
+            "matched": matched,
+            "only_backfill": rows_backfill - matched,
+            "only_full": rows_full - matched,
+        },
+        "columns": {column: n for column, n in zip(columns, differing, strict=True) if n},
+    }
+
+
+def by_customer_note(by_customer: dict | None) -> str:
+    """What differs customer by customer (bench/backfill.py customer_differences), as a sentence; empty
+    without it (a run before it was measured)."""
+    if not by_customer:
+        return ""
+    customers, columns = by_customer["customers"], by_customer["columns"]
+    differing = ", ".join(f"{column} {n:,}" for column, n in columns.items()) or "none"
+    return (
+        f" Customer by customer (named by their records): {customers['matched']:,} in both, "
+        f"{customers['only_backfill']:,} only in the backfill, {customers['only_full']:,} only in the full "
+        f"refresh (clustered otherwise); of those in both, how many carry another value: {differing}."
+    )

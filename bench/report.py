@@ -4,6 +4,7 @@ import argparse
 import statistics
 from datetime import datetime
 
+from bench.backfill import by_customer_note
 from bench.worker import STAGES
 
 GIB = 1024**3
@@ -232,7 +233,8 @@ def _backfill(results: dict[int, dict]) -> list[str]:
                     "equal."
                     if as_backfilled["equal"]
                     else f"columns that differ: {', '.join(as_backfilled['differing_columns']) or 'none (row count)'}."
-                ),
+                )
+                + by_customer_note(as_backfilled.get("by_customer")),
                 "",
             ]
         if not same["equal"]:

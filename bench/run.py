@@ -144,7 +144,7 @@ def run_backfill(
     same fits, and what thirty days of incremental state built must equal what one full computation
     built, customer by customer (named by their records; stable ids compared apart).
     """
-    from bench.backfill import compare_digests, published_digest
+    from bench.backfill import compare_digests, customer_differences, published_digest
     from tasks.shared.config import load_config
 
     backfill_config = write_config(
@@ -155,9 +155,12 @@ def run_backfill(
     )
     try:
         result = worker("backfill", backfill_config, END, env, log, None, ("--days", str(args.backfill_days)))
-        full = published_digest(load_config(config).warehouse_path, END)
+        full_path = load_config(config).warehouse_path
+        full = published_digest(full_path, END)
         backfilled = load_config(backfill_config).warehouse_path
-        result["published_as_backfilled"] = compare_digests(published_digest(backfilled, END), full)
+        result["published_as_backfilled"] = compare_digests(published_digest(backfilled, END), full) | {
+            "by_customer": customer_differences(backfilled, full_path, END)
+        }
         worker("flow", backfill_config, END, env, log, None, ("--refit",))
         result["same_as_full"] = compare_digests(published_digest(backfilled, END), full)
     except RuntimeError as error:  # a failed backfill is reported; the refreshes of the size go on

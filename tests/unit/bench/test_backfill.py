@@ -5,7 +5,7 @@ from pathlib import Path
 
 import duckdb
 
-from bench.backfill import compare_digests, published_digest
+from bench.backfill import by_customer_note, compare_digests, customer_differences, published_digest
 
 DAY = date(2026, 11, 21)
 ROWS = [  # as_of, customer_id, cluster_id, churn_risk, segment
@@ -128,4 +128,32 @@ def test_clusters_compare_as_a_partition_their_labels_apart(tmp_path: Path) -> N
         "differing_columns": ["clusters"],
         "same_ids": True,
         "same_cluster_labels": False,
+    }
+
+
+def test_customer_by_customer_a_merge_more_is_one_customer_and_the_values_apart(tmp_path: Path) -> None:
+    """The backfill merged C3's record into C2 (one customer fewer) and gave C1 another churn risk: the
+    ordered digests differ in every column, the customer-by-customer counts say what differs."""
+    merged = [("crm", "m1", "C1"), ("game", "g1", "C1"), ("crm", "m2", "C2"), ("crm", "m3", "C2")]
+    backfill_rows = [(DAY, "C1", 0, 0.3, "Loyal"), (DAY, "C2", 1, None, "New")]
+    full_path = warehouse(tmp_path / "full.duckdb", ROWS, "run-a", IDENTITIES)
+    backfill_path = warehouse(tmp_path / "backfill.duckdb", backfill_rows, "run-b", merged)
+    compared = compare_digests(published_digest(backfill_path, DAY), published_digest(full_path, DAY))
+    assert compared["differing_columns"] == ["as_of", "churn_risk", "clusters", "records", "rfm_segment"]
+    assert customer_differences(backfill_path, full_path, DAY) == {
+        "customers": {"backfill": 2, "full": 3, "matched": 1, "only_backfill": 1, "only_full": 2},
+        "columns": {"churn_risk": 1},
+    }
+    assert by_customer_note(customer_differences(backfill_path, full_path, DAY)) == (
+        " Customer by customer (named by their records): 1 in both, 1 only in the backfill, 2 only in the full "
+        "refresh (clustered otherwise); of those in both, how many carry another value: churn_risk 1."
+    )
+
+
+def test_customer_by_customer_without_identity_maps_matches_by_customer_id(tmp_path: Path) -> None:
+    full_path = warehouse(tmp_path / "full.duckdb", ROWS, "run-a")
+    backfill_path = warehouse(tmp_path / "backfill.duckdb", ROWS[::-1], "run-b")
+    assert customer_differences(backfill_path, full_path, DAY) == {
+        "customers": {"backfill": 3, "full": 3, "matched": 3, "only_backfill": 0, "only_full": 0},
+        "columns": {},
     }
