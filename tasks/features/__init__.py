@@ -245,9 +245,10 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
     )
     summed = counts["customer_activity"]
     rolled += (
-        f"; features.customer_activity {summed['mode']}"
+        "; each record's and customer's activity (features.record_activity, features.customer_activity) "
+        + summed["mode"]
         + (f" ({summed['reason']})" if summed["reason"] else "")
-        + f": {summed['records']} records and {summed['customers']} customers recomputed, {summed['rows']} rows"
+        + f": {summed['records']} records and {summed['customers']} customers recomputed, {summed['rows']} customers"
     )
     orders = counts["orders_refresh"]
     rolled += (

@@ -98,7 +98,13 @@ def settings_fingerprint(session_types: list[str], half_life_days: float = HALF_
     return hashlib.sha256(json.dumps(settings, ensure_ascii=False).encode()).hexdigest()[:16]
 
 
-def whole_reason(wh: Warehouse, settings: str, epoch: date, activity: ActivityRefresh) -> str:
+def whole_reason(
+    wh: Warehouse,
+    settings: str,
+    epoch: date,
+    activity: ActivityRefresh,
+    half_life_days: float = HALF_LIFE_DAYS,
+) -> str:
     """Why the tables must be built whole (empty: the records and customers that can differ are recomputed)."""
     if activity.mode == "rebuilt":
         return "the activity roll-up was rebuilt"
@@ -109,6 +115,10 @@ def whole_reason(wh: Warehouse, settings: str, epoch: date, activity: ActivityRe
     if len(state) != 1:
         return f"{STATE} does not hold one row"
     if (state[0]["version"], state[0]["settings"]) != (ACTIVITY_TABLES_VERSION, settings):
+        if state[0]["version"] == ACTIVITY_TABLES_VERSION:  # of this version: it holds the half-life
+            held = wh.scalar(f"select half_life_days from {STATE}")
+            if held != half_life_days:
+                return f"act.recommendations.half_life_days changed from {held:g} to {half_life_days:g}"
         return "computed with other settings (the models, the session types, the half-life or their version)"
     state = wh.dicts(f"select play_epoch, generation, rollup_rows from {STATE}")  # of this version
     if state[0]["play_epoch"] != epoch:
@@ -184,7 +194,7 @@ def refresh_customer_activity(
     settings = settings_fingerprint(session_types, half_life_days)
     epoch = play_epoch(as_of, half_life_days)
     with wh.transaction():
-        reason = whole_reason(wh, settings, epoch, activity)
+        reason = whole_reason(wh, settings, epoch, activity, half_life_days)
         if reason:
             customers = build_customer_activity(wh, as_of, session_types, half_life_days)
             records = wh.scalar(

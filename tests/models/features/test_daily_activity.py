@@ -351,7 +351,7 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     refresh = build_features(staged.wh, CONFIG, day(2), half_life_days=1.0)["customer_activity"]
     assert (refresh["mode"], refresh["reason"]) == (
         "built",
-        "computed with other settings (the models, the session types, the half-life or their version)",
+        "act.recommendations.half_life_days changed from 30 to 1",
     )
     # a half-life of one day: an epoch serves 16 days, 2026-02-28 to 2026-03-15, then 2026-03-16 starts one
     assert (
