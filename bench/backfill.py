@@ -82,14 +82,32 @@ def every(read: Callable[..., list[Any]], **filters: Any) -> list[Any]:
             return found
 
 
-def compared_columns(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The columns of published.customer_segments that a rerun must reproduce: not run ids, not timestamps."""
-    described = con.execute(f"select column_name, column_type from (describe {TABLE})").fetchall()
+def compared_columns(con: duckdb.DuckDBPyConnection, table: str = TABLE) -> list[str]:
+    """The columns of published.customer_segments (or table: it in an attached database) that a rerun must
+    reproduce: not run ids, not timestamps."""
+    described = con.execute(f"select column_name, column_type from (describe {table})").fetchall()
     return [
         name
         for name, kind in described
         if not (name == "run_id" or name.endswith("_run_id") or kind.startswith("TIMESTAMP"))
     ]
+
+
+def members_of(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str:
+    """A subquery of each customer_id and its records (source/source_id, sorted, comma-joined) from
+    core.identity_map; without one, each customer_id of the published table as its own records. catalog:
+    an attached database to read (default: the connection's own)."""
+    prefix = f"{catalog}." if catalog else ""
+    found = "select count(*) from information_schema.tables where table_schema = 'core' and table_name = 'identity_map'"
+    mapped = con.execute(
+        found + (" and table_catalog = ?" if catalog else ""), [catalog] if catalog else []
+    ).fetchall()
+    if mapped[0][0]:
+        return (
+            "(select customer_id, string_agg(source || '/' || source_id, ',' order by source, source_id) as records "
+            f"from {prefix}core.identity_map group by customer_id)"
+        )
+    return f"(select distinct customer_id, customer_id as records from {prefix}{TABLE})"
 
 
 def published_digest(warehouse: Path, as_of: date) -> dict:
@@ -108,18 +126,9 @@ def published_digest(warehouse: Path, as_of: date) -> dict:
         labels = [c for c in CLUSTER_LABELS if c in compared]
         columns = [c for c in compared if c != "customer_id" and c not in labels]
         quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
-        mapped = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'core' and table_name = 'identity_map'"
-        ).fetchall()[0][0]
-        members = (
-            "(select customer_id, string_agg(source || '/' || source_id, ',' order by source, source_id) as records "
-            "from core.identity_map group by customer_id)"
-            if mapped
-            else "(select distinct customer_id, customer_id as records from published.customer_segments)"
-        )
         day = (
             f"(select m.records, s.customer_id, {', '.join('s.' + q for q in quoted)} from {TABLE} as s "
-            f"left join {members} as m using (customer_id) where s.as_of = $as_of) as t"
+            f"left join {members_of(con)} as m using (customer_id) where s.as_of = $as_of) as t"
         )
         by_customer = "order by records, customer_id"
         hashes = [
@@ -187,26 +196,14 @@ def customer_differences(backfilled: Path, full: Path, as_of: date) -> dict:
         sides = {"backfill": backfilled, "full": full}
         for side, path in sides.items():  # `full` is a keyword: the databases are <side>_wh
             con.execute(f"attach '{path}' as {side}_wh (read_only)")
-        with duckdb.connect(str(full), read_only=True) as one:
-            compared = compared_columns(one)
+        compared = compared_columns(con, f"full_wh.{TABLE}")
         columns = [c for c in compared if c != "customer_id" and c not in CLUSTER_LABELS]
         quoted = ['"' + c.replace('"', '""') + '"' for c in columns]
         for side in sides:
-            mapped = con.execute(
-                "select count(*) from information_schema.tables "
-                "where table_catalog = ? and table_schema = 'core' and table_name = 'identity_map'",
-                [f"{side}_wh"],
-            ).fetchall()[0][0]
-            members = (
-                f"(select customer_id, string_agg(source || '/' || source_id, ',' order by source, source_id) "
-                f"as records from {side}_wh.core.identity_map group by customer_id)"
-                if mapped
-                else f"(select distinct customer_id, customer_id as records from {side}_wh.{TABLE})"
-            )
             con.execute(
                 f"create temp table {side}_day as select coalesce(m.records, s.customer_id) as records, "
                 f"{', '.join('s.' + q for q in quoted)} from {side}_wh.{TABLE} as s "
-                f"left join {members} as m using (customer_id) where s.as_of = ?",
+                f"left join {members_of(con, f'{side}_wh')} as m using (customer_id) where s.as_of = ?",
                 [as_of],
             )
         counts = con.execute(

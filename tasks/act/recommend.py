@@ -62,15 +62,14 @@ def kept_plays_reason(
     features.customer_activity_state tells: it must be as of the day, with these session types and half-life."""
     if not (wh.table_exists(RECORDS) and wh.table_exists(STATE)):
         return f"no {RECORDS}"
-    state = wh.dicts(f"select settings from {STATE}")
+    # settings and as_of: every version of the state has them, and the epoch follows from them
+    state = wh.dicts(f"select settings, as_of from {STATE}")
     if len(state) != 1:
         return f"{STATE} does not hold one row"
-    half_life = float(config.half_life_days)
-    if state[0]["settings"] != settings_fingerprint(session_types, half_life):
+    if state[0]["settings"] != settings_fingerprint(session_types, float(config.half_life_days)):
         return f"{RECORDS} was computed with other settings (its version, the session types or the half-life)"
-    held = wh.dicts(f"select as_of, play_epoch from {STATE}")[0]  # of this version: it has the columns
-    if held["as_of"] != as_of or held["play_epoch"] != play_epoch(as_of, half_life):
-        return f"{RECORDS} is as of {held['as_of']}, not {as_of}"
+    if state[0]["as_of"] != as_of:
+        return f"{RECORDS} is as of {state[0]['as_of']}, not {as_of}"
     return ""
 
 
