@@ -73,7 +73,7 @@ TEMP_TABLES = (
 class ActivityTablesRefresh:
     """What a refresh of features.record_activity and features.customer_activity did."""
 
-    mode: str  # built | updated
+    mode: str  # built | updated | unchanged (no record or customer recomputed)
     reason: str  # why they were built whole (empty otherwise)
     records: int  # records recomputed (updated; every record when built)
     customers: int  # customers summed again (updated; every customer when built)
@@ -204,7 +204,7 @@ def refresh_customer_activity(
         else:
             previous = wh.scalar(f"select as_of from {STATE}")
             records, customers = update_customer_activity(wh, as_of, previous, session_types, half_life_days)
-            mode = "updated"
+            mode = "updated" if records or customers else "unchanged"
         state = {
             "version": ACTIVITY_TABLES_VERSION,
             "settings": settings,

@@ -120,7 +120,7 @@ def test_the_kept_plays_serve_only_their_day_and_settings_and_a_new_epoch() -> N
                 "built",
                 "the day weighs plays against the epoch 2026-03-16, the tables against 2026-02-28",
             ),
-            (day(17), "updated", ""),
+            (day(17), "unchanged", ""),  # kept: no row entered or left a window
         ):
             refresh = build_features(wh, FEATURES, as_of, half_life_days=1.0)["customer_activity"]
             assert (refresh["mode"], refresh["reason"]) == (mode, reason)

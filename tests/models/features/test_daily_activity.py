@@ -162,9 +162,13 @@ def run_day(pair: tuple[Staged, Staged], as_of: date, expected_mode: str) -> lis
     refresh, rows = features(incremental, as_of, rebuild=False)
     assert refresh["mode"] == expected_mode, refresh
     # each record's and customer's activity: recomputed for those that can differ, built whole after a rebuild
-    assert incremental.records["mode"] == ("built" if expected_mode == "rebuilt" else "updated"), (
-        incremental.records
-    )
+    summed = incremental.records
+    if expected_mode == "rebuilt":
+        assert summed["mode"] == "built", summed
+    else:  # unchanged exactly when no record and no customer was recomputed
+        assert summed["mode"] == ("updated" if summed["records"] or summed["customers"] else "unchanged"), (
+            summed
+        )
     full_refresh, full_rows = features(rebuilt, as_of, rebuild=True)
     assert full_refresh["mode"] == "rebuilt"
     assert rebuilt.records["mode"] == "built"
@@ -333,7 +337,7 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     staged.load("game", "game/a.parquet", [event("g1", "m1", local(day(1)))])
     assert build_features(staged.wh, CONFIG, day(1))["customer_activity"]["mode"] == "built"
     assert build_features(staged.wh, CONFIG, day(2))["customer_activity"] == {
-        "mode": "updated",
+        "mode": "unchanged",
         "reason": "",
         "records": 0,  # nothing new, no row of m1 in a window's changed days
         "customers": 0,
@@ -356,7 +360,7 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     # a half-life of one day: an epoch serves 16 days, 2026-02-28 to 2026-03-15, then 2026-03-16 starts one
     assert (
         build_features(staged.wh, CONFIG, day(15), half_life_days=1.0)["customer_activity"]["mode"]
-        == "updated"
+        == "unchanged"  # the same epoch: kept, and no row in a window's changed days
     )
     refresh = build_features(staged.wh, CONFIG, day(16), half_life_days=1.0)["customer_activity"]
     assert (refresh["mode"], refresh["reason"]) == (
@@ -379,7 +383,7 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
         "customers": 2,
         "rows": 2,
     }
-    assert build_features(staged.wh, CONFIG, day(3))["customer_activity"]["mode"] == "updated"
+    assert build_features(staged.wh, CONFIG, day(3))["customer_activity"]["mode"] == "unchanged"
     assert staged.wh.rows("select * from features.customer_features order by customer_id") == oracle(
         staged, day(3)
     )
