@@ -20,11 +20,12 @@ from contextlib import contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Annotated, Any, NoReturn, TypeVar  # noqa: E402
+from typing import Annotated, NoReturn, TypeVar  # noqa: E402
 
 import typer  # noqa: E402
 
 from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_server  # noqa: E402
+from flows.run_summary import print_summary  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
 from tasks.shared.errors import DataError  # noqa: E402
@@ -103,103 +104,6 @@ def parse_day(value: str | None) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
-
-
-# What the sources table adds after a source's counts, by its load status (loaded: nothing).
-STATUS_NOTES = {
-    "unchanged": "  nothing new",
-    "restaged": "  config changed: its loaded rows checked again, no file read",
-}
-
-
-def source_lines(loads: list[dict[str, Any]]) -> list[str]:
-    """The summary's table of sources: a header, then each source's counts and what its status adds."""
-    lines = ["Sources             files read   rows read     staged  quarantined  duplicates  unattributed"]
-    for load in loads:
-        files = f"{load['files_loaded']}/{load['files']}"
-        lines.append(
-            f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
-            f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,} {load.get('rows_unattributed', 0):>13,}"
-            + STATUS_NOTES.get(load["status"], "")
-        )
-    return lines
-
-
-def print_summary(summary: dict[str, Any]) -> None:
-    """Print what a run did: rows per source, quarantine, customers, segment sizes, outputs."""
-    typer.echo(f"\nDaily refresh as of {summary['as_of']} (run {summary['run_id']})")
-    typer.echo("")
-    for line in source_lines(summary["extract"]):
-        typer.echo(line)
-    typer.echo(
-        "(unattributed: staged rows that name no customer, such as guest purchases; in staging.unattributed_*)"
-    )
-    total_quarantined = sum(load["rows_quarantined"] for load in summary["extract"])
-    dedupe = summary["dedupe"]
-    typer.echo(
-        f"\nRows quarantined in this run: {total_quarantined:,} "
-        "(all quarantined rows, with file, row, field and reason: table audit.quarantine)"
-    )
-    typer.echo(
-        f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
-        f"({dedupe['merged_records']:,} records merged; {dedupe['probabilistic_links']:,} probabilistic links"
-        + (
-            f", {dedupe['one_to_one_dropped']:,} left out by one_to_one"
-            if dedupe.get("one_to_one_dropped")
-            else ""
-        )
-        + ")"
-    )
-    for name, count in (dedupe.get("unreadable_values") or {}).items():
-        typer.echo(f"  {name}: {count:,} values the matcher could not read (compared as missing)")
-    for line in dedupe.get("unmatched_refs") or []:
-        typer.echo(f"  warning: {line}")
-    if dedupe.get("unused_comparisons"):
-        typer.echo(
-            f"  comparisons without any value (they add nothing): {', '.join(dedupe['unused_comparisons'])}"
-        )
-    typer.echo(f"Customers with a purchase (RFM-scored): {summary['segments']['scored']:,}")
-    typer.echo("\nRFM segments")
-    labels = summary.get("segment_labels", {})
-    for name, count in summary["segments"]["rfm_segments"].items():
-        typer.echo(f"  {name:<20} {count:>9,}  {labels.get(name, '')}")
-    typer.echo("\nClusters: " + ", ".join(f"{k}: {v:,}" for k, v in summary["segments"]["clusters"].items()))
-    print_clusters_and_stability(summary["segments"])
-    typer.echo(f"\nWarehouse: {summary['warehouse']}")
-    if summary["publish"]["export_dir"] is None:
-        typer.echo("Exports:   not written (the day is older than the days keep_export_days keeps)")
-    else:
-        typer.echo(f"Exports:   {summary['publish']['export_dir']}")
-        typer.echo(f"Report:    {summary['publish']['report']}")
-        if summary["publish"].get("report_html"):
-            typer.echo(f"HTML report: {summary['publish']['report_html']}")
-    changes = summary["publish"].get("changes") or {}
-    since = summary["publish"].get("changes_since")
-    if changes and since:
-        typer.echo(
-            f"Membership changes since {since}: "
-            + ", ".join(f"{k} +{v['entered']:,}/-{v['exited']:,}" for k, v in changes.items())
-        )
-    elif changes:
-        typer.echo("Membership changes: the first published day, every membership is new")
-
-
-def print_clusters_and_stability(segments: dict[str, Any]) -> None:
-    """Print the cluster names, the decision tree with its fidelity, and the stability report."""
-    model = segments.get("cluster_model") or {}
-    for c in model.get("clusters", []):
-        typer.echo(f"  {c['cluster_id']:>3} {c['name_en']:<45} {c['size']:>9,}  {c['name_zh']}")
-    if model.get("clusters"):
-        typer.echo(f"\nDecision tree (fidelity {model['fidelity']:.1%}):\n{model['tree_rules'].rstrip()}")
-    stability = segments.get("stability") or {}
-    if stability.get("previous_as_of"):
-        typer.echo(
-            f"\nStability since {stability['previous_as_of']} (adjusted Rand index, customers changed)"
-        )
-        for s in stability["schemes"]:
-            typer.echo(
-                f"  {s['scheme']:<18} {s['ari']!s:>9} {s['changed']:>9,} of {s['customers_compared']:,}"
-            )
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -383,24 +287,44 @@ def profile(
     """Show what is published: segment sizes of a day and the latest runs, or one customer's profile (read-only)."""
     if customer_id is not None:
         return customer_profile(config, customer_id, as_of)
+    from tasks.publish.tables import partial_days
 
-    def published(_: PipelineConfig, wh: Warehouse) -> tuple[date, list[tuple], list[tuple]]:
+    def published(pipeline: PipelineConfig, wh: Warehouse) -> tuple[date, bool, list[tuple], list[tuple]]:
         shown = parse_day(as_of) or wh.scalar("select max(as_of) from published.runs")
+        if not wh.scalar("select count(*) from published.runs where as_of = ?", [shown]):
+            first, last, days = wh.rows(
+                "select min(as_of), max(as_of), count(distinct as_of) from published.runs"
+            )[0]
+            raise DataError(
+                f"nothing published as of {shown} in {pipeline.warehouse_path}: "
+                f"{counted(days, 'day')} published, {first} to {last}"
+            )
         sizes = [tuple(row.values()) for row in wh.select("published/segment_sizes", {"as_of": shown})]
+        # a warehouse written before partial days were recorded has no such column (opened read-only here)
+        flag = "partial" if "partial" in wh.columns("published.runs") else "false"
         runs = wh.rows(
-            "select as_of, run_id, rows, published_at from published.runs order by published_at desc limit 5"
+            f"select as_of, run_id, rows, published_at, {flag} from published.runs "
+            "order by published_at desc limit 5"
         )
-        return shown, sizes, runs
+        return shown, shown in partial_days(wh), sizes, runs
 
-    shown, sizes, runs = read_published(
+    shown, partial, sizes, runs = read_published(
         config, "published.runs", published, "; try again when it has finished"
     )
     typer.echo(f"Published segments as of {shown}: {sum(n for *_, n in sizes):,} customers")
+    if partial:
+        typer.secho(
+            f"  partial: {shown} had not ended when it was published; the first run after it ends publishes it again",
+            fg=typer.colors.YELLOW,
+        )
     for name, label, count in sizes:
         typer.echo(f"  {name:<20} {count:>9,}  {label or ''}")
     typer.echo("\nLatest runs:")
-    for run_day, run_id, rows, published_at in runs:
-        typer.echo(f"  {run_day}  {rows:>9,} rows  {published_at:%Y-%m-%d %H:%M:%S %Z}  run {run_id}")
+    for run_day, run_id, rows, published_at, was_partial in runs:
+        typer.echo(
+            f"  {run_day}  {rows:>9,} rows  {published_at:%Y-%m-%d %H:%M:%S %Z}  run {run_id}"
+            + ("  (partial day)" if was_partial else "")
+        )
 
 
 @app.command()
@@ -438,12 +362,30 @@ def erase(
     from flows.erase import erase as erase_flow
 
     pipeline = checked_config(config, sources=False)
+    refuse_unknown_customer(pipeline, customer_id)
     result = run_flow(pipeline, lambda: erase_flow(customer_id=customer_id, config=str(config)))
     typer.echo(
         f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables "
         f"({result['customer_ids']} customer ids), {len(result['files'])} files rewritten or removed, "
         "warehouse compacted (recorded in audit.erasures)"
     )
+
+
+def refuse_unknown_customer(pipeline: PipelineConfig, customer_id: str) -> None:
+    """End the command in one line (exit code 2) when no customer ever had customer_id, read-only and before
+    any flow or Prefect server starts; a warehouse being written is left to the flow, which waits for it."""
+    from tasks.erase.person import find_person
+    from tasks.shared.warehouse import WarehouseLockedError
+
+    if not pipeline.warehouse_path.exists():
+        _fail(DataError(f"no warehouse at {pipeline.warehouse_path} yet: nothing to erase"))
+    try:
+        with Warehouse.open(pipeline, read_only=True) as wh:
+            find_person(wh, customer_id)
+    except WarehouseLockedError:
+        return
+    except DataError as error:
+        _fail(error)
 
 
 def customer_profile(config: Path, customer_id: str, as_of: str | None) -> None:

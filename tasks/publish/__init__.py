@@ -35,6 +35,7 @@ from tasks.publish.report import render_html, report_data
 from tasks.publish.report_markdown import render_markdown
 from tasks.publish.shards import customer_parts as sharded_parts
 from tasks.publish.shards import parts_table
+from tasks.publish.source_totals import source_totals
 from tasks.publish.summary import summary_figures, summary_markdown
 from tasks.publish.tables import code_version, partial_days, publish_tables
 from tasks.segment.stability import previous_published_day
@@ -135,8 +136,10 @@ def publish_transaction(
             )
             changes = change_counts(wh, as_of)
             unwritten = outside_window(wh, as_of, config.keep_export_days)
+            loaded = [(load["source"], load["kind"]) for load in summary.get("extract", [])]
             full = {
                 **summary,
+                "sources_kept": source_totals(wh, loaded),
                 "act": with_listed(wh, as_of, summary.get("act")),
                 "changes": changes,
                 "publish": (
@@ -162,6 +165,7 @@ def publish_transaction(
                     act=config.act,
                     member_sources=member_sources,
                     customer_parts=customer_parts,
+                    partial=partial,
                 )
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay

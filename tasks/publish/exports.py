@@ -67,9 +67,11 @@ def prepare_exports(
     act: ActConfig | None = None,
     member_sources: Sequence[str] = (),
     customer_parts: tuple[Path, int] | None = None,
+    partial: bool = False,
 ) -> PublishResult:
     """Write the as_of's export version under its temporary name, audit it and record it in published.runs.
 
+    partial: the day had not ended when the run started (the manifest says so).
     act: outreach lists per channel and recommendations.csv are written as its settings say (none without).
     customer_parts: the customer files' part files written by shards (their folder, how many;
     tasks/publish/shards.py), joined instead of writing the files from the published rows.
@@ -99,6 +101,7 @@ def prepare_exports(
             act,
             list(member_sources),
             customer_parts,
+            partial,
         )
         audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
         record_version(wh, as_of, run_id, version)
@@ -303,6 +306,7 @@ def _write_version(
     act: ActConfig | None = None,
     member_sources: list[str] | None = None,
     customer_parts: tuple[Path, int] | None = None,
+    partial: bool = False,
 ) -> tuple[dict[str, dict[str, object]], int]:
     """Write the export files and the manifest (last) into folder; return file entries and the row count."""
     counts: dict[str, int | None] = {}
@@ -335,6 +339,7 @@ def _write_version(
     files = {name: file_entry(folder / name, count) for name, count in counts.items()}
     manifest = {
         "as_of": as_of.isoformat(),
+        "partial": partial,  # the day had not ended when the run started: a later run publishes it again
         "run_id": run_id,
         "config_hash": config_hash,
         "code_version": code_version(),

@@ -59,6 +59,23 @@ def both(zh: str, en: str, language: Language) -> str:
     return f"{zh} {en}" if language == "zh" else f"{en} {zh}"
 
 
+def partial_notes(as_of: str, timezone: str) -> tuple[str, str]:
+    """The warning on a day published before it ended, (zh, en): in report.md, report.html, the Prefect
+    artifact and the command line."""
+    return (
+        f"当日未结束：本次运行开始时 {as_of}（{timezone}）尚未结束，分群只含当时已加载的数据；"
+        "当日结束后的第一次运行会重新计算并发布这一天。",
+        f"Partial day: {as_of} had not ended in {timezone} when this run started, so these segments hold only "
+        "the data loaded by then; the first run after the day ends computes and publishes it again.",
+    )
+
+
+def partial_note(as_of: str, timezone: str, language: Language, between: str = " ") -> str:
+    """partial_notes in the report's language order; between: what separates them ("\n": one line each)."""
+    zh, en = partial_notes(as_of, timezone)
+    return between.join((zh, en) if language == "zh" else (en, zh))
+
+
 def label(zh: str | None, en: str | None, language: Language, between: str = " ") -> str:
     """A label in both languages, the other in parentheses: 冠军客户 (Champions); one alone if that is all.
     between: what separates the two ("<br>": a chart's axis label on two lines)."""

@@ -10,7 +10,7 @@ import html
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, english, label
+from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, english, label, partial_note
 from tasks.publish.report_act import act_sections
 from tasks.publish.report_charts import (
     NO_PURCHASE_COLOUR,
@@ -54,6 +54,8 @@ def report_data(
         "as_of": str(as_of),
         "run_id": summary.get("run_id", ""),
         "config_hash": summary.get("config_hash", ""),
+        "partial": bool(summary.get("partial")),
+        "timezone": summary.get("timezone", ""),
         "customers": customers,
         "purchasers": purchasers,
         "segments": size_trend(wh, as_of),
@@ -63,24 +65,19 @@ def report_data(
         "segment_changes": wh.rows(wh.model_sql("published/segment_change_sizes"), params)
         if has_changes
         else [],
-        "quality": quality_counts(wh, summary),
+        "quality": quality_counts(summary),
         "merged_records": summary.get("dedupe", {}).get("merged_records", 0),
         "act": summary.get("act") or {},
         **risk_data(wh, as_of, summary),
     }
 
 
-def quality_counts(wh: "Warehouse", summary: dict[str, Any]) -> list[tuple[str, int, int]]:
-    """(source, quarantined rows, duplicate rows dropped) over everything loaded, from the audit tables."""
-    sources = [s["source"] for s in summary.get("extract", [])]
-    if not (wh.table_exists("audit.quarantine") and wh.table_exists("audit.duplicates")):
-        return [
-            (s["source"], s["rows_quarantined"], s["duplicates_dropped"]) for s in summary.get("extract", [])
-        ]
-    quarantined = dict(wh.rows("select source, count(*) from audit.quarantine group by all"))
-    duplicates = dict(wh.rows("select source, count(*) from audit.duplicates group by all"))
-    names = sources or sorted(set(quarantined) | set(duplicates))
-    return [(name, quarantined.get(name, 0), duplicates.get(name, 0)) for name in names]
+def quality_counts(summary: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(source, quarantined rows, duplicate rows dropped) over every load kept (the publish's sources_kept);
+    this run's counts for a summary without them."""
+    kept = summary.get("sources_kept")
+    rows = kept if kept is not None else summary.get("extract", [])
+    return [(s["source"], s["rows_quarantined"], s["duplicates_dropped"]) for s in rows]
 
 
 # --- the HTML report's sections ----------------------------------------------------------------------
@@ -349,7 +346,9 @@ CSS = (
     f"body{{font-family:{FONT_STACK};margin:24px auto;max-width:1200px;color:#222;padding:0 16px}}"
     "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 6px;border-bottom:2px solid #4C78A8;"
     "padding-bottom:4px}h3{font-size:14px;margin:10px 0 2px;color:#444;font-weight:600}"
-    ".meta,.note{color:#555;font-size:13px;margin:4px 0}.grid{display:grid;grid-template-columns:1fr 1fr;"
+    ".meta,.note{color:#555;font-size:13px;margin:4px 0}"
+    ".partial{background:#fff4e5;border-left:4px solid #e8590c;padding:8px 12px;margin:8px 0}"
+    ".grid{display:grid;grid-template-columns:1fr 1fr;"
     "gap:8px 24px}.wide{grid-column:1 / -1}.figures{display:flex;gap:24px;flex-wrap:wrap;margin:12px 0}"
     ".figure{background:#F3F6FA;border-radius:6px;padding:8px 16px}.figure b{display:block;font-size:22px}"
     "table{border-collapse:collapse;font-size:13px;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;"
@@ -405,7 +404,12 @@ def render_html(data: dict[str, Any]) -> str:
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
         f"<h1>{html.escape(title)}</h1>"
         f'<p class="meta">run {html.escape(str(data["run_id"]))} · config {html.escape(str(data["config_hash"]))}</p>'
-        '<div class="figures">'
+        + (
+            f'<p class="partial">{html.escape(partial_note(data["as_of"], data["timezone"], language))}</p>'
+            if data.get("partial")
+            else ""
+        )
+        + '<div class="figures">'
         + "".join(f'<div class="figure">{html.escape(k)}<b>{v}</b></div>' for k, v in figures)
         + f"</div><nav>{nav}</nav>"
         + "".join(parts)

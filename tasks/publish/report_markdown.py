@@ -7,7 +7,7 @@ outcomes, lookalikes, recommendations) are built here once and shown by both rep
 from typing import Any
 
 from tasks.predict.summary import render_markdown as predict_markdown
-from tasks.publish.labels import METRICS, SCHEMES, Language, both, label
+from tasks.publish.labels import METRICS, SCHEMES, Language, both, label, partial_note
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 
 RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
@@ -31,7 +31,13 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
     parts = [
         f"# {b('客户分群', 'Customer segments')} {summary['as_of']}",
         f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`",
+        *(
+            [f"> **{partial_note(summary['as_of'], summary.get('timezone', ''), language)}**"]
+            if summary.get("partial")
+            else []
+        ),
         f"## {b('数据来源', 'Sources')}",
+        f"### {b('本次运行', 'This run')}",
         _table(
             [
                 b("来源", "source"),
@@ -57,6 +63,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 for s in extract
             ],
         ),
+        *_kept_sources(summary.get("sources_kept"), language),
         f"## {b('客户', 'Customers')}",
         _table(
             [
@@ -115,6 +122,37 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
         if "report_html" in summary["publish"]:
             parts.append(f"{b('HTML 报告', 'HTML report')}: `{summary['publish']['report_html']}`")
     return "\n\n".join(parts) + "\n"
+
+
+def _kept_sources(kept: list[dict[str, Any]] | None, language: Language) -> list[str]:
+    """The sources table over every load the warehouse keeps: the same for a rerun that read nothing new."""
+    if kept is None:
+        return []
+    b = lambda zh, en: both(zh, en, language)  # noqa: E731
+    return [
+        f"### {b('仓库内（全部已加载的文件）', 'In the warehouse (every file loaded)')}",
+        _table(
+            [
+                b("来源", "source"),
+                b("已加载文件", "files loaded"),
+                b("入库行", "rows staged"),
+                b("其中无归属", "of them unattributed"),
+                b("隔离行", "quarantined"),
+                b("重复删除", "duplicates dropped"),
+            ],
+            [
+                [
+                    s["source"],
+                    s["files"],
+                    s["rows_staged"],
+                    s["rows_unattributed"],
+                    s["rows_quarantined"],
+                    s["duplicates_dropped"],
+                ]
+                for s in kept
+            ],
+        ),
+    ]
 
 
 def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:

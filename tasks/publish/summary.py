@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from tasks.publish.labels import partial_notes
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment.stability import previous_published_day
 from tasks.shared.config import PipelineConfig
@@ -31,6 +32,7 @@ def refresh_summary(
     return {
         "as_of": as_of.isoformat(),
         "partial": partial,
+        "timezone": config.timezone,
         "run_id": run_id,
         "config_hash": config.config_hash(),
         "warehouse": str(config.warehouse_path),
@@ -58,6 +60,7 @@ def summary_figures(
         "run_id": summary.get("run_id", ""),
         "config_hash": summary.get("config_hash", ""),
         "partial": bool(summary.get("partial", False)),
+        "timezone": summary.get("timezone", ""),
         "customers": customers,
         "scored": scored,
         "rfm_segments": [(name, zh or "", n) for name, zh, n in sizes],
@@ -101,7 +104,8 @@ def summary_markdown(figures: dict[str, Any]) -> str:
         "",
     ]
     if figures["partial"]:
-        lines += ["**Partial day**: published before all of the day's data had arrived.", ""]
+        _, english = partial_notes(str(figures["as_of"]), figures.get("timezone", ""))
+        lines += [f"**{english}**", ""]
     lines += _table(
         ["customers published", "scored (with a purchase)", "not scored", "rows quarantined in this run"],
         [[total, figures["scored"], total - figures["scored"], quarantined]],

@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
+from tasks.erase.person import CUSTOMER_ID_HINT
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END, write_config
@@ -99,6 +100,12 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
     sizes = segments(cli_env, "profile", "--config", str(config))
     assert sizes.returncode == 0, sizes.stderr
     assert f"Published segments as of {SAMPLE_END}: 1," in sizes.stdout
+    warehouse = load_config(config).warehouse_path
+    before = segments(cli_env, "profile", "--config", str(config), "--as-of", "2020-01-01")
+    assert (before.returncode, before.stdout) == (2, "")
+    assert before.stderr == (
+        f"error: nothing published as of 2020-01-01 in {warehouse}: 3 days published, {start} to {SAMPLE_END}\n"
+    )
 
     with Warehouse.open(load_config(config), read_only=True) as wh:
         customer = wh.scalar(
@@ -108,6 +115,15 @@ def test_run_backfill_profile_erase_through_the_cli_on_a_running_server(
     assert one.returncode == 0, one.stderr
     assert customer in one.stdout
 
+    # an id never issued: one line, before any flow starts
+    erase_runs = flow_run_names(api, "erase-customer")
+    unknown = segments(cli_env, "erase", "--config", str(config), "--customer-id", "C0000000000000000")
+    assert (unknown.returncode, unknown.stdout) == (2, "")
+    assert unknown.stderr.splitlines() == [
+        f"error: unknown customer id 'C0000000000000000': no customer in {warehouse} ever had it, nothing was "
+        f"erased. {CUSTOMER_ID_HINT}"
+    ]
+    assert flow_run_names(api, "erase-customer") == erase_runs
     erased = segments(cli_env, "erase", "--config", str(config), "--customer-id", customer)
     assert erased.returncode == 0, erased.stderr
     assert f"\nErased {customer}: " in erased.stdout

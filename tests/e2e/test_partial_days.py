@@ -1,12 +1,17 @@
 """Days published before they ended: marked partial, recomputed by the next run and by a backfill."""
 
+import html
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from flows.backfill import backfill
+from flows.cli import app
 from flows.daily_refresh import daily_refresh
+from tasks.publish.labels import partial_notes
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END
@@ -25,12 +30,54 @@ def mark_partial(config: Path, day) -> None:
         wh.execute("update published.runs set partial = true where as_of = ?", [day])
 
 
-def test_today_is_published_partial(prefect_server: None, sample_data: Path, make_config) -> None:
+def kept_sources_table(report: str) -> str:
+    """report.md's table of what the warehouse holds per source (every file loaded)."""
+    return report.split("### 仓库内（全部已加载的文件） In the warehouse (every file loaded)\n\n")[1].split(
+        "\n\n"
+    )[0]
+
+
+def test_today_is_published_partial_and_says_so(prefect_server: None, sample_data: Path, make_config) -> None:
     config = make_config(sample_data)
-    today = load_config(config).today()
+    pipeline = load_config(config)
+    today = pipeline.today()
     summary = daily_refresh(as_of=today, config=str(config))
     assert summary["partial"] is True
     assert runs(config) == [(today, True)]
+
+    folder = pipeline.exports_path / today.isoformat()
+    assert json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["partial"] is True
+    zh, en = partial_notes(today.isoformat(), "Asia/Shanghai")
+    report = (folder / "report.md").read_text(encoding="utf-8")
+    assert f"> **{zh} {en}**" in report.splitlines()
+    assert f'<p class="partial">{html.escape(zh)} {html.escape(en)}</p>' in (
+        folder / "report.html"
+    ).read_text(encoding="utf-8")
+    shown = CliRunner().invoke(app, ["profile", "--config", str(config)])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[1] == (
+        f"  partial: {today} had not ended when it was published; the first run after it ends publishes it again"
+    )
+    assert lines[-1].endswith("  (partial day)")
+
+    # run again: it reads nothing new, and its report still shows what the warehouse holds of each source
+    kept = kept_sources_table(report)
+    assert daily_refresh(as_of=today, config=str(config))["extract"][0]["rows_read"] == 0
+    again = (folder / "report.md").read_text(encoding="utf-8")
+    assert kept_sources_table(again) == kept
+    assert "| crm | customers | 0/1 | 0 | 0 | 0 | 0 | unchanged |" in again.splitlines()
+    with Warehouse.open(pipeline, read_only=True) as wh:
+        staged, quarantined = wh.rows(
+            "select (select count(*) from staging.customers where source = 'crm'), "
+            "(select count(*) from audit.quarantine where source = 'crm')"
+        )[0]
+    crm = next(line for line in kept.splitlines() if line.startswith("| crm |")).strip("| ").split(" | ")
+    assert (int(crm[2]), int(crm[4])) == (
+        staged,
+        quarantined,
+    )  # source, files, staged, unattributed, quarantined
+    assert quarantined > 0  # the sample's crm has bad rows: a 0 would be the defect this guards against
 
 
 def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
@@ -45,6 +92,8 @@ def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
     assert summary["recomputed_partial_days"] == [day.isoformat()]
     assert summary["partial"] is False
     assert runs(config)[2:] == [(day, False), (after, False)]  # the partial day first, then the run's own
+    manifest = load_config(config).exports_path / day.isoformat() / "manifest.json"
+    assert json.loads(manifest.read_text(encoding="utf-8"))["partial"] is False
 
     # a backfill without overwrite recomputes the partial day; the published days after it follow it
     mark_partial(config, before)

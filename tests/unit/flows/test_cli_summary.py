@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from flows.cli import source_lines
+from flows.run_summary import source_lines
 from tasks.extract import SourceLoad
 
 

@@ -97,6 +97,7 @@ def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, 
     }
     assert manifest == {
         "as_of": "2026-03-31",
+        "partial": False,
         "run_id": "run-1",
         "config_hash": "hash-a",
         "code_version": code_version(),

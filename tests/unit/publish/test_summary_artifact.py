@@ -71,7 +71,8 @@ SECOND_DAY = """\
 
 Run `run-2` · config `hash-a`
 
-**Partial day**: published before all of the day's data had arrived.
+**Partial day: 2026-04-01 had not ended in Asia/Shanghai when this run started, so these segments hold only \
+the data loaded by then; the first run after the day ends computes and publishes it again.**
 
 | customers published | scored (with a purchase) | not scored | rows quarantined in this run |
 | ---: | ---: | ---: | ---: |
@@ -150,6 +151,7 @@ def test_a_partial_day_with_changes_since_the_previous_day_and_quarantined_rows(
         "run_id": "run-2",
         "config_hash": "hash-a",
         "partial": True,
+        "timezone": "Asia/Shanghai",
         "extract": [
             {"source": "crm", "rows_quarantined": 1200, "duplicates_dropped": 3, "rows_read": 9},
             {"source": "payments", "rows_quarantined": 0, "duplicates_dropped": 0, "rows_read": 9},
