@@ -136,10 +136,10 @@ def publish_transaction(
             )
             changes = change_counts(wh, as_of)
             unwritten = outside_window(wh, as_of, config.keep_export_days)
-            loaded = [(load["source"], load["kind"]) for load in summary.get("extract", [])]
+            # every configured source, also when this run extracted nothing (a partial day recomputed)
             full = {
                 **summary,
-                "sources_kept": source_totals(wh, loaded),
+                "sources_kept": source_totals(wh, [(source.name, source.kind) for source in config.sources]),
                 "act": with_listed(wh, as_of, summary.get("act")),
                 "changes": changes,
                 "publish": (

@@ -134,7 +134,7 @@ def _kept_sources(kept: list[dict[str, Any]] | None, language: Language) -> list
         _table(
             [
                 b("来源", "source"),
-                b("已加载文件", "files loaded"),
+                b("已加载文件（数据库：批次）", "files loaded (database: batches)"),
                 b("入库行", "rows staged"),
                 b("其中无归属", "of them unattributed"),
                 b("隔离行", "quarantined"),

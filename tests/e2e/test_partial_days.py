@@ -92,8 +92,16 @@ def test_the_next_run_and_a_backfill_recompute_a_partial_day_that_has_ended(
     assert summary["recomputed_partial_days"] == [day.isoformat()]
     assert summary["partial"] is False
     assert runs(config)[2:] == [(day, False), (after, False)]  # the partial day first, then the run's own
-    manifest = load_config(config).exports_path / day.isoformat() / "manifest.json"
-    assert json.loads(manifest.read_text(encoding="utf-8"))["partial"] is False
+    exports = load_config(config).exports_path
+    assert (
+        json.loads((exports / day.isoformat() / "manifest.json").read_text(encoding="utf-8"))["partial"]
+        is False
+    )
+    # the recomputed day extracted nothing itself: its report still shows what the warehouse holds
+    recomputed, own = (
+        kept_sources_table((exports / d.isoformat() / "report.md").read_text("utf-8")) for d in (day, after)
+    )
+    assert recomputed == own and recomputed.splitlines()[2].startswith("| crm | 1 | ")
 
     # a backfill without overwrite recomputes the partial day; the published days after it follow it
     mark_partial(config, before)

@@ -387,6 +387,17 @@ def test_the_activity_tables_are_built_whole_unless_computed_from_this_roll_up(
     assert staged.wh.rows("select * from features.customer_features order by customer_id") == oracle(
         staged, day(3)
     )
+    staged.load("game", "game/c.parquet", [event("g3", "m1", local(day(4)))])
+    assert build_features(staged.wh, CONFIG, day(4))["customer_activity"] == {
+        "mode": "updated",
+        "reason": "",
+        "records": 1,  # m1: a new row; m2's day-2 row stays inside every window
+        "customers": 1,
+        "rows": 2,
+    }
+    assert staged.wh.rows("select * from features.customer_features order by customer_id") == oracle(
+        staged, day(4)
+    )
 
 
 def test_a_record_whose_rows_of_a_recomputed_day_now_map_to_another_record_keeps_no_activity(

@@ -1,4 +1,5 @@
-"""`segments explain` and `segments profile CUSTOMER_ID` on a warehouse file after one dedupe run (read-only)."""
+"""`segments explain`, `segments profile CUSTOMER_ID` and the check `segments erase` makes of an id, on a warehouse
+file after one dedupe run (read-only)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from flows.cli import app
+from flows.cli import app, refuse_unknown_customer
+from tasks.erase.person import CUSTOMER_ID_HINT
+from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse, WarehouseLockedError
 from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
 
@@ -114,3 +117,43 @@ def test_a_missing_warehouse_says_to_run_first(config_path: Path, arguments: lis
     assert f"error: no warehouse at {config_path.with_name('none.duckdb')} yet: run `segments run` first" in (
         result.output
     )
+
+
+def test_erase_refuses_an_id_never_issued_before_any_flow_starts(config_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["erase", "--config", str(config_path), "--customer-id", "C0000000000000000"]
+    )
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"error: unknown customer id 'C0000000000000000': no customer in {config_path.parent / 'warehouse.duckdb'} "
+        f"ever had it, nothing was erased. {CUSTOMER_ID_HINT}"
+    ]
+
+
+def test_the_erase_check_passes_a_known_id_and_leaves_a_warehouse_being_written_to_the_flow(
+    config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = load_config(config_path)
+    with Warehouse.open(pipeline, read_only=True) as wh:
+        known = wh.scalar("select min(customer_id) from core.customers")
+    assert refuse_unknown_customer(pipeline, known) is None
+
+    def locked(*_: object, **__: object) -> Warehouse:
+        raise WarehouseLockedError("held")
+
+    monkeypatch.setattr(Warehouse, "open", staticmethod(locked))
+    assert refuse_unknown_customer(pipeline, "C0000000000000000") is None  # the flow waits, then checks
+
+
+def test_erase_without_a_warehouse_says_so(config_path: Path, tmp_path: Path) -> None:
+    settings = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump({**settings, "warehouse": str(tmp_path / "none.duckdb")}), encoding="utf-8"
+    )
+    result = CliRunner().invoke(app, ["erase", "--config", str(config), "--customer-id", "C0000000000000000"])
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: no warehouse at {tmp_path / 'none.duckdb'} yet: nothing to erase\n",
+    )
+    assert not (tmp_path / "none.duckdb").exists()
