@@ -1,17 +1,36 @@
--- The most frequent reasons a load quarantined rows, quoted values masked ('...'), for the error message.
+-- The most frequent reasons a load quarantined rows, quoted values masked ('...'), for the error message,
+-- each with the first row it holds (file, row_number), so that the message names where to look.
 -- Grain: one row per masked reason, the three most frequent. Key: reason.
 -- Parameters: $source, $run_id.
 with quarantine as (
     select * from audit.quarantine
 ),
 
-final as (
+masked as (
     select
         regexp_replace(reason, '''[^'']*''', '''...''', 'g') as reason,
-        count(*) as n
+        file,
+        row_number
     from quarantine
     where source = $source and run_id = $run_id
-    group by 1
+),
+
+grouped as (
+    select
+        reason,
+        count(*) as n,
+        min({'file': file, 'row_number': row_number}) as first_row
+    from masked
+    group by reason
+),
+
+final as (
+    select
+        reason,
+        n,
+        first_row.file as file,
+        first_row.row_number as row_number
+    from grouped
     order by n desc, reason
     limit 3
 )

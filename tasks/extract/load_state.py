@@ -264,7 +264,11 @@ def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_i
         f"source {source.name!r}: {load.rows_quarantined} of {load.rows_read} rows "
         f"({load.rows_quarantined / load.rows_read:.1%}) failed checks, more than max_bad_row_share "
         f"{source.max_bad_row_share:.1%}; nothing was loaded or published. Most frequent: "
-        + "; ".join(f"{row['n']} x {row['reason']}" for row in reasons)
+        + "; ".join(
+            f"{row['n']} x {row['reason']} (first: {row['file']} row {row['row_number']})" for row in reasons
+        )
+        + f". To load the good rows and keep the bad ones in audit.quarantine with their values, raise "
+        f"sources.{source.name}.max_bad_row_share"
     )
 
 

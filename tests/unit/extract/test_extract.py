@@ -571,11 +571,13 @@ def test_mapping_that_fails_on_the_data_quarantines_its_rows_naming_the_value(
     assert str(caught.value) == (
         "source 'pay': 12 of 12 rows (100.0%) failed checks, more than max_bad_row_share 5.0%; nothing was "
         "loaded or published. Most frequent: 5 x field order_id: cast(order_id as integer) fails for "
-        "order_id '...'; 2 x field order_id: cast(order_id as integer) fails for order_id '...'; field "
-        "amount: '...' is not a valid decimal(18,2); 1 x field order_id: cast(order_id as integer) fails "
-        "for order_id '...'; field amount: '...' is not a valid decimal(18,2); no customer reference: "
-        "customer_ref, email all empty"
-    )
+        "order_id '...' (first: pay.csv row 1); 2 x field order_id: cast(order_id as integer) fails for "
+        "order_id '...'; field amount: '...' is not a valid decimal(18,2) (first: pay.csv row 2); 1 x field "
+        "order_id: cast(order_id as integer) fails for order_id '...'; field amount: '...' is not a valid "
+        "decimal(18,2); no customer reference: customer_ref, email all empty (first: pay.csv row 9). To load "
+        "the good rows and keep the bad ones in audit.quarantine with their values, raise "
+        "sources.pay.max_bad_row_share"
+    )  # rows 2 (T2: 12.5块) and 9 (T8: abc, no customer) are the first of their reasons
 
 
 def test_mapping_that_fails_on_one_cell_quarantines_that_row(folder: Path, extract: Extract) -> None:
