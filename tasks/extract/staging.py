@@ -227,9 +227,11 @@ def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) ->
     if sql_type in ("timestamptz", "date"):
         what = "timestamp" if sql_type == "timestamptz" else "date"
         reasons.append(f"case when not isfinite({value}) then {quoted} not a finite {what}' end")
-    if sql_type == "timestamptz":
+    if sql_type in ("timestamptz", "date"):
+        # a date is in the future from the day after the limit's (in the session's time zone, the pipeline's)
+        limit = "$future_limit" if sql_type == "timestamptz" else "cast($future_limit as date)"
         reasons.append(
-            f"case when isfinite({value}) and {value} > $future_limit "
+            f"case when isfinite({value}) and {value} > {limit} "
             f"then 'field {field}: ' || cast({value} as varchar) || ' is in the future' end"
         )
     return reasons

@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 import pytest
@@ -64,6 +65,24 @@ def extract(folder: Path) -> Iterator[Extract]:
     yield run
     for wh in opened:
         wh.close()
+
+
+def test_a_date_in_the_future_is_quarantined_like_a_timestamp(folder: Path, extract: Extract) -> None:
+    (folder / "crm").mkdir()
+    in_two_days = (datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=2)).date()
+    text = (
+        f"会员编号,姓名,出生日期\n000123,张三,1990-05-01\n000124,李四,2030-01-01\n000125,王五,{in_two_days}\n"
+    )
+    (folder / "crm" / "members.csv").write_bytes(text.encode("gbk"))
+    columns = {"source_id": '"会员编号"', "full_name": '"姓名"', "birth_date": '"出生日期"'}
+    run = extract([{**CRM_SOURCE, "columns": columns, "max_bad_row_share": 1.0}])
+    assert run.wh.rows("select source_id, birth_date from staging.customers") == [
+        ("000123", date(1990, 5, 1))
+    ]
+    assert run.wh.rows("select row_number, reason from audit.quarantine order by row_number") == [
+        (2, "field birth_date: 2030-01-01 is in the future"),
+        (3, f"field birth_date: {in_two_days} is in the future"),
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------------
