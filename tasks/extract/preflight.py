@@ -207,6 +207,8 @@ def _read_fix(message: str, source: SourceConfig) -> str:
         return "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
     if "empty" in message:
         return "remove the empty file or narrow the glob"
+    if "may be truncated" in message:
+        return "wait until the file is written completely, or move it out of the source's folder"
     if source.format == "csv":
         return "check the delimiter, quote and header options ({delim: ';'}, {header: false} …)"
     return f"check that the file is {source.format}"

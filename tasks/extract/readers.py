@@ -298,10 +298,22 @@ def read_file(
                 .replace(glob_literal(readable), file.name)
                 .replace(str(readable), file.name)
             )
+            if source.format in ("csv", "jsonl") and not _ends_with_line_break(file.path):
+                reason += "; the file does not end with a line break: it may be truncated (cut off, or still being written)"
             encoding = f" (encoding {source.encoding})" if source.format in ("csv", "jsonl") else ""
             raise DataError(
                 f"source {source.name!r}: cannot read {file.name} as {source.format}{encoding}: {reason}"
             ) from None
+
+
+def _ends_with_line_break(path: Path) -> bool:
+    """Whether a file's last byte is a line break (an empty file counts as ending with one)."""
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return True
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
 
 
 def _starts_with_bom(path: Path) -> bool:

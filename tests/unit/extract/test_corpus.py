@@ -176,7 +176,20 @@ CASES: list[Case] = [
         CUSTOMERS_CITY,
         Error(
             re.compile(
-                CSV_LINE.format(file=r"truncated_quoted_field\.csv") + r".*line:? 4\b.*unterminated quote"
+                CSV_LINE.format(file=r"truncated_quoted_field\.csv")
+                + r".*line:? 4\b.*unterminated quote.*it may be truncated"
+            )
+        ),
+    ),
+    Case(
+        "truncated_mid_row",  # cut off after a field: fewer columns on the last line, no final line break
+        "truncated_mid_row.csv",
+        CUSTOMERS_CITY,
+        Error(
+            re.compile(
+                CSV_LINE.format(file=r"truncated_mid_row\.csv")
+                + r".*line:? 4\b.*Expected Number of Columns: 3 Found: 2.*; the file does not end with a line "
+                r"break: it may be truncated \(cut off, or still being written\)$"
             )
         ),
     ),
