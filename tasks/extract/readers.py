@@ -307,13 +307,13 @@ def read_file(
 
 
 def _ends_with_line_break(path: Path) -> bool:
-    """Whether a file's last byte is a line break (an empty file counts as ending with one)."""
+    """Whether a file ends with a line break, in an 8-bit or a UTF-16 encoding (an empty file counts as one)."""
     with path.open("rb") as handle:
         handle.seek(0, 2)
-        if handle.tell() == 0:
-            return True
-        handle.seek(-1, 2)
-        return handle.read(1) in (b"\n", b"\r")
+        size = handle.tell()
+        handle.seek(max(0, size - 2))
+        tail = handle.read()
+    return size == 0 or tail.rstrip(b"\x00").endswith((b"\n", b"\r"))
 
 
 def _starts_with_bom(path: Path) -> bool:
