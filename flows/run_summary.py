@@ -10,7 +10,8 @@ import typer
 # What the sources table adds after a source's counts, by its load status (loaded: nothing).
 STATUS_NOTES = {
     "unchanged": "  nothing new",
-    "restaged": "  config changed: its loaded rows checked again, no file read",
+    "removed": "  nothing new; files gone since the last load: their rows removed (the log names them)",
+    "restaged": "  config changed: every row checked again (the counts are of all its rows)",
 }
 
 

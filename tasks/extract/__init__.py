@@ -76,7 +76,7 @@ class SourceLoad:
     rows_staged: int
     rows_quarantined: int
     duplicates_dropped: int
-    status: str  # loaded | unchanged | restaged
+    status: str  # loaded | unchanged | removed (nothing new read; files gone, their rows removed) | restaged
     rows_unattributed: int = 0  # of rows_staged: no customer reference, in staging.unattributed_<kind>
 
 
@@ -166,6 +166,7 @@ def extract_source(
     restage = any(row["config_fingerprint"] != fingerprint for row in state.values())
     new_state: dict[str, tuple] = {}
     restored, revalidate = 0, False
+    removed: list[str] = []
     if source.format == "postgres":
         since = max((row["watermark"] for row in state.values() if row["watermark"]), default=None)
         batch = f"postgres:{source.name}@{run_id}"
@@ -201,7 +202,9 @@ def extract_source(
         refresh_validity(wh, source, every_record=True)
     if not read and not restage and not restored:
         logger.info("source %s: nothing new (%s already loaded)", source.name, counted(files_total, "file"))
-        load = SourceLoad(source.name, source.kind, files_total, 0, 0, 0, 0, 0, "unchanged")
+        load = SourceLoad(
+            source.name, source.kind, files_total, 0, 0, 0, 0, 0, "removed" if removed else "unchanged"
+        )
         record_load(wh, run_id, load)
         return load
     if restage:

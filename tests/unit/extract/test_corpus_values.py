@@ -262,7 +262,7 @@ def test_a_removed_file_takes_its_unattributed_rows_along(tmp_path: Path) -> Non
         assert wh.rows("select count(*) from staging.unattributed_transactions") == [(2,)]
         (tmp_path / "guest_purchases.csv").unlink()
         [load] = extract_all(wh, config, "run-2")
-        assert load.status == "unchanged"  # nothing read: only a removal
+        assert load.status == "removed"  # nothing read: only a removal
         assert wh.rows("select count(*) from staging.unattributed_transactions") == [(0,)]
 
 

@@ -295,3 +295,14 @@ def test_a_folder_moved_twice_is_followed_each_time_and_a_full_refresh_forgets_t
     relink(tmp_path / "data", folders[0])
     assert extract_once(config, "run-5") == [SourceLoad("pay", "transactions", 1, 1, 1, 1, 0, 0, "loaded")]
     assert staged_transactions(config) == [("T4", "exports-1/pay/a.csv", 1)]
+
+
+def test_a_run_that_only_loses_a_file_says_removed_not_unchanged(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T3)
+    extract_once(config, "run-1")
+    a.unlink()
+    assert extract_once(config, "run-2") == [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "removed")]
+    assert staged_transactions(config) == [("T3", "pay/b.csv", 1)]
+    assert extract_once(config, "run-3") == [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "unchanged")]

@@ -140,7 +140,7 @@ def test_only_new_and_changed_files_are_loaded(sample_copy: Path, make_config) -
     (sample_copy / "payments" / "2026-11-23.csv").unlink()
     loads = {load.source: load for load in extract_once(config, "run-4")}
     assert (loads["survey"].files_loaded, loads["survey"].rows_read) == (1, 5)
-    assert loads["payments"].status == "unchanged"  # only a removal: nothing to read
+    assert loads["payments"].status == "removed"  # only a removal: nothing to read
     with Warehouse.open(load_config(config), read_only=True) as wh:
         assert wh.scalar("select count(*) from staging.feedback") == 5
         assert wh.scalar("select count(*) from staging.transactions where txn_id in ('TN1', 'TN2')") == 0

@@ -6,16 +6,19 @@ from flows.run_summary import source_lines
 from tasks.extract import SourceLoad
 
 
-def test_the_sources_table_says_what_an_unchanged_or_restaged_source_did() -> None:
+def test_the_sources_table_says_what_an_unchanged_removed_or_restaged_source_did() -> None:
     loads = [
         SourceLoad("crm", "customers", 2, 1, 1_200, 1_180, 15, 5, "loaded"),
         SourceLoad("game", "events", 20, 0, 0, 0, 0, 0, "unchanged"),
-        SourceLoad("pay", "transactions", 1, 0, 996, 990, 6, 0, "restaged", rows_unattributed=12),
+        SourceLoad("pay", "transactions", 2, 1, 996, 990, 6, 0, "restaged", rows_unattributed=12),
+        SourceLoad("social", "events", 1, 0, 0, 0, 0, 0, "removed"),
     ]
     assert source_lines([asdict(load) for load in loads]) == [
         "Sources             files read   rows read     staged  quarantined  duplicates  unattributed",
         "  crm                       1/2       1,200      1,180           15           5             0",
         "  game                     0/20           0          0            0           0             0  nothing new",
-        "  pay                       0/1         996        990            6           0            12"
-        "  config changed: its loaded rows checked again, no file read",
+        "  pay                       1/2         996        990            6           0            12"
+        "  config changed: every row checked again (the counts are of all its rows)",
+        "  social                    0/1           0          0            0           0             0"
+        "  nothing new; files gone since the last load: their rows removed (the log names them)",
     ]
