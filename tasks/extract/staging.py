@@ -19,6 +19,7 @@ from tasks.extract.tables import (
     staging_tables,
     unattributed_table,
 )
+from tasks.extract.time_checks import time_reasons
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import (
     CANONICAL_FIELDS,
@@ -225,15 +226,7 @@ def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) ->
         kind = f"case when isfinite({value}) then 'out of range (beyond ±{NUMBER_LIMIT:g})' else 'not a finite number' end"
         reasons.append(f"case when not (abs({value}) <= {NUMBER_LIMIT:g}) then {quoted} ' || {kind} end")
     if sql_type in ("timestamptz", "date"):
-        what = "timestamp" if sql_type == "timestamptz" else "date"
-        reasons.append(f"case when not isfinite({value}) then {quoted} not a finite {what}' end")
-    if sql_type in ("timestamptz", "date"):
-        # a date is in the future from the day after the limit's (in the session's time zone, the pipeline's)
-        limit = "$future_limit" if sql_type == "timestamptz" else "cast($future_limit as date)"
-        reasons.append(
-            f"case when isfinite({value}) and {value} > {limit} "
-            f"then 'field {field}: ' || cast({value} as varchar) || ' is in the future' end"
-        )
+        reasons += time_reasons(field, value, quoted, sql_type)
     return reasons
 
 

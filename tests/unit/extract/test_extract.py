@@ -578,6 +578,24 @@ def test_mapping_on_a_missing_column_names_the_source_and_field(folder: Path, ex
     )
 
 
+def test_a_placeholder_time_before_1900_is_quarantined(folder: Path, extract: Extract) -> None:
+    text = (
+        "txn_id,order_id,member_id,email,created_at,amount,status\n"
+        "T1,O1,000123,,0001-01-01 00:00:00,1.00,SUCCESS\n"
+        "T2,O2,000123,,1900-01-01 00:00:00,1.00,SUCCESS\n"
+        "T3,O3,000123,,1969-12-31 23:00:00,1.00,SUCCESS\n"
+    )
+    (folder / "pay.csv").write_text(text, encoding="utf-8")
+    run = extract([{**PAY_SOURCE, "max_bad_row_share": 1.0}])
+    assert run.wh.rows("select txn_id from staging.transactions") == [("T3",)]
+    assert [
+        reason for (reason,) in run.wh.rows("select reason from audit.quarantine order by row_number")
+    ] == [
+        "field ts: 0001-01-01 00:00:00+08:05 is before 1900-01-02 (a placeholder?)",
+        "field ts: 1900-01-01 00:00:00+08:05 is before 1900-01-02 (a placeholder?)",
+    ]
+
+
 def test_mapping_that_fails_on_the_data_quarantines_its_rows_naming_the_value(
     folder: Path, extract: Extract
 ) -> None:
