@@ -76,18 +76,42 @@ def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem
     """Check a loaded config against its files and folders, on the first sample_rows rows of each file."""
     problems = _outputs(pipeline)
     work_dir = Path(tempfile.mkdtemp(prefix="segments-preflight-"))
+    loaded = loaded_files(pipeline)
     try:
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
             create_tables(wh)
             for source in pipeline.sources:
-                problems += _source(wh, pipeline, source, sample_rows, work_dir)
+                problems += _source(wh, pipeline, source, sample_rows, work_dir, loaded)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return problems
 
 
+def loaded_files(pipeline: PipelineConfig) -> dict[str, set[str]] | None:
+    """The files each source has loaded in the config's warehouse (none yet: empty), or None when that
+    cannot be read now (a run is writing it, or a lake's catalog is out of reach): a run reads the others."""
+    if pipeline.lake is not None or not pipeline.warehouse_path.exists():
+        return None if pipeline.lake is not None else {}
+    try:
+        with Warehouse.open(pipeline, read_only=True) as wh:
+            if not wh.table_exists("audit.load_state"):
+                return {}
+            rows = wh.rows("select source, file from audit.load_state")
+    except (duckdb.Error, RuntimeError):  # WarehouseLockedError is a RuntimeError
+        return None
+    files: dict[str, set[str]] = {}
+    for source, file in rows:
+        files.setdefault(source, set()).add(file)
+    return files
+
+
 def _source(
-    wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
+    wh: Warehouse,
+    pipeline: PipelineConfig,
+    source: SourceConfig,
+    sample_rows: int,
+    work_dir: Path,
+    loaded: dict[str, set[str]] | None = None,
 ) -> list[Problem]:
     """The problems of one source: its files or database, then its mappings on a sample of rows."""
     where = f"sources.{source.name}"
@@ -109,7 +133,12 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    problems += _quarantine_problems(wh, source, counts, sample_rows if every_file else 0)
+    new_files, whole = None, every_file
+    if loaded is not None and source.format != "postgres":
+        # the files a run would read: those not loaded yet; the sample decides when it read every one of them
+        new_files = {f.name for f in source_files(pipeline, source)} - loaded.get(source.name, set())
+        whole = every_file or new_files <= set(counts)
+    problems += _quarantine_problems(wh, source, counts, sample_rows if whole else 0, new_files)
     return problems + _match_column_problems(wh, source)
 
 
@@ -295,13 +324,18 @@ def _match_column_problems(wh: Warehouse, source: SourceConfig) -> list[Problem]
 
 
 def _quarantine_problems(
-    wh: Warehouse, source: SourceConfig, counts: dict[str, tuple[int, int, int, int]], sample_rows: int
+    wh: Warehouse,
+    source: SourceConfig,
+    counts: dict[str, tuple[int, int, int, int]],
+    sample_rows: int,
+    new_files: set[str] | None = None,
 ) -> list[Problem]:
     """Problems of the sample's quarantined rows: a check failing on every row of a file, or too many bad rows.
 
-    The share of bad rows decides a run only over all its rows: it is a problem here when the sample
-    holds every row (every file sampled, each shorter than the sample: sample_rows 0 when some file was
-    not sampled), so that a run would certainly fail on it.
+    The share of bad rows decides a run over the rows it reads: the files not loaded yet (new_files; None:
+    unknown, every file). It is a problem here when the sample holds every one of those rows (each file
+    shorter than the sample; sample_rows 0 when one of them was not sampled), so that a run would certainly
+    fail on it.
     """
     where = f"sources.{source.name}"
     rows = wh.rows(
@@ -323,11 +357,12 @@ def _quarantine_problems(
                 row, message = failures[0]
                 text = f"every sampled row fails ({total} of {total}), here: {message}"
                 problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
-    read = sum(sum(c[:3]) for c in counts.values())
-    bad = sum(c[1] for c in counts.values())
-    whole = all(sum(c[:3]) < sample_rows for c in counts.values())  # sample_rows 0: never whole
+    scope = {f: c for f, c in counts.items() if new_files is None or f in new_files}
+    read = sum(sum(c[:3]) for c in scope.values())
+    bad = sum(c[1] for c in scope.values())
+    whole = all(sum(c[:3]) < sample_rows for c in scope.values())  # sample_rows 0: never whole
     if not problems and whole and read and bad / read > source.max_bad_row_share:
-        file, row, reason = rows[0]
+        file, row, reason = next(r for r in rows if r[0] in scope)
         match = FIELD_REASON.match(reason)
         field, what = (match.group(1), match.group(2)) if match else (None, reason)
         message = (

@@ -13,6 +13,7 @@ import yaml
 
 from tasks.extract.preflight import Problem, preflight
 from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
 RETAIL_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
@@ -428,3 +429,31 @@ def test_a_match_column_failing_on_many_rows_is_a_problem_and_a_few_are_not(tmp_
     ]
     # two failing rows in four are within a tolerance of 60%
     assert preflight(config(tmp_path, [{**bank, "max_bad_row_share": 0.6}], dedupe=compared)) == []
+
+
+def test_the_bad_share_is_judged_over_the_files_a_run_would_read(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    header = "id,paid_at,amt\n"
+    good = "".join(f"T{i},2026-01-01 10:00,{i}\n" for i in range(20))  # longer than the sample: never whole
+    new = "".join(f"N{i},{'yesterday' if i < 3 else '2026-01-02 10:00'},{i}\n" for i in range(9))
+    (tmp_path / "data" / "a-old.csv").write_text(header + good, encoding="utf-8")
+    (tmp_path / "data" / "b-new.csv").write_text(header + new, encoding="utf-8")
+    source = {
+        "name": "pay",
+        "kind": "transactions",
+        "format": "csv",
+        "path": "data/*.csv",
+        "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt"},
+    }
+    pipeline = config(tmp_path, [source])
+    # no warehouse yet: a run reads both files, 3 bad rows of 29 and more unseen: nothing certain to say
+    assert preflight(pipeline, sample_rows=10) == []
+    with Warehouse(pipeline.warehouse_path) as wh:
+        wh.ensure("ops/load_state")
+        wh.execute("insert into audit.load_state (source, file) values ('pay', 'data/a-old.csv')")
+    # a-old.csv loaded: the next run reads b-new.csv alone, and 3 of its 9 rows fail
+    assert lines(preflight(pipeline, sample_rows=10)) == [
+        "sources.pay: data/b-new.csv row 1, field ts: 3 of 9 rows (33%) would be quarantined, more than "
+        "max_bad_row_share 5%: the run would fail; the first here: 'yesterday' is not a valid timestamptz — "
+        "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
+    ]
