@@ -226,7 +226,7 @@ def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) ->
         kind = f"case when isfinite({value}) then 'out of range (beyond ±{NUMBER_LIMIT:g})' else 'not a finite number' end"
         reasons.append(f"case when not (abs({value}) <= {NUMBER_LIMIT:g}) then {quoted} ' || {kind} end")
     if sql_type in ("timestamptz", "date"):
-        reasons += time_reasons(field, value, quoted, sql_type)
+        reasons += time_reasons(field, value, quoted, sql_type, source.kind in FACT_KINDS)
     return reasons
 
 
