@@ -386,6 +386,11 @@ def reason_fix(reason: str) -> str | None:
             "the expression cannot convert this value (text read as a number must be one): correct the file "
             "or the expression; try_cast(...) leaves such a value empty instead"
         )
+    if "is not a valid timestamptz" in reason and re.match(r"'-?\d{9,13}(\.\d+)?' ", reason):
+        return (
+            "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
+            "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
+        )
     if "is not a valid timestamptz" in reason or "is not a valid date" in reason:
         return "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
     if "is not a valid decimal" in reason or "is not a valid double" in reason:

@@ -457,3 +457,20 @@ def test_the_bad_share_is_judged_over_the_files_a_run_would_read(tmp_path: Path)
         "max_bad_row_share 5%: the run would fail; the first here: 'yesterday' is not a valid timestamptz — "
         "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
     ]
+
+
+def test_epoch_seconds_read_as_text_are_told_to_use_to_timestamp(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "pay.csv").write_text("id,paid_at,amt\nT1,1764900000,5\nT2,1764903600,6\n", "utf-8")
+    source = {
+        "name": "pay",
+        "kind": "transactions",
+        "format": "csv",
+        "path": "data/*.csv",
+        "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt"},
+    }
+    assert lines(preflight(config(tmp_path, [source]))) == [
+        "sources.pay: data/pay.csv row 1, field ts: every sampled row fails (2 of 2), here: '1764900000' is not a "
+        "valid timestamptz — an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
+        "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
+    ]
