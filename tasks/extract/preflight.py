@@ -119,11 +119,13 @@ def _source(
         reader_options(source)
     except DataError as error:
         return [Problem(where, message=_own(error, source), fix="remove the option or use one listed")]
+    files: list[str] | None = (
+        None  # a database: one query, its sample whole when it holds fewer rows than asked
+    )
     if source.format == "postgres":
         problems, sampled = _postgres_sample(wh, source, sample_rows)
-        every_file = True  # one query: its sample is whole when it holds fewer rows than asked
     else:
-        problems, sampled, every_file = _file_samples(wh, pipeline, source, sample_rows, work_dir)
+        problems, sampled, files = _file_samples(wh, pipeline, source, sample_rows, work_dir)
     if not sampled:
         return problems
     failed = _bind_problems(wh, source, sampled)
@@ -133,11 +135,12 @@ def _source(
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
         return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
-    new_files, whole = None, every_file
-    if loaded is not None and source.format != "postgres":
+    whole = files is None or len(sampled) == len(files)  # every file sampled
+    new_files = None
+    if loaded is not None and files is not None:
         # the files a run would read: those not loaded yet; the sample decides when it read every one of them
-        new_files = {f.name for f in source_files(pipeline, source)} - loaded.get(source.name, set())
-        whole = every_file or new_files <= set(counts)
+        new_files = set(files) - loaded.get(source.name, set())
+        whole = whole or new_files <= set(counts)
     problems += _quarantine_problems(wh, source, counts, sample_rows if whole else 0, new_files)
     return problems + _match_column_problems(wh, source)
 
@@ -149,9 +152,9 @@ def _own(error: Exception, source: SourceConfig) -> str:
 
 def _file_samples(
     wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
-) -> tuple[list[Problem], list[str], bool]:
-    """Read the first rows of a source's files into raw.<source>; (problems, files sampled, whether
-    every file of the source was sampled).
+) -> tuple[list[Problem], list[str], list[str]]:
+    """Read the first rows of a source's files into raw.<source>; (problems, files sampled, every file of
+    the source).
 
     Every file's header is checked; the rows of at most SAMPLED_FILES files are read (the first, the
     last and files evenly between), so that a source of many daily files is checked in seconds.
@@ -160,7 +163,7 @@ def _file_samples(
     try:
         files = source_files(pipeline, source)
     except DataError:
-        return [_no_files(pipeline, source)], [], False
+        return [_no_files(pipeline, source)], [], []
     needed = source.referenced_columns()
     step = max(1, (len(files) - 1) / max(1, SAMPLED_FILES - 1))
     chosen = {files[min(len(files) - 1, round(i * step))].name for i in range(SAMPLED_FILES)}
@@ -187,7 +190,7 @@ def _file_samples(
             # the problem names the file: a message that starts with its path does not say it again
             message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")
             problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
-    return problems, sampled, len(sampled) == len(files)
+    return problems, sampled, [file.name for file in files]
 
 
 def _no_files(pipeline: PipelineConfig, source: SourceConfig) -> Problem:

@@ -29,18 +29,17 @@ def source_totals(wh: Warehouse, sources: list[tuple[str, str]]) -> list[dict[st
     """Per (source, kind), in the order given: files (or database batches) loaded, rows staged (of them
     unattributed: no customer reference), rows quarantined and raw rows dropped as duplicates."""
     counts = {key: per_source(wh, table) for table, key in AUDIT_COUNTS}
-    staged: dict[str, dict[str, int]] = {}
-    for kind in sorted({kind for _, kind in sources}):
-        tables = staging_tables(kind)
-        staged[kind] = per_source(wh, tables[0])
-        staged[f"unattributed_{kind}"] = per_source(wh, tables[1]) if len(tables) > 1 else {}
+    # per kind: its staging table's rows per source, and its unattributed rows' (none for customers)
+    staged = {
+        kind: [per_source(wh, table) for table in staging_tables(kind)] for kind in {k for _, k in sources}
+    }
     return [
         {
             "source": source,
             "kind": kind,
             "files": counts["files"].get(source, 0),
-            "rows_staged": staged[kind].get(source, 0) + staged[f"unattributed_{kind}"].get(source, 0),
-            "rows_unattributed": staged[f"unattributed_{kind}"].get(source, 0),
+            "rows_staged": sum(table.get(source, 0) for table in staged[kind]),
+            "rows_unattributed": sum(table.get(source, 0) for table in staged[kind][1:]),
             "rows_quarantined": counts["rows_quarantined"].get(source, 0),
             "duplicates_dropped": counts["duplicates_dropped"].get(source, 0),
         }

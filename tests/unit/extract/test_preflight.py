@@ -431,6 +431,16 @@ def test_a_match_column_failing_on_many_rows_is_a_problem_and_a_few_are_not(tmp_
     assert preflight(config(tmp_path, [{**bank, "max_bad_row_share": 0.6}], dedupe=compared)) == []
 
 
+# payments in data/*.csv with columns id, paid_at, amt (the tests of the bad share and of epoch times)
+PAY_CSV = {
+    "name": "pay",
+    "kind": "transactions",
+    "format": "csv",
+    "path": "data/*.csv",
+    "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt"},
+}
+
+
 def test_the_bad_share_is_judged_over_the_files_a_run_would_read(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     header = "id,paid_at,amt\n"
@@ -438,14 +448,7 @@ def test_the_bad_share_is_judged_over_the_files_a_run_would_read(tmp_path: Path)
     new = "".join(f"N{i},{'yesterday' if i < 3 else '2026-01-02 10:00'},{i}\n" for i in range(9))
     (tmp_path / "data" / "a-old.csv").write_text(header + good, encoding="utf-8")
     (tmp_path / "data" / "b-new.csv").write_text(header + new, encoding="utf-8")
-    source = {
-        "name": "pay",
-        "kind": "transactions",
-        "format": "csv",
-        "path": "data/*.csv",
-        "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt"},
-    }
-    pipeline = config(tmp_path, [source])
+    pipeline = config(tmp_path, [PAY_CSV])
     # no warehouse yet: a run reads both files, 3 bad rows of 29 and more unseen: nothing certain to say
     assert preflight(pipeline, sample_rows=10) == []
     with Warehouse(pipeline.warehouse_path) as wh:
@@ -462,14 +465,7 @@ def test_the_bad_share_is_judged_over_the_files_a_run_would_read(tmp_path: Path)
 def test_epoch_seconds_read_as_text_are_told_to_use_to_timestamp(tmp_path: Path) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "pay.csv").write_text("id,paid_at,amt\nT1,1764900000,5\nT2,1764903600,6\n", "utf-8")
-    source = {
-        "name": "pay",
-        "kind": "transactions",
-        "format": "csv",
-        "path": "data/*.csv",
-        "columns": {"txn_id": "id", "customer_ref": "id", "ts": "paid_at", "amount": "amt"},
-    }
-    assert lines(preflight(config(tmp_path, [source]))) == [
+    assert lines(preflight(config(tmp_path, [PAY_CSV]))) == [
         "sources.pay: data/pay.csv row 1, field ts: every sampled row fails (2 of 2), here: '1764900000' is not a "
         "valid timestamptz — an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
         "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
