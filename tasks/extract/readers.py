@@ -273,6 +273,10 @@ def read_file(
                 readable = scratch.enter_context(
                     utf8_copy(file.path, source.encoding, work_dir, lines, quote, declared_utf8=True)
                 )
+            if source.format == "jsonl" and limit is None and "sample_size" not in source.options:
+                # a field's type from every line, not from the first 20,480: a number there and text further
+                # on is JSON (staging reads both), where the sample's type failed the read at that line
+                options += ", sample_size = -1"
             reader = (
                 f"read_csv($path, all_varchar = true{options})"
                 if source.format == "csv"

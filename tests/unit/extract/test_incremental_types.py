@@ -149,6 +149,31 @@ def test_a_first_file_without_rows_does_not_hide_the_next_files_rows(tmp_path: P
         assert wh.scalar("select count(*) from staging.transactions") == rows
 
 
+def test_a_jsonl_field_that_turns_to_text_after_duckdbs_type_sample_keeps_every_value(tmp_path: Path) -> None:
+    """DuckDB types a JSON field from the first 20,480 lines: a number there and text on line 25,001 failed the read."""
+    (tmp_path / "social").mkdir()
+    lines = [f'{{"id": {i}, "member": "M{i % 100}", "ts": "2026-03-01 10:00:00"}}\n' for i in range(25_000)]
+    lines.append('{"id": "E-25001", "member": "M1", "ts": "2026-03-01 11:00:00"}\n')
+    (tmp_path / "social" / "a.jsonl").write_text("".join(lines), encoding="utf-8")
+    source = {
+        "name": "social",
+        "kind": "events",
+        "format": "jsonl",
+        "path": "social/*.jsonl",
+        "columns": {"event_id": "id", "customer_ref": "member", "ts": "ts"},
+    }
+    config = write_config(tmp_path, [source])
+    load = extract_once(config, "run-1")[0]
+    assert (load.rows_read, load.rows_staged, load.rows_quarantined) == (25_001, 25_001, 0)
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select column_type from (describe raw.social) where column_name = 'id'") == [
+            ("JSON",)
+        ]
+        assert wh.rows(
+            "select _row, event_id from staging.events where _row in (1, 25000, 25001) order by _row"
+        ) == [(1, "0"), (25_000, "24999"), (25_001, "E-25001")]
+
+
 @pytest.mark.parametrize(
     ("first", "second", "widened"),
     [
