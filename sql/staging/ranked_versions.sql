@@ -8,6 +8,9 @@
 -- equal the version just before it is no new version: of such a run of equal versions the staged one is
 -- kept (else the first), and the batch's others point at it (same_values: dropped, recorded in
 -- audit.duplicates). Only ids seen more than once (in the batch, or in the batch and staged) are ranked.
+-- Two versions with the same explicit updated_at and other values leave unknown which one is current: of
+-- such a tie the staged version is kept (else the first by file and row) and the batch's others are
+-- conflicts (same_values false: quarantined, naming the kept row), not versions.
 with batch as (
     select
         checked.*,
@@ -37,7 +40,8 @@ candidates as (
         _file,
         _row,
         0 as existing,
-        version_time
+        version_time,
+        updated_at is not null as explicit_time
     from batch
     where _id in (select _id from repeated)
     union all
@@ -47,9 +51,31 @@ candidates as (
         _file,
         _row,
         1,
-        valid_from
+        valid_from,
+        updated_at is not null
     from staging.{{kind}}
     where source = $source and "{{id_field}}" in (select _id from repeated)
+),
+
+ties as (
+    select
+        *,
+        first_value(
+            struct_pack(file := _file, "row" := _row, fingerprint := fingerprint, explicit_time := explicit_time)
+        ) over (partition by id, version_time order by existing desc, _file, _row) as tie_first
+    from candidates
+),
+
+conflicts as (
+    select
+        *,
+        struct_pack(file := tie_first.file, "row" := tie_first.row) as first,
+        false as same_values
+    from ties
+    where existing = 0
+        and explicit_time
+        and tie_first.explicit_time
+        and tie_first.fingerprint != fingerprint
 ),
 
 ordered as (
@@ -59,6 +85,7 @@ ordered as (
             partition by id order by version_time nulls first, _file, _row
         ) is distinct from fingerprint as starts_run
     from candidates
+    anti join conflicts using (_file, _row, existing)
 ),
 
 runs as (
@@ -84,10 +111,23 @@ ranked as (
 
 final as (
     select
-        *,
+        id,
+        fingerprint,
+        _file,
+        _row,
+        first,
         true as same_values
     from ranked
     where existing = 0 and n > 1
+    union all
+    select
+        id,
+        fingerprint,
+        _file,
+        _row,
+        first,
+        same_values
+    from conflicts
 )
 
 select * from final

@@ -63,9 +63,11 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     Facts: the first row of an id wins, one already staged (from an earlier file or run), else the first
     by file and row; a later row with the same values is a duplicate (dropped, recorded), with other
     values a conflict (quarantined). Versions (keeps_versions; _version_times built): a row that repeats
-    the version before it (staged or in the batch, in version order) is a duplicate of that version; any
-    other row is a version of its own. Replacing sources: the newest row of an id in the batch wins,
-    the older ones are dropped, and the staged row is replaced (tasks.extract.stage_rows).
+    the version before it (staged or in the batch, in version order) is a duplicate of that version; a row
+    with the same explicit updated_at as another version of its record but other values is a conflict
+    (which one is current would be a guess); any other row is a version of its own. Replacing sources:
+    the newest row of an id in the batch wins, the older ones are dropped, and the staged row is replaced
+    (tasks.extract.stage_rows).
     """
     id_field = ID_FIELDS[source.kind]
     if id_field not in source.columns:
@@ -82,7 +84,8 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
         "_ranked", model, {"source": source.name}, temp=True, identifiers=identifiers, fragments=fragments
     )
     wh.run("staging/mark_duplicates")
-    wh.run("staging/mark_conflicts", identifiers={"id_field": id_field})
+    tie = " at the same updated_at" if keeps_versions(source) else ""  # a version's conflict: a tie of times
+    wh.run("staging/mark_conflicts", identifiers={"id_field": id_field}, fragments={"tie": tie})
     wh.execute("drop table _ranked")
 
 

@@ -111,6 +111,74 @@ def test_removing_the_file_of_a_version_joins_its_neighbours(tmp_path: Path) -> 
     assert versions(config) == [("jan@x.com", "crm/crm-01.csv", JAN5, None)]
 
 
+# January's version again, consent withdrawn, with the same updated_at: which of the two holds is unknown
+JANUARY_NO_CONSENT = "M1,jan@x.com,2026-01-01 09:00:00,2026-01-05 10:00:00,no\n"
+
+
+def quarantined(config: Path) -> list[tuple]:
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select file, row_number, reason from audit.quarantine order by file, row_number")
+
+
+@pytest.mark.parametrize("runs", ["one run", "two runs"])
+def test_a_version_with_the_same_updated_at_and_other_values_is_a_conflict(tmp_path: Path, runs: str) -> None:
+    config = write_config(tmp_path, [CRM | {"max_bad_row_share": 1.0}])
+    write(tmp_path, "crm-01.csv", JANUARY)
+    if runs == "two runs":
+        extract_once(config, "run-1")
+    write(tmp_path, "crm-02.csv", JANUARY_NO_CONSENT + MARCH)
+    load = extract_once(config, "run-2")[-1]
+    assert (load.rows_quarantined, load.duplicates_dropped) == (1, 0)
+    assert quarantined(config) == [
+        (
+            "crm/crm-02.csv",
+            1,
+            "duplicate source_id 'M1' at the same updated_at with other values than crm/crm-01.csv row 1",
+        )
+    ]
+    assert versions(config) == [
+        ("jan@x.com", "crm/crm-01.csv", JAN5, MAR5),
+        ("mar@x.com", "crm/crm-02.csv", MAR5, None),
+    ]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select marketing_consent from staging.customers order by valid_from") == [
+            (True,),
+            (False,),
+        ]
+    # the kept version's file removed: the quarantined row is checked again and becomes January's version
+    (tmp_path / "crm" / "crm-01.csv").unlink()
+    extract_once(config, "run-3")
+    assert quarantined(config) == []
+    assert versions(config) == [
+        ("jan@x.com", "crm/crm-02.csv", JAN5, MAR5),
+        ("mar@x.com", "crm/crm-02.csv", MAR5, None),
+    ]
+
+
+def test_a_version_with_the_same_updated_at_and_the_same_values_is_a_copy(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [CRM])
+    write(tmp_path, "crm-01.csv", JANUARY)
+    write(tmp_path, "crm-02.csv", MARCH + JANUARY)
+    load = extract_once(config, "run-1")[-1]
+    assert (load.rows_staged, load.rows_quarantined, load.duplicates_dropped) == (2, 0, 1)
+    assert quarantined(config) == []
+
+
+def test_without_updated_at_a_tie_of_load_times_keeps_both_versions(tmp_path: Path) -> None:
+    """A first load's files are versions of one moment, in file-name order (no time says otherwise)."""
+    columns = {key: value for key, value in CRM["columns"].items() if key != "updated_at"}
+    config = write_config(tmp_path, [CRM | {"columns": columns}])
+    write(tmp_path, "crm-01.csv", JANUARY)
+    write(tmp_path, "crm-02.csv", JANUARY_NO_CONSENT)
+    load = extract_once(config, "run-1")[-1]
+    assert (load.rows_staged, load.rows_quarantined) == (2, 0)
+    assert current_email(config) == "jan@x.com"
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select _file, marketing_consent from staging.customers where valid_to is null") == [
+            ("crm/crm-02.csv", False)
+        ]
+
+
 def test_without_updated_at_versions_follow_the_load_time(tmp_path: Path) -> None:
     columns = {key: value for key, value in CRM["columns"].items() if key != "updated_at"}
     config = write_config(tmp_path, [CRM | {"columns": columns}])
