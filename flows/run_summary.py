@@ -60,6 +60,11 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     for name, count in (dedupe.get("unreadable_values") or {}).items():
         typer.echo(f"  {name}: {count:,} values the matcher could not read (compared as missing)")
+    if dedupe.get("unusable_values"):
+        typer.echo(
+            "  values left out of matching and the golden record (invalid, implausible or a placeholder): "
+            + ", ".join(f"{name} {count:,}" for name, count in dedupe["unusable_values"].items())
+        )
     for line in dedupe.get("unmatched_refs") or []:
         typer.echo(f"  warning: {line}")
     if dedupe.get("unused_comparisons"):

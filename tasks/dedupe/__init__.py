@@ -70,6 +70,8 @@ class DedupeResult:
     blocking: list[dict] = field(default_factory=list)  # each candidate rule: rule, pairs counted, chosen
     one_to_one_dropped: int = 0  # links left out by the one-to-one constraint
     unreadable_values: dict[str, int] = field(default_factory=dict)  # per comparison: values read as missing
+    # per field: records whose value is given but unusable (sql/core/unusable_values.sql)
+    unusable_values: dict[str, int] = field(default_factory=dict)
     unused_comparisons: list[str] = field(
         default_factory=list
     )  # configured comparisons no record has a value of
@@ -410,8 +412,10 @@ def dedupe_all(
     unmatched = unmatched_references(wh, "_fact_observation_file_changes")  # the new files' references
     wh.execute("drop table _fact_observation_file_changes")
     stats = wh.select("core/identity_map_summary")[0]
+    unusable = {row["field"]: row["records"] for row in wh.select("core/unusable_values")}
     return DedupeResult(
         **stats,
+        unusable_values=unusable,
         **matcher,
         overshared_keys=overshared,
         suspicious_clusters=suspicious,

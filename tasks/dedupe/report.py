@@ -31,6 +31,13 @@ def report_run(result: "DedupeResult", ids: dict[str, Any], as_of: date) -> None
                 {"count": f"unreadable values of {name} (compared as missing)", "value": count}
                 for name, count in result.unreadable_values.items()
             ),
+            *(
+                {
+                    "count": f"records whose {name} is unusable (left out of matching and the golden record)",
+                    "value": count,
+                }
+                for name, count in result.unusable_values.items()
+            ),
             {"count": "over-shared keys (not linked on)", "value": len(result.overshared_keys)},
             {"count": "suspicious clusters (re-split)", "value": len(result.suspicious_clusters)},
             {"count": "new customer ids", "value": ids["new_customers"]},
@@ -55,6 +62,12 @@ def report_run(result: "DedupeResult", ids: dict[str, Any], as_of: date) -> None
             "map it with an explicit conversion in match_columns (e.g. strptime for dates)",
             name,
             count,
+        )
+    if result.unusable_values:
+        get_run_logger().info(
+            "values left out of matching and the golden record (invalid, implausible or a placeholder): %s; "
+            "list them with core.customer_records (e.g. phone is not null and phone_norm is null)",
+            ", ".join(f"{name} {count:,} records" for name, count in result.unusable_values.items()),
         )
     for line in result.unmatched_refs:
         get_run_logger().warning("%s", line)

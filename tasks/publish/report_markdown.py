@@ -173,6 +173,12 @@ def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
             "Match-column values the matcher could not read as their kind (compared as missing):",
             *(f"- {name}: {count} records" for name, count in dedupe["unreadable_values"].items()),
         ]
+    if dedupe.get("unusable_values"):
+        parts += [
+            "Values given but unusable (invalid, implausible or a placeholder), left out of matching and of the "
+            "golden record; `core.customer_records` lists them (`phone is not null and phone_norm is null`):",
+            *(f"- {name}: {count:,} records" for name, count in dedupe["unusable_values"].items()),
+        ]
     if dedupe.get("unused_comparisons"):
         parts += [
             "Configured comparisons without a value in any record (they add nothing): "

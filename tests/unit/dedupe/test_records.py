@@ -158,3 +158,23 @@ def test_a_backfill_day_brings_the_records_back_to_its_cutoff(wh: Warehouse) -> 
     backfill = resolved(wh, DAY1)
     assert backfill.records_rebuilt is None
     assert wh.rows("select email from core.customer_records") == [("a@x.com",)]
+
+
+def test_a_run_counts_the_values_it_cannot_use(wh: Warehouse) -> None:
+    """Given values left out of matching and the golden record are counted per field, as of the run's day."""
+    noon = ts(DAY1)
+    version(wh, "crm/a.csv", 1, "m1", noon - timedelta(days=30), email="a@x.com", phone=PHONE)
+    # nine digits, and a birth date after DAY1 (implausible as of DAY1, plausible as of DAY2); then no e-mail
+    # and a placeholder birth date
+    version(wh, "crm/a.csv", 2, "m2", noon - timedelta(days=20), phone="138001380", birth_date="2026-01-02")
+    version(wh, "crm/a.csv", 3, "m3", noon - timedelta(days=10), email="no e-mail", birth_date="1900-01-01")
+    first = dedupe_all(wh, config(), DAY1, "run-1")
+    assert first.unusable_values == {"email": 1, "phone": 1, "birth_date": 2}
+    # the golden record holds none of them
+    assert wh.rows("select email, phone, birth_date from core.customers order by all") == [
+        ("a@x.com", "+8613900000001", None),
+        (None, None, None),
+        (None, None, None),
+    ]
+    second = dedupe_all(wh, config(), DAY2, "run-2")
+    assert second.unusable_values == {"email": 1, "phone": 1, "birth_date": 1}

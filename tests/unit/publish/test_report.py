@@ -532,3 +532,16 @@ def test_the_blocking_note_of_an_incremental_run_says_whose_pairs_were_compared(
     assert _dedupe_notes(full)[0] == (
         "Blocking rules chosen from the data (1 of 2 candidates; 12 distinct candidate pairs compared):"
     )
+
+
+def test_the_report_counts_the_values_dedupe_could_not_use() -> None:
+    from tasks.publish.report_markdown import _dedupe_notes
+
+    dedupe = {"overshared_keys": [], "unusable_values": {"phone": 1204, "birth_date": 3}}
+    assert _dedupe_notes(dedupe) == [
+        "Values given but unusable (invalid, implausible or a placeholder), left out of matching and of the "
+        "golden record; `core.customer_records` lists them (`phone is not null and phone_norm is null`):",
+        "- phone: 1,204 records",
+        "- birth_date: 3 records",
+    ]
+    assert _dedupe_notes({"overshared_keys": [], "unusable_values": {}}) == []
