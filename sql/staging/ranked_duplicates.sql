@@ -2,8 +2,9 @@
 -- Grain: one row per good row of _checked that is not the first of its id (_file, _row). Key: _file, _row.
 -- Parameters: $source. Template filled by tasks/extract/duplicates.py: kind names the staging table,
 -- id_field its id column; fingerprint (tasks/extract/staging.py) hashes a row's canonical values.
--- The first row of an id is one already staged (from an earlier file or run), else the first by file
--- and row. Only ids seen more than once (in the batch, or in the batch and already staged) can have a
+-- The first row of an id is one already staged (from an earlier file or run), else the first by arrival:
+-- _file_order (tasks/extract/duplicates.py) gives each file when it was first loaded (null: in this run)
+-- and its mtime, so a full refresh keeps the row an incremental run kept; then file name and row. Only ids seen more than once (in the batch, or in the batch and already staged) can have a
 -- duplicate: fingerprints are computed for those rows alone. same_values: a duplicate (dropped), else a
 -- conflict (quarantined).
 with repeated as (
@@ -40,14 +41,25 @@ candidates as (
     where source = $source and "{{id_field}}" in (select _id from _checked)
 ),
 
+arrivals as (
+    select
+        candidates.*,
+        file_order.arrived,
+        file_order.mtime_ns
+    from candidates
+    left join _file_order as file_order using (_file)
+),
+
 ranked as (
     select
         *,
         first_value(struct_pack(file := _file, "row" := _row, fingerprint := fingerprint)) over (
-            partition by id order by existing desc, _file, _row
+            partition by id order by existing desc, arrived nulls last, mtime_ns nulls last, _file, _row
         ) as first,
-        row_number() over (partition by id order by existing desc, _file, _row) as n
-    from candidates
+        row_number() over (
+            partition by id order by existing desc, arrived nulls last, mtime_ns nulls last, _file, _row
+        ) as n
+    from arrivals
 ),
 
 final as (

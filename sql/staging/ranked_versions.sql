@@ -9,8 +9,8 @@
 -- kept (else the first), and the batch's others point at it (same_values: dropped, recorded in
 -- audit.duplicates). Only ids seen more than once (in the batch, or in the batch and staged) are ranked.
 -- Two versions with the same explicit updated_at and other values leave unknown which one is current: of
--- such a tie the staged version is kept (else the first by file and row) and the batch's others are
--- conflicts (same_values false: quarantined, naming the kept row), not versions.
+-- such a tie the staged version is kept (else the first by arrival, as staging/ranked_duplicates: _file_order)
+-- and the batch's others are conflicts (same_values false: quarantined, naming the kept row), not versions.
 with batch as (
     select
         checked.*,
@@ -59,11 +59,15 @@ candidates as (
 
 ties as (
     select
-        *,
+        candidates.*,
         first_value(
             struct_pack(file := _file, "row" := _row, fingerprint := fingerprint, explicit_time := explicit_time)
-        ) over (partition by id, version_time order by existing desc, _file, _row) as tie_first
+        ) over (
+            partition by id, version_time
+            order by existing desc, file_order.arrived nulls last, file_order.mtime_ns nulls last, _file, _row
+        ) as tie_first
     from candidates
+    left join _file_order as file_order using (_file)
 ),
 
 conflicts as (

@@ -25,6 +25,7 @@ rows those unattributed: a fact row without any customer reference, staged apart
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,7 @@ from typing import Any
 import duckdb
 
 from tasks.extract.duplicates import (
+    FileOrder,
     build_version_times,
     keeps_versions,
     mark_duplicates,
@@ -87,12 +89,14 @@ def stage_rows(
     run_id: str,
     all_rows: bool = False,
     every_record: bool = False,
+    file_order: Sequence[FileOrder] = (),
 ) -> dict[str, tuple[int, int, int]]:
     """Check the raw rows this run read (all raw rows of the source when all_rows) and stage them.
 
     every_record: versions of a customers source were removed, so the validity of every record's
-    versions is computed again (not only of the records this run read). Returns (staged, quarantined,
-    dropped) per file.
+    versions is computed again (not only of the records this run read). file_order: the files' arrival
+    (tasks.extract.duplicates.mark_duplicates; without it, rows of one id are ranked by file name).
+    Returns (staged, quarantined, dropped) per file.
     """
     # the raw rows to check are those this run appended (the files it read): the ones with its run id
     batch = {"source": source.name, "run_id": run_id, "all_rows": all_rows}
@@ -113,7 +117,7 @@ def stage_rows(
     versions = keeps_versions(source) or replaces_versions(source)
     if versions:
         build_version_times(wh, source, batch, raw_rows)
-    mark_duplicates(wh, source)
+    mark_duplicates(wh, source, file_order)
     rows = wh.select("staging/checked_counts")
     counts = {
         row["_file"]: (row["staged"], row["quarantined"], row["dropped"], row["unattributed"]) for row in rows
@@ -158,7 +162,11 @@ def extract_source(
     started = time.monotonic()
     settle_raw(wh, source, logger)  # read_in_place turned off: raw becomes a table first
     fingerprint = source_fingerprint(config, source)
+    arrived: dict[str, datetime] = {}  # a full refresh ranks the files it reads again by their first load
     if full_refresh:
+        arrived = dict(
+            wh.rows("select file, loaded_at from audit.load_state where source = ?", [source.name])
+        )
         forget_rows(wh, source)
     state = {
         row["file"]: row for row in wh.dicts("select * from audit.load_state where source = ?", [source.name])
@@ -215,7 +223,11 @@ def extract_source(
         wh.execute(
             "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
         )
-    counts = stage_rows(wh, config, source, run_id, all_rows=restage, every_record=revalidate)
+    file_order = [
+        *((name, row["loaded_at"], row["mtime_ns"]) for name, row in state.items() if name not in new_state),
+        *((name, arrived.get(name), mtime_ns) for name, (_, _, mtime_ns, _) in new_state.items()),
+    ]
+    counts = stage_rows(wh, config, source, run_id, restage, revalidate, file_order)
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
             "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, now(), ?)",

@@ -6,7 +6,8 @@ the version valid then (sql/core/customer_records.sql). Facts are facts: the fir
 and a database source with a watermark replaces a fact's row by the newer one it reads.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from tasks.extract.kept_files import keeps_files, mark_checked
@@ -57,11 +58,17 @@ def build_version_times(
     )
 
 
-def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
+# A file's place in arrival order: its name, when it was first loaded (None: in this run) and its mtime_ns.
+FileOrder = tuple[str, datetime | None, int | None]
+
+
+def mark_duplicates(wh: Warehouse, source: SourceConfig, file_order: Sequence[FileOrder] = ()) -> None:
     """Set `_duplicate_of` of _checked rows that repeat an id; quarantine same-id rows whose values differ.
 
     Facts: the first row of an id wins, one already staged (from an earlier file or run), else the first
-    by file and row; a later row with the same values is a duplicate (dropped, recorded), with other
+    by arrival (file_order: files loaded in an earlier run first, then by modification time, then by
+    name; a full refresh keeps the files' first load times), so that a full refresh keeps the row an
+    incremental run kept; a later row with the same values is a duplicate (dropped, recorded), with other
     values a conflict (quarantined). Versions (keeps_versions; _version_times built): a row that repeats
     the version before it (staged or in the batch, in version order) is a duplicate of that version; a row
     with the same explicit updated_at as another version of its record but other values is a conflict
@@ -80,9 +87,16 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig) -> None:
     else:
         model = "staging/ranked_duplicates"
     identifiers = {"kind": source.kind, "id_field": id_field}
+    files, arrived, mtimes = (
+        (list(column) for column in zip(*file_order, strict=True)) if file_order else ([], [], [])
+    )
+    wh.build(
+        "_file_order", "staging/file_order", {"files": files, "arrived": arrived, "mtimes": mtimes}, temp=True
+    )
     wh.build(
         "_ranked", model, {"source": source.name}, temp=True, identifiers=identifiers, fragments=fragments
     )
+    wh.execute("drop table _file_order")
     wh.run("staging/mark_duplicates")
     tie = " at the same updated_at" if keeps_versions(source) else ""  # a version's conflict: a tie of times
     wh.run("staging/mark_conflicts", identifiers={"id_field": id_field}, fragments={"tie": tie})

@@ -1,5 +1,6 @@
 """Removing or rewriting a file removes only what no other file holds: rows dropped for repeating it come back."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,31 @@ def test_removing_a_file_stages_a_row_quarantined_as_a_conflict_with_it(tmp_path
     assert staged_transactions(config) == [("T3", "pay/b.csv", 1), ("T4", "pay/b.csv", 2)]
     assert rows(config, "select amount from staging.transactions where txn_id = 'T3'") == [(31,)]
     assert audit_rows(config) == ([], [])
+
+
+@pytest.mark.parametrize("then", ["one run", "full refresh", "restage"])
+def test_a_conflict_keeps_the_row_that_arrived_first_whatever_the_file_names(
+    tmp_path: Path, then: str
+) -> None:
+    """A full refresh or a restage keeps the row an incremental run kept: files rank by arrival, not by name."""
+    config = write_config(tmp_path, [PAY])
+    first = write(tmp_path, "pay/payments.csv", PAY_HEADER + T3)
+    os.utime(first, ns=(1_764_000_000_000_000_000,) * 2)
+    if then != "one run":
+        extract_once(config, "run-1")
+    late = write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER)  # sorts before payments.csv
+    os.utime(late, ns=(1_764_000_100_000_000_000,) * 2)
+    extract_once(config, "run-2")
+    if then == "full refresh":
+        assert extract_once(config, "run-3", ["all"])[0].status == "loaded"
+    elif then == "restage":
+        config.write_text(config.read_text(encoding="utf-8").replace("amount: amount", "amount: amount + 0"))
+        assert extract_once(config, "run-3")[0].status == "restaged"
+    assert staged_transactions(config) == [("T3", "pay/payments.csv", 1)]
+    assert rows(config, "select amount from staging.transactions") == [(30,)]
+    assert audit_rows(config)[1] == [
+        ("pay/a-late.csv", 1, "duplicate txn_id 'T3' with other values than pay/payments.csv row 1")
+    ]
 
 
 CRM = {
