@@ -23,6 +23,7 @@ from tests.e2e.prefect_server import (
     rendered_text,
     utc,
     wait_for_scheduled,
+    wait_out_the_daily_run,
 )
 
 pytestmark = pytest.mark.e2e
@@ -41,7 +42,9 @@ def stack_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, stack_config: Path) -> Iterator[Stack]:
     """Server on a free loopback port, process work pool, `prefect deploy --all`, one worker. The worker
-    has SEGMENTS_CONFIG, so a scheduled run that falls due during the tests uses the test's data."""
+    has SEGMENTS_CONFIG, so a scheduled run that falls due during the tests uses the test's data; the tests
+    start when the shipped schedule will not fall due for their ten minutes."""
+    wait_out_the_daily_run(minutes=10)
     with prefect_stack(
         tmp_path_factory.mktemp("prefect-stack"), worker_env={"SEGMENTS_CONFIG": str(stack_config)}
     ) as running:

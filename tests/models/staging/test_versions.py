@@ -85,46 +85,50 @@ def test_version_validity_runs_to_the_next_version(wh: Warehouse) -> None:
 
 def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehouse) -> None:
     create_tables(wh)
+    staged = [("a.csv", 1, "jan", JAN), ("a.csv", 2, "mar", MAR)]
     stage(
         wh,
         "customers",
         [
             {
                 "source": "crm",
-                "_file": "a.csv",
-                "_row": 1,
+                "_file": file,
+                "_row": row,
                 "source_id": "m1",
-                "email": "jan",
-                "valid_from": JAN,
-            },
-            {
-                "source": "crm",
-                "_file": "a.csv",
-                "_row": 2,
-                "source_id": "m1",
-                "email": "mar",
-                "valid_from": MAR,
-            },
+                "email": email,
+                "updated_at": moment,
+                "valid_from": moment,
+            }
+            for file, row, email, moment in staged
         ],
     )
-    # the batch: January's version again (a copy of the staged one), May's twice, and January's values in May
-    columns = "_file varchar, _row bigint, source_id varchar, email varchar, _reason varchar, _id varchar"
-    create(
-        wh,
-        "_checked",
-        columns,
-        [
-            ("b.csv", 1, "m1", "jan", None, "m1"),
-            ("b.csv", 2, "m1", "may", None, "m1"),
-            ("c.csv", 1, "m1", "may", None, "m1"),
-        ],
-        temp=True,
+    # the batch: January's version again (a copy of the staged one), May's twice, and March's time with other
+    # values (a tie with the staged version: a conflict); m2 twice at one time in two files, e.csv arrived first
+    columns = (
+        "_file varchar, _row bigint, source_id varchar, email varchar, updated_at timestamptz, _reason varchar, "
+        "_id varchar"
     )
+    batch = [
+        ("b.csv", 1, "m1", "jan", JAN),
+        ("b.csv", 2, "m1", "may", MAY),
+        ("c.csv", 1, "m1", "may", MAY),
+        ("c.csv", 2, "m1", "mar-other", MAR),
+        ("d.csv", 1, "m2", "d", MAY),
+        ("e.csv", 1, "m2", "e", MAY),
+    ]
+    create(wh, "_checked", columns, [(*row, None, row[2]) for row in batch], temp=True)
     create(
         wh,
         "_version_times",
         "_file varchar, _row bigint, _id varchar, version_time timestamptz",
-        [("b.csv", 1, "m1", JAN), ("b.csv", 2, "m1", MAY), ("c.csv", 1, "m1", MAY)],
+        [(file, row, source_id, moment) for file, row, source_id, _, moment in batch],
+        temp=True,
+    )
+    create(
+        wh,
+        "_file_order",
+        "_file varchar, arrived timestamptz, mtime_ns bigint",
+        [("a.csv", JAN, 1), ("e.csv", MAR, 5), ("b.csv", None, 2), ("c.csv", None, 3), ("d.csv", None, 4)],
         temp=True,
     )
     # _checked holds two canonical fields here: the fingerprint of those (tasks.extract.staging.fingerprint_sql)
@@ -140,4 +144,6 @@ def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehous
     assert wh.rows("select _file, _row, first.file, first.row, same_values from _ranked order by 1, 2") == [
         ("b.csv", 1, "a.csv", 1, True),  # January's copy: the staged January version is kept
         ("c.csv", 1, "b.csv", 2, True),  # May's second copy points at the first
+        ("c.csv", 2, "a.csv", 2, False),  # March's time with other values: the staged version is kept
+        ("d.csv", 1, "e.csv", 1, False),  # a tie in the batch: the file that arrived first is kept
     ]
