@@ -42,10 +42,16 @@ def create_tables(wh: Warehouse) -> None:
 
 
 def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
-    """What staging of a source depends on besides its files: its config and the pipeline's time zone."""
-    payload = json.dumps(
-        [source.model_dump(mode="json"), config.timezone], sort_keys=True, ensure_ascii=False
-    )
+    """What staging of a source depends on besides its files: its config and the pipeline's time zone.
+
+    Not its max_bad_row_share, which judges a load and changes nothing staged: raising it, as a failed run's
+    error advises, loads the new files without re-staging every row (always hashed as its default, so the
+    fingerprints of configs at the default are those of before).
+    """
+    settings = source.model_dump(mode="json") | {
+        "max_bad_row_share": type(source).model_fields["max_bad_row_share"].default
+    }
+    payload = json.dumps([settings, config.timezone], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 

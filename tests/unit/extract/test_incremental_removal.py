@@ -7,6 +7,7 @@ import pytest
 
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.sources import CRM_CSV, extract_once, write_config
 
@@ -121,6 +122,25 @@ def test_a_conflict_keeps_the_row_that_arrived_first_whatever_the_file_names(
     assert rows(config, "select amount from staging.transactions") == [(30,)]
     assert audit_rows(config)[1] == [
         ("pay/a-late.csv", 1, "duplicate txn_id 'T3' with other values than pay/payments.csv row 1")
+    ]
+
+
+def test_raising_max_bad_row_share_loads_the_new_file_without_restaging_the_source(tmp_path: Path) -> None:
+    """The bad-row limit judges a load and changes nothing staged: following the error's advice re-stages nothing."""
+    config = write_config(tmp_path, [PAY | {"max_bad_row_share": 0.05}])
+    write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    extract_once(config, "run-1")
+    write(tmp_path, "pay/b.csv", PAY_HEADER + T4 + "T5,M5,12.5块,2026-03-01 13:00:00\n")
+    with pytest.raises(DataError, match="raise sources.pay.max_bad_row_share$"):
+        extract_once(config, "run-2")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("max_bad_row_share: 0.05", "max_bad_row_share: 0.5")
+    )
+    assert extract_once(config, "run-3") == [SourceLoad("pay", "transactions", 2, 1, 2, 1, 1, 0, "loaded")]
+    assert staged_transactions(config) == [
+        ("T1", "pay/a.csv", 1),
+        ("T3", "pay/a.csv", 2),
+        ("T4", "pay/b.csv", 1),
     ]
 
 
