@@ -160,7 +160,6 @@ def stop_marked(value: str, seconds: float = 10) -> None:
             time.sleep(0.25)
 
 
-@contextmanager
 def wait_out_the_daily_run(minutes: float) -> None:
     """Wait until the shipped daily schedule (06:00 in Shanghai, 22:00 UTC) has fired, if it falls due within minutes.
 
@@ -179,6 +178,7 @@ def wait_out_the_daily_run(minutes: float) -> None:
         time.sleep(wait)
 
 
+@contextmanager
 def prefect_stack(
     home: Path,
     prefect_file: Path = SHIPPED,
