@@ -1,6 +1,8 @@
 -- Table: audit.load_state, what extract has loaded of each source, so the next run reads only what is new.
 -- Grain: one row per (source, file) loaded: a file with its hash, size and mtime, or a database batch
 -- (postgres:<source>@<run>) with its watermark. config_fingerprint: the source config the rows were staged with.
+-- loaded_at: when the file was first loaded, kept when it is rewritten, renamed or read again by a full
+-- refresh (its arrival: the first row of an id is the one that arrived first); run_id: the run that last read it.
 create table if not exists audit.load_state (
     source varchar,
     file varchar,

@@ -3,10 +3,11 @@
 -- Parameters: $source. Template filled by tasks/extract/duplicates.py: kind names the staging table,
 -- id_field its id column; fingerprint (tasks/extract/staging.py) hashes a row's canonical values.
 -- The first row of an id is one already staged (from an earlier file or run), else the first by arrival:
--- _file_order (tasks/extract/duplicates.py) gives each file when it was first loaded (null: in this run)
--- and its mtime, so a full refresh keeps the row an incremental run kept; then file name and row. Only ids seen more than once (in the batch, or in the batch and already staged) can have a
--- duplicate: fingerprints are computed for those rows alone. same_values: a duplicate (dropped), else a
--- conflict (quarantined).
+-- _file_order (tasks/extract/duplicates.py) gives each file when it was first loaded (null: in this run),
+-- kept when it is rewritten, renamed or read again by a full refresh, so a full refresh keeps the row the
+-- daily runs kept; then by file name and row. Only ids seen more than once (in the batch, or in the batch
+-- and already staged) can have a duplicate: fingerprints are computed for those rows alone. same_values: a
+-- duplicate (dropped), else a conflict (quarantined).
 with repeated as (
     select _id
     from _checked
@@ -44,8 +45,7 @@ candidates as (
 arrivals as (
     select
         candidates.*,
-        file_order.arrived,
-        file_order.mtime_ns
+        file_order.arrived
     from candidates
     left join _file_order as file_order using (_file)
 ),
@@ -54,10 +54,10 @@ ranked as (
     select
         *,
         first_value(struct_pack(file := _file, "row" := _row, fingerprint := fingerprint)) over (
-            partition by id order by existing desc, arrived nulls last, mtime_ns nulls last, _file, _row
+            partition by id order by existing desc, arrived nulls last, _file, _row
         ) as first,
         row_number() over (
-            partition by id order by existing desc, arrived nulls last, mtime_ns nulls last, _file, _row
+            partition by id order by existing desc, arrived nulls last, _file, _row
         ) as n
     from arrivals
 ),

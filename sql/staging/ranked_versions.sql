@@ -64,7 +64,7 @@ ties as (
             struct_pack(file := _file, "row" := _row, fingerprint := fingerprint, explicit_time := explicit_time)
         ) over (
             partition by id, version_time
-            order by existing desc, file_order.arrived nulls last, file_order.mtime_ns nulls last, _file, _row
+            order by existing desc, file_order.arrived nulls last, _file, _row
         ) as tie_first
     from candidates
     left join _file_order as file_order using (_file)

@@ -162,11 +162,16 @@ def extract_source(
     started = time.monotonic()
     settle_raw(wh, source, logger)  # read_in_place turned off: raw becomes a table first
     fingerprint = source_fingerprint(config, source)
-    arrived: dict[str, datetime] = {}  # a full refresh ranks the files it reads again by their first load
+    # when each file was first loaded, by name and by content: a full refresh reads the files again as they
+    # first arrived (tasks.extract.duplicates.mark_duplicates), renamed ones too
+    arrived: dict[str, datetime] = {}
+    arrived_content: dict[str, datetime] = {}
     if full_refresh:
-        arrived = dict(
-            wh.rows("select file, loaded_at from audit.load_state where source = ?", [source.name])
-        )
+        for name, digest, loaded_at in wh.rows(
+            "select file, file_hash, loaded_at from audit.load_state where source = ?", [source.name]
+        ):
+            arrived[name] = loaded_at
+            arrived_content[digest] = min(loaded_at, arrived_content.get(digest, loaded_at))
         forget_rows(wh, source)
     state = {
         row["file"]: row for row in wh.dicts("select * from audit.load_state where source = ?", [source.name])
@@ -223,15 +228,20 @@ def extract_source(
         wh.execute(
             "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
         )
-    file_order = [
-        *((name, row["loaded_at"], row["mtime_ns"]) for name, row in state.items() if name not in new_state),
-        *((name, arrived.get(name), mtime_ns) for name, (_, _, mtime_ns, _) in new_state.items()),
-    ]
-    counts = stage_rows(wh, config, source, run_id, restage, revalidate, file_order)
+    # a file read again (rewritten, or by a full refresh) keeps its first load time; a new one is loaded now
+    for name, (digest, _, _, _) in new_state.items():
+        first = arrived.get(name) or arrived_content.get(digest) or state.get(name, {}).get("loaded_at")
+        if first is not None:
+            arrived[name] = first
+    file_order = [(name, arrived.get(name, row["loaded_at"])) for name, row in state.items()]
+    file_order += [(name, arrived.get(name)) for name in new_state if name not in state]
+    counts = stage_rows(
+        wh, config, source, run_id, all_rows=restage, every_record=revalidate, file_order=file_order
+    )
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
-            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, now(), ?)",
-            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, run_id],
+            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?)",
+            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, arrived.get(name), run_id],
         )
     seconds = time.monotonic() - started
     for name, rows in read.items():

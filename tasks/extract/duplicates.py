@@ -58,23 +58,23 @@ def build_version_times(
     )
 
 
-# A file's place in arrival order: its name, when it was first loaded (None: in this run) and its mtime_ns.
-FileOrder = tuple[str, datetime | None, int | None]
+# A file's place in arrival order: its name and when it was first loaded (None: in this run).
+FileOrder = tuple[str, datetime | None]
 
 
 def mark_duplicates(wh: Warehouse, source: SourceConfig, file_order: Sequence[FileOrder] = ()) -> None:
     """Set `_duplicate_of` of _checked rows that repeat an id; quarantine same-id rows whose values differ.
 
     Facts: the first row of an id wins, one already staged (from an earlier file or run), else the first
-    by arrival (file_order: files loaded in an earlier run first, then by modification time, then by
-    name; a full refresh keeps the files' first load times), so that a full refresh keeps the row an
-    incremental run kept; a later row with the same values is a duplicate (dropped, recorded), with other
-    values a conflict (quarantined). Versions (keeps_versions; _version_times built): a row that repeats
-    the version before it (staged or in the batch, in version order) is a duplicate of that version; a row
-    with the same explicit updated_at as another version of its record but other values is a conflict
-    (which one is current would be a guess); any other row is a version of its own. Replacing sources:
-    the newest row of an id in the batch wins, the older ones are dropped, and the staged row is replaced
-    (tasks.extract.stage_rows).
+    by arrival (file_order: files first loaded in an earlier run first, by that time; then by name: a file
+    keeps its first load time when rewritten, renamed or read again by a full refresh), so that a full
+    refresh or a restage keeps the row the daily runs kept; a later row with the same values is a
+    duplicate (dropped, recorded), with other values a conflict (quarantined). Versions (keeps_versions;
+    _version_times built): a row that repeats the version before it (staged or in the batch, in version
+    order) is a duplicate of that version; a row with the same explicit updated_at as another version of
+    its record but other values is a conflict (which one is current would be a guess); any other row is
+    a version of its own. Replacing sources: the newest row of an id in the batch wins, the older ones are
+    dropped, and the staged row is replaced (tasks.extract.stage_rows).
     """
     id_field = ID_FIELDS[source.kind]
     if id_field not in source.columns:
@@ -87,12 +87,8 @@ def mark_duplicates(wh: Warehouse, source: SourceConfig, file_order: Sequence[Fi
     else:
         model = "staging/ranked_duplicates"
     identifiers = {"kind": source.kind, "id_field": id_field}
-    files, arrived, mtimes = (
-        (list(column) for column in zip(*file_order, strict=True)) if file_order else ([], [], [])
-    )
-    wh.build(
-        "_file_order", "staging/file_order", {"files": files, "arrived": arrived, "mtimes": mtimes}, temp=True
-    )
+    files, arrived = (list(column) for column in zip(*file_order, strict=True)) if file_order else ([], [])
+    wh.build("_file_order", "staging/file_order", {"files": files, "arrived": arrived}, temp=True)
     wh.build(
         "_ranked", model, {"source": source.name}, temp=True, identifiers=identifiers, fragments=fragments
     )

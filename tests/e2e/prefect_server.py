@@ -14,10 +14,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
+import yaml
 
 from bench.postgres import free_port  # noqa: F401 - the tests' free ports come from here
 from tasks.shared.config import load_config
@@ -161,19 +163,26 @@ def stop_marked(value: str, seconds: float = 10) -> None:
 
 
 def wait_out_the_daily_run(minutes: float) -> None:
-    """Wait until the shipped daily schedule (06:00 in Shanghai, 22:00 UTC) has fired, if it falls due within minutes.
+    """Wait until the shipped daily schedule (deployments/prefect.yaml) has fired, if it falls due within minutes.
 
     Tests of the shipped deployments start runs of their own and count what is published and scheduled: a
-    scheduled run of yesterday falling due among them (a suite started shortly before 22:00 UTC) publishes a
-    day they did not start and moves the first upcoming run. Outside that window this returns at once."""
-    now = datetime.now(UTC)
-    due = now.replace(hour=22, minute=0, second=0, microsecond=0)
+    scheduled run of yesterday falling due among them (a suite started shortly before 06:00 in Shanghai)
+    publishes a day they did not start and moves the first upcoming run. Outside that window this returns
+    at once."""
+    shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
+    daily = next(d for d in shipped["deployments"] if d["name"] == "daily-refresh")
+    (schedule,) = daily["schedules"]
+    minute, hour, *every_day = schedule["cron"].split()
+    assert every_day == ["*", "*", "*"], f"a daily cron is expected here, not {schedule['cron']!r}"
+    zone = ZoneInfo(schedule["timezone"])
+    now = datetime.now(zone)
+    due = now.replace(hour=int(hour), minute=int(minute), second=0, microsecond=0)
     if due <= now - timedelta(minutes=1):
         due += timedelta(days=1)
     wait = (due - now).total_seconds() + 60  # and the run it starts has been created
     if wait <= minutes * 60 + 60:
         print(
-            f"waiting {wait:.0f} s: the shipped daily schedule falls due at {due:%H:%M} UTC", file=sys.stderr
+            f"waiting {wait:.0f} s: the shipped daily schedule falls due at {due:%H:%M %Z}", file=sys.stderr
         )
         time.sleep(wait)
 

@@ -103,7 +103,8 @@ def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehous
         ],
     )
     # the batch: January's version again (a copy of the staged one), May's twice, and March's time with other
-    # values (a tie with the staged version: a conflict); m2 twice at one time in two files, e.csv arrived first
+    # values twice (a tie with the staged version: two conflicts); m2 twice at one time in two files, e.csv
+    # arrived first
     columns = (
         "_file varchar, _row bigint, source_id varchar, email varchar, updated_at timestamptz, _reason varchar, "
         "_id varchar"
@@ -113,6 +114,7 @@ def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehous
         ("b.csv", 2, "m1", "may", MAY),
         ("c.csv", 1, "m1", "may", MAY),
         ("c.csv", 2, "m1", "mar-other", MAR),
+        ("f.csv", 1, "m1", "mar-other", MAR),
         ("d.csv", 1, "m2", "d", MAY),
         ("e.csv", 1, "m2", "e", MAY),
     ]
@@ -127,8 +129,8 @@ def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehous
     create(
         wh,
         "_file_order",
-        "_file varchar, arrived timestamptz, mtime_ns bigint",
-        [("a.csv", JAN, 1), ("e.csv", MAR, 5), ("b.csv", None, 2), ("c.csv", None, 3), ("d.csv", None, 4)],
+        "_file varchar, arrived timestamptz",
+        [("a.csv", JAN), ("e.csv", MAR), ("b.csv", None), ("c.csv", None), ("d.csv", None), ("f.csv", None)],
         temp=True,
     )
     # _checked holds two canonical fields here: the fingerprint of those (tasks.extract.staging.fingerprint_sql)
@@ -146,4 +148,5 @@ def test_ranked_versions_drop_a_row_repeating_the_version_before_it(wh: Warehous
         ("c.csv", 1, "b.csv", 2, True),  # May's second copy points at the first
         ("c.csv", 2, "a.csv", 2, False),  # March's time with other values: the staged version is kept
         ("d.csv", 1, "e.csv", 1, False),  # a tie in the batch: the file that arrived first is kept
+        ("f.csv", 1, "a.csv", 2, False),  # the same other values again: a conflict too, not a copy of c.csv's
     ]

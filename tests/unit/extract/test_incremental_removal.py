@@ -100,29 +100,59 @@ def test_removing_a_file_stages_a_row_quarantined_as_a_conflict_with_it(tmp_path
     assert audit_rows(config) == ([], [])
 
 
-@pytest.mark.parametrize("then", ["one run", "full refresh", "restage"])
+EARLY, LATE = 1_764_000_000_000_000_000, 1_764_000_100_000_000_000  # mtimes (ns): arrival is not the mtime
+
+
+@pytest.mark.parametrize(
+    "then", ["full refresh", "restage", "rewrite", "rename", "rename, then full refresh"]
+)
 def test_a_conflict_keeps_the_row_that_arrived_first_whatever_the_file_names(
     tmp_path: Path, then: str
 ) -> None:
-    """A full refresh or a restage keeps the row an incremental run kept: files rank by arrival, not by name."""
+    """A full refresh, a restage or a rewrite keeps the row the daily runs kept: files rank by first load."""
     config = write_config(tmp_path, [PAY])
     first = write(tmp_path, "pay/payments.csv", PAY_HEADER + T3)
-    os.utime(first, ns=(1_764_000_000_000_000_000,) * 2)
-    if then != "one run":
-        extract_once(config, "run-1")
-    late = write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER)  # sorts before payments.csv
-    os.utime(late, ns=(1_764_000_100_000_000_000,) * 2)
+    extract_once(config, "run-1")
+    late = write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER)  # sorts first, and looks older
+    os.utime(late, ns=(EARLY, EARLY))
+    os.utime(first, ns=(LATE, LATE))
     extract_once(config, "run-2")
+    kept = "pay/payments.csv"
     if then == "full refresh":
         assert extract_once(config, "run-3", ["all"])[0].status == "loaded"
     elif then == "restage":
         config.write_text(config.read_text(encoding="utf-8").replace("amount: amount", "amount: amount + 0"))
         assert extract_once(config, "run-3")[0].status == "restaged"
-    assert staged_transactions(config) == [("T3", "pay/payments.csv", 1)]
-    assert rows(config, "select amount from staging.transactions") == [(30,)]
-    assert audit_rows(config)[1] == [
-        ("pay/a-late.csv", 1, "duplicate txn_id 'T3' with other values than pay/payments.csv row 1")
+    elif then == "rewrite":  # a row appended: the file is read again, its rows are those of its first load
+        first.write_text(PAY_HEADER + T3 + T4, encoding="utf-8")
+        extract_once(config, "run-3")
+    else:
+        first.rename(tmp_path / "pay" / "z-payments.csv")
+        if then == "rename":
+            extract_once(config, "run-3")  # followed as a move: its rows keep the name payments.csv
+        else:
+            extract_once(config, "run-3", ["all"])  # read again under its new name, found by its content
+            kept = "pay/z-payments.csv"
+    assert rows(config, "select txn_id, amount, _file from staging.transactions where txn_id = 'T3'") == [
+        ("T3", 30, kept)
     ]
+    assert audit_rows(config)[1] == [
+        ("pay/a-late.csv", 1, f"duplicate txn_id 'T3' with other values than {kept} row 1")
+    ]
+
+
+def test_files_first_loaded_in_one_run_rank_by_name(tmp_path: Path) -> None:
+    """Nothing says which of two files read in one run came first: the name decides, whatever the mtimes."""
+    config = write_config(tmp_path, [PAY])
+    os.utime(write(tmp_path, "pay/payments.csv", PAY_HEADER + T3), ns=(EARLY, EARLY))
+    os.utime(write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER), ns=(LATE, LATE))
+    extract_once(config, "run-1")
+    assert audit_rows(config)[1] == [
+        ("pay/payments.csv", 1, "duplicate txn_id 'T3' with other values than pay/a-late.csv row 1")
+    ]
+    # and a full refresh keeps that choice
+    extract_once(config, "run-2", ["all"])
+    assert rows(config, "select amount, _file from staging.transactions") == [(31, "pay/a-late.csv")]
 
 
 def test_raising_max_bad_row_share_loads_the_new_file_without_restaging_the_source(tmp_path: Path) -> None:
