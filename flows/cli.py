@@ -28,7 +28,7 @@ from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_serve
 from flows.run_summary import print_summary  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
-from tasks.shared.errors import DataError  # noqa: E402
+from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, is_damaged_file  # noqa: E402
 from tasks.shared.text import counted  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402
 
@@ -121,6 +121,8 @@ def _crash(error: Exception, log_file: Path) -> NoReturn:
         traceback.print_exception(error)
     first_line = (str(error).strip().splitlines() or [""])[0][:300]
     typer.secho(f"error: {type(error).__name__}: {first_line}", err=True, fg=typer.colors.RED)
+    if is_damaged_file(error):
+        typer.secho(DAMAGED_FILE_ADVICE, err=True)
     typer.secho(f"The full log, with the traceback: {log_file} (or run again with --debug)", err=True)
     raise typer.Exit(code=1)
 
@@ -423,6 +425,8 @@ def main() -> None:
         typer.secho(
             f"error: {type(error).__name__}: {error} (run again with --debug for the traceback)", err=True
         )
+        if is_damaged_file(error):
+            typer.secho(DAMAGED_FILE_ADVICE, err=True)
         silence_teardown_noise()
         raise SystemExit(1) from None
     silence_teardown_noise()

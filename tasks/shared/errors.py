@@ -38,15 +38,32 @@ PERMANENT_ERRNOS = {
     errno.EDQUOT,
     errno.EROFS,
 }
+# What DuckDB says of a database file cut short or overwritten (a full disk, a copy made mid-write): a bad
+# header, a block past the end, a block whose checksum fails.
+DAMAGED_FILE_TEXTS = (
+    "not a valid duckdb database file",
+    "could not read enough bytes from file",
+    "corrupt database file",
+)
 # DuckDB reports the same conditions as text in an IOException ("... No space left on device"), and a
-# damaged warehouse file the same way ("... exists, but it is not a valid DuckDB database file!").
+# damaged warehouse file the same way.
 PERMANENT_IO_TEXTS = (
     *(
         os.strerror(code).lower()
         for code in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
     ),
-    "not a valid duckdb database file",
+    *DAMAGED_FILE_TEXTS,
 )
+DAMAGED_FILE_ADVICE = (
+    "The warehouse file is damaged (cut short or overwritten: a full disk, a copy made while a run wrote it). "
+    "Restore it from a backup, or move it aside and run again: the sources rebuild it (`segments backfill` "
+    "for past days); the export folders keep every published day's files."
+)
+
+
+def is_damaged_file(error: BaseException) -> bool:
+    """Whether error is DuckDB finding a database file damaged (not retried; the CLI says what to do)."""
+    return any(text in str(error).lower() for text in DAMAGED_FILE_TEXTS)
 
 
 def is_transient(error: BaseException) -> bool:

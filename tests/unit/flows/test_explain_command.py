@@ -3,6 +3,8 @@ file after one dedupe run (read-only)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from typer.testing import CliRunner
 from flows.cli import app, refuse_unknown_customer
 from tasks.erase.person import CUSTOMER_ID_HINT
 from tasks.shared.config import load_config
+from tasks.shared.errors import DAMAGED_FILE_ADVICE
 from tasks.shared.warehouse import Warehouse, WarehouseLockedError
 from tests.unit.dedupe.match_world import AS_OF, build_world, world_config
 
@@ -157,3 +160,32 @@ def test_erase_without_a_warehouse_says_so(config_path: Path, tmp_path: Path) ->
         f"error: no warehouse at {tmp_path / 'none.duckdb'} yet: nothing to erase\n",
     )
     assert not (tmp_path / "none.duckdb").exists()
+
+
+def test_a_damaged_warehouse_file_is_named_with_what_to_do(config_path: Path, tmp_path: Path) -> None:
+    """A warehouse cut short (a full disk, a copy made mid-write): DuckDB's error, then the way out."""
+    damaged = tmp_path / "warehouse.duckdb"
+    data = load_config(config_path).warehouse_path.read_bytes()
+    damaged.write_bytes(data[:100_000])  # past the headers, inside the first block
+    config = yaml.safe_load(config_path.read_text(encoding="utf-8")) | {"warehouse": str(damaged)}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from flows.cli import main; main()",
+            "profile",
+            "--config",
+            str(tmp_path / "config.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    first, advice = done.stderr.strip().splitlines()
+    assert (
+        first.startswith("error: IOException: IO Error: Could not read enough bytes from file")
+        and str(damaged) in first
+    )
+    assert advice == DAMAGED_FILE_ADVICE
