@@ -228,20 +228,24 @@ def extract_source(
         wh.execute(
             "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
         )
-    # a file read again (rewritten, or by a full refresh) keeps its first load time; a new one is loaded now
+    # each file's first load: a file read again (rewritten, or by a full refresh) keeps it; None: a new one,
+    # loaded now
+    first_loaded = {name: row["loaded_at"] for name, row in state.items()}
     for name, (digest, _, _, _) in new_state.items():
-        first = arrived.get(name) or arrived_content.get(digest) or state.get(name, {}).get("loaded_at")
-        if first is not None:
-            arrived[name] = first
-    file_order = [(name, arrived.get(name, row["loaded_at"])) for name, row in state.items()]
-    file_order += [(name, arrived.get(name)) for name in new_state if name not in state]
+        first_loaded[name] = arrived.get(name) or arrived_content.get(digest) or first_loaded.get(name)
     counts = stage_rows(
-        wh, config, source, run_id, all_rows=restage, every_record=revalidate, file_order=file_order
+        wh,
+        config,
+        source,
+        run_id,
+        all_rows=restage,
+        every_record=revalidate,
+        file_order=list(first_loaded.items()),
     )
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
             "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?)",
-            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, arrived.get(name), run_id],
+            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, first_loaded[name], run_id],
         )
     seconds = time.monotonic() - started
     for name, rows in read.items():

@@ -119,9 +119,7 @@ def _source(
         reader_options(source)
     except DataError as error:
         return [Problem(where, message=_own(error, source), fix="remove the option or use one listed")]
-    files: list[str] | None = (
-        None  # a database: one query, its sample whole when it holds fewer rows than asked
-    )
+    files: list[str] | None = None  # None: a database (one query, its sample whole when under sample_rows)
     if source.format == "postgres":
         problems, sampled = _postgres_sample(wh, source, sample_rows)
     else:

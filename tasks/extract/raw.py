@@ -1,11 +1,9 @@
 """Raw: each source's own columns as read, plus lineage, appended batch by batch to raw.<source>."""
 
 import logging
-import os
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,7 +16,7 @@ from tasks.extract.kept_files import (
     kept_types,
     retyped_columns,
 )
-from tasks.extract.readers import SourceFile, read_file, repeated_columns
+from tasks.extract.readers import SourceFile, ends_a_line, read_file, repeated_columns
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import literal_path
@@ -246,17 +244,6 @@ def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params:
 
 # The lineage columns raw adds to a source's own (sql/staging/raw_batch.sql).
 LINEAGE = ("_source", "_file", "_row", "_loaded_at", "_run_id")
-COMPRESSED = (".gz", ".zst", ".bz2", ".xz", ".zip")
-
-
-def ends_a_line(path: Path) -> bool:
-    """Whether a UTF-8 file's last byte is a line break (every complete CSV written by a tool is); a compressed
-    file is not looked into (True). A file in another encoding is read through its UTF-8 copy."""
-    if path.suffix.lower() in COMPRESSED:
-        return True
-    with path.open("rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) in (b"\n", b"\r")
 
 
 def missing_columns(needed: set[str], names: list[str]) -> list[str]:

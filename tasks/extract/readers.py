@@ -302,7 +302,7 @@ def read_file(
                 .replace(glob_literal(readable), file.name)
                 .replace(str(readable), file.name)
             )
-            if source.format in ("csv", "jsonl") and not _ends_with_line_break(file.path):
+            if source.format in ("csv", "jsonl") and not ends_a_line(file.path):
                 reason += "; the file does not end with a line break: it may be truncated (cut off, or still being written)"
             encoding = f" (encoding {source.encoding})" if source.format in ("csv", "jsonl") else ""
             raise DataError(
@@ -310,8 +310,15 @@ def read_file(
             ) from None
 
 
-def _ends_with_line_break(path: Path) -> bool:
-    """Whether a file ends with a line break, in an 8-bit or a UTF-16 encoding (an empty file counts as one)."""
+COMPRESSED = (".gz", ".zst", ".bz2", ".xz", ".zip")
+
+
+def ends_a_line(path: Path) -> bool:
+    """Whether a file's last character is a line break (every complete CSV or JSONL file a tool writes ends
+    so), in an 8-bit encoding or in UTF-16 (its last byte a NUL); an empty file counts as one, and a
+    compressed file is not looked into (True)."""
+    if path.suffix.lower() in COMPRESSED:
+        return True
     with path.open("rb") as handle:
         handle.seek(0, 2)
         size = handle.tell()
