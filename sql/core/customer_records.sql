@@ -11,7 +11,8 @@
 -- another began at the same instant) is never valid.
 -- Lookups (raw -> norm, null: unusable or a placeholder) are written by the dedupe task:
 -- email/phone/device and name/place/address/birth_date, all by tasks/dedupe/lookups.py.
--- The name is full_name, else family and given name (tasks.dedupe.lookups.NAME_SQL).
+-- The name is full_name, else family and given name, as core/lookups/name_values.sql reads it for the name
+-- lookup (also core/unusable_values.sql and ops/erase/person_values.sql: the four must read it alike).
 
 -- the versions not ended before the cutoff, earliest first: the one valid at the cutoff, else the
 -- record's first (ranked by row id alone: a rank of whole rows took twice as long at 100k records)

@@ -1,8 +1,10 @@
 """Contact lookups kept across runs: a run normalizes only the staged values it has not seen."""
 
+import re
+
 from tasks.dedupe.lookups import build_lookups
 from tasks.extract import create_tables
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import SQL_DIR, Warehouse
 from tests.unit.dedupe.match_world import world_config
 
 LOOKUPS = ("core.email_lookup", "core.phone_lookup", "core.device_lookup")
@@ -77,3 +79,21 @@ def test_a_lookup_rebuilt_inside_the_stage_transaction_keeps_every_value() -> No
             build_lookups(wh, world_config())
             assert wh.scalar("select count(norm) from core.phone_lookup") == 130000
         assert wh.scalar("select count(norm) from core.phone_lookup") == 130000
+
+
+def test_the_four_models_that_read_a_records_name_read_it_alike() -> None:
+    # the name lookup is keyed by this raw name: a model that built it otherwise would find no normalized name
+    # (customer_records, unusable_values) or miss a value to erase (person_values)
+    expression = re.compile(
+        r"coalesce\((\w+\.)?full_name, nullif\(concat_ws\(' ', (\w+\.)?family_name, (\w+\.)?given_name\), ''\)\)"
+    )
+    models = (
+        "core/lookups/name_values",
+        "core/customer_records",
+        "core/unusable_values",
+        "ops/erase/person_values",
+    )
+    for model in models:
+        sql = (SQL_DIR / f"{model}.sql").read_text(encoding="utf-8")
+        assert len(expression.findall(sql)) == 1, model
+        assert sql.count("concat_ws(") == 1, model  # and no other way of making a name
