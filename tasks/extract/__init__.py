@@ -108,7 +108,7 @@ def stage_rows(
     }
     raw_rows = run_rows(wh, source, run_id, all_rows)  # a Parquet source: only the files this run read
     try:
-        build_checked(wh, source, params, raw_rows)
+        build_checked(wh, source, params, raw_rows, config.dedupe.date_order)
     except duckdb.Error as exc:
         raise DataError(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "

@@ -12,6 +12,7 @@ from tasks.extract.kept_files import define_view, forget_files, keeps_files, kep
 from tasks.extract.readers import SourceFile, source_files
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
+from tasks.shared.contracts import CANONICAL_FIELDS
 from tasks.shared.errors import DataError
 from tasks.shared.files import file_hash
 from tasks.shared.text import counted
@@ -51,6 +52,11 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     settings = source.model_dump(mode="json") | {
         "max_bad_row_share": type(source).model_fields["max_bad_row_share"].default
     }
+    # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
+    # value and is not the default, so the fingerprints of configs at the default are those of before
+    dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
+    if dates and config.dedupe.date_order != "reject":
+        settings["date_order"] = config.dedupe.date_order
     payload = json.dumps([settings, config.timezone], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 

@@ -392,7 +392,14 @@ def reason_fix(reason: str) -> str | None:
             "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
             "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
         )
-    if "is not a valid timestamptz" in reason or "is not a valid date" in reason:
+    if "is not a valid date" in reason and re.match(r"'\d{1,2}([/-])\d{1,2}\1\d{4}' ", reason):
+        return (
+            "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
+            "or read the layout with strptime(<column>, '%d/%m/%Y')"
+        )
+    if "is not a valid date" in reason:
+        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(birthday, '%d %b %Y')"
+    if "is not a valid timestamptz" in reason:
         return "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
     if "is not a valid decimal" in reason or "is not a valid double" in reason:
         return "remove currency signs and thousands separators, e.g. replace(replace(x, '¥', ''), ',', '')"

@@ -19,7 +19,7 @@ from tasks.extract.tables import (
     staging_tables,
     unattributed_table,
 )
-from tasks.extract.time_checks import time_reasons
+from tasks.extract.time_checks import date_sql, time_reasons, timestamp_sql
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import (
     CANONICAL_FIELDS,
@@ -46,12 +46,6 @@ from tasks.shared.money import (
 )
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-# A timestamp that states its zone: Z, an offset after the time (+08, +0800, -05:00:00) or a zone name
-# (UTC, America/New_York) at its end. It is cast as an instant; any other timestamp, whatever its
-# layout (2026-03-01 23:30, 2026/03/01 23:30:00), is local time in the source's time zone.
-ZONED_TIMESTAMP = (
-    r"([0-9]\s*[zZ]|:[0-9]{2}(\.[0-9]*)?\s*[+-][0-9]{1,2}(:?[0-9]{2}){0,2}|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
-)
 # Value types read as a DOUBLE amount (binary fractions: see tasks.shared.money).
 DOUBLE_TYPES = ("DOUBLE", "FLOAT")
 # The reason of a row that says nobody's it is (its only one, the check comes last): staged apart as
@@ -147,8 +141,10 @@ def _amount_parts(source: SourceConfig, types: Mapping[str, str] | None) -> str 
     return None if double or source.kind != "transactions" or "amount" not in source.columns else '"_amount"'
 
 
-def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None = None) -> str:
-    """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse."""
+def typed_sql(
+    source: SourceConfig, field: str, types: Mapping[str, str] | None = None, date_order: str = "reject"
+) -> str:
+    """SQL that turns the mapped value `m_<field>` into the canonical type, null when it does not parse (dates: date_sql)."""
     sql_type = field_type(source, field)
     text = mapped_text(source, field, types)
     if source.kind == "transactions" and field == "amount":
@@ -163,12 +159,9 @@ def typed_sql(source: SourceConfig, field: str, types: Mapping[str, str] | None 
     if sql_type == "varchar":
         return text
     if sql_type == "timestamptz":
-        return (
-            f"case when regexp_matches({text}, '{ZONED_TIMESTAMP}') then try_cast({text} as timestamptz) "
-            f"else timezone($tz, try_cast({text} as timestamp)) end"
-        )
+        return timestamp_sql(text)
     if sql_type == "date":
-        return f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date))"
+        return date_sql(text, date_order)
     if sql_type == "double":  # full-width digits are digits; 1_000 is not a number
         number = f"translate({text}, {_literal(FULL_WIDTH)}, {_literal(HALF_WIDTH)})"
         return f"case when not contains({text}, '_') then try_cast({number} as double) end"
@@ -353,10 +346,13 @@ def _attempted(source: SourceConfig, types: Mapping[str, str] | None = None) -> 
     return ",\n        ".join(attempts)
 
 
-def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None) -> dict[str, str]:
+def check_fragments(
+    source: SourceConfig, types: Mapping[str, str] | None = None, date_order: str = "reject"
+) -> dict[str, str]:
     """The fragments of sql/staging/checked.sql for a source: mapped and typed values, checks, row id.
 
-    types: DuckDB types of the mapped values (`m_<field>`) and raw columns, when known (value_types).
+    types: DuckDB types of the mapped values (`m_<field>`) and raw columns, when known (value_types); date_order:
+    how a text date such as 02/01/1990 is read (dedupe.date_order).
     """
     types = types or {}
     attempted = _attempted(source, types)
@@ -369,7 +365,7 @@ def check_fragments(source: SourceConfig, types: Mapping[str, str] | None = None
     fields = {field: field_type(source, field) for field in CANONICAL_FIELDS[source.kind]}
     # a transaction's currency may come from its amount's mark (¥, 元, $) without a currency mapped
     typed = ",\n        ".join(
-        f'{typed_sql(source, field, types)} as "{field}"'
+        f'{typed_sql(source, field, types, date_order)} as "{field}"'
         if field in source.columns or (field == "currency" and _amount_parts(source, types))
         else f'null::{sql_type} as "{field}"'
         for field, sql_type in fields.items()
@@ -462,7 +458,11 @@ def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
 
 
 def build_checked(
-    wh: Warehouse, source: SourceConfig, params: Mapping[str, Any], raw_rows: str | None = None
+    wh: Warehouse,
+    source: SourceConfig,
+    params: Mapping[str, Any],
+    raw_rows: str | None = None,
+    date_order: str = "reject",
 ) -> None:
     """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked.
 
@@ -474,7 +474,7 @@ def build_checked(
     create_staging_tables(wh)
     if source.kind == "transactions":
         widen_amounts(wh, amount_scale(source))
-    fragments = check_fragments(source, value_types(wh, source))
+    fragments = check_fragments(source, value_types(wh, source), date_order)
     before = wh.scalar("select current_setting('disabled_optimizers')") or ""
     disabled = ",".join(dict.fromkeys([*filter(None, before.split(",")), HOISTING_OPTIMIZER]))
     wh.execute(f"set disabled_optimizers = {_literal(disabled)}")

@@ -1,4 +1,5 @@
-"""The checks of a staged time or date: finite; a time not in the future; a fact's time not a placeholder."""
+"""A staged time or date: how its text is read (timestamp_sql, date_sql) and its checks (time_reasons): finite;
+a time not in the future; a fact's time not a placeholder."""
 
 # A fact's time before this is a placeholder or a typo (0001-01-01, 1900-01-01), not customer activity.
 EARLIEST_TIME = "1900-01-02 00:00:00+00"
@@ -26,3 +27,41 @@ def time_reasons(field: str, value: str, quoted: str, sql_type: str, fact: bool)
         f"then 'field {field}: ' || cast({value} as varchar) || ' is in the future' end"
     )
     return reasons
+
+
+# A timestamp that states its zone: Z, an offset after the time (+08, +0800, -05:00:00) or a zone name
+# (UTC, America/New_York) at its end. It is cast as an instant; any other timestamp, whatever its
+# layout (2026-03-01 23:30, 2026/03/01 23:30:00), is local time in the source's time zone.
+ZONED_TIMESTAMP = (
+    r"([0-9]\s*[zZ]|:[0-9]{2}(\.[0-9]*)?\s*[+-][0-9]{1,2}(:?[0-9]{2}){0,2}|[A-Za-z][A-Za-z0-9_/+-]*)\s*$"
+)
+
+
+def timestamp_sql(text: str) -> str:
+    """SQL reading a text time: an instant when it states its zone (ZONED_TIMESTAMP), else local time in $tz."""
+    return (
+        f"case when regexp_matches({text}, '{ZONED_TIMESTAMP}') then try_cast({text} as timestamptz) "
+        f"else timezone($tz, try_cast({text} as timestamp)) end"
+    )
+
+
+def date_sql(text: str, date_order: str = "reject") -> str:
+    """SQL reading a text date: ISO dates and date-times, 1990/1/2, 1990.1.2, 19900102, 1990年1月2日, 02.01.1990
+    (dotted: day first), and 02/01/1990 or 02-01-1990 by date_order: 'dmy', 'mdy', or 'reject' (read only when
+    unambiguous: 25/12/1990, 12/25/1990). Two-digit years are not read. The layouts normalize_birth_date reads."""
+    year_first = "[0-9]{4}[/.年]?[0-9]{1,2}[/.月]?[0-9]{1,2}日?|[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}"
+    day_month = "[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}"
+    layouts = "['%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%Y年%m月%d日', '%d.%m.%Y']"
+    slashed = f"replace({text}, '-', '/')"
+    dmy = f"cast(try_strptime({slashed}, '%d/%m/%Y') as date)"
+    mdy = f"cast(try_strptime({slashed}, '%m/%d/%Y') as date)"
+    pick = {
+        "dmy": f"coalesce({dmy}, {mdy})",
+        "mdy": f"coalesce({mdy}, {dmy})",
+        "reject": f"case when {dmy} is null then {mdy} when {mdy} is null then {dmy} end",
+    }[date_order]
+    return (
+        f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date), "
+        f"case when regexp_full_match({text}, '{year_first}') then cast(try_strptime({text}, {layouts}) as date) end, "
+        f"case when regexp_full_match({text}, '{day_month}') then {pick} end)"
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ def check(
     columns: Sequence[str],
     rows: Sequence[tuple],
     tz: str = "Asia/Shanghai",
+    date_order: str = "reject",
 ) -> list[dict[str, Any]]:
     """Build _checked over raw.<source> (text columns `columns`, one row per tuple) as stage_rows does."""
     lineage = "_source varchar, _file varchar, _row bigint, _loaded_at timestamptz, _run_id varchar"
@@ -35,7 +36,7 @@ def check(
         [(source.name, "f.csv", i, LOADED, "run-1", *row) for i, row in enumerate(rows, 1)],
     )
     params = {"run_id": "run-1", "all_rows": False, "tz": tz, "future_limit": FUTURE_LIMIT}
-    build_checked(wh, source, params)
+    build_checked(wh, source, params, date_order=date_order)
     return wh.dicts("select * from _checked order by _row")
 
 
@@ -343,3 +344,56 @@ def test_a_row_without_customer_reference_is_staged_apart_as_unattributed(wh: Wa
     ) == [
         (3, "field amount: 'abc' is not a valid decimal(18,2); no customer reference: customer_ref all empty")
     ]
+
+
+# --- birth dates in the layouts CRM exports use, day and month read by dedupe.date_order -------------------
+
+BIRTHDAYS = [
+    ("M1", "1990-01-02"),
+    ("M2", "1990/1/2"),
+    ("M3", "1990年1月2日"),
+    ("M4", "19900102"),
+    ("M5", "02.01.1990"),  # dotted: day first
+    ("M6", "25/12/1990"),  # unambiguous: day first
+    ("M7", "12/25/1990"),  # unambiguous: month first
+    ("M8", "02/01/1990"),  # ambiguous
+    ("M9", "2-1-1990"),  # ambiguous
+    ("M10", "02/01/90"),  # a two-digit year is never read
+    ("M11", "31/02/1990"),  # no such day either way
+]
+
+
+@pytest.mark.parametrize(
+    ("date_order", "ambiguous"),
+    [
+        ("reject", (None, None)),
+        ("dmy", (date(1990, 1, 2), date(1990, 1, 2))),
+        ("mdy", (date(1990, 2, 1), date(1990, 2, 1))),
+    ],
+)
+def test_birth_dates_are_read_in_every_listed_layout_and_ambiguous_ones_by_date_order(
+    wh: Warehouse, date_order: str, ambiguous: tuple[date | None, date | None]
+) -> None:
+    source = SourceConfig(
+        name="crm",
+        kind="customers",
+        format="csv",
+        path="c.csv",
+        columns={"source_id": "id", "birth_date": "birthday"},
+    )
+    rows = check(wh, source, ["id", "birthday"], BIRTHDAYS, date_order=date_order)
+    read = {r["source_id"]: r["birth_date"] for r in rows}
+    assert read == {
+        **dict.fromkeys(("M1", "M2", "M3", "M4", "M5"), date(1990, 1, 2)),
+        "M6": date(1990, 12, 25),
+        "M7": date(1990, 12, 25),
+        "M8": ambiguous[0],
+        "M9": ambiguous[1],
+        "M10": None,
+        "M11": None,
+    }
+    reasons = {r["source_id"]: r["_reason"] for r in rows if r["_reason"]}
+    unread = {"M10": "'02/01/90'", "M11": "'31/02/1990'"}
+    if date_order == "reject":
+        unread |= {"M8": "'02/01/1990'", "M9": "'2-1-1990'"}
+    assert reasons == {m: f"field birth_date: {text} is not a valid date" for m, text in unread.items()}

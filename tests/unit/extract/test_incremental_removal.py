@@ -1,9 +1,11 @@
 """Removing or rewriting a file removes only what no other file holds: rows dropped for repeating it come back."""
 
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
@@ -382,3 +384,21 @@ def test_a_run_that_only_loses_a_file_says_removed_not_unchanged(tmp_path: Path)
     assert extract_once(config, "run-2") == [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "removed")]
     assert staged_transactions(config) == [("T3", "pay/b.csv", 1)]
     assert extract_once(config, "run-3") == [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "unchanged")]
+
+
+def test_changing_date_order_restages_the_birth_dates_it_reads(tmp_path: Path) -> None:
+    """dedupe.date_order decides how staging reads 02/01/1990: a change re-stages the customers sources whose
+    birth dates it reads (only those), and the default leaves the fingerprint as it was before the setting."""
+    crm = CRM_CSV | {"path": "crm/*.csv", "columns": {"source_id": "id", "birth_date": "born"}}
+    config = write_config(tmp_path, [crm | {"max_bad_row_share": 1.0}, PAY])
+    write(tmp_path, "crm/a.csv", "id,born\nM1,02/01/1990\nM2,25/12/1990\n")
+    write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
+    extract_once(config, "run-1")
+    births = "select source_id, birth_date from staging.customers order by all"
+    assert rows(config, births) == [("M2", date(1990, 12, 25))]  # M1 quarantined: ambiguous
+    for order, m1 in (("dmy", date(1990, 1, 2)), ("mdy", date(1990, 2, 1))):
+        settings = yaml.safe_load(config.read_text(encoding="utf-8")) | {"dedupe": {"date_order": order}}
+        config.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+        loads = {load.source: load.status for load in extract_once(config, f"run-{order}")}
+        assert loads == {"crm": "restaged", "pay": "unchanged"}
+        assert rows(config, births) == [("M1", m1), ("M2", date(1990, 12, 25))]
