@@ -131,12 +131,13 @@ def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
     """The config, loaded and checked before any flow starts: schema, and with sources the preflight of
     every source (files, headers, mappings on a sample). Problems end the command with exit code 2."""
     from tasks.extract.preflight import preflight
+    from tasks.segment.rfm import unknown_rfm_segments
 
     try:
         pipeline = load_config(config)
     except ConfigError as error:
         _fail(error)
-    problems = preflight(pipeline) if sources else []
+    problems = unknown_rfm_segments(pipeline) + (preflight(pipeline) if sources else [])
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)

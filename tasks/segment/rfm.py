@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 
-from tasks.shared.config import SegmentConfig
+from tasks.shared.config import PipelineConfig, SegmentConfig
+from tasks.shared.config.act import parse_segment_ref
 from tasks.shared.warehouse import Warehouse
 
 
@@ -93,3 +94,25 @@ def score_params(config: SegmentConfig) -> dict[str, object]:
     for prefix, cuts in (("r", bins.recency_days), ("f", bins.frequency), ("m", bins.monetary)):
         params |= {f"{prefix}{i}": float(cut) for i, cut in enumerate(cuts, start=1)}
     return params
+
+
+def unknown_rfm_segments(config: PipelineConfig) -> list[str]:
+    """The act stage's audiences and lookalike seeds that name an RFM segment or Chinese RFM class that does not
+    exist (a misspelt name would give an audience of nobody, every day)."""
+    known = {
+        "rfm": [segment.name for segment in RFM_SEGMENTS] + [NO_PURCHASE.name],
+        "rfm_cn": [cn_class.label_zh for cn_class in CN_RFM_CLASSES] + [NO_PURCHASE.label_zh],
+    }
+    named = [(f"audience {a.name!r}", a.segment) for a in config.act.audiences]
+    named += [
+        (f"lookalike {lookalike.name!r} (its seed)", lookalike.seed) for lookalike in config.act.lookalikes
+    ]
+    problems = []
+    for who, reference in named if config.act.enabled else []:
+        scheme, segment = parse_segment_ref(reference)
+        if scheme in known and segment not in known[scheme]:
+            problems.append(
+                f"act: {who} names {reference!r}, but {scheme} has no segment {segment!r} "
+                f"(it has: {', '.join(known[scheme])})"
+            )
+    return problems

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from tasks.shared.config import PipelineConfig
+from tasks.shared.config import DEFAULT_RULES, PipelineConfig
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create, local, roll_up
 
@@ -109,6 +109,9 @@ def build_world(wh: Warehouse, as_of: date) -> None:
     )
 
 
+CARD_FANS = {"name": "card_fans", "label_en": "Card fans", "label_zh": "牌迷", "when": "sessions_90d >= 1"}
+
+
 def pipeline(tmp_path, **act) -> PipelineConfig:
     """A pipeline config whose act stage has one lookalike (of tier:high) and two audiences."""
     settings = {
@@ -132,6 +135,8 @@ def pipeline(tmp_path, **act) -> PipelineConfig:
                 }
             ],
             "act": settings,
+            # the world's rule segment (rule_segments above) besides the defaults: a seed may name it
+            "segments": {"rules": [*(rule.model_dump() for rule in DEFAULT_RULES), CARD_FANS]},
         }
     )
 

@@ -504,3 +504,45 @@ def test_text_columns_are_numbers_in_arithmetic_and_comparisons_with_a_number(
 def test_volatile_expressions_are_known() -> None:
     assert is_volatile("uuid()") and is_volatile("InvoiceNo || random()")
     assert not is_volatile("strptime(InvoiceDate, '%m/%d/%Y %H:%M')")
+
+
+VIP_RULE = {"name": "vip", "label_en": "VIP", "label_zh": "贵宾", "when": "value_tier = 'high'"}
+
+
+def test_an_audience_of_a_rule_the_config_does_not_define_is_a_config_error(tmp_path: Path) -> None:
+    # segments.rules replaces the defaults: without churn_warning, the default audience churn_rescue had no members
+    assert error_lines(tmp_path, config_with(segments={"rules": [VIP_RULE]})) == [
+        "  - (top level): act: default audience 'churn_rescue' names 'rules:churn_warning', but segments.rules has "
+        "no rule 'churn_warning' (it has: vip): setting segments.rules replaces the default rules; list the ones kept"
+    ]
+    seed = {"name": "fans", "label_en": "Fans", "label_zh": "粉丝", "seed": "rules:fans"}
+    assert error_lines(tmp_path, config_with(act={"lookalikes": [seed], "audiences": []})) == [
+        "  - (top level): act: lookalike 'fans' (its seed) names 'rules:fans', but segments.rules has no rule 'fans' "
+        "(it has: high_frequency_players, high_intent_not_paying, churn_warning): setting segments.rules replaces "
+        "the default rules; list the ones kept"
+    ]
+    # the act stage off, or the rule listed with the user's own: nothing to check, or found
+    load_config(write(tmp_path, config_with(segments={"rules": [VIP_RULE]}, act={"enabled": False})))
+    kept = {**VIP_RULE, "name": "churn_warning"}
+    load_config(write(tmp_path, config_with(segments={"rules": [VIP_RULE, kept]})))
+
+
+def test_an_rfm_name_that_is_no_segment_of_its_scheme_is_found_before_a_run(tmp_path: Path) -> None:
+    from tasks.segment.rfm import unknown_rfm_segments
+
+    audiences = [
+        {"name": name, "label_en": name, "label_zh": name, "segment": segment}
+        for name, segment in (
+            ("a", "rfm:At Risk"),
+            ("b", "rfm:At Rsk"),
+            ("c", "rfm_cn:重要挽留客户"),
+            ("d", "rfm_cn:重要挽留"),
+        )
+    ]
+    config = load_config(write(tmp_path, config_with(act={"audiences": audiences})))
+    problems = unknown_rfm_segments(config)
+    assert [problem.split(" (it has: ")[0] for problem in problems] == [
+        "act: audience 'b' names 'rfm:At Rsk', but rfm has no segment 'At Rsk'",
+        "act: audience 'd' names 'rfm_cn:重要挽留', but rfm_cn has no segment '重要挽留'",
+    ]
+    assert problems[0].endswith("Hibernating, Lost, No Purchase)")
