@@ -231,8 +231,10 @@ def _missing_columns(source: SourceConfig, file: str, missing: list[str], names:
     )
 
 
-def _read_fix(message: str, source: SourceConfig) -> str:
-    """What to do about a file that does not read."""
+def _read_fix(message: str, source: SourceConfig) -> str | None:
+    """What to do about a file that does not read (None when its message says it already)."""
+    if "set the source's" in message:
+        return None
     if "cannot be read as" in message or "declared" in message or "nvalid unicode" in message.lower():
         return "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
     if "empty" in message:
