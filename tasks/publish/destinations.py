@@ -220,9 +220,18 @@ def deliver_webhook(
 
 
 def deliver_all(wh: Warehouse, config: PipelineConfig, as_of: date) -> dict[str, dict[str, int]]:
-    """Deliver every webhook destination of the config; return counts per destination."""
-    return {
-        d.name: deliver_webhook(wh, d, as_of, config.privacy.pii_fields)
-        for d in config.destinations
-        if d.kind == "webhook"
-    }
+    """Deliver every webhook destination of the config; return counts per destination.
+
+    Called after the publish committed: a DeliveryError says the day is published all the same, and what a rerun
+    sends (the batches published.deliveries does not record yet)."""
+    try:
+        return {
+            d.name: deliver_webhook(wh, d, as_of, config.privacy.pii_fields)
+            for d in config.destinations
+            if d.kind == "webhook"
+        }
+    except DeliveryError as error:
+        raise DeliveryError(
+            f"{error}. The day {as_of} is published (tables and export files); run the same day again "
+            "once the endpoint answers: only the batches not delivered yet are sent"
+        ) from None

@@ -11,10 +11,11 @@ import zlib
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from tasks.publish.destinations import DeliveryError, batches, deliver_webhook, idempotency_key
+from tasks.publish.destinations import DeliveryError, batches, deliver_all, deliver_webhook, idempotency_key
 from tasks.publish.privacy import mask_email, mask_phone, normalized_identifier
 from tasks.publish.report import render_html, report_figures
 from tasks.shared.config import DestinationConfig
@@ -177,6 +178,19 @@ def test_an_endpoint_that_keeps_failing_gives_a_clear_error(endpoint: str) -> No
     assert str(caught.value).endswith("last answer: HTTP 503: ")
     assert len(Endpoint.requests) == 3
     assert wh.scalar("select count(*) from published.deliveries") == 0
+
+
+def test_a_failed_delivery_says_the_day_is_published_and_what_a_rerun_sends(endpoint: str) -> None:
+    Endpoint.failures = 100
+    config = SimpleNamespace(
+        destinations=[hook(endpoint, max_attempts=1)], privacy=SimpleNamespace(pii_fields=[])
+    )
+    with pytest.raises(DeliveryError) as caught:
+        deliver_all(changes_warehouse(), config, DAY)
+    assert str(caught.value).endswith(
+        f"last answer: HTTP 503: . The day {DAY} is published (tables and export files); run the same day again "
+        "once the endpoint answers: only the batches not delivered yet are sent"
+    )
 
 
 # --- the HTML report in headless Chromium ------------------------------------------------------------
