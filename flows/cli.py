@@ -366,12 +366,16 @@ def erase(
     pipeline = checked_config(config, sources=False)
     refuse_unknown_customer(pipeline, customer_id)
     from flows.erase import erase as erase_flow  # after the check: it loads Prefect
+    from tasks.erase.tables import FITTED_MODELS
 
     result = run_flow(pipeline, lambda: erase_flow(customer_id=customer_id, config=str(config)))
+    fitted = {table: rows for table, rows in result["tables"].items() if table in FITTED_MODELS}
+    person = {table: rows for table, rows in result["tables"].items() if table not in FITTED_MODELS}
     typer.echo(
-        f"Erased {customer_id}: {result['rows_removed']:,} rows from {len(result['tables'])} tables "
-        f"({result['customer_ids']} customer ids), {len(result['files'])} files rewritten or removed, "
-        "warehouse compacted (recorded in audit.erasures)"
+        f"Erased {customer_id}: {sum(person.values()):,} rows of theirs from {len(person)} tables "
+        f"({result['customer_ids']} customer ids), {len(result['files'])} files rewritten or removed; "
+        f"{sum(fitted.values()):,} rows of fitted models and match state learnt from everyone dropped "
+        "(the next run fits them again); warehouse compacted (recorded in audit.erasures)"
     )
 
 
