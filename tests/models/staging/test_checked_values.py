@@ -40,6 +40,12 @@ def check(
     return wh.dicts("select * from _checked order by _row")
 
 
+# A customers source with an id and a birth date (columns id, b).
+BIRTHS = SourceConfig(
+    name="crm", kind="customers", format="csv", path="c.csv", columns={"source_id": "id", "birth_date": "b"}
+)
+
+
 def payments(amount_scale: int | None = None, **columns: str) -> SourceConfig:
     """A transactions source over columns id, member, ts, amount (and more mappings)."""
     mapped = {"txn_id": "id", "customer_ref": "member", "ts": "ts", "amount": "amount", **columns}
@@ -195,14 +201,7 @@ def test_infinite_timestamps_and_dates_are_quarantined(wh: Warehouse) -> None:
         "field ts: '-infinity' is not a finite timestamp",
         "field ts: 'infinity' is not a finite timestamp",
     ]
-    crm = SourceConfig(
-        name="crm",
-        kind="customers",
-        format="csv",
-        path="c.csv",
-        columns={"source_id": "id", "birth_date": "b"},
-    )
-    rows = check(wh, crm, ["id", "b"], [("1", "-infinity"), ("2", "1990-01-31")])
+    rows = check(wh, BIRTHS, ["id", "b"], [("1", "-infinity"), ("2", "1990-01-31")])
     assert [r["_reason"] for r in rows] == ["field birth_date: '-infinity' is not a finite date", None]
 
 
@@ -374,14 +373,7 @@ BIRTHDAYS = [
 def test_birth_dates_are_read_in_every_listed_layout_and_ambiguous_ones_by_date_order(
     wh: Warehouse, date_order: str, ambiguous: tuple[date | None, date | None]
 ) -> None:
-    source = SourceConfig(
-        name="crm",
-        kind="customers",
-        format="csv",
-        path="c.csv",
-        columns={"source_id": "id", "birth_date": "birthday"},
-    )
-    rows = check(wh, source, ["id", "birthday"], BIRTHDAYS, date_order=date_order)
+    rows = check(wh, BIRTHS, ["id", "b"], BIRTHDAYS, date_order=date_order)
     read = {r["source_id"]: r["birth_date"] for r in rows}
     assert read == {
         **dict.fromkeys(("M1", "M2", "M3", "M4", "M5"), date(1990, 1, 2)),
