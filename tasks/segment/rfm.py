@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 import polars as pl
 
 from tasks.shared.config import PipelineConfig, SegmentConfig
-from tasks.shared.config.act import parse_segment_ref
 from tasks.shared.warehouse import Warehouse
 
 
@@ -103,16 +102,9 @@ def unknown_rfm_segments(config: PipelineConfig) -> list[str]:
         "rfm": [segment.name for segment in RFM_SEGMENTS] + [NO_PURCHASE.name],
         "rfm_cn": [cn_class.label_zh for cn_class in CN_RFM_CLASSES] + [NO_PURCHASE.label_zh],
     }
-    named = [(f"audience {a.name!r}", a.segment) for a in config.act.audiences]
-    named += [
-        (f"lookalike {lookalike.name!r} (its seed)", lookalike.seed) for lookalike in config.act.lookalikes
+    return [
+        f"act: {who} names '{scheme}:{segment}', but {scheme} has no segment {segment!r} "
+        f"(it has: {', '.join(known[scheme])})"
+        for who, scheme, segment in config.act.segment_references()
+        if scheme in known and segment not in known[scheme]
     ]
-    problems = []
-    for who, reference in named if config.act.enabled else []:
-        scheme, segment = parse_segment_ref(reference)
-        if scheme in known and segment not in known[scheme]:
-            problems.append(
-                f"act: {who} names {reference!r}, but {scheme} has no segment {segment!r} "
-                f"(it has: {', '.join(known[scheme])})"
-            )
-    return problems

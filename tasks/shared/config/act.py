@@ -243,6 +243,18 @@ class ActConfig(BaseModel):
             raise ValueError(f"outcome windows must be 1 to 365 days; got {value}")
         return sorted(set(value))
 
+    def segment_references(self) -> list[tuple[str, str, str]]:
+        """(who, scheme, segment) of every segment the stage reads, when it runs: each audience's segment and
+        each lookalike's seed; who names it for a message ("default audience 'x'" when act.audiences is unset)."""
+        if not self.enabled:
+            return []
+        default = "" if "audiences" in self.model_fields_set else "default "
+        named = [(f"{default}audience {a.name!r}", a.segment) for a in self.audiences]
+        named += [
+            (f"lookalike {lookalike.name!r} (its seed)", lookalike.seed) for lookalike in self.lookalikes
+        ]
+        return [(who, *parse_segment_ref(reference)) for who, reference in named]
+
     @model_validator(mode="after")
     def _references(self) -> "ActConfig":
         too_long = [days for days in self.outcome_windows_days if days >= self.outcome_lookback_days]

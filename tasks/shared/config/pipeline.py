@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from tasks.shared.config.act import ActConfig, parse_segment_ref
+from tasks.shared.config.act import ActConfig
 from tasks.shared.config.checks import ConfigError, check_timezone, check_unique
 from tasks.shared.config.locations import line_of, yaml_error, yaml_lines
 from tasks.shared.config.predict import PredictConfig
@@ -279,19 +279,11 @@ class PipelineConfig(BaseModel):
     def _act_rules_known(self) -> "PipelineConfig":
         """An audience or a lookalike seed of scheme rules names a rule of segments.rules (an RFM name is checked
         by `segments check`: tasks.segment.rfm.unknown_rfm_segments)."""
-        if not self.act.enabled:
-            return self
         rules = [rule.name for rule in self.segments.rules]
-        default = "" if "audiences" in self.act.model_fields_set else "default "  # act.audiences not set
-        named = [(f"{default}audience {a.name!r}", a.segment) for a in self.act.audiences]
-        named += [
-            (f"lookalike {lookalike.name!r} (its seed)", lookalike.seed) for lookalike in self.act.lookalikes
-        ]
-        for who, reference in named:
-            scheme, segment = parse_segment_ref(reference)
+        for who, scheme, segment in self.act.segment_references():
             if scheme == "rules" and segment not in rules:
                 raise ValueError(
-                    f"act: {who} names {reference!r}, but segments.rules has no rule {segment!r} (it has: "
+                    f"act: {who} names 'rules:{segment}', but segments.rules has no rule {segment!r} (it has: "
                     f"{', '.join(rules) or 'none'}): setting segments.rules replaces the default rules; list the ones kept"
                 )
         return self
