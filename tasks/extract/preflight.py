@@ -32,6 +32,7 @@ from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
 from tasks.extract.staging import bind_error, mapping_hint
 from tasks.extract.tables import raw_types
+from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.expressions import expression_columns, failed_sql
@@ -394,7 +395,7 @@ def reason_fix(reason: str) -> str | None:
             "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
             "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
         )
-    if "is not a valid date" in reason and re.match(r"'\d{1,2}([/-])\d{1,2}\1\d{4}' ", reason):
+    if "is not a valid date" in reason and re.match(f"'({DAY_MONTH})' ", reason):
         return (
             "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
             "or read the layout with strptime(<column>, '%d/%m/%Y')"

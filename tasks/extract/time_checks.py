@@ -45,12 +45,15 @@ def timestamp_sql(text: str) -> str:
     )
 
 
+# A date whose day and month date_order tells apart (02/01/1990, 2-1-1990); RE2 and Python read it alike.
+DAY_MONTH = "[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}"
+
+
 def date_sql(text: str, date_order: str = "reject") -> str:
     """SQL reading a text date: ISO dates and date-times, 1990/1/2, 1990.1.2, 19900102, 1990年1月2日, 02.01.1990
     (dotted: day first), and 02/01/1990 or 02-01-1990 by date_order: 'dmy', 'mdy', or 'reject' (read only when
     unambiguous: 25/12/1990, 12/25/1990). Two-digit years are not read. The layouts normalize_birth_date reads."""
     year_first = "[0-9]{4}[/.年]?[0-9]{1,2}[/.月]?[0-9]{1,2}日?|[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}"
-    day_month = "[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}"
     layouts = "['%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%Y年%m月%d日', '%d.%m.%Y']"
     slashed = f"replace({text}, '-', '/')"
     dmy = f"cast(try_strptime({slashed}, '%d/%m/%Y') as date)"
@@ -63,5 +66,5 @@ def date_sql(text: str, date_order: str = "reject") -> str:
     return (
         f"coalesce(try_cast({text} as date), cast(try_cast({text} as timestamp) as date), "
         f"case when regexp_full_match({text}, '{year_first}') then cast(try_strptime({text}, {layouts}) as date) end, "
-        f"case when regexp_full_match({text}, '{day_month}') then {pick} end)"
+        f"case when regexp_full_match({text}, '{DAY_MONTH}') then {pick} end)"
     )
