@@ -52,7 +52,8 @@ DAY_MONTH = "[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}|[0-9]{1,2}-[0-9]{1,2}-[0-9]{4}"
 def date_sql(text: str, date_order: str = "reject") -> str:
     """SQL reading a text date: ISO dates and date-times, 1990/1/2, 1990.1.2, 19900102, 1990年1月2日, 02.01.1990
     (dotted: day first), and 02/01/1990 or 02-01-1990 by date_order: 'dmy', 'mdy', or 'reject' (read only when
-    unambiguous: 25/12/1990, 12/25/1990). Two-digit years are not read. The layouts normalize_birth_date reads."""
+    unambiguous: 25/12/1990, 12/25/1990). Two-digit years are not read. The text layouts of dedupe's
+    normalize_birth_date, read alike (tested), but not in full-width digits."""
     year_first = "[0-9]{4}[/.年]?[0-9]{1,2}[/.月]?[0-9]{1,2}日?|[0-9]{1,2}[.][0-9]{1,2}[.][0-9]{4}"
     layouts = "['%Y/%m/%d', '%Y.%m.%d', '%Y%m%d', '%Y年%m月%d日', '%d.%m.%Y']"
     slashed = f"replace({text}, '-', '/')"

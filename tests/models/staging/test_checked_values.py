@@ -7,9 +7,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+import duckdb
 import pytest
 
+from tasks.dedupe.normalize import normalize_birth_date
 from tasks.extract.staging import build_checked
+from tasks.extract.time_checks import date_sql
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import CANONICAL_FIELDS
 from tasks.shared.warehouse import Warehouse
@@ -389,3 +392,26 @@ def test_birth_dates_are_read_in_every_listed_layout_and_ambiguous_ones_by_date_
     if date_order == "reject":
         unread |= {"M8": "'02/01/1990'", "M9": "'2-1-1990'"}
     assert reasons == {m: f"field birth_date: {text} is not a valid date" for m, text in unread.items()}
+
+
+@pytest.mark.parametrize("date_order", ["reject", "dmy", "mdy"])
+def test_staging_reads_a_text_date_as_dedupes_parser_does(date_order: str) -> None:
+    # two readings of one layout list: staging's SQL (date_sql) and the dedupe normalizer's Python
+    texts = [
+        "1990-01-02",
+        "1990/1/2",
+        "1990.1.2",
+        "19900102",
+        "1990年1月2日",
+        "1990-01-02T08:30:00",
+        "02.01.1990",
+    ]
+    texts += ["25/12/1990", "12/25/1990", "02/01/1990", "2-1-1990", "1990-02-30", "31/02/1990", "02/01/90"]
+    texts += ["33000", "未知", "1990-1-2", "199001022"]
+    con = duckdb.connect()
+    sql = date_sql("v", date_order)
+    read = {
+        text: con.execute(f"select {sql} from (select ?::varchar as v)", [text]).fetchone()[0]
+        for text in texts
+    }
+    assert read == {text: normalize_birth_date(text, date_order, latest=date(2026, 1, 1)) for text in texts}
