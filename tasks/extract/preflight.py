@@ -34,9 +34,9 @@ from tasks.extract.staging import bind_error, mapping_hint
 from tasks.extract.tables import raw_types
 from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
-from tasks.shared.errors import DataError
+from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
-from tasks.shared.warehouse import Warehouse
+from tasks.shared.warehouse import Warehouse, WarehouseLockedError
 
 __all__ = ["Problem", "preflight"]
 
@@ -77,7 +77,14 @@ def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem
     """Check a loaded config against its files and folders, on the first sample_rows rows of each file."""
     problems = _outputs(pipeline)
     work_dir = Path(tempfile.mkdtemp(prefix="segments-preflight-"))
-    loaded = loaded_files(pipeline)
+    try:
+        loaded = loaded_files(pipeline)
+    except duckdb.Error as error:  # damaged, or not a file this DuckDB reads: every run would fail opening it
+        first_line = (str(error).strip().splitlines() or [""])[0][:300]
+        fix = DAMAGED_FILE_ADVICE if is_damaged_file(error) else None
+        where = str(pipeline.warehouse_path)
+        problems.append(Problem("warehouse", where, message=f"cannot be opened: {first_line}", fix=fix))
+        loaded = None
     try:
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
             create_tables(wh)
@@ -90,15 +97,19 @@ def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem
 
 def loaded_files(pipeline: PipelineConfig) -> dict[str, set[str]] | None:
     """The files each source has loaded in the config's warehouse (none yet: empty), or None when that
-    cannot be read now (a run is writing it, or a lake's catalog is out of reach): a run reads the others."""
-    if pipeline.lake is not None or not pipeline.warehouse_path.exists():
+    cannot be read now (a run is writing it, or a lake's catalog is out of reach): a run reads the others.
+
+    Raises duckdb.Error when the warehouse file cannot be opened at all (damaged, or of another DuckDB)."""
+    if pipeline.lake is not None or not pipeline.warehouse_path.is_file():  # a folder: _outputs says so
         return None if pipeline.lake is not None else {}
     try:
         with Warehouse.open(pipeline, read_only=True) as wh:
             if not wh.table_exists("audit.load_state"):
                 return {}
             rows = wh.rows("select source, file from audit.load_state")
-    except (duckdb.Error, RuntimeError):  # WarehouseLockedError is a RuntimeError
+    except WarehouseLockedError:  # a run has it open: it is checked when that run opens it
+        return None
+    except duckdb.ConnectionException:  # this process has it open already, as a writer
         return None
     files: dict[str, set[str]] = {}
     for source, file in rows:

@@ -13,6 +13,7 @@ import yaml
 
 from tasks.extract.preflight import Problem, preflight
 from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.errors import DAMAGED_FILE_ADVICE
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
@@ -317,6 +318,45 @@ def test_a_warehouse_path_that_is_a_folder(tmp_path: Path) -> None:
     assert lines(preflight(config(tmp_path, [SHOP]))) == [
         f"warehouse: {tmp_path}/warehouse.duckdb: is a folder — name a file, e.g. warehouse.duckdb"
     ]
+
+
+def test_a_damaged_warehouse_is_a_problem_and_a_held_one_is_not(tmp_path: Path) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP])
+    with Warehouse(pipeline.warehouse_path) as wh:
+        wh.ensure("ops/load_state")
+        wh.execute(
+            "create table core.filler as select range as n, md5(range::varchar) as h from range(200000)"
+        )
+    # a run holding it as a writer: the files it loaded are not known, and nothing is wrong
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, sys; c = duckdb.connect({str(pipeline.warehouse_path)!r}); "
+            "print('open', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "open\n"
+        assert preflight(pipeline) == []
+    finally:
+        holder.communicate("", timeout=30)
+    # cut short (a full disk, a copy made mid-write): every run would fail opening it
+    size = pipeline.warehouse_path.stat().st_size
+    with pipeline.warehouse_path.open("r+b") as file:
+        file.truncate(size // 2)
+    (problem,) = preflight(pipeline)
+    assert (problem.source, problem.file) == ("warehouse", str(pipeline.warehouse_path))
+    assert problem.message.startswith("cannot be opened: IO Error: Could not read enough bytes from file")
+    assert problem.fix == DAMAGED_FILE_ADVICE
+    # not a DuckDB file at all
+    pipeline.warehouse_path.write_bytes(b"not a database" * 1000)
+    (problem,) = preflight(pipeline)
+    assert "not a valid DuckDB database file" in problem.message and problem.fix == DAMAGED_FILE_ADVICE
 
 
 def test_preflight_leaves_no_files_and_no_warehouse(tmp_path: Path) -> None:
