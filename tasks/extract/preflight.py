@@ -406,7 +406,12 @@ def reason_fix(reason: str) -> str | None:
             "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
             "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
         )
-    if "is not a valid date" in reason and re.match(f"'({DAY_MONTH})' ", reason):
+    day_month = re.match(f"'({DAY_MONTH})' ", reason)
+    if (
+        "is not a valid date" in reason
+        and day_month
+        and all(1 <= int(number) <= 12 for number in re.findall("[0-9]+", day_month[1])[:2])
+    ):
         return (
             "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
             "or read the layout with strptime(<column>, '%d/%m/%Y')"

@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 import yaml
 
-from tasks.extract.preflight import Problem, preflight
+from tasks.extract.preflight import Problem, preflight, reason_fix
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DAMAGED_FILE_ADVICE
 from tasks.shared.warehouse import Warehouse
@@ -510,3 +510,26 @@ def test_epoch_seconds_read_as_text_are_told_to_use_to_timestamp(tmp_path: Path)
         "valid timestamptz — an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
         "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "ambiguous"),
+    [
+        ("02/01/1990", True),
+        ("2-1-1990", True),
+        ("12/12/1990", True),
+        ("31/02/1990", False),
+        ("00/05/1990", False),
+    ],
+)
+def test_only_a_day_and_month_both_12_or_less_are_told_to_set_date_order(text: str, ambiguous: bool) -> None:
+    fix = reason_fix(f"'{text}' is not a valid date")
+    if ambiguous:
+        assert fix == (
+            "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
+            "or read the layout with strptime(<column>, '%d/%m/%Y')"
+        )
+    else:  # no order reads it: 31 February is no date either way
+        assert (
+            fix == "read its layout with strptime(<column>, '<format>'), e.g. strptime(birthday, '%d %b %Y')"
+        )
