@@ -7,6 +7,8 @@ from typing import Any
 
 import typer
 
+from tasks.shared.text import counted
+
 # What the sources table adds after a source's counts, by its load status (loaded: nothing).
 STATUS_NOTES = {
     "unchanged": "  nothing new",
@@ -24,6 +26,11 @@ def source_lines(loads: list[dict[str, Any]]) -> list[str]:
             f"  {load['source']:<18} {files:>10} {load['rows_read']:>11,} {load['rows_staged']:>10,} "
             f"{load['rows_quarantined']:>12,} {load['duplicates_dropped']:>11,} {load.get('rows_unattributed', 0):>13,}"
             + STATUS_NOTES.get(load["status"], "")
+            + (
+                f"  {counted(load['rows_erased'], 'row')} of erased people dropped"
+                if load.get("rows_erased")
+                else ""
+            )
         )
     return lines
 

@@ -1,9 +1,10 @@
--- Table: audit.load_audit, per file read: rows read = staged + quarantined + duplicates dropped.
+-- Table: audit.load_audit, per file read: rows read = staged + quarantined + duplicates dropped + erased.
 -- Grain: one row per (run_id, source, file) read in a run. Written by tasks/extract.
 -- rows_unattributed: of rows_staged, the rows that say nobody's they are (no customer_ref, email, phone or
--- device_id), staged apart in staging.unattributed_<kind>; not bad rows. A column added after the table
--- was first defined is also added by an `alter` below, for the warehouses created before it (their
--- earlier loads get its default, 0: such rows were quarantined then).
+-- device_id), staged apart in staging.unattributed_<kind>; not bad rows (earlier such rows were quarantined).
+-- rows_erased: rows of people erased earlier, read again and dropped in the same load (tasks/extract/erased.py;
+-- earlier loads counted them as staged). Columns added after the table was first defined are also added by an
+-- `alter` below, for the warehouses created before them (their earlier loads get the default, 0).
 create table if not exists audit.load_audit (
     run_id varchar,
     source varchar,
@@ -15,7 +16,9 @@ create table if not exists audit.load_audit (
     duplicates_dropped bigint,
     seconds double,
     loaded_at timestamptz,
-    rows_unattributed bigint default 0
+    rows_unattributed bigint default 0,
+    rows_erased bigint default 0
 );
 
 alter table audit.load_audit add column if not exists rows_unattributed bigint default 0;
+alter table audit.load_audit add column if not exists rows_erased bigint default 0;

@@ -18,9 +18,10 @@ customer record, valid from `valid_from` to `valid_to` (tasks.extract.duplicates
 check goes to `audit.quarantine` with field, reason and the raw row as JSON; another copy of a row
 (same id, same values; for customer records, the same values as the version before it) is dropped and
 recorded in `audit.duplicates`; a fact with a known id and other values is quarantined. Per file,
-`audit.load_audit` records rows read = staged + quarantined + duplicates dropped, and of the staged
-rows those unattributed: a fact row without any customer reference, staged apart in
-`staging.unattributed_<kind>` (not a bad row).
+`audit.load_audit` records rows read = staged + quarantined + duplicates dropped + erased, and of the
+staged rows those unattributed: a fact row without any customer reference, staged apart in
+`staging.unattributed_<kind>` (not a bad row). Erased: rows of people erased earlier, read again and
+dropped after the load (tasks.extract.erased).
 """
 
 import logging
@@ -48,6 +49,7 @@ from tasks.extract.load_state import (
     create_tables,
     forget_rows,
     raw_rows,
+    record_erased,
     record_load,
     say_forgotten,
     say_shrunk,
@@ -80,6 +82,9 @@ class SourceLoad:
     duplicates_dropped: int
     status: str  # loaded | unchanged | removed (nothing new read; files gone, their rows removed) | restaged
     rows_unattributed: int = 0  # of rows_staged: no customer reference, in staging.unattributed_<kind>
+    rows_erased: int = (
+        0  # rows of people erased earlier, read again and dropped (not staged, quarantined or copies)
+    )
 
 
 def stage_rows(
@@ -256,7 +261,7 @@ def extract_source(
                 f"+ {dropped} duplicates dropped"
             )
         wh.execute(
-            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 0)",
             [
                 run_id,
                 source.name,
@@ -312,8 +317,8 @@ def extract_all(
             extract_source(wh, config, source, run_id, "all" in refresh or source.name in refresh, logger)
             for source in config.sources
         ]
-        drop_erased(wh, config)  # erased people stay erased when their source files are read again
-        return loads
+        erased = drop_erased(wh, config)  # erased people stay erased when their source files are read again
+        return [record_erased(wh, run_id, load, erased) for load in loads]
 
 
 def __getattr__(name: str) -> Any:
@@ -346,12 +351,12 @@ def _extract_task() -> Any:
             "extract",
             counts,
             "Per source: files read, rows read, staged (rows_unattributed of them without a customer reference), "
-            "quarantined and dropped as duplicates",
+            "quarantined, dropped as duplicates and dropped as rows of people erased earlier (rows_erased)",
         )
         for load in loads:
             logger.info(
                 "%s: %s; %d of %d files read, %d rows read, %d staged (%d unattributed), %d quarantined, "
-                "%d duplicates dropped",
+                "%d duplicates dropped, %d of erased people dropped",
                 load.source,
                 load.status,
                 load.files_loaded,
@@ -361,6 +366,7 @@ def _extract_task() -> Any:
                 load.rows_unattributed,
                 load.rows_quarantined,
                 load.duplicates_dropped,
+                load.rows_erased,
             )
         return counts
 

@@ -20,8 +20,16 @@ from tasks.extract.staging import HOISTING_OPTIMIZER, check_mappings, mapping_sq
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import IDENTIFIER_FIELDS
 from tasks.shared.expressions import is_volatile
-from tasks.shared.lineage import delete_lineage_rows, erasable_tables
+from tasks.shared.lineage import delete_lineage_rows, erasable_tables, lineage_columns
 from tasks.shared.warehouse import Warehouse
+
+# Where a load had put a row, by the table holding it (prefix): a row staged apart as unattributed is staged too.
+ERASED_OUTCOMES = (
+    ("staging.", "staged"),
+    ("staging.unattributed_", "unattributed"),
+    ("audit.quarantine", "quarantined"),
+    ("audit.duplicates", "duplicates"),
+)
 
 
 def record_source(source: SourceConfig) -> str:
@@ -131,15 +139,34 @@ def collect_erased_lineage(wh: Warehouse, config: PipelineConfig, *, quarantined
     return added
 
 
-def drop_erased(wh: Warehouse, config: PipelineConfig) -> int:
-    """After a load: drop the raw, staged, quarantined and copied rows of erased people again; return how many."""
+def drop_erased(wh: Warehouse, config: PipelineConfig) -> dict[tuple[str, str], dict[str, int]]:
+    """After a load: drop the raw, staged, quarantined and copied rows of erased people again.
+
+    Returns what was dropped per (source, file) by where the load had put each row (ERASED_OUTCOMES: staged,
+    unattributed among them, quarantined, duplicates), for the load's counts. Every such row was read by this
+    load: each load, and the erasure itself, leaves none behind.
+    """
     if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
-        return 0  # nobody erased: nothing to scan
+        return {}  # nobody erased: nothing to scan
     wh.run("ops/erase_lineage")
     if not collect_erased_lineage(wh, config, quarantined_only=True):
-        return 0
+        return {}
+    erased: dict[tuple[str, str], dict[str, int]] = {}
+    tables = erasable_tables(wh)
+    for table in tables:
+        outcomes = [outcome for prefix, outcome in ERASED_OUTCOMES if table.startswith(prefix)]
+        columns = lineage_columns(wh.columns(table))
+        if not outcomes or columns is None:
+            continue
+        identifiers = {"target": table, **dict(zip(("source", "file", "row"), columns, strict=True))}
+        for source, file, rows in wh.rows(wh.model_sql("ops/erase/lineage_counts", identifiers)):
+            counts = erased.setdefault(
+                (source, file), dict.fromkeys(("staged", "unattributed", "quarantined", "duplicates"), 0)
+            )
+            for outcome in outcomes:
+                counts[outcome] += rows
     removed: dict[str, int] = {}
-    for table in erasable_tables(wh):
+    for table in tables:
         delete_lineage_rows(wh, table, wh.columns(table), removed)
     hide_erased_rows(wh, removed)
-    return sum(removed.values())
+    return erased

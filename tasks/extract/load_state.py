@@ -287,6 +287,50 @@ def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_i
 def record_load(wh: Warehouse, run_id: str, load: SourceLoad) -> None:
     """Append a source load to audit.extract_log."""
     wh.execute(
-        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?)",
+        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
         [run_id, *asdict(load).values()],
     )
+
+
+def record_erased(
+    wh: Warehouse, run_id: str, load: SourceLoad, erased: dict[tuple[str, str], dict[str, int]]
+) -> SourceLoad:
+    """The load with the rows of erased people it read counted as erased, not where it had put them (staged,
+    quarantined, a duplicate), in audit.load_audit per file and audit.extract_log too; erased: drop_erased's."""
+    files = {file: counts for (source, file), counts in erased.items() if source == load.source}
+    if not files:
+        return load
+    for file, counts in files.items():
+        wh.execute(
+            "update audit.load_audit set rows_staged = rows_staged - $staged, "
+            "rows_unattributed = rows_unattributed - $unattributed, rows_quarantined = rows_quarantined - $quarantined, "
+            "duplicates_dropped = duplicates_dropped - $duplicates, "
+            "rows_erased = $staged + $quarantined + $duplicates "
+            "where run_id = $run_id and source = $source and file = $file",
+            {**counts, "run_id": run_id, "source": load.source, "file": file},
+        )
+    total = {
+        outcome: sum(counts[outcome] for counts in files.values()) for outcome in next(iter(files.values()))
+    }
+    load = replace(
+        load,
+        rows_staged=load.rows_staged - total["staged"],
+        rows_unattributed=load.rows_unattributed - total["unattributed"],
+        rows_quarantined=load.rows_quarantined - total["quarantined"],
+        duplicates_dropped=load.duplicates_dropped - total["duplicates"],
+        rows_erased=total["staged"] + total["quarantined"] + total["duplicates"],
+    )
+    wh.execute(
+        "update audit.extract_log set rows_staged = ?, rows_unattributed = ?, rows_quarantined = ?, "
+        "duplicates_dropped = ?, rows_erased = ? where run_id = ? and source = ?",
+        [
+            load.rows_staged,
+            load.rows_unattributed,
+            load.rows_quarantined,
+            load.duplicates_dropped,
+            load.rows_erased,
+            run_id,
+            load.source,
+        ],
+    )
+    return load

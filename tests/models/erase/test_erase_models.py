@@ -339,6 +339,34 @@ def check_lineage_rows(wh: Warehouse) -> None:
     ]
 
 
+def check_lineage_counts(wh: Warehouse) -> None:
+    # a row quarantined for two fields is one row read
+    wh.execute(
+        "insert into audit.quarantine (source, file, row_number, field) "
+        "values ('crm', 'crm.csv', 1, 'email'), ('crm', 'crm.csv', 1, 'phone')"
+    )
+    counted = {}
+    for table, columns in [
+        ("raw.crm", ("_source", "_file", "_row")),
+        ("staging.customers", ("source", "_file", "_row")),
+        ("staging.transactions", ("source", "_file", "_row")),
+        ("audit.quarantine", ("source", "file", "row_number")),
+        ("audit.duplicates", ("source", "file", "row_number")),
+    ]:
+        source, file, row = columns
+        before = rows(wh, f"select * from {table}")
+        statement = sql(wh, "lineage_counts", target=table, source=source, file=file, row=row)
+        counted[table] = rows(wh, statement)
+        assert rows(wh, f"select * from {table}") == before, table  # it counts, deletes nothing
+    assert counted == {
+        "raw.crm": [("crm", "crm.csv", 1)],
+        "staging.customers": [("crm", "crm.csv", 1)],
+        "staging.transactions": [("pay", "pay.csv", 1)],
+        "audit.quarantine": [("crm", "crm.csv", 1)],
+        "audit.duplicates": [],
+    }
+
+
 def check_keyed_rows(wh: Warehouse) -> None:
     wh.execute(
         sql(wh, "keyed_rows", target="core.merge_history", key="merged_customer_id"), {"keys": [A1, A2]}
@@ -402,6 +430,7 @@ MODELS: dict[str, Callable[[Warehouse], None]] = {
     "erased_raw_rows": check_erased_raw_rows,
     "duplicate_lineage": check_duplicate_lineage,
     "lineage_rows": check_lineage_rows,
+    "lineage_counts": check_lineage_counts,
     "keyed_rows": check_keyed_rows,
     "record_rows": check_record_rows,
     "lookup": check_lookup,

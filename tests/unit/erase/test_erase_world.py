@@ -139,6 +139,35 @@ def test_a_full_reload_brings_none_of_the_person_back(world: tuple[World, Wareho
         others = Counter({row: n for row, n in before[table].items() if not is_a(table, dict(row))})
         assert lineage(reloaded[table]) == lineage(others), table
     assert wh.rows("select file, row_number from audit.quarantine order by all") == [(PAYMENTS_FILE, 4)]
+    # the load's counts reconcile: A's rows read again are counted as erased, not as staged, quarantined or copies
+    loaded = {
+        file: counts
+        for file, *counts in wh.rows(
+            "select file, rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_erased "
+            "from audit.load_audit where run_id = 'run-3'"
+        )
+    }
+    staged = dict(
+        wh.rows(
+            "select _file, count(*) from (select _file from staging.customers union all "
+            "select _file from staging.transactions union all select _file from staging.events) group by all"
+        )
+    )
+    assert {file: counts[-1] for file, counts in loaded.items()} == {
+        CRM_FILE: 5,
+        PAYMENTS_FILE: 2,
+        GAME_FILE: 2,
+    }
+    for file, (read, kept, quarantined, copies, erased) in loaded.items():
+        assert read == kept + quarantined + copies + erased, file
+        assert kept == staged[file], file
+    assert [loaded[file][2:4] for file in (CRM_FILE, PAYMENTS_FILE, GAME_FILE)] == [[0, 0], [1, 1], [0, 0]]
+    logged = wh.rows(
+        "select source, rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_erased "
+        "from audit.extract_log where run_id = 'run-3' order by source"
+    )
+    assert [(source, erased) for source, *_, erased in logged] == [("crm", 5), ("game", 2), ("payments", 2)]
+    assert [read == sum(counts) for _, read, *counts in logged] == [True, True, True]
 
 
 def test_an_id_never_issued_is_refused_and_a_second_erase_removes_nothing(

@@ -1,4 +1,4 @@
-"""The command line's run summary: the table of sources says why a source read no file."""
+"""The command line's run summary: the table of sources says why a source read no file, and what it dropped."""
 
 from dataclasses import asdict
 
@@ -12,6 +12,8 @@ def test_the_sources_table_says_what_an_unchanged_removed_or_restaged_source_did
         SourceLoad("game", "events", 20, 0, 0, 0, 0, 0, "unchanged"),
         SourceLoad("pay", "transactions", 2, 1, 996, 990, 6, 0, "restaged", rows_unattributed=12),
         SourceLoad("social", "events", 1, 0, 0, 0, 0, 0, "removed"),
+        SourceLoad("survey", "feedback", 1, 1, 40, 37, 0, 0, "loaded", rows_erased=3),
+        SourceLoad("web", "events", 1, 1, 9, 8, 0, 0, "loaded", rows_erased=1),
     ]
     assert source_lines([asdict(load) for load in loads]) == [
         "Sources             files read   rows read     staged  quarantined  duplicates  unattributed",
@@ -21,4 +23,8 @@ def test_the_sources_table_says_what_an_unchanged_removed_or_restaged_source_did
         "  config changed: every row checked again (the counts are of all its rows)",
         "  social                    0/1           0          0            0           0             0"
         "  nothing new; files gone since the last load: their rows removed (the log names them)",
+        "  survey                    1/1          40         37            0           0             0"
+        "  3 rows of erased people dropped",
+        "  web                       1/1           9          8            0           0             0"
+        "  1 row of erased people dropped",
     ]
