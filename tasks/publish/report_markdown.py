@@ -26,6 +26,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
     """Markdown report of a run summary (as built by the daily_refresh flow), in the report's language."""
     b = lambda zh, en: both(zh, en, language)  # noqa: E731 - a heading in both languages
     extract = summary["extract"]
+    erased = any(s.get("rows_erased") for s in extract)  # a column of its own only when a load dropped some
     dedupe = summary["dedupe"]
     segments = summary["segments"]
     parts = [
@@ -47,6 +48,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 b("入库行", "staged"),
                 b("隔离行", "quarantined"),
                 b("重复删除", "duplicates dropped"),
+                *([b("已删除者的行", "erased people's rows")] if erased else []),
                 b("状态", "status"),
             ],
             [
@@ -58,6 +60,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                     s["rows_staged"],
                     s["rows_quarantined"],
                     s["duplicates_dropped"],
+                    *([s.get("rows_erased", 0)] if erased else []),
                     s["status"],
                 ]
                 for s in extract

@@ -268,6 +268,19 @@ def test_report_md_is_chinese_first_by_default_and_english_first_in_en() -> None
     assert en.endswith("## Outputs 输出\n\nExports 导出: `/data/exports/2026-11-30`\n")
 
 
+def test_the_sources_table_has_an_erased_column_only_when_a_load_dropped_erased_rows() -> None:
+    header = "| source 来源 | kind 类型 | files read 读取文件 | rows read 读取行 | staged 入库行 | quarantined 隔离行 "
+    assert f"{header}| duplicates dropped 重复删除 | status 状态 |\n" in render_markdown(
+        SUMMARY, language="en"
+    )
+    erased = {**SUMMARY["extract"][0], "rows_read": 12, "rows_erased": 2}
+    en = render_markdown({**SUMMARY, "extract": [erased]}, language="en")
+    assert (
+        f"{header}| duplicates dropped 重复删除 | erased people's rows 已删除者的行 | status 状态 |\n"
+        "|---|---|---|---|---|---|---|---|---|\n| crm | members | 1/1 | 12 | 9 | 1 | 0 | 2 | loaded |\n"
+    ) in en
+
+
 def test_report_md_names_the_clusters() -> None:
     summary = {**SUMMARY, "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL}}
     assert "| 普通客户 (typical customers) | 8 |" in render_markdown(summary)
