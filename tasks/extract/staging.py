@@ -40,6 +40,7 @@ from tasks.shared.money import (
     amount_reason_sql,
     currency_reasons_sql,
     currency_sql,
+    double_shown_sql,
     normalize_sql,
     parts_sql,
     read_sql,
@@ -204,7 +205,8 @@ def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) ->
     text = mapped_text(source, field, types)
     sql_type = field_type(source, field)
     if source.kind == "transactions" and field == "amount":
-        return [amount_reason_sql(text, '"_amount_too_precise"', '"amount"', amount_scale(source))]
+        shown = double_shown_sql('"m_amount"') if types.get("m_amount") in DOUBLE_TYPES else None
+        return [amount_reason_sql(text, '"_amount_too_precise"', '"amount"', amount_scale(source), shown)]
     if source.kind == "transactions" and field == "currency":
         amount = mapped_text(source, "amount", types)
         return currency_reasons_sql(text, '"_amount_mark"', amount, '"currency"')

@@ -198,17 +198,24 @@ def read_sql(parts: str | None, value: str, text: str, scale: int) -> dict[str, 
     }
 
 
-def amount_reason_sql(text: str, too_precise: str, amount: str, scale: int) -> str:
+def amount_reason_sql(text: str, too_precise: str, amount: str, scale: int, shown: str | None = None) -> str:
     """SQL for why an amount is not staged (null when it is): too many decimals, or no amount at all.
 
-    text: SQL for the amount as written (quoted in the reason); too_precise, amount: its
-    `_amount_too_precise` (read_sql) and typed value.
+    text: SQL for the amount as written (quoted in the reason unless shown is given); too_precise, amount:
+    its `_amount_too_precise` (read_sql) and typed value; shown: SQL for the text to quote instead (a
+    DOUBLE's significant digits, double_shown_sql).
     """
-    quoted = f"'field amount: ''' || left({text}, 60) || '''"
+    quoted = f"'field amount: ''' || left({shown or text}, 60) || '''"
     return (
         f"case when {too_precise} then {quoted} has more decimals than amount_scale {scale}' "
         f"when {text} is not null and {amount} is null then {quoted} is not a valid {amount_type(scale)}' end"
     )
+
+
+def double_shown_sql(value: str) -> str:
+    """SQL for a DOUBLE as a reason quotes it: 15 significant digits, the decimal precision of a double, so
+    that 24 * 0.333 reads 7.992, not its binary noise 7.992000000000001."""
+    return f"printf('%.15g', {value})"
 
 
 def currency_sql(mapped: str | None, code: str | None, mark: str) -> str:

@@ -273,7 +273,7 @@ def test_amount_scale_keeps_more_decimals(wh: Warehouse) -> None:
 
 def test_an_amount_from_arithmetic_is_exact_up_to_binary_noise(wh: Warehouse) -> None:
     source = payments(amount="qty * price")
-    data = [("6", "2.55"), ("1", "0.001"), ("3", "0.1"), ("1", "inf")]
+    data = [("6", "2.55"), ("1", "0.001"), ("3", "0.1"), ("1", "inf"), ("24", "0.333")]
     rows = check(
         wh,
         source,
@@ -285,6 +285,7 @@ def test_an_amount_from_arithmetic_is_exact_up_to_binary_noise(wh: Warehouse) ->
         (None, "field amount: '0.001' has more decimals than amount_scale 2"),
         (Decimal("0.30"), None),  # 0.30000000000000004
         (None, "field amount: 'inf' is not a valid decimal(18,2)"),
+        (None, "field amount: '7.992' has more decimals than amount_scale 2"),  # not 7.992000000000001
     ]
 
 
