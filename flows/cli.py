@@ -28,7 +28,7 @@ from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_serve
 from flows.run_summary import print_summary  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
-from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, is_damaged_file  # noqa: E402
+from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file  # noqa: E402
 from tasks.shared.text import counted  # noqa: E402
 from tasks.shared.warehouse import Warehouse  # noqa: E402
 
@@ -119,8 +119,7 @@ def _crash(error: Exception, log_file: Path) -> NoReturn:
     logging.getLogger(CLI_LOGGER).error("command failed", exc_info=error)
     if session.debug:
         traceback.print_exception(error)
-    first_line = (str(error).strip().splitlines() or [""])[0][:300]
-    typer.secho(f"error: {type(error).__name__}: {first_line}", err=True, fg=typer.colors.RED)
+    typer.secho(f"error: {type(error).__name__}: {first_line(error)}", err=True, fg=typer.colors.RED)
     if is_damaged_file(error):
         typer.secho(DAMAGED_FILE_ADVICE, err=True)
     typer.secho(f"The full log, with the traceback: {log_file} (or run again with --debug)", err=True)

@@ -82,9 +82,8 @@ class SourceLoad:
     duplicates_dropped: int
     status: str  # loaded | unchanged | removed (nothing new read; files gone, their rows removed) | restaged
     rows_unattributed: int = 0  # of rows_staged: no customer reference, in staging.unattributed_<kind>
-    rows_erased: int = (
-        0  # rows of people erased earlier, read again and dropped (not staged, quarantined or copies)
-    )
+    # rows of people erased earlier, read again and dropped (not staged, quarantined or copies)
+    rows_erased: int = 0
 
 
 def stage_rows(

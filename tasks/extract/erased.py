@@ -17,19 +17,20 @@ import duckdb
 
 from tasks.extract.kept_files import define_view, hide_erased_rows, keeps_files
 from tasks.extract.staging import HOISTING_OPTIMIZER, check_mappings, mapping_sql, text_sql, value_types
+from tasks.extract.tables import unattributed_table
 from tasks.shared.config import PipelineConfig, SourceConfig
-from tasks.shared.contracts import IDENTIFIER_FIELDS
+from tasks.shared.contracts import CANONICAL_FIELDS, FACT_KINDS, IDENTIFIER_FIELDS
 from tasks.shared.expressions import is_volatile
 from tasks.shared.lineage import delete_lineage_rows, erasable_tables, lineage_columns
 from tasks.shared.warehouse import Warehouse
 
-# Where a load had put a row, by the table holding it (prefix): a row staged apart as unattributed is staged too.
-ERASED_OUTCOMES = (
-    ("staging.", "staged"),
-    ("staging.unattributed_", "unattributed"),
-    ("audit.quarantine", "quarantined"),
-    ("audit.duplicates", "duplicates"),
-)
+# Where a load puts a row it read, by the table holding it: a row staged apart as unattributed is staged too.
+ERASED_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "audit.quarantine": ("quarantined",),
+    "audit.duplicates": ("duplicates",),
+    **{f"staging.{kind}": ("staged",) for kind in CANONICAL_FIELDS},
+    **{unattributed_table(kind): ("staged", "unattributed") for kind in FACT_KINDS},
+}
 
 
 def record_source(source: SourceConfig) -> str:
@@ -152,13 +153,12 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> dict[tuple[str, str], 
     if not collect_erased_lineage(wh, config, quarantined_only=True):
         return {}
     erased: dict[tuple[str, str], dict[str, int]] = {}
-    tables = erasable_tables(wh)
-    for table in tables:
-        outcomes = [outcome for prefix, outcome in ERASED_OUTCOMES if table.startswith(prefix)]
-        columns = lineage_columns(wh.columns(table))
-        if not outcomes or columns is None:
+    columns = {table: wh.columns(table) for table in erasable_tables(wh)}
+    for table, outcomes in ERASED_OUTCOMES.items():
+        lineage = lineage_columns(columns.get(table, ()))
+        if lineage is None:  # not in this warehouse
             continue
-        identifiers = {"target": table, **dict(zip(("source", "file", "row"), columns, strict=True))}
+        identifiers = {"target": table, **dict(zip(("source", "file", "row"), lineage, strict=True))}
         for source, file, rows in wh.rows(wh.model_sql("ops/erase/lineage_counts", identifiers)):
             counts = erased.setdefault(
                 (source, file), dict.fromkeys(("staged", "unattributed", "quarantined", "duplicates"), 0)
@@ -166,7 +166,7 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> dict[tuple[str, str], 
             for outcome in outcomes:
                 counts[outcome] += rows
     removed: dict[str, int] = {}
-    for table in tables:
-        delete_lineage_rows(wh, table, wh.columns(table), removed)
+    for table, names in columns.items():
+        delete_lineage_rows(wh, table, names, removed)
     hide_erased_rows(wh, removed)
     return erased

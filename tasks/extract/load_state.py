@@ -297,7 +297,22 @@ def record_erased(
 ) -> SourceLoad:
     """The load with the rows of erased people it read counted as erased, not where it had put them (staged,
     quarantined, a duplicate), in audit.load_audit per file and audit.extract_log too; erased: drop_erased's."""
-    files = {file: counts for (source, file), counts in erased.items() if source == load.source}
+    read = {
+        file
+        for (file,) in wh.rows(
+            "select file from audit.load_audit where run_id = ? and source = ?", [run_id, load.source]
+        )
+    }
+    files = {
+        file: counts for (source, file), counts in erased.items() if source == load.source and file in read
+    }
+    if unread := sorted(file for source, file in erased if source == load.source and file not in read):
+        # each load and each erasure leaves no erased person's row behind: these were left by something else
+        logging.getLogger(__name__).warning(
+            "source %s: rows of erased people dropped from %s, which this run did not read: counted in no load",
+            load.source,
+            ", ".join(unread),
+        )
     if not files:
         return load
     for file, counts in files.items():

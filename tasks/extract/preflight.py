@@ -34,7 +34,7 @@ from tasks.extract.staging import bind_error, mapping_hint
 from tasks.extract.tables import raw_types
 from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
-from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, is_damaged_file
+from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
 from tasks.shared.warehouse import Warehouse, WarehouseLockedError
 
@@ -80,10 +80,11 @@ def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem
     try:
         loaded = loaded_files(pipeline)
     except duckdb.Error as error:  # damaged, or not a file this DuckDB reads: every run would fail opening it
-        first_line = (str(error).strip().splitlines() or [""])[0][:300]
         fix = DAMAGED_FILE_ADVICE if is_damaged_file(error) else None
         where = str(pipeline.warehouse_path)
-        problems.append(Problem("warehouse", where, message=f"cannot be opened: {first_line}", fix=fix))
+        problems.append(
+            Problem("warehouse", where, message=f"cannot be opened: {first_line(error)}", fix=fix)
+        )
         loaded = None
     try:
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:

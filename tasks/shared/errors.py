@@ -61,6 +61,11 @@ DAMAGED_FILE_ADVICE = (
 )
 
 
+def first_line(error: BaseException, limit: int = 300) -> str:
+    """The first line of an error's message, at most limit characters: what a one-line report quotes."""
+    return (str(error).strip().splitlines() or [""])[0][:limit]
+
+
 def is_damaged_file(error: BaseException) -> bool:
     """Whether error is DuckDB finding a database file damaged (not retried; the CLI says what to do)."""
     return any(text in str(error).lower() for text in DAMAGED_FILE_TEXTS)

@@ -127,6 +127,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "duplicates_dropped": 0,
             "status": "loaded",
             "rows_unattributed": 0,
+            "rows_erased": 0,
         }
     ]
     assert summary["dedupe"]["customers"] == 4
