@@ -100,18 +100,26 @@ def loaded_files(pipeline: PipelineConfig) -> dict[str, set[str]] | None:
     """The files each source has loaded in the config's warehouse (none yet: empty), or None when that
     cannot be read now (a run is writing it, or a lake's catalog is out of reach): a run reads the others.
 
-    Raises duckdb.Error when the warehouse file cannot be opened at all (damaged, or of another DuckDB)."""
+    Raises duckdb.Error when the warehouse file cannot be opened (damaged, or of another DuckDB) or is damaged."""
     if pipeline.lake is not None or not pipeline.warehouse_path.is_file():  # a folder: _outputs says so
         return None if pipeline.lake is not None else {}
     try:
-        with Warehouse.open(pipeline, read_only=True) as wh:
-            if not wh.table_exists("audit.load_state"):
-                return {}
-            rows = wh.rows("select source, file from audit.load_state")
+        wh = Warehouse.open(pipeline, read_only=True)
     except WarehouseLockedError:  # a run has it open: it is checked when that run opens it
         return None
     except duckdb.ConnectionException:  # this process has it open already, as a writer
         return None
+    with wh:
+        try:
+            if not wh.table_exists("audit.load_state"):
+                return {}
+            rows = wh.rows("select source, file from audit.load_state")
+        except (
+            duckdb.Error
+        ) as error:  # a damaged block is the file's problem; another error the run's to report
+            if is_damaged_file(error):
+                raise
+            return None
     files: dict[str, set[str]] = {}
     for source, file in rows:
         files.setdefault(source, set()).add(file)

@@ -8,10 +8,12 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+import duckdb
 import pytest
 import yaml
 
 from tasks.shared.config import load_config
+from tasks.shared.errors import DAMAGED_FILE_ADVICE
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO, SAMPLE_END, write_config
 from tests.e2e.prefect_server import api_call
@@ -149,9 +151,21 @@ def test_a_data_error_in_a_run_is_one_line_and_exit_2_with_the_traceback_in_the_
 def test_an_unexpected_failure_says_where_the_full_log_is(
     cli_env: dict[str, str], sample_data: Path, tmp_path: Path
 ) -> None:
-    # the warehouse file is damaged: DuckDB cannot open it (not a config or data error of the user's rows)
     config = write_config(sample_data, tmp_path)
-    (tmp_path / "warehouse.duckdb").write_bytes(b"not a database" * 1000)
+    warehouse = tmp_path / "warehouse.duckdb"
+    # a damaged warehouse file is found by the check before anything runs, with what to do
+    warehouse.write_bytes(b"not a database" * 1000)
+    damaged = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
+    assert damaged.returncode == 2, damaged.stdout + damaged.stderr
+    assert f"error: warehouse: {warehouse}: cannot be opened: IO Error: The file" in damaged.stderr
+    assert DAMAGED_FILE_ADVICE in damaged.stderr and "nothing was run" in damaged.stderr
+    assert "Traceback" not in damaged.stdout + damaged.stderr
+
+    # a table of the warehouse is not the product's (not a config or data error of the user's rows): the run
+    # fails inside extract
+    warehouse.unlink()
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema audit; create table audit.load_state (foreign_column integer)")
     result = segments(cli_env, "run", "--config", str(config), "--as-of", SAMPLE_END.isoformat())
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stdout + result.stderr
