@@ -316,14 +316,18 @@ def check_duplicate_lineage(wh: Warehouse) -> None:
     assert wh.rows(sql(wh, "duplicate_lineage")) == [("crm", "crm.csv", 4)]
 
 
+# tables with lineage (source, file, row), by the names raw, staging and the audit tables give them
+LINEAGE_TABLES = [
+    ("raw.crm", ("_source", "_file", "_row")),
+    ("staging.customers", ("source", "_file", "_row")),
+    ("staging.transactions", ("source", "_file", "_row")),
+    ("audit.quarantine", ("source", "file", "row_number")),
+    ("audit.duplicates", ("source", "file", "row_number")),
+]
+
+
 def check_lineage_rows(wh: Warehouse) -> None:
-    for table, columns in [
-        ("raw.crm", ("_source", "_file", "_row")),
-        ("staging.customers", ("source", "_file", "_row")),
-        ("staging.transactions", ("source", "_file", "_row")),
-        ("audit.quarantine", ("source", "file", "row_number")),
-        ("audit.duplicates", ("source", "file", "row_number")),
-    ]:
+    for table, columns in LINEAGE_TABLES:
         source, file, row = columns
         statement = sql(wh, "lineage_rows", target=table, source=source, file=file, row=row)
         expected = [r for r in rows(wh, f"select {source}, {file}, {row} from {table}") if r not in A_LINEAGE]
@@ -346,13 +350,7 @@ def check_lineage_counts(wh: Warehouse) -> None:
         "values ('crm', 'crm.csv', 1, 'email'), ('crm', 'crm.csv', 1, 'phone')"
     )
     counted = {}
-    for table, columns in [
-        ("raw.crm", ("_source", "_file", "_row")),
-        ("staging.customers", ("source", "_file", "_row")),
-        ("staging.transactions", ("source", "_file", "_row")),
-        ("audit.quarantine", ("source", "file", "row_number")),
-        ("audit.duplicates", ("source", "file", "row_number")),
-    ]:
+    for table, columns in LINEAGE_TABLES:
         source, file, row = columns
         before = rows(wh, f"select * from {table}")
         statement = sql(wh, "lineage_counts", target=table, source=source, file=file, row=row)
