@@ -10,6 +10,7 @@ from tasks.publish.report_markdown import (
     NOTHING_YET,
     act_tables,
     difference_text,
+    listed_note,
     outcome_verdict,
     recommendation_line,
 )
@@ -27,6 +28,8 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
             section.tables.append(tables[key])
         if key == "audiences" and act.get("audiences"):
             audiences = act["audiences"]
+            if note := listed_note(audiences, language):
+                section.notes.append(note)
             section.charts.append(
                 (
                     both("受众人数与对照组", "audience members and holdout", language),

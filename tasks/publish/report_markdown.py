@@ -453,6 +453,20 @@ def evaluation_note(recommendations: dict[str, Any], language: Language) -> str:
     )
 
 
+def listed_note(audiences: list[dict[str, Any]], language: Language) -> str:
+    """Says why when audiences have members outside their holdouts but nobody is on an outreach list, else ""."""
+    treated = sum((a.get("members") or 0) - (a.get("holdout") or 0) for a in audiences)
+    if treated <= 0 or any(a.get("listed") for a in audiences):
+        return ""
+    return both(
+        "名单为空：触达名单只收有营销许可（marketing_consent 为真）、未被屏蔽且有该渠道联系方式的客户；"
+        "没有数据源记录营销许可时，没有人可以被联系",
+        "nobody is listed: outreach lists hold only customers with marketing consent (marketing_consent true), "
+        "not suppressed, with an address for the channel; when no source records consent, nobody may be contacted",
+        language,
+    )
+
+
 def lookalike_note(lookalike: dict[str, Any], language: Language) -> str:
     """Says so when the seed's rule finds as many of the held-out seed as the model (the model adds nothing)."""
     found, rule = lookalike.get("found_share"), lookalike.get("rule_share")
@@ -477,6 +491,8 @@ def _act_markdown(act: dict[str, Any], language: Language) -> list[str]:
             parts.append(recommendation_line(act.get("recommendations") or {}, language))
         if key in tables:
             parts.append(_table(*tables[key]))
+            if key == "audiences" and (note := listed_note(act["audiences"], language)):
+                parts.append(note)
         elif key != "recommendations":
             parts.append(both(*NOTHING_YET, language))
     return parts

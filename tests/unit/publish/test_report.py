@@ -558,3 +558,24 @@ def test_the_report_counts_the_values_dedupe_could_not_use() -> None:
         "- birth_date: 3 records",
     ]
     assert _dedupe_notes({"overshared_keys": [], "unusable_values": {}}) == []
+
+
+def test_audiences_that_list_nobody_say_why_in_both_reports() -> None:
+    nobody = {**ACT["audiences"][0], "listed": 0}
+    act = {**ACT, "audiences": [nobody]}
+    note = (
+        "nobody is listed: outreach lists hold only customers with marketing consent (marketing_consent true), not "
+        "suppressed, with an address for the channel; when no source records consent, nobody may be contacted"
+    )
+    text = render_markdown({**SUMMARY, "act": act}, language="en")
+    assert (
+        f"| Win back sleepers (挽回沉睡客户) | sleeping | 900 | 100 | 0 | 30 | 12 |\n\n{note} 名单为空："
+        in text
+    )
+    # 880 listed: nothing to explain
+    assert note not in render_markdown({**SUMMARY, "act": ACT}, language="en")
+    sections = {s.heading: s for s in report_sections({**DATA, "act": act, "language": "en"})}
+    assert [n for n in sections["Audiences and holdouts 营销受众与对照组"].notes if n.startswith(note)] != []
+    # everyone held out: nobody could be listed, and nothing needs saying
+    held_out = {**nobody, "members": 100, "holdout": 100}
+    assert note not in render_markdown({**SUMMARY, "act": {**ACT, "audiences": [held_out]}}, language="en")
