@@ -5,15 +5,8 @@ from typing import Any
 
 from tasks.publish.labels import METRICS, Language, both, label
 from tasks.publish.report_charts import Section, grouped_bars, interval_chart
-from tasks.publish.report_markdown import (
-    ACT_HEADINGS,
-    NOTHING_YET,
-    act_tables,
-    difference_text,
-    listed_note,
-    outcome_verdict,
-    recommendation_line,
-)
+from tasks.publish.report_markdown import ACT_HEADINGS, act_tables, difference_text, outcome_verdict
+from tasks.publish.report_notes import NOTHING_YET, listed_note, recommendation_line
 
 
 def act_sections(data: dict[str, Any]) -> list[Section]:

@@ -502,7 +502,7 @@ def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() ->
 
 
 def test_a_comparison_that_tells_nothing_says_so() -> None:
-    from tasks.publish.report_markdown import evaluation_note, lookalike_note
+    from tasks.publish.report_notes import evaluation_note, lookalike_note
 
     same = {"users": 40, "precision": 0.4581, "recall": 0.892, "ndcg": 0.801}
     tied = {"items": 5, "evaluation": [{"model": "item_similarity", **same}, {"model": "popularity", **same}]}
