@@ -90,3 +90,8 @@ def english(scheme: str, segment: str, published: str | None) -> str:
     """The English label of a segment: the table's above for coded keys, else the published one, else the key."""
     words = ENGLISH.get(scheme, {}).get(segment) or published or segment
     return words.replace("_", " ") if scheme == "rules" else words
+
+
+def amounts_in(currency: str, language: Language) -> str:
+    """What a report says of its amounts' unit: the config's base currency (currency.base)."""
+    return both(f"金额单位 {currency}", f"amounts in {currency}", language)

@@ -10,7 +10,17 @@ import html
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from tasks.publish.labels import FONT_STACK, ORDER, SCHEMES, Language, both, english, label, partial_note
+from tasks.publish.labels import (
+    FONT_STACK,
+    ORDER,
+    SCHEMES,
+    Language,
+    amounts_in,
+    both,
+    english,
+    label,
+    partial_note,
+)
 from tasks.publish.report_act import act_sections
 from tasks.publish.report_charts import (
     NO_PURCHASE_COLOUR,
@@ -56,6 +66,7 @@ def report_data(
         "config_hash": summary.get("config_hash", ""),
         "partial": bool(summary.get("partial")),
         "timezone": summary.get("timezone", ""),
+        "currency": summary.get("currency", ""),
         "customers": customers,
         "purchasers": purchasers,
         "segments": size_trend(wh, as_of),
@@ -403,7 +414,9 @@ def render_html(data: dict[str, Any]) -> str:
         f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f'<script type="text/javascript">{get_plotlyjs()}</script></head><body>'
         f"<h1>{html.escape(title)}</h1>"
-        f'<p class="meta">run {html.escape(str(data["run_id"]))} · config {html.escape(str(data["config_hash"]))}</p>'
+        f'<p class="meta">run {html.escape(str(data["run_id"]))} · config {html.escape(str(data["config_hash"]))}'
+        + (f" · {html.escape(amounts_in(data['currency'], language))}" if data.get("currency") else "")
+        + "</p>"
         + (
             f'<p class="partial">{html.escape(partial_note(data["as_of"], data["timezone"], language))}</p>'
             if data.get("partial")

@@ -7,7 +7,7 @@ outcomes, lookalikes, recommendations) are built here once and shown by both rep
 from typing import Any
 
 from tasks.predict.summary import render_markdown as predict_markdown
-from tasks.publish.labels import METRICS, SCHEMES, Language, both, label, partial_note
+from tasks.publish.labels import METRICS, SCHEMES, Language, amounts_in, both, label, partial_note
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
 from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 
@@ -32,7 +32,8 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
     segments = summary["segments"]
     parts = [
         f"# {b('客户分群', 'Customer segments')} {summary['as_of']}",
-        f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`",
+        f"Run `{summary['run_id']}` · config `{summary['config_hash']}` · warehouse `{summary['warehouse']}`"
+        + (f" · {amounts_in(summary['currency'], language)}" if summary.get("currency") else ""),
         *(
             [f"> **{partial_note(summary['as_of'], summary.get('timezone', ''), language)}**"]
             if summary.get("partial")

@@ -33,6 +33,7 @@ def refresh_summary(
         "as_of": as_of.isoformat(),
         "partial": partial,
         "timezone": config.timezone,
+        "currency": config.currency.base,  # the unit of every amount the report shows
         "run_id": run_id,
         "config_hash": config.config_hash(),
         "warehouse": str(config.warehouse_path),

@@ -579,3 +579,14 @@ def test_audiences_that_list_nobody_say_why_in_both_reports() -> None:
     # everyone held out: nobody could be listed, and nothing needs saying
     held_out = {**nobody, "members": 100, "holdout": 100}
     assert note not in render_markdown({**SUMMARY, "act": {**ACT, "audiences": [held_out]}}, language="en")
+
+
+def test_both_reports_say_the_currency_of_their_amounts() -> None:
+    en = render_markdown({**SUMMARY, "currency": "GBP"}, language="en")
+    assert (
+        "Run `run-1` · config `abc` · warehouse `/data/warehouse.duckdb` · amounts in GBP 金额单位 GBP\n"
+        in en
+    )
+    assert "金额单位" not in render_markdown(SUMMARY)  # a summary written before it said its currency
+    page = render_html({**DATA, "currency": "GBP", "language": "en"})
+    assert '<p class="meta">run run-1 · config abc · amounts in GBP 金额单位 GBP</p>' in page
