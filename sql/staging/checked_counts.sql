@@ -12,10 +12,10 @@ with checked as (
 final as (
     select
         _file,
-        count(*) filter (where (_reason is null and _duplicate_of is null) or unattributed) as staged,
+        count(*) filter (where (_reason is null or unattributed) and _duplicate_of is null) as staged,
         count(*) filter (where _reason is not null and not unattributed) as quarantined,
-        count(*) filter (where _reason is null and _duplicate_of is not null) as dropped,
-        count(*) filter (where unattributed) as unattributed
+        count(*) filter (where (_reason is null or unattributed) and _duplicate_of is not null) as dropped,
+        count(*) filter (where unattributed and _duplicate_of is null) as unattributed
     from checked
     group by _file
 )

@@ -15,7 +15,7 @@ final as (
         _duplicate_of.file as kept_file,
         _duplicate_of.row as kept_row_number
     from checked
-    where _duplicate_of is not null and _reason is null
+    where _duplicate_of is not null and (_reason is null or starts_with(_reason, 'no customer reference'))
 )
 
 select * from final

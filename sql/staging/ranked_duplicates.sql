@@ -7,16 +7,32 @@
 -- kept when it is rewritten, renamed or read again by a full refresh, so a full refresh keeps the row the
 -- daily runs kept; then by file name and row. Only ids seen more than once (in the batch, or in the batch
 -- and already staged) can have a duplicate: fingerprints are computed for those rows alone. same_values: a
--- duplicate (dropped), else a conflict (quarantined).
-with repeated as (
-    select _id
+-- duplicate (dropped), else a conflict (quarantined). A good row is one without a reason or an unattributed
+-- one (its only reason 'no customer reference', staged in staging.unattributed_<kind>): a guest purchase
+-- repeated is dropped as a copy too.
+with good as (
+    select *
     from _checked
-    where _reason is null and _id is not null
+    where (_reason is null or starts_with(_reason, 'no customer reference')) and _id is not null
+),
+
+staged as (
+    select * from staging.{{kind}}
+    union all by name
+    select *
+    from staging.unattributed_{{kind}}
+    -- a row checked again replaces its staged copy (tasks/extract/staging.py stage_unattributed)
+    where (source, _file, _row) not in (select $source, _file, _row from _checked)
+),
+
+repeated as (
+    select _id
+    from good
     group by _id
     having count(*) > 1
     union
     select "{{id_field}}"
-    from staging.{{kind}}
+    from staged
     where source = $source and "{{id_field}}" in (select _id from _checked)
 ),
 
@@ -28,8 +44,8 @@ candidates as (
         _row,
         0 as existing,
         null::timestamptz as recency
-    from _checked
-    where _reason is null and _id in (select _id from repeated)
+    from good
+    where _id in (select _id from repeated)
     union all
     select
         "{{id_field}}",
@@ -38,7 +54,7 @@ candidates as (
         _row,
         1,
         null
-    from staging.{{kind}}
+    from staged
     where source = $source and "{{id_field}}" in (select _id from _checked)
 ),
 

@@ -58,7 +58,7 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import FUTURE_TOLERANCE, build_checked, check_mappings
+from tasks.extract.staging import FUTURE_TOLERANCE, build_checked, check_mappings, stage_unattributed
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.errors import DataError
@@ -122,6 +122,7 @@ def stage_rows(
     if versions:
         build_version_times(wh, source, batch, raw_rows)
     mark_duplicates(wh, source, file_order)
+    stage_unattributed(wh, source, params)  # after: a guest purchase repeated is dropped as a copy too
     rows = wh.select("staging/checked_counts")
     counts = {
         row["_file"]: (row["staged"], row["quarantined"], row["dropped"], row["unattributed"]) for row in rows

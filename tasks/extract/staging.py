@@ -411,7 +411,9 @@ def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str,
     wh.execute(f"delete from {table} where source = ?{rows}", [source.name])
     # no insert of no rows: in a DuckDB 2.0 transaction it hides the rows a later large insert appends
     # to the same table (see tasks.extract.raw)
-    if not wh.scalar(f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}')"):
+    if not wh.scalar(
+        f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}') and _duplicate_of is null"
+    ):
         return 0
     return wh.insert(unattributed_table(source.kind), "staging/unattributed_rows", {"source": source.name})
 
@@ -469,9 +471,9 @@ def build_checked(
     """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked.
 
     The staging tables are made ready for the rows (created, amounts widened to the source's
-    amount_scale) and the unattributed rows staged (stage_unattributed): the rest of the rows are
-    staged, quarantined or dropped by tasks.extract.stage_rows. raw_rows: the relation of the raw rows
-    checked (raw.<source> unless given).
+    amount_scale); tasks.extract.stage_rows stages, quarantines or drops the rows once their copies are
+    marked (the unattributed ones with stage_unattributed). raw_rows: the relation of the raw rows checked
+    (raw.<source> unless given).
     """
     create_staging_tables(wh)
     if source.kind == "transactions":
@@ -492,4 +494,3 @@ def build_checked(
     finally:
         with suppress(duckdb.Error):  # after a failed statement the transaction only accepts a rollback
             wh.execute(f"set disabled_optimizers = {_literal(before)}")
-    stage_unattributed(wh, source, params)

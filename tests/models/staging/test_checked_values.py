@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from tasks.dedupe.normalize import normalize_birth_date
-from tasks.extract.staging import build_checked
+from tasks.extract.staging import build_checked, stage_unattributed
 from tasks.extract.time_checks import date_sql
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import CANONICAL_FIELDS
@@ -334,6 +334,7 @@ def test_a_row_without_customer_reference_is_staged_apart_as_unattributed(wh: Wa
         "no customer reference: customer_ref all empty",
         "field amount: 'abc' is not a valid decimal(18,2); no customer reference: customer_ref all empty",
     ]
+    assert stage_unattributed(wh, payments(), {"source": "pay", "all_rows": False}) == 1
     assert wh.rows("select source, _file, _row, txn_id, amount from staging.unattributed_transactions") == [
         ("pay", "f.csv", 2, "T2", Decimal("2.00"))
     ]

@@ -229,6 +229,56 @@ def test_guest_purchases_are_unattributed_not_bad_rows(tmp_path: Path) -> None:
         ]
 
 
+def test_a_guest_purchase_repeated_is_dropped_as_a_copy_and_one_with_other_values_is_a_conflict(
+    tmp_path: Path,
+) -> None:
+    path = retail_config(tmp_path)
+    glob = yaml.safe_load(path.read_text(encoding="utf-8"))
+    glob["sources"][0] |= {"path": "guest_*.csv", "max_bad_row_share": 0.5}
+    path.write_text(yaml.safe_dump(glob, allow_unicode=True), encoding="utf-8")
+    data = tmp_path / "guest_purchases.csv"
+    # row 9 repeats guest row 4 exactly
+    data.write_text(
+        data.read_text(encoding="utf-8") + "536544,21773,1,12/1/2010 14:32,2.51,\n", encoding="utf-8"
+    )
+    config = load_config(path)
+    with Warehouse(":memory:", timezone=config.timezone) as wh:
+        [load] = extract_all(wh, config, "run-1")
+        assert (load.rows_read, load.rows_staged, load.rows_unattributed, load.duplicates_dropped) == (
+            9,
+            8,
+            2,
+            1,
+        )
+        assert wh.rows("select file, row_number, id, kept_file, kept_row_number from audit.duplicates") == [
+            ("guest_purchases.csv", 9, "536544-21773", "guest_purchases.csv", 4)
+        ]
+        # a later file: guest row 5 again (a copy), and guest row 4's id with another quantity (a conflict)
+        (tmp_path / "guest_more.csv").write_text(
+            "InvoiceNo,StockCode,Quantity,InvoiceDate,UnitPrice,CustomerID\n"
+            "536544,21774,2,12/1/2010 14:32,2.51,\n536544,21773,3,12/1/2010 14:32,2.51,\n",
+            encoding="utf-8",
+        )
+        [load] = extract_all(wh, config, "run-2")
+        assert (load.rows_read, load.rows_staged, load.rows_quarantined, load.duplicates_dropped) == (
+            2,
+            0,
+            1,
+            1,
+        )
+        assert wh.rows("select file, row_number, reason from audit.quarantine") == [
+            (
+                "guest_more.csv",
+                2,
+                "duplicate txn_id '536544-21773' with other values than guest_purchases.csv row 4",
+            )
+        ]
+        assert wh.rows("select _row, txn_id from staging.unattributed_transactions order by _row") == [
+            (4, "536544-21773"),
+            (5, "536544-21774"),
+        ]
+
+
 def test_unattributed_rows_follow_their_file_changed_restaged_or_removed(tmp_path: Path) -> None:
     path = retail_config(tmp_path)
     config = load_config(path)
