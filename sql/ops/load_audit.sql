@@ -14,7 +14,7 @@ create table if not exists audit.load_audit (
     rows_staged bigint,
     rows_quarantined bigint,
     duplicates_dropped bigint,
-    seconds double,
+    seconds double,  -- the source's whole load (its files are checked and staged together): the same per file
     loaded_at timestamptz,
     rows_unattributed bigint default 0,
     rows_erased bigint default 0
