@@ -122,8 +122,9 @@ def stage_rows(
     if versions:
         build_version_times(wh, source, batch, raw_rows)
     mark_duplicates(wh, source, file_order)
-    stage_unattributed(wh, source, params)  # after: a guest purchase repeated is dropped as a copy too
     rows = wh.select("staging/checked_counts")
+    # after the copies are marked: a guest purchase repeated is dropped as a copy too
+    stage_unattributed(wh, source, params, sum(row["unattributed"] for row in rows))
     counts = {
         row["_file"]: (row["staged"], row["quarantined"], row["dropped"], row["unattributed"]) for row in rows
     }

@@ -397,23 +397,21 @@ def widen_amounts(wh: Warehouse, scale: int) -> None:
             wh.execute(f"alter table {quote_identifier(table)} alter column amount type {amount_type(scale)}")
 
 
-def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any]) -> int:
+def stage_unattributed(wh: Warehouse, source: SourceConfig, params: Mapping[str, Any], rows: int) -> int:
     """Stage the unattributed rows of _checked (sql/staging/unattributed_rows.sql) in place of their earlier copies.
 
     The raw rows checked again replace their staged copies (re-staging all rows replaces all of the
-    source's; the rows of a removed or rewritten file went with it, load_state.forget_rows). Returns
-    the rows staged.
+    source's; the rows of a removed or rewritten file went with it, load_state.forget_rows). rows: how many
+    there are to stage (sql/staging/checked_counts.sql counts them). Returns the rows staged.
     """
     if source.kind not in FACT_KINDS:
         return 0
     table = quote_identifier(unattributed_table(source.kind))
-    rows = "" if params.get("all_rows") else " and (_file, _row) in (select _file, _row from _checked)"
-    wh.execute(f"delete from {table} where source = ?{rows}", [source.name])
+    checked = "" if params.get("all_rows") else " and (_file, _row) in (select _file, _row from _checked)"
+    wh.execute(f"delete from {table} where source = ?{checked}", [source.name])
     # no insert of no rows: in a DuckDB 2.0 transaction it hides the rows a later large insert appends
     # to the same table (see tasks.extract.raw)
-    if not wh.scalar(
-        f"select count(*) from _checked where starts_with(_reason, '{UNATTRIBUTED}') and _duplicate_of is null"
-    ):
+    if not rows:
         return 0
     return wh.insert(unattributed_table(source.kind), "staging/unattributed_rows", {"source": source.name})
 

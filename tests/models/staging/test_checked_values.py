@@ -334,7 +334,7 @@ def test_a_row_without_customer_reference_is_staged_apart_as_unattributed(wh: Wa
         "no customer reference: customer_ref all empty",
         "field amount: 'abc' is not a valid decimal(18,2); no customer reference: customer_ref all empty",
     ]
-    assert stage_unattributed(wh, payments(), {"source": "pay", "all_rows": False}) == 1
+    assert stage_unattributed(wh, payments(), {"source": "pay", "all_rows": False}, rows=1) == 1
     assert wh.rows("select source, _file, _row, txn_id, amount from staging.unattributed_transactions") == [
         ("pay", "f.csv", 2, "T2", Decimal("2.00"))
     ]
