@@ -114,9 +114,8 @@ def loaded_files(pipeline: PipelineConfig) -> dict[str, set[str]] | None:
             if not wh.table_exists("audit.load_state"):
                 return {}
             rows = wh.rows("select source, file from audit.load_state")
-        except (
-            duckdb.Error
-        ) as error:  # a damaged block is the file's problem; another error the run's to report
+        # a damaged block is the file's problem; another error (a table not of ours) the run's to report
+        except duckdb.Error as error:
             if is_damaged_file(error):
                 raise
             return None
