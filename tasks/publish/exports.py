@@ -22,7 +22,7 @@ from pathlib import Path
 from tasks.publish.audits import audit_exports
 from tasks.publish.destinations import write_destination_files
 from tasks.publish.outreach import write_outreach_files
-from tasks.publish.shards import join_parts
+from tasks.publish.shards import PUBLISHED, customer_file_sql, join_parts
 from tasks.publish.tables import code_version, committed_versions
 from tasks.shared.config import ActConfig, DestinationConfig
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
@@ -311,11 +311,7 @@ def _write_version(
     """Write the export files and the manifest (last) into folder; return file entries and the row count."""
     counts: dict[str, int | None] = {}
     if customer_parts is None:
-        query = (
-            "select * exclude (run_id) from published.customer_segments where as_of = $as_of "
-            "order by customer_id"
-        )
-        frame = wh.frame(query, {"as_of": as_of})
+        frame = wh.frame(customer_file_sql(wh, PUBLISHED, pii), {"as_of": as_of})
         # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
         for name in ("customer_segments.parquet", "customer_segments.csv"):
             write_file(frame, folder / name)

@@ -16,7 +16,7 @@ The export audit then reads the joined files back against the published rows, as
 
 import logging
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -33,6 +33,15 @@ from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier, sq
 PARTS = sharding.WorkTables("published", "export_parts_")
 PUBLISHED = "published.customer_segments"
 CUSTOMER_FILE_STEM = "customer_segments"
+SOURCE_IDS = "source_ids"  # the customer files' column of the ids the sources know a customer by
+
+
+def customer_file_sql(wh: Warehouse, table: str, pii: Sequence[str], rows: str = "true") -> str:
+    """The query of the customer files' rows of a day ($as_of) of table (published/customer_file.sql), by
+    customer_id; rows: a condition on the table (a shard's range). The source ids are left out when
+    privacy.pii_fields lists them (a customer_ref that is an e-mail address, say)."""
+    sql = wh.model_sql("published/customer_file", {"segments": table}, {"rows": rows})
+    return f"select * exclude ({SOURCE_IDS}) from ({sql})" if SOURCE_IDS in pii else sql
 
 
 def parts_table() -> str:
@@ -78,13 +87,13 @@ def make_parts(wh: Warehouse, run_id: str, work_table: str) -> int:
         return wh.insert(work_table, "published/customer_segments", {"run_id": run_id})
 
 
-def write_part(wh: Warehouse, work_table: str, folder: Path, shard: int, shards: int) -> int:
-    """Write shard `shard` of `shards` of the work table's rows (without run_id, by customer_id) as part
+def write_part(
+    wh: Warehouse, work_table: str, folder: Path, shard: int, shards: int, as_of: date, pii: Sequence[str]
+) -> int:
+    """Write shard `shard` of `shards` of the work table's customer file rows (customer_file_sql) as part
     files into folder: Parquet, and CSV without a header; how many rows."""
     condition = shard_range(wh, work_table, shard, shards)
-    frame = wh.frame(
-        f"select * exclude (run_id) from {quote_identifier(work_table)} where {condition} order by customer_id"
-    )
+    frame = wh.frame(customer_file_sql(wh, work_table, pii, condition), {"as_of": as_of})
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # atomic_write's temporary names are each writer's own: a shard given up on may still be writing while
     # the stage writes the same part (the same rows); whichever rename comes last leaves a whole file
@@ -107,7 +116,10 @@ def export_shard(
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     folder = parts_folder(pipeline.exports_path, as_of, work_table)
-    return sharding.added(wh, work_table, lambda: write_part(wh, work_table, folder, shard, shards))
+    pii = pipeline.privacy.pii_fields
+    return sharding.added(
+        wh, work_table, lambda: write_part(wh, work_table, folder, shard, shards, as_of, pii)
+    )
 
 
 def join_parts(folder: Path, shards: int, target: Path) -> dict[str, int]:
@@ -138,15 +150,20 @@ def customer_parts(
     the work table and the folder are removed when the block ends."""
     work_table = plan.work_table
     folder = parts_folder(config.exports_path, as_of, work_table)
+    pii = config.privacy.pii_fields
+
+    def write(shard: int) -> int:
+        return write_part(wh, work_table, folder, shard, plan.shards, as_of, pii)
+
     try:
         make_parts(wh, run_id, work_table)
-        ran = sharding.run_shards(plan, lambda k: write_part(wh, work_table, folder, k, plan.shards), logger)
+        ran = sharding.run_shards(plan, write, logger)
         for shard in range(plan.shards):  # a run that ended COMPLETED on a host that writes elsewhere
             if not all((folder / part_name(shard, suffix)).is_file() for suffix in ("parquet", "csv")):
                 how = "here (its flow run's part files are not in the exports folder)"
                 logger.info("customer files shard %d of %d: computed %s", shard + 1, plan.shards, how)
                 ran.ran[shard] = how
-                write_part(wh, work_table, folder, shard, plan.shards)
+                write(shard)
         yield folder, ran
     finally:
         sharding.drop_work_table(wh, work_table)

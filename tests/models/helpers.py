@@ -211,7 +211,34 @@ def segment_inputs(wh: Warehouse, as_of: date = SEGMENTS_AS_OF) -> None:
     )
 
 
+IDENTITY_COLUMNS = (
+    "source varchar, source_id varchar, customer_id varchar, match_rule varchar, match_score double, "
+    "cluster_size bigint, first_seen timestamptz"
+)
+
+
+def identity_inputs(wh: Warehouse) -> None:
+    """core.identity_map of the segments world, unless a test made its own: C1 has two CRM records and one
+    made from a device id, C2 a shop customer_ref, C3 only a record made from an e-mail address."""
+    if wh.table_exists("core.identity_map"):
+        return
+    seen = local(SEGMENTS_AS_OF - timedelta(days=200))
+    create(
+        wh,
+        "core.identity_map",
+        IDENTITY_COLUMNS,
+        [
+            ("crm", "M2", "C1", "phone", 1.0, 3, seen),
+            ("game", "device:d1", "C1", "device", 1.0, 3, seen),
+            ("crm", "M10", "C1", "anchor", None, 3, seen),
+            ("shop", "1002", "C2", "anchor", None, 1, seen),
+            ("payments", "email:c3@example.com", "C3", "anchor", None, 1, seen),
+        ],
+    )
+
+
 def build_segments(wh: Warehouse, as_of: date) -> None:
+    identity_inputs(wh)
     segment_inputs(wh, as_of)
     build_customer_segments(wh)
     build_tags(wh)

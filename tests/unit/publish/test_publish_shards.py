@@ -42,6 +42,22 @@ def published(config: PipelineConfig, as_of: date) -> list[tuple]:
         )
 
 
+def given_ids(config: PipelineConfig) -> dict[str, str | None]:
+    """Each published customer's source_ids as the export defines them, computed here from the identity map:
+    the ids of its CRM records (the sample's facts reference people by e-mail, phone or device id)."""
+    with Warehouse.open(config, read_only=True) as wh:
+        customers = wh.rows(
+            "select customer_id from published.customer_segments where as_of = ?", [SAMPLE_END]
+        )
+        records = wh.rows("select customer_id, source, source_id from core.identity_map")
+    ids: dict[str, list[str]] = {customer: [] for (customer,) in customers}
+    for customer, source, source_id in records:
+        if customer in ids and not source_id.startswith(("email:", "phone:", "device:", "row:")):
+            ids[customer].append(f"{source}:{source_id}")
+    assert {source for _, source, source_id in records if ":" not in source_id} == {"crm"}
+    return {customer: ";".join(sorted(found)) or None for customer, found in ids.items()}
+
+
 @pytest.fixture(scope="module")
 def publishes(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PipelineConfig]:
     """The day published in one process ("one") and with its customer files in shards ("sharded")."""
@@ -71,13 +87,16 @@ def test_customer_files_written_in_shards_equal_those_written_at_once(
     assert len(rows) > 1000
     assert published(publishes["sharded"], SAMPLE_END) == rows
     csv = (one / "customer_segments.csv").read_bytes()
-    assert csv.startswith(b"\xef\xbb\xbfas_of,customer_id,")
+    assert csv.startswith(b"\xef\xbb\xbfas_of,customer_id,source_ids,recency_days,")
     assert csv.count(b"\n") == len(rows) + 1
     assert (sharded / "customer_segments.csv").read_bytes() == csv
     parquet = pl.read_parquet(one / "customer_segments.parquet")
     assert parquet.height == len(rows)
     assert parquet["customer_id"].is_sorted()
     assert pl.read_parquet(sharded / "customer_segments.parquet").equals(parquet)
+    assert dict(zip(parquet["customer_id"], parquet["source_ids"], strict=True)) == given_ids(
+        publishes["one"]
+    )
     assert pl.read_parquet_schema(sharded / "customer_segments.parquet") == pl.read_parquet_schema(
         one / "customer_segments.parquet"
     )
@@ -116,7 +135,8 @@ def test_a_part_no_file_of_which_is_here_after_its_flow_run_is_written_here(
             ran,
         ),
     ):
-        write_part(wh, plan.work_table, folder, 1, SHARDS)  # a second writer of one part: the same file
+        # a second writer of one part: the same file
+        write_part(wh, plan.work_table, folder, 1, SHARDS, SAMPLE_END, config.privacy.pii_fields)
         assert sorted(p.name for p in folder.iterdir()) == [
             f"part-{k:05d}.{suffix}" for k in range(SHARDS) for suffix in ("csv", "parquet")
         ]
