@@ -24,7 +24,14 @@ from typing import Annotated, NoReturn, TypeVar  # noqa: E402
 
 import typer  # noqa: E402
 
-from flows.console import CLI_LOGGER, configure_logging, log_path, prefect_server  # noqa: E402
+from flows.console import (  # noqa: E402
+    CLI_LOGGER,
+    configure_logging,
+    log_path,
+    lost_connection,
+    lost_server_advice,
+    prefect_server,
+)
 from flows.run_summary import print_summary  # noqa: E402
 from flows.shutdown import silence_teardown_noise  # noqa: E402
 from tasks.shared.config import ConfigError, PipelineConfig, load_config  # noqa: E402
@@ -114,14 +121,16 @@ def _fail(error: Exception) -> NoReturn:
     raise typer.Exit(code=2)
 
 
-def _crash(error: Exception, log_file: Path) -> NoReturn:
-    """Any other failure: a short message and where the full log is, exit code 1."""
+def _crash(error: Exception, log_file: Path, advice: str | None = None) -> NoReturn:
+    """Any other failure: a short message, what to do when known, and where the full log is; exit code 1."""
     logging.getLogger(CLI_LOGGER).error("command failed", exc_info=error)
     if session.debug:
         traceback.print_exception(error)
     typer.secho(f"error: {type(error).__name__}: {first_line(error)}", err=True, fg=typer.colors.RED)
-    if is_damaged_file(error):
-        typer.secho(DAMAGED_FILE_ADVICE, err=True)
+    if advice is None and is_damaged_file(error):
+        advice = DAMAGED_FILE_ADVICE
+    if advice is not None:
+        typer.secho(advice, err=True)
     typer.secho(f"The full log, with the traceback: {log_file} (or run again with --debug)", err=True)
     raise typer.Exit(code=1)
 
@@ -151,6 +160,7 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     log_file = log_path(pipeline.warehouse_path)
     configure_logging(log_file, session.debug)
     logging.getLogger(CLI_LOGGER).info("log file %s", log_file)
+    url = None
     try:
         with prefect_server() as url:
             typer.echo(
@@ -162,7 +172,7 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     except (ConfigError, DataError) as error:
         _fail(error)
     except Exception as error:
-        _crash(error, log_file)
+        _crash(error, log_file, lost_server_advice(url) if url and lost_connection(error) else None)
 
 
 @app.command()

@@ -90,10 +90,33 @@ def running_server() -> str | None:
         return configured
     url = f"http://127.0.0.1:{os.environ.get('SEGMENTS_PREFECT_PORT', '4200')}/api"
     try:
-        answer = httpx.get(f"{url}/health", timeout=1.0)
+        # connecting is quick or refused at once; a server busy starting up may take seconds to answer
+        answer = httpx.get(f"{url}/health", timeout=httpx.Timeout(5.0, connect=1.0))
     except httpx.HTTPError:
         return None
     return url if answer.status_code == 200 and answer.text.strip() == "true" else None
+
+
+def lost_connection(error: BaseException) -> bool:
+    """Whether error, or an error it came from, is a connection to a server failing (httpx transport)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, httpx.TransportError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def lost_server_advice(url: str) -> str:
+    """What to do when the Prefect server a run reported to stopped answering during it."""
+    return (
+        f"The Prefect server at {url} stopped answering during the run (it was stopped, or restarted?). "
+        "Stages that finished are committed in the warehouse; a stage cut short left nothing. Run the same "
+        "command again once the server answers, or with no server running (the command then starts a "
+        "temporary one)."
+    )
 
 
 @contextmanager

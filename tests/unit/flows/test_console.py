@@ -1,0 +1,45 @@
+"""The command's console: how a run that lost its Prefect server is told apart from other failures."""
+
+import httpx
+import pytest
+
+from flows.console import lost_connection, lost_server_advice
+
+
+def raised(error: BaseException, cause: BaseException | None = None) -> BaseException:
+    """error as raised (from cause, when given), with its traceback and chain."""
+    try:
+        if cause is None:
+            raise error
+        raise error from cause
+    except BaseException as caught:  # noqa: BLE001 - the test's own errors
+        return caught
+
+
+def test_a_refused_or_dropped_connection_is_a_lost_server() -> None:
+    assert lost_connection(raised(httpx.ConnectError("[Errno 111] Connection refused")))
+    assert lost_connection(
+        raised(httpx.RemoteProtocolError("Server disconnected without sending a response."))
+    )
+    assert lost_connection(raised(RuntimeError("task run failed"), httpx.ReadError("reset by peer")))
+
+
+def test_other_failures_are_not() -> None:
+    assert not lost_connection(raised(ValueError("bad value")))
+    assert not lost_connection(
+        raised(httpx.HTTPStatusError("500", request=None, response=None))
+    )  # it answered
+    assert not lost_connection(raised(RuntimeError("outer"), ValueError("inner")))
+
+
+def test_a_cycle_in_the_chain_ends() -> None:
+    first, second = ValueError("a"), ValueError("b")
+    first.__context__, second.__context__ = second, first
+    assert not lost_connection(first)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4200/api", "https://prefect.example.com/api"])
+def test_the_advice_names_the_server(url: str) -> None:
+    advice = lost_server_advice(url)
+    assert advice.startswith(f"The Prefect server at {url} stopped answering during the run")
+    assert "Run the same command again once the server answers" in advice
