@@ -3,7 +3,8 @@
 Prefect has no backfill of its own; this flow is it. Days already published are skipped unless
 `overwrite` (a day published partial is computed again). When the range computes a day before days
 already published, those later days are recomputed after it, in order: their membership changes,
-stability and cluster ids are relative to the day before them. Progress is kept in the warehouse
+stability and cluster ids are relative to the day before them. A day published before and computed again is compared with its first
+publish: the log and the table artifact say whose memberships moved (tasks/publish/republish.py). Progress is kept in the warehouse
 (`published.backfill_progress`), so a backfill that failed half way, started again with the same
 parameters, resumes after the last completed day.
 """
@@ -25,6 +26,7 @@ from tasks.act.store import forget_models_from
 from tasks.dedupe.incremental import forget_matcher
 from tasks.dedupe.model import stored_model_info
 from tasks.predict.model_store import forget_fits_from
+from tasks.publish.republish import keep_published, moved_memberships, moved_text
 from tasks.publish.tables import partial_days
 from tasks.segment.cluster_tables import forget_clusters_from
 from tasks.shared.config import PipelineConfig, load_config
@@ -148,16 +150,34 @@ def published_after(config: PipelineConfig, request: str, day: date, logger) -> 
     return sorted(as_of for as_of in history(config, request, logger).published if as_of > day)
 
 
-def record_progress(config: PipelineConfig, request: str, as_of: date | None, logger) -> None:
-    """Mark one day of a request done; with as_of None, forget the request (it finished)."""
+def record_progress(
+    config: PipelineConfig, request: str, as_of: date | None, logger, republished: bool = False
+) -> str | None:
+    """Mark one day of a request done; with as_of None, forget the request (it finished). A day published
+    before (republished) is compared with what was kept of it: a warning says whose memberships moved, and
+    the text is returned for the backfill's table."""
     with progress_store(config, request, logger) as wh:
         if as_of is None:
             wh.execute("delete from published.backfill_progress where backfill_id = ?", [request])
-        else:
-            wh.execute(
-                "insert into published.backfill_progress values (?, ?, ?, now())",
-                [request, as_of, str(flow_run.id or "")],
-            )
+            return None
+        wh.execute(
+            "insert into published.backfill_progress values (?, ?, ?, now())",
+            [request, as_of, str(flow_run.id or "")],
+        )
+        moved = moved_memberships(wh, as_of) if republished else None
+    if moved is None:
+        return None
+    text = moved_text(moved)
+    if moved["customers"]:
+        logger.warning(
+            "backfill: %s was published before; computed again, the memberships of %s moved: its audiences, "
+            "outreach lists and export files are replaced",
+            as_of,
+            text,
+        )
+    else:
+        logger.info("backfill: %s was published before; computed again, no membership moved", as_of)
+    return text
 
 
 @flow(name="backfill", on_failure=[notify_failure], on_crashed=[notify_failure])
@@ -178,7 +198,8 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     pipeline = load_config(config)
     days = backfill_days(start, end, pipeline.today(), pipeline.orchestration.backfill_max_days)
     request = backfill_id(start, end, overwrite, pipeline)
-    steps = plan(days, history(pipeline, request, logger), overwrite)
+    known = history(pipeline, request, logger)
+    steps = plan(days, known, overwrite)
     following = sum(step == "follow" for _, step in steps)
     limit = pipeline.orchestration.backfill_max_days
     if len(steps) > limit:
@@ -213,13 +234,18 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
     index = 0
     while index < len(steps):
         as_of, step = steps[index]
+        moved = None
         if step != "skip":
+            republished = step == "follow" or as_of in known.published
+            if republished:
+                with progress_store(pipeline, request, logger) as wh:
+                    keep_published(wh, as_of)
             daily_refresh.with_options(flow_run_name=f"daily-refresh-{as_of.isoformat()}")(
                 as_of=as_of, config=config
             )
-            record_progress(pipeline, request, as_of, logger)
+            moved = record_progress(pipeline, request, as_of, logger, republished)
             computed.append(as_of.isoformat())
-        outcome.append({"as_of": as_of.isoformat(), "status": status[step]})
+        outcome.append({"as_of": as_of.isoformat(), "status": status[step], "memberships moved": moved or ""})
         index += 1
         if index == len(steps) and first is not None:
             # days a scheduled run published while this one ran (between two of its days) follow too

@@ -7,9 +7,11 @@ import pytest
 
 from flows.backfill import backfill
 from flows.daily_refresh import daily_refresh
+from tasks.publish.republish import MEMBERSHIP_COLUMNS
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import SAMPLE_END
+from tests.e2e.test_stage_artifacts import artifacts_of
 
 pytestmark = pytest.mark.e2e
 
@@ -28,6 +30,31 @@ def day_rows(config: Path, as_of) -> dict[str, list[tuple]]:
                 "select * from published.segment_changes where as_of = ? order by all", [as_of]
             ),
         }
+
+
+def memberships(config: Path, as_of) -> dict[str, tuple]:
+    """A published day's memberships by customer id, in the columns of tasks/publish/republish.py."""
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        rows = wh.rows(
+            f"select customer_id, {', '.join(MEMBERSHIP_COLUMNS)} from published.customer_segments where as_of = ?",
+            [as_of],
+        )
+    return {row[0]: row[1:] for row in rows}
+
+
+def moved_between(before: dict[str, tuple], after: dict[str, tuple]) -> dict[str, int]:
+    """Customers published only once or with other memberships; then per column, customers in both."""
+    both = before.keys() & after.keys()
+    moved = {"customers": len(before.keys() ^ after.keys()) + sum(before[c] != after[c] for c in both)}
+    for k, column in enumerate(MEMBERSHIP_COLUMNS):
+        moved[column] = sum(before[c][k] != after[c][k] for c in both)
+    return moved
+
+
+def text(moved: dict[str, int]) -> str:
+    """The backfill table's text of moved counts: customers, then the columns that moved, most first."""
+    columns = sorted((-n, c) for c, n in moved.items() if c != "customers" and n)
+    return f"{moved['customers']:,} customers (" + ", ".join(f"{c} {-n:,}" for n, c in columns) + ")"
 
 
 def renamed(one: dict[str, list[tuple]], other: dict[str, list[tuple]]) -> set[str]:
@@ -73,11 +100,25 @@ def test_a_backfill_before_the_first_published_day_recomputes_it_like_a_run_in_o
     assert backfill(start=DAY[0], end=DAY[3], config=str(in_order)) == [d.isoformat() for d in DAY]
 
     daily_refresh(as_of=DAY[3], config=str(backfilled))
-    first = day_rows(backfilled, DAY[3])
-    done = backfill(start=DAY[0], end=DAY[2], config=str(backfilled))
+    first, first_memberships = day_rows(backfilled, DAY[3]), memberships(backfilled, DAY[3])
+    state = backfill(start=DAY[0], end=DAY[2], config=str(backfilled), return_state=True)
+    done = state.result()
 
     assert done == [d.isoformat() for d in DAY]
     assert without(day_rows(backfilled, DAY[3]), set()) != without(first, set())  # its first run's own fits
+    # the backfill's table says whose memberships moved on the day published before, counted here apart
+    moved = moved_between(first_memberships, memberships(backfilled, DAY[3]))
+    assert moved["customers"] > 0
+    table = artifacts_of(state.state_details.flow_run_id)["backfill-days"]
+    assert table == [
+        {"as_of": d.isoformat(), "status": "computed", "memberships moved": ""} for d in DAY[:3]
+    ] + [
+        {
+            "as_of": DAY[3].isoformat(),
+            "status": "recomputed (follows a backfilled day)",
+            "memberships moved": text(moved),
+        }
+    ]
     # the same rows every day, but for customer ids: an id the first run of DAY[3] issued stays the
     # customer's when the days before it are backfilled (README, Stable ids), where a run in order gave the
     # customer another id first; such customers' membership changes differ by that id
