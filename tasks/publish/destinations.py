@@ -24,6 +24,7 @@ from tasks.shared.config import DestinationConfig, PipelineConfig
 from tasks.shared.files import fsync_dir, write_file
 from tasks.shared.warehouse import Warehouse
 
+SOURCE_IDS = "source_ids"  # the ids the sources know a customer by (sql/published/source_ids.sql)
 PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
 
 
@@ -48,7 +49,8 @@ def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> 
         {
             "day_segments": wh.model_sql(
                 "published/audience_segments" if audiences_only else "published/day_segments"
-            )
+            ),
+            "source_ids": wh.model_sql("published/source_ids", fragments={"customers": "segments"}),
         },
     )
     if not marketing:
@@ -59,7 +61,7 @@ def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> 
 def available_fields(wh: Warehouse) -> list[str]:
     """Fields a destination may ask for."""
     published = wh.columns("published.customer_segments")
-    return [n for n in published if n != "run_id"] + list(PERSON_FIELDS)
+    return [n for n in published if n != "run_id"] + [SOURCE_IDS, *PERSON_FIELDS]
 
 
 def destination_frame(

@@ -24,6 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from tasks.act import ensure_act_tables
+from tasks.publish.destinations import SOURCE_IDS
 from tasks.publish.tables import ensure_published_table
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig
@@ -33,14 +34,20 @@ from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier, sq
 PARTS = sharding.WorkTables("published", "export_parts_")
 PUBLISHED = "published.customer_segments"
 CUSTOMER_FILE_STEM = "customer_segments"
-SOURCE_IDS = "source_ids"  # the customer files' column of the ids the sources know a customer by
 
 
 def customer_file_sql(wh: Warehouse, table: str, pii: Sequence[str], rows: str = "true") -> str:
     """The query of the customer files' rows of a day ($as_of) of table (published/customer_file.sql), by
     customer_id; rows: a condition on the table (a shard's range). The source ids are left out when
     privacy.pii_fields lists them (a customer_ref that is an e-mail address, say)."""
-    sql = wh.model_sql("published/customer_file", {"segments": table}, {"rows": rows})
+    sql = wh.model_sql(
+        "published/customer_file",
+        {"segments": table},
+        {
+            "rows": rows,
+            "source_ids": wh.model_sql("published/source_ids", fragments={"customers": "segments"}),
+        },
+    )
     return f"select * exclude ({SOURCE_IDS}) from ({sql})" if SOURCE_IDS in pii else sql
 
 

@@ -109,11 +109,13 @@ def test_destinations_get_their_fields_in_order_and_marketing_only_consenting_un
     wh: Warehouse,
 ) -> None:
     published_day(wh)
-    everyone = DestinationConfig(name="bi", kind="files", fields=["customer_id", "rfm_segment", "city"])
+    everyone = DestinationConfig(
+        name="bi", kind="files", fields=["customer_id", "rfm_segment", "city", "source_ids"]
+    )
     assert destination_frame(wh, everyone, SEGMENTS_AS_OF, ["email"]).rows() == [
-        (SEGMENTS_AS_OF, "C1", "Champions", "上海"),
-        (SEGMENTS_AS_OF, "C2", "Lost", None),
-        (SEGMENTS_AS_OF, "C3", "No Purchase", "杭州"),
+        (SEGMENTS_AS_OF, "C1", "Champions", "上海", "crm:M10;crm:M2"),  # its device record has no source id
+        (SEGMENTS_AS_OF, "C2", "Lost", None, "shop:1002"),
+        (SEGMENTS_AS_OF, "C3", "No Purchase", "杭州", None),  # only a record made from an e-mail address
     ]
     rules = DestinationConfig(name="rules", kind="files", scheme="rules", fields=["customer_id"])
     assert destination_frame(wh, rules, SEGMENTS_AS_OF, []).rows() == [
@@ -121,13 +123,21 @@ def test_destinations_get_their_fields_in_order_and_marketing_only_consenting_un
         (SEGMENTS_AS_OF, "rules", "high_frequency_players", "C3"),
         (SEGMENTS_AS_OF, "rules", "high_intent_not_paying", "C3"),
     ]
-    changes = DestinationConfig(
-        name="moves", kind="files", mode="changes", scheme="tier", fields=["customer_id"]
+    changes = DestinationConfig(  # a CRM sync: the CRM knows its customers by its own ids
+        name="moves", kind="files", mode="changes", scheme="tier", fields=["customer_id", "source_ids"]
     )
     assert destination_frame(wh, changes, SEGMENTS_AS_OF, []).rows() == [
-        (SEGMENTS_AS_OF, "tier", "high", "entered", "C1"),
-        (SEGMENTS_AS_OF, "tier", "low", "entered", "C2"),
-        (SEGMENTS_AS_OF, "tier", "none", "entered", "C3"),
+        (SEGMENTS_AS_OF, "tier", "high", "entered", "C1", "crm:M10;crm:M2"),
+        (SEGMENTS_AS_OF, "tier", "low", "entered", "C2", "shop:1002"),
+        (SEGMENTS_AS_OF, "tier", "none", "entered", "C3", None),
+    ]
+    masked = DestinationConfig(
+        name="ids", kind="files", fields=["customer_id", "source_ids"], transforms={"source_ids": "mask"}
+    )
+    assert destination_frame(wh, masked, SEGMENTS_AS_OF, ["source_ids"]).rows() == [
+        (SEGMENTS_AS_OF, "C1", "c*************"),
+        (SEGMENTS_AS_OF, "C2", "s********"),
+        (SEGMENTS_AS_OF, "C3", None),
     ]
 
     ads = DestinationConfig(
