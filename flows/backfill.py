@@ -3,10 +3,11 @@
 Prefect has no backfill of its own; this flow is it. Days already published are skipped unless
 `overwrite` (a day published partial is computed again). When the range computes a day before days
 already published, those later days are recomputed after it, in order: their membership changes,
-stability and cluster ids are relative to the day before them. A day published before and computed again is compared with its first
-publish: the log and the table artifact say whose memberships moved (tasks/publish/republish.py). Progress is kept in the warehouse
-(`published.backfill_progress`), so a backfill that failed half way, started again with the same
-parameters, resumes after the last completed day.
+stability and cluster ids are relative to the day before them. A day published before and computed
+again is compared with its first publish: the log and the table artifact say whose memberships moved
+(tasks/publish/republish.py). Progress is kept in the warehouse (`published.backfill_progress`), so a
+backfill that failed half way, started again with the same parameters, resumes after the last
+completed day.
 """
 
 import hashlib
