@@ -37,6 +37,13 @@ def file_name(segment: str) -> str:
     return re.sub(r"[^\w\-]+", "_", segment, flags=re.UNICODE).strip("_") or "_"
 
 
+def source_ids_sql(wh: Warehouse, part: str | None = None) -> str:
+    """The query of every customer's source_ids (sql/published/source_ids.sql), or only of the customers of
+    part (a relation with a customer_id column in the query it goes into: a shard, an outreach list)."""
+    wanted = "true" if part is None else f"customer_id in (select customer_id from {part})"
+    return wh.model_sql("published/source_ids", fragments={"wanted": wanted})
+
+
 def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> str:
     """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed.
 
@@ -50,7 +57,7 @@ def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> 
             "day_segments": wh.model_sql(
                 "published/audience_segments" if audiences_only else "published/day_segments"
             ),
-            "source_ids": wh.model_sql("published/source_ids", fragments={"customers": "segments"}),
+            "source_ids": source_ids_sql(wh, "segments" if audiences_only else None),
         },
     )
     if not marketing:

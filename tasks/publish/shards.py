@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from tasks.act import ensure_act_tables
-from tasks.publish.destinations import SOURCE_IDS
+from tasks.publish.destinations import SOURCE_IDS, source_ids_sql
 from tasks.publish.tables import ensure_published_table
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig
@@ -45,7 +45,8 @@ def customer_file_sql(wh: Warehouse, table: str, pii: Sequence[str], rows: str =
         {"segments": table},
         {
             "rows": rows,
-            "source_ids": wh.model_sql("published/source_ids", fragments={"customers": "segments"}),
+            # a shard reads only its own customers' records
+            "source_ids": source_ids_sql(wh, None if rows == "true" else "segments"),
         },
     )
     return f"select * exclude ({SOURCE_IDS}) from ({sql})" if SOURCE_IDS in pii else sql

@@ -112,6 +112,10 @@ def changes_warehouse() -> Warehouse:
     wh.execute(
         "create table audit.suppression (kind varchar, value_sha256 varchar, origin varchar, added_at timestamptz)"
     )
+    wh.execute(  # C4 is known only by a device id
+        "create table core.identity_map as select 'crm' as source, "
+        "case when i = 4 then 'device:d4' else 'M' || i end as source_id, 'C' || i as customer_id from range(5) t(i)"
+    )
     return wh
 
 
@@ -121,7 +125,7 @@ def hook(url: str, **options: object) -> DestinationConfig:
         kind="webhook",
         mode="changes",
         url=url,
-        fields=["customer_id", "email"],
+        fields=["customer_id", "email", "source_ids"],
         transforms={"email": "sha256"},
         batch_size=2,
         backoff_seconds=0.01,
@@ -142,6 +146,8 @@ def test_webhook_batches_are_applied_exactly_once_across_retries_and_reruns(endp
     assert [r["customer_id"] for r in Endpoint.rows] == ["C0", "C1", "C2", "C3", "C4"]
     assert Endpoint.rows[0]["email"] == hashlib.sha256(b"p0@example.com").hexdigest()
     assert "phone" not in Endpoint.rows[0]
+    # the CRM's own ids go with the rows (null: no source gave one)
+    assert [r["source_ids"] for r in Endpoint.rows] == ["crm:M0", "crm:M1", "crm:M2", "crm:M3", None]
 
     again = deliver_webhook(wh, hook(endpoint), DAY, ["email", "phone"])  # a rerun of the same day
     assert again == {"rows": 5, "batches": 3, "sent": 0, "already_delivered": 3}
