@@ -28,7 +28,10 @@ def score_rows(
     """score(x) computed in row blocks, one per worker (default: one per core this process may use, CPU
     quotas counted: joblib.cpu_count), each in a thread of its own
     limited to one OpenMP thread; one call (limited the same way) when the rows make fewer than two blocks.
-    score must give each row's result from that row alone (a model's predict)."""
+    score must give each row's result from that row alone (a model's predict). No rows: no call (scikit-learn
+    refuses an empty matrix), an empty result."""
+    if len(x) == 0:
+        return np.empty(0)
     blocks = min(workers or cpu_count(), len(x) // MIN_BLOCK_ROWS)
     if blocks < 2:
         with threadpool_limits(limits=1, user_api="openmp"):

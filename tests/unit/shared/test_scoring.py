@@ -53,3 +53,12 @@ def test_a_trees_predictions_in_blocks_are_those_of_one_call(
     tree = DecisionTreeClassifier(max_depth=6, random_state=0).fit(*data)
     x = np.random.default_rng(9).normal(size=(5_001, 5))
     assert np.array_equal(score_rows(tree.predict, x, workers=3), tree.predict(x))
+
+
+def test_no_rows_score_to_nothing_without_a_call(data: tuple[np.ndarray, np.ndarray]) -> None:
+    # a day with no payers scores the stored churn model on no rows; scikit-learn refuses an empty matrix
+    model = HistGradientBoostingClassifier(max_iter=5, random_state=0).fit(*data)
+    with pytest.raises(ValueError, match="0 sample"):
+        model.predict_proba(np.empty((0, 5)))
+    scores = score_rows(lambda x: model.predict_proba(x)[:, 1], np.empty((0, 5)))
+    assert scores.shape == (0,)
