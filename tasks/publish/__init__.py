@@ -98,7 +98,8 @@ def publish_day(
     if unwritten:
         logger.warning("export files of %s %s", as_of, unwritten)
     else:
-        switch_exports(config.exports_path, result)
+        for line in switch_exports(config.exports_path, result).moved_aside:
+            logger.warning("%s", line)
     for line in prune_exports(wh, config.exports_path, config.keep_export_days):
         if line.startswith(f"removed the export files of {as_of.isoformat()} "):
             logger.warning("%s: %s is older than the days keep_export_days keeps", line, as_of)

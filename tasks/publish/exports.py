@@ -40,6 +40,7 @@ class PublishResult:
     export_dir: str
     files: dict[str, dict[str, object]] = field(default_factory=dict)
     version: str = ""
+    moved_aside: list[str] = field(default_factory=list)  # what stood where the day's link goes (link())
 
 
 def new_version(run_id: str) -> str:
@@ -132,22 +133,32 @@ def switch_exports(exports: Path, result: PublishResult) -> PublishResult:
     if building.exists():
         building.rename(versions / result.version)
         fsync_dir(versions)
-    link(exports, day, result.version)
+    if moved := link(exports, day, result.version):
+        result.moved_aside.append(moved)
     for old in sorted(p for p in versions.iterdir() if not p.name.startswith("."))[:-KEEP_VERSIONS]:
         shutil.rmtree(old, ignore_errors=True)
     return result
 
 
-def link(exports: Path, day: str, version: str) -> None:
-    """Point exports/<day> at .versions/<day>/<version> with one atomic rename."""
+def link(exports: Path, day: str, version: str) -> str | None:
+    """Point exports/<day> at .versions/<day>/<version> with one atomic rename. A folder or file that stands
+    there instead of a link (copied in by hand, or from before versioned exports) is never deleted: it is
+    renamed exports/<day>.replaced-<UTC time>; the line returned says so (None when nothing was there)."""
     final = exports / day
     temp = exports / f".{day}.{version}.link"
     temp.unlink(missing_ok=True)
     temp.symlink_to(Path(".versions") / day / version)
-    if final.is_dir() and not final.is_symlink():
-        shutil.rmtree(final)  # a folder from before versioned exports
+    moved = None
+    if final.exists() and not final.is_symlink():
+        aside = exports / f"{day}.replaced-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}"
+        final.rename(aside)
+        kind = "folder" if aside.is_dir() else "file"
+        moved = (
+            f"{final} was a {kind}, not the day's link: moved aside to {aside.name}, nothing in it deleted"
+        )
     os.replace(temp, final)
     fsync_dir(exports)
+    return moved
 
 
 # An export day's folder or link: exports/<YYYY-MM-DD>, exports/.versions/<YYYY-MM-DD>.
@@ -284,7 +295,8 @@ def recover_exports(wh: Warehouse, exports: Path) -> list[str]:
         if latest is None or current == latest:
             continue
         if building_folder(exports, as_of, latest).is_dir() or (versions / latest).is_dir():
-            switch_exports(exports, PublishResult(as_of, 0, str(final), version=latest))
+            switched = switch_exports(exports, PublishResult(as_of, 0, str(final), version=latest))
+            done += switched.moved_aside
             done.append(f"linked {versions.name} to its committed export version {latest}")
         else:
             done.append(

@@ -182,6 +182,34 @@ def test_write_exports_again_replaces_the_folder_and_leaves_no_temporary_folders
     assert [p.name for p in exports.iterdir() if p.name.startswith(".") and p.name != ".versions"] == []
 
 
+@pytest.mark.parametrize("kind", ["folder", "file"])
+def test_a_folder_or_file_where_the_days_link_goes_is_moved_aside_never_deleted(
+    wh: Warehouse, tmp_path: Path, kind: str
+) -> None:
+    exports = tmp_path / "exports"
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    first = write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
+    assert first.moved_aside == []
+    day = exports / "2026-03-31"
+    day.unlink()  # someone put a copy of the day (with notes of their own) where the link was
+    if kind == "folder":
+        day.mkdir()
+        (day / "notes.txt").write_text("campaign notes", encoding="utf-8")
+    else:
+        day.write_text("campaign notes", encoding="utf-8")
+
+    second = write_exports(wh, exports, SEGMENTS_AS_OF, "run-2", "hash-a", "second\n")
+
+    (aside,) = [p for p in exports.iterdir() if p.name.startswith("2026-03-31.replaced-")]
+    assert second.moved_aside == [
+        f"{day} was a {kind}, not the day's link: moved aside to {aside.name}, nothing in it deleted"
+    ]
+    kept = aside / "notes.txt" if kind == "folder" else aside
+    assert kept.read_text(encoding="utf-8") == "campaign notes"
+    assert day.is_symlink() and (day / "report.md").read_text(encoding="utf-8") == "second\n"
+
+
 def test_write_exports_of_another_day_keeps_the_first(wh: Warehouse, tmp_path: Path) -> None:
     exports = tmp_path / "exports"
     day2 = SEGMENTS_AS_OF + timedelta(days=1)
