@@ -23,6 +23,7 @@ from tasks.extract import extract
 from tasks.features import features
 from tasks.predict import predict
 from tasks.publish import publish
+from tasks.publish.exports import orphaned_exports
 from tasks.publish.summary import refresh_summary
 from tasks.publish.tables import partial_days
 from tasks.segment import segment
@@ -160,6 +161,10 @@ def daily_refresh(
         progress = create_progress_artifact(
             progress=0.0, description=f"daily refresh {as_of}: stages done of 7"
         )
+        if pipeline.lake is None and (
+            orphaned := orphaned_exports(pipeline.exports_path, pipeline.warehouse_path)
+        ):
+            logger.warning("%s", orphaned)
         if pipeline.lake is not None:  # with the lock held (see maintain)
             with Warehouse.open(pipeline) as wh:
                 removed = maintain(wh, pipeline.lake.snapshot_days)

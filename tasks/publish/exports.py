@@ -165,6 +165,22 @@ def link(exports: Path, day: str, version: str) -> str | None:
 DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
+def orphaned_exports(exports: Path, warehouse: Path) -> str | None:
+    """A warning when the warehouse file is missing but exports/ holds published days (it was deleted or
+    moved, or the config names another file): a new warehouse starts their history over. None otherwise."""
+    root = exports / ".versions"
+    if warehouse.exists() or not root.is_dir():
+        return None
+    days = sorted(p.name for p in root.iterdir() if DAY_NAME.match(p.name) and any(p.iterdir()))
+    if not days:
+        return None
+    return (
+        f"warehouse {warehouse} does not exist, but {exports} holds {len(days)} published day(s), "
+        f"{days[0]}..{days[-1]}: a new warehouse is made, and the published history, membership changes and "
+        "the customer id registry start over. If the file was moved or lost, stop this run and put it back"
+    )
+
+
 def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[str]:
     """Remove the export folders of days before the last keep_days up to the newest published day; return
     what was done, one line each (with keep_days None, only what a killed prune left).

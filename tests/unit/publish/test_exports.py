@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from tasks.publish import code_version, publish_tables, write_exports
+from tasks.publish.exports import orphaned_exports
 from tasks.shared.files import UTF8_BOM
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENT_COLUMNS, SEGMENTS_AS_OF, build_segments
@@ -254,3 +255,20 @@ def test_write_exports_that_fails_leaves_no_temporary_folder(
     with pytest.raises(OSError, match="No space left on device"):
         write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
     assert visible(exports) == []
+
+
+def test_published_days_without_their_warehouse_are_warned_of(wh: Warehouse, tmp_path: Path) -> None:
+    exports, warehouse = tmp_path / "exports", tmp_path / "warehouse.duckdb"
+    assert orphaned_exports(exports, warehouse) is None  # a first run: no exports yet
+    build_segments(wh, SEGMENTS_AS_OF)
+    publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
+    write_exports(wh, exports, SEGMENTS_AS_OF, "run-1", "hash-a", "first\n")
+    (exports / ".versions" / "2026-03-30").mkdir()  # a day folder with no version: not a published day
+
+    assert orphaned_exports(exports, warehouse) == (
+        f"warehouse {warehouse} does not exist, but {exports} holds 1 published day(s), 2026-03-31..2026-03-31: "
+        "a new warehouse is made, and the published history, membership changes and the customer id registry "
+        "start over. If the file was moved or lost, stop this run and put it back"
+    )
+    warehouse.write_bytes(b"")
+    assert orphaned_exports(exports, warehouse) is None
