@@ -28,7 +28,7 @@ from tasks.extract.diagnose import (
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
-from tasks.shared.files import UTF8_BOM, glob_literal, scratch_file
+from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -291,7 +291,10 @@ def read_file(
             if not is_read_error(exc, source.format):
                 raise
             reason = None
-            if source.format == "csv" and "sniffing" in str(exc):
+            if source.format in ("csv", "jsonl") and "invalid unicode" in str(exc).lower():
+                # DuckDB's own line count and new-line guess are wrong here ("Single-Line File"): find the byte
+                reason = not_utf8(readable)
+            if reason is None and source.format == "csv" and "sniffing" in str(exc):
                 reason = diagnose_csv(readable, options)
             elif source.format == "jsonl" and not isinstance(exc, duckdb.ConversionException):
                 reason = diagnose_jsonl(readable)

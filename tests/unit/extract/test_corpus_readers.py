@@ -48,6 +48,16 @@ CASES = [
         ),
         make=written(CSV.encode("utf-16-le")),
     ),
+    Case(  # DuckDB itself says "Line: 2 … new_line = Single-Line File" for a 3-line file, and no byte
+        "gbk_rows_under_an_ascii_header_declared_utf8",
+        "gbk_rows.csv",
+        CUSTOMERS,
+        Error(
+            in_utf8_read("gbk_rows.csv") + "(line 3, byte 22: b'\\xc0\\xee\\xcb\\xc4'); set the source's "
+            "`encoding` to the file's real encoding (e.g. gbk, gb18030, big5, utf-16)"
+        ),
+        make=written(b"id,name\n1,Zhang San\n2," + "李四".encode("gbk") + b"\n"),
+    ),
     Case(
         "utf16_declared_utf16",
         "utf16_declared.csv",
