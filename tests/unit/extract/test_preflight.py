@@ -195,8 +195,12 @@ def test_a_file_in_another_encoding_than_declared(tmp_path: Path) -> None:
     }
     [problem] = preflight(config(tmp_path, [source]))
     assert (problem.source, problem.file) == ("sources.crm", "crm/members.csv")
-    assert problem.message.startswith("cannot read crm/members.csv as csv (encoding utf-8): ")
-    assert problem.fix == "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
+    assert problem.message == (  # where the first bytes that are not UTF-8 are, and what to set
+        "cannot read crm/members.csv as csv (encoding utf-8): it cannot be read as utf-8 (line 1, byte 0: "
+        "b'\\xbb\\xe1\\xd4\\xb1'); set the source's `encoding` to the file's real encoding (e.g. gbk, gb18030, "
+        "big5, utf-16)"
+    )
+    assert problem.fix is None  # the message says it
     assert preflight(config(tmp_path, [{**source, "encoding": "gbk"}])) == []
     [problem] = preflight(config(tmp_path, [{**source, "encoding": "big5"}]))  # GBK bytes are no Big5
     assert problem.message == (  # the file named once, by the problem
