@@ -139,7 +139,7 @@ def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
     """The config, loaded and checked before any flow starts: schema, and with sources the preflight of
     every source (files, headers, mappings on a sample). Problems end the command with exit code 2."""
     from tasks.extract.preflight import preflight
-    from tasks.segment.rfm import unknown_rfm_segments
+    from tasks.shared.rfm_names import unknown_rfm_segments
 
     try:
         pipeline = load_config(config)

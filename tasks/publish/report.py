@@ -35,7 +35,7 @@ from tasks.publish.report_charts import (
 )
 from tasks.publish.risk_charts import risk_data, risk_figures
 from tasks.publish.sizes import size_trend
-from tasks.segment.rfm import NO_PURCHASE
+from tasks.shared.rfm_names import NO_PURCHASE
 
 if TYPE_CHECKING:
     from tasks.shared.warehouse import Warehouse

@@ -9,7 +9,7 @@ from typing import Any
 from tasks.predict.summary import render_markdown as predict_markdown
 from tasks.publish.labels import METRICS, SCHEMES, Language, amounts_in, both, label, partial_note
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
-from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
+from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
 
 RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from tasks.publish.labels import partial_notes
-from tasks.segment.rfm import NO_PURCHASE, RFM_SEGMENTS
 from tasks.segment.stability import previous_published_day
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import SEGMENT_SCHEMES
+from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.warehouse import Warehouse
 
 

@@ -1,81 +1,18 @@
-"""The RFM schemes' rule tables: the named segments of the R × FM grid, the Chinese 8 classes, the fallback.
+"""The RFM schemes' rule tables: the named segments of the R × FM grid, the Chinese 8 classes, the fallback
+(their names and ranges: tasks/shared/rfm_names.py).
 
 The SQL models (sql/segments/rfm_scores.sql, rfm_cn_classes.sql) score the customers and load these
 tables (write_rule_table, below) to name them. Scores run 1–5 and higher is better on every
 axis: a recent buyer has a high R.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 
 import polars as pl
 
-from tasks.shared.config import PipelineConfig, SegmentConfig
+from tasks.shared.config import SegmentConfig
+from tasks.shared.rfm_names import CN_RFM_CLASSES, NO_PURCHASE, RFM_SEGMENTS
 from tasks.shared.warehouse import Warehouse
-
-
-@dataclass(frozen=True)
-class RfmSegment:
-    """A named RFM segment: the R and FM score ranges it covers (inclusive)."""
-
-    name: str
-    label_zh: str
-    r_min: int
-    r_max: int
-    fm_min: int
-    fm_max: int
-
-
-# The 11 standard segments on the R × FM grid (FM = F and M averaged, rounded half up).
-# Together they cover all 25 cells exactly once, so every scored customer gets one segment.
-RFM_SEGMENTS: tuple[RfmSegment, ...] = (
-    RfmSegment("Champions", "冠军客户", 5, 5, 4, 5),
-    RfmSegment("Loyal", "忠诚客户", 3, 4, 4, 5),
-    RfmSegment("Potential Loyalist", "潜在忠诚客户", 4, 5, 2, 3),
-    RfmSegment("New", "新客户", 5, 5, 1, 1),
-    RfmSegment("Promising", "有潜力客户", 4, 4, 1, 1),
-    RfmSegment("Need Attention", "需要关注客户", 3, 3, 3, 3),
-    RfmSegment("About To Sleep", "即将沉睡客户", 3, 3, 1, 2),
-    RfmSegment("At Risk", "有流失风险客户", 1, 2, 3, 4),
-    RfmSegment("Can't Lose Them", "不能失去的客户", 1, 2, 5, 5),
-    RfmSegment("Hibernating", "冬眠客户", 2, 2, 1, 2),
-    RfmSegment("Lost", "已流失客户", 1, 1, 1, 2),
-)
-
-
-@dataclass(frozen=True)
-class Fallback:
-    """The segment of every scheme for customers the scheme cannot score (no purchase yet)."""
-
-    name: str
-    label_zh: str
-
-
-# Customers without a purchase have no R, F or M; in both RFM schemes they are in this segment.
-NO_PURCHASE = Fallback("No Purchase", "未购买客户")
-
-
-@dataclass(frozen=True)
-class CnRfmClass:
-    """A class of the Chinese 8-class RFM scheme: whether R, F and M are at or above the threshold."""
-
-    name: str
-    label_zh: str
-    r_high: bool
-    f_high: bool
-    m_high: bool
-
-
-# 重要/一般 follows M; 价值/保持/发展/挽留 follows R and F.
-CN_RFM_CLASSES: tuple[CnRfmClass, ...] = (
-    CnRfmClass("Important Value", "重要价值客户", True, True, True),
-    CnRfmClass("Important Retention", "重要保持客户", False, True, True),
-    CnRfmClass("Important Development", "重要发展客户", True, False, True),
-    CnRfmClass("Important Win-back", "重要挽留客户", False, False, True),
-    CnRfmClass("General Value", "一般价值客户", True, True, False),
-    CnRfmClass("General Retention", "一般保持客户", False, True, False),
-    CnRfmClass("General Development", "一般发展客户", True, False, False),
-    CnRfmClass("General Win-back", "一般挽留客户", False, False, False),
-)
 
 
 def write_rule_table(wh: Warehouse) -> None:
@@ -93,18 +30,3 @@ def score_params(config: SegmentConfig) -> dict[str, object]:
     for prefix, cuts in (("r", bins.recency_days), ("f", bins.frequency), ("m", bins.monetary)):
         params |= {f"{prefix}{i}": float(cut) for i, cut in enumerate(cuts, start=1)}
     return params
-
-
-def unknown_rfm_segments(config: PipelineConfig) -> list[str]:
-    """The act stage's audiences and lookalike seeds that name an RFM segment or Chinese RFM class that does not
-    exist (a misspelt name would give an audience of nobody, every day)."""
-    known = {
-        "rfm": [segment.name for segment in RFM_SEGMENTS] + [NO_PURCHASE.name],
-        "rfm_cn": [cn_class.label_zh for cn_class in CN_RFM_CLASSES] + [NO_PURCHASE.label_zh],
-    }
-    return [
-        f"act: {who} names '{scheme}:{segment}', but {scheme} has no segment {segment!r} "
-        f"(it has: {', '.join(known[scheme])})"
-        for who, scheme, segment in config.act.segment_references()
-        if scheme in known and segment not in known[scheme]
-    ]

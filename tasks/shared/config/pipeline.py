@@ -278,7 +278,7 @@ class PipelineConfig(BaseModel):
     @model_validator(mode="after")
     def _act_rules_known(self) -> "PipelineConfig":
         """An audience or a lookalike seed of scheme rules names a rule of segments.rules (an RFM name is checked
-        by `segments check`: tasks.segment.rfm.unknown_rfm_segments)."""
+        by `segments check`: tasks.shared.rfm_names.unknown_rfm_segments)."""
         rules = [rule.name for rule in self.segments.rules]
         for who, scheme, segment in self.act.segment_references():
             if scheme == "rules" and segment not in rules:

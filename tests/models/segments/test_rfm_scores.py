@@ -9,8 +9,8 @@ from itertools import product
 import pytest
 
 from tasks.segment import score_params, write_rule_table
-from tasks.segment.rfm import RFM_SEGMENTS
 from tasks.shared.config import SegmentConfig
+from tasks.shared.rfm_names import RFM_SEGMENTS
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import create
 

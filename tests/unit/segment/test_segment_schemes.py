@@ -9,8 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from tasks.segment import lifecycle_params, score_params, segment_all, write_rule_table
-from tasks.segment.rfm import CN_RFM_CLASSES
 from tasks.shared.config import SegmentConfig
+from tasks.shared.rfm_names import CN_RFM_CLASSES
 from tasks.shared.warehouse import Warehouse
 
 AS_OF = date(2026, 3, 31)

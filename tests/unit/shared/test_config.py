@@ -528,7 +528,7 @@ def test_an_audience_of_a_rule_the_config_does_not_define_is_a_config_error(tmp_
 
 
 def test_an_rfm_name_that_is_no_segment_of_its_scheme_is_found_before_a_run(tmp_path: Path) -> None:
-    from tasks.segment.rfm import unknown_rfm_segments
+    from tasks.shared.rfm_names import unknown_rfm_segments
 
     audiences = [
         {"name": name, "label_en": name, "label_zh": name, "segment": segment}
