@@ -460,6 +460,10 @@ def _outputs(pipeline: PipelineConfig) -> list[Problem]:
                 Problem(where, str(path), message="is a folder", fix="name a file, e.g. warehouse.duckdb")
             )
             continue
+        if not folder and path.is_file() and not os.access(path, os.R_OK | os.W_OK):  # read-only, immutable
+            message = "cannot be written: the file is read-only"
+            problems.append(Problem(where, str(path), message=message, fix=f"make {path} writable"))
+            continue
         existing = path if folder else path.parent
         while not existing.exists() and existing != existing.parent:
             existing = existing.parent

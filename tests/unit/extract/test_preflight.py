@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -322,6 +324,32 @@ def test_a_warehouse_path_that_is_a_folder(tmp_path: Path) -> None:
     assert lines(preflight(config(tmp_path, [SHOP]))) == [
         f"warehouse: {tmp_path}/warehouse.duckdb: is a folder — name a file, e.g. warehouse.duckdb"
     ]
+
+
+def test_a_warehouse_file_that_cannot_be_written(tmp_path: Path) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP])
+    with Warehouse(pipeline.warehouse_path) as wh:
+        wh.ensure("ops/load_state")
+    # mode bits do not stop root: as root the file is made immutable (chattr), as a user read-only
+    as_root = os.geteuid() == 0
+    if as_root and shutil.which("chattr") is None:
+        pytest.skip("no chattr to make the file immutable")
+    locked = subprocess.run(["chattr", "+i", str(pipeline.warehouse_path)], check=False) if as_root else None
+    if locked is not None and locked.returncode != 0:
+        pytest.skip("this file system has no immutable flag")
+    if not as_root:
+        pipeline.warehouse_path.chmod(0o444)
+    try:
+        assert lines(preflight(pipeline)) == [
+            f"warehouse: {pipeline.warehouse_path}: cannot be written: the file is read-only — make "
+            f"{pipeline.warehouse_path} writable"
+        ]
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(pipeline.warehouse_path)], check=True)
+        pipeline.warehouse_path.chmod(0o600)
+    assert preflight(pipeline) == []
 
 
 def test_a_damaged_warehouse_is_a_problem_and_a_held_one_is_not(tmp_path: Path) -> None:
