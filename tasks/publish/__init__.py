@@ -167,6 +167,7 @@ def publish_transaction(
                     member_sources=member_sources,
                     customer_parts=customer_parts,
                     partial=partial,
+                    source_ids=config.export_source_ids,
                 )
     except BaseException:
         discard_exports(config.exports_path, as_of, version)  # not committed: no files of it may stay

@@ -25,6 +25,9 @@ from tasks.shared.files import fsync_dir, write_file
 from tasks.shared.warehouse import Warehouse
 
 SOURCE_IDS = "source_ids"  # the ids the sources know a customer by (sql/published/source_ids.sql)
+NO_SOURCE_IDS = (
+    "select null::varchar as customer_id, null::varchar as source_ids where false"  # not asked for
+)
 PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
 
 
@@ -44,7 +47,7 @@ def source_ids_sql(wh: Warehouse, part: str | None = None) -> str:
     return wh.model_sql("published/source_ids", fragments={"wanted": wanted})
 
 
-def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> str:
+def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False, source_ids: bool = False) -> str:
     """The day's published customers with their golden-record fields; marketing: consenting, unsuppressed.
 
     audiences_only: only the customers in an audience that day (published.audience_members), all that the
@@ -57,7 +60,10 @@ def people_sql(wh: Warehouse, marketing: bool, audiences_only: bool = False) -> 
             "day_segments": wh.model_sql(
                 "published/audience_segments" if audiences_only else "published/day_segments"
             ),
-            "source_ids": source_ids_sql(wh, "segments" if audiences_only else None),
+            # aggregated only for a destination that asks for them (DuckDB does not drop an unused join)
+            "source_ids": source_ids_sql(wh, "segments" if audiences_only else None)
+            if source_ids
+            else NO_SOURCE_IDS,
         },
     )
     if not marketing:
@@ -87,7 +93,12 @@ def destination_frame(
     sql = wh.model_sql(
         model,
         {"fields": [f"people.{f}" for f in dict.fromkeys(destination.fields)]},
-        {"people": people_sql(wh, destination.purpose == "marketing"), "memberships": memberships},
+        {
+            "people": people_sql(
+                wh, destination.purpose == "marketing", source_ids=SOURCE_IDS in destination.fields
+            ),
+            "memberships": memberships,
+        },
     )
     params: dict[str, Any] = {"as_of": as_of, "scheme": destination.scheme}
     return apply_transforms(wh.frame(sql, params), destination, pii)

@@ -69,10 +69,12 @@ def prepare_exports(
     member_sources: Sequence[str] = (),
     customer_parts: tuple[Path, int] | None = None,
     partial: bool = False,
+    source_ids: bool = False,
 ) -> PublishResult:
     """Write the as_of's export version under its temporary name, audit it and record it in published.runs.
 
     partial: the day had not ended when the run started (the manifest says so).
+    source_ids: the customer files carry the ids the sources know each customer by (export_source_ids).
     act: outreach lists per channel and recommendations.csv are written as its settings say (none without).
     customer_parts: the customer files' part files written by shards (their folder, how many;
     tasks/publish/shards.py), joined instead of writing the files from the published rows.
@@ -103,6 +105,7 @@ def prepare_exports(
             list(member_sources),
             customer_parts,
             partial,
+            source_ids,
         )
         audit_exports(wh, as_of, building)  # the files, read back, hold the day's published rows
         record_version(wh, as_of, run_id, version)
@@ -259,6 +262,7 @@ def write_exports(
     html: str | None = None,
     destinations: Sequence[DestinationConfig] = (),
     pii: Sequence[str] = (),
+    source_ids: bool = False,
 ) -> PublishResult:
     """Write, audit and switch in the as_of's export version at once: for callers whose tables are committed.
 
@@ -267,7 +271,16 @@ def write_exports(
     inside its transaction and switch_exports after the commit.
     """
     result = prepare_exports(
-        wh, exports, as_of, run_id, config_hash, report, html=html, destinations=destinations, pii=pii
+        wh,
+        exports,
+        as_of,
+        run_id,
+        config_hash,
+        report,
+        html=html,
+        destinations=destinations,
+        pii=pii,
+        source_ids=source_ids,
     )
     return switch_exports(exports, result)
 
@@ -335,11 +348,12 @@ def _write_version(
     member_sources: list[str] | None = None,
     customer_parts: tuple[Path, int] | None = None,
     partial: bool = False,
+    source_ids: bool = False,
 ) -> tuple[dict[str, dict[str, object]], int]:
     """Write the export files and the manifest (last) into folder; return file entries and the row count."""
     counts: dict[str, int | None] = {}
     if customer_parts is None:
-        frame = wh.frame(customer_file_sql(wh, PUBLISHED, pii), {"as_of": as_of})
+        frame = wh.frame(customer_file_sql(wh, PUBLISHED, pii, source_ids=source_ids), {"as_of": as_of})
         # CSV for people: UTF-8 with a BOM so that Excel shows Chinese labels correctly.
         for name in ("customer_segments.parquet", "customer_segments.csv"):
             write_file(frame, folder / name)

@@ -24,7 +24,7 @@ from pathlib import Path
 import polars as pl
 
 from tasks.act import ensure_act_tables
-from tasks.publish.destinations import SOURCE_IDS, source_ids_sql
+from tasks.publish.destinations import NO_SOURCE_IDS, SOURCE_IDS, source_ids_sql
 from tasks.publish.tables import ensure_published_table
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig
@@ -36,20 +36,19 @@ PUBLISHED = "published.customer_segments"
 CUSTOMER_FILE_STEM = "customer_segments"
 
 
-def customer_file_sql(wh: Warehouse, table: str, pii: Sequence[str], rows: str = "true") -> str:
+def customer_file_sql(
+    wh: Warehouse, table: str, pii: Sequence[str], rows: str | None = None, source_ids: bool = False
+) -> str:
     """The query of the customer files' rows of a day ($as_of) of table (published/customer_file.sql), by
-    customer_id; rows: a condition on the table (a shard's range). The source ids are left out when
-    privacy.pii_fields lists them (a customer_ref that is an e-mail address, say)."""
+    customer_id; rows: a condition on the table (a shard's range), None for all. source_ids (the config's
+    export_source_ids) adds the ids the sources know each customer by, unless privacy.pii_fields lists them."""
+    wanted = source_ids and SOURCE_IDS not in pii
+    # a shard reads only its own customers' records
+    ids = source_ids_sql(wh, None if rows is None else "segments") if wanted else NO_SOURCE_IDS
     sql = wh.model_sql(
-        "published/customer_file",
-        {"segments": table},
-        {
-            "rows": rows,
-            # a shard reads only its own customers' records
-            "source_ids": source_ids_sql(wh, None if rows == "true" else "segments"),
-        },
+        "published/customer_file", {"segments": table}, {"rows": rows or "true", "source_ids": ids}
     )
-    return f"select * exclude ({SOURCE_IDS}) from ({sql})" if SOURCE_IDS in pii else sql
+    return sql if wanted else f"select * exclude ({SOURCE_IDS}) from ({sql})"
 
 
 def parts_table() -> str:
@@ -96,12 +95,19 @@ def make_parts(wh: Warehouse, run_id: str, work_table: str) -> int:
 
 
 def write_part(
-    wh: Warehouse, work_table: str, folder: Path, shard: int, shards: int, as_of: date, pii: Sequence[str]
+    wh: Warehouse,
+    work_table: str,
+    folder: Path,
+    shard: int,
+    shards: int,
+    as_of: date,
+    pii: Sequence[str],
+    source_ids: bool = False,
 ) -> int:
     """Write shard `shard` of `shards` of the work table's customer file rows (customer_file_sql) as part
     files into folder: Parquet, and CSV without a header; how many rows."""
     condition = shard_range(wh, work_table, shard, shards)
-    frame = wh.frame(customer_file_sql(wh, work_table, pii, condition), {"as_of": as_of})
+    frame = wh.frame(customer_file_sql(wh, work_table, pii, condition, source_ids), {"as_of": as_of})
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     # atomic_write's temporary names are each writer's own: a shard given up on may still be writing while
     # the stage writes the same part (the same rows); whichever rename comes last leaves a whole file
@@ -124,9 +130,9 @@ def export_shard(
     if not wh.table_exists(work_table):
         return 0  # the stage no longer needs it: it went on without this shard
     folder = parts_folder(pipeline.exports_path, as_of, work_table)
-    pii = pipeline.privacy.pii_fields
+    pii, ids = pipeline.privacy.pii_fields, pipeline.export_source_ids
     return sharding.added(
-        wh, work_table, lambda: write_part(wh, work_table, folder, shard, shards, as_of, pii)
+        wh, work_table, lambda: write_part(wh, work_table, folder, shard, shards, as_of, pii, ids)
     )
 
 
@@ -161,7 +167,7 @@ def customer_parts(
     pii = config.privacy.pii_fields
 
     def write(shard: int) -> int:
-        return write_part(wh, work_table, folder, shard, plan.shards, as_of, pii)
+        return write_part(wh, work_table, folder, shard, plan.shards, as_of, pii, config.export_source_ids)
 
     try:
         make_parts(wh, run_id, work_table)

@@ -213,6 +213,12 @@ class PipelineConfig(BaseModel):
         description="Export folders kept: those of the last this many days up to the newest published day "
         "(a publish removes older days' folders; the warehouse keeps their rows). Default: every day's.",
     )
+    export_source_ids: bool = Field(
+        default=False,
+        description="Add source_ids to the customer files: the ids the sources know each customer by "
+        "('crm:M0000926;shop:17850'), to match a list back to the CRM or the shop. Off by default: a source "
+        "keyed by phone number or e-mail would put personal data into files that hold none.",
+    )
     sources: list[SourceConfig] = Field(min_length=1, description="The source systems to extract.")
     amount_scale: int = Field(
         default=DEFAULT_AMOUNT_SCALE,

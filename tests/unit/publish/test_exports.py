@@ -26,18 +26,19 @@ EXPORT_FILES = [
 ]
 
 
-# The published columns with source_ids after customer_id: C1's ids sorted by source then id ('M10' before
-# 'M2'), its device record left out; C3 has only a record made from an e-mail address.
 EXPORTED_CSV = (
-    ",".join([*SEGMENT_COLUMNS[:2], "source_ids", *SEGMENT_COLUMNS[2:], "recommended_items"]) + "\n"
-    "2026-03-31,C1,crm:M10;crm:M2,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
+    ",".join([*SEGMENT_COLUMNS, "recommended_items"]) + "\n"
+    "2026-03-31,C1,3,4,520.00,5,5,5,Champions,冠军客户,重要价值客户,Important Value,high,高价值,active,活跃,"
     "high_frequency_players,高频玩家,0,big,大,,,,,,,2025-09-12,2026-03-28,1,2,3,5,9,12,麻将,2026-03-31,true,\n"
-    "2026-03-31,C2,shop:1002,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
+    "2026-03-31,C2,40,1,-0.50,1,1,1,Lost,已流失客户,一般挽留客户,General Win-back,low,低价值,churned,流失,"
     ",,1,small,小,,,,,,,2026-02-19,2026-02-19,0,1,1,0,0,0,,2026-03-21,false,\n"
-    "2026-03-31,C3,,,,,,,,No Purchase,未购买客户,未购买客户,No Purchase,none,未消费,never_purchased,未付费,"
+    "2026-03-31,C3,,,,,,,No Purchase,未购买客户,未购买客户,No Purchase,none,未消费,never_purchased,未付费,"
     '"high_intent_not_paying,high_frequency_players","高意向未付费,高频玩家",2,free,免费,,,,,,,,,0,0,0,2,2,2,斗地主,2026-03-28,'
     "false,\n"
 )
+# C1's ids sorted as text ('M10' before 'M2'), its device record left out; C3 has only a record made from an
+# e-mail address (core/facts.sql).
+SOURCE_IDS = {"C1": "crm:M10;crm:M2", "C2": "shop:1002", "C3": None}
 
 
 EXPORTED_SIZES = "rfm_segment,rfm_segment_zh,customers\nChampions,冠军客户,1\nLost,已流失客户,1\nNo Purchase,未购买客户,1\n"
@@ -80,11 +81,7 @@ def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, 
     assert csv_text(folder / "customer_segments.csv") == EXPORTED_CSV
     assert csv_text(folder / "segment_sizes.csv") == EXPORTED_SIZES
     assert (folder / "report.md").read_text(encoding="utf-8") == "# 报告\n"
-    rows = wh.frame(
-        "select as_of, customer_id, ids.source_ids, * exclude (as_of, customer_id, run_id, source_ids) "
-        "from published.customer_segments left join (values ('C1', 'crm:M10;crm:M2'), ('C2', 'shop:1002')) "
-        "ids(customer_id, source_ids) using (customer_id) order by customer_id"
-    )
+    rows = wh.frame("select * exclude (run_id) from published.customer_segments order by customer_id")
     assert pl.read_parquet(folder / "customer_segments.parquet").equals(rows)
     assert pl.read_csv(folder / "customer_segments.csv", schema=rows.schema).equals(rows)
 
@@ -122,28 +119,34 @@ def test_write_exports_writes_five_files_and_a_matching_manifest(wh: Warehouse, 
     assert datetime.fromisoformat(manifest["created_at"]).utcoffset() == timedelta(0)
 
 
-def test_source_ids_listed_as_personal_data_stay_out_of_the_customer_files(
+def test_source_ids_asked_for_follow_the_customer_id_unless_they_are_personal_data(
     wh: Warehouse, tmp_path: Path
 ) -> None:
-    # a shop whose customer_ref is an e-mail address lists source_ids in privacy.pii_fields
-    wh.execute(
-        "create table core.identity_map as select 'shop' as source, 'a@b.cn' as source_id, 'C1' as customer_id"
-    )
-    build_segments(wh, SEGMENTS_AS_OF)  # keeps the test's identity map
+    build_segments(wh, SEGMENTS_AS_OF)
     publish_tables(wh, SEGMENTS_AS_OF, "run-1", "hash-a")
-
     folder = tmp_path / "exports" / "2026-03-31"
-    write_exports(wh, tmp_path / "exports", SEGMENTS_AS_OF, "run-1", "hash-a", "# 报告\n", pii=["source_ids"])
-
     rows = wh.frame("select * exclude (run_id) from published.customer_segments order by customer_id")
+
+    write_exports(wh, tmp_path / "exports", SEGMENTS_AS_OF, "run-1", "hash-a", "# 报告\n", source_ids=True)
+    ids = pl.Series("source_ids", [SOURCE_IDS[c] for c in rows["customer_id"]], dtype=pl.String)
+    with_ids = rows.clone().insert_column(2, ids)  # insert_column changes the frame it is called on
+    assert pl.read_parquet(folder / "customer_segments.parquet").equals(with_ids)
+    assert pl.read_csv(folder / "customer_segments.csv", schema=with_ids.schema).equals(with_ids)
+    assert csv_text(folder / "customer_segments.csv").startswith("as_of,customer_id,source_ids,recency_days,")
+
+    # a shop that counts its own customer numbers as personal data lists source_ids in privacy.pii_fields
+    write_exports(
+        wh,
+        tmp_path / "exports",
+        SEGMENTS_AS_OF,
+        "run-2",
+        "hash-a",
+        "# 报告\n",
+        pii=["source_ids"],
+        source_ids=True,
+    )
     assert pl.read_parquet(folder / "customer_segments.parquet").equals(rows)
-    assert b"a@b.cn" not in (folder / "customer_segments.csv").read_bytes()
-    write_exports(wh, tmp_path / "exports", SEGMENTS_AS_OF, "run-2", "hash-a", "# 报告\n")
-    assert pl.read_parquet(folder / "customer_segments.parquet")["source_ids"].to_list() == [
-        "shop:a@b.cn",
-        None,
-        None,
-    ]
+    assert b"shop:1002" not in (folder / "customer_segments.csv").read_bytes()
 
 
 def test_write_exports_again_replaces_the_folder_and_leaves_no_temporary_folders(

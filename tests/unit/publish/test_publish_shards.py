@@ -62,7 +62,10 @@ def given_ids(config: PipelineConfig) -> dict[str, str | None]:
 def publishes(sample_data: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, PipelineConfig]:
     """The day published in one process ("one") and with its customer files in shards ("sharded")."""
     work = tmp_path_factory.mktemp("publish_shards")
-    configs = {name: load_config(write_config(sample_data, work / name)) for name in ("one", "sharded")}
+    configs = {  # with the ids the sources know the customers by, which each shard reads for its own
+        name: load_config(write_config(sample_data, work / name, export_source_ids=True))
+        for name in ("one", "sharded")
+    }
     for name, config in configs.items():
         summary = run_stages(config, SAMPLE_END, f"run-{SAMPLE_END}", logger=LOGGER)
         plan = None
@@ -136,7 +139,7 @@ def test_a_part_no_file_of_which_is_here_after_its_flow_run_is_written_here(
         ),
     ):
         # a second writer of one part: the same file
-        write_part(wh, plan.work_table, folder, 1, SHARDS, SAMPLE_END, config.privacy.pii_fields)
+        write_part(wh, plan.work_table, folder, 1, SHARDS, SAMPLE_END, config.privacy.pii_fields, True)
         assert sorted(p.name for p in folder.iterdir()) == [
             f"part-{k:05d}.{suffix}" for k in range(SHARDS) for suffix in ("csv", "parquet")
         ]
