@@ -27,6 +27,7 @@ from tasks.act.store import forget_models_from
 from tasks.dedupe.incremental import forget_matcher
 from tasks.dedupe.model import stored_model_info
 from tasks.predict.model_store import forget_fits_from
+from tasks.publish.exports import orphaned_exports
 from tasks.publish.republish import keep_published, moved_memberships, moved_text
 from tasks.publish.tables import partial_days
 from tasks.segment.cluster_tables import forget_clusters_from
@@ -157,7 +158,7 @@ def record_progress(
     """Mark one day of a request done; with as_of None, forget the request (it finished). A day published
     before (republished) is compared with what was kept of it: a warning says whose memberships moved, and
     the text is returned for the backfill's table."""
-    with progress_store(config, request, logger) as wh:
+    with progress_store(config, request, logger) as wh, wh.transaction():  # a day done and its report at once
         if as_of is None:
             wh.execute("delete from published.backfill_progress where backfill_id = ?", [request])
             return None
@@ -222,6 +223,10 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
         progress=0.0, description=f"backfill {start}..{end}: days done / total"
     )
     first = next((day for day, step in steps if step != "skip"), None)
+    if pipeline.lake is None and (
+        orphaned := orphaned_exports(pipeline.exports_path, pipeline.warehouse_path)
+    ):
+        logger.warning("%s", orphaned)  # before the progress store makes the file
     if first is not None:
         with progress_store(pipeline, request, logger) as wh, wh.transaction():
             for line in forget_later_models(wh, first):
@@ -240,7 +245,7 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
             republished = step == "follow" or as_of in known.published
             if republished:
                 with progress_store(pipeline, request, logger) as wh:
-                    keep_published(wh, as_of)
+                    keep_published(wh, as_of, request)
             daily_refresh.with_options(flow_run_name=f"daily-refresh-{as_of.isoformat()}")(
                 as_of=as_of, config=config
             )

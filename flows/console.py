@@ -105,7 +105,8 @@ def lost_connection(error: BaseException) -> bool:
         if isinstance(current, httpx.TransportError):
             return True
         seen.add(id(current))
-        current = current.__cause__ or current.__context__
+        # `raise ... from None` hides the context: an error handled on the way is not this one's cause
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
     return False
 
 

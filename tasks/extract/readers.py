@@ -291,7 +291,8 @@ def read_file(
             if not is_read_error(exc, source.format):
                 raise
             reason = None
-            if source.format in ("csv", "jsonl") and "invalid unicode" in str(exc).lower():
+            compressed = file.path.name.lower().endswith(COMPRESSED)  # its bytes are not the text's
+            if source.format == "csv" and not compressed and "invalid unicode" in str(exc).lower():
                 # DuckDB's own line count and new-line guess are wrong here ("Single-Line File"): find the byte
                 reason = not_utf8(readable)
             if reason is None and source.format == "csv" and "sniffing" in str(exc):

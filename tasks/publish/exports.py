@@ -166,6 +166,7 @@ def link(exports: Path, day: str, version: str) -> str | None:
 
 # An export day's folder or link: exports/<YYYY-MM-DD>, exports/.versions/<YYYY-MM-DD>.
 DAY_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+REPLACED_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}\.replaced-")  # a folder or file link() moved aside
 
 
 def orphaned_exports(exports: Path, warehouse: Path) -> str | None:
@@ -208,6 +209,13 @@ def prune_exports(wh: Warehouse, exports: Path, keep_days: int | None) -> list[s
     first_kept, newest = (day.isoformat() for day in window)
     kept = f"(kept: {keep_days} days up to {newest})"
     for entry in sorted([*exports.iterdir(), *(root.iterdir() if root.is_dir() else [])]):
+        if REPLACED_NAME.match(entry.name) and entry.name[:10] < first_kept:  # what link() moved aside
+            if entry.is_dir() and not entry.is_symlink():
+                done += _removed(entry, f"removed {entry.name}, moved aside from the day's link {kept}")
+            else:
+                entry.unlink()
+                done.append(f"removed {entry.name}, moved aside from the day's link {kept}")
+            continue
         if not DAY_NAME.match(entry.name) or entry.name >= first_kept:
             continue
         if entry.parent == root:

@@ -22,9 +22,23 @@ MEMBERSHIP_COLUMNS = (
 )
 
 
-def keep_published(wh: Warehouse, as_of: date) -> int:
-    """Keep the day's published memberships aside (replacing what a killed backfill kept); how many rows."""
-    wh.run("published/republished_day", {"as_of": as_of}, identifiers={"columns": present(wh)})
+def keep_published(wh: Warehouse, as_of: date, backfill_id: str) -> int:
+    """Keep the day's published memberships aside for a backfill request; how many rows are kept.
+
+    What the same request kept of the day already stays: a request that resumes after a failure or a kill
+    that came once the day was computed again (a webhook failing after the publish) compares with the day as
+    it was before the request, not with its own recomputation. What another request kept is replaced."""
+    if wh.table_exists(KEPT):
+        kept = wh.scalar(
+            f"select count(*) from {KEPT} where as_of = ? and backfill_id = ?", [as_of, backfill_id]
+        )
+        if kept:
+            return kept
+    wh.run(
+        "published/republished_day",
+        {"as_of": as_of, "backfill_id": backfill_id},
+        identifiers={"columns": present(wh)},
+    )
     return wh.scalar(f"select count(*) from {KEPT}")
 
 

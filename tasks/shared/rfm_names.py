@@ -1,7 +1,7 @@
 """The RFM schemes' segments: the named segments of the R × FM grid, the Chinese 8 classes, the fallback.
 
 Kept apart from tasks/segment (whose package loads the models, scikit-learn and Prefect) so that
-`segments check` checks the names a config uses in a second (tasks/segment/rfm.py loads them as rule tables).
+`segments check` checks the names a config uses without loading them (tasks/segment/rfm.py loads them as rule tables).
 """
 
 from dataclasses import dataclass

@@ -54,7 +54,8 @@ def moved_between(before: dict[str, tuple], after: dict[str, tuple]) -> dict[str
 def text(moved: dict[str, int]) -> str:
     """The backfill table's text of moved counts: customers, then the columns that moved, most first."""
     columns = sorted((-n, c) for c, n in moved.items() if c != "customers" and n)
-    return f"{moved['customers']:,} customers (" + ", ".join(f"{c} {-n:,}" for n, c in columns) + ")"
+    detail = ", ".join(f"{c} {-n:,}" for n, c in columns)
+    return f"{moved['customers']:,} customers" + (f" ({detail})" if detail else "")
 
 
 def renamed(one: dict[str, list[tuple]], other: dict[str, list[tuple]]) -> set[str]:

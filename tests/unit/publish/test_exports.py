@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from tasks.publish import code_version, publish_tables, write_exports
-from tasks.publish.exports import orphaned_exports
+from tasks.publish.exports import orphaned_exports, prune_exports
 from tasks.shared.files import UTF8_BOM
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENT_COLUMNS, SEGMENTS_AS_OF, build_segments
@@ -186,6 +186,9 @@ def test_write_exports_again_replaces_the_folder_and_leaves_no_temporary_folders
     assert [p.name for p in exports.iterdir() if p.name.startswith(".") and p.name != ".versions"] == []
 
 
+KEPT_DAYS = "(kept: 5 days up to 2026-03-31)"
+
+
 @pytest.mark.parametrize("kind", ["folder", "file"])
 def test_a_folder_or_file_where_the_days_link_goes_is_moved_aside_never_deleted(
     wh: Warehouse, tmp_path: Path, kind: str
@@ -212,6 +215,19 @@ def test_a_folder_or_file_where_the_days_link_goes_is_moved_aside_never_deleted(
     kept = aside / "notes.txt" if kind == "folder" else aside
     assert kept.read_text(encoding="utf-8") == "campaign notes"
     assert day.is_symlink() and (day / "report.md").read_text(encoding="utf-8") == "second\n"
+
+    # moved-aside copies of days keep_export_days no longer keeps go as those days' files do
+    (exports / "2026-03-20.replaced-20260401T000000000000Z").mkdir()
+    (exports / "2026-03-20.replaced-20260401T000000000000Z" / "customer_segments.csv").write_text("x\n")
+    (exports / "2026-03-25.replaced-20260401T000000000000Z").write_text("x\n")
+    assert prune_exports(wh, exports, 5) == [
+        f"removed 2026-03-20.replaced-20260401T000000000000Z, moved aside from the day's link {KEPT_DAYS}",
+        f"removed 2026-03-25.replaced-20260401T000000000000Z, moved aside from the day's link {KEPT_DAYS}",
+    ]
+    assert sorted(p.name for p in exports.iterdir() if not p.name.startswith(".")) == [
+        "2026-03-31",
+        aside.name,
+    ]
 
 
 def test_write_exports_of_another_day_keeps_the_first(wh: Warehouse, tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ def publish(wh: Warehouse, rows: list[tuple]) -> None:
 
 def test_the_customers_whose_memberships_moved_are_counted_per_column(wh: Warehouse) -> None:
     publish(wh, FIRST)
-    assert keep_published(wh, DAY) == 4
+    assert keep_published(wh, DAY, "r1") == 4
     publish(
         wh,
         [
@@ -78,7 +78,7 @@ def test_the_customers_whose_memberships_moved_are_counted_per_column(wh: Wareho
 
 def test_a_day_computed_the_same_moved_nobody(wh: Warehouse) -> None:
     publish(wh, FIRST)
-    keep_published(wh, DAY)
+    keep_published(wh, DAY, "r1")
     moved = moved_memberships(wh, DAY)
     assert moved is not None and set(moved.values()) == {0}
     assert moved_text(moved) == "0 customers"
@@ -86,6 +86,30 @@ def test_a_day_computed_the_same_moved_nobody(wh: Warehouse) -> None:
 
 def test_rows_kept_for_another_day_are_not_compared(wh: Warehouse) -> None:
     publish(wh, FIRST)
-    keep_published(wh, OTHER)  # a killed backfill kept OTHER; this one computes DAY without keeping it
+    keep_published(wh, OTHER, "r1")  # a killed backfill kept OTHER; this one computes DAY without keeping it
     assert moved_memberships(wh, DAY) is None
-    assert keep_published(wh, DAY) == 4  # replaces what was kept
+    assert keep_published(wh, DAY, "r1") == 4  # replaces what was kept
+
+
+def test_a_resumed_request_compares_with_the_day_before_it_not_with_its_own_recomputation(
+    wh: Warehouse,
+) -> None:
+    # the request kept DAY, computed it (C2's risk tier moved), then failed before reporting (a webhook down)
+    publish(wh, FIRST)
+    assert keep_published(wh, DAY, "r1") == 4
+    recomputed = [row[:8] + ("low",) + row[9:] if row[1] == "C2" else row for row in FIRST]
+    publish(wh, recomputed)
+    assert keep_published(wh, DAY, "r1") == 4  # resumed: what it kept first stays
+    assert moved_memberships(wh, DAY) == {
+        "customers": 1,
+        "rfm_segment": 0,
+        "rfm_cn_class": 0,
+        "value_tier": 0,
+        "lifecycle_stage": 0,
+        "rule_segments": 0,
+        "cluster_id": 0,
+        "risk_tier": 1,
+    }
+    keep_published(wh, DAY, "r1")
+    assert keep_published(wh, DAY, "r2") == 4  # another request keeps the day as it is now
+    assert moved_memberships(wh, DAY)["customers"] == 0
