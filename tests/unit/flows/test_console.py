@@ -1,9 +1,13 @@
 """The command's console: how a run that lost its Prefect server is told apart from other failures."""
 
+import subprocess
+import sys
+
 import httpx
 import pytest
 
 from flows.console import lost_connection, lost_server_advice
+from tests.conftest import REPO
 
 
 def raised(error: BaseException, cause: BaseException | None = None) -> BaseException:
@@ -43,3 +47,19 @@ def test_the_advice_names_the_server(url: str) -> None:
     advice = lost_server_advice(url)
     assert advice.startswith(f"The Prefect server at {url} stopped answering during the run")
     assert "Run the same command again once the server answers" in advice
+
+
+def test_the_check_command_loads_no_model_or_orchestration_stack() -> None:
+    # `segments check` answers in about a second: what it imports must not load scikit-learn or Prefect
+    # (tasks/shared/rfm_names.py holds the names it checks, apart from the segment stage's package)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from flows.cli import checked_config\n"
+        "checked_config(Path('config/demo.yaml'), sources=False)\n"
+        "print(sorted(m for m in ('sklearn', 'prefect', 'tasks.segment', 'tasks.predict') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
+    )
+    assert loaded.stdout == "[]\n"
