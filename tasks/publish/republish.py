@@ -47,7 +47,8 @@ def moved_memberships(wh: Warehouse, as_of: date) -> dict[str, int] | None:
     'customers', then per column; None when nothing of that day was kept. The kept rows are dropped."""
     if not wh.table_exists(KEPT) or wh.scalar(f"select count(*) from {KEPT} where as_of = ?", [as_of]) == 0:
         return None
-    columns = [c for c in present(wh) if c in wh.columns(KEPT)]
+    kept = wh.columns(KEPT)  # keep_published took the membership columns the published table had
+    columns = [c for c in MEMBERSHIP_COLUMNS if c in kept]
     differs = {c: f"before.{quote_column(c)} is distinct from after.{quote_column(c)}" for c in columns}
     both = "before.customer_id is not null and after.customer_id is not null"
     moved = [f"count(*) filter (where {both} and {d}) as {quote_column(c)}" for c, d in differs.items()]
