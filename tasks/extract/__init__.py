@@ -49,6 +49,7 @@ from tasks.extract.load_state import (
     create_tables,
     forget_rows,
     raw_rows,
+    reader_fingerprint,
     record_erased,
     record_load,
     say_forgotten,
@@ -167,7 +168,27 @@ def extract_source(
     """Load what is new in one source into raw and staging; return what was done."""
     started = time.monotonic()
     settle_raw(wh, source, logger)  # read_in_place turned off: raw becomes a table first
-    fingerprint = source_fingerprint(config, source)
+    fingerprint, reading = source_fingerprint(config, source), reader_fingerprint(source)
+    loaded = wh.rows(
+        "select distinct reader_fingerprint, config_fingerprint from audit.load_state where source = ?",
+        [source.name],
+    )
+    if any(read is None and staged == fingerprint for read, staged in loaded):
+        # loads made before the reader's fingerprint was kept, with the config as it is now: read as now
+        wh.execute(
+            "update audit.load_state set reader_fingerprint = ? "
+            "where source = ? and reader_fingerprint is null and config_fingerprint = ?",
+            [reading, source.name, fingerprint],
+        )
+    read_before = {read for read, _ in loaded if read is not None}
+    if not full_refresh and read_before - {reading}:
+        # raw holds what the old settings read (one sheet of a workbook, text in the wrong encoding): staging it
+        # again would keep that; the files are read again, as a full refresh of the source reads them
+        logger.info(
+            "source %s: how its files are read changed (format, encoding or reader options): reading them again",
+            source.name,
+        )
+        full_refresh = True
     # when each file was first loaded, by name and by content: a full refresh reads the files again as they
     # first arrived (tasks.extract.duplicates.mark_duplicates), renamed ones too
     arrived: dict[str, datetime] = {}
@@ -250,8 +271,19 @@ def extract_source(
     )
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
-            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?)",
-            [source.name, name, digest, size, mtime_ns, watermark, fingerprint, first_loaded[name], run_id],
+            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?, ?)",
+            [
+                source.name,
+                name,
+                digest,
+                size,
+                mtime_ns,
+                watermark,
+                fingerprint,
+                first_loaded[name],
+                run_id,
+                reading,
+            ],
         )
     seconds = time.monotonic() - started
     for name, rows in read.items():

@@ -61,6 +61,17 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+def reader_fingerprint(source: SourceConfig) -> str:
+    """How a source's files (or database rows) are read into raw: its format, encoding, reader options and
+    table, query and watermark. Raw's rows depend on these; when they change, the files are read again, not
+    only staged again from raw."""
+    settings = source.model_dump(
+        mode="json", include={"format", "encoding", "options", "table", "query", "watermark"}
+    )
+    payload = json.dumps(settings, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
     """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state
     (and the files' moves: a later file under their new names is a new file)."""

@@ -326,7 +326,12 @@ def read_batch(
     try:
         for file in files:
             counts[file.name] = read_file(
-                wh, source, file, work_dir, lambda select, params, file=file: load(file, select, params)
+                wh,
+                source,
+                file,
+                work_dir,
+                lambda select, params, file=file: load(file, select, params),
+                logger=logger,
             )
         if kept and keeps_files(wh, source):
             define_view(wh, source)

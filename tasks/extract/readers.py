@@ -10,6 +10,7 @@ warehouse and never a UnicodeDecodeError.
 
 import codecs
 import glob
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from tasks.extract.diagnose import (
     reader_error,
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
+from tasks.extract.excel import EVERY_SHEET, read_excel
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file
@@ -233,12 +235,14 @@ def read_file(
     work_dir: Path,
     load: Callable[[str, Mapping[str, Any]], T],
     limit: int | None = None,
+    logger: logging.Logger | logging.LoggerAdapter | None = None,
 ) -> T:
     """Read one file: `load(select, params)` gets a select of its rows plus `_file` and `_row`, and its named parameters.
 
     The select reads the file when load runs it (no copy in between), so a file DuckDB cannot
     parse fails inside load and becomes a DataError naming the file here. Returns what load returns.
     limit: read only the file's first rows (a sample, for the preflight check).
+    logger: where a workbook's sheets that hold rows the source does not read are named.
     """
     if file.size == 0:
         raise DataError(f"source {source.name!r}: file {file.name} is empty (0 bytes)")
@@ -248,7 +252,17 @@ def read_file(
     with ExitStack() as scratch:  # a transcoded copy lives until the file is read (or has failed)
         try:
             if source.format == "xlsx":
-                _read_excel(wh, source, file, "_excel_sheet", limit)
+                unread = read_excel(wh, source, file, "_excel_sheet", limit)
+                if unread and logger is not None:
+                    logger.warning(
+                        "source %s: file %s: %s not read (the source reads %s); set the reader option "
+                        "sheet_name: '%s' to read every sheet (with the same columns), or add a source per sheet",
+                        source.name,
+                        file.name,
+                        ", ".join(f"sheet {sheet.name!r} ({sheet.rows:,} rows)" for sheet in unread),
+                        _read_sheets(source),
+                        EVERY_SHEET,
+                    )
                 try:
                     return load("select * from _excel_sheet", {})
                 finally:
@@ -342,22 +356,11 @@ def _limit(limit: int | None) -> str:
     return "" if limit is None else f" limit {int(limit)}"
 
 
-def _read_excel(
-    wh: Warehouse, source: SourceConfig, file: SourceFile, table: str, limit: int | None = None
-) -> None:
-    """One sheet of an .xlsx file, every cell as text (so ids and phone numbers keep their digits)."""
-    import polars as pl
-
-    sheet = {k: v for k, v in source.options.items() if k in ("sheet_name", "sheet_id")} or {"sheet_id": 1}
-    head = {} if limit is None else {"read_options": {"n_rows": int(limit)}}
-    try:
-        frame = pl.read_excel(file.path, engine="calamine", infer_schema_length=0, **sheet, **head)
-    except Exception as exc:  # noqa: BLE001 - the Excel reader raises many kinds; all mean "cannot read"
-        raise DataError(f"source {source.name!r}: cannot read {file.name} as xlsx: {exc}") from None
-    frame = frame.with_columns(
-        _file=pl.lit(file.name), _row=pl.int_range(1, frame.height + 1, dtype=pl.Int64)
-    )
-    wh.write_frame(table, frame, temp=True)
+def _read_sheets(source: SourceConfig) -> str:
+    """Which sheet a source reads, in words (for the warning about the sheets it does not)."""
+    if "sheet_name" in source.options:
+        return f"sheet {source.options['sheet_name']!r}"
+    return f"sheet {source.options['sheet_id']}" if "sheet_id" in source.options else "the first sheet"
 
 
 def read_postgres(

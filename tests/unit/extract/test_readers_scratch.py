@@ -55,12 +55,12 @@ def test_the_transcoded_copy_has_no_name_while_it_is_read(
     seen = []
     real_read = tasks.extract.raw.read_file
 
-    def read_file_(wh, source, file, work_dir, load, *args):  # noqa: ANN001, ANN202 - the wrapped signature
+    def read_file_(wh, source, file, work_dir, load, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - the wrapped signature
         def look(select: str, params: dict) -> int:
             seen.append((plain_copies(tmp_path), wh.scalar(f"select count(*) from ({select})", params)))
             return load(select, params)
 
-        return real_read(wh, source, file, work_dir, look, *args)
+        return real_read(wh, source, file, work_dir, look, *args, **kwargs)
 
     monkeypatch.setattr(tasks.extract.raw, "read_file", read_file_)
     with Warehouse(":memory:", timezone=config.timezone) as wh:
@@ -81,11 +81,11 @@ from tests.unit.extract.test_readers_scratch import SOURCE
 
 real_read = tasks.extract.raw.read_file
 
-def read_file(wh, source, file, work_dir, load, *args):
+def read_file(wh, source, file, work_dir, load, *args, **kwargs):
     def die(select, params):
         print("reading", flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
-    return real_read(wh, source, file, work_dir, die, *args)
+    return real_read(wh, source, file, work_dir, die, *args, **kwargs)
 
 tasks.extract.raw.read_file = read_file
 folder = Path(sys.argv[1])

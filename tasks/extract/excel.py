@@ -1,0 +1,131 @@
+"""Excel workbooks (.xlsx) as a source's files: which sheets a source reads, read with every cell as text.
+
+A source reads one sheet of each workbook: the first, or the one its options name (`sheet_name`, or
+`sheet_id` counting from 1). `sheet_name: "*"` reads every sheet into one table (exports split by year or
+by region, such as the UCI Online Retail II workbook): the sheets' columns must agree, a `_sheet` column
+says which sheet each row came from, and the rows are numbered through the workbook, sheet after sheet,
+so a row's lineage (file, row) stays one row. Sheets a source does not read that hold rows are named in a
+warning: a workbook's second half is never left out without a word.
+"""
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tasks.shared.config import SourceConfig
+from tasks.shared.errors import DataError
+from tasks.shared.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from tasks.extract.readers import SourceFile
+
+EVERY_SHEET = "*"
+SHEET_COLUMN = "_sheet"  # every-sheet reads: the sheet a row came from
+
+
+@dataclass(frozen=True)
+class UnreadSheet:
+    """A sheet of a workbook that the source does not read, and the rows under its first."""
+
+    name: str
+    rows: int
+
+
+def chosen_sheets(source: SourceConfig, file: "SourceFile", names: list[str]) -> list[str]:
+    """The sheets of a workbook (its sheet names in order) that the source reads; a DataError for options that
+    name no sheet of it."""
+    name, number = source.options.get("sheet_name"), source.options.get("sheet_id")
+    where = f"source {source.name!r}: file {file.name}"
+    if name is not None and number is not None:
+        raise DataError(
+            f"source {source.name!r}: reader options sheet_name and sheet_id both given; keep one"
+        )
+    if number is not None:
+        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            raise DataError(
+                f"source {source.name!r}: reader option sheet_id must be a whole number from 1 (the first sheet), "
+                f"not {number!r}; to read every sheet, set sheet_name: '{EVERY_SHEET}'"
+            )
+        if number > len(names):
+            raise DataError(f"{where} has {len(names)} sheet(s), no sheet {number} (its sheets: {names})")
+        return [names[number - 1]]
+    if name is None:
+        return names[:1]
+    if not isinstance(name, str):
+        raise DataError(
+            f"source {source.name!r}: reader option sheet_name must be a sheet's name or '{EVERY_SHEET}'"
+        )
+    if name == EVERY_SHEET:
+        return names
+    if name not in names:
+        raise DataError(f"{where} has no sheet {name!r} (its sheets: {names})")
+    return [name]
+
+
+def read_excel(
+    wh: Warehouse, source: SourceConfig, file: "SourceFile", table: str, limit: int | None = None
+) -> list[UnreadSheet]:
+    """The source's sheets of an .xlsx file into temp table `table`, every cell as text (so ids and phone numbers
+    keep their digits), with `_file` and `_row` (and `_sheet` when it reads every sheet). limit: a sample of the
+    first rows. Returns the sheets left unread that hold rows (not looked for in a sample)."""
+    import fastexcel
+    import polars as pl
+
+    try:
+        workbook = fastexcel.read_excel(file.path)
+        names = workbook.sheet_names
+    except Exception as exc:  # noqa: BLE001 - the Excel reader raises many kinds; all mean "cannot read"
+        raise DataError(f"source {source.name!r}: cannot read {file.name} as xlsx: {exc}") from None
+    chosen = chosen_sheets(source, file, names)
+    every = source.options.get("sheet_name") == EVERY_SHEET
+    head = {} if limit is None else {"read_options": {"n_rows": int(limit)}}
+    frames: list[tuple[str, pl.DataFrame]] = []
+    for name in chosen:
+        try:
+            frame = pl.read_excel(
+                file.path,
+                engine="calamine",
+                infer_schema_length=0,
+                sheet_name=name,
+                raise_if_empty=not every,
+                **head,
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise DataError(
+                f"source {source.name!r}: cannot read sheet {name!r} of {file.name} as xlsx: {exc}"
+            ) from None
+        if every and frame.width == 0:
+            continue  # a blank sheet (no header either) holds nothing to read
+        if every and SHEET_COLUMN in frame.columns:
+            raise DataError(
+                f"source {source.name!r}: sheet {name!r} of {file.name} has a column named {SHEET_COLUMN!r}, the "
+                "name an every-sheet read gives the sheet's name; rename the column in the workbook"
+            )
+        if frames and set(frame.columns) != set(frames[0][1].columns):
+            first, columns = frames[0][0], frames[0][1].columns
+            raise DataError(
+                f"source {source.name!r}: sheet {name!r} of {file.name} has the columns {frame.columns}, sheet "
+                f"{first!r} {columns}: sheets read together (sheet_name '{EVERY_SHEET}') need the same columns; "
+                "make one source per sheet layout (sheet_name) instead"
+            )
+        if frames:
+            frame = frame.select(frames[0][1].columns)
+        frames.append((name, frame))
+    if not frames:
+        raise DataError(f"source {source.name!r}: every sheet of {file.name} is blank (its sheets: {names})")
+    rows = pl.concat(
+        [frame.with_columns(pl.lit(name).alias(SHEET_COLUMN)) if every else frame for name, frame in frames]
+    )
+    if limit is not None:
+        rows = rows.head(limit)
+    rows = rows.with_columns(_file=pl.lit(file.name), _row=pl.int_range(1, rows.height + 1, dtype=pl.Int64))
+    wh.write_frame(table, rows, temp=True)
+    if limit is not None:
+        return []
+    unread = []
+    for name in names:
+        if name not in chosen:
+            # every row of the sheet, its first too: the rows under the first are what a read would stage
+            height = workbook.load_sheet(name, header_row=None, n_rows=None).total_height
+            if height > 1:
+                unread.append(UnreadSheet(name, height - 1))
+    return unread

@@ -1,0 +1,185 @@
+"""Excel workbooks with more than one sheet: the first sheet by default (the others that hold rows named in a
+warning), a sheet by name or number, or every sheet (`sheet_name: '*'`) with the sheet in raw."""
+
+import re
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from tasks.shared.config import load_config
+from tasks.shared.errors import DataError
+from tasks.shared.warehouse import Warehouse
+from tests.sources import extract_once, write_config
+
+HEADER = ["Customer ID", "Name"]
+
+
+def workbook(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    """An .xlsx file with the sheets given (name -> rows, the first row the header; no rows: a blank sheet)."""
+    book = xlsxwriter.Workbook(path)
+    for name, rows in sheets.items():
+        sheet = book.add_worksheet(name)
+        for number, row in enumerate(rows):
+            sheet.write_row(number, 0, row)
+    book.close()
+    return path
+
+
+def source(**options: object) -> dict:
+    return {
+        "name": "shop",
+        "kind": "customers",
+        "format": "xlsx",
+        "path": "*.xlsx",
+        "options": options,
+        "columns": {"source_id": '"Customer ID"', "full_name": "Name"},
+    }
+
+
+@pytest.fixture
+def retail(tmp_path: Path) -> Path:
+    """A workbook split by year, as the UCI Online Retail II export is, with a blank third sheet."""
+    return workbook(
+        tmp_path / "retail.xlsx",
+        {
+            "Year 2009-2010": [HEADER, ["13085", "Ann"], ["13078", "Bo"]],
+            "Year 2010-2011": [HEADER, ["17850", "Cy"]],
+            "notes": [],
+        },
+    )
+
+
+def staged(config: Path) -> list[tuple]:
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select _file, _row, source_id, full_name from staging.customers order by _row")
+
+
+def test_the_first_sheet_by_default_and_a_warning_names_the_sheets_left_unread(
+    retail: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(retail.parent, [source()])
+    with caplog.at_level("WARNING"):
+        assert extract_once(config, "run-1")[0].rows_staged == 2
+    assert staged(config) == [("retail.xlsx", 1, "13085", "Ann"), ("retail.xlsx", 2, "13078", "Bo")]
+    assert (
+        "source shop: file retail.xlsx: sheet 'Year 2010-2011' (1 rows) not read (the source reads the first "
+        "sheet); set the reader option sheet_name: '*' to read every sheet (with the same columns), or add a "
+        "source per sheet"
+    ) in caplog.text
+    assert "notes" not in caplog.text  # a blank sheet holds nothing left out
+
+
+@pytest.mark.parametrize("option", [{"sheet_name": "Year 2010-2011"}, {"sheet_id": 2}])
+def test_a_sheet_by_name_or_number(retail: Path, caplog: pytest.LogCaptureFixture, option: dict) -> None:
+    config = write_config(retail.parent, [source(**option)])
+    with caplog.at_level("WARNING"):
+        extract_once(config, "run-1")
+    assert staged(config) == [("retail.xlsx", 1, "17850", "Cy")]
+    read = f"sheet {next(iter(option.values()))!r}" if "sheet_name" in option else "sheet 2"
+    assert f"sheet 'Year 2009-2010' (2 rows) not read (the source reads {read})" in caplog.text
+
+
+def test_every_sheet_into_one_table_with_the_sheet_in_raw(
+    retail: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = write_config(retail.parent, [source(sheet_name="*")])
+    with caplog.at_level("WARNING"):
+        assert extract_once(config, "run-1")[0].rows_staged == 3
+    assert "not read" not in caplog.text
+    # rows numbered through the workbook, sheet after sheet: (file, row) is one row
+    assert staged(config) == [
+        ("retail.xlsx", 1, "13085", "Ann"),
+        ("retail.xlsx", 2, "13078", "Bo"),
+        ("retail.xlsx", 3, "17850", "Cy"),
+    ]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows('select _row, _sheet, "Customer ID" from raw.shop order by _row') == [
+            (1, "Year 2009-2010", "13085"),
+            (2, "Year 2009-2010", "13078"),
+            (3, "Year 2010-2011", "17850"),
+        ]
+
+
+def test_sheets_in_another_column_order_are_read_in_the_first_sheets_order(tmp_path: Path) -> None:
+    workbook(
+        tmp_path / "two.xlsx", {"a": [HEADER, ["1", "Ann"]], "b": [["Name", "Customer ID"], ["Bo", "2"]]}
+    )
+    config = write_config(tmp_path, [source(sheet_name="*")])
+    extract_once(config, "run-1")
+    assert staged(config) == [("two.xlsx", 1, "1", "Ann"), ("two.xlsx", 2, "2", "Bo")]
+
+
+@pytest.mark.parametrize(
+    ("sheets", "option", "message"),
+    [
+        (
+            {"a": [HEADER, ["1", "Ann"]], "b": [["Customer ID", "Phone"], ["2", "13800138000"]]},
+            {"sheet_name": "*"},
+            "source 'shop': sheet 'b' of book.xlsx has the columns ['Customer ID', 'Phone'], sheet 'a' "
+            "['Customer ID', 'Name']: sheets read together (sheet_name '*') need the same columns; make one "
+            "source per sheet layout (sheet_name) instead",
+        ),
+        (
+            {"a": [HEADER, ["1", "Ann"]]},
+            {"sheet_name": "2010"},
+            "source 'shop': file book.xlsx has no sheet '2010' (its sheets: ['a'])",
+        ),
+        (
+            {"a": [HEADER, ["1", "Ann"]]},
+            {"sheet_id": 2},
+            "source 'shop': file book.xlsx has 1 sheet(s), no sheet 2 (its sheets: ['a'])",
+        ),
+        (
+            {"a": [HEADER, ["1", "Ann"]]},
+            {"sheet_id": 0},
+            "source 'shop': reader option sheet_id must be a whole number from 1 (the first sheet), not 0; to "
+            "read every sheet, set sheet_name: '*'",
+        ),
+        (
+            {"a": [HEADER, ["1", "Ann"]]},
+            {"sheet_id": 1, "sheet_name": "a"},
+            "source 'shop': reader options sheet_name and sheet_id both given; keep one",
+        ),
+        (
+            {"a": [["Customer ID", "_sheet", "Name"], ["1", "x", "Ann"]]},
+            {"sheet_name": "*"},
+            "source 'shop': sheet 'a' of book.xlsx has a column named '_sheet', the name an every-sheet read "
+            "gives the sheet's name; rename the column in the workbook",
+        ),
+        ({"a": [], "b": []}, {"sheet_name": "*"}, "source 'shop': every sheet of book.xlsx is blank"),
+    ],
+)
+def test_sheets_that_cannot_be_read_as_asked_are_a_clear_error(
+    tmp_path: Path, sheets: dict, option: dict, message: str
+) -> None:
+    workbook(tmp_path / "book.xlsx", sheets)
+    config = write_config(tmp_path, [source(**option)])
+    with pytest.raises(DataError, match=re.escape(message)):
+        extract_once(config, "run-1")
+
+
+def test_a_change_of_the_sheets_read_reads_the_workbook_again(retail: Path) -> None:
+    config = write_config(retail.parent, [source()])
+    assert [(load.status, load.rows_staged) for load in extract_once(config, "run-1")] == [("loaded", 2)]
+    # raw holds the first sheet only: staging raw again with the new options would miss the second sheet
+    config = write_config(retail.parent, [source(sheet_name="*")])
+    assert [(load.status, load.files_loaded, load.rows_staged) for load in extract_once(config, "run-2")] == [
+        ("loaded", 1, 3)
+    ]
+    assert [row[2] for row in staged(config)] == ["13085", "13078", "17850"]
+    assert [(load.status, load.rows_read) for load in extract_once(config, "run-3")] == [("unchanged", 0)]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select file, run_id from audit.load_state") == [("retail.xlsx", "run-2")]
+
+
+def test_loads_made_before_the_reader_was_fingerprinted_are_not_read_again(retail: Path) -> None:
+    config = write_config(retail.parent, [source()])
+    extract_once(config, "run-1")
+    with Warehouse.open(load_config(config)) as wh:  # as a warehouse made before the column was kept
+        wh.execute("update audit.load_state set reader_fingerprint = null")
+    assert [load.status for load in extract_once(config, "run-2")] == ["unchanged"]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.scalar("select count(*) from audit.load_state where reader_fingerprint is null") == 0
+    config = write_config(retail.parent, [source(sheet_name="*")])  # a change after it: read again
+    assert [(load.status, load.rows_staged) for load in extract_once(config, "run-3")] == [("loaded", 3)]
