@@ -218,6 +218,8 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
         return []
     b = lambda zh, en: both(zh, en, language)  # noqa: E731
     scores = ", ".join(f"k={k}: {v}" for k, v in model["k_scores"].items())
+    # a business without sessions (a shop's orders only): a column of zeros says nothing
+    sessions = any(c["sessions_90d"] for c in model["clusters"])
     return [
         f"k = {model['k']} ({model['k_method']}{'; silhouette by k: ' + scores if scores else ''}), "
         f"silhouette {model['silhouette']}",
@@ -230,7 +232,7 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
                 b("未活跃天数（中心）", "inactive days (centre)"),
                 b("订单（中心）", "orders (centre)"),
                 b("消费（中心）", "spend (centre)"),
-                b("90天会话（中心）", "sessions 90d (centre)"),
+                *([b("90天会话（中心）", "sessions 90d (centre)")] if sessions else []),
             ],
             [
                 [
@@ -241,7 +243,7 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
                     c["inactive_days"],
                     c["frequency"],
                     c["monetary"],
-                    c["sessions_90d"],
+                    *([c["sessions_90d"]] if sessions else []),
                 ]
                 for c in model["clusters"]
             ],

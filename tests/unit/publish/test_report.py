@@ -300,6 +300,21 @@ def test_report_md_says_its_cluster_figures_are_centres_not_means() -> None:
     ) in text
 
 
+def test_the_cluster_table_leaves_out_sessions_when_no_cluster_has_any() -> None:
+    # a shop's orders only: every centre 0 sessions, a column that says nothing
+    clusters = [{**cluster, "sessions_90d": 0.0} for cluster in CLUSTER_MODEL["clusters"]]
+    model = {**CLUSTER_MODEL, "clusters": clusters}
+    text = render_markdown(
+        {**SUMMARY, "segments": {**SUMMARY["segments"], "cluster_model": model}}, language="en"
+    )
+    assert (
+        "| id | name 名称 | customers 客户数 | new 新 | inactive days (centre) 未活跃天数（中心） | "
+        "orders (centre) 订单（中心） | spend (centre) 消费（中心） |\n"
+        "|---|---|---|---|---|---|---|\n"
+        "| 0 | typical customers (普通客户) | 8 |  | 3.0 | 2.0 | 50.0 |\n\n"
+    ) in text
+
+
 def test_the_predict_section_comes_before_the_outputs() -> None:
     text = render_markdown({**SUMMARY, "predict": PREDICT})
     section = predict_markdown(PREDICT, "zh")
