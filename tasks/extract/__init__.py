@@ -6,7 +6,8 @@ database source with a watermark loads only rows past it. When a file's rows are
 deleted or changed), the rows of other files that were dropped as their copies or quarantined as
 conflicts with them are checked again, as a fresh load of the remaining files would. `full_refresh`
 reloads a source from scratch, and a change of a source's config re-stages its raw rows without
-reading files again.
+reading files again; a change of how its files are read (format, encoding, reader options; a database
+source's table, query or watermark) stops the run until a full refresh of the source reads them again.
 
 Raw keeps each source's own columns as read (CSV as text, so leading zeros survive; a column whose
 type differs between files in a type holding both exactly) plus lineage: `_source`, `_file` (path
@@ -45,6 +46,7 @@ from tasks.extract.duplicates import (
 from tasks.extract.erased import drop_erased
 from tasks.extract.kept_files import RUN_VIEW, run_rows, settle_raw
 from tasks.extract.load_state import (
+    READER_SETTINGS,
     check_bad_share,
     create_tables,
     forget_rows,
@@ -52,6 +54,7 @@ from tasks.extract.load_state import (
     reader_fingerprint,
     record_erased,
     record_load,
+    reread_message,
     say_forgotten,
     say_shrunk,
     scan_files,
@@ -180,15 +183,17 @@ def extract_source(
             "where source = ? and reader_fingerprint is null and config_fingerprint = ?",
             [reading, source.name, fingerprint],
         )
-    read_before = {read for read, _ in loaded if read is not None}
-    if not full_refresh and read_before - {reading}:
-        # raw holds what the old settings read (one sheet of a workbook, text in the wrong encoding): staging it
-        # again would keep that; the files are read again, as a full refresh of the source reads them
-        logger.info(
-            "source %s: how its files are read changed (format, encoding or reader options): reading them again",
+    elif not full_refresh and any(read is None for read, _ in loaded):
+        logger.warning(
+            "source %s: its config changed, and its loads were made before a load recorded how its %s were read: "
+            "if the change is to %s, run with --full-refresh %s to read them again (re-staged from raw here)",
+            source.name,
+            "rows" if source.format == "postgres" else "files",
+            READER_SETTINGS[source.format == "postgres"],
             source.name,
         )
-        full_refresh = True
+    if not full_refresh and {read for read, _ in loaded if read is not None} - {reading}:
+        raise DataError(reread_message(source))
     # when each file was first loaded, by name and by content: a full refresh reads the files again as they
     # first arrived (tasks.extract.duplicates.mark_duplicates), renamed ones too
     arrived: dict[str, datetime] = {}
@@ -253,7 +258,8 @@ def extract_source(
             wh.execute(f"delete from {table} where source = ?", [source.name])
         wh.execute(f"delete from staging.{source.kind} where source = ?", [source.name])
         wh.execute(
-            "update audit.load_state set config_fingerprint = ? where source = ?", [fingerprint, source.name]
+            "update audit.load_state set config_fingerprint = ?, reader_fingerprint = ? where source = ?",
+            [fingerprint, reading, source.name],
         )
     # each file's first load: a file read again (rewritten, or by a full refresh) keeps it; None: a new one,
     # loaded now
@@ -271,7 +277,8 @@ def extract_source(
     )
     for name, (digest, size, mtime_ns, watermark) in new_state.items():
         wh.execute(
-            "insert into audit.load_state values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?, ?)",
+            "insert into audit.load_state (source, file, file_hash, size, mtime_ns, watermark, config_fingerprint, "
+            "loaded_at, run_id, reader_fingerprint) values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?, ?)",
             [
                 source.name,
                 name,

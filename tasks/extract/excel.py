@@ -20,6 +20,11 @@ if TYPE_CHECKING:
 
 EVERY_SHEET = "*"
 SHEET_COLUMN = "_sheet"  # every-sheet reads: the sheet a row came from
+ADDED_COLUMNS = ("_file", "_row")  # what the reader adds to every row: its lineage
+
+
+class SheetError(DataError):
+    """A workbook whose sheets cannot be read as the source's options ask; the message says what to set."""
 
 
 @dataclass(frozen=True)
@@ -31,33 +36,36 @@ class UnreadSheet:
 
 
 def chosen_sheets(source: SourceConfig, file: "SourceFile", names: list[str]) -> list[str]:
-    """The sheets of a workbook (its sheet names in order) that the source reads; a DataError for options that
+    """The sheets of a workbook (its sheet names in order) that the source reads; a SheetError for options that
     name no sheet of it."""
     name, number = source.options.get("sheet_name"), source.options.get("sheet_id")
-    where = f"source {source.name!r}: file {file.name}"
     if name is not None and number is not None:
-        raise DataError(
+        raise SheetError(
             f"source {source.name!r}: reader options sheet_name and sheet_id both given; keep one"
         )
     if number is not None:
         if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise DataError(
+            raise SheetError(
                 f"source {source.name!r}: reader option sheet_id must be a whole number from 1 (the first sheet), "
                 f"not {number!r}; to read every sheet, set sheet_name: '{EVERY_SHEET}'"
             )
         if number > len(names):
-            raise DataError(f"{where} has {len(names)} sheet(s), no sheet {number} (its sheets: {names})")
+            raise SheetError(
+                f"source {source.name!r}: {file.name} has {len(names)} sheet(s), no sheet {number} (its sheets: "
+                f"{names})"
+            )
         return [names[number - 1]]
     if name is None:
         return names[:1]
     if not isinstance(name, str):
-        raise DataError(
-            f"source {source.name!r}: reader option sheet_name must be a sheet's name or '{EVERY_SHEET}'"
+        raise SheetError(
+            f"source {source.name!r}: reader option sheet_name {name!r} is not text: quote it "
+            f"(sheet_name: '{name}'), or give the sheet's number as sheet_id"
         )
     if name == EVERY_SHEET:
         return names
     if name not in names:
-        raise DataError(f"{where} has no sheet {name!r} (its sheets: {names})")
+        raise SheetError(f"source {source.name!r}: {file.name} has no sheet {name!r} (its sheets: {names})")
     return [name]
 
 
@@ -78,6 +86,7 @@ def read_excel(
     chosen = chosen_sheets(source, file, names)
     every = source.options.get("sheet_name") == EVERY_SHEET
     head = {} if limit is None else {"read_options": {"n_rows": int(limit)}}
+    added = (*ADDED_COLUMNS, SHEET_COLUMN) if every else ADDED_COLUMNS
     frames: list[tuple[str, pl.DataFrame]] = []
     for name in chosen:
         try:
@@ -86,23 +95,35 @@ def read_excel(
                 engine="calamine",
                 infer_schema_length=0,
                 sheet_name=name,
-                raise_if_empty=not every,
+                raise_if_empty=False,
                 **head,
             )
         except Exception as exc:  # noqa: BLE001
             raise DataError(
                 f"source {source.name!r}: cannot read sheet {name!r} of {file.name} as xlsx: {exc}"
             ) from None
-        if every and frame.width == 0:
-            continue  # a blank sheet (no header either) holds nothing to read
-        if every and SHEET_COLUMN in frame.columns:
-            raise DataError(
-                f"source {source.name!r}: sheet {name!r} of {file.name} has a column named {SHEET_COLUMN!r}, the "
-                "name an every-sheet read gives the sheet's name; rename the column in the workbook"
+        if frame.width == 0:
+            if every:
+                continue  # a blank sheet (no header either) holds nothing to read
+            holding = [other for other in names if other != name and _rows(workbook, other)]
+            raise SheetError(
+                f"source {source.name!r}: sheet {name!r} of {file.name} is blank"
+                + (
+                    f"; {', '.join(map(repr, holding))} hold rows: set the reader option sheet_name to one of them, "
+                    f"or to '{EVERY_SHEET}' for every sheet"
+                    if holding
+                    else f" (its sheets: {names})"
+                )
+            )
+        if own := [column for column in frame.columns if column in added]:
+            raise SheetError(
+                f"source {source.name!r}: sheet {name!r} of {file.name} has a column named {own[0]!r}, a name the "
+                "reader gives each row's lineage (_file, _row, and _sheet when every sheet is read); rename the "
+                "column in the workbook"
             )
         if frames and set(frame.columns) != set(frames[0][1].columns):
             first, columns = frames[0][0], frames[0][1].columns
-            raise DataError(
+            raise SheetError(
                 f"source {source.name!r}: sheet {name!r} of {file.name} has the columns {frame.columns}, sheet "
                 f"{first!r} {columns}: sheets read together (sheet_name '{EVERY_SHEET}') need the same columns; "
                 "make one source per sheet layout (sheet_name) instead"
@@ -111,7 +132,7 @@ def read_excel(
             frame = frame.select(frames[0][1].columns)
         frames.append((name, frame))
     if not frames:
-        raise DataError(f"source {source.name!r}: every sheet of {file.name} is blank (its sheets: {names})")
+        raise SheetError(f"source {source.name!r}: every sheet of {file.name} is blank (its sheets: {names})")
     rows = pl.concat(
         [frame.with_columns(pl.lit(name).alias(SHEET_COLUMN)) if every else frame for name, frame in frames]
     )
@@ -121,11 +142,11 @@ def read_excel(
     wh.write_frame(table, rows, temp=True)
     if limit is not None:
         return []
-    unread = []
-    for name in names:
-        if name not in chosen:
-            # every row of the sheet, its first too: the rows under the first are what a read would stage
-            height = workbook.load_sheet(name, header_row=None, n_rows=None).total_height
-            if height > 1:
-                unread.append(UnreadSheet(name, height - 1))
-    return unread
+    return [
+        UnreadSheet(name, count) for name in names if name not in chosen and (count := _rows(workbook, name))
+    ]
+
+
+def _rows(workbook: object, name: str) -> int:
+    """The rows of a sheet under its first (a header or not): what reading it would stage, blank rows counted."""
+    return max(workbook.load_sheet(name, header_row=None).total_height - 1, 0)

@@ -72,6 +72,24 @@ def reader_fingerprint(source: SourceConfig) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
+# what reader_fingerprint covers, in words, for files (False) and database sources (True)
+READER_SETTINGS = {False: "its format, encoding or reader options", True: "its table, query or watermark"}
+
+
+def reread_message(source: SourceConfig) -> str:
+    """The error of a run whose source is read otherwise than its loaded rows were: raw holds what the earlier
+    settings read, so re-staging it would keep that; reading it again is the user's call (a database source's
+    rows that its table no longer holds, a removed file's rows and customer versions would go)."""
+    database = source.format == "postgres"
+    return (
+        f"source {source.name!r}: how its {'rows are' if database else 'files are'} read changed since they were "
+        f"loaded ({READER_SETTINGS[database]}): raw holds what the earlier settings read, and re-staging it "
+        f"would keep that. Read the source again with --full-refresh {source.name} (the flow's full_refresh "
+        f"parameter; {'rows the database no longer returns' if database else 'the rows of files no longer in its folder'} "
+        "are then gone), or put the earlier settings back"
+    )
+
+
 def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
     """Delete a source's rows (of some files, or all) from raw, staging, quarantine, duplicates and load state
     (and the files' moves: a later file under their new names is a new file)."""

@@ -27,6 +27,7 @@ from typing import Any
 import duckdb
 
 from tasks.extract import stage_rows
+from tasks.extract.excel import SheetError
 from tasks.extract.load_state import create_tables
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
@@ -207,7 +208,10 @@ def _file_samples(
         except (DataError, duckdb.Error, OSError) as error:
             # the problem names the file: a message that starts with its path does not say it again
             message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")
-            problems.append(Problem(where, file.name, message=message, fix=_read_fix(message, source)))
+            fix = (
+                None if isinstance(error, SheetError) else _read_fix(message, source)
+            )  # its message says what to set
+            problems.append(Problem(where, file.name, message=message, fix=fix))
     return problems, sampled, [file.name for file in files]
 
 

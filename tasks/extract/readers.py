@@ -31,6 +31,7 @@ from tasks.extract.excel import EVERY_SHEET, read_excel
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -259,7 +260,7 @@ def read_file(
                         "sheet_name: '%s' to read every sheet (with the same columns), or add a source per sheet",
                         source.name,
                         file.name,
-                        ", ".join(f"sheet {sheet.name!r} ({sheet.rows:,} rows)" for sheet in unread),
+                        ", ".join(f"sheet {sheet.name!r} ({counted(sheet.rows, 'row')})" for sheet in unread),
                         _read_sheets(source),
                         EVERY_SHEET,
                     )

@@ -67,7 +67,8 @@ class Staged:
                 [source, file, number, *values.values()],
             )
         self.wh.execute(
-            "insert into audit.load_state values (?, ?, ?, 1, 1, null, 'cfg', now(), ?)",
+            "insert into audit.load_state (source, file, file_hash, size, mtime_ns, watermark, config_fingerprint, "
+            "loaded_at, run_id) values (?, ?, ?, 1, 1, null, 'cfg', now(), ?)",
             [source, file, f"hash-{self.loads}", f"run-{self.loads}"],
         )
 

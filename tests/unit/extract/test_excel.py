@@ -63,7 +63,7 @@ def test_the_first_sheet_by_default_and_a_warning_names_the_sheets_left_unread(
         assert extract_once(config, "run-1")[0].rows_staged == 2
     assert staged(config) == [("retail.xlsx", 1, "13085", "Ann"), ("retail.xlsx", 2, "13078", "Bo")]
     assert (
-        "source shop: file retail.xlsx: sheet 'Year 2010-2011' (1 rows) not read (the source reads the first "
+        "source shop: file retail.xlsx: sheet 'Year 2010-2011' (1 row) not read (the source reads the first "
         "sheet); set the reader option sheet_name: '*' to read every sheet (with the same columns), or add a "
         "source per sheet"
     ) in caplog.text
@@ -123,12 +123,12 @@ def test_sheets_in_another_column_order_are_read_in_the_first_sheets_order(tmp_p
         (
             {"a": [HEADER, ["1", "Ann"]]},
             {"sheet_name": "2010"},
-            "source 'shop': file book.xlsx has no sheet '2010' (its sheets: ['a'])",
+            "source 'shop': book.xlsx has no sheet '2010' (its sheets: ['a'])",
         ),
         (
             {"a": [HEADER, ["1", "Ann"]]},
             {"sheet_id": 2},
-            "source 'shop': file book.xlsx has 1 sheet(s), no sheet 2 (its sheets: ['a'])",
+            "source 'shop': book.xlsx has 1 sheet(s), no sheet 2 (its sheets: ['a'])",
         ),
         (
             {"a": [HEADER, ["1", "Ann"]]},
@@ -144,8 +144,20 @@ def test_sheets_in_another_column_order_are_read_in_the_first_sheets_order(tmp_p
         (
             {"a": [["Customer ID", "_sheet", "Name"], ["1", "x", "Ann"]]},
             {"sheet_name": "*"},
-            "source 'shop': sheet 'a' of book.xlsx has a column named '_sheet', the name an every-sheet read "
-            "gives the sheet's name; rename the column in the workbook",
+            "source 'shop': sheet 'a' of book.xlsx has a column named '_sheet', a name the reader gives each "
+            "row's lineage (_file, _row, and _sheet when every sheet is read); rename the column in the workbook",
+        ),
+        (
+            {"a": [["Customer ID", "_row", "Name"], ["1", "7", "Ann"]]},
+            {},
+            "source 'shop': sheet 'a' of book.xlsx has a column named '_row', a name the reader gives each row's "
+            "lineage (_file, _row, and _sheet when every sheet is read); rename the column in the workbook",
+        ),
+        (
+            {"2010": [HEADER, ["1", "Ann"]]},
+            {"sheet_name": 2010},
+            "source 'shop': reader option sheet_name 2010 is not text: quote it (sheet_name: '2010'), or give the "
+            "sheet's number as sheet_id",
         ),
         ({"a": [], "b": []}, {"sheet_name": "*"}, "source 'shop': every sheet of book.xlsx is blank"),
     ],
@@ -159,27 +171,67 @@ def test_sheets_that_cannot_be_read_as_asked_are_a_clear_error(
         extract_once(config, "run-1")
 
 
-def test_a_change_of_the_sheets_read_reads_the_workbook_again(retail: Path) -> None:
+def sheets_option(config: Path, option: str) -> None:
+    """The config's reader options rewritten in place (a second write_config would make a new lake)."""
+    text = config.read_text(encoding="utf-8")
+    assert text.count("options: {}") == 1
+    config.write_text(text.replace("options: {}", f"options: {option}"), encoding="utf-8")
+
+
+def test_a_change_of_how_the_workbook_is_read_stops_until_a_full_refresh_reads_it_again(retail: Path) -> None:
     config = write_config(retail.parent, [source()])
     assert [(load.status, load.rows_staged) for load in extract_once(config, "run-1")] == [("loaded", 2)]
     # raw holds the first sheet only: staging raw again with the new options would miss the second sheet
-    config = write_config(retail.parent, [source(sheet_name="*")])
-    assert [(load.status, load.files_loaded, load.rows_staged) for load in extract_once(config, "run-2")] == [
-        ("loaded", 1, 3)
+    sheets_option(config, "{sheet_name: '*'}")
+    message = (
+        "source 'shop': how its files are read changed since they were loaded (its format, encoding or reader "
+        "options): raw holds what the earlier settings read, and re-staging it would keep that. Read the source "
+        "again with --full-refresh shop (the flow's full_refresh parameter; the rows of files no longer in its "
+        "folder are then gone), or put the earlier settings back"
+    )
+    with pytest.raises(DataError, match=re.escape(message)):
+        extract_once(config, "run-2")
+    assert [row[2] for row in staged(config)] == ["13085", "13078"]  # nothing changed
+    assert [(load.status, load.rows_staged) for load in extract_once(config, "run-3", ["shop"])] == [
+        ("loaded", 3)
     ]
     assert [row[2] for row in staged(config)] == ["13085", "13078", "17850"]
-    assert [(load.status, load.rows_read) for load in extract_once(config, "run-3")] == [("unchanged", 0)]
+    assert [(load.status, load.rows_read) for load in extract_once(config, "run-4")] == [("unchanged", 0)]
     with Warehouse.open(load_config(config), read_only=True) as wh:
-        assert wh.rows("select file, run_id from audit.load_state") == [("retail.xlsx", "run-2")]
+        assert wh.rows("select file, run_id from audit.load_state") == [("retail.xlsx", "run-3")]
 
 
-def test_loads_made_before_the_reader_was_fingerprinted_are_not_read_again(retail: Path) -> None:
+def test_loads_made_before_the_reader_was_fingerprinted(
+    retail: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     config = write_config(retail.parent, [source()])
     extract_once(config, "run-1")
     with Warehouse.open(load_config(config)) as wh:  # as a warehouse made before the column was kept
         wh.execute("update audit.load_state set reader_fingerprint = null")
+    # the same config: read as now, so a later change of the reader is known
     assert [load.status for load in extract_once(config, "run-2")] == ["unchanged"]
+    with Warehouse.open(load_config(config)) as wh:
+        assert wh.scalar("select count(*) from audit.load_state where reader_fingerprint is null") == 0
+        wh.execute("update audit.load_state set reader_fingerprint = null")
+    # a changed config: whether the reader changed is unknown; re-staged, with a warning saying what to do
+    sheets_option(config, "{sheet_name: 'Year 2009-2010'}")
+    with caplog.at_level("WARNING"):
+        assert [load.status for load in extract_once(config, "run-3")] == ["restaged"]
+    assert (
+        "source shop: its config changed, and its loads were made before a load recorded how its files were read: "
+        "if the change is to its format, encoding or reader options, run with --full-refresh shop to read them "
+        "again (re-staged from raw here)"
+    ) in caplog.text
     with Warehouse.open(load_config(config), read_only=True) as wh:
         assert wh.scalar("select count(*) from audit.load_state where reader_fingerprint is null") == 0
-    config = write_config(retail.parent, [source(sheet_name="*")])  # a change after it: read again
-    assert [(load.status, load.rows_staged) for load in extract_once(config, "run-3")] == [("loaded", 3)]
+
+
+def test_a_blank_first_sheet_names_the_sheets_that_hold_rows(tmp_path: Path) -> None:
+    workbook(tmp_path / "book.xlsx", {"Sheet1": [], "Data": [HEADER, ["1", "Ann"]], "Old": [HEADER]})
+    config = write_config(tmp_path, [source()])
+    message = (
+        "source 'shop': sheet 'Sheet1' of book.xlsx is blank; 'Data' hold rows: set the reader option sheet_name "
+        "to one of them, or to '*' for every sheet"
+    )
+    with pytest.raises(DataError, match=re.escape(message)):
+        extract_once(config, "run-1")

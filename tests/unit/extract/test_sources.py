@@ -1,5 +1,6 @@
 """Sources beyond plain files: PostgreSQL tables and queries, Excel, Big5, incremental loads, schema drift."""
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import yaml
 
 from tasks.extract import SourceLoad
 from tasks.shared.config import ConfigError, load_config
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.sources import (
     CRM_CSV,
@@ -266,3 +268,32 @@ def test_memory_limit_from_the_config(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="memory_limit: String should match pattern"):
         load_config(path)
+
+
+def test_a_database_source_read_otherwise_stops_until_a_full_refresh(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        "drop table if exists members",
+        "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
+        "insert into members values ('M1', '张三', '13800138001', '2026-01-01 10:00+08')",
+    )
+    config = write_config(tmp_path, [MEMBERS_SOURCE])
+    assert extract_once(config, "run-1")[0].rows_staged == 1
+    text = config.read_text(encoding="utf-8")
+    config.write_text(
+        text.replace("table: public.members", "query: select * from members where phone is not null")
+    )
+    message = (
+        "source 'members': how its rows are read changed since they were loaded (its table, query or watermark): "
+        "raw holds what the earlier settings read, and re-staging it would keep that. Read the source again with "
+        "--full-refresh members (the flow's full_refresh parameter; rows the database no longer returns are then "
+        "gone), or put the earlier settings back"
+    )
+    with pytest.raises(DataError, match=re.escape(message)):
+        extract_once(config, "run-2")
+    assert [(load.status, load.rows_staged) for load in extract_once(config, "run-3", ["members"])] == [
+        ("loaded", 1)
+    ]
