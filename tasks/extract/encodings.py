@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from tasks.shared.files import everyday_chinese, western_text
+
 SAMPLE_BYTES = 1 << 20
 NON_ASCII = re.compile(rb"[\x80-\xff]")
 # looks_like_utf8 calls text UTF-8 from this many non-ASCII characters, or this many of three bytes or more.
@@ -70,15 +72,6 @@ MIN_CHINESE, MIN_PRIVATE_USE = 200, 5
 CODEC_NOTES = {"cp950": " (Big5 with the characters Windows adds, such as 碁)"}
 
 
-def _gb_common(char: str) -> bool:
-    """Whether a character is in GB2312 (the simplified characters and symbols of everyday text)."""
-    try:
-        char.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _big5_common(char: str) -> bool:
     """Whether a character is a Big5 symbol or level-1 (frequently used) character."""
     try:
@@ -116,13 +109,19 @@ def misread_chinese(path: Path, encoding: str, sample: bytes | None = None) -> s
     """
     name = codecs.lookup(encoding).name
     if name in GB_CODECS:  # cp950: Big5 as Windows writes it, with the ETEN characters (碁 銹 裏) big5 lacks
-        other, declared_common, other_common = "cp950", _gb_common, _big5_common
+        other, declared_common, other_common = "cp950", everyday_chinese, _big5_common
     elif name in BIG5_CODECS:
-        other, declared_common, other_common = "gb18030", _big5_common, _gb_common
+        other, declared_common, other_common = "gb18030", _big5_common, everyday_chinese
     else:
         return None
     sample = text_sample(path) if sample is None else sample
     declared = _common_share(sample, encoding, declared_common)
+    if declared is not None and declared[0] < 0.3 and western_text(sample):
+        return (
+            f"{path}: declared {encoding} but its text is Western European (cp1252 or latin-1): read as {encoding}, "
+            f"{declared[0]:.0%} of its {declared[2]:,} non-ASCII characters are everyday Chinese ones ({declared[1]} "
+            "...); set the source's `encoding` to cp1252 (Windows: é, £, €) or latin-1"
+        )
     if (
         declared is None
         or declared[0] >= 0.7

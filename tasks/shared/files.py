@@ -96,10 +96,44 @@ def write_text(text: str, path: Path) -> None:
         handle.write(text)
 
 
+# Non-ASCII characters of Western European text besides letters (cp1252's symbols)
+WESTERN_SYMBOLS = frozenset("£€¥©®°±·«»–—‘’‚“”„…†‡•™¢§¶¿¡×÷µ")
+MIN_WESTERN = 3  # non-ASCII characters before a text is judged Western
+
+
+def western_text(text: bytes) -> bool:
+    """Whether bytes that are not UTF-8 are Western single-byte text (cp1252 or latin-1: café, £, CRÈME), not
+    Chinese double-byte text: read as cp1252 their non-ASCII characters are letters and common symbols, and read
+    as GBK they do not decode, or nearly none are everyday characters (GB2312): CRÈME BRÛLÉE reads as CR萂E BR跮蒃,
+    where Chinese text is over 99% everyday characters."""
+    try:
+        latin = [char for char in text.decode("cp1252") if ord(char) > 127]
+    except UnicodeDecodeError:  # cp1252 leaves five bytes undefined; latin-1 text never has them
+        return False
+    if len(latin) < MIN_WESTERN:
+        return False
+    if sum(char.isalpha() or char in WESTERN_SYMBOLS for char in latin) < 0.9 * len(latin):
+        return False
+    try:
+        chinese = [char for char in text.decode("gbk") if ord(char) > 127]
+    except UnicodeDecodeError:
+        return True
+    return sum(map(everyday_chinese, chinese)) < 0.3 * len(chinese)
+
+
+def everyday_chinese(char: str) -> bool:
+    """Whether a character is in GB2312 (the simplified characters and symbols of everyday text)."""
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def not_utf8(path: Path) -> str | None:
     """Why a file read as UTF-8 is not UTF-8: line and byte of the first sequence that does not decode, and a hint."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, offset = 1, 0
+    line, offset, text = 1, 0, b""
     with path.open("rb") as handle:
         head = handle.read(4)
         handle.seek(0)
@@ -109,6 +143,8 @@ def not_utf8(path: Path) -> str | None:
             except UnicodeDecodeError as exc:
                 line += chunk[: exc.start].count(b"\n")
                 where = f"line {line}, byte {offset + exc.start}: {chunk[exc.start : exc.start + 4]!r}"
+                text = chunk[exc.start : exc.start + (1 << 16)]
+                text = text[: text.rfind(b"\n") + 1] or text  # whole lines: no character cut at the end
                 break
             line += chunk.count(b"\n")
             offset += len(chunk)
@@ -123,6 +159,13 @@ def not_utf8(path: Path) -> str | None:
     elif b"\x00" in head:
         hint = (
             "it holds NUL bytes between characters, as UTF-16 does: set the source's `encoding` to utf-16-le"
+        )
+    elif western_text(text):
+        # a byte no Chinese double-byte encoding starts a character with here: a Western single-byte text
+        # (café, £, CRÈME written as cp1252 or latin-1)
+        hint = (
+            "it is not a Chinese double-byte text either; set the source's `encoding` to the file's real one, "
+            "most likely cp1252 (Windows Western European: é, £, €) or latin-1"
         )
     else:
         hint = "set the source's `encoding` to the file's real encoding (e.g. gbk, gb18030, big5, utf-16)"

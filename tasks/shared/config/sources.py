@@ -22,6 +22,27 @@ SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
 FILE_FORMATS = ("csv", "parquet", "jsonl", "xlsx")
 
 
+# Fields that say which row or whose it is: a mapping of one that reads no column gives every row the same value
+# (every row one customer, or one id), never what a config means
+KEY_FIELDS = frozenset(
+    {"source_id", "txn_id", "event_id", "feedback_id", "customer_ref", "order_id", "national_id"}
+)
+KEY_FIELDS |= frozenset(IDENTIFIER_FIELDS)
+QUOTED_TEXT = re.compile(r"^\s*'((?:[^']|'')*)'\s*$")
+
+
+def constant_key(expression: str) -> str:
+    """Why a key field's mapping that reads no column is refused, with the likely fix."""
+    quoted = QUOTED_TEXT.match(expression)
+    if quoted:
+        name = quoted.group(1).replace("''", "'")
+        return (
+            f"{expression.strip()} is text in single quotes, the same value on every row; a column is named in "
+            f'double quotes: "{name}" (in YAML: \'"{name}"\')'
+        )
+    return f"{expression!r} reads no column of the source: every row would get the same value"
+
+
 PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -218,6 +239,8 @@ class SourceConfig(BaseModel):
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"columns.{field}: {problem}")
+            if field in KEY_FIELDS and not expression_columns(expression):
+                raise ValueError(f"columns.{field}: {constant_key(expression)}")
         if self.match_columns and self.kind != "customers":
             raise ValueError("match_columns are for customers sources (the records the matcher compares)")
         for name, expression in self.match_columns.items():

@@ -58,6 +58,39 @@ CASES = [
         ),
         make=written(b"id,name\n1,Zhang San\n2," + "李四".encode("gbk") + b"\n"),
     ),
+    Case(  # the retail trial's cp1252 file: the GBK hint led to 'CR萂E BR跮蒃' staged without an error
+        "cp1252_rows_declared_utf8",
+        "cp1252_rows.csv",
+        CUSTOMERS,
+        Error(
+            in_utf8_read("cp1252_rows.csv")
+            + "(line 3, byte 24: b'\\xc8ME '); it is not a Chinese double-byte "
+            "text either; set the source's `encoding` to the file's real one, most likely cp1252 (Windows Western "
+            "European: é, £, €) or latin-1"
+        ),
+        make=written(b"id,name\n1,Zhang San\n2," + "CRÈME BRÛLÉE".encode("cp1252") + b"\n"),
+    ),
+    Case(  # GBK reads it without an error, into rare characters: staged as 'CR萂E BR跮蒃' before
+        "cp1252_declared_gbk",
+        "cp1252_gbk.csv",
+        {**CUSTOMERS, "encoding": "gbk"},
+        Error(
+            "{dir}/cp1252_gbk.csv: declared gbk but its text is Western European (cp1252 or latin-1): read as "
+            "gbk, 0% of its 5 non-ASCII characters are everyday Chinese ones (萂跮蒃舗鰉 ...); set the source's "
+            "`encoding` to cp1252 (Windows: é, £, €) or latin-1"
+        ),
+        make=written(b"id,name\n1,Zhang San\n2," + "CRÈME BRÛLÉE, Ångström".encode("cp1252") + b"\n"),
+    ),
+    Case(  # not even GBK: the hint names the Western encodings
+        "cp1252_not_gbk",
+        "cp1252_not_gbk.csv",
+        {**CUSTOMERS, "encoding": "gbk"},
+        Error(
+            "{dir}/cp1252_not_gbk.csv: cannot be read as gbk (line 2, byte 13: b'\\xe9 cr'). Set the source's "
+            "`encoding` to the file's real encoding (e.g. cp1252 or latin-1)."
+        ),
+        make=written(b"id,name\n1,caf" + "é crème brûlée".encode("cp1252") + b"\n"),
+    ),
     Case(
         "utf16_declared_utf16",
         "utf16_declared.csv",

@@ -386,6 +386,36 @@ def test_a_mapping_error_names_the_line_of_the_mapping(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("mapping", "problem"),
+    [
+        (
+            "customer_ref: \"'Customer ID'\"",
+            "'Customer ID' is text in single quotes, the same value on every row; a column is named in double "
+            'quotes: "Customer ID" (in YAML: \'"Customer ID"\')',
+        ),
+        (
+            "customer_ref: \"upper('guest')\"",
+            "\"upper('guest')\" reads no column of the source: every row would get the same value",
+        ),
+        (
+            "txn_id: \"'1'\"",
+            "'1' is text in single quotes, the same value on every row; a column is named in double "
+            'quotes: "1" (in YAML: \'"1"\')',
+        ),
+    ],
+)
+def test_a_key_mapped_to_a_constant_is_refused(tmp_path: Path, mapping: str, problem: str) -> None:
+    # every row one customer (or one transaction id): the run took 116,247 rows as one customer without a word
+    field = mapping.split(":")[0]
+    line = next(line for line in RETAIL_YAML.splitlines() if line.strip().startswith(f"{field}:"))
+    text = RETAIL_YAML.replace(line, f"      {mapping}")
+    number = RETAIL_YAML.splitlines().index(line) + 1
+    assert load_text(tmp_path, text) == (
+        f"config.yaml: invalid config\n  - line {number}, sources.retail: columns.{field}: {problem}"
+    )
+
+
 def test_a_section_whose_keys_lost_their_indent_says_so(tmp_path: Path) -> None:
     # the slip users reported: the keys under segments: written at the top level
     text = RETAIL_YAML + "segments:\nclusters: 4\nrandom_state: 0\n"
