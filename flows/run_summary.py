@@ -35,6 +35,19 @@ def source_lines(loads: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
+def dedupe_line(dedupe: dict[str, Any]) -> str:
+    """Customers from records, and what merged them: a probabilistic link can join records an exact key already
+    joined, so the records it alone merged are said beside the links."""
+    dropped = dedupe.get("one_to_one_dropped")
+    return (
+        f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
+        f"({dedupe['merged_records']:,} records merged, {dedupe.get('probabilistic_records', 0):,} of them by a "
+        f"probabilistic link only; {dedupe['probabilistic_links']:,} probabilistic links"
+        + (f", {dropped:,} left out by one_to_one" if dropped else "")
+        + ")"
+    )
+
+
 def print_summary(summary: dict[str, Any]) -> None:
     """Print what a run did: rows per source, quarantine, customers, segment sizes, outputs."""
     typer.echo(f"\nDaily refresh as of {summary['as_of']} (run {summary['run_id']})")
@@ -55,16 +68,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"\nRows quarantined in this run: {total_quarantined:,} "
         "(all quarantined rows, with file, row, field and reason: table audit.quarantine)"
     )
-    typer.echo(
-        f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
-        f"({dedupe['merged_records']:,} records merged; {dedupe['probabilistic_links']:,} probabilistic links"
-        + (
-            f", {dedupe['one_to_one_dropped']:,} left out by one_to_one"
-            if dedupe.get("one_to_one_dropped")
-            else ""
-        )
-        + ")"
-    )
+    typer.echo(dedupe_line(dedupe))
     for name, count in (dedupe.get("unreadable_values") or {}).items():
         typer.echo(f"  {name}: {count:,} values the matcher could not read (compared as missing)")
     if dedupe.get("unusable_values"):

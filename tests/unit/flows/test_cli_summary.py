@@ -2,7 +2,7 @@
 
 from dataclasses import asdict
 
-from flows.run_summary import source_lines
+from flows.run_summary import dedupe_line, source_lines
 from tasks.extract import SourceLoad
 
 
@@ -28,3 +28,15 @@ def test_the_sources_table_says_what_an_unchanged_removed_or_restaged_source_did
         "  web                       1/1           9          8            0           0             0"
         "  1 row of erased people dropped",
     ]
+
+
+def test_the_dedupe_line_says_how_many_records_a_probabilistic_link_alone_merged() -> None:
+    # the Olist trial: 5,888 links, all inside groups its exact key had joined: none merged a record
+    dedupe = {"customers": 5679, "records": 10000, "merged_records": 7205, "probabilistic_records": 0}
+    assert dedupe_line({**dedupe, "probabilistic_links": 5888}) == (
+        "Customers after dedupe: 5,679 from 10,000 customer records (7,205 records merged, 0 of them by a "
+        "probabilistic link only; 5,888 probabilistic links)"
+    )
+    assert dedupe_line({**dedupe, "probabilistic_links": 5888, "one_to_one_dropped": 3}).endswith(
+        "5,888 probabilistic links, 3 left out by one_to_one)"
+    )
