@@ -192,7 +192,8 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
     for model in (CLASSIFIER, BGNBD):
         auc = backtest.mean("churn", model, "auc")
         if auc is not None and baseline is not None and auc > baseline:
-            return model, f"mean backtest AUC {auc:.3f} beats the recency baseline's {baseline:.3f}"
+            digits = ".4f" if f"{auc:.3f}" == f"{baseline:.3f}" else ".3f"  # told apart where they differ
+            return model, f"mean backtest AUC {auc:{digits}} beats the recency baseline's {baseline:{digits}}"
     classifier, bgnbd = backtest.mean("churn", CLASSIFIER, "auc"), backtest.mean("churn", BGNBD, "auc")
     shown = [f"the gradient boosting's mean backtest AUC {_auc(classifier)}"]
     if bgnbd is not None:

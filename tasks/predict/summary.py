@@ -20,6 +20,7 @@ from tasks.predict.backtest import (
 )
 
 TOP_FEATURES = 8
+CHANCE_AUC = 0.55  # a best mean backtest AUC under this: no model ranks churners much better than chance
 # A heading of this summary: "### Backtest (回测)", the English first.
 HEADING = re.compile(r"^(?P<level>#+) (?P<en>[^(]+?) \((?P<zh>[^)]*[\u4e00-\u9fff][^)]*)\)$")
 TIERS = {"high": "高", "medium": "中", "low": "低"}
@@ -99,22 +100,34 @@ def _definition(predict: dict[str, Any]) -> list[str]:
 
 
 def _verdicts(means: dict[str, dict[str, float | None]], horizon: int) -> list[str]:
-    """Whether each model beats its baseline, in plain words."""
+    """Whether each model beats its baseline, in plain words; a warning when none tells churners apart."""
     lines = []
     baseline = means.get(RECENCY, {}).get("auc")
     for model in (CLASSIFIER, BGNBD):
         auc = means.get(model, {}).get("auc")
         if auc is None or baseline is None:
             continue
+        # AUCs equal to three places are told apart at four ("0.500 beats 0.500" said nothing)
+        digits = ".4f" if auc != baseline and _auc(auc) == _auc(baseline) else ".3f"
+        shown, against = _number(auc, digits), _number(baseline, digits)
         if auc > baseline:
-            lines.append(
-                f"- {model} beats the recency baseline: mean AUC {_auc(auc)} against {_auc(baseline)}."
-            )
+            lines.append(f"- {model} beats the recency baseline: mean AUC {shown} against {against}.")
         else:
             lines.append(
-                f"- **{model} does not beat the recency baseline**: mean AUC {_auc(auc)} against "
-                f"{_auc(baseline)}, so it is not used for the risk tier."
+                f"- **{model} does not beat the recency baseline**: mean AUC {shown} against "
+                f"{against}, so it is not used for the risk tier."
             )
+    aucs = [
+        value
+        for value in (means.get(m, {}).get("auc") for m in (CLASSIFIER, BGNBD, RECENCY))
+        if value is not None
+    ]
+    if aucs and max(aucs) < CHANCE_AUC:
+        lines.append(
+            f"- **No model tells churners from the others here** (无模型能区分流失客户): the best mean backtest AUC "
+            f"is {_auc(max(aucs))}, where 0.5 is a coin toss and {CHANCE_AUC} is little better. The risk tiers, "
+            "churn_risk and the audiences built on them are close to random on this data."
+        )
     mae = means.get(LIFETIME_VALUE, {}).get("mae")
     baseline_mae = means.get(LAST_PERIOD, {}).get("mae")
     if mae is not None and baseline_mae is not None:

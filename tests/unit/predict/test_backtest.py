@@ -197,6 +197,11 @@ def test_choose_churn_model_falls_back_to_bgnbd_then_to_the_baseline() -> None:
     assert choose_churn_model(without_bgnbd)[0] == RECENCY
 
 
+def test_a_choice_between_aucs_equal_to_three_places_shows_four() -> None:
+    near = backtest_of({CLASSIFIER: 0.493, RECENCY: 0.4998, BGNBD: 0.5003})
+    assert choose_churn_model(near) == (BGNBD, "mean backtest AUC 0.5003 beats the recency baseline's 0.4998")
+
+
 def test_choose_churn_model_without_any_scored_cutoff_is_the_baseline() -> None:
     model, reason = choose_churn_model(Backtest())
     assert model == RECENCY

@@ -356,3 +356,25 @@ def test_chinese_first_puts_the_chinese_of_every_heading_first_and_leaves_the_te
     ]
     body = [line for line in english.splitlines() if not line.startswith("#")]
     assert [line for line in chinese.splitlines() if not line.startswith("#")] == body
+
+
+def test_models_near_chance_are_said_and_equal_looking_aucs_get_a_fourth_place() -> None:
+    # the retail trial: bgnbd 0.5003 "beat" the recency baseline's 0.4998, shown as 0.500 against 0.500, and
+    # its risk tiers drove an audience
+    means = {
+        "gradient_boosting": {"auc": 0.493},
+        "recency_baseline": {"auc": 0.4998},
+        "bgnbd": {"auc": 0.5003},
+    }
+    lines = lines_of({**PREDICT, "backtest_means": means})
+    assert (
+        "- **gradient_boosting does not beat the recency baseline**: mean AUC 0.493 against 0.500, so it is "
+        "not used for the risk tier." in lines
+    )
+    assert "- bgnbd beats the recency baseline: mean AUC 0.5003 against 0.4998." in lines
+    assert (
+        "- **No model tells churners from the others here** (无模型能区分流失客户): the best mean backtest AUC is "
+        "0.500, where 0.5 is a coin toss and 0.55 is little better. The risk tiers, churn_risk and the audiences "
+        "built on them are close to random on this data."
+    ) in lines
+    assert not any("No model tells" in line for line in lines_of(PREDICT))
