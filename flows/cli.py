@@ -135,9 +135,12 @@ def _crash(error: Exception, log_file: Path, advice: str | None = None) -> NoRet
     raise typer.Exit(code=1)
 
 
-def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
+def checked_config(
+    config: Path, sources: bool = True, full_refresh: list[str] | None = None
+) -> PipelineConfig:
     """The config, loaded and checked before any flow starts: schema, and with sources the preflight of
-    every source (files, headers, mappings on a sample). Problems end the command with exit code 2."""
+    every source (files, headers, mappings on a sample; full_refresh: the sources the run reads again from
+    scratch). Problems end the command with exit code 2."""
     from tasks.extract.preflight import preflight
     from tasks.shared.rfm_names import unknown_rfm_segments
 
@@ -145,7 +148,9 @@ def checked_config(config: Path, sources: bool = True) -> PipelineConfig:
         pipeline = load_config(config)
     except ConfigError as error:
         _fail(error)
-    problems = unknown_rfm_segments(pipeline) + (preflight(pipeline) if sources else [])
+    problems = unknown_rfm_segments(pipeline) + (
+        preflight(pipeline, full_refresh=full_refresh or ()) if sources else []
+    )
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
@@ -188,7 +193,7 @@ def run(
     from flows.daily_refresh import daily_refresh
 
     day = parse_day(as_of)
-    pipeline = checked_config(config)
+    pipeline = checked_config(config, full_refresh=full_refresh)
     if day is not None and day > pipeline.today():
         _fail(
             DataError(f"--as-of {day} is in the future (today is {pipeline.today()} in {pipeline.timezone})")

@@ -5,18 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, replace
 from typing import TYPE_CHECKING
+
+import duckdb
 
 from tasks.extract.kept_files import define_view, forget_files, keeps_files, kept_rows
 from tasks.extract.readers import SourceFile, source_files
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import CANONICAL_FIELDS
-from tasks.shared.errors import DataError
+from tasks.shared.errors import DataError, is_damaged_file
 from tasks.shared.files import file_hash
 from tasks.shared.text import counted
-from tasks.shared.warehouse import Warehouse, quote_identifier
+from tasks.shared.warehouse import Warehouse, WarehouseLockedError, quote_identifier
 
 if TYPE_CHECKING:
     from tasks.extract import SourceLoad
@@ -88,6 +91,57 @@ def reread_message(source: SourceConfig) -> str:
         f"parameter; {'rows the database no longer returns' if database else 'the rows of files no longer in its folder'} "
         "are then gone), or put the earlier settings back"
     )
+
+
+def loaded_files(pipeline: PipelineConfig) -> tuple[dict[str, set[str]], dict[str, set[str]]] | None:
+    """The files each source has loaded in the config's warehouse (none yet: empty) and how they were read
+    (audit.load_state.reader_fingerprint, where recorded), or None when that cannot be read now (a run is writing
+    it, or a lake's catalog is out of reach): a run reads the others.
+
+    Raises duckdb.Error when the warehouse file cannot be opened (damaged, or of another DuckDB) or is damaged."""
+    if pipeline.lake is not None or not pipeline.warehouse_path.is_file():  # a folder: _outputs says so
+        return None if pipeline.lake is not None else ({}, {})
+    try:
+        wh = Warehouse.open(pipeline, read_only=True)
+    except WarehouseLockedError:  # a run has it open: it is checked when that run opens it
+        return None
+    except duckdb.ConnectionException:  # this process has it open already, as a writer
+        return None
+    with wh:
+        try:
+            if not wh.table_exists("audit.load_state"):
+                return {}, {}
+            # a warehouse of before the reader's fingerprint has no column for it (a run adds it)
+            reader = (
+                "reader_fingerprint" if "reader_fingerprint" in wh.columns("audit.load_state") else "null"
+            )
+            rows = wh.rows(f"select source, file, {reader} from audit.load_state")
+        # a damaged block is the file's problem; another error (a table not of ours) the run's to report
+        except duckdb.Error as error:
+            if is_damaged_file(error):
+                raise
+            return None
+    files: dict[str, set[str]] = {}
+    readers: dict[str, set[str]] = {}
+    for source, file, read in rows:
+        files.setdefault(source, set()).add(file)
+        if read is not None:
+            readers.setdefault(source, set()).add(read)
+    return files, readers
+
+
+def read_otherwise(
+    config: PipelineConfig, readers: dict[str, set[str]], full_refresh: Sequence[str] = ()
+) -> list[SourceConfig]:
+    """The sources whose loaded rows were read otherwise than they are read now (readers: each source's loaded
+    reader fingerprints), but for those a full refresh reads again."""
+    return [
+        source
+        for source in config.sources
+        if "all" not in full_refresh
+        and source.name not in full_refresh
+        and readers.get(source.name, set()) - {reader_fingerprint(source)}
+    ]
 
 
 def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ import duckdb
 
 from tasks.extract import stage_rows
 from tasks.extract.excel import SheetError
-from tasks.extract.load_state import create_tables
+from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
 from tasks.extract.staging import bind_error, mapping_hint
@@ -37,7 +38,7 @@ from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
-from tasks.shared.warehouse import Warehouse, WarehouseLockedError
+from tasks.shared.warehouse import Warehouse
 
 __all__ = ["Problem", "preflight"]
 
@@ -74,19 +75,27 @@ class Problem:
         return f"{text} — {self.fix}" if self.fix else text
 
 
-def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem]:
-    """Check a loaded config against its files and folders, on the first sample_rows rows of each file."""
+def preflight(
+    pipeline: PipelineConfig, sample_rows: int = 1000, full_refresh: Sequence[str] = ()
+) -> list[Problem]:
+    """Check a loaded config against its files and folders, on the first sample_rows rows of each file
+    (full_refresh: the sources a run reads again from scratch, or 'all')."""
     problems = _outputs(pipeline)
     work_dir = Path(tempfile.mkdtemp(prefix="segments-preflight-"))
     try:
-        loaded = loaded_files(pipeline)
+        state = loaded_files(pipeline)
     except duckdb.Error as error:  # damaged, or not a file this DuckDB reads: every run would fail opening it
         fix = DAMAGED_FILE_ADVICE if is_damaged_file(error) else None
         where = str(pipeline.warehouse_path)
         problems.append(
             Problem("warehouse", where, message=f"cannot be opened: {first_line(error)}", fix=fix)
         )
-        loaded = None
+        state = None
+    loaded, readers = state or (None, {})
+    for source in read_otherwise(pipeline, readers, full_refresh):  # a run stops at it (extract_source)
+        problems.append(
+            Problem(f"sources.{source.name}", message=_own(DataError(reread_message(source)), source))
+        )
     try:
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
             create_tables(wh)
@@ -95,35 +104,6 @@ def preflight(pipeline: PipelineConfig, sample_rows: int = 1000) -> list[Problem
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return problems
-
-
-def loaded_files(pipeline: PipelineConfig) -> dict[str, set[str]] | None:
-    """The files each source has loaded in the config's warehouse (none yet: empty), or None when that
-    cannot be read now (a run is writing it, or a lake's catalog is out of reach): a run reads the others.
-
-    Raises duckdb.Error when the warehouse file cannot be opened (damaged, or of another DuckDB) or is damaged."""
-    if pipeline.lake is not None or not pipeline.warehouse_path.is_file():  # a folder: _outputs says so
-        return None if pipeline.lake is not None else {}
-    try:
-        wh = Warehouse.open(pipeline, read_only=True)
-    except WarehouseLockedError:  # a run has it open: it is checked when that run opens it
-        return None
-    except duckdb.ConnectionException:  # this process has it open already, as a writer
-        return None
-    with wh:
-        try:
-            if not wh.table_exists("audit.load_state"):
-                return {}
-            rows = wh.rows("select source, file from audit.load_state")
-        # a damaged block is the file's problem; another error (a table not of ours) the run's to report
-        except duckdb.Error as error:
-            if is_damaged_file(error):
-                raise
-            return None
-    files: dict[str, set[str]] = {}
-    for source, file in rows:
-        files.setdefault(source, set()).add(file)
-    return files
 
 
 def _source(

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import xlsxwriter
 
+from tasks.extract.preflight import preflight
 from tasks.shared.config import load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -235,3 +236,18 @@ def test_a_blank_first_sheet_names_the_sheets_that_hold_rows(tmp_path: Path) -> 
     )
     with pytest.raises(DataError, match=re.escape(message)):
         extract_once(config, "run-1")
+
+
+def test_check_says_so_before_a_run_but_not_for_a_full_refresh_of_the_source(retail: Path) -> None:
+    config = write_config(retail.parent, [source()])
+    extract_once(config, "run-1")
+    sheets_option(config, "{sheet_name: '*'}")
+    problems = [str(problem) for problem in preflight(load_config(config))]
+    assert problems == [
+        "sources.shop: how its files are read changed since they were loaded (its format, encoding or reader "
+        "options): raw holds what the earlier settings read, and re-staging it would keep that. Read the source "
+        "again with --full-refresh shop (the flow's full_refresh parameter; the rows of files no longer in its "
+        "folder are then gone), or put the earlier settings back"
+    ]
+    assert preflight(load_config(config), full_refresh=["shop"]) == []
+    assert preflight(load_config(config), full_refresh=["all"]) == []
