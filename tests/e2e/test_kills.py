@@ -69,10 +69,12 @@ def arm(point: str, work: Path) -> None:
     if point == "extract":  # DuckDB is reading the transcoded copy of the GBK CRM file
         real_read = tasks.extract.raw.read_file
 
-        def read_file(wh: Any, source: Any, file: Any, work_dir: Path, load: Callable, *args: Any) -> Any:
+        def read_file(
+            wh: Any, source: Any, file: Any, work_dir: Path, load: Callable, *args: Any, **kwargs: Any
+        ) -> Any:
             if source.encoding.lower() == "utf-8":
-                return real_read(wh, source, file, work_dir, load, *args)
-            return real_read(wh, source, file, work_dir, lambda *_: die(work, point), *args)
+                return real_read(wh, source, file, work_dir, load, *args, **kwargs)
+            return real_read(wh, source, file, work_dir, lambda *_: die(work, point), *args, **kwargs)
 
         tasks.extract.raw.read_file = read_file
     elif point == "dedupe":
