@@ -40,7 +40,7 @@ from tasks.predict.fitting import (
 from tasks.predict.model_store import decide, store_fit
 from tasks.predict.models import ACTIVITIES, Lifetimes, forecast
 from tasks.predict.shards import parts_table, scores_from_shards
-from tasks.predict.summary import render_markdown
+from tasks.predict.summary import near_chance, render_markdown
 from tasks.shared import shards as sharding
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import FeatureConfig, PipelineConfig, PredictConfig
@@ -330,6 +330,13 @@ def predict(config: PipelineConfig, as_of: date, run_id: str | None = None, refi
     )
     for skipped in result.skipped:
         logger.warning("backtest cutoff %s not scored: %s", skipped["cutoff"], skipped["reason"])
+    if (best := near_chance(result.backtest_means)) is not None:
+        logger.warning(
+            "predict as of %s: no churn model tells churners from the others (best mean backtest AUC %.3f; 0.5 "
+            "is a coin toss): the risk tiers, churn_risk and the audiences built on them are close to random",
+            as_of,
+            best,
+        )
     if TaskRunContext.get() is not None:  # outside a task run there is nothing to attach it to
         create_markdown_artifact(
             markdown=render_markdown(asdict(result)),

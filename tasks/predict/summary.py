@@ -99,6 +99,14 @@ def _definition(predict: dict[str, Any]) -> list[str]:
     ]
 
 
+def near_chance(means: dict[str, dict[str, float | None]]) -> float | None:
+    """The best mean backtest AUC of the churn models and the baseline when it is under CHANCE_AUC (no model
+    ranks churners much better than a coin toss), else None."""
+    aucs = [means.get(model, {}).get("auc") for model in (CLASSIFIER, BGNBD, RECENCY)]
+    best = max((auc for auc in aucs if auc is not None), default=None)
+    return best if best is not None and best < CHANCE_AUC else None
+
+
 def _verdicts(means: dict[str, dict[str, float | None]], horizon: int) -> list[str]:
     """Whether each model beats its baseline, in plain words; a warning when none tells churners apart."""
     lines = []
@@ -117,15 +125,10 @@ def _verdicts(means: dict[str, dict[str, float | None]], horizon: int) -> list[s
                 f"- **{model} does not beat the recency baseline**: mean AUC {shown} against "
                 f"{against}, so it is not used for the risk tier."
             )
-    aucs = [
-        value
-        for value in (means.get(m, {}).get("auc") for m in (CLASSIFIER, BGNBD, RECENCY))
-        if value is not None
-    ]
-    if aucs and max(aucs) < CHANCE_AUC:
+    if (best := near_chance(means)) is not None:
         lines.append(
             f"- **No model tells churners from the others here** (无模型能区分流失客户): the best mean backtest AUC "
-            f"is {_auc(max(aucs))}, where 0.5 is a coin toss and {CHANCE_AUC} is little better. The risk tiers, "
+            f"is {_auc(best)}, where 0.5 is a coin toss and {CHANCE_AUC} is little better. The risk tiers, "
             "churn_risk and the audiences built on them are close to random on this data."
         )
     mae = means.get(LIFETIME_VALUE, {}).get("mae")

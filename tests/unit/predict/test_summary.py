@@ -3,7 +3,7 @@
 import copy
 from typing import Any
 
-from tasks.predict.summary import render_markdown
+from tasks.predict.summary import near_chance, render_markdown
 
 
 def fold(cutoff: str, trained_on: str, role: str, model: str, **metrics: float) -> list[dict[str, Any]]:
@@ -378,3 +378,10 @@ def test_models_near_chance_are_said_and_equal_looking_aucs_get_a_fourth_place()
         "built on them are close to random on this data."
     ) in lines
     assert not any("No model tells" in line for line in lines_of(PREDICT))
+
+
+def test_near_chance_is_the_best_auc_under_the_line() -> None:
+    assert near_chance({"gradient_boosting": {"auc": 0.52}, "recency_baseline": {"auc": 0.54}}) == 0.54
+    assert near_chance({"gradient_boosting": {"auc": 0.52}, "bgnbd": {"auc": 0.55}}) is None
+    assert near_chance({"gradient_boosting": {"auc": None}}) is None
+    assert near_chance({}) is None
