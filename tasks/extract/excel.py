@@ -38,17 +38,9 @@ class UnreadSheet:
 def chosen_sheets(source: SourceConfig, file: "SourceFile", names: list[str]) -> list[str]:
     """The sheets of a workbook (its sheet names in order) that the source reads; a SheetError for options that
     name no sheet of it."""
+    # the options themselves are checked with the config (tasks.shared.config.sources.sheet_option_problem)
     name, number = source.options.get("sheet_name"), source.options.get("sheet_id")
-    if name is not None and number is not None:
-        raise SheetError(
-            f"source {source.name!r}: reader options sheet_name and sheet_id both given; keep one"
-        )
     if number is not None:
-        if isinstance(number, bool) or not isinstance(number, int) or number < 1:
-            raise SheetError(
-                f"source {source.name!r}: reader option sheet_id must be a whole number from 1 (the first sheet), "
-                f"not {number!r}; to read every sheet, set sheet_name: '{EVERY_SHEET}'"
-            )
         if number > len(names):
             raise SheetError(
                 f"source {source.name!r}: {file.name} has {len(names)} sheet(s), no sheet {number} (its sheets: "
@@ -57,11 +49,6 @@ def chosen_sheets(source: SourceConfig, file: "SourceFile", names: list[str]) ->
         return [names[number - 1]]
     if name is None:
         return names[:1]
-    if not isinstance(name, str):
-        raise SheetError(
-            f"source {source.name!r}: reader option sheet_name {name!r} is not text: quote it "
-            f"(sheet_name: '{name}'), or give the sheet's number as sheet_id"
-        )
     if name == EVERY_SHEET:
         return names
     if name not in names:

@@ -43,6 +43,25 @@ def constant_key(expression: str) -> str:
     return f"{expression!r} reads no column of the source: every row would get the same value"
 
 
+def sheet_option_problem(options: dict[str, Any]) -> str | None:
+    """What is wrong with an xlsx source's sheet options, whatever its workbooks hold (None: nothing). Which
+    sheets a workbook has is the reader's to check (tasks/extract/excel.py)."""
+    name, number = options.get("sheet_name"), options.get("sheet_id")
+    if name is not None and number is not None:
+        return "options: sheet_name and sheet_id both given; keep one"
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
+        return (
+            f"options.sheet_id must be a whole number from 1 (the first sheet), not {number!r}; to read every "
+            "sheet, set sheet_name: '*'"
+        )
+    if name is not None and not isinstance(name, str):
+        return (
+            f"options.sheet_name {name!r} is not text: quote it (sheet_name: '{name}'), or give the sheet's "
+            "number as sheet_id"
+        )
+    return None
+
+
 PG_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
@@ -192,6 +211,8 @@ class SourceConfig(BaseModel):
                 raise ValueError("connection, table, query and watermark are for database sources only")
             if self.read_in_place and self.format != "parquet":
                 raise ValueError("read_in_place is for parquet sources (typed, columnar files) only")
+            if self.format == "xlsx" and (problem := sheet_option_problem(self.options)):
+                raise ValueError(problem)
         else:
             if self.connection is None:
                 raise ValueError("a postgres source needs connection: {dsn_env: VAR} or {secret_block: NAME}")

@@ -8,7 +8,7 @@ import pytest
 import xlsxwriter
 
 from tasks.extract.preflight import preflight
-from tasks.shared.config import load_config
+from tasks.shared.config import ConfigError, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.sources import extract_once, write_config
@@ -132,17 +132,6 @@ def test_sheets_in_another_column_order_are_read_in_the_first_sheets_order(tmp_p
             "source 'shop': book.xlsx has 1 sheet(s), no sheet 2 (its sheets: ['a'])",
         ),
         (
-            {"a": [HEADER, ["1", "Ann"]]},
-            {"sheet_id": 0},
-            "source 'shop': reader option sheet_id must be a whole number from 1 (the first sheet), not 0; to "
-            "read every sheet, set sheet_name: '*'",
-        ),
-        (
-            {"a": [HEADER, ["1", "Ann"]]},
-            {"sheet_id": 1, "sheet_name": "a"},
-            "source 'shop': reader options sheet_name and sheet_id both given; keep one",
-        ),
-        (
             {"a": [["Customer ID", "_sheet", "Name"], ["1", "x", "Ann"]]},
             {"sheet_name": "*"},
             "source 'shop': sheet 'a' of book.xlsx has a column named '_sheet', a name the reader gives each "
@@ -153,12 +142,6 @@ def test_sheets_in_another_column_order_are_read_in_the_first_sheets_order(tmp_p
             {},
             "source 'shop': sheet 'a' of book.xlsx has a column named '_row', a name the reader gives each row's "
             "lineage (_file, _row, and _sheet when every sheet is read); rename the column in the workbook",
-        ),
-        (
-            {"2010": [HEADER, ["1", "Ann"]]},
-            {"sheet_name": 2010},
-            "source 'shop': reader option sheet_name 2010 is not text: quote it (sheet_name: '2010'), or give the "
-            "sheet's number as sheet_id",
         ),
         ({"a": [], "b": []}, {"sheet_name": "*"}, "source 'shop': every sheet of book.xlsx is blank"),
     ],
@@ -177,6 +160,32 @@ def sheets_option(config: Path, option: str) -> None:
     text = config.read_text(encoding="utf-8")
     assert text.count("options: {}") == 1
     config.write_text(text.replace("options: {}", f"options: {option}"), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("options", "problem"),
+    [
+        (
+            "{sheet_id: 0}",
+            "options.sheet_id must be a whole number from 1 (the first sheet), not 0; to read every sheet, set "
+            "sheet_name: '*'",
+        ),
+        ("{sheet_id: 1, sheet_name: a}", "options: sheet_name and sheet_id both given; keep one"),
+        (
+            "{sheet_name: 2010}",
+            "options.sheet_name 2010 is not text: quote it (sheet_name: '2010'), or give the sheet's number as "
+            "sheet_id",
+        ),
+    ],
+)
+def test_sheet_options_that_fit_no_workbook_are_refused_with_the_config(
+    tmp_path: Path, options: str, problem: str
+) -> None:
+    config = write_config(tmp_path, [source()])
+    sheets_option(config, options)
+    with pytest.raises(ConfigError) as caught:
+        load_config(config)
+    assert str(caught.value).endswith(f"sources.shop: {problem}")
 
 
 def test_a_change_of_how_the_workbook_is_read_stops_until_a_full_refresh_reads_it_again(retail: Path) -> None:
