@@ -192,13 +192,20 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
     for model in (CLASSIFIER, BGNBD):
         auc = backtest.mean("churn", model, "auc")
         if auc is not None and baseline is not None and auc > baseline:
-            digits = ".4f" if f"{auc:.3f}" == f"{baseline:.3f}" else ".3f"  # told apart where they differ
-            return model, f"mean backtest AUC {auc:{digits}} beats the recency baseline's {baseline:{digits}}"
+            shown, against = auc_pair(auc, baseline)
+            return model, f"mean backtest AUC {shown} beats the recency baseline's {against}"
     classifier, bgnbd = backtest.mean("churn", CLASSIFIER, "auc"), backtest.mean("churn", BGNBD, "auc")
     shown = [f"the gradient boosting's mean backtest AUC {_auc(classifier)}"]
     if bgnbd is not None:
         shown.append(f"BG/NBD's {_auc(bgnbd)}")
     return RECENCY, f"{' and '.join(shown)} do not beat the recency baseline's {_auc(baseline)}"
+
+
+def auc_pair(auc: float, baseline: float) -> tuple[str, str]:
+    """Two AUCs as text, to three places, or four where three would show different values as equal
+    ("0.500 beats 0.500" said nothing)."""
+    digits = 4 if auc != baseline and f"{auc:.3f}" == f"{baseline:.3f}" else 3
+    return f"{auc:.{digits}f}", f"{baseline:.{digits}f}"
 
 
 def _auc(value: float | None) -> str:

@@ -17,6 +17,7 @@ from tasks.predict.backtest import (
     LIFETIME_VALUE,
     RECENCY,
     VALUE_MODELS,
+    auc_pair,
 )
 
 TOP_FEATURES = 8
@@ -115,9 +116,7 @@ def _verdicts(means: dict[str, dict[str, float | None]], horizon: int) -> list[s
         auc = means.get(model, {}).get("auc")
         if auc is None or baseline is None:
             continue
-        # AUCs equal to three places are told apart at four ("0.500 beats 0.500" said nothing)
-        digits = ".4f" if auc != baseline and _auc(auc) == _auc(baseline) else ".3f"
-        shown, against = _number(auc, digits), _number(baseline, digits)
+        shown, against = auc_pair(auc, baseline)
         if auc > baseline:
             lines.append(f"- {model} beats the recency baseline: mean AUC {shown} against {against}.")
         else:
