@@ -46,15 +46,13 @@ from tasks.extract.duplicates import (
 from tasks.extract.erased import drop_erased
 from tasks.extract.kept_files import RUN_VIEW, run_rows, settle_raw
 from tasks.extract.load_state import (
-    READER_SETTINGS,
     check_bad_share,
+    check_reader,
     create_tables,
     forget_rows,
     raw_rows,
-    reader_fingerprint,
     record_erased,
     record_load,
-    reread_message,
     say_forgotten,
     say_shrunk,
     scan_files,
@@ -171,29 +169,8 @@ def extract_source(
     """Load what is new in one source into raw and staging; return what was done."""
     started = time.monotonic()
     settle_raw(wh, source, logger)  # read_in_place turned off: raw becomes a table first
-    fingerprint, reading = source_fingerprint(config, source), reader_fingerprint(source)
-    loaded = wh.rows(
-        "select distinct reader_fingerprint, config_fingerprint from audit.load_state where source = ?",
-        [source.name],
-    )
-    if any(read is None and staged == fingerprint for read, staged in loaded):
-        # loads made before the reader's fingerprint was kept, with the config as it is now: read as now
-        wh.execute(
-            "update audit.load_state set reader_fingerprint = ? "
-            "where source = ? and reader_fingerprint is null and config_fingerprint = ?",
-            [reading, source.name, fingerprint],
-        )
-    elif not full_refresh and any(read is None for read, _ in loaded):
-        logger.warning(
-            "source %s: its config changed, and its loads were made before a load recorded how its %s were read: "
-            "if the change is to %s, run with --full-refresh %s to read them again (re-staged from raw here)",
-            source.name,
-            "rows" if source.format == "postgres" else "files",
-            READER_SETTINGS[source.format == "postgres"],
-            source.name,
-        )
-    if not full_refresh and {read for read, _ in loaded if read is not None} - {reading}:
-        raise DataError(reread_message(source))
+    fingerprint = source_fingerprint(config, source)
+    reading = check_reader(wh, source, fingerprint, full_refresh, logger)
     # when each file was first loaded, by name and by content: a full refresh reads the files again as they
     # first arrived (tasks.extract.duplicates.mark_duplicates), renamed ones too
     arrived: dict[str, datetime] = {}

@@ -140,8 +140,49 @@ def read_otherwise(
         for source in config.sources
         if "all" not in full_refresh
         and source.name not in full_refresh
-        and readers.get(source.name, set()) - {reader_fingerprint(source)}
+        and _reads_otherwise(source, readers.get(source.name, set()))
     ]
+
+
+def _reads_otherwise(source: SourceConfig, readers: set[str]) -> bool:
+    """Whether rows loaded with these reader fingerprints were read otherwise than the source reads now."""
+    return bool(readers - {reader_fingerprint(source)})
+
+
+def check_reader(
+    wh: Warehouse,
+    source: SourceConfig,
+    fingerprint: str,
+    full_refresh: bool,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> str:
+    """The source's reader fingerprint, after checking it against its loads (a DataError when they were read
+    otherwise, unless a full refresh reads them again). Loads made before the fingerprint was kept count as read
+    as now when the source's config (fingerprint) is unchanged; with a changed config it cannot be known, said in
+    a warning."""
+    reading = reader_fingerprint(source)
+    loaded = wh.rows(
+        "select distinct reader_fingerprint, config_fingerprint from audit.load_state where source = ?",
+        [source.name],
+    )
+    if any(read is None and staged == fingerprint for read, staged in loaded):
+        wh.execute(
+            "update audit.load_state set reader_fingerprint = ? "
+            "where source = ? and reader_fingerprint is null and config_fingerprint = ?",
+            [reading, source.name, fingerprint],
+        )
+    elif not full_refresh and any(read is None for read, _ in loaded):
+        logger.warning(
+            "source %s: its config changed, and its loads were made before a load recorded how its %s were read: "
+            "if the change is to %s, run with --full-refresh %s to read them again (re-staged from raw here)",
+            source.name,
+            "rows" if source.format == "postgres" else "files",
+            READER_SETTINGS[source.format == "postgres"],
+            source.name,
+        )
+    if not full_refresh and _reads_otherwise(source, {read for read, _ in loaded if read is not None}):
+        raise DataError(reread_message(source))
+    return reading
 
 
 def forget_rows(wh: Warehouse, source: SourceConfig, files: list[str] | None = None) -> None:
