@@ -30,7 +30,7 @@ from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chine
 from tasks.extract.excel import EVERY_SHEET, read_excel
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
-from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_text
+from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_from
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
@@ -134,8 +134,7 @@ def utf8_copy(
                 except UnicodeDecodeError as exc:
                     bad = offset + exc.start
                     line += chunk[: exc.start].count(b"\n")
-                    rest = chunk[exc.start : exc.start + (1 << 16)]
-                    likely = "cp1252 or latin-1" if western_text(rest) else "gb18030, big5, utf-8"
+                    likely = "cp1252 or latin-1" if western_from(chunk, exc.start) else "gb18030, big5, utf-8"
                     raise DataError(
                         f"{path}: cannot be read as {encoding} (line {line}, byte {bad}: "
                         f"{chunk[exc.start : exc.start + 4]!r}). "

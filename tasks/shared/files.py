@@ -101,6 +101,13 @@ WESTERN_SYMBOLS = frozenset("£€¥©®°±·«»–—‘’‚“”„…†
 MIN_WESTERN = 3  # non-ASCII characters before a text is judged Western
 
 
+def western_from(chunk: bytes, start: int) -> bool:
+    """Whether the text of a chunk from a byte that does not decode (start) is Western single-byte text: its
+    next 64 KiB, cut at the last line break so that no character is cut (western_text)."""
+    text = chunk[start : start + (1 << 16)]
+    return western_text(text[: text.rfind(b"\n") + 1] or text)
+
+
 def western_text(text: bytes) -> bool:
     """Whether bytes that are not UTF-8 are Western single-byte text (cp1252 or latin-1: café, £, CRÈME), not
     Chinese double-byte text: read as cp1252 their non-ASCII characters are letters and common symbols, and read
@@ -133,7 +140,7 @@ def everyday_chinese(char: str) -> bool:
 def not_utf8(path: Path) -> str | None:
     """Why a file read as UTF-8 is not UTF-8: line and byte of the first sequence that does not decode, and a hint."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, offset, text = 1, 0, b""
+    line, offset, western = 1, 0, False
     with path.open("rb") as handle:
         head = handle.read(4)
         handle.seek(0)
@@ -143,8 +150,7 @@ def not_utf8(path: Path) -> str | None:
             except UnicodeDecodeError as exc:
                 line += chunk[: exc.start].count(b"\n")
                 where = f"line {line}, byte {offset + exc.start}: {chunk[exc.start : exc.start + 4]!r}"
-                text = chunk[exc.start : exc.start + (1 << 16)]
-                text = text[: text.rfind(b"\n") + 1] or text  # whole lines: no character cut at the end
+                western = western_from(chunk, exc.start)
                 break
             line += chunk.count(b"\n")
             offset += len(chunk)
@@ -160,9 +166,7 @@ def not_utf8(path: Path) -> str | None:
         hint = (
             "it holds NUL bytes between characters, as UTF-16 does: set the source's `encoding` to utf-16-le"
         )
-    elif western_text(text):
-        # a byte no Chinese double-byte encoding starts a character with here: a Western single-byte text
-        # (café, £, CRÈME written as cp1252 or latin-1)
+    elif western:  # café, £, CRÈME written as cp1252 or latin-1
         hint = (
             "it is not a Chinese double-byte text either; set the source's `encoding` to the file's real one, "
             "most likely cp1252 (Windows Western European: é, £, €) or latin-1"
