@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from tasks.shared.config import SourceConfig
 from tasks.shared.errors import DataError
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -137,3 +138,16 @@ def read_excel(
 def _rows(workbook: object, name: str) -> int:
     """The rows of a sheet under its first (a header or not): what reading it would stage, blank rows counted."""
     return max(workbook.load_sheet(name, header_row=None).total_height - 1, 0)
+
+
+def unread_warning(source: SourceConfig, file: "SourceFile", unread: list[UnreadSheet]) -> str:
+    """The warning naming a workbook's sheets that hold rows the source does not read."""
+    if "sheet_name" in source.options:
+        reads = f"sheet {source.options['sheet_name']!r}"
+    else:
+        reads = f"sheet {source.options['sheet_id']}" if "sheet_id" in source.options else "the first sheet"
+    sheets = ", ".join(f"sheet {sheet.name!r} ({counted(sheet.rows, 'row')})" for sheet in unread)
+    return (
+        f"source {source.name}: file {file.name}: {sheets} not read (the source reads {reads}); set the reader "
+        f"option sheet_name: '{EVERY_SHEET}' to read every sheet (with the same columns), or add a source per sheet"
+    )

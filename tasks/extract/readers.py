@@ -27,11 +27,10 @@ from tasks.extract.diagnose import (
     reader_error,
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
-from tasks.extract.excel import EVERY_SHEET, read_excel
+from tasks.extract.excel import read_excel, unread_warning
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_from
-from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -256,15 +255,7 @@ def read_file(
             if source.format == "xlsx":
                 unread = read_excel(wh, source, file, "_excel_sheet", limit)
                 if unread and logger is not None:
-                    logger.warning(
-                        "source %s: file %s: %s not read (the source reads %s); set the reader option "
-                        "sheet_name: '%s' to read every sheet (with the same columns), or add a source per sheet",
-                        source.name,
-                        file.name,
-                        ", ".join(f"sheet {sheet.name!r} ({counted(sheet.rows, 'row')})" for sheet in unread),
-                        _read_sheets(source),
-                        EVERY_SHEET,
-                    )
+                    logger.warning(unread_warning(source, file, unread))
                 try:
                     return load("select * from _excel_sheet", {})
                 finally:
@@ -356,13 +347,6 @@ def _starts_with_bom(path: Path) -> bool:
 def _limit(limit: int | None) -> str:
     """A SQL limit clause for a sample of limit rows, or nothing."""
     return "" if limit is None else f" limit {int(limit)}"
-
-
-def _read_sheets(source: SourceConfig) -> str:
-    """Which sheet a source reads, in words (for the warning about the sheets it does not)."""
-    if "sheet_name" in source.options:
-        return f"sheet {source.options['sheet_name']!r}"
-    return f"sheet {source.options['sheet_id']}" if "sheet_id" in source.options else "the first sheet"
 
 
 def read_postgres(
