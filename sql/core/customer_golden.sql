@@ -45,6 +45,12 @@ ranked as (
             as city_key,
         struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, province), source, source_id)
             as province_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, address), source, source_id)
+            as address_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, postcode), source, source_id)
+            as postcode_key,
+        struct_pack(priority, recency, frequency := count(*) over (partition by customer_id, country), source, source_id)
+            as country_key,
         struct_pack(
             priority, recency, frequency := count(*) over (partition by customer_id, marketing_consent), source, source_id
         ) as consent_key
@@ -62,6 +68,9 @@ golden_multi as (
         arg_max(phone_norm, phone_key) filter (where phone_norm is not null) as phone,
         arg_max(city, city_key) filter (where city is not null) as city,
         arg_max(province, province_key) filter (where province is not null) as province,
+        arg_max(address, address_key) filter (where address is not null) as address,
+        arg_max(postcode, postcode_key) filter (where postcode is not null) as postcode,
+        arg_max(country, country_key) filter (where country is not null) as country,
         min(signup_ts) as signup_ts,
         arg_max(marketing_consent, consent_key) filter (where marketing_consent is not null) as marketing_consent,
         arg_max(record_key, full_name_key) filter (where full_name is not null) as full_name_source,
@@ -71,6 +80,9 @@ golden_multi as (
         arg_max(record_key, phone_key) filter (where phone_norm is not null) as phone_source,
         arg_max(record_key, city_key) filter (where city is not null) as city_source,
         arg_max(record_key, province_key) filter (where province is not null) as province_source,
+        arg_max(record_key, address_key) filter (where address is not null) as address_source,
+        arg_max(record_key, postcode_key) filter (where postcode is not null) as postcode_source,
+        arg_max(record_key, country_key) filter (where country is not null) as country_source,
         arg_min(record_key, struct_pack(signup_ts, source, source_id)) filter (where signup_ts is not null)
             as signup_ts_source,
         arg_max(record_key, consent_key) filter (where marketing_consent is not null) as marketing_consent_source
@@ -88,6 +100,9 @@ golden_single as (
         phone_norm as phone,
         city,
         province,
+        address,
+        postcode,
+        country,
         signup_ts,
         marketing_consent,
         case when full_name is not null then record_key end as full_name_source,
@@ -97,6 +112,9 @@ golden_single as (
         case when phone_norm is not null then record_key end as phone_source,
         case when city is not null then record_key end as city_source,
         case when province is not null then record_key end as province_source,
+        case when address is not null then record_key end as address_source,
+        case when postcode is not null then record_key end as postcode_source,
+        case when country is not null then record_key end as country_source,
         case when signup_ts is not null then record_key end as signup_ts_source,
         case when marketing_consent is not null then record_key end as marketing_consent_source
     from records

@@ -42,6 +42,9 @@ final as (
         observed.device_id,
         golden.city,
         golden.province,
+        golden.address,
+        golden.postcode,
+        golden.country,
         golden.signup_ts,
         coalesce(golden.marketing_consent, false) as marketing_consent,
         customers.first_seen,
@@ -56,6 +59,9 @@ final as (
             device_id := observed.device_source,
             city := golden.city_source,
             province := golden.province_source,
+            address := golden.address_source,
+            postcode := golden.postcode_source,
+            country := golden.country_source,
             signup_ts := golden.signup_ts_source,
             marketing_consent := golden.marketing_consent_source
         ) as field_sources

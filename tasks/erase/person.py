@@ -78,7 +78,8 @@ def find_person(wh: Warehouse, customer_id: str) -> Person | None:
 
 
 def golden_values(wh: Warehouse, ids: list[str]) -> dict[str, list[str]]:
-    """field -> the person's golden email, phone, device id and name that no other customer's golden record has."""
+    """field -> the person's golden email, phone, device id, name and address that no other customer's golden
+    record has."""
     if not wh.table_exists("core.customers"):
         return {}
     found: dict[str, list[str]] = {}

@@ -28,7 +28,19 @@ SOURCE_IDS = "source_ids"  # the ids the sources know a customer by (sql/publish
 NO_SOURCE_IDS = (
     "select null::varchar as customer_id, null::varchar as source_ids where false"  # not asked for
 )
-PERSON_FIELDS = ("email", "phone", "full_name", "gender", "birth_date", "device_id", "city", "province")
+PERSON_FIELDS = (
+    "email",
+    "phone",
+    "full_name",
+    "gender",
+    "birth_date",
+    "device_id",
+    "address",
+    "city",
+    "province",
+    "postcode",
+    "country",
+)
 
 
 class DeliveryError(RuntimeError):

@@ -1,5 +1,5 @@
--- Erase: the person's email, phone, device id and name in their golden records that no other customer's golden
--- record has: how their rows are found in an export file without a customer_id column.
+-- Erase: the person's email, phone, device id, name and address in their golden records that no other customer's
+-- golden record has: how their rows are found in an export file without a customer_id column.
 -- Grain: one row per (field, value). Key: field, value. Parameters: $customer_ids (list of varchar: the person's ids).
 with customers as (
     select * from core.customers
@@ -13,6 +13,8 @@ fields as (
     select customers.customer_id, 'device_id', customers.device_id from customers
     union all
     select customers.customer_id, 'full_name', customers.full_name from customers
+    union all
+    select customers.customer_id, 'address', customers.address from customers
 ),
 
 marked as (

@@ -12,8 +12,10 @@ from tests.models.helpers import KEYED_COLUMNS, create, local
 CUSTOMER_RECORD_COLUMNS = (
     "source varchar, source_id varchar, full_name varchar, gender varchar, birth_date_norm date, "
     "email varchar, email_norm varchar, phone_norm varchar, city varchar, province varchar, "
-    "signup_ts timestamptz, updated_at timestamptz, marketing_consent boolean"
+    "signup_ts timestamptz, updated_at timestamptz, marketing_consent boolean, "
+    "address varchar, postcode varchar, country varchar"
 )
+WIDTH = CUSTOMER_RECORD_COLUMNS.count(",") + 1  # a record given without its last columns has none of them
 
 
 def run_customers(
@@ -29,7 +31,12 @@ def run_customers(
         "source varchar, source_id varchar, customer_id varchar, first_seen timestamptz",
         identity,
     )
-    create(wh, "core.customer_records", CUSTOMER_RECORD_COLUMNS, records)
+    create(
+        wh,
+        "core.customer_records",
+        CUSTOMER_RECORD_COLUMNS,
+        [(*r, *[None] * (WIDTH - len(r))) for r in records],
+    )
     create(
         wh,
         "core.record_observations",
@@ -101,6 +108,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": "crm:m2",
             "city": "web:w1",
             "province": "crm:m1",
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": "crm:m1",
             "marketing_consent": "crm:m2",
         },
@@ -113,6 +123,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": "game:device:d9",
             "city": None,
             "province": None,
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": None,
             "marketing_consent": None,
         },
@@ -125,6 +138,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": None,
             "city": None,
             "province": None,
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": "crm:m5",
             "marketing_consent": None,
         },
@@ -140,6 +156,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": "d1",
             "city": "深圳",  # w1's recency is its signup, the latest of all
             "province": "北京",
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": dec1,  # the earliest
             "marketing_consent": False,  # m2's; w1 does not say
             "first_seen": dec1,
@@ -157,6 +176,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": "d9",
             "city": None,
             "province": None,
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": None,
             "marketing_consent": False,
             "first_seen": jan1,
@@ -174,6 +196,9 @@ def test_customers_survivorship_and_fallback_to_fact_keys(wh: Warehouse) -> None
             "device_id": None,
             "city": None,
             "province": None,
+            "address": None,
+            "postcode": None,
+            "country": None,
             "signup_ts": jan1,
             "marketing_consent": False,
             "first_seen": jan1,
@@ -237,4 +262,42 @@ def test_customers_survivorship_by_source_priority_then_recency_then_frequency(w
             "crm:m1",
         ),  # the trusted source first; gender only from web: the most recent
         ("C2", "李四", None, "上海", "shop:s2"),  # unlisted sources: as without priority
+    ]
+
+
+def test_customers_keep_address_postcode_and_country_each_by_survivorship(wh: Warehouse) -> None:
+    # Online Retail's customers carry only a country; a CRM has the whole address: each field on its own, as city
+    jan1, feb1 = local(date(2026, 1, 1)), local(date(2026, 2, 1))
+    identity = [("crm", "m1", "C1", None), ("shop", "17850", "C1", None), ("shop", "13047", "C2", None)]
+    no_person = (None,) * 8  # name, gender, birth, email, email_norm, phone_norm, city, province
+    records = [
+        # source, id, ..., signup, update, consent, address, postcode, country
+        ("crm", "m1", *no_person, None, jan1, None, "朝阳区建国路 88 号", "100022", "China"),
+        ("shop", "17850", *no_person, None, feb1, None, None, None, "United Kingdom"),
+        ("shop", "13047", *no_person, None, None, None, None, None, "France"),
+    ]
+    observations = [(source, sid, None, None, None) for source, sid, *_ in identity]
+
+    def pick(rows: list[dict]) -> list[tuple]:
+        return [
+            (
+                r["customer_id"],
+                r["address"],
+                r["postcode"],
+                r["country"],
+                r["field_sources"]["address"],
+                r["field_sources"]["postcode"],
+                r["field_sources"]["country"],
+            )
+            for r in rows
+        ]
+
+    assert pick(run_customers(wh, identity, records, observations)) == [
+        # the shop's record is the more recent, but only the CRM has an address and a postcode
+        ("C1", "朝阳区建国路 88 号", "100022", "United Kingdom", "crm:m1", "crm:m1", "shop:17850"),
+        ("C2", None, None, "France", None, None, "shop:13047"),  # a single record: its values as they are
+    ]
+    assert pick(run_customers(wh, identity, records, observations, source_priority=["crm"])) == [
+        ("C1", "朝阳区建国路 88 号", "100022", "China", "crm:m1", "crm:m1", "crm:m1"),
+        ("C2", None, None, "France", None, None, "shop:13047"),
     ]

@@ -199,10 +199,10 @@ def two_people(wh: Warehouse) -> None:
     create(
         wh,
         "core.customers",
-        "customer_id varchar, email varchar, phone varchar, device_id varchar, full_name varchar",
+        "customer_id varchar, email varchar, phone varchar, device_id varchar, full_name varchar, address varchar",
         [
-            (A1, "a@x.cn", "+8613900000001", "D1", "同名"),
-            (B1, "b@x.cn", "+8613900000001", "D2", "同名"),  # B shares A's golden phone and name
+            (A1, "a@x.cn", "+8613900000001", "D1", "同名", "人民路 1 号"),
+            (B1, "b@x.cn", "+8613900000001", "D2", "同名", None),  # B shares A's golden phone and name
         ],
     )
     create(wh, "core.name_lookup", "raw varchar, norm varchar", [("A名", "a"), ("B名", "b"), ("W名", "w")])
@@ -274,6 +274,7 @@ def check_person_values(wh: Warehouse) -> None:
 def check_golden_values(wh: Warehouse) -> None:
     # the golden phone and name are B's too
     assert sorted(wh.rows(sql(wh, "golden_values"), {"customer_ids": [A1, A2]})) == [
+        ("address", "人民路 1 号"),
         ("device_id", "D1"),
         ("email", "a@x.cn"),
     ]

@@ -68,8 +68,8 @@ def world(wh: Warehouse, day: date) -> None:
         wh,
         "core.customers",
         "customer_id varchar, email varchar, phone varchar, full_name varchar, gender varchar, birth_date date, "
-        "device_id varchar, city varchar, province varchar",
-        [(c, email, phone, None, None, None, None, None, None) for c, (_, email, phone) in PEOPLE.items()],
+        "device_id varchar, address varchar, city varchar, province varchar, postcode varchar, country varchar",
+        [(c, email, phone, *[None] * 9) for c, (_, email, phone) in PEOPLE.items()],
     )
     create(
         wh,

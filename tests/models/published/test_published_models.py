@@ -25,11 +25,23 @@ def published_day(wh: Warehouse) -> None:
         wh,
         "core.customers",
         "customer_id varchar, email varchar, phone varchar, full_name varchar, gender varchar, "
-        "birth_date date, device_id varchar, city varchar, province varchar",
+        "birth_date date, device_id varchar, address varchar, city varchar, province varchar, postcode varchar, "
+        "country varchar",
         [
-            ("C1", "c1@example.com", "+8613800138001", "张伟", "M", None, None, "上海", "上海"),
-            ("C2", "c2@example.com", None, None, None, None, None, None, None),
-            ("C3", None, "+8613800138003", None, None, None, None, "杭州", "浙江"),
+            (
+                "C1",
+                "c1@example.com",
+                "+8613800138001",
+                "张伟",
+                "M",
+                *[None] * 3,
+                "上海",
+                "上海",
+                "200000",
+                "China",
+            ),
+            ("C2", "c2@example.com", *[None] * 10),
+            ("C3", None, "+8613800138003", *[None] * 4, "文三路 1 号", "杭州", "浙江", None, "China"),
         ],
     )
     create(
@@ -138,6 +150,17 @@ def test_destinations_get_their_fields_in_order_and_marketing_only_consenting_un
         (SEGMENTS_AS_OF, "C1", "c*************"),
         (SEGMENTS_AS_OF, "C2", "s********"),
         (SEGMENTS_AS_OF, "C3", None),
+    ]
+    mail = DestinationConfig(  # a postal mailing: the address is personal data (privacy.pii_fields)
+        name="mail",
+        kind="files",
+        fields=["customer_id", "address", "postcode", "country"],
+        transforms={"address": "mask"},
+    )
+    assert destination_frame(wh, mail, SEGMENTS_AS_OF, ["address"]).rows() == [
+        (SEGMENTS_AS_OF, "C1", None, "200000", "China"),
+        (SEGMENTS_AS_OF, "C2", None, None, None),
+        (SEGMENTS_AS_OF, "C3", "文******", None, "China"),
     ]
 
     ads = DestinationConfig(

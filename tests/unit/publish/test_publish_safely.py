@@ -102,7 +102,8 @@ def changes_warehouse() -> Warehouse:
     wh.execute(
         "create table core.customers as select 'C' || i as customer_id, 'p' || i || '@example.com' as email, "
         "'+861380013800' || i as phone, null::varchar as full_name, null::varchar as gender, null::date as birth_date, "
-        "null::varchar as device_id, null::varchar as city, null::varchar as province from range(5) t(i)"
+        "null::varchar as device_id, null::varchar as address, null::varchar as city, null::varchar as province, "
+        "null::varchar as postcode, null::varchar as country from range(5) t(i)"
     )
     wh.execute(
         "create table published.segment_changes as select ?::date as as_of, 'rfm' as scheme, 'Champions' as segment, "
