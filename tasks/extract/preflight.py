@@ -31,7 +31,14 @@ from tasks.extract import stage_rows
 from tasks.extract.excel import SheetError
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.raw import append_raw, missing_columns
-from tasks.extract.readers import SourceFile, read_file, read_postgres, reader_options, source_files
+from tasks.extract.readers import (
+    SourceFile,
+    UnreadableFiles,
+    read_file,
+    read_postgres,
+    reader_options,
+    source_files,
+)
 from tasks.extract.staging import bind_error, mapping_hint
 from tasks.extract.tables import raw_types
 from tasks.extract.time_checks import DAY_MONTH
@@ -161,6 +168,8 @@ def _file_samples(
     where = f"sources.{source.name}"
     try:
         files = source_files(pipeline, source)
+    except UnreadableFiles as exc:
+        return [Problem(where, message=_own(exc, source))], [], []
     except DataError:
         return [_no_files(pipeline, source)], [], []
     needed = source.referenced_columns()

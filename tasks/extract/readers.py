@@ -11,6 +11,7 @@ warehouse and never a UnicodeDecodeError.
 import codecs
 import glob
 import logging
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -70,20 +71,55 @@ class SourceFile:
     mtime_ns: int
 
 
+class UnreadableFiles(DataError):
+    """Names in a source's folder that its path matches but that cannot be read (a broken link, no permission)."""
+
+
 def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFile]:
-    """The files a source's glob matches, sorted; a DataError if there are none."""
+    """The files a source's glob matches, sorted; a DataError if there are none, UnreadableFiles if a name it
+    matches cannot be read (a folder is passed over, unless the path asks for names with an extension)."""
     pattern = str(config.resolve(Path(source.path)))
-    paths = sorted(Path(p) for p in glob.glob(pattern, recursive=True) if Path(p).is_file())
+    matched = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
+    base = config.base_dir.resolve()
+    # a file that cannot be read is not a file gone: its loaded rows would leave the warehouse with it
+    unreadable = [
+        f"{_relative(path.parent.resolve() / path.name, base)} ({why})"  # a link by its own name
+        for path in matched
+        if (why := unreadable_reason(path, files_named="." in Path(pattern).name))
+    ]
+    if unreadable:
+        it, its = ("it", "its") if len(unreadable) == 1 else ("them", "their")
+        raise UnreadableFiles(
+            f"source {source.name!r}: {'; '.join(unreadable)}: the source's path matches {it} but {it} cannot be "
+            f"read. Make {it} readable, or move {it} out of the source's folder if {its} rows are to leave the "
+            "warehouse"
+        )
+    paths = [path for path in matched if path.is_file()]
     if not paths:
         raise DataError(f"source {source.name!r}: no files match {pattern}")
-    base = config.base_dir.resolve()
     found = []
     for path in paths:
         stat = path.stat()
-        resolved = path.resolve()
-        name = str(resolved.relative_to(base)) if resolved.is_relative_to(base) else str(resolved)
-        found.append(SourceFile(path, name, stat.st_size, stat.st_mtime_ns))
+        found.append(SourceFile(path, _relative(path.resolve(), base), stat.st_size, stat.st_mtime_ns))
     return found
+
+
+def _relative(path: Path, base: Path) -> str:
+    """A file's name in lineage and messages: relative to the config's folder, absolute when outside it."""
+    return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
+
+
+def unreadable_reason(path: Path, files_named: bool) -> str | None:
+    """Why a name a source's path matches cannot be read, or None (a readable file, or a folder the path may
+    pass through). files_named: the path's last part names files by their extension (`*.parquet`), so a folder
+    it matches (Spark writes a Parquet dataset as a folder `events.parquet/`) holds rows it was meant to read."""
+    if path.is_symlink() and not path.exists():
+        return f"a link to {os.readlink(path)}, which does not exist"
+    if path.is_file() and not os.access(path, os.R_OK):
+        return "not readable by this user"
+    if files_named and path.is_dir():
+        return f"a folder: to read the files in it, the path must reach them ({path.name}/*{path.suffix})"
+    return None
 
 
 @contextmanager

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from tasks.extract import SourceLoad, extract_all
+from tasks.extract.readers import UnreadableFiles
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -562,6 +564,53 @@ def test_no_matching_files_is_a_data_error(folder: Path, extract: Extract) -> No
     with pytest.raises(DataError) as caught:
         extract([PAY_SOURCE])
     assert str(caught.value) == f"source 'pay': no files match {folder / 'pay.csv'}"
+
+
+def test_a_loaded_file_that_becomes_a_broken_link_stops_the_load_and_keeps_its_rows(
+    folder: Path, extract: Extract
+) -> None:
+    # a file that cannot be read is not a file gone: a load that took it so would drop its rows from history
+    header, t1 = PAY_TEXT.splitlines()[:2]
+    (folder / "pay-1.csv").write_text(f"{header}\n{t1}\n", encoding="utf-8")
+    (folder / "pay-2.csv").write_text(f"{header}\n{t1.replace('T1,O1', 'T2,O2')}\n", encoding="utf-8")
+    source = {**PAY_SOURCE, "path": "pay-*.csv"}
+    first = extract([source])
+    assert first.wh.rows("select txn_id from staging.transactions order by 1") == [("T1",), ("T2",)]
+    (folder / "pay-2.csv").unlink()
+    (folder / "pay-2.csv").symlink_to(folder / "mounted" / "pay-2.csv")  # a share that is not mounted
+    with pytest.raises(UnreadableFiles) as caught:
+        extract([source])
+    assert str(caught.value) == (
+        f"source 'pay': pay-2.csv (a link to {folder}/mounted/pay-2.csv, which does not exist): the source's path "
+        "matches it but it cannot be read. Make it readable, or move it out of the source's folder if its rows "
+        "are to leave the warehouse"
+    )
+    assert first.wh.rows("select txn_id from staging.transactions order by 1") == [("T1",), ("T2",)]
+    assert first.wh.rows("select file from audit.load_state order by 1") == [("pay-1.csv",), ("pay-2.csv",)]
+
+
+def test_a_folder_named_like_the_files_is_not_passed_over(folder: Path, extract: Extract) -> None:
+    (folder / "pay.csv").write_text(PAY_TEXT, encoding="utf-8")
+    (folder / "pay-spark.csv").mkdir()  # a dataset written as a folder of part files
+    (folder / "pay-spark.csv" / "part-0.csv").write_text(PAY_TEXT, encoding="utf-8")
+    with pytest.raises(UnreadableFiles) as caught:
+        extract([{**PAY_SOURCE, "path": "pay*.csv"}])
+    assert str(caught.value) == (
+        "source 'pay': pay-spark.csv (a folder: to read the files in it, the path must reach them "
+        "(pay-spark.csv/*.csv)): the source's path matches it but it cannot be read. Make it readable, or move it "
+        "out of the source's folder if its rows are to leave the warehouse"
+    )
+    # a path whose last part names no extension passes folders over (pay.csv is read; the folder is not a file)
+    assert extract([{**PAY_SOURCE, "path": "pay*", "max_bad_row_share": 1.0}]).loads[0].files == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads a file whatever its permissions")
+def test_a_file_this_user_cannot_read_stops_the_load(folder: Path, extract: Extract) -> None:
+    (folder / "pay.csv").write_text(PAY_TEXT, encoding="utf-8")
+    (folder / "pay.csv").chmod(0)
+    with pytest.raises(UnreadableFiles) as caught:
+        extract([PAY_SOURCE])
+    assert str(caught.value).startswith("source 'pay': pay.csv (not readable by this user): ")
 
 
 def test_mapping_on_a_missing_column_names_the_source_and_field(folder: Path, extract: Extract) -> None:

@@ -82,6 +82,16 @@ def test_a_glob_into_a_missing_folder(tmp_path: Path) -> None:
     ]
 
 
+def test_a_broken_link_among_the_files_is_a_problem_not_a_file_gone(tmp_path: Path) -> None:
+    retail(tmp_path)
+    (tmp_path / "data" / "online_retail_2011.csv").symlink_to("/mnt/retail/online_retail_2011.csv")
+    assert lines(preflight(config(tmp_path, [SHOP]))) == [
+        "sources.shop: data/online_retail_2011.csv (a link to /mnt/retail/online_retail_2011.csv, which does not "
+        "exist): the source's path matches it but it cannot be read. Make it readable, or move it out of the "
+        "source's folder if its rows are to leave the warehouse"
+    ]
+
+
 def test_a_mapped_column_missing_from_a_file_names_the_file_the_column_and_what_it_has(
     tmp_path: Path,
 ) -> None:
