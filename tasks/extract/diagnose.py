@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from tasks.shared.files import glob_literal, not_utf8
+from tasks.shared.files import glob_literal, literal_path, not_utf8
 
 # What DuckDB raises for a file it cannot read: a bad value or layout.
 READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException)
@@ -104,6 +104,39 @@ def diagnose_jsonl(path: Path) -> str | None:
             except ValueError as exc:
                 return f"line {number} is not valid JSON: {exc}"
     return None
+
+
+# What a line of JSON that is not an object is, by its Python type
+JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", int: "a number", float: "a number"}
+
+
+def diagnose_json_rows(path: Path) -> str | None:
+    """The first line of a JSON Lines file that is JSON but not an object, and what it is: DuckDB then reads the
+    whole file as one column `json`, so that every mapped column looks missing."""
+    import json
+
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError:
+                return None  # not JSON: diagnose_jsonl's message
+            if not isinstance(value, dict):
+                return (
+                    f"line {number} is {JSON_KINDS.get(type(value), 'null')}, not an object: each line of a JSON "
+                    "Lines file is one row, an object {…}"
+                )
+    return None
+
+
+def json_rows_problem(file_format: str, names: list[str], params: Mapping[str, Any]) -> str | None:
+    """Why a JSON Lines file read as the one column `json` (names: its columns without lineage) has no rows of
+    columns (diagnose_json_rows), or None. params: the reader's, with the file as `path` (a glob_literal)."""
+    if file_format != "jsonl" or names != ["json"]:
+        return None
+    return diagnose_json_rows(literal_path(params["path"]))
 
 
 CONVERSION = re.compile(r"[Cc]ould not convert (?:string )?'(.*?)' to (\S+)")

@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from tasks.extract import stage_rows
+from tasks.extract.diagnose import json_rows_problem
 from tasks.extract.excel import SheetError
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.raw import append_raw, missing_columns
@@ -181,6 +182,9 @@ def _file_samples(
     def load(file: SourceFile, select: str, params: Any) -> int:
         columns = wh.describe(select, params)
         names = [name for name, _ in columns if name not in ("_file", "_row")]
+        if reason := json_rows_problem(source.format, names, params):
+            problems.append(Problem(where, file.name, message=f"cannot read as jsonl: {reason}"))
+            return 0
         missing = missing_columns(needed, names)
         if missing:
             problems.append(_missing_columns(source, file.name, missing, names))

@@ -8,6 +8,7 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.diagnose import json_rows_problem
 from tasks.extract.kept_files import (
     copy_into_table,
     define_view,
@@ -276,6 +277,10 @@ def read_batch(
                 f"source {source.name!r}: file {file.name} has a column named {own[0]!r}, a name raw gives its "
                 f"lineage ({', '.join(LINEAGE)}); rename the column in the file or its export"
             )
+        if reason := json_rows_problem(
+            source.format, names[:-2], params
+        ):  # the reader adds _file and _row last
+            raise DataError(f"source {source.name!r}: cannot read {file.name} as jsonl: {reason}")
         missing = missing_columns(needed, names)
         if missing:
             raise DataError(

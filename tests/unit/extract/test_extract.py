@@ -433,6 +433,34 @@ def test_date_only_value_is_read_in_the_source_time_zone(folder: Path, extract: 
 # ---------------------------------------------------------------------------------------------------------
 
 
+SOCIAL_SOURCE = {
+    "name": "social",
+    "kind": "events",
+    "format": "jsonl",
+    "path": "social.jsonl",
+    "columns": {"event_id": "event_id", "customer_ref": "member_id", "ts": "ts", "event_type": "action"},
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"), [('["J2", "000124", "like"]', "an array"), ("7", "a number"), ('"J2"', "a string")]
+)
+def test_a_jsonl_line_that_is_not_an_object_is_named(
+    folder: Path, extract: Extract, line: str, kind: str
+) -> None:
+    # DuckDB reads such a file as one column `json`: every mapped column would look missing
+    row = {"event_id": "J1", "member_id": "000123", "ts": "2026-01-01 10:00:00", "action": "like"}
+    (folder / "social.jsonl").write_text(
+        f"{json.dumps(row)}\n\n{line}\n{json.dumps(row)}\n", encoding="utf-8"
+    )
+    with pytest.raises(DataError) as caught:
+        extract([SOCIAL_SOURCE])
+    assert str(caught.value) == (
+        f"source 'social': cannot read social.jsonl as jsonl: line 3 is {kind}, not an object: each line of a JSON "
+        "Lines file is one row, an object {…}"
+    )
+
+
 def test_jsonl_with_nested_fields(folder: Path, extract: Extract) -> None:
     path = folder / "social.jsonl"
     rows = [

@@ -82,6 +82,23 @@ def test_a_glob_into_a_missing_folder(tmp_path: Path) -> None:
     ]
 
 
+def test_a_jsonl_line_that_is_not_an_object_is_named_not_every_column_missing(tmp_path: Path) -> None:
+    (tmp_path / "social.jsonl").write_text(
+        '{"id": "J1", "member": "000123", "ts": "2026-01-01 10:00:00"}\n["J2", "000124"]\n', encoding="utf-8"
+    )
+    social = {
+        "name": "social",
+        "kind": "events",
+        "format": "jsonl",
+        "path": "social.jsonl",
+        "columns": {"event_id": "id", "customer_ref": "member", "ts": "ts"},
+    }
+    assert lines(preflight(config(tmp_path, [social]))) == [
+        "sources.social: social.jsonl: cannot read as jsonl: line 2 is an array, not an object: each line of a "
+        "JSON Lines file is one row, an object {…}"
+    ]
+
+
 def test_a_broken_link_among_the_files_is_a_problem_not_a_file_gone(tmp_path: Path) -> None:
     retail(tmp_path)
     (tmp_path / "data" / "online_retail_2011.csv").symlink_to("/mnt/retail/online_retail_2011.csv")
