@@ -25,6 +25,7 @@ from tasks.publish.outreach import write_outreach_files
 from tasks.publish.shards import PUBLISHED, customer_file_sql, join_parts
 from tasks.publish.tables import code_version, committed_versions
 from tasks.shared.config import ActConfig, DestinationConfig
+from tasks.shared.errors import DataError
 from tasks.shared.files import file_entry, fsync_dir, write_file, write_text
 from tasks.shared.warehouse import Warehouse
 
@@ -83,6 +84,12 @@ def prepare_exports(
     the commit. The export audit (audits.audit_exports) reads the files back: a DataError leaves the
     previous version live. On any failure the temporary folder is removed.
     """
+    for folder in (exports, exports / ".versions", exports / ".versions" / as_of.isoformat()):
+        if folder.exists() and not folder.is_dir():  # mkdir would say only "File exists"
+            raise DataError(
+                f"exports: {folder} is a file, not a folder: the day's files cannot be written there; move it "
+                "away, or set exports: in the config to another folder"
+            )
     exports.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(exports, 0o700)
     (exports / ".versions").mkdir(exist_ok=True, mode=0o700)

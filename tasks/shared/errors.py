@@ -27,6 +27,7 @@ PERMANENT_OS_ERRORS: tuple[type[OSError], ...] = (
     PermissionError,
     IsADirectoryError,
     NotADirectoryError,
+    FileExistsError,  # a name taken by a file where a folder is made: it stays taken
 )
 PERMANENT_ERRNOS = {
     errno.ENOENT,
@@ -34,6 +35,7 @@ PERMANENT_ERRNOS = {
     errno.EPERM,
     errno.EISDIR,
     errno.ENOTDIR,
+    errno.EEXIST,
     errno.ENOSPC,
     errno.EDQUOT,
     errno.EROFS,

@@ -21,6 +21,7 @@ import tasks.publish.exports
 from tasks.publish import publish_day, publish_tables, recover_exports, write_exports
 from tasks.publish.exports import building_folder, prepare_exports, switch_exports
 from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.errors import DataError, is_transient
 from tasks.shared.warehouse import Warehouse
 from tests.models.helpers import SEGMENTS_AS_OF, build_segments
 
@@ -141,6 +142,23 @@ def test_a_publish_failing_before_its_commit_leaves_no_version_and_no_rows(
     assert entries(published, DAY2) == []  # the written version is gone with the rollback
     assert linked(published, DAY2) is None
     assert entries(published, DAY1) == before
+
+
+def test_a_file_where_the_days_folder_goes_stops_the_publish_naming_it(
+    published: Path, wh: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = config_in(tmp_path)
+    quiet_publish(monkeypatch)
+    taken = published / ".versions" / DAY2.isoformat()
+    taken.write_text("not a folder\n", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        publish_day(wh, config, DAY2, "run-2", {}, logging.getLogger("t"))
+    assert str(caught.value) == (
+        f"exports: {taken} is a file, not a folder: the day's files cannot be written there; move it away, or "
+        "set exports: in the config to another folder"
+    )
+    assert not is_transient(caught.value)  # not retried: it stays so until someone moves it
+    assert committed_run(wh, DAY2) is None and linked(published, DAY1) is not None
 
 
 def test_a_version_whose_publish_did_not_commit_is_removed_by_the_next_publish(

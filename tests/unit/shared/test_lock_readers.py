@@ -131,11 +131,22 @@ def test_the_holder_of_a_duckdb_lock_from_its_error_text() -> None:
         OSError(errno.EROFS, "Read-only file system", "/data/w.duckdb"),
         OSError(errno.EPERM, "Operation not permitted"),
         OSError(errno.EACCES, "Permission denied"),
+        FileExistsError(errno.EEXIST, "File exists", "/data/exports"),
         duckdb.IOException('IO Error: Could not write file "/data/w.duckdb.wal": No space left on device'),
         duckdb.IOException('IO Error: Cannot open file "/data/w.duckdb": Permission denied'),
         duckdb.IOException('IO Error: Cannot open file "/data/w.duckdb": Read-only file system'),
     ],
-    ids=["ENOSPC", "EDQUOT", "EROFS", "EPERM", "EACCES", "duckdb-ENOSPC", "duckdb-EACCES", "duckdb-EROFS"],
+    ids=[
+        "ENOSPC",
+        "EDQUOT",
+        "EROFS",
+        "EPERM",
+        "EACCES",
+        "EEXIST",
+        "duckdb-ENOSPC",
+        "duckdb-EACCES",
+        "duckdb-EROFS",
+    ],
 )
 def test_permanent_io_errors_are_not_retried(error: BaseException) -> None:
     assert not is_transient(error)
