@@ -74,7 +74,8 @@ def duckdb_lock_holder(message: str) -> tuple[str, bool]:
         )
     except OSError:
         command = ""
-    return f"{kind} of pid {pid} ({(command or program)[:160]})", reader
+    command = command or program
+    return f"{kind} of pid {pid} ({command if len(command) <= 160 else command[:159] + '…'})", reader
 
 
 def scratch_folder(warehouse: Path) -> Path:

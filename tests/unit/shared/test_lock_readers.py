@@ -121,6 +121,10 @@ def test_the_holder_of_a_duckdb_lock_from_its_error_text() -> None:
         "a writing connection of another process",
         False,
     )
+    # a long command line is cut with a mark, not shown as if it were the whole (time.sleep(100) as ...sleep(10))
+    long = "/opt/" + "x" * 200 + "/python"
+    cut = duckdb_lock_holder(reader.replace("/usr/bin/python3.11", long))[0]
+    assert cut == f"a read-only connection of pid 999999999 ({long[:159]}…)"
 
 
 @pytest.mark.parametrize(
