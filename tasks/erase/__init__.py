@@ -35,6 +35,7 @@ def export_values(golden: dict[str, list[str]], keys: dict[str, list[str]]) -> d
         "phone": [*golden.get("phone", []), *keys.get("phone", [])],
         "device_id": [*golden.get("device_id", []), *keys.get("device", [])],
         "full_name": golden.get("full_name", []),
+        "address": golden.get("address", []),
     }
     return {field: sorted(set(values)) for field, values in fields.items() if values}
 

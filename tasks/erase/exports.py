@@ -4,8 +4,8 @@ Export files: every version folder (exports/.versions/<as_of>/<version>, the unf
 of a publish that crashed, and an exports/<as_of> folder from before versioned exports) is read file by
 file; a CSV or Parquet file holding the person's rows is rewritten without them (atomically) and its
 version's manifest updated. A row is the person's by its customer_id; in a file without one (a
-destination that sends only, say, hashed emails) by an email, phone, device id or name only the
-person's golden record has, as written or as its SHA-256. A file a crashed write left under its
+destination that sends only, say, hashed emails) by an email, phone, device id, name or address only
+the person's golden record has, as written or as its SHA-256. A file a crashed write left under its
 temporary name (`.<name>.tmp`) is removed: nothing reads it, and it may be half written; so is the folder
 of part files a killed sharded publish left (`.versions/<as_of>/.parts-<id>`).
 

@@ -271,15 +271,14 @@ def read_batch(
     def load(file: SourceFile, select: str, params: Mapping[str, Any]) -> int:
         columns = wh.describe(select, params)
         names = [name for name, _ in columns]
-        own = [name for name in names[:-2] if name.lower() in LINEAGE]  # the reader adds _file and _row last
+        read = names[:-2]  # the file's own columns: the reader adds _file and _row last
+        own = [name for name in read if name.lower() in LINEAGE]
         if own:
             raise DataError(
                 f"source {source.name!r}: file {file.name} has a column named {own[0]!r}, a name raw gives its "
                 f"lineage ({', '.join(LINEAGE)}); rename the column in the file or its export"
             )
-        if reason := json_rows_problem(
-            source.format, names[:-2], params
-        ):  # the reader adds _file and _row last
+        if reason := json_rows_problem(source.format, read, params):
             raise DataError(f"source {source.name!r}: cannot read {file.name} as jsonl: {reason}")
         missing = missing_columns(needed, names)
         if missing:

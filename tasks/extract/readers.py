@@ -11,7 +11,6 @@ warehouse and never a UnicodeDecodeError.
 import codecs
 import glob
 import logging
-import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from tasks.extract.diagnose import (
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
 from tasks.extract.excel import read_excel, unread_warning
+from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_from
@@ -72,20 +72,19 @@ class SourceFile:
 
 
 class UnreadableFiles(DataError):
-    """Names in a source's folder that its path matches but that cannot be read (a broken link, no permission)."""
+    """Names a source's path matches, or folders on its way, that cannot be read (a broken link, no permission)."""
 
 
 def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFile]:
     """The files a source's glob matches, sorted; a DataError if there are none, UnreadableFiles if a name it
-    matches cannot be read (a folder is passed over, unless the path asks for names with an extension)."""
+    matches or a folder on its way cannot be read (tasks.extract.unreadable)."""
     pattern = str(config.resolve(Path(source.path)))
     matched = sorted(Path(p) for p in glob.glob(pattern, recursive=True))
     base = config.base_dir.resolve()
     # a file that cannot be read is not a file gone: its loaded rows would leave the warehouse with it
     unreadable = [
         f"{_relative(path.parent.resolve() / path.name, base)} ({why})"  # a link by its own name
-        for path in matched
-        if (why := unreadable_reason(path, files_named="." in Path(pattern).name))
+        for path, why in unreadable_names(Path(pattern), matched)
     ]
     if unreadable:
         it, its = ("it", "its") if len(unreadable) == 1 else ("them", "their")
@@ -107,19 +106,6 @@ def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFil
 def _relative(path: Path, base: Path) -> str:
     """A file's name in lineage and messages: relative to the config's folder, absolute when outside it."""
     return str(path.relative_to(base)) if path.is_relative_to(base) else str(path)
-
-
-def unreadable_reason(path: Path, files_named: bool) -> str | None:
-    """Why a name a source's path matches cannot be read, or None (a readable file, or a folder the path may
-    pass through). files_named: the path's last part names files by their extension (`*.parquet`), so a folder
-    it matches (Spark writes a Parquet dataset as a folder `events.parquet/`) holds rows it was meant to read."""
-    if path.is_symlink() and not path.exists():
-        return f"a link to {os.readlink(path)}, which does not exist"
-    if path.is_file() and not os.access(path, os.R_OK):
-        return "not readable by this user"
-    if files_named and path.is_dir():
-        return f"a folder: to read the files in it, the path must reach them ({path.name}/*{path.suffix})"
-    return None
 
 
 @contextmanager

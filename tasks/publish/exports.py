@@ -85,9 +85,12 @@ def prepare_exports(
     previous version live. On any failure the temporary folder is removed.
     """
     for folder in (exports, exports / ".versions", exports / ".versions" / as_of.isoformat()):
-        if folder.exists() and not folder.is_dir():  # mkdir would say only "File exists"
+        if os.path.lexists(folder) and not folder.is_dir():  # mkdir would say only "File exists"
+            what = (
+                f"a link to {os.readlink(folder)}, which does not exist" if folder.is_symlink() else "a file"
+            )
             raise DataError(
-                f"exports: {folder} is a file, not a folder: the day's files cannot be written there; move it "
+                f"exports: {folder} is {what}, not a folder: the day's files cannot be written there; move it "
                 "away, or set exports: in the config to another folder"
             )
     exports.mkdir(parents=True, exist_ok=True, mode=0o700)

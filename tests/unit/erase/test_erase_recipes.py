@@ -14,7 +14,8 @@ import polars as pl
 import pytest
 
 from tasks.dedupe import shards as pair_shards
-from tasks.erase import erase_customer
+from tasks.erase import erase_customer, export_values
+from tasks.erase.person import golden_values
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.unit.erase.conftest import SCRATCH, TRANSCODED
@@ -211,3 +212,25 @@ def test_day_one_exports_lose_the_merged_id_and_the_hashed_email(world: World_) 
     assert A_MERGED not in ids and A_CURRENT not in ids
     assert pl.read_csv(day1 / "hashed" / "customers.csv").height == before - 2  # a1@ and wxm@, hashed
     assert not [p for p in world_.exports.rglob(f"*{CRM_FILE}*")]
+
+
+def test_a_file_without_customer_id_is_searched_by_each_golden_value_only_the_person_has() -> None:
+    # a postal mailing (address, postcode, country) names the person by their address alone
+    golden = {"email": ["a@x.cn"], "address": ["人民路 1 号"], "full_name": ["张三"]}
+    keys = {"email_lower": ["a@x.cn"], "phone": ["+8613900000001"], "device": ["D1"]}
+    assert export_values(golden, keys) == {
+        "email": ["a@x.cn"],
+        "phone": ["+8613900000001"],
+        "device_id": ["D1"],
+        "full_name": ["张三"],
+        "address": ["人民路 1 号"],
+    }
+
+
+def test_golden_values_of_a_golden_record_built_before_addresses_were_kept(wh: Warehouse) -> None:
+    # an erasure right after an upgrade, before a run has built core.customers again
+    wh.execute(
+        "create table core.customers as select * from (values ('C1', 'a@x.cn', null, null, '张三')) "
+        "t(customer_id, email, phone, device_id, full_name)"
+    )
+    assert golden_values(wh, ["C1"]) == {"email": ["a@x.cn"], "full_name": ["张三"]}

@@ -159,6 +159,13 @@ def test_a_file_where_the_days_folder_goes_stops_the_publish_naming_it(
     )
     assert not is_transient(caught.value)  # not retried: it stays so until someone moves it
     assert committed_run(wh, DAY2) is None and linked(published, DAY1) is not None
+    taken.unlink()
+    taken.symlink_to("/mnt/exports-share/day")  # a share that is not mounted
+    with pytest.raises(DataError) as caught:
+        publish_day(wh, config, DAY2, "run-2", {}, logging.getLogger("t"))
+    assert str(caught.value).startswith(
+        f"exports: {taken} is a link to /mnt/exports-share/day, which does not exist, not a folder: "
+    )
 
 
 def test_a_version_whose_publish_did_not_commit_is_removed_by_the_next_publish(
