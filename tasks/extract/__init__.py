@@ -194,13 +194,28 @@ def extract_source(
         batch = f"postgres:{source.name}@{run_id}"
         read_postgres(wh, source, "_one_file", since if source.watermark else None, batch)
         rows = wh.count("_one_file")
+        if source.watermark is None:
+            say_snapshot(wh, source, rows, logger)
         if source.watermark is None and rows:
             forget_rows(wh, source)  # without a watermark every read is a full snapshot
             restage = False
         read = {batch: rows} if rows else {}
         if rows:
             append_raw(wh, source, "select * from _one_file", {}, run_id, logger)
-            new_state[batch] = (None, None, None, batch_watermark(wh, source, "_one_file"))
+            future_limit = datetime.now().astimezone() + FUTURE_TOLERANCE
+            watermark, later = batch_watermark(wh, source, "_one_file", future_limit)
+            if later:
+                logger.warning(
+                    "source %s: %s past %s (%s): the watermark %s stays at %s, so that changes dated before them "
+                    "are still read; staging quarantines such rows, and the next run reads them again",
+                    source.name,
+                    "rows have a watermark" if len(later) > 1 else "a row has a watermark",
+                    f"{future_limit:%Y-%m-%d %H:%M}",
+                    ", ".join(later),
+                    source.watermark,
+                    watermark or since,
+                )
+            new_state[batch] = (None, None, None, watermark or since)
         wh.execute("drop table _one_file")
         files_total, hashes = 1, {}
     else:
@@ -308,6 +323,32 @@ def extract_source(
     check_bad_share(wh, source, load, run_id)
     record_load(wh, run_id, load)
     return load
+
+
+def say_snapshot(
+    wh: Warehouse, source: SourceConfig, rows: int, logger: logging.Logger | logging.LoggerAdapter
+) -> None:
+    """Warn when a database source read whole (no watermark) returns fewer rows than its last read (raw holds
+    that read): they leave raw and staging; no rows at all is taken as a failed export, and the last read kept."""
+    held = wh.count(f"raw.{source.name}") if wh.table_exists(f"raw.{source.name}") else 0
+    if rows >= held:
+        return
+    if rows:
+        logger.warning(
+            "source %s: its database returned %s, %s fewer than its last read (rows deleted there): the missing "
+            "rows leave raw and staging",
+            source.name,
+            counted(rows, "row"),
+            f"{held - rows:,}",
+        )
+        return
+    logger.warning(
+        "source %s: its database returned no rows: its last read (%s) is kept, an empty answer taken for a "
+        "failed export (to empty the source, run with --full-refresh %s)",
+        source.name,
+        counted(held, "row"),
+        source.name,
+    )
 
 
 def extract_all(

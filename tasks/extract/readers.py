@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_from
-from tasks.shared.warehouse import Warehouse, quote_identifier
+from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
 READER_OPTIONS = {
@@ -430,14 +431,37 @@ def read_postgres(
 
 
 def _column_type(cursor: object, relation: str, column: str) -> str:
-    """The PostgreSQL type name of a column of relation."""
-    cursor.execute(f'select pg_typeof("{column}")::text from {relation} as src limit 1')
-    row = cursor.fetchone()
-    return row[0] if row else "text"
+    """The PostgreSQL type name of a column of relation, an empty one too (the union's null takes the type)."""
+    cursor.execute(
+        f'select pg_typeof(w)::text from (select src."{column}" as w from {relation} as src union all select null) '
+        "as typed limit 1"
+    )
+    return cursor.fetchone()[0]
 
 
-def batch_watermark(wh: Warehouse, source: SourceConfig, table: str) -> str | None:
-    """The highest watermark value of a database batch (temp table `table`) as text; None without a watermark."""
+# DuckDB types of a watermark that are times: a value past the load's future limit does not move it
+TIME_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
+
+
+def batch_watermark(
+    wh: Warehouse, source: SourceConfig, table: str, future_limit: datetime
+) -> tuple[str | None, list[str]]:
+    """The highest watermark value of a database batch (temp table `table`) as text, None without a watermark;
+    and the values past future_limit it leaves out (a row dated 2099 would skip every later change: staging
+    quarantines it, and the next run reads it again)."""
     if source.watermark is None:
-        return None
-    return wh.scalar(f'select max("{source.watermark}")::varchar from {quote_identifier(table)}')
+        return None, []
+    column, relation = quote_column(source.watermark), quote_identifier(table)
+    kind = dict(wh.describe(relation)).get(source.watermark, "")
+    if kind not in TIME_TYPES:
+        return wh.scalar(f"select max({column})::varchar from {relation}"), []
+    future = f"{column}::timestamptz > $limit"
+    highest = wh.scalar(
+        f"select max({column})::varchar from {relation} where not coalesce({future}, false)",
+        {"limit": future_limit},
+    )
+    later = wh.rows(
+        f"select distinct {column}::varchar from {relation} where {future} order by 1 limit 3",
+        {"limit": future_limit},
+    )
+    return highest, [value for (value,) in later]

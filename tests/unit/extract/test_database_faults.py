@@ -1,0 +1,93 @@
+"""A database source's data going wrong between runs (a real PostgreSQL server): an emptied table, a row dated far
+in the future, rows deleted from a snapshot. Each is said, and none makes later changes go unread."""
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from tasks.extract import SourceLoad
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.sources import MEMBERS_SOURCE, PG_ENV, extract_once, pg_execute, write_config
+
+MEMBERS = (
+    "drop table if exists members",
+    "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
+    "insert into members values ('M1', '张三', null, '2026-01-01 10:00+08'), ('M2', '李四', null, '2026-01-02 10:00+08')",
+)
+
+
+def staged_names(config: Path) -> list[tuple[str, str]]:
+    """Each member's current name in staging."""
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        return wh.rows("select source_id, full_name from staging.customers where valid_to is null order by 1")
+
+
+def warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+
+
+def test_a_watermark_source_whose_table_was_emptied_has_nothing_new(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(postgres, *MEMBERS)
+    config = write_config(tmp_path, [MEMBERS_SOURCE])
+    extract_once(config, "run-1")
+    pg_execute(postgres, "truncate members")  # the watermark's type cannot come from a row now
+    assert extract_once(config, "run-2") == [
+        SourceLoad("members", "customers", 1, 0, 0, 0, 0, 0, "unchanged")
+    ]
+    assert staged_names(config) == [("M1", "张三"), ("M2", "李四")]
+
+
+def test_a_row_dated_in_the_future_does_not_move_the_watermark_past_later_changes(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(postgres, *MEMBERS, "update members set updated_at = '2099-01-01 00:00+00' where id = 'M2'")
+    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "max_bad_row_share": 0.5}])
+    with caplog.at_level(logging.WARNING):
+        first = extract_once(config, "run-1")
+    assert (first[0].rows_staged, first[0].rows_quarantined) == (1, 1)  # M2: updated_at in the future
+    [said] = [line for line in warnings(caplog) if "watermark" in line]
+    assert said.startswith("source members: a row has a watermark past ")
+    assert said.endswith(
+        " (2099-01-01 08:00:00+08): the watermark updated_at stays at 2026-01-01 10:00:00+08, so that changes "
+        "dated before them are still read; staging quarantines such rows, and the next run reads them again"
+    )
+    # M1 changes and M2 is corrected, both dated before 2099: read, not skipped
+    pg_execute(
+        postgres,
+        "update members set name = '张三丰', updated_at = '2026-01-05 10:00+08' where id = 'M1'",
+        "update members set updated_at = '2026-01-06 10:00+08' where id = 'M2'",
+    )
+    assert extract_once(config, "run-2")[0].rows_staged == 2
+    assert staged_names(config) == [("M1", "张三丰"), ("M2", "李四")]
+
+
+def test_rows_deleted_from_a_snapshot_are_said_and_an_empty_answer_keeps_the_last_read(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(postgres, *MEMBERS, "insert into members values ('M3', '王五', null, '2026-01-03 10:00+08')")
+    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "watermark": None}])  # every read a full snapshot
+    extract_once(config, "run-1")
+    pg_execute(postgres, "delete from members where id in ('M2', 'M3')")
+    with caplog.at_level(logging.WARNING):
+        extract_once(config, "run-2")
+    assert warnings(caplog) == [
+        "source members: its database returned 1 row, 2 fewer than its last read (rows deleted there): the "
+        "missing rows leave raw and staging"
+    ]
+    assert staged_names(config) == [("M1", "张三")]
+    pg_execute(postgres, "truncate members")
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        extract_once(config, "run-3")
+    assert warnings(caplog) == [
+        "source members: its database returned no rows: its last read (1 row) is kept, an empty answer taken "
+        "for a failed export (to empty the source, run with --full-refresh members)"
+    ]
+    assert staged_names(config) == [("M1", "张三")]
