@@ -60,7 +60,7 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import FUTURE_TOLERANCE, build_checked, check_mappings, stage_unattributed
+from tasks.extract.staging import build_checked, check_mappings, future_limit, stage_unattributed
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.errors import DataError
@@ -110,7 +110,7 @@ def stage_rows(
     params = {
         **batch,
         "tz": source.timezone or config.timezone,
-        "future_limit": datetime.now().astimezone() + FUTURE_TOLERANCE,
+        "future_limit": future_limit(),
     }
     raw_rows = run_rows(wh, source, run_id, all_rows)  # a Parquet source: only the files this run read
     try:
@@ -202,20 +202,7 @@ def extract_source(
         read = {batch: rows} if rows else {}
         if rows:
             append_raw(wh, source, "select * from _one_file", {}, run_id, logger)
-            future_limit = datetime.now().astimezone() + FUTURE_TOLERANCE
-            watermark, later = batch_watermark(wh, source, "_one_file", future_limit)
-            if later:
-                logger.warning(
-                    "source %s: %s past %s (%s): the watermark %s stays at %s, so that changes dated before them "
-                    "are still read; staging quarantines such rows, and the next run reads them again",
-                    source.name,
-                    "rows have a watermark" if len(later) > 1 else "a row has a watermark",
-                    f"{future_limit:%Y-%m-%d %H:%M}",
-                    ", ".join(later),
-                    source.watermark,
-                    watermark or since,
-                )
-            new_state[batch] = (None, None, None, watermark or since)
+            new_state[batch] = (None, None, None, kept_watermark(wh, source, since, logger))
         wh.execute("drop table _one_file")
         files_total, hashes = 1, {}
     else:
@@ -323,6 +310,27 @@ def extract_source(
     check_bad_share(wh, source, load, run_id)
     record_load(wh, run_id, load)
     return load
+
+
+def kept_watermark(
+    wh: Warehouse, source: SourceConfig, since: str | None, logger: logging.Logger | logging.LoggerAdapter
+) -> str | None:
+    """The watermark a database batch (_one_file) leaves for the next run: its highest value within the load's
+    future limit (else the one it was read past), with a warning naming the values left out."""
+    limit = future_limit()
+    watermark, later = batch_watermark(wh, source, "_one_file", limit)
+    if later:
+        logger.warning(
+            "source %s: %s past %s (%s): the watermark %s stays at %s, so that changes dated before them "
+            "are still read; staging quarantines such rows, and the next run reads them again",
+            source.name,
+            "rows have a watermark" if len(later) > 1 else "a row has a watermark",
+            f"{limit:%Y-%m-%d %H:%M}",
+            ", ".join(later),
+            source.watermark,
+            watermark or since,
+        )
+    return watermark or since
 
 
 def say_snapshot(

@@ -455,13 +455,10 @@ def batch_watermark(
     kind = dict(wh.describe(relation)).get(source.watermark, "")
     if kind not in TIME_TYPES:
         return wh.scalar(f"select max({column})::varchar from {relation}"), []
-    future = f"{column}::timestamptz > $limit"
-    highest = wh.scalar(
-        f"select max({column})::varchar from {relation} where not coalesce({future}, false)",
+    future = f"coalesce({column}::timestamptz > $limit, false)"
+    highest, later = wh.rows(  # one pass: the highest value within the limit, the first three past it
+        f"select max({column}) filter (where not {future})::varchar, "
+        f"list(distinct {column}::varchar order by {column}::varchar) filter (where {future})[:3] from {relation}",
         {"limit": future_limit},
-    )
-    later = wh.rows(
-        f"select distinct {column}::varchar from {relation} where {future} order by 1 limit 3",
-        {"limit": future_limit},
-    )
-    return highest, [value for (value,) in later]
+    )[0]
+    return highest, later or []
