@@ -60,7 +60,8 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import build_checked, check_mappings, future_limit, stage_unattributed
+from tasks.extract.staging import build_checked, check_mappings, stage_unattributed
+from tasks.extract.time_checks import future_limit
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.errors import DataError

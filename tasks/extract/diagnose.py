@@ -5,7 +5,7 @@ nor the row: these functions read the file again to say where, for read_file's D
 """
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -89,20 +89,27 @@ def diagnose_csv(path: Path, options: str) -> str | None:
     return None
 
 
-def diagnose_jsonl(path: Path) -> str | None:
-    """The first line of a JSON Lines file that is not valid JSON (or not UTF-8), and why."""
+def json_lines(path: Path, errors: str = "strict") -> Iterator[tuple[int, object]]:
+    """Each line of a JSON Lines file that is not blank, by its number: its value, or the ValueError that parsing
+    it raised."""
     import json
 
+    with path.open(encoding="utf-8", errors=errors) as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                try:
+                    yield number, json.loads(line)
+                except ValueError as exc:
+                    yield number, exc
+
+
+def diagnose_jsonl(path: Path) -> str | None:
+    """The first line of a JSON Lines file that is not valid JSON (or not UTF-8), and why."""
     if reason := not_utf8(path):
         return reason
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                json.loads(line)
-            except ValueError as exc:
-                return f"line {number} is not valid JSON: {exc}"
+    for number, value in json_lines(path):
+        if isinstance(value, ValueError):
+            return f"line {number} is not valid JSON: {value}"
     return None
 
 
@@ -113,21 +120,14 @@ JSON_KINDS = {list: "an array", str: "a string", bool: "true or false", int: "a 
 def diagnose_json_rows(path: Path) -> str | None:
     """The first line of a JSON Lines file that is JSON but not an object, and what it is: DuckDB then reads the
     whole file as one column `json`, so that every mapped column looks missing."""
-    import json
-
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError:
-                return None  # not JSON: diagnose_jsonl's message
-            if not isinstance(value, dict):
-                return (
-                    f"line {number} is {JSON_KINDS.get(type(value), 'null')}, not an object: each line of a JSON "
-                    "Lines file is one row, an object {…}"
-                )
+    for number, value in json_lines(path, errors="replace"):
+        if isinstance(value, ValueError):
+            return None  # not JSON: diagnose_jsonl's message
+        if not isinstance(value, dict):
+            return (
+                f"line {number} is {JSON_KINDS.get(type(value), 'null')}, not an object: each line of a JSON "
+                "Lines file is one row, an object {…}"
+            )
     return None
 
 

@@ -7,7 +7,6 @@ checks each row must pass, a row's fingerprint. It is the one place that writes 
 
 from collections.abc import Mapping
 from contextlib import suppress
-from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
@@ -52,13 +51,6 @@ DOUBLE_TYPES = ("DOUBLE", "FLOAT")
 # The reason of a row that says nobody's it is (its only one, the check comes last): staged apart as
 # unattributed (staging.unattributed_<kind>), neither quarantined nor a bad row.
 UNATTRIBUTED = "no customer reference"
-# Timestamps more than this far past the load time are faults, not data.
-FUTURE_TOLERANCE = timedelta(days=1)
-
-
-def future_limit() -> datetime:
-    """The load's future limit: a time past it is a fault (quarantined), and never a database source's watermark."""
-    return datetime.now().astimezone() + FUTURE_TOLERANCE
 
 
 # DuckDB 2.0's common-subexpression optimizer moves an expression two TRY()s share (the cast of one

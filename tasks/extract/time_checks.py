@@ -1,8 +1,17 @@
 """A staged time or date: how its text is read (timestamp_sql, date_sql) and its checks (time_reasons): finite;
 a time not in the future; a fact's time not a placeholder."""
 
+from datetime import datetime, timedelta
+
 # A fact's time before this is a placeholder or a typo (0001-01-01, 1900-01-01), not customer activity.
 EARLIEST_TIME = "1900-01-02 00:00:00+00"
+# Timestamps more than this far past the load time are faults, not data.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def future_limit() -> datetime:
+    """The load's future limit: a time past it is a fault (quarantined), and never a database source's watermark."""
+    return datetime.now().astimezone() + FUTURE_TOLERANCE
 
 
 def time_reasons(field: str, value: str, quoted: str, sql_type: str, fact: bool) -> list[str]:
