@@ -17,17 +17,14 @@ def unreadable_names(pattern: Path, matched: list[Path]) -> list[tuple[Path, str
     """(name, why) for each name the glob pattern matched (matched) that cannot be read, and each folder on the
     way to its files that cannot be entered; sorted by name."""
     files_named = bool(pattern.suffix)  # `*.parquet`: a folder so named holds rows the path meant to read
+    holding = {folder for path in matched for folder in path.parents}  # folders some matched name lies in
     found = []
     for path in matched:
         if path.is_symlink() and not path.exists():
             found.append((path, broken_link(path)))
         elif path.is_file() and not os.access(path, os.R_OK):
             found.append((path, "not readable by this user"))
-        elif (
-            files_named
-            and path.is_dir()
-            and not any(other.is_relative_to(path) for other in matched if other != path)
-        ):
+        elif files_named and path not in holding and path.is_dir():
             # Spark writes a Parquet dataset as a folder events.parquet/ of part files (`**` reaches them)
             found.append(
                 (
