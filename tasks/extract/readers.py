@@ -424,10 +424,33 @@ def read_postgres(
             f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
         ) from exc
     except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
-        raise DataError(
-            f"source {source.name!r}: PostgreSQL query failed: {str(exc).splitlines()[0]}"
-        ) from None
+        said = str(exc).splitlines()[0]
+        if source.watermark is not None and f"column src.{source.watermark} does not exist" in said.replace(
+            '"', ""
+        ):
+            said = _missing_watermark(dsn, relation, source)
+        raise DataError(f"source {source.name!r}: PostgreSQL query failed: {said}") from None
     return wh.columns(table)
+
+
+def _missing_watermark(dsn: str, relation: str, source: SourceConfig) -> str:
+    """What to say when the watermark column is not in the source's table or query: its columns, when they can be read."""
+    import adbc_driver_postgresql.dbapi as adbc
+
+    said = (
+        f"the watermark column {source.watermark!r} (sources.{source.name}.watermark) is not a column of "
+        f"{source.table or 'the query'}"
+    )
+    try:
+        with adbc.connect(dsn) as con, con.cursor() as cursor:
+            cursor.execute(f"select * from {relation} as src limit 0")
+            columns = [d[0] for d in cursor.description]
+    except adbc.Error:
+        return said
+    return (
+        f"{said}; its columns: {', '.join(columns)}. Was it renamed? Set watermark to the column that holds each "
+        "row's last change"
+    )
 
 
 def _column_type(cursor: object, relation: str, column: str) -> str:

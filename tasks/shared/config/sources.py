@@ -186,6 +186,12 @@ class SourceConfig(BaseModel):
     def _name_is_identifier(cls, value: str) -> str:
         return check_name(value, "source name")
 
+    @field_validator("query")
+    @classmethod
+    def _one_ending_semicolon_dropped(cls, value: str | None) -> str | None:
+        """A query pasted from a SQL console ends with ';': the source reads it as a subquery, without it."""
+        return None if value is None else value.strip().removesuffix(";").rstrip()
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
@@ -222,10 +228,8 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"table {self.table!r} must be a plain name or schema.name")
             if self.watermark is not None and not PG_IDENTIFIER.match(self.watermark):
                 raise ValueError(f"watermark {self.watermark!r} must be a plain column name")
-            if self.query is not None and (
-                ";" in self.query or not self.query.lstrip().lower().startswith(("select", "with"))
-            ):
-                raise ValueError("query must be one SELECT statement (no ';')")
+            if self.query is not None and (problem := query_problem(self.query)):
+                raise ValueError(problem)
         return self
 
     def referenced_columns(self) -> set[str]:
@@ -276,3 +280,15 @@ class SourceConfig(BaseModel):
             if problem:
                 raise ValueError(f"match_columns.{name}: {problem}")
         return self
+
+
+def query_problem(query: str) -> str | None:
+    """Why a database source's query cannot be read as one SELECT (it becomes a subquery of the read), or None."""
+    first = (query.split() or [""])[0]
+    if first.lower() not in ("select", "with"):
+        return f"query must be one SELECT statement (select … or with …); it begins with {first!r}"
+    if ";" in query:
+        return (
+            "query must be one SELECT statement: it has a ';' before its end (one ';' at the end is allowed)"
+        )
+    return None

@@ -8,6 +8,7 @@ import pytest
 
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
+from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.sources import MEMBERS_SOURCE, PG_ENV, extract_once, pg_execute, write_config
 
@@ -91,3 +92,21 @@ def test_rows_deleted_from_a_snapshot_are_said_and_an_empty_answer_keeps_the_las
         "for a failed export (to empty the source, run with --full-refresh members)"
     ]
     assert staged_names(config) == [("M1", "张三")]
+
+
+def test_a_renamed_watermark_column_is_named_with_the_columns_the_table_has(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(postgres, *MEMBERS)
+    config = write_config(tmp_path, [MEMBERS_SOURCE])
+    extract_once(config, "run-1")
+    pg_execute(postgres, "alter table members rename column updated_at to modified_at")
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-2")
+    assert str(raised.value) == (
+        "source 'members': PostgreSQL query failed: the watermark column 'updated_at' (sources.members.watermark) "
+        "is not a column of public.members; its columns: id, name, phone, modified_at. Was it renamed? Set "
+        "watermark to the column that holds each row's last change"
+    )
+    assert staged_names(config) == [("M1", "张三"), ("M2", "李四")]  # the last read stays

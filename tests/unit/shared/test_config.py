@@ -576,3 +576,41 @@ def test_an_rfm_name_that_is_no_segment_of_its_scheme_is_found_before_a_run(tmp_
         "act: audience 'd' names 'rfm_cn:重要挽留', but rfm_cn has no segment '重要挽留'",
     ]
     assert problems[0].endswith("Hibernating, Lost, No Purchase)")
+
+
+POSTGRES = {
+    "name": "members",
+    "kind": "customers",
+    "format": "postgres",
+    "connection": {"dsn_env": "MEMBERS_DSN"},
+    "columns": {"source_id": "id"},
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        (
+            "selct id from members",
+            "query must be one SELECT statement (select … or with …); it begins with 'selct'",
+        ),
+        (
+            "update members set id = 1",
+            "query must be one SELECT statement (select … or with …); it begins with 'update'",
+        ),
+        (
+            "select 1; drop table members",
+            "query must be one SELECT statement: it has a ';' before its end (one ';' at the end is allowed)",
+        ),
+    ],
+)
+def test_a_database_query_that_is_not_one_select_says_why(tmp_path: Path, query: str, problem: str) -> None:
+    [line] = error_lines(tmp_path, config_with(sources=[{**POSTGRES, "query": query}]))
+    assert line == f"  - line 10, sources.members: {problem}"  # the query's line
+
+
+def test_a_database_query_may_end_with_one_semicolon(tmp_path: Path) -> None:
+    config = load_config(
+        write(tmp_path, config_with(sources=[{**POSTGRES, "query": "select id from members;\n"}]))
+    )
+    assert config.sources[0].query == "select id from members"
