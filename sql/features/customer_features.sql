@@ -55,6 +55,22 @@ satisfaction as (
     group by customer_id
 ),
 
+-- A customer whose records carry no time (a customers file without sign-up or update times) is known since the
+-- beginning (core.customers.first_seen is null, so point in time shows it on every day), but it is first seen,
+-- as a feature, on its first transaction, event or feedback of any status (a cancelled or failed order too).
+first_facts as (
+    select
+        identity.customer_id,
+        cast(min(facts.first_seen) as date) as first_fact_date
+    from core.fact_observations as facts
+    join identity
+        on identity.source = facts.record_source
+        and identity.source_id = facts.record_id
+    where facts.first_seen < $cutoff
+        and identity.customer_id in (select customer_id from customers where first_seen is null)
+    group by identity.customer_id
+),
+
 final as (
     select
         customers.customer_id,
@@ -82,12 +98,13 @@ final as (
         ) as last_active_date,
         satisfaction.avg_feedback_score,
         coalesce(satisfaction.feedback_count, 0) as feedback_count,
-        cast(customers.first_seen as date) as first_seen_date,
+        coalesce(cast(customers.first_seen as date), first_facts.first_fact_date) as first_seen_date,
         customers.marketing_consent
     from customers
     left join purchases using (customer_id)
     left join customer_activity using (customer_id)
     left join satisfaction using (customer_id)
+    left join first_facts using (customer_id)
 )
 
 select * from final

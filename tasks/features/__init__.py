@@ -68,6 +68,7 @@ def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], sh
     """The customer features of the customers shard keeps (tasks/shared/shards.py), replacing table (a
     shard of all, or none: its empty shape) or, for a shard of some, added to it; how many rows."""
     activity = {"activity": CUSTOMERS}
+    wh.ensure("core/fact_observations")  # dedupe keeps it; made empty where no dedupe ran (a model test)
     with wh.transaction():
         if shard in (sharding.ALL, sharding.NONE):
             return wh.build(

@@ -28,6 +28,7 @@ def build_customer_features(wh: Warehouse) -> None:
     """The daily roll-up of core.events (features/daily_activity), the customers' activity, customer_features."""
     params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
     wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
+    wh.ensure("core/fact_observations")
     build_customer_activity(wh, params["as_of"], params["session_types"])
     wh.build(
         "features.customer_features",
@@ -117,6 +118,18 @@ def run_customer_features(wh: Warehouse) -> list[dict]:
             ("crm", "m1", FEATURES_CUTOFF, 1.0),  # at the cutoff: ignored
         ],
     )
+    # which records were seen in transactions, events and feedback, and since when (dedupe keeps it)
+    create(
+        wh,
+        "core.fact_observations",
+        "record_source varchar, record_id varchar, email_norm varchar, phone_norm varchar, device_id varchar, "
+        "first_seen timestamptz",
+        [
+            ("crm", "m3", None, None, None, local(ago(5))),  # C3's order, the earliest of its facts
+            ("crm", "m3", "c3@example.com", None, None, local(ago(2))),
+            ("crm", "m4", None, None, None, local(ago(40))),  # C4 is dated: its own first_seen holds
+        ],
+    )
     build_customer_features(wh)
     return wh.dicts("select * from features.customer_features order by customer_id")
 
@@ -195,13 +208,14 @@ def test_customer_features_without_a_purchase_have_null_rfm(wh: Warehouse) -> No
         },
         # C3's only order nets to 0: no purchase, so no R, F, M and no purchase dates
         # and C3's only event is an engagement: no favourite game
+        # and C3's record has no time: first seen on its first fact (the order)
         {
             "customer_id": "C3",
             **no_purchase,
             **no_sessions,
             "engagements_total": 1,
             "last_active_date": ago(2),
-            "first_seen_date": None,
+            "first_seen_date": ago(5),
         },
         {"customer_id": "C4", **no_purchase, **no_sessions, "first_seen_date": AS_OF},
     ]
