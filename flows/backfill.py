@@ -212,7 +212,7 @@ def backfill(start: date, end: date, overwrite: bool = False, config: str | None
             f"orchestration.backfill_max_days = {limit}; raise the limit in the config to go ahead"
         )
     logger.info(
-        "backfill %s..%s: %d days, %d already done, %d later published days recomputed after them",
+        "backfill %s..%s: %d days, %d already done, %d published days recomputed because a day before them is",
         start,
         end,
         len(days),

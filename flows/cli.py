@@ -151,6 +151,9 @@ def checked_config(
     problems = unknown_rfm_segments(pipeline) + (
         preflight(pipeline, full_refresh=full_refresh or ()) if sources else []
     )
+    for warning in (problem for problem in problems if getattr(problem, "warning", False)):
+        typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
+    problems = [problem for problem in problems if not getattr(problem, "warning", False)]
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)

@@ -128,8 +128,18 @@ def read_excel(
         rows = rows.head(limit)
     rows = rows.with_columns(_file=pl.lit(file.name), _row=pl.int_range(1, rows.height + 1, dtype=pl.Int64))
     wh.write_frame(table, rows, temp=True)
-    if limit is not None:
-        return []
+    return [] if limit is not None else _unread(workbook, names, chosen)
+
+
+def unread_sheets(source: SourceConfig, file: "SourceFile") -> list[UnreadSheet]:
+    """The sheets of a workbook that hold rows the source does not read (what `segments check` warns of)."""
+    import fastexcel
+
+    workbook = fastexcel.read_excel(file.path)
+    return _unread(workbook, workbook.sheet_names, chosen_sheets(source, file, workbook.sheet_names))
+
+
+def _unread(workbook: object, names: list[str], chosen: list[str]) -> list[UnreadSheet]:
     return [
         UnreadSheet(name, count) for name in names if name not in chosen and (count := _rows(workbook, name))
     ]
@@ -142,12 +152,19 @@ def _rows(workbook: object, name: str) -> int:
 
 def unread_warning(source: SourceConfig, file: "SourceFile", unread: list[UnreadSheet]) -> str:
     """The warning naming a workbook's sheets that hold rows the source does not read."""
+    said, fix = unread_said(source, unread)
+    return f"source {source.name}: file {file.name}: {said}; {fix}"
+
+
+def unread_said(source: SourceConfig, unread: list[UnreadSheet]) -> tuple[str, str]:
+    """(which sheets holding rows are not read, what to set to read them)."""
     if "sheet_name" in source.options:
         reads = f"sheet {source.options['sheet_name']!r}"
     else:
         reads = f"sheet {source.options['sheet_id']}" if "sheet_id" in source.options else "the first sheet"
     sheets = ", ".join(f"sheet {sheet.name!r} ({counted(sheet.rows, 'row')})" for sheet in unread)
     return (
-        f"source {source.name}: file {file.name}: {sheets} not read (the source reads {reads}); set the reader "
-        f"option sheet_name: '{EVERY_SHEET}' to read every sheet (with the same columns), or add a source per sheet"
+        f"{sheets} not read (the source reads {reads})",
+        f"set the reader option sheet_name: '{EVERY_SHEET}' to read every sheet (with the same columns), or add a "
+        "source per sheet",
     )

@@ -29,7 +29,7 @@ import duckdb
 
 from tasks.extract import stage_rows
 from tasks.extract.diagnose import json_rows_problem
-from tasks.extract.excel import SheetError
+from tasks.extract.excel import SheetError, unread_said, unread_sheets
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
@@ -74,6 +74,7 @@ class Problem:
     field: str | None = None
     message: str = ""
     fix: str | None = None
+    warning: bool = False  # said by `segments check` and before a run, which it does not stop
 
     def __str__(self) -> str:
         """One line: `sources.shop: data/retail.csv row 7, field amount: <what> — <fix>`."""
@@ -198,6 +199,9 @@ def _file_samples(
         rows = sample_rows if file.name in chosen else 1
         try:
             read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), rows)
+            if source.format == "xlsx" and file.name in chosen and (unread := unread_sheets(source, file)):
+                said, fix = unread_said(source, unread)
+                problems.append(Problem(where, file.name, message=said, fix=fix, warning=True))
         except (DataError, duckdb.Error, OSError) as error:
             # the problem names the file: a message that starts with its path does not say it again
             message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")
@@ -258,6 +262,12 @@ def _read_fix(message: str, source: SourceConfig) -> str | None:
         return "remove the empty file or narrow the glob"
     if "may be truncated" in message:
         return "wait until the file is written completely, or move it out of the source's folder"
+    if source.format == "csv" and str(source.options.get("delim", source.options.get("sep", ""))).isspace():
+        return (
+            "columns aligned by runs of spaces (CDNOW's master file) are not one delimiter: read each line as one "
+            'column, options: {delim: "\\t", header: false}, and split it in the mappings: '
+            "regexp_split_to_array(trim(column0), '\\s+')[1] (README: Layouts a mapping cannot express)"
+        )
     if source.format == "csv":
         return "check the delimiter, quote and header options ({delim: ';'}, {header: false} …)"
     return f"check that the file is {source.format}"

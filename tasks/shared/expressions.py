@@ -34,7 +34,14 @@ def check_expression(expression: str) -> str | None:
     if len(node["select_list"]) != 1 or node.get("from_table", {}).get("type") != "EMPTY":
         return f"not a single expression: {expression!r}"
     if node["select_list"][0].get("alias"):
-        return f"not a single expression (an alias or a second word?): {expression!r}"
+        said = f"not a single expression (an alias or a second word?): {expression!r}"
+        words = expression.split()
+        if all(word.isidentifier() for word in words):  # `Customer ID`: a column name with a space, unquoted
+            said += (
+                f"; if it names a column with a space, quote the name in double quotes and the YAML value in "
+                f"single quotes: '\"{' '.join(words)}\"'"
+            )
+        return said
     if any(key in parsed for key in ('"SUBQUERY"', '"TABLE_FUNCTION"', '"BASE_TABLE"')):
         return f"subqueries and table access are not allowed in a mapping: {expression!r}"
     return None

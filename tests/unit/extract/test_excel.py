@@ -260,3 +260,23 @@ def test_check_says_so_before_a_run_but_not_for_a_full_refresh_of_the_source(ret
     ]
     assert preflight(load_config(config), full_refresh=["shop"]) == []
     assert preflight(load_config(config), full_refresh=["all"]) == []
+
+
+def test_check_warns_of_sheets_left_unread_and_does_not_stop(retail: Path) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    config = write_config(retail.parent, [source()])
+    [problem] = preflight(load_config(config))
+    assert problem.warning
+    assert str(problem) == (
+        "sources.shop: retail.xlsx: sheet 'Year 2010-2011' (1 row) not read (the source reads the first sheet) — "
+        "set the reader option sheet_name: '*' to read every sheet (with the same columns), or add a source per sheet"
+    )
+    result = CliRunner().invoke(app, ["check", "--config", str(config)])
+    assert result.exit_code == 0
+    assert result.output.startswith(f"warning: {problem}\n{config}: OK — 1 sources checked")
+    # a source that reads every sheet has nothing left out (one that names its sheet is warned of the others, as
+    # a run warns of them)
+    assert preflight(load_config(write_config(retail.parent, [source(sheet_name="*")]))) == []

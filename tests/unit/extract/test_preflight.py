@@ -592,3 +592,27 @@ def test_only_a_day_and_month_both_12_or_less_are_told_to_set_date_order(text: s
         assert (
             fix == "read its layout with strptime(<column>, '<format>'), e.g. strptime(birthday, '%d %b %Y')"
         )
+
+
+def test_columns_aligned_by_runs_of_spaces_are_told_how_to_split_them(tmp_path: Path) -> None:
+    # CDNOW's master file: right-aligned columns, so the spaces between two columns vary
+    (tmp_path / "CDNOW_master.txt").write_text(
+        "00001 19970101  1  11.77\n00002 19970112  2  89.00\n00003 19970102  2  20.76\n00004 19970101  2 107.31\n"
+    )
+    source = {
+        "name": "cdnow",
+        "kind": "transactions",
+        "format": "csv",
+        "path": "CDNOW_master.txt",
+        "options": {"delim": " ", "header": False},
+        "columns": {"customer_ref": "column0", "ts": "strptime(column1, '%Y%m%d')", "amount": "column3"},
+    }
+    [problem] = lines(preflight(config(tmp_path, [source])))
+    assert problem.startswith(
+        "sources.cdnow: CDNOW_master.txt: cannot read CDNOW_master.txt as csv (encoding utf-8)"
+    )
+    assert problem.endswith(
+        " — columns aligned by runs of spaces (CDNOW's master file) are not one delimiter: read each line as one "
+        'column, options: {delim: "\\t", header: false}, and split it in the mappings: '
+        "regexp_split_to_array(trim(column0), '\\s+')[1] (README: Layouts a mapping cannot express)"
+    )

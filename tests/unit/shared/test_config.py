@@ -261,8 +261,14 @@ def test_check_expression_accepts_scalar_expressions(expression: str) -> None:
 def test_check_expression_rejects_an_alias() -> None:
     assert (
         check_expression("amount yuan")
-        == "not a single expression (an alias or a second word?): 'amount yuan'"
+        == "not a single expression (an alias or a second word?): 'amount yuan'; if it names a column with a space, "
+        "quote the name in double quotes and the YAML value in single quotes: '\"amount yuan\"'"
     )
+
+
+def test_a_column_name_with_a_space_unquoted_is_told_how_to_quote_it() -> None:
+    assert check_expression("Customer ID").endswith(": '\"Customer ID\"'")
+    assert check_expression("a + b c") == "not a single expression (an alias or a second word?): 'a + b c'"
 
 
 def test_check_expression_accepts_a_trailing_comment() -> None:
@@ -382,7 +388,8 @@ def test_a_mapping_error_names_the_line_of_the_mapping(tmp_path: Path) -> None:
     assert load_text(tmp_path, text) == (
         "config.yaml: invalid config\n"
         "  - line 10, sources.retail: columns.amount: not a single expression (an alias or a second word?): "
-        "'Quantity UnitPrice'"
+        "'Quantity UnitPrice'; if it names a column with a space, quote the name in double quotes and the YAML value in "
+        "single quotes: '\"Quantity UnitPrice\"'"
     )
 
 
