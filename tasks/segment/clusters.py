@@ -33,6 +33,7 @@ from tasks.segment.naming import (
     HIGH_SESSIONS_30D,
     PURCHASE_FEATURES,
     Members,
+    first_features,
     renamed,
     still_fits,
     unique_name,
@@ -311,19 +312,31 @@ def _fit_clusters(matrix: np.ndarray, config: SegmentConfig, previous: PreviousC
     previous_names = {c.cluster_id: (c.name_en, c.name_zh) for c in previous.centroids}
     sizes = np.bincount(raw_labels, minlength=k)
     reference = reference_scale(matrix)
+    values = [
+        {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)} for row in range(k)
+    ]
+    profiles = [
+        (profile_z(centers[row]), members_of(matrix[raw_labels == row], reference)) for row in range(k)
+    ]
+    first_words = [first_features(z, values[row], members) for row, (z, members) in enumerate(profiles)]
     centroids, taken = [], set()
     for row in sorted(range(k), key=lambda r: ids[r]):
-        values = {f: round(float(v), 6) for f, v in zip(FEATURES, original[row], strict=True)}
-        z, members = profile_z(centers[row]), members_of(matrix[raw_labels == row], reference)
+        z, members = profiles[row]
+        # the clusters this one may have to be told from by more words
+        rivals = [
+            profiles[other][0]
+            for other in range(k)
+            if other != row and first_words[other] == first_words[row]
+        ]
         inherited = previous_names.get(ids[row])
         inherited = renamed(*inherited) if inherited else None
         if inherited and not still_fits(inherited[1], members):
             inherited = None  # the cluster kept its id, but its members no longer bear out its words
-        en, zh = inherited or unique_name(z, values, taken, ids[row], members)
+        en, zh = inherited or unique_name(z, values[row], taken, ids[row], members, rivals)
         if en in taken or zh in taken:  # an inherited name a new cluster took first
             en, zh = f"{en} ({ids[row]})", f"{zh}({ids[row]})"
         taken |= {en, zh}
-        centroids.append(Centroid(ids[row], en, zh, int(sizes[row]), values, distances[row]))
+        centroids.append(Centroid(ids[row], en, zh, int(sizes[row]), values[row], distances[row]))
     labels = np.asarray(ids, dtype=np.int64)[raw_labels]
     names = {c.cluster_id: c.name_en for c in centroids}
     tree, rules = explain(fit_matrix, labels[fit_rows], names, rs)

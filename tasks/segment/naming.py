@@ -10,7 +10,7 @@ by tasks/segment/tags.py, so both read the same numbers).
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 NAME_Z = 0.5  # a feature describes a cluster when its centroid is at least this many std from the mean
@@ -100,21 +100,45 @@ def _non_paying(values: dict[str, float], members: Members | None) -> bool:
     return members.no_purchasers if members is not None else values["monetary"] < 1
 
 
-def _words(z: dict[str, float], values: dict[str, float], members: Members | None) -> list[tuple[str, str]]:
+def first_features(z: dict[str, float], values: dict[str, float], members: Members | None) -> list[str]:
+    """The features of a cluster's value word and activity word (monetary for 未付费): clusters that share them
+    are told apart by the words after (see cluster_name's rivals)."""
+    value = "monetary" if _non_paying(values, members) else _word(VALUE_WORDS, z, members)
+    return [f for f in (value, _word(ACTIVITY_WORDS, z, members)) if f]
+
+
+def _outdone(feature: str, z: dict[str, float], rivals: Sequence[dict[str, float]]) -> bool:
+    """A rival stands out more on the feature, the same way: the word would tell this cluster from it by what
+    the rival has more of (4 orders called frequent beside a cluster of 10)."""
+    return any(rival[feature] * z[feature] > 0 and abs(rival[feature]) > abs(z[feature]) for rival in rivals)
+
+
+def _words(
+    z: dict[str, float],
+    values: dict[str, float],
+    members: Members | None,
+    rivals: Sequence[dict[str, float]] = (),
+) -> list[tuple[str, str]]:
     """The (zh, en) words that describe a centroid, most important first (see cluster_name)."""
     words = {**VALUE_WORDS, **ACTIVITY_WORDS}
     non_paying = _non_paying(values, members)
-    value = "monetary" if non_paying else _word(VALUE_WORDS, z, members)
-    first = [f for f in (value, _word(ACTIVITY_WORDS, z, members)) if f]
+    first = first_features(z, values, members)
     said = set(first) | (set(PURCHASE_FEATURES) if non_paying else set())  # 未付费 says them all
-    rest = sorted((f for f in words if f not in said and _fits(f, z, members)), key=lambda f: -abs(z[f]))
+    rest = sorted(
+        (f for f in words if f not in said and _fits(f, z, members) and not _outdone(f, z, rivals)),
+        key=lambda f: -abs(z[f]),
+    )
     return [
         NON_PAYING if f == "monetary" and non_paying else words[f][0 if z[f] > 0 else 1] for f in first + rest
     ]
 
 
 def cluster_name(
-    z: dict[str, float], values: dict[str, float], extra: int = 0, members: Members | None = None
+    z: dict[str, float],
+    values: dict[str, float],
+    extra: int = 0,
+    members: Members | None = None,
+    rivals: Sequence[dict[str, float]] = (),
 ) -> tuple[str, str] | None:
     """English and Chinese name of a cluster from its profile relative to the population.
 
@@ -125,9 +149,10 @@ def cluster_name(
     A cluster none of whose members bought is 未付费 / non-paying; with no fitting feature it is
     普通客户 / typical customers. extra adds that many more words (the other fitting features, most
     distinctive first), to tell apart clusters whose first two words are the same; None when there are
-    not that many.
+    not that many. rivals: the profiles of the other clusters of the same value and activity words; no word
+    after those is one a rival stands out on more, the same way.
     """
-    words = _words(z, values, members)
+    words = _words(z, values, members, rivals)
     first = min(len(words), 2)
     if extra and first + extra > len(words):
         return None
@@ -143,16 +168,18 @@ def unique_name(
     taken: set[str],
     cluster_id: int,
     members: Members | None = None,
+    rivals: Sequence[dict[str, float]] = (),
 ) -> tuple[str, str]:
-    """cluster_name with as many extra words as it takes to differ from taken names; else the id appended."""
+    """cluster_name with as many extra words as it takes to differ from taken names (none that a rival, a cluster
+    of the same value and activity words, stands out on more); else the id appended."""
     # one try per describable feature: there are never more words than that
     for extra in range(len(VALUE_WORDS) + len(ACTIVITY_WORDS)):
-        name = cluster_name(z, values, extra, members)
+        name = cluster_name(z, values, extra, members, rivals)
         if name is None:
             break
         if not {*name} & taken:
             return name
-    en, zh = cluster_name(z, values, members=members) or TYPICAL
+    en, zh = cluster_name(z, values, members=members, rivals=rivals) or TYPICAL
     return f"{en} ({cluster_id})", f"{zh}({cluster_id})"
 
 

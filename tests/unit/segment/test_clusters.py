@@ -351,3 +351,23 @@ def test_the_sql_writes_out_the_model_features_in_order() -> None:
     wh.ensure("segments/cluster_centroids")
     assert wh.columns("segments.cluster_centroids")[6:] == list(FEATURES)
     wh.close()
+
+
+def test_an_extra_word_is_not_one_a_cluster_of_the_same_first_words_stands_out_on_more() -> None:
+    # two high-spending clusters without an activity word (Online Retail's): one of 10 orders, one of 4
+    many = dict.fromkeys(FEATURES, 0.0) | {"monetary": 1.5, "frequency": 1.6, "payments_90d": 1.8}
+    some = dict.fromkeys(FEATURES, 0.0) | {"monetary": 1.0, "frequency": 0.8}
+    money = {"monetary": 800}
+    taken = {"high-spending customers", "高消费客户"}
+    # alone, the cluster of 4 orders would be "frequent" (its second word), beside the cluster of 10
+    assert unique_name(some, money, taken, 1) == ("high-spending frequent customers", "高消费高频客户")
+    assert unique_name(some, money, set(), 1, rivals=[many]) == ("high-spending customers", "高消费客户")
+    assert unique_name(some, money, taken, 1, rivals=[many]) == (
+        "high-spending customers (1)",
+        "高消费客户(1)",
+    )
+    # the cluster of 10 orders may take the words it stands out on more
+    assert unique_name(many, money, taken, 0, rivals=[some]) == (
+        "high-spending 90-day paying customers",
+        "高消费近90天付费客户",
+    )
