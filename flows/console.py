@@ -10,6 +10,7 @@ A command that runs a flow reports it to a Prefect server already running on thi
 
 import logging
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
@@ -55,6 +56,18 @@ def log_path(warehouse: Path) -> Path:
     return warehouse.parent / "logs" / LOG_NAME
 
 
+class LogFile(RotatingFileHandler):
+    """The run's log file. A record it cannot write (a full disk) is said once on the console, not as a traceback for
+    every record after it (logging's default); the console goes on showing the run."""
+
+    said = False
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        if not self.said:
+            self.said = True
+            sys.stderr.write(f"warning: cannot write the log file {self.baseFilename}: {sys.exc_info()[1]}\n")
+
+
 def configure_logging(log_file: Path, debug: bool) -> None:
     """Prefect's logging, plus the log file; without debug the console leaves out tracebacks."""
     from prefect.logging.configuration import setup_logging
@@ -62,7 +75,7 @@ def configure_logging(log_file: Path, debug: bool) -> None:
 
     setup_logging()
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    file_handler = RotatingFileHandler(log_file, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
+    file_handler = LogFile(log_file, maxBytes=10_000_000, backupCount=5, encoding="utf-8")
     file_handler.setFormatter(WithTraceback("%(asctime)s %(levelname)-7s %(name)s - %(message)s"))
     for name in ("", *QUIET_LOGGERS):
         logging.getLogger(name).addHandler(file_handler)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flows.runs import partial_day
 from tasks.act import act_all
-from tasks.dedupe import dedupe_all
+from tasks.dedupe import dedupe_all, require_customers
 from tasks.extract import extract_all
 from tasks.features import features_day
 from tasks.predict import predict_day
@@ -52,7 +52,10 @@ def run_stages(
     stage = stage or own_warehouse(config)
     logger = logger or logging.getLogger(__name__)
     loads = stage("extract", lambda wh: extract_all(wh, config, run_id, None, logger))
-    identities = stage("dedupe", lambda wh: dedupe_all(wh, config, as_of, run_id, logger=logger))
+    identities = stage(
+        "dedupe",
+        lambda wh: require_customers(wh, dedupe_all(wh, config, as_of, run_id, logger=logger), as_of),
+    )
     counts = stage("features", lambda wh: features_day(wh, config, as_of, logger=logger))
     predictions = stage("predict", lambda wh: predict_day(wh, config, as_of, run_id, logger=logger))
     segments = stage("segment", lambda wh: segment_day(wh, config, as_of, run_id, logger=logger))

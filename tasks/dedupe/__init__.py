@@ -427,6 +427,31 @@ def dedupe_all(
     )
 
 
+def require_customers(wh: Warehouse, result: DedupeResult, as_of: date) -> DedupeResult:
+    """result, when the day has customers; else a DataError: a day before every source's rows (a backfill that
+    starts too early) would publish empty files and say it succeeded."""
+    if result.customers:
+        return result
+    firsts = [
+        wh.scalar(f"select min({column}) from staging.{kind}")
+        for kind, column in (
+            ("customers", "valid_from"),
+            ("transactions", "ts"),
+            ("events", "ts"),
+            ("feedback", "ts"),
+        )
+    ]
+    known = [first for first in firsts if first is not None]
+    raise DataError(
+        f"no customer is known as of {as_of}, so there is nothing to publish: "
+        + (
+            f"the sources' staged rows begin on {min(known).date()}; run a day from then on"
+            if known
+            else "no source has a staged row yet (segments check --config PATH says what each source reads)"
+        )
+    )
+
+
 @task(name="dedupe", **STAGE_TASK_OPTIONS)
 def dedupe(
     config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False, rebuild: bool = False
@@ -437,6 +462,7 @@ def dedupe(
         result = dedupe_all(
             wh, config, as_of, run_id, refit=refit, rebuild=rebuild, shard_plan=plan, logger=get_run_logger()
         )
+        require_customers(wh, result, as_of)
         ids = latest_identity_run(wh)
     report_run(result, ids, as_of)
     for shard, how in result.shards.items():

@@ -58,6 +58,7 @@ from tasks.extract.load_state import (
     scan_files,
     source_fingerprint,
 )
+from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
 from tasks.extract.staging import build_checked, check_mappings, stage_unattributed
@@ -373,13 +374,19 @@ def extract_all(
     """
     logger = logger or logging.getLogger(__name__)
     refresh = set(full_refresh or [])
-    unknown = refresh - {s.name for s in config.sources} - {"all"}
-    if unknown:
-        raise DataError(
-            f"--full-refresh of unknown sources {sorted(unknown)}; sources: {[s.name for s in config.sources]}"
-        )
     with wh.transaction():
         create_tables(wh)
+        loaded = loaded_sources(wh)
+        unnamed = orphans(config, loaded)
+        unknown = refresh - {s.name for s in config.sources} - {"all"} - set(unnamed)
+        if unknown:
+            raise DataError(
+                f"--full-refresh of unknown sources {sorted(unknown)}; sources: {[s.name for s in config.sources]}"
+            )
+        for name in unnamed:  # a source removed from the config, or renamed (tasks/extract/orphans.py)
+            if "all" not in refresh and name not in refresh:
+                raise DataError(orphan_message(name, loaded[name]))
+            forget_orphan(wh, name, logger)
         loads = [
             extract_source(wh, config, source, run_id, "all" in refresh or source.name in refresh, logger)
             for source in config.sources

@@ -31,6 +31,7 @@ from tasks.extract import stage_rows
 from tasks.extract.diagnose import json_rows_problem
 from tasks.extract.excel import SheetError, unread_said, unread_sheets
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
+from tasks.extract.orphans import orphan_message, orphans
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
     SourceFile,
@@ -105,6 +106,9 @@ def preflight(
         problems.append(
             Problem(f"sources.{source.name}", message=_own(DataError(reread_message(source)), source))
         )
+    for name in orphans(pipeline, loaded or {}):  # a run stops at it too (extract_all)
+        if "all" not in full_refresh and name not in full_refresh:
+            problems.append(Problem(f"sources.{name}", message=orphan_message(name, len(loaded[name]))))
     try:
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
             create_tables(wh)

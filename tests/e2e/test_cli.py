@@ -189,7 +189,7 @@ def test_an_unknown_full_refresh_source_is_refused_before_anything_runs(
         timeout=120,
     )
     assert result.returncode == 2
-    assert result.stderr == f"error: --full-refresh: no source named crn in {config}\n"
+    assert result.stderr == f"error: --full-refresh: no source named crn in {config} or its warehouse\n"
     assert not (tmp_path / "warehouse.duckdb").exists()
 
 

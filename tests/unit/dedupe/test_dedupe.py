@@ -96,3 +96,32 @@ def test_every_record_maps_to_exactly_one_customer(sample_data: Path, tmp_path: 
         assert wh.scalar("select count(*) from core.customers") == wh.scalar(
             "select count(distinct customer_id) from core.identity_map"
         )
+
+
+def test_a_day_before_every_source_has_no_customer_and_fails_saying_when_the_rows_begin(
+    sample_data: Path, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from tasks.dedupe import require_customers
+    from tasks.shared.errors import DataError
+    from tests.conftest import write_config
+
+    config = load_config(write_config(sample_data, tmp_path))
+    with Warehouse.open(config) as wh:
+        extract_all(wh, config, "test")
+        first = wh.scalar(
+            "select min(first) from (select min(valid_from)::date as first from staging.customers union all "
+            "select min(ts)::date from staging.transactions union all select min(ts)::date from staging.events "
+            "union all select min(ts)::date from staging.feedback)"
+        )
+        early = dedupe_all(wh, config, date(2020, 1, 1))
+        assert early.customers == 0
+        with pytest.raises(DataError) as raised:
+            require_customers(wh, early, date(2020, 1, 1))
+        assert str(raised.value) == (
+            f"no customer is known as of 2020-01-01, so there is nothing to publish: the sources' staged rows begin "
+            f"on {first}; run a day from then on"
+        )
+        day = dedupe_all(wh, config, SAMPLE_END)
+        assert require_customers(wh, day, SAMPLE_END) is day

@@ -1,7 +1,10 @@
-"""The command's console: how a run that lost its Prefect server is told apart from other failures."""
+"""The command's console: how a run that lost its Prefect server is told apart from other failures, and a log file
+that cannot be written is said once."""
 
+import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -63,3 +66,29 @@ def test_the_check_command_loads_no_model_or_orchestration_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     )
     assert loaded.stdout == "[]\n"
+
+
+def test_a_log_file_that_cannot_be_written_is_said_once_not_as_a_traceback_per_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from flows.console import LogFile
+
+    class FullDisk:
+        def write(self, text: str) -> None:
+            raise OSError(28, "No space left on device")
+
+        def flush(self) -> None:
+            pass
+
+    handler = LogFile(tmp_path / "run.log", encoding="utf-8")
+    handler.stream = FullDisk()
+    logger = logging.getLogger("test.full_disk")
+    logger.addHandler(handler)
+    try:
+        for n in range(3):
+            logger.warning("record %d", n)
+    finally:
+        logger.removeHandler(handler)
+    assert capsys.readouterr().err == (
+        f"warning: cannot write the log file {tmp_path / 'run.log'}: [Errno 28] No space left on device\n"
+    )
