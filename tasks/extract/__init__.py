@@ -204,7 +204,7 @@ def extract_source(
         read = {batch: rows} if rows else {}
         if rows:
             append_raw(wh, source, "select * from _one_file", {}, run_id, logger)
-            new_state[batch] = (None, None, None, kept_watermark(wh, source, since, logger))
+            new_state[batch] = (None, (None, None, None), kept_watermark(wh, source, since, logger))
         wh.execute("drop table _one_file")
         files_total, hashes = 1, {}
     else:
@@ -223,7 +223,7 @@ def extract_source(
             revalidate = keeps_versions(source)  # versions were removed: every record's valid_to again
         read = read_batch(wh, config, source, changed, run_id, logger) if changed else {}
         say_shrunk(source, replaced, before, read, logger)
-        new_state = {f.name: (hashes[f.name], f.size, f.mtime_ns, None) for f in changed}
+        new_state = {f.name: (hashes[f.name], (f.size, f.mtime_ns, f.ctime_ns), None) for f in changed}
     if revalidate and not restored and not read and not restage:
         refresh_validity(wh, source, every_record=True)
     if not read and not restage and not restored:
@@ -245,7 +245,7 @@ def extract_source(
     # each file's first load: a file read again (rewritten, or by a full refresh) keeps it; None: a new one,
     # loaded now
     first_loaded = {name: row["loaded_at"] for name, row in state.items()}
-    for name, (digest, _, _, _) in new_state.items():
+    for name, (digest, _, _) in new_state.items():
         first_loaded[name] = arrived.get(name) or arrived_content.get(digest) or first_loaded.get(name)
     counts = stage_rows(
         wh,
@@ -256,16 +256,18 @@ def extract_source(
         every_record=revalidate,
         file_order=list(first_loaded.items()),
     )
-    for name, (digest, size, mtime_ns, watermark) in new_state.items():
+    for name, (digest, (size, mtime_ns, ctime_ns), watermark) in new_state.items():
         wh.execute(
-            "insert into audit.load_state (source, file, file_hash, size, mtime_ns, watermark, config_fingerprint, "
-            "loaded_at, run_id, reader_fingerprint) values (?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?, ?)",
+            "insert into audit.load_state (source, file, file_hash, size, mtime_ns, ctime_ns, watermark, "
+            "config_fingerprint, loaded_at, run_id, reader_fingerprint) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, coalesce(?, now()), ?, ?)",
             [
                 source.name,
                 name,
                 digest,
                 size,
                 mtime_ns,
+                ctime_ns,
                 watermark,
                 fingerprint,
                 first_loaded[name],

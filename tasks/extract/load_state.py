@@ -289,21 +289,22 @@ def scan_files(
     changed = []
     for file in files:
         known = state.get(file.name)
+        seen = (file.size, file.mtime_ns, file.ctime_ns)
         if (
             file.name not in hashes
             and known
-            and known["size"] == file.size
-            and known["mtime_ns"] == file.mtime_ns
+            and (known["size"], known["mtime_ns"], known.get("ctime_ns")) == seen
         ):
             hashes[file.name] = known["file_hash"]
             continue
+        # new, or written since (its ctime moved even when its size and mtime were kept): hashed
         hashes[file.name] = hashes.get(file.name) or file_hash(file.path)
         if not known or known["file_hash"] != hashes[file.name]:
             changed.append(file)
-        elif known["size"] != file.size or known["mtime_ns"] != file.mtime_ns:  # touched, same content
+        else:  # touched, copied or moved, same content
             wh.execute(
-                "update audit.load_state set size = ?, mtime_ns = ? where source = ? and file = ?",
-                [file.size, file.mtime_ns, source.name, file.name],
+                "update audit.load_state set size = ?, mtime_ns = ?, ctime_ns = ? where source = ? and file = ?",
+                [*seen, source.name, file.name],
             )
     return len(files), changed, sorted(set(state) - set(hashes)), hashes
 

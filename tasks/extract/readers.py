@@ -70,6 +70,9 @@ class SourceFile:
     name: str  # lineage name: relative to the config's folder, absolute when outside it
     size: int
     mtime_ns: int
+    # the inode's change time: set by the system on every write or replacement, not by `touch -r` or a copy that
+    # keeps the mtime, so a file rewritten to the same size and mtime is still seen as changed (None: unknown)
+    ctime_ns: int | None = None
 
 
 class UnreadableFiles(DataError):
@@ -100,7 +103,8 @@ def source_files(config: PipelineConfig, source: SourceConfig) -> list[SourceFil
     found = []
     for path in paths:
         stat = path.stat()
-        found.append(SourceFile(path, _relative(path.resolve(), base), stat.st_size, stat.st_mtime_ns))
+        name = _relative(path.resolve(), base)
+        found.append(SourceFile(path, name, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns))
     return found
 
 

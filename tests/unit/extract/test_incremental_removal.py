@@ -402,3 +402,22 @@ def test_changing_date_order_restages_the_birth_dates_it_reads(tmp_path: Path) -
         loads = {load.source: load.status for load in extract_once(config, f"run-{order}")}
         assert loads == {"crm": "restaged", "pay": "unchanged"}
         assert rows(config, births) == [("M1", m1), ("M2", date(1990, 12, 25))]
+
+
+def test_a_file_rewritten_to_the_same_size_and_mtime_is_read_again(tmp_path: Path) -> None:
+    config = write_config(tmp_path, [PAY])
+    a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
+    extract_once(config, "run-1")
+    before = a.stat()
+    a.write_text(PAY_HEADER + T1 + T3.replace("30.00", "39.00"), encoding="utf-8")  # same size
+    os.utime(a, ns=(before.st_atime_ns, before.st_mtime_ns))  # `touch -r`: the mtime put back
+    assert (a.stat().st_size, a.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    assert extract_once(config, "run-2")[0].files_loaded == 1  # its ctime moved: hashed, and it changed
+    assert rows(config, "select txn_id, amount from staging.transactions order by all") == [
+        ("T1", 10),
+        ("T3", 39),
+    ]
+    # touched again, same content: hashed, not read; then its size, mtime and ctime are known again
+    os.utime(a, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert extract_once(config, "run-3")[0].status == "unchanged"
+    assert rows(config, "select ctime_ns from audit.load_state") == [(a.stat().st_ctime_ns,)]
