@@ -306,7 +306,7 @@ def quality_section(data: dict[str, Any]) -> Section:
     quality = data.get("quality", [])
     section = Section(both("数据质量", "Data quality", language))
     section.notes.append(
-        both("去重合并的客户记录", "customer records merged by dedupe", language)
+        both("去重时与其他记录合并的客户记录", "customer records merged with another by dedupe", language)
         + f": {data.get('merged_records', 0):,}"
     )
     section.charts.append(

@@ -74,7 +74,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
             [
                 b("客户记录", "customer records"),
                 b("去重后客户", "customers after dedupe"),
-                b("合并记录", "records merged"),
+                b("与其他记录合并的记录", "records merged with another"),
                 b("最大簇", "largest cluster"),
                 b("有购买", "with a purchase"),
             ],

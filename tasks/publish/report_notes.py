@@ -3,6 +3,7 @@ recommendations, when a model scored no better than its baseline, and that there
 
 from typing import Any
 
+from tasks.act.recommend import BASELINE, MODEL
 from tasks.publish.labels import Language, both
 
 NOTHING_YET = ("暂无数据", "nothing yet")
@@ -33,12 +34,24 @@ def recommendation_line(recommendations: dict[str, Any], language: Language) -> 
 
 
 def evaluation_note(recommendations: dict[str, Any], language: Language) -> str:
-    """Says so when the model's lists scored exactly as the popularity baseline's (the comparison tells nothing)."""
+    """Says so when the model's lists scored exactly as the popularity baseline's (the comparison tells nothing),
+    or below it on every measure (the most popular items would do better)."""
     metrics = ("precision", "recall", "ndcg")
     evaluation = [e for e in recommendations.get("evaluation") or [] if e.get("users")]
     if any(e.get(k) is None for e in evaluation for k in metrics):
         return ""
     scores = {e["model"]: tuple(round(float(e[k]), 3) for k in metrics) for e in evaluation}
+    model, baseline = scores.get(MODEL), scores.get(BASELINE)
+    if model and baseline and model != baseline and all(m <= b for m, b in zip(model, baseline, strict=True)):
+        said = ", ".join(
+            f"{k} {m:.3f} < {b:.3f}" for k, m, b in zip(metrics, model, baseline, strict=True) if m < b
+        )
+        return " — " + both(
+            f"模型得分低于热门基线（{said}）：此处推荐最热门的品类更好",
+            f"the model scored below the popularity baseline ({said}): the most popular items would be better "
+            "recommendations here",
+            language,
+        )
     if len(scores) < 2 or len(set(scores.values())) > 1:
         return ""
     items = recommendations.get("items") or 0

@@ -34,7 +34,7 @@ def test_the_dedupe_line_says_how_many_records_a_probabilistic_link_alone_merged
     # the Olist trial: 5,888 links, all inside groups its exact key had joined: none merged a record
     dedupe = {"customers": 5679, "records": 10000, "merged_records": 7205, "probabilistic_records": 0}
     assert dedupe_line({**dedupe, "probabilistic_links": 5888}) == (
-        "Customers after dedupe: 5,679 from 10,000 customer records (7,205 records merged, 0 of them by a "
+        "Customers after dedupe: 5,679 from 10,000 customer records (7,205 records merged with another, 0 of them by a "
         "probabilistic link only; 5,888 probabilistic links)"
     )
     assert dedupe_line({**dedupe, "probabilistic_links": 5888, "one_to_one_dropped": 3}).endswith(

@@ -527,6 +527,14 @@ def test_a_comparison_that_tells_nothing_says_so() -> None:
     )
     better = {**tied, "evaluation": [tied["evaluation"][0], {"model": "popularity", **same, "ndcg": 0.7}]}
     assert evaluation_note(better, "en") == ""
+    worse = {
+        **tied,
+        "evaluation": [{"model": "item_similarity", **same, "precision": 0.03}, tied["evaluation"][1]],
+    }
+    assert evaluation_note(worse, "en") == (
+        " — the model scored below the popularity baseline (precision 0.030 < 0.458): the most popular items would "
+        "be better recommendations here 模型得分低于热门基线（precision 0.030 < 0.458）：此处推荐最热门的品类更好"
+    )
     # nobody to score (no customer took up an item in the window): no metric, no claim
     nobody = {"users": 0, "precision": None, "recall": None, "ndcg": None}
     empty = {
