@@ -1,5 +1,6 @@
 """Rolling backtests on synthetic snapshots, and the choice of the churn model from their figures."""
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -177,6 +178,34 @@ def test_choose_churn_model_prefers_the_classifier_when_it_beats_the_baseline() 
         CLASSIFIER,
         "mean backtest AUC 0.750 beats the recency baseline's 0.720",
     )
+
+
+def test_choose_churn_model_takes_bgnbd_when_it_ranks_and_predicts_better_than_the_classifier() -> None:
+    def scored(auc: float, brier: float) -> ChurnScores:
+        return replace(scores_with_auc(auc), brier=brier)
+
+    cdnow = Backtest(
+        folds=[
+            Fold(
+                cutoff=day(1),
+                trained_on=day(2),
+                churn={
+                    CLASSIFIER: scored(0.86, 0.074),
+                    BGNBD: scored(0.892, 0.068),
+                    RECENCY: scored(0.80, 0.09),
+                },
+                value={},
+            )
+        ]
+    )
+    assert choose_churn_model(cdnow) == (
+        BGNBD,
+        "mean backtest AUC 0.892 beats the recency baseline's 0.800 and the gradient boosting's 0.860, with a "
+        "lower Brier score (0.068 against 0.074)",
+    )
+    # better ranked but further off in its probabilities: the classifier stays
+    cdnow.folds[0].churn[BGNBD] = scored(0.892, 0.08)
+    assert choose_churn_model(cdnow)[0] == CLASSIFIER
 
 
 def test_choose_churn_model_falls_back_to_bgnbd_then_to_the_baseline() -> None:
