@@ -143,6 +143,7 @@ def publish_transaction(
                 "sources_kept": source_totals(wh, [(source.name, source.kind) for source in config.sources]),
                 "act": with_listed(wh, as_of, summary.get("act")),
                 "changes": changes,
+                "scheme_sizes": wh.select("published/scheme_sizes", {"as_of": as_of}),
                 "publish": (
                     {"export_dir": None, "report_html": None, "unwritten": unwritten}
                     if unwritten

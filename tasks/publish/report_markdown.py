@@ -7,7 +7,17 @@ outcomes, lookalikes, recommendations) are built here once and shown by both rep
 from typing import Any
 
 from tasks.predict.summary import render_markdown as predict_markdown
-from tasks.publish.labels import METRICS, SCHEMES, Language, amounts_in, both, label, partial_note
+from tasks.publish.labels import (
+    METRICS,
+    ORDER,
+    SCHEMES,
+    Language,
+    amounts_in,
+    both,
+    english,
+    label,
+    partial_note,
+)
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
 from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
 
@@ -102,6 +112,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
         ),
         f"## {b('聚类客群', 'Clusters')}",
         _table([b("客群", "cluster"), b("客户数", "customers")], _cluster_rows(segments, language)),
+        *_scheme_parts(summary.get("scheme_sizes") or [], language),
     ]
     if summary.get("changes"):
         parts += [
@@ -201,6 +212,35 @@ def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
             _table(["rule", "pairs counted"], [[b["rule"], b["pairs"]] for b in chosen]),
         ]
     return parts
+
+
+def _scheme_parts(sizes: list[dict[str, Any]], language: Language) -> list[str]:
+    """The customers of each segment of the other schemes (published/scheme_sizes.sql): value tiers, lifecycle
+    stages, the Chinese 8-class RFM, rule segments (a customer in several counted in each), churn risk tiers."""
+    if not sizes:
+        return []
+    rows = []
+    for scheme in ("tier", "lifecycle", "rfm_cn", "rules", "risk"):
+        order = ORDER.get(scheme, ())
+        segments = sorted(
+            (s for s in sizes if s["scheme"] == scheme),
+            key=lambda s: order.index(s["segment"]) if s["segment"] in order else len(order),
+        )  # a scheme without an order of meaning stays by size, as the model lists it
+        rows += [
+            [
+                label(*SCHEMES[scheme], language),
+                label(s["segment_zh"], english(scheme, s["segment"], s["segment"]), language),
+                s["customers"],
+            ]
+            for s in segments
+        ]
+    heading = both("其他分群", "Other segment schemes", language)
+    header = [
+        both("方案", "scheme", language),
+        both("分群", "segment", language),
+        both("客户数", "customers", language),
+    ]
+    return [f"## {heading}", _table(header, rows)]
 
 
 def _cluster_rows(segments: dict[str, Any], language: Language) -> list[list[Any]]:

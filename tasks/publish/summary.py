@@ -55,7 +55,7 @@ def summary_figures(
     )[0]
     params = {"as_of": as_of}
     sizes = wh.rows(wh.model_sql("published/segment_sizes"), params)
-    tiers = wh.rows(wh.model_sql("published/tier_lifecycle_sizes"), params)
+    tiers = wh.rows(wh.model_sql("published/scheme_sizes"), params)
     return {
         "as_of": as_of,
         "run_id": summary.get("run_id", ""),

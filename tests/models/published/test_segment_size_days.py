@@ -104,3 +104,25 @@ def test_a_day_no_longer_published_loses_its_sizes(two_days: Warehouse) -> None:
     wh.execute("delete from published.customer_segments where as_of = ?", [DAY1])
     assert size_trend(wh, DAY2) == counted_now(wh, DAY2)
     assert wh.rows("select distinct as_of from published.segment_size_days") == [(DAY2,)]
+
+
+def test_scheme_sizes_count_what_the_memberships_hold(wh: Warehouse) -> None:
+    """published/scheme_sizes (report.md's other schemes) against the day's memberships (segment_memberships)."""
+    build_segments(wh, DAY1)
+    publish_tables(wh, DAY1, "run-1", "hash-a")
+    sizes = wh.select("published/scheme_sizes", {"as_of": DAY1})
+    memberships = wh.model_sql("published/segment_memberships", {"segments": "published.customer_segments"})
+    members = wh.rows(
+        f"select scheme, segment, count(*) from ({memberships}) "
+        "where scheme in ('tier', 'lifecycle', 'rfm_cn', 'rules') group by all order by all",
+        {"as_of": DAY1},
+    )
+    # rfm_cn is keyed by its Chinese class in the memberships, by its English label (segment) here
+    counted = sorted(
+        (s["scheme"], s["segment_zh"] if s["scheme"] == "rfm_cn" else s["segment"], s["customers"])
+        for s in sizes
+        if s["scheme"] != "risk"
+    )
+    assert counted == members
+    assert {s["scheme"] for s in sizes} >= {"tier", "lifecycle", "rfm_cn"}
+    assert all(s["segment"] and s["segment_zh"] for s in sizes)

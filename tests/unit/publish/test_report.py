@@ -613,3 +613,27 @@ def test_both_reports_say_the_currency_of_their_amounts() -> None:
     assert "金额单位" not in render_markdown(SUMMARY)  # a summary written before it said its currency
     page = render_html({**DATA, "currency": "GBP", "language": "en"})
     assert '<p class="meta">run run-1 · config abc · amounts in GBP 金额单位 GBP</p>' in page
+
+
+def test_report_md_lists_the_other_schemes_in_their_order_of_meaning() -> None:
+    from tasks.publish.report_markdown import _scheme_parts
+
+    sizes = [
+        {"scheme": "tier", "segment": "low", "segment_zh": "低价值", "customers": 9},
+        {"scheme": "tier", "segment": "high", "segment_zh": "高价值", "customers": 2},
+        {"scheme": "rules", "segment": "churn_warning", "segment_zh": "流失预警", "customers": 3},
+        {"scheme": "rfm_cn", "segment": "Important Value", "segment_zh": "重要价值客户", "customers": 4},
+        {"scheme": "lifecycle", "segment": "churned", "segment_zh": "流失", "customers": 7},
+        {"scheme": "lifecycle", "segment": "new", "segment_zh": "新客户", "customers": 1},
+    ]
+    assert _scheme_parts(sizes, "en") == [
+        "## Other segment schemes 其他分群",
+        "| scheme 方案 | segment 分群 | customers 客户数 |\n|---|---|---|\n"
+        "| Value tiers (付费等级) | High value (高价值) | 2 |\n"
+        "| Value tiers (付费等级) | Low value (低价值) | 9 |\n"
+        "| Lifecycle stages (生命周期) | New (新客户) | 1 |\n"
+        "| Lifecycle stages (生命周期) | Churned (流失) | 7 |\n"
+        "| Chinese 8-class RFM (RFM 八类客户) | Important Value (重要价值客户) | 4 |\n"
+        "| Rule segments (规则分群) | churn warning (流失预警) | 3 |",
+    ]
+    assert _scheme_parts([], "en") == []
