@@ -163,6 +163,21 @@ def checked_config(
     return pipeline
 
 
+INTERRUPTED = (
+    "the run was stopped by a signal (SIGTERM, as `kill`, a scheduler or a cancelled Prefect run sends) while the "
+    "warehouse ran a query; the stage it was in committed nothing, and the lock is released: run the same command "
+    "again"
+)
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether a run failed because a signal stopped a warehouse query: DuckDB answers the signal's exception with its
+    own ("Query interrupted"), so the run would read as an ordinary failure."""
+    import duckdb
+
+    return isinstance(error, duckdb.InterruptException) or first_line(error) == "Query interrupted"
+
+
 def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     """Call a flow, logging to the warehouse's log file and reporting to a running Prefect server if any."""
     log_file = log_path(pipeline.warehouse_path)
@@ -180,6 +195,10 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     except (ConfigError, DataError) as error:
         _fail(error)
     except Exception as error:
+        if interrupted(error):
+            logging.getLogger(CLI_LOGGER).error("run stopped by a signal", exc_info=error)
+            typer.secho(f"stopped: {INTERRUPTED}", err=True, fg=typer.colors.RED)
+            raise typer.Exit(code=143) from None
         _crash(error, log_file, lost_server_advice(url) if url and lost_connection(error) else None)
 
 

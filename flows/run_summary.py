@@ -41,8 +41,9 @@ def dedupe_line(dedupe: dict[str, Any]) -> str:
     dropped = dedupe.get("one_to_one_dropped")
     return (
         f"Customers after dedupe: {dedupe['customers']:,} from {dedupe['records']:,} customer records "
-        f"({dedupe['merged_records']:,} records merged with another, {dedupe.get('probabilistic_records', 0):,} of them by a "
-        f"probabilistic link only; {dedupe['probabilistic_links']:,} probabilistic links"
+        f"({dedupe['merged_records']:,} records merged with another, "
+        f"{dedupe.get('probabilistic_records', 0):,} of them by a probabilistic link only; "
+        f"{dedupe['probabilistic_links']:,} probabilistic links"
         + (f", {dropped:,} left out by one_to_one" if dropped else "")
         + ")"
     )
