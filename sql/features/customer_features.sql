@@ -1,6 +1,7 @@
 -- Behaviour of every customer as of one day.
 -- Grain: one row per customer_id known as of $as_of. Key: customer_id.
--- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day). {{activity}}: the customers' activity
+-- Parameters: $as_of (date), $cutoff (exclusive end of the as_of day), $undated (a customer's records carry no time:
+-- tasks.features.undated; false skips looking for their first facts). {{activity}}: the customers' activity
 -- up to as_of (features.customer_activity, features/customer_activity.sql, brought to as_of before).
 -- Purchases are orders with a positive net amount (features.orders.purchase). Customers without one
 -- keep null recency_days, frequency and monetary (they are not RFM-scored). monetary is in the base
@@ -66,7 +67,8 @@ first_facts as (
     join identity
         on identity.source = facts.record_source
         and identity.source_id = facts.record_id
-    where facts.first_seen < $cutoff
+    where $undated
+        and facts.first_seen < $cutoff
         and identity.customer_id in (select customer_id from customers where first_seen is null)
     group by identity.customer_id
 ),

@@ -69,12 +69,19 @@ def customer_features_into(wh: Warehouse, table: str, params: dict[str, Any], sh
     shard of all, or none: its empty shape) or, for a shard of some, added to it; how many rows."""
     activity = {"activity": CUSTOMERS}
     wh.ensure("core/fact_observations")  # dedupe keeps it; made empty where no dedupe ran (a model test)
+    params = params | {"undated": undated(wh)}
     with wh.transaction():
         if shard in (sharding.ALL, sharding.NONE):
             return wh.build(
                 table, "features/customer_features", params, identifiers=activity, fragments=shard
             )
         return wh.insert(table, "features/customer_features", params, identifiers=activity, fragments=shard)
+
+
+def undated(wh: Warehouse) -> bool:
+    """Whether a customer's records carry no time (first_seen null): only then does customer_features look for their
+    first facts, a join of every fact observation to the identity map (0.7–1 s at 1M customers, for none)."""
+    return wh.scalar("select count(*) > 0 from core.customers where first_seen is null")
 
 
 def parts_table() -> str:

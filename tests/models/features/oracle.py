@@ -16,7 +16,7 @@ RAW_ACTIVITY = (Path(__file__).parent / "customer_activity_raw.sql").read_text(e
 
 def raw_customer_features(wh: Warehouse, as_of: date, session_types: list[str]) -> list[tuple]:
     """customer_features as of as_of with the activity over the raw events, ordered by customer_id."""
-    params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": session_types}
+    params = {"as_of": as_of, "cutoff": wh.cutoff(as_of), "session_types": session_types, "undated": True}
     wh.execute(f"create or replace temp table _customer_activity as {RAW_ACTIVITY}", params)
     try:
         sql = wh.model_sql("features/customer_features", {"activity": "_customer_activity"}, ALL)

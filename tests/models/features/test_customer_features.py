@@ -26,7 +26,7 @@ def ago(days: int) -> date:
 
 def build_customer_features(wh: Warehouse) -> None:
     """The daily roll-up of core.events (features/daily_activity), the customers' activity, customer_features."""
-    params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"]}
+    params = {"as_of": AS_OF, "cutoff": FEATURES_CUTOFF, "session_types": ["session"], "undated": True}
     wh.build("features.daily_activity", "features/daily_activity", identifiers={"events": "core.events"})
     wh.ensure("core/fact_observations")
     build_customer_activity(wh, params["as_of"], params["session_types"])
