@@ -72,6 +72,9 @@ class DedupeResult:
     unreadable_values: dict[str, int] = field(default_factory=dict)  # per comparison: values read as missing
     # per field: records whose value is given but unusable (sql/core/unusable_values.sql)
     unusable_values: dict[str, int] = field(default_factory=dict)
+    # per field (gender, national_id): customers whose records disagree on it, and the first of them
+    # (sql/core/identity_conflicts_summary.sql): likely two people merged
+    identity_conflicts: list[dict] = field(default_factory=list)
     unused_comparisons: list[str] = field(
         default_factory=list
     )  # configured comparisons no record has a value of
@@ -413,9 +416,11 @@ def dedupe_all(
     wh.execute("drop table _fact_observation_file_changes")
     stats = wh.select("core/identity_map_summary")[0]
     unusable = {row["field"]: row["records"] for row in wh.select("core/unusable_values")}
+    conflicts = wh.select("core/identity_conflicts_summary")
     return DedupeResult(
         **stats,
         unusable_values=unusable,
+        identity_conflicts=conflicts,
         **matcher,
         overshared_keys=overshared,
         suspicious_clusters=suspicious,

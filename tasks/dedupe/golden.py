@@ -14,6 +14,8 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 GOLDEN_VERSION = 2  # bump when the golden record's SQL changes: the next run rebuilds every customer
 INPUTS = ("core.customer_records", "core.record_observations", "core.identity_map")
 
+CONFLICTS = "core.identity_conflicts"  # customers whose records disagree on sex or national id
+
 
 def _before(table: str) -> str:
     """The name the last run's table is kept under while this run rebuilds it."""
@@ -49,6 +51,19 @@ def comparable_inputs(wh: Warehouse) -> bool:
     )
 
 
+def keep_conflicts(wh: Warehouse, incremental: bool) -> None:
+    """Bring core.identity_conflicts up to date: the customers recomputed this run (_golden_identity) checked again,
+    those merged away forgotten; every customer when the golden record is built whole."""
+    if incremental and wh.table_exists(CONFLICTS):
+        wh.execute(
+            f"delete from {CONFLICTS} where customer_id in (select customer_id from _golden_identity) "
+            "or customer_id not in (select customer_id from core.customers)"
+        )
+        wh.insert(CONFLICTS, "core/identity_conflicts", identifiers={"identity": "_golden_identity"})
+    else:
+        wh.build(CONFLICTS, "core/identity_conflicts", identifiers={"identity": "core.identity_map"})
+
+
 def build_customers(wh: Warehouse, source_priority: list[str], incremental: bool = False) -> int:
     """Build core.customers, the golden record, from core.identity_map, customer_records and record_observations.
 
@@ -75,6 +90,7 @@ def build_customers(wh: Warehouse, source_priority: list[str], incremental: bool
         else:
             wh.build("core.customers", "core/customers")
         customers = wh.count("core.customers")
+        keep_conflicts(wh, incremental)
         for table in ("customer_golden", "customer_contacts", "_golden_identity", "_golden_dirty"):
             wh.execute(f"drop table {table}")
         for table in INPUTS:

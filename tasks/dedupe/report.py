@@ -94,6 +94,8 @@ def report_run(result: "DedupeResult", ids: dict[str, Any], as_of: date) -> None
         result.merged_records,
         result.largest_cluster,
     )
+    for conflict in result.identity_conflicts:
+        get_run_logger().warning("%s", conflict_text(conflict))
     if result.suspicious_clusters:
         get_run_logger().warning(
             "%d clusters above max_cluster_size were not merged blindly: %s",
@@ -106,4 +108,14 @@ def report_run(result: "DedupeResult", ids: dict[str, Any], as_of: date) -> None
         ids["new_customers"],
         ids["merges"],
         ids["splits"],
+    )
+
+
+def conflict_text(conflict: dict) -> str:
+    """What a run says of customers whose records disagree on sex or national id (likely two people merged)."""
+    what = {"gender": "say both M and F", "national_id": "hold national ids that differ by more than a typo"}
+    return (
+        f"{conflict['customers']:,} customers whose records {what.get(conflict['field'], conflict['field'])}: "
+        f"likely two people merged (a household sharing an address and a phone, a recycled number), e.g. "
+        f"{conflict['example']}; segments explain shows why two records matched (README: households)"
     )

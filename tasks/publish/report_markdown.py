@@ -6,6 +6,7 @@ outcomes, lookalikes, recommendations) are built here once and shown by both rep
 
 from typing import Any
 
+from tasks.dedupe.report import conflict_text
 from tasks.predict.summary import render_markdown as predict_markdown
 from tasks.publish.labels import (
     METRICS,
@@ -183,6 +184,11 @@ def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
         parts += [
             f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",
             *(f"- {c}" for c in dedupe["suspicious_clusters"]),
+        ]
+    if dedupe.get("identity_conflicts"):
+        parts += [
+            "Customers whose records disagree on what one person has only one of:",
+            *(f"- {conflict_text(c)}" for c in dedupe["identity_conflicts"]),
         ]
     if dedupe.get("unreadable_values"):
         parts += [

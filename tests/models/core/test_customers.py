@@ -13,7 +13,7 @@ CUSTOMER_RECORD_COLUMNS = (
     "source varchar, source_id varchar, full_name varchar, gender varchar, birth_date_norm date, "
     "email varchar, email_norm varchar, phone_norm varchar, city varchar, province varchar, "
     "signup_ts timestamptz, updated_at timestamptz, marketing_consent boolean, "
-    "address varchar, postcode varchar, country varchar"
+    "address varchar, postcode varchar, country varchar, national_id varchar"
 )
 WIDTH = CUSTOMER_RECORD_COLUMNS.count(",") + 1  # a record given without its last columns has none of them
 
