@@ -23,7 +23,9 @@ from tasks.dedupe.comparisons import Comparison
 from tasks.dedupe.training import Parameters
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-MODEL_VERSION = 1  # bump when what a model holds, or how it scores, changes: older models are refitted
+# Bump when what a model holds, or how it scores, changes: older models are refitted. 2: street words abbreviated
+# in the prepared address.
+MODEL_VERSION = 2
 
 MODEL_SCHEMA = {
     "model_id": pl.String,

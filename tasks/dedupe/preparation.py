@@ -6,7 +6,7 @@ import polars as pl
 from pypinyin import lazy_pinyin
 
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, Comparison
-from tasks.dedupe.normalize import simplified_converter
+from tasks.dedupe.normalize import ADDRESS_WORDS, simplified_converter
 from tasks.shared.contracts import NUMBER_KINDS, NUMBER_LIMIT
 
 
@@ -235,7 +235,13 @@ def prepare_records(
         pl.when(pl.col("family") == "").then(None).otherwise(pl.col("family")).alias("family"),
         full.str.replace_all(r"[^\p{L} ]", "").alias("full"),
         pl.col("birth_date").cast(pl.Date).dt.strftime("%Y%m%d").alias("dob"),
-        _text("address").str.replace_all(r"[^\p{L}\p{N} ]", "").alias("address"),
+        # street words in one spelling, as address_norm has them (1326 Melrose Road = 1326 Melrose Rd.)
+        _text("address")
+        .str.replace_all(r"[^\p{L}\p{N} ]", "")
+        .str.split(" ")
+        .list.eval(pl.element().replace(ADDRESS_WORDS))
+        .list.join(" ")
+        .alias("address"),
         _text("city").str.replace_all(r"市$", "").alias("city"),
         _text("postcode").str.replace_all(r"\s", "").alias("postcode"),
         _text("province").str.replace_all(r"(省|市)$", "").alias("province"),

@@ -96,6 +96,8 @@ def test_normalize_place(raw: str | None, expected: str | None) -> None:
         ("12 Main Street, Apt. 5", "12 main st apt 5"),
         ("１２ Ｍａｉｎ Ｓｔ．", "12 main st"),
         ("12 main st", "12 main st"),
+        ("3584 Melrose Place", "3584 melrose pl"),  # the USPS suffixes: one spelling each
+        ("7 Kings Court, West", "7 kings ct w"),
         ("Flat #3, 5 Rue de l'Église", "flat no 3 5 rue de leglise"),
         ("北京市 朝阳区 建國路 88號", "北京市朝阳区建国路88号"),
         ("无", None),
