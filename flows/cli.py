@@ -6,6 +6,7 @@ tools live apart: `python -m sampledata`, `python -m evaluation score`, `python 
 """
 
 import os
+import signal
 
 # Quiet, patient defaults for a local run; a user's own settings win.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -164,9 +165,8 @@ def checked_config(
 
 
 INTERRUPTED = (
-    "the run was stopped by a signal (SIGTERM, as `kill`, a scheduler or a cancelled Prefect run sends) while the "
-    "warehouse ran a query; the stage it was in committed nothing, and the lock is released: run the same command "
-    "again"
+    "the run was stopped by a signal (SIGTERM, as `kill`, a scheduler or a cancelled Prefect run sends); the stage "
+    "it was in committed nothing, and the lock is released: run the same command again"
 )
 
 
@@ -178,8 +178,17 @@ def interrupted(error: BaseException) -> bool:
     return isinstance(error, duckdb.InterruptException) or first_line(error) == "Query interrupted"
 
 
+def stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM outside a flow's own handling, and after it (Prefect's handler marks the run crashed, then sends the
+    signal again to the handler before it): exit 143 through SystemExit, so that the exit handlers run and the
+    temporary Prefect server this command started stops with it (the signal's default action left it running)."""
+    typer.secho(f"stopped: {INTERRUPTED}", err=True, fg=typer.colors.RED)
+    raise SystemExit(143)
+
+
 def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     """Call a flow, logging to the warehouse's log file and reporting to a running Prefect server if any."""
+    signal.signal(signal.SIGTERM, stop_on_sigterm)
     log_file = log_path(pipeline.warehouse_path)
     configure_logging(log_file, session.debug)
     logging.getLogger(CLI_LOGGER).info("log file %s", log_file)

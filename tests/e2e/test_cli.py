@@ -265,3 +265,32 @@ def test_check_passes_the_readme_shaped_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"{tmp_path / 'config.yaml'}: OK — 1 sources checked")
+
+
+def test_a_run_stopped_by_sigterm_exits_143_and_leaves_no_temporary_server(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    (tmp_path / "retail.csv").write_text(RETAIL_CSV, encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(RETAIL_CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
+        "SEGMENTS_PREFECT_PORT": "9"  # no server there: the command starts a temporary one
+    }
+    output = tmp_path / "output.txt"
+    with output.open("w") as sink:
+        run = subprocess.Popen(
+            [SEGMENTS, "run", "--config", str(tmp_path / "config.yaml"), "--as-of", "2026-03-31"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,  # the command and what it starts: one process group to look for after
+        )
+        deadline = time.monotonic() + 120
+        while "Beginning flow run" not in output.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        run.send_signal(signal.SIGTERM)
+        assert run.wait(timeout=60) == 143, output.read_text()
+    assert "stopped: the run was stopped by a signal (SIGTERM" in output.read_text()
+    time.sleep(2)  # the temporary server is stopped on the way out, not left running (it was, before)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(run.pid, 0)
