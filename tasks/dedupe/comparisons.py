@@ -121,7 +121,9 @@ def comparison(
         else (),
         windows_days=tuple(sorted(windows_days or DEFAULT_WINDOWS_DAYS)) if kind == "date" else (),
         abs_tolerance=tuple(sorted(abs_tolerance or DEFAULT_ABS_TOLERANCE)) if kind == "numeric" else (),
-        rel_tolerance=tuple(sorted(rel_tolerance or DEFAULT_REL_TOLERANCE)) if kind == "numeric" else (),
+        rel_tolerance=tuple(sorted(DEFAULT_REL_TOLERANCE if rel_tolerance is None else rel_tolerance))
+        if kind == "numeric"
+        else (),
         term_frequency=term_frequency,
     )
 

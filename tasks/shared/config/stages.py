@@ -3,7 +3,7 @@
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from tasks.shared.config.checks import check_name, check_unique
 from tasks.shared.contracts import (
@@ -246,7 +246,8 @@ class ComparisonConfig(BaseModel):
     )
     rel_tolerance: list[float] | None = Field(
         default=None,
-        description="numeric: relative differences of the levels after abs_tolerance (default 0.01, 0.1).",
+        description="numeric: relative differences of the levels after abs_tolerance (default 0.01, 0.1; [] for "
+        "none, as for a year, where 1972 and 1993 are within 10%).",
     )
     term_frequency: bool = Field(
         default=False,
@@ -263,8 +264,10 @@ class ComparisonConfig(BaseModel):
 
     @field_validator("thresholds", "abs_tolerance", "rel_tolerance", "windows_days")
     @classmethod
-    def _levels_non_empty(cls, value: list | None) -> list | None:
-        if value is not None and not value:
+    def _levels_non_empty(cls, value: list | None, info: ValidationInfo) -> list | None:
+        if (
+            value is not None and not value and info.field_name != "rel_tolerance"
+        ):  # [] turns relative levels off
             raise ValueError("give at least one level, or leave the key out for the default")
         if value is not None and any(v <= 0 for v in value):
             raise ValueError("levels must be positive")

@@ -58,6 +58,26 @@ def test_numeric_levels_absolute_then_relative() -> None:
     assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (6, 7)]) == [4, 3, 2, 1, 0, 4]
 
 
+def test_numeric_levels_without_relative_ones() -> None:
+    # a birth year from an age: 1972 and 1993 are within 10% of each other, so relative levels are turned off
+    config = ComparisonConfig(name="birth_year", kind="numeric", abs_tolerance=[1], rel_tolerance=[])
+    [item] = [c for c in build_comparisons([config]) if c.name == "birth_year"]
+    assert item.labels() == ("different", "within 1", "exact")
+    rows = [
+        {"node": 0, "birth_year": "1972"},
+        {"node": 1, "birth_year": "1993"},
+        {"node": 2, "birth_year": "1973"},
+    ]
+    assert levels_of(rows, item, [(0, 1), (0, 2)]) == [0, 1]
+    # left out, the default relative levels stay
+    [default] = [
+        c
+        for c in build_comparisons([ComparisonConfig(name="birth_year", kind="numeric")])
+        if c.name == "birth_year"
+    ]
+    assert default.labels() == ("different", "within 10%", "within 1%", "within 0.01", "exact")
+
+
 def test_postcode_levels_follow_the_hierarchy() -> None:
     item = comparison("postcode", "postcode")
     rows = [
