@@ -152,9 +152,12 @@ def checked_config(
     problems = unknown_rfm_segments(pipeline) + (
         preflight(pipeline, full_refresh=full_refresh or ()) if sources else []
     )
-    for warning in (problem for problem in problems if getattr(problem, "warning", False)):
+    warnings = [
+        problem for problem in problems if getattr(problem, "warning", False)
+    ]  # the RFM names are text
+    for warning in warnings:
         typer.secho(f"warning: {warning}", err=True, fg=typer.colors.YELLOW)
-    problems = [problem for problem in problems if not getattr(problem, "warning", False)]
+    problems = [problem for problem in problems if problem not in warnings]
     if problems:
         for problem in problems:
             typer.secho(f"error: {problem}", err=True, fg=typer.colors.RED)
@@ -178,10 +181,11 @@ def interrupted(error: BaseException) -> bool:
     return isinstance(error, duckdb.InterruptException) or first_line(error) == "Query interrupted"
 
 
-def stop_on_sigterm(signum: int, frame: object) -> None:
+def stop_on_sigterm(signum: int | None = None, frame: object = None) -> NoReturn:
     """SIGTERM outside a flow's own handling, and after it (Prefect's handler marks the run crashed, then sends the
-    signal again to the handler before it): exit 143 through SystemExit, so that the exit handlers run and the
-    temporary Prefect server this command started stops with it (the signal's default action left it running)."""
+    signal again to the handler before it), or a query it interrupted: exit 143 through SystemExit, so that the exit
+    handlers run and the temporary Prefect server this command started stops with it (the signal's default action
+    left it running)."""
     typer.secho(f"stopped: {INTERRUPTED}", err=True, fg=typer.colors.RED)
     raise SystemExit(143)
 
@@ -206,8 +210,7 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     except Exception as error:
         if interrupted(error):
             logging.getLogger(CLI_LOGGER).error("run stopped by a signal", exc_info=error)
-            typer.secho(f"stopped: {INTERRUPTED}", err=True, fg=typer.colors.RED)
-            raise typer.Exit(code=143) from None
+            stop_on_sigterm()
         _crash(error, log_file, lost_server_advice(url) if url and lost_connection(error) else None)
 
 

@@ -207,14 +207,12 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
             f"{brier[CLASSIFIER]:.3f})"
         )
     for model in (CLASSIFIER, BGNBD):
-        auc = backtest.mean("churn", model, "auc")
-        if auc is not None and baseline is not None and auc > baseline:
-            shown, against = auc_pair(auc, baseline)
+        if auc[model] is not None and baseline is not None and auc[model] > baseline:
+            shown, against = auc_pair(auc[model], baseline)
             return model, f"mean backtest AUC {shown} beats the recency baseline's {against}"
-    classifier, bgnbd = backtest.mean("churn", CLASSIFIER, "auc"), backtest.mean("churn", BGNBD, "auc")
-    shown = [f"the gradient boosting's mean backtest AUC {_auc(classifier)}"]
-    if bgnbd is not None:
-        shown.append(f"BG/NBD's {_auc(bgnbd)}")
+    shown = [f"the gradient boosting's mean backtest AUC {_auc(auc[CLASSIFIER])}"]
+    if auc[BGNBD] is not None:
+        shown.append(f"BG/NBD's {_auc(auc[BGNBD])}")
     return RECENCY, f"{' and '.join(shown)} do not beat the recency baseline's {_auc(baseline)}"
 
 
