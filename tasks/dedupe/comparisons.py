@@ -24,6 +24,10 @@ DEFAULT_THRESHOLDS: dict[str, tuple[float, ...]] = {
 DEFAULT_WINDOWS_DAYS = (1, 7, 30)
 DEFAULT_ABS_TOLERANCE = (0.01,)
 DEFAULT_REL_TOLERANCE = (0.01, 0.1)
+# Records of one person disagree on their sex about once in a hundred pairs (a data entry slip), different
+# people half the time. Without a bound, pairs that share a household's phone, e-mail or address teach the
+# matcher that its "matches" often disagree on sex, and husband and wife score as one person.
+GENDER_MAX_M_DIFFERENT = 0.01
 # Kinds compared as numbers (days for dates), not as coded strings.
 # Kinds whose values are Jaro-Winkler compared (Han script: exact or different).
 SIMILARITY_KINDS = frozenset({"name", "string", "place"})
@@ -48,6 +52,9 @@ class Comparison:
     abs_tolerance: tuple[float, ...] = ()
     rel_tolerance: tuple[float, ...] = ()
     term_frequency: bool = False
+    # the largest share of a person's record pairs that may disagree on it (level 0): m of "different"
+    # learnt from labels or EM is capped there, and a labelled pair that disagrees is no label (None: no cap)
+    max_m_different: float | None = None
 
     @property
     def canonical(self) -> bool:
@@ -110,6 +117,7 @@ def comparison(
     abs_tolerance: Sequence[float] | None = None,
     rel_tolerance: Sequence[float] | None = None,
     term_frequency: bool = False,
+    max_m_different: float | None = None,
 ) -> Comparison:
     """A Comparison with the kind's default cuts where none are given (sorted best first)."""
     return Comparison(
@@ -125,6 +133,7 @@ def comparison(
         if kind == "numeric"
         else (),
         term_frequency=term_frequency,
+        max_m_different=max_m_different,
     )
 
 
@@ -139,13 +148,15 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     comparison("national_id", "code", "national_id"),
     comparison("email", "email", "email"),
     comparison("phone", "code", "phone"),
-    comparison("gender", "exact", "gender"),
+    comparison("gender", "exact", "gender", max_m_different=GENDER_MAX_M_DIFFERENT),
 )
 
 
 def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ...]:
     """The built-in comparisons with the configured ones (tasks.shared.config.ComparisonConfig) applied:
-    one of the same name replaces the built-in one, others are added after them in config order."""
+    one of the same name replaces the built-in one, others are added after them in config order. One that
+    replaces a built-in comparison keeps its max_m_different unless it sets its own."""
+    builtin = {c.name: c for c in DEFAULT_COMPARISONS}
     made = {
         c.name: comparison(
             c.name,
@@ -156,6 +167,9 @@ def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ..
             c.abs_tolerance,
             c.rel_tolerance,
             c.term_frequency,
+            c.max_m_different
+            if c.max_m_different is not None
+            else getattr(builtin.get(c.name), "max_m_different", None),
         )
         for c in configured
     }

@@ -323,7 +323,9 @@ def match_records(
         prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type
     )
     anchors = labelled_m(prepared, settings.max_block_size, coded, wh, comparisons)
-    parameters = estimate_parameters(training, u, anchors)
+    parameters = estimate_parameters(
+        training, u, anchors, max_different={c.name: c.max_m_different for c in comparisons}
+    )
     parameters = Parameters(
         m=parameters.m,
         u=parameters.u,

@@ -38,6 +38,14 @@ class Parameters:
     columns: dict[str, str] = field(default_factory=dict)  # comparison -> the prepared column it reads
 
 
+def capped(m: np.ndarray, max_different: float | None) -> np.ndarray:
+    """m with its level 0 ("different") at most max_different, the other levels scaled to make up the rest."""
+    if max_different is None or m[0] <= max_different:
+        return m
+    rest = m[1:] / m[1:].sum() if m[1:].sum() > 0 else np.full(m.size - 1, 1 / (m.size - 1))
+    return np.concatenate([[max_different], rest * (1 - max_different)])
+
+
 def _prior_m(levels: int) -> np.ndarray:
     """Starting m values: true matches mostly agree exactly (best level last)."""
     weights = np.array([0.05] + [0.05] * (levels - 2) + [0.9])[:levels]
@@ -91,15 +99,22 @@ def labelled_m(
     here: records that share one identifier tend to share the others too (the easy duplicates), so
     labelled pairs understate how often true matches have a typo in a phone or email. A comparison
     with fewer than MIN_LABELLED_PAIRS labelled pairs is left out too; EM estimates what is left out.
+    A pair that disagrees on a comparison with max_different (gender) is not a label: a household's
+    landline or e-mail is shared by people who are not one another. The m learnt is capped there.
     """
     found = []
     names = {c.name for c in comparisons}
+    contradicting = [c.name for c in comparisons if c.max_m_different is not None]
     for rule, (columns, own) in LABELLING_RULES.items():
         if own not in names:
             continue
         pairs, _, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
         if pairs.height:
-            found.append((own, comparison_levels(prepared, pairs, coded, comparisons)))
+            levels = comparison_levels(prepared, pairs, coded, comparisons)
+            agree = np.ones(pairs.height, dtype=bool)
+            for name in contradicting:
+                agree &= levels[name] != 0
+            found.append((own, {name: level[agree] for name, level in levels.items()}))
     m = {}
     for item in comparisons:
         if item.name in LABELLING_RULES:
@@ -109,7 +124,7 @@ def labelled_m(
         level = level[level >= 0]
         if level.size >= MIN_LABELLED_PAIRS:
             counts = np.bincount(level, minlength=item.levels).astype(float) + 0.5  # no level impossible
-            m[item.name] = counts / counts.sum()
+            m[item.name] = capped(counts / counts.sum(), item.max_m_different)
     return m
 
 
@@ -144,6 +159,7 @@ def estimate_parameters(
     fixed_m: dict[str, np.ndarray] | None = None,
     iterations: int = 40,
     tolerance: float = 1e-4,
+    max_different: dict[str, float | None] | None = None,
 ) -> Parameters:
     """m values by expectation maximisation over the candidate pairs; u (random pairs) for scoring.
 
@@ -153,11 +169,14 @@ def estimate_parameters(
     so scoring keeps the u of random pairs and takes only m and the match share from EM.
     fixed_m (e.g. from labelled_m) is kept as given: it anchors EM, which on its own can settle on
     a wrong mode (pairs that merely live in the same city) when fields are correlated.
+    max_different (per comparison, Comparison.max_m_different): the most m may put on level 0 ("different");
+    EM's m is capped there at every step, so the mixture cannot settle on households as its matches.
     """
     fixed_m = fixed_m or {}
+    max_different = max_different or {}
     patterns, counts = level_patterns(levels, u)
     total = float(counts.sum())
-    m = {name: fixed_m.get(name, _prior_m(len(u[name]))) for name in levels}
+    m = {name: fixed_m.get(name, capped(_prior_m(len(u[name])), max_different.get(name))) for name in levels}
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
@@ -180,6 +199,8 @@ def estimate_parameters(
                 tally = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
                 updated = np.clip(tally / max(tally.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
+                if target is m:
+                    updated = capped(updated, max_different.get(name))
                 change = max(change, float(np.abs(updated - target[name]).max()))
                 target[name] = updated
         new_prior = float(np.clip((counts * posterior).sum() / total, 1e-6, 0.999))

@@ -254,6 +254,15 @@ class ComparisonConfig(BaseModel):
         description="Agreeing exactly on a rare value counts more than on a common one (the value's own share of "
         "records is its chance agreement).",
     )
+    max_m_different: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="At most this share of one person's record pairs disagree on it (its level 'different'): the "
+        "m learnt from labelled pairs or EM is capped there, and a pair that shares an e-mail, phone or national "
+        "id but disagrees on it is not taken as a labelled match. Built in: 0.01 for gender (kept by a gender "
+        "comparison that replaces it, unless it sets its own; 1 for no cap).",
+    )
 
     @field_validator("name")
     @classmethod

@@ -6,13 +6,15 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+from pydantic import ValidationError
 
 from tasks.dedupe.blocking import blocking_keys, candidate_pairs
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, GENDER_MAX_M_DIFFERENT, build_comparisons
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
-from tasks.dedupe.training import Parameters, estimate_parameters, labelled_m, level_patterns
+from tasks.dedupe.training import Parameters, capped, estimate_parameters, labelled_m, level_patterns
+from tasks.shared.config import ComparisonConfig
 
 
 def records(rows: list[dict]) -> pl.DataFrame:
@@ -263,3 +265,128 @@ def test_level_patterns_of_many_comparisons_do_not_overflow() -> None:
     rows = set(zip(*(levels[n].tolist() for n in names), strict=True))
     assert counts.sum() == 200
     assert set(zip(*(patterns[n].tolist() for n in names), strict=True)) == rows
+
+
+def test_capped_moves_the_excess_of_different_onto_the_other_levels_in_proportion() -> None:
+    assert capped(np.array([0.2, 0.2, 0.6]), 0.01).tolist() == pytest.approx([0.01, 0.2475, 0.7425])
+    assert capped(np.array([0.005, 0.995]), 0.01).tolist() == [0.005, 0.995]  # under the cap: as it was
+    assert capped(np.array([0.2, 0.8]), None).tolist() == [0.2, 0.8]
+
+
+def test_labelled_m_takes_no_label_from_pairs_that_disagree_on_gender() -> None:
+    rows = []
+    for i in range(40):  # 40 pairs sharing a landline: 30 are one person twice, 10 a husband and his wife
+        born = date(1980, 1, 1 + i % 28)
+        rows.append({"node": 2 * i, "phone_norm": f"+44113{i:07d}", "birth_date": born, "gender": "M"})
+        wife = (
+            {"birth_date": date(1970, 6, 15), "gender": "F"}
+            if i >= 30
+            else {"birth_date": born, "gender": "M"}
+        )
+        rows.append({"node": 2 * i + 1, "phone_norm": f"+44113{i:07d}", **wife})
+    m = labelled_m(prepare_records(records(rows)))
+    # only the 30 pairs of one person count: every dob exact, 0.5 added to each level (of 32.5)
+    assert m["dob"].tolist() == pytest.approx([0.5 / 32.5] * 4 + [30.5 / 32.5])
+    # gender's own m from them (0.5, 30.5 of 31) puts 1.6% on "different": capped at 1%
+    assert m["gender"].tolist() == pytest.approx([0.01, 0.99])
+
+
+def test_estimate_parameters_caps_m_of_different_at_every_step() -> None:
+    # 100 pairs sharing a surname: 20 one person twice, 80 two people of one household (half of them a
+    # man and a woman); EM alone finds the household as the matches, and learns that they differ in sex
+    family = np.array([1] * 100, dtype=np.int8)
+    gender = np.array([1] * 20 + [0, 1] * 40, dtype=np.int8)
+    u = {"family": np.array([0.99, 0.01]), "gender": np.array([0.5, 0.5])}
+    free = estimate_parameters({"family": family, "gender": gender}, u)
+    assert free.m["gender"][0] == pytest.approx(0.269, abs=0.001)  # EM's fixed point: 27% of "matches" differ
+    bounded = estimate_parameters({"family": family, "gender": gender}, u, max_different={"gender": 0.01})
+    assert bounded.m["gender"].tolist() == pytest.approx([0.01, 0.99])
+
+
+def _household_records() -> pl.DataFrame:
+    """60 couples, each sharing a family name, address, town and phone; the man has a second record in 20.
+
+    No postcode: with it too, three agreeing location fields outweigh what the cap leaves to gender (the
+    README's advice on households: map one location field)."""
+    rows = []
+    for i in range(60):
+        home = {
+            "family_name": FAMILIES[i % len(FAMILIES)],
+            "address": f"{i + 1} {STREETS[i % len(STREETS)]} road",
+            "city": "leeds",
+            "phone_norm": f"+44113{i:07d}",
+        }
+        husband = {
+            **home,
+            "given_name": MEN[i % len(MEN)],
+            "gender": "M",
+            "birth_date": date(1960 + i % 20, 3, 1 + i % 28),
+        }
+        wife = {
+            **home,
+            "given_name": WOMEN[i % len(WOMEN)],
+            "gender": "F",
+            "birth_date": date(1962 + i % 20, 9, 1 + i % 28),
+        }
+        rows += [{"node": 3 * i, **husband}, {"node": 3 * i + 1, **wife}]
+        if i < 20:
+            rows.append({"node": 3 * i + 2, **husband})
+    return records(rows)
+
+
+FAMILIES = (
+    "smith",
+    "jones",
+    "taylor",
+    "brown",
+    "wilson",
+    "evans",
+    "walker",
+    "wright",
+    "green",
+    "hall",
+    "wood",
+)
+STREETS = ("high", "church", "station", "victoria", "manor", "park", "mill")
+MEN = ("james", "john", "robert", "michael", "david", "richard", "thomas", "daniel", "paul", "mark", "george")
+WOMEN = (
+    "mary",
+    "linda",
+    "susan",
+    "karen",
+    "nancy",
+    "lisa",
+    "emily",
+    "sarah",
+    "anna",
+    "grace",
+    "alice",
+    "julia",
+)
+
+
+def test_match_records_keeps_a_husband_and_his_wife_apart_however_much_they_share() -> None:
+    outcome = match_records(_household_records(), settings=MatchSettings(threshold=0.9))
+    assert sorted(outcome.links.select("left", "right").rows()) == [(3 * i, 3 * i + 2) for i in range(20)]
+    assert outcome.model is not None
+    # held at 1% from the start, EM no longer takes the couples for matches: none of its matches differ in sex
+    assert outcome.model.parameters.m["gender"][0] == pytest.approx(1e-4, rel=0.01)  # (its floor)
+
+
+def test_a_gender_comparison_without_the_cap_merges_the_couples() -> None:
+    # the evidence for the cap: with it lifted (max_m_different 1), EM takes the couples for matches
+    uncapped = build_comparisons([ComparisonConfig(name="gender", kind="exact", max_m_different=1)])
+    outcome = match_records(_household_records(), settings=MatchSettings(threshold=0.9, comparisons=uncapped))
+    couples = {(3 * i, 3 * i + 1) for i in range(60)}
+    assert len(couples & set(outcome.links.select("left", "right").rows())) == 60
+
+
+def test_a_configured_gender_comparison_keeps_the_built_in_cap_unless_it_sets_its_own() -> None:
+    kept = build_comparisons([ComparisonConfig(name="gender", kind="exact", column="gender")])
+    assert next(c for c in kept if c.name == "gender").max_m_different == GENDER_MAX_M_DIFFERENT == 0.01
+    own = build_comparisons(
+        [ComparisonConfig(name="sex", kind="exact", column="gender", max_m_different=0.02)]
+    )
+    assert [c.max_m_different for c in own if c.attribute == "gender"] == [0.01, 0.02]
+    with pytest.raises(ValidationError, match="greater than 0"):
+        ComparisonConfig(name="gender", kind="exact", max_m_different=0)
