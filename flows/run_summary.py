@@ -31,6 +31,11 @@ def source_lines(loads: list[dict[str, Any]]) -> list[str]:
                 if load.get("rows_erased")
                 else ""
             )
+            + (
+                f"  {counted(load['rows_filtered'], 'row')} left out by its where"
+                if load.get("rows_filtered")
+                else ""
+            )
         )
     return lines
 

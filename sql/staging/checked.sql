@@ -17,13 +17,15 @@
 -- its ISO code, from the currency mapped or the amount's mark); fields: their names; reasons: one
 -- expression per check, null when the row passes it (a failed mapping is one; a value with too many
 -- decimals, a number not finite or out of range, an infinite timestamp are others); row_id: the id
--- field, or null.
+-- field, or null; kept: the source's `where` (tasks.extract.staging.kept_sql; `true` without one): the rows it is
+-- not true of are filtered out, counted by sql/staging/filtered_counts.sql.
 -- _reason joins the failed checks ('; '); one that starts 'no customer reference' is the row's only one
 -- (that check comes last): the row is unattributed, staged apart (sql/staging/unattributed_rows.sql).
 -- _duplicate_of starts null (set by tasks.extract.duplicates).
 with raw_rows as (
     select * from {{raw_rows}}
-    where $all_rows or _run_id = $run_id
+    where ($all_rows or _run_id = $run_id)
+        and {{kept}}
 ),
 
 attempted as (

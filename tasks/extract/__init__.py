@@ -58,10 +58,11 @@ from tasks.extract.load_state import (
     scan_files,
     source_fingerprint,
 )
+from tasks.extract.mapping_checks import check_mappings
 from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import build_checked, check_mappings, stage_unattributed
+from tasks.extract.staging import build_checked, kept_sql, stage_unattributed, value_types
 from tasks.extract.time_checks import future_limit
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
@@ -88,6 +89,7 @@ class SourceLoad:
     rows_unattributed: int = 0  # of rows_staged: no customer reference, in staging.unattributed_<kind>
     # rows of people erased earlier, read again and dropped (not staged, quarantined or copies)
     rows_erased: int = 0
+    rows_filtered: int = 0  # of rows_read: left out by the source's `where` (in raw, not staged)
 
 
 def stage_rows(
@@ -104,7 +106,8 @@ def stage_rows(
     every_record: versions of a customers source were removed, so the validity of every record's
     versions is computed again (not only of the records this run read). file_order: the files' arrival
     (tasks.extract.duplicates.mark_duplicates; without it, rows of one id are ranked by file name).
-    Returns (staged, quarantined, dropped) per file.
+    Returns (staged, quarantined, dropped, unattributed, filtered) per file: unattributed of staged; filtered
+    the rows the source's `where` left out (in raw, not checked).
     """
     # the raw rows to check are those this run appended (the files it read): the ones with its run id
     batch = {"source": source.name, "run_id": run_id, "all_rows": all_rows}
@@ -129,9 +132,29 @@ def stage_rows(
     rows = wh.select("staging/checked_counts")
     # after the copies are marked: a guest purchase repeated is dropped as a copy too
     stage_unattributed(wh, source, params, sum(row["unattributed"] for row in rows))
+    filtered = {}
+    if source.where is not None:
+        filtered = dict(
+            wh.rows(
+                wh.model_sql(
+                    "staging/filtered_counts",
+                    {"raw_rows": raw_rows or f"raw.{source.name}"},
+                    {"kept": kept_sql(source, value_types(wh, source))},
+                ),
+                batch,
+            )
+        )
     counts = {
-        row["_file"]: (row["staged"], row["quarantined"], row["dropped"], row["unattributed"]) for row in rows
+        row["_file"]: (
+            row["staged"],
+            row["quarantined"],
+            row["dropped"],
+            row["unattributed"],
+            filtered.pop(row["_file"], 0),
+        )
+        for row in rows
     }
+    counts.update({file: (0, 0, 0, 0, count) for file, count in filtered.items()})
     # an insert of no rows is not run: in a DuckDB 2.0 transaction it hides the rows a later large
     # insert into the same table appends (see tasks.extract.raw)
     staged = sum(row["staged"] - row.get("unattributed", 0) for row in rows)
@@ -277,14 +300,14 @@ def extract_source(
         )
     seconds = time.monotonic() - started
     for name, rows in read.items():
-        staged, quarantined, dropped, unattributed = counts.get(name, (0, 0, 0, 0))
-        if rows != staged + quarantined + dropped:
+        staged, quarantined, dropped, unattributed, filtered = counts.get(name, (0, 0, 0, 0, 0))
+        if rows != staged + quarantined + dropped + filtered:
             raise DataError(
                 f"source {source.name!r}: {name}: {rows} rows read but {staged} staged + {quarantined} quarantined "
-                f"+ {dropped} duplicates dropped"
+                f"+ {dropped} duplicates dropped + {filtered} filtered out"
             )
         wh.execute(
-            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 0)",
+            "insert into audit.load_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, 0, ?)",
             [
                 run_id,
                 source.name,
@@ -296,20 +319,24 @@ def extract_source(
                 dropped,
                 seconds,
                 unattributed,
+                filtered,
             ],
         )
-    staged, quarantined, dropped, unattributed = (sum(c[i] for c in counts.values()) for i in range(4))
+    staged, quarantined, dropped, unattributed, filtered = (
+        sum(c[i] for c in counts.values()) for i in range(5)
+    )
     load = SourceLoad(
         source=source.name,
         kind=source.kind,
         files=files_total,
         files_loaded=len(read),
-        rows_read=staged + quarantined + dropped,
+        rows_read=staged + quarantined + dropped + filtered,
         rows_staged=staged,
         rows_quarantined=quarantined,
         duplicates_dropped=dropped,
         status="restaged" if restage else "loaded",
         rows_unattributed=unattributed,
+        rows_filtered=filtered,
     )
     check_bad_share(wh, source, load, run_id)
     record_load(wh, run_id, load)
@@ -427,12 +454,13 @@ def _extract_task() -> Any:
             "extract",
             counts,
             "Per source: files read, rows read, staged (rows_unattributed of them without a customer reference), "
-            "quarantined, dropped as duplicates and dropped as rows of people erased earlier (rows_erased)",
+            "quarantined, dropped as duplicates, dropped as rows of people erased earlier (rows_erased) and left "
+            "out by the source's where (rows_filtered)",
         )
         for load in loads:
             logger.info(
                 "%s: %s; %d of %d files read, %d rows read, %d staged (%d unattributed), %d quarantined, "
-                "%d duplicates dropped, %d of erased people dropped",
+                "%d duplicates dropped, %d of erased people dropped, %d filtered out",
                 load.source,
                 load.status,
                 load.files_loaded,
@@ -443,6 +471,7 @@ def _extract_task() -> Any:
                 load.rows_quarantined,
                 load.duplicates_dropped,
                 load.rows_erased,
+                load.rows_filtered,
             )
         return counts
 

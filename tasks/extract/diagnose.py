@@ -1,7 +1,8 @@
 """Why a file cannot be read: DuckDB's error as a message naming the line, column or row it is about.
 
 DuckDB's reader errors echo the options and the line, and a conversion error names neither the column
-nor the row: these functions read the file again to say where, for read_file's DataError.
+nor the row: these functions read the file again to say where, for read_file's DataError. reason_fix says
+what to do about a quarantine reason (segments check).
 """
 
 import re
@@ -11,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.files import glob_literal, literal_path, not_utf8
 
 # What DuckDB raises for a file it cannot read: a bad value or layout.
@@ -163,4 +165,50 @@ def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) ->
                 return (
                     f"column {name!r}, row {found[0]}: {value!r} cannot be converted to {target} ({message})"
                 )
+    return None
+
+
+def reason_fix(reason: str) -> str | None:
+    """What to do about a quarantine reason (without its `field x: `), or None."""
+    if " fails for " in reason or reason.endswith(" fails"):
+        if "strptime" in reason:
+            return (
+                "the value does not fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), "
+                "%H hour, %M minute, %S second; several formats: try_strptime(x, ['%d/%m/%Y', '%Y-%m-%d'])"
+            )
+        return (
+            "the expression cannot convert this value (text read as a number must be one): correct the file "
+            "or the expression; try_cast(...) leaves such a value empty instead"
+        )
+    if "is not a valid timestamptz" in reason and re.match(r"'-?\d{9,13}(\.\d+)?' ", reason):
+        return (
+            "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
+            "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
+        )
+    day_month = re.match(f"'({DAY_MONTH})' ", reason)
+    if (
+        "is not a valid date" in reason
+        and day_month
+        and all(1 <= int(number) <= 12 for number in re.findall("[0-9]+", day_month[1])[:2])
+    ):
+        return (
+            "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
+            "or read the layout with strptime(<column>, '%d/%m/%Y')"
+        )
+    if "is not a valid date" in reason:
+        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(birthday, '%d %b %Y')"
+    if "is not a valid timestamptz" in reason:
+        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
+    if "is not a valid decimal" in reason or "is not a valid double" in reason:
+        return "remove currency signs and thousands separators, e.g. replace(replace(x, '¥', ''), ',', '')"
+    if "is not a valid boolean" in reason:
+        return "map it to true/false, e.g. x in ('Y', '是', '1')"
+    if "is in the future" in reason:
+        return "check the time zone (timezone:) and the order of day and month"
+    if "is not one of" in reason:
+        return "map the source's own values: case upper(status) when 'SUCCESS' then 'paid' … end"
+    if "the mapping gave none" in reason or reason == "missing":
+        return "this field is required: map it from a column that has a value on every row"
+    if reason.startswith("no customer reference"):
+        return "map customer_ref, email, phone or device_id from a column that has values"
     return None

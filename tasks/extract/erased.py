@@ -6,8 +6,8 @@ carried in audit.erased_identifiers. A row is an erased person's when it points 
 (its source_id, or its customer_ref in the customers source it refers to) or carries an erased contact
 key (email, phone or device id as written). The rule is applied to every staged row
 (sql/staging/erased_rows.sql) and to raw rows that staging did not keep, with the identifier fields
-staging's own mapping gives them (sql/ops/erase/raw_row_keys.sql): quarantined rows after a load, every
-raw row when a person is erased. Copies of such a row (audit.duplicates) go with it.
+staging's own mapping gives them (sql/ops/erase/raw_row_keys.sql): quarantined rows and those the source's
+`where` leaves out after a load, every raw row when a person is erased. Copies of such a row (audit.duplicates) go with it.
 """
 
 from collections.abc import Iterator
@@ -16,7 +16,8 @@ from contextlib import contextmanager, suppress
 import duckdb
 
 from tasks.extract.kept_files import define_view, hide_erased_rows, keeps_files
-from tasks.extract.staging import HOISTING_OPTIMIZER, check_mappings, mapping_sql, text_sql, value_types
+from tasks.extract.mapping_checks import check_mappings
+from tasks.extract.staging import HOISTING_OPTIMIZER, kept_sql, mapping_sql, text_sql, value_types
 from tasks.extract.tables import unattributed_table
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import CANONICAL_FIELDS, FACT_KINDS, IDENTIFIER_FIELDS
@@ -66,6 +67,7 @@ def key_fragments(source: SourceConfig, types: dict[str, str]) -> dict[str, str]
     return {
         "mapped": ",\n        ".join(mapped) or "null as _none",
         "typed": ",\n        ".join(typed),
+        "left_out": "false" if source.where is None else f"not {kept_sql(source, types)}",
     }
 
 
@@ -90,8 +92,9 @@ def _literal(text: str) -> str:
 def collect_raw_keys(wh: Warehouse, config: PipelineConfig, *, quarantined_only: bool) -> int:
     """Fill _erase_raw_keys with the identifier fields of the configured sources' raw rows; return how many.
 
-    quarantined_only: only the raw rows audit.quarantine holds (after a load, the other rows are staged
-    or copies of staged rows); else every raw row (an erasure: older versions of a record are raw only).
+    quarantined_only: only the raw rows audit.quarantine holds and those the source's `where` leaves out
+    (after a load, the other rows are staged or copies of staged rows); else every raw row (an erasure: older
+    versions of a record are raw only).
     """
     wh.run("ops/erase/raw_keys")
     if not wh.table_exists("audit.quarantine"):

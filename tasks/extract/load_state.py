@@ -55,6 +55,10 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     settings = source.model_dump(mode="json") | {
         "max_bad_row_share": type(source).model_fields["max_bad_row_share"].default
     }
+    if (
+        source.where is None
+    ):  # hashed only when set, so the fingerprints of configs without one are those of before
+        del settings["where"]
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
@@ -393,13 +397,15 @@ def follow_moves(wh: Warehouse, source: SourceConfig, files: list[SourceFile]) -
 
 
 def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_id: str) -> None:
-    """A DataError when a load quarantined more than the source's max_bad_row_share of its rows."""
-    if not load.rows_read or load.rows_quarantined / load.rows_read <= source.max_bad_row_share:
+    """A DataError when a load quarantined more than the source's max_bad_row_share of the rows it checked (the
+    rows its `where` left out are not checked)."""
+    checked = load.rows_read - load.rows_filtered
+    if not checked or load.rows_quarantined / checked <= source.max_bad_row_share:
         return
     reasons = wh.select("staging/frequent_quarantine_reasons", {"source": source.name, "run_id": run_id})
     raise DataError(
-        f"source {source.name!r}: {load.rows_quarantined} of {load.rows_read} rows "
-        f"({load.rows_quarantined / load.rows_read:.1%}) failed checks, more than max_bad_row_share "
+        f"source {source.name!r}: {load.rows_quarantined} of {checked} rows "
+        f"({load.rows_quarantined / checked:.1%}) failed checks, more than max_bad_row_share "
         f"{source.max_bad_row_share:.1%}; nothing was loaded or published. Most frequent: "
         + "; ".join(
             f"{row['n']} x {row['reason']} (first: {row['file']} row {row['row_number']})" for row in reasons
@@ -412,7 +418,7 @@ def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_i
 def record_load(wh: Warehouse, run_id: str, load: SourceLoad) -> None:
     """Append a source load to audit.extract_log."""
     wh.execute(
-        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+        "insert into audit.extract_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?, ?)",
         [run_id, *asdict(load).values()],
     )
 

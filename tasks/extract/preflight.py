@@ -28,9 +28,10 @@ from typing import Any
 import duckdb
 
 from tasks.extract import stage_rows
-from tasks.extract.diagnose import json_rows_problem
+from tasks.extract.diagnose import json_rows_problem, reason_fix
 from tasks.extract.excel import SheetError, unread_said, unread_sheets
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
+from tasks.extract.mapping_checks import bind_error, mapping_hint
 from tasks.extract.orphans import orphan_message, orphans
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
@@ -41,9 +42,7 @@ from tasks.extract.readers import (
     reader_options,
     source_files,
 )
-from tasks.extract.staging import bind_error, mapping_hint
 from tasks.extract.tables import raw_types
-from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
@@ -146,7 +145,13 @@ def _source(
     try:
         counts = stage_rows(wh, pipeline, source, RUN_ID)  # the stage's own function, as a run calls it
     except (DataError, duckdb.Error) as error:
-        return [*problems, Problem(where, message=_own(error, source), fix="use try_cast / try_strptime")]
+        message = _own(error, source)
+        fix = (
+            "write a condition over the file's columns"
+            if message.startswith("where =")
+            else "use try_cast / try_strptime"
+        )
+        return [*problems, Problem(where, message=message, fix=fix)]
     whole = files is None or len(sampled) == len(files)  # every file sampled
     new_files = None
     if loaded is not None and files is not None:
@@ -360,7 +365,7 @@ def _match_column_problems(wh: Warehouse, source: SourceConfig) -> list[Problem]
 def _quarantine_problems(
     wh: Warehouse,
     source: SourceConfig,
-    counts: dict[str, tuple[int, int, int, int]],
+    counts: dict[str, tuple[int, int, int, int, int]],
     sample_rows: int,
     new_files: set[str] | None = None,
 ) -> list[Problem]:
@@ -377,8 +382,12 @@ def _quarantine_problems(
         [source.name],
     )
     problems = []
-    for file, (staged, quarantined, dropped, _) in sorted(counts.items()):
+    for file, (staged, quarantined, dropped, _, filtered) in sorted(counts.items()):
         total = staged + quarantined + dropped
+        if filtered and not total:
+            fix = "check the condition against the file's values (a filtered row is not staged, and not an error)"
+            said = f"where = {source.where!r} leaves out every sampled row ({filtered} of {filtered})"
+            problems.append(Problem(where, file, message=said, fix=fix, warning=True))
         failing: dict[str | None, list[tuple[int, str]]] = {}
         for _, row, reason in (r for r in rows if r[0] == file):
             for part in reason.split("; "):
@@ -394,8 +403,13 @@ def _quarantine_problems(
     scope = {f: c for f, c in counts.items() if new_files is None or f in new_files}
     read = sum(sum(c[:3]) for c in scope.values())
     bad = sum(c[1] for c in scope.values())
-    whole = all(sum(c[:3]) < sample_rows for c in scope.values())  # sample_rows 0: never whole
-    if not problems and whole and read and bad / read > source.max_bad_row_share:
+    whole = all(sum(c[:3]) + c[4] < sample_rows for c in scope.values())  # sample_rows 0: never whole
+    if (
+        all(problem.warning for problem in problems)
+        and whole
+        and read
+        and bad / read > source.max_bad_row_share
+    ):
         file, row, reason = next(r for r in rows if r[0] in scope)
         match = FIELD_REASON.match(reason)
         field, what = (match.group(1), match.group(2)) if match else (None, reason)
@@ -406,52 +420,6 @@ def _quarantine_problems(
         fix = reason_fix(what.split("; ")[0]) or "correct the rows, or raise max_bad_row_share"
         problems.append(Problem(where, file, row, field, message, fix))
     return problems
-
-
-def reason_fix(reason: str) -> str | None:
-    """What to do about a quarantine reason (without its `field x: `), or None."""
-    if " fails for " in reason or reason.endswith(" fails"):
-        if "strptime" in reason:
-            return (
-                "the value does not fit the format: %d day, %m month (%b Jan), %Y year (%y two digits), "
-                "%H hour, %M minute, %S second; several formats: try_strptime(x, ['%d/%m/%Y', '%Y-%m-%d'])"
-            )
-        return (
-            "the expression cannot convert this value (text read as a number must be one): correct the file "
-            "or the expression; try_cast(...) leaves such a value empty instead"
-        )
-    if "is not a valid timestamptz" in reason and re.match(r"'-?\d{9,13}(\.\d+)?' ", reason):
-        return (
-            "an epoch time: to_timestamp(cast(<column> as bigint)) for seconds, "
-            "timezone('UTC', epoch_ms(cast(<column> as bigint))) for milliseconds"
-        )
-    day_month = re.match(f"'({DAY_MONTH})' ", reason)
-    if (
-        "is not a valid date" in reason
-        and day_month
-        and all(1 <= int(number) <= 12 for number in re.findall("[0-9]+", day_month[1])[:2])
-    ):
-        return (
-            "day and month cannot be told apart (both 12 or less): set dedupe.date_order to dmy or mdy, "
-            "or read the layout with strptime(<column>, '%d/%m/%Y')"
-        )
-    if "is not a valid date" in reason:
-        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(birthday, '%d %b %Y')"
-    if "is not a valid timestamptz" in reason:
-        return "read its layout with strptime(<column>, '<format>'), e.g. strptime(InvoiceDate, '%m/%d/%Y %H:%M')"
-    if "is not a valid decimal" in reason or "is not a valid double" in reason:
-        return "remove currency signs and thousands separators, e.g. replace(replace(x, '¥', ''), ',', '')"
-    if "is not a valid boolean" in reason:
-        return "map it to true/false, e.g. x in ('Y', '是', '1')"
-    if "is in the future" in reason:
-        return "check the time zone (timezone:) and the order of day and month"
-    if "is not one of" in reason:
-        return "map the source's own values: case upper(status) when 'SUCCESS' then 'paid' … end"
-    if "the mapping gave none" in reason or reason == "missing":
-        return "this field is required: map it from a column that has a value on every row"
-    if reason.startswith("no customer reference"):
-        return "map customer_ref, email, phone or device_id from a column that has values"
-    return None
 
 
 def _outputs(pipeline: PipelineConfig) -> list[Problem]:

@@ -31,7 +31,6 @@ from tasks.shared.contracts import (
     TRANSACTION_STATUSES,
     amount_type,
 )
-from tasks.shared.errors import DataError
 from tasks.shared.expressions import expression_columns, is_volatile, text_as_numbers
 from tasks.shared.money import (
     FULL_WIDTH,
@@ -318,12 +317,25 @@ def mapping_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     types: the raw columns' DuckDB types (`raw:<name>`, see value_types); a VARCHAR column used so
     (a CSV or Excel cell) is read as a DOUBLE (tasks.shared.expressions.text_as_numbers).
     """
-    text = {
+    text = text_columns(types)
+    return {field: text_as_numbers(expression, text) for field, expression in source.columns.items()}
+
+
+def text_columns(types: Mapping[str, str] | None) -> set[str]:
+    """The raw columns of VARCHAR type (CSV and Excel cells), from value_types' `raw:<name>` keys."""
+    return {
         key.removeprefix("raw:")
         for key, t in (types or {}).items()
         if key.startswith("raw:") and t == "VARCHAR"
     }
-    return {field: text_as_numbers(expression, text) for field, expression in source.columns.items()}
+
+
+def kept_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The source's `where` as a condition true of the rows it stages (false or null: filtered out), evaluated as
+    mappings are (mapping_sql); `true` without one."""
+    if source.where is None:
+        return "true"
+    return f"coalesce(({text_as_numbers(source.where, text_columns(types))}\n), false)"
 
 
 def _mapped(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
@@ -382,6 +394,7 @@ def check_fragments(
         "fields": ", ".join(f'"{field}"' for field in fields),
         "reasons": ",\n            ".join(reasons_sql(source, types)),
         "row_id": f'"{id_field}"' if id_field in source.columns else "null::varchar",
+        "kept": kept_sql(source, types),
     }
 
 
@@ -419,43 +432,6 @@ def value_types(wh: Warehouse, source: SourceConfig) -> dict[str, str]:
     """DuckDB types in raw: of each mapped value (`m_<field>`) and of each raw column (`raw:<name>`)."""
     types = raw_types(wh, source)
     return types | dict(wh.describe(f"select {_mapped(source, types)} from {raw_table(source)}"))
-
-
-def mapping_hint(error: str) -> str:
-    """What to do about DuckDB's error for a mapping, in words a config author can act on."""
-    if "No function matches" in error and "VARCHAR" in error:
-        return (
-            "CSV and Excel columns are text, read as numbers only in arithmetic (+ - * /) and in comparisons "
-            "with a number: elsewhere write cast(<column> as double)"
-        )
-    if "STRING_LITERAL" in error:
-        return "a value in quotes is text: write numbers without quotes"
-    if "not found" in error and "column" in error.lower():
-        return 'use a column of the file (case-insensitive; quote names with spaces: "Unit Price")'
-    return "fix the expression (DuckDB SQL over the file's own columns)"
-
-
-def bind_error(wh: Warehouse, source: SourceConfig, field: str, types: Mapping[str, str]) -> str | None:
-    """DuckDB's error (first line) when the mapping of field does not bind against raw.<source>; reads no rows."""
-    try:
-        wh.execute(f"select ({mapping_sql(source, types)[field]}\n) from {raw_table(source)} limit 0")
-    except duckdb.Error as exc:
-        return str(exc).splitlines()[0]
-    return None
-
-
-def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
-    """Bind every mapping expression against the source's raw rows (none read); a DataError names the field."""
-    # listed first: after a failed statement the transaction only accepts a rollback
-    types = raw_types(wh, source)
-    columns = [key.removeprefix("raw:") for key in types if not key.startswith("raw:_")]
-    for field, expression in source.columns.items():
-        error = bind_error(wh, source, field, types)
-        if error is not None:
-            raise DataError(
-                f"source {source.name!r}: columns.{field} = {expression!r} fails: {error.rstrip('.')}. "
-                f"{mapping_hint(error)}. Raw columns: {columns}"
-            )
 
 
 def build_checked(

@@ -39,6 +39,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
     b = lambda zh, en: both(zh, en, language)  # noqa: E731 - a heading in both languages
     extract = summary["extract"]
     erased = any(s.get("rows_erased") for s in extract)  # a column of its own only when a load dropped some
+    filtered = any(s.get("rows_filtered") for s in extract)  # and when a source's where left rows out
     dedupe = summary["dedupe"]
     segments = summary["segments"]
     parts = [
@@ -62,6 +63,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 b("隔离行", "quarantined"),
                 b("重复删除", "duplicates dropped"),
                 *([b("已删除者的行", "erased people's rows")] if erased else []),
+                *([b("条件滤除", "left out by where")] if filtered else []),
                 b("状态", "status"),
             ],
             [
@@ -74,6 +76,7 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                     s["rows_quarantined"],
                     s["duplicates_dropped"],
                     *([s.get("rows_erased", 0)] if erased else []),
+                    *([s.get("rows_filtered", 0)] if filtered else []),
                     s["status"],
                 ]
                 for s in extract

@@ -128,6 +128,7 @@ def test_rfm_on_a_plain_transactions_csv_matches_hand_computed_values(
             "status": "loaded",
             "rows_unattributed": 0,
             "rows_erased": 0,
+            "rows_filtered": 0,
         }
     ]
     assert summary["dedupe"]["customers"] == 4

@@ -3,7 +3,7 @@
 -- Grain: one row per raw row (source, file, row) of raw.<source>. Key: source, file, row.
 -- Parameters: $source, $record_source (the customers source the row's record id belongs to: the source
 -- itself for customers, its customer_source for facts), $quarantined_only (true: only the raw rows
--- audit.quarantine holds).
+-- audit.quarantine holds, and those the source's `where` leaves out: {{left_out}}, `false` without one).
 -- Filled in by tasks/extract/erased.py from the source's mappings: source (the raw table); mapped: the
 -- mapping of each identifier field as m_<field>, evaluated per row under try; typed: record_id (source_id
 -- or customer_ref), email, phone and device_id as staging types a text field (trimmed, null when empty).
@@ -19,6 +19,7 @@ read_rows as (
     select raw_rows.*
     from raw_rows
     where not $quarantined_only
+        or {{left_out}}
         or exists (
             select 1
             from quarantined

@@ -156,6 +156,13 @@ class SourceConfig(BaseModel):
         "DuckDB SQL expression over the source's own columns, e.g. {occupation: occupation, amount: amount}. "
         "Read from the raw rows at matching time; not staged as canonical fields.",
     )
+    where: str | None = Field(
+        default=None,
+        description="Which of the source's rows to stage: a DuckDB SQL condition over its own columns, as a "
+        "mapping is (e.g. \"Customer ID\" is not null, or Country = 'United Kingdom'). A row it is not true "
+        "of (false or null) stays in raw, is not checked or staged, and is counted as filtered "
+        "(rows_filtered in audit.load_audit and audit.extract_log, and the run summary). Default: every row.",
+    )
     customer_source: str | None = Field(
         default=None,
         description="Name of the customers source that customer_ref points into. Without it, each "
@@ -233,8 +240,8 @@ class SourceConfig(BaseModel):
         return self
 
     def referenced_columns(self) -> set[str]:
-        """The source's own columns that the mapping and match_columns expressions read (top-level names)."""
-        expressions = [*self.columns.values(), *self.match_columns.values()]
+        """The source's own columns that the mapping, match_columns and where expressions read (top-level names)."""
+        expressions = [*self.columns.values(), *self.match_columns.values(), *filter(None, [self.where])]
         return set().union(*(expression_columns(e) for e in expressions))
 
     @model_validator(mode="after")

@@ -20,7 +20,7 @@ def wh() -> Iterator[Warehouse]:
         create_tables(warehouse)
         for file, read, staged, quarantined, copies in [("a.csv", 60, 55, 3, 2), ("b.csv", 40, 35, 3, 2)]:
             warehouse.execute(
-                "insert into audit.load_audit values ('r2', 'crm', ?, 'h', ?, ?, ?, ?, 0.1, now(), 0, 0)",
+                "insert into audit.load_audit values ('r2', 'crm', ?, 'h', ?, ?, ?, ?, 0.1, now(), 0, 0, 0)",
                 [file, read, staged, quarantined, copies],
             )
         record_load(warehouse, "r2", LOAD)

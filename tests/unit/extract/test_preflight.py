@@ -13,7 +13,8 @@ import polars as pl
 import pytest
 import yaml
 
-from tasks.extract.preflight import Problem, preflight, reason_fix
+from tasks.extract.diagnose import reason_fix
+from tasks.extract.preflight import Problem, preflight
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DAMAGED_FILE_ADVICE
 from tasks.shared.warehouse import Warehouse
@@ -615,4 +616,28 @@ def test_columns_aligned_by_runs_of_spaces_are_told_how_to_split_them(tmp_path: 
         " — columns aligned by runs of spaces (CDNOW's master file) are not one delimiter: read each line as one "
         'column, options: {delim: "\\t", header: false}, and split it in the mappings: '
         "regexp_split_to_array(trim(column0), '\\s+')[1] (README: Layouts a mapping cannot express)"
+    )
+
+
+def test_a_where_that_leaves_out_every_sampled_row_is_a_warning_and_one_that_keeps_some_is_fine(
+    tmp_path: Path,
+) -> None:
+    retail(tmp_path)
+    [problem] = preflight(config(tmp_path, [{**SHOP, "where": "Country = 'UK'"}]))
+    assert problem.warning
+    assert str(problem) == (
+        "sources.shop: data/online_retail_2010.csv: where = \"Country = 'UK'\" leaves out every sampled row "
+        "(5 of 5) — check the condition against the file's values (a filtered row is not staged, and not an error)"
+    )
+    assert preflight(config(tmp_path, [{**SHOP, "where": "Quantity > 0"}])) == []  # the refund row left out
+
+
+def test_a_where_that_is_not_a_condition_says_so(tmp_path: Path) -> None:
+    retail(tmp_path)
+    [problem] = preflight(config(tmp_path, [{**SHOP, "where": "Country"}]))
+    assert not problem.warning
+    assert str(problem) == (
+        "sources.shop: where = 'Country' is not a condition (it gives VARCHAR, not true or false). Raw columns: "
+        "['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', "
+        "'Country'] — write a condition over the file's columns"
     )
