@@ -46,6 +46,7 @@ from tasks.extract.tables import raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
+from tasks.shared.text import sized
 from tasks.shared.warehouse import Warehouse
 
 __all__ = ["Problem", "preflight"]
@@ -53,6 +54,7 @@ __all__ = ["Problem", "preflight"]
 RUN_ID = "preflight"
 TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem, not a wait
 SAMPLED_FILES = 20  # files of one source whose rows are read; the others' headers are checked
+SPACE_MARGIN = 256 * 1024**2  # free disk beyond the warehouse's own size below which check warns
 # a sample's warnings (a new column kept in raw) are not the preflight's to print
 _QUIET = logging.getLogger("tasks.extract.preflight.sample")
 _QUIET.addHandler(logging.NullHandler())
@@ -422,6 +424,23 @@ def _quarantine_problems(
     return problems
 
 
+def _short_of_space(path: Path, existing: Path) -> Problem | None:
+    """A warning when the warehouse's disk has less free space than the warehouse (and its WAL) takes, plus
+    SPACE_MARGIN: a run writes a stage's new blocks before the old ones are freed, and a full refresh rewrites
+    most tables, so it can fail half-way with 'No space left on device' (nothing is lost: the stage rolls back)."""
+    taken = sum(file.stat().st_size for file in (path, path.with_name(f"{path.name}.wal")) if file.is_file())
+    free = shutil.disk_usage(existing).free
+    if free >= taken + SPACE_MARGIN:
+        return None
+    message = (
+        f"{sized(free)} free on its disk, less than the warehouse's {sized(taken)} and {sized(SPACE_MARGIN)} more: a "
+        "run writes new blocks before it frees old ones and may stop with 'No space left on device'"
+    )
+    return Problem(
+        "warehouse", str(path), message=message, fix="free space there or move the warehouse", warning=True
+    )
+
+
 def _outputs(pipeline: PipelineConfig) -> list[Problem]:
     """Problems with where a run writes (warehouse, exports) and the suppression list it reads."""
     problems = []
@@ -451,6 +470,8 @@ def _outputs(pipeline: PipelineConfig) -> list[Problem]:
             problems.append(
                 Problem(where, str(path), message=message, fix=f"make {existing} writable or change {where}:")
             )
+        elif where == "warehouse" and not folder and (short := _short_of_space(path, existing)):
+            problems.append(short)
     suppression = pipeline.privacy.suppression_file
     if suppression is not None:
         path = pipeline.resolve(suppression)

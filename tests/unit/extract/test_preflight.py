@@ -17,6 +17,7 @@ from tasks.extract.diagnose import reason_fix
 from tasks.extract.preflight import Problem, preflight
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DAMAGED_FILE_ADVICE
+from tasks.shared.text import sized
 from tasks.shared.warehouse import Warehouse
 from tests.conftest import REPO
 
@@ -641,3 +642,36 @@ def test_a_where_that_is_not_a_condition_says_so(tmp_path: Path) -> None:
         "['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', "
         "'Country'] — write a condition over the file's columns"
     )
+
+
+def test_a_disk_with_less_free_space_than_the_warehouse_takes_is_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP])
+    Warehouse(pipeline.warehouse_path).close()
+    taken = pipeline.warehouse_path.stat().st_size
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=200 * 1024**2))
+    [problem] = preflight(pipeline)
+    assert problem.warning
+    assert str(problem) == (
+        f"warehouse: {pipeline.warehouse_path}: 200.0 MiB free on its disk, less than the warehouse's "
+        f"{sized(taken)} and 256.0 MiB more: a run writes new blocks before it frees old ones and may stop with "
+        "'No space left on device' — free space there or move the warehouse"
+    )
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=taken + 256 * 1024**2))
+    assert preflight(pipeline) == []  # exactly enough
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=taken + 256 * 1024**2 - 1))
+    assert [p.warning for p in preflight(pipeline)] == [True]
+
+
+def test_sizes_are_said_in_binary_units() -> None:
+    assert [sized(n) for n in (0, 1023, 1024, 1536 * 1024, 3.4 * 1024**3, 2048 * 1024**3)] == [
+        "0 B",
+        "1,023 B",
+        "1.0 KiB",
+        "1.5 MiB",
+        "3.4 GiB",
+        "2,048.0 GiB",
+    ]
