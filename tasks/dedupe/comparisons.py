@@ -133,7 +133,9 @@ def comparison(
         if kind == "numeric"
         else (),
         term_frequency=term_frequency,
-        max_m_different=max_m_different,
+        max_m_different=max_m_different
+        if max_m_different is not None and max_m_different < 1
+        else None,  # 1: no cap
     )
 
 

@@ -99,8 +99,10 @@ def labelled_m(
     here: records that share one identifier tend to share the others too (the easy duplicates), so
     labelled pairs understate how often true matches have a typo in a phone or email. A comparison
     with fewer than MIN_LABELLED_PAIRS labelled pairs is left out too; EM estimates what is left out.
-    A pair that disagrees on a comparison with max_different (gender) is not a label: a household's
-    landline or e-mail is shared by people who are not one another. The m learnt is capped there.
+    A pair that disagrees on a comparison with max_m_different (gender) is not a label: a household's
+    landline or e-mail is shared by people who are not one another. Such a comparison's own m is then not
+    learnt from the labels (none disagrees on it, by that choice): its "different" level takes the cap, and
+    its other levels share the rest as the labels have them.
     """
     found = []
     names = {c.name for c in comparisons}
@@ -124,7 +126,9 @@ def labelled_m(
         level = level[level >= 0]
         if level.size >= MIN_LABELLED_PAIRS:
             counts = np.bincount(level, minlength=item.levels).astype(float) + 0.5  # no level impossible
-            m[item.name] = capped(counts / counts.sum(), item.max_m_different)
+            m[item.name] = counts / counts.sum()
+            if item.max_m_different is not None:
+                m[item.name] = capped(np.concatenate([[1.0], m[item.name][1:]]), item.max_m_different)
     return m
 
 

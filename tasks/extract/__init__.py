@@ -37,6 +37,7 @@ import duckdb
 from tasks.extract.duplicates import (
     FileOrder,
     build_version_times,
+    forget_left_out,
     keeps_versions,
     mark_duplicates,
     refresh_validity,
@@ -100,7 +101,7 @@ def stage_rows(
     all_rows: bool = False,
     every_record: bool = False,
     file_order: Sequence[FileOrder] = (),
-) -> dict[str, tuple[int, int, int]]:
+) -> dict[str, tuple[int, int, int, int, int]]:
     """Check the raw rows this run read (all raw rows of the source when all_rows) and stage them.
 
     every_record: versions of a customers source were removed, so the validity of every record's
@@ -158,6 +159,8 @@ def stage_rows(
     # an insert of no rows is not run: in a DuckDB 2.0 transaction it hides the rows a later large
     # insert into the same table appends (see tasks.extract.raw)
     staged = sum(row["staged"] - row.get("unattributed", 0) for row in rows)
+    if source.where is not None and source.watermark is not None:
+        forget_left_out(wh, source, batch, raw_rows)
     if replaces_versions(source):
         # a row with a known id is a newer version (a database row past the watermark): it replaces the staged one
         wh.run(

@@ -25,6 +25,8 @@ from tasks.shared.expressions import is_volatile
 from tasks.shared.lineage import delete_lineage_rows, erasable_tables, lineage_columns
 from tasks.shared.warehouse import Warehouse
 
+# What a load can do with a row it read: filtered, a row the source's where left out (in raw only).
+OUTCOMES = ("staged", "unattributed", "quarantined", "duplicates", "filtered")
 # Where a load puts a row it read, by the table holding it: a row staged apart as unattributed is staged too.
 ERASED_OUTCOMES: dict[str, tuple[str, ...]] = {
     "audit.quarantine": ("quarantined",),
@@ -147,7 +149,7 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> dict[tuple[str, str], 
     """After a load: drop the raw, staged, quarantined and copied rows of erased people again.
 
     Returns what was dropped per (source, file) by where the load had put each row (ERASED_OUTCOMES: staged,
-    unattributed among them, quarantined, duplicates), for the load's counts. Every such row was read by this
+    unattributed among them, quarantined, duplicates, filtered), for the load's counts. Every such row was read by this
     load: each load, and the erasure itself, leaves none behind.
     """
     if not wh.table_exists("audit.erased_identifiers") or not wh.count("audit.erased_identifiers"):
@@ -163,11 +165,16 @@ def drop_erased(wh: Warehouse, config: PipelineConfig) -> dict[tuple[str, str], 
             continue
         identifiers = {"target": table, **dict(zip(("source", "file", "row"), lineage, strict=True))}
         for source, file, rows in wh.rows(wh.model_sql("ops/erase/lineage_counts", identifiers)):
-            counts = erased.setdefault(
-                (source, file), dict.fromkeys(("staged", "unattributed", "quarantined", "duplicates"), 0)
-            )
+            counts = erased.setdefault((source, file), dict.fromkeys(OUTCOMES, 0))
             for outcome in outcomes:
                 counts[outcome] += rows
+    for source in config.sources:  # rows the where left out are in raw only
+        if source.where is None or not wh.table_exists(f"raw.{source.name}"):
+            continue
+        fragments = {"kept": kept_sql(source, value_types(wh, source))}
+        sql = wh.model_sql("ops/erase/left_out_counts", {"raw": f"raw.{source.name}"}, fragments)
+        for name, file, rows in wh.rows(sql):
+            erased.setdefault((name, file), dict.fromkeys(OUTCOMES, 0))["filtered"] += rows
     removed: dict[str, int] = {}
     for table, names in columns.items():
         delete_lineage_rows(wh, table, names, removed)

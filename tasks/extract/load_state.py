@@ -450,8 +450,8 @@ def record_erased(
         wh.execute(
             "update audit.load_audit set rows_staged = rows_staged - $staged, "
             "rows_unattributed = rows_unattributed - $unattributed, rows_quarantined = rows_quarantined - $quarantined, "
-            "duplicates_dropped = duplicates_dropped - $duplicates, "
-            "rows_erased = $staged + $quarantined + $duplicates "
+            "duplicates_dropped = duplicates_dropped - $duplicates, rows_filtered = rows_filtered - $filtered, "
+            "rows_erased = $staged + $quarantined + $duplicates + $filtered "
             "where run_id = $run_id and source = $source and file = $file",
             {**counts, "run_id": run_id, "source": load.source, "file": file},
         )
@@ -464,16 +464,18 @@ def record_erased(
         rows_unattributed=load.rows_unattributed - total["unattributed"],
         rows_quarantined=load.rows_quarantined - total["quarantined"],
         duplicates_dropped=load.duplicates_dropped - total["duplicates"],
-        rows_erased=total["staged"] + total["quarantined"] + total["duplicates"],
+        rows_filtered=load.rows_filtered - total["filtered"],
+        rows_erased=total["staged"] + total["quarantined"] + total["duplicates"] + total["filtered"],
     )
     wh.execute(
         "update audit.extract_log set rows_staged = ?, rows_unattributed = ?, rows_quarantined = ?, "
-        "duplicates_dropped = ?, rows_erased = ? where run_id = ? and source = ?",
+        "duplicates_dropped = ?, rows_filtered = ?, rows_erased = ? where run_id = ? and source = ?",
         [
             load.rows_staged,
             load.rows_unattributed,
             load.rows_quarantined,
             load.duplicates_dropped,
+            load.rows_filtered,
             load.rows_erased,
             run_id,
             load.source,

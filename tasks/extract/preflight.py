@@ -42,6 +42,7 @@ from tasks.extract.readers import (
     reader_options,
     source_files,
 )
+from tasks.extract.staging import kept_sql
 from tasks.extract.tables import raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
@@ -341,14 +342,17 @@ FIELD_REASON = re.compile(r"^field ([a-z_]+): (.*)$", re.S)
 def _match_column_problems(wh: Warehouse, source: SourceConfig) -> list[Problem]:
     """A match column whose expression fails on more sampled rows than max_bad_row_share (rows with a value
     to read): the run would not fail, but the matcher would compare those records as missing."""
-    rows = wh.count(f"raw.{source.name}")
+    if not source.match_columns:
+        return []
+    kept = kept_sql(source, raw_types(wh, source))
+    rows = wh.scalar(f"select count(*) from raw.{source.name} where {kept}")
     problems = []
     for name, expression in source.match_columns.items():
         failing = wh.rows(
             wh.model_sql(
                 "staging/match_column_failures",
                 identifiers={"raw_table": f"raw.{source.name}"},
-                fragments={"failed": failed_sql(expression)},
+                fragments={"failed": failed_sql(expression), "kept": kept},
             )
         )
         if rows and len(failing) / rows > source.max_bad_row_share:
@@ -429,7 +433,9 @@ def _short_of_space(path: Path, existing: Path) -> Problem | None:
     SPACE_MARGIN: a run writes a stage's new blocks before the old ones are freed, and a full refresh rewrites
     most tables, so it can fail half-way with 'No space left on device' (nothing is lost: the stage rolls back)."""
     taken = sum(file.stat().st_size for file in (path, path.with_name(f"{path.name}.wal")) if file.is_file())
-    free = shutil.disk_usage(existing).free
+    free = shutil.disk_usage(
+        path.resolve().parent if path.exists() else existing
+    ).free  # a link: where it points
     if free >= taken + SPACE_MARGIN:
         return None
     message = (

@@ -284,7 +284,8 @@ def read_batch(
         if missing:
             raise DataError(
                 f"source {source.name!r}: file {file.name} has no column {', '.join(map(repr, missing))} "
-                f"used by the mapping (its columns: {[c for c in names if not c.startswith('_')]})"
+                f"used by the {'mapping or where' if source.where else 'mapping'} (its columns: "
+                f"{[c for c in names if not c.startswith('_')]})"
             )
         for name, places, renamed in repeated_columns(source, params.get("path", "")):
             logger.warning(

@@ -227,6 +227,10 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
     """One SQL expression per check, each null when the row passes it, else the reason."""
     types = types or {}
     reasons = [failure_sql(source, field, types) for field in source.columns]
+    if source.where is not None:  # a row the where fails on is checked, and quarantined for it (kept_sql)
+        reasons.append(
+            f"case when _where_failed then {_literal(f'where: {source.where!r} fails on this row')} end"
+        )
     for field in source.columns:
         reasons += value_reasons(source, field, types)
     for field in REQUIRED_FIELDS[source.kind]:
@@ -332,10 +336,17 @@ def text_columns(types: Mapping[str, str] | None) -> set[str]:
 
 def kept_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
     """The source's `where` as a condition true of the rows it stages (false or null: filtered out), evaluated as
-    mappings are (mapping_sql); `true` without one."""
+    mappings are (mapping_sql); `true` without one. A row it fails on (a text that is no number in arithmetic) is
+    kept: staging quarantines it with the reason (reasons_sql), never leaves it out unsaid."""
     if source.where is None:
         return "true"
-    return f"coalesce(({text_as_numbers(source.where, text_columns(types))}\n), false)"
+    attempt = where_attempt(source, types)
+    return f"({attempt} is null or coalesce(({attempt}).v, false))"
+
+
+def where_attempt(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The source's `where` per row as a struct {v: its value}, null on a row it fails on."""
+    return f"try(struct_pack(v := ({text_as_numbers(source.where or 'true', text_columns(types))}\n)))"
 
 
 def _mapped(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
@@ -372,6 +383,8 @@ def check_fragments(
     # the raw columns that reasons quote (see had_sql and failure_sql), as r_<index>
     for index, name in enumerate(raw_carried(source)):
         attempted += f',\n        "{name.replace(chr(34), chr(34) * 2)}" as "r_{index}"'
+    if source.where is not None:
+        attempted += f",\n        {where_attempt(source, types)} is null as _where_failed"
     mapped = ",\n        ".join(
         f'struct_extract("t_{field}", \'v\') as "m_{field}"' for field in source.columns
     )

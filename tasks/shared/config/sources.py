@@ -14,7 +14,7 @@ from tasks.shared.contracts import (
     RESERVED_MATCH_NAMES,
     SourceKind,
 )
-from tasks.shared.expressions import check_expression, expression_columns
+from tasks.shared.expressions import check_expression, expression_columns, is_volatile
 
 SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
 
@@ -286,6 +286,15 @@ class SourceConfig(BaseModel):
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"match_columns.{name}: {problem}")
+        if self.where is not None:
+            problem = check_expression(self.where)
+            if problem:
+                raise ValueError(f"where: {problem}")
+            if is_volatile(self.where):  # staging and its counts evaluate it apart: they must agree
+                raise ValueError(
+                    "where: a condition that gives another answer each time (random(), uuid() …) cannot say "
+                    "which rows to stage"
+                )
         return self
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from tasks.extract import create_tables
 from tasks.extract.erased import collect_raw_keys
+from tasks.extract.staging import kept_sql
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import record_key, sha256_hex
 from tasks.shared.warehouse import SQL_DIR, Warehouse
@@ -313,6 +314,20 @@ def check_erased_raw_rows(wh: Warehouse) -> None:
     assert rows(wh, sql(wh, "erased_raw_rows")) == [("crm", "crm.csv", 3), ("pay", "pay.csv", 7)]
 
 
+def check_left_out_counts(wh: Warehouse) -> None:
+    # A's row 1 of crm.csv is in _erase_lineage; B's row 2 carries an amount, as A's rows do not
+    def counted(where: str) -> list[tuple]:
+        crm = SourceConfig(
+            name="crm", kind="customers", format="csv", path="crm.csv", columns={"source_id": "id"}
+        )
+        kept = kept_sql(crm.model_copy(update={"where": where}))
+        return rows(wh, wh.model_sql("ops/erase/left_out_counts", {"raw": "raw.crm"}, {"kept": kept}))
+
+    assert counted("amount is not null") == [("crm", "crm.csv", 1)]  # A's row left out; B's kept and not A's
+    assert counted("amount is null") == []  # A's row staged: counted where it was staged, not here
+    assert counted("id = '2'") == [("crm", "crm.csv", 1)]
+
+
 def check_duplicate_lineage(wh: Warehouse) -> None:
     assert wh.rows(sql(wh, "duplicate_lineage")) == [("crm", "crm.csv", 4)]
 
@@ -428,6 +443,7 @@ MODELS: dict[str, Callable[[Warehouse], None]] = {
     "raw_row_keys": check_raw_row_keys,
     "erased_raw_rows": check_erased_raw_rows,
     "duplicate_lineage": check_duplicate_lineage,
+    "left_out_counts": check_left_out_counts,
     "lineage_rows": check_lineage_rows,
     "lineage_counts": check_lineage_counts,
     "keyed_rows": check_keyed_rows,

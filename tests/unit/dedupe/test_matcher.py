@@ -287,8 +287,14 @@ def test_labelled_m_takes_no_label_from_pairs_that_disagree_on_gender() -> None:
     m = labelled_m(prepare_records(records(rows)))
     # only the 30 pairs of one person count: every dob exact, 0.5 added to each level (of 32.5)
     assert m["dob"].tolist() == pytest.approx([0.5 / 32.5] * 4 + [30.5 / 32.5])
-    # gender's own m from them (0.5, 30.5 of 31) puts 1.6% on "different": capped at 1%
+    # the labels say nothing of how often one person's records differ in sex (those pairs were left out): the cap
     assert m["gender"].tolist() == pytest.approx([0.01, 0.99])
+    # max_m_different 1 is no cap: every pair is a label, husbands and wives too (10 dobs within 10 years)
+    uncapped = build_comparisons([ComparisonConfig(name="gender", kind="exact", max_m_different=1)])
+    assert next(c for c in uncapped if c.name == "gender").max_m_different is None
+    m = labelled_m(prepare_records(records(rows)), comparisons=uncapped)
+    assert m["dob"].tolist() == pytest.approx([0.5 / 42.5, 10.5 / 42.5, 0.5 / 42.5, 0.5 / 42.5, 30.5 / 42.5])
+    assert m["gender"].tolist() == pytest.approx([10.5 / 41, 30.5 / 41])
 
 
 def test_estimate_parameters_caps_m_of_different_at_every_step() -> None:

@@ -257,3 +257,8 @@ def test_rows_a_where_leaves_out_do_not_come_back_after_a_full_reload(world: Wor
         ("T8",),
     ]
     assert wh.rows("select txn_id from staging.transactions order by 1") == [("T2",), ("T7",), ("T8",)]
+    # the load counts them as erased, not as left out: 7 read = 3 staged, 1 quarantined (T5), 1 copy, 2 erased
+    assert wh.rows(
+        "select rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_filtered, rows_erased "
+        "from audit.load_audit where run_id = 'run-3' and source = 'payments'"
+    ) == [(7, 3, 1, 1, 0, 2)]

@@ -110,3 +110,22 @@ def test_a_renamed_watermark_column_is_named_with_the_columns_the_table_has(
         "watermark to the column that holds each row's last change"
     )
     assert staged_names(config) == [("M1", "张三"), ("M2", "李四")]  # the last read stays
+
+
+def test_a_row_updated_out_of_the_where_is_unstaged_as_a_full_refresh_would(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(postgres, *MEMBERS, "alter table members add column closed boolean default false")
+    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "where": "not closed"}])
+    extract_once(config, "run-1")
+    pg_execute(
+        postgres, "update members set closed = true, updated_at = '2026-01-05 10:00+08' where id = 'M2'"
+    )
+    [load] = extract_once(config, "run-2")
+    assert (load.rows_read, load.rows_staged, load.rows_filtered) == (1, 0, 1)
+    assert staged_names(config) == [("M1", "张三")]
+    with Warehouse.open(load_config(config), read_only=True) as wh:  # no earlier version of M2 either
+        assert wh.rows("select source_id from staging.customers order by 1") == [("M1",)]
+    extract_once(config, "run-3", full_refresh=["members"])
+    assert staged_names(config) == [("M1", "张三")]

@@ -28,7 +28,13 @@ def wh() -> Iterator[Warehouse]:
 
 
 def counts(staged: int, quarantined: int, duplicates: int) -> dict[str, int]:
-    return {"staged": staged, "unattributed": 0, "quarantined": quarantined, "duplicates": duplicates}
+    return {
+        "staged": staged,
+        "unattributed": 0,
+        "quarantined": quarantined,
+        "duplicates": duplicates,
+        "filtered": 0,
+    }
 
 
 def test_erased_rows_move_from_where_the_load_put_them_to_erased(wh: Warehouse) -> None:

@@ -675,3 +675,26 @@ def test_sizes_are_said_in_binary_units() -> None:
         "3.4 GiB",
         "2,048.0 GiB",
     ]
+
+
+def test_match_columns_are_checked_on_the_rows_the_where_keeps(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "members.csv").write_text(
+        "id,kind,joined\nm1,real,2020-01-02\nm2,real,2021-03-04\nm3,test,soon\nm4,test,later\n",
+        encoding="utf-8",
+    )
+    members = {
+        "name": "crm",
+        "kind": "customers",
+        "format": "csv",
+        "path": "data/members.csv",
+        "columns": {"source_id": "id"},
+        "match_columns": {"joined": "try_strptime(joined, '%Y-%m-%d')"},
+    }
+    compared = {"dedupe": {"comparisons": [{"name": "joined", "kind": "date"}]}}
+    [problem] = preflight(
+        config(tmp_path, [members], **compared)
+    )  # the test accounts' dates do not read: 2 of 4
+    assert problem.field == "match_columns.joined"
+    assert "cannot be computed on 2 of 4 sampled rows (50%)" in problem.message
+    assert preflight(config(tmp_path, [{**members, "where": "kind = 'real'"}], **compared)) == []

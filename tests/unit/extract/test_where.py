@@ -1,5 +1,6 @@
 """A source's `where`: the rows it is not true of stay in raw, are not checked or staged, and are counted."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -7,7 +8,7 @@ import yaml
 
 from tasks.extract import SourceLoad, extract_all
 from tasks.extract.load_state import source_fingerprint
-from tasks.shared.config import PipelineConfig, load_config
+from tasks.shared.config import ConfigError, PipelineConfig, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 
@@ -86,7 +87,7 @@ def test_changing_the_where_stages_every_row_again_and_none_keeps_the_old_finger
     ("where", "message"),
     [
         ("kind", "where = 'kind' is not a condition (it gives VARCHAR, not true or false)"),
-        ("kinds = 'real'", "file members.csv has no column 'kinds' used by the mapping"),
+        ("kinds = 'real'", "file members.csv has no column 'kinds' used by the mapping or where"),
     ],
 )
 def test_a_where_that_is_no_condition_on_the_columns_is_a_data_error(
@@ -96,3 +97,31 @@ def test_a_where_that_is_no_condition_on_the_columns_is_a_data_error(
         extracted(tmp_path, where)
     assert str(error.value).startswith(f"source 'crm': {message}")
     assert "['id', 'kind', 'born', 'spend']" in str(error.value)
+
+
+def test_a_where_that_fails_on_a_row_quarantines_it_with_the_reason(tmp_path: Path) -> None:
+    (tmp_path / "members.csv").write_text(
+        MEMBERS.replace("c4,,1970-07-07,5", "c4,,1970-07-07,n/a"), encoding="utf-8"
+    )
+    config = config_for(tmp_path, "spend * 2 >= 200")
+    with Warehouse(tmp_path / "w.duckdb") as wh:
+        [load] = extract_all(wh, config, "r1")
+        # c4's spend is no number: checked and quarantined for the where, never left out unsaid
+        assert (load.rows_staged, load.rows_quarantined, load.rows_filtered) == (2, 2, 2)
+        assert wh.rows("select row_number, reason from audit.quarantine order by 1") == [
+            (2, "field birth_date: 'not a date' is not a valid date"),
+            (4, "where: 'spend * 2 >= 200' fails on this row"),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("where", "said"),
+    [
+        ("random() < 0.5", "where: a condition that gives another answer each time"),
+        ("id in (select id from raw.crm)", "where: subqueries and table access are not allowed"),
+        ("true) as k; drop table raw.crm; select (true", "where: not a valid SQL expression"),
+    ],
+)
+def test_a_where_is_one_expression_over_the_rows_own_columns(tmp_path: Path, where: str, said: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        config_for(tmp_path, where)
