@@ -198,12 +198,13 @@ def run_flow(pipeline: PipelineConfig, call: Callable[[], T]) -> T:
     logging.getLogger(CLI_LOGGER).info("log file %s", log_file)
     url = None
     try:
-        with prefect_server() as url:
-            typer.echo(
-                f"Prefect server: {url} (the run shows in its UI)"
-                if url
+        with prefect_server(
+            lambda found: typer.echo(
+                f"Prefect server: {found} (the run shows in its UI)"
+                if found
                 else "No Prefect server running here: starting a temporary one (5 to 20 s)"
             )
+        ) as url:
             return call()
     except (ConfigError, DataError) as error:
         _fail(error)

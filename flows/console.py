@@ -10,8 +10,9 @@ A command that runs a flow reports it to a Prefect server already running on thi
 
 import logging
 import os
+import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -133,13 +134,36 @@ def lost_server_advice(url: str) -> str:
     )
 
 
+def start_temporary_server() -> None:
+    """Start the temporary Prefect server the run reports to (the one Prefect would start on its first call), and
+    a watcher that stops it if this process is killed (flows/reaper.py): SIGKILL runs no exit handler."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    if server.server_process is not None and sys.platform == "linux":
+        subprocess.Popen(
+            [sys.executable, "-m", "flows.reaper", str(os.getpid()), str(server.server_process.pid)],
+            cwd=Path(__file__).resolve().parent.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # outlives a kill of this command's process group
+        )
+
+
 @contextmanager
-def prefect_server() -> Iterator[str | None]:
-    """Runs inside report to a running server when there is one (yields its URL), else to a temporary one."""
+def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iterator[str | None]:
+    """Runs inside report to a running server when there is one (yields its URL), else to a temporary one (yields
+    None). say: told the URL (None: a temporary server) before the server is started."""
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     url = running_server()
-    if url is None or url == get_current_settings().api.url:
+    say(url)
+    if url is None:
+        start_temporary_server()
+        yield url
+    elif url == get_current_settings().api.url:
         yield url
     else:
         with temporary_settings(updates={PREFECT_API_URL: url}):

@@ -294,3 +294,50 @@ def test_a_run_stopped_by_sigterm_exits_143_and_leaves_no_temporary_server(tmp_p
     time.sleep(2)  # the temporary server is stopped on the way out, not left running (it was, before)
     with pytest.raises(ProcessLookupError):
         os.killpg(run.pid, 0)
+
+
+def test_a_run_killed_with_sigkill_leaves_no_temporary_server(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    (tmp_path / "retail.csv").write_text(RETAIL_CSV, encoding="utf-8")
+    (tmp_path / "config.yaml").write_text(RETAIL_CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
+        "SEGMENTS_PREFECT_PORT": "9"  # no server there: the command starts a temporary one
+    }
+    output = tmp_path / "output.txt"
+    with output.open("w") as sink:
+        run = subprocess.Popen(
+            [SEGMENTS, "run", "--config", str(tmp_path / "config.yaml"), "--as-of", "2026-03-31"],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 120
+        while "Beginning flow run" not in output.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        server = children(run.pid, b"prefect.server.api.server:create_app")
+        assert len(server) == 1, output.read_text()
+        run.send_signal(signal.SIGKILL)  # the command only, as `kill -9 PID` does: no exit handler runs
+        assert run.wait(timeout=60) == -signal.SIGKILL
+    deadline = time.monotonic() + 20  # the watcher looks every second and gives the server 10 s to stop
+    while Path(f"/proc/{server[0]}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{server[0]}").exists(), "the temporary server outlived the killed command"
+
+
+def children(pid: int, mark: bytes) -> list[int]:
+    """The child processes of pid whose command line holds mark."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or (proc / "stat").read_text().rsplit(")", 1)[1].split()[1] != str(
+                pid
+            ):
+                continue
+            if mark in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
