@@ -135,21 +135,39 @@ def lost_server_advice(url: str) -> str:
 
 
 def start_temporary_server() -> None:
-    """Start the temporary Prefect server the run reports to (the one Prefect would start on its first call), and
-    a watcher that stops it if this process is killed (flows/reaper.py): SIGKILL runs no exit handler."""
+    """Start the temporary Prefect server the run reports to (the one Prefect would start on its first call), with a
+    watcher that stops it if this process is killed (flows/reaper.py): SIGKILL runs no exit handler. The watcher
+    starts first and learns each server process id as soon as the process exists, so no kill falls in between."""
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()
+    if server.running or sys.platform != "linux":
+        server.start()
+        return
+    global _watcher
+    _watcher = subprocess.Popen(
+        [sys.executable, "-m", "flows.reaper"],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives a kill of this command's process group
+    )
+    watcher_stdin = _watcher.stdin
+    assert watcher_stdin is not None
+    launch = server._run_uvicorn_command  # noqa: SLF001 - the one place the server process is made
+
+    def launch_watched() -> subprocess.Popen:
+        process = launch()
+        watcher_stdin.write(f"{process.pid}\n".encode())
+        watcher_stdin.flush()
+        return process
+
+    server._run_uvicorn_command = launch_watched  # type: ignore[method-assign]  # noqa: SLF001
     server.start()
-    if server.server_process is not None and sys.platform == "linux":
-        subprocess.Popen(
-            [sys.executable, "-m", "flows.reaper", str(os.getpid()), str(server.server_process.pid)],
-            cwd=Path(__file__).resolve().parent.parent,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,  # outlives a kill of this command's process group
-        )
+
+
+_watcher: subprocess.Popen | None = None  # kept for the life of the process: its pipe closing is the signal
 
 
 @contextmanager

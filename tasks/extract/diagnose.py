@@ -170,6 +170,11 @@ def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) ->
 
 def reason_fix(reason: str) -> str | None:
     """What to do about a quarantine reason (without its `field x: `), or None."""
+    if reason.startswith("where: ") and reason.endswith(" fails on this row"):
+        return (
+            "the where cannot be evaluated on these rows (a text date in another layout than its strptime, a text "
+            "that is no number): try_strptime / try_cast make such a value null, and the row is then left out"
+        )
     if " fails for " in reason or reason.endswith(" fails"):
         if "strptime" in reason:
             return (

@@ -47,7 +47,7 @@ from tasks.extract.tables import raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
 from tasks.shared.expressions import expression_columns, failed_sql
-from tasks.shared.text import sized
+from tasks.shared.files import short_of_space
 from tasks.shared.warehouse import Warehouse
 
 __all__ = ["Problem", "preflight"]
@@ -249,10 +249,20 @@ def _no_files(pipeline: PipelineConfig, source: SourceConfig) -> Problem:
 def _missing_columns(source: SourceConfig, file: str, missing: list[str], names: list[str]) -> Problem:
     """The problem of a file without columns the mappings read: what it has, and the nearest names."""
     lowered = {m.lower() for m in missing}
-    fields = [f for f, e in source.columns.items() if {c.lower() for c in expression_columns(e)} & lowered]
+    expressions = {**source.columns, **({"where": source.where} if source.where else {})}
+    fields = [f for f, e in expressions.items() if {c.lower() for c in expression_columns(e)} & lowered]
     near = {m: difflib.get_close_matches(m, names, 1, 0.6) for m in missing}
     hints = [f"{m!r} → {n[0]!r}" for m, n in near.items() if n]
-    fix = ("rename in the mapping: " + ", ".join(hints)) if hints else "map a column it has"
+    where_only = fields == ["where"]
+    fix = (
+        (f"rename in the {'where' if where_only else 'mapping'}: " + ", ".join(hints))
+        if hints
+        else (
+            "a text value is written in single quotes ('Unspecified'); a column in double quotes"
+            if where_only
+            else "map a column it has"
+        )
+    )
     if len(names) == 1 and (separator := next((c for c in ",;\t|" if c in names[0]), None)):
         fix = f"the header reads as one column: set the delimiter, options: {{delim: {separator!r}}}"
     return Problem(
@@ -399,13 +409,16 @@ def _quarantine_problems(
             for part in reason.split("; "):
                 match = FIELD_REASON.match(part)
                 key = match.group(1) if match else ("" if part.startswith("no customer reference") else None)
+                if part.startswith("where: "):  # the source's where fails on the row (tasks.extract.staging)
+                    key = "where"
                 if key is not None:
                     failing.setdefault(key, []).append((row, match.group(2) if match else part))
         for field, failures in failing.items():
             if total and len(failures) == total:
                 row, message = failures[0]
                 text = f"every sampled row fails ({total} of {total}), here: {message}"
-                problems.append(Problem(where, file, row, field or None, text, reason_fix(message)))
+                field_name = field if field != "where" else None  # a where's reason names itself
+                problems.append(Problem(where, file, row, field_name or None, text, reason_fix(message)))
     scope = {f: c for f, c in counts.items() if new_files is None or f in new_files}
     read = sum(sum(c[:3]) for c in scope.values())
     bad = sum(c[1] for c in scope.values())
@@ -429,21 +442,11 @@ def _quarantine_problems(
 
 
 def _short_of_space(path: Path, existing: Path) -> Problem | None:
-    """A warning when the warehouse's disk has less free space than the warehouse (and its WAL) takes, plus
-    SPACE_MARGIN: a run writes a stage's new blocks before the old ones are freed, and a full refresh rewrites
-    most tables, so it can fail half-way with 'No space left on device' (nothing is lost: the stage rolls back)."""
-    taken = sum(file.stat().st_size for file in (path, path.with_name(f"{path.name}.wal")) if file.is_file())
-    free = shutil.disk_usage(
-        path.resolve().parent if path.exists() else existing
-    ).free  # a link: where it points
-    if free >= taken + SPACE_MARGIN:
-        return None
-    message = (
-        f"{sized(free)} free on its disk, less than the warehouse's {sized(taken)} and {sized(SPACE_MARGIN)} more: a "
-        "run writes new blocks before it frees old ones and may stop with 'No space left on device'"
-    )
-    return Problem(
-        "warehouse", str(path), message=message, fix="free space there or move the warehouse", warning=True
+    """A warning when the warehouse's disk is short of space (tasks.shared.files.short_of_space)."""
+    message = short_of_space(path, existing, SPACE_MARGIN)
+    fix = "free space there or move the warehouse"
+    return (
+        None if message is None else Problem("warehouse", str(path), message=message, fix=fix, warning=True)
     )
 
 

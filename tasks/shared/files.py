@@ -9,6 +9,7 @@ import codecs
 import hashlib
 import os
 import re
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import IO, Any
 import polars as pl
 
 from tasks.shared.errors import with_path
+from tasks.shared.text import sized
 
 UTF8_BOM = b"\xef\xbb\xbf"
 OS_ERROR = re.compile(r"\(os error (\d+)\)")
@@ -237,3 +239,20 @@ def literal_path(pattern: str) -> Path:
     for char in GLOB_CHARACTERS:
         pattern = pattern.replace(f"[{char}]", char)
     return Path(pattern)
+
+
+def short_of_space(path: Path, existing: Path, margin: int) -> str | None:
+    """Why the disk of the warehouse file path (existing: its nearest existing folder) is short of space, or None.
+
+    It is when it has less free than the warehouse (and its WAL) takes plus margin: a run writes a stage's new
+    blocks before the old ones are freed, and a full refresh rewrites most tables, so it can stop half-way with
+    'No space left on device' (nothing is lost: the stage rolls back). A link is measured where it points."""
+    taken = sum(file.stat().st_size for file in (path, path.with_name(f"{path.name}.wal")) if file.is_file())
+    free = shutil.disk_usage(path.resolve().parent if path.exists() else existing).free
+    if free >= taken + margin:
+        return None
+    needed = f"the warehouse's {sized(taken)} and {sized(margin)} more" if taken else sized(margin)
+    return (
+        f"{sized(free)} free on its disk, less than {needed}: a run writes new blocks before it frees old ones and "
+        "may stop with 'No space left on device'"
+    )

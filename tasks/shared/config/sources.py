@@ -199,6 +199,28 @@ class SourceConfig(BaseModel):
         """A query pasted from a SQL console ends with ';': the source reads it as a subquery, without it."""
         return None if value is None else value.strip().removesuffix(";").rstrip()
 
+    @field_validator("where")
+    @classmethod
+    def _where_is_one_condition_on_the_row(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        problem = check_expression(value)
+        if problem:
+            raise ValueError(problem)
+        if is_volatile(value):  # staging and its counts evaluate it apart: they must agree
+            raise ValueError(
+                "a condition that gives another answer each time (random(), uuid() …) cannot say which rows to stage"
+            )
+        if not expression_columns(value):
+            quoted = re.search(r"'((?:[^']|'')+)'", value)
+            hint = (
+                f'; a column is named in double quotes: "{quoted.group(1)}", single quotes make text'
+                if quoted
+                else ""
+            )
+            raise ValueError(f"{value!r} reads no column of the source: it is the same for every row{hint}")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str | None) -> str | None:
@@ -286,15 +308,6 @@ class SourceConfig(BaseModel):
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"match_columns.{name}: {problem}")
-        if self.where is not None:
-            problem = check_expression(self.where)
-            if problem:
-                raise ValueError(f"where: {problem}")
-            if is_volatile(self.where):  # staging and its counts evaluate it apart: they must agree
-                raise ValueError(
-                    "where: a condition that gives another answer each time (random(), uuid() …) cannot say "
-                    "which rows to stage"
-                )
         return self
 
 

@@ -698,3 +698,28 @@ def test_match_columns_are_checked_on_the_rows_the_where_keeps(tmp_path: Path) -
     assert problem.field == "match_columns.joined"
     assert "cannot be computed on 2 of 4 sampled rows (50%)" in problem.message
     assert preflight(config(tmp_path, [{**members, "where": "kind = 'real'"}], **compared)) == []
+
+
+def test_a_where_that_fails_on_every_sampled_row_or_reads_a_misspelt_column_is_a_problem(
+    tmp_path: Path,
+) -> None:
+    retail(tmp_path)
+    [problem] = preflight(
+        config(tmp_path, [{**SHOP, "where": "strptime(InvoiceDate, '%Y-%m-%d') > date '2010-01-01'"}])
+    )
+    assert not problem.warning
+    assert problem.message.startswith("every sampled row fails (5 of 5), here: where: ")
+    assert problem.fix is not None and problem.fix.startswith("the where cannot be evaluated on these rows")
+    [problem] = preflight(config(tmp_path, [{**SHOP, "where": "Contry = 'United Kingdom'"}]))
+    assert (problem.field, problem.fix) == ("where", "rename in the where: 'Contry' → 'Country'")
+
+
+def test_the_disk_warning_before_the_first_run_names_the_margin_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retail(tmp_path)
+    pipeline = config(tmp_path, [SHOP])
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=100 * 1024**2))
+    [problem] = preflight(pipeline)
+    assert problem.message.startswith("100.0 MiB free on its disk, less than 256.0 MiB: a run writes")

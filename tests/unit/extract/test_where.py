@@ -120,6 +120,11 @@ def test_a_where_that_fails_on_a_row_quarantines_it_with_the_reason(tmp_path: Pa
         ("random() < 0.5", "where: a condition that gives another answer each time"),
         ("id in (select id from raw.crm)", "where: subqueries and table access are not allowed"),
         ("true) as k; drop table raw.crm; select (true", "where: not a valid SQL expression"),
+        (
+            "'kind' = 'real'",
+            "where: \"'kind' = 'real'\" reads no column of the source: it is the same for every row; a column "
+            'is named in double quotes: "kind", single quotes make text',
+        ),
     ],
 )
 def test_a_where_is_one_expression_over_the_rows_own_columns(tmp_path: Path, where: str, said: str) -> None:
