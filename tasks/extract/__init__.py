@@ -342,6 +342,14 @@ def extract_source(
         rows_filtered=filtered,
     )
     check_bad_share(wh, source, load, run_id)
+    if load.rows_filtered and load.rows_filtered == load.rows_read:
+        logger.warning(
+            "source %s: its where (%s) left out every row read (%d): nothing of them is staged; check the condition "
+            "against the files' values",
+            source.name,
+            source.where,
+            load.rows_filtered,
+        )
     record_load(wh, run_id, load)
     return load
 

@@ -1,5 +1,6 @@
 """A source's `where`: the rows it is not true of stay in raw, are not checked or staged, and are counted."""
 
+import logging
 import re
 from pathlib import Path
 
@@ -130,3 +131,16 @@ def test_a_where_that_fails_on_a_row_quarantines_it_with_the_reason(tmp_path: Pa
 def test_a_where_is_one_expression_over_the_rows_own_columns(tmp_path: Path, where: str, said: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(said)):
         config_for(tmp_path, where)
+
+
+def test_a_where_that_leaves_out_every_row_read_is_warned_of(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        wh, loads = extracted(tmp_path, "kind = 'Real'")
+    wh.close()
+    assert (loads[0].rows_read, loads[0].rows_filtered) == (6, 6)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "source crm: its where (kind = 'Real') left out every row read (6): nothing of them is staged; check the "
+        "condition against the files' values"
+    ]
