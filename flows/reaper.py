@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 SERVER_MARK = b"prefect.server.api.server:create_app"  # in the command line of a server it may stop
@@ -49,10 +50,9 @@ def stop(servers: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def watch(lines: object) -> None:
+def watch(lines: Iterable[str]) -> None:
     """Read server process ids until the command's end closes the pipe, then stop the servers still running."""
-    servers = [int(line) for line in lines if line.strip().isdigit()]  # type: ignore[attr-defined]
-    stop(servers)
+    stop([int(line) for line in lines if line.strip().isdigit()])
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import duckdb
 from tasks.extract.duplicates import (
     FileOrder,
     build_version_times,
-    forget_left_out,
     keeps_versions,
     mark_duplicates,
     refresh_validity,
@@ -63,8 +62,9 @@ from tasks.extract.mapping_checks import check_mappings
 from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
 from tasks.extract.raw import append_raw, read_batch
 from tasks.extract.readers import batch_watermark, read_postgres
-from tasks.extract.staging import build_checked, kept_sql, stage_unattributed, value_types
+from tasks.extract.staging import build_checked, stage_unattributed, value_types
 from tasks.extract.time_checks import future_limit
+from tasks.extract.where import filtered_counts, forget_left_out
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.errors import DataError
@@ -119,8 +119,9 @@ def stage_rows(
         "future_limit": future_limit(),
     }
     raw_rows = run_rows(wh, source, run_id, all_rows)  # a Parquet source: only the files this run read
+    types = value_types(wh, source)
     try:
-        build_checked(wh, source, params, raw_rows, config.dedupe.date_order)
+        build_checked(wh, source, params, raw_rows, config.dedupe.date_order, types)
     except duckdb.Error as exc:
         raise DataError(
             f"source {source.name!r}: a column mapping failed on the data: {str(exc).splitlines()[0]}. "
@@ -133,18 +134,7 @@ def stage_rows(
     rows = wh.select("staging/checked_counts")
     # after the copies are marked: a guest purchase repeated is dropped as a copy too
     stage_unattributed(wh, source, params, sum(row["unattributed"] for row in rows))
-    filtered = {}
-    if source.where is not None:
-        filtered = dict(
-            wh.rows(
-                wh.model_sql(
-                    "staging/filtered_counts",
-                    {"raw_rows": raw_rows or f"raw.{source.name}"},
-                    {"kept": kept_sql(source, value_types(wh, source))},
-                ),
-                batch,
-            )
-        )
+    filtered = filtered_counts(wh, source, batch, raw_rows, types)
     counts = {
         row["_file"]: (
             row["staged"],
@@ -160,7 +150,7 @@ def stage_rows(
     # insert into the same table appends (see tasks.extract.raw)
     staged = sum(row["staged"] - row.get("unattributed", 0) for row in rows)
     if source.where is not None and source.watermark is not None:
-        forget_left_out(wh, source, batch, raw_rows)
+        forget_left_out(wh, source, batch, raw_rows, types)
     if replaces_versions(source):
         # a row with a known id is a newer version (a database row past the watermark): it replaces the staged one
         wh.run(

@@ -11,8 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from tasks.extract.kept_files import keeps_files, mark_checked
-from tasks.extract.staging import fingerprint_sql, kept_sql, mapping_sql, text_sql, value_types
-from tasks.extract.tables import raw_table
+from tasks.extract.staging import fingerprint_sql
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import ID_FIELDS
 from tasks.shared.warehouse import Warehouse, quote_identifier
@@ -30,27 +29,6 @@ def replaces_versions(source: SourceConfig) -> bool:
     facts: a later row with a known id is a duplicate or a conflict.
     """
     return source.watermark is not None and not keeps_versions(source)
-
-
-def forget_left_out(
-    wh: Warehouse, source: SourceConfig, batch: Mapping[str, Any], raw_rows: str | None
-) -> None:
-    """A database source read by watermark: unstage the records whose newer row the where leaves out
-    (sql/staging/filtered_versions.sql), as a full refresh, reading only newest rows, would not stage them."""
-    id_field = ID_FIELDS[source.kind]
-    if id_field not in source.columns:
-        return  # rows without an id are facts of their own: none is a newer version of another
-    types = value_types(wh, source)
-    mapping = mapping_sql(source, types)[id_field]
-    wh.run(
-        "staging/filtered_versions",
-        batch,
-        identifiers={"kind": source.kind, "id_field": id_field, "raw_rows": raw_rows or raw_table(source)},
-        fragments={
-            "id": text_sql(f"try(({mapping}\n))", types.get(f"m_{id_field}")),
-            "kept": kept_sql(source, types),
-        },
-    )
 
 
 def version_time_sql(source: SourceConfig) -> str:

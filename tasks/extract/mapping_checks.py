@@ -5,11 +5,10 @@ from collections.abc import Mapping
 
 import duckdb
 
-from tasks.extract.staging import mapping_sql, text_columns
+from tasks.extract.staging import mapping_sql, where_sql
 from tasks.extract.tables import raw_table, raw_types
 from tasks.shared.config import SourceConfig
 from tasks.shared.errors import DataError
-from tasks.shared.expressions import text_as_numbers
 from tasks.shared.warehouse import Warehouse
 
 
@@ -58,7 +57,7 @@ def check_mappings(wh: Warehouse, source: SourceConfig) -> None:
 
 def where_problem(wh: Warehouse, source: SourceConfig, types: Mapping[str, str]) -> str | None:
     """Why the source's `where` cannot filter its raw rows (it does not bind, or is not a true/false condition)."""
-    condition = text_as_numbers(source.where or "true", text_columns(types))
+    condition = where_sql(source, types)
     try:
         described = wh.rows(f"describe select ({condition}\n) as kept from {raw_table(source)} limit 0")
     except duckdb.Error as exc:

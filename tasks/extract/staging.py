@@ -344,9 +344,15 @@ def kept_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> st
     return f"({attempt} is null or coalesce(({attempt}).v, false))"
 
 
+def where_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
+    """The source's `where` as staging evaluates it (a text column in arithmetic or compared with a number is a
+    number, as in mapping_sql); `true` without one."""
+    return text_as_numbers(source.where or "true", text_columns(types))
+
+
 def where_attempt(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
     """The source's `where` per row as a struct {v: its value}, null on a row it fails on."""
-    return f"try(struct_pack(v := ({text_as_numbers(source.where or 'true', text_columns(types))}\n)))"
+    return f"try(struct_pack(v := ({where_sql(source, types)}\n)))"
 
 
 def _mapped(source: SourceConfig, types: Mapping[str, str] | None = None) -> str:
@@ -453,6 +459,7 @@ def build_checked(
     params: Mapping[str, Any],
     raw_rows: str | None = None,
     date_order: str = "reject",
+    types: Mapping[str, str] | None = None,
 ) -> None:
     """Build temp table _checked (sql/staging/checked.sql): the source's raw rows mapped, typed and checked.
 
@@ -464,7 +471,7 @@ def build_checked(
     create_staging_tables(wh)
     if source.kind == "transactions":
         widen_amounts(wh, amount_scale(source))
-    fragments = check_fragments(source, value_types(wh, source), date_order)
+    fragments = check_fragments(source, value_types(wh, source) if types is None else types, date_order)
     before = wh.scalar("select current_setting('disabled_optimizers')") or ""
     disabled = ",".join(dict.fromkeys([*filter(None, before.split(",")), HOISTING_OPTIMIZER]))
     wh.execute(f"set disabled_optimizers = {_literal(disabled)}")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlparse
 
 import duckdb
@@ -267,24 +268,30 @@ def test_check_passes_the_readme_shaped_config(tmp_path: Path) -> None:
     assert result.stdout.startswith(f"{tmp_path / 'config.yaml'}: OK — 1 sources checked")
 
 
+def start_retail_run(folder: Path, sink: IO[str]) -> subprocess.Popen:
+    """`segments run` of the retail config in folder, output to sink, with no Prefect server to report to (the
+    command starts a temporary one), in a session of its own: the command and what it starts are one process group."""
+    (folder / "retail.csv").write_text(RETAIL_CSV, encoding="utf-8")
+    (folder / "config.yaml").write_text(RETAIL_CONFIG, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
+        "SEGMENTS_PREFECT_PORT": "9"
+    }
+    return subprocess.Popen(
+        [SEGMENTS, "run", "--config", str(folder / "config.yaml"), "--as-of", "2026-03-31"],
+        stdout=sink,
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
+    )
+
+
 def test_a_run_stopped_by_sigterm_exits_143_and_leaves_no_temporary_server(tmp_path: Path) -> None:
     import signal
     import time
 
-    (tmp_path / "retail.csv").write_text(RETAIL_CSV, encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(RETAIL_CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
-        "SEGMENTS_PREFECT_PORT": "9"  # no server there: the command starts a temporary one
-    }
     output = tmp_path / "output.txt"
     with output.open("w") as sink:
-        run = subprocess.Popen(
-            [SEGMENTS, "run", "--config", str(tmp_path / "config.yaml"), "--as-of", "2026-03-31"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,  # the command and what it starts: one process group to look for after
-        )
+        run = start_retail_run(tmp_path, sink)
         deadline = time.monotonic() + 120
         while "Beginning flow run" not in output.read_text() and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -301,20 +308,9 @@ def test_a_run_killed_with_sigkill_leaves_no_temporary_server(tmp_path: Path, mo
     import signal
     import time
 
-    (tmp_path / "retail.csv").write_text(RETAIL_CSV, encoding="utf-8")
-    (tmp_path / "config.yaml").write_text(RETAIL_CONFIG, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {
-        "SEGMENTS_PREFECT_PORT": "9"  # no server there: the command starts a temporary one
-    }
     output = tmp_path / "output.txt"
     with output.open("w") as sink:
-        run = subprocess.Popen(
-            [SEGMENTS, "run", "--config", str(tmp_path / "config.yaml"), "--as-of", "2026-03-31"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+        run = start_retail_run(tmp_path, sink)
         deadline = time.monotonic() + 120
         server: list[int] = []
         while time.monotonic() < deadline:
