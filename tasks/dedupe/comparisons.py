@@ -119,7 +119,13 @@ def comparison(
     term_frequency: bool = False,
     max_m_different: float | None = None,
 ) -> Comparison:
-    """A Comparison with the kind's default cuts where none are given (sorted best first)."""
+    """A Comparison with the kind's default cuts where none are given (sorted best first).
+
+    A numeric comparison has the levels it is given: absolute ones, relative ones or both; the defaults (within
+    0.01, then within 1% and 10%) only when it is given neither (a year compared within 1 and 2 would otherwise
+    get "within 10%" too, which puts 1972 and 1993 on one level)."""
+    if kind == "numeric" and abs_tolerance is None and rel_tolerance is None:
+        abs_tolerance, rel_tolerance = DEFAULT_ABS_TOLERANCE, DEFAULT_REL_TOLERANCE
     return Comparison(
         name=name,
         attribute=attribute or name,
@@ -128,10 +134,8 @@ def comparison(
         if kind in DEFAULT_THRESHOLDS
         else (),
         windows_days=tuple(sorted(windows_days or DEFAULT_WINDOWS_DAYS)) if kind == "date" else (),
-        abs_tolerance=tuple(sorted(abs_tolerance or DEFAULT_ABS_TOLERANCE)) if kind == "numeric" else (),
-        rel_tolerance=tuple(sorted(DEFAULT_REL_TOLERANCE if rel_tolerance is None else rel_tolerance))
-        if kind == "numeric"
-        else (),
+        abs_tolerance=tuple(sorted(abs_tolerance or ())) if kind == "numeric" else (),
+        rel_tolerance=tuple(sorted(rel_tolerance or ())) if kind == "numeric" else (),
         term_frequency=term_frequency,
         max_m_different=max_m_different
         if max_m_different is not None and max_m_different < 1

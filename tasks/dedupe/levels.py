@@ -301,4 +301,44 @@ def comparison_levels(
         crossed = (pa == pb) & (pa >= 0) & (han_a != han_b) & latin
         for name in ("given", "family"):
             levels[name] = np.where(crossed, np.maximum(levels[name], 1), levels[name]).astype(np.int8)
+    return nest_locations(levels, comparisons)
+
+
+# Location attributes, finest first: an address that agrees says the postcode and town agree, a postcode
+# that agrees says the town does.
+NESTED_LOCATIONS = ("address", "postcode", "city")
+IMPLIED = -2  # core.match_evidence's level of a location comparison a finer one that agrees stands for
+
+
+def agreeing_level(item: Comparison) -> int:
+    """The lowest level at which a location comparison agrees: a similarity kind's two best levels (an address
+    with a typo is the same home), any other kind's exact level (postcodes one edit apart are other places)."""
+    return item.levels - 2 if item.kind in SIMILARITY_KINDS and item.levels > 2 else item.levels - 1
+
+
+def finer_locations(comparisons: Sequence[Comparison]) -> dict[str, list[Comparison]]:
+    """Per location comparison, the finer location comparisons that stand for it where they agree."""
+    rank = {attribute: position for position, attribute in enumerate(NESTED_LOCATIONS)}
+    located = [c for c in comparisons if c.attribute in rank]
+    return {
+        c.name: [f for f in located if rank[f.attribute] < rank[c.attribute]]
+        for c in located
+        if any(rank[f.attribute] < rank[c.attribute] for f in located)
+    }
+
+
+def nest_locations(levels: dict[str, np.ndarray], comparisons: Sequence[Comparison]) -> dict[str, np.ndarray]:
+    """Where a finer location comparison agrees (agreeing_level), the coarser ones are no evidence (-1).
+
+    Fellegi-Sunter adds the comparisons' weights as if independent; an address, its postcode and its town
+    are not: agreeing on the address, two records agree on the other two anyway. Counted three times, a
+    shared home outweighed a different first name, sex and birth date (a household's members scored as one
+    person), and a mover lost three times. Where the finer ones disagree or are missing, the coarser ones
+    count as before (a move within the town). Applied to the u pairs, the labels, EM and scoring alike.
+    """
+    for name, finer in finer_locations(comparisons).items():
+        implied = np.zeros(len(levels[name]), dtype=bool)
+        for item in finer:
+            implied |= levels[item.name] >= agreeing_level(item)
+        levels[name] = np.where(implied, -1, levels[name]).astype(np.int8)
     return levels

@@ -24,8 +24,9 @@ from tasks.dedupe.training import Parameters
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Bump when what a model holds, or how it scores, changes: older models are refitted. 2: street words abbreviated
-# in the prepared address; 3: gender's m of "different" capped (Comparison.max_m_different).
-MODEL_VERSION = 3
+# in the prepared address; 3: gender's m of "different" capped (Comparison.max_m_different); 4: location
+# comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given.
+MODEL_VERSION = 4
 
 MODEL_SCHEMA = {
     "model_id": pl.String,

@@ -228,7 +228,8 @@ class ComparisonConfig(BaseModel):
         "(Jaro-Winkler at `thresholds`); code (equal, one edit); email (local part: equal, one edit); "
         "birth_date (equal, one edit or day/month swapped, within a year, within 10 years); date (equal, then "
         "within each of `windows_days`); numeric (equal, then within each `abs_tolerance`, then each "
-        "`rel_tolerance`); postcode (equal, one edit, same district, same area); place (Jaro-Winkler at "
+        "`rel_tolerance`: the levels given, or both defaults when neither is); postcode (equal, one edit, same "
+        "district, same area); place (Jaro-Winkler at "
         "`thresholds`); text (free-text overlap: the share of the shorter text's word trigrams in common, "
         "rare ones weigh more, at `thresholds`)."
     )
@@ -242,12 +243,15 @@ class ComparisonConfig(BaseModel):
         default=None, description="date: days apart of the levels below equal (default 1, 7, 30)."
     )
     abs_tolerance: list[float] | None = Field(
-        default=None, description="numeric: absolute differences of the levels below equal (default 0.01)."
+        default=None,
+        description="numeric: absolute differences of the levels below equal (default 0.01 when neither "
+        "abs_tolerance nor rel_tolerance is given).",
     )
     rel_tolerance: list[float] | None = Field(
         default=None,
-        description="numeric: relative differences of the levels after abs_tolerance (default 0.01, 0.1; [] for "
-        "none, as for a year, where 1972 and 1993 are within 10%).",
+        description="numeric: relative differences of the levels after abs_tolerance (default 0.01, 0.1 when "
+        "neither abs_tolerance nor rel_tolerance is given: a year compared within 1 and 2 gets no relative level, "
+        "where 1972 and 1993 would be within 10%).",
     )
     term_frequency: bool = Field(
         default=False,

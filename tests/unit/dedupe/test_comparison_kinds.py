@@ -10,7 +10,7 @@ import pytest
 
 from tasks.dedupe import one_to_one
 from tasks.dedupe.blocking import candidate_pairs, candidate_rules, choose_rules, pair_budget
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, build_comparisons, comparison
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison, build_comparisons, comparison
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records, unreadable_values
 from tasks.dedupe.scoring import MatchSettings, match_records
@@ -58,24 +58,42 @@ def test_numeric_levels_absolute_then_relative() -> None:
     assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 4), (0, 5), (6, 7)]) == [4, 3, 2, 1, 0, 4]
 
 
-def test_numeric_levels_without_relative_ones() -> None:
-    # a birth year from an age: 1972 and 1993 are within 10% of each other, so relative levels are turned off
-    config = ComparisonConfig(name="birth_year", kind="numeric", abs_tolerance=[1], rel_tolerance=[])
-    [item] = [c for c in build_comparisons([config]) if c.name == "birth_year"]
-    assert item.labels() == ("different", "within 1", "exact")
+def built(**options: object) -> Comparison:
+    """The comparison build_comparisons makes of one configured comparison."""
+    [item] = [c for c in build_comparisons([ComparisonConfig(**options)]) if c.name == options["name"]]
+    return item
+
+
+def test_numeric_levels_are_the_ones_given() -> None:
+    # a birth year from an age compared within 1 and 2: no relative level is added (1972 and 1993 are within
+    # 10% of each other, and "within 10%" put them on one level, as for the voter register's generations)
+    item = built(name="birth_year", kind="numeric", abs_tolerance=[2, 1])
+    assert item.labels() == ("different", "within 2", "within 1", "exact")
     rows = [
         {"node": 0, "birth_year": "1972"},
         {"node": 1, "birth_year": "1993"},
         {"node": 2, "birth_year": "1973"},
+        {"node": 3, "birth_year": "1974"},
     ]
-    assert levels_of(rows, item, [(0, 1), (0, 2)]) == [0, 1]
-    # left out, the default relative levels stay
-    [default] = [
-        c
-        for c in build_comparisons([ComparisonConfig(name="birth_year", kind="numeric")])
-        if c.name == "birth_year"
-    ]
-    assert default.labels() == ("different", "within 10%", "within 1%", "within 0.01", "exact")
+    assert levels_of(rows, item, [(0, 1), (0, 2), (0, 3), (0, 0)]) == [0, 2, 1, 3]
+    assert built(name="birth_year", kind="numeric", abs_tolerance=[1], rel_tolerance=[]).labels() == (
+        "different",
+        "within 1",
+        "exact",
+    )
+    assert built(name="amount", kind="numeric", rel_tolerance=[0.05]).labels() == (
+        "different",
+        "within 5%",
+        "exact",
+    )
+    # given neither, the defaults: within 0.01, then within 1% and 10%
+    assert built(name="amount", kind="numeric").labels() == (
+        "different",
+        "within 10%",
+        "within 1%",
+        "within 0.01",
+        "exact",
+    )
 
 
 def test_postcode_levels_follow_the_hierarchy() -> None:

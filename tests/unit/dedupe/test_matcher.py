@@ -239,10 +239,13 @@ def test_match_records_links_a_typo_without_a_shared_identifier() -> None:
     rows.append({**rows[4], "node": 101, "given_name": "omra4", "email_norm": None})
     outcome = match_records(records(rows), settings=MatchSettings(threshold=0.9))
     assert outcome.links.select("left", "right").rows() == [(3, 100), (4, 101)]
-    assert outcome.links["rule"].to_list() == [
-        "probabilistic:name_dob_address_city_email",
-        "probabilistic:name_dob_address_city",
-    ]
+    assert (
+        outcome.links["rule"].to_list()
+        == [
+            "probabilistic:name_dob_address_email",  # the town is in the address that agrees: not a reason of its own
+            "probabilistic:name_dob_address",
+        ]
+    )
 
 
 def test_level_patterns_count_the_distinct_combinations() -> None:
@@ -297,6 +300,23 @@ def test_labelled_m_takes_no_label_from_pairs_that_disagree_on_gender() -> None:
     assert m["gender"].tolist() == pytest.approx([10.5 / 41, 30.5 / 41])
 
 
+def test_a_birth_date_cap_takes_no_label_from_a_parent_and_child_sharing_a_phone() -> None:
+    rows = []
+    for i in range(40):  # 40 pairs sharing a landline: 30 are one man twice, 10 a father and his son
+        born = date(1980, 1, 1 + i % 28)
+        rows.append({"node": 2 * i, "phone_norm": f"+44113{i:07d}", "birth_date": born, "gender": "M"})
+        other = date(1950, 5, 1 + i % 28) if i >= 30 else born
+        rows.append({"node": 2 * i + 1, "phone_norm": f"+44113{i:07d}", "birth_date": other, "gender": "M"})
+    # no cap on the birth date by default (fake_1000's duplicates have dates further apart): the 10 are labels
+    m = labelled_m(prepare_records(records(rows)))
+    assert m["dob"].tolist() == pytest.approx(np.array([10.5, 0.5, 0.5, 0.5, 30.5]) / 42.5)
+    # capped (max_m_different), the 10 pairs 30 years apart are no label and "different" takes the cap
+    dob = ComparisonConfig(name="dob", kind="birth_date", column="birth_date", max_m_different=0.01)
+    m = labelled_m(prepare_records(records(rows)), comparisons=build_comparisons([dob]))
+    assert m["dob"].tolist() == pytest.approx([0.01, *(0.99 * np.array([0.5, 0.5, 0.5, 30.5]) / 32)])
+    assert m["gender"].tolist() == pytest.approx([0.01, 0.99])
+
+
 def test_estimate_parameters_caps_m_of_different_at_every_step() -> None:
     # 100 pairs sharing a surname: 20 one person twice, 80 two people of one household (half of them a
     # man and a woman); EM alone finds the household as the matches, and learns that they differ in sex
@@ -312,8 +332,7 @@ def test_estimate_parameters_caps_m_of_different_at_every_step() -> None:
 def _household_records() -> pl.DataFrame:
     """60 couples, each sharing a family name, address, town and phone; the man has a second record in 20.
 
-    No postcode: with it too, three agreeing location fields outweigh what the cap leaves to gender (the
-    README's advice on households: map one location field)."""
+    No postcode (test_match_records_keeps_a_household_apart_with_its_postcode_mapped_too adds one)."""
     rows = []
     for i in range(60):
         home = {
@@ -377,6 +396,46 @@ def test_match_records_keeps_a_husband_and_his_wife_apart_however_much_they_shar
     assert outcome.model is not None
     # held at 1% from the start, EM no longer takes the couples for matches: none of its matches differ in sex
     assert outcome.model.parameters.m["gender"][0] == pytest.approx(1e-4, rel=0.01)  # (its floor)
+
+
+def test_a_finer_location_that_agrees_stands_for_the_coarser_ones() -> None:
+    home = {"address": "12 high street", "postcode": "LS1 4AP", "city": "leeds"}
+    rows = [
+        {"node": 0, **home},
+        {"node": 1, **home},  # the same home
+        {"node": 2, **home, "address": "40 mill lane"},  # another street, the same postcode
+        {"node": 3, **home, "address": "40 mill lane", "postcode": "LS9 8AB"},  # the same town only
+        {"node": 4, **home, "address": None},  # no address: the postcode agrees
+        {"node": 5, **home, "address": "12 hihg street", "city": "york"},  # an address with a typo
+        {"node": 6, "city": "york"},
+    ]
+    prepared = prepare_records(records(rows))
+    pairs = pl.DataFrame({"left": [0] * 6, "right": [1, 2, 3, 4, 5, 6]})
+    levels = comparison_levels(prepared, pairs)
+    # address levels: different, >= 0.75, >= 0.9, exact; postcode (code): different, one edit, exact
+    assert levels["address"].tolist() == [3, 0, 0, -1, 2, -1]
+    assert levels["postcode"].tolist() == [-1, 2, 0, 2, -1, -1]
+    assert levels["city"].tolist() == [
+        -1,
+        -1,
+        2,
+        -1,
+        -1,
+        0,
+    ]  # a town that differs beside a matching address too
+    # without the address and postcode comparisons the town counts on every pair
+    city_only = [c for c in DEFAULT_COMPARISONS if c.name not in ("address", "postcode")]
+    assert comparison_levels(prepared, pairs, comparisons=city_only)["city"].tolist() == [2, 2, 2, 2, 0, 0]
+
+
+def test_match_records_keeps_a_household_apart_with_its_postcode_mapped_too() -> None:
+    # the households above with their postcode: three agreeing location fields weighed as one
+    household = pl.col("node") // 3
+    households = _household_records().with_columns(
+        postcode=pl.format("LS{} {}AB", household % 17 + 1, household % 9)  # one per household
+    )
+    outcome = match_records(households, settings=MatchSettings(threshold=0.9))
+    assert sorted(outcome.links.select("left", "right").rows()) == [(3 * i, 3 * i + 2) for i in range(20)]
 
 
 def test_a_gender_comparison_without_the_cap_merges_the_couples() -> None:

@@ -98,7 +98,7 @@ def test_the_profile_of_a_customer_merged_by_a_link_shows_its_stored_waterfall(w
     assert link.steps[-1].total == pytest.approx(link.match_weight, abs=1e-9)
     lines = section(render_profile(loaded))
     assert lines[1] == (
-        "  by a probabilistic link crm:m4 ~ web:w2 (probabilistic:name_dob_address_city): "
+        "  by a probabilistic link crm:m4 ~ web:w2 (probabilistic:name_dob_address): "
         "match weights in bits, from the prior"
     )
     assert lines[2].split() == ["comparison", "level", "weight", "total"]
