@@ -98,8 +98,8 @@ class Comparison:
         below exact), so that two values within it share a bucket of one of two offset grids."""
         if self.kind == "date":
             return 2.0 * max(self.windows_days)
-        if self.kind == "numeric" and self.abs_tolerance:
-            return 2.0 * max(self.abs_tolerance)
+        if self.kind == "numeric":  # relative levels only: the buckets of the default absolute level
+            return 2.0 * max(self.abs_tolerance or DEFAULT_ABS_TOLERANCE)
         return None
 
     @property
@@ -121,11 +121,16 @@ def comparison(
 ) -> Comparison:
     """A Comparison with the kind's default cuts where none are given (sorted best first).
 
-    A numeric comparison has the levels it is given: absolute ones, relative ones or both; the defaults (within
-    0.01, then within 1% and 10%) only when it is given neither (a year compared within 1 and 2 would otherwise
-    get "within 10%" too, which puts 1972 and 1993 on one level)."""
-    if kind == "numeric" and abs_tolerance is None and rel_tolerance is None:
-        abs_tolerance, rel_tolerance = DEFAULT_ABS_TOLERANCE, DEFAULT_REL_TOLERANCE
+    A numeric comparison has the levels it is given: absolute ones, relative ones or both; the default absolute
+    level (within 0.01) when it is given none (rel_tolerance left out or []), the default relative ones (within
+    1% and 10%) only when it is given neither (a year compared within 1 and 2 would otherwise get "within 10%"
+    too, which puts 1972 and 1993 on one level)."""
+    if kind == "numeric":
+        given_abs, given_rel = abs_tolerance is not None, rel_tolerance is not None
+        if not given_abs and not rel_tolerance:
+            abs_tolerance = DEFAULT_ABS_TOLERANCE
+        if not given_abs and not given_rel:
+            rel_tolerance = DEFAULT_REL_TOLERANCE
     return Comparison(
         name=name,
         attribute=attribute or name,

@@ -17,7 +17,7 @@ from rich.cells import cell_len, set_cell_size
 
 from tasks.dedupe import customer_match_records, match_settings
 from tasks.dedupe.comparisons import Comparison
-from tasks.dedupe.levels import IMPLIED, agreeing_level, code_records, comparison_levels, finer_locations
+from tasks.dedupe.levels import IMPLIED, code_records, comparison_levels
 from tasks.dedupe.model import load_model
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchOutcome, score_pairs
@@ -115,18 +115,11 @@ def evidence_rows(links: pl.DataFrame, comparisons: Sequence[Comparison], prior:
             match_weight=pl.lit(prior_weight(prior)),
         )
     ]
-    finer = finer_locations(comparisons)
     steps += [
         links.select(
             *LINK_KEY,
             comparison=pl.lit(item.name),
-            level=pl.when(
-                pl.any_horizontal(
-                    False, *(pl.col(f"l_{f.name}") >= agreeing_level(f) for f in finer.get(item.name, ()))
-                )
-            )
-            .then(IMPLIED)
-            .otherwise(pl.col(f"l_{item.name}")),
+            level=pl.col(f"l_{item.name}"),
             match_weight=pl.col(f"w_{item.name}"),
         )
         for item in comparisons
@@ -375,14 +368,11 @@ def explain_pair(
     rows = {node: two.filter(pl.col("node") == node).row(0, named=True) for node in nodes}
     total = prior_weight(prior)
     steps = [Step(PRIOR, None, PRIOR_LABEL, total, total)]
-    finer = finer_locations(comparisons)
     for item in comparisons:
         level, weight = scored[f"l_{item.name}"], scored[f"w_{item.name}"]
         total += weight
         top = level == item.levels - 1 and item.term_frequency
         values = tuple(_shown(rows[node][item.column], item.kind) for node in nodes)
-        if any(scored[f"l_{f.name}"] >= agreeing_level(f) for f in finer.get(item.name, ())):
-            level = IMPLIED
         label = MISSING_LABEL if level == -1 else IMPLIED_LABEL if level == IMPLIED else item.labels()[level]
         steps.append(Step(item.name, level, label, weight, total, top, values))  # type: ignore[arg-type]
     pair = wh.select(

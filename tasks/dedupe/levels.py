@@ -210,8 +210,11 @@ def comparison_levels(
     pairs: pl.DataFrame,
     coded: CodedRecords | None = None,
     comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    nested: bool = True,
+    training: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Agreement level per comparison and pair: levels - 1 is exact, 0 disagrees, -1 missing.
+    """Agreement level per comparison and pair: levels - 1 is exact, 0 disagrees, -1 missing, -2 implied by a
+    finer location that agrees (nest_locations, as training or scoring reads them; nested=False: as they are).
 
     Values are compared by their codes (see CodedRecords; pass `coded` to reuse one coding across
     calls) and string similarity is computed once per distinct pair of values, not once per pair of records.
@@ -219,7 +222,7 @@ def comparison_levels(
     coded = coded or code_records(prepared, comparisons)
     if pairs.height > PAIR_CHUNK:  # in slices: the working arrays stay small, the levels are int8
         parts = [
-            comparison_levels(prepared, pairs.slice(start, PAIR_CHUNK), coded, comparisons)
+            comparison_levels(prepared, pairs.slice(start, PAIR_CHUNK), coded, comparisons, nested, training)
             for start in range(0, pairs.height, PAIR_CHUNK)
         ]
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
@@ -301,19 +304,24 @@ def comparison_levels(
         crossed = (pa == pb) & (pa >= 0) & (han_a != han_b) & latin
         for name in ("given", "family"):
             levels[name] = np.where(crossed, np.maximum(levels[name], 1), levels[name]).astype(np.int8)
-    return nest_locations(levels, comparisons)
+    return nest_locations(levels, comparisons, training) if nested else levels
 
 
 # Location attributes, finest first: an address that agrees says the postcode and town agree, a postcode
 # that agrees says the town does.
 NESTED_LOCATIONS = ("address", "postcode", "city")
-IMPLIED = -2  # core.match_evidence's level of a location comparison a finer one that agrees stands for
+IMPLIED = -2  # the level of a location comparison that a finer one agreeing stands for (no evidence, as -1)
+
+
+AGREEING_SIMILARITY = 0.9  # a similarity kind's levels at or above it agree (an address with a typo)
 
 
 def agreeing_level(item: Comparison) -> int:
-    """The lowest level at which a location comparison agrees: a similarity kind's two best levels (an address
-    with a typo is the same home), any other kind's exact level (postcodes one edit apart are other places)."""
-    return item.levels - 2 if item.kind in SIMILARITY_KINDS and item.levels > 2 else item.levels - 1
+    """The lowest level at which a location comparison agrees: exact, or a similarity kind's levels whose
+    threshold is at least AGREEING_SIMILARITY (a typo); other kinds exact only (postcodes one edit apart are
+    other places)."""
+    close = sum(t >= AGREEING_SIMILARITY for t in item.thresholds) if item.kind in SIMILARITY_KINDS else 0
+    return item.levels - 1 - close
 
 
 def finer_locations(comparisons: Sequence[Comparison]) -> dict[str, list[Comparison]]:
@@ -327,18 +335,27 @@ def finer_locations(comparisons: Sequence[Comparison]) -> dict[str, list[Compari
     }
 
 
-def nest_locations(levels: dict[str, np.ndarray], comparisons: Sequence[Comparison]) -> dict[str, np.ndarray]:
-    """Where a finer location comparison agrees (agreeing_level), the coarser ones are no evidence (-1).
+def nest_locations(
+    levels: dict[str, np.ndarray], comparisons: Sequence[Comparison], training: bool = False
+) -> dict[str, np.ndarray]:
+    """Where a finer location comparison agrees (agreeing_level), a coarser one is no evidence of its own.
 
     Fellegi-Sunter adds the comparisons' weights as if independent; an address, its postcode and its town
     are not: agreeing on the address, two records agree on the other two anyway. Counted three times, a
     shared home outweighed a different first name, sex and birth date (a household's members scored as one
     person), and a mover lost three times. Where the finer ones disagree or are missing, the coarser ones
-    count as before (a move within the town). Applied to the u pairs, the labels, EM and scoring alike.
+    count as before (a move within the town).
+    training: the coarser level is -1 wherever a finer one agrees, so that its m and u are those of the pairs
+    whose finer locations do not agree (the u pairs, the labels and EM read these). Scoring: only a coarser
+    level that agrees too is IMPLIED (no evidence, like -1); one that differs still counts (two homes at
+    "12 high street" in two towns are two homes).
     """
     for name, finer in finer_locations(comparisons).items():
-        implied = np.zeros(len(levels[name]), dtype=bool)
+        agrees = np.zeros(len(levels[name]), dtype=bool)
         for item in finer:
-            implied |= levels[item.name] >= agreeing_level(item)
-        levels[name] = np.where(implied, -1, levels[name]).astype(np.int8)
+            agrees |= levels[item.name] >= agreeing_level(item)
+        if training:
+            levels[name] = np.where(agrees, -1, levels[name]).astype(np.int8)
+        else:
+            levels[name] = np.where(agrees & (levels[name] > 0), IMPLIED, levels[name]).astype(np.int8)
     return levels

@@ -17,7 +17,7 @@ import polars as pl
 
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
-from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, node_positions
+from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, nest_locations, node_positions
 from tasks.dedupe.model import MatchModel, settings_hash
 from tasks.dedupe.preparation import decimal_marks, prepare_records, unreadable_values
 from tasks.dedupe.training import (
@@ -314,11 +314,15 @@ def match_records(
     sample = (
         np.random.default_rng(0).permutation(pairs.height)[:EM_SAMPLE] if pairs.height > EM_SAMPLE else None
     )
+    # training and scoring nest the location levels each its own way (levels.nest_locations)
     if scorer is None:  # every pair compared here: the training pairs are a sample of them
-        levels = comparison_levels(prepared, pairs, coded, comparisons)
-        training = levels if sample is None else {name: level[sample] for name, level in levels.items()}
+        levels = comparison_levels(prepared, pairs, coded, comparisons, nested=False)
+        sampled = levels if sample is None else {name: level[sample] for name, level in levels.items()}
+        training = nest_locations(dict(sampled), comparisons, training=True)
     else:  # the scorer compares every pair: here only those EM trains on (a pair's levels are its own)
-        training = comparison_levels(prepared, pairs if sample is None else pairs[sample], coded, comparisons)
+        training = comparison_levels(
+            prepared, pairs if sample is None else pairs[sample], coded, comparisons, training=True
+        )
     u = estimate_u(
         prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type
     )
@@ -355,7 +359,7 @@ def match_records(
         links = score_pairs(
             prepared,
             pairs,
-            levels,
+            nest_locations(levels, comparisons),
             parameters,
             fitted.frequencies,
             random_pair_prior,

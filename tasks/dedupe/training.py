@@ -77,7 +77,7 @@ def estimate_u(
         keep &= ~same if link_type == "link_only" else same
     nodes = prepared["node"].to_numpy()
     pairs = pl.DataFrame({"left": nodes[left[keep]], "right": nodes[right[keep]]})
-    levels = comparison_levels(prepared, pairs, coded, comparisons)
+    levels = comparison_levels(prepared, pairs, coded, comparisons, training=True)
     u = {}
     for item in comparisons:
         counts = np.bincount(levels[item.name][levels[item.name] >= 0], minlength=item.levels).astype(float)
@@ -112,7 +112,7 @@ def labelled_m(
             continue
         pairs, _, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
         if pairs.height:
-            levels = comparison_levels(prepared, pairs, coded, comparisons)
+            levels = comparison_levels(prepared, pairs, coded, comparisons, training=True)
             agree = np.ones(pairs.height, dtype=bool)
             for name in contradicting:
                 agree &= levels[name] != 0
@@ -155,6 +155,11 @@ def level_patterns(
         patterns[name] = (distinct % base - 1).astype(np.int8)
         distinct = distinct // base
     return {name: patterns[name] for name in levels}, counts.astype(np.float64)
+
+
+# The fewest expected matches (EM's posterior summed over the pairs where a comparison is seen) its m is learnt
+# from; below it the comparison keeps its prior m.
+MIN_EM_SUPPORT = 10.0
 
 
 def estimate_parameters(
@@ -201,6 +206,8 @@ def estimate_parameters(
                 targets.append((m, counts[seen] * posterior[seen]))
             for target, weights in targets:
                 tally = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
+                if target is m and tally.sum() < MIN_EM_SUPPORT:
+                    continue  # too few likely matches show it (a town beside postcodes that agree): prior m
                 updated = np.clip(tally / max(tally.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
                 if target is m:

@@ -81,9 +81,13 @@ def test_numeric_levels_are_the_ones_given() -> None:
         "within 1",
         "exact",
     )
-    assert built(name="amount", kind="numeric", rel_tolerance=[0.05]).labels() == (
+    relative = built(name="amount", kind="numeric", rel_tolerance=[0.05])
+    assert relative.labels() == ("different", "within 5%", "exact")
+    assert relative.bucket_width == 0.02  # near_ blocking rules: the buckets of the default absolute level
+    # rel_tolerance: [] alone turns the relative levels off and keeps the default absolute one
+    assert built(name="amount", kind="numeric", rel_tolerance=[]).labels() == (
         "different",
-        "within 5%",
+        "within 0.01",
         "exact",
     )
     # given neither, the defaults: within 0.01, then within 1% and 10%

@@ -13,7 +13,14 @@ from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, GENDER_MAX_M_DIFFERENT
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
-from tasks.dedupe.training import Parameters, capped, estimate_parameters, labelled_m, level_patterns
+from tasks.dedupe.training import (
+    MIN_EM_SUPPORT,
+    Parameters,
+    capped,
+    estimate_parameters,
+    labelled_m,
+    level_patterns,
+)
 from tasks.shared.config import ComparisonConfig
 
 
@@ -329,6 +336,21 @@ def test_estimate_parameters_caps_m_of_different_at_every_step() -> None:
     assert bounded.m["gender"].tolist() == pytest.approx([0.01, 0.99])
 
 
+def test_estimate_parameters_keeps_the_prior_m_of_a_comparison_few_likely_matches_show() -> None:
+    # 40 matches agreeing on family name and 160 non-matches that do not; the town is seen on 5 pairs only
+    # (elsewhere a finer location agreed): under MIN_EM_SUPPORT expected matches, its m stays the prior
+    family = np.array([1] * 40 + [0] * 160, dtype=np.int8)
+    city = np.array([0] * 5 + [-1] * 195, dtype=np.int8)
+    u = {"family": np.array([0.99, 0.01]), "city": np.array([0.9, 0.1])}
+    fitted = estimate_parameters({"family": family, "city": city}, u)
+    assert MIN_EM_SUPPORT == 10.0
+    assert fitted.m["city"].tolist() == pytest.approx([0.05 / 0.95, 0.9 / 0.95])
+    assert fitted.m["family"][1] == pytest.approx(0.9093, abs=1e-4)  # learnt (the prior: 0.947)
+    # seen on the 40 matches (every one differs), it is learnt: "different" from the prior's 0.05 to over 0.9
+    city = np.array([0] * 40 + [-1] * 160, dtype=np.int8)
+    assert estimate_parameters({"family": family, "city": city}, u).m["city"][0] > 0.9
+
+
 def _household_records() -> pl.DataFrame:
     """60 couples, each sharing a family name, address, town and phone; the man has a second record in 20.
 
@@ -412,20 +434,22 @@ def test_a_finer_location_that_agrees_stands_for_the_coarser_ones() -> None:
     prepared = prepare_records(records(rows))
     pairs = pl.DataFrame({"left": [0] * 6, "right": [1, 2, 3, 4, 5, 6]})
     levels = comparison_levels(prepared, pairs)
-    # address levels: different, >= 0.75, >= 0.9, exact; postcode (code): different, one edit, exact
+    # address levels: different, >= 0.75, >= 0.9, exact; postcode (code): different, one edit, exact; -2 implied
     assert levels["address"].tolist() == [3, 0, 0, -1, 2, -1]
-    assert levels["postcode"].tolist() == [-1, 2, 0, 2, -1, -1]
-    assert levels["city"].tolist() == [
-        -1,
-        -1,
-        2,
-        -1,
-        -1,
-        0,
-    ]  # a town that differs beside a matching address too
-    # without the address and postcode comparisons the town counts on every pair
+    assert levels["postcode"].tolist() == [-2, 2, 0, 2, -2, -1]
+    # a town that differs beside an address that agrees still counts (two homes at one number in two towns)
+    assert levels["city"].tolist() == [-2, -2, 2, -2, 0, 0]
+    # training: no evidence wherever a finer location agrees (m and u of the pairs whose finer ones do not)
+    trained = comparison_levels(prepared, pairs, training=True)
+    assert trained["postcode"].tolist() == [-1, 2, 0, 2, -1, -1]
+    assert trained["city"].tolist() == [-1, -1, 2, -1, -1, 0]
+    # as they are, and without the finer comparisons, every pair has its town
+    assert comparison_levels(prepared, pairs, nested=False)["city"].tolist() == [2, 2, 2, 2, 0, 0]
     city_only = [c for c in DEFAULT_COMPARISONS if c.name not in ("address", "postcode")]
     assert comparison_levels(prepared, pairs, comparisons=city_only)["city"].tolist() == [2, 2, 2, 2, 0, 0]
+    # an address compared at a looser cut of its own agrees only at similarities of 0.9 and above
+    loose = build_comparisons([ComparisonConfig(name="address", kind="string", thresholds=[0.6])])
+    assert comparison_levels(prepared, pairs, comparisons=loose)["postcode"].tolist() == [-2, 2, 0, 2, 2, -1]
 
 
 def test_match_records_keeps_a_household_apart_with_its_postcode_mapped_too() -> None:
