@@ -25,8 +25,9 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # Bump when what a model holds, or how it scores, changes: older models are refitted. 2: street words abbreviated
 # in the prepared address; 3: gender's m of "different" capped (Comparison.max_m_different); 4: location
-# comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given.
-MODEL_VERSION = 4
+# comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given;
+# 5: a coarser location that differs counts again, and m needs MIN_EM_SUPPORT likely matches.
+MODEL_VERSION = 5
 
 MODEL_SCHEMA = {
     "model_id": pl.String,
