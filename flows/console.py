@@ -134,6 +134,9 @@ def lost_server_advice(url: str) -> str:
     )
 
 
+_watcher: subprocess.Popen | None = None  # kept for the life of the process: its pipe closing is the signal
+
+
 def start_temporary_server() -> None:
     """Start the temporary Prefect server the run reports to (the one Prefect would start on its first call), with a
     watcher that stops it if this process is killed (flows/reaper.py): SIGKILL runs no exit handler. The watcher
@@ -165,9 +168,6 @@ def start_temporary_server() -> None:
 
     server._run_uvicorn_command = launch_watched  # type: ignore[method-assign]  # noqa: SLF001
     server.start()
-
-
-_watcher: subprocess.Popen | None = None  # kept for the life of the process: its pipe closing is the signal
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import polars as pl
@@ -12,6 +13,12 @@ from tasks.dedupe.preparation import text_grams
 from tasks.shared.contracts import NUMBER_KINDS
 
 PAIR_CHUNK = 2_500_000  # candidate pairs compared or scored at a time (bounds the working memory)
+# Location attributes, finest first: an address that agrees says the postcode and town agree, a postcode
+# that agrees says the town does (nest_locations).
+NESTED_LOCATIONS = ("address", "postcode", "city")
+AGREEING_SIMILARITY = 0.9  # a similarity kind's levels at or above it agree (an address with a typo)
+IMPLIED = -2  # the level of a location comparison that a finer one agreeing stands for (no evidence, as -1)
+Nesting = Literal["scoring", "training"]  # how nest_locations reads a pair's location levels
 
 
 def _pair_similarity(
@@ -210,11 +217,10 @@ def comparison_levels(
     pairs: pl.DataFrame,
     coded: CodedRecords | None = None,
     comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
-    nested: bool = True,
-    training: bool = False,
+    nesting: Nesting | None = "scoring",
 ) -> dict[str, np.ndarray]:
     """Agreement level per comparison and pair: levels - 1 is exact, 0 disagrees, -1 missing, -2 implied by a
-    finer location that agrees (nest_locations, as training or scoring reads them; nested=False: as they are).
+    finer location that agrees (nest_locations, as scoring or training reads them; nesting None: as they are).
 
     Values are compared by their codes (see CodedRecords; pass `coded` to reuse one coding across
     calls) and string similarity is computed once per distinct pair of values, not once per pair of records.
@@ -222,7 +228,7 @@ def comparison_levels(
     coded = coded or code_records(prepared, comparisons)
     if pairs.height > PAIR_CHUNK:  # in slices: the working arrays stay small, the levels are int8
         parts = [
-            comparison_levels(prepared, pairs.slice(start, PAIR_CHUNK), coded, comparisons, nested, training)
+            comparison_levels(prepared, pairs.slice(start, PAIR_CHUNK), coded, comparisons, nesting)
             for start in range(0, pairs.height, PAIR_CHUNK)
         ]
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
@@ -304,16 +310,7 @@ def comparison_levels(
         crossed = (pa == pb) & (pa >= 0) & (han_a != han_b) & latin
         for name in ("given", "family"):
             levels[name] = np.where(crossed, np.maximum(levels[name], 1), levels[name]).astype(np.int8)
-    return nest_locations(levels, comparisons, training) if nested else levels
-
-
-# Location attributes, finest first: an address that agrees says the postcode and town agree, a postcode
-# that agrees says the town does.
-NESTED_LOCATIONS = ("address", "postcode", "city")
-IMPLIED = -2  # the level of a location comparison that a finer one agreeing stands for (no evidence, as -1)
-
-
-AGREEING_SIMILARITY = 0.9  # a similarity kind's levels at or above it agree (an address with a typo)
+    return levels if nesting is None else nest_locations(levels, comparisons, nesting)
 
 
 def agreeing_level(item: Comparison) -> int:
@@ -328,15 +325,12 @@ def finer_locations(comparisons: Sequence[Comparison]) -> dict[str, list[Compari
     """Per location comparison, the finer location comparisons that stand for it where they agree."""
     rank = {attribute: position for position, attribute in enumerate(NESTED_LOCATIONS)}
     located = [c for c in comparisons if c.attribute in rank]
-    return {
-        c.name: [f for f in located if rank[f.attribute] < rank[c.attribute]]
-        for c in located
-        if any(rank[f.attribute] < rank[c.attribute] for f in located)
-    }
+    finer = {c.name: [f for f in located if rank[f.attribute] < rank[c.attribute]] for c in located}
+    return {name: items for name, items in finer.items() if items}
 
 
 def nest_locations(
-    levels: dict[str, np.ndarray], comparisons: Sequence[Comparison], training: bool = False
+    levels: dict[str, np.ndarray], comparisons: Sequence[Comparison], nesting: Nesting = "scoring"
 ) -> dict[str, np.ndarray]:
     """Where a finer location comparison agrees (agreeing_level), a coarser one is no evidence of its own.
 
@@ -345,8 +339,8 @@ def nest_locations(
     shared home outweighed a different first name, sex and birth date (a household's members scored as one
     person), and a mover lost three times. Where the finer ones disagree or are missing, the coarser ones
     count as before (a move within the town).
-    training: the coarser level is -1 wherever a finer one agrees, so that its m and u are those of the pairs
-    whose finer locations do not agree (the u pairs, the labels and EM read these). Scoring: only a coarser
+    "training": the coarser level is -1 wherever a finer one agrees, so that its m and u are those of the pairs
+    whose finer locations do not agree (the u pairs, the labels and EM read these). "scoring": only a coarser
     level that agrees too is IMPLIED (no evidence, like -1); one that differs still counts (two homes at
     "12 high street" in two towns are two homes).
     """
@@ -354,7 +348,7 @@ def nest_locations(
         agrees = np.zeros(len(levels[name]), dtype=bool)
         for item in finer:
             agrees |= levels[item.name] >= agreeing_level(item)
-        if training:
+        if nesting == "training":
             levels[name] = np.where(agrees, -1, levels[name]).astype(np.int8)
         else:
             levels[name] = np.where(agrees & (levels[name] > 0), IMPLIED, levels[name]).astype(np.int8)

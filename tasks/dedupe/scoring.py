@@ -316,12 +316,12 @@ def match_records(
     )
     # training and scoring nest the location levels each its own way (levels.nest_locations)
     if scorer is None:  # every pair compared here: the training pairs are a sample of them
-        levels = comparison_levels(prepared, pairs, coded, comparisons, nested=False)
+        levels = comparison_levels(prepared, pairs, coded, comparisons, nesting=None)
         sampled = levels if sample is None else {name: level[sample] for name, level in levels.items()}
-        training = nest_locations(dict(sampled), comparisons, training=True)
+        training = nest_locations(dict(sampled), comparisons, "training")
     else:  # the scorer compares every pair: here only those EM trains on (a pair's levels are its own)
         training = comparison_levels(
-            prepared, pairs if sample is None else pairs[sample], coded, comparisons, training=True
+            prepared, pairs if sample is None else pairs[sample], coded, comparisons, "training"
         )
     u = estimate_u(
         prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type

@@ -77,7 +77,7 @@ def estimate_u(
         keep &= ~same if link_type == "link_only" else same
     nodes = prepared["node"].to_numpy()
     pairs = pl.DataFrame({"left": nodes[left[keep]], "right": nodes[right[keep]]})
-    levels = comparison_levels(prepared, pairs, coded, comparisons, training=True)
+    levels = comparison_levels(prepared, pairs, coded, comparisons, "training")
     u = {}
     for item in comparisons:
         counts = np.bincount(levels[item.name][levels[item.name] >= 0], minlength=item.levels).astype(float)
@@ -112,7 +112,7 @@ def labelled_m(
             continue
         pairs, _, _ = pairs_sharing(prepared, {rule: columns}, max_block_size, wh)
         if pairs.height:
-            levels = comparison_levels(prepared, pairs, coded, comparisons, training=True)
+            levels = comparison_levels(prepared, pairs, coded, comparisons, "training")
             agree = np.ones(pairs.height, dtype=bool)
             for name in contradicting:
                 agree &= levels[name] != 0

@@ -254,15 +254,12 @@ def _missing_columns(source: SourceConfig, file: str, missing: list[str], names:
     near = {m: difflib.get_close_matches(m, names, 1, 0.6) for m in missing}
     hints = [f"{m!r} → {n[0]!r}" for m, n in near.items() if n]
     where_only = fields == ["where"]
-    fix = (
-        (f"rename in the {'where' if where_only else 'mapping'}: " + ", ".join(hints))
-        if hints
-        else (
-            "a text value is written in single quotes ('Unspecified'); a column in double quotes"
-            if where_only
-            else "map a column it has"
-        )
-    )
+    if hints:
+        fix = f"rename in the {'where' if where_only else 'mapping'}: " + ", ".join(hints)
+    elif where_only:
+        fix = "a text value is written in single quotes ('Unspecified'); a column in double quotes"
+    else:
+        fix = "map a column it has"
     if len(names) == 1 and (separator := next((c for c in ",;\t|" if c in names[0]), None)):
         fix = f"the header reads as one column: set the delimiter, options: {{delim: {separator!r}}}"
     return Problem(

@@ -440,11 +440,11 @@ def test_a_finer_location_that_agrees_stands_for_the_coarser_ones() -> None:
     # a town that differs beside an address that agrees still counts (two homes at one number in two towns)
     assert levels["city"].tolist() == [-2, -2, 2, -2, 0, 0]
     # training: no evidence wherever a finer location agrees (m and u of the pairs whose finer ones do not)
-    trained = comparison_levels(prepared, pairs, training=True)
+    trained = comparison_levels(prepared, pairs, nesting="training")
     assert trained["postcode"].tolist() == [-1, 2, 0, 2, -1, -1]
     assert trained["city"].tolist() == [-1, -1, 2, -1, -1, 0]
     # as they are, and without the finer comparisons, every pair has its town
-    assert comparison_levels(prepared, pairs, nested=False)["city"].tolist() == [2, 2, 2, 2, 0, 0]
+    assert comparison_levels(prepared, pairs, nesting=None)["city"].tolist() == [2, 2, 2, 2, 0, 0]
     city_only = [c for c in DEFAULT_COMPARISONS if c.name not in ("address", "postcode")]
     assert comparison_levels(prepared, pairs, comparisons=city_only)["city"].tolist() == [2, 2, 2, 2, 0, 0]
     # an address compared at a looser cut of its own agrees only at similarities of 0.9 and above
