@@ -40,6 +40,7 @@ from tasks.predict.models import (
 )
 from tasks.shared import shards as sharding
 from tasks.shared.config import FeatureConfig, PredictConfig
+from tasks.shared.scoring import score_rows
 from tasks.shared.warehouse import Warehouse
 
 IMPORTANCE_ROWS = 5_000  # customers of the newest backtest cutoff the permutation importances are measured on
@@ -234,11 +235,12 @@ def importances(models: ChurnModels, snapshot: Snapshot, activity: Activity, see
 
 def auc_drops(model: Any, matrix: np.ndarray, labels: np.ndarray, repeats: int, seed: int) -> np.ndarray:
     """Each column's mean drop in ROC AUC when it is shuffled: sklearn.inspection.permutation_importance
-    with scoring="roc_auc", n_repeats=repeats and random_state=seed, to the last bit, in one call of the model.
+    with scoring="roc_auc", n_repeats=repeats and random_state=seed, to the last bit, in one scoring of the model.
 
     sklearn scores each column and repeat with a call of its own (inputs x repeats calls on a few thousand
     rows: 3 s of a 2,000-customer refit, 15 s on a busy machine, most of it the boosted trees' threads
-    starting). Here every shuffled copy is stacked and scored at once. The shuffles are sklearn's: one seed
+    starting). Here every shuffled copy is stacked and scored at once, in row blocks of one OpenMP thread each
+    (tasks.shared.scoring.score_rows). The shuffles are sklearn's: one seed
     drawn from random_state, each column shuffled from a fresh generator of that seed, each repeat shuffling
     the index again and the column already shuffled by it.
     """
@@ -253,7 +255,7 @@ def auc_drops(model: Any, matrix: np.ndarray, labels: np.ndarray, repeats: int, 
             generator.shuffle(index)
             values = values[index]
             copies[1 + column * repeats + repeat, :, column] = values
-    baseline, *shuffled = model.decision_function(copies.reshape(-1, columns)).reshape(-1, rows)
+    baseline, *shuffled = score_rows(model.decision_function, copies.reshape(-1, columns)).reshape(-1, rows)
     auc = roc_auc_score(labels, baseline)
     drops = np.array([auc - roc_auc_score(labels, block) for block in shuffled])
     return drops.reshape(columns, repeats).mean(axis=1)
