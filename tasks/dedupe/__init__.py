@@ -105,6 +105,7 @@ def match_settings(config: PipelineConfig) -> MatchSettings:
         max_block_size=settings.max_block_size,
         max_candidate_pairs=settings.max_candidate_pairs,
         link_type=settings.link_type,
+        person_conflicts=settings.person_conflicts,
     )
 
 

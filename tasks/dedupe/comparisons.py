@@ -9,8 +9,10 @@ Comparing customer records runs in three steps:
    loose, none; -1 when either side is missing), computed with rapidfuzz over whole columns.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from tasks.shared.contracts import COMPARED_FIELDS, NUMBER_KINDS
 
@@ -28,7 +30,9 @@ DEFAULT_REL_TOLERANCE = (0.01, 0.1)
 # people half the time. Without a bound, pairs that share a household's phone, e-mail or address teach the
 # matcher that its "matches" often disagree on sex, and husband and wife score as one person.
 GENDER_MAX_M_DIFFERENT = 0.01
-# Kinds compared as numbers (days for dates), not as coded strings.
+# The birth date's levels that differ more than one person's records do (PersonConflict): within 10 years (1)
+# and different (0), that is more than a year apart and neither one typo nor the day and month swapped.
+BIRTH_DATES_APART = 1
 # Kinds whose values are Jaro-Winkler compared (Han script: exact or different).
 SIMILARITY_KINDS = frozenset({"name", "string", "place"})
 
@@ -186,6 +190,44 @@ def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ..
     }
     result = [made.pop(c.name, c) for c in DEFAULT_COMPARISONS]
     return (*result, *made.values())
+
+
+@dataclass(frozen=True)
+class PersonConflict:
+    """Two records that are two people however much else they share: their given names differ (level 0 of the
+    given name's comparison), and so do their sex (level 0) or their birth dates (BIRTH_DATES_APART or below).
+
+    Fellegi–Sunter adds the comparisons' weights as if they were independent, so the phone, e-mail, address and
+    surname a household shares outweigh every personal difference: husband and wife, a parent and a grown child,
+    score as one person. The matcher never links such a pair (tasks.dedupe.scoring; dedupe.person_conflicts).
+    """
+
+    given: str  # the comparison of the given name
+    # (comparison, the highest of its levels that differs): any one of them will do
+    differing: tuple[tuple[str, int], ...]
+
+    def pairs(self, levels: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Per pair (levels of every comparison, as tasks.dedupe.levels.comparison_levels gives them), whether the
+        two are two people. A value missing on either side (-1) is no difference."""
+        apart = np.zeros(len(levels[self.given]), dtype=bool)
+        for name, highest in self.differing:
+            apart |= (levels[name] >= 0) & (levels[name] <= highest)
+        return (levels[self.given] == 0) & apart
+
+
+def person_conflict(comparisons: Sequence[Comparison]) -> PersonConflict | None:
+    """The conflict rule over these comparisons: the name-kind comparison of the given name, with that of the sex
+    and the birth_date-kind one of the birth date (None without the first, or without both others)."""
+    given = next((c.name for c in comparisons if c.attribute == "given_name" and c.kind == "name"), None)
+    differing = [(c.name, 0) for c in comparisons if c.attribute == "gender"]
+    differing += [
+        (c.name, BIRTH_DATES_APART)
+        for c in comparisons
+        if c.attribute == "birth_date" and c.kind == "birth_date"
+    ]
+    if given is None or not differing:
+        return None
+    return PersonConflict(given, tuple(differing))
 
 
 # Canonical customer fields the matcher reads (sql/core/match_records.sql selects them, in this order).

@@ -266,6 +266,7 @@ class PairExplanation:
     threshold: float
     customer_ids: tuple[str | None, str | None]
     link_used: bool | None  # a stored link joins them: True used, False left out by one-to-one, None none
+    two_people: bool = False  # a person conflict (comparisons.PersonConflict): never linked, probability 0
 
 
 @dataclass(frozen=True)
@@ -340,7 +341,8 @@ def explain_pair(
     """
     if first == second:
         raise DataError("explain two different customer records")
-    comparisons = match_settings(config).comparisons
+    settings = match_settings(config)
+    comparisons = settings.comparisons
     parameters, prior = stored_parameters(wh, comparisons)
     records = customer_match_records(wh, config)
     numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
@@ -364,7 +366,9 @@ def explain_pair(
         coded = code_records(prepared if any(c.kind == "text" for c in comparisons) else two, comparisons)
     pairs = pl.DataFrame({"left": [min(nodes)], "right": [max(nodes)]})
     levels = comparison_levels(two, pairs, coded, comparisons)
-    scored = score_pairs(two, pairs, levels, parameters, frequencies, prior, evidence=True).row(0, named=True)
+    conflict = settings.conflict
+    scored = score_pairs(two, pairs, levels, parameters, frequencies, prior, evidence=True, conflict=conflict)
+    scored = scored.row(0, named=True)
     rows = {node: two.filter(pl.col("node") == node).row(0, named=True) for node in nodes}
     total = prior_weight(prior)
     steps = [Step(PRIOR, None, PRIOR_LABEL, total, total)]
@@ -387,11 +391,14 @@ def explain_pair(
         threshold=config.dedupe.match_threshold,
         customer_ids=(pair["customer_a"], pair["customer_b"]),
         link_used=pair["link_used"],
+        two_people=conflict is not None and bool(conflict.pairs(levels)[0]),
     )
 
 
 def probability_text(probability: float) -> str:
-    """A match probability for the terminal: six decimals, or scientific below 0.0001."""
+    """A match probability for the terminal: six decimals, or scientific below 0.0001 (0 for two people)."""
+    if probability == 0:
+        return "0"
     return f"{probability:.6f}" if probability >= 1e-4 else f"{probability:.2e}"
 
 
@@ -442,4 +449,9 @@ def render_explanation(explanation: PairExplanation) -> str:
         + ("at or above" if explanation.match_probability >= explanation.threshold else "below")
         + f" the threshold {explanation.threshold:g}",
     ]
+    if explanation.two_people:
+        lines.append(
+            "two people whatever the weight: their given names differ, and so do their sex or their birth dates "
+            "(more than a year apart); never linked (dedupe.person_conflicts)"
+        )
     return "\n".join(lines) + "\n"

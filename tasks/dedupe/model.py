@@ -26,8 +26,9 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 # Bump when what a model holds, or how it scores, changes: older models are refitted. 2: street words abbreviated
 # in the prepared address; 3: gender's m of "different" capped (Comparison.max_m_different); 4: location
 # comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given;
-# 5: a coarser location that differs counts again, and m needs MIN_EM_SUPPORT likely matches.
-MODEL_VERSION = 5
+# 5: a coarser location that differs counts again, and m needs MIN_EM_SUPPORT likely matches; 6: two people
+# (comparisons.PersonConflict) are never linked.
+MODEL_VERSION = 6
 
 MODEL_SCHEMA = {
     "model_id": pl.String,
@@ -85,6 +86,7 @@ def settings_hash(
     max_candidate_pairs: int,
     link_type: str,
     threshold: float,
+    person_conflicts: bool = True,
 ) -> str:
     """A hash of the settings a fitted model depends on: a model fitted under other settings is refitted."""
     content = {
@@ -95,6 +97,7 @@ def settings_hash(
         "max_candidate_pairs": max_candidate_pairs,
         "link_type": link_type,
         "threshold": threshold,
+        "person_conflicts": person_conflicts,
     }
     return hashlib.sha256(json.dumps(content, sort_keys=True, default=str).encode()).hexdigest()[:16]
 

@@ -16,7 +16,7 @@ import numpy as np
 import polars as pl
 
 from tasks.dedupe.blocking import BlockingRule, candidate_pairs, pair_budget
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison, PersonConflict, person_conflict
 from tasks.dedupe.levels import PAIR_CHUNK, code_records, comparison_levels, nest_locations, node_positions
 from tasks.dedupe.model import MatchModel, settings_hash
 from tasks.dedupe.preparation import decimal_marks, prepare_records, unreadable_values
@@ -56,13 +56,15 @@ def score_pairs(
     prior: float | None = None,
     min_probability: float | None = None,
     evidence: bool = False,
+    conflict: PersonConflict | None = None,
 ) -> pl.DataFrame:
     """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence).
 
     prior: the probability that two records match before looking at them (default: the share
     of matches among the candidate pairs, as EM found it). min_probability: keep only the pairs
     scored at least this (their rule is worked out for them alone). evidence: also each comparison's
-    level (l_<name>) and match weight (w_<name>), to explain the pair. Pairs are scored in slices of
+    level (l_<name>) and match weight (w_<name>), to explain the pair. conflict: the pairs it finds are two
+    people: match probability 0 (their weight is the evidence's, as ever). Pairs are scored in slices of
     PAIR_CHUNK, so the working arrays stay small however many pairs there are.
     """
     prior = parameters.prior if prior is None else prior
@@ -93,6 +95,7 @@ def score_pairs(
             prior,
             min_probability,
             evidence,
+            conflict,
         )
         for start in range(0, max(pairs.height, 1), PAIR_CHUNK)
     ]
@@ -108,6 +111,7 @@ def _score_slice(
     prior: float,
     min_probability: float | None,
     evidence: bool,
+    conflict: PersonConflict | None = None,
 ) -> pl.DataFrame:
     """score_pairs for one slice of the pairs."""
     weight = np.full(pairs.height, np.log2(prior / (1 - prior)))
@@ -129,6 +133,8 @@ def _score_slice(
         if part:
             agreeing[part] = agreeing.get(part, np.zeros(pairs.height, bool)) | (seen & (contribution > 1.0))
     probability = 1 / (1 + np.exp2(-np.clip(weight, -60, 60)))
+    if conflict is not None:
+        probability[conflict.pairs(levels)] = 0.0
     keep = slice(None) if min_probability is None else np.flatnonzero(probability >= min_probability)
     order = [p for p in RULE_ORDER if p in agreeing] + [p for p in agreeing if p not in RULE_ORDER]
     rule_columns = [pl.when(pl.Series(agreeing[p][keep])).then(pl.lit(p)) for p in order]
@@ -156,6 +162,12 @@ class MatchSettings:
     max_block_size: int = 25
     max_candidate_pairs: int = 2_000_000
     link_type: str = "link_and_dedupe"
+    person_conflicts: bool = True  # never link two people (PersonConflict)
+
+    @property
+    def conflict(self) -> PersonConflict | None:
+        """The pairs never linked, whatever their score (None when person_conflicts is off)."""
+        return person_conflict(self.comparisons) if self.person_conflicts else None
 
     def digest(self) -> str:
         """The hash of what decides the matcher's pairs and scores (a stored model's settings_hash)."""
@@ -166,6 +178,7 @@ class MatchSettings:
             self.max_candidate_pairs,
             self.link_type,
             self.threshold,
+            self.person_conflicts,
         )
 
 
@@ -213,6 +226,7 @@ def score_with_model(
         model.prior,
         settings.threshold,
         evidence=True,
+        conflict=settings.conflict,
     )
 
 
@@ -283,6 +297,7 @@ def match_records(
                 model.prior,
                 threshold,
                 evidence=True,
+                conflict=settings.conflict,
             )
         return MatchOutcome(
             links,
@@ -365,6 +380,7 @@ def match_records(
             random_pair_prior,
             threshold,
             evidence=True,
+            conflict=settings.conflict,
         )
     return MatchOutcome(
         links,

@@ -353,6 +353,12 @@ class DedupeConfig(BaseModel):
         lt=1,
         description="Probabilistic links need at least this match probability (higher: fewer false merges).",
     )
+    person_conflicts: bool = Field(
+        default=True,
+        description="Never link two records probabilistically whose given names differ and whose sex or birth "
+        "dates (more than a year apart, not a typo) differ too, however much else they share: a household's "
+        "phone, e-mail, address and surname otherwise outweigh every personal difference.",
+    )
     blocking_rules: list[str] | None = Field(
         default=None,
         description="Which blocking rules (tasks/shared/contracts.py) propose candidate pairs. Default: chosen "

@@ -21,7 +21,7 @@ from tasks.dedupe.explain import (
 )
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
-from tasks.dedupe.scoring import score_pairs
+from tasks.dedupe.scoring import MatchSettings, score_pairs
 from tasks.dedupe.training import term_frequencies
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -159,9 +159,9 @@ def test_explain_pair_of_an_unlinked_pair_scores_as_the_matcher_does(wh: Warehou
     )  # crm:m1 and crm:m11 in record order (m0, m1, m10, m11, ...)
     assert numbered["record_id"].gather([1, 3]).to_list() == ["m1", "m11"]
     levels = comparison_levels(prepared, pair)
-    scored = score_pairs(
-        prepared, pair, levels, outcome.parameters, term_frequencies(prepared), outcome.prior, evidence=True
-    ).row(0, named=True)
+    frequencies, conflict = term_frequencies(prepared), MatchSettings().conflict
+    args = (prepared, pair, levels, outcome.parameters, frequencies, outcome.prior)
+    scored = score_pairs(*args, evidence=True, conflict=conflict).row(0, named=True)
     assert [s.level for s in explained.steps[1:]] == [scored[f"l_{name}"] for name in COMPARISONS]
     assert [s.match_weight for s in explained.steps[1:]] == pytest.approx(
         [scored[f"w_{name}"] for name in COMPARISONS], abs=1e-12
@@ -169,6 +169,16 @@ def test_explain_pair_of_an_unlinked_pair_scores_as_the_matcher_does(wh: Warehou
     assert explained.match_weight == pytest.approx(scored["match_weight"], abs=1e-12)
     assert explained.match_probability == pytest.approx(scored["match_probability"], abs=1e-15)
     assert explained.steps[2].label == "exact" and explained.steps[1].label != "exact"  # family, given
+    # john and joseph differ, and so do their birth dates: two people, probability 0 whatever the weight
+    assert [(s.label, s.values) for s in explained.steps if s.comparison in ("given", "dob")] == [
+        ("different", ("john", "joseph")),
+        ("different", ("1951-02-02", "1961-12-12")),
+    ]
+    assert explained.two_people is True
+    assert explained.match_probability == 0.0
+    unruled = score_pairs(*args).row(0, named=True)
+    assert unruled["match_weight"] == pytest.approx(explained.match_weight, abs=1e-12)
+    assert unruled["match_probability"] == pytest.approx(1 / (1 + 2**-explained.match_weight), rel=1e-12)
 
 
 def test_render_explanation_is_a_waterfall(wh: Warehouse) -> None:
@@ -181,7 +191,11 @@ def test_render_explanation_is_a_waterfall(wh: Warehouse) -> None:
     assert lines[4].split()[:5] == ["prior", "two", "records", "at", "random"]
     assert lines[5].split()[:3] == ["given", "john", "joseph"]
     assert lines[6].split()[:5] == ["family", "brown", "brown", "exact", "(term"]
-    assert lines[-1].endswith("below the threshold 0.9")
+    assert lines[-2].endswith("below the threshold 0.9")
+    assert lines[-1] == (
+        "two people whatever the weight: their given names differ, and so do their sex or their birth dates "
+        "(more than a year apart); never linked (dedupe.person_conflicts)"
+    )
 
 
 def test_a_one_to_one_link_left_out_is_stored_as_unused() -> None:

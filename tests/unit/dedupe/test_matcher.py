@@ -9,7 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from tasks.dedupe.blocking import blocking_keys, candidate_pairs
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, GENDER_MAX_M_DIFFERENT, build_comparisons
+from tasks.dedupe.comparisons import (
+    DEFAULT_COMPARISONS,
+    GENDER_MAX_M_DIFFERENT,
+    PersonConflict,
+    build_comparisons,
+    person_conflict,
+)
 from tasks.dedupe.levels import comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
@@ -462,12 +468,55 @@ def test_match_records_keeps_a_household_apart_with_its_postcode_mapped_too() ->
     assert sorted(outcome.links.select("left", "right").rows()) == [(3 * i, 3 * i + 2) for i in range(20)]
 
 
-def test_a_gender_comparison_without_the_cap_merges_the_couples() -> None:
-    # the evidence for the cap: with it lifted (max_m_different 1), EM takes the couples for matches
+def test_a_gender_comparison_without_the_cap_merges_the_couples_unless_two_people_are_never_linked() -> None:
+    # the evidence for the cap: with it lifted (max_m_different 1), EM takes the couples for matches ...
     uncapped = build_comparisons([ComparisonConfig(name="gender", kind="exact", max_m_different=1)])
-    outcome = match_records(_household_records(), settings=MatchSettings(threshold=0.9, comparisons=uncapped))
     couples = {(3 * i, 3 * i + 1) for i in range(60)}
-    assert len(couples & set(outcome.links.select("left", "right").rows())) == 60
+
+    def linked(person_conflicts: bool) -> set[tuple[int, int]]:
+        settings = MatchSettings(threshold=0.9, comparisons=uncapped, person_conflicts=person_conflicts)
+        return set(
+            match_records(_household_records(), settings=settings).links.select("left", "right").rows()
+        )
+
+    assert len(couples & linked(person_conflicts=False)) == 60
+    # ... and the person conflict rule alone keeps them apart: their given names and their sex differ
+    assert couples & linked(person_conflicts=True) == set()
+
+
+def test_two_people_are_records_whose_given_names_and_sex_or_birth_dates_differ() -> None:
+    conflict = person_conflict(DEFAULT_COMPARISONS)
+    assert conflict == PersonConflict("given", (("gender", 0), ("dob", 1)))
+    # given: different 0, >= 0.8 1, >= 0.92 2, exact 3; dob: > 10 years 0, within 10 years 1, within a year 2,
+    # one edit or swapped 3, exact 4; gender: different 0, exact 1; -1 missing on a side
+    levels = {
+        "given": np.array([0, 0, 0, 0, 0, 1, 3, 0, 0, -1], dtype=np.int8),
+        "gender": np.array([0, 1, 1, 1, -1, 0, 0, -1, -1, 0], dtype=np.int8),
+        "dob": np.array([4, 0, 1, 2, 3, 0, 0, -1, 1, 0], dtype=np.int8),
+    }
+    assert conflict.pairs(levels).tolist() == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+        False,
+        True,
+        False,
+    ]
+    # without a given name compared, or with neither sex nor birth date, there is no rule
+    assert person_conflict([c for c in DEFAULT_COMPARISONS if c.name != "given"]) is None
+    assert person_conflict([c for c in DEFAULT_COMPARISONS if c.name not in ("gender", "dob")]) is None
+    # a birth date compared as another kind (a year as a number) is not one of its differences
+    year = build_comparisons(
+        [ComparisonConfig(name="dob", kind="numeric", column="birth_date", abs_tolerance=[1])]
+    )
+    assert person_conflict(year) == PersonConflict("given", (("gender", 0),))
+    # off: nothing is a conflict
+    assert MatchSettings(person_conflicts=False).conflict is None
+    assert MatchSettings().conflict == conflict
 
 
 def test_a_configured_gender_comparison_keeps_the_built_in_cap_unless_it_sets_its_own() -> None:

@@ -58,7 +58,10 @@ def test_explain_prints_the_waterfall_of_two_records(config_path: Path) -> None:
         "phone",
         "gender",
     ]
-    assert lines[-1].endswith("below the threshold 0.9")
+    assert lines[-2].startswith("match weight ") and lines[-2].endswith(
+        "match probability 0 below the threshold 0.9"
+    )
+    assert lines[-1].startswith("two people whatever the weight: their given names differ")
 
 
 def test_explain_refuses_a_record_written_without_its_source(config_path: Path) -> None:
