@@ -216,10 +216,10 @@ class PersonConflict:
 
 
 def person_conflict(comparisons: Sequence[Comparison]) -> PersonConflict | None:
-    """The conflict rule over these comparisons: the name-kind comparison of the given name, with that of the sex
-    and the birth_date-kind one of the birth date (None without the first, or without both others)."""
+    """The conflict rule over these comparisons: the name-kind comparison of the given name, with the exact-kind one
+    of the sex and the birth_date-kind one of the birth date (None without the first, or without both others)."""
     given = next((c.name for c in comparisons if c.attribute == "given_name" and c.kind == "name"), None)
-    differing = [(c.name, 0) for c in comparisons if c.attribute == "gender"]
+    differing = [(c.name, 0) for c in comparisons if c.attribute == "gender" and c.kind == "exact"]
     differing += [
         (c.name, BIRTH_DATES_APART)
         for c in comparisons

@@ -16,7 +16,7 @@ import polars as pl
 from rich.cells import cell_len, set_cell_size
 
 from tasks.dedupe import customer_match_records, match_settings
-from tasks.dedupe.comparisons import Comparison
+from tasks.dedupe.comparisons import Comparison, PersonConflict
 from tasks.dedupe.levels import IMPLIED, code_records, comparison_levels
 from tasks.dedupe.model import load_model
 from tasks.dedupe.preparation import prepare_records
@@ -30,6 +30,8 @@ PRIOR = "prior"  # the comparison name of the prior's row in core.match_paramete
 PRIOR_LABEL = "two records at random"
 MISSING_LABEL = "missing on a side"  # level -1 (sql/core/match_evidence.sql names it the same)
 IMPLIED_LABEL = "implied by a finer location that agrees"  # levels.IMPLIED (match_evidence.sql: the same)
+# what differs in a person conflict, by attribute (render_explanation)
+CONFLICT_WORDS = {"gender": "sex", "birth_date": "birth dates (more than a year apart)"}
 LINK_KEY = ("source_a", "id_a", "source_b", "id_b")
 
 PARAMETER_SCHEMA = {
@@ -266,7 +268,9 @@ class PairExplanation:
     threshold: float
     customer_ids: tuple[str | None, str | None]
     link_used: bool | None  # a stored link joins them: True used, False left out by one-to-one, None none
-    two_people: bool = False  # a person conflict (comparisons.PersonConflict): never linked, probability 0
+    # a person conflict (comparisons.PersonConflict: never linked, probability 0): the attributes besides the given
+    # name that differ (gender, birth_date); empty when the two are no conflict
+    conflicting: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -391,8 +395,18 @@ def explain_pair(
         threshold=config.dedupe.match_threshold,
         customer_ids=(pair["customer_a"], pair["customer_b"]),
         link_used=pair["link_used"],
-        two_people=conflict is not None and bool(conflict.pairs(levels)[0]),
+        conflicting=conflicting(conflict, levels, comparisons),
     )
+
+
+def conflicting(
+    conflict: PersonConflict | None, levels: dict[str, np.ndarray], comparisons: Sequence[Comparison]
+) -> tuple[str, ...]:
+    """The attributes besides the given name that make the first pair of levels a person conflict (none: no conflict)."""
+    if conflict is None or not conflict.pairs(levels)[0]:
+        return ()
+    attributes = {c.name: c.attribute for c in comparisons}
+    return tuple(attributes[name] for name, highest in conflict.differing if 0 <= levels[name][0] <= highest)
 
 
 def probability_text(probability: float) -> str:
@@ -449,9 +463,10 @@ def render_explanation(explanation: PairExplanation) -> str:
         + ("at or above" if explanation.match_probability >= explanation.threshold else "below")
         + f" the threshold {explanation.threshold:g}",
     ]
-    if explanation.two_people:
+    if explanation.conflicting:
+        differing = " and ".join(CONFLICT_WORDS[attribute] for attribute in explanation.conflicting)
         lines.append(
-            "two people whatever the weight: their given names differ, and so do their sex or their birth dates "
-            "(more than a year apart); never linked (dedupe.person_conflicts)"
+            f"two people whatever the weight: their given names differ, and so do their {differing}; never linked "
+            "probabilistically (dedupe.person_conflicts)"
         )
     return "\n".join(lines) + "\n"

@@ -86,7 +86,7 @@ def settings_hash(
     max_candidate_pairs: int,
     link_type: str,
     threshold: float,
-    person_conflicts: bool = True,
+    person_conflicts: bool,
 ) -> str:
     """A hash of the settings a fitted model depends on: a model fitted under other settings is refitted."""
     content = {

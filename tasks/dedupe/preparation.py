@@ -42,6 +42,11 @@ def _simplified(values: pl.Series) -> pl.Series:
     return _han_converted(values, simplified_converter().convert)
 
 
+# A sex as the matcher compares it, read as sql/core/identity_conflicts.sql reads it: any other value (unknown, U, X, a
+# code of a source's own) is no evidence, never a difference (a person conflict needs the sexes to differ).
+SEXES = {"m": "m", "male": "m", "男": "m", "f": "f", "female": "f", "女": "f"}
+
+
 def _text(column: str) -> pl.Expr:
     """Trimmed, lowercased, unaccented text with full-width forms folded; null when empty."""
     cleaned = (
@@ -254,7 +259,7 @@ def prepare_records(
         _text("email_norm").str.extract(r"^([^@]+)@", 1).alias("email_local"),
         _text("email_norm").alias("email"),
         _digits("phone_norm").alias("phone"),
-        _text("gender").str.slice(0, 1).alias("gender"),
+        _text("gender").replace_strict(SEXES, default=None).alias("gender"),
         *(_attribute_column(frame, c, decimals or {}) for c in extra),
     ).with_columns(
         pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)

@@ -56,16 +56,17 @@ def score_pairs(
     prior: float | None = None,
     min_probability: float | None = None,
     evidence: bool = False,
-    conflict: PersonConflict | None = None,
+    *,
+    conflict: PersonConflict | None,
 ) -> pl.DataFrame:
     """pairs with match_weight (log2 odds), match_probability and rule (the agreeing evidence).
 
     prior: the probability that two records match before looking at them (default: the share
     of matches among the candidate pairs, as EM found it). min_probability: keep only the pairs
     scored at least this (their rule is worked out for them alone). evidence: also each comparison's
-    level (l_<name>) and match weight (w_<name>), to explain the pair. conflict: the pairs it finds are two
-    people: match probability 0 (their weight is the evidence's, as ever). Pairs are scored in slices of
-    PAIR_CHUNK, so the working arrays stay small however many pairs there are.
+    level (l_<name>) and match weight (w_<name>), to explain the pair. conflict (MatchSettings.conflict, given
+    by every caller): the pairs it finds are two people, match probability 0 (their weight is the evidence's).
+    Pairs are scored in slices of PAIR_CHUNK, so the working arrays stay small however many pairs there are.
     """
     prior = parameters.prior if prior is None else prior
     # per record, the share of records with its value (term frequency), for the adjusted comparisons
@@ -111,7 +112,7 @@ def _score_slice(
     prior: float,
     min_probability: float | None,
     evidence: bool,
-    conflict: PersonConflict | None = None,
+    conflict: PersonConflict | None,
 ) -> pl.DataFrame:
     """score_pairs for one slice of the pairs."""
     weight = np.full(pairs.height, np.log2(prior / (1 - prior)))

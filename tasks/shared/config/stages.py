@@ -355,9 +355,9 @@ class DedupeConfig(BaseModel):
     )
     person_conflicts: bool = Field(
         default=True,
-        description="Never link two records probabilistically whose given names differ and whose sex or birth "
-        "dates (more than a year apart, not a typo) differ too, however much else they share: a household's "
-        "phone, e-mail, address and surname otherwise outweigh every personal difference.",
+        description="Never link two records to each other probabilistically whose given names differ and whose "
+        "sex or birth dates (more than a year apart, not a typo) differ too, however much else they share: a "
+        "household's phone, e-mail, address and surname otherwise outweigh every personal difference.",
     )
     blocking_rules: list[str] | None = Field(
         default=None,

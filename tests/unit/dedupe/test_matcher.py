@@ -1,5 +1,6 @@
 """The probabilistic matcher (tasks/dedupe: comparisons, blocking, training, scoring) on hand-built records."""
 
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from tasks.dedupe.training import (
     level_patterns,
 )
 from tasks.shared.config import ComparisonConfig
+from tasks.shared.warehouse import Warehouse
+from tests.unit.dedupe.match_world import build_world, world_config
 
 
 def records(rows: list[dict]) -> pl.DataFrame:
@@ -195,7 +198,9 @@ def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
     u = _flat_u()
     m["dob"] = np.array([0.1, 0.05, 0.05, 0.1, 0.7])
     u["dob"] = np.array([0.9, 0.03, 0.02, 0.04, 0.01])
-    scored = score_pairs(prepared, pairs, levels, Parameters(m=m, u=u, prior=0.5, iterations=0), prior=1 / 9)
+    scored = score_pairs(
+        prepared, pairs, levels, Parameters(m=m, u=u, prior=0.5, iterations=0), prior=1 / 9, conflict=None
+    )
     # prior odds 1:8 (-3 bits); dob exact: log2(0.7 / 0.01); every other comparison is flat or missing
     expected = -3 + np.log2(0.7 / 0.01)
     assert scored["match_weight"].to_list() == [pytest.approx(expected)]
@@ -480,8 +485,9 @@ def test_a_gender_comparison_without_the_cap_merges_the_couples_unless_two_peopl
         )
 
     assert len(couples & linked(person_conflicts=False)) == 60
-    # ... and the person conflict rule alone keeps them apart: their given names and their sex differ
-    assert couples & linked(person_conflicts=True) == set()
+    # ... and the person conflict rule alone keeps them apart (their given names and their sex differ): the links
+    # are the ones the cap gives, each person's two records
+    assert sorted(linked(person_conflicts=True)) == [(3 * i, 3 * i + 2) for i in range(20)]
 
 
 def test_two_people_are_records_whose_given_names_and_sex_or_birth_dates_differ() -> None:
@@ -514,6 +520,9 @@ def test_two_people_are_records_whose_given_names_and_sex_or_birth_dates_differ(
         [ComparisonConfig(name="dob", kind="numeric", column="birth_date", abs_tolerance=[1])]
     )
     assert person_conflict(year) == PersonConflict("given", (("gender", 0),))
+    # a sex compared as a code (M and F are one edit apart) is not one of its differences either
+    code = build_comparisons([ComparisonConfig(name="gender", kind="code", column="gender")])
+    assert person_conflict(code) == PersonConflict("given", (("dob", 1),))
     # off: nothing is a conflict
     assert MatchSettings(person_conflicts=False).conflict is None
     assert MatchSettings().conflict == conflict
@@ -528,3 +537,27 @@ def test_a_configured_gender_comparison_keeps_the_built_in_cap_unless_it_sets_it
     assert [c.max_m_different for c in own if c.attribute == "gender"] == [0.01, 0.02]
     with pytest.raises(ValidationError, match="greater than 0"):
         ComparisonConfig(name="gender", kind="exact", max_m_different=0)
+
+
+def test_a_sex_is_m_f_or_no_evidence() -> None:
+    # read as core.identity_conflicts reads it: an unknown sex, or one coded otherwise, never differs
+    rows = [
+        {"node": i, "gender": value}
+        for i, value in enumerate(["M", " male ", "男", "F", "Female", "女", "U", "x", None])
+    ]
+    prepared = prepare_records(records(rows))
+    assert prepared["gender"].to_list() == ["m", "m", "m", "f", "f", "f", None, None, None]
+
+
+def test_a_person_conflict_rule_without_its_comparisons_is_said(caplog: pytest.LogCaptureFixture) -> None:
+    given = {"name": "given", "kind": "string", "column": "given_name"}  # not of kind name: no rule
+    with Warehouse(":memory:") as wh, caplog.at_level(logging.WARNING):
+        build_world(wh, world_config(comparisons=[given]))
+    assert (
+        "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of the sex "
+        "(kind exact) or the birth date (kind birth_date): records of two people are not kept apart"
+    ) in caplog.messages
+    caplog.clear()
+    with Warehouse(":memory:") as wh, caplog.at_level(logging.WARNING):
+        build_world(wh, world_config())
+    assert not [message for message in caplog.messages if "person_conflicts" in message]

@@ -57,7 +57,7 @@ def test_a_stored_model_scores_as_the_fit_and_records_prepared_alone_score_the_s
     assert fit.model is not None and fit.links.height > 0
     assert fit.model.decimals == {"amount": ","}
     wh = Warehouse(":memory:")
-    hashed = settings_hash(comparisons, None, 12, settings.max_candidate_pairs, settings.link_type, 0.5)
+    hashed = settings_hash(comparisons, None, 12, settings.max_candidate_pairs, settings.link_type, 0.5, True)
     store_model(wh, fit.model.__class__(**{**fit.model.__dict__, "settings_hash": hashed}))
     model = load_model(wh, comparisons)
     assert model.rules == fit.model.rules and model.prior == fit.model.prior
@@ -75,9 +75,8 @@ def test_a_stored_model_scores_as_the_fit_and_records_prepared_alone_score_the_s
     )
     coded = code_records(alone, comparisons, model.token_records)
     levels = comparison_levels(alone, pairs, coded, comparisons)
-    scored = score_pairs(
-        alone, pairs, levels, model.parameters, model.frequencies, model.prior, evidence=True
-    )
+    args = (alone, pairs, levels, model.parameters, model.frequencies, model.prior)
+    scored = score_pairs(*args, evidence=True, conflict=settings.conflict)
     assert scored.equals(fit.links.head(20).select(scored.columns))
     # a 20-record slice read alone would choose a point as its decimal separator: the model keeps the comma
     assert prepare_records(records.head(3), comparisons, model.decimals)["c_amount"].null_count() == 0
