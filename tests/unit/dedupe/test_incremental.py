@@ -143,6 +143,8 @@ def mutate(wh: Warehouse, day: date, people: list[str]) -> None:
         # duplicates with a new phone and e-mail: only the probabilistic matcher can link them
         for n, like in enumerate((c, d)):
             add_crm(wh, f"T-dup{n}", like, at, email=None, phone=None, device_id=None)
+        # e's spouse: e's surname, home and birth date, a phone one digit from e's, another given name and sex
+        add_crm(wh, "T-spouse", e, at, **spouse_of(wh, e), email=None, device_id=None)
     elif day == DAYS[2]:
         # seven more records with c's name and birth date: the blocks of c and its duplicate grow past
         # max_block_size, and the link between them goes
@@ -183,6 +185,19 @@ def mutate(wh: Warehouse, day: date, people: list[str]) -> None:
     elif day == DAYS[4]:
         change_crm(wh, "T-merge", at, phone=None)  # the merging record loses its phone: a split
         add_crm(wh, "T-dup2", e, at, email=None, phone=None, device_id=None)
+
+
+def spouse_of(wh: Warehouse, source_id: str) -> dict[str, object]:
+    """The full name, sex and phone of a CRM record's spouse: the same surname (a Han name's first character),
+    another given name, the other sex, the phone with its last digit changed (a family's numbers)."""
+    full_name, gender = str(crm_value(wh, source_id, "full_name")), crm_value(wh, source_id, "gender")
+    phone = str(crm_value(wh, source_id, "phone"))
+    last = "1" if phone[-1] != "1" else "2"
+    return {
+        "full_name": full_name[0] + "丽娜",
+        "gender": "F" if gender == "M" else "M",
+        "phone": phone[:-1] + last,
+    }
 
 
 def table(wh: Warehouse, name: str) -> list[tuple]:
@@ -246,6 +261,7 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     a, b, root = world
     results: list[tuple[DedupeResult, DedupeResult]] = []
     links: list[bool] = []  # c and its duplicate linked by the matcher, per day
+    spouses: list[bool] = []  # e and the spouse linked, per day
     merged: list[bool] = []  # c and d one customer, per day
     for day in DAYS:
         with Warehouse.open(a) as wh:
@@ -267,6 +283,7 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
         with Warehouse.open(a) as wh:
             c, d = people(wh)[2:4]
             links.append(linked(wh, c, "T-dup0"))
+            spouses.append(linked(wh, people(wh)[4], "T-spouse"))
             merged.append(len({customer_of(wh, x) for x in (c, d)}) == 1)
     modes = [r.matcher_mode for r, _ in results]
     assert modes == ["refit"] + ["incremental"] * (len(DAYS) - 1)
@@ -287,6 +304,8 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     assert links == [False, True, False, True, True, True]
     # the merging record joins c and d into one customer, and the split leaves them apart again
     assert merged == [False, False, True, True, False, False]
+    # the spouse is never linked to e (a person conflict), incrementally as from scratch
+    assert spouses == [False] * len(DAYS)
 
     # a refit on the last day gives the same clusters on this data
     refit = load_config(write_config(root / "data", root / "refit", dedupe={"max_block_size": 6}))
@@ -301,6 +320,14 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
         assert again.matcher_mode == "incremental" and again.changed_records == 0
         incremental = table(wh, "core.identity_map")
     assert clusters(refitted) == clusters(incremental)
+    # without the person conflict rule, the matcher takes the spouse for e
+    unruled = load_config(
+        write_config(root / "data", root / "unruled", dedupe={"max_block_size": 6, "person_conflicts": False})
+    )
+    copy_warehouse(a, unruled)
+    with Warehouse.open(unruled) as wh:
+        dedupe_all(wh, unruled, DAYS[-1])
+        assert linked(wh, people(wh)[4], "T-spouse")
 
 
 def linked(wh: Warehouse, first: str, second: str) -> bool:
