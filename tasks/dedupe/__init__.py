@@ -355,8 +355,11 @@ def dedupe_all(
             f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone}): records are "
             "resolved as they were seen by the end of a day that has begun"
         )
-    dedupe = config.dedupe
-    if dedupe.probabilistic and dedupe.person_conflicts and match_settings(config).conflict is None:
+    if (
+        config.dedupe.probabilistic
+        and config.dedupe.person_conflicts
+        and match_settings(config).conflict is None
+    ):
         (logger or logging.getLogger(__name__)).warning(
             "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of "
             "the sex (kind exact) or the birth date (kind birth_date): records of two people are not kept apart"

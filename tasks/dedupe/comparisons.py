@@ -210,9 +210,19 @@ class PersonConflict:
         """Per pair (levels of every comparison, as tasks.dedupe.levels.comparison_levels gives them), whether the
         two are two people. A value missing on either side (-1) is no difference."""
         apart = np.zeros(len(levels[self.given]), dtype=bool)
-        for name, highest in self.differing:
-            apart |= (levels[name] >= 0) & (levels[name] <= highest)
+        for differs in self._differences(levels).values():
+            apart |= differs
         return (levels[self.given] == 0) & apart
+
+    def reasons(self, levels: Mapping[str, np.ndarray], pair: int) -> tuple[str, ...]:
+        """The comparisons besides the given name's that make one pair two people (none: it is no conflict)."""
+        if not self.pairs(levels)[pair]:
+            return ()
+        return tuple(name for name, differs in self._differences(levels).items() if differs[pair])
+
+    def _differences(self, levels: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per differing comparison, the pairs whose values are both known and differ."""
+        return {name: (levels[name] >= 0) & (levels[name] <= highest) for name, highest in self.differing}
 
 
 def person_conflict(comparisons: Sequence[Comparison]) -> PersonConflict | None:

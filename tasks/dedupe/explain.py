@@ -16,7 +16,7 @@ import polars as pl
 from rich.cells import cell_len, set_cell_size
 
 from tasks.dedupe import customer_match_records, match_settings
-from tasks.dedupe.comparisons import Comparison, PersonConflict
+from tasks.dedupe.comparisons import Comparison
 from tasks.dedupe.levels import IMPLIED, code_records, comparison_levels
 from tasks.dedupe.model import load_model
 from tasks.dedupe.preparation import prepare_records
@@ -374,6 +374,7 @@ def explain_pair(
     scored = score_pairs(two, pairs, levels, parameters, frequencies, prior, evidence=True, conflict=conflict)
     scored = scored.row(0, named=True)
     rows = {node: two.filter(pl.col("node") == node).row(0, named=True) for node in nodes}
+    attributes = {item.name: item.attribute for item in comparisons}
     total = prior_weight(prior)
     steps = [Step(PRIOR, None, PRIOR_LABEL, total, total)]
     for item in comparisons:
@@ -395,18 +396,8 @@ def explain_pair(
         threshold=config.dedupe.match_threshold,
         customer_ids=(pair["customer_a"], pair["customer_b"]),
         link_used=pair["link_used"],
-        conflicting=conflicting(conflict, levels, comparisons),
+        conflicting=tuple(attributes[name] for name in conflict.reasons(levels, 0)) if conflict else (),
     )
-
-
-def conflicting(
-    conflict: PersonConflict | None, levels: dict[str, np.ndarray], comparisons: Sequence[Comparison]
-) -> tuple[str, ...]:
-    """The attributes besides the given name that make the first pair of levels a person conflict (none: no conflict)."""
-    if conflict is None or not conflict.pairs(levels)[0]:
-        return ()
-    attributes = {c.name: c.attribute for c in comparisons}
-    return tuple(attributes[name] for name, highest in conflict.differing if 0 <= levels[name][0] <= highest)
 
 
 def probability_text(probability: float) -> str:

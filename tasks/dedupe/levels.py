@@ -344,12 +344,13 @@ def nest_locations(
     level that agrees too is IMPLIED (no evidence, like -1); one that differs still counts (two homes at
     "12 high street" in two towns are two homes).
     """
+    nested = dict(levels)  # the levels given stay as they are (match_records trains and scores on one set)
     for name, finer in finer_locations(comparisons).items():
         agrees = np.zeros(len(levels[name]), dtype=bool)
         for item in finer:
             agrees |= levels[item.name] >= agreeing_level(item)
         if nesting == "training":
-            levels[name] = np.where(agrees, -1, levels[name]).astype(np.int8)
+            nested[name] = np.where(agrees, -1, levels[name]).astype(np.int8)
         else:
-            levels[name] = np.where(agrees & (levels[name] > 0), IMPLIED, levels[name]).astype(np.int8)
-    return levels
+            nested[name] = np.where(agrees & (levels[name] > 0), IMPLIED, levels[name]).astype(np.int8)
+    return nested

@@ -334,7 +334,7 @@ def match_records(
     if scorer is None:  # every pair compared here: the training pairs are a sample of them
         levels = comparison_levels(prepared, pairs, coded, comparisons, nesting=None)
         sampled = levels if sample is None else {name: level[sample] for name, level in levels.items()}
-        training = nest_locations(dict(sampled), comparisons, "training")
+        training = nest_locations(sampled, comparisons, "training")
     else:  # the scorer compares every pair: here only those EM trains on (a pair's levels are its own)
         training = comparison_levels(
             prepared, pairs if sample is None else pairs[sample], coded, comparisons, "training"
