@@ -9,6 +9,7 @@ final as (
         version,
         max_key_records,
         max_cluster_size,
+        people_rule,
         runs
     from state
 )

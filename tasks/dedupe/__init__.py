@@ -26,9 +26,11 @@ from prefect import get_run_logger, task
 
 from tasks.dedupe.comparisons import build_comparisons
 from tasks.dedupe.golden import build_customers, keep_previous, previous_usable
-from tasks.dedupe.graph import RecordClusters, link_records
+from tasks.dedupe.graph import RecordClusters
+from tasks.dedupe.households import TWO_PEOPLE_SCHEMA, two_people_values
 from tasks.dedupe.ids import assign_customer_ids, forward_run, latest_identity_run
 from tasks.dedupe.incremental import MatcherRun, run_matcher
+from tasks.dedupe.linking import cluster, open_graph
 from tasks.dedupe.lookups import build_attribute_lookups, build_lookups, build_source_links
 from tasks.dedupe.observations import refresh_fact_observations
 from tasks.dedupe.records import refresh_records
@@ -42,9 +44,8 @@ from tasks.dedupe.touched import (
     graph_problem,
     keep_graph,
     keep_links_before,
-    kept_graph,
+    people_rule,
     replace_identity_rows,
-    touch_records,
 )
 from tasks.shared import shards as sharding
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -66,6 +67,7 @@ class DedupeResult:
     candidate_pairs: int  # pairs the blocking rules proposed to the probabilistic matcher
     probabilistic_links: int  # of those, pairs at or above the match threshold
     overshared_keys: list[str]
+    two_people_keys: int  # key values two people hold, not linked on (tasks/dedupe/households.py)
     suspicious_clusters: list[str]  # clusters above max_cluster_size, and what was done with them
     blocking: list[dict] = field(default_factory=list)  # each candidate rule: rule, pairs counted, chosen
     one_to_one_dropped: int = 0  # links left out by the one-to-one constraint
@@ -107,6 +109,12 @@ def match_settings(config: PipelineConfig) -> MatchSettings:
         link_type=settings.link_type,
         person_conflicts=settings.person_conflicts,
     )
+
+
+def two_people_rule(config: PipelineConfig) -> str:
+    """What decides the key values two people hold (tasks.dedupe.touched.people_rule): '' without the matcher."""
+    match = match_settings(config)
+    return people_rule(match.conflict if config.dedupe.probabilistic else None, match.comparisons)
 
 
 def _match_columns_frame(wh: Warehouse, source: SourceConfig, columns: dict[str, str]) -> pl.DataFrame:
@@ -266,6 +274,8 @@ def resolve_records(
     run: MatcherRun | None = None
     if touched:
         keep_links_before(wh)
+    holders = open_graph(wh, touched)
+    two_people = pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
     if settings.probabilistic:
         records, failed = read_match_records(wh, config)
         run = run_matcher(
@@ -282,42 +292,20 @@ def resolve_records(
         links, outcome = probabilistic_links(records, config, wh, run.outcome)
         dropped = outcome.links.height - links.height
         store_match_evidence(wh, config, outcome, links, records)
+        match = match_settings(config)
+        two_people = two_people_values(
+            wh, holders, records, match.comparisons, match.conflict, settings.max_key_records
+        )
         del records
     else:
         store_match_evidence(wh, config)  # empty: an earlier run's links do not linger
-    # the _observations view: record_observations and hashed national ids
-    wh.run(
-        "core/graph/observations",
-        identifiers={
-            "view": "_observations",
-            "observations": "core.record_observations",
-            "customer_records": "core.customer_records",
-        },
-    )
     pair_links = (
         None
         if links is None
         else links.select("source_a", "id_a", "source_b", "id_b", "match_probability", "rule")
     )
-    if touched:
-        touched_records = touch_records(wh, pair_links, settings.max_key_records)
-        clustered = link_records(
-            "_touched_observations",
-            settings.max_key_records,
-            pair_links,
-            settings.max_cluster_size,
-            wh,
-            known_counts=True,
-        )
-        overshared, suspicious = kept_graph(wh, clustered, settings.max_key_records)
-        clustered = replace(clustered, overshared=overshared, suspicious=suspicious)
-        wh.execute("drop view _touched_observations")
-    else:
-        touched_records = None
-        clustered = link_records(
-            "_observations", settings.max_key_records, pair_links, settings.max_cluster_size, wh
-        )
-    wh.execute("drop view _observations")  # (a failed statement above rolls the whole transaction back)
+    # (a failed statement rolls the whole transaction back)
+    clustered, touched_records = cluster(wh, settings, pair_links, two_people, touched)
     matcher = {
         "candidate_pairs": outcome.candidate_pairs if outcome else 0,
         "probabilistic_links": 0 if links is None else links.height,
@@ -387,7 +375,13 @@ def dedupe_all(
             if rebuild
             else "the last run's inputs are not kept"
             if not golden_incremental
-            else graph_problem(wh, config.dedupe.max_key_records, config.dedupe.max_cluster_size, forward)
+            else graph_problem(
+                wh,
+                config.dedupe.max_key_records,
+                config.dedupe.max_cluster_size,
+                two_people_rule(config),
+                forward,
+            )
         )
         touched = graph_fallback is None
         scorer = (
@@ -399,6 +393,7 @@ def dedupe_all(
         # the frames of the matcher and the clusters are gone before the SQL models below run
         components = assign_customer_ids(wh, resolution.clusters.records, as_of, run_id, touched)
         overshared, suspicious = resolution.clusters.overshared, resolution.clusters.suspicious
+        two_people = resolution.clusters.two_people.height
         matcher = resolution.matcher
         # what keep_graph needs of a whole run's clusters: not their records (1.7M rows at 1M customers)
         whole = None if touched else replace(resolution.clusters, records=resolution.clusters.records.clear())
@@ -417,7 +412,14 @@ def dedupe_all(
                 wh.build("_identity_changed", "core/identity_changed", temp=True, identifiers=sides)
         wh.execute("drop table record_components")
         if forward:
-            keep_graph(wh, whole, config.dedupe.max_key_records, config.dedupe.max_cluster_size, as_of)
+            keep_graph(
+                wh,
+                whole,
+                config.dedupe.max_key_records,
+                config.dedupe.max_cluster_size,
+                two_people_rule(config),
+                as_of,
+            )
         else:
             forget_graph(wh)
         del whole
@@ -433,6 +435,7 @@ def dedupe_all(
         identity_conflicts=conflicts,
         **matcher,
         overshared_keys=overshared,
+        two_people_keys=two_people,
         suspicious_clusters=suspicious,
         observations_rebuilt=observations_rebuilt,
         records_rebuilt=records_rebuilt or None,

@@ -206,6 +206,11 @@ class PersonConflict:
     # (comparison, the highest of its levels that differs): any one of them will do
     differing: tuple[tuple[str, int], ...]
 
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The comparisons the rule reads."""
+        return (self.given, *(name for name, _ in self.differing))
+
     def pairs(self, levels: Mapping[str, np.ndarray]) -> np.ndarray:
         """Per pair (levels of every comparison, as tasks.dedupe.levels.comparison_levels gives them), whether the
         two are two people. A value missing on either side (-1) is no difference."""

@@ -271,6 +271,9 @@ class PairExplanation:
     # a person conflict (comparisons.PersonConflict: never linked, probability 0): the attributes besides the given
     # name that differ (gender, birth_date); empty when the two are no conflict
     conflicting: tuple[str, ...] = ()
+    # the key values both hold that records of two people hold, not linked on (tasks/dedupe/households.py):
+    # 'phone_norm=+86...'
+    households: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -384,10 +387,13 @@ def explain_pair(
         values = tuple(_shown(rows[node][item.column], item.kind) for node in nodes)
         label = MISSING_LABEL if level == -1 else IMPLIED_LABEL if level == IMPLIED else item.labels()[level]
         steps.append(Step(item.name, level, label, weight, total, top, values))  # type: ignore[arg-type]
-    pair = wh.select(
-        "core/match_pair",
-        {"source_a": first[0], "id_a": first[1], "source_b": second[0], "id_b": second[1]},
-    )[0]
+    ends = {"source_a": first[0], "id_a": first[1], "source_b": second[0], "id_b": second[1]}
+    pair = wh.select("core/match_pair", ends)[0]
+    households = (
+        wh.rows(wh.model_sql("core/match_pair_households"), ends)
+        if wh.table_exists("core.identity_two_people")
+        else []
+    )
     return PairExplanation(
         records=(":".join(first), ":".join(second)),
         steps=steps,
@@ -397,6 +403,7 @@ def explain_pair(
         customer_ids=(pair["customer_a"], pair["customer_b"]),
         link_used=pair["link_used"],
         conflicting=tuple(attributes[name] for name in conflict.reasons(levels, 0)) if conflict else (),
+        households=tuple(f"{key}={value}" for key, value in households),
     )
 
 
@@ -459,5 +466,10 @@ def render_explanation(explanation: PairExplanation) -> str:
         lines.append(
             f"two people whatever the weight: their given names differ, and so do their {differing}; never linked "
             "probabilistically (dedupe.person_conflicts)"
+        )
+    if explanation.households:
+        lines.append(
+            f"they share {', '.join(explanation.households)}, which records of two people hold: a household's, "
+            "not linked on (dedupe.person_conflicts)"
         )
     return "\n".join(lines) + "\n"

@@ -2,10 +2,11 @@
 
 Two records are linked when they share a normalized email, phone, hashed national id or device id
 (placeholders are null by then; a value shared by more than max_key_records records is too common
-to link on), or when the probabilistic matcher links them. Clusters are the connected components;
-a cluster above max_cluster_size is re-split without its probabilistic links. The keys are grouped
-in DuckDB (sql/core/graph/, bounded by its memory limit, spilling when it must); only integer edges
-come to Python for the graph.
+to link on; a value two people hold is a household's: tasks/dedupe/households.py), or when the
+probabilistic matcher links them. Clusters are the connected components; a cluster above
+max_cluster_size is re-split without its probabilistic links. The keys are grouped in DuckDB
+(sql/core/graph/, bounded by its memory limit, spilling when it must); only integer edges come to
+Python for the graph.
 """
 
 from contextlib import nullcontext
@@ -47,6 +48,13 @@ class RecordClusters:
     oversized: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=OVERSIZED_SCHEMA))
     # every key value above max_key_records among these records (key, value, records): core.identity_overshared
     overshared_counts: pl.DataFrame | None = None
+    # the key values two people hold (tasks.dedupe.households.TWO_PEOPLE_SCHEMA), not linked on: of these
+    # records, or of every record when only the touched ones were linked (tasks.dedupe.touched.kept_graph)
+    two_people: pl.DataFrame = field(
+        default_factory=lambda: pl.DataFrame(
+            schema={"key": pl.String, "value": pl.String, "records": pl.Int64}
+        )
+    )
 
 
 def link_records(
@@ -56,6 +64,8 @@ def link_records(
     max_cluster_size: int | None = None,
     wh: Warehouse | None = None,
     known_counts: bool = False,
+    apart: str | None = None,
+    holders: str | None = None,
 ) -> RecordClusters:
     """Clusters of records: exact links through shared keys, then probabilistic pair links, with a size guard.
 
@@ -68,11 +78,21 @@ def link_records(
     first SUSPICIOUS_LISTED (largest first, then by anchor) in `suspicious`.
     known_counts: the observations are some whole components of a larger population (tasks/dedupe/touched.py):
     a key value's records are counted over the population (graph/keys_known.sql), not over these records.
+    apart: a table of wh (key, value) of the values not linked on whatever their count (the values two people
+    hold); default none. holders: a table of wh with the observations' key values (graph/holders.sql over
+    them), when the caller has it; default: read from the observations.
     """
     if wh is None:
         with Warehouse(":memory:") as scratch:
             return link_records(
-                observations, max_key_records, pair_links, max_cluster_size, scratch, known_counts
+                observations,
+                max_key_records,
+                pair_links,
+                max_cluster_size,
+                scratch,
+                known_counts,
+                apart,
+                holders,
             )
     relation, frame = observations, nullcontext()
     if isinstance(observations, pl.DataFrame):
@@ -81,10 +101,20 @@ def link_records(
         frame = wh.registered(
             relation, observations.with_columns(pl.lit(None, dtype=pl.String).alias(key) for key in missing)
         )
+    if apart is None:
+        apart = "_link_apart"
+        wh.write_frame(apart, pl.DataFrame(schema={"key": pl.String, "value": pl.String}), temp=True)
     with frame:
-        clustered = _link(wh, relation, max_key_records, pair_links, max_cluster_size, known_counts)
+        if holders is None:
+            holders = "_link_holders"
+            wh.build_view(holders, "core/graph/holders", {"observations": relation}, temp=True)
+        clustered = _link(
+            wh, relation, max_key_records, pair_links, max_cluster_size, known_counts, apart, holders
+        )
         for table in LINK_TABLES:
             wh.execute(f"drop table {table}")
+        wh.execute("drop table if exists _link_apart")
+        wh.execute("drop view if exists _link_holders")
         return clustered
 
 
@@ -94,16 +124,20 @@ def _link(
     max_key_records: int,
     pair_links: pl.DataFrame | None,
     max_cluster_size: int | None,
-    known_counts: bool = False,
+    known_counts: bool,
+    apart: str,
+    holders: str,
 ) -> RecordClusters:
     """link_records over a relation of wh."""
     source = {"observations": relation}
     wh.build("_link_records", "core/graph/records", temp=True, identifiers=source)
     records = wh.frame("select * from _link_records order by node")
-    wh.build("_link_edges", "core/graph/edges", temp=True, identifiers=source)
+    wh.build("_link_edges", "core/graph/edges", temp=True, identifiers={"holders": holders})
     wh.build("_link_keys", "core/graph/keys_known" if known_counts else "core/graph/keys", temp=True)
     params = {"max_key_records": max_key_records, "first_key_node": records.height}
-    shared_count = wh.build("_link_shared", "core/graph/shared", params, temp=True)
+    shared_count = wh.build(
+        "_link_shared", "core/graph/shared", params, temp=True, identifiers={"apart": apart}
+    )
     wh.build("_link_links", "core/graph/links", temp=True)
     wh.execute("drop table _link_edges")
     wh.build("_overshared", "core/identity_overshared", params, temp=True, identifiers={"keys": "_link_keys"})

@@ -39,6 +39,7 @@ def report_run(result: "DedupeResult", ids: dict[str, Any], as_of: date) -> None
                 for name, count in result.unusable_values.items()
             ),
             {"count": "over-shared keys (not linked on)", "value": len(result.overshared_keys)},
+            {"count": "keys two people hold (not linked on)", "value": result.two_people_keys},
             {"count": "suspicious clusters (re-split)", "value": len(result.suspicious_clusters)},
             {"count": "new customer ids", "value": ids["new_customers"]},
             {"count": "customer ids merged away", "value": ids["merges"]},

@@ -9,7 +9,8 @@ map. The touched records are (graph/touched_seed.sql):
 - the records whose customer record or observations changed (core/changed_records.sql), new and gone ones
   included;
 - the records holding a key value of those that links now or linked in the last run (its count crossed
-  max_key_records: the counts above the limit are kept in core.identity_overshared);
+  max_key_records: the counts above the limit are kept in core.identity_overshared; or two people hold it now
+  or held it then: tasks/dedupe/households.py, the values kept in core.identity_two_people);
 - the two records of every probabilistic link added, removed or scored otherwise;
 
 closed over whole components (graph/touched_close.sql): the last run's customers of touched records, the
@@ -22,14 +23,24 @@ records' rows. tests/unit/dedupe/test_touched.py checks merges, splits and untou
 a full resolution.
 """
 
+import hashlib
+from collections.abc import Sequence
+from dataclasses import replace
+
 import polars as pl
 
+from tasks.dedupe.comparisons import Comparison, PersonConflict
 from tasks.dedupe.graph import RecordClusters, suspicious_clusters
 from tasks.dedupe.ids import resolve_ids
 from tasks.shared.warehouse import Warehouse
 
-GRAPH_VERSION = 1  # bump when what the kept graph holds changes: the next run links every record
-GRAPH_TABLES = ("core.identity_overshared", "core.identity_oversized", "core.identity_graph_state")
+GRAPH_VERSION = 2  # bump when what the kept graph holds changes: the next run links every record
+GRAPH_TABLES = (
+    "core.identity_overshared",
+    "core.identity_two_people",
+    "core.identity_oversized",
+    "core.identity_graph_state",
+)
 # what a run reads of the last run besides the graph's tables
 LAST_RUN = (
     "core.identity_map",
@@ -53,16 +64,20 @@ TOUCHED_TABLES = (
     "_changed_keys",
     "_key_holders",
     "_key_recount",
+    "_two_people",
     "_redirects",
     "_touched",
 )
 
 
-def graph_problem(wh: Warehouse, max_key_records: int, max_cluster_size: int, forward: bool) -> str | None:
+def graph_problem(
+    wh: Warehouse, max_key_records: int, max_cluster_size: int, people_rule: str, forward: bool
+) -> str | None:
     """Why this run must link every record instead of the touched ones (None: the kept graph serves).
 
-    forward: this run is a forward run (tasks.dedupe.ids.forward_run); the last recorded run must be the
-    forward run that kept the graph (the count of runs it left is still the count)."""
+    people_rule: what decides which values two people hold (people_rule()); forward: this run is a forward
+    run (tasks.dedupe.ids.forward_run); the last recorded run must be the forward run that kept the graph
+    (the count of runs it left is still the count)."""
     if not forward:
         return "a backfill links every record"
     if not all(wh.table_exists(table) for table in (*GRAPH_TABLES, *LAST_RUN)):
@@ -70,10 +85,10 @@ def graph_problem(wh: Warehouse, max_key_records: int, max_cluster_size: int, fo
     rows = wh.rows(wh.model_sql("core/identity_graph_kept"))
     if len(rows) != 1:
         return "no kept record graph"
-    version, keys, size, runs = rows[0]
+    version, keys, size, rule, runs = rows[0]
     if version != GRAPH_VERSION:
         return f"record graph kept by older code (version {version})"
-    if (keys, size) != (max_key_records, max_cluster_size):
+    if (keys, size, rule) != (max_key_records, max_cluster_size, people_rule):
         return "record graph kept with other settings"
     if runs != wh.count("core.identity_runs"):
         return "another run since the record graph was kept"
@@ -85,11 +100,20 @@ def keep_links_before(wh: Warehouse) -> None:
     wh.build("_links_before", "core/graph/links_before", temp=True)
 
 
-def touch_records(wh: Warehouse, pair_links: pl.DataFrame | None, max_key_records: int) -> int:
-    """Build _touched: the records whose component may differ from the last run's, in whole components, and
-    the views and counts linking them reads (_touched_observations, _key_recount); return how many.
+def people_rule(conflict: PersonConflict | None, comparisons: Sequence[Comparison]) -> str:
+    """What decides which key values two people hold, as the kept graph records it: the conflict rule and the
+    comparisons it reads (their levels), or '' when none applies."""
+    if conflict is None:
+        return ""
+    used = [repr(c) for c in comparisons if c.name in conflict.names]
+    return hashlib.sha256(repr((conflict, used)).encode()).hexdigest()[:16]
 
-    Needs _changed_records, _links_before, the _observations view and the last run's tables (*_before)."""
+
+def key_changes(wh: Warehouse) -> None:
+    """Build _changed_keys, _key_holders and _key_recount: the key values of the changed records, now and in the
+    last run, every record holding each now, and their counts.
+
+    Needs _changed_records, the views _observations and _holders, and the last run's tables (*_before)."""
     wh.run(
         "core/graph/observations",
         identifiers={
@@ -98,12 +122,20 @@ def touch_records(wh: Warehouse, pair_links: pl.DataFrame | None, max_key_record
             "customer_records": "core.customer_records_before",
         },
     )
-    links = pl.DataFrame(schema=LINK_SCHEMA) if pair_links is None else pair_links.select(*LINK_SCHEMA)
-    wh.write_frame("_links_now", links.cast(LINK_SCHEMA), temp=True)  # type: ignore[arg-type]
     wh.build("_changed_keys", "core/graph/changed_keys", temp=True)
     wh.build("_key_holders", "core/graph/key_holders", temp=True)
     wh.build("_key_recount", "core/graph/key_recount", temp=True)
     wh.execute("drop view _observations_before")
+
+
+def touch_records(wh: Warehouse, pair_links: pl.DataFrame | None, max_key_records: int) -> int:
+    """Build _touched: the records whose component may differ from the last run's, in whole components, and
+    the view linking them reads (_touched_observations); return how many.
+
+    Needs key_changes' tables, _two_people (the changed values two people hold now), _links_before and the
+    _observations view."""
+    links = pl.DataFrame(schema=LINK_SCHEMA) if pair_links is None else pair_links.select(*LINK_SCHEMA)
+    wh.write_frame("_links_now", links.cast(LINK_SCHEMA), temp=True)  # type: ignore[arg-type]
     merged = wh.frame(wh.model_sql("core/ids/merged_ids"))
     redirects = resolve_ids(merged)
     wh.write_frame(
@@ -128,9 +160,12 @@ def touch_records(wh: Warehouse, pair_links: pl.DataFrame | None, max_key_record
     return touched
 
 
-def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) -> tuple[list[str], list[str]]:
-    """Bring the kept graph up to date with the touched records' clusters (the recounted key values, the
-    oversized clusters); return the run's over-shared keys and suspicious clusters (of every record)."""
+def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) -> RecordClusters:
+    """Bring the kept graph up to date with the touched records' clusters (the recounted key values, those two
+    people hold, the oversized clusters); return clusters with the run's over-shared keys, suspicious clusters
+    and values two people hold (of every record)."""
+    wh.run("core/identity_two_people_forget")
+    wh.execute("insert into core.identity_two_people by name select * from _two_people")
     wh.run("core/identity_overshared_forget")
     wh.insert(
         "core.identity_overshared", "core/identity_overshared_recounted", {"max_key_records": max_key_records}
@@ -142,7 +177,10 @@ def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) ->
     overshared = wh.rows(wh.model_sql("core/graph/overshared", {"keys": "core.identity_overshared"}))
     oversized = wh.frame(wh.model_sql("core/identity_oversized_read"))
     described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
-    return described, suspicious_clusters(oversized)
+    two_people = wh.frame("select * from core.identity_two_people order by key, value")
+    return replace(
+        clusters, overshared=described, suspicious=suspicious_clusters(oversized), two_people=two_people
+    )
 
 
 def keep_graph(
@@ -150,11 +188,14 @@ def keep_graph(
     clusters: RecordClusters | None,
     max_key_records: int,
     max_cluster_size: int,
+    people_rule: str,
     as_of: object,
 ) -> None:
     """Keep what the next run needs of this forward run's graph: with clusters (every record linked this
-    run), its over-shared keys and oversized clusters; then the state row (after this run's identity_runs row)."""
+    run), its over-shared keys, the values two people hold and oversized clusters; then the state row (after
+    this run's identity_runs row)."""
     if clusters is not None:
+        wh.write_frame("core.identity_two_people", clusters.two_people)
         counts = clusters.overshared_counts
         wh.write_frame(
             "_overshared_keys",
@@ -180,6 +221,7 @@ def keep_graph(
             "version": GRAPH_VERSION,
             "max_key_records": max_key_records,
             "max_cluster_size": max_cluster_size,
+            "people_rule": people_rule,
             "runs": wh.count("core.identity_runs"),
             "as_of": as_of,
         },

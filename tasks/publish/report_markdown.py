@@ -183,6 +183,11 @@ def _dedupe_notes(dedupe: dict[str, Any]) -> list[str]:
             "Keys shared by too many records (not used to match):",
             *(f"- {k}" for k in dedupe["overshared_keys"]),
         ]
+    if dedupe.get("two_people_keys"):
+        parts.append(
+            f"Keys that records of two people hold, a household's phone or e-mail (not used to match): "
+            f"{dedupe['two_people_keys']}"
+        )
     if dedupe.get("suspicious_clusters"):
         parts += [
             f"Clusters above max_cluster_size (not merged blindly): {len(dedupe['suspicious_clusters'])}",

@@ -357,7 +357,9 @@ class DedupeConfig(BaseModel):
         default=True,
         description="Never link two records to each other probabilistically whose given names differ and whose "
         "sex or birth dates (more than a year apart, not a typo) differ too, however much else they share: a "
-        "household's phone, e-mail, address and surname otherwise outweigh every personal difference.",
+        "household's phone, e-mail, address and surname otherwise outweigh every personal difference. A phone, "
+        "e-mail or device id that such records share is a household's and links nobody (a national id still "
+        "links: it is one person's).",
     )
     blocking_rules: list[str] | None = Field(
         default=None,

@@ -174,7 +174,11 @@ def mutate(wh: Warehouse, day: date, people: list[str]) -> None:
             at,
             email=crm_value(wh, c, "email"),
             phone=crm_value(wh, d, "phone"),
-            full_name="合并测试",
+            full_name=None,  # no name: nothing says it is someone else than c or d
+        )
+        # f's sister, with f's e-mail: the e-mail is then two people's and links nobody (tasks/dedupe/households.py)
+        add_crm(
+            wh, "T-sister", f, at, **(spouse_of(wh, f) | {"phone": None}), device_id=None, national_id=None
         )
     elif day == DAYS[3]:
         # erasure: four of the crowd (c's blocks shrink back within the limit: c and its duplicate link again)
@@ -182,6 +186,7 @@ def mutate(wh: Warehouse, day: date, people: list[str]) -> None:
         for n in range(4):
             erase(wh, f"T-crowd{n}")
         erase(wh, "T-dup1")
+        erase(wh, "T-sister")  # the e-mail is f's alone again
     elif day == DAYS[4]:
         change_crm(wh, "T-merge", at, phone=None)  # the merging record loses its phone: a split
         add_crm(wh, "T-dup2", e, at, email=None, phone=None, device_id=None)
@@ -216,7 +221,13 @@ def compared_tables(wh: Warehouse) -> dict[str, list[tuple]]:
     """What must equal between an incremental run and a run from scratch."""
     return {
         name: table(wh, name)
-        for name in ("core.identity_map", "core.customers", "core.match_links", "core.match_evidence")
+        for name in (
+            "core.identity_map",
+            "core.customers",
+            "core.match_links",
+            "core.match_evidence",
+            "core.identity_two_people",
+        )
     }
 
 
@@ -263,6 +274,7 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     links: list[bool] = []  # c and its duplicate linked by the matcher, per day
     spouses: list[bool] = []  # e and the spouse linked, per day
     merged: list[bool] = []  # c and d one customer, per day
+    sisters: list[bool] = []  # f and the sister one customer, per day
     for day in DAYS:
         with Warehouse.open(a) as wh:
             mutate(wh, day, people(wh))
@@ -285,6 +297,7 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
             links.append(linked(wh, c, "T-dup0"))
             spouses.append(linked(wh, people(wh)[4], "T-spouse"))
             merged.append(len({customer_of(wh, x) for x in (c, d)}) == 1)
+            sisters.append(customer_of(wh, people(wh)[5]) == customer_of(wh, "T-sister"))
     modes = [r.matcher_mode for r, _ in results]
     assert modes == ["refit"] + ["incremental"] * (len(DAYS) - 1)
     assert all(s.matcher_mode == "full" for _, s in results[1:])
@@ -306,6 +319,12 @@ def test_incremental_runs_equal_runs_from_scratch_day_after_day(
     assert merged == [False, False, True, True, False, False]
     # the spouse is never linked to e (a person conflict), incrementally as from scratch
     assert spouses == [False] * len(DAYS)
+    # the sister shares f's e-mail on the third day only: never f's customer, and the e-mail is one value more
+    # that two people hold on that day
+    assert sisters == [False] * len(DAYS)
+    held = [r.two_people_keys for r, _ in results]
+    assert held == [s.two_people_keys for _, s in results]
+    assert held[2] == held[1] + 1 and held[3] == held[1]
 
     # a refit on the last day gives the same clusters on this data
     refit = load_config(write_config(root / "data", root / "refit", dedupe={"max_block_size": 6}))

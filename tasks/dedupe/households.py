@@ -1,0 +1,86 @@
+"""Match key values two people hold: a household's phone or e-mail links nobody.
+
+A phone, e-mail or device id that records of two people hold (tasks.dedupe.comparisons.PersonConflict:
+their given names differ, and so do their sex or birth dates) is a family's or a household's, not one person's.
+Linking on it would make husband, wife and children one customer, so dedupe does not link on such a value, as on
+a value shared by more than max_key_records records (graph/shared.sql). Each person's own records that share it
+are still linked by the probabilistic matcher when their evidence is enough, and by any other key they share.
+A national id is one person's: records sharing one stay linked however they differ (a typo or a wrong field, which
+core.identity_conflicts reports when national ids themselves disagree).
+
+A value is judged over every record holding it (graph/holder_pairs.sql: the values of 2 to max_key_records
+records), from the customer records the matcher reads (holders that are no customer record, a payment's phone,
+are no evidence either way). The values judged so are kept as core.identity_two_people (tasks/dedupe/touched.py):
+a run judges again only the values its changed records hold, and its links equal a full run's.
+"""
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from tasks.dedupe.comparisons import Comparison, PersonConflict
+from tasks.dedupe.levels import code_records, comparison_levels
+from tasks.dedupe.preparation import prepare_records
+from tasks.shared.warehouse import Warehouse
+
+# the values judged two people's: key, value and the records holding it (core.identity_two_people)
+TWO_PEOPLE_SCHEMA = {"key": pl.String, "value": pl.String, "records": pl.Int64}
+RECORD_KEY = ("record_source", "record_id")
+# the match keys (tasks.dedupe.graph.MATCH_KEYS) a household can share
+SHARED_KEYS = ("email_norm", "phone_norm", "device_id")
+
+
+def two_people_values(
+    wh: Warehouse,
+    holders: str,
+    records: pl.DataFrame,
+    comparisons: Sequence[Comparison],
+    conflict: PersonConflict | None,
+    max_key_records: int,
+) -> pl.DataFrame:
+    """The key values of holders (a table or view: key, value, record_source, record_id, every holder of each
+    value) that two people hold (TWO_PEOPLE_SCHEMA, in key, value order); none without a conflict rule.
+
+    records: the customer records the matcher reads (read_match_records), in record order."""
+    if conflict is None:
+        return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    pairs = wh.frame(
+        wh.model_sql("core/graph/holder_pairs", {"holders": holders}),
+        {"keys": list(SHARED_KEYS), "max_key_records": max_key_records},
+    )
+    nodes = records.select(*RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    pairs = pairs.join(
+        nodes.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}),
+        on=["source_a", "id_a"],
+    ).join(
+        nodes.rename({"node": "right", "record_source": "source_b", "record_id": "id_b"}),
+        on=["source_b", "id_b"],
+    )
+    if pairs.is_empty():
+        return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    used = [c for c in comparisons if c.name in conflict.names]
+    held = pl.concat([pairs["left"], pairs["right"]]).unique().sort()
+    subset = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))[held.to_numpy()]
+    prepared = prepare_records(subset, used)
+    given = next(c.column for c in used if c.name == conflict.given)
+    named = prepared.filter(pl.col(given).is_not_null())["node"].implode()
+    pairs = pairs.filter(
+        pl.col("left").is_in(named) & pl.col("right").is_in(named)
+    )  # no given name: no conflict
+    if pairs.is_empty():
+        return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    levels = comparison_levels(
+        prepared, pairs.select("left", "right"), code_records(prepared, used), used, None
+    )
+    return (
+        pairs.filter(pl.Series(conflict.pairs(levels)))
+        .select("key", "value", "records")
+        .unique()
+        .sort("key", "value")
+        .cast(TWO_PEOPLE_SCHEMA)  # type: ignore[arg-type]
+    )
+
+
+def describe(values: pl.DataFrame) -> list[str]:
+    """The values two people hold as the run summary lists them: 'phone_norm=+86... (3 records)'."""
+    return [f"{key}={value} ({count} records)" for key, value, count in values.iter_rows()]
