@@ -8,8 +8,9 @@ that the same call always writes the same rows:
 - a refund of an order paid before (an older order's net amount changes);
 - CRM rows: a re-registration (a new member id with an existing member's phone and e-mail: merges
   into them), a changed version of an existing member (new city and phone, updated that day), a
-  bridging member (one member's phone and another member's e-mail: merges those two customers) and
-  a brand-new member.
+  bridging member (one member's phone and another member's e-mail, and no name, sex or birth date: merges
+  those two customers; with a name of one and the e-mail of another it would be a second person holding that
+  e-mail, which links nobody) and a brand-new member.
 """
 
 import csv
@@ -59,9 +60,12 @@ def write_day(data_dir: Path, day: date, index: int) -> dict[str, int]:
             "手机": f"139{index:04d}{day.day:04d}",
             "更新时间": f"{stamp} 10:00:00",
         },
-        {  # a bridge: one member's phone and another member's e-mail
+        {  # a bridge: one member's phone and another member's e-mail, nothing that tells people apart
             **phone_of,
             "会员编号": f"B{stamp.replace('-', '')}",
+            "姓名": "",
+            "性别": "",
+            "出生日期": "",
             "邮箱": email_of["邮箱"],
             "注册时间": f"{stamp} 11:00:00",
             "更新时间": f"{stamp} 11:00:00",
