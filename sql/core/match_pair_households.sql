@@ -42,7 +42,7 @@ final as (
         shared.value
     from shared
     semi join apart using (key, value)
-    order by shared.key, shared.value
 )
 
 select * from final
+order by key, value

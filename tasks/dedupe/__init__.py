@@ -112,9 +112,9 @@ def match_settings(config: PipelineConfig) -> MatchSettings:
 
 
 def two_people_rule(config: PipelineConfig) -> str:
-    """What decides the key values two people hold (tasks.dedupe.touched.people_rule): '' without the matcher."""
+    """What decides the key values two people hold (tasks.dedupe.touched.people_rule)."""
     match = match_settings(config)
-    return people_rule(match.conflict if config.dedupe.probabilistic else None, match.comparisons)
+    return people_rule(match.conflict, match.comparisons)
 
 
 def _match_columns_frame(wh: Warehouse, source: SourceConfig, columns: dict[str, str]) -> pl.DataFrame:
@@ -269,19 +269,18 @@ def resolve_records(
     """
     from tasks.dedupe.explain import store_match_evidence  # here: explain imports this package
 
-    settings = config.dedupe
+    settings, match = config.dedupe, match_settings(config)
     links, outcome, dropped, failed = None, None, 0, {}
     run: MatcherRun | None = None
+    records: pl.DataFrame | None = None
     if touched:
         keep_links_before(wh)
-    holders = open_graph(wh, touched)
-    two_people = pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
     if settings.probabilistic:
         records, failed = read_match_records(wh, config)
         run = run_matcher(
             wh,
             records,
-            match_settings(config),
+            match,
             as_of or config.today(),
             settings.refit_every_days,
             settings.refit_drift,
@@ -292,13 +291,17 @@ def resolve_records(
         links, outcome = probabilistic_links(records, config, wh, run.outcome)
         dropped = outcome.links.height - links.height
         store_match_evidence(wh, config, outcome, links, records)
-        match = match_settings(config)
+    else:
+        store_match_evidence(wh, config)  # empty: an earlier run's links do not linger
+    holders = open_graph(wh, touched)  # after the matcher (its memory peak): every record's key values
+    two_people = pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    if match.conflict is not None:  # the values two people hold, with or without the matcher
+        if records is None:
+            records = read_match_records(wh, config)[0]
         two_people = two_people_values(
             wh, holders, records, match.comparisons, match.conflict, settings.max_key_records
         )
-        del records
-    else:
-        store_match_evidence(wh, config)  # empty: an earlier run's links do not linger
+    del records
     pair_links = (
         None
         if links is None
@@ -343,15 +346,12 @@ def dedupe_all(
             f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone}): records are "
             "resolved as they were seen by the end of a day that has begun"
         )
-    if (
-        config.dedupe.probabilistic
-        and config.dedupe.person_conflicts
-        and match_settings(config).conflict is None
-    ):
+    if config.dedupe.person_conflicts and match_settings(config).conflict is None:
         (logger or logging.getLogger(__name__)).warning(
             "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of "
             "the sex (kind exact) or the birth date (kind birth_date): records of two people are not kept apart"
         )
+    rule = two_people_rule(config)  # kept with the record graph: a change links every record again
     cutoff = wh.cutoff(as_of)  # observations at or after the end of as_of are not used
     PARTS.drop_stale(wh)  # the pair shards' work tables of a killed run (tasks.dedupe.shards)
     with wh.transaction():
@@ -379,7 +379,7 @@ def dedupe_all(
                 wh,
                 config.dedupe.max_key_records,
                 config.dedupe.max_cluster_size,
-                two_people_rule(config),
+                rule,
                 forward,
             )
         )
@@ -417,7 +417,7 @@ def dedupe_all(
                 whole,
                 config.dedupe.max_key_records,
                 config.dedupe.max_cluster_size,
-                two_people_rule(config),
+                rule,
                 as_of,
             )
         else:

@@ -17,6 +17,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from tasks.dedupe.households import TWO_PEOPLE_SCHEMA
 from tasks.shared.warehouse import Warehouse
 
 # Match keys in priority order: the first shared one names the rule that merged a record
@@ -50,11 +51,7 @@ class RecordClusters:
     overshared_counts: pl.DataFrame | None = None
     # the key values two people hold (tasks.dedupe.households.TWO_PEOPLE_SCHEMA), not linked on: of these
     # records, or of every record when only the touched ones were linked (tasks.dedupe.touched.kept_graph)
-    two_people: pl.DataFrame = field(
-        default_factory=lambda: pl.DataFrame(
-            schema={"key": pl.String, "value": pl.String, "records": pl.Int64}
-        )
-    )
+    two_people: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=TWO_PEOPLE_SCHEMA))
 
 
 def link_records(

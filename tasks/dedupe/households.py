@@ -19,7 +19,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from tasks.dedupe.comparisons import Comparison, PersonConflict
-from tasks.dedupe.levels import code_records, comparison_levels
+from tasks.dedupe.levels import NAME_PAIR, code_records, comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.shared.warehouse import Warehouse
 
@@ -28,6 +28,12 @@ TWO_PEOPLE_SCHEMA = {"key": pl.String, "value": pl.String, "records": pl.Int64}
 RECORD_KEY = ("record_source", "record_id")
 # the match keys (tasks.dedupe.graph.MATCH_KEYS) a household can share
 SHARED_KEYS = ("email_norm", "phone_norm", "device_id")
+
+
+def conflict_comparisons(conflict: PersonConflict, comparisons: Sequence[Comparison]) -> list[Comparison]:
+    """The comparisons a pair's conflict is read from: the rule's own, and the name comparisons read with the
+    given name (a swapped or romanized name agrees: tasks.dedupe.levels.NAME_PAIR), as the matcher reads them."""
+    return [c for c in comparisons if c.name in conflict.names or c.name in NAME_PAIR]
 
 
 def two_people_values(
@@ -58,7 +64,7 @@ def two_people_values(
     )
     if pairs.is_empty():
         return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
-    used = [c for c in comparisons if c.name in conflict.names]
+    used = conflict_comparisons(conflict, comparisons)
     held = pl.concat([pairs["left"], pairs["right"]]).unique().sort()
     subset = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))[held.to_numpy()]
     prepared = prepare_records(subset, used)
@@ -79,8 +85,3 @@ def two_people_values(
         .sort("key", "value")
         .cast(TWO_PEOPLE_SCHEMA)  # type: ignore[arg-type]
     )
-
-
-def describe(values: pl.DataFrame) -> list[str]:
-    """The values two people hold as the run summary lists them: 'phone_norm=+86... (3 records)'."""
-    return [f"{key}={value} ({count} records)" for key, value, count in values.iter_rows()]

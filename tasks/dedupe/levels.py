@@ -17,6 +17,9 @@ PAIR_CHUNK = 2_500_000  # candidate pairs compared or scored at a time (bounds t
 # that agrees says the town does (nest_locations).
 NESTED_LOCATIONS = ("address", "postcode", "city")
 AGREEING_SIMILARITY = 0.9  # a similarity kind's levels at or above it agree (an address with a typo)
+# the name comparisons read together: written the other way round, or one in Han characters and the other in
+# Latin letters with the same pinyin, the given name agrees (comparison_levels)
+NAME_PAIR = ("given", "family")
 IMPLIED = -2  # the level of a location comparison that a finer one agreeing stands for (no evidence, as -1)
 Nesting = Literal["scoring", "training"]  # how nest_locations reads a pair's location levels
 
@@ -295,7 +298,7 @@ def comparison_levels(
         levels[item.name] = np.where(missing, -1, level).astype(np.int8)
     # given and family name written the other way round: both count as agreeing exactly
     names = {c.name: c for c in comparisons}
-    if all(n in names and names[n].kind == "name" for n in ("given", "family")):
+    if all(n in names and names[n].kind == "name" for n in NAME_PAIR):
         ga, gb = codes(names["given"].column)
         fa, fb = codes(names["family"].column)
         swapped = (ga == fb) & (fa == gb) & (ga >= 0) & (fa >= 0) & (ga != fa)

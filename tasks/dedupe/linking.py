@@ -1,9 +1,9 @@
-"""One run's record graph, around the matcher: the key values records hold, then the clusters.
+"""One run's record graph, after the matcher: the key values records hold, then the clusters.
 
 open_graph builds what the run reads of the records' keys (the _observations view, the holders of each key
-value, and for a touched run the changed values: tasks.dedupe.touched.key_changes); the matcher runs; then
-cluster links the records (every one, or the touched ones: tasks.dedupe.touched), leaving out the values two
-people hold (tasks.dedupe.households), and drops what open_graph built.
+value, and for a touched run the changed values: tasks.dedupe.touched.key_changes); the values two people hold
+are judged from them (tasks.dedupe.households); then cluster links the records (every one, or the touched ones:
+tasks.dedupe.touched), leaving those values out, and drops what open_graph built.
 """
 
 from dataclasses import replace

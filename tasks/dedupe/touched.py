@@ -17,7 +17,8 @@ closed over whole components (graph/touched_close.sql): the last run's customers
 customers they had in the id state (through merges), the last run's clusters above max_cluster_size. An
 untouched record has the same edges as in the last run, so its last component is a component of this
 run's graph, with the same customer_id (tasks/dedupe/ids.py's rules give it back unchanged); the graph is
-built over the touched records only (key values counted over every record: graph/keys_known.sql), and
+built over the touched records only (key values counted over every record: graph/keys_known.sql; a value
+two people hold is left out whatever its count, its holders may lie in several components), and
 their ids assigned against the state of those records. The identity map then replaces the touched
 records' rows. tests/unit/dedupe/test_touched.py checks merges, splits and untouched components against
 a full resolution.
@@ -31,6 +32,7 @@ import polars as pl
 
 from tasks.dedupe.comparisons import Comparison, PersonConflict
 from tasks.dedupe.graph import RecordClusters, suspicious_clusters
+from tasks.dedupe.households import conflict_comparisons
 from tasks.dedupe.ids import resolve_ids
 from tasks.shared.warehouse import Warehouse
 
@@ -64,7 +66,6 @@ TOUCHED_TABLES = (
     "_changed_keys",
     "_key_holders",
     "_key_recount",
-    "_two_people",
     "_redirects",
     "_touched",
 )
@@ -105,7 +106,7 @@ def people_rule(conflict: PersonConflict | None, comparisons: Sequence[Compariso
     comparisons it reads (their levels), or '' when none applies."""
     if conflict is None:
         return ""
-    used = [repr(c) for c in comparisons if c.name in conflict.names]
+    used = [repr(c) for c in conflict_comparisons(conflict, comparisons)]
     return hashlib.sha256(repr((conflict, used)).encode()).hexdigest()[:16]
 
 
@@ -165,7 +166,7 @@ def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) ->
     people hold, the oversized clusters); return clusters with the run's over-shared keys, suspicious clusters
     and values two people hold (of every record)."""
     wh.run("core/identity_two_people_forget")
-    wh.execute("insert into core.identity_two_people by name select * from _two_people")
+    wh.insert("core.identity_two_people", "core/identity_two_people", identifiers={"values": "_two_people"})
     wh.run("core/identity_overshared_forget")
     wh.insert(
         "core.identity_overshared", "core/identity_overshared_recounted", {"max_key_records": max_key_records}
@@ -177,7 +178,7 @@ def kept_graph(wh: Warehouse, clusters: RecordClusters, max_key_records: int) ->
     overshared = wh.rows(wh.model_sql("core/graph/overshared", {"keys": "core.identity_overshared"}))
     oversized = wh.frame(wh.model_sql("core/identity_oversized_read"))
     described = [f"{key}={value} ({count} records)" for key, value, count in overshared]
-    two_people = wh.frame("select * from core.identity_two_people order by key, value")
+    two_people = wh.frame(wh.model_sql("core/identity_two_people_read"))
     return replace(
         clusters, overshared=described, suspicious=suspicious_clusters(oversized), two_people=two_people
     )
@@ -195,7 +196,12 @@ def keep_graph(
     run), its over-shared keys, the values two people hold and oversized clusters; then the state row (after
     this run's identity_runs row)."""
     if clusters is not None:
-        wh.write_frame("core.identity_two_people", clusters.two_people)
+        with wh.registered("_two_people_judged", clusters.two_people):
+            wh.build(
+                "core.identity_two_people",
+                "core/identity_two_people",
+                identifiers={"values": "_two_people_judged"},
+            )
         counts = clusters.overshared_counts
         wh.write_frame(
             "_overshared_keys",

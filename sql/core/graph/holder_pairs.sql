@@ -1,8 +1,9 @@
 -- Every two customer records holding the same value of a key in $keys (a contact a household can share: not the
 -- national id, one person's), for the values that link by their count (2 to $max_key_records records, every
--- holder counted) and whose customer records could be two people's: two
--- names, and two sexes or two birth dates among them (what tasks.dedupe.comparisons.PersonConflict needs at
--- least; tasks/dedupe/households.py compares each pair as the matcher does).
+-- holder counted) and whose customer records could be two people's: two names (the given and full name the
+-- given name is read from), and two sexes or two birth dates among them, what
+-- tasks.dedupe.comparisons.PersonConflict needs at least; tasks/dedupe/households.py compares each pair as the
+-- matcher does.
 -- Grain: one row per (key, value, pair). Key: key, value, source_a, id_a, source_b, id_b (a before b in
 -- (record_source, record_id) order). Parameters: $keys (a list of key names), $max_key_records.
 -- {{holders}}: key, value, record_source, record_id, every holder of each value given (graph/holders.sql,
@@ -33,7 +34,7 @@ people as (
         counted.records,
         holders.record_source,
         holders.record_id,
-        coalesce(customer_records.given_name, '') || '|' || coalesce(customer_records.full_name, '') as name,
+        {'given': customer_records.given_name, 'full': customer_records.full_name} as name,
         customer_records.gender,
         customer_records.birth_date_norm
     from holders

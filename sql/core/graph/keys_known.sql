@@ -1,7 +1,9 @@
 -- Match key values seen on more than one record, and on how many, when only the touched records are linked
 -- (tasks/dedupe/touched.py): a changed value counted over every record (_key_recount), a value above the
 -- limit in the last run and unchanged at its kept count (core.identity_overshared); any other value is
--- held by touched records only (they hold whole components), so counting the edges counts every holder.
+-- held by touched records only (they hold whole components), so counting the edges counts every holder, but for
+-- a value two people hold (its holders may lie in several components): graph/shared.sql leaves it out whatever
+-- its count.
 -- Grain: one row per (key, value) of two records or more. Key: key, value. Parameters: none.
 -- Input: _link_edges (graph/edges.sql), _key_recount (graph/key_recount.sql), core.identity_overshared.
 with edges as (

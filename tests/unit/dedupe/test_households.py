@@ -115,3 +115,39 @@ def test_without_person_conflicts_a_shared_phone_links_everyone_and_the_kept_gra
     assert result.graph_fallback == "record graph kept with other settings"
     assert result.two_people_keys == 0 and held(wh) == []
     assert {row[2] for row in identity(wh)} == {M1} and len(identity(wh)) == 4
+
+
+def test_a_holders_name_and_sex_corrected_makes_the_phone_one_persons_again(wh: Warehouse) -> None:
+    family(wh)
+    dedupe_all(wh, config(), DAY1, "run-1")
+    # m2 was the husband all along, entered under the wife's name: corrected, nothing else changes
+    customer(wh, "crm", "m2", date(2025, 12, 2), phone=PHONE, **HUSBAND)
+    second, kept, scratch = resolved(wh, DAY2)
+    assert second.graph_fallback is None and second.touched_records == 3
+    assert second.two_people_keys == 0 and held(wh) == []
+    assert kept == scratch and {row[2] for row in kept} == {M1}
+
+
+def test_names_the_matcher_reads_as_one_are_no_two_people(wh: Warehouse) -> None:
+    # the given and family name the other way round, and the same name in Han characters and in pinyin: the
+    # matcher's given-name level agrees, so a sex that differs (a typo) makes no household of them
+    customer(
+        wh, "crm", "m1", date(2025, 12, 1), phone=PHONE, given_name="Wei", family_name="Zhang", gender="M"
+    )
+    customer(
+        wh, "web", "w1", date(2025, 12, 2), phone=PHONE, given_name="Zhang", family_name="Wei", gender="F"
+    )
+    customer(wh, "web", "w2", date(2025, 12, 3), phone=PHONE, full_name="张伟", gender="F")
+    result = dedupe_all(wh, config(), DAY1, "run-1")
+    assert result.two_people_keys == 0 and held(wh) == []
+    assert {row[2] for row in identity(wh)} == {M1}
+
+
+def test_without_the_matcher_a_phone_two_people_hold_links_nobody_too(wh: Warehouse) -> None:
+    family(wh)
+    matcherless = PipelineConfig.model_validate(
+        config().model_dump() | {"dedupe": config().dedupe.model_dump() | {"probabilistic": False}}
+    )
+    result = dedupe_all(wh, matcherless, DAY1, "run-1")
+    assert result.matcher_mode == "off" and result.two_people_keys == 1 and held(wh) == [(*FAMILY_PHONE, 3)]
+    assert {row[1]: row[2] for row in identity(wh)} == {"m1": M1, "w1": M1, "m2": M2}
