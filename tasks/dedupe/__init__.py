@@ -111,12 +111,6 @@ def match_settings(config: PipelineConfig) -> MatchSettings:
     )
 
 
-def two_people_rule(config: PipelineConfig) -> str:
-    """What decides the key values two people hold (tasks.dedupe.touched.people_rule)."""
-    match = match_settings(config)
-    return people_rule(match.conflict, match.comparisons)
-
-
 def _match_columns_frame(wh: Warehouse, source: SourceConfig, columns: dict[str, str]) -> pl.DataFrame:
     """core/match_columns for one source: record_source, record_id and a column per SQL expression
     (the config's match_columns expressions, checked by check_expression, wrapped by the callers)."""
@@ -346,12 +340,14 @@ def dedupe_all(
             f"as_of {as_of} is in the future (today is {config.today()} in {config.timezone}): records are "
             "resolved as they were seen by the end of a day that has begun"
         )
-    if config.dedupe.person_conflicts and match_settings(config).conflict is None:
+    match = match_settings(config)
+    if config.dedupe.person_conflicts and match.conflict is None:
         (logger or logging.getLogger(__name__)).warning(
             "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of "
             "the sex (kind exact) or the birth date (kind birth_date): records of two people are not kept apart"
         )
-    rule = two_people_rule(config)  # kept with the record graph: a change links every record again
+    # what decides the values two people hold, kept with the record graph: a change links every record again
+    rule = people_rule(match.conflict, match.comparisons)
     cutoff = wh.cutoff(as_of)  # observations at or after the end of as_of are not used
     PARTS.drop_stale(wh)  # the pair shards' work tables of a killed run (tasks.dedupe.shards)
     with wh.transaction():

@@ -54,7 +54,10 @@ def two_people_values(
         wh.model_sql("core/graph/holder_pairs", {"holders": holders}),
         {"keys": list(SHARED_KEYS), "max_key_records": max_key_records},
     )
-    nodes = records.select(*RECORD_KEY).with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    if pairs.is_empty():
+        return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    numbered = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))
+    nodes = numbered.select("node", *RECORD_KEY)
     pairs = pairs.join(
         nodes.rename({"node": "left", "record_source": "source_a", "record_id": "id_a"}),
         on=["source_a", "id_a"],
@@ -66,13 +69,12 @@ def two_people_values(
         return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
     used = conflict_comparisons(conflict, comparisons)
     held = pl.concat([pairs["left"], pairs["right"]]).unique().sort()
-    subset = records.with_row_index("node").with_columns(pl.col("node").cast(pl.Int64))[held.to_numpy()]
+    subset = numbered[held.to_numpy()]
     prepared = prepare_records(subset, used)
     given = next(c.column for c in used if c.name == conflict.given)
     named = prepared.filter(pl.col(given).is_not_null())["node"].implode()
-    pairs = pairs.filter(
-        pl.col("left").is_in(named) & pl.col("right").is_in(named)
-    )  # no given name: no conflict
+    # no given name, no conflict
+    pairs = pairs.filter(pl.col("left").is_in(named) & pl.col("right").is_in(named))
     if pairs.is_empty():
         return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
     levels = comparison_levels(

@@ -61,23 +61,22 @@ def cluster(
             known_counts=True,
             apart="_apart",
         )
+        wh.execute("drop table _apart")
         clustered = kept_graph(wh, clustered, settings.max_key_records)
         wh.execute("drop view _touched_observations")
     else:
         touched_records = None
-        wh.write_frame("_apart", two_people.select("key", "value"), temp=True)
         clustered = link_records(
             "_observations",
             settings.max_key_records,
             pair_links,
             settings.max_cluster_size,
             wh,
-            apart="_apart",
+            apart="_two_people",  # a whole run judged every value
             holders="_holders",
         )
         clustered = replace(clustered, two_people=two_people)
-    for table in ("_apart", "_two_people"):
-        wh.execute(f"drop table {table}")
+    wh.execute("drop table _two_people")
     wh.execute(f"drop {'view' if touched else 'table'} _holders")
     wh.execute("drop view _observations")
     return clustered, touched_records
