@@ -3,9 +3,10 @@
 -- Parameters: $as_of, $tier_high_share, $tier_medium_share, $new_days, $active_days, $sleeping_days.
 -- Value tier, among customers with a purchase, by monetary: the top $tier_high_share are high (高价值),
 -- the next $tier_medium_share medium (中价值), the rest low (低价值); ties take the better tier (rank()).
--- Lifecycle, first match wins: never purchased (未付费); new (新客户) when the first purchase is at most
--- $new_days old; active (活跃) when the last activity (purchase, session or event) is at most
--- $active_days old; sleeping (沉睡) up to $sleeping_days; churned (流失) beyond.
+-- Lifecycle, first match wins: never purchased (未付费); new (新客户) when the first purchase falls within the
+-- last $new_days days (as_of and the days before it, the features' windows: (as_of - N days, as_of]); active
+-- (活跃) when the last activity (purchase, session or event) falls within the last $active_days days (as the
+-- activity tag, segments/customer_tags.sql); sleeping (沉睡) within $sleeping_days; churned (流失) before.
 with features as (
     select * from features.customer_features
 ),
@@ -35,9 +36,9 @@ classified as (
         end as value_tier,
         case
             when frequency is null then 'never_purchased'
-            when $as_of::date - first_purchase_date <= $new_days then 'new'
-            when $as_of::date - last_active_date <= $active_days then 'active'
-            when $as_of::date - last_active_date <= $sleeping_days then 'sleeping'
+            when $as_of::date - first_purchase_date < $new_days then 'new'
+            when $as_of::date - last_active_date < $active_days then 'active'
+            when $as_of::date - last_active_date < $sleeping_days then 'sleeping'
             else 'churned'
         end as lifecycle_stage
     from ranked

@@ -21,6 +21,7 @@ Publish copies the day's audience members and outcomes into published tables, wr
 marketing destination.
 """
 
+import logging
 from datetime import date
 from typing import Any
 
@@ -38,7 +39,9 @@ from tasks.act.store import clear_store
 from tasks.act.summary import render_markdown
 from tasks.shared.artifacts import record_counts
 from tasks.shared.config import ActConfig, PipelineConfig, parse_segment_ref
+from tasks.shared.contracts import SEGMENT_CODES
 from tasks.shared.errors import STAGE_TASK_OPTIONS
+from tasks.shared.rfm_names import unknown_rfm_segments
 from tasks.shared.warehouse import Warehouse
 
 # The tables one act run replaces, in the order it builds them.
@@ -183,6 +186,27 @@ def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date, *, refit: bool
     }
 
 
+def empty_audience(config: PipelineConfig, audience: dict[str, Any], as_of: date) -> tuple[int, str]:
+    """The log level and line for an audience without members: a segment that exists but holds nobody today (a
+    rule nobody meets, a tier of an empty day) is said as such; a name that may be misspelt is asked about."""
+    scheme, segment = parse_segment_ref(audience["segment"])
+    reference = f"{scheme}:{segment}"
+    misspelt = [text for text in unknown_rfm_segments(config) if f"'{reference}'" in text]
+    if misspelt:
+        return logging.WARNING, f"audience {audience['audience']} has no members: {misspelt[0]}"
+    exists = scheme in ("rules", "lookalike", "rfm", "rfm_cn") or segment in SEGMENT_CODES.get(scheme, ())
+    if exists:  # rules and lookalikes are checked against the config when it is read, RFM names above
+        return (
+            logging.INFO,
+            f"audience {audience['audience']} has no members: nobody is in {reference} as of {as_of}",
+        )
+    return (
+        logging.WARNING,
+        f"audience {audience['audience']} has no members: is {reference} a segment of the day (scheme:segment, "
+        "spelt as published)?",
+    )
+
+
 @task(name="act", **STAGE_TASK_OPTIONS)
 def act(
     config: PipelineConfig, as_of: date, run_id: str | None = None, refit: bool = False
@@ -201,11 +225,8 @@ def act(
         )
         for audience in summary["audiences"]:
             if not audience["members"]:
-                logger.warning(
-                    "audience %s has no members: is %s a segment of the day (scheme:segment, spelt as published)?",
-                    audience["audience"],
-                    audience["segment"],
-                )
+                level, text = empty_audience(config, audience, as_of)
+                logger.log(level, "%s", text)
             logger.info(
                 "audience %s: %d members, %d held out, %d entered, %d exited",
                 audience["audience"],

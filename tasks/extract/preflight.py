@@ -37,6 +37,7 @@ from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
     SourceFile,
     UnreadableFiles,
+    ends_a_line,
     read_file,
     read_postgres,
     reader_options,
@@ -56,6 +57,7 @@ RUN_ID = "preflight"
 TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem, not a wait
 SAMPLED_FILES = 20  # files of one source whose rows are read; the others' headers are checked
 SPACE_MARGIN = 256 * 1024**2  # free disk beyond the warehouse's own size below which check warns
+CUT_SHORT = "does not end with a line break: its last row may be cut short (a file still being written, or copied in part)"
 # a sample's warnings (a new column kept in raw) are not the preflight's to print
 _QUIET = logging.getLogger("tasks.extract.preflight.sample")
 _QUIET.addHandler(logging.NullHandler())
@@ -214,6 +216,10 @@ def _file_samples(
             if source.format == "xlsx" and file.name in chosen and (unread := unread_sheets(source, file)):
                 said, fix = unread_said(source, unread)
                 problems.append(Problem(where, file.name, message=said, fix=fix, warning=True))
+            if source.format == "csv" and not ends_a_line(
+                file.path
+            ):  # as the run warns when it loads the file
+                problems.append(Problem(where, file.name, message=CUT_SHORT, warning=True))
         except (DataError, duckdb.Error, OSError) as error:
             # the problem names the file: a message that starts with its path does not say it again
             message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")

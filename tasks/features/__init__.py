@@ -30,6 +30,8 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 
 # The customer features' shards' work tables (read back by sql/ops/rows_from_shards.sql).
 PARTS = sharding.WorkTables("features", "customer_features_parts_")
+# Activity older than this before as_of, and none since: a historical dataset run as of yesterday (stale_data)
+STALE_DAYS = 365
 
 
 def amount_scale(wh: Warehouse) -> int:
@@ -201,15 +203,30 @@ def build_features(
             "where unconverted > 0 group by 1 order by 1"
         )
     )
+    newest = wh.scalar("select max(last_active_date) from features.customer_features")
     return {
         "orders": orders_refresh.rows,
         "customers": customers,
+        "newest_activity": newest,
         "unconverted": unconverted,
         "activity": asdict(activity),
         "customer_activity": asdict(customer_activity),
         "orders_refresh": asdict(orders_refresh),
         **({"shards": ran.ran} if ran else {}),
     }
+
+
+def stale_data(newest: date | None, as_of: date) -> str | None:
+    """A warning when the newest activity on or before as_of is more than STALE_DAYS older: a historical dataset
+    run without --as-of is measured from yesterday (recency of decades, quintiles that make its last buyers
+    Champions, a churn model with nobody active). None when it is recent or there is none."""
+    if newest is None or (as_of - newest).days <= STALE_DAYS:
+        return None
+    return (
+        f"the newest purchase, session or event on or before {as_of} is from {newest}, {(as_of - newest).days:,} "
+        f"days earlier: every recency, window and score is measured from {as_of}; for data of the past, run "
+        f"as of its last day (segments run --as-of {newest}, or the flow parameter as_of)"
+    )
 
 
 def features_day(
@@ -277,6 +294,8 @@ def features(config: PipelineConfig, as_of: date, rebuild: bool = False) -> dict
     for shard, how in sorted(counts.get("shards", {}).items()):
         logger.info("customer features shard %d of %d: %s", shard + 1, len(counts["shards"]), how)
     logger.info("%s", rolled.removeprefix("; "))
+    if stale := stale_data(counts["newest_activity"], as_of):
+        logger.warning("%s", stale)
     if left_out:
         logger.warning(
             "transactions in a currency without a rate to %s, left out of monetary: %s "

@@ -7,6 +7,8 @@ config.report.language. Segment labels come from the published columns (rfm_segm
 
 from typing import Literal
 
+from tasks.shared.contracts import SEGMENT_CODES
+
 Language = Literal["zh", "en"]
 
 # Declared in the CSS and in every plotly layout: fonts with Chinese glyphs first (Debian: fonts-noto-cjk;
@@ -41,11 +43,7 @@ ENGLISH: dict[str, dict[str, str]] = {
 }
 
 # Orders that carry meaning (best to worst); other schemes are ordered by size.
-ORDER: dict[str, tuple[str, ...]] = {
-    "tier": ("high", "medium", "low", "none"),
-    "lifecycle": ("new", "active", "sleeping", "churned", "never_purchased"),
-    "risk": ("high", "medium", "low"),
-}
+ORDER: dict[str, tuple[str, ...]] = SEGMENT_CODES
 
 METRICS: dict[str, tuple[str, str]] = {
     "conversion": ("转化率", "conversion"),

@@ -139,6 +139,12 @@ TRANSACTION_STATUSES = ("paid", "refunded", "cancelled", "failed", "pending")
 
 # Segment schemes of published.segment_changes (see sql/published/segment_memberships.sql).
 SEGMENT_SCHEMES = ("rfm", "rfm_cn", "tier", "lifecycle", "rules", "cluster")
+# The segments of the schemes whose values are codes (value_tier, lifecycle_stage, risk_tier), best to worst
+SEGMENT_CODES: dict[str, tuple[str, ...]] = {
+    "tier": ("high", "medium", "low", "none"),
+    "lifecycle": ("new", "active", "sleeping", "churned", "never_purchased"),
+    "risk": ("high", "medium", "low"),
+}
 
 
 # Birth dates on or before this are implausible (config: dedupe.earliest_birth_date). Generous, so that

@@ -145,17 +145,19 @@ class SegmentConfig(BaseModel):
         default=0.3, gt=0, lt=1, description="Value tiers: the next share of purchasers is medium value."
     )
     new_days: int = Field(
-        default=30, gt=0, description="Lifecycle: a first purchase this recent makes a new customer."
+        default=30,
+        gt=0,
+        description="Lifecycle: a first purchase within the last new_days days (as_of included) makes a new customer.",
     )
     active_days: int = Field(
         default=30,
         gt=0,
-        description="Lifecycle: activity (a purchase, session or event) this recent is active.",
+        description="Lifecycle: activity (a purchase, session or event) within the last active_days days is active.",
     )
     sleeping_days: int = Field(
         default=90,
         gt=0,
-        description="Lifecycle: last activity older than active_days up to this is sleeping; older is churned.",
+        description="Lifecycle: last activity older than active_days, within this many days, is sleeping; older is churned.",
     )
     score_method: Literal["quintile", "fixed"] = Field(
         default="quintile",

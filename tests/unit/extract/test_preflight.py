@@ -723,3 +723,20 @@ def test_the_disk_warning_before_the_first_run_names_the_margin_only(
     monkeypatch.setattr(shutil, "disk_usage", lambda _: usage._replace(free=100 * 1024**2))
     [problem] = preflight(pipeline)
     assert problem.message.startswith("100.0 MiB free on its disk, less than 256.0 MiB: a run writes")
+
+
+def test_a_csv_file_whose_last_row_lacks_its_line_break_is_a_warning_as_when_a_run_loads_it(
+    tmp_path: Path,
+) -> None:
+    # the last row cut short inside its fields, past what the sample and DuckDB's sniffer read (a read that
+    # reaches it fails, and says the file may be truncated); the last byte shows it
+    rows = "".join(
+        f"5{n:05},85123A,HOLDER,6,12/1/2010 8:26,2.55,17850.0,United Kingdom\n" for n in range(30_000)
+    )
+    retail(tmp_path, rows + "536368,22960,JAM MAKING SET WITH JARS,6,12/1/2010 8:34")
+    [problem] = preflight(config(tmp_path, [SHOP]))
+    assert problem.warning
+    assert str(problem) == (
+        "sources.shop: data/online_retail_2010.csv: does not end with a line break: its last row may be cut short "
+        "(a file still being written, or copied in part)"
+    )
