@@ -199,9 +199,9 @@ def test_risk_tiers_high_to_low_with_chinese_labels_and_shares() -> None:
     lines = lines_of(PREDICT)
     tiers = lines.index("| risk tier | customers | share of those scored |")
     assert lines[tiers + 2 : tiers + 5] == [
-        "| 高 high | 600 | 60.0% |",
-        "| 中 medium | 300 | 30.0% |",
-        "| 低 low | 100 | 10.0% |",
+        "| high (高) | 600 | 60.0% |",
+        "| medium (中) | 300 | 30.0% |",
+        "| low (低) | 100 | 10.0% |",
     ]
 
 
