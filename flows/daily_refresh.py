@@ -19,6 +19,7 @@ from flows.hooks import notify_failure
 from flows.runs import config_path, default_as_of, is_partial, partial_day, refresh_run_name
 from tasks.act import act
 from tasks.dedupe import dedupe
+from tasks.erase.compact import finish_pending
 from tasks.extract import extract
 from tasks.features import features
 from tasks.predict import predict
@@ -158,6 +159,9 @@ def daily_refresh(
             catalog=pipeline.lake_catalog(),
         ),
     ):
+        finish_pending(
+            pipeline, logger
+        )  # an erasure killed while compacting: its values leave the file first
         progress = create_progress_artifact(
             progress=0.0, description=f"daily refresh {as_of}: stages done of 7"
         )

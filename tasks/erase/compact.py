@@ -8,6 +8,7 @@ and has closed its own connection (checkpointed: no write-ahead log is left); a 
 old file open keeps reading it until it reconnects.
 """
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -23,6 +24,43 @@ if TYPE_CHECKING:
 
 class CompactError(RuntimeError):
     """The warehouse file could not be compacted (the erasure itself is done and recorded)."""
+
+
+def pending_marker(warehouse: Path) -> Path:
+    """The file that says an erasure's compaction is still to do: written before the erasure, removed once the
+    file is compacted, so that a process killed in between (no exception to clean up after) leaves it behind."""
+    return warehouse.with_name(f".{warehouse.name}.compact-pending")
+
+
+def mark_pending(warehouse: Path, why: str) -> None:
+    """Write the pending marker (durably: it must outlive a kill of the erasure that follows)."""
+    marker = pending_marker(warehouse)
+    marker.write_text(why + "\n", encoding="utf-8")
+    with marker.open("rb") as handle:
+        os.fsync(handle.fileno())
+    fsync_dir(marker.parent)
+
+
+def compact_store(config: "PipelineConfig") -> int:
+    """Compact the warehouse (a file or a lake) and clear the pending marker; return its bytes."""
+    path = config.warehouse_path
+    size = compact_lake(config) if config.lake is not None else compact_warehouse(path, config.memory_limit)
+    pending_marker(path).unlink(missing_ok=True)
+    return size
+
+
+def finish_pending(config: "PipelineConfig", logger: logging.Logger | logging.LoggerAdapter) -> int | None:
+    """Compact the warehouse when an erasure's compaction did not finish (its process was killed): until then
+    the erased values are still in unused blocks of the file. Call with the warehouse lock held and no connection
+    open. Returns the compacted size, or None when nothing was pending."""
+    marker = pending_marker(config.warehouse_path)
+    if not marker.exists():
+        return None
+    why = marker.read_text(encoding="utf-8", errors="replace").strip()
+    logger.warning("the compaction after an erasure did not finish (%s): compacting the warehouse now", why)
+    size = compact_store(config)
+    logger.info("compacted %s: %d bytes", config.warehouse_path, size)
+    return size
 
 
 def compact_warehouse(path: Path, memory_limit: str | None = None) -> int:

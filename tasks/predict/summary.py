@@ -320,7 +320,10 @@ def _risk_tiers(predict: dict[str, Any]) -> list[str]:
     names = [t for t in TIERS if t in tiers] + sorted(t for t in tiers if t not in TIERS)
     return lines + _table(
         ["risk tier", "customers", "share of those scored"],
-        [[f"{t} ({TIERS[t]})" if t in TIERS else t, f"{tiers[t]:,}", _share(tiers[t] / total)] for t in names],
+        [
+            [f"{t} ({TIERS[t]})" if t in TIERS else t, f"{tiers[t]:,}", _share(tiers[t] / total)]
+            for t in names
+        ],
         numeric_from=1,
     )
 
