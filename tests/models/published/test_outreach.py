@@ -181,3 +181,21 @@ def test_the_outreach_people_are_the_marketing_people_in_an_audience_that_day(wh
     # consenting (not D), unsuppressed (not E), held out nowhere that day (not F, I)
     assert people(audiences_only=False) == ["A", "B", "C", "G", "H", "J", "K", "Z"]
     assert people(audiences_only=True) == ["A", "B", "C", "G", "H", "J", "K"]
+
+
+def test_the_member_id_is_the_first_member_sources_least_record_id_whatever_the_row_order(
+    wh: Warehouse,
+) -> None:
+    # one person's two game accounts, merged: a rerun must address the same one (the in-game file's hash with it)
+    rows = [
+        ("Cp", "crm", "M0004625"),
+        ("Cp", "crm", "M0002960"),
+        ("Cp", "shop", "S1"),
+        ("Cq", "shop", "S2"),
+        ("Cq", "game", "G9"),
+        ("Cr", "social", "W1"),  # no member source: no row
+    ]
+    sql = wh.model_sql("published/member_ids") + " order by customer_id"
+    for ordered in (rows, rows[::-1], rows[1:2] + rows[:1] + rows[2:]):
+        create(wh, "core.identity_map", "customer_id varchar, source varchar, source_id varchar", ordered)
+        assert wh.rows(sql, {"member_sources": ["game", "crm", "shop"]}) == [("Cp", "M0002960"), ("Cq", "G9")]
