@@ -427,6 +427,14 @@ def read_postgres(
         raise ConnectionError(
             f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
         ) from exc
+    except duckdb.InvalidInputException as exc:  # the connection dropped while DuckDB read the rows' stream
+        said = str(exc)
+        if "[libpq]" not in said:
+            raise
+        libpq = said[said.index("[libpq]") :].splitlines()[0]
+        raise ConnectionError(
+            f"source {source.name!r}: PostgreSQL read failed while reading its rows: {libpq}"
+        ) from exc
     except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
         said = str(exc).splitlines()[0]
         if source.watermark is not None and f"column src.{source.watermark} does not exist" in said.replace(

@@ -8,7 +8,7 @@ import pytest
 
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
-from tasks.shared.errors import DataError
+from tasks.shared.errors import DataError, is_transient
 from tasks.shared.warehouse import Warehouse
 from tests.sources import MEMBERS_SOURCE, PG_ENV, extract_once, pg_execute, write_config
 
@@ -129,3 +129,29 @@ def test_a_row_updated_out_of_the_where_is_unstaged_as_a_full_refresh_would(
         assert wh.rows("select source_id from staging.customers order by 1") == [("M1",)]
     extract_once(config, "run-3", full_refresh=["members"])
     assert staged_names(config) == [("M1", "张三")]
+
+
+def test_a_connection_dropped_while_the_rows_stream_in_is_a_transient_error_naming_the_source(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # DuckDB reads the rows' Arrow stream and wraps libpq's failure in an InvalidInputException: retried like a
+    # connection refused (tasks.shared.errors.is_transient), not a failure of the query
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        *MEMBERS,
+        "insert into members select 'N' || i, 'n', null, now() from generate_series(1, 400) i",
+    )
+    # the server ends the connection after the first rows have been sent (the query ends its own backend)
+    dropped = (
+        "select id, name, phone, updated_at from (select *, row_number() over (order by id) as n from members) as m "
+        "where n < 300 or pg_terminate_backend(pg_backend_pid())"
+    )
+    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "table": None, "query": dropped, "watermark": None}])
+    with pytest.raises(ConnectionError) as raised:
+        extract_once(config, "run-1")
+    assert str(raised.value) == (
+        "source 'members': PostgreSQL read failed while reading its rows: [libpq] Execution error "
+        "[PGRES_FATAL_ERROR]: FATAL:  terminating connection due to administrator command"
+    )
+    assert is_transient(raised.value)
