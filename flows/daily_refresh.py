@@ -21,6 +21,7 @@ from tasks.act import act
 from tasks.dedupe import dedupe
 from tasks.erase.compact import finish_pending
 from tasks.extract import extract
+from tasks.extract.late_rows import late_rows, late_rows_said
 from tasks.features import features
 from tasks.predict import predict
 from tasks.publish import publish
@@ -174,6 +175,9 @@ def daily_refresh(
                 removed = maintain(wh, pipeline.lake.snapshot_days)
             logger.info("lake kept to %d days of snapshots: removed %s", pipeline.lake.snapshot_days, removed)
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
+        with Warehouse.open(pipeline, read_only=True) as wh:
+            if late := late_rows_said(late_rows(wh, run_id, as_of)):
+                logger.warning("%s", late)
         update_progress_artifact(progress, progress=20.0)
         # before as_of, whose membership changes compare with the day before it
         recomputed = recompute_partial_days(pipeline, as_of, run_id, logger)

@@ -1,0 +1,49 @@
+-- The transactions, events and feedback a run staged from its new files that fall on days already published
+-- before the day it computes: late rows, left out of those days as published (a backfill with overwrite
+-- publishes them again with the rows; the run's own day and later ones count them). Local dates (the
+-- connection's time zone). Partial days are not counted: the run recomputes them (flows/daily_refresh.py).
+-- Grain: one row per (kind, source). Key: kind, source. Parameters: $run_id, $as_of.
+with new_files as (
+    select source, file
+    from audit.load_state
+    where run_id = $run_id
+),
+
+-- the days as their latest publish left them (published/partial_days.sql): complete ones only
+published_days as (
+    select
+        as_of,
+        partial
+    from published.runs
+    qualify row_number() over (partition by as_of order by published_at desc, run_id desc) = 1
+),
+
+staged as (
+    select 'transactions' as kind, source, _file, cast(ts as date) as local_day from staging.transactions
+    union all
+    select 'events', source, _file, cast(ts as date) from staging.events
+    union all
+    select 'feedback', source, _file, cast(ts as date) from staging.feedback
+),
+
+final as (
+    select
+        staged.kind,
+        staged.source,
+        count(*) as rows,
+        count(distinct staged.local_day) as days,
+        min(staged.local_day) as first_day,
+        max(staged.local_day) as last_day
+    from staged
+    join new_files
+        on new_files.source = staged.source
+        and new_files.file = staged._file
+    join published_days
+        on published_days.as_of = staged.local_day
+    where staged.local_day < $as_of
+        and not coalesce(published_days.partial, false)
+    group by staged.kind, staged.source
+)
+
+select * from final
+order by kind, source
