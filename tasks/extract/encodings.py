@@ -136,3 +136,45 @@ def misread_chinese(path: Path, encoding: str, sample: bytes | None = None) -> s
         f"Chinese characters are common ones ({declared[1]} ...), read as {other} {found[0]:.0%} ({found[1]} ...); "
         f"set the source's `encoding` to {other}{CODEC_NOTES.get(other, '')}"
     )
+
+
+# Two or more UTF-8 characters of the common CJK block (three bytes each, leads E4-E9) in a row.
+UTF8_CHINESE_RUN = re.compile(rb"(?:[\xe4-\xe9][\x80-\xbf]{2}){2,}")
+
+
+def utf8_run(chunk: bytes, encoding: str) -> tuple[int, str, str] | None:
+    """The first run of UTF-8 Chinese in a chunk of a file declared in a GB encoding: (its offset in the chunk, its
+    text, what the declared encoding reads instead), or None. The file-wide check (looks_like_utf8) judges a
+    sample; a single row pasted from a UTF-8 program into a GBK export would pass it and be staged as mojibake
+    (张三 as 寮犱笁). A run counts when it starts on a character boundary of the declared encoding (its line read
+    from the start), its UTF-8 reading is everyday Chinese (GB2312) and the declared reading is mostly not:
+    genuine GB text whose bytes happen to form UTF-8 is everyday text as declared."""
+    if codecs.lookup(encoding).name not in GB_CODECS:
+        return None
+    for match in UTF8_CHINESE_RUN.finditer(chunk):
+        text = match.group().decode("utf-8")
+        if not all(map(everyday_chinese, text)):
+            continue
+        decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        decoder.decode(chunk[chunk.rfind(b"\n", 0, match.start()) + 1 : match.start()])
+        if decoder.getstate()[0]:
+            continue  # the run starts inside a character as declared
+        read = match.group().decode(encoding, errors="replace")
+        wide = [char for char in read if ord(char) > 127]
+        if sum(map(everyday_chinese, wide)) < len(wide) / 2:
+            return match.start(), text, read
+    return None
+
+
+def mixed_utf8(path: Path, chunk: bytes, encoding: str, line: int) -> str | None:
+    """Why a chunk of a file declared in a GB encoding holds a row of UTF-8 (utf8_run), naming the line (line: the
+    chunk's first); None when it does not."""
+    if (run := utf8_run(chunk, encoding)) is None:
+        return None
+    at, utf8, read = run
+    line += chunk[:at].count(b"\n")
+    return (
+        f"{path}: line {line} holds UTF-8 text in a file declared {encoding}: {utf8!r} "
+        f"would be read as {read!r} (a row written by another program). Convert that line to {encoding}, or the "
+        "file to UTF-8 and set the source's `encoding` to utf-8."
+    )

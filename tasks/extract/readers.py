@@ -27,7 +27,7 @@ from tasks.extract.diagnose import (
     is_read_error,
     reader_error,
 )
-from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, text_sample
+from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, mixed_utf8, text_sample
 from tasks.extract.excel import read_excel, unread_warning
 from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -150,8 +150,7 @@ def utf8_copy(
             offset = len(UTF8_BOM)  # dropped; positions in messages stay those of the file
         else:
             src.seek(0)
-        # a newline byte is never part of a multi-byte character in the encodings used here, so the
-        # head of a file is its first lines
+        # a newline byte is never part of a multi-byte character in these encodings: a file's head is its first lines
         chunks = iter(lambda: src.read(1 << 22), b"") if max_lines is None else [_head(src, max_lines, quote)]
         try:
             for chunk in chunks:
@@ -166,6 +165,8 @@ def utf8_copy(
                         f"{chunk[exc.start : exc.start + 4]!r}). "
                         f"Set the source's `encoding` to the file's real encoding (e.g. {likely})."
                     ) from None
+                if not declared_utf8 and (mixed := mixed_utf8(path, chunk, encoding, line)):
+                    raise DataError(mixed)
                 handle.write((text.removeprefix("\ufeff") if offset == 0 else text).encode("utf-8"))
                 line += chunk.count(b"\n")
                 offset += len(chunk)

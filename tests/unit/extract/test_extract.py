@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tasks.extract import SourceLoad, extract_all
+from tasks.extract.encodings import utf8_run
 from tasks.extract.readers import UnreadableFiles
 from tasks.shared.config import PipelineConfig, load_config
 from tasks.shared.errors import DataError
@@ -88,6 +89,7 @@ def test_a_customer_record_is_kept_whatever_its_birth_date(folder: Path, extract
 # encodings and lineage
 # ---------------------------------------------------------------------------------------------------------
 
+GB_PEOPLE = [("李娟", "上海"), ("王芳", "北京"), ("陈明", "广州")]
 CRM_TEXT = (
     "会员编号,姓名,手机,注册时间\n"
     "000123,张三,13800138000,2026-01-01 10:00:00\n"
@@ -214,6 +216,30 @@ def test_utf8_file_declared_as_a_chinese_encoding_is_a_data_error(
         f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
         "set the source's `encoding` to utf-8"
     )
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "gb18030"])
+def test_one_utf8_row_in_a_gbk_file_is_named_by_line_not_staged_as_mojibake(
+    folder: Path, extract: Extract, encoding: str
+) -> None:
+    # the file is GBK throughout (the file-wide check passes it) but for one row pasted from a UTF-8 program
+    (folder / "crm").mkdir()
+    path = folder / "crm" / "members.csv"
+    rows = [f"m{i},{name},{city}".encode(encoding) for i, (name, city) in enumerate(GB_PEOPLE * 200)]
+    rows.insert(150, "m-x,张三,北京".encode())
+    path.write_bytes(b"id,name,city\n" + b"\n".join(rows) + b"\n")
+    source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+    with pytest.raises(DataError) as caught:
+        extract([source])
+    assert str(caught.value) == (
+        f"{path}: line 152 holds UTF-8 text in a file declared {encoding}: '张三' would be read as '寮犱笁' (a row "
+        f"written by another program). Convert that line to {encoding}, or the file to UTF-8 and set the source's "
+        "`encoding` to utf-8."
+    )
+    # GB text whose bytes happen to form UTF-8 Chinese (涓颁袱 is the bytes of 丰两) is read as declared: it is
+    # everyday text as declared (GB2312), which 寮犱笁 is not
+    assert utf8_run("m1,涓颁袱,北京".encode(encoding), encoding) is None
+    assert utf8_run("m1,张三,北京".encode(), encoding) == (3, "张三", "寮犱笁")
 
 
 @pytest.mark.parametrize("encoding", ["gbk", "big5"])
