@@ -4,7 +4,8 @@ A transaction whose customer_ref is not a source_id of the customers source it p
 customer record of its own (known only from its facts): right for a guest, wrong when both systems name
 the same customer differently, e.g. `17850.0` in a spreadsheet export against `17850` in the CRM. Then
 every buyer becomes two customers, a "No Purchase" one from the CRM and one from the payments, and the
-run itself would not show it.
+run itself would not show it. A source without a customers source can do the same to itself: two files of one
+shop export, one writing 17850 and one 17850.0 (core/decimal_refs.sql).
 """
 
 from tasks.shared.contracts import FACT_KINDS
@@ -33,6 +34,14 @@ def unmatched_references(wh: Warehouse, changes: str | None = None) -> list[str]
         for row in wh.select("core/unmatched_refs", identifiers={"facts": facts}):
             if row["unmatched"] > UNMATCHED_SHARE * row["refs"]:
                 lines.append(unmatched_line(row))
+        for row in wh.select(
+            "core/decimal_refs", identifiers={"facts": facts, "all_facts": f"staging.{kind}"}
+        ):
+            lines.append(
+                f"source {row['source']}: {row['refs']:,} customer_ref values are whole numbers written as decimals "
+                f"that the source also writes without them (e.g. {', '.join(row['examples'])}): each person is two "
+                "customers; map customer_ref as regexp_replace(<column>, '[.]0+$', '')"
+            )
     wh.execute("drop view if exists _new_facts")
     return sorted(lines)
 

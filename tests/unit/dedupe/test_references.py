@@ -50,3 +50,19 @@ def test_only_a_source_most_of_whose_refs_match_nothing_is_named(wh: Warehouse) 
 def test_half_unmatched_is_not_most(wh: Warehouse) -> None:
     staged(wh, customers=["1", "2"], payments=["1", "guest"], game=["2", "visitor"])
     assert unmatched_references(wh) == []
+
+
+def test_a_source_without_customers_source_writing_one_id_both_ways_is_named(wh: Warehouse) -> None:
+    # the shop's two files: one writes 17850, the other 17850.0 (a float column); 12.50 is no whole number,
+    # 99.0 has no plain twin, and the payments (linked to the CRM) are checked against its records instead
+    staged(wh, customers=["1"], payments=["1", "1.0"], game=[])
+    wh.execute(
+        "insert into staging.transactions values ('shop', '17850'), ('shop', '17850.0'), ('shop', '17850.0'), "
+        "('shop', '12'), ('shop', '12.00'), ('shop', '12.50'), ('shop', '99.0'), ('shop', null)"
+    )
+    wh.execute("insert into core.source_links values ('shop', null)")
+    assert unmatched_references(wh) == [
+        "source shop: 2 customer_ref values are whole numbers written as decimals that the source also writes "
+        "without them (e.g. 12.00 and 12, 17850.0 and 17850): each person is two customers; map customer_ref as "
+        "regexp_replace(<column>, '[.]0+$', '')"
+    ]
