@@ -7,6 +7,8 @@ have produced. Idempotent: a second run of the same as_of replaces that day's ou
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,7 +32,7 @@ from tasks.publish.summary import refresh_summary
 from tasks.publish.tables import partial_days
 from tasks.segment import segment
 from tasks.shared.config import PipelineConfig, load_config
-from tasks.shared.errors import DataError
+from tasks.shared.errors import DataError, WaitedTooLong
 from tasks.shared.lake import maintain
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
@@ -108,6 +110,24 @@ def current_run_id() -> str:
     return str(flow_run.id or uuid.uuid4())
 
 
+@contextmanager
+def time_limit(seconds: int, what: str) -> Iterator[None]:
+    """The run's time limit (orchestration.timeout_seconds), said as such when it is reached: Prefect's own
+    TimeoutError names no setting (`Scope timed out after 25 second(s).`). A wait that reached the limit first
+    (for the lock, for a reader of the warehouse file) raises its own error, naming who held it."""
+    try:
+        with timeout(seconds=seconds):
+            yield
+    except WaitedTooLong:
+        raise
+    except TimeoutError:
+        raise WaitedTooLong(
+            f"{what} stopped at its time limit of {seconds:,} s (orchestration.timeout_seconds; waiting for the "
+            "warehouse lock and for readers of the warehouse file counts): its log says what it was doing or waiting "
+            "for; raise the limit or end what held the warehouse"
+        ) from None
+
+
 @flow(
     name="daily-refresh",
     flow_run_name=refresh_run_name,
@@ -152,7 +172,7 @@ def daily_refresh(
 
     # One writer at a time (see tasks/shared/lock.py); the time limit includes waiting for the lock.
     with (
-        timeout(seconds=pipeline.orchestration.timeout_seconds),
+        time_limit(pipeline.orchestration.timeout_seconds, f"daily refresh {as_of}"),
         warehouse_lock(
             pipeline.warehouse_path,
             f"daily-refresh {as_of} run {run_id}",
