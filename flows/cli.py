@@ -175,10 +175,16 @@ INTERRUPTED = (
 
 def interrupted(error: BaseException) -> bool:
     """Whether a run failed because a signal stopped a warehouse query: DuckDB answers the signal's exception with its
-    own ("Query interrupted"), so the run would read as an ordinary failure."""
+    own ("Query interrupted"), so the run would read as an ordinary failure; an error raised from it (an erasure's
+    CompactError) too."""
     import duckdb
 
-    return isinstance(error, duckdb.InterruptException) or first_line(error) == "Query interrupted"
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, duckdb.InterruptException) or first_line(seen) == "Query interrupted":
+            return True
+        seen = seen.__cause__
+    return False
 
 
 def stop_on_sigterm(signum: int | None = None, frame: object = None) -> NoReturn:

@@ -21,7 +21,7 @@ from flows.hooks import notify_failure
 from flows.runs import config_path, default_as_of, is_partial, partial_day, refresh_run_name
 from tasks.act import act
 from tasks.dedupe import dedupe
-from tasks.erase.compact import finish_pending
+from tasks.erase.compact import CompactError, finish_pending
 from tasks.extract import extract
 from tasks.extract.late_rows import late_rows, late_rows_said
 from tasks.features import features
@@ -180,9 +180,12 @@ def daily_refresh(
             catalog=pipeline.lake_catalog(),
         ),
     ):
-        finish_pending(
-            pipeline, logger
-        )  # an erasure killed while compacting: its values leave the file first
+        # an erasure's compaction that did not happen: its values leave the file first (a compaction that fails, a
+        # full disk, is said and tried again by the next run; the refresh goes on)
+        try:
+            finish_pending(pipeline, logger)
+        except CompactError as error:
+            logger.error("%s", error)
         progress = create_progress_artifact(
             progress=0.0, description=f"daily refresh {as_of}: stages done of 7"
         )

@@ -7,8 +7,9 @@ from prefect import flow, get_run_logger
 from flows.hooks import notify_failure
 from flows.runs import config_path
 from tasks.erase import erase_customer
-from tasks.erase.compact import compact_store, mark_pending
+from tasks.erase.compact import compact_store, mark_pending, unmark_pending
 from tasks.shared.config import load_config
+from tasks.shared.errors import DataError
 from tasks.shared.lock import warehouse_lock
 from tasks.shared.warehouse import Warehouse
 
@@ -34,10 +35,14 @@ def erase(customer_id: str, config: str | None = None, compact: bool = True) -> 
     with warehouse_lock(
         pipeline.warehouse_path, f"erase-customer {customer_id}", logger, catalog=pipeline.lake_catalog()
     ):
-        if compact:  # a run that takes the lock after this process was killed compacts in its place
-            mark_pending(pipeline.warehouse_path, f"erase-customer {customer_id}")
-        with Warehouse.open(pipeline) as wh:
-            result = erase_customer(wh, pipeline, customer_id)
+        # the next refresh compacts in its place if this process is killed before it (or compact is off)
+        mark_pending(pipeline.warehouse_path, customer_id)
+        try:
+            with Warehouse.open(pipeline) as wh:
+                result = erase_customer(wh, pipeline, customer_id)
+        except DataError:  # an id never issued: nothing removed, nothing to compact
+            unmark_pending(pipeline.warehouse_path, customer_id)
+            raise
         if compact:  # under the lock, with no connection of ours open
             result["warehouse_bytes"] = compact_store(pipeline)
             logger.info("compacted %s: %d bytes", pipeline.warehouse_path, result["warehouse_bytes"])

@@ -27,18 +27,33 @@ class CompactError(RuntimeError):
 
 
 def pending_marker(warehouse: Path) -> Path:
-    """The file that says an erasure's compaction is still to do: written before the erasure, removed once the
-    file is compacted, so that a process killed in between (no exception to clean up after) leaves it behind."""
+    """The file that says an erasure's compaction is still to do, one line per erased customer id: written before
+    the erasure, removed once the file is compacted, so that a process killed in between (no exception to clean up
+    after) leaves it behind. An erasure with compact=false leaves it for the last one of its batch, or the next
+    refresh, to compact."""
     return warehouse.with_name(f".{warehouse.name}.compact-pending")
 
 
-def mark_pending(warehouse: Path, why: str) -> None:
-    """Write the pending marker (durably: it must outlive a kill of the erasure that follows)."""
+def mark_pending(warehouse: Path, customer_id: str) -> None:
+    """Add an erasure to the pending marker (durably: it must outlive a kill of the erasure that follows)."""
     marker = pending_marker(warehouse)
-    marker.write_text(why + "\n", encoding="utf-8")
-    with marker.open("rb") as handle:
+    with marker.open("a", encoding="utf-8") as handle:
+        handle.write(customer_id + "\n")
+        handle.flush()
         os.fsync(handle.fileno())
     fsync_dir(marker.parent)
+
+
+def unmark_pending(warehouse: Path, customer_id: str) -> None:
+    """Take an erasure that removed nothing (its id was refused) off the pending marker."""
+    marker = pending_marker(warehouse)
+    if not marker.exists():
+        return
+    kept = [line for line in marker.read_text(encoding="utf-8").split() if line != customer_id]
+    if kept:
+        marker.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    else:
+        marker.unlink()
 
 
 def compact_store(config: "PipelineConfig") -> int:
@@ -50,14 +65,34 @@ def compact_store(config: "PipelineConfig") -> int:
 
 
 def finish_pending(config: "PipelineConfig", logger: logging.Logger | logging.LoggerAdapter) -> int | None:
-    """Compact the warehouse when an erasure's compaction did not finish (its process was killed): until then
-    the erased values are still in unused blocks of the file. Call with the warehouse lock held and no connection
-    open. Returns the compacted size, or None when nothing was pending."""
+    """Compact the warehouse when an erasure's compaction did not happen (its process was killed, or it was one of
+    a batch with compact=false whose last erasure never ran): until then the erased values are still in unused
+    blocks of the file. An erasure the marker names that audit.erasures does not record was stopped before it
+    committed: nothing of it was removed, and the log says to run it again. Call with the warehouse lock held and no
+    connection open (the warehouse is opened once first: a write-ahead log a killed erasure left is checkpointed).
+    Returns the compacted size, or None when nothing was compacted."""
     marker = pending_marker(config.warehouse_path)
     if not marker.exists():
         return None
-    why = marker.read_text(encoding="utf-8", errors="replace").strip()
-    logger.warning("the compaction after an erasure did not finish (%s): compacting the warehouse now", why)
+    pending = list(dict.fromkeys(marker.read_text(encoding="utf-8", errors="replace").split()))
+    with Warehouse.open(config) as wh:
+        recorded = wh.table_exists("audit.erasures")
+        erased = "select count(*) from audit.erasures where customer_id = ?"
+        done = [customer_id for customer_id in pending if recorded and wh.scalar(erased, [customer_id])]
+    for customer_id in pending:
+        if customer_id not in done:
+            logger.warning(
+                "the erasure of %s did not complete (stopped before it committed): nothing of it was removed; run "
+                "segments erase --config PATH --customer-id %s again",
+                customer_id,
+                customer_id,
+            )
+    if not done:
+        marker.unlink()
+        return None
+    logger.warning(
+        "the compaction after the erasure of %s did not finish: compacting the warehouse now", ", ".join(done)
+    )
     size = compact_store(config)
     logger.info("compacted %s: %d bytes", config.warehouse_path, size)
     return size

@@ -102,3 +102,14 @@ def test_a_query_stopped_by_a_signal_is_told_from_a_failure() -> None:
     assert interrupted(duckdb.InterruptException("INTERRUPT Error: Interrupted!"))
     assert interrupted(RuntimeError("Query interrupted"))
     assert not interrupted(RuntimeError("Query failed: division by zero"))
+    # an erasure's compaction stopped by SIGTERM: its CompactError is raised from DuckDB's interrupt
+    from tasks.erase.compact import CompactError
+
+    try:
+        try:
+            raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+        except duckdb.InterruptException as error:
+            raise CompactError("the erasure is done, but compacting w.duckdb failed (…)") from error
+    except CompactError as compact_error:
+        assert interrupted(compact_error)
+    assert not interrupted(CompactError("the erasure is done, but compacting w.duckdb failed (disk full)"))
