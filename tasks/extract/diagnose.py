@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from tasks.extract.time_checks import DAY_MONTH
+from tasks.shared.errors import DataError
 from tasks.shared.files import glob_literal, literal_path, not_utf8
 
 # What DuckDB raises for a file it cannot read: a bad value or layout.
@@ -217,3 +218,20 @@ def reason_fix(reason: str) -> str | None:
     if reason.startswith("no customer reference"):
         return "map customer_ref, email, phone or device_id from a column that has values"
     return None
+
+
+# What libpq says of a connection lost while rows stream in (FATAL: the server ended the session); any other error
+# there (division by zero, a bad cast, a statement timeout) is the query's: another try would fail the same way.
+CONNECTION_LOST = ("FATAL:", "server closed the connection", "could not receive data", "connection to server")
+
+
+def postgres_stream_error(source: str, error: Exception) -> Exception | None:
+    """What an error DuckDB raised reading a PostgreSQL source's rows is: a ConnectionError (retried) when the
+    connection was lost, a DataError when the query failed; None when it is not libpq's."""
+    said = str(error)
+    if "[libpq]" not in said:
+        return None
+    libpq = said[said.index("[libpq]") :].splitlines()[0]
+    if any(lost in libpq for lost in CONNECTION_LOST):
+        return ConnectionError(f"source {source!r}: PostgreSQL read failed while reading its rows: {libpq}")
+    return DataError(f"source {source!r}: PostgreSQL query failed while reading its rows: {libpq}")

@@ -25,6 +25,7 @@ from tasks.extract.diagnose import (
     diagnose_csv,
     diagnose_jsonl,
     is_read_error,
+    postgres_stream_error,
     reader_error,
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, mixed_utf8, text_sample
@@ -428,14 +429,10 @@ def read_postgres(
         raise ConnectionError(
             f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
         ) from exc
-    except duckdb.InvalidInputException as exc:  # the connection dropped while DuckDB read the rows' stream
-        said = str(exc)
-        if "[libpq]" not in said:
+    except duckdb.InvalidInputException as exc:  # libpq's error while DuckDB read the rows' stream, wrapped
+        if (error := postgres_stream_error(source.name, exc)) is None:
             raise
-        libpq = said[said.index("[libpq]") :].splitlines()[0]
-        raise ConnectionError(
-            f"source {source.name!r}: PostgreSQL read failed while reading its rows: {libpq}"
-        ) from exc
+        raise error from exc
     except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
         said = str(exc).splitlines()[0]
         if source.watermark is not None and f"column src.{source.watermark} does not exist" in said.replace(

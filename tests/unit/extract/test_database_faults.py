@@ -155,3 +155,27 @@ def test_a_connection_dropped_while_the_rows_stream_in_is_a_transient_error_nami
         "[PGRES_FATAL_ERROR]: FATAL:  terminating connection due to administrator command"
     )
     assert is_transient(raised.value)
+
+
+def test_a_query_failing_while_its_rows_stream_in_is_a_data_error_not_retried(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the same wrapped libpq error, but the query's own (division by zero at row 300): another try fails the same way
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        *MEMBERS,
+        "insert into members select 'N' || i, 'n', null, now() from generate_series(1, 400) i",
+    )
+    failing = (
+        "select id, name, phone, updated_at from (select *, row_number() over (order by id) as n from members) as m "
+        "where 1 / (n - 300) is not null"
+    )
+    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "table": None, "query": failing, "watermark": None}])
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-1")
+    assert str(raised.value) == (
+        "source 'members': PostgreSQL query failed while reading its rows: [libpq] Execution error "
+        "[PGRES_FATAL_ERROR]: ERROR:  division by zero"
+    )
+    assert not is_transient(raised.value)
