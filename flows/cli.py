@@ -28,6 +28,7 @@ import typer  # noqa: E402
 from flows.console import (  # noqa: E402
     CLI_LOGGER,
     configure_logging,
+    interrupted,
     log_path,
     lost_connection,
     lost_server_advice,
@@ -171,20 +172,6 @@ INTERRUPTED = (
     "the run was stopped by a signal (SIGTERM, as `kill`, a scheduler or a cancelled Prefect run sends); the stage "
     "it was in committed nothing, and the lock is released: run the same command again"
 )
-
-
-def interrupted(error: BaseException) -> bool:
-    """Whether a run failed because a signal stopped a warehouse query: DuckDB answers the signal's exception with its
-    own ("Query interrupted"), so the run would read as an ordinary failure; an error raised from it (an erasure's
-    CompactError) too."""
-    import duckdb
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, duckdb.InterruptException) or first_line(seen) == "Query interrupted":
-            return True
-        seen = seen.__cause__
-    return False
 
 
 def stop_on_sigterm(signum: int | None = None, frame: object = None) -> NoReturn:

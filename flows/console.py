@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 
+from tasks.shared.errors import first_line
+
 LOG_NAME = "segments.log"
 CLI_LOGGER = "segments.cli"
 ENGINE_LOGGERS = ("prefect.flow_runs", "prefect.task_runs", "prefect.engine", "prefect.flow_engine")
@@ -121,6 +123,20 @@ def lost_connection(error: BaseException) -> bool:
         seen.add(id(current))
         # `raise ... from None` hides the context: an error handled on the way is not this one's cause
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return False
+
+
+def interrupted(error: BaseException) -> bool:
+    """Whether a run failed because a signal stopped a warehouse query: DuckDB answers the signal's exception with its
+    own ("Query interrupted"), so the run would read as an ordinary failure; an error raised from it (an erasure's
+    CompactError) too."""
+    import duckdb
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, duckdb.InterruptException) or first_line(seen) == "Query interrupted":
+            return True
+        seen = seen.__cause__
     return False
 
 

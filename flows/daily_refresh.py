@@ -197,9 +197,10 @@ def daily_refresh(
             with Warehouse.open(pipeline) as wh:
                 removed = maintain(wh, pipeline.lake.snapshot_days)
             logger.info("lake kept to %d days of snapshots: removed %s", pipeline.lake.snapshot_days, removed)
+        started = datetime.now(UTC)
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         with Warehouse.open(pipeline, read_only=True) as wh:
-            if late := late_rows_said(late_rows(wh, run_id, as_of)):
+            if late := late_rows_said(late_rows(wh, run_id, as_of, started)):
                 logger.warning("%s", late)
         update_progress_artifact(progress, progress=20.0)
         # before as_of, whose membership changes compare with the day before it

@@ -2,11 +2,14 @@
 -- before the day it computes: late rows, left out of those days as published (a backfill with overwrite
 -- publishes them again with the rows; the run's own day and later ones count them). Local dates (the
 -- connection's time zone). Partial days are not counted: the run recomputes them (flows/daily_refresh.py).
--- Grain: one row per (kind, source). Key: kind, source. Parameters: $run_id, $as_of.
+-- New files: those the run loaded first (audit.load_state keeps a file's first load time when it is rewritten or
+-- read again by a full refresh: a cumulative export rewritten daily, or a reload, is not late).
+-- Grain: one row per (kind, source). Key: kind, source. Parameters: $run_id, $as_of, $started (the run's start).
 with new_files as (
     select source, file
     from audit.load_state
     where run_id = $run_id
+        and loaded_at >= $started
 ),
 
 -- the days as their latest publish left them (published/partial_days.sql): complete ones only

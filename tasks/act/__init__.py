@@ -191,7 +191,8 @@ def empty_audience(config: PipelineConfig, audience: dict[str, Any], as_of: date
     rule nobody meets, a tier of an empty day) is said as such; a name that may be misspelt is asked about."""
     scheme, segment = parse_segment_ref(audience["segment"])
     reference = f"{scheme}:{segment}"
-    misspelt = [text for text in unknown_rfm_segments(config) if f"'{reference}'" in text]
+    who = f"act: audience {audience['audience']!r} names '{reference}'"
+    misspelt = [text for text in unknown_rfm_segments(config) if text.startswith(who)]
     if misspelt:
         return logging.WARNING, f"audience {audience['audience']} has no members: {misspelt[0]}"
     exists = scheme in ("rules", "lookalike", "rfm", "rfm_cn") or segment in SEGMENT_CODES.get(scheme, ())

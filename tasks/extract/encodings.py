@@ -160,7 +160,8 @@ def utf8_run(chunk: bytes, encoding: str) -> tuple[int, str, str] | None:
         if not all(map(everyday_chinese, text)):
             continue
         decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        decoder.decode(chunk[chunk.rfind(b"\n", 0, match.start()) + 1 : match.start()])
+        start = max(chunk.rfind(b"\n", 0, match.start()), chunk.rfind(b"\r", 0, match.start())) + 1
+        decoder.decode(chunk[start : match.start()])
         if decoder.getstate()[0]:
             continue  # the run starts inside a character as declared
         read = match.group().decode(encoding, errors="replace")

@@ -216,9 +216,7 @@ def _file_samples(
             if source.format == "xlsx" and file.name in chosen and (unread := unread_sheets(source, file)):
                 said, fix = unread_said(source, unread)
                 problems.append(Problem(where, file.name, message=said, fix=fix, warning=True))
-            if source.format == "csv" and not ends_a_line(
-                file.path
-            ):  # as the run warns when it loads the file
+            if source.format == "csv" and not ends_a_line(file.path):  # said as the run says it when loading
                 problems.append(Problem(where, file.name, message=CUT_SHORT, warning=True))
         except (DataError, duckdb.Error, OSError) as error:
             # the problem names the file: a message that starts with its path does not say it again

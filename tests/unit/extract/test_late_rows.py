@@ -15,6 +15,9 @@ def at(day: int, hour: int = 12) -> datetime:
     return datetime(2026, 12, day, hour, tzinfo=SHANGHAI)
 
 
+STARTED = datetime(2026, 12, 6, 22, tzinfo=SHANGHAI)  # the run r6
+
+
 def late(kind: str, source: str, rows: int, days: int, first: int, last: int) -> dict:
     """A row of late_rows: first and last are days of December 2026."""
     return {
@@ -40,13 +43,17 @@ def world(wh: Warehouse) -> None:
             "insert into published.runs (run_id, as_of, published_at, partial) values (?, ?, ?, ?)",
             [run_id, as_of, at(as_of.day, 23), partial],
         )
-    for source, file, run_id in [
-        ("pay", "pay/late.csv", "r6"),
-        ("pay", "pay/old.csv", "r4"),
-        ("game", "g/6.csv", "r6"),
-    ]:
+    # the run r6 started at 22:00 on 12-06; a file it rewrote keeps its first load time (12-01)
+    loads = [
+        ("pay", "pay/late.csv", "r6", at(6, 23)),
+        ("pay", "pay/old.csv", "r4", at(4, 23)),
+        ("game", "g/6.csv", "r6", at(6, 23)),
+        ("pay", "pay/cumulative.csv", "r6", at(1)),
+    ]
+    for source, file, run_id, loaded_at in loads:
         wh.execute(
-            "insert into audit.load_state (source, file, run_id) values (?, ?, ?)", [source, file, run_id]
+            "insert into audit.load_state (source, file, run_id, loaded_at) values (?, ?, ?, ?)",
+            [source, file, run_id, loaded_at],
         )
     payments = [
         ("pay", "pay/late.csv", 1, at(3)),  # late, on a published day
@@ -56,6 +63,7 @@ def world(wh: Warehouse) -> None:
         ("pay", "pay/late.csv", 5, at(6)),  # the run's own day
         ("pay", "pay/late.csv", 6, at(2)),  # before anything was published
         ("pay", "pay/old.csv", 1, at(3)),  # loaded by an earlier run
+        ("pay", "pay/cumulative.csv", 1, at(3)),  # rewritten, not new: its rows were there before
     ]
     for source, file, row, ts in payments:
         wh.execute(
@@ -71,7 +79,7 @@ def test_rows_of_new_files_on_complete_published_days_before_the_run_are_counted
     wh: Warehouse,
 ) -> None:
     world(wh)
-    rows = late_rows(wh, "r6", date(2026, 12, 6))
+    rows = late_rows(wh, "r6", date(2026, 12, 6), STARTED)
     assert rows == [
         late("events", "game", 1, 1, 3, 3),
         late("transactions", "pay", 3, 2, 3, 4),
@@ -82,14 +90,14 @@ def test_rows_of_new_files_on_complete_published_days_before_the_run_are_counted
         "the days again with them: segments backfill --config PATH --start 2026-12-03 --end 2026-12-04 --overwrite "
         "(the backfill flow with overwrite)"
     )
-    assert late_rows(wh, "r6", date(2026, 12, 4)) == [  # a backfill day: only the days before it
+    assert late_rows(wh, "r6", date(2026, 12, 4), STARTED) == [  # a backfill day: only the days before it
         late("events", "game", 1, 1, 3, 3),
         late("transactions", "pay", 1, 1, 3, 3),
     ]
-    assert late_rows(wh, "r7", date(2026, 12, 6)) == []
+    assert late_rows(wh, "r7", date(2026, 12, 6), STARTED) == []
     assert late_rows_said([]) is None
 
 
 def test_nothing_published_means_nothing_late(wh: Warehouse) -> None:
     create_tables(wh)
-    assert late_rows(wh, "r1", date(2026, 12, 6)) == []
+    assert late_rows(wh, "r1", date(2026, 12, 6), STARTED) == []

@@ -97,7 +97,7 @@ def test_a_log_file_that_cannot_be_written_is_said_once_not_as_a_traceback_per_r
 def test_a_query_stopped_by_a_signal_is_told_from_a_failure() -> None:
     import duckdb
 
-    from flows.cli import interrupted
+    from flows.console import interrupted
 
     assert interrupted(duckdb.InterruptException("INTERRUPT Error: Interrupted!"))
     assert interrupted(RuntimeError("Query interrupted"))

@@ -118,13 +118,7 @@ def test_lifecycle_boundaries(wh: Warehouse) -> None:
             ("c01", None, None, None, day(0)),  # plays but never paid
             ("c02", 1, 10, day(29), day(29)),  # first purchase in the 30-day window's first day: new
             ("c03", 2, 10, day(30), day(29)),  # not new (new_days ago); active in the window's first day
-            (
-                "c04",
-                2,
-                10,
-                day(200),
-                day(30),
-            ),  # sleeping from active_days (the activity tag says 不活跃 there)
+            ("c04", 2, 10, day(200), day(30)),  # sleeping from active_days (the tag says 不活跃 there)
             ("c05", 2, 10, day(200), day(89)),  # still sleeping in the 90-day window
             ("c06", 2, 10, day(200), day(90)),  # churned from sleeping_days
         ],
