@@ -131,51 +131,55 @@ def test_a_row_updated_out_of_the_where_is_unstaged_as_a_full_refresh_would(
     assert staged_names(config) == [("M1", "张三")]
 
 
-def test_a_connection_dropped_while_the_rows_stream_in_is_a_transient_error_naming_the_source(
-    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # DuckDB reads the rows' Arrow stream and wraps libpq's failure in an InvalidInputException: retried like a
-    # connection refused (tasks.shared.errors.is_transient), not a failure of the query
-    monkeypatch.setenv(PG_ENV, postgres)
+def streamed(postgres: str, folder: Path, row_300: str) -> Path:
+    """A query source over 402 members whose row 300 (of row_number() over id) does row_300, a condition that ends
+    the read while its rows stream in; its config."""
     pg_execute(
         postgres,
         *MEMBERS,
         "insert into members select 'N' || i, 'n', null, now() from generate_series(1, 400) i",
     )
-    # the server ends the connection after the first rows have been sent (the query ends its own backend)
-    dropped = (
+    query = (
         "select id, name, phone, updated_at from (select *, row_number() over (order by id) as n from members) as m "
-        "where n < 300 or pg_terminate_backend(pg_backend_pid())"
+        f"where n <> 300 or {row_300}"
     )
-    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "table": None, "query": dropped, "watermark": None}])
-    with pytest.raises(ConnectionError) as raised:
-        extract_once(config, "run-1")
-    assert str(raised.value) == (
-        "source 'members': PostgreSQL read failed while reading its rows: [libpq] Execution error "
-        "[PGRES_FATAL_ERROR]: FATAL:  terminating connection due to administrator command"
-    )
-    assert is_transient(raised.value)
+    return write_config(folder, [{**MEMBERS_SOURCE, "table": None, "query": query, "watermark": None}])
 
 
-def test_a_query_failing_while_its_rows_stream_in_is_a_data_error_not_retried(
-    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("row_300", "error", "said", "transient"),
+    [
+        # the server ends the connection (the query ends its own backend): retried like a refused connection
+        (
+            "pg_terminate_backend(pg_backend_pid())",
+            ConnectionError,
+            "source 'members': PostgreSQL read failed while reading its rows: [libpq] Execution error "
+            "[PGRES_FATAL_ERROR]: FATAL:  terminating connection due to administrator command",
+            True,
+        ),
+        # the query's own error: another try fails the same way
+        (
+            "1 / (n - 300) is not null",
+            DataError,
+            "source 'members': PostgreSQL query failed while reading its rows: [libpq] Execution error "
+            "[PGRES_FATAL_ERROR]: ERROR:  division by zero",
+            False,
+        ),
+    ],
+)
+def test_an_error_while_the_rows_stream_in_names_the_source_and_only_a_lost_connection_is_retried(
+    postgres: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    row_300: str,
+    error: type[Exception],
+    said: str,
+    transient: bool,
 ) -> None:
-    # the same wrapped libpq error, but the query's own (division by zero at row 300): another try fails the same way
+    # DuckDB reads the rows' Arrow stream and wraps libpq's errors in an InvalidInputException
     monkeypatch.setenv(PG_ENV, postgres)
-    pg_execute(
-        postgres,
-        *MEMBERS,
-        "insert into members select 'N' || i, 'n', null, now() from generate_series(1, 400) i",
-    )
-    failing = (
-        "select id, name, phone, updated_at from (select *, row_number() over (order by id) as n from members) as m "
-        "where 1 / (n - 300) is not null"
-    )
-    config = write_config(tmp_path, [{**MEMBERS_SOURCE, "table": None, "query": failing, "watermark": None}])
-    with pytest.raises(DataError) as raised:
+    config = streamed(postgres, tmp_path, row_300)
+    with pytest.raises(error) as raised:
         extract_once(config, "run-1")
-    assert str(raised.value) == (
-        "source 'members': PostgreSQL query failed while reading its rows: [libpq] Execution error "
-        "[PGRES_FATAL_ERROR]: ERROR:  division by zero"
-    )
-    assert not is_transient(raised.value)
+    assert str(raised.value) == said
+    assert is_transient(raised.value) is transient
