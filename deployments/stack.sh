@@ -60,6 +60,8 @@ export PREFECT_UI_API_URL="$PREFECT_API_URL"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_API_HOST=127.0.0.1
 export PREFECT_SERVER_API_PORT="$PORT"
+# flow runs the worker starts send a heartbeat this often; deployments/zombies.py crashes a run after three missed
+export PREFECT_FLOWS_HEARTBEAT_FREQUENCY="${PREFECT_FLOWS_HEARTBEAT_FREQUENCY:-60}"
 PREFECT="${PREFECT:-$([ "$LAKE" = 1 ] && echo envs/lake/.venv/bin/prefect || echo .venv/bin/prefect)}"
 BOOT_ID="$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"
 
@@ -156,6 +158,7 @@ up() {
   wait_healthy
   "$PREFECT" work-pool inspect "$POOL" >/dev/null 2>&1 || "$PREFECT" work-pool create "$POOL" --type process
   "$PREFECT" --no-prompt deploy --all --prefect-file deployments/prefect.yaml
+  "$(dirname "$PREFECT")/python" deployments/zombies.py
   if [ -n "${SEGMENTS_CONFIG:-}" ]; then
     SEGMENTS_CONFIG="$(cd "$caller_dir" && realpath -m "$SEGMENTS_CONFIG")"
     [ -f "$SEGMENTS_CONFIG" ] || echo "warning: SEGMENTS_CONFIG=$SEGMENTS_CONFIG does not exist" >&2

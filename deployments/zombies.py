@@ -1,0 +1,63 @@
+"""The stack's automation that marks a flow run Crashed when its heartbeats stop (a SIGKILLed run, a lost machine).
+
+Prefect leaves such a run Running forever: nothing of the dead process tells the server. Flow runs started by the
+stack's worker send a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (deployments/stack.sh sets it);
+this automation, created once per server by `deployments/stack.sh up`, marks a run Crashed when neither another
+heartbeat nor a final state followed one within three beats (Prefect's "detect zombie flows" recipe). Run with
+the stack's PREFECT_API_URL: `python deployments/zombies.py`.
+"""
+
+import os
+from datetime import timedelta
+
+from prefect.automations import Automation
+from prefect.client.schemas.objects import StateType
+from prefect.events.actions import ChangeFlowRunState
+from prefect.events.schemas.automations import EventTrigger, Posture
+from prefect.events.schemas.events import ResourceSpecification
+
+NAME = "segments: crash flow runs without heartbeats"
+
+
+def zombie_automation(heartbeat_seconds: int) -> Automation:
+    """The automation for heartbeats every heartbeat_seconds: Crashed after three missed."""
+    return Automation(
+        name=NAME,
+        trigger=EventTrigger(
+            after={"prefect.flow-run.heartbeat"},
+            expect={
+                "prefect.flow-run.heartbeat",
+                "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed",
+                "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed",
+            },
+            match=ResourceSpecification({"prefect.resource.id": ["prefect.flow-run.*"]}),
+            for_each={"prefect.resource.id"},
+            posture=Posture.Proactive,
+            threshold=1,
+            within=timedelta(seconds=3 * heartbeat_seconds),
+        ),
+        actions=[
+            ChangeFlowRunState(
+                state=StateType.CRASHED,
+                message=f"no heartbeat for {3 * heartbeat_seconds} s: the process running it is gone "
+                "(killed, or its machine lost); a refresh left nothing half-published, run it again",
+            )
+        ],
+    )
+
+
+def main() -> None:
+    """Create the automation unless the server has it (`stack.sh up` is idempotent)."""
+    heartbeat = int(os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or 60)
+    try:
+        Automation.read(name=NAME)
+        print(f"automation {NAME!r} already on the server")
+    except ValueError:
+        zombie_automation(heartbeat).create()
+        print(f"automation {NAME!r} created: a flow run without a heartbeat for {3 * heartbeat} s is Crashed")
+
+
+if __name__ == "__main__":
+    main()
