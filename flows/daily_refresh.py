@@ -23,11 +23,11 @@ from tasks.act import act
 from tasks.dedupe import dedupe
 from tasks.erase.compact import CompactError, finish_pending
 from tasks.extract import extract
-from tasks.extract.late_rows import late_rows, late_rows_said
 from tasks.features import features
 from tasks.predict import predict
 from tasks.publish import publish
 from tasks.publish.exports import orphaned_exports
+from tasks.publish.late_rows import late_rows, late_rows_said
 from tasks.publish.summary import refresh_summary
 from tasks.publish.tables import partial_days
 from tasks.segment import segment

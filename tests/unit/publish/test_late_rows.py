@@ -1,11 +1,11 @@
 """Late rows: a run's new files holding rows of days published before its own day are said, with the backfill
-that would publish those days again with them (tasks/extract/late_rows.py, sql/ops/late_rows.sql)."""
+that would publish those days again with them (tasks/publish/late_rows.py, sql/published/late_rows.sql)."""
 
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from tasks.extract import create_tables
-from tasks.extract.late_rows import late_rows, late_rows_said
+from tasks.publish.late_rows import late_rows, late_rows_said
 from tasks.shared.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -4,7 +4,8 @@
 -- connection's time zone). Partial days are not counted: the run recomputes them (flows/daily_refresh.py).
 -- New files: those the run loaded first (audit.load_state keeps a file's first load time when it is rewritten or
 -- read again by a full refresh: a cumulative export rewritten daily, or a reload, is not late).
--- Grain: one row per (kind, source). Key: kind, source. Parameters: $run_id, $as_of, $started (the run's start).
+-- Grain: one row per (kind, source). Key: kind, source. Parameters: $run_id, $as_of, $started (the run's start),
+-- $partial (the published days whose latest publish was partial).
 with new_files as (
     select source, file
     from audit.load_state
@@ -12,13 +13,11 @@ with new_files as (
         and loaded_at >= $started
 ),
 
--- the days as their latest publish left them (published/partial_days.sql): complete ones only
+-- the days published complete: a partial one is published again by the run ($partial: published/partial_days.sql)
 published_days as (
-    select
-        as_of,
-        partial
+    select distinct as_of
     from published.runs
-    qualify row_number() over (partition by as_of order by published_at desc, run_id desc) = 1
+    where not list_contains($partial::date[], as_of)
 ),
 
 staged as (
@@ -44,7 +43,6 @@ final as (
     join published_days
         on published_days.as_of = staged.local_day
     where staged.local_day < $as_of
-        and not coalesce(published_days.partial, false)
     group by staged.kind, staged.source
 )
 

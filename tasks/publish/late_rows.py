@@ -8,16 +8,18 @@ publishes the days again. The run says so, so that the history is not taken for 
 from datetime import date, datetime
 from typing import Any
 
+from tasks.publish.tables import partial_days
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse
 
 
 def late_rows(wh: Warehouse, run_id: str, as_of: date, started: datetime) -> list[dict[str, Any]]:
     """Per kind and source, the rows run_id (started then) staged from the files it loaded first on complete
-    published days before as_of (sql/ops/late_rows.sql); none before anything was published."""
-    if not wh.table_exists("published.runs") or "partial" not in wh.columns("published.runs"):
+    published days before as_of (sql/published/late_rows.sql); none before anything was published."""
+    if not wh.table_exists("published.runs"):
         return []
-    return wh.dicts(wh.model_sql("ops/late_rows"), {"run_id": run_id, "as_of": as_of, "started": started})
+    params = {"run_id": run_id, "as_of": as_of, "started": started, "partial": partial_days(wh)}
+    return wh.dicts(wh.model_sql("published/late_rows"), params)
 
 
 def late_rows_said(rows: list[dict[str, Any]]) -> str | None:
