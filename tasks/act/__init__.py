@@ -41,7 +41,7 @@ from tasks.shared.artifacts import record_counts
 from tasks.shared.config import ActConfig, PipelineConfig, parse_segment_ref
 from tasks.shared.contracts import SEGMENT_CODES
 from tasks.shared.errors import STAGE_TASK_OPTIONS
-from tasks.shared.rfm_names import unknown_rfm_segments
+from tasks.shared.rfm_names import unknown_rfm_segment
 from tasks.shared.warehouse import Warehouse
 
 # The tables one act run replaces, in the order it builds them.
@@ -186,15 +186,13 @@ def act_all(wh: Warehouse, pipeline: PipelineConfig, as_of: date, *, refit: bool
     }
 
 
-def empty_audience(config: PipelineConfig, audience: dict[str, Any], as_of: date) -> tuple[int, str]:
+def empty_audience(audience: dict[str, Any], as_of: date) -> tuple[int, str]:
     """The log level and line for an audience without members: a segment that exists but holds nobody today (a
     rule nobody meets, a tier of an empty day) is said as such; a name that may be misspelt is asked about."""
     scheme, segment = parse_segment_ref(audience["segment"])
     reference = f"{scheme}:{segment}"
-    who = f"act: audience {audience['audience']!r} names '{reference}'"
-    misspelt = [text for text in unknown_rfm_segments(config) if text.startswith(who)]
-    if misspelt:
-        return logging.WARNING, f"audience {audience['audience']} has no members: {misspelt[0]}"
+    if misspelt := unknown_rfm_segment(f"audience {audience['audience']!r}", scheme, segment):
+        return logging.WARNING, f"audience {audience['audience']} has no members: {misspelt}"
     exists = scheme in ("rules", "lookalike", "rfm", "rfm_cn") or segment in SEGMENT_CODES.get(scheme, ())
     if exists:  # rules and lookalikes are checked against the config when it is read, RFM names above
         return (
@@ -226,7 +224,7 @@ def act(
         )
         for audience in summary["audiences"]:
             if not audience["members"]:
-                level, text = empty_audience(config, audience, as_of)
+                level, text = empty_audience(audience, as_of)
                 logger.log(level, "%s", text)
             logger.info(
                 "audience %s: %d members, %d held out, %d entered, %d exited",

@@ -74,16 +74,25 @@ CN_RFM_CLASSES: tuple[CnRfmClass, ...] = (
 )
 
 
+# The segments of each RFM scheme an audience or seed may name, as published.
+RFM_KNOWN: dict[str, list[str]] = {
+    "rfm": [segment.name for segment in RFM_SEGMENTS] + [NO_PURCHASE.name],
+    "rfm_cn": [cn_class.label_zh for cn_class in CN_RFM_CLASSES] + [NO_PURCHASE.label_zh],
+}
+
+
+def unknown_rfm_segment(who: str, scheme: str, segment: str) -> str | None:
+    """What is wrong with who naming scheme:segment when an RFM scheme has no such segment; None otherwise."""
+    if scheme not in RFM_KNOWN or segment in RFM_KNOWN[scheme]:
+        return None
+    return (
+        f"act: {who} names '{scheme}:{segment}', but {scheme} has no segment {segment!r} "
+        f"(it has: {', '.join(RFM_KNOWN[scheme])})"
+    )
+
+
 def unknown_rfm_segments(config: PipelineConfig) -> list[str]:
     """The act stage's audiences and lookalike seeds that name an RFM segment or Chinese RFM class that does not
     exist (a misspelt name would give an audience of nobody, every day)."""
-    known = {
-        "rfm": [segment.name for segment in RFM_SEGMENTS] + [NO_PURCHASE.name],
-        "rfm_cn": [cn_class.label_zh for cn_class in CN_RFM_CLASSES] + [NO_PURCHASE.label_zh],
-    }
-    return [
-        f"act: {who} names '{scheme}:{segment}', but {scheme} has no segment {segment!r} "
-        f"(it has: {', '.join(known[scheme])})"
-        for who, scheme, segment in config.act.segment_references()
-        if scheme in known and segment not in known[scheme]
-    ]
+    said = (unknown_rfm_segment(*reference) for reference in config.act.segment_references())
+    return [line for line in said if line is not None]

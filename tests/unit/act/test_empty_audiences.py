@@ -10,10 +10,9 @@ AS_OF = date(2026, 3, 1)
 
 
 def said(tmp_path, segment: str) -> tuple[int, str]:
-    config = pipeline(
-        tmp_path, audiences=[{"name": "a", "label_en": "A", "label_zh": "甲", "segment": segment}]
-    )
-    return empty_audience(config, {"audience": "a", "segment": segment}, AS_OF)
+    # a config that names the segment is read (a rule or lookalike it lacks is refused there, before any run)
+    pipeline(tmp_path, audiences=[{"name": "a", "label_en": "A", "label_zh": "甲", "segment": segment}])
+    return empty_audience({"audience": "a", "segment": segment}, AS_OF)
 
 
 def test_a_segment_that_exists_but_holds_nobody_is_said_as_such(tmp_path) -> None:
