@@ -201,17 +201,27 @@ def test_gbk_file_declared_as_utf8_is_a_data_error(folder: Path, extract: Extrac
     assert str(caught.value).startswith("source 'crm': cannot read crm/members.csv as csv (encoding utf-8): ")
 
 
+def members_file(folder: Path, data: bytes) -> Path:
+    """crm/members.csv holding data (an id and a name column, bytes in whatever encoding the test writes)."""
+    (folder / "crm").mkdir()
+    path = folder / "crm" / "members.csv"
+    path.write_bytes(data)
+    return path
+
+
+def id_and_name(encoding: str) -> dict:
+    """The crm source over members_file's id and name columns, declared in encoding."""
+    return {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+
+
 @pytest.mark.parametrize("encoding", ["gbk", "big5"])
 def test_utf8_file_declared_as_a_chinese_encoding_is_a_data_error(
     folder: Path, extract: Extract, encoding: str
 ) -> None:
-    (folder / "crm").mkdir()
-    path = folder / "crm" / "members.csv"
     # GBK would decode this UTF-8 text without an error, into mojibake (张三 -> 寮犱笁): caught before that
-    path.write_bytes("id,name\nm1,张三\nm2,中\n".encode())
-    source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+    path = members_file(folder, "id,name\nm1,张三\nm2,中\n".encode())
     with pytest.raises(DataError) as caught:
-        extract([source])
+        extract([id_and_name(encoding)])
     assert str(caught.value) == (
         f"{path}: declared {encoding} but its text is UTF-8 (multi-byte UTF-8 sequences throughout); "
         "set the source's `encoding` to utf-8"
@@ -223,14 +233,11 @@ def test_one_utf8_row_in_a_gbk_file_is_named_by_line_not_staged_as_mojibake(
     folder: Path, extract: Extract, encoding: str
 ) -> None:
     # the file is GBK throughout (the file-wide check passes it) but for one row pasted from a UTF-8 program
-    (folder / "crm").mkdir()
-    path = folder / "crm" / "members.csv"
     rows = [f"m{i},{name},{city}".encode(encoding) for i, (name, city) in enumerate(GB_PEOPLE * 200)]
     rows.insert(150, "m-x,张三,北京".encode())
-    path.write_bytes(b"id,name,city\n" + b"\n".join(rows) + b"\n")
-    source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+    path = members_file(folder, b"id,name,city\n" + b"\n".join(rows) + b"\n")
     with pytest.raises(DataError) as caught:
-        extract([source])
+        extract([id_and_name(encoding)])
     assert str(caught.value) == (
         f"{path}: line 152 holds UTF-8 text in a file declared {encoding}: '张三' would be read as '寮犱笁' (a row "
         f"written by another program). Convert that line to {encoding}, or the file to UTF-8 and set the source's "
@@ -246,12 +253,10 @@ def test_one_utf8_row_in_a_gbk_file_is_named_by_line_not_staged_as_mojibake(
 def test_bytes_that_no_declared_encoding_reads_are_named_by_line_and_byte(
     folder: Path, extract: Extract, encoding: str
 ) -> None:
-    (folder / "crm").mkdir()
-    path = folder / "crm" / "members.csv"
-    path.write_bytes(b"id,name\nm1,abc\nm2,\xff\n")  # 0xFF starts no character in UTF-8, GBK or Big5
-    source = {**CRM_SOURCE, "encoding": encoding, "columns": {"source_id": "id", "full_name": "name"}}
+    # 0xFF starts no character in UTF-8, GBK or Big5
+    path = members_file(folder, b"id,name\nm1,abc\nm2,\xff\n")
     with pytest.raises(DataError) as caught:
-        extract([source])
+        extract([id_and_name(encoding)])
     offset = len(b"id,name\nm1,abc\nm2,")
     bad_bytes = repr(b"\xff\n")
     assert str(caught.value) == (
