@@ -7,7 +7,6 @@ heartbeat nor a final state followed one within three beats (Prefect's "detect z
 the stack's PREFECT_API_URL: `python deployments/zombies.py`.
 """
 
-import os
 from datetime import timedelta
 
 from prefect.automations import Automation
@@ -15,6 +14,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
+from prefect.settings import get_current_settings
 
 NAME = "segments: crash flow runs without heartbeats"
 
@@ -49,8 +49,12 @@ def zombie_automation(heartbeat_seconds: int) -> Automation:
 
 
 def main() -> None:
-    """Create the automation unless the server has it (`stack.sh up` is idempotent)."""
-    heartbeat = int(os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY") or 60)
+    """Create the automation unless the server has it (`stack.sh up` is idempotent), for the heartbeat the flow runs
+    send (Prefect's setting, which the stack sets)."""
+    heartbeat = get_current_settings().flows.heartbeat_frequency
+    if heartbeat is None:
+        print("flow runs send no heartbeat (PREFECT_FLOWS_HEARTBEAT_FREQUENCY unset): no zombie automation")
+        return
     try:
         Automation.read(name=NAME)
         print(f"automation {NAME!r} already on the server")
