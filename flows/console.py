@@ -127,16 +127,24 @@ def lost_connection(error: BaseException) -> bool:
 
 
 def interrupted(error: BaseException) -> bool:
-    """Whether a run failed because a signal stopped a warehouse query: DuckDB answers the signal's exception with its
-    own ("Query interrupted"), so the run would read as an ordinary failure; an error raised from it (an erasure's
-    CompactError) too."""
+    """Whether a run failed because a signal stopped it: DuckDB answers the signal's exception with its own ("Query
+    interrupted"), an erasure raises its CompactError from that, and Prefect's task engine, stopped by the signal
+    before its task run existed, fails its cleanup with an error of its own ("Task run is not set") raised while
+    handling Prefect's TerminationSignal, and a library whose call back into Python the signal stopped (DuckDB
+    reading a registered frame) names it in an error of its own: each would read as an ordinary failure."""
     import duckdb
+    from prefect.exceptions import TerminationSignal
 
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, duckdb.InterruptException) or first_line(seen) == "Query interrupted":
+        if (
+            isinstance(seen, (duckdb.InterruptException, TerminationSignal))
+            or first_line(seen) == "Query interrupted"
+        ):
             return True
-        seen = seen.__cause__
+        if f"{TerminationSignal.__name__}:" in str(seen):
+            return True  # raised in a library's call back into Python (DuckDB reading a frame): its name is left
+        seen = seen.__cause__ or seen.__context__
     return False
 
 

@@ -113,3 +113,33 @@ def test_a_query_stopped_by_a_signal_is_told_from_a_failure() -> None:
     except CompactError as compact_error:
         assert interrupted(compact_error)
     assert not interrupted(CompactError("the erasure is done, but compacting w.duckdb failed (disk full)"))
+    # SIGTERM as a task started: Prefect's engine fails its cleanup while handling its TerminationSignal
+    import signal
+
+    from prefect.exceptions import TerminationSignal
+
+    try:
+        try:
+            raise TerminationSignal(signal.SIGTERM)
+        except TerminationSignal:
+            raise ValueError("Task run is not set")  # noqa: B904 (as Prefect's engine raises it)
+    except ValueError as engine_error:
+        assert interrupted(engine_error)
+    # SIGTERM while DuckDB read a registered frame: DuckDB's own error keeps the signal's name only
+    assert interrupted(
+        duckdb.InvalidInputException(
+            "Invalid Input Error: reading the schema of the object registered as '_frame' failed: TerminationSignal: "
+        )
+    )
+    assert not interrupted(
+        duckdb.InvalidInputException(
+            "Invalid Input Error: reading the schema of the object registered as '_frame' failed"
+        )
+    )
+    try:
+        try:
+            raise KeyError("a value")
+        except KeyError:
+            raise ValueError("a value is missing")  # noqa: B904
+    except ValueError as ordinary:
+        assert not interrupted(ordinary)
