@@ -34,6 +34,7 @@ from tasks.publish.report_charts import (
     trend_lines,
 )
 from tasks.publish.risk_charts import risk_data, risk_figures
+from tasks.publish.segment_names import segment_names
 from tasks.publish.sizes import size_trend
 from tasks.shared.rfm_names import NO_PURCHASE
 
@@ -79,6 +80,7 @@ def report_data(
         "quality": quality_counts(summary),
         "merged_records": summary.get("dedupe", {}).get("merged_records", 0),
         "act": summary.get("act") or {},
+        "segment_names": segment_names(summary, language),
         **risk_data(wh, as_of, summary),
     }
 

@@ -13,7 +13,7 @@ def act_sections(data: dict[str, Any]) -> list[Section]:
     """The act stage's results: audiences, outcomes with their intervals, lookalikes, recommendations."""
     language: Language = data.get("language", "zh")
     act = data.get("act") or {}
-    tables = act_tables(act, language)
+    tables = act_tables(act, language, data.get("segment_names") or {})
     sections = []
     for key, (zh, en) in ACT_HEADINGS.items():
         section = Section(both(zh, en, language))

@@ -4,6 +4,7 @@ zh puts Chinese first and English second, en the other way round. The act stage'
 outcomes, lookalikes, recommendations) are built here once and shown by both report.md and report.html.
 """
 
+from functools import partial
 from typing import Any
 
 from tasks.dedupe.report import conflict_text
@@ -20,14 +21,14 @@ from tasks.publish.labels import (
     partial_note,
 )
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
-from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
-
-RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
+from tasks.publish.segment_names import RFM_ZH, reference_name, segment_name, segment_names, size_changes
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    """A Markdown table; counts with thousands separators (111,359), as the tables that format their own."""
+    cell = lambda v: f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else str(v)  # noqa: E731
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(v) for v in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -129,11 +130,12 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 ],
             ),
         ]
+    names = segment_names(summary, language)
     parts += _cluster_parts(segments.get("cluster_model") or {}, language)
-    parts += _stability_parts(segments.get("stability") or {}, language)
+    parts += _stability_parts(segments.get("stability") or {}, language, names)
     if summary.get("predict"):
         parts.append(predict_markdown(summary["predict"], language).rstrip("\n"))
-    parts += _act_markdown(summary.get("act") or {}, language)
+    parts += _act_markdown(summary.get("act") or {}, language, names)
     if "publish" in summary:
         parts += [
             f"## {b('输出', 'Outputs')}",
@@ -312,8 +314,8 @@ def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
     ]
 
 
-def _stability_parts(stability: dict[str, Any], language: Language) -> list[str]:
-    """Stability against the previous published day: ARI and changed customers per scheme."""
+def _stability_parts(stability: dict[str, Any], language: Language, names: dict[str, str]) -> list[str]:
+    """Stability against the previous published day: ARI and changed customers per scheme (segments by name)."""
     b = lambda zh, en: both(zh, en, language)  # noqa: E731
     if not stability.get("previous_as_of"):
         return [
@@ -332,28 +334,16 @@ def _stability_parts(stability: dict[str, Any], language: Language) -> list[str]
             ],
             [
                 [
-                    s["scheme"],
+                    label(*SCHEMES.get(s["scheme"], (s["scheme"], s["scheme"])), language),
                     s["ari"],
                     s["customers_compared"],
                     s["changed"],
-                    size_changes(s["size_changes"]),
+                    size_changes(s["size_changes"], partial(segment_name, names, s["scheme"])),
                 ]
                 for s in stability["schemes"]
             ],
         ),
     ]
-
-
-# Size changes a stability row lists; the rest are counted ("… and 2 more").
-SIZE_CHANGES_SHOWN = 6
-
-
-def size_changes(changes: list[dict[str, Any]]) -> str:
-    """The largest size changes of a scheme (by how many customers, then segment), and how many are left out."""
-    ranked = sorted(changes, key=lambda c: (-abs(c["change"]), str(c["segment"])))
-    shown = ", ".join(f"{c['segment']} {c['change']:+d}" for c in ranked[:SIZE_CHANGES_SHOWN]) or "none"
-    left = len(ranked) - SIZE_CHANGES_SHOWN
-    return f"{shown} … and {left} more" if left > 0 else shown
 
 
 # --- the act stage's results (render only what is there) ---------------------------------------------
@@ -385,8 +375,11 @@ def outcome_verdict(outcome: dict[str, Any], language: Language) -> str:
     return both("区间包含 0：未见差异", "the interval includes 0: no difference shown", language)
 
 
-def act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """The act stage's tables (headers, rows) by section key; a section without rows is left out."""
+def act_tables(
+    act: dict[str, Any], language: Language, names: dict[str, str]
+) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """The act stage's tables (headers, rows) by section key; a section without rows is left out. Segments are
+    shown by name (names: segment_names)."""
     b = lambda zh, en: both(zh, en, language)  # noqa: E731
     tables: dict[str, tuple[list[str], list[list[Any]]]] = {}
     if act.get("audiences"):
@@ -394,7 +387,10 @@ def act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[
             [b("受众", "audience"), b("分群", "segment"), b("成员", "members"), b("对照组", "holdout")]
             + [b("名单", "listed"), b("进入", "entered"), b("离开", "exited")],
             [
-                [label(a.get("label_zh"), a.get("label_en"), language), a.get("segment", "")]
+                [
+                    label(a.get("label_zh"), a.get("label_en"), language),
+                    reference_name(names, a.get("segment", ""), language),
+                ]
                 + [f"{a.get(k) or 0:,}" for k in ("members", "holdout", "listed", "entered", "exited")]
                 for a in act["audiences"]
             ],
@@ -420,15 +416,20 @@ def act_tables(act: dict[str, Any], language: Language) -> dict[str, tuple[list[
         )
     if act.get("lookalikes"):
         tables["lookalikes"] = (
-            [b("相似人群", "lookalike"), b("种子", "seed"), b("种子人数", "seed size"), b("受众", "audience")]
+            [
+                b("相似人群", "lookalike"),
+                b("种子", "seed"),
+                b("种子人数", "seed size"),
+                b("受众人数", "audience size"),
+            ]
             + [b("模型前列命中", "found in top"), b("随机", "random"), b("规则", "rule")]
             + [b("前列比例", "top share"), b("说明", "reason")],
             [
                 [
                     label(x.get("label_zh"), x.get("label_en"), language) or x.get("name", ""),
-                    x.get("seed", ""),
+                    reference_name(names, x.get("seed", ""), language),
                     f"{x.get('seed_size') or 0:,}",
-                    x.get("audience", ""),
+                    f"{x.get('audience') or 0:,}",
                 ]
                 + [
                     metric_text("share", x.get(k))
@@ -468,11 +469,11 @@ ACT_HEADINGS: dict[str, tuple[str, str]] = {
 }
 
 
-def _act_markdown(act: dict[str, Any], language: Language) -> list[str]:
+def _act_markdown(act: dict[str, Any], language: Language, names: dict[str, str]) -> list[str]:
     """The act stage's sections of report.md; each says there is nothing yet when it has no rows."""
     if not act:
         return []
-    tables = act_tables(act, language)
+    tables = act_tables(act, language, names)
     parts: list[str] = []
     for key, (zh, en) in ACT_HEADINGS.items():
         parts.append(f"## {both(zh, en, language)}")

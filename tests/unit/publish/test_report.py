@@ -70,7 +70,7 @@ ACT: dict[str, Any] = {
             "audience": "winback",
             "label_zh": "挽回沉睡客户",
             "label_en": "Win back sleepers",
-            "segment": "sleeping",
+            "segment": "lifecycle:sleeping",
             "members": 900,
             "holdout": 100,
             "listed": 880,
@@ -117,9 +117,9 @@ ACT: dict[str, Any] = {
             "name": "like_whales",
             "label_zh": "类大R",
             "label_en": "Like whales",
-            "seed": "high",
+            "seed": "tier:high",
             "seed_size": 200,
-            "audience": "like_whales",
+            "audience": 1800,
             "found_share": 0.4,
             "random_share": 0.1,
             "rule_share": 0.25,
@@ -325,7 +325,11 @@ def test_the_predict_section_comes_before_the_outputs() -> None:
 
 
 def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwise() -> None:
-    text = render_markdown({**SUMMARY, "act": ACT})
+    sizes = [
+        {"scheme": "lifecycle", "segment": "sleeping", "segment_zh": "沉睡", "customers": 900},
+        {"scheme": "tier", "segment": "high", "segment_zh": "高价值", "customers": 200},
+    ]
+    text = render_markdown({**SUMMARY, "act": ACT, "scheme_sizes": sizes})
     assert (
         "## 活动效果 Campaign outcomes\n\n"
         "| 受众 audience | 指标 metric | 窗口 window | 处理组 treated | 对照组 holdout | 差异 difference | "
@@ -337,8 +341,15 @@ def test_report_md_act_sections_render_what_is_there_and_say_nothing_yet_otherwi
         "10.50 (n=800) | 9.00 (n=90) | +1.50 | [-2.00, +5.00] | 区间包含 0：未见差异 the interval includes 0: "
         "no difference shown |"
     ) in text
-    assert "| 挽回沉睡客户 (Win back sleepers) | sleeping | 900 | 100 | 880 | 30 | 12 |" in text
-    assert "| 类大R (Like whales) | high | 200 | like_whales | 40.0% | 10.0% | 25.0% | 10.0% |  |" in text
+    # segments by name, as the summary labels them (the config's keys, lifecycle:sleeping and tier:high, are not
+    # what marketing reads)
+    assert (
+        "| 挽回沉睡客户 (Win back sleepers) | 生命周期：沉睡 (Sleeping) | 900 | 100 | 880 | 30 | 12 |" in text
+    )
+    assert (
+        "| 类大R (Like whales) | 付费等级：高价值 (High value) | 200 | 1,800 | 40.0% | 10.0% | 25.0% | 10.0% |  |"
+        in text
+    )
     assert (
         "获推荐客户 customers with recommendations: 5,000; 推荐覆盖的品类 catalogue coverage 50.0%; "
         "推荐条数（按来源） recommendations by source: item_similarity 4,000, popular 1,000" in text
@@ -505,7 +516,7 @@ def test_an_outcome_without_an_interval_is_a_point_without_bars_and_says_so() ->
 
 
 def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() -> None:
-    from tasks.publish.report_markdown import size_changes
+    from tasks.publish.segment_names import size_changes
 
     changes = [
         {"segment": str(n), "change": change}
@@ -514,6 +525,73 @@ def test_a_stability_row_lists_the_largest_size_changes_and_counts_the_rest() ->
     assert size_changes(changes) == "3 +822, 1 +545, 6 -540, 4 -430, 0 +427, 2 -413 … and 2 more"
     assert size_changes(changes[:2]) == "1 +545, 0 +427"
     assert size_changes([]) == "none"
+
+
+def test_the_stability_table_and_the_act_tables_name_segments_as_the_report_does() -> None:
+    from tasks.publish.report_markdown import _stability_parts
+    from tasks.publish.segment_names import reference_name, segment_names
+
+    summary = {
+        **SUMMARY,
+        "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL},
+        "scheme_sizes": [
+            {"scheme": "tier", "segment": "low", "segment_zh": "低价值", "customers": 9},
+            {"scheme": "rules", "segment": "churn_warning", "segment_zh": "流失预警", "customers": 3},
+            {"scheme": "rules", "segment": "high_frequency", "segment_zh": "高频玩家", "customers": 5},
+            {"scheme": "rfm_cn", "segment": "Important Value", "segment_zh": "重要价值客户", "customers": 4},
+        ],
+        "act": ACT,
+    }
+    names = segment_names(summary, "zh")
+    stability = {
+        "previous_as_of": "2026-11-29",
+        "schemes": [
+            {
+                "scheme": "rules",
+                "ari": 0.98,
+                "customers_compared": 12345,
+                "changed": 1238,
+                "size_changes": [
+                    {"segment": "churn_warning,high_frequency", "change": 263},
+                    {"segment": "(none)", "change": -106},
+                    {"segment": "unknown_rule", "change": 2},
+                ],
+            },
+            {
+                "scheme": "cluster",
+                "ari": 0.99,
+                "customers_compared": 12345,
+                "changed": 440,
+                "size_changes": [{"segment": "0", "change": -1237}],
+            },
+            {
+                "scheme": "tier",
+                "ari": 0.99,
+                "customers_compared": 12345,
+                "changed": 178,
+                "size_changes": [{"segment": "low", "change": -79}, {"segment": "medium", "change": 79}],
+            },
+        ],
+    }
+    assert _stability_parts(stability, "zh", names)[1].splitlines()[2:] == [
+        "| 规则分群 (Rule segments) | 0.98 | 12,345 | 1,238 | 流失预警 (churn warning) + 高频玩家 (high frequency) +263, "
+        "无 (none) -106, unknown rule +2 |",
+        f"| 聚类客群 (Clusters) | 0.99 | 12,345 | 440 | {names['cluster:0']} -1,237 |",
+        "| 付费等级 (Value tiers) | 0.99 | 12,345 | 178 | 低价值 (Low value) -79, Medium value +79 |",
+    ]
+    assert names["cluster:0"] == "{} ({})".format(
+        CLUSTER_MODEL["clusters"][0]["name_zh"], CLUSTER_MODEL["clusters"][0]["name_en"]
+    )
+    # the keys of the config's audiences and lookalike seeds; Chinese 8-class RFM by its Chinese class
+    assert (
+        reference_name(names, "rfm_cn:重要价值客户", "zh") == "RFM 八类客户：重要价值客户 (Important Value)"
+    )
+    assert reference_name(names, "lookalike:like_whales", "en") == "Lookalike audiences: 类大R (Like whales)"
+    assert reference_name(segment_names(summary, "en"), "lookalike:like_whales", "en") == (
+        "Lookalike audiences: Like whales (类大R)"
+    )
+    assert reference_name(names, "rfm:Champions", "zh") == "RFM 分群：冠军客户 (Champions)"
+    assert reference_name(names, "not a key", "zh") == "not a key"
 
 
 def test_a_comparison_that_tells_nothing_says_so() -> None:
@@ -592,7 +670,7 @@ def test_audiences_that_list_nobody_say_why_in_both_reports() -> None:
     )
     text = render_markdown({**SUMMARY, "act": act}, language="en")
     assert (
-        f"| Win back sleepers (挽回沉睡客户) | sleeping | 900 | 100 | 0 | 30 | 12 |\n\n{note} 名单为空："
+        f"| Win back sleepers (挽回沉睡客户) | Lifecycle stages: Sleeping | 900 | 100 | 0 | 30 | 12 |\n\n{note} 名单为空："
         in text
     )
     # 880 listed: nothing to explain
