@@ -60,7 +60,8 @@ export PREFECT_UI_API_URL="$PREFECT_API_URL"
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 export PREFECT_SERVER_API_HOST=127.0.0.1
 export PREFECT_SERVER_API_PORT="$PORT"
-# flow runs the worker starts send a heartbeat this often; deployments/zombies.py crashes a run after three missed
+# flow runs the worker starts send a heartbeat this often (as `segments run` does, flows/console.py); deployments/zombies.py
+# crashes a run after three missed, and at least a minute more than Prefect's default beat
 export PREFECT_FLOWS_HEARTBEAT_FREQUENCY="${PREFECT_FLOWS_HEARTBEAT_FREQUENCY:-60}"
 PREFECT="${PREFECT:-$([ "$LAKE" = 1 ] && echo envs/lake/.venv/bin/prefect || echo .venv/bin/prefect)}"
 BOOT_ID="$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)"

@@ -3,7 +3,9 @@
 Prefect leaves such a run Running forever: nothing of the dead process tells the server. Flow runs started by the
 stack's worker send a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds (deployments/stack.sh sets it);
 this automation, created once per server by `deployments/stack.sh up`, marks a run Crashed when neither another
-heartbeat nor a final state followed one within three beats (Prefect's "detect zombie flows" recipe). Run with
+heartbeat nor a final state followed one within three beats, and at least a minute more than Prefect's default
+beat (Prefect's "detect zombie flows" recipe). `segments run` and `segments backfill` send the stack's beat when
+they report to a running server (flows/console.py). Run with
 the stack's PREFECT_API_URL: `python deployments/zombies.py`.
 """
 
@@ -15,12 +17,22 @@ from prefect.events.actions import ChangeFlowRunState
 from prefect.events.schemas.automations import EventTrigger, Posture
 from prefect.events.schemas.events import ResourceSpecification
 from prefect.settings import get_current_settings
+from prefect.settings.models.flows import FlowsSettings
 
 NAME = "segments: crash flow runs without heartbeats"
 
 
+def silence_seconds(heartbeat_seconds: int) -> int:
+    """How long without a heartbeat a run is taken for dead: three missed beats, and at least a minute more than
+    Prefect's default beat, so that a process that does not set the stack's (a script of the user's, sending
+    every 180 s) is never crashed while it runs."""
+    default = FlowsSettings.model_fields["heartbeat_frequency"].default
+    return max(3 * heartbeat_seconds, default + 60)
+
+
 def zombie_automation(heartbeat_seconds: int) -> Automation:
-    """The automation for heartbeats every heartbeat_seconds: Crashed after three missed."""
+    """The automation for heartbeats every heartbeat_seconds: Crashed after silence_seconds without one."""
+    silence = silence_seconds(heartbeat_seconds)
     return Automation(
         name=NAME,
         trigger=EventTrigger(
@@ -36,12 +48,12 @@ def zombie_automation(heartbeat_seconds: int) -> Automation:
             for_each={"prefect.resource.id"},
             posture=Posture.Proactive,
             threshold=1,
-            within=timedelta(seconds=3 * heartbeat_seconds),
+            within=timedelta(seconds=silence),
         ),
         actions=[
             ChangeFlowRunState(
                 state=StateType.CRASHED,
-                message=f"no heartbeat for {3 * heartbeat_seconds} s: the process running it is gone "
+                message=f"no heartbeat for {silence} s: the process running it is gone "
                 "(killed, or its machine lost); a refresh left nothing half-published, run it again",
             )
         ],
@@ -55,12 +67,23 @@ def main() -> None:
     if heartbeat is None:
         print("flow runs send no heartbeat (PREFECT_FLOWS_HEARTBEAT_FREQUENCY unset): no zombie automation")
         return
+    wanted = zombie_automation(heartbeat)
     try:
-        Automation.read(name=NAME)
-        print(f"automation {NAME!r} already on the server")
+        found = Automation.read(name=NAME)
     except ValueError:
-        zombie_automation(heartbeat).create()
-        print(f"automation {NAME!r} created: a flow run without a heartbeat for {3 * heartbeat} s is Crashed")
+        wanted.create()
+        print(
+            f"automation {NAME!r} created: a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"
+        )
+        return
+    if found.trigger == wanted.trigger and found.actions == wanted.actions:
+        print(f"automation {NAME!r} already on the server")
+        return
+    wanted.id = found.id  # made by an earlier version, or for another heartbeat: brought up to date
+    wanted.update()
+    print(
+        f"automation {NAME!r} updated: a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -143,7 +143,9 @@ def interrupted(error: BaseException) -> bool:
         ):
             return True
         if f"{TerminationSignal.__name__}:" in str(seen):
-            return True  # raised in a library's call back into Python (DuckDB reading a frame): its name is left
+            return (
+                True  # raised in a library's call back into Python (DuckDB reading a frame): its name is left
+            )
         seen = seen.__cause__ or seen.__context__
     return False
 
@@ -205,8 +207,23 @@ def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iter
     if url is None:
         start_temporary_server()
         yield url
-    elif url == get_current_settings().api.url:
+        return
+    updates = {} if url == get_current_settings().api.url else {PREFECT_API_URL: url}
+    with temporary_settings(updates=updates | heartbeat_updates(os.environ)):
         yield url
-    else:
-        with temporary_settings(updates={PREFECT_API_URL: url}):
-            yield url
+
+
+# The heartbeat a run reporting to a running server sends, as the stack's worker's runs do (deployments/stack.sh):
+# the stack's automation marks Crashed a run whose heartbeats stopped (deployments/zombies.py). Prefect's own
+# default (180 s in 3.9) is too slow for it.
+HEARTBEAT_SECONDS = 60
+HEARTBEAT_VARIABLES = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
+
+
+def heartbeat_updates(environ: Mapping[str, str]) -> dict:
+    """The settings for HEARTBEAT_SECONDS, unless the environment sets a heartbeat of its own."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+
+    if any(name in environ for name in HEARTBEAT_VARIABLES):
+        return {}
+    return {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT_SECONDS}
