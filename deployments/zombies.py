@@ -62,7 +62,8 @@ def zombie_automation(heartbeat_seconds: int) -> Automation:
 
 def main() -> None:
     """Create the automation unless the server has it (`stack.sh up` is idempotent), for the heartbeat the flow runs
-    send (Prefect's setting, which the stack sets)."""
+    send (Prefect's setting, which the stack sets); one that differs is replaced by this one (an action added to it
+    in the UI is not kept; switched off, it stays off)."""
     heartbeat = get_current_settings().flows.heartbeat_frequency
     if heartbeat is None:
         print("flow runs send no heartbeat (PREFECT_FLOWS_HEARTBEAT_FREQUENCY unset): no zombie automation")
@@ -79,7 +80,8 @@ def main() -> None:
     if found.trigger == wanted.trigger and found.actions == wanted.actions:
         print(f"automation {NAME!r} already on the server")
         return
-    wanted.id = found.id  # made by an earlier version, or for another heartbeat: brought up to date
+    # made by an earlier version, or for another heartbeat: brought up to date (switched off stays off)
+    wanted.id, wanted.enabled = found.id, found.enabled
     wanted.update()
     print(
         f"automation {NAME!r} updated: a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"

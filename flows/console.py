@@ -12,7 +12,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -113,40 +113,39 @@ def running_server() -> str | None:
     return url if answer.status_code == 200 and answer.text.strip() == "true" else None
 
 
-def lost_connection(error: BaseException) -> bool:
-    """Whether error, or an error it came from, is a connection to a server failing (httpx transport)."""
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """error and the errors it came from, each once (an error re-raised while handling its own wrapper makes a
+    cycle); `raise ... from None` hides the context: an error handled on the way is not this one's cause."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, httpx.TransportError):
-            return True
+        yield current
         seen.add(id(current))
-        # `raise ... from None` hides the context: an error handled on the way is not this one's cause
         current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return False
+
+
+def lost_connection(error: BaseException) -> bool:
+    """Whether error, or an error it came from, is a connection to a server failing (httpx transport)."""
+    return any(isinstance(current, httpx.TransportError) for current in chain(error))
 
 
 def interrupted(error: BaseException) -> bool:
     """Whether a run failed because a signal stopped it: DuckDB answers the signal's exception with its own ("Query
     interrupted"), an erasure raises its CompactError from that, and Prefect's task engine, stopped by the signal
     before its task run existed, fails its cleanup with an error of its own ("Task run is not set") raised while
-    handling Prefect's TerminationSignal, and a library whose call back into Python the signal stopped (DuckDB
-    reading a registered frame) names it in an error of its own: each would read as an ordinary failure."""
+    handling Prefect's TerminationSignal, and DuckDB names the signal in an error of its own when it stopped
+    DuckDB's call back into Python (reading a registered frame): each would read as an ordinary failure."""
     import duckdb
     from prefect.exceptions import TerminationSignal
 
-    seen: BaseException | None = error
-    while seen is not None:
-        if (
-            isinstance(seen, (duckdb.InterruptException, TerminationSignal))
-            or first_line(seen) == "Query interrupted"
-        ):
+    for current in chain(error):
+        if isinstance(current, (duckdb.InterruptException, TerminationSignal)):
             return True
-        if f"{TerminationSignal.__name__}:" in str(seen):
-            return (
-                True  # raised in a library's call back into Python (DuckDB reading a frame): its name is left
-            )
-        seen = seen.__cause__ or seen.__context__
+        if first_line(current) == "Query interrupted":
+            return True
+        # the signal raised in DuckDB's call back into Python: its error keeps the signal's name only
+        if isinstance(current, duckdb.Error) and f"{TerminationSignal.__name__}:" in str(current):
+            return True
     return False
 
 
@@ -200,7 +199,12 @@ def start_temporary_server() -> None:
 def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iterator[str | None]:
     """Runs inside report to a running server when there is one (yields its URL), else to a temporary one (yields
     None). say: told the URL (None: a temporary server) before the server is started."""
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
 
     url = running_server()
     say(url)
@@ -209,7 +213,10 @@ def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iter
         yield url
         return
     updates = {} if url == get_current_settings().api.url else {PREFECT_API_URL: url}
-    with temporary_settings(updates=updates | heartbeat_updates(os.environ)):
+    # the heartbeat of the stack's worker's runs, unless one is set (environment, profile, prefect.toml)
+    with temporary_settings(
+        updates=updates, set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT_SECONDS}
+    ):
         yield url
 
 
@@ -217,13 +224,3 @@ def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iter
 # the stack's automation marks Crashed a run whose heartbeats stopped (deployments/zombies.py). Prefect's own
 # default (180 s in 3.9) is too slow for it.
 HEARTBEAT_SECONDS = 60
-HEARTBEAT_VARIABLES = ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY")
-
-
-def heartbeat_updates(environ: Mapping[str, str]) -> dict:
-    """The settings for HEARTBEAT_SECONDS, unless the environment sets a heartbeat of its own."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY
-
-    if any(name in environ for name in HEARTBEAT_VARIABLES):
-        return {}
-    return {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT_SECONDS}

@@ -23,14 +23,13 @@ def segment_names(summary: dict[str, Any], language: Language) -> dict[str, str]
     segments = summary.get("segments") or {}
     rfm_zh = RFM_ZH | (summary.get("segment_labels") or {})
     names["rules:(none)"] = label(*NONE, language)
-    for name in segments.get("rfm_segments") or {}:
+    for name in rfm_zh | (segments.get("rfm_segments") or {}):  # a segment empty today too
         names[f"rfm:{name}"] = label(rfm_zh.get(name), name, language)
     for size in summary.get("scheme_sizes") or []:
         scheme, segment, zh = size["scheme"], size["segment"], size.get("segment_zh")
         names[f"{scheme}:{segment}"] = label(zh, english(scheme, segment, segment), language)
-        if (
-            scheme == "rfm_cn" and zh
-        ):  # its key is the Chinese class (rfm_cn:重要挽留客户), its size the English
+        # an rfm_cn key is the Chinese class (rfm_cn:重要挽留客户), its size the English
+        if scheme == "rfm_cn" and zh:
             names[f"rfm_cn:{zh}"] = names[f"{scheme}:{segment}"]
     for cluster in (segments.get("cluster_model") or {}).get("clusters", []):
         names[f"cluster:{cluster['cluster_id']}"] = label(
@@ -60,7 +59,7 @@ def scheme_name(scheme: str, language: Language) -> str:
 
 def reference_name(names: dict[str, str], reference: str, language: Language) -> str:
     """A `scheme:segment` key as the report shows it: 规则分群：流失预警 (churn warning); the key if malformed."""
-    scheme, colon, segment = reference.partition(":")
+    scheme, colon, segment = (part.strip() for part in reference.partition(":"))
     if not colon:
         return reference
     separator = "：" if language == "zh" else ": "

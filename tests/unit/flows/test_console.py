@@ -2,6 +2,7 @@
 that cannot be written is said once."""
 
 import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,56 @@ def test_a_query_stopped_by_a_signal_is_told_from_a_failure() -> None:
             raise ValueError("a value is missing")  # noqa: B904
     except ValueError as ordinary:
         assert not interrupted(ordinary)
+
+
+def test_an_error_chain_with_a_cycle_is_read_once() -> None:
+    from flows.console import interrupted, lost_connection
+
+    # an error re-raised while handling its own wrapper: its context is the wrapper, the wrapper's cause is it
+    try:
+        try:
+            raise ValueError("a value")
+        except ValueError as error:
+            try:
+                raise RuntimeError("wrapped") from error
+            except RuntimeError:
+                raise error  # noqa: B904
+    except ValueError as cyclic:
+        assert cyclic.__context__ is not None and cyclic.__context__.__cause__ is cyclic
+        assert not interrupted(cyclic)
+        assert not lost_connection(cyclic)
+
+
+def test_a_run_reporting_to_a_running_server_beats_as_the_stack_s_runs_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from prefect.settings import get_current_settings
+
+    import flows.console as console
+
+    url = "http://127.0.0.1:9/api"  # a server of the user's: its address is all the context needs
+    monkeypatch.setattr(console, "running_server", lambda: url)
+    for name in ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "PREFECT_RUNNER_HEARTBEAT_FREQUENCY"):
+        monkeypatch.delenv(name, raising=False)
+    with console.prefect_server() as found:
+        assert found == url
+        assert get_current_settings().api.url == url
+        assert get_current_settings().flows.heartbeat_frequency == console.HEARTBEAT_SECONDS == 60
+    # a heartbeat the user set is theirs (Prefect reads its settings when the process starts)
+    script = (
+        "import flows.console as c; from prefect.settings import get_current_settings as s\n"
+        f"c.running_server = lambda: {url!r}\n"
+        "with c.prefect_server(): print(s().flows.heartbeat_frequency)"
+    )
+    for name, value in (
+        ("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", "90"),
+        ("PREFECT_RUNNER_HEARTBEAT_FREQUENCY", "45"),
+    ):
+        found = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, name: value},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert found.stdout.split() == [value]
