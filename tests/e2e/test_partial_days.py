@@ -73,7 +73,7 @@ def test_today_is_published_partial_and_says_so(prefect_server: None, sample_dat
             "(select count(*) from audit.quarantine where source = 'crm')"
         )[0]
     crm = next(line for line in kept.splitlines() if line.startswith("| crm |")).strip("| ").split(" | ")
-    assert (int(crm[2]), int(crm[4])) == (
+    assert (int(crm[2].replace(",", "")), int(crm[4].replace(",", ""))) == (
         staged,
         quarantined,
     )  # source, files, staged, unattributed, quarantined

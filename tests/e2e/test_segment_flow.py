@@ -146,7 +146,8 @@ def test_two_days_publish_every_scheme_clusters_tags_and_stability(
     assert f"### 决策树（深度 3） Decision tree (depth 3), fidelity {model['fidelity']:.1%}\n" in report
     assert model["tree_rules"].splitlines()[0] in report
     assert f"## 稳定性 Stability {DAY1}" in report
-    assert f"| cluster | {dict((s, a) for s, a, _, _ in expected)['cluster']} |" in report
+    cluster = next(row for row in expected if row[0] == "cluster")
+    assert f"| 聚类客群 (Clusters) | {cluster[1]} | {cluster[2]:,} | {cluster[3]:,} | " in report
 
     # the customer 360 profile, read-only from the command line
     runner = CliRunner()

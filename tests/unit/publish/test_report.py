@@ -592,8 +592,12 @@ def test_the_stability_table_and_the_act_tables_name_segments_as_the_report_does
     )
     assert reference_name(names, "rfm:Champions", "zh") == "RFM 分群：冠军客户 (Champions)"
     assert reference_name(names, "not a key", "zh") == "not a key"
-    assert reference_name(names, "tier: low", "zh") == "付费等级：低价值 (Low value)"  # as the config may space it
-    assert reference_name(names, "rfm:Hibernating", "zh") == "RFM 分群：冬眠客户 (Hibernating)"  # nobody in it today
+    assert (
+        reference_name(names, "tier: low", "zh") == "付费等级：低价值 (Low value)"
+    )  # as the config may space it
+    assert (
+        reference_name(names, "rfm:Hibernating", "zh") == "RFM 分群：冬眠客户 (Hibernating)"
+    )  # nobody in it today
 
 
 def test_a_comparison_that_tells_nothing_says_so() -> None:
