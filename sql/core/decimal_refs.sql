@@ -1,6 +1,7 @@
--- customer_ref values of the new facts of each fact source without a customers source that are whole numbers
--- written as decimals (17850.0: a spreadsheet or a float column) while the same source also names the customer
--- without them (17850): two customers for one person. (A source with a customers source is checked against
+-- customer_ref values of each fact source without a customers source that are whole numbers written as decimals
+-- (17850.0: a spreadsheet or a float column) while the same source also names the customer without them (17850):
+-- two customers for one person. Either form may be the new one: new facts with decimals against any staged plain
+-- ref, or new plain refs against decimals staged before. (A source with a customers source is checked against
 -- its records instead: core/unmatched_refs.sql.)
 -- Grain: one row per fact source with such values. Key: source. Parameters: none.
 -- Identifiers: {{facts}}: the new staged facts of one kind (core/new_facts.sql, or a staged fact table);
@@ -9,7 +10,7 @@ with new_facts as (
     select * from {{facts}}
 ),
 
-all_facts as (
+all_facts as not materialized (
     select * from {{all_facts}}
 ),
 
@@ -18,7 +19,8 @@ linked as (
     where customer_source is not null
 ),
 
-decimals as (
+-- refs of the new facts written as decimals whose whole number the source also writes
+new_decimals as (
     select distinct
         source,
         customer_ref,
@@ -28,17 +30,55 @@ decimals as (
         and source not in (select source from linked)
 ),
 
+-- refs of the new facts written without decimals whose decimal form the source wrote before (an export that
+-- changed: a float column fixed); `like` passes over the staged facts cheaply before the pattern
+new_wholes as (
+    select distinct
+        source,
+        customer_ref as whole
+    from new_facts
+    where regexp_full_match(customer_ref, '[0-9]+')
+        and source not in (select source from linked)
+),
+
+old_decimals as (
+    select distinct
+        all_facts.source,
+        all_facts.customer_ref,
+        new_wholes.whole
+    from all_facts
+    join new_wholes
+        on new_wholes.source = all_facts.source
+        and new_wholes.whole = regexp_replace(all_facts.customer_ref, '[.]0+$', '')
+    where all_facts.customer_ref like '%.0%'
+        and regexp_full_match(all_facts.customer_ref, '[0-9]+[.]0+')
+),
+
+pairs as (
+    select
+        new_decimals.source,
+        new_decimals.customer_ref,
+        new_decimals.whole
+    from new_decimals
+    semi join all_facts
+        on all_facts.source = new_decimals.source
+        and all_facts.customer_ref = new_decimals.whole
+    union
+    select
+        old_decimals.source,
+        old_decimals.customer_ref,
+        old_decimals.whole
+    from old_decimals
+),
+
 final as (
     select
-        decimals.source,
+        source,
         count(*) as refs,
-        list(decimals.customer_ref || ' and ' || decimals.whole order by decimals.customer_ref)[1:3] as examples
-    from decimals
-    semi join all_facts
-        on all_facts.source = decimals.source
-        and all_facts.customer_ref = decimals.whole
-    group by decimals.source
-    order by decimals.source
+        list(customer_ref || ' and ' || whole order by customer_ref)[1:3] as examples
+    from pairs
+    group by source
+    order by source
 )
 
 select * from final

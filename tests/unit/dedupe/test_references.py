@@ -66,3 +66,29 @@ def test_a_source_without_customers_source_writing_one_id_both_ways_is_named(wh:
         "without them (e.g. 12.00 and 12, 17850.0 and 17850): each person is two customers; map customer_ref as "
         "regexp_replace(<column>, '[.]0+$', '')"
     ]
+
+
+def test_a_source_whose_export_drops_the_decimals_later_is_named_on_the_day_it_does(wh: Warehouse) -> None:
+    # the shop's first export wrote a float column (17850.0); a later file writes 17850: read on that day, the
+    # new plain refs meet the decimals staged before; a day whose new file repeats neither form says nothing
+    staged(wh, customers=["1"], payments=["1"], game=[])
+    for kind in ("transactions", "events"):
+        wh.execute(f"alter table staging.{kind} add column _file varchar")
+    wh.execute(
+        "insert into staging.transactions values ('shop', '17850.0', 'a.csv'), ('shop', '12.0', 'a.csv'), "
+        "('shop', '99.0', 'a.csv'), ('shop', '17850', 'b.csv'), ('shop', '12', 'b.csv'), ('shop', '7', 'b.csv'), "
+        "('shop', '5', 'c.csv')"
+    )
+    wh.execute("insert into core.source_links values ('shop', null)")
+    wh.execute("create table changes (source varchar, file varchar, change varchar)")
+    wh.execute("insert into changes values ('shop', 'b.csv', 'new'), ('shop', 'a.csv', 'unchanged')")
+    expected = [
+        "source shop: 2 customer_ref values are whole numbers written as decimals that the source also writes "
+        "without them (e.g. 12.0 and 12, 17850.0 and 17850): each person is two customers; map customer_ref as "
+        "regexp_replace(<column>, '[.]0+$', '')"
+    ]
+    assert unmatched_references(wh, "changes") == expected
+    assert unmatched_references(wh) == expected  # every file read at once: the same pairs, once each
+    wh.execute("update changes set change = 'unchanged' where file = 'b.csv'")
+    wh.execute("insert into changes values ('shop', 'c.csv', 'new')")
+    assert unmatched_references(wh, "changes") == []
