@@ -29,6 +29,9 @@ SCHEMES: dict[str, tuple[str, str]] = {
     "risk": ("流失风险等级", "Churn risk tiers"),
 }
 
+# The act stage's lookalike audiences: a report section, and the scheme of an audience or seed that names one
+LOOKALIKES = ("相似人群", "Lookalike audiences")
+
 # English labels of keys whose published English is a code (value_tier, lifecycle_stage, risk_tier)
 ENGLISH: dict[str, dict[str, str]] = {
     "tier": {"high": "High value", "medium": "Medium value", "low": "Low value", "none": "No purchase"},

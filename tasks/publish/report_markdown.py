@@ -10,6 +10,7 @@ from typing import Any
 from tasks.dedupe.report import conflict_text
 from tasks.predict.summary import render_markdown as predict_markdown
 from tasks.publish.labels import (
+    LOOKALIKES,
     METRICS,
     ORDER,
     SCHEMES,
@@ -21,7 +22,8 @@ from tasks.publish.labels import (
     partial_note,
 )
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
-from tasks.publish.segment_names import RFM_ZH, reference_name, segment_name, segment_names, size_changes
+from tasks.publish.segment_names import reference_name, segment_name, segment_names, size_changes
+from tasks.shared.rfm_names import RFM_ZH
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -464,7 +466,7 @@ def act_tables(
 ACT_HEADINGS: dict[str, tuple[str, str]] = {
     "audiences": ("营销受众与对照组", "Audiences and holdouts"),
     "outcomes": ("活动效果", "Campaign outcomes"),
-    "lookalikes": ("相似人群", "Lookalike audiences"),
+    "lookalikes": LOOKALIKES,
     "recommendations": ("个性化推荐", "Recommendations"),
 }
 

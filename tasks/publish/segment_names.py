@@ -9,11 +9,9 @@ the summary has no label for is shown in English (labels.ENGLISH) or as it is.
 from collections.abc import Callable
 from typing import Any
 
-from tasks.publish.labels import SCHEMES, Language, english, label
-from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
+from tasks.publish.labels import LOOKALIKES, SCHEMES, Language, english, label
+from tasks.shared.rfm_names import RFM_ZH
 
-RFM_ZH = {s.name: s.label_zh for s in RFM_SEGMENTS} | {NO_PURCHASE.name: NO_PURCHASE.label_zh}
-LOOKALIKE = ("相似人群", "Lookalike audiences")
 NONE = ("无", "none")  # a customer in no rule segment (the stability table's "(none)")
 
 
@@ -53,7 +51,7 @@ def segment_name(names: dict[str, str], scheme: str, segment: Any) -> str:
 
 def scheme_name(scheme: str, language: Language) -> str:
     """A scheme's name in the report's first language (规则分群, Rule segments); the key if it has none."""
-    zh, en = LOOKALIKE if scheme == "lookalike" else SCHEMES.get(scheme, (scheme, scheme))
+    zh, en = LOOKALIKES if scheme == "lookalike" else SCHEMES.get(scheme, (scheme, scheme))
     return zh if language == "zh" else en
 
 

@@ -15,7 +15,7 @@ from tasks.publish.labels import partial_notes
 from tasks.segment.stability import previous_published_day
 from tasks.shared.config import PipelineConfig
 from tasks.shared.contracts import SEGMENT_SCHEMES
-from tasks.shared.rfm_names import NO_PURCHASE, RFM_SEGMENTS
+from tasks.shared.rfm_names import RFM_ZH
 from tasks.shared.warehouse import Warehouse
 
 
@@ -38,7 +38,7 @@ def refresh_summary(
         "config_hash": config.config_hash(),
         "warehouse": str(config.warehouse_path),
         **stages,
-        "segment_labels": {s.name: s.label_zh for s in (*RFM_SEGMENTS, NO_PURCHASE)},
+        "segment_labels": dict(RFM_ZH),
     }
 
 

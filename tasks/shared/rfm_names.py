@@ -61,6 +61,10 @@ class CnRfmClass:
     m_high: bool
 
 
+# Each RFM segment's Chinese label by its name (the run summary's segment_labels; the reports).
+RFM_ZH: dict[str, str] = {segment.name: segment.label_zh for segment in (*RFM_SEGMENTS, NO_PURCHASE)}
+
+
 # 重要/一般 follows M; 价值/保持/发展/挽留 follows R and F.
 CN_RFM_CLASSES: tuple[CnRfmClass, ...] = (
     CnRfmClass("Important Value", "重要价值客户", True, True, True),
