@@ -79,12 +79,14 @@ def compute(
     return summary
 
 
-def recompute_partial_days(pipeline: PipelineConfig, as_of: date, run_id: str, logger) -> list[str]:
-    """Publish again, oldest first, the days before as_of that were published partial and have ended
-    since; each under a run id of its own. A day whose data fails stays partial for the next run: it
+def recompute_partial_days(
+    pipeline: PipelineConfig, as_of: date, run_id: str, logger, partial: list[date]
+) -> list[str]:
+    """Publish again, oldest first, the days before as_of that were published partial (partial: partial_days) and
+    have ended since; each under a run id of its own. A day whose data fails stays partial for the next run: it
     does not stop as_of. Returns the days recomputed."""
     recomputed = []
-    for day in ended_partial_days(pipeline, as_of, datetime.now(UTC)):
+    for day in ended_partial_days(pipeline, partial, as_of, datetime.now(UTC)):
         logger.info("recomputing %s: it was published partial and has ended since", day)
         progress = create_progress_artifact(progress=20.0, description=f"recompute {day}: stages done of 7")
         try:
@@ -96,13 +98,11 @@ def recompute_partial_days(pipeline: PipelineConfig, as_of: date, run_id: str, l
     return recomputed
 
 
-def ended_partial_days(pipeline: PipelineConfig, before: date, now: datetime) -> list[date]:
-    """Days before `before` that were published partial and have ended since: a run recomputes them."""
-    if not pipeline.warehouse_path.exists():
-        return []
-    with Warehouse.open(pipeline) as wh:
-        days = partial_days(wh)
-    return [day for day in days if day < before and not is_partial(pipeline, day, now)]
+def ended_partial_days(
+    pipeline: PipelineConfig, partial: list[date], before: date, now: datetime
+) -> list[date]:
+    """The days of partial (published partial) before `before` that have ended since: a run recomputes them."""
+    return [day for day in partial if day < before and not is_partial(pipeline, day, now)]
 
 
 def current_run_id() -> str:
@@ -200,11 +200,14 @@ def daily_refresh(
         started = datetime.now(UTC)
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         with Warehouse.open(pipeline, read_only=True) as wh:
-            if late := late_rows_said(late_rows(wh, run_id, as_of, started)):
+            published_partial = partial_days(
+                wh
+            )  # late rows leave them out; the ended ones are published again
+            if late := late_rows_said(late_rows(wh, run_id, as_of, started, published_partial)):
                 logger.warning("%s", late)
         update_progress_artifact(progress, progress=20.0)
         # before as_of, whose membership changes compare with the day before it
-        recomputed = recompute_partial_days(pipeline, as_of, run_id, logger)
+        recomputed = recompute_partial_days(pipeline, as_of, run_id, logger, published_partial)
         summary = compute(pipeline, as_of, run_id, loads, partial, progress, refit, bool(full_refresh))
     summary["recomputed_partial_days"] = recomputed
     return summary

@@ -8,17 +8,19 @@ publishes the days again. The run says so, so that the history is not taken for 
 from datetime import date, datetime
 from typing import Any
 
-from tasks.publish.tables import partial_days
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse
 
 
-def late_rows(wh: Warehouse, run_id: str, as_of: date, started: datetime) -> list[dict[str, Any]]:
+def late_rows(
+    wh: Warehouse, run_id: str, as_of: date, started: datetime, partial: list[date]
+) -> list[dict[str, Any]]:
     """Per kind and source, the rows run_id (started then) staged from the files it loaded first on complete
-    published days before as_of (sql/published/late_rows.sql); none before anything was published."""
+    published days before as_of (sql/published/late_rows.sql; partial: the days published partial, which the run
+    publishes again: tasks.publish.tables.partial_days); none before anything was published."""
     if not wh.table_exists("published.runs"):
         return []
-    params = {"run_id": run_id, "as_of": as_of, "started": started, "partial": partial_days(wh)}
+    params = {"run_id": run_id, "as_of": as_of, "started": started, "partial": partial}
     return wh.dicts(wh.model_sql("published/late_rows"), params)
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from tasks.extract import create_tables
 from tasks.publish.late_rows import late_rows, late_rows_said
+from tasks.publish.tables import partial_days
 from tasks.shared.warehouse import Warehouse
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -79,7 +80,7 @@ def test_rows_of_new_files_on_complete_published_days_before_the_run_are_counted
     wh: Warehouse,
 ) -> None:
     world(wh)
-    rows = late_rows(wh, "r6", date(2026, 12, 6), STARTED)
+    rows = late_rows(wh, "r6", date(2026, 12, 6), STARTED, partial_days(wh))
     assert rows == [
         late("events", "game", 1, 1, 3, 3),
         late("transactions", "pay", 3, 2, 3, 4),
@@ -90,14 +91,16 @@ def test_rows_of_new_files_on_complete_published_days_before_the_run_are_counted
         "the days again with them: segments backfill --config PATH --start 2026-12-03 --end 2026-12-04 --overwrite "
         "(the backfill flow with overwrite)"
     )
-    assert late_rows(wh, "r6", date(2026, 12, 4), STARTED) == [  # a backfill day: only the days before it
+    assert late_rows(
+        wh, "r6", date(2026, 12, 4), STARTED, partial_days(wh)
+    ) == [  # a backfill day: only the days before it
         late("events", "game", 1, 1, 3, 3),
         late("transactions", "pay", 1, 1, 3, 3),
     ]
-    assert late_rows(wh, "r7", date(2026, 12, 6), STARTED) == []
+    assert late_rows(wh, "r7", date(2026, 12, 6), STARTED, partial_days(wh)) == []
     assert late_rows_said([]) is None
 
 
 def test_nothing_published_means_nothing_late(wh: Warehouse) -> None:
     create_tables(wh)
-    assert late_rows(wh, "r1", date(2026, 12, 6), STARTED) == []
+    assert late_rows(wh, "r1", date(2026, 12, 6), STARTED, partial_days(wh)) == []
