@@ -6,17 +6,19 @@
 -- Grain: one row per fact source with such values. Key: source. Parameters: none.
 -- Identifiers: {{facts}}: the new staged facts of one kind (core/new_facts.sql, or a staged fact table);
 -- {{all_facts}}: every staged fact of that kind. examples: up to three pairs, smallest first.
-with new_facts as (
+with linked as (
+    select source from core.source_links
+    where customer_source is not null
+),
+
+-- the new facts of sources without a customers source (the others are checked against their records)
+new_facts as (
     select * from {{facts}}
+    where source not in (select source from linked)
 ),
 
 all_facts as not materialized (
     select * from {{all_facts}}
-),
-
-linked as (
-    select source from core.source_links
-    where customer_source is not null
 ),
 
 -- refs of the new facts written as decimals whose whole number the source also writes
@@ -27,7 +29,6 @@ new_decimals as (
         regexp_replace(customer_ref, '[.]0+$', '') as whole
     from new_facts
     where regexp_full_match(customer_ref, '[0-9]+[.]0+')
-        and source not in (select source from linked)
 ),
 
 -- refs of the new facts written without decimals whose decimal form the source wrote before (an export that
@@ -38,7 +39,6 @@ new_wholes as (
         customer_ref as whole
     from new_facts
     where regexp_full_match(customer_ref, '[0-9]+')
-        and source not in (select source from linked)
 ),
 
 old_decimals as (
