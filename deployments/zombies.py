@@ -5,8 +5,8 @@ stack's worker send a heartbeat every PREFECT_FLOWS_HEARTBEAT_FREQUENCY seconds 
 this automation, created once per server by `deployments/stack.sh up`, marks a run Crashed when neither another
 heartbeat nor a final state followed one within three beats, and at least a minute more than Prefect's default
 beat (Prefect's "detect zombie flows" recipe). `segments run` and `segments backfill` send the stack's beat when
-they report to a running server (flows/console.py). Run with
-the stack's PREFECT_API_URL: `python deployments/zombies.py`.
+they report to a running server (flows/console.py). Run with the stack's PREFECT_API_URL:
+`python deployments/zombies.py`.
 """
 
 from datetime import timedelta
@@ -69,13 +69,12 @@ def main() -> None:
         print("flow runs send no heartbeat (PREFECT_FLOWS_HEARTBEAT_FREQUENCY unset): no zombie automation")
         return
     wanted = zombie_automation(heartbeat)
+    does = f"a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"
     try:
         found = Automation.read(name=NAME)
     except ValueError:
         wanted.create()
-        print(
-            f"automation {NAME!r} created: a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"
-        )
+        print(f"automation {NAME!r} created: {does}")
         return
     if found.trigger == wanted.trigger and found.actions == wanted.actions:
         print(f"automation {NAME!r} already on the server")
@@ -83,9 +82,7 @@ def main() -> None:
     # made by an earlier version, or for another heartbeat: brought up to date (switched off stays off)
     wanted.id, wanted.enabled = found.id, found.enabled
     wanted.update()
-    print(
-        f"automation {NAME!r} updated: a flow run without a heartbeat for {silence_seconds(heartbeat)} s is Crashed"
-    )
+    print(f"automation {NAME!r} updated: {does}")
 
 
 if __name__ == "__main__":

@@ -195,6 +195,12 @@ def start_temporary_server() -> None:
     server.start()
 
 
+# The heartbeat a run reporting to a running server sends, as the stack's worker's runs do (deployments/stack.sh):
+# the stack's automation marks Crashed a run whose heartbeats stopped (deployments/zombies.py). Prefect's own
+# default (180 s in 3.9) is too slow for it.
+HEARTBEAT_SECONDS = 60
+
+
 @contextmanager
 def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iterator[str | None]:
     """Runs inside report to a running server when there is one (yields its URL), else to a temporary one (yields
@@ -218,9 +224,3 @@ def prefect_server(say: Callable[[str | None], None] = lambda url: None) -> Iter
         updates=updates, set_defaults={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: HEARTBEAT_SECONDS}
     ):
         yield url
-
-
-# The heartbeat a run reporting to a running server sends, as the stack's worker's runs do (deployments/stack.sh):
-# the stack's automation marks Crashed a run whose heartbeats stopped (deployments/zombies.py). Prefect's own
-# default (180 s in 3.9) is too slow for it.
-HEARTBEAT_SECONDS = 60

@@ -77,8 +77,9 @@ def finish_pending(config: "PipelineConfig", logger: logging.Logger | logging.Lo
     pending = list(dict.fromkeys(marker.read_text(encoding="utf-8", errors="replace").split()))
     with Warehouse.open(config) as wh:
         recorded = wh.table_exists("audit.erasures")
-        erased = "select count(*) from audit.erasures where customer_id = ?"
-        done = [customer_id for customer_id in pending if recorded and wh.scalar(erased, [customer_id])]
+        erased = "select distinct customer_id from audit.erasures where list_contains(?, customer_id)"
+        found = {customer_id for (customer_id,) in wh.rows(erased, [pending])} if recorded else set()
+    done = [customer_id for customer_id in pending if customer_id in found]
     for customer_id in pending:
         if customer_id not in done:
             logger.warning(
