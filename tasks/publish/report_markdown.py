@@ -23,7 +23,6 @@ from tasks.publish.labels import (
 )
 from tasks.publish.report_notes import NOTHING_YET, listed_note, lookalike_note, recommendation_line
 from tasks.publish.segment_names import reference_name, segment_name, segment_names, size_changes
-from tasks.shared.rfm_names import RFM_ZH
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -107,18 +106,18 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
         ),
     ]
     parts += _dedupe_notes(dedupe)
-    labels = {**RFM_ZH, **summary.get("segment_labels", {})}
+    names = segment_names(summary, language)
     parts += [
         f"## {b('RFM 分群', 'RFM segments')}",
         _table(
             [b("分群", "segment"), b("客户数", "customers")],
-            [
-                [label(labels.get(name), name, language), count]
-                for name, count in segments["rfm_segments"].items()
-            ],
+            [[segment_name(names, "rfm", name), count] for name, count in segments["rfm_segments"].items()],
         ),
         f"## {b('聚类客群', 'Clusters')}",
-        _table([b("客群", "cluster"), b("客户数", "customers")], _cluster_rows(segments, language)),
+        _table(
+            [b("客群", "cluster"), b("客户数", "customers")],
+            [[segment_name(names, "cluster", k), v] for k, v in segments["clusters"].items()],
+        ),
         *_scheme_parts(summary.get("scheme_sizes") or [], language),
     ]
     if summary.get("changes"):
@@ -132,7 +131,6 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 ],
             ),
         ]
-    names = segment_names(summary, language)
     parts += _cluster_parts(segments.get("cluster_model") or {}, language)
     parts += _stability_parts(segments.get("stability") or {}, language, names)
     if summary.get("predict"):
@@ -259,15 +257,6 @@ def _scheme_parts(sizes: list[dict[str, Any]], language: Language) -> list[str]:
         both("客户数", "customers", language),
     ]
     return [f"## {heading}", _table(header, rows)]
-
-
-def _cluster_rows(segments: dict[str, Any], language: Language) -> list[list[Any]]:
-    """Cluster sizes by name (the clustering summary's names; the id alone only when a summary has none)."""
-    names = {
-        str(c["cluster_id"]): label(c["name_zh"], c["name_en"], language)
-        for c in (segments.get("cluster_model") or {}).get("clusters", [])
-    }
-    return [[names.get(str(k), str(k)), v] for k, v in segments["clusters"].items()]
 
 
 def _cluster_parts(model: dict[str, Any], language: Language) -> list[str]:
