@@ -114,9 +114,15 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
             [[segment_name(names, "rfm", name), count] for name, count in segments["rfm_segments"].items()],
         ),
         f"## {b('聚类客群', 'Clusters')}",
-        _table(
-            [b("客群", "cluster"), b("客户数", "customers")],
-            [[segment_name(names, "cluster", k), v] for k, v in segments["clusters"].items()],
+        # the model's table names and counts the clusters too, with their centres; without it, the counts
+        *(
+            _cluster_parts(segments.get("cluster_model") or {}, language)
+            or [
+                _table(
+                    [b("客群", "cluster"), b("客户数", "customers")],
+                    [[segment_name(names, "cluster", k), v] for k, v in segments["clusters"].items()],
+                )
+            ]
         ),
         *_scheme_parts(summary.get("scheme_sizes") or [], language),
     ]
@@ -131,7 +137,6 @@ def render_markdown(summary: dict[str, Any], language: Language = "zh") -> str:
                 ],
             ),
         ]
-    parts += _cluster_parts(segments.get("cluster_model") or {}, language)
     parts += _stability_parts(segments.get("stability") or {}, language, names)
     if summary.get("predict"):
         parts.append(predict_markdown(summary["predict"], language).rstrip("\n"))

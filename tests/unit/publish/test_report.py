@@ -287,6 +287,26 @@ def test_report_md_names_the_clusters() -> None:
     assert "| 0 | 8 |" in render_markdown(SUMMARY)  # an older summary without names: the id
 
 
+def test_the_cluster_model_is_in_the_clusters_section_and_counts_them_once() -> None:
+    # its table, k and tree were after the membership changes, under their heading, below a table of the counts
+    summary = {
+        **SUMMARY,
+        "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL},
+        "changes": {"cluster": {"entered": 8, "exited": 0}},
+    }
+    sections = {
+        part.split("\n", 1)[0]: part for part in render_markdown(summary, language="en").split("\n## ")
+    }
+    clusters = sections["Clusters 聚类客群"]
+    assert clusters.count("| typical customers (普通客户) | 8 |") == 1
+    assert f"\n\nk = {CLUSTER_MODEL['k']} (" in clusters
+    assert "### Decision tree (depth 3) 决策树（深度 3）" in clusters
+    assert sections["Membership changes 分群变化"] == (
+        "Membership changes 分群变化\n\n| scheme 方案 | entered 进入 | exited 离开 |\n|---|---|---|\n"
+        "| Clusters (聚类客群) | 8 | 0 |\n"
+    )
+
+
 def test_report_md_says_its_cluster_figures_are_centres_not_means() -> None:
     # the HTML report's cluster means are the members' averages: higher for skewed features, never the same table
     summary = {**SUMMARY, "segments": {**SUMMARY["segments"], "cluster_model": CLUSTER_MODEL}}
