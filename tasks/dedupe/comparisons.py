@@ -59,6 +59,8 @@ class Comparison:
     # the largest share of a person's record pairs that may disagree on it (level 0): m of "different"
     # learnt from labels or EM is capped there, and a labelled pair that disagrees is no label (None: no cap)
     max_m_different: float | None = None
+    # with the given names different, a pair that differs on it (level 0) is two people (PersonConflict): an age
+    person_conflict: bool = False
 
     @property
     def canonical(self) -> bool:
@@ -122,6 +124,7 @@ def comparison(
     rel_tolerance: Sequence[float] | None = None,
     term_frequency: bool = False,
     max_m_different: float | None = None,
+    person_conflict: bool = False,
 ) -> Comparison:
     """A Comparison with the kind's default cuts where none are given (sorted best first).
 
@@ -149,6 +152,7 @@ def comparison(
         max_m_different=max_m_different
         if max_m_different is not None and max_m_different < 1
         else None,  # 1: no cap
+        person_conflict=person_conflict,
     )
 
 
@@ -185,6 +189,7 @@ def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ..
             c.max_m_different
             if c.max_m_different is not None
             else getattr(builtin.get(c.name), "max_m_different", None),
+            c.person_conflict,
         )
         for c in configured
     }
@@ -195,7 +200,8 @@ def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ..
 @dataclass(frozen=True)
 class PersonConflict:
     """Two records that are two people however much else they share: their given names differ (level 0 of the
-    given name's comparison), and so do their sex (level 0) or their birth dates (BIRTH_DATES_APART or below).
+    given name's comparison), and so do their sex (level 0), their birth dates (BIRTH_DATES_APART or below) or a
+    comparison configured with person_conflict (level 0: an age beyond its widest tolerance).
 
     Fellegi–Sunter adds the comparisons' weights as if they were independent, so the phone, e-mail, address and
     surname a household shares outweigh every personal difference: husband and wife, a parent and a grown child,
@@ -232,7 +238,8 @@ class PersonConflict:
 
 def person_conflict(comparisons: Sequence[Comparison]) -> PersonConflict | None:
     """The conflict rule over these comparisons: the name-kind comparison of the given name, with the exact-kind one
-    of the sex and the birth_date-kind one of the birth date (None without the first, or without both others)."""
+    of the sex, the birth_date-kind one of the birth date and those configured with person_conflict (None without
+    the first, or without any other)."""
     given = next((c.name for c in comparisons if c.attribute == "given_name" and c.kind == "name"), None)
     differing = [(c.name, 0) for c in comparisons if c.attribute == "gender" and c.kind == "exact"]
     differing += [
@@ -240,6 +247,7 @@ def person_conflict(comparisons: Sequence[Comparison]) -> PersonConflict | None:
         for c in comparisons
         if c.attribute == "birth_date" and c.kind == "birth_date"
     ]
+    differing += [(c.name, 0) for c in comparisons if c.person_conflict and c.name not in dict(differing)]
     if given is None or not differing:
         return None
     return PersonConflict(given, tuple(differing))

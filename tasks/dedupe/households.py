@@ -50,9 +50,11 @@ def two_people_values(
     records: the customer records the matcher reads (read_match_records), in record order."""
     if conflict is None:
         return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)
+    # a configured difference (an age) is a match column, which the SQL prefilter does not read
+    names_only = any(c.person_conflict for c in comparisons if c.name in conflict.names)
     pairs = wh.frame(
         wh.model_sql("core/graph/holder_pairs", {"holders": holders}),
-        {"keys": list(SHARED_KEYS), "max_key_records": max_key_records},
+        {"keys": list(SHARED_KEYS), "max_key_records": max_key_records, "names_only": names_only},
     )
     if pairs.is_empty():
         return pl.DataFrame(schema=TWO_PEOPLE_SCHEMA)

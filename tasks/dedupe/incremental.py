@@ -58,8 +58,8 @@ from tasks.dedupe.state_blocks import (
 from tasks.shared.warehouse import Warehouse
 
 # Bump when what the state holds changes: an older state is rebuilt by a full run. 3: street words abbreviated in
-# the prepared address.
-STATE_VERSION = 3
+# the prepared address; 4: a full name "Family, Given" read in that order, ø, ł, æ, ß … spelt o, l, ae, ss.
+STATE_VERSION = 4
 MAX_CHANGED_SHARE = 0.5  # more records new, changed or removed than this share: a full run is cheaper
 RECORD_KEY = ["record_source", "record_id"]
 HASHES = ["h1", "h2"]

@@ -34,7 +34,9 @@ from tasks.dedupe.normalize import (
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
-LOOKUP_VERSION = "2"  # names, places, addresses. 2: place, court, circle … abbreviated in addresses
+LOOKUP_VERSION = (
+    "3"  # names, places, addresses. 2: place, court, circle … abbreviated in addresses; 3: ø, ß … folded
+)
 CONTACT_VERSION = "2"  # emails, phones, devices. 2: a phone whose digits are not all written is no phone
 # The staged field each contact lookup normalizes, in the order of contact_normalizers.
 CONTACT_COLUMNS = ("email", "phone", "device_id")

@@ -27,8 +27,9 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 # in the prepared address; 3: gender's m of "different" capped (Comparison.max_m_different); 4: location
 # comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given;
 # 5: a coarser location that differs counts again, and m needs MIN_EM_SUPPORT likely matches; 6: two people
-# (comparisons.PersonConflict) are never linked.
-MODEL_VERSION = 6
+# (comparisons.PersonConflict) are never linked; 7: nor are the pairs sharing a value they hold labels, a full name
+# "Family, Given" is read in that order, and ø, ł, æ, ß … are spelt o, l, ae, ss.
+MODEL_VERSION = 7
 
 MODEL_SCHEMA = {
     "model_id": pl.String,

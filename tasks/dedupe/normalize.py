@@ -261,15 +261,21 @@ def simplified_converter() -> "opencc.OpenCC":
     return opencc.OpenCC("t2s")
 
 
+# Latin letters that no accent makes (NFKD leaves them whole), as the unaccented spelling of the same name
+# writes them: Søren Ødegård = Soren Odegard, Łukasz = Lukasz, Weiß = Weiss.
+LATIN_LETTERS = dict(zip("øłđðþæœßıħ", ("o", "l", "d", "d", "th", "ae", "oe", "ss", "i", "h"), strict=True))
+_LATIN_LETTERS = str.maketrans(LATIN_LETTERS)
+
+
 def fold_text(value: str) -> str:
     """Unicode-folded text: full-width -> half-width (NFKC), traditional -> simplified Chinese,
-    lowercase, accents removed, whitespace collapsed and trimmed."""
+    lowercase, accents removed (and ø, ł, æ, ß … spelt as LATIN_LETTERS), whitespace collapsed and trimmed."""
     text = unicodedata.normalize("NFKC", value)
     if HAN.search(text):
         text = simplified_converter().convert(text)
     text = unicodedata.normalize("NFKD", text.lower())
     text = "".join(c for c in text if not unicodedata.combining(c) and unicodedata.category(c)[0] != "C")
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = unicodedata.normalize("NFKC", text).lower().translate(_LATIN_LETTERS)
     return SPACES.sub(" ", text).strip()
 
 
@@ -326,21 +332,8 @@ def pinyin_key(name: str | None) -> str | None:
 
 
 # Administrative suffixes dropped from a city or province: 北京市 -> 北京, 广西壮族自治区 -> 广西.
-PLACE_SUFFIXES = (
-    "壮族自治区",
-    "回族自治区",
-    "维吾尔自治区",
-    "特别行政区",
-    "自治区",
-    "自治州",
-    "地区",
-    "省",
-    "市",
-    " city",
-    " shi",
-    " province",
-    " sheng",
-)
+PLACE_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区")
+PLACE_SUFFIXES += ("自治区", "自治州", "地区", "省", "市", " city", " shi", " province", " sheng")
 
 
 def _fold_place(value: str) -> str | None:

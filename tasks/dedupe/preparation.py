@@ -6,7 +6,7 @@ import polars as pl
 from pypinyin import lazy_pinyin
 
 from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, MATCH_FIELDS, Comparison
-from tasks.dedupe.normalize import ADDRESS_WORDS, simplified_converter
+from tasks.dedupe.normalize import ADDRESS_WORDS, LATIN_LETTERS, simplified_converter
 from tasks.shared.contracts import NUMBER_KINDS, NUMBER_LIMIT
 
 
@@ -48,13 +48,15 @@ SEXES = {"m": "m", "male": "m", "男": "m", "f": "f", "female": "f", "女": "f"}
 
 
 def _text(column: str) -> pl.Expr:
-    """Trimmed, lowercased, unaccented text with full-width forms folded; null when empty."""
+    """Trimmed, lowercased, unaccented text (ø, ł, æ, ß … as normalize.LATIN_LETTERS spells them) with
+    full-width forms folded; null when empty."""
     cleaned = (
         pl.col(column)
         .cast(pl.String)
         .str.normalize("NFKD")
         .str.replace_all(r"\p{M}", "")
         .str.to_lowercase()
+        .str.replace_many(LATIN_LETTERS)
         .str.replace_all(r"[\s\u3000]+", " ")
         .str.strip_chars()
     )
@@ -182,6 +184,21 @@ def _attribute_column(records: pl.DataFrame, item: Comparison, decimals: dict[st
     return pl.when(text == "").then(None).otherwise(text).alias(item.column)
 
 
+# A generational suffix ends a name without being part of it: Smith Jr., John Smith III.
+SUFFIX = r"(?:,\s*|\s+)(?:jr|sr|ii|iii|iv)\.?$"
+
+
+def _full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """A full name given names first, and the family name when a comma says which it is: a register's
+    "van der Berg, Anna M." reads "anna m. van der berg", family name "van der berg" (all before the one comma).
+    Without a generational suffix."""
+    bare = full.str.replace(SUFFIX, "")
+    parts = bare.str.extract_groups(r"^(?<family>[^,]+?)\s*,\s*(?<given>[^,]+)$")
+    family, given = parts.struct.field("family"), parts.struct.field("given")
+    ordered = pl.when(family.is_not_null()).then(pl.concat_str(given, pl.lit(" "), family)).otherwise(bare)
+    return ordered, family
+
+
 # Canonical customer fields as named in the matcher's records (sql/core/match_records.sql).
 _RECORD_FIELDS = {"email": "email_norm", "phone": "phone_norm"}
 
@@ -196,8 +213,9 @@ def prepare_records(
 
     records: node plus any of MATCH_FIELDS (missing columns count as null) and the match columns.
     A full name without parts is split: Han script into surname (first character) and given name,
-    Latin script into first and last word. decimals: per numeric comparison of text, the decimal separator
-    (decimal_marks; default: decided from these records). With them, each row is prepared from its own
+    Latin script into first and last word (of two letters or more), "Family, Given" in that order.
+    decimals: per numeric comparison of text, the decimal separator (decimal_marks; default: decided from these
+    records). With them, each row is prepared from its own
     values alone, so preparing a subset of the records gives the same rows.
     """
     frame = records.with_columns(
@@ -213,10 +231,11 @@ def prepare_records(
     }
     for column in ("full_name", "given_name", "family_name", "city", "province", "address", *text_attributes):
         frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))
-    full = _text("full_name")
+    full, comma_family = _full_name(_text("full_name"))
     han = full.str.contains(r"^\p{Han}+$")
     first_word = full.str.extract(r"^(\S+)\s", 1)
-    last_word = full.str.extract(r"\s(\S+)$", 1)
+    # the last word of two letters or more: a middle initial after it (Elana Kennison M.) is no family name
+    last_word = full.str.extract(r"\s(\S{2,})(?:\s+\p{L}\.?)*$", 1)
     frame = frame.with_columns(
         given=pl.coalesce(
             _name("given_name"),
@@ -224,7 +243,8 @@ def prepare_records(
             pl.when(~han & first_word.is_null()).then(full),
         ),
         family=pl.coalesce(
-            _name("family_name"), pl.when(han).then(full.str.slice(0, 1)).otherwise(last_word)
+            _name("family_name"),
+            pl.when(han).then(full.str.slice(0, 1)).otherwise(pl.coalesce(comma_family, last_word)),
         ),
     ).with_columns(
         given=pl.when(pl.col("given") == "")

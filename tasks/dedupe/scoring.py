@@ -342,7 +342,7 @@ def match_records(
     u = estimate_u(
         prepared, coded=coded, comparisons=comparisons, groups=groups, link_type=settings.link_type
     )
-    anchors = labelled_m(prepared, settings.max_block_size, coded, wh, comparisons)
+    anchors = labelled_m(prepared, settings.max_block_size, coded, wh, comparisons, settings.conflict)
     parameters = estimate_parameters(
         training, u, anchors, max_different={c.name: c.max_m_different for c in comparisons}
     )

@@ -13,7 +13,7 @@ import numpy as np
 import polars as pl
 
 from tasks.dedupe.blocking import pairs_sharing
-from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison
+from tasks.dedupe.comparisons import DEFAULT_COMPARISONS, Comparison, PersonConflict
 from tasks.dedupe.levels import CodedRecords, comparison_levels
 from tasks.shared.warehouse import Warehouse
 
@@ -92,6 +92,7 @@ def labelled_m(
     coded: CodedRecords | None = None,
     wh: Warehouse | None = None,
     comparisons: Sequence[Comparison] = DEFAULT_COMPARISONS,
+    conflict: PersonConflict | None = None,
 ) -> dict[str, np.ndarray]:
     """m per comparison from pairs that share a strong identifier (LABELLING_RULES).
 
@@ -102,7 +103,10 @@ def labelled_m(
     A pair that disagrees on a comparison with max_m_different (gender) is not a label: a household's
     landline or e-mail is shared by people who are not one another. Such a comparison's own m is then not
     learnt from the labels (none disagrees on it, by that choice): its "different" level takes the cap, and
-    its other levels share the rest as the labels have them.
+    its other levels share the rest as the labels have them. Nor is a pair sharing a value that two people hold
+    (conflict: given names that differ, and a sex, birth dates or an age; households.py judges a value so for
+    linking): where households share landlines and e-mails, such labels would teach the model that one person's
+    records differ in given name and never in address.
     """
     found = []
     names = {c.name for c in comparisons}
@@ -114,6 +118,8 @@ def labelled_m(
         if pairs.height:
             levels = comparison_levels(prepared, pairs, coded, comparisons, "training")
             agree = np.ones(pairs.height, dtype=bool)
+            if conflict is not None:
+                agree &= ~household_pairs(prepared, pairs, columns, conflict.pairs(levels))
             for name in contradicting:
                 agree &= levels[name] != 0
             found.append((own, {name: level[agree] for name, level in levels.items()}))
@@ -130,6 +136,19 @@ def labelled_m(
             if item.max_m_different is not None:
                 m[item.name] = capped(np.concatenate([[1.0], m[item.name][1:]]), item.max_m_different)
     return m
+
+
+def household_pairs(
+    prepared: pl.DataFrame, pairs: pl.DataFrame, columns: Sequence[str], two_people: np.ndarray
+) -> np.ndarray:
+    """Per pair sharing the values of columns, whether two people hold those values: two_people is true for one of
+    the pairs sharing them (a household's landline: its same-sex siblings' pair is no label either)."""
+    shared = pairs.select("left").join(
+        prepared.select(pl.col("node").alias("left"), *columns), on="left", how="left", maintain_order="left"
+    )
+    keyed = shared.select(pl.struct(columns).alias("value"), pl.Series("two", two_people))
+    held = keyed.filter("two")["value"].unique()
+    return keyed["value"].is_in(held.implode()).to_numpy()
 
 
 def level_patterns(

@@ -2,10 +2,10 @@
 -- national id, one person's), for the values that link by their count (2 to $max_key_records records, every
 -- holder counted) and whose customer records could be two people's: two names (the given and full name the
 -- given name is read from), and two sexes or two birth dates among them, what
--- tasks.dedupe.comparisons.PersonConflict needs at least; tasks/dedupe/households.py compares each pair as the
--- matcher does.
+-- tasks.dedupe.comparisons.PersonConflict needs at least ($names_only: two names are enough, when the rule also
+-- reads a match column, an age); tasks/dedupe/households.py compares each pair as the matcher does.
 -- Grain: one row per (key, value, pair). Key: key, value, source_a, id_a, source_b, id_b (a before b in
--- (record_source, record_id) order). Parameters: $keys (a list of key names), $max_key_records.
+-- (record_source, record_id) order). Parameters: $keys (a list of key names), $max_key_records, $names_only.
 -- {{holders}}: key, value, record_source, record_id, every holder of each value given (graph/holders.sql,
 -- graph/key_holders.sql).
 with holders as (
@@ -51,7 +51,7 @@ candidates as (
     from people
     group by key, value
     having min(name) <> max(name)
-        and (min(gender) <> max(gender) or min(birth_date_norm) <> max(birth_date_norm))
+        and ($names_only or min(gender) <> max(gender) or min(birth_date_norm) <> max(birth_date_norm))
 ),
 
 held as (

@@ -269,6 +269,13 @@ class ComparisonConfig(BaseModel):
         "id but disagrees on it is not taken as a labelled match. Built in: 0.01 for gender (kept by a gender "
         "comparison that replaces it, unless it sets its own; 1 for no cap).",
     )
+    person_conflict: bool = Field(
+        default=False,
+        description="Two records whose given names differ and that differ on this comparison (its level "
+        "'different') are two people, never linked (dedupe.person_conflicts), as a different sex or birth dates "
+        "two years or more apart are built in: set it on an age or a birth year, so that a household's "
+        "parent and grown child, who share an address, a phone and a family name, stay two customers.",
+    )
 
     @field_validator("name")
     @classmethod

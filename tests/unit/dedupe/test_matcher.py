@@ -561,3 +561,94 @@ def test_a_person_conflict_rule_without_its_comparisons_is_said(caplog: pytest.L
     with Warehouse(":memory:") as wh, caplog.at_level(logging.WARNING):
         build_world(wh, world_config())
     assert not [message for message in caplog.messages if "person_conflicts" in message]
+
+
+def test_a_full_name_in_register_order_is_split_at_its_comma() -> None:
+    names = [
+        "Kennison, Elana M.",  # a register's order: the family name before the comma
+        "Elana M. Kennison",
+        "Elana Kennison M",  # a middle initial after the family name is none
+        "van der Berg, Anna",  # everything before the comma is the family name
+        "Smith, John, Jr.",  # a generational suffix is part of neither name
+        "John Smith III",
+        "john b",  # one letter is no family name
+        "Madonna",
+        "Søren Ødegård",  # letters no accent makes are spelt as the unaccented name writes them
+        "WEIẞ, Łukasz",
+    ]
+    prepared = prepare_records(records([{"node": i, "full_name": name} for i, name in enumerate(names)]))
+    assert prepared.select("given", "family", "full").rows() == [
+        ("elana", "kennison", "elana m kennison"),
+        ("elana", "kennison", "elana m kennison"),
+        ("elana", "kennison", "elana kennison m"),
+        ("anna", "vanderberg", "anna van der berg"),
+        ("john", "smith", "john smith"),
+        ("john", "smith", "john smith"),
+        ("john", None, "john b"),
+        ("madonna", None, "madonna"),
+        ("soren", "odegard", "soren odegard"),
+        ("lukasz", "weiss", "lukasz weiss"),
+    ]
+
+
+def test_a_comparison_configured_as_a_person_conflict_is_one_of_its_differences() -> None:
+    # a voter register's age instead of a birth date: with the given names different, ages beyond the widest
+    # tolerance make two people (a parent and a grown child at one address, of one sex)
+    age = ComparisonConfig(name="age", kind="numeric", abs_tolerance=[1, 6], person_conflict=True)
+    comparisons = build_comparisons([age])
+    conflict = person_conflict(comparisons)
+    assert conflict == PersonConflict("given", (("gender", 0), ("dob", 1), ("age", 0)))
+    # age: different 0, within 6 1, within 1 2, exact 3
+    levels = {
+        "given": np.array([0, 0, 0, 3, -1], dtype=np.int8),
+        "gender": np.array([1, 1, -1, 1, 1], dtype=np.int8),
+        "dob": np.array([-1, -1, -1, -1, -1], dtype=np.int8),
+        "age": np.array([0, 1, 0, 0, 0], dtype=np.int8),
+    }
+    assert conflict.pairs(levels).tolist() == [True, False, True, False, False]
+    assert conflict.reasons(levels, 0) == ("age",)
+    # not configured, an age is no difference
+    unset = build_comparisons([age.model_copy(update={"person_conflict": False})])
+    assert person_conflict(unset) == PersonConflict("given", (("gender", 0), ("dob", 1)))
+
+
+def test_labelled_m_takes_no_label_from_a_value_two_people_hold() -> None:
+    rows = []
+    for i in range(40):  # 40 landlines: 30 of one man twice; 10 of a mother and her twin sons
+        phone = f"+44113{i:07d}"
+        born = date(1980, 1, 1 + i % 28)
+        rows.append(
+            {"node": 3 * i, "phone_norm": phone, "given_name": "tom", "birth_date": born, "gender": "M"}
+        )
+        if i < 30:
+            rows.append(
+                {
+                    "node": 3 * i + 1,
+                    "phone_norm": phone,
+                    "given_name": "tom",
+                    "birth_date": born,
+                    "gender": "M",
+                }
+            )
+            continue
+        rows.append(
+            {"node": 3 * i + 1, "phone_norm": phone, "given_name": "bob", "birth_date": born, "gender": "M"}
+        )
+        rows.append(
+            {
+                "node": 3 * i + 2,
+                "phone_norm": phone,
+                "given_name": "ann",
+                "birth_date": date(1950, 5, 1),
+                "gender": "F",
+            }
+        )
+    prepared = prepare_records(records(rows))
+    # the mother's pairs differ in sex; the twins' pair is no conflict, but their phone is a household's: none of
+    # its three pairs is a label, only the 30 of one man twice (given: different, >= 0.8, >= 0.92, exact)
+    assert labelled_m(prepared, conflict=person_conflict(DEFAULT_COMPARISONS))[
+        "given"
+    ].tolist() == pytest.approx(np.array([0.5, 0.5, 0.5, 30.5]) / 32)
+    # without the rule, the twins are taken for one person whose given names differ (the mother's pairs still
+    # disagree on sex, which is no label either)
+    assert labelled_m(prepared)["given"].tolist() == pytest.approx(np.array([10.5, 0.5, 0.5, 30.5]) / 42)

@@ -37,6 +37,9 @@ TODAY = date(2026, 1, 1)
         ("François-Xavier O'Neil", "francois xavier oneil"),
         ("阿卜杜•热合曼", "阿卜杜·热合曼"),
         ("MÜLLER, Jörg", "muller jorg"),
+        ("Søren Ødegård", "soren odegard"),  # letters no accent makes: normalize.LATIN_LETTERS
+        ("Łukasz Weiß", "lukasz weiss"),
+        ("Æthelred Đorđević", "aethelred dordevic"),
         ("歐陽娜娜", "欧阳娜娜"),
         ("未知", None),
         ("N/A", None),
