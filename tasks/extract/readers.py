@@ -33,7 +33,7 @@ from tasks.extract.excel import read_excel, unread_warning
 from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
-from tasks.shared.files import UTF8_BOM, glob_literal, not_utf8, scratch_file, western_from
+from tasks.shared.files import UTF8_BOM, binary_format, glob_literal, not_utf8, scratch_file, western_from
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -297,7 +297,9 @@ def read_file(
                 )
                 params = {"file": file.name, "path": glob_literal(file.path)}
                 return load(select, params)
-            # csv or jsonl here; a sample needs the head only: enough lines for the rows (and the header)
+            # csv or jsonl (a workbook under their config says so); a sample needs the head only: enough lines
+            if not file.path.name.lower().endswith(COMPRESSED) and (binary := binary_format(file.path)):
+                raise DataError(f"source {source.name!r}: {file.name} is no {source.format}: {binary}")
             lines = None if limit is None else 2 * limit + 100
             quote = str(source.options.get("quote", CSV_DIALECT["quote"])) if source.format == "csv" else ""
             if source.encoding.lower() not in UTF8_NAMES:

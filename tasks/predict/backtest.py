@@ -201,10 +201,10 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
         and brier[BGNBD] < brier[CLASSIFIER]
     ):
         shown, against = auc_pair(auc[BGNBD], baseline)
+        lower, higher = auc_pair(brier[BGNBD], brier[CLASSIFIER])
         return BGNBD, (
             f"mean backtest AUC {shown} beats the recency baseline's {against} and the gradient boosting's "
-            f"{auc_pair(auc[BGNBD], auc[CLASSIFIER])[1]}, with a lower Brier score ({brier[BGNBD]:.3f} against "
-            f"{brier[CLASSIFIER]:.3f})"
+            f"{auc_pair(auc[BGNBD], auc[CLASSIFIER])[1]}, with a lower Brier score ({lower} against {higher})"
         )
     for model in (CLASSIFIER, BGNBD):
         if auc[model] is not None and baseline is not None and auc[model] > baseline:
@@ -217,8 +217,8 @@ def choose_churn_model(backtest: Backtest) -> tuple[str, str]:
 
 
 def auc_pair(auc: float, baseline: float) -> tuple[str, str]:
-    """Two AUCs as text, to three places, or four where three would show different values as equal
-    ("0.500 beats 0.500" said nothing)."""
+    """Two AUCs (or Brier scores) as text, to three places, or four where three would show different values as
+    equal ("0.500 beats 0.500" said nothing, nor "a lower Brier score (0.134 against 0.134)")."""
     digits = 4 if auc != baseline and f"{auc:.3f}" == f"{baseline:.3f}" else 3
     return f"{auc:.{digits}f}", f"{baseline:.{digits}f}"
 

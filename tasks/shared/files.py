@@ -101,6 +101,8 @@ def write_text(text: str, path: Path) -> None:
 # Non-ASCII characters of Western European text besides letters (cp1252's symbols)
 WESTERN_SYMBOLS = frozenset("£€¥©®°±·«»–—‘’‚“”„…†‡•™¢§¶¿¡×÷µ")
 MIN_WESTERN = 3  # non-ASCII characters before a text is judged Western
+# ... or fewer, when each is a common one and the bytes are no double-byte text (a lone byte ÿ tells nothing)
+COMMON_WESTERN = WESTERN_SYMBOLS | frozenset("àáâãäåçèéêëìíîïñòóôõöùúûüÀÁÂÃÄÅÇÈÉÊËÌÍÎÏÑÒÓÔÕÖÙÚÛÜ")
 
 
 def western_from(chunk: bytes, start: int) -> bool:
@@ -113,21 +115,37 @@ def western_from(chunk: bytes, start: int) -> bool:
 def western_text(text: bytes) -> bool:
     """Whether bytes that are not UTF-8 are Western single-byte text (cp1252 or latin-1: café, £, CRÈME), not
     Chinese double-byte text: read as cp1252 their non-ASCII characters are letters and common symbols, and read
-    as GBK they do not decode, or nearly none are everyday characters (GB2312): CRÈME BRÛLÉE reads as CR萂E BR跮蒃,
+    as GB18030 they do not decode, or nearly none are everyday characters (GB2312): CRÈME BRÛLÉE reads as CR萂E BR跮蒃,
     where Chinese text is over 99% everyday characters."""
     try:
         latin = [char for char in text.decode("cp1252") if ord(char) > 127]
     except UnicodeDecodeError:  # cp1252 leaves five bytes undefined; latin-1 text never has them
         return False
-    if len(latin) < MIN_WESTERN:
-        return False
-    if sum(char.isalpha() or char in WESTERN_SYMBOLS for char in latin) < 0.9 * len(latin):
+    if not latin or sum(char.isalpha() or char in WESTERN_SYMBOLS for char in latin) < 0.9 * len(latin):
         return False
     try:
-        chinese = [char for char in text.decode("gbk") if ord(char) > 127]
-    except UnicodeDecodeError:
-        return True
-    return sum(map(everyday_chinese, chinese)) < 0.3 * len(chinese)
+        chinese = [
+            char for char in text.decode("gb18030") if ord(char) > 127
+        ]  # GBK and its four-byte characters
+    except UnicodeDecodeError:  # no double-byte text: Western, however few its characters if common (one £)
+        return len(latin) >= MIN_WESTERN or all(char in COMMON_WESTERN for char in latin)
+    return len(latin) >= MIN_WESTERN and sum(map(everyday_chinese, chinese)) < 0.3 * len(chinese)
+
+
+# The first bytes of files that are no text: a CSV or JSON source that is one of them names its real format.
+BINARY_FORMATS = {
+    b"PK\x03\x04": "a ZIP archive, as an Excel .xlsx workbook is: if it is one, set the source's `format` to xlsx",
+    b"\xd0\xcf\x11\xe0": "an old Office file (an Excel .xls workbook?): save it as .xlsx and set `format: xlsx`",
+    b"PAR1": "a Parquet file: set the source's `format` to parquet",
+}
+
+
+def binary_format(path: Path) -> str | None:
+    """What a file is whose first bytes say it is no text (BINARY_FORMATS), as "it is no text but ..."; else None."""
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    what = next((what for magic, what in BINARY_FORMATS.items() if head.startswith(magic)), None)
+    return None if what is None else f"it is no text but {what}"
 
 
 def everyday_chinese(char: str) -> bool:
@@ -162,6 +180,8 @@ def not_utf8(path: Path) -> str | None:
                 return None
             except UnicodeDecodeError:
                 where = "it ends inside a multi-byte character (truncated file?)"
+    if binary := binary_format(path):
+        return binary
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         hint = "it starts with a UTF-16 byte-order mark: set the source's `encoding` to utf-16"
     elif b"\x00" in head:

@@ -265,6 +265,31 @@ def test_bytes_that_no_declared_encoding_reads_are_named_by_line_and_byte(
     )
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_a_workbook_read_as_csv_is_named_a_workbook(folder: Path, extract: Extract, encoding: str) -> None:
+    # the UCI Online Retail II download (an .xlsx) under a CSV source's config: not an encoding to guess
+    members_file(folder, b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xb8\xe4")
+    with pytest.raises(DataError) as caught:
+        extract([id_and_name(encoding)])
+    assert str(caught.value) == (
+        "source 'crm': crm/members.csv is no csv: it is no text but a ZIP archive, as an Excel .xlsx "
+        "workbook is: if it is one, set the source's `format` to xlsx"
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_one_pound_sign_in_a_western_file_is_enough_for_the_cp1252_hint(
+    folder: Path, extract: Extract, encoding: str
+) -> None:
+    # a shop's file with one non-ASCII character in 2,000 lines: £ in cp1252 is no UTF-8 and no GB text
+    rows = "".join(f"m{i},plain item\n" for i in range(2000)) + "m9,Gift Voucher \xa310.00\n"
+    members_file(folder, b"id,name\n" + rows.encode("latin-1"))
+    with pytest.raises(DataError) as caught:
+        extract([id_and_name(encoding)])
+    assert "cp1252" in str(caught.value) and "gb18030, big5" not in str(caught.value)
+    assert "line 2002" in str(caught.value)
+
+
 def test_failed_extract_leaves_no_tables_and_no_work_files(folder: Path) -> None:
     (folder / "crm").mkdir()
     (folder / "crm" / "members.csv").write_bytes("会员编号,姓名\nm2,中\n".encode())
