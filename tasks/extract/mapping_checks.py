@@ -1,6 +1,7 @@
 """Whether a source's mappings and `where` bind against its raw columns, before any row is read, and what to
 say when one does not."""
 
+import re
 from collections.abc import Mapping
 
 import duckdb
@@ -66,3 +67,17 @@ def where_problem(wh: Warehouse, source: SourceConfig, types: Mapping[str, str])
     if described[0][1] != "BOOLEAN":
         return f"is not a condition (it gives {described[0][1]}, not true or false)"
     return None
+
+
+QUOTED = re.compile(r"'[^']*'")
+
+
+def mapping_literals(source: SourceConfig) -> set[str]:
+    """The quoted texts of a source's mapping and filter (a strptime format, a regexp): config, not data."""
+    expressions = [*source.columns.values(), source.where or ""]
+    return {quoted for expression in expressions for quoted in QUOTED.findall(expression)}
+
+
+def masked_reason(reason: str, literals: set[str]) -> str:
+    """A quarantine reason with its quoted values masked ('...'), the quoted texts of the mapping kept."""
+    return QUOTED.sub(lambda quoted: quoted[0] if quoted[0] in literals else "'...'", reason)

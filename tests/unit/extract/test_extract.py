@@ -737,14 +737,32 @@ def test_mapping_that_fails_on_the_data_quarantines_its_rows_naming_the_value(
     # the share of bad rows fails the load, quoting the reasons with their values masked
     assert str(caught.value) == (
         "source 'pay': 12 of 12 rows (100.0%) failed checks, more than max_bad_row_share 5.0%; nothing was "
-        "loaded or published. Most frequent: 5 x field order_id: cast(order_id as integer) fails for "
-        "order_id '...' (first: pay.csv row 1); 2 x field order_id: cast(order_id as integer) fails for "
-        "order_id '...'; field amount: '...' is not a valid decimal(18,2) (first: pay.csv row 2); 1 x field "
+        "loaded or published. Most frequent: (1) 5 x field order_id: cast(order_id as integer) fails for "
+        "order_id '...' (first: pay.csv row 1); (2) 2 x field order_id: cast(order_id as integer) fails for "
+        "order_id '...'; field amount: '...' is not a valid decimal(18,2) (first: pay.csv row 2); (3) 1 x field "
         "order_id: cast(order_id as integer) fails for order_id '...'; field amount: '...' is not a valid "
-        "decimal(18,2); no customer reference: customer_ref, email all empty (first: pay.csv row 9). To load "
+        "decimal(18,2); no customer reference: customer_ref, email all empty (first: pay.csv row 9). Most rows "
+        "failing points at the mapping more than at the data: check the expressions named. To load the good "
+        "rows and keep the bad ones in audit.quarantine with their values, raise sources.pay.max_bad_row_share"
+    )  # rows 2 (T2: 12.5块) and 9 (T8: abc, no customer) are the first of their reasons
+
+
+def test_a_failing_mapping_is_quoted_with_its_own_texts_and_the_data_masked(
+    folder: Path, extract: Extract
+) -> None:
+    # US dates read day first: the strptime format is the config's (shown), the dates are data (masked)
+    rows = "".join(f"T{i},O{i},M{i},,12/{13 + i}/2009 08:26,{i}.00,SUCCESS\n" for i in range(3))
+    (folder / "pay.csv").write_text(PAY_TEXT.splitlines(keepends=True)[0] + rows, encoding="utf-8")
+    ts = "strptime(created_at, '%d/%m/%Y %H:%M')"
+    with pytest.raises(DataError) as caught:
+        extract([{**PAY_SOURCE, "columns": {**PAY_SOURCE["columns"], "ts": ts}, "max_bad_row_share": 0.05}])
+    assert str(caught.value) == (
+        "source 'pay': 3 of 3 rows (100.0%) failed checks, more than max_bad_row_share 5.0%; nothing was loaded "
+        f"or published. Most frequent: (1) 3 x field ts: {ts} fails for created_at '...' (first: pay.csv row 1). "
+        "Most rows failing points at the mapping more than at the data: check the expressions named. To load "
         "the good rows and keep the bad ones in audit.quarantine with their values, raise "
         "sources.pay.max_bad_row_share"
-    )  # rows 2 (T2: 12.5块) and 9 (T8: abc, no customer) are the first of their reasons
+    )
 
 
 def test_mapping_that_fails_on_one_cell_quarantines_that_row(folder: Path, extract: Extract) -> None:
