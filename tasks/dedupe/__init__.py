@@ -344,7 +344,8 @@ def dedupe_all(
     if config.dedupe.person_conflicts and match.conflict is None:
         (logger or logging.getLogger(__name__)).warning(
             "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of "
-            "the sex (kind exact) or the birth date (kind birth_date): records of two people are not kept apart"
+            "the sex (kind exact), the birth date (kind birth_date) or one set person_conflict (an age): records of "
+            "two people are not kept apart"
         )
     # what decides the values two people hold, kept with the record graph: a change links every record again
     rule = people_rule(match.conflict, match.comparisons)

@@ -20,7 +20,7 @@ import polars as pl
 
 from tasks.dedupe.comparisons import Comparison, PersonConflict
 from tasks.dedupe.levels import NAME_PAIR, code_records, comparison_levels
-from tasks.dedupe.preparation import prepare_records
+from tasks.dedupe.preparation import decimal_marks, prepare_records
 from tasks.shared.warehouse import Warehouse
 
 # the values judged two people's: key, value and the records holding it (core.identity_two_people)
@@ -72,7 +72,9 @@ def two_people_values(
     used = conflict_comparisons(conflict, comparisons)
     held = pl.concat([pairs["left"], pairs["right"]]).unique().sort()
     subset = numbered[held.to_numpy()]
-    prepared = prepare_records(subset, used)
+    prepared = prepare_records(
+        subset, used, decimal_marks(records, used)
+    )  # numbers read as the matcher reads them
     given = next(c.column for c in used if c.name == conflict.given)
     named = prepared.filter(pl.col(given).is_not_null())["node"].implode()
     # no given name, no conflict

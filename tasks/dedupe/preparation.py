@@ -185,18 +185,22 @@ def _attribute_column(records: pl.DataFrame, item: Comparison, decimals: dict[st
 
 
 # A generational suffix ends a name without being part of it: Smith Jr., John Smith III.
-SUFFIX = r"(?:,\s*|\s+)(?:jr|sr|ii|iii|iv)\.?$"
+SUFFIX = r"(?:,\s*|\s+)(?:jr|sr|ii|iii|iv)\.?(\s*,|$)"  # before the comma too: Smith Jr, John
 
 
-def _full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    """A full name given names first, and the family name when a comma says which it is: a register's
-    "van der Berg, Anna M." reads "anna m. van der berg", family name "van der berg" (all before the one comma).
-    Without a generational suffix."""
-    bare = full.str.replace(SUFFIX, "")
+def _full_name(full: pl.Expr) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """A full name given names first, and the family and first given name when a comma says which is which: a
+    register's "van der Berg, Anna M." reads "anna m. van der berg", family name "van der berg" (all before the one
+    comma), given name "anna"; 欧阳, 娜娜 reads 欧阳娜娜, 欧阳 and 娜娜. Without a generational suffix."""
+    bare = full.str.replace(SUFFIX, "${1}")
     parts = bare.str.extract_groups(r"^(?<family>[^,]+?)\s*,\s*(?<given>[^,]+)$")
     family, given = parts.struct.field("family"), parts.struct.field("given")
-    ordered = pl.when(family.is_not_null()).then(pl.concat_str(given, pl.lit(" "), family)).otherwise(bare)
-    return ordered, family
+    han = family.str.contains(r"^\p{Han}+$") & given.str.contains(r"^\p{Han}+$")  # 欧阳, 娜娜 reads 欧阳娜娜
+    reordered = (
+        pl.when(han).then(pl.concat_str(family, given)).otherwise(pl.concat_str(given, pl.lit(" "), family))
+    )
+    ordered = pl.when(family.is_not_null()).then(reordered).otherwise(bare)
+    return ordered, family, given.str.extract(r"^(\S+)", 1)
 
 
 # Canonical customer fields as named in the matcher's records (sql/core/match_records.sql).
@@ -231,7 +235,7 @@ def prepare_records(
     }
     for column in ("full_name", "given_name", "family_name", "city", "province", "address", *text_attributes):
         frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))
-    full, comma_family = _full_name(_text("full_name"))
+    full, comma_family, comma_given = _full_name(_text("full_name"))
     han = full.str.contains(r"^\p{Han}+$")
     first_word = full.str.extract(r"^(\S+)\s", 1)
     # the last word of two letters or more: a middle initial after it (Elana Kennison M.) is no family name
@@ -239,12 +243,12 @@ def prepare_records(
     frame = frame.with_columns(
         given=pl.coalesce(
             _name("given_name"),
+            comma_given,
             pl.when(han).then(full.str.slice(1)).otherwise(first_word),
             pl.when(~han & first_word.is_null()).then(full),
         ),
         family=pl.coalesce(
-            _name("family_name"),
-            pl.when(han).then(full.str.slice(0, 1)).otherwise(pl.coalesce(comma_family, last_word)),
+            _name("family_name"), comma_family, pl.when(han).then(full.str.slice(0, 1)).otherwise(last_word)
         ),
     ).with_columns(
         given=pl.when(pl.col("given") == "")

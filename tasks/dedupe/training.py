@@ -104,9 +104,10 @@ def labelled_m(
     landline or e-mail is shared by people who are not one another. Such a comparison's own m is then not
     learnt from the labels (none disagrees on it, by that choice): its "different" level takes the cap, and
     its other levels share the rest as the labels have them. Nor is a pair sharing a value that two people hold
-    (conflict: given names that differ, and a sex, birth dates or an age; households.py judges a value so for
-    linking): where households share landlines and e-mails, such labels would teach the model that one person's
-    records differ in given name and never in address.
+    (conflict: given names that differ, and a sex, birth dates or an age; households.py judges a phone or e-mail so
+    for linking, but a national id still links: for labels, which only need to be sure, it is judged too): where
+    households share landlines and e-mails, such labels would teach the model that one person's records differ in
+    given name and never in address.
     """
     found = []
     names = {c.name for c in comparisons}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from tasks.extract.kept_files import define_view, forget_files, keeps_files, kept_rows
-from tasks.extract.mapping_checks import mapping_literals, masked_reason
+from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.readers import SourceFile, source_files
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
@@ -404,19 +404,20 @@ def check_bad_share(wh: Warehouse, source: SourceConfig, load: SourceLoad, run_i
     if not checked or load.rows_quarantined / checked <= source.max_bad_row_share:
         return
     reasons = wh.select("staging/frequent_quarantine_reasons", {"source": source.name, "run_id": run_id})
-    literals = mapping_literals(source)
-    # most rows failing is more often a mapping than bad data: an expression to correct, not a share to raise
+    prefixes = mapping_prefixes(source)
+    # most rows failing a mapping is more often the mapping than bad data: an expression to correct, not a share
     mapping = "Most rows failing points at the mapping more than at the data: check the expressions named. "
+    mapped = load.rows_quarantined > checked / 2 and any(" fails" in row["example"] for row in reasons)
     raise DataError(
         f"source {source.name!r}: {load.rows_quarantined} of {checked} rows "
         f"({load.rows_quarantined / checked:.1%}) failed checks, more than max_bad_row_share "
         f"{source.max_bad_row_share:.1%}; nothing was loaded or published. Most frequent: "
         + "; ".join(
-            f"({number}) {row['n']} x {masked_reason(row['example'], literals)} "
+            f"({number}) {row['n']} x {masked_reason(row['example'], prefixes)} "
             f"(first: {row['file']} row {row['row_number']})"
             for number, row in enumerate(reasons, 1)
         )
-        + f". {mapping if load.rows_quarantined > checked / 2 else ''}To load the good rows and keep the bad "
+        + f". {mapping if mapped else ''}To load the good rows and keep the bad "
         f"ones in audit.quarantine with their values, raise sources.{source.name}.max_bad_row_share"
     )
 

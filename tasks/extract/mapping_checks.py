@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import duckdb
 
-from tasks.extract.staging import mapping_sql, where_sql
+from tasks.extract.staging import failure_prefix, mapping_sql, where_sql
 from tasks.extract.tables import raw_table, raw_types
 from tasks.shared.config import SourceConfig
 from tasks.shared.errors import DataError
@@ -72,12 +72,21 @@ def where_problem(wh: Warehouse, source: SourceConfig, types: Mapping[str, str])
 QUOTED = re.compile(r"'[^']*'")
 
 
-def mapping_literals(source: SourceConfig) -> set[str]:
-    """The quoted texts of a source's mapping and filter (a strptime format, a regexp): config, not data."""
-    expressions = [*source.columns.values(), source.where or ""]
-    return {quoted for expression in expressions for quoted in QUOTED.findall(expression)}
+def mapping_prefixes(source: SourceConfig) -> list[str]:
+    """How the reasons of the source's failing mappings start (staging.failure_prefix): config, not data."""
+    return sorted((failure_prefix(source, field) for field in source.columns), key=len, reverse=True)
 
 
-def masked_reason(reason: str, literals: set[str]) -> str:
-    """A quarantine reason with its quoted values masked ('...'), the quoted texts of the mapping kept."""
-    return QUOTED.sub(lambda quoted: quoted[0] if quoted[0] in literals else "'...'", reason)
+def masked_reason(reason: str, prefixes: list[str]) -> str:
+    """A quarantine reason with its quoted values masked ('...'), the mappings' own text kept (a strptime format,
+    however it was cut). A value's quotes are doubled (failure_sql), so each quoted run is masked whole."""
+    kept: list[str] = []
+
+    def keep(found: re.Match) -> str:
+        kept.append(found[0])
+        return f"\x00{len(kept) - 1}\x00"
+
+    if prefixes:
+        reason = re.sub("|".join(map(re.escape, prefixes)), keep, reason)
+    masked = QUOTED.sub("'...'", reason)
+    return re.sub("\x00(\\d+)\x00", lambda found: kept[int(found[1])], masked)

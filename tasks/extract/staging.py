@@ -303,16 +303,23 @@ def failure_sql(source: SourceConfig, field: str, types: Mapping[str, str]) -> s
 
     e.g. `field ts: strptime(InvoiceDate, '%m/%d/%Y %H:%M') fails for InvoiceDate '13/45/2010 8:26'`.
     """
-    expression = " ".join(source.columns[field].split())
-    if len(expression) > 80:
-        expression = expression[:77] + "..."
+    expression = failure_prefix(source, field)
     carried = raw_carried(source)
     values = []
     for name in sorted(expression_columns(source.columns[field])):
         text = text_sql(f'"r_{carried.index(name)}"', types.get(f"raw:{name}"))
-        values.append(f"{_literal(name + ' ')} || coalesce('''' || left({text}, 60) || '''', 'empty')")
+        # a quote in the value doubled, as SQL writes it: every quoted value has its pair of quotes
+        quoted = f"'''' || replace(left({text}, 60), '''', '''''') || ''''"
+        values.append(f"{_literal(name + ' ')} || coalesce({quoted}, 'empty')")
     read = f" || ' fails for ' || concat_ws(', ', {', '.join(values)})" if values else " || ' fails'"
-    return f'case when "t_{field}" is null then {_literal(f"field {field}: {expression}")}{read} end'
+    return f'case when "t_{field}" is null then {_literal(expression)}{read} end'
+
+
+def failure_prefix(source: SourceConfig, field: str) -> str:
+    """How a failing mapping's reason starts: `field ts: strptime(InvoiceDate, '%d/%m/%Y %H:%M')` (the expression
+    cut at 80 characters)."""
+    expression = " ".join(source.columns[field].split())
+    return f"field {field}: {expression if len(expression) <= 80 else expression[:77] + '...'}"
 
 
 def mapping_sql(source: SourceConfig, types: Mapping[str, str] | None = None) -> dict[str, str]:

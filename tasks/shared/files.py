@@ -141,11 +141,16 @@ BINARY_FORMATS = {
 
 
 def binary_format(path: Path) -> str | None:
-    """What a file is whose first bytes say it is no text (BINARY_FORMATS), as "it is no text but ..."; else None."""
+    """What a file is whose first bytes say it is no text (BINARY_FORMATS), as "it is no text but ..."; else None.
+    PAR1 is text too (a code in a headerless CSV): a Parquet file also ends with it."""
     with path.open("rb") as handle:
         head = handle.read(8)
+        handle.seek(max(path.stat().st_size - 4, 0))
+        tail = handle.read(4)
     what = next((what for magic, what in BINARY_FORMATS.items() if head.startswith(magic)), None)
-    return None if what is None else f"it is no text but {what}"
+    if what is None or (head.startswith(b"PAR1") and tail != b"PAR1"):
+        return None
+    return f"it is no text but {what}"
 
 
 def everyday_chinese(char: str) -> bool:

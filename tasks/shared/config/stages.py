@@ -273,7 +273,7 @@ class ComparisonConfig(BaseModel):
         default=False,
         description="Two records whose given names differ and that differ on this comparison (its level "
         "'different') are two people, never linked (dedupe.person_conflicts), as a different sex or birth dates "
-        "two years or more apart are built in: set it on an age or a birth year, so that a household's "
+        "more than a year apart are built in: set it on an age or a birth year, so that a household's "
         "parent and grown child, who share an address, a phone and a family name, stay two customers.",
     )
 

@@ -7,13 +7,14 @@ from scratch gives the same identity map (test_touched.resolved).
 
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from tasks.dedupe import dedupe_all
 from tasks.dedupe.explain import explain_pair, render_explanation
 from tasks.dedupe.ids import customer_id_for
-from tasks.extract import create_tables
+from tasks.extract import create_tables, extract_all
 from tasks.shared.config import PipelineConfig
 from tasks.shared.warehouse import Warehouse
 from tests.unit.dedupe.test_ids import PHONE, config, customer, stage, ts
@@ -151,3 +152,41 @@ def test_without_the_matcher_a_phone_two_people_hold_links_nobody_too(wh: Wareho
     result = dedupe_all(wh, matcherless, DAY1, "run-1")
     assert result.matcher_mode == "off" and result.two_people_keys == 1 and held(wh) == [(*FAMILY_PHONE, 3)]
     assert {row[1]: row[2] for row in identity(wh)} == {"m1": M1, "w1": M1, "m2": M2}
+
+
+def test_an_age_set_as_a_person_conflict_makes_a_shared_phone_two_peoples(tmp_path: Path) -> None:
+    # a register without birth dates: a father and his son of one name's family, one sex, one landline
+    (tmp_path / "crm.csv").write_text(
+        "id,name,sex,age,phone\na1,Tom Smith,M,55,01131234567\na2,Bob Smith,M,25,01131234567\n"
+        "a3,Tom Smith,M,55,01131234567\n",
+        encoding="utf-8",
+    )
+    crm = {"name": "crm", "kind": "customers", "format": "csv", "path": str(tmp_path / "crm.csv")}
+    crm |= {"columns": {"source_id": "id", "full_name": "name", "gender": "sex", "phone": "phone"}}
+    age = {"name": "age", "kind": "numeric", "abs_tolerance": [1, 6]}
+    linked = {}
+    for conflict in (False, True):
+        settings = {"default_region": "GB", "comparisons": [{**age, "person_conflict": conflict}]}
+        pipeline = PipelineConfig.model_validate(
+            {
+                "warehouse": str(tmp_path / f"{conflict}.duckdb"),
+                "sources": [{**crm, "match_columns": {"age": "age"}}],
+                "dedupe": settings,
+            }
+        )
+        with Warehouse.open(pipeline) as wh:
+            extract_all(wh, pipeline, "run-1")
+            outcome = dedupe_all(wh, pipeline, DAY1, "run-1")
+            linked[conflict] = (outcome.two_people_keys, held(wh), identity_rules(wh))
+    # only the age tells them apart: without it, one customer on the phone
+    assert linked[False] == (0, [], [("a1", "exact:phone"), ("a2", "exact:phone"), ("a3", "exact:phone")])
+    # with it, the phone is the household's and links nobody: nothing else links the father's two records here
+    assert linked[True] == (
+        1,
+        [("phone_norm", "+441131234567", 3)],
+        [("a1", "singleton"), ("a2", "singleton"), ("a3", "singleton")],
+    )
+
+
+def identity_rules(wh: Warehouse) -> list[tuple]:
+    return wh.rows("select source_id, match_rule from core.identity_map order by source_id")

@@ -555,7 +555,8 @@ def test_a_person_conflict_rule_without_its_comparisons_is_said(caplog: pytest.L
         build_world(wh, world_config(comparisons=[given]))
     assert (
         "dedupe.person_conflicts is on, but no comparison of the given name (kind name) stands beside one of the sex "
-        "(kind exact) or the birth date (kind birth_date): records of two people are not kept apart"
+        "(kind exact), the birth date (kind birth_date) or one set person_conflict (an age): records of two people "
+        "are not kept apart"
     ) in caplog.messages
     caplog.clear()
     with Warehouse(":memory:") as wh, caplog.at_level(logging.WARNING):
@@ -570,6 +571,8 @@ def test_a_full_name_in_register_order_is_split_at_its_comma() -> None:
         "Elana Kennison M",  # a middle initial after the family name is none
         "van der Berg, Anna",  # everything before the comma is the family name
         "Smith, John, Jr.",  # a generational suffix is part of neither name
+        "Smith Jr, John",
+        "欧阳, 娜娜",  # Han: the family name before the comma too, written without a space
         "John Smith III",
         "john b",  # one letter is no family name
         "Madonna",
@@ -583,6 +586,8 @@ def test_a_full_name_in_register_order_is_split_at_its_comma() -> None:
         ("elana", "kennison", "elana kennison m"),
         ("anna", "vanderberg", "anna van der berg"),
         ("john", "smith", "john smith"),
+        ("john", "smith", "john smith"),
+        ("娜娜", "欧阳", "欧阳娜娜"),
         ("john", "smith", "john smith"),
         ("john", None, "john b"),
         ("madonna", None, "madonna"),

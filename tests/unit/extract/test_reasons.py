@@ -1,0 +1,61 @@
+"""What the too-many-bad-rows error quotes (tasks/extract/mapping_checks.py masked_reason) and which files a text
+source refuses as no text (tasks/shared/files.py binary_format)."""
+
+from pathlib import Path
+
+from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
+from tasks.shared.config import SourceConfig
+from tasks.shared.files import binary_format
+
+LONG = "try_strptime(InvoiceDate, '" + "%d/%m/%Y %H:%M" * 5 + "')"  # cut at 80 characters, inside its quotes
+
+
+def source(**columns: str) -> SourceConfig:
+    return SourceConfig.model_validate(
+        {"name": "shop", "kind": "transactions", "format": "csv", "path": "x.csv", "columns": columns}
+    )
+
+
+def test_the_mappings_own_text_is_kept_and_every_value_masked() -> None:
+    mapped = {"ts": "strptime(InvoiceDate, '%d/%m/%Y')", "order_id": "Invoice", "category": LONG}
+    prefixes = mapping_prefixes(source(**mapped, amount="Quantity * Price", customer_ref="cid"))
+    assert prefixes == [
+        f"field category: {LONG[:77]}...",
+        "field ts: strptime(InvoiceDate, '%d/%m/%Y')",
+        "field amount: Quantity * Price",
+        "field order_id: Invoice",
+        "field customer_ref: cid",
+    ]
+    reason = "field ts: strptime(InvoiceDate, '%d/%m/%Y') fails for InvoiceDate '12/13/2009'"
+    assert masked_reason(reason, prefixes) == (
+        "field ts: strptime(InvoiceDate, '%d/%m/%Y') fails for InvoiceDate '...'"
+    )
+    # an expression cut inside its quotes: its open quote does not pair with the value's
+    cut = f"field category: {LONG[:77]}... fails for InvoiceDate '13/45/2010'; no customer reference: customer_ref"
+    assert masked_reason(cut, prefixes) == (
+        f"field category: {LONG[:77]}... fails for InvoiceDate '...'; no customer reference: customer_ref"
+    )
+    # a value's own quote is doubled (staging.failure_sql): no part of it shows
+    quoted = "field order_id: Invoice fails for Invoice 'O''Brien Jr'"
+    assert masked_reason(quoted, prefixes) == "field order_id: Invoice fails for Invoice '...''...'"
+
+
+def test_workbooks_and_parquet_files_are_named_but_text_that_starts_like_them_is_not(tmp_path: Path) -> None:
+    files = {
+        "book.csv": b"PK\x03\x04\x14\x00\x06\x00rest of a zip",
+        "old.csv": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1rest",
+        "table.csv": b"PAR1\x15\x04 columns PAR1",
+        "codes.csv": b"PAR1001,Paris store\nPAR1002,Lyon store\n",  # a headerless CSV of store codes
+        "plain.csv": b"id,name\n1,Ann\n",
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    assert {name: binary_format(tmp_path / name) for name in files} == {
+        "book.csv": "it is no text but a ZIP archive, as an Excel .xlsx workbook is: if it is one, set the source's "
+        "`format` to xlsx",
+        "old.csv": "it is no text but an old Office file (an Excel .xls workbook?): save it as .xlsx and set "
+        "`format: xlsx`",
+        "table.csv": "it is no text but a Parquet file: set the source's `format` to parquet",
+        "codes.csv": None,
+        "plain.csv": None,
+    }
