@@ -32,6 +32,7 @@ MODEL_ZH = {
     LIFETIME_VALUE: "BG/NBD × Gamma-Gamma",
     LAST_PERIOD: "上期消费基线",
 }
+CHURN_ZH = {"purchase": "无购买", "session": "不玩游戏"}  # what churn is, in the Chinese summary
 CHURN_DEFINITIONS = {
     "purchase": ("a customer with a purchase", "makes no purchase"),
     "session": ("a customer with a session", "plays no session"),
@@ -145,6 +146,33 @@ def _verdicts(means: dict[str, dict[str, float | None]], horizon: int) -> list[s
                 "so read it with care."
             )
     return lines
+
+
+def summary_zh(predict: dict[str, Any]) -> str:
+    """The section's gist in Chinese, for a marketing reader: who is scored, which model ranks the risk and how
+    well against the recency baseline, the customers of each risk tier."""
+    horizon = predict["horizon_days"]
+    churn = CHURN_ZH.get(predict["churn_activity"], f"无{predict['churn_activity']}")
+    text = (
+        f"摘要：截至 {predict['as_of']}，{predict.get('customers', 0):,} 位客户有流失风险（未来 {horizon} 天{churn}的"
+        f"概率），{predict.get('payers', 0):,} 位付费客户有预测价值。"
+    )
+    means, model = predict.get("backtest_means") or {}, predict.get("churn_model")
+    auc, baseline = means.get(model or "", {}).get("auc"), means.get(RECENCY, {}).get("auc")
+    if model and model != RECENCY and auc is not None and baseline is not None:
+        shown, against = auc_pair(auc, baseline)
+        text += f"风险等级来自{MODEL_ZH.get(model, model)}模型：回测平均 AUC {shown}，近度基线 {against}。"
+    elif model:
+        text += f"风险等级来自{MODEL_ZH.get(model, model)}：没有模型胜过它。"
+    else:
+        text += "本日没有可用的流失模型。"
+    if near_chance(means) is not None:
+        text += "注意：没有模型能区分流失客户，风险等级接近随机。"
+    tiers = predict.get("risk_tiers") or {}
+    if total := sum(tiers.values()):
+        shares = [f"{TIERS[t]}风险 {tiers[t]:,} 人（{tiers[t] / total:.1%}）" for t in TIERS if tiers.get(t)]
+        text += "，".join(shares) + "。"
+    return text
 
 
 def _churn_model(predict: dict[str, Any]) -> list[str]:
@@ -416,6 +444,8 @@ def _sections(predict: dict[str, Any]) -> list[str]:
         "",
         f"Scored: {predict.get('customers', 0):,} customers for churn risk (流失风险); "
         f"{predict.get('payers', 0):,} payers for P(alive), expected purchases and predicted value (预测价值).",
+        "",
+        summary_zh(predict),
         *_fitted(predict),
         "",
         *_churn_model(predict),

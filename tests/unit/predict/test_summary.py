@@ -159,6 +159,21 @@ def test_the_section_names_the_horizon_the_churn_definition_and_the_model_used()
     assert render_markdown(PREDICT).endswith("is not used for the risk tier.\n")
 
 
+def test_a_chinese_summary_says_who_is_scored_which_model_ranks_them_and_the_tiers() -> None:
+    lines = lines_of(PREDICT)
+    assert lines[7:9] == [
+        "",
+        "摘要：截至 2026-11-30，11,737 位客户有流失风险（未来 90 天无购买的概率），11,737 位付费客户有预测价值。"
+        "风险等级来自梯度提升模型：回测平均 AUC 0.795，近度基线 0.720。"
+        "高风险 600 人（60.0%），中风险 300 人（30.0%），低风险 100 人（10.0%）。",
+    ]
+    baseline = {**PREDICT, "churn_model": "recency_baseline", "churn_activity": "session", "risk_tiers": {}}
+    assert lines_of(baseline)[8] == (
+        "摘要：截至 2026-11-30，11,737 位客户有流失风险（未来 90 天不玩游戏的概率），11,737 位付费客户有预测价值。"
+        "风险等级来自近度基线：没有模型胜过它。"
+    )
+
+
 def test_backtest_tables_format_auc_shares_and_money() -> None:
     lines = lines_of(PREDICT)
     assert (
