@@ -235,7 +235,10 @@ def prepare_records(
     }
     for column in ("full_name", "given_name", "family_name", "city", "province", "address", *text_attributes):
         frame = frame.with_columns(_simplified(frame[column].cast(pl.String)).alias(column))
-    full, comma_family, comma_given = _full_name(_text("full_name"))
+    # the full name read once into columns: every expression below reads them, not the chain that makes them
+    ordered, family, given = _full_name(_text("full_name"))
+    frame = frame.with_columns(_full=ordered, _full_family=family, _full_given=given)
+    full, comma_family, comma_given = pl.col("_full"), pl.col("_full_family"), pl.col("_full_given")
     han = full.str.contains(r"^\p{Han}+$")
     first_word = full.str.extract(r"^(\S+)\s", 1)
     # the last word of two letters or more: a middle initial after it (Elana Kennison M.) is no family name
