@@ -69,9 +69,6 @@ def where_problem(wh: Warehouse, source: SourceConfig, types: Mapping[str, str])
     return None
 
 
-QUOTED = re.compile(r"'[^']*'")
-
-
 def mapping_prefixes(source: SourceConfig) -> list[str]:
     """How the reasons of the source's failing mappings start (staging.failure_prefix): config, not data."""
     return sorted((failure_prefix(source, field) for field in source.columns), key=len, reverse=True)
@@ -79,14 +76,7 @@ def mapping_prefixes(source: SourceConfig) -> list[str]:
 
 def masked_reason(reason: str, prefixes: list[str]) -> str:
     """A quarantine reason with its quoted values masked ('...'), the mappings' own text kept (a strptime format,
-    however it was cut). A value's quotes are doubled (failure_sql), so each quoted run is masked whole."""
-    kept: list[str] = []
-
-    def keep(found: re.Match) -> str:
-        kept.append(found[0])
-        return f"\x00{len(kept) - 1}\x00"
-
-    if prefixes:
-        reason = re.sub("|".join(map(re.escape, prefixes)), keep, reason)
-    masked = QUOTED.sub("'...'", reason)
-    return re.sub("\x00(\\d+)\x00", lambda found: kept[int(found[1])], masked)
+    however it was cut): one pass that takes a prefix whole where one starts, else a quoted run. A value's quotes
+    are doubled (failure_sql), so each quoted run is masked whole."""
+    kept = "|".join(map(re.escape, prefixes)) or "(?!)"  # no mapping: a group that never matches
+    return re.sub(f"(?P<kept>{kept})|'[^']*'", lambda found: found["kept"] or "'...'", reason)
