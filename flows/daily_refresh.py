@@ -200,9 +200,8 @@ def daily_refresh(
         started = datetime.now(UTC)
         loads = extract(pipeline, run_id, full_refresh)  # once, for every day this run publishes
         with Warehouse.open(pipeline, read_only=True) as wh:
-            published_partial = partial_days(
-                wh
-            )  # late rows leave them out; the ended ones are published again
+            # the days published partial: late rows leave them out, the ended ones are published again
+            published_partial = partial_days(wh)
             if late := late_rows_said(late_rows(wh, run_id, as_of, started, published_partial)):
                 logger.warning("%s", late)
         update_progress_artifact(progress, progress=20.0)

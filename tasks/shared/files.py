@@ -124,9 +124,8 @@ def western_text(text: bytes) -> bool:
     if not latin or sum(char.isalpha() or char in WESTERN_SYMBOLS for char in latin) < 0.9 * len(latin):
         return False
     try:
-        chinese = [
-            char for char in text.decode("gb18030") if ord(char) > 127
-        ]  # GBK and its four-byte characters
+        # GB18030: GBK and its four-byte characters
+        chinese = [char for char in text.decode("gb18030") if ord(char) > 127]
     except UnicodeDecodeError:  # no double-byte text: Western, however few its characters if common (one £)
         return len(latin) >= MIN_WESTERN or all(char in COMMON_WESTERN for char in latin)
     return len(latin) >= MIN_WESTERN and sum(map(everyday_chinese, chinese)) < 0.3 * len(chinese)
@@ -164,6 +163,8 @@ def everyday_chinese(char: str) -> bool:
 
 def not_utf8(path: Path) -> str | None:
     """Why a file read as UTF-8 is not UTF-8: line and byte of the first sequence that does not decode, and a hint."""
+    if binary := binary_format(path):  # a workbook says so from its first bytes, before its whole is decoded
+        return binary
     decoder = codecs.getincrementaldecoder("utf-8")()
     line, offset, western = 1, 0, False
     with path.open("rb") as handle:
@@ -185,8 +186,6 @@ def not_utf8(path: Path) -> str | None:
                 return None
             except UnicodeDecodeError:
                 where = "it ends inside a multi-byte character (truncated file?)"
-    if binary := binary_format(path):
-        return binary
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         hint = "it starts with a UTF-16 byte-order mark: set the source's `encoding` to utf-16"
     elif b"\x00" in head:
