@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
@@ -165,34 +166,31 @@ _watcher: subprocess.Popen | None = None  # kept for the life of the process: it
 def start_temporary_server() -> None:
     """Start the temporary Prefect server the run reports to (the one Prefect would start on its first call), with a
     watcher that stops it if this process is killed (flows/reaper.py): SIGKILL runs no exit handler. The watcher
-    starts first and learns each server process id as soon as the process exists, so no kill falls in between."""
+    starts first; each server process inherits the watcher's token in its environment, so it is the watcher's to
+    stop from its first instruction on and no kill falls in between."""
     from prefect.server.api.server import SubprocessASGIServer
+
+    from flows.reaper import TOKEN_VARIABLE
 
     server = SubprocessASGIServer()
     if server.running or sys.platform != "linux":
         server.start()
         return
     global _watcher
+    token = uuid.uuid4().hex
     _watcher = subprocess.Popen(
-        [sys.executable, "-m", "flows.reaper"],
+        [sys.executable, "-m", "flows.reaper", token],
         cwd=Path(__file__).resolve().parent.parent,
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,  # outlives a kill of this command's process group
     )
-    watcher_stdin = _watcher.stdin
-    assert watcher_stdin is not None
-    launch = server._run_uvicorn_command  # noqa: SLF001 - the one place the server process is made
-
-    def launch_watched() -> subprocess.Popen:
-        process = launch()
-        watcher_stdin.write(f"{process.pid}\n".encode())
-        watcher_stdin.flush()
-        return process
-
-    server._run_uvicorn_command = launch_watched  # type: ignore[method-assign]  # noqa: SLF001
-    server.start()
+    os.environ[TOKEN_VARIABLE] = token  # the server's environment is a copy of this one
+    try:
+        server.start()
+    finally:
+        del os.environ[TOKEN_VARIABLE]
 
 
 # The heartbeat a run reporting to a running server sends, as the stack's worker's runs do (deployments/stack.sh):

@@ -3,20 +3,26 @@ the command.
 
 A command with no Prefect server to report to starts a temporary one (prefect's SubprocessASGIServer, about 200 MB),
 and stops it on its way out. SIGKILL leaves no way out: the server stayed running, one per killed run. This watcher
-is started, in a session of its own, before the server; the command writes it each server process id as soon as
-the process exists (a line each). Its stdin ends when the command ends, however it ended (the kernel closes the
-pipe): then each server still running is sent SIGTERM (SIGKILL 10 s later). After a normal exit the command has
-stopped the server already, and the watcher finds nothing to do.
+is started, in a session of its own, before the server, with a token (its one argument) that the command puts in
+the environment each server it starts inherits (TOKEN_VARIABLE). Its stdin ends when the command ends, however it
+ended (the kernel closes the pipe): then each Prefect server process whose environment holds the token is sent
+SIGTERM (SIGKILL 10 s later). A server is marked from its first instruction on, so no kill falls between its start
+and the watcher knowing it (the command once wrote the watcher each server's process id after starting it, and a
+kill between the two left the server running). After a normal exit the command has stopped the server already,
+and the watcher finds nothing to do.
 """
 
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 SERVER_MARK = b"prefect.server.api.server:create_app"  # in the command line of a server it may stop
+TOKEN_VARIABLE = (
+    "SEGMENTS_SERVER_WATCHER"  # its value, the watcher's token, marks the servers the watcher stops
+)
 GRACE_SECONDS = 10.0
 
 
@@ -50,11 +56,30 @@ def stop(servers: list[int]) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-def watch(lines: Iterable[str]) -> None:
-    """Read server process ids until the command's end closes the pipe, then stop the servers still running."""
-    stop([int(line) for line in lines if line.strip().isdigit()])
+def marked(token: str) -> list[int]:
+    """The running Prefect servers whose environment holds token."""
+    entry = f"{TOKEN_VARIABLE}={token}".encode()
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if SERVER_MARK in (proc / "cmdline").read_bytes() and entry in (
+                proc / "environ"
+            ).read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def watch(stream: BinaryIO, token: str) -> None:
+    """Wait until the command's end closes the pipe, then stop the servers it started that still run."""
+    while stream.read(4096):
+        pass
+    stop(marked(token))
 
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the command's to handle
-    watch(sys.stdin)
+    watch(sys.stdin.buffer, sys.argv[1])
