@@ -6,8 +6,9 @@
 -- Input: temp table _match_evidence(source_a, id_a, source_b, id_b, comparison, level, match_weight)
 -- written by tasks/dedupe/explain.py (store_match_evidence), and core.match_parameters.
 -- level -1: the value is missing on a side (no evidence, weight 0); -2: a location comparison (postcode,
--- city) that a finer one agreeing stands for (no evidence of its own, weight 0). term_frequency_adjusted: an
--- exact level weighed by the frequency of the value, not by the level's u.
+-- city) that a finer one agreeing stands for (no evidence of its own, weight 0); -3: an initial and a name it
+-- begins, J and John (no evidence either way, weight 0). term_frequency_adjusted: an exact level weighed by the
+-- frequency of the value, not by the level's u.
 with evidence as (
     select * from _match_evidence
 ),
@@ -37,7 +38,11 @@ final as (
         evidence.level,
         coalesce(
             parameters.label,
-            case when evidence.level = -2 then 'implied by a finer location that agrees' else 'missing on a side' end
+            case evidence.level
+                when -2 then 'implied by a finer location that agrees'
+                when -3 then 'an initial and a name it begins'
+                else 'missing on a side'
+            end
         ) as label,
         coalesce(comparisons.term_frequency and evidence.level = comparisons.top_level, false)
             as term_frequency_adjusted,
@@ -45,7 +50,7 @@ final as (
     from evidence
     join comparisons
         on comparisons.comparison = evidence.comparison
-    left join parameters  -- no level -1 or -2 among the parameters
+    left join parameters  -- no level -1, -2 or -3 among the parameters
         on parameters.comparison = evidence.comparison
         and parameters.level is not distinct from evidence.level
 )

@@ -17,7 +17,7 @@ from rich.cells import cell_len, set_cell_size
 
 from tasks.dedupe import customer_match_records, match_settings
 from tasks.dedupe.comparisons import Comparison
-from tasks.dedupe.levels import IMPLIED, code_records, comparison_levels
+from tasks.dedupe.levels import IMPLIED, INITIAL, code_records, comparison_levels
 from tasks.dedupe.model import load_model
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchOutcome, score_pairs
@@ -30,6 +30,8 @@ PRIOR = "prior"  # the comparison name of the prior's row in core.match_paramete
 PRIOR_LABEL = "two records at random"
 MISSING_LABEL = "missing on a side"  # level -1 (sql/core/match_evidence.sql names it the same)
 IMPLIED_LABEL = "implied by a finer location that agrees"  # levels.IMPLIED (match_evidence.sql: the same)
+INITIAL_LABEL = "an initial and a name it begins"  # levels.INITIAL (match_evidence.sql: the same)
+NO_EVIDENCE = {-1: MISSING_LABEL, IMPLIED: IMPLIED_LABEL, INITIAL: INITIAL_LABEL}
 # what differs in a person conflict, by attribute (render_explanation)
 CONFLICT_WORDS = {"gender": "sex", "birth_date": "birth dates (more than a year apart)"}
 LINK_KEY = ("source_a", "id_a", "source_b", "id_b")
@@ -385,7 +387,7 @@ def explain_pair(
         total += weight
         top = level == item.levels - 1 and item.term_frequency
         values = tuple(_shown(rows[node][item.column], item.kind) for node in nodes)
-        label = MISSING_LABEL if level == -1 else IMPLIED_LABEL if level == IMPLIED else item.labels()[level]
+        label = NO_EVIDENCE[level] if level < 0 else item.labels()[level]
         steps.append(Step(item.name, level, label, weight, total, top, values))  # type: ignore[arg-type]
     ends = {"source_a": first[0], "id_a": first[1], "source_b": second[0], "id_b": second[1]}
     pair = wh.select("core/match_pair", ends)[0]

@@ -21,6 +21,7 @@ AGREEING_SIMILARITY = 0.9  # a similarity kind's levels at or above it agree (an
 # Latin letters with the same pinyin, the given name agrees (comparison_levels)
 NAME_PAIR = ("given", "family")
 IMPLIED = -2  # the level of a location comparison that a finer one agreeing stands for (no evidence, as -1)
+INITIAL = -3  # the level of an initial and a name it begins, J and John (no evidence either way, as -1)
 Nesting = Literal["scoring", "training"]  # how nest_locations reads a pair's location levels
 
 
@@ -72,6 +73,8 @@ class CodedRecords:
     position: np.ndarray  # node -> row of prepared (-1: not a record)
     words: np.ndarray  # the vocabulary (object array of str), sorted
     han: np.ndarray  # per word: written in Han script
+    # per word: its first character (a number per character) and whether it is that character alone (an initial)
+    initial: tuple[np.ndarray, np.ndarray]
     codes: dict[str, np.ndarray]  # prepared column -> code of each row's value (-1: missing)
     numbers: dict[str, np.ndarray]  # prepared column of a date or numeric comparison -> values (NaN: missing)
     tokens: dict[str, pl.DataFrame]  # text column -> code, token (a trigram), weight (rare ones weigh more)
@@ -146,6 +149,10 @@ def code_records(
         position=node_positions(prepared),
         words=words,
         han=vocabulary.str.contains(r"\p{Han}").to_numpy(),
+        initial=(
+            vocabulary.str.slice(0, 1).rank("dense").cast(pl.Int32).to_numpy(),
+            (vocabulary.str.len_chars() == 1).to_numpy(),
+        ),
         codes=codes,
         numbers={c: prepared[c].cast(pl.Float64).fill_null(np.nan).to_numpy() for c in numeric}
         | {
@@ -275,6 +282,13 @@ def comparison_levels(
             thresholds = item.thresholds
             sim = _pair_similarity(words, a, b, jaro, 0.0, thresholds[-1] - 1e-6, skip=han)
             level = np.select([exact, *(sim >= t for t in thresholds)], list(range(top, 0, -1)), 0)
+            if kind == "name":
+                # an initial and a name it begins (J and John, a register's middle initial): no evidence either
+                # way, not two different names
+                first, alone = coded.initial
+                sa, sb = np.maximum(a, 0), np.maximum(b, 0)
+                initial = (alone[sa] != alone[sb]) & (first[sa] == first[sb]) & ~han
+                level = np.where(initial & (level == 0), INITIAL, level)
         elif kind == "text":
             overlap = _token_overlap(coded, item.column, a, b)
             level = np.select([exact, *(overlap >= t for t in item.thresholds)], list(range(top, 0, -1)), 0)

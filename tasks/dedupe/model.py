@@ -28,8 +28,9 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 # comparisons nested (tasks.dedupe.levels.nest_locations), a numeric comparison has only the levels it is given;
 # 5: a coarser location that differs counts again, and m needs MIN_EM_SUPPORT likely matches; 6: two people
 # (comparisons.PersonConflict) are never linked; 7: nor are the pairs sharing a value they hold labels, a full name
-# "Family, Given" is read in that order, and ø, ł, æ, ß … are spelt o, l, ae, ss.
-MODEL_VERSION = 7
+# "Family, Given" is read in that order, and ø, ł, æ, ß … are spelt o, l, ae, ss; 8: an initial and a name it begins
+# (J, John) are no evidence, not two names (levels.INITIAL).
+MODEL_VERSION = 8
 
 MODEL_SCHEMA = {
     "model_id": pl.String,

@@ -226,7 +226,8 @@ class ComparisonConfig(BaseModel):
         "match_columns name of the customers sources. Default: the comparison's name.",
     )
     kind: ComparisonKind = Field(
-        description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only); string "
+        description="exact (equal or not); name (Jaro-Winkler levels, Han names exact only, an initial and a "
+        "name it begins no evidence); string "
         "(Jaro-Winkler at `thresholds`); code (equal, one edit); email (local part: equal, one edit); "
         "birth_date (equal, one edit or day/month swapped, within a year, within 10 years); date (equal, then "
         "within each of `windows_days`); numeric (equal, then within each `abs_tolerance`, then each "

@@ -13,11 +13,12 @@ from tasks.dedupe.blocking import blocking_keys, candidate_pairs
 from tasks.dedupe.comparisons import (
     DEFAULT_COMPARISONS,
     GENDER_MAX_M_DIFFERENT,
+    Comparison,
     PersonConflict,
     build_comparisons,
     person_conflict,
 )
-from tasks.dedupe.levels import comparison_levels
+from tasks.dedupe.levels import INITIAL, comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
 from tasks.dedupe.training import (
@@ -181,6 +182,40 @@ def test_comparison_levels() -> None:
         "city": [-1, -1, -1],
     }
     assert set(levels) == {c.name for c in DEFAULT_COMPARISONS}
+
+
+def test_an_initial_and_a_name_it_begins_are_no_evidence_either_way() -> None:
+    middle = Comparison("middle_name", "middle_name", "name", thresholds=(0.92, 0.8))
+    rows = [
+        ("J.", "Smith", "Jane"),  # 0
+        ("John", "Smith", "J"),  # 1
+        ("M", "Smith", "Ann"),  # 2
+        ("Mary", "Smith", "Anne"),  # 3
+        ("Jo", "Smith", "Jane"),  # 4
+    ]
+    frame = pl.DataFrame(
+        {
+            "node": range(len(rows)),
+            "given_name": [r[0] for r in rows],
+            "family_name": [r[1] for r in rows],
+            "middle_name": [r[2] for r in rows],
+        }
+    )
+    comparisons = (*DEFAULT_COMPARISONS, middle)
+    prepared = prepare_records(frame, comparisons)
+    pairs = pl.DataFrame({"left": [0, 0, 2, 1, 0], "right": [1, 2, 3, 4, 4]})
+    levels = comparison_levels(prepared, pairs, None, comparisons)
+    # given: J and John an initial (INITIAL, no evidence), J and M different (0), M and Mary an initial, John and Jo
+    # 0.87 (1), J and Jo 0.85 (1: similar already, kept); middle: Jane and J an initial, Jane and Ann different, Ann
+    # and Anne 0.97 (2), J and Jane an initial, Jane exact (3)
+    assert levels["given"].tolist() == [INITIAL, 0, INITIAL, 1, 1]
+    assert levels["middle_name"].tolist() == [INITIAL, 0, 2, INITIAL, 3]
+    assert levels["family"].tolist() == [3, 3, 3, 3, 3]
+    # a Han name of one character is no initial: 晶 and 晶洁 are two names
+    han = prepare_records(
+        pl.DataFrame({"node": [0, 1], "given_name": ["晶", "晶洁"], "family_name": ["张", "张"]})
+    )
+    assert comparison_levels(han, pl.DataFrame({"left": [0], "right": [1]}))["given"].tolist() == [0]
 
 
 def test_score_pairs_adds_log2_bayes_factors_to_the_prior() -> None:
