@@ -652,6 +652,32 @@ def test_a_comparison_configured_as_a_person_conflict_is_one_of_its_differences(
     assert person_conflict(unset) == PersonConflict("given", (("gender", 0), ("dob", 1)))
 
 
+def test_a_middle_name_as_a_person_conflict_parts_siblings_but_not_an_initial() -> None:
+    # a register's middle name: siblings of one sex and age at one address differ in given and middle name; one
+    # voter's records in a middle initial against the full middle name
+    middle = ComparisonConfig(name="middle_name", kind="name", person_conflict=True)
+    comparisons = build_comparisons([middle])
+    conflict = person_conflict(comparisons)
+    assert conflict is not None
+    frame = pl.DataFrame(
+        {
+            "node": [0, 1, 2, 3],
+            "given_name": ["Leo", "Max", "Leo", "Lee"],
+            "family_name": ["Leaver"] * 4,
+            "gender": ["M"] * 4,
+            "middle_name": ["Liam", "Owen", "L", "L"],
+        }
+    )
+    prepared = prepare_records(frame, comparisons)
+    levels = comparison_levels(
+        prepared, pl.DataFrame({"left": [0, 0, 1], "right": [1, 2, 3]}), None, comparisons
+    )
+    assert levels["middle_name"].tolist() == [0, INITIAL, 0]
+    assert levels["given"].tolist() == [0, 3, 0]
+    # Leo Liam and Max Owen: two people; Leo Liam and Leo L: one voter; Max Owen and Lee L: two people
+    assert conflict.pairs(levels).tolist() == [True, False, True]
+
+
 def test_labelled_m_takes_no_label_from_a_value_two_people_hold() -> None:
     rows = []
     for i in range(40):  # 40 landlines: 30 of one man twice; 10 of a mother and her twin sons
