@@ -44,7 +44,7 @@ from tasks.extract.duplicates import (
     restore_orphans,
 )
 from tasks.extract.erased import drop_erased
-from tasks.extract.kept_files import RUN_VIEW, run_rows, settle_raw
+from tasks.extract.kept_files import RUN_VIEW, keeps_files, run_rows, settle_raw
 from tasks.extract.load_state import (
     check_bad_share,
     check_reader,
@@ -60,7 +60,7 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.mapping_checks import check_mappings
 from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
-from tasks.extract.raw import append_raw, read_batch
+from tasks.extract.raw import append_raw, emptied_files, read_batch, say_emptied
 from tasks.extract.readers import batch_watermark, read_postgres
 from tasks.extract.staging import build_checked, stage_unattributed, value_types
 from tasks.extract.time_checks import future_limit
@@ -228,8 +228,17 @@ def extract_source(
         replaced = [f.name for f in changed if f.name in state]
         before: dict[str, int] = {}
         if removed or replaced:
-            logger.info("source %s: %d files changed, %d removed", source.name, len(replaced), len(removed))
             before, total = raw_rows(wh, source, removed + replaced)
+            # a file rewritten with its header alone is taken for a failed export, as a database's empty answer (a
+            # Parquet source read in place has no copy to keep: raw is its files)
+            held = [] if keeps_files(wh, source) else [f for f in changed if before.get(f.name)]
+            emptied = emptied_files(wh, config, source, held, run_id, logger) if held else []
+            if emptied:
+                say_emptied(source, emptied, before, logger)
+                changed = [f for f in changed if f.name not in emptied]
+                replaced = [name for name in replaced if name not in emptied]
+        if removed or replaced:
+            logger.info("source %s: %d files changed, %d removed", source.name, len(replaced), len(removed))
             say_forgotten(source, removed, before, total, logger)
             forget_rows(wh, source, removed + replaced)
             # rows other files still hold, dropped or quarantined for repeating a removed row: checked again

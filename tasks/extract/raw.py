@@ -4,6 +4,7 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -21,6 +22,7 @@ from tasks.extract.readers import SourceFile, ends_a_line, read_file, repeated_c
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import literal_path
+from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 
@@ -341,8 +343,62 @@ def read_batch(
         if kept and keeps_files(wh, source):
             define_view(wh, source)
     finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
-        if work_dir.exists():
-            for leftover in work_dir.glob("*"):
-                leftover.unlink()
-            work_dir.rmdir()
+        remove_work_dir(work_dir)
     return counts
+
+
+def remove_work_dir(work_dir: Path) -> None:
+    """Remove a run's scratch folder of transcoded copies, with what a failed read left in it."""
+    if work_dir.exists():
+        for leftover in work_dir.glob("*"):
+            leftover.unlink()
+        work_dir.rmdir()
+
+
+def emptied_files(
+    wh: Warehouse,
+    config: PipelineConfig,
+    source: SourceConfig,
+    files: list[SourceFile],
+    run_id: str,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> list[str]:
+    """The files, each loaded before with rows and changed since, that now hold no row (a header alone): read as
+    the load reads them, their first row only."""
+    work_dir = config.warehouse_path.parent / f".extract-{run_id}"
+    emptied = []
+    try:
+        for file in files:
+            first = read_file(
+                wh,
+                source,
+                file,
+                work_dir,
+                lambda select, params: wh.scalar(f"select count(*) from ({select})", params),
+                limit=1,
+                logger=logger,
+            )
+            if not first:
+                emptied.append(file.name)
+    finally:
+        remove_work_dir(work_dir)
+    return emptied
+
+
+def say_emptied(
+    source: SourceConfig,
+    emptied: list[str],
+    before: dict[str, int],
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> None:
+    """Warn of each loaded file rewritten with no row, whose last read is kept."""
+    for name in emptied:
+        logger.warning(
+            "source %s: file %s held %s when loaded and now holds none (a header alone): its last read is kept, an "
+            "emptied file taken for a failed export (to take its rows out, delete the file, or run with "
+            "--full-refresh %s)",
+            source.name,
+            name,
+            counted(before[name], "row"),
+            source.name,
+        )

@@ -257,6 +257,64 @@ def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
     assert warnings_of(caplog) == []
 
 
+def test_a_loaded_file_rewritten_with_its_header_alone_keeps_its_last_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A failed export that leaves the header only: the rows stay (as a database's empty answer), said each run
+    until the file holds rows again, is deleted, or the source is read again from scratch."""
+    gbk = {**PAY, "name": "gbk", "path": "gbk/*.csv", "encoding": "gbk"}  # read through a transcoded copy
+    config = write_config(tmp_path, [PAY, gbk])
+    write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
+    b = write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
+    g = tmp_path / "gbk" / "g.csv"
+    g.parent.mkdir()
+    g.write_bytes((PAY_HEADER + "T9,M9,90.00,2026-03-01 10:00:00\n").encode("gbk"))
+    extract_once(config, "run-1")
+    hashes = rows(config, "select file, file_hash from audit.load_state order by file")
+
+    caplog.set_level("WARNING", logger="tasks.extract")
+    b.write_text(PAY_HEADER, encoding="utf-8")
+    g.write_bytes(PAY_HEADER.encode("gbk"))
+    assert extract_once(config, "run-2") == [
+        SourceLoad("pay", "transactions", 2, 0, 0, 0, 0, 0, "unchanged"),
+        SourceLoad("gbk", "transactions", 1, 0, 0, 0, 0, 0, "unchanged"),
+    ]
+    said = [
+        "source pay: file pay/b.csv held 2 rows when loaded and now holds none (a header alone): its last read is "
+        "kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
+        "--full-refresh pay)",
+        "source gbk: file gbk/g.csv held 1 row when loaded and now holds none (a header alone): its last read is "
+        "kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
+        "--full-refresh gbk)",
+    ]
+    assert warnings_of(caplog) == said
+    assert staged_transactions(config) == [
+        ("T1", "pay/a.csv", 1),
+        ("T3", "pay/b.csv", 1),
+        ("T4", "pay/b.csv", 2),
+        ("T9", "gbk/g.csv", 1),
+    ]
+    assert rows(config, "select count(*) from raw.pay") == [(3,)]
+    assert rows(config, "select file, file_hash from audit.load_state order by file") == hashes
+
+    caplog.clear()  # said again while the file stays empty
+    extract_once(config, "run-3")
+    assert warnings_of(caplog) == said
+
+    caplog.clear()  # the export came back: read as any rewritten file
+    b.write_text(PAY_HEADER + T4, encoding="utf-8")
+    extract_once(config, "run-4")
+    assert [m for m in warnings_of(caplog) if "pay/b.csv" in m] == [
+        "source pay: file pay/b.csv changed and holds 1 row, 1 fewer than the 2 loaded before (a file cut "
+        "short, or rows taken out of it): the missing rows leave raw and staging"
+    ]
+    assert [r for r in staged_transactions(config) if r[1] == "pay/b.csv"] == [("T4", "pay/b.csv", 1)]
+
+    b.write_text(PAY_HEADER, encoding="utf-8")  # a full refresh reads the files as they are
+    extract_once(config, "run-5", full_refresh=["pay"])
+    assert [r for r in staged_transactions(config) if r[1] != "gbk/g.csv"] == [("T1", "pay/a.csv", 1)]
+
+
 def test_a_header_that_names_two_columns_alike_is_said(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
