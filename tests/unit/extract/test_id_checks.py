@@ -1,0 +1,48 @@
+"""An id with a control character in it is quarantined with the reason, never staged as another id."""
+
+from pathlib import Path
+
+from tasks.extract import SourceLoad
+from tasks.shared.config import load_config
+from tasks.shared.warehouse import Warehouse
+from tests.sources import extract_once, write_config
+
+PAY = {
+    "name": "pay",
+    "kind": "transactions",
+    "format": "csv",
+    "path": "pay/*.csv",
+    "max_bad_row_share": 1.0,
+    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
+}
+
+
+def test_an_id_with_a_control_character_is_quarantined(tmp_path: Path) -> None:
+    folder = tmp_path / "pay"
+    folder.mkdir()
+    (folder / "a.csv").write_bytes(
+        b"txn_id,member_id,amount,ts\n"
+        b"T1,M1,10.00,2026-03-01 10:00:00\n"
+        b"T2,M0\x0013,20.00,2026-03-01 11:00:00\n"  # a NUL byte a broken export left in the cell
+        b'T3,"M3\t",30.00,2026-03-01 12:00:00\n'  # a tab
+        b"T\x074,M4,40.00,2026-03-01 13:00:00\n"  # a bell in the row's own id
+        b"T5,M5 ,50.00,2026-03-01 14:00:00\n"  # a space is no control character
+    )
+    config = write_config(tmp_path, [PAY])
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 1, 1, 5, 2, 3, 0, "loaded")]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select txn_id, customer_ref from staging.transactions order by txn_id") == [
+            ("T1", "M1"),
+            ("T5", "M5"),
+        ]
+        assert wh.rows("select row_number, reason from audit.quarantine order by row_number") == [
+            (
+                2,
+                "field customer_ref: 'M0\ufffd13' holds a control character (U+0000): an id is never typed with one",
+            ),
+            (
+                3,
+                "field customer_ref: 'M3\ufffd' holds a control character (U+0009): an id is never typed with one",
+            ),
+            (4, "field txn_id: 'T\ufffd4' holds a control character (U+0007): an id is never typed with one"),
+        ]
