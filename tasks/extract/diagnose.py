@@ -80,7 +80,12 @@ def diagnose_csv(path: Path, options: str) -> str | None:
         header = next(csv.reader(handle), None)
     if not header:
         return None
-    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in header) + "}"
+    # a struct's keys: a header's empty or repeated name stands as its position (column3)
+    names = [
+        c if c and c.lower() not in {h.lower() for h in header[:i]} else f"column{i + 1}"
+        for i, c in enumerate(header)
+    ]
+    columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in names) + "}"
     with duckdb.connect() as con:
         try:
             con.execute(

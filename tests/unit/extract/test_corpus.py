@@ -499,6 +499,17 @@ CASES: list[Case] = [
         ),
     ),
     Case(
+        "a_row_too_long_under_a_header_ending_in_an_empty_name",  # the diagnosis reads it with column3 there
+        "empty_header_name_extra_field.csv",
+        CUSTOMERS,
+        Error(
+            re.compile(
+                CSV_LINE.format(file=r"empty_header_name_extra_field\.csv")
+                + r".*line:? 3\b.*Expected Number of Columns: 3 Found: 4"
+            )
+        ),
+    ),
+    Case(
         "duplicate_header_names",  # DuckDB renames the second 'name' to name_1; the mapping reads the first
         "duplicate_headers.csv",
         CUSTOMERS,
