@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 SERVER_MARK = b"prefect.server.api.server:create_app"  # in the command line of a server it may stop
-TOKEN_VARIABLE = (
-    "SEGMENTS_SERVER_WATCHER"  # its value, the watcher's token, marks the servers the watcher stops
-)
+# its value, the watcher's token, marks the servers the watcher stops
+TOKEN_VARIABLE = "SEGMENTS_SERVER_WATCHER"
 GRACE_SECONDS = 10.0
+# after the pipe closed, looked again this often: a server the command was starting as it was killed may still be
+# between fork and exec (its command line and environment not yet the server's)
+LOOKS, LOOK_EVERY_SECONDS = 3, 1.0
 
 
 def alive(pid: int) -> bool:
@@ -77,7 +79,10 @@ def watch(stream: BinaryIO, token: str) -> None:
     """Wait until the command's end closes the pipe, then stop the servers it started that still run."""
     while stream.read(4096):
         pass
-    stop(marked(token))
+    for look in range(LOOKS):
+        if look:
+            time.sleep(LOOK_EVERY_SECONDS)
+        stop(marked(token))
 
 
 if __name__ == "__main__":

@@ -160,6 +160,8 @@ def level_patterns(
     pairs = len(next(iter(levels.values()))) if levels else 0
     if pairs == 0:
         return {name: np.zeros(0, np.int8) for name in levels}, np.zeros(0)
+    # every negative level is no evidence (missing -1, levels.IMPLIED, levels.INITIAL): counted as -1
+    levels = {name: np.maximum(level, -1) for name, level in levels.items()}
     if np.prod([float(len(u[name]) + 1) for name in levels]) >= 2.0**62:  # too many for one int64 key
         distinct, counts = np.unique(np.stack(list(levels.values()), axis=1), axis=0, return_counts=True)
         return {name: distinct[:, i].astype(np.int8) for i, name in enumerate(levels)}, counts.astype(

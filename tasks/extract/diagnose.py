@@ -80,11 +80,16 @@ def diagnose_csv(path: Path, options: str) -> str | None:
         header = next(csv.reader(handle), None)
     if not header:
         return None
-    # a struct's keys: a header's empty or repeated name stands as its position (column3)
-    names = [
-        c if c and c.lower() not in {h.lower() for h in header[:i]} else f"column{i + 1}"
-        for i, c in enumerate(header)
-    ]
+    # a struct's keys: a header's empty or repeated name stands as its position (column3), unused (column3_2)
+    names: list[str] = []
+    for position, name in enumerate(header, start=1):
+        used = {n.lower() for n in names}
+        candidates = [
+            name,
+            f"column{position}",
+            *(f"column{position}_{k}" for k in range(2, len(header) + 2)),
+        ]
+        names.append(next(c for c in candidates if c and c.lower() not in used))
     columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in names) + "}"
     with duckdb.connect() as con:
         try:

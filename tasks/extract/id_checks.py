@@ -13,13 +13,15 @@ CONTROL = "[[:cntrl:]]"  # C0 controls and DEL (RE2's class)
 
 def control_character_reasons(source: SourceConfig) -> list[str]:
     """SQL per id field the source maps (its own id, and the customer it points at): null when the row's value
-    has no control character, else the reason, the value shown with each one as U+FFFD."""
+    has no control character, else the reason, the value's first 60 characters shown with each one as U+FFFD."""
     reasons = []
     for field in dict.fromkeys((ID_FIELDS[source.kind], "customer_ref")):
         if field not in source.columns:
             continue
         value = f'cast("{field}" as varchar)'
-        shown = f"regexp_replace({value}, '{CONTROL}', '\ufffd', 'g')"
+        shown = (
+            f"regexp_replace(left({value}, 60), '{CONTROL}', '\ufffd', 'g')"  # a cell of merged lines is long
+        )
         code = f"lpad(upper(hex(unicode(regexp_extract({value}, '{CONTROL}')))), 4, '0')"
         reasons.append(
             f"case when regexp_matches({value}, '{CONTROL}') then 'field {field}: ''' || {shown} || ''' holds a "

@@ -12,6 +12,7 @@ from rich.cells import set_cell_size as fit
 from tasks.dedupe import customer_match_records, dedupe_all, probabilistic_links
 from tasks.dedupe.comparisons import build_comparisons
 from tasks.dedupe.explain import (
+    NO_EVIDENCE,
     Step,
     comparison_changes,
     explain_pair,
@@ -19,7 +20,8 @@ from tasks.dedupe.explain import (
     render_explanation,
     waterfall_lines,
 )
-from tasks.dedupe.levels import comparison_levels
+from tasks.dedupe.levels import IMPLIED as IMPLIED_LEVEL
+from tasks.dedupe.levels import INITIAL, comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, score_pairs
 from tasks.dedupe.training import term_frequencies
@@ -316,3 +318,26 @@ def test_a_waterfall_with_chinese_values_stays_aligned() -> None:
 
 
 LABELS = ("level", "two records at random", "exact", "similar", "differ")
+
+
+def test_every_level_of_no_evidence_is_named_alike_by_explain_and_the_stored_evidence(wh: Warehouse) -> None:
+    wh.execute(
+        "create or replace temp table _match_evidence as select * from (values "
+        "('crm', 'a', 'web', 'b', 'given', -3::tinyint, 0.0), ('crm', 'a', 'web', 'b', 'city', -2::tinyint, 0.0), "
+        "('crm', 'a', 'web', 'b', 'email', -1::tinyint, 0.0)) "
+        "as t(source_a, id_a, source_b, id_b, comparison, level, match_weight)"
+    )
+    try:
+        stored = wh.rows(
+            f"select comparison, level, label from ({wh.model_sql('core/match_evidence')}) order by all"
+        )
+    finally:
+        wh.execute("drop table _match_evidence")
+    assert stored == [
+        ("city", IMPLIED_LEVEL, IMPLIED),
+        ("email", -1, MISSING),
+        ("given", INITIAL, "an initial and a name it begins"),
+    ]
+    assert {level: NO_EVIDENCE[level] for _, level, _ in stored} == {
+        level: label for _, level, label in stored
+    }

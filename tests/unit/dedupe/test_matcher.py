@@ -18,7 +18,7 @@ from tasks.dedupe.comparisons import (
     build_comparisons,
     person_conflict,
 )
-from tasks.dedupe.levels import INITIAL, comparison_levels
+from tasks.dedupe.levels import IMPLIED, INITIAL, comparison_levels
 from tasks.dedupe.preparation import prepare_records
 from tasks.dedupe.scoring import MatchSettings, match_records, score_pairs
 from tasks.dedupe.training import (
@@ -310,6 +310,21 @@ def test_level_patterns_count_the_distinct_combinations() -> None:
     patterns, counts = level_patterns(levels, u)
     combos = sorted(zip(patterns["gender"].tolist(), patterns["dob"].tolist(), counts.tolist(), strict=True))
     assert combos == [(-1, 0, 1.0), (0, 0, 1.0), (1, -1, 1.0), (1, 4, 2.0)]
+
+
+def test_level_patterns_count_every_kind_of_no_evidence_as_missing() -> None:
+    # an initial (INITIAL) or a location a finer one stands for (IMPLIED) is no evidence, as missing (-1) is: one
+    # pattern of -1, and the comparison before it keeps its level (a key digit below 0 would borrow from it)
+    levels = {
+        "given": np.array([3, 3, 3, 2], dtype=np.int8),
+        "middle": np.array([INITIAL, -1, IMPLIED, INITIAL], dtype=np.int8),
+    }
+    u = {"given": np.full(4, 0.25), "middle": np.full(4, 0.25)}
+    patterns, counts = level_patterns(levels, u)
+    combos = sorted(
+        zip(patterns["given"].tolist(), patterns["middle"].tolist(), counts.tolist(), strict=True)
+    )
+    assert combos == [(2, -1, 1.0), (3, -1, 3.0)]
 
 
 def test_level_patterns_of_many_comparisons_do_not_overflow() -> None:
