@@ -19,9 +19,8 @@ def control_character_reasons(source: SourceConfig) -> list[str]:
         if field not in source.columns:
             continue
         value = f'cast("{field}" as varchar)'
-        shown = (
-            f"regexp_replace(left({value}, 60), '{CONTROL}', '\ufffd', 'g')"  # a cell of merged lines is long
-        )
+        # the first 60 characters: a cell of merged lines is long
+        shown = f"regexp_replace(left({value}, 60), '{CONTROL}', '\ufffd', 'g')"
         code = f"lpad(upper(hex(unicode(regexp_extract({value}, '{CONTROL}')))), 4, '0')"
         reasons.append(
             f"case when regexp_matches({value}, '{CONTROL}') then 'field {field}: ''' || {shown} || ''' holds a "
