@@ -59,6 +59,16 @@ CRM_CSV = {
     "columns": {"source_id": "id", "full_name": "name"},
 }
 
+# A CSV transactions source under pay/ (txn_id, member_id, amount, ts) that quarantines whatever share fails.
+PAY_CSV = {
+    "name": "pay",
+    "kind": "transactions",
+    "format": "csv",
+    "path": "pay/*.csv",
+    "max_bad_row_share": 1.0,
+    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
+}
+
 MEMBERS_SOURCE = {
     "name": "members",
     "kind": "customers",

@@ -72,9 +72,8 @@ def two_people_values(
     used = conflict_comparisons(conflict, comparisons)
     held = pl.concat([pairs["left"], pairs["right"]]).unique().sort()
     subset = numbered[held.to_numpy()]
-    prepared = prepare_records(
-        subset, used, decimal_marks(records, used)
-    )  # numbers read as the matcher reads them
+    # numbers read as the matcher reads them (their decimal marks decided from every record)
+    prepared = prepare_records(subset, used, decimal_marks(records, used))
     given = next(c.column for c in used if c.name == conflict.given)
     named = prepared.filter(pl.col(given).is_not_null())["node"].implode()
     # no given name, no conflict

@@ -36,9 +36,8 @@ from tasks.dedupe.households import conflict_comparisons
 from tasks.dedupe.ids import resolve_ids
 from tasks.shared.warehouse import Warehouse
 
-GRAPH_VERSION = (
-    3  # bump when what the kept graph holds changes: the next run links every record. 3: names read anew
-)
+# bump when what the kept graph holds changes: the next run links every record. 3: names read anew
+GRAPH_VERSION = 3
 GRAPH_TABLES = (
     "core.identity_overshared",
     "core.identity_two_people",

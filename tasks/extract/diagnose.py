@@ -5,6 +5,7 @@ nor the row: these functions read the file again to say where, for read_file's D
 what to do about a quarantine reason (segments check).
 """
 
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -82,14 +83,11 @@ def diagnose_csv(path: Path, options: str) -> str | None:
         return None
     # a struct's keys: a header's empty or repeated name stands as its position (column3), unused (column3_2)
     names: list[str] = []
+    used: set[str] = set()
     for position, name in enumerate(header, start=1):
-        used = {n.lower() for n in names}
-        candidates = [
-            name,
-            f"column{position}",
-            *(f"column{position}_{k}" for k in range(2, len(header) + 2)),
-        ]
-        names.append(next(c for c in candidates if c and c.lower() not in used))
+        fallbacks = (f"column{position}" + (f"_{k}" if k > 1 else "") for k in itertools.count(1))
+        names.append(next(c for c in itertools.chain([name], fallbacks) if c and c.lower() not in used))
+        used.add(names[-1].lower())
     columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in names) + "}"
     with duckdb.connect() as con:
         try:

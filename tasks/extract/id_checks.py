@@ -15,7 +15,7 @@ def control_character_reasons(source: SourceConfig) -> list[str]:
     """SQL per id field the source maps (its own id, and the customer it points at): null when the row's value
     has no control character, else the reason, the value's first 60 characters shown with each one as U+FFFD."""
     reasons = []
-    for field in dict.fromkeys((ID_FIELDS[source.kind], "customer_ref")):
+    for field in (ID_FIELDS[source.kind], "customer_ref"):
         if field not in source.columns:
             continue
         value = f'cast("{field}" as varchar)'

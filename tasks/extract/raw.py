@@ -2,7 +2,8 @@
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,6 @@ def read_batch(
 
     A Parquet source's files are not copied: raw.<source> reads them in place (tasks.extract.kept_files).
     """
-    work_dir = config.warehouse_path.parent / f".extract-{run_id}"
     needed = source.referenced_columns()
 
     def load(file: SourceFile, select: str, params: Mapping[str, Any]) -> int:
@@ -330,7 +330,7 @@ def read_batch(
     )  # columns of the files raw reads in place
     kept: list[str] = []
     counts = {}
-    try:
+    with scratch_dir(config, run_id) as work_dir:
         for file in files:
             counts[file.name] = read_file(
                 wh,
@@ -340,19 +340,23 @@ def read_batch(
                 lambda select, params, file=file: load(file, select, params),
                 logger=logger,
             )
-        if kept and keeps_files(wh, source):
-            define_view(wh, source)
-    finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
-        remove_work_dir(work_dir)
+    if kept and keeps_files(wh, source):
+        define_view(wh, source)
     return counts
 
 
-def remove_work_dir(work_dir: Path) -> None:
-    """Remove a run's scratch folder of transcoded copies, with what a failed read left in it."""
-    if work_dir.exists():
-        for leftover in work_dir.glob("*"):
-            leftover.unlink()
-        work_dir.rmdir()
+@contextmanager
+def scratch_dir(config: PipelineConfig, run_id: str) -> Iterator[Path]:
+    """The run's folder for transcoded copies of the files it reads (read_file makes it), removed on the way out with
+    what a failed read left in it."""
+    work_dir = config.warehouse_path.parent / f".extract-{run_id}"
+    try:
+        yield work_dir
+    finally:  # no SQL here: after a failed statement the transaction only accepts a rollback
+        if work_dir.exists():
+            for leftover in work_dir.glob("*"):
+                leftover.unlink()
+            work_dir.rmdir()
 
 
 def emptied_files(
@@ -365,24 +369,16 @@ def emptied_files(
 ) -> list[str]:
     """The files, each loaded before with rows and changed since, that now hold no row (a header alone): read as
     the load reads them, their first row only."""
-    work_dir = config.warehouse_path.parent / f".extract-{run_id}"
-    emptied = []
-    try:
-        for file in files:
-            first = read_file(
-                wh,
-                source,
-                file,
-                work_dir,
-                lambda select, params: wh.scalar(f"select count(*) from ({select})", params),
-                limit=1,
-                logger=logger,
-            )
-            if not first:
-                emptied.append(file.name)
-    finally:
-        remove_work_dir(work_dir)
-    return emptied
+
+    def first_rows(select: str, params: Mapping[str, Any]) -> int:
+        return wh.scalar(f"select count(*) from ({select})", params)
+
+    with scratch_dir(config, run_id) as work_dir:
+        return [
+            file.name
+            for file in files
+            if not read_file(wh, source, file, work_dir, first_rows, limit=1, logger=logger)
+        ]
 
 
 def say_emptied(

@@ -5,16 +5,7 @@ from pathlib import Path
 from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
-from tests.sources import extract_once, write_config
-
-PAY = {
-    "name": "pay",
-    "kind": "transactions",
-    "format": "csv",
-    "path": "pay/*.csv",
-    "max_bad_row_share": 1.0,
-    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
-}
+from tests.sources import PAY_CSV, extract_once, write_config
 
 
 def test_an_id_with_a_control_character_is_quarantined(tmp_path: Path) -> None:
@@ -28,7 +19,7 @@ def test_an_id_with_a_control_character_is_quarantined(tmp_path: Path) -> None:
         b"T\x074,M4,40.00,2026-03-01 13:00:00\n"  # a bell in the row's own id
         b"T5,M5 ,50.00,2026-03-01 14:00:00\n"  # a space is no control character
     )
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 1, 1, 5, 2, 3, 0, "loaded")]
     with Warehouse.open(load_config(config), read_only=True) as wh:
         assert wh.rows("select txn_id, customer_ref from staging.transactions order by txn_id") == [

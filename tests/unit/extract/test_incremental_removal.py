@@ -11,21 +11,13 @@ from tasks.extract import SourceLoad
 from tasks.shared.config import load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
-from tests.sources import CRM_CSV, extract_once, write_config
+from tests.sources import CRM_CSV, PAY_CSV, extract_once, write_config
 
 PAY_HEADER = "txn_id,member_id,amount,ts\n"
 T1 = "T1,M1,10.00,2026-03-01 10:00:00\n"
 T3 = "T3,M3,30.00,2026-03-01 11:00:00\n"
 T3_OTHER = "T3,M3,31.00,2026-03-01 11:00:00\n"  # the same id with other values: a conflict
 T4 = "T4,M4,40.00,2026-03-01 12:00:00\n"
-PAY = {
-    "name": "pay",
-    "kind": "transactions",
-    "format": "csv",
-    "path": "pay/*.csv",
-    "max_bad_row_share": 1.0,
-    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
-}
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -53,7 +45,7 @@ def audit_rows(config: Path) -> tuple[list[tuple], list[tuple]]:
 
 
 def test_removing_a_file_restores_a_row_dropped_as_its_duplicate(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
     assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 4, 3, 0, 1, "loaded")]
@@ -70,7 +62,7 @@ def test_removing_a_file_restores_a_row_dropped_as_its_duplicate(tmp_path: Path)
 
 
 def test_rewriting_a_file_keeps_the_rows_other_files_hold(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
     write(tmp_path, "pay/c.csv", PAY_HEADER + T3)
@@ -88,7 +80,7 @@ def test_rewriting_a_file_keeps_the_rows_other_files_hold(tmp_path: Path) -> Non
 
 
 def test_removing_a_file_stages_a_row_quarantined_as_a_conflict_with_it(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     write(tmp_path, "pay/b.csv", PAY_HEADER + T3_OTHER + T4)
     extract_once(config, "run-1")
@@ -112,7 +104,7 @@ def test_a_conflict_keeps_the_row_that_arrived_first_whatever_the_file_names(
     tmp_path: Path, then: str
 ) -> None:
     """A full refresh, a restage or a rewrite keeps the row the daily runs kept: files rank by first load."""
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     first = write(tmp_path, "pay/payments.csv", PAY_HEADER + T3)
     extract_once(config, "run-1")
     late = write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER)  # sorts first, and looks older
@@ -145,7 +137,7 @@ def test_a_conflict_keeps_the_row_that_arrived_first_whatever_the_file_names(
 
 def test_files_first_loaded_in_one_run_rank_by_name(tmp_path: Path) -> None:
     """Nothing says which of two files read in one run came first: the name decides, whatever the mtimes."""
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     os.utime(write(tmp_path, "pay/payments.csv", PAY_HEADER + T3), ns=(EARLY, EARLY))
     os.utime(write(tmp_path, "pay/a-late.csv", PAY_HEADER + T3_OTHER), ns=(LATE, LATE))
     extract_once(config, "run-1")
@@ -159,7 +151,7 @@ def test_files_first_loaded_in_one_run_rank_by_name(tmp_path: Path) -> None:
 
 def test_raising_max_bad_row_share_loads_the_new_file_without_restaging_the_source(tmp_path: Path) -> None:
     """The bad-row limit judges a load and changes nothing staged: following the error's advice re-stages nothing."""
-    config = write_config(tmp_path, [PAY | {"max_bad_row_share": 0.05}])
+    config = write_config(tmp_path, [PAY_CSV | {"max_bad_row_share": 0.05}])
     write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     extract_once(config, "run-1")
     write(tmp_path, "pay/b.csv", PAY_HEADER + T4 + "T5,M5,12.5块,2026-03-01 13:00:00\n")
@@ -213,7 +205,7 @@ def test_removing_a_file_keeps_a_customer_record_another_file_holds(
 
 
 def test_removing_a_file_removes_its_unattributed_rows(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + "T5,,50.00,2026-03-01 13:00:00\n")  # T5: nobody's
     write(tmp_path, "pay/b.csv", PAY_HEADER + T4)
     extract_once(config, "run-1")
@@ -233,7 +225,7 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
     b = write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
     extract_once(config, "run-1")
@@ -262,8 +254,8 @@ def test_a_loaded_file_rewritten_with_its_header_alone_keeps_its_last_read(
 ) -> None:
     """A failed export that leaves the header only: the rows stay (as a database's empty answer), said each run
     until the file holds rows again, is deleted, or the source is read again from scratch."""
-    gbk = {**PAY, "name": "gbk", "path": "gbk/*.csv", "encoding": "gbk"}  # read through a transcoded copy
-    config = write_config(tmp_path, [PAY, gbk])
+    gbk = {**PAY_CSV, "name": "gbk", "path": "gbk/*.csv", "encoding": "gbk"}  # read through a transcoded copy
+    config = write_config(tmp_path, [PAY_CSV, gbk])
     write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
     b = write(tmp_path, "pay/b.csv", PAY_HEADER + T3 + T4)
     g = tmp_path / "gbk" / "g.csv"
@@ -332,7 +324,7 @@ def test_a_header_that_names_two_columns_alike_is_said(
 def test_a_csv_without_a_last_line_break_is_said_to_be_maybe_cut_short(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     write(tmp_path, "pay/b.csv", PAY_HEADER + T4[:-10])  # copied in part: the row stops inside its time
     caplog.set_level("WARNING", logger="tasks.extract")
@@ -346,7 +338,7 @@ def test_a_csv_without_a_last_line_break_is_said_to_be_maybe_cut_short(
 def test_a_complete_utf16_csv_is_not_said_to_be_cut_short(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    config = write_config(tmp_path, [{**PAY, "encoding": "utf-16"}])
+    config = write_config(tmp_path, [{**PAY_CSV, "encoding": "utf-16"}])
     path = tmp_path / "pay" / "a.csv"
     path.parent.mkdir()
     path.write_bytes((PAY_HEADER + T1).encode("utf-16"))  # ends with b"\n\x00": a line break in UTF-16
@@ -363,7 +355,7 @@ def test_a_re_pointed_data_folder_and_a_renamed_file_are_followed_not_read_again
     write(first, "pay/a.csv", PAY_HEADER + T1 + T3)
     write(first, "pay/b.csv", PAY_HEADER + T4)
     (tmp_path / "data").symlink_to(first)
-    config = write_config(tmp_path, [PAY | {"path": "data/pay/*.csv"}])
+    config = write_config(tmp_path, [PAY_CSV | {"path": "data/pay/*.csv"}])
     assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 3, 3, 0, 0, "loaded")]
     before = staged_transactions(config)
     assert before == [
@@ -412,7 +404,7 @@ def test_a_folder_moved_twice_is_followed_each_time_and_a_full_refresh_forgets_t
     for folder in folders:
         write(folder, "pay/a.csv", PAY_HEADER + T1 + T3)
     (tmp_path / "data").symlink_to(folders[0])
-    config = write_config(tmp_path, [PAY | {"path": "data/pay/*.csv"}])
+    config = write_config(tmp_path, [PAY_CSV | {"path": "data/pay/*.csv"}])
     extract_once(config, "run-1")
     unchanged = [SourceLoad("pay", "transactions", 1, 0, 0, 0, 0, 0, "unchanged")]
     for run, folder in ((2, folders[1]), (3, folders[2])):
@@ -434,7 +426,7 @@ def test_a_folder_moved_twice_is_followed_each_time_and_a_full_refresh_forgets_t
 
 
 def test_a_run_that_only_loses_a_file_says_removed_not_unchanged(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
     write(tmp_path, "pay/b.csv", PAY_HEADER + T3)
     extract_once(config, "run-1")
@@ -448,7 +440,7 @@ def test_changing_date_order_restages_the_birth_dates_it_reads(tmp_path: Path) -
     """dedupe.date_order decides how staging reads 02/01/1990: a change re-stages the customers sources whose
     birth dates it reads (only those), and the default leaves the fingerprint as it was before the setting."""
     crm = CRM_CSV | {"path": "crm/*.csv", "columns": {"source_id": "id", "birth_date": "born"}}
-    config = write_config(tmp_path, [crm | {"max_bad_row_share": 1.0}, PAY])
+    config = write_config(tmp_path, [crm | {"max_bad_row_share": 1.0}, PAY_CSV])
     write(tmp_path, "crm/a.csv", "id,born\nM1,02/01/1990\nM2,25/12/1990\n")
     write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
     extract_once(config, "run-1")
@@ -463,7 +455,7 @@ def test_changing_date_order_restages_the_birth_dates_it_reads(tmp_path: Path) -
 
 
 def test_a_file_rewritten_to_the_same_size_and_mtime_is_read_again(tmp_path: Path) -> None:
-    config = write_config(tmp_path, [PAY])
+    config = write_config(tmp_path, [PAY_CSV])
     a = write(tmp_path, "pay/a.csv", PAY_HEADER + T1 + T3)
     extract_once(config, "run-1")
     before = a.stat()

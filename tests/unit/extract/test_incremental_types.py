@@ -10,16 +10,9 @@ import pytest
 from tasks.extract.raw import DOUBLE_IF_EXACT, widened_type
 from tasks.shared.config import load_config
 from tasks.shared.warehouse import Warehouse
-from tests.sources import extract_once, write_config
+from tests.sources import PAY_CSV, extract_once, write_config
 
-SHOP = {
-    "name": "shop",
-    "kind": "transactions",
-    "format": "parquet",
-    "path": "shop/*.parquet",
-    "max_bad_row_share": 1.0,
-    "columns": {"txn_id": "txn_id", "customer_ref": "member_id", "amount": "amount", "ts": "ts"},
-}
+SHOP = {**PAY_CSV, "name": "shop", "format": "parquet", "path": "shop/*.parquet"}
 
 
 def utc(text: str) -> datetime:
