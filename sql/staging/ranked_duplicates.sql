@@ -16,13 +16,19 @@ with good as (
     where (_reason is null or starts_with(_reason, 'no customer reference')) and _id is not null
 ),
 
+-- only the source's rows with an id of the batch: the CTE is read twice, so DuckDB materializes it
 staged as (
-    select * from staging.{{kind}}
+    select *
+    from staging.{{kind}}
+    where source = $source and "{{id_field}}" in (select _id from _checked)
     union all by name
     select *
     from staging.unattributed_{{kind}}
-    -- a row checked again replaces its staged copy (tasks/extract/staging.py stage_unattributed)
-    where (source, _file, _row) not in (select $source, _file, _row from _checked)
+    where
+        source = $source
+        and "{{id_field}}" in (select _id from _checked)
+        -- a row checked again replaces its staged copy (tasks/extract/staging.py stage_unattributed)
+        and (source, _file, _row) not in (select $source, _file, _row from _checked)
 ),
 
 repeated as (
@@ -33,7 +39,6 @@ repeated as (
     union
     select "{{id_field}}"
     from staged
-    where source = $source and "{{id_field}}" in (select _id from _checked)
 ),
 
 candidates as (
@@ -55,7 +60,6 @@ candidates as (
         1,
         null
     from staged
-    where source = $source and "{{id_field}}" in (select _id from _checked)
 ),
 
 arrivals as (
