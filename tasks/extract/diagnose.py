@@ -71,6 +71,38 @@ def reader_error(exc: Exception) -> str:
     return text
 
 
+LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes")
+
+
+def long_line(path: Path, message: str) -> str | None:
+    """The first line of a text file longer than the maximum a "Maximum line size" error names, by its number.
+
+    DuckDB's error gives line 1 of a "Single-Line File" whatever line it is; None for another error, or when no
+    line of the file is that long (a quote left open makes a row of many lines: the error then stands).
+    """
+    match = LINE_SIZE.search(message)
+    if match is None:
+        return None
+    limit = int(match[1])
+    number, size = 1, 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            *ended, rest = chunk.split(b"\n")
+            for piece in ended:
+                if size + len(piece) > limit:
+                    break
+                number, size = number + 1, 0
+            else:
+                size += len(rest)
+                if size <= limit:
+                    continue
+            return (
+                f"line {number} is over the maximum line size of {limit:,} bytes (raise the source's "
+                "max_line_size option for longer lines)"
+            )
+    return None
+
+
 def diagnose_csv(path: Path, options: str) -> str | None:
     """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
     import csv

@@ -25,6 +25,7 @@ from tasks.extract.diagnose import (
     diagnose_csv,
     diagnose_jsonl,
     is_read_error,
+    long_line,
     postgres_stream_error,
     reader_error,
 )
@@ -328,8 +329,8 @@ def read_file(
         except duckdb.Error as exc:
             if not is_read_error(exc, source.format):
                 raise
-            reason = None
             compressed = file.path.name.lower().endswith(COMPRESSED)  # its bytes are not the text's
+            reason = None if compressed else long_line(readable, str(exc))
             if source.format == "csv" and not compressed and "invalid unicode" in str(exc).lower():
                 # DuckDB's own line count and new-line guess are wrong here ("Single-Line File"): find the byte
                 reason = not_utf8(readable)

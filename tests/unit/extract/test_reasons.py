@@ -3,6 +3,7 @@ source refuses as no text (tasks/shared/files.py binary_format)."""
 
 from pathlib import Path
 
+from tasks.extract.diagnose import long_line
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.shared.config import SourceConfig
 from tasks.shared.files import binary_format
@@ -59,3 +60,18 @@ def test_workbooks_and_parquet_files_are_named_but_text_that_starts_like_them_is
         "codes.csv": None,
         "plain.csv": None,
     }
+
+
+def test_the_first_line_over_the_maximum_is_found_across_reads_of_the_file(tmp_path: Path) -> None:
+    message = "CSV Error on Line: 1 Maximum line size of 1500000 bytes exceeded. Actual Size:1500002 bytes."
+    path = tmp_path / "long.csv"
+    # line 3 straddles the first 1 MiB read; line 4 is one byte over the maximum, then one byte under
+    first, second = b"a" * 1_048_000 + b"\n", b"b" * 574 + b"\n"
+    path.write_bytes(b"h\n" + first + second + b"c" * 1_500_001 + b"\nd\n")
+    reason = (
+        "line 4 is over the maximum line size of 1,500,000 bytes (raise the source's max_line_size option"
+    )
+    assert long_line(path, message) == reason + " for longer lines)"
+    path.write_bytes(b"h\n" + first + second + b"c" * 1_500_000 + b"\nd\n")
+    assert long_line(path, message) is None
+    assert long_line(path, "Conversion Error: Could not convert string 'x' to INT32") is None
