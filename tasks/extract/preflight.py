@@ -13,15 +13,12 @@ Nothing here imports Prefect or starts a server; the sample lives in an in-memor
 that does not load is a ConfigError from load_config, with line numbers.
 """
 
-import difflib
-import glob
 import logging
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +27,11 @@ import duckdb
 from tasks.extract import stage_rows
 from tasks.extract.diagnose import json_rows_problem, reason_fix
 from tasks.extract.excel import SheetError, unread_said, unread_sheets
+from tasks.extract.kept_files import KEPT_FORMATS
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.mapping_checks import bind_error, mapping_hint
 from tasks.extract.orphans import orphan_message, orphans
+from tasks.extract.problems import Problem, missing_columns_problem, no_files, read_fix
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
     SourceFile,
@@ -47,7 +46,7 @@ from tasks.extract.staging import kept_sql
 from tasks.extract.tables import raw_types
 from tasks.shared.config import ConfigError, PipelineConfig, SourceConfig
 from tasks.shared.errors import DAMAGED_FILE_ADVICE, DataError, first_line, is_damaged_file
-from tasks.shared.expressions import expression_columns, failed_sql
+from tasks.shared.expressions import failed_sql
 from tasks.shared.files import short_of_space
 from tasks.shared.warehouse import Warehouse
 
@@ -58,35 +57,12 @@ TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem
 SAMPLED_FILES = 20  # files of one source whose rows are read; the others' headers are checked
 SPACE_MARGIN = 256 * 1024**2  # free disk beyond the warehouse's own size below which check warns
 CUT_SHORT = "does not end with a line break: its last row may be cut short (a file still being written, or copied in part)"
+# a file loaded before and now empty: a run keeps its last read (tasks.extract.raw.emptied_files)
+EMPTIED = "is empty (0 bytes) and was loaded before: a run keeps its last read, taking it for a failed export"
 # a sample's warnings (a new column kept in raw) are not the preflight's to print
 _QUIET = logging.getLogger("tasks.extract.preflight.sample")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
-
-
-@dataclass(frozen=True)
-class Problem:
-    """Something that would make a run fail or go wrong, with where it is and how to fix it.
-
-    source: where in the config: `sources.<name>`, `warehouse`, `exports`, `privacy.suppression_file`.
-    file: the file (relative to the config's folder when inside it); row: its 1-based data row;
-    field: the canonical field (or a column) concerned; message: what is wrong; fix: what to do.
-    """
-
-    source: str
-    file: str | None = None
-    row: int | None = None
-    field: str | None = None
-    message: str = ""
-    fix: str | None = None
-    warning: bool = False  # said by `segments check` and before a run, which it does not stop
-
-    def __str__(self) -> str:
-        """One line: `sources.shop: data/retail.csv row 7, field amount: <what> — <fix>`."""
-        place = " ".join(part for part in (self.file, f"row {self.row}" if self.row else None) if part)
-        where = ", ".join(part for part in (place, f"field {self.field}" if self.field else None) if part)
-        text = f"{self.source}: {where}: {self.message}" if where else f"{self.source}: {self.message}"
-        return f"{text} — {self.fix}" if self.fix else text
 
 
 def preflight(
@@ -106,6 +82,11 @@ def preflight(
         )
         state = None
     loaded, readers = state or (None, {})
+    # the files a run keeps loaded: of a source read again from scratch, none
+    again = "all" in full_refresh
+    kept = (
+        None if loaded is None else {n: f for n, f in loaded.items() if not again and n not in full_refresh}
+    )
     for source in read_otherwise(pipeline, readers, full_refresh):  # a run stops at it (extract_source)
         problems.append(
             Problem(f"sources.{source.name}", message=_own(DataError(reread_message(source)), source))
@@ -117,7 +98,7 @@ def preflight(
         with Warehouse(":memory:", timezone=pipeline.timezone) as wh:
             create_tables(wh)
             for source in pipeline.sources:
-                problems += _source(wh, pipeline, source, sample_rows, work_dir, loaded)
+                problems += _source(wh, pipeline, source, sample_rows, work_dir, kept)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
     return problems
@@ -141,7 +122,8 @@ def _source(
     if source.format == "postgres":
         problems, sampled = _postgres_sample(wh, source, sample_rows)
     else:
-        problems, sampled, files = _file_samples(wh, pipeline, source, sample_rows, work_dir)
+        loaded_here = (loaded or {}).get(source.name, set())
+        problems, sampled, files = _file_samples(wh, pipeline, source, sample_rows, work_dir, loaded_here)
     if not sampled:
         return problems
     failed = _bind_problems(wh, source, sampled)
@@ -173,10 +155,15 @@ def _own(error: Exception, source: SourceConfig) -> str:
 
 
 def _file_samples(
-    wh: Warehouse, pipeline: PipelineConfig, source: SourceConfig, sample_rows: int, work_dir: Path
+    wh: Warehouse,
+    pipeline: PipelineConfig,
+    source: SourceConfig,
+    sample_rows: int,
+    work_dir: Path,
+    loaded: set[str],
 ) -> tuple[list[Problem], list[str], list[str]]:
     """Read the first rows of a source's files into raw.<source>; (problems, files sampled, every file of
-    the source).
+    the source). loaded: the files a run keeps loaded (one emptied to 0 bytes keeps its last read).
 
     Every file's header is checked; the rows of at most SAMPLED_FILES files are read (the first, the
     last and files evenly between), so that a source of many daily files is checked in seconds.
@@ -187,7 +174,7 @@ def _file_samples(
     except UnreadableFiles as exc:
         return [Problem(where, message=_own(exc, source))], [], []
     except DataError:
-        return [_no_files(pipeline, source)], [], []
+        return [no_files(pipeline, source)], [], []
     needed = source.referenced_columns()
     step = max(1, (len(files) - 1) / max(1, SAMPLED_FILES - 1))
     chosen = {files[min(len(files) - 1, round(i * step))].name for i in range(SAMPLED_FILES)}
@@ -202,7 +189,7 @@ def _file_samples(
             return 0
         missing = missing_columns(needed, names)
         if missing:
-            problems.append(_missing_columns(source, file.name, missing, names))
+            problems.append(missing_columns_problem(source, file.name, missing, names))
             return 0
         if file.name not in chosen:
             return 0
@@ -210,6 +197,13 @@ def _file_samples(
         return append_raw(wh, source, select, params, RUN_ID, _QUIET, columns)
 
     for file in files:
+        if (
+            file.size == 0
+            and file.name in loaded
+            and not (source.format in KEPT_FORMATS and source.read_in_place)
+        ):
+            problems.append(Problem(where, file.name, message=EMPTIED, warning=True))
+            continue
         rows = sample_rows if file.name in chosen else 1
         try:
             read_file(wh, source, file, work_dir, lambda s, p, file=file: load(file, s, p), rows)
@@ -222,78 +216,10 @@ def _file_samples(
             # the problem names the file: a message that starts with its path does not say it again
             message = _own(error, source).replace(str(file.path), file.name).removeprefix(f"{file.name}: ")
             fix = (
-                None if isinstance(error, SheetError) else _read_fix(message, source)
+                None if isinstance(error, SheetError) else read_fix(message, source)
             )  # its message says what to set
             problems.append(Problem(where, file.name, message=message, fix=fix))
     return problems, sampled, [file.name for file in files]
-
-
-def _no_files(pipeline: PipelineConfig, source: SourceConfig) -> Problem:
-    """The problem of a glob that matches no file: what the folder it looks in holds instead."""
-    pattern = pipeline.resolve(Path(source.path or ""))
-    folder = pattern.parent
-    while glob.has_magic(str(folder)):
-        folder = folder.parent
-    if not folder.is_dir():
-        found = f"the folder {folder} does not exist"
-    else:
-        names = sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
-        found = f"the folder {folder} holds " + (
-            ", ".join(names[:8]) + (" …" if len(names) > 8 else "") or "nothing"
-        )
-    close = difflib.get_close_matches(
-        pattern.name, [p.name for p in folder.glob("*")] if folder.is_dir() else [], 1
-    )
-    fix = f"the path is a glob relative to the config's folder {pipeline.base_dir.resolve()}"
-    if close:
-        fix += f"; did you mean {str(Path(source.path or '').parent / close[0])!r}?"
-    return Problem(f"sources.{source.name}", message=f"no files match {source.path} ({found})", fix=fix)
-
-
-def _missing_columns(source: SourceConfig, file: str, missing: list[str], names: list[str]) -> Problem:
-    """The problem of a file without columns the mappings read: what it has, and the nearest names."""
-    lowered = {m.lower() for m in missing}
-    expressions = {**source.columns, **({"where": source.where} if source.where else {})}
-    fields = [f for f, e in expressions.items() if {c.lower() for c in expression_columns(e)} & lowered]
-    near = {m: difflib.get_close_matches(m, names, 1, 0.6) for m in missing}
-    hints = [f"{m!r} → {n[0]!r}" for m, n in near.items() if n]
-    where_only = fields == ["where"]
-    if hints:
-        fix = f"rename in the {'where' if where_only else 'mapping'}: " + ", ".join(hints)
-    elif where_only:
-        fix = "a text value is written in single quotes ('Unspecified'); a column in double quotes"
-    else:
-        fix = "map a column it has"
-    if len(names) == 1 and (separator := next((c for c in ",;\t|" if c in names[0]), None)):
-        fix = f"the header reads as one column: set the delimiter, options: {{delim: {separator!r}}}"
-    return Problem(
-        f"sources.{source.name}",
-        file,
-        field=", ".join(fields) or None,
-        message=f"no column {', '.join(map(repr, missing))} (its columns: {', '.join(map(repr, names))})",
-        fix=fix,
-    )
-
-
-def _read_fix(message: str, source: SourceConfig) -> str | None:
-    """What to do about a file that does not read (None when its message says it already)."""
-    if "set the source's" in message:
-        return None
-    if "cannot be read as" in message or "declared" in message or "nvalid unicode" in message.lower():
-        return "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"
-    if "empty" in message:
-        return "remove the empty file or narrow the glob"
-    if "may be truncated" in message:
-        return "wait until the file is written completely, or move it out of the source's folder"
-    if source.format == "csv" and str(source.options.get("delim", source.options.get("sep", ""))).isspace():
-        return (
-            "columns aligned by runs of spaces (CDNOW's master file) are not one delimiter: read each line as one "
-            'column, options: {delim: "\\t", header: false}, and split it in the mappings: '
-            "regexp_split_to_array(trim(column0), '\\s+')[1] (README: Layouts a mapping cannot express)"
-        )
-    if source.format == "csv":
-        return "check the delimiter, quote and header options ({delim: ';'}, {header: false} …)"
-    return f"check that the file is {source.format}"
 
 
 def _postgres_sample(
@@ -321,7 +247,7 @@ def _postgres_sample(
         names = [name for name in names if name not in ("_file", "_row")]
         missing = missing_columns(source.referenced_columns(), names)
         if missing:
-            return [_missing_columns(source, source.table or "query", missing, names)], []
+            return [missing_columns_problem(source, source.table or "query", missing, names)], []
         append_raw(wh, source, "select * from _pg_sample", {}, RUN_ID, _QUIET)
     finally:
         wh.execute("drop table if exists _pg_sample")

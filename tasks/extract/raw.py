@@ -367,8 +367,8 @@ def emptied_files(
     run_id: str,
     logger: logging.Logger | logging.LoggerAdapter,
 ) -> list[str]:
-    """The files, each loaded before with rows and changed since, that now hold no row (a header alone): read as
-    the load reads them, their first row only."""
+    """The files, each loaded before with rows and changed since, that now hold no row (0 bytes, or a header alone):
+    read as the load reads them, their first row only."""
 
     def first_rows(select: str, params: Mapping[str, Any]) -> int:
         return wh.scalar(f"select count(*) from ({select})", params)
@@ -377,7 +377,7 @@ def emptied_files(
         return [
             file.name
             for file in files
-            if not read_file(wh, source, file, work_dir, first_rows, limit=1, logger=logger)
+            if file.size == 0 or not read_file(wh, source, file, work_dir, first_rows, limit=1, logger=logger)
         ]
 
 
@@ -390,9 +390,9 @@ def say_emptied(
     """Warn of each loaded file rewritten with no row, whose last read is kept."""
     for name in emptied:
         logger.warning(
-            "source %s: file %s held %s when loaded and now holds none (a header alone): its last read is kept, an "
-            "emptied file taken for a failed export (to take its rows out, delete the file, or run with "
-            "--full-refresh %s)",
+            "source %s: file %s held %s when loaded and now holds none (0 bytes, or a header alone): its last read "
+            "is kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run "
+            "with --full-refresh %s)",
             source.name,
             name,
             counted(before[name], "row"),

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from tasks.extract import SourceLoad
+from tasks.extract.preflight import preflight
 from tasks.shared.config import load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -249,11 +250,13 @@ def test_a_file_gone_or_cut_short_is_said_with_the_rows_it_takes(
     assert warnings_of(caplog) == []
 
 
-def test_a_loaded_file_rewritten_with_its_header_alone_keeps_its_last_read(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize("emptied", ["header", "0 bytes"])
+def test_a_loaded_file_rewritten_with_no_row_keeps_its_last_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, emptied: str
 ) -> None:
-    """A failed export that leaves the header only: the rows stay (as a database's empty answer), said each run
-    until the file holds rows again, is deleted, or the source is read again from scratch."""
+    """A failed export that leaves the header only, or nothing: the rows stay (as a database's empty answer), said
+    each run until the file holds rows again, is deleted, or the source is read again from scratch."""
+    empty = PAY_HEADER if emptied == "header" else ""
     gbk = {**PAY_CSV, "name": "gbk", "path": "gbk/*.csv", "encoding": "gbk"}  # read through a transcoded copy
     config = write_config(tmp_path, [PAY_CSV, gbk])
     write(tmp_path, "pay/a.csv", PAY_HEADER + T1)
@@ -265,18 +268,28 @@ def test_a_loaded_file_rewritten_with_its_header_alone_keeps_its_last_read(
     hashes = rows(config, "select file, file_hash from audit.load_state order by file")
 
     caplog.set_level("WARNING", logger="tasks.extract")
-    b.write_text(PAY_HEADER, encoding="utf-8")
-    g.write_bytes(PAY_HEADER.encode("gbk"))
+    b.write_text(empty, encoding="utf-8")
+    g.write_bytes(empty.encode("gbk"))
+    # segments check warns of a file of 0 bytes whose last read a run keeps (a header alone reads as no row)
+    assert [str(p) for p in preflight(load_config(config))] == (
+        []
+        if empty
+        else [
+            f"sources.{name}: {file}: is empty (0 bytes) and was loaded before: a run keeps its last read, taking "
+            "it for a failed export"
+            for name, file in (("pay", "pay/b.csv"), ("gbk", "gbk/g.csv"))
+        ]
+    )
     assert extract_once(config, "run-2") == [
         SourceLoad("pay", "transactions", 2, 0, 0, 0, 0, 0, "unchanged"),
         SourceLoad("gbk", "transactions", 1, 0, 0, 0, 0, 0, "unchanged"),
     ]
     said = [
-        "source pay: file pay/b.csv held 2 rows when loaded and now holds none (a header alone): its last read is "
-        "kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
+        "source pay: file pay/b.csv held 2 rows when loaded and now holds none (0 bytes, or a header alone): its "
+        "last read is kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
         "--full-refresh pay)",
-        "source gbk: file gbk/g.csv held 1 row when loaded and now holds none (a header alone): its last read is "
-        "kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
+        "source gbk: file gbk/g.csv held 1 row when loaded and now holds none (0 bytes, or a header alone): its "
+        "last read is kept, an emptied file taken for a failed export (to take its rows out, delete the file, or run with "
         "--full-refresh gbk)",
     ]
     assert warnings_of(caplog) == said
@@ -302,7 +315,11 @@ def test_a_loaded_file_rewritten_with_its_header_alone_keeps_its_last_read(
     ]
     assert [r for r in staged_transactions(config) if r[1] == "pay/b.csv"] == [("T4", "pay/b.csv", 1)]
 
-    b.write_text(PAY_HEADER, encoding="utf-8")  # a full refresh reads the files as they are
+    b.write_text(empty, encoding="utf-8")  # a full refresh reads the files as they are
+    if not empty:
+        with pytest.raises(DataError, match=r"^source 'pay': file pay/b\.csv is empty \(0 bytes\)$"):
+            extract_once(config, "run-5", full_refresh=["pay"])
+        b.write_text(PAY_HEADER, encoding="utf-8")
     extract_once(config, "run-5", full_refresh=["pay"])
     assert [r for r in staged_transactions(config) if r[1] != "gbk/g.csv"] == [("T1", "pay/a.csv", 1)]
 
