@@ -34,6 +34,7 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.amount_checks import say_outlying_amounts
 from tasks.extract.duplicates import (
     FileOrder,
     build_version_times,
@@ -341,6 +342,7 @@ def extract_source(
         rows_filtered=filtered,
     )
     check_bad_share(wh, source, load, run_id)
+    say_outlying_amounts(wh, source, list(counts), logger)  # the files checked this run
     if load.rows_filtered and load.rows_filtered == load.rows_read:
         logger.warning(
             "source %s: its where (%s) left out every row read (%d): nothing of them is staged; check the condition "

@@ -56,10 +56,10 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     settings = source.model_dump(mode="json") | {
         "max_bad_row_share": type(source).model_fields["max_bad_row_share"].default
     }
-    if (
-        source.where is None
-    ):  # hashed only when set, so the fingerprints of configs without one are those of before
-        del settings["where"]
+    # hashed only when set, so the fingerprints of configs without them are those of before
+    for optional in ("where", "max_amount"):
+        if settings.get(optional) is None:
+            settings.pop(optional, None)
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]

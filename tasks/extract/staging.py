@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from tasks.extract.amount_checks import max_amount_reasons
 from tasks.extract.id_checks import control_character_reasons
 from tasks.extract.tables import (
     create_staging_tables,
@@ -234,7 +235,7 @@ def reasons_sql(source: SourceConfig, types: Mapping[str, str] | None = None) ->
         )
     for field in source.columns:
         reasons += value_reasons(source, field, types)
-    reasons += control_character_reasons(source)
+    reasons += control_character_reasons(source) + max_amount_reasons(source)
     for field in REQUIRED_FIELDS[source.kind]:
         # a value the mapping could not read is not "missing": quote what the row had in the
         # columns the mapping reads (computed only for the rows that fail this check)

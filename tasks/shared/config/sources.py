@@ -1,6 +1,7 @@
 """Config of the source systems: where their files or tables are, how to read them, how their columns map."""
 
 import re
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -187,6 +188,13 @@ class SourceConfig(BaseModel):
         description="Transactions: the most decimals an amount may have (2: cents). An amount with more is "
         "quarantined, never rounded. Defaults to the pipeline's amount_scale.",
     )
+    max_amount: Decimal | None = Field(
+        default=None,
+        gt=0,
+        description="Transactions: the largest amount, either sign, in the source's own currency units, that "
+        "can be real (a recharge limit, say); a row with a larger one is quarantined. Without it, amounts over "
+        "1,000 times the source's median are staged and a warning names them.",
+    )
 
     @field_validator("name")
     @classmethod
@@ -289,6 +297,8 @@ class SourceConfig(BaseModel):
             raise ValueError("customer_source is set but customer_ref is not mapped")
         if self.amount_scale is not None and self.kind != "transactions":
             raise ValueError("amount_scale is for transactions sources (their amount)")
+        if self.max_amount is not None and self.kind != "transactions":
+            raise ValueError("max_amount is for transactions sources (their amount)")
         for field, expression in self.columns.items():
             problem = check_expression(expression)
             if problem:
