@@ -16,11 +16,8 @@ import phonenumbers
 import polars as pl
 from pypinyin import lazy_pinyin
 
-from tasks.shared.contracts import EARLIEST_BIRTH_DATE
+from tasks.shared.contracts import EARLIEST_BIRTH_DATE, PLACEHOLDER_TEXT
 
-PLACEHOLDER_TEXT = frozenset(
-    {"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0", "?", "/", "."}
-)
 PLACEHOLDER_EMAILS = frozenset(
     {
         "test@test.com",

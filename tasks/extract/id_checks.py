@@ -6,9 +6,19 @@ customer nobody is.
 """
 
 from tasks.shared.config import SourceConfig
-from tasks.shared.contracts import ID_FIELDS
+from tasks.shared.contracts import ID_FIELDS, PLACEHOLDER_TEXT
 
 CONTROL = "[[:cntrl:]]"  # C0 controls and DEL (RE2's class)
+# What the staged customer_ref's placeholders rule is (tasks.extract.load_state hashes it: a change restages)
+REF_PLACEHOLDERS = "placeholders are no reference: 1"
+
+
+def customer_ref_sql(text: str) -> str:
+    """SQL for a customer_ref as staged from its text: null when it is a placeholder, any case ('NULL' as a SQL
+    client exports a null, '0' of a guest, '-', '未知'), which names nobody: the row is then another key's, or
+    unattributed, never one customer of every row that says it."""
+    listed = ", ".join("'" + value.replace("'", "''") + "'" for value in sorted(PLACEHOLDER_TEXT))
+    return f"case when lower({text}) in ({listed}) then null else {text} end"
 
 
 def control_character_reasons(source: SourceConfig) -> list[str]:

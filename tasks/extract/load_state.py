@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from tasks.extract.id_checks import REF_PLACEHOLDERS
 from tasks.extract.kept_files import define_view, forget_files, keeps_files, kept_rows
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.readers import SourceFile, source_files
@@ -62,6 +63,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
             settings.pop(optional, None)
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
+    if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference
+        settings["customer_ref_rule"] = REF_PLACEHOLDERS
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
     if dates and config.dedupe.date_order != "reject":
         settings["date_order"] = config.dedupe.date_order

@@ -12,7 +12,7 @@ from typing import Any
 import duckdb
 
 from tasks.extract.amount_checks import max_amount_reasons
-from tasks.extract.id_checks import control_character_reasons
+from tasks.extract.id_checks import control_character_reasons, customer_ref_sql
 from tasks.extract.tables import (
     create_staging_tables,
     raw_table,
@@ -158,7 +158,7 @@ def typed_sql(
     if field == "status":
         return f"lower({text})"
     if sql_type == "varchar":
-        return text
+        return customer_ref_sql(text) if field == "customer_ref" else text
     if sql_type == "timestamptz":
         return timestamp_sql(text)
     if sql_type == "date":

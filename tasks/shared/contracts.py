@@ -296,3 +296,10 @@ def sha256_hex(value: str | None) -> str | None:
 def record_key(source: str, source_id: str) -> str:
     """The hashed key of a customer record, as erase keeps it and extract drops it on a reload."""
     return sha256_hex(f"{source}|{source_id}") or ""
+
+
+# Text that stands for no value: never a match key (tasks.dedupe.normalize), never a customer_ref (a payment
+# whose member id a SQL client exported as NULL names nobody: tasks.extract.id_checks).
+PLACEHOLDER_TEXT = frozenset(
+    {"", "-", "--", "n/a", "na", "null", "none", "nil", "未知", "无", "暂无", "不详", "0", "?", "/", "."}
+)

