@@ -7,7 +7,10 @@
 -- The same rule as ops/erase/erased_raw_rows, for staged rows. Column names are qualified: inside a
 -- subquery an unqualified name may bind to the inner table.
 with staged as (
-    select * from staging.{{kind}}
+    select
+        *,
+        regexp_replace(translate(phone, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g') as _phone_digits
+    from staging.{{kind}}
 ),
 
 erased as (
@@ -26,6 +29,12 @@ erased_written as (
     select erased.value_sha256 from erased where erased.kind = 'written'
 ),
 
+-- a phone's number as digits, another spelling of it included (tasks/erase/tables.py phone_digits): with its
+-- country code (+86 151…, 0086 151… without the 00) or without (151…, 010… without the trunk 0)
+erased_phones as (
+    select erased.value_sha256 from erased where erased.kind = 'phone_digits'
+),
+
 final as (
     select
         staged.source,
@@ -40,6 +49,9 @@ final as (
             or sha256(lower(trim(staged.email))) in (select erased_emails.value_sha256 from erased_emails)
             or sha256(trim(staged.email)) in (select erased_written.value_sha256 from erased_written)
             or sha256(trim(staged.phone)) in (select erased_written.value_sha256 from erased_written)
+            or sha256(staged._phone_digits) in (select erased_phones.value_sha256 from erased_phones)
+            or sha256(regexp_replace(staged._phone_digits, '^00?', ''))
+                in (select erased_phones.value_sha256 from erased_phones)
             or sha256(trim(staged.device_id)) in (select erased_written.value_sha256 from erased_written)
         )
 )

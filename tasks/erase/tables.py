@@ -95,20 +95,36 @@ def contact_keys(wh: Warehouse, values: dict[str, list[str]]) -> dict[str, list[
         keys[kind] = candidates
     lower = set(values.get("email_lower", []))
     keys["email_lower"] = sorted({email.lower() for email in keys["email"]} & lower)
+    keys["phone_norm"] = []  # the numbers those phones are (E.164), whatever the spelling
+    if keys["phone"]:
+        sql = "select distinct norm from core.phone_lookup where raw in (select unnest(?))"
+        keys["phone_norm"] = sorted(norm for (norm,) in wh.rows(sql, [keys["phone"]]))
     return keys
+
+
+def phone_digits(e164: str) -> list[str]:
+    """The digit strings a spelling of a number reduces to (sql/staging/erased_rows.sql): with its country code
+    (+86 151 8360 9667, 0086 …) and without (151 8360 9667; 010 6552 9988 without its trunk 0)."""
+    import phonenumbers
+
+    return [e164.lstrip("+"), str(phonenumbers.parse(e164).national_number)]
 
 
 def identifier_hashes(person: Person, keys: dict[str, list[str]]) -> dict[str, list[str]]:
     """kind -> SHA-256 hashes kept in audit.erased_identifiers (never the values themselves).
 
     record: source|source_id of each customer record; written: their contact keys as written; email:
-    their emails in lower case; customer_id: each of their ids (a later erase of one says "erased before").
+    their emails in lower case; phone_digits: their phones' numbers as digits, so that another spelling of one
+    is theirs too; customer_id: each of their ids (a later erase of one says "erased before").
     """
     written = {*keys["email"], *keys["phone"], *keys["device"]}
     return {
         "record": sorted(record_key(source, source_id) for source, source_id in person.records),
         "written": sorted(sha256_hex(value) for value in written),
         "email": sorted(sha256_hex(email) for email in keys["email_lower"]),
+        "phone_digits": sorted(
+            {sha256_hex(d) for e164 in keys.get("phone_norm", []) for d in phone_digits(e164)}
+        ),
         "customer_id": sorted(sha256_hex(customer_id) for customer_id in person.ids),
     }
 

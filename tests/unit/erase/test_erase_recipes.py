@@ -262,3 +262,23 @@ def test_rows_a_where_leaves_out_do_not_come_back_after_a_full_reload(world: Wor
         "select rows_read, rows_staged, rows_quarantined, duplicates_dropped, rows_filtered, rows_erased "
         "from audit.load_audit where run_id = 'run-3' and source = 'payments'"
     ) == [(7, 3, 1, 1, 0, 2)]
+
+
+def test_another_spelling_of_the_persons_phone_does_not_bring_them_back(world: World_) -> None:
+    """The fault-injection pass's defect: a new payment with A's phone written +86 139 1111 0001 was staged and
+    made a customer holding the erased number; only the spelling the erasure had seen was dropped."""
+    world_, wh = world
+    erase_customer(wh, world_.config, A_CURRENT)  # A's member 1 wrote 13911110001
+    (world_.folder / "data" / "payments" / "p2.csv").write_text(
+        "txn_id,member_id,phone,email,amount,created_at\n"
+        "T9,,+86 139 1111 0001,,9,2026-01-16 12:00:00\n"
+        "T10,,0086-139-1111-0001,,10,2026-01-16 12:00:00\n"
+        "T11,,１３９ １１１１ ０００１,,11,2026-01-16 12:00:00\n"
+        "T12,,+86 139 2222 0003,,12,2026-01-16 12:00:00\n",  # B's phone stays
+        encoding="utf-8",
+    )
+    run_day(wh, world_, DAY2, "run-3")
+    assert wh.rows("select txn_id from staging.transactions where _file like '%p2.csv' order by 1") == [
+        ("T12",)
+    ]
+    assert wh.scalar("select count(*) from core.phone_lookup where norm = '+8613911110001'") == 0
