@@ -61,8 +61,8 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.mapping_checks import check_mappings
 from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
+from tasks.extract.postgres import batch_watermark, read_postgres
 from tasks.extract.raw import append_raw, emptied_files, read_batch, say_emptied
-from tasks.extract.readers import batch_watermark, read_postgres
 from tasks.extract.staging import build_checked, stage_unattributed, value_types
 from tasks.extract.time_checks import future_limit
 from tasks.extract.where import filtered_counts, forget_left_out

@@ -31,6 +31,7 @@ from tasks.extract.kept_files import KEPT_FORMATS
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.mapping_checks import bind_error, mapping_hint
 from tasks.extract.orphans import orphan_message, orphans
+from tasks.extract.postgres import read_postgres
 from tasks.extract.problems import Problem, missing_columns_problem, no_files, read_fix
 from tasks.extract.raw import append_raw, missing_columns
 from tasks.extract.readers import (
@@ -38,7 +39,6 @@ from tasks.extract.readers import (
     UnreadableFiles,
     ends_a_line,
     read_file,
-    read_postgres,
     reader_options,
     source_files,
 )
@@ -53,6 +53,7 @@ from tasks.shared.warehouse import Warehouse
 __all__ = ["Problem", "preflight"]
 
 RUN_ID = "preflight"
+FIX_DATABASE = "check the server, the credentials and the table or query"
 TIMEOUT_SECONDS = 5  # a database that does not answer in this time is a problem, not a wait
 SAMPLED_FILES = 20  # files of one source whose rows are read; the others' headers are checked
 SPACE_MARGIN = 256 * 1024**2  # free disk beyond the warehouse's own size below which check warns
@@ -241,7 +242,7 @@ def _postgres_sample(
         if "statement timeout" in message:  # a slow table or query: the run has no such limit
             return [], []
         return [
-            Problem(where, message=message, fix="check the server, the credentials and the table or query")
+            Problem(where, message=message, fix=None if "(the watermark)" in message else FIX_DATABASE)
         ], []
     try:
         names = [name for name in names if name not in ("_file", "_row")]

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,7 +25,6 @@ from tasks.extract.diagnose import (
     diagnose_jsonl,
     is_read_error,
     long_line,
-    postgres_stream_error,
     reader_error,
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, mixed_utf8, text_sample
@@ -35,7 +33,7 @@ from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, binary_format, glob_literal, not_utf8, scratch_file, western_from
-from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
+from tasks.shared.warehouse import Warehouse
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
 READER_OPTIONS = {
@@ -294,7 +292,7 @@ def read_file(
                 select = (
                     "select * exclude (file_row_number), $file as _file, file_row_number + 1 as _row "
                     f"from read_parquet($path, file_row_number = true, hive_partitioning = false{options})"
-                    + _limit(limit)
+                    + limit_clause(limit)
                 )
                 params = {"file": file.name, "path": glob_literal(file.path)}
                 return load(select, params)
@@ -322,7 +320,7 @@ def read_file(
                 else f"read_json($path, format = 'newline_delimited'{options})"
             )
             if limit is not None:  # the file's first rows, in file order, numbered like a full read
-                reader = f"(select * from {reader}{_limit(limit)})"
+                reader = f"(select * from {reader}{limit_clause(limit)})"
             select = f"select *, $file as _file, row_number() over () as _row from {reader}"
             params = {"file": file.name, "path": glob_literal(readable)}
             return load(select, params)
@@ -376,125 +374,6 @@ def _starts_with_bom(path: Path) -> bool:
         return handle.read(len(UTF8_BOM)) == UTF8_BOM
 
 
-def _limit(limit: int | None) -> str:
+def limit_clause(limit: int | None) -> str:
     """A SQL limit clause for a sample of limit rows, or nothing."""
     return "" if limit is None else f" limit {int(limit)}"
-
-
-def read_postgres(
-    wh: Warehouse,
-    source: SourceConfig,
-    table: str,
-    since: str | None,
-    batch: str,
-    limit: int | None = None,
-    timeout_seconds: int | None = None,
-) -> list[str]:
-    """Replace temp table `table` with the source's rows past the watermark `since`; return its columns.
-
-    Rows stream from PostgreSQL through ADBC as Arrow record batches into DuckDB (bounded memory).
-    limit: the first rows only (a sample); timeout_seconds: limit on connecting and on the query.
-    """
-    import adbc_driver_postgresql.dbapi as adbc
-
-    relation = (
-        ".".join(f'"{part}"' for part in source.table.split("."))
-        if source.table is not None
-        else f"({source.query})"
-    )
-    sql = f"select * from {relation} as src"
-    params: list[object] = []
-    if source.watermark is not None:
-        column = f'src."{source.watermark}"'
-        if since is not None:
-            sql += f" where {column} > $1"
-            params.append(since)
-        sql += f" order by {column}"
-    sql += _limit(limit)
-    dsn = source.connection.dsn(source.name)
-    if timeout_seconds is not None:
-        separator = ("&" if "?" in dsn else "?") if "://" in dsn else " "
-        dsn += f"{separator}connect_timeout={int(timeout_seconds)}"
-    try:
-        with adbc.connect(dsn) as con, con.cursor() as cursor:
-            # the source is only ever read: a query that tries to write fails in the database
-            cursor.execute("set session characteristics as transaction read only")
-            if timeout_seconds is not None:
-                cursor.execute(f"set statement_timeout = {int(timeout_seconds) * 1000}")
-            if since is not None and source.watermark is not None:
-                # the watermark is stored as text; compare in the column's own type
-                sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
-            cursor.execute(sql, params or None)
-            reader = cursor.fetch_record_batch()
-            with wh.registered("_pg_batch", reader):
-                wh.build(table, "staging/postgres_batch", {"batch": batch}, temp=True)
-    except (adbc.OperationalError, adbc.InterfaceError, OSError) as exc:  # the server or network: may recover
-        raise ConnectionError(
-            f"source {source.name!r}: PostgreSQL read failed: {str(exc).splitlines()[0]}"
-        ) from exc
-    except duckdb.InvalidInputException as exc:  # libpq's error while DuckDB read the rows' stream, wrapped
-        if (error := postgres_stream_error(source.name, exc)) is None:
-            raise
-        raise error from exc
-    except adbc.Error as exc:  # the query, the table or the permissions: retrying will not help
-        said = str(exc).splitlines()[0]
-        if source.watermark is not None and f"column src.{source.watermark} does not exist" in said.replace(
-            '"', ""
-        ):
-            said = _missing_watermark(dsn, relation, source)
-        raise DataError(f"source {source.name!r}: PostgreSQL query failed: {said}") from None
-    return wh.columns(table)
-
-
-def _missing_watermark(dsn: str, relation: str, source: SourceConfig) -> str:
-    """What to say when the watermark column is not in the source's table or query: its columns, when they can be read."""
-    import adbc_driver_postgresql.dbapi as adbc
-
-    said = (
-        f"the watermark column {source.watermark!r} (sources.{source.name}.watermark) is not a column of "
-        f"{source.table or 'the query'}"
-    )
-    try:
-        with adbc.connect(dsn) as con, con.cursor() as cursor:
-            cursor.execute(f"select * from {relation} as src limit 0")
-            columns = [d[0] for d in cursor.description]
-    except adbc.Error:
-        return said
-    return (
-        f"{said}; its columns: {', '.join(columns)}. Was it renamed? Set watermark to the column that holds each "
-        "row's last change"
-    )
-
-
-def _column_type(cursor: object, relation: str, column: str) -> str:
-    """The PostgreSQL type name of a column of relation, an empty one too (the union's null takes the type)."""
-    cursor.execute(
-        f'select pg_typeof(w)::text from (select src."{column}" as w from {relation} as src union all select null) '
-        "as typed limit 1"
-    )
-    return cursor.fetchone()[0]
-
-
-# DuckDB types of a watermark that are times: a value past the load's future limit does not move it
-TIME_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S")
-
-
-def batch_watermark(
-    wh: Warehouse, source: SourceConfig, table: str, future_limit: datetime
-) -> tuple[str | None, list[str]]:
-    """The highest watermark value of a database batch (temp table `table`) as text, None without a watermark;
-    and the values past future_limit it leaves out (a row dated 2099 would skip every later change: staging
-    quarantines it, and the next run reads it again)."""
-    if source.watermark is None:
-        return None, []
-    column, relation = quote_column(source.watermark), quote_identifier(table)
-    kind = dict(wh.describe(relation)).get(source.watermark, "")
-    if kind not in TIME_TYPES:
-        return wh.scalar(f"select max({column})::varchar from {relation}"), []
-    future = f"coalesce({column}::timestamptz > $limit, false)"
-    highest, later = wh.rows(  # one pass: the highest value within the limit, the first three past it
-        f"select max({column}) filter (where not {future})::varchar, "
-        f"list(distinct {column}::varchar order by {column}::varchar) filter (where {future})[:3] from {relation}",
-        {"limit": future_limit},
-    )[0]
-    return highest, later or []

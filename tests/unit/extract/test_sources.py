@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from tasks.extract import SourceLoad
+from tasks.extract.preflight import preflight
 from tasks.shared.config import ConfigError, load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
@@ -68,6 +69,35 @@ def test_postgres_table_loads_only_rows_past_the_watermark(
         assert wh.scalar("select watermark from audit.load_state where file = 'postgres:members@run-3'") == (
             "2026-01-05 10:00:00+08"
         )
+
+
+def test_rows_without_a_watermark_stop_the_load_and_the_check(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row whose watermark is null is never past the last value loaded: read by the first load only, one added
+    later was never loaded, without a word (fault injection). Such rows stop the read, and `segments check`."""
+    monkeypatch.setenv(PG_ENV, postgres)
+    pg_execute(
+        postgres,
+        "drop table if exists members",
+        "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
+        "insert into members values ('M1', '张三', '13800138001', '2026-01-01 10:00+08')",
+    )
+    config = write_config(tmp_path, [MEMBERS_SOURCE])
+    assert extract_once(config, "run-1") == [SourceLoad("members", "customers", 1, 1, 1, 1, 0, 0, "loaded")]
+    pg_execute(postgres, "insert into members values ('M2', '李四', null, null), ('M3', '王五', null, null)")
+    said = (
+        "source 'members': 2 rows of public.members have no updated_at (the watermark): a load reads the rows past "
+        "the last updated_at loaded, which such a row never is, so one added or changed later would never be "
+        "loaded; give every row a value, e.g. query: select *, coalesce(updated_at, created_at) as changed_at "
+        "from … with watermark: changed_at (or remove watermark to read a full snapshot each run)"
+    )
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-2")
+    assert str(raised.value) == said
+    assert [str(p) for p in preflight(load_config(config))] == ["sources.members: " + said.split(": ", 1)[1]]
+    pg_execute(postgres, "update members set updated_at = '2026-01-02 10:00+08' where updated_at is null")
+    assert extract_once(config, "run-3") == [SourceLoad("members", "customers", 1, 1, 2, 2, 0, 0, "loaded")]
 
 
 def test_postgres_query_source_without_watermark_is_a_snapshot(
