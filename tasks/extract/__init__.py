@@ -45,6 +45,7 @@ from tasks.extract.duplicates import (
     restore_orphans,
 )
 from tasks.extract.erased import drop_erased
+from tasks.extract.file_scan import scan_files
 from tasks.extract.kept_files import RUN_VIEW, keeps_files, run_rows, settle_raw
 from tasks.extract.load_state import (
     check_bad_share,
@@ -56,7 +57,6 @@ from tasks.extract.load_state import (
     record_load,
     say_forgotten,
     say_shrunk,
-    scan_files,
     source_fingerprint,
 )
 from tasks.extract.mapping_checks import check_mappings

@@ -488,3 +488,32 @@ def test_a_file_rewritten_to_the_same_size_and_mtime_is_read_again(tmp_path: Pat
     os.utime(a, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
     assert extract_once(config, "run-3")[0].status == "unchanged"
     assert rows(config, "select ctime_ns from audit.load_state") == [(a.stat().st_ctime_ns,)]
+
+
+def test_a_copy_of_a_loaded_file_of_facts_is_not_read_until_the_file_it_copies_is_gone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """'pay (1).csv' saved again by a browser: its rows with an id were dropped as duplicates, but a row without
+    one was staged twice and its customer's revenue counted twice (fault injection)."""
+    config = write_config(tmp_path, [PAY_CSV])
+    content = PAY_HEADER + T1 + ",M2,20.00,2026-03-01 10:30:00\n"  # the second row has no txn_id
+    write(tmp_path, "pay/a.csv", content)
+    write(tmp_path, "pay/b.csv", content)  # read in the same run as the file it copies
+    caplog.set_level("WARNING", logger="tasks.extract")
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 1, 2, 2, 0, 0, "loaded")]
+    write(tmp_path, "pay/a (1).csv", content)
+    assert extract_once(config, "run-2") == [SourceLoad("pay", "transactions", 3, 0, 0, 0, 0, 0, "unchanged")]
+    assert [m for m in warnings_of(caplog) if "a copy" in m] == [
+        "source pay: pay/b.csv has the content of pay/a.csv: not read, a copy (it is read when pay/a.csv is gone, "
+        "as that file moved)",
+        "source pay: pay/a (1).csv has the content of pay/a.csv: not read, a copy (it is read when pay/a.csv is "
+        "gone, as that file moved)",
+        "source pay: pay/b.csv has the content of pay/a.csv: not read, a copy (it is read when pay/a.csv is gone, "
+        "as that file moved)",
+    ]
+    (tmp_path / "pay" / "a.csv").unlink()  # the copies hold its rows: one of them is the file moved
+    extract_once(config, "run-3")
+    assert rows(config, "select txn_id, _file, _row from staging.transactions order by _row") == [
+        ("T1", "pay/a.csv", 1),
+        (None, "pay/a.csv", 2),
+    ]
