@@ -103,6 +103,29 @@ def long_line(path: Path, message: str) -> str | None:
     return None
 
 
+def mixed_line_endings(path: Path) -> str | None:
+    """The first line of a text file that ends otherwise than the first line (CRLF after LF, or LF after CRLF), or
+    None: DuckDB reads one kind of line break per file and fails at the first other one without saying where."""
+    first: bool | None = None  # whether the first line ends with CRLF
+    number, last = 1, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                crlf = (chunk[end - 1 : end] if end else last) == b"\r"
+                if first is None:
+                    first = crlf
+                elif crlf != first:
+                    ends, before = ("CRLF", "LF") if crlf else ("LF", "CRLF")
+                    return (
+                        f"line {number} ends with {ends} where the lines before it end with {before}: mixed line "
+                        "breaks (files joined, or edited on another system); write the file with one kind"
+                    )
+                number, start = number + 1, end + 1
+            last = chunk[-1:]
+    return None
+
+
 def diagnose_csv(path: Path, options: str) -> str | None:
     """Why a CSV does not parse in its declared dialect, with the line: read again without any guessing."""
     import csv

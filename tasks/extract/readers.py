@@ -25,6 +25,7 @@ from tasks.extract.diagnose import (
     diagnose_jsonl,
     is_read_error,
     long_line,
+    mixed_line_endings,
     reader_error,
 )
 from tasks.extract.encodings import SAMPLE_BYTES, looks_like_utf8, misread_chinese, mixed_utf8, text_sample
@@ -338,6 +339,8 @@ def read_file(
                 reason = diagnose_jsonl(readable)
             if reason is None and isinstance(exc, duckdb.ConversionException) and select:
                 reason = diagnose_conversion(select, params, reader_error(exc))
+            if source.format == "csv" and not compressed and "invalid state" in (reason or str(exc)):
+                reason = mixed_line_endings(readable) or reason  # DuckDB names neither the line nor the cause
             reason = (
                 (reason or reader_error(exc))
                 .replace(glob_literal(readable), file.name)

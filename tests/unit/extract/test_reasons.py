@@ -3,10 +3,14 @@ source refuses as no text (tasks/shared/files.py binary_format)."""
 
 from pathlib import Path
 
-from tasks.extract.diagnose import long_line
+import pytest
+
+from tasks.extract.diagnose import long_line, mixed_line_endings
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.shared.config import SourceConfig
+from tasks.shared.errors import DataError
 from tasks.shared.files import binary_format
+from tests.sources import PAY_CSV, extract_once, write_config
 
 LONG = "try_strptime(InvoiceDate, '" + "%d/%m/%Y %H:%M" * 5 + "')"  # cut at 80 characters, inside its quotes
 
@@ -75,3 +79,35 @@ def test_the_first_line_over_the_maximum_is_found_across_reads_of_the_file(tmp_p
     path.write_bytes(b"h\n" + first + second + b"c" * 1_500_000 + b"\nd\n")
     assert long_line(path, message) is None
     assert long_line(path, "Conversion Error: Could not convert string 'x' to INT32") is None
+
+
+def test_mixed_line_breaks_are_named_by_the_first_line_of_the_other_kind(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.csv"
+    # a CR at the very end of the first 1 MiB read, its LF at the start of the next: line 3 ends with CRLF
+    first = b"a" * (1024 * 1024 - 5) + b"\n"
+    path.write_bytes(b"h\n" + first + b"x\r\ny\n")
+    assert mixed_line_endings(path) == (
+        "line 3 ends with CRLF where the lines before it end with LF: mixed line breaks (files joined, or edited "
+        "on another system); write the file with one kind"
+    )
+    path.write_bytes(b"h\r\nx\r\ny\n")
+    assert mixed_line_endings(path) == (
+        "line 3 ends with LF where the lines before it end with CRLF: mixed line breaks (files joined, or edited "
+        "on another system); write the file with one kind"
+    )
+    path.write_bytes(b"h\r\nx\r\ny")
+    assert mixed_line_endings(path) is None
+
+
+def test_a_csv_with_mixed_line_breaks_is_refused_naming_the_line(tmp_path: Path) -> None:
+    (tmp_path / "pay").mkdir()
+    lines = ["txn_id,member_id,amount,ts"] + [f"T{n},M{n},{n}.00,2026-03-01 10:00:00" for n in range(1, 11)]
+    text = "\n".join(lines[:6]) + "\n" + "\r\n".join(lines[6:]) + "\r\n"  # two exports joined
+    (tmp_path / "pay" / "a.csv").write_bytes(text.encode())
+    config = write_config(tmp_path, [PAY_CSV])
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-1")
+    assert str(raised.value) == (
+        "source 'pay': cannot read pay/a.csv as csv (encoding utf-8): line 7 ends with CRLF where the lines before it "
+        "end with LF: mixed line breaks (files joined, or edited on another system); write the file with one kind"
+    )
