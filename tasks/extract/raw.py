@@ -229,8 +229,14 @@ def _common_type(first: str, second: str) -> str:
 
 
 def _converted(name: str, target: str) -> str:
-    """SQL converting column name to type target: JSON through to_json (text becomes a JSON string)."""
-    return f"to_json({quote_column(name)})" if target == "JSON" else f"cast({quote_column(name)} as {target})"
+    """SQL converting column name to type target: JSON through to_json (text becomes a JSON string), a nested type
+    with JSON in it too (a struct's text field 'M7' next to a number 12 is the JSON string "M7"; a cast would read
+    the text as JSON and fail)."""
+    if target == "JSON":
+        return f"to_json({quote_column(name)})"
+    if "JSON" in target:
+        return f"cast(to_json({quote_column(name)}) as {target})"
+    return f"cast({quote_column(name)} as {target})"
 
 
 def _fits_double(wh: Warehouse, relation: str, name: str, sql_type: str, params: Mapping[str, Any]) -> bool:

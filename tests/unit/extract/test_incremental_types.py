@@ -167,6 +167,42 @@ def test_a_jsonl_field_that_turns_to_text_after_duckdbs_type_sample_keeps_every_
         ) == [(1, "0"), (25_000, "24999"), (25_001, "E-25001")]
 
 
+@pytest.mark.parametrize("order", ["text first", "mixed first"])
+def test_a_nested_field_that_is_text_in_one_file_and_mixed_in_another_keeps_every_value(
+    tmp_path: Path, order: str
+) -> None:
+    """user.member_id text in one file, a number and text in the next: raw's struct field becomes JSON. The widening
+    cast the text 'M1' as JSON and failed, naming the first file (fault injection)."""
+    (tmp_path / "social").mkdir()
+    text = '{"id": "E1", "user": {"member": "M1"}, "ts": "2026-03-01 10:00:00"}\n'
+    mixed = (
+        '{"id": "E2", "user": {"member": 12}, "ts": "2026-03-01 11:00:00"}\n'
+        '{"id": "E3", "user": {"member": "M3"}, "ts": "2026-03-01 12:00:00"}\n'
+    )
+    first, second = (text, mixed) if order == "text first" else (mixed, text)
+    source = {
+        "name": "social",
+        "kind": "events",
+        "format": "jsonl",
+        "path": "social/*.jsonl",
+        "columns": {"event_id": "id", "customer_ref": "user.member", "ts": "ts"},
+    }
+    config = write_config(tmp_path, [source])
+    (tmp_path / "social" / "a.jsonl").write_text(first, encoding="utf-8")
+    extract_once(config, "run-1")
+    (tmp_path / "social" / "b.jsonl").write_text(second, encoding="utf-8")
+    extract_once(config, "run-2")
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select column_type from (describe raw.social) where column_name = 'user'") == [
+            ("STRUCT(member JSON)",)
+        ]
+        assert wh.rows("select event_id, customer_ref from staging.events order by event_id") == [
+            ("E1", "M1"),
+            ("E2", "12"),
+            ("E3", "M3"),
+        ]
+
+
 @pytest.mark.parametrize(
     ("first", "second", "widened"),
     [
