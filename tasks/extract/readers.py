@@ -60,7 +60,7 @@ T = TypeVar("T")
 JSON_DROPS_OFFSETS = int(duckdb.__version__.split(".")[0]) < 2
 NO_TIMESTAMP_FORMAT = "no time matches %Y"
 UTF8_NAMES = {"utf-8", "utf8", "utf_8", "utf-8-sig", "utf_8_sig"}
-CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True}
+CSV_DIALECT = {"delim": ",", "quote": '"', "escape": '"', "comment": "", "header": True, "skip": 0}
 
 
 @dataclass(frozen=True)
@@ -202,7 +202,8 @@ def reader_options(source: SourceConfig) -> str:
     options = dict(source.options)
     if source.format == "csv":
         # The standard dialect unless the config says otherwise: letting DuckDB guess it can take a
-        # '#' in the first column for a comment (rows silently dropped) or a broken quote for data.
+        # '#' in the first column for a comment (rows silently dropped), a broken quote for data, or a data row
+        # with one field too many for the header (the lines before it skipped).
         given = set(options) | ({"delim"} if "sep" in options else set())
         options |= {key: value for key, value in CSV_DIALECT.items() if key not in given}
     if source.format == "jsonl" and JSON_DROPS_OFFSETS and "timestamp_format" not in options:

@@ -111,3 +111,23 @@ def test_a_csv_with_mixed_line_breaks_is_refused_naming_the_line(tmp_path: Path)
         "source 'pay': cannot read pay/a.csv as csv (encoding utf-8): line 7 ends with CRLF where the lines before it "
         "end with LF: mixed line breaks (files joined, or edited on another system); write the file with one kind"
     )
+
+
+def test_a_small_csv_whose_last_row_has_a_field_too_many_is_refused_at_that_row(tmp_path: Path) -> None:
+    """DuckDB's sniffer skipped the lines before the widest row and took that row for the header: the error then
+    listed its values as the file's columns (fault injection). The dialect's skip is 0 unless the config sets it."""
+    (tmp_path / "pay").mkdir()
+    (tmp_path / "pay" / "a.csv").write_text(
+        "txn_id,member_id,amount,ts\n"
+        "T1,M1,1.00,2026-03-01 10:00:00\n"
+        "T2,M2,2.00,2026-03-01 10:00:00\n"
+        "T3,M3,1,234.50,2026-03-01 10:00:00\n",  # an unquoted thousands separator
+        encoding="utf-8",
+    )
+    config = write_config(tmp_path, [PAY_CSV])
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-1")
+    assert str(raised.value).startswith(
+        "source 'pay': cannot read pay/a.csv as csv (encoding utf-8): Invalid Input Error: CSV Error on Line: 4 "
+        "Expected Number of Columns: 4 Found: 5"
+    )
