@@ -142,20 +142,24 @@ def test_a_first_file_without_rows_does_not_hide_the_next_files_rows(tmp_path: P
         assert wh.scalar("select count(*) from staging.transactions") == rows
 
 
+def social_source(customer_ref: str) -> dict:
+    """A JSON Lines events source under social/ (id, ts) whose customer_ref is the given field."""
+    return {
+        "name": "social",
+        "kind": "events",
+        "format": "jsonl",
+        "path": "social/*.jsonl",
+        "columns": {"event_id": "id", "customer_ref": customer_ref, "ts": "ts"},
+    }
+
+
 def test_a_jsonl_field_that_turns_to_text_after_duckdbs_type_sample_keeps_every_value(tmp_path: Path) -> None:
     """DuckDB types a JSON field from the first 20,480 lines: a number there and text on line 25,001 failed the read."""
     (tmp_path / "social").mkdir()
     lines = [f'{{"id": {i}, "member": "M{i % 100}", "ts": "2026-03-01 10:00:00"}}\n' for i in range(25_000)]
     lines.append('{"id": "E-25001", "member": "M1", "ts": "2026-03-01 11:00:00"}\n')
     (tmp_path / "social" / "a.jsonl").write_text("".join(lines), encoding="utf-8")
-    source = {
-        "name": "social",
-        "kind": "events",
-        "format": "jsonl",
-        "path": "social/*.jsonl",
-        "columns": {"event_id": "id", "customer_ref": "member", "ts": "ts"},
-    }
-    config = write_config(tmp_path, [source])
+    config = write_config(tmp_path, [social_source("member")])
     load = extract_once(config, "run-1")[0]
     assert (load.rows_read, load.rows_staged, load.rows_quarantined) == (25_001, 25_001, 0)
     with Warehouse.open(load_config(config), read_only=True) as wh:
@@ -180,14 +184,7 @@ def test_a_nested_field_that_is_text_in_one_file_and_mixed_in_another_keeps_ever
         '{"id": "E3", "user": {"member": "M3"}, "ts": "2026-03-01 12:00:00"}\n'
     )
     first, second = (text, mixed) if order == "text first" else (mixed, text)
-    source = {
-        "name": "social",
-        "kind": "events",
-        "format": "jsonl",
-        "path": "social/*.jsonl",
-        "columns": {"event_id": "id", "customer_ref": "user.member", "ts": "ts"},
-    }
-    config = write_config(tmp_path, [source])
+    config = write_config(tmp_path, [social_source("user.member")])
     (tmp_path / "social" / "a.jsonl").write_text(first, encoding="utf-8")
     extract_once(config, "run-1")
     (tmp_path / "social" / "b.jsonl").write_text(second, encoding="utf-8")

@@ -71,11 +71,8 @@ def test_postgres_table_loads_only_rows_past_the_watermark(
         )
 
 
-def test_rows_without_a_watermark_stop_the_load_and_the_check(
-    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A row whose watermark is null is never past the last value loaded: read by the first load only, one added
-    later was never loaded, without a word (fault injection). Such rows stop the read, and `segments check`."""
+def one_member(postgres: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A members table of one row (M1, updated 2026-01-01), its connection in the environment."""
     monkeypatch.setenv(PG_ENV, postgres)
     pg_execute(
         postgres,
@@ -83,6 +80,14 @@ def test_rows_without_a_watermark_stop_the_load_and_the_check(
         "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
         "insert into members values ('M1', '张三', '13800138001', '2026-01-01 10:00+08')",
     )
+
+
+def test_rows_without_a_watermark_stop_the_load_and_the_check(
+    postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row whose watermark is null is never past the last value loaded: read by the first load only, one added
+    later was never loaded, without a word (fault injection). Such rows stop the read, and `segments check`."""
+    one_member(postgres, monkeypatch)
     config = write_config(tmp_path, [MEMBERS_SOURCE])
     assert extract_once(config, "run-1") == [SourceLoad("members", "customers", 1, 1, 1, 1, 0, 0, "loaded")]
     pg_execute(postgres, "insert into members values ('M2', '李四', null, null), ('M3', '王五', null, null)")
@@ -303,13 +308,7 @@ def test_memory_limit_from_the_config(tmp_path: Path) -> None:
 def test_a_database_source_read_otherwise_stops_until_a_full_refresh(
     postgres: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(PG_ENV, postgres)
-    pg_execute(
-        postgres,
-        "drop table if exists members",
-        "create table members (id text primary key, name text, phone text, updated_at timestamptz)",
-        "insert into members values ('M1', '张三', '13800138001', '2026-01-01 10:00+08')",
-    )
+    one_member(postgres, monkeypatch)
     config = write_config(tmp_path, [MEMBERS_SOURCE])
     assert extract_once(config, "run-1")[0].rows_staged == 1
     text = config.read_text(encoding="utf-8")
