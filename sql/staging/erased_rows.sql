@@ -8,9 +8,10 @@
 -- subquery an unqualified name may bind to the inner table.
 with staged as (
     select
-        *,
-        regexp_replace(translate(phone, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g') as _phone_digits
-    from staging.{{kind}}
+        rows_staged.*,
+        regexp_replace(translate(rows_staged.phone, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g')
+            as _phone_digits
+    from staging.{{kind}} as rows_staged
 ),
 
 erased as (

@@ -4,9 +4,10 @@
 -- Parameters: none. The same rule as staging/erased_rows, for rows that are not (or not only) staged.
 with raw_keys as (
     select
-        *,
-        regexp_replace(translate(phone, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g') as _phone_digits
-    from _erase_raw_keys
+        keys_read.*,
+        regexp_replace(translate(keys_read.phone, '０１２３４５６７８９', '0123456789'), '[^0-9]', '', 'g')
+            as _phone_digits
+    from _erase_raw_keys as keys_read
 ),
 
 erased as (
