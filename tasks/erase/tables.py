@@ -122,9 +122,7 @@ def identifier_hashes(person: Person, keys: dict[str, list[str]]) -> dict[str, l
         "record": sorted(record_key(source, source_id) for source, source_id in person.records),
         "written": sorted(sha256_hex(value) for value in written),
         "email": sorted(sha256_hex(email) for email in keys["email_lower"]),
-        "phone_digits": sorted(
-            {sha256_hex(d) for e164 in keys.get("phone_norm", []) for d in phone_digits(e164)}
-        ),
+        "phone_digits": sorted({sha256_hex(d) for e164 in keys["phone_norm"] for d in phone_digits(e164)}),
         "customer_id": sorted(sha256_hex(customer_id) for customer_id in person.ids),
     }
 

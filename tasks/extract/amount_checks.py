@@ -34,29 +34,29 @@ def say_outlying_amounts(
     when the source sets no max_amount."""
     if source.kind != "transactions" or source.max_amount is not None or not files:
         return
-    typical = wh.rows(
+    median, amounts = wh.rows(
         "select median(abs(amount)), count(*) from staging.transactions where source = ? and amount <> 0",
         [source.name],
     )[0]
-    if typical[0] is None or typical[1] < TYPICAL_ROWS:
+    if median is None or amounts < TYPICAL_ROWS:
         return
-    bound = typical[0] * OUTLIER_FACTOR
     found = wh.rows(
         "select _file, _row, amount, count(*) over () from staging.transactions "
         "where source = ? and _file in (select unnest(?::varchar[])) and abs(amount) > ? "
         f"order by abs(amount) desc, _file, _row limit {SHOWN}",
-        [source.name, files, bound],
+        [source.name, files, median * OUTLIER_FACTOR],
     )
     if not found:
         return
+    over = found[0][3]  # how many, of which the first SHOWN are named
     shown = ", ".join(f"{file} row {row}: {amount:,}" for file, row, amount, _ in found)
     logger.warning(
         "source %s: %s over %s times its median amount (%s), staged: %s%s; if no customer paid these, set the "
         "source's max_amount to quarantine larger amounts",
         source.name,
-        f"{found[0][3]:,} amounts" if found[0][3] > 1 else "1 amount",
+        f"{over:,} amounts" if over > 1 else "1 amount",
         f"{OUTLIER_FACTOR:,}",
-        f"{typical[0]:,}",
+        f"{median:,}",
         shown,
-        " …" if found[0][3] > SHOWN else "",
+        " …" if over > SHOWN else "",
     )

@@ -74,6 +74,22 @@ def reader_error(exc: Exception) -> str:
 LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes")
 
 
+def _line_breaks(path: Path) -> Iterator[tuple[int, int, bool | None]]:
+    """Each line of a file as (number, bytes without its LF, whether it ends with CRLF: None for a last line
+    without a break), read 1 MiB at a time, so that no line is ever held whole."""
+    number, size, last = 1, 0, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                yield number, size + end - start, (chunk[end - 1 : end] if end else last) == b"\r"
+                number, size, start = number + 1, 0, end + 1
+            size += len(chunk) - start
+            last = chunk[-1:]
+    if size:
+        yield number, size, None
+
+
 def long_line(path: Path, message: str) -> str | None:
     """The first line of a text file longer than the maximum a "Maximum line size" error names, by its number.
 
@@ -84,45 +100,30 @@ def long_line(path: Path, message: str) -> str | None:
     if match is None:
         return None
     limit = int(match[1])
-    number, size = 1, 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            *ended, rest = chunk.split(b"\n")
-            for piece in ended:
-                if size + len(piece) > limit:
-                    break
-                number, size = number + 1, 0
-            else:
-                size += len(rest)
-                if size <= limit:
-                    continue
-            return (
-                f"line {number} is over the maximum line size of {limit:,} bytes (raise the source's "
-                "max_line_size option for longer lines)"
-            )
-    return None
+    number = next((number for number, size, _ in _line_breaks(path) if size > limit), None)
+    if number is None:
+        return None
+    return (
+        f"line {number} is over the maximum line size of {limit:,} bytes (raise the source's max_line_size option "
+        "for longer lines)"
+    )
 
 
 def mixed_line_endings(path: Path) -> str | None:
     """The first line of a text file that ends otherwise than the first line (CRLF after LF, or LF after CRLF), or
     None: DuckDB reads one kind of line break per file and fails at the first other one without saying where."""
     first: bool | None = None  # whether the first line ends with CRLF
-    number, last = 1, b""
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            start = 0
-            while (end := chunk.find(b"\n", start)) >= 0:
-                crlf = (chunk[end - 1 : end] if end else last) == b"\r"
-                if first is None:
-                    first = crlf
-                elif crlf != first:
-                    ends, before = ("CRLF", "LF") if crlf else ("LF", "CRLF")
-                    return (
-                        f"line {number} ends with {ends} where the lines before it end with {before}: mixed line "
-                        "breaks (files joined, or edited on another system); write the file with one kind"
-                    )
-                number, start = number + 1, end + 1
-            last = chunk[-1:]
+    for number, _, crlf in _line_breaks(path):
+        if crlf is None:  # the last line, without a break
+            return None
+        if first is None:
+            first = crlf
+        elif crlf != first:
+            ends, before = ("CRLF", "LF") if crlf else ("LF", "CRLF")
+            return (
+                f"line {number} ends with {ends} where the lines before it end with {before}: mixed line breaks "
+                "(files joined, or edited on another system); write the file with one kind"
+            )
     return None
 
 

@@ -31,10 +31,15 @@ KEPT_FORMATS = ("parquet",)
 RUN_VIEW = "_raw_of_run"
 
 
+def reads_in_place(source: SourceConfig) -> bool:
+    """Whether the source is set to read its files in place (a Parquet source with read_in_place)."""
+    return source.format in KEPT_FORMATS and source.read_in_place
+
+
 def keeps_files(wh: Warehouse, source: SourceConfig) -> bool:
     """Whether raw.<source> reads the source's files in place: a Parquet source set to read_in_place whose raw
     is not (yet) a table."""
-    if source.format not in KEPT_FORMATS or not source.read_in_place:
+    if not reads_in_place(source):
         return False
     return _raw_kind(wh, source) in (None, "VIEW")
 

@@ -57,8 +57,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     }
     # hashed only when set, so the fingerprints of configs without them are those of before
     for optional in ("where", "max_amount"):
-        if settings.get(optional) is None:
-            settings.pop(optional, None)
+        if settings[optional] is None:
+            del settings[optional]
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
     if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference

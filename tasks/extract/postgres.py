@@ -58,9 +58,10 @@ def read_postgres(
                 cursor.execute(f"set statement_timeout = {int(timeout_seconds) * 1000}")
             if source.watermark is not None:
                 _no_null_watermarks(cursor, relation, source)
-            if since is not None and source.watermark is not None:
-                # the watermark is stored as text; compare in the column's own type
-                sql = sql.replace("> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})")
+                if since is not None:  # the watermark is stored as text; compare in the column's own type
+                    sql = sql.replace(
+                        "> $1", f"> cast($1 as {_column_type(cursor, relation, source.watermark)})"
+                    )
             cursor.execute(sql, params or None)
             reader = cursor.fetch_record_batch()
             with wh.registered("_pg_batch", reader):

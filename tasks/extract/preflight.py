@@ -27,7 +27,7 @@ import duckdb
 from tasks.extract import stage_rows
 from tasks.extract.diagnose import json_rows_problem, reason_fix
 from tasks.extract.excel import SheetError, unread_said, unread_sheets
-from tasks.extract.kept_files import KEPT_FORMATS
+from tasks.extract.kept_files import reads_in_place
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.mapping_checks import bind_error, mapping_hint
 from tasks.extract.orphans import orphan_message, orphans
@@ -198,11 +198,7 @@ def _file_samples(
         return append_raw(wh, source, select, params, RUN_ID, _QUIET, columns)
 
     for file in files:
-        if (
-            file.size == 0
-            and file.name in loaded
-            and not (source.format in KEPT_FORMATS and source.read_in_place)
-        ):
+        if file.size == 0 and file.name in loaded and not reads_in_place(source):
             problems.append(Problem(where, file.name, message=EMPTIED, warning=True))
             continue
         rows = sample_rows if file.name in chosen else 1
