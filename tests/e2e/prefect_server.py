@@ -320,19 +320,21 @@ def chromium(
         [CHROMIUM, *flags, *args, url],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=240,
         env={**os.environ, "TZ": tz},
     )
 
 
-def rendered_text(url: str, profile: Path, expected: list[str], tz: str = "UTC", tries: int = 3) -> str:
+def rendered_text(url: str, profile: Path, expected: list[str], tz: str = "UTC", tries: int = 4) -> str:
     """The visible text of a page once it shows every expected string (or after tries renders).
 
     The UI fills its lists from API calls after the first paint; on a busy machine Chromium's virtual
-    time budget can run out before they answer, so a render that lacks them is tried again."""
+    time budget can run out before they answer (CI at da64ce4: the Upcoming tab showed "3 Flow runs" and
+    no rows in three 20 s renders), so a render that lacks them is tried again with a longer budget."""
     text = ""
     for attempt in range(tries):
-        dom = chromium(url, profile / f"render-{attempt}", "--dump-dom", tz=tz).stdout
+        budget_ms = 20000 * (attempt + 1)
+        dom = chromium(url, profile / f"render-{attempt}", "--dump-dom", budget_ms=budget_ms, tz=tz).stdout
         visible = re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S)
         text = " ".join(re.sub(r"<[^>]+>", " ", visible).split())
         if all(item in text for item in expected):
