@@ -16,7 +16,8 @@ from tasks.extract.kept_files import forget_files, keeps_files, kept_rows
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.shared.config import PipelineConfig, SourceConfig
-from tasks.shared.contracts import CANONICAL_FIELDS
+from tasks.extract.time_checks import TIME_PLACEHOLDERS
+from tasks.shared.contracts import CANONICAL_FIELDS, FACT_KINDS
 from tasks.shared.errors import DataError, is_damaged_file
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, WarehouseLockedError, quote_identifier
@@ -63,6 +64,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     # value and is not the default, so the fingerprints of configs at the default are those of before
     if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference
         settings["customer_ref_rule"] = REF_PLACEHOLDERS
+    if source.kind in FACT_KINDS:  # a fact's time that is a placeholder is quarantined
+        settings["time_rule"] = TIME_PLACEHOLDERS
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
     if dates and config.dedupe.date_order != "reject":
         settings["date_order"] = config.dedupe.date_order

@@ -1,10 +1,13 @@
 """A staged time or date: how its text is read (timestamp_sql, date_sql) and its checks (time_reasons): finite;
-a time not in the future; a fact's time not a placeholder."""
+a time not in the future; a fact's time not a placeholder (before 1900, or the Unix epoch)."""
 
 from datetime import datetime, timedelta
 
 # A fact's time before this is a placeholder or a typo (0001-01-01, 1900-01-01), not customer activity.
 EARLIEST_TIME = "1900-01-02 00:00:00+00"
+# What a fact's time placeholder rule is (tasks.extract.load_state hashes it: a change restages the facts).
+# 2: the Unix epoch, as a null written as 0 comes out (1970-01-01 00:00 in UTC or in the source's time zone).
+TIME_PLACEHOLDERS = "fact time placeholders: 2"
 # Timestamps more than this far past the load time are faults, not data.
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -30,6 +33,10 @@ def time_reasons(field: str, value: str, quoted: str, sql_type: str, fact: bool)
         reasons.append(
             f"case when isfinite({value}) and {value} < timestamptz '{EARLIEST_TIME}' "
             f"then 'field {field}: ' || cast({value} as varchar) || ' is before 1900-01-02 (a placeholder?)' end"
+        )
+        reasons.append(
+            f"case when {value} in (timestamptz '1970-01-01 00:00:00+00', timezone($tz, timestamp '1970-01-01')) "
+            f"then 'field {field}: ' || cast({value} as varchar) || ' is the Unix epoch (a null written as 0?)' end"
         )
     reasons.append(
         f"case when isfinite({value}) and {value} > $future_limit "

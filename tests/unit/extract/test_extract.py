@@ -708,21 +708,29 @@ def test_mapping_on_a_missing_column_names_the_source_and_field(folder: Path, ex
     )
 
 
-def test_a_placeholder_time_before_1900_is_quarantined(folder: Path, extract: Extract) -> None:
+def test_a_placeholder_time_before_1900_or_at_the_unix_epoch_is_quarantined(folder: Path, extract: Extract) -> None:
+    # the source's time zone is Asia/Shanghai: 1970-01-01 08:00 there is 00:00 UTC, the epoch a 0 stands for
     text = (
         "txn_id,order_id,member_id,email,created_at,amount,status\n"
         "T1,O1,000123,,0001-01-01 00:00:00,1.00,SUCCESS\n"
         "T2,O2,000123,,1900-01-01 00:00:00,1.00,SUCCESS\n"
         "T3,O3,000123,,1969-12-31 23:00:00,1.00,SUCCESS\n"
+        "T4,O4,000123,,1970-01-01 00:00:00,1.00,SUCCESS\n"
+        "T5,O5,000123,,1970-01-01 08:00:00,1.00,SUCCESS\n"
+        "T6,O6,000123,,1970-01-01T00:00:00Z,1.00,SUCCESS\n"
+        "T7,O7,000123,,1970-01-01 08:00:01,1.00,SUCCESS\n"
     )
     (folder / "pay.csv").write_text(text, encoding="utf-8")
     run = extract([{**PAY_SOURCE, "max_bad_row_share": 1.0}])
-    assert run.wh.rows("select txn_id from staging.transactions") == [("T3",)]
+    assert run.wh.rows("select txn_id from staging.transactions order by txn_id") == [("T3",), ("T7",)]
     assert [
         reason for (reason,) in run.wh.rows("select reason from audit.quarantine order by row_number")
     ] == [
         "field ts: 0001-01-01 00:00:00+08:05 is before 1900-01-02 (a placeholder?)",
         "field ts: 1900-01-01 00:00:00+08:05 is before 1900-01-02 (a placeholder?)",
+        "field ts: 1970-01-01 00:00:00+08 is the Unix epoch (a null written as 0?)",
+        "field ts: 1970-01-01 08:00:00+08 is the Unix epoch (a null written as 0?)",
+        "field ts: 1970-01-01 08:00:00+08 is the Unix epoch (a null written as 0?)",
     ]
 
 
