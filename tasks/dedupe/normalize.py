@@ -44,6 +44,8 @@ PLACEHOLDER_PHONES = frozenset(
 # Addresses a system sends from: never a person.
 NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-not-reply@", "mailer-daemon@")
 
+# 。, which NFKC keeps: a Chinese input method types it for the dot of an address
+IDEOGRAPHIC_FULL_STOP = "\u3002"
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
 # Chinese mobile numbers in any common spelling: +86 138-0013-8000, 0086 13800138000, 8613800138000.
 CN_MOBILE_FAST_PATH = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
@@ -53,10 +55,11 @@ CN_EXTENSION = re.compile(r"(?:转|分机|分機)\d+$")
 
 
 def normalize_email(value: str | None, extra_placeholders: frozenset[str] = frozenset()) -> str | None:
-    """Trimmed, lowercased email, or None when invalid or a placeholder."""
+    """Trimmed, lowercased email with full-width forms folded (ＡＢ＠ｑｑ．ｃｏｍ, ab@qq。com: a Chinese input
+    method's spelling of ab@qq.com), or None when invalid or a placeholder."""
     if value is None:
         return None
-    email = value.strip().lower()
+    email = unicodedata.normalize("NFKC", value).replace(IDEOGRAPHIC_FULL_STOP, ".").strip().lower()
     if email in PLACEHOLDER_TEXT or not EMAIL_PATTERN.match(email):
         return None
     if email in PLACEHOLDER_EMAILS or email in extra_placeholders or email.startswith(NO_REPLY_PREFIXES):
@@ -101,7 +104,8 @@ def normalize_phone(
 
 def normalize_emails(values: pl.Series, extra_placeholders: frozenset[str] = frozenset()) -> pl.Series:
     """normalize_email over a column, vectorized."""
-    email = values.str.strip_chars().str.to_lowercase()
+    folded = values.str.normalize("NFKC").str.replace_all(IDEOGRAPHIC_FULL_STOP, ".", literal=True)
+    email = folded.str.strip_chars().str.to_lowercase()
     bad = (
         email.is_in(list(PLACEHOLDER_TEXT | PLACEHOLDER_EMAILS | extra_placeholders))
         | ~email.str.contains(EMAIL_PATTERN.pattern)

@@ -171,6 +171,14 @@ def test_email_provider_rules_apply_only_where_configured() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    "value", ["ＺＨＡＮＧ＠ＱＱ．ＣＯＭ", "zhang＠qq.com", "zhang@qq。com", " Zhang@QQ.com\u3000"]
+)
+def test_an_email_typed_with_full_width_forms_is_the_same_email(value: str) -> None:
+    assert normalize_email(value) == "zhang@qq.com"
+    assert normalize_emails_with_rules(pl.Series([value])).to_list() == ["zhang@qq.com"]
+
+
 PLACEHOLDERS = [
     "13800000000",
     "12345678901",

@@ -708,7 +708,9 @@ def test_mapping_on_a_missing_column_names_the_source_and_field(folder: Path, ex
     )
 
 
-def test_a_placeholder_time_before_1900_or_at_the_unix_epoch_is_quarantined(folder: Path, extract: Extract) -> None:
+def test_a_placeholder_time_before_1900_or_at_the_unix_epoch_is_quarantined(
+    folder: Path, extract: Extract
+) -> None:
     # the source's time zone is Asia/Shanghai: 1970-01-01 08:00 there is 00:00 UTC, the epoch a 0 stands for
     text = (
         "txn_id,order_id,member_id,email,created_at,amount,status\n"
