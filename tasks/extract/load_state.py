@@ -15,8 +15,8 @@ from tasks.extract.id_checks import REF_PLACEHOLDERS
 from tasks.extract.kept_files import forget_files, keeps_files, kept_rows
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.tables import create_staging_tables, staging_tables
-from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.extract.time_checks import TIME_PLACEHOLDERS
+from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.contracts import CANONICAL_FIELDS, FACT_KINDS
 from tasks.shared.errors import DataError, is_damaged_file
 from tasks.shared.text import counted
