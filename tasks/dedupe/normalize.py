@@ -44,6 +44,8 @@ PLACEHOLDER_PHONES = frozenset(
 # Addresses a system sends from: never a person.
 NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-not-reply@", "mailer-daemon@")
 
+# An "extension" this long is a second phone number (no exchange has extensions of 7 digits)
+MIN_PHONE_DIGITS = 7
 # 。, which NFKC keeps: a Chinese input method types it for the dot of an address
 IDEOGRAPHIC_FULL_STOP = "\u3002"
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
@@ -80,6 +82,11 @@ def _parse_phone(value: str, region: str) -> str | None:
     # value as written is no phone. Labels, extensions and other text around the digits are left as the library
     # reads them.
     if str(number.national_number) not in phonenumbers.normalize_digits_only(value):
+        return None
+    # The library reads what follows a ';' as an extension: "13800138000;13900139000" is two numbers, not one
+    # with extension 13900139000. A field of two numbers is unusable (counted as such), as with '/' or ',':
+    # keeping the first would drop the second without a word, and either may be a relative's.
+    if number.extension and len(number.extension) >= MIN_PHONE_DIGITS:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -179,6 +179,32 @@ def test_an_email_typed_with_full_width_forms_is_the_same_email(value: str) -> N
     assert normalize_emails_with_rules(pl.Series([value])).to_list() == ["zhang@qq.com"]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "13800138000;13900139000",
+        "13800138000/13900139000",
+        "13800138000,13900139000",
+        "010-12345678;13900139000",
+    ],
+)
+def test_a_field_of_two_phone_numbers_is_unusable_whatever_separates_them(value: str) -> None:
+    assert normalize_phone(value) is None
+    assert normalize_phones(pl.Series([value])).to_list() == [None]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("+1 650 253 0000 ext. 123", "+16502530000"),
+        ("010-12345678;ext=12", "+861012345678"),
+        ("13800138000 转 8", "+8613800138000"),
+    ],
+)
+def test_a_phone_with_an_extension_is_the_number(value: str, expected: str) -> None:
+    assert normalize_phone(value) == expected
+
+
 PLACEHOLDERS = [
     "13800000000",
     "12345678901",
