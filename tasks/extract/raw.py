@@ -59,11 +59,12 @@ def append_raw(
         )
     existing = {name.lower(): (name, sql_type) for name, sql_type in wh.describe(quote_identifier(raw))}
     conversions = []
+    added = []
     for name, sql_type in columns or wh.describe(batch, params):
         if name in ("_file", "_row"):
             continue
         if name.lower() not in existing:
-            say_new_column(source, name, logger)
+            added.append(name)
             wh.execute(f"alter table {quote_identifier(raw)} add column {quote_column(name)} {sql_type}")
             continue
         raw_name, raw_type = existing[name.lower()]
@@ -84,6 +85,7 @@ def append_raw(
             change_column_type(wh, source.name, raw_name, raw_type, target)
         if target != sql_type:
             conversions.append(f"{_converted(name, target)} as {quote_column(name)}")
+    say_new_columns(source, added, logger)
     if not _has_rows(wh, batch, params):
         return 0
     fragments = {"batch": batch, "conversions": f" replace ({', '.join(conversions)})" if conversions else ""}
@@ -118,9 +120,28 @@ def _lake_widening(old_type: str, new_type: str) -> bool:
     return False
 
 
-def say_new_column(source: SourceConfig, name: str, logger: logging.Logger | logging.LoggerAdapter) -> None:
-    """Warn that a file brought a column the source's earlier files lack (raw keeps it; no mapping reads it)."""
-    logger.warning("source %s: new column %r kept in raw, not mapped to a canonical field", source.name, name)
+# the new columns a warning names; the rest are counted (a file of 300 columns is one warning, not 290)
+NEW_COLUMNS_NAMED = 20
+
+
+def say_new_columns(
+    source: SourceConfig, names: list[str], logger: logging.Logger | logging.LoggerAdapter
+) -> None:
+    """Warn, once for a file, of the columns it brought that the source's earlier files lack (raw keeps them;
+    no mapping reads them)."""
+    if not names:
+        return
+    if len(names) == 1:
+        logger.warning(
+            "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, names[0]
+        )
+        return
+    named = ", ".join(map(repr, names[:NEW_COLUMNS_NAMED]))
+    more = f" and {len(names) - NEW_COLUMNS_NAMED} more" if len(names) > NEW_COLUMNS_NAMED else ""
+    logger.warning(
+        "source %s: %d new columns kept in raw, not mapped to a canonical field: %s%s",
+        *(source.name, len(names), named, more),
+    )
 
 
 def _has_rows(wh: Warehouse, batch: str, params: Mapping[str, Any]) -> bool:
@@ -310,10 +331,11 @@ def read_batch(
         if keeps_files(wh, source):
             retyped = retyped_columns(known, columns)
             if not retyped:
-                first = not known
+                if known:
+                    say_new_columns(
+                        source, [name for name, _ in columns if name.lower() not in known], logger
+                    )
                 for name, sql_type in columns:
-                    if not first and name.lower() not in known:
-                        say_new_column(source, name, logger)
                     known.setdefault(name.lower(), sql_type)
                 kept.append(file.name)
                 return keep_file(wh, source, file, select, params, run_id)

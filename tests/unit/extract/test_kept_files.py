@@ -111,6 +111,24 @@ def test_a_new_file_joins_the_kept_ones_and_only_it_is_checked(folder: Path) -> 
         assert [row[2] for row in wh.rows(STAGED)] == ["G1", "G2", "G3", "G4"]
 
 
+def test_a_kept_file_with_new_columns_is_one_warning(folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    extract(folder, "run-1")[1].close()
+    path = folder / "game" / "c.parquet"
+    pl.read_parquet(sessions(folder, "c.parquet", ["G4"], [30])).with_columns(
+        vip=pl.lit(1), channel=pl.lit("app")
+    ).write_parquet(path)
+    with caplog.at_level(logging.WARNING):
+        loads, wh = extract(folder, "run-2")
+    with wh:
+        assert [r.getMessage() for r in caplog.records if "new column" in r.getMessage()] == [
+            "source game: 2 new columns kept in raw, not mapped to a canonical field: 'vip', 'channel'"
+        ]
+        assert wh.rows("select session_id, vip, channel from raw.game order by _file, _row")[2:] == [
+            ("G3", None, None),
+            ("G4", 1, "app"),
+        ]
+
+
 def test_a_gone_file_leaves_raw_and_the_warning_counts_its_rows(
     folder: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -251,6 +251,31 @@ def test_a_new_column_is_kept_with_a_warning(tmp_path: Path, caplog: pytest.LogC
         ]
 
 
+def test_a_file_of_many_new_columns_is_one_warning_naming_the_first_twenty(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "a.csv").write_text("id,name\nA1,甲\n", encoding="utf-8")
+    config = write_config(tmp_path, [CRM_CSV])
+    extract_once(config, "run-1")
+    extra = [f"c{i:03d}" for i in range(1, 31)]
+    (tmp_path / "b.csv").write_text(
+        ",".join(["id", "name", *extra]) + "\nB1,乙" + ",x" * 30 + "\n", encoding="utf-8"
+    )
+    with caplog.at_level("WARNING"):
+        assert extract_once(config, "run-2")[0].rows_staged == 1
+    warnings = [r.getMessage() for r in caplog.records if "new column" in r.getMessage()]
+    assert warnings == [
+        "source crm: 30 new columns kept in raw, not mapped to a canonical field: "
+        + ", ".join(repr(name) for name in extra[:20])
+        + " and 10 more"
+    ]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select _file, c001, c030 from raw.crm order by _file") == [
+            ("a.csv", None, None),
+            ("b.csv", "x", "x"),
+        ]
+
+
 def test_a_customer_exported_again_with_changes_is_a_new_version_of_its_record(tmp_path: Path) -> None:
     header = "id,name,phone,updated\n"
     (tmp_path / "crm-01.csv").write_text(
