@@ -16,6 +16,7 @@ import duckdb
 from tasks.extract.time_checks import DAY_MONTH
 from tasks.shared.errors import DataError
 from tasks.shared.files import glob_literal, literal_path, not_utf8
+from tasks.shared.scratch import scratch
 
 # What DuckDB raises for a file it cannot read: a bad value or layout.
 READ_ERRORS = (duckdb.InvalidInputException, duckdb.ConversionException, duckdb.BinderException)
@@ -145,7 +146,7 @@ def diagnose_csv(path: Path, options: str) -> str | None:
         names.append(next(c for c in itertools.chain([name], fallbacks) if c and c.lower() not in used))
         used.add(names[-1].lower())
     columns = "{" + ", ".join("'" + c.replace("'", "''") + "': 'varchar'" for c in names) + "}"
-    with duckdb.connect() as con:
+    with scratch() as con:
         try:
             con.execute(
                 f"select count(*) from read_csv(?, auto_detect = false, columns = {columns}{options})",
@@ -218,7 +219,7 @@ def diagnose_conversion(select: str, params: Mapping[str, Any], message: str) ->
     if match is None:
         return None
     value, target = match[1], match[2].rstrip(".,")
-    with duckdb.connect() as con:
+    with scratch() as con:
         columns = con.execute(f"select column_name from (describe {select})", params).fetchall()
         for (name,) in columns:
             column = '"' + name.replace('"', '""') + '"'

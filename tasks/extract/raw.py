@@ -23,6 +23,7 @@ from tasks.extract.readers import SourceFile, ends_a_line, read_file, repeated_c
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import literal_path
+from tasks.shared.scratch import scratch
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
@@ -238,7 +239,7 @@ def _common_type(first: str, second: str) -> str:
 
     Asked of a connection of its own: a failed statement would end the warehouse's transaction.
     """
-    with duckdb.connect() as con:
+    with scratch() as con:
         try:
             row = con.execute(
                 f"select typeof(x) from (select null::{first} as x union all select null::{second})"

@@ -34,6 +34,7 @@ from tasks.extract.unreadable import unreadable_names
 from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError, with_path
 from tasks.shared.files import UTF8_BOM, binary_format, glob_literal, not_utf8, scratch_file, western_from
+from tasks.shared.scratch import scratch
 from tasks.shared.warehouse import Warehouse
 
 # Reader options a config may pass through. Options that silently drop rows (ignore_errors) are not here.
@@ -240,7 +241,7 @@ def repeated_columns(source: SourceConfig, path: str) -> list[tuple[str, list[in
         return []
     unheaded = source.model_copy(update={"options": {**source.options, "header": False}})
     # on a connection of its own: a failed statement would end the warehouse's transaction
-    with duckdb.connect() as con:
+    with scratch() as con:
         try:
             header = con.execute(
                 f"select * from read_csv(?, all_varchar = true{reader_options(unheaded)}) limit 1", [path]

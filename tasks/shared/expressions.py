@@ -5,13 +5,13 @@ import re
 from functools import lru_cache
 from typing import Any
 
-import duckdb
+from tasks.shared.scratch import scratch
 
 
 @lru_cache(maxsize=1024)
 def serialize_expression(expression: str) -> str:
     """DuckDB's parse tree (JSON) of `select <expression>`, parsed once per distinct expression."""
-    with duckdb.connect() as con:
+    with scratch() as con:
         return con.execute("select json_serialize_sql(?)", [f"select {expression}\n"]).fetchall()[0][0]
 
 
@@ -174,7 +174,7 @@ def text_as_numbers(expression: str, text_columns: set[str]) -> str:
 @lru_cache(maxsize=1)
 def volatile_functions() -> frozenset[str]:
     """Names of DuckDB's volatile functions (random, uuid …): DuckDB's TRY() refuses them."""
-    with duckdb.connect() as con:
+    with scratch() as con:
         rows = con.execute(
             "select distinct function_name from duckdb_functions() where stability = 'VOLATILE'"
         ).fetchall()
