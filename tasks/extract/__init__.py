@@ -260,7 +260,10 @@ def extract_source(
         record_load(wh, run_id, load)
         return load
     if restage:
-        logger.info("source %s: its config changed; re-staging all its raw rows", source.name)
+        logger.info(
+            "source %s: its config or this version's staging rules changed; re-staging all its raw rows",
+            source.name,
+        )
         for table in ("audit.quarantine", "audit.duplicates"):
             wh.execute(f"delete from {table} where source = ?", [source.name])
         wh.execute(f"delete from staging.{source.kind} where source = ?", [source.name])
