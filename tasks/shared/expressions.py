@@ -181,16 +181,30 @@ def volatile_functions() -> frozenset[str]:
     return frozenset(name for (name,) in rows)
 
 
-def is_volatile(expression: str) -> bool:
-    """Whether expression calls a volatile function (a new value on every evaluation)."""
-    volatile = volatile_functions()
-    found = False
+# Functions whose value is the load's, not the row's: the time it runs and its settings. DuckDB calls them stable
+# (one value in a statement), but a restage, a rerun or tomorrow's load gives another.
+LOAD_FUNCTIONS = frozenset(
+    {
+        "now",
+        "today",
+        "get_current_time",
+        "get_current_timestamp",
+        "transaction_timestamp",
+        "current_localtime",
+        "current_localtimestamp",
+        "current_setting",
+    }
+)
+
+
+def called_functions(expression: str) -> list[str]:
+    """The names of the functions expression calls (lower case, in order of appearance)."""
+    names: list[str] = []
 
     def walk(node: Any) -> None:
-        nonlocal found
         if isinstance(node, dict):
-            if node.get("class") == "FUNCTION" and node.get("function_name", "").lower() in volatile:
-                found = True
+            if node.get("class") == "FUNCTION":
+                names.append(node.get("function_name", "").lower())
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -198,7 +212,20 @@ def is_volatile(expression: str) -> bool:
                 walk(value)
 
     walk(json.loads(serialize_expression(expression)))
-    return found
+    return names
+
+
+def unrepeatable_functions(expression: str) -> list[str]:
+    """The functions expression calls that give another value on another evaluation or load: volatile ones
+    (random, uuid …) and the load's time and settings (LOAD_FUNCTIONS)."""
+    volatile = volatile_functions() | LOAD_FUNCTIONS
+    return list(dict.fromkeys(name for name in called_functions(expression) if name in volatile))
+
+
+def is_volatile(expression: str) -> bool:
+    """Whether expression calls a volatile function (a new value on every evaluation)."""
+    volatile = volatile_functions()
+    return any(name in volatile for name in called_functions(expression))
 
 
 def failed_sql(expression: str) -> str:

@@ -73,7 +73,10 @@ class PredictConfig(BaseModel):
         "the data shows little spread in drop-out; 0 is plain maximum likelihood.",
     )
     random_state: int = Field(
-        default=0, description="Seed of the samples and the gradient boosting, so runs repeat."
+        default=0,
+        ge=0,
+        le=2**32 - 1,
+        description="Seed of the samples and the gradient boosting, so runs repeat.",
     )
     refit_every_days: int = Field(
         default=7, ge=1, description="Days from the fit day after which the predict models are fitted again."

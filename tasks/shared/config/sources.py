@@ -15,7 +15,7 @@ from tasks.shared.contracts import (
     RESERVED_MATCH_NAMES,
     SourceKind,
 )
-from tasks.shared.expressions import check_expression, expression_columns, is_volatile
+from tasks.shared.expressions import check_expression, expression_columns, is_volatile, unrepeatable_functions
 
 SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
 
@@ -305,6 +305,8 @@ class SourceConfig(BaseModel):
                 raise ValueError(f"columns.{field}: {problem}")
             if field in KEY_FIELDS and not expression_columns(expression):
                 raise ValueError(f"columns.{field}: {constant_key(expression)}")
+            if unrepeatable := unrepeatable_functions(expression):
+                raise ValueError(f"columns.{field}: {unrepeatable_message(unrepeatable)}")
         if self.match_columns and self.kind != "customers":
             raise ValueError("match_columns are for customers sources (the records the matcher compares)")
         for name, expression in self.match_columns.items():
@@ -318,7 +320,18 @@ class SourceConfig(BaseModel):
             problem = check_expression(expression)
             if problem:
                 raise ValueError(f"match_columns.{name}: {problem}")
+            if unrepeatable := unrepeatable_functions(expression):
+                raise ValueError(f"match_columns.{name}: {unrepeatable_message(unrepeatable)}")
         return self
+
+
+def unrepeatable_message(functions: list[str]) -> str:
+    """Why a mapping that calls functions (random, now …) is refused."""
+    called = ", ".join(f"{name}()" for name in functions)
+    return (
+        f"calls {called}, which gives another value when the row is read again (a restage, a rerun, the next "
+        "load): a staged value must come from the row alone (a random id would count a repeated row twice)"
+    )
 
 
 def query_problem(query: str) -> str | None:

@@ -123,7 +123,9 @@ class SegmentConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     clusters: int = Field(default=4, ge=2, le=20, description="Number of KMeans clusters.")
-    random_state: int = Field(default=0, description="Seed of KMeans, so clusters are reproducible.")
+    random_state: int = Field(
+        default=0, ge=0, le=2**32 - 1, description="Seed of KMeans, so clusters are reproducible."
+    )
     rules: list[RuleSegmentConfig] = Field(
         default_factory=lambda: list(DEFAULT_RULES),
         description="Rule segments; defaults: 5+ games in the last 90 days; 3+ games in 180 days and never paid; "

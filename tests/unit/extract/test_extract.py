@@ -293,7 +293,11 @@ def test_one_pound_sign_in_a_western_file_is_enough_for_the_cp1252_hint(
 def test_failed_extract_leaves_no_tables_and_no_work_files(folder: Path) -> None:
     (folder / "crm").mkdir()
     (folder / "crm" / "members.csv").write_bytes("会员编号,姓名\nm2,中\n".encode())
-    survey = {**SURVEY_SOURCE, "path": "crm/*.csv", "columns": {"customer_ref": '"会员编号"', "ts": "now()"}}
+    survey = {
+        **SURVEY_SOURCE,
+        "path": "crm/*.csv",
+        "columns": {"customer_ref": '"会员编号"', "ts": "'2026-01-01 10:00'"},
+    }
     crm = {**CRM_SOURCE, "columns": {"source_id": '"会员编号"', "full_name": '"姓名"'}}
     config = make_config(folder, [survey, crm])  # survey loads, then crm fails: nothing of either is kept
     with Warehouse(folder / "w.duckdb") as wh:

@@ -157,6 +157,32 @@ def test_missing_required_field(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("field", "line", "expression", "called"),
+    [
+        ("txn_id", 8, "InvoiceNo || '-' || random()", "random()"),
+        ("ts", 12, "coalesce(strptime(InvoiceDate, '%m/%d/%Y %H:%M'), now())", "now()"),
+        ("order_id", 9, "InvoiceNo || current_setting('TimeZone') || uuid()", "current_setting(), uuid()"),
+    ],
+)
+def test_a_mapping_whose_value_changes_when_read_again_is_refused(
+    tmp_path: Path, field: str, line: int, expression: str, called: str
+) -> None:
+    columns = {**VALID["sources"][0]["columns"], field: expression}
+    assert error_lines(tmp_path, config_with(source={"columns": columns})) == [
+        f"  - line {line}, sources.retail: columns.{field}: calls {called}, which gives another value when "
+        "the row is read again (a restage, a rerun, the next load): a staged value must come from the row alone "
+        "(a random id would count a repeated row twice)"
+    ]
+
+
+@pytest.mark.parametrize("stage", ["segments", "predict"])
+@pytest.mark.parametrize("seed", [-1, 2**32])
+def test_a_random_state_numpy_cannot_seed_is_a_config_error(tmp_path: Path, stage: str, seed: int) -> None:
+    lines = error_lines(tmp_path, config_with(**{stage: {"random_state": seed}}))
+    assert len(lines) == 1 and f"{stage}.random_state" in lines[0]
+
+
 def test_duplicate_source_names(tmp_path: Path) -> None:
     data = config_with(sources=[crm(), VALID["sources"][0], crm(path="crm2.csv")])
     assert error_lines(tmp_path, data) == ["  - (top level): source names must be unique; repeated: ['crm']"]
