@@ -61,6 +61,7 @@ from tasks.extract.load_state import (
 )
 from tasks.extract.mapping_checks import check_mappings
 from tasks.extract.orphans import forget_orphan, loaded_sources, orphan_message, orphans
+from tasks.extract.overlap import read_twice
 from tasks.extract.postgres import batch_watermark, read_postgres
 from tasks.extract.raw import append_raw, emptied_files, read_batch, say_emptied
 from tasks.extract.staging import build_checked, stage_unattributed, value_types
@@ -427,6 +428,8 @@ def extract_all(
             raise DataError(
                 f"--full-refresh of unknown sources {sorted(unknown)}; sources: {[s.name for s in config.sources]}"
             )
+        if twice := read_twice(config):  # two sources of one kind over the same files
+            raise DataError("; ".join(twice))
         for name in unnamed:  # a source removed from the config, or renamed (tasks/extract/orphans.py)
             if "all" not in refresh and name not in refresh:
                 raise DataError(orphan_message(name, loaded[name]))

@@ -31,6 +31,7 @@ from tasks.extract.kept_files import reads_in_place
 from tasks.extract.load_state import create_tables, loaded_files, read_otherwise, reread_message
 from tasks.extract.mapping_checks import bind_error, mapping_hint
 from tasks.extract.orphans import orphan_message, orphans
+from tasks.extract.overlap import read_twice
 from tasks.extract.postgres import read_postgres
 from tasks.extract.problems import Problem, missing_columns_problem, no_files, read_fix
 from tasks.extract.raw import append_raw, missing_columns
@@ -92,6 +93,8 @@ def preflight(
         problems.append(
             Problem(f"sources.{source.name}", message=_own(DataError(reread_message(source)), source))
         )
+    for message in read_twice(pipeline):  # a run stops at them too (extract_all)
+        problems.append(Problem("sources", message=message))
     for name in orphans(pipeline, loaded or {}):  # a run stops at it too (extract_all)
         if "all" not in full_refresh and name not in full_refresh:
             problems.append(Problem(f"sources.{name}", message=orphan_message(name, len(loaded[name]))))
