@@ -38,7 +38,7 @@ LOOKUP_VERSION = (
     "3"  # names, places, addresses. 2: place, court, circle … abbreviated in addresses; 3: ø, ß … folded
 )
 # emails, phones, devices. 2: a phone whose digits are not all written is no phone; 3: full-width emails folded,
-# a phone field of two numbers unusable
+# a phone field of two numbers unusable, invisible characters (and an email's spaces) dropped
 CONTACT_VERSION = "3"
 # The staged field each contact lookup normalizes, in the order of contact_normalizers.
 CONTACT_COLUMNS = ("email", "phone", "device_id")

@@ -46,6 +46,15 @@ NO_REPLY_PREFIXES = ("noreply@", "no-reply@", "no_reply@", "donotreply@", "do-no
 
 # An "extension" this long is a second phone number (no exchange has extensions of 7 digits)
 MIN_PHONE_DIGITS = 7
+
+
+def without_format_characters(text: str) -> str:
+    """text without Unicode's invisible format characters (category Cf: U+200B zero-width space, U+FEFF byte
+    order mark, U+2060 word joiner, U+00AD soft hyphen …), which a value copied from a web page or a document
+    carries unseen; polars' `\\p{Cf}` removes the same."""
+    return "".join(char for char in text if unicodedata.category(char) != "Cf")
+
+
 # 。, which NFKC keeps: a Chinese input method types it for the dot of an address
 IDEOGRAPHIC_FULL_STOP = "\u3002"
 EMAIL_PATTERN = re.compile(r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(\.[a-z0-9\-]+)*\.[a-z]{2,}$")
@@ -61,7 +70,10 @@ def normalize_email(value: str | None, extra_placeholders: frozenset[str] = froz
     method's spelling of ab@qq.com), or None when invalid or a placeholder."""
     if value is None:
         return None
-    email = unicodedata.normalize("NFKC", value).replace(IDEOGRAPHIC_FULL_STOP, ".").strip().lower()
+    folded = without_format_characters(unicodedata.normalize("NFKC", value)).replace(
+        IDEOGRAPHIC_FULL_STOP, "."
+    )
+    email = re.sub(r"\s", "", folded).lower()
     if email in PLACEHOLDER_TEXT or not EMAIL_PATTERN.match(email):
         return None
     if email in PLACEHOLDER_EMAILS or email in extra_placeholders or email.startswith(NO_REPLY_PREFIXES):
@@ -97,7 +109,7 @@ def normalize_phone(
     """Phone in E.164 (+8613800138000), or None when invalid or a placeholder."""
     if value is None:
         return None
-    compact = re.sub(r"[\s\-().]", "", value.strip())
+    compact = re.sub(r"[\s\-().]", "", without_format_characters(value).strip())
     if compact.lower() in PLACEHOLDER_TEXT:
         return None
     fast = CN_MOBILE_FAST_PATH.match(compact) if region == "CN" else None
@@ -111,8 +123,8 @@ def normalize_phone(
 
 def normalize_emails(values: pl.Series, extra_placeholders: frozenset[str] = frozenset()) -> pl.Series:
     """normalize_email over a column, vectorized."""
-    folded = values.str.normalize("NFKC").str.replace_all(IDEOGRAPHIC_FULL_STOP, ".", literal=True)
-    email = folded.str.strip_chars().str.to_lowercase()
+    folded = values.str.normalize("NFKC").str.replace_all(r"[\p{Cf}\s]", "")
+    email = folded.str.replace_all(IDEOGRAPHIC_FULL_STOP, ".", literal=True).str.to_lowercase()
     bad = (
         email.is_in(list(PLACEHOLDER_TEXT | PLACEHOLDER_EMAILS | extra_placeholders))
         | ~email.str.contains(EMAIL_PATTERN.pattern)
@@ -126,7 +138,10 @@ def normalize_phones(
 ) -> pl.Series:
     """normalize_phone over a column: a vectorized fast path for Chinese mobiles, the library for the rest."""
     frame = pl.DataFrame({"raw": values}).with_columns(
-        compact=pl.col("raw").str.strip_chars().str.replace_all(r"[\s\-().]", "")
+        compact=pl.col("raw")
+        .str.replace_all(r"\p{Cf}", "")
+        .str.strip_chars()
+        .str.replace_all(r"[\s\-().]", "")
     )
     if region == "CN":
         frame = frame.with_columns(

@@ -2,13 +2,18 @@
 
 An id with a control character in it (a NUL byte, a tab, a line break a broken export left inside a cell) is
 never one a person typed: staged as it is, it would be another id, a payment moved from its customer to a
-customer nobody is.
+customer nobody is. So is an id with an invisible (format) character: a zero-width space pasted from a web page,
+a byte order mark left in the middle of concatenated exports (`\ufeffT1` is another payment than `T1`, so a
+repeated row would count twice), a word joiner, a soft hyphen.
 """
 
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import ID_FIELDS, PLACEHOLDER_TEXT
 
 CONTROL = "[[:cntrl:]]"  # C0 controls and DEL (RE2's class)
+INVISIBLE = "\\p{Cf}"  # Unicode's format characters: U+200B zero-width space, U+FEFF, U+2060, U+00AD …
+# What the ids' character rule is (tasks.extract.load_state hashes it: a change restages)
+ID_CHARACTERS = "ids without control or invisible characters: 2"
 # What the staged customer_ref's placeholders rule is (tasks.extract.load_state hashes it: a change restages)
 REF_PLACEHOLDERS = "placeholders are no reference: 1"
 
@@ -23,17 +28,22 @@ def customer_ref_sql(text: str) -> str:
 
 def control_character_reasons(source: SourceConfig) -> list[str]:
     """SQL per id field the source maps (its own id, and the customer it points at): null when the row's value
-    has no control character, else the reason, the value's first 60 characters shown with each one as U+FFFD."""
+    has no control or invisible character, else the reason naming the first one, the value's first 60
+    characters shown with each such character as U+FFFD. One pattern is tested per row; which kind the
+    character is, only on a row that has one."""
+    either = f"[{CONTROL[1:-1]}{INVISIBLE}]"  # [[:cntrl:]\p{Cf}]
     reasons = []
     for field in (ID_FIELDS[source.kind], "customer_ref"):
         if field not in source.columns:
             continue
         value = f'cast("{field}" as varchar)'
+        first = f"regexp_extract({value}, '{either}')"
         # the first 60 characters: a cell of merged lines is long
-        shown = f"regexp_replace(left({value}, 60), '{CONTROL}', '\ufffd', 'g')"
-        code = f"lpad(upper(hex(unicode(regexp_extract({value}, '{CONTROL}')))), 4, '0')"
+        shown = f"regexp_replace(left({value}, 60), '{either}', '\ufffd', 'g')"
+        code = f"lpad(upper(hex(unicode({first}))), 4, '0')"
+        kind = f"case when regexp_matches({first}, '{CONTROL}') then 'a control' else 'an invisible' end"
         reasons.append(
-            f"case when regexp_matches({value}, '{CONTROL}') then 'field {field}: ''' || {shown} || ''' holds a "
-            f"control character (U+' || {code} || '): an id is never typed with one' end"
+            f"case when regexp_matches({value}, '{either}') then 'field {field}: ''' || {shown} || ''' holds ' "
+            f"|| {kind} || ' character (U+' || {code} || '): an id is never typed with one' end"
         )
     return reasons

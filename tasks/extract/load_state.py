@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from tasks.extract.id_checks import REF_PLACEHOLDERS
+from tasks.extract.id_checks import ID_CHARACTERS, REF_PLACEHOLDERS
 from tasks.extract.kept_files import forget_files, keeps_files, kept_rows
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.tables import create_staging_tables, staging_tables
@@ -62,6 +62,7 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
             del settings[optional]
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
+    settings["id_rule"] = ID_CHARACTERS  # an id with an invisible character is quarantined
     if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference
         settings["customer_ref_rule"] = REF_PLACEHOLDERS
     if source.kind in FACT_KINDS:  # a fact's time that is a placeholder is quarantined

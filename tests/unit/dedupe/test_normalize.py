@@ -205,6 +205,29 @@ def test_a_phone_with_an_extension_is_the_number(value: str, expected: str) -> N
     assert normalize_phone(value) == expected
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "zhang\u200b@qq.com",
+        "\ufeffzhang@qq.com",
+        "zhang\u00a0@qq.com",
+        "zhang @qq.com",
+        "zh\u2060ang@qq.\u00adcom",
+    ],
+)
+def test_an_email_with_invisible_characters_or_spaces_inside_is_the_email(value: str) -> None:
+    assert normalize_email(value) == "zhang@qq.com"
+    assert normalize_emails_with_rules(pl.Series([value])).to_list() == ["zhang@qq.com"]
+
+
+@pytest.mark.parametrize(
+    "value", ["+86\ufeff 156-9137-6467", "1569137\u200b6467", "\u2060 15691376467", "156\u00ad9137 6467"]
+)
+def test_a_phone_with_invisible_characters_is_the_number(value: str) -> None:
+    assert normalize_phone(value) == "+8615691376467"
+    assert normalize_phones(pl.Series([value])).to_list() == ["+8615691376467"]
+
+
 PLACEHOLDERS = [
     "13800000000",
     "12345678901",

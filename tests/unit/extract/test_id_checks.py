@@ -40,6 +40,57 @@ def test_an_id_with_a_control_character_is_quarantined(tmp_path: Path) -> None:
         ]
 
 
+def test_an_id_with_an_invisible_character_is_quarantined_and_its_repeat_is_not_counted_twice(
+    tmp_path: Path,
+) -> None:
+    """Zero-width space, word joiner, a byte order mark in the middle of concatenated exports, a soft hyphen."""
+    folder = tmp_path / "pay"
+    folder.mkdir()
+    (folder / "a.csv").write_text(
+        "txn_id,member_id,amount,ts\n"
+        "T1,M1\u200b,10.00,2026-03-01 10:00:00\n"
+        "T2,M2\u2060,20.00,2026-03-01 11:00:00\n"
+        "\ufeffT3,M3,30.00,2026-03-01 12:00:00\n"
+        "T4,M\u00ad4,40.00,2026-03-01 13:00:00\n"
+        "T5,\u200bM5\u0007,50.00,2026-03-01 14:00:00\n",
+        encoding="utf-8",
+    )
+    (folder / "b.csv").write_text(
+        "txn_id,member_id,amount,ts\nT3,M3,30.00,2026-03-01 12:00:00\n", encoding="utf-8"
+    )
+    config = write_config(tmp_path, [PAY_CSV])
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 6, 1, 5, 0, "loaded")]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        assert wh.rows("select txn_id, customer_ref, amount from staging.transactions") == [("T3", "M3", 30)]
+        assert wh.rows("select file, row_number, reason from audit.quarantine order by file, row_number") == [
+            (
+                "pay/a.csv",
+                1,
+                "field customer_ref: 'M1\ufffd' holds an invisible character (U+200B): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                2,
+                "field customer_ref: 'M2\ufffd' holds an invisible character (U+2060): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                3,
+                "field txn_id: '\ufffdT3' holds an invisible character (U+FEFF): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                4,
+                "field customer_ref: 'M\ufffd4' holds an invisible character (U+00AD): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                5,
+                "field customer_ref: '\ufffdM5\ufffd' holds an invisible character (U+200B): an id is never typed with one",
+            ),
+        ]
+
+
 def test_a_placeholder_customer_ref_names_nobody(tmp_path: Path) -> None:
     """'NULL' as a SQL client exports a null, a guest's 0, '未知': rows that say it are not one customer's."""
     folder = tmp_path / "pay"
