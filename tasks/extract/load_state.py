@@ -17,7 +17,7 @@ from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
 from tasks.extract.tables import create_staging_tables, staging_tables
 from tasks.extract.time_checks import TIME_PLACEHOLDERS
 from tasks.shared.config import PipelineConfig, SourceConfig
-from tasks.shared.contracts import CANONICAL_FIELDS, FACT_KINDS
+from tasks.shared.contracts import CANONICAL_FIELDS, DURATION_RULE, FACT_KINDS
 from tasks.shared.errors import DataError, is_damaged_file
 from tasks.shared.text import counted
 from tasks.shared.warehouse import Warehouse, WarehouseLockedError, quote_identifier
@@ -65,6 +65,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     settings["id_rule"] = ID_CHARACTERS  # an id with an invisible character is quarantined
     if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference
         settings["customer_ref_rule"] = REF_PLACEHOLDERS
+    if source.kind == "events" and "duration_s" in source.columns:  # a negative or endless one is quarantined
+        settings["duration_rule"] = DURATION_RULE
     if source.kind in FACT_KINDS:  # a fact's time that is a placeholder is quarantined
         settings["time_rule"] = TIME_PLACEHOLDERS
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]

@@ -13,6 +13,7 @@ import duckdb
 
 from tasks.extract.amount_checks import max_amount_reasons
 from tasks.extract.id_checks import control_character_reasons, customer_ref_sql
+from tasks.extract.number_checks import number_reasons
 from tasks.extract.tables import (
     create_staging_tables,
     raw_table,
@@ -28,7 +29,6 @@ from tasks.shared.contracts import (
     FACT_KINDS,
     ID_FIELDS,
     MAX_AMOUNT_SCALE,
-    NUMBER_LIMIT,
     REQUIRED_FIELDS,
     TRANSACTION_STATUSES,
     amount_type,
@@ -218,8 +218,7 @@ def value_reasons(source: SourceConfig, field: str, types: Mapping[str, str]) ->
             f"case when {text} is not null and {value} is null then {quoted} not a valid {sql_type}' end"
         )
     if sql_type == "double":
-        kind = f"case when isfinite({value}) then 'out of range (beyond ±{NUMBER_LIMIT:g})' else 'not a finite number' end"
-        reasons.append(f"case when not (abs({value}) <= {NUMBER_LIMIT:g}) then {quoted} ' || {kind} end")
+        reasons += number_reasons(source.kind, field, value, quoted)
     if sql_type in ("timestamptz", "date"):
         reasons += time_reasons(field, value, quoted, sql_type, source.kind in FACT_KINDS)
     return reasons

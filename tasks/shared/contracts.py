@@ -117,6 +117,11 @@ CURRENCY_MARKS: dict[str, str] = {
 # value; anything else (inf, NaN, an overflow such as 1e400) is quarantined, so that no sum, log or
 # scaler in a later stage meets an infinity.
 NUMBER_LIMIT = 1e15
+# An event's duration_s is at least 0 and at most this (31 days): a negative one is a clock or subtraction
+# fault, a longer one a stuck session or milliseconds read as seconds (a 45-minute session in ms is 31 "days").
+MAX_DURATION_S = 31 * 86_400
+# What the duration rule is (tasks.extract.load_state hashes it for events sources that map duration_s)
+DURATION_RULE = f"duration_s within 0 and {MAX_DURATION_S}: 1"
 
 
 # Fields a row cannot be staged without; rows missing them go to quarantine.

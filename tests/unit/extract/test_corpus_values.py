@@ -124,6 +124,31 @@ CASES: list[Case] = [
         make=copied("nonfinite_event_numbers.csv"),
     ),
     Case(
+        "session_durations_below_0_or_over_31_days",  # staged, they made features of -525,599 minutes
+        "event_durations.csv",
+        EVENT_NUMBERS,
+        Quarantined(
+            ("event_id", "duration_s", "value"),
+            [(1, "E1", 600.0, 1.0), (3, "E3", 0.0, 1.0), (4, "E4", 2678400.0, 1.0)],
+            (6, 3, 3, 0),
+            quarantine=[
+                (2, "duration_s", "field duration_s: '-3600' is negative: a duration is at least 0"),
+                (
+                    5,
+                    "duration_s",
+                    "field duration_s: '2678401' is more than 31 days (a stuck session, or milliseconds read as "
+                    "seconds?)",
+                ),
+                (
+                    6,
+                    "duration_s",
+                    "field duration_s: '1e12' is more than 31 days (a stuck session, or milliseconds read as seconds?)",
+                ),
+            ],
+        ),
+        make=copied("event_durations.csv"),
+    ),
+    Case(
         "amounts_as_chinese_business_systems_write_them",
         "cn_money_amounts.csv",
         PAYMENTS,
