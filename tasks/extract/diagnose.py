@@ -110,9 +110,35 @@ def long_line(path: Path, message: str) -> str | None:
     )
 
 
+def lone_carriage_return(path: Path) -> int | None:
+    """The number of the first line (counted by LF) that holds a CR not followed by LF, or None; read 1 MiB at a
+    time. Outside quotes such a CR is a line break of its own, which a file of LF or CRLF lines cannot have."""
+    number, previous = 1, b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            if previous == b"\r" and chunk[:1] != b"\n":
+                return number
+            start = 0
+            while (position := chunk.find(b"\r", start)) >= 0:
+                following = chunk[position + 1 : position + 2]
+                if following and following != b"\n":
+                    return number + chunk.count(b"\n", 0, position)
+                start = position + 1
+            number += chunk.count(b"\n")
+            previous = chunk[-1:]
+    return None
+
+
 def mixed_line_endings(path: Path) -> str | None:
     """The first line of a text file that ends otherwise than the first line (CRLF after LF, or LF after CRLF), or
-    None: DuckDB reads one kind of line break per file and fails at the first other one without saying where."""
+    that holds a CR of its own (a value written with an old Mac line break, unquoted), or None: DuckDB reads one
+    kind of line break per file and fails at the first other one without saying where."""
+    if (lone := lone_carriage_return(path)) is not None:
+        return (
+            f"line {lone} holds a carriage return (\\r) that is not followed by a line feed: outside quotes it "
+            "breaks the row (a value with an old Mac line break, or files joined); quote the value, or replace "
+            "the \\r with a space"
+        )
     first: bool | None = None  # whether the first line ends with CRLF
     for number, _, crlf in _line_breaks(path):
         if crlf is None:  # the last line, without a break

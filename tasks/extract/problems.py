@@ -84,7 +84,10 @@ def missing_columns_problem(source: SourceConfig, file: str, missing: list[str],
 
 def read_fix(message: str, source: SourceConfig) -> str | None:
     """What to do about a file that does not read (None when its message says it already)."""
-    if "set the source's" in message or "raise the source's" in message or "mixed line breaks" in message:
+    if any(
+        said in message
+        for said in ("set the source's", "raise the source's", "mixed line breaks", "carriage return")
+    ):
         return None
     if "cannot be read as" in message or "declared" in message or "nvalid unicode" in message.lower():
         return "set the source's encoding to the file's real one (utf-8, gbk, gb18030, big5 …)"

@@ -113,6 +113,39 @@ def test_a_csv_with_mixed_line_breaks_is_refused_naming_the_line(tmp_path: Path)
     )
 
 
+LONE_CR = (
+    "holds a carriage return (\\r) that is not followed by a line feed: outside quotes it breaks the row (a value "
+    "with an old Mac line break, or files joined); quote the value, or replace the \\r with a space"
+)
+
+
+def test_a_lone_carriage_return_is_named_by_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "cr.csv"
+    # a CR at the very end of the first 1 MiB read, the next read starting with no LF: it is on line 2
+    path.write_bytes(b"h\n" + b"a" * (1024 * 1024 - 3) + b"\rb\nc\n")
+    assert mixed_line_endings(path) == f"line 2 {LONE_CR}"
+    path.write_bytes(b"h\r\nx\r\ny\rz\r\n")
+    assert mixed_line_endings(path) == f"line 3 {LONE_CR}"
+    path.write_bytes(b"h\n" + b"a" * (1024 * 1024 - 3) + b"\r\nb\r\n")  # CRLF split between two reads
+    assert mixed_line_endings(path) == (
+        "line 2 ends with CRLF where the lines before it end with LF: mixed line breaks (files joined, or edited "
+        "on another system); write the file with one kind"
+    )
+
+
+def test_a_survey_answer_with_an_unquoted_carriage_return_is_refused_naming_the_line(tmp_path: Path) -> None:
+    (tmp_path / "pay").mkdir()
+    lines = ["txn_id,member_id,amount,ts"] + [f"T{n},M{n},{n}.00,2026-03-01 10:00:00" for n in range(1, 6)]
+    lines[3] = "T3,M3\rM4,3.00,2026-03-01 10:00:00"  # what Python's csv writes for a value with a lone CR
+    (tmp_path / "pay" / "a.csv").write_bytes(("\n".join(lines) + "\n").encode())
+    config = write_config(tmp_path, [PAY_CSV])
+    with pytest.raises(DataError) as raised:
+        extract_once(config, "run-1")
+    assert (
+        str(raised.value) == f"source 'pay': cannot read pay/a.csv as csv (encoding utf-8): line 4 {LONE_CR}"
+    )
+
+
 def test_a_small_csv_whose_last_row_has_a_field_too_many_is_refused_at_that_row(tmp_path: Path) -> None:
     """DuckDB's sniffer skipped the lines before the widest row and took that row for the header: the error then
     listed its values as the file's columns (fault injection). The dialect's skip is 0 unless the config sets it."""
