@@ -13,9 +13,9 @@ from tests.sources import PAY_CSV, extract_once, write_config
 
 HEADER = "txn_id,member_id,amount,ts\n"
 # The fingerprint at f277eb9, before max_amount existed, of PAY_CSV with its member id mapped as phone (a
-# customer_ref is hashed with the rule that a placeholder is none, and a fact with the rule that the Unix epoch
-# is a placeholder time, since)
-FINGERPRINT = "fe33117f7202cac7"
+# customer_ref is hashed with the rule that a placeholder is none, a fact with the rule that the Unix epoch is a
+# placeholder time, and every source with the rule of the characters of its ids, since)
+FINGERPRINT = "6bd4334850c029e0"
 
 
 def write_payments(folder: Path, name: str, amounts: list[str]) -> None:

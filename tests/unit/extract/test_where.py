@@ -79,9 +79,10 @@ def test_changing_the_where_stages_every_row_again_and_none_keeps_the_old_finger
         assert loads == [SourceLoad("crm", "customers", 1, 0, 6, 1, 1, 0, "restaged", rows_filtered=4)]
         assert wh.rows("select source_id from staging.customers order by 1") == [("c6",)]
     # a config without a where hashes as it did before the option existed (no re-stage on upgrade): the value
-    # computed by the code of 1561452
+    # computed by the code of 1561452 (7865750892b584a1), then with the rule of the ids' characters added to
+    # every source's fingerprint (one re-stage on that upgrade, of every source)
     without = config_for(tmp_path, None)
-    assert source_fingerprint(without, without.sources[0]) == "7865750892b584a1"
+    assert source_fingerprint(without, without.sources[0]) == "d8460add484c810a"
 
 
 @pytest.mark.parametrize(
