@@ -429,7 +429,7 @@ def extract_all(
                 f"--full-refresh of unknown sources {sorted(unknown)}; sources: {[s.name for s in config.sources]}"
             )
         if twice := read_twice(config):  # two sources of one kind over the same files
-            raise DataError("; ".join(twice))
+            raise DataError("; ".join(message for _, message in twice))
         for name in unnamed:  # a source removed from the config, or renamed (tasks/extract/orphans.py)
             if "all" not in refresh and name not in refresh:
                 raise DataError(orphan_message(name, loaded[name]))

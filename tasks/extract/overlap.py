@@ -14,9 +14,10 @@ from tasks.shared.text import counted
 FILES_NAMED = 3  # files a message names; the rest are counted
 
 
-def read_twice(config: PipelineConfig) -> list[str]:
+def read_twice(config: PipelineConfig) -> list[tuple[str, str]]:
     """What is wrong, per pair of sources of one kind whose paths match the same files and of which one at least
-    has no `where`: which files, and what to do. Files are compared by their real path (a link is its target)."""
+    has no `where`: the second source of the pair, and which files and what to do. Files are compared by their
+    real path (a link is its target)."""
     readers: dict[Path, list[SourceConfig]] = {}
     for source in config.sources:
         if source.format not in FILE_FORMATS:
@@ -40,8 +41,11 @@ def read_twice(config: PipelineConfig) -> list[str]:
             f" and {len(names) - FILES_NAMED} more" if len(names) > FILES_NAMED else ""
         )
         messages.append(
-            f"sources {first!r} and {second!r}, both {kinds[first]}, read the same {counted(len(paths), 'file')} "
-            f"({shown}): each row would be staged twice and count twice in every customer's features. Point one "
-            "source's path elsewhere, or give each a `where` that keeps its own rows"
+            (
+                second,
+                f"sources {first!r} and {second!r}, both {kinds[first]}, read the same {counted(len(paths), 'file')} "
+                f"({shown}): each row would be staged twice and count twice in every customer's features. Point one "
+                "source's path elsewhere, or give each a `where` that keeps its own rows",
+            )
         )
     return messages

@@ -93,8 +93,8 @@ def preflight(
         problems.append(
             Problem(f"sources.{source.name}", message=_own(DataError(reread_message(source)), source))
         )
-    for message in read_twice(pipeline):  # a run stops at them too (extract_all)
-        problems.append(Problem("sources", message=message))
+    for name, message in read_twice(pipeline):  # a run stops at them too (extract_all)
+        problems.append(Problem(f"sources.{name}", message=message))
     for name in orphans(pipeline, loaded or {}):  # a run stops at it too (extract_all)
         if "all" not in full_refresh and name not in full_refresh:
             problems.append(Problem(f"sources.{name}", message=orphan_message(name, len(loaded[name]))))
