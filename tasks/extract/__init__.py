@@ -46,6 +46,7 @@ from tasks.extract.duplicates import (
 )
 from tasks.extract.erased import drop_erased
 from tasks.extract.file_scan import scan_files
+from tasks.extract.json_paths import say_non_objects
 from tasks.extract.kept_files import RUN_VIEW, keeps_files, run_rows, settle_raw
 from tasks.extract.load_state import (
     check_bad_share,
@@ -347,6 +348,7 @@ def extract_source(
     )
     check_bad_share(wh, source, load, run_id)
     say_outlying_amounts(wh, source, list(counts), logger)  # the files checked this run
+    say_non_objects(wh, source, list(counts), logger)
     if load.rows_filtered and load.rows_filtered == load.rows_read:
         logger.warning(
             "source %s: its where (%s) left out every row read (%d): nothing of them is staged; check the condition "

@@ -227,3 +227,49 @@ def test_a_nested_field_that_is_text_in_one_file_and_mixed_in_another_keeps_ever
 def test_widened_type_holds_both_types_exactly(first: str, second: str, widened: str) -> None:
     assert widened_type(first, second) == widened
     assert widened_type(second, first) == widened
+
+
+def test_a_field_that_is_an_object_in_one_file_and_text_in_another_is_named_and_both_shapes_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An API that sends a customer's id, or the customer expanded (Stripe's `customer`): `user.member` was null on
+    the rows whose user is text, which were staged unattributed without a word (fault injection)."""
+    (tmp_path / "social").mkdir()
+    (tmp_path / "social" / "a.jsonl").write_text(
+        '{"id": "E1", "user": {"member": "M1"}, "ts": "2026-03-01 10:00:00"}\n', encoding="utf-8"
+    )
+    config = write_config(tmp_path, [social_source("user.member")])
+    extract_once(config, "run-1")
+    (tmp_path / "social" / "b.jsonl").write_text(
+        '{"id": "E2", "user": "M2", "ts": "2026-03-01 11:00:00"}\n'
+        '{"id": "E3", "user": "M3", "ts": "2026-03-01 12:00:00"}\n'
+        '{"id": "E4", "user": {"member": "M4"}, "ts": "2026-03-01 13:00:00"}\n',
+        encoding="utf-8",
+    )
+    with caplog.at_level("WARNING"):
+        extract_once(config, "run-2")
+    assert [r.getMessage() for r in caplog.records if "not an object" in r.getMessage()] == [
+        'source social: field customer_ref: 2 rows hold user as VARCHAR, not an object (e.g. "M2"): user.member is '
+        "null on them; read both shapes with coalesce(json_extract_string(user, '$.member'), json_extract_string(user, '$'))"
+    ]
+    with Warehouse.open(load_config(config), read_only=True) as wh:
+        # E2 and E3 are unattributed: no customer of theirs is known
+        assert wh.rows("select event_id, customer_ref from staging.events order by event_id") == [
+            ("E1", "M1"),
+            ("E4", "M4"),
+        ]
+    both = write_config(
+        tmp_path,
+        [social_source("coalesce(json_extract_string(user, '$.member'), json_extract_string(user, '$'))")],
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        extract_once(both, "run-3")
+    assert not [r for r in caplog.records if "not an object" in r.getMessage()]
+    with Warehouse.open(load_config(both), read_only=True) as wh:
+        assert wh.rows("select event_id, customer_ref from staging.events order by event_id") == [
+            ("E1", "M1"),
+            ("E2", "M2"),
+            ("E3", "M3"),
+            ("E4", "M4"),
+        ]
