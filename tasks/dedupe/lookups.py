@@ -19,10 +19,10 @@ from datetime import date
 
 import polars as pl
 
+from tasks.dedupe.birth_dates import normalize_birth_date
 from tasks.dedupe.normalize import (
     map_distinct,
     normalize_address,
-    normalize_birth_date,
     normalize_devices,
     normalize_emails_with_rules,
     normalize_name,

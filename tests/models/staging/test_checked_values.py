@@ -10,7 +10,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tasks.dedupe.normalize import normalize_birth_date
+from tasks.dedupe.birth_dates import normalize_birth_date
 from tasks.extract.staging import build_checked, stage_unattributed
 from tasks.extract.time_checks import date_sql
 from tasks.shared.config import SourceConfig

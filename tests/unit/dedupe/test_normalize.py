@@ -7,12 +7,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tasks.dedupe.birth_dates import normalize_birth_date
 from tasks.dedupe.normalize import (
     apply_email_provider_rules,
     map_distinct,
     name_key,
     normalize_address,
-    normalize_birth_date,
     normalize_device,
     normalize_email,
     normalize_emails_with_rules,
