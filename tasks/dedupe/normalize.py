@@ -122,7 +122,8 @@ def normalize_phone(
 
 def normalize_emails(values: pl.Series, extra_placeholders: frozenset[str] = frozenset()) -> pl.Series:
     """normalize_email over a column, vectorized."""
-    folded = values.str.normalize("NFKC").str.replace_all(r"[\p{Cf}\s]", "")
+    # \x1c-\x1f: Python's \s matches them (normalize_email), Rust's does not
+    folded = values.str.normalize("NFKC").str.replace_all(r"[\p{Cf}\s\x1c-\x1f]", "")
     email = folded.str.replace_all(IDEOGRAPHIC_FULL_STOP, ".", literal=True).str.to_lowercase()
     bad = (
         email.is_in(list(PLACEHOLDER_TEXT | PLACEHOLDER_EMAILS | extra_placeholders))

@@ -133,16 +133,10 @@ def mixed_line_endings(path: Path) -> str | None:
     """The first line of a text file that ends otherwise than the first line (CRLF after LF, or LF after CRLF), or
     that holds a CR of its own (a value written with an old Mac line break, unquoted), or None: DuckDB reads one
     kind of line break per file and fails at the first other one without saying where."""
-    if (lone := lone_carriage_return(path)) is not None:
-        return (
-            f"line {lone} holds a carriage return (\\r) that is not followed by a line feed: outside quotes it "
-            "breaks the row (a value with an old Mac line break, or files joined); quote the value, or replace "
-            "the \\r with a space"
-        )
     first: bool | None = None  # whether the first line ends with CRLF
     for number, _, crlf in _line_breaks(path):
         if crlf is None:  # the last line, without a break
-            return None
+            break
         if first is None:
             first = crlf
         elif crlf != first:
@@ -151,6 +145,13 @@ def mixed_line_endings(path: Path) -> str | None:
                 f"line {number} ends with {ends} where the lines before it end with {before}: mixed line breaks "
                 "(files joined, or edited on another system); write the file with one kind"
             )
+    # lines all end alike: a CR inside a line (a quoted one reads fine, so the first is the likely cause)
+    if (lone := lone_carriage_return(path)) is not None:
+        return (
+            f"line {lone} holds a carriage return (\\r) that is not followed by a line feed: outside quotes it "
+            "breaks the row (a value with an old Mac line break, or files joined); quote the value, or replace "
+            "the \\r with a space"
+        )
     return None
 
 

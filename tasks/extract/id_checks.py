@@ -10,7 +10,7 @@ repeated row would count twice), a word joiner, a soft hyphen.
 from tasks.shared.config import SourceConfig
 from tasks.shared.contracts import ID_FIELDS, PLACEHOLDER_TEXT
 
-CONTROL = "[[:cntrl:]]"  # C0 controls and DEL (RE2's class)
+CONTROL = "\\p{Cc}"  # control characters: C0, DEL and C1 (U+0080–U+009F)
 INVISIBLE = "\\p{Cf}"  # Unicode's format characters: U+200B zero-width space, U+FEFF, U+2060, U+00AD …
 # What the ids' character rule is (tasks.extract.load_state hashes it: a change restages)
 ID_CHARACTERS = "ids without control or invisible characters: 2"
@@ -31,7 +31,7 @@ def control_character_reasons(source: SourceConfig) -> list[str]:
     has no control or invisible character, else the reason naming the first one, the value's first 60
     characters shown with each such character as U+FFFD. One pattern is tested per row; which kind the
     character is, only on a row that has one."""
-    either = f"[{CONTROL[1:-1]}{INVISIBLE}]"  # [[:cntrl:]\p{Cf}]
+    either = f"[{CONTROL}{INVISIBLE}]"  # [\p{Cc}\p{Cf}]
     reasons = []
     for field in (ID_FIELDS[source.kind], "customer_ref"):
         if field not in source.columns:
@@ -40,7 +40,7 @@ def control_character_reasons(source: SourceConfig) -> list[str]:
         first = f"regexp_extract({value}, '{either}')"
         # the first 60 characters: a cell of merged lines is long
         shown = f"regexp_replace(left({value}, 60), '{either}', '\ufffd', 'g')"
-        code = f"lpad(upper(hex(unicode({first}))), 4, '0')"
+        code = f"printf('%04X', unicode({first}))"
         kind = f"case when regexp_matches({first}, '{CONTROL}') then 'a control' else 'an invisible' end"
         reasons.append(
             f"case when regexp_matches({value}, '{either}') then 'field {field}: ''' || {shown} || ''' holds ' "

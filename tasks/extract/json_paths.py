@@ -47,16 +47,24 @@ def say_non_objects(
             if types.get(f"raw:{path[0].lower()}") != "JSON":
                 continue
             column = quote_identifier(path[0])
-            rows, kind, example = wh.rows(
-                f"select count(*), any_value(json_type({column})), any_value(left(cast({column} as varchar), 60)) "
-                f"from {raw_table(source)} where _file in (select unnest(?::varchar[])) "
-                f"and {column} is not null and json_type({column}) <> 'OBJECT'",
+            rows, (kind, example) = wh.rows(
+                f"select count(*), coalesce(arg_min([json_type({column}), left(cast({column} as varchar), 60)], "
+                f"[_file, cast(_row as varchar)]), [null, null]) from {raw_table(source)} "
+                f"where _file in (select unnest(?::varchar[])) and {column} is not null "
+                f"and json_type({column}) <> 'OBJECT'",
                 [files],
             )[0]
             if rows:
                 logger.warning(
-                    "source %s: field %s: %s hold %s as %s, not an object (e.g. %s): %s is null on them; read both "
+                    "source %s: field %s: %s %s as %s, not an object (e.g. %s): %s is null on them; read both "
                     "shapes with coalesce(json_extract_string(%s, '$.%s'), json_extract_string(%s, '$'))",
-                    *(source.name, field, f"{rows:,} rows" if rows > 1 else "1 row", path[0], kind, example),
+                    *(
+                        source.name,
+                        field,
+                        f"{rows:,} rows hold" if rows > 1 else "1 row holds",
+                        path[0],
+                        kind,
+                        example,
+                    ),
                     *(".".join(path), path[0], ".".join(path[1:]), path[0]),
                 )

@@ -60,8 +60,7 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
     for optional in ("where", "max_amount"):
         if settings[optional] is None:
             del settings[optional]
-    # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
-    # value and is not the default, so the fingerprints of configs at the default are those of before
+    # the rules of this version's checks (a change restages the sources they apply to, once)
     settings["id_rule"] = ID_CHARACTERS  # an id with an invisible character is quarantined
     if source.kind != "customers" and "customer_ref" in source.columns:  # a placeholder is no reference
         settings["customer_ref_rule"] = REF_PLACEHOLDERS
@@ -69,6 +68,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
         settings["duration_rule"] = DURATION_RULE
     if source.kind in FACT_KINDS:  # a fact's time that is a placeholder is quarantined
         settings["time_rule"] = TIME_PLACEHOLDERS
+    # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
+    # value and is not the default, so the fingerprints of configs at the default are those of before
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
     if dates and config.dedupe.date_order != "reject":
         settings["date_order"] = config.dedupe.date_order

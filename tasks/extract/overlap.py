@@ -2,12 +2,14 @@
 
 Sources of different kinds may read one file (Online Retail's transactions, and its buyers' countries as a
 customers source over the same file); two of one kind may only when each says which rows are its own
-(`where`): a file split by country into two time zones, say. A run and `segments check` stop otherwise.
+(`where`: a file split by country into two time zones, say), or when they read different sheets of a workbook.
+A run and `segments check` stop otherwise.
 """
 
 import glob
 from pathlib import Path
 
+from tasks.extract.excel import EVERY_SHEET
 from tasks.shared.config import FILE_FORMATS, PipelineConfig, SourceConfig
 from tasks.shared.text import counted
 
@@ -30,7 +32,11 @@ def read_twice(config: PipelineConfig) -> list[tuple[str, str]]:
     for path, sources in readers.items():
         for index, first in enumerate(sources):
             for second in sources[index + 1 :]:
-                if first.kind == second.kind and (first.where is None or second.where is None):
+                if (
+                    first.kind == second.kind
+                    and (first.where is None or second.where is None)
+                    and _same_sheets(first, second)
+                ):
                     pairs.setdefault((first.name, second.name), []).append(path)
     kinds = {source.name: source.kind for source in config.sources}
     base = config.base_dir.resolve()
@@ -49,3 +55,14 @@ def read_twice(config: PipelineConfig) -> list[tuple[str, str]]:
             )
         )
     return messages
+
+
+def _same_sheets(first: SourceConfig, second: SourceConfig) -> bool:
+    """Whether two sources over one file may read the same rows: any two but workbook sources set to different
+    sheets (Online Retail II's years, one source a sheet)."""
+    if first.format != "xlsx" or second.format != "xlsx":
+        return True
+    sheets = [
+        source.options.get("sheet_name", source.options.get("sheet_id", 1)) for source in (first, second)
+    ]
+    return EVERY_SHEET in sheets or sheets[0] == sheets[1]

@@ -197,14 +197,25 @@ LOAD_FUNCTIONS = frozenset(
 )
 
 
+# What DuckDB parses as a column reference and binds to the load's time when no column has the name
+LOAD_KEYWORDS = frozenset(
+    {"current_date", "current_time", "current_timestamp", "localtime", "localtimestamp"}
+)
+
+
 def called_functions(expression: str) -> list[str]:
-    """The names of the functions expression calls (lower case, in order of appearance)."""
+    """The names of the functions expression calls (lower case, in order of appearance), the keywords of the
+    load's time (current_date …, parsed as column references) among them."""
     names: list[str] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("class") == "FUNCTION":
                 names.append(node.get("function_name", "").lower())
+            elif node.get("class") == "COLUMN_REF":
+                parts = node.get("column_names") or []
+                if len(parts) == 1 and parts[0].lower() in LOAD_KEYWORDS:
+                    names.append(parts[0].lower())
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -218,7 +229,7 @@ def called_functions(expression: str) -> list[str]:
 def unrepeatable_functions(expression: str) -> list[str]:
     """The functions expression calls that give another value on another evaluation or load: volatile ones
     (random, uuid …) and the load's time and settings (LOAD_FUNCTIONS)."""
-    volatile = volatile_functions() | LOAD_FUNCTIONS
+    volatile = volatile_functions() | LOAD_FUNCTIONS | LOAD_KEYWORDS
     return list(dict.fromkeys(name for name in called_functions(expression) if name in volatile))
 
 

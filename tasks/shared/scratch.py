@@ -13,10 +13,18 @@ _databases: dict[int, duckdb.DuckDBPyConnection] = {}  # per process: a connecti
 def scratch() -> duckdb.DuckDBPyConnection:
     """A new connection (close it: `with scratch() as con`) to this process's one in-memory database.
 
-    Opening an in-memory database costs about 40 ms, a connection to an open one under 1 ms: one per file
-    made an extract of 3,000 one-row files spend three of its minutes opening databases."""
+    Opening an in-memory database costs 15 ms on a quiet machine and 40-60 ms on busy cores (its worker threads
+    start with it), a connection to an open one under 1 ms (BENCHMARKS.md, 2026-12-07 20:45). A database that an
+    internal error invalidated (DuckDB then refuses every statement) is replaced, so that one bad file read
+    here does not turn the questions of every later file into errors."""
     with _lock:
         database = _databases.get(os.getpid())
-        if database is None:
-            database = _databases[os.getpid()] = duckdb.connect()
+        if database is not None:
+            con = database.cursor()
+            try:
+                con.execute("select 1").fetchall()
+                return con
+            except duckdb.Error:
+                con.close()
+        database = _databases[os.getpid()] = duckdb.connect()
         return database.cursor()

@@ -15,7 +15,13 @@ from tasks.shared.contracts import (
     RESERVED_MATCH_NAMES,
     SourceKind,
 )
-from tasks.shared.expressions import check_expression, expression_columns, is_volatile, unrepeatable_functions
+from tasks.shared.expressions import (
+    LOAD_KEYWORDS,
+    check_expression,
+    expression_columns,
+    is_volatile,
+    unrepeatable_functions,
+)
 
 SourceFormat = Literal["csv", "parquet", "jsonl", "xlsx", "postgres"]
 
@@ -327,7 +333,7 @@ class SourceConfig(BaseModel):
 
 def unrepeatable_message(functions: list[str]) -> str:
     """Why a mapping that calls functions (random, now …) is refused."""
-    called = ", ".join(f"{name}()" for name in functions)
+    called = ", ".join(name if name in LOAD_KEYWORDS else f"{name}()" for name in functions)
     return (
         f"calls {called}, which gives another value when the row is read again (a restage, a rerun, the next "
         "load): a staged value must come from the row alone (a random id would count a repeated row twice)"

@@ -213,6 +213,7 @@ def test_a_phone_with_an_extension_is_the_number(value: str, expected: str) -> N
         "zhang\u00a0@qq.com",
         "zhang @qq.com",
         "zh\u2060ang@qq.\u00adcom",
+        "zhang\x1f@qq.com",
     ],
 )
 def test_an_email_with_invisible_characters_or_spaces_inside_is_the_email(value: str) -> None:

@@ -52,14 +52,16 @@ def test_an_id_with_an_invisible_character_is_quarantined_and_its_repeat_is_not_
         "T2,M2\u2060,20.00,2026-03-01 11:00:00\n"
         "\ufeffT3,M3,30.00,2026-03-01 12:00:00\n"
         "T4,M\u00ad4,40.00,2026-03-01 13:00:00\n"
-        "T5,\u200bM5\u0007,50.00,2026-03-01 14:00:00\n",
+        "T5,\u200bM5\u0007,50.00,2026-03-01 14:00:00\n"
+        "T6,M6\U000e0041,60.00,2026-03-01 15:00:00\n"  # a tag character, past U+FFFF
+        "T7,M7\u0085,70.00,2026-03-01 16:00:00\n",  # a C1 control (next line)
         encoding="utf-8",
     )
     (folder / "b.csv").write_text(
         "txn_id,member_id,amount,ts\nT3,M3,30.00,2026-03-01 12:00:00\n", encoding="utf-8"
     )
     config = write_config(tmp_path, [PAY_CSV])
-    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 6, 1, 5, 0, "loaded")]
+    assert extract_once(config, "run-1") == [SourceLoad("pay", "transactions", 2, 2, 8, 1, 7, 0, "loaded")]
     with Warehouse.open(load_config(config), read_only=True) as wh:
         assert wh.rows("select txn_id, customer_ref, amount from staging.transactions") == [("T3", "M3", 30)]
         assert wh.rows("select file, row_number, reason from audit.quarantine order by file, row_number") == [
@@ -87,6 +89,16 @@ def test_an_id_with_an_invisible_character_is_quarantined_and_its_repeat_is_not_
                 "pay/a.csv",
                 5,
                 "field customer_ref: '\ufffdM5\ufffd' holds an invisible character (U+200B): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                6,
+                "field customer_ref: 'M6\ufffd' holds an invisible character (U+E0041): an id is never typed with one",
+            ),
+            (
+                "pay/a.csv",
+                7,
+                "field customer_ref: 'M7\ufffd' holds a control character (U+0085): an id is never typed with one",
             ),
         ]
 

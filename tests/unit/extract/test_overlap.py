@@ -10,6 +10,8 @@ from tasks.shared.config import load_config
 from tasks.shared.errors import DataError
 from tasks.shared.warehouse import Warehouse
 from tests.sources import PAY_CSV, write_config
+from tests.unit.extract.test_excel import source as shop_source
+from tests.unit.extract.test_excel import workbook
 from tests.unit.extract.test_preflight import RETAIL_HEADER, RETAIL_ROWS, SHOP
 
 AGAIN = {**PAY_CSV, "name": "pay_again"}
@@ -75,4 +77,21 @@ def test_sources_of_one_kind_that_split_the_rows_by_where_and_of_two_kinds_may_s
         ("pay_again", 0),
         ("shop", 5),
         ("buyers", 3),  # a buyer's repeated rows are one record
+    ]
+
+
+def test_workbook_sources_of_one_kind_may_read_different_sheets_of_one_file(tmp_path: Path) -> None:
+    """UCI Online Retail II: one workbook, a sheet per year; a source per sheet reads other rows."""
+    rows = [["Customer ID", "Name"], ["C1", "Ann"]]
+    workbook(tmp_path / "retail.xlsx", {"2009-2010": rows, "2010-2011": rows})
+    first = {**shop_source(sheet_name="2009-2010"), "name": "year_one"}
+    second = {**shop_source(sheet_id=2), "name": "year_two"}
+    config = load_config(write_config(tmp_path, [first, second]))
+    assert [problem.message for problem in preflight(config) if not problem.warning] == []
+    both = {**shop_source(sheet_name="*"), "name": "every_year"}
+    config = load_config(write_config(tmp_path, [first, both]))
+    assert [problem.message for problem in preflight(config) if not problem.warning] == [
+        "sources 'year_one' and 'every_year', both customers, read the same 1 file (retail.xlsx): each row would be "
+        "staged twice and count twice in every customer's features. Point one source's path elsewhere, or give "
+        "each a `where` that keeps its own rows"
     ]

@@ -126,6 +126,12 @@ def test_a_lone_carriage_return_is_named_by_its_line(tmp_path: Path) -> None:
     assert mixed_line_endings(path) == f"line 2 {LONE_CR}"
     path.write_bytes(b"h\r\nx\r\ny\rz\r\n")
     assert mixed_line_endings(path) == f"line 3 {LONE_CR}"
+    # a quoted CR reads fine: the CRLF after LF lines is the cause, named first
+    path.write_bytes(b'a,b\n1,"x\ry"\n2,z\r\n3,w\n')
+    assert mixed_line_endings(path) == (
+        "line 3 ends with CRLF where the lines before it end with LF: mixed line breaks (files joined, or edited "
+        "on another system); write the file with one kind"
+    )
     path.write_bytes(b"h\n" + b"a" * (1024 * 1024 - 3) + b"\r\nb\r\n")  # CRLF split between two reads
     assert mixed_line_endings(path) == (
         "line 2 ends with CRLF where the lines before it end with LF: mixed line breaks (files joined, or edited "

@@ -71,7 +71,7 @@ def test_a_text_column_compared_with_a_number_is_read_as_a_number(tmp_path: Path
         ]
 
 
-def test_changing_the_where_stages_every_row_again_and_none_keeps_the_old_fingerprint(tmp_path: Path) -> None:
+def test_changing_the_where_stages_every_row_again_and_none_is_not_hashed(tmp_path: Path) -> None:
     wh, _ = extracted(tmp_path, "kind = 'real'")
     wh.close()
     wh, loads = extracted(tmp_path, "kind = 'test'", "r2")

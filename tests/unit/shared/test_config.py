@@ -163,6 +163,12 @@ def test_missing_required_field(tmp_path: Path) -> None:
         ("txn_id", 8, "InvoiceNo || '-' || random()", "random()"),
         ("ts", 12, "coalesce(strptime(InvoiceDate, '%m/%d/%Y %H:%M'), now())", "now()"),
         ("order_id", 9, "InvoiceNo || current_setting('TimeZone') || uuid()", "current_setting(), uuid()"),
+        (
+            "ts",
+            12,
+            "coalesce(strptime(InvoiceDate, '%m/%d/%Y %H:%M'), current_timestamp)",
+            "current_timestamp",
+        ),
     ],
 )
 def test_a_mapping_whose_value_changes_when_read_again_is_refused(
