@@ -165,10 +165,12 @@ def stop_marked(value: str, seconds: float = 10) -> None:
 def wait_out_the_daily_run(minutes: float) -> None:
     """Wait until the shipped daily schedule (deployments/prefect.yaml) has fired, if it falls due within minutes.
 
-    Tests of the shipped deployments start runs of their own and count what is published and scheduled: a
-    scheduled run of yesterday falling due among them (a suite started shortly before 06:00 in Shanghai)
-    publishes a day they did not start and moves the first upcoming run. Outside that window this returns
-    at once."""
+    For the moments when a test of the shipped deployments cannot have it fire: while it reads the upcoming
+    runs (the first would change under it), or while a stack comes up before the test pauses its schedule (a
+    scheduled run of yesterday would publish a day the test did not start). Keep minutes to what those moments
+    take: a suite that reaches them shortly before 06:00 in Shanghai waits that long (it waited ten minutes
+    before a whole module when the module's runs shared the scheduled run's warehouse). Outside that window
+    this returns at once."""
     shipped = yaml.safe_load(SHIPPED.read_text(encoding="utf-8"))
     daily = next(d for d in shipped["deployments"] if d["name"] == "daily-refresh")
     (schedule,) = daily["schedules"]
@@ -245,11 +247,19 @@ def auto_scheduled(stack: Stack, deployment: str) -> list[dict]:
     return [r for r in stack.flow_runs(deployment) if r["auto_scheduled"]]
 
 
-def wait_for_scheduled(stack: Stack, deployment: str, count: int, seconds: float = 90) -> list[dict]:
-    """Wait until the scheduler service has created count runs of a deployment; return them, soonest
-    first. On a timeout the message quotes the scheduler's last error from the server log."""
+def wait_for_scheduled(
+    stack: Stack, deployment: str, count: int, seconds: float = 90, after: datetime | None = None
+) -> list[dict]:
+    """Wait until the scheduler service has created count runs of a deployment (expected to start after
+    after, when given); return them, soonest first. On a timeout the message quotes the scheduler's last
+    error from the server log."""
+
+    def runs() -> list[dict]:
+        found = auto_scheduled(stack, deployment)
+        return found if after is None else [r for r in found if utc(r["expected_start_time"]) > after]
+
     try:
-        wait_for(lambda: len(auto_scheduled(stack, deployment)) >= count, seconds, f"{count} scheduled runs")
+        wait_for(lambda: len(runs()) >= count, seconds, f"{count} scheduled runs")
     except AssertionError as timeout:
         log = (stack.logs / "server.log").read_text(errors="replace").splitlines()
         errors = [
@@ -259,7 +269,7 @@ def wait_for_scheduled(stack: Stack, deployment: str, count: int, seconds: float
             f"{timeout} of {deployment}; the scheduler's last errors ({stack.logs / 'server.log'}):\n"
             + "\n".join(errors[-2:])
         ) from None
-    return auto_scheduled(stack, deployment)
+    return runs()
 
 
 def create_run(stack: Stack, deployment: str, parameters: dict) -> str:

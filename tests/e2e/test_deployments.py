@@ -5,7 +5,7 @@ runs through the REST API exactly as the UI's run form does, and render that for
 import os
 import shutil
 from collections.abc import Iterator
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -32,23 +32,39 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture(scope="module")
-def stack_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Small sample data and a config for the runs the worker executes."""
+def stack_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small sample data for the runs the worker executes."""
     data = tmp_path_factory.mktemp("stack-data")
     generate(data, customers=600, seed=11, end=SAMPLE_END)
-    return write_config(data, tmp_path_factory.mktemp("stack-work"))
+    return data
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, stack_config: Path) -> Iterator[Stack]:
-    """Server on a free loopback port, process work pool, `prefect deploy --all`, one worker. The worker
-    has SEGMENTS_CONFIG, so a scheduled run that falls due during the tests uses the test's data; the tests
-    start when the shipped schedule will not fall due for their ten minutes."""
-    wait_out_the_daily_run(minutes=10)
+def stack_config(tmp_path_factory: pytest.TempPathFactory, stack_data: Path) -> Path:
+    """The config the tests' runs name."""
+    return write_config(stack_data, tmp_path_factory.mktemp("stack-work"))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, stack_data: Path) -> Iterator[Stack]:
+    """Server on a free loopback port, process work pool, `prefect deploy --all`, one worker. The tests' runs
+    name stack_config; the worker's SEGMENTS_CONFIG, which a run of the shipped schedule uses (it has no
+    parameters), is another config over the same data with a warehouse of its own: a scheduled run that falls
+    due during the tests (a suite started shortly before 06:00 in Shanghai) publishes there, never a day
+    among the days these tests count."""
+    scheduled_config = write_config(stack_data, tmp_path_factory.mktemp("scheduled-work"))
     with prefect_stack(
-        tmp_path_factory.mktemp("prefect-stack"), worker_env={"SEGMENTS_CONFIG": str(stack_config)}
+        tmp_path_factory.mktemp("prefect-stack"), worker_env={"SEGMENTS_CONFIG": str(scheduled_config)}
     ) as running:
         yield running
+
+
+def upcoming_daily_runs(stack: Stack, minutes: float) -> tuple[datetime, list[dict]]:
+    """The moment they were read and the next three runs of the shipped daily schedule, once none falls due in
+    the minutes a test takes to look at them (one that fell due before is running, or has run, elsewhere)."""
+    wait_out_the_daily_run(minutes)
+    now = datetime.now(UTC)
+    return now, wait_for_scheduled(stack, "daily-refresh", 3, after=now)[:3]
 
 
 def test_both_deployments_are_on_the_server_with_the_schedule(stack: Stack) -> None:
@@ -120,8 +136,8 @@ def next_six_in_the_morning_in_shanghai(moment: datetime) -> datetime:
 
 
 def test_the_scheduler_creates_the_upcoming_daily_runs(stack: Stack) -> None:
-    runs = wait_for_scheduled(stack, "daily-refresh", 3)[:3]
-    first = next_six_in_the_morning_in_shanghai(utc(runs[0]["created"]))
+    now, runs = upcoming_daily_runs(stack, minutes=1)
+    first = next_six_in_the_morning_in_shanghai(now)
     assert [utc(r["expected_start_time"]) for r in runs] == [first + timedelta(days=n) for n in range(3)]
     assert [(r["state"]["type"], r["state"]["name"], r["parameters"]) for r in runs] == [
         ("SCHEDULED", "Scheduled", {})
@@ -132,7 +148,7 @@ def test_the_scheduler_creates_the_upcoming_daily_runs(stack: Stack) -> None:
 
 @pytest.mark.parametrize("ui", ["", "/v2"], ids=["ui-v1", "ui-v2"])
 def test_the_deployment_page_lists_the_upcoming_runs(stack: Stack, tmp_path: Path, ui: str) -> None:
-    runs = wait_for_scheduled(stack, "daily-refresh", 3)[:3]
+    _, runs = upcoming_daily_runs(stack, minutes=3)
     url = f"{stack.ui}{ui}/deployments/deployment/{stack.deployments['daily-refresh']}?tab=Upcoming"
     # shown in the browser's time zone: 06:00 for an operator in Shanghai
     expected = [
