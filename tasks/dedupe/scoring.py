@@ -22,9 +22,11 @@ from tasks.dedupe.model import MatchModel, settings_hash
 from tasks.dedupe.preparation import decimal_marks, prepare_records, unreadable_values
 from tasks.dedupe.training import (
     Parameters,
+    em_caps,
     estimate_parameters,
     estimate_u,
     labelled_m,
+    person_comparisons,
     term_frequencies,
 )
 from tasks.shared.warehouse import Warehouse
@@ -344,7 +346,7 @@ def match_records(
     )
     anchors = labelled_m(prepared, settings.max_block_size, coded, wh, comparisons, settings.conflict)
     parameters = estimate_parameters(
-        training, u, anchors, max_different={c.name: c.max_m_different for c in comparisons}
+        training, u, anchors, max_different=em_caps(comparisons), personal=person_comparisons(comparisons)
     )
     parameters = Parameters(
         m=parameters.m,

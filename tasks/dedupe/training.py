@@ -6,7 +6,7 @@ the candidate pairs, as Splink does. Exact agreement on a name or city uses the 
 frequency as its u (term frequency adjustment: agreeing on 王伟 says less than agreeing on 欧阳娜娜).
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -25,6 +25,13 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "national_id": (("national_id",), "national_id"),
 }
 MIN_LABELLED_PAIRS = 30
+# The most of one person's record pairs that EM may have disagree on a strong identifier (level 0 of email, phone,
+# national_id; a comparison's own max_m_different wins). People change phones and e-mails, but a "match" class that
+# never shares one is not people: among the candidate pairs of a CRM without duplicates (common names in a few
+# cities share blocks) EM otherwise settles on pairs of one given name as its matches, and a phone, an e-mail and a
+# birth date that all differ weigh nothing against them. Not a label rule: a pair that shares an e-mail and
+# differs in phone is still a label.
+IDENTIFIER_MAX_M_DIFFERENT = 0.5
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,37 @@ def capped(m: np.ndarray, max_different: float | None) -> np.ndarray:
         return m
     rest = m[1:] / m[1:].sum() if m[1:].sum() > 0 else np.full(m.size - 1, 1 / (m.size - 1))
     return np.concatenate([[max_different], rest * (1 - max_different)])
+
+
+def em_caps(comparisons: Sequence[Comparison]) -> dict[str, float | None]:
+    """Per comparison, the most EM's m may put on its level 0 ("different"): its max_m_different, else
+    IDENTIFIER_MAX_M_DIFFERENT for the strong identifiers, else no cap."""
+    return {
+        c.name: c.max_m_different
+        if c.max_m_different is not None
+        else (IDENTIFIER_MAX_M_DIFFERENT if c.name in LABELLING_RULES else None)
+        for c in comparisons
+    }
+
+
+def person_comparisons(comparisons: Sequence[Comparison]) -> set[str]:
+    """The comparisons of names and birth dates (see estimate_parameters' personal)."""
+    return {c.name for c in comparisons if c.kind in ("name", "birth_date")}
+
+
+def monotone(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m with its weights (log m/u) non-decreasing from level 0 ("different") to the exact level: a closer
+    agreement is never evidence against a match. Adjacent levels that break the order are pooled (m/u weighted by
+    u, pool adjacent violators), which keeps m's total. A fit in which agreeing on a family name weighs against a
+    match (-8 bits, among pairs of one given name taken for matches) is a wrong mode, not a finding."""
+    blocks: list[list[float]] = []  # [m, u, levels] per pooled block
+    for m_level, u_level in zip(m, u, strict=True):
+        blocks.append([float(m_level), float(u_level), 1])
+        while len(blocks) > 1 and blocks[-2][0] * blocks[-1][1] > blocks[-1][0] * blocks[-2][1]:
+            last = blocks.pop()
+            blocks[-1] = [blocks[-1][0] + last[0], blocks[-1][1] + last[1], blocks[-1][2] + last[2]]
+    pooled = np.concatenate([np.full(int(n), block_m / block_u) for block_m, block_u, n in blocks]) * u
+    return pooled / pooled.sum()
 
 
 def _prior_m(levels: int) -> np.ndarray:
@@ -191,6 +229,7 @@ def estimate_parameters(
     iterations: int = 40,
     tolerance: float = 1e-4,
     max_different: dict[str, float | None] | None = None,
+    personal: Collection[str] = (),
 ) -> Parameters:
     """m values by expectation maximisation over the candidate pairs; u (random pairs) for scoring.
 
@@ -200,8 +239,12 @@ def estimate_parameters(
     so scoring keeps the u of random pairs and takes only m and the match share from EM.
     fixed_m (e.g. from labelled_m) is kept as given: it anchors EM, which on its own can settle on
     a wrong mode (pairs that merely live in the same city) when fields are correlated.
-    max_different (per comparison, Comparison.max_m_different): the most m may put on level 0 ("different");
-    EM's m is capped there at every step, so the mixture cannot settle on households as its matches.
+    max_different (per comparison, em_caps): the most m may put on level 0 ("different"); EM's m is capped there
+    at every step, so the mixture cannot settle on households as its matches, and kept monotone (see monotone).
+    personal (person_comparisons): what one person's records agree on more often than two people's do, names and
+    birth dates. When EM's matches come out no closer on one of them than random pairs (monotone pools it into no
+    evidence), the fit is a wrong mode, not people (in a CRM without duplicates, pairs of one given name in one
+    city): EM runs again with that comparison's prior m fixed. A town or an address may say nothing (people move).
     """
     fixed_m = fixed_m or {}
     max_different = max_different or {}
@@ -211,6 +254,7 @@ def estimate_parameters(
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
+    indifferent: set[str] = set()  # learnt by EM at the last step, and no closer among matches than at random
     for iteration in range(1, iterations + 1):
         if total == 0:
             break
@@ -229,10 +273,16 @@ def estimate_parameters(
             for target, weights in targets:
                 tally = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
                 if target is m and tally.sum() < MIN_EM_SUPPORT:
+                    indifferent.discard(name)
                     continue  # too few likely matches show it (a town beside postcodes that agree): prior m
                 updated = np.clip(tally / max(tally.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
                 if target is m:
+                    updated = monotone(updated, u[name])
+                    if name in personal and np.ptp(np.log(updated) - np.log(u[name])) < 1e-9:
+                        indifferent.add(name)
+                    else:
+                        indifferent.discard(name)
                     updated = capped(updated, max_different.get(name))
                 change = max(change, float(np.abs(updated - target[name]).max()))
                 target[name] = updated
@@ -241,6 +291,11 @@ def estimate_parameters(
         prior = new_prior
         if change < tolerance:
             break
+    if indifferent:
+        # EM's matches are as far apart on these as random pairs are: not people but a wrong mode
+        anchored = {name: capped(_prior_m(len(u[name])), max_different.get(name)) for name in indifferent}
+        fixed_m = {**fixed_m, **anchored}
+        return estimate_parameters(levels, u, fixed_m, iterations, tolerance, max_different, personal)
     return Parameters(m=m, u=u, prior=prior, iterations=done)
 
 

@@ -1,7 +1,7 @@
 """The probabilistic matcher (tasks/dedupe: comparisons, blocking, training, scoring) on hand-built records."""
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from tasks.dedupe.training import (
     estimate_parameters,
     labelled_m,
     level_patterns,
+    monotone,
 )
 from tasks.shared.config import ComparisonConfig
 from tasks.shared.warehouse import Warehouse
@@ -407,9 +408,60 @@ def test_estimate_parameters_keeps_the_prior_m_of_a_comparison_few_likely_matche
     assert MIN_EM_SUPPORT == 10.0
     assert fitted.m["city"].tolist() == pytest.approx([0.05 / 0.95, 0.9 / 0.95])
     assert fitted.m["family"][1] == pytest.approx(0.9093, abs=1e-4)  # learnt (the prior: 0.947)
-    # seen on the 40 matches (every one differs), it is learnt: "different" from the prior's 0.05 to over 0.9
+    # seen on the 40 matches (every one differs), it is learnt: from the prior's 0.05 on "different" to no
+    # evidence either way (m = u: agreeing on a town never weighs against a match; people move)
     city = np.array([0] * 40 + [-1] * 160, dtype=np.int8)
-    assert estimate_parameters({"family": family, "city": city}, u).m["city"][0] > 0.9
+    assert estimate_parameters({"family": family, "city": city}, u).m["city"].tolist() == pytest.approx(
+        [0.9, 0.1]
+    )
+
+
+def test_monotone_pools_the_levels_whose_weights_fall_as_agreement_grows() -> None:
+    u = np.array([0.8, 0.1, 0.1])
+    assert monotone(np.array([0.1, 0.5, 0.4]), u).tolist() == pytest.approx([0.1, 0.45, 0.45])
+    assert monotone(np.array([0.1, 0.3, 0.6]), u).tolist() == pytest.approx([0.1, 0.3, 0.6])  # in order: kept
+    # agreeing on a family name weighs against (-8 bits): one block, no evidence at any level
+    u = np.array([0.916, 2.5e-6, 2.5e-6, 0.0836])
+    pooled = monotone(np.array([0.9995, 0.0001, 0.0001, 0.0003]), u)
+    assert pooled.tolist() == pytest.approx((u / u.sum()).tolist())
+
+
+def test_estimate_parameters_anchors_a_name_its_matches_are_no_closer_on_than_random_pairs() -> None:
+    # 1,000 candidate pairs of one given name and no true match among them: 2% agree on their family name, fewer
+    # than random pairs (8%; blocking paired the others on it). EM alone takes a quarter of them for matches, for
+    # which a family name says nothing (monotone pools it): a wrong mode, and the name's prior m anchors the fit.
+    given = np.full(1000, 3, dtype=np.int8)
+    family = np.array([3] * 20 + [0] * 980, dtype=np.int8)
+    u = {"given": np.array([0.98, 0.002, 0.002, 0.016]), "family": np.array([0.92, 0.0, 0.0, 0.08]) + 1e-6}
+    levels = {"given": given, "family": family}
+    free = estimate_parameters(levels, u)
+    assert free.m["family"].tolist() == pytest.approx((u["family"] / u["family"].sum()).tolist())
+    assert free.prior == pytest.approx(0.2487, abs=1e-4)
+    fitted = estimate_parameters(levels, u, personal={"given", "family"})
+    assert fitted.m["family"].tolist() == pytest.approx([0.05 / 1.05, 0.05 / 1.05, 0.05 / 1.05, 0.9 / 1.05])
+    assert fitted.prior == pytest.approx(0.0209, abs=1e-4)  # the 20 pairs that share the family name too
+
+
+def test_a_crm_without_duplicates_is_not_merged_on_common_names_in_a_few_cities() -> None:
+    # 1,500 members, each with a phone, an e-mail and a birth date of their own; 12 family names, 16 given names and 5
+    # cities make hundreds of pairs of one name in one city (13 pairs merged before; a new user's CRM of 2,800: 175)
+    rng = np.random.default_rng(7)
+    families = list("张王李陈黄刘杨赵周吴林郑")
+    givens = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明")
+    rows = [
+        {
+            "node": i,
+            "family_name": families[rng.integers(12)],
+            "given_name": "".join(givens[k] for k in rng.integers(16, size=1 + rng.integers(2))),
+            "birth_date": date(1960, 1, 1) + timedelta(days=int(rng.integers(15000))),
+            "city": ["北京", "上海", "广州", "深圳", "香港"][rng.integers(5)],
+            "phone_norm": f"+86{phone}",
+            "email_norm": f"m{phone}@qq.com",
+        }
+        for i, phone in enumerate(rng.choice(np.arange(13_000_000_000, 13_999_999_999), 1500, replace=False))
+    ]
+    outcome = match_records(records(rows), settings=MatchSettings(threshold=0.9))
+    assert outcome.links.height == 0
 
 
 def _household_records() -> pl.DataFrame:
