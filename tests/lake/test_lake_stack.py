@@ -6,10 +6,11 @@ models its predict scores and segments), flow runs of the stage-shard deployment
 the results are identical.
 
 The stack runs as a user runs it: its own PostgreSQL catalog, a Prefect server with its scheduler, the work
-pool `segments` with two workers (one flow run each at a time), the shipped deployments; the flow runs are
-started through the API as the UI starts them. Both runs take the warehouse's writer lock (the file lock
-and the catalog's advisory lock), so one waits while the other writes; the reader, a separate process with a
-connection kept open, never fails and never sees a day with fewer rows than its run published.
+pool `segments` with two workers (one flow run each at a time), the shipped deployments (the daily schedule
+paused: the test starts its two runs itself); the flow runs are started through the API as the UI starts
+them. Both runs take the warehouse's writer lock (the file lock and the catalog's advisory lock), so one waits
+while the other writes; the reader, a separate process with a connection kept open, never fails and never
+sees a day with fewer rows than its run published.
 """
 
 import json
@@ -48,6 +49,21 @@ WORKERS = ("worker-1", "worker-2")
 SHARDS, SHARD_START_SECONDS = 2, 12
 
 
+def pause_the_daily_schedule(api: str) -> None:
+    """Pause the shipped daily schedule, which deletes its upcoming runs: one falling due during the test (a
+    suite started shortly before 06:00 in Shanghai) would be a third refresh on the lake."""
+    deployment = api_call("GET", f"{api}/deployments/name/daily-refresh/daily-refresh").json()
+    for schedule in deployment["schedules"]:
+        paused = api_call(
+            "PATCH", f"{api}/deployments/{deployment['id']}/schedules/{schedule['id']}", {"active": False}
+        )
+        assert paused.status_code == 204, paused.text
+    runs = api_call(
+        "POST", f"{api}/flow_runs/filter", {"deployments": {"id": {"any_": [deployment["id"]]}}}
+    ).json()
+    assert [run["name"] for run in runs if run["auto_scheduled"]] == []
+
+
 def flow_run_processes(stack_dir: Path) -> dict[str, set[str]]:
     """Live flow-run processes of the stack: flow run id -> the workers whose marker they carry."""
     found: dict[str, set[str]] = {}
@@ -73,7 +89,7 @@ def lake_stack(tmp_path: Path, sample_copy: Path) -> Iterator[tuple[dict[str, st
         }
     }
     config = write_config(sample_copy, tmp_path / "work", warehouse=lake)
-    wait_out_the_daily_run(minutes=8)  # the shipped schedule's run would be a third run on the lake
+    wait_out_the_daily_run(minutes=3)  # while the stack comes up, before the test pauses the schedule
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
         "SEGMENTS_PREFECT_PORT": str(free_port()),
@@ -107,6 +123,7 @@ def test_two_days_from_two_workers_at_once_with_a_reader_equal_a_file(
     assert up.returncode == 0, f"stack.sh up-lake failed:\n{up.stdout}\n{up.stderr}"
     status = stack_sh("status-lake", env).stdout
     assert all(f"{worker}: running" in status for worker in WORKERS), status
+    pause_the_daily_schedule(api)
     monkeypatch.setenv(LAKE_ENV, env[LAKE_ENV])
     with Warehouse.open(load_config(config)):
         pass  # the lake exists, empty, before the reader attaches it (a reader cannot create a catalog)
