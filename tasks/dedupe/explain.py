@@ -345,8 +345,8 @@ def explain_pair(
     """The waterfall of any two customer records (linked or not), scored again with the stored parameters.
 
     As the run scored them: levels over the records' prepared values, term frequencies of the stored
-    fitted model (core.match_model; without one, over all the records), the prior of two records taken at
-    random; the lower record (in record order) is the left one.
+    fitted model (core.match_model; without one, as after an erasure until the next run fits it again, over all
+    the records), the prior of two records taken at random; the lower record (in record order) is the left one.
     """
     if first == second:
         raise DataError("explain two different customer records")
@@ -362,7 +362,8 @@ def explain_pair(
             raise DataError(f"no customer record {source}:{source_id} among the records dedupe compared")
         nodes.append(int(found["node"][0]))
     inputs = numbered.drop("record_source", "record_id")
-    if wh.table_exists("core.match_model"):  # the fitted model the run scored with: its frequencies
+    # the fitted model the run scored with: its frequencies (none after an erasure dropped it until the next run)
+    if wh.table_exists("core.match_model") and wh.rows("select count(*) from core.match_model")[0][0]:
         model = load_model(wh, comparisons)
         two = prepare_records(inputs.filter(pl.col("node").is_in(nodes)), comparisons, model.decimals)
         frequencies = model.frequencies
