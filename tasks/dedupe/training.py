@@ -254,7 +254,6 @@ def estimate_parameters(
     blocked_u = {name: u[name].copy() for name in levels}
     prior = 0.1
     done = 0
-    indifferent: set[str] = set()  # learnt by EM at the last step, and no closer among matches than at random
     for iteration in range(1, iterations + 1):
         if total == 0:
             break
@@ -273,17 +272,11 @@ def estimate_parameters(
             for target, weights in targets:
                 tally = np.bincount(level[seen], weights=weights, minlength=len(m[name]))
                 if target is m and tally.sum() < MIN_EM_SUPPORT:
-                    indifferent.discard(name)
                     continue  # too few likely matches show it (a town beside postcodes that agree): prior m
                 updated = np.clip(tally / max(tally.sum(), 1e-9), 1e-4, None)
                 updated /= updated.sum()
                 if target is m:
-                    updated = monotone(updated, u[name])
-                    if name in personal and np.ptp(np.log(updated) - np.log(u[name])) < 1e-9:
-                        indifferent.add(name)
-                    else:
-                        indifferent.discard(name)
-                    updated = capped(updated, max_different.get(name))
+                    updated = capped(monotone(updated, u[name]), max_different.get(name))
                 change = max(change, float(np.abs(updated - target[name]).max()))
                 target[name] = updated
         new_prior = float(np.clip((counts * posterior).sum() / total, 1e-6, 0.999))
@@ -291,6 +284,12 @@ def estimate_parameters(
         prior = new_prior
         if change < tolerance:
             break
+    # learnt (the prior m is not flat) and no closer among EM's matches than among random pairs
+    indifferent = [
+        name
+        for name in sorted(personal)
+        if name in m and name not in fixed_m and np.ptp(np.log(m[name]) - np.log(u[name])) < 1e-9
+    ]
     if indifferent:
         # EM's matches are as far apart on these as random pairs are: not people but a wrong mode
         anchored = {name: capped(_prior_m(len(u[name])), max_different.get(name)) for name in indifferent}
