@@ -85,7 +85,7 @@ def missing_columns_problem(source: SourceConfig, file: str, missing: list[str],
 def read_fix(message: str, source: SourceConfig) -> str | None:
     """What to do about a file that does not read (None when its message says it already)."""
     if any(
-        said in message
+        said in message.lower()
         for said in ("set the source's", "raise the source's", "mixed line breaks", "carriage return")
     ):
         return None

@@ -239,6 +239,7 @@ def test_a_file_in_another_encoding_than_declared(tmp_path: Path) -> None:
         "real encoding (e.g. gb18030, big5, utf-8)."
     )
     assert (problem.source, problem.file) == ("sources.crm", "crm/members.csv")
+    assert problem.fix is None  # said once, by the message ("Set the source's ..."), not again after it
 
 
 def test_a_gbk_sample_is_cut_after_a_whole_record(tmp_path: Path) -> None:
