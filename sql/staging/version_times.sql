@@ -1,4 +1,7 @@
 -- Scratch: when each good row of _checked was made, as a version of its record (its valid_from once staged).
+-- Good: no reason, or an unattributed row's only one ('no customer reference': a guest purchase, staged in
+-- staging.unattributed_<kind>), so that a database source's guest rows are versions too (a copy dropped, a
+-- newer version replacing the staged one wherever it is staged).
 -- Grain: one row per good row of _checked (_file, _row). Key: _file, _row.
 -- Parameters: $run_id, $all_rows (the raw rows checked, as in staging/checked).
 -- Template filled by tasks/extract/duplicates.py: raw_rows names the raw rows (as staging/checked); version_time is SQL over
@@ -6,7 +9,7 @@
 -- updated_at (else signup_ts, else the load time) when it maps updated_at, else the load time.
 with checked as (
     select * from _checked
-    where _reason is null
+    where _reason is null or starts_with(_reason, 'no customer reference')
 ),
 
 loads as (

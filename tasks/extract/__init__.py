@@ -156,11 +156,8 @@ def stage_rows(
         forget_left_out(wh, source, batch, raw_rows, types)
     if replaces_versions(source):
         # a row with a known id is a newer version (a database row past the watermark): it replaces the staged one
-        wh.run(
-            "staging/replaced_versions",
-            batch,
-            identifiers={"kind": source.kind, "id_field": ID_FIELDS[source.kind]},
-        )
+        for model in ("staging/replaced_versions", "staging/replaced_unattributed"):
+            wh.run(model, batch, identifiers={"kind": source.kind, "id_field": ID_FIELDS[source.kind]})
     if keeps_versions(source):
         # every version of a customer record is kept, valid from its version time to the next one's
         if staged:
