@@ -22,6 +22,11 @@ def keeps_versions(source: SourceConfig) -> bool:
     return source.kind == "customers"
 
 
+# What a replacing source's versions are (a change restages such sources once): 2, its guest rows (unattributed)
+# are versions too, a copy dropped and a newer row replacing the staged one wherever it is staged.
+REPLACING_RULE = "2"
+
+
 def replaces_versions(source: SourceConfig) -> bool:
     """Whether a later row with a known id replaces the staged one (a database fact source with a watermark).
 

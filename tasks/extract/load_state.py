@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
+from tasks.extract.duplicates import REPLACING_RULE, replaces_versions
 from tasks.extract.id_checks import ID_CHARACTERS, REF_PLACEHOLDERS
 from tasks.extract.kept_files import forget_files, keeps_files, kept_rows
 from tasks.extract.mapping_checks import mapping_prefixes, masked_reason
@@ -68,6 +69,8 @@ def source_fingerprint(config: PipelineConfig, source: SourceConfig) -> str:
         settings["duration_rule"] = DURATION_RULE
     if source.kind in FACT_KINDS:  # a fact's time that is a placeholder is quarantined
         settings["time_rule"] = TIME_PLACEHOLDERS
+    if replaces_versions(source):  # a database fact source with a watermark: which rows are versions
+        settings["replacing_rule"] = REPLACING_RULE
     # how a text date such as 02/01/1990 is read (staging.date_sql): hashed only when it can change a staged
     # value and is not the default, so the fingerprints of configs at the default are those of before
     dates = [field for field in source.columns if CANONICAL_FIELDS[source.kind].get(field) == "date"]
