@@ -10,7 +10,7 @@ Comparing customer records runs in three steps:
 """
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,6 +30,13 @@ DEFAULT_REL_TOLERANCE = (0.01, 0.1)
 # people half the time. Without a bound, pairs that share a household's phone, e-mail or address teach the
 # matcher that its "matches" often disagree on sex, and husband and wife score as one person.
 GENDER_MAX_M_DIFFERENT = 0.01
+# The most of one person's record pairs that EM may have disagree on a strong identifier (e-mail, phone, national
+# id): people change phones and e-mails, but a "match" class that never shares one is not people. Among the
+# candidate pairs of a CRM without duplicates (common names in a few cities share blocks) EM otherwise settles on
+# pairs of one given name as its matches, and a phone, an e-mail and a birth date that all differ weigh nothing
+# against them. EM's alone (Comparison.em_max_different), not a label rule: a pair that shares an e-mail and
+# differs in phone still teaches m.
+IDENTIFIER_MAX_M_DIFFERENT = 0.5
 # The birth date's levels that differ more than one person's records do (PersonConflict): within 10 years (1)
 # and different (0), that is more than a year apart and neither one typo nor the day and month swapped.
 BIRTH_DATES_APART = 1
@@ -61,6 +68,8 @@ class Comparison:
     max_m_different: float | None = None
     # with the given names different, a pair that differs on it (level 0) is two people (PersonConflict): an age
     person_conflict: bool = False
+    # EM's cap of m of "different" when max_m_different is None, no label rule (IDENTIFIER_MAX_M_DIFFERENT)
+    em_max_different: float | None = None
 
     @property
     def canonical(self) -> bool:
@@ -164,9 +173,9 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
     comparison("address", "string", "address"),
     comparison("city", "place", "city", term_frequency=True),
     comparison("postcode", "code", "postcode", term_frequency=True),
-    comparison("national_id", "code", "national_id"),
-    comparison("email", "email", "email"),
-    comparison("phone", "code", "phone"),
+    replace(comparison("national_id", "code", "national_id"), em_max_different=IDENTIFIER_MAX_M_DIFFERENT),
+    replace(comparison("email", "email", "email"), em_max_different=IDENTIFIER_MAX_M_DIFFERENT),
+    replace(comparison("phone", "code", "phone"), em_max_different=IDENTIFIER_MAX_M_DIFFERENT),
     comparison("gender", "exact", "gender", max_m_different=GENDER_MAX_M_DIFFERENT),
 )
 
@@ -174,22 +183,27 @@ DEFAULT_COMPARISONS: tuple[Comparison, ...] = (
 def build_comparisons(configured: Sequence[object] = ()) -> tuple[Comparison, ...]:
     """The built-in comparisons with the configured ones (tasks.shared.config.ComparisonConfig) applied:
     one of the same name replaces the built-in one, others are added after them in config order. One that
-    replaces a built-in comparison keeps its max_m_different unless it sets its own."""
+    replaces a built-in comparison keeps its max_m_different and EM's cap unless it sets its own (1: none)."""
     builtin = {c.name: c for c in DEFAULT_COMPARISONS}
     made = {
-        c.name: comparison(
-            c.name,
-            c.kind,
-            c.attribute,
-            c.thresholds,
-            c.windows_days,
-            c.abs_tolerance,
-            c.rel_tolerance,
-            c.term_frequency,
-            c.max_m_different
-            if c.max_m_different is not None
-            else getattr(builtin.get(c.name), "max_m_different", None),
-            c.person_conflict,
+        c.name: replace(
+            comparison(
+                c.name,
+                c.kind,
+                c.attribute,
+                c.thresholds,
+                c.windows_days,
+                c.abs_tolerance,
+                c.rel_tolerance,
+                c.term_frequency,
+                c.max_m_different
+                if c.max_m_different is not None
+                else getattr(builtin.get(c.name), "max_m_different", None),
+                c.person_conflict,
+            ),
+            em_max_different=getattr(builtin.get(c.name), "em_max_different", None)
+            if c.max_m_different is None
+            else None,
         )
         for c in configured
     }

@@ -30,8 +30,8 @@ from tasks.shared.warehouse import Warehouse, quote_identifier
 # (comparisons.PersonConflict) are never linked; 7: nor are the pairs sharing a value they hold labels, a full name
 # "Family, Given" is read in that order, and ø, ł, æ, ß … are spelt o, l, ae, ss; 8: an initial and a name it begins
 # (J, John) are no evidence, not two names (levels.INITIAL); 9: EM's weights rise with agreement (training.monotone),
-# a strong identifier's "different" is capped at IDENTIFIER_MAX_M_DIFFERENT, and a name or birth date that EM's
-# matches are no closer on anchors the fit (a CRM without duplicates).
+# a strong identifier's "different" is capped at IDENTIFIER_MAX_M_DIFFERENT, a name's or birth date's at half its
+# u, and two of them held there anchor the fit at their prior (a CRM without duplicates).
 MODEL_VERSION = 9
 
 MODEL_SCHEMA = {

@@ -25,13 +25,6 @@ LABELLING_RULES: dict[str, tuple[tuple[str, ...], str]] = {
     "national_id": (("national_id",), "national_id"),
 }
 MIN_LABELLED_PAIRS = 30
-# The most of one person's record pairs that EM may have disagree on a strong identifier (level 0 of email, phone,
-# national_id; a comparison's own max_m_different wins). People change phones and e-mails, but a "match" class that
-# never shares one is not people: among the candidate pairs of a CRM without duplicates (common names in a few
-# cities share blocks) EM otherwise settles on pairs of one given name as its matches, and a phone, an e-mail and a
-# birth date that all differ weigh nothing against them. Not a label rule: a pair that shares an e-mail and
-# differs in phone is still a label.
-IDENTIFIER_MAX_M_DIFFERENT = 0.5
 
 
 @dataclass(frozen=True)
@@ -54,12 +47,10 @@ def capped(m: np.ndarray, max_different: float | None) -> np.ndarray:
 
 
 def em_caps(comparisons: Sequence[Comparison]) -> dict[str, float | None]:
-    """Per comparison, the most EM's m may put on its level 0 ("different"): its max_m_different, else
-    IDENTIFIER_MAX_M_DIFFERENT for the strong identifiers, else no cap."""
+    """Per comparison, the most EM's m may put on its level 0 ("different"): its max_m_different, else its
+    em_max_different (the strong identifiers' IDENTIFIER_MAX_M_DIFFERENT), else no cap."""
     return {
-        c.name: c.max_m_different
-        if c.max_m_different is not None
-        else (IDENTIFIER_MAX_M_DIFFERENT if c.name in LABELLING_RULES else None)
+        c.name: c.max_m_different if c.max_m_different is not None else c.em_max_different
         for c in comparisons
     }
 
@@ -241,13 +232,21 @@ def estimate_parameters(
     a wrong mode (pairs that merely live in the same city) when fields are correlated.
     max_different (per comparison, em_caps): the most m may put on level 0 ("different"); EM's m is capped there
     at every step, so the mixture cannot settle on households as its matches, and kept monotone (see monotone).
-    personal (person_comparisons): what one person's records agree on more often than two people's do, names and
-    birth dates. When EM's matches come out no closer on one of them than random pairs (monotone pools it into no
-    evidence), the fit is a wrong mode, not people (in a CRM without duplicates, pairs of one given name in one
-    city): EM runs again with that comparison's prior m fixed. A town or an address may say nothing (people move).
+    personal (person_comparisons): names and birth dates, on which one person's records agree far more often than
+    two people's do. A difference on one of them weighs at least a bit against a match (m of "different" at most
+    half its u, or its own cap if lower): EM cannot take pairs that differ on it as often as random pairs do for
+    its matches. When two or more of them are held there, the fit is a wrong mode, not people (in a CRM without
+    duplicates, pairs of one given name in one city whose family names and birth dates differ as strangers' do):
+    EM runs again with their prior m fixed. One alone may be a field that says little in this data (a system's
+    placeholder birth dates, nicknames) and stays held at a bit. A town or an address may say nothing (people
+    move).
     """
     fixed_m = fixed_m or {}
-    max_different = max_different or {}
+    max_different = dict(max_different or {})
+    for name in personal:  # a difference on a name or birth date weighs at least a bit against a match
+        if name in u and name in levels:
+            cap = max_different.get(name)
+            max_different[name] = u[name][0] / 2 if cap is None else min(cap, u[name][0] / 2)
     patterns, counts = level_patterns(levels, u)
     total = float(counts.sum())
     m = {name: fixed_m.get(name, capped(_prior_m(len(u[name])), max_different.get(name))) for name in levels}
@@ -284,14 +283,13 @@ def estimate_parameters(
         prior = new_prior
         if change < tolerance:
             break
-    # learnt (the prior m is not flat) and no closer among EM's matches than among random pairs
+    # held at a bit by the cap above (learnt, not fixed): two or more mark a wrong mode
     indifferent = [
         name
         for name in sorted(personal)
-        if name in m and name not in fixed_m and np.ptp(np.log(m[name]) - np.log(u[name])) < 1e-9
+        if name in m and name not in fixed_m and m[name][0] >= u[name][0] / 2 * (1 - 1e-9)
     ]
-    if indifferent:
-        # EM's matches are as far apart on these as random pairs are: not people but a wrong mode
+    if len(indifferent) >= 2:
         anchored = {name: capped(_prior_m(len(u[name])), max_different.get(name)) for name in indifferent}
         fixed_m = {**fixed_m, **anchored}
         return estimate_parameters(levels, u, fixed_m, iterations, tolerance, max_different, personal)

@@ -25,6 +25,7 @@ from tasks.dedupe.training import (
     MIN_EM_SUPPORT,
     Parameters,
     capped,
+    em_caps,
     estimate_parameters,
     labelled_m,
     level_patterns,
@@ -426,23 +427,37 @@ def test_monotone_pools_the_levels_whose_weights_fall_as_agreement_grows() -> No
     assert pooled.tolist() == pytest.approx((u / u.sum()).tolist())
 
 
-def test_estimate_parameters_anchors_a_name_its_matches_are_no_closer_on_than_random_pairs() -> None:
+def test_estimate_parameters_holds_a_name_at_a_bit_and_anchors_two_its_matches_differ_on_as_strangers() -> (
+    None
+):
     # 1,000 candidate pairs of one given name and no true match among them: 2% agree on their family name, fewer
-    # than random pairs (8%; blocking paired the others on it). EM alone takes a quarter of them for matches, for
-    # which a family name says nothing (monotone pools it): a wrong mode, and the name's prior m anchors the fit.
+    # than random pairs (8%; blocking paired the others on it), and their birth dates differ as random pairs' do.
+    # EM alone takes a quarter of them for matches, on which a family name says nothing.
     given = np.full(1000, 3, dtype=np.int8)
     family = np.array([3] * 20 + [0] * 980, dtype=np.int8)
+    dob_u = np.array([0.56, 0.38, 0.05, 0.008, 0.002])
+    dob = np.random.default_rng(5).choice(5, size=1000, p=dob_u).astype(np.int8)
     u = {"given": np.array([0.98, 0.002, 0.002, 0.016]), "family": np.array([0.92, 0.0, 0.0, 0.08]) + 1e-6}
-    levels = {"given": given, "family": family}
-    free = estimate_parameters(levels, u)
+    two = {"given": given, "family": family}
+    free = estimate_parameters(two, u)
     assert free.m["family"].tolist() == pytest.approx((u["family"] / u["family"].sum()).tolist())
     assert free.prior == pytest.approx(0.2487, abs=1e-4)
-    fitted = estimate_parameters(levels, u, personal={"given", "family"})
+    # a name: a difference weighs a bit against (m of "different" half its u); one such field may say little here
+    held = estimate_parameters(two, u, personal={"given", "family"})
+    assert held.m["family"][0] == pytest.approx(u["family"][0] / 2)
+    assert held.prior == pytest.approx(0.0369, abs=1e-4)
+    # the family name and the birth date both held there: a wrong mode, and their prior m anchors the fit
+    three, u = {**two, "dob": dob}, {**u, "dob": dob_u}
+    fitted = estimate_parameters(three, u, personal={"given", "family", "dob"})
     assert fitted.m["family"].tolist() == pytest.approx([0.05 / 1.05, 0.05 / 1.05, 0.05 / 1.05, 0.9 / 1.05])
-    assert fitted.prior == pytest.approx(0.0209, abs=1e-4)  # the 20 pairs that share the family name too
+    assert fitted.m["dob"].tolist() == pytest.approx([0.05 / 1.1] * 4 + [0.9 / 1.1])
+    assert fitted.prior == pytest.approx(0.0011, abs=1e-4)
 
 
-def test_a_crm_without_duplicates_is_not_merged_on_common_names_in_a_few_cities() -> None:
+@pytest.mark.parametrize(
+    "contacts", [True, False], ids=["with phones and e-mails", "names, birth dates, cities"]
+)
+def test_a_crm_without_duplicates_is_not_merged_on_common_names_in_a_few_cities(contacts: bool) -> None:
     # 1,500 members, each with a phone, an e-mail and a birth date of their own; 12 family names, 16 given names and 5
     # cities make hundreds of pairs of one name in one city (13 pairs merged before; a new user's CRM of 2,800: 175)
     rng = np.random.default_rng(7)
@@ -460,8 +475,21 @@ def test_a_crm_without_duplicates_is_not_merged_on_common_names_in_a_few_cities(
         }
         for i, phone in enumerate(rng.choice(np.arange(13_000_000_000, 13_999_999_999), 1500, replace=False))
     ]
+    if not contacts:
+        rows = [{k: v for k, v in row.items() if k not in ("phone_norm", "email_norm")} for row in rows]
     outcome = match_records(records(rows), settings=MatchSettings(threshold=0.9))
     assert outcome.links.height == 0
+
+
+def test_max_m_different_1_lifts_ems_cap_of_an_identifier() -> None:
+    def caps(*configured: ComparisonConfig) -> dict[str, float | None]:
+        return {name: cap for name, cap in em_caps(build_comparisons(configured)).items() if cap is not None}
+
+    assert caps() == {"national_id": 0.5, "email": 0.5, "phone": 0.5, "gender": 0.01}
+    lifted = ComparisonConfig(name="phone", kind="code", max_m_different=1)
+    assert caps(lifted) == {"national_id": 0.5, "email": 0.5, "gender": 0.01}
+    kept = ComparisonConfig(name="phone", kind="exact")  # replaces the built-in one, keeps its cap
+    assert caps(kept) == {"national_id": 0.5, "email": 0.5, "phone": 0.5, "gender": 0.01}
 
 
 def _household_records() -> pl.DataFrame:
