@@ -136,7 +136,7 @@ def next_six_in_the_morning_in_shanghai(moment: datetime) -> datetime:
 
 
 def test_the_scheduler_creates_the_upcoming_daily_runs(stack: Stack) -> None:
-    now, runs = upcoming_daily_runs(stack, minutes=1)
+    now, runs = upcoming_daily_runs(stack, minutes=2)  # the scheduler may take 90 s on a fresh stack
     first = next_six_in_the_morning_in_shanghai(now)
     assert [utc(r["expected_start_time"]) for r in runs] == [first + timedelta(days=n) for n in range(3)]
     assert [(r["state"]["type"], r["state"]["name"], r["parameters"]) for r in runs] == [
@@ -148,7 +148,7 @@ def test_the_scheduler_creates_the_upcoming_daily_runs(stack: Stack) -> None:
 
 @pytest.mark.parametrize("ui", ["", "/v2"], ids=["ui-v1", "ui-v2"])
 def test_the_deployment_page_lists_the_upcoming_runs(stack: Stack, tmp_path: Path, ui: str) -> None:
-    _, runs = upcoming_daily_runs(stack, minutes=3)
+    _, runs = upcoming_daily_runs(stack, minutes=4)  # and the page rendered, with retries
     url = f"{stack.ui}{ui}/deployments/deployment/{stack.deployments['daily-refresh']}?tab=Upcoming"
     # shown in the browser's time zone: 06:00 for an operator in Shanghai
     expected = [

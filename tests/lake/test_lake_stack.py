@@ -89,7 +89,8 @@ def lake_stack(tmp_path: Path, sample_copy: Path) -> Iterator[tuple[dict[str, st
         }
     }
     config = write_config(sample_copy, tmp_path / "work", warehouse=lake)
-    wait_out_the_daily_run(minutes=3)  # while the stack comes up, before the test pauses the schedule
+    # while the stack comes up (a server's 120 s to answer, the catalog, deploys) until the test pauses the schedule
+    wait_out_the_daily_run(minutes=5)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")},
         "SEGMENTS_PREFECT_PORT": str(free_port()),
