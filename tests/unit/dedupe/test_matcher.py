@@ -473,7 +473,7 @@ def test_a_crm_without_duplicates_is_not_merged_on_common_names_in_a_few_cities(
             "phone_norm": f"+86{phone}",
             "email_norm": f"m{phone}@qq.com",
         }
-        for i, phone in enumerate(rng.choice(np.arange(13_000_000_000, 13_999_999_999), 1500, replace=False))
+        for i, phone in enumerate(13_000_000_000 + rng.choice(999_999_999, 1500, replace=False))
     ]
     if not contacts:
         rows = [{k: v for k, v in row.items() if k not in ("phone_norm", "email_norm")} for row in rows]
