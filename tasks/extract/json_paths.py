@@ -7,32 +7,21 @@ unattributed) or its value. Raw keeps what the row held; the load warns, naming 
 how to read both shapes.
 """
 
-import json
 import logging
-from typing import Any
 
 from tasks.extract.tables import raw_table, raw_types
 from tasks.shared.config import SourceConfig
-from tasks.shared.expressions import serialize_expression
+from tasks.shared.expressions import expression_nodes
 from tasks.shared.warehouse import Warehouse, quote_identifier
 
 
 def field_paths(expression: str) -> list[list[str]]:
     """The column references of an expression that read into a value (`user.member_id`: ['user', 'member_id'])."""
-    paths: list[list[str]] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class") == "COLUMN_REF" and len(node.get("column_names") or []) > 1:
-                paths.append(node["column_names"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(serialize_expression(expression)))
-    return paths
+    return [
+        node["column_names"]
+        for node in expression_nodes(expression)
+        if node.get("class") == "COLUMN_REF" and len(node.get("column_names") or []) > 1
+    ]
 
 
 def say_non_objects(

@@ -2,6 +2,7 @@
 
 import json
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -47,23 +48,25 @@ def check_expression(expression: str) -> str | None:
     return None
 
 
+def expression_nodes(expression: str) -> Iterator[dict[str, Any]]:
+    """Every node of an expression's parse tree (serialize_expression), each before the nodes under it."""
+    stack: list[Any] = [json.loads(serialize_expression(expression))]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(reversed(list(node.values())))
+        elif isinstance(node, list):
+            stack.extend(reversed(node))
+
+
 def expression_columns(expression: str) -> set[str]:
     """Top-level column names an expression reads (`user.member_id` reads `user`)."""
-    parsed = serialize_expression(expression)
-    found: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class") == "COLUMN_REF" and node.get("column_names"):
-                found.add(node["column_names"][0])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(parsed))
-    return found
+    return {
+        node["column_names"][0]
+        for node in expression_nodes(expression)
+        if node.get("class") == "COLUMN_REF" and node.get("column_names")
+    }
 
 
 # Operators whose operands are numbers. A text column (CSV, Excel) read directly by one of them, or
@@ -207,22 +210,13 @@ def called_functions(expression: str) -> list[str]:
     """The names of the functions expression calls (lower case, in order of appearance), the keywords of the
     load's time (current_date …, parsed as column references) among them."""
     names: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("class") == "FUNCTION":
-                names.append(node.get("function_name", "").lower())
-            elif node.get("class") == "COLUMN_REF":
-                parts = node.get("column_names") or []
-                if len(parts) == 1 and parts[0].lower() in LOAD_KEYWORDS:
-                    names.append(parts[0].lower())
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(serialize_expression(expression)))
+    for node in expression_nodes(expression):
+        if node.get("class") == "FUNCTION":
+            names.append(node.get("function_name", "").lower())
+        elif node.get("class") == "COLUMN_REF":
+            parts = node.get("column_names") or []
+            if len(parts) == 1 and parts[0].lower() in LOAD_KEYWORDS:
+                names.append(parts[0].lower())
     return names
 
 
