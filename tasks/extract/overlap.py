@@ -11,7 +11,7 @@ from pathlib import Path
 
 from tasks.extract.excel import EVERY_SHEET
 from tasks.shared.config import FILE_FORMATS, PipelineConfig, SourceConfig
-from tasks.shared.text import counted
+from tasks.shared.text import counted, listed
 
 FILES_NAMED = 3  # files a message names; the rest are counted
 
@@ -43,15 +43,12 @@ def read_twice(config: PipelineConfig) -> list[tuple[str, str]]:
     messages = []
     for (first, second), paths in pairs.items():
         names = [str(p.relative_to(base)) if p.is_relative_to(base) else str(p) for p in sorted(paths)]
-        shown = ", ".join(names[:FILES_NAMED]) + (
-            f" and {len(names) - FILES_NAMED} more" if len(names) > FILES_NAMED else ""
-        )
         messages.append(
             (
                 second,
                 f"sources {first!r} and {second!r}, both {kinds[first]}, read the same {counted(len(paths), 'file')} "
-                f"({shown}): each row would be staged twice and count twice in every customer's features. Point one "
-                "source's path elsewhere, or give each a `where` that keeps its own rows",
+                f"({listed(names, FILES_NAMED)}): each row would be staged twice and count twice in every "
+                "customer's features. Point one source's path elsewhere, or give each a `where` that keeps its own rows",
             )
         )
     return messages

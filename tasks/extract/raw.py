@@ -24,7 +24,7 @@ from tasks.shared.config import PipelineConfig, SourceConfig
 from tasks.shared.errors import DataError
 from tasks.shared.files import literal_path
 from tasks.shared.scratch import scratch
-from tasks.shared.text import counted
+from tasks.shared.text import counted, listed
 from tasks.shared.warehouse import Warehouse, quote_column, quote_identifier
 
 
@@ -137,11 +137,9 @@ def say_new_columns(
             "source %s: new column %r kept in raw, not mapped to a canonical field", source.name, names[0]
         )
         return
-    named = ", ".join(map(repr, names[:NEW_COLUMNS_NAMED]))
-    more = f" and {len(names) - NEW_COLUMNS_NAMED} more" if len(names) > NEW_COLUMNS_NAMED else ""
     logger.warning(
-        "source %s: %d new columns kept in raw, not mapped to a canonical field: %s%s",
-        *(source.name, len(names), named, more),
+        "source %s: %d new columns kept in raw, not mapped to a canonical field: %s",
+        *(source.name, len(names), listed([repr(name) for name in names], NEW_COLUMNS_NAMED)),
     )
 
 

@@ -13,3 +13,9 @@ def sized(size: float) -> str:
 def counted(n: int, noun: str) -> str:
     """n and the noun, plural unless n is 1: 1 row, 1,955 rows."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
+
+
+def listed(items: list[str], named: int) -> str:
+    """The first `named` items, comma-separated, and how many more there are: 'a', 'b' and 3 more."""
+    shown = ", ".join(items[:named])
+    return shown + (f" and {len(items) - named} more" if len(items) > named else "")
